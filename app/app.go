@@ -1,0 +1,204 @@
+// Package app wires the server from its configuration: database, broker, services, workers and
+// the HTTP handler. server.go and the test harness build the very same thing through it.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+
+	"github.com/skillswap/skillswap/auth"
+	"github.com/skillswap/skillswap/config"
+	"github.com/skillswap/skillswap/httpapi"
+	"github.com/skillswap/skillswap/jobs"
+	"github.com/skillswap/skillswap/notify"
+	"github.com/skillswap/skillswap/realtime"
+	"github.com/skillswap/skillswap/resolvers"
+	"github.com/skillswap/skillswap/store"
+)
+
+// App is a wired server.
+type App struct {
+	Config  config.Config
+	Pool    *pgxpool.Pool
+	Store   *store.Store
+	Broker  realtime.Broker
+	Hub     *realtime.Hub
+	Auth    *auth.Service
+	HTTP    *httpapi.Server
+	workers *river.Client[pgx.Tx]
+	log     *slog.Logger
+}
+
+// Options adjust wiring for tests and tools.
+type Options struct {
+	// Tracer observes every SQL statement (statement-count tests).
+	Tracer pgx.QueryTracer
+	// Argon2 overrides the password hashing cost (zero: OWASP parameters from config).
+	Argon2 *auth.Argon2Params
+}
+
+// New connects and wires everything; it applies migrations when cfg.MigrateOnStart.
+func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options) (_ *App, err error) {
+	a := &App{Config: cfg, log: log}
+	defer func() {
+		if err != nil {
+			a.Close(context.WithoutCancel(ctx))
+		}
+	}()
+	a.Pool, err = store.OpenPool(ctx, cfg.DatabaseURL, store.PoolConfig{
+		MaxConns: cfg.DatabaseMaxConns, StatementTimeout: cfg.StatementTimeout, Tracer: opts.Tracer,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if cfg.MigrateOnStart {
+		if _, err := store.Migrate(ctx, a.Pool, log); err != nil {
+			return nil, err
+		}
+	}
+	inserter, err := jobs.NewInserter(a.Pool, log)
+	if err != nil {
+		return nil, err
+	}
+	a.Store = store.New(a.Pool, inserter, log)
+
+	if cfg.RedisURL != "" {
+		a.Broker, err = realtime.NewRedis(ctx, cfg.RedisURL)
+		if err != nil {
+			return nil, err
+		}
+	} else {
+		a.Broker = realtime.NewMemory()
+	}
+	a.Hub = realtime.NewHub(a.Broker)
+
+	tokens, err := newTokens(cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	params := auth.Argon2Params{MemoryKiB: cfg.PasswordMemKiB, Iterations: cfg.PasswordIters, Parallelism: 1}
+	if opts.Argon2 != nil {
+		params = *opts.Argon2
+	}
+	hasher, err := auth.NewHasher(params)
+	if err != nil {
+		return nil, err
+	}
+	rate := func(r config.Rate) auth.Rate { return auth.Rate{Tokens: r.Tokens, Interval: r.Interval} }
+	a.Auth, err = auth.NewService(a.Store, hasher, tokens, a.Hub, auth.Config{
+		RefreshTTL:    cfg.RefreshTokenTTL,
+		SessionMaxAge: cfg.SessionMaxAge,
+		ReuseGrace:    cfg.RefreshGrace,
+		Limits: auth.RateLimits{
+			LogInPerAccount: rate(cfg.RateLogInAccount),
+			LogInPerIP:      rate(cfg.RateLogInIP),
+			SignUpPerIP:     rate(cfg.RateSignUpIP),
+			RefreshPerIP:    rate(cfg.RateRefreshIP),
+		},
+	}, log)
+	if err != nil {
+		return nil, err
+	}
+
+	var mailer jobs.Mailer = notify.LogMailer{Log: log}
+	if cfg.SMTPAddr != "" {
+		mailer, err = notify.NewSMTPMailer(notify.SMTPConfig{
+			Addr: cfg.SMTPAddr, From: cfg.SMTPFrom, Username: cfg.SMTPUsername, Password: cfg.SMTPPassword, StartTLS: cfg.SMTPStartTLS,
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	if cfg.RunWorkers {
+		a.workers, err = jobs.NewWorkerClient(a.Pool, jobs.Deps{Users: a.Store.Q(), Mailer: mailer, AppName: "SkillSwap"}, log)
+		if err != nil {
+			return nil, err
+		}
+	}
+
+	schema := resolvers.NewSchema(&resolvers.Resolver{Auth: a.Auth, Store: a.Store, Hub: a.Hub, Log: log})
+	a.HTTP = httpapi.New(httpapi.Config{
+		MaxBodyBytes:     cfg.MaxBodyBytes,
+		OperationTimeout: cfg.OperationTimeout,
+		MaxDepth:         cfg.MaxQueryDepth,
+		MaxAliases:       cfg.MaxAliases,
+		MaxTokens:        cfg.MaxTokens,
+		MaxComplexity:    cfg.MaxComplexity,
+		Introspection:    cfg.Introspection,
+		AllowedOrigins:   cfg.CORSAllowedOrigins,
+		TrustProxy:       cfg.TrustProxyHeaders,
+		WSInitTimeout:    cfg.WSInitTimeout,
+		WSPingInterval:   cfg.WSPingInterval,
+		WSReadLimit:      cfg.WSReadLimitBytes,
+		WSMaxSubs:        cfg.WSMaxSubsPerConn,
+		WSMaxMsgsPerMin:  cfg.WSMaxMsgPerMinute,
+	}, httpapi.Deps{
+		Schema: schema, Authn: a.Auth, Loaders: a.Store.Q(), Hub: a.Hub, Broker: a.Broker, Pool: a.Pool, Log: log,
+	})
+	return a, nil
+}
+
+func newTokens(cfg config.Config, log *slog.Logger) (*auth.Tokens, error) {
+	keys, err := config.ParseJWTKeys(cfg.JWTKeys)
+	if err != nil {
+		return nil, err
+	}
+	var set []auth.SigningKey
+	for _, k := range keys {
+		set = append(set, auth.SigningKey{ID: k.ID, Secret: k.Secret})
+	}
+	active := cfg.JWTActiveKeyID
+	if len(set) == 0 {
+		k, err := auth.RandomSigningKey("dev-ephemeral")
+		if err != nil {
+			return nil, err
+		}
+		set, active = []auth.SigningKey{k}, k.ID
+		log.Warn("JWT_KEYS not set: using an ephemeral signing key; tokens will not survive a restart")
+	}
+	if active == "" {
+		active = set[len(set)-1].ID
+	}
+	return auth.NewTokens(auth.TokenConfig{
+		Issuer: cfg.JWTIssuer, Audience: cfg.JWTAudience, TTL: cfg.AccessTokenTTL, Keys: set, ActiveKeyID: active,
+	})
+}
+
+// StartWorkers starts the background-job workers (when enabled).
+func (a *App) StartWorkers(ctx context.Context) error {
+	if a.workers == nil {
+		return nil
+	}
+	if err := a.workers.Start(ctx); err != nil {
+		return fmt.Errorf("start workers: %w", err)
+	}
+	return nil
+}
+
+// Close stops workers (letting running jobs finish until ctx ends) and releases connections.
+func (a *App) Close(ctx context.Context) {
+	if a.workers != nil {
+		if err := a.workers.Stop(ctx); err != nil && !errors.Is(err, context.Canceled) {
+			a.log.Warn("stop workers", "err", err)
+		}
+	}
+	if a.Auth != nil {
+		a.Auth.Close(ctx)
+	}
+	if a.Broker != nil {
+		_ = a.Broker.Close()
+	}
+	if a.Pool != nil {
+		a.Pool.Close()
+	}
+}
+
+// ShutdownGrace is how long Close waits for running jobs by default.
+const ShutdownGrace = 20 * time.Second

@@ -1,0 +1,499 @@
+// Package auth owns accounts and authentication: sign-up, log-in, access tokens (JWT), refresh
+// tokens (opaque, rotated, single-use, reuse-detecting), logout, roles and the viewer in context.
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/skillswap/skillswap/domain"
+	"github.com/skillswap/skillswap/jobs"
+	"github.com/skillswap/skillswap/realtime"
+	"github.com/skillswap/skillswap/store"
+)
+
+// Publisher sends wake-ups to other instances and open sockets.
+type Publisher interface {
+	Publish(ctx context.Context, topic string, payload []byte) error
+}
+
+// Config tunes sessions.
+type Config struct {
+	// RefreshTTL is how long an unused refresh token stays valid (idle timeout of a session).
+	RefreshTTL time.Duration
+	// SessionMaxAge ends a session this long after sign-in, however active.
+	SessionMaxAge time.Duration
+	// ReuseGrace is how long after a rotation the old refresh token is answered with CONFLICT
+	// (a concurrent refresh lost the race) instead of being treated as stolen.
+	ReuseGrace time.Duration
+	// Limits throttle credential endpoints.
+	Limits RateLimits
+}
+
+// DefaultConfig is the production configuration.
+var DefaultConfig = Config{
+	RefreshTTL:    30 * 24 * time.Hour,
+	SessionMaxAge: 90 * 24 * time.Hour,
+	ReuseGrace:    10 * time.Second,
+	Limits:        DefaultRateLimits,
+}
+
+// Service implements accounts and authentication.
+type Service struct {
+	store  *store.Store
+	hasher *Hasher
+	tokens *Tokens
+	pub    Publisher
+	limits *limiters
+	cfg    Config
+	log    *slog.Logger
+	now    func() time.Time
+}
+
+// NewService wires the service.
+func NewService(st *store.Store, hasher *Hasher, tokens *Tokens, pub Publisher, cfg Config, log *slog.Logger) (*Service, error) {
+	l, err := newLimiters(cfg.Limits)
+	if err != nil {
+		return nil, err
+	}
+	return &Service{store: st, hasher: hasher, tokens: tokens, pub: pub, limits: l, cfg: cfg, log: log,
+		now: func() time.Time { return time.Now().UTC() }}, nil
+}
+
+// Close releases the rate limiters.
+func (s *Service) Close(ctx context.Context) { s.limits.close(ctx) }
+
+// Client describes where a credential request comes from.
+type Client struct {
+	IP        netip.Addr
+	UserAgent string
+}
+
+// Session is the result of a successful sign-up, log-in or refresh.
+type Session struct {
+	AccessToken      string
+	AccessExpiresAt  time.Time
+	RefreshToken     string
+	RefreshExpiresAt time.Time
+	User             domain.User
+	Session          domain.AuthSession
+}
+
+// SignUpInput is a new account's credentials.
+type SignUpInput struct {
+	Email       string
+	Password    string
+	DisplayName string
+}
+
+// SignUp creates an account, signs it in and queues the welcome email, all in one transaction.
+func (s *Service) SignUp(ctx context.Context, in SignUpInput, c Client) (Session, error) {
+	now := s.now()
+	if err := take(ctx, s.limits.signUpIP, c.IP.String(), now); err != nil {
+		return Session{}, err
+	}
+	email, err := NormalizeEmail(in.Email)
+	if err != nil {
+		return Session{}, err
+	}
+	name, err := NormalizeDisplayName(in.DisplayName)
+	if err != nil {
+		return Session{}, err
+	}
+	if err := CheckPassword(in.Password, email, name); err != nil {
+		return Session{}, err
+	}
+	hash, err := s.hasher.Hash(ctx, in.Password)
+	if err != nil {
+		return Session{}, fmt.Errorf("sign up: %w", err)
+	}
+	id, err := uuid.NewV7()
+	if err != nil {
+		return Session{}, fmt.Errorf("sign up: new id: %w", err)
+	}
+	var out Session
+	err = s.store.InTx(ctx, func(q *store.Queries) error {
+		u, err := q.CreateUser(ctx, domain.User{
+			ID: id, Email: email, PasswordHash: hash, DisplayName: name,
+			Roles: []domain.Role{domain.RoleMember}, Status: domain.UserActive, CreatedAt: now,
+		})
+		if err != nil {
+			return err
+		}
+		if err := q.EnqueueJob(ctx, jobs.WelcomeEmailArgs{UserID: u.ID}, nil); err != nil {
+			return err
+		}
+		out, err = s.startSession(ctx, q, u, c, now)
+		return err
+	})
+	if err != nil {
+		return Session{}, fmt.Errorf("sign up: %w", err)
+	}
+	return out, nil
+}
+
+// errBadCredentials is the one answer to a wrong email or a wrong password.
+var errBadCredentials = domain.Unauthenticated("invalid email or password")
+
+// LogIn checks credentials and opens a session. Unknown email and wrong password get the same
+// error after the same work (a password verification), so neither tells that an account exists.
+func (s *Service) LogIn(ctx context.Context, email, password string, c Client) (Session, error) {
+	now := s.now()
+	if err := take(ctx, s.limits.logInIP, c.IP.String(), now); err != nil {
+		return Session{}, err
+	}
+	key := strings.ToLower(strings.TrimSpace(email))
+	if err := take(ctx, s.limits.logInAccount, key, now); err != nil {
+		return Session{}, err
+	}
+	if len(password) > 4*MaxPasswordLength {
+		// Hashing a megabyte "password" would be a cheap denial of service.
+		return Session{}, errBadCredentials
+	}
+	u, err := s.store.Q().UserByEmail(ctx, strings.TrimSpace(email))
+	if domain.IsKind(err, domain.KindNotFound) {
+		s.hasher.VerifyDummy(ctx, password)
+		return Session{}, errBadCredentials
+	}
+	if err != nil {
+		return Session{}, fmt.Errorf("log in: %w", err)
+	}
+	ok, err := s.hasher.Verify(ctx, password, u.PasswordHash)
+	if err != nil {
+		return Session{}, fmt.Errorf("log in: verify password: %w", err)
+	}
+	if !ok {
+		return Session{}, errBadCredentials
+	}
+	if u.Status != domain.UserActive {
+		return Session{}, domain.Forbidden("this account is suspended")
+	}
+	var out Session
+	err = s.store.InTx(ctx, func(q *store.Queries) error {
+		out, err = s.startSession(ctx, q, u, c, now)
+		return err
+	})
+	if err != nil {
+		return Session{}, fmt.Errorf("log in: %w", err)
+	}
+	return out, nil
+}
+
+func (s *Service) startSession(ctx context.Context, q *store.Queries, u domain.User, c Client, now time.Time) (Session, error) {
+	sid, err := uuid.NewV7()
+	if err != nil {
+		return Session{}, fmt.Errorf("new session id: %w", err)
+	}
+	ua := c.UserAgent
+	if len(ua) > 256 {
+		ua = strings.ToValidUTF8(ua[:256], "")
+	}
+	sess, err := q.CreateSession(ctx, store.NewSession{
+		ID: sid, UserID: u.ID, CreatedAt: now, ExpiresAt: now.Add(s.cfg.SessionMaxAge), UserAgent: ua, IP: c.IP,
+	})
+	if err != nil {
+		return Session{}, err
+	}
+	return s.issue(ctx, q, u, sess, now)
+}
+
+// issue mints an access token and a new refresh token for an active session.
+func (s *Service) issue(ctx context.Context, q *store.Queries, u domain.User, sess domain.AuthSession, now time.Time) (Session, error) {
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		return Session{}, fmt.Errorf("refresh token: %w", err)
+	}
+	refresh := base64.RawURLEncoding.EncodeToString(raw)
+	refreshExp := now.Add(s.cfg.RefreshTTL)
+	if sess.ExpiresAt.Before(refreshExp) {
+		refreshExp = sess.ExpiresAt
+	}
+	if err := q.InsertRefreshToken(ctx, store.RefreshToken{
+		TokenHash: hashToken(refresh), SessionID: sess.ID, IssuedAt: now, ExpiresAt: refreshExp,
+	}); err != nil {
+		return Session{}, err
+	}
+	access, accessExp, err := s.tokens.Issue(u.ID, sess.ID, now)
+	if err != nil {
+		return Session{}, err
+	}
+	return Session{
+		AccessToken: access, AccessExpiresAt: accessExp,
+		RefreshToken: refresh, RefreshExpiresAt: refreshExp,
+		User: u, Session: sess,
+	}, nil
+}
+
+func hashToken(token string) []byte {
+	sum := sha256.Sum256([]byte(token))
+	return sum[:]
+}
+
+var errRefreshInvalid = domain.Unauthenticated("refresh token is invalid, expired or revoked; log in again")
+
+// Refresh rotates a refresh token: the presented token is spent and a new pair is issued. Two
+// concurrent refreshes with one token: exactly one wins, the other gets CONFLICT. A token spent
+// longer ago than the grace period is presumed stolen: its whole session is revoked.
+func (s *Service) Refresh(ctx context.Context, refreshToken string, c Client) (Session, error) {
+	now := s.now()
+	if err := take(ctx, s.limits.refreshIP, c.IP.String(), now); err != nil {
+		return Session{}, err
+	}
+	if refreshToken == "" || len(refreshToken) > 128 {
+		return Session{}, errRefreshInvalid
+	}
+	var (
+		out          Session
+		reuseSession uuid.UUID
+	)
+	err := s.store.InTx(ctx, func(q *store.Queries) error {
+		tok, claimed, err := q.ClaimRefreshToken(ctx, hashToken(refreshToken), now)
+		if domain.IsKind(err, domain.KindNotFound) {
+			return errRefreshInvalid
+		}
+		if err != nil {
+			return err
+		}
+		if !claimed {
+			if now.Sub(*tok.UsedAt) <= s.cfg.ReuseGrace {
+				return domain.Conflict("this refresh token was just used by another request; use the tokens it returned")
+			}
+			revoked, err := q.RevokeSession(ctx, tok.SessionID, "TOKEN_REUSE", now)
+			if err != nil {
+				return err
+			}
+			if revoked {
+				reuseSession = tok.SessionID
+				q.AfterCommit(ctx, func(ctx context.Context) { s.publishSessionRevoked(ctx, tok.SessionID) })
+			}
+			return nil
+		}
+		if !now.Before(tok.ExpiresAt) {
+			return errRefreshInvalid
+		}
+		sess, err := q.SessionByID(ctx, tok.SessionID)
+		if err != nil {
+			return err
+		}
+		if !sess.Active(now) {
+			return errRefreshInvalid
+		}
+		u, err := q.ActiveSessionUser(ctx, sess.ID, now)
+		if domain.IsKind(err, domain.KindNotFound) {
+			return errRefreshInvalid
+		}
+		if err != nil {
+			return err
+		}
+		if err := q.TouchSession(ctx, sess.ID, now); err != nil {
+			return err
+		}
+		sess.LastUsedAt = now
+		out, err = s.issue(ctx, q, u, sess, now)
+		return err
+	})
+	if err != nil {
+		return Session{}, fmt.Errorf("refresh session: %w", err)
+	}
+	if reuseSession != uuid.Nil {
+		s.log.WarnContext(ctx, "refresh token reuse: session revoked", "session_id", reuseSession)
+	}
+	if out.AccessToken == "" {
+		return Session{}, errRefreshInvalid
+	}
+	return out, nil
+}
+
+// LogOut ends one session: the one of refreshToken when given, else the viewer's current one.
+func (s *Service) LogOut(ctx context.Context, refreshToken *string) (uuid.UUID, error) {
+	now := s.now()
+	var sid uuid.UUID
+	if refreshToken != nil && *refreshToken != "" {
+		err := s.store.InTx(ctx, func(q *store.Queries) error {
+			tok, _, err := q.ClaimRefreshToken(ctx, hashToken(*refreshToken), now)
+			if domain.IsKind(err, domain.KindNotFound) {
+				return errRefreshInvalid
+			}
+			if err != nil {
+				return err
+			}
+			sid = tok.SessionID
+			if _, err := q.RevokeSession(ctx, sid, "LOGOUT", now); err != nil {
+				return err
+			}
+			q.AfterCommit(ctx, func(ctx context.Context) { s.publishSessionRevoked(ctx, sid) })
+			return nil
+		})
+		if err != nil {
+			return uuid.Nil, fmt.Errorf("log out: %w", err)
+		}
+		return sid, nil
+	}
+	v, err := RequireViewer(ctx)
+	if err != nil {
+		return uuid.Nil, err
+	}
+	if _, err := s.store.Q().RevokeSession(ctx, v.SessionID, "LOGOUT", now); err != nil {
+		return uuid.Nil, fmt.Errorf("log out: %w", err)
+	}
+	s.publishSessionRevoked(ctx, v.SessionID)
+	return v.SessionID, nil
+}
+
+// LogOutEverywhere ends every session of the viewer, except the current one when keepCurrent.
+func (s *Service) LogOutEverywhere(ctx context.Context, keepCurrent bool) (int, error) {
+	v, err := RequireViewer(ctx)
+	if err != nil {
+		return 0, err
+	}
+	var keep *uuid.UUID
+	if keepCurrent {
+		keep = &v.SessionID
+	}
+	ids, err := s.store.Q().RevokeUserSessions(ctx, v.User.ID, keep, "LOGOUT_EVERYWHERE", s.now())
+	if err != nil {
+		return 0, fmt.Errorf("log out everywhere: %w", err)
+	}
+	for _, id := range ids {
+		s.publishSessionRevoked(ctx, id)
+	}
+	return len(ids), nil
+}
+
+// RevokeSession ends one of the viewer's sessions.
+func (s *Service) RevokeSession(ctx context.Context, sessionID uuid.UUID) (domain.AuthSession, error) {
+	v, err := RequireViewer(ctx)
+	if err != nil {
+		return domain.AuthSession{}, err
+	}
+	q := s.store.Q()
+	sess, err := q.SessionByID(ctx, sessionID)
+	if err != nil || sess.UserID != v.User.ID {
+		if err == nil || domain.IsKind(err, domain.KindNotFound) {
+			e := domain.NotFound("session")
+			e.Field = "sessionId"
+			return domain.AuthSession{}, e
+		}
+		return domain.AuthSession{}, fmt.Errorf("revoke session: %w", err)
+	}
+	if _, err := q.RevokeSession(ctx, sessionID, "REVOKED", s.now()); err != nil {
+		return domain.AuthSession{}, fmt.Errorf("revoke session: %w", err)
+	}
+	s.publishSessionRevoked(ctx, sessionID)
+	sess, err = q.SessionByID(ctx, sessionID)
+	if err != nil {
+		return domain.AuthSession{}, fmt.Errorf("revoke session: reload: %w", err)
+	}
+	return sess, nil
+}
+
+func (s *Service) publishSessionRevoked(ctx context.Context, sid uuid.UUID) {
+	if err := s.pub.Publish(ctx, realtime.SessionTopic(sid), []byte("revoked")); err != nil {
+		// Sockets of the session still close when their token expires.
+		s.log.WarnContext(ctx, "publish session revocation", "session_id", sid, "err", err)
+	}
+}
+
+// Authenticate checks a bearer access token and that its session is still active; it runs on
+// every authenticated request and WebSocket connection.
+func (s *Service) Authenticate(ctx context.Context, bearer string) (Viewer, error) {
+	tok, err := s.tokens.Verify(bearer)
+	if errors.Is(err, ErrTokenExpired) {
+		return Viewer{}, domain.Unauthenticated("access token expired; refresh it")
+	}
+	if err != nil {
+		return Viewer{}, domain.Unauthenticated("access token invalid")
+	}
+	u, err := s.store.Q().ActiveSessionUser(ctx, tok.SessionID, s.now())
+	if domain.IsKind(err, domain.KindNotFound) || (err == nil && u.ID != tok.UserID) {
+		return Viewer{}, domain.Unauthenticated("session ended; log in again")
+	}
+	if err != nil {
+		return Viewer{}, fmt.Errorf("authenticate: %w", err)
+	}
+	return Viewer{User: u, SessionID: tok.SessionID, TokenExpiresAt: tok.ExpiresAt}, nil
+}
+
+// ListSessions returns a page of a user's sessions; only the user and ADMINs may list them.
+func (s *Service) ListSessions(ctx context.Context, userID uuid.UUID, includeRevoked bool, after *uuid.UUID, limit int) ([]domain.AuthSession, error) {
+	v, err := RequireViewer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if v.User.ID != userID && !v.User.HasRole(domain.RoleAdmin) {
+		return nil, domain.Forbidden("only the member themselves can see their sessions")
+	}
+	out, err := s.store.Q().ListSessions(ctx, userID, includeRevoked, after, limit, s.now())
+	if err != nil {
+		return nil, fmt.Errorf("list sessions: %w", err)
+	}
+	return out, nil
+}
+
+// ListUsers returns a page of accounts, newest first; staff only.
+func (s *Service) ListUsers(ctx context.Context, f store.UserFilter, after *uuid.UUID, limit int) ([]domain.User, error) {
+	v, err := RequireViewer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !v.User.IsStaff() {
+		return nil, domain.Forbidden("staff only")
+	}
+	out, err := s.store.Q().ListUsers(ctx, f, after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list users: %w", err)
+	}
+	return out, nil
+}
+
+// SetUserRoles replaces a user's roles. ADMIN only; an ADMIN cannot drop their own ADMIN role
+// (so the platform never loses its last administrator by accident).
+func (s *Service) SetUserRoles(ctx context.Context, userID uuid.UUID, roles []domain.Role) (domain.User, error) {
+	v, err := RequireRole(ctx, domain.RoleAdmin)
+	if err != nil {
+		return domain.User{}, err
+	}
+	for _, r := range roles {
+		if !r.Valid() {
+			return domain.User{}, domain.Invalid("roles", "unknown role %q", r)
+		}
+	}
+	roles = domain.NormalizeRoles(roles)
+	if userID == v.User.ID && !slices.Contains(roles, domain.RoleAdmin) {
+		return domain.User{}, domain.Invalid("roles", "you cannot remove your own ADMIN role")
+	}
+	var u domain.User
+	err = s.store.InTx(ctx, func(q *store.Queries) error {
+		u, err = q.SetUserRoles(ctx, userID, roles)
+		if domain.IsKind(err, domain.KindNotFound) {
+			e := domain.NotFound("user")
+			e.Field = "userId"
+			return e
+		}
+		if err != nil {
+			return err
+		}
+		q.AfterCommit(ctx, func(ctx context.Context) {
+			if err := s.pub.Publish(ctx, realtime.UserTopic(u.ID), []byte("updated")); err != nil {
+				s.log.WarnContext(ctx, "publish user update", "user_id", u.ID, "err", err)
+			}
+		})
+		return nil
+	})
+	if err != nil {
+		return domain.User{}, fmt.Errorf("set user roles: %w", err)
+	}
+	s.log.InfoContext(ctx, "roles changed", "user_id", u.ID, "roles", u.Roles, "by", v.User.ID)
+	return u, nil
+}

@@ -1,0 +1,114 @@
+package auth
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/skillswap/skillswap/domain"
+)
+
+// Viewer is the authenticated caller of a request or WebSocket connection.
+type Viewer struct {
+	User      domain.User
+	SessionID uuid.UUID
+	// TokenExpiresAt is when the access token that authenticated the caller expires.
+	TokenExpiresAt time.Time
+}
+
+type viewerKey struct{}
+
+// viewerBox is mutable so that a mutation that signs in (signUp, logIn, refreshSession) makes the
+// rest of its request authenticated: the payload's `user { email }` is then visible to its owner.
+type viewerBox struct {
+	mu     sync.RWMutex
+	viewer *Viewer
+	err    error
+}
+
+func box(ctx context.Context) *viewerBox {
+	b, _ := ctx.Value(viewerKey{}).(*viewerBox)
+	return b
+}
+
+// WithViewer returns ctx carrying the authenticated viewer.
+func WithViewer(ctx context.Context, v Viewer) context.Context {
+	return context.WithValue(ctx, viewerKey{}, &viewerBox{viewer: &v})
+}
+
+// WithAuthError returns ctx recording that the caller sent a credential that was refused, so
+// fields needing a viewer explain why (expired vs invalid) instead of "sign in".
+func WithAuthError(ctx context.Context, err error) context.Context {
+	return context.WithValue(ctx, viewerKey{}, &viewerBox{err: err})
+}
+
+// WithAnonymous returns ctx ready to adopt a viewer later in the request (see Adopt).
+func WithAnonymous(ctx context.Context) context.Context {
+	return context.WithValue(ctx, viewerKey{}, &viewerBox{})
+}
+
+// Adopt makes v the viewer for the rest of the request, after it proved its credentials.
+func Adopt(ctx context.Context, v Viewer) {
+	if b := box(ctx); b != nil {
+		b.mu.Lock()
+		b.viewer, b.err = &v, nil
+		b.mu.Unlock()
+	}
+}
+
+// ViewerFrom returns the authenticated viewer, if any.
+func ViewerFrom(ctx context.Context) (Viewer, bool) {
+	b := box(ctx)
+	if b == nil {
+		return Viewer{}, false
+	}
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	if b.viewer == nil {
+		return Viewer{}, false
+	}
+	return *b.viewer, true
+}
+
+// RequireViewer returns the viewer or an UNAUTHENTICATED error saying why there is none.
+func RequireViewer(ctx context.Context) (Viewer, error) {
+	if v, ok := ViewerFrom(ctx); ok {
+		return v, nil
+	}
+	if b := box(ctx); b != nil {
+		b.mu.RLock()
+		err := b.err
+		b.mu.RUnlock()
+		if err != nil {
+			return Viewer{}, err
+		}
+	}
+	return Viewer{}, domain.Unauthenticated("authentication required")
+}
+
+// RequireRole returns the viewer when they hold role, FORBIDDEN when they do not.
+func RequireRole(ctx context.Context, role domain.Role) (Viewer, error) {
+	v, err := RequireViewer(ctx)
+	if err != nil {
+		return v, err
+	}
+	if !v.User.HasRole(role) {
+		return v, domain.Forbidden("requires the " + string(role) + " role")
+	}
+	return v, nil
+}
+
+type clientKey struct{}
+
+// WithClient returns ctx carrying where the request comes from (IP, user agent).
+func WithClient(ctx context.Context, c Client) context.Context {
+	return context.WithValue(ctx, clientKey{}, c)
+}
+
+// ClientFrom returns where the request comes from; zero when unknown.
+func ClientFrom(ctx context.Context) Client {
+	c, _ := ctx.Value(clientKey{}).(Client)
+	return c
+}

@@ -1,0 +1,140 @@
+// Package config reads the server's configuration from environment variables. Every variable is
+// listed, with its default, in the README.
+package config
+
+import (
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/caarlos0/env/v11"
+)
+
+// Config is the whole server configuration.
+type Config struct {
+	Env                string        `env:"APP_ENV" envDefault:"development"`
+	HTTPAddr           string        `env:"HTTP_ADDR" envDefault:":8080"`
+	PublicURL          string        `env:"PUBLIC_URL" envDefault:"http://localhost:8080"`
+	ShutdownTimeout    time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"25s"`
+	LogLevel           string        `env:"LOG_LEVEL" envDefault:"info"`
+	TrustProxyHeaders  bool          `env:"TRUST_PROXY_HEADERS" envDefault:"false"`
+	CORSAllowedOrigins []string      `env:"CORS_ALLOWED_ORIGINS" envSeparator:"," envDefault:"http://localhost:8080,http://127.0.0.1:8080"`
+
+	DatabaseURL      string        `env:"DATABASE_URL"`
+	DatabaseMaxConns int32         `env:"DATABASE_MAX_CONNS" envDefault:"20"`
+	StatementTimeout time.Duration `env:"DB_STATEMENT_TIMEOUT" envDefault:"5s"`
+	MigrateOnStart   bool          `env:"MIGRATE_ON_START" envDefault:"true"`
+	RunWorkers       bool          `env:"RUN_WORKERS" envDefault:"true"`
+
+	RedisURL string `env:"REDIS_URL"`
+
+	JWTIssuer       string        `env:"JWT_ISSUER" envDefault:"skillswap"`
+	JWTAudience     string        `env:"JWT_AUDIENCE" envDefault:"skillswap-api"`
+	JWTKeys         string        `env:"JWT_KEYS"`
+	JWTActiveKeyID  string        `env:"JWT_ACTIVE_KEY_ID"`
+	AccessTokenTTL  time.Duration `env:"ACCESS_TOKEN_TTL" envDefault:"15m"`
+	RefreshTokenTTL time.Duration `env:"REFRESH_TOKEN_TTL" envDefault:"720h"`
+	SessionMaxAge   time.Duration `env:"SESSION_MAX_AGE" envDefault:"2160h"`
+	RefreshGrace    time.Duration `env:"REFRESH_REUSE_GRACE" envDefault:"10s"`
+	PasswordMemKiB  uint32        `env:"PASSWORD_HASH_MEMORY_KIB" envDefault:"19456"`
+	PasswordIters   uint32        `env:"PASSWORD_HASH_ITERATIONS" envDefault:"2"`
+
+	RateLogInAccount Rate `env:"RATE_LOGIN_PER_ACCOUNT" envDefault:"10/15m"`
+	RateLogInIP      Rate `env:"RATE_LOGIN_PER_IP" envDefault:"100/15m"`
+	RateSignUpIP     Rate `env:"RATE_SIGNUP_PER_IP" envDefault:"20/1h"`
+	RateRefreshIP    Rate `env:"RATE_REFRESH_PER_IP" envDefault:"600/1h"`
+
+	OperationTimeout time.Duration `env:"OPERATION_TIMEOUT" envDefault:"10s"`
+	MaxBodyBytes     int64         `env:"MAX_BODY_BYTES" envDefault:"1048576"`
+	MaxQueryDepth    int           `env:"MAX_QUERY_DEPTH" envDefault:"12"`
+	MaxAliases       int           `env:"MAX_ALIASES" envDefault:"30"`
+	MaxTokens        int           `env:"MAX_QUERY_TOKENS" envDefault:"5000"`
+	MaxComplexity    int           `env:"MAX_COMPLEXITY" envDefault:"2000"`
+	Introspection    bool          `env:"INTROSPECTION" envDefault:"true"`
+
+	WSInitTimeout     time.Duration `env:"WS_INIT_TIMEOUT" envDefault:"3s"`
+	WSPingInterval    time.Duration `env:"WS_PING_INTERVAL" envDefault:"25s"`
+	WSReadLimitBytes  int64         `env:"WS_READ_LIMIT_BYTES" envDefault:"65536"`
+	WSMaxSubsPerConn  int           `env:"WS_MAX_SUBSCRIPTIONS_PER_CONNECTION" envDefault:"100"`
+	WSMaxMsgPerMinute int           `env:"WS_MAX_MESSAGES_PER_MINUTE" envDefault:"600"`
+
+	SMTPAddr     string `env:"SMTP_ADDR"`
+	SMTPFrom     string `env:"SMTP_FROM" envDefault:"SkillSwap <no-reply@skillswap.local>"`
+	SMTPUsername string `env:"SMTP_USERNAME"`
+	SMTPPassword string `env:"SMTP_PASSWORD"`
+	SMTPStartTLS bool   `env:"SMTP_STARTTLS" envDefault:"false"`
+}
+
+// Rate is "N/duration", e.g. "10/15m": N attempts per duration.
+type Rate struct {
+	Tokens   uint64
+	Interval time.Duration
+}
+
+// UnmarshalText parses "N/duration".
+func (r *Rate) UnmarshalText(b []byte) error {
+	n, d, ok := strings.Cut(string(b), "/")
+	if !ok {
+		return fmt.Errorf("rate %q: want N/duration such as 10/15m", b)
+	}
+	tokens, err := strconv.ParseUint(n, 10, 64)
+	if err != nil || tokens == 0 {
+		return fmt.Errorf("rate %q: N must be a positive integer", b)
+	}
+	interval, err := time.ParseDuration(d)
+	if err != nil || interval <= 0 {
+		return fmt.Errorf("rate %q: bad duration", b)
+	}
+	r.Tokens, r.Interval = tokens, interval
+	return nil
+}
+
+// Production reports whether APP_ENV is production (stricter checks at start).
+func (c Config) Production() bool { return c.Env == "production" }
+
+// Load reads the environment and validates the result.
+func Load() (Config, error) {
+	c, err := env.ParseAs[Config]()
+	if err != nil {
+		return c, fmt.Errorf("config: %w", err)
+	}
+	if c.DatabaseURL == "" {
+		return c, errors.New("config: DATABASE_URL is required (make run sets it for the local cluster)")
+	}
+	if c.Production() && c.JWTKeys == "" {
+		return c, errors.New("config: JWT_KEYS is required when APP_ENV=production")
+	}
+	return c, nil
+}
+
+// SigningKey is one parsed entry of JWT_KEYS.
+type SigningKey struct {
+	ID     string
+	Secret []byte
+}
+
+// ParseJWTKeys parses JWT_KEYS: comma-separated "kid:base64secret" entries.
+func ParseJWTKeys(s string) ([]SigningKey, error) {
+	var out []SigningKey
+	for entry := range strings.SplitSeq(s, ",") {
+		entry = strings.TrimSpace(entry)
+		if entry == "" {
+			continue
+		}
+		kid, b64, ok := strings.Cut(entry, ":")
+		if !ok || kid == "" {
+			return nil, fmt.Errorf("JWT_KEYS entry %q: want kid:base64secret", kid)
+		}
+		secret, err := base64.StdEncoding.DecodeString(b64)
+		if err != nil {
+			if secret, err = base64.RawURLEncoding.DecodeString(b64); err != nil {
+				return nil, fmt.Errorf("JWT_KEYS entry %q: secret is not base64", kid)
+			}
+		}
+		out = append(out, SigningKey{ID: kid, Secret: secret})
+	}
+	return out, nil
+}

@@ -1,0 +1,120 @@
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/errcode"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/skillswap/skillswap/domain"
+)
+
+// API error codes (Apollo's), set in errors[].extensions.code.
+const (
+	CodeUnauthenticated = "UNAUTHENTICATED"
+	CodeForbidden       = "FORBIDDEN"
+	CodeNotFound        = "NOT_FOUND"
+	CodeBadUserInput    = "BAD_USER_INPUT"
+	CodeConflict        = "CONFLICT"
+	CodeRateLimited     = "RATE_LIMITED"
+	CodeUnavailable     = "SERVICE_UNAVAILABLE"
+	CodeInternal        = "INTERNAL_SERVER_ERROR"
+	CodeParseFailed     = errcode.ParseFailed
+	CodeValidation      = errcode.ValidationFailed
+	CodeBadRequest      = "BAD_REQUEST"
+	CodeQueryTooComplex = "QUERY_TOO_COMPLEX"
+)
+
+var kindCodes = map[domain.Kind]string{
+	domain.KindInvalid:         CodeBadUserInput,
+	domain.KindNotFound:        CodeNotFound,
+	domain.KindConflict:        CodeConflict,
+	domain.KindUnauthenticated: CodeUnauthenticated,
+	domain.KindForbidden:       CodeForbidden,
+	domain.KindRateLimited:     CodeRateLimited,
+	domain.KindUnavailable:     CodeUnavailable,
+}
+
+// errorPresenter is the one place where errors become API errors: domain errors keep their safe
+// message and get their code; gqlgen's own parse/validation errors keep theirs; anything else is
+// logged with the request id and replaced by a generic INTERNAL_SERVER_ERROR.
+func errorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
+	return func(ctx context.Context, err error) *gqlerror.Error {
+		gqlErr := graphql.DefaultErrorPresenter(ctx, err)
+		ext := gqlErr.Extensions
+		if ext == nil {
+			ext = map[string]any{}
+		}
+		reqID := RequestIDFrom(ctx)
+		if reqID != "" {
+			ext["requestId"] = reqID
+		}
+		gqlErr.Extensions = ext
+
+		var de *domain.Error
+		if errors.As(err, &de) {
+			gqlErr.Message = de.Message
+			ext["code"] = kindCodes[de.Kind]
+			if de.Field != "" {
+				ext["field"] = inputFieldPath(ctx, de.Field)
+			}
+			if de.Kind == domain.KindRateLimited {
+				ext["retryAfterSeconds"] = int(math.Ceil(de.RetryAfter.Seconds()))
+			}
+			for k, v := range de.Details {
+				ext[k] = v
+			}
+			if de.Err != nil {
+				log.DebugContext(ctx, "domain error cause", "request_id", reqID, "err", de.Err)
+			}
+			return gqlErr
+		}
+		if _, ok := ext["code"]; ok {
+			// gqlgen's parse, validation and complexity errors: safe and already coded.
+			return gqlErr
+		}
+		var ge *gqlerror.Error
+		if errors.As(err, &ge) && ge.Err == nil && ge.Rule != "" {
+			ext["code"] = CodeValidation
+			return gqlErr
+		}
+		if errors.Is(err, context.DeadlineExceeded) {
+			log.WarnContext(ctx, "operation deadline exceeded", "request_id", reqID, "path", gqlErr.Path.String())
+			gqlErr.Message = "the operation took too long and was stopped"
+			ext["code"] = CodeUnavailable
+			return gqlErr
+		}
+		log.ErrorContext(ctx, "internal error", "request_id", reqID, "path", gqlErr.Path.String(), "err", err)
+		gqlErr.Message = "internal server error"
+		gqlErr.Extensions = map[string]any{"code": CodeInternal, "requestId": reqID}
+		return gqlErr
+	}
+}
+
+// inputFieldPath prefixes a service's field name with "input." when the failing field takes an
+// input object, so clients can map it onto the form they submitted.
+func inputFieldPath(ctx context.Context, field string) string {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil || fc.Field.Field == nil {
+		return field
+	}
+	for _, arg := range fc.Field.Arguments {
+		if arg.Name == "input" {
+			return "input." + field
+		}
+	}
+	return field
+}
+
+// recoverFunc turns a resolver panic into an internal error and logs the stack's value.
+func recoverFunc(log *slog.Logger) graphql.RecoverFunc {
+	return func(ctx context.Context, p any) error {
+		log.ErrorContext(ctx, "panic in resolver", "request_id", RequestIDFrom(ctx), "panic", fmt.Sprint(p))
+		return errors.New("panic")
+	}
+}

@@ -1,0 +1,198 @@
+// Package httpapi is the HTTP edge: the GraphQL handler with its transports and limits, the
+// middleware chain (request id, logs, metrics, CORS, security headers, authentication), health
+// endpoints and the playground. It translates; services decide.
+package httpapi
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"sync/atomic"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/99designs/gqlgen/graphql/playground"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/rs/cors"
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/skillswap/skillswap/dataloaders"
+	"github.com/skillswap/skillswap/realtime"
+)
+
+// Config bounds what a request may cost.
+type Config struct {
+	MaxBodyBytes     int64
+	OperationTimeout time.Duration
+	MaxDepth         int
+	MaxAliases       int
+	MaxTokens        int
+	MaxComplexity    int
+	Introspection    bool
+	AllowedOrigins   []string
+	TrustProxy       bool
+	WSInitTimeout    time.Duration
+	WSPingInterval   time.Duration
+	WSReadLimit      int64
+	WSMaxSubs        int
+	WSMaxMsgsPerMin  int
+}
+
+// Deps are the server's collaborators.
+type Deps struct {
+	Schema  graphql.ExecutableSchema
+	Authn   Authenticator
+	Loaders dataloaders.Source
+	Hub     *realtime.Hub
+	Broker  realtime.Broker
+	Pool    *pgxpool.Pool
+	Log     *slog.Logger
+}
+
+// Server is the HTTP handler of the API.
+type Server struct {
+	handler  http.Handler
+	sockets  *connTracker
+	draining atomic.Bool
+	Metrics  *Metrics
+}
+
+// New builds the handler.
+func New(cfg Config, d Deps) *Server {
+	s := &Server{sockets: newConnTracker()}
+	s.Metrics = NewMetrics(d.Pool, s.sockets.count)
+
+	gql := handler.New(d.Schema)
+	ws := transport.Websocket{
+		Implementation: guardedImpl{
+			inner:   defaultWSImplementation(originHosts(cfg.AllowedOrigins)),
+			cfg:     wsConfig{InitTimeout: cfg.WSInitTimeout, MaxSubscriptions: cfg.WSMaxSubs, MaxMessagesPerMin: cfg.WSMaxMsgsPerMin},
+			tracker: s.sockets,
+		},
+		InitFunc: wsInit(d.Authn, d.Hub, d.Log),
+		// The guard enforces the init timeout with the protocol's 4408; gqlgen's own timer is a
+		// backstop that would close with a generic 1002.
+		InitTimeout:           cfg.WSInitTimeout + 2*time.Second,
+		KeepAlivePingInterval: cfg.WSPingInterval,
+		PingPongInterval:      cfg.WSPingInterval,
+		PayloadReadLimit:      &cfg.WSReadLimit,
+	}
+	gql.AddTransport(ws)
+	gql.AddTransport(transport.SSE{})
+	gql.AddTransport(overHTTP{maxBodyBytes: cfg.MaxBodyBytes})
+	gql.AddTransport(transport.MultipartForm{MaxUploadSize: 10 << 20, MaxMemory: 1 << 20})
+
+	gql.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	gql.SetParserTokenLimit(cfg.MaxTokens)
+	if cfg.Introspection {
+		gql.Use(extension.Introspection{})
+	}
+	gql.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
+	gql.Use(extension.FixedComplexityLimit(cfg.MaxComplexity))
+	gql.Use(queryShapeLimit{MaxDepth: cfg.MaxDepth, MaxAliases: cfg.MaxAliases})
+	gql.SetErrorPresenter(errorPresenter(d.Log))
+	gql.SetRecoverFunc(recoverFunc(d.Log))
+	gql.AroundResponses(dataloaders.Middleware(d.Loaders))
+	gql.AroundResponses(s.Metrics.responseMiddleware)
+
+	var api http.Handler = gql
+	api = withSocketHolder(api)
+	api = csrfGuard(api)
+	api = withDeadline(cfg.OperationTimeout, api)
+	api = authenticate(d.Authn, d.Log, api)
+	api = clientInfo(cfg.TrustProxy, api)
+	api = cors.New(cors.Options{
+		AllowedOrigins:   cfg.AllowedOrigins,
+		AllowedMethods:   []string{http.MethodGet, http.MethodPost},
+		AllowedHeaders:   []string{"Authorization", "Content-Type", "Accept", "X-Request-ID", "Apollo-Require-Preflight", "X-Apollo-Operation-Name", "Apollographql-Client-Name", "Apollographql-Client-Version"},
+		ExposedHeaders:   []string{"X-Request-ID"},
+		AllowCredentials: false,
+		MaxAge:           600,
+	}).Handler(api)
+
+	mux := http.NewServeMux()
+	mux.Handle("/graphql", api)
+	mux.Handle("GET /{$}", playground.Handler("SkillSwap API", "/graphql"))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	mux.HandleFunc("GET /readyz", s.ready(d.Pool, d.Broker, d.Log))
+	mux.Handle("GET /metrics", promhttp.HandlerFor(s.Metrics.Registry, promhttp.HandlerOpts{}))
+
+	var root http.Handler = mux
+	root = securityHeaders(root)
+	root = accessLog(d.Log, s.Metrics, root)
+	root = withRequestID(root)
+	s.handler = root
+	return s
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// StartDraining makes /readyz fail so load balancers stop sending traffic, and closes every
+// WebSocket with 1001 Going Away so clients reconnect to another instance.
+func (s *Server) StartDraining() {
+	s.draining.Store(true)
+	s.sockets.closeAll()
+}
+
+// OpenSockets returns the number of open WebSocket connections.
+func (s *Server) OpenSockets() int { return s.sockets.count() }
+
+func (s *Server) ready(pool *pgxpool.Pool, broker realtime.Broker, log *slog.Logger) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		if s.draining.Load() {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = w.Write([]byte("draining\n"))
+			return
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := pool.Ping(ctx); err != nil {
+			log.WarnContext(ctx, "readiness: database", "err", err)
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = w.Write([]byte("database unreachable\n"))
+			return
+		}
+		if err := broker.Ping(ctx); err != nil {
+			log.WarnContext(ctx, "readiness: broker", "err", err)
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = w.Write([]byte("broker unreachable\n"))
+			return
+		}
+		_, _ = w.Write([]byte("ready\n"))
+	}
+}
+
+// withSocketHolder lets the WebSocket init function find the socket of its request.
+func withSocketHolder(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Upgrade") != "" {
+			r = r.WithContext(context.WithValue(r.Context(), connHolderKey{}, &connHolder{}))
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// originHosts turns CORS origins (https://app.example.com) into the host patterns the WebSocket
+// library matches (app.example.com).
+func originHosts(origins []string) []string {
+	var out []string
+	for _, o := range origins {
+		if u, err := url.Parse(o); err == nil && u.Host != "" {
+			out = append(out, u.Host)
+		} else if o != "" {
+			out = append(out, o)
+		}
+	}
+	return out
+}

@@ -1,0 +1,233 @@
+package httpapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+)
+
+// Media types of the GraphQL-over-HTTP specification.
+const (
+	mediaGraphQLResponse = "application/graphql-response+json"
+	mediaJSON            = "application/json"
+)
+
+// overHTTP is a graphql.Transport for POST and GET that follows the GraphQL-over-HTTP
+// specification, including its SHOULDs: Accept negotiation between application/json and
+// application/graphql-response+json (406 when neither is acceptable), 400 for parse and
+// validation errors under application/graphql-response+json, no `data` key on request errors,
+// 405 for mutations over GET, 413 for oversized bodies and 415 for other content types. gqlgen's
+// own POST transport echoes the request body in error messages and always writes `data`.
+type overHTTP struct {
+	maxBodyBytes int64
+}
+
+var _ graphql.Transport = overHTTP{}
+
+func (overHTTP) Supports(r *http.Request) bool {
+	if r.Header.Get("Upgrade") != "" {
+		return false
+	}
+	if r.Method == http.MethodGet {
+		return true
+	}
+	if r.Method != http.MethodPost {
+		return false
+	}
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	// Multipart uploads and SSE have their own transports; everything else POSTed is ours, so an
+	// unsupported content type gets a clear 415 instead of a generic "transport not supported".
+	return mt != "multipart/form-data" && !acceptsEventStream(r)
+}
+
+func acceptsEventStream(r *http.Request) bool {
+	return strings.Contains(r.Header.Get("Accept"), "text/event-stream")
+}
+
+// rawRequest is a GraphQL-over-HTTP request body.
+type rawRequest struct {
+	Query         *string        `json:"query"`
+	OperationName string         `json:"operationName"`
+	Variables     map[string]any `json:"variables"`
+	Extensions    map[string]any `json:"extensions"`
+}
+
+// response is graphql.Response with `data` omitted when absent (request errors), as the
+// specification requires; execution results keep `"data": null` when it is null.
+type response struct {
+	Errors     gqlerror.List   `json:"errors,omitempty"`
+	Data       json.RawMessage `json:"data,omitempty"`
+	Extensions map[string]any  `json:"extensions,omitempty"`
+}
+
+func (t overHTTP) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
+	ctx := r.Context()
+	mediaType, ok := negotiate(r.Header.Get("Accept"))
+	if !ok {
+		w.Header().Set("Content-Type", mediaJSON)
+		writeRequestError(w, http.StatusNotAcceptable, "Accept must allow application/graphql-response+json or application/json", CodeBadRequest)
+		return
+	}
+	w.Header().Set("Content-Type", mediaType+"; charset=utf-8")
+	w.Header().Add("Vary", "Accept")
+	strict := mediaType == mediaGraphQLResponse
+
+	start := graphql.Now()
+	var req rawRequest
+	switch r.Method {
+	case http.MethodPost:
+		mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+		if err != nil || mt != mediaJSON || (params["charset"] != "" && !strings.EqualFold(params["charset"], "utf-8")) {
+			writeRequestError(w, http.StatusUnsupportedMediaType, "Content-Type must be application/json", CodeBadRequest)
+			return
+		}
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, t.maxBodyBytes))
+		if err != nil {
+			var tooBig *http.MaxBytesError
+			if errors.As(err, &tooBig) {
+				writeRequestError(w, http.StatusRequestEntityTooLarge, "request body exceeds "+strconv.FormatInt(t.maxBodyBytes, 10)+" bytes", CodeBadRequest)
+				return
+			}
+			writeRequestError(w, http.StatusBadRequest, "could not read the request body", CodeBadRequest)
+			return
+		}
+		dec := json.NewDecoder(bytes.NewReader(body))
+		dec.UseNumber()
+		if err := dec.Decode(&req); err != nil || dec.More() {
+			writeRequestError(w, http.StatusBadRequest, "the request body must be a JSON object with a `query` string", CodeBadRequest)
+			return
+		}
+	case http.MethodGet:
+		if err := decodeQueryParams(r.URL.Query(), &req); err != nil {
+			writeRequestError(w, http.StatusBadRequest, err.Error(), CodeBadRequest)
+			return
+		}
+	}
+	if req.Query == nil && req.Extensions["persistedQuery"] == nil {
+		writeRequestError(w, http.StatusBadRequest, "the `query` parameter is required", CodeBadRequest)
+		return
+	}
+	params := &graphql.RawParams{
+		OperationName: req.OperationName,
+		Variables:     req.Variables,
+		Extensions:    req.Extensions,
+		Headers:       r.Header,
+		ReadTime:      graphql.TraceTiming{Start: start, End: graphql.Now()},
+	}
+	if req.Query != nil {
+		params.Query = *req.Query
+	}
+
+	rc, opErr := exec.CreateOperationContext(ctx, params)
+	if opErr != nil {
+		status := http.StatusOK
+		if strict {
+			status = http.StatusBadRequest
+		}
+		resp := exec.DispatchError(graphql.WithOperationContext(ctx, rc), opErr)
+		writeResponse(w, status, &response{Errors: resp.Errors, Extensions: resp.Extensions})
+		return
+	}
+	switch rc.Operation.Operation {
+	case ast.Mutation:
+		if r.Method == http.MethodGet {
+			w.Header().Set("Allow", http.MethodPost)
+			writeRequestError(w, http.StatusMethodNotAllowed, "mutations are only accepted over POST", CodeBadRequest)
+			return
+		}
+	case ast.Subscription:
+		writeRequestError(w, http.StatusBadRequest, "subscriptions need a WebSocket (graphql-transport-ws) or Server-Sent Events (Accept: text/event-stream)", CodeBadRequest)
+		return
+	}
+	responses, ctx := exec.DispatchOperation(ctx, rc)
+	resp := responses(ctx)
+	data := resp.Data
+	if data == nil {
+		data = json.RawMessage("null")
+	}
+	writeResponse(w, http.StatusOK, &response{Errors: resp.Errors, Data: data, Extensions: resp.Extensions})
+}
+
+func decodeQueryParams(q url.Values, req *rawRequest) error {
+	if q.Has("query") {
+		s := q.Get("query")
+		req.Query = &s
+	}
+	req.OperationName = q.Get("operationName")
+	for name, dst := range map[string]*map[string]any{"variables": &req.Variables, "extensions": &req.Extensions} {
+		raw := q.Get(name)
+		if raw == "" {
+			continue
+		}
+		dec := json.NewDecoder(strings.NewReader(raw))
+		dec.UseNumber()
+		if err := dec.Decode(dst); err != nil {
+			return errors.New("the `" + name + "` parameter must be a JSON object")
+		}
+	}
+	return nil
+}
+
+// negotiate picks the response media type from Accept, honouring q-values. No Accept header
+// means application/json, as the specification says for legacy clients.
+func negotiate(accept string) (string, bool) {
+	if strings.TrimSpace(accept) == "" {
+		return mediaJSON, true
+	}
+	best, bestQ := "", -1.0
+	for part := range strings.SplitSeq(accept, ",") {
+		mt, params, err := mime.ParseMediaType(strings.TrimSpace(part))
+		if err != nil {
+			continue
+		}
+		q := 1.0
+		if qs, ok := params["q"]; ok {
+			if v, err := strconv.ParseFloat(qs, 64); err == nil {
+				q = v
+			}
+		}
+		if q <= 0 {
+			continue
+		}
+		var candidate string
+		switch mt {
+		case mediaGraphQLResponse:
+			candidate = mediaGraphQLResponse
+		case mediaJSON:
+			candidate = mediaJSON
+		case "*/*", "application/*":
+			candidate = mediaJSON
+		default:
+			continue
+		}
+		// On equal q, prefer application/graphql-response+json.
+		if q > bestQ || (q == bestQ && candidate == mediaGraphQLResponse) {
+			best, bestQ = candidate, q
+		}
+	}
+	return best, best != ""
+}
+
+func writeRequestError(w http.ResponseWriter, status int, msg, code string) {
+	writeResponse(w, status, &response{Errors: gqlerror.List{{Message: msg, Extensions: map[string]any{"code": code}}}})
+}
+
+func writeResponse(w http.ResponseWriter, status int, resp *response) {
+	b, err := json.Marshal(resp)
+	if err != nil {
+		status = http.StatusInternalServerError
+		b = []byte(`{"errors":[{"message":"internal server error","extensions":{"code":"INTERNAL_SERVER_ERROR"}}]}`)
+	}
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}

@@ -1,0 +1,138 @@
+package realtime
+
+import (
+	"context"
+	"fmt"
+	"sync"
+)
+
+// Hub shares one broker subscription per topic among all local subscribers of this instance and
+// drops it when the last local subscriber leaves.
+type Hub struct {
+	broker Broker
+
+	mu     sync.Mutex
+	topics map[string]*hubTopic
+}
+
+type hubTopic struct {
+	subs   map[*hubSub]struct{}
+	cancel func()
+	ready  chan struct{}
+	err    error
+}
+
+type hubSub struct {
+	ch chan []byte
+}
+
+// NewHub returns a hub over broker.
+func NewHub(broker Broker) *Hub {
+	return &Hub{broker: broker, topics: map[string]*hubTopic{}}
+}
+
+// subscriberBuffer bounds each local subscriber's queue. A subscriber that falls further behind
+// misses wake-ups; since they only say "something changed", the next one makes it catch up.
+const subscriberBuffer = 64
+
+// Subscribe returns a channel of the topic's messages and a release function that must be called
+// when the subscriber leaves (it closes the channel).
+func (h *Hub) Subscribe(ctx context.Context, topic string) (<-chan []byte, func(), error) {
+	sub := &hubSub{ch: make(chan []byte, subscriberBuffer)}
+	h.mu.Lock()
+	t, ok := h.topics[topic]
+	if !ok {
+		t = &hubTopic{subs: map[*hubSub]struct{}{}, ready: make(chan struct{})}
+		h.topics[topic] = t
+		go h.open(ctx, topic, t)
+	}
+	t.subs[sub] = struct{}{}
+	h.mu.Unlock()
+
+	select {
+	case <-t.ready:
+	case <-ctx.Done():
+		h.release(topic, t, sub)
+		return nil, nil, ctx.Err()
+	}
+	if t.err != nil {
+		h.release(topic, t, sub)
+		return nil, nil, t.err
+	}
+	var once sync.Once
+	return sub.ch, func() { once.Do(func() { h.release(topic, t, sub) }) }, nil
+}
+
+func (h *Hub) open(ctx context.Context, topic string, t *hubTopic) {
+	cancel, err := h.broker.Subscribe(context.WithoutCancel(ctx), topic, func(p []byte) { h.fanOut(topic, p) })
+	h.mu.Lock()
+	if err != nil {
+		t.err = fmt.Errorf("hub subscribe %s: %w", topic, err)
+		if h.topics[topic] == t {
+			delete(h.topics, topic)
+		}
+	} else {
+		t.cancel = cancel
+		if len(t.subs) == 0 {
+			// Everyone left while the broker subscription was being made.
+			if h.topics[topic] == t {
+				delete(h.topics, topic)
+			}
+			h.mu.Unlock()
+			close(t.ready)
+			cancel()
+			return
+		}
+	}
+	h.mu.Unlock()
+	close(t.ready)
+}
+
+func (h *Hub) fanOut(topic string, payload []byte) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	t := h.topics[topic]
+	if t == nil {
+		return
+	}
+	for s := range t.subs {
+		select {
+		case s.ch <- payload:
+		default:
+		}
+	}
+}
+
+func (h *Hub) release(topic string, t *hubTopic, sub *hubSub) {
+	h.mu.Lock()
+	if _, ok := t.subs[sub]; !ok {
+		h.mu.Unlock()
+		return
+	}
+	delete(t.subs, sub)
+	close(sub.ch)
+	var cancel func()
+	if len(t.subs) == 0 && t.cancel != nil {
+		cancel = t.cancel
+		t.cancel = nil
+		if h.topics[topic] == t {
+			delete(h.topics, topic)
+		}
+	}
+	h.mu.Unlock()
+	if cancel != nil {
+		cancel()
+	}
+}
+
+// Topics returns how many topics hold a broker subscription (for metrics and leak tests).
+func (h *Hub) Topics() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.topics)
+}
+
+// Publish sends payload on topic through the broker.
+func (h *Hub) Publish(ctx context.Context, topic string, payload []byte) error {
+	return h.broker.Publish(ctx, topic, payload)
+}

@@ -1,0 +1,143 @@
+// Package relay implements Relay connection plumbing: page arguments with caps, opaque keyset
+// cursors and global object ids.
+package relay
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"github.com/skillswap/skillswap/domain"
+)
+
+// MaxPageSize caps `first` on every connection.
+const MaxPageSize = 100
+
+// Page is validated forward pagination: at most First items after the keyset position After.
+type Page[K any] struct {
+	First int
+	After *K
+}
+
+// Limit is the number of rows to fetch: one more than First, to learn whether a next page exists.
+func (p Page[K]) Limit() int { return p.First + 1 }
+
+// ParsePage validates `first`/`after` for a connection whose cursors were made by Cursor with the
+// same kind. Errors are BAD_USER_INPUT naming the argument.
+func ParsePage[K any](kind string, first *int, after *string) (Page[K], error) {
+	p := Page[K]{First: 20}
+	if first != nil {
+		if *first < 1 || *first > MaxPageSize {
+			return p, domain.Invalid("first", "must be between 1 and %d", MaxPageSize)
+		}
+		p.First = *first
+	}
+	if after != nil && *after != "" {
+		k, err := DecodeCursor[K](kind, *after)
+		if err != nil {
+			return p, err
+		}
+		p.After = &k
+	}
+	return p, nil
+}
+
+// cursorEnvelope tags a cursor with its connection kind so a cursor from one list is refused by
+// another instead of silently mis-positioning.
+type cursorEnvelope[K any] struct {
+	Kind string `json:"k"`
+	Key  K      `json:"v"`
+}
+
+// Cursor encodes a keyset position as an opaque string.
+func Cursor[K any](kind string, key K) string {
+	b, err := json.Marshal(cursorEnvelope[K]{Kind: kind, Key: key})
+	if err != nil {
+		panic(fmt.Sprintf("relay: cursor key of %s must marshal: %v", kind, err))
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// DecodeCursor decodes a cursor made by Cursor with the same kind.
+func DecodeCursor[K any](kind, cursor string) (K, error) {
+	var env cursorEnvelope[K]
+	b, err := base64.RawURLEncoding.DecodeString(cursor)
+	if err != nil || json.Unmarshal(b, &env) != nil || env.Kind != kind {
+		return env.Key, domain.Invalid("after", "is not a valid cursor for this list")
+	}
+	return env.Key, nil
+}
+
+// Edge is one item of a page with its cursor.
+type Edge[T any] struct {
+	Cursor string
+	Node   T
+}
+
+// PageInfo describes a page for forward pagination.
+type PageInfo struct {
+	HasNextPage     bool
+	HasPreviousPage bool
+	StartCursor     *string
+	EndCursor       *string
+}
+
+// Slice turns rows fetched with Page.Limit into edges and page info: the extra row, when present,
+// only tells that a next page exists.
+func Slice[T, K any](kind string, p Page[K], rows []T, key func(T) K) ([]Edge[T], PageInfo) {
+	info := PageInfo{HasPreviousPage: p.After != nil}
+	if len(rows) > p.First {
+		rows = rows[:p.First]
+		info.HasNextPage = true
+	}
+	edges := make([]Edge[T], len(rows))
+	for i, r := range rows {
+		edges[i] = Edge[T]{Cursor: Cursor(kind, key(r)), Node: r}
+	}
+	if len(edges) > 0 {
+		info.StartCursor = &edges[0].Cursor
+		info.EndCursor = &edges[len(edges)-1].Cursor
+	}
+	return edges, info
+}
+
+// Global id prefixes, one per Node type. Ids look like `usr_0192f0c53c1e7a3b8c4d5e6f7a8b9c0d`:
+// opaque to clients, readable in logs, and typed so a session id is never taken for a user id.
+const (
+	KindUser        = "usr"
+	KindAuthSession = "ses"
+)
+
+// GlobalID encodes an entity id of the given kind.
+func GlobalID(kind string, id uuid.UUID) string {
+	return kind + "_" + strings.ReplaceAll(id.String(), "-", "")
+}
+
+// ParseGlobalID splits a global id into its kind and uuid.
+func ParseGlobalID(gid string) (kind string, id uuid.UUID, ok bool) {
+	kind, raw, found := strings.Cut(gid, "_")
+	if !found || len(raw) != 32 {
+		return "", uuid.Nil, false
+	}
+	id, err := uuid.Parse(raw)
+	if err != nil {
+		return "", uuid.Nil, false
+	}
+	return kind, id, true
+}
+
+// ParseID decodes a global id that must be of kind; field names the input for the error.
+func ParseID(kind, gid, field string) (uuid.UUID, error) {
+	k, id, ok := ParseGlobalID(gid)
+	if !ok || k != kind {
+		return uuid.Nil, domain.Invalid(field, "is not a valid id")
+	}
+	return id, nil
+}
+
+// Node is the Go type of the GraphQL Node interface: any entity with a global id. It is empty on
+// purpose so domain types need no GraphQL methods; the resolver of each type encodes its id.
+type Node interface{}

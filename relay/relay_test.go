@@ -1,0 +1,85 @@
+package relay
+
+import (
+	"testing"
+
+	"github.com/google/uuid"
+
+	"github.com/skillswap/skillswap/domain"
+)
+
+func TestParsePage(t *testing.T) {
+	ptr := func(i int) *int { return &i }
+	str := func(s string) *string { return &s }
+	good := Cursor("users", uuid.MustParse("0192f0c5-3c1e-7a3b-8c4d-5e6f7a8b9c0d"))
+	tests := []struct {
+		name      string
+		first     *int
+		after     *string
+		wantFirst int
+		wantField string
+	}{
+		{"default", nil, nil, 20, ""},
+		{"max", ptr(100), nil, 100, ""},
+		{"over max", ptr(101), nil, 0, "first"},
+		{"zero", ptr(0), nil, 0, "first"},
+		{"negative", ptr(-5), nil, 0, "first"},
+		{"garbage cursor", nil, str("%%%"), 0, "after"},
+		{"cursor of another list", nil, str(Cursor("sessions", uuid.New())), 0, "after"},
+		{"good cursor", ptr(5), &good, 5, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := ParsePage[uuid.UUID]("users", tt.first, tt.after)
+			if tt.wantField != "" {
+				var de *domain.Error
+				if err == nil || !asDomain(err, &de) || de.Kind != domain.KindInvalid || de.Field != tt.wantField {
+					t.Fatalf("want invalid %s, got %v", tt.wantField, err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.First != tt.wantFirst {
+				t.Fatalf("First = %d, want %d", p.First, tt.wantFirst)
+			}
+		})
+	}
+}
+
+func asDomain(err error, de **domain.Error) bool {
+	e, ok := err.(*domain.Error)
+	*de = e
+	return ok
+}
+
+func TestSlice(t *testing.T) {
+	rows := []int{1, 2, 3}
+	edges, info := Slice("ints", Page[int]{First: 2}, rows, func(i int) int { return i })
+	if len(edges) != 2 || !info.HasNextPage || info.HasPreviousPage {
+		t.Fatalf("got %d edges, info %+v", len(edges), info)
+	}
+	k, err := DecodeCursor[int]("ints", *info.EndCursor)
+	if err != nil || k != 2 {
+		t.Fatalf("end cursor decodes to %d, %v", k, err)
+	}
+	edges, info = Slice("ints", Page[int]{First: 5, After: &k}, rows[2:], func(i int) int { return i })
+	if len(edges) != 1 || info.HasNextPage || !info.HasPreviousPage {
+		t.Fatalf("last page: %d edges, info %+v", len(edges), info)
+	}
+}
+
+func TestGlobalID(t *testing.T) {
+	id := uuid.New()
+	gid := GlobalID(KindUser, id)
+	got, err := ParseID(KindUser, gid, "userId")
+	if err != nil || got != id {
+		t.Fatalf("round trip: %v %v", got, err)
+	}
+	for _, bad := range []string{"", "usr_", "usr_zz", GlobalID(KindAuthSession, id), id.String()} {
+		if _, err := ParseID(KindUser, bad, "userId"); !domain.IsKind(err, domain.KindInvalid) {
+			t.Errorf("ParseID(%q) = %v, want invalid", bad, err)
+		}
+	}
+}

@@ -1,0 +1,19 @@
+// Package resolvers holds the thin GraphQL resolvers: they find out who is asking, map input, call
+// a service and map the result. Decisions live in the services.
+package resolvers
+
+import (
+	"log/slog"
+
+	"github.com/skillswap/skillswap/auth"
+	"github.com/skillswap/skillswap/realtime"
+	"github.com/skillswap/skillswap/store"
+)
+
+// Resolver is the root resolver; its fields are the services resolvers call.
+type Resolver struct {
+	Auth  *auth.Service
+	Store *store.Store
+	Hub   *realtime.Hub
+	Log   *slog.Logger
+}

@@ -1,0 +1,138 @@
+// Command skillswap is the SkillSwap GraphQL API server.
+//
+//	skillswap [serve]   migrate, then serve HTTP (GraphQL, playground, health, metrics) and run workers
+//	skillswap migrate   apply database migrations and exit
+//	skillswap seed      apply migrations and load the demo members
+//
+// Configuration comes from environment variables; see the README.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/skillswap/skillswap/app"
+	"github.com/skillswap/skillswap/auth"
+	"github.com/skillswap/skillswap/config"
+	"github.com/skillswap/skillswap/seed"
+	"github.com/skillswap/skillswap/store"
+)
+
+func main() {
+	cmd := "serve"
+	if len(os.Args) > 1 {
+		cmd = os.Args[1]
+	}
+	cfg, err := config.Load()
+	log := newLogger(cfg.LogLevel)
+	if err != nil {
+		log.Error("configuration", "err", err)
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	switch cmd {
+	case "serve":
+		err = serve(ctx, cfg, log)
+	case "migrate":
+		err = migrate(ctx, cfg, log)
+	case "seed":
+		err = seedDemo(ctx, cfg, log)
+	default:
+		err = fmt.Errorf("unknown command %q (want serve, migrate or seed)", cmd)
+	}
+	if err != nil {
+		log.Error(cmd+" failed", "err", err)
+		os.Exit(1)
+	}
+}
+
+func newLogger(level string) *slog.Logger {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		l = slog.LevelInfo
+	}
+	return slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: l}))
+}
+
+func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
+	a, err := app.New(ctx, cfg, log, app.Options{})
+	if err != nil {
+		return err
+	}
+	if err := a.StartWorkers(context.WithoutCancel(ctx)); err != nil {
+		a.Close(context.Background())
+		return err
+	}
+	srv := &http.Server{
+		Addr:              cfg.HTTPAddr,
+		Handler:           a.HTTP,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+	}
+	errc := make(chan error, 1)
+	go func() {
+		log.Info("listening", "addr", cfg.HTTPAddr, "graphql", cfg.PublicURL+"/graphql", "playground", cfg.PublicURL+"/")
+		errc <- srv.ListenAndServe()
+	}()
+	select {
+	case err := <-errc:
+		a.Close(context.Background())
+		return fmt.Errorf("http server: %w", err)
+	case <-ctx.Done():
+	}
+
+	// Drain: fail readiness, close sockets with 1001 so clients reconnect elsewhere, stop
+	// accepting and let in-flight requests finish, then stop workers and close connections.
+	log.Info("shutting down", "timeout", cfg.ShutdownTimeout)
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	a.HTTP.StartDraining()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		log.Warn("http shutdown", "err", err)
+	}
+	a.Close(shutdownCtx)
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("http server: %w", err)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+func migrate(ctx context.Context, cfg config.Config, log *slog.Logger) error {
+	pool, err := store.OpenPool(ctx, cfg.DatabaseURL, store.PoolConfig{MaxConns: 2})
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	applied, err := store.Migrate(ctx, pool, log)
+	if err != nil {
+		return err
+	}
+	log.Info("migrations up to date", "applied_now", len(applied))
+	return nil
+}
+
+func seedDemo(ctx context.Context, cfg config.Config, log *slog.Logger) error {
+	cfg.RunWorkers = false
+	a, err := app.New(ctx, cfg, log, app.Options{})
+	if err != nil {
+		return err
+	}
+	defer a.Close(context.Background())
+	hasher, err := auth.NewHasher(auth.Argon2Params{MemoryKiB: cfg.PasswordMemKiB, Iterations: cfg.PasswordIters, Parallelism: 1})
+	if err != nil {
+		return err
+	}
+	_, err = seed.Run(ctx, a.Store, hasher, log)
+	return err
+}

@@ -1,0 +1,100 @@
+package store
+
+import (
+	"context"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/skillswap/skillswap/domain"
+)
+
+const userColumns = `id, email::text AS email, password_hash, display_name, roles, status, created_at, updated_at`
+
+// CreateUser inserts a new account; a taken email is a conflict.
+func (q *Queries) CreateUser(ctx context.Context, u domain.User) (domain.User, error) {
+	rows, err := q.db.Query(ctx, `
+		INSERT INTO users (id, email, password_hash, display_name, roles, status, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $7)
+		RETURNING `+userColumns,
+		u.ID, u.Email, u.PasswordHash, u.DisplayName, u.Roles, u.Status, u.CreatedAt)
+	if err != nil {
+		return domain.User{}, mapErr(err, "insert user", "user", "")
+	}
+	created, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[domain.User])
+	if err != nil {
+		if ConstraintName(err) == "users_email_key" || isUnique(err) {
+			e := domain.Conflict("an account with this email already exists")
+			e.Field = "email"
+			e.Err = err
+			return domain.User{}, e
+		}
+		return domain.User{}, mapErr(err, "insert user", "user", "user already exists")
+	}
+	return created, nil
+}
+
+// UserByEmail finds an account by email, case-insensitively.
+func (q *Queries) UserByEmail(ctx context.Context, email string) (domain.User, error) {
+	rows, err := q.db.Query(ctx, `SELECT `+userColumns+` FROM users WHERE email = $1`, email)
+	if err != nil {
+		return domain.User{}, mapErr(err, "select user by email", "user", "")
+	}
+	u, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[domain.User])
+	return u, mapErr(err, "select user by email", "user", "")
+}
+
+// UsersByIDs loads the accounts with the given ids; missing ids are simply absent from the map.
+func (q *Queries) UsersByIDs(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]domain.User, error) {
+	rows, err := q.db.Query(ctx, `SELECT `+userColumns+` FROM users WHERE id = ANY($1)`, ids)
+	if err != nil {
+		return nil, mapErr(err, "select users by id", "user", "")
+	}
+	users, err := pgx.CollectRows(rows, pgx.RowToStructByName[domain.User])
+	if err != nil {
+		return nil, mapErr(err, "select users by id", "user", "")
+	}
+	out := make(map[uuid.UUID]domain.User, len(users))
+	for _, u := range users {
+		out[u.ID] = u
+	}
+	return out, nil
+}
+
+// UserFilter narrows ListUsers.
+type UserFilter struct {
+	// Role keeps only users holding it, when set.
+	Role *domain.Role
+}
+
+// ListUsers returns up to limit users, newest first, strictly older than after when set.
+func (q *Queries) ListUsers(ctx context.Context, f UserFilter, after *uuid.UUID, limit int) ([]domain.User, error) {
+	var role *string
+	if f.Role != nil {
+		s := string(*f.Role)
+		role = &s
+	}
+	rows, err := q.db.Query(ctx, `
+		SELECT `+userColumns+` FROM users
+		WHERE ($1::uuid IS NULL OR id < $1)
+		  AND ($2::text IS NULL OR roles @> ARRAY[$2::text])
+		ORDER BY id DESC
+		LIMIT $3`, after, role, limit)
+	if err != nil {
+		return nil, mapErr(err, "list users", "user", "")
+	}
+	users, err := pgx.CollectRows(rows, pgx.RowToStructByName[domain.User])
+	return users, mapErr(err, "list users", "user", "")
+}
+
+// SetUserRoles replaces a user's roles and returns the updated user.
+func (q *Queries) SetUserRoles(ctx context.Context, id uuid.UUID, roles []domain.Role) (domain.User, error) {
+	rows, err := q.db.Query(ctx, `
+		UPDATE users SET roles = $2, updated_at = now() WHERE id = $1
+		RETURNING `+userColumns, id, roles)
+	if err != nil {
+		return domain.User{}, mapErr(err, "update user roles", "user", "")
+	}
+	u, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[domain.User])
+	return u, mapErr(err, "update user roles", "user", "")
+}
