@@ -49,7 +49,7 @@ type Config struct {
 
 	OperationTimeout time.Duration `env:"OPERATION_TIMEOUT" envDefault:"10s"`
 	MaxBodyBytes     int64         `env:"MAX_BODY_BYTES" envDefault:"1048576"`
-	MaxQueryDepth    int           `env:"MAX_QUERY_DEPTH" envDefault:"12"`
+	MaxQueryDepth    int           `env:"MAX_QUERY_DEPTH" envDefault:"15"`
 	MaxAliases       int           `env:"MAX_ALIASES" envDefault:"30"`
 	MaxTokens        int           `env:"MAX_QUERY_TOKENS" envDefault:"5000"`
 	MaxComplexity    int           `env:"MAX_COMPLEXITY" envDefault:"2000"`
@@ -137,4 +137,14 @@ func ParseJWTKeys(s string) ([]SigningKey, error) {
 		out = append(out, SigningKey{ID: kid, Secret: secret})
 	}
 	return out, nil
+}
+
+// Defaults returns the configuration with every default and nothing read from the environment
+// (tests start from it).
+func Defaults() Config {
+	c, err := env.ParseAsWithOptions[Config](env.Options{Environment: map[string]string{}})
+	if err != nil {
+		panic(fmt.Sprintf("config defaults must parse: %v", err))
+	}
+	return c
 }

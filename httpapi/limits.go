@@ -9,8 +9,9 @@ import (
 )
 
 // queryShapeLimit refuses operations nested deeper than MaxDepth or using more than MaxAliases
-// aliases, before anything executes. Introspection fields (`__schema`, `__type`) do not count
-// towards depth: GraphiQL's own introspection query is deep but bounded by the schema.
+// aliases, before anything executes. Introspection counts too (an `ofType { ofType { ... } }`
+// bomb is still a bomb); the default depth leaves room for GraphiQL's and Apollo's introspection
+// queries, which nest 14 levels.
 type queryShapeLimit struct {
 	MaxDepth   int
 	MaxAliases int
@@ -57,9 +58,6 @@ func (w *shapeWalker) depth(set ast.SelectionSet) int {
 		d := 0
 		switch s := sel.(type) {
 		case *ast.Field:
-			if len(s.Name) >= 2 && s.Name[:2] == "__" {
-				continue
-			}
 			if s.Alias != "" && s.Alias != s.Name {
 				w.aliases++
 			}
