@@ -313,7 +313,9 @@ func TestLogOutEverywhere(t *testing.T) {
 	srv.Client().Do(t, logInMutation, map[string]any{"in": map[string]any{"email": tok.User.Email, "password": apitest.StrongPassword}})
 
 	r := second.Do(t, `mutation { logOutEverywhere(input: {keepCurrent: true}) { revokedSessionCount } }`, nil)
-	var out struct{ LogOutEverywhere struct{ RevokedSessionCount int } }
+	var out struct {
+		LogOutEverywhere struct{ RevokedSessionCount int }
+	}
 	r.Decode(t, &out)
 	if out.LogOutEverywhere.RevokedSessionCount != 2 {
 		t.Fatalf("revoked %d, want 2", out.LogOutEverywhere.RevokedSessionCount)

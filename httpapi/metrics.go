@@ -84,8 +84,8 @@ func (m *Metrics) responseMiddleware(ctx context.Context, next graphql.ResponseH
 		if oc.Operation != nil {
 			kind = string(oc.Operation.Operation)
 		}
-		if info, ok := ctx.Value(opInfoKey{}).(*opInfo); ok && info.name == "" {
-			info.name, info.kind = oc.OperationName, kind
+		if info, ok := ctx.Value(opInfoKey{}).(*opInfo); ok {
+			info.set(oc.OperationName, kind)
 		}
 	}
 	m.gqlOps.WithLabelValues(kind).Inc()

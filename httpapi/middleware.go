@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/skillswap/skillswap/auth"
@@ -193,21 +194,38 @@ func accessLog(log *slog.Logger, m *Metrics, next http.Handler) http.Handler {
 		if r.URL.Path == "/healthz" || r.URL.Path == "/readyz" || r.URL.Path == "/metrics" {
 			return
 		}
+		opName, opKind := info.get()
 		log.LogAttrs(r.Context(), slog.LevelInfo, "request",
 			slog.String("request_id", RequestIDFrom(r.Context())),
 			slog.String("method", r.Method),
 			slog.String("path", r.URL.Path),
 			slog.Int("status", rec.status),
 			slog.Float64("duration_ms", float64(d.Microseconds())/1000),
-			slog.String("operation", info.name),
-			slog.String("operation_type", info.kind),
+			slog.String("operation", opName),
+			slog.String("operation_type", opKind),
 		)
 	})
 }
 
-// opInfo is filled by the GraphQL layer so the access log can name the operation.
+// opInfo is filled by the GraphQL layer so the access log can name the operation. A WebSocket
+// carries many operations on other goroutines, hence the lock; the log keeps the first.
 type opInfo struct {
+	mu         sync.Mutex
 	name, kind string
+}
+
+func (o *opInfo) set(name, kind string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.kind == "" {
+		o.name, o.kind = name, kind
+	}
+}
+
+func (o *opInfo) get() (name, kind string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.name, o.kind
 }
 
 type opInfoKey struct{}

@@ -65,6 +65,8 @@ func (i guardedImpl) Accept(w http.ResponseWriter, r *http.Request, opts transpo
 	if h, ok := r.Context().Value(connHolderKey{}).(*connHolder); ok {
 		h.conn = g
 	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
 	g.initTimer = time.AfterFunc(i.cfg.InitTimeout, func() {
 		g.mu.Lock()
 		seen := g.initSeen
@@ -252,8 +254,8 @@ func (g *guardedConn) Close() error {
 	g.closed = true
 	cleanups := g.cleanups
 	g.cleanups = nil
-	g.mu.Unlock()
 	g.initTimer.Stop()
+	g.mu.Unlock()
 	for _, fn := range cleanups {
 		fn()
 	}
