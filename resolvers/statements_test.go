@@ -33,7 +33,9 @@ func TestStatementCountDoesNotGrowWithPageSize(t *testing.T) {
 	// Each node fetched again by id goes through the user loader: one batch for all of them.
 	ids := ""
 	var page struct {
-		Users struct{ Edges []struct{ Node struct{ ID string } } }
+		Users struct {
+			Edges []struct{ Node struct{ ID string } }
+		}
 	}
 	staffClient.Do(t, query(25), nil).Decode(t, &page)
 	for i, e := range page.Users.Edges {
