@@ -251,3 +251,14 @@ func (s *statusRecorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	}
 	return http.NewResponseController(s.ResponseWriter).Hijack()
 }
+
+// limitBody caps request bodies for every transport (the GraphQL-over-HTTP transport also checks
+// and answers 413 itself; SSE and multipart rely on this).
+func limitBody(max int64, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Body != nil {
+			r.Body = http.MaxBytesReader(w, r.Body, max)
+		}
+		next.ServeHTTP(w, r)
+	})
+}

@@ -84,7 +84,7 @@ func New(cfg Config, d Deps) *Server {
 		PayloadReadLimit:      &cfg.WSReadLimit,
 	}
 	gql.AddTransport(ws)
-	gql.AddTransport(transport.SSE{})
+	gql.AddTransport(transport.SSE{KeepAlivePingInterval: cfg.WSPingInterval})
 	gql.AddTransport(overHTTP{maxBodyBytes: cfg.MaxBodyBytes})
 	gql.AddTransport(transport.MultipartForm{MaxUploadSize: 10 << 20, MaxMemory: 1 << 20})
 
@@ -103,6 +103,7 @@ func New(cfg Config, d Deps) *Server {
 
 	var api http.Handler = gql
 	api = withSocketHolder(api)
+	api = limitBody(cfg.MaxBodyBytes, api)
 	api = csrfGuard(api)
 	api = withDeadline(cfg.OperationTimeout, api)
 	api = authenticate(d.Authn, d.Log, api)
