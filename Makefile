@@ -25,8 +25,14 @@ run: build ## serve the API and playground on http://localhost:8080 with demo da
 	  echo "" && \
 	  exec $(BIN) serve
 
-test: ## bring up PostgreSQL, Redis, stripe-mock and the SMTP sink, then run every test with -race
+test: ## bring up PostgreSQL, Redis, stripe-mock and the SMTP sink, run every Go test with -race, then the Apollo/graphql-ws e2e suite
 	@$(STACK) up
+	@eval "$$($(STACK) env)"; \
+	  export TEST_DATABASE_URL="$$DATABASE_URL" SKILLSWAP_REQUIRE_SERVICES=1; \
+	  $(GO) test -race -count=1 -timeout 20m ./...
+	@bash e2e/run.sh
+
+test-go: ## only the Go tests (services must be up: make stack-up)
 	@eval "$$($(STACK) env)"; \
 	  export TEST_DATABASE_URL="$$DATABASE_URL" SKILLSWAP_REQUIRE_SERVICES=1; \
 	  $(GO) test -race -count=1 -timeout 20m ./...

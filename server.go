@@ -11,6 +11,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	stdlog "log"
 	"log/slog"
 	"net/http"
 	"os"
@@ -59,7 +60,12 @@ func newLogger(level string) *slog.Logger {
 	if err := l.UnmarshalText([]byte(level)); err != nil {
 		l = slog.LevelInfo
 	}
-	return slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: l}))
+	h := slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: l})
+	// Libraries that print with the standard logger (gqlgen's transports, net/http) end up as
+	// JSON warnings too, so every log line can be parsed.
+	stdlog.SetFlags(0)
+	stdlog.SetOutput(slog.NewLogLogger(h, slog.LevelWarn).Writer())
+	return slog.New(h)
 }
 
 func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {

@@ -156,6 +156,11 @@ func TestLogInRateLimitedPerAccount(t *testing.T) {
 	if s, ok := r.Errors[0].Extensions["retryAfterSeconds"].(float64); !ok || s < 1 {
 		t.Fatalf("retryAfterSeconds missing: %s", r.Raw)
 	}
+	// Successful log-ins do not spend the per-account budget (only failures do).
+	good, _ := srv.SignUp(t)
+	for range 5 {
+		apitest.Must(t, c.Do(t, logInMutation, map[string]any{"in": map[string]any{"email": good.User.Email, "password": apitest.StrongPassword}}))
+	}
 	// Another account from the same IP is not affected by this account's bucket.
 	other := map[string]any{"in": map[string]any{"email": "other@example.com", "password": "guess-guess-guess"}}
 	if r := c.Do(t, logInMutation, other); r.Code() != "UNAUTHENTICATED" {

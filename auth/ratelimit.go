@@ -81,3 +81,19 @@ func take(ctx context.Context, s limiter.Store, key string, now time.Time) error
 	}
 	return domain.RateLimited(wait)
 }
+
+// check returns RATE_LIMITED when key has no token left in s, without spending one; failures are
+// then charged with take. Per-account log-in limits count failed attempts only, so a member who
+// logs in on many devices is never locked out by their own successes.
+func check(ctx context.Context, s limiter.Store, rate Rate, key string) error {
+	tokens, remaining, err := s.Get(ctx, key)
+	if err != nil {
+		return fmt.Errorf("rate limiter: %w", err)
+	}
+	if tokens == 0 || remaining > 0 { // no bucket yet, or tokens left
+		return nil
+	}
+	// Time for one token to refill.
+	wait := max(rate.Interval/time.Duration(rate.Tokens), time.Second)
+	return domain.RateLimited(wait)
+}

@@ -154,17 +154,23 @@ func (s *Service) LogIn(ctx context.Context, email, password string, c Client) (
 		return Session{}, err
 	}
 	key := strings.ToLower(strings.TrimSpace(email))
-	if err := take(ctx, s.limits.logInAccount, key, now); err != nil {
+	if err := check(ctx, s.limits.logInAccount, s.cfg.Limits.LogInPerAccount, key); err != nil {
 		return Session{}, err
+	}
+	failed := func() (Session, error) {
+		if err := take(ctx, s.limits.logInAccount, key, now); err != nil && !domain.IsKind(err, domain.KindRateLimited) {
+			return Session{}, err
+		}
+		return Session{}, errBadCredentials
 	}
 	if len(password) > 4*MaxPasswordLength {
 		// Hashing a megabyte "password" would be a cheap denial of service.
-		return Session{}, errBadCredentials
+		return failed()
 	}
 	u, err := s.store.Q().UserByEmail(ctx, strings.TrimSpace(email))
 	if domain.IsKind(err, domain.KindNotFound) {
 		s.hasher.VerifyDummy(ctx, password)
-		return Session{}, errBadCredentials
+		return failed()
 	}
 	if err != nil {
 		return Session{}, fmt.Errorf("log in: %w", err)
@@ -174,7 +180,7 @@ func (s *Service) LogIn(ctx context.Context, email, password string, c Client) (
 		return Session{}, fmt.Errorf("log in: verify password: %w", err)
 	}
 	if !ok {
-		return Session{}, errBadCredentials
+		return failed()
 	}
 	if u.Status != domain.UserActive {
 		return Session{}, domain.Forbidden("this account is suspended")

@@ -43,20 +43,26 @@ func TestUserLoaderBatchesAndReportsMissing(t *testing.T) {
 	missing := uuid.New()
 	ctx := dataloaders.WithLoaders(context.Background(), dataloaders.New(src))
 
-	var wg sync.WaitGroup
-	got := make([]domain.User, len(ids))
-	var missingErr error
+	// Resolvers ask for keys as gqlgen walks the result; thunks model that without depending
+	// on goroutine scheduling: every key requested within the batch window lands in one query.
+	loader := dataloaders.For(ctx).Users
+	thunks := make([]func() (domain.User, error), len(ids))
 	for i, id := range ids {
-		wg.Go(func() {
-			u, err := dataloaders.User(ctx, id)
-			if err != nil {
-				t.Error(err)
-			}
-			got[i] = u
-		})
+		thunks[i] = loader.LoadThunk(ctx, id)
 	}
-	wg.Go(func() { _, missingErr = dataloaders.User(ctx, missing) })
-	wg.Wait()
+	missingThunk := loader.LoadThunk(ctx, missing)
+	got := make([]domain.User, len(ids))
+	for i, th := range thunks {
+		u, err := th()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got[i] = u
+	}
+	_, missingErr := dataloaders.User(ctx, missing)
+	if _, err := missingThunk(); err == nil {
+		t.Fatal("missing key loaded without error")
+	}
 
 	if len(src.batches) != 1 || len(src.batches[0]) != 31 {
 		t.Fatalf("batches = %d (first has %d keys), want one batch of 31", len(src.batches), len(src.batches[0]))

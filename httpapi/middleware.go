@@ -161,10 +161,13 @@ type statusRecorder struct {
 	status int
 }
 
+// WriteHeader passes the first status on; later calls (gqlgen writes an error after a refused
+// WebSocket upgrade already answered 403) are dropped instead of logging "superfluous" lines.
 func (s *statusRecorder) WriteHeader(code int) {
-	if s.status == 0 {
-		s.status = code
+	if s.status != 0 {
+		return
 	}
+	s.status = code
 	s.ResponseWriter.WriteHeader(code)
 }
 
