@@ -18,8 +18,10 @@ import (
 	"github.com/skillswap/skillswap/httpapi"
 	"github.com/skillswap/skillswap/jobs"
 	"github.com/skillswap/skillswap/notify"
+	"github.com/skillswap/skillswap/profiles"
 	"github.com/skillswap/skillswap/realtime"
 	"github.com/skillswap/skillswap/resolvers"
+	"github.com/skillswap/skillswap/skills"
 	"github.com/skillswap/skillswap/store"
 )
 
@@ -123,7 +125,14 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		}
 	}
 
-	schema := resolvers.NewSchema(&resolvers.Resolver{Auth: a.Auth, Store: a.Store, Hub: a.Hub, Log: log})
+	schema := resolvers.NewSchema(&resolvers.Resolver{
+		Auth:     a.Auth,
+		Skills:   skills.NewService(a.Store, log),
+		Profiles: profiles.NewService(a.Store, nil, log),
+		Store:    a.Store,
+		Hub:      a.Hub,
+		Log:      log,
+	})
 	a.HTTP = httpapi.New(httpapi.Config{
 		MaxBodyBytes:     cfg.MaxBodyBytes,
 		OperationTimeout: cfg.OperationTimeout,
@@ -139,6 +148,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		WSReadLimit:      cfg.WSReadLimitBytes,
 		WSMaxSubs:        cfg.WSMaxSubsPerConn,
 		WSMaxMsgsPerMin:  cfg.WSMaxMsgPerMinute,
+		LoaderWait:       cfg.DataloaderWait,
 	}, httpapi.Deps{
 		Schema: schema, Authn: a.Auth, Loaders: a.Store.Q(), Hub: a.Hub, Broker: a.Broker, Pool: a.Pool, Log: log,
 	})

@@ -54,6 +54,7 @@ type Config struct {
 	MaxTokens        int           `env:"MAX_QUERY_TOKENS" envDefault:"5000"`
 	MaxComplexity    int           `env:"MAX_COMPLEXITY" envDefault:"2000"`
 	Introspection    bool          `env:"INTROSPECTION" envDefault:"true"`
+	DataloaderWait   time.Duration `env:"DATALOADER_WAIT" envDefault:"2ms"`
 
 	WSInitTimeout     time.Duration `env:"WS_INIT_TIMEOUT" envDefault:"3s"`
 	WSPingInterval    time.Duration `env:"WS_PING_INTERVAL" envDefault:"25s"`

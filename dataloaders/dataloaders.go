@@ -16,21 +16,96 @@ import (
 // Source is what the loaders read from; *store.Queries implements it.
 type Source interface {
 	UsersByIDs(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]domain.User, error)
+	SkillsByIDs(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]domain.Skill, error)
+	SkillCategoriesByIDs(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]domain.SkillCategory, error)
+	SkillsOfCategories(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID][]domain.Skill, error)
+	RelatedSkillIDs(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID][]uuid.UUID, error)
+	ProfilesByUserIDs(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]domain.Profile, error)
+	SlotsByUserIDs(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID][]domain.AvailabilitySlot, error)
+	MemberSkillsByUserIDs(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID][]domain.MemberSkill, error)
+	BlockedIDs(ctx context.Context, viewer uuid.UUID) ([]uuid.UUID, error)
 }
 
 // Loaders are the request-scoped loaders.
 type Loaders struct {
 	// Users loads accounts by id; a missing id fails with NOT_FOUND.
 	Users *dataloadgen.Loader[uuid.UUID, domain.User]
+	// Skills loads skills by id.
+	Skills *dataloadgen.Loader[uuid.UUID, domain.Skill]
+	// Categories loads skill categories by id.
+	Categories *dataloadgen.Loader[uuid.UUID, domain.SkillCategory]
+	// CategorySkills loads the approved skills of categories.
+	CategorySkills *dataloadgen.Loader[uuid.UUID, []domain.Skill]
+	// RelatedSkills loads the ids of skills related to a skill.
+	RelatedSkills *dataloadgen.Loader[uuid.UUID, []uuid.UUID]
+	// Profiles loads profiles by user id; a member without one gets the default profile.
+	Profiles *dataloadgen.Loader[uuid.UUID, domain.Profile]
+	// Slots loads weekly availability by user id.
+	Slots *dataloadgen.Loader[uuid.UUID, []domain.AvailabilitySlot]
+	// MemberSkills loads members' offers and wants by user id.
+	MemberSkills *dataloadgen.Loader[uuid.UUID, []domain.MemberSkill]
+	// Blocks loads, for a viewer, the members on either side of a block with them.
+	Blocks *dataloadgen.Loader[uuid.UUID, map[uuid.UUID]bool]
 }
 
-// batchWait is how long a loader waits to collect keys into one query.
-const batchWait = time.Millisecond
+// DefaultWait is how long a loader waits to collect keys into one query.
+const DefaultWait = 2 * time.Millisecond
 
-// New returns fresh loaders over src. Missing keys become domain not-found errors.
-func New(src Source) *Loaders {
+// New returns fresh loaders over src that batch the keys asked for within wait. Missing keys
+// become domain not-found errors.
+func New(src Source, batchWait time.Duration) *Loaders {
+	wait := dataloadgen.WithWait(batchWait)
 	return &Loaders{
-		Users: dataloadgen.NewMappedLoader(src.UsersByIDs, dataloadgen.WithWait(batchWait)),
+		Users:          dataloadgen.NewMappedLoader(src.UsersByIDs, wait),
+		Skills:         dataloadgen.NewMappedLoader(src.SkillsByIDs, wait),
+		Categories:     dataloadgen.NewMappedLoader(src.SkillCategoriesByIDs, wait),
+		CategorySkills: dataloadgen.NewMappedLoader(orEmpty(src.SkillsOfCategories), wait),
+		RelatedSkills:  dataloadgen.NewMappedLoader(orEmpty(src.RelatedSkillIDs), wait),
+		Slots:          dataloadgen.NewMappedLoader(orEmpty(src.SlotsByUserIDs), wait),
+		MemberSkills:   dataloadgen.NewMappedLoader(orEmpty(src.MemberSkillsByUserIDs), wait),
+		Profiles: dataloadgen.NewMappedLoader(func(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]domain.Profile, error) {
+			found, err := src.ProfilesByUserIDs(ctx, ids)
+			if err != nil {
+				return nil, err
+			}
+			for _, id := range ids {
+				if _, ok := found[id]; !ok {
+					found[id] = domain.DefaultProfile(id)
+				}
+			}
+			return found, nil
+		}, wait),
+		Blocks: dataloadgen.NewMappedLoader(func(ctx context.Context, viewers []uuid.UUID) (map[uuid.UUID]map[uuid.UUID]bool, error) {
+			out := make(map[uuid.UUID]map[uuid.UUID]bool, len(viewers))
+			for _, v := range viewers {
+				ids, err := src.BlockedIDs(ctx, v)
+				if err != nil {
+					return nil, err
+				}
+				set := make(map[uuid.UUID]bool, len(ids))
+				for _, id := range ids {
+					set[id] = true
+				}
+				out[v] = set
+			}
+			return out, nil
+		}, wait),
+	}
+}
+
+// orEmpty makes a one-to-many fetch answer an empty list (not NOT_FOUND) for keys without rows.
+func orEmpty[V any](fetch func(context.Context, []uuid.UUID) (map[uuid.UUID][]V, error)) func(context.Context, []uuid.UUID) (map[uuid.UUID][]V, error) {
+	return func(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID][]V, error) {
+		found, err := fetch(ctx, ids)
+		if err != nil {
+			return nil, err
+		}
+		for _, id := range ids {
+			if _, ok := found[id]; !ok {
+				found[id] = []V{}
+			}
+		}
+		return found, nil
 	}
 }
 
@@ -39,9 +114,9 @@ type ctxKey struct{}
 // Middleware gives every GraphQL response its own loaders: one set per query or mutation, and a
 // fresh set per subscription event, so a long-lived WebSocket never serves stale cached rows.
 // Install it with handler.Server.AroundResponses.
-func Middleware(src Source) graphql.ResponseMiddleware {
+func Middleware(src Source, batchWait time.Duration) graphql.ResponseMiddleware {
 	return func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
-		return next(WithLoaders(ctx, New(src)))
+		return next(WithLoaders(ctx, New(src, batchWait)))
 	}
 }
 
@@ -70,6 +145,24 @@ func User(ctx context.Context, id uuid.UUID) (domain.User, error) {
 		return domain.User{}, err
 	}
 	return u, nil
+}
+
+// Skill loads one skill.
+func Skill(ctx context.Context, id uuid.UUID) (domain.Skill, error) {
+	s, err := For(ctx).Skills.Load(ctx, id)
+	if isNotFound(err) {
+		return domain.Skill{}, domain.NotFound("skill")
+	}
+	return s, err
+}
+
+// Category loads one skill category.
+func Category(ctx context.Context, id uuid.UUID) (domain.SkillCategory, error) {
+	c, err := For(ctx).Categories.Load(ctx, id)
+	if isNotFound(err) {
+		return domain.SkillCategory{}, domain.NotFound("category")
+	}
+	return c, err
 }
 
 func isNotFound(err error) bool {

@@ -14,9 +14,10 @@ import (
 // fakeSource records its batches; it stands in for the store to test batching only (the store's
 // SQL is tested against PostgreSQL).
 type fakeSource struct {
-	mu      sync.Mutex
-	batches [][]uuid.UUID
-	users   map[uuid.UUID]domain.User
+	dataloaders.Source // only UsersByIDs is used by this test
+	mu                 sync.Mutex
+	batches            [][]uuid.UUID
+	users              map[uuid.UUID]domain.User
 }
 
 func (f *fakeSource) UsersByIDs(_ context.Context, ids []uuid.UUID) (map[uuid.UUID]domain.User, error) {
@@ -41,7 +42,7 @@ func TestUserLoaderBatchesAndReportsMissing(t *testing.T) {
 		src.users[id] = domain.User{ID: id, DisplayName: string(rune('A' + i))}
 	}
 	missing := uuid.New()
-	ctx := dataloaders.WithLoaders(context.Background(), dataloaders.New(src))
+	ctx := dataloaders.WithLoaders(context.Background(), dataloaders.New(src, dataloaders.DefaultWait))
 
 	// Resolvers ask for keys as gqlgen walks the result; thunks model that without depending
 	// on goroutine scheduling: every key requested within the batch window lands in one query.

@@ -42,6 +42,7 @@ type Config struct {
 	WSReadLimit      int64
 	WSMaxSubs        int
 	WSMaxMsgsPerMin  int
+	LoaderWait       time.Duration
 }
 
 // Deps are the server's collaborators.
@@ -98,7 +99,7 @@ func New(cfg Config, d Deps) *Server {
 	gql.Use(queryShapeLimit{MaxDepth: cfg.MaxDepth, MaxAliases: cfg.MaxAliases})
 	gql.SetErrorPresenter(errorPresenter(d.Log))
 	gql.SetRecoverFunc(recoverFunc(d.Log))
-	gql.AroundResponses(dataloaders.Middleware(d.Loaders))
+	gql.AroundResponses(dataloaders.Middleware(d.Loaders, cfg.LoaderWait))
 	gql.AroundResponses(s.Metrics.responseMiddleware)
 
 	var api http.Handler = gql

@@ -107,8 +107,10 @@ func Slice[T, K any](kind string, p Page[K], rows []T, key func(T) K) ([]Edge[T]
 // Global id prefixes, one per Node type. Ids look like `usr_0192f0c53c1e7a3b8c4d5e6f7a8b9c0d`:
 // opaque to clients, readable in logs, and typed so a session id is never taken for a user id.
 const (
-	KindUser        = "usr"
-	KindAuthSession = "ses"
+	KindUser          = "usr"
+	KindAuthSession   = "ses"
+	KindSkill         = "skl"
+	KindSkillCategory = "cat"
 )
 
 // GlobalID encodes an entity id of the given kind.

@@ -6,14 +6,18 @@ import (
 	"log/slog"
 
 	"github.com/skillswap/skillswap/auth"
+	"github.com/skillswap/skillswap/profiles"
 	"github.com/skillswap/skillswap/realtime"
+	"github.com/skillswap/skillswap/skills"
 	"github.com/skillswap/skillswap/store"
 )
 
 // Resolver is the root resolver; its fields are the services resolvers call.
 type Resolver struct {
-	Auth  *auth.Service
-	Store *store.Store
-	Hub   *realtime.Hub
-	Log   *slog.Logger
+	Auth     *auth.Service
+	Skills   *skills.Service
+	Profiles *profiles.Service
+	Store    *store.Store
+	Hub      *realtime.Hub
+	Log      *slog.Logger
 }

@@ -8,6 +8,7 @@ package resolvers
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/google/uuid"
 	"github.com/skillswap/skillswap/auth"
@@ -15,8 +16,10 @@ import (
 	"github.com/skillswap/skillswap/domain"
 	"github.com/skillswap/skillswap/graph"
 	"github.com/skillswap/skillswap/graph/model"
+	"github.com/skillswap/skillswap/profiles"
 	"github.com/skillswap/skillswap/realtime"
 	"github.com/skillswap/skillswap/relay"
+	"github.com/skillswap/skillswap/skills"
 	"github.com/skillswap/skillswap/store"
 )
 
@@ -29,6 +32,26 @@ func (r *authSessionResolver) ID(ctx context.Context, obj *domain.AuthSession) (
 func (r *authSessionResolver) Current(ctx context.Context, obj *domain.AuthSession) (bool, error) {
 	v, ok := auth.ViewerFrom(ctx)
 	return ok && v.SessionID == obj.ID, nil
+}
+
+func (r *availabilitySlotResolver) Start(ctx context.Context, obj *domain.AvailabilitySlot) (string, error) {
+	return formatMinute(obj.StartMinute), nil
+}
+
+func (r *availabilitySlotResolver) End(ctx context.Context, obj *domain.AvailabilitySlot) (string, error) {
+	return formatMinute(obj.EndMinute), nil
+}
+
+func (r *memberSkillResolver) ID(ctx context.Context, obj *domain.MemberSkill) (string, error) {
+	return "msk_" + strings.ReplaceAll(obj.UserID.String(), "-", "") + strings.ReplaceAll(obj.SkillID.String(), "-", ""), nil
+}
+
+func (r *memberSkillResolver) Skill(ctx context.Context, obj *domain.MemberSkill) (*domain.Skill, error) {
+	s, err := dataloaders.Skill(ctx, obj.SkillID)
+	if err != nil {
+		return nil, err
+	}
+	return &s, nil
 }
 
 // SignUp is the resolver for the signUp field.
@@ -96,6 +119,130 @@ func (r *mutationResolver) RevokeSession(ctx context.Context, input model.Revoke
 	return &model.RevokeSessionPayload{Session: &s}, nil
 }
 
+func (r *mutationResolver) UpdateProfile(ctx context.Context, input model.UpdateProfileInput) (*model.UpdateProfilePayload, error) {
+	u, err := toProfileUpdate(input)
+	if err != nil {
+		return nil, err
+	}
+	if _, _, err := r.Profiles.UpdateProfile(ctx, u); err != nil {
+		return nil, err
+	}
+	viewer, err := viewerUser(ctx)
+	if err != nil {
+		return nil, err
+	}
+	l := dataloaders.For(ctx)
+	l.Profiles.Clear(viewer.ID)
+	l.Slots.Clear(viewer.ID)
+	return &model.UpdateProfilePayload{User: viewer}, nil
+}
+
+func (r *mutationResolver) AddMemberSkill(ctx context.Context, input model.AddMemberSkillInput) (*model.MemberSkillPayload, error) {
+	id, err := relay.ParseID(relay.KindSkill, input.SkillID, "skillId")
+	if err != nil {
+		return nil, err
+	}
+	desc := ""
+	if input.Description != nil {
+		desc = *input.Description
+	}
+	m, err := r.Profiles.AddSkill(ctx, profiles.SkillInput{
+		SkillID: id, Kind: input.Kind, Level: input.Level, YearsOfPractice: input.YearsOfPractice, Description: desc,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return memberSkillPayload(ctx, m)
+}
+
+func (r *mutationResolver) UpdateMemberSkill(ctx context.Context, input model.UpdateMemberSkillInput) (*model.MemberSkillPayload, error) {
+	id, err := relay.ParseID(relay.KindSkill, input.SkillID, "skillId")
+	if err != nil {
+		return nil, err
+	}
+	desc := ""
+	if input.Description != nil {
+		desc = *input.Description
+	}
+	m, err := r.Profiles.UpdateSkill(ctx, profiles.SkillInput{
+		SkillID: id, Level: input.Level, YearsOfPractice: input.YearsOfPractice, Description: desc,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return memberSkillPayload(ctx, m)
+}
+
+func (r *mutationResolver) RemoveMemberSkill(ctx context.Context, input model.RemoveMemberSkillInput) (*model.RemoveMemberSkillPayload, error) {
+	id, err := relay.ParseID(relay.KindSkill, input.SkillID, "skillId")
+	if err != nil {
+		return nil, err
+	}
+	if err := r.Profiles.RemoveSkill(ctx, id); err != nil {
+		return nil, err
+	}
+	viewer, err := viewerUser(ctx)
+	if err != nil {
+		return nil, err
+	}
+	dataloaders.For(ctx).MemberSkills.Clear(viewer.ID)
+	return &model.RemoveMemberSkillPayload{User: viewer}, nil
+}
+
+func (r *mutationResolver) ProposeSkill(ctx context.Context, input model.ProposeSkillInput) (*model.ProposeSkillPayload, error) {
+	catID, err := relay.ParseID(relay.KindSkillCategory, input.CategoryID, "categoryId")
+	if err != nil {
+		return nil, err
+	}
+	sk, err := r.Skills.Propose(ctx, skills.Proposal{CategoryID: catID, NameEN: input.NameEn, NameFR: input.NameFr, Synonyms: input.Synonyms})
+	if err != nil {
+		return nil, err
+	}
+	return &model.ProposeSkillPayload{Skill: &sk}, nil
+}
+
+func (r *mutationResolver) ReviewSkillProposal(ctx context.Context, input model.ReviewSkillProposalInput) (*model.ReviewSkillProposalPayload, error) {
+	id, err := relay.ParseID(relay.KindSkill, input.SkillID, "skillId")
+	if err != nil {
+		return nil, err
+	}
+	var into *uuid.UUID
+	if input.MergeIntoID != nil {
+		t, err := relay.ParseID(relay.KindSkill, *input.MergeIntoID, "mergeIntoId")
+		if err != nil {
+			return nil, err
+		}
+		into = &t
+	}
+	sk, err := r.Skills.Review(ctx, id, skills.Decision(input.Decision), into)
+	if err != nil {
+		return nil, err
+	}
+	return &model.ReviewSkillProposalPayload{Skill: &sk}, nil
+}
+
+func (r *mutationResolver) BlockMember(ctx context.Context, input model.BlockMemberInput) (*model.BlockMemberPayload, error) {
+	id, err := relay.ParseID(relay.KindUser, input.MemberID, "memberId")
+	if err != nil {
+		return nil, err
+	}
+	if err := r.Profiles.Block(ctx, id); err != nil {
+		return nil, err
+	}
+	return r.blockPayload(ctx, id)
+}
+
+func (r *mutationResolver) UnblockMember(ctx context.Context, input model.BlockMemberInput) (*model.BlockMemberPayload, error) {
+	id, err := relay.ParseID(relay.KindUser, input.MemberID, "memberId")
+	if err != nil {
+		return nil, err
+	}
+	if err := r.Profiles.Unblock(ctx, id); err != nil {
+		return nil, err
+	}
+	return r.blockPayload(ctx, id)
+}
+
 // SetUserRoles is the resolver for the setUserRoles field.
 func (r *mutationResolver) SetUserRoles(ctx context.Context, input model.SetUserRolesInput) (*model.SetUserRolesPayload, error) {
 	id, err := relay.ParseID(relay.KindUser, input.UserID, "userId")
@@ -108,6 +255,54 @@ func (r *mutationResolver) SetUserRoles(ctx context.Context, input model.SetUser
 	}
 	dataloaders.For(ctx).Users.Prime(u.ID, u)
 	return &model.SetUserRolesPayload{User: &u}, nil
+}
+
+func (r *profileResolver) Location(ctx context.Context, obj *domain.Profile) (*model.GeoPoint, error) {
+	v, ok := auth.ViewerFrom(ctx)
+	if !ok || !v.User.CanSeePrivateDataOf(obj.UserID) || obj.Latitude == nil || obj.Longitude == nil {
+		return nil, nil
+	}
+	return &model.GeoPoint{Latitude: *obj.Latitude, Longitude: *obj.Longitude}, nil
+}
+
+func (r *profileResolver) Availability(ctx context.Context, obj *domain.Profile) ([]domain.AvailabilitySlot, error) {
+	slots, err := dataloaders.For(ctx).Slots.Load(ctx, obj.UserID)
+	if err != nil {
+		return nil, fmt.Errorf("load availability: %w", err)
+	}
+	return slots, nil
+}
+
+func (r *queryResolver) SkillCategories(ctx context.Context) ([]domain.SkillCategory, error) {
+	return r.Skills.Categories(ctx)
+}
+
+func (r *queryResolver) Skill(ctx context.Context, slug string) (*domain.Skill, error) {
+	sk, err := r.Skills.BySlug(ctx, slug)
+	if domain.IsKind(err, domain.KindNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &sk, nil
+}
+
+func (r *queryResolver) PendingSkills(ctx context.Context, first *int, after *string) (*model.SkillConnection, error) {
+	page, err := relay.ParsePage[uuid.UUID]("pendingSkills", first, after)
+	if err != nil {
+		return nil, err
+	}
+	list, err := r.Skills.Pending(ctx, page.After, page.Limit())
+	if err != nil {
+		return nil, err
+	}
+	edges, info := relay.Slice("pendingSkills", page, list, func(s domain.Skill) uuid.UUID { return s.ID })
+	out := &model.SkillConnection{PageInfo: toPageInfo(info), Edges: make([]model.SkillEdge, len(edges))}
+	for i, e := range edges {
+		out.Edges[i] = model.SkillEdge{Cursor: e.Cursor, Node: &edges[i].Node}
+	}
+	return out, nil
 }
 
 // Node is the resolver for the node field.
@@ -126,6 +321,24 @@ func (r *queryResolver) Node(ctx context.Context, id string) (relay.Node, error)
 			return nil, err
 		}
 		return &u, nil
+	case relay.KindSkill:
+		sk, err := dataloaders.Skill(ctx, uid)
+		if domain.IsKind(err, domain.KindNotFound) || (err == nil && sk.Status != domain.SkillApproved) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		return &sk, nil
+	case relay.KindSkillCategory:
+		c, err := dataloaders.Category(ctx, uid)
+		if domain.IsKind(err, domain.KindNotFound) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		return &c, nil
 	case relay.KindAuthSession:
 		v, err := auth.RequireViewer(ctx)
 		if err != nil {
@@ -175,6 +388,64 @@ func (r *queryResolver) Users(ctx context.Context, first *int, after *string, fi
 	for i, e := range edges {
 		loaders.Users.Prime(e.Node.ID, e.Node)
 		out.Edges[i] = model.UserEdge{Cursor: e.Cursor, Node: &edges[i].Node}
+	}
+	return out, nil
+}
+
+func (r *skillResolver) ID(ctx context.Context, obj *domain.Skill) (string, error) {
+	return relay.GlobalID(relay.KindSkill, obj.ID), nil
+}
+
+func (r *skillResolver) Name(ctx context.Context, obj *domain.Skill, locale *model.Locale) (string, error) {
+	return localized(locale, obj.NameEN, obj.NameFR), nil
+}
+
+func (r *skillResolver) Category(ctx context.Context, obj *domain.Skill) (*domain.SkillCategory, error) {
+	c, err := dataloaders.Category(ctx, obj.CategoryID)
+	if err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+func (r *skillResolver) RelatedSkills(ctx context.Context, obj *domain.Skill) ([]domain.Skill, error) {
+	ids, err := dataloaders.For(ctx).RelatedSkills.Load(ctx, obj.ID)
+	if err != nil {
+		return nil, fmt.Errorf("load related skills: %w", err)
+	}
+	out, err := dataloaders.For(ctx).Skills.LoadAll(ctx, ids)
+	if err != nil {
+		return nil, fmt.Errorf("load related skills: %w", err)
+	}
+	return out, nil
+}
+
+func (r *skillResolver) MergedInto(ctx context.Context, obj *domain.Skill) (*domain.Skill, error) {
+	if obj.MergedInto == nil {
+		return nil, nil
+	}
+	s, err := dataloaders.Skill(ctx, *obj.MergedInto)
+	if err != nil {
+		return nil, err
+	}
+	return &s, nil
+}
+
+func (r *skillCategoryResolver) ID(ctx context.Context, obj *domain.SkillCategory) (string, error) {
+	return relay.GlobalID(relay.KindSkillCategory, obj.ID), nil
+}
+
+func (r *skillCategoryResolver) Name(ctx context.Context, obj *domain.SkillCategory, locale *model.Locale) (string, error) {
+	return localized(locale, obj.NameEN, obj.NameFR), nil
+}
+
+func (r *skillCategoryResolver) Skills(ctx context.Context, obj *domain.SkillCategory) ([]domain.Skill, error) {
+	out, err := dataloaders.For(ctx).CategorySkills.Load(ctx, obj.ID)
+	if err != nil {
+		return nil, fmt.Errorf("load category skills: %w", err)
+	}
+	for _, s := range out {
+		dataloaders.For(ctx).Skills.Prime(s.ID, s)
 	}
 	return out, nil
 }
@@ -243,6 +514,41 @@ func (r *userResolver) Roles(ctx context.Context, obj *domain.User) ([]model.Rol
 	return nil, nil
 }
 
+func (r *userResolver) Profile(ctx context.Context, obj *domain.User) (*domain.Profile, error) {
+	p, ok, err := visibleProfile(ctx, obj.ID)
+	if err != nil || !ok {
+		return nil, err
+	}
+	return &p, nil
+}
+
+func (r *userResolver) OfferedSkills(ctx context.Context, obj *domain.User) ([]domain.MemberSkill, error) {
+	return memberSkills(ctx, obj.ID, domain.Offer)
+}
+
+func (r *userResolver) WantedSkills(ctx context.Context, obj *domain.User) ([]domain.MemberSkill, error) {
+	return memberSkills(ctx, obj.ID, domain.Want)
+}
+
+func (r *userResolver) BlockedMembers(ctx context.Context, obj *domain.User) ([]domain.User, error) {
+	v, err := auth.RequireViewer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if v.User.ID != obj.ID {
+		return nil, domain.Forbidden("only the member themselves can see whom they block")
+	}
+	ids, err := r.Profiles.Blocked(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out, err := dataloaders.For(ctx).Users.LoadAll(ctx, ids)
+	if err != nil {
+		return nil, fmt.Errorf("load blocked members: %w", err)
+	}
+	return out, nil
+}
+
 // Sessions is the resolver for the sessions field.
 func (r *userResolver) Sessions(ctx context.Context, obj *domain.User, first *int, after *string, includeRevoked *bool) (*model.AuthSessionConnection, error) {
 	page, err := relay.ParsePage[uuid.UUID]("sessions", first, after)
@@ -263,18 +569,35 @@ func (r *userResolver) Sessions(ctx context.Context, obj *domain.User, first *in
 
 func (r *Resolver) AuthSession() graph.AuthSessionResolver { return &authSessionResolver{r} }
 
+func (r *Resolver) AvailabilitySlot() graph.AvailabilitySlotResolver {
+	return &availabilitySlotResolver{r}
+}
+
+func (r *Resolver) MemberSkill() graph.MemberSkillResolver { return &memberSkillResolver{r} }
+
 func (r *Resolver) Mutation() graph.MutationResolver { return &mutationResolver{r} }
 
+func (r *Resolver) Profile() graph.ProfileResolver { return &profileResolver{r} }
+
 func (r *Resolver) Query() graph.QueryResolver { return &queryResolver{r} }
+
+func (r *Resolver) Skill() graph.SkillResolver { return &skillResolver{r} }
+
+func (r *Resolver) SkillCategory() graph.SkillCategoryResolver { return &skillCategoryResolver{r} }
 
 func (r *Resolver) Subscription() graph.SubscriptionResolver { return &subscriptionResolver{r} }
 
 func (r *Resolver) User() graph.UserResolver { return &userResolver{r} }
 
 type (
-	authSessionResolver  struct{ *Resolver }
-	mutationResolver     struct{ *Resolver }
-	queryResolver        struct{ *Resolver }
-	subscriptionResolver struct{ *Resolver }
-	userResolver         struct{ *Resolver }
+	authSessionResolver      struct{ *Resolver }
+	availabilitySlotResolver struct{ *Resolver }
+	memberSkillResolver      struct{ *Resolver }
+	mutationResolver         struct{ *Resolver }
+	profileResolver          struct{ *Resolver }
+	queryResolver            struct{ *Resolver }
+	skillResolver            struct{ *Resolver }
+	skillCategoryResolver    struct{ *Resolver }
+	subscriptionResolver     struct{ *Resolver }
+	userResolver             struct{ *Resolver }
 )

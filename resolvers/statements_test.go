@@ -11,22 +11,30 @@ import (
 )
 
 // TestStatementCountDoesNotGrowWithPageSize guards against N+1 queries: a page of 2 and a page of
-// 25 users, with their private fields and sessions' owners resolved, run the same number of SQL
-// statements.
+// 25 members, with their profiles, availability, skills, categories and related skills, run the
+// same number of SQL statements.
 func TestStatementCountDoesNotGrowWithPageSize(t *testing.T) {
 	counter := &testdb.StatementCounter{}
 	srv := apitest.Start(t, apitest.Config(t), app.Options{Tracer: counter})
 	staff, staffClient := srv.SignUp(t)
 	srv.SetRoles(t, staff.User.ID, domain.RoleSupport)
+	cat := srv.Category(t, "t-stmt", "Statements", "Requêtes")
+	skill := srv.Skill(t, cat, "t-stmt-skill", "Counting", "Compter")
 	for range 30 {
-		srv.SignUp(t)
+		_, c := srv.SignUp(t)
+		apitest.Must(t, c.Do(t, `mutation($id: ID!) { addMemberSkill(input: {skillId: $id, kind: OFFER, level: EXPERT}) { user { id } } }`, map[string]any{"id": skill}))
+		apitest.Must(t, c.Do(t, `mutation { updateProfile(input: {timeZone: "Europe/Paris", availability: [{weekday: 1, start: "18:00", end: "20:00"}]}) { user { id } } }`, nil))
 	}
 	query := func(n int) string {
-		return fmt.Sprintf(`{ users(first: %d) { edges { cursor node { id displayName email roles createdAt } } pageInfo { hasNextPage } } }`, n)
+		return fmt.Sprintf(`{ users(first: %d) { edges { cursor node { id displayName email roles createdAt
+			profile { timeZone availability { weekday start end } }
+			offeredSkills { level skill { slug name category { slug name } relatedSkills { slug } } }
+			wantedSkills { level } } } pageInfo { hasNextPage } } }`, n)
 	}
 	var small, large int64
 	small = counter.Measure(func() { apitest.Must(t, staffClient.Do(t, query(2), nil)) })
 	large = counter.Measure(func() { apitest.Must(t, staffClient.Do(t, query(25), nil)) })
+	t.Logf("statements: first 2 -> %d, first 25 -> %d", small, large)
 	if small != large {
 		t.Fatalf("users(first: 2) ran %d statements, users(first: 25) ran %d", small, large)
 	}

@@ -12,6 +12,20 @@ import (
 	"github.com/skillswap/skillswap/domain"
 )
 
+// A skill to offer or want.
+type AddMemberSkillInput struct {
+	// Global id of an approved skill.
+	SkillID string `json:"skillId"`
+	// OFFER (teach) or WANT (learn). A member cannot offer and want one skill at once.
+	Kind domain.SkillKind `json:"kind"`
+	// Your level (offer) or the level you aim at (want).
+	Level domain.Level `json:"level"`
+	// Years of practice, 0 to 80 (offers only).
+	YearsOfPractice *int `json:"yearsOfPractice,omitempty"`
+	// Up to 1,000 characters.
+	Description *string `json:"description,omitempty"`
+}
+
 // Tokens for an authenticated session.
 type AuthPayload struct {
 	// Short-lived JWT to send as `Authorization: Bearer <accessToken>`.
@@ -44,6 +58,46 @@ type AuthSessionEdge struct {
 	Cursor string `json:"cursor"`
 	// The session.
 	Node *domain.AuthSession `json:"node"`
+}
+
+// A weekly window in the member's time zone.
+type AvailabilitySlotInput struct {
+	// ISO weekday: 1 = Monday ... 7 = Sunday.
+	Weekday int `json:"weekday"`
+	// Local start time `HH:MM`.
+	Start string `json:"start"`
+	// Local end time `HH:MM`, after start; `24:00` for midnight.
+	End string `json:"end"`
+}
+
+// A member to block or unblock.
+type BlockMemberInput struct {
+	// Global id of the member.
+	MemberID string `json:"memberId"`
+}
+
+// Result of `blockMember` and `unblockMember`.
+type BlockMemberPayload struct {
+	// The member concerned.
+	Member *domain.User `json:"member"`
+	// The members the viewer now blocks.
+	BlockedMembers []domain.User `json:"blockedMembers"`
+}
+
+// A point on Earth (WGS 84).
+type GeoPoint struct {
+	// Degrees north, -90 to 90.
+	Latitude float64 `json:"latitude"`
+	// Degrees east, -180 to 180.
+	Longitude float64 `json:"longitude"`
+}
+
+// A point on Earth (WGS 84).
+type GeoPointInput struct {
+	// Degrees north, -90 to 90.
+	Latitude float64 `json:"latitude"`
+	// Degrees east, -180 to 180.
+	Longitude float64 `json:"longitude"`
 }
 
 // Credentials of an existing account.
@@ -79,6 +133,14 @@ type LogOutPayload struct {
 	SessionID string `json:"sessionId"`
 }
 
+// Result of adding or updating one of the viewer's skills.
+type MemberSkillPayload struct {
+	// The skill as stored.
+	MemberSkill *domain.MemberSkill `json:"memberSkill"`
+	// The viewer, with their skills.
+	User *domain.User `json:"user"`
+}
+
 type Mutation struct {
 }
 
@@ -94,6 +156,24 @@ type PageInfo struct {
 	EndCursor *string `json:"endCursor,omitempty"`
 }
 
+// A missing skill to propose.
+type ProposeSkillInput struct {
+	// Global id of the category.
+	CategoryID string `json:"categoryId"`
+	// English name, 1 to 80 characters.
+	NameEn string `json:"nameEn"`
+	// French name, 1 to 80 characters.
+	NameFr string `json:"nameFr"`
+	// Other names, up to 20.
+	Synonyms []string `json:"synonyms,omitempty"`
+}
+
+// Result of `proposeSkill`.
+type ProposeSkillPayload struct {
+	// The pending skill.
+	Skill *domain.Skill `json:"skill"`
+}
+
 type Query struct {
 }
 
@@ -101,6 +181,34 @@ type Query struct {
 type RefreshSessionInput struct {
 	// The refresh token from the last `AuthPayload`. It is single-use.
 	RefreshToken string `json:"refreshToken"`
+}
+
+// Which of the viewer's skills to remove.
+type RemoveMemberSkillInput struct {
+	// Global id of the skill.
+	SkillID string `json:"skillId"`
+}
+
+// Result of `removeMemberSkill`.
+type RemoveMemberSkillPayload struct {
+	// The viewer, with their remaining skills.
+	User *domain.User `json:"user"`
+}
+
+// A moderation decision.
+type ReviewSkillProposalInput struct {
+	// Global id of the pending skill.
+	SkillID string `json:"skillId"`
+	// The decision.
+	Decision SkillDecision `json:"decision"`
+	// The approved skill to merge into (MERGE only).
+	MergeIntoID *string `json:"mergeIntoId,omitempty"`
+}
+
+// Result of `reviewSkillProposal`.
+type ReviewSkillProposalPayload struct {
+	// The skill with its new status.
+	Skill *domain.Skill `json:"skill"`
 }
 
 // Which session to revoke.
@@ -140,7 +248,67 @@ type SignUpInput struct {
 	DisplayName string `json:"displayName"`
 }
 
+// A page of skills.
+type SkillConnection struct {
+	// The skills of this page.
+	Edges []SkillEdge `json:"edges"`
+	// Pagination information.
+	PageInfo *PageInfo `json:"pageInfo"`
+}
+
+// A skill in a connection.
+type SkillEdge struct {
+	// Opaque cursor of this edge.
+	Cursor string `json:"cursor"`
+	// The skill.
+	Node *domain.Skill `json:"node"`
+}
+
 type Subscription struct {
+}
+
+// A change to one of the viewer's skills.
+type UpdateMemberSkillInput struct {
+	// Global id of the skill.
+	SkillID string `json:"skillId"`
+	// New level.
+	Level domain.Level `json:"level"`
+	// Years of practice, 0 to 80 (offers only).
+	YearsOfPractice *int `json:"yearsOfPractice,omitempty"`
+	// Up to 1,000 characters.
+	Description *string `json:"description,omitempty"`
+}
+
+// A change to the viewer's profile: omitted fields stay as they are.
+type UpdateProfileInput struct {
+	// Free text, up to 2,000 characters.
+	Bio *string `json:"bio,omitempty"`
+	// An https URL; an empty string removes the picture.
+	AvatarURL *string `json:"avatarUrl,omitempty"`
+	// Spoken languages as ISO 639-1 codes; replaces the list.
+	Languages []string `json:"languages,omitempty"`
+	// IANA time zone such as `Europe/Paris`.
+	TimeZone *string `json:"timeZone,omitempty"`
+	// City; an empty string removes it.
+	City *string `json:"city,omitempty"`
+	// ISO 3166-1 alpha-2 country code.
+	Country *string `json:"country,omitempty"`
+	// Exact coordinates (private).
+	Location *GeoPointInput `json:"location,omitempty"`
+	// Removes city, country and coordinates.
+	ClearPlace *bool `json:"clearPlace,omitempty"`
+	// How the member likes to meet.
+	Mode *domain.Mode `json:"mode,omitempty"`
+	// Who may see the profile.
+	Visibility *domain.Visibility `json:"visibility,omitempty"`
+	// Weekly availability in `timeZone`; replaces the list (overlapping slots are merged).
+	Availability []AvailabilitySlotInput `json:"availability,omitempty"`
+}
+
+// Result of `updateProfile`.
+type UpdateProfilePayload struct {
+	// The viewer, with the updated profile.
+	User *domain.User `json:"user"`
 }
 
 // A page of users.
@@ -163,6 +331,64 @@ type UserEdge struct {
 type UserFilter struct {
 	// Only users holding this role.
 	Role *Role `json:"role,omitempty"`
+}
+
+// A language for names in the taxonomy.
+type Locale string
+
+const (
+	// English
+	LocaleEn Locale = "EN"
+	// French
+	LocaleFr Locale = "FR"
+)
+
+var AllLocale = []Locale{
+	LocaleEn,
+	LocaleFr,
+}
+
+func (e Locale) IsValid() bool {
+	switch e {
+	case LocaleEn, LocaleFr:
+		return true
+	}
+	return false
+}
+
+func (e Locale) String() string {
+	return string(e)
+}
+
+func (e *Locale) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = Locale(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid Locale", str)
+	}
+	return nil
+}
+
+func (e Locale) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *Locale) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e Locale) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }
 
 // What a member may do. Every account holds MEMBER; staff roles are granted by an ADMIN.
@@ -227,6 +453,67 @@ func (e *Role) UnmarshalJSON(b []byte) error {
 }
 
 func (e Role) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// A moderator's verdict on a proposal.
+type SkillDecision string
+
+const (
+	// Add it to the taxonomy.
+	SkillDecisionApprove SkillDecision = "APPROVE"
+	// Refuse it.
+	SkillDecisionReject SkillDecision = "REJECT"
+	// Fold it into an existing skill (`mergeIntoId`); members' offers and wants move there.
+	SkillDecisionMerge SkillDecision = "MERGE"
+)
+
+var AllSkillDecision = []SkillDecision{
+	SkillDecisionApprove,
+	SkillDecisionReject,
+	SkillDecisionMerge,
+}
+
+func (e SkillDecision) IsValid() bool {
+	switch e {
+	case SkillDecisionApprove, SkillDecisionReject, SkillDecisionMerge:
+		return true
+	}
+	return false
+}
+
+func (e SkillDecision) String() string {
+	return string(e)
+}
+
+func (e *SkillDecision) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = SkillDecision(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid SkillDecision", str)
+	}
+	return nil
+}
+
+func (e SkillDecision) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *SkillDecision) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e SkillDecision) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

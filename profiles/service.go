@@ -1,0 +1,423 @@
+// Package profiles owns what members say about themselves: profile, weekly availability, the
+// skills they offer and want, and whom they block.
+package profiles
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/skillswap/skillswap/auth"
+	"github.com/skillswap/skillswap/domain"
+	"github.com/skillswap/skillswap/store"
+)
+
+// Indexer is told, inside the transaction of a change, that a member's searchable data changed;
+// it queues the re-indexing job.
+type Indexer interface {
+	QueueReindex(ctx context.Context, q *store.Queries, userID uuid.UUID) error
+}
+
+// Service implements profiles, member skills and blocks.
+type Service struct {
+	store *store.Store
+	index Indexer
+	log   *slog.Logger
+	now   func() time.Time
+}
+
+// NewService wires the service; index may be nil when no search index is kept.
+func NewService(st *store.Store, index Indexer, log *slog.Logger) *Service {
+	return &Service{store: st, index: index, log: log, now: func() time.Time { return time.Now().UTC() }}
+}
+
+// ProfileUpdate holds the fields to change; nil leaves a field as it is. Clear* empties optional
+// fields.
+type ProfileUpdate struct {
+	Bio          *string
+	AvatarURL    *string
+	Languages    []string
+	SetLanguages bool
+	TimeZone     *string
+	City         *string
+	Country      *string
+	Location     *Coordinates
+	ClearPlace   bool
+	Mode         *domain.Mode
+	Visibility   *domain.Visibility
+	Availability []domain.AvailabilitySlot
+	SetSlots     bool
+}
+
+// Coordinates are a point on Earth.
+type Coordinates struct {
+	Latitude, Longitude float64
+}
+
+// UpdateProfile validates and applies a change to the viewer's profile, re-indexing them in the
+// same transaction. Every bad field is a BAD_USER_INPUT naming it; nothing is written then.
+func (s *Service) UpdateProfile(ctx context.Context, in ProfileUpdate) (domain.Profile, []domain.AvailabilitySlot, error) {
+	v, err := auth.RequireViewer(ctx)
+	if err != nil {
+		return domain.Profile{}, nil, err
+	}
+	var (
+		prof  domain.Profile
+		slots []domain.AvailabilitySlot
+	)
+	err = s.store.InTx(ctx, func(q *store.Queries) error {
+		current, err := q.ProfilesByUserIDs(ctx, []uuid.UUID{v.User.ID})
+		if err != nil {
+			return err
+		}
+		p, ok := current[v.User.ID]
+		if !ok {
+			p = domain.DefaultProfile(v.User.ID)
+		}
+		if err := apply(&p, in); err != nil {
+			return err
+		}
+		p.UpdatedAt = s.now()
+		if prof, err = q.UpsertProfile(ctx, p); err != nil {
+			return err
+		}
+		if in.SetSlots {
+			if slots, err = domain.NormalizeSlots("availability", in.Availability); err != nil {
+				return err
+			}
+			if err := q.ReplaceSlots(ctx, v.User.ID, slots); err != nil {
+				return err
+			}
+		} else {
+			all, err := q.SlotsByUserIDs(ctx, []uuid.UUID{v.User.ID})
+			if err != nil {
+				return err
+			}
+			slots = all[v.User.ID]
+		}
+		return s.reindex(ctx, q, v.User.ID)
+	})
+	if err != nil {
+		return domain.Profile{}, nil, fmt.Errorf("update profile: %w", err)
+	}
+	return prof, slots, nil
+}
+
+func apply(p *domain.Profile, in ProfileUpdate) error {
+	if in.Bio != nil {
+		bio, err := domain.ValidateText("bio", *in.Bio, 2000)
+		if err != nil {
+			return err
+		}
+		p.Bio = bio
+	}
+	if in.AvatarURL != nil {
+		if *in.AvatarURL == "" {
+			p.AvatarURL = nil
+		} else {
+			if err := domain.ValidateAvatarURL("avatarUrl", *in.AvatarURL); err != nil {
+				return err
+			}
+			u := *in.AvatarURL
+			p.AvatarURL = &u
+		}
+	}
+	if in.SetLanguages {
+		langs, err := domain.ValidateLanguages("languages", in.Languages)
+		if err != nil {
+			return err
+		}
+		p.Languages = langs
+	}
+	if in.TimeZone != nil {
+		if _, err := domain.ValidateTimeZone("timeZone", *in.TimeZone); err != nil {
+			return err
+		}
+		p.TimeZone = *in.TimeZone
+	}
+	if in.ClearPlace {
+		p.City, p.Country, p.Latitude, p.Longitude = nil, nil, nil, nil
+	}
+	if in.City != nil {
+		city, err := domain.ValidateText("city", *in.City, 100)
+		if err != nil {
+			return err
+		}
+		p.City = &city
+		if city == "" {
+			p.City = nil
+		}
+	}
+	if in.Country != nil {
+		c, err := domain.ValidateCountry("country", *in.Country)
+		if err != nil {
+			return err
+		}
+		p.Country = &c
+	}
+	if in.Location != nil {
+		lat, lon := in.Location.Latitude, in.Location.Longitude
+		if lat < -90 || lat > 90 {
+			return domain.Invalid("location.latitude", "must be between -90 and 90")
+		}
+		if lon < -180 || lon > 180 {
+			return domain.Invalid("location.longitude", "must be between -180 and 180")
+		}
+		p.Latitude, p.Longitude = &lat, &lon
+	}
+	if in.Mode != nil {
+		switch *in.Mode {
+		case domain.ModeOnline, domain.ModeInPerson, domain.ModeBoth:
+			p.Mode = *in.Mode
+		default:
+			return domain.Invalid("mode", "unknown mode")
+		}
+	}
+	if in.Visibility != nil {
+		switch *in.Visibility {
+		case domain.VisibilityPublic, domain.VisibilityMembers, domain.VisibilityHidden:
+			p.Visibility = *in.Visibility
+		default:
+			return domain.Invalid("visibility", "unknown visibility")
+		}
+	}
+	return nil
+}
+
+// SkillInput is an offer or a want to add or change.
+type SkillInput struct {
+	SkillID         uuid.UUID
+	Kind            domain.SkillKind
+	Level           domain.Level
+	YearsOfPractice *int
+	Description     string
+}
+
+func validateSkillInput(in *SkillInput) error {
+	if in.Level.Rank() == 0 {
+		return domain.Invalid("level", "unknown level")
+	}
+	if in.YearsOfPractice != nil {
+		if in.Kind == domain.Want {
+			return domain.Invalid("yearsOfPractice", "only applies to skills you offer")
+		}
+		if *in.YearsOfPractice < 0 || *in.YearsOfPractice > 80 {
+			return domain.Invalid("yearsOfPractice", "must be between 0 and 80")
+		}
+	}
+	desc, err := domain.ValidateText("description", in.Description, 1000)
+	if err != nil {
+		return err
+	}
+	in.Description = desc
+	return nil
+}
+
+// AddSkill adds an offer or a want of an approved skill. Offering and wanting one skill at once is
+// a CONFLICT (the database enforces it too).
+func (s *Service) AddSkill(ctx context.Context, in SkillInput) (domain.MemberSkill, error) {
+	v, err := auth.RequireViewer(ctx)
+	if err != nil {
+		return domain.MemberSkill{}, err
+	}
+	if in.Kind != domain.Offer && in.Kind != domain.Want {
+		return domain.MemberSkill{}, domain.Invalid("kind", "must be OFFER or WANT")
+	}
+	if err := validateSkillInput(&in); err != nil {
+		return domain.MemberSkill{}, err
+	}
+	var out domain.MemberSkill
+	err = s.store.InTx(ctx, func(q *store.Queries) error {
+		skills, err := q.SkillsByIDs(ctx, []uuid.UUID{in.SkillID})
+		if err != nil {
+			return err
+		}
+		sk, ok := skills[in.SkillID]
+		if !ok || sk.Status != domain.SkillApproved {
+			e := domain.NotFound("skill")
+			e.Field = "skillId"
+			return e
+		}
+		if existing, err := q.MemberSkill(ctx, v.User.ID, in.SkillID); err == nil {
+			if existing.Kind == in.Kind {
+				e := domain.Conflict("you already %s this skill; update it instead", verb(in.Kind))
+				e.Field = "skillId"
+				return e
+			}
+			e := domain.Conflict("you cannot offer and want the same skill; remove the %s first", noun(existing.Kind))
+			e.Field = "skillId"
+			return e
+		} else if !domain.IsKind(err, domain.KindNotFound) {
+			return err
+		}
+		now := s.now()
+		out, err = q.InsertMemberSkill(ctx, domain.MemberSkill{
+			UserID: v.User.ID, SkillID: in.SkillID, Kind: in.Kind, Level: in.Level,
+			YearsOfPractice: in.YearsOfPractice, Description: in.Description, CreatedAt: now,
+		})
+		if err != nil {
+			return err
+		}
+		return s.reindex(ctx, q, v.User.ID)
+	})
+	if err != nil {
+		return domain.MemberSkill{}, fmt.Errorf("add skill: %w", err)
+	}
+	return out, nil
+}
+
+func verb(k domain.SkillKind) string {
+	if k == domain.Offer {
+		return "offer"
+	}
+	return "want"
+}
+
+func noun(k domain.SkillKind) string {
+	if k == domain.Offer {
+		return "offer"
+	}
+	return "wish"
+}
+
+// UpdateSkill changes level, years and description of one of the viewer's skills.
+func (s *Service) UpdateSkill(ctx context.Context, in SkillInput) (domain.MemberSkill, error) {
+	v, err := auth.RequireViewer(ctx)
+	if err != nil {
+		return domain.MemberSkill{}, err
+	}
+	var out domain.MemberSkill
+	err = s.store.InTx(ctx, func(q *store.Queries) error {
+		existing, err := q.MemberSkill(ctx, v.User.ID, in.SkillID)
+		if domain.IsKind(err, domain.KindNotFound) {
+			e := domain.NotFound("member skill")
+			e.Field = "skillId"
+			return e
+		}
+		if err != nil {
+			return err
+		}
+		in.Kind = existing.Kind
+		if err := validateSkillInput(&in); err != nil {
+			return err
+		}
+		existing.Level, existing.YearsOfPractice, existing.Description = in.Level, in.YearsOfPractice, in.Description
+		if out, err = q.UpdateMemberSkill(ctx, existing, s.now()); err != nil {
+			return err
+		}
+		return s.reindex(ctx, q, v.User.ID)
+	})
+	if err != nil {
+		return domain.MemberSkill{}, fmt.Errorf("update skill: %w", err)
+	}
+	return out, nil
+}
+
+// RemoveSkill removes one of the viewer's offers or wants.
+func (s *Service) RemoveSkill(ctx context.Context, skillID uuid.UUID) error {
+	v, err := auth.RequireViewer(ctx)
+	if err != nil {
+		return err
+	}
+	err = s.store.InTx(ctx, func(q *store.Queries) error {
+		removed, err := q.DeleteMemberSkill(ctx, v.User.ID, skillID)
+		if err != nil {
+			return err
+		}
+		if !removed {
+			e := domain.NotFound("member skill")
+			e.Field = "skillId"
+			return e
+		}
+		return s.reindex(ctx, q, v.User.ID)
+	})
+	if err != nil {
+		return fmt.Errorf("remove skill: %w", err)
+	}
+	return nil
+}
+
+// Block hides the viewer and the member from each other in search and matches.
+func (s *Service) Block(ctx context.Context, memberID uuid.UUID) error {
+	v, err := auth.RequireViewer(ctx)
+	if err != nil {
+		return err
+	}
+	if memberID == v.User.ID {
+		return domain.Invalid("memberId", "you cannot block yourself")
+	}
+	q := s.store.Q()
+	users, err := q.UsersByIDs(ctx, []uuid.UUID{memberID})
+	if err != nil {
+		return fmt.Errorf("block: %w", err)
+	}
+	if _, ok := users[memberID]; !ok {
+		e := domain.NotFound("member")
+		e.Field = "memberId"
+		return e
+	}
+	if err := q.Block(ctx, v.User.ID, memberID, s.now()); err != nil {
+		return fmt.Errorf("block: %w", err)
+	}
+	return nil
+}
+
+// Unblock lifts the viewer's block of a member (idempotent).
+func (s *Service) Unblock(ctx context.Context, memberID uuid.UUID) error {
+	v, err := auth.RequireViewer(ctx)
+	if err != nil {
+		return err
+	}
+	if err := s.store.Q().Unblock(ctx, v.User.ID, memberID); err != nil {
+		return fmt.Errorf("unblock: %w", err)
+	}
+	return nil
+}
+
+// Blocked returns the members the viewer blocked.
+func (s *Service) Blocked(ctx context.Context) ([]uuid.UUID, error) {
+	v, err := auth.RequireViewer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ids, err := s.store.Q().BlockedByViewer(ctx, v.User.ID)
+	if err != nil {
+		return nil, fmt.Errorf("blocked members: %w", err)
+	}
+	return ids, nil
+}
+
+// CanSeeProfile reports whether the caller may see a member's profile: themselves and staff
+// always; others per visibility, and never across a block.
+func CanSeeProfile(ctx context.Context, p domain.Profile, blocked func() (bool, error)) (bool, error) {
+	v, ok := auth.ViewerFrom(ctx)
+	if ok && (v.User.ID == p.UserID || v.User.IsStaff()) {
+		return true, nil
+	}
+	switch p.Visibility {
+	case domain.VisibilityHidden:
+		return false, nil
+	case domain.VisibilityMembers:
+		if !ok {
+			return false, nil
+		}
+	}
+	if ok && blocked != nil {
+		b, err := blocked()
+		if err != nil {
+			return false, err
+		}
+		return !b, nil
+	}
+	return true, nil
+}
+
+func (s *Service) reindex(ctx context.Context, q *store.Queries, userID uuid.UUID) error {
+	if s.index == nil {
+		return nil
+	}
+	return s.index.QueueReindex(ctx, q, userID)
+}

@@ -1,0 +1,132 @@
+package resolvers
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"github.com/skillswap/skillswap/auth"
+	"github.com/skillswap/skillswap/dataloaders"
+	"github.com/skillswap/skillswap/domain"
+	"github.com/skillswap/skillswap/graph/model"
+	"github.com/skillswap/skillswap/profiles"
+)
+
+// visibleProfile loads a member's profile and tells whether the caller may see it.
+func visibleProfile(ctx context.Context, userID uuid.UUID) (domain.Profile, bool, error) {
+	l := dataloaders.For(ctx)
+	p, err := l.Profiles.Load(ctx, userID)
+	if err != nil {
+		return domain.Profile{}, false, fmt.Errorf("load profile: %w", err)
+	}
+	ok, err := profiles.CanSeeProfile(ctx, p, func() (bool, error) {
+		v, _ := auth.ViewerFrom(ctx)
+		set, err := l.Blocks.Load(ctx, v.User.ID)
+		return set[userID], err
+	})
+	return p, ok, err
+}
+
+// memberSkills returns a member's skills of one kind, when the caller may see their profile.
+func memberSkills(ctx context.Context, userID uuid.UUID, kind domain.SkillKind) ([]domain.MemberSkill, error) {
+	if _, ok, err := visibleProfile(ctx, userID); err != nil || !ok {
+		return []domain.MemberSkill{}, err
+	}
+	all, err := dataloaders.For(ctx).MemberSkills.Load(ctx, userID)
+	if err != nil {
+		return nil, fmt.Errorf("load member skills: %w", err)
+	}
+	out := []domain.MemberSkill{}
+	for _, m := range all {
+		if m.Kind == kind {
+			out = append(out, m)
+		}
+	}
+	return out, nil
+}
+
+func formatMinute(m int) string { return fmt.Sprintf("%02d:%02d", m/60, m%60) }
+
+// parseClock reads "HH:MM" (00:00 to 24:00) into minutes since midnight.
+func parseClock(field, s string) (int, error) {
+	var h, m int
+	if n, err := fmt.Sscanf(strings.TrimSpace(s), "%d:%d", &h, &m); err != nil || n != 2 || len(strings.TrimSpace(s)) != 5 ||
+		h < 0 || h > 24 || m < 0 || m > 59 || (h == 24 && m != 0) {
+		return 0, domain.Invalid(field, "must be a time of day HH:MM")
+	}
+	return h*60 + m, nil
+}
+
+func toProfileUpdate(in model.UpdateProfileInput) (profiles.ProfileUpdate, error) {
+	u := profiles.ProfileUpdate{
+		Bio: in.Bio, AvatarURL: in.AvatarURL, TimeZone: in.TimeZone, City: in.City, Country: in.Country,
+		Mode: in.Mode, Visibility: in.Visibility,
+	}
+	if in.Languages != nil {
+		u.Languages, u.SetLanguages = in.Languages, true
+	}
+	if in.Location != nil {
+		u.Location = &profiles.Coordinates{Latitude: in.Location.Latitude, Longitude: in.Location.Longitude}
+	}
+	u.ClearPlace = in.ClearPlace != nil && *in.ClearPlace
+	if in.Availability != nil {
+		u.SetSlots = true
+		u.Availability = []domain.AvailabilitySlot{}
+		for i, s := range in.Availability {
+			start, err := parseClock(fmt.Sprintf("availability.%d.start", i), s.Start)
+			if err != nil {
+				return u, err
+			}
+			end, err := parseClock(fmt.Sprintf("availability.%d.end", i), s.End)
+			if err != nil {
+				return u, err
+			}
+			u.Availability = append(u.Availability, domain.AvailabilitySlot{Weekday: s.Weekday, StartMinute: start, EndMinute: end})
+		}
+	}
+	return u, nil
+}
+
+// viewerUser returns the signed-in member (for payloads).
+func viewerUser(ctx context.Context) (*domain.User, error) {
+	v, err := auth.RequireViewer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	u := v.User
+	return &u, nil
+}
+
+func localized(locale *model.Locale, en, fr string) string {
+	if locale != nil && *locale == model.LocaleFr {
+		return fr
+	}
+	return en
+}
+
+func (r *Resolver) blockPayload(ctx context.Context, memberID uuid.UUID) (*model.BlockMemberPayload, error) {
+	member, err := dataloaders.User(ctx, memberID)
+	if err != nil {
+		return nil, err
+	}
+	ids, err := r.Profiles.Blocked(ctx)
+	if err != nil {
+		return nil, err
+	}
+	blocked, err := dataloaders.For(ctx).Users.LoadAll(ctx, ids)
+	if err != nil {
+		return nil, fmt.Errorf("load blocked members: %w", err)
+	}
+	return &model.BlockMemberPayload{Member: &member, BlockedMembers: blocked}, nil
+}
+
+func memberSkillPayload(ctx context.Context, m domain.MemberSkill) (*model.MemberSkillPayload, error) {
+	viewer, err := viewerUser(ctx)
+	if err != nil {
+		return nil, err
+	}
+	dataloaders.For(ctx).MemberSkills.Clear(viewer.ID)
+	return &model.MemberSkillPayload{MemberSkill: &m, User: viewer}, nil
+}

@@ -1,0 +1,250 @@
+// Package skills owns the skill taxonomy: categories, skills, their relations, and members'
+// proposals of missing skills with their moderation (approve, merge, reject).
+package skills
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"regexp"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/google/uuid"
+	"golang.org/x/text/runes"
+	"golang.org/x/text/transform"
+	"golang.org/x/text/unicode/norm"
+
+	"github.com/skillswap/skillswap/auth"
+	"github.com/skillswap/skillswap/domain"
+	"github.com/skillswap/skillswap/store"
+)
+
+// Service implements the taxonomy.
+type Service struct {
+	store *store.Store
+	log   *slog.Logger
+	now   func() time.Time
+}
+
+// NewService wires the service.
+func NewService(st *store.Store, log *slog.Logger) *Service {
+	return &Service{store: st, log: log, now: func() time.Time { return time.Now().UTC() }}
+}
+
+// Categories returns every category in display order.
+func (s *Service) Categories(ctx context.Context) ([]domain.SkillCategory, error) {
+	out, err := s.store.Q().SkillCategories(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("skill categories: %w", err)
+	}
+	return out, nil
+}
+
+// BySlug returns an approved skill (or, for moderators, any skill) by slug.
+func (s *Service) BySlug(ctx context.Context, slug string) (domain.Skill, error) {
+	sk, err := s.store.Q().SkillBySlug(ctx, slug)
+	if err != nil {
+		return domain.Skill{}, err
+	}
+	if sk.Status != domain.SkillApproved && !canModerate(ctx, sk) {
+		return domain.Skill{}, domain.NotFound("skill")
+	}
+	return sk, nil
+}
+
+// canModerate reports whether the caller may see a non-approved skill: moderators, and the
+// member who proposed it.
+func canModerate(ctx context.Context, sk domain.Skill) bool {
+	v, ok := auth.ViewerFrom(ctx)
+	if !ok {
+		return false
+	}
+	return v.User.HasRole(domain.RoleModerator) || (sk.ProposedBy != nil && *sk.ProposedBy == v.User.ID)
+}
+
+// Proposal is a member's suggestion of a missing skill.
+type Proposal struct {
+	CategoryID uuid.UUID
+	NameEN     string
+	NameFR     string
+	Synonyms   []string
+}
+
+// Propose records a pending skill. An existing skill with the same name (in either language,
+// ignoring case and accents) is a CONFLICT naming it, so members find it instead of duplicating.
+func (s *Service) Propose(ctx context.Context, p Proposal) (domain.Skill, error) {
+	v, err := auth.RequireViewer(ctx)
+	if err != nil {
+		return domain.Skill{}, err
+	}
+	nameEN, err := cleanName("nameEn", p.NameEN)
+	if err != nil {
+		return domain.Skill{}, err
+	}
+	nameFR, err := cleanName("nameFr", p.NameFR)
+	if err != nil {
+		return domain.Skill{}, err
+	}
+	if len(p.Synonyms) > 20 {
+		return domain.Skill{}, domain.Invalid("synonyms", "at most 20 synonyms")
+	}
+	var synonyms []string
+	for i, syn := range p.Synonyms {
+		syn, err := cleanName(fmt.Sprintf("synonyms.%d", i), syn)
+		if err != nil {
+			return domain.Skill{}, err
+		}
+		synonyms = append(synonyms, strings.ToLower(syn))
+	}
+	if synonyms == nil {
+		synonyms = []string{}
+	}
+	q := s.store.Q()
+	cats, err := q.SkillCategoriesByIDs(ctx, []uuid.UUID{p.CategoryID})
+	if err != nil {
+		return domain.Skill{}, fmt.Errorf("propose skill: %w", err)
+	}
+	if _, ok := cats[p.CategoryID]; !ok {
+		e := domain.NotFound("category")
+		e.Field = "categoryId"
+		return domain.Skill{}, e
+	}
+	if existing, err := q.SimilarSkill(ctx, nameEN, nameFR); err == nil {
+		e := domain.Conflict("this skill already exists: %s", existing.NameEN)
+		e.Field = "nameEn"
+		e.Details = map[string]any{"existingSkillSlug": existing.Slug}
+		return domain.Skill{}, e
+	} else if !domain.IsKind(err, domain.KindNotFound) {
+		return domain.Skill{}, fmt.Errorf("propose skill: %w", err)
+	}
+	id, err := uuid.NewV7()
+	if err != nil {
+		return domain.Skill{}, fmt.Errorf("propose skill: %w", err)
+	}
+	sk, err := q.InsertPendingSkill(ctx, store.NewSkill{
+		ID: id, Slug: Slugify(nameEN), CategoryID: p.CategoryID, NameEN: nameEN, NameFR: nameFR,
+		Synonyms: synonyms, ProposedBy: v.User.ID, CreatedAt: s.now(),
+	})
+	if err != nil {
+		if domain.IsKind(err, domain.KindConflict) {
+			e := domain.Conflict("a skill with this name already exists")
+			e.Field = "nameEn"
+			return domain.Skill{}, e
+		}
+		return domain.Skill{}, fmt.Errorf("propose skill: %w", err)
+	}
+	return sk, nil
+}
+
+func cleanName(field, raw string) (string, error) {
+	name := strings.Join(strings.Fields(raw), " ")
+	if name == "" {
+		return "", domain.Invalid(field, "is required")
+	}
+	if len([]rune(name)) > 80 {
+		return "", domain.Invalid(field, "must be at most 80 characters")
+	}
+	for _, r := range name {
+		if unicode.IsControl(r) {
+			return "", domain.Invalid(field, "must not contain control characters")
+		}
+	}
+	return name, nil
+}
+
+var nonSlug = regexp.MustCompile(`[^a-z0-9]+`)
+
+// Slugify turns a name into a kebab-case slug without accents ("Guitare électrique" ->
+// "guitare-electrique").
+func Slugify(name string) string {
+	t := transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
+	plain, _, err := transform.String(t, name)
+	if err != nil {
+		plain = name
+	}
+	slug := strings.Trim(nonSlug.ReplaceAllString(strings.ToLower(plain), "-"), "-")
+	if slug == "" {
+		slug = "skill"
+	}
+	return slug
+}
+
+// Decision is a moderator's verdict on a proposal.
+type Decision string
+
+// Moderation decisions.
+const (
+	Approve Decision = "APPROVE"
+	Reject  Decision = "REJECT"
+	Merge   Decision = "MERGE"
+)
+
+// Review applies a moderator's decision to a pending skill. MERGE points the proposal at an
+// approved skill and moves every member's offer or want to it.
+func (s *Service) Review(ctx context.Context, skillID uuid.UUID, d Decision, mergeInto *uuid.UUID) (domain.Skill, error) {
+	v, err := auth.RequireRole(ctx, domain.RoleModerator)
+	if err != nil {
+		return domain.Skill{}, err
+	}
+	var out domain.Skill
+	err = s.store.InTx(ctx, func(q *store.Queries) error {
+		sk, err := q.LockSkill(ctx, skillID)
+		if domain.IsKind(err, domain.KindNotFound) {
+			e := domain.NotFound("skill")
+			e.Field = "skillId"
+			return e
+		}
+		if err != nil {
+			return err
+		}
+		if sk.Status != domain.SkillPending {
+			e := domain.Conflict("this skill is %s, not pending", sk.Status)
+			e.Details = map[string]any{"status": string(sk.Status)}
+			return e
+		}
+		switch d {
+		case Approve:
+			out, err = q.SetSkillStatus(ctx, sk.ID, domain.SkillApproved, nil)
+		case Reject:
+			out, err = q.SetSkillStatus(ctx, sk.ID, domain.SkillRejected, nil)
+		case Merge:
+			if mergeInto == nil {
+				return domain.Invalid("mergeIntoId", "is required to merge")
+			}
+			target, err := q.LockSkill(ctx, *mergeInto)
+			if domain.IsKind(err, domain.KindNotFound) || (err == nil && (target.Status != domain.SkillApproved || target.ID == sk.ID)) {
+				return domain.Invalid("mergeIntoId", "must be another approved skill")
+			}
+			if err != nil {
+				return err
+			}
+			if err := q.MoveMemberSkills(ctx, sk.ID, target.ID); err != nil {
+				return err
+			}
+			out, err = q.SetSkillStatus(ctx, sk.ID, domain.SkillMerged, &target.ID)
+			return err
+		default:
+			return domain.Invalid("decision", "unknown decision %q", d)
+		}
+		return err
+	})
+	if err != nil {
+		return domain.Skill{}, fmt.Errorf("review skill: %w", err)
+	}
+	s.log.InfoContext(ctx, "skill reviewed", "skill_id", out.ID, "decision", d, "by", v.User.ID)
+	return out, nil
+}
+
+// Pending pages proposals awaiting review, oldest first (moderators).
+func (s *Service) Pending(ctx context.Context, after *uuid.UUID, limit int) ([]domain.Skill, error) {
+	if _, err := auth.RequireRole(ctx, domain.RoleModerator); err != nil {
+		return nil, err
+	}
+	out, err := s.store.Q().PendingSkills(ctx, after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("pending skills: %w", err)
+	}
+	return out, nil
+}
