@@ -21,21 +21,68 @@ const DemoPassword = "swap-skills-2026!"
 type member struct {
 	email, name string
 	roles       []domain.Role
+	profile     place
+	offers      []skill // slug and level
+	wants       []skill
 }
 
+type place struct {
+	tz, city, country string
+	lat, lon          float64
+	langs             []string
+	mode              domain.Mode
+	slots             []domain.AvailabilitySlot // weekday, start, end minutes
+}
+
+type skill struct {
+	slug  string
+	level domain.Level
+}
+
+func evenings(days ...int) []domain.AvailabilitySlot {
+	var out []domain.AvailabilitySlot
+	for _, d := range days {
+		out = append(out, domain.AvailabilitySlot{Weekday: d, StartMinute: 18 * 60, EndMinute: 21 * 60})
+	}
+	return out
+}
+
+var (
+	paris  = place{"Europe/Paris", "Paris", "FR", 48.8566, 2.3522, []string{"fr", "en"}, domain.ModeBoth, evenings(1, 3, 5)}
+	lyon   = place{"Europe/Paris", "Lyon", "FR", 45.7640, 4.8357, []string{"fr"}, domain.ModeInPerson, evenings(2, 4)}
+	tokyo  = place{"Asia/Tokyo", "Tokyo", "JP", 35.6762, 139.6503, []string{"ja", "en"}, domain.ModeOnline, evenings(1, 2, 6)}
+	madrid = place{"Europe/Madrid", "Madrid", "ES", 40.4168, -3.7038, []string{"es", "en", "fr"}, domain.ModeBoth, evenings(1, 3)}
+	berlin = place{"Europe/Berlin", "Berlin", "DE", 52.5200, 13.4050, []string{"de", "en"}, domain.ModeOnline, evenings(2, 3, 7)}
+	dakar  = place{"Africa/Dakar", "Dakar", "SN", 14.7167, -17.4677, []string{"fr", "wo", "en"}, domain.ModeOnline, evenings(1, 5)}
+	lagos  = place{"Africa/Lagos", "Lagos", "NG", 6.5244, 3.3792, []string{"en", "yo"}, domain.ModeOnline, evenings(2, 4, 6)}
+	nyc    = place{"America/New_York", "New York", "US", 40.7128, -74.0060, []string{"en", "he"}, domain.ModeOnline, evenings(1, 2, 3)}
+)
+
 var members = []member{
-	{"admin@demo.skillswap.local", "Ada Admin", []domain.Role{domain.RoleAdmin}},
-	{"moderator@demo.skillswap.local", "Moe Moderator", []domain.Role{domain.RoleModerator}},
-	{"support@demo.skillswap.local", "Sam Support", []domain.Role{domain.RoleSupport}},
-	{"camille@demo.skillswap.local", "Camille Laurent", []domain.Role{domain.RoleMentor}},
-	{"lucas@demo.skillswap.local", "Lucas Martin", nil},
-	{"amina@demo.skillswap.local", "Amina Diallo", nil},
-	{"kenji@demo.skillswap.local", "Kenji Sato", []domain.Role{domain.RoleMentor}},
-	{"sofia@demo.skillswap.local", "Sofía García", nil},
-	{"noah@demo.skillswap.local", "Noah Schmidt", nil},
-	{"ines@demo.skillswap.local", "Inès Moreau", nil},
-	{"olu@demo.skillswap.local", "Olúwáseun Adébáyọ̀", nil},
-	{"maya@demo.skillswap.local", "Maya Cohen", nil},
+	{"admin@demo.skillswap.local", "Ada Admin", []domain.Role{domain.RoleAdmin}, paris,
+		[]skill{{"python", domain.LevelExpert}}, []skill{{"piano", domain.LevelBeginner}}},
+	{"moderator@demo.skillswap.local", "Moe Moderator", []domain.Role{domain.RoleModerator}, lyon,
+		[]skill{{"french-cuisine", domain.LevelAdvanced}}, []skill{{"photography", domain.LevelIntermediate}}},
+	{"support@demo.skillswap.local", "Sam Support", []domain.Role{domain.RoleSupport}, nyc,
+		[]skill{{"english", domain.LevelExpert}}, []skill{{"french", domain.LevelIntermediate}}},
+	{"camille@demo.skillswap.local", "Camille Laurent", []domain.Role{domain.RoleMentor}, paris,
+		[]skill{{"french", domain.LevelExpert}, {"guitar", domain.LevelAdvanced}}, []skill{{"japanese", domain.LevelBeginner}}},
+	{"lucas@demo.skillswap.local", "Lucas Martin", nil, lyon,
+		[]skill{{"electric-guitar", domain.LevelExpert}, {"pastry", domain.LevelIntermediate}}, []skill{{"python", domain.LevelIntermediate}}},
+	{"amina@demo.skillswap.local", "Amina Diallo", nil, dakar,
+		[]skill{{"french", domain.LevelExpert}, {"sewing", domain.LevelAdvanced}}, []skill{{"web-development", domain.LevelBeginner}}},
+	{"kenji@demo.skillswap.local", "Kenji Sato", []domain.Role{domain.RoleMentor}, tokyo,
+		[]skill{{"japanese", domain.LevelExpert}, {"javascript", domain.LevelAdvanced}}, []skill{{"french", domain.LevelIntermediate}}},
+	{"sofia@demo.skillswap.local", "Sofía García", nil, madrid,
+		[]skill{{"spanish", domain.LevelExpert}, {"salsa", domain.LevelAdvanced}}, []skill{{"guitar", domain.LevelBeginner}}},
+	{"noah@demo.skillswap.local", "Noah Schmidt", nil, berlin,
+		[]skill{{"german", domain.LevelExpert}, {"climbing", domain.LevelIntermediate}}, []skill{{"spanish", domain.LevelBeginner}}},
+	{"ines@demo.skillswap.local", "Inès Moreau", nil, paris,
+		[]skill{{"watercolor", domain.LevelAdvanced}, {"yoga", domain.LevelIntermediate}}, []skill{{"german", domain.LevelBeginner}}},
+	{"olu@demo.skillswap.local", "Olúwáseun Adébáyọ̀", nil, lagos,
+		[]skill{{"web-development", domain.LevelExpert}, {"react", domain.LevelAdvanced}}, []skill{{"sewing", domain.LevelBeginner}}},
+	{"maya@demo.skillswap.local", "Maya Cohen", nil, nyc,
+		[]skill{{"piano", domain.LevelExpert}, {"chess", domain.LevelAdvanced}}, []skill{{"watercolor", domain.LevelIntermediate}}},
 }
 
 // Run creates the demo members that do not exist yet and returns how many it created.
@@ -57,10 +104,8 @@ func Run(ctx context.Context, st *store.Store, hasher *auth.Hasher, log *slog.Lo
 		if err != nil {
 			return created, fmt.Errorf("seed: id: %w", err)
 		}
-		_, err = st.Q().CreateUser(ctx, domain.User{
-			ID: id, Email: m.email, PasswordHash: hash, DisplayName: m.name,
-			Roles: domain.NormalizeRoles(m.roles), Status: domain.UserActive,
-			CreatedAt: time.Now().UTC().Add(time.Duration(i) * time.Millisecond),
+		err = st.InTx(ctx, func(q *store.Queries) error {
+			return createMember(ctx, q, id, hash, m, time.Now().UTC().Add(time.Duration(i)*time.Millisecond))
 		})
 		if err != nil && !domain.IsKind(err, domain.KindConflict) {
 			return created, fmt.Errorf("seed: create %s: %w", m.email, err)
@@ -69,4 +114,44 @@ func Run(ctx context.Context, st *store.Store, hasher *auth.Hasher, log *slog.Lo
 	}
 	log.Info("demo data loaded", "members_created", created, "members_total", len(members))
 	return created, nil
+}
+
+// createMember writes one demo member with their profile, availability and skills.
+func createMember(ctx context.Context, q *store.Queries, id uuid.UUID, hash string, m member, at time.Time) error {
+	if _, err := q.CreateUser(ctx, domain.User{
+		ID: id, Email: m.email, PasswordHash: hash, DisplayName: m.name,
+		Roles: domain.NormalizeRoles(m.roles), Status: domain.UserActive, CreatedAt: at,
+	}); err != nil {
+		return err
+	}
+	p := m.profile
+	lat, lon, city, country := p.lat, p.lon, p.city, p.country
+	if _, err := q.UpsertProfile(ctx, domain.Profile{
+		UserID: id, Bio: "Demo member: " + m.name + ".", Languages: p.langs, TimeZone: p.tz,
+		City: &city, Country: &country, Latitude: &lat, Longitude: &lon, Mode: p.mode,
+		Visibility: domain.VisibilityMembers, UpdatedAt: at,
+	}); err != nil {
+		return err
+	}
+	if err := q.ReplaceSlots(ctx, id, p.slots); err != nil {
+		return err
+	}
+	add := func(list []skill, kind domain.SkillKind) error {
+		for _, sk := range list {
+			s, err := q.SkillBySlug(ctx, sk.slug)
+			if err != nil {
+				return fmt.Errorf("skill %s: %w", sk.slug, err)
+			}
+			if _, err := q.InsertMemberSkill(ctx, domain.MemberSkill{
+				UserID: id, SkillID: s.ID, Kind: kind, Level: sk.level, Description: "", CreatedAt: at,
+			}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if err := add(m.offers, domain.Offer); err != nil {
+		return err
+	}
+	return add(m.wants, domain.Want)
 }

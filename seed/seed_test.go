@@ -1,0 +1,43 @@
+package seed_test
+
+import (
+	"context"
+	"log/slog"
+	"testing"
+
+	"github.com/skillswap/skillswap/auth"
+	"github.com/skillswap/skillswap/internal/apitest"
+	"github.com/skillswap/skillswap/seed"
+)
+
+func TestSeedIsIdempotentAndLogsIn(t *testing.T) {
+	srv := apitest.Start(t, apitest.Config(t))
+	hasher, err := auth.NewHasher(auth.Argon2Params{MemoryKiB: 1024, Iterations: 1, Parallelism: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	log := slog.New(slog.DiscardHandler)
+	n, err := seed.Run(ctx, srv.App.Store, hasher, log)
+	if err != nil || n != 12 {
+		t.Fatalf("first run created %d (%v), want 12", n, err)
+	}
+	if n, err := seed.Run(ctx, srv.App.Store, hasher, log); err != nil || n != 0 {
+		t.Fatalf("second run created %d (%v), want 0", n, err)
+	}
+	var out struct {
+		LogIn struct {
+			User struct {
+				Roles         []string
+				OfferedSkills []struct{ Skill struct{ Slug string } }
+				Profile       struct{ TimeZone string }
+			}
+		}
+	}
+	srv.Client().Do(t, `mutation { logIn(input: {email: "camille@demo.skillswap.local", password: "`+seed.DemoPassword+`"}) {
+		user { roles offeredSkills { skill { slug } } profile { timeZone } } } }`, nil).Decode(t, &out)
+	u := out.LogIn.User
+	if len(u.Roles) != 2 || len(u.OfferedSkills) != 2 || u.Profile.TimeZone != "Europe/Paris" {
+		t.Fatalf("demo member = %+v", u)
+	}
+}
