@@ -36,6 +36,7 @@ type App struct {
 	HTTP    *httpapi.Server
 	workers *river.Client[pgx.Tx]
 	log     *slog.Logger
+	stop    context.CancelFunc
 }
 
 // Options adjust wiring for tests and tools.
@@ -95,9 +96,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	}
 	rate := func(r config.Rate) auth.Rate { return auth.Rate{Tokens: r.Tokens, Interval: r.Interval} }
 	a.Auth, err = auth.NewService(a.Store, hasher, tokens, a.Hub, auth.Config{
-		RefreshTTL:    cfg.RefreshTokenTTL,
-		SessionMaxAge: cfg.SessionMaxAge,
-		ReuseGrace:    cfg.RefreshGrace,
+		RefreshTTL:      cfg.RefreshTokenTTL,
+		SessionMaxAge:   cfg.SessionMaxAge,
+		ReuseGrace:      cfg.RefreshGrace,
+		SessionCacheTTL: cfg.SessionCacheTTL,
 		Limits: auth.RateLimits{
 			LogInPerAccount: rate(cfg.RateLogInAccount),
 			LogInPerIP:      rate(cfg.RateLogInIP),
@@ -107,6 +109,13 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	}, log)
 	if err != nil {
 		return nil, err
+	}
+
+	// Background watchers live until Close.
+	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
+	a.stop = stop
+	if err := a.Auth.WatchInvalidations(bg, a.Hub); err != nil {
+		return nil, fmt.Errorf("watch auth invalidations: %w", err)
 	}
 
 	var mailer jobs.Mailer = notify.LogMailer{Log: log}
@@ -194,6 +203,9 @@ func (a *App) StartWorkers(ctx context.Context) error {
 
 // Close stops workers (letting running jobs finish until ctx ends) and releases connections.
 func (a *App) Close(ctx context.Context) {
+	if a.stop != nil {
+		a.stop()
+	}
 	if a.workers != nil {
 		if err := a.workers.Stop(ctx); err != nil && !errors.Is(err, context.Canceled) {
 			a.log.Warn("stop workers", "err", err)

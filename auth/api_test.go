@@ -533,3 +533,33 @@ func TestRolesAndPrivacy(t *testing.T) {
 		t.Fatalf("bad cursor: %s", r.Raw)
 	}
 }
+
+// TestRevocationReachesOtherInstances runs two servers on one database and one Redis: a logout
+// on one must stop the session's access token on the other at once, although the other had the
+// session in its cache.
+func TestRevocationReachesOtherInstances(t *testing.T) {
+	cfg := apitest.Config(t)
+	cfg.RedisURL = apitest.RedisURL(t)
+	cfg.SessionCacheTTL = time.Hour // only the broker message can evict it in time
+	a := apitest.Start(t, cfg)
+	cfgB := a.Config
+	cfgB.MigrateOnStart = false
+	b := apitest.Start(t, cfgB)
+
+	tok, onA := a.SignUp(t)
+	onB := b.Client().WithToken(tok.AccessToken)
+	apitest.Must(t, onB.Do(t, viewerQuery, nil)) // B caches the session
+	apitest.Must(t, onA.Do(t, `mutation { logOut { sessionId } }`, nil))
+
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		r := onB.Do(t, viewerQuery, nil)
+		if r.Code() == "UNAUTHENTICATED" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("instance B still accepts a session logged out on A: %s", r.Raw)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

@@ -39,26 +39,32 @@ type Config struct {
 	ReuseGrace time.Duration
 	// Limits throttle credential endpoints.
 	Limits RateLimits
+	// SessionCacheTTL is how long an authenticated session is trusted without asking the
+	// database again (0 disables the cache). Revocations evict at once through the broker; this
+	// bounds the delay when a broker message is lost.
+	SessionCacheTTL time.Duration
 }
 
 // DefaultConfig is the production configuration.
 var DefaultConfig = Config{
-	RefreshTTL:    30 * 24 * time.Hour,
-	SessionMaxAge: 90 * 24 * time.Hour,
-	ReuseGrace:    10 * time.Second,
-	Limits:        DefaultRateLimits,
+	RefreshTTL:      30 * 24 * time.Hour,
+	SessionMaxAge:   90 * 24 * time.Hour,
+	ReuseGrace:      10 * time.Second,
+	Limits:          DefaultRateLimits,
+	SessionCacheTTL: 5 * time.Second,
 }
 
 // Service implements accounts and authentication.
 type Service struct {
-	store  *store.Store
-	hasher *Hasher
-	tokens *Tokens
-	pub    Publisher
-	limits *limiters
-	cfg    Config
-	log    *slog.Logger
-	now    func() time.Time
+	store    *store.Store
+	hasher   *Hasher
+	tokens   *Tokens
+	pub      Publisher
+	limits   *limiters
+	sessions *sessionCache
+	cfg      Config
+	log      *slog.Logger
+	now      func() time.Time
 }
 
 // NewService wires the service.
@@ -68,7 +74,8 @@ func NewService(st *store.Store, hasher *Hasher, tokens *Tokens, pub Publisher, 
 		return nil, err
 	}
 	return &Service{store: st, hasher: hasher, tokens: tokens, pub: pub, limits: l, cfg: cfg, log: log,
-		now: func() time.Time { return time.Now().UTC() }}, nil
+		sessions: newSessionCache(cfg.SessionCacheTTL, 100_000),
+		now:      func() time.Time { return time.Now().UTC() }}, nil
 }
 
 // Close releases the rate limiters.
@@ -405,6 +412,7 @@ func (s *Service) RevokeSession(ctx context.Context, sessionID uuid.UUID) (domai
 }
 
 func (s *Service) publishSessionRevoked(ctx context.Context, sid uuid.UUID) {
+	s.invalidate(ctx, "session", sid)
 	if err := s.pub.Publish(ctx, realtime.SessionTopic(sid), []byte("revoked")); err != nil {
 		// Sockets of the session still close when their token expires.
 		s.log.WarnContext(ctx, "publish session revocation", "session_id", sid, "err", err)
@@ -421,7 +429,14 @@ func (s *Service) Authenticate(ctx context.Context, bearer string) (Viewer, erro
 	if err != nil {
 		return Viewer{}, domain.Unauthenticated("access token invalid")
 	}
-	u, err := s.store.Q().ActiveSessionUser(ctx, tok.SessionID, s.now())
+	now := s.now()
+	u, cached := s.sessions.get(tok.SessionID, now)
+	if !cached {
+		u, err = s.store.Q().ActiveSessionUser(ctx, tok.SessionID, now)
+		if err == nil {
+			s.sessions.put(tok.SessionID, u, now)
+		}
+	}
 	if domain.IsKind(err, domain.KindNotFound) || (err == nil && u.ID != tok.UserID) {
 		return Viewer{}, domain.Unauthenticated("session ended; log in again")
 	}
@@ -491,6 +506,7 @@ func (s *Service) SetUserRoles(ctx context.Context, userID uuid.UUID, roles []do
 			return err
 		}
 		q.AfterCommit(ctx, func(ctx context.Context) {
+			s.invalidate(ctx, "user", u.ID)
 			if err := s.pub.Publish(ctx, realtime.UserTopic(u.ID), []byte("updated")); err != nil {
 				s.log.WarnContext(ctx, "publish user update", "user_id", u.ID, "err", err)
 			}

@@ -39,6 +39,7 @@ type Config struct {
 	RefreshTokenTTL time.Duration `env:"REFRESH_TOKEN_TTL" envDefault:"720h"`
 	SessionMaxAge   time.Duration `env:"SESSION_MAX_AGE" envDefault:"2160h"`
 	RefreshGrace    time.Duration `env:"REFRESH_REUSE_GRACE" envDefault:"10s"`
+	SessionCacheTTL time.Duration `env:"SESSION_CACHE_TTL" envDefault:"5s"`
 	PasswordMemKiB  uint32        `env:"PASSWORD_HASH_MEMORY_KIB" envDefault:"19456"`
 	PasswordIters   uint32        `env:"PASSWORD_HASH_ITERATIONS" envDefault:"2"`
 

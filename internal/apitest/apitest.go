@@ -269,3 +269,16 @@ func Must(t testing.TB, r *Response) *Response {
 	}
 	return r
 }
+
+// RedisURL returns REDIS_URL, failing under `make test` and skipping a bare `go test` without it.
+func RedisURL(t testing.TB) string {
+	t.Helper()
+	u := os.Getenv("REDIS_URL")
+	if u == "" {
+		if testdb.RequireServices() {
+			t.Fatal("REDIS_URL is not set (the Redis service of make test)")
+		}
+		t.Skip("REDIS_URL not set: run `make test` to bring Redis up (service missing)")
+	}
+	return u
+}
