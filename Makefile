@@ -6,7 +6,7 @@ BIN := bin/skillswap
 STACK := scripts/stack.sh
 STATICCHECK_VERSION := v0.8.2
 
-.PHONY: help run test test-go ci generate check-generated vet lint staticcheck build stack-up stack-down stack-status bench clean
+.PHONY: help run test test-go test-typesense ci bench-discovery generate check-generated vet lint staticcheck build stack-up stack-down stack-status bench clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -39,6 +39,12 @@ test-go: ## only the Go tests (services must be up: make stack-up)
 	  export TEST_DATABASE_URL="$$DATABASE_URL" SKILLSWAP_REQUIRE_SERVICES=1; \
 	  $(GO) test -race -count=1 -timeout 20m ./...
 
+test-typesense: ## the search behaviour suite against Typesense (set TYPESENSE_URL and TYPESENSE_API_KEY; no Typesense server runs on our machines)
+	@$(STACK) up postgres
+	@eval "$$($(STACK) env)"; \
+	  export TEST_DATABASE_URL="$$DATABASE_URL" SKILLSWAP_REQUIRE_SERVICES=1; \
+	  $(GO) test -tags typesense -count=1 -run TestTypesenseBackend ./search/
+
 generate: ## regenerate graph/ from schema.graphqls
 	$(GO) generate ./...
 
@@ -52,8 +58,9 @@ check-generated: ## fail when graph/ (or the resolver stubs) differ from what gq
 	  fi
 	@echo "generated code is up to date"
 
-vet: ## go vet
+vet: ## go vet (also the files behind the typesense build tag)
 	$(GO) vet ./...
+	$(GO) vet -tags typesense ./search/
 
 staticcheck: ## staticcheck (installed with go install at a pinned version)
 	@command -v staticcheck >/dev/null 2>&1 || $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
@@ -75,6 +82,9 @@ stack-status:
 
 bench: ## run the benchmarks of bench/ (see bench/README.md)
 	@bash bench/run.sh
+
+bench-discovery: ## search and matching latency on 100,000 synthetic members (see bench/README.md)
+	@bash bench/discovery.sh
 
 clean: stack-down ## stop services and delete .data/ and bin/
 	rm -rf .data bin

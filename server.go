@@ -2,7 +2,8 @@
 //
 //	skillswap [serve]   migrate, then serve HTTP (GraphQL, playground, health, metrics) and run workers
 //	skillswap migrate   apply database migrations and exit
-//	skillswap seed      apply migrations and load the demo members
+//	skillswap seed      apply migrations, load the demo members and rebuild the search index
+//	skillswap reindex   rebuild the search index from PostgreSQL (after a bulk load, a new Typesense cluster)
 //
 // Configuration comes from environment variables; see the README.
 package main
@@ -22,6 +23,7 @@ import (
 	"github.com/skillswap/skillswap/app"
 	"github.com/skillswap/skillswap/auth"
 	"github.com/skillswap/skillswap/config"
+	"github.com/skillswap/skillswap/search"
 	"github.com/skillswap/skillswap/seed"
 	"github.com/skillswap/skillswap/store"
 )
@@ -46,8 +48,10 @@ func main() {
 		err = migrate(ctx, cfg, log)
 	case "seed":
 		err = seedDemo(ctx, cfg, log)
+	case "reindex":
+		err = reindex(ctx, cfg, log)
 	default:
-		err = fmt.Errorf("unknown command %q (want serve, migrate or seed)", cmd)
+		err = fmt.Errorf("unknown command %q (want serve, migrate, seed or reindex)", cmd)
 	}
 	if err != nil {
 		log.Error(cmd+" failed", "err", err)
@@ -139,6 +143,18 @@ func seedDemo(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	_, err = seed.Run(ctx, a.Store, hasher, log)
-	return err
+	if _, err = seed.Run(ctx, a.Store, hasher, log); err != nil {
+		return err
+	}
+	return search.ReindexAll(ctx, a.Store, a.Search)
+}
+
+func reindex(ctx context.Context, cfg config.Config, log *slog.Logger) error {
+	cfg.RunWorkers = false
+	a, err := app.New(ctx, cfg, log, app.Options{})
+	if err != nil {
+		return err
+	}
+	defer a.Close(context.Background())
+	return search.ReindexAll(ctx, a.Store, a.Search)
 }

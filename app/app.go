@@ -17,10 +17,12 @@ import (
 	"github.com/skillswap/skillswap/config"
 	"github.com/skillswap/skillswap/httpapi"
 	"github.com/skillswap/skillswap/jobs"
+	"github.com/skillswap/skillswap/matching"
 	"github.com/skillswap/skillswap/notify"
 	"github.com/skillswap/skillswap/profiles"
 	"github.com/skillswap/skillswap/realtime"
 	"github.com/skillswap/skillswap/resolvers"
+	"github.com/skillswap/skillswap/search"
 	"github.com/skillswap/skillswap/skills"
 	"github.com/skillswap/skillswap/store"
 )
@@ -33,6 +35,7 @@ type App struct {
 	Broker  realtime.Broker
 	Hub     *realtime.Hub
 	Auth    *auth.Service
+	Search  search.Backend
 	HTTP    *httpapi.Server
 	workers *river.Client[pgx.Tx]
 	log     *slog.Logger
@@ -82,6 +85,18 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	}
 	a.Hub = realtime.NewHub(a.Broker)
 
+	if cfg.TypesenseURL != "" {
+		a.Search, err = search.NewTypesense(ctx, search.TypesenseConfig{
+			URL: cfg.TypesenseURL, APIKey: cfg.TypesenseAPIKey, CollectionPrefix: cfg.TypesenseCollectionPrefix,
+		}, a.Store)
+		if err != nil {
+			return nil, err
+		}
+	} else {
+		a.Search = search.NewPostgres(a.Store)
+	}
+	indexQueue := search.Queue{}
+
 	tokens, err := newTokens(cfg, log)
 	if err != nil {
 		return nil, err
@@ -100,6 +115,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		SessionMaxAge:   cfg.SessionMaxAge,
 		ReuseGrace:      cfg.RefreshGrace,
 		SessionCacheTTL: cfg.SessionCacheTTL,
+		OnSignUp:        []auth.SignUpHook{indexQueue.QueueReindex},
 		Limits: auth.RateLimits{
 			LogInPerAccount: rate(cfg.RateLogInAccount),
 			LogInPerIP:      rate(cfg.RateLogInIP),
@@ -128,7 +144,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		}
 	}
 	if cfg.RunWorkers {
-		a.workers, err = jobs.NewWorkerClient(a.Pool, jobs.Deps{Users: a.Store.Q(), Mailer: mailer, AppName: "SkillSwap"}, log)
+		a.workers, err = jobs.NewWorkerClient(a.Pool, jobs.Deps{
+			Users: a.Store.Q(), Mailer: mailer, AppName: "SkillSwap", Store: a.Store, Search: a.Search,
+		}, log)
 		if err != nil {
 			return nil, err
 		}
@@ -136,8 +154,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 
 	schema := resolvers.NewSchema(&resolvers.Resolver{
 		Auth:     a.Auth,
-		Skills:   skills.NewService(a.Store, log),
-		Profiles: profiles.NewService(a.Store, nil, log),
+		Skills:   skills.NewService(a.Store, indexQueue, log),
+		Profiles: profiles.NewService(a.Store, indexQueue, log),
+		Search:   a.Search,
+		Matching: matching.NewService(a.Store, matching.NewActivityReliability(a.Store), nil),
 		Store:    a.Store,
 		Hub:      a.Hub,
 		Log:      log,

@@ -43,7 +43,13 @@ type Config struct {
 	// database again (0 disables the cache). Revocations evict at once through the broker; this
 	// bounds the delay when a broker message is lost.
 	SessionCacheTTL time.Duration
+	// OnSignUp runs inside the sign-up transaction for every new account (search indexing, the
+	// starter credits of the ledger): a failing hook rolls the account back.
+	OnSignUp []SignUpHook
 }
+
+// SignUpHook is told, inside the sign-up transaction, that an account was created.
+type SignUpHook func(ctx context.Context, q *store.Queries, userID uuid.UUID) error
 
 // DefaultConfig is the production configuration.
 var DefaultConfig = Config{
@@ -140,6 +146,11 @@ func (s *Service) SignUp(ctx context.Context, in SignUpInput, c Client) (Session
 		}
 		if err := q.EnqueueJob(ctx, jobs.WelcomeEmailArgs{UserID: u.ID}, nil); err != nil {
 			return err
+		}
+		for _, hook := range s.cfg.OnSignUp {
+			if err := hook(ctx, q, u.ID); err != nil {
+				return err
+			}
 		}
 		out, err = s.startSession(ctx, q, u, c, now)
 		return err

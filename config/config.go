@@ -31,6 +31,10 @@ type Config struct {
 
 	RedisURL string `env:"REDIS_URL"`
 
+	TypesenseURL              string `env:"TYPESENSE_URL"`
+	TypesenseAPIKey           string `env:"TYPESENSE_API_KEY"`
+	TypesenseCollectionPrefix string `env:"TYPESENSE_COLLECTION_PREFIX"`
+
 	JWTIssuer       string        `env:"JWT_ISSUER" envDefault:"skillswap"`
 	JWTAudience     string        `env:"JWT_AUDIENCE" envDefault:"skillswap-api"`
 	JWTKeys         string        `env:"JWT_KEYS"`

@@ -4,6 +4,7 @@ package dataloaders
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -167,4 +168,25 @@ func Category(ctx context.Context, id uuid.UUID) (domain.SkillCategory, error) {
 
 func isNotFound(err error) bool {
 	return err == dataloadgen.ErrNotFound //nolint:errorlint // the loader returns the sentinel itself
+}
+
+// Found loads many keys in one batch and returns those that exist: a key that vanished between a
+// search and this load (an erased account) is left out instead of failing the whole list.
+func Found[K comparable, V any](ctx context.Context, l *dataloadgen.Loader[K, V], keys []K) (map[K]V, error) {
+	values, err := l.LoadAll(ctx, keys)
+	var errs dataloadgen.ErrorSlice
+	if err != nil && !errors.As(err, &errs) {
+		return nil, err
+	}
+	out := make(map[K]V, len(keys))
+	for i, k := range keys {
+		if errs != nil && errs[i] != nil {
+			if isNotFound(errs[i]) {
+				continue
+			}
+			return nil, errs[i]
+		}
+		out[k] = values[i]
+	}
+	return out, nil
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/skillswap/skillswap/domain"
 	"github.com/skillswap/skillswap/gqlscalar"
 	"github.com/skillswap/skillswap/graph/model"
+	"github.com/skillswap/skillswap/matching"
 	"github.com/skillswap/skillswap/relay"
 	gqlparser "github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -34,6 +35,8 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 type ResolverRoot interface {
 	AuthSession() AuthSessionResolver
 	AvailabilitySlot() AvailabilitySlotResolver
+	Match() MatchResolver
+	MatchReason() MatchReasonResolver
 	MemberSkill() MemberSkillResolver
 	Mutation() MutationResolver
 	Profile() ProfileResolver
@@ -41,6 +44,8 @@ type ResolverRoot interface {
 	Skill() SkillResolver
 	SkillCategory() SkillCategoryResolver
 	Subscription() SubscriptionResolver
+	SwapCircle() SwapCircleResolver
+	SwapCircleEdge() SwapCircleEdgeResolver
 	User() UserResolver
 }
 
@@ -91,9 +96,24 @@ type ComplexityRoot struct {
 		Member         func(childComplexity int) int
 	}
 
+	CategoryFacet struct {
+		Category func(childComplexity int) int
+		Count    func(childComplexity int) int
+	}
+
 	GeoPoint struct {
 		Latitude  func(childComplexity int) int
 		Longitude func(childComplexity int) int
+	}
+
+	LanguageFacet struct {
+		Count    func(childComplexity int) int
+		Language func(childComplexity int) int
+	}
+
+	LevelFacet struct {
+		Count func(childComplexity int) int
+		Level func(childComplexity int) int
 	}
 
 	LogOutEverywherePayload struct {
@@ -102,6 +122,55 @@ type ComplexityRoot struct {
 
 	LogOutPayload struct {
 		SessionID func(childComplexity int) int
+	}
+
+	Match struct {
+		DistanceKm            func(childComplexity int) int
+		Mutual                func(childComplexity int) int
+		OverlapMinutesPerWeek func(childComplexity int) int
+		Reasons               func(childComplexity int) int
+		Score                 func(childComplexity int) int
+		TheyTeach             func(childComplexity int) int
+		User                  func(childComplexity int) int
+		YouTeach              func(childComplexity int) int
+	}
+
+	MatchConnection struct {
+		Edges    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	MatchEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	MatchReason struct {
+		Code   func(childComplexity int) int
+		Skill  func(childComplexity int) int
+		Text   func(childComplexity int) int
+		Weight func(childComplexity int) int
+	}
+
+	MemberSearchConnection struct {
+		Edges      func(childComplexity int) int
+		Facets     func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	MemberSearchEdge struct {
+		Cursor     func(childComplexity int) int
+		DistanceKm func(childComplexity int) int
+		Node       func(childComplexity int) int
+		Score      func(childComplexity int) int
+	}
+
+	MemberSearchFacets struct {
+		Categories func(childComplexity int) int
+		Languages  func(childComplexity int) int
+		Levels     func(childComplexity int) int
+		Modes      func(childComplexity int) int
 	}
 
 	MemberSkill struct {
@@ -117,6 +186,11 @@ type ComplexityRoot struct {
 	MemberSkillPayload struct {
 		MemberSkill func(childComplexity int) int
 		User        func(childComplexity int) int
+	}
+
+	ModeFacet struct {
+		Count func(childComplexity int) int
+		Mode  func(childComplexity int) int
 	}
 
 	Mutation struct {
@@ -162,10 +236,14 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
+		Matches         func(childComplexity int, first *int, after *string, filter *model.MatchFilter) int
 		Node            func(childComplexity int, id string) int
 		PendingSkills   func(childComplexity int, first *int, after *string) int
+		SearchMembers   func(childComplexity int, text *string, filter *model.MemberSearchFilter, first *int, after *string) int
+		SearchSkills    func(childComplexity int, text string, categoryID *string, locale *model.Locale, first *int, after *string) int
 		Skill           func(childComplexity int, slug string) int
 		SkillCategories func(childComplexity int) int
+		SwapCircles     func(childComplexity int, first *int) int
 		Users           func(childComplexity int, first *int, after *string, filter *model.UserFilter) int
 		Viewer          func(childComplexity int) int
 	}
@@ -218,8 +296,33 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	SkillSearchConnection struct {
+		CategoryFacets func(childComplexity int) int
+		Edges          func(childComplexity int) int
+		PageInfo       func(childComplexity int) int
+		TotalCount     func(childComplexity int) int
+	}
+
+	SkillSearchEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+		Score  func(childComplexity int) int
+	}
+
 	Subscription struct {
 		ViewerUpdated func(childComplexity int) int
+	}
+
+	SwapCircle struct {
+		Edges   func(childComplexity int) int
+		Members func(childComplexity int) int
+		Score   func(childComplexity int) int
+	}
+
+	SwapCircleEdge struct {
+		Learner func(childComplexity int) int
+		Skill   func(childComplexity int) int
+		Teacher func(childComplexity int) int
 	}
 
 	UpdateProfilePayload struct {
@@ -263,6 +366,16 @@ type AvailabilitySlotResolver interface {
 	Start(ctx context.Context, obj *domain.AvailabilitySlot) (string, error)
 	End(ctx context.Context, obj *domain.AvailabilitySlot) (string, error)
 }
+type MatchResolver interface {
+	User(ctx context.Context, obj *matching.Match) (*domain.User, error)
+
+	Reasons(ctx context.Context, obj *matching.Match) ([]matching.Reason, error)
+	TheyTeach(ctx context.Context, obj *matching.Match) ([]domain.Skill, error)
+	YouTeach(ctx context.Context, obj *matching.Match) ([]domain.Skill, error)
+}
+type MatchReasonResolver interface {
+	Skill(ctx context.Context, obj *matching.Reason) (*domain.Skill, error)
+}
 type MemberSkillResolver interface {
 	ID(ctx context.Context, obj *domain.MemberSkill) (string, error)
 	Skill(ctx context.Context, obj *domain.MemberSkill) (*domain.Skill, error)
@@ -295,6 +408,10 @@ type QueryResolver interface {
 	PendingSkills(ctx context.Context, first *int, after *string) (*model.SkillConnection, error)
 	Node(ctx context.Context, id string) (relay.Node, error)
 	Viewer(ctx context.Context) (*domain.User, error)
+	SearchSkills(ctx context.Context, text string, categoryID *string, locale *model.Locale, first *int, after *string) (*model.SkillSearchConnection, error)
+	SearchMembers(ctx context.Context, text *string, filter *model.MemberSearchFilter, first *int, after *string) (*model.MemberSearchConnection, error)
+	Matches(ctx context.Context, first *int, after *string, filter *model.MatchFilter) (*model.MatchConnection, error)
+	SwapCircles(ctx context.Context, first *int) ([]matching.Circle, error)
 	Users(ctx context.Context, first *int, after *string, filter *model.UserFilter) (*model.UserConnection, error)
 }
 type SkillResolver interface {
@@ -316,6 +433,15 @@ type SkillCategoryResolver interface {
 }
 type SubscriptionResolver interface {
 	ViewerUpdated(ctx context.Context) (<-chan *domain.User, error)
+}
+type SwapCircleResolver interface {
+	Members(ctx context.Context, obj *matching.Circle) ([]domain.User, error)
+	Edges(ctx context.Context, obj *matching.Circle) ([]matching.CircleEdge, error)
+}
+type SwapCircleEdgeResolver interface {
+	Teacher(ctx context.Context, obj *matching.CircleEdge) (*domain.User, error)
+	Learner(ctx context.Context, obj *matching.CircleEdge) (*domain.User, error)
+	Skill(ctx context.Context, obj *matching.CircleEdge) (*domain.Skill, error)
 }
 type UserResolver interface {
 	ID(ctx context.Context, obj *domain.User) (string, error)
@@ -492,6 +618,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.BlockMemberPayload.Member(childComplexity), true
 
+	case "CategoryFacet.category":
+		if e.ComplexityRoot.CategoryFacet.Category == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CategoryFacet.Category(childComplexity), true
+	case "CategoryFacet.count":
+		if e.ComplexityRoot.CategoryFacet.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CategoryFacet.Count(childComplexity), true
+
 	case "GeoPoint.latitude":
 		if e.ComplexityRoot.GeoPoint.Latitude == nil {
 			break
@@ -504,6 +643,32 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.GeoPoint.Longitude(childComplexity), true
+
+	case "LanguageFacet.count":
+		if e.ComplexityRoot.LanguageFacet.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LanguageFacet.Count(childComplexity), true
+	case "LanguageFacet.language":
+		if e.ComplexityRoot.LanguageFacet.Language == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LanguageFacet.Language(childComplexity), true
+
+	case "LevelFacet.count":
+		if e.ComplexityRoot.LevelFacet.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LevelFacet.Count(childComplexity), true
+	case "LevelFacet.level":
+		if e.ComplexityRoot.LevelFacet.Level == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LevelFacet.Level(childComplexity), true
 
 	case "LogOutEverywherePayload.revokedSessionCount":
 		if e.ComplexityRoot.LogOutEverywherePayload.RevokedSessionCount == nil {
@@ -518,6 +683,181 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.LogOutPayload.SessionID(childComplexity), true
+
+	case "Match.distanceKm":
+		if e.ComplexityRoot.Match.DistanceKm == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Match.DistanceKm(childComplexity), true
+	case "Match.mutual":
+		if e.ComplexityRoot.Match.Mutual == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Match.Mutual(childComplexity), true
+	case "Match.overlapMinutesPerWeek":
+		if e.ComplexityRoot.Match.OverlapMinutesPerWeek == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Match.OverlapMinutesPerWeek(childComplexity), true
+	case "Match.reasons":
+		if e.ComplexityRoot.Match.Reasons == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Match.Reasons(childComplexity), true
+	case "Match.score":
+		if e.ComplexityRoot.Match.Score == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Match.Score(childComplexity), true
+	case "Match.theyTeach":
+		if e.ComplexityRoot.Match.TheyTeach == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Match.TheyTeach(childComplexity), true
+	case "Match.user":
+		if e.ComplexityRoot.Match.User == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Match.User(childComplexity), true
+	case "Match.youTeach":
+		if e.ComplexityRoot.Match.YouTeach == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Match.YouTeach(childComplexity), true
+
+	case "MatchConnection.edges":
+		if e.ComplexityRoot.MatchConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MatchConnection.Edges(childComplexity), true
+	case "MatchConnection.pageInfo":
+		if e.ComplexityRoot.MatchConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MatchConnection.PageInfo(childComplexity), true
+
+	case "MatchEdge.cursor":
+		if e.ComplexityRoot.MatchEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MatchEdge.Cursor(childComplexity), true
+	case "MatchEdge.node":
+		if e.ComplexityRoot.MatchEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MatchEdge.Node(childComplexity), true
+
+	case "MatchReason.code":
+		if e.ComplexityRoot.MatchReason.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MatchReason.Code(childComplexity), true
+	case "MatchReason.skill":
+		if e.ComplexityRoot.MatchReason.Skill == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MatchReason.Skill(childComplexity), true
+	case "MatchReason.text":
+		if e.ComplexityRoot.MatchReason.Text == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MatchReason.Text(childComplexity), true
+	case "MatchReason.weight":
+		if e.ComplexityRoot.MatchReason.Weight == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MatchReason.Weight(childComplexity), true
+
+	case "MemberSearchConnection.edges":
+		if e.ComplexityRoot.MemberSearchConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberSearchConnection.Edges(childComplexity), true
+	case "MemberSearchConnection.facets":
+		if e.ComplexityRoot.MemberSearchConnection.Facets == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberSearchConnection.Facets(childComplexity), true
+	case "MemberSearchConnection.pageInfo":
+		if e.ComplexityRoot.MemberSearchConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberSearchConnection.PageInfo(childComplexity), true
+	case "MemberSearchConnection.totalCount":
+		if e.ComplexityRoot.MemberSearchConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberSearchConnection.TotalCount(childComplexity), true
+
+	case "MemberSearchEdge.cursor":
+		if e.ComplexityRoot.MemberSearchEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberSearchEdge.Cursor(childComplexity), true
+	case "MemberSearchEdge.distanceKm":
+		if e.ComplexityRoot.MemberSearchEdge.DistanceKm == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberSearchEdge.DistanceKm(childComplexity), true
+	case "MemberSearchEdge.node":
+		if e.ComplexityRoot.MemberSearchEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberSearchEdge.Node(childComplexity), true
+	case "MemberSearchEdge.score":
+		if e.ComplexityRoot.MemberSearchEdge.Score == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberSearchEdge.Score(childComplexity), true
+
+	case "MemberSearchFacets.categories":
+		if e.ComplexityRoot.MemberSearchFacets.Categories == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberSearchFacets.Categories(childComplexity), true
+	case "MemberSearchFacets.languages":
+		if e.ComplexityRoot.MemberSearchFacets.Languages == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberSearchFacets.Languages(childComplexity), true
+	case "MemberSearchFacets.levels":
+		if e.ComplexityRoot.MemberSearchFacets.Levels == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberSearchFacets.Levels(childComplexity), true
+	case "MemberSearchFacets.modes":
+		if e.ComplexityRoot.MemberSearchFacets.Modes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberSearchFacets.Modes(childComplexity), true
 
 	case "MemberSkill.description":
 		if e.ComplexityRoot.MemberSkill.Description == nil {
@@ -574,6 +914,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.MemberSkillPayload.User(childComplexity), true
+
+	case "ModeFacet.count":
+		if e.ComplexityRoot.ModeFacet.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModeFacet.Count(childComplexity), true
+	case "ModeFacet.mode":
+		if e.ComplexityRoot.ModeFacet.Mode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModeFacet.Mode(childComplexity), true
 
 	case "Mutation.addMemberSkill":
 		if e.ComplexityRoot.Mutation.AddMemberSkill == nil {
@@ -834,6 +1187,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ProposeSkillPayload.Skill(childComplexity), true
 
+	case "Query.matches":
+		if e.ComplexityRoot.Query.Matches == nil {
+			break
+		}
+
+		args, err := ec.field_Query_matches_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Matches(childComplexity, args["first"].(*int), args["after"].(*string), args["filter"].(*model.MatchFilter)), true
 	case "Query.node":
 		if e.ComplexityRoot.Query.Node == nil {
 			break
@@ -856,6 +1220,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.PendingSkills(childComplexity, args["first"].(*int), args["after"].(*string)), true
+	case "Query.searchMembers":
+		if e.ComplexityRoot.Query.SearchMembers == nil {
+			break
+		}
+
+		args, err := ec.field_Query_searchMembers_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.SearchMembers(childComplexity, args["text"].(*string), args["filter"].(*model.MemberSearchFilter), args["first"].(*int), args["after"].(*string)), true
+	case "Query.searchSkills":
+		if e.ComplexityRoot.Query.SearchSkills == nil {
+			break
+		}
+
+		args, err := ec.field_Query_searchSkills_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.SearchSkills(childComplexity, args["text"].(string), args["categoryId"].(*string), args["locale"].(*model.Locale), args["first"].(*int), args["after"].(*string)), true
 	case "Query.skill":
 		if e.ComplexityRoot.Query.Skill == nil {
 			break
@@ -873,6 +1259,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.SkillCategories(childComplexity), true
+	case "Query.swapCircles":
+		if e.ComplexityRoot.Query.SwapCircles == nil {
+			break
+		}
+
+		args, err := ec.field_Query_swapCircles_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.SwapCircles(childComplexity, args["first"].(*int)), true
 	case "Query.users":
 		if e.ComplexityRoot.Query.Users == nil {
 			break
@@ -1053,12 +1450,94 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.SkillEdge.Node(childComplexity), true
 
+	case "SkillSearchConnection.categoryFacets":
+		if e.ComplexityRoot.SkillSearchConnection.CategoryFacets == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SkillSearchConnection.CategoryFacets(childComplexity), true
+	case "SkillSearchConnection.edges":
+		if e.ComplexityRoot.SkillSearchConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SkillSearchConnection.Edges(childComplexity), true
+	case "SkillSearchConnection.pageInfo":
+		if e.ComplexityRoot.SkillSearchConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SkillSearchConnection.PageInfo(childComplexity), true
+	case "SkillSearchConnection.totalCount":
+		if e.ComplexityRoot.SkillSearchConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SkillSearchConnection.TotalCount(childComplexity), true
+
+	case "SkillSearchEdge.cursor":
+		if e.ComplexityRoot.SkillSearchEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SkillSearchEdge.Cursor(childComplexity), true
+	case "SkillSearchEdge.node":
+		if e.ComplexityRoot.SkillSearchEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SkillSearchEdge.Node(childComplexity), true
+	case "SkillSearchEdge.score":
+		if e.ComplexityRoot.SkillSearchEdge.Score == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SkillSearchEdge.Score(childComplexity), true
+
 	case "Subscription.viewerUpdated":
 		if e.ComplexityRoot.Subscription.ViewerUpdated == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Subscription.ViewerUpdated(childComplexity), true
+
+	case "SwapCircle.edges":
+		if e.ComplexityRoot.SwapCircle.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SwapCircle.Edges(childComplexity), true
+	case "SwapCircle.members":
+		if e.ComplexityRoot.SwapCircle.Members == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SwapCircle.Members(childComplexity), true
+	case "SwapCircle.score":
+		if e.ComplexityRoot.SwapCircle.Score == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SwapCircle.Score(childComplexity), true
+
+	case "SwapCircleEdge.learner":
+		if e.ComplexityRoot.SwapCircleEdge.Learner == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SwapCircleEdge.Learner(childComplexity), true
+	case "SwapCircleEdge.skill":
+		if e.ComplexityRoot.SwapCircleEdge.Skill == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SwapCircleEdge.Skill(childComplexity), true
+	case "SwapCircleEdge.teacher":
+		if e.ComplexityRoot.SwapCircleEdge.Teacher == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SwapCircleEdge.Teacher(childComplexity), true
 
 	case "UpdateProfilePayload.user":
 		if e.ComplexityRoot.UpdateProfilePayload.User == nil {
@@ -1174,6 +1653,9 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputLogInInput,
 		ec.unmarshalInputLogOutEverywhereInput,
 		ec.unmarshalInputLogOutInput,
+		ec.unmarshalInputMatchFilter,
+		ec.unmarshalInputMemberSearchFilter,
+		ec.unmarshalInputNearInput,
 		ec.unmarshalInputProposeSkillInput,
 		ec.unmarshalInputRefreshSessionInput,
 		ec.unmarshalInputRemoveMemberSkillInput,
@@ -1604,6 +2086,246 @@ type Profile {
   availability: [AvailabilitySlot!]!
 }
 
+"How many results share a category (refinement count: results with that filter added)."
+type CategoryFacet {
+  "The category."
+  category: SkillCategory!
+  "Number of results in it."
+  count: Int!
+}
+
+"Results of ` + "`" + `searchSkills` + "`" + `."
+type SkillSearchConnection {
+  "The skills of this page, best first."
+  edges: [SkillSearchEdge!]!
+  "Pagination information."
+  pageInfo: PageInfo!
+  "Number of matching skills on all pages."
+  totalCount: Int!
+  "Matching skills per category, most first."
+  categoryFacets: [CategoryFacet!]!
+}
+
+"A skill found by ` + "`" + `searchSkills` + "`" + `."
+type SkillSearchEdge {
+  "Opaque cursor of this edge."
+  cursor: String!
+  "The skill."
+  node: Skill!
+  "Relevance; only comparable within one search."
+  score: Float!
+}
+
+"A circle on Earth: members within ` + "`" + `radiusKm` + "`" + ` of a point."
+input NearInput {
+  "Degrees north, -90 to 90."
+  latitude: Float!
+  "Degrees east, -180 to 180."
+  longitude: Float!
+  "Radius in kilometres, more than 0 and at most 500."
+  radiusKm: Float!
+}
+
+"Filters of ` + "`" + `searchMembers` + "`" + `, combined with AND."
+input MemberSearchFilter {
+  "Members who offer (or want, see ` + "`" + `kind` + "`" + `) this skill."
+  skillId: ID
+  "Members who offer (or want) a skill of this category."
+  categoryId: ID
+  "Whether skill, category, level and text look at what members offer (default) or want."
+  kind: SkillKind = OFFER
+  "At least this level, in ` + "`" + `skillId` + "`" + ` when given, else in ` + "`" + `categoryId` + "`" + `, else in any skill."
+  minLevel: SkillLevel
+  "Members who speak this language (ISO 639-1 code, e.g. ` + "`" + `fr` + "`" + `)."
+  language: String
+  "How you want to meet: ONLINE finds ONLINE and BOTH members, IN_PERSON finds IN_PERSON and BOTH, BOTH finds BOTH."
+  mode: MeetingMode
+  "Members located within a radius (members without a location are left out)."
+  near: NearInput
+  "Members whose weekly availability, in their own time zone, covers this instant."
+  availableAt: DateTime
+}
+
+"Results of ` + "`" + `searchMembers` + "`" + `."
+type MemberSearchConnection {
+  "The members of this page."
+  edges: [MemberSearchEdge!]!
+  "Pagination information."
+  pageInfo: PageInfo!
+  "Number of matching members on all pages."
+  totalCount: Int!
+  "Refinement counts over all matching members: how many would remain with each value added as a filter."
+  facets: MemberSearchFacets!
+}
+
+"A member found by ` + "`" + `searchMembers` + "`" + `."
+type MemberSearchEdge {
+  "Opaque cursor of this edge."
+  cursor: String!
+  "The member."
+  node: User!
+  "Text relevance (0 without text); only comparable within one search."
+  score: Float!
+  "Distance from ` + "`" + `filter.near` + "`" + ` in kilometres (about 1 km precision), when ` + "`" + `near` + "`" + ` is given."
+  distanceKm: Float
+}
+
+"Facet counts of a member search."
+type MemberSearchFacets {
+  "Members per skill category (at the search's minimum level)."
+  categories: [CategoryFacet!]!
+  "Members per minimum level."
+  levels: [LevelFacet!]!
+  "Members per spoken language."
+  languages: [LanguageFacet!]!
+  "Members per meeting mode filter."
+  modes: [ModeFacet!]!
+}
+
+"A level and how many results reach it."
+type LevelFacet {
+  "The level."
+  level: SkillLevel!
+  "Number of results."
+  count: Int!
+}
+
+"A language and how many results speak it."
+type LanguageFacet {
+  "ISO 639-1 code."
+  language: String!
+  "Number of results."
+  count: Int!
+}
+
+"A meeting mode and how many results it would keep."
+type ModeFacet {
+  "The mode."
+  mode: MeetingMode!
+  "Number of results."
+  count: Int!
+}
+
+"Filters of ` + "`" + `matches` + "`" + `."
+input MatchFilter {
+  "Only mutual matches."
+  mutualOnly: Boolean = false
+  "Only partners matched through this skill (one you offer or want, or theirs)."
+  skillId: ID
+  "Only partners who meet this way (ONLINE also keeps BOTH; IN_PERSON also keeps BOTH and makes distance decisive)."
+  mode: MeetingMode
+  "Only partners who can meet in person within this many kilometres of your location (which must be set)."
+  maxDistanceKm: Float
+  "Only partners who speak this language (ISO 639-1)."
+  language: String
+}
+
+"Why a match scores as it does (machine-readable codes, stable across releases)."
+enum MatchReasonCode {
+  "Each teaches something the other wants."
+  MUTUAL
+  "They teach a skill you want (` + "`" + `skill` + "`" + `)."
+  THEY_TEACH_WHAT_YOU_WANT
+  "They want a skill you teach (` + "`" + `skill` + "`" + `)."
+  YOU_TEACH_WHAT_THEY_WANT
+  "They teach a skill related to one you want, or want one related to yours (` + "`" + `skill` + "`" + `)."
+  RELATED_SKILL
+  "The teacher is at the learner's goal or one level above (` + "`" + `skill` + "`" + `)."
+  LEVEL_GAP_GOOD
+  "The teacher is two or more levels above the learner's goal (` + "`" + `skill` + "`" + `)."
+  LEVEL_GAP_WIDE
+  "The teacher is below the learner's goal (` + "`" + `skill` + "`" + `)."
+  LEVEL_BELOW_TARGET
+  "You speak a language in common."
+  SHARED_LANGUAGE
+  "Both of you list languages and none is shared."
+  NO_SHARED_LANGUAGE
+  "Your weekly availabilities overlap (` + "`" + `overlapMinutesPerWeek` + "`" + `)."
+  AVAILABILITY_OVERLAP
+  "Both of you set availability and it never overlaps."
+  NO_AVAILABILITY_OVERLAP
+  "Close by, and you can both meet in person."
+  NEARBY
+  "Far away while you can only meet in person."
+  FAR_AWAY
+  "Well rated and completes sessions."
+  RELIABLE_PARTNER
+  "Used the app in the last week."
+  RECENTLY_ACTIVE
+  "Not seen for over two months."
+  INACTIVE
+  "Joined recently, no track record yet."
+  NEW_MEMBER
+}
+
+"One explanation of a match's score."
+type MatchReason {
+  "Machine-readable reason."
+  code: MatchReasonCode!
+  "The reason in English, ready to show."
+  text: String!
+  "The skill the reason is about, when it is about one."
+  skill: Skill
+  "Share of the score this reason stands for (points out of 100; negative for a drawback)."
+  weight: Float!
+}
+
+"A potential swap partner for the caller."
+type Match {
+  "The partner."
+  user: User!
+  "0 to 100; mutual matches score 50 or more, one-way matches less."
+  score: Float!
+  "Each of you teaches something the other wants."
+  mutual: Boolean!
+  "Why this score, most important first."
+  reasons: [MatchReason!]!
+  "Skills they teach that you want."
+  theyTeach: [Skill!]!
+  "Skills you teach that they want."
+  youTeach: [Skill!]!
+  "Minutes per week your weekly availabilities overlap (computed across time zones for the coming week)."
+  overlapMinutesPerWeek: Int!
+  "Distance in kilometres (about 1 km precision), when both of you can meet in person and have a location."
+  distanceKm: Float
+}
+
+"A page of matches."
+type MatchConnection {
+  "The matches of this page, best first."
+  edges: [MatchEdge!]!
+  "Pagination information."
+  pageInfo: PageInfo!
+}
+
+"A match in a connection."
+type MatchEdge {
+  "Opaque cursor of this edge."
+  cursor: String!
+  "The match."
+  node: Match!
+}
+
+"One teaching link of a swap circle."
+type SwapCircleEdge {
+  "Who teaches."
+  teacher: User!
+  "Who learns."
+  learner: User!
+  "What is taught."
+  skill: Skill!
+}
+
+"A three-member swap: you teach B, B teaches C, C teaches you."
+type SwapCircle {
+  "You, B and C."
+  members: [User!]!
+  "You → B, B → C, C → you."
+  edges: [SwapCircleEdge!]!
+  "0 to 100: how well the three links fit, and whether all three share a language."
+  score: Float!
+}
+
 "Filters for ` + "`" + `Query.users` + "`" + `."
 input UserFilter {
   "Only users holding this role."
@@ -1626,6 +2348,54 @@ type Query {
   node("A global id returned by this API." id: ID!): Node @auth
   "The authenticated member."
   viewer: User! @auth
+  """
+  Approved skills matching a text, best first: accent- and case-insensitive, prefixes
+  (` + "`" + `guit` + "`" + `) and typos (` + "`" + `guittar` + "`" + `) included, in English and French names and synonyms.
+  """
+  searchSkills(
+    "What to look for, 1 to 100 characters."
+    text: String!
+    "Only skills of this category."
+    categoryId: ID
+    "Favour names in this language when both match equally."
+    locale: Locale
+    "Number of items to return, 1 to 100."
+    first: Int = 20
+    "Cursor after which to start (an ` + "`" + `endCursor` + "`" + ` from a previous page)."
+    after: String
+  ): SkillSearchConnection!
+  """
+  Members matching a text and filters (combined with AND), best text match first, then nearest.
+  Never returns the caller, members with a block either way, suspended accounts or HIDDEN
+  profiles; signed-out callers only see PUBLIC profiles.
+  """
+  searchMembers(
+    "Matches display names and the names of the skills of ` + "`" + `filter.kind` + "`" + `; up to 100 characters."
+    text: String
+    "Filters."
+    filter: MemberSearchFilter
+    "Number of items to return, 1 to 100."
+    first: Int = 20
+    "Cursor after which to start (an ` + "`" + `endCursor` + "`" + ` from a previous page)."
+    after: String
+  ): MemberSearchConnection!
+  """
+  The caller's swap partners, best first: mutual matches (they teach what you want and want what
+  you teach) ahead of one-way ones. Each match explains its score. At most 500 are reachable.
+  """
+  matches(
+    "Number of items to return, 1 to 100."
+    first: Int = 20
+    "Cursor after which to start (an ` + "`" + `endCursor` + "`" + ` from a previous page)."
+    after: String
+    "Optional filters."
+    filter: MatchFilter
+  ): MatchConnection! @auth
+  """
+  Three-member swaps (you teach B, B teaches C, C teaches you), best first. Offered only to a
+  member who has no direct mutual match: empty otherwise.
+  """
+  swapCircles("Number of circles to return, 1 to 100." first: Int = 10): [SwapCircle!]! @auth
   "All members, newest first. Staff only (SUPPORT, MODERATOR or ADMIN)."
   users(
     "Number of items to return, 1 to 100."
@@ -2032,6 +2802,16 @@ func (ec *executionContext) childFields_BlockMemberPayload(ctx context.Context, 
 	return nil, fmt.Errorf("no field named %q was found under type BlockMemberPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_CategoryFacet(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "category":
+		return ec.fieldContext_CategoryFacet_category(ctx, field)
+	case "count":
+		return ec.fieldContext_CategoryFacet_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CategoryFacet", field.Name)
+}
+
 func (ec *executionContext) childFields_GeoPoint(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "latitude":
@@ -2040,6 +2820,26 @@ func (ec *executionContext) childFields_GeoPoint(ctx context.Context, field grap
 		return ec.fieldContext_GeoPoint_longitude(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type GeoPoint", field.Name)
+}
+
+func (ec *executionContext) childFields_LanguageFacet(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "language":
+		return ec.fieldContext_LanguageFacet_language(ctx, field)
+	case "count":
+		return ec.fieldContext_LanguageFacet_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type LanguageFacet", field.Name)
+}
+
+func (ec *executionContext) childFields_LevelFacet(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "level":
+		return ec.fieldContext_LevelFacet_level(ctx, field)
+	case "count":
+		return ec.fieldContext_LevelFacet_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type LevelFacet", field.Name)
 }
 
 func (ec *executionContext) childFields_LogOutEverywherePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2056,6 +2856,104 @@ func (ec *executionContext) childFields_LogOutPayload(ctx context.Context, field
 		return ec.fieldContext_LogOutPayload_sessionId(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type LogOutPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_Match(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "user":
+		return ec.fieldContext_Match_user(ctx, field)
+	case "score":
+		return ec.fieldContext_Match_score(ctx, field)
+	case "mutual":
+		return ec.fieldContext_Match_mutual(ctx, field)
+	case "reasons":
+		return ec.fieldContext_Match_reasons(ctx, field)
+	case "theyTeach":
+		return ec.fieldContext_Match_theyTeach(ctx, field)
+	case "youTeach":
+		return ec.fieldContext_Match_youTeach(ctx, field)
+	case "overlapMinutesPerWeek":
+		return ec.fieldContext_Match_overlapMinutesPerWeek(ctx, field)
+	case "distanceKm":
+		return ec.fieldContext_Match_distanceKm(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Match", field.Name)
+}
+
+func (ec *executionContext) childFields_MatchConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_MatchConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_MatchConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MatchConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_MatchEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_MatchEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_MatchEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MatchEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_MatchReason(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "code":
+		return ec.fieldContext_MatchReason_code(ctx, field)
+	case "text":
+		return ec.fieldContext_MatchReason_text(ctx, field)
+	case "skill":
+		return ec.fieldContext_MatchReason_skill(ctx, field)
+	case "weight":
+		return ec.fieldContext_MatchReason_weight(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MatchReason", field.Name)
+}
+
+func (ec *executionContext) childFields_MemberSearchConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_MemberSearchConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_MemberSearchConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_MemberSearchConnection_totalCount(ctx, field)
+	case "facets":
+		return ec.fieldContext_MemberSearchConnection_facets(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MemberSearchConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_MemberSearchEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_MemberSearchEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_MemberSearchEdge_node(ctx, field)
+	case "score":
+		return ec.fieldContext_MemberSearchEdge_score(ctx, field)
+	case "distanceKm":
+		return ec.fieldContext_MemberSearchEdge_distanceKm(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MemberSearchEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_MemberSearchFacets(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "categories":
+		return ec.fieldContext_MemberSearchFacets_categories(ctx, field)
+	case "levels":
+		return ec.fieldContext_MemberSearchFacets_levels(ctx, field)
+	case "languages":
+		return ec.fieldContext_MemberSearchFacets_languages(ctx, field)
+	case "modes":
+		return ec.fieldContext_MemberSearchFacets_modes(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MemberSearchFacets", field.Name)
 }
 
 func (ec *executionContext) childFields_MemberSkill(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2086,6 +2984,16 @@ func (ec *executionContext) childFields_MemberSkillPayload(ctx context.Context, 
 		return ec.fieldContext_MemberSkillPayload_user(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type MemberSkillPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_ModeFacet(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "mode":
+		return ec.fieldContext_ModeFacet_mode(ctx, field)
+	case "count":
+		return ec.fieldContext_ModeFacet_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ModeFacet", field.Name)
 }
 
 func (ec *executionContext) childFields_PageInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2230,6 +3138,56 @@ func (ec *executionContext) childFields_SkillEdge(ctx context.Context, field gra
 		return ec.fieldContext_SkillEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type SkillEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_SkillSearchConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_SkillSearchConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_SkillSearchConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_SkillSearchConnection_totalCount(ctx, field)
+	case "categoryFacets":
+		return ec.fieldContext_SkillSearchConnection_categoryFacets(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SkillSearchConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_SkillSearchEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_SkillSearchEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_SkillSearchEdge_node(ctx, field)
+	case "score":
+		return ec.fieldContext_SkillSearchEdge_score(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SkillSearchEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_SwapCircle(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "members":
+		return ec.fieldContext_SwapCircle_members(ctx, field)
+	case "edges":
+		return ec.fieldContext_SwapCircle_edges(ctx, field)
+	case "score":
+		return ec.fieldContext_SwapCircle_score(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SwapCircle", field.Name)
+}
+
+func (ec *executionContext) childFields_SwapCircleEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "teacher":
+		return ec.fieldContext_SwapCircleEdge_teacher(ctx, field)
+	case "learner":
+		return ec.fieldContext_SwapCircleEdge_learner(ctx, field)
+	case "skill":
+		return ec.fieldContext_SwapCircleEdge_skill(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SwapCircleEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_UpdateProfilePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2640,6 +3598,36 @@ func (ec *executionContext) field_Query___type_args(ctx context.Context, rawArgs
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_matches_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*model.MatchFilter, error) {
+			return ec.unmarshalOMatchFilter2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐMatchFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_node_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2676,6 +3664,90 @@ func (ec *executionContext) field_Query_pendingSkills_args(ctx context.Context, 
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_searchMembers_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "text",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["text"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*model.MemberSearchFilter, error) {
+			return ec.unmarshalOMemberSearchFilter2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐMemberSearchFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg3
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_searchSkills_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "text",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["text"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "categoryId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["categoryId"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "locale",
+		func(ctx context.Context, v any) (*model.Locale, error) {
+			return ec.unmarshalOLocale2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐLocale(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["locale"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg4
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_skill_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2687,6 +3759,20 @@ func (ec *executionContext) field_Query_skill_args(ctx context.Context, rawArgs 
 		return nil, err
 	}
 	args["slug"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_swapCircles_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
 	return args, nil
 }
 
@@ -3430,6 +4516,61 @@ func (ec *executionContext) fieldContext_BlockMemberPayload_blockedMembers(_ con
 	return fc, nil
 }
 
+func (ec *executionContext) _CategoryFacet_category(ctx context.Context, field graphql.CollectedField, obj *model.CategoryFacet) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CategoryFacet_category(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Category, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.SkillCategory) graphql.Marshaler {
+			return ec.marshalNSkillCategory2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐSkillCategory(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CategoryFacet_category(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CategoryFacet",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SkillCategory(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CategoryFacet_count(ctx context.Context, field graphql.CollectedField, obj *model.CategoryFacet) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CategoryFacet_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CategoryFacet_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CategoryFacet", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
 func (ec *executionContext) _GeoPoint_latitude(ctx context.Context, field graphql.CollectedField, obj *model.GeoPoint) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -3476,6 +4617,98 @@ func (ec *executionContext) fieldContext_GeoPoint_longitude(_ context.Context, f
 	return graphql.NewScalarFieldContext("GeoPoint", field, false, false, errors.New("field of type Float does not have child fields"))
 }
 
+func (ec *executionContext) _LanguageFacet_language(ctx context.Context, field graphql.CollectedField, obj *model.LanguageFacet) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LanguageFacet_language(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Language, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LanguageFacet_language(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LanguageFacet", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _LanguageFacet_count(ctx context.Context, field graphql.CollectedField, obj *model.LanguageFacet) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LanguageFacet_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LanguageFacet_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LanguageFacet", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _LevelFacet_level(ctx context.Context, field graphql.CollectedField, obj *model.LevelFacet) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LevelFacet_level(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Level, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v domain.Level) graphql.Marshaler {
+			return ec.marshalNSkillLevel2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐLevel(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LevelFacet_level(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LevelFacet", field, false, false, errors.New("field of type SkillLevel does not have child fields"))
+}
+
+func (ec *executionContext) _LevelFacet_count(ctx context.Context, field graphql.CollectedField, obj *model.LevelFacet) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LevelFacet_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LevelFacet_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LevelFacet", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
 func (ec *executionContext) _LogOutEverywherePayload_revokedSessionCount(ctx context.Context, field graphql.CollectedField, obj *model.LogOutEverywherePayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -3520,6 +4753,794 @@ func (ec *executionContext) _LogOutPayload_sessionId(ctx context.Context, field 
 }
 func (ec *executionContext) fieldContext_LogOutPayload_sessionId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("LogOutPayload", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _Match_user(ctx context.Context, field graphql.CollectedField, obj *matching.Match) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Match_user(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Match().User(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.User) graphql.Marshaler {
+			return ec.marshalNUser2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐUser(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Match_user(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Match",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Match_score(ctx context.Context, field graphql.CollectedField, obj *matching.Match) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Match_score(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Score, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Match_score(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Match", field, false, false, errors.New("field of type Float does not have child fields"))
+}
+
+func (ec *executionContext) _Match_mutual(ctx context.Context, field graphql.CollectedField, obj *matching.Match) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Match_mutual(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Mutual, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Match_mutual(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Match", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _Match_reasons(ctx context.Context, field graphql.CollectedField, obj *matching.Match) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Match_reasons(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Match().Reasons(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []matching.Reason) graphql.Marshaler {
+			return ec.marshalNMatchReason2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋmatchingᚐReasonᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Match_reasons(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Match",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MatchReason(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Match_theyTeach(ctx context.Context, field graphql.CollectedField, obj *matching.Match) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Match_theyTeach(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Match().TheyTeach(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []domain.Skill) graphql.Marshaler {
+			return ec.marshalNSkill2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐSkillᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Match_theyTeach(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Match",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Skill(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Match_youTeach(ctx context.Context, field graphql.CollectedField, obj *matching.Match) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Match_youTeach(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Match().YouTeach(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []domain.Skill) graphql.Marshaler {
+			return ec.marshalNSkill2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐSkillᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Match_youTeach(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Match",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Skill(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Match_overlapMinutesPerWeek(ctx context.Context, field graphql.CollectedField, obj *matching.Match) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Match_overlapMinutesPerWeek(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OverlapMinutesPerWeek, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Match_overlapMinutesPerWeek(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Match", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _Match_distanceKm(ctx context.Context, field graphql.CollectedField, obj *matching.Match) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Match_distanceKm(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DistanceKm, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Match_distanceKm(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Match", field, false, false, errors.New("field of type Float does not have child fields"))
+}
+
+func (ec *executionContext) _MatchConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.MatchConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MatchConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.MatchEdge) graphql.Marshaler {
+			return ec.marshalNMatchEdge2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐMatchEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MatchConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MatchConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MatchEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MatchConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.MatchConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MatchConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MatchConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MatchConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MatchEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.MatchEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MatchEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MatchEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MatchEdge", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _MatchEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.MatchEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MatchEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *matching.Match) graphql.Marshaler {
+			return ec.marshalNMatch2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋmatchingᚐMatch(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MatchEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MatchEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Match(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MatchReason_code(ctx context.Context, field graphql.CollectedField, obj *matching.Reason) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MatchReason_code(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Code, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v matching.ReasonCode) graphql.Marshaler {
+			return ec.marshalNMatchReasonCode2githubᚗcomᚋskillswapᚋskillswapᚋmatchingᚐReasonCode(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MatchReason_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MatchReason", field, false, false, errors.New("field of type MatchReasonCode does not have child fields"))
+}
+
+func (ec *executionContext) _MatchReason_text(ctx context.Context, field graphql.CollectedField, obj *matching.Reason) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MatchReason_text(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Text, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MatchReason_text(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MatchReason", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _MatchReason_skill(ctx context.Context, field graphql.CollectedField, obj *matching.Reason) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MatchReason_skill(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.MatchReason().Skill(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.Skill) graphql.Marshaler {
+			return ec.marshalOSkill2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐSkill(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MatchReason_skill(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MatchReason",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Skill(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MatchReason_weight(ctx context.Context, field graphql.CollectedField, obj *matching.Reason) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MatchReason_weight(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Weight, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MatchReason_weight(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MatchReason", field, false, false, errors.New("field of type Float does not have child fields"))
+}
+
+func (ec *executionContext) _MemberSearchConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.MemberSearchConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberSearchConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.MemberSearchEdge) graphql.Marshaler {
+			return ec.marshalNMemberSearchEdge2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐMemberSearchEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MemberSearchConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MemberSearchConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MemberSearchEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MemberSearchConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.MemberSearchConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberSearchConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MemberSearchConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MemberSearchConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MemberSearchConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.MemberSearchConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberSearchConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MemberSearchConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MemberSearchConnection", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _MemberSearchConnection_facets(ctx context.Context, field graphql.CollectedField, obj *model.MemberSearchConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberSearchConnection_facets(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Facets, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.MemberSearchFacets) graphql.Marshaler {
+			return ec.marshalNMemberSearchFacets2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐMemberSearchFacets(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MemberSearchConnection_facets(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MemberSearchConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MemberSearchFacets(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MemberSearchEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.MemberSearchEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberSearchEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MemberSearchEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MemberSearchEdge", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _MemberSearchEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.MemberSearchEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberSearchEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.User) graphql.Marshaler {
+			return ec.marshalNUser2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐUser(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MemberSearchEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MemberSearchEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MemberSearchEdge_score(ctx context.Context, field graphql.CollectedField, obj *model.MemberSearchEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberSearchEdge_score(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Score, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MemberSearchEdge_score(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MemberSearchEdge", field, false, false, errors.New("field of type Float does not have child fields"))
+}
+
+func (ec *executionContext) _MemberSearchEdge_distanceKm(ctx context.Context, field graphql.CollectedField, obj *model.MemberSearchEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberSearchEdge_distanceKm(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DistanceKm, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MemberSearchEdge_distanceKm(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MemberSearchEdge", field, false, false, errors.New("field of type Float does not have child fields"))
+}
+
+func (ec *executionContext) _MemberSearchFacets_categories(ctx context.Context, field graphql.CollectedField, obj *model.MemberSearchFacets) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberSearchFacets_categories(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Categories, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.CategoryFacet) graphql.Marshaler {
+			return ec.marshalNCategoryFacet2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐCategoryFacetᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MemberSearchFacets_categories(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MemberSearchFacets",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CategoryFacet(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MemberSearchFacets_levels(ctx context.Context, field graphql.CollectedField, obj *model.MemberSearchFacets) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberSearchFacets_levels(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Levels, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.LevelFacet) graphql.Marshaler {
+			return ec.marshalNLevelFacet2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐLevelFacetᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MemberSearchFacets_levels(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MemberSearchFacets",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LevelFacet(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MemberSearchFacets_languages(ctx context.Context, field graphql.CollectedField, obj *model.MemberSearchFacets) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberSearchFacets_languages(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Languages, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.LanguageFacet) graphql.Marshaler {
+			return ec.marshalNLanguageFacet2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐLanguageFacetᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MemberSearchFacets_languages(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MemberSearchFacets",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LanguageFacet(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MemberSearchFacets_modes(ctx context.Context, field graphql.CollectedField, obj *model.MemberSearchFacets) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberSearchFacets_modes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Modes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.ModeFacet) graphql.Marshaler {
+			return ec.marshalNModeFacet2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐModeFacetᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MemberSearchFacets_modes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MemberSearchFacets",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ModeFacet(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _MemberSkill_id(ctx context.Context, field graphql.CollectedField, obj *domain.MemberSkill) (ret graphql.Marshaler) {
@@ -3754,6 +5775,52 @@ func (ec *executionContext) fieldContext_MemberSkillPayload_user(_ context.Conte
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _ModeFacet_mode(ctx context.Context, field graphql.CollectedField, obj *model.ModeFacet) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ModeFacet_mode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Mode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v domain.Mode) graphql.Marshaler {
+			return ec.marshalNMeetingMode2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐMode(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ModeFacet_mode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ModeFacet", field, false, false, errors.New("field of type MeetingMode does not have child fields"))
+}
+
+func (ec *executionContext) _ModeFacet_count(ctx context.Context, field graphql.CollectedField, obj *model.ModeFacet) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ModeFacet_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ModeFacet_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ModeFacet", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _Mutation_signUp(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
@@ -5181,6 +7248,208 @@ func (ec *executionContext) fieldContext_Query_viewer(_ context.Context, field g
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_searchSkills(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_searchSkills(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().SearchSkills(ctx, fc.Args["text"].(string), fc.Args["categoryId"].(*string), fc.Args["locale"].(*model.Locale), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SkillSearchConnection) graphql.Marshaler {
+			return ec.marshalNSkillSearchConnection2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSkillSearchConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_searchSkills(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SkillSearchConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_searchSkills_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_searchMembers(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_searchMembers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().SearchMembers(ctx, fc.Args["text"].(*string), fc.Args["filter"].(*model.MemberSearchFilter), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.MemberSearchConnection) graphql.Marshaler {
+			return ec.marshalNMemberSearchConnection2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐMemberSearchConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_searchMembers(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MemberSearchConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_searchMembers_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_matches(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_matches(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Matches(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["filter"].(*model.MatchFilter))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.MatchConnection
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.MatchConnection) graphql.Marshaler {
+			return ec.marshalNMatchConnection2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐMatchConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_matches(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MatchConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_matches_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_swapCircles(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_swapCircles(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().SwapCircles(ctx, fc.Args["first"].(*int))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Auth == nil {
+					var zeroVal []matching.Circle
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []matching.Circle) graphql.Marshaler {
+			return ec.marshalNSwapCircle2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋmatchingᚐCircleᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_swapCircles(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SwapCircle(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_swapCircles_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_users(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6012,6 +8281,203 @@ func (ec *executionContext) fieldContext_SkillEdge_node(_ context.Context, field
 	return fc, nil
 }
 
+func (ec *executionContext) _SkillSearchConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.SkillSearchConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SkillSearchConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.SkillSearchEdge) graphql.Marshaler {
+			return ec.marshalNSkillSearchEdge2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSkillSearchEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SkillSearchConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SkillSearchConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SkillSearchEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SkillSearchConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.SkillSearchConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SkillSearchConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SkillSearchConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SkillSearchConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SkillSearchConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.SkillSearchConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SkillSearchConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SkillSearchConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SkillSearchConnection", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _SkillSearchConnection_categoryFacets(ctx context.Context, field graphql.CollectedField, obj *model.SkillSearchConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SkillSearchConnection_categoryFacets(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CategoryFacets, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.CategoryFacet) graphql.Marshaler {
+			return ec.marshalNCategoryFacet2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐCategoryFacetᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SkillSearchConnection_categoryFacets(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SkillSearchConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CategoryFacet(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SkillSearchEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.SkillSearchEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SkillSearchEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SkillSearchEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SkillSearchEdge", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _SkillSearchEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.SkillSearchEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SkillSearchEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.Skill) graphql.Marshaler {
+			return ec.marshalNSkill2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐSkill(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SkillSearchEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SkillSearchEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Skill(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SkillSearchEdge_score(ctx context.Context, field graphql.CollectedField, obj *model.SkillSearchEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SkillSearchEdge_score(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Score, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SkillSearchEdge_score(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SkillSearchEdge", field, false, false, errors.New("field of type Float does not have child fields"))
+}
+
 func (ec *executionContext) _Subscription_viewerUpdated(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
 	return graphql.ResolveFieldStream(
 		ctx,
@@ -6052,6 +8518,189 @@ func (ec *executionContext) fieldContext_Subscription_viewerUpdated(_ context.Co
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SwapCircle_members(ctx context.Context, field graphql.CollectedField, obj *matching.Circle) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SwapCircle_members(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.SwapCircle().Members(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []domain.User) graphql.Marshaler {
+			return ec.marshalNUser2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐUserᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SwapCircle_members(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SwapCircle",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SwapCircle_edges(ctx context.Context, field graphql.CollectedField, obj *matching.Circle) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SwapCircle_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.SwapCircle().Edges(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []matching.CircleEdge) graphql.Marshaler {
+			return ec.marshalNSwapCircleEdge2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋmatchingᚐCircleEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SwapCircle_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SwapCircle",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SwapCircleEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SwapCircle_score(ctx context.Context, field graphql.CollectedField, obj *matching.Circle) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SwapCircle_score(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Score, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SwapCircle_score(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SwapCircle", field, false, false, errors.New("field of type Float does not have child fields"))
+}
+
+func (ec *executionContext) _SwapCircleEdge_teacher(ctx context.Context, field graphql.CollectedField, obj *matching.CircleEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SwapCircleEdge_teacher(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.SwapCircleEdge().Teacher(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.User) graphql.Marshaler {
+			return ec.marshalNUser2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐUser(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SwapCircleEdge_teacher(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SwapCircleEdge",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SwapCircleEdge_learner(ctx context.Context, field graphql.CollectedField, obj *matching.CircleEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SwapCircleEdge_learner(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.SwapCircleEdge().Learner(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.User) graphql.Marshaler {
+			return ec.marshalNUser2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐUser(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SwapCircleEdge_learner(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SwapCircleEdge",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SwapCircleEdge_skill(ctx context.Context, field graphql.CollectedField, obj *matching.CircleEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SwapCircleEdge_skill(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.SwapCircleEdge().Skill(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.Skill) graphql.Marshaler {
+			return ec.marshalNSkill2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐSkill(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SwapCircleEdge_skill(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SwapCircleEdge",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Skill(ctx, field)
 		},
 	}
 	return fc, nil
@@ -7854,6 +10503,195 @@ func (ec *executionContext) unmarshalInputLogOutInput(ctx context.Context, obj a
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputMatchFilter(ctx context.Context, obj any) (model.MatchFilter, error) {
+	var it model.MatchFilter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["mutualOnly"]; !present {
+		asMap["mutualOnly"] = false
+	}
+
+	fieldsInOrder := [...]string{"mutualOnly", "skillId", "mode", "maxDistanceKm", "language"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "mutualOnly":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("mutualOnly"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MutualOnly = data
+		case "skillId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("skillId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SkillID = data
+		case "mode":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("mode"))
+			data, err := ec.unmarshalOMeetingMode2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐMode(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Mode = data
+		case "maxDistanceKm":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("maxDistanceKm"))
+			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MaxDistanceKm = data
+		case "language":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("language"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Language = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputMemberSearchFilter(ctx context.Context, obj any) (model.MemberSearchFilter, error) {
+	var it model.MemberSearchFilter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["kind"]; !present {
+		asMap["kind"] = "OFFER"
+	}
+
+	fieldsInOrder := [...]string{"skillId", "categoryId", "kind", "minLevel", "language", "mode", "near", "availableAt"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "skillId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("skillId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SkillID = data
+		case "categoryId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("categoryId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CategoryID = data
+		case "kind":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kind"))
+			data, err := ec.unmarshalOSkillKind2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐSkillKind(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Kind = data
+		case "minLevel":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("minLevel"))
+			data, err := ec.unmarshalOSkillLevel2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐLevel(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MinLevel = data
+		case "language":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("language"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Language = data
+		case "mode":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("mode"))
+			data, err := ec.unmarshalOMeetingMode2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐMode(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Mode = data
+		case "near":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("near"))
+			data, err := ec.unmarshalONearInput2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐNearInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Near = data
+		case "availableAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("availableAt"))
+			data, err := ec.unmarshalODateTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AvailableAt = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputNearInput(ctx context.Context, obj any) (model.NearInput, error) {
+	var it model.NearInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"latitude", "longitude", "radiusKm"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "latitude":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("latitude"))
+			data, err := ec.unmarshalNFloat2float64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Latitude = data
+		case "longitude":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("longitude"))
+			data, err := ec.unmarshalNFloat2float64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Longitude = data
+		case "radiusKm":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("radiusKm"))
+			data, err := ec.unmarshalNFloat2float64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RadiusKm = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputProposeSkillInput(ctx context.Context, obj any) (model.ProposeSkillInput, error) {
 	var it model.ProposeSkillInput
 	if obj == nil {
@@ -8803,6 +11641,49 @@ func (ec *executionContext) _BlockMemberPayload(ctx context.Context, sel ast.Sel
 	return out
 }
 
+var categoryFacetImplementors = []string{"CategoryFacet"}
+
+func (ec *executionContext) _CategoryFacet(ctx context.Context, sel ast.SelectionSet, obj *model.CategoryFacet) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, categoryFacetImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CategoryFacet")
+		case "category":
+			out.Values[i] = ec._CategoryFacet_category(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._CategoryFacet_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var geoPointImplementors = []string{"GeoPoint"}
 
 func (ec *executionContext) _GeoPoint(ctx context.Context, sel ast.SelectionSet, obj *model.GeoPoint) graphql.Marshaler {
@@ -8822,6 +11703,92 @@ func (ec *executionContext) _GeoPoint(ctx context.Context, sel ast.SelectionSet,
 			}
 		case "longitude":
 			out.Values[i] = ec._GeoPoint_longitude(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var languageFacetImplementors = []string{"LanguageFacet"}
+
+func (ec *executionContext) _LanguageFacet(ctx context.Context, sel ast.SelectionSet, obj *model.LanguageFacet) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, languageFacetImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("LanguageFacet")
+		case "language":
+			out.Values[i] = ec._LanguageFacet_language(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._LanguageFacet_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var levelFacetImplementors = []string{"LevelFacet"}
+
+func (ec *executionContext) _LevelFacet(ctx context.Context, sel ast.SelectionSet, obj *model.LevelFacet) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, levelFacetImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("LevelFacet")
+		case "level":
+			out.Values[i] = ec._LevelFacet_level(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._LevelFacet_count(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -8898,6 +11865,542 @@ func (ec *executionContext) _LogOutPayload(ctx context.Context, sel ast.Selectio
 			out.Values[i] = graphql.MarshalString("LogOutPayload")
 		case "sessionId":
 			out.Values[i] = ec._LogOutPayload_sessionId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var matchImplementors = []string{"Match"}
+
+func (ec *executionContext) _Match(ctx context.Context, sel ast.SelectionSet, obj *matching.Match) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, matchImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Match")
+		case "user":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Match_user(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "score":
+			out.Values[i] = ec._Match_score(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "mutual":
+			out.Values[i] = ec._Match_mutual(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "reasons":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Match_reasons(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "theyTeach":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Match_theyTeach(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "youTeach":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Match_youTeach(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "overlapMinutesPerWeek":
+			out.Values[i] = ec._Match_overlapMinutesPerWeek(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "distanceKm":
+			out.Values[i] = ec._Match_distanceKm(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var matchConnectionImplementors = []string{"MatchConnection"}
+
+func (ec *executionContext) _MatchConnection(ctx context.Context, sel ast.SelectionSet, obj *model.MatchConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, matchConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MatchConnection")
+		case "edges":
+			out.Values[i] = ec._MatchConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._MatchConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var matchEdgeImplementors = []string{"MatchEdge"}
+
+func (ec *executionContext) _MatchEdge(ctx context.Context, sel ast.SelectionSet, obj *model.MatchEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, matchEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MatchEdge")
+		case "cursor":
+			out.Values[i] = ec._MatchEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._MatchEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var matchReasonImplementors = []string{"MatchReason"}
+
+func (ec *executionContext) _MatchReason(ctx context.Context, sel ast.SelectionSet, obj *matching.Reason) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, matchReasonImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MatchReason")
+		case "code":
+			out.Values[i] = ec._MatchReason_code(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "text":
+			out.Values[i] = ec._MatchReason_text(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "skill":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._MatchReason_skill(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "weight":
+			out.Values[i] = ec._MatchReason_weight(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var memberSearchConnectionImplementors = []string{"MemberSearchConnection"}
+
+func (ec *executionContext) _MemberSearchConnection(ctx context.Context, sel ast.SelectionSet, obj *model.MemberSearchConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, memberSearchConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MemberSearchConnection")
+		case "edges":
+			out.Values[i] = ec._MemberSearchConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._MemberSearchConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._MemberSearchConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "facets":
+			out.Values[i] = ec._MemberSearchConnection_facets(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var memberSearchEdgeImplementors = []string{"MemberSearchEdge"}
+
+func (ec *executionContext) _MemberSearchEdge(ctx context.Context, sel ast.SelectionSet, obj *model.MemberSearchEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, memberSearchEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MemberSearchEdge")
+		case "cursor":
+			out.Values[i] = ec._MemberSearchEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._MemberSearchEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "score":
+			out.Values[i] = ec._MemberSearchEdge_score(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "distanceKm":
+			out.Values[i] = ec._MemberSearchEdge_distanceKm(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var memberSearchFacetsImplementors = []string{"MemberSearchFacets"}
+
+func (ec *executionContext) _MemberSearchFacets(ctx context.Context, sel ast.SelectionSet, obj *model.MemberSearchFacets) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, memberSearchFacetsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MemberSearchFacets")
+		case "categories":
+			out.Values[i] = ec._MemberSearchFacets_categories(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "levels":
+			out.Values[i] = ec._MemberSearchFacets_levels(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "languages":
+			out.Values[i] = ec._MemberSearchFacets_languages(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "modes":
+			out.Values[i] = ec._MemberSearchFacets_modes(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -9075,6 +12578,49 @@ func (ec *executionContext) _MemberSkillPayload(ctx context.Context, sel ast.Sel
 			}
 		case "user":
 			out.Values[i] = ec._MemberSkillPayload_user(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var modeFacetImplementors = []string{"ModeFacet"}
+
+func (ec *executionContext) _ModeFacet(ctx context.Context, sel ast.SelectionSet, obj *model.ModeFacet) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, modeFacetImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ModeFacet")
+		case "mode":
+			out.Values[i] = ec._ModeFacet_mode(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._ModeFacet_count(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -9603,6 +13149,94 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 					}
 				}()
 				res = ec._Query_viewer(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "searchSkills":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_searchSkills(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "searchMembers":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_searchMembers(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "matches":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_matches(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "swapCircles":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_swapCircles(ctx, field)
 				if res == graphql.Null {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
@@ -10320,6 +13954,107 @@ func (ec *executionContext) _SkillEdge(ctx context.Context, sel ast.SelectionSet
 	return out
 }
 
+var skillSearchConnectionImplementors = []string{"SkillSearchConnection"}
+
+func (ec *executionContext) _SkillSearchConnection(ctx context.Context, sel ast.SelectionSet, obj *model.SkillSearchConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, skillSearchConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SkillSearchConnection")
+		case "edges":
+			out.Values[i] = ec._SkillSearchConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._SkillSearchConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._SkillSearchConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "categoryFacets":
+			out.Values[i] = ec._SkillSearchConnection_categoryFacets(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var skillSearchEdgeImplementors = []string{"SkillSearchEdge"}
+
+func (ec *executionContext) _SkillSearchEdge(ctx context.Context, sel ast.SelectionSet, obj *model.SkillSearchEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, skillSearchEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SkillSearchEdge")
+		case "cursor":
+			out.Values[i] = ec._SkillSearchEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._SkillSearchEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "score":
+			out.Values[i] = ec._SkillSearchEdge_score(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var subscriptionImplementors = []string{"Subscription"}
 
 func (ec *executionContext) _Subscription(ctx context.Context, sel ast.SelectionSet) func(ctx context.Context) graphql.Marshaler {
@@ -10338,6 +14073,267 @@ func (ec *executionContext) _Subscription(ctx context.Context, sel ast.Selection
 	default:
 		panic("unknown field " + strconv.Quote(fields[0].Name))
 	}
+}
+
+var swapCircleImplementors = []string{"SwapCircle"}
+
+func (ec *executionContext) _SwapCircle(ctx context.Context, sel ast.SelectionSet, obj *matching.Circle) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, swapCircleImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SwapCircle")
+		case "members":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SwapCircle_members(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "edges":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SwapCircle_edges(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "score":
+			out.Values[i] = ec._SwapCircle_score(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var swapCircleEdgeImplementors = []string{"SwapCircleEdge"}
+
+func (ec *executionContext) _SwapCircleEdge(ctx context.Context, sel ast.SelectionSet, obj *matching.CircleEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, swapCircleEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SwapCircleEdge")
+		case "teacher":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SwapCircleEdge_teacher(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "learner":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SwapCircleEdge_learner(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "skill":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SwapCircleEdge_skill(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
 }
 
 var updateProfilePayloadImplementors = []string{"UpdateProfilePayload"}
@@ -11314,6 +15310,26 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 	return res
 }
 
+func (ec *executionContext) marshalNCategoryFacet2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐCategoryFacet(ctx context.Context, sel ast.SelectionSet, v model.CategoryFacet) graphql.Marshaler {
+	return ec._CategoryFacet(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNCategoryFacet2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐCategoryFacetᚄ(ctx context.Context, sel ast.SelectionSet, v []model.CategoryFacet) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCategoryFacet2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐCategoryFacet(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalNDateTime2timeᚐTime(ctx context.Context, v any) (time.Time, error) {
 	res, err := gqlscalar.UnmarshalDateTime(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -11378,6 +15394,46 @@ func (ec *executionContext) marshalNInt2int(ctx context.Context, sel ast.Selecti
 	return res
 }
 
+func (ec *executionContext) marshalNLanguageFacet2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐLanguageFacet(ctx context.Context, sel ast.SelectionSet, v model.LanguageFacet) graphql.Marshaler {
+	return ec._LanguageFacet(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNLanguageFacet2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐLanguageFacetᚄ(ctx context.Context, sel ast.SelectionSet, v []model.LanguageFacet) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNLanguageFacet2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐLanguageFacet(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNLevelFacet2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐLevelFacet(ctx context.Context, sel ast.SelectionSet, v model.LevelFacet) graphql.Marshaler {
+	return ec._LevelFacet(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNLevelFacet2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐLevelFacetᚄ(ctx context.Context, sel ast.SelectionSet, v []model.LevelFacet) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNLevelFacet2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐLevelFacet(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalNLogInInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐLogInInput(ctx context.Context, v any) (model.LogInInput, error) {
 	res, err := ec.unmarshalInputLogInInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -11403,6 +15459,83 @@ func (ec *executionContext) marshalNLogOutPayload2ᚖgithubᚗcomᚋskillswapᚋ
 	return ec._LogOutPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNMatch2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋmatchingᚐMatch(ctx context.Context, sel ast.SelectionSet, v *matching.Match) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._Match(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNMatchConnection2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐMatchConnection(ctx context.Context, sel ast.SelectionSet, v *model.MatchConnection) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._MatchConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNMatchEdge2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐMatchEdge(ctx context.Context, sel ast.SelectionSet, v model.MatchEdge) graphql.Marshaler {
+	return ec._MatchEdge(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNMatchEdge2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐMatchEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.MatchEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNMatchEdge2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐMatchEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNMatchReason2githubᚗcomᚋskillswapᚋskillswapᚋmatchingᚐReason(ctx context.Context, sel ast.SelectionSet, v matching.Reason) graphql.Marshaler {
+	return ec._MatchReason(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNMatchReason2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋmatchingᚐReasonᚄ(ctx context.Context, sel ast.SelectionSet, v []matching.Reason) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNMatchReason2githubᚗcomᚋskillswapᚋskillswapᚋmatchingᚐReason(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNMatchReasonCode2githubᚗcomᚋskillswapᚋskillswapᚋmatchingᚐReasonCode(ctx context.Context, v any) (matching.ReasonCode, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := matching.ReasonCode(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNMatchReasonCode2githubᚗcomᚋskillswapᚋskillswapᚋmatchingᚐReasonCode(ctx context.Context, sel ast.SelectionSet, v matching.ReasonCode) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
 func (ec *executionContext) unmarshalNMeetingMode2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐMode(ctx context.Context, v any) (domain.Mode, error) {
 	tmp, err := graphql.UnmarshalString(v)
 	res := domain.Mode(tmp)
@@ -11418,6 +15551,46 @@ func (ec *executionContext) marshalNMeetingMode2githubᚗcomᚋskillswapᚋskill
 		}
 	}
 	return res
+}
+
+func (ec *executionContext) marshalNMemberSearchConnection2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐMemberSearchConnection(ctx context.Context, sel ast.SelectionSet, v *model.MemberSearchConnection) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._MemberSearchConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNMemberSearchEdge2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐMemberSearchEdge(ctx context.Context, sel ast.SelectionSet, v model.MemberSearchEdge) graphql.Marshaler {
+	return ec._MemberSearchEdge(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNMemberSearchEdge2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐMemberSearchEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.MemberSearchEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNMemberSearchEdge2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐMemberSearchEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNMemberSearchFacets2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐMemberSearchFacets(ctx context.Context, sel ast.SelectionSet, v *model.MemberSearchFacets) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._MemberSearchFacets(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNMemberSkill2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐMemberSkill(ctx context.Context, sel ast.SelectionSet, v domain.MemberSkill) graphql.Marshaler {
@@ -11458,6 +15631,26 @@ func (ec *executionContext) marshalNMemberSkillPayload2ᚖgithubᚗcomᚋskillsw
 		return graphql.Null
 	}
 	return ec._MemberSkillPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNModeFacet2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐModeFacet(ctx context.Context, sel ast.SelectionSet, v model.ModeFacet) graphql.Marshaler {
+	return ec._ModeFacet(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNModeFacet2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐModeFacetᚄ(ctx context.Context, sel ast.SelectionSet, v []model.ModeFacet) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNModeFacet2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐModeFacet(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalNPageInfo2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐPageInfo(ctx context.Context, sel ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
@@ -11746,6 +15939,36 @@ func (ec *executionContext) marshalNSkillLevel2githubᚗcomᚋskillswapᚋskills
 	return res
 }
 
+func (ec *executionContext) marshalNSkillSearchConnection2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSkillSearchConnection(ctx context.Context, sel ast.SelectionSet, v *model.SkillSearchConnection) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._SkillSearchConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNSkillSearchEdge2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSkillSearchEdge(ctx context.Context, sel ast.SelectionSet, v model.SkillSearchEdge) graphql.Marshaler {
+	return ec._SkillSearchEdge(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNSkillSearchEdge2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSkillSearchEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.SkillSearchEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSkillSearchEdge2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSkillSearchEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalNSkillStatus2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐSkillStatus(ctx context.Context, v any) (domain.SkillStatus, error) {
 	tmp, err := graphql.UnmarshalString(v)
 	res := domain.SkillStatus(tmp)
@@ -11798,6 +16021,46 @@ func (ec *executionContext) marshalNString2ᚕstringᚄ(ctx context.Context, sel
 	for i := range v {
 		ret[i] = ec.marshalNString2string(ctx, sel, v[i])
 	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNSwapCircle2githubᚗcomᚋskillswapᚋskillswapᚋmatchingᚐCircle(ctx context.Context, sel ast.SelectionSet, v matching.Circle) graphql.Marshaler {
+	return ec._SwapCircle(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNSwapCircle2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋmatchingᚐCircleᚄ(ctx context.Context, sel ast.SelectionSet, v []matching.Circle) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSwapCircle2githubᚗcomᚋskillswapᚋskillswapᚋmatchingᚐCircle(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNSwapCircleEdge2githubᚗcomᚋskillswapᚋskillswapᚋmatchingᚐCircleEdge(ctx context.Context, sel ast.SelectionSet, v matching.CircleEdge) graphql.Marshaler {
+	return ec._SwapCircleEdge(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNSwapCircleEdge2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋmatchingᚐCircleEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []matching.CircleEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSwapCircleEdge2githubᚗcomᚋskillswapᚋskillswapᚋmatchingᚐCircleEdge(ctx, sel, v[i])
+	})
 
 	for _, e := range ret {
 		if e == graphql.Null {
@@ -12093,6 +16356,23 @@ func (ec *executionContext) marshalODateTime2ᚖtimeᚐTime(ctx context.Context,
 	return res
 }
 
+func (ec *executionContext) unmarshalOFloat2ᚖfloat64(ctx context.Context, v any) (*float64, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := graphql.UnmarshalFloatContext(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOFloat2ᚖfloat64(ctx context.Context, sel ast.SelectionSet, v *float64) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	res := graphql.MarshalFloatContext(*v)
+	return graphql.WrapContextMarshaler(ctx, res)
+}
+
 func (ec *executionContext) marshalOGeoPoint2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐGeoPoint(ctx context.Context, sel ast.SelectionSet, v *model.GeoPoint) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -12176,6 +16456,14 @@ func (ec *executionContext) unmarshalOLogOutInput2ᚖgithubᚗcomᚋskillswapᚋ
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalOMatchFilter2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐMatchFilter(ctx context.Context, v any) (*model.MatchFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputMatchFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalOMeetingMode2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐMode(ctx context.Context, v any) (*domain.Mode, error) {
 	if v == nil {
 		return nil, nil
@@ -12193,6 +16481,22 @@ func (ec *executionContext) marshalOMeetingMode2ᚖgithubᚗcomᚋskillswapᚋsk
 	_ = ctx
 	res := graphql.MarshalString(string(*v))
 	return res
+}
+
+func (ec *executionContext) unmarshalOMemberSearchFilter2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐMemberSearchFilter(ctx context.Context, v any) (*model.MemberSearchFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputMemberSearchFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalONearInput2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐNearInput(ctx context.Context, v any) (*model.NearInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputNearInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalONode2githubᚗcomᚋskillswapᚋskillswapᚋrelayᚐNode(ctx context.Context, sel ast.SelectionSet, v relay.Node) graphql.Marshaler {
@@ -12285,6 +16589,44 @@ func (ec *executionContext) marshalOSkill2ᚖgithubᚗcomᚋskillswapᚋskillswa
 		return graphql.Null
 	}
 	return ec._Skill(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOSkillKind2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐSkillKind(ctx context.Context, v any) (*domain.SkillKind, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := domain.SkillKind(tmp)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOSkillKind2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐSkillKind(ctx context.Context, sel ast.SelectionSet, v *domain.SkillKind) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(string(*v))
+	return res
+}
+
+func (ec *executionContext) unmarshalOSkillLevel2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐLevel(ctx context.Context, v any) (*domain.Level, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := domain.Level(tmp)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOSkillLevel2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐLevel(ctx context.Context, sel ast.SelectionSet, v *domain.Level) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(string(*v))
+	return res
 }
 
 func (ec *executionContext) unmarshalOString2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {

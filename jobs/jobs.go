@@ -16,6 +16,8 @@ import (
 
 	"github.com/skillswap/skillswap/domain"
 	"github.com/skillswap/skillswap/notify"
+	"github.com/skillswap/skillswap/search"
+	"github.com/skillswap/skillswap/store"
 )
 
 // Queue names.
@@ -49,12 +51,25 @@ type Deps struct {
 	Mailer Mailer
 	// AppName signs emails.
 	AppName string
+	// Store and Search keep the search index in step (search.ReindexMemberWorker and
+	// search.ReindexSkillWorker); the workers are registered only when Search is set.
+	Store  *store.Store
+	Search search.Backend
+	// Register adds the workers of other capabilities (sessions, chat, ...).
+	Register []func(*river.Workers)
 }
 
 // NewWorkerClient returns a River client that works every job kind of this package.
 func NewWorkerClient(pool *pgxpool.Pool, deps Deps, log *slog.Logger) (*river.Client[pgx.Tx], error) {
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &WelcomeEmailWorker{deps: deps})
+	if deps.Search != nil {
+		river.AddWorker(workers, &search.ReindexMemberWorker{Store: deps.Store, Backend: deps.Search})
+		river.AddWorker(workers, &search.ReindexSkillWorker{Backend: deps.Search})
+	}
+	for _, register := range deps.Register {
+		register(workers)
+	}
 	c, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
 		Logger: log,
 		Queues: map[string]river.QueueConfig{

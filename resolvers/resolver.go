@@ -6,8 +6,10 @@ import (
 	"log/slog"
 
 	"github.com/skillswap/skillswap/auth"
+	"github.com/skillswap/skillswap/matching"
 	"github.com/skillswap/skillswap/profiles"
 	"github.com/skillswap/skillswap/realtime"
+	"github.com/skillswap/skillswap/search"
 	"github.com/skillswap/skillswap/skills"
 	"github.com/skillswap/skillswap/store"
 )
@@ -17,6 +19,8 @@ type Resolver struct {
 	Auth     *auth.Service
 	Skills   *skills.Service
 	Profiles *profiles.Service
+	Search   search.Backend
+	Matching *matching.Service
 	Store    *store.Store
 	Hub      *realtime.Hub
 	Log      *slog.Logger

@@ -17,6 +17,22 @@ func NewSchema(r *Resolver) graphql.ExecutableSchema {
 	cfg.Complexity.User.Sessions = func(child int, first *int, _ *string, _ *bool) int {
 		return listCost(child, first)
 	}
+	cfg.Complexity.Query.SearchSkills = func(child int, _ string, _ *string, _ *model.Locale, first *int, _ *string) int {
+		return listCost(child, first)
+	}
+	cfg.Complexity.Query.SearchMembers = func(child int, _ *string, _ *model.MemberSearchFilter, first *int, _ *string) int {
+		return listCost(child, first)
+	}
+	cfg.Complexity.Query.Matches = func(child int, first *int, _ *string, _ *model.MatchFilter) int {
+		return listCost(child, first)
+	}
+	cfg.Complexity.Query.SwapCircles = func(child int, first *int) int {
+		n := 10
+		if first != nil && *first > 0 {
+			n = min(*first, relay.MaxPageSize)
+		}
+		return 1 + n*child
+	}
 	return graph.NewExecutableSchema(cfg)
 }
 

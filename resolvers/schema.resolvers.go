@@ -16,6 +16,7 @@ import (
 	"github.com/skillswap/skillswap/domain"
 	"github.com/skillswap/skillswap/graph"
 	"github.com/skillswap/skillswap/graph/model"
+	"github.com/skillswap/skillswap/matching"
 	"github.com/skillswap/skillswap/profiles"
 	"github.com/skillswap/skillswap/realtime"
 	"github.com/skillswap/skillswap/relay"
@@ -40,6 +41,31 @@ func (r *availabilitySlotResolver) Start(ctx context.Context, obj *domain.Availa
 
 func (r *availabilitySlotResolver) End(ctx context.Context, obj *domain.AvailabilitySlot) (string, error) {
 	return formatMinute(obj.EndMinute), nil
+}
+
+func (r *matchResolver) User(ctx context.Context, obj *matching.Match) (*domain.User, error) {
+	u, err := dataloaders.User(ctx, obj.UserID)
+	return &u, err
+}
+
+func (r *matchResolver) Reasons(ctx context.Context, obj *matching.Match) ([]matching.Reason, error) {
+	return obj.Reasons, nil
+}
+
+func (r *matchResolver) TheyTeach(ctx context.Context, obj *matching.Match) ([]domain.Skill, error) {
+	return skillsByID(ctx, obj.TheyTeach)
+}
+
+func (r *matchResolver) YouTeach(ctx context.Context, obj *matching.Match) ([]domain.Skill, error) {
+	return skillsByID(ctx, obj.YouTeach)
+}
+
+func (r *matchReasonResolver) Skill(ctx context.Context, obj *matching.Reason) (*domain.Skill, error) {
+	if obj.SkillID == nil {
+		return nil, nil
+	}
+	sk, err := dataloaders.Skill(ctx, *obj.SkillID)
+	return &sk, err
 }
 
 func (r *memberSkillResolver) ID(ctx context.Context, obj *domain.MemberSkill) (string, error) {
@@ -367,6 +393,30 @@ func (r *queryResolver) Viewer(ctx context.Context) (*domain.User, error) {
 	return &u, nil
 }
 
+func (r *queryResolver) SearchSkills(ctx context.Context, text string, categoryID *string, locale *model.Locale, first *int, after *string) (*model.SkillSearchConnection, error) {
+	return r.searchSkills(ctx, text, categoryID, locale, first, after)
+}
+
+func (r *queryResolver) SearchMembers(ctx context.Context, text *string, filter *model.MemberSearchFilter, first *int, after *string) (*model.MemberSearchConnection, error) {
+	return r.searchMembers(ctx, text, filter, first, after)
+}
+
+func (r *queryResolver) Matches(ctx context.Context, first *int, after *string, filter *model.MatchFilter) (*model.MatchConnection, error) {
+	return r.matches(ctx, first, after, filter)
+}
+
+func (r *queryResolver) SwapCircles(ctx context.Context, first *int) ([]matching.Circle, error) {
+	v, err := auth.RequireViewer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	n, err := pageSize(first, 10)
+	if err != nil {
+		return nil, err
+	}
+	return r.Matching.SwapCircles(ctx, v.User.ID, n)
+}
+
 // Users is the resolver for the users field.
 func (r *queryResolver) Users(ctx context.Context, first *int, after *string, filter *model.UserFilter) (*model.UserConnection, error) {
 	page, err := relay.ParsePage[uuid.UUID]("users", first, after)
@@ -493,6 +543,29 @@ func (r *subscriptionResolver) ViewerUpdated(ctx context.Context) (<-chan *domai
 	return ch, nil
 }
 
+func (r *swapCircleResolver) Members(ctx context.Context, obj *matching.Circle) ([]domain.User, error) {
+	return usersByID(ctx, obj.Members[:])
+}
+
+func (r *swapCircleResolver) Edges(ctx context.Context, obj *matching.Circle) ([]matching.CircleEdge, error) {
+	return obj.Edges[:], nil
+}
+
+func (r *swapCircleEdgeResolver) Teacher(ctx context.Context, obj *matching.CircleEdge) (*domain.User, error) {
+	u, err := dataloaders.User(ctx, obj.TeacherID)
+	return &u, err
+}
+
+func (r *swapCircleEdgeResolver) Learner(ctx context.Context, obj *matching.CircleEdge) (*domain.User, error) {
+	u, err := dataloaders.User(ctx, obj.LearnerID)
+	return &u, err
+}
+
+func (r *swapCircleEdgeResolver) Skill(ctx context.Context, obj *matching.CircleEdge) (*domain.Skill, error) {
+	sk, err := dataloaders.Skill(ctx, obj.SkillID)
+	return &sk, err
+}
+
 // ID is the resolver for the id field.
 func (r *userResolver) ID(ctx context.Context, obj *domain.User) (string, error) {
 	return relay.GlobalID(relay.KindUser, obj.ID), nil
@@ -573,6 +646,10 @@ func (r *Resolver) AvailabilitySlot() graph.AvailabilitySlotResolver {
 	return &availabilitySlotResolver{r}
 }
 
+func (r *Resolver) Match() graph.MatchResolver { return &matchResolver{r} }
+
+func (r *Resolver) MatchReason() graph.MatchReasonResolver { return &matchReasonResolver{r} }
+
 func (r *Resolver) MemberSkill() graph.MemberSkillResolver { return &memberSkillResolver{r} }
 
 func (r *Resolver) Mutation() graph.MutationResolver { return &mutationResolver{r} }
@@ -587,11 +664,17 @@ func (r *Resolver) SkillCategory() graph.SkillCategoryResolver { return &skillCa
 
 func (r *Resolver) Subscription() graph.SubscriptionResolver { return &subscriptionResolver{r} }
 
+func (r *Resolver) SwapCircle() graph.SwapCircleResolver { return &swapCircleResolver{r} }
+
+func (r *Resolver) SwapCircleEdge() graph.SwapCircleEdgeResolver { return &swapCircleEdgeResolver{r} }
+
 func (r *Resolver) User() graph.UserResolver { return &userResolver{r} }
 
 type (
 	authSessionResolver      struct{ *Resolver }
 	availabilitySlotResolver struct{ *Resolver }
+	matchResolver            struct{ *Resolver }
+	matchReasonResolver      struct{ *Resolver }
 	memberSkillResolver      struct{ *Resolver }
 	mutationResolver         struct{ *Resolver }
 	profileResolver          struct{ *Resolver }
@@ -599,5 +682,7 @@ type (
 	skillResolver            struct{ *Resolver }
 	skillCategoryResolver    struct{ *Resolver }
 	subscriptionResolver     struct{ *Resolver }
+	swapCircleResolver       struct{ *Resolver }
+	swapCircleEdgeResolver   struct{ *Resolver }
 	userResolver             struct{ *Resolver }
 )

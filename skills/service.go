@@ -21,16 +21,24 @@ import (
 	"github.com/skillswap/skillswap/store"
 )
 
+// Indexer is told, inside the transaction of a moderation decision, that a skill's searchable
+// data changed (it became searchable, or stopped being so and its members moved); it queues the
+// re-indexing job.
+type Indexer interface {
+	QueueSkillReindex(ctx context.Context, q *store.Queries, skillID uuid.UUID) error
+}
+
 // Service implements the taxonomy.
 type Service struct {
 	store *store.Store
+	index Indexer
 	log   *slog.Logger
 	now   func() time.Time
 }
 
 // NewService wires the service.
-func NewService(st *store.Store, log *slog.Logger) *Service {
-	return &Service{store: st, log: log, now: func() time.Time { return time.Now().UTC() }}
+func NewService(st *store.Store, index Indexer, log *slog.Logger) *Service {
+	return &Service{store: st, index: index, log: log, now: func() time.Time { return time.Now().UTC() }}
 }
 
 // Categories returns every category in display order.
@@ -223,18 +231,33 @@ func (s *Service) Review(ctx context.Context, skillID uuid.UUID, d Decision, mer
 			if err := q.MoveMemberSkills(ctx, sk.ID, target.ID); err != nil {
 				return err
 			}
-			out, err = q.SetSkillStatus(ctx, sk.ID, domain.SkillMerged, &target.ID)
-			return err
+			if out, err = q.SetSkillStatus(ctx, sk.ID, domain.SkillMerged, &target.ID); err != nil {
+				return err
+			}
+			// The target's members changed too: those who had the proposal now have it.
+			if err := s.queueReindex(ctx, q, target.ID); err != nil {
+				return err
+			}
 		default:
 			return domain.Invalid("decision", "unknown decision %q", d)
 		}
-		return err
+		if err != nil {
+			return err
+		}
+		return s.queueReindex(ctx, q, sk.ID)
 	})
 	if err != nil {
 		return domain.Skill{}, fmt.Errorf("review skill: %w", err)
 	}
 	s.log.InfoContext(ctx, "skill reviewed", "skill_id", out.ID, "decision", d, "by", v.User.ID)
 	return out, nil
+}
+
+func (s *Service) queueReindex(ctx context.Context, q *store.Queries, skillID uuid.UUID) error {
+	if s.index == nil {
+		return nil
+	}
+	return s.index.QueueSkillReindex(ctx, q, skillID)
 }
 
 // Pending pages proposals awaiting review, oldest first (moderators).

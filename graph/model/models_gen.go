@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/skillswap/skillswap/domain"
+	"github.com/skillswap/skillswap/matching"
 )
 
 // A skill to offer or want.
@@ -84,6 +85,14 @@ type BlockMemberPayload struct {
 	BlockedMembers []domain.User `json:"blockedMembers"`
 }
 
+// How many results share a category (refinement count: results with that filter added).
+type CategoryFacet struct {
+	// The category.
+	Category *domain.SkillCategory `json:"category"`
+	// Number of results in it.
+	Count int `json:"count"`
+}
+
 // A point on Earth (WGS 84).
 type GeoPoint struct {
 	// Degrees north, -90 to 90.
@@ -98,6 +107,22 @@ type GeoPointInput struct {
 	Latitude float64 `json:"latitude"`
 	// Degrees east, -180 to 180.
 	Longitude float64 `json:"longitude"`
+}
+
+// A language and how many results speak it.
+type LanguageFacet struct {
+	// ISO 639-1 code.
+	Language string `json:"language"`
+	// Number of results.
+	Count int `json:"count"`
+}
+
+// A level and how many results reach it.
+type LevelFacet struct {
+	// The level.
+	Level domain.Level `json:"level"`
+	// Number of results.
+	Count int `json:"count"`
 }
 
 // Credentials of an existing account.
@@ -133,6 +158,92 @@ type LogOutPayload struct {
 	SessionID string `json:"sessionId"`
 }
 
+// A page of matches.
+type MatchConnection struct {
+	// The matches of this page, best first.
+	Edges []MatchEdge `json:"edges"`
+	// Pagination information.
+	PageInfo *PageInfo `json:"pageInfo"`
+}
+
+// A match in a connection.
+type MatchEdge struct {
+	// Opaque cursor of this edge.
+	Cursor string `json:"cursor"`
+	// The match.
+	Node *matching.Match `json:"node"`
+}
+
+// Filters of `matches`.
+type MatchFilter struct {
+	// Only mutual matches.
+	MutualOnly *bool `json:"mutualOnly,omitempty"`
+	// Only partners matched through this skill (one you offer or want, or theirs).
+	SkillID *string `json:"skillId,omitempty"`
+	// Only partners who meet this way (ONLINE also keeps BOTH; IN_PERSON also keeps BOTH and makes distance decisive).
+	Mode *domain.Mode `json:"mode,omitempty"`
+	// Only partners who can meet in person within this many kilometres of your location (which must be set).
+	MaxDistanceKm *float64 `json:"maxDistanceKm,omitempty"`
+	// Only partners who speak this language (ISO 639-1).
+	Language *string `json:"language,omitempty"`
+}
+
+// Results of `searchMembers`.
+type MemberSearchConnection struct {
+	// The members of this page.
+	Edges []MemberSearchEdge `json:"edges"`
+	// Pagination information.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// Number of matching members on all pages.
+	TotalCount int `json:"totalCount"`
+	// Refinement counts over all matching members: how many would remain with each value added as a filter.
+	Facets *MemberSearchFacets `json:"facets"`
+}
+
+// A member found by `searchMembers`.
+type MemberSearchEdge struct {
+	// Opaque cursor of this edge.
+	Cursor string `json:"cursor"`
+	// The member.
+	Node *domain.User `json:"node"`
+	// Text relevance (0 without text); only comparable within one search.
+	Score float64 `json:"score"`
+	// Distance from `filter.near` in kilometres (about 1 km precision), when `near` is given.
+	DistanceKm *float64 `json:"distanceKm,omitempty"`
+}
+
+// Facet counts of a member search.
+type MemberSearchFacets struct {
+	// Members per skill category (at the search's minimum level).
+	Categories []CategoryFacet `json:"categories"`
+	// Members per minimum level.
+	Levels []LevelFacet `json:"levels"`
+	// Members per spoken language.
+	Languages []LanguageFacet `json:"languages"`
+	// Members per meeting mode filter.
+	Modes []ModeFacet `json:"modes"`
+}
+
+// Filters of `searchMembers`, combined with AND.
+type MemberSearchFilter struct {
+	// Members who offer (or want, see `kind`) this skill.
+	SkillID *string `json:"skillId,omitempty"`
+	// Members who offer (or want) a skill of this category.
+	CategoryID *string `json:"categoryId,omitempty"`
+	// Whether skill, category, level and text look at what members offer (default) or want.
+	Kind *domain.SkillKind `json:"kind,omitempty"`
+	// At least this level, in `skillId` when given, else in `categoryId`, else in any skill.
+	MinLevel *domain.Level `json:"minLevel,omitempty"`
+	// Members who speak this language (ISO 639-1 code, e.g. `fr`).
+	Language *string `json:"language,omitempty"`
+	// How you want to meet: ONLINE finds ONLINE and BOTH members, IN_PERSON finds IN_PERSON and BOTH, BOTH finds BOTH.
+	Mode *domain.Mode `json:"mode,omitempty"`
+	// Members located within a radius (members without a location are left out).
+	Near *NearInput `json:"near,omitempty"`
+	// Members whose weekly availability, in their own time zone, covers this instant.
+	AvailableAt *time.Time `json:"availableAt,omitempty"`
+}
+
 // Result of adding or updating one of the viewer's skills.
 type MemberSkillPayload struct {
 	// The skill as stored.
@@ -141,7 +252,25 @@ type MemberSkillPayload struct {
 	User *domain.User `json:"user"`
 }
 
+// A meeting mode and how many results it would keep.
+type ModeFacet struct {
+	// The mode.
+	Mode domain.Mode `json:"mode"`
+	// Number of results.
+	Count int `json:"count"`
+}
+
 type Mutation struct {
+}
+
+// A circle on Earth: members within `radiusKm` of a point.
+type NearInput struct {
+	// Degrees north, -90 to 90.
+	Latitude float64 `json:"latitude"`
+	// Degrees east, -180 to 180.
+	Longitude float64 `json:"longitude"`
+	// Radius in kilometres, more than 0 and at most 500.
+	RadiusKm float64 `json:"radiusKm"`
 }
 
 // Relay pagination information for a connection.
@@ -262,6 +391,28 @@ type SkillEdge struct {
 	Cursor string `json:"cursor"`
 	// The skill.
 	Node *domain.Skill `json:"node"`
+}
+
+// Results of `searchSkills`.
+type SkillSearchConnection struct {
+	// The skills of this page, best first.
+	Edges []SkillSearchEdge `json:"edges"`
+	// Pagination information.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// Number of matching skills on all pages.
+	TotalCount int `json:"totalCount"`
+	// Matching skills per category, most first.
+	CategoryFacets []CategoryFacet `json:"categoryFacets"`
+}
+
+// A skill found by `searchSkills`.
+type SkillSearchEdge struct {
+	// Opaque cursor of this edge.
+	Cursor string `json:"cursor"`
+	// The skill.
+	Node *domain.Skill `json:"node"`
+	// Relevance; only comparable within one search.
+	Score float64 `json:"score"`
 }
 
 type Subscription struct {

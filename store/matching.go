@@ -1,0 +1,407 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/skillswap/skillswap/domain"
+)
+
+// This file holds the SQL of matching (package matching). Candidate generation is index-driven:
+// it starts from the viewer's own skills (and the skills related to them), walks
+// member_skills_skill_idx (skill_id, kind, level, user_id) with one index-only range scan per
+// key, ranks members by a cheap skill pre-score (after removing suspended, HIDDEN and blocked
+// members with a hash anti-join), keeps the best few hundred, and only then probes users and
+// profiles by primary key for those. Everything else (language,
+// availability, distance, reliability, reasons) is scored in Go.
+
+// rankSQL maps a member_skills.level column to its rank (BEGINNER 1 .. EXPERT 4), as
+// domain.Level.Rank does. col is always a constant of this file.
+func rankSQL(col string) string {
+	return "CASE " + col + " WHEN 'BEGINNER' THEN 1 WHEN 'INTERMEDIATE' THEN 2 WHEN 'ADVANCED' THEN 3 ELSE 4 END"
+}
+
+// customPlan makes PostgreSQL plan matching statements for their actual parameters on every
+// execution (the unnamed prepared statement, with the description cached): their best plan
+// depends on how many keys and candidates the viewer has, and a cached generic plan, built on
+// default estimates for unnest() and aggregates, was measured 2x slower.
+const customPlan = pgx.QueryExecModeCacheDescribe
+
+// MatchViewerSkill is one of the viewer's skills with the approved skills related to it.
+type MatchViewerSkill struct {
+	SkillID uuid.UUID        `db:"skill_id"`
+	Kind    domain.SkillKind `db:"kind"`
+	Level   domain.Level     `db:"level"`
+	Related []uuid.UUID      `db:"related"`
+}
+
+// MatchViewerSkills returns what the member offers and wants, each with its approved related
+// skills, in one statement.
+func (q *Queries) MatchViewerSkills(ctx context.Context, userID uuid.UUID) ([]MatchViewerSkill, error) {
+	rows, err := q.db.Query(ctx, `
+		SELECT m.skill_id, m.kind, m.level,
+			ARRAY(SELECT r.related_id FROM skill_relations r
+				JOIN skills s ON s.id = r.related_id AND s.status = 'APPROVED'
+				WHERE r.skill_id = m.skill_id ORDER BY r.related_id) AS related
+		FROM member_skills m
+		WHERE m.user_id = $1
+		ORDER BY m.kind, m.skill_id`, userID)
+	if err != nil {
+		return nil, mapErr(err, "select viewer skills for matching", "member skill", "")
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowToStructByName[MatchViewerSkill])
+	return out, mapErr(err, "select viewer skills for matching", "member skill", "")
+}
+
+// MatchKey is one lookup of candidate generation: members who hold SkillID with TheirKind.
+type MatchKey struct {
+	SkillID   uuid.UUID
+	TheirKind domain.SkillKind
+	// TheyTeach: the candidate would teach the viewer (TheirKind OFFER); else learn from them.
+	TheyTeach bool
+	// Exact: SkillID is the viewer's own skill; false when it is only related to it.
+	Exact bool
+	// Hit: the key involves the skill the caller filters on (always true without a skill filter).
+	// A candidate needs at least one hit.
+	Hit bool
+}
+
+// MatchCandidateQuery parameterises MatchCandidates.
+type MatchCandidateQuery struct {
+	ViewerID uuid.UUID
+	// Keys to look up; edge codes returned by MatchCandidates refer to them by index.
+	Keys []MatchKey
+	// Points[i*4 + rank-1] is the pre-score of a candidate edge on Keys[i] whose own level has
+	// that rank; the service fills it with its own skill-fit rule so SQL and Go rank alike.
+	Points []int32
+	// PreLimit caps the members ranked by skill pre-score before the per-member exclusion and
+	// filter probes (primary-key lookups), which bounds the work of a request. With a selective
+	// profile filter (Mode, Language, MaxDistanceKm) the caller passes a larger one.
+	PreLimit int
+	// Limit caps the candidates returned.
+	Limit int
+	// Seed breaks pre-score ties pseudo-randomly but reproducibly (per viewer and day), so that
+	// the members cut off by the caps are not always the same ones.
+	Seed       int32
+	MutualOnly bool
+	// Mode keeps candidates meeting that way (their mode or BOTH).
+	Mode *domain.Mode
+	// Language keeps candidates speaking it (ISO 639-1).
+	Language *string
+	// MaxDistanceKm keeps in-person-capable candidates within that great-circle distance of
+	// the viewer's location.
+	MaxDistanceKm *float64
+}
+
+// MatchCandidate is a member who offers what the viewer wants or wants what the viewer offers
+// (exactly or through a related skill), after exclusions (self, suspended, HIDDEN profile,
+// blocks either way, meeting modes that cannot meet), with what scoring needs of them.
+type MatchCandidate struct {
+	UserID    uuid.UUID   `db:"user_id"`
+	CreatedAt time.Time   `db:"created_at"`
+	Languages []string    `db:"languages"`
+	TimeZone  string      `db:"time_zone"`
+	Latitude  *float64    `db:"latitude"`
+	Longitude *float64    `db:"longitude"`
+	Mode      domain.Mode `db:"mode"`
+	// Edges encode (key index, candidate level): key*4 + rank-1.
+	Edges []int32 `db:"edges"`
+	// Slots is the candidate's weekly availability.
+	Slots     []domain.AvailabilitySlot `db:"-"`
+	SlotCodes []int32                   `db:"slots"`
+}
+
+// MatchCandidates runs candidate generation (see the top of this file) in one statement.
+// Candidates come back in no particular order: the service scores and sorts them.
+func (q *Queries) MatchCandidates(ctx context.Context, in MatchCandidateQuery) ([]MatchCandidate, error) {
+	n := len(in.Keys)
+	skillIDs, kinds := make([]uuid.UUID, n), make([]string, n)
+	teach, exact, hit := make([]bool, n), make([]bool, n), make([]bool, n)
+	for i, k := range in.Keys {
+		skillIDs[i], kinds[i], teach[i], exact[i], hit[i] = k.SkillID, string(k.TheirKind), k.TheyTeach, k.Exact, k.Hit
+	}
+	var mode *string
+	if in.Mode != nil {
+		m := string(*in.Mode)
+		mode = &m
+	}
+	rows, err := q.db.Query(ctx, matchCandidatesSQL, customPlan,
+		in.ViewerID, uuidArgs(skillIDs), kinds, teach, exact, hit, in.Points,
+		in.PreLimit, in.Limit, in.Seed, in.MutualOnly, mode, in.Language, in.MaxDistanceKm)
+	if err != nil {
+		return nil, mapErr(err, "select match candidates", "user", "")
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowToStructByName[MatchCandidate])
+	if err != nil {
+		return nil, mapErr(err, "select match candidates", "user", "")
+	}
+	for i := range out {
+		c := &out[i]
+		c.Slots = make([]domain.AvailabilitySlot, len(c.SlotCodes))
+		for j, code := range c.SlotCodes {
+			c.Slots[j] = domain.AvailabilitySlot{UserID: c.UserID,
+				Weekday: int(code / (1441 * 1441)), StartMinute: int(code / 1441 % 1441), EndMinute: int(code % 1441)}
+		}
+		c.SlotCodes = nil
+	}
+	return out, nil
+}
+
+// uuidArgs passes ids as [16]byte values, which pgx encodes directly (uuid.UUID goes through
+// driver.Valuer and a string round trip, measurably slow for hundreds of ids).
+func uuidArgs(ids []uuid.UUID) [][16]byte {
+	out := make([][16]byte, len(ids))
+	for i, id := range ids {
+		out[i] = id
+	}
+	return out
+}
+
+// matchCandidatesSQL: $1 viewer, $2..$6 keys (skill, their kind, they teach, exact, hit),
+// $7 points, $8 pre-limit, $9 limit, $10 seed, $11 mutual only, $12 mode, $13 language,
+// $14 max distance (km).
+//
+// Plan: one index-only scan of member_skills_skill_idx per key (the LATERAL ... OFFSET 0 keeps
+// it a parameterised nested loop whatever the estimates), a hash aggregate per member, a hash
+// anti-join with the excluded set (users_not_active_idx, profiles_hidden_idx, blocks_pkey,
+// blocks_blocked_idx), a top-N sort, then primary-key probes of users and profiles for the
+// survivors (sorted by id first, so the probes walk the indexes in order); the edges of the
+// final candidates come from the materialised edge list (a hash join), not from a second index
+// walk. The checks are repeated after the probes (cheap, and exact for what the cap let in).
+var matchCandidatesSQL = `
+WITH keys AS (
+	SELECT * FROM unnest($2::uuid[], $3::text[], $4::bool[], $5::bool[], $6::bool[])
+		WITH ORDINALITY AS k(skill_id, kind, they_teach, exact, hit, ord)
+),
+-- Edges on the viewer's own skills; edges on related skills only while the exact ones leave
+-- room under the pre-limit (a related-only candidate rarely outranks an exact one, and related
+-- keys are the bulk of the scan).
+exact_edges AS MATERIALIZED (
+	SELECT ms.user_id, k.ord, k.they_teach, k.exact, k.hit, ms.rank
+	FROM keys k
+	CROSS JOIN LATERAL (
+		SELECT m.user_id, ` + rankSQL("m.level") + ` AS rank
+		FROM member_skills m
+		WHERE m.skill_id = k.skill_id AND m.kind = k.kind AND m.user_id <> $1
+		OFFSET 0) ms
+	WHERE k.exact
+),
+edges AS MATERIALIZED (
+	SELECT * FROM exact_edges
+	UNION ALL
+	SELECT ms.user_id, k.ord, k.they_teach, k.exact, k.hit, ms.rank
+	FROM keys k
+	CROSS JOIN LATERAL (
+		SELECT m.user_id, ` + rankSQL("m.level") + ` AS rank
+		FROM member_skills m
+		WHERE m.skill_id = k.skill_id AND m.kind = k.kind AND m.user_id <> $1
+		OFFSET 0) ms
+	WHERE NOT k.exact AND (SELECT count(*) FROM (SELECT DISTINCT user_id FROM exact_edges) d) < $8::int
+),
+-- Members who can never match: a hash anti-join removes them before the cap. The first two sets
+-- are read from small partial indexes (migration 0004), the others are the viewer's blocks.
+excluded AS (
+	SELECT id AS user_id FROM users WHERE status <> 'ACTIVE'
+	UNION ALL SELECT user_id FROM profiles WHERE visibility = 'HIDDEN'
+	UNION ALL SELECT blocked_id FROM blocks WHERE blocker_id = $1
+	UNION ALL SELECT blocker_id FROM blocks WHERE blocked_id = $1
+),
+ranked AS (
+	SELECT * FROM (
+		SELECT e.user_id,
+			(CASE WHEN bool_or(e.they_teach AND e.exact) AND bool_or(NOT e.they_teach AND e.exact) THEN 1000000 ELSE 0 END)
+			+ coalesce(max(CASE WHEN e.they_teach THEN ($7::int[])[(e.ord - 1)::int * 4 + e.rank] END), 0)
+			+ coalesce(max(CASE WHEN NOT e.they_teach THEN ($7::int[])[(e.ord - 1)::int * 4 + e.rank] END), 0)
+			+ least(count(*) - 1, 3) AS pre
+		FROM edges e
+		GROUP BY e.user_id
+		HAVING bool_or(e.hit)
+			AND (NOT $11::bool OR (bool_or(e.they_teach AND e.exact) AND bool_or(NOT e.they_teach AND e.exact)))
+	) a
+	WHERE NOT EXISTS (SELECT 1 FROM excluded x WHERE x.user_id = a.user_id)
+	ORDER BY a.pre DESC, uuid_hash(a.user_id) # $10::int, a.user_id
+	LIMIT $8::int
+),
+viewer AS (
+	SELECT coalesce(p.mode, 'BOTH') AS mode, p.latitude, p.longitude
+	FROM (SELECT 1) one LEFT JOIN profiles p ON p.user_id = $1
+),
+top AS (
+	SELECT a.user_id, u.created_at, coalesce(p.languages, '{}') AS languages,
+		coalesce(p.time_zone, 'UTC') AS time_zone,
+		-- Partners' coordinates snapped to 0.01° (about 1 km): the
+		-- distance filter and the distances shown must not let a viewer locate anyone exactly.
+		round(p.latitude::numeric, 2)::float8 AS latitude, round(p.longitude::numeric, 2)::float8 AS longitude,
+		coalesce(p.mode, 'BOTH') AS mode
+	FROM (SELECT * FROM ranked ORDER BY user_id OFFSET 0) a
+	JOIN users u ON u.id = a.user_id AND u.status = 'ACTIVE'
+	LEFT JOIN profiles p ON p.user_id = a.user_id
+	CROSS JOIN viewer v
+	WHERE coalesce(p.visibility, 'MEMBERS') <> 'HIDDEN'
+		AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.blocker_id = $1 AND b.blocked_id = a.user_id)
+		AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.blocker_id = a.user_id AND b.blocked_id = $1)
+		AND NOT (v.mode = 'ONLINE' AND coalesce(p.mode, 'BOTH') = 'IN_PERSON')
+		AND NOT (v.mode = 'IN_PERSON' AND coalesce(p.mode, 'BOTH') = 'ONLINE')
+		AND ($12::text IS NULL OR coalesce(p.mode, 'BOTH') IN ($12::text, 'BOTH'))
+		AND ($13::text IS NULL OR p.languages @> ARRAY[$13::text])
+		AND ($14::float8 IS NULL OR (p.latitude IS NOT NULL AND v.latitude IS NOT NULL
+			AND coalesce(p.mode, 'BOTH') <> 'ONLINE'
+			AND 12742.0 * asin(least(1.0, sqrt(
+				power(sin(radians(round(p.latitude::numeric, 2)::float8 - v.latitude) / 2), 2)
+				+ cos(radians(v.latitude)) * cos(radians(round(p.latitude::numeric, 2)::float8))
+				* power(sin(radians(round(p.longitude::numeric, 2)::float8 - v.longitude) / 2), 2)
+			))) <= $14::float8))
+	ORDER BY a.pre DESC, uuid_hash(a.user_id) # $10::int, a.user_id
+	LIMIT $9::int
+)
+SELECT t.user_id, t.created_at, t.languages, t.time_zone, t.latitude, t.longitude, t.mode,
+	array_agg((e.ord - 1)::int * 4 + e.rank - 1 ORDER BY e.ord)::int[] AS edges,
+	-- Weekly slots, each encoded (weekday * 1441 + start) * 1441 + end.
+	ARRAY(SELECT (s.weekday * 1441 + s.start_minute) * 1441 + s.end_minute FROM availability_slots s
+		WHERE s.user_id = t.user_id ORDER BY s.weekday, s.start_minute) AS slots
+FROM top t
+JOIN edges e ON e.user_id = t.user_id
+GROUP BY t.user_id, t.created_at, t.languages, t.time_zone, t.latitude, t.longitude, t.mode`
+
+// LastActiveByUserIDs returns when each member last used the API (the latest last_used_at of
+// their login sessions); members who never signed in are absent. Served by
+// auth_sessions_user_idx.
+func (q *Queries) LastActiveByUserIDs(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]time.Time, error) {
+	rows, err := q.db.Query(ctx, `
+		SELECT user_id, max(last_used_at) AS last_active FROM auth_sessions
+		WHERE user_id = ANY($1) GROUP BY user_id`, uuidArgs(ids))
+	if err != nil {
+		return nil, mapErr(err, "select last activity", "user", "")
+	}
+	type row struct {
+		UserID     uuid.UUID `db:"user_id"`
+		LastActive time.Time `db:"last_active"`
+	}
+	list, err := pgx.CollectRows(rows, pgx.RowToStructByName[row])
+	if err != nil {
+		return nil, mapErr(err, "select last activity", "user", "")
+	}
+	out := make(map[uuid.UUID]time.Time, len(list))
+	for _, r := range list {
+		out[r.UserID] = r.LastActive
+	}
+	return out, nil
+}
+
+// SwapCircleQuery parameterises SwapCircleCandidates. Keys are the viewer's exact skills only
+// (TheyTeach: the viewer wants it, so candidates must OFFER it).
+type SwapCircleQuery struct {
+	ViewerID uuid.UUID
+	Keys     []MatchKey
+	// Points as in MatchCandidateQuery, used to keep each side's best members.
+	Points []int32
+	// GapPoints[gap+3] ranks a B-teaches-C edge by teacher rank minus learner target rank.
+	GapPoints []int32
+	// SideLimit caps the members kept on each side (learners of the viewer, teachers of the
+	// viewer) before pairing them.
+	SideLimit int
+	// Limit caps the (B, C) pairs returned.
+	Limit int
+	Seed  int32
+}
+
+// SwapCircleRow is one candidate three-member cycle: the viewer teaches B AB, B teaches C BC,
+// C teaches the viewer CA. Ranks are level ranks (1..4).
+type SwapCircleRow struct {
+	B          uuid.UUID   `db:"b"`
+	C          uuid.UUID   `db:"c"`
+	ABSkill    uuid.UUID   `db:"ab_skill"`
+	BWantRank  int         `db:"b_want_rank"`
+	BCSkill    uuid.UUID   `db:"bc_skill"`
+	BOfferRank int         `db:"b_offer_rank"`
+	CWantRank  int         `db:"c_want_rank"`
+	CASkill    uuid.UUID   `db:"ca_skill"`
+	COfferRank int         `db:"c_offer_rank"`
+	BLanguages []string    `db:"b_languages"`
+	BMode      domain.Mode `db:"b_mode"`
+	CLanguages []string    `db:"c_languages"`
+	CMode      domain.Mode `db:"c_mode"`
+}
+
+// SwapCircleCandidates finds members B who want what the viewer offers and members C who offer
+// what the viewer wants such that B offers something C wants, in one statement. B and C pass
+// the same exclusions as match candidates (active, not HIDDEN, no block with the viewer) and
+// do not block each other. Each (B, C) pair comes once, with its best B-teaches-C skill.
+func (q *Queries) SwapCircleCandidates(ctx context.Context, in SwapCircleQuery) ([]SwapCircleRow, error) {
+	n := len(in.Keys)
+	skillIDs, kinds, teach := make([]uuid.UUID, n), make([]string, n), make([]bool, n)
+	for i, k := range in.Keys {
+		skillIDs[i], kinds[i], teach[i] = k.SkillID, string(k.TheirKind), k.TheyTeach
+	}
+	rows, err := q.db.Query(ctx, swapCirclesSQL, customPlan,
+		in.ViewerID, uuidArgs(skillIDs), kinds, teach, in.Points, in.GapPoints, in.SideLimit, in.Limit, in.Seed)
+	if err != nil {
+		return nil, mapErr(err, "select swap circles", "user", "")
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowToStructByName[SwapCircleRow])
+	return out, mapErr(err, "select swap circles", "user", "")
+}
+
+// swapCirclesSQL: $1 viewer, $2..$4 keys, $5 points, $6 gap points, $7 side limit, $8 limit,
+// $9 seed.
+var swapCirclesSQL = `
+WITH keys AS (
+	SELECT * FROM unnest($2::uuid[], $3::text[], $4::bool[]) WITH ORDINALITY AS k(skill_id, kind, they_teach, ord)
+),
+best AS (
+	SELECT DISTINCT ON (ms.user_id, k.they_teach) ms.user_id, k.they_teach, ms.skill_id, ms.rank,
+		($5::int[])[(k.ord - 1)::int * 4 + ms.rank] AS pts
+	FROM keys k
+	CROSS JOIN LATERAL (
+		SELECT m.user_id, m.skill_id, ` + rankSQL("m.level") + ` AS rank
+		FROM member_skills m
+		WHERE m.skill_id = k.skill_id AND m.kind = k.kind AND m.user_id <> $1
+		OFFSET 0) ms
+	ORDER BY ms.user_id, k.they_teach, pts DESC, ms.skill_id
+),
+side AS (
+	SELECT * FROM (
+		SELECT b.*, row_number() OVER (PARTITION BY b.they_teach ORDER BY b.pts DESC, uuid_hash(b.user_id) # $9::int, b.user_id) AS rn
+		FROM best b) x
+	WHERE rn <= $7::int
+),
+members AS (
+	SELECT s.user_id, s.they_teach, s.skill_id, s.rank, s.pts,
+		coalesce(p.languages, '{}') AS languages, coalesce(p.mode, 'BOTH') AS mode
+	FROM side s
+	JOIN users u ON u.id = s.user_id AND u.status = 'ACTIVE'
+	LEFT JOIN profiles p ON p.user_id = s.user_id
+	WHERE coalesce(p.visibility, 'MEMBERS') <> 'HIDDEN'
+		AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.blocker_id = $1 AND b.blocked_id = s.user_id)
+		AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.blocker_id = s.user_id AND b.blocked_id = $1)
+),
+b_offers AS (
+	SELECT l.user_id, ms.skill_id, ` + rankSQL("ms.level") + ` AS rank
+	FROM members l JOIN member_skills ms ON ms.user_id = l.user_id AND ms.kind = 'OFFER'
+	WHERE NOT l.they_teach
+),
+c_wants AS (
+	SELECT t.user_id, ms.skill_id, ` + rankSQL("ms.level") + ` AS rank
+	FROM members t JOIN member_skills ms ON ms.user_id = t.user_id AND ms.kind = 'WANT'
+	WHERE t.they_teach
+),
+pairs AS (
+	SELECT DISTINCT ON (bo.user_id, cw.user_id) bo.user_id AS b, cw.user_id AS c, bo.skill_id AS bc_skill,
+		bo.rank AS b_offer_rank, cw.rank AS c_want_rank, ($6::int[])[bo.rank - cw.rank + 4] AS pts
+	FROM b_offers bo
+	JOIN c_wants cw ON cw.skill_id = bo.skill_id AND cw.user_id <> bo.user_id
+	WHERE NOT EXISTS (SELECT 1 FROM blocks x WHERE x.blocker_id = bo.user_id AND x.blocked_id = cw.user_id)
+		AND NOT EXISTS (SELECT 1 FROM blocks x WHERE x.blocker_id = cw.user_id AND x.blocked_id = bo.user_id)
+	ORDER BY bo.user_id, cw.user_id, pts DESC, bo.skill_id
+)
+SELECT p.b, p.c, l.skill_id AS ab_skill, l.rank AS b_want_rank, p.bc_skill, p.b_offer_rank, p.c_want_rank,
+	t.skill_id AS ca_skill, t.rank AS c_offer_rank,
+	l.languages AS b_languages, l.mode AS b_mode, t.languages AS c_languages, t.mode AS c_mode
+FROM pairs p
+JOIN members l ON l.user_id = p.b AND NOT l.they_teach
+JOIN members t ON t.user_id = p.c AND t.they_teach
+ORDER BY l.pts + p.pts + t.pts DESC, p.b, p.c
+LIMIT $8::int`
