@@ -218,7 +218,9 @@ func scenarios(tokens []string, r refs) []scenario {
 	}
 	// Two-filter searches a member would run, cycling through skills, languages and places.
 	filterPairs := []func(i int) map[string]any{
-		func(i int) map[string]any { return map[string]any{"skillId": r.skills[popular[i%len(popular)]], "language": "fr"} },
+		func(i int) map[string]any {
+			return map[string]any{"skillId": r.skills[popular[i%len(popular)]], "language": "fr"}
+		},
 		func(i int) map[string]any {
 			return map[string]any{"skillId": r.skills[popular[i%len(popular)]], "minLevel": "ADVANCED"}
 		},
@@ -244,8 +246,8 @@ func scenarios(tokens []string, r refs) []scenario {
 	}
 	return []scenario{
 		{
-			name:  "matches(first: 20)",
-			query: `{ matches(first: 20) { edges { cursor node { score mutual user { id displayName } reasons { code text } } } pageInfo { hasNextPage } } }`,
+			name:   "matches(first: 20)",
+			query:  `{ matches(first: 20) { edges { cursor node { score mutual user { id displayName } reasons { code text } } } pageInfo { hasNextPage } } }`,
 			inputs: func(i int) (string, map[string]any) { return token(i), nil },
 			check:  nonEmpty("matches", "edges"),
 		},
