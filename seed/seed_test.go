@@ -27,7 +27,8 @@ func TestSeedIsIdempotentAndLogsIn(t *testing.T) {
 	}
 	var out struct {
 		LogIn struct {
-			User struct {
+			AccessToken string
+			User        struct {
 				Roles         []string
 				OfferedSkills []struct{ Skill struct{ Slug string } }
 				Profile       struct{ TimeZone string }
@@ -35,9 +36,25 @@ func TestSeedIsIdempotentAndLogsIn(t *testing.T) {
 		}
 	}
 	srv.Client().Do(t, `mutation { logIn(input: {email: "camille@demo.skillswap.local", password: "`+seed.DemoPassword+`"}) {
-		user { roles offeredSkills { skill { slug } } profile { timeZone } } } }`, nil).Decode(t, &out)
+		accessToken user { roles offeredSkills { skill { slug } } profile { timeZone } } } }`, nil).Decode(t, &out)
 	u := out.LogIn.User
 	if len(u.Roles) != 2 || len(u.OfferedSkills) != 2 || u.Profile.TimeZone != "Europe/Paris" {
 		t.Fatalf("demo member = %+v", u)
+	}
+
+	// The README's first steps promise Camille a mutual match with Kenji.
+	var m struct {
+		Matches struct {
+			Edges []struct {
+				Node struct {
+					Mutual bool
+					User   struct{ DisplayName string }
+				}
+			}
+		}
+	}
+	srv.Client().WithToken(out.LogIn.AccessToken).Do(t, `{ matches { edges { node { mutual user { displayName } } } } }`, nil).Decode(t, &m)
+	if len(m.Matches.Edges) == 0 || !m.Matches.Edges[0].Node.Mutual || m.Matches.Edges[0].Node.User.DisplayName != "Kenji Sato" {
+		t.Fatalf("Camille's matches: %+v, want Kenji Sato first and mutual", m.Matches.Edges)
 	}
 }
