@@ -1,0 +1,435 @@
+package chat_test
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/skillswap/skillswap/chat"
+	"github.com/skillswap/skillswap/domain"
+)
+
+func TestOpenDirectIsIdempotent(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	alice, bob := e.user(t), e.user(t)
+
+	// Both open it at once, from both sides: one conversation.
+	const n = 8
+	ids := make([]uuid.UUID, n)
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i := range n {
+		wg.Go(func() {
+			a, b := alice, bob
+			if i%2 == 1 {
+				a, b = bob, alice
+			}
+			c, err := e.chat.OpenDirect(ctx, a, b)
+			ids[i], errs[i] = c.ID, err
+		})
+	}
+	wg.Wait()
+	for i := range n {
+		if errs[i] != nil {
+			t.Fatal(errs[i])
+		}
+		if ids[i] != ids[0] {
+			t.Fatalf("open %d returned %s, open 0 returned %s", i, ids[i], ids[0])
+		}
+	}
+	parts, err := e.st.Q().ParticipantsByConversationIDs(ctx, []uuid.UUID{ids[0]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(parts[ids[0]]) != 2 {
+		t.Fatalf("%d participants, want 2", len(parts[ids[0]]))
+	}
+
+	_, err = e.chat.OpenDirect(ctx, alice, alice)
+	wantKind(t, err, domain.KindInvalid)
+	_, err = e.chat.OpenDirect(ctx, alice, uuid.Must(uuid.NewV7()))
+	wantKind(t, err, domain.KindNotFound)
+}
+
+func TestSendIsIdempotentOnClientID(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	alice, bob := e.user(t), e.user(t)
+	conv := e.direct(t, alice, bob)
+
+	first, err := e.chat.Send(ctx, alice, conv.ID, "client-1", "hello", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	retry, err := e.chat.Send(ctx, alice, conv.ID, "client-1", "hello", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if retry.ID != first.ID || retry.Seq != 1 {
+		t.Fatalf("sequential retry made %+v, want the original %+v", retry, first)
+	}
+	// The same client id from another sender is another message.
+	if m, err := e.chat.Send(ctx, bob, conv.ID, "client-1", "hi", nil); err != nil || m.Seq != 2 {
+		t.Fatalf("bob's message: %+v, %v", m, err)
+	}
+
+	// N concurrent retries of one send: one message, every caller gets it. The test holds the
+	// conversation's row lock until all N have checked for the client id and wait for their seq,
+	// so they really race on the insert.
+	const n = 16
+	lock, err := e.st.Pool().Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lock.Exec(ctx, `SELECT 1 FROM conversations WHERE id = $1 FOR UPDATE`, conv.ID); err != nil {
+		t.Fatal(err)
+	}
+	got := make([]domain.Message, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { got[i], errs[i] = e.chat.Send(ctx, alice, conv.ID, "client-2", "again", nil) })
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var waiting int
+		if err := e.st.Pool().QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
+			WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+		if waiting == n {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d sends wait for the conversation lock", waiting, n)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := lock.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	for i := range n {
+		if errs[i] != nil {
+			t.Fatal(errs[i])
+		}
+		if got[i].ID != got[0].ID {
+			t.Fatalf("concurrent retry %d returned message %s, retry 0 returned %s", i, got[i].ID, got[0].ID)
+		}
+	}
+	page, err := e.chat.Messages(ctx, alice, conv.ID, chat.MessageQuery{Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantSeqs(t, page.Messages, 1, 3)
+	convs, _ := e.st.Q().ConversationsByIDs(ctx, []uuid.UUID{conv.ID})
+	if convs[conv.ID].LastSeq != 3 {
+		t.Fatalf("last_seq = %d after rolled-back duplicates, want 3", convs[conv.ID].LastSeq)
+	}
+}
+
+func TestSeqIsContiguousUnderConcurrentSends(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	owner := e.user(t)
+	members := []uuid.UUID{e.user(t), e.user(t), e.user(t)}
+	conv, err := e.chat.CreateGroup(ctx, owner, "Guitar club", members)
+	if err != nil {
+		t.Fatal(err)
+	}
+	senders := append([]uuid.UUID{owner}, members...)
+	const each = 15
+	var wg sync.WaitGroup
+	errs := make(chan error, len(senders)*each)
+	for _, s := range senders {
+		wg.Go(func() {
+			for range each {
+				if _, err := e.chat.Send(ctx, s, conv.ID, uuid.NewString(), "note", nil); err != nil {
+					errs <- err
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	page, err := e.chat.Messages(ctx, owner, conv.ID, chat.MessageQuery{Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantSeqs(t, page.Messages, 1, int64(len(senders)*each))
+}
+
+func TestOnlyParticipantsMayUseAConversation(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	alice, bob, mallory := e.user(t), e.user(t), e.user(t)
+	conv := e.direct(t, alice, bob)
+	m := e.send(t, alice, conv.ID, "private")
+	zero := int64(0)
+
+	cases := []struct {
+		name string
+		call func(viewer, convID uuid.UUID) error
+	}{
+		{"send", func(v, c uuid.UUID) error { _, err := e.chat.Send(ctx, v, c, "x", "hi", nil); return err }},
+		{"messages", func(v, c uuid.UUID) error {
+			_, err := e.chat.Messages(ctx, v, c, chat.MessageQuery{Limit: 10})
+			return err
+		}},
+		{"conversation", func(v, c uuid.UUID) error { _, err := e.chat.Conversation(ctx, v, c); return err }},
+		{"stream", func(v, c uuid.UUID) error { _, err := e.chat.Stream(ctx, v, c, &zero); return err }},
+		{"typing", func(v, c uuid.UUID) error { return e.chat.Typing(ctx, v, c) }},
+		{"typing stream", func(v, c uuid.UUID) error { _, err := e.chat.TypingStream(ctx, v, c); return err }},
+		{"mark read", func(v, c uuid.UUID) error { _, err := e.chat.MarkRead(ctx, v, c, 1); return err }},
+		{"mute", func(v, c uuid.UUID) error { _, err := e.chat.Mute(ctx, v, c, true, nil); return err }},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			wantKind(t, tc.call(mallory, conv.ID), domain.KindForbidden)
+			wantKind(t, tc.call(mallory, uuid.Must(uuid.NewV7())), domain.KindNotFound)
+		})
+	}
+	_, err := e.chat.Edit(ctx, mallory, m.ID, "changed")
+	wantKind(t, err, domain.KindForbidden)
+	_, err = e.chat.Delete(ctx, mallory, m.ID)
+	wantKind(t, err, domain.KindForbidden)
+	if list, err := e.chat.Conversations(ctx, mallory, nil, 10); err != nil || len(list) != 0 {
+		t.Fatalf("mallory lists %d conversations (%v)", len(list), err)
+	}
+}
+
+func TestBlockedMembersCannotMessageEachOther(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	alice, bob, carol := e.user(t), e.user(t), e.user(t)
+	conv := e.direct(t, alice, bob)
+	e.send(t, alice, conv.ID, "before the block")
+	if err := e.st.Q().Block(ctx, bob, alice, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	for _, from := range []uuid.UUID{alice, bob} {
+		_, err := e.chat.Send(ctx, from, conv.ID, uuid.NewString(), "after", nil)
+		wantKind(t, err, domain.KindForbidden)
+		wantKind(t, e.chat.Typing(ctx, from, conv.ID), domain.KindForbidden)
+	}
+	// History stays readable.
+	if page, err := e.chat.Messages(ctx, alice, conv.ID, chat.MessageQuery{Limit: 10}); err != nil || len(page.Messages) != 1 {
+		t.Fatalf("history: %d messages, %v", len(page.Messages), err)
+	}
+	if err := e.st.Q().Block(ctx, carol, alice, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	_, err := e.chat.OpenDirect(ctx, alice, carol)
+	wantKind(t, err, domain.KindForbidden)
+	_, err = e.chat.CreateGroup(ctx, alice, "group", []uuid.UUID{carol})
+	wantKind(t, err, domain.KindForbidden)
+}
+
+func TestEditWindowAndTombstone(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	alice, bob := e.user(t), e.user(t)
+	conv := e.direct(t, alice, bob)
+
+	m := e.send(t, alice, conv.ID, "helo")
+	cases := []struct {
+		name    string
+		editor  uuid.UUID
+		advance time.Duration
+		body    string
+		want    domain.Kind // 0: success
+	}{
+		{"sender within the window", alice, time.Minute, "hello", 0},
+		{"other participant", bob, 0, "hijack", domain.KindForbidden},
+		{"empty body", alice, 0, "   ", domain.KindInvalid},
+		{"too long", alice, 0, strings.Repeat("é", domain.MaxMessageLength+1), domain.KindInvalid},
+		{"sender just inside", alice, 13*time.Minute + 59*time.Second, "hello!", 0},
+		{"sender after 15 minutes", alice, 2 * time.Second, "too late", domain.KindConflict},
+	}
+	for _, tc := range cases {
+		e.clock.Advance(tc.advance)
+		got, err := e.chat.Edit(ctx, tc.editor, m.ID, tc.body)
+		if tc.want == 0 {
+			if err != nil || got.Body != tc.body || got.EditedAt == nil {
+				t.Fatalf("%s: %+v, %v", tc.name, got, err)
+			}
+			continue
+		}
+		if !domain.IsKind(err, tc.want) {
+			t.Fatalf("%s: error %v, want kind %d", tc.name, err, tc.want)
+		}
+	}
+
+	// Delete: sender only, tombstone keeps the seq, idempotent.
+	_, err := e.chat.Delete(ctx, bob, m.ID)
+	wantKind(t, err, domain.KindForbidden)
+	d, err := e.chat.Delete(ctx, alice, m.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !d.Deleted() || d.Body != "" || d.Seq != m.Seq {
+		t.Fatalf("tombstone = %+v", d)
+	}
+	if again, err := e.chat.Delete(ctx, alice, m.ID); err != nil || !again.DeletedAt.Equal(*d.DeletedAt) {
+		t.Fatalf("second delete: %+v, %v", again, err)
+	}
+	e.clock.Advance(-20 * time.Minute)
+	_, err = e.chat.Edit(ctx, alice, m.ID, "resurrect")
+	wantKind(t, err, domain.KindConflict)
+	page, err := e.chat.Messages(ctx, bob, conv.ID, chat.MessageQuery{Limit: 10})
+	if err != nil || len(page.Messages) != 1 || !page.Messages[0].Deleted() {
+		t.Fatalf("history after delete: %+v, %v", page.Messages, err)
+	}
+	// A tombstone is not unread.
+	items, err := e.chat.Conversations(ctx, bob, nil, 10)
+	if err != nil || items[0].UnreadCount != 0 || items[0].LastMessage == nil || !items[0].LastMessage.Deleted() {
+		t.Fatalf("bob's list: %+v, %v", items, err)
+	}
+}
+
+func TestMessagesKeysetPages(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	alice, bob := e.user(t), e.user(t)
+	conv := e.direct(t, alice, bob)
+	for range 25 {
+		e.send(t, alice, conv.ID, "m")
+	}
+	seq := func(n int64) *int64 { return &n }
+	cases := []struct {
+		name     string
+		q        chat.MessageQuery
+		from, to int64
+		more     bool
+	}{
+		{"newest", chat.MessageQuery{Limit: 10}, 16, 25, true},
+		{"before 16", chat.MessageQuery{Before: seq(16), Limit: 10}, 6, 15, true},
+		{"before 6", chat.MessageQuery{Before: seq(6), Limit: 10}, 1, 5, false},
+		{"after 0", chat.MessageQuery{After: seq(0), Limit: 10}, 1, 10, true},
+		{"after 20", chat.MessageQuery{After: seq(20), Limit: 10}, 21, 25, false},
+		{"exact fit", chat.MessageQuery{After: seq(15), Limit: 10}, 16, 25, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			page, err := e.chat.Messages(ctx, bob, conv.ID, tc.q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantSeqs(t, page.Messages, tc.from, tc.to)
+			if page.HasMore != tc.more {
+				t.Fatalf("HasMore = %v, want %v", page.HasMore, tc.more)
+			}
+		})
+	}
+	_, err := e.chat.Messages(ctx, bob, conv.ID, chat.MessageQuery{Before: seq(5), After: seq(1), Limit: 10})
+	wantKind(t, err, domain.KindInvalid)
+	_, err = e.chat.Messages(ctx, bob, conv.ID, chat.MessageQuery{Limit: 101})
+	wantKind(t, err, domain.KindInvalid)
+}
+
+func TestConversationListUnreadCountsAndMarkRead(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	alice, bob, carol := e.user(t), e.user(t), e.user(t)
+	withBob := e.direct(t, alice, bob)
+	e.clock.Advance(time.Second)
+	withCarol := e.direct(t, alice, carol)
+	e.clock.Advance(time.Second)
+	e.send(t, bob, withBob.ID, "1")
+	e.send(t, bob, withBob.ID, "2")
+	e.send(t, alice, withBob.ID, "mine is never unread")
+	e.clock.Advance(time.Second)
+	e.send(t, carol, withCarol.ID, "hey")
+
+	items, err := e.chat.Conversations(ctx, alice, nil, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(items) != 2 || items[0].Conversation.ID != withCarol.ID || items[1].Conversation.ID != withBob.ID {
+		t.Fatalf("order: %+v", items)
+	}
+	// Alice's own message moved her read position past Bob's.
+	if items[0].UnreadCount != 1 || items[1].UnreadCount != 0 {
+		t.Fatalf("unread = %d, %d; want 1, 0", items[0].UnreadCount, items[1].UnreadCount)
+	}
+	if items[0].LastMessage == nil || items[0].LastMessage.Body != "hey" {
+		t.Fatalf("last message: %+v", items[0].LastMessage)
+	}
+	bobItems, _ := e.chat.Conversations(ctx, bob, nil, 10)
+	if bobItems[0].UnreadCount != 1 {
+		t.Fatalf("bob unread = %d, want 1", bobItems[0].UnreadCount)
+	}
+
+	// Keyset: one per page.
+	page1, err := e.chat.Conversations(ctx, alice, nil, 1)
+	if err != nil || len(page1) != 1 {
+		t.Fatal(err)
+	}
+	cur := page1[0].Conversation.Cursor()
+	page2, err := e.chat.Conversations(ctx, alice, &cur, 1)
+	if err != nil || len(page2) != 1 || page2[0].Conversation.ID != withBob.ID {
+		t.Fatalf("page 2: %+v, %v", page2, err)
+	}
+
+	p, err := e.chat.MarkRead(ctx, alice, withCarol.ID, 99)
+	if err != nil || p.LastReadSeq != 1 {
+		t.Fatalf("mark read past the end: %+v, %v", p, err)
+	}
+	if p, err = e.chat.MarkRead(ctx, alice, withCarol.ID, 0); err != nil || p.LastReadSeq != 1 {
+		t.Fatalf("read position moved back: %+v, %v", p, err)
+	}
+	unread, _ := e.st.Q().UnreadCountsByConversationIDs(ctx, alice, []uuid.UUID{withCarol.ID, withBob.ID})
+	if unread[withCarol.ID] != 0 || unread[withBob.ID] != 0 {
+		t.Fatalf("unread after mark read: %v", unread)
+	}
+	if p, err := e.chat.Mute(ctx, alice, withCarol.ID, true, nil); err != nil || !p.IsMuted(time.Now()) {
+		t.Fatalf("mute: %+v, %v", p, err)
+	}
+	past := time.Now().Add(-time.Hour)
+	_, err = e.chat.Mute(ctx, alice, withCarol.ID, true, &past)
+	wantKind(t, err, domain.KindInvalid)
+}
+
+func TestSendValidation(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	alice, bob := e.user(t), e.user(t)
+	conv := e.direct(t, alice, bob)
+	bad := "http://example.com/x.png"
+	good := "https://cdn.example.com/x.png"
+	cases := []struct {
+		name, clientID, body string
+		att                  *string
+		field                string
+	}{
+		{"empty body", "c1", "  ", nil, "body"},
+		{"too long", "c2", strings.Repeat("a", 4001), nil, "body"},
+		{"no client id", "", "hi", nil, "clientId"},
+		{"spaces in client id", "a b", "hi", nil, "clientId"},
+		{"http attachment", "c3", "hi", &bad, "attachmentUrl"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := e.chat.Send(ctx, alice, conv.ID, tc.clientID, tc.body, tc.att)
+			var de *domain.Error
+			if !domain.IsKind(err, domain.KindInvalid) || !asDomain(err, &de) || de.Field != tc.field {
+				t.Fatalf("error %v, want BAD_USER_INPUT on %s", err, tc.field)
+			}
+		})
+	}
+	m, err := e.chat.Send(ctx, alice, conv.ID, "c4", "", &good)
+	if err != nil || m.AttachmentURL == nil || *m.AttachmentURL != good {
+		t.Fatalf("attachment only: %+v, %v", m, err)
+	}
+	if m, err := e.chat.Send(ctx, alice, conv.ID, "c5", strings.Repeat("é", 4000), nil); err != nil || len([]rune(m.Body)) != 4000 {
+		t.Fatalf("4000 characters: %v", err)
+	}
+}

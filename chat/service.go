@@ -1,0 +1,638 @@
+// Package chat owns conversations (direct, group, support), their participants and messages, and
+// the real-time streams over them.
+//
+// PostgreSQL is the source of truth: a message gets its per-conversation seq in the sending
+// transaction, is committed, and only then is a wake-up carrying the seq published on the broker.
+// Streams listen first, replay from PostgreSQL, then go live, so they never skip or repeat.
+package chat
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/skillswap/skillswap/domain"
+	"github.com/skillswap/skillswap/realtime"
+	"github.com/skillswap/skillswap/store"
+)
+
+// Notifier creates notifications inside the caller's transaction (notifications.Service).
+type Notifier interface {
+	// NotifyOnce notifies userIDs, at most one unread notification per member and groupKey.
+	NotifyOnce(ctx context.Context, q *store.Queries, userIDs []uuid.UUID, typ domain.NotificationType, groupKey string, payload any) ([]domain.Notification, error)
+	// MarkGroupRead marks userID's unread notification with groupKey read.
+	MarkGroupRead(ctx context.Context, q *store.Queries, userID uuid.UUID, groupKey string) error
+}
+
+// Options tune the service; the zero value gives the defaults.
+type Options struct {
+	// AwayAfter: a participant who has not read (nor written in) a conversation for this long is
+	// "away", and a new message there notifies them (default 2 minutes). Clients viewing a
+	// conversation mark it read as messages arrive, which keeps them "present".
+	AwayAfter time.Duration
+	// ResyncEvery makes every live stream re-read PostgreSQL this often even without wake-ups,
+	// bounding how long a message whose wake-up was lost (Redis restarting) waits for the next
+	// one. 0 (the default) relies on wake-ups and on clients resubscribing with afterSeq.
+	ResyncEvery time.Duration
+	// Now is the clock (tests); UTC time.Now when nil.
+	Now func() time.Time
+}
+
+// Service implements chat.
+type Service struct {
+	store    *store.Store
+	hub      *realtime.Hub
+	notifier Notifier
+	log      *slog.Logger
+	now      func() time.Time
+	away     time.Duration
+	resync   time.Duration
+}
+
+// NewService wires the service: st for the data, hub to publish and subscribe to wake-ups,
+// notifier (may be nil) for "new message while away" notifications.
+func NewService(st *store.Store, hub *realtime.Hub, notifier Notifier, log *slog.Logger, opts Options) *Service {
+	s := &Service{store: st, hub: hub, notifier: notifier, log: log, now: opts.Now, away: opts.AwayAfter, resync: opts.ResyncEvery}
+	if s.now == nil {
+		s.now = func() time.Time { return time.Now().UTC() }
+	}
+	if s.away <= 0 {
+		s.away = 2 * time.Minute
+	}
+	return s
+}
+
+func newID() (uuid.UUID, error) {
+	id, err := uuid.NewV7()
+	if err != nil {
+		return uuid.Nil, fmt.Errorf("new id: %w", err)
+	}
+	return id, nil
+}
+
+// OpenDirect returns the DIRECT conversation between viewer and other, creating it the first
+// time (idempotent, also when both open it at once). Members who blocked each other cannot.
+func (s *Service) OpenDirect(ctx context.Context, viewer, other uuid.UUID) (domain.Conversation, error) {
+	if other == viewer {
+		return domain.Conversation{}, domain.Invalid("userId", "you cannot open a conversation with yourself")
+	}
+	low, high := domain.DirectPair(viewer, other)
+	var conv domain.Conversation
+	var created bool
+	err := s.store.InTx(ctx, func(q *store.Queries) error {
+		if err := s.requireReachable(ctx, q, viewer, []uuid.UUID{other}, "userId"); err != nil {
+			return err
+		}
+		existing, err := q.DirectConversation(ctx, low, high)
+		if err == nil {
+			conv = existing
+			return nil
+		}
+		if !domain.IsKind(err, domain.KindNotFound) {
+			return err
+		}
+		id, err := newID()
+		if err != nil {
+			return err
+		}
+		now := s.now()
+		conv, created, err = q.InsertConversation(ctx, store.NewConversation{
+			ID: id, Kind: domain.ConversationDirect, CreatedBy: &viewer, CreatedAt: now, DirectLow: &low, DirectHigh: &high,
+		})
+		if err != nil {
+			return err
+		}
+		if !created {
+			// The other member opened it concurrently; the unique pair made us wait for them.
+			conv, err = q.DirectConversation(ctx, low, high)
+			return err
+		}
+		if err := q.AddParticipants(ctx, []domain.Participant{
+			{ConversationID: id, UserID: viewer, Role: domain.ParticipantMember, JoinedAt: now},
+			{ConversationID: id, UserID: other, Role: domain.ParticipantMember, JoinedAt: now},
+		}); err != nil {
+			return err
+		}
+		s.afterCommitEvents(ctx, q, []uuid.UUID{viewer, other}, domain.ConversationEvent{ConversationID: id, Kind: domain.ConversationCreated})
+		return nil
+	})
+	if err != nil {
+		return domain.Conversation{}, fmt.Errorf("open direct conversation: %w", err)
+	}
+	return conv, nil
+}
+
+// requireReachable checks that every id is an active member and that none blocked viewer or
+// was blocked by them.
+func (s *Service) requireReachable(ctx context.Context, q *store.Queries, viewer uuid.UUID, ids []uuid.UUID, field string) error {
+	users, err := q.UsersByIDs(ctx, ids)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if u, ok := users[id]; !ok || u.Status != domain.UserActive {
+			e := domain.NotFound("member")
+			e.Field = field
+			return e
+		}
+	}
+	blocked, err := q.BlockedAmong(ctx, viewer, ids)
+	if err != nil {
+		return err
+	}
+	if len(blocked) > 0 {
+		return domain.Forbidden("you cannot start a conversation with a member you blocked or who blocked you")
+	}
+	return nil
+}
+
+// CreateGroup creates a GROUP conversation owned by owner with the given members (the owner is
+// added if missing; duplicates are ignored).
+func (s *Service) CreateGroup(ctx context.Context, owner uuid.UUID, title string, members []uuid.UUID) (domain.Conversation, error) {
+	t, err := domain.ValidateConversationTitle("title", title)
+	if err != nil {
+		return domain.Conversation{}, err
+	}
+	others := uniqueWithout(members, owner)
+	if len(others) == 0 || len(others) > domain.MaxGroupMembers {
+		return domain.Conversation{}, domain.Invalid("memberIds", "give 1 to %d other members", domain.MaxGroupMembers)
+	}
+	roles := map[uuid.UUID]domain.ParticipantRole{owner: domain.ParticipantOwner}
+	for _, m := range others {
+		roles[m] = domain.ParticipantMember
+	}
+	conv, err := s.create(ctx, owner, domain.ConversationGroup, &t, others, roles)
+	if err != nil {
+		return domain.Conversation{}, fmt.Errorf("create group: %w", err)
+	}
+	return conv, nil
+}
+
+// CreateSupport creates a SUPPORT conversation between member (its owner) and support agents
+// (possibly none yet; see AddParticipant). Blocks do not apply: support must stay reachable.
+func (s *Service) CreateSupport(ctx context.Context, member uuid.UUID, subject string, agents []uuid.UUID) (domain.Conversation, error) {
+	t, err := domain.ValidateConversationTitle("subject", subject)
+	if err != nil {
+		return domain.Conversation{}, err
+	}
+	agents = uniqueWithout(agents, member)
+	roles := map[uuid.UUID]domain.ParticipantRole{member: domain.ParticipantOwner}
+	for _, a := range agents {
+		roles[a] = domain.ParticipantAgent
+	}
+	conv, err := s.create(ctx, member, domain.ConversationSupport, &t, nil, roles)
+	if err != nil {
+		return domain.Conversation{}, fmt.Errorf("create support conversation: %w", err)
+	}
+	return conv, nil
+}
+
+// create inserts a GROUP or SUPPORT conversation with participants; reachable are checked with
+// requireReachable against creator first.
+func (s *Service) create(ctx context.Context, creator uuid.UUID, kind domain.ConversationKind, title *string, reachable []uuid.UUID, roles map[uuid.UUID]domain.ParticipantRole) (domain.Conversation, error) {
+	var conv domain.Conversation
+	err := s.store.InTx(ctx, func(q *store.Queries) error {
+		if len(reachable) > 0 {
+			if err := s.requireReachable(ctx, q, creator, reachable, "memberIds"); err != nil {
+				return err
+			}
+		}
+		id, err := newID()
+		if err != nil {
+			return err
+		}
+		now := s.now()
+		if conv, _, err = q.InsertConversation(ctx, store.NewConversation{ID: id, Kind: kind, Title: title, CreatedBy: &creator, CreatedAt: now}); err != nil {
+			return err
+		}
+		ps := make([]domain.Participant, 0, len(roles))
+		ids := make([]uuid.UUID, 0, len(roles))
+		for u, r := range roles {
+			ps = append(ps, domain.Participant{ConversationID: id, UserID: u, Role: r, JoinedAt: now})
+			ids = append(ids, u)
+		}
+		if err := q.AddParticipants(ctx, ps); err != nil {
+			return err
+		}
+		s.afterCommitEvents(ctx, q, ids, domain.ConversationEvent{ConversationID: id, Kind: domain.ConversationCreated})
+		return nil
+	})
+	return conv, err
+}
+
+// AddParticipant adds userID to a GROUP or SUPPORT conversation (a workshop seat, a support agent
+// taking a ticket). It is a system operation: callers authorise it.
+func (s *Service) AddParticipant(ctx context.Context, convID, userID uuid.UUID, role domain.ParticipantRole) error {
+	err := s.store.InTx(ctx, func(q *store.Queries) error {
+		convs, err := q.ConversationsByIDs(ctx, []uuid.UUID{convID})
+		if err != nil {
+			return err
+		}
+		c, ok := convs[convID]
+		if !ok {
+			return domain.NotFound("conversation")
+		}
+		if c.Kind == domain.ConversationDirect {
+			return domain.Conflict("a direct conversation keeps its two members")
+		}
+		if err := q.AddParticipants(ctx, []domain.Participant{{ConversationID: convID, UserID: userID, Role: role, JoinedAt: s.now()}}); err != nil {
+			return err
+		}
+		ids, err := q.ActiveParticipantIDs(ctx, convID)
+		if err != nil {
+			return err
+		}
+		s.afterCommitEvents(ctx, q, []uuid.UUID{userID}, domain.ConversationEvent{ConversationID: convID, Kind: domain.ConversationCreated, Seq: c.LastSeq})
+		s.afterCommitEvents(ctx, q, ids, domain.ConversationEvent{ConversationID: convID, Kind: domain.ConversationParticipantsChanged, Seq: c.LastSeq})
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("add participant: %w", err)
+	}
+	return nil
+}
+
+func uniqueWithout(ids []uuid.UUID, drop uuid.UUID) []uuid.UUID {
+	out := make([]uuid.UUID, 0, len(ids))
+	for _, id := range ids {
+		if id != drop && id != uuid.Nil && !slices.Contains(out, id) {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// access reads convID for viewer and requires a current participation: NOT_FOUND when the
+// conversation does not exist, FORBIDDEN when viewer is not (or no longer) in it.
+func access(ctx context.Context, q *store.Queries, convID, viewer uuid.UUID) (store.ConversationAccess, error) {
+	a, err := q.ConversationAccessOf(ctx, convID, viewer)
+	if err != nil {
+		return a, err
+	}
+	if a.Participant == nil || !a.Participant.Active() {
+		return a, domain.Forbidden("you are not a participant of this conversation")
+	}
+	return a, nil
+}
+
+// Conversation returns one conversation viewer takes part in.
+func (s *Service) Conversation(ctx context.Context, viewer, convID uuid.UUID) (domain.Conversation, error) {
+	a, err := access(ctx, s.store.Q(), convID, viewer)
+	if err != nil {
+		return domain.Conversation{}, fmt.Errorf("conversation: %w", err)
+	}
+	return a.Conversation, nil
+}
+
+// maxPage bounds one page (relay caps `first` at 100; the extra row tells a next page exists).
+const maxPage = 101
+
+// Conversations lists viewer's conversations by latest activity, strictly after the keyset
+// position after when set, each with viewer's unread count and the last message: three
+// statements whatever the page size.
+func (s *Service) Conversations(ctx context.Context, viewer uuid.UUID, after *domain.ConversationCursor, limit int) ([]domain.ConversationItem, error) {
+	if limit < 1 || limit > maxPage {
+		return nil, domain.Invalid("first", "must be between 1 and %d", maxPage-1)
+	}
+	q := s.store.Q()
+	convs, err := q.ConversationsOfMember(ctx, viewer, after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list conversations: %w", err)
+	}
+	if len(convs) == 0 {
+		return []domain.ConversationItem{}, nil
+	}
+	ids := make([]uuid.UUID, len(convs))
+	for i, c := range convs {
+		ids[i] = c.ID
+	}
+	unread, err := q.UnreadCountsByConversationIDs(ctx, viewer, ids)
+	if err != nil {
+		return nil, fmt.Errorf("list conversations: %w", err)
+	}
+	last, err := q.LastMessagesByConversationIDs(ctx, ids)
+	if err != nil {
+		return nil, fmt.Errorf("list conversations: %w", err)
+	}
+	out := make([]domain.ConversationItem, len(convs))
+	for i, c := range convs {
+		out[i] = domain.ConversationItem{Conversation: c, UnreadCount: unread[c.ID]}
+		if m, ok := last[c.ID]; ok {
+			out[i].LastMessage = &m
+		}
+	}
+	return out, nil
+}
+
+// errDuplicateSend rolls back a send that lost the race to a concurrent retry with the same
+// client id (its seq increment must not stay).
+var errDuplicateSend = errors.New("duplicate send")
+
+// Send posts a message to convID as viewer. clientID makes it idempotent: a retry (sequential or
+// concurrent) returns the original message and creates nothing. The message gets the next seq
+// of the conversation; away participants are notified in the same transaction; the wake-up is
+// published after commit. Blocks stop DIRECT messages both ways; in GROUP and SUPPORT
+// conversations everyone shares one thread, so a block there hides nothing and is not checked.
+func (s *Service) Send(ctx context.Context, viewer, convID uuid.UUID, clientID, body string, attachmentURL *string) (domain.Message, error) {
+	if err := domain.ValidateClientID("clientId", clientID); err != nil {
+		return domain.Message{}, err
+	}
+	att, err := domain.ValidateAttachmentURL("attachmentUrl", attachmentURL)
+	if err != nil {
+		return domain.Message{}, err
+	}
+	body, err = domain.ValidateMessageBody("body", body, att != nil)
+	if err != nil {
+		return domain.Message{}, err
+	}
+	var msg domain.Message
+	err = s.store.InTx(ctx, func(q *store.Queries) error {
+		a, err := access(ctx, q, convID, viewer)
+		if err != nil {
+			return err
+		}
+		if existing, err := q.MessageByClientID(ctx, convID, viewer, clientID); err == nil {
+			msg = existing
+			return nil
+		} else if !domain.IsKind(err, domain.KindNotFound) {
+			return err
+		}
+		if a.Blocked && a.Conversation.Kind == domain.ConversationDirect {
+			return domain.Forbidden("you cannot message a member you blocked or who blocked you")
+		}
+		now := s.now()
+		seq, err := q.NextSeq(ctx, convID, now)
+		if err != nil {
+			return err
+		}
+		id, err := newID()
+		if err != nil {
+			return err
+		}
+		m, inserted, err := q.InsertMessage(ctx, domain.Message{
+			ID: id, ConversationID: convID, Seq: seq, SenderID: viewer, ClientID: clientID,
+			Body: body, AttachmentURL: att, CreatedAt: now,
+		})
+		if err != nil {
+			return err
+		}
+		if !inserted {
+			return errDuplicateSend
+		}
+		msg = m
+		// Writing implies having read everything up to one's own message.
+		if _, err := q.MarkConversationRead(ctx, convID, viewer, seq, now); err != nil {
+			return err
+		}
+		targets, err := q.SendTargets(ctx, convID, viewer, now, now.Add(-s.away))
+		if err != nil {
+			return err
+		}
+		all := make([]uuid.UUID, 0, len(targets))
+		var away []uuid.UUID
+		for _, t := range targets {
+			all = append(all, t.UserID)
+			if t.Away {
+				away = append(away, t.UserID)
+			}
+		}
+		if s.notifier != nil && len(away) > 0 {
+			payload := domain.NewMessagePayload{ConversationID: convID, MessageID: m.ID, SenderID: viewer, Seq: seq}
+			if _, err := s.notifier.NotifyOnce(ctx, q, away, domain.NotificationNewMessage, domain.ConversationGroupKey(convID), payload); err != nil {
+				return err
+			}
+		}
+		q.AfterCommit(ctx, func(ctx context.Context) { s.publishMessage(ctx, m) })
+		s.afterCommitEvents(ctx, q, all, domain.ConversationEvent{ConversationID: convID, Kind: domain.ConversationMessageAdded, Seq: seq, Message: &m})
+		return nil
+	})
+	if errors.Is(err, errDuplicateSend) {
+		// A concurrent retry committed first; its message is the answer.
+		msg, err = s.store.Q().MessageByClientID(ctx, convID, viewer, clientID)
+	}
+	if err != nil {
+		return domain.Message{}, fmt.Errorf("send message: %w", err)
+	}
+	return msg, nil
+}
+
+// Edit replaces the body of viewer's own message, within domain.EditWindow of sending.
+func (s *Service) Edit(ctx context.Context, viewer, messageID uuid.UUID, body string) (domain.Message, error) {
+	var msg domain.Message
+	err := s.store.InTx(ctx, func(q *store.Queries) error {
+		m, err := q.LockMessage(ctx, messageID)
+		if err != nil {
+			return err
+		}
+		if _, err := access(ctx, q, m.ConversationID, viewer); err != nil {
+			return err
+		}
+		now := s.now()
+		if err := domain.CanEditMessage(m, viewer, now); err != nil {
+			return err
+		}
+		newBody, err := domain.ValidateMessageBody("body", body, m.AttachmentURL != nil)
+		if err != nil {
+			return err
+		}
+		if msg, err = q.EditMessage(ctx, messageID, newBody, now); err != nil {
+			return err
+		}
+		return s.afterCommitParticipants(ctx, q, msg, domain.ConversationMessageEdited)
+	})
+	if err != nil {
+		return domain.Message{}, fmt.Errorf("edit message: %w", err)
+	}
+	return msg, nil
+}
+
+// Delete turns viewer's own message into a tombstone: its seq stays, its content goes.
+// Deleting a deleted message returns it unchanged.
+func (s *Service) Delete(ctx context.Context, viewer, messageID uuid.UUID) (domain.Message, error) {
+	var msg domain.Message
+	err := s.store.InTx(ctx, func(q *store.Queries) error {
+		m, err := q.LockMessage(ctx, messageID)
+		if err != nil {
+			return err
+		}
+		if _, err := access(ctx, q, m.ConversationID, viewer); err != nil {
+			return err
+		}
+		if err := domain.CanDeleteMessage(m, viewer); err != nil {
+			return err
+		}
+		if m.Deleted() {
+			msg = m
+			return nil
+		}
+		if msg, err = q.TombstoneMessage(ctx, messageID, s.now()); err != nil {
+			return err
+		}
+		return s.afterCommitParticipants(ctx, q, msg, domain.ConversationMessageDeleted)
+	})
+	if err != nil {
+		return domain.Message{}, fmt.Errorf("delete message: %w", err)
+	}
+	return msg, nil
+}
+
+func (s *Service) afterCommitParticipants(ctx context.Context, q *store.Queries, m domain.Message, kind domain.ConversationEventKind) error {
+	ids, err := q.ActiveParticipantIDs(ctx, m.ConversationID)
+	if err != nil {
+		return err
+	}
+	s.afterCommitEvents(ctx, q, ids, domain.ConversationEvent{ConversationID: m.ConversationID, Kind: kind, Seq: m.Seq, Message: &m})
+	return nil
+}
+
+// MessageQuery selects a page of a conversation's messages by seq: Before (older than) or After
+// (newer than), not both; neither gives the newest page.
+type MessageQuery struct {
+	Before *int64
+	After  *int64
+	// Limit is the page size, 1..100.
+	Limit int
+}
+
+// MessagePage is a page of messages, oldest first.
+type MessagePage struct {
+	Messages []domain.Message
+	// HasMore reports more messages in the paging direction: older for Before (and the newest
+	// page), newer for After.
+	HasMore bool
+}
+
+// Messages returns a keyset page of convID's messages (tombstones included) for a participant.
+func (s *Service) Messages(ctx context.Context, viewer, convID uuid.UUID, mq MessageQuery) (MessagePage, error) {
+	if mq.Before != nil && mq.After != nil {
+		return MessagePage{}, domain.Invalid("before", "give before or after, not both")
+	}
+	if mq.Limit < 1 || mq.Limit > maxPage-1 {
+		return MessagePage{}, domain.Invalid("first", "must be between 1 and %d", maxPage-1)
+	}
+	if (mq.Before != nil && *mq.Before < 1) || (mq.After != nil && *mq.After < 0) {
+		return MessagePage{}, domain.Invalid("before", "is not a valid position")
+	}
+	q := s.store.Q()
+	if _, err := access(ctx, q, convID, viewer); err != nil {
+		return MessagePage{}, fmt.Errorf("messages: %w", err)
+	}
+	var page MessagePage
+	if mq.After != nil {
+		list, err := q.MessagesAfter(ctx, convID, *mq.After, mq.Limit+1)
+		if err != nil {
+			return MessagePage{}, fmt.Errorf("messages: %w", err)
+		}
+		if len(list) > mq.Limit {
+			list, page.HasMore = list[:mq.Limit], true
+		}
+		page.Messages = list
+		return page, nil
+	}
+	list, err := q.MessagesBefore(ctx, convID, mq.Before, mq.Limit+1)
+	if err != nil {
+		return MessagePage{}, fmt.Errorf("messages: %w", err)
+	}
+	if len(list) > mq.Limit {
+		// Oldest first: the extra row is the oldest one.
+		list, page.HasMore = list[1:], true
+	}
+	page.Messages = list
+	return page, nil
+}
+
+// MarkRead moves viewer's read position in convID forward to seq (never back), and marks the
+// conversation's NEW_MESSAGE notification read.
+func (s *Service) MarkRead(ctx context.Context, viewer, convID uuid.UUID, seq int64) (domain.Participant, error) {
+	if seq < 0 {
+		return domain.Participant{}, domain.Invalid("seq", "must not be negative")
+	}
+	var p domain.Participant
+	err := s.store.InTx(ctx, func(q *store.Queries) error {
+		a, err := access(ctx, q, convID, viewer)
+		if err != nil {
+			return err
+		}
+		if p, err = q.MarkConversationRead(ctx, convID, viewer, seq, s.now()); err != nil {
+			return err
+		}
+		if s.notifier != nil {
+			if err := s.notifier.MarkGroupRead(ctx, q, viewer, domain.ConversationGroupKey(convID)); err != nil {
+				return err
+			}
+		}
+		// The member's other devices update their unread badges.
+		s.afterCommitEvents(ctx, q, []uuid.UUID{viewer}, domain.ConversationEvent{ConversationID: convID, Kind: domain.ConversationRead, Seq: a.Conversation.LastSeq})
+		return nil
+	})
+	if err != nil {
+		return domain.Participant{}, fmt.Errorf("mark conversation read: %w", err)
+	}
+	return p, nil
+}
+
+// Mute mutes convID for viewer (until a time, or indefinitely when until is nil), or unmutes it
+// when muted is false. A muted conversation still delivers messages, but never notifies.
+func (s *Service) Mute(ctx context.Context, viewer, convID uuid.UUID, muted bool, until *time.Time) (domain.Participant, error) {
+	if muted && until != nil && !until.After(s.now()) {
+		return domain.Participant{}, domain.Invalid("until", "must be in the future")
+	}
+	var p domain.Participant
+	err := s.store.InTx(ctx, func(q *store.Queries) error {
+		a, err := access(ctx, q, convID, viewer)
+		if err != nil {
+			return err
+		}
+		if p, err = q.SetMute(ctx, convID, viewer, muted, until); err != nil {
+			return err
+		}
+		s.afterCommitEvents(ctx, q, []uuid.UUID{viewer}, domain.ConversationEvent{ConversationID: convID, Kind: domain.ConversationMuted, Seq: a.Conversation.LastSeq})
+		return nil
+	})
+	if err != nil {
+		return domain.Participant{}, fmt.Errorf("mute conversation: %w", err)
+	}
+	return p, nil
+}
+
+// wakeUp is the payload of ConversationTopic: the seq of the new message, and the message itself
+// so that subscribers in step deliver it without reading PostgreSQL (those behind read it there).
+type wakeUp struct {
+	Seq     int64           `json:"seq"`
+	Message *domain.Message `json:"message,omitempty"`
+}
+
+func (s *Service) publishMessage(ctx context.Context, m domain.Message) {
+	b, err := json.Marshal(wakeUp{Seq: m.Seq, Message: &m})
+	if err != nil {
+		s.log.ErrorContext(ctx, "chat: encode wake-up", "err", err)
+		return
+	}
+	// The message is committed: a lost wake-up (Redis down) only delays delivery until the next
+	// one or the client's resubscription with afterSeq.
+	if err := s.hub.Publish(ctx, realtime.ConversationTopic(m.ConversationID), b); err != nil {
+		s.log.WarnContext(ctx, "chat: publish message wake-up", "conversation_id", m.ConversationID, "seq", m.Seq, "err", err)
+	}
+}
+
+// afterCommitEvents publishes ev to each member's conversations topic once q commits.
+func (s *Service) afterCommitEvents(ctx context.Context, q *store.Queries, userIDs []uuid.UUID, ev domain.ConversationEvent) {
+	q.AfterCommit(ctx, func(ctx context.Context) {
+		b, err := json.Marshal(ev)
+		if err != nil {
+			s.log.ErrorContext(ctx, "chat: encode conversation event", "err", err)
+			return
+		}
+		for _, u := range userIDs {
+			if err := s.hub.Publish(ctx, realtime.UserConversationsTopic(u), b); err != nil {
+				s.log.WarnContext(ctx, "chat: publish conversation event", "user_id", u, "err", err)
+			}
+		}
+	})
+}

@@ -1,0 +1,128 @@
+package credits_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/skillswap/skillswap/domain"
+	"github.com/skillswap/skillswap/internal/sessiontest"
+	"github.com/skillswap/skillswap/store"
+)
+
+func TestOpenAccountGrantsOnce(t *testing.T) {
+	e := sessiontest.New(t)
+	ctx := context.Background()
+	u := e.User(t, "New member") // opens the account (as sign-up does)
+	// Opening again, even concurrently, grants nothing more.
+	var wg sync.WaitGroup
+	for range 5 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := e.Store.InTx(ctx, func(q *store.Queries) error { return e.Credits.OpenAccount(ctx, q, u.ID) }); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	b, err := e.Credits.Balance(sessiontest.As(u))
+	if err != nil || b.Balance != 120 || b.Available != 120 || b.Floor != 0 {
+		t.Fatalf("balance %+v %v", b, err)
+	}
+	page, err := e.Credits.Transactions(sessiontest.As(u), nil, nil)
+	if err != nil || len(page.Edges) != 1 || page.Edges[0].Node.Kind != domain.CreditStarterGrant ||
+		page.Edges[0].Node.Amount != 120 || page.Edges[0].Node.BalanceAfter != 120 {
+		t.Fatalf("statement %+v %v", page, err)
+	}
+	if _, err := e.Credits.Balance(context.Background()); !domain.IsKind(err, domain.KindUnauthenticated) {
+		t.Fatalf("anonymous balance: %v", err)
+	}
+	e.LedgerCheck(t)
+}
+
+// The database itself refuses an unbalanced transaction at commit and any change to entries.
+func TestLedgerConstraints(t *testing.T) {
+	e := sessiontest.New(t)
+	ctx := context.Background()
+	u := e.User(t, "M")
+	accts, err := e.Store.Q().CreditAccountsByUserIDs(ctx, []uuid.UUID{u.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	acct := accts[u.ID].ID
+
+	// Go refuses unbalanced postings before any SQL.
+	err = e.Store.InTx(ctx, func(q *store.Queries) error {
+		_, err := q.PostCreditTransaction(ctx, store.CreditTransaction{
+			ID: uuid.Must(uuid.NewV7()), Kind: domain.CreditAdjustment, CreatedAt: time.Now(),
+			Postings: []domain.CreditPosting{{AccountID: acct, Amount: 1000}, {AccountID: domain.CreditAccountAdjustment, Amount: -1}},
+		})
+		return err
+	})
+	if err == nil {
+		t.Fatal("unbalanced postings accepted")
+	}
+
+	// Raw SQL bypassing Go: the deferred constraint trigger fails the commit.
+	err = pgx.BeginFunc(ctx, e.Store.Pool(), func(tx pgx.Tx) error {
+		id := uuid.Must(uuid.NewV7())
+		if _, err := tx.Exec(ctx, `INSERT INTO credit_transactions (id, kind) VALUES ($1, 'ADJUSTMENT')`, id); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO credit_entries (transaction_id, account_id, amount) VALUES ($1, $2, 1000)`, id, acct)
+		return err
+	})
+	if err == nil || store.ConstraintName(err) != "credit_entries_balanced" {
+		t.Fatalf("unbalanced transaction committed: %v", err)
+	}
+	if _, err := e.Store.Pool().Exec(ctx, `UPDATE credit_entries SET amount = amount * 2`); err == nil {
+		t.Fatal("entries updated")
+	}
+	if _, err := e.Store.Pool().Exec(ctx, `DELETE FROM credit_entries`); err == nil {
+		t.Fatal("entries deleted")
+	}
+	b, _ := e.Credits.BalanceOf(ctx, u.ID)
+	if b.Balance != 120 {
+		t.Fatalf("balance %d", b.Balance)
+	}
+	e.LedgerCheck(t)
+}
+
+func TestTransactionsPaging(t *testing.T) {
+	e := sessiontest.New(t)
+	ctx := context.Background()
+	teacher, learner := e.User(t, "T"), e.User(t, "L")
+	for i := range 3 {
+		e.Completed(t, teacher, learner, e.Clock.Now().Add(48*time.Hour+time.Duration(i)*time.Hour), 10)
+	}
+	var got []domain.CreditEntry
+	var after *string
+	for {
+		first := 2
+		page, err := e.Credits.Transactions(sessiontest.As(teacher), &first, after)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, edge := range page.Edges {
+			got = append(got, edge.Node)
+		}
+		if !page.PageInfo.HasNextPage {
+			break
+		}
+		after = page.PageInfo.EndCursor
+	}
+	if len(got) != 4 || got[0].Kind != domain.CreditSessionPayment || got[0].Amount != 10 || got[0].BalanceAfter != 150 ||
+		got[3].Kind != domain.CreditStarterGrant || got[0].SessionID == nil {
+		t.Fatalf("statement %+v", got)
+	}
+	b, _ := e.Credits.BalanceOf(ctx, learner.ID)
+	if b.Balance != 90 {
+		t.Fatalf("learner %+v", b)
+	}
+	e.LedgerCheck(t)
+}

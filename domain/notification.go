@@ -1,0 +1,98 @@
+package domain
+
+import (
+	"encoding/json"
+	"slices"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// NotificationType says what a notification is about.
+type NotificationType string
+
+// Notification types. The SESSION_* names are those package sessions sends (sessions.Notify*).
+const (
+	// NotificationNewMessage: messages arrived in a conversation while the member was away.
+	NotificationNewMessage NotificationType = "NEW_MESSAGE"
+	// NotificationNewMutualMatch: a new mutual skill match.
+	NotificationNewMutualMatch NotificationType = "NEW_MUTUAL_MATCH"
+	// NotificationSessionProposed: someone proposed a session to the member.
+	NotificationSessionProposed NotificationType = "SESSION_PROPOSED"
+	// NotificationSessionNewTimeProposed: the partner proposed another time.
+	NotificationSessionNewTimeProposed NotificationType = "SESSION_NEW_TIME_PROPOSED"
+	// NotificationSessionConfirmed: a session was confirmed.
+	NotificationSessionConfirmed NotificationType = "SESSION_CONFIRMED"
+	// NotificationSessionDeclined: a proposed session was declined.
+	NotificationSessionDeclined NotificationType = "SESSION_DECLINED"
+	// NotificationSessionCancelled: a planned session was cancelled.
+	NotificationSessionCancelled NotificationType = "SESSION_CANCELLED"
+	// NotificationSessionCompletionConfirmedByPartner: the partner confirmed the session took
+	// place and waits for the member's confirmation.
+	NotificationSessionCompletionConfirmedByPartner NotificationType = "SESSION_COMPLETION_CONFIRMED_BY_PARTNER"
+	// NotificationSessionCompleted: a session ended; time to review it.
+	NotificationSessionCompleted NotificationType = "SESSION_COMPLETED"
+	// NotificationSessionNoShowReported: the partner reported the member did not show up.
+	NotificationSessionNoShowReported NotificationType = "SESSION_NO_SHOW_REPORTED"
+	// NotificationSessionProblemReported: the partner reported a problem with a session.
+	NotificationSessionProblemReported NotificationType = "SESSION_PROBLEM_REPORTED"
+	// NotificationSessionReminder: a session starts soon.
+	NotificationSessionReminder NotificationType = "SESSION_REMINDER"
+	// NotificationReviewReceived: the member was reviewed.
+	NotificationReviewReceived NotificationType = "REVIEW_RECEIVED"
+)
+
+// AllNotificationTypes lists every notification type, in display order of preference screens.
+var AllNotificationTypes = []NotificationType{
+	NotificationNewMessage, NotificationNewMutualMatch,
+	NotificationSessionProposed, NotificationSessionNewTimeProposed, NotificationSessionConfirmed,
+	NotificationSessionDeclined, NotificationSessionCancelled, NotificationSessionCompletionConfirmedByPartner,
+	NotificationSessionCompleted, NotificationSessionNoShowReported, NotificationSessionProblemReported,
+	NotificationSessionReminder, NotificationReviewReceived,
+}
+
+// Valid reports whether t is a known type.
+func (t NotificationType) Valid() bool { return slices.Contains(AllNotificationTypes, t) }
+
+// Notification is an in-app notification of one member.
+type Notification struct {
+	ID     uuid.UUID        `db:"id" json:"id"`
+	UserID uuid.UUID        `db:"user_id" json:"userId"`
+	Type   NotificationType `db:"type" json:"type"`
+	// Payload is a JSON object whose shape depends on Type (ids of what it is about).
+	Payload json.RawMessage `db:"payload" json:"payload"`
+	// GroupKey coalesces: at most one unread notification per member and key.
+	GroupKey  *string    `db:"group_key" json:"groupKey,omitempty"`
+	ReadAt    *time.Time `db:"read_at" json:"readAt,omitempty"`
+	CreatedAt time.Time  `db:"created_at" json:"createdAt"`
+}
+
+// NotificationPreference is a member's choice of channels for one notification type.
+type NotificationPreference struct {
+	Type NotificationType `db:"type" json:"type"`
+	// InApp stores the notification in the feed and pushes it live.
+	InApp bool `db:"in_app" json:"inApp"`
+	// Email also sends it by email.
+	Email bool `db:"email" json:"email"`
+}
+
+// DefaultNotificationPreference is the choice of a member who never changed it: everything in
+// the app; email only for what needs action away from the app (matches and sessions), not chat,
+// which would flood the inbox.
+func DefaultNotificationPreference(t NotificationType) NotificationPreference {
+	return NotificationPreference{Type: t, InApp: true, Email: t != NotificationNewMessage && t != NotificationReviewReceived}
+}
+
+// NewMessagePayload is the payload of NEW_MESSAGE. It carries ids only: a message deleted later
+// must not live on in a notification.
+type NewMessagePayload struct {
+	ConversationID uuid.UUID `json:"conversationId"`
+	MessageID      uuid.UUID `json:"messageId"`
+	SenderID       uuid.UUID `json:"senderId"`
+	Seq            int64     `json:"seq"`
+}
+
+// ConversationGroupKey is the coalescing key of NEW_MESSAGE notifications of one conversation.
+func ConversationGroupKey(conversationID uuid.UUID) string {
+	return "conversation:" + conversationID.String()
+}

@@ -1,0 +1,110 @@
+package notifications
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/google/uuid"
+	"github.com/riverqueue/river"
+
+	"github.com/skillswap/skillswap/domain"
+	"github.com/skillswap/skillswap/notify"
+	"github.com/skillswap/skillswap/store"
+)
+
+// EmailArgs is the River job that emails one notification, inserted by Notify in the
+// transaction that creates it (so an email goes out if and only if the event committed).
+type EmailArgs struct {
+	UserID uuid.UUID `json:"user_id"`
+	// NotificationID is the in-app notification, when the member keeps them in the app.
+	NotificationID uuid.UUID               `json:"notification_id,omitzero"`
+	Type           domain.NotificationType `json:"type"`
+	Payload        json.RawMessage         `json:"payload"`
+}
+
+// Kind implements river.JobArgs.
+func (EmailArgs) Kind() string { return "notification_email" }
+
+// InsertOpts puts the job on the email queue (jobs.QueueEmail), which has its own worker budget.
+func (EmailArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{Queue: "email"} }
+
+// UserLoader loads accounts (store.Queries implements it).
+type UserLoader interface {
+	UsersByIDs(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]domain.User, error)
+}
+
+// Mailer sends emails (notify.SMTPMailer implements it).
+type Mailer interface {
+	Send(ctx context.Context, e notify.Email) error
+}
+
+// EmailWorker sends EmailArgs jobs.
+type EmailWorker struct {
+	river.WorkerDefaults[EmailArgs]
+	Users   UserLoader
+	Mailer  Mailer
+	AppName string
+}
+
+// Register returns the function jobs.Deps.Register takes to add the worker.
+func Register(users UserLoader, mailer Mailer, appName string) func(*river.Workers) {
+	return func(w *river.Workers) {
+		river.AddWorker(w, &EmailWorker{Users: users, Mailer: mailer, AppName: appName})
+	}
+}
+
+// Work implements river.Worker. A member who is gone or suspended gets nothing; SMTP errors are
+// returned so River retries.
+func (w *EmailWorker) Work(ctx context.Context, job *river.Job[EmailArgs]) error {
+	users, err := w.Users.UsersByIDs(ctx, []uuid.UUID{job.Args.UserID})
+	if err != nil {
+		return fmt.Errorf("notification email: load user: %w", err)
+	}
+	u, ok := users[job.Args.UserID]
+	if !ok || u.Status != domain.UserActive {
+		return nil
+	}
+	subject, body := EmailText(w.AppName, u.DisplayName, job.Args.Type)
+	if err := w.Mailer.Send(ctx, notify.Email{To: u.Email, Subject: subject, Body: body}); err != nil {
+		return fmt.Errorf("notification email: send: %w", err)
+	}
+	return nil
+}
+
+// EmailText renders a notification email. It names what happened but carries no content (no
+// message text): the app shows it to the signed-in member.
+func EmailText(app, name string, t domain.NotificationType) (subject, body string) {
+	what := map[domain.NotificationType]string{
+		domain.NotificationNewMessage:                          "You have new messages",
+		domain.NotificationNewMutualMatch:                      "You have a new mutual match",
+		domain.NotificationSessionProposed:                     "Someone proposed a session to you",
+		domain.NotificationSessionNewTimeProposed:              "A new time was proposed for your session",
+		domain.NotificationSessionConfirmed:                    "Your session is confirmed",
+		domain.NotificationSessionDeclined:                     "A session proposal was declined",
+		domain.NotificationSessionCancelled:                    "A session was cancelled",
+		domain.NotificationSessionCompletionConfirmedByPartner: "Please confirm your session took place",
+		domain.NotificationSessionCompleted:                    "How was your session? Leave a review",
+		domain.NotificationSessionNoShowReported:               "A no-show was reported for your session",
+		domain.NotificationSessionProblemReported:              "A problem was reported with your session",
+		domain.NotificationSessionReminder:                     "Your session starts soon",
+		domain.NotificationReviewReceived:                      "You received a review",
+	}[t]
+	if what == "" {
+		what = "You have a new notification"
+	}
+	subject = fmt.Sprintf("%s: %s", app, what)
+	body = fmt.Sprintf("Hello %s,\n\n%s on %s. Open the app to see it.\n\nYou can choose which emails you get in your notification settings.\n", name, what, app)
+	return subject, body
+}
+
+// ByName adapts the service to notifiers that name types with plain strings, such as
+// sessions.Notifier: sessions.NewService(..., notifications.ByName{Service: notes}, ...).
+type ByName struct{ *Service }
+
+// Notify implements sessions.Notifier; an unknown type is an error (it fails the caller's
+// transaction, so a new type cannot silently go nowhere).
+func (b ByName) Notify(ctx context.Context, q *store.Queries, userID uuid.UUID, typ string, payload any) error {
+	_, err := b.Service.Notify(ctx, q, userID, domain.NotificationType(typ), payload)
+	return err
+}

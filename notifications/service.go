@@ -1,0 +1,313 @@
+// Package notifications owns members' in-app notifications: created inside the transaction of
+// the event that causes them (honouring each member's per-type preferences), listed as a feed,
+// marked read, and pushed live through the broker once that transaction commits.
+package notifications
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/skillswap/skillswap/domain"
+	"github.com/skillswap/skillswap/realtime"
+	"github.com/skillswap/skillswap/store"
+)
+
+// Options tune the service; the zero value is usable.
+type Options struct {
+	// Email makes Notify enqueue an EmailArgs job (worked by EmailWorker) for members whose
+	// preference asks for email. Off when no job inserter or mailer is configured.
+	Email bool
+	// Now is the clock (tests); UTC time.Now when nil.
+	Now func() time.Time
+}
+
+// Service implements notifications.
+type Service struct {
+	store *store.Store
+	hub   *realtime.Hub
+	log   *slog.Logger
+	email bool
+	now   func() time.Time
+}
+
+// NewService wires the service: st for the data, hub to push notifications live.
+func NewService(st *store.Store, hub *realtime.Hub, log *slog.Logger, opts Options) *Service {
+	now := opts.Now
+	if now == nil {
+		now = func() time.Time { return time.Now().UTC() }
+	}
+	return &Service{store: st, hub: hub, log: log, email: opts.Email, now: now}
+}
+
+// Notify creates a notification of type typ for userID inside the caller's transaction q, if the
+// member's preferences ask for it, and pushes it live after q commits. It returns the
+// notification, or nil when the member turned this type off in the app.
+func (s *Service) Notify(ctx context.Context, q *store.Queries, userID uuid.UUID, typ domain.NotificationType, payload any) (*domain.Notification, error) {
+	out, err := s.NotifyOnce(ctx, q, []uuid.UUID{userID}, typ, "", payload)
+	if err != nil || len(out) == 0 {
+		return nil, err
+	}
+	return &out[0], nil
+}
+
+// NotifyOnce notifies several members at once inside the caller's transaction q (two
+// statements, whatever their number). With a groupKey, a member who still has an unread
+// notification with that key gets no new one (nor a new email): a burst of chat messages makes
+// one notification, not fifty. It returns the notifications created.
+func (s *Service) NotifyOnce(ctx context.Context, q *store.Queries, userIDs []uuid.UUID, typ domain.NotificationType, groupKey string, payload any) ([]domain.Notification, error) {
+	if !typ.Valid() {
+		return nil, fmt.Errorf("notify: unknown notification type %q", typ)
+	}
+	if len(userIDs) == 0 {
+		return nil, nil
+	}
+	raw, err := encodePayload(payload)
+	if err != nil {
+		return nil, fmt.Errorf("notify %s: %w", typ, err)
+	}
+	prefs, err := q.NotificationPreferencesOf(ctx, userIDs, typ)
+	if err != nil {
+		return nil, fmt.Errorf("notify %s: %w", typ, err)
+	}
+	var key *string
+	if groupKey != "" {
+		key = &groupKey
+	}
+	now := s.now()
+	var inApp []domain.Notification
+	var emailOnly []uuid.UUID
+	wantsEmail := map[uuid.UUID]bool{}
+	for _, u := range userIDs {
+		p, ok := prefs[u]
+		if !ok {
+			p = domain.DefaultNotificationPreference(typ)
+		}
+		wantsEmail[u] = p.Email
+		if !p.InApp {
+			// Without an in-app row there is nothing to coalesce on, so a grouped type emails only
+			// members who keep it in the app.
+			if p.Email && key == nil {
+				emailOnly = append(emailOnly, u)
+			}
+			continue
+		}
+		id, err := uuid.NewV7()
+		if err != nil {
+			return nil, fmt.Errorf("notify %s: %w", typ, err)
+		}
+		inApp = append(inApp, domain.Notification{ID: id, UserID: u, Type: typ, Payload: raw, GroupKey: key, CreatedAt: now})
+	}
+	created, err := q.InsertNotifications(ctx, inApp)
+	if err != nil {
+		return nil, fmt.Errorf("notify %s: %w", typ, err)
+	}
+	if s.email {
+		for _, n := range created {
+			if wantsEmail[n.UserID] {
+				if err := q.EnqueueJob(ctx, EmailArgs{UserID: n.UserID, NotificationID: n.ID, Type: typ, Payload: raw}, nil); err != nil {
+					return nil, fmt.Errorf("notify %s: %w", typ, err)
+				}
+			}
+		}
+		for _, u := range emailOnly {
+			if err := q.EnqueueJob(ctx, EmailArgs{UserID: u, Type: typ, Payload: raw}, nil); err != nil {
+				return nil, fmt.Errorf("notify %s: %w", typ, err)
+			}
+		}
+	}
+	if len(created) > 0 {
+		// Pushed only once the notification is committed: a subscriber that reloads the feed on
+		// this push always finds it.
+		q.AfterCommit(ctx, func(ctx context.Context) { s.publish(ctx, created) })
+	}
+	return created, nil
+}
+
+func encodePayload(payload any) (json.RawMessage, error) {
+	switch p := payload.(type) {
+	case nil:
+		return json.RawMessage(`{}`), nil
+	case json.RawMessage:
+		return p, nil
+	case []byte:
+		return json.RawMessage(p), nil
+	}
+	b, err := json.Marshal(payload)
+	if err != nil {
+		return nil, fmt.Errorf("encode payload: %w", err)
+	}
+	if len(b) == 0 || b[0] != '{' {
+		return nil, fmt.Errorf("payload must encode to a JSON object, got %.40s", b)
+	}
+	return b, nil
+}
+
+func (s *Service) publish(ctx context.Context, ns []domain.Notification) {
+	for _, n := range ns {
+		b, err := json.Marshal(n)
+		if err != nil {
+			s.log.ErrorContext(ctx, "notifications: encode wake-up", "err", err)
+			continue
+		}
+		// Redis down must not fail the write: the member sees it in the feed on the next load.
+		if err := s.hub.Publish(ctx, realtime.NotificationsTopic(n.UserID), b); err != nil {
+			s.log.WarnContext(ctx, "notifications: publish", "user_id", n.UserID, "err", err)
+		}
+	}
+}
+
+// MarkGroupRead marks userID's unread notification with groupKey read, inside the caller's
+// transaction (chat calls it when a member reads a conversation).
+func (s *Service) MarkGroupRead(ctx context.Context, q *store.Queries, userID uuid.UUID, groupKey string) error {
+	if _, err := q.MarkNotificationGroupRead(ctx, userID, groupKey, s.now()); err != nil {
+		return fmt.Errorf("mark notification group read: %w", err)
+	}
+	return nil
+}
+
+// maxPage bounds one feed page (relay caps `first` at 100; the extra row tells a next page exists).
+const maxPage = 101
+
+// Feed returns up to limit of viewer's notifications, newest first, strictly older than after
+// when set; unreadOnly keeps the unread ones.
+func (s *Service) Feed(ctx context.Context, viewer uuid.UUID, after *uuid.UUID, limit int, unreadOnly bool) ([]domain.Notification, error) {
+	if limit < 1 || limit > maxPage {
+		return nil, domain.Invalid("first", "must be between 1 and %d", maxPage-1)
+	}
+	out, err := s.store.Q().NotificationFeed(ctx, viewer, after, limit, unreadOnly)
+	if err != nil {
+		return nil, fmt.Errorf("notification feed: %w", err)
+	}
+	return out, nil
+}
+
+// UnreadCount counts viewer's unread notifications (the badge).
+func (s *Service) UnreadCount(ctx context.Context, viewer uuid.UUID) (int, error) {
+	counts, err := s.store.Q().UnreadNotificationCounts(ctx, []uuid.UUID{viewer})
+	if err != nil {
+		return 0, fmt.Errorf("unread notifications: %w", err)
+	}
+	return counts[viewer], nil
+}
+
+// maxMarkIDs bounds the ids of one markNotificationsRead.
+const maxMarkIDs = 100
+
+// MarkRead marks the given notifications of viewer read; ids of others' notifications are
+// ignored (never revealed). It returns how many changed.
+func (s *Service) MarkRead(ctx context.Context, viewer uuid.UUID, ids []uuid.UUID) (int64, error) {
+	if len(ids) == 0 || len(ids) > maxMarkIDs {
+		return 0, domain.Invalid("ids", "give 1 to %d ids", maxMarkIDs)
+	}
+	n, err := s.store.Q().MarkNotificationsRead(ctx, viewer, ids, s.now())
+	if err != nil {
+		return 0, fmt.Errorf("mark notifications read: %w", err)
+	}
+	return n, nil
+}
+
+// MarkAllRead marks every unread notification of viewer read, only up to the notification upTo
+// when set (the newest one the client showed). It returns how many changed.
+func (s *Service) MarkAllRead(ctx context.Context, viewer uuid.UUID, upTo *uuid.UUID) (int64, error) {
+	n, err := s.store.Q().MarkAllNotificationsRead(ctx, viewer, upTo, s.now())
+	if err != nil {
+		return 0, fmt.Errorf("mark all notifications read: %w", err)
+	}
+	return n, nil
+}
+
+// Preferences returns viewer's preference for every type, defaults filled in.
+func (s *Service) Preferences(ctx context.Context, viewer uuid.UUID) ([]domain.NotificationPreference, error) {
+	stored, err := s.store.Q().StoredNotificationPreferences(ctx, viewer)
+	if err != nil {
+		return nil, fmt.Errorf("notification preferences: %w", err)
+	}
+	byType := make(map[domain.NotificationType]domain.NotificationPreference, len(stored))
+	for _, p := range stored {
+		byType[p.Type] = p
+	}
+	out := make([]domain.NotificationPreference, len(domain.AllNotificationTypes))
+	for i, t := range domain.AllNotificationTypes {
+		p, ok := byType[t]
+		if !ok {
+			p = domain.DefaultNotificationPreference(t)
+		}
+		out[i] = p
+	}
+	return out, nil
+}
+
+// SetPreference stores viewer's channels for one type.
+func (s *Service) SetPreference(ctx context.Context, viewer uuid.UUID, p domain.NotificationPreference) (domain.NotificationPreference, error) {
+	if !p.Type.Valid() {
+		return domain.NotificationPreference{}, domain.Invalid("type", "unknown notification type %q", p.Type)
+	}
+	if err := s.store.Q().UpsertNotificationPreference(ctx, viewer, p, s.now()); err != nil {
+		return domain.NotificationPreference{}, fmt.Errorf("set notification preference: %w", err)
+	}
+	return p, nil
+}
+
+// maxReplay bounds what a resuming Stream replays; a client further behind reloads the feed.
+const maxReplay = 100
+
+// Stream delivers viewer's new notifications live until ctx ends. With after (the id of the
+// last notification the client has), it first replays those created since, so a reconnecting
+// client loses nothing: it listens first, then replays, then streams, without duplicates.
+func (s *Service) Stream(ctx context.Context, viewer uuid.UUID, after *uuid.UUID) (<-chan domain.Notification, error) {
+	wake, release, err := s.hub.Subscribe(ctx, realtime.NotificationsTopic(viewer))
+	if err != nil {
+		return nil, fmt.Errorf("subscribe notifications: %w", err)
+	}
+	var replay []domain.Notification
+	if after != nil {
+		if replay, err = s.store.Q().NotificationsAfter(ctx, viewer, *after, maxReplay); err != nil {
+			release()
+			return nil, fmt.Errorf("replay notifications: %w", err)
+		}
+	}
+	ch := make(chan domain.Notification)
+	go func() {
+		defer close(ch)
+		defer release()
+		// Replayed notifications may also arrive live (they were committed after we subscribed).
+		seen := make(map[uuid.UUID]bool, len(replay))
+		for _, n := range replay {
+			seen[n.ID] = true
+			select {
+			case ch <- n:
+			case <-ctx.Done():
+				return
+			}
+		}
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case b, ok := <-wake:
+				if !ok {
+					return
+				}
+				var n domain.Notification
+				if err := json.Unmarshal(b, &n); err != nil || n.UserID != viewer {
+					s.log.WarnContext(ctx, "notifications: bad wake-up", "err", err)
+					continue
+				}
+				if seen[n.ID] {
+					continue
+				}
+				select {
+				case ch <- n:
+				case <-ctx.Done():
+					return
+				}
+			}
+		}
+	}()
+	return ch, nil
+}

@@ -1,0 +1,310 @@
+// Package reviews lets each participant of a completed skill session review the other once,
+// double-blind: a review stays hidden until both sides reviewed or the review window
+// (domain.ReviewWindow) after completion closed. Members' rating aggregates move in the same
+// transaction as reviews become visible, so they always match the visible reviews.
+package reviews
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/riverqueue/river"
+
+	"github.com/skillswap/skillswap/auth"
+	"github.com/skillswap/skillswap/domain"
+	"github.com/skillswap/skillswap/relay"
+	"github.com/skillswap/skillswap/store"
+)
+
+// Notifier tells members about reviews inside the transaction (may be nil); the notifications
+// service implements it.
+type Notifier interface {
+	Notify(ctx context.Context, q *store.Queries, userID uuid.UUID, typ string, payload any) error
+}
+
+// NotifyReceived tells a member they were reviewed, once per review, when it is written: its
+// content may still be hidden (Payload.Visible false) until they review too or the window
+// closes. Its value is the notifications service's REVIEW_RECEIVED type.
+const NotifyReceived = "REVIEW_RECEIVED"
+
+// Payload is the data of review notifications.
+type Payload struct {
+	SessionID uuid.UUID `json:"sessionId"`
+	ReviewID  uuid.UUID `json:"reviewId"`
+	// Visible says whether the review can be read already.
+	Visible bool `json:"visible"`
+}
+
+// Config tunes reviews.
+type Config struct {
+	// Now is the clock (tests set it); nil means time.Now.
+	Now func() time.Time
+}
+
+// Service implements reviews and reports.
+type Service struct {
+	store    *store.Store
+	notifier Notifier
+	now      func() time.Time
+	log      *slog.Logger
+}
+
+// NewService wires the service; notifier may be nil.
+func NewService(st *store.Store, notifier Notifier, cfg Config, log *slog.Logger) *Service {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Service{store: st, notifier: notifier, now: func() time.Time { return cfg.Now().UTC().Truncate(time.Microsecond) }, log: log}
+}
+
+// SubmitInput is a review to write.
+type SubmitInput struct {
+	SessionID uuid.UUID
+	Rating    int
+	Comment   string
+	Tags      []string
+}
+
+// Submit writes the viewer's review of their partner in a completed session, once (a second
+// review is a CONFLICT, enforced by the database). It stays hidden until the partner reviews
+// too, or the review window closes: the second review reveals both, and the first schedules the
+// reveal at the window's end.
+func (s *Service) Submit(ctx context.Context, in SubmitInput) (domain.Review, error) {
+	v, err := auth.RequireViewer(ctx)
+	if err != nil {
+		return domain.Review{}, err
+	}
+	me := v.User.ID
+	comment, tags, err := domain.ValidateReview(in.Rating, in.Comment, in.Tags)
+	if err != nil {
+		return domain.Review{}, err
+	}
+	var out domain.Review
+	err = s.store.InTx(ctx, func(q *store.Queries) error {
+		// Locking the session serialises the two participants' submissions, so exactly one of
+		// them sees the other's review and reveals both.
+		sess, err := q.LockSkillSession(ctx, in.SessionID)
+		if err != nil {
+			if domain.IsKind(err, domain.KindNotFound) {
+				e := domain.NotFound("session")
+				e.Field = "sessionId"
+				return e
+			}
+			return err
+		}
+		if !sess.IsParticipant(me) {
+			return domain.Forbidden("only the session's participants can review it")
+		}
+		if sess.State != domain.SessionCompleted || sess.CompletedAt == nil {
+			e := domain.Conflict("only completed sessions can be reviewed; this one is %s", sess.State)
+			e.Details = map[string]any{"state": string(sess.State)}
+			return e
+		}
+		now := s.now()
+		if !now.Before(domain.ReviewRevealAt(*sess.CompletedAt)) {
+			return domain.Conflict("the review window of this session has closed")
+		}
+		partner := sess.Partner(me)
+		if out, err = q.InsertReview(ctx, domain.Review{
+			ID: uuid.Must(uuid.NewV7()), SessionID: sess.ID, ReviewerID: me, RevieweeID: partner,
+			Rating: in.Rating, Comment: comment, Tags: tags, CreatedAt: now,
+		}); err != nil {
+			if domain.IsKind(err, domain.KindConflict) {
+				if de, ok := err.(*domain.Error); ok {
+					de.Field = "sessionId"
+				}
+			}
+			return err
+		}
+		n, err := q.CountSessionReviews(ctx, sess.ID)
+		if err != nil {
+			return err
+		}
+		if domain.ReviewVisible(n == 2, *sess.CompletedAt, now) {
+			revealed, err := s.reveal(ctx, q, sess.ID, now)
+			if err != nil {
+				return err
+			}
+			for _, r := range revealed {
+				if r.ID == out.ID {
+					out = r
+				}
+			}
+		} else if err := q.EnqueueJob(ctx, RevealArgs{SessionID: sess.ID},
+			&river.InsertOpts{ScheduledAt: domain.ReviewRevealAt(*sess.CompletedAt)}); err != nil {
+			return err
+		}
+		return s.notify(ctx, q, partner, NotifyReceived, Payload{SessionID: sess.ID, ReviewID: out.ID, Visible: out.Visible()})
+	})
+	if err != nil {
+		return domain.Review{}, fmt.Errorf("submit review: %w", err)
+	}
+	return out, nil
+}
+
+// reveal makes a session's hidden reviews visible and adds them to the reviewees' aggregates,
+// in the caller's transaction. Reviewees were notified when each review was written.
+func (s *Service) reveal(ctx context.Context, q *store.Queries, sessionID uuid.UUID, now time.Time) ([]domain.Review, error) {
+	revealed, err := q.RevealSessionReviews(ctx, sessionID, now)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range revealed {
+		if err := q.AddRating(ctx, r.RevieweeID, r.Rating, now); err != nil {
+			return nil, err
+		}
+	}
+	return revealed, nil
+}
+
+// Reveal makes a session's reviews visible once its review window closed (the reveal job). It
+// is idempotent: revealed reviews are not counted twice.
+func (s *Service) Reveal(ctx context.Context, sessionID uuid.UUID) error {
+	err := s.store.InTx(ctx, func(q *store.Queries) error {
+		sess, err := q.LockSkillSession(ctx, sessionID)
+		if domain.IsKind(err, domain.KindNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		now := s.now()
+		if sess.CompletedAt == nil || !domain.ReviewVisible(false, *sess.CompletedAt, now) {
+			return nil
+		}
+		_, err = s.reveal(ctx, q, sessionID, now)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("reveal reviews: %w", err)
+	}
+	return nil
+}
+
+func (s *Service) notify(ctx context.Context, q *store.Queries, to uuid.UUID, typ string, p Payload) error {
+	if s.notifier == nil {
+		return nil
+	}
+	if err := s.notifier.Notify(ctx, q, to, typ, p); err != nil {
+		return fmt.Errorf("notify %s: %w", typ, err)
+	}
+	return nil
+}
+
+// ForSession returns the reviews of a session the viewer may read: visible ones, and their own.
+func (s *Service) ForSession(ctx context.Context, sessionID uuid.UUID) ([]domain.Review, error) {
+	v, err := auth.RequireViewer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	all, err := s.store.Q().ReviewsBySessionIDs(ctx, v.User.ID, []uuid.UUID{sessionID})
+	if err != nil {
+		return nil, fmt.Errorf("session reviews: %w", err)
+	}
+	return all[sessionID], nil
+}
+
+// ReceivedKind is the cursor kind of a member's received reviews.
+const ReceivedKind = "reviewsReceived"
+
+// Connection is a page of reviews.
+type Connection struct {
+	Edges    []relay.Edge[domain.Review]
+	PageInfo relay.PageInfo
+}
+
+// Received pages through the visible reviews a member received, newest first. Visible reviews
+// are public to signed-in members, as the rating they make up.
+func (s *Service) Received(ctx context.Context, userID uuid.UUID, first *int, after *string) (Connection, error) {
+	if _, err := auth.RequireViewer(ctx); err != nil {
+		return Connection{}, err
+	}
+	p, err := relay.ParsePage[uuid.UUID](ReceivedKind, first, after)
+	if err != nil {
+		return Connection{}, err
+	}
+	rows, err := s.store.Q().ReviewsReceived(ctx, userID, p.After, p.Limit())
+	if err != nil {
+		return Connection{}, fmt.Errorf("reviews received: %w", err)
+	}
+	edges, info := relay.Slice(ReceivedKind, p, rows, func(r domain.Review) uuid.UUID { return r.ID })
+	return Connection{Edges: edges, PageInfo: info}, nil
+}
+
+// Rating returns a member's rating aggregate (the prior for members never reviewed).
+func (s *Service) Rating(ctx context.Context, userID uuid.UUID) (domain.MemberRating, error) {
+	all, err := s.store.Q().RatingsByUserIDs(ctx, []uuid.UUID{userID})
+	if err != nil {
+		return domain.MemberRating{}, fmt.Errorf("rating: %w", err)
+	}
+	if r, ok := all[userID]; ok {
+		return r, nil
+	}
+	return domain.EmptyRating(userID), nil
+}
+
+// ReportInput reports a review to moderators.
+type ReportInput struct {
+	ReviewID uuid.UUID
+	Reason   domain.ReviewReportReason
+	Note     string
+}
+
+// Report sends a visible review to moderation (once per member and review). Members cannot
+// report their own reviews, nor reviews they cannot see.
+func (s *Service) Report(ctx context.Context, in ReportInput) (domain.ReviewReport, error) {
+	v, err := auth.RequireViewer(ctx)
+	if err != nil {
+		return domain.ReviewReport{}, err
+	}
+	if !in.Reason.Valid() {
+		return domain.ReviewReport{}, domain.Invalid("reason", "unknown reason")
+	}
+	note, err := domain.ValidateText("note", in.Note, 1000)
+	if err != nil {
+		return domain.ReviewReport{}, err
+	}
+	q := s.store.Q()
+	r, err := q.ReviewByID(ctx, in.ReviewID)
+	if err != nil || !r.Visible() {
+		if err != nil && !domain.IsKind(err, domain.KindNotFound) {
+			return domain.ReviewReport{}, fmt.Errorf("report review: %w", err)
+		}
+		e := domain.NotFound("review")
+		e.Field = "reviewId"
+		return domain.ReviewReport{}, e
+	}
+	if r.ReviewerID == v.User.ID {
+		return domain.ReviewReport{}, domain.Invalid("reviewId", "you cannot report your own review")
+	}
+	out, err := q.InsertReviewReport(ctx, domain.ReviewReport{
+		ID: uuid.Must(uuid.NewV7()), ReviewID: r.ID, ReporterID: v.User.ID, Reason: in.Reason, Note: note, CreatedAt: s.now(),
+	})
+	if err != nil {
+		return domain.ReviewReport{}, fmt.Errorf("report review: %w", err)
+	}
+	return out, nil
+}
+
+// OpenReportsKind is the cursor kind of the moderation queue.
+const OpenReportsKind = "reviewReports"
+
+// OpenReports pages through reports awaiting moderation, oldest first (MODERATOR only).
+func (s *Service) OpenReports(ctx context.Context, first *int, after *string) ([]relay.Edge[domain.ReviewReport], relay.PageInfo, error) {
+	if _, err := auth.RequireRole(ctx, domain.RoleModerator); err != nil {
+		return nil, relay.PageInfo{}, err
+	}
+	p, err := relay.ParsePage[uuid.UUID](OpenReportsKind, first, after)
+	if err != nil {
+		return nil, relay.PageInfo{}, err
+	}
+	rows, err := s.store.Q().OpenReviewReports(ctx, p.After, p.Limit())
+	if err != nil {
+		return nil, relay.PageInfo{}, fmt.Errorf("review reports: %w", err)
+	}
+	edges, info := relay.Slice(OpenReportsKind, p, rows, func(r domain.ReviewReport) uuid.UUID { return r.ID })
+	return edges, info, nil
+}

@@ -1,0 +1,624 @@
+// Package sessions runs the lifecycle of skill sessions (teaching sessions between two members):
+// proposals and counter-proposals, acceptance with no double booking, cancellation, completion
+// (by both sides, or automatically), no-shows, reminders and the upcoming/past lists. The rules
+// themselves are pure and live in domain (domain.Session); this package loads, locks, applies
+// and persists them, each write in one transaction.
+package sessions
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/riverqueue/river"
+
+	"github.com/skillswap/skillswap/auth"
+	"github.com/skillswap/skillswap/domain"
+	"github.com/skillswap/skillswap/relay"
+	"github.com/skillswap/skillswap/store"
+)
+
+// Ledger is the time-credit side of sessions; *credits.Service implements it. Both methods run
+// inside the caller's transaction.
+type Ledger interface {
+	// EnsureCanCommit refuses (CONFLICT) when the learner cannot commit minutes more.
+	EnsureCanCommit(ctx context.Context, q *store.Queries, learnerID uuid.UUID, minutes int64, except uuid.UUID) error
+	// SettleSession moves a completed unpaid session's minutes from learner to teacher.
+	SettleSession(ctx context.Context, q *store.Queries, s domain.Session) error
+}
+
+// Notifier turns session events into member notifications, inside the transaction of the
+// event (the notifications service implements it). It may be nil: nothing is notified then.
+type Notifier interface {
+	Notify(ctx context.Context, q *store.Queries, userID uuid.UUID, typ string, payload any) error
+}
+
+// Notification types sent to members.
+const (
+	NotifyProposed          = "SESSION_PROPOSED"
+	NotifyNewTimeProposed   = "SESSION_NEW_TIME_PROPOSED"
+	NotifyConfirmed         = "SESSION_CONFIRMED"
+	NotifyDeclined          = "SESSION_DECLINED"
+	NotifyCancelled         = "SESSION_CANCELLED"
+	NotifyCompletionAwaited = "SESSION_COMPLETION_CONFIRMED_BY_PARTNER"
+	NotifyCompleted         = "SESSION_COMPLETED"
+	NotifyNoShowReported    = "SESSION_NO_SHOW_REPORTED"
+	NotifyProblemReported   = "SESSION_PROBLEM_REPORTED"
+	NotifyReminder          = "SESSION_REMINDER"
+)
+
+// Payload is the data of every session notification.
+type Payload struct {
+	SessionID uuid.UUID           `json:"sessionId"`
+	State     domain.SessionState `json:"state"`
+	StartsAt  time.Time           `json:"startsAt"`
+	// ActorID is the member whose action caused the notification (absent for reminders and
+	// automatic completion).
+	ActorID *uuid.UUID `json:"actorId,omitempty"`
+	// MinutesBefore is set on reminders.
+	MinutesBefore int `json:"minutesBefore,omitempty"`
+}
+
+// Config tunes scheduling.
+type Config struct {
+	// Policy holds the domain rules (minimum notice, maximum duration, late-cancellation
+	// cut-off, auto-completion delay); zero fields take domain.DefaultSessionPolicy's.
+	Policy domain.SessionPolicy
+	// Buffer is the minimum gap between two confirmed sessions of one person (default 15 min).
+	Buffer time.Duration
+	// ReminderOffsets are how long before the start reminders go out (default 24 h and 1 h).
+	ReminderOffsets []time.Duration
+	// Now is the clock (tests set it); nil means time.Now.
+	Now func() time.Time
+}
+
+// Service implements skill sessions.
+type Service struct {
+	store    *store.Store
+	ledger   Ledger
+	notifier Notifier
+	cfg      Config
+	log      *slog.Logger
+}
+
+// NewService wires the service. ledger may be nil (no time credits: nothing is checked or
+// paid); notifier may be nil.
+func NewService(st *store.Store, ledger Ledger, notifier Notifier, cfg Config, log *slog.Logger) *Service {
+	def := domain.DefaultSessionPolicy
+	if cfg.Policy.MinNotice == 0 {
+		cfg.Policy.MinNotice = def.MinNotice
+	}
+	if cfg.Policy.MaxDuration == 0 {
+		cfg.Policy.MaxDuration = def.MaxDuration
+	}
+	if cfg.Policy.LateCancelCutoff == 0 {
+		cfg.Policy.LateCancelCutoff = def.LateCancelCutoff
+	}
+	if cfg.Policy.AutoCompleteAfter == 0 {
+		cfg.Policy.AutoCompleteAfter = def.AutoCompleteAfter
+	}
+	if cfg.Buffer == 0 {
+		cfg.Buffer = 15 * time.Minute
+	}
+	if cfg.Buffer < 0 {
+		cfg.Buffer = 0
+	}
+	if cfg.ReminderOffsets == nil {
+		cfg.ReminderOffsets = []time.Duration{24 * time.Hour, time.Hour}
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Service{store: st, ledger: ledger, notifier: notifier, cfg: cfg, log: log}
+}
+
+func (s *Service) now() time.Time { return s.cfg.Now().UTC().Truncate(time.Microsecond) }
+
+// ProposeInput is a new session proposal.
+type ProposeInput struct {
+	SkillID         uuid.UUID
+	TeacherID       uuid.UUID
+	LearnerID       uuid.UUID
+	StartsAt        time.Time
+	DurationMinutes int
+	Mode            domain.Mode
+	Link            string
+	Place           string
+	Note            string
+}
+
+// Result is a written session with advice for the caller.
+type Result struct {
+	Session domain.Session
+	// Warnings never prevent the write: for example the time is outside the partner's weekly
+	// availability.
+	Warnings []domain.Warning
+}
+
+// Propose puts a session on the table; the viewer must be its teacher or its learner, and the
+// partner answers. The learner must have the time credits (unpaid sessions), neither side may be
+// booked at that time, and a time outside the partner's weekly availability yields a warning.
+func (s *Service) Propose(ctx context.Context, in ProposeInput) (Result, error) {
+	v, err := auth.RequireViewer(ctx)
+	if err != nil {
+		return Result{}, err
+	}
+	me := v.User.ID
+	if me != in.TeacherID && me != in.LearnerID {
+		return Result{}, domain.Forbidden("you can only propose sessions you take part in, as teacher or learner")
+	}
+	if in.TeacherID == in.LearnerID {
+		return Result{}, domain.Invalid("learnerId", "teacher and learner must be two different members")
+	}
+	now := s.now()
+	if err := s.cfg.Policy.ValidateSchedule(in.StartsAt, in.DurationMinutes, now); err != nil {
+		return Result{}, err
+	}
+	link, place, err := domain.SessionPlace{Mode: in.Mode, Link: in.Link, Place: in.Place}.Validate()
+	if err != nil {
+		return Result{}, err
+	}
+	note, err := domain.ValidateText(domain.FieldNote, in.Note, 1000)
+	if err != nil {
+		return Result{}, err
+	}
+	partner := in.TeacherID
+	partnerField := "teacherId"
+	if me == in.TeacherID {
+		partner, partnerField = in.LearnerID, "learnerId"
+	}
+	start := in.StartsAt.UTC().Truncate(time.Microsecond)
+	sess := domain.Session{
+		ID: uuid.Must(uuid.NewV7()), SkillID: in.SkillID, TeacherID: in.TeacherID, LearnerID: in.LearnerID,
+		CreatedBy: me, ProposerID: me, StartsAt: start, DurationMinutes: in.DurationMinutes,
+		EndsAt: start.Add(time.Duration(in.DurationMinutes) * time.Minute), Mode: in.Mode, Link: link, Place: place,
+		Note: note, State: domain.SessionProposed, CreatedAt: now, UpdatedAt: now,
+	}
+	var res Result
+	err = s.store.InTx(ctx, func(q *store.Queries) error {
+		if err := checkPartner(ctx, q, me, partner, partnerField); err != nil {
+			return err
+		}
+		skills, err := q.SkillsByIDs(ctx, []uuid.UUID{in.SkillID})
+		if err != nil {
+			return err
+		}
+		if sk, ok := skills[in.SkillID]; !ok || sk.Status != domain.SkillApproved {
+			e := domain.NotFound("skill")
+			e.Field = "skillId"
+			return e
+		}
+		if err := s.checkCredits(ctx, q, sess); err != nil {
+			return err
+		}
+		if err := s.checkFree(ctx, q, sess); err != nil {
+			return err
+		}
+		if res.Session, err = q.InsertSkillSession(ctx, sess); err != nil {
+			return err
+		}
+		if res.Warnings, err = s.availabilityWarnings(ctx, q, partner, sess); err != nil {
+			return err
+		}
+		return s.notify(ctx, q, partner, NotifyProposed, res.Session, &me)
+	})
+	if err != nil {
+		return Result{}, fmt.Errorf("propose session: %w", err)
+	}
+	return res, nil
+}
+
+// checkPartner refuses a partner who does not exist, is suspended, or is blocked either way
+// (NOT_FOUND: a blocked member must not learn they are blocked).
+func checkPartner(ctx context.Context, q *store.Queries, me, partner uuid.UUID, field string) error {
+	users, err := q.UsersByIDs(ctx, []uuid.UUID{partner})
+	if err != nil {
+		return err
+	}
+	u, ok := users[partner]
+	blocked, err := q.BlockedIDs(ctx, me)
+	if err != nil {
+		return err
+	}
+	if !ok || u.Status != domain.UserActive || slices.Contains(blocked, partner) {
+		e := domain.NotFound("member")
+		e.Field = field
+		return e
+	}
+	return nil
+}
+
+func (s *Service) checkCredits(ctx context.Context, q *store.Queries, sess domain.Session) error {
+	if s.ledger == nil || sess.Paid() {
+		return nil
+	}
+	return s.ledger.EnsureCanCommit(ctx, q, sess.LearnerID, int64(sess.DurationMinutes), sess.ID)
+}
+
+// checkFree refuses a time at which either participant already has a confirmed session (with
+// the buffer). It is advice at proposal time; the exclusion constraint decides at acceptance.
+func (s *Service) checkFree(ctx context.Context, q *store.Queries, sess domain.Session) error {
+	busy, err := q.BookingOverlaps(ctx, []uuid.UUID{sess.TeacherID, sess.LearnerID}, sess.StartsAt, sess.EndsAt, s.cfg.Buffer, sess.ID)
+	if err != nil {
+		return err
+	}
+	if busy {
+		e := domain.Conflict("you or your partner already have a confirmed session at that time")
+		e.Field = domain.FieldStartsAt
+		e.Details = map[string]any{"reason": "OVERLAP"}
+		return e
+	}
+	return nil
+}
+
+func (s *Service) availabilityWarnings(ctx context.Context, q *store.Queries, partner uuid.UUID, sess domain.Session) ([]domain.Warning, error) {
+	slots, err := q.SlotsByUserIDs(ctx, []uuid.UUID{partner})
+	if err != nil {
+		return nil, err
+	}
+	if len(slots[partner]) == 0 {
+		return nil, nil
+	}
+	profiles, err := q.ProfilesByUserIDs(ctx, []uuid.UUID{partner})
+	if err != nil {
+		return nil, err
+	}
+	zone := "UTC"
+	if p, ok := profiles[partner]; ok {
+		zone = p.TimeZone
+	}
+	return domain.AvailabilityWarnings(slots[partner], zone, sess.StartsAt, sess.Duration()), nil
+}
+
+// act runs one action on a session in a transaction: lock the row, check the viewer takes
+// part, apply fn (domain rules and side effects), persist. It returns the session as saved.
+func (s *Service) act(ctx context.Context, what string, id uuid.UUID, fn func(q *store.Queries, me uuid.UUID, sess *domain.Session, now time.Time) error) (domain.Session, error) {
+	v, err := auth.RequireViewer(ctx)
+	if err != nil {
+		return domain.Session{}, err
+	}
+	me := v.User.ID
+	var out domain.Session
+	err = s.store.InTx(ctx, func(q *store.Queries) error {
+		sess, err := q.LockSkillSession(ctx, id)
+		if err != nil {
+			return err
+		}
+		if !sess.IsParticipant(me) {
+			return domain.Forbidden("only the session's teacher and learner can do this")
+		}
+		now := s.now()
+		if err := fn(q, me, &sess, now); err != nil {
+			return err
+		}
+		out, err = q.UpdateSkillSession(ctx, sess, now)
+		return err
+	})
+	if err != nil {
+		return domain.Session{}, fmt.Errorf("%s: %w", what, err)
+	}
+	return out, nil
+}
+
+// Accept confirms the proposal on the table (the partner of its proposer only). The time is
+// booked for both participants: when it overlaps another confirmed session of either (even one
+// confirmed concurrently) the answer is CONFLICT. Reminders and the automatic completion are
+// scheduled in the same transaction.
+func (s *Service) Accept(ctx context.Context, id uuid.UUID) (domain.Session, error) {
+	return s.act(ctx, "accept session", id, func(q *store.Queries, me uuid.UUID, sess *domain.Session, now time.Time) error {
+		if err := sess.Accept(me, now); err != nil {
+			return err
+		}
+		if err := s.checkCredits(ctx, q, *sess); err != nil {
+			return err
+		}
+		if err := q.BookSession(ctx, *sess, s.cfg.Buffer); err != nil {
+			return err
+		}
+		if err := s.scheduleJobs(ctx, q, *sess, now); err != nil {
+			return err
+		}
+		return s.notify(ctx, q, sess.Partner(me), NotifyConfirmed, *sess, &me)
+	})
+}
+
+// scheduleJobs queues the reminders still ahead and the automatic completion of a session just
+// confirmed. They carry its booking sequence: once the session is cancelled or rescheduled (and
+// maybe confirmed again), they find the sequence moved on and do nothing.
+func (s *Service) scheduleJobs(ctx context.Context, q *store.Queries, sess domain.Session, now time.Time) error {
+	for _, off := range s.cfg.ReminderOffsets {
+		at := sess.StartsAt.Add(-off)
+		if !at.After(now) {
+			continue
+		}
+		args := ReminderArgs{SessionID: sess.ID, BookingSeq: sess.BookingSeq, MinutesBefore: int(off / time.Minute)}
+		if err := q.EnqueueJob(ctx, args, &river.InsertOpts{ScheduledAt: at}); err != nil {
+			return err
+		}
+	}
+	return q.EnqueueJob(ctx, AutoCompleteArgs{SessionID: sess.ID, BookingSeq: sess.BookingSeq},
+		&river.InsertOpts{ScheduledAt: sess.EndsAt.Add(s.cfg.Policy.AutoCompleteAfter)})
+}
+
+// Decline refuses the proposal on the table (the partner of its proposer only).
+func (s *Service) Decline(ctx context.Context, id uuid.UUID) (domain.Session, error) {
+	return s.act(ctx, "decline session", id, func(q *store.Queries, me uuid.UUID, sess *domain.Session, _ time.Time) error {
+		if err := sess.Decline(me); err != nil {
+			return err
+		}
+		return s.notify(ctx, q, sess.Partner(me), NotifyDeclined, *sess, &me)
+	})
+}
+
+// NewTimeInput is a counter-proposal or a reschedule.
+type NewTimeInput struct {
+	SessionID       uuid.UUID
+	StartsAt        time.Time
+	DurationMinutes int
+}
+
+// ProposeNewTime puts a new time on the table: a counter-proposal of a proposed session, or a
+// reschedule of a confirmed one (its booking is released, its reminders become void, and the
+// partner must accept again).
+func (s *Service) ProposeNewTime(ctx context.Context, in NewTimeInput) (Result, error) {
+	var warnings []domain.Warning
+	sess, err := s.act(ctx, "propose new time", in.SessionID, func(q *store.Queries, me uuid.UUID, sess *domain.Session, now time.Time) error {
+		wasConfirmed := sess.State == domain.SessionConfirmed
+		if err := sess.ProposeNewTime(me, in.StartsAt.UTC().Truncate(time.Microsecond), in.DurationMinutes, now, s.cfg.Policy); err != nil {
+			return err
+		}
+		if wasConfirmed {
+			if err := q.ReleaseSession(ctx, sess.ID); err != nil {
+				return err
+			}
+		}
+		if err := s.checkCredits(ctx, q, *sess); err != nil {
+			return err
+		}
+		if err := s.checkFree(ctx, q, *sess); err != nil {
+			return err
+		}
+		if err := q.InsertSessionProposal(ctx, domain.SessionProposal{
+			ID: uuid.Must(uuid.NewV7()), SessionID: sess.ID, ProposerID: me, StartsAt: sess.StartsAt,
+			DurationMinutes: sess.DurationMinutes, CreatedAt: now,
+		}); err != nil {
+			return err
+		}
+		partner := sess.Partner(me)
+		var err error
+		if warnings, err = s.availabilityWarnings(ctx, q, partner, *sess); err != nil {
+			return err
+		}
+		return s.notify(ctx, q, partner, NotifyNewTimeProposed, *sess, &me)
+	})
+	if err != nil {
+		return Result{}, err
+	}
+	return Result{Session: sess, Warnings: warnings}, nil
+}
+
+// Cancel calls a proposed or confirmed session off before it starts. Cancelling a confirmed
+// session inside the late-cancellation cut-off is recorded as late (it counts against the
+// canceller's reliability).
+func (s *Service) Cancel(ctx context.Context, id uuid.UUID, reason string) (domain.Session, error) {
+	return s.act(ctx, "cancel session", id, func(q *store.Queries, me uuid.UUID, sess *domain.Session, now time.Time) error {
+		wasConfirmed := sess.State == domain.SessionConfirmed
+		if err := sess.Cancel(me, reason, now, s.cfg.Policy); err != nil {
+			return err
+		}
+		if wasConfirmed {
+			if err := q.ReleaseSession(ctx, sess.ID); err != nil {
+				return err
+			}
+		}
+		return s.notify(ctx, q, sess.Partner(me), NotifyCancelled, *sess, &me)
+	})
+}
+
+// ConfirmCompleted records that the viewer confirms the session took place; with both sides'
+// confirmations it completes, and an unpaid session's minutes move from learner to teacher in
+// the same transaction.
+func (s *Service) ConfirmCompleted(ctx context.Context, id uuid.UUID) (domain.Session, error) {
+	return s.act(ctx, "confirm session completed", id, func(q *store.Queries, me uuid.UUID, sess *domain.Session, now time.Time) error {
+		done, err := sess.ConfirmCompleted(me, now)
+		if err != nil {
+			return err
+		}
+		if !done {
+			return s.notify(ctx, q, sess.Partner(me), NotifyCompletionAwaited, *sess, &me)
+		}
+		return s.complete(ctx, q, *sess, &me)
+	})
+}
+
+func (s *Service) complete(ctx context.Context, q *store.Queries, sess domain.Session, actor *uuid.UUID) error {
+	if s.ledger != nil {
+		if err := s.ledger.SettleSession(ctx, q, sess); err != nil {
+			return err
+		}
+	}
+	for _, u := range []uuid.UUID{sess.TeacherID, sess.LearnerID} {
+		if err := s.notify(ctx, q, u, NotifyCompleted, sess, actor); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ReportNoShow records that the viewer's partner did not come to a confirmed session that has
+// started. It ends the session (no credits move) and counts against the absent member.
+func (s *Service) ReportNoShow(ctx context.Context, id uuid.UUID) (domain.Session, error) {
+	return s.act(ctx, "report no-show", id, func(q *store.Queries, me uuid.UUID, sess *domain.Session, now time.Time) error {
+		if err := sess.ReportNoShow(me, now); err != nil {
+			return err
+		}
+		if err := q.ReleaseSession(ctx, sess.ID); err != nil {
+			return err
+		}
+		return s.notify(ctx, q, sess.Partner(me), NotifyNoShowReported, *sess, &me)
+	})
+}
+
+// ReportProblem flags a started session for support; it will not complete automatically.
+func (s *Service) ReportProblem(ctx context.Context, id uuid.UUID, note string) (domain.Session, error) {
+	return s.act(ctx, "report session problem", id, func(q *store.Queries, me uuid.UUID, sess *domain.Session, now time.Time) error {
+		if err := sess.ReportProblem(me, note, now); err != nil {
+			return err
+		}
+		return s.notify(ctx, q, sess.Partner(me), NotifyProblemReported, *sess, &me)
+	})
+}
+
+// AutoComplete completes a confirmed session the policy's delay after its end when no problem
+// was reported. It does nothing (and reports false) when the session is no longer the
+// confirmation the job was scheduled for, or a problem was reported.
+func (s *Service) AutoComplete(ctx context.Context, id uuid.UUID, bookingSeq int) (bool, error) {
+	var done bool
+	err := s.store.InTx(ctx, func(q *store.Queries) error {
+		sess, err := q.LockSkillSession(ctx, id)
+		if domain.IsKind(err, domain.KindNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if sess.State != domain.SessionConfirmed || sess.BookingSeq != bookingSeq || sess.ProblemReportedAt != nil {
+			return nil
+		}
+		now := s.now()
+		if err := sess.AutoComplete(now, s.cfg.Policy); err != nil {
+			return err
+		}
+		if sess, err = q.UpdateSkillSession(ctx, sess, now); err != nil {
+			return err
+		}
+		done = true
+		return s.complete(ctx, q, sess, nil)
+	})
+	if err != nil {
+		return false, fmt.Errorf("auto-complete session: %w", err)
+	}
+	return done, nil
+}
+
+// SendReminder notifies both participants that a session starts in minutesBefore minutes. It
+// does nothing (and reports false) when the session was cancelled or rescheduled since the
+// reminder was scheduled (its booking sequence moved on).
+func (s *Service) SendReminder(ctx context.Context, id uuid.UUID, bookingSeq, minutesBefore int) (bool, error) {
+	var sent bool
+	err := s.store.InTx(ctx, func(q *store.Queries) error {
+		all, err := q.SkillSessionsByIDs(ctx, []uuid.UUID{id})
+		if err != nil {
+			return err
+		}
+		sess, ok := all[id]
+		if !ok || sess.State != domain.SessionConfirmed || sess.BookingSeq != bookingSeq || !sess.StartsAt.After(s.now()) {
+			return nil
+		}
+		for _, u := range []uuid.UUID{sess.TeacherID, sess.LearnerID} {
+			if err := s.notifyPayload(ctx, q, u, NotifyReminder, Payload{
+				SessionID: sess.ID, State: sess.State, StartsAt: sess.StartsAt, MinutesBefore: minutesBefore,
+			}); err != nil {
+				return err
+			}
+		}
+		sent = true
+		return nil
+	})
+	if err != nil {
+		return false, fmt.Errorf("session reminder: %w", err)
+	}
+	return sent, nil
+}
+
+func (s *Service) notify(ctx context.Context, q *store.Queries, to uuid.UUID, typ string, sess domain.Session, actor *uuid.UUID) error {
+	return s.notifyPayload(ctx, q, to, typ, Payload{SessionID: sess.ID, State: sess.State, StartsAt: sess.StartsAt, ActorID: actor})
+}
+
+func (s *Service) notifyPayload(ctx context.Context, q *store.Queries, to uuid.UUID, typ string, p Payload) error {
+	if s.notifier == nil {
+		return nil
+	}
+	if err := s.notifier.Notify(ctx, q, to, typ, p); err != nil {
+		return fmt.Errorf("notify %s: %w", typ, err)
+	}
+	return nil
+}
+
+// Session returns a session its participants (or staff) may see; others get NOT_FOUND.
+func (s *Service) Session(ctx context.Context, id uuid.UUID) (domain.Session, error) {
+	v, err := auth.RequireViewer(ctx)
+	if err != nil {
+		return domain.Session{}, err
+	}
+	all, err := s.store.Q().SkillSessionsByIDs(ctx, []uuid.UUID{id})
+	if err != nil {
+		return domain.Session{}, fmt.Errorf("session: %w", err)
+	}
+	sess, ok := all[id]
+	if !ok || !(sess.IsParticipant(v.User.ID) || v.User.IsStaff()) {
+		return domain.Session{}, domain.NotFound("session")
+	}
+	return sess, nil
+}
+
+// Proposals returns the proposal history of a session the viewer takes part in.
+func (s *Service) Proposals(ctx context.Context, id uuid.UUID) ([]domain.SessionProposal, error) {
+	if _, err := s.Session(ctx, id); err != nil {
+		return nil, err
+	}
+	out, err := s.store.Q().SessionProposals(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("session proposals: %w", err)
+	}
+	return out, nil
+}
+
+// Cursor kinds of the session connections.
+const (
+	UpcomingKind = "upcomingSessions"
+	PastKind     = "pastSessions"
+)
+
+// Connection is a page of sessions.
+type Connection struct {
+	Edges    []relay.Edge[domain.Session]
+	PageInfo relay.PageInfo
+}
+
+func sessionKey(s domain.Session) store.SessionKey {
+	return store.SessionKey{StartsAt: s.StartsAt, ID: s.ID}
+}
+
+// Upcoming pages through the viewer's proposed and confirmed sessions not yet ended, soonest
+// first.
+func (s *Service) Upcoming(ctx context.Context, first *int, after *string) (Connection, error) {
+	return s.list(ctx, UpcomingKind, first, after, (*store.Queries).UpcomingSkillSessions)
+}
+
+// Past pages through the viewer's other sessions (ended, declined, cancelled, completed,
+// no-show), latest first.
+func (s *Service) Past(ctx context.Context, first *int, after *string) (Connection, error) {
+	return s.list(ctx, PastKind, first, after, (*store.Queries).PastSkillSessions)
+}
+
+func (s *Service) list(ctx context.Context, kind string, first *int, after *string,
+	fetch func(*store.Queries, context.Context, uuid.UUID, time.Time, *store.SessionKey, int) ([]domain.Session, error)) (Connection, error) {
+	v, err := auth.RequireViewer(ctx)
+	if err != nil {
+		return Connection{}, err
+	}
+	p, err := relay.ParsePage[store.SessionKey](kind, first, after)
+	if err != nil {
+		return Connection{}, err
+	}
+	rows, err := fetch(s.store.Q(), ctx, v.User.ID, s.now(), p.After, p.Limit())
+	if err != nil {
+		return Connection{}, fmt.Errorf("%s: %w", kind, err)
+	}
+	edges, info := relay.Slice(kind, p, rows, sessionKey)
+	return Connection{Edges: edges, PageInfo: info}, nil
+}

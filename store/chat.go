@@ -1,0 +1,459 @@
+package store
+
+import (
+	"context"
+	"slices"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/skillswap/skillswap/domain"
+)
+
+const conversationColumns = `id, kind, title, created_by, created_at, last_seq, last_message_at, activity_at`
+
+const participantColumns = `conversation_id, user_id, role, joined_at, left_at, last_read_seq, last_read_at, muted, muted_until`
+
+const messageColumns = `id, conversation_id, seq, sender_id, client_id, body, attachment_url, created_at, edited_at, deleted_at`
+
+// NewConversation describes a conversation to create. DirectLow/DirectHigh are set (ordered by
+// domain.DirectPair) for DIRECT conversations only.
+type NewConversation struct {
+	ID         uuid.UUID
+	Kind       domain.ConversationKind
+	Title      *string
+	CreatedBy  *uuid.UUID
+	CreatedAt  time.Time
+	DirectLow  *uuid.UUID
+	DirectHigh *uuid.UUID
+}
+
+// InsertConversation creates a conversation. For a DIRECT pair that already has one it inserts
+// nothing and reports created = false (the caller then reads the existing one): concurrent opens
+// of one pair wait for each other on the unique key instead of failing.
+func (q *Queries) InsertConversation(ctx context.Context, c NewConversation) (domain.Conversation, bool, error) {
+	rows, err := q.db.Query(ctx, `
+		INSERT INTO conversations (id, kind, title, created_by, created_at, activity_at, direct_low, direct_high)
+		VALUES ($1, $2, $3, $4, $5, $5, $6, $7)
+		ON CONFLICT (direct_low, direct_high) DO NOTHING
+		RETURNING `+conversationColumns, c.ID, c.Kind, c.Title, c.CreatedBy, c.CreatedAt, c.DirectLow, c.DirectHigh)
+	if err != nil {
+		return domain.Conversation{}, false, mapErr(err, "insert conversation", "conversation", "")
+	}
+	list, err := pgx.CollectRows(rows, pgx.RowToStructByName[domain.Conversation])
+	if err != nil {
+		return domain.Conversation{}, false, mapErr(err, "insert conversation", "conversation", "")
+	}
+	if len(list) == 0 {
+		return domain.Conversation{}, false, nil
+	}
+	return list[0], true, nil
+}
+
+// DirectConversation returns the DIRECT conversation of a pair (ordered by domain.DirectPair).
+func (q *Queries) DirectConversation(ctx context.Context, low, high uuid.UUID) (domain.Conversation, error) {
+	rows, err := q.db.Query(ctx, `SELECT `+conversationColumns+` FROM conversations
+		WHERE direct_low = $1 AND direct_high = $2`, low, high)
+	if err != nil {
+		return domain.Conversation{}, mapErr(err, "select direct conversation", "conversation", "")
+	}
+	c, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[domain.Conversation])
+	return c, mapErr(err, "select direct conversation", "conversation", "")
+}
+
+// AddParticipants adds members to a conversation; a member who had left joins again (keeping
+// their read position), one already in it is left as is.
+func (q *Queries) AddParticipants(ctx context.Context, ps []domain.Participant) error {
+	if len(ps) == 0 {
+		return nil
+	}
+	convs := make([]uuid.UUID, len(ps))
+	users := make([]uuid.UUID, len(ps))
+	roles := make([]string, len(ps))
+	joined := make([]time.Time, len(ps))
+	for i, p := range ps {
+		convs[i], users[i], roles[i], joined[i] = p.ConversationID, p.UserID, string(p.Role), p.JoinedAt
+	}
+	_, err := q.db.Exec(ctx, `
+		INSERT INTO conversation_participants (conversation_id, user_id, role, joined_at)
+		SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::timestamptz[])
+		ON CONFLICT (conversation_id, user_id) DO UPDATE
+			SET left_at = NULL, joined_at = EXCLUDED.joined_at, role = EXCLUDED.role
+			WHERE conversation_participants.left_at IS NOT NULL`, convs, users, roles, joined)
+	return mapErr(err, "insert participants", "participant", "")
+}
+
+// ConversationsByIDs loads conversations; missing ids are absent (dataloader source).
+func (q *Queries) ConversationsByIDs(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]domain.Conversation, error) {
+	rows, err := q.db.Query(ctx, `SELECT `+conversationColumns+` FROM conversations WHERE id = ANY($1)`, ids)
+	if err != nil {
+		return nil, mapErr(err, "select conversations", "conversation", "")
+	}
+	list, err := pgx.CollectRows(rows, pgx.RowToStructByName[domain.Conversation])
+	if err != nil {
+		return nil, mapErr(err, "select conversations", "conversation", "")
+	}
+	out := make(map[uuid.UUID]domain.Conversation, len(list))
+	for _, c := range list {
+		out[c.ID] = c
+	}
+	return out, nil
+}
+
+// ParticipantsByConversationIDs loads the current (not departed) participants of conversations,
+// in joining order (dataloader source).
+func (q *Queries) ParticipantsByConversationIDs(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID][]domain.Participant, error) {
+	rows, err := q.db.Query(ctx, `SELECT `+participantColumns+` FROM conversation_participants
+		WHERE conversation_id = ANY($1) AND left_at IS NULL
+		ORDER BY conversation_id, joined_at, user_id`, ids)
+	if err != nil {
+		return nil, mapErr(err, "select participants", "participant", "")
+	}
+	list, err := pgx.CollectRows(rows, pgx.RowToStructByName[domain.Participant])
+	if err != nil {
+		return nil, mapErr(err, "select participants", "participant", "")
+	}
+	out := make(map[uuid.UUID][]domain.Participant, len(ids))
+	for _, p := range list {
+		out[p.ConversationID] = append(out[p.ConversationID], p)
+	}
+	return out, nil
+}
+
+// ConversationAccess is what deciding whether a member may use a conversation needs.
+type ConversationAccess struct {
+	Conversation domain.Conversation
+	// Participant is the member's participation, nil when they never were one.
+	Participant *domain.Participant
+	// Blocked reports a block (either way) between the member and another current participant.
+	Blocked bool
+}
+
+// ConversationAccessOf reads a conversation with userID's participation and blocks, in one
+// statement.
+func (q *Queries) ConversationAccessOf(ctx context.Context, convID, userID uuid.UUID) (ConversationAccess, error) {
+	rows, err := q.db.Query(ctx, `
+		SELECT c.id, c.kind, c.title, c.created_by, c.created_at, c.last_seq, c.last_message_at, c.activity_at,
+			p.role, p.joined_at, p.left_at, p.last_read_seq, p.last_read_at, p.muted, p.muted_until,
+			EXISTS (
+				SELECT 1 FROM conversation_participants o
+				JOIN blocks b ON (b.blocker_id = o.user_id AND b.blocked_id = $2)
+				              OR (b.blocker_id = $2 AND b.blocked_id = o.user_id)
+				WHERE o.conversation_id = c.id AND o.user_id <> $2 AND o.left_at IS NULL) AS blocked
+		FROM conversations c
+		LEFT JOIN conversation_participants p ON p.conversation_id = c.id AND p.user_id = $2
+		WHERE c.id = $1`, convID, userID)
+	if err != nil {
+		return ConversationAccess{}, mapErr(err, "select conversation access", "conversation", "")
+	}
+	type row struct {
+		domain.Conversation
+		Role        *domain.ParticipantRole `db:"role"`
+		JoinedAt    *time.Time              `db:"joined_at"`
+		LeftAt      *time.Time              `db:"left_at"`
+		LastReadSeq *int64                  `db:"last_read_seq"`
+		LastReadAt  *time.Time              `db:"last_read_at"`
+		Muted       *bool                   `db:"muted"`
+		MutedUntil  *time.Time              `db:"muted_until"`
+		Blocked     bool                    `db:"blocked"`
+	}
+	r, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[row])
+	if err != nil {
+		return ConversationAccess{}, mapErr(err, "select conversation access", "conversation", "")
+	}
+	out := ConversationAccess{Conversation: r.Conversation, Blocked: r.Blocked}
+	if r.Role != nil {
+		out.Participant = &domain.Participant{
+			ConversationID: convID, UserID: userID, Role: *r.Role, JoinedAt: *r.JoinedAt, LeftAt: r.LeftAt,
+			LastReadSeq: *r.LastReadSeq, LastReadAt: r.LastReadAt, Muted: *r.Muted, MutedUntil: r.MutedUntil,
+		}
+	}
+	return out, nil
+}
+
+// ConversationsOfMember lists the conversations userID takes part in, most recent activity first,
+// strictly after the keyset position after when set.
+func (q *Queries) ConversationsOfMember(ctx context.Context, userID uuid.UUID, after *domain.ConversationCursor, limit int) ([]domain.Conversation, error) {
+	var afterAt *time.Time
+	var afterID *uuid.UUID
+	if after != nil {
+		afterAt, afterID = &after.ActivityAt, &after.ID
+	}
+	rows, err := q.db.Query(ctx, `
+		SELECT c.id, c.kind, c.title, c.created_by, c.created_at, c.last_seq, c.last_message_at, c.activity_at
+		FROM conversation_participants p JOIN conversations c ON c.id = p.conversation_id
+		WHERE p.user_id = $1 AND p.left_at IS NULL
+		  AND ($2::timestamptz IS NULL OR (c.activity_at, c.id) < ($2, $3::uuid))
+		ORDER BY c.activity_at DESC, c.id DESC
+		LIMIT $4`, userID, afterAt, afterID, limit)
+	if err != nil {
+		return nil, mapErr(err, "list conversations", "conversation", "")
+	}
+	list, err := pgx.CollectRows(rows, pgx.RowToStructByName[domain.Conversation])
+	return list, mapErr(err, "list conversations", "conversation", "")
+}
+
+// LastMessagesByConversationIDs loads the newest message (tombstones included) of each
+// conversation; conversations without messages are absent (dataloader source).
+func (q *Queries) LastMessagesByConversationIDs(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]domain.Message, error) {
+	// LATERAL + LIMIT 1 walks the (conversation_id, seq) index backwards once per conversation.
+	rows, err := q.db.Query(ctx, `
+		SELECT m.id, m.conversation_id, m.seq, m.sender_id, m.client_id, m.body, m.attachment_url,
+			m.created_at, m.edited_at, m.deleted_at
+		FROM unnest($1::uuid[]) AS c(id)
+		CROSS JOIN LATERAL (
+			SELECT `+messageColumns+` FROM messages WHERE conversation_id = c.id ORDER BY seq DESC LIMIT 1
+		) m`, ids)
+	if err != nil {
+		return nil, mapErr(err, "select last messages", "message", "")
+	}
+	list, err := pgx.CollectRows(rows, pgx.RowToStructByName[domain.Message])
+	if err != nil {
+		return nil, mapErr(err, "select last messages", "message", "")
+	}
+	out := make(map[uuid.UUID]domain.Message, len(list))
+	for _, m := range list {
+		out[m.ConversationID] = m
+	}
+	return out, nil
+}
+
+// UnreadCountsByConversationIDs counts, for viewer, the messages of others (not deleted) after
+// their read position in each conversation; conversations viewer is not in are absent
+// (dataloader source for a request-scoped viewer).
+func (q *Queries) UnreadCountsByConversationIDs(ctx context.Context, viewer uuid.UUID, ids []uuid.UUID) (map[uuid.UUID]int, error) {
+	rows, err := q.db.Query(ctx, `
+		SELECT p.conversation_id, count(m.id)::int AS unread
+		FROM conversation_participants p
+		LEFT JOIN messages m ON m.conversation_id = p.conversation_id AND m.seq > p.last_read_seq
+			AND m.sender_id <> p.user_id AND m.deleted_at IS NULL
+		WHERE p.user_id = $1 AND p.conversation_id = ANY($2)
+		GROUP BY p.conversation_id`, viewer, ids)
+	if err != nil {
+		return nil, mapErr(err, "count unread", "conversation", "")
+	}
+	type row struct {
+		ConversationID uuid.UUID `db:"conversation_id"`
+		Unread         int       `db:"unread"`
+	}
+	list, err := pgx.CollectRows(rows, pgx.RowToStructByName[row])
+	if err != nil {
+		return nil, mapErr(err, "count unread", "conversation", "")
+	}
+	out := make(map[uuid.UUID]int, len(list))
+	for _, r := range list {
+		out[r.ConversationID] = r.Unread
+	}
+	return out, nil
+}
+
+// MessageByClientID finds a sender's message by its client-supplied id (idempotent retries).
+func (q *Queries) MessageByClientID(ctx context.Context, convID, senderID uuid.UUID, clientID string) (domain.Message, error) {
+	rows, err := q.db.Query(ctx, `SELECT `+messageColumns+` FROM messages
+		WHERE conversation_id = $1 AND sender_id = $2 AND client_id = $3`, convID, senderID, clientID)
+	if err != nil {
+		return domain.Message{}, mapErr(err, "select message by client id", "message", "")
+	}
+	m, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[domain.Message])
+	return m, mapErr(err, "select message by client id", "message", "")
+}
+
+// NextSeq hands out the conversation's next message seq and records the activity. It takes the
+// conversation's row lock until the transaction ends, so sends to one conversation serialise
+// and commit in seq order: readers never see seq n+1 before n.
+func (q *Queries) NextSeq(ctx context.Context, convID uuid.UUID, now time.Time) (int64, error) {
+	var seq int64
+	err := q.db.QueryRow(ctx, `
+		UPDATE conversations
+		SET last_seq = last_seq + 1, last_message_at = $2, activity_at = GREATEST(activity_at, $2)
+		WHERE id = $1
+		RETURNING last_seq`, convID, now).Scan(&seq)
+	return seq, mapErr(err, "next message seq", "conversation", "")
+}
+
+// InsertMessage stores a message. When the sender already sent one with the same client id it
+// inserts nothing and reports inserted = false.
+func (q *Queries) InsertMessage(ctx context.Context, m domain.Message) (domain.Message, bool, error) {
+	rows, err := q.db.Query(ctx, `
+		INSERT INTO messages (id, conversation_id, seq, sender_id, client_id, body, attachment_url, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+		ON CONFLICT (conversation_id, sender_id, client_id) DO NOTHING
+		RETURNING `+messageColumns,
+		m.ID, m.ConversationID, m.Seq, m.SenderID, m.ClientID, m.Body, m.AttachmentURL, m.CreatedAt)
+	if err != nil {
+		return domain.Message{}, false, mapErr(err, "insert message", "message", "")
+	}
+	list, err := pgx.CollectRows(rows, pgx.RowToStructByName[domain.Message])
+	if err != nil {
+		return domain.Message{}, false, mapErr(err, "insert message", "message", "message already exists")
+	}
+	if len(list) == 0 {
+		return domain.Message{}, false, nil
+	}
+	return list[0], true, nil
+}
+
+// MessagesByIDs loads messages; missing ids are absent (dataloader source).
+func (q *Queries) MessagesByIDs(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]domain.Message, error) {
+	rows, err := q.db.Query(ctx, `SELECT `+messageColumns+` FROM messages WHERE id = ANY($1)`, ids)
+	if err != nil {
+		return nil, mapErr(err, "select messages", "message", "")
+	}
+	list, err := pgx.CollectRows(rows, pgx.RowToStructByName[domain.Message])
+	if err != nil {
+		return nil, mapErr(err, "select messages", "message", "")
+	}
+	out := make(map[uuid.UUID]domain.Message, len(list))
+	for _, m := range list {
+		out[m.ID] = m
+	}
+	return out, nil
+}
+
+// LockMessage reads a message and locks its row for the rest of the transaction.
+func (q *Queries) LockMessage(ctx context.Context, id uuid.UUID) (domain.Message, error) {
+	rows, err := q.db.Query(ctx, `SELECT `+messageColumns+` FROM messages WHERE id = $1 FOR UPDATE`, id)
+	if err != nil {
+		return domain.Message{}, mapErr(err, "lock message", "message", "")
+	}
+	m, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[domain.Message])
+	return m, mapErr(err, "lock message", "message", "")
+}
+
+// EditMessage replaces a message's body.
+func (q *Queries) EditMessage(ctx context.Context, id uuid.UUID, body string, now time.Time) (domain.Message, error) {
+	rows, err := q.db.Query(ctx, `UPDATE messages SET body = $2, edited_at = $3 WHERE id = $1
+		RETURNING `+messageColumns, id, body, now)
+	if err != nil {
+		return domain.Message{}, mapErr(err, "edit message", "message", "")
+	}
+	m, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[domain.Message])
+	return m, mapErr(err, "edit message", "message", "")
+}
+
+// TombstoneMessage deletes a message's content and marks it deleted; its seq stays. Deleting a
+// tombstone again changes nothing.
+func (q *Queries) TombstoneMessage(ctx context.Context, id uuid.UUID, now time.Time) (domain.Message, error) {
+	rows, err := q.db.Query(ctx, `
+		UPDATE messages SET body = '', attachment_url = NULL, deleted_at = COALESCE(deleted_at, $2)
+		WHERE id = $1
+		RETURNING `+messageColumns, id, now)
+	if err != nil {
+		return domain.Message{}, mapErr(err, "delete message", "message", "")
+	}
+	m, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[domain.Message])
+	return m, mapErr(err, "delete message", "message", "")
+}
+
+// MessagesAfter returns up to limit messages with seq > afterSeq, oldest first.
+func (q *Queries) MessagesAfter(ctx context.Context, convID uuid.UUID, afterSeq int64, limit int) ([]domain.Message, error) {
+	rows, err := q.db.Query(ctx, `SELECT `+messageColumns+` FROM messages
+		WHERE conversation_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`, convID, afterSeq, limit)
+	if err != nil {
+		return nil, mapErr(err, "select messages after", "message", "")
+	}
+	list, err := pgx.CollectRows(rows, pgx.RowToStructByName[domain.Message])
+	return list, mapErr(err, "select messages after", "message", "")
+}
+
+// MessagesBefore returns the limit messages just before seq beforeSeq (all the newest when
+// beforeSeq is nil), oldest first.
+func (q *Queries) MessagesBefore(ctx context.Context, convID uuid.UUID, beforeSeq *int64, limit int) ([]domain.Message, error) {
+	rows, err := q.db.Query(ctx, `SELECT `+messageColumns+` FROM messages
+		WHERE conversation_id = $1 AND ($2::bigint IS NULL OR seq < $2)
+		ORDER BY seq DESC LIMIT $3`, convID, beforeSeq, limit)
+	if err != nil {
+		return nil, mapErr(err, "select messages before", "message", "")
+	}
+	list, err := pgx.CollectRows(rows, pgx.RowToStructByName[domain.Message])
+	if err != nil {
+		return nil, mapErr(err, "select messages before", "message", "")
+	}
+	slices.Reverse(list)
+	return list, nil
+}
+
+// MarkConversationRead moves userID's read position forward to seq (never back, never past the
+// last message) and records when they read.
+func (q *Queries) MarkConversationRead(ctx context.Context, convID, userID uuid.UUID, seq int64, now time.Time) (domain.Participant, error) {
+	rows, err := q.db.Query(ctx, `
+		UPDATE conversation_participants p
+		SET last_read_seq = GREATEST(p.last_read_seq, LEAST($3, c.last_seq)), last_read_at = $4
+		FROM conversations c
+		WHERE c.id = p.conversation_id AND p.conversation_id = $1 AND p.user_id = $2
+		RETURNING p.conversation_id, p.user_id, p.role, p.joined_at, p.left_at, p.last_read_seq,
+			p.last_read_at, p.muted, p.muted_until`, convID, userID, seq, now)
+	if err != nil {
+		return domain.Participant{}, mapErr(err, "mark conversation read", "participant", "")
+	}
+	p, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[domain.Participant])
+	return p, mapErr(err, "mark conversation read", "participant", "")
+}
+
+// SetMute mutes (until a time, or indefinitely when until is nil) or unmutes a conversation for
+// userID.
+func (q *Queries) SetMute(ctx context.Context, convID, userID uuid.UUID, muted bool, until *time.Time) (domain.Participant, error) {
+	if !muted {
+		until = nil
+	}
+	rows, err := q.db.Query(ctx, `
+		UPDATE conversation_participants SET muted = $3, muted_until = $4
+		WHERE conversation_id = $1 AND user_id = $2
+		RETURNING `+participantColumns, convID, userID, muted, until)
+	if err != nil {
+		return domain.Participant{}, mapErr(err, "set mute", "participant", "")
+	}
+	p, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[domain.Participant])
+	return p, mapErr(err, "set mute", "participant", "")
+}
+
+// SendTarget is a current participant of a conversation a message was just sent to.
+type SendTarget struct {
+	UserID uuid.UUID `db:"user_id"`
+	// Away: not the sender, not muted, and has not read the conversation since awaySince, so
+	// the message notifies them.
+	Away bool `db:"away"`
+}
+
+// SendTargets returns every current participant of a conversation (sender included, for their
+// other devices), telling who is away: one statement for both the live fan-out and the
+// notifications of a send.
+func (q *Queries) SendTargets(ctx context.Context, convID, sender uuid.UUID, now, awaySince time.Time) ([]SendTarget, error) {
+	rows, err := q.db.Query(ctx, `
+		SELECT user_id,
+			user_id <> $2
+			AND NOT (muted AND (muted_until IS NULL OR muted_until > $3))
+			AND (last_read_at IS NULL OR last_read_at < $4) AS away
+		FROM conversation_participants
+		WHERE conversation_id = $1 AND left_at IS NULL
+		ORDER BY user_id`, convID, sender, now, awaySince)
+	if err != nil {
+		return nil, mapErr(err, "select send targets", "participant", "")
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowToStructByName[SendTarget])
+	return out, mapErr(err, "select send targets", "participant", "")
+}
+
+// ActiveParticipantIDs returns the current participants of a conversation.
+func (q *Queries) ActiveParticipantIDs(ctx context.Context, convID uuid.UUID) ([]uuid.UUID, error) {
+	rows, err := q.db.Query(ctx, `SELECT user_id FROM conversation_participants
+		WHERE conversation_id = $1 AND left_at IS NULL ORDER BY user_id`, convID)
+	if err != nil {
+		return nil, mapErr(err, "select participant ids", "participant", "")
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+	return out, mapErr(err, "select participant ids", "participant", "")
+}
+
+// BlockedAmong returns which of others userID blocked or is blocked by.
+func (q *Queries) BlockedAmong(ctx context.Context, userID uuid.UUID, others []uuid.UUID) ([]uuid.UUID, error) {
+	rows, err := q.db.Query(ctx, `
+		SELECT blocked_id FROM blocks WHERE blocker_id = $1 AND blocked_id = ANY($2)
+		UNION SELECT blocker_id FROM blocks WHERE blocked_id = $1 AND blocker_id = ANY($2)`, userID, others)
+	if err != nil {
+		return nil, mapErr(err, "select blocks among", "user", "")
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+	return out, mapErr(err, "select blocks among", "user", "")
+}
