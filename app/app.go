@@ -14,10 +14,12 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/skillswap/skillswap/auth"
+	"github.com/skillswap/skillswap/chat"
 	"github.com/skillswap/skillswap/config"
 	"github.com/skillswap/skillswap/httpapi"
 	"github.com/skillswap/skillswap/jobs"
 	"github.com/skillswap/skillswap/matching"
+	"github.com/skillswap/skillswap/notifications"
 	"github.com/skillswap/skillswap/notify"
 	"github.com/skillswap/skillswap/profiles"
 	"github.com/skillswap/skillswap/realtime"
@@ -29,17 +31,20 @@ import (
 
 // App is a wired server.
 type App struct {
-	Config  config.Config
-	Pool    *pgxpool.Pool
-	Store   *store.Store
-	Broker  realtime.Broker
-	Hub     *realtime.Hub
-	Auth    *auth.Service
-	Search  search.Backend
-	HTTP    *httpapi.Server
-	workers *river.Client[pgx.Tx]
-	log     *slog.Logger
-	stop    context.CancelFunc
+	Config config.Config
+	Pool   *pgxpool.Pool
+	Store  *store.Store
+	Broker realtime.Broker
+	Hub    *realtime.Hub
+	Auth   *auth.Service
+	Search search.Backend
+	// Chat and Notifications are exposed for tests and tools that act on the server directly.
+	Chat          *chat.Service
+	Notifications *notifications.Service
+	HTTP          *httpapi.Server
+	workers       *river.Client[pgx.Tx]
+	log           *slog.Logger
+	stop          context.CancelFunc
 }
 
 // Options adjust wiring for tests and tools.
@@ -143,9 +148,16 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 			return nil, err
 		}
 	}
+	// Notification emails are River jobs inserted with the notification; the workers that send
+	// them may run on another instance, so inserting does not depend on RunWorkers.
+	a.Notifications = notifications.NewService(a.Store, a.Hub, log, notifications.Options{Email: true})
+	a.Chat = chat.NewService(a.Store, a.Hub, a.Notifications, log, chat.Options{
+		AwayAfter: cfg.ChatAwayAfter, ResyncEvery: cfg.ChatResyncInterval,
+	})
 	if cfg.RunWorkers {
 		a.workers, err = jobs.NewWorkerClient(a.Pool, jobs.Deps{
 			Users: a.Store.Q(), Mailer: mailer, AppName: "SkillSwap", Store: a.Store, Search: a.Search,
+			Register: []func(*river.Workers){notifications.Register(a.Store.Q(), mailer, "SkillSwap")},
 		}, log)
 		if err != nil {
 			return nil, err
@@ -153,14 +165,16 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	}
 
 	schema := resolvers.NewSchema(&resolvers.Resolver{
-		Auth:     a.Auth,
-		Skills:   skills.NewService(a.Store, indexQueue, log),
-		Profiles: profiles.NewService(a.Store, indexQueue, log),
-		Search:   a.Search,
-		Matching: matching.NewService(a.Store, matching.NewActivityReliability(a.Store), nil),
-		Store:    a.Store,
-		Hub:      a.Hub,
-		Log:      log,
+		Auth:          a.Auth,
+		Skills:        skills.NewService(a.Store, indexQueue, log),
+		Profiles:      profiles.NewService(a.Store, indexQueue, log),
+		Search:        a.Search,
+		Matching:      matching.NewService(a.Store, matching.NewActivityReliability(a.Store), nil),
+		Chat:          a.Chat,
+		Notifications: a.Notifications,
+		Store:         a.Store,
+		Hub:           a.Hub,
+		Log:           log,
 	})
 	a.HTTP = httpapi.New(httpapi.Config{
 		MaxBodyBytes:     cfg.MaxBodyBytes,

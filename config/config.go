@@ -67,6 +67,14 @@ type Config struct {
 	WSMaxSubsPerConn  int           `env:"WS_MAX_SUBSCRIPTIONS_PER_CONNECTION" envDefault:"100"`
 	WSMaxMsgPerMinute int           `env:"WS_MAX_MESSAGES_PER_MINUTE" envDefault:"600"`
 
+	// ChatAwayAfter: a participant who has not read a conversation for this long is notified of
+	// new messages there (NEW_MESSAGE).
+	ChatAwayAfter time.Duration `env:"CHAT_AWAY_AFTER" envDefault:"2m"`
+	// ChatResyncInterval makes every live messageAdded stream re-read PostgreSQL this often, to
+	// bound the delay of a message whose Redis wake-up was lost; 0 relies on wake-ups and on
+	// clients resubscribing with afterSeq (one query per stream per interval otherwise).
+	ChatResyncInterval time.Duration `env:"CHAT_RESYNC_INTERVAL" envDefault:"0s"`
+
 	SMTPAddr     string `env:"SMTP_ADDR"`
 	SMTPFrom     string `env:"SMTP_FROM" envDefault:"SkillSwap <no-reply@skillswap.local>"`
 	SMTPUsername string `env:"SMTP_USERNAME"`

@@ -25,6 +25,22 @@ type Source interface {
 	SlotsByUserIDs(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID][]domain.AvailabilitySlot, error)
 	MemberSkillsByUserIDs(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID][]domain.MemberSkill, error)
 	BlockedIDs(ctx context.Context, viewer uuid.UUID) ([]uuid.UUID, error)
+
+	ConversationsByIDs(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]domain.Conversation, error)
+	ParticipantsByConversationIDs(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID][]domain.Participant, error)
+	LastMessagesByConversationIDs(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]domain.Message, error)
+	UnreadCountsByConversationIDs(ctx context.Context, viewer uuid.UUID, ids []uuid.UUID) (map[uuid.UUID]int, error)
+	MessagesByIDs(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]domain.Message, error)
+	NotificationsByIDs(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]domain.Notification, error)
+	UnreadNotificationCounts(ctx context.Context, userIDs []uuid.UUID) (map[uuid.UUID]int, error)
+}
+
+// ViewerKey keys a loader whose answer depends on who asks (a member's unread count in a
+// conversation): one request normally has one viewer, but the key keeps answers from ever
+// crossing members.
+type ViewerKey struct {
+	Viewer uuid.UUID
+	ID     uuid.UUID
 }
 
 // Loaders are the request-scoped loaders.
@@ -47,6 +63,22 @@ type Loaders struct {
 	MemberSkills *dataloadgen.Loader[uuid.UUID, []domain.MemberSkill]
 	// Blocks loads, for a viewer, the members on either side of a block with them.
 	Blocks *dataloadgen.Loader[uuid.UUID, map[uuid.UUID]bool]
+
+	// Conversations loads conversations by id; a missing id fails with NOT_FOUND.
+	Conversations *dataloadgen.Loader[uuid.UUID, domain.Conversation]
+	// Participants loads the current participants of conversations, in joining order.
+	Participants *dataloadgen.Loader[uuid.UUID, []domain.Participant]
+	// LastMessages loads the newest message of conversations; a conversation without messages
+	// fails with NOT_FOUND (see LastMessage).
+	LastMessages *dataloadgen.Loader[uuid.UUID, domain.Message]
+	// UnreadCounts loads a member's unread count in conversations (0 where they take no part).
+	UnreadCounts *dataloadgen.Loader[ViewerKey, int]
+	// Messages loads messages by id.
+	Messages *dataloadgen.Loader[uuid.UUID, domain.Message]
+	// Notifications loads notifications by id.
+	Notifications *dataloadgen.Loader[uuid.UUID, domain.Notification]
+	// UnreadNotifications loads members' unread notification counts (0 for none).
+	UnreadNotifications *dataloadgen.Loader[uuid.UUID, int]
 }
 
 // DefaultWait is how long a loader waits to collect keys into one query.
@@ -90,6 +122,41 @@ func New(src Source, batchWait time.Duration) *Loaders {
 				out[v] = set
 			}
 			return out, nil
+		}, wait),
+		Conversations: dataloadgen.NewMappedLoader(src.ConversationsByIDs, wait),
+		Participants:  dataloadgen.NewMappedLoader(orEmpty(src.ParticipantsByConversationIDs), wait),
+		LastMessages:  dataloadgen.NewMappedLoader(src.LastMessagesByConversationIDs, wait),
+		UnreadCounts: dataloadgen.NewMappedLoader(func(ctx context.Context, keys []ViewerKey) (map[ViewerKey]int, error) {
+			// One statement per viewer: a request has one.
+			byViewer := map[uuid.UUID][]uuid.UUID{}
+			for _, k := range keys {
+				byViewer[k.Viewer] = append(byViewer[k.Viewer], k.ID)
+			}
+			out := make(map[ViewerKey]int, len(keys))
+			for v, ids := range byViewer {
+				counts, err := src.UnreadCountsByConversationIDs(ctx, v, ids)
+				if err != nil {
+					return nil, err
+				}
+				for _, id := range ids {
+					out[ViewerKey{Viewer: v, ID: id}] = counts[id]
+				}
+			}
+			return out, nil
+		}, wait),
+		Messages:      dataloadgen.NewMappedLoader(src.MessagesByIDs, wait),
+		Notifications: dataloadgen.NewMappedLoader(src.NotificationsByIDs, wait),
+		UnreadNotifications: dataloadgen.NewMappedLoader(func(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]int, error) {
+			found, err := src.UnreadNotificationCounts(ctx, ids)
+			if err != nil {
+				return nil, err
+			}
+			for _, id := range ids {
+				if _, ok := found[id]; !ok {
+					found[id] = 0 // no unread notification: a count of 0, not NOT_FOUND
+				}
+			}
+			return found, nil
 		}, wait),
 	}
 }
@@ -164,6 +231,45 @@ func Category(ctx context.Context, id uuid.UUID) (domain.SkillCategory, error) {
 		return domain.SkillCategory{}, domain.NotFound("category")
 	}
 	return c, err
+}
+
+// Conversation loads one conversation (no access check: callers check participation).
+func Conversation(ctx context.Context, id uuid.UUID) (domain.Conversation, error) {
+	c, err := For(ctx).Conversations.Load(ctx, id)
+	if isNotFound(err) {
+		return domain.Conversation{}, domain.NotFound("conversation")
+	}
+	return c, err
+}
+
+// Message loads one message (no access check: callers check participation).
+func Message(ctx context.Context, id uuid.UUID) (domain.Message, error) {
+	m, err := For(ctx).Messages.Load(ctx, id)
+	if isNotFound(err) {
+		return domain.Message{}, domain.NotFound("message")
+	}
+	return m, err
+}
+
+// Notification loads one notification (no access check: callers check its owner).
+func Notification(ctx context.Context, id uuid.UUID) (domain.Notification, error) {
+	n, err := For(ctx).Notifications.Load(ctx, id)
+	if isNotFound(err) {
+		return domain.Notification{}, domain.NotFound("notification")
+	}
+	return n, err
+}
+
+// LastMessage loads the newest message of a conversation; nil when it has none.
+func LastMessage(ctx context.Context, convID uuid.UUID) (*domain.Message, error) {
+	m, err := For(ctx).LastMessages.Load(ctx, convID)
+	if isNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &m, nil
 }
 
 func isNotFound(err error) bool {

@@ -111,6 +111,9 @@ const (
 	KindAuthSession   = "ses"
 	KindSkill         = "skl"
 	KindSkillCategory = "cat"
+	KindConversation  = "cnv"
+	KindMessage       = "msg"
+	KindNotification  = "ntf"
 )
 
 // GlobalID encodes an entity id of the given kind.

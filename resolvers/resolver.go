@@ -6,7 +6,9 @@ import (
 	"log/slog"
 
 	"github.com/skillswap/skillswap/auth"
+	"github.com/skillswap/skillswap/chat"
 	"github.com/skillswap/skillswap/matching"
+	"github.com/skillswap/skillswap/notifications"
 	"github.com/skillswap/skillswap/profiles"
 	"github.com/skillswap/skillswap/realtime"
 	"github.com/skillswap/skillswap/search"
@@ -21,7 +23,12 @@ type Resolver struct {
 	Profiles *profiles.Service
 	Search   search.Backend
 	Matching *matching.Service
-	Store    *store.Store
-	Hub      *realtime.Hub
-	Log      *slog.Logger
+	// Chat serves conversations, messages and their live streams.
+	Chat *chat.Service
+	// Notifications serves the notification feed, preferences and live stream. queryResolver has
+	// a method of that name, so resolvers of Query reach it as r.Resolver.Notifications.
+	Notifications *notifications.Service
+	Store         *store.Store
+	Hub           *realtime.Hub
+	Log           *slog.Logger
 }

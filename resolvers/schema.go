@@ -26,6 +26,15 @@ func NewSchema(r *Resolver) graphql.ExecutableSchema {
 	cfg.Complexity.Query.Matches = func(child int, first *int, _ *string, _ *model.MatchFilter) int {
 		return listCost(child, first)
 	}
+	cfg.Complexity.Query.Conversations = func(child int, first *int, _ *string) int {
+		return listCost(child, first)
+	}
+	cfg.Complexity.Query.Messages = func(child int, _ string, first *int, _ *string, _ *string) int {
+		return listCost(child, first)
+	}
+	cfg.Complexity.Query.Notifications = func(child int, first *int, _ *string, _ *bool) int {
+		return listCost(child, first)
+	}
 	cfg.Complexity.Query.SwapCircles = func(child int, first *int) int {
 		n := 10
 		if first != nil && *first > 0 {

@@ -9,6 +9,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/skillswap/skillswap/auth"
@@ -41,6 +42,57 @@ func (r *availabilitySlotResolver) Start(ctx context.Context, obj *domain.Availa
 
 func (r *availabilitySlotResolver) End(ctx context.Context, obj *domain.AvailabilitySlot) (string, error) {
 	return formatMinute(obj.EndMinute), nil
+}
+
+func (r *conversationResolver) ID(ctx context.Context, obj *domain.Conversation) (string, error) {
+	return relay.GlobalID(relay.KindConversation, obj.ID), nil
+}
+
+func (r *conversationResolver) LastSeq(ctx context.Context, obj *domain.Conversation) (int, error) {
+	return int64Field(obj.LastSeq)
+}
+
+func (r *conversationResolver) Participants(ctx context.Context, obj *domain.Conversation) ([]domain.Participant, error) {
+	ps, err := dataloaders.For(ctx).Participants.Load(ctx, obj.ID)
+	if err != nil {
+		return nil, fmt.Errorf("load participants: %w", err)
+	}
+	return ps, nil
+}
+
+func (r *conversationResolver) LastMessage(ctx context.Context, obj *domain.Conversation) (*domain.Message, error) {
+	return dataloaders.LastMessage(ctx, obj.ID)
+}
+
+func (r *conversationResolver) UnreadCount(ctx context.Context, obj *domain.Conversation) (int, error) {
+	return dataloaders.For(ctx).UnreadCounts.Load(ctx, dataloaders.ViewerKey{Viewer: viewerID(ctx), ID: obj.ID})
+}
+
+func (r *conversationResolver) ViewerLastReadSeq(ctx context.Context, obj *domain.Conversation) (int, error) {
+	p, err := viewerParticipant(ctx, obj.ID)
+	if err != nil || p == nil {
+		return 0, err
+	}
+	return int64Field(p.LastReadSeq)
+}
+
+func (r *conversationResolver) Muted(ctx context.Context, obj *domain.Conversation) (bool, error) {
+	p, err := viewerParticipant(ctx, obj.ID)
+	return p != nil && p.IsMuted(time.Now()), err
+}
+
+func (r *conversationResolver) MutedUntil(ctx context.Context, obj *domain.Conversation) (*time.Time, error) {
+	p, err := viewerParticipant(ctx, obj.ID)
+	return mutedUntil(p, time.Now()), err
+}
+
+func (r *conversationEventResolver) Conversation(ctx context.Context, obj *domain.ConversationEvent) (*domain.Conversation, error) {
+	c, err := dataloaders.Conversation(ctx, obj.ConversationID)
+	return &c, err
+}
+
+func (r *conversationEventResolver) Seq(ctx context.Context, obj *domain.ConversationEvent) (int, error) {
+	return int64Field(obj.Seq)
 }
 
 func (r *matchResolver) User(ctx context.Context, obj *matching.Match) (*domain.User, error) {
@@ -78,6 +130,28 @@ func (r *memberSkillResolver) Skill(ctx context.Context, obj *domain.MemberSkill
 		return nil, err
 	}
 	return &s, nil
+}
+
+func (r *messageResolver) ID(ctx context.Context, obj *domain.Message) (string, error) {
+	return relay.GlobalID(relay.KindMessage, obj.ID), nil
+}
+
+func (r *messageResolver) Conversation(ctx context.Context, obj *domain.Message) (*domain.Conversation, error) {
+	c, err := dataloaders.Conversation(ctx, obj.ConversationID)
+	return &c, err
+}
+
+func (r *messageResolver) Seq(ctx context.Context, obj *domain.Message) (int, error) {
+	return int64Field(obj.Seq)
+}
+
+func (r *messageResolver) Sender(ctx context.Context, obj *domain.Message) (*domain.User, error) {
+	u, err := dataloaders.User(ctx, obj.SenderID)
+	return &u, err
+}
+
+func (r *messageResolver) Deleted(ctx context.Context, obj *domain.Message) (bool, error) {
+	return obj.Deleted(), nil
 }
 
 // SignUp is the resolver for the signUp field.
@@ -283,6 +357,75 @@ func (r *mutationResolver) SetUserRoles(ctx context.Context, input model.SetUser
 	return &model.SetUserRolesPayload{User: &u}, nil
 }
 
+func (r *mutationResolver) OpenDirectConversation(ctx context.Context, input model.OpenDirectConversationInput) (*model.OpenDirectConversationPayload, error) {
+	return r.openDirectConversation(ctx, input)
+}
+
+func (r *mutationResolver) SendMessage(ctx context.Context, input model.SendMessageInput) (*model.SendMessagePayload, error) {
+	return r.sendMessage(ctx, input)
+}
+
+func (r *mutationResolver) EditMessage(ctx context.Context, input model.EditMessageInput) (*model.EditMessagePayload, error) {
+	return r.editMessage(ctx, input)
+}
+
+func (r *mutationResolver) DeleteMessage(ctx context.Context, input model.DeleteMessageInput) (*model.DeleteMessagePayload, error) {
+	return r.deleteMessage(ctx, input)
+}
+
+func (r *mutationResolver) MarkConversationRead(ctx context.Context, input model.MarkConversationReadInput) (*model.MarkConversationReadPayload, error) {
+	return r.markConversationRead(ctx, input)
+}
+
+func (r *mutationResolver) MuteConversation(ctx context.Context, input model.MuteConversationInput) (*model.MuteConversationPayload, error) {
+	return r.muteConversation(ctx, input)
+}
+
+func (r *mutationResolver) SetTyping(ctx context.Context, input model.SetTypingInput) (*model.SetTypingPayload, error) {
+	return r.setTyping(ctx, input)
+}
+
+func (r *mutationResolver) MarkNotificationsRead(ctx context.Context, input model.MarkNotificationsReadInput) (*model.MarkNotificationsReadPayload, error) {
+	return r.markNotificationsRead(ctx, input)
+}
+
+func (r *mutationResolver) SetNotificationPreference(ctx context.Context, input model.SetNotificationPreferenceInput) (*model.SetNotificationPreferencePayload, error) {
+	return r.setNotificationPreference(ctx, input)
+}
+
+func (r *notificationResolver) ID(ctx context.Context, obj *domain.Notification) (string, error) {
+	return relay.GlobalID(relay.KindNotification, obj.ID), nil
+}
+
+func (r *notificationResolver) Payload(ctx context.Context, obj *domain.Notification) (string, error) {
+	return string(obj.Payload), nil
+}
+
+func (r *notificationResolver) Conversation(ctx context.Context, obj *domain.Notification) (*domain.Conversation, error) {
+	return notificationConversation(ctx, obj)
+}
+
+func (r *notificationResolver) Message(ctx context.Context, obj *domain.Notification) (*domain.Message, error) {
+	return notificationMessage(ctx, obj)
+}
+
+func (r *notificationResolver) Actor(ctx context.Context, obj *domain.Notification) (*domain.User, error) {
+	return notificationActor(ctx, obj)
+}
+
+func (r *notificationResolver) Read(ctx context.Context, obj *domain.Notification) (bool, error) {
+	return obj.ReadAt != nil, nil
+}
+
+func (r *participantResolver) User(ctx context.Context, obj *domain.Participant) (*domain.User, error) {
+	u, err := dataloaders.User(ctx, obj.UserID)
+	return &u, err
+}
+
+func (r *participantResolver) LastReadSeq(ctx context.Context, obj *domain.Participant) (int, error) {
+	return int64Field(obj.LastReadSeq)
+}
+
 func (r *profileResolver) Location(ctx context.Context, obj *domain.Profile) (*model.GeoPoint, error) {
 	v, ok := auth.ViewerFrom(ctx)
 	if !ok || !v.User.CanSeePrivateDataOf(obj.UserID) || obj.Latitude == nil || obj.Longitude == nil {
@@ -379,7 +522,8 @@ func (r *queryResolver) Node(ctx context.Context, id string) (relay.Node, error)
 		}
 		return &s, nil
 	default:
-		return nil, nil
+		n, _, err := r.nodeOf(ctx, kind, uid)
+		return n, err
 	}
 }
 
@@ -440,6 +584,34 @@ func (r *queryResolver) Users(ctx context.Context, first *int, after *string, fi
 		out.Edges[i] = model.UserEdge{Cursor: e.Cursor, Node: &edges[i].Node}
 	}
 	return out, nil
+}
+
+func (r *queryResolver) Conversations(ctx context.Context, first *int, after *string) (*model.ConversationConnection, error) {
+	return r.conversations(ctx, first, after)
+}
+
+func (r *queryResolver) Conversation(ctx context.Context, id string) (*domain.Conversation, error) {
+	return r.conversation(ctx, id)
+}
+
+func (r *queryResolver) Messages(ctx context.Context, conversationID string, first *int, before *string, after *string) (*model.MessageConnection, error) {
+	return r.messages(ctx, conversationID, first, before, after)
+}
+
+func (r *queryResolver) Notifications(ctx context.Context, first *int, after *string, unreadOnly *bool) (*model.NotificationConnection, error) {
+	return r.notifications(ctx, first, after, unreadOnly)
+}
+
+func (r *queryResolver) NotificationPreferences(ctx context.Context) ([]domain.NotificationPreference, error) {
+	v, err := auth.RequireViewer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.Resolver.Notifications.Preferences(ctx, v.User.ID)
+}
+
+func (r *queryResolver) UnreadNotificationCount(ctx context.Context) (int, error) {
+	return r.unreadNotificationCount(ctx)
 }
 
 func (r *skillResolver) ID(ctx context.Context, obj *domain.Skill) (string, error) {
@@ -543,6 +715,22 @@ func (r *subscriptionResolver) ViewerUpdated(ctx context.Context) (<-chan *domai
 	return ch, nil
 }
 
+func (r *subscriptionResolver) MessageAdded(ctx context.Context, conversationID string, afterSeq *int) (<-chan *domain.Message, error) {
+	return r.messageAdded(ctx, conversationID, afterSeq)
+}
+
+func (r *subscriptionResolver) ConversationUpdated(ctx context.Context) (<-chan *domain.ConversationEvent, error) {
+	return r.conversationUpdated(ctx)
+}
+
+func (r *subscriptionResolver) Typing(ctx context.Context, conversationID string) (<-chan *domain.TypingEvent, error) {
+	return r.typing(ctx, conversationID)
+}
+
+func (r *subscriptionResolver) NotificationAdded(ctx context.Context, after *string) (<-chan *domain.Notification, error) {
+	return r.notificationAdded(ctx, after)
+}
+
 func (r *swapCircleResolver) Members(ctx context.Context, obj *matching.Circle) ([]domain.User, error) {
 	return usersByID(ctx, obj.Members[:])
 }
@@ -564,6 +752,16 @@ func (r *swapCircleEdgeResolver) Learner(ctx context.Context, obj *matching.Circ
 func (r *swapCircleEdgeResolver) Skill(ctx context.Context, obj *matching.CircleEdge) (*domain.Skill, error) {
 	sk, err := dataloaders.Skill(ctx, obj.SkillID)
 	return &sk, err
+}
+
+func (r *typingEventResolver) Conversation(ctx context.Context, obj *domain.TypingEvent) (*domain.Conversation, error) {
+	c, err := dataloaders.Conversation(ctx, obj.ConversationID)
+	return &c, err
+}
+
+func (r *typingEventResolver) User(ctx context.Context, obj *domain.TypingEvent) (*domain.User, error) {
+	u, err := dataloaders.User(ctx, obj.UserID)
+	return &u, err
 }
 
 // ID is the resolver for the id field.
@@ -646,13 +844,25 @@ func (r *Resolver) AvailabilitySlot() graph.AvailabilitySlotResolver {
 	return &availabilitySlotResolver{r}
 }
 
+func (r *Resolver) Conversation() graph.ConversationResolver { return &conversationResolver{r} }
+
+func (r *Resolver) ConversationEvent() graph.ConversationEventResolver {
+	return &conversationEventResolver{r}
+}
+
 func (r *Resolver) Match() graph.MatchResolver { return &matchResolver{r} }
 
 func (r *Resolver) MatchReason() graph.MatchReasonResolver { return &matchReasonResolver{r} }
 
 func (r *Resolver) MemberSkill() graph.MemberSkillResolver { return &memberSkillResolver{r} }
 
+func (r *Resolver) Message() graph.MessageResolver { return &messageResolver{r} }
+
 func (r *Resolver) Mutation() graph.MutationResolver { return &mutationResolver{r} }
+
+func (r *Resolver) Notification() graph.NotificationResolver { return &notificationResolver{r} }
+
+func (r *Resolver) Participant() graph.ParticipantResolver { return &participantResolver{r} }
 
 func (r *Resolver) Profile() graph.ProfileResolver { return &profileResolver{r} }
 
@@ -668,21 +878,29 @@ func (r *Resolver) SwapCircle() graph.SwapCircleResolver { return &swapCircleRes
 
 func (r *Resolver) SwapCircleEdge() graph.SwapCircleEdgeResolver { return &swapCircleEdgeResolver{r} }
 
+func (r *Resolver) TypingEvent() graph.TypingEventResolver { return &typingEventResolver{r} }
+
 func (r *Resolver) User() graph.UserResolver { return &userResolver{r} }
 
 type (
-	authSessionResolver      struct{ *Resolver }
-	availabilitySlotResolver struct{ *Resolver }
-	matchResolver            struct{ *Resolver }
-	matchReasonResolver      struct{ *Resolver }
-	memberSkillResolver      struct{ *Resolver }
-	mutationResolver         struct{ *Resolver }
-	profileResolver          struct{ *Resolver }
-	queryResolver            struct{ *Resolver }
-	skillResolver            struct{ *Resolver }
-	skillCategoryResolver    struct{ *Resolver }
-	subscriptionResolver     struct{ *Resolver }
-	swapCircleResolver       struct{ *Resolver }
-	swapCircleEdgeResolver   struct{ *Resolver }
-	userResolver             struct{ *Resolver }
+	authSessionResolver       struct{ *Resolver }
+	availabilitySlotResolver  struct{ *Resolver }
+	conversationResolver      struct{ *Resolver }
+	conversationEventResolver struct{ *Resolver }
+	matchResolver             struct{ *Resolver }
+	matchReasonResolver       struct{ *Resolver }
+	memberSkillResolver       struct{ *Resolver }
+	messageResolver           struct{ *Resolver }
+	mutationResolver          struct{ *Resolver }
+	notificationResolver      struct{ *Resolver }
+	participantResolver       struct{ *Resolver }
+	profileResolver           struct{ *Resolver }
+	queryResolver             struct{ *Resolver }
+	skillResolver             struct{ *Resolver }
+	skillCategoryResolver     struct{ *Resolver }
+	subscriptionResolver      struct{ *Resolver }
+	swapCircleResolver        struct{ *Resolver }
+	swapCircleEdgeResolver    struct{ *Resolver }
+	typingEventResolver       struct{ *Resolver }
+	userResolver              struct{ *Resolver }
 )

@@ -93,6 +93,48 @@ type CategoryFacet struct {
 	Count int `json:"count"`
 }
 
+// A page of the viewer's conversations, latest activity first.
+type ConversationConnection struct {
+	// The conversations of this page.
+	Edges []ConversationEdge `json:"edges"`
+	// Pagination information.
+	PageInfo *PageInfo `json:"pageInfo"`
+}
+
+// A conversation in a connection.
+type ConversationEdge struct {
+	// Opaque cursor of this edge.
+	Cursor string `json:"cursor"`
+	// The conversation.
+	Node *domain.Conversation `json:"node"`
+}
+
+// Which of the viewer's messages to delete.
+type DeleteMessageInput struct {
+	// Global id of the message.
+	MessageID string `json:"messageId"`
+}
+
+// Result of `deleteMessage`.
+type DeleteMessagePayload struct {
+	// The message, now a tombstone.
+	Message *domain.Message `json:"message"`
+}
+
+// A change to one of the viewer's messages.
+type EditMessageInput struct {
+	// Global id of the message.
+	MessageID string `json:"messageId"`
+	// The new text, up to 4,000 characters.
+	Body string `json:"body"`
+}
+
+// Result of `editMessage`.
+type EditMessagePayload struct {
+	// The edited message.
+	Message *domain.Message `json:"message"`
+}
+
 // A point on Earth (WGS 84).
 type GeoPoint struct {
 	// Degrees north, -90 to 90.
@@ -156,6 +198,36 @@ type LogOutInput struct {
 type LogOutPayload struct {
 	// Global id of the session that was ended.
 	SessionID string `json:"sessionId"`
+}
+
+// How far the viewer has read a conversation.
+type MarkConversationReadInput struct {
+	// Global id of the conversation.
+	ConversationID string `json:"conversationId"`
+	// Sequence number of the last message read; omitted: everything. The position never moves back.
+	Seq *int `json:"seq,omitempty"`
+}
+
+// Result of `markConversationRead`.
+type MarkConversationReadPayload struct {
+	// The conversation with the viewer's new unread count.
+	Conversation *domain.Conversation `json:"conversation"`
+}
+
+// Notifications to mark read.
+type MarkNotificationsReadInput struct {
+	// Global ids of notifications (up to 100). Omitted: all unread notifications (up to `upTo`).
+	Ids []string `json:"ids,omitempty"`
+	// With `ids` omitted: only mark read notifications up to this one (the newest the client showed).
+	UpTo *string `json:"upTo,omitempty"`
+}
+
+// Result of `markNotificationsRead`.
+type MarkNotificationsReadPayload struct {
+	// How many notifications changed from unread to read.
+	MarkedCount int `json:"markedCount"`
+	// How many of the viewer's notifications remain unread.
+	UnreadCount int `json:"unreadCount"`
 }
 
 // A page of matches.
@@ -252,6 +324,24 @@ type MemberSkillPayload struct {
 	User *domain.User `json:"user"`
 }
 
+// A page of messages, oldest first, paginated by sequence number.
+type MessageConnection struct {
+	// The messages of this page, oldest first.
+	Edges []MessageEdge `json:"edges"`
+	// Pagination information. Without `after`, `hasPreviousPage` says older messages exist (pass
+	// `startCursor` as `before`); with `after`, `hasNextPage` says newer messages exist (pass
+	// `endCursor` as `after`).
+	PageInfo *PageInfo `json:"pageInfo"`
+}
+
+// A message in a connection.
+type MessageEdge struct {
+	// Opaque cursor of this edge.
+	Cursor string `json:"cursor"`
+	// The message.
+	Node *domain.Message `json:"node"`
+}
+
 // A meeting mode and how many results it would keep.
 type ModeFacet struct {
 	// The mode.
@@ -263,6 +353,22 @@ type ModeFacet struct {
 type Mutation struct {
 }
 
+// Muting or unmuting a conversation.
+type MuteConversationInput struct {
+	// Global id of the conversation.
+	ConversationID string `json:"conversationId"`
+	// True to mute, false to unmute.
+	Muted bool `json:"muted"`
+	// When the mute ends (in the future); omitted: until unmuted.
+	Until *time.Time `json:"until,omitempty"`
+}
+
+// Result of `muteConversation`.
+type MuteConversationPayload struct {
+	// The conversation with the viewer's mute.
+	Conversation *domain.Conversation `json:"conversation"`
+}
+
 // A circle on Earth: members within `radiusKm` of a point.
 type NearInput struct {
 	// Degrees north, -90 to 90.
@@ -271,6 +377,36 @@ type NearInput struct {
 	Longitude float64 `json:"longitude"`
 	// Radius in kilometres, more than 0 and at most 500.
 	RadiusKm float64 `json:"radiusKm"`
+}
+
+// A page of the viewer's notifications, newest first.
+type NotificationConnection struct {
+	// The notifications of this page.
+	Edges []NotificationEdge `json:"edges"`
+	// Pagination information.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// How many of the viewer's notifications are unread (all pages).
+	UnreadCount int `json:"unreadCount"`
+}
+
+// A notification in a connection.
+type NotificationEdge struct {
+	// Opaque cursor of this edge.
+	Cursor string `json:"cursor"`
+	// The notification.
+	Node *domain.Notification `json:"node"`
+}
+
+// Whom to talk to.
+type OpenDirectConversationInput struct {
+	// Global id of the other member.
+	UserID string `json:"userId"`
+}
+
+// Result of `openDirectConversation`.
+type OpenDirectConversationPayload struct {
+	// The direct conversation (existing or new).
+	Conversation *domain.Conversation `json:"conversation"`
 }
 
 // Relay pagination information for a connection.
@@ -350,6 +486,56 @@ type RevokeSessionInput struct {
 type RevokeSessionPayload struct {
 	// The session, now revoked.
 	Session *domain.AuthSession `json:"session"`
+}
+
+// A message to send.
+type SendMessageInput struct {
+	// Global id of the conversation.
+	ConversationID string `json:"conversationId"`
+	// An id the client makes up for this message (1 to 64 printable ASCII characters; a UUID is
+	// a good choice) and sends again when it retries: a retried send returns the first message and
+	// creates no other.
+	ClientID string `json:"clientId"`
+	// The text, up to 4,000 characters (trimmed); may be empty only with an attachment.
+	Body string `json:"body"`
+	// An https URL of an attachment, up to 2,048 characters.
+	AttachmentURL *string `json:"attachmentUrl,omitempty"`
+}
+
+// Result of `sendMessage`.
+type SendMessagePayload struct {
+	// The message as stored (the first one, for a retried send).
+	Message *domain.Message `json:"message"`
+	// The conversation, with its new last message.
+	Conversation *domain.Conversation `json:"conversation"`
+}
+
+// The viewer's channels for one notification type.
+type SetNotificationPreferenceInput struct {
+	// The notification type.
+	Type domain.NotificationType `json:"type"`
+	// Show it in the app.
+	InApp bool `json:"inApp"`
+	// Also send it by email.
+	Email bool `json:"email"`
+}
+
+// Result of `setNotificationPreference`.
+type SetNotificationPreferencePayload struct {
+	// The stored preference.
+	Preference *domain.NotificationPreference `json:"preference"`
+}
+
+// Where the viewer is typing.
+type SetTypingInput struct {
+	// Global id of the conversation.
+	ConversationID string `json:"conversationId"`
+}
+
+// Result of `setTyping`.
+type SetTypingPayload struct {
+	// The conversation.
+	Conversation *domain.Conversation `json:"conversation"`
 }
 
 // Roles to give a user.

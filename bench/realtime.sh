@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# bench/realtime.sh - real-time delivery benchmarks (`make bench-realtime`); results in bench/README.md.
+#
+#   1. idle:   10,000 authenticated WebSocket connections with one messageAdded subscription each
+#              on one fresh instance: the server's RSS growth per connection.
+#   2. fanout: two instances sharing PostgreSQL and Redis, 2,000 subscribers (200 GROUP
+#              conversations x 10 members, alternating instances), RATE messages/s sent over HTTP
+#              (alternating instances) for DURATION: deliveries/s, end-to-end latency, loss.
+#   3. sweep:  the same at each rate of SWEEP for SWEEP_DURATION, to find the highest sustained
+#              delivery rate with p99 <= 100 ms and nothing lost.
+#
+# Settings: RATE (1000), DURATION (60s), SWEEP ("200 400 600 800"), SWEEP_DURATION (20s),
+# IDLE_CONNECTIONS (10000), BENCH_DB (skillswap_bench_realtime), SKIP_IDLE=1, SKIP_FANOUT=1,
+# SKIP_SWEEP=1, BENCH_OUT (directory for binaries and logs).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
+cd "$ROOT"
+BENCH_DB="${BENCH_DB:-skillswap_bench_realtime}"
+RATE="${RATE:-1000}"
+DURATION="${DURATION:-60s}"
+SWEEP="${SWEEP:-200 400 600 800}"
+SWEEP_DURATION="${SWEEP_DURATION:-20s}"
+IDLE_CONNECTIONS="${IDLE_CONNECTIONS:-10000}"
+OUT="${BENCH_OUT:-$(mktemp -d /tmp/skillswap-realtime.XXXXXX)}"
+A=127.0.0.1:18183
+B=127.0.0.1:18184
+mkdir -p "$OUT"
+say() { printf '[bench] %s\n' "$*" >&2; }
+
+# 10,000 sockets on each side of loopback, plus the server's own.
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+
+scripts/stack.sh up postgres redis >&2
+eval "$(scripts/stack.sh env)"
+STACK_DB_URL="$DATABASE_URL"
+with_db() { printf '%s' "$STACK_DB_URL" | sed -E "s#^([^/]*//[^/]*)/[^?]*#\\1/$1#"; }
+DB_URL="$(with_db "$BENCH_DB")"
+ADMIN_URL="$(with_db postgres)"
+
+say "building the server and the load tool ($OUT)"
+go build -o "$OUT/skillswap" .
+go build -o "$OUT/realtime" ./bench/realtime
+SERVER_ENV=(
+	"DATABASE_URL=$DB_URL" "REDIS_URL=$REDIS_URL" "LOG_LEVEL=warn"
+	"RATE_LOGIN_PER_ACCOUNT=100000/1m" "RATE_LOGIN_PER_IP=100000/1m" "ACCESS_TOKEN_TTL=2h"
+	"PATH=$PATH" "HOME=${HOME:-/tmp}"
+)
+
+psql -X -q "$ADMIN_URL" -c "DROP DATABASE IF EXISTS \"$BENCH_DB\" WITH (FORCE)" -c "CREATE DATABASE \"$BENCH_DB\""
+env -i "${SERVER_ENV[@]}" "$OUT/skillswap" seed >"$OUT/seed.log" 2>&1 || { tail -20 "$OUT/seed.log" >&2; exit 1; }
+psql -X -q "$DB_URL" -v groups=200 -v size=10 -v ON_ERROR_STOP=1 -f bench/population/chat.sql >&2
+
+pids=()
+start_server() { # name addr
+	env -i "${SERVER_ENV[@]}" "HTTP_ADDR=$2" "$OUT/skillswap" serve >"$OUT/server-$1.log" 2>&1 &
+	pids+=("$!")
+	for _ in $(seq 1 100); do
+		curl -fsS "http://$2/readyz" >/dev/null 2>&1 && return 0
+		sleep 0.2
+	done
+	tail -20 "$OUT/server-$1.log" >&2
+	return 1
+}
+stop_servers() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+	pids=()
+}
+trap stop_servers EXIT
+
+echo "Machine: $(nproc) CPUs, $(awk -F': ' '/^model name/{print $2; exit}' /proc/cpuinfo), $(go version | awk '{print $3}'), git $(git rev-parse --short HEAD), $(date -u +%Y-%m-%dT%H:%MZ); load average before: $(cut -d' ' -f1-3 /proc/loadavg)."
+
+if [[ "${SKIP_IDLE:-0}" != 1 ]]; then
+	say "idle: $IDLE_CONNECTIONS connections on one fresh instance"
+	start_server a "$A"
+	echo
+	echo "### Idle connections (one instance)"
+	echo
+	"$OUT/realtime" -mode idle -urls "http://$A" -connections "$IDLE_CONNECTIONS" -pid "${pids[0]}"
+	stop_servers
+fi
+
+start_server a "$A"
+start_server b "$B"
+if [[ "${SKIP_FANOUT:-0}" != 1 ]]; then
+	say "fanout: $RATE msg/s for $DURATION over two instances"
+	echo
+	echo "### Fan-out: $RATE messages/s for $DURATION"
+	echo
+	"$OUT/realtime" -mode fanout -urls "http://$A,http://$B" -rate "$RATE" -duration "$DURATION" || echo "(run failed: see above)"
+fi
+if [[ "${SKIP_SWEEP:-0}" != 1 ]]; then
+	echo
+	echo "### Sweep: $SWEEP_DURATION per rate"
+	for r in $SWEEP; do
+		say "sweep: $r msg/s"
+		echo
+		"$OUT/realtime" -mode fanout -urls "http://$A,http://$B" -rate "$r" -duration "$SWEEP_DURATION" || echo "(run failed: see above)"
+	done
+fi
+echo
+echo "Load average after: $(cut -d' ' -f1-3 /proc/loadavg)."

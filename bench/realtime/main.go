@@ -1,0 +1,546 @@
+// Command realtime drives the real-time benchmarks over real HTTP and WebSocket connections
+// speaking graphql-transport-ws, against servers loaded with bench/population/chat.sql.
+//
+//	fanout: members of GROUP conversations subscribe to messageAdded, spread over the given
+//	        instances; messages are sent over HTTP at a fixed rate for a duration, alternating
+//	        instances. Every subscriber must receive every message of its conversation exactly
+//	        once and in order (checked by seq); latency is send start to receipt (the body holds
+//	        the send time; one machine, one clock).
+//	idle:   N authenticated connections with one subscription each on one instance; reports the
+//	        server's RSS growth per connection (read from /proc/PID/status).
+//
+// bench/realtime.sh runs both and the rate sweep; results go to bench/README.md.
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/coder/websocket"
+)
+
+func main() {
+	mode := flag.String("mode", "fanout", "fanout or idle")
+	urls := flag.String("urls", "http://127.0.0.1:18183", "comma-separated server base URLs (instances)")
+	groups := flag.Int("groups", 200, "conversations (as loaded by chat.sql)")
+	size := flag.Int("size", 10, "members per conversation (as loaded by chat.sql)")
+	rate := flag.Int("rate", 1000, "fanout: messages per second")
+	duration := flag.Duration("duration", 60*time.Second, "fanout: sending time")
+	senders := flag.Int("senders", 64, "fanout: concurrent HTTP senders")
+	conns := flag.Int("connections", 10000, "idle: connections to open")
+	pid := flag.Int("pid", 0, "idle: server process id (RSS is read from /proc)")
+	password := flag.String("password", "swap-skills-2026!", "password of the chat members")
+	flag.Parse()
+	b := &bench{urls: strings.Split(*urls, ","), groups: *groups, size: *size, password: *password,
+		http: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 256}}}
+	var err error
+	switch *mode {
+	case "fanout":
+		err = b.fanout(*rate, *duration, *senders)
+	case "idle":
+		err = b.idle(*conns, *pid)
+	default:
+		err = fmt.Errorf("unknown mode %q", *mode)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "realtime:", err)
+		os.Exit(1)
+	}
+}
+
+type bench struct {
+	urls         []string
+	groups, size int
+	password     string
+	http         *http.Client
+}
+
+func (b *bench) gql(url, token, query string, vars map[string]any, out any) error {
+	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	req, err := http.NewRequest(http.MethodPost, url+"/graphql", bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := b.http.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	var r struct {
+		Data   json.RawMessage
+		Errors []json.RawMessage
+	}
+	if err := json.Unmarshal(raw, &r); err != nil || len(r.Errors) > 0 || resp.StatusCode != 200 {
+		return fmt.Errorf("HTTP %d: %.300s", resp.StatusCode, raw)
+	}
+	if out != nil {
+		return json.Unmarshal(r.Data, out)
+	}
+	return nil
+}
+
+// member is one chat member: their token and their conversation's global id.
+type member struct {
+	n            int
+	token        string
+	conversation string
+}
+
+// members logs in every member (a few at a time: argon2id is the cost) and finds their group.
+func (b *bench) members(count int) ([]member, error) {
+	out := make([]member, count)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	errs := make(chan error, 1)
+	for range max(2, runtime.NumCPU()*2) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= count {
+					return
+				}
+				m, err := b.member(i)
+				if err != nil {
+					select {
+					case errs <- err:
+					default:
+					}
+					return
+				}
+				out[i] = m
+			}
+		}()
+	}
+	wg.Wait()
+	select {
+	case err := <-errs:
+		return nil, err
+	default:
+		return out, nil
+	}
+}
+
+func (b *bench) member(n int) (member, error) {
+	url := b.urls[0]
+	var login struct{ LogIn struct{ AccessToken string } }
+	err := b.gql(url, "", `mutation($in: LogInInput!) { logIn(input: $in) { accessToken } }`,
+		map[string]any{"in": map[string]any{"email": fmt.Sprintf("chat%d@bench.skillswap.local", n), "password": b.password}}, &login)
+	if err != nil {
+		return member{}, fmt.Errorf("log in chat%d: %w", n, err)
+	}
+	var convs struct {
+		Conversations struct {
+			Edges []struct{ Node struct{ ID string } }
+		}
+	}
+	if err := b.gql(url, login.LogIn.AccessToken, `{ conversations(first: 1) { edges { node { id } } } }`, nil, &convs); err != nil {
+		return member{}, fmt.Errorf("conversations of chat%d: %w", n, err)
+	}
+	if len(convs.Conversations.Edges) != 1 {
+		return member{}, fmt.Errorf("chat%d has %d conversations, want 1 (load bench/population/chat.sql)", n, len(convs.Conversations.Edges))
+	}
+	return member{n: n, token: login.LogIn.AccessToken, conversation: convs.Conversations.Edges[0].Node.ID}, nil
+}
+
+type wsMessage struct {
+	ID      string          `json:"id,omitempty"`
+	Type    string          `json:"type"`
+	Payload json.RawMessage `json:"payload,omitempty"`
+}
+
+// subscribe opens a graphql-transport-ws connection, initialises it and subscribes to
+// messageAdded on the member's conversation; handle receives each message's seq and body.
+func subscribe(ctx context.Context, url string, m member, handle func(seq int64, body string)) (*websocket.Conn, error) {
+	ws := "ws" + strings.TrimPrefix(url, "http") + "/graphql"
+	dctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	conn, resp, err := websocket.Dial(dctx, ws, &websocket.DialOptions{
+		Subprotocols: []string{"graphql-transport-ws"},
+		HTTPHeader:   http.Header{"Origin": []string{"http://localhost:8080"}},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("dial: %w", err)
+	}
+	if resp != nil && resp.Body != nil {
+		resp.Body.Close()
+	}
+	conn.SetReadLimit(1 << 20)
+	send := func(v wsMessage) error {
+		raw, _ := json.Marshal(v)
+		return conn.Write(dctx, websocket.MessageText, raw)
+	}
+	init, _ := json.Marshal(map[string]string{"authorization": "Bearer " + m.token})
+	if err := send(wsMessage{Type: "connection_init", Payload: init}); err != nil {
+		return nil, err
+	}
+	_, raw, err := conn.Read(dctx)
+	if err != nil {
+		return nil, fmt.Errorf("await ack: %w", err)
+	}
+	var ack wsMessage
+	if json.Unmarshal(raw, &ack) != nil || ack.Type != "connection_ack" {
+		return nil, fmt.Errorf("no ack: %s", raw)
+	}
+	sub, _ := json.Marshal(map[string]any{
+		"query":     `subscription($c: ID!) { messageAdded(conversationId: $c) { seq body } }`,
+		"variables": map[string]any{"c": m.conversation},
+	})
+	if err := send(wsMessage{ID: "1", Type: "subscribe", Payload: sub}); err != nil {
+		return nil, err
+	}
+	go func() {
+		for {
+			_, raw, err := conn.Read(ctx)
+			if err != nil {
+				return
+			}
+			var msg wsMessage
+			if json.Unmarshal(raw, &msg) != nil {
+				continue
+			}
+			switch msg.Type {
+			case "ping":
+				_ = conn.Write(ctx, websocket.MessageText, []byte(`{"type":"pong"}`))
+			case "next":
+				var p struct {
+					Data struct {
+						MessageAdded struct {
+							Seq  int64
+							Body string
+						}
+					}
+				}
+				if json.Unmarshal(msg.Payload, &p) == nil {
+					handle(p.Data.MessageAdded.Seq, p.Data.MessageAdded.Body)
+				}
+			case "error", "complete":
+				fmt.Fprintf(os.Stderr, "subscription of chat%d ended: %s %s\n", m.n, msg.Type, msg.Payload)
+				return
+			}
+		}
+	}()
+	return conn, nil
+}
+
+// subscriber records what one member received.
+type subscriber struct {
+	member
+	mu       sync.Mutex
+	seqs     []int64
+	lat      []time.Duration
+	received atomic.Int64
+}
+
+func (b *bench) fanout(rate int, duration time.Duration, senders int) error {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	total := b.groups * b.size
+	start := time.Now()
+	ms, err := b.members(total)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "logged in %d members in %s\n", total, time.Since(start).Round(time.Millisecond))
+	subs := make([]*subscriber, total)
+	byConv := map[string][]*subscriber{}
+	var opened sync.WaitGroup
+	errs := make(chan error, total)
+	sem := make(chan struct{}, 32)
+	for i, m := range ms {
+		s := &subscriber{member: m}
+		subs[i] = s
+		byConv[m.conversation] = append(byConv[m.conversation], s)
+		opened.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer opened.Done()
+			defer func() { <-sem }()
+			_, err := subscribe(ctx, b.urls[i%len(b.urls)], m, func(seq int64, body string) {
+				sent, _ := strconv.ParseInt(strings.TrimPrefix(body, "t="), 10, 64)
+				d := time.Since(time.Unix(0, sent))
+				s.mu.Lock()
+				s.seqs = append(s.seqs, seq)
+				s.lat = append(s.lat, d)
+				s.mu.Unlock()
+				s.received.Add(1)
+			})
+			if err != nil {
+				errs <- fmt.Errorf("subscribe chat%d: %w", m.n, err)
+			}
+		}()
+	}
+	opened.Wait()
+	select {
+	case err := <-errs:
+		return err
+	default:
+	}
+	convs := make([]string, 0, len(byConv))
+	for c := range byConv {
+		convs = append(convs, c)
+	}
+	slices.Sort(convs)
+	sender := map[string]member{}
+	for _, c := range convs {
+		sender[c] = byConv[c][0].member
+	}
+	// Warm-up: one message per conversation, until every subscriber has it; this also proves
+	// every subscription is live before the clock starts.
+	var seq0 sync.Map
+	for i, c := range convs {
+		last, err := b.send(b.urls[i%len(b.urls)], sender[c], c, fmt.Sprintf("warm-%d-%d", i, time.Now().UnixNano()), time.Now())
+		if err != nil {
+			return fmt.Errorf("warm-up: %w", err)
+		}
+		seq0.Store(c, last)
+	}
+	if err := waitFor(30*time.Second, func() bool {
+		for _, s := range subs {
+			if s.received.Load() < 1 {
+				return false
+			}
+		}
+		return true
+	}); err != nil {
+		return fmt.Errorf("warm-up deliveries: %w", err)
+	}
+	for _, s := range subs {
+		s.mu.Lock()
+		s.seqs, s.lat = s.seqs[:0], s.lat[:0]
+		s.mu.Unlock()
+		s.received.Store(0)
+	}
+	fmt.Fprintf(os.Stderr, "%d subscribers live on %d instance(s); sending %d msg/s for %s\n", total, len(b.urls), rate, duration)
+
+	// Sending: a ticker spreads `rate` sends per second over the conversations round robin.
+	type job struct {
+		k    int
+		conv string
+		at   time.Time
+	}
+	jobs := make(chan job, rate)
+	var sent, failed, lagged atomic.Int64
+	lastSeq := make(map[string]*atomic.Int64, len(convs))
+	for _, c := range convs {
+		v, _ := seq0.Load(c)
+		a := &atomic.Int64{}
+		a.Store(v.(int64))
+		lastSeq[c] = a
+	}
+	var sendWG sync.WaitGroup
+	for range senders {
+		sendWG.Add(1)
+		go func() {
+			defer sendWG.Done()
+			for j := range jobs {
+				seq, err := b.send(b.urls[j.k%len(b.urls)], sender[j.conv], j.conv, fmt.Sprintf("bench-%d-%d", j.k, j.at.UnixNano()), j.at)
+				if err != nil {
+					if failed.Add(1) <= 3 {
+						fmt.Fprintln(os.Stderr, "send:", err)
+					}
+					continue
+				}
+				sent.Add(1)
+				for {
+					cur := lastSeq[j.conv].Load()
+					if seq <= cur || lastSeq[j.conv].CompareAndSwap(cur, seq) {
+						break
+					}
+				}
+			}
+		}()
+	}
+	sendStart := time.Now()
+	interval := time.Second / time.Duration(rate)
+	k := 0
+	for next := sendStart; time.Since(sendStart) < duration; next = next.Add(interval) {
+		if d := time.Until(next); d > 0 {
+			time.Sleep(d)
+		}
+		select {
+		case jobs <- job{k: k, conv: convs[k%len(convs)], at: time.Now()}:
+		default:
+			lagged.Add(1) // all senders busy and the queue full: the server cannot keep up
+		}
+		k++
+	}
+	close(jobs)
+	sendWG.Wait()
+	sendTime := time.Since(sendStart)
+
+	// Delivery: wait until every subscriber has every acknowledged message (or 30 s).
+	expected := func(s *subscriber) int64 {
+		v, _ := seq0.Load(s.conversation)
+		return lastSeq[s.conversation].Load() - v.(int64)
+	}
+	_ = waitFor(30*time.Second, func() bool {
+		for _, s := range subs {
+			if s.received.Load() < expected(s) {
+				return false
+			}
+		}
+		return true
+	})
+	drain := time.Since(sendStart) - sendTime
+
+	var all []time.Duration
+	var lost, dup, disorder, deliveries int64
+	for _, s := range subs {
+		s.mu.Lock()
+		v, _ := seq0.Load(s.conversation)
+		from, to := v.(int64)+1, lastSeq[s.conversation].Load()
+		seen := map[int64]bool{}
+		prev := int64(0)
+		for _, q := range s.seqs {
+			if seen[q] {
+				dup++
+			}
+			if q < prev {
+				disorder++
+			}
+			seen[q], prev = true, q
+		}
+		for q := from; q <= to; q++ {
+			if !seen[q] {
+				lost++
+			}
+		}
+		deliveries += int64(len(s.seqs))
+		all = append(all, s.lat...)
+		s.mu.Unlock()
+	}
+	slices.Sort(all)
+	pct := func(p int) string {
+		if len(all) == 0 {
+			return "-"
+		}
+		return fmt.Sprintf("%.1f", float64(all[min(len(all)-1, len(all)*p/100)].Microseconds())/1000)
+	}
+	fmt.Println("| instances | subscribers | target msg/s | sent msg/s | send errors | sends skipped (queue full) | deliveries/s | latency p50 ms | p99 ms | max ms | lost | duplicated | out of order | drain s |")
+	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+	fmt.Printf("| %d | %d | %d | %.0f | %d | %d | %.0f | %s | %s | %s | %d | %d | %d | %.1f |\n",
+		len(b.urls), total, rate, float64(sent.Load())/sendTime.Seconds(), failed.Load(), lagged.Load(),
+		float64(deliveries)/sendTime.Seconds(), pct(50), pct(99), pct(100), lost, dup, disorder, drain.Seconds())
+	if lost > 0 || dup > 0 || disorder > 0 {
+		return errors.New("deliveries were lost, duplicated or out of order")
+	}
+	return nil
+}
+
+// send posts one message and returns its seq. The body carries the intended send time.
+func (b *bench) send(url string, m member, conv, clientID string, at time.Time) (int64, error) {
+	var out struct {
+		SendMessage struct{ Message struct{ Seq int64 } }
+	}
+	err := b.gql(url, m.token, `mutation($in: SendMessageInput!) { sendMessage(input: $in) { message { seq } } }`,
+		map[string]any{"in": map[string]any{"conversationId": conv, "clientId": clientID, "body": "t=" + strconv.FormatInt(at.UnixNano(), 10)}}, &out)
+	return out.SendMessage.Message.Seq, err
+}
+
+func waitFor(limit time.Duration, done func() bool) error {
+	deadline := time.Now().Add(limit)
+	for !done() {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("not done after %s", limit)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return nil
+}
+
+func rssKiB(pid int) (int64, error) {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(string(raw), "\n") {
+		if strings.HasPrefix(line, "VmRSS:") {
+			f := strings.Fields(line)
+			return strconv.ParseInt(f[1], 10, 64)
+		}
+	}
+	return 0, errors.New("no VmRSS")
+}
+
+// idle opens n connections, each authenticated with one subscription, on the first instance,
+// and reports the server's RSS growth per connection once they are all open and settled.
+func (b *bench) idle(n, pid int) error {
+	if pid == 0 {
+		return errors.New("-pid is required")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	users := min(b.groups*b.size, 100)
+	ms, err := b.members(users)
+	if err != nil {
+		return err
+	}
+	time.Sleep(2 * time.Second)
+	before, err := rssKiB(pid)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	conns := make([]*websocket.Conn, n)
+	sem := make(chan struct{}, 64)
+	var wg sync.WaitGroup
+	var failed atomic.Int64
+	for i := range n {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			c, err := subscribe(ctx, b.urls[0], ms[i%len(ms)], func(int64, string) {})
+			if err != nil {
+				if failed.Add(1) <= 3 {
+					fmt.Fprintln(os.Stderr, "connection:", err)
+				}
+				return
+			}
+			conns[i] = c
+		}()
+	}
+	wg.Wait()
+	if failed.Load() > 0 {
+		return fmt.Errorf("%d connections failed", failed.Load())
+	}
+	opened := time.Since(start)
+	// Let the server settle (its subscriptions start, GC runs) before reading RSS.
+	time.Sleep(10 * time.Second)
+	after, err := rssKiB(pid)
+	if err != nil {
+		return err
+	}
+	fmt.Println("| connections | open time s | server RSS before MiB | after MiB | RSS per connection KiB |")
+	fmt.Println("|---|---|---|---|---|")
+	fmt.Printf("| %d | %.1f | %.1f | %.1f | %.1f |\n", n, opened.Seconds(), float64(before)/1024, float64(after)/1024, float64(after-before)/float64(n))
+	for _, c := range conns {
+		_ = c.CloseNow()
+	}
+	return nil
+}
