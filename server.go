@@ -15,6 +15,7 @@ import (
 	stdlog "log"
 	"log/slog"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"syscall"
@@ -89,6 +90,9 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 	}
+	if cfg.PprofAddr != "" {
+		servePprof(cfg.PprofAddr, log)
+	}
 	errc := make(chan error, 1)
 	go func() {
 		log.Info("listening", "addr", cfg.HTTPAddr, "graphql", cfg.PublicURL+"/graphql", "playground", cfg.PublicURL+"/")
@@ -157,4 +161,21 @@ func reindex(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	}
 	defer a.Close(context.Background())
 	return search.ReindexAll(ctx, a.Store, a.Search)
+}
+
+// servePprof exposes Go's profiler on its own listener (meant for loopback), never on the API
+// port: profiles reveal internals and cost CPU.
+func servePprof(addr string, log *slog.Logger) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		log.Info("pprof listening", "addr", addr)
+		if err := srv.ListenAndServe(); err != nil {
+			log.Warn("pprof server", "err", err)
+		}
+	}()
 }

@@ -167,7 +167,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	schema := resolvers.NewSchema(&resolvers.Resolver{
 		Auth:          a.Auth,
 		Skills:        skills.NewService(a.Store, indexQueue, log),
-		Profiles:      profiles.NewService(a.Store, indexQueue, log),
+		Profiles:      profiles.NewService(a.Store, indexQueue, a.Notifications, log),
 		Search:        a.Search,
 		Matching:      matching.NewService(a.Store, matching.NewActivityReliability(a.Store), nil),
 		Chat:          a.Chat,

@@ -20,6 +20,7 @@ type Config struct {
 	PublicURL          string        `env:"PUBLIC_URL" envDefault:"http://localhost:8080"`
 	ShutdownTimeout    time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"25s"`
 	LogLevel           string        `env:"LOG_LEVEL" envDefault:"info"`
+	PprofAddr          string        `env:"PPROF_ADDR"`
 	TrustProxyHeaders  bool          `env:"TRUST_PROXY_HEADERS" envDefault:"false"`
 	CORSAllowedOrigins []string      `env:"CORS_ALLOWED_ORIGINS" envSeparator:"," envDefault:"http://localhost:8080,http://127.0.0.1:8080"`
 

@@ -21,17 +21,51 @@ type Indexer interface {
 	QueueReindex(ctx context.Context, q *store.Queries, userID uuid.UUID) error
 }
 
+// MatchNotifier creates notifications inside the caller's transaction, at most one unread per
+// member and group key (notifications.Service implements it).
+type MatchNotifier interface {
+	NotifyOnce(ctx context.Context, q *store.Queries, userIDs []uuid.UUID, typ domain.NotificationType, groupKey string, payload any) ([]domain.Notification, error)
+}
+
 // Service implements profiles, member skills and blocks.
 type Service struct {
 	store *store.Store
 	index Indexer
+	notes MatchNotifier
 	log   *slog.Logger
 	now   func() time.Time
 }
 
-// NewService wires the service; index may be nil when no search index is kept.
-func NewService(st *store.Store, index Indexer, log *slog.Logger) *Service {
-	return &Service{store: st, index: index, log: log, now: func() time.Time { return time.Now().UTC() }}
+// NewService wires the service; index may be nil when no search index is kept, notes nil when
+// no one is told about new mutual matches.
+func NewService(st *store.Store, index Indexer, notes MatchNotifier, log *slog.Logger) *Service {
+	return &Service{store: st, index: index, notes: notes, log: log, now: func() time.Time { return time.Now().UTC() }}
+}
+
+// maxMatchNotifications caps the partners told about one new skill: a member who adds a very
+// popular skill must not fan out thousands of notifications in one transaction.
+const maxMatchNotifications = 20
+
+// notifyNewMutualMatches tells both sides when adding a skill made the member a mutual match
+// with someone they were not mutual with before; it runs in the transaction that added it.
+func (s *Service) notifyNewMutualMatches(ctx context.Context, q *store.Queries, userID, skillID uuid.UUID, kind domain.SkillKind) error {
+	if s.notes == nil {
+		return nil
+	}
+	partners, err := q.NewMutualPartners(ctx, userID, skillID, kind, maxMatchNotifications)
+	if err != nil || len(partners) == 0 {
+		return err
+	}
+	// Each partner gets one unread notification per member who matched them.
+	if _, err := s.notes.NotifyOnce(ctx, q, partners, domain.NotificationNewMutualMatch,
+		"mutual-match:"+userID.String(), map[string]any{"partnerId": userID, "skillId": skillID}); err != nil {
+		return err
+	}
+	// The member gets one notification naming the first partner and how many there are (their
+	// matches list shows them all), not one per partner.
+	_, err = s.notes.NotifyOnce(ctx, q, []uuid.UUID{userID}, domain.NotificationNewMutualMatch,
+		"mutual-matches:"+userID.String(), map[string]any{"partnerId": partners[0], "skillId": skillID, "partners": len(partners)})
+	return err
 }
 
 // ProfileUpdate holds the fields to change; nil leaves a field as it is. Clear* empties optional
@@ -259,6 +293,9 @@ func (s *Service) AddSkill(ctx context.Context, in SkillInput) (domain.MemberSki
 			YearsOfPractice: in.YearsOfPractice, Description: in.Description, CreatedAt: now,
 		})
 		if err != nil {
+			return err
+		}
+		if err := s.notifyNewMutualMatches(ctx, q, v.User.ID, in.SkillID, in.Kind); err != nil {
 			return err
 		}
 		return s.reindex(ctx, q, v.User.ID)

@@ -405,3 +405,42 @@ JOIN members l ON l.user_id = p.b AND NOT l.they_teach
 JOIN members t ON t.user_id = p.c AND t.they_teach
 ORDER BY l.pts + p.pts + t.pts DESC, p.b, p.c
 LIMIT $8::int`
+
+// NewMutualPartners returns up to limit members with whom userID has just become a mutual match
+// by taking skillID with kind: the partner has the opposite kind on that skill, already has the
+// other direction (they teach something userID wants, or want something userID teaches), and did
+// not have this direction through another skill before. Suspended partners, HIDDEN profiles and
+// blocks either way are left out, as in matches. Call it inside the transaction that added the
+// skill, after the insert.
+func (q *Queries) NewMutualPartners(ctx context.Context, userID, skillID uuid.UUID, kind domain.SkillKind, limit int) ([]uuid.UUID, error) {
+	partnerKind := domain.Want
+	if kind == domain.Want {
+		partnerKind = domain.Offer
+	}
+	rows, err := q.db.Query(ctx, `
+		SELECT p.user_id
+		FROM member_skills p
+		JOIN users u ON u.id = p.user_id AND u.status = 'ACTIVE'
+		LEFT JOIN profiles pr ON pr.user_id = p.user_id
+		WHERE p.skill_id = $2 AND p.kind = $3 AND p.user_id <> $1
+			AND coalesce(pr.visibility, 'MEMBERS') <> 'HIDDEN'
+			AND NOT EXISTS (SELECT 1 FROM profiles me WHERE me.user_id = $1 AND me.visibility = 'HIDDEN')
+			-- the other direction already holds
+			AND EXISTS (SELECT 1 FROM member_skills a JOIN member_skills b ON b.skill_id = a.skill_id
+				WHERE a.user_id = p.user_id AND a.kind = $4 AND b.user_id = $1 AND b.kind = $3)
+			-- and this direction did not, through another skill
+			AND NOT EXISTS (SELECT 1 FROM member_skills a JOIN member_skills b ON b.skill_id = a.skill_id
+				WHERE a.user_id = p.user_id AND a.kind = $3 AND a.skill_id <> $2 AND b.user_id = $1 AND b.kind = $4)
+			AND NOT EXISTS (SELECT 1 FROM blocks bl
+				WHERE (bl.blocker_id = $1 AND bl.blocked_id = p.user_id) OR (bl.blocker_id = p.user_id AND bl.blocked_id = $1))
+		ORDER BY p.user_id
+		LIMIT $5`, userID, skillID, string(partnerKind), string(kind), limit)
+	if err != nil {
+		return nil, mapErr(err, "select new mutual partners", "user", "")
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+	if err != nil {
+		return nil, mapErr(err, "select new mutual partners", "user", "")
+	}
+	return ids, nil
+}
