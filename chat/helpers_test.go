@@ -142,7 +142,7 @@ func wantKind(t *testing.T, err error, k domain.Kind) {
 }
 
 // collect reads n messages from ch, failing after timeout.
-func collect(t *testing.T, ch <-chan domain.Message, n int, timeout time.Duration) []domain.Message {
+func collect(t *testing.T, ch <-chan *domain.Message, n int, timeout time.Duration) []domain.Message {
 	t.Helper()
 	out := make([]domain.Message, 0, n)
 	deadline := time.After(timeout)
@@ -152,7 +152,7 @@ func collect(t *testing.T, ch <-chan domain.Message, n int, timeout time.Duratio
 			if !ok {
 				t.Fatalf("stream closed after %d of %d messages", len(out), n)
 			}
-			out = append(out, m)
+			out = append(out, *m)
 		case <-deadline:
 			t.Fatalf("got %d of %d messages before timeout (last seq %d)", len(out), n, lastSeq(out))
 		}

@@ -23,7 +23,7 @@ func TestNewMessageWhileAwayNotifiesInTheSameTransaction(t *testing.T) {
 	}
 
 	m := e.send(t, alice, conv.ID, "are you there?")
-	var pushed domain.Notification
+	var pushed *domain.Notification
 	select {
 	case pushed = <-live:
 	case <-time.After(5 * time.Second):

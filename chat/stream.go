@@ -17,7 +17,7 @@ import (
 // the conversation's topic before reading PostgreSQL, so nothing committed in between is missed;
 // wake-ups only say "seq n exists", and any gap is read from PostgreSQL. The channel closes, and
 // the hub interest is released, when ctx ends.
-func (s *Service) Stream(ctx context.Context, viewer, convID uuid.UUID, afterSeq *int64) (<-chan domain.Message, error) {
+func (s *Service) Stream(ctx context.Context, viewer, convID uuid.UUID, afterSeq *int64) (<-chan *domain.Message, error) {
 	a, err := access(ctx, s.store.Q(), convID, viewer)
 	if err != nil {
 		return nil, fmt.Errorf("stream messages: %w", err)
@@ -33,7 +33,7 @@ func (s *Service) Stream(ctx context.Context, viewer, convID uuid.UUID, afterSeq
 	if err != nil {
 		return nil, fmt.Errorf("stream messages: %w", err)
 	}
-	ch := make(chan domain.Message)
+	ch := make(chan *domain.Message)
 	p := &pump{
 		s: s, convID: convID, out: ch, wake: wake, last: last, known: last,
 		pending: map[int64]domain.Message{},
@@ -63,7 +63,7 @@ const (
 type pump struct {
 	s      *Service
 	convID uuid.UUID
-	out    chan<- domain.Message
+	out    chan<- *domain.Message
 	wake   <-chan []byte
 
 	// last is the highest seq delivered; known the highest seq a wake-up announced.
@@ -118,7 +118,7 @@ func (p *pump) send(ctx context.Context, m domain.Message) bool {
 	}
 	for {
 		select {
-		case p.out <- m:
+		case p.out <- &m:
 			p.last = m.Seq
 			return true
 		case b, ok := <-p.wake:
@@ -198,7 +198,7 @@ func (p *pump) catchUp(ctx context.Context) bool {
 // edited or deleted, read position and mute changes from their other devices) until ctx ends.
 // Events are hints for refreshing lists: one lost while Redis restarts is repaired by the next
 // or by reloading the list.
-func (s *Service) ConversationUpdated(ctx context.Context, viewer uuid.UUID) (<-chan domain.ConversationEvent, error) {
+func (s *Service) ConversationUpdated(ctx context.Context, viewer uuid.UUID) (<-chan *domain.ConversationEvent, error) {
 	wake, release, err := s.hub.Subscribe(ctx, realtime.UserConversationsTopic(viewer))
 	if err != nil {
 		return nil, fmt.Errorf("subscribe conversation updates: %w", err)
@@ -227,7 +227,7 @@ func (s *Service) Typing(ctx context.Context, viewer, convID uuid.UUID) error {
 }
 
 // TypingStream delivers who is typing in convID (never viewer themself) until ctx ends.
-func (s *Service) TypingStream(ctx context.Context, viewer, convID uuid.UUID) (<-chan domain.TypingEvent, error) {
+func (s *Service) TypingStream(ctx context.Context, viewer, convID uuid.UUID) (<-chan *domain.TypingEvent, error) {
 	if _, err := access(ctx, s.store.Q(), convID, viewer); err != nil {
 		return nil, fmt.Errorf("typing stream: %w", err)
 	}
@@ -242,8 +242,8 @@ func (s *Service) TypingStream(ctx context.Context, viewer, convID uuid.UUID) (<
 
 // forward decodes JSON wake-ups into T and delivers those keep accepts until ctx ends, then
 // closes the channel and releases the hub interest.
-func forward[T any](ctx context.Context, wake <-chan []byte, release func(), keep func(T) bool) <-chan T {
-	ch := make(chan T)
+func forward[T any](ctx context.Context, wake <-chan []byte, release func(), keep func(T) bool) <-chan *T {
+	ch := make(chan *T)
 	go func() {
 		defer close(ch)
 		defer release()
@@ -260,7 +260,7 @@ func forward[T any](ctx context.Context, wake <-chan []byte, release func(), kee
 					continue
 				}
 				select {
-				case ch <- v:
+				case ch <- &v:
 				case <-ctx.Done():
 					return
 				}

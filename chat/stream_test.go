@@ -224,7 +224,7 @@ func TestConversationUpdatedAndTyping(t *testing.T) {
 		t.Helper()
 		select {
 		case ev := <-updates:
-			return ev
+			return *ev
 		case <-time.After(5 * time.Second):
 			t.Fatal("no conversation event")
 			return domain.ConversationEvent{}

@@ -259,7 +259,7 @@ const maxReplay = 100
 // Stream delivers viewer's new notifications live until ctx ends. With after (the id of the
 // last notification the client has), it first replays those created since, so a reconnecting
 // client loses nothing: it listens first, then replays, then streams, without duplicates.
-func (s *Service) Stream(ctx context.Context, viewer uuid.UUID, after *uuid.UUID) (<-chan domain.Notification, error) {
+func (s *Service) Stream(ctx context.Context, viewer uuid.UUID, after *uuid.UUID) (<-chan *domain.Notification, error) {
 	wake, release, err := s.hub.Subscribe(ctx, realtime.NotificationsTopic(viewer))
 	if err != nil {
 		return nil, fmt.Errorf("subscribe notifications: %w", err)
@@ -271,7 +271,7 @@ func (s *Service) Stream(ctx context.Context, viewer uuid.UUID, after *uuid.UUID
 			return nil, fmt.Errorf("replay notifications: %w", err)
 		}
 	}
-	ch := make(chan domain.Notification)
+	ch := make(chan *domain.Notification)
 	go func() {
 		defer close(ch)
 		defer release()
@@ -280,7 +280,7 @@ func (s *Service) Stream(ctx context.Context, viewer uuid.UUID, after *uuid.UUID
 		for _, n := range replay {
 			seen[n.ID] = true
 			select {
-			case ch <- n:
+			case ch <- &n:
 			case <-ctx.Done():
 				return
 			}
@@ -302,7 +302,7 @@ func (s *Service) Stream(ctx context.Context, viewer uuid.UUID, after *uuid.UUID
 					continue
 				}
 				select {
-				case ch <- n:
+				case ch <- &n:
 				case <-ctx.Done():
 					return
 				}

@@ -80,18 +80,18 @@ func (e *env) notify(t *testing.T, u uuid.UUID, typ domain.NotificationType, pay
 	return n
 }
 
-func receive(t *testing.T, ch <-chan domain.Notification) domain.Notification {
+func receive(t *testing.T, ch <-chan *domain.Notification) domain.Notification {
 	t.Helper()
 	select {
 	case n := <-ch:
-		return n
+		return *n
 	case <-time.After(5 * time.Second):
 		t.Fatal("no notification pushed")
 		return domain.Notification{}
 	}
 }
 
-func nothing(t *testing.T, ch <-chan domain.Notification) {
+func nothing(t *testing.T, ch <-chan *domain.Notification) {
 	t.Helper()
 	select {
 	case n := <-ch:

@@ -334,7 +334,7 @@ func (r *subscriptionResolver) messageAdded(ctx context.Context, conversationID 
 	if err != nil {
 		return nil, err
 	}
-	return pointers(ctx, ch), nil
+	return ch, nil
 }
 
 func (r *subscriptionResolver) conversationUpdated(ctx context.Context) (<-chan *domain.ConversationEvent, error) {
@@ -346,7 +346,7 @@ func (r *subscriptionResolver) conversationUpdated(ctx context.Context) (<-chan 
 	if err != nil {
 		return nil, err
 	}
-	return pointers(ctx, ch), nil
+	return ch, nil
 }
 
 func (r *subscriptionResolver) typing(ctx context.Context, conversationID string) (<-chan *domain.TypingEvent, error) {
@@ -362,33 +362,7 @@ func (r *subscriptionResolver) typing(ctx context.Context, conversationID string
 	if err != nil {
 		return nil, err
 	}
-	return pointers(ctx, ch), nil
-}
-
-// pointers adapts a service stream to the pointer channel gqlgen wants. It ends when the service
-// closes its channel (which it does when ctx ends) or when ctx ends, so it never outlives the
-// subscription.
-func pointers[T any](ctx context.Context, in <-chan T) <-chan *T {
-	out := make(chan *T)
-	go func() {
-		defer close(out)
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case v, ok := <-in:
-				if !ok {
-					return
-				}
-				select {
-				case out <- &v:
-				case <-ctx.Done():
-					return
-				}
-			}
-		}
-	}()
-	return out
+	return ch, nil
 }
 
 // int64Field converts a seq for GraphQL's 32-bit Int; a conversation would need two billion

@@ -114,7 +114,7 @@ func (r *subscriptionResolver) notificationAdded(ctx context.Context, after *str
 	if err != nil {
 		return nil, err
 	}
-	return pointers(ctx, ch), nil
+	return ch, nil
 }
 
 // notificationRef reads the uuid a notification's payload holds under one of keys (payloads are
