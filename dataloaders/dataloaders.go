@@ -25,6 +25,7 @@ type Source interface {
 	SlotsByUserIDs(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID][]domain.AvailabilitySlot, error)
 	MemberSkillsByUserIDs(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID][]domain.MemberSkill, error)
 	BlockedIDs(ctx context.Context, viewer uuid.UUID) ([]uuid.UUID, error)
+	SessionSource
 }
 
 // Loaders are the request-scoped loaders.
@@ -47,6 +48,8 @@ type Loaders struct {
 	MemberSkills *dataloadgen.Loader[uuid.UUID, []domain.MemberSkill]
 	// Blocks loads, for a viewer, the members on either side of a block with them.
 	Blocks *dataloadgen.Loader[uuid.UUID, map[uuid.UUID]bool]
+	// Sessions are the skill-session, review and rating loaders.
+	Sessions *SessionLoaders
 }
 
 // DefaultWait is how long a loader waits to collect keys into one query.
@@ -57,6 +60,7 @@ const DefaultWait = 2 * time.Millisecond
 func New(src Source, batchWait time.Duration) *Loaders {
 	wait := dataloadgen.WithWait(batchWait)
 	return &Loaders{
+		Sessions:       newSessionLoaders(src, wait),
 		Users:          dataloadgen.NewMappedLoader(src.UsersByIDs, wait),
 		Skills:         dataloadgen.NewMappedLoader(src.SkillsByIDs, wait),
 		Categories:     dataloadgen.NewMappedLoader(src.SkillCategoriesByIDs, wait),
