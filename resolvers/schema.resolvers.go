@@ -333,7 +333,8 @@ func (r *mutationResolver) AcceptSession(ctx context.Context, input model.Accept
 	if err != nil {
 		return nil, err
 	}
-	return sessionPayload(r.Sessions.Accept(ctx, id))
+	s, err := r.Sessions.Accept(ctx, id)
+	return sessionPayload(s, withoutField(err))
 }
 
 func (r *mutationResolver) DeclineSession(ctx context.Context, input model.DeclineSessionInput) (*model.SkillSessionPayload, error) {

@@ -52,6 +52,16 @@ func renameFields(err error) error {
 	return err
 }
 
+// withoutField drops the field of an error about an input the mutation does not take (an
+// accepted time that overlaps: acceptSession only takes the session id).
+func withoutField(err error) error {
+	var de *domain.Error
+	if errors.As(err, &de) && de.Kind == domain.KindConflict {
+		de.Field = ""
+	}
+	return err
+}
+
 func parseSessionID(gid string) (uuid.UUID, error) {
 	return relay.ParseID(relay.KindSkillSession, gid, "sessionId")
 }
