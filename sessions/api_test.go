@@ -163,7 +163,9 @@ func TestSessionLifecycleAPI(t *testing.T) {
 				VisibleAt *time.Time
 				Skill     struct{ Slug string }
 			}
-			Session struct{ ReviewState struct{ ViewerReviewed, PartnerReviewed, Revealed, CanReview bool } }
+			Session struct {
+				ReviewState struct{ ViewerReviewed, PartnerReviewed, Revealed, CanReview bool }
+			}
 		}
 	}
 	apitest.Must(t, submitReview(t, learner, s.ID, 5, "Great teacher")).Decode(t, &rev)
@@ -234,6 +236,7 @@ func TestSessionLifecycleAPI(t *testing.T) {
 	if len(past.PastSessions.Edges) != 1 || past.PastSessions.Edges[0].Node.State != "COMPLETED" {
 		t.Fatalf("past sessions: %+v", past)
 	}
+	sessiontest.LedgerCheck(t, api.Srv.App.Store)
 }
 
 // TestCounterProposalAndCancellationAPI: a counter-proposal hands the answer over; cancelling
