@@ -29,7 +29,9 @@ func TestReviewReportsAPI(t *testing.T) {
 
 	submit := func(m sessiontest.Member, rating int, comment string) string {
 		t.Helper()
-		var out struct{ SubmitReview struct{ Review struct{ ID string } } }
+		var out struct {
+			SubmitReview struct{ Review struct{ ID string } }
+		}
 		apitest.Must(t, m.C.Do(t, `mutation($in: SubmitReviewInput!) { submitReview(input: $in) { review { id } } }`,
 			map[string]any{"in": map[string]any{"sessionId": s.ID, "rating": rating, "comment": comment}})).Decode(t, &out)
 		return out.SubmitReview.Review.ID
