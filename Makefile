@@ -6,7 +6,7 @@ BIN := bin/skillswap
 STACK := scripts/stack.sh
 STATICCHECK_VERSION := v0.8.2
 
-.PHONY: help run test test-go test-typesense ci bench-discovery bench-realtime generate check-generated vet lint staticcheck build stack-up stack-down stack-status bench clean
+.PHONY: help run test test-go test-typesense ci bench-discovery bench-realtime bench-sessions generate check-generated vet lint staticcheck build stack-up stack-down stack-status bench clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -88,6 +88,9 @@ bench-discovery: ## search and matching latency on 100,000 synthetic members (se
 
 bench-realtime: ## subscription fan-out across two instances, idle connection memory (see bench/README.md)
 	@bash bench/realtime.sh
+
+bench-sessions: ## upcomingSessions latency and confirmSessionCompleted throughput on 100,000 members (see bench/README.md)
+	@bash bench/sessions.sh
 
 clean: stack-down ## stop services and delete .data/ and bin/
 	rm -rf .data bin

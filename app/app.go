@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -14,8 +16,11 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/skillswap/skillswap/auth"
+	"github.com/skillswap/skillswap/calendar"
 	"github.com/skillswap/skillswap/chat"
 	"github.com/skillswap/skillswap/config"
+	"github.com/skillswap/skillswap/credits"
+	"github.com/skillswap/skillswap/domain"
 	"github.com/skillswap/skillswap/httpapi"
 	"github.com/skillswap/skillswap/jobs"
 	"github.com/skillswap/skillswap/matching"
@@ -24,7 +29,9 @@ import (
 	"github.com/skillswap/skillswap/profiles"
 	"github.com/skillswap/skillswap/realtime"
 	"github.com/skillswap/skillswap/resolvers"
+	"github.com/skillswap/skillswap/reviews"
 	"github.com/skillswap/skillswap/search"
+	"github.com/skillswap/skillswap/sessions"
 	"github.com/skillswap/skillswap/skills"
 	"github.com/skillswap/skillswap/store"
 )
@@ -53,6 +60,9 @@ type Options struct {
 	Tracer pgx.QueryTracer
 	// Argon2 overrides the password hashing cost (zero: OWASP parameters from config).
 	Argon2 *auth.Argon2Params
+	// Now is the clock of skill sessions, reviews, credits and calendar feeds (tests move it
+	// to after a session's end); nil means time.Now. Tokens always use the real clock.
+	Now func() time.Time
 }
 
 // New connects and wires everything; it applies migrations when cfg.MigrateOnStart.
@@ -102,6 +112,33 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	}
 	indexQueue := search.Queue{}
 
+	// Notifications are created inside the transactions of the events that cause them (messages,
+	// matches, sessions, reviews); their emails are River jobs inserted with them, sent by the
+	// workers of whichever instance runs them, so inserting does not depend on RunWorkers.
+	a.Notifications = notifications.NewService(a.Store, a.Hub, log, notifications.Options{Email: true})
+	notes := a.Notifications
+
+	// Skill sessions, reviews, the time-credit ledger and calendar feeds. The ledger opens each
+	// new member's account, with the starter credits, inside the sign-up transaction.
+	starter := cfg.CreditStarterMinutes
+	if starter == 0 {
+		starter = -1 // credits.Config reads 0 as "default" and a negative value as "none"
+	}
+	buffer := cfg.SessionBuffer
+	if buffer == 0 {
+		buffer = -1 // likewise for sessions.Config: 0 is the default buffer, negative none
+	}
+	ledger := credits.NewService(a.Store, credits.Config{StarterMinutes: starter, FloorMinutes: cfg.CreditFloorMinutes, Now: opts.Now}, log)
+	sessionSvc := sessions.NewService(a.Store, ledger, notifications.ByName{Service: notes}, sessions.Config{
+		Policy: domain.SessionPolicy{
+			MinNotice: cfg.SessionMinNotice, MaxDuration: cfg.SessionMaxDuration,
+			LateCancelCutoff: cfg.SessionLateCancelCutoff, AutoCompleteAfter: cfg.SessionAutoCompleteAfter,
+		},
+		Buffer: buffer, ReminderOffsets: cfg.SessionReminders, Now: opts.Now,
+	}, log)
+	reviewSvc := reviews.NewService(a.Store, notifications.ByName{Service: notes}, reviews.Config{Now: opts.Now}, log)
+	calendarSvc := calendar.NewService(a.Store, calendar.Config{Now: opts.Now}, log)
+
 	tokens, err := newTokens(cfg, log)
 	if err != nil {
 		return nil, err
@@ -120,7 +157,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		SessionMaxAge:   cfg.SessionMaxAge,
 		ReuseGrace:      cfg.RefreshGrace,
 		SessionCacheTTL: cfg.SessionCacheTTL,
-		OnSignUp:        []auth.SignUpHook{indexQueue.QueueReindex},
+		OnSignUp:        []auth.SignUpHook{indexQueue.QueueReindex, ledger.OpenAccount},
 		Limits: auth.RateLimits{
 			LogInPerAccount: rate(cfg.RateLogInAccount),
 			LogInPerIP:      rate(cfg.RateLogInIP),
@@ -148,16 +185,17 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 			return nil, err
 		}
 	}
-	// Notification emails are River jobs inserted with the notification; the workers that send
-	// them may run on another instance, so inserting does not depend on RunWorkers.
-	a.Notifications = notifications.NewService(a.Store, a.Hub, log, notifications.Options{Email: true})
 	a.Chat = chat.NewService(a.Store, a.Hub, a.Notifications, log, chat.Options{
 		AwayAfter: cfg.ChatAwayAfter, ResyncEvery: cfg.ChatResyncInterval,
 	})
 	if cfg.RunWorkers {
 		a.workers, err = jobs.NewWorkerClient(a.Pool, jobs.Deps{
 			Users: a.Store.Q(), Mailer: mailer, AppName: "SkillSwap", Store: a.Store, Search: a.Search,
-			Register: []func(*river.Workers){notifications.Register(a.Store.Q(), mailer, "SkillSwap")},
+			Register: []func(*river.Workers){
+				notifications.Register(a.Store.Q(), mailer, "SkillSwap"),
+				func(w *river.Workers) { sessions.RegisterWorkers(w, sessionSvc) },
+				func(w *river.Workers) { reviews.RegisterWorkers(w, reviewSvc) },
+			},
 		}, log)
 		if err != nil {
 			return nil, err
@@ -169,12 +207,19 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		Skills:        skills.NewService(a.Store, indexQueue, log),
 		Profiles:      profiles.NewService(a.Store, indexQueue, a.Notifications, log),
 		Search:        a.Search,
-		Matching:      matching.NewService(a.Store, matching.NewActivityReliability(a.Store), nil),
+		Matching:      matching.NewService(a.Store, sessions.NewReliabilitySource(a.Store), nil),
 		Chat:          a.Chat,
 		Notifications: a.Notifications,
 		Store:         a.Store,
 		Hub:           a.Hub,
 		Log:           log,
+
+		Sessions:  sessionSvc,
+		Reviews:   reviewSvc,
+		Credits:   ledger,
+		Calendar:  calendarSvc,
+		PublicURL: strings.TrimSuffix(cfg.PublicURL, "/"),
+		Now:       opts.Now,
 	})
 	a.HTTP = httpapi.New(httpapi.Config{
 		MaxBodyBytes:     cfg.MaxBodyBytes,
@@ -194,6 +239,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		LoaderWait:       cfg.DataloaderWait,
 	}, httpapi.Deps{
 		Schema: schema, Authn: a.Auth, Loaders: a.Store.Q(), Hub: a.Hub, Broker: a.Broker, Pool: a.Pool, Log: log,
+		Extra: map[string]http.Handler{"GET /calendar/": calendarSvc.Handler()},
 	})
 	return a, nil
 }

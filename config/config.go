@@ -81,6 +81,16 @@ type Config struct {
 	SMTPUsername string `env:"SMTP_USERNAME"`
 	SMTPPassword string `env:"SMTP_PASSWORD"`
 	SMTPStartTLS bool   `env:"SMTP_STARTTLS" envDefault:"false"`
+
+	// Skill sessions and time credits (minutes).
+	CreditStarterMinutes     int64           `env:"CREDIT_STARTER_MINUTES" envDefault:"120"`
+	CreditFloorMinutes       int64           `env:"CREDIT_FLOOR_MINUTES" envDefault:"0"`
+	SessionMinNotice         time.Duration   `env:"SESSION_MIN_NOTICE" envDefault:"1h"`
+	SessionMaxDuration       time.Duration   `env:"SESSION_MAX_DURATION" envDefault:"4h"`
+	SessionLateCancelCutoff  time.Duration   `env:"SESSION_LATE_CANCEL_CUTOFF" envDefault:"24h"`
+	SessionAutoCompleteAfter time.Duration   `env:"SESSION_AUTO_COMPLETE_AFTER" envDefault:"48h"`
+	SessionBuffer            time.Duration   `env:"SESSION_BUFFER" envDefault:"15m"`
+	SessionReminders         []time.Duration `env:"SESSION_REMINDERS" envSeparator:"," envDefault:"24h,1h"`
 }
 
 // Rate is "N/duration", e.g. "10/15m": N attempts per duration.
@@ -118,6 +128,11 @@ func Load() (Config, error) {
 	}
 	if c.DatabaseURL == "" {
 		return c, errors.New("config: DATABASE_URL is required (make run sets it for the local cluster)")
+	}
+	if c.SessionMinNotice < 0 || c.SessionMaxDuration <= 0 || c.SessionMaxDuration > 12*time.Hour ||
+		c.SessionLateCancelCutoff < 0 || c.SessionAutoCompleteAfter <= 0 || c.SessionBuffer < 0 || c.CreditStarterMinutes < 0 {
+		// The database caps a session at 12 hours; the others would make the rules meaningless.
+		return c, errors.New("config: SESSION_* durations must be positive (SESSION_MAX_DURATION at most 12h) and CREDIT_STARTER_MINUTES not negative")
 	}
 	if c.Production() && c.JWTKeys == "" {
 		return c, errors.New("config: JWT_KEYS is required when APP_ENV=production")

@@ -33,11 +33,14 @@ type Source interface {
 	MessagesByIDs(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]domain.Message, error)
 	NotificationsByIDs(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]domain.Notification, error)
 	UnreadNotificationCounts(ctx context.Context, userIDs []uuid.UUID) (map[uuid.UUID]int, error)
+
+	SessionSource
 }
 
 // ViewerKey keys a loader whose answer depends on who asks (a member's unread count in a
-// conversation): one request normally has one viewer, but the key keeps answers from ever
-// crossing members.
+// conversation, the reviews of a session they may read): one request normally has one viewer,
+// but the key keeps a cached answer from ever reaching another member, for example after signUp
+// adopts a new viewer mid-request.
 type ViewerKey struct {
 	Viewer uuid.UUID
 	ID     uuid.UUID
@@ -79,6 +82,8 @@ type Loaders struct {
 	Notifications *dataloadgen.Loader[uuid.UUID, domain.Notification]
 	// UnreadNotifications loads members' unread notification counts (0 for none).
 	UnreadNotifications *dataloadgen.Loader[uuid.UUID, int]
+	// Sessions are the skill-session, review and rating loaders.
+	Sessions *SessionLoaders
 }
 
 // DefaultWait is how long a loader waits to collect keys into one query.
@@ -89,6 +94,7 @@ const DefaultWait = 2 * time.Millisecond
 func New(src Source, batchWait time.Duration) *Loaders {
 	wait := dataloadgen.WithWait(batchWait)
 	return &Loaders{
+		Sessions:       newSessionLoaders(src, wait),
 		Users:          dataloadgen.NewMappedLoader(src.UsersByIDs, wait),
 		Skills:         dataloadgen.NewMappedLoader(src.SkillsByIDs, wait),
 		Categories:     dataloadgen.NewMappedLoader(src.SkillCategoriesByIDs, wait),

@@ -54,6 +54,10 @@ type Deps struct {
 	Broker  realtime.Broker
 	Pool    *pgxpool.Pool
 	Log     *slog.Logger
+	// Extra mounts other handlers on the mux by ServeMux pattern (for example "GET /calendar/"),
+	// so capabilities serving plain HTTP stay out of this package's imports. They get the
+	// request id, access log, metrics and security headers, not GraphQL's CORS or authentication.
+	Extra map[string]http.Handler
 }
 
 // Server is the HTTP handler of the API.
@@ -127,6 +131,9 @@ func New(cfg Config, d Deps) *Server {
 	})
 	mux.HandleFunc("GET /readyz", s.ready(d.Pool, d.Broker, d.Log))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.Metrics.Registry, promhttp.HandlerOpts{}))
+	for pattern, h := range d.Extra {
+		mux.Handle(pattern, h)
+	}
 
 	var root http.Handler = mux
 	root = securityHeaders(root)

@@ -244,7 +244,7 @@ func TestSwapCirclesAPI(t *testing.T) {
 func TestMatchesStatementCount(t *testing.T) {
 	counter := &testdb.StatementCounter{}
 	cfg := apitest.Config(t)
-	cfg.SessionCacheTTL = 0 // every request authenticates in SQL: counts do not depend on a cache
+	cfg = apitest.ForStatementCounts(cfg)
 	w := apiWorld{t: t, srv: apitest.Start(t, cfg, app.Options{Tracer: counter})}
 	guitar, spanish := w.skill("guitar"), w.skill("spanish")
 	slots := []map[string]any{{"weekday": 3, "start": "09:00", "end": "12:00"}}

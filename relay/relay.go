@@ -116,6 +116,17 @@ const (
 	KindNotification  = "ntf"
 )
 
+// Global id prefixes of skill sessions, reviews, time credits and calendar feeds.
+const (
+	// KindSkillSession: a teaching session (`sss`, distinct from login sessions' `ses`).
+	KindSkillSession = "sss"
+	KindReview       = "rev"
+	KindReviewReport = "rrp"
+	// KindCreditTransaction names a ledger transaction; seen by a member, it is their line of it.
+	KindCreditTransaction = "ctr"
+	KindCalendarFeed      = "icf"
+)
+
 // GlobalID encodes an entity id of the given kind.
 func GlobalID(kind string, id uuid.UUID) string {
 	return kind + "_" + strings.ReplaceAll(id.String(), "-", "")

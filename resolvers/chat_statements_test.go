@@ -15,7 +15,7 @@ import (
 func TestConversationListStatementCountDoesNotGrow(t *testing.T) {
 	counter := &testdb.StatementCounter{}
 	cfg := apitest.Config(t)
-	cfg.SessionCacheTTL = 0 // see TestStatementCountDoesNotGrowWithPageSize
+	cfg = apitest.ForStatementCounts(cfg)
 	srv := apitest.Start(t, cfg, app.Options{Tracer: counter})
 	_, c := srv.SignUp(t)
 	for i := range 12 {

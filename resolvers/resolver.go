@@ -4,14 +4,19 @@ package resolvers
 
 import (
 	"log/slog"
+	"time"
 
 	"github.com/skillswap/skillswap/auth"
+	"github.com/skillswap/skillswap/calendar"
 	"github.com/skillswap/skillswap/chat"
+	"github.com/skillswap/skillswap/credits"
 	"github.com/skillswap/skillswap/matching"
 	"github.com/skillswap/skillswap/notifications"
 	"github.com/skillswap/skillswap/profiles"
 	"github.com/skillswap/skillswap/realtime"
+	"github.com/skillswap/skillswap/reviews"
 	"github.com/skillswap/skillswap/search"
+	"github.com/skillswap/skillswap/sessions"
 	"github.com/skillswap/skillswap/skills"
 	"github.com/skillswap/skillswap/store"
 )
@@ -31,4 +36,14 @@ type Resolver struct {
 	Store         *store.Store
 	Hub           *realtime.Hub
 	Log           *slog.Logger
+
+	// Skill sessions, reviews, time credits and calendar feeds.
+	Sessions *sessions.Service
+	Reviews  *reviews.Service
+	Credits  *credits.Service
+	Calendar *calendar.Service
+	// PublicURL is the API's base URL, to build calendar feed URLs.
+	PublicURL string
+	// Now is the clock of review windows (tests set it with the services'); nil means time.Now.
+	Now func() time.Time
 }

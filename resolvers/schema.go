@@ -42,6 +42,7 @@ func NewSchema(r *Resolver) graphql.ExecutableSchema {
 		}
 		return 1 + n*child
 	}
+	sessionComplexity(&cfg)
 	return graph.NewExecutableSchema(cfg)
 }
 
@@ -53,4 +54,18 @@ func listCost(child int, first *int) int {
 		n = min(*first, relay.MaxPageSize)
 	}
 	return 1 + n*child
+}
+
+// sessionComplexity prices the skill-session, review and credit lists. A session's ICS is
+// rendered with its own SQL statement, so it costs like a page of rows; proposal histories are
+// short (a handful of counter-proposals) and batched.
+func sessionComplexity(cfg *graph.Config) {
+	page := func(child int, first *int, _ *string) int { return listCost(child, first) }
+	cfg.Complexity.Query.UpcomingSessions = page
+	cfg.Complexity.Query.PastSessions = page
+	cfg.Complexity.Query.CreditTransactions = page
+	cfg.Complexity.Query.ReviewReports = page
+	cfg.Complexity.User.Reviews = page
+	cfg.Complexity.SkillSession.Ics = func(int) int { return 20 }
+	cfg.Complexity.SkillSession.Proposals = func(child int) int { return 1 + 5*child }
 }

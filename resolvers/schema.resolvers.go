@@ -21,6 +21,8 @@ import (
 	"github.com/skillswap/skillswap/profiles"
 	"github.com/skillswap/skillswap/realtime"
 	"github.com/skillswap/skillswap/relay"
+	"github.com/skillswap/skillswap/reviews"
+	"github.com/skillswap/skillswap/sessions"
 	"github.com/skillswap/skillswap/skills"
 	"github.com/skillswap/skillswap/store"
 )
@@ -42,6 +44,10 @@ func (r *availabilitySlotResolver) Start(ctx context.Context, obj *domain.Availa
 
 func (r *availabilitySlotResolver) End(ctx context.Context, obj *domain.AvailabilitySlot) (string, error) {
 	return formatMinute(obj.EndMinute), nil
+}
+
+func (r *calendarFeedResolver) ID(ctx context.Context, obj *domain.CalendarFeed) (string, error) {
+	return relay.GlobalID(relay.KindCalendarFeed, obj.ID), nil
 }
 
 func (r *conversationResolver) ID(ctx context.Context, obj *domain.Conversation) (string, error) {
@@ -93,6 +99,21 @@ func (r *conversationEventResolver) Conversation(ctx context.Context, obj *domai
 
 func (r *conversationEventResolver) Seq(ctx context.Context, obj *domain.ConversationEvent) (int, error) {
 	return int64Field(obj.Seq)
+}
+
+func (r *creditTransactionResolver) ID(ctx context.Context, obj *domain.CreditEntry) (string, error) {
+	return relay.GlobalID(relay.KindCreditTransaction, obj.TransactionID), nil
+}
+
+func (r *creditTransactionResolver) Session(ctx context.Context, obj *domain.CreditEntry) (*domain.Session, error) {
+	if obj.SessionID == nil {
+		return nil, nil
+	}
+	s, err := dataloaders.SkillSession(ctx, *obj.SessionID)
+	if domain.IsKind(err, domain.KindNotFound) {
+		return nil, nil
+	}
+	return &s, err
 }
 
 func (r *matchResolver) User(ctx context.Context, obj *matching.Match) (*domain.User, error) {
@@ -393,6 +414,151 @@ func (r *mutationResolver) SetNotificationPreference(ctx context.Context, input 
 	return r.setNotificationPreference(ctx, input)
 }
 
+func (r *mutationResolver) ProposeSession(ctx context.Context, input model.ProposeSessionInput) (*model.ScheduleSessionPayload, error) {
+	skillID, err := relay.ParseID(relay.KindSkill, input.SkillID, "skillId")
+	if err != nil {
+		return nil, err
+	}
+	teacherID, err := relay.ParseID(relay.KindUser, input.TeacherID, "teacherId")
+	if err != nil {
+		return nil, err
+	}
+	learnerID, err := relay.ParseID(relay.KindUser, input.LearnerID, "learnerId")
+	if err != nil {
+		return nil, err
+	}
+	res, err := r.Sessions.Propose(ctx, sessions.ProposeInput{
+		SkillID: skillID, TeacherID: teacherID, LearnerID: learnerID, StartsAt: input.StartsAt,
+		DurationMinutes: input.DurationMinutes, Mode: input.Mode, Link: deref(input.MeetingURL),
+		Place: deref(input.Place), Note: deref(input.Note),
+	})
+	if err != nil {
+		return nil, renameFields(err)
+	}
+	return scheduled(res), nil
+}
+
+func (r *mutationResolver) AcceptSession(ctx context.Context, input model.AcceptSessionInput) (*model.SkillSessionPayload, error) {
+	id, err := parseSessionID(input.SessionID)
+	if err != nil {
+		return nil, err
+	}
+	s, err := r.Sessions.Accept(ctx, id)
+	return sessionPayload(s, withoutField(err))
+}
+
+func (r *mutationResolver) DeclineSession(ctx context.Context, input model.DeclineSessionInput) (*model.SkillSessionPayload, error) {
+	id, err := parseSessionID(input.SessionID)
+	if err != nil {
+		return nil, err
+	}
+	return sessionPayload(r.Sessions.Decline(ctx, id))
+}
+
+func (r *mutationResolver) ProposeNewTime(ctx context.Context, input model.ProposeNewTimeInput) (*model.ScheduleSessionPayload, error) {
+	id, err := parseSessionID(input.SessionID)
+	if err != nil {
+		return nil, err
+	}
+	res, err := r.Sessions.ProposeNewTime(ctx, sessions.NewTimeInput{SessionID: id, StartsAt: input.StartsAt, DurationMinutes: input.DurationMinutes})
+	if err != nil {
+		return nil, renameFields(err)
+	}
+	return scheduled(res), nil
+}
+
+func (r *mutationResolver) CancelSession(ctx context.Context, input model.CancelSessionInput) (*model.SkillSessionPayload, error) {
+	id, err := parseSessionID(input.SessionID)
+	if err != nil {
+		return nil, err
+	}
+	return sessionPayload(r.Sessions.Cancel(ctx, id, deref(input.Reason)))
+}
+
+func (r *mutationResolver) ConfirmSessionCompleted(ctx context.Context, input model.ConfirmSessionCompletedInput) (*model.ConfirmSessionCompletedPayload, error) {
+	id, err := parseSessionID(input.SessionID)
+	if err != nil {
+		return nil, err
+	}
+	s, err := r.Sessions.ConfirmCompleted(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	b, err := r.Credits.Balance(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &model.ConfirmSessionCompletedPayload{Session: &s, CreditBalance: &b}, nil
+}
+
+func (r *mutationResolver) ReportNoShow(ctx context.Context, input model.ReportNoShowInput) (*model.SkillSessionPayload, error) {
+	id, err := parseSessionID(input.SessionID)
+	if err != nil {
+		return nil, err
+	}
+	return sessionPayload(r.Sessions.ReportNoShow(ctx, id))
+}
+
+func (r *mutationResolver) ReportSessionProblem(ctx context.Context, input model.ReportSessionProblemInput) (*model.SkillSessionPayload, error) {
+	id, err := parseSessionID(input.SessionID)
+	if err != nil {
+		return nil, err
+	}
+	return sessionPayload(r.Sessions.ReportProblem(ctx, id, input.Note))
+}
+
+func (r *mutationResolver) SubmitReview(ctx context.Context, input model.SubmitReviewInput) (*model.SubmitReviewPayload, error) {
+	id, err := parseSessionID(input.SessionID)
+	if err != nil {
+		return nil, err
+	}
+	rv, err := r.Reviews.Submit(ctx, reviews.SubmitInput{SessionID: id, Rating: input.Rating, Comment: deref(input.Comment), Tags: input.Tags})
+	if err != nil {
+		return nil, err
+	}
+	s, err := r.Sessions.Session(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return &model.SubmitReviewPayload{Review: &rv, Session: &s}, nil
+}
+
+func (r *mutationResolver) ReportReview(ctx context.Context, input model.ReportReviewInput) (*model.ReportReviewPayload, error) {
+	id, err := relay.ParseID(relay.KindReview, input.ReviewID, "reviewId")
+	if err != nil {
+		return nil, err
+	}
+	rep, err := r.Reviews.Report(ctx, reviews.ReportInput{ReviewID: id, Reason: input.Reason, Note: deref(input.Note)})
+	if err != nil {
+		return nil, err
+	}
+	return &model.ReportReviewPayload{Report: &rep}, nil
+}
+
+func (r *mutationResolver) CreateCalendarFeed(ctx context.Context) (*model.CalendarFeedPayload, error) {
+	token, feed, err := r.Calendar.CreateFeed(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.feedPayload(token, feed), nil
+}
+
+func (r *mutationResolver) RotateCalendarFeed(ctx context.Context) (*model.CalendarFeedPayload, error) {
+	token, feed, err := r.Calendar.RotateFeed(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.feedPayload(token, feed), nil
+}
+
+func (r *mutationResolver) RevokeCalendarFeed(ctx context.Context) (*model.RevokeCalendarFeedPayload, error) {
+	ok, err := r.Calendar.RevokeFeed(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &model.RevokeCalendarFeedPayload{Revoked: ok}, nil
+}
+
 func (r *notificationResolver) ID(ctx context.Context, obj *domain.Notification) (string, error) {
 	return relay.GlobalID(relay.KindNotification, obj.ID), nil
 }
@@ -508,6 +674,9 @@ func (r *queryResolver) Node(ctx context.Context, id string) (relay.Node, error)
 			return nil, err
 		}
 		return &c, nil
+	case relay.KindSkillSession, relay.KindReview, relay.KindReviewReport, relay.KindCreditTransaction, relay.KindCalendarFeed:
+		n, _, err := r.sessionNode(ctx, kind, uid)
+		return n, err
 	case relay.KindAuthSession:
 		v, err := auth.RequireViewer(ctx)
 		if err != nil {
@@ -614,6 +783,124 @@ func (r *queryResolver) UnreadNotificationCount(ctx context.Context) (int, error
 	return r.unreadNotificationCount(ctx)
 }
 
+func (r *queryResolver) UpcomingSessions(ctx context.Context, first *int, after *string) (*model.SkillSessionConnection, error) {
+	c, err := r.Sessions.Upcoming(ctx, first, after)
+	if err != nil {
+		return nil, err
+	}
+	return toSessionConnection(ctx, c), nil
+}
+
+func (r *queryResolver) PastSessions(ctx context.Context, first *int, after *string) (*model.SkillSessionConnection, error) {
+	c, err := r.Sessions.Past(ctx, first, after)
+	if err != nil {
+		return nil, err
+	}
+	return toSessionConnection(ctx, c), nil
+}
+
+func (r *queryResolver) SkillSession(ctx context.Context, id string) (*domain.Session, error) {
+	sid, err := relay.ParseID(relay.KindSkillSession, id, "id")
+	if err != nil {
+		return nil, err
+	}
+	s, err := r.Sessions.Session(ctx, sid)
+	if err != nil {
+		return nil, err
+	}
+	return &s, nil
+}
+
+func (r *queryResolver) CreditBalance(ctx context.Context) (*domain.CreditBalance, error) {
+	b, err := r.Credits.Balance(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &b, nil
+}
+
+func (r *queryResolver) CreditTransactions(ctx context.Context, first *int, after *string) (*model.CreditTransactionConnection, error) {
+	c, err := r.Credits.Transactions(ctx, first, after)
+	if err != nil {
+		return nil, err
+	}
+	return toCreditConnection(c), nil
+}
+
+func (r *queryResolver) CalendarFeed(ctx context.Context) (*domain.CalendarFeed, error) {
+	return r.Calendar.Feed(ctx)
+}
+
+func (r *queryResolver) ReviewReports(ctx context.Context, first *int, after *string) (*model.ReviewReportConnection, error) {
+	edges, info, err := r.Reviews.OpenReports(ctx, first, after)
+	if err != nil {
+		return nil, err
+	}
+	return toReportConnection(edges, info), nil
+}
+
+func (r *reviewResolver) ID(ctx context.Context, obj *domain.Review) (string, error) {
+	return relay.GlobalID(relay.KindReview, obj.ID), nil
+}
+
+func (r *reviewResolver) Session(ctx context.Context, obj *domain.Review) (*domain.Session, error) {
+	s, err := dataloaders.SkillSession(ctx, obj.SessionID)
+	if err != nil {
+		return nil, err
+	}
+	v, _ := auth.ViewerFrom(ctx)
+	if !s.IsParticipant(v.User.ID) && !v.User.IsStaff() {
+		return nil, nil
+	}
+	return &s, nil
+}
+
+func (r *reviewResolver) Skill(ctx context.Context, obj *domain.Review) (*domain.Skill, error) {
+	s, err := dataloaders.SkillSession(ctx, obj.SessionID)
+	if err != nil {
+		return nil, err
+	}
+	sk, err := dataloaders.Skill(ctx, s.SkillID)
+	return &sk, err
+}
+
+func (r *reviewResolver) Reviewer(ctx context.Context, obj *domain.Review) (*domain.User, error) {
+	return userPtr(ctx, obj.ReviewerID)
+}
+
+func (r *reviewResolver) Reviewee(ctx context.Context, obj *domain.Review) (*domain.User, error) {
+	return userPtr(ctx, obj.RevieweeID)
+}
+
+func (r *reviewReportResolver) ID(ctx context.Context, obj *domain.ReviewReport) (string, error) {
+	return relay.GlobalID(relay.KindReviewReport, obj.ID), nil
+}
+
+func (r *reviewReportResolver) Review(ctx context.Context, obj *domain.ReviewReport) (*domain.Review, error) {
+	rv, err := dataloaders.Review(ctx, obj.ReviewID)
+	return &rv, err
+}
+
+func (r *reviewReportResolver) Reporter(ctx context.Context, obj *domain.ReviewReport) (*domain.User, error) {
+	return userPtr(ctx, obj.ReporterID)
+}
+
+func (r *sessionProposalResolver) Proposer(ctx context.Context, obj *domain.SessionProposal) (*domain.User, error) {
+	return userPtr(ctx, obj.ProposerID)
+}
+
+func (r *sessionWarningResolver) Code(ctx context.Context, obj *domain.Warning) (model.SessionWarningCode, error) {
+	return model.SessionWarningCode(obj.Code), nil
+}
+
+func (r *sessionWarningResolver) Field(ctx context.Context, obj *domain.Warning) (*string, error) {
+	if obj.Field == "" {
+		return nil, nil
+	}
+	f := "input." + obj.Field
+	return &f, nil
+}
+
 func (r *skillResolver) ID(ctx context.Context, obj *domain.Skill) (string, error) {
 	return relay.GlobalID(relay.KindSkill, obj.ID), nil
 }
@@ -670,6 +957,133 @@ func (r *skillCategoryResolver) Skills(ctx context.Context, obj *domain.SkillCat
 		dataloaders.For(ctx).Skills.Prime(s.ID, s)
 	}
 	return out, nil
+}
+
+func (r *skillSessionResolver) ID(ctx context.Context, obj *domain.Session) (string, error) {
+	return relay.GlobalID(relay.KindSkillSession, obj.ID), nil
+}
+
+func (r *skillSessionResolver) Skill(ctx context.Context, obj *domain.Session) (*domain.Skill, error) {
+	sk, err := dataloaders.Skill(ctx, obj.SkillID)
+	return &sk, err
+}
+
+func (r *skillSessionResolver) Teacher(ctx context.Context, obj *domain.Session) (*domain.User, error) {
+	return userPtr(ctx, obj.TeacherID)
+}
+
+func (r *skillSessionResolver) Learner(ctx context.Context, obj *domain.Session) (*domain.User, error) {
+	return userPtr(ctx, obj.LearnerID)
+}
+
+func (r *skillSessionResolver) Partner(ctx context.Context, obj *domain.Session) (*domain.User, error) {
+	me, ok := participant(ctx, obj)
+	if !ok {
+		return nil, nil
+	}
+	return userPtr(ctx, obj.Partner(me))
+}
+
+func (r *skillSessionResolver) ViewerRole(ctx context.Context, obj *domain.Session) (*model.SessionRole, error) {
+	me, ok := participant(ctx, obj)
+	if !ok {
+		return nil, nil
+	}
+	role := model.SessionRoleLearner
+	if me == obj.TeacherID {
+		role = model.SessionRoleTeacher
+	}
+	return &role, nil
+}
+
+func (r *skillSessionResolver) Proposer(ctx context.Context, obj *domain.Session) (*domain.User, error) {
+	return userPtr(ctx, obj.ProposerID)
+}
+
+func (r *skillSessionResolver) AwaitingViewerAnswer(ctx context.Context, obj *domain.Session) (bool, error) {
+	me, ok := participant(ctx, obj)
+	return ok && obj.State == domain.SessionProposed && obj.AwaitingAnswerFrom() == me, nil
+}
+
+func (r *skillSessionResolver) MeetingURL(ctx context.Context, obj *domain.Session) (*string, error) {
+	if _, ok := participant(ctx, obj); !ok {
+		return nil, nil
+	}
+	return obj.Link, nil
+}
+
+func (r *skillSessionResolver) Place(ctx context.Context, obj *domain.Session) (*string, error) {
+	if _, ok := participant(ctx, obj); !ok {
+		return nil, nil
+	}
+	return obj.Place, nil
+}
+
+func (r *skillSessionResolver) Cancellation(ctx context.Context, obj *domain.Session) (*model.SessionCancellation, error) {
+	if obj.CancelledAt == nil || obj.CancelledBy == nil {
+		return nil, nil
+	}
+	by, err := userPtr(ctx, *obj.CancelledBy)
+	if err != nil {
+		return nil, err
+	}
+	return &model.SessionCancellation{CancelledBy: by, CancelledAt: *obj.CancelledAt, Reason: obj.CancelReason, Late: obj.LateCancellation}, nil
+}
+
+func (r *skillSessionResolver) Problem(ctx context.Context, obj *domain.Session) (*model.SessionProblem, error) {
+	if obj.ProblemReportedAt == nil || obj.ProblemReportedBy == nil {
+		return nil, nil
+	}
+	by, err := userPtr(ctx, *obj.ProblemReportedBy)
+	if err != nil {
+		return nil, err
+	}
+	return &model.SessionProblem{ReportedBy: by, ReportedAt: *obj.ProblemReportedAt, Note: deref(obj.ProblemNote)}, nil
+}
+
+func (r *skillSessionResolver) NoShow(ctx context.Context, obj *domain.Session) (*model.SessionNoShow, error) {
+	if obj.NoShowUserID == nil || obj.NoShowReportedBy == nil || obj.NoShowReportedAt == nil {
+		return nil, nil
+	}
+	absent, err := userPtr(ctx, *obj.NoShowUserID)
+	if err != nil {
+		return nil, err
+	}
+	by, err := userPtr(ctx, *obj.NoShowReportedBy)
+	if err != nil {
+		return nil, err
+	}
+	return &model.SessionNoShow{Absent: absent, ReportedBy: by, ReportedAt: *obj.NoShowReportedAt}, nil
+}
+
+func (r *skillSessionResolver) Proposals(ctx context.Context, obj *domain.Session) ([]domain.SessionProposal, error) {
+	ps, err := dataloaders.For(ctx).Sessions.Proposals.Load(ctx, obj.ID)
+	if err != nil {
+		return nil, fmt.Errorf("load session proposals: %w", err)
+	}
+	return ps, nil
+}
+
+func (r *skillSessionResolver) MyReview(ctx context.Context, obj *domain.Session) (*domain.Review, error) {
+	mine, _, err := sessionReviews(ctx, obj)
+	return mine, err
+}
+
+func (r *skillSessionResolver) PartnerReview(ctx context.Context, obj *domain.Session) (*domain.Review, error) {
+	_, theirs, err := sessionReviews(ctx, obj)
+	return theirs, err
+}
+
+func (r *skillSessionResolver) ReviewState(ctx context.Context, obj *domain.Session) (*model.SessionReviewState, error) {
+	return r.reviewState(ctx, obj)
+}
+
+func (r *skillSessionResolver) Ics(ctx context.Context, obj *domain.Session) (string, error) {
+	b, err := r.Calendar.SessionICS(ctx, obj.ID)
+	if err != nil {
+		return "", err
+	}
+	return string(b), nil
 }
 
 // ViewerUpdated is the resolver for the viewerUpdated field.
@@ -838,16 +1252,38 @@ func (r *userResolver) Sessions(ctx context.Context, obj *domain.User, first *in
 	return out, nil
 }
 
+func (r *userResolver) Rating(ctx context.Context, obj *domain.User) (*domain.MemberRating, error) {
+	rt, err := dataloaders.For(ctx).Sessions.Ratings.Load(ctx, obj.ID)
+	if err != nil {
+		return nil, fmt.Errorf("load rating: %w", err)
+	}
+	return &rt, nil
+}
+
+func (r *userResolver) Reviews(ctx context.Context, obj *domain.User, first *int, after *string) (*model.ReviewConnection, error) {
+	c, err := r.Resolver.Reviews.Received(ctx, obj.ID, first, after)
+	if err != nil {
+		return nil, err
+	}
+	return toReviewConnection(c), nil
+}
+
 func (r *Resolver) AuthSession() graph.AuthSessionResolver { return &authSessionResolver{r} }
 
 func (r *Resolver) AvailabilitySlot() graph.AvailabilitySlotResolver {
 	return &availabilitySlotResolver{r}
 }
 
+func (r *Resolver) CalendarFeed() graph.CalendarFeedResolver { return &calendarFeedResolver{r} }
+
 func (r *Resolver) Conversation() graph.ConversationResolver { return &conversationResolver{r} }
 
 func (r *Resolver) ConversationEvent() graph.ConversationEventResolver {
 	return &conversationEventResolver{r}
+}
+
+func (r *Resolver) CreditTransaction() graph.CreditTransactionResolver {
+	return &creditTransactionResolver{r}
 }
 
 func (r *Resolver) Match() graph.MatchResolver { return &matchResolver{r} }
@@ -868,9 +1304,21 @@ func (r *Resolver) Profile() graph.ProfileResolver { return &profileResolver{r} 
 
 func (r *Resolver) Query() graph.QueryResolver { return &queryResolver{r} }
 
+func (r *Resolver) Review() graph.ReviewResolver { return &reviewResolver{r} }
+
+func (r *Resolver) ReviewReport() graph.ReviewReportResolver { return &reviewReportResolver{r} }
+
+func (r *Resolver) SessionProposal() graph.SessionProposalResolver {
+	return &sessionProposalResolver{r}
+}
+
+func (r *Resolver) SessionWarning() graph.SessionWarningResolver { return &sessionWarningResolver{r} }
+
 func (r *Resolver) Skill() graph.SkillResolver { return &skillResolver{r} }
 
 func (r *Resolver) SkillCategory() graph.SkillCategoryResolver { return &skillCategoryResolver{r} }
+
+func (r *Resolver) SkillSession() graph.SkillSessionResolver { return &skillSessionResolver{r} }
 
 func (r *Resolver) Subscription() graph.SubscriptionResolver { return &subscriptionResolver{r} }
 
@@ -885,8 +1333,10 @@ func (r *Resolver) User() graph.UserResolver { return &userResolver{r} }
 type (
 	authSessionResolver       struct{ *Resolver }
 	availabilitySlotResolver  struct{ *Resolver }
+	calendarFeedResolver      struct{ *Resolver }
 	conversationResolver      struct{ *Resolver }
 	conversationEventResolver struct{ *Resolver }
+	creditTransactionResolver struct{ *Resolver }
 	matchResolver             struct{ *Resolver }
 	matchReasonResolver       struct{ *Resolver }
 	memberSkillResolver       struct{ *Resolver }
@@ -896,8 +1346,13 @@ type (
 	participantResolver       struct{ *Resolver }
 	profileResolver           struct{ *Resolver }
 	queryResolver             struct{ *Resolver }
+	reviewResolver            struct{ *Resolver }
+	reviewReportResolver      struct{ *Resolver }
+	sessionProposalResolver   struct{ *Resolver }
+	sessionWarningResolver    struct{ *Resolver }
 	skillResolver             struct{ *Resolver }
 	skillCategoryResolver     struct{ *Resolver }
+	skillSessionResolver      struct{ *Resolver }
 	subscriptionResolver      struct{ *Resolver }
 	swapCircleResolver        struct{ *Resolver }
 	swapCircleEdgeResolver    struct{ *Resolver }

@@ -16,9 +16,7 @@ import (
 func TestStatementCountDoesNotGrowWithPageSize(t *testing.T) {
 	counter := &testdb.StatementCounter{}
 	cfg := apitest.Config(t)
-	// Without the session cache every request authenticates against PostgreSQL, so the counts do
-	// not depend on whether a cache entry happened to expire between two measurements.
-	cfg.SessionCacheTTL = 0
+	cfg = apitest.ForStatementCounts(cfg)
 	srv := apitest.Start(t, cfg, app.Options{Tracer: counter})
 	staff, staffClient := srv.SignUp(t)
 	srv.SetRoles(t, staff.User.ID, domain.RoleSupport)

@@ -13,6 +13,12 @@ import (
 	"github.com/skillswap/skillswap/matching"
 )
 
+// A session to accept.
+type AcceptSessionInput struct {
+	// Global id of a PROPOSED session awaiting the caller's answer.
+	SessionID string `json:"sessionId"`
+}
+
 // A skill to offer or want.
 type AddMemberSkillInput struct {
 	// Global id of an approved skill.
@@ -85,12 +91,42 @@ type BlockMemberPayload struct {
 	BlockedMembers []domain.User `json:"blockedMembers"`
 }
 
+// Result of `createCalendarFeed` and `rotateCalendarFeed`.
+type CalendarFeedPayload struct {
+	// The feed.
+	Feed *domain.CalendarFeed `json:"feed"`
+	// The secret ICS URL to subscribe to. Shown only now: keep it private; rotate it if it leaks.
+	URL string `json:"url"`
+}
+
+// A session to call off.
+type CancelSessionInput struct {
+	// Global id of a PROPOSED or CONFIRMED (not started) session.
+	SessionID string `json:"sessionId"`
+	// Why, up to 500 characters; shown to the partner.
+	Reason *string `json:"reason,omitempty"`
+}
+
 // How many results share a category (refinement count: results with that filter added).
 type CategoryFacet struct {
 	// The category.
 	Category *domain.SkillCategory `json:"category"`
 	// Number of results in it.
 	Count int `json:"count"`
+}
+
+// A session that took place.
+type ConfirmSessionCompletedInput struct {
+	// Global id of a CONFIRMED session that has ended.
+	SessionID string `json:"sessionId"`
+}
+
+// Result of `confirmSessionCompleted`.
+type ConfirmSessionCompletedPayload struct {
+	// The session: still CONFIRMED until both sides confirmed, then COMPLETED.
+	Session *domain.Session `json:"session"`
+	// The caller's time credits after the confirmation (they moved when it completed the session).
+	CreditBalance *domain.CreditBalance `json:"creditBalance"`
 }
 
 // A page of the viewer's conversations, latest activity first.
@@ -107,6 +143,28 @@ type ConversationEdge struct {
 	Cursor string `json:"cursor"`
 	// The conversation.
 	Node *domain.Conversation `json:"node"`
+}
+
+// A page of the caller's time-credit statement.
+type CreditTransactionConnection struct {
+	// The lines of this page, newest first.
+	Edges []CreditTransactionEdge `json:"edges"`
+	// Pagination information.
+	PageInfo *PageInfo `json:"pageInfo"`
+}
+
+// A credit transaction in a connection.
+type CreditTransactionEdge struct {
+	// Opaque cursor of this edge.
+	Cursor string `json:"cursor"`
+	// The transaction.
+	Node *domain.CreditEntry `json:"node"`
+}
+
+// A session to decline.
+type DeclineSessionInput struct {
+	// Global id of a PROPOSED session awaiting the caller's answer.
+	SessionID string `json:"sessionId"`
 }
 
 // Which of the viewer's messages to delete.
@@ -421,6 +479,38 @@ type PageInfo struct {
 	EndCursor *string `json:"endCursor,omitempty"`
 }
 
+// A new time for a session: a counter-proposal, or a reschedule of a confirmed session.
+type ProposeNewTimeInput struct {
+	// Global id of a PROPOSED or CONFIRMED (not started) session.
+	SessionID string `json:"sessionId"`
+	// New start, at least the minimum notice ahead.
+	StartsAt time.Time `json:"startsAt"`
+	// New length in minutes.
+	DurationMinutes int `json:"durationMinutes"`
+}
+
+// A skill session to propose; the caller is its teacher or its learner, and the partner answers.
+type ProposeSessionInput struct {
+	// Global id of an approved skill.
+	SkillID string `json:"skillId"`
+	// Global id of the member who teaches (the caller or the partner).
+	TeacherID string `json:"teacherId"`
+	// Global id of the member who learns (the caller or the partner).
+	LearnerID string `json:"learnerId"`
+	// Start, at least the minimum notice (1 hour by default) ahead.
+	StartsAt time.Time `json:"startsAt"`
+	// Length in minutes, 1 to the maximum (240 by default).
+	DurationMinutes int `json:"durationMinutes"`
+	// ONLINE (needs `meetingUrl`) or IN_PERSON (needs `place`).
+	Mode domain.Mode `json:"mode"`
+	// An http(s) video link, up to 2,048 characters (ONLINE).
+	MeetingURL *string `json:"meetingUrl,omitempty"`
+	// Where to meet, up to 300 characters (IN_PERSON).
+	Place *string `json:"place,omitempty"`
+	// A note for the partner, up to 1,000 characters.
+	Note *string `json:"note,omitempty"`
+}
+
 // A missing skill to propose.
 type ProposeSkillInput struct {
 	// Global id of the category.
@@ -460,6 +550,68 @@ type RemoveMemberSkillPayload struct {
 	User *domain.User `json:"user"`
 }
 
+// A session the partner did not come to.
+type ReportNoShowInput struct {
+	// Global id of a CONFIRMED session that has started.
+	SessionID string `json:"sessionId"`
+}
+
+// A review to report to moderators.
+type ReportReviewInput struct {
+	// Global id of a visible review written by someone else.
+	ReviewID string `json:"reviewId"`
+	// Why.
+	Reason domain.ReviewReportReason `json:"reason"`
+	// Details, up to 1,000 characters.
+	Note *string `json:"note,omitempty"`
+}
+
+// Result of `reportReview`.
+type ReportReviewPayload struct {
+	// The report, awaiting a moderator.
+	Report *domain.ReviewReport `json:"report"`
+}
+
+// A problem with a session that started.
+type ReportSessionProblemInput struct {
+	// Global id of a CONFIRMED session that has started.
+	SessionID string `json:"sessionId"`
+	// What went wrong, up to 1,000 characters.
+	Note string `json:"note"`
+}
+
+// A page of reviews.
+type ReviewConnection struct {
+	// The reviews of this page.
+	Edges []ReviewEdge `json:"edges"`
+	// Pagination information.
+	PageInfo *PageInfo `json:"pageInfo"`
+}
+
+// A review in a connection.
+type ReviewEdge struct {
+	// Opaque cursor of this edge.
+	Cursor string `json:"cursor"`
+	// The review.
+	Node *domain.Review `json:"node"`
+}
+
+// A page of review reports.
+type ReviewReportConnection struct {
+	// The reports of this page.
+	Edges []ReviewReportEdge `json:"edges"`
+	// Pagination information.
+	PageInfo *PageInfo `json:"pageInfo"`
+}
+
+// A review report in a connection.
+type ReviewReportEdge struct {
+	// Opaque cursor of this edge.
+	Cursor string `json:"cursor"`
+	// The report.
+	Node *domain.ReviewReport `json:"node"`
+}
+
 // A moderation decision.
 type ReviewSkillProposalInput struct {
 	// Global id of the pending skill.
@@ -476,6 +628,12 @@ type ReviewSkillProposalPayload struct {
 	Skill *domain.Skill `json:"skill"`
 }
 
+// Result of `revokeCalendarFeed`.
+type RevokeCalendarFeedPayload struct {
+	// True when a feed was active and is now off.
+	Revoked bool `json:"revoked"`
+}
+
 // Which session to revoke.
 type RevokeSessionInput struct {
 	// Global id of one of the viewer's sessions.
@@ -486,6 +644,14 @@ type RevokeSessionInput struct {
 type RevokeSessionPayload struct {
 	// The session, now revoked.
 	Session *domain.AuthSession `json:"session"`
+}
+
+// Result of `proposeSession` and `proposeNewTime`.
+type ScheduleSessionPayload struct {
+	// The session as saved.
+	Session *domain.Session `json:"session"`
+	// Advice that did not prevent the write (for example a time outside the partner's availability).
+	Warnings []domain.Warning `json:"warnings"`
 }
 
 // A message to send.
@@ -508,6 +674,52 @@ type SendMessagePayload struct {
 	Message *domain.Message `json:"message"`
 	// The conversation, with its new last message.
 	Conversation *domain.Conversation `json:"conversation"`
+}
+
+// Why and when a skill session was cancelled.
+type SessionCancellation struct {
+	// Who cancelled.
+	CancelledBy *domain.User `json:"cancelledBy"`
+	// When.
+	CancelledAt time.Time `json:"cancelledAt"`
+	// The reason given, if any.
+	Reason *string `json:"reason,omitempty"`
+	// True when a confirmed session was cancelled inside the late-cancellation cut-off; it counts against the canceller's reliability.
+	Late bool `json:"late"`
+}
+
+// A no-show report.
+type SessionNoShow struct {
+	// The participant who did not come.
+	Absent *domain.User `json:"absent"`
+	// Who reported it.
+	ReportedBy *domain.User `json:"reportedBy"`
+	// When.
+	ReportedAt time.Time `json:"reportedAt"`
+}
+
+// A problem reported about a skill session that started.
+type SessionProblem struct {
+	// Who reported it.
+	ReportedBy *domain.User `json:"reportedBy"`
+	// When.
+	ReportedAt time.Time `json:"reportedAt"`
+	// What they wrote.
+	Note string `json:"note"`
+}
+
+// Where the reviews of one of the caller's sessions stand.
+type SessionReviewState struct {
+	// The caller has written their review.
+	ViewerReviewed bool `json:"viewerReviewed"`
+	// The partner has written theirs (its content stays hidden until revealed).
+	PartnerReviewed bool `json:"partnerReviewed"`
+	// Reviews of the session are visible: both sides reviewed, or the review window closed.
+	Revealed bool `json:"revealed"`
+	// The caller may still review: the session is COMPLETED, they have not reviewed, and the window is open.
+	CanReview bool `json:"canReview"`
+	// When the review window closes and written reviews are revealed anyway; null unless COMPLETED.
+	WindowClosesAt *time.Time `json:"windowClosesAt,omitempty"`
 }
 
 // The viewer's channels for one notification type.
@@ -599,6 +811,48 @@ type SkillSearchEdge struct {
 	Node *domain.Skill `json:"node"`
 	// Relevance; only comparable within one search.
 	Score float64 `json:"score"`
+}
+
+// A page of skill sessions.
+type SkillSessionConnection struct {
+	// The sessions of this page.
+	Edges []SkillSessionEdge `json:"edges"`
+	// Pagination information.
+	PageInfo *PageInfo `json:"pageInfo"`
+}
+
+// A skill session in a connection.
+type SkillSessionEdge struct {
+	// Opaque cursor of this edge.
+	Cursor string `json:"cursor"`
+	// The session.
+	Node *domain.Session `json:"node"`
+}
+
+// Result of a change to a skill session.
+type SkillSessionPayload struct {
+	// The session as saved.
+	Session *domain.Session `json:"session"`
+}
+
+// A review of the partner of a completed session.
+type SubmitReviewInput struct {
+	// Global id of a COMPLETED session the caller took part in.
+	SessionID string `json:"sessionId"`
+	// 1 to 5.
+	Rating int `json:"rating"`
+	// Up to 2,000 characters.
+	Comment *string `json:"comment,omitempty"`
+	// Up to 10 tags of 1 to 30 characters (stored lower case, without duplicates).
+	Tags []string `json:"tags,omitempty"`
+}
+
+// Result of `submitReview`.
+type SubmitReviewPayload struct {
+	// The review as saved (hidden until the partner reviews or the window closes).
+	Review *domain.Review `json:"review"`
+	// The session with its new review state.
+	Session *domain.Session `json:"session"`
 }
 
 type Subscription struct {
@@ -790,6 +1044,119 @@ func (e *Role) UnmarshalJSON(b []byte) error {
 }
 
 func (e Role) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// The caller's part in a skill session.
+type SessionRole string
+
+const (
+	// The caller teaches.
+	SessionRoleTeacher SessionRole = "TEACHER"
+	// The caller learns.
+	SessionRoleLearner SessionRole = "LEARNER"
+)
+
+var AllSessionRole = []SessionRole{
+	SessionRoleTeacher,
+	SessionRoleLearner,
+}
+
+func (e SessionRole) IsValid() bool {
+	switch e {
+	case SessionRoleTeacher, SessionRoleLearner:
+		return true
+	}
+	return false
+}
+
+func (e SessionRole) String() string {
+	return string(e)
+}
+
+func (e *SessionRole) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = SessionRole(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid SessionRole", str)
+	}
+	return nil
+}
+
+func (e SessionRole) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *SessionRole) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e SessionRole) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// Machine-readable advice returned with a successful write.
+type SessionWarningCode string
+
+const (
+	// The time falls outside the partner's weekly availability; they may decline or propose another time.
+	SessionWarningCodeOutsideAvailability SessionWarningCode = "OUTSIDE_AVAILABILITY"
+)
+
+var AllSessionWarningCode = []SessionWarningCode{
+	SessionWarningCodeOutsideAvailability,
+}
+
+func (e SessionWarningCode) IsValid() bool {
+	switch e {
+	case SessionWarningCodeOutsideAvailability:
+		return true
+	}
+	return false
+}
+
+func (e SessionWarningCode) String() string {
+	return string(e)
+}
+
+func (e *SessionWarningCode) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = SessionWarningCode(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid SessionWarningCode", str)
+	}
+	return nil
+}
+
+func (e SessionWarningCode) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *SessionWarningCode) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e SessionWarningCode) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

@@ -282,3 +282,13 @@ func RedisURL(t testing.TB) string {
 	}
 	return u
 }
+
+// ForStatementCounts adjusts cfg for tests that count SQL statements: no session cache, so
+// every request authenticates in SQL whatever a cache entry's age, and a batching window wide
+// enough that a loaded machine running -race never splits one loader batch in two (those tests
+// assert what batching does, not how fast it is).
+func ForStatementCounts(cfg config.Config) config.Config {
+	cfg.SessionCacheTTL = 0
+	cfg.DataloaderWait = 100 * time.Millisecond
+	return cfg
+}

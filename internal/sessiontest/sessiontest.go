@@ -234,10 +234,16 @@ func (e *Env) Jobs(t testing.TB, kind string) []QueuedJob {
 // sums to zero, and each account's balance equals the sum of its entries.
 func (e *Env) LedgerCheck(t testing.TB) {
 	t.Helper()
+	LedgerCheck(t, e.Store)
+}
+
+// LedgerCheck verifies the ledger's invariants in st (see Env.LedgerCheck).
+func LedgerCheck(t testing.TB, st *store.Store) {
+	t.Helper()
 	ctx := context.Background()
 	var total int64
 	var badTx, badAcct int
-	err := e.Store.Pool().QueryRow(ctx, `
+	err := st.Pool().QueryRow(ctx, `
 		SELECT (SELECT coalesce(sum(amount), 0) FROM credit_entries),
 			(SELECT count(*) FROM (SELECT transaction_id FROM credit_entries GROUP BY transaction_id HAVING sum(amount) <> 0) x),
 			(SELECT count(*) FROM credit_accounts a

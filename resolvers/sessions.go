@@ -1,0 +1,245 @@
+package resolvers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/skillswap/skillswap/auth"
+	"github.com/skillswap/skillswap/calendar"
+	"github.com/skillswap/skillswap/credits"
+	"github.com/skillswap/skillswap/dataloaders"
+	"github.com/skillswap/skillswap/domain"
+	"github.com/skillswap/skillswap/graph/model"
+	"github.com/skillswap/skillswap/relay"
+	"github.com/skillswap/skillswap/reviews"
+	"github.com/skillswap/skillswap/sessions"
+)
+
+// Skill sessions, reviews, time credits and calendar feeds: helpers of the thin resolvers in
+// schema.resolvers.go. Every entry point (query, mutation, node) returns only sessions the
+// caller may see (participants and staff, checked by the services), so field resolvers only
+// decide what a participant sees that staff do not (meeting details, the caller's own side).
+
+func (r *Resolver) now() time.Time {
+	if r.Now != nil {
+		return r.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+// participant reports whether the caller is the session's teacher or learner.
+func participant(ctx context.Context, s *domain.Session) (uuid.UUID, bool) {
+	me := viewerID(ctx)
+	return me, me != uuid.Nil && s.IsParticipant(me)
+}
+
+// apiFieldNames maps the services' input field names to the schema's where they differ.
+var apiFieldNames = map[string]string{domain.FieldLink: "meetingUrl"}
+
+// renameFields rewrites a domain error's field into the schema's name for it, so
+// extensions.field points at what the client sent.
+func renameFields(err error) error {
+	var de *domain.Error
+	if errors.As(err, &de) {
+		if n, ok := apiFieldNames[de.Field]; ok {
+			de.Field = n
+		}
+	}
+	return err
+}
+
+// withoutField drops the field of an error about an input the mutation does not take (an
+// accepted time that overlaps: acceptSession only takes the session id).
+func withoutField(err error) error {
+	var de *domain.Error
+	if errors.As(err, &de) && de.Kind == domain.KindConflict {
+		de.Field = ""
+	}
+	return err
+}
+
+func parseSessionID(gid string) (uuid.UUID, error) {
+	return relay.ParseID(relay.KindSkillSession, gid, "sessionId")
+}
+
+func userPtr(ctx context.Context, id uuid.UUID) (*domain.User, error) {
+	u, err := dataloaders.User(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return &u, nil
+}
+
+func toSessionConnection(ctx context.Context, c sessions.Connection) *model.SkillSessionConnection {
+	out := &model.SkillSessionConnection{PageInfo: toPageInfo(c.PageInfo), Edges: make([]model.SkillSessionEdge, len(c.Edges))}
+	l := dataloaders.For(ctx).Sessions.SkillSessions
+	for i := range c.Edges {
+		l.Prime(c.Edges[i].Node.ID, c.Edges[i].Node)
+		out.Edges[i] = model.SkillSessionEdge{Cursor: c.Edges[i].Cursor, Node: &c.Edges[i].Node}
+	}
+	return out
+}
+
+func toReviewConnection(c reviews.Connection) *model.ReviewConnection {
+	out := &model.ReviewConnection{PageInfo: toPageInfo(c.PageInfo), Edges: make([]model.ReviewEdge, len(c.Edges))}
+	for i := range c.Edges {
+		out.Edges[i] = model.ReviewEdge{Cursor: c.Edges[i].Cursor, Node: &c.Edges[i].Node}
+	}
+	return out
+}
+
+func toCreditConnection(c credits.Connection) *model.CreditTransactionConnection {
+	out := &model.CreditTransactionConnection{PageInfo: toPageInfo(c.PageInfo), Edges: make([]model.CreditTransactionEdge, len(c.Edges))}
+	for i := range c.Edges {
+		out.Edges[i] = model.CreditTransactionEdge{Cursor: c.Edges[i].Cursor, Node: &c.Edges[i].Node}
+	}
+	return out
+}
+
+func toReportConnection(edges []relay.Edge[domain.ReviewReport], info relay.PageInfo) *model.ReviewReportConnection {
+	out := &model.ReviewReportConnection{PageInfo: toPageInfo(info), Edges: make([]model.ReviewReportEdge, len(edges))}
+	for i := range edges {
+		out.Edges[i] = model.ReviewReportEdge{Cursor: edges[i].Cursor, Node: &edges[i].Node}
+	}
+	return out
+}
+
+func scheduled(res sessions.Result) *model.ScheduleSessionPayload {
+	w := res.Warnings
+	if w == nil {
+		w = []domain.Warning{}
+	}
+	return &model.ScheduleSessionPayload{Session: &res.Session, Warnings: w}
+}
+
+func sessionPayload(s domain.Session, err error) (*model.SkillSessionPayload, error) {
+	if err != nil {
+		return nil, renameFields(err)
+	}
+	return &model.SkillSessionPayload{Session: &s}, nil
+}
+
+// sessionReviews returns the caller's review and their partner's (nil while hidden or not
+// written) of a session.
+func sessionReviews(ctx context.Context, s *domain.Session) (mine, theirs *domain.Review, err error) {
+	me, ok := participant(ctx, s)
+	if !ok {
+		return nil, nil, nil
+	}
+	list, err := dataloaders.For(ctx).Sessions.SessionReviews.Load(ctx, dataloaders.ViewerKey{Viewer: me, ID: s.ID})
+	if err != nil {
+		return nil, nil, fmt.Errorf("load session reviews: %w", err)
+	}
+	for i := range list {
+		switch {
+		case list[i].ReviewerID == me:
+			mine = &list[i]
+		case list[i].Visible():
+			theirs = &list[i]
+		}
+	}
+	return mine, theirs, nil
+}
+
+func (r *Resolver) reviewState(ctx context.Context, s *domain.Session) (*model.SessionReviewState, error) {
+	out := &model.SessionReviewState{}
+	if s.CompletedAt != nil {
+		closes := domain.ReviewRevealAt(*s.CompletedAt)
+		out.WindowClosesAt = &closes
+	}
+	me, ok := participant(ctx, s)
+	if !ok {
+		return out, nil
+	}
+	st, err := dataloaders.For(ctx).Sessions.ReviewStates.Load(ctx, dataloaders.ViewerKey{Viewer: me, ID: s.ID})
+	if err != nil {
+		return nil, fmt.Errorf("load review state: %w", err)
+	}
+	out.ViewerReviewed, out.PartnerReviewed, out.Revealed = st.ViewerReviewed, st.PartnerReviewed, st.Revealed
+	out.CanReview = s.State == domain.SessionCompleted && !st.ViewerReviewed &&
+		out.WindowClosesAt != nil && r.now().Before(*out.WindowClosesAt)
+	return out, nil
+}
+
+// canSeeReview is the read rule of a single review: visible reviews to everyone signed in, a
+// hidden one only to its author (double-blind: not even to the member reviewed) and moderators.
+func canSeeReview(ctx context.Context, rv domain.Review) bool {
+	v, ok := auth.ViewerFrom(ctx)
+	if !ok {
+		return false
+	}
+	return rv.Visible() || rv.ReviewerID == v.User.ID || v.User.HasRole(domain.RoleModerator)
+}
+
+// sessionNode resolves node(id:) for the session-related kinds; handled reports whether kind
+// is one of them. Whatever the caller may not see is nil, as for a missing id.
+func (r *Resolver) sessionNode(ctx context.Context, kind string, id uuid.UUID) (node relay.Node, handled bool, err error) {
+	v, err := auth.RequireViewer(ctx)
+	if err != nil {
+		return nil, true, err
+	}
+	hide := func(err error) (relay.Node, bool, error) {
+		if domain.IsKind(err, domain.KindNotFound) || domain.IsKind(err, domain.KindForbidden) {
+			return nil, true, nil
+		}
+		return nil, true, err
+	}
+	switch kind {
+	case relay.KindSkillSession:
+		s, err := dataloaders.SkillSession(ctx, id)
+		if err != nil {
+			return hide(err)
+		}
+		if !s.IsParticipant(v.User.ID) && !v.User.IsStaff() {
+			return nil, true, nil
+		}
+		return &s, true, nil
+	case relay.KindReview:
+		rv, err := dataloaders.Review(ctx, id)
+		if err != nil {
+			return hide(err)
+		}
+		if !canSeeReview(ctx, rv) {
+			return nil, true, nil
+		}
+		return &rv, true, nil
+	case relay.KindReviewReport:
+		if !v.User.HasRole(domain.RoleModerator) {
+			return nil, true, nil
+		}
+		rep, err := r.Store.Q().ReviewReportByID(ctx, id)
+		if err != nil {
+			return hide(err)
+		}
+		return &rep, true, nil
+	case relay.KindCreditTransaction:
+		e, err := r.Store.Q().CreditEntryOfTransaction(ctx, v.User.ID, id)
+		if err != nil {
+			return hide(err)
+		}
+		return &e, true, nil
+	case relay.KindCalendarFeed:
+		f, err := r.Calendar.Feed(ctx)
+		if err != nil || f == nil || f.ID != id {
+			return nil, true, err
+		}
+		return f, true, nil
+	}
+	return nil, false, nil
+}
+
+func (r *Resolver) feedPayload(token string, feed domain.CalendarFeed) *model.CalendarFeedPayload {
+	return &model.CalendarFeedPayload{Feed: &feed, URL: r.PublicURL + calendar.FeedPath(token)}
+}
+
+// deref reads an optional string input; absent is empty.
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
