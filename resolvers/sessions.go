@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/google/uuid"
+	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/skillswap/skillswap/auth"
 	"github.com/skillswap/skillswap/calendar"
@@ -81,7 +83,63 @@ func toSessionConnection(ctx context.Context, c sessions.Connection) *model.Skil
 		l.Prime(c.Edges[i].Node.ID, c.Edges[i].Node)
 		out.Edges[i] = model.SkillSessionEdge{Cursor: c.Edges[i].Cursor, Node: &c.Edges[i].Node}
 	}
+	prefetchPartners(ctx, c)
 	return out
+}
+
+// prefetchPartners starts, now, the loads that the selected `partner { profile rating }` fields
+// would otherwise start one after the other (the partner's account, then their profile and
+// rating, then the viewer's blocks for profile visibility): each loader still runs one batch,
+// but the batches overlap instead of waiting for each other. Nothing is loaded that the query
+// did not select.
+func prefetchPartners(ctx context.Context, c sessions.Connection) {
+	partner := selectionPath(ctx, "edges", "node", "partner")
+	v, ok := auth.ViewerFrom(ctx)
+	if partner == nil || !ok || len(c.Edges) == 0 {
+		return
+	}
+	ids := make([]uuid.UUID, 0, len(c.Edges))
+	for _, e := range c.Edges {
+		if e.Node.IsParticipant(v.User.ID) {
+			ids = append(ids, e.Node.Partner(v.User.ID))
+		}
+	}
+	l := dataloaders.For(ctx)
+	l.Users.LoadAllThunk(ctx, ids)
+	fields := graphql.CollectFields(graphql.GetOperationContext(ctx), partner, []string{"User"})
+	for _, f := range fields {
+		switch f.Name {
+		case "profile", "offeredSkills", "wantedSkills":
+			l.Profiles.LoadAllThunk(ctx, ids)
+			l.Blocks.LoadThunk(ctx, v.User.ID)
+		case "rating":
+			l.Sessions.Ratings.LoadAllThunk(ctx, ids)
+		}
+	}
+}
+
+// selectionPath returns the selection set under a path of fields below the current field
+// (e.g. edges > node > partner), nil when the query does not select it.
+func selectionPath(ctx context.Context, path ...string) ast.SelectionSet {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return nil
+	}
+	op := graphql.GetOperationContext(ctx)
+	set := fc.Field.Selections
+	for _, name := range path {
+		var next ast.SelectionSet
+		for _, f := range graphql.CollectFields(op, set, nil) {
+			if f.Name == name {
+				next = append(next, f.Selections...)
+			}
+		}
+		if next == nil {
+			return nil
+		}
+		set = next
+	}
+	return set
 }
 
 func toReviewConnection(c reviews.Connection) *model.ReviewConnection {
