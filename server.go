@@ -150,6 +150,9 @@ func seedDemo(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if _, err = seed.Run(ctx, a.Store, hasher, log); err != nil {
 		return err
 	}
+	if err := seed.Chat(ctx, a.Store, a.Chat); err != nil {
+		return err
+	}
 	return search.ReindexAll(ctx, a.Store, a.Search)
 }
 

@@ -57,4 +57,30 @@ func TestSeedIsIdempotentAndLogsIn(t *testing.T) {
 	if len(m.Matches.Edges) == 0 || !m.Matches.Edges[0].Node.Mutual || m.Matches.Edges[0].Node.User.DisplayName != "Kenji Sato" {
 		t.Fatalf("Camille's matches: %+v, want Kenji Sato first and mutual", m.Matches.Edges)
 	}
+
+	// And the demo conversation, written twice: the second run changes nothing.
+	for range 2 {
+		if err := seed.Chat(ctx, srv.App.Store, srv.App.Chat); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var convs struct {
+		Conversations struct {
+			Edges []struct{ Node struct{ ID string } }
+		}
+	}
+	srv.Client().WithToken(out.LogIn.AccessToken).Do(t, `{ conversations { edges { node { id } } } }`, nil).Decode(t, &convs)
+	if len(convs.Conversations.Edges) != 1 {
+		t.Fatalf("Camille's conversations: %+v, want the demo one", convs)
+	}
+	var msgs struct {
+		Messages struct {
+			Edges []struct{ Node struct{ Body string } }
+		}
+	}
+	srv.Client().WithToken(out.LogIn.AccessToken).Do(t, `query($c: ID!) { messages(conversationId: $c) { edges { node { body } } } }`,
+		map[string]any{"c": convs.Conversations.Edges[0].Node.ID}).Decode(t, &msgs)
+	if len(msgs.Messages.Edges) != 3 {
+		t.Fatalf("demo conversation has %d messages, want 3", len(msgs.Messages.Edges))
+	}
 }
