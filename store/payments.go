@@ -275,3 +275,15 @@ func (q *Queries) SetSessionPrice(ctx context.Context, sessionID uuid.UUID, amou
 		sessionID, amount, currency)
 	return mapErr(err, "set session price", "session", "")
 }
+
+// OffersSkill reports whether a member lists skill among the skills they offer.
+func (q *Queries) OffersSkill(ctx context.Context, userID, skillID uuid.UUID) (bool, error) {
+	var ok bool
+	err := q.db.QueryRow(ctx, `
+		SELECT EXISTS (SELECT 1 FROM member_skills WHERE user_id = $1 AND skill_id = $2 AND kind = 'OFFER')`,
+		userID, skillID).Scan(&ok)
+	if err != nil {
+		return false, fmt.Errorf("offers skill: %w", err)
+	}
+	return ok, nil
+}
