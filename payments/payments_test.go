@@ -24,6 +24,7 @@ import (
 	"github.com/skillswap/skillswap/internal/sessiontest"
 	"github.com/skillswap/skillswap/internal/testdb"
 	"github.com/skillswap/skillswap/payments"
+	"github.com/skillswap/skillswap/sessions"
 	"github.com/skillswap/skillswap/store"
 )
 
@@ -632,5 +633,42 @@ func TestStartMentorOnboarding(t *testing.T) {
 	}
 	if n := len(rec.posts("/v1/account_links")); n != 2 {
 		t.Fatalf("%d account links, want 2", n)
+	}
+}
+
+// Wired through sessions.Config.OnChange, a paid session that completes queues its capture,
+// and the capture job runs once.
+func TestCompletedPaidSessionQueuesCapture(t *testing.T) {
+	x := newEnv(t)
+	x.Sessions = sessions.NewService(x.Store, x.Credits, x.Notifier, sessions.Config{Now: x.Clock.Now, OnChange: x.svc.OnSessionChanged}, slog.New(slog.DiscardHandler))
+	s, ps := x.paid(t)
+	p := ps.Payment
+	x.post(event(t, "evt_auth", "payment_intent.amount_capturable_updated", intentObject(p, "requires_capture"), time.Now(), webhookSecret))
+	x.drain(t)
+	if _, err := x.Sessions.Accept(sessiontest.As(x.mentor), s.ID); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(x.Jobs(t, "payment_step")); n != 0 {
+		t.Fatalf("%d steps queued on acceptance", n)
+	}
+	x.Clock.Set(s.EndsAt.Add(time.Minute))
+	for _, u := range []domain.User{x.mentor, x.learner} {
+		if _, err := x.Sessions.ConfirmCompleted(sessiontest.As(u), s.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	jobs := x.Jobs(t, "payment_step")
+	if len(jobs) != 1 {
+		t.Fatalf("%d steps queued on completion, want 1", len(jobs))
+	}
+	var a payments.StepArgs
+	if err := json.Unmarshal(jobs[0].Args, &a); err != nil || a.Step != payments.StepCapture || a.PaymentID != p.ID {
+		t.Fatalf("queued %+v %v", a, err)
+	}
+	if err := x.svc.RunStep(context.Background(), a.PaymentID, a.Step); err != nil {
+		t.Fatal(err)
+	}
+	if got := x.payment(t, p.ID); got.State != domain.PaymentCaptured || got.TransferredMinor != 4050 {
+		t.Fatalf("after capture %+v", got)
 	}
 }

@@ -73,6 +73,10 @@ type Config struct {
 	ReminderOffsets []time.Duration
 	// Now is the clock (tests set it); nil means time.Now.
 	Now func() time.Time
+	// OnChange, when set, runs inside the transaction of every change of a session made
+	// through an action (accept, cancel, complete, no-show...) and of automatic completion,
+	// with the session as written; the payments saga enqueues its steps there.
+	OnChange func(ctx context.Context, q *store.Queries, sess domain.Session) error
 }
 
 // Service implements skill sessions.
@@ -294,13 +298,26 @@ func (s *Service) act(ctx context.Context, what string, id uuid.UUID, fn func(q 
 		if err := fn(q, me, &sess, now); err != nil {
 			return err
 		}
-		out, err = q.UpdateSkillSession(ctx, sess, now)
-		return err
+		if out, err = q.UpdateSkillSession(ctx, sess, now); err != nil {
+			return err
+		}
+		return s.changed(ctx, q, out)
 	})
 	if err != nil {
 		return domain.Session{}, fmt.Errorf("%s: %w", what, err)
 	}
 	return out, nil
+}
+
+// changed runs the OnChange hook, if any.
+func (s *Service) changed(ctx context.Context, q *store.Queries, sess domain.Session) error {
+	if s.cfg.OnChange == nil {
+		return nil
+	}
+	if err := s.cfg.OnChange(ctx, q, sess); err != nil {
+		return fmt.Errorf("session change hook: %w", err)
+	}
+	return nil
 }
 
 // Accept confirms the proposal on the table (the partner of its proposer only). The time is
@@ -496,6 +513,9 @@ func (s *Service) AutoComplete(ctx context.Context, id uuid.UUID, bookingSeq int
 			return err
 		}
 		done = true
+		if err := s.changed(ctx, q, sess); err != nil {
+			return err
+		}
 		return s.complete(ctx, q, sess, nil)
 	})
 	if err != nil {
