@@ -672,3 +672,46 @@ func TestCompletedPaidSessionQueuesCapture(t *testing.T) {
 		t.Fatalf("after capture %+v", got)
 	}
 }
+
+func TestAdminRefundIsAuditedAndIdempotent(t *testing.T) {
+	x := newEnv(t)
+	_, ps := x.paid(t)
+	p := ps.Payment
+	x.post(event(t, "evt_succ", "payment_intent.succeeded", intentObject(p, "succeeded"), time.Now(), webhookSecret))
+	x.drain(t)
+	admin := x.User(t, "Admin")
+	admin.Roles = []domain.Role{domain.RoleMember, domain.RoleAdmin}
+	in := payments.RefundInput{PaymentID: p.ID, AmountMinor: 1500, Reason: "session cut short", RequestID: uuid.New()}
+	if _, err := x.svc.RefundPayment(sessiontest.As(x.learner), in); !domain.IsKind(err, domain.KindForbidden) {
+		t.Fatalf("member refunds: %v", err)
+	}
+	for range 2 {
+		if _, err := x.svc.RefundPayment(sessiontest.As(admin), in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := x.payment(t, p.ID)
+	if got.State != domain.PaymentPartiallyRefunded || got.RefundedMinor != 1500 || got.FeeMinor != 300 || got.TransferredMinor != 2700 {
+		t.Fatalf("after a partial refund %+v", got)
+	}
+	if n := len(x.rec.posts("/v1/refunds")); n != 1 {
+		t.Fatalf("%d refund requests, want 1", n)
+	}
+	if _, err := x.svc.RefundPayment(sessiontest.As(admin), payments.RefundInput{PaymentID: p.ID, AmountMinor: 5000, Reason: "x", RequestID: uuid.New()}); !domain.IsKind(err, domain.KindInvalid) {
+		t.Fatalf("refund above what is left: %v", err)
+	}
+	// The rest.
+	if _, err := x.svc.RefundPayment(sessiontest.As(admin), payments.RefundInput{PaymentID: p.ID, Reason: "goodwill", RequestID: uuid.New()}); err != nil {
+		t.Fatal(err)
+	}
+	got = x.payment(t, p.ID)
+	if got.State != domain.PaymentRefunded || got.RefundedMinor != 4500 || got.FeeMinor != 0 || got.TransferredMinor != 0 {
+		t.Fatalf("after the full refund %+v", got)
+	}
+	if n := x.countRows(t, `SELECT count(*) FROM admin_audit_log WHERE actor_id = $1 AND target = $2 AND action = 'payment.refunded'`, admin.ID, "payment:"+p.ID.String()); n != 2 {
+		t.Fatalf("%d audit entries of refunds, want 2", n)
+	}
+	if n := x.countRows(t, `SELECT count(*) FROM refunds WHERE payment_id = $1 AND created_by IS NOT NULL`, p.ID); n != 2 {
+		t.Fatalf("%d refund rows", n)
+	}
+}
