@@ -636,13 +636,16 @@ func TestStartMentorOnboarding(t *testing.T) {
 	}
 }
 
-// Wired through sessions.Config.OnChange, a paid session that completes queues its capture,
-// and the capture job runs once.
+// Wired through sessions.Config.OnChange, a paid session is confirmed only once authorised, a
+// paid session that completes queues its capture, and the capture job runs.
 func TestCompletedPaidSessionQueuesCapture(t *testing.T) {
 	x := newEnv(t)
 	x.Sessions = sessions.NewService(x.Store, x.Credits, x.Notifier, sessions.Config{Now: x.Clock.Now, OnChange: x.svc.OnSessionChanged}, slog.New(slog.DiscardHandler))
 	s, ps := x.paid(t)
 	p := ps.Payment
+	if _, err := x.Sessions.Accept(sessiontest.As(x.mentor), s.ID); !domain.IsKind(err, domain.KindConflict) {
+		t.Fatalf("accepting before the payment is authorised: %v", err)
+	}
 	x.post(event(t, "evt_auth", "payment_intent.amount_capturable_updated", intentObject(p, "requires_capture"), time.Now(), webhookSecret))
 	x.drain(t)
 	if _, err := x.Sessions.Accept(sessiontest.As(x.mentor), s.ID); err != nil {

@@ -256,7 +256,8 @@ func (s *Service) StartPayment(ctx context.Context, sessionID uuid.UUID) (PaidSt
 }
 
 // OnSessionChanged enqueues, in the caller's transaction, the saga step a paid session's new
-// state calls for: capture once COMPLETED; cancel (or refund) once CANCELLED or DECLINED;
+// state calls for, and refuses (CONFLICT) to confirm a paid session whose payment is not
+// authorised: capture once COMPLETED; cancel (or refund) once CANCELLED or DECLINED;
 // refund on a no-show of the mentor and capture on a no-show of the learner. Sessions without
 // a payment are left alone.
 func (s *Service) OnSessionChanged(ctx context.Context, q *store.Queries, sess domain.Session) error {
@@ -268,6 +269,13 @@ func (s *Service) OnSessionChanged(ctx context.Context, q *store.Queries, sess d
 	}
 	var step string
 	switch sess.State {
+	case domain.SessionConfirmed:
+		// A paid session is confirmed only once its payment is authorised: refusing here rolls
+		// the acceptance back.
+		if p.State != domain.PaymentAuthorized {
+			return domain.Conflict("the learner's payment is not authorised yet")
+		}
+		return nil
 	case domain.SessionCompleted:
 		step = StepCapture
 	case domain.SessionCancelled, domain.SessionDeclined:
