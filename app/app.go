@@ -140,9 +140,6 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	} else {
 		log.Info("STRIPE_SECRET_KEY not set: paid sessions are disabled")
 	}
-	a.Payments = payments.NewService(a.Store, stripeClient, notifications.ByName{Service: notes}, payments.Config{
-		FeePercent: cfg.PlatformFeePercent, PublicURL: cfg.PublicURL, Now: opts.Now,
-	}, log)
 
 	ledger := credits.NewService(a.Store, credits.Config{StarterMinutes: starter, FloorMinutes: cfg.CreditFloorMinutes, Now: opts.Now}, log)
 	sessionSvc := sessions.NewService(a.Store, ledger, notifications.ByName{Service: notes}, sessions.Config{
@@ -151,7 +148,12 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 			LateCancelCutoff: cfg.SessionLateCancelCutoff, AutoCompleteAfter: cfg.SessionAutoCompleteAfter,
 		},
 		Buffer: buffer, ReminderOffsets: cfg.SessionReminders, Now: opts.Now,
-		OnChange: a.Payments.OnSessionChanged,
+		OnChange: func(ctx context.Context, q *store.Queries, s domain.Session) error {
+			return a.Payments.OnSessionChanged(ctx, q, s)
+		},
+	}, log)
+	a.Payments = payments.NewService(a.Store, stripeClient, notifications.ByName{Service: notes}, payments.Config{
+		FeePercent: cfg.PlatformFeePercent, PublicURL: cfg.PublicURL, Now: opts.Now, Sessions: sessionSvc,
 	}, log)
 	reviewSvc := reviews.NewService(a.Store, notifications.ByName{Service: notes}, reviews.Config{Now: opts.Now}, log)
 	calendarSvc := calendar.NewService(a.Store, calendar.Config{Now: opts.Now}, log)

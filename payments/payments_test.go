@@ -640,7 +640,7 @@ func TestStartMentorOnboarding(t *testing.T) {
 // paid session that completes queues its capture, and the capture job runs.
 func TestCompletedPaidSessionQueuesCapture(t *testing.T) {
 	x := newEnv(t)
-	x.Sessions = sessions.NewService(x.Store, x.Credits, x.Notifier, sessions.Config{Now: x.Clock.Now, OnChange: x.svc.OnSessionChanged}, slog.New(slog.DiscardHandler))
+	x.wireSessions(t)
 	s, ps := x.paid(t)
 	p := ps.Payment
 	if _, err := x.Sessions.Accept(sessiontest.As(x.mentor), s.ID); !domain.IsKind(err, domain.KindConflict) {
@@ -716,5 +716,48 @@ func TestAdminRefundIsAuditedAndIdempotent(t *testing.T) {
 	}
 	if n := x.countRows(t, `SELECT count(*) FROM refunds WHERE payment_id = $1 AND created_by IS NOT NULL`, p.ID); n != 2 {
 		t.Fatalf("%d refund rows", n)
+	}
+}
+
+// wireSessions connects sessions and payments as the app does.
+func (x *env) wireSessions(t *testing.T) {
+	t.Helper()
+	log := slog.New(slog.DiscardHandler)
+	x.Sessions = sessions.NewService(x.Store, x.Credits, x.Notifier, sessions.Config{Now: x.Clock.Now,
+		OnChange: func(ctx context.Context, q *store.Queries, s domain.Session) error {
+			return x.svc.OnSessionChanged(ctx, q, s)
+		}}, log)
+	x.svc = payments.NewService(x.Store, x.svc.Stripe(), x.Notifier, payments.Config{FeePercent: 10, Now: x.Clock.Now, Sessions: x.Sessions}, log)
+}
+
+// An authorisation Stripe cancels (it expired) cancels the confirmed session and releases its
+// booking.
+func TestExpiredAuthorisationReleasesTheSlot(t *testing.T) {
+	x := newEnv(t)
+	x.wireSessions(t)
+	s, ps := x.paid(t)
+	p := ps.Payment
+	x.post(event(t, "evt_auth", "payment_intent.amount_capturable_updated", intentObject(p, "requires_capture"), time.Now(), webhookSecret))
+	x.drain(t)
+	if _, err := x.Sessions.Accept(sessiontest.As(x.mentor), s.ID); err != nil {
+		t.Fatal(err)
+	}
+	if n := x.countRows(t, `SELECT count(*) FROM session_bookings WHERE session_id = $1`, s.ID); n != 2 {
+		t.Fatalf("%d bookings after acceptance", n)
+	}
+	x.post(event(t, "evt_cancel", "payment_intent.canceled", intentObject(p, "canceled"), time.Now(), webhookSecret))
+	x.drain(t)
+	sess, err := x.Sessions.Session(sessiontest.As(x.learner), s.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sess.State != domain.SessionCancelled || sess.LateCancellation {
+		t.Fatalf("session %s (late %v) after the authorisation expired", sess.State, sess.LateCancellation)
+	}
+	if n := x.countRows(t, `SELECT count(*) FROM session_bookings WHERE session_id = $1`, s.ID); n != 0 {
+		t.Fatalf("%d bookings left", n)
+	}
+	if got := x.payment(t, p.ID).State; got != domain.PaymentCanceled {
+		t.Fatalf("payment %s", got)
 	}
 }

@@ -9,6 +9,10 @@
 // transaction that also marks it DONE, so a crash between the call and the write resumes
 // without a second effect.
 //
+// A paid session is confirmed only once its payment is authorised. A declined card leaves the
+// proposal open for another attempt; an authorisation cancelled by Stripe (it expired) cancels
+// the session and releases its booking.
+//
 // Cancellation policy: a paid session cancelled before it took place costs nothing. The
 // authorisation is released (cancel) while uncaptured, and a captured payment is refunded in
 // full. A no-show of the mentor refunds the learner in full; a no-show of the learner captures
@@ -44,6 +48,15 @@ type Config struct {
 	PublicURL string
 	// Now is the clock (tests set it); nil means time.Now.
 	Now func() time.Time
+	// Sessions cancels a paid session whose authorisation was cancelled or expired
+	// (*sessions.Service implements it); nil leaves sessions alone.
+	Sessions SessionCanceller
+}
+
+// SessionCanceller cancels, inside the caller's transaction, a session whose payment can no
+// longer be taken, releasing its booking.
+type SessionCanceller interface {
+	CancelUnpaid(ctx context.Context, q *store.Queries, sessionID uuid.UUID, reason string) (bool, error)
 }
 
 // Service implements paid mentoring.
@@ -66,6 +79,9 @@ func NewService(st *store.Store, stripe Stripe, notifier Notifier, cfg Config, l
 
 // ErrDisabled is returned by paid features when Stripe is not configured.
 var ErrDisabled = domain.Unavailable("paid sessions are disabled: the server has no Stripe key (STRIPE_SECRET_KEY)")
+
+// Stripe returns the Stripe client (nil when disabled).
+func (s *Service) Stripe() Stripe { return s.stripe }
 
 // Enabled reports whether Stripe is configured.
 func (s *Service) Enabled() bool { return s.stripe != nil }

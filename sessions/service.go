@@ -435,6 +435,44 @@ func (s *Service) Cancel(ctx context.Context, id uuid.UUID, reason string) (doma
 	})
 }
 
+// CancelUnpaid cancels, inside the caller's transaction, a proposed or confirmed paid session
+// whose payment authorisation was cancelled or expired, releasing its booking; the learner
+// (the payer) is recorded as the canceller, without a late-cancellation mark, and both
+// participants are notified. A session in another state, or already started, is left alone
+// (it reports false).
+func (s *Service) CancelUnpaid(ctx context.Context, q *store.Queries, id uuid.UUID, reason string) (bool, error) {
+	sess, err := q.LockSkillSession(ctx, id)
+	if err != nil {
+		return false, fmt.Errorf("cancel unpaid session: %w", err)
+	}
+	if sess.State != domain.SessionProposed && sess.State != domain.SessionConfirmed {
+		return false, nil
+	}
+	wasConfirmed := sess.State == domain.SessionConfirmed
+	now := s.now()
+	if err := sess.Cancel(sess.LearnerID, reason, now, s.cfg.Policy); err != nil {
+		if domain.IsKind(err, domain.KindConflict) {
+			return false, nil
+		}
+		return false, fmt.Errorf("cancel unpaid session: %w", err)
+	}
+	sess.LateCancellation = false
+	if wasConfirmed {
+		if err := q.ReleaseSession(ctx, sess.ID); err != nil {
+			return false, fmt.Errorf("cancel unpaid session: %w", err)
+		}
+	}
+	if sess, err = q.UpdateSkillSession(ctx, sess, now); err != nil {
+		return false, fmt.Errorf("cancel unpaid session: %w", err)
+	}
+	for _, u := range []uuid.UUID{sess.TeacherID, sess.LearnerID} {
+		if err := s.notify(ctx, q, u, NotifyCancelled, sess, nil); err != nil {
+			return false, err
+		}
+	}
+	return true, nil
+}
+
 // ConfirmCompleted records that the viewer confirms the session took place; with both sides'
 // confirmations it completes, and an unpaid session's minutes move from learner to teacher in
 // the same transaction.
