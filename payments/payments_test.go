@@ -761,3 +761,33 @@ func TestExpiredAuthorisationReleasesTheSlot(t *testing.T) {
 		t.Fatalf("payment %s", got)
 	}
 }
+
+func TestPaymentVisibility(t *testing.T) {
+	x := newEnv(t)
+	s, ps := x.paid(t)
+	d, err := x.svc.SessionPayment(sessiontest.As(x.learner), s.ID)
+	if err != nil || d.Payment.ID != ps.Payment.ID || d.Payment.ClientSecret == nil {
+		t.Fatalf("payer sees %+v %v", d, err)
+	}
+	d, err = x.svc.SessionPayment(sessiontest.As(x.mentor), s.ID)
+	if err != nil || d.Payment.ClientSecret != nil {
+		t.Fatalf("payee sees %+v %v", d, err)
+	}
+	other := x.User(t, "Other")
+	if _, err := x.svc.SessionPayment(sessiontest.As(other), s.ID); !domain.IsKind(err, domain.KindNotFound) {
+		t.Fatalf("a stranger sees the payment: %v", err)
+	}
+	for _, u := range []domain.User{x.learner, x.mentor} {
+		list, err := x.svc.ViewerPayments(sessiontest.As(u), 10, nil)
+		if err != nil || len(list) != 1 || list[0].ID != ps.Payment.ID {
+			t.Fatalf("payments of %s: %+v %v", u.DisplayName, list, err)
+		}
+		next, err := x.svc.ViewerPayments(sessiontest.As(u), 10, &list[0].ID)
+		if err != nil || len(next) != 0 {
+			t.Fatalf("next page: %+v %v", next, err)
+		}
+	}
+	if list, err := x.svc.ViewerPayments(sessiontest.As(other), 10, nil); err != nil || len(list) != 0 {
+		t.Fatalf("stranger's payments: %+v %v", list, err)
+	}
+}

@@ -495,3 +495,63 @@ func (s *Service) notifyState(ctx context.Context, q *store.Queries, p domain.Pa
 	}
 	return nil
 }
+
+// PaymentDetails is a payment with its refunds.
+type PaymentDetails struct {
+	Payment domain.Payment
+	Refunds []store.Refund
+}
+
+// SessionPayment returns a session's payment and refunds, for its two participants and staff
+// only (NOT_FOUND for anyone else, and for an unpaid session).
+func (s *Service) SessionPayment(ctx context.Context, sessionID uuid.UUID) (PaymentDetails, error) {
+	v, err := auth.RequireViewer(ctx)
+	if err != nil {
+		return PaymentDetails{}, err
+	}
+	q := s.store.Q()
+	p, err := q.PaymentBySession(ctx, sessionID)
+	if err != nil {
+		return PaymentDetails{}, fmt.Errorf("session payment: %w", err)
+	}
+	if p.PayerID != v.User.ID && p.PayeeID != v.User.ID && !v.User.IsStaff() {
+		return PaymentDetails{}, domain.NotFound("payment")
+	}
+	refunds, err := q.Refunds(ctx, p.ID)
+	if err != nil {
+		return PaymentDetails{}, fmt.Errorf("session payment: %w", err)
+	}
+	// The client secret is for the payer's payment sheet only.
+	if p.PayerID != v.User.ID {
+		p.ClientSecret = nil
+	}
+	return PaymentDetails{Payment: p, Refunds: refunds}, nil
+}
+
+// MaxPageSize caps a page of payments.
+const MaxPageSize = 100
+
+// ViewerPayments lists the payments the viewer made or received, newest first: first of them
+// (default 20, at most MaxPageSize) after the payment id after.
+func (s *Service) ViewerPayments(ctx context.Context, first int, after *uuid.UUID) ([]domain.Payment, error) {
+	v, err := auth.RequireViewer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if first == 0 {
+		first = 20
+	}
+	if first < 0 || first > MaxPageSize {
+		return nil, domain.Invalid("first", "must be between 1 and %d", MaxPageSize)
+	}
+	list, err := s.store.Q().PaymentsOfUser(ctx, v.User.ID, after, first)
+	if err != nil {
+		return nil, fmt.Errorf("viewer payments: %w", err)
+	}
+	for i := range list {
+		if list[i].PayerID != v.User.ID {
+			list[i].ClientSecret = nil
+		}
+	}
+	return list, nil
+}

@@ -287,3 +287,19 @@ func (q *Queries) OffersSkill(ctx context.Context, userID, skillID uuid.UUID) (b
 	}
 	return ok, nil
 }
+
+// PaymentsOfUser lists the payments a member made or received, newest first, keyset-paginated
+// on the id (UUIDv7: creation order) after the given one.
+func (q *Queries) PaymentsOfUser(ctx context.Context, userID uuid.UUID, after *uuid.UUID, limit int) ([]domain.Payment, error) {
+	rows, err := q.db.Query(ctx, `
+		SELECT `+paymentColumns+` FROM (
+			(SELECT `+paymentColumns+` FROM payments WHERE payer_id = $1 AND ($2::uuid IS NULL OR id < $2) ORDER BY id DESC LIMIT $3)
+			UNION ALL
+			(SELECT `+paymentColumns+` FROM payments WHERE payee_id = $1 AND ($2::uuid IS NULL OR id < $2) ORDER BY id DESC LIMIT $3)
+		) p ORDER BY id DESC LIMIT $3`, userID, after, limit)
+	if err != nil {
+		return nil, mapErr(err, "select payments of user", "payment", "")
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowToStructByName[domain.Payment])
+	return out, mapErr(err, "select payments of user", "payment", "")
+}
