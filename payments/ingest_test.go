@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -12,13 +13,23 @@ import (
 	"testing"
 	"time"
 
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+
 	"github.com/skillswap/skillswap/payments"
 )
 
 // ingest posts n signed account.updated events, every fifth one a redelivery of the one before,
 // concurrently to the webhook endpoint over HTTP, then runs the queued jobs concurrently (each
 // twice). Events are created one second apart (Stripe's resolution), the newest now. It returns how many distinct events were sent.
-func ingest(t *testing.T, x *env, n int) int {
+func ingest(t testing.TB, x *env, n int) int {
+	distinct := postEvents(t, x, "evt", n)
+	applyQueued(t, x)
+	return distinct
+}
+
+// postEvents posts the n events (ids prefix_i) concurrently and returns how many are distinct.
+func postEvents(t testing.TB, x *env, prefix string, n int) int {
 	srv := httptest.NewServer(x.hook)
 	defer srv.Close()
 	type delivery struct{ body, sig string }
@@ -32,9 +43,9 @@ func ingest(t *testing.T, x *env, n int) int {
 		} else {
 			distinct++
 		}
-		req := event(t, fmt.Sprintf("evt_%d", id), "account.updated",
+		req := eventAt(t, fmt.Sprintf("%s_%d", prefix, id), "account.updated",
 			map[string]any{"id": "acct_mentor", "object": "account", "charges_enabled": true, "payouts_enabled": id%2 == 0},
-			base.Add(-time.Duration(n-id)*time.Second), webhookSecret)
+			base.Add(-time.Duration(n-id)*time.Second), base, webhookSecret)
 		buf, err := io.ReadAll(req.Body)
 		if err != nil {
 			t.Fatal(err)
@@ -68,6 +79,12 @@ func ingest(t *testing.T, x *env, n int) int {
 	for err := range errs {
 		t.Fatal(err)
 	}
+	return distinct
+}
+
+// applyQueued runs every queued stripe_event job twice, concurrently.
+func applyQueued(t testing.TB, x *env) {
+	sem := make(chan struct{}, 16)
 	jobs := x.Jobs(t, "stripe_event")
 	var jwg sync.WaitGroup
 	jerrs := make(chan error, 2*len(jobs))
@@ -93,7 +110,6 @@ func ingest(t *testing.T, x *env, n int) int {
 	for err := range jerrs {
 		t.Fatal(err)
 	}
-	return distinct
 }
 
 // 20% duplicates posted concurrently: every distinct event is recorded, queued and processed
@@ -115,4 +131,39 @@ func TestConcurrentWebhooksProcessedOnce(t *testing.T) {
 	if !a.PayoutsEnabled {
 		t.Fatalf("account %+v does not reflect the newest event", a)
 	}
+}
+
+// BenchmarkWebhookIngestion posts 1,000 signed events (20% redeliveries) concurrently over
+// HTTP while River workers apply them, and waits until every distinct event is processed.
+func BenchmarkWebhookIngestion(b *testing.B) {
+	x := newEnv(b)
+	workers := river.NewWorkers()
+	payments.RegisterWorkers(workers, x.svc)
+	client, err := river.NewClient(riverpgxv5.New(x.Store.Pool()), &river.Config{
+		Logger: slog.New(slog.DiscardHandler), Workers: workers,
+		Queues: map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 16}},
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := client.Start(ctx); err != nil {
+		b.Fatal(err)
+	}
+	defer func() { _ = client.Stop(ctx) }()
+	const n = 1000
+	b.ResetTimer()
+	start := time.Now()
+	total := 0
+	for i := range b.N {
+		total += postEvents(b, x, fmt.Sprintf("evt%d", i), n)
+		for x.countRows(b, `SELECT count(*) FROM stripe_events WHERE processed_at IS NOT NULL`) < total {
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	b.StopTimer()
+	if got := x.countRows(b, `SELECT count(*) FROM stripe_events`); got != total {
+		b.Fatalf("%d events recorded, want %d", got, total)
+	}
+	b.ReportMetric(float64(b.N*n)/time.Since(start).Seconds(), "events/s")
 }

@@ -70,7 +70,7 @@ func (r *recorder) posts(path string) []recorded {
 }
 
 // stripeMock returns a Stripe client talking to stripe-mock through a recorder.
-func stripeMock(t *testing.T) (payments.Stripe, *recorder) {
+func stripeMock(t testing.TB) (payments.Stripe, *recorder) {
 	t.Helper()
 	base := os.Getenv("STRIPE_API_BASE")
 	if base == "" {
@@ -173,14 +173,14 @@ type env struct {
 	learner domain.User
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	sc, rec := stripeMock(t)
 	e := sessiontest.New(t)
 	return setup(t, e, sc, rec)
 }
 
-func setup(t *testing.T, e *sessiontest.Env, sc payments.Stripe, rec *recorder) *env {
+func setup(t testing.TB, e *sessiontest.Env, sc payments.Stripe, rec *recorder) *env {
 	t.Helper()
 	ctx := context.Background()
 	log := slog.New(slog.DiscardHandler)
@@ -219,7 +219,7 @@ func (x *env) paid(t *testing.T) (domain.Session, payments.PaidStart) {
 	return s, ps
 }
 
-func (x *env) payment(t *testing.T, id uuid.UUID) domain.Payment {
+func (x *env) payment(t testing.TB, id uuid.UUID) domain.Payment {
 	t.Helper()
 	p, err := x.Store.Q().PaymentByID(context.Background(), id)
 	if err != nil {
@@ -233,10 +233,16 @@ func (x *env) payment(t *testing.T, id uuid.UUID) domain.Payment {
 }
 
 // event builds a signed webhook request for a PaymentIntent event.
-func event(t *testing.T, id, typ string, object map[string]any, at time.Time, secret string) *http.Request {
+func event(t testing.TB, id, typ string, object map[string]any, at time.Time, secret string) *http.Request {
+	t.Helper()
+	return eventAt(t, id, typ, object, at, at, secret)
+}
+
+// eventAt is event with distinct creation and signature times.
+func eventAt(t testing.TB, id, typ string, object map[string]any, created, at time.Time, secret string) *http.Request {
 	t.Helper()
 	body, err := json.Marshal(map[string]any{
-		"id": id, "object": "event", "type": typ, "created": at.Unix(), "api_version": "2023-10-16",
+		"id": id, "object": "event", "type": typ, "created": created.Unix(), "api_version": "2023-10-16",
 		"data": map[string]any{"object": object},
 	})
 	if err != nil {
@@ -270,7 +276,7 @@ func (x *env) post(req *http.Request) int {
 }
 
 // drain runs every queued stripe_event job twice (a job may run more than once) and removes it.
-func (x *env) drain(t *testing.T) {
+func (x *env) drain(t testing.TB) {
 	t.Helper()
 	for _, j := range x.Jobs(t, "stripe_event") {
 		var a payments.EventArgs
@@ -288,7 +294,7 @@ func (x *env) drain(t *testing.T) {
 	}
 }
 
-func (x *env) countRows(t *testing.T, sql string, args ...any) int {
+func (x *env) countRows(t testing.TB, sql string, args ...any) int {
 	t.Helper()
 	var n int
 	if err := x.Store.Pool().QueryRow(context.Background(), sql, args...).Scan(&n); err != nil {
