@@ -26,6 +26,7 @@ import (
 	"github.com/skillswap/skillswap/matching"
 	"github.com/skillswap/skillswap/notifications"
 	"github.com/skillswap/skillswap/notify"
+	"github.com/skillswap/skillswap/payments"
 	"github.com/skillswap/skillswap/profiles"
 	"github.com/skillswap/skillswap/realtime"
 	"github.com/skillswap/skillswap/resolvers"
@@ -48,10 +49,13 @@ type App struct {
 	// Chat and Notifications are exposed for tests and tools that act on the server directly.
 	Chat          *chat.Service
 	Notifications *notifications.Service
-	HTTP          *httpapi.Server
-	workers       *river.Client[pgx.Tx]
-	log           *slog.Logger
-	stop          context.CancelFunc
+	// Payments runs paid mentoring (prices, onboarding, the payment saga); its GraphQL API
+	// comes later.
+	Payments *payments.Service
+	HTTP     *httpapi.Server
+	workers  *river.Client[pgx.Tx]
+	log      *slog.Logger
+	stop     context.CancelFunc
 }
 
 // Options adjust wiring for tests and tools.
@@ -128,6 +132,15 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	if buffer == 0 {
 		buffer = -1 // likewise for sessions.Config: 0 is the default buffer, negative none
 	}
+	// Paid mentoring. Without a Stripe key the service answers UNAVAILABLE to paid features;
+	// the saga steps of paid sessions are enqueued inside the sessions' own transactions.
+	var stripeClient payments.Stripe
+	if cfg.StripeSecretKey != "" {
+		stripeClient = payments.NewStripe(payments.StripeConfig{SecretKey: cfg.StripeSecretKey, APIBase: cfg.StripeAPIBase})
+	} else {
+		log.Info("STRIPE_SECRET_KEY not set: paid sessions are disabled")
+	}
+
 	ledger := credits.NewService(a.Store, credits.Config{StarterMinutes: starter, FloorMinutes: cfg.CreditFloorMinutes, Now: opts.Now}, log)
 	sessionSvc := sessions.NewService(a.Store, ledger, notifications.ByName{Service: notes}, sessions.Config{
 		Policy: domain.SessionPolicy{
@@ -135,6 +148,12 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 			LateCancelCutoff: cfg.SessionLateCancelCutoff, AutoCompleteAfter: cfg.SessionAutoCompleteAfter,
 		},
 		Buffer: buffer, ReminderOffsets: cfg.SessionReminders, Now: opts.Now,
+		OnChange: func(ctx context.Context, q *store.Queries, s domain.Session) error {
+			return a.Payments.OnSessionChanged(ctx, q, s)
+		},
+	}, log)
+	a.Payments = payments.NewService(a.Store, stripeClient, notifications.ByName{Service: notes}, payments.Config{
+		FeePercent: cfg.PlatformFeePercent, PublicURL: cfg.PublicURL, Now: opts.Now, Sessions: sessionSvc,
 	}, log)
 	reviewSvc := reviews.NewService(a.Store, notifications.ByName{Service: notes}, reviews.Config{Now: opts.Now}, log)
 	calendarSvc := calendar.NewService(a.Store, calendar.Config{Now: opts.Now}, log)
@@ -195,6 +214,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 				notifications.Register(a.Store.Q(), mailer, "SkillSwap"),
 				func(w *river.Workers) { sessions.RegisterWorkers(w, sessionSvc) },
 				func(w *river.Workers) { reviews.RegisterWorkers(w, reviewSvc) },
+				func(w *river.Workers) { payments.RegisterWorkers(w, a.Payments) },
 			},
 		}, log)
 		if err != nil {
@@ -239,7 +259,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		LoaderWait:       cfg.DataloaderWait,
 	}, httpapi.Deps{
 		Schema: schema, Authn: a.Auth, Loaders: a.Store.Q(), Hub: a.Hub, Broker: a.Broker, Pool: a.Pool, Log: log,
-		Extra: map[string]http.Handler{"GET /calendar/": calendarSvc.Handler()},
+		Extra: map[string]http.Handler{
+			"GET /calendar/":        calendarSvc.Handler(),
+			"POST /webhooks/stripe": payments.NewWebhookHandler(a.Store, cfg.StripeWebhookSecret, log),
+		},
 	})
 	return a, nil
 }

@@ -91,6 +91,15 @@ type Config struct {
 	SessionAutoCompleteAfter time.Duration   `env:"SESSION_AUTO_COMPLETE_AFTER" envDefault:"48h"`
 	SessionBuffer            time.Duration   `env:"SESSION_BUFFER" envDefault:"15m"`
 	SessionReminders         []time.Duration `env:"SESSION_REMINDERS" envSeparator:"," envDefault:"24h,1h"`
+
+	// Paid mentoring (Stripe). Without STRIPE_SECRET_KEY paid features answer UNAVAILABLE and
+	// everything else works; without STRIPE_WEBHOOK_SECRET /webhooks/stripe answers 503.
+	StripeSecretKey     string `env:"STRIPE_SECRET_KEY"`
+	StripeWebhookSecret string `env:"STRIPE_WEBHOOK_SECRET"`
+	// StripeAPIBase overrides https://api.stripe.com (tests point it at stripe-mock).
+	StripeAPIBase string `env:"STRIPE_API_BASE"`
+	// PlatformFeePercent is the platform's share of each paid session (0..100).
+	PlatformFeePercent float64 `env:"PLATFORM_FEE_PERCENT" envDefault:"10"`
 }
 
 // Rate is "N/duration", e.g. "10/15m": N attempts per duration.
@@ -125,6 +134,9 @@ func Load() (Config, error) {
 	c, err := env.ParseAs[Config]()
 	if err != nil {
 		return c, fmt.Errorf("config: %w", err)
+	}
+	if c.PlatformFeePercent < 0 || c.PlatformFeePercent > 100 {
+		return c, errors.New("config: PLATFORM_FEE_PERCENT must be between 0 and 100")
 	}
 	if c.DatabaseURL == "" {
 		return c, errors.New("config: DATABASE_URL is required (make run sets it for the local cluster)")

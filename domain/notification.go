@@ -40,6 +40,16 @@ const (
 	NotificationSessionReminder NotificationType = "SESSION_REMINDER"
 	// NotificationReviewReceived: the member was reviewed.
 	NotificationReviewReceived NotificationType = "REVIEW_RECEIVED"
+	// NotificationPaymentAuthorized: the payment of a paid session was authorised.
+	NotificationPaymentAuthorized NotificationType = "PAYMENT_AUTHORIZED"
+	// NotificationPaymentFailed: the authorisation of a paid session's payment was declined.
+	NotificationPaymentFailed NotificationType = "PAYMENT_FAILED"
+	// NotificationPaymentCaptured: a paid session's payment was captured.
+	NotificationPaymentCaptured NotificationType = "PAYMENT_CAPTURED"
+	// NotificationPaymentCanceled: a paid session's authorisation was released.
+	NotificationPaymentCanceled NotificationType = "PAYMENT_CANCELED"
+	// NotificationPaymentRefunded: a paid session's payment was refunded, fully or in part.
+	NotificationPaymentRefunded NotificationType = "PAYMENT_REFUNDED"
 )
 
 // AllNotificationTypes lists every notification type, in display order of preference screens.
@@ -49,6 +59,8 @@ var AllNotificationTypes = []NotificationType{
 	NotificationSessionDeclined, NotificationSessionCancelled, NotificationSessionCompletionConfirmedByPartner,
 	NotificationSessionCompleted, NotificationSessionNoShowReported, NotificationSessionProblemReported,
 	NotificationSessionReminder, NotificationReviewReceived,
+	NotificationPaymentAuthorized, NotificationPaymentFailed, NotificationPaymentCaptured,
+	NotificationPaymentCanceled, NotificationPaymentRefunded,
 }
 
 // Valid reports whether t is a known type.

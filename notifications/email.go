@@ -89,6 +89,11 @@ func EmailText(app, name string, t domain.NotificationType) (subject, body strin
 		domain.NotificationSessionProblemReported:              "A problem was reported with your session",
 		domain.NotificationSessionReminder:                     "Your session starts soon",
 		domain.NotificationReviewReceived:                      "You received a review",
+		domain.NotificationPaymentAuthorized:                   "A session payment was authorised",
+		domain.NotificationPaymentFailed:                       "A session payment was declined",
+		domain.NotificationPaymentCaptured:                     "A session payment was completed",
+		domain.NotificationPaymentCanceled:                     "A session payment was released",
+		domain.NotificationPaymentRefunded:                     "A session payment was refunded",
 	}[t]
 	if what == "" {
 		what = "You have a new notification"

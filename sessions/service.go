@@ -73,6 +73,10 @@ type Config struct {
 	ReminderOffsets []time.Duration
 	// Now is the clock (tests set it); nil means time.Now.
 	Now func() time.Time
+	// OnChange, when set, runs inside the transaction of every change of a session made
+	// through an action (accept, cancel, complete, no-show...) and of automatic completion,
+	// with the session as written; the payments saga enqueues its steps there.
+	OnChange func(ctx context.Context, q *store.Queries, sess domain.Session) error
 }
 
 // Service implements skill sessions.
@@ -294,13 +298,26 @@ func (s *Service) act(ctx context.Context, what string, id uuid.UUID, fn func(q 
 		if err := fn(q, me, &sess, now); err != nil {
 			return err
 		}
-		out, err = q.UpdateSkillSession(ctx, sess, now)
-		return err
+		if out, err = q.UpdateSkillSession(ctx, sess, now); err != nil {
+			return err
+		}
+		return s.changed(ctx, q, out)
 	})
 	if err != nil {
 		return domain.Session{}, fmt.Errorf("%s: %w", what, err)
 	}
 	return out, nil
+}
+
+// changed runs the OnChange hook, if any.
+func (s *Service) changed(ctx context.Context, q *store.Queries, sess domain.Session) error {
+	if s.cfg.OnChange == nil {
+		return nil
+	}
+	if err := s.cfg.OnChange(ctx, q, sess); err != nil {
+		return fmt.Errorf("session change hook: %w", err)
+	}
+	return nil
 }
 
 // Accept confirms the proposal on the table (the partner of its proposer only). The time is
@@ -418,6 +435,44 @@ func (s *Service) Cancel(ctx context.Context, id uuid.UUID, reason string) (doma
 	})
 }
 
+// CancelUnpaid cancels, inside the caller's transaction, a proposed or confirmed paid session
+// whose payment authorisation was cancelled or expired, releasing its booking; the learner
+// (the payer) is recorded as the canceller, without a late-cancellation mark, and both
+// participants are notified. A session in another state, or already started, is left alone
+// (it reports false).
+func (s *Service) CancelUnpaid(ctx context.Context, q *store.Queries, id uuid.UUID, reason string) (bool, error) {
+	sess, err := q.LockSkillSession(ctx, id)
+	if err != nil {
+		return false, fmt.Errorf("cancel unpaid session: %w", err)
+	}
+	if sess.State != domain.SessionProposed && sess.State != domain.SessionConfirmed {
+		return false, nil
+	}
+	wasConfirmed := sess.State == domain.SessionConfirmed
+	now := s.now()
+	if err := sess.Cancel(sess.LearnerID, reason, now, s.cfg.Policy); err != nil {
+		if domain.IsKind(err, domain.KindConflict) {
+			return false, nil
+		}
+		return false, fmt.Errorf("cancel unpaid session: %w", err)
+	}
+	sess.LateCancellation = false
+	if wasConfirmed {
+		if err := q.ReleaseSession(ctx, sess.ID); err != nil {
+			return false, fmt.Errorf("cancel unpaid session: %w", err)
+		}
+	}
+	if sess, err = q.UpdateSkillSession(ctx, sess, now); err != nil {
+		return false, fmt.Errorf("cancel unpaid session: %w", err)
+	}
+	for _, u := range []uuid.UUID{sess.TeacherID, sess.LearnerID} {
+		if err := s.notify(ctx, q, u, NotifyCancelled, sess, nil); err != nil {
+			return false, err
+		}
+	}
+	return true, nil
+}
+
 // ConfirmCompleted records that the viewer confirms the session took place; with both sides'
 // confirmations it completes, and an unpaid session's minutes move from learner to teacher in
 // the same transaction.
@@ -496,6 +551,9 @@ func (s *Service) AutoComplete(ctx context.Context, id uuid.UUID, bookingSeq int
 			return err
 		}
 		done = true
+		if err := s.changed(ctx, q, sess); err != nil {
+			return err
+		}
 		return s.complete(ctx, q, sess, nil)
 	})
 	if err != nil {

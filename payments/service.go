@@ -1,0 +1,557 @@
+// Package payments runs paid mentoring with Stripe: mentors' hourly prices, their Connect
+// (Express) onboarding, a PaymentIntent per paid session (manual capture, platform fee,
+// transfer to the mentor), the saga that captures, cancels or refunds it as the session ends,
+// and the Stripe webhooks that report authorisations and account changes.
+//
+// Stripe is never called inside a database transaction. Each saga step is a row of
+// payment_steps with an idempotency key derived from the payment id and the step: the key is
+// sent with the Stripe call and reused on every retry, and the step's effect is written in one
+// transaction that also marks it DONE, so a crash between the call and the write resumes
+// without a second effect.
+//
+// A paid session is confirmed only once its payment is authorised. A declined card leaves the
+// proposal open for another attempt; an authorisation cancelled by Stripe (it expired) cancels
+// the session and releases its booking.
+//
+// Cancellation policy: a paid session cancelled before it took place costs nothing. The
+// authorisation is released (cancel) while uncaptured, and a captured payment is refunded in
+// full. A no-show of the mentor refunds the learner in full; a no-show of the learner captures
+// the payment (the mentor kept the slot).
+package payments
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/skillswap/skillswap/auth"
+	"github.com/skillswap/skillswap/domain"
+	"github.com/skillswap/skillswap/store"
+)
+
+// Notifier turns payment events into member notifications inside the event's transaction;
+// notifications.ByName implements it. It may be nil.
+type Notifier interface {
+	Notify(ctx context.Context, q *store.Queries, userID uuid.UUID, typ string, payload any) error
+}
+
+// Config tunes the service.
+type Config struct {
+	// FeePercent is the platform's share of each payment, in percent (0..100).
+	FeePercent float64
+	// PublicURL is the API's public base URL; onboarding links return to it.
+	PublicURL string
+	// Now is the clock (tests set it); nil means time.Now.
+	Now func() time.Time
+	// Sessions cancels a paid session whose authorisation was cancelled or expired
+	// (*sessions.Service implements it); nil leaves sessions alone.
+	Sessions SessionCanceller
+}
+
+// SessionCanceller cancels, inside the caller's transaction, a session whose payment can no
+// longer be taken, releasing its booking.
+type SessionCanceller interface {
+	CancelUnpaid(ctx context.Context, q *store.Queries, sessionID uuid.UUID, reason string) (bool, error)
+}
+
+// Service implements paid mentoring.
+type Service struct {
+	store    *store.Store
+	stripe   Stripe
+	notifier Notifier
+	cfg      Config
+	log      *slog.Logger
+}
+
+// NewService wires the service. stripe is nil when no Stripe key is configured: paid features
+// then answer UNAVAILABLE, while prices can still be set.
+func NewService(st *store.Store, stripe Stripe, notifier Notifier, cfg Config, log *slog.Logger) *Service {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Service{store: st, stripe: stripe, notifier: notifier, cfg: cfg, log: log}
+}
+
+// ErrDisabled is returned by paid features when Stripe is not configured.
+var ErrDisabled = domain.Unavailable("paid sessions are disabled: the server has no Stripe key (STRIPE_SECRET_KEY)")
+
+// Stripe returns the Stripe client (nil when disabled).
+func (s *Service) Stripe() Stripe { return s.stripe }
+
+// Enabled reports whether Stripe is configured.
+func (s *Service) Enabled() bool { return s.stripe != nil }
+
+func (s *Service) now() time.Time { return s.cfg.Now().UTC().Truncate(time.Microsecond) }
+
+// Saga steps; with the payment id they form the Stripe idempotency keys.
+const (
+	StepCreateIntent = "create_intent"
+	StepCapture      = "capture"
+	StepCancel       = "cancel"
+	StepRefundNoShow = "refund_no_show"
+)
+
+// IdempotencyKey is the key sent to Stripe for a step of a payment.
+func IdempotencyKey(paymentID uuid.UUID, step string) string {
+	return "skillswap:payment:" + paymentID.String() + ":" + step
+}
+
+// SetPrice sets the viewer's hourly price for a skill they offer. The viewer must be a MENTOR.
+func (s *Service) SetPrice(ctx context.Context, skillID uuid.UUID, amountMinor int64, currency string) (domain.MentorPrice, error) {
+	v, err := auth.RequireRole(ctx, domain.RoleMentor)
+	if err != nil {
+		return domain.MentorPrice{}, err
+	}
+	currency = strings.ToUpper(strings.TrimSpace(currency))
+	if !domain.ValidCurrency(currency) {
+		return domain.MentorPrice{}, domain.Invalid("currency", "must be a three-letter ISO 4217 code such as EUR")
+	}
+	if amountMinor <= 0 || amountMinor > domain.MaxHourlyPriceMinor {
+		return domain.MentorPrice{}, domain.Invalid("amountMinor", "must be between 1 and %d minor units", domain.MaxHourlyPriceMinor)
+	}
+	var out domain.MentorPrice
+	err = s.store.InTx(ctx, func(q *store.Queries) error {
+		ok, err := q.OffersSkill(ctx, v.User.ID, skillID)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return domain.Invalid("skillId", "you can only price a skill you offer")
+		}
+		out, err = q.UpsertMentorPrice(ctx, domain.MentorPrice{
+			UserID: v.User.ID, SkillID: skillID, AmountMinor: amountMinor, Currency: currency, UpdatedAt: s.now(),
+		})
+		return err
+	})
+	if err != nil {
+		return domain.MentorPrice{}, fmt.Errorf("set price: %w", err)
+	}
+	return out, nil
+}
+
+// StartMentorOnboarding creates the viewer's Express connected account on first use (reusing
+// it afterwards) and returns a fresh onboarding link URL. The viewer must be a MENTOR.
+func (s *Service) StartMentorOnboarding(ctx context.Context) (string, error) {
+	v, err := auth.RequireRole(ctx, domain.RoleMentor)
+	if err != nil {
+		return "", err
+	}
+	if s.stripe == nil {
+		return "", ErrDisabled
+	}
+	acct, err := s.store.Q().MentorAccount(ctx, v.User.ID)
+	if domain.IsKind(err, domain.KindNotFound) {
+		// The key is per mentor: a retry after a crash gets the same account back from Stripe.
+		id, err := s.stripe.CreateAccount(ctx, v.User.Email, "skillswap:mentor:"+v.User.ID.String()+":create_account")
+		if err != nil {
+			return "", fmt.Errorf("start mentor onboarding: %w", err)
+		}
+		acct = domain.MentorAccount{UserID: v.User.ID, StripeAccountID: id, UpdatedAt: s.now()}
+		if err := s.store.Q().InsertMentorAccount(ctx, acct); err != nil && !domain.IsKind(err, domain.KindConflict) {
+			return "", fmt.Errorf("start mentor onboarding: %w", err)
+		}
+		if acct, err = s.store.Q().MentorAccount(ctx, v.User.ID); err != nil {
+			return "", fmt.Errorf("start mentor onboarding: %w", err)
+		}
+	} else if err != nil {
+		return "", fmt.Errorf("start mentor onboarding: %w", err)
+	}
+	base := strings.TrimSuffix(s.cfg.PublicURL, "/")
+	// Links are single-use and short-lived: each request gets a new one, hence a new key.
+	url, err := s.stripe.CreateAccountLink(ctx, acct.StripeAccountID, base+"/mentor/onboarding/refresh",
+		base+"/mentor/onboarding/return", "skillswap:mentor:"+v.User.ID.String()+":account_link:"+uuid.NewString())
+	if err != nil {
+		return "", fmt.Errorf("start mentor onboarding: %w", err)
+	}
+	return url, nil
+}
+
+// PaidStart is the result of StartPayment: the payment and the client secret of its
+// PaymentIntent for the app's payment sheet.
+type PaidStart struct {
+	Payment      domain.Payment
+	ClientSecret string
+}
+
+// StartPayment makes a proposed session a paid one: the viewer must be its learner, the
+// teacher a mentor with a price for the skill and payouts enabled. It records the payment,
+// creates the PaymentIntent (amount = hourly price x duration, rounded; the platform fee as
+// application fee; transfer to the mentor) and returns its client secret. Calling it again
+// for the same session resumes: the same PaymentIntent comes back.
+func (s *Service) StartPayment(ctx context.Context, sessionID uuid.UUID) (PaidStart, error) {
+	v, err := auth.RequireViewer(ctx)
+	if err != nil {
+		return PaidStart{}, err
+	}
+	if s.stripe == nil {
+		return PaidStart{}, ErrDisabled
+	}
+	var p domain.Payment
+	var acct domain.MentorAccount
+	err = s.store.InTx(ctx, func(q *store.Queries) error {
+		sess, err := q.LockSkillSession(ctx, sessionID)
+		if err != nil {
+			return err
+		}
+		if sess.LearnerID != v.User.ID {
+			if sess.TeacherID == v.User.ID {
+				return domain.Forbidden("only the learner pays for a session")
+			}
+			return domain.NotFound("session")
+		}
+		if acct, err = q.MentorAccount(ctx, sess.TeacherID); err != nil && !domain.IsKind(err, domain.KindNotFound) {
+			return err
+		}
+		if !acct.Bookable() {
+			return domain.Conflict("this mentor cannot be booked for pay until their payouts are enabled")
+		}
+		existing, err := q.PaymentBySession(ctx, sessionID)
+		if err == nil {
+			p = existing
+			return nil
+		}
+		if !domain.IsKind(err, domain.KindNotFound) {
+			return err
+		}
+		if sess.State != domain.SessionProposed {
+			return domain.Conflict("only a proposed session can be paid for")
+		}
+		price, err := q.MentorPrice(ctx, sess.TeacherID, sess.SkillID)
+		if domain.IsKind(err, domain.KindNotFound) {
+			return domain.Conflict("this mentor has no price for this skill")
+		} else if err != nil {
+			return err
+		}
+		amount := domain.SessionPrice(price.AmountMinor, sess.DurationMinutes)
+		if err := q.SetSessionPrice(ctx, sess.ID, amount, price.Currency); err != nil {
+			return err
+		}
+		p, err = q.InsertPayment(ctx, domain.Payment{
+			ID: uuid.Must(uuid.NewV7()), SessionID: sess.ID, PayerID: sess.LearnerID, PayeeID: sess.TeacherID,
+			AmountMinor: amount, FeeMinor: domain.PlatformFee(amount, s.cfg.FeePercent), Currency: price.Currency,
+			State: domain.PaymentRequiresPaymentMethod, CreatedAt: s.now(),
+		})
+		return err
+	})
+	if err != nil {
+		return PaidStart{}, fmt.Errorf("start payment: %w", err)
+	}
+	if p.PayerID != v.User.ID {
+		return PaidStart{}, domain.NotFound("session")
+	}
+	if p.StripePaymentIntentID != nil && p.ClientSecret != nil {
+		return PaidStart{Payment: p, ClientSecret: *p.ClientSecret}, nil
+	}
+	key := IdempotencyKey(p.ID, StepCreateIntent)
+	if _, err := s.store.Q().BeginPaymentStep(ctx, p.ID, StepCreateIntent, key); err != nil {
+		return PaidStart{}, fmt.Errorf("start payment: %w", err)
+	}
+	intent, err := s.stripe.CreatePaymentIntent(ctx, IntentParams{
+		AmountMinor: p.AmountMinor, Currency: p.Currency, FeeMinor: p.FeeMinor, Destination: acct.StripeAccountID,
+		Metadata: map[string]string{"payment_id": p.ID.String(), "session_id": p.SessionID.String()},
+	}, key)
+	if err != nil {
+		return PaidStart{}, fmt.Errorf("start payment: %w", err)
+	}
+	err = s.store.InTx(ctx, func(q *store.Queries) error {
+		var err error
+		if p, err = q.SetPaymentIntent(ctx, p.ID, intent.ID, intent.ClientSecret); err != nil {
+			return err
+		}
+		return q.FinishPaymentStep(ctx, p.ID, StepCreateIntent, store.StepDone)
+	})
+	if err != nil {
+		return PaidStart{}, fmt.Errorf("start payment: %w", err)
+	}
+	return PaidStart{Payment: p, ClientSecret: intent.ClientSecret}, nil
+}
+
+// OnSessionChanged enqueues, in the caller's transaction, the saga step a paid session's new
+// state calls for, and refuses (CONFLICT) to confirm a paid session whose payment is not
+// authorised: capture once COMPLETED; cancel (or refund) once CANCELLED or DECLINED;
+// refund on a no-show of the mentor and capture on a no-show of the learner. Sessions without
+// a payment are left alone.
+func (s *Service) OnSessionChanged(ctx context.Context, q *store.Queries, sess domain.Session) error {
+	p, err := q.PaymentBySession(ctx, sess.ID)
+	if domain.IsKind(err, domain.KindNotFound) {
+		return nil
+	} else if err != nil {
+		return fmt.Errorf("payment of session: %w", err)
+	}
+	var step string
+	switch sess.State {
+	case domain.SessionConfirmed:
+		// A paid session is confirmed only once its payment is authorised: refusing here rolls
+		// the acceptance back.
+		if p.State != domain.PaymentAuthorized {
+			return domain.Conflict("the learner's payment is not authorised yet")
+		}
+		return nil
+	case domain.SessionCompleted:
+		step = StepCapture
+	case domain.SessionCancelled, domain.SessionDeclined:
+		step = StepCancel
+	case domain.SessionNoShow:
+		if sess.NoShowUserID != nil && *sess.NoShowUserID == sess.TeacherID {
+			step = StepRefundNoShow
+		} else {
+			step = StepCapture
+		}
+	default:
+		return nil
+	}
+	return q.EnqueueJob(ctx, StepArgs{PaymentID: p.ID, Step: step}, nil)
+}
+
+// errStepDone ends a step that has nothing (more) to do.
+var errStepDone = errors.New("step already done")
+
+// RunStep runs one saga step of a payment: a no-op when it is DONE or SKIPPED already;
+// otherwise it calls Stripe with the step's idempotency key and records the effect and the
+// step's completion in one transaction. Running it again after a crash anywhere sends the
+// same key, so Stripe does the work once, and the effect is written once.
+func (s *Service) RunStep(ctx context.Context, paymentID uuid.UUID, step string) error {
+	if s.stripe == nil {
+		return ErrDisabled
+	}
+	key := IdempotencyKey(paymentID, step)
+	var p domain.Payment
+	var action string
+	err := s.store.InTx(ctx, func(q *store.Queries) error {
+		var err error
+		if p, err = q.LockPayment(ctx, paymentID); err != nil {
+			return err
+		}
+		st, err := q.BeginPaymentStep(ctx, paymentID, step, key)
+		if err != nil {
+			return err
+		}
+		if st.Status != store.StepPending {
+			return errStepDone
+		}
+		action = planStep(step, p)
+		if action == "" {
+			return q.FinishPaymentStep(ctx, paymentID, step, store.StepSkipped)
+		}
+		if action == actionNone {
+			return q.FinishPaymentStep(ctx, paymentID, step, store.StepDone)
+		}
+		return nil
+	})
+	if errors.Is(err, errStepDone) || (err == nil && (action == "" || action == actionNone)) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("payment step %s: %w", step, err)
+	}
+	if p.StripePaymentIntentID == nil {
+		return fmt.Errorf("payment step %s: payment %s has no PaymentIntent", step, p.ID)
+	}
+	intentID := *p.StripePaymentIntentID
+
+	var refundID string
+	var refundAmount int64
+	switch action {
+	case actionCapture:
+		_, err = s.stripe.CapturePaymentIntent(ctx, intentID, key)
+	case actionCancel:
+		_, err = s.stripe.CancelPaymentIntent(ctx, intentID, key)
+	case actionRefund:
+		refundAmount = p.CapturedMinor - p.RefundedMinor
+		refundID, err = s.stripe.Refund(ctx, intentID, refundAmount, key)
+	}
+	if err != nil {
+		return fmt.Errorf("payment step %s: %w", step, err)
+	}
+
+	err = s.store.InTx(ctx, func(q *store.Queries) error {
+		cur, err := q.LockPayment(ctx, paymentID)
+		if err != nil {
+			return err
+		}
+		st, err := q.BeginPaymentStep(ctx, paymentID, step, key)
+		if err != nil {
+			return err
+		}
+		if st.Status != store.StepPending {
+			return errStepDone // a concurrent run finished it
+		}
+		next := cur
+		switch action {
+		case actionCapture:
+			if cur.State.CanMoveTo(domain.PaymentCaptured) {
+				next = cur.Capture()
+			}
+		case actionCancel:
+			if cur.State.CanMoveTo(domain.PaymentCanceled) {
+				next.State = domain.PaymentCanceled
+			}
+		case actionRefund:
+			next = cur.Refund(refundAmount)
+			if next.RefundedMinor != cur.RefundedMinor {
+				if err := q.InsertRefund(ctx, store.Refund{
+					ID: uuid.Must(uuid.NewV7()), PaymentID: cur.ID, AmountMinor: next.RefundedMinor - cur.RefundedMinor,
+					Reason: refundReason(step), StripeRefundID: &refundID, CreatedAt: s.now(),
+				}); err != nil {
+					return err
+				}
+			}
+		}
+		if err := s.moveTo(ctx, q, cur, next); err != nil {
+			return err
+		}
+		return q.FinishPaymentStep(ctx, paymentID, step, store.StepDone)
+	})
+	if err != nil && !errors.Is(err, errStepDone) {
+		return fmt.Errorf("payment step %s: record: %w", step, err)
+	}
+	return nil
+}
+
+func refundReason(step string) string {
+	if step == StepRefundNoShow {
+		return "the mentor did not show up"
+	}
+	return "the session was cancelled"
+}
+
+// Actions a step can take on Stripe.
+const (
+	actionCapture = "capture"
+	actionCancel  = "cancel"
+	actionRefund  = "refund"
+	// actionNone: the effect is there already (a webhook reported it); the step is DONE.
+	actionNone = "none"
+)
+
+// planStep decides what step does to a payment in its current state; "" skips the step.
+func planStep(step string, p domain.Payment) string {
+	switch step {
+	case StepCapture:
+		switch p.State {
+		case domain.PaymentAuthorized:
+			return actionCapture
+		case domain.PaymentCaptured, domain.PaymentPartiallyRefunded, domain.PaymentRefunded:
+			return actionNone
+		}
+	case StepCancel, StepRefundNoShow:
+		switch p.State {
+		case domain.PaymentRequiresPaymentMethod, domain.PaymentFailed, domain.PaymentAuthorized:
+			if p.StripePaymentIntentID == nil {
+				return ""
+			}
+			return actionCancel
+		case domain.PaymentCaptured, domain.PaymentPartiallyRefunded:
+			return actionRefund
+		case domain.PaymentCanceled, domain.PaymentRefunded:
+			return actionNone
+		}
+	}
+	return ""
+}
+
+// moveTo writes next (when it differs from cur) and notifies both participants of a new state.
+func (s *Service) moveTo(ctx context.Context, q *store.Queries, cur, next domain.Payment) error {
+	if next == cur {
+		return nil
+	}
+	if !next.Reconciles() {
+		return fmt.Errorf("payment %s would not reconcile: %+v", cur.ID, next)
+	}
+	saved, err := q.UpdatePaymentState(ctx, next)
+	if err != nil {
+		return err
+	}
+	if saved.State == cur.State && saved.State != domain.PaymentPartiallyRefunded {
+		return nil
+	}
+	return s.notifyState(ctx, q, saved)
+}
+
+var stateNotification = map[domain.PaymentState]domain.NotificationType{
+	domain.PaymentAuthorized:        domain.NotificationPaymentAuthorized,
+	domain.PaymentFailed:            domain.NotificationPaymentFailed,
+	domain.PaymentCaptured:          domain.NotificationPaymentCaptured,
+	domain.PaymentCanceled:          domain.NotificationPaymentCanceled,
+	domain.PaymentPartiallyRefunded: domain.NotificationPaymentRefunded,
+	domain.PaymentRefunded:          domain.NotificationPaymentRefunded,
+}
+
+func (s *Service) notifyState(ctx context.Context, q *store.Queries, p domain.Payment) error {
+	typ, ok := stateNotification[p.State]
+	if !ok || s.notifier == nil {
+		return nil
+	}
+	payload := domain.PaymentPayload{PaymentID: p.ID, SessionID: p.SessionID, State: p.State}
+	for _, u := range []uuid.UUID{p.PayerID, p.PayeeID} {
+		if err := s.notifier.Notify(ctx, q, u, string(typ), payload); err != nil {
+			return fmt.Errorf("notify payment %s: %w", p.State, err)
+		}
+	}
+	return nil
+}
+
+// PaymentDetails is a payment with its refunds.
+type PaymentDetails struct {
+	Payment domain.Payment
+	Refunds []store.Refund
+}
+
+// SessionPayment returns a session's payment and refunds, for its two participants and staff
+// only (NOT_FOUND for anyone else, and for an unpaid session).
+func (s *Service) SessionPayment(ctx context.Context, sessionID uuid.UUID) (PaymentDetails, error) {
+	v, err := auth.RequireViewer(ctx)
+	if err != nil {
+		return PaymentDetails{}, err
+	}
+	q := s.store.Q()
+	p, err := q.PaymentBySession(ctx, sessionID)
+	if err != nil {
+		return PaymentDetails{}, fmt.Errorf("session payment: %w", err)
+	}
+	if p.PayerID != v.User.ID && p.PayeeID != v.User.ID && !v.User.IsStaff() {
+		return PaymentDetails{}, domain.NotFound("payment")
+	}
+	refunds, err := q.Refunds(ctx, p.ID)
+	if err != nil {
+		return PaymentDetails{}, fmt.Errorf("session payment: %w", err)
+	}
+	// The client secret is for the payer's payment sheet only.
+	if p.PayerID != v.User.ID {
+		p.ClientSecret = nil
+	}
+	return PaymentDetails{Payment: p, Refunds: refunds}, nil
+}
+
+// MaxPageSize caps a page of payments.
+const MaxPageSize = 100
+
+// ViewerPayments lists the payments the viewer made or received, newest first: first of them
+// (default 20, at most MaxPageSize) after the payment id after.
+func (s *Service) ViewerPayments(ctx context.Context, first int, after *uuid.UUID) ([]domain.Payment, error) {
+	v, err := auth.RequireViewer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if first == 0 {
+		first = 20
+	}
+	if first < 0 || first > MaxPageSize {
+		return nil, domain.Invalid("first", "must be between 1 and %d", MaxPageSize)
+	}
+	list, err := s.store.Q().PaymentsOfUser(ctx, v.User.ID, after, first)
+	if err != nil {
+		return nil, fmt.Errorf("viewer payments: %w", err)
+	}
+	for i := range list {
+		if list[i].PayerID != v.User.ID {
+			list[i].ClientSecret = nil
+		}
+	}
+	return list, nil
+}
