@@ -103,7 +103,48 @@ func (r *queryResolver) conversations(ctx context.Context, first *int, after *st
 		}
 		out.Edges[i] = model.ConversationEdge{Cursor: e.Cursor, Node: &c}
 	}
+	if err := prefetchConversationUsers(ctx, edges); err != nil {
+		return nil, err
+	}
 	return out, nil
+}
+
+// prefetchConversationUsers loads, in one users batch, the members a page of conversations
+// shows: the senders of the last messages (known now) and the participants (one participants
+// batch first). Left to the fields, the senders would be loaded in one round and the
+// participants' accounts in the next, and whether the two rounds merge would depend on timing.
+func prefetchConversationUsers(ctx context.Context, edges []relay.Edge[domain.ConversationItem]) error {
+	senders := selectionPath(ctx, "edges", "node", "lastMessage", "sender") != nil
+	members := selectionPath(ctx, "edges", "node", "participants", "user") != nil
+	if (!senders && !members) || len(edges) == 0 {
+		return nil
+	}
+	l := dataloaders.For(ctx)
+	var users []uuid.UUID
+	if senders {
+		for _, e := range edges {
+			if m := e.Node.LastMessage; m != nil {
+				users = append(users, m.SenderID)
+			}
+		}
+	}
+	if members {
+		ids := make([]uuid.UUID, len(edges))
+		for i, e := range edges {
+			ids[i] = e.Node.Conversation.ID
+		}
+		parts, err := dataloaders.Found(ctx, l.Participants, ids)
+		if err != nil {
+			return fmt.Errorf("load participants: %w", err)
+		}
+		for _, ps := range parts {
+			for _, p := range ps {
+				users = append(users, p.UserID)
+			}
+		}
+	}
+	l.Users.LoadAllThunk(ctx, users)
+	return nil
 }
 
 func (r *queryResolver) conversation(ctx context.Context, id string) (*domain.Conversation, error) {

@@ -34,9 +34,10 @@ func TestConversationListStatementCountDoesNotGrow(t *testing.T) {
 			participants { role user { displayName } } } } pageInfo { hasNextPage } } }`, n)
 	}
 	small := counter.Measure(func() { apitest.Must(t, c.Do(t, query(2), nil)) })
+	smallSQL := counter.Last()
 	large := counter.Measure(func() { apitest.Must(t, c.Do(t, query(12), nil)) })
 	t.Logf("statements: first 2 -> %d, first 12 -> %d", small, large)
 	if small != large {
-		t.Fatalf("conversations(first: 2) ran %d statements, conversations(first: 12) ran %d", small, large)
+		t.Fatalf("conversations(first: 2) ran %d statements %q, conversations(first: 12) ran %d %q", small, smallSQL, large, counter.Last())
 	}
 }
