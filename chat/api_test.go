@@ -248,6 +248,22 @@ func TestAPIRetriedSendCreatesOneMessage(t *testing.T) {
 	if len(out.Messages.Edges) != 1 || out.Messages.Edges[0].Node.ID != first.ID {
 		t.Fatalf("messages %+v, want the one message %s", out.Messages.Edges, first.ID)
 	}
+
+	// The payload's conversation, when asked for, already shows the new last message.
+	var payload struct {
+		SendMessage struct {
+			Conversation struct {
+				ID          string
+				LastSeq     int
+				LastMessage struct{ Body string }
+			}
+		}
+	}
+	apitest.Must(t, alice.client.Do(t, `mutation($c: ID!) { sendMessage(input: {conversationId: $c, clientId: "second", body: "twice"}) {
+		conversation { id lastSeq lastMessage { body } } } }`, map[string]any{"c": conv})).Decode(t, &payload)
+	if c := payload.SendMessage.Conversation; c.ID != conv || c.LastSeq != 2 || c.LastMessage.Body != "twice" {
+		t.Fatalf("payload conversation %+v", c)
+	}
 }
 
 func TestAPINonParticipantCannotSubscribeOrRead(t *testing.T) {

@@ -248,14 +248,19 @@ func (r *mutationResolver) sendMessage(ctx context.Context, in model.SendMessage
 	if err != nil {
 		return nil, blame(err, "conversationId")
 	}
-	c, err := r.Chat.Conversation(ctx, v.User.ID, cid)
-	if err != nil {
-		return nil, err
-	}
 	l := dataloaders.For(ctx)
 	l.Messages.Prime(m.ID, m)
-	l.Conversations.Prime(c.ID, c)
-	return &model.SendMessagePayload{Message: &m, Conversation: &c}, nil
+	out := &model.SendMessagePayload{Message: &m}
+	// Sending is the hot path: read the conversation back only when the client asked for it.
+	if selects(ctx, "conversation") {
+		c, err := r.Chat.Conversation(ctx, v.User.ID, cid)
+		if err != nil {
+			return nil, err
+		}
+		l.Conversations.Prime(c.ID, c)
+		out.Conversation = &c
+	}
+	return out, nil
 }
 
 func (r *mutationResolver) editMessage(ctx context.Context, in model.EditMessageInput) (*model.EditMessagePayload, error) {
