@@ -213,11 +213,9 @@ type CalendarEvent struct {
 	PartnerName string `db:"partner_name"`
 }
 
-// CalendarEvents returns a member's sessions starting in [from, to) that belong in their
-// calendar (proposed, confirmed, completed, and cancelled ones so calendar apps drop them), with
-// the skill's and the partner's names, in one statement.
-func (q *Queries) CalendarEvents(ctx context.Context, userID uuid.UUID, from, to time.Time, limit int) ([]CalendarEvent, error) {
-	rows, err := q.db.Query(ctx, `
+// calendarEventSelect reads sessions as the calendar of member $1 shows them: with the skill's
+// name and the other participant's.
+const calendarEventSelect = `
 		SELECT s.id, s.skill_id, s.teacher_id, s.learner_id, s.created_by, s.proposer_id, s.starts_at,
 			s.duration_minutes, s.ends_at, s.mode, s.link, s.place, s.note, s.state, s.version, s.booking_seq,
 			s.cancelled_by, s.cancelled_at, s.cancel_reason, s.late_cancellation, s.teacher_confirmed_at,
@@ -228,6 +226,13 @@ func (q *Queries) CalendarEvents(ctx context.Context, userID uuid.UUID, from, to
 		FROM skill_sessions s
 		JOIN skills k ON k.id = s.skill_id
 		JOIN users p ON p.id = CASE WHEN s.teacher_id = $1 THEN s.learner_id ELSE s.teacher_id END
+`
+
+// CalendarEvents returns a member's sessions starting in [from, to) that belong in their
+// calendar (proposed, confirmed, completed, and cancelled ones so calendar apps drop them), with
+// the skill's and the partner's names, in one statement.
+func (q *Queries) CalendarEvents(ctx context.Context, userID uuid.UUID, from, to time.Time, limit int) ([]CalendarEvent, error) {
+	rows, err := q.db.Query(ctx, calendarEventSelect+`
 		WHERE (s.teacher_id = $1 OR s.learner_id = $1)
 		  AND s.starts_at >= $2 AND s.starts_at < $3
 		  AND s.state IN ('PROPOSED', 'CONFIRMED', 'COMPLETED', 'CANCELLED')
@@ -242,17 +247,7 @@ func (q *Queries) CalendarEvents(ctx context.Context, userID uuid.UUID, from, to
 
 // CalendarEventByID returns one session as the given participant's calendar shows it.
 func (q *Queries) CalendarEventByID(ctx context.Context, userID, sessionID uuid.UUID) (CalendarEvent, error) {
-	rows, err := q.db.Query(ctx, `
-		SELECT s.id, s.skill_id, s.teacher_id, s.learner_id, s.created_by, s.proposer_id, s.starts_at,
-			s.duration_minutes, s.ends_at, s.mode, s.link, s.place, s.note, s.state, s.version, s.booking_seq,
-			s.cancelled_by, s.cancelled_at, s.cancel_reason, s.late_cancellation, s.teacher_confirmed_at,
-			s.learner_confirmed_at, s.completed_at, s.auto_completed, s.problem_reported_by, s.problem_reported_at,
-			s.problem_note, s.no_show_user_id, s.no_show_reported_by, s.no_show_reported_at, s.price_amount,
-			s.price_currency, s.created_at, s.updated_at,
-			k.name_en AS skill_name, p.display_name AS partner_name
-		FROM skill_sessions s
-		JOIN skills k ON k.id = s.skill_id
-		JOIN users p ON p.id = CASE WHEN s.teacher_id = $1 THEN s.learner_id ELSE s.teacher_id END
+	rows, err := q.db.Query(ctx, calendarEventSelect+`
 		WHERE s.id = $2 AND (s.teacher_id = $1 OR s.learner_id = $1)`, userID, sessionID)
 	if err != nil {
 		return CalendarEvent{}, mapErr(err, "select calendar event", "session", "")
