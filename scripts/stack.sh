@@ -114,7 +114,10 @@ pid_matches() {
 	pid="$(<"$pidf")"
 	[[ "$pid" =~ ^[0-9]+$ ]] || return 1
 	kill -0 "$pid" 2>/dev/null || return 1
-	tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q -- "$pattern"
+	local cmdline
+	# No pipe into grep -q: it may exit before the writer finishes, a SIGPIPE under pipefail.
+	cmdline="$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)" || return 1
+	[[ "$cmdline" == *"$pattern"* ]]
 }
 
 # stop_pidfile NAME PIDFILE PATTERN: SIGTERM, wait up to 15 s, then SIGKILL.
