@@ -49,8 +49,7 @@ type App struct {
 	// Chat and Notifications are exposed for tests and tools that act on the server directly.
 	Chat          *chat.Service
 	Notifications *notifications.Service
-	// Payments runs paid mentoring (prices, onboarding, the payment saga); its GraphQL API
-	// comes later.
+	// Payments runs paid mentoring (prices, onboarding, the payment saga).
 	Payments *payments.Service
 	HTTP     *httpapi.Server
 	workers  *river.Client[pgx.Tx]
@@ -151,6 +150,12 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		OnChange: func(ctx context.Context, q *store.Queries, s domain.Session) error {
 			return a.Payments.OnSessionChanged(ctx, q, s)
 		},
+		BookPaid: func(ctx context.Context, q *store.Queries, s domain.Session) (domain.Session, error) {
+			return a.Payments.Book(ctx, q, s)
+		},
+		CheckNewTime: func(ctx context.Context, q *store.Queries, before, after domain.Session) error {
+			return a.Payments.CheckNewTime(ctx, q, before, after)
+		},
 	}, log)
 	a.Payments = payments.NewService(a.Store, stripeClient, notifications.ByName{Service: notes}, payments.Config{
 		FeePercent: cfg.PlatformFeePercent, PublicURL: cfg.PublicURL, Now: opts.Now, Sessions: sessionSvc,
@@ -238,6 +243,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		Reviews:   reviewSvc,
 		Credits:   ledger,
 		Calendar:  calendarSvc,
+		Payments:  a.Payments,
 		PublicURL: strings.TrimSuffix(cfg.PublicURL, "/"),
 		Now:       opts.Now,
 	})

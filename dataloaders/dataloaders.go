@@ -35,6 +35,7 @@ type Source interface {
 	UnreadNotificationCounts(ctx context.Context, userIDs []uuid.UUID) (map[uuid.UUID]int, error)
 
 	SessionSource
+	PaymentSource
 }
 
 // ViewerKey keys a loader whose answer depends on who asks (a member's unread count in a
@@ -84,6 +85,8 @@ type Loaders struct {
 	UnreadNotifications *dataloadgen.Loader[uuid.UUID, int]
 	// Sessions are the skill-session, review and rating loaders.
 	Sessions *SessionLoaders
+	// Payments are the payment, price and mentor-account loaders.
+	Payments *PaymentLoaders
 }
 
 // DefaultWait is how long a loader waits to collect keys into one query.
@@ -95,6 +98,7 @@ func New(src Source, batchWait time.Duration) *Loaders {
 	wait := dataloadgen.WithWait(batchWait)
 	return &Loaders{
 		Sessions:       newSessionLoaders(src, wait),
+		Payments:       newPaymentLoaders(src, wait),
 		Users:          dataloadgen.NewMappedLoader(src.UsersByIDs, wait),
 		Skills:         dataloadgen.NewMappedLoader(src.SkillsByIDs, wait),
 		Categories:     dataloadgen.NewMappedLoader(src.SkillCategoriesByIDs, wait),

@@ -140,6 +140,26 @@ func PlatformFee(amount int64, percent float64) int64 {
 	return roundDiv(amount*bp, 10000)
 }
 
+// Refund is money given back on (part of) a captured payment.
+type Refund struct {
+	ID             uuid.UUID `db:"id"`
+	PaymentID      uuid.UUID `db:"payment_id"`
+	AmountMinor    int64     `db:"amount_minor"`
+	Reason         string    `db:"reason"`
+	StripeRefundID *string   `db:"stripe_refund_id"`
+	// CreatedBy is the ADMIN who refunded by hand; nil for the policy's automatic refunds.
+	CreatedBy *uuid.UUID `db:"created_by"`
+	CreatedAt time.Time  `db:"created_at"`
+	// Currency is the payment's, filled in by readers that have the payment (not stored).
+	Currency string `db:"-"`
+}
+
+// Money is an amount in a currency's minor units (cents for EUR) with its ISO 4217 code.
+type Money struct {
+	AmountMinor int64
+	Currency    string
+}
+
 // MaxHourlyPriceMinor caps a mentor's hourly price (10,000.00 in two-decimal currencies).
 const MaxHourlyPriceMinor = 1_000_000
 

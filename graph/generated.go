@@ -46,8 +46,10 @@ type ResolverRoot interface {
 	Mutation() MutationResolver
 	Notification() NotificationResolver
 	Participant() ParticipantResolver
+	Payment() PaymentResolver
 	Profile() ProfileResolver
 	Query() QueryResolver
+	Refund() RefundResolver
 	Review() ReviewResolver
 	ReviewReport() ReviewReportResolver
 	SessionProposal() SessionProposalResolver
@@ -285,6 +287,7 @@ type ComplexityRoot struct {
 
 	MemberSkill struct {
 		Description     func(childComplexity int) int
+		HourlyPrice     func(childComplexity int) int
 		ID              func(childComplexity int) int
 		Kind            func(childComplexity int) int
 		Level           func(childComplexity int) int
@@ -296,6 +299,13 @@ type ComplexityRoot struct {
 	MemberSkillPayload struct {
 		MemberSkill func(childComplexity int) int
 		User        func(childComplexity int) int
+	}
+
+	MentorAccount struct {
+		ChargesEnabled   func(childComplexity int) int
+		DetailsSubmitted func(childComplexity int) int
+		PayoutsEnabled   func(childComplexity int) int
+		UpdatedAt        func(childComplexity int) int
 	}
 
 	Message struct {
@@ -327,6 +337,11 @@ type ComplexityRoot struct {
 		Mode  func(childComplexity int) int
 	}
 
+	Money struct {
+		AmountMinor func(childComplexity int) int
+		Currency    func(childComplexity int) int
+	}
+
 	Mutation struct {
 		AcceptSession             func(childComplexity int, input model.AcceptSessionInput) int
 		AddMemberSkill            func(childComplexity int, input model.AddMemberSkillInput) int
@@ -344,10 +359,12 @@ type ComplexityRoot struct {
 		MarkNotificationsRead     func(childComplexity int, input model.MarkNotificationsReadInput) int
 		MuteConversation          func(childComplexity int, input model.MuteConversationInput) int
 		OpenDirectConversation    func(childComplexity int, input model.OpenDirectConversationInput) int
+		PayForSession             func(childComplexity int, input model.PayForSessionInput) int
 		ProposeNewTime            func(childComplexity int, input model.ProposeNewTimeInput) int
 		ProposeSession            func(childComplexity int, input model.ProposeSessionInput) int
 		ProposeSkill              func(childComplexity int, input model.ProposeSkillInput) int
 		RefreshSession            func(childComplexity int, input model.RefreshSessionInput) int
+		RefundPayment             func(childComplexity int, input model.RefundPaymentInput) int
 		RemoveMemberSkill         func(childComplexity int, input model.RemoveMemberSkillInput) int
 		ReportNoShow              func(childComplexity int, input model.ReportNoShowInput) int
 		ReportReview              func(childComplexity int, input model.ReportReviewInput) int
@@ -358,9 +375,11 @@ type ComplexityRoot struct {
 		RotateCalendarFeed        func(childComplexity int) int
 		SendMessage               func(childComplexity int, input model.SendMessageInput) int
 		SetNotificationPreference func(childComplexity int, input model.SetNotificationPreferenceInput) int
+		SetSkillPrice             func(childComplexity int, input model.SetSkillPriceInput) int
 		SetTyping                 func(childComplexity int, input model.SetTypingInput) int
 		SetUserRoles              func(childComplexity int, input model.SetUserRolesInput) int
 		SignUp                    func(childComplexity int, input model.SignUpInput) int
+		StartMentorOnboarding     func(childComplexity int) int
 		SubmitReview              func(childComplexity int, input model.SubmitReviewInput) int
 		UnblockMember             func(childComplexity int, input model.BlockMemberInput) int
 		UpdateMemberSkill         func(childComplexity int, input model.UpdateMemberSkillInput) int
@@ -418,6 +437,40 @@ type ComplexityRoot struct {
 		User        func(childComplexity int) int
 	}
 
+	PayForSessionPayload struct {
+		ClientSecret func(childComplexity int) int
+		Payment      func(childComplexity int) int
+	}
+
+	Payment struct {
+		Amount        func(childComplexity int) int
+		Captured      func(childComplexity int) int
+		ClientSecret  func(childComplexity int) int
+		CreatedAt     func(childComplexity int) int
+		FailureReason func(childComplexity int) int
+		ID            func(childComplexity int) int
+		Payee         func(childComplexity int) int
+		Payer         func(childComplexity int) int
+		PlatformFee   func(childComplexity int) int
+		Refunded      func(childComplexity int) int
+		Refunds       func(childComplexity int) int
+		Session       func(childComplexity int) int
+		State         func(childComplexity int) int
+		Transferred   func(childComplexity int) int
+		UpdatedAt     func(childComplexity int) int
+		ViewerRole    func(childComplexity int) int
+	}
+
+	PaymentConnection struct {
+		Edges    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	PaymentEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	Profile struct {
 		Availability func(childComplexity int) int
 		AvatarURL    func(childComplexity int) int
@@ -447,6 +500,7 @@ type ComplexityRoot struct {
 		NotificationPreferences func(childComplexity int) int
 		Notifications           func(childComplexity int, first *int, after *string, unreadOnly *bool) int
 		PastSessions            func(childComplexity int, first *int, after *string) int
+		Payment                 func(childComplexity int, id string) int
 		PendingSkills           func(childComplexity int, first *int, after *string) int
 		ReviewReports           func(childComplexity int, first *int, after *string) int
 		SearchMembers           func(childComplexity int, text *string, filter *model.MemberSearchFilter, first *int, after *string) int
@@ -459,6 +513,17 @@ type ComplexityRoot struct {
 		UpcomingSessions        func(childComplexity int, first *int, after *string) int
 		Users                   func(childComplexity int, first *int, after *string, filter *model.UserFilter) int
 		Viewer                  func(childComplexity int) int
+	}
+
+	Refund struct {
+		Amount    func(childComplexity int) int
+		ByStaff   func(childComplexity int) int
+		CreatedAt func(childComplexity int) int
+		Reason    func(childComplexity int) int
+	}
+
+	RefundPaymentPayload struct {
+		Payment func(childComplexity int) int
 	}
 
 	RemoveMemberSkillPayload struct {
@@ -525,8 +590,9 @@ type ComplexityRoot struct {
 	}
 
 	ScheduleSessionPayload struct {
-		Session  func(childComplexity int) int
-		Warnings func(childComplexity int) int
+		ClientSecret func(childComplexity int) int
+		Session      func(childComplexity int) int
+		Warnings     func(childComplexity int) int
 	}
 
 	SendMessagePayload struct {
@@ -576,6 +642,10 @@ type ComplexityRoot struct {
 
 	SetNotificationPreferencePayload struct {
 		Preference func(childComplexity int) int
+	}
+
+	SetSkillPricePayload struct {
+		MemberSkill func(childComplexity int) int
 	}
 
 	SetTypingPayload struct {
@@ -650,7 +720,9 @@ type ComplexityRoot struct {
 		Note                 func(childComplexity int) int
 		Partner              func(childComplexity int) int
 		PartnerReview        func(childComplexity int) int
+		Payment              func(childComplexity int) int
 		Place                func(childComplexity int) int
+		Price                func(childComplexity int) int
 		Problem              func(childComplexity int) int
 		Proposals            func(childComplexity int) int
 		Proposer             func(childComplexity int) int
@@ -676,6 +748,11 @@ type ComplexityRoot struct {
 
 	SkillSessionPayload struct {
 		Session func(childComplexity int) int
+	}
+
+	StartMentorOnboardingPayload struct {
+		Account func(childComplexity int) int
+		URL     func(childComplexity int) int
 	}
 
 	SubmitReviewPayload struct {
@@ -714,18 +791,21 @@ type ComplexityRoot struct {
 	}
 
 	User struct {
-		BlockedMembers func(childComplexity int) int
-		CreatedAt      func(childComplexity int) int
-		DisplayName    func(childComplexity int) int
-		Email          func(childComplexity int) int
-		ID             func(childComplexity int) int
-		OfferedSkills  func(childComplexity int) int
-		Profile        func(childComplexity int) int
-		Rating         func(childComplexity int) int
-		Reviews        func(childComplexity int, first *int, after *string) int
-		Roles          func(childComplexity int) int
-		Sessions       func(childComplexity int, first *int, after *string, includeRevoked *bool) int
-		WantedSkills   func(childComplexity int) int
+		AcceptsPaidSessions func(childComplexity int) int
+		BlockedMembers      func(childComplexity int) int
+		CreatedAt           func(childComplexity int) int
+		DisplayName         func(childComplexity int) int
+		Email               func(childComplexity int) int
+		ID                  func(childComplexity int) int
+		MentorAccount       func(childComplexity int) int
+		OfferedSkills       func(childComplexity int) int
+		Payments            func(childComplexity int, first *int, after *string) int
+		Profile             func(childComplexity int) int
+		Rating              func(childComplexity int) int
+		Reviews             func(childComplexity int, first *int, after *string) int
+		Roles               func(childComplexity int) int
+		Sessions            func(childComplexity int, first *int, after *string, includeRevoked *bool) int
+		WantedSkills        func(childComplexity int) int
 	}
 
 	UserConnection struct {
@@ -789,6 +869,8 @@ type MatchReasonResolver interface {
 type MemberSkillResolver interface {
 	ID(ctx context.Context, obj *domain.MemberSkill) (string, error)
 	Skill(ctx context.Context, obj *domain.MemberSkill) (*domain.Skill, error)
+
+	HourlyPrice(ctx context.Context, obj *domain.MemberSkill) (*domain.Money, error)
 }
 type MessageResolver interface {
 	ID(ctx context.Context, obj *domain.Message) (string, error)
@@ -836,6 +918,10 @@ type MutationResolver interface {
 	CreateCalendarFeed(ctx context.Context) (*model.CalendarFeedPayload, error)
 	RotateCalendarFeed(ctx context.Context) (*model.CalendarFeedPayload, error)
 	RevokeCalendarFeed(ctx context.Context) (*model.RevokeCalendarFeedPayload, error)
+	SetSkillPrice(ctx context.Context, input model.SetSkillPriceInput) (*model.SetSkillPricePayload, error)
+	StartMentorOnboarding(ctx context.Context) (*model.StartMentorOnboardingPayload, error)
+	PayForSession(ctx context.Context, input model.PayForSessionInput) (*model.PayForSessionPayload, error)
+	RefundPayment(ctx context.Context, input model.RefundPaymentInput) (*model.RefundPaymentPayload, error)
 }
 type NotificationResolver interface {
 	ID(ctx context.Context, obj *domain.Notification) (string, error)
@@ -850,6 +936,22 @@ type ParticipantResolver interface {
 	User(ctx context.Context, obj *domain.Participant) (*domain.User, error)
 
 	LastReadSeq(ctx context.Context, obj *domain.Participant) (int, error)
+}
+type PaymentResolver interface {
+	ID(ctx context.Context, obj *domain.Payment) (string, error)
+	Session(ctx context.Context, obj *domain.Payment) (*domain.Session, error)
+	Payer(ctx context.Context, obj *domain.Payment) (*domain.User, error)
+	Payee(ctx context.Context, obj *domain.Payment) (*domain.User, error)
+	ViewerRole(ctx context.Context, obj *domain.Payment) (*model.PaymentRole, error)
+
+	Amount(ctx context.Context, obj *domain.Payment) (*domain.Money, error)
+	PlatformFee(ctx context.Context, obj *domain.Payment) (*domain.Money, error)
+	Captured(ctx context.Context, obj *domain.Payment) (*domain.Money, error)
+	Refunded(ctx context.Context, obj *domain.Payment) (*domain.Money, error)
+	Transferred(ctx context.Context, obj *domain.Payment) (*domain.Money, error)
+	ClientSecret(ctx context.Context, obj *domain.Payment) (*string, error)
+
+	Refunds(ctx context.Context, obj *domain.Payment) ([]domain.Refund, error)
 }
 type ProfileResolver interface {
 	Location(ctx context.Context, obj *domain.Profile) (*model.GeoPoint, error)
@@ -880,6 +982,12 @@ type QueryResolver interface {
 	CreditTransactions(ctx context.Context, first *int, after *string) (*model.CreditTransactionConnection, error)
 	CalendarFeed(ctx context.Context) (*domain.CalendarFeed, error)
 	ReviewReports(ctx context.Context, first *int, after *string) (*model.ReviewReportConnection, error)
+	Payment(ctx context.Context, id string) (*domain.Payment, error)
+}
+type RefundResolver interface {
+	Amount(ctx context.Context, obj *domain.Refund) (*domain.Money, error)
+
+	ByStaff(ctx context.Context, obj *domain.Refund) (bool, error)
 }
 type ReviewResolver interface {
 	ID(ctx context.Context, obj *domain.Review) (string, error)
@@ -940,6 +1048,8 @@ type SkillSessionResolver interface {
 	PartnerReview(ctx context.Context, obj *domain.Session) (*domain.Review, error)
 	ReviewState(ctx context.Context, obj *domain.Session) (*model.SessionReviewState, error)
 	Ics(ctx context.Context, obj *domain.Session) (string, error)
+	Price(ctx context.Context, obj *domain.Session) (*domain.Money, error)
+	Payment(ctx context.Context, obj *domain.Session) (*domain.Payment, error)
 }
 type SubscriptionResolver interface {
 	ViewerUpdated(ctx context.Context) (<-chan *domain.User, error)
@@ -972,6 +1082,9 @@ type UserResolver interface {
 	WantedSkills(ctx context.Context, obj *domain.User) ([]domain.MemberSkill, error)
 	BlockedMembers(ctx context.Context, obj *domain.User) ([]domain.User, error)
 	Sessions(ctx context.Context, obj *domain.User, first *int, after *string, includeRevoked *bool) (*model.AuthSessionConnection, error)
+	Payments(ctx context.Context, obj *domain.User, first *int, after *string) (*model.PaymentConnection, error)
+	MentorAccount(ctx context.Context, obj *domain.User) (*domain.MentorAccount, error)
+	AcceptsPaidSessions(ctx context.Context, obj *domain.User) (bool, error)
 	Rating(ctx context.Context, obj *domain.User) (*domain.MemberRating, error)
 	Reviews(ctx context.Context, obj *domain.User, first *int, after *string) (*model.ReviewConnection, error)
 }
@@ -1695,6 +1808,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.MemberSkill.Description(childComplexity), true
+	case "MemberSkill.hourlyPrice":
+		if e.ComplexityRoot.MemberSkill.HourlyPrice == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberSkill.HourlyPrice(childComplexity), true
 	case "MemberSkill.id":
 		if e.ComplexityRoot.MemberSkill.ID == nil {
 			break
@@ -1744,6 +1863,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.MemberSkillPayload.User(childComplexity), true
+
+	case "MentorAccount.chargesEnabled":
+		if e.ComplexityRoot.MentorAccount.ChargesEnabled == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MentorAccount.ChargesEnabled(childComplexity), true
+	case "MentorAccount.detailsSubmitted":
+		if e.ComplexityRoot.MentorAccount.DetailsSubmitted == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MentorAccount.DetailsSubmitted(childComplexity), true
+	case "MentorAccount.payoutsEnabled":
+		if e.ComplexityRoot.MentorAccount.PayoutsEnabled == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MentorAccount.PayoutsEnabled(childComplexity), true
+	case "MentorAccount.updatedAt":
+		if e.ComplexityRoot.MentorAccount.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MentorAccount.UpdatedAt(childComplexity), true
 
 	case "Message.attachmentUrl":
 		if e.ComplexityRoot.Message.AttachmentURL == nil {
@@ -1850,6 +1994,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ModeFacet.Mode(childComplexity), true
+
+	case "Money.amountMinor":
+		if e.ComplexityRoot.Money.AmountMinor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Money.AmountMinor(childComplexity), true
+	case "Money.currency":
+		if e.ComplexityRoot.Money.Currency == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Money.Currency(childComplexity), true
 
 	case "Mutation.acceptSession":
 		if e.ComplexityRoot.Mutation.AcceptSession == nil {
@@ -2022,6 +2179,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.OpenDirectConversation(childComplexity, args["input"].(model.OpenDirectConversationInput)), true
+	case "Mutation.payForSession":
+		if e.ComplexityRoot.Mutation.PayForSession == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_payForSession_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.PayForSession(childComplexity, args["input"].(model.PayForSessionInput)), true
 	case "Mutation.proposeNewTime":
 		if e.ComplexityRoot.Mutation.ProposeNewTime == nil {
 			break
@@ -2066,6 +2234,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RefreshSession(childComplexity, args["input"].(model.RefreshSessionInput)), true
+	case "Mutation.refundPayment":
+		if e.ComplexityRoot.Mutation.RefundPayment == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_refundPayment_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RefundPayment(childComplexity, args["input"].(model.RefundPaymentInput)), true
 	case "Mutation.removeMemberSkill":
 		if e.ComplexityRoot.Mutation.RemoveMemberSkill == nil {
 			break
@@ -2166,6 +2345,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SetNotificationPreference(childComplexity, args["input"].(model.SetNotificationPreferenceInput)), true
+	case "Mutation.setSkillPrice":
+		if e.ComplexityRoot.Mutation.SetSkillPrice == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setSkillPrice_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetSkillPrice(childComplexity, args["input"].(model.SetSkillPriceInput)), true
 	case "Mutation.setTyping":
 		if e.ComplexityRoot.Mutation.SetTyping == nil {
 			break
@@ -2199,6 +2389,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SignUp(childComplexity, args["input"].(model.SignUpInput)), true
+	case "Mutation.startMentorOnboarding":
+		if e.ComplexityRoot.Mutation.StartMentorOnboarding == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Mutation.StartMentorOnboarding(childComplexity), true
 	case "Mutation.submitReview":
 		if e.ComplexityRoot.Mutation.SubmitReview == nil {
 			break
@@ -2414,6 +2610,142 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Participant.User(childComplexity), true
 
+	case "PayForSessionPayload.clientSecret":
+		if e.ComplexityRoot.PayForSessionPayload.ClientSecret == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PayForSessionPayload.ClientSecret(childComplexity), true
+	case "PayForSessionPayload.payment":
+		if e.ComplexityRoot.PayForSessionPayload.Payment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PayForSessionPayload.Payment(childComplexity), true
+
+	case "Payment.amount":
+		if e.ComplexityRoot.Payment.Amount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Payment.Amount(childComplexity), true
+	case "Payment.captured":
+		if e.ComplexityRoot.Payment.Captured == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Payment.Captured(childComplexity), true
+	case "Payment.clientSecret":
+		if e.ComplexityRoot.Payment.ClientSecret == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Payment.ClientSecret(childComplexity), true
+	case "Payment.createdAt":
+		if e.ComplexityRoot.Payment.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Payment.CreatedAt(childComplexity), true
+	case "Payment.failureReason":
+		if e.ComplexityRoot.Payment.FailureReason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Payment.FailureReason(childComplexity), true
+	case "Payment.id":
+		if e.ComplexityRoot.Payment.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Payment.ID(childComplexity), true
+	case "Payment.payee":
+		if e.ComplexityRoot.Payment.Payee == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Payment.Payee(childComplexity), true
+	case "Payment.payer":
+		if e.ComplexityRoot.Payment.Payer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Payment.Payer(childComplexity), true
+	case "Payment.platformFee":
+		if e.ComplexityRoot.Payment.PlatformFee == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Payment.PlatformFee(childComplexity), true
+	case "Payment.refunded":
+		if e.ComplexityRoot.Payment.Refunded == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Payment.Refunded(childComplexity), true
+	case "Payment.refunds":
+		if e.ComplexityRoot.Payment.Refunds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Payment.Refunds(childComplexity), true
+	case "Payment.session":
+		if e.ComplexityRoot.Payment.Session == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Payment.Session(childComplexity), true
+	case "Payment.state":
+		if e.ComplexityRoot.Payment.State == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Payment.State(childComplexity), true
+	case "Payment.transferred":
+		if e.ComplexityRoot.Payment.Transferred == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Payment.Transferred(childComplexity), true
+	case "Payment.updatedAt":
+		if e.ComplexityRoot.Payment.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Payment.UpdatedAt(childComplexity), true
+	case "Payment.viewerRole":
+		if e.ComplexityRoot.Payment.ViewerRole == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Payment.ViewerRole(childComplexity), true
+
+	case "PaymentConnection.edges":
+		if e.ComplexityRoot.PaymentConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PaymentConnection.Edges(childComplexity), true
+	case "PaymentConnection.pageInfo":
+		if e.ComplexityRoot.PaymentConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PaymentConnection.PageInfo(childComplexity), true
+
+	case "PaymentEdge.cursor":
+		if e.ComplexityRoot.PaymentEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PaymentEdge.Cursor(childComplexity), true
+	case "PaymentEdge.node":
+		if e.ComplexityRoot.PaymentEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PaymentEdge.Node(childComplexity), true
+
 	case "Profile.availability":
 		if e.ComplexityRoot.Profile.Availability == nil {
 			break
@@ -2589,6 +2921,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.PastSessions(childComplexity, args["first"].(*int), args["after"].(*string)), true
+	case "Query.payment":
+		if e.ComplexityRoot.Query.Payment == nil {
+			break
+		}
+
+		args, err := ec.field_Query_payment_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Payment(childComplexity, args["id"].(string)), true
 	case "Query.pendingSkills":
 		if e.ComplexityRoot.Query.PendingSkills == nil {
 			break
@@ -2706,6 +3049,38 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Viewer(childComplexity), true
+
+	case "Refund.amount":
+		if e.ComplexityRoot.Refund.Amount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Refund.Amount(childComplexity), true
+	case "Refund.byStaff":
+		if e.ComplexityRoot.Refund.ByStaff == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Refund.ByStaff(childComplexity), true
+	case "Refund.createdAt":
+		if e.ComplexityRoot.Refund.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Refund.CreatedAt(childComplexity), true
+	case "Refund.reason":
+		if e.ComplexityRoot.Refund.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Refund.Reason(childComplexity), true
+
+	case "RefundPaymentPayload.payment":
+		if e.ComplexityRoot.RefundPaymentPayload.Payment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RefundPaymentPayload.Payment(childComplexity), true
 
 	case "RemoveMemberSkillPayload.user":
 		if e.ComplexityRoot.RemoveMemberSkillPayload.User == nil {
@@ -2898,6 +3273,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.RevokeSessionPayload.Session(childComplexity), true
 
+	case "ScheduleSessionPayload.clientSecret":
+		if e.ComplexityRoot.ScheduleSessionPayload.ClientSecret == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScheduleSessionPayload.ClientSecret(childComplexity), true
 	case "ScheduleSessionPayload.session":
 		if e.ComplexityRoot.ScheduleSessionPayload.Session == nil {
 			break
@@ -3068,6 +3449,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SetNotificationPreferencePayload.Preference(childComplexity), true
+
+	case "SetSkillPricePayload.memberSkill":
+		if e.ComplexityRoot.SetSkillPricePayload.MemberSkill == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SetSkillPricePayload.MemberSkill(childComplexity), true
 
 	case "SetTypingPayload.conversation":
 		if e.ComplexityRoot.SetTypingPayload.Conversation == nil {
@@ -3369,12 +3757,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SkillSession.PartnerReview(childComplexity), true
+	case "SkillSession.payment":
+		if e.ComplexityRoot.SkillSession.Payment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SkillSession.Payment(childComplexity), true
 	case "SkillSession.place":
 		if e.ComplexityRoot.SkillSession.Place == nil {
 			break
 		}
 
 		return e.ComplexityRoot.SkillSession.Place(childComplexity), true
+	case "SkillSession.price":
+		if e.ComplexityRoot.SkillSession.Price == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SkillSession.Price(childComplexity), true
 	case "SkillSession.problem":
 		if e.ComplexityRoot.SkillSession.Problem == nil {
 			break
@@ -3474,6 +3874,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SkillSessionPayload.Session(childComplexity), true
+
+	case "StartMentorOnboardingPayload.account":
+		if e.ComplexityRoot.StartMentorOnboardingPayload.Account == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StartMentorOnboardingPayload.Account(childComplexity), true
+	case "StartMentorOnboardingPayload.url":
+		if e.ComplexityRoot.StartMentorOnboardingPayload.URL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StartMentorOnboardingPayload.URL(childComplexity), true
 
 	case "SubmitReviewPayload.review":
 		if e.ComplexityRoot.SubmitReviewPayload.Review == nil {
@@ -3598,6 +4011,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.UpdateProfilePayload.User(childComplexity), true
 
+	case "User.acceptsPaidSessions":
+		if e.ComplexityRoot.User.AcceptsPaidSessions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.AcceptsPaidSessions(childComplexity), true
 	case "User.blockedMembers":
 		if e.ComplexityRoot.User.BlockedMembers == nil {
 			break
@@ -3628,12 +4047,29 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.User.ID(childComplexity), true
+	case "User.mentorAccount":
+		if e.ComplexityRoot.User.MentorAccount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.MentorAccount(childComplexity), true
 	case "User.offeredSkills":
 		if e.ComplexityRoot.User.OfferedSkills == nil {
 			break
 		}
 
 		return e.ComplexityRoot.User.OfferedSkills(childComplexity), true
+	case "User.payments":
+		if e.ComplexityRoot.User.Payments == nil {
+			break
+		}
+
+		args, err := ec.field_User_payments_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.User.Payments(childComplexity, args["first"].(*int), args["after"].(*string)), true
 	case "User.profile":
 		if e.ComplexityRoot.User.Profile == nil {
 			break
@@ -3732,13 +4168,16 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputMarkNotificationsReadInput,
 		ec.unmarshalInputMatchFilter,
 		ec.unmarshalInputMemberSearchFilter,
+		ec.unmarshalInputMoneyInput,
 		ec.unmarshalInputMuteConversationInput,
 		ec.unmarshalInputNearInput,
 		ec.unmarshalInputOpenDirectConversationInput,
+		ec.unmarshalInputPayForSessionInput,
 		ec.unmarshalInputProposeNewTimeInput,
 		ec.unmarshalInputProposeSessionInput,
 		ec.unmarshalInputProposeSkillInput,
 		ec.unmarshalInputRefreshSessionInput,
+		ec.unmarshalInputRefundPaymentInput,
 		ec.unmarshalInputRemoveMemberSkillInput,
 		ec.unmarshalInputReportNoShowInput,
 		ec.unmarshalInputReportReviewInput,
@@ -3747,6 +4186,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputRevokeSessionInput,
 		ec.unmarshalInputSendMessageInput,
 		ec.unmarshalInputSetNotificationPreferenceInput,
+		ec.unmarshalInputSetSkillPriceInput,
 		ec.unmarshalInputSetTypingInput,
 		ec.unmarshalInputSetUserRolesInput,
 		ec.unmarshalInputSignUpInput,
@@ -3946,6 +4386,23 @@ type User implements Node {
     "Include sessions that were logged out or expired."
     includeRevoked: Boolean = false
   ): AuthSessionConnection! @auth
+  """
+  Payments the member made (as a learner) or received (as a mentor), newest first.
+  Only the member themselves and ADMINs may read it (` + "`" + `FORBIDDEN` + "`" + ` otherwise).
+  """
+  payments(
+    "Number of items to return, 1 to 100."
+    first: Int = 20
+    "Cursor after which to start (an ` + "`" + `endCursor` + "`" + ` from a previous page)."
+    after: String
+  ): PaymentConnection! @auth
+  """
+  The member's Stripe payout account as a mentor; null when they never started onboarding.
+  Only the member themselves and staff may read it (null for everyone else).
+  """
+  mentorAccount: MentorAccount @auth
+  "True when learners can book this member for paid sessions: an approved MENTOR whose payouts are enabled."
+  acceptsPaidSessions: Boolean!
   "The member's rating from the visible reviews they received (public)."
   rating: MemberRating!
   "Visible reviews the member received, newest first (signed-in callers)."
@@ -4137,6 +4594,8 @@ type MemberSkill {
   yearsOfPractice: Int
   "What the member says about it (up to 1,000 characters)."
   description: String!
+  "A mentor's hourly price for this skill (offers only; null when unpriced). Paid sessions cost this per hour."
+  hourlyPrice: Money
   "When it last changed."
   updatedAt: DateTime!
 }
@@ -4613,6 +5072,16 @@ enum NotificationType {
   SESSION_REMINDER
   "You were reviewed."
   REVIEW_RECEIVED
+  "The payment of a paid session was authorised: the amount is held on the learner's card."
+  PAYMENT_AUTHORIZED
+  "The learner's card was declined; they can try again from the payment sheet."
+  PAYMENT_FAILED
+  "The payment of a paid session was captured after the session."
+  PAYMENT_CAPTURED
+  "The authorisation of a paid session was released; nothing was charged."
+  PAYMENT_CANCELED
+  "A paid session's payment was refunded, in full or in part."
+  PAYMENT_REFUNDED
 }
 
 "An in-app notification of the viewer."
@@ -4782,6 +5251,10 @@ type SkillSession implements Node {
   reviewState: SessionReviewState!
   "The session as an RFC 5545 calendar (` + "`" + `text/calendar` + "`" + `) with one event, to attach or download."
   ics: String!
+  "What the learner pays for a paid session (hourly price x duration); null for a session paid in time credits."
+  price: Money
+  "The payment of a paid session, for its participants and staff; null for a session paid in time credits."
+  payment: Payment
   "When the session was first proposed."
   createdAt: DateTime!
   "When the session last changed."
@@ -5584,6 +6057,14 @@ input ProposeSessionInput {
   place: String
   "A note for the partner, up to 1,000 characters."
   note: String = ""
+  """
+  True for a paid session with a mentor: the learner pays the teacher's hourly price for the
+  skill by card instead of time credits. The teacher must accept paid sessions
+  (` + "`" + `User.acceptsPaidSessions` + "`" + `) and have priced the skill; the session must end within 6 days
+  (a card authorisation lasts 7). When the caller is the learner, the payload carries the
+  ` + "`" + `clientSecret` + "`" + ` of the payment sheet; a learner invited by the mentor calls ` + "`" + `payForSession` + "`" + `.
+  """
+  paid: Boolean = false
 }
 
 "A session to accept."
@@ -5664,6 +6145,12 @@ type ScheduleSessionPayload {
   session: SkillSession!
   "Advice that did not prevent the write (for example a time outside the partner's availability)."
   warnings: [SessionWarning!]!
+  """
+  For a paid session proposed by its learner: the Stripe PaymentIntent client secret to open the
+  payment sheet with. Null otherwise, and when Stripe could not be reached (an error then says so;
+  the session is saved, call ` + "`" + `payForSession` + "`" + ` to try again).
+  """
+  clientSecret: String
 }
 
 "Result of a change to a skill session."
@@ -5861,6 +6348,225 @@ type Subscription {
   client has), first replays those created since (up to 100).
   """
   notificationAdded("Global id of the last notification the client has." after: ID): Notification! @auth
+}
+
+# ---- Paid mentoring: prices, onboarding, payments and refunds (issue 6) ----
+
+"""
+An amount of money: an integer number of the currency's minor units (cents for EUR) and an
+ISO 4217 currency code. Never a float.
+"""
+type Money {
+  "Minor units: 1250 with EUR is 12.50 EUR."
+  amountMinor: Int!
+  "ISO 4217 code, upper case (EUR, USD...)."
+  currency: String!
+}
+
+"An amount of money to set."
+input MoneyInput {
+  "Minor units, 1 to 1,000,000 (10,000.00 in a two-decimal currency)."
+  amountMinor: Int!
+  "ISO 4217 code such as EUR (any case)."
+  currency: String!
+}
+
+"Where a payment stands. It only ever moves forwards."
+enum PaymentState {
+  "Created; waiting for the learner's card in the payment sheet."
+  REQUIRES_PAYMENT_METHOD
+  "The last card was declined; the learner may try again with the same ` + "`" + `clientSecret` + "`" + `."
+  FAILED
+  "The amount is held on the card; it is captured after the session."
+  AUTHORIZED
+  "The money was taken and the mentor's share transferred."
+  CAPTURED
+  "The authorisation was released; nothing was charged (final)."
+  CANCELED
+  "Part of the captured amount was given back."
+  PARTIALLY_REFUNDED
+  "The whole captured amount was given back (final)."
+  REFUNDED
+}
+
+"The caller's side of a payment."
+enum PaymentRole {
+  "The caller pays (the learner)."
+  PAYER
+  "The caller is paid (the mentor)."
+  PAYEE
+}
+
+"""
+The money side of one paid session. Amounts always reconcile:
+` + "`" + `captured - refunded - platformFee = transferred` + "`" + `.
+"""
+type Payment implements Node {
+  "Opaque global identifier."
+  id: ID!
+  "The session paid for."
+  session: SkillSession!
+  "The learner, who pays."
+  payer: User!
+  "The mentor, who is paid."
+  payee: User!
+  "The caller's side; null for staff who take no part."
+  viewerRole: PaymentRole
+  "Where the payment stands."
+  state: PaymentState!
+  "The price: hourly price x duration, rounded to the minor unit."
+  amount: Money!
+  "The platform's fee; after refunds, the part of it the platform keeps."
+  platformFee: Money!
+  "What was taken from the card (zero until captured)."
+  captured: Money!
+  "What was given back."
+  refunded: Money!
+  "What the mentor receives: ` + "`" + `captured - refunded - platformFee` + "`" + `."
+  transferred: Money!
+  """
+  The PaymentIntent client secret for the payment sheet: only for the payer, and only while the
+  payment awaits a card (REQUIRES_PAYMENT_METHOD or FAILED). Null otherwise.
+  """
+  clientSecret: String
+  "Why the last card was declined, as Stripe said; null unless FAILED."
+  failureReason: String
+  "Refunds, oldest first."
+  refunds: [Refund!]!
+  "When the payment was created."
+  createdAt: DateTime!
+  "When it last changed."
+  updatedAt: DateTime!
+}
+
+"Money given back to the learner."
+type Refund {
+  "How much."
+  amount: Money!
+  "Why: the cancellation policy, a no-show, or the reason an ADMIN wrote."
+  reason: String!
+  "True when an ADMIN refunded by hand (` + "`" + `refundPayment` + "`" + `); false for the policy's automatic refunds."
+  byStaff: Boolean!
+  "When."
+  createdAt: DateTime!
+}
+
+"A page of payments."
+type PaymentConnection {
+  "The payments of this page, newest first."
+  edges: [PaymentEdge!]!
+  "Pagination information."
+  pageInfo: PageInfo!
+}
+
+"A payment in a connection."
+type PaymentEdge {
+  "Opaque cursor of this edge."
+  cursor: String!
+  "The payment."
+  node: Payment!
+}
+
+"A mentor's Stripe Connect (Express) account, as Stripe last reported it."
+type MentorAccount {
+  "Stripe lets the account receive charges."
+  chargesEnabled: Boolean!
+  "Stripe pays the account out. Learners can book the mentor for pay only once this is true."
+  payoutsEnabled: Boolean!
+  "The mentor finished Stripe's onboarding form."
+  detailsSubmitted: Boolean!
+  "When Stripe last reported a change."
+  updatedAt: DateTime!
+}
+
+"A mentor's hourly price for a skill they offer."
+input SetSkillPriceInput {
+  "Global id of a skill the caller offers."
+  skillId: ID!
+  "The hourly price; null removes it (the skill can no longer be booked for pay)."
+  hourlyPrice: MoneyInput
+}
+
+"Result of ` + "`" + `setSkillPrice` + "`" + `."
+type SetSkillPricePayload {
+  "The offer with its new price."
+  memberSkill: MemberSkill!
+}
+
+"Result of ` + "`" + `startMentorOnboarding` + "`" + `."
+type StartMentorOnboardingPayload {
+  "Stripe's onboarding page for the caller: single-use and short-lived, open it right away."
+  url: String!
+  "The caller's account as known now; it follows Stripe's ` + "`" + `account.updated` + "`" + ` events."
+  account: MentorAccount!
+}
+
+"A paid session to pay for."
+input PayForSessionInput {
+  "Global id of a PROPOSED paid session in which the caller is the learner."
+  sessionId: ID!
+}
+
+"Result of ` + "`" + `payForSession` + "`" + `."
+type PayForSessionPayload {
+  "The payment."
+  payment: Payment!
+  "The PaymentIntent client secret to open the payment sheet with."
+  clientSecret: String!
+}
+
+"An ADMIN's refund of a captured payment."
+input RefundPaymentInput {
+  "Global id of a CAPTURED or PARTIALLY_REFUNDED payment."
+  paymentId: ID!
+  "How much to give back, in the payment's minor units; null refunds everything not refunded yet."
+  amountMinor: Int
+  "Why (1 to 500 characters); recorded with the refund and in the audit log."
+  reason: String!
+  """
+  A UUID the client generates once per refund it means to make: retrying with the same id never
+  refunds twice.
+  """
+  requestId: String!
+}
+
+"Result of ` + "`" + `refundPayment` + "`" + `."
+type RefundPaymentPayload {
+  "The payment after the refund."
+  payment: Payment!
+}
+
+extend type Query {
+  "A payment by global id; participants and staff only (` + "`" + `NOT_FOUND` + "`" + ` for anyone else)."
+  payment("Global id of the payment." id: ID!): Payment! @auth
+}
+
+extend type Mutation {
+  """
+  Sets or removes the caller's hourly price for a skill they offer. MENTOR only.
+  ` + "`" + `BAD_USER_INPUT` + "`" + ` on ` + "`" + `input.hourlyPrice.amountMinor` + "`" + `, ` + "`" + `input.hourlyPrice.currency` + "`" + `, or
+  ` + "`" + `input.skillId` + "`" + ` when the caller does not offer the skill.
+  """
+  setSkillPrice(input: SetSkillPriceInput!): SetSkillPricePayload! @hasRole(role: MENTOR)
+  """
+  Starts (or resumes) the caller's Stripe Connect onboarding and returns the link to Stripe's
+  form. MENTOR only; ` + "`" + `SERVICE_UNAVAILABLE` + "`" + ` when the server has no Stripe key.
+  """
+  startMentorOnboarding: StartMentorOnboardingPayload! @hasRole(role: MENTOR)
+  """
+  Returns the payment sheet's client secret for a paid session the caller learns in, creating
+  the PaymentIntent when needed (a retry gets the same one). ` + "`" + `FORBIDDEN` + "`" + ` for the mentor,
+  ` + "`" + `CONFLICT` + "`" + ` when the session is no longer PROPOSED or the mentor cannot be paid now,
+  ` + "`" + `SERVICE_UNAVAILABLE` + "`" + ` when the server has no Stripe key.
+  """
+  payForSession(input: PayForSessionInput!): PayForSessionPayload! @auth
+  """
+  Refunds all or part of a captured payment. ADMIN only; recorded in the audit log with the
+  reason. The platform fee is refunded and the mentor's transfer reversed in proportion.
+  ` + "`" + `CONFLICT` + "`" + ` unless CAPTURED or PARTIALLY_REFUNDED; ` + "`" + `BAD_USER_INPUT` + "`" + ` on ` + "`" + `input.amountMinor` + "`" + `
+  above what is left, ` + "`" + `input.reason` + "`" + `, ` + "`" + `input.requestId` + "`" + `.
+  """
+  refundPayment(input: RefundPaymentInput!): RefundPaymentPayload! @hasRole(role: ADMIN)
 }
 `, BuiltIn: false},
 }
@@ -6314,6 +7020,8 @@ func (ec *executionContext) childFields_MemberSkill(ctx context.Context, field g
 		return ec.fieldContext_MemberSkill_yearsOfPractice(ctx, field)
 	case "description":
 		return ec.fieldContext_MemberSkill_description(ctx, field)
+	case "hourlyPrice":
+		return ec.fieldContext_MemberSkill_hourlyPrice(ctx, field)
 	case "updatedAt":
 		return ec.fieldContext_MemberSkill_updatedAt(ctx, field)
 	}
@@ -6328,6 +7036,20 @@ func (ec *executionContext) childFields_MemberSkillPayload(ctx context.Context, 
 		return ec.fieldContext_MemberSkillPayload_user(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type MemberSkillPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_MentorAccount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "chargesEnabled":
+		return ec.fieldContext_MentorAccount_chargesEnabled(ctx, field)
+	case "payoutsEnabled":
+		return ec.fieldContext_MentorAccount_payoutsEnabled(ctx, field)
+	case "detailsSubmitted":
+		return ec.fieldContext_MentorAccount_detailsSubmitted(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_MentorAccount_updatedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MentorAccount", field.Name)
 }
 
 func (ec *executionContext) childFields_Message(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6386,6 +7108,16 @@ func (ec *executionContext) childFields_ModeFacet(ctx context.Context, field gra
 		return ec.fieldContext_ModeFacet_count(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ModeFacet", field.Name)
+}
+
+func (ec *executionContext) childFields_Money(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "amountMinor":
+		return ec.fieldContext_Money_amountMinor(ctx, field)
+	case "currency":
+		return ec.fieldContext_Money_currency(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Money", field.Name)
 }
 
 func (ec *executionContext) childFields_MuteConversationPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6490,6 +7222,74 @@ func (ec *executionContext) childFields_Participant(ctx context.Context, field g
 	return nil, fmt.Errorf("no field named %q was found under type Participant", field.Name)
 }
 
+func (ec *executionContext) childFields_PayForSessionPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "payment":
+		return ec.fieldContext_PayForSessionPayload_payment(ctx, field)
+	case "clientSecret":
+		return ec.fieldContext_PayForSessionPayload_clientSecret(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PayForSessionPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_Payment(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Payment_id(ctx, field)
+	case "session":
+		return ec.fieldContext_Payment_session(ctx, field)
+	case "payer":
+		return ec.fieldContext_Payment_payer(ctx, field)
+	case "payee":
+		return ec.fieldContext_Payment_payee(ctx, field)
+	case "viewerRole":
+		return ec.fieldContext_Payment_viewerRole(ctx, field)
+	case "state":
+		return ec.fieldContext_Payment_state(ctx, field)
+	case "amount":
+		return ec.fieldContext_Payment_amount(ctx, field)
+	case "platformFee":
+		return ec.fieldContext_Payment_platformFee(ctx, field)
+	case "captured":
+		return ec.fieldContext_Payment_captured(ctx, field)
+	case "refunded":
+		return ec.fieldContext_Payment_refunded(ctx, field)
+	case "transferred":
+		return ec.fieldContext_Payment_transferred(ctx, field)
+	case "clientSecret":
+		return ec.fieldContext_Payment_clientSecret(ctx, field)
+	case "failureReason":
+		return ec.fieldContext_Payment_failureReason(ctx, field)
+	case "refunds":
+		return ec.fieldContext_Payment_refunds(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Payment_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Payment_updatedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Payment", field.Name)
+}
+
+func (ec *executionContext) childFields_PaymentConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_PaymentConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_PaymentConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PaymentConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_PaymentEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_PaymentEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_PaymentEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PaymentEdge", field.Name)
+}
+
 func (ec *executionContext) childFields_Profile(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "bio":
@@ -6522,6 +7322,28 @@ func (ec *executionContext) childFields_ProposeSkillPayload(ctx context.Context,
 		return ec.fieldContext_ProposeSkillPayload_skill(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ProposeSkillPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_Refund(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "amount":
+		return ec.fieldContext_Refund_amount(ctx, field)
+	case "reason":
+		return ec.fieldContext_Refund_reason(ctx, field)
+	case "byStaff":
+		return ec.fieldContext_Refund_byStaff(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Refund_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Refund", field.Name)
+}
+
+func (ec *executionContext) childFields_RefundPaymentPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "payment":
+		return ec.fieldContext_RefundPaymentPayload_payment(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RefundPaymentPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_RemoveMemberSkillPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6656,6 +7478,8 @@ func (ec *executionContext) childFields_ScheduleSessionPayload(ctx context.Conte
 		return ec.fieldContext_ScheduleSessionPayload_session(ctx, field)
 	case "warnings":
 		return ec.fieldContext_ScheduleSessionPayload_warnings(ctx, field)
+	case "clientSecret":
+		return ec.fieldContext_ScheduleSessionPayload_clientSecret(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ScheduleSessionPayload", field.Name)
 }
@@ -6756,6 +7580,14 @@ func (ec *executionContext) childFields_SetNotificationPreferencePayload(ctx con
 		return ec.fieldContext_SetNotificationPreferencePayload_preference(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type SetNotificationPreferencePayload", field.Name)
+}
+
+func (ec *executionContext) childFields_SetSkillPricePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "memberSkill":
+		return ec.fieldContext_SetSkillPricePayload_memberSkill(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SetSkillPricePayload", field.Name)
 }
 
 func (ec *executionContext) childFields_SetTypingPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6922,6 +7754,10 @@ func (ec *executionContext) childFields_SkillSession(ctx context.Context, field 
 		return ec.fieldContext_SkillSession_reviewState(ctx, field)
 	case "ics":
 		return ec.fieldContext_SkillSession_ics(ctx, field)
+	case "price":
+		return ec.fieldContext_SkillSession_price(ctx, field)
+	case "payment":
+		return ec.fieldContext_SkillSession_payment(ctx, field)
 	case "createdAt":
 		return ec.fieldContext_SkillSession_createdAt(ctx, field)
 	case "updatedAt":
@@ -6956,6 +7792,16 @@ func (ec *executionContext) childFields_SkillSessionPayload(ctx context.Context,
 		return ec.fieldContext_SkillSessionPayload_session(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type SkillSessionPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_StartMentorOnboardingPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "url":
+		return ec.fieldContext_StartMentorOnboardingPayload_url(ctx, field)
+	case "account":
+		return ec.fieldContext_StartMentorOnboardingPayload_account(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type StartMentorOnboardingPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_SubmitReviewPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -7034,6 +7880,12 @@ func (ec *executionContext) childFields_User(ctx context.Context, field graphql.
 		return ec.fieldContext_User_blockedMembers(ctx, field)
 	case "sessions":
 		return ec.fieldContext_User_sessions(ctx, field)
+	case "payments":
+		return ec.fieldContext_User_payments(ctx, field)
+	case "mentorAccount":
+		return ec.fieldContext_User_mentorAccount(ctx, field)
+	case "acceptsPaidSessions":
+		return ec.fieldContext_User_acceptsPaidSessions(ctx, field)
 	case "rating":
 		return ec.fieldContext_User_rating(ctx, field)
 	case "reviews":
@@ -7402,6 +8254,20 @@ func (ec *executionContext) field_Mutation_openDirectConversation_args(ctx conte
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_payForSession_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.PayForSessionInput, error) {
+			return ec.unmarshalNPayForSessionInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐPayForSessionInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_proposeNewTime_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -7450,6 +8316,20 @@ func (ec *executionContext) field_Mutation_refreshSession_args(ctx context.Conte
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.RefreshSessionInput, error) {
 			return ec.unmarshalNRefreshSessionInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐRefreshSessionInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_refundPayment_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RefundPaymentInput, error) {
+			return ec.unmarshalNRefundPaymentInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐRefundPaymentInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -7562,6 +8442,20 @@ func (ec *executionContext) field_Mutation_setNotificationPreference_args(ctx co
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.SetNotificationPreferenceInput, error) {
 			return ec.unmarshalNSetNotificationPreferenceInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSetNotificationPreferenceInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_setSkillPrice_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SetSkillPriceInput, error) {
+			return ec.unmarshalNSetSkillPriceInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSetSkillPriceInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -7874,6 +8768,20 @@ func (ec *executionContext) field_Query_pastSessions_args(ctx context.Context, r
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_payment_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_pendingSkills_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -8171,6 +9079,28 @@ func (ec *executionContext) field_Subscription_typing_args(ctx context.Context, 
 		return nil, err
 	}
 	args["conversationId"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_User_payments_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
 	return args, nil
 }
 
@@ -11332,6 +12262,38 @@ func (ec *executionContext) fieldContext_MemberSkill_description(_ context.Conte
 	return graphql.NewScalarFieldContext("MemberSkill", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
+func (ec *executionContext) _MemberSkill_hourlyPrice(ctx context.Context, field graphql.CollectedField, obj *domain.MemberSkill) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberSkill_hourlyPrice(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.MemberSkill().HourlyPrice(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.Money) graphql.Marshaler {
+			return ec.marshalOMoney2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐMoney(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MemberSkill_hourlyPrice(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MemberSkill",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _MemberSkill_updatedAt(ctx context.Context, field graphql.CollectedField, obj *domain.MemberSkill) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11417,6 +12379,98 @@ func (ec *executionContext) fieldContext_MemberSkillPayload_user(_ context.Conte
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _MentorAccount_chargesEnabled(ctx context.Context, field graphql.CollectedField, obj *domain.MentorAccount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MentorAccount_chargesEnabled(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ChargesEnabled, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MentorAccount_chargesEnabled(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MentorAccount", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _MentorAccount_payoutsEnabled(ctx context.Context, field graphql.CollectedField, obj *domain.MentorAccount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MentorAccount_payoutsEnabled(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PayoutsEnabled, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MentorAccount_payoutsEnabled(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MentorAccount", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _MentorAccount_detailsSubmitted(ctx context.Context, field graphql.CollectedField, obj *domain.MentorAccount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MentorAccount_detailsSubmitted(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DetailsSubmitted, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MentorAccount_detailsSubmitted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MentorAccount", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _MentorAccount_updatedAt(ctx context.Context, field graphql.CollectedField, obj *domain.MentorAccount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MentorAccount_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MentorAccount_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MentorAccount", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _Message_id(ctx context.Context, field graphql.CollectedField, obj *domain.Message) (ret graphql.Marshaler) {
@@ -11853,6 +12907,52 @@ func (ec *executionContext) _ModeFacet_count(ctx context.Context, field graphql.
 }
 func (ec *executionContext) fieldContext_ModeFacet_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ModeFacet", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _Money_amountMinor(ctx context.Context, field graphql.CollectedField, obj *domain.Money) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Money_amountMinor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AmountMinor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Money_amountMinor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Money", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _Money_currency(ctx context.Context, field graphql.CollectedField, obj *domain.Money) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Money_currency(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Currency, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Money_currency(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Money", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Mutation_signUp(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
@@ -13886,6 +14986,237 @@ func (ec *executionContext) fieldContext_Mutation_revokeCalendarFeed(_ context.C
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_setSkillPrice(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setSkillPrice(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetSkillPrice(ctx, fc.Args["input"].(model.SetSkillPriceInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐRole(ctx, "MENTOR")
+				if err != nil {
+					var zeroVal *model.SetSkillPricePayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.SetSkillPricePayload
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SetSkillPricePayload) graphql.Marshaler {
+			return ec.marshalNSetSkillPricePayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSetSkillPricePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setSkillPrice(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SetSkillPricePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setSkillPrice_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_startMentorOnboarding(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_startMentorOnboarding(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Mutation().StartMentorOnboarding(ctx)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐRole(ctx, "MENTOR")
+				if err != nil {
+					var zeroVal *model.StartMentorOnboardingPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.StartMentorOnboardingPayload
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.StartMentorOnboardingPayload) graphql.Marshaler {
+			return ec.marshalNStartMentorOnboardingPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐStartMentorOnboardingPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_startMentorOnboarding(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StartMentorOnboardingPayload(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_payForSession(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_payForSession(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().PayForSession(ctx, fc.Args["input"].(model.PayForSessionInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.PayForSessionPayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PayForSessionPayload) graphql.Marshaler {
+			return ec.marshalNPayForSessionPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐPayForSessionPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_payForSession(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PayForSessionPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_payForSession_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_refundPayment(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_refundPayment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RefundPayment(ctx, fc.Args["input"].(model.RefundPaymentInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal *model.RefundPaymentPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.RefundPaymentPayload
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RefundPaymentPayload) graphql.Marshaler {
+			return ec.marshalNRefundPaymentPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐRefundPaymentPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_refundPayment(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RefundPaymentPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_refundPayment_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _MuteConversationPayload_conversation(ctx context.Context, field graphql.CollectedField, obj *model.MuteConversationPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -14586,6 +15917,629 @@ func (ec *executionContext) _Participant_lastReadSeq(ctx context.Context, field 
 }
 func (ec *executionContext) fieldContext_Participant_lastReadSeq(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Participant", field, true, true, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _PayForSessionPayload_payment(ctx context.Context, field graphql.CollectedField, obj *model.PayForSessionPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PayForSessionPayload_payment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Payment, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.Payment) graphql.Marshaler {
+			return ec.marshalNPayment2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐPayment(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PayForSessionPayload_payment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PayForSessionPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Payment(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PayForSessionPayload_clientSecret(ctx context.Context, field graphql.CollectedField, obj *model.PayForSessionPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PayForSessionPayload_clientSecret(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ClientSecret, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PayForSessionPayload_clientSecret(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PayForSessionPayload", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Payment_id(ctx context.Context, field graphql.CollectedField, obj *domain.Payment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Payment_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Payment().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Payment_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Payment", field, true, true, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _Payment_session(ctx context.Context, field graphql.CollectedField, obj *domain.Payment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Payment_session(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Payment().Session(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.Session) graphql.Marshaler {
+			return ec.marshalNSkillSession2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐSession(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Payment_session(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Payment",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SkillSession(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Payment_payer(ctx context.Context, field graphql.CollectedField, obj *domain.Payment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Payment_payer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Payment().Payer(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.User) graphql.Marshaler {
+			return ec.marshalNUser2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐUser(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Payment_payer(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Payment",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Payment_payee(ctx context.Context, field graphql.CollectedField, obj *domain.Payment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Payment_payee(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Payment().Payee(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.User) graphql.Marshaler {
+			return ec.marshalNUser2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐUser(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Payment_payee(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Payment",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Payment_viewerRole(ctx context.Context, field graphql.CollectedField, obj *domain.Payment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Payment_viewerRole(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Payment().ViewerRole(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PaymentRole) graphql.Marshaler {
+			return ec.marshalOPaymentRole2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐPaymentRole(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Payment_viewerRole(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Payment", field, true, true, errors.New("field of type PaymentRole does not have child fields"))
+}
+
+func (ec *executionContext) _Payment_state(ctx context.Context, field graphql.CollectedField, obj *domain.Payment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Payment_state(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.State, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v domain.PaymentState) graphql.Marshaler {
+			return ec.marshalNPaymentState2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐPaymentState(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Payment_state(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Payment", field, false, false, errors.New("field of type PaymentState does not have child fields"))
+}
+
+func (ec *executionContext) _Payment_amount(ctx context.Context, field graphql.CollectedField, obj *domain.Payment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Payment_amount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Payment().Amount(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Payment_amount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Payment",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Payment_platformFee(ctx context.Context, field graphql.CollectedField, obj *domain.Payment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Payment_platformFee(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Payment().PlatformFee(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Payment_platformFee(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Payment",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Payment_captured(ctx context.Context, field graphql.CollectedField, obj *domain.Payment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Payment_captured(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Payment().Captured(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Payment_captured(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Payment",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Payment_refunded(ctx context.Context, field graphql.CollectedField, obj *domain.Payment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Payment_refunded(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Payment().Refunded(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Payment_refunded(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Payment",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Payment_transferred(ctx context.Context, field graphql.CollectedField, obj *domain.Payment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Payment_transferred(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Payment().Transferred(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Payment_transferred(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Payment",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Payment_clientSecret(ctx context.Context, field graphql.CollectedField, obj *domain.Payment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Payment_clientSecret(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Payment().ClientSecret(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Payment_clientSecret(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Payment", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Payment_failureReason(ctx context.Context, field graphql.CollectedField, obj *domain.Payment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Payment_failureReason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FailureReason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Payment_failureReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Payment", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Payment_refunds(ctx context.Context, field graphql.CollectedField, obj *domain.Payment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Payment_refunds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Payment().Refunds(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []domain.Refund) graphql.Marshaler {
+			return ec.marshalNRefund2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐRefundᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Payment_refunds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Payment",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Refund(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Payment_createdAt(ctx context.Context, field graphql.CollectedField, obj *domain.Payment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Payment_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Payment_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Payment", field, false, false, errors.New("field of type DateTime does not have child fields"))
+}
+
+func (ec *executionContext) _Payment_updatedAt(ctx context.Context, field graphql.CollectedField, obj *domain.Payment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Payment_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Payment_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Payment", field, false, false, errors.New("field of type DateTime does not have child fields"))
+}
+
+func (ec *executionContext) _PaymentConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.PaymentConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PaymentConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.PaymentEdge) graphql.Marshaler {
+			return ec.marshalNPaymentEdge2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐPaymentEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PaymentConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PaymentConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PaymentEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PaymentConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.PaymentConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PaymentConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PaymentConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PaymentConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PaymentEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.PaymentEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PaymentEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PaymentEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PaymentEdge", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _PaymentEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.PaymentEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PaymentEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.Payment) graphql.Marshaler {
+			return ec.marshalNPayment2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐPayment(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PaymentEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PaymentEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Payment(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Profile_bio(ctx context.Context, field graphql.CollectedField, obj *domain.Profile) (ret graphql.Marshaler) {
@@ -16061,6 +18015,63 @@ func (ec *executionContext) fieldContext_Query_reviewReports(ctx context.Context
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_payment(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_payment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Payment(ctx, fc.Args["id"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Auth == nil {
+					var zeroVal *domain.Payment
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.Payment) graphql.Marshaler {
+			return ec.marshalNPayment2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐPayment(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_payment(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Payment(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_payment_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -16132,6 +18143,139 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields___Schema(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Refund_amount(ctx context.Context, field graphql.CollectedField, obj *domain.Refund) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Refund_amount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Refund().Amount(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Refund_amount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Refund",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Refund_reason(ctx context.Context, field graphql.CollectedField, obj *domain.Refund) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Refund_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Refund_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Refund", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Refund_byStaff(ctx context.Context, field graphql.CollectedField, obj *domain.Refund) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Refund_byStaff(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Refund().ByStaff(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Refund_byStaff(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Refund", field, true, true, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _Refund_createdAt(ctx context.Context, field graphql.CollectedField, obj *domain.Refund) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Refund_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Refund_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Refund", field, false, false, errors.New("field of type DateTime does not have child fields"))
+}
+
+func (ec *executionContext) _RefundPaymentPayload_payment(ctx context.Context, field graphql.CollectedField, obj *model.RefundPaymentPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RefundPaymentPayload_payment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Payment, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.Payment) graphql.Marshaler {
+			return ec.marshalNPayment2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐPayment(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RefundPaymentPayload_payment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RefundPaymentPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Payment(ctx, field)
 		},
 	}
 	return fc, nil
@@ -17035,6 +19179,29 @@ func (ec *executionContext) fieldContext_ScheduleSessionPayload_warnings(_ conte
 	return fc, nil
 }
 
+func (ec *executionContext) _ScheduleSessionPayload_clientSecret(ctx context.Context, field graphql.CollectedField, obj *model.ScheduleSessionPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScheduleSessionPayload_clientSecret(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ClientSecret, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ScheduleSessionPayload_clientSecret(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ScheduleSessionPayload", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
 func (ec *executionContext) _SendMessagePayload_message(ctx context.Context, field graphql.CollectedField, obj *model.SendMessagePayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -17677,6 +19844,38 @@ func (ec *executionContext) fieldContext_SetNotificationPreferencePayload_prefer
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_NotificationPreference(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SetSkillPricePayload_memberSkill(ctx context.Context, field graphql.CollectedField, obj *model.SetSkillPricePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SetSkillPricePayload_memberSkill(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MemberSkill, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.MemberSkill) graphql.Marshaler {
+			return ec.marshalNMemberSkill2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐMemberSkill(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SetSkillPricePayload_memberSkill(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SetSkillPricePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MemberSkill(ctx, field)
 		},
 	}
 	return fc, nil
@@ -19260,6 +21459,70 @@ func (ec *executionContext) fieldContext_SkillSession_ics(_ context.Context, fie
 	return graphql.NewScalarFieldContext("SkillSession", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
+func (ec *executionContext) _SkillSession_price(ctx context.Context, field graphql.CollectedField, obj *domain.Session) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SkillSession_price(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.SkillSession().Price(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.Money) graphql.Marshaler {
+			return ec.marshalOMoney2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐMoney(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SkillSession_price(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SkillSession",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SkillSession_payment(ctx context.Context, field graphql.CollectedField, obj *domain.Session) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SkillSession_payment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.SkillSession().Payment(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.Payment) graphql.Marshaler {
+			return ec.marshalOPayment2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐPayment(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SkillSession_payment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SkillSession",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Payment(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _SkillSession_createdAt(ctx context.Context, field graphql.CollectedField, obj *domain.Session) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -19452,6 +21715,61 @@ func (ec *executionContext) fieldContext_SkillSessionPayload_session(_ context.C
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_SkillSession(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _StartMentorOnboardingPayload_url(ctx context.Context, field graphql.CollectedField, obj *model.StartMentorOnboardingPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StartMentorOnboardingPayload_url(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.URL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StartMentorOnboardingPayload_url(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StartMentorOnboardingPayload", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _StartMentorOnboardingPayload_account(ctx context.Context, field graphql.CollectedField, obj *model.StartMentorOnboardingPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StartMentorOnboardingPayload_account(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Account, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.MentorAccount) graphql.Marshaler {
+			return ec.marshalNMentorAccount2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐMentorAccount(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StartMentorOnboardingPayload_account(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "StartMentorOnboardingPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MentorAccount(ctx, field)
 		},
 	}
 	return fc, nil
@@ -20395,6 +22713,131 @@ func (ec *executionContext) fieldContext_User_sessions(ctx context.Context, fiel
 		return fc, err
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _User_payments(ctx context.Context, field graphql.CollectedField, obj *domain.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_payments(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.User().Payments(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.PaymentConnection
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PaymentConnection) graphql.Marshaler {
+			return ec.marshalNPaymentConnection2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐPaymentConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_User_payments(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "User",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PaymentConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_User_payments_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _User_mentorAccount(ctx context.Context, field graphql.CollectedField, obj *domain.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_mentorAccount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.User().MentorAccount(ctx, obj)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Auth == nil {
+					var zeroVal *domain.MentorAccount
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.MentorAccount) graphql.Marshaler {
+			return ec.marshalOMentorAccount2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐMentorAccount(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_User_mentorAccount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "User",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MentorAccount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _User_acceptsPaidSessions(ctx context.Context, field graphql.CollectedField, obj *domain.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_acceptsPaidSessions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.User().AcceptsPaidSessions(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_User_acceptsPaidSessions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("User", field, true, true, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _User_rating(ctx context.Context, field graphql.CollectedField, obj *domain.User) (ret graphql.Marshaler) {
@@ -22355,6 +24798,43 @@ func (ec *executionContext) unmarshalInputMemberSearchFilter(ctx context.Context
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputMoneyInput(ctx context.Context, obj any) (model.MoneyInput, error) {
+	var it model.MoneyInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"amountMinor", "currency"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "amountMinor":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("amountMinor"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AmountMinor = data
+		case "currency":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("currency"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Currency = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputMuteConversationInput(ctx context.Context, obj any) (model.MuteConversationInput, error) {
 	var it model.MuteConversationInput
 	if obj == nil {
@@ -22473,6 +24953,36 @@ func (ec *executionContext) unmarshalInputOpenDirectConversationInput(ctx contex
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputPayForSessionInput(ctx context.Context, obj any) (model.PayForSessionInput, error) {
+	var it model.PayForSessionInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"sessionId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "sessionId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sessionId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SessionID = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputProposeNewTimeInput(ctx context.Context, obj any) (model.ProposeNewTimeInput, error) {
 	var it model.ProposeNewTimeInput
 	if obj == nil {
@@ -22531,8 +25041,11 @@ func (ec *executionContext) unmarshalInputProposeSessionInput(ctx context.Contex
 	if _, present := asMap["note"]; !present {
 		asMap["note"] = ""
 	}
+	if _, present := asMap["paid"]; !present {
+		asMap["paid"] = false
+	}
 
-	fieldsInOrder := [...]string{"skillId", "teacherId", "learnerId", "startsAt", "durationMinutes", "mode", "meetingUrl", "place", "note"}
+	fieldsInOrder := [...]string{"skillId", "teacherId", "learnerId", "startsAt", "durationMinutes", "mode", "meetingUrl", "place", "note", "paid"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -22602,6 +25115,13 @@ func (ec *executionContext) unmarshalInputProposeSessionInput(ctx context.Contex
 				return it, err
 			}
 			it.Note = data
+		case "paid":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("paid"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Paid = data
 		}
 	}
 	return it, nil
@@ -22687,6 +25207,57 @@ func (ec *executionContext) unmarshalInputRefreshSessionInput(ctx context.Contex
 				return it, err
 			}
 			it.RefreshToken = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputRefundPaymentInput(ctx context.Context, obj any) (model.RefundPaymentInput, error) {
+	var it model.RefundPaymentInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"paymentId", "amountMinor", "reason", "requestId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "paymentId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("paymentId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PaymentID = data
+		case "amountMinor":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("amountMinor"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AmountMinor = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
+		case "requestId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("requestId"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RequestID = data
 		}
 	}
 	return it, nil
@@ -23001,6 +25572,43 @@ func (ec *executionContext) unmarshalInputSetNotificationPreferenceInput(ctx con
 				return it, err
 			}
 			it.Email = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputSetSkillPriceInput(ctx context.Context, obj any) (model.SetSkillPriceInput, error) {
+	var it model.SetSkillPriceInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"skillId", "hourlyPrice"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "skillId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("skillId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SkillID = data
+		case "hourlyPrice":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hourlyPrice"))
+			data, err := ec.unmarshalOMoneyInput2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐMoneyInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HourlyPrice = data
 		}
 	}
 	return it, nil
@@ -23410,6 +26018,13 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Review(ctx, sel, obj)
+	case domain.Payment:
+		return ec._Payment(ctx, sel, &obj)
+	case *domain.Payment:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Payment(ctx, sel, obj)
 	case domain.Notification:
 		return ec._Notification(ctx, sel, &obj)
 	case *domain.Notification:
@@ -26004,6 +28619,44 @@ func (ec *executionContext) _MemberSkill(ctx context.Context, sel ast.SelectionS
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "hourlyPrice":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._MemberSkill_hourlyPrice(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "updatedAt":
 			out.Values[i] = ec._MemberSkill_updatedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -26049,6 +28702,59 @@ func (ec *executionContext) _MemberSkillPayload(ctx context.Context, sel ast.Sel
 			}
 		case "user":
 			out.Values[i] = ec._MemberSkillPayload_user(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var mentorAccountImplementors = []string{"MentorAccount"}
+
+func (ec *executionContext) _MentorAccount(ctx context.Context, sel ast.SelectionSet, obj *domain.MentorAccount) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, mentorAccountImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MentorAccount")
+		case "chargesEnabled":
+			out.Values[i] = ec._MentorAccount_chargesEnabled(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "payoutsEnabled":
+			out.Values[i] = ec._MentorAccount_payoutsEnabled(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "detailsSubmitted":
+			out.Values[i] = ec._MentorAccount_detailsSubmitted(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updatedAt":
+			out.Values[i] = ec._MentorAccount_updatedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -26455,6 +29161,49 @@ func (ec *executionContext) _ModeFacet(ctx context.Context, sel ast.SelectionSet
 	return out
 }
 
+var moneyImplementors = []string{"Money"}
+
+func (ec *executionContext) _Money(ctx context.Context, sel ast.SelectionSet, obj *domain.Money) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, moneyImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Money")
+		case "amountMinor":
+			out.Values[i] = ec._Money_amountMinor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "currency":
+			out.Values[i] = ec._Money_currency(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var mutationImplementors = []string{"Mutation"}
 
 func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
@@ -26730,6 +29479,34 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "revokeCalendarFeed":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_revokeCalendarFeed(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "setSkillPrice":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setSkillPrice(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "startMentorOnboarding":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_startMentorOnboarding(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "payForSession":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_payForSession(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "refundPayment":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_refundPayment(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -27397,6 +30174,644 @@ func (ec *executionContext) _Participant(ctx context.Context, sel ast.SelectionS
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var payForSessionPayloadImplementors = []string{"PayForSessionPayload"}
+
+func (ec *executionContext) _PayForSessionPayload(ctx context.Context, sel ast.SelectionSet, obj *model.PayForSessionPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, payForSessionPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PayForSessionPayload")
+		case "payment":
+			out.Values[i] = ec._PayForSessionPayload_payment(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "clientSecret":
+			out.Values[i] = ec._PayForSessionPayload_clientSecret(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var paymentImplementors = []string{"Payment", "Node"}
+
+func (ec *executionContext) _Payment(ctx context.Context, sel ast.SelectionSet, obj *domain.Payment) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, paymentImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Payment")
+		case "id":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Payment_id(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "session":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Payment_session(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "payer":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Payment_payer(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "payee":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Payment_payee(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "viewerRole":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Payment_viewerRole(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "state":
+			out.Values[i] = ec._Payment_state(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "amount":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Payment_amount(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "platformFee":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Payment_platformFee(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "captured":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Payment_captured(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "refunded":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Payment_refunded(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "transferred":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Payment_transferred(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "clientSecret":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Payment_clientSecret(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "failureReason":
+			out.Values[i] = ec._Payment_failureReason(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "refunds":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Payment_refunds(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "createdAt":
+			out.Values[i] = ec._Payment_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._Payment_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var paymentConnectionImplementors = []string{"PaymentConnection"}
+
+func (ec *executionContext) _PaymentConnection(ctx context.Context, sel ast.SelectionSet, obj *model.PaymentConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, paymentConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PaymentConnection")
+		case "edges":
+			out.Values[i] = ec._PaymentConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._PaymentConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var paymentEdgeImplementors = []string{"PaymentEdge"}
+
+func (ec *executionContext) _PaymentEdge(ctx context.Context, sel ast.SelectionSet, obj *model.PaymentEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, paymentEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PaymentEdge")
+		case "cursor":
+			out.Values[i] = ec._PaymentEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._PaymentEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -28131,6 +31546,28 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "payment":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_payment(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -28144,6 +31581,163 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			})
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var refundImplementors = []string{"Refund"}
+
+func (ec *executionContext) _Refund(ctx context.Context, sel ast.SelectionSet, obj *domain.Refund) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, refundImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Refund")
+		case "amount":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Refund_amount(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "reason":
+			out.Values[i] = ec._Refund_reason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "byStaff":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Refund_byStaff(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "createdAt":
+			out.Values[i] = ec._Refund_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var refundPaymentPayloadImplementors = []string{"RefundPaymentPayload"}
+
+func (ec *executionContext) _RefundPaymentPayload(ctx context.Context, sel ast.SelectionSet, obj *model.RefundPaymentPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, refundPaymentPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RefundPaymentPayload")
+		case "payment":
+			out.Values[i] = ec._RefundPaymentPayload_payment(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -28965,6 +32559,11 @@ func (ec *executionContext) _ScheduleSessionPayload(ctx context.Context, sel ast
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "clientSecret":
+			out.Values[i] = ec._ScheduleSessionPayload_clientSecret(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -29450,6 +33049,44 @@ func (ec *executionContext) _SetNotificationPreferencePayload(ctx context.Contex
 			out.Values[i] = graphql.MarshalString("SetNotificationPreferencePayload")
 		case "preference":
 			out.Values[i] = ec._SetNotificationPreferencePayload_preference(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var setSkillPricePayloadImplementors = []string{"SetSkillPricePayload"}
+
+func (ec *executionContext) _SetSkillPricePayload(ctx context.Context, sel ast.SelectionSet, obj *model.SetSkillPricePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, setSkillPricePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SetSkillPricePayload")
+		case "memberSkill":
+			out.Values[i] = ec._SetSkillPricePayload_memberSkill(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -30893,6 +34530,82 @@ func (ec *executionContext) _SkillSession(ctx context.Context, sel ast.Selection
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "price":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SkillSession_price(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "payment":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SkillSession_payment(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "createdAt":
 			out.Values[i] = ec._SkillSession_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -31024,6 +34737,49 @@ func (ec *executionContext) _SkillSessionPayload(ctx context.Context, sel ast.Se
 			out.Values[i] = graphql.MarshalString("SkillSessionPayload")
 		case "session":
 			out.Values[i] = ec._SkillSessionPayload_session(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var startMentorOnboardingPayloadImplementors = []string{"StartMentorOnboardingPayload"}
+
+func (ec *executionContext) _StartMentorOnboardingPayload(ctx context.Context, sel ast.SelectionSet, obj *model.StartMentorOnboardingPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, startMentorOnboardingPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("StartMentorOnboardingPayload")
+		case "url":
+			out.Values[i] = ec._StartMentorOnboardingPayload_url(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "account":
+			out.Values[i] = ec._StartMentorOnboardingPayload_account(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -31830,6 +35586,120 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 					}
 				}()
 				res = ec._User_sessions(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "payments":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._User_payments(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "mentorAccount":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._User_mentorAccount(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "acceptsPaidSessions":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._User_acceptsPaidSessions(ctx, field, obj)
 				if res == graphql.Null {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
@@ -33154,6 +37024,16 @@ func (ec *executionContext) marshalNMemberSkillPayload2ᚖgithubᚗcomᚋskillsw
 	return ec._MemberSkillPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNMentorAccount2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐMentorAccount(ctx context.Context, sel ast.SelectionSet, v *domain.MentorAccount) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._MentorAccount(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNMessage2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐMessage(ctx context.Context, sel ast.SelectionSet, v *domain.Message) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
@@ -33212,6 +37092,16 @@ func (ec *executionContext) marshalNModeFacet2ᚕgithubᚗcomᚋskillswapᚋskil
 	}
 
 	return ret
+}
+
+func (ec *executionContext) marshalNMoney2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐMoney(ctx context.Context, sel ast.SelectionSet, v *domain.Money) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._Money(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNMuteConversationInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐMuteConversationInput(ctx context.Context, v any) (model.MuteConversationInput, error) {
@@ -33378,6 +37268,78 @@ func (ec *executionContext) marshalNParticipantRole2githubᚗcomᚋskillswapᚋs
 	return res
 }
 
+func (ec *executionContext) unmarshalNPayForSessionInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐPayForSessionInput(ctx context.Context, v any) (model.PayForSessionInput, error) {
+	res, err := ec.unmarshalInputPayForSessionInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNPayForSessionPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐPayForSessionPayload(ctx context.Context, sel ast.SelectionSet, v *model.PayForSessionPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._PayForSessionPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNPayment2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐPayment(ctx context.Context, sel ast.SelectionSet, v *domain.Payment) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._Payment(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNPaymentConnection2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐPaymentConnection(ctx context.Context, sel ast.SelectionSet, v *model.PaymentConnection) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._PaymentConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNPaymentEdge2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐPaymentEdge(ctx context.Context, sel ast.SelectionSet, v model.PaymentEdge) graphql.Marshaler {
+	return ec._PaymentEdge(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNPaymentEdge2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐPaymentEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.PaymentEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPaymentEdge2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐPaymentEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNPaymentState2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐPaymentState(ctx context.Context, v any) (domain.PaymentState, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := domain.PaymentState(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNPaymentState2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐPaymentState(ctx context.Context, sel ast.SelectionSet, v domain.PaymentState) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
 func (ec *executionContext) unmarshalNProfileVisibility2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐVisibility(ctx context.Context, v any) (domain.Visibility, error) {
 	tmp, err := graphql.UnmarshalString(v)
 	res := domain.Visibility(tmp)
@@ -33423,6 +37385,41 @@ func (ec *executionContext) marshalNProposeSkillPayload2ᚖgithubᚗcomᚋskills
 func (ec *executionContext) unmarshalNRefreshSessionInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐRefreshSessionInput(ctx context.Context, v any) (model.RefreshSessionInput, error) {
 	res, err := ec.unmarshalInputRefreshSessionInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRefund2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐRefund(ctx context.Context, sel ast.SelectionSet, v domain.Refund) graphql.Marshaler {
+	return ec._Refund(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNRefund2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐRefundᚄ(ctx context.Context, sel ast.SelectionSet, v []domain.Refund) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRefund2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐRefund(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNRefundPaymentInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐRefundPaymentInput(ctx context.Context, v any) (model.RefundPaymentInput, error) {
+	res, err := ec.unmarshalInputRefundPaymentInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRefundPaymentPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐRefundPaymentPayload(ctx context.Context, sel ast.SelectionSet, v *model.RefundPaymentPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._RefundPaymentPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNRemoveMemberSkillInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐRemoveMemberSkillInput(ctx context.Context, v any) (model.RemoveMemberSkillInput, error) {
@@ -33759,6 +37756,21 @@ func (ec *executionContext) marshalNSetNotificationPreferencePayload2ᚖgithub�
 	return ec._SetNotificationPreferencePayload(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNSetSkillPriceInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSetSkillPriceInput(ctx context.Context, v any) (model.SetSkillPriceInput, error) {
+	res, err := ec.unmarshalInputSetSkillPriceInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSetSkillPricePayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSetSkillPricePayload(ctx context.Context, sel ast.SelectionSet, v *model.SetSkillPricePayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._SetSkillPricePayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNSetTypingInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSetTypingInput(ctx context.Context, v any) (model.SetTypingInput, error) {
 	res, err := ec.unmarshalInputSetTypingInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -34040,6 +38052,16 @@ func (ec *executionContext) marshalNSkillStatus2githubᚗcomᚋskillswapᚋskill
 		}
 	}
 	return res
+}
+
+func (ec *executionContext) marshalNStartMentorOnboardingPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐStartMentorOnboardingPayload(ctx context.Context, sel ast.SelectionSet, v *model.StartMentorOnboardingPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._StartMentorOnboardingPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNString2string(ctx context.Context, v any) (string, error) {
@@ -34621,11 +38643,33 @@ func (ec *executionContext) unmarshalOMemberSearchFilter2ᚖgithubᚗcomᚋskill
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalOMentorAccount2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐMentorAccount(ctx context.Context, sel ast.SelectionSet, v *domain.MentorAccount) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._MentorAccount(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalOMessage2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐMessage(ctx context.Context, sel ast.SelectionSet, v *domain.Message) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	return ec._Message(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOMoney2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐMoney(ctx context.Context, sel ast.SelectionSet, v *domain.Money) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Money(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOMoneyInput2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐMoneyInput(ctx context.Context, v any) (*model.MoneyInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputMoneyInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalONearInput2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐNearInput(ctx context.Context, v any) (*model.NearInput, error) {
@@ -34641,6 +38685,29 @@ func (ec *executionContext) marshalONode2githubᚗcomᚋskillswapᚋskillswapᚋ
 		return graphql.Null
 	}
 	return ec._Node(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOPayment2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐPayment(ctx context.Context, sel ast.SelectionSet, v *domain.Payment) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Payment(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOPaymentRole2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐPaymentRole(ctx context.Context, v any) (*model.PaymentRole, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.PaymentRole)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOPaymentRole2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐPaymentRole(ctx context.Context, sel ast.SelectionSet, v *model.PaymentRole) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) marshalOProfile2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐProfile(ctx context.Context, sel ast.SelectionSet, v *domain.Profile) graphql.Marshaler {

@@ -101,7 +101,7 @@ func (s *Service) RefundPayment(ctx context.Context, in RefundInput) (domain.Pay
 			return errStepDone
 		}
 		next := cur.Refund(amount)
-		if err := q.InsertRefund(ctx, store.Refund{
+		if err := q.InsertRefund(ctx, domain.Refund{
 			ID: uuid.Must(uuid.NewV7()), PaymentID: cur.ID, AmountMinor: next.RefundedMinor - cur.RefundedMinor,
 			Reason: in.Reason, StripeRefundID: &refundID, CreatedBy: &actor, CreatedAt: s.now(),
 		}); err != nil {

@@ -48,6 +48,10 @@ type Config struct {
 	PublicURL string
 	// Now is the clock (tests set it); nil means time.Now.
 	Now func() time.Time
+	// BookingHorizon is how long after its booking a paid session may end at the latest
+	// (default 6 days): a card authorisation lasts 7 days, and the payment is captured after
+	// the session.
+	BookingHorizon time.Duration
 	// Sessions cancels a paid session whose authorisation was cancelled or expired
 	// (*sessions.Service implements it); nil leaves sessions alone.
 	Sessions SessionCanceller
@@ -74,8 +78,15 @@ func NewService(st *store.Store, stripe Stripe, notifier Notifier, cfg Config, l
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.BookingHorizon == 0 {
+		cfg.BookingHorizon = DefaultBookingHorizon
+	}
 	return &Service{store: st, stripe: stripe, notifier: notifier, cfg: cfg, log: log}
 }
+
+// DefaultBookingHorizon is Config.BookingHorizon's default: Stripe releases a card
+// authorisation after 7 days; a day is left for the capture.
+const DefaultBookingHorizon = 6 * 24 * time.Hour
 
 // ErrDisabled is returned by paid features when Stripe is not configured.
 var ErrDisabled = domain.Unavailable("paid sessions are disabled: the server has no Stripe key (STRIPE_SECRET_KEY)")
@@ -132,6 +143,45 @@ func (s *Service) SetPrice(ctx context.Context, skillID uuid.UUID, amountMinor i
 		return domain.MentorPrice{}, fmt.Errorf("set price: %w", err)
 	}
 	return out, nil
+}
+
+// RemovePrice removes the viewer's hourly price for a skill: it can no longer be booked for
+// pay (sessions booked already keep their price). The viewer must be a MENTOR.
+func (s *Service) RemovePrice(ctx context.Context, skillID uuid.UUID) error {
+	v, err := auth.RequireRole(ctx, domain.RoleMentor)
+	if err != nil {
+		return err
+	}
+	err = s.store.InTx(ctx, func(q *store.Queries) error {
+		ok, err := q.OffersSkill(ctx, v.User.ID, skillID)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return domain.Invalid("skillId", "you can only price a skill you offer")
+		}
+		return q.DeleteMentorPrice(ctx, v.User.ID, skillID)
+	})
+	if err != nil {
+		return fmt.Errorf("remove price: %w", err)
+	}
+	return nil
+}
+
+// MentorAccount returns the viewer's connected account; ok is false when they never started
+// onboarding.
+func (s *Service) MentorAccount(ctx context.Context) (acct domain.MentorAccount, ok bool, err error) {
+	v, err := auth.RequireViewer(ctx)
+	if err != nil {
+		return domain.MentorAccount{}, false, err
+	}
+	acct, err = s.store.Q().MentorAccount(ctx, v.User.ID)
+	if domain.IsKind(err, domain.KindNotFound) {
+		return domain.MentorAccount{}, false, nil
+	} else if err != nil {
+		return domain.MentorAccount{}, false, fmt.Errorf("mentor account: %w", err)
+	}
+	return acct, true, nil
 }
 
 // StartMentorOnboarding creates the viewer's Express connected account on first use (reusing
@@ -204,38 +254,19 @@ func (s *Service) StartPayment(ctx context.Context, sessionID uuid.UUID) (PaidSt
 			}
 			return domain.NotFound("session")
 		}
-		if acct, err = q.MentorAccount(ctx, sess.TeacherID); err != nil && !domain.IsKind(err, domain.KindNotFound) {
-			return err
-		}
-		if !acct.Bookable() {
-			return domain.Conflict("this mentor cannot be booked for pay until their payouts are enabled")
-		}
 		existing, err := q.PaymentBySession(ctx, sessionID)
-		if err == nil {
+		switch {
+		case err == nil:
 			p = existing
-			return nil
-		}
-		if !domain.IsKind(err, domain.KindNotFound) {
+			if p.State != domain.PaymentRequiresPaymentMethod && p.State != domain.PaymentFailed {
+				return domain.Conflict("this session's payment is %s: there is nothing to pay", p.State)
+			}
+			acct, err = s.bookableAccount(ctx, q, sess.TeacherID)
+			return err
+		case !domain.IsKind(err, domain.KindNotFound):
 			return err
 		}
-		if sess.State != domain.SessionProposed {
-			return domain.Conflict("only a proposed session can be paid for")
-		}
-		price, err := q.MentorPrice(ctx, sess.TeacherID, sess.SkillID)
-		if domain.IsKind(err, domain.KindNotFound) {
-			return domain.Conflict("this mentor has no price for this skill")
-		} else if err != nil {
-			return err
-		}
-		amount := domain.SessionPrice(price.AmountMinor, sess.DurationMinutes)
-		if err := q.SetSessionPrice(ctx, sess.ID, amount, price.Currency); err != nil {
-			return err
-		}
-		p, err = q.InsertPayment(ctx, domain.Payment{
-			ID: uuid.Must(uuid.NewV7()), SessionID: sess.ID, PayerID: sess.LearnerID, PayeeID: sess.TeacherID,
-			AmountMinor: amount, FeeMinor: domain.PlatformFee(amount, s.cfg.FeePercent), Currency: price.Currency,
-			State: domain.PaymentRequiresPaymentMethod, CreatedAt: s.now(),
-		})
+		p, acct, err = s.prepare(ctx, q, sess)
 		return err
 	})
 	if err != nil {
@@ -269,6 +300,113 @@ func (s *Service) StartPayment(ctx context.Context, sessionID uuid.UUID) (PaidSt
 		return PaidStart{}, fmt.Errorf("start payment: %w", err)
 	}
 	return PaidStart{Payment: p, ClientSecret: intent.ClientSecret}, nil
+}
+
+// Book makes a new session, just inserted by the caller's transaction, a paid one: the
+// teacher must be a MENTOR whose payouts are enabled and who priced the skill, and the
+// session must end within the booking horizon. It records the price and the payment
+// (awaiting the learner's card) and returns the session with its price; the PaymentIntent is
+// created by StartPayment, outside the transaction.
+func (s *Service) Book(ctx context.Context, q *store.Queries, sess domain.Session) (domain.Session, error) {
+	if s.stripe == nil {
+		return domain.Session{}, ErrDisabled
+	}
+	p, _, err := s.prepare(ctx, q, sess)
+	if err != nil {
+		return domain.Session{}, fmt.Errorf("book paid session: %w", err)
+	}
+	sess.PriceAmount, sess.PriceCurrency = &p.AmountMinor, &p.Currency
+	return sess, nil
+}
+
+// prepare prices a proposed session and records its payment, awaiting the learner's card.
+func (s *Service) prepare(ctx context.Context, q *store.Queries, sess domain.Session) (domain.Payment, domain.MentorAccount, error) {
+	if sess.State != domain.SessionProposed {
+		return domain.Payment{}, domain.MentorAccount{}, domain.Conflict("only a proposed session can be paid for")
+	}
+	acct, err := s.bookableAccount(ctx, q, sess.TeacherID)
+	if err != nil {
+		return domain.Payment{}, domain.MentorAccount{}, err
+	}
+	if err := s.checkHorizon(sess, s.now()); err != nil {
+		return domain.Payment{}, domain.MentorAccount{}, err
+	}
+	price, err := q.MentorPrice(ctx, sess.TeacherID, sess.SkillID)
+	if domain.IsKind(err, domain.KindNotFound) {
+		e := domain.Conflict("this mentor has no price for this skill")
+		e.Field = "skillId"
+		return domain.Payment{}, domain.MentorAccount{}, e
+	} else if err != nil {
+		return domain.Payment{}, domain.MentorAccount{}, err
+	}
+	amount := domain.SessionPrice(price.AmountMinor, sess.DurationMinutes)
+	if err := q.SetSessionPrice(ctx, sess.ID, amount, price.Currency); err != nil {
+		return domain.Payment{}, domain.MentorAccount{}, err
+	}
+	p, err := q.InsertPayment(ctx, domain.Payment{
+		ID: uuid.Must(uuid.NewV7()), SessionID: sess.ID, PayerID: sess.LearnerID, PayeeID: sess.TeacherID,
+		AmountMinor: amount, FeeMinor: domain.PlatformFee(amount, s.cfg.FeePercent), Currency: price.Currency,
+		State: domain.PaymentRequiresPaymentMethod, CreatedAt: s.now(),
+	})
+	return p, acct, err
+}
+
+// bookableAccount returns the connected account of a teacher who can be paid now: a MENTOR
+// (the role may have been withdrawn since they priced skills) whose payouts are enabled.
+func (s *Service) bookableAccount(ctx context.Context, q *store.Queries, teacherID uuid.UUID) (domain.MentorAccount, error) {
+	users, err := q.UsersByIDs(ctx, []uuid.UUID{teacherID})
+	if err != nil {
+		return domain.MentorAccount{}, err
+	}
+	if u, ok := users[teacherID]; !ok || !u.HasRole(domain.RoleMentor) {
+		e := domain.Conflict("this teacher is not a mentor: only mentors can be booked for pay")
+		e.Field = "teacherId"
+		return domain.MentorAccount{}, e
+	}
+	acct, err := q.MentorAccount(ctx, teacherID)
+	if err != nil && !domain.IsKind(err, domain.KindNotFound) {
+		return domain.MentorAccount{}, err
+	}
+	if !acct.Bookable() {
+		e := domain.Conflict("this mentor cannot be booked for pay until their payouts are enabled")
+		e.Field = "teacherId"
+		return domain.MentorAccount{}, e
+	}
+	return acct, nil
+}
+
+// checkHorizon refuses a paid session that would end after the booking horizon counted from
+// from: its card authorisation would expire before the capture.
+func (s *Service) checkHorizon(sess domain.Session, from time.Time) error {
+	if limit := from.Add(s.cfg.BookingHorizon); sess.EndsAt.After(limit) {
+		return domain.Invalid("startsAt", "a paid session must end within %s of its booking (by %s): a card authorisation lasts 7 days",
+			humanDays(s.cfg.BookingHorizon), limit.Format(time.RFC3339))
+	}
+	return nil
+}
+
+func humanDays(d time.Duration) string {
+	if d%(24*time.Hour) == 0 {
+		return fmt.Sprintf("%d days", d/(24*time.Hour))
+	}
+	return d.String()
+}
+
+// CheckNewTime vets, inside the caller's transaction, a new time for a session: a paid one
+// keeps its length (its price was authorised) and must still end within the booking horizon
+// of its payment. Unpaid sessions pass.
+func (s *Service) CheckNewTime(ctx context.Context, q *store.Queries, before, after domain.Session) error {
+	if !before.Paid() {
+		return nil
+	}
+	if after.DurationMinutes != before.DurationMinutes {
+		return domain.Invalid("durationMinutes", "a paid session keeps its length (%d minutes): cancel it and book a new one", before.DurationMinutes)
+	}
+	p, err := q.PaymentBySession(ctx, before.ID)
+	if err != nil {
+		return fmt.Errorf("check new time: %w", err)
+	}
+	return s.checkHorizon(after, p.CreatedAt)
 }
 
 // OnSessionChanged enqueues, in the caller's transaction, the saga step a paid session's new
@@ -394,7 +532,7 @@ func (s *Service) RunStep(ctx context.Context, paymentID uuid.UUID, step string)
 		case actionRefund:
 			next = cur.Refund(refundAmount)
 			if next.RefundedMinor != cur.RefundedMinor {
-				if err := q.InsertRefund(ctx, store.Refund{
+				if err := q.InsertRefund(ctx, domain.Refund{
 					ID: uuid.Must(uuid.NewV7()), PaymentID: cur.ID, AmountMinor: next.RefundedMinor - cur.RefundedMinor,
 					Reason: refundReason(step), StripeRefundID: &refundID, CreatedAt: s.now(),
 				}); err != nil {
@@ -499,7 +637,7 @@ func (s *Service) notifyState(ctx context.Context, q *store.Queries, p domain.Pa
 // PaymentDetails is a payment with its refunds.
 type PaymentDetails struct {
 	Payment domain.Payment
-	Refunds []store.Refund
+	Refunds []domain.Refund
 }
 
 // SessionPayment returns a session's payment and refunds, for its two participants and staff
@@ -514,18 +652,45 @@ func (s *Service) SessionPayment(ctx context.Context, sessionID uuid.UUID) (Paym
 	if err != nil {
 		return PaymentDetails{}, fmt.Errorf("session payment: %w", err)
 	}
-	if p.PayerID != v.User.ID && p.PayeeID != v.User.ID && !v.User.IsStaff() {
+	if !CanSee(v.User, p) {
 		return PaymentDetails{}, domain.NotFound("payment")
 	}
 	refunds, err := q.Refunds(ctx, p.ID)
 	if err != nil {
 		return PaymentDetails{}, fmt.Errorf("session payment: %w", err)
 	}
-	// The client secret is for the payer's payment sheet only.
-	if p.PayerID != v.User.ID {
+	return PaymentDetails{Payment: ForViewer(v.User, p), Refunds: refunds}, nil
+}
+
+// Payment returns a payment by id, for its two participants and staff only (NOT_FOUND for
+// anyone else). The client secret is kept for the payer alone.
+func (s *Service) Payment(ctx context.Context, id uuid.UUID) (domain.Payment, error) {
+	v, err := auth.RequireViewer(ctx)
+	if err != nil {
+		return domain.Payment{}, err
+	}
+	p, err := s.store.Q().PaymentByID(ctx, id)
+	if err != nil {
+		return domain.Payment{}, fmt.Errorf("payment: %w", err)
+	}
+	if !CanSee(v.User, p) {
+		return domain.Payment{}, domain.NotFound("payment")
+	}
+	return ForViewer(v.User, p), nil
+}
+
+// CanSee reports whether u may read payment p: its payer, its payee and staff.
+func CanSee(u domain.User, p domain.Payment) bool {
+	return p.PayerID == u.ID || p.PayeeID == u.ID || u.IsStaff()
+}
+
+// ForViewer returns p as u may see it: the client secret is for the payer's payment sheet
+// only, and only while the payment awaits a card.
+func ForViewer(u domain.User, p domain.Payment) domain.Payment {
+	if p.PayerID != u.ID || (p.State != domain.PaymentRequiresPaymentMethod && p.State != domain.PaymentFailed) {
 		p.ClientSecret = nil
 	}
-	return PaymentDetails{Payment: p, Refunds: refunds}, nil
+	return p
 }
 
 // MaxPageSize caps a page of payments.
@@ -544,14 +709,25 @@ func (s *Service) ViewerPayments(ctx context.Context, first int, after *uuid.UUI
 	if first < 0 || first > MaxPageSize {
 		return nil, domain.Invalid("first", "must be between 1 and %d", MaxPageSize)
 	}
-	list, err := s.store.Q().PaymentsOfUser(ctx, v.User.ID, after, first)
+	return s.MemberPayments(ctx, v.User.ID, first, after)
+}
+
+// MemberPayments lists up to limit payments a member made or received, newest first, after
+// the payment id after. Only the member themselves and ADMINs may list them (FORBIDDEN).
+func (s *Service) MemberPayments(ctx context.Context, userID uuid.UUID, limit int, after *uuid.UUID) ([]domain.Payment, error) {
+	v, err := auth.RequireViewer(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("viewer payments: %w", err)
+		return nil, err
+	}
+	if v.User.ID != userID && !v.User.HasRole(domain.RoleAdmin) {
+		return nil, domain.Forbidden("only the member themselves and ADMINs can see their payments")
+	}
+	list, err := s.store.Q().PaymentsOfUser(ctx, userID, after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("member payments: %w", err)
 	}
 	for i := range list {
-		if list[i].PayerID != v.User.ID {
-			list[i].ClientSecret = nil
-		}
+		list[i] = ForViewer(v.User, list[i])
 	}
 	return list, nil
 }

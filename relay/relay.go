@@ -127,6 +127,9 @@ const (
 	KindCalendarFeed      = "icf"
 )
 
+// KindPayment is the global id prefix of payments.
+const KindPayment = "pay"
+
 // GlobalID encodes an entity id of the given kind.
 func GlobalID(kind string, id uuid.UUID) string {
 	return kind + "_" + strings.ReplaceAll(id.String(), "-", "")

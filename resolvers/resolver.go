@@ -12,6 +12,7 @@ import (
 	"github.com/skillswap/skillswap/credits"
 	"github.com/skillswap/skillswap/matching"
 	"github.com/skillswap/skillswap/notifications"
+	"github.com/skillswap/skillswap/payments"
 	"github.com/skillswap/skillswap/profiles"
 	"github.com/skillswap/skillswap/realtime"
 	"github.com/skillswap/skillswap/reviews"
@@ -42,6 +43,8 @@ type Resolver struct {
 	Reviews  *reviews.Service
 	Credits  *credits.Service
 	Calendar *calendar.Service
+	// Payments serves paid mentoring: prices, mentor onboarding, payments and refunds.
+	Payments *payments.Service
 	// PublicURL is the API's base URL, to build calendar feed URLs.
 	PublicURL string
 	// Now is the clock of review windows (tests set it with the services'); nil means time.Now.

@@ -153,6 +153,10 @@ func (r *memberSkillResolver) Skill(ctx context.Context, obj *domain.MemberSkill
 	return &s, nil
 }
 
+func (r *memberSkillResolver) HourlyPrice(ctx context.Context, obj *domain.MemberSkill) (*domain.Money, error) {
+	return offerPrice(ctx, obj)
+}
+
 func (r *messageResolver) ID(ctx context.Context, obj *domain.Message) (string, error) {
 	return relay.GlobalID(relay.KindMessage, obj.ID), nil
 }
@@ -415,27 +419,7 @@ func (r *mutationResolver) SetNotificationPreference(ctx context.Context, input 
 }
 
 func (r *mutationResolver) ProposeSession(ctx context.Context, input model.ProposeSessionInput) (*model.ScheduleSessionPayload, error) {
-	skillID, err := relay.ParseID(relay.KindSkill, input.SkillID, "skillId")
-	if err != nil {
-		return nil, err
-	}
-	teacherID, err := relay.ParseID(relay.KindUser, input.TeacherID, "teacherId")
-	if err != nil {
-		return nil, err
-	}
-	learnerID, err := relay.ParseID(relay.KindUser, input.LearnerID, "learnerId")
-	if err != nil {
-		return nil, err
-	}
-	res, err := r.Sessions.Propose(ctx, sessions.ProposeInput{
-		SkillID: skillID, TeacherID: teacherID, LearnerID: learnerID, StartsAt: input.StartsAt,
-		DurationMinutes: input.DurationMinutes, Mode: input.Mode, Link: deref(input.MeetingURL),
-		Place: deref(input.Place), Note: deref(input.Note),
-	})
-	if err != nil {
-		return nil, renameFields(err)
-	}
-	return scheduled(res), nil
+	return r.proposeSession(ctx, input)
 }
 
 func (r *mutationResolver) AcceptSession(ctx context.Context, input model.AcceptSessionInput) (*model.SkillSessionPayload, error) {
@@ -559,6 +543,22 @@ func (r *mutationResolver) RevokeCalendarFeed(ctx context.Context) (*model.Revok
 	return &model.RevokeCalendarFeedPayload{Revoked: ok}, nil
 }
 
+func (r *mutationResolver) SetSkillPrice(ctx context.Context, input model.SetSkillPriceInput) (*model.SetSkillPricePayload, error) {
+	return r.setSkillPrice(ctx, input)
+}
+
+func (r *mutationResolver) StartMentorOnboarding(ctx context.Context) (*model.StartMentorOnboardingPayload, error) {
+	return r.startMentorOnboarding(ctx)
+}
+
+func (r *mutationResolver) PayForSession(ctx context.Context, input model.PayForSessionInput) (*model.PayForSessionPayload, error) {
+	return r.payForSession(ctx, input)
+}
+
+func (r *mutationResolver) RefundPayment(ctx context.Context, input model.RefundPaymentInput) (*model.RefundPaymentPayload, error) {
+	return r.refundPayment(ctx, input)
+}
+
 func (r *notificationResolver) ID(ctx context.Context, obj *domain.Notification) (string, error) {
 	return relay.GlobalID(relay.KindNotification, obj.ID), nil
 }
@@ -590,6 +590,58 @@ func (r *participantResolver) User(ctx context.Context, obj *domain.Participant)
 
 func (r *participantResolver) LastReadSeq(ctx context.Context, obj *domain.Participant) (int, error) {
 	return int64Field(obj.LastReadSeq)
+}
+
+func (r *paymentResolver) ID(ctx context.Context, obj *domain.Payment) (string, error) {
+	return relay.GlobalID(relay.KindPayment, obj.ID), nil
+}
+
+func (r *paymentResolver) Session(ctx context.Context, obj *domain.Payment) (*domain.Session, error) {
+	s, err := dataloaders.SkillSession(ctx, obj.SessionID)
+	if err != nil {
+		return nil, err
+	}
+	return &s, nil
+}
+
+func (r *paymentResolver) Payer(ctx context.Context, obj *domain.Payment) (*domain.User, error) {
+	return userPtr(ctx, obj.PayerID)
+}
+
+func (r *paymentResolver) Payee(ctx context.Context, obj *domain.Payment) (*domain.User, error) {
+	return userPtr(ctx, obj.PayeeID)
+}
+
+func (r *paymentResolver) ViewerRole(ctx context.Context, obj *domain.Payment) (*model.PaymentRole, error) {
+	return paymentViewerRole(ctx, obj), nil
+}
+
+func (r *paymentResolver) Amount(ctx context.Context, obj *domain.Payment) (*domain.Money, error) {
+	return money(obj.AmountMinor, obj.Currency), nil
+}
+
+func (r *paymentResolver) PlatformFee(ctx context.Context, obj *domain.Payment) (*domain.Money, error) {
+	return money(obj.FeeMinor, obj.Currency), nil
+}
+
+func (r *paymentResolver) Captured(ctx context.Context, obj *domain.Payment) (*domain.Money, error) {
+	return money(obj.CapturedMinor, obj.Currency), nil
+}
+
+func (r *paymentResolver) Refunded(ctx context.Context, obj *domain.Payment) (*domain.Money, error) {
+	return money(obj.RefundedMinor, obj.Currency), nil
+}
+
+func (r *paymentResolver) Transferred(ctx context.Context, obj *domain.Payment) (*domain.Money, error) {
+	return money(obj.TransferredMinor, obj.Currency), nil
+}
+
+func (r *paymentResolver) ClientSecret(ctx context.Context, obj *domain.Payment) (*string, error) {
+	return paymentClientSecret(ctx, obj), nil
+}
+
+func (r *paymentResolver) Refunds(ctx context.Context, obj *domain.Payment) ([]domain.Refund, error) {
+	return paymentRefunds(ctx, obj)
 }
 
 func (r *profileResolver) Location(ctx context.Context, obj *domain.Profile) (*model.GeoPoint, error) {
@@ -677,6 +729,8 @@ func (r *queryResolver) Node(ctx context.Context, id string) (relay.Node, error)
 	case relay.KindSkillSession, relay.KindReview, relay.KindReviewReport, relay.KindCreditTransaction, relay.KindCalendarFeed:
 		n, _, err := r.sessionNode(ctx, kind, uid)
 		return n, err
+	case relay.KindPayment:
+		return r.paymentNode(ctx, uid)
 	case relay.KindAuthSession:
 		v, err := auth.RequireViewer(ctx)
 		if err != nil {
@@ -837,6 +891,26 @@ func (r *queryResolver) ReviewReports(ctx context.Context, first *int, after *st
 		return nil, err
 	}
 	return toReportConnection(edges, info), nil
+}
+
+func (r *queryResolver) Payment(ctx context.Context, id string) (*domain.Payment, error) {
+	uid, err := relay.ParseID(relay.KindPayment, id, "id")
+	if err != nil {
+		return nil, err
+	}
+	p, err := r.Payments.Payment(ctx, uid)
+	if err != nil {
+		return nil, err
+	}
+	return &p, nil
+}
+
+func (r *refundResolver) Amount(ctx context.Context, obj *domain.Refund) (*domain.Money, error) {
+	return money(obj.AmountMinor, obj.Currency), nil
+}
+
+func (r *refundResolver) ByStaff(ctx context.Context, obj *domain.Refund) (bool, error) {
+	return obj.CreatedBy != nil, nil
 }
 
 func (r *reviewResolver) ID(ctx context.Context, obj *domain.Review) (string, error) {
@@ -1086,6 +1160,17 @@ func (r *skillSessionResolver) Ics(ctx context.Context, obj *domain.Session) (st
 	return string(b), nil
 }
 
+func (r *skillSessionResolver) Price(ctx context.Context, obj *domain.Session) (*domain.Money, error) {
+	if obj.PriceAmount == nil || obj.PriceCurrency == nil {
+		return nil, nil
+	}
+	return money(*obj.PriceAmount, *obj.PriceCurrency), nil
+}
+
+func (r *skillSessionResolver) Payment(ctx context.Context, obj *domain.Session) (*domain.Payment, error) {
+	return sessionPayment(ctx, obj)
+}
+
 // ViewerUpdated is the resolver for the viewerUpdated field.
 func (r *subscriptionResolver) ViewerUpdated(ctx context.Context) (<-chan *domain.User, error) {
 	v, err := auth.RequireViewer(ctx)
@@ -1252,6 +1337,18 @@ func (r *userResolver) Sessions(ctx context.Context, obj *domain.User, first *in
 	return out, nil
 }
 
+func (r *userResolver) Payments(ctx context.Context, obj *domain.User, first *int, after *string) (*model.PaymentConnection, error) {
+	return r.memberPayments(ctx, obj, first, after)
+}
+
+func (r *userResolver) MentorAccount(ctx context.Context, obj *domain.User) (*domain.MentorAccount, error) {
+	return mentorAccountOf(ctx, obj)
+}
+
+func (r *userResolver) AcceptsPaidSessions(ctx context.Context, obj *domain.User) (bool, error) {
+	return acceptsPaidSessions(ctx, obj)
+}
+
 func (r *userResolver) Rating(ctx context.Context, obj *domain.User) (*domain.MemberRating, error) {
 	rt, err := dataloaders.For(ctx).Sessions.Ratings.Load(ctx, obj.ID)
 	if err != nil {
@@ -1300,9 +1397,13 @@ func (r *Resolver) Notification() graph.NotificationResolver { return &notificat
 
 func (r *Resolver) Participant() graph.ParticipantResolver { return &participantResolver{r} }
 
+func (r *Resolver) Payment() graph.PaymentResolver { return &paymentResolver{r} }
+
 func (r *Resolver) Profile() graph.ProfileResolver { return &profileResolver{r} }
 
 func (r *Resolver) Query() graph.QueryResolver { return &queryResolver{r} }
+
+func (r *Resolver) Refund() graph.RefundResolver { return &refundResolver{r} }
 
 func (r *Resolver) Review() graph.ReviewResolver { return &reviewResolver{r} }
 
@@ -1344,8 +1445,10 @@ type (
 	mutationResolver          struct{ *Resolver }
 	notificationResolver      struct{ *Resolver }
 	participantResolver       struct{ *Resolver }
+	paymentResolver           struct{ *Resolver }
 	profileResolver           struct{ *Resolver }
 	queryResolver             struct{ *Resolver }
+	refundResolver            struct{ *Resolver }
 	reviewResolver            struct{ *Resolver }
 	reviewReportResolver      struct{ *Resolver }
 	sessionProposalResolver   struct{ *Resolver }

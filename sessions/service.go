@@ -77,6 +77,13 @@ type Config struct {
 	// through an action (accept, cancel, complete, no-show...) and of automatic completion,
 	// with the session as written; the payments saga enqueues its steps there.
 	OnChange func(ctx context.Context, q *store.Queries, sess domain.Session) error
+	// BookPaid, when set, makes a session just proposed with ProposeInput.Paid a paid one
+	// inside the proposal's transaction and returns it with its price
+	// ((*payments.Service).Book). Without it, paid proposals are refused (UNAVAILABLE).
+	BookPaid func(ctx context.Context, q *store.Queries, sess domain.Session) (domain.Session, error)
+	// CheckNewTime, when set, vets a new time of a session inside the transaction that puts
+	// it on the table ((*payments.Service).CheckNewTime: a paid session keeps its length).
+	CheckNewTime func(ctx context.Context, q *store.Queries, before, after domain.Session) error
 }
 
 // Service implements skill sessions.
@@ -132,6 +139,9 @@ type ProposeInput struct {
 	Link            string
 	Place           string
 	Note            string
+	// Paid makes it a paid session: the learner pays the mentor's hourly price instead of
+	// time credits (see Config.BookPaid).
+	Paid bool
 }
 
 // Result is a written session with advice for the caller.
@@ -156,6 +166,9 @@ func (s *Service) Propose(ctx context.Context, in ProposeInput) (Result, error) 
 	}
 	if in.TeacherID == in.LearnerID {
 		return Result{}, domain.Invalid("learnerId", "teacher and learner must be two different members")
+	}
+	if in.Paid && s.cfg.BookPaid == nil {
+		return Result{}, domain.Unavailable("paid sessions are disabled on this server")
 	}
 	now := s.now()
 	if err := s.cfg.Policy.ValidateSchedule(in.StartsAt, in.DurationMinutes, now); err != nil {
@@ -195,14 +208,21 @@ func (s *Service) Propose(ctx context.Context, in ProposeInput) (Result, error) 
 			e.Field = "skillId"
 			return e
 		}
-		if err := s.checkCredits(ctx, q, sess); err != nil {
-			return err
+		if !in.Paid {
+			if err := s.checkCredits(ctx, q, sess); err != nil {
+				return err
+			}
 		}
 		if err := s.checkFree(ctx, q, sess); err != nil {
 			return err
 		}
 		if res.Session, err = q.InsertSkillSession(ctx, sess); err != nil {
 			return err
+		}
+		if in.Paid {
+			if res.Session, err = s.cfg.BookPaid(ctx, q, res.Session); err != nil {
+				return err
+			}
 		}
 		if res.Warnings, err = s.availabilityWarnings(ctx, q, partner, sess); err != nil {
 			return err
@@ -384,8 +404,14 @@ func (s *Service) ProposeNewTime(ctx context.Context, in NewTimeInput) (Result, 
 	var warnings []domain.Warning
 	sess, err := s.act(ctx, "propose new time", in.SessionID, func(q *store.Queries, me uuid.UUID, sess *domain.Session, now time.Time) error {
 		wasConfirmed := sess.State == domain.SessionConfirmed
+		before := *sess
 		if err := sess.ProposeNewTime(me, in.StartsAt.UTC().Truncate(time.Microsecond), in.DurationMinutes, now, s.cfg.Policy); err != nil {
 			return err
+		}
+		if s.cfg.CheckNewTime != nil {
+			if err := s.cfg.CheckNewTime(ctx, q, before, *sess); err != nil {
+				return err
+			}
 		}
 		if wasConfirmed {
 			if err := q.ReleaseSession(ctx, sess.ID); err != nil {

@@ -199,19 +199,8 @@ func (q *Queries) PaymentSteps(ctx context.Context, paymentID uuid.UUID) ([]Paym
 	return out, mapErr(err, "select payment steps", "payment", "")
 }
 
-// Refund is a refund of (part of) a payment.
-type Refund struct {
-	ID             uuid.UUID  `db:"id"`
-	PaymentID      uuid.UUID  `db:"payment_id"`
-	AmountMinor    int64      `db:"amount_minor"`
-	Reason         string     `db:"reason"`
-	StripeRefundID *string    `db:"stripe_refund_id"`
-	CreatedBy      *uuid.UUID `db:"created_by"`
-	CreatedAt      time.Time  `db:"created_at"`
-}
-
 // InsertRefund records a refund Stripe made.
-func (q *Queries) InsertRefund(ctx context.Context, r Refund) error {
+func (q *Queries) InsertRefund(ctx context.Context, r domain.Refund) error {
 	_, err := q.db.Exec(ctx, `
 		INSERT INTO refunds (id, payment_id, amount_minor, reason, stripe_refund_id, created_by, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7)`,
@@ -220,14 +209,14 @@ func (q *Queries) InsertRefund(ctx context.Context, r Refund) error {
 }
 
 // Refunds lists a payment's refunds, oldest first.
-func (q *Queries) Refunds(ctx context.Context, paymentID uuid.UUID) ([]Refund, error) {
+func (q *Queries) Refunds(ctx context.Context, paymentID uuid.UUID) ([]domain.Refund, error) {
 	rows, err := q.db.Query(ctx, `
 		SELECT id, payment_id, amount_minor, reason, stripe_refund_id, created_by, created_at
 		FROM refunds WHERE payment_id = $1 ORDER BY id`, paymentID)
 	if err != nil {
 		return nil, mapErr(err, "select refunds", "payment", "")
 	}
-	out, err := pgx.CollectRows(rows, pgx.RowToStructByName[Refund])
+	out, err := pgx.CollectRows(rows, pgx.RowToStructByName[domain.Refund])
 	return out, mapErr(err, "select refunds", "payment", "")
 }
 
@@ -302,4 +291,84 @@ func (q *Queries) PaymentsOfUser(ctx context.Context, userID uuid.UUID, after *u
 	}
 	out, err := pgx.CollectRows(rows, pgx.RowToStructByName[domain.Payment])
 	return out, mapErr(err, "select payments of user", "payment", "")
+}
+
+// PaymentsBySessionIDs returns the payments of the given sessions, by session id (unpaid
+// sessions are absent).
+func (q *Queries) PaymentsBySessionIDs(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]domain.Payment, error) {
+	rows, err := q.db.Query(ctx, `SELECT `+paymentColumns+` FROM payments WHERE session_id = ANY($1)`, uuidArgs(ids))
+	if err != nil {
+		return nil, mapErr(err, "select payments of sessions", "payment", "")
+	}
+	list, err := pgx.CollectRows(rows, pgx.RowToStructByName[domain.Payment])
+	if err != nil {
+		return nil, mapErr(err, "select payments of sessions", "payment", "")
+	}
+	out := make(map[uuid.UUID]domain.Payment, len(list))
+	for _, p := range list {
+		out[p.SessionID] = p
+	}
+	return out, nil
+}
+
+// RefundsByPaymentIDs returns the refunds of the given payments, oldest first, by payment id.
+func (q *Queries) RefundsByPaymentIDs(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID][]domain.Refund, error) {
+	rows, err := q.db.Query(ctx, `
+		SELECT id, payment_id, amount_minor, reason, stripe_refund_id, created_by, created_at
+		FROM refunds WHERE payment_id = ANY($1) ORDER BY payment_id, id`, uuidArgs(ids))
+	if err != nil {
+		return nil, mapErr(err, "select refunds of payments", "payment", "")
+	}
+	list, err := pgx.CollectRows(rows, pgx.RowToStructByName[domain.Refund])
+	if err != nil {
+		return nil, mapErr(err, "select refunds of payments", "payment", "")
+	}
+	out := make(map[uuid.UUID][]domain.Refund, len(ids))
+	for _, r := range list {
+		out[r.PaymentID] = append(out[r.PaymentID], r)
+	}
+	return out, nil
+}
+
+// MentorPricesByUserIDs returns the hourly prices of the given members, by member id.
+func (q *Queries) MentorPricesByUserIDs(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID][]domain.MentorPrice, error) {
+	rows, err := q.db.Query(ctx, `
+		SELECT user_id, skill_id, amount_minor, currency, updated_at
+		FROM mentor_prices WHERE user_id = ANY($1) ORDER BY user_id, skill_id`, uuidArgs(ids))
+	if err != nil {
+		return nil, mapErr(err, "select mentor prices", "price", "")
+	}
+	list, err := pgx.CollectRows(rows, pgx.RowToStructByName[domain.MentorPrice])
+	if err != nil {
+		return nil, mapErr(err, "select mentor prices", "price", "")
+	}
+	out := make(map[uuid.UUID][]domain.MentorPrice, len(ids))
+	for _, p := range list {
+		out[p.UserID] = append(out[p.UserID], p)
+	}
+	return out, nil
+}
+
+// MentorAccountsByUserIDs returns the connected accounts of the given members, by member id
+// (members without one are absent).
+func (q *Queries) MentorAccountsByUserIDs(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]domain.MentorAccount, error) {
+	rows, err := q.db.Query(ctx, `SELECT `+mentorAccountColumns+` FROM mentor_accounts WHERE user_id = ANY($1)`, uuidArgs(ids))
+	if err != nil {
+		return nil, mapErr(err, "select mentor accounts", "mentor account", "")
+	}
+	list, err := pgx.CollectRows(rows, pgx.RowToStructByName[domain.MentorAccount])
+	if err != nil {
+		return nil, mapErr(err, "select mentor accounts", "mentor account", "")
+	}
+	out := make(map[uuid.UUID]domain.MentorAccount, len(list))
+	for _, a := range list {
+		out[a.UserID] = a
+	}
+	return out, nil
+}
+
+// DeleteMentorPrice removes a member's hourly price for a skill (nothing when there is none).
+func (q *Queries) DeleteMentorPrice(ctx context.Context, userID, skillID uuid.UUID) error {
+	_, err := q.db.Exec(ctx, `DELETE FROM mentor_prices WHERE user_id = $1 AND skill_id = $2`, userID, skillID)
+	return mapErr(err, "delete mentor price", "price", "")
 }

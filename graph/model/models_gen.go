@@ -408,6 +408,14 @@ type ModeFacet struct {
 	Count int `json:"count"`
 }
 
+// An amount of money to set.
+type MoneyInput struct {
+	// Minor units, 1 to 1,000,000 (10,000.00 in a two-decimal currency).
+	AmountMinor int `json:"amountMinor"`
+	// ISO 4217 code such as EUR (any case).
+	Currency string `json:"currency"`
+}
+
 type Mutation struct {
 }
 
@@ -479,6 +487,36 @@ type PageInfo struct {
 	EndCursor *string `json:"endCursor,omitempty"`
 }
 
+// A paid session to pay for.
+type PayForSessionInput struct {
+	// Global id of a PROPOSED paid session in which the caller is the learner.
+	SessionID string `json:"sessionId"`
+}
+
+// Result of `payForSession`.
+type PayForSessionPayload struct {
+	// The payment.
+	Payment *domain.Payment `json:"payment"`
+	// The PaymentIntent client secret to open the payment sheet with.
+	ClientSecret string `json:"clientSecret"`
+}
+
+// A page of payments.
+type PaymentConnection struct {
+	// The payments of this page, newest first.
+	Edges []PaymentEdge `json:"edges"`
+	// Pagination information.
+	PageInfo *PageInfo `json:"pageInfo"`
+}
+
+// A payment in a connection.
+type PaymentEdge struct {
+	// Opaque cursor of this edge.
+	Cursor string `json:"cursor"`
+	// The payment.
+	Node *domain.Payment `json:"node"`
+}
+
 // A new time for a session: a counter-proposal, or a reschedule of a confirmed session.
 type ProposeNewTimeInput struct {
 	// Global id of a PROPOSED or CONFIRMED (not started) session.
@@ -509,6 +547,12 @@ type ProposeSessionInput struct {
 	Place *string `json:"place,omitempty"`
 	// A note for the partner, up to 1,000 characters.
 	Note *string `json:"note,omitempty"`
+	// True for a paid session with a mentor: the learner pays the teacher's hourly price for the
+	// skill by card instead of time credits. The teacher must accept paid sessions
+	// (`User.acceptsPaidSessions`) and have priced the skill; the session must end within 6 days
+	// (a card authorisation lasts 7). When the caller is the learner, the payload carries the
+	// `clientSecret` of the payment sheet; a learner invited by the mentor calls `payForSession`.
+	Paid *bool `json:"paid,omitempty"`
 }
 
 // A missing skill to propose.
@@ -536,6 +580,25 @@ type Query struct {
 type RefreshSessionInput struct {
 	// The refresh token from the last `AuthPayload`. It is single-use.
 	RefreshToken string `json:"refreshToken"`
+}
+
+// An ADMIN's refund of a captured payment.
+type RefundPaymentInput struct {
+	// Global id of a CAPTURED or PARTIALLY_REFUNDED payment.
+	PaymentID string `json:"paymentId"`
+	// How much to give back, in the payment's minor units; null refunds everything not refunded yet.
+	AmountMinor *int `json:"amountMinor,omitempty"`
+	// Why (1 to 500 characters); recorded with the refund and in the audit log.
+	Reason string `json:"reason"`
+	// A UUID the client generates once per refund it means to make: retrying with the same id never
+	// refunds twice.
+	RequestID string `json:"requestId"`
+}
+
+// Result of `refundPayment`.
+type RefundPaymentPayload struct {
+	// The payment after the refund.
+	Payment *domain.Payment `json:"payment"`
 }
 
 // Which of the viewer's skills to remove.
@@ -652,6 +715,10 @@ type ScheduleSessionPayload struct {
 	Session *domain.Session `json:"session"`
 	// Advice that did not prevent the write (for example a time outside the partner's availability).
 	Warnings []domain.Warning `json:"warnings"`
+	// For a paid session proposed by its learner: the Stripe PaymentIntent client secret to open the
+	// payment sheet with. Null otherwise, and when Stripe could not be reached (an error then says so;
+	// the session is saved, call `payForSession` to try again).
+	ClientSecret *string `json:"clientSecret,omitempty"`
 }
 
 // A message to send.
@@ -736,6 +803,20 @@ type SetNotificationPreferenceInput struct {
 type SetNotificationPreferencePayload struct {
 	// The stored preference.
 	Preference *domain.NotificationPreference `json:"preference"`
+}
+
+// A mentor's hourly price for a skill they offer.
+type SetSkillPriceInput struct {
+	// Global id of a skill the caller offers.
+	SkillID string `json:"skillId"`
+	// The hourly price; null removes it (the skill can no longer be booked for pay).
+	HourlyPrice *MoneyInput `json:"hourlyPrice,omitempty"`
+}
+
+// Result of `setSkillPrice`.
+type SetSkillPricePayload struct {
+	// The offer with its new price.
+	MemberSkill *domain.MemberSkill `json:"memberSkill"`
 }
 
 // Where the viewer is typing.
@@ -833,6 +914,14 @@ type SkillSessionEdge struct {
 type SkillSessionPayload struct {
 	// The session as saved.
 	Session *domain.Session `json:"session"`
+}
+
+// Result of `startMentorOnboarding`.
+type StartMentorOnboardingPayload struct {
+	// Stripe's onboarding page for the caller: single-use and short-lived, open it right away.
+	URL string `json:"url"`
+	// The caller's account as known now; it follows Stripe's `account.updated` events.
+	Account *domain.MentorAccount `json:"account"`
 }
 
 // A review of the partner of a completed session.
@@ -977,6 +1066,64 @@ func (e *Locale) UnmarshalJSON(b []byte) error {
 }
 
 func (e Locale) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// The caller's side of a payment.
+type PaymentRole string
+
+const (
+	// The caller pays (the learner).
+	PaymentRolePayer PaymentRole = "PAYER"
+	// The caller is paid (the mentor).
+	PaymentRolePayee PaymentRole = "PAYEE"
+)
+
+var AllPaymentRole = []PaymentRole{
+	PaymentRolePayer,
+	PaymentRolePayee,
+}
+
+func (e PaymentRole) IsValid() bool {
+	switch e {
+	case PaymentRolePayer, PaymentRolePayee:
+		return true
+	}
+	return false
+}
+
+func (e PaymentRole) String() string {
+	return string(e)
+}
+
+func (e *PaymentRole) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = PaymentRole(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid PaymentRole", str)
+	}
+	return nil
+}
+
+func (e PaymentRole) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *PaymentRole) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e PaymentRole) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil
