@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -116,6 +117,9 @@ func Run(ctx context.Context, st *store.Store, hasher *auth.Hasher, log *slog.Lo
 	return created, nil
 }
 
+// demoHourlyPriceMinor is the demo mentors' hourly price (35.00 EUR).
+const demoHourlyPriceMinor = 3500
+
 // createMember writes one demo member with their profile, availability and skills.
 func createMember(ctx context.Context, q *store.Queries, id uuid.UUID, hash string, m member, at time.Time) error {
 	if _, err := q.CreateUser(ctx, domain.User{
@@ -146,6 +150,15 @@ func createMember(ctx context.Context, q *store.Queries, id uuid.UUID, hash stri
 				UserID: id, SkillID: s.ID, Kind: kind, Level: sk.level, Description: "", CreatedAt: at,
 			}); err != nil {
 				return err
+			}
+			// Demo mentors price what they teach, so `hourlyPrice` shows something; booking
+			// for pay still needs Stripe (STRIPE_SECRET_KEY and onboarding).
+			if kind == domain.Offer && slices.Contains(m.roles, domain.RoleMentor) {
+				if _, err := q.UpsertMentorPrice(ctx, domain.MentorPrice{
+					UserID: id, SkillID: s.ID, AmountMinor: demoHourlyPriceMinor, Currency: "EUR", UpdatedAt: at,
+				}); err != nil {
+					return err
+				}
 			}
 		}
 		return nil
