@@ -100,6 +100,11 @@ type Config struct {
 	StripeAPIBase string `env:"STRIPE_API_BASE"`
 	// PlatformFeePercent is the platform's share of each paid session (0..100).
 	PlatformFeePercent float64 `env:"PLATFORM_FEE_PERCENT" envDefault:"10"`
+	// NoShowContestWindow is how long a member reported absent from a paid session may
+	// contest the report before it is upheld (a policy knob: support may want longer over
+	// holidays). The capture deadline is not configurable: Stripe's 7-day authorisation
+	// expiry fixes it.
+	NoShowContestWindow time.Duration `env:"NO_SHOW_CONTEST_WINDOW" envDefault:"48h"`
 }
 
 // Rate is "N/duration", e.g. "10/15m": N attempts per duration.
@@ -137,6 +142,9 @@ func Load() (Config, error) {
 	}
 	if c.PlatformFeePercent < 0 || c.PlatformFeePercent > 100 {
 		return c, errors.New("config: PLATFORM_FEE_PERCENT must be between 0 and 100")
+	}
+	if c.NoShowContestWindow < time.Hour {
+		return c, errors.New("config: NO_SHOW_CONTEST_WINDOW must be at least 1h")
 	}
 	if c.DatabaseURL == "" {
 		return c, errors.New("config: DATABASE_URL is required (make run sets it for the local cluster)")

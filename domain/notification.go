@@ -50,6 +50,12 @@ const (
 	NotificationPaymentCanceled NotificationType = "PAYMENT_CANCELED"
 	// NotificationPaymentRefunded: a paid session's payment was refunded, fully or in part.
 	NotificationPaymentRefunded NotificationType = "PAYMENT_REFUNDED"
+	// NotificationNoShowContested: the member the viewer reported absent from a paid session
+	// contested the report; staff will decide (payload domain.NoShowDisputePayload).
+	NotificationNoShowContested NotificationType = "NO_SHOW_CONTESTED"
+	// NotificationNoShowDecided: a paid session's no-show report was upheld or rejected, by
+	// staff or at the end of the contest window (payload domain.NoShowDisputePayload).
+	NotificationNoShowDecided NotificationType = "NO_SHOW_DECIDED"
 )
 
 // AllNotificationTypes lists every notification type, in display order of preference screens.
@@ -61,6 +67,7 @@ var AllNotificationTypes = []NotificationType{
 	NotificationSessionReminder, NotificationReviewReceived,
 	NotificationPaymentAuthorized, NotificationPaymentFailed, NotificationPaymentCaptured,
 	NotificationPaymentCanceled, NotificationPaymentRefunded,
+	NotificationNoShowContested, NotificationNoShowDecided,
 }
 
 // Valid reports whether t is a known type.

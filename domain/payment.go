@@ -77,8 +77,17 @@ type Payment struct {
 	RefundedMinor         int64        `db:"refunded_minor"`
 	TransferredMinor      int64        `db:"transferred_minor"`
 	FailureReason         *string      `db:"failure_reason"`
-	CreatedAt             time.Time    `db:"created_at"`
-	UpdatedAt             time.Time    `db:"updated_at"`
+	// StripeDisputeID, DisputeStatus (Stripe's: needs_response, under_review, won, lost...),
+	// DisputedAmountMinor and DisputedAt describe a chargeback of the payment's charge, as the
+	// charge.dispute.* webhooks last reported it; nil when there is none.
+	StripeDisputeID     *string    `db:"stripe_dispute_id"`
+	DisputeStatus       *string    `db:"dispute_status"`
+	DisputedAmountMinor *int64     `db:"disputed_amount_minor"`
+	DisputedAt          *time.Time `db:"disputed_at"`
+	// DisputeEventCreated is the creation time of the last dispute event applied.
+	DisputeEventCreated *time.Time `db:"dispute_event_created"`
+	CreatedAt           time.Time  `db:"created_at"`
+	UpdatedAt           time.Time  `db:"updated_at"`
 }
 
 // Reconciles reports whether the amounts satisfy captured - refunded - fee = transferred

@@ -94,6 +94,8 @@ func EmailText(app, name string, t domain.NotificationType) (subject, body strin
 		domain.NotificationPaymentCaptured:                     "A session payment was completed",
 		domain.NotificationPaymentCanceled:                     "A session payment was released",
 		domain.NotificationPaymentRefunded:                     "A session payment was refunded",
+		domain.NotificationNoShowContested:                     "A no-show you reported was contested",
+		domain.NotificationNoShowDecided:                       "A no-show report was decided",
 	}[t]
 	if what == "" {
 		what = "You have a new notification"

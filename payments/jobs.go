@@ -63,8 +63,79 @@ func (w *EventWorker) Work(ctx context.Context, job *river.Job[EventArgs]) error
 	return w.Service.ApplyEvent(ctx, job.Args)
 }
 
+// NoShowDeadlineArgs asks to uphold a paid session's no-show dispute that nobody contested,
+// at the end of its contest window (see Service.ApplyNoShowDeadline).
+type NoShowDeadlineArgs struct {
+	SessionID uuid.UUID `json:"session_id"`
+}
+
+// Kind implements river.JobArgs.
+func (NoShowDeadlineArgs) Kind() string { return "payment_no_show_deadline" }
+
+// InsertOpts: the decision moves money, so many attempts; one job per session.
+func (NoShowDeadlineArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{MaxAttempts: 25, UniqueOpts: river.UniqueOpts{ByArgs: true}}
+}
+
+// NoShowDeadlineWorker decides uncontested no-show disputes.
+type NoShowDeadlineWorker struct {
+	river.WorkerDefaults[NoShowDeadlineArgs]
+	Service *Service
+}
+
+// Work implements river.Worker; it snoozes when the service's clock says the window is still
+// open.
+func (w *NoShowDeadlineWorker) Work(ctx context.Context, job *river.Job[NoShowDeadlineArgs]) error {
+	wait, err := w.Service.ApplyNoShowDeadline(ctx, job.Args.SessionID)
+	if err != nil {
+		return err
+	}
+	if wait > 0 {
+		return river.JobSnooze(wait)
+	}
+	return nil
+}
+
+// Timeout bounds one short transaction.
+func (w *NoShowDeadlineWorker) Timeout(*river.Job[NoShowDeadlineArgs]) time.Duration {
+	return 30 * time.Second
+}
+
+// CaptureDeadlineArgs asks to capture an authorised payment before its authorisation expires,
+// if its session has ended (see Service.ApplyCaptureDeadline).
+type CaptureDeadlineArgs struct {
+	PaymentID uuid.UUID `json:"payment_id"`
+}
+
+// Kind implements river.JobArgs.
+func (CaptureDeadlineArgs) Kind() string { return "payment_capture_deadline" }
+
+// InsertOpts: the authorisation expires half a day after the job is due, so many quick
+// attempts; one job per payment.
+func (CaptureDeadlineArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{MaxAttempts: 20, UniqueOpts: river.UniqueOpts{ByArgs: true}}
+}
+
+// CaptureDeadlineWorker captures payments of ended sessions before authorisations expire.
+type CaptureDeadlineWorker struct {
+	river.WorkerDefaults[CaptureDeadlineArgs]
+	Service *Service
+}
+
+// Work implements river.Worker.
+func (w *CaptureDeadlineWorker) Work(ctx context.Context, job *river.Job[CaptureDeadlineArgs]) error {
+	return w.Service.ApplyCaptureDeadline(ctx, job.Args.PaymentID)
+}
+
+// Timeout bounds a capture (a Stripe call and short transactions).
+func (w *CaptureDeadlineWorker) Timeout(*river.Job[CaptureDeadlineArgs]) time.Duration {
+	return time.Minute
+}
+
 // RegisterWorkers adds the payment workers to a River worker set (jobs.Deps.Register).
 func RegisterWorkers(workers *river.Workers, svc *Service) {
 	river.AddWorker(workers, &StepWorker{Service: svc})
 	river.AddWorker(workers, &EventWorker{Service: svc})
+	river.AddWorker(workers, &NoShowDeadlineWorker{Service: svc})
+	river.AddWorker(workers, &CaptureDeadlineWorker{Service: svc})
 }

@@ -136,12 +136,13 @@ func TestStripeClientRequestShapes(t *testing.T) {
 		t.Fatalf("cancel requests %+v", c)
 	}
 	refKey := payments.IdempotencyKey(pid, payments.StepRefundNoShow)
-	if _, err := sc.Refund(ctx, pi.ID, 1000, refKey); err != nil {
+	if _, err := sc.Refund(ctx, pi.ID, 1000, map[string]string{payments.MetaPaymentID: pid.String()}, refKey); err != nil {
 		t.Fatal(err)
 	}
 	r := rec.posts("/v1/refunds")
 	if len(r) != 1 || r[0].IdempotencyKey != refKey || r[0].Form.Get("payment_intent") != pi.ID ||
-		r[0].Form.Get("amount") != "1000" || r[0].Form.Get("refund_application_fee") != "true" || r[0].Form.Get("reverse_transfer") != "true" {
+		r[0].Form.Get("amount") != "1000" || r[0].Form.Get("refund_application_fee") != "true" || r[0].Form.Get("reverse_transfer") != "true" ||
+		r[0].Form.Get("metadata[skillswap_payment_id]") != pid.String() {
 		t.Fatalf("refund requests %+v", r)
 	}
 	acct, err := sc.CreateAccount(ctx, "mentor@example.com", "acct-key")
@@ -510,8 +511,8 @@ type crashAfterCall struct {
 	crashes int
 }
 
-func (c *crashAfterCall) Refund(ctx context.Context, intentID string, amount int64, key string) (string, error) {
-	id, err := c.Stripe.Refund(ctx, intentID, amount, key)
+func (c *crashAfterCall) Refund(ctx context.Context, intentID string, amount int64, metadata map[string]string, key string) (string, error) {
+	id, err := c.Stripe.Refund(ctx, intentID, amount, metadata, key)
 	if err == nil && c.crashes > 0 {
 		c.crashes--
 		return "", fmt.Errorf("simulated crash after the refund call")

@@ -83,7 +83,7 @@ func (s *Service) RefundPayment(ctx context.Context, in RefundInput) (domain.Pay
 	if err != nil {
 		return domain.Payment{}, fmt.Errorf("refund payment: %w", err)
 	}
-	refundID, err := s.stripe.Refund(ctx, *p.StripePaymentIntentID, amount, key)
+	refundID, err := s.stripe.Refund(ctx, *p.StripePaymentIntentID, amount, refundMetadata(p.ID, step), key)
 	if err != nil {
 		return domain.Payment{}, fmt.Errorf("refund payment: %w", err)
 	}

@@ -1,7 +1,8 @@
 // Package payments runs paid mentoring with Stripe: mentors' hourly prices, their Connect
 // (Express) onboarding, a PaymentIntent per paid session (manual capture, platform fee,
 // transfer to the mentor), the saga that captures, cancels or refunds it as the session ends,
-// and the Stripe webhooks that report authorisations and account changes.
+// no-show disputes, and the Stripe webhooks that report authorisations, refunds, chargebacks
+// and account changes.
 //
 // Stripe is never called inside a database transaction. Each saga step is a row of
 // payment_steps with an idempotency key derived from the payment id and the step: the key is
@@ -11,12 +12,24 @@
 //
 // A paid session is confirmed only once its payment is authorised. A declined card leaves the
 // proposal open for another attempt; an authorisation cancelled by Stripe (it expired) cancels
-// the session and releases its booking.
+// the session and releases its booking. Card authorisations expire after 7 days, so a payment
+// still authorised Config.CaptureDeadline (6 days 12 hours) after its authorisation is captured
+// then if its session has ended (confirmed past its end, completed, or a no-show).
 //
 // Cancellation policy: a paid session cancelled before it took place costs nothing. The
 // authorisation is released (cancel) while uncaptured, and a captured payment is refunded in
-// full. A no-show of the mentor refunds the learner in full; a no-show of the learner captures
-// the payment (the mentor kept the slot).
+// full.
+//
+// No-show policy: one member's word does not move money. A no-show report on a paid session
+// opens a dispute; the member reported absent may contest it within Config.NoShowContestWindow
+// (48 hours). Uncontested, it is upheld at the deadline; contested, staff (SUPPORT) uphold or
+// reject it. Only then does money move: an upheld no-show of the mentor refunds the learner in
+// full (or releases the authorisation); every other outcome captures the payment (the session
+// took place, or the learner missed a slot the mentor kept free).
+//
+// Refunds made outside the API (the Stripe Dashboard) are recorded from their webhooks so the
+// payment still reconciles; our own refunds carry metadata and are recognised. Chargebacks are
+// recorded on the payment and in the audit log.
 package payments
 
 import (
@@ -55,6 +68,13 @@ type Config struct {
 	// Sessions cancels a paid session whose authorisation was cancelled or expired
 	// (*sessions.Service implements it); nil leaves sessions alone.
 	Sessions SessionCanceller
+	// NoShowContestWindow is how long after a no-show report on a paid session the member
+	// reported absent may contest it (0: DefaultNoShowContestWindow, 48 hours).
+	NoShowContestWindow time.Duration
+	// CaptureDeadline is how long after its authorisation an ended session's payment is
+	// captured at the latest (0: DefaultCaptureDeadline, 6 days 12 hours); it must stay below
+	// the 7 days after which card authorisations expire.
+	CaptureDeadline time.Duration
 }
 
 // SessionCanceller cancels, inside the caller's transaction, a session whose payment can no
@@ -73,13 +93,19 @@ type Service struct {
 }
 
 // NewService wires the service. stripe is nil when no Stripe key is configured: paid features
-// then answer UNAVAILABLE, while prices can still be set.
+// then answer SERVICE_UNAVAILABLE, while prices can still be set.
 func NewService(st *store.Store, stripe Stripe, notifier Notifier, cfg Config, log *slog.Logger) *Service {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
 	if cfg.BookingHorizon == 0 {
 		cfg.BookingHorizon = DefaultBookingHorizon
+	}
+	if cfg.NoShowContestWindow <= 0 {
+		cfg.NoShowContestWindow = DefaultNoShowContestWindow
+	}
+	if cfg.CaptureDeadline <= 0 {
+		cfg.CaptureDeadline = DefaultCaptureDeadline
 	}
 	return &Service{store: st, stripe: stripe, notifier: notifier, cfg: cfg, log: log}
 }
@@ -411,9 +437,10 @@ func (s *Service) CheckNewTime(ctx context.Context, q *store.Queries, before, af
 
 // OnSessionChanged enqueues, in the caller's transaction, the saga step a paid session's new
 // state calls for, and refuses (CONFLICT) to confirm a paid session whose payment is not
-// authorised: capture once COMPLETED; cancel (or refund) once CANCELLED or DECLINED;
-// refund on a no-show of the mentor and capture on a no-show of the learner. Sessions without
-// a payment are left alone.
+// authorised: capture once COMPLETED; cancel (or refund) once CANCELLED or DECLINED. A
+// NO_SHOW moves no money: it opens a no-show dispute (PENDING until the contest window ends)
+// and schedules its deadline; the decision enqueues the step. Sessions without a payment are
+// left alone.
 func (s *Service) OnSessionChanged(ctx context.Context, q *store.Queries, sess domain.Session) error {
 	p, err := q.PaymentBySession(ctx, sess.ID)
 	if domain.IsKind(err, domain.KindNotFound) {
@@ -435,11 +462,7 @@ func (s *Service) OnSessionChanged(ctx context.Context, q *store.Queries, sess d
 	case domain.SessionCancelled, domain.SessionDeclined:
 		step = StepCancel
 	case domain.SessionNoShow:
-		if sess.NoShowUserID != nil && *sess.NoShowUserID == sess.TeacherID {
-			step = StepRefundNoShow
-		} else {
-			step = StepCapture
-		}
+		return s.openNoShowDispute(ctx, q, sess, p)
 	default:
 		return nil
 	}
@@ -501,7 +524,7 @@ func (s *Service) RunStep(ctx context.Context, paymentID uuid.UUID, step string)
 		_, err = s.stripe.CancelPaymentIntent(ctx, intentID, key)
 	case actionRefund:
 		refundAmount = p.CapturedMinor - p.RefundedMinor
-		refundID, err = s.stripe.Refund(ctx, intentID, refundAmount, key)
+		refundID, err = s.stripe.Refund(ctx, intentID, refundAmount, refundMetadata(p.ID, step), key)
 	}
 	if err != nil {
 		return fmt.Errorf("payment step %s: %w", step, err)
@@ -549,6 +572,17 @@ func (s *Service) RunStep(ctx context.Context, paymentID uuid.UUID, step string)
 		return fmt.Errorf("payment step %s: record: %w", step, err)
 	}
 	return nil
+}
+
+// Metadata keys of the refunds SkillSwap makes: a refund webhook carrying them reports one of
+// ours, recorded by the step that made it, never a second time.
+const (
+	MetaPaymentID = "skillswap_payment_id"
+	MetaStep      = "skillswap_step"
+)
+
+func refundMetadata(paymentID uuid.UUID, step string) map[string]string {
+	return map[string]string{MetaPaymentID: paymentID.String(), MetaStep: step}
 }
 
 func refundReason(step string) string {

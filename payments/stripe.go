@@ -22,8 +22,9 @@ type Stripe interface {
 	// CancelPaymentIntent releases an uncaptured PaymentIntent.
 	CancelPaymentIntent(ctx context.Context, intentID, key string) (Intent, error)
 	// Refund gives back amount of a captured PaymentIntent, with the platform fee refunded and
-	// the mentor's transfer reversed in proportion.
-	Refund(ctx context.Context, intentID string, amount int64, key string) (string, error)
+	// the mentor's transfer reversed in proportion. metadata is attached to the Refund (it
+	// comes back in its webhooks).
+	Refund(ctx context.Context, intentID string, amount int64, metadata map[string]string, key string) (string, error)
 	// CreateAccount creates an Express connected account and returns its id.
 	CreateAccount(ctx context.Context, email, key string) (string, error)
 	// CreateAccountLink returns the URL of an onboarding link for a connected account.
@@ -139,12 +140,15 @@ func (s *stripeAPI) CancelPaymentIntent(ctx context.Context, intentID, key strin
 	return toIntent(pi), nil
 }
 
-func (s *stripeAPI) Refund(ctx context.Context, intentID string, amount int64, key string) (string, error) {
+func (s *stripeAPI) Refund(ctx context.Context, intentID string, amount int64, metadata map[string]string, key string) (string, error) {
 	p := &stripe.RefundParams{
 		PaymentIntent:        stripe.String(intentID),
 		Amount:               stripe.Int64(amount),
 		RefundApplicationFee: stripe.Bool(true),
 		ReverseTransfer:      stripe.Bool(true),
+	}
+	for k, v := range metadata {
+		p.AddMetadata(k, v)
 	}
 	params(ctx, &p.Params, key)
 	r, err := s.api.Refunds.New(p)

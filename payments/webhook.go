@@ -7,8 +7,11 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
+	"github.com/google/uuid"
+	"github.com/riverqueue/river"
 	"github.com/stripe/stripe-go/v76"
 	"github.com/stripe/stripe-go/v76/webhook"
 
@@ -86,6 +89,11 @@ func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // ApplyEvent applies a verified Stripe event once: it marks the event processed and writes its
 // effect in one transaction (a rerun of the job finds it processed and does nothing). A
 // payment only moves forwards, so late or reordered events never undo a newer state.
+//
+// Handled: payment_intent.* (authorisation, capture, failure, cancellation), account.updated,
+// refund.created and refund.updated (refunds made outside the API, such as in the Dashboard;
+// the endpoint must subscribe to them), and charge.dispute.created/updated/closed
+// (chargebacks). Other types are acknowledged and ignored.
 func (s *Service) ApplyEvent(ctx context.Context, a EventArgs) error {
 	err := s.store.InTx(ctx, func(q *store.Queries) error {
 		first, err := q.MarkStripeEventProcessed(ctx, a.EventID)
@@ -99,7 +107,7 @@ func (s *Service) ApplyEvent(ctx context.Context, a EventArgs) error {
 			if err := json.Unmarshal(a.Object, &pi); err != nil {
 				return fmt.Errorf("decode payment intent: %w", err)
 			}
-			return s.applyIntentEvent(ctx, q, a.Type, &pi)
+			return s.applyIntentEvent(ctx, q, a.Type, eventTime(a.Created, s.now()), &pi)
 		case "account.updated":
 			var acct stripe.Account
 			if err := json.Unmarshal(a.Object, &acct); err != nil {
@@ -108,6 +116,18 @@ func (s *Service) ApplyEvent(ctx context.Context, a EventArgs) error {
 			_, err := q.ApplyAccountUpdate(ctx, acct.ID, acct.ChargesEnabled, acct.PayoutsEnabled,
 				acct.DetailsSubmitted, time.Unix(a.Created, 0).UTC())
 			return err
+		case "refund.created", "refund.updated":
+			var r stripe.Refund
+			if err := json.Unmarshal(a.Object, &r); err != nil {
+				return fmt.Errorf("decode refund: %w", err)
+			}
+			return s.applyRefundEvent(ctx, q, a.Type, &r)
+		case "charge.dispute.created", "charge.dispute.updated", "charge.dispute.closed":
+			var d stripe.Dispute
+			if err := json.Unmarshal(a.Object, &d); err != nil {
+				return fmt.Errorf("decode dispute: %w", err)
+			}
+			return s.applyDisputeEvent(ctx, q, a.Type, eventTime(a.Created, s.now()), &d)
 		}
 		return nil
 	})
@@ -117,7 +137,17 @@ func (s *Service) ApplyEvent(ctx context.Context, a EventArgs) error {
 	return nil
 }
 
-func (s *Service) applyIntentEvent(ctx context.Context, q *store.Queries, typ string, pi *stripe.PaymentIntent) error {
+// eventTime is an event's creation time (Unix seconds), or fallback when it has none.
+func eventTime(created int64, fallback time.Time) time.Time {
+	if created <= 0 {
+		return fallback
+	}
+	return time.Unix(created, 0).UTC()
+}
+
+// applyIntentEvent moves a payment as a PaymentIntent event reports. An authorisation also
+// schedules, in the same transaction, the capture deadline CaptureDeadline after the event.
+func (s *Service) applyIntentEvent(ctx context.Context, q *store.Queries, typ string, created time.Time, pi *stripe.PaymentIntent) error {
 	cur, err := q.LockPaymentByIntent(ctx, pi.ID)
 	if domain.IsKind(err, domain.KindNotFound) {
 		s.log.Info("stripe event for an unknown payment intent", "intent", pi.ID, "type", typ)
@@ -162,5 +192,109 @@ func (s *Service) applyIntentEvent(ctx context.Context, q *store.Queries, typ st
 	default:
 		next.State = target
 	}
+	if err := s.moveTo(ctx, q, cur, next); err != nil {
+		return err
+	}
+	if target == domain.PaymentAuthorized {
+		// The authorisation expires 7 days after it was made: capture an ended session's
+		// payment before then (see ApplyCaptureDeadline).
+		return q.EnqueueJob(ctx, CaptureDeadlineArgs{PaymentID: cur.ID},
+			&river.InsertOpts{ScheduledAt: created.Add(s.cfg.CaptureDeadline)})
+	}
+	return nil
+}
+
+// DashboardRefundReason is the reason recorded for a refund made outside the API.
+const DashboardRefundReason = "refunded in the Stripe Dashboard"
+
+// applyRefundEvent records a refund made outside the API (the Stripe Dashboard) so the
+// payment still reconciles. A refund carrying our metadata is one of ours: the step that made
+// it records it (even if this event comes first). A refund id already recorded, a refund that
+// has not succeeded (or is not pending), and one of an unknown PaymentIntent are ignored.
+func (s *Service) applyRefundEvent(ctx context.Context, q *store.Queries, typ string, r *stripe.Refund) error {
+	if r.Metadata[MetaPaymentID] != "" {
+		return nil
+	}
+	if r.Status != stripe.RefundStatusSucceeded && r.Status != stripe.RefundStatusPending {
+		s.log.Info("stripe refund that does not count: ignored", "refund", r.ID, "status", r.Status, "type", typ)
+		return nil
+	}
+	if r.ID == "" || r.PaymentIntent == nil || r.PaymentIntent.ID == "" || r.Amount <= 0 {
+		s.log.Info("stripe refund without payment intent or amount: ignored", "refund", r.ID, "type", typ)
+		return nil
+	}
+	cur, err := q.LockPaymentByIntent(ctx, r.PaymentIntent.ID)
+	if domain.IsKind(err, domain.KindNotFound) {
+		s.log.Info("stripe refund of an unknown payment intent", "intent", r.PaymentIntent.ID, "refund", r.ID)
+		return nil
+	} else if err != nil {
+		return err
+	}
+	known, err := q.RefundRecorded(ctx, r.ID)
+	if err != nil || known {
+		return err
+	}
+	base := cur
+	switch cur.State {
+	case domain.PaymentCaptured, domain.PaymentPartiallyRefunded:
+	case domain.PaymentAuthorized:
+		// Only a captured charge can be refunded: the capture's own event is late. We always
+		// capture in full; the late payment_intent.succeeded will then find nothing to do.
+		base = cur.Capture()
+	default:
+		s.log.Warn("stripe refund of a payment that was never captured: ignored",
+			"payment", cur.ID, "state", cur.State, "refund", r.ID)
+		return nil
+	}
+	next := base.Refund(r.Amount)
+	amount := next.RefundedMinor - base.RefundedMinor
+	if amount <= 0 {
+		s.log.Warn("stripe refund of a payment refunded in full already: ignored", "payment", cur.ID, "refund", r.ID)
+		return nil
+	}
+	if amount != r.Amount {
+		s.log.Warn("stripe refund larger than what is left to refund: clamped",
+			"payment", cur.ID, "refund", r.ID, "amount", r.Amount, "recorded", amount)
+	}
+	refundID := r.ID
+	if err := q.InsertRefund(ctx, domain.Refund{
+		ID: uuid.Must(uuid.NewV7()), PaymentID: cur.ID, AmountMinor: amount, Reason: DashboardRefundReason,
+		StripeRefundID: &refundID, CreatedAt: s.now(),
+	}); err != nil {
+		return err
+	}
+	if err := q.InsertAuditLog(ctx, nil, "payment.refunded.outside", "payment:"+cur.ID.String(),
+		map[string]any{"amountMinor": amount, "stripeRefundId": r.ID, "status": r.Status}); err != nil {
+		return err
+	}
 	return s.moveTo(ctx, q, cur, next)
+}
+
+// applyDisputeEvent records a chargeback on its payment (found by the dispute's
+// PaymentIntent) and audits the event; the payment's state and amounts do not change. See
+// domain.Payment.ApplyDispute for how out-of-order events are handled.
+func (s *Service) applyDisputeEvent(ctx context.Context, q *store.Queries, typ string, created time.Time, d *stripe.Dispute) error {
+	if d.PaymentIntent == nil || d.PaymentIntent.ID == "" {
+		s.log.Info("stripe dispute without payment intent: ignored", "dispute", d.ID, "type", typ)
+		return nil
+	}
+	cur, err := q.LockPaymentByIntent(ctx, d.PaymentIntent.ID)
+	if domain.IsKind(err, domain.KindNotFound) {
+		s.log.Info("stripe dispute of an unknown payment intent", "intent", d.PaymentIntent.ID, "dispute", d.ID)
+		return nil
+	} else if err != nil {
+		return err
+	}
+	next, changed := cur.ApplyDispute(d.ID, string(d.Status), d.Amount, eventTime(d.Created, created), created)
+	if err := q.InsertAuditLog(ctx, nil, "payment."+strings.TrimPrefix(typ, "charge."), "payment:"+cur.ID.String(), map[string]any{
+		"stripeDisputeId": d.ID, "status": d.Status, "amountMinor": d.Amount, "reason": d.Reason, "applied": changed,
+	}); err != nil {
+		return err
+	}
+	if !changed {
+		s.log.Info("stripe dispute event older than the recorded state: ignored", "payment", cur.ID, "dispute", d.ID, "status", d.Status)
+		return nil
+	}
+	_, err = q.SetPaymentDispute(ctx, next)
+	return err
 }

@@ -80,6 +80,7 @@ func (q *Queries) ApplyAccountUpdate(ctx context.Context, stripeAccountID string
 
 const paymentColumns = `id, session_id, payer_id, payee_id, amount_minor, fee_minor, currency, state,
 	stripe_payment_intent_id, client_secret, captured_minor, refunded_minor, transferred_minor, failure_reason,
+	stripe_dispute_id, dispute_status, disputed_amount_minor, disputed_at, dispute_event_created,
 	created_at, updated_at`
 
 func collectPayment(rows pgx.Rows, err error, what string) (domain.Payment, error) {
@@ -141,6 +142,17 @@ func (q *Queries) UpdatePaymentState(ctx context.Context, p domain.Payment) (dom
 		WHERE id = $1 RETURNING `+paymentColumns,
 		p.ID, p.State, p.FeeMinor, p.CapturedMinor, p.RefundedMinor, p.TransferredMinor, p.FailureReason)
 	return collectPayment(rows, err, "update payment")
+}
+
+// SetPaymentDispute writes the chargeback columns of a payment (StripeDisputeID,
+// DisputeStatus, DisputedAmountMinor, DisputedAt, DisputeEventCreated).
+func (q *Queries) SetPaymentDispute(ctx context.Context, p domain.Payment) (domain.Payment, error) {
+	rows, err := q.db.Query(ctx, `
+		UPDATE payments SET stripe_dispute_id = $2, dispute_status = $3, disputed_amount_minor = $4,
+			disputed_at = $5, dispute_event_created = $6, updated_at = now()
+		WHERE id = $1 RETURNING `+paymentColumns,
+		p.ID, p.StripeDisputeID, p.DisputeStatus, p.DisputedAmountMinor, p.DisputedAt, p.DisputeEventCreated)
+	return collectPayment(rows, err, "set payment dispute")
 }
 
 // PaymentStep is one saga step of a payment.
@@ -206,6 +218,16 @@ func (q *Queries) InsertRefund(ctx context.Context, r domain.Refund) error {
 		VALUES ($1, $2, $3, $4, $5, $6, $7)`,
 		r.ID, r.PaymentID, r.AmountMinor, r.Reason, r.StripeRefundID, r.CreatedBy, r.CreatedAt)
 	return mapErr(err, "insert refund", "payment", "this refund was already recorded")
+}
+
+// RefundRecorded reports whether a Stripe refund id is recorded already.
+func (q *Queries) RefundRecorded(ctx context.Context, stripeRefundID string) (bool, error) {
+	var ok bool
+	err := q.db.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM refunds WHERE stripe_refund_id = $1)`, stripeRefundID).Scan(&ok)
+	if err != nil {
+		return false, fmt.Errorf("refund recorded: %w", err)
+	}
+	return ok, nil
 }
 
 // Refunds lists a payment's refunds, oldest first.
