@@ -158,7 +158,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		},
 	}, log)
 	a.Payments = payments.NewService(a.Store, stripeClient, notifications.ByName{Service: notes}, payments.Config{
-		FeePercent: cfg.PlatformFeePercent, PublicURL: cfg.PublicURL, Now: opts.Now, Sessions: sessionSvc,
+		FeePercent: cfg.PlatformFeePercent, LateCancelFeePercent: cfg.LateCancelFeePercent,
+		PublicURL: cfg.PublicURL, Now: opts.Now, Sessions: sessionSvc,
 		NoShowContestWindow: cfg.NoShowContestWindow,
 	}, log)
 	reviewSvc := reviews.NewService(a.Store, notifications.ByName{Service: notes}, reviews.Config{Now: opts.Now}, log)

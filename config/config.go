@@ -100,6 +100,9 @@ type Config struct {
 	StripeAPIBase string `env:"STRIPE_API_BASE"`
 	// PlatformFeePercent is the platform's share of each paid session (0..100).
 	PlatformFeePercent float64 `env:"PLATFORM_FEE_PERCENT" envDefault:"10"`
+	// LateCancelFeePercent is what a learner pays of a paid session they cancel, confirmed,
+	// inside the late-cancellation cut-off (0..100; 0: nothing).
+	LateCancelFeePercent float64 `env:"LATE_CANCEL_FEE_PERCENT" envDefault:"50"`
 	// NoShowContestWindow is how long a member reported absent from a paid session may
 	// contest the report before it is upheld (a policy knob: support may want longer over
 	// holidays). The capture deadline is not configurable: Stripe's 7-day authorisation
@@ -142,6 +145,9 @@ func Load() (Config, error) {
 	}
 	if c.PlatformFeePercent < 0 || c.PlatformFeePercent > 100 {
 		return c, errors.New("config: PLATFORM_FEE_PERCENT must be between 0 and 100")
+	}
+	if c.LateCancelFeePercent < 0 || c.LateCancelFeePercent > 100 {
+		return c, errors.New("config: LATE_CANCEL_FEE_PERCENT must be between 0 and 100")
 	}
 	if c.NoShowContestWindow < time.Hour {
 		return c, errors.New("config: NO_SHOW_CONTEST_WINDOW must be at least 1h")

@@ -15,6 +15,7 @@ type PaymentSource interface {
 	RefundsByPaymentIDs(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID][]domain.Refund, error)
 	MentorPricesByUserIDs(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID][]domain.MentorPrice, error)
 	MentorAccountsByUserIDs(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]domain.MentorAccount, error)
+	NoShowDisputesBySessionIDs(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]domain.NoShowDispute, error)
 }
 
 // PaymentLoaders are the request-scoped loaders of payments, prices and mentor accounts (no
@@ -28,14 +29,17 @@ type PaymentLoaders struct {
 	Prices *dataloadgen.Loader[uuid.UUID, []domain.MentorPrice]
 	// Accounts loads mentors' connected accounts by member id; a member without one is not found.
 	Accounts *dataloadgen.Loader[uuid.UUID, domain.MentorAccount]
+	// NoShowDisputes loads paid sessions' no-show disputes by session id; none is not found.
+	NoShowDisputes *dataloadgen.Loader[uuid.UUID, domain.NoShowDispute]
 }
 
 func newPaymentLoaders(src PaymentSource, wait dataloadgen.Option) *PaymentLoaders {
 	return &PaymentLoaders{
-		BySession: dataloadgen.NewMappedLoader(src.PaymentsBySessionIDs, wait),
-		Refunds:   dataloadgen.NewMappedLoader(orEmpty(src.RefundsByPaymentIDs), wait),
-		Prices:    dataloadgen.NewMappedLoader(orEmpty(src.MentorPricesByUserIDs), wait),
-		Accounts:  dataloadgen.NewMappedLoader(src.MentorAccountsByUserIDs, wait),
+		BySession:      dataloadgen.NewMappedLoader(src.PaymentsBySessionIDs, wait),
+		Refunds:        dataloadgen.NewMappedLoader(orEmpty(src.RefundsByPaymentIDs), wait),
+		Prices:         dataloadgen.NewMappedLoader(orEmpty(src.MentorPricesByUserIDs), wait),
+		Accounts:       dataloadgen.NewMappedLoader(src.MentorAccountsByUserIDs, wait),
+		NoShowDisputes: dataloadgen.NewMappedLoader(src.NoShowDisputesBySessionIDs, wait),
 	}
 }
 
@@ -55,4 +59,13 @@ func MentorAccount(ctx context.Context, userID uuid.UUID) (a domain.MentorAccoun
 		return domain.MentorAccount{}, false, nil
 	}
 	return a, err == nil, err
+}
+
+// NoShowDispute loads a session's no-show dispute; ok is false when it has none.
+func NoShowDispute(ctx context.Context, sessionID uuid.UUID) (d domain.NoShowDispute, ok bool, err error) {
+	d, err = For(ctx).Payments.NoShowDisputes.Load(ctx, sessionID)
+	if isNotFound(err) {
+		return domain.NoShowDispute{}, false, nil
+	}
+	return d, err == nil, err
 }

@@ -101,10 +101,21 @@ func (p Payment) Reconciles() bool {
 
 // Capture returns p after capturing its whole amount: the fee stays with the platform and the
 // rest is transferred to the mentor.
-func (p Payment) Capture() Payment {
+func (p Payment) Capture() Payment { return p.CapturePart(p.AmountMinor) }
+
+// CapturePart returns p after capturing amount of it (clamped to 1..AmountMinor; a late
+// cancellation fee captures part): the platform keeps its fee in proportion, the rest is
+// transferred to the mentor, and the uncaptured remainder is released.
+func (p Payment) CapturePart(amount int64) Payment {
+	if amount <= 0 || amount > p.AmountMinor {
+		amount = p.AmountMinor
+	}
+	if amount < p.AmountMinor {
+		p.FeeMinor = roundDiv(p.FeeMinor*amount, p.AmountMinor)
+	}
 	p.State = PaymentCaptured
-	p.CapturedMinor = p.AmountMinor
-	p.TransferredMinor = p.AmountMinor - p.FeeMinor
+	p.CapturedMinor = amount
+	p.TransferredMinor = amount - p.FeeMinor
 	return p
 }
 

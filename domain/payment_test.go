@@ -53,3 +53,28 @@ func TestPaymentAmountsReconcile(t *testing.T) {
 		t.Error("ValidCurrency")
 	}
 }
+
+func TestCapturePart(t *testing.T) {
+	base := Payment{AmountMinor: 4500, FeeMinor: 450, State: PaymentAuthorized}
+	for _, tc := range []struct {
+		amount                     int64
+		captured, fee, transferred int64
+	}{
+		{2250, 2250, 225, 2025},
+		{4500, 4500, 450, 4050},
+		{0, 4500, 450, 4050},    // nothing said: all of it
+		{9999, 4500, 450, 4050}, // never more than the price
+		{1, 1, 0, 1},            // the fee rounds to the nearest minor unit
+		{333, 333, 33, 300},
+	} {
+		got := base.CapturePart(tc.amount)
+		if got.State != PaymentCaptured || got.CapturedMinor != tc.captured || got.FeeMinor != tc.fee ||
+			got.TransferredMinor != tc.transferred || !got.Reconciles() {
+			t.Errorf("CapturePart(%d) = %+v", tc.amount, got)
+		}
+		// A later refund of everything still reconciles.
+		if r := got.Refund(got.CapturedMinor); r.State != PaymentRefunded || !r.Reconciles() || r.TransferredMinor != 0 {
+			t.Errorf("refund after CapturePart(%d) = %+v", tc.amount, r)
+		}
+	}
+}

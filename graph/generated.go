@@ -44,6 +44,7 @@ type ResolverRoot interface {
 	MemberSkill() MemberSkillResolver
 	Message() MessageResolver
 	Mutation() MutationResolver
+	NoShowDispute() NoShowDisputeResolver
 	Notification() NotificationResolver
 	Participant() ParticipantResolver
 	Payment() PaymentResolver
@@ -124,6 +125,13 @@ type ComplexityRoot struct {
 	CategoryFacet struct {
 		Category func(childComplexity int) int
 		Count    func(childComplexity int) int
+	}
+
+	Chargeback struct {
+		Amount   func(childComplexity int) int
+		Closed   func(childComplexity int) int
+		OpenedAt func(childComplexity int) int
+		Status   func(childComplexity int) int
 	}
 
 	ConfirmSessionCompletedPayload struct {
@@ -348,6 +356,7 @@ type ComplexityRoot struct {
 		BlockMember               func(childComplexity int, input model.BlockMemberInput) int
 		CancelSession             func(childComplexity int, input model.CancelSessionInput) int
 		ConfirmSessionCompleted   func(childComplexity int, input model.ConfirmSessionCompletedInput) int
+		ContestNoShow             func(childComplexity int, input model.ContestNoShowInput) int
 		CreateCalendarFeed        func(childComplexity int) int
 		DeclineSession            func(childComplexity int, input model.DeclineSessionInput) int
 		DeleteMessage             func(childComplexity int, input model.DeleteMessageInput) int
@@ -369,6 +378,7 @@ type ComplexityRoot struct {
 		ReportNoShow              func(childComplexity int, input model.ReportNoShowInput) int
 		ReportReview              func(childComplexity int, input model.ReportReviewInput) int
 		ReportSessionProblem      func(childComplexity int, input model.ReportSessionProblemInput) int
+		ResolveNoShow             func(childComplexity int, input model.ResolveNoShowInput) int
 		ReviewSkillProposal       func(childComplexity int, input model.ReviewSkillProposalInput) int
 		RevokeCalendarFeed        func(childComplexity int) int
 		RevokeSession             func(childComplexity int, input model.RevokeSessionInput) int
@@ -388,6 +398,34 @@ type ComplexityRoot struct {
 
 	MuteConversationPayload struct {
 		Conversation func(childComplexity int) int
+	}
+
+	NoShowDispute struct {
+		Absent         func(childComplexity int) int
+		ContestNote    func(childComplexity int) int
+		ContestedAt    func(childComplexity int) int
+		CreatedAt      func(childComplexity int) int
+		DecidedAt      func(childComplexity int) int
+		DecidedByStaff func(childComplexity int) int
+		DecidesAt      func(childComplexity int) int
+		DecisionNote   func(childComplexity int) int
+		ReportedBy     func(childComplexity int) int
+		Session        func(childComplexity int) int
+		Status         func(childComplexity int) int
+	}
+
+	NoShowDisputeConnection struct {
+		Edges    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	NoShowDisputeEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	NoShowDisputePayload struct {
+		Dispute func(childComplexity int) int
 	}
 
 	Notification struct {
@@ -445,6 +483,7 @@ type ComplexityRoot struct {
 	Payment struct {
 		Amount        func(childComplexity int) int
 		Captured      func(childComplexity int) int
+		Chargeback    func(childComplexity int) int
 		ClientSecret  func(childComplexity int) int
 		CreatedAt     func(childComplexity int) int
 		FailureReason func(childComplexity int) int
@@ -496,6 +535,7 @@ type ComplexityRoot struct {
 		CreditTransactions      func(childComplexity int, first *int, after *string) int
 		Matches                 func(childComplexity int, first *int, after *string, filter *model.MatchFilter) int
 		Messages                func(childComplexity int, conversationID string, first *int, before *string, after *string) int
+		NoShowDisputes          func(childComplexity int, status *domain.NoShowDisputeStatus, first *int, after *string) int
 		Node                    func(childComplexity int, id string) int
 		NotificationPreferences func(childComplexity int) int
 		Notifications           func(childComplexity int, first *int, after *string, unreadOnly *bool) int
@@ -609,6 +649,7 @@ type ComplexityRoot struct {
 
 	SessionNoShow struct {
 		Absent     func(childComplexity int) int
+		Dispute    func(childComplexity int) int
 		ReportedAt func(childComplexity int) int
 		ReportedBy func(childComplexity int) int
 	}
@@ -922,6 +963,15 @@ type MutationResolver interface {
 	StartMentorOnboarding(ctx context.Context) (*model.StartMentorOnboardingPayload, error)
 	PayForSession(ctx context.Context, input model.PayForSessionInput) (*model.PayForSessionPayload, error)
 	RefundPayment(ctx context.Context, input model.RefundPaymentInput) (*model.RefundPaymentPayload, error)
+	ContestNoShow(ctx context.Context, input model.ContestNoShowInput) (*model.NoShowDisputePayload, error)
+	ResolveNoShow(ctx context.Context, input model.ResolveNoShowInput) (*model.NoShowDisputePayload, error)
+}
+type NoShowDisputeResolver interface {
+	Session(ctx context.Context, obj *domain.NoShowDispute) (*domain.Session, error)
+	Absent(ctx context.Context, obj *domain.NoShowDispute) (*domain.User, error)
+	ReportedBy(ctx context.Context, obj *domain.NoShowDispute) (*domain.User, error)
+
+	DecidedByStaff(ctx context.Context, obj *domain.NoShowDispute) (bool, error)
 }
 type NotificationResolver interface {
 	ID(ctx context.Context, obj *domain.Notification) (string, error)
@@ -952,6 +1002,7 @@ type PaymentResolver interface {
 	ClientSecret(ctx context.Context, obj *domain.Payment) (*string, error)
 
 	Refunds(ctx context.Context, obj *domain.Payment) ([]domain.Refund, error)
+	Chargeback(ctx context.Context, obj *domain.Payment) (*model.Chargeback, error)
 }
 type ProfileResolver interface {
 	Location(ctx context.Context, obj *domain.Profile) (*model.GeoPoint, error)
@@ -983,6 +1034,7 @@ type QueryResolver interface {
 	CalendarFeed(ctx context.Context) (*domain.CalendarFeed, error)
 	ReviewReports(ctx context.Context, first *int, after *string) (*model.ReviewReportConnection, error)
 	Payment(ctx context.Context, id string) (*domain.Payment, error)
+	NoShowDisputes(ctx context.Context, status *domain.NoShowDisputeStatus, first *int, after *string) (*model.NoShowDisputeConnection, error)
 }
 type RefundResolver interface {
 	Amount(ctx context.Context, obj *domain.Refund) (*domain.Money, error)
@@ -1289,6 +1341,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CategoryFacet.Count(childComplexity), true
+
+	case "Chargeback.amount":
+		if e.ComplexityRoot.Chargeback.Amount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Chargeback.Amount(childComplexity), true
+	case "Chargeback.closed":
+		if e.ComplexityRoot.Chargeback.Closed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Chargeback.Closed(childComplexity), true
+	case "Chargeback.openedAt":
+		if e.ComplexityRoot.Chargeback.OpenedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Chargeback.OpenedAt(childComplexity), true
+	case "Chargeback.status":
+		if e.ComplexityRoot.Chargeback.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Chargeback.Status(childComplexity), true
 
 	case "ConfirmSessionCompletedPayload.creditBalance":
 		if e.ComplexityRoot.ConfirmSessionCompletedPayload.CreditBalance == nil {
@@ -2063,6 +2140,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ConfirmSessionCompleted(childComplexity, args["input"].(model.ConfirmSessionCompletedInput)), true
+	case "Mutation.contestNoShow":
+		if e.ComplexityRoot.Mutation.ContestNoShow == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_contestNoShow_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ContestNoShow(childComplexity, args["input"].(model.ContestNoShowInput)), true
 	case "Mutation.createCalendarFeed":
 		if e.ComplexityRoot.Mutation.CreateCalendarFeed == nil {
 			break
@@ -2289,6 +2377,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ReportSessionProblem(childComplexity, args["input"].(model.ReportSessionProblemInput)), true
+	case "Mutation.resolveNoShow":
+		if e.ComplexityRoot.Mutation.ResolveNoShow == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_resolveNoShow_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ResolveNoShow(childComplexity, args["input"].(model.ResolveNoShowInput)), true
 	case "Mutation.reviewSkillProposal":
 		if e.ComplexityRoot.Mutation.ReviewSkillProposal == nil {
 			break
@@ -2446,6 +2545,106 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.MuteConversationPayload.Conversation(childComplexity), true
+
+	case "NoShowDispute.absent":
+		if e.ComplexityRoot.NoShowDispute.Absent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NoShowDispute.Absent(childComplexity), true
+	case "NoShowDispute.contestNote":
+		if e.ComplexityRoot.NoShowDispute.ContestNote == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NoShowDispute.ContestNote(childComplexity), true
+	case "NoShowDispute.contestedAt":
+		if e.ComplexityRoot.NoShowDispute.ContestedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NoShowDispute.ContestedAt(childComplexity), true
+	case "NoShowDispute.createdAt":
+		if e.ComplexityRoot.NoShowDispute.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NoShowDispute.CreatedAt(childComplexity), true
+	case "NoShowDispute.decidedAt":
+		if e.ComplexityRoot.NoShowDispute.DecidedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NoShowDispute.DecidedAt(childComplexity), true
+	case "NoShowDispute.decidedByStaff":
+		if e.ComplexityRoot.NoShowDispute.DecidedByStaff == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NoShowDispute.DecidedByStaff(childComplexity), true
+	case "NoShowDispute.decidesAt":
+		if e.ComplexityRoot.NoShowDispute.DecidesAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NoShowDispute.DecidesAt(childComplexity), true
+	case "NoShowDispute.decisionNote":
+		if e.ComplexityRoot.NoShowDispute.DecisionNote == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NoShowDispute.DecisionNote(childComplexity), true
+	case "NoShowDispute.reportedBy":
+		if e.ComplexityRoot.NoShowDispute.ReportedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NoShowDispute.ReportedBy(childComplexity), true
+	case "NoShowDispute.session":
+		if e.ComplexityRoot.NoShowDispute.Session == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NoShowDispute.Session(childComplexity), true
+	case "NoShowDispute.status":
+		if e.ComplexityRoot.NoShowDispute.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NoShowDispute.Status(childComplexity), true
+
+	case "NoShowDisputeConnection.edges":
+		if e.ComplexityRoot.NoShowDisputeConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NoShowDisputeConnection.Edges(childComplexity), true
+	case "NoShowDisputeConnection.pageInfo":
+		if e.ComplexityRoot.NoShowDisputeConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NoShowDisputeConnection.PageInfo(childComplexity), true
+
+	case "NoShowDisputeEdge.cursor":
+		if e.ComplexityRoot.NoShowDisputeEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NoShowDisputeEdge.Cursor(childComplexity), true
+	case "NoShowDisputeEdge.node":
+		if e.ComplexityRoot.NoShowDisputeEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NoShowDisputeEdge.Node(childComplexity), true
+
+	case "NoShowDisputePayload.dispute":
+		if e.ComplexityRoot.NoShowDisputePayload.Dispute == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NoShowDisputePayload.Dispute(childComplexity), true
 
 	case "Notification.actor":
 		if e.ComplexityRoot.Notification.Actor == nil {
@@ -2635,6 +2834,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Payment.Captured(childComplexity), true
+	case "Payment.chargeback":
+		if e.ComplexityRoot.Payment.Chargeback == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Payment.Chargeback(childComplexity), true
 	case "Payment.clientSecret":
 		if e.ComplexityRoot.Payment.ClientSecret == nil {
 			break
@@ -2882,6 +3087,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Messages(childComplexity, args["conversationId"].(string), args["first"].(*int), args["before"].(*string), args["after"].(*string)), true
+	case "Query.noShowDisputes":
+		if e.ComplexityRoot.Query.NoShowDisputes == nil {
+			break
+		}
+
+		args, err := ec.field_Query_noShowDisputes_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.NoShowDisputes(childComplexity, args["status"].(*domain.NoShowDisputeStatus), args["first"].(*int), args["after"].(*string)), true
 	case "Query.node":
 		if e.ComplexityRoot.Query.Node == nil {
 			break
@@ -3336,6 +3552,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SessionNoShow.Absent(childComplexity), true
+	case "SessionNoShow.dispute":
+		if e.ComplexityRoot.SessionNoShow.Dispute == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SessionNoShow.Dispute(childComplexity), true
 	case "SessionNoShow.reportedAt":
 		if e.ComplexityRoot.SessionNoShow.ReportedAt == nil {
 			break
@@ -4157,6 +4379,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputBlockMemberInput,
 		ec.unmarshalInputCancelSessionInput,
 		ec.unmarshalInputConfirmSessionCompletedInput,
+		ec.unmarshalInputContestNoShowInput,
 		ec.unmarshalInputDeclineSessionInput,
 		ec.unmarshalInputDeleteMessageInput,
 		ec.unmarshalInputEditMessageInput,
@@ -4182,6 +4405,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputReportNoShowInput,
 		ec.unmarshalInputReportReviewInput,
 		ec.unmarshalInputReportSessionProblemInput,
+		ec.unmarshalInputResolveNoShowInput,
 		ec.unmarshalInputReviewSkillProposalInput,
 		ec.unmarshalInputRevokeSessionInput,
 		ec.unmarshalInputSendMessageInput,
@@ -5082,6 +5306,10 @@ enum NotificationType {
   PAYMENT_CANCELED
   "A paid session's payment was refunded, in full or in part."
   PAYMENT_REFUNDED
+  "The member you reported absent contests it; staff will decide."
+  NO_SHOW_CONTESTED
+  "A no-show report about a paid session was decided (payload ` + "`" + `status` + "`" + `, ` + "`" + `refundsPayer` + "`" + `)."
+  NO_SHOW_DECIDED
 }
 
 "An in-app notification of the viewer."
@@ -5291,6 +5519,11 @@ type SessionNoShow {
   reportedBy: User!
   "When."
   reportedAt: DateTime!
+  """
+  For a paid session: the dispute the money waits for (participants and staff; null otherwise,
+  and for an unpaid session, where no money moves).
+  """
+  dispute: NoShowDispute
 }
 
 "One time put on the table for a skill session."
@@ -6294,7 +6527,10 @@ type Mutation {
   proposeNewTime(input: ProposeNewTimeInput!): ScheduleSessionPayload! @auth
   """
   Calls a session off before it starts. Inside the late-cancellation cut-off (24 hours by default)
-  the cancellation is marked late and counts against the caller's reliability.
+  the cancellation is marked late and counts against the caller's reliability. A paid session
+  costs nothing when cancelled (the card authorisation is released), except that a learner who
+  cancels a confirmed one inside the cut-off pays the late-cancellation fee (50% of the price by
+  default) to the mentor.
   """
   cancelSession(input: CancelSessionInput!): SkillSessionPayload! @auth
   """
@@ -6433,6 +6669,8 @@ type Payment implements Node {
   failureReason: String
   "Refunds, oldest first."
   refunds: [Refund!]!
+  "A chargeback the learner's bank opened on the charge, as Stripe last reported it; null when none."
+  chargeback: Chargeback
   "When the payment was created."
   createdAt: DateTime!
   "When it last changed."
@@ -6568,6 +6806,127 @@ extend type Mutation {
   """
   refundPayment(input: RefundPaymentInput!): RefundPaymentPayload! @hasRole(role: ADMIN)
 }
+
+"A chargeback (Stripe dispute) of a payment's charge."
+type Chargeback {
+  "Stripe's status: ` + "`" + `warning_needs_response` + "`" + `, ` + "`" + `needs_response` + "`" + `, ` + "`" + `under_review` + "`" + `, ` + "`" + `won` + "`" + `, ` + "`" + `lost` + "`" + `, ` + "`" + `warning_closed` + "`" + `..."
+  status: String!
+  "The amount disputed."
+  amount: Money!
+  "When the bank opened it."
+  openedAt: DateTime!
+  "True once won, lost or closed: the status no longer changes."
+  closed: Boolean!
+}
+
+"Where a no-show report about a paid session stands."
+enum NoShowDisputeStatus {
+  "Reported; the member reported absent may contest until ` + "`" + `decidesAt` + "`" + `, after which it is upheld."
+  PENDING
+  "Contested by the member reported absent; staff decide."
+  CONTESTED
+  "The report stands: a mentor's absence refunds the learner; a learner's absence pays the mentor."
+  UPHELD
+  "Staff found the report wrong: the session counts as held and the mentor is paid."
+  REJECTED
+}
+
+"""
+A no-show report about a paid session, on which its money waits. The member reported absent
+may contest it within 48 hours; an uncontested report is then upheld. Staff (SUPPORT) decide
+contested reports.
+"""
+type NoShowDispute {
+  "The session."
+  session: SkillSession!
+  "The participant reported absent."
+  absent: User!
+  "The participant who reported."
+  reportedBy: User!
+  "Where it stands."
+  status: NoShowDisputeStatus!
+  "When an uncontested report is upheld."
+  decidesAt: DateTime!
+  "What the member reported absent wrote when contesting; null unless contested."
+  contestNote: String
+  "When it was contested."
+  contestedAt: DateTime
+  "What staff wrote with their decision (or why the deadline decided); null while open."
+  decisionNote: String
+  "When it was decided; null while open."
+  decidedAt: DateTime
+  "True when staff decided; false when open or upheld by the deadline."
+  decidedByStaff: Boolean!
+  "When it was reported."
+  createdAt: DateTime!
+}
+
+"A page of no-show disputes."
+type NoShowDisputeConnection {
+  "The disputes of this page, oldest first (longest waiting first)."
+  edges: [NoShowDisputeEdge!]!
+  "Pagination information."
+  pageInfo: PageInfo!
+}
+
+"A no-show dispute in a connection."
+type NoShowDisputeEdge {
+  "Opaque cursor of this edge."
+  cursor: String!
+  "The dispute."
+  node: NoShowDispute!
+}
+
+"A no-show report to contest."
+input ContestNoShowInput {
+  "Global id of a paid NO_SHOW session in which the caller was reported absent."
+  sessionId: ID!
+  "What happened, 1 to 1,000 characters (staff read it)."
+  note: String!
+}
+
+"A staff decision on a no-show report."
+input ResolveNoShowInput {
+  "Global id of the session whose dispute is PENDING or CONTESTED."
+  sessionId: ID!
+  "True: the member did not come. False: the report was wrong and the session counts as held."
+  upheld: Boolean!
+  "Why, 1 to 1,000 characters; shown to both participants and kept in the audit log."
+  note: String!
+}
+
+"Result of ` + "`" + `contestNoShow` + "`" + ` and ` + "`" + `resolveNoShow` + "`" + `."
+type NoShowDisputePayload {
+  "The dispute as saved."
+  dispute: NoShowDispute!
+}
+
+extend type Query {
+  "No-show disputes of paid sessions, oldest first; ` + "`" + `status` + "`" + ` filters. SUPPORT (and ADMIN) only."
+  noShowDisputes(
+    "Only disputes in this status (for example CONTESTED: those waiting for staff)."
+    status: NoShowDisputeStatus
+    "Number of items to return, 1 to 100."
+    first: Int = 20
+    "Cursor after which to start (an ` + "`" + `endCursor` + "`" + ` from a previous page)."
+    after: String
+  ): NoShowDisputeConnection! @hasRole(role: SUPPORT)
+}
+
+extend type Mutation {
+  """
+  Contests a no-show report about a paid session; the caller must be the member reported absent,
+  before ` + "`" + `decidesAt` + "`" + `. ` + "`" + `FORBIDDEN` + "`" + ` for the reporter, ` + "`" + `CONFLICT` + "`" + ` (with the status) when it is no
+  longer PENDING or the window closed, ` + "`" + `BAD_USER_INPUT` + "`" + ` on ` + "`" + `input.note` + "`" + `.
+  """
+  contestNoShow(input: ContestNoShowInput!): NoShowDisputePayload! @auth
+  """
+  Decides a PENDING or CONTESTED no-show report. SUPPORT (and ADMIN) only; recorded in the audit
+  log. An upheld absence of the mentor refunds the learner; every other outcome pays the mentor.
+  ` + "`" + `CONFLICT` + "`" + ` when already decided.
+  """
+  resolveNoShow(input: ResolveNoShowInput!): NoShowDisputePayload! @hasRole(role: SUPPORT)
+}
 `, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -6686,6 +7045,20 @@ func (ec *executionContext) childFields_CategoryFacet(ctx context.Context, field
 		return ec.fieldContext_CategoryFacet_count(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CategoryFacet", field.Name)
+}
+
+func (ec *executionContext) childFields_Chargeback(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "status":
+		return ec.fieldContext_Chargeback_status(ctx, field)
+	case "amount":
+		return ec.fieldContext_Chargeback_amount(ctx, field)
+	case "openedAt":
+		return ec.fieldContext_Chargeback_openedAt(ctx, field)
+	case "closed":
+		return ec.fieldContext_Chargeback_closed(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Chargeback", field.Name)
 }
 
 func (ec *executionContext) childFields_ConfirmSessionCompletedPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -7128,6 +7501,62 @@ func (ec *executionContext) childFields_MuteConversationPayload(ctx context.Cont
 	return nil, fmt.Errorf("no field named %q was found under type MuteConversationPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_NoShowDispute(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "session":
+		return ec.fieldContext_NoShowDispute_session(ctx, field)
+	case "absent":
+		return ec.fieldContext_NoShowDispute_absent(ctx, field)
+	case "reportedBy":
+		return ec.fieldContext_NoShowDispute_reportedBy(ctx, field)
+	case "status":
+		return ec.fieldContext_NoShowDispute_status(ctx, field)
+	case "decidesAt":
+		return ec.fieldContext_NoShowDispute_decidesAt(ctx, field)
+	case "contestNote":
+		return ec.fieldContext_NoShowDispute_contestNote(ctx, field)
+	case "contestedAt":
+		return ec.fieldContext_NoShowDispute_contestedAt(ctx, field)
+	case "decisionNote":
+		return ec.fieldContext_NoShowDispute_decisionNote(ctx, field)
+	case "decidedAt":
+		return ec.fieldContext_NoShowDispute_decidedAt(ctx, field)
+	case "decidedByStaff":
+		return ec.fieldContext_NoShowDispute_decidedByStaff(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_NoShowDispute_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type NoShowDispute", field.Name)
+}
+
+func (ec *executionContext) childFields_NoShowDisputeConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_NoShowDisputeConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_NoShowDisputeConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type NoShowDisputeConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_NoShowDisputeEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_NoShowDisputeEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_NoShowDisputeEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type NoShowDisputeEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_NoShowDisputePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "dispute":
+		return ec.fieldContext_NoShowDisputePayload_dispute(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type NoShowDisputePayload", field.Name)
+}
+
 func (ec *executionContext) childFields_Notification(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -7262,6 +7691,8 @@ func (ec *executionContext) childFields_Payment(ctx context.Context, field graph
 		return ec.fieldContext_Payment_failureReason(ctx, field)
 	case "refunds":
 		return ec.fieldContext_Payment_refunds(ctx, field)
+	case "chargeback":
+		return ec.fieldContext_Payment_chargeback(ctx, field)
 	case "createdAt":
 		return ec.fieldContext_Payment_createdAt(ctx, field)
 	case "updatedAt":
@@ -7516,6 +7947,8 @@ func (ec *executionContext) childFields_SessionNoShow(ctx context.Context, field
 		return ec.fieldContext_SessionNoShow_reportedBy(ctx, field)
 	case "reportedAt":
 		return ec.fieldContext_SessionNoShow_reportedAt(ctx, field)
+	case "dispute":
+		return ec.fieldContext_SessionNoShow_dispute(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type SessionNoShow", field.Name)
 }
@@ -8114,6 +8547,20 @@ func (ec *executionContext) field_Mutation_confirmSessionCompleted_args(ctx cont
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_contestNoShow_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ContestNoShowInput, error) {
+			return ec.unmarshalNContestNoShowInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐContestNoShowInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_declineSession_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -8386,6 +8833,20 @@ func (ec *executionContext) field_Mutation_reportSessionProblem_args(ctx context
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.ReportSessionProblemInput, error) {
 			return ec.unmarshalNReportSessionProblemInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐReportSessionProblemInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_resolveNoShow_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ResolveNoShowInput, error) {
+			return ec.unmarshalNResolveNoShowInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐResolveNoShowInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -8699,6 +9160,36 @@ func (ec *executionContext) field_Query_messages_args(ctx context.Context, rawAr
 		return nil, err
 	}
 	args["after"] = arg3
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_noShowDisputes_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "status",
+		func(ctx context.Context, v any) (*domain.NoShowDisputeStatus, error) {
+			return ec.unmarshalONoShowDisputeStatus2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐNoShowDisputeStatus(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["status"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
 	return args, nil
 }
 
@@ -9962,6 +10453,107 @@ func (ec *executionContext) _CategoryFacet_count(ctx context.Context, field grap
 }
 func (ec *executionContext) fieldContext_CategoryFacet_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CategoryFacet", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _Chargeback_status(ctx context.Context, field graphql.CollectedField, obj *model.Chargeback) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Chargeback_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Chargeback_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Chargeback", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Chargeback_amount(ctx context.Context, field graphql.CollectedField, obj *model.Chargeback) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Chargeback_amount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Amount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Chargeback_amount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Chargeback",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Chargeback_openedAt(ctx context.Context, field graphql.CollectedField, obj *model.Chargeback) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Chargeback_openedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OpenedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Chargeback_openedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Chargeback", field, false, false, errors.New("field of type DateTime does not have child fields"))
+}
+
+func (ec *executionContext) _Chargeback_closed(ctx context.Context, field graphql.CollectedField, obj *model.Chargeback) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Chargeback_closed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Closed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Chargeback_closed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Chargeback", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _ConfirmSessionCompletedPayload_session(ctx context.Context, field graphql.CollectedField, obj *model.ConfirmSessionCompletedPayload) (ret graphql.Marshaler) {
@@ -15217,6 +15809,125 @@ func (ec *executionContext) fieldContext_Mutation_refundPayment(ctx context.Cont
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_contestNoShow(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_contestNoShow(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ContestNoShow(ctx, fc.Args["input"].(model.ContestNoShowInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.NoShowDisputePayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.NoShowDisputePayload) graphql.Marshaler {
+			return ec.marshalNNoShowDisputePayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐNoShowDisputePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_contestNoShow(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_NoShowDisputePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_contestNoShow_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_resolveNoShow(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_resolveNoShow(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ResolveNoShow(ctx, fc.Args["input"].(model.ResolveNoShowInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐRole(ctx, "SUPPORT")
+				if err != nil {
+					var zeroVal *model.NoShowDisputePayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.NoShowDisputePayload
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.NoShowDisputePayload) graphql.Marshaler {
+			return ec.marshalNNoShowDisputePayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐNoShowDisputePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_resolveNoShow(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_NoShowDisputePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_resolveNoShow_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _MuteConversationPayload_conversation(ctx context.Context, field graphql.CollectedField, obj *model.MuteConversationPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -15244,6 +15955,437 @@ func (ec *executionContext) fieldContext_MuteConversationPayload_conversation(_ 
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Conversation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _NoShowDispute_session(ctx context.Context, field graphql.CollectedField, obj *domain.NoShowDispute) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NoShowDispute_session(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.NoShowDispute().Session(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.Session) graphql.Marshaler {
+			return ec.marshalNSkillSession2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐSession(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NoShowDispute_session(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "NoShowDispute",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SkillSession(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _NoShowDispute_absent(ctx context.Context, field graphql.CollectedField, obj *domain.NoShowDispute) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NoShowDispute_absent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.NoShowDispute().Absent(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.User) graphql.Marshaler {
+			return ec.marshalNUser2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐUser(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NoShowDispute_absent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "NoShowDispute",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _NoShowDispute_reportedBy(ctx context.Context, field graphql.CollectedField, obj *domain.NoShowDispute) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NoShowDispute_reportedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.NoShowDispute().ReportedBy(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.User) graphql.Marshaler {
+			return ec.marshalNUser2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐUser(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NoShowDispute_reportedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "NoShowDispute",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _NoShowDispute_status(ctx context.Context, field graphql.CollectedField, obj *domain.NoShowDispute) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NoShowDispute_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v domain.NoShowDisputeStatus) graphql.Marshaler {
+			return ec.marshalNNoShowDisputeStatus2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐNoShowDisputeStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NoShowDispute_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NoShowDispute", field, false, false, errors.New("field of type NoShowDisputeStatus does not have child fields"))
+}
+
+func (ec *executionContext) _NoShowDispute_decidesAt(ctx context.Context, field graphql.CollectedField, obj *domain.NoShowDispute) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NoShowDispute_decidesAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DecidesAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NoShowDispute_decidesAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NoShowDispute", field, false, false, errors.New("field of type DateTime does not have child fields"))
+}
+
+func (ec *executionContext) _NoShowDispute_contestNote(ctx context.Context, field graphql.CollectedField, obj *domain.NoShowDispute) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NoShowDispute_contestNote(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ContestNote, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_NoShowDispute_contestNote(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NoShowDispute", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _NoShowDispute_contestedAt(ctx context.Context, field graphql.CollectedField, obj *domain.NoShowDispute) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NoShowDispute_contestedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ContestedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_NoShowDispute_contestedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NoShowDispute", field, false, false, errors.New("field of type DateTime does not have child fields"))
+}
+
+func (ec *executionContext) _NoShowDispute_decisionNote(ctx context.Context, field graphql.CollectedField, obj *domain.NoShowDispute) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NoShowDispute_decisionNote(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DecisionNote, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_NoShowDispute_decisionNote(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NoShowDispute", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _NoShowDispute_decidedAt(ctx context.Context, field graphql.CollectedField, obj *domain.NoShowDispute) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NoShowDispute_decidedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DecidedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_NoShowDispute_decidedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NoShowDispute", field, false, false, errors.New("field of type DateTime does not have child fields"))
+}
+
+func (ec *executionContext) _NoShowDispute_decidedByStaff(ctx context.Context, field graphql.CollectedField, obj *domain.NoShowDispute) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NoShowDispute_decidedByStaff(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.NoShowDispute().DecidedByStaff(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NoShowDispute_decidedByStaff(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NoShowDispute", field, true, true, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _NoShowDispute_createdAt(ctx context.Context, field graphql.CollectedField, obj *domain.NoShowDispute) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NoShowDispute_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NoShowDispute_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NoShowDispute", field, false, false, errors.New("field of type DateTime does not have child fields"))
+}
+
+func (ec *executionContext) _NoShowDisputeConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.NoShowDisputeConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NoShowDisputeConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.NoShowDisputeEdge) graphql.Marshaler {
+			return ec.marshalNNoShowDisputeEdge2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐNoShowDisputeEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NoShowDisputeConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "NoShowDisputeConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_NoShowDisputeEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _NoShowDisputeConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.NoShowDisputeConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NoShowDisputeConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NoShowDisputeConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "NoShowDisputeConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _NoShowDisputeEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.NoShowDisputeEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NoShowDisputeEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NoShowDisputeEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NoShowDisputeEdge", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _NoShowDisputeEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.NoShowDisputeEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NoShowDisputeEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.NoShowDispute) graphql.Marshaler {
+			return ec.marshalNNoShowDispute2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐNoShowDispute(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NoShowDisputeEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "NoShowDisputeEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_NoShowDispute(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _NoShowDisputePayload_dispute(ctx context.Context, field graphql.CollectedField, obj *model.NoShowDisputePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NoShowDisputePayload_dispute(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Dispute, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.NoShowDispute) graphql.Marshaler {
+			return ec.marshalNNoShowDispute2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐNoShowDispute(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NoShowDisputePayload_dispute(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "NoShowDisputePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_NoShowDispute(ctx, field)
 		},
 	}
 	return fc, nil
@@ -16372,6 +17514,38 @@ func (ec *executionContext) fieldContext_Payment_refunds(_ context.Context, fiel
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Refund(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Payment_chargeback(ctx context.Context, field graphql.CollectedField, obj *domain.Payment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Payment_chargeback(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Payment().Chargeback(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Chargeback) graphql.Marshaler {
+			return ec.marshalOChargeback2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐChargeback(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Payment_chargeback(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Payment",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Chargeback(ctx, field)
 		},
 	}
 	return fc, nil
@@ -18072,6 +19246,68 @@ func (ec *executionContext) fieldContext_Query_payment(ctx context.Context, fiel
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_noShowDisputes(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_noShowDisputes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().NoShowDisputes(ctx, fc.Args["status"].(*domain.NoShowDisputeStatus), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐRole(ctx, "SUPPORT")
+				if err != nil {
+					var zeroVal *model.NoShowDisputeConnection
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.NoShowDisputeConnection
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.NoShowDisputeConnection) graphql.Marshaler {
+			return ec.marshalNNoShowDisputeConnection2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐNoShowDisputeConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_noShowDisputes(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_NoShowDisputeConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_noShowDisputes_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -19452,6 +20688,38 @@ func (ec *executionContext) _SessionNoShow_reportedAt(ctx context.Context, field
 }
 func (ec *executionContext) fieldContext_SessionNoShow_reportedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SessionNoShow", field, false, false, errors.New("field of type DateTime does not have child fields"))
+}
+
+func (ec *executionContext) _SessionNoShow_dispute(ctx context.Context, field graphql.CollectedField, obj *model.SessionNoShow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SessionNoShow_dispute(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Dispute, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.NoShowDispute) graphql.Marshaler {
+			return ec.marshalONoShowDispute2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐNoShowDispute(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SessionNoShow_dispute(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SessionNoShow",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_NoShowDispute(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _SessionProblem_reportedBy(ctx context.Context, field graphql.CollectedField, obj *model.SessionProblem) (ret graphql.Marshaler) {
@@ -24344,6 +25612,43 @@ func (ec *executionContext) unmarshalInputConfirmSessionCompletedInput(ctx conte
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputContestNoShowInput(ctx context.Context, obj any) (model.ContestNoShowInput, error) {
+	var it model.ContestNoShowInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"sessionId", "note"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "sessionId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sessionId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SessionID = data
+		case "note":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("note"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Note = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputDeclineSessionInput(ctx context.Context, obj any) (model.DeclineSessionInput, error) {
 	var it model.DeclineSessionInput
 	if obj == nil {
@@ -25396,6 +26701,50 @@ func (ec *executionContext) unmarshalInputReportSessionProblemInput(ctx context.
 				return it, err
 			}
 			it.SessionID = data
+		case "note":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("note"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Note = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputResolveNoShowInput(ctx context.Context, obj any) (model.ResolveNoShowInput, error) {
+	var it model.ResolveNoShowInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"sessionId", "upheld", "note"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "sessionId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sessionId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SessionID = data
+		case "upheld":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("upheld"))
+			data, err := ec.unmarshalNBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Upheld = data
 		case "note":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("note"))
 			data, err := ec.unmarshalNString2string(ctx, v)
@@ -26663,6 +28012,59 @@ func (ec *executionContext) _CategoryFacet(ctx context.Context, sel ast.Selectio
 			}
 		case "count":
 			out.Values[i] = ec._CategoryFacet_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var chargebackImplementors = []string{"Chargeback"}
+
+func (ec *executionContext) _Chargeback(ctx context.Context, sel ast.SelectionSet, obj *model.Chargeback) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, chargebackImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Chargeback")
+		case "status":
+			out.Values[i] = ec._Chargeback_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "amount":
+			out.Values[i] = ec._Chargeback_amount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "openedAt":
+			out.Values[i] = ec._Chargeback_openedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "closed":
+			out.Values[i] = ec._Chargeback_closed(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -29511,6 +30913,20 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "contestNoShow":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_contestNoShow(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "resolveNoShow":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_resolveNoShow(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -29546,6 +30962,350 @@ func (ec *executionContext) _MuteConversationPayload(ctx context.Context, sel as
 			out.Values[i] = graphql.MarshalString("MuteConversationPayload")
 		case "conversation":
 			out.Values[i] = ec._MuteConversationPayload_conversation(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var noShowDisputeImplementors = []string{"NoShowDispute"}
+
+func (ec *executionContext) _NoShowDispute(ctx context.Context, sel ast.SelectionSet, obj *domain.NoShowDispute) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, noShowDisputeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("NoShowDispute")
+		case "session":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._NoShowDispute_session(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "absent":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._NoShowDispute_absent(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "reportedBy":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._NoShowDispute_reportedBy(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "status":
+			out.Values[i] = ec._NoShowDispute_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "decidesAt":
+			out.Values[i] = ec._NoShowDispute_decidesAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "contestNote":
+			out.Values[i] = ec._NoShowDispute_contestNote(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "contestedAt":
+			out.Values[i] = ec._NoShowDispute_contestedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "decisionNote":
+			out.Values[i] = ec._NoShowDispute_decisionNote(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "decidedAt":
+			out.Values[i] = ec._NoShowDispute_decidedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "decidedByStaff":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._NoShowDispute_decidedByStaff(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "createdAt":
+			out.Values[i] = ec._NoShowDispute_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var noShowDisputeConnectionImplementors = []string{"NoShowDisputeConnection"}
+
+func (ec *executionContext) _NoShowDisputeConnection(ctx context.Context, sel ast.SelectionSet, obj *model.NoShowDisputeConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, noShowDisputeConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("NoShowDisputeConnection")
+		case "edges":
+			out.Values[i] = ec._NoShowDisputeConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._NoShowDisputeConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var noShowDisputeEdgeImplementors = []string{"NoShowDisputeEdge"}
+
+func (ec *executionContext) _NoShowDisputeEdge(ctx context.Context, sel ast.SelectionSet, obj *model.NoShowDisputeEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, noShowDisputeEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("NoShowDisputeEdge")
+		case "cursor":
+			out.Values[i] = ec._NoShowDisputeEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._NoShowDisputeEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var noShowDisputePayloadImplementors = []string{"NoShowDisputePayload"}
+
+func (ec *executionContext) _NoShowDisputePayload(ctx context.Context, sel ast.SelectionSet, obj *model.NoShowDisputePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, noShowDisputePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("NoShowDisputePayload")
+		case "dispute":
+			out.Values[i] = ec._NoShowDisputePayload_dispute(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -30716,6 +32476,44 @@ func (ec *executionContext) _Payment(ctx context.Context, sel ast.SelectionSet, 
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "chargeback":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Payment_chargeback(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "createdAt":
 			out.Values[i] = ec._Payment_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -31556,6 +33354,28 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 					}
 				}()
 				res = ec._Query_payment(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "noShowDisputes":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_noShowDisputes(ctx, field)
 				if res == graphql.Null {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
@@ -32706,6 +34526,11 @@ func (ec *executionContext) _SessionNoShow(ctx context.Context, sel ast.Selectio
 		case "reportedAt":
 			out.Values[i] = ec._SessionNoShow_reportedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "dispute":
+			out.Values[i] = ec._SessionNoShow_dispute(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -36479,6 +38304,11 @@ func (ec *executionContext) marshalNConfirmSessionCompletedPayload2ᚖgithubᚗc
 	return ec._ConfirmSessionCompletedPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNContestNoShowInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐContestNoShowInput(ctx context.Context, v any) (model.ContestNoShowInput, error) {
+	res, err := ec.unmarshalInputContestNoShowInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNConversation2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐConversation(ctx context.Context, sel ast.SelectionSet, v *domain.Conversation) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
@@ -37119,6 +38949,73 @@ func (ec *executionContext) marshalNMuteConversationPayload2ᚖgithubᚗcomᚋsk
 	return ec._MuteConversationPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNNoShowDispute2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐNoShowDispute(ctx context.Context, sel ast.SelectionSet, v *domain.NoShowDispute) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._NoShowDispute(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNNoShowDisputeConnection2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐNoShowDisputeConnection(ctx context.Context, sel ast.SelectionSet, v *model.NoShowDisputeConnection) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._NoShowDisputeConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNNoShowDisputeEdge2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐNoShowDisputeEdge(ctx context.Context, sel ast.SelectionSet, v model.NoShowDisputeEdge) graphql.Marshaler {
+	return ec._NoShowDisputeEdge(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNNoShowDisputeEdge2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐNoShowDisputeEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.NoShowDisputeEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNNoShowDisputeEdge2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐNoShowDisputeEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNNoShowDisputePayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐNoShowDisputePayload(ctx context.Context, sel ast.SelectionSet, v *model.NoShowDisputePayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._NoShowDisputePayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNNoShowDisputeStatus2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐNoShowDisputeStatus(ctx context.Context, v any) (domain.NoShowDisputeStatus, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := domain.NoShowDisputeStatus(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNNoShowDisputeStatus2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐNoShowDisputeStatus(ctx context.Context, sel ast.SelectionSet, v domain.NoShowDisputeStatus) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
 func (ec *executionContext) marshalNNotification2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐNotification(ctx context.Context, sel ast.SelectionSet, v *domain.Notification) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
@@ -37459,6 +39356,11 @@ func (ec *executionContext) marshalNReportReviewPayload2ᚖgithubᚗcomᚋskills
 
 func (ec *executionContext) unmarshalNReportSessionProblemInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐReportSessionProblemInput(ctx context.Context, v any) (model.ReportSessionProblemInput, error) {
 	res, err := ec.unmarshalInputReportSessionProblemInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNResolveNoShowInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐResolveNoShowInput(ctx context.Context, v any) (model.ResolveNoShowInput, error) {
+	res, err := ec.unmarshalInputResolveNoShowInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -38448,6 +40350,13 @@ func (ec *executionContext) marshalOCalendarFeed2ᚖgithubᚗcomᚋskillswapᚋs
 	return ec._CalendarFeed(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalOChargeback2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐChargeback(ctx context.Context, sel ast.SelectionSet, v *model.Chargeback) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Chargeback(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalOConversation2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐConversation(ctx context.Context, sel ast.SelectionSet, v *domain.Conversation) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -38678,6 +40587,32 @@ func (ec *executionContext) unmarshalONearInput2ᚖgithubᚗcomᚋskillswapᚋsk
 	}
 	res, err := ec.unmarshalInputNearInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalONoShowDispute2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐNoShowDispute(ctx context.Context, sel ast.SelectionSet, v *domain.NoShowDispute) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._NoShowDispute(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalONoShowDisputeStatus2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐNoShowDisputeStatus(ctx context.Context, v any) (*domain.NoShowDisputeStatus, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := domain.NoShowDisputeStatus(tmp)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalONoShowDisputeStatus2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐNoShowDisputeStatus(ctx context.Context, sel ast.SelectionSet, v *domain.NoShowDisputeStatus) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(string(*v))
+	return res
 }
 
 func (ec *executionContext) marshalONode2githubᚗcomᚋskillswapᚋskillswapᚋrelayᚐNode(ctx context.Context, sel ast.SelectionSet, v relay.Node) graphql.Marshaler {

@@ -470,3 +470,154 @@ func TestPaidFeaturesWithoutStripeKey(t *testing.T) {
 		t.Fatalf("sessions after a refused paid proposal: %+v", up)
 	}
 }
+
+// confirmedPaidSession sets up, on a running server, a mentor (role, offer, price, an enabled
+// account) and a learner, and a 90-minute paid session between them, authorised and confirmed
+// 72 hours ahead. It returns the session's global id.
+func confirmedPaidSession(t *testing.T, api *sessiontest.API, mentor, learner sessiontest.Member) string {
+	t.Helper()
+	ctx := context.Background()
+	api.Srv.SetRoles(t, mentor.ID, domain.RoleMentor)
+	apitest.Must(t, mentor.C.Do(t, `mutation($in: AddMemberSkillInput!) { addMemberSkill(input: $in) { memberSkill { kind } } }`,
+		map[string]any{"in": map[string]any{"skillId": api.Skill, "kind": "OFFER", "level": "EXPERT"}}))
+	apitest.Must(t, mentor.C.Do(t, setPrice, map[string]any{"in": map[string]any{"skillId": api.Skill,
+		"hourlyPrice": map[string]any{"amountMinor": 3000, "currency": "EUR"}}}))
+	mentorUUID, _ := relay.ParseID(relay.KindUser, mentor.ID, "id")
+	if _, err := api.Srv.App.Store.Pool().Exec(ctx, `INSERT INTO mentor_accounts (user_id, stripe_account_id, charges_enabled, payouts_enabled, details_submitted)
+		VALUES ($1, 'acct_api_mentor', true, true, true)`, mentorUUID); err != nil {
+		t.Fatal(err)
+	}
+	var proposed struct {
+		ProposeSession struct{ Session struct{ ID string } }
+	}
+	start := api.Clock.Now().Add(72 * time.Hour).Truncate(time.Minute)
+	apitest.Must(t, learner.C.Do(t, proposePaid, paidVars(api, mentor, learner, start, 90))).Decode(t, &proposed)
+	id := proposed.ProposeSession.Session.ID
+	sessUUID, _ := relay.ParseID(relay.KindSkillSession, id, "id")
+	pay, err := api.Srv.App.Store.Q().PaymentBySession(ctx, sessUUID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hook(t, api, "evt_auth_"+id, "payment_intent.amount_capturable_updated", intentObject(pay, "requires_capture"))
+	eventually(t, "authorisation", func() bool { _, p := sessionPayment(t, learner, id); return p.State == "AUTHORIZED" })
+	api.MustAct(t, mentor, "acceptSession", id, nil)
+	return id
+}
+
+type apiDispute struct {
+	Status         string     `json:"status"`
+	DecidesAt      time.Time  `json:"decidesAt"`
+	ContestNote    *string    `json:"contestNote"`
+	DecisionNote   *string    `json:"decisionNote"`
+	DecidedAt      *time.Time `json:"decidedAt"`
+	DecidedByStaff bool       `json:"decidedByStaff"`
+	Absent         struct{ ID string }
+	ReportedBy     struct{ ID string }
+	Session        struct{ ID string }
+}
+
+const disputeFields = `status decidesAt contestNote decisionNote decidedAt decidedByStaff absent { id } reportedBy { id } session { id }`
+
+// TestNoShowDisputeAPI: a learner reports their mentor absent; no money moves. The mentor
+// contests, support lists the contested reports and rejects this one, and the payment is then
+// captured: one member's word never refunds a payment by itself.
+func TestNoShowDisputeAPI(t *testing.T) {
+	api := sessiontest.StartAPI(t, paidConfig(t), app.Options{})
+	mentor, learner, support, outsider := api.Member(t), api.Member(t), api.Member(t), api.Member(t)
+	api.Srv.SetRoles(t, support.ID, domain.RoleSupport)
+	id := confirmedPaidSession(t, api, mentor, learner)
+	s := api.Get(t, learner, id)
+	api.Clock.Set(s.StartsAt.Add(20 * time.Minute))
+	api.MustAct(t, learner, "reportNoShow", id, nil)
+
+	readDispute := func(m sessiontest.Member) *apiDispute {
+		var out struct {
+			SkillSession struct {
+				State  string
+				NoShow *struct{ Dispute *apiDispute }
+			}
+		}
+		apitest.Must(t, m.C.Do(t, `query($id: ID!) { skillSession(id: $id) { state noShow { dispute { `+disputeFields+` } } } }`,
+			map[string]any{"id": id})).Decode(t, &out)
+		if out.SkillSession.NoShow == nil {
+			t.Fatalf("no noShow on %+v", out)
+		}
+		return out.SkillSession.NoShow.Dispute
+	}
+	d := readDispute(mentor)
+	if d == nil || d.Status != "PENDING" || d.Absent.ID != mentor.ID || d.ReportedBy.ID != learner.ID ||
+		!d.DecidesAt.Equal(api.Clock.Now().Add(48*time.Hour)) || d.DecidedAt != nil {
+		t.Fatalf("dispute after the report: %+v", d)
+	}
+	if _, p := sessionPayment(t, learner, id); p.State != "AUTHORIZED" {
+		t.Fatalf("money moved on a report alone: %+v", p)
+	}
+
+	contest := `mutation($in: ContestNoShowInput!) { contestNoShow(input: $in) { dispute { ` + disputeFields + ` } } }`
+	for _, c := range []struct {
+		who  sessiontest.Member
+		note string
+		code string
+	}{
+		{learner, "I was there", "FORBIDDEN"},
+		{outsider, "I was there", "NOT_FOUND"},
+		{mentor, "   ", "BAD_USER_INPUT"},
+	} {
+		if r := c.who.C.Do(t, contest, map[string]any{"in": map[string]any{"sessionId": id, "note": c.note}}); r.Code() != c.code {
+			t.Errorf("contest by %s with %q: %s", c.who.Name, c.note, r.Raw)
+		}
+	}
+	var contested struct{ ContestNoShow struct{ Dispute apiDispute } }
+	apitest.Must(t, mentor.C.Do(t, contest, map[string]any{"in": map[string]any{"sessionId": id, "note": "I waited 30 minutes on the link"}})).Decode(t, &contested)
+	if d := contested.ContestNoShow.Dispute; d.Status != "CONTESTED" || d.ContestNote == nil || *d.ContestNote != "I waited 30 minutes on the link" {
+		t.Fatalf("contested: %+v", d)
+	}
+	if r := mentor.C.Do(t, contest, map[string]any{"in": map[string]any{"sessionId": id, "note": "again"}}); r.Code() != "CONFLICT" {
+		t.Fatalf("contesting twice: %s", r.Raw)
+	}
+
+	// Support's queue: the contested reports, oldest first; members cannot read it.
+	queue := `{ noShowDisputes(status: CONTESTED, first: 10) { edges { node { ` + disputeFields + ` } } pageInfo { hasNextPage } } }`
+	if r := learner.C.Do(t, queue, nil); r.Code() != "FORBIDDEN" {
+		t.Fatalf("member reads the dispute queue: %s", r.Raw)
+	}
+	var q struct {
+		NoShowDisputes struct{ Edges []struct{ Node apiDispute } }
+	}
+	apitest.Must(t, support.C.Do(t, queue, nil)).Decode(t, &q)
+	if len(q.NoShowDisputes.Edges) != 1 || q.NoShowDisputes.Edges[0].Node.Session.ID != id {
+		t.Fatalf("contested queue: %+v", q)
+	}
+
+	resolve := `mutation($in: ResolveNoShowInput!) { resolveNoShow(input: $in) { dispute { ` + disputeFields + ` } } }`
+	decision := map[string]any{"in": map[string]any{"sessionId": id, "upheld": false, "note": "The call log shows the mentor joined on time."}}
+	if r := learner.C.Do(t, resolve, decision); r.Code() != "FORBIDDEN" {
+		t.Fatalf("member resolves: %s", r.Raw)
+	}
+	var resolved struct{ ResolveNoShow struct{ Dispute apiDispute } }
+	apitest.Must(t, support.C.Do(t, resolve, decision)).Decode(t, &resolved)
+	if d := resolved.ResolveNoShow.Dispute; d.Status != "REJECTED" || !d.DecidedByStaff || d.DecidedAt == nil || d.DecisionNote == nil {
+		t.Fatalf("resolved: %+v", d)
+	}
+	if r := support.C.Do(t, resolve, decision); r.Code() != "CONFLICT" {
+		t.Fatalf("deciding twice: %s", r.Raw)
+	}
+	// The session took place: the mentor is paid.
+	eventually(t, "capture after the rejection", func() bool { _, p := sessionPayment(t, learner, id); return p.State == "CAPTURED" })
+	var notes struct {
+		Notifications struct {
+			Edges []struct{ Node struct{ Type string } }
+		}
+	}
+	apitest.Must(t, learner.C.Do(t, `{ notifications(first: 50) { edges { node { type } } } }`, nil)).Decode(t, &notes)
+	types := map[string]bool{}
+	for _, e := range notes.Notifications.Edges {
+		types[e.Node.Type] = true
+	}
+	if !types["NO_SHOW_CONTESTED"] || !types["NO_SHOW_DECIDED"] || !types["PAYMENT_CAPTURED"] {
+		t.Fatalf("learner's notifications: %v", types)
+	}
+	if r := outsider.C.Do(t, `query($id: ID!) { skillSession(id: $id) { noShow { dispute { status } } } }`, map[string]any{"id": id}); r.Code() != "NOT_FOUND" {
+		t.Fatalf("an outsider reads the session's dispute: %s", r.Raw)
+	}
+}

@@ -16,9 +16,13 @@
 // still authorised Config.CaptureDeadline (6 days 12 hours) after its authorisation is captured
 // then if its session has ended (confirmed past its end, completed, or a no-show).
 //
-// Cancellation policy: a paid session cancelled before it took place costs nothing. The
-// authorisation is released (cancel) while uncaptured, and a captured payment is refunded in
-// full.
+// Cancellation policy: a paid session cancelled before it took place costs nothing (the
+// authorisation is released while uncaptured, a captured payment is refunded in full), with
+// one exception: a learner who cancels a confirmed session inside the late-cancellation
+// cut-off (24 hours by default, the sessions' policy) pays Config.LateCancelFeePercent of its
+// price (50% by default) to the mentor, who kept the slot free; the platform keeps its fee in
+// proportion and the rest of the authorisation is released. A mentor's cancellation never
+// costs the learner anything.
 //
 // No-show policy: one member's word does not move money. A no-show report on a paid session
 // opens a dispute; the member reported absent may contest it within Config.NoShowContestWindow
@@ -61,6 +65,9 @@ type Config struct {
 	PublicURL string
 	// Now is the clock (tests set it); nil means time.Now.
 	Now func() time.Time
+	// LateCancelFeePercent is the share of the price a learner pays when they cancel a
+	// confirmed paid session inside the late-cancellation cut-off (0: no fee).
+	LateCancelFeePercent float64
 	// BookingHorizon is how long after its booking a paid session may end at the latest
 	// (default 6 days): a card authorisation lasts 7 days, and the payment is captured after
 	// the session.
@@ -131,6 +138,8 @@ const (
 	StepCapture      = "capture"
 	StepCancel       = "cancel"
 	StepRefundNoShow = "refund_no_show"
+	// StepLateCancelFee captures the late-cancellation fee and releases the rest.
+	StepLateCancelFee = "late_cancel_fee"
 )
 
 // IdempotencyKey is the key sent to Stripe for a step of a payment.
@@ -461,12 +470,27 @@ func (s *Service) OnSessionChanged(ctx context.Context, q *store.Queries, sess d
 		step = StepCapture
 	case domain.SessionCancelled, domain.SessionDeclined:
 		step = StepCancel
+		if s.lateCancelFee(sess) {
+			step = StepLateCancelFee
+		}
 	case domain.SessionNoShow:
 		return s.openNoShowDispute(ctx, q, sess, p)
 	default:
 		return nil
 	}
 	return q.EnqueueJob(ctx, StepArgs{PaymentID: p.ID, Step: step}, nil)
+}
+
+// lateCancelFee reports whether a cancelled session costs its learner the late-cancellation
+// fee: they cancelled it, confirmed, inside the cut-off (the mentor kept the slot free).
+func (s *Service) lateCancelFee(sess domain.Session) bool {
+	return s.cfg.LateCancelFeePercent > 0 && sess.State == domain.SessionCancelled && sess.LateCancellation &&
+		sess.CancelledBy != nil && *sess.CancelledBy == sess.LearnerID
+}
+
+// lateFeeAmount is the late-cancellation fee of a payment.
+func (s *Service) lateFeeAmount(p domain.Payment) int64 {
+	return domain.PlatformFee(p.AmountMinor, s.cfg.LateCancelFeePercent)
 }
 
 // errStepDone ends a step that has nothing (more) to do.
@@ -520,6 +544,9 @@ func (s *Service) RunStep(ctx context.Context, paymentID uuid.UUID, step string)
 	switch action {
 	case actionCapture:
 		_, err = s.stripe.CapturePaymentIntent(ctx, intentID, key)
+	case actionCaptureFee:
+		part := p.CapturePart(s.lateFeeAmount(p))
+		_, err = s.stripe.CapturePaymentIntentPart(ctx, intentID, part.CapturedMinor, part.FeeMinor, key)
 	case actionCancel:
 		_, err = s.stripe.CancelPaymentIntent(ctx, intentID, key)
 	case actionRefund:
@@ -547,6 +574,10 @@ func (s *Service) RunStep(ctx context.Context, paymentID uuid.UUID, step string)
 		case actionCapture:
 			if cur.State.CanMoveTo(domain.PaymentCaptured) {
 				next = cur.Capture()
+			}
+		case actionCaptureFee:
+			if cur.State.CanMoveTo(domain.PaymentCaptured) {
+				next = cur.CapturePart(s.lateFeeAmount(cur))
 			}
 		case actionCancel:
 			if cur.State.CanMoveTo(domain.PaymentCanceled) {
@@ -595,8 +626,10 @@ func refundReason(step string) string {
 // Actions a step can take on Stripe.
 const (
 	actionCapture = "capture"
-	actionCancel  = "cancel"
-	actionRefund  = "refund"
+	// actionCaptureFee captures the late-cancellation fee only.
+	actionCaptureFee = "capture_fee"
+	actionCancel     = "cancel"
+	actionRefund     = "refund"
 	// actionNone: the effect is there already (a webhook reported it); the step is DONE.
 	actionNone = "none"
 )
@@ -609,6 +642,18 @@ func planStep(step string, p domain.Payment) string {
 		case domain.PaymentAuthorized:
 			return actionCapture
 		case domain.PaymentCaptured, domain.PaymentPartiallyRefunded, domain.PaymentRefunded:
+			return actionNone
+		}
+	case StepLateCancelFee:
+		switch p.State {
+		case domain.PaymentAuthorized:
+			return actionCaptureFee
+		case domain.PaymentRequiresPaymentMethod, domain.PaymentFailed:
+			if p.StripePaymentIntentID == nil {
+				return ""
+			}
+			return actionCancel
+		case domain.PaymentCaptured, domain.PaymentPartiallyRefunded, domain.PaymentRefunded, domain.PaymentCanceled:
 			return actionNone
 		}
 	case StepCancel, StepRefundNoShow:

@@ -19,6 +19,9 @@ type Stripe interface {
 	CreatePaymentIntent(ctx context.Context, in IntentParams, key string) (Intent, error)
 	// CapturePaymentIntent captures an authorised PaymentIntent in full.
 	CapturePaymentIntent(ctx context.Context, intentID, key string) (Intent, error)
+	// CapturePaymentIntentPart captures amount of an authorised PaymentIntent, with fee as the
+	// platform's application fee; Stripe releases the rest.
+	CapturePaymentIntentPart(ctx context.Context, intentID string, amount, fee int64, key string) (Intent, error)
 	// CancelPaymentIntent releases an uncaptured PaymentIntent.
 	CancelPaymentIntent(ctx context.Context, intentID, key string) (Intent, error)
 	// Refund gives back amount of a captured PaymentIntent, with the platform fee refunded and
@@ -126,6 +129,16 @@ func (s *stripeAPI) CapturePaymentIntent(ctx context.Context, intentID, key stri
 	pi, err := s.api.PaymentIntents.Capture(intentID, p)
 	if err != nil {
 		return Intent{}, fmt.Errorf("stripe: capture payment intent: %w", err)
+	}
+	return toIntent(pi), nil
+}
+
+func (s *stripeAPI) CapturePaymentIntentPart(ctx context.Context, intentID string, amount, fee int64, key string) (Intent, error) {
+	p := &stripe.PaymentIntentCaptureParams{AmountToCapture: stripe.Int64(amount), ApplicationFeeAmount: stripe.Int64(fee)}
+	params(ctx, &p.Params, key)
+	pi, err := s.api.PaymentIntents.Capture(intentID, p)
+	if err != nil {
+		return Intent{}, fmt.Errorf("stripe: capture part of payment intent: %w", err)
 	}
 	return toIntent(pi), nil
 }

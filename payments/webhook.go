@@ -182,7 +182,8 @@ func (s *Service) applyIntentEvent(ctx context.Context, q *store.Queries, typ st
 	next := cur
 	switch target {
 	case domain.PaymentCaptured:
-		next = cur.Capture()
+		// What Stripe received: all of it, or the late-cancellation fee's part.
+		next = cur.CapturePart(pi.AmountReceived)
 	case domain.PaymentFailed:
 		next.State = target
 		if pi.LastPaymentError != nil {

@@ -270,3 +270,62 @@ func (r *Resolver) paymentNode(ctx context.Context, id uuid.UUID) (relay.Node, e
 	}
 	return &p, nil
 }
+
+// sessionDispute returns the no-show dispute of a paid session for its participants and staff;
+// nil otherwise.
+func sessionDispute(ctx context.Context, s *domain.Session) (*domain.NoShowDispute, error) {
+	v, ok := auth.ViewerFrom(ctx)
+	if !ok || !s.Paid() || (!s.IsParticipant(v.User.ID) && !v.User.IsStaff()) {
+		return nil, nil
+	}
+	d, found, err := dataloaders.NoShowDispute(ctx, s.ID)
+	if err != nil || !found {
+		return nil, err
+	}
+	return &d, nil
+}
+
+func chargeback(p *domain.Payment) *model.Chargeback {
+	if p.StripeDisputeID == nil || p.DisputeStatus == nil {
+		return nil
+	}
+	out := &model.Chargeback{Status: *p.DisputeStatus, Closed: domain.DisputeClosed(*p.DisputeStatus)}
+	if p.DisputedAmountMinor != nil {
+		out.Amount = money(*p.DisputedAmountMinor, p.Currency)
+	} else {
+		out.Amount = money(p.AmountMinor, p.Currency)
+	}
+	if p.DisputedAt != nil {
+		out.OpenedAt = *p.DisputedAt
+	}
+	return out
+}
+
+func (r *Resolver) noShowDisputes(ctx context.Context, status *domain.NoShowDisputeStatus, first *int, after *string) (*model.NoShowDisputeConnection, error) {
+	page, err := relay.ParsePage[uuid.UUID]("noShowDisputes", first, after)
+	if err != nil {
+		return nil, err
+	}
+	var st *string
+	if status != nil {
+		x := string(*status)
+		st = &x
+	}
+	list, err := r.Payments.NoShowDisputes(ctx, st, page.Limit(), page.After)
+	if err != nil {
+		return nil, err
+	}
+	edges, info := relay.Slice("noShowDisputes", page, list, func(d domain.NoShowDispute) uuid.UUID { return d.SessionID })
+	out := &model.NoShowDisputeConnection{PageInfo: toPageInfo(info), Edges: make([]model.NoShowDisputeEdge, len(edges))}
+	for i := range edges {
+		out.Edges[i] = model.NoShowDisputeEdge{Cursor: edges[i].Cursor, Node: &edges[i].Node}
+	}
+	return out, nil
+}
+
+func disputePayload(d domain.NoShowDispute, err error) (*model.NoShowDisputePayload, error) {
+	if err != nil {
+		return nil, err
+	}
+	return &model.NoShowDisputePayload{Dispute: &d}, nil
+}

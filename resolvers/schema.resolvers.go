@@ -559,6 +559,42 @@ func (r *mutationResolver) RefundPayment(ctx context.Context, input model.Refund
 	return r.refundPayment(ctx, input)
 }
 
+func (r *mutationResolver) ContestNoShow(ctx context.Context, input model.ContestNoShowInput) (*model.NoShowDisputePayload, error) {
+	id, err := parseSessionID(input.SessionID)
+	if err != nil {
+		return nil, err
+	}
+	return disputePayload(r.Payments.ContestNoShow(ctx, id, input.Note))
+}
+
+func (r *mutationResolver) ResolveNoShow(ctx context.Context, input model.ResolveNoShowInput) (*model.NoShowDisputePayload, error) {
+	id, err := parseSessionID(input.SessionID)
+	if err != nil {
+		return nil, err
+	}
+	return disputePayload(r.Payments.ResolveNoShow(ctx, id, input.Upheld, input.Note))
+}
+
+func (r *noShowDisputeResolver) Session(ctx context.Context, obj *domain.NoShowDispute) (*domain.Session, error) {
+	s, err := dataloaders.SkillSession(ctx, obj.SessionID)
+	if err != nil {
+		return nil, err
+	}
+	return &s, nil
+}
+
+func (r *noShowDisputeResolver) Absent(ctx context.Context, obj *domain.NoShowDispute) (*domain.User, error) {
+	return userPtr(ctx, obj.AbsentID)
+}
+
+func (r *noShowDisputeResolver) ReportedBy(ctx context.Context, obj *domain.NoShowDispute) (*domain.User, error) {
+	return userPtr(ctx, obj.ReportedBy)
+}
+
+func (r *noShowDisputeResolver) DecidedByStaff(ctx context.Context, obj *domain.NoShowDispute) (bool, error) {
+	return obj.DecidedBy != nil, nil
+}
+
 func (r *notificationResolver) ID(ctx context.Context, obj *domain.Notification) (string, error) {
 	return relay.GlobalID(relay.KindNotification, obj.ID), nil
 }
@@ -642,6 +678,10 @@ func (r *paymentResolver) ClientSecret(ctx context.Context, obj *domain.Payment)
 
 func (r *paymentResolver) Refunds(ctx context.Context, obj *domain.Payment) ([]domain.Refund, error) {
 	return paymentRefunds(ctx, obj)
+}
+
+func (r *paymentResolver) Chargeback(ctx context.Context, obj *domain.Payment) (*model.Chargeback, error) {
+	return chargeback(obj), nil
 }
 
 func (r *profileResolver) Location(ctx context.Context, obj *domain.Profile) (*model.GeoPoint, error) {
@@ -905,6 +945,10 @@ func (r *queryResolver) Payment(ctx context.Context, id string) (*domain.Payment
 	return &p, nil
 }
 
+func (r *queryResolver) NoShowDisputes(ctx context.Context, status *domain.NoShowDisputeStatus, first *int, after *string) (*model.NoShowDisputeConnection, error) {
+	return r.noShowDisputes(ctx, status, first, after)
+}
+
 func (r *refundResolver) Amount(ctx context.Context, obj *domain.Refund) (*domain.Money, error) {
 	return money(obj.AmountMinor, obj.Currency), nil
 }
@@ -1127,7 +1171,11 @@ func (r *skillSessionResolver) NoShow(ctx context.Context, obj *domain.Session) 
 	if err != nil {
 		return nil, err
 	}
-	return &model.SessionNoShow{Absent: absent, ReportedBy: by, ReportedAt: *obj.NoShowReportedAt}, nil
+	out := &model.SessionNoShow{Absent: absent, ReportedBy: by, ReportedAt: *obj.NoShowReportedAt}
+	if out.Dispute, err = sessionDispute(ctx, obj); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 func (r *skillSessionResolver) Proposals(ctx context.Context, obj *domain.Session) ([]domain.SessionProposal, error) {
@@ -1393,6 +1441,8 @@ func (r *Resolver) Message() graph.MessageResolver { return &messageResolver{r} 
 
 func (r *Resolver) Mutation() graph.MutationResolver { return &mutationResolver{r} }
 
+func (r *Resolver) NoShowDispute() graph.NoShowDisputeResolver { return &noShowDisputeResolver{r} }
+
 func (r *Resolver) Notification() graph.NotificationResolver { return &notificationResolver{r} }
 
 func (r *Resolver) Participant() graph.ParticipantResolver { return &participantResolver{r} }
@@ -1443,6 +1493,7 @@ type (
 	memberSkillResolver       struct{ *Resolver }
 	messageResolver           struct{ *Resolver }
 	mutationResolver          struct{ *Resolver }
+	noShowDisputeResolver     struct{ *Resolver }
 	notificationResolver      struct{ *Resolver }
 	participantResolver       struct{ *Resolver }
 	paymentResolver           struct{ *Resolver }

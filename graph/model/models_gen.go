@@ -115,6 +115,18 @@ type CategoryFacet struct {
 	Count int `json:"count"`
 }
 
+// A chargeback (Stripe dispute) of a payment's charge.
+type Chargeback struct {
+	// Stripe's status: `warning_needs_response`, `needs_response`, `under_review`, `won`, `lost`, `warning_closed`...
+	Status string `json:"status"`
+	// The amount disputed.
+	Amount *domain.Money `json:"amount"`
+	// When the bank opened it.
+	OpenedAt time.Time `json:"openedAt"`
+	// True once won, lost or closed: the status no longer changes.
+	Closed bool `json:"closed"`
+}
+
 // A session that took place.
 type ConfirmSessionCompletedInput struct {
 	// Global id of a CONFIRMED session that has ended.
@@ -127,6 +139,14 @@ type ConfirmSessionCompletedPayload struct {
 	Session *domain.Session `json:"session"`
 	// The caller's time credits after the confirmation (they moved when it completed the session).
 	CreditBalance *domain.CreditBalance `json:"creditBalance"`
+}
+
+// A no-show report to contest.
+type ContestNoShowInput struct {
+	// Global id of a paid NO_SHOW session in which the caller was reported absent.
+	SessionID string `json:"sessionId"`
+	// What happened, 1 to 1,000 characters (staff read it).
+	Note string `json:"note"`
 }
 
 // A page of the viewer's conversations, latest activity first.
@@ -445,6 +465,28 @@ type NearInput struct {
 	RadiusKm float64 `json:"radiusKm"`
 }
 
+// A page of no-show disputes.
+type NoShowDisputeConnection struct {
+	// The disputes of this page, oldest first (longest waiting first).
+	Edges []NoShowDisputeEdge `json:"edges"`
+	// Pagination information.
+	PageInfo *PageInfo `json:"pageInfo"`
+}
+
+// A no-show dispute in a connection.
+type NoShowDisputeEdge struct {
+	// Opaque cursor of this edge.
+	Cursor string `json:"cursor"`
+	// The dispute.
+	Node *domain.NoShowDispute `json:"node"`
+}
+
+// Result of `contestNoShow` and `resolveNoShow`.
+type NoShowDisputePayload struct {
+	// The dispute as saved.
+	Dispute *domain.NoShowDispute `json:"dispute"`
+}
+
 // A page of the viewer's notifications, newest first.
 type NotificationConnection struct {
 	// The notifications of this page.
@@ -643,6 +685,16 @@ type ReportSessionProblemInput struct {
 	Note string `json:"note"`
 }
 
+// A staff decision on a no-show report.
+type ResolveNoShowInput struct {
+	// Global id of the session whose dispute is PENDING or CONTESTED.
+	SessionID string `json:"sessionId"`
+	// True: the member did not come. False: the report was wrong and the session counts as held.
+	Upheld bool `json:"upheld"`
+	// Why, 1 to 1,000 characters; shown to both participants and kept in the audit log.
+	Note string `json:"note"`
+}
+
 // A page of reviews.
 type ReviewConnection struct {
 	// The reviews of this page.
@@ -763,6 +815,9 @@ type SessionNoShow struct {
 	ReportedBy *domain.User `json:"reportedBy"`
 	// When.
 	ReportedAt time.Time `json:"reportedAt"`
+	// For a paid session: the dispute the money waits for (participants and staff; null otherwise,
+	// and for an unpaid session, where no money moves).
+	Dispute *domain.NoShowDispute `json:"dispute,omitempty"`
 }
 
 // A problem reported about a skill session that started.
