@@ -162,13 +162,10 @@ func (s *Service) SetPrice(ctx context.Context, skillID uuid.UUID, amountMinor i
 	}
 	var out domain.MentorPrice
 	err = s.store.InTx(ctx, func(q *store.Queries) error {
-		ok, err := q.OffersSkill(ctx, v.User.ID, skillID)
-		if err != nil {
+		if err := requireOffer(ctx, q, v.User.ID, skillID); err != nil {
 			return err
 		}
-		if !ok {
-			return domain.Invalid("skillId", "you can only price a skill you offer")
-		}
+		var err error
 		out, err = q.UpsertMentorPrice(ctx, domain.MentorPrice{
 			UserID: v.User.ID, SkillID: skillID, AmountMinor: amountMinor, Currency: currency, UpdatedAt: s.now(),
 		})
@@ -180,6 +177,18 @@ func (s *Service) SetPrice(ctx context.Context, skillID uuid.UUID, amountMinor i
 	return out, nil
 }
 
+// requireOffer refuses (BAD_USER_INPUT on skillId) a price for a skill the member does not offer.
+func requireOffer(ctx context.Context, q *store.Queries, userID, skillID uuid.UUID) error {
+	ok, err := q.OffersSkill(ctx, userID, skillID)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return domain.Invalid("skillId", "you can only price a skill you offer")
+	}
+	return nil
+}
+
 // RemovePrice removes the viewer's hourly price for a skill: it can no longer be booked for
 // pay (sessions booked already keep their price). The viewer must be a MENTOR.
 func (s *Service) RemovePrice(ctx context.Context, skillID uuid.UUID) error {
@@ -188,12 +197,8 @@ func (s *Service) RemovePrice(ctx context.Context, skillID uuid.UUID) error {
 		return err
 	}
 	err = s.store.InTx(ctx, func(q *store.Queries) error {
-		ok, err := q.OffersSkill(ctx, v.User.ID, skillID)
-		if err != nil {
+		if err := requireOffer(ctx, q, v.User.ID, skillID); err != nil {
 			return err
-		}
-		if !ok {
-			return domain.Invalid("skillId", "you can only price a skill you offer")
 		}
 		return q.DeleteMentorPrice(ctx, v.User.ID, skillID)
 	})
