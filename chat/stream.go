@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -17,6 +18,9 @@ import (
 // the conversation's topic before reading PostgreSQL, so nothing committed in between is missed;
 // wake-ups only say "seq n exists", and any gap is read from PostgreSQL. The channel closes, and
 // the hub interest is released, when ctx ends.
+//
+// A stream holds no goroutine while it waits: wake-ups arrive as hub callbacks, and a goroutine
+// exists only while PostgreSQL is being read (see realtime.Outbox for the consumer side).
 func (s *Service) Stream(ctx context.Context, viewer, convID uuid.UUID, afterSeq *int64) (<-chan *domain.Message, error) {
 	a, err := access(ctx, s.store.Q(), convID, viewer)
 	if err != nil {
@@ -29,29 +33,35 @@ func (s *Service) Stream(ctx context.Context, viewer, convID uuid.UUID, afterSeq
 		}
 		last = *afterSeq
 	}
-	wake, release, err := s.hub.Subscribe(ctx, realtime.ConversationTopic(convID))
-	if err != nil {
-		return nil, fmt.Errorf("stream messages: %w", err)
-	}
-	ch := make(chan *domain.Message)
 	p := &pump{
-		s: s, convID: convID, out: ch, wake: wake, last: last, known: last,
-		pending: map[int64]domain.Message{},
+		s: s, ctx: ctx, convID: convID, last: last, known: last,
 		// Messages committed after `last` was read and before the subscription took effect have
 		// no wake-up coming: always start with a read of PostgreSQL (the replay).
 		behind: true,
 	}
-	go func() {
-		defer close(ch)
-		defer release()
-		p.run(ctx)
-	}()
+	var ch <-chan *domain.Message
+	p.out, ch = realtime.NewOutbox[domain.Message](ctx, outboxSize, p.advance)
+	release, err := s.hub.SubscribeFunc(ctx, realtime.ConversationTopic(convID), p.wake)
+	if err != nil {
+		p.out.Close()
+		return nil, fmt.Errorf("stream messages: %w", err)
+	}
+	p.mu.Lock()
+	p.release = release
+	if s.resync > 0 {
+		p.resync = time.AfterFunc(s.resync, p.resyncNow)
+	}
+	p.mu.Unlock()
+	context.AfterFunc(ctx, p.stop)
+	p.advance()
 	return ch, nil
 }
 
 const (
 	// replayPage is how many messages one catch-up read fetches.
 	replayPage = 100
+	// outboxSize is how many messages may wait for the client's socket.
+	outboxSize = 32
 	// maxPending bounds the messages kept from wake-ups while the consumer is slow; beyond it
 	// they are read again from PostgreSQL.
 	maxPending = 256
@@ -59,125 +69,152 @@ const (
 	retryAfter = time.Second
 )
 
-// pump is one Stream's state, owned by its goroutine.
+// pump is one Stream's state. Its methods run on whatever goroutine brings news (a wake-up, the
+// consumer taking a message, a timer) under mu; only reads of PostgreSQL get a goroutine.
 type pump struct {
 	s      *Service
+	ctx    context.Context
 	convID uuid.UUID
-	out    chan<- *domain.Message
-	wake   <-chan []byte
+	out    *realtime.Outbox[domain.Message]
 
-	// last is the highest seq delivered; known the highest seq a wake-up announced.
+	mu      sync.Mutex
+	release func()
+	resync  *time.Timer
+	retry   *time.Timer
+	// last is the highest seq handed to the outbox; known the highest seq a wake-up announced.
 	last, known int64
 	// pending holds messages carried by wake-ups, by seq, until their turn.
 	pending map[int64]domain.Message
-	// behind means PostgreSQL may hold messages no wake-up will announce (start, dropped or
-	// undecodable wake-ups, periodic resync).
+	// behind means PostgreSQL may hold messages no wake-up will announce (start, undecodable or
+	// dropped wake-ups, periodic resync).
 	behind bool
+	// reading is set while a catch-up goroutine runs; done once the stream has ended.
+	reading, done bool
 }
 
-func (p *pump) run(ctx context.Context) {
-	var tick <-chan time.Time
-	if p.s.resync > 0 {
-		t := time.NewTicker(p.s.resync)
-		defer t.Stop()
-		tick = t.C
-	}
-	for {
-		if m, ok := p.pending[p.last+1]; ok {
-			delete(p.pending, m.Seq)
-			if !p.send(ctx, m) {
-				return
-			}
-			continue
-		}
-		if p.behind || p.known > p.last {
-			if !p.catchUp(ctx) {
-				return
-			}
-			continue
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case b, ok := <-p.wake:
-			if !ok {
-				return
-			}
-			p.note(b)
-		case <-tick:
-			p.behind = true
-		}
-	}
-}
-
-// send delivers m, reading wake-ups meanwhile so the hub's buffer does not overflow while the
-// consumer is slow. It reports false when the stream must end.
-func (p *pump) send(ctx context.Context, m domain.Message) bool {
-	if m.Seq <= p.last {
-		return true
-	}
-	for {
-		select {
-		case p.out <- &m:
-			p.last = m.Seq
-			return true
-		case b, ok := <-p.wake:
-			if !ok {
-				return false
-			}
-			p.note(b)
-		case <-ctx.Done():
-			return false
-		}
-	}
-}
-
-// note records a wake-up.
-func (p *pump) note(b []byte) {
-	// The hub drops wake-ups for a subscriber whose buffer is full. If it was full when we took
-	// this one, a later one may be gone: read PostgreSQL rather than trust the wake-ups.
-	if len(p.wake)+1 >= cap(p.wake) {
-		p.behind = true
-	}
+// wake records a wake-up from the hub.
+func (p *pump) wake(b []byte) {
 	var w wakeUp
-	if err := json.Unmarshal(b, &w); err != nil {
+	err := json.Unmarshal(b, &w)
+	p.mu.Lock()
+	switch {
+	case err != nil:
 		p.behind = true
-		return
+	case w.Seq <= p.last:
+	default:
+		p.known = max(p.known, w.Seq)
+		if w.Message != nil && w.Message.Seq == w.Seq && w.Message.ConversationID == p.convID {
+			if p.pending == nil {
+				p.pending = map[int64]domain.Message{}
+			}
+			if len(p.pending) < maxPending {
+				p.pending[w.Seq] = *w.Message
+			} else {
+				p.behind = true
+			}
+		}
 	}
-	if w.Seq <= p.last {
-		return
-	}
-	if w.Seq > p.known {
-		p.known = w.Seq
-	}
-	if w.Message != nil && w.Message.Seq == w.Seq && w.Message.ConversationID == p.convID && len(p.pending) < maxPending {
-		p.pending[w.Seq] = *w.Message
+	read := p.flushLocked()
+	p.mu.Unlock()
+	if read {
+		go p.catchUp()
 	}
 }
 
-// catchUp reads and delivers the next messages after last from PostgreSQL. It reports false
-// when the stream must end.
-func (p *pump) catchUp(ctx context.Context) bool {
-	knownBefore := p.known
-	p.behind = false
-	msgs, err := p.s.store.Q().MessagesAfter(ctx, p.convID, p.last, replayPage)
-	if err != nil {
-		if ctx.Err() != nil {
-			return false
-		}
-		p.s.log.WarnContext(ctx, "chat stream: catch up", "conversation_id", p.convID, "after_seq", p.last, "err", err)
-		p.behind = true
-		select {
-		case <-ctx.Done():
-			return false
-		case <-time.After(retryAfter):
-			return true
-		}
+// advance hands what it can to the outbox; it runs when the consumer takes a message, and at
+// the start.
+func (p *pump) advance() {
+	p.mu.Lock()
+	read := p.flushLocked()
+	p.mu.Unlock()
+	if read {
+		go p.catchUp()
 	}
-	for _, m := range msgs {
-		if !p.send(ctx, m) {
+}
+
+func (p *pump) resyncNow() {
+	p.mu.Lock()
+	if p.done {
+		p.mu.Unlock()
+		return
+	}
+	p.behind = true
+	p.resync.Reset(p.s.resync)
+	read := p.flushLocked()
+	p.mu.Unlock()
+	if read {
+		go p.catchUp()
+	}
+}
+
+// flushLocked moves in-order pending messages to the outbox and reports whether a catch-up read
+// must start (the caller starts it after unlocking).
+func (p *pump) flushLocked() bool {
+	if p.done {
+		return false
+	}
+	for {
+		m, ok := p.pending[p.last+1]
+		if !ok {
+			break
+		}
+		if !p.out.Offer(&m) {
+			// Full: the consumer's next take calls advance.
 			return false
 		}
+		delete(p.pending, m.Seq)
+		p.last = m.Seq
+	}
+	if p.reading || p.retry != nil || !(p.behind || p.known > p.last) || p.out.Room() == 0 {
+		return false
+	}
+	p.reading = true
+	return true
+}
+
+// catchUp reads the messages after last from PostgreSQL and hands them to the outbox, as many
+// as fit, until nothing is missing or the outbox is full (the consumer's next take resumes it).
+func (p *pump) catchUp() {
+	for p.readOnce() {
+	}
+}
+
+// readOnce is one catch-up read; it reports whether another must follow.
+func (p *pump) readOnce() bool {
+	p.mu.Lock()
+	after, knownBefore := p.last, p.known
+	p.behind = false
+	p.mu.Unlock()
+
+	msgs, err := p.s.store.Q().MessagesAfter(p.ctx, p.convID, after, replayPage)
+
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.reading = false
+	if p.done {
+		return false
+	}
+	if err != nil {
+		p.behind = true
+		p.s.log.WarnContext(p.ctx, "chat stream: catch up", "conversation_id", p.convID, "after_seq", after, "err", err)
+		p.retry = time.AfterFunc(retryAfter, func() {
+			p.mu.Lock()
+			p.retry = nil
+			p.mu.Unlock()
+			p.advance()
+		})
+		return false
+	}
+	for i, m := range msgs {
+		if m.Seq <= p.last {
+			continue
+		}
+		if !p.out.Offer(&msgs[i]) {
+			// The rest is read again when the consumer makes room.
+			p.behind = true
+			break
+		}
+		p.last = m.Seq
 	}
 	for seq := range p.pending {
 		if seq <= p.last {
@@ -186,12 +223,30 @@ func (p *pump) catchUp(ctx context.Context) bool {
 	}
 	if len(msgs) == replayPage {
 		p.behind = true
-	} else if p.known == knownBefore && p.known > p.last {
+	} else if !p.behind && p.known == knownBefore && p.known > p.last {
 		// PostgreSQL is the truth: a seq announced but absent there (it cannot be, as wake-ups
 		// follow commits) must not make us spin.
 		p.known = p.last
 	}
-	return true
+	return p.flushLocked()
+}
+
+// stop ends the stream when its context ends.
+func (p *pump) stop() {
+	p.mu.Lock()
+	p.done = true
+	release := p.release
+	if p.resync != nil {
+		p.resync.Stop()
+	}
+	if p.retry != nil {
+		p.retry.Stop()
+	}
+	p.mu.Unlock()
+	if release != nil {
+		release()
+	}
+	p.out.Close()
 }
 
 // ConversationUpdated delivers events about viewer's conversations (new ones, messages added,
@@ -199,11 +254,11 @@ func (p *pump) catchUp(ctx context.Context) bool {
 // Events are hints for refreshing lists: one lost while Redis restarts is repaired by the next
 // or by reloading the list.
 func (s *Service) ConversationUpdated(ctx context.Context, viewer uuid.UUID) (<-chan *domain.ConversationEvent, error) {
-	wake, release, err := s.hub.Subscribe(ctx, realtime.UserConversationsTopic(viewer))
+	ch, err := forward(ctx, s.hub, realtime.UserConversationsTopic(viewer), func(ev domain.ConversationEvent) bool { return ev.ConversationID != uuid.Nil })
 	if err != nil {
 		return nil, fmt.Errorf("subscribe conversation updates: %w", err)
 	}
-	return forward(ctx, wake, release, func(ev domain.ConversationEvent) bool { return ev.ConversationID != uuid.Nil }), nil
+	return ch, nil
 }
 
 // Typing tells convID's other participants that viewer is typing. It goes through the broker
@@ -231,41 +286,37 @@ func (s *Service) TypingStream(ctx context.Context, viewer, convID uuid.UUID) (<
 	if _, err := access(ctx, s.store.Q(), convID, viewer); err != nil {
 		return nil, fmt.Errorf("typing stream: %w", err)
 	}
-	wake, release, err := s.hub.Subscribe(ctx, realtime.TypingTopic(convID))
+	ch, err := forward(ctx, s.hub, realtime.TypingTopic(convID), func(ev domain.TypingEvent) bool {
+		return ev.UserID != viewer && ev.ConversationID == convID
+	})
 	if err != nil {
 		return nil, fmt.Errorf("typing stream: %w", err)
 	}
-	return forward(ctx, wake, release, func(ev domain.TypingEvent) bool {
-		return ev.UserID != viewer && ev.ConversationID == convID
-	}), nil
+	return ch, nil
 }
 
 // forward decodes JSON wake-ups into T and delivers those keep accepts until ctx ends, then
-// closes the channel and releases the hub interest.
-func forward[T any](ctx context.Context, wake <-chan []byte, release func(), keep func(T) bool) <-chan *T {
-	ch := make(chan *T)
-	go func() {
-		defer close(ch)
-		defer release()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case b, ok := <-wake:
-				if !ok {
-					return
-				}
-				var v T
-				if json.Unmarshal(b, &v) != nil || !keep(v) {
-					continue
-				}
-				select {
-				case ch <- &v:
-				case <-ctx.Done():
-					return
-				}
-			}
+// closes the channel and releases the hub interest. Events are hints: one arriving while the
+// client's queue is full is dropped, like a wake-up lost while Redis restarts.
+func forward[T any](ctx context.Context, hub *realtime.Hub, topic string, keep func(T) bool) (<-chan *T, error) {
+	out, ch := realtime.NewOutbox[T](ctx, eventOutboxSize, nil)
+	release, err := hub.SubscribeFunc(ctx, topic, func(b []byte) {
+		var v T
+		if json.Unmarshal(b, &v) != nil || !keep(v) {
+			return
 		}
-	}()
-	return ch
+		out.Offer(&v)
+	})
+	if err != nil {
+		out.Close()
+		return nil, err
+	}
+	context.AfterFunc(ctx, func() {
+		release()
+		out.Close()
+	})
+	return ch, nil
 }
+
+// eventOutboxSize is how many conversation or typing events may wait for the client's socket.
+const eventOutboxSize = 16

@@ -22,8 +22,10 @@ type hubTopic struct {
 	err    error
 }
 
+// hubSub is one local subscriber: a queue (Subscribe) or a callback (SubscribeFunc).
 type hubSub struct {
 	ch chan []byte
+	fn func([]byte)
 }
 
 // NewHub returns a hub over broker.
@@ -39,6 +41,21 @@ const subscriberBuffer = 64
 // when the subscriber leaves (it closes the channel).
 func (h *Hub) Subscribe(ctx context.Context, topic string) (<-chan []byte, func(), error) {
 	sub := &hubSub{ch: make(chan []byte, subscriberBuffer)}
+	release, err := h.add(ctx, topic, sub)
+	if err != nil {
+		return nil, nil, err
+	}
+	return sub.ch, release, nil
+}
+
+// SubscribeFunc calls fn with each of the topic's messages until release is called; no goroutine
+// or queue is kept for the subscriber. fn runs on the broker's delivery goroutine, so it must not
+// block; it may still be called once while release runs.
+func (h *Hub) SubscribeFunc(ctx context.Context, topic string, fn func([]byte)) (release func(), err error) {
+	return h.add(ctx, topic, &hubSub{fn: fn})
+}
+
+func (h *Hub) add(ctx context.Context, topic string, sub *hubSub) (func(), error) {
 	h.mu.Lock()
 	t, ok := h.topics[topic]
 	if !ok {
@@ -53,14 +70,14 @@ func (h *Hub) Subscribe(ctx context.Context, topic string) (<-chan []byte, func(
 	case <-t.ready:
 	case <-ctx.Done():
 		h.release(topic, t, sub)
-		return nil, nil, ctx.Err()
+		return nil, ctx.Err()
 	}
 	if t.err != nil {
 		h.release(topic, t, sub)
-		return nil, nil, t.err
+		return nil, t.err
 	}
 	var once sync.Once
-	return sub.ch, func() { once.Do(func() { h.release(topic, t, sub) }) }, nil
+	return func() { once.Do(func() { h.release(topic, t, sub) }) }, nil
 }
 
 func (h *Hub) open(ctx context.Context, topic string, t *hubTopic) {
@@ -90,16 +107,26 @@ func (h *Hub) open(ctx context.Context, topic string, t *hubTopic) {
 
 func (h *Hub) fanOut(topic string, payload []byte) {
 	h.mu.Lock()
-	defer h.mu.Unlock()
 	t := h.topics[topic]
 	if t == nil {
+		h.mu.Unlock()
 		return
 	}
+	var fns []func([]byte)
 	for s := range t.subs {
+		if s.fn != nil {
+			fns = append(fns, s.fn)
+			continue
+		}
 		select {
 		case s.ch <- payload:
 		default:
 		}
+	}
+	h.mu.Unlock()
+	// Callbacks run outside the lock: they may subscribe, release or publish.
+	for _, fn := range fns {
+		fn(payload)
 	}
 }
 
@@ -110,7 +137,9 @@ func (h *Hub) release(topic string, t *hubTopic, sub *hubSub) {
 		return
 	}
 	delete(t.subs, sub)
-	close(sub.ch)
+	if sub.ch != nil {
+		close(sub.ch)
+	}
 	var cancel func()
 	if len(t.subs) == 0 && t.cancel != nil {
 		cancel = t.cancel
