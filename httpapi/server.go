@@ -23,6 +23,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/skillswap/skillswap/dataloaders"
+	"github.com/skillswap/skillswap/gqlws"
 	"github.com/skillswap/skillswap/realtime"
 )
 
@@ -63,32 +64,18 @@ type Deps struct {
 // Server is the HTTP handler of the API.
 type Server struct {
 	handler  http.Handler
-	sockets  *connTracker
+	sockets  *gqlws.Server
 	draining atomic.Bool
 	Metrics  *Metrics
 }
 
 // New builds the handler.
 func New(cfg Config, d Deps) *Server {
-	s := &Server{sockets: newConnTracker()}
-	s.Metrics = NewMetrics(d.Pool, s.sockets.count)
+	s := &Server{sockets: newWebsocket(cfg, d)}
+	s.Metrics = NewMetrics(d.Pool, s.sockets.Count)
 
 	gql := handler.New(d.Schema)
-	ws := transport.Websocket{
-		Implementation: guardedImpl{
-			inner:   defaultWSImplementation(originHosts(cfg.AllowedOrigins)),
-			cfg:     wsConfig{InitTimeout: cfg.WSInitTimeout, MaxSubscriptions: cfg.WSMaxSubs, MaxMessagesPerMin: cfg.WSMaxMsgsPerMin},
-			tracker: s.sockets,
-		},
-		InitFunc: wsInit(d.Authn, d.Hub, d.Log),
-		// The guard enforces the init timeout with the protocol's 4408; gqlgen's own timer is a
-		// backstop that would close with a generic 1002.
-		InitTimeout:           cfg.WSInitTimeout + 2*time.Second,
-		KeepAlivePingInterval: cfg.WSPingInterval,
-		PingPongInterval:      cfg.WSPingInterval,
-		PayloadReadLimit:      &cfg.WSReadLimit,
-	}
-	gql.AddTransport(ws)
+	gql.AddTransport(s.sockets)
 	gql.AddTransport(transport.SSE{KeepAlivePingInterval: cfg.WSPingInterval})
 	gql.AddTransport(overHTTP{maxBodyBytes: cfg.MaxBodyBytes})
 	gql.AddTransport(transport.MultipartForm{MaxUploadSize: 10 << 20, MaxMemory: 1 << 20})
@@ -107,7 +94,6 @@ func New(cfg Config, d Deps) *Server {
 	gql.AroundResponses(s.Metrics.responseMiddleware)
 
 	var api http.Handler = gql
-	api = withSocketHolder(api)
 	api = limitBody(cfg.MaxBodyBytes, api)
 	api = csrfGuard(api)
 	api = withDeadline(cfg.OperationTimeout, api)
@@ -150,11 +136,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.S
 // WebSocket with 1001 Going Away so clients reconnect to another instance.
 func (s *Server) StartDraining() {
 	s.draining.Store(true)
-	s.sockets.closeAll()
+	s.sockets.CloseAll(gqlws.CloseGoingAway, "server shutting down")
 }
 
 // OpenSockets returns the number of open WebSocket connections.
-func (s *Server) OpenSockets() int { return s.sockets.count() }
+func (s *Server) OpenSockets() int { return s.sockets.Count() }
 
 func (s *Server) ready(pool *pgxpool.Pool, broker realtime.Broker, log *slog.Logger) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
@@ -180,16 +166,6 @@ func (s *Server) ready(pool *pgxpool.Pool, broker realtime.Broker, log *slog.Log
 		}
 		_, _ = w.Write([]byte("ready\n"))
 	}
-}
-
-// withSocketHolder lets the WebSocket init function find the socket of its request.
-func withSocketHolder(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get("Upgrade") != "" {
-			r = r.WithContext(context.WithValue(r.Context(), connHolderKey{}, &connHolder{}))
-		}
-		next.ServeHTTP(w, r)
-	})
 }
 
 // originHosts turns CORS origins (https://app.example.com) into the host patterns the WebSocket
