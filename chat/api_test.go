@@ -634,3 +634,56 @@ func TestAPISubscribeDisconnectCyclesLeaveNoLeak(t *testing.T) {
 		t.Fatalf("hub holds %d topics, %d at baseline", topics, baseTopics)
 	}
 }
+
+// TestAPIIdleSubscriptionsHoldNoGoroutine checks what makes idle sockets cheap: between
+// messages, a connection with a messageAdded subscription is one goroutine (its reader), and
+// neither the stream nor gqlgen's response handler parks one.
+func TestAPIIdleSubscriptionsHoldNoGoroutine(t *testing.T) {
+	srv := apitest.Start(t, apitest.Config(t))
+	alice, bob := signUp(t, srv), signUp(t, srv)
+	conv := openDirect(t, alice.client, bob)
+	sendMsg(t, alice.client, conv, "replayed")
+
+	const sockets = 40
+	conns := make([]*apitest.WS, sockets)
+	for i := range conns {
+		ws := srv.DialWS(t, transportWS)
+		ws.Init(bob.tok.AccessToken)
+		ws.Expect("connection_ack")
+		ws.Subscribe("1", opMessageAdded, map[string]any{"c": conv, "after": 0})
+		ws.Expect("next")
+		conns[i] = ws
+	}
+	live := sendMsg(t, alice.client, conv, "live")
+	for _, ws := range conns {
+		if m := ws.Expect("next"); !strings.Contains(string(m.Payload), live.ID) {
+			t.Fatalf("live message: %s", m.Payload)
+		}
+	}
+
+	count := func() (readers, parked int, dump string) {
+		buf := make([]byte, 8<<20)
+		dump = string(buf[:runtime.Stack(buf, true)])
+		for _, g := range strings.Split(dump, "\n\n") {
+			switch {
+			case strings.Contains(g, "gqlws.(*conn).readLoop"):
+				readers++
+			case strings.Contains(g, "skillswap/chat."), strings.Contains(g, "gqlgen/graphql"), strings.Contains(g, "gqlws."):
+				parked++
+			}
+		}
+		return readers, parked, dump
+	}
+	// Goroutines that just sent the live message may still be winding down.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		readers, parked, dump := count()
+		if readers == sockets && parked == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d readers (want %d) and %d other transport or stream goroutines (want 0)\n%s", readers, sockets, parked, dump)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

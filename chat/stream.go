@@ -53,7 +53,12 @@ func (s *Service) Stream(ctx context.Context, viewer, convID uuid.UUID, afterSeq
 	}
 	p.mu.Unlock()
 	context.AfterFunc(ctx, p.stop)
-	p.advance()
+	// The replay is read before returning, like any resolver's reads: once subscribed, only
+	// wake-ups (and the gaps they reveal) cause reads.
+	p.mu.Lock()
+	p.reading = true
+	p.mu.Unlock()
+	p.catchUp()
 	return ch, nil
 }
 

@@ -2,10 +2,13 @@ package store
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/skillswap/skillswap/domain"
 )
@@ -123,6 +126,17 @@ func (q *Queries) BookSession(ctx context.Context, s domain.Session, buffer time
 		INSERT INTO session_bookings (session_id, user_id, during)
 		SELECT $1, u, tstzrange($4, $5, '[)') FROM unnest(ARRAY[$2::uuid, $3::uuid]) AS u`,
 		s.ID, s.TeacherID, s.LearnerID, s.StartsAt, s.EndsAt.Add(buffer))
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == pgDeadlockDetected {
+		// Two transactions inserting overlapping rows each wait on the other's exclusion check
+		// (unlike a unique index, an exclusion constraint has no speculative insertion), and
+		// PostgreSQL aborts one: the same outcome as losing the race.
+		e := domain.Conflict("%s", sessionConflictMsg)
+		e.Err = fmt.Errorf("book session: %w", err)
+		e.Field = domain.FieldStartsAt
+		e.Details = map[string]any{"reason": "OVERLAP"}
+		return e
+	}
 	if err != nil {
 		e := mapErr(err, "book session", "session", sessionConflictMsg)
 		if de, ok := e.(*domain.Error); ok && de.Kind == domain.KindConflict {

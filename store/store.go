@@ -144,6 +144,7 @@ func (q *Queries) EnqueueJob(ctx context.Context, args river.JobArgs, opts *rive
 const (
 	pgUniqueViolation    = "23505"
 	pgExclusionViolation = "23P01"
+	pgDeadlockDetected   = "40P01"
 )
 
 // mapErr turns driver errors into domain errors: no rows -> not found (for entity), unique or
