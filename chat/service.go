@@ -367,16 +367,14 @@ func (s *Service) Send(ctx context.Context, viewer, convID uuid.UUID, clientID, 
 			return domain.Forbidden("you cannot message a member you blocked or who blocked you")
 		}
 		now := s.now()
-		seq, err := q.NextSeq(ctx, convID, now)
-		if err != nil {
-			return err
-		}
 		id, err := newID()
 		if err != nil {
 			return err
 		}
-		m, inserted, err := q.InsertMessage(ctx, domain.Message{
-			ID: id, ConversationID: convID, Seq: seq, SenderID: viewer, ClientID: clientID,
+		// The seq, the message and the sender's read position (writing implies having read
+		// everything up to one's own message) in one round trip.
+		m, inserted, err := q.AppendMessage(ctx, domain.Message{
+			ID: id, ConversationID: convID, SenderID: viewer, ClientID: clientID,
 			Body: body, AttachmentURL: att, CreatedAt: now,
 		})
 		if err != nil {
@@ -386,10 +384,7 @@ func (s *Service) Send(ctx context.Context, viewer, convID uuid.UUID, clientID, 
 			return errDuplicateSend
 		}
 		msg = m
-		// Writing implies having read everything up to one's own message.
-		if _, err := q.MarkConversationRead(ctx, convID, viewer, seq, now); err != nil {
-			return err
-		}
+		seq := m.Seq
 		targets, err := q.SendTargets(ctx, convID, viewer, now, now.Add(-s.away))
 		if err != nil {
 			return err
@@ -408,8 +403,11 @@ func (s *Service) Send(ctx context.Context, viewer, convID uuid.UUID, clientID, 
 				return err
 			}
 		}
-		q.AfterCommit(ctx, func(ctx context.Context) { s.publishMessage(ctx, m) })
-		s.afterCommitEvents(ctx, q, all, domain.ConversationEvent{ConversationID: convID, Kind: domain.ConversationMessageAdded, Seq: seq, Message: &m})
+		wake, err := messageWakeUp(m)
+		if err != nil {
+			return err
+		}
+		s.afterCommitEvents(ctx, q, all, domain.ConversationEvent{ConversationID: convID, Kind: domain.ConversationMessageAdded, Seq: seq, Message: &m}, wake)
 		return nil
 	})
 	if errors.Is(err, errDuplicateSend) {
@@ -608,31 +606,33 @@ type wakeUp struct {
 	Message *domain.Message `json:"message,omitempty"`
 }
 
-func (s *Service) publishMessage(ctx context.Context, m domain.Message) {
+// messageWakeUp is the wake-up announcing m on its conversation's topic. It carries the message
+// so subscribers need not read it back; a lost one (Redis down) only delays delivery until the
+// next one or the client's resubscription with afterSeq.
+func messageWakeUp(m domain.Message) (realtime.Publication, error) {
 	b, err := json.Marshal(wakeUp{Seq: m.Seq, Message: &m})
 	if err != nil {
-		s.log.ErrorContext(ctx, "chat: encode wake-up", "err", err)
-		return
+		return realtime.Publication{}, fmt.Errorf("encode wake-up: %w", err)
 	}
-	// The message is committed: a lost wake-up (Redis down) only delays delivery until the next
-	// one or the client's resubscription with afterSeq.
-	if err := s.hub.Publish(ctx, realtime.ConversationTopic(m.ConversationID), b); err != nil {
-		s.log.WarnContext(ctx, "chat: publish message wake-up", "conversation_id", m.ConversationID, "seq", m.Seq, "err", err)
-	}
+	return realtime.Publication{Topic: realtime.ConversationTopic(m.ConversationID), Payload: b}, nil
 }
 
-// afterCommitEvents publishes ev to each member's conversations topic once q commits.
-func (s *Service) afterCommitEvents(ctx context.Context, q *store.Queries, userIDs []uuid.UUID, ev domain.ConversationEvent) {
+// afterCommitEvents publishes, once q commits, the publications in first and then ev to each
+// member's conversations topic, all in one broker round trip.
+func (s *Service) afterCommitEvents(ctx context.Context, q *store.Queries, userIDs []uuid.UUID, ev domain.ConversationEvent, first ...realtime.Publication) {
 	q.AfterCommit(ctx, func(ctx context.Context) {
 		b, err := json.Marshal(ev)
 		if err != nil {
 			s.log.ErrorContext(ctx, "chat: encode conversation event", "err", err)
 			return
 		}
+		ps := append(make([]realtime.Publication, 0, len(first)+len(userIDs)), first...)
 		for _, u := range userIDs {
-			if err := s.hub.Publish(ctx, realtime.UserConversationsTopic(u), b); err != nil {
-				s.log.WarnContext(ctx, "chat: publish conversation event", "user_id", u, "err", err)
-			}
+			ps = append(ps, realtime.Publication{Topic: realtime.UserConversationsTopic(u), Payload: b})
+		}
+		// Committed already: Redis down must not fail the write (clients catch up on reconnect).
+		if err := s.hub.PublishAll(ctx, ps); err != nil {
+			s.log.WarnContext(ctx, "chat: publish conversation events", "conversation_id", ev.ConversationID, "err", err)
 		}
 	})
 }

@@ -5,6 +5,7 @@ package dataloaders
 import (
 	"context"
 	"errors"
+	"sync"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -194,23 +195,35 @@ type ctxKey struct{}
 // Install it with handler.Server.AroundResponses.
 func Middleware(src Source, batchWait time.Duration) graphql.ResponseMiddleware {
 	return func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
-		return next(WithLoaders(ctx, New(src, batchWait)))
+		return next(context.WithValue(ctx, ctxKey{}, &lazyLoaders{src: src, wait: batchWait}))
 	}
+}
+
+// lazyLoaders makes a response's loaders on first use: most subscription events (a chat
+// message's seq and body) need none, and making the thirty of them costs more than the event.
+type lazyLoaders struct {
+	once sync.Once
+	src  Source
+	wait time.Duration
+	l    *Loaders
 }
 
 // WithLoaders returns ctx carrying l.
 func WithLoaders(ctx context.Context, l *Loaders) context.Context {
-	return context.WithValue(ctx, ctxKey{}, l)
+	lz := &lazyLoaders{l: l}
+	lz.once.Do(func() {})
+	return context.WithValue(ctx, ctxKey{}, lz)
 }
 
 // For returns the request's loaders. It panics when the middleware is missing: that is a wiring
 // bug, never a runtime condition.
 func For(ctx context.Context) *Loaders {
-	l, ok := ctx.Value(ctxKey{}).(*Loaders)
+	lz, ok := ctx.Value(ctxKey{}).(*lazyLoaders)
 	if !ok {
 		panic("dataloaders: no loaders in context; is dataloaders.Middleware installed?")
 	}
-	return l
+	lz.once.Do(func() { lz.l = New(lz.src, lz.wait) })
+	return lz.l
 }
 
 // User loads one account, mapping the loader's not-found to the domain's.

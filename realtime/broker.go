@@ -24,6 +24,17 @@ type Broker interface {
 	Close() error
 }
 
+// Publication is one message for one topic.
+type Publication struct {
+	Topic   string
+	Payload []byte
+}
+
+// BatchPublisher is a Broker that can send several publications in one round trip.
+type BatchPublisher interface {
+	PublishBatch(ctx context.Context, ps []Publication) error
+}
+
 // UserTopic carries "this account changed" wake-ups.
 func UserTopic(userID fmt.Stringer) string { return "user:" + userID.String() }
 

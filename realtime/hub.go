@@ -2,6 +2,7 @@ package realtime
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 )
@@ -164,4 +165,19 @@ func (h *Hub) Topics() int {
 // Publish sends payload on topic through the broker.
 func (h *Hub) Publish(ctx context.Context, topic string, payload []byte) error {
 	return h.broker.Publish(ctx, topic, payload)
+}
+
+// PublishAll sends each publication through the broker, in one round trip when the broker can
+// batch (Redis pipelining) and in order either way.
+func (h *Hub) PublishAll(ctx context.Context, ps []Publication) error {
+	if b, ok := h.broker.(BatchPublisher); ok {
+		return b.PublishBatch(ctx, ps)
+	}
+	var errs []error
+	for _, p := range ps {
+		if err := h.broker.Publish(ctx, p.Topic, p.Payload); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
 }

@@ -159,3 +159,44 @@ func (b blockingBroker) Subscribe(context.Context, string, func([]byte)) (func()
 	<-b.release
 	return nil, errors.New("broker unreachable")
 }
+
+// TestHubPublishAllReachesCallbacksInOrder publishes a batch over two topics (one pipelined
+// round trip on Redis) to SubscribeFunc subscribers.
+func TestHubPublishAllReachesCallbacksInOrder(t *testing.T) {
+	for name, b := range brokers(t) {
+		t.Run(name, func(t *testing.T) {
+			hub := realtime.NewHub(b)
+			ctx := context.Background()
+			topicA := fmt.Sprintf("test:a:%s:%d", name, time.Now().UnixNano())
+			topicB := fmt.Sprintf("test:b:%s:%d", name, time.Now().UnixNano())
+			got := map[string]chan string{topicA: make(chan string, 10), topicB: make(chan string, 10)}
+			for topic, ch := range got {
+				release, err := hub.SubscribeFunc(ctx, topic, func(p []byte) { ch <- string(p) })
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer release()
+			}
+			err := hub.PublishAll(ctx, []realtime.Publication{
+				{Topic: topicA, Payload: []byte("a1")},
+				{Topic: topicB, Payload: []byte("b1")},
+				{Topic: topicA, Payload: []byte("a2")},
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for topic, want := range map[string][]string{topicA: {"a1", "a2"}, topicB: {"b1"}} {
+				for _, w := range want {
+					select {
+					case p := <-got[topic]:
+						if p != w {
+							t.Fatalf("%s: got %q, want %q", topic, p, w)
+						}
+					case <-time.After(5 * time.Second):
+						t.Fatalf("%s: %q never arrived", topic, w)
+					}
+				}
+			}
+		})
+	}
+}

@@ -35,6 +35,20 @@ func (r *Redis) Publish(ctx context.Context, topic string, payload []byte) error
 	return nil
 }
 
+// PublishBatch implements BatchPublisher with one pipelined round trip.
+func (r *Redis) PublishBatch(ctx context.Context, ps []Publication) error {
+	_, err := r.client.Pipelined(ctx, func(pipe redis.Pipeliner) error {
+		for _, p := range ps {
+			pipe.Publish(ctx, p.Topic, p.Payload)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("redis publish %d messages: %w", len(ps), err)
+	}
+	return nil
+}
+
 // Subscribe implements Broker. go-redis reconnects the subscription by itself after Redis
 // restarts; messages published meanwhile are lost, which callers tolerate by reading PostgreSQL.
 func (r *Redis) Subscribe(ctx context.Context, topic string, handle func([]byte)) (func(), error) {

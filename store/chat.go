@@ -294,6 +294,43 @@ func (q *Queries) InsertMessage(ctx context.Context, m domain.Message) (domain.M
 	return list[0], true, nil
 }
 
+// AppendMessage stores m as its conversation's next message, in one statement: it takes the
+// next seq (and the conversation's row lock, see NextSeq), inserts the message and moves the
+// sender's read position to it. When the sender already sent one with the same client id it
+// inserts nothing and reports inserted = false; the caller then rolls back, so no seq is lost.
+func (q *Queries) AppendMessage(ctx context.Context, m domain.Message) (domain.Message, bool, error) {
+	rows, err := q.db.Query(ctx, `
+		WITH next AS (
+			UPDATE conversations
+			SET last_seq = last_seq + 1, last_message_at = $7, activity_at = GREATEST(activity_at, $7)
+			WHERE id = $2
+			RETURNING last_seq
+		), ins AS (
+			INSERT INTO messages (id, conversation_id, seq, sender_id, client_id, body, attachment_url, created_at)
+			SELECT $1, $2, next.last_seq, $3, $4, $5, $6, $7 FROM next
+			ON CONFLICT (conversation_id, sender_id, client_id) DO NOTHING
+			RETURNING `+messageColumns+`
+		), mark AS (
+			UPDATE conversation_participants p
+			SET last_read_seq = GREATEST(p.last_read_seq, ins.seq), last_read_at = $7
+			FROM ins
+			WHERE p.conversation_id = $2 AND p.user_id = $3
+		)
+		SELECT `+messageColumns+` FROM ins`,
+		m.ID, m.ConversationID, m.SenderID, m.ClientID, m.Body, m.AttachmentURL, m.CreatedAt)
+	if err != nil {
+		return domain.Message{}, false, mapErr(err, "append message", "message", "")
+	}
+	list, err := pgx.CollectRows(rows, pgx.RowToStructByName[domain.Message])
+	if err != nil {
+		return domain.Message{}, false, mapErr(err, "append message", "message", "message already exists")
+	}
+	if len(list) == 0 {
+		return domain.Message{}, false, nil
+	}
+	return list[0], true, nil
+}
+
 // MessagesByIDs loads messages; missing ids are absent (dataloader source).
 func (q *Queries) MessagesByIDs(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]domain.Message, error) {
 	rows, err := q.db.Query(ctx, `SELECT `+messageColumns+` FROM messages WHERE id = ANY($1)`, ids)
