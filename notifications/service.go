@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -260,54 +261,61 @@ const maxReplay = 100
 // last notification the client has), it first replays those created since, so a reconnecting
 // client loses nothing: it listens first, then replays, then streams, without duplicates.
 func (s *Service) Stream(ctx context.Context, viewer uuid.UUID, after *uuid.UUID) (<-chan *domain.Notification, error) {
-	wake, release, err := s.hub.Subscribe(ctx, realtime.NotificationsTopic(viewer))
+	out, ch := realtime.NewOutbox[domain.Notification](ctx, maxReplay+liveQueue, nil)
+	var (
+		mu        sync.Mutex
+		replaying = true
+		held      []domain.Notification // arrived live while the replay was read
+		seen      = map[uuid.UUID]bool{}
+	)
+	release, err := s.hub.SubscribeFunc(ctx, realtime.NotificationsTopic(viewer), func(b []byte) {
+		var n domain.Notification
+		if err := json.Unmarshal(b, &n); err != nil || n.UserID != viewer {
+			s.log.WarnContext(ctx, "notifications: bad wake-up", "err", err)
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		switch {
+		case seen[n.ID]:
+		case replaying:
+			held = append(held, n)
+		default:
+			// A client whose queue is full misses the push, not the notification: the feed has it.
+			out.Offer(&n)
+		}
+	})
 	if err != nil {
+		out.Close()
 		return nil, fmt.Errorf("subscribe notifications: %w", err)
 	}
 	var replay []domain.Notification
 	if after != nil {
 		if replay, err = s.store.Q().NotificationsAfter(ctx, viewer, *after, maxReplay); err != nil {
 			release()
+			out.Close()
 			return nil, fmt.Errorf("replay notifications: %w", err)
 		}
 	}
-	ch := make(chan *domain.Notification)
-	go func() {
-		defer close(ch)
-		defer release()
-		// Replayed notifications may also arrive live (they were committed after we subscribed).
-		seen := make(map[uuid.UUID]bool, len(replay))
-		for _, n := range replay {
-			seen[n.ID] = true
-			select {
-			case ch <- &n:
-			case <-ctx.Done():
-				return
-			}
+	mu.Lock()
+	// Replayed notifications may also arrive live (they were committed after we subscribed).
+	for i := range replay {
+		seen[replay[i].ID] = true
+		out.Offer(&replay[i])
+	}
+	for i := range held {
+		if !seen[held[i].ID] {
+			out.Offer(&held[i])
 		}
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case b, ok := <-wake:
-				if !ok {
-					return
-				}
-				var n domain.Notification
-				if err := json.Unmarshal(b, &n); err != nil || n.UserID != viewer {
-					s.log.WarnContext(ctx, "notifications: bad wake-up", "err", err)
-					continue
-				}
-				if seen[n.ID] {
-					continue
-				}
-				select {
-				case ch <- &n:
-				case <-ctx.Done():
-					return
-				}
-			}
-		}
-	}()
+	}
+	replaying, held = false, nil
+	mu.Unlock()
+	context.AfterFunc(ctx, func() {
+		release()
+		out.Close()
+	})
 	return ch, nil
 }
+
+// liveQueue is how many live notifications may wait for the client's socket.
+const liveQueue = 16

@@ -19,7 +19,6 @@ import (
 	"github.com/skillswap/skillswap/graph/model"
 	"github.com/skillswap/skillswap/matching"
 	"github.com/skillswap/skillswap/profiles"
-	"github.com/skillswap/skillswap/realtime"
 	"github.com/skillswap/skillswap/relay"
 	"github.com/skillswap/skillswap/reviews"
 	"github.com/skillswap/skillswap/sessions"
@@ -1225,41 +1224,7 @@ func (r *subscriptionResolver) ViewerUpdated(ctx context.Context) (<-chan *domai
 	if err != nil {
 		return nil, err
 	}
-	wake, release, err := r.Hub.Subscribe(ctx, realtime.UserTopic(v.User.ID))
-	if err != nil {
-		return nil, fmt.Errorf("subscribe viewer updates: %w", err)
-	}
-	ch := make(chan *domain.User)
-	go func() {
-		defer close(ch)
-		defer release()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case _, ok := <-wake:
-				if !ok {
-					return
-				}
-				// The wake-up only says "changed": read the truth from PostgreSQL.
-				users, err := r.Store.Q().UsersByIDs(ctx, []uuid.UUID{v.User.ID})
-				if err != nil {
-					r.Log.WarnContext(ctx, "viewerUpdated: reload user", "err", err)
-					continue
-				}
-				u, ok := users[v.User.ID]
-				if !ok {
-					return
-				}
-				select {
-				case ch <- &u:
-				case <-ctx.Done():
-					return
-				}
-			}
-		}
-	}()
-	return ch, nil
+	return r.watchUser(ctx, v.User.ID)
 }
 
 func (r *subscriptionResolver) MessageAdded(ctx context.Context, conversationID string, afterSeq *int) (<-chan *domain.Message, error) {
