@@ -39,8 +39,7 @@ func (s *Service) Stream(ctx context.Context, viewer, convID uuid.UUID, afterSeq
 		// no wake-up coming: always start with a read of PostgreSQL (the replay).
 		behind: true,
 	}
-	var ch <-chan *domain.Message
-	p.out, ch = realtime.NewOutbox[domain.Message](ctx, outboxSize, p.advance)
+	p.out = realtime.NewOutbox[domain.Message](outboxSize, p.advance)
 	release, err := s.hub.SubscribeFunc(ctx, realtime.ConversationTopic(convID), p.wake)
 	if err != nil {
 		p.out.Close()
@@ -59,7 +58,7 @@ func (s *Service) Stream(ctx context.Context, viewer, convID uuid.UUID, afterSeq
 	p.reading = true
 	p.mu.Unlock()
 	p.catchUp()
-	return ch, nil
+	return p.out.Start(ctx), nil
 }
 
 const (
@@ -304,7 +303,7 @@ func (s *Service) TypingStream(ctx context.Context, viewer, convID uuid.UUID) (<
 // closes the channel and releases the hub interest. Events are hints: one arriving while the
 // client's queue is full is dropped, like a wake-up lost while Redis restarts.
 func forward[T any](ctx context.Context, hub *realtime.Hub, topic string, keep func(T) bool) (<-chan *T, error) {
-	out, ch := realtime.NewOutbox[T](ctx, eventOutboxSize, nil)
+	out := realtime.NewOutbox[T](eventOutboxSize, nil)
 	release, err := hub.SubscribeFunc(ctx, topic, func(b []byte) {
 		var v T
 		if json.Unmarshal(b, &v) != nil || !keep(v) {
@@ -320,7 +319,7 @@ func forward[T any](ctx context.Context, hub *realtime.Hub, topic string, keep f
 		release()
 		out.Close()
 	})
-	return ch, nil
+	return out.Start(ctx), nil
 }
 
 // eventOutboxSize is how many conversation or typing events may wait for the client's socket.

@@ -19,6 +19,9 @@ import (
 	"github.com/gobwas/ws/wsutil"
 )
 
+// errWriterClosed is returned for writes after the close frame (or a failed write).
+var errWriterClosed = errors.New("gqlws: connection closing")
+
 // closeGrace is how long a closing connection waits for the client's close frame before
 // dropping the TCP connection.
 const closeGrace = 2 * time.Second
@@ -117,7 +120,7 @@ func (c *conn) readLoop() {
 			continue
 		}
 		if hdr.OpCode != ws.OpText {
-			c.CloseWith(CloseBadRequest, "Invalid message received: binary frames are not accepted")
+			c.closeNow(CloseBadRequest, "Invalid message received: binary frames are not accepted")
 			continue
 		}
 		c.handle(data)
@@ -132,9 +135,9 @@ func (c *conn) readFailed(err error) {
 	case errors.As(err, &closed):
 		// The client closed; control already answered its close frame.
 	case errors.Is(err, wsutil.ErrFrameTooLarge), errors.Is(err, wsutil.ErrMessageTooLarge):
-		c.CloseWith(CloseTooBig, "Message too big")
+		c.closeNow(CloseTooBig, "Message too big")
 	case errors.Is(err, wsutil.ErrInvalidUTF8), errors.As(err, &perr):
-		c.CloseWith(CloseProtocolError, "Protocol error")
+		c.closeNow(CloseProtocolError, "Protocol error")
 	}
 }
 
@@ -146,7 +149,10 @@ func (c *conn) control(hdr ws.Header, r io.Reader) error {
 	}
 	switch hdr.OpCode {
 	case ws.OpPing:
-		return c.writeFrame(ws.OpPong, payload)
+		if err := c.writeFrame(ws.OpPong, payload); err != nil && !errors.Is(err, errWriterClosed) {
+			return err
+		}
+		return nil
 	case ws.OpClose:
 		code, _ := ws.ParseCloseFrameData(payload)
 		if code == 0 {
@@ -170,13 +176,29 @@ func (c *conn) isClosing() bool {
 	return c.closing
 }
 
-// CloseWith sends a close frame and gives the client closeGrace to answer before the TCP
-// connection is dropped (closing at once could reset it before the close frame is read).
+// CloseWith closes the connection with code and reason. It does not wait for the close frame
+// to be written (a stuck client could hold the writer for WriteTimeout), so it is safe from
+// broker callbacks and timers.
 func (c *conn) CloseWith(code int, reason string) {
+	if c.beginClose() {
+		go c.sendClose(code, reason)
+	}
+}
+
+// closeNow is CloseWith waiting for the close frame to be written (the reader, shutdown).
+func (c *conn) closeNow(code int, reason string) {
+	if c.beginClose() {
+		c.sendClose(code, reason)
+	}
+}
+
+// beginClose marks the connection closing and ends its operations; it reports false if it
+// already was.
+func (c *conn) beginClose() bool {
 	c.mu.Lock()
 	if c.closing {
 		c.mu.Unlock()
-		return
+		return false
 	}
 	c.closing = true
 	cancel := c.cancel
@@ -184,6 +206,12 @@ func (c *conn) CloseWith(code int, reason string) {
 	if cancel != nil {
 		cancel()
 	}
+	return true
+}
+
+// sendClose writes the close frame, then gives the client closeGrace to answer before the TCP
+// connection is dropped (closing at once could reset it before the close frame is read).
+func (c *conn) sendClose(code int, reason string) {
 	if err := c.writeClose(code, reason); err != nil {
 		_ = c.nc.Close()
 		return
@@ -240,7 +268,7 @@ type clientMessage struct {
 // handle applies one client message.
 func (c *conn) handle(data []byte) {
 	if !c.allowMessage() {
-		c.CloseWith(ClosePolicyViolation, "Too many messages")
+		c.closeNow(ClosePolicyViolation, "Too many messages")
 		return
 	}
 	var m clientMessage
@@ -259,7 +287,7 @@ func (c *conn) handle(data []byte) {
 		c.mu.Unlock()
 		if again {
 			if c.strict {
-				c.CloseWith(CloseTooManyInitRequest, "Too many initialisation requests")
+				c.closeNow(CloseTooManyInitRequest, "Too many initialisation requests")
 			}
 			return
 		}
@@ -291,7 +319,7 @@ func (c *conn) handle(data []byte) {
 	case "pong":
 	case "connection_terminate":
 		if !c.strict {
-			c.CloseWith(CloseNormal, "terminated")
+			c.closeNow(CloseNormal, "terminated")
 			return
 		}
 		c.refuse("Invalid message received: unexpected type " + truncate(m.Type, 32))
@@ -305,10 +333,10 @@ func (c *conn) handle(data []byte) {
 func (c *conn) refuse(reason string) {
 	if !c.strict {
 		c.sendConnectionError(reason)
-		c.CloseWith(CloseProtocolError, reason)
+		c.closeNow(CloseProtocolError, reason)
 		return
 	}
-	c.CloseWith(CloseBadRequest, reason)
+	c.closeNow(CloseBadRequest, reason)
 }
 
 func (c *conn) allowMessage() bool {
@@ -340,7 +368,7 @@ func (c *conn) init(raw json.RawMessage) {
 			if !c.strict {
 				c.sendConnectionError(err.Error())
 			}
-			c.CloseWith(CloseForbidden, reason)
+			c.closeNow(CloseForbidden, reason)
 			return
 		}
 	}
@@ -410,7 +438,7 @@ func (c *conn) sendMessage(typ, id string, payload json.RawMessage) {
 		b = append(b, payload...)
 	}
 	b = append(b, '}')
-	if err := c.writeFrame(ws.OpText, b); err != nil {
+	if err := c.writeFrame(ws.OpText, b); err != nil && !errors.Is(err, errWriterClosed) {
 		// A client that cannot take a message within the write timeout is gone.
 		_ = c.nc.Close()
 	}
@@ -448,7 +476,7 @@ func (c *conn) writeFrame(op ws.OpCode, payload []byte) error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	if c.wclosed {
-		return net.ErrClosed
+		return errWriterClosed
 	}
 	_ = c.nc.SetWriteDeadline(time.Now().Add(c.s.cfg.WriteTimeout))
 	bufs := net.Buffers{h, payload}

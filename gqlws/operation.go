@@ -110,7 +110,7 @@ func (c *conn) subscribe(id string, payload json.RawMessage) {
 	switch {
 	case !c.acked && c.strict:
 		c.mu.Unlock()
-		c.CloseWith(CloseUnauthorized, "Unauthorized")
+		c.closeNow(CloseUnauthorized, "Unauthorized")
 		return
 	case !c.acked:
 		c.mu.Unlock()
@@ -123,7 +123,7 @@ func (c *conn) subscribe(id string, payload json.RawMessage) {
 	case c.ops[id] != nil:
 		c.mu.Unlock()
 		if c.strict {
-			c.CloseWith(CloseSubscriberExists, "Subscriber for "+truncate(id, 64)+" already exists")
+			c.closeNow(CloseSubscriberExists, "Subscriber for "+truncate(id, 64)+" already exists")
 		} else {
 			c.sendErrors(id, gqlerror.List{{Message: "an operation with this id is already running"}})
 		}

@@ -176,9 +176,12 @@ func (s *Server) CloseAll(code int, reason string) {
 		conns = append(conns, c)
 	}
 	s.mu.Unlock()
+	var wg sync.WaitGroup
 	for _, c := range conns {
-		c.CloseWith(code, reason)
+		wg.Go(func() { c.closeNow(code, reason) })
 	}
+	// Each write is bounded by WriteTimeout: shutdown waits for the close frames, not forever.
+	wg.Wait()
 }
 
 // checkOrigin refuses browsers on other origins (cross-site WebSocket hijacking): an Origin

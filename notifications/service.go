@@ -261,7 +261,7 @@ const maxReplay = 100
 // last notification the client has), it first replays those created since, so a reconnecting
 // client loses nothing: it listens first, then replays, then streams, without duplicates.
 func (s *Service) Stream(ctx context.Context, viewer uuid.UUID, after *uuid.UUID) (<-chan *domain.Notification, error) {
-	out, ch := realtime.NewOutbox[domain.Notification](ctx, maxReplay+liveQueue, nil)
+	out := realtime.NewOutbox[domain.Notification](maxReplay+liveQueue, nil)
 	var (
 		mu        sync.Mutex
 		replaying = true
@@ -314,7 +314,7 @@ func (s *Service) Stream(ctx context.Context, viewer uuid.UUID, after *uuid.UUID
 		release()
 		out.Close()
 	})
-	return ch, nil
+	return out.Start(ctx), nil
 }
 
 // liveQueue is how many live notifications may wait for the client's socket.

@@ -33,27 +33,54 @@ func WithDelivery(ctx context.Context, d Delivery) context.Context {
 // value. Under a transport with Delivery no goroutine exists between deliveries; elsewhere
 // (server-sent events, tests reading the channel) one goroutine bridges the queue to the
 // channel.
+//
+// A resolver makes the outbox, subscribes its sources, and calls Start only once it is sure to
+// succeed: a resolver returning an error must not leave a delivery attached that will never
+// be told anything.
 type Outbox[T any] struct {
-	mu     sync.Mutex
-	q      chan *T
-	queued int
-	closed bool
-	ready  func()
-	onRoom func()
+	mu      sync.Mutex
+	q       chan *T
+	queued  int
+	closed  bool
+	started bool
+	ready   func()
+	onRoom  func()
+	out     <-chan *T
 }
 
-// NewOutbox returns an outbox of capacity values and the channel a subscription resolver
-// returns. onRoom (may be nil) is called, without locks held, each time the consumer has taken a
-// value. The channel closes after Close, once the values before it are taken.
-func NewOutbox[T any](ctx context.Context, capacity int, onRoom func()) (*Outbox[T], <-chan *T) {
-	o := &Outbox[T]{q: make(chan *T, capacity), onRoom: onRoom}
+// NewOutbox returns an outbox of capacity values. onRoom (may be nil) is called, without locks
+// held, each time the consumer has taken a value.
+func NewOutbox[T any](capacity int, onRoom func()) *Outbox[T] {
+	return &Outbox[T]{q: make(chan *T, capacity), onRoom: onRoom}
+}
+
+// Start attaches the outbox to the subscription's transport and returns the channel the resolver
+// returns; values offered before are delivered first. The channel closes after Close, once the
+// values before it are taken.
+func (o *Outbox[T]) Start(ctx context.Context) <-chan *T {
+	o.mu.Lock()
+	if o.started {
+		o.mu.Unlock()
+		return o.out
+	}
+	o.started = true
 	if d, ok := ctx.Value(deliveryKey{}).(Delivery); ok && d.Attach(o.consumed) {
-		o.ready = d.Ready
-		return o, o.q
+		o.ready, o.out = d.Ready, o.q
+		pending := o.queued
+		if o.closed {
+			pending++
+		}
+		o.mu.Unlock()
+		for range pending {
+			d.Ready()
+		}
+		return o.q
 	}
 	out := make(chan *T)
+	o.out = out
+	o.mu.Unlock()
 	go o.bridge(ctx, out)
-	return o, out
+	return out
 }
 
 // bridge hands queued values to a consumer that blocks on the channel.
@@ -86,9 +113,10 @@ func (o *Outbox[T]) Offer(v *T) bool {
 	}
 	o.q <- v
 	o.queued++
+	ready := o.ready
 	o.mu.Unlock()
-	if o.ready != nil {
-		o.ready()
+	if ready != nil {
+		ready()
 	}
 	return true
 }
@@ -112,9 +140,10 @@ func (o *Outbox[T]) Close() {
 	}
 	o.closed = true
 	close(o.q)
+	ready := o.ready
 	o.mu.Unlock()
-	if o.ready != nil {
-		o.ready()
+	if ready != nil {
+		ready()
 	}
 }
 

@@ -15,7 +15,7 @@ import (
 // "changed": the truth is read from PostgreSQL, by one read at a time (a burst of wake-ups
 // makes one more read, not one each), and nothing waits in between.
 func (r *subscriptionResolver) watchUser(ctx context.Context, id uuid.UUID) (<-chan *domain.User, error) {
-	out, ch := realtime.NewOutbox[domain.User](ctx, 4, nil)
+	out := realtime.NewOutbox[domain.User](4, nil)
 	var (
 		mu             sync.Mutex
 		reading, again bool
@@ -60,5 +60,5 @@ func (r *subscriptionResolver) watchUser(ctx context.Context, id uuid.UUID) (<-c
 		release()
 		out.Close()
 	})
-	return ch, nil
+	return out.Start(ctx), nil
 }
