@@ -385,7 +385,9 @@ func (s *Service) Send(ctx context.Context, viewer, convID uuid.UUID, clientID, 
 		}
 		msg = m
 		seq := m.Seq
-		targets, err := q.SendTargets(ctx, convID, viewer, now, now.Add(-s.away))
+		// Members already holding an unread notification of this conversation are left out: it
+		// would absorb a new one (NotifyOnce), and asking costs two statements per message.
+		targets, err := q.SendTargets(ctx, convID, viewer, now, now.Add(-s.away), domain.ConversationGroupKey(convID))
 		if err != nil {
 			return err
 		}

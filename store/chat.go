@@ -448,23 +448,28 @@ func (q *Queries) SetMute(ctx context.Context, convID, userID uuid.UUID, muted b
 // SendTarget is a current participant of a conversation a message was just sent to.
 type SendTarget struct {
 	UserID uuid.UUID `db:"user_id"`
-	// Away: not the sender, not muted, and has not read the conversation since awaySince, so
-	// the message notifies them.
+	// Away: not the sender, not muted, has not read the conversation since awaySince, and holds
+	// no unread notification of groupKey (which would absorb a new one), so the message
+	// notifies them.
 	Away bool `db:"away"`
 }
 
 // SendTargets returns every current participant of a conversation (sender included, for their
 // other devices), telling who is away: one statement for both the live fan-out and the
-// notifications of a send.
-func (q *Queries) SendTargets(ctx context.Context, convID, sender uuid.UUID, now, awaySince time.Time) ([]SendTarget, error) {
+// notifications of a send. groupKey is the notification group of the conversation's messages.
+func (q *Queries) SendTargets(ctx context.Context, convID, sender uuid.UUID, now, awaySince time.Time, groupKey string) ([]SendTarget, error) {
 	rows, err := q.db.Query(ctx, `
-		SELECT user_id,
-			user_id <> $2
-			AND NOT (muted AND (muted_until IS NULL OR muted_until > $3))
-			AND (last_read_at IS NULL OR last_read_at < $4) AS away
-		FROM conversation_participants
-		WHERE conversation_id = $1 AND left_at IS NULL
-		ORDER BY user_id`, convID, sender, now, awaySince)
+		SELECT p.user_id,
+			p.user_id <> $2
+			AND NOT (p.muted AND (p.muted_until IS NULL OR p.muted_until > $3))
+			AND (p.last_read_at IS NULL OR p.last_read_at < $4)
+			AND NOT EXISTS (
+				SELECT 1 FROM notifications n
+				WHERE n.user_id = p.user_id AND n.group_key = $5 AND n.read_at IS NULL
+			) AS away
+		FROM conversation_participants p
+		WHERE p.conversation_id = $1 AND p.left_at IS NULL
+		ORDER BY p.user_id`, convID, sender, now, awaySince, groupKey)
 	if err != nil {
 		return nil, mapErr(err, "select send targets", "participant", "")
 	}
