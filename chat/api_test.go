@@ -94,9 +94,7 @@ func sendWithID(t *testing.T, c *apitest.Client, conv, clientID, body string) se
 // subscribeMessages opens a socket as token and subscribes to messageAdded.
 func subscribeMessages(t *testing.T, srv *apitest.Server, token, conv string, afterSeq *int) *apitest.WS {
 	t.Helper()
-	ws := srv.DialWS(t, transportWS)
-	ws.Init(token)
-	ws.Expect("connection_ack")
+	ws := srv.Connect(t, transportWS, token)
 	vars := map[string]any{"c": conv}
 	if afterSeq != nil {
 		vars["after"] = *afterSeq
@@ -647,9 +645,7 @@ func TestAPIIdleSubscriptionsHoldNoGoroutine(t *testing.T) {
 	const sockets = 40
 	conns := make([]*apitest.WS, sockets)
 	for i := range conns {
-		ws := srv.DialWS(t, transportWS)
-		ws.Init(bob.tok.AccessToken)
-		ws.Expect("connection_ack")
+		ws := srv.Connect(t, transportWS, bob.tok.AccessToken)
 		ws.Subscribe("1", opMessageAdded, map[string]any{"c": conv, "after": 0})
 		ws.Expect("next")
 		conns[i] = ws

@@ -118,22 +118,14 @@ func (p *pump) wake(b []byte) {
 			}
 		}
 	}
-	read := p.flushLocked()
-	p.mu.Unlock()
-	if read {
-		go p.catchUp()
-	}
+	p.flushAndUnlock()
 }
 
 // advance hands what it can to the outbox; it runs when the consumer takes a message, and at
 // the start.
 func (p *pump) advance() {
 	p.mu.Lock()
-	read := p.flushLocked()
-	p.mu.Unlock()
-	if read {
-		go p.catchUp()
-	}
+	p.flushAndUnlock()
 }
 
 func (p *pump) resyncNow() {
@@ -144,6 +136,12 @@ func (p *pump) resyncNow() {
 	}
 	p.behind = true
 	p.resync.Reset(p.s.resync)
+	p.flushAndUnlock()
+}
+
+// flushAndUnlock hands what it can to the outbox, unlocks mu, and starts a catch-up read if one
+// is needed.
+func (p *pump) flushAndUnlock() {
 	read := p.flushLocked()
 	p.mu.Unlock()
 	if read {

@@ -67,9 +67,7 @@ func TestWebSocketSubscriptionDeliversUpdates(t *testing.T) {
 			srv.SetRoles(t, admin.User.ID, domain.RoleAdmin)
 			member, _ := srv.SignUp(t)
 
-			ws := srv.DialWS(t, proto)
-			ws.Init(member.AccessToken)
-			ws.Expect("connection_ack")
+			ws := srv.Connect(t, proto, member.AccessToken)
 			start, data := "subscribe", "next"
 			if proto == "graphql-ws" {
 				start, data = "start", "data"
@@ -114,9 +112,7 @@ func TestWebSocketSubscriptionDeliversUpdates(t *testing.T) {
 func TestWebSocketClosesWhenSessionEnds(t *testing.T) {
 	srv := wsServer(t)
 	_, member := srv.SignUp(t)
-	ws := srv.DialWS(t, transportWS)
-	ws.Init(member.Token)
-	ws.Expect("connection_ack")
+	ws := srv.Connect(t, transportWS, member.Token)
 	ws.Subscribe("1", `subscription { viewerUpdated { id } }`, nil)
 	time.Sleep(100 * time.Millisecond)
 	apitest.Must(t, member.Do(t, `mutation { logOut { sessionId } }`, nil))
@@ -128,18 +124,14 @@ func TestWebSocketClosesWhenTokenExpires(t *testing.T) {
 	cfg.AccessTokenTTL = 1500 * time.Millisecond
 	srv := apitest.Start(t, cfg)
 	tok, _ := srv.SignUp(t)
-	ws := srv.DialWS(t, transportWS)
-	ws.Init(tok.AccessToken)
-	ws.Expect("connection_ack")
+	ws := srv.Connect(t, transportWS, tok.AccessToken)
 	ws.ExpectClose(4403, 5*time.Second)
 }
 
 func TestWebSocketDrainingClosesWithGoingAway(t *testing.T) {
 	srv := wsServer(t)
 	tok, _ := srv.SignUp(t)
-	ws := srv.DialWS(t, transportWS)
-	ws.Init(tok.AccessToken)
-	ws.Expect("connection_ack")
+	ws := srv.Connect(t, transportWS, tok.AccessToken)
 	srv.App.HTTP.StartDraining()
 	ws.ExpectClose(1001, 5*time.Second)
 }

@@ -34,9 +34,7 @@ func TestWebSocketLimits(t *testing.T) {
 	tok, _ := srv.SignUp(t)
 
 	t.Run("a message over the read limit closes with 1009", func(t *testing.T) {
-		ws := srv.DialWS(t, transportWS)
-		ws.Init(tok.AccessToken)
-		ws.Expect("connection_ack")
+		ws := srv.Connect(t, transportWS, tok.AccessToken)
 		ws.Subscribe("big", `subscription { viewerUpdated { id } }`+strings.Repeat(" ", 2048), nil)
 		ws.ExpectClose(1009, 5*time.Second)
 	})
@@ -50,9 +48,7 @@ func TestWebSocketLimits(t *testing.T) {
 		ws.ExpectClose(4400, 5*time.Second)
 	})
 	t.Run("more operations than the cap get RATE_LIMITED, the first keeps running", func(t *testing.T) {
-		ws := srv.DialWS(t, transportWS)
-		ws.Init(tok.AccessToken)
-		ws.Expect("connection_ack")
+		ws := srv.Connect(t, transportWS, tok.AccessToken)
 		ws.Subscribe("1", `subscription { viewerUpdated { id } }`, nil)
 		ws.Subscribe("2", `subscription { viewerUpdated { id } }`, nil)
 		m := ws.Expect("error")
@@ -70,9 +66,7 @@ func TestWebSocketLimits(t *testing.T) {
 		}
 	})
 	t.Run("more messages than the per-minute cap close with 1008", func(t *testing.T) {
-		ws := srv.DialWS(t, transportWS)
-		ws.Init(tok.AccessToken)
-		ws.Expect("connection_ack")
+		ws := srv.Connect(t, transportWS, tok.AccessToken)
 		for range 5 {
 			ws.Send(apitest.Message{Type: "ping"})
 		}
@@ -83,9 +77,7 @@ func TestWebSocketLimits(t *testing.T) {
 func TestWebSocketOperations(t *testing.T) {
 	srv := wsServer(t)
 	tok, _ := srv.SignUp(t)
-	ws := srv.DialWS(t, transportWS)
-	ws.Init(tok.AccessToken)
-	ws.Expect("connection_ack")
+	ws := srv.Connect(t, transportWS, tok.AccessToken)
 
 	ws.Subscribe("m", `mutation { logOut { sessionId } }`, nil)
 	m := ws.Expect("error")
@@ -129,9 +121,7 @@ func TestWebSocketServerPingsAndDropsSilentClients(t *testing.T) {
 		return m.Type, err
 	}
 
-	answering := srv.DialWS(t, transportWS)
-	answering.Init(tok.AccessToken)
-	answering.Expect("connection_ack")
+	answering := srv.Connect(t, transportWS, tok.AccessToken)
 	for i := range 6 {
 		typ, err := read(answering)
 		if err != nil || typ != "ping" {
@@ -140,9 +130,7 @@ func TestWebSocketServerPingsAndDropsSilentClients(t *testing.T) {
 		answering.Send(apitest.Message{Type: "pong"})
 	}
 
-	silent := srv.DialWS(t, transportWS)
-	silent.Init(tok.AccessToken)
-	silent.Expect("connection_ack")
+	silent := srv.Connect(t, transportWS, tok.AccessToken)
 	silent.ExpectClose(1001, 3*time.Second)
 }
 

@@ -48,6 +48,15 @@ func (s *Server) DialWS(t testing.TB, subprotocol string) *WS {
 	return &WS{t: t, Conn: conn}
 }
 
+// Connect dials with subprotocol, sends connection_init with token and waits for the ack.
+func (s *Server) Connect(t testing.TB, subprotocol, token string) *WS {
+	t.Helper()
+	ws := s.DialWS(t, subprotocol)
+	ws.Init(token)
+	ws.Expect("connection_ack")
+	return ws
+}
+
 // Send writes one message.
 func (w *WS) Send(m Message) {
 	w.t.Helper()
