@@ -134,11 +134,18 @@ func (c *conn) readFailed(err error) {
 	switch {
 	case errors.As(err, &closed):
 		// The client closed; control already answered its close frame.
+		return
 	case errors.Is(err, wsutil.ErrFrameTooLarge), errors.Is(err, wsutil.ErrMessageTooLarge):
 		c.closeNow(CloseTooBig, "Message too big")
 	case errors.Is(err, wsutil.ErrInvalidUTF8), errors.As(err, &perr):
 		c.closeNow(CloseProtocolError, "Protocol error")
+	default:
+		return
 	}
+	// The rest of the offending frame is still coming: closing the socket with unread bytes
+	// would reset it, and the client would never read the close frame. Discard until the client
+	// closes or closeGrace ends (sendClose set the deadline).
+	_, _ = io.Copy(io.Discard, c.src)
 }
 
 // control answers a control frame: pong for ping, the closing handshake for close.
