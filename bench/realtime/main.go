@@ -374,6 +374,7 @@ func (b *bench) fanout(rate int, duration time.Duration, senders int) error {
 			}
 		}()
 	}
+	cpuBefore := cpuByProcess()
 	sendStart := time.Now()
 	interval := time.Second / time.Duration(rate)
 	k := 0
@@ -391,6 +392,7 @@ func (b *bench) fanout(rate int, duration time.Duration, senders int) error {
 	close(jobs)
 	sendWG.Wait()
 	sendTime := time.Since(sendStart)
+	cpuAfter := cpuByProcess()
 
 	// Delivery: wait until every subscriber has every acknowledged message (or 30 s).
 	expected := func(s *subscriber) int64 {
@@ -445,10 +447,79 @@ func (b *bench) fanout(rate int, duration time.Duration, senders int) error {
 	fmt.Printf("| %d | %d | %d | %.0f | %d | %d | %.0f | %s | %s | %s | %d | %d | %d | %.1f |\n",
 		len(b.urls), total, rate, float64(sent.Load())/sendTime.Seconds(), failed.Load(), lagged.Load(),
 		float64(deliveries)/sendTime.Seconds(), pct(50), pct(99), pct(100), lost, dup, disorder, drain.Seconds())
+	printCPU(cpuBefore, cpuAfter, sendTime, sent.Load())
 	if lost > 0 || dup > 0 || disorder > 0 {
 		return errors.New("deliveries were lost, duplicated or out of order")
 	}
 	return nil
+}
+
+// procCPU is a process's command name and CPU time so far, in clock ticks.
+type procCPU struct {
+	name  string
+	ticks int64
+}
+
+// cpuByProcess returns the CPU time used so far by every process of the machine, by pid: where
+// the machine's two cores went during the send phase.
+func cpuByProcess() map[int]procCPU {
+	out := map[int]procCPU{}
+	dirs, _ := os.ReadDir("/proc")
+	for _, d := range dirs {
+		pid, err := strconv.Atoi(d.Name())
+		if err != nil {
+			continue
+		}
+		raw, err := os.ReadFile("/proc/" + d.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ... utime stime: fields 14 and 15, counted after the ")".
+		i := strings.LastIndexByte(string(raw), ')')
+		j := strings.IndexByte(string(raw), '(')
+		if i < 0 || j < 0 {
+			continue
+		}
+		f := strings.Fields(string(raw[i+1:]))
+		if len(f) < 13 {
+			continue
+		}
+		u, _ := strconv.ParseInt(f[11], 10, 64)
+		k, _ := strconv.ParseInt(f[12], 10, 64)
+		out[pid] = procCPU{name: string(raw[j+1 : i]), ticks: u + k}
+	}
+	return out
+}
+
+// printCPU prints the cores each kind of process used during the send phase and its CPU time per
+// message sent (USER_HZ is 100 on Linux).
+func printCPU(before, after map[int]procCPU, d time.Duration, sent int64) {
+	const hz = 100
+	byName := map[string]int64{}
+	var total int64
+	for pid, p := range after {
+		// A process that exited during the phase took its time with it; one that started counts
+		// from zero.
+		if dt := p.ticks - before[pid].ticks; dt > 0 {
+			byName[p.name] += dt
+			total += dt
+		}
+	}
+	names := make([]string, 0, len(byName))
+	for n := range byName {
+		names = append(names, n)
+	}
+	slices.SortFunc(names, func(a, b string) int { return int(byName[b] - byName[a]) })
+	fmt.Println()
+	fmt.Println("| process (send phase) | cores | CPU ms per message sent |")
+	fmt.Println("|---|---|---|")
+	row := func(name string, ticks int64) {
+		fmt.Printf("| %s | %.2f | %.2f |\n", name, float64(ticks)/hz/d.Seconds(), float64(ticks)*1000/hz/float64(max(sent, 1)))
+	}
+	for _, n := range names[:min(len(names), 5)] {
+		row(n, byName[n])
+	}
+	row("all processes", total)
 }
 
 // send posts one message and returns its seq. The body carries the intended send time.
