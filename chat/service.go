@@ -53,6 +53,7 @@ type Service struct {
 	now      func() time.Time
 	away     time.Duration
 	resync   time.Duration
+	wakes    wakeDecoder
 }
 
 // NewService wires the service: st for the data, hub to publish and subscribe to wake-ups,

@@ -1,6 +1,7 @@
 package chat
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -73,6 +74,29 @@ const (
 	retryAfter = time.Second
 )
 
+// wakeDecoder decodes a conversation's wake-up once for all the streams of this instance: the
+// hub hands each local subscriber the same payload, one after the other.
+type wakeDecoder struct {
+	mu   sync.Mutex
+	last []byte
+	w    wakeUp
+	err  error
+}
+
+// decode returns b decoded, from the last call when b holds the same bytes. The message it
+// carries is shared: readers copy it and never write through it.
+func (d *wakeDecoder) decode(b []byte) (wakeUp, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.last != nil && bytes.Equal(b, d.last) {
+		return d.w, d.err
+	}
+	var w wakeUp
+	err := json.Unmarshal(b, &w)
+	d.last, d.w, d.err = b, w, err
+	return w, err
+}
+
 // pump is one Stream's state. Its methods run on whatever goroutine brings news (a wake-up, the
 // consumer taking a message, a timer) under mu; only reads of PostgreSQL get a goroutine.
 type pump struct {
@@ -98,8 +122,7 @@ type pump struct {
 
 // wake records a wake-up from the hub.
 func (p *pump) wake(b []byte) {
-	var w wakeUp
-	err := json.Unmarshal(b, &w)
+	w, err := p.s.wakes.decode(b)
 	p.mu.Lock()
 	switch {
 	case err != nil:
