@@ -63,12 +63,14 @@ type preRanking struct {
 	ranked [][16]byte
 	aggs   []preAgg
 	index  map[[16]byte]int32
+	// indexSize: the number of entries index was made for (clear keeps its room).
+	indexSize int
 	// edgeCode[i] is an edge (key*4 + rank-1); edgeNext[i] the member's previous edge, or -1.
 	edgeCode, edgeNext []int32
 	items              []preItem
 }
 
-var preRankings = sync.Pool{New: func() any { return &preRanking{index: map[[16]byte]int32{}} }}
+var preRankings = sync.Pool{New: func() any { return new(preRanking) }}
 
 // release returns r's buffers for reuse; r must not be used afterwards.
 func (r *preRanking) release() {
@@ -85,6 +87,17 @@ func (r *preRanking) release() {
 // result when done with it.
 func preRank(keys []keySpec, points []int32, p store.MatchPostings, mutualOnly bool, seed int32, limit int) *preRanking {
 	r := preRankings.Get().(*preRanking)
+	total := 0
+	for _, l := range p.Lists {
+		total += len(l.Members)
+	}
+	if cap(r.aggs) < total {
+		r.aggs, r.edgeCode, r.edgeNext = make([]preAgg, 0, total), make([]int32, 0, total), make([]int32, 0, total)
+		r.items = make([]preItem, 0, total)
+	}
+	if r.indexSize < total {
+		r.index, r.indexSize = make(map[[16]byte]int32, total), total
+	}
 	for _, l := range p.Lists {
 		if l.Key < 0 || l.Key >= len(keys) || l.Rank < 1 || l.Rank > 4 {
 			continue

@@ -22,8 +22,9 @@ import (
 //     excluded members and keeps the best few hundred, in order. (This used to be a hash
 //     aggregate in SQL; in Go it is an order of magnitude cheaper for the popular skills, whose
 //     lists hold thousands of members.)
-//  3. MatchProfiles probes users and profiles by primary key for those members, best first,
-//     and stops as soon as enough of them pass the profile checks and filters.
+//  3. MatchProfiles probes match_profiles (migration 0010: users, profiles and weekly slots
+//     in one row per member) by primary key for those members, best first, and stops as soon
+//     as enough of them pass the profile checks and filters.
 //
 // Everything else (language, availability, distance, reliability, reasons) is scored in Go.
 
@@ -260,11 +261,13 @@ func uuidArgs(ids []uuid.UUID) [][16]byte {
 // $6 max distance (km).
 //
 // Plan: the ranked ids in order (unnest WITH ORDINALITY is known to be sorted on its
-// ordinality), a primary-key probe of users and of profiles per id (LATERAL ... OFFSET 0
-// keeps them parameterised nested loops whatever the estimates), the viewer's profile read
-// once (MATERIALIZED, else it is re-probed per row) and a hashed check of the viewer's blocks; the order needs no sort, so the limit stops the probes as soon as enough
-// members passed. The exclusions were already applied to the ranking; they are checked again
-// here (cheap, and exact for what the cap let in).
+// ordinality), one primary-key probe of match_profiles per id (LATERAL ... OFFSET 0 keeps it a
+// parameterised nested loop whatever the estimates; migration 0010 keeps that table in step
+// with users, profiles and availability_slots), the viewer's profile read once (MATERIALIZED,
+// else it is re-probed per row) and a hashed check of the viewer's blocks; the order needs no
+// sort, so the limit stops the probes as soon as enough members passed. The exclusions were
+// already applied to the ranking; they are checked again here (cheap, and exact for what the
+// cap let in).
 var matchProfilesSQL = `
 WITH viewer AS MATERIALIZED (
 	SELECT coalesce(p.mode, 'BOTH') AS mode, p.latitude, p.longitude
@@ -274,31 +277,24 @@ blocked AS (
 	SELECT blocked_id AS user_id FROM blocks WHERE blocker_id = $1
 	UNION ALL SELECT blocker_id FROM blocks WHERE blocked_id = $1
 )
-SELECT c.user_id, u.created_at, coalesce(p.languages, '{}') AS languages,
-	coalesce(p.time_zone, 'UTC') AS time_zone,
-	-- Partners' coordinates snapped to 0.01° (about 1 km): the
-	-- distance filter and the distances shown must not let a viewer locate anyone exactly.
-	round(p.latitude::numeric, 2)::float8 AS latitude, round(p.longitude::numeric, 2)::float8 AS longitude,
-	coalesce(p.mode, 'BOTH') AS mode,
-	-- Weekly slots, each encoded (weekday * 1441 + start) * 1441 + end.
-	ARRAY(SELECT (s.weekday * 1441 + s.start_minute) * 1441 + s.end_minute FROM availability_slots s
-		WHERE s.user_id = c.user_id ORDER BY s.weekday, s.start_minute) AS slots
+-- Partners' coordinates are snapped to 0.01° (about 1 km) in match_profiles: the distance
+-- filter and the distances shown must not let a viewer locate anyone exactly.
+SELECT c.user_id, m.created_at, m.languages, m.time_zone, m.latitude, m.longitude, m.mode, m.slots
 FROM unnest($2::uuid[]) WITH ORDINALITY AS c(user_id, pos)
-CROSS JOIN LATERAL (SELECT u.created_at FROM users u WHERE u.id = c.user_id AND u.status = 'ACTIVE' OFFSET 0) u
-LEFT JOIN LATERAL (SELECT p.* FROM profiles p WHERE p.user_id = c.user_id OFFSET 0) p ON true
+CROSS JOIN LATERAL (SELECT m.* FROM match_profiles m WHERE m.user_id = c.user_id OFFSET 0) m
 CROSS JOIN viewer v
-WHERE coalesce(p.visibility, 'MEMBERS') <> 'HIDDEN'
+WHERE m.active AND NOT m.hidden
 	AND c.user_id NOT IN (SELECT b.user_id FROM blocked b)
-	AND NOT (v.mode = 'ONLINE' AND coalesce(p.mode, 'BOTH') = 'IN_PERSON')
-	AND NOT (v.mode = 'IN_PERSON' AND coalesce(p.mode, 'BOTH') = 'ONLINE')
-	AND ($4::text IS NULL OR coalesce(p.mode, 'BOTH') IN ($4::text, 'BOTH'))
-	AND ($5::text IS NULL OR p.languages @> ARRAY[$5::text])
-	AND ($6::float8 IS NULL OR (p.latitude IS NOT NULL AND v.latitude IS NOT NULL
-		AND coalesce(p.mode, 'BOTH') <> 'ONLINE'
+	AND NOT (v.mode = 'ONLINE' AND m.mode = 'IN_PERSON')
+	AND NOT (v.mode = 'IN_PERSON' AND m.mode = 'ONLINE')
+	AND ($4::text IS NULL OR m.mode IN ($4::text, 'BOTH'))
+	AND ($5::text IS NULL OR m.languages @> ARRAY[$5::text])
+	AND ($6::float8 IS NULL OR (m.latitude IS NOT NULL AND v.latitude IS NOT NULL
+		AND m.mode <> 'ONLINE'
 		AND 12742.0 * asin(least(1.0, sqrt(
-			power(sin(radians(round(p.latitude::numeric, 2)::float8 - v.latitude) / 2), 2)
-			+ cos(radians(v.latitude)) * cos(radians(round(p.latitude::numeric, 2)::float8))
-			* power(sin(radians(round(p.longitude::numeric, 2)::float8 - v.longitude) / 2), 2)
+			power(sin(radians(m.latitude - v.latitude) / 2), 2)
+			+ cos(radians(v.latitude)) * cos(radians(m.latitude))
+			* power(sin(radians(m.longitude - v.longitude) / 2), 2)
 		))) <= $6::float8))
 ORDER BY c.pos
 LIMIT $3::int`

@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/skillswap/skillswap/domain"
 	"github.com/skillswap/skillswap/store"
@@ -157,5 +159,128 @@ func TestMatchProfilesKeepsTheOrder(t *testing.T) {
 	fr := "fr"
 	if got, err = q.MatchProfiles(ctx, store.MatchProfileQuery{ViewerID: viewer.ID, Ranked: ranked, Limit: 10, Language: &fr}); err != nil || !slices.Equal(ids(got), []uuid.UUID{users[3].ID}) {
 		t.Fatalf("language fr: %v %v", ids(got), err)
+	}
+}
+
+// matchProfilesDrift counts the members whose match_profiles row (migration 0010) differs from
+// what users, profiles and availability_slots say, or is missing.
+func matchProfilesDrift(t *testing.T, st *store.Store) int {
+	t.Helper()
+	var n int
+	err := st.Pool().QueryRow(context.Background(), `
+		SELECT count(*) FROM users u
+		LEFT JOIN profiles p ON p.user_id = u.id
+		LEFT JOIN match_profiles m ON m.user_id = u.id
+		WHERE (m.created_at, m.active, m.hidden, m.languages, m.time_zone, m.latitude, m.longitude, m.mode, m.slots)
+			IS DISTINCT FROM (u.created_at, u.status = 'ACTIVE', coalesce(p.visibility = 'HIDDEN', false),
+				coalesce(p.languages, '{}'), coalesce(p.time_zone, 'UTC'),
+				round(p.latitude::numeric, 2)::float8, round(p.longitude::numeric, 2)::float8, coalesce(p.mode, 'BOTH'),
+				ARRAY(SELECT (s.weekday * 1441 + s.start_minute) * 1441 + s.end_minute FROM availability_slots s
+					WHERE s.user_id = u.id ORDER BY s.weekday, s.start_minute))`).Scan(&n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var orphans int
+	if err := st.Pool().QueryRow(context.Background(), `SELECT count(*) FROM match_profiles m WHERE NOT EXISTS (SELECT 1 FROM users u WHERE u.id = m.user_id)`).Scan(&orphans); err != nil {
+		t.Fatal(err)
+	}
+	return n + orphans
+}
+
+// match_profiles follows every kind of change to its sources, through the store and through
+// plain SQL, single rows and bulk statements.
+func TestMatchProfilesFollowTheirSources(t *testing.T) {
+	st := newStore(t)
+	ctx := context.Background()
+	q := st.Q()
+	exec := func(sql string, args ...any) {
+		t.Helper()
+		if _, err := st.Pool().Exec(ctx, sql, args...); err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+	}
+	step := func(name string) {
+		t.Helper()
+		if n := matchProfilesDrift(t, st); n != 0 {
+			t.Fatalf("after %s: %d members differ from their sources", name, n)
+		}
+	}
+	step("migrations (seeded users)")
+	a, b := newUser(t, q, "a@example.com"), newUser(t, q, "b@example.com")
+	step("new users")
+	lat, lon := 48.85661, 2.35222
+	if _, err := q.UpsertProfile(ctx, domain.Profile{UserID: a.ID, Languages: []string{"fr", "en"}, TimeZone: "Europe/Paris",
+		Latitude: &lat, Longitude: &lon, Mode: domain.ModeInPerson, Visibility: domain.VisibilityMembers, UpdatedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	step("a profile created")
+	if _, err := q.UpsertProfile(ctx, domain.Profile{UserID: a.ID, Languages: []string{"de"}, TimeZone: "Europe/Berlin",
+		Mode: domain.ModeOnline, Visibility: domain.VisibilityHidden, UpdatedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	step("a profile replaced (upsert)")
+	if err := q.ReplaceSlots(ctx, a.ID, []domain.AvailabilitySlot{{Weekday: 3, StartMinute: 600, EndMinute: 660}, {Weekday: 1, StartMinute: 60, EndMinute: 90}}); err != nil {
+		t.Fatal(err)
+	}
+	step("slots replaced")
+	if err := q.ReplaceSlots(ctx, a.ID, nil); err != nil {
+		t.Fatal(err)
+	}
+	step("slots cleared")
+	exec(`INSERT INTO availability_slots (user_id, weekday, start_minute, end_minute) VALUES ($1, 2, 0, 30), ($1, 2, 60, 90), ($2, 7, 0, 1440)`, a.ID, b.ID)
+	exec(`UPDATE availability_slots SET end_minute = 45 WHERE user_id = $1 AND start_minute = 0`, a.ID)
+	exec(`UPDATE availability_slots SET user_id = $2 WHERE user_id = $1 AND start_minute = 60`, a.ID, b.ID)
+	step("slots inserted, updated, moved between members by SQL")
+	exec(`UPDATE users SET status = 'SUSPENDED', created_at = created_at - interval '1 day' WHERE id = $1`, b.ID)
+	exec(`UPDATE users SET display_name = 'Renamed'`)
+	step("a user suspended and backdated, every user renamed")
+	exec(`DELETE FROM profiles WHERE user_id = $1`, a.ID)
+	step("a profile deleted")
+	exec(`WITH u AS (INSERT INTO users (id, email, password_hash, display_name, status)
+			SELECT gen_random_uuid(), gen_random_uuid()::text || '@example.com', 'x', 'Bulk', 'ACTIVE' FROM generate_series(1, 50) RETURNING id)
+		INSERT INTO profiles (user_id, languages, latitude, longitude, visibility)
+		SELECT id, '{es}', 10.123456, -20.987654, 'PUBLIC' FROM u`)
+	exec(`INSERT INTO availability_slots (user_id, weekday, start_minute, end_minute)
+		SELECT p.user_id, d, 600, 700 FROM profiles p, generate_series(1, 3) d WHERE p.languages = '{es}'`)
+	step("bulk users, profiles and slots")
+	exec(`DELETE FROM users WHERE id = $1`, b.ID)
+	step("a user deleted")
+}
+
+// Two transactions changing one member's slots at once: the one that commits last sees the
+// other's rows when it rebuilds the list, so nothing is lost.
+func TestMatchProfilesConcurrentSlots(t *testing.T) {
+	st := newStore(t)
+	ctx := context.Background()
+	a := newUser(t, st.Q(), "a@example.com")
+	tx1, err := st.Pool().Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx1.Rollback(ctx)
+	if _, err := tx1.Exec(ctx, `INSERT INTO availability_slots (user_id, weekday, start_minute, end_minute) VALUES ($1, 1, 60, 120)`, a.ID); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		done <- pgx.BeginFunc(ctx, st.Pool(), func(tx pgx.Tx) error {
+			_, err := tx.Exec(ctx, `INSERT INTO availability_slots (user_id, weekday, start_minute, end_minute) VALUES ($1, 2, 60, 120)`, a.ID)
+			return err
+		})
+	}()
+	// The second transaction waits for the first one's lock on the member's row.
+	time.Sleep(300 * time.Millisecond)
+	if err := tx1.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	var slots []int32
+	if err := st.Pool().QueryRow(ctx, `SELECT slots FROM match_profiles WHERE user_id = $1`, a.ID).Scan(&slots); err != nil {
+		t.Fatal(err)
+	}
+	if len(slots) != 2 || matchProfilesDrift(t, st) != 0 {
+		t.Fatalf("slots after two concurrent inserts: %v", slots)
 	}
 }
