@@ -22,7 +22,8 @@ import (
 //     members removed, the best preLimit kept in a fixed order.
 //  3. store.MatchProfiles: profile probes of those, best first, until limit pass.
 //
-// The pre-score mirrors the Go skill factors (keyPoints) so SQL and Go rank alike:
+// The pre-score mirrors the skill factors of the full score (keyPoints), so the cap keeps the
+// members that scoring would rank best (it is the rule the SQL aggregate used before, unchanged):
 //
 //	pre = mutualPre (exact edges both ways) + best teach edge + best learn edge + min(edges-1, 3)
 //

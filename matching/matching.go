@@ -165,9 +165,9 @@ const (
 	// (mutual first, then skill fit), then scored in full. It bounds the per-request work
 	// whatever the population (p95 target: 100k members, first 20, <= 50 ms).
 	MaxCandidates = 500
-	// preLimit is how many members are ranked by pre-score (suspended, HIDDEN and blocked
-	// members already removed) before their profiles are read, with a margin for those the
-	// profile then rules out.
+	// preLimit is how many members are kept by pre-score (suspended, HIDDEN and blocked
+	// members already removed) for their profiles to be read, best first until MaxCandidates
+	// pass: a margin for those the profile then rules out.
 	preLimit = MaxCandidates + MaxCandidates/4
 	// modePreLimit replaces it for a viewer who meets only one way (about a quarter of members
 	// meet only the other way), filteredPreLimit with a profile filter (mode, language,
