@@ -62,16 +62,12 @@ func (s *Service) SwapCircles(ctx context.Context, viewerID uuid.UUID, first int
 	if !offers || !wants {
 		return []Circle{}, nil
 	}
-	mk := make([]store.MatchKey, len(keys))
-	for i, k := range keys {
-		mk[i] = k.MatchKey
-	}
 	day := today(s.now())
 	points := keyPoints(keys)
 
-	mutual, err := q.MatchCandidates(ctx, store.MatchCandidateQuery{
-		ViewerID: viewerID, Keys: mk, Points: points, PreLimit: preLimit, Limit: 1,
-		Seed: seed(viewerID, day), MutualOnly: true,
+	mutual, err := s.candidates(ctx, q, candidateQuery{
+		viewerID: viewerID, keys: keys, preLimit: preLimit, limit: 1,
+		seed: seed(viewerID, day), mutualOnly: true,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("swap circles: %w", err)
@@ -83,6 +79,10 @@ func (s *Service) SwapCircles(ctx context.Context, viewerID uuid.UUID, first int
 	gapPoints := make([]int32, 0, 7)
 	for gap := -3; gap <= 3; gap++ {
 		gapPoints = append(gapPoints, int32(math.Round(1000*edgeValue(true, gap))))
+	}
+	mk := make([]store.MatchKey, len(keys))
+	for i, k := range keys {
+		mk[i] = k.MatchKey
 	}
 	rows, err := q.SwapCircleCandidates(ctx, store.SwapCircleQuery{
 		ViewerID: viewerID, Keys: mk, Points: points, GapPoints: gapPoints,

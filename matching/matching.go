@@ -4,15 +4,16 @@
 //
 // # Pipeline of Matches
 //
-//  1. The viewer's profile, and skills with their related skills: 2 statements.
-//  2. Candidate generation in SQL (store.MatchCandidates, 1 statement): one index-only scan of
-//     member_skills_skill_idx per (skill, kind) key, a cheap skill pre-score that mirrors the Go
-//     skill factors, a cap, then exclusions and filters by primary key; candidates come with
-//     their profile fields, matching skills and weekly slots.
+//  1. The viewer's profile, and skills with their related skills and their names: 2 statements.
+//  2. Candidate generation (candidates.go, 2 statements): posting lists of the members holding
+//     each (skill, kind) key, read from member_skills_skill_idx; a cheap skill pre-score in Go
+//     that mirrors the Go skill factors, exclusions and a cap; then profile probes by primary
+//     key, best first, until enough pass the filters. Candidates come with their profile
+//     fields, matching skills and weekly slots.
 //  3. The viewer's weekly slots (1 statement) and partners' reliability (one ReliabilitySource
 //     call: 1 statement today).
 //  4. Scoring in Go, sort by (score desc, user id), keyset page over that order.
-//  5. Reasons for the page only, with skill names (1 statement).
+//  5. Reasons for the page only, with the skill names read in step 1.
 //
 // So a request runs 6 statements whatever the page size. At most MaxCandidates matches are
 // reachable by paging.
@@ -164,9 +165,9 @@ const (
 	// (mutual first, then skill fit), then scored in full. It bounds the per-request work
 	// whatever the population (p95 target: 100k members, first 20, <= 50 ms).
 	MaxCandidates = 500
-	// preLimit is how many members are ranked by pre-score (suspended, HIDDEN and blocked
-	// members already removed) before their profiles are read, with a margin for those the
-	// profile then rules out.
+	// preLimit is how many members are kept by pre-score (suspended, HIDDEN and blocked
+	// members already removed) for their profiles to be read, best first until MaxCandidates
+	// pass: a margin for those the profile then rules out.
 	preLimit = MaxCandidates + MaxCandidates/4
 	// modePreLimit replaces it for a viewer who meets only one way (about a quarter of members
 	// meet only the other way), filteredPreLimit with a profile filter (mode, language,
@@ -202,7 +203,9 @@ func NewService(st *store.Store, rel ReliabilitySource, now func() time.Time) *S
 type viewerContext struct {
 	profile domain.Profile
 	skills  []store.MatchViewerSkill
-	info    pairInfo
+	// names: English names of the viewer's skills and of the skills related to them.
+	names map[uuid.UUID]string
+	info  pairInfo
 }
 
 func (s *Service) loadViewer(ctx context.Context, q *store.Queries, viewerID uuid.UUID) (viewerContext, error) {
@@ -217,8 +220,19 @@ func (s *Service) loadViewer(ctx context.Context, q *store.Queries, viewerID uui
 	}
 	v.profile = p
 	v.info = pairInfo{languages: p.Languages, zone: p.TimeZone, lat: p.Latitude, lon: p.Longitude, mode: p.Mode}
-	v.skills, err = q.MatchViewerSkills(ctx, viewerID)
-	return v, err
+	if v.skills, err = q.MatchViewerSkills(ctx, viewerID); err != nil {
+		return v, err
+	}
+	v.names = map[uuid.UUID]string{}
+	for _, sk := range v.skills {
+		v.names[sk.SkillID] = sk.Name
+		for i, r := range sk.Related {
+			if i < len(sk.RelatedNames) {
+				v.names[r] = sk.RelatedNames[i]
+			}
+		}
+	}
+	return v, nil
 }
 
 // keySpec is a store.MatchKey with what Go needs to decode its edges.
@@ -282,7 +296,7 @@ func keyPoints(keys []keySpec) []int32 {
 
 var levelsByRank = [...]domain.Level{domain.LevelBeginner, domain.LevelIntermediate, domain.LevelAdvanced, domain.LevelExpert}
 
-// decodeEdges turns store edge codes (key*4 + rank-1) into edges.
+// decodeEdges turns edge codes (key*4 + rank-1) into edges.
 func decodeEdges(keys []keySpec, codes []int32) []edge {
 	out := make([]edge, 0, len(codes))
 	for _, c := range codes {
@@ -395,8 +409,8 @@ func (s *Service) Matches(ctx context.Context, viewerID uuid.UUID, first int, af
 	if len(page.Matches) > 0 {
 		c := page.Matches[len(page.Matches)-1].Cursor()
 		page.EndCursor = &c
-		if err := s.renderReasons(ctx, q, page.Matches); err != nil {
-			return Page{}, fmt.Errorf("matches: %w", err)
+		for i := range page.Matches {
+			render(page.Matches[i].Reasons, v.names)
 		}
 	}
 	return page, nil
@@ -409,10 +423,6 @@ func (s *Service) rank(ctx context.Context, q *store.Queries, viewerID uuid.UUID
 		return nil, nil
 	}
 	day := today(s.now())
-	mk := make([]store.MatchKey, len(keys))
-	for i, k := range keys {
-		mk[i] = k.MatchKey
-	}
 	pre := preLimit
 	switch {
 	case f.Mode != nil || f.Language != nil || f.MaxDistanceKm != nil:
@@ -420,10 +430,9 @@ func (s *Service) rank(ctx context.Context, q *store.Queries, viewerID uuid.UUID
 	case v.profile.Mode != domain.ModeBoth:
 		pre = modePreLimit
 	}
-	cands, err := q.MatchCandidates(ctx, store.MatchCandidateQuery{
-		ViewerID: viewerID, Keys: mk, Points: keyPoints(keys),
-		PreLimit: pre, Limit: MaxCandidates, Seed: seed(viewerID, day),
-		MutualOnly: f.MutualOnly, Mode: f.Mode, Language: f.Language, MaxDistanceKm: f.MaxDistanceKm,
+	cands, err := s.candidates(ctx, q, candidateQuery{
+		viewerID: viewerID, keys: keys, preLimit: pre, limit: MaxCandidates,
+		seed: seed(viewerID, day), mutualOnly: f.MutualOnly, filter: f,
 	})
 	if err != nil || len(cands) == 0 {
 		return nil, err
@@ -451,7 +460,7 @@ func (s *Service) rank(ctx context.Context, q *store.Queries, viewerID uuid.UUID
 			them.intervals = expandSlots(them.slots, s.zones.get(them.zone), from, to)
 		}
 		in := &scoreInput{
-			userID: c.UserID, edges: decodeEdges(keys, c.Edges), viewer: &v.info, them: them,
+			userID: c.UserID, edges: decodeEdges(keys, c.edges), viewer: &v.info, them: them,
 			filter: f, reliability: rel[c.UserID], createdAt: c.CreatedAt, today: day,
 		}
 		m := score(in, false)
@@ -470,30 +479,4 @@ func (s *Service) rank(ctx context.Context, q *store.Queries, viewerID uuid.UUID
 type ranked struct {
 	Match
 	in *scoreInput
-}
-
-// renderReasons writes the reasons' texts, with the names of the skills they mention.
-func (s *Service) renderReasons(ctx context.Context, q *store.Queries, matches []Match) error {
-	var ids []uuid.UUID
-	for _, m := range matches {
-		for _, r := range m.Reasons {
-			if r.detail.edge.theirSkill != uuid.Nil {
-				ids = appendUnique(appendUnique(ids, r.detail.edge.theirSkill), r.detail.edge.mySkill)
-			}
-		}
-	}
-	names := map[uuid.UUID]string{}
-	if len(ids) > 0 {
-		skills, err := q.SkillsByIDs(ctx, ids)
-		if err != nil {
-			return err
-		}
-		for id, sk := range skills {
-			names[id] = sk.NameEN
-		}
-	}
-	for i := range matches {
-		render(matches[i].Reasons, names)
-	}
-	return nil
 }

@@ -651,3 +651,89 @@ func TestCandidateCap(t *testing.T) {
 		t.Fatalf("%d advanced one-way teachers kept, want 300", advancedTeachers)
 	}
 }
+
+// Matches follow changes at once, whatever writes them (the store or plain SQL): skills,
+// profile fields, visibility, account status, blocks and weekly availability. Candidate
+// generation reads a denormalised copy of profiles (migration 0010), which must never lag.
+func TestMatchesFollowChanges(t *testing.T) {
+	w := newWorld(t, winter)
+	guitar, spanish := w.skill("Guitar"), w.skill("Spanish")
+	me := w.member(langs("fr"), at(48.85, 2.35))
+	w.wants(me, guitar, intermediate)
+	w.offers(me, spanish, expert)
+	w.slot(me, 1, "18:00", "20:00")
+	them := w.member(langs("en"), at(48.80, 2.30))
+	w.offers(them, guitar, advanced)
+	w.wants(them, spanish, advanced)
+	svc := w.service()
+	fr, near := "fr", 20.0
+	only := func(f matching.Filter) (matching.Match, bool) {
+		t.Helper()
+		got := w.all(svc, me, 10, f)
+		if len(got) > 1 || (len(got) == 1 && got[0].UserID != them) {
+			t.Fatalf("matches = %v", ids(got))
+		}
+		if len(got) == 0 {
+			return matching.Match{}, false
+		}
+		return got[0], true
+	}
+	expect := func(step string, f matching.Filter, want bool) matching.Match {
+		t.Helper()
+		m, ok := only(f)
+		if ok != want {
+			t.Fatalf("%s: matched = %v, want %v", step, ok, want)
+		}
+		return m
+	}
+
+	if m := expect("start", matching.Filter{}, true); m.OverlapMinutesPerWeek != 0 || !m.Mutual {
+		t.Fatalf("start: %+v", m)
+	}
+	expect("start, in French", matching.Filter{Language: &fr}, false)
+	w.exec(`UPDATE profiles SET languages = '{en,fr}' WHERE user_id = $1`, them)
+	expect("now speaks French", matching.Filter{Language: &fr}, true)
+
+	w.slot(them, 1, "19:00", "21:00")
+	if m := expect("slot added", matching.Filter{}, true); m.OverlapMinutesPerWeek != 60 {
+		t.Fatalf("overlap after a new slot = %d, want 60", m.OverlapMinutesPerWeek)
+	}
+	if err := w.st.Q().ReplaceSlots(w.ctx, them, nil); err != nil {
+		t.Fatal(err)
+	}
+	if m := expect("slots cleared", matching.Filter{}, true); m.OverlapMinutesPerWeek != 0 {
+		t.Fatalf("overlap after clearing = %d", m.OverlapMinutesPerWeek)
+	}
+
+	expect("nearby", matching.Filter{MaxDistanceKm: &near}, true)
+	w.exec(`UPDATE profiles SET latitude = 45.76, longitude = 4.83 WHERE user_id = $1`, them)
+	expect("moved to Lyon", matching.Filter{MaxDistanceKm: &near}, false)
+	w.exec(`UPDATE profiles SET mode = 'ONLINE' WHERE user_id = $1`, them)
+	w.exec(`UPDATE profiles SET mode = 'IN_PERSON' WHERE user_id = $1`, me)
+	expect("cannot meet any more", matching.Filter{}, false)
+	w.exec(`UPDATE profiles SET mode = 'BOTH' WHERE user_id = $1`, me)
+	expect("can meet again", matching.Filter{}, true)
+
+	w.exec(`UPDATE profiles SET visibility = 'HIDDEN' WHERE user_id = $1`, them)
+	expect("hidden", matching.Filter{}, false)
+	w.exec(`DELETE FROM profiles WHERE user_id = $1`, them)
+	expect("profile deleted (defaults)", matching.Filter{}, true)
+	expect("profile deleted, in French", matching.Filter{Language: &fr}, false)
+
+	w.exec(`UPDATE users SET status = 'SUSPENDED' WHERE id = $1`, them)
+	expect("suspended", matching.Filter{}, false)
+	w.exec(`UPDATE users SET status = 'ACTIVE' WHERE id = $1`, them)
+	expect("reinstated", matching.Filter{}, true)
+
+	w.block(them, me)
+	expect("blocked me", matching.Filter{}, false)
+	w.exec(`DELETE FROM blocks`)
+	expect("unblocked", matching.Filter{}, true)
+
+	w.exec(`DELETE FROM member_skills WHERE user_id = $1 AND skill_id = $2`, them, guitar)
+	if m := expect("no longer teaches guitar", matching.Filter{}, true); m.Mutual {
+		t.Fatalf("still mutual without guitar: %+v", m)
+	}
+	w.exec(`DELETE FROM member_skills WHERE user_id = $1`, them)
+	expect("no skills left", matching.Filter{}, false)
+}

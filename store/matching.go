@@ -10,13 +10,23 @@ import (
 	"github.com/skillswap/skillswap/domain"
 )
 
-// This file holds the SQL of matching (package matching). Candidate generation is index-driven:
-// it starts from the viewer's own skills (and the skills related to them), walks
-// member_skills_skill_idx (skill_id, kind, level, user_id) with one index-only range scan per
-// key, ranks members by a cheap skill pre-score (after removing suspended, HIDDEN and blocked
-// members with a hash anti-join), keeps the best few hundred, and only then probes users and
-// profiles by primary key for those. Everything else (language,
-// availability, distance, reliability, reasons) is scored in Go.
+// This file holds the SQL of matching (package matching). Candidate generation takes two
+// statements around a step in Go:
+//
+//  1. MatchPostings reads, for each key (the viewer's own skills and the skills related to
+//     them), the members holding it at each level: one index-only range scan of
+//     member_skills_skill_idx (skill_id, kind, level, user_id) per key and level, returned as
+//     uuid arrays (posting lists), with the members who can never match (suspended, HIDDEN,
+//     blocked either way).
+//  2. Package matching merges the lists into a cheap skill pre-score per member, removes the
+//     excluded members and keeps the best few hundred, in order. (This used to be a hash
+//     aggregate in SQL; in Go it is an order of magnitude cheaper for the popular skills, whose
+//     lists hold thousands of members.)
+//  3. MatchProfiles probes match_profiles (migration 0010: users, profiles and weekly slots
+//     in one row per member) by primary key for those members, best first, and stops as soon
+//     as enough of them pass the profile checks and filters.
+//
+// Everything else (language, availability, distance, reliability, reasons) is scored in Go.
 
 // rankSQL maps a member_skills.level column to its rank (BEGINNER 1 .. EXPERT 4), as
 // domain.Level.Rank does. col is always a constant of this file.
@@ -30,23 +40,31 @@ func rankSQL(col string) string {
 // default estimates for unnest() and aggregates, was measured 2x slower.
 const customPlan = pgx.QueryExecModeCacheDescribe
 
-// MatchViewerSkill is one of the viewer's skills with the approved skills related to it.
+// MatchViewerSkill is one of the viewer's skills with the approved skills related to it, and
+// their English names (for the texts of match reasons).
 type MatchViewerSkill struct {
 	SkillID uuid.UUID        `db:"skill_id"`
 	Kind    domain.SkillKind `db:"kind"`
 	Level   domain.Level     `db:"level"`
+	Name    string           `db:"name"`
 	Related []uuid.UUID      `db:"related"`
+	// RelatedNames[i] is the name of Related[i].
+	RelatedNames []string `db:"related_names"`
 }
 
 // MatchViewerSkills returns what the member offers and wants, each with its approved related
 // skills, in one statement.
 func (q *Queries) MatchViewerSkills(ctx context.Context, userID uuid.UUID) ([]MatchViewerSkill, error) {
 	rows, err := q.db.Query(ctx, `
-		SELECT m.skill_id, m.kind, m.level,
+		SELECT m.skill_id, m.kind, m.level, sk.name_en AS name,
 			ARRAY(SELECT r.related_id FROM skill_relations r
 				JOIN skills s ON s.id = r.related_id AND s.status = 'APPROVED'
-				WHERE r.skill_id = m.skill_id ORDER BY r.related_id) AS related
+				WHERE r.skill_id = m.skill_id ORDER BY r.related_id) AS related,
+			ARRAY(SELECT s.name_en FROM skill_relations r
+				JOIN skills s ON s.id = r.related_id AND s.status = 'APPROVED'
+				WHERE r.skill_id = m.skill_id ORDER BY r.related_id) AS related_names
 		FROM member_skills m
+		JOIN skills sk ON sk.id = m.skill_id
 		WHERE m.user_id = $1
 		ORDER BY m.kind, m.skill_id`, userID)
 	if err != nil {
@@ -69,24 +87,110 @@ type MatchKey struct {
 	Hit bool
 }
 
-// MatchCandidateQuery parameterises MatchCandidates.
-type MatchCandidateQuery struct {
+// MatchPostingsQuery parameterises MatchPostings.
+type MatchPostingsQuery struct {
 	ViewerID uuid.UUID
-	// Keys to look up; edge codes returned by MatchCandidates refer to them by index.
+	// Keys to read; posting lists refer to them by index.
 	Keys []MatchKey
-	// Points[i*4 + rank-1] is the pre-score of a candidate edge on Keys[i] whose own level has
-	// that rank; the service fills it with its own skill-fit rule so SQL and Go rank alike.
-	Points []int32
-	// PreLimit caps the members ranked by skill pre-score before the per-member exclusion and
-	// filter probes (primary-key lookups), which bounds the work of a request. With a selective
-	// profile filter (Mode, Language, MaxDistanceKm) the caller passes a larger one.
-	PreLimit int
-	// Limit caps the candidates returned.
+	// RelatedBelow: the lists of related keys (Exact false) are read only when the exact keys'
+	// lists hold fewer distinct members than this (a related-only candidate rarely outranks an
+	// exact one, and related keys are the bulk of the scan). The caller passes its pre-limit.
+	RelatedBelow int
+}
+
+// MatchPostingList is the members (the viewer left out) holding Keys[Key].SkillID with
+// Keys[Key].TheirKind at level rank Rank (1..4), in user id order. Ids are raw [16]byte
+// values, which pgx decodes directly (uuid.UUID would go through its Scanner).
+type MatchPostingList struct {
+	Key     int        `db:"key"`
+	Rank    int        `db:"rank"`
+	Members [][16]byte `db:"members"`
+}
+
+// MatchPostings is the input of the pre-score (see the top of this file).
+type MatchPostings struct {
+	// Lists: the non-empty posting lists, by key and rank.
+	Lists []MatchPostingList
+	// Excluded members can never match the viewer: suspended or deleted accounts, HIDDEN
+	// profiles, and blocks either way. Read from small partial indexes (migration 0004) and
+	// the viewer's blocks; they may also appear in Lists.
+	Excluded [][16]byte
+}
+
+// MatchPostings runs step 1 of candidate generation (see the top of this file) in one
+// statement.
+func (q *Queries) MatchPostings(ctx context.Context, in MatchPostingsQuery) (MatchPostings, error) {
+	n := len(in.Keys)
+	skillIDs, kinds, exact := make([]uuid.UUID, n), make([]string, n), make([]bool, n)
+	for i, k := range in.Keys {
+		skillIDs[i], kinds[i], exact[i] = k.SkillID, string(k.TheirKind), k.Exact
+	}
+	rows, err := q.db.Query(ctx, matchPostingsSQL, customPlan, in.ViewerID, uuidArgs(skillIDs), kinds, exact, in.RelatedBelow)
+	if err != nil {
+		return MatchPostings{}, mapErr(err, "select match postings", "user", "")
+	}
+	lists, err := pgx.CollectRows(rows, pgx.RowToStructByName[MatchPostingList])
+	if err != nil {
+		return MatchPostings{}, mapErr(err, "select match postings", "user", "")
+	}
+	var out MatchPostings
+	for _, l := range lists {
+		switch {
+		case l.Key < 0:
+			out.Excluded = l.Members
+		case len(l.Members) > 0:
+			out.Lists = append(out.Lists, l)
+		}
+	}
+	return out, nil
+}
+
+// matchPostingsSQL: $1 viewer, $2..$4 keys (skill, their kind, exact), $5 related-below.
+// Rows: (key index, level rank, members) per key and level, then one row with key -1 holding
+// the excluded members.
+//
+// Plan: one index-only scan of member_skills_skill_idx per key and level (each ARRAY() is a
+// parameterised subplan); the distinct-member count that decides on the related keys is only
+// computed when the cheap bounds (the largest key's list, the total) do not settle it.
+var matchPostingsSQL = `
+WITH keys AS (
+	SELECT * FROM unnest($2::uuid[], $3::text[], $4::bool[]) WITH ORDINALITY AS k(skill_id, kind, exact, ord)
+),
+levels (level, rank) AS (
+	VALUES ('BEGINNER', 1), ('INTERMEDIATE', 2), ('ADVANCED', 3), ('EXPERT', 4)
+),
+exact_lists AS MATERIALIZED (
+	SELECT k.ord, l.rank, ARRAY(SELECT m.user_id FROM member_skills m
+		WHERE m.skill_id = k.skill_id AND m.kind = k.kind AND m.level = l.level AND m.user_id <> $1) AS members
+	FROM keys k CROSS JOIN levels l
+	WHERE k.exact
+),
+related AS (
+	SELECT CASE WHEN max(c.n) >= $5::int THEN false
+		WHEN coalesce(sum(c.n), 0) < $5::int THEN true
+		ELSE (SELECT count(DISTINCT u) FROM exact_lists e CROSS JOIN unnest(e.members) u) < $5::int END AS read
+	FROM (SELECT sum(cardinality(e.members)) AS n FROM exact_lists e GROUP BY e.ord) c
+)
+SELECT (e.ord - 1)::int AS key, e.rank, e.members FROM exact_lists e
+UNION ALL
+SELECT (k.ord - 1)::int, l.rank, ARRAY(SELECT m.user_id FROM member_skills m
+		WHERE m.skill_id = k.skill_id AND m.kind = k.kind AND m.level = l.level AND m.user_id <> $1)
+	FROM keys k CROSS JOIN levels l
+	WHERE NOT k.exact AND (SELECT r.read FROM related r)
+UNION ALL
+SELECT -1, 0, ARRAY(
+	SELECT id FROM users WHERE status <> 'ACTIVE'
+	UNION ALL SELECT user_id FROM profiles WHERE visibility = 'HIDDEN'
+	UNION ALL SELECT blocked_id FROM blocks WHERE blocker_id = $1
+	UNION ALL SELECT blocker_id FROM blocks WHERE blocked_id = $1)`
+
+// MatchProfileQuery parameterises MatchProfiles.
+type MatchProfileQuery struct {
+	ViewerID uuid.UUID
+	// Ranked: the candidates, best first.
+	Ranked [][16]byte
+	// Limit caps the candidates returned: the first ones of Ranked that pass.
 	Limit int
-	// Seed breaks pre-score ties pseudo-randomly but reproducibly (per viewer and day), so that
-	// the members cut off by the caps are not always the same ones.
-	Seed       int32
-	MutualOnly bool
 	// Mode keeps candidates meeting that way (their mode or BOTH).
 	Mode *domain.Mode
 	// Language keeps candidates speaking it (ISO 639-1).
@@ -107,30 +211,23 @@ type MatchCandidate struct {
 	Latitude  *float64    `db:"latitude"`
 	Longitude *float64    `db:"longitude"`
 	Mode      domain.Mode `db:"mode"`
-	// Edges encode (key index, candidate level): key*4 + rank-1.
-	Edges []int32 `db:"edges"`
 	// Slots is the candidate's weekly availability.
 	Slots     []domain.AvailabilitySlot `db:"-"`
 	SlotCodes []int32                   `db:"slots"`
 }
 
-// MatchCandidates runs candidate generation (see the top of this file) in one statement.
-// Candidates come back in no particular order: the service scores and sorts them.
-func (q *Queries) MatchCandidates(ctx context.Context, in MatchCandidateQuery) ([]MatchCandidate, error) {
-	n := len(in.Keys)
-	skillIDs, kinds := make([]uuid.UUID, n), make([]string, n)
-	teach, exact, hit := make([]bool, n), make([]bool, n), make([]bool, n)
-	for i, k := range in.Keys {
-		skillIDs[i], kinds[i], teach[i], exact[i], hit[i] = k.SkillID, string(k.TheirKind), k.TheyTeach, k.Exact, k.Hit
-	}
+// MatchProfiles runs step 3 of candidate generation (see the top of this file) in one
+// statement: the first Limit members of Ranked, in that order, who are still active, not
+// HIDDEN, not blocked either way, can meet the viewer (meeting modes) and pass the filters,
+// with their profile fields and weekly slots.
+func (q *Queries) MatchProfiles(ctx context.Context, in MatchProfileQuery) ([]MatchCandidate, error) {
 	var mode *string
 	if in.Mode != nil {
 		m := string(*in.Mode)
 		mode = &m
 	}
-	rows, err := q.db.Query(ctx, matchCandidatesSQL, customPlan,
-		in.ViewerID, uuidArgs(skillIDs), kinds, teach, exact, hit, in.Points,
-		in.PreLimit, in.Limit, in.Seed, in.MutualOnly, mode, in.Language, in.MaxDistanceKm)
+	rows, err := q.db.Query(ctx, matchProfilesSQL, customPlan,
+		in.ViewerID, in.Ranked, in.Limit, mode, in.Language, in.MaxDistanceKm)
 	if err != nil {
 		return nil, mapErr(err, "select match candidates", "user", "")
 	}
@@ -160,111 +257,47 @@ func uuidArgs(ids []uuid.UUID) [][16]byte {
 	return out
 }
 
-// matchCandidatesSQL: $1 viewer, $2..$6 keys (skill, their kind, they teach, exact, hit),
-// $7 points, $8 pre-limit, $9 limit, $10 seed, $11 mutual only, $12 mode, $13 language,
-// $14 max distance (km).
+// matchProfilesSQL: $1 viewer, $2 ranked candidates, $3 limit, $4 mode, $5 language,
+// $6 max distance (km).
 //
-// Plan: one index-only scan of member_skills_skill_idx per key (the LATERAL ... OFFSET 0 keeps
-// it a parameterised nested loop whatever the estimates), a hash aggregate per member, a hash
-// anti-join with the excluded set (users_not_active_idx, profiles_hidden_idx, blocks_pkey,
-// blocks_blocked_idx), a top-N sort, then primary-key probes of users and profiles for the
-// survivors (sorted by id first, so the probes walk the indexes in order); the edges of the
-// final candidates come from the materialised edge list (a hash join), not from a second index
-// walk. The checks are repeated after the probes (cheap, and exact for what the cap let in).
-var matchCandidatesSQL = `
-WITH keys AS (
-	SELECT * FROM unnest($2::uuid[], $3::text[], $4::bool[], $5::bool[], $6::bool[])
-		WITH ORDINALITY AS k(skill_id, kind, they_teach, exact, hit, ord)
-),
--- Edges on the viewer's own skills; edges on related skills only while the exact ones leave
--- room under the pre-limit (a related-only candidate rarely outranks an exact one, and related
--- keys are the bulk of the scan).
-exact_edges AS MATERIALIZED (
-	SELECT ms.user_id, k.ord, k.they_teach, k.exact, k.hit, ms.rank
-	FROM keys k
-	CROSS JOIN LATERAL (
-		SELECT m.user_id, ` + rankSQL("m.level") + ` AS rank
-		FROM member_skills m
-		WHERE m.skill_id = k.skill_id AND m.kind = k.kind AND m.user_id <> $1
-		OFFSET 0) ms
-	WHERE k.exact
-),
-edges AS MATERIALIZED (
-	SELECT * FROM exact_edges
-	UNION ALL
-	SELECT ms.user_id, k.ord, k.they_teach, k.exact, k.hit, ms.rank
-	FROM keys k
-	CROSS JOIN LATERAL (
-		SELECT m.user_id, ` + rankSQL("m.level") + ` AS rank
-		FROM member_skills m
-		WHERE m.skill_id = k.skill_id AND m.kind = k.kind AND m.user_id <> $1
-		OFFSET 0) ms
-	WHERE NOT k.exact AND (SELECT count(*) FROM (SELECT DISTINCT user_id FROM exact_edges) d) < $8::int
-),
--- Members who can never match: a hash anti-join removes them before the cap. The first two sets
--- are read from small partial indexes (migration 0004), the others are the viewer's blocks.
-excluded AS (
-	SELECT id AS user_id FROM users WHERE status <> 'ACTIVE'
-	UNION ALL SELECT user_id FROM profiles WHERE visibility = 'HIDDEN'
-	UNION ALL SELECT blocked_id FROM blocks WHERE blocker_id = $1
-	UNION ALL SELECT blocker_id FROM blocks WHERE blocked_id = $1
-),
-ranked AS (
-	SELECT * FROM (
-		SELECT e.user_id,
-			(CASE WHEN bool_or(e.they_teach AND e.exact) AND bool_or(NOT e.they_teach AND e.exact) THEN 1000000 ELSE 0 END)
-			+ coalesce(max(CASE WHEN e.they_teach THEN ($7::int[])[(e.ord - 1)::int * 4 + e.rank] END), 0)
-			+ coalesce(max(CASE WHEN NOT e.they_teach THEN ($7::int[])[(e.ord - 1)::int * 4 + e.rank] END), 0)
-			+ least(count(*) - 1, 3) AS pre
-		FROM edges e
-		GROUP BY e.user_id
-		HAVING bool_or(e.hit)
-			AND (NOT $11::bool OR (bool_or(e.they_teach AND e.exact) AND bool_or(NOT e.they_teach AND e.exact)))
-	) a
-	WHERE NOT EXISTS (SELECT 1 FROM excluded x WHERE x.user_id = a.user_id)
-	ORDER BY a.pre DESC, uuid_hash(a.user_id) # $10::int, a.user_id
-	LIMIT $8::int
-),
-viewer AS (
+// Plan: the ranked ids in order (unnest WITH ORDINALITY is known to be sorted on its
+// ordinality), one primary-key probe of match_profiles per id (LATERAL ... OFFSET 0 keeps it a
+// parameterised nested loop whatever the estimates; migration 0010 keeps that table in step
+// with users, profiles and availability_slots), the viewer's profile read once (MATERIALIZED,
+// else it is re-probed per row) and a hashed check of the viewer's blocks; the order needs no
+// sort, so the limit stops the probes as soon as enough members passed. The exclusions were
+// already applied to the ranking; they are checked again here (cheap, and exact for what the
+// cap let in).
+var matchProfilesSQL = `
+WITH viewer AS MATERIALIZED (
 	SELECT coalesce(p.mode, 'BOTH') AS mode, p.latitude, p.longitude
 	FROM (SELECT 1) one LEFT JOIN profiles p ON p.user_id = $1
 ),
-top AS (
-	SELECT a.user_id, u.created_at, coalesce(p.languages, '{}') AS languages,
-		coalesce(p.time_zone, 'UTC') AS time_zone,
-		-- Partners' coordinates snapped to 0.01° (about 1 km): the
-		-- distance filter and the distances shown must not let a viewer locate anyone exactly.
-		round(p.latitude::numeric, 2)::float8 AS latitude, round(p.longitude::numeric, 2)::float8 AS longitude,
-		coalesce(p.mode, 'BOTH') AS mode
-	FROM (SELECT * FROM ranked ORDER BY user_id OFFSET 0) a
-	JOIN users u ON u.id = a.user_id AND u.status = 'ACTIVE'
-	LEFT JOIN profiles p ON p.user_id = a.user_id
-	CROSS JOIN viewer v
-	WHERE coalesce(p.visibility, 'MEMBERS') <> 'HIDDEN'
-		AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.blocker_id = $1 AND b.blocked_id = a.user_id)
-		AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.blocker_id = a.user_id AND b.blocked_id = $1)
-		AND NOT (v.mode = 'ONLINE' AND coalesce(p.mode, 'BOTH') = 'IN_PERSON')
-		AND NOT (v.mode = 'IN_PERSON' AND coalesce(p.mode, 'BOTH') = 'ONLINE')
-		AND ($12::text IS NULL OR coalesce(p.mode, 'BOTH') IN ($12::text, 'BOTH'))
-		AND ($13::text IS NULL OR p.languages @> ARRAY[$13::text])
-		AND ($14::float8 IS NULL OR (p.latitude IS NOT NULL AND v.latitude IS NOT NULL
-			AND coalesce(p.mode, 'BOTH') <> 'ONLINE'
-			AND 12742.0 * asin(least(1.0, sqrt(
-				power(sin(radians(round(p.latitude::numeric, 2)::float8 - v.latitude) / 2), 2)
-				+ cos(radians(v.latitude)) * cos(radians(round(p.latitude::numeric, 2)::float8))
-				* power(sin(radians(round(p.longitude::numeric, 2)::float8 - v.longitude) / 2), 2)
-			))) <= $14::float8))
-	ORDER BY a.pre DESC, uuid_hash(a.user_id) # $10::int, a.user_id
-	LIMIT $9::int
+blocked AS (
+	SELECT blocked_id AS user_id FROM blocks WHERE blocker_id = $1
+	UNION ALL SELECT blocker_id FROM blocks WHERE blocked_id = $1
 )
-SELECT t.user_id, t.created_at, t.languages, t.time_zone, t.latitude, t.longitude, t.mode,
-	array_agg((e.ord - 1)::int * 4 + e.rank - 1 ORDER BY e.ord)::int[] AS edges,
-	-- Weekly slots, each encoded (weekday * 1441 + start) * 1441 + end.
-	ARRAY(SELECT (s.weekday * 1441 + s.start_minute) * 1441 + s.end_minute FROM availability_slots s
-		WHERE s.user_id = t.user_id ORDER BY s.weekday, s.start_minute) AS slots
-FROM top t
-JOIN edges e ON e.user_id = t.user_id
-GROUP BY t.user_id, t.created_at, t.languages, t.time_zone, t.latitude, t.longitude, t.mode`
+-- Partners' coordinates are snapped to 0.01° (about 1 km) in match_profiles: the distance
+-- filter and the distances shown must not let a viewer locate anyone exactly.
+SELECT c.user_id, m.created_at, m.languages, m.time_zone, m.latitude, m.longitude, m.mode, m.slots
+FROM unnest($2::uuid[]) WITH ORDINALITY AS c(user_id, pos)
+CROSS JOIN LATERAL (SELECT m.* FROM match_profiles m WHERE m.user_id = c.user_id OFFSET 0) m
+CROSS JOIN viewer v
+WHERE m.active AND NOT m.hidden
+	AND c.user_id NOT IN (SELECT b.user_id FROM blocked b)
+	AND NOT (v.mode = 'ONLINE' AND m.mode = 'IN_PERSON')
+	AND NOT (v.mode = 'IN_PERSON' AND m.mode = 'ONLINE')
+	AND ($4::text IS NULL OR m.mode IN ($4::text, 'BOTH'))
+	AND ($5::text IS NULL OR m.languages @> ARRAY[$5::text])
+	AND ($6::float8 IS NULL OR (m.latitude IS NOT NULL AND v.latitude IS NOT NULL
+		AND m.mode <> 'ONLINE'
+		AND 12742.0 * asin(least(1.0, sqrt(
+			power(sin(radians(m.latitude - v.latitude) / 2), 2)
+			+ cos(radians(v.latitude)) * cos(radians(m.latitude))
+			* power(sin(radians(m.longitude - v.longitude) / 2), 2)
+		))) <= $6::float8))
+ORDER BY c.pos
+LIMIT $3::int`
 
 // LastActiveByUserIDs returns when each member last used the API (the latest last_used_at of
 // their login sessions); members who never signed in are absent. Served by
