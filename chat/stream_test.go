@@ -78,12 +78,8 @@ func TestStreamFillsGapsFromPostgres(t *testing.T) {
 	wantSeqs(t, collect(t, ch, 1, 5*time.Second), 1, 1)
 	for i := range 3 {
 		err := e.st.InTx(ctx, func(q *store.Queries) error {
-			seq, err := q.NextSeq(ctx, conv.ID, time.Now())
-			if err != nil {
-				return err
-			}
-			_, _, err = q.InsertMessage(ctx, domain.Message{
-				ID: uuid.Must(uuid.NewV7()), ConversationID: conv.ID, Seq: seq, SenderID: alice,
+			_, _, err := q.AppendMessage(ctx, domain.Message{
+				ID: uuid.Must(uuid.NewV7()), ConversationID: conv.ID, SenderID: alice,
 				ClientID: fmt.Sprint("silent-", i), Body: "silent", CreatedAt: time.Now(),
 			})
 			return err

@@ -259,45 +259,12 @@ func (q *Queries) MessageByClientID(ctx context.Context, convID, senderID uuid.U
 	return m, mapErr(err, "select message by client id", "message", "")
 }
 
-// NextSeq hands out the conversation's next message seq and records the activity. It takes the
-// conversation's row lock until the transaction ends, so sends to one conversation serialise
-// and commit in seq order: readers never see seq n+1 before n.
-func (q *Queries) NextSeq(ctx context.Context, convID uuid.UUID, now time.Time) (int64, error) {
-	var seq int64
-	err := q.db.QueryRow(ctx, `
-		UPDATE conversations
-		SET last_seq = last_seq + 1, last_message_at = $2, activity_at = GREATEST(activity_at, $2)
-		WHERE id = $1
-		RETURNING last_seq`, convID, now).Scan(&seq)
-	return seq, mapErr(err, "next message seq", "conversation", "")
-}
-
-// InsertMessage stores a message. When the sender already sent one with the same client id it
-// inserts nothing and reports inserted = false.
-func (q *Queries) InsertMessage(ctx context.Context, m domain.Message) (domain.Message, bool, error) {
-	rows, err := q.db.Query(ctx, `
-		INSERT INTO messages (id, conversation_id, seq, sender_id, client_id, body, attachment_url, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-		ON CONFLICT (conversation_id, sender_id, client_id) DO NOTHING
-		RETURNING `+messageColumns,
-		m.ID, m.ConversationID, m.Seq, m.SenderID, m.ClientID, m.Body, m.AttachmentURL, m.CreatedAt)
-	if err != nil {
-		return domain.Message{}, false, mapErr(err, "insert message", "message", "")
-	}
-	list, err := pgx.CollectRows(rows, pgx.RowToStructByName[domain.Message])
-	if err != nil {
-		return domain.Message{}, false, mapErr(err, "insert message", "message", "message already exists")
-	}
-	if len(list) == 0 {
-		return domain.Message{}, false, nil
-	}
-	return list[0], true, nil
-}
-
 // AppendMessage stores m as its conversation's next message, in one statement: it takes the
-// next seq (and the conversation's row lock, see NextSeq), inserts the message and moves the
-// sender's read position to it. When the sender already sent one with the same client id it
-// inserts nothing and reports inserted = false; the caller then rolls back, so no seq is lost.
+// next seq, inserts the message and moves the sender's read position to it. Taking the seq locks
+// the conversation's row until the transaction ends, so sends to one conversation serialise and
+// commit in seq order: readers never see seq n+1 before n. When the sender already sent one with
+// the same client id it inserts nothing and reports inserted = false; the caller then rolls
+// back, so no seq is lost.
 func (q *Queries) AppendMessage(ctx context.Context, m domain.Message) (domain.Message, bool, error) {
 	rows, err := q.db.Query(ctx, `
 		WITH next AS (

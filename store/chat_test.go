@@ -39,11 +39,21 @@ func TestChatConstraints(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	msg := func(seq int64, clientID, body string) domain.Message {
-		return domain.Message{ID: uuid.Must(uuid.NewV7()), ConversationID: conv.ID, Seq: seq, SenderID: a.ID, ClientID: clientID, Body: body, CreatedAt: now}
+	msg := func(clientID, body string) domain.Message {
+		return domain.Message{ID: uuid.Must(uuid.NewV7()), ConversationID: conv.ID, SenderID: a.ID, ClientID: clientID, Body: body, CreatedAt: now}
 	}
-	if _, ins, err := q.InsertMessage(ctx, msg(1, "c1", "hello")); err != nil || !ins {
-		t.Fatalf("insert message: %v", err)
+	if m, ins, err := q.AppendMessage(ctx, msg("c1", "hello")); err != nil || !ins || m.Seq != 1 {
+		t.Fatalf("append message: %+v %v", m, err)
+	}
+	// Appending moves the sender's read position to their own message, not the others'.
+	parts, err := q.ParticipantsByConversationIDs(ctx, []uuid.UUID{conv.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range parts[conv.ID] {
+		if want := map[uuid.UUID]int64{a.ID: 1, b.ID: 0}[p.UserID]; p.LastReadSeq != want {
+			t.Fatalf("%s read up to %d, want %d", p.UserID, p.LastReadSeq, want)
+		}
 	}
 
 	bad := []struct {
@@ -73,7 +83,7 @@ func TestChatConstraints(t *testing.T) {
 	}
 
 	// Same client id from the same sender: nothing inserted (idempotent retry).
-	if _, ins, err := q.InsertMessage(ctx, msg(2, "c1", "again")); err != nil || ins {
+	if _, ins, err := q.AppendMessage(ctx, msg("c1", "again")); err != nil || ins {
 		t.Fatalf("duplicate client id: inserted=%v, %v", ins, err)
 	}
 	// A tombstone keeps its seq.
@@ -110,11 +120,7 @@ func TestChatBatchLoaders(t *testing.T) {
 			t.Fatal(err)
 		}
 		for j := 0; j < i; j++ { // conversation i has i messages from b
-			seq, err := q.NextSeq(ctx, c.ID, now)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, _, err := q.InsertMessage(ctx, domain.Message{ID: uuid.Must(uuid.NewV7()), ConversationID: c.ID, Seq: seq, SenderID: b.ID, ClientID: uuid.NewString(), Body: "m", CreatedAt: now}); err != nil {
+			if _, _, err := q.AppendMessage(ctx, domain.Message{ID: uuid.Must(uuid.NewV7()), ConversationID: c.ID, SenderID: b.ID, ClientID: uuid.NewString(), Body: "m", CreatedAt: now}); err != nil {
 				t.Fatal(err)
 			}
 		}
