@@ -58,6 +58,11 @@ psql -X -q "$DB_URL" -v groups=200 -v size=10 -v ON_ERROR_STOP=1 -f bench/popula
 
 pids=()
 start_server() { # name addr
+	# A server left over from an earlier run would answer /readyz in place of this one.
+	if curl -fsS "http://$2/readyz" >/dev/null 2>&1; then
+		echo "bench: $2 is already serving; stop that process first" >&2
+		return 1
+	fi
 	env -i "${SERVER_ENV[@]}" "HTTP_ADDR=$2" "$OUT/skillswap" serve >"$OUT/server-$1.log" 2>&1 &
 	pids+=("$!")
 	for _ in $(seq 1 100); do

@@ -276,10 +276,15 @@ func access(ctx context.Context, q *store.Queries, convID, viewer uuid.UUID) (st
 	if err != nil {
 		return a, err
 	}
+	return a, requireParticipant(a)
+}
+
+// requireParticipant is FORBIDDEN unless a's member currently takes part in the conversation.
+func requireParticipant(a store.ConversationAccess) error {
 	if a.Participant == nil || !a.Participant.Active() {
-		return a, domain.Forbidden("you are not a participant of this conversation")
+		return domain.Forbidden("you are not a participant of this conversation")
 	}
-	return a, nil
+	return nil
 }
 
 // Conversation returns one conversation viewer takes part in.
@@ -331,15 +336,17 @@ func (s *Service) Conversations(ctx context.Context, viewer uuid.UUID, after *do
 	return out, nil
 }
 
-// errDuplicateSend rolls back a send that lost the race to a concurrent retry with the same
-// client id (its seq increment must not stay).
-var errDuplicateSend = errors.New("duplicate send")
-
 // Send posts a message to convID as viewer. clientID makes it idempotent: a retry (sequential or
 // concurrent) returns the original message and creates nothing. The message gets the next seq
 // of the conversation; away participants are notified in the same transaction; the wake-up is
 // published after commit. Blocks stop DIRECT messages both ways; in GROUP and SUPPORT
 // conversations everyone shares one thread, so a block there hides nothing and is not checked.
+//
+// A send costs two round trips when it notifies no one, the usual case in a live conversation:
+// one batch reads the conversation, the sender's access, an earlier message with clientID and
+// the targets; then one statement (a transaction of its own) takes the seq and stores the
+// message. When someone is to be notified, the send runs again as a transaction that also
+// creates the notifications.
 func (s *Service) Send(ctx context.Context, viewer, convID uuid.UUID, clientID, body string, attachmentURL *string) (domain.Message, error) {
 	if err := domain.ValidateClientID("clientId", clientID); err != nil {
 		return domain.Message{}, err
@@ -352,75 +359,85 @@ func (s *Service) Send(ctx context.Context, viewer, convID uuid.UUID, clientID, 
 	if err != nil {
 		return domain.Message{}, err
 	}
-	var msg domain.Message
-	err = s.store.InTx(ctx, func(q *store.Queries) error {
-		a, err := access(ctx, q, convID, viewer)
-		if err != nil {
+	id, err := newID()
+	if err != nil {
+		return domain.Message{}, fmt.Errorf("send message: %w", err)
+	}
+	msg := domain.Message{
+		ID: id, ConversationID: convID, SenderID: viewer, ClientID: clientID,
+		Body: body, AttachmentURL: att, CreatedAt: s.now(),
+	}
+	sent, notify, err := s.send(ctx, s.store.Q(), msg, false)
+	if err == nil && notify {
+		err = s.store.InTx(ctx, func(q *store.Queries) error {
+			sent, _, err = s.send(ctx, q, msg, true)
 			return err
-		}
-		if existing, err := q.MessageByClientID(ctx, convID, viewer, clientID); err == nil {
-			msg = existing
-			return nil
-		} else if !domain.IsKind(err, domain.KindNotFound) {
-			return err
-		}
-		if a.Blocked && a.Conversation.Kind == domain.ConversationDirect {
-			return domain.Forbidden("you cannot message a member you blocked or who blocked you")
-		}
-		now := s.now()
-		id, err := newID()
-		if err != nil {
-			return err
-		}
-		// The seq, the message and the sender's read position (writing implies having read
-		// everything up to one's own message) in one round trip.
-		m, inserted, err := q.AppendMessage(ctx, domain.Message{
-			ID: id, ConversationID: convID, SenderID: viewer, ClientID: clientID,
-			Body: body, AttachmentURL: att, CreatedAt: now,
 		})
-		if err != nil {
-			return err
-		}
-		if !inserted {
-			return errDuplicateSend
-		}
-		msg = m
-		seq := m.Seq
-		// Members already holding an unread notification of this conversation are left out: it
-		// would absorb a new one (NotifyOnce), and asking costs two statements per message.
-		targets, err := q.SendTargets(ctx, convID, viewer, now, now.Add(-s.away), domain.ConversationGroupKey(convID))
-		if err != nil {
-			return err
-		}
-		all := make([]uuid.UUID, 0, len(targets))
-		var away []uuid.UUID
-		for _, t := range targets {
-			all = append(all, t.UserID)
-			if t.Away {
-				away = append(away, t.UserID)
-			}
-		}
-		if s.notifier != nil && len(away) > 0 {
-			payload := domain.NewMessagePayload{ConversationID: convID, MessageID: m.ID, SenderID: viewer, Seq: seq}
-			if _, err := s.notifier.NotifyOnce(ctx, q, away, domain.NotificationNewMessage, domain.ConversationGroupKey(convID), payload); err != nil {
-				return err
-			}
-		}
-		wake, err := messageWakeUp(m)
-		if err != nil {
-			return err
-		}
-		s.afterCommitEvents(ctx, q, all, domain.ConversationEvent{ConversationID: convID, Kind: domain.ConversationMessageAdded, Seq: seq, Message: &m}, wake)
-		return nil
-	})
-	if errors.Is(err, errDuplicateSend) {
-		// A concurrent retry committed first; its message is the answer.
-		msg, err = s.store.Q().MessageByClientID(ctx, convID, viewer, clientID)
+	}
+	if errors.Is(err, store.ErrDuplicateMessage) {
+		// A concurrent retry stored it first; its message is the answer.
+		sent, err = s.store.Q().MessageByClientID(ctx, convID, viewer, clientID)
 	}
 	if err != nil {
 		return domain.Message{}, fmt.Errorf("send message: %w", err)
 	}
-	return msg, nil
+	return sent, nil
+}
+
+// send checks and stores msg on q and announces it after commit. Without notifying it stops
+// (and reports notify) before writing when some target is to be notified, since notifications
+// must be created in the message's transaction; with notifying, q is that transaction.
+func (s *Service) send(ctx context.Context, q *store.Queries, msg domain.Message, notifying bool) (sent domain.Message, notify bool, err error) {
+	convID, viewer := msg.ConversationID, msg.SenderID
+	groupKey := domain.ConversationGroupKey(convID)
+	plan, err := q.PrepareSend(ctx, convID, viewer, msg.ClientID, msg.CreatedAt, msg.CreatedAt.Add(-s.away), groupKey)
+	if err != nil {
+		return domain.Message{}, false, err
+	}
+	if err := requireParticipant(plan.Access); err != nil {
+		return domain.Message{}, false, err
+	}
+	if plan.Existing != nil {
+		return *plan.Existing, false, nil
+	}
+	if plan.Access.Blocked && plan.Access.Conversation.Kind == domain.ConversationDirect {
+		return domain.Message{}, false, domain.Forbidden("you cannot message a member you blocked or who blocked you")
+	}
+	all := make([]uuid.UUID, 0, len(plan.Targets))
+	var away []uuid.UUID
+	for _, t := range plan.Targets {
+		all = append(all, t.UserID)
+		if t.Away {
+			away = append(away, t.UserID)
+		}
+	}
+	if s.notifier == nil {
+		away = nil
+	}
+	if len(away) > 0 && !notifying {
+		return domain.Message{}, true, nil
+	}
+	// The seq, the message and the sender's read position (writing implies having read
+	// everything up to one's own message) in one statement.
+	m, err := q.AppendMessage(ctx, msg)
+	if domain.IsKind(err, domain.KindNotFound) {
+		err = domain.Forbidden("you are not a participant of this conversation") // left meanwhile
+	}
+	if err != nil {
+		return domain.Message{}, false, err
+	}
+	if len(away) > 0 {
+		payload := domain.NewMessagePayload{ConversationID: convID, MessageID: m.ID, SenderID: viewer, Seq: m.Seq}
+		if _, err := s.notifier.NotifyOnce(ctx, q, away, domain.NotificationNewMessage, groupKey, payload); err != nil {
+			return domain.Message{}, false, err
+		}
+	}
+	wake, err := messageWakeUp(m)
+	if err != nil {
+		return domain.Message{}, false, err
+	}
+	s.afterCommitEvents(ctx, q, all, domain.ConversationEvent{ConversationID: convID, Kind: domain.ConversationMessageAdded, Seq: m.Seq, Message: &m}, wake)
+	return m, false, nil
 }
 
 // Edit replaces the body of viewer's own message, within domain.EditWindow of sending.

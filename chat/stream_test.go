@@ -13,7 +13,6 @@ import (
 	"github.com/skillswap/skillswap/chat"
 	"github.com/skillswap/skillswap/domain"
 	"github.com/skillswap/skillswap/internal/testdb"
-	"github.com/skillswap/skillswap/store"
 )
 
 func ptr[T any](v T) *T { return &v }
@@ -77,14 +76,10 @@ func TestStreamFillsGapsFromPostgres(t *testing.T) {
 	e.send(t, alice, conv.ID, "first")
 	wantSeqs(t, collect(t, ch, 1, 5*time.Second), 1, 1)
 	for i := range 3 {
-		err := e.st.InTx(ctx, func(q *store.Queries) error {
-			_, _, err := q.AppendMessage(ctx, domain.Message{
-				ID: uuid.Must(uuid.NewV7()), ConversationID: conv.ID, SenderID: alice,
-				ClientID: fmt.Sprint("silent-", i), Body: "silent", CreatedAt: time.Now(),
-			})
-			return err
-		})
-		if err != nil {
+		if _, err := e.st.Q().AppendMessage(ctx, domain.Message{
+			ID: uuid.Must(uuid.NewV7()), ConversationID: conv.ID, SenderID: alice,
+			ClientID: fmt.Sprint("silent-", i), Body: "silent", CreatedAt: time.Now(),
+		}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -19,7 +19,7 @@ import (
 
 // operation is one running subscribe (or legacy start). It is the realtime.Delivery of its
 // subscription: when the resolver's outbox attaches, values are pulled only when Ready says one
-// is waiting, on a goroutine that lives as long as there is something to send.
+// is waiting, on a pooled goroutine that serves it as long as there is something to send.
 type operation struct {
 	c      *conn
 	id     string
@@ -60,7 +60,7 @@ func (o *operation) Ready() {
 	}
 	o.mu.Unlock()
 	if start {
-		go o.serve()
+		o.c.s.deliveries.run(o.serve)
 	}
 }
 

@@ -8,7 +8,7 @@
 // Here a connection is one goroutine blocked in read with no buffer, timers instead of ticking
 // goroutines, and subscriptions whose resolvers use realtime.Outbox hold no goroutine at all
 // between events: the transport is told when a value is waiting (realtime.Delivery) and only
-// then runs gqlgen's response handler on a short-lived goroutine. Resolvers that return a plain
+// then runs gqlgen's response handler on a pooled goroutine (see workers). Resolvers that return a plain
 // channel still work: they get a goroutine that blocks on it, as in gqlgen.
 package gqlws
 
@@ -95,10 +95,17 @@ type Conn interface {
 	OnClose(fn func())
 }
 
+// workerIdleTimeout is how long a delivery goroutine waits for more work before it exits: long
+// enough to be reused under steady traffic, short enough that a quiet server holds none.
+const workerIdleTimeout = time.Second
+
 // Server is the transport. Add it to a gqlgen handler with AddTransport.
 type Server struct {
 	cfg      Config
 	upgrader ws.HTTPUpgrader
+
+	// deliveries runs operations' responses (see operation.Ready).
+	deliveries *workers
 
 	mu    sync.Mutex
 	conns map[*conn]struct{}
@@ -117,7 +124,7 @@ func New(cfg Config) *Server {
 	if cfg.Context == nil {
 		cfg.Context = func(r *http.Request) context.Context { return context.WithoutCancel(r.Context()) }
 	}
-	s := &Server{cfg: cfg, conns: map[*conn]struct{}{}}
+	s := &Server{cfg: cfg, conns: map[*conn]struct{}{}, deliveries: newWorkers(workerIdleTimeout)}
 	s.upgrader = ws.HTTPUpgrader{
 		Timeout: cfg.WriteTimeout,
 		Protocol: func(p string) bool {

@@ -41,3 +41,54 @@ func TestConversationListStatementCountDoesNotGrow(t *testing.T) {
 		t.Fatalf("conversations(first: 2) ran %d statements %q, conversations(first: 12) ran %d %q", small, smallSQL, large, counter.Last())
 	}
 }
+
+// TestSendMessageRoundTrips pins what a message costs PostgreSQL. In a live conversation (no one
+// to notify) a send is two round trips: one batch reading access, an earlier message with the
+// client id and the targets, then one statement storing the message, with no BEGIN or COMMIT.
+// A send that notifies someone is a transaction that also creates the notification.
+func TestSendMessageRoundTrips(t *testing.T) {
+	counter := &testdb.StatementCounter{}
+	cfg := apitest.ForStatementCounts(apitest.Config(t))
+	srv := apitest.Start(t, cfg, app.Options{Tracer: counter})
+	_, alice := srv.SignUp(t)
+	bob, _ := srv.SignUp(t)
+	var out struct {
+		OpenDirectConversation struct{ Conversation struct{ ID string } }
+	}
+	apitest.Must(t, alice.Do(t, `mutation($u: ID!) { openDirectConversation(input: {userId: $u}) { conversation { id } } }`,
+		map[string]any{"u": bob.User.ID})).Decode(t, &out)
+	conv := out.OpenDirectConversation.Conversation.ID
+	send := func(clientID string) (statements, roundTrips int64, sql []string) {
+		statements = counter.Measure(func() {
+			apitest.Must(t, alice.Do(t, `mutation($c: ID!, $k: String!) { sendMessage(input: {conversationId: $c, clientId: $k, body: "hi"}) { message { seq } } }`,
+				map[string]any{"c": conv, "k": clientID}))
+		})
+		return statements, counter.LastRoundTrips(), counter.Last()
+	}
+	hasTx := func(sql []string) bool {
+		for _, s := range sql {
+			if s == "begin" || s == "commit" {
+				return true
+			}
+		}
+		return false
+	}
+
+	// Bob has never read the conversation: the first message notifies him, in its transaction.
+	_, _, sql := send("first")
+	if !hasTx(sql) {
+		t.Fatalf("a send that notifies ran no transaction: %q", sql)
+	}
+	// His unread notification absorbs the next ones: nothing to notify, the fast path.
+	// (One more round trip looks the caller's session up: the session cache is off here.)
+	statements, roundTrips, sql := send("second")
+	t.Logf("live send: %d statements in %d round trips: %q", statements, roundTrips, sql)
+	if hasTx(sql) || roundTrips != 1+2 || statements != 1+4 {
+		t.Fatalf("live send ran %d statements in %d round trips, want 5 in 3: %q", statements, roundTrips, sql)
+	}
+	// A retry finds the message in the batch and writes nothing.
+	statements, roundTrips, sql = send("second")
+	if hasTx(sql) || roundTrips != 1+1 || statements != 1+3 {
+		t.Fatalf("retried send ran %d statements in %d round trips, want 4 in 2: %q", statements, roundTrips, sql)
+	}
+}

@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"slices"
 	"time"
 
@@ -126,27 +128,29 @@ type ConversationAccess struct {
 	Conversation domain.Conversation
 	// Participant is the member's participation, nil when they never were one.
 	Participant *domain.Participant
-	// Blocked reports a block (either way) between the member and another current participant.
+	// Blocked reports a block (either way) between the member and the other participant of a
+	// DIRECT conversation. It is always false for GROUP and SUPPORT conversations, where blocks
+	// hide nothing (see chat.Service.Send), so their sends skip the check.
 	Blocked bool
 }
 
-// ConversationAccessOf reads a conversation with userID's participation and blocks, in one
-// statement.
-func (q *Queries) ConversationAccessOf(ctx context.Context, convID, userID uuid.UUID) (ConversationAccess, error) {
-	rows, err := q.db.Query(ctx, `
-		SELECT c.id, c.kind, c.title, c.created_by, c.created_at, c.last_seq, c.last_message_at, c.activity_at,
-			p.role, p.joined_at, p.left_at, p.last_read_seq, p.last_read_at, p.muted, p.muted_until,
-			EXISTS (
-				SELECT 1 FROM conversation_participants o
-				JOIN blocks b ON (b.blocker_id = o.user_id AND b.blocked_id = $2)
-				              OR (b.blocker_id = $2 AND b.blocked_id = o.user_id)
-				WHERE o.conversation_id = c.id AND o.user_id <> $2 AND o.left_at IS NULL) AS blocked
-		FROM conversations c
-		LEFT JOIN conversation_participants p ON p.conversation_id = c.id AND p.user_id = $2
-		WHERE c.id = $1`, convID, userID)
-	if err != nil {
-		return ConversationAccess{}, mapErr(err, "select conversation access", "conversation", "")
-	}
+// conversationAccessSQL reads conversation $1 with member $2's participation and, for a DIRECT
+// conversation, whether a block separates them from the other participant.
+const conversationAccessSQL = `
+	SELECT c.id, c.kind, c.title, c.created_by, c.created_at, c.last_seq, c.last_message_at, c.activity_at,
+		p.role, p.joined_at, p.left_at, p.last_read_seq, p.last_read_at, p.muted, p.muted_until,
+		c.kind = 'DIRECT' AND EXISTS (
+			SELECT 1 FROM conversation_participants o
+			JOIN blocks b ON (b.blocker_id = o.user_id AND b.blocked_id = $2)
+			              OR (b.blocker_id = $2 AND b.blocked_id = o.user_id)
+			WHERE o.conversation_id = c.id AND o.user_id <> $2 AND o.left_at IS NULL) AS blocked
+	FROM conversations c
+	LEFT JOIN conversation_participants p ON p.conversation_id = c.id AND p.user_id = $2
+	WHERE c.id = $1`
+
+// collectConversationAccess reads conversationAccessSQL's result; found is false when the
+// conversation does not exist.
+func collectConversationAccess(rows pgx.Rows, convID, userID uuid.UUID) (a ConversationAccess, found bool, err error) {
 	type row struct {
 		domain.Conversation
 		Role        *domain.ParticipantRole `db:"role"`
@@ -158,18 +162,33 @@ func (q *Queries) ConversationAccessOf(ctx context.Context, convID, userID uuid.
 		MutedUntil  *time.Time              `db:"muted_until"`
 		Blocked     bool                    `db:"blocked"`
 	}
-	r, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[row])
-	if err != nil {
-		return ConversationAccess{}, mapErr(err, "select conversation access", "conversation", "")
+	list, err := pgx.CollectRows(rows, pgx.RowToStructByName[row])
+	if err != nil || len(list) == 0 {
+		return ConversationAccess{}, false, err
 	}
-	out := ConversationAccess{Conversation: r.Conversation, Blocked: r.Blocked}
+	r := list[0]
+	a = ConversationAccess{Conversation: r.Conversation, Blocked: r.Blocked}
 	if r.Role != nil {
-		out.Participant = &domain.Participant{
+		a.Participant = &domain.Participant{
 			ConversationID: convID, UserID: userID, Role: *r.Role, JoinedAt: *r.JoinedAt, LeftAt: r.LeftAt,
 			LastReadSeq: *r.LastReadSeq, LastReadAt: r.LastReadAt, Muted: *r.Muted, MutedUntil: r.MutedUntil,
 		}
 	}
-	return out, nil
+	return a, true, nil
+}
+
+// ConversationAccessOf reads a conversation with userID's participation and blocks, in one
+// statement.
+func (q *Queries) ConversationAccessOf(ctx context.Context, convID, userID uuid.UUID) (ConversationAccess, error) {
+	rows, err := q.db.Query(ctx, conversationAccessSQL, convID, userID)
+	if err != nil {
+		return ConversationAccess{}, mapErr(err, "select conversation access", "conversation", "")
+	}
+	a, found, err := collectConversationAccess(rows, convID, userID)
+	if err == nil && !found {
+		err = pgx.ErrNoRows
+	}
+	return a, mapErr(err, "select conversation access", "conversation", "")
 }
 
 // ConversationsOfMember lists the conversations userID takes part in, most recent activity first,
@@ -250,8 +269,7 @@ func (q *Queries) UnreadCountsByConversationIDs(ctx context.Context, viewer uuid
 
 // MessageByClientID finds a sender's message by its client-supplied id (idempotent retries).
 func (q *Queries) MessageByClientID(ctx context.Context, convID, senderID uuid.UUID, clientID string) (domain.Message, error) {
-	rows, err := q.db.Query(ctx, `SELECT `+messageColumns+` FROM messages
-		WHERE conversation_id = $1 AND sender_id = $2 AND client_id = $3`, convID, senderID, clientID)
+	rows, err := q.db.Query(ctx, messageByClientIDSQL, convID, senderID, clientID)
 	if err != nil {
 		return domain.Message{}, mapErr(err, "select message by client id", "message", "")
 	}
@@ -259,23 +277,33 @@ func (q *Queries) MessageByClientID(ctx context.Context, convID, senderID uuid.U
 	return m, mapErr(err, "select message by client id", "message", "")
 }
 
+const messageByClientIDSQL = `SELECT ` + messageColumns + ` FROM messages
+	WHERE conversation_id = $1 AND sender_id = $2 AND client_id = $3`
+
+// ErrDuplicateMessage reports that the sender already sent a message with the same client id.
+var ErrDuplicateMessage = errors.New("the sender already sent a message with this client id")
+
 // AppendMessage stores m as its conversation's next message, in one statement: it takes the
 // next seq, inserts the message and moves the sender's read position to it. Taking the seq locks
 // the conversation's row until the transaction ends, so sends to one conversation serialise and
-// commit in seq order: readers never see seq n+1 before n. When the sender already sent one with
-// the same client id it inserts nothing and reports inserted = false; the caller then rolls
-// back, so no seq is lost.
-func (q *Queries) AppendMessage(ctx context.Context, m domain.Message) (domain.Message, bool, error) {
+// commit in seq order: readers never see seq n+1 before n.
+//
+// The statement is all or nothing, so it is safe outside a transaction: when the sender already
+// sent a message with the same client id it fails with ErrDuplicateMessage and no seq is taken;
+// when the sender is not (or no longer) a current participant it changes nothing and returns
+// domain.NotFound("participant").
+func (q *Queries) AppendMessage(ctx context.Context, m domain.Message) (domain.Message, error) {
 	rows, err := q.db.Query(ctx, `
 		WITH next AS (
 			UPDATE conversations
 			SET last_seq = last_seq + 1, last_message_at = $7, activity_at = GREATEST(activity_at, $7)
-			WHERE id = $2
+			WHERE id = $2 AND EXISTS (
+				SELECT 1 FROM conversation_participants
+				WHERE conversation_id = $2 AND user_id = $3 AND left_at IS NULL)
 			RETURNING last_seq
 		), ins AS (
 			INSERT INTO messages (id, conversation_id, seq, sender_id, client_id, body, attachment_url, created_at)
 			SELECT $1, $2, next.last_seq, $3, $4, $5, $6, $7 FROM next
-			ON CONFLICT (conversation_id, sender_id, client_id) DO NOTHING
 			RETURNING `+messageColumns+`
 		), mark AS (
 			UPDATE conversation_participants p
@@ -285,17 +313,13 @@ func (q *Queries) AppendMessage(ctx context.Context, m domain.Message) (domain.M
 		)
 		SELECT `+messageColumns+` FROM ins`,
 		m.ID, m.ConversationID, m.SenderID, m.ClientID, m.Body, m.AttachmentURL, m.CreatedAt)
-	if err != nil {
-		return domain.Message{}, false, mapErr(err, "append message", "message", "")
+	if err == nil {
+		m, err = pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[domain.Message])
 	}
-	list, err := pgx.CollectRows(rows, pgx.RowToStructByName[domain.Message])
-	if err != nil {
-		return domain.Message{}, false, mapErr(err, "append message", "message", "message already exists")
+	if ConstraintName(err) == "messages_client_id_key" {
+		return domain.Message{}, fmt.Errorf("append message: %w: %w", ErrDuplicateMessage, err)
 	}
-	if len(list) == 0 {
-		return domain.Message{}, false, nil
-	}
-	return list[0], true, nil
+	return m, mapErr(err, "append message", "participant", "message already exists")
 }
 
 // MessagesByIDs loads messages; missing ids are absent (dataloader source).
@@ -412,7 +436,7 @@ func (q *Queries) SetMute(ctx context.Context, convID, userID uuid.UUID, muted b
 	return p, mapErr(err, "set mute", "participant", "")
 }
 
-// SendTarget is a current participant of a conversation a message was just sent to.
+// SendTarget is a current participant of a conversation a message is sent to.
 type SendTarget struct {
 	UserID uuid.UUID `db:"user_id"`
 	// Away: not the sender, not muted, has not read the conversation since awaySince, and holds
@@ -421,27 +445,66 @@ type SendTarget struct {
 	Away bool `db:"away"`
 }
 
-// SendTargets returns every current participant of a conversation (sender included, for their
-// other devices), telling who is away: one statement for both the live fan-out and the
-// notifications of a send. groupKey is the notification group of the conversation's messages.
-func (q *Queries) SendTargets(ctx context.Context, convID, sender uuid.UUID, now, awaySince time.Time, groupKey string) ([]SendTarget, error) {
-	rows, err := q.db.Query(ctx, `
-		SELECT p.user_id,
-			p.user_id <> $2
-			AND NOT (p.muted AND (p.muted_until IS NULL OR p.muted_until > $3))
-			AND (p.last_read_at IS NULL OR p.last_read_at < $4)
-			AND NOT EXISTS (
-				SELECT 1 FROM notifications n
-				WHERE n.user_id = p.user_id AND n.group_key = $5 AND n.read_at IS NULL
-			) AS away
-		FROM conversation_participants p
-		WHERE p.conversation_id = $1 AND p.left_at IS NULL
-		ORDER BY p.user_id`, convID, sender, now, awaySince, groupKey)
-	if err != nil {
-		return nil, mapErr(err, "select send targets", "participant", "")
+// sendTargetsSQL lists the current participants of conversation $1 for a message from $2 at $3,
+// each with their SendTarget.Away ($4: awaySince, $5: the notification group key).
+const sendTargetsSQL = `
+	SELECT p.user_id,
+		p.user_id <> $2
+		AND NOT (p.muted AND (p.muted_until IS NULL OR p.muted_until > $3))
+		AND (p.last_read_at IS NULL OR p.last_read_at < $4)
+		AND NOT EXISTS (
+			SELECT 1 FROM notifications n
+			WHERE n.user_id = p.user_id AND n.group_key = $5 AND n.read_at IS NULL
+		) AS away
+	FROM conversation_participants p
+	WHERE p.conversation_id = $1 AND p.left_at IS NULL
+	ORDER BY p.user_id`
+
+// SendPlan is what a send decides on, read before it writes: see PrepareSend.
+type SendPlan struct {
+	// Access is the conversation and the sender's participation in it.
+	Access ConversationAccess
+	// Existing is the message the sender already sent with the same client id, if any.
+	Existing *domain.Message
+	// Targets are the conversation's current participants, the sender included (for their
+	// other devices), each telling whether the message should notify them.
+	Targets []SendTarget
+}
+
+// PrepareSend reads, in one round trip, what a send of clientID by sender to convID depends on:
+// the conversation with the sender's access, a message already sent with clientID, and the
+// targets: every current participant, with Away computed for a message sent at now, awaySince
+// being when a participant who has not read since counts as away and groupKey the notification
+// group of the conversation's messages. A conversation that does not exist is
+// domain.NotFound("conversation").
+func (q *Queries) PrepareSend(ctx context.Context, convID, sender uuid.UUID, clientID string, now, awaySince time.Time, groupKey string) (SendPlan, error) {
+	var plan SendPlan
+	var found bool
+	// The callbacks report "no rows" as data, never as an error: a batch error makes pgx
+	// forget the statements' prepared forms.
+	b := &pgx.Batch{}
+	b.Queue(conversationAccessSQL, convID, sender).Query(func(rows pgx.Rows) (err error) {
+		plan.Access, found, err = collectConversationAccess(rows, convID, sender)
+		return err
+	})
+	b.Queue(messageByClientIDSQL, convID, sender, clientID).Query(func(rows pgx.Rows) error {
+		list, err := pgx.CollectRows(rows, pgx.RowToStructByName[domain.Message])
+		if len(list) > 0 {
+			plan.Existing = &list[0]
+		}
+		return err
+	})
+	b.Queue(sendTargetsSQL, convID, sender, now, awaySince, groupKey).Query(func(rows pgx.Rows) (err error) {
+		plan.Targets, err = pgx.CollectRows(rows, pgx.RowToStructByName[SendTarget])
+		return err
+	})
+	if err := q.db.SendBatch(ctx, b).Close(); err != nil {
+		return SendPlan{}, fmt.Errorf("prepare send: %w", err)
 	}
-	out, err := pgx.CollectRows(rows, pgx.RowToStructByName[SendTarget])
-	return out, mapErr(err, "select send targets", "participant", "")
+	if !found {
+		return SendPlan{}, domain.NotFound("conversation")
+	}
+	return plan, nil
 }
 
 // ActiveParticipantIDs returns the current participants of a conversation.

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -18,6 +19,7 @@ func TestChatConstraints(t *testing.T) {
 	ctx := context.Background()
 	q := st.Q()
 	a, b := newUser(t, q, "chat-a@example.com"), newUser(t, q, "chat-b@example.com")
+	outsider := newUser(t, q, "chat-outsider@example.com")
 	low, high := domain.DirectPair(a.ID, b.ID)
 	now := time.Now().UTC()
 
@@ -42,7 +44,7 @@ func TestChatConstraints(t *testing.T) {
 	msg := func(clientID, body string) domain.Message {
 		return domain.Message{ID: uuid.Must(uuid.NewV7()), ConversationID: conv.ID, SenderID: a.ID, ClientID: clientID, Body: body, CreatedAt: now}
 	}
-	if m, ins, err := q.AppendMessage(ctx, msg("c1", "hello")); err != nil || !ins || m.Seq != 1 {
+	if m, err := q.AppendMessage(ctx, msg("c1", "hello")); err != nil || m.Seq != 1 {
 		t.Fatalf("append message: %+v %v", m, err)
 	}
 	// Appending moves the sender's read position to their own message, not the others'.
@@ -82,9 +84,20 @@ func TestChatConstraints(t *testing.T) {
 		})
 	}
 
-	// Same client id from the same sender: nothing inserted (idempotent retry).
-	if _, ins, err := q.AppendMessage(ctx, msg("c1", "again")); err != nil || ins {
-		t.Fatalf("duplicate client id: inserted=%v, %v", ins, err)
+	// Same client id from the same sender: refused as a whole, even outside a transaction, so no
+	// seq is taken (idempotent retry).
+	if _, err := q.AppendMessage(ctx, msg("c1", "again")); !errors.Is(err, store.ErrDuplicateMessage) {
+		t.Fatalf("duplicate client id: %v", err)
+	}
+	// A member who is not a participant appends nothing, and takes no seq either.
+	if _, err := q.AppendMessage(ctx, domain.Message{ID: uuid.Must(uuid.NewV7()), ConversationID: conv.ID, SenderID: outsider.ID, ClientID: "o1", Body: "hi", CreatedAt: now}); !domain.IsKind(err, domain.KindNotFound) {
+		t.Fatalf("non-participant: %v", err)
+	}
+	if c, err := q.ConversationsByIDs(ctx, []uuid.UUID{conv.ID}); err != nil || c[conv.ID].LastSeq != 1 {
+		t.Fatalf("last seq after refused appends: %+v, %v", c[conv.ID], err)
+	}
+	if next, err := q.AppendMessage(ctx, msg("c2", "next")); err != nil || next.Seq != 2 {
+		t.Fatalf("next append: %+v, %v", next, err)
 	}
 	// A tombstone keeps its seq.
 	m, err := q.MessageByClientID(ctx, conv.ID, a.ID, "c1")
@@ -120,7 +133,7 @@ func TestChatBatchLoaders(t *testing.T) {
 			t.Fatal(err)
 		}
 		for j := 0; j < i; j++ { // conversation i has i messages from b
-			if _, _, err := q.AppendMessage(ctx, domain.Message{ID: uuid.Must(uuid.NewV7()), ConversationID: c.ID, SenderID: b.ID, ClientID: uuid.NewString(), Body: "m", CreatedAt: now}); err != nil {
+			if _, err := q.AppendMessage(ctx, domain.Message{ID: uuid.Must(uuid.NewV7()), ConversationID: c.ID, SenderID: b.ID, ClientID: uuid.NewString(), Body: "m", CreatedAt: now}); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -13,6 +13,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -20,6 +21,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"runtime"
@@ -30,7 +32,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/coder/websocket"
+	"github.com/gobwas/ws"
+	"github.com/gobwas/ws/wsutil"
 )
 
 func main() {
@@ -174,71 +177,91 @@ type wsMessage struct {
 
 // subscribe opens a graphql-transport-ws connection, initialises it and subscribes to
 // messageAdded on the member's conversation; handle receives each message's seq and body.
-func subscribe(ctx context.Context, url string, m member, handle func(seq int64, body string)) (*websocket.Conn, error) {
-	ws := "ws" + strings.TrimPrefix(url, "http") + "/graphql"
+//
+// The client is kept lean because it shares the machine with what it measures: one goroutine
+// per connection reading through a small buffer, and one JSON decode per frame.
+func subscribe(ctx context.Context, url string, m member, handle func(seq int64, body string)) (net.Conn, error) {
+	wsURL := "ws" + strings.TrimPrefix(url, "http") + "/graphql"
 	dctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
-	conn, resp, err := websocket.Dial(dctx, ws, &websocket.DialOptions{
-		Subprotocols: []string{"graphql-transport-ws"},
-		HTTPHeader:   http.Header{"Origin": []string{"http://localhost:8080"}},
-	})
+	dialer := ws.Dialer{
+		Protocols: []string{"graphql-transport-ws"},
+		Header:    ws.HandshakeHeaderHTTP(http.Header{"Origin": []string{"http://localhost:8080"}}),
+	}
+	conn, br, _, err := dialer.Dial(dctx, wsURL)
 	if err != nil {
 		return nil, fmt.Errorf("dial: %w", err)
 	}
-	if resp != nil && resp.Body != nil {
-		resp.Body.Close()
-	}
-	conn.SetReadLimit(1 << 20)
+	var wmu sync.Mutex // the reader answers pings while the caller may still be writing
 	send := func(v wsMessage) error {
 		raw, _ := json.Marshal(v)
-		return conn.Write(dctx, websocket.MessageText, raw)
+		wmu.Lock()
+		defer wmu.Unlock()
+		return wsutil.WriteClientText(conn, raw)
 	}
-	init, _ := json.Marshal(map[string]string{"authorization": "Bearer " + m.token})
-	if err := send(wsMessage{Type: "connection_init", Payload: init}); err != nil {
+	var rd io.Reader = conn
+	if br != nil { // bytes the server sent right after the handshake
+		rd = io.MultiReader(br, conn)
+	}
+	rw := struct {
+		io.Reader
+		io.Writer
+	}{bufio.NewReaderSize(rd, 2048), conn}
+	fail := func(err error) (net.Conn, error) {
+		conn.Close()
 		return nil, err
 	}
-	_, raw, err := conn.Read(dctx)
+	_ = conn.SetDeadline(time.Now().Add(20 * time.Second))
+	init, _ := json.Marshal(map[string]string{"authorization": "Bearer " + m.token})
+	if err := send(wsMessage{Type: "connection_init", Payload: init}); err != nil {
+		return fail(err)
+	}
+	raw, _, err := wsutil.ReadServerData(rw)
 	if err != nil {
-		return nil, fmt.Errorf("await ack: %w", err)
+		return fail(fmt.Errorf("await ack: %w", err))
 	}
 	var ack wsMessage
 	if json.Unmarshal(raw, &ack) != nil || ack.Type != "connection_ack" {
-		return nil, fmt.Errorf("no ack: %s", raw)
+		return fail(fmt.Errorf("no ack: %s", raw))
 	}
 	sub, _ := json.Marshal(map[string]any{
 		"query":     `subscription($c: ID!) { messageAdded(conversationId: $c) { seq body } }`,
 		"variables": map[string]any{"c": m.conversation},
 	})
 	if err := send(wsMessage{ID: "1", Type: "subscribe", Payload: sub}); err != nil {
-		return nil, err
+		return fail(err)
 	}
+	_ = conn.SetDeadline(time.Time{})
 	go func() {
+		defer conn.Close()
+		context.AfterFunc(ctx, func() { conn.Close() })
 		for {
-			_, raw, err := conn.Read(ctx)
+			raw, _, err := wsutil.ReadServerData(rw)
 			if err != nil {
 				return
 			}
-			var msg wsMessage
+			var msg struct {
+				Type    string `json:"type"`
+				Payload struct {
+					Data struct {
+						MessageAdded struct {
+							Seq  int64  `json:"seq"`
+							Body string `json:"body"`
+						} `json:"messageAdded"`
+					} `json:"data"`
+				} `json:"payload"`
+			}
 			if json.Unmarshal(raw, &msg) != nil {
+				fmt.Fprintf(os.Stderr, "chat%d: unexpected frame %s\n", m.n, raw)
 				continue
 			}
 			switch msg.Type {
 			case "ping":
-				_ = conn.Write(ctx, websocket.MessageText, []byte(`{"type":"pong"}`))
+				_ = send(wsMessage{Type: "pong"})
 			case "next":
-				var p struct {
-					Data struct {
-						MessageAdded struct {
-							Seq  int64
-							Body string
-						}
-					}
-				}
-				if json.Unmarshal(msg.Payload, &p) == nil {
-					handle(p.Data.MessageAdded.Seq, p.Data.MessageAdded.Body)
-				}
+				handle(msg.Payload.Data.MessageAdded.Seq, msg.Payload.Data.MessageAdded.Body)
 			case "error", "complete":
-				fmt.Fprintf(os.Stderr, "subscription of chat%d ended: %s %s\n", m.n, msg.Type, msg.Payload)
+				fmt.Fprintf(os.Stderr, "subscription of chat%d ended: %s\n", m.n, raw)
 				return
 			}
 		}
@@ -576,7 +599,7 @@ func (b *bench) idle(n, pid int) error {
 		return err
 	}
 	start := time.Now()
-	conns := make([]*websocket.Conn, n)
+	conns := make([]net.Conn, n)
 	sem := make(chan struct{}, 64)
 	var wg sync.WaitGroup
 	var failed atomic.Int64
@@ -611,7 +634,7 @@ func (b *bench) idle(n, pid int) error {
 	fmt.Println("|---|---|---|---|---|")
 	fmt.Printf("| %d | %.1f | %.1f | %.1f | %.1f |\n", n, opened.Seconds(), float64(before)/1024, float64(after)/1024, float64(after-before)/float64(n))
 	for _, c := range conns {
-		_ = c.CloseNow()
+		_ = c.Close()
 	}
 	return nil
 }
