@@ -11,7 +11,10 @@
 #
 # Settings: RATE (1000), DURATION (60s), SWEEP ("200 400 600 800"), SWEEP_DURATION (20s),
 # IDLE_CONNECTIONS (10000), BENCH_DB (skillswap_bench_realtime), SKIP_IDLE=1, SKIP_FANOUT=1,
-# SKIP_SWEEP=1, BENCH_OUT (directory for binaries and logs).
+# SKIP_SWEEP=1, BENCH_OUT (directory for binaries and logs), BENCH_SERVER_ENV and
+# BENCH_TOOL_ENV (extra environment of the servers and of the load tool, "VAR=value ...",
+# e.g. "GOMAXPROCS=1"), BENCH_PROFILE=1 (20 s CPU profiles of both servers during the first
+# fan-out run, into BENCH_OUT: go tool pprof BENCH_OUT/skillswap BENCH_OUT/server-a.pprof).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
@@ -51,6 +54,10 @@ SERVER_ENV=(
 	"RATE_LOGIN_PER_ACCOUNT=100000/1m" "RATE_LOGIN_PER_IP=100000/1m" "ACCESS_TOKEN_TTL=2h"
 	"PATH=$PATH" "HOME=${HOME:-/tmp}"
 )
+read -r -a extra_env <<<"${BENCH_SERVER_ENV:-}"
+SERVER_ENV+=("${extra_env[@]}")
+read -r -a TOOL_ENV <<<"${BENCH_TOOL_ENV:-}"
+tool() { env "${TOOL_ENV[@]}" "$OUT/realtime" "$@"; }
 
 psql -X -q "$ADMIN_URL" -c "DROP DATABASE IF EXISTS \"$BENCH_DB\" WITH (FORCE)" -c "CREATE DATABASE \"$BENCH_DB\""
 env -i "${SERVER_ENV[@]}" "$OUT/skillswap" seed >"$OUT/seed.log" 2>&1 || { tail -20 "$OUT/seed.log" >&2; exit 1; }
@@ -58,12 +65,14 @@ psql -X -q "$DB_URL" -v groups=200 -v size=10 -v ON_ERROR_STOP=1 -f bench/popula
 
 pids=()
 start_server() { # name addr
+	local profile=()
+	if [[ "${BENCH_PROFILE:-0}" == 1 ]]; then profile=("PPROF_ADDR=127.0.0.1:2${2: -4}"); fi
 	# A server left over from an earlier run would answer /readyz in place of this one.
 	if curl -fsS "http://$2/readyz" >/dev/null 2>&1; then
 		echo "bench: $2 is already serving; stop that process first" >&2
 		return 1
 	fi
-	env -i "${SERVER_ENV[@]}" "HTTP_ADDR=$2" "$OUT/skillswap" serve >"$OUT/server-$1.log" 2>&1 &
+	env -i "${SERVER_ENV[@]}" "${profile[@]}" "HTTP_ADDR=$2" "$OUT/skillswap" serve >"$OUT/server-$1.log" 2>&1 &
 	pids+=("$!")
 	for _ in $(seq 1 100); do
 		curl -fsS "http://$2/readyz" >/dev/null 2>&1 && return 0
@@ -79,7 +88,7 @@ stop_servers() {
 }
 trap stop_servers EXIT
 
-echo "Machine: $(nproc) CPUs, $(awk -F': ' '/^model name/{print $2; exit}' /proc/cpuinfo), $(go version | awk '{print $3}'), git $(git rev-parse --short HEAD), $(date -u +%Y-%m-%dT%H:%MZ); load average before: $(cut -d' ' -f1-3 /proc/loadavg)."
+echo "Machine: $(nproc) CPUs, $(awk -F': ' '/^model name/{print $2; exit}' /proc/cpuinfo), $(go version | awk '{print $3}'), git $(git rev-parse --short HEAD), $(date -u +%Y-%m-%dT%H:%MZ); load average before: $(cut -d' ' -f1-3 /proc/loadavg).${BENCH_SERVER_ENV:+ Servers: $BENCH_SERVER_ENV.}${BENCH_TOOL_ENV:+ Load tool: $BENCH_TOOL_ENV.}"
 
 if [[ "${SKIP_IDLE:-0}" != 1 ]]; then
 	say "idle: $IDLE_CONNECTIONS connections on one fresh instance"
@@ -87,7 +96,7 @@ if [[ "${SKIP_IDLE:-0}" != 1 ]]; then
 	echo
 	echo "### Idle connections (one instance)"
 	echo
-	"$OUT/realtime" -mode idle -urls "http://$A" -connections "$IDLE_CONNECTIONS" -pid "${pids[0]}"
+	tool -mode idle -urls "http://$A" -connections "$IDLE_CONNECTIONS" -pid "${pids[0]}"
 	stop_servers
 fi
 
@@ -98,7 +107,16 @@ if [[ "${SKIP_FANOUT:-0}" != 1 ]]; then
 	echo
 	echo "### Fan-out: $RATE messages/s for $DURATION"
 	echo
-	"$OUT/realtime" -mode fanout -urls "http://$A,http://$B" -rate "$RATE" -duration "$DURATION" || echo "(run failed: see above)"
+	if [[ "${BENCH_PROFILE:-0}" == 1 ]]; then
+		# Once sending has gone on for 5 s (the tool says when it starts), 20 s of each server.
+		rm -f "$OUT/fanout.err"
+		for s in a b; do
+			port=2${A: -4}; [[ $s == b ]] && port=2${B: -4}
+			(until grep -q "sending" "$OUT/fanout.err" 2>/dev/null; do sleep 0.5; done; sleep 5
+				curl -fsS -o "$OUT/server-$s.pprof" "http://127.0.0.1:$port/debug/pprof/profile?seconds=20") &
+		done
+	fi
+	tool -mode fanout -urls "http://$A,http://$B" -rate "$RATE" -duration "$DURATION" 2> >(tee "$OUT/fanout.err" >&2) || echo "(run failed: see above)"
 fi
 if [[ "${SKIP_SWEEP:-0}" != 1 ]]; then
 	echo
@@ -106,7 +124,7 @@ if [[ "${SKIP_SWEEP:-0}" != 1 ]]; then
 	for r in $SWEEP; do
 		say "sweep: $r msg/s"
 		echo
-		"$OUT/realtime" -mode fanout -urls "http://$A,http://$B" -rate "$r" -duration "$SWEEP_DURATION" || echo "(run failed: see above)"
+		tool -mode fanout -urls "http://$A,http://$B" -rate "$r" -duration "$SWEEP_DURATION" || echo "(run failed: see above)"
 	done
 fi
 echo

@@ -2,8 +2,8 @@
 // speaking graphql-transport-ws, against servers loaded with bench/population/chat.sql.
 //
 //	fanout: members of GROUP conversations subscribe to messageAdded, spread over the given
-//	        instances; messages are sent over HTTP at a fixed rate for a duration, alternating
-//	        instances. Every subscriber must receive every message of its conversation exactly
+//	        instances; messages are sent over HTTP at a fixed rate for a duration (after an
+//	        unmeasured warm-up at the same rate), alternating instances. Every subscriber must receive every message of its conversation exactly
 //	        once and in order (checked by seq); latency is send start to receipt (the body holds
 //	        the send time; one machine, one clock).
 //	idle:   N authenticated connections with one subscription each on one instance; reports the
@@ -43,6 +43,7 @@ func main() {
 	size := flag.Int("size", 10, "members per conversation (as loaded by chat.sql)")
 	rate := flag.Int("rate", 1000, "fanout: messages per second")
 	duration := flag.Duration("duration", 60*time.Second, "fanout: sending time")
+	warmup := flag.Duration("warmup", 5*time.Second, "fanout: unmeasured sending at the same rate first")
 	senders := flag.Int("senders", 64, "fanout: concurrent HTTP senders")
 	conns := flag.Int("connections", 10000, "idle: connections to open")
 	pid := flag.Int("pid", 0, "idle: server process id (RSS is read from /proc)")
@@ -53,7 +54,7 @@ func main() {
 	var err error
 	switch *mode {
 	case "fanout":
-		err = b.fanout(*rate, *duration, *senders)
+		err = b.fanout(*rate, *duration, *warmup, *senders)
 	case "idle":
 		err = b.idle(*conns, *pid)
 	default:
@@ -275,10 +276,56 @@ type subscriber struct {
 	mu       sync.Mutex
 	seqs     []int64
 	lat      []time.Duration
+	sentAt   []int64 // send time of each delivery, unix ns
 	received atomic.Int64
 }
 
-func (b *bench) fanout(rate int, duration time.Duration, senders int) error {
+// timeline buckets latencies by the second of the send phase they were sent in, to tell a tail
+// made of stalls (a few bad seconds) from one made of queueing (spread over the run).
+type timeline struct {
+	start   time.Time
+	mu      sync.Mutex
+	buckets map[int]*bucket
+}
+
+type bucket struct {
+	deliveries, slowDeliveries int
+	maxDelivery                time.Duration
+	sends, slowSends           int
+	maxSend                    time.Duration
+}
+
+func (t *timeline) at(sent time.Time) *bucket {
+	sec := int(sent.Sub(t.start) / time.Second)
+	b := t.buckets[sec]
+	if b == nil {
+		b = &bucket{}
+		t.buckets[sec] = b
+	}
+	return b
+}
+
+// print writes, to stderr, every second in which more than 1 % of deliveries took over 100 ms.
+func (t *timeline) print(slow time.Duration) {
+	secs := make([]int, 0, len(t.buckets))
+	for sec := range t.buckets {
+		secs = append(secs, sec)
+	}
+	slices.Sort(secs)
+	var bad int
+	for _, sec := range secs {
+		b := t.buckets[sec]
+		if b.slowDeliveries*100 > b.deliveries {
+			bad++
+			fmt.Fprintf(os.Stderr, "second %d: %d of %d deliveries over %s (max %s); sendMessage: %d of %d over %s (max %s)\n",
+				sec, b.slowDeliveries, b.deliveries, slow, b.maxDelivery.Round(time.Millisecond),
+				b.slowSends, b.sends, slow, b.maxSend.Round(time.Millisecond))
+		}
+	}
+	fmt.Fprintf(os.Stderr, "%d of %d seconds had more than 1 %% of deliveries over %s\n", bad, len(secs), slow)
+}
+
+func (b *bench) fanout(rate int, duration, warmup time.Duration, senders int) error {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	total := b.groups * b.size
@@ -308,6 +355,7 @@ func (b *bench) fanout(rate int, duration time.Duration, senders int) error {
 				s.mu.Lock()
 				s.seqs = append(s.seqs, seq)
 				s.lat = append(s.lat, d)
+				s.sentAt = append(s.sentAt, sent)
 				s.mu.Unlock()
 				s.received.Add(1)
 			})
@@ -331,8 +379,37 @@ func (b *bench) fanout(rate int, duration time.Duration, senders int) error {
 	for _, c := range convs {
 		sender[c] = byConv[c][0].member
 	}
-	// Warm-up: one message per conversation, until every subscriber has it; this also proves
-	// every subscription is live before the clock starts.
+	// Warm-up under load: sending at the measured rate for a few seconds opens the servers'
+	// PostgreSQL connections and prepares their statements, which would otherwise stall the
+	// first seconds of the measurement. Not measured.
+	if warmup > 0 {
+		fmt.Fprintf(os.Stderr, "warming up: %d msg/s for %s\n", rate, warmup)
+		jobs := make(chan int, rate)
+		var wg sync.WaitGroup
+		for range senders {
+			wg.Go(func() {
+				for k := range jobs {
+					c := convs[k%len(convs)]
+					_, _ = b.send(b.urls[k%len(b.urls)], sender[c], c, fmt.Sprintf("warm-load-%d-%d", k, time.Now().UnixNano()), time.Now())
+				}
+			})
+		}
+		interval := time.Second / time.Duration(rate)
+		k, begin := 0, time.Now()
+		for next := begin; time.Since(begin) < warmup; next = next.Add(interval) {
+			time.Sleep(time.Until(next))
+			select {
+			case jobs <- k:
+			default:
+			}
+			k++
+		}
+		close(jobs)
+		wg.Wait()
+	}
+	// Then one message per conversation, until every subscriber has it: this proves every
+	// subscription live and, deliveries being in order, that nothing earlier is still on its way
+	// before the clock starts.
 	var seq0 sync.Map
 	for i, c := range convs {
 		last, err := b.send(b.urls[i%len(b.urls)], sender[c], c, fmt.Sprintf("warm-%d-%d", i, time.Now().UnixNano()), time.Now())
@@ -343,7 +420,11 @@ func (b *bench) fanout(rate int, duration time.Duration, senders int) error {
 	}
 	if err := waitFor(30*time.Second, func() bool {
 		for _, s := range subs {
-			if s.received.Load() < 1 {
+			v, _ := seq0.Load(s.conversation)
+			s.mu.Lock()
+			got := len(s.seqs) > 0 && s.seqs[len(s.seqs)-1] >= v.(int64)
+			s.mu.Unlock()
+			if !got {
 				return false
 			}
 		}
@@ -353,7 +434,7 @@ func (b *bench) fanout(rate int, duration time.Duration, senders int) error {
 	}
 	for _, s := range subs {
 		s.mu.Lock()
-		s.seqs, s.lat = s.seqs[:0], s.lat[:0]
+		s.seqs, s.lat, s.sentAt = s.seqs[:0], s.lat[:0], s.sentAt[:0]
 		s.mu.Unlock()
 		s.received.Store(0)
 	}
@@ -374,6 +455,8 @@ func (b *bench) fanout(rate int, duration time.Duration, senders int) error {
 		a.Store(v.(int64))
 		lastSeq[c] = a
 	}
+	const slow = 100 * time.Millisecond
+	tl := &timeline{buckets: map[int]*bucket{}}
 	var sendWG sync.WaitGroup
 	for range senders {
 		sendWG.Add(1)
@@ -381,6 +464,15 @@ func (b *bench) fanout(rate int, duration time.Duration, senders int) error {
 			defer sendWG.Done()
 			for j := range jobs {
 				seq, err := b.send(b.urls[j.k%len(b.urls)], sender[j.conv], j.conv, fmt.Sprintf("bench-%d-%d", j.k, j.at.UnixNano()), j.at)
+				took := time.Since(j.at)
+				tl.mu.Lock()
+				bk := tl.at(j.at)
+				bk.sends++
+				if took > slow {
+					bk.slowSends++
+				}
+				bk.maxSend = max(bk.maxSend, took)
+				tl.mu.Unlock()
 				if err != nil {
 					if failed.Add(1) <= 3 {
 						fmt.Fprintln(os.Stderr, "send:", err)
@@ -399,6 +491,7 @@ func (b *bench) fanout(rate int, duration time.Duration, senders int) error {
 	}
 	cpuBefore := cpuByProcess()
 	sendStart := time.Now()
+	tl.start = sendStart
 	interval := time.Second / time.Duration(rate)
 	k := 0
 	for next := sendStart; time.Since(sendStart) < duration; next = next.Add(interval) {
@@ -456,8 +549,17 @@ func (b *bench) fanout(rate int, duration time.Duration, senders int) error {
 		}
 		deliveries += int64(len(s.seqs))
 		all = append(all, s.lat...)
+		for i, d := range s.lat {
+			bk := tl.at(time.Unix(0, s.sentAt[i]))
+			bk.deliveries++
+			if d > slow {
+				bk.slowDeliveries++
+			}
+			bk.maxDelivery = max(bk.maxDelivery, d)
+		}
 		s.mu.Unlock()
 	}
+	tl.print(slow)
 	slices.Sort(all)
 	pct := func(p int) string {
 		if len(all) == 0 {
