@@ -3,9 +3,10 @@
 //
 //	fanout: members of GROUP conversations subscribe to messageAdded, spread over the given
 //	        instances; messages are sent over HTTP at a fixed rate for a duration (after an
-//	        unmeasured warm-up at the same rate), alternating instances. Every subscriber must receive every message of its conversation exactly
-//	        once and in order (checked by seq); latency is send start to receipt (the body holds
-//	        the send time; one machine, one clock).
+//	        unmeasured warm-up at the same rate), alternating instances. Every subscriber must
+//	        receive every message of its conversation exactly once and in order (checked by
+//	        seq); latency is send start to receipt (the body holds the send time; one machine,
+//	        one clock).
 //	idle:   N authenticated connections with one subscription each on one instance; reports the
 //	        server's RSS growth per connection (read from /proc/PID/status).
 //
@@ -305,7 +306,7 @@ func (t *timeline) at(sent time.Time) *bucket {
 	return b
 }
 
-// print writes, to stderr, every second in which more than 1 % of deliveries took over 100 ms.
+// print writes, to stderr, every second in which more than 1 % of deliveries took over slow.
 func (t *timeline) print(slow time.Duration) {
 	secs := make([]int, 0, len(t.buckets))
 	for sec := range t.buckets {
