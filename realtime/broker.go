@@ -16,7 +16,8 @@ type Broker interface {
 	// Publish sends payload to every current subscriber of topic, on every instance.
 	Publish(ctx context.Context, topic string, payload []byte) error
 	// Subscribe delivers the messages of topic to handle until the returned cancel is called.
-	// handle runs on one goroutine per subscription, in publish order, and must not block long.
+	// handle is called in publish order, on a goroutine the broker may share among all its
+	// subscriptions (Redis does), so it must not block.
 	Subscribe(ctx context.Context, topic string, handle func(payload []byte)) (cancel func(), err error)
 	// Ping reports whether the broker is reachable (readiness).
 	Ping(ctx context.Context) error
