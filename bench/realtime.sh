@@ -14,7 +14,8 @@
 # SKIP_SWEEP=1, BENCH_OUT (directory for binaries and logs), BENCH_SERVER_ENV and
 # BENCH_TOOL_ENV (extra environment of the servers and of the load tool, "VAR=value ...",
 # e.g. "GOMAXPROCS=1"), BENCH_PROFILE=1 (20 s CPU profiles of both servers during the first
-# fan-out run, into BENCH_OUT: go tool pprof BENCH_OUT/skillswap BENCH_OUT/server-a.pprof).
+# fan-out run, into BENCH_OUT: go tool pprof BENCH_OUT/skillswap BENCH_OUT/server-a.pprof; and
+# the load tool's whole send phase: BENCH_OUT/realtime.pprof).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
@@ -116,7 +117,9 @@ if [[ "${SKIP_FANOUT:-0}" != 1 ]]; then
 				curl -fsS -o "$OUT/server-$s.pprof" "http://127.0.0.1:$port/debug/pprof/profile?seconds=20") &
 		done
 	fi
-	tool -mode fanout -urls "http://$A,http://$B" -rate "$RATE" -duration "$DURATION" 2> >(tee "$OUT/fanout.err" >&2) || echo "(run failed: see above)"
+	tool_profile=()
+	if [[ "${BENCH_PROFILE:-0}" == 1 ]]; then tool_profile=(-cpuprofile "$OUT/realtime.pprof"); fi
+	tool -mode fanout -urls "http://$A,http://$B" -rate "$RATE" -duration "$DURATION" "${tool_profile[@]}" 2> >(tee "$OUT/fanout.err" >&2) || echo "(run failed: see above)"
 fi
 if [[ "${SKIP_SWEEP:-0}" != 1 ]]; then
 	echo

@@ -433,19 +433,31 @@ func truncate(s string, n int) string {
 
 // sendMessage writes {"type":typ,"id":id,"payload":payload}, leaving out what is empty.
 func (c *conn) sendMessage(typ, id string, payload json.RawMessage) {
-	b := make([]byte, 0, 32+len(id)+len(payload))
+	c.sendParts(typ, id, payload)
+}
+
+// sendParts sends a message whose payload is the concatenation of parts, built in one buffer
+// with room for the frame header so that it goes out in one write.
+func (c *conn) sendParts(typ, id string, parts ...[]byte) {
+	size := frameRoom + 32 + len(id)
+	for _, p := range parts {
+		size += len(p)
+	}
+	b := make([]byte, frameRoom, size)
 	b = append(b, `{"type":`...)
 	b = appendJSONString(b, typ)
 	if id != "" {
 		b = append(b, `,"id":`...)
 		b = appendJSONString(b, id)
 	}
-	if len(payload) > 0 {
+	if len(parts) > 0 && len(parts[0]) > 0 {
 		b = append(b, `,"payload":`...)
-		b = append(b, payload...)
+		for _, p := range parts {
+			b = append(b, p...)
+		}
 	}
 	b = append(b, '}')
-	if err := c.writeFrame(ws.OpText, b); err != nil && !errors.Is(err, errWriterClosed) {
+	if err := c.writeRoomFrame(ws.OpText, b); err != nil && !errors.Is(err, errWriterClosed) {
 		// A client that cannot take a message within the write timeout is gone.
 		_ = c.nc.Close()
 	}
@@ -461,33 +473,41 @@ func (c *conn) sendConnectionError(message string) {
 	c.sendMessage("connection_error", "", p)
 }
 
+// frameRoom is the room sendParts leaves before a message for the largest frame header.
+const frameRoom = 10
+
 // writeFrame writes one unfragmented frame with a single write.
 func (c *conn) writeFrame(op ws.OpCode, payload []byte) error {
-	var hdr [10]byte
-	hdr[0] = 0x80 | byte(op)
-	n := len(payload)
-	var h []byte
+	b := make([]byte, frameRoom, frameRoom+len(payload))
+	return c.writeRoomFrame(op, append(b, payload...))
+}
+
+// writeRoomFrame writes b[frameRoom:] as one unfragmented frame, its header written into the room
+// before it, with a single write.
+func (c *conn) writeRoomFrame(op ws.OpCode, b []byte) error {
+	n := len(b) - frameRoom
+	var start int
 	switch {
 	case n < 126:
-		hdr[1] = byte(n)
-		h = hdr[:2]
+		start = frameRoom - 2
+		b[start+1] = byte(n)
 	case n <= 0xFFFF:
-		hdr[1] = 126
-		binary.BigEndian.PutUint16(hdr[2:], uint16(n))
-		h = hdr[:4]
+		start = frameRoom - 4
+		b[start+1] = 126
+		binary.BigEndian.PutUint16(b[start+2:], uint16(n))
 	default:
-		hdr[1] = 127
-		binary.BigEndian.PutUint64(hdr[2:], uint64(n))
-		h = hdr[:10]
+		start = 0
+		b[1] = 127
+		binary.BigEndian.PutUint64(b[2:], uint64(n))
 	}
+	b[start] = 0x80 | byte(op)
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	if c.wclosed {
 		return errWriterClosed
 	}
 	_ = c.nc.SetWriteDeadline(time.Now().Add(c.s.cfg.WriteTimeout))
-	bufs := net.Buffers{h, payload}
-	if _, err := bufs.WriteTo(c.nc); err != nil {
+	if _, err := c.nc.Write(b[start:]); err != nil {
 		c.wclosed = true
 		return err
 	}

@@ -275,18 +275,26 @@ func (c *conn) sendResponse(o *operation, resp *graphql.Response) bool {
 	if ended {
 		return false
 	}
+	typ := "next"
+	if !c.strict {
+		typ = "data"
+	}
+	if resp.Errors == nil && resp.Label == "" && resp.Path == nil && resp.HasNext == nil && resp.Extensions == nil && len(resp.Data) > 0 {
+		// The usual event: data alone, which gqlgen wrote as JSON. json.Marshal would only
+		// validate and compact it again.
+		c.sendParts(typ, o.id, dataPrefix, resp.Data, dataSuffix)
+		return true
+	}
 	b, err := json.Marshal(resp)
 	if err != nil {
 		c.s.cfg.Log.Error("gqlws: encode response", "err", err)
 		return false
 	}
-	typ := "next"
-	if !c.strict {
-		typ = "data"
-	}
 	c.sendMessage(typ, o.id, b)
 	return true
 }
+
+var dataPrefix, dataSuffix = []byte(`{"data":`), []byte(`}`)
 
 func (c *conn) sendErrors(id string, errs gqlerror.List) {
 	b, err := json.Marshal(errs)

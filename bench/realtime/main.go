@@ -26,6 +26,7 @@ import (
 	"net/http"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -49,8 +50,9 @@ func main() {
 	conns := flag.Int("connections", 10000, "idle: connections to open")
 	pid := flag.Int("pid", 0, "idle: server process id (RSS is read from /proc)")
 	password := flag.String("password", "swap-skills-2026!", "password of the chat members")
+	profile := flag.String("cpuprofile", "", "fanout: write a CPU profile of this tool's send phase to the file")
 	flag.Parse()
-	b := &bench{urls: strings.Split(*urls, ","), groups: *groups, size: *size, password: *password,
+	b := &bench{urls: strings.Split(*urls, ","), groups: *groups, size: *size, password: *password, profile: *profile,
 		http: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 256}}}
 	var err error
 	switch *mode {
@@ -71,6 +73,7 @@ type bench struct {
 	urls         []string
 	groups, size int
 	password     string
+	profile      string
 	http         *http.Client
 }
 
@@ -490,6 +493,16 @@ func (b *bench) fanout(rate int, duration, warmup time.Duration, senders int) er
 			}
 		}()
 	}
+	if b.profile != "" {
+		f, err := os.Create(b.profile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+	}
 	cpuBefore := cpuByProcess()
 	sendStart := time.Now()
 	tl.start = sendStart
@@ -510,6 +523,9 @@ func (b *bench) fanout(rate int, duration, warmup time.Duration, senders int) er
 	sendWG.Wait()
 	sendTime := time.Since(sendStart)
 	cpuAfter := cpuByProcess()
+	if b.profile != "" {
+		pprof.StopCPUProfile()
+	}
 
 	// Delivery: wait until every subscriber has every acknowledged message (or 30 s).
 	expected := func(s *subscriber) int64 {
