@@ -321,6 +321,78 @@ type timeline struct {
 	start   time.Time
 	mu      sync.Mutex
 	buckets map[int]*bucket
+	// cpu holds, by second, the clock ticks each kind of process used in it (sampleCPU).
+	cpu map[int]map[string]int64
+}
+
+// sampleCPU records the CPU each kind of process uses in each second until stop is closed, so a
+// slow second can be told apart as the system's own work or another process's (autovacuum, a
+// checkpoint, anything else on the machine).
+func (t *timeline) sampleCPU(stop <-chan struct{}) {
+	kinds := map[int]string{}
+	prev := cpuByProcess()
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for sec := 0; ; sec++ {
+		select {
+		case <-stop:
+			return
+		case <-tick.C:
+		}
+		cur := cpuByProcess()
+		used := map[string]int64{}
+		for pid, p := range cur {
+			if dt := p.ticks - prev[pid].ticks; dt > 0 {
+				k, ok := kinds[pid]
+				if !ok {
+					k = processKind(pid, p.name)
+					kinds[pid] = k
+				}
+				used[k] += dt
+			}
+		}
+		prev = cur
+		t.mu.Lock()
+		t.cpu[sec] = used
+		t.mu.Unlock()
+	}
+}
+
+// processKind names a process for the per-second CPU report: its command name, and for
+// PostgreSQL's background processes which one it is.
+func processKind(pid int, name string) string {
+	if name != "postgres" {
+		return name
+	}
+	cmd, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	for _, bg := range []string{"autovacuum", "checkpointer", "walwriter", "background writer", "logical replication"} {
+		if bytes.Contains(cmd, []byte(bg)) {
+			return "postgres " + bg
+		}
+	}
+	return name
+}
+
+// cpuOf describes the CPU used in second sec: the busiest kinds of process, in cores.
+func (t *timeline) cpuOf(sec int) string {
+	t.mu.Lock()
+	used := t.cpu[sec]
+	t.mu.Unlock()
+	if used == nil {
+		return ""
+	}
+	kinds := make([]string, 0, len(used))
+	var total int64
+	for k, v := range used {
+		kinds = append(kinds, k)
+		total += v
+	}
+	slices.SortFunc(kinds, func(a, b string) int { return int(used[b] - used[a]) })
+	parts := []string{fmt.Sprintf("%.2f cores", float64(total)/100)}
+	for _, k := range kinds[:min(len(kinds), 4)] {
+		parts = append(parts, fmt.Sprintf("%s %.2f", k, float64(used[k])/100))
+	}
+	return "; CPU " + strings.Join(parts, ", ")
 }
 
 type bucket struct {
@@ -352,9 +424,9 @@ func (t *timeline) print(slow time.Duration) {
 		b := t.buckets[sec]
 		if b.slowDeliveries*100 > b.deliveries {
 			bad++
-			fmt.Fprintf(os.Stderr, "second %d: %d of %d deliveries over %s (max %s); sendMessage: %d of %d over %s (max %s)\n",
+			fmt.Fprintf(os.Stderr, "second %d: %d of %d deliveries over %s (max %s); sendMessage: %d of %d over %s (max %s)%s\n",
 				sec, b.slowDeliveries, b.deliveries, slow, b.maxDelivery.Round(time.Millisecond),
-				b.slowSends, b.sends, slow, b.maxSend.Round(time.Millisecond))
+				b.slowSends, b.sends, slow, b.maxSend.Round(time.Millisecond), t.cpuOf(sec))
 		}
 	}
 	fmt.Fprintf(os.Stderr, "%d of %d seconds had more than 1 %% of deliveries over %s\n", bad, len(secs), slow)
@@ -491,7 +563,7 @@ func (b *bench) fanout(rate int, duration, warmup time.Duration, senders int) er
 		lastSeq[c] = a
 	}
 	const slow = 100 * time.Millisecond
-	tl := &timeline{buckets: map[int]*bucket{}}
+	tl := &timeline{buckets: map[int]*bucket{}, cpu: map[int]map[string]int64{}}
 	var sendWG sync.WaitGroup
 	for range senders {
 		sendWG.Add(1)
@@ -537,6 +609,8 @@ func (b *bench) fanout(rate int, duration, warmup time.Duration, senders int) er
 	cpuBefore := cpuByProcess()
 	sendStart := time.Now()
 	tl.start = sendStart
+	stopSampling := make(chan struct{})
+	go tl.sampleCPU(stopSampling)
 	interval := time.Second / time.Duration(rate)
 	k := 0
 	for next := sendStart; time.Since(sendStart) < duration; next = next.Add(interval) {
@@ -552,6 +626,7 @@ func (b *bench) fanout(rate int, duration, warmup time.Duration, senders int) er
 	}
 	close(jobs)
 	sendWG.Wait()
+	close(stopSampling)
 	sendTime := time.Since(sendStart)
 	cpuAfter := cpuByProcess()
 	if b.profile != "" {
