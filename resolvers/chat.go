@@ -248,16 +248,15 @@ func (r *mutationResolver) sendMessage(ctx context.Context, in model.SendMessage
 	if err != nil {
 		return nil, blame(err, "conversationId")
 	}
-	l := dataloaders.For(ctx)
-	l.Messages.Prime(m.ID, m)
 	out := &model.SendMessagePayload{Message: &m}
-	// Sending is the hot path: read the conversation back only when the client asked for it.
+	// Sending is the hot path: read the conversation back only when the client asked for it
+	// (and only then make the request's loaders).
 	if selects(ctx, "conversation") {
 		c, err := r.Chat.Conversation(ctx, v.User.ID, cid)
 		if err != nil {
 			return nil, err
 		}
-		l.Conversations.Prime(c.ID, c)
+		dataloaders.For(ctx).Conversations.Prime(c.ID, c)
 		out.Conversation = &c
 	}
 	return out, nil
