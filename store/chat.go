@@ -438,48 +438,27 @@ func (q *Queries) SetMute(ctx context.Context, convID, userID uuid.UUID, muted b
 
 // SendTarget is a current participant of a conversation a message is sent to.
 type SendTarget struct {
-	UserID uuid.UUID
+	UserID uuid.UUID `db:"user_id"`
 	// Away: not the sender, not muted, has not read the conversation since awaySince, and holds
 	// no unread notification of groupKey (which would absorb a new one), so the message
 	// notifies them.
-	Away bool
+	Away bool `db:"away"`
 }
 
 // sendTargetsSQL lists the current participants of conversation $1 for a message from $2 at $3,
-// each with their SendTarget.Away ($4: awaySince, $5: the notification group key), as two
-// parallel arrays in one row: one row to read instead of one per participant.
+// each with their SendTarget.Away ($4: awaySince, $5: the notification group key).
 const sendTargetsSQL = `
-	SELECT coalesce(array_agg(p.user_id ORDER BY p.user_id), '{}') AS user_ids,
-		coalesce(array_agg(
-			p.user_id <> $2
-			AND NOT (p.muted AND (p.muted_until IS NULL OR p.muted_until > $3))
-			AND (p.last_read_at IS NULL OR p.last_read_at < $4)
-			AND NOT EXISTS (
-				SELECT 1 FROM notifications n
-				WHERE n.user_id = p.user_id AND n.group_key = $5 AND n.read_at IS NULL
-			) ORDER BY p.user_id), '{}') AS away
+	SELECT p.user_id,
+		p.user_id <> $2
+		AND NOT (p.muted AND (p.muted_until IS NULL OR p.muted_until > $3))
+		AND (p.last_read_at IS NULL OR p.last_read_at < $4)
+		AND NOT EXISTS (
+			SELECT 1 FROM notifications n
+			WHERE n.user_id = p.user_id AND n.group_key = $5 AND n.read_at IS NULL
+		) AS away
 	FROM conversation_participants p
-	WHERE p.conversation_id = $1 AND p.left_at IS NULL`
-
-// collectSendTargets reads sendTargetsSQL's row.
-func collectSendTargets(rows pgx.Rows) ([]SendTarget, error) {
-	type row struct {
-		UserIDs []uuid.UUID `db:"user_ids"`
-		Away    []bool      `db:"away"`
-	}
-	r, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[row])
-	if err != nil {
-		return nil, err
-	}
-	if len(r.Away) != len(r.UserIDs) {
-		return nil, fmt.Errorf("send targets: %d users, %d away flags", len(r.UserIDs), len(r.Away))
-	}
-	out := make([]SendTarget, len(r.UserIDs))
-	for i, id := range r.UserIDs {
-		out[i] = SendTarget{UserID: id, Away: r.Away[i]}
-	}
-	return out, nil
-}
+	WHERE p.conversation_id = $1 AND p.left_at IS NULL
+	ORDER BY p.user_id`
 
 // SendPlan is what a send decides on, read before it writes: see PrepareSend.
 type SendPlan struct {
@@ -516,7 +495,7 @@ func (q *Queries) PrepareSend(ctx context.Context, convID, sender uuid.UUID, cli
 		return err
 	})
 	b.Queue(sendTargetsSQL, convID, sender, now, awaySince, groupKey).Query(func(rows pgx.Rows) (err error) {
-		plan.Targets, err = collectSendTargets(rows)
+		plan.Targets, err = pgx.CollectRows(rows, pgx.RowToStructByName[SendTarget])
 		return err
 	})
 	if err := q.db.SendBatch(ctx, b).Close(); err != nil {
