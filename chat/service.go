@@ -342,11 +342,11 @@ func (s *Service) Conversations(ctx context.Context, viewer uuid.UUID, after *do
 // published after commit. Blocks stop DIRECT messages both ways; in GROUP and SUPPORT
 // conversations everyone shares one thread, so a block there hides nothing and is not checked.
 //
-// A send costs two round trips when it notifies no one, the usual case in a live conversation:
-// one batch reads the conversation, the sender's access, an earlier message with clientID and
-// the targets; then one statement (a transaction of its own) takes the seq and stores the
-// message. When someone is to be notified, the send runs again as a transaction that also
-// creates the notifications.
+// A send in a live conversation (nobody to notify, no block, a new client id) is one statement
+// and one round trip: store.TryAppendLive. Any other send reads first what it depends on (one
+// batch: the conversation, the sender's access, an earlier message with clientID and the
+// targets) to answer with the right error or the earlier message, and a send that notifies
+// someone runs as a transaction that also creates the notifications.
 func (s *Service) Send(ctx context.Context, viewer, convID uuid.UUID, clientID, body string, attachmentURL *string) (domain.Message, error) {
 	if err := domain.ValidateClientID("clientId", clientID); err != nil {
 		return domain.Message{}, err
@@ -366,6 +366,17 @@ func (s *Service) Send(ctx context.Context, viewer, convID uuid.UUID, clientID, 
 	msg := domain.Message{
 		ID: id, ConversationID: convID, SenderID: viewer, ClientID: clientID,
 		Body: body, AttachmentURL: att, CreatedAt: s.now(),
+	}
+	groupKey := domain.ConversationGroupKey(convID)
+	live, ok, err := s.store.Q().TryAppendLive(ctx, msg, msg.CreatedAt.Add(-s.away), groupKey)
+	if err != nil {
+		return domain.Message{}, fmt.Errorf("send message: %w", err)
+	}
+	if ok {
+		if err := s.announce(ctx, s.store.Q(), live.Message, live.Participants); err != nil {
+			return domain.Message{}, fmt.Errorf("send message: %w", err)
+		}
+		return live.Message, nil
 	}
 	sent, notify, err := s.send(ctx, s.store.Q(), msg, false)
 	if err == nil && notify {
@@ -432,12 +443,21 @@ func (s *Service) send(ctx context.Context, q *store.Queries, msg domain.Message
 			return domain.Message{}, false, err
 		}
 	}
-	wake, err := messageWakeUp(m)
-	if err != nil {
+	if err := s.announce(ctx, q, m, all); err != nil {
 		return domain.Message{}, false, err
 	}
-	s.afterCommitEvents(ctx, q, all, domain.ConversationEvent{ConversationID: convID, Kind: domain.ConversationMessageAdded, Seq: m.Seq, Message: &m}, wake)
 	return m, false, nil
+}
+
+// announce publishes, once q commits, message m on its conversation's topic and as a
+// conversation event to each of participants.
+func (s *Service) announce(ctx context.Context, q *store.Queries, m domain.Message, participants []uuid.UUID) error {
+	wake, err := messageWakeUp(m)
+	if err != nil {
+		return err
+	}
+	s.afterCommitEvents(ctx, q, participants, domain.ConversationEvent{ConversationID: m.ConversationID, Kind: domain.ConversationMessageAdded, Seq: m.Seq, Message: &m}, wake)
+	return nil
 }
 
 // Edit replaces the body of viewer's own message, within domain.EditWindow of sending.

@@ -322,6 +322,67 @@ func (q *Queries) AppendMessage(ctx context.Context, m domain.Message) (domain.M
 	return m, mapErr(err, "append message", "participant", "message already exists")
 }
 
+// LiveSend is a message stored by TryAppendLive, with the conversation's current participants.
+type LiveSend struct {
+	domain.Message
+	// Participants are the conversation's current participants, the sender included.
+	Participants []uuid.UUID `db:"participants"`
+}
+
+// TryAppendLive stores m in one statement, one round trip, when the send is the usual one in a
+// live conversation: the sender is a current participant, no block separates the two members
+// of a DIRECT conversation, nobody is to be notified of it (SendTarget.Away, for a message sent
+// at m.CreatedAt, awaySince and the notification group groupKey), and the client id is new.
+// Otherwise it writes nothing and reports ok false, and the caller takes the path that tells
+// these cases apart (PrepareSend). Like AppendMessage, it takes the next seq under the
+// conversation's row lock and moves the sender's read position to the message.
+func (q *Queries) TryAppendLive(ctx context.Context, m domain.Message, awaySince time.Time, groupKey string) (sent LiveSend, ok bool, err error) {
+	rows, err := q.db.Query(ctx, `
+		WITH targets AS (
+			SELECT p.user_id, `+awaySQL("$3", "$7", "$8", "$9")+` AS away
+			FROM conversation_participants p
+			WHERE p.conversation_id = $2 AND p.left_at IS NULL
+		), next AS (
+			UPDATE conversations c
+			SET last_seq = last_seq + 1, last_message_at = $7, activity_at = GREATEST(activity_at, $7)
+			WHERE c.id = $2
+				AND EXISTS (SELECT 1 FROM targets WHERE user_id = $3)
+				AND NOT EXISTS (SELECT 1 FROM targets WHERE away)
+				AND (c.kind <> 'DIRECT' OR NOT EXISTS (
+					SELECT 1 FROM targets o
+					JOIN blocks b ON (b.blocker_id = o.user_id AND b.blocked_id = $3)
+					              OR (b.blocker_id = $3 AND b.blocked_id = o.user_id)
+					WHERE o.user_id <> $3))
+			RETURNING c.last_seq
+		), ins AS (
+			INSERT INTO messages (id, conversation_id, seq, sender_id, client_id, body, attachment_url, created_at)
+			SELECT $1, $2, next.last_seq, $3, $4, $5, $6, $7 FROM next
+			RETURNING `+messageColumns+`
+		), mark AS (
+			UPDATE conversation_participants p
+			SET last_read_seq = GREATEST(p.last_read_seq, ins.seq), last_read_at = $7
+			FROM ins
+			WHERE p.conversation_id = $2 AND p.user_id = $3
+		)
+		SELECT `+messageColumns+`, (SELECT array_agg(user_id ORDER BY user_id) FROM targets) AS participants
+		FROM ins`,
+		m.ID, m.ConversationID, m.SenderID, m.ClientID, m.Body, m.AttachmentURL, m.CreatedAt, awaySince, groupKey)
+	var list []LiveSend
+	if err == nil {
+		list, err = pgx.CollectRows(rows, pgx.RowToStructByName[LiveSend])
+	}
+	if ConstraintName(err) == "messages_client_id_key" {
+		return LiveSend{}, false, nil // a retry: PrepareSend finds the message
+	}
+	if err != nil {
+		return LiveSend{}, false, mapErr(err, "append live message", "message", "")
+	}
+	if len(list) == 0 {
+		return LiveSend{}, false, nil
+	}
+	return list[0], true, nil
+}
+
 // MessagesByIDs loads messages; missing ids are absent (dataloader source).
 func (q *Queries) MessagesByIDs(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]domain.Message, error) {
 	rows, err := q.db.Query(ctx, `SELECT `+messageColumns+` FROM messages WHERE id = ANY($1)`, ids)
@@ -447,18 +508,23 @@ type SendTarget struct {
 
 // sendTargetsSQL lists the current participants of conversation $1 for a message from $2 at $3,
 // each with their SendTarget.Away ($4: awaySince, $5: the notification group key).
-const sendTargetsSQL = `
-	SELECT p.user_id,
-		p.user_id <> $2
-		AND NOT (p.muted AND (p.muted_until IS NULL OR p.muted_until > $3))
-		AND (p.last_read_at IS NULL OR p.last_read_at < $4)
-		AND NOT EXISTS (
-			SELECT 1 FROM notifications n
-			WHERE n.user_id = p.user_id AND n.group_key = $5 AND n.read_at IS NULL
-		) AS away
+var sendTargetsSQL = `
+	SELECT p.user_id, ` + awaySQL("$2", "$3", "$4", "$5") + ` AS away
 	FROM conversation_participants p
 	WHERE p.conversation_id = $1 AND p.left_at IS NULL
 	ORDER BY p.user_id`
+
+// awaySQL tells whether participant p is to be notified of a message (SendTarget.Away) sent by
+// the placeholder sender at now, given awaySince and the notification group key groupKey.
+func awaySQL(sender, now, awaySince, groupKey string) string {
+	return `(p.user_id <> ` + sender + `
+		AND NOT (p.muted AND (p.muted_until IS NULL OR p.muted_until > ` + now + `))
+		AND (p.last_read_at IS NULL OR p.last_read_at < ` + awaySince + `)
+		AND NOT EXISTS (
+			SELECT 1 FROM notifications n
+			WHERE n.user_id = p.user_id AND n.group_key = ` + groupKey + ` AND n.read_at IS NULL
+		))`
+}
 
 // SendPlan is what a send decides on, read before it writes: see PrepareSend.
 type SendPlan struct {

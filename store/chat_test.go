@@ -3,6 +3,8 @@ package store_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -159,5 +161,145 @@ func TestChatBatchLoaders(t *testing.T) {
 	// b's own messages are never unread for b.
 	if unread, _ := q.UnreadCountsByConversationIDs(ctx, b.ID, all); unread[ids[2]] != 0 {
 		t.Fatalf("unread for b: %v", unread)
+	}
+}
+
+// TryAppendLive stores a message in one statement exactly when nothing else is needed: a current
+// participant sends, no block stops a DIRECT message, nobody is to be notified and the client id
+// is new. In every other case it writes nothing, takes no seq, and reports ok false.
+func TestTryAppendLive(t *testing.T) {
+	st := newStore(t)
+	ctx := context.Background()
+	q := st.Q()
+	now := time.Now().UTC()
+	awaySince := now.Add(-time.Minute)
+	n := 0
+	user := func() domain.User {
+		n++
+		return newUser(t, q, fmt.Sprintf("live-%d@example.com", n))
+	}
+	// conversation makes a conversation of sender and other, where other has read it just now
+	// (so is not away) unless arrange changes that.
+	conversation := func(kind domain.ConversationKind, sender, other domain.User) domain.Conversation {
+		nc := store.NewConversation{ID: uuid.Must(uuid.NewV7()), Kind: kind, CreatedAt: now}
+		if kind == domain.ConversationDirect {
+			low, high := domain.DirectPair(sender.ID, other.ID)
+			nc.DirectLow, nc.DirectHigh = &low, &high
+		}
+		c, _, err := q.InsertConversation(ctx, nc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := q.AddParticipants(ctx, []domain.Participant{
+			{ConversationID: c.ID, UserID: sender.ID, Role: domain.ParticipantMember, JoinedAt: now},
+			{ConversationID: c.ID, UserID: other.ID, Role: domain.ParticipantMember, JoinedAt: now},
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := q.MarkConversationRead(ctx, c.ID, other.ID, 0, now); err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	exec := func(sql string, args ...any) {
+		t.Helper()
+		if _, err := st.Pool().Exec(ctx, sql, args...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cases := []struct {
+		name    string
+		kind    domain.ConversationKind
+		arrange func(c domain.Conversation, sender, other domain.User) (from uuid.UUID)
+		stored  bool
+	}{
+		{"group, the other has read", domain.ConversationGroup, nil, true},
+		{"direct, the other has read", domain.ConversationDirect, nil, true},
+		{"the other is away: to be notified", domain.ConversationGroup, func(c domain.Conversation, s, o domain.User) uuid.UUID {
+			exec(`UPDATE conversation_participants SET last_read_at = NULL WHERE conversation_id = $1 AND user_id = $2`, c.ID, o.ID)
+			return s.ID
+		}, false},
+		{"the other is away but muted", domain.ConversationGroup, func(c domain.Conversation, s, o domain.User) uuid.UUID {
+			exec(`UPDATE conversation_participants SET last_read_at = NULL, muted = true WHERE conversation_id = $1 AND user_id = $2`, c.ID, o.ID)
+			return s.ID
+		}, true},
+		{"the other is away with an unread notification of it", domain.ConversationGroup, func(c domain.Conversation, s, o domain.User) uuid.UUID {
+			exec(`UPDATE conversation_participants SET last_read_at = NULL WHERE conversation_id = $1 AND user_id = $2`, c.ID, o.ID)
+			key := domain.ConversationGroupKey(c.ID)
+			if _, err := q.InsertNotifications(ctx, []domain.Notification{{ID: uuid.Must(uuid.NewV7()), UserID: o.ID,
+				Type: domain.NotificationNewMessage, Payload: []byte(`{}`), GroupKey: &key, CreatedAt: now}}); err != nil {
+				t.Fatal(err)
+			}
+			return s.ID
+		}, true},
+		{"a block in a direct conversation", domain.ConversationDirect, func(c domain.Conversation, s, o domain.User) uuid.UUID {
+			if err := q.Block(ctx, o.ID, s.ID, now); err != nil {
+				t.Fatal(err)
+			}
+			return s.ID
+		}, false},
+		{"a block in a group hides nothing", domain.ConversationGroup, func(c domain.Conversation, s, o domain.User) uuid.UUID {
+			if err := q.Block(ctx, o.ID, s.ID, now); err != nil {
+				t.Fatal(err)
+			}
+			return s.ID
+		}, true},
+		{"the sender has left", domain.ConversationGroup, func(c domain.Conversation, s, o domain.User) uuid.UUID {
+			exec(`UPDATE conversation_participants SET left_at = now() WHERE conversation_id = $1 AND user_id = $2`, c.ID, s.ID)
+			return s.ID
+		}, false},
+		{"the sender never took part", domain.ConversationGroup, func(c domain.Conversation, s, o domain.User) uuid.UUID {
+			return user().ID
+		}, false},
+		{"the client id was used", domain.ConversationGroup, func(c domain.Conversation, s, o domain.User) uuid.UUID {
+			if _, err := q.AppendMessage(ctx, domain.Message{ID: uuid.Must(uuid.NewV7()), ConversationID: c.ID, SenderID: s.ID, ClientID: "k", Body: "first", CreatedAt: now}); err != nil {
+				t.Fatal(err)
+			}
+			return s.ID
+		}, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			sender, other := user(), user()
+			c := conversation(tc.kind, sender, other)
+			from := sender.ID
+			if tc.arrange != nil {
+				from = tc.arrange(c, sender, other)
+			}
+			before, err := q.ConversationsByIDs(ctx, []uuid.UUID{c.ID})
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := domain.Message{ID: uuid.Must(uuid.NewV7()), ConversationID: c.ID, SenderID: from, ClientID: "k", Body: "hello", CreatedAt: now}
+			sent, ok, err := q.TryAppendLive(ctx, m, awaySince, domain.ConversationGroupKey(c.ID))
+			if err != nil || ok != tc.stored {
+				t.Fatalf("ok = %v, %v; want %v", ok, err, tc.stored)
+			}
+			after, err := q.ConversationsByIDs(ctx, []uuid.UUID{c.ID})
+			if err != nil {
+				t.Fatal(err)
+			}
+			lastSeq := before[c.ID].LastSeq
+			if !tc.stored {
+				if after[c.ID].LastSeq != lastSeq {
+					t.Fatalf("refused, yet last seq %d -> %d", lastSeq, after[c.ID].LastSeq)
+				}
+				return
+			}
+			want := []uuid.UUID{sender.ID, other.ID}
+			slices.SortFunc(want, func(a, b uuid.UUID) int { return strings.Compare(a.String(), b.String()) })
+			if sent.Seq != lastSeq+1 || after[c.ID].LastSeq != sent.Seq || sent.Body != "hello" || sent.ID != m.ID || !slices.Equal(sent.Participants, want) {
+				t.Fatalf("stored %+v (last seq %d -> %d), want seq %d to %v", sent, lastSeq, after[c.ID].LastSeq, lastSeq+1, want)
+			}
+			parts, err := q.ParticipantsByConversationIDs(ctx, []uuid.UUID{c.ID})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range parts[c.ID] {
+				if p.UserID == sender.ID && p.LastReadSeq != sent.Seq {
+					t.Fatalf("the sender's read position is %d, want their message's %d", p.LastReadSeq, sent.Seq)
+				}
+			}
+		})
 	}
 }
