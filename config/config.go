@@ -25,7 +25,7 @@ type Config struct {
 	CORSAllowedOrigins []string      `env:"CORS_ALLOWED_ORIGINS" envSeparator:"," envDefault:"http://localhost:8080,http://127.0.0.1:8080"`
 
 	DatabaseURL      string        `env:"DATABASE_URL"`
-	DatabaseMaxConns int32         `env:"DATABASE_MAX_CONNS" envDefault:"20"`
+	DatabaseMaxConns int32         `env:"DATABASE_MAX_CONNS" envDefault:"8"`
 	StatementTimeout time.Duration `env:"DB_STATEMENT_TIMEOUT" envDefault:"5s"`
 	MigrateOnStart   bool          `env:"MIGRATE_ON_START" envDefault:"true"`
 	RunWorkers       bool          `env:"RUN_WORKERS" envDefault:"true"`

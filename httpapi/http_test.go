@@ -251,7 +251,9 @@ func TestInternalErrorsDoNotLeak(t *testing.T) {
 }
 
 func TestHealthReadyMetrics(t *testing.T) {
-	srv := apitest.Start(t, apitest.Config(t))
+	cfg := apitest.Config(t)
+	cfg.DatabaseMaxConns = 13
+	srv := apitest.Start(t, cfg)
 	for path, want := range map[string]int{"/healthz": 200, "/readyz": 200} {
 		resp, err := http.Get(srv.URL + path)
 		if err != nil {
@@ -273,7 +275,7 @@ func TestHealthReadyMetrics(t *testing.T) {
 		`skillswap_http_requests_total{method="POST",route="/graphql",status="200"}`,
 		`skillswap_graphql_errors_total{code="UNAUTHENTICATED"} 1`,
 		`skillswap_http_request_duration_seconds_bucket`,
-		`skillswap_db_pool_max_connections 20`,
+		`skillswap_db_pool_max_connections 13`,
 		`skillswap_graphql_operations_total{type="query"}`,
 	} {
 		if !bytes.Contains(body, []byte(want)) {
