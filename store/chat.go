@@ -301,16 +301,7 @@ func (q *Queries) AppendMessage(ctx context.Context, m domain.Message) (domain.M
 				SELECT 1 FROM conversation_participants
 				WHERE conversation_id = $2 AND user_id = $3 AND left_at IS NULL)
 			RETURNING last_seq
-		), ins AS (
-			INSERT INTO messages (id, conversation_id, seq, sender_id, client_id, body, attachment_url, created_at)
-			SELECT $1, $2, next.last_seq, $3, $4, $5, $6, $7 FROM next
-			RETURNING `+messageColumns+`
-		), mark AS (
-			UPDATE conversation_participants p
-			SET last_read_seq = GREATEST(p.last_read_seq, ins.seq), last_read_at = $7
-			FROM ins
-			WHERE p.conversation_id = $2 AND p.user_id = $3
-		)
+		), `+insertMessageSQL+`
 		SELECT `+messageColumns+` FROM ins`,
 		m.ID, m.ConversationID, m.SenderID, m.ClientID, m.Body, m.AttachmentURL, m.CreatedAt)
 	if err == nil {
@@ -321,6 +312,21 @@ func (q *Queries) AppendMessage(ctx context.Context, m domain.Message) (domain.M
 	}
 	return m, mapErr(err, "append message", "participant", "message already exists")
 }
+
+// insertMessageSQL ends the statements of AppendMessage and TryAppendLive: given a CTE next with
+// the message's seq (no row: nothing is written), it inserts message $1 (conversation $2, sender
+// $3, client id $4, body $5, attachment $6, sent at $7) as ins and moves the sender's read
+// position to it.
+const insertMessageSQL = `ins AS (
+			INSERT INTO messages (id, conversation_id, seq, sender_id, client_id, body, attachment_url, created_at)
+			SELECT $1, $2, next.last_seq, $3, $4, $5, $6, $7 FROM next
+			RETURNING ` + messageColumns + `
+		), mark AS (
+			UPDATE conversation_participants p
+			SET last_read_seq = GREATEST(p.last_read_seq, ins.seq), last_read_at = $7
+			FROM ins
+			WHERE p.conversation_id = $2 AND p.user_id = $3
+		)`
 
 // LiveSend is a message stored by TryAppendLive, with the conversation's current participants.
 type LiveSend struct {
@@ -354,16 +360,7 @@ func (q *Queries) TryAppendLive(ctx context.Context, m domain.Message, awaySince
 					              OR (b.blocker_id = $3 AND b.blocked_id = o.user_id)
 					WHERE o.user_id <> $3))
 			RETURNING c.last_seq
-		), ins AS (
-			INSERT INTO messages (id, conversation_id, seq, sender_id, client_id, body, attachment_url, created_at)
-			SELECT $1, $2, next.last_seq, $3, $4, $5, $6, $7 FROM next
-			RETURNING `+messageColumns+`
-		), mark AS (
-			UPDATE conversation_participants p
-			SET last_read_seq = GREATEST(p.last_read_seq, ins.seq), last_read_at = $7
-			FROM ins
-			WHERE p.conversation_id = $2 AND p.user_id = $3
-		)
+		), `+insertMessageSQL+`
 		SELECT `+messageColumns+`, (SELECT array_agg(user_id ORDER BY user_id) FROM targets) AS participants
 		FROM ins`,
 		m.ID, m.ConversationID, m.SenderID, m.ClientID, m.Body, m.AttachmentURL, m.CreatedAt, awaySince, groupKey)
