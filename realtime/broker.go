@@ -17,7 +17,7 @@ type Broker interface {
 	Publish(ctx context.Context, topic string, payload []byte) error
 	// Subscribe delivers the messages of topic to handle until the returned cancel is called.
 	// handle is called in publish order, on a goroutine the broker may share among all its
-	// subscriptions (Redis does), so it must not block.
+	// subscriptions (Redis does), so it must not block, nor wait for a new subscription.
 	Subscribe(ctx context.Context, topic string, handle func(payload []byte)) (cancel func(), err error)
 	// Ping reports whether the broker is reachable (readiness).
 	Ping(ctx context.Context) error

@@ -51,7 +51,8 @@ func (h *Hub) Subscribe(ctx context.Context, topic string) (<-chan []byte, func(
 
 // SubscribeFunc calls fn with each of the topic's messages until release is called; no goroutine
 // or queue is kept for the subscriber. fn runs on the broker's delivery goroutine, so it must not
-// block; it may still be called once while release runs.
+// block, nor subscribe and wait for it (Redis confirms subscriptions on that goroutine); it may
+// release or publish, and it may still be called once while release runs.
 func (h *Hub) SubscribeFunc(ctx context.Context, topic string, fn func([]byte)) (release func(), err error) {
 	return h.add(ctx, topic, &hubSub{fn: fn})
 }
@@ -125,7 +126,7 @@ func (h *Hub) fanOut(topic string, payload []byte) {
 		}
 	}
 	h.mu.Unlock()
-	// Callbacks run outside the lock: they may subscribe, release or publish.
+	// Callbacks run outside the lock: they may release or publish (see SubscribeFunc).
 	for _, fn := range fns {
 		fn(payload)
 	}
