@@ -928,15 +928,10 @@ type MutationResolver interface {
 	LogOut(ctx context.Context, input *model.LogOutInput) (*model.LogOutPayload, error)
 	LogOutEverywhere(ctx context.Context, input *model.LogOutEverywhereInput) (*model.LogOutEverywherePayload, error)
 	RevokeSession(ctx context.Context, input model.RevokeSessionInput) (*model.RevokeSessionPayload, error)
-	UpdateProfile(ctx context.Context, input model.UpdateProfileInput) (*model.UpdateProfilePayload, error)
-	AddMemberSkill(ctx context.Context, input model.AddMemberSkillInput) (*model.MemberSkillPayload, error)
-	UpdateMemberSkill(ctx context.Context, input model.UpdateMemberSkillInput) (*model.MemberSkillPayload, error)
-	RemoveMemberSkill(ctx context.Context, input model.RemoveMemberSkillInput) (*model.RemoveMemberSkillPayload, error)
-	ProposeSkill(ctx context.Context, input model.ProposeSkillInput) (*model.ProposeSkillPayload, error)
-	ReviewSkillProposal(ctx context.Context, input model.ReviewSkillProposalInput) (*model.ReviewSkillProposalPayload, error)
-	BlockMember(ctx context.Context, input model.BlockMemberInput) (*model.BlockMemberPayload, error)
-	UnblockMember(ctx context.Context, input model.BlockMemberInput) (*model.BlockMemberPayload, error)
 	SetUserRoles(ctx context.Context, input model.SetUserRolesInput) (*model.SetUserRolesPayload, error)
+	CreateCalendarFeed(ctx context.Context) (*model.CalendarFeedPayload, error)
+	RotateCalendarFeed(ctx context.Context) (*model.CalendarFeedPayload, error)
+	RevokeCalendarFeed(ctx context.Context) (*model.RevokeCalendarFeedPayload, error)
 	OpenDirectConversation(ctx context.Context, input model.OpenDirectConversationInput) (*model.OpenDirectConversationPayload, error)
 	SendMessage(ctx context.Context, input model.SendMessageInput) (*model.SendMessagePayload, error)
 	EditMessage(ctx context.Context, input model.EditMessageInput) (*model.EditMessagePayload, error)
@@ -946,6 +941,20 @@ type MutationResolver interface {
 	SetTyping(ctx context.Context, input model.SetTypingInput) (*model.SetTypingPayload, error)
 	MarkNotificationsRead(ctx context.Context, input model.MarkNotificationsReadInput) (*model.MarkNotificationsReadPayload, error)
 	SetNotificationPreference(ctx context.Context, input model.SetNotificationPreferenceInput) (*model.SetNotificationPreferencePayload, error)
+	SetSkillPrice(ctx context.Context, input model.SetSkillPriceInput) (*model.SetSkillPricePayload, error)
+	StartMentorOnboarding(ctx context.Context) (*model.StartMentorOnboardingPayload, error)
+	PayForSession(ctx context.Context, input model.PayForSessionInput) (*model.PayForSessionPayload, error)
+	RefundPayment(ctx context.Context, input model.RefundPaymentInput) (*model.RefundPaymentPayload, error)
+	ContestNoShow(ctx context.Context, input model.ContestNoShowInput) (*model.NoShowDisputePayload, error)
+	ResolveNoShow(ctx context.Context, input model.ResolveNoShowInput) (*model.NoShowDisputePayload, error)
+	UpdateProfile(ctx context.Context, input model.UpdateProfileInput) (*model.UpdateProfilePayload, error)
+	AddMemberSkill(ctx context.Context, input model.AddMemberSkillInput) (*model.MemberSkillPayload, error)
+	UpdateMemberSkill(ctx context.Context, input model.UpdateMemberSkillInput) (*model.MemberSkillPayload, error)
+	RemoveMemberSkill(ctx context.Context, input model.RemoveMemberSkillInput) (*model.RemoveMemberSkillPayload, error)
+	BlockMember(ctx context.Context, input model.BlockMemberInput) (*model.BlockMemberPayload, error)
+	UnblockMember(ctx context.Context, input model.BlockMemberInput) (*model.BlockMemberPayload, error)
+	SubmitReview(ctx context.Context, input model.SubmitReviewInput) (*model.SubmitReviewPayload, error)
+	ReportReview(ctx context.Context, input model.ReportReviewInput) (*model.ReportReviewPayload, error)
 	ProposeSession(ctx context.Context, input model.ProposeSessionInput) (*model.ScheduleSessionPayload, error)
 	AcceptSession(ctx context.Context, input model.AcceptSessionInput) (*model.SkillSessionPayload, error)
 	DeclineSession(ctx context.Context, input model.DeclineSessionInput) (*model.SkillSessionPayload, error)
@@ -954,17 +963,8 @@ type MutationResolver interface {
 	ConfirmSessionCompleted(ctx context.Context, input model.ConfirmSessionCompletedInput) (*model.ConfirmSessionCompletedPayload, error)
 	ReportNoShow(ctx context.Context, input model.ReportNoShowInput) (*model.SkillSessionPayload, error)
 	ReportSessionProblem(ctx context.Context, input model.ReportSessionProblemInput) (*model.SkillSessionPayload, error)
-	SubmitReview(ctx context.Context, input model.SubmitReviewInput) (*model.SubmitReviewPayload, error)
-	ReportReview(ctx context.Context, input model.ReportReviewInput) (*model.ReportReviewPayload, error)
-	CreateCalendarFeed(ctx context.Context) (*model.CalendarFeedPayload, error)
-	RotateCalendarFeed(ctx context.Context) (*model.CalendarFeedPayload, error)
-	RevokeCalendarFeed(ctx context.Context) (*model.RevokeCalendarFeedPayload, error)
-	SetSkillPrice(ctx context.Context, input model.SetSkillPriceInput) (*model.SetSkillPricePayload, error)
-	StartMentorOnboarding(ctx context.Context) (*model.StartMentorOnboardingPayload, error)
-	PayForSession(ctx context.Context, input model.PayForSessionInput) (*model.PayForSessionPayload, error)
-	RefundPayment(ctx context.Context, input model.RefundPaymentInput) (*model.RefundPaymentPayload, error)
-	ContestNoShow(ctx context.Context, input model.ContestNoShowInput) (*model.NoShowDisputePayload, error)
-	ResolveNoShow(ctx context.Context, input model.ResolveNoShowInput) (*model.NoShowDisputePayload, error)
+	ProposeSkill(ctx context.Context, input model.ProposeSkillInput) (*model.ProposeSkillPayload, error)
+	ReviewSkillProposal(ctx context.Context, input model.ReviewSkillProposalInput) (*model.ReviewSkillProposalPayload, error)
 }
 type NoShowDisputeResolver interface {
 	Session(ctx context.Context, obj *domain.NoShowDispute) (*domain.Session, error)
@@ -1010,31 +1010,31 @@ type ProfileResolver interface {
 	Availability(ctx context.Context, obj *domain.Profile) ([]domain.AvailabilitySlot, error)
 }
 type QueryResolver interface {
-	SkillCategories(ctx context.Context) ([]domain.SkillCategory, error)
-	Skill(ctx context.Context, slug string) (*domain.Skill, error)
-	PendingSkills(ctx context.Context, first *int, after *string) (*model.SkillConnection, error)
 	Node(ctx context.Context, id string) (relay.Node, error)
 	Viewer(ctx context.Context) (*domain.User, error)
+	Users(ctx context.Context, first *int, after *string, filter *model.UserFilter) (*model.UserConnection, error)
+	CalendarFeed(ctx context.Context) (*domain.CalendarFeed, error)
+	Conversations(ctx context.Context, first *int, after *string) (*model.ConversationConnection, error)
+	Conversation(ctx context.Context, id string) (*domain.Conversation, error)
+	Messages(ctx context.Context, conversationID string, first *int, before *string, after *string) (*model.MessageConnection, error)
+	CreditBalance(ctx context.Context) (*domain.CreditBalance, error)
+	CreditTransactions(ctx context.Context, first *int, after *string) (*model.CreditTransactionConnection, error)
 	SearchSkills(ctx context.Context, text string, categoryID *string, locale *model.Locale, first *int, after *string) (*model.SkillSearchConnection, error)
 	SearchMembers(ctx context.Context, text *string, filter *model.MemberSearchFilter, first *int, after *string) (*model.MemberSearchConnection, error)
 	Matches(ctx context.Context, first *int, after *string, filter *model.MatchFilter) (*model.MatchConnection, error)
 	SwapCircles(ctx context.Context, first *int) ([]matching.Circle, error)
-	Users(ctx context.Context, first *int, after *string, filter *model.UserFilter) (*model.UserConnection, error)
-	Conversations(ctx context.Context, first *int, after *string) (*model.ConversationConnection, error)
-	Conversation(ctx context.Context, id string) (*domain.Conversation, error)
-	Messages(ctx context.Context, conversationID string, first *int, before *string, after *string) (*model.MessageConnection, error)
 	Notifications(ctx context.Context, first *int, after *string, unreadOnly *bool) (*model.NotificationConnection, error)
 	NotificationPreferences(ctx context.Context) ([]domain.NotificationPreference, error)
 	UnreadNotificationCount(ctx context.Context) (int, error)
+	Payment(ctx context.Context, id string) (*domain.Payment, error)
+	NoShowDisputes(ctx context.Context, status *domain.NoShowDisputeStatus, first *int, after *string) (*model.NoShowDisputeConnection, error)
+	ReviewReports(ctx context.Context, first *int, after *string) (*model.ReviewReportConnection, error)
 	UpcomingSessions(ctx context.Context, first *int, after *string) (*model.SkillSessionConnection, error)
 	PastSessions(ctx context.Context, first *int, after *string) (*model.SkillSessionConnection, error)
 	SkillSession(ctx context.Context, id string) (*domain.Session, error)
-	CreditBalance(ctx context.Context) (*domain.CreditBalance, error)
-	CreditTransactions(ctx context.Context, first *int, after *string) (*model.CreditTransactionConnection, error)
-	CalendarFeed(ctx context.Context) (*domain.CalendarFeed, error)
-	ReviewReports(ctx context.Context, first *int, after *string) (*model.ReviewReportConnection, error)
-	Payment(ctx context.Context, id string) (*domain.Payment, error)
-	NoShowDisputes(ctx context.Context, status *domain.NoShowDisputeStatus, first *int, after *string) (*model.NoShowDisputeConnection, error)
+	SkillCategories(ctx context.Context) ([]domain.SkillCategory, error)
+	Skill(ctx context.Context, slug string) (*domain.Skill, error)
+	PendingSkills(ctx context.Context, first *int, after *string) (*model.SkillConnection, error)
 }
 type RefundResolver interface {
 	Amount(ctx context.Context, obj *domain.Refund) (*domain.Money, error)
@@ -4575,6 +4575,84 @@ type PageInfo {
   endCursor: String
 }
 
+"A language for names in the taxonomy."
+enum Locale {
+  "English"
+  EN
+  "French"
+  FR
+}
+
+"""
+An amount of money: an integer number of the currency's minor units (cents for EUR) and an
+ISO 4217 currency code. Never a float.
+"""
+type Money {
+  "Minor units: 1250 with EUR is 12.50 EUR."
+  amountMinor: Int!
+  "ISO 4217 code, upper case (EUR, USD...)."
+  currency: String!
+}
+
+type Query {
+  "Fetches any object by its global id; null when it does not exist or the caller may not see it."
+  node("A global id returned by this API." id: ID!): Node @auth
+  "The authenticated member."
+  viewer: User! @auth
+}
+
+# Every capability adds its operations in its own file: schema/<capability>.graphqls extends
+# Query, Mutation and Subscription.
+type Mutation
+
+type Subscription
+`, BuiltIn: false},
+	{Name: "../schema/accounts.graphqls", Input: `# Accounts: members' accounts, sign-up and sign-in, login sessions and staff roles.
+
+extend type Query {
+  "All members, newest first. Staff only (SUPPORT, MODERATOR or ADMIN)."
+  users(
+    "Number of items to return, 1 to 100."
+    first: Int = 20
+    "Cursor after which to start (an ` + "`" + `endCursor` + "`" + ` from a previous page)."
+    after: String
+    "Optional filters."
+    filter: UserFilter
+  ): UserConnection! @hasRole(role: SUPPORT)
+}
+
+extend type Mutation {
+  """
+  Creates an account and signs it in. Errors: ` + "`" + `BAD_USER_INPUT` + "`" + ` (field ` + "`" + `email` + "`" + `, ` + "`" + `password` + "`" + ` or
+  ` + "`" + `displayName` + "`" + `), ` + "`" + `CONFLICT` + "`" + ` when the email is taken, ` + "`" + `RATE_LIMITED` + "`" + `.
+  """
+  signUp(input: SignUpInput!): AuthPayload!
+  """
+  Signs in with email and password. A wrong email or password gives the same ` + "`" + `UNAUTHENTICATED` + "`" + `
+  error. Repeated failures give ` + "`" + `RATE_LIMITED` + "`" + ` with ` + "`" + `extensions.retryAfterSeconds` + "`" + `.
+  """
+  logIn(input: LogInInput!): AuthPayload!
+  """
+  Exchanges a refresh token for new tokens. The old refresh token stops working. Presenting an
+  already-used refresh token again (outside a few seconds' grace for concurrent requests) is
+  treated as theft: the whole session is revoked.
+  """
+  refreshSession(input: RefreshSessionInput!): AuthPayload!
+  "Ends one session (this device). Its refresh token stops working; its access tokens stop too."
+  logOut(input: LogOutInput): LogOutPayload!
+  "Ends every session of the viewer, optionally keeping the current one."
+  logOutEverywhere(input: LogOutEverywhereInput): LogOutEverywherePayload! @auth
+  "Ends one of the viewer's sessions, for example a lost phone."
+  revokeSession(input: RevokeSessionInput!): RevokeSessionPayload! @auth
+  "Sets a user's roles. ADMIN only; an ADMIN cannot remove their own ADMIN role."
+  setUserRoles(input: SetUserRolesInput!): SetUserRolesPayload! @hasRole(role: ADMIN)
+}
+
+extend type Subscription {
+  "Emits the viewer's account whenever it changes (for example a role granted by an ADMIN)."
+  viewerUpdated: User! @auth
+}
+
 "A SkillSwap account."
 type User implements Node {
   "Opaque global identifier."
@@ -4688,182 +4766,614 @@ type AuthSessionEdge {
   node: AuthSession!
 }
 
-"A language for names in the taxonomy."
-enum Locale {
-  "English"
-  EN
-  "French"
-  FR
+"Filters for ` + "`" + `Query.users` + "`" + `."
+input UserFilter {
+  "Only users holding this role."
+  role: Role
 }
 
-"A group of skills (Languages, Music, Programming, ...)."
-type SkillCategory implements Node {
+"Credentials for a new account."
+input SignUpInput {
+  "Email address, used to log in. Case-insensitive, at most 254 characters."
+  email: String!
+  """
+  At least 10 and at most 128 characters; must not be a commonly used password nor easy to guess
+  (it is checked with zxcvbn and must score at least 3 of 4).
+  """
+  password: String!
+  "Public name, 1 to 60 characters after trimming."
+  displayName: String!
+}
+
+"Credentials of an existing account."
+input LogInInput {
+  "Email address of the account."
+  email: String!
+  "Password of the account."
+  password: String!
+}
+
+"A refresh token to exchange."
+input RefreshSessionInput {
+  "The refresh token from the last ` + "`" + `AuthPayload` + "`" + `. It is single-use."
+  refreshToken: String!
+}
+
+"Which session to end."
+input LogOutInput {
+  """
+  The session's current refresh token. When omitted, the session of the access token
+  sent with the request is ended (then the request must be authenticated).
+  """
+  refreshToken: String
+}
+
+"Options for ending every session."
+input LogOutEverywhereInput {
+  "Keep the session of the access token making this request signed in."
+  keepCurrent: Boolean = false
+}
+
+"Which session to revoke."
+input RevokeSessionInput {
+  "Global id of one of the viewer's sessions."
+  sessionId: ID!
+}
+
+"Roles to give a user."
+input SetUserRolesInput {
+  "Global id of the user."
+  userId: ID!
+  "The complete new set of roles; MEMBER is always kept."
+  roles: [Role!]!
+}
+
+"Tokens for an authenticated session."
+type AuthPayload {
+  "Short-lived JWT to send as ` + "`" + `Authorization: Bearer <accessToken>` + "`" + `."
+  accessToken: String!
+  "When ` + "`" + `accessToken` + "`" + ` expires; refresh shortly before."
+  accessTokenExpiresAt: DateTime!
+  "Opaque, single-use token for ` + "`" + `refreshSession` + "`" + `. Store it securely."
+  refreshToken: String!
+  "When ` + "`" + `refreshToken` + "`" + ` expires."
+  refreshTokenExpiresAt: DateTime!
+  "Always ` + "`" + `Bearer` + "`" + `."
+  tokenType: String!
+  "The authenticated member."
+  user: User!
+  "The login session these tokens belong to."
+  session: AuthSession!
+}
+
+"Result of ` + "`" + `logOut` + "`" + `."
+type LogOutPayload {
+  "Global id of the session that was ended."
+  sessionId: ID!
+}
+
+"Result of ` + "`" + `logOutEverywhere` + "`" + `."
+type LogOutEverywherePayload {
+  "How many sessions were ended."
+  revokedSessionCount: Int!
+}
+
+"Result of ` + "`" + `revokeSession` + "`" + `."
+type RevokeSessionPayload {
+  "The session, now revoked."
+  session: AuthSession!
+}
+
+"Result of ` + "`" + `setUserRoles` + "`" + `."
+type SetUserRolesPayload {
+  "The user with their new roles."
+  user: User!
+}
+`, BuiltIn: false},
+	{Name: "../schema/calendar.graphqls", Input: `# Calendar: secret ICS feeds of a member's sessions for calendar apps.
+
+extend type Query {
+  "The caller's active calendar feed; null when they have none."
+  calendarFeed: CalendarFeed @auth
+}
+
+extend type Mutation {
+  """
+  Issues the caller a secret calendar feed URL (ICS), revoking any previous one. The URL is
+  returned only here.
+  """
+  createCalendarFeed: CalendarFeedPayload! @auth
+  "Replaces the caller's feed URL with a new one; the old URL stops working. ` + "`" + `NOT_FOUND` + "`" + ` without a feed."
+  rotateCalendarFeed: CalendarFeedPayload! @auth
+  "Turns the caller's feed URL off."
+  revokeCalendarFeed: RevokeCalendarFeedPayload! @auth
+}
+
+"""
+The caller's calendar feed: an ICS URL that calendar apps subscribe to. The URL holds a secret and
+is shown only once, by ` + "`" + `createCalendarFeed` + "`" + ` or ` + "`" + `rotateCalendarFeed` + "`" + `.
+"""
+type CalendarFeed implements Node {
   "Opaque global identifier."
   id: ID!
-  "Stable kebab-case identifier, e.g. ` + "`" + `music` + "`" + `."
-  slug: String!
-  "Name in the requested language."
-  name("Language of the name." locale: Locale = EN): String!
-  "English name."
-  nameEn: String!
-  "French name."
-  nameFr: String!
-  "Approved skills of the category, by English name."
-  skills: [Skill!]!
+  "When the current URL was issued."
+  createdAt: DateTime!
 }
 
-"Where a skill stands in moderation."
-enum SkillStatus {
-  "Proposed by a member, awaiting a moderator."
-  PENDING
-  "Part of the taxonomy."
-  APPROVED
-  "Refused by a moderator."
-  REJECTED
-  "Folded into another skill (see ` + "`" + `mergedInto` + "`" + `)."
-  MERGED
+"Result of ` + "`" + `createCalendarFeed` + "`" + ` and ` + "`" + `rotateCalendarFeed` + "`" + `."
+type CalendarFeedPayload {
+  "The feed."
+  feed: CalendarFeed!
+  "The secret ICS URL to subscribe to. Shown only now: keep it private; rotate it if it leaks."
+  url: String!
 }
 
-"A skill of the taxonomy."
-type Skill implements Node {
+"Result of ` + "`" + `revokeCalendarFeed` + "`" + `."
+type RevokeCalendarFeedPayload {
+  "True when a feed was active and is now off."
+  revoked: Boolean!
+}
+`, BuiltIn: false},
+	{Name: "../schema/chat.graphqls", Input: `# Chat: conversations, messages and their live streams.
+
+extend type Query {
+  "The viewer's conversations, latest activity first, each with its unread count and last message."
+  conversations(
+    "Number of items to return, 1 to 100."
+    first: Int = 20
+    "Cursor after which to start (an ` + "`" + `endCursor` + "`" + ` from a previous page)."
+    after: String
+  ): ConversationConnection! @auth
+  "One of the viewer's conversations. ` + "`" + `NOT_FOUND` + "`" + ` when it does not exist, ` + "`" + `FORBIDDEN` + "`" + ` when the viewer is not a participant."
+  conversation("Global id of the conversation." id: ID!): Conversation! @auth
+  """
+  A page of a conversation's messages (deleted ones included, as tombstones), oldest first.
+  Without ` + "`" + `before` + "`" + ` and ` + "`" + `after` + "`" + `: the newest messages. Participants only (` + "`" + `FORBIDDEN` + "`" + ` otherwise).
+  """
+  messages(
+    "Global id of the conversation."
+    conversationId: ID!
+    "Number of items to return, 1 to 100."
+    first: Int = 30
+    "Cursor of a message: return the messages just older than it (a ` + "`" + `startCursor` + "`" + `)."
+    before: String
+    "Cursor of a message: return the messages just newer than it (an ` + "`" + `endCursor` + "`" + `)."
+    after: String
+  ): MessageConnection! @auth
+}
+
+extend type Mutation {
+  """
+  Returns the direct conversation with a member, creating it the first time. ` + "`" + `FORBIDDEN` + "`" + ` when
+  either blocked the other; ` + "`" + `NOT_FOUND` + "`" + ` (field ` + "`" + `input.userId` + "`" + `) for an unknown or suspended member.
+  """
+  openDirectConversation(input: OpenDirectConversationInput!): OpenDirectConversationPayload! @auth
+  """
+  Sends a message. Idempotent on ` + "`" + `clientId` + "`" + `. Errors: ` + "`" + `BAD_USER_INPUT` + "`" + ` (field ` + "`" + `input.body` + "`" + `,
+  ` + "`" + `input.clientId` + "`" + ` or ` + "`" + `input.attachmentUrl` + "`" + `), ` + "`" + `FORBIDDEN` + "`" + ` for non-participants and between
+  members who blocked each other in a direct conversation.
+  """
+  sendMessage(input: SendMessageInput!): SendMessagePayload! @auth
+  """
+  Changes the text of one of the viewer's messages, within 15 minutes of sending (` + "`" + `CONFLICT` + "`" + `
+  with ` + "`" + `extensions.editableUntil` + "`" + ` afterwards). ` + "`" + `FORBIDDEN` + "`" + ` for someone else's message.
+  """
+  editMessage(input: EditMessageInput!): EditMessagePayload! @auth
+  "Deletes one of the viewer's messages: it stays as a tombstone without content. Idempotent."
+  deleteMessage(input: DeleteMessageInput!): DeleteMessagePayload! @auth
+  "Moves the viewer's read position forward and marks the conversation's NEW_MESSAGE notification read."
+  markConversationRead(input: MarkConversationReadInput!): MarkConversationReadPayload! @auth
+  "Mutes or unmutes a conversation for the viewer: a muted conversation still delivers messages but never notifies."
+  muteConversation(input: MuteConversationInput!): MuteConversationPayload! @auth
+  "Tells the other participants the viewer is typing (send it every few seconds while typing). Nothing is stored."
+  setTyping(input: SetTypingInput!): SetTypingPayload! @auth
+}
+
+extend type Subscription {
+  """
+  Emits a conversation's new messages in order, each once. With ` + "`" + `afterSeq` + "`" + ` (the ` + "`" + `seq` + "`" + ` of the
+  last message the client has), first replays those sent since, then goes live without gap or
+  duplicate: resubscribe with it after a disconnection. Participants only (` + "`" + `FORBIDDEN` + "`" + `).
+  """
+  messageAdded(
+    "Global id of the conversation."
+    conversationId: ID!
+    "Replay messages after this sequence number (0 for all); omitted: only new messages."
+    afterSeq: Int
+  ): Message! @auth
+  "Emits changes in any of the viewer's conversations (new conversation, messages, read positions, mute), for lists and badges."
+  conversationUpdated: ConversationEvent! @auth
+  "Emits who is typing in a conversation (never the viewer). Participants only (` + "`" + `FORBIDDEN` + "`" + `)."
+  typing("Global id of the conversation." conversationId: ID!): TypingEvent! @auth
+}
+
+"What a conversation is for."
+enum ConversationKind {
+  "Exactly two members; one conversation per pair, opened from a match or a profile."
+  DIRECT
+  "Several members (workshops, member-made groups)."
+  GROUP
+  "A member and the support agents answering them."
+  SUPPORT
+}
+
+"A participant's part in a conversation."
+enum ParticipantRole {
+  "Created the conversation (the member, in a support conversation)."
+  OWNER
+  "An ordinary participant."
+  MEMBER
+  "Support staff answering a support conversation."
+  AGENT
+}
+
+"A thread of messages between participants. Only its participants can see it."
+type Conversation implements Node {
   "Opaque global identifier."
   id: ID!
-  "Stable kebab-case identifier, e.g. ` + "`" + `electric-guitar` + "`" + `."
-  slug: String!
-  "Name in the requested language."
-  name("Language of the name." locale: Locale = EN): String!
-  "English name."
-  nameEn: String!
-  "French name."
-  nameFr: String!
-  "Other names people search with (both languages, lower case)."
-  synonyms: [String!]!
-  "The category of the skill."
-  category: SkillCategory!
-  "Approved skills close to this one (guitar and bass guitar)."
-  relatedSkills: [Skill!]!
-  "Moderation state; only APPROVED skills can be offered or wanted."
-  status: SkillStatus!
-  "The skill this proposal was merged into, when MERGED."
-  mergedInto: Skill
+  "DIRECT, GROUP or SUPPORT."
+  kind: ConversationKind!
+  "Title of a group, subject of a support conversation; null for DIRECT ones."
+  title: String
+  "When the conversation was created."
+  createdAt: DateTime!
+  "When the last message was sent; null while there is none."
+  lastMessageAt: DateTime
+  "Sequence number of the last message (0 while there is none). Messages are numbered 1, 2, 3... per conversation."
+  lastSeq: Int!
+  "Current participants, in joining order."
+  participants: [Participant!]!
+  "The newest message (possibly deleted), null while there is none."
+  lastMessage: Message
+  "Messages from others, not deleted, after the viewer's read position."
+  unreadCount: Int!
+  "Sequence number of the last message the viewer read."
+  viewerLastReadSeq: Int!
+  "Whether the viewer muted the conversation (it then never notifies them)."
+  muted: Boolean!
+  "When the viewer's mute ends; null when not muted or muted indefinitely."
+  mutedUntil: DateTime
 }
 
-"A page of skills."
-type SkillConnection {
-  "The skills of this page."
-  edges: [SkillEdge!]!
+"A member taking part in a conversation."
+type Participant {
+  "The member."
+  user: User!
+  "Their part in the conversation."
+  role: ParticipantRole!
+  "When they joined."
+  joinedAt: DateTime!
+  "Sequence number of the last message they read (read receipts)."
+  lastReadSeq: Int!
+}
+
+"A page of the viewer's conversations, latest activity first."
+type ConversationConnection {
+  "The conversations of this page."
+  edges: [ConversationEdge!]!
   "Pagination information."
   pageInfo: PageInfo!
 }
 
-"A skill in a connection."
-type SkillEdge {
+"A conversation in a connection."
+type ConversationEdge {
   "Opaque cursor of this edge."
   cursor: String!
-  "The skill."
-  node: Skill!
+  "The conversation."
+  node: Conversation!
 }
 
-"Proficiency, from the lowest."
-enum SkillLevel {
-  "Knows the basics or is starting."
-  BEGINNER
-  "Practises regularly."
-  INTERMEDIATE
-  "Masters most of it."
-  ADVANCED
-  "Could teach it professionally."
-  EXPERT
-}
-
-"Whether a member teaches or learns a skill."
-enum SkillKind {
-  "The member teaches it (offers)."
-  OFFER
-  "The member wants to learn it."
-  WANT
-}
-
-"How a member likes to meet."
-enum MeetingMode {
-  "Video calls only."
-  ONLINE
-  "Face to face only."
-  IN_PERSON
-  "Either."
-  BOTH
-}
-
-"Who may see a profile."
-enum ProfileVisibility {
-  "Anyone, even signed out."
-  PUBLIC
-  "Signed-in members."
-  MEMBERS
-  "Only the member and staff; not shown in search or matches."
-  HIDDEN
-}
-
-"A skill a member offers or wants."
-type MemberSkill {
-  "Stable identifier of this member's skill (for caching)."
+"A chat message. A deleted message stays as a tombstone: same id and seq, no content."
+type Message implements Node {
+  "Opaque global identifier."
   id: ID!
-  "The skill."
-  skill: Skill!
-  "OFFER or WANT."
-  kind: SkillKind!
-  "For an offer, the member's level; for a want, the level they aim at."
-  level: SkillLevel!
-  "Years of practice (offers only)."
-  yearsOfPractice: Int
-  "What the member says about it (up to 1,000 characters)."
-  description: String!
-  "A mentor's hourly price for this skill (offers only; null when unpriced). Paid sessions cost this per hour."
-  hourlyPrice: Money
-  "When it last changed."
-  updatedAt: DateTime!
+  "The conversation it belongs to."
+  conversation: Conversation!
+  "Position in the conversation: 1, 2, 3... without gaps. Pass the last one seen as ` + "`" + `afterSeq` + "`" + ` when resubscribing."
+  seq: Int!
+  "Who sent it."
+  sender: User!
+  "The id the sending client chose (` + "`" + `SendMessageInput.clientId` + "`" + `), to match an optimistic message with the stored one."
+  clientId: String!
+  "The text, up to 4,000 characters; empty when deleted."
+  body: String!
+  "An https URL of an attachment; null when none or deleted."
+  attachmentUrl: String
+  "When it was sent."
+  createdAt: DateTime!
+  "When it was last edited; null if never."
+  editedAt: DateTime
+  "When it was deleted; null while it is not."
+  deletedAt: DateTime
+  "True for a deleted message (a tombstone)."
+  deleted: Boolean!
 }
 
-"A weekly window of availability, in the member's own time zone."
-type AvailabilitySlot {
-  "ISO weekday: 1 = Monday ... 7 = Sunday."
-  weekday: Int!
-  "Local start time, ` + "`" + `HH:MM` + "`" + `."
-  start: String!
-  "Local end time, ` + "`" + `HH:MM` + "`" + ` (` + "`" + `24:00` + "`" + ` for midnight)."
-  end: String!
+"A page of messages, oldest first, paginated by sequence number."
+type MessageConnection {
+  "The messages of this page, oldest first."
+  edges: [MessageEdge!]!
+  """
+  Pagination information. Without ` + "`" + `after` + "`" + `, ` + "`" + `hasPreviousPage` + "`" + ` says older messages exist (pass
+  ` + "`" + `startCursor` + "`" + ` as ` + "`" + `before` + "`" + `); with ` + "`" + `after` + "`" + `, ` + "`" + `hasNextPage` + "`" + ` says newer messages exist (pass
+  ` + "`" + `endCursor` + "`" + ` as ` + "`" + `after` + "`" + `).
+  """
+  pageInfo: PageInfo!
 }
 
-"A point on Earth (WGS 84)."
-type GeoPoint {
-  "Degrees north, -90 to 90."
-  latitude: Float!
-  "Degrees east, -180 to 180."
-  longitude: Float!
+"A message in a connection."
+type MessageEdge {
+  "Opaque cursor of this edge."
+  cursor: String!
+  "The message."
+  node: Message!
 }
 
-"What a member tells about themselves."
-type Profile {
-  "Free text, up to 2,000 characters."
-  bio: String!
-  "An https URL of the member's picture."
-  avatarUrl: String
-  "Spoken languages, ISO 639-1 codes (` + "`" + `fr` + "`" + `, ` + "`" + `en` + "`" + `)."
-  languages: [String!]!
-  "IANA time zone, e.g. ` + "`" + `Europe/Paris` + "`" + `; availability is expressed in it."
-  timeZone: String!
-  "City, as the member wrote it."
-  city: String
-  "ISO 3166-1 alpha-2 country code."
-  country: String
-  "Exact coordinates. Private: only the member and staff see them; null for everyone else."
-  location: GeoPoint
-  "How the member likes to meet."
-  mode: MeetingMode!
-  "Who may see the profile."
-  visibility: ProfileVisibility!
-  "Weekly availability, in ` + "`" + `timeZone` + "`" + `."
-  availability: [AvailabilitySlot!]!
+"What changed in one of the viewer's conversations."
+enum ConversationEventKind {
+  "The viewer was added to a new conversation."
+  CREATED
+  "A message was sent (` + "`" + `message` + "`" + ` is set)."
+  MESSAGE_ADDED
+  "A message was edited (` + "`" + `message` + "`" + ` is set)."
+  MESSAGE_EDITED
+  "A message was deleted (` + "`" + `message` + "`" + ` is set)."
+  MESSAGE_DELETED
+  "The viewer's read position moved (from any of their devices)."
+  READ
+  "The viewer muted or unmuted it."
+  MUTED
+  "Someone joined or left."
+  PARTICIPANTS_CHANGED
+}
+
+"A change in one of the viewer's conversations, to refresh conversation lists and badges."
+type ConversationEvent {
+  "What changed."
+  kind: ConversationEventKind!
+  "The conversation, as it is now."
+  conversation: Conversation!
+  "The message concerned by MESSAGE_* events; null otherwise."
+  message: Message
+  "The conversation's last sequence number when the event was made."
+  seq: Int!
+}
+
+"Someone is typing in a conversation. Ephemeral: never stored; show it for a few seconds."
+type TypingEvent {
+  "The conversation."
+  conversation: Conversation!
+  "Who is typing (never the viewer)."
+  user: User!
+  "When they were typing."
+  at: DateTime!
+}
+
+"Whom to talk to."
+input OpenDirectConversationInput {
+  "Global id of the other member."
+  userId: ID!
+}
+
+"A message to send."
+input SendMessageInput {
+  "Global id of the conversation."
+  conversationId: ID!
+  """
+  An id the client makes up for this message (1 to 64 printable ASCII characters; a UUID is
+  a good choice) and sends again when it retries: a retried send returns the first message and
+  creates no other.
+  """
+  clientId: String!
+  "The text, up to 4,000 characters (trimmed); may be empty only with an attachment."
+  body: String!
+  "An https URL of an attachment, up to 2,048 characters."
+  attachmentUrl: String
+}
+
+"A change to one of the viewer's messages."
+input EditMessageInput {
+  "Global id of the message."
+  messageId: ID!
+  "The new text, up to 4,000 characters."
+  body: String!
+}
+
+"Which of the viewer's messages to delete."
+input DeleteMessageInput {
+  "Global id of the message."
+  messageId: ID!
+}
+
+"How far the viewer has read a conversation."
+input MarkConversationReadInput {
+  "Global id of the conversation."
+  conversationId: ID!
+  "Sequence number of the last message read; omitted: everything. The position never moves back."
+  seq: Int
+}
+
+"Muting or unmuting a conversation."
+input MuteConversationInput {
+  "Global id of the conversation."
+  conversationId: ID!
+  "True to mute, false to unmute."
+  muted: Boolean!
+  "When the mute ends (in the future); omitted: until unmuted."
+  until: DateTime
+}
+
+"Where the viewer is typing."
+input SetTypingInput {
+  "Global id of the conversation."
+  conversationId: ID!
+}
+
+"Result of ` + "`" + `openDirectConversation` + "`" + `."
+type OpenDirectConversationPayload {
+  "The direct conversation (existing or new)."
+  conversation: Conversation!
+}
+
+"Result of ` + "`" + `sendMessage` + "`" + `."
+type SendMessagePayload {
+  "The message as stored (the first one, for a retried send)."
+  message: Message!
+  "The conversation, with its new last message."
+  conversation: Conversation!
+}
+
+"Result of ` + "`" + `editMessage` + "`" + `."
+type EditMessagePayload {
+  "The edited message."
+  message: Message!
+}
+
+"Result of ` + "`" + `deleteMessage` + "`" + `."
+type DeleteMessagePayload {
+  "The message, now a tombstone."
+  message: Message!
+}
+
+"Result of ` + "`" + `markConversationRead` + "`" + `."
+type MarkConversationReadPayload {
+  "The conversation with the viewer's new unread count."
+  conversation: Conversation!
+}
+
+"Result of ` + "`" + `muteConversation` + "`" + `."
+type MuteConversationPayload {
+  "The conversation with the viewer's mute."
+  conversation: Conversation!
+}
+
+"Result of ` + "`" + `setTyping` + "`" + `."
+type SetTypingPayload {
+  "The conversation."
+  conversation: Conversation!
+}
+`, BuiltIn: false},
+	{Name: "../schema/credits.graphqls", Input: `# Time credits: the double-entry ledger of minutes taught and learnt.
+
+extend type Query {
+  "The caller's time credits."
+  creditBalance: CreditBalance! @auth
+  "The caller's time-credit statement, newest first."
+  creditTransactions(
+    "Number of items to return, 1 to 100."
+    first: Int = 20
+    "Cursor after which to start (an ` + "`" + `endCursor` + "`" + ` from a previous page)."
+    after: String
+  ): CreditTransactionConnection! @auth
+}
+
+"The caller's time credits, in minutes: learning spends them, teaching earns them."
+type CreditBalance {
+  "Sum of the caller's ledger entries."
+  balance: Int!
+  "Minutes of the caller's proposed and confirmed sessions as a learner, paid on completion."
+  committed: Int!
+  "` + "`" + `balance - committed - floor` + "`" + `: what new sessions as a learner may still use."
+  available: Int!
+  "The lowest balance allowed (negative when members may owe credits)."
+  floor: Int!
+}
+
+"Why time credits moved."
+enum CreditTransactionKind {
+  "Credits every new member receives."
+  STARTER_GRANT
+  "A completed session: minutes move from learner to teacher."
+  SESSION_PAYMENT
+  "A correction by staff."
+  ADJUSTMENT
+}
+
+"One line of the caller's time-credit statement."
+type CreditTransaction implements Node {
+  "Opaque global identifier."
+  id: ID!
+  "Why credits moved."
+  kind: CreditTransactionKind!
+  "Minutes: positive when received, negative when spent."
+  amount: Int!
+  "The caller's balance right after this line."
+  balanceAfter: Int!
+  "A short description."
+  memo: String!
+  "The session paid, for SESSION_PAYMENT; null otherwise."
+  session: SkillSession
+  "When it happened."
+  createdAt: DateTime!
+}
+
+"A page of the caller's time-credit statement."
+type CreditTransactionConnection {
+  "The lines of this page, newest first."
+  edges: [CreditTransactionEdge!]!
+  "Pagination information."
+  pageInfo: PageInfo!
+}
+
+"A credit transaction in a connection."
+type CreditTransactionEdge {
+  "Opaque cursor of this edge."
+  cursor: String!
+  "The transaction."
+  node: CreditTransaction!
+}
+`, BuiltIn: false},
+	{Name: "../schema/discovery.graphqls", Input: `# Discovery: searching skills and members, and matching swap partners.
+
+extend type Query {
+  """
+  Approved skills matching a text, best first: accent- and case-insensitive, prefixes
+  (` + "`" + `guit` + "`" + `) and typos (` + "`" + `guittar` + "`" + `) included, in English and French names and synonyms.
+  """
+  searchSkills(
+    "What to look for, 1 to 100 characters."
+    text: String!
+    "Only skills of this category."
+    categoryId: ID
+    "Favour names in this language when both match equally."
+    locale: Locale
+    "Number of items to return, 1 to 100."
+    first: Int = 20
+    "Cursor after which to start (an ` + "`" + `endCursor` + "`" + ` from a previous page)."
+    after: String
+  ): SkillSearchConnection!
+  """
+  Members matching a text and filters (combined with AND), best text match first, then nearest.
+  Never returns the caller, members with a block either way, suspended accounts or HIDDEN
+  profiles; signed-out callers only see PUBLIC profiles.
+  """
+  searchMembers(
+    "Matches display names and the names of the skills of ` + "`" + `filter.kind` + "`" + `; up to 100 characters."
+    text: String
+    "Filters."
+    filter: MemberSearchFilter
+    "Number of items to return, 1 to 100."
+    first: Int = 20
+    "Cursor after which to start (an ` + "`" + `endCursor` + "`" + ` from a previous page)."
+    after: String
+  ): MemberSearchConnection!
+  """
+  The caller's swap partners, best first: mutual matches (they teach what you want and want what
+  you teach) ahead of one-way ones. Each match explains its score. At most 500 are reachable.
+  """
+  matches(
+    "Number of items to return, 1 to 100."
+    first: Int = 20
+    "Cursor after which to start (an ` + "`" + `endCursor` + "`" + ` from a previous page)."
+    after: String
+    "Optional filters."
+    filter: MatchFilter
+  ): MatchConnection! @auth
+  """
+  Three-member swaps (you teach B, B teaches C, C teaches you), best first. Offered only to a
+  member who has no direct mutual match: empty otherwise.
+  """
+  swapCircles("Number of circles to return, 1 to 100." first: Int = 10): [SwapCircle!]! @auth
 }
 
 "How many results share a category (refinement count: results with that filter added)."
@@ -5105,167 +5615,38 @@ type SwapCircle {
   "0 to 100: how well the three links fit, and whether all three share a language."
   score: Float!
 }
+`, BuiltIn: false},
+	{Name: "../schema/notifications.graphqls", Input: `# Notifications: the in-app feed, its live stream and per-type preferences.
 
-"What a conversation is for."
-enum ConversationKind {
-  "Exactly two members; one conversation per pair, opened from a match or a profile."
-  DIRECT
-  "Several members (workshops, member-made groups)."
-  GROUP
-  "A member and the support agents answering them."
-  SUPPORT
+extend type Query {
+  "The viewer's notifications, newest first."
+  notifications(
+    "Number of items to return, 1 to 100."
+    first: Int = 20
+    "Cursor after which to start (an ` + "`" + `endCursor` + "`" + ` from a previous page)."
+    after: String
+    "Only unread notifications."
+    unreadOnly: Boolean = false
+  ): NotificationConnection! @auth
+  "The viewer's choice of channels for every notification type (defaults included)."
+  notificationPreferences: [NotificationPreference!]! @auth
+  "How many of the viewer's notifications are unread (the badge)."
+  unreadNotificationCount: Int! @auth
 }
 
-"A participant's part in a conversation."
-enum ParticipantRole {
-  "Created the conversation (the member, in a support conversation)."
-  OWNER
-  "An ordinary participant."
-  MEMBER
-  "Support staff answering a support conversation."
-  AGENT
+extend type Mutation {
+  "Marks notifications read: the given ones, or all of them."
+  markNotificationsRead(input: MarkNotificationsReadInput!): MarkNotificationsReadPayload! @auth
+  "Chooses the channels of one notification type."
+  setNotificationPreference(input: SetNotificationPreferenceInput!): SetNotificationPreferencePayload! @auth
 }
 
-"A thread of messages between participants. Only its participants can see it."
-type Conversation implements Node {
-  "Opaque global identifier."
-  id: ID!
-  "DIRECT, GROUP or SUPPORT."
-  kind: ConversationKind!
-  "Title of a group, subject of a support conversation; null for DIRECT ones."
-  title: String
-  "When the conversation was created."
-  createdAt: DateTime!
-  "When the last message was sent; null while there is none."
-  lastMessageAt: DateTime
-  "Sequence number of the last message (0 while there is none). Messages are numbered 1, 2, 3... per conversation."
-  lastSeq: Int!
-  "Current participants, in joining order."
-  participants: [Participant!]!
-  "The newest message (possibly deleted), null while there is none."
-  lastMessage: Message
-  "Messages from others, not deleted, after the viewer's read position."
-  unreadCount: Int!
-  "Sequence number of the last message the viewer read."
-  viewerLastReadSeq: Int!
-  "Whether the viewer muted the conversation (it then never notifies them)."
-  muted: Boolean!
-  "When the viewer's mute ends; null when not muted or muted indefinitely."
-  mutedUntil: DateTime
-}
-
-"A member taking part in a conversation."
-type Participant {
-  "The member."
-  user: User!
-  "Their part in the conversation."
-  role: ParticipantRole!
-  "When they joined."
-  joinedAt: DateTime!
-  "Sequence number of the last message they read (read receipts)."
-  lastReadSeq: Int!
-}
-
-"A page of the viewer's conversations, latest activity first."
-type ConversationConnection {
-  "The conversations of this page."
-  edges: [ConversationEdge!]!
-  "Pagination information."
-  pageInfo: PageInfo!
-}
-
-"A conversation in a connection."
-type ConversationEdge {
-  "Opaque cursor of this edge."
-  cursor: String!
-  "The conversation."
-  node: Conversation!
-}
-
-"A chat message. A deleted message stays as a tombstone: same id and seq, no content."
-type Message implements Node {
-  "Opaque global identifier."
-  id: ID!
-  "The conversation it belongs to."
-  conversation: Conversation!
-  "Position in the conversation: 1, 2, 3... without gaps. Pass the last one seen as ` + "`" + `afterSeq` + "`" + ` when resubscribing."
-  seq: Int!
-  "Who sent it."
-  sender: User!
-  "The id the sending client chose (` + "`" + `SendMessageInput.clientId` + "`" + `), to match an optimistic message with the stored one."
-  clientId: String!
-  "The text, up to 4,000 characters; empty when deleted."
-  body: String!
-  "An https URL of an attachment; null when none or deleted."
-  attachmentUrl: String
-  "When it was sent."
-  createdAt: DateTime!
-  "When it was last edited; null if never."
-  editedAt: DateTime
-  "When it was deleted; null while it is not."
-  deletedAt: DateTime
-  "True for a deleted message (a tombstone)."
-  deleted: Boolean!
-}
-
-"A page of messages, oldest first, paginated by sequence number."
-type MessageConnection {
-  "The messages of this page, oldest first."
-  edges: [MessageEdge!]!
+extend type Subscription {
   """
-  Pagination information. Without ` + "`" + `after` + "`" + `, ` + "`" + `hasPreviousPage` + "`" + ` says older messages exist (pass
-  ` + "`" + `startCursor` + "`" + ` as ` + "`" + `before` + "`" + `); with ` + "`" + `after` + "`" + `, ` + "`" + `hasNextPage` + "`" + ` says newer messages exist (pass
-  ` + "`" + `endCursor` + "`" + ` as ` + "`" + `after` + "`" + `).
+  Emits the viewer's new notifications. With ` + "`" + `after` + "`" + ` (the id of the newest notification the
+  client has), first replays those created since (up to 100).
   """
-  pageInfo: PageInfo!
-}
-
-"A message in a connection."
-type MessageEdge {
-  "Opaque cursor of this edge."
-  cursor: String!
-  "The message."
-  node: Message!
-}
-
-"What changed in one of the viewer's conversations."
-enum ConversationEventKind {
-  "The viewer was added to a new conversation."
-  CREATED
-  "A message was sent (` + "`" + `message` + "`" + ` is set)."
-  MESSAGE_ADDED
-  "A message was edited (` + "`" + `message` + "`" + ` is set)."
-  MESSAGE_EDITED
-  "A message was deleted (` + "`" + `message` + "`" + ` is set)."
-  MESSAGE_DELETED
-  "The viewer's read position moved (from any of their devices)."
-  READ
-  "The viewer muted or unmuted it."
-  MUTED
-  "Someone joined or left."
-  PARTICIPANTS_CHANGED
-}
-
-"A change in one of the viewer's conversations, to refresh conversation lists and badges."
-type ConversationEvent {
-  "What changed."
-  kind: ConversationEventKind!
-  "The conversation, as it is now."
-  conversation: Conversation!
-  "The message concerned by MESSAGE_* events; null otherwise."
-  message: Message
-  "The conversation's last sequence number when the event was made."
-  seq: Int!
-}
-
-"Someone is typing in a conversation. Ephemeral: never stored; show it for a few seconds."
-type TypingEvent {
-  "The conversation."
-  conversation: Conversation!
-  "Who is typing (never the viewer)."
-  user: User!
-  "When they were typing."
-  at: DateTime!
+  notificationAdded("Global id of the last notification the client has." after: ID): Notification! @auth
 }
 
 "What a notification is about."
@@ -5365,13 +5746,804 @@ type NotificationPreference {
   email: Boolean!
 }
 
-"Filters for ` + "`" + `Query.users` + "`" + `."
-input UserFilter {
-  "Only users holding this role."
-  role: Role
+"Notifications to mark read."
+input MarkNotificationsReadInput {
+  "Global ids of notifications (up to 100). Omitted: all unread notifications (up to ` + "`" + `upTo` + "`" + `)."
+  ids: [ID!]
+  "With ` + "`" + `ids` + "`" + ` omitted: only mark read notifications up to this one (the newest the client showed)."
+  upTo: ID
 }
 
-# ---- Skill sessions, reviews, time credits and calendar feeds (issue 5) ----
+"The viewer's channels for one notification type."
+input SetNotificationPreferenceInput {
+  "The notification type."
+  type: NotificationType!
+  "Show it in the app."
+  inApp: Boolean!
+  "Also send it by email."
+  email: Boolean!
+}
+
+"Result of ` + "`" + `markNotificationsRead` + "`" + `."
+type MarkNotificationsReadPayload {
+  "How many notifications changed from unread to read."
+  markedCount: Int!
+  "How many of the viewer's notifications remain unread."
+  unreadCount: Int!
+}
+
+"Result of ` + "`" + `setNotificationPreference` + "`" + `."
+type SetNotificationPreferencePayload {
+  "The stored preference."
+  preference: NotificationPreference!
+}
+`, BuiltIn: false},
+	{Name: "../schema/payments.graphqls", Input: `# Paid mentoring: prices, mentor onboarding with Stripe Connect, payments, refunds and no-show disputes.
+
+extend type Query {
+  "A payment by global id; participants and staff only (` + "`" + `NOT_FOUND` + "`" + ` for anyone else)."
+  payment("Global id of the payment." id: ID!): Payment! @auth
+  "No-show disputes of paid sessions, oldest first; ` + "`" + `status` + "`" + ` filters. SUPPORT (and ADMIN) only."
+  noShowDisputes(
+    "Only disputes in this status (for example CONTESTED: those waiting for staff)."
+    status: NoShowDisputeStatus
+    "Number of items to return, 1 to 100."
+    first: Int = 20
+    "Cursor after which to start (an ` + "`" + `endCursor` + "`" + ` from a previous page)."
+    after: String
+  ): NoShowDisputeConnection! @hasRole(role: SUPPORT)
+}
+
+extend type Mutation {
+  """
+  Sets or removes the caller's hourly price for a skill they offer. MENTOR only.
+  ` + "`" + `BAD_USER_INPUT` + "`" + ` on ` + "`" + `input.hourlyPrice.amountMinor` + "`" + `, ` + "`" + `input.hourlyPrice.currency` + "`" + `, or
+  ` + "`" + `input.skillId` + "`" + ` when the caller does not offer the skill.
+  """
+  setSkillPrice(input: SetSkillPriceInput!): SetSkillPricePayload! @hasRole(role: MENTOR)
+  """
+  Starts (or resumes) the caller's Stripe Connect onboarding and returns the link to Stripe's
+  form. MENTOR only; ` + "`" + `SERVICE_UNAVAILABLE` + "`" + ` when the server has no Stripe key.
+  """
+  startMentorOnboarding: StartMentorOnboardingPayload! @hasRole(role: MENTOR)
+  """
+  Returns the payment sheet's client secret for a paid session the caller learns in, creating
+  the PaymentIntent when needed (a retry gets the same one). ` + "`" + `FORBIDDEN` + "`" + ` for the mentor,
+  ` + "`" + `CONFLICT` + "`" + ` when the session is no longer PROPOSED or the mentor cannot be paid now,
+  ` + "`" + `SERVICE_UNAVAILABLE` + "`" + ` when the server has no Stripe key.
+  """
+  payForSession(input: PayForSessionInput!): PayForSessionPayload! @auth
+  """
+  Refunds all or part of a captured payment. ADMIN only; recorded in the audit log with the
+  reason. The platform fee is refunded and the mentor's transfer reversed in proportion.
+  ` + "`" + `CONFLICT` + "`" + ` unless CAPTURED or PARTIALLY_REFUNDED; ` + "`" + `BAD_USER_INPUT` + "`" + ` on ` + "`" + `input.amountMinor` + "`" + `
+  above what is left, ` + "`" + `input.reason` + "`" + `, ` + "`" + `input.requestId` + "`" + `.
+  """
+  refundPayment(input: RefundPaymentInput!): RefundPaymentPayload! @hasRole(role: ADMIN)
+  """
+  Contests a no-show report about a paid session; the caller must be the member reported absent,
+  before ` + "`" + `decidesAt` + "`" + `. ` + "`" + `FORBIDDEN` + "`" + ` for the reporter, ` + "`" + `CONFLICT` + "`" + ` (with the status) when it is no
+  longer PENDING or the window closed, ` + "`" + `BAD_USER_INPUT` + "`" + ` on ` + "`" + `input.note` + "`" + `.
+  """
+  contestNoShow(input: ContestNoShowInput!): NoShowDisputePayload! @auth
+  """
+  Decides a PENDING or CONTESTED no-show report. SUPPORT (and ADMIN) only; recorded in the audit
+  log. An upheld absence of the mentor refunds the learner; every other outcome pays the mentor.
+  ` + "`" + `CONFLICT` + "`" + ` when already decided.
+  """
+  resolveNoShow(input: ResolveNoShowInput!): NoShowDisputePayload! @hasRole(role: SUPPORT)
+}
+
+"An amount of money to set."
+input MoneyInput {
+  "Minor units, 1 to 1,000,000 (10,000.00 in a two-decimal currency)."
+  amountMinor: Int!
+  "ISO 4217 code such as EUR (any case)."
+  currency: String!
+}
+
+"Where a payment stands. It only ever moves forwards."
+enum PaymentState {
+  "Created; waiting for the learner's card in the payment sheet."
+  REQUIRES_PAYMENT_METHOD
+  "The last card was declined; the learner may try again with the same ` + "`" + `clientSecret` + "`" + `."
+  FAILED
+  "The amount is held on the card; it is captured after the session."
+  AUTHORIZED
+  "The money was taken and the mentor's share transferred."
+  CAPTURED
+  "The authorisation was released; nothing was charged (final)."
+  CANCELED
+  "Part of the captured amount was given back."
+  PARTIALLY_REFUNDED
+  "The whole captured amount was given back (final)."
+  REFUNDED
+}
+
+"The caller's side of a payment."
+enum PaymentRole {
+  "The caller pays (the learner)."
+  PAYER
+  "The caller is paid (the mentor)."
+  PAYEE
+}
+
+"""
+The money side of one paid session. Amounts always reconcile:
+` + "`" + `captured - refunded - platformFee = transferred` + "`" + `.
+"""
+type Payment implements Node {
+  "Opaque global identifier."
+  id: ID!
+  "The session paid for."
+  session: SkillSession!
+  "The learner, who pays."
+  payer: User!
+  "The mentor, who is paid."
+  payee: User!
+  "The caller's side; null for staff who take no part."
+  viewerRole: PaymentRole
+  "Where the payment stands."
+  state: PaymentState!
+  "The price: hourly price x duration, rounded to the minor unit."
+  amount: Money!
+  "The platform's fee; after refunds, the part of it the platform keeps."
+  platformFee: Money!
+  "What was taken from the card (zero until captured)."
+  captured: Money!
+  "What was given back."
+  refunded: Money!
+  "What the mentor receives: ` + "`" + `captured - refunded - platformFee` + "`" + `."
+  transferred: Money!
+  """
+  The PaymentIntent client secret for the payment sheet: only for the payer, and only while the
+  payment awaits a card (REQUIRES_PAYMENT_METHOD or FAILED). Null otherwise.
+  """
+  clientSecret: String
+  "Why the last card was declined, as Stripe said; null unless FAILED."
+  failureReason: String
+  "Refunds, oldest first."
+  refunds: [Refund!]!
+  "A chargeback the learner's bank opened on the charge, as Stripe last reported it; null when none."
+  chargeback: Chargeback
+  "When the payment was created."
+  createdAt: DateTime!
+  "When it last changed."
+  updatedAt: DateTime!
+}
+
+"Money given back to the learner."
+type Refund {
+  "How much."
+  amount: Money!
+  "Why: the cancellation policy, a no-show, or the reason an ADMIN wrote."
+  reason: String!
+  "True when an ADMIN refunded by hand (` + "`" + `refundPayment` + "`" + `); false for the policy's automatic refunds."
+  byStaff: Boolean!
+  "When."
+  createdAt: DateTime!
+}
+
+"A page of payments."
+type PaymentConnection {
+  "The payments of this page, newest first."
+  edges: [PaymentEdge!]!
+  "Pagination information."
+  pageInfo: PageInfo!
+}
+
+"A payment in a connection."
+type PaymentEdge {
+  "Opaque cursor of this edge."
+  cursor: String!
+  "The payment."
+  node: Payment!
+}
+
+"A mentor's Stripe Connect (Express) account, as Stripe last reported it."
+type MentorAccount {
+  "Stripe lets the account receive charges."
+  chargesEnabled: Boolean!
+  "Stripe pays the account out. Learners can book the mentor for pay only once this is true."
+  payoutsEnabled: Boolean!
+  "The mentor finished Stripe's onboarding form."
+  detailsSubmitted: Boolean!
+  "When Stripe last reported a change."
+  updatedAt: DateTime!
+}
+
+"A mentor's hourly price for a skill they offer."
+input SetSkillPriceInput {
+  "Global id of a skill the caller offers."
+  skillId: ID!
+  "The hourly price; null removes it (the skill can no longer be booked for pay)."
+  hourlyPrice: MoneyInput
+}
+
+"Result of ` + "`" + `setSkillPrice` + "`" + `."
+type SetSkillPricePayload {
+  "The offer with its new price."
+  memberSkill: MemberSkill!
+}
+
+"Result of ` + "`" + `startMentorOnboarding` + "`" + `."
+type StartMentorOnboardingPayload {
+  "Stripe's onboarding page for the caller: single-use and short-lived, open it right away."
+  url: String!
+  "The caller's account as known now; it follows Stripe's ` + "`" + `account.updated` + "`" + ` events."
+  account: MentorAccount!
+}
+
+"A paid session to pay for."
+input PayForSessionInput {
+  "Global id of a PROPOSED paid session in which the caller is the learner."
+  sessionId: ID!
+}
+
+"Result of ` + "`" + `payForSession` + "`" + `."
+type PayForSessionPayload {
+  "The payment."
+  payment: Payment!
+  "The PaymentIntent client secret to open the payment sheet with."
+  clientSecret: String!
+}
+
+"An ADMIN's refund of a captured payment."
+input RefundPaymentInput {
+  "Global id of a CAPTURED or PARTIALLY_REFUNDED payment."
+  paymentId: ID!
+  "How much to give back, in the payment's minor units; null refunds everything not refunded yet."
+  amountMinor: Int
+  "Why (1 to 500 characters); recorded with the refund and in the audit log."
+  reason: String!
+  """
+  A UUID the client generates once per refund it means to make: retrying with the same id never
+  refunds twice.
+  """
+  requestId: String!
+}
+
+"Result of ` + "`" + `refundPayment` + "`" + `."
+type RefundPaymentPayload {
+  "The payment after the refund."
+  payment: Payment!
+}
+
+"A chargeback (Stripe dispute) of a payment's charge."
+type Chargeback {
+  "Stripe's status: ` + "`" + `warning_needs_response` + "`" + `, ` + "`" + `needs_response` + "`" + `, ` + "`" + `under_review` + "`" + `, ` + "`" + `won` + "`" + `, ` + "`" + `lost` + "`" + `, ` + "`" + `warning_closed` + "`" + `..."
+  status: String!
+  "The amount disputed."
+  amount: Money!
+  "When the bank opened it."
+  openedAt: DateTime!
+  "True once won, lost or closed: the status no longer changes."
+  closed: Boolean!
+}
+
+"Where a no-show report about a paid session stands."
+enum NoShowDisputeStatus {
+  "Reported; the member reported absent may contest until ` + "`" + `decidesAt` + "`" + `, after which it is upheld."
+  PENDING
+  "Contested by the member reported absent; staff decide."
+  CONTESTED
+  "The report stands: a mentor's absence refunds the learner; a learner's absence pays the mentor."
+  UPHELD
+  "Staff found the report wrong: the session counts as held and the mentor is paid."
+  REJECTED
+}
+
+"""
+A no-show report about a paid session, on which its money waits. The member reported absent
+may contest it within 48 hours; an uncontested report is then upheld. Staff (SUPPORT) decide
+contested reports.
+"""
+type NoShowDispute {
+  "The session."
+  session: SkillSession!
+  "The participant reported absent."
+  absent: User!
+  "The participant who reported."
+  reportedBy: User!
+  "Where it stands."
+  status: NoShowDisputeStatus!
+  "When an uncontested report is upheld."
+  decidesAt: DateTime!
+  "What the member reported absent wrote when contesting; null unless contested."
+  contestNote: String
+  "When it was contested."
+  contestedAt: DateTime
+  "What staff wrote with their decision (or why the deadline decided); null while open."
+  decisionNote: String
+  "When it was decided; null while open."
+  decidedAt: DateTime
+  "True when staff decided; false when open or upheld by the deadline."
+  decidedByStaff: Boolean!
+  "When it was reported."
+  createdAt: DateTime!
+}
+
+"A page of no-show disputes."
+type NoShowDisputeConnection {
+  "The disputes of this page, oldest first (longest waiting first)."
+  edges: [NoShowDisputeEdge!]!
+  "Pagination information."
+  pageInfo: PageInfo!
+}
+
+"A no-show dispute in a connection."
+type NoShowDisputeEdge {
+  "Opaque cursor of this edge."
+  cursor: String!
+  "The dispute."
+  node: NoShowDispute!
+}
+
+"A no-show report to contest."
+input ContestNoShowInput {
+  "Global id of a paid NO_SHOW session in which the caller was reported absent."
+  sessionId: ID!
+  "What happened, 1 to 1,000 characters (staff read it)."
+  note: String!
+}
+
+"A staff decision on a no-show report."
+input ResolveNoShowInput {
+  "Global id of the session whose dispute is PENDING or CONTESTED."
+  sessionId: ID!
+  "True: the member did not come. False: the report was wrong and the session counts as held."
+  upheld: Boolean!
+  "Why, 1 to 1,000 characters; shown to both participants and kept in the audit log."
+  note: String!
+}
+
+"Result of ` + "`" + `contestNoShow` + "`" + ` and ` + "`" + `resolveNoShow` + "`" + `."
+type NoShowDisputePayload {
+  "The dispute as saved."
+  dispute: NoShowDispute!
+}
+`, BuiltIn: false},
+	{Name: "../schema/profiles.graphqls", Input: `# Profiles: what a member offers and wants, where and when they can meet, and whom they block.
+
+extend type Mutation {
+  """
+  Changes the viewer's profile and weekly availability. Errors: ` + "`" + `BAD_USER_INPUT` + "`" + ` with the field
+  (` + "`" + `input.timeZone` + "`" + `, ` + "`" + `input.languages.1` + "`" + `, ` + "`" + `input.avatarUrl` + "`" + `, ` + "`" + `input.availability.0.end` + "`" + `, ...).
+  """
+  updateProfile(input: UpdateProfileInput!): UpdateProfilePayload! @auth
+  "Adds a skill the viewer offers or wants. ` + "`" + `CONFLICT` + "`" + ` when they already offer or want it."
+  addMemberSkill(input: AddMemberSkillInput!): MemberSkillPayload! @auth
+  "Changes level, years or description of one of the viewer's skills."
+  updateMemberSkill(input: UpdateMemberSkillInput!): MemberSkillPayload! @auth
+  "Removes one of the viewer's skills."
+  removeMemberSkill(input: RemoveMemberSkillInput!): RemoveMemberSkillPayload! @auth
+  "Blocks a member: neither sees the other in search or matches, nor their profile."
+  blockMember(input: BlockMemberInput!): BlockMemberPayload! @auth
+  "Lifts a block (idempotent)."
+  unblockMember(input: BlockMemberInput!): BlockMemberPayload! @auth
+}
+
+"Whether a member teaches or learns a skill."
+enum SkillKind {
+  "The member teaches it (offers)."
+  OFFER
+  "The member wants to learn it."
+  WANT
+}
+
+"How a member likes to meet."
+enum MeetingMode {
+  "Video calls only."
+  ONLINE
+  "Face to face only."
+  IN_PERSON
+  "Either."
+  BOTH
+}
+
+"Who may see a profile."
+enum ProfileVisibility {
+  "Anyone, even signed out."
+  PUBLIC
+  "Signed-in members."
+  MEMBERS
+  "Only the member and staff; not shown in search or matches."
+  HIDDEN
+}
+
+"A skill a member offers or wants."
+type MemberSkill {
+  "Stable identifier of this member's skill (for caching)."
+  id: ID!
+  "The skill."
+  skill: Skill!
+  "OFFER or WANT."
+  kind: SkillKind!
+  "For an offer, the member's level; for a want, the level they aim at."
+  level: SkillLevel!
+  "Years of practice (offers only)."
+  yearsOfPractice: Int
+  "What the member says about it (up to 1,000 characters)."
+  description: String!
+  "A mentor's hourly price for this skill (offers only; null when unpriced). Paid sessions cost this per hour."
+  hourlyPrice: Money
+  "When it last changed."
+  updatedAt: DateTime!
+}
+
+"A weekly window of availability, in the member's own time zone."
+type AvailabilitySlot {
+  "ISO weekday: 1 = Monday ... 7 = Sunday."
+  weekday: Int!
+  "Local start time, ` + "`" + `HH:MM` + "`" + `."
+  start: String!
+  "Local end time, ` + "`" + `HH:MM` + "`" + ` (` + "`" + `24:00` + "`" + ` for midnight)."
+  end: String!
+}
+
+"A point on Earth (WGS 84)."
+type GeoPoint {
+  "Degrees north, -90 to 90."
+  latitude: Float!
+  "Degrees east, -180 to 180."
+  longitude: Float!
+}
+
+"What a member tells about themselves."
+type Profile {
+  "Free text, up to 2,000 characters."
+  bio: String!
+  "An https URL of the member's picture."
+  avatarUrl: String
+  "Spoken languages, ISO 639-1 codes (` + "`" + `fr` + "`" + `, ` + "`" + `en` + "`" + `)."
+  languages: [String!]!
+  "IANA time zone, e.g. ` + "`" + `Europe/Paris` + "`" + `; availability is expressed in it."
+  timeZone: String!
+  "City, as the member wrote it."
+  city: String
+  "ISO 3166-1 alpha-2 country code."
+  country: String
+  "Exact coordinates. Private: only the member and staff see them; null for everyone else."
+  location: GeoPoint
+  "How the member likes to meet."
+  mode: MeetingMode!
+  "Who may see the profile."
+  visibility: ProfileVisibility!
+  "Weekly availability, in ` + "`" + `timeZone` + "`" + `."
+  availability: [AvailabilitySlot!]!
+}
+
+"A change to the viewer's profile: omitted fields stay as they are."
+input UpdateProfileInput {
+  "Free text, up to 2,000 characters."
+  bio: String
+  "An https URL; an empty string removes the picture."
+  avatarUrl: String
+  "Spoken languages as ISO 639-1 codes; replaces the list."
+  languages: [String!]
+  "IANA time zone such as ` + "`" + `Europe/Paris` + "`" + `."
+  timeZone: String
+  "City; an empty string removes it."
+  city: String
+  "ISO 3166-1 alpha-2 country code."
+  country: String
+  "Exact coordinates (private)."
+  location: GeoPointInput
+  "Removes city, country and coordinates."
+  clearPlace: Boolean
+  "How the member likes to meet."
+  mode: MeetingMode
+  "Who may see the profile."
+  visibility: ProfileVisibility
+  "Weekly availability in ` + "`" + `timeZone` + "`" + `; replaces the list (overlapping slots are merged)."
+  availability: [AvailabilitySlotInput!]
+}
+
+"A point on Earth (WGS 84)."
+input GeoPointInput {
+  "Degrees north, -90 to 90."
+  latitude: Float!
+  "Degrees east, -180 to 180."
+  longitude: Float!
+}
+
+"A weekly window in the member's time zone."
+input AvailabilitySlotInput {
+  "ISO weekday: 1 = Monday ... 7 = Sunday."
+  weekday: Int!
+  "Local start time ` + "`" + `HH:MM` + "`" + `."
+  start: String!
+  "Local end time ` + "`" + `HH:MM` + "`" + `, after start; ` + "`" + `24:00` + "`" + ` for midnight."
+  end: String!
+}
+
+"A skill to offer or want."
+input AddMemberSkillInput {
+  "Global id of an approved skill."
+  skillId: ID!
+  "OFFER (teach) or WANT (learn). A member cannot offer and want one skill at once."
+  kind: SkillKind!
+  "Your level (offer) or the level you aim at (want)."
+  level: SkillLevel!
+  "Years of practice, 0 to 80 (offers only)."
+  yearsOfPractice: Int
+  "Up to 1,000 characters."
+  description: String = ""
+}
+
+"A change to one of the viewer's skills."
+input UpdateMemberSkillInput {
+  "Global id of the skill."
+  skillId: ID!
+  "New level."
+  level: SkillLevel!
+  "Years of practice, 0 to 80 (offers only)."
+  yearsOfPractice: Int
+  "Up to 1,000 characters."
+  description: String = ""
+}
+
+"Which of the viewer's skills to remove."
+input RemoveMemberSkillInput {
+  "Global id of the skill."
+  skillId: ID!
+}
+
+"A member to block or unblock."
+input BlockMemberInput {
+  "Global id of the member."
+  memberId: ID!
+}
+
+"Result of ` + "`" + `updateProfile` + "`" + `."
+type UpdateProfilePayload {
+  "The viewer, with the updated profile."
+  user: User!
+}
+
+"Result of adding or updating one of the viewer's skills."
+type MemberSkillPayload {
+  "The skill as stored."
+  memberSkill: MemberSkill!
+  "The viewer, with their skills."
+  user: User!
+}
+
+"Result of ` + "`" + `removeMemberSkill` + "`" + `."
+type RemoveMemberSkillPayload {
+  "The viewer, with their remaining skills."
+  user: User!
+}
+
+"Result of ` + "`" + `blockMember` + "`" + ` and ` + "`" + `unblockMember` + "`" + `."
+type BlockMemberPayload {
+  "The member concerned."
+  member: User!
+  "The members the viewer now blocks."
+  blockedMembers: [User!]!
+}
+`, BuiltIn: false},
+	{Name: "../schema/reviews.graphqls", Input: `# Reviews: what members say of each other after a session, ratings and reports of reviews.
+
+extend type Query {
+  "Review reports awaiting moderation, oldest first. MODERATOR only."
+  reviewReports(
+    "Number of items to return, 1 to 100."
+    first: Int = 20
+    "Cursor after which to start (an ` + "`" + `endCursor` + "`" + ` from a previous page)."
+    after: String
+  ): ReviewReportConnection! @hasRole(role: MODERATOR)
+}
+
+extend type Mutation {
+  """
+  Reviews the partner of a completed session, once (` + "`" + `CONFLICT` + "`" + ` the second time). Double-blind: the
+  review is revealed when both sides reviewed or 14 days after completion. ` + "`" + `FORBIDDEN` + "`" + ` for a
+  session the caller did not take part in.
+  """
+  submitReview(input: SubmitReviewInput!): SubmitReviewPayload! @auth
+  "Reports a visible review to moderators, once per review (` + "`" + `CONFLICT` + "`" + ` the second time)."
+  reportReview(input: ReportReviewInput!): ReportReviewPayload! @auth
+}
+
+"What one participant of a completed session says about the other."
+type Review implements Node {
+  "Opaque global identifier."
+  id: ID!
+  "The session reviewed. Its participants and staff only; null for anyone else."
+  session: SkillSession
+  "The skill of the session reviewed."
+  skill: Skill!
+  "Who wrote the review."
+  reviewer: User!
+  "Who is reviewed."
+  reviewee: User!
+  "1 to 5."
+  rating: Int!
+  "Up to 2,000 characters."
+  comment: String!
+  "Short lower-case tags such as ` + "`" + `patient` + "`" + `, up to 10."
+  tags: [String!]!
+  "When it was written."
+  createdAt: DateTime!
+  "When it became visible to others; null while hidden (only its author sees it then)."
+  visibleAt: DateTime
+}
+
+"A page of reviews."
+type ReviewConnection {
+  "The reviews of this page."
+  edges: [ReviewEdge!]!
+  "Pagination information."
+  pageInfo: PageInfo!
+}
+
+"A review in a connection."
+type ReviewEdge {
+  "Opaque cursor of this edge."
+  cursor: String!
+  "The review."
+  node: Review!
+}
+
+"A member's rating from the visible reviews they received."
+type MemberRating {
+  "Number of visible reviews."
+  count: Int!
+  "Mean rating, 1 to 5; null without reviews."
+  mean: Float
+  "The mean shrunk towards 4.0 with the weight of 5 reviews, so few reviews cannot make an extreme score; ranks members fairly."
+  bayesian: Float!
+}
+
+"Why a review is reported."
+enum ReviewReportReason {
+  "Advertising or repeated content."
+  SPAM
+  "Insults, harassment or hate."
+  ABUSIVE
+  "Not about the session."
+  OFF_TOPIC
+  "Reveals personal data."
+  PERSONAL_DATA
+  "Describes things that did not happen."
+  FALSE
+  "Something else (say what in ` + "`" + `note` + "`" + `)."
+  OTHER
+}
+
+"A member's report of a review, for moderators."
+type ReviewReport implements Node {
+  "Opaque global identifier."
+  id: ID!
+  "The review reported."
+  review: Review!
+  "Who reported it."
+  reporter: User!
+  "Why."
+  reason: ReviewReportReason!
+  "What the reporter added (up to 1,000 characters)."
+  note: String!
+  "Moderation status: ` + "`" + `OPEN` + "`" + ` until a moderator handles it."
+  status: String!
+  "When it was reported."
+  createdAt: DateTime!
+}
+
+"A page of review reports."
+type ReviewReportConnection {
+  "The reports of this page."
+  edges: [ReviewReportEdge!]!
+  "Pagination information."
+  pageInfo: PageInfo!
+}
+
+"A review report in a connection."
+type ReviewReportEdge {
+  "Opaque cursor of this edge."
+  cursor: String!
+  "The report."
+  node: ReviewReport!
+}
+
+"A review of the partner of a completed session."
+input SubmitReviewInput {
+  "Global id of a COMPLETED session the caller took part in."
+  sessionId: ID!
+  "1 to 5."
+  rating: Int!
+  "Up to 2,000 characters."
+  comment: String = ""
+  "Up to 10 tags of 1 to 30 characters (stored lower case, without duplicates)."
+  tags: [String!] = []
+}
+
+"A review to report to moderators."
+input ReportReviewInput {
+  "Global id of a visible review written by someone else."
+  reviewId: ID!
+  "Why."
+  reason: ReviewReportReason!
+  "Details, up to 1,000 characters."
+  note: String = ""
+}
+
+"Result of ` + "`" + `submitReview` + "`" + `."
+type SubmitReviewPayload {
+  "The review as saved (hidden until the partner reviews or the window closes)."
+  review: Review!
+  "The session with its new review state."
+  session: SkillSession!
+}
+
+"Result of ` + "`" + `reportReview` + "`" + `."
+type ReportReviewPayload {
+  "The report, awaiting a moderator."
+  report: ReviewReport!
+}
+`, BuiltIn: false},
+	{Name: "../schema/sessions.graphqls", Input: `# Skill sessions: proposing, scheduling, cancelling and completing a session between a teacher and a learner.
+
+extend type Query {
+  "The caller's proposed and confirmed skill sessions that have not ended, soonest first."
+  upcomingSessions(
+    "Number of items to return, 1 to 100."
+    first: Int = 20
+    "Cursor after which to start (an ` + "`" + `endCursor` + "`" + ` from a previous page)."
+    after: String
+  ): SkillSessionConnection! @auth
+  "The caller's other skill sessions (ended, declined, cancelled, completed, no-show), latest first."
+  pastSessions(
+    "Number of items to return, 1 to 100."
+    first: Int = 20
+    "Cursor after which to start (an ` + "`" + `endCursor` + "`" + ` from a previous page)."
+    after: String
+  ): SkillSessionConnection! @auth
+  "A skill session of the caller (staff may read any). ` + "`" + `NOT_FOUND` + "`" + ` when it does not exist or the caller takes no part."
+  skillSession("Global id of the session." id: ID!): SkillSession! @auth
+}
+
+extend type Mutation {
+  """
+  Proposes a skill session to a partner. Unpaid sessions need the learner's time credits.
+  Errors: ` + "`" + `BAD_USER_INPUT` + "`" + ` with the field (` + "`" + `input.startsAt` + "`" + ` in the past or too soon,
+  ` + "`" + `input.durationMinutes` + "`" + `, ` + "`" + `input.meetingUrl` + "`" + `, ` + "`" + `input.place` + "`" + `); ` + "`" + `NOT_FOUND` + "`" + ` (` + "`" + `input.skillId` + "`" + `,
+  or the partner); ` + "`" + `CONFLICT` + "`" + ` with ` + "`" + `extensions.reason` + "`" + ` ` + "`" + `OVERLAP` + "`" + ` (either of you is booked then) or
+  ` + "`" + `INSUFFICIENT_CREDITS` + "`" + `. A time outside the partner's availability gives a warning, not an error.
+  """
+  proposeSession(input: ProposeSessionInput!): ScheduleSessionPayload! @auth
+  """
+  Accepts the time on the table and books it for both participants. ` + "`" + `CONFLICT` + "`" + ` with
+  ` + "`" + `extensions.state` + "`" + ` when the session is not awaiting the caller's answer, or with
+  ` + "`" + `extensions.reason: OVERLAP` + "`" + ` when either participant has a confirmed session then (even one
+  confirmed at the same moment).
+  """
+  acceptSession(input: AcceptSessionInput!): SkillSessionPayload! @auth
+  "Declines the time on the table. ` + "`" + `CONFLICT` + "`" + ` with ` + "`" + `extensions.state` + "`" + ` when not awaiting the caller's answer."
+  declineSession(input: DeclineSessionInput!): SkillSessionPayload! @auth
+  """
+  Puts a new time on the table: a counter-proposal, or a reschedule of a confirmed session (which
+  releases its booking until the partner accepts again). Same errors as ` + "`" + `proposeSession` + "`" + `.
+  """
+  proposeNewTime(input: ProposeNewTimeInput!): ScheduleSessionPayload! @auth
+  """
+  Calls a session off before it starts. Inside the late-cancellation cut-off (24 hours by default)
+  the cancellation is marked late and counts against the caller's reliability. A paid session
+  costs nothing when cancelled (the card authorisation is released), except that a learner who
+  cancels a confirmed one inside the cut-off pays the late-cancellation fee (50% of the price by
+  default) to the mentor.
+  """
+  cancelSession(input: CancelSessionInput!): SkillSessionPayload! @auth
+  """
+  Confirms that a session which has ended took place. With both sides' confirmations it becomes
+  COMPLETED and, for an unpaid session, its minutes move from learner to teacher.
+  """
+  confirmSessionCompleted(input: ConfirmSessionCompletedInput!): ConfirmSessionCompletedPayload! @auth
+  "Reports that the partner did not come to a session that started. The session ends; no credits move."
+  reportNoShow(input: ReportNoShowInput!): SkillSessionPayload! @auth
+  "Reports a problem with a session that started; it will not complete automatically."
+  reportSessionProblem(input: ReportSessionProblemInput!): SkillSessionPayload! @auth
+}
 
 "Where a skill session stands in its lifecycle."
 enum SkillSessionState {
@@ -5568,708 +6740,6 @@ type SkillSessionEdge {
   node: SkillSession!
 }
 
-"What one participant of a completed session says about the other."
-type Review implements Node {
-  "Opaque global identifier."
-  id: ID!
-  "The session reviewed. Its participants and staff only; null for anyone else."
-  session: SkillSession
-  "The skill of the session reviewed."
-  skill: Skill!
-  "Who wrote the review."
-  reviewer: User!
-  "Who is reviewed."
-  reviewee: User!
-  "1 to 5."
-  rating: Int!
-  "Up to 2,000 characters."
-  comment: String!
-  "Short lower-case tags such as ` + "`" + `patient` + "`" + `, up to 10."
-  tags: [String!]!
-  "When it was written."
-  createdAt: DateTime!
-  "When it became visible to others; null while hidden (only its author sees it then)."
-  visibleAt: DateTime
-}
-
-"A page of reviews."
-type ReviewConnection {
-  "The reviews of this page."
-  edges: [ReviewEdge!]!
-  "Pagination information."
-  pageInfo: PageInfo!
-}
-
-"A review in a connection."
-type ReviewEdge {
-  "Opaque cursor of this edge."
-  cursor: String!
-  "The review."
-  node: Review!
-}
-
-"A member's rating from the visible reviews they received."
-type MemberRating {
-  "Number of visible reviews."
-  count: Int!
-  "Mean rating, 1 to 5; null without reviews."
-  mean: Float
-  "The mean shrunk towards 4.0 with the weight of 5 reviews, so few reviews cannot make an extreme score; ranks members fairly."
-  bayesian: Float!
-}
-
-"Why a review is reported."
-enum ReviewReportReason {
-  "Advertising or repeated content."
-  SPAM
-  "Insults, harassment or hate."
-  ABUSIVE
-  "Not about the session."
-  OFF_TOPIC
-  "Reveals personal data."
-  PERSONAL_DATA
-  "Describes things that did not happen."
-  FALSE
-  "Something else (say what in ` + "`" + `note` + "`" + `)."
-  OTHER
-}
-
-"A member's report of a review, for moderators."
-type ReviewReport implements Node {
-  "Opaque global identifier."
-  id: ID!
-  "The review reported."
-  review: Review!
-  "Who reported it."
-  reporter: User!
-  "Why."
-  reason: ReviewReportReason!
-  "What the reporter added (up to 1,000 characters)."
-  note: String!
-  "Moderation status: ` + "`" + `OPEN` + "`" + ` until a moderator handles it."
-  status: String!
-  "When it was reported."
-  createdAt: DateTime!
-}
-
-"A page of review reports."
-type ReviewReportConnection {
-  "The reports of this page."
-  edges: [ReviewReportEdge!]!
-  "Pagination information."
-  pageInfo: PageInfo!
-}
-
-"A review report in a connection."
-type ReviewReportEdge {
-  "Opaque cursor of this edge."
-  cursor: String!
-  "The report."
-  node: ReviewReport!
-}
-
-"The caller's time credits, in minutes: learning spends them, teaching earns them."
-type CreditBalance {
-  "Sum of the caller's ledger entries."
-  balance: Int!
-  "Minutes of the caller's proposed and confirmed sessions as a learner, paid on completion."
-  committed: Int!
-  "` + "`" + `balance - committed - floor` + "`" + `: what new sessions as a learner may still use."
-  available: Int!
-  "The lowest balance allowed (negative when members may owe credits)."
-  floor: Int!
-}
-
-"Why time credits moved."
-enum CreditTransactionKind {
-  "Credits every new member receives."
-  STARTER_GRANT
-  "A completed session: minutes move from learner to teacher."
-  SESSION_PAYMENT
-  "A correction by staff."
-  ADJUSTMENT
-}
-
-"One line of the caller's time-credit statement."
-type CreditTransaction implements Node {
-  "Opaque global identifier."
-  id: ID!
-  "Why credits moved."
-  kind: CreditTransactionKind!
-  "Minutes: positive when received, negative when spent."
-  amount: Int!
-  "The caller's balance right after this line."
-  balanceAfter: Int!
-  "A short description."
-  memo: String!
-  "The session paid, for SESSION_PAYMENT; null otherwise."
-  session: SkillSession
-  "When it happened."
-  createdAt: DateTime!
-}
-
-"A page of the caller's time-credit statement."
-type CreditTransactionConnection {
-  "The lines of this page, newest first."
-  edges: [CreditTransactionEdge!]!
-  "Pagination information."
-  pageInfo: PageInfo!
-}
-
-"A credit transaction in a connection."
-type CreditTransactionEdge {
-  "Opaque cursor of this edge."
-  cursor: String!
-  "The transaction."
-  node: CreditTransaction!
-}
-
-"""
-The caller's calendar feed: an ICS URL that calendar apps subscribe to. The URL holds a secret and
-is shown only once, by ` + "`" + `createCalendarFeed` + "`" + ` or ` + "`" + `rotateCalendarFeed` + "`" + `.
-"""
-type CalendarFeed implements Node {
-  "Opaque global identifier."
-  id: ID!
-  "When the current URL was issued."
-  createdAt: DateTime!
-}
-
-type Query {
-  "Every skill category, in display order."
-  skillCategories: [SkillCategory!]!
-  "A skill by slug; null when it does not exist (pending skills: only moderators and the proposer)."
-  skill("Kebab-case slug, e.g. ` + "`" + `electric-guitar` + "`" + `." slug: String!): Skill
-  "Skill proposals awaiting review, oldest first. MODERATOR only."
-  pendingSkills(
-    "Number of items to return, 1 to 100."
-    first: Int = 20
-    "Cursor after which to start (an ` + "`" + `endCursor` + "`" + ` from a previous page)."
-    after: String
-  ): SkillConnection! @hasRole(role: MODERATOR)
-  "Fetches any object by its global id; null when it does not exist or the caller may not see it."
-  node("A global id returned by this API." id: ID!): Node @auth
-  "The authenticated member."
-  viewer: User! @auth
-  """
-  Approved skills matching a text, best first: accent- and case-insensitive, prefixes
-  (` + "`" + `guit` + "`" + `) and typos (` + "`" + `guittar` + "`" + `) included, in English and French names and synonyms.
-  """
-  searchSkills(
-    "What to look for, 1 to 100 characters."
-    text: String!
-    "Only skills of this category."
-    categoryId: ID
-    "Favour names in this language when both match equally."
-    locale: Locale
-    "Number of items to return, 1 to 100."
-    first: Int = 20
-    "Cursor after which to start (an ` + "`" + `endCursor` + "`" + ` from a previous page)."
-    after: String
-  ): SkillSearchConnection!
-  """
-  Members matching a text and filters (combined with AND), best text match first, then nearest.
-  Never returns the caller, members with a block either way, suspended accounts or HIDDEN
-  profiles; signed-out callers only see PUBLIC profiles.
-  """
-  searchMembers(
-    "Matches display names and the names of the skills of ` + "`" + `filter.kind` + "`" + `; up to 100 characters."
-    text: String
-    "Filters."
-    filter: MemberSearchFilter
-    "Number of items to return, 1 to 100."
-    first: Int = 20
-    "Cursor after which to start (an ` + "`" + `endCursor` + "`" + ` from a previous page)."
-    after: String
-  ): MemberSearchConnection!
-  """
-  The caller's swap partners, best first: mutual matches (they teach what you want and want what
-  you teach) ahead of one-way ones. Each match explains its score. At most 500 are reachable.
-  """
-  matches(
-    "Number of items to return, 1 to 100."
-    first: Int = 20
-    "Cursor after which to start (an ` + "`" + `endCursor` + "`" + ` from a previous page)."
-    after: String
-    "Optional filters."
-    filter: MatchFilter
-  ): MatchConnection! @auth
-  """
-  Three-member swaps (you teach B, B teaches C, C teaches you), best first. Offered only to a
-  member who has no direct mutual match: empty otherwise.
-  """
-  swapCircles("Number of circles to return, 1 to 100." first: Int = 10): [SwapCircle!]! @auth
-  "All members, newest first. Staff only (SUPPORT, MODERATOR or ADMIN)."
-  users(
-    "Number of items to return, 1 to 100."
-    first: Int = 20
-    "Cursor after which to start (an ` + "`" + `endCursor` + "`" + ` from a previous page)."
-    after: String
-    "Optional filters."
-    filter: UserFilter
-  ): UserConnection! @hasRole(role: SUPPORT)
-  "The viewer's conversations, latest activity first, each with its unread count and last message."
-  conversations(
-    "Number of items to return, 1 to 100."
-    first: Int = 20
-    "Cursor after which to start (an ` + "`" + `endCursor` + "`" + ` from a previous page)."
-    after: String
-  ): ConversationConnection! @auth
-  "One of the viewer's conversations. ` + "`" + `NOT_FOUND` + "`" + ` when it does not exist, ` + "`" + `FORBIDDEN` + "`" + ` when the viewer is not a participant."
-  conversation("Global id of the conversation." id: ID!): Conversation! @auth
-  """
-  A page of a conversation's messages (deleted ones included, as tombstones), oldest first.
-  Without ` + "`" + `before` + "`" + ` and ` + "`" + `after` + "`" + `: the newest messages. Participants only (` + "`" + `FORBIDDEN` + "`" + ` otherwise).
-  """
-  messages(
-    "Global id of the conversation."
-    conversationId: ID!
-    "Number of items to return, 1 to 100."
-    first: Int = 30
-    "Cursor of a message: return the messages just older than it (a ` + "`" + `startCursor` + "`" + `)."
-    before: String
-    "Cursor of a message: return the messages just newer than it (an ` + "`" + `endCursor` + "`" + `)."
-    after: String
-  ): MessageConnection! @auth
-  "The viewer's notifications, newest first."
-  notifications(
-    "Number of items to return, 1 to 100."
-    first: Int = 20
-    "Cursor after which to start (an ` + "`" + `endCursor` + "`" + ` from a previous page)."
-    after: String
-    "Only unread notifications."
-    unreadOnly: Boolean = false
-  ): NotificationConnection! @auth
-  "The viewer's choice of channels for every notification type (defaults included)."
-  notificationPreferences: [NotificationPreference!]! @auth
-  "How many of the viewer's notifications are unread (the badge)."
-  unreadNotificationCount: Int! @auth
-  "The caller's proposed and confirmed skill sessions that have not ended, soonest first."
-  upcomingSessions(
-    "Number of items to return, 1 to 100."
-    first: Int = 20
-    "Cursor after which to start (an ` + "`" + `endCursor` + "`" + ` from a previous page)."
-    after: String
-  ): SkillSessionConnection! @auth
-  "The caller's other skill sessions (ended, declined, cancelled, completed, no-show), latest first."
-  pastSessions(
-    "Number of items to return, 1 to 100."
-    first: Int = 20
-    "Cursor after which to start (an ` + "`" + `endCursor` + "`" + ` from a previous page)."
-    after: String
-  ): SkillSessionConnection! @auth
-  "A skill session of the caller (staff may read any). ` + "`" + `NOT_FOUND` + "`" + ` when it does not exist or the caller takes no part."
-  skillSession("Global id of the session." id: ID!): SkillSession! @auth
-  "The caller's time credits."
-  creditBalance: CreditBalance! @auth
-  "The caller's time-credit statement, newest first."
-  creditTransactions(
-    "Number of items to return, 1 to 100."
-    first: Int = 20
-    "Cursor after which to start (an ` + "`" + `endCursor` + "`" + ` from a previous page)."
-    after: String
-  ): CreditTransactionConnection! @auth
-  "The caller's active calendar feed; null when they have none."
-  calendarFeed: CalendarFeed @auth
-  "Review reports awaiting moderation, oldest first. MODERATOR only."
-  reviewReports(
-    "Number of items to return, 1 to 100."
-    first: Int = 20
-    "Cursor after which to start (an ` + "`" + `endCursor` + "`" + ` from a previous page)."
-    after: String
-  ): ReviewReportConnection! @hasRole(role: MODERATOR)
-}
-
-"Credentials for a new account."
-input SignUpInput {
-  "Email address, used to log in. Case-insensitive, at most 254 characters."
-  email: String!
-  """
-  At least 10 and at most 128 characters; must not be a commonly used password nor easy to guess
-  (it is checked with zxcvbn and must score at least 3 of 4).
-  """
-  password: String!
-  "Public name, 1 to 60 characters after trimming."
-  displayName: String!
-}
-
-"Credentials of an existing account."
-input LogInInput {
-  "Email address of the account."
-  email: String!
-  "Password of the account."
-  password: String!
-}
-
-"A refresh token to exchange."
-input RefreshSessionInput {
-  "The refresh token from the last ` + "`" + `AuthPayload` + "`" + `. It is single-use."
-  refreshToken: String!
-}
-
-"Which session to end."
-input LogOutInput {
-  """
-  The session's current refresh token. When omitted, the session of the access token
-  sent with the request is ended (then the request must be authenticated).
-  """
-  refreshToken: String
-}
-
-"Options for ending every session."
-input LogOutEverywhereInput {
-  "Keep the session of the access token making this request signed in."
-  keepCurrent: Boolean = false
-}
-
-"Which session to revoke."
-input RevokeSessionInput {
-  "Global id of one of the viewer's sessions."
-  sessionId: ID!
-}
-
-"Roles to give a user."
-input SetUserRolesInput {
-  "Global id of the user."
-  userId: ID!
-  "The complete new set of roles; MEMBER is always kept."
-  roles: [Role!]!
-}
-
-"A change to the viewer's profile: omitted fields stay as they are."
-input UpdateProfileInput {
-  "Free text, up to 2,000 characters."
-  bio: String
-  "An https URL; an empty string removes the picture."
-  avatarUrl: String
-  "Spoken languages as ISO 639-1 codes; replaces the list."
-  languages: [String!]
-  "IANA time zone such as ` + "`" + `Europe/Paris` + "`" + `."
-  timeZone: String
-  "City; an empty string removes it."
-  city: String
-  "ISO 3166-1 alpha-2 country code."
-  country: String
-  "Exact coordinates (private)."
-  location: GeoPointInput
-  "Removes city, country and coordinates."
-  clearPlace: Boolean
-  "How the member likes to meet."
-  mode: MeetingMode
-  "Who may see the profile."
-  visibility: ProfileVisibility
-  "Weekly availability in ` + "`" + `timeZone` + "`" + `; replaces the list (overlapping slots are merged)."
-  availability: [AvailabilitySlotInput!]
-}
-
-"A point on Earth (WGS 84)."
-input GeoPointInput {
-  "Degrees north, -90 to 90."
-  latitude: Float!
-  "Degrees east, -180 to 180."
-  longitude: Float!
-}
-
-"A weekly window in the member's time zone."
-input AvailabilitySlotInput {
-  "ISO weekday: 1 = Monday ... 7 = Sunday."
-  weekday: Int!
-  "Local start time ` + "`" + `HH:MM` + "`" + `."
-  start: String!
-  "Local end time ` + "`" + `HH:MM` + "`" + `, after start; ` + "`" + `24:00` + "`" + ` for midnight."
-  end: String!
-}
-
-"A skill to offer or want."
-input AddMemberSkillInput {
-  "Global id of an approved skill."
-  skillId: ID!
-  "OFFER (teach) or WANT (learn). A member cannot offer and want one skill at once."
-  kind: SkillKind!
-  "Your level (offer) or the level you aim at (want)."
-  level: SkillLevel!
-  "Years of practice, 0 to 80 (offers only)."
-  yearsOfPractice: Int
-  "Up to 1,000 characters."
-  description: String = ""
-}
-
-"A change to one of the viewer's skills."
-input UpdateMemberSkillInput {
-  "Global id of the skill."
-  skillId: ID!
-  "New level."
-  level: SkillLevel!
-  "Years of practice, 0 to 80 (offers only)."
-  yearsOfPractice: Int
-  "Up to 1,000 characters."
-  description: String = ""
-}
-
-"Which of the viewer's skills to remove."
-input RemoveMemberSkillInput {
-  "Global id of the skill."
-  skillId: ID!
-}
-
-"A missing skill to propose."
-input ProposeSkillInput {
-  "Global id of the category."
-  categoryId: ID!
-  "English name, 1 to 80 characters."
-  nameEn: String!
-  "French name, 1 to 80 characters."
-  nameFr: String!
-  "Other names, up to 20."
-  synonyms: [String!] = []
-}
-
-"A moderator's verdict on a proposal."
-enum SkillDecision {
-  "Add it to the taxonomy."
-  APPROVE
-  "Refuse it."
-  REJECT
-  "Fold it into an existing skill (` + "`" + `mergeIntoId` + "`" + `); members' offers and wants move there."
-  MERGE
-}
-
-"A moderation decision."
-input ReviewSkillProposalInput {
-  "Global id of the pending skill."
-  skillId: ID!
-  "The decision."
-  decision: SkillDecision!
-  "The approved skill to merge into (MERGE only)."
-  mergeIntoId: ID
-}
-
-"A member to block or unblock."
-input BlockMemberInput {
-  "Global id of the member."
-  memberId: ID!
-}
-
-"Whom to talk to."
-input OpenDirectConversationInput {
-  "Global id of the other member."
-  userId: ID!
-}
-
-"A message to send."
-input SendMessageInput {
-  "Global id of the conversation."
-  conversationId: ID!
-  """
-  An id the client makes up for this message (1 to 64 printable ASCII characters; a UUID is
-  a good choice) and sends again when it retries: a retried send returns the first message and
-  creates no other.
-  """
-  clientId: String!
-  "The text, up to 4,000 characters (trimmed); may be empty only with an attachment."
-  body: String!
-  "An https URL of an attachment, up to 2,048 characters."
-  attachmentUrl: String
-}
-
-"A change to one of the viewer's messages."
-input EditMessageInput {
-  "Global id of the message."
-  messageId: ID!
-  "The new text, up to 4,000 characters."
-  body: String!
-}
-
-"Which of the viewer's messages to delete."
-input DeleteMessageInput {
-  "Global id of the message."
-  messageId: ID!
-}
-
-"How far the viewer has read a conversation."
-input MarkConversationReadInput {
-  "Global id of the conversation."
-  conversationId: ID!
-  "Sequence number of the last message read; omitted: everything. The position never moves back."
-  seq: Int
-}
-
-"Muting or unmuting a conversation."
-input MuteConversationInput {
-  "Global id of the conversation."
-  conversationId: ID!
-  "True to mute, false to unmute."
-  muted: Boolean!
-  "When the mute ends (in the future); omitted: until unmuted."
-  until: DateTime
-}
-
-"Where the viewer is typing."
-input SetTypingInput {
-  "Global id of the conversation."
-  conversationId: ID!
-}
-
-"Notifications to mark read."
-input MarkNotificationsReadInput {
-  "Global ids of notifications (up to 100). Omitted: all unread notifications (up to ` + "`" + `upTo` + "`" + `)."
-  ids: [ID!]
-  "With ` + "`" + `ids` + "`" + ` omitted: only mark read notifications up to this one (the newest the client showed)."
-  upTo: ID
-}
-
-"The viewer's channels for one notification type."
-input SetNotificationPreferenceInput {
-  "The notification type."
-  type: NotificationType!
-  "Show it in the app."
-  inApp: Boolean!
-  "Also send it by email."
-  email: Boolean!
-}
-
-"Result of ` + "`" + `openDirectConversation` + "`" + `."
-type OpenDirectConversationPayload {
-  "The direct conversation (existing or new)."
-  conversation: Conversation!
-}
-
-"Result of ` + "`" + `sendMessage` + "`" + `."
-type SendMessagePayload {
-  "The message as stored (the first one, for a retried send)."
-  message: Message!
-  "The conversation, with its new last message."
-  conversation: Conversation!
-}
-
-"Result of ` + "`" + `editMessage` + "`" + `."
-type EditMessagePayload {
-  "The edited message."
-  message: Message!
-}
-
-"Result of ` + "`" + `deleteMessage` + "`" + `."
-type DeleteMessagePayload {
-  "The message, now a tombstone."
-  message: Message!
-}
-
-"Result of ` + "`" + `markConversationRead` + "`" + `."
-type MarkConversationReadPayload {
-  "The conversation with the viewer's new unread count."
-  conversation: Conversation!
-}
-
-"Result of ` + "`" + `muteConversation` + "`" + `."
-type MuteConversationPayload {
-  "The conversation with the viewer's mute."
-  conversation: Conversation!
-}
-
-"Result of ` + "`" + `setTyping` + "`" + `."
-type SetTypingPayload {
-  "The conversation."
-  conversation: Conversation!
-}
-
-"Result of ` + "`" + `markNotificationsRead` + "`" + `."
-type MarkNotificationsReadPayload {
-  "How many notifications changed from unread to read."
-  markedCount: Int!
-  "How many of the viewer's notifications remain unread."
-  unreadCount: Int!
-}
-
-"Result of ` + "`" + `setNotificationPreference` + "`" + `."
-type SetNotificationPreferencePayload {
-  "The stored preference."
-  preference: NotificationPreference!
-}
-
-"Result of ` + "`" + `updateProfile` + "`" + `."
-type UpdateProfilePayload {
-  "The viewer, with the updated profile."
-  user: User!
-}
-
-"Result of adding or updating one of the viewer's skills."
-type MemberSkillPayload {
-  "The skill as stored."
-  memberSkill: MemberSkill!
-  "The viewer, with their skills."
-  user: User!
-}
-
-"Result of ` + "`" + `removeMemberSkill` + "`" + `."
-type RemoveMemberSkillPayload {
-  "The viewer, with their remaining skills."
-  user: User!
-}
-
-"Result of ` + "`" + `proposeSkill` + "`" + `."
-type ProposeSkillPayload {
-  "The pending skill."
-  skill: Skill!
-}
-
-"Result of ` + "`" + `reviewSkillProposal` + "`" + `."
-type ReviewSkillProposalPayload {
-  "The skill with its new status."
-  skill: Skill!
-}
-
-"Result of ` + "`" + `blockMember` + "`" + ` and ` + "`" + `unblockMember` + "`" + `."
-type BlockMemberPayload {
-  "The member concerned."
-  member: User!
-  "The members the viewer now blocks."
-  blockedMembers: [User!]!
-}
-
-"Tokens for an authenticated session."
-type AuthPayload {
-  "Short-lived JWT to send as ` + "`" + `Authorization: Bearer <accessToken>` + "`" + `."
-  accessToken: String!
-  "When ` + "`" + `accessToken` + "`" + ` expires; refresh shortly before."
-  accessTokenExpiresAt: DateTime!
-  "Opaque, single-use token for ` + "`" + `refreshSession` + "`" + `. Store it securely."
-  refreshToken: String!
-  "When ` + "`" + `refreshToken` + "`" + ` expires."
-  refreshTokenExpiresAt: DateTime!
-  "Always ` + "`" + `Bearer` + "`" + `."
-  tokenType: String!
-  "The authenticated member."
-  user: User!
-  "The login session these tokens belong to."
-  session: AuthSession!
-}
-
-"Result of ` + "`" + `logOut` + "`" + `."
-type LogOutPayload {
-  "Global id of the session that was ended."
-  sessionId: ID!
-}
-
-"Result of ` + "`" + `logOutEverywhere` + "`" + `."
-type LogOutEverywherePayload {
-  "How many sessions were ended."
-  revokedSessionCount: Int!
-}
-
-"Result of ` + "`" + `revokeSession` + "`" + `."
-type RevokeSessionPayload {
-  "The session, now revoked."
-  session: AuthSession!
-}
-
-"Result of ` + "`" + `setUserRoles` + "`" + `."
-type SetUserRolesPayload {
-  "The user with their new roles."
-  user: User!
-}
-
-# ---- Skill sessions, reviews, time credits and calendar feeds (issue 5) ----
-
 "A skill session to propose; the caller is its teacher or its learner, and the partner answers."
 input ProposeSessionInput {
   "Global id of an approved skill."
@@ -6350,28 +6820,6 @@ input ReportSessionProblemInput {
   note: String!
 }
 
-"A review of the partner of a completed session."
-input SubmitReviewInput {
-  "Global id of a COMPLETED session the caller took part in."
-  sessionId: ID!
-  "1 to 5."
-  rating: Int!
-  "Up to 2,000 characters."
-  comment: String = ""
-  "Up to 10 tags of 1 to 30 characters (stored lower case, without duplicates)."
-  tags: [String!] = []
-}
-
-"A review to report to moderators."
-input ReportReviewInput {
-  "Global id of a visible review written by someone else."
-  reviewId: ID!
-  "Why."
-  reason: ReviewReportReason!
-  "Details, up to 1,000 characters."
-  note: String = ""
-}
-
 "Result of ` + "`" + `proposeSession` + "`" + ` and ` + "`" + `proposeNewTime` + "`" + `."
 type ScheduleSessionPayload {
   "The session as saved."
@@ -6399,69 +6847,24 @@ type ConfirmSessionCompletedPayload {
   "The caller's time credits after the confirmation (they moved when it completed the session)."
   creditBalance: CreditBalance!
 }
+`, BuiltIn: false},
+	{Name: "../schema/skills.graphqls", Input: `# Skills: the moderated catalogue of skills and their categories, and proposals of new skills.
 
-"Result of ` + "`" + `submitReview` + "`" + `."
-type SubmitReviewPayload {
-  "The review as saved (hidden until the partner reviews or the window closes)."
-  review: Review!
-  "The session with its new review state."
-  session: SkillSession!
+extend type Query {
+  "Every skill category, in display order."
+  skillCategories: [SkillCategory!]!
+  "A skill by slug; null when it does not exist (pending skills: only moderators and the proposer)."
+  skill("Kebab-case slug, e.g. ` + "`" + `electric-guitar` + "`" + `." slug: String!): Skill
+  "Skill proposals awaiting review, oldest first. MODERATOR only."
+  pendingSkills(
+    "Number of items to return, 1 to 100."
+    first: Int = 20
+    "Cursor after which to start (an ` + "`" + `endCursor` + "`" + ` from a previous page)."
+    after: String
+  ): SkillConnection! @hasRole(role: MODERATOR)
 }
 
-"Result of ` + "`" + `reportReview` + "`" + `."
-type ReportReviewPayload {
-  "The report, awaiting a moderator."
-  report: ReviewReport!
-}
-
-"Result of ` + "`" + `createCalendarFeed` + "`" + ` and ` + "`" + `rotateCalendarFeed` + "`" + `."
-type CalendarFeedPayload {
-  "The feed."
-  feed: CalendarFeed!
-  "The secret ICS URL to subscribe to. Shown only now: keep it private; rotate it if it leaks."
-  url: String!
-}
-
-"Result of ` + "`" + `revokeCalendarFeed` + "`" + `."
-type RevokeCalendarFeedPayload {
-  "True when a feed was active and is now off."
-  revoked: Boolean!
-}
-
-type Mutation {
-  """
-  Creates an account and signs it in. Errors: ` + "`" + `BAD_USER_INPUT` + "`" + ` (field ` + "`" + `email` + "`" + `, ` + "`" + `password` + "`" + ` or
-  ` + "`" + `displayName` + "`" + `), ` + "`" + `CONFLICT` + "`" + ` when the email is taken, ` + "`" + `RATE_LIMITED` + "`" + `.
-  """
-  signUp(input: SignUpInput!): AuthPayload!
-  """
-  Signs in with email and password. A wrong email or password gives the same ` + "`" + `UNAUTHENTICATED` + "`" + `
-  error. Repeated failures give ` + "`" + `RATE_LIMITED` + "`" + ` with ` + "`" + `extensions.retryAfterSeconds` + "`" + `.
-  """
-  logIn(input: LogInInput!): AuthPayload!
-  """
-  Exchanges a refresh token for new tokens. The old refresh token stops working. Presenting an
-  already-used refresh token again (outside a few seconds' grace for concurrent requests) is
-  treated as theft: the whole session is revoked.
-  """
-  refreshSession(input: RefreshSessionInput!): AuthPayload!
-  "Ends one session (this device). Its refresh token stops working; its access tokens stop too."
-  logOut(input: LogOutInput): LogOutPayload!
-  "Ends every session of the viewer, optionally keeping the current one."
-  logOutEverywhere(input: LogOutEverywhereInput): LogOutEverywherePayload! @auth
-  "Ends one of the viewer's sessions, for example a lost phone."
-  revokeSession(input: RevokeSessionInput!): RevokeSessionPayload! @auth
-  """
-  Changes the viewer's profile and weekly availability. Errors: ` + "`" + `BAD_USER_INPUT` + "`" + ` with the field
-  (` + "`" + `input.timeZone` + "`" + `, ` + "`" + `input.languages.1` + "`" + `, ` + "`" + `input.avatarUrl` + "`" + `, ` + "`" + `input.availability.0.end` + "`" + `, ...).
-  """
-  updateProfile(input: UpdateProfileInput!): UpdateProfilePayload! @auth
-  "Adds a skill the viewer offers or wants. ` + "`" + `CONFLICT` + "`" + ` when they already offer or want it."
-  addMemberSkill(input: AddMemberSkillInput!): MemberSkillPayload! @auth
-  "Changes level, years or description of one of the viewer's skills."
-  updateMemberSkill(input: UpdateMemberSkillInput!): MemberSkillPayload! @auth
-  "Removes one of the viewer's skills."
-  removeMemberSkill(input: RemoveMemberSkillInput!): RemoveMemberSkillPayload! @auth
+extend type Mutation {
   """
   Proposes a missing skill; it stays PENDING until a MODERATOR approves, merges or rejects it.
   ` + "`" + `CONFLICT` + "`" + ` (with ` + "`" + `extensions.existingSkillSlug` + "`" + `) when a skill with that name exists.
@@ -6469,463 +6872,130 @@ type Mutation {
   proposeSkill(input: ProposeSkillInput!): ProposeSkillPayload! @auth
   "Approves, merges or rejects a pending skill. MODERATOR only; ` + "`" + `CONFLICT` + "`" + ` when it is not pending."
   reviewSkillProposal(input: ReviewSkillProposalInput!): ReviewSkillProposalPayload! @hasRole(role: MODERATOR)
-  "Blocks a member: neither sees the other in search or matches, nor their profile."
-  blockMember(input: BlockMemberInput!): BlockMemberPayload! @auth
-  "Lifts a block (idempotent)."
-  unblockMember(input: BlockMemberInput!): BlockMemberPayload! @auth
-  "Sets a user's roles. ADMIN only; an ADMIN cannot remove their own ADMIN role."
-  setUserRoles(input: SetUserRolesInput!): SetUserRolesPayload! @hasRole(role: ADMIN)
-  """
-  Returns the direct conversation with a member, creating it the first time. ` + "`" + `FORBIDDEN` + "`" + ` when
-  either blocked the other; ` + "`" + `NOT_FOUND` + "`" + ` (field ` + "`" + `input.userId` + "`" + `) for an unknown or suspended member.
-  """
-  openDirectConversation(input: OpenDirectConversationInput!): OpenDirectConversationPayload! @auth
-  """
-  Sends a message. Idempotent on ` + "`" + `clientId` + "`" + `. Errors: ` + "`" + `BAD_USER_INPUT` + "`" + ` (field ` + "`" + `input.body` + "`" + `,
-  ` + "`" + `input.clientId` + "`" + ` or ` + "`" + `input.attachmentUrl` + "`" + `), ` + "`" + `FORBIDDEN` + "`" + ` for non-participants and between
-  members who blocked each other in a direct conversation.
-  """
-  sendMessage(input: SendMessageInput!): SendMessagePayload! @auth
-  """
-  Changes the text of one of the viewer's messages, within 15 minutes of sending (` + "`" + `CONFLICT` + "`" + `
-  with ` + "`" + `extensions.editableUntil` + "`" + ` afterwards). ` + "`" + `FORBIDDEN` + "`" + ` for someone else's message.
-  """
-  editMessage(input: EditMessageInput!): EditMessagePayload! @auth
-  "Deletes one of the viewer's messages: it stays as a tombstone without content. Idempotent."
-  deleteMessage(input: DeleteMessageInput!): DeleteMessagePayload! @auth
-  "Moves the viewer's read position forward and marks the conversation's NEW_MESSAGE notification read."
-  markConversationRead(input: MarkConversationReadInput!): MarkConversationReadPayload! @auth
-  "Mutes or unmutes a conversation for the viewer: a muted conversation still delivers messages but never notifies."
-  muteConversation(input: MuteConversationInput!): MuteConversationPayload! @auth
-  "Tells the other participants the viewer is typing (send it every few seconds while typing). Nothing is stored."
-  setTyping(input: SetTypingInput!): SetTypingPayload! @auth
-  "Marks notifications read: the given ones, or all of them."
-  markNotificationsRead(input: MarkNotificationsReadInput!): MarkNotificationsReadPayload! @auth
-  "Chooses the channels of one notification type."
-  setNotificationPreference(input: SetNotificationPreferenceInput!): SetNotificationPreferencePayload! @auth
-  """
-  Proposes a skill session to a partner. Unpaid sessions need the learner's time credits.
-  Errors: ` + "`" + `BAD_USER_INPUT` + "`" + ` with the field (` + "`" + `input.startsAt` + "`" + ` in the past or too soon,
-  ` + "`" + `input.durationMinutes` + "`" + `, ` + "`" + `input.meetingUrl` + "`" + `, ` + "`" + `input.place` + "`" + `); ` + "`" + `NOT_FOUND` + "`" + ` (` + "`" + `input.skillId` + "`" + `,
-  or the partner); ` + "`" + `CONFLICT` + "`" + ` with ` + "`" + `extensions.reason` + "`" + ` ` + "`" + `OVERLAP` + "`" + ` (either of you is booked then) or
-  ` + "`" + `INSUFFICIENT_CREDITS` + "`" + `. A time outside the partner's availability gives a warning, not an error.
-  """
-  proposeSession(input: ProposeSessionInput!): ScheduleSessionPayload! @auth
-  """
-  Accepts the time on the table and books it for both participants. ` + "`" + `CONFLICT` + "`" + ` with
-  ` + "`" + `extensions.state` + "`" + ` when the session is not awaiting the caller's answer, or with
-  ` + "`" + `extensions.reason: OVERLAP` + "`" + ` when either participant has a confirmed session then (even one
-  confirmed at the same moment).
-  """
-  acceptSession(input: AcceptSessionInput!): SkillSessionPayload! @auth
-  "Declines the time on the table. ` + "`" + `CONFLICT` + "`" + ` with ` + "`" + `extensions.state` + "`" + ` when not awaiting the caller's answer."
-  declineSession(input: DeclineSessionInput!): SkillSessionPayload! @auth
-  """
-  Puts a new time on the table: a counter-proposal, or a reschedule of a confirmed session (which
-  releases its booking until the partner accepts again). Same errors as ` + "`" + `proposeSession` + "`" + `.
-  """
-  proposeNewTime(input: ProposeNewTimeInput!): ScheduleSessionPayload! @auth
-  """
-  Calls a session off before it starts. Inside the late-cancellation cut-off (24 hours by default)
-  the cancellation is marked late and counts against the caller's reliability. A paid session
-  costs nothing when cancelled (the card authorisation is released), except that a learner who
-  cancels a confirmed one inside the cut-off pays the late-cancellation fee (50% of the price by
-  default) to the mentor.
-  """
-  cancelSession(input: CancelSessionInput!): SkillSessionPayload! @auth
-  """
-  Confirms that a session which has ended took place. With both sides' confirmations it becomes
-  COMPLETED and, for an unpaid session, its minutes move from learner to teacher.
-  """
-  confirmSessionCompleted(input: ConfirmSessionCompletedInput!): ConfirmSessionCompletedPayload! @auth
-  "Reports that the partner did not come to a session that started. The session ends; no credits move."
-  reportNoShow(input: ReportNoShowInput!): SkillSessionPayload! @auth
-  "Reports a problem with a session that started; it will not complete automatically."
-  reportSessionProblem(input: ReportSessionProblemInput!): SkillSessionPayload! @auth
-  """
-  Reviews the partner of a completed session, once (` + "`" + `CONFLICT` + "`" + ` the second time). Double-blind: the
-  review is revealed when both sides reviewed or 14 days after completion. ` + "`" + `FORBIDDEN` + "`" + ` for a
-  session the caller did not take part in.
-  """
-  submitReview(input: SubmitReviewInput!): SubmitReviewPayload! @auth
-  "Reports a visible review to moderators, once per review (` + "`" + `CONFLICT` + "`" + ` the second time)."
-  reportReview(input: ReportReviewInput!): ReportReviewPayload! @auth
-  """
-  Issues the caller a secret calendar feed URL (ICS), revoking any previous one. The URL is
-  returned only here.
-  """
-  createCalendarFeed: CalendarFeedPayload! @auth
-  "Replaces the caller's feed URL with a new one; the old URL stops working. ` + "`" + `NOT_FOUND` + "`" + ` without a feed."
-  rotateCalendarFeed: CalendarFeedPayload! @auth
-  "Turns the caller's feed URL off."
-  revokeCalendarFeed: RevokeCalendarFeedPayload! @auth
 }
 
-type Subscription {
-  "Emits the viewer's account whenever it changes (for example a role granted by an ADMIN)."
-  viewerUpdated: User! @auth
-  """
-  Emits a conversation's new messages in order, each once. With ` + "`" + `afterSeq` + "`" + ` (the ` + "`" + `seq` + "`" + ` of the
-  last message the client has), first replays those sent since, then goes live without gap or
-  duplicate: resubscribe with it after a disconnection. Participants only (` + "`" + `FORBIDDEN` + "`" + `).
-  """
-  messageAdded(
-    "Global id of the conversation."
-    conversationId: ID!
-    "Replay messages after this sequence number (0 for all); omitted: only new messages."
-    afterSeq: Int
-  ): Message! @auth
-  "Emits changes in any of the viewer's conversations (new conversation, messages, read positions, mute), for lists and badges."
-  conversationUpdated: ConversationEvent! @auth
-  "Emits who is typing in a conversation (never the viewer). Participants only (` + "`" + `FORBIDDEN` + "`" + `)."
-  typing("Global id of the conversation." conversationId: ID!): TypingEvent! @auth
-  """
-  Emits the viewer's new notifications. With ` + "`" + `after` + "`" + ` (the id of the newest notification the
-  client has), first replays those created since (up to 100).
-  """
-  notificationAdded("Global id of the last notification the client has." after: ID): Notification! @auth
-}
-
-# ---- Paid mentoring: prices, onboarding, payments and refunds (issue 6) ----
-
-"""
-An amount of money: an integer number of the currency's minor units (cents for EUR) and an
-ISO 4217 currency code. Never a float.
-"""
-type Money {
-  "Minor units: 1250 with EUR is 12.50 EUR."
-  amountMinor: Int!
-  "ISO 4217 code, upper case (EUR, USD...)."
-  currency: String!
-}
-
-"An amount of money to set."
-input MoneyInput {
-  "Minor units, 1 to 1,000,000 (10,000.00 in a two-decimal currency)."
-  amountMinor: Int!
-  "ISO 4217 code such as EUR (any case)."
-  currency: String!
-}
-
-"Where a payment stands. It only ever moves forwards."
-enum PaymentState {
-  "Created; waiting for the learner's card in the payment sheet."
-  REQUIRES_PAYMENT_METHOD
-  "The last card was declined; the learner may try again with the same ` + "`" + `clientSecret` + "`" + `."
-  FAILED
-  "The amount is held on the card; it is captured after the session."
-  AUTHORIZED
-  "The money was taken and the mentor's share transferred."
-  CAPTURED
-  "The authorisation was released; nothing was charged (final)."
-  CANCELED
-  "Part of the captured amount was given back."
-  PARTIALLY_REFUNDED
-  "The whole captured amount was given back (final)."
-  REFUNDED
-}
-
-"The caller's side of a payment."
-enum PaymentRole {
-  "The caller pays (the learner)."
-  PAYER
-  "The caller is paid (the mentor)."
-  PAYEE
-}
-
-"""
-The money side of one paid session. Amounts always reconcile:
-` + "`" + `captured - refunded - platformFee = transferred` + "`" + `.
-"""
-type Payment implements Node {
+"A group of skills (Languages, Music, Programming, ...)."
+type SkillCategory implements Node {
   "Opaque global identifier."
   id: ID!
-  "The session paid for."
-  session: SkillSession!
-  "The learner, who pays."
-  payer: User!
-  "The mentor, who is paid."
-  payee: User!
-  "The caller's side; null for staff who take no part."
-  viewerRole: PaymentRole
-  "Where the payment stands."
-  state: PaymentState!
-  "The price: hourly price x duration, rounded to the minor unit."
-  amount: Money!
-  "The platform's fee; after refunds, the part of it the platform keeps."
-  platformFee: Money!
-  "What was taken from the card (zero until captured)."
-  captured: Money!
-  "What was given back."
-  refunded: Money!
-  "What the mentor receives: ` + "`" + `captured - refunded - platformFee` + "`" + `."
-  transferred: Money!
-  """
-  The PaymentIntent client secret for the payment sheet: only for the payer, and only while the
-  payment awaits a card (REQUIRES_PAYMENT_METHOD or FAILED). Null otherwise.
-  """
-  clientSecret: String
-  "Why the last card was declined, as Stripe said; null unless FAILED."
-  failureReason: String
-  "Refunds, oldest first."
-  refunds: [Refund!]!
-  "A chargeback the learner's bank opened on the charge, as Stripe last reported it; null when none."
-  chargeback: Chargeback
-  "When the payment was created."
-  createdAt: DateTime!
-  "When it last changed."
-  updatedAt: DateTime!
+  "Stable kebab-case identifier, e.g. ` + "`" + `music` + "`" + `."
+  slug: String!
+  "Name in the requested language."
+  name("Language of the name." locale: Locale = EN): String!
+  "English name."
+  nameEn: String!
+  "French name."
+  nameFr: String!
+  "Approved skills of the category, by English name."
+  skills: [Skill!]!
 }
 
-"Money given back to the learner."
-type Refund {
-  "How much."
-  amount: Money!
-  "Why: the cancellation policy, a no-show, or the reason an ADMIN wrote."
-  reason: String!
-  "True when an ADMIN refunded by hand (` + "`" + `refundPayment` + "`" + `); false for the policy's automatic refunds."
-  byStaff: Boolean!
-  "When."
-  createdAt: DateTime!
-}
-
-"A page of payments."
-type PaymentConnection {
-  "The payments of this page, newest first."
-  edges: [PaymentEdge!]!
-  "Pagination information."
-  pageInfo: PageInfo!
-}
-
-"A payment in a connection."
-type PaymentEdge {
-  "Opaque cursor of this edge."
-  cursor: String!
-  "The payment."
-  node: Payment!
-}
-
-"A mentor's Stripe Connect (Express) account, as Stripe last reported it."
-type MentorAccount {
-  "Stripe lets the account receive charges."
-  chargesEnabled: Boolean!
-  "Stripe pays the account out. Learners can book the mentor for pay only once this is true."
-  payoutsEnabled: Boolean!
-  "The mentor finished Stripe's onboarding form."
-  detailsSubmitted: Boolean!
-  "When Stripe last reported a change."
-  updatedAt: DateTime!
-}
-
-"A mentor's hourly price for a skill they offer."
-input SetSkillPriceInput {
-  "Global id of a skill the caller offers."
-  skillId: ID!
-  "The hourly price; null removes it (the skill can no longer be booked for pay)."
-  hourlyPrice: MoneyInput
-}
-
-"Result of ` + "`" + `setSkillPrice` + "`" + `."
-type SetSkillPricePayload {
-  "The offer with its new price."
-  memberSkill: MemberSkill!
-}
-
-"Result of ` + "`" + `startMentorOnboarding` + "`" + `."
-type StartMentorOnboardingPayload {
-  "Stripe's onboarding page for the caller: single-use and short-lived, open it right away."
-  url: String!
-  "The caller's account as known now; it follows Stripe's ` + "`" + `account.updated` + "`" + ` events."
-  account: MentorAccount!
-}
-
-"A paid session to pay for."
-input PayForSessionInput {
-  "Global id of a PROPOSED paid session in which the caller is the learner."
-  sessionId: ID!
-}
-
-"Result of ` + "`" + `payForSession` + "`" + `."
-type PayForSessionPayload {
-  "The payment."
-  payment: Payment!
-  "The PaymentIntent client secret to open the payment sheet with."
-  clientSecret: String!
-}
-
-"An ADMIN's refund of a captured payment."
-input RefundPaymentInput {
-  "Global id of a CAPTURED or PARTIALLY_REFUNDED payment."
-  paymentId: ID!
-  "How much to give back, in the payment's minor units; null refunds everything not refunded yet."
-  amountMinor: Int
-  "Why (1 to 500 characters); recorded with the refund and in the audit log."
-  reason: String!
-  """
-  A UUID the client generates once per refund it means to make: retrying with the same id never
-  refunds twice.
-  """
-  requestId: String!
-}
-
-"Result of ` + "`" + `refundPayment` + "`" + `."
-type RefundPaymentPayload {
-  "The payment after the refund."
-  payment: Payment!
-}
-
-extend type Query {
-  "A payment by global id; participants and staff only (` + "`" + `NOT_FOUND` + "`" + ` for anyone else)."
-  payment("Global id of the payment." id: ID!): Payment! @auth
-}
-
-extend type Mutation {
-  """
-  Sets or removes the caller's hourly price for a skill they offer. MENTOR only.
-  ` + "`" + `BAD_USER_INPUT` + "`" + ` on ` + "`" + `input.hourlyPrice.amountMinor` + "`" + `, ` + "`" + `input.hourlyPrice.currency` + "`" + `, or
-  ` + "`" + `input.skillId` + "`" + ` when the caller does not offer the skill.
-  """
-  setSkillPrice(input: SetSkillPriceInput!): SetSkillPricePayload! @hasRole(role: MENTOR)
-  """
-  Starts (or resumes) the caller's Stripe Connect onboarding and returns the link to Stripe's
-  form. MENTOR only; ` + "`" + `SERVICE_UNAVAILABLE` + "`" + ` when the server has no Stripe key.
-  """
-  startMentorOnboarding: StartMentorOnboardingPayload! @hasRole(role: MENTOR)
-  """
-  Returns the payment sheet's client secret for a paid session the caller learns in, creating
-  the PaymentIntent when needed (a retry gets the same one). ` + "`" + `FORBIDDEN` + "`" + ` for the mentor,
-  ` + "`" + `CONFLICT` + "`" + ` when the session is no longer PROPOSED or the mentor cannot be paid now,
-  ` + "`" + `SERVICE_UNAVAILABLE` + "`" + ` when the server has no Stripe key.
-  """
-  payForSession(input: PayForSessionInput!): PayForSessionPayload! @auth
-  """
-  Refunds all or part of a captured payment. ADMIN only; recorded in the audit log with the
-  reason. The platform fee is refunded and the mentor's transfer reversed in proportion.
-  ` + "`" + `CONFLICT` + "`" + ` unless CAPTURED or PARTIALLY_REFUNDED; ` + "`" + `BAD_USER_INPUT` + "`" + ` on ` + "`" + `input.amountMinor` + "`" + `
-  above what is left, ` + "`" + `input.reason` + "`" + `, ` + "`" + `input.requestId` + "`" + `.
-  """
-  refundPayment(input: RefundPaymentInput!): RefundPaymentPayload! @hasRole(role: ADMIN)
-}
-
-"A chargeback (Stripe dispute) of a payment's charge."
-type Chargeback {
-  "Stripe's status: ` + "`" + `warning_needs_response` + "`" + `, ` + "`" + `needs_response` + "`" + `, ` + "`" + `under_review` + "`" + `, ` + "`" + `won` + "`" + `, ` + "`" + `lost` + "`" + `, ` + "`" + `warning_closed` + "`" + `..."
-  status: String!
-  "The amount disputed."
-  amount: Money!
-  "When the bank opened it."
-  openedAt: DateTime!
-  "True once won, lost or closed: the status no longer changes."
-  closed: Boolean!
-}
-
-"Where a no-show report about a paid session stands."
-enum NoShowDisputeStatus {
-  "Reported; the member reported absent may contest until ` + "`" + `decidesAt` + "`" + `, after which it is upheld."
+"Where a skill stands in moderation."
+enum SkillStatus {
+  "Proposed by a member, awaiting a moderator."
   PENDING
-  "Contested by the member reported absent; staff decide."
-  CONTESTED
-  "The report stands: a mentor's absence refunds the learner; a learner's absence pays the mentor."
-  UPHELD
-  "Staff found the report wrong: the session counts as held and the mentor is paid."
+  "Part of the taxonomy."
+  APPROVED
+  "Refused by a moderator."
   REJECTED
+  "Folded into another skill (see ` + "`" + `mergedInto` + "`" + `)."
+  MERGED
 }
 
-"""
-A no-show report about a paid session, on which its money waits. The member reported absent
-may contest it within 48 hours; an uncontested report is then upheld. Staff (SUPPORT) decide
-contested reports.
-"""
-type NoShowDispute {
-  "The session."
-  session: SkillSession!
-  "The participant reported absent."
-  absent: User!
-  "The participant who reported."
-  reportedBy: User!
-  "Where it stands."
-  status: NoShowDisputeStatus!
-  "When an uncontested report is upheld."
-  decidesAt: DateTime!
-  "What the member reported absent wrote when contesting; null unless contested."
-  contestNote: String
-  "When it was contested."
-  contestedAt: DateTime
-  "What staff wrote with their decision (or why the deadline decided); null while open."
-  decisionNote: String
-  "When it was decided; null while open."
-  decidedAt: DateTime
-  "True when staff decided; false when open or upheld by the deadline."
-  decidedByStaff: Boolean!
-  "When it was reported."
-  createdAt: DateTime!
+"A skill of the taxonomy."
+type Skill implements Node {
+  "Opaque global identifier."
+  id: ID!
+  "Stable kebab-case identifier, e.g. ` + "`" + `electric-guitar` + "`" + `."
+  slug: String!
+  "Name in the requested language."
+  name("Language of the name." locale: Locale = EN): String!
+  "English name."
+  nameEn: String!
+  "French name."
+  nameFr: String!
+  "Other names people search with (both languages, lower case)."
+  synonyms: [String!]!
+  "The category of the skill."
+  category: SkillCategory!
+  "Approved skills close to this one (guitar and bass guitar)."
+  relatedSkills: [Skill!]!
+  "Moderation state; only APPROVED skills can be offered or wanted."
+  status: SkillStatus!
+  "The skill this proposal was merged into, when MERGED."
+  mergedInto: Skill
 }
 
-"A page of no-show disputes."
-type NoShowDisputeConnection {
-  "The disputes of this page, oldest first (longest waiting first)."
-  edges: [NoShowDisputeEdge!]!
+"A page of skills."
+type SkillConnection {
+  "The skills of this page."
+  edges: [SkillEdge!]!
   "Pagination information."
   pageInfo: PageInfo!
 }
 
-"A no-show dispute in a connection."
-type NoShowDisputeEdge {
+"A skill in a connection."
+type SkillEdge {
   "Opaque cursor of this edge."
   cursor: String!
-  "The dispute."
-  node: NoShowDispute!
+  "The skill."
+  node: Skill!
 }
 
-"A no-show report to contest."
-input ContestNoShowInput {
-  "Global id of a paid NO_SHOW session in which the caller was reported absent."
-  sessionId: ID!
-  "What happened, 1 to 1,000 characters (staff read it)."
-  note: String!
+"Proficiency, from the lowest."
+enum SkillLevel {
+  "Knows the basics or is starting."
+  BEGINNER
+  "Practises regularly."
+  INTERMEDIATE
+  "Masters most of it."
+  ADVANCED
+  "Could teach it professionally."
+  EXPERT
 }
 
-"A staff decision on a no-show report."
-input ResolveNoShowInput {
-  "Global id of the session whose dispute is PENDING or CONTESTED."
-  sessionId: ID!
-  "True: the member did not come. False: the report was wrong and the session counts as held."
-  upheld: Boolean!
-  "Why, 1 to 1,000 characters; shown to both participants and kept in the audit log."
-  note: String!
+"A missing skill to propose."
+input ProposeSkillInput {
+  "Global id of the category."
+  categoryId: ID!
+  "English name, 1 to 80 characters."
+  nameEn: String!
+  "French name, 1 to 80 characters."
+  nameFr: String!
+  "Other names, up to 20."
+  synonyms: [String!] = []
 }
 
-"Result of ` + "`" + `contestNoShow` + "`" + ` and ` + "`" + `resolveNoShow` + "`" + `."
-type NoShowDisputePayload {
-  "The dispute as saved."
-  dispute: NoShowDispute!
+"A moderator's verdict on a proposal."
+enum SkillDecision {
+  "Add it to the taxonomy."
+  APPROVE
+  "Refuse it."
+  REJECT
+  "Fold it into an existing skill (` + "`" + `mergeIntoId` + "`" + `); members' offers and wants move there."
+  MERGE
 }
 
-extend type Query {
-  "No-show disputes of paid sessions, oldest first; ` + "`" + `status` + "`" + ` filters. SUPPORT (and ADMIN) only."
-  noShowDisputes(
-    "Only disputes in this status (for example CONTESTED: those waiting for staff)."
-    status: NoShowDisputeStatus
-    "Number of items to return, 1 to 100."
-    first: Int = 20
-    "Cursor after which to start (an ` + "`" + `endCursor` + "`" + ` from a previous page)."
-    after: String
-  ): NoShowDisputeConnection! @hasRole(role: SUPPORT)
+"A moderation decision."
+input ReviewSkillProposalInput {
+  "Global id of the pending skill."
+  skillId: ID!
+  "The decision."
+  decision: SkillDecision!
+  "The approved skill to merge into (MERGE only)."
+  mergeIntoId: ID
 }
 
-extend type Mutation {
-  """
-  Contests a no-show report about a paid session; the caller must be the member reported absent,
-  before ` + "`" + `decidesAt` + "`" + `. ` + "`" + `FORBIDDEN` + "`" + ` for the reporter, ` + "`" + `CONFLICT` + "`" + ` (with the status) when it is no
-  longer PENDING or the window closed, ` + "`" + `BAD_USER_INPUT` + "`" + ` on ` + "`" + `input.note` + "`" + `.
-  """
-  contestNoShow(input: ContestNoShowInput!): NoShowDisputePayload! @auth
-  """
-  Decides a PENDING or CONTESTED no-show report. SUPPORT (and ADMIN) only; recorded in the audit
-  log. An upheld absence of the mentor refunds the learner; every other outcome pays the mentor.
-  ` + "`" + `CONFLICT` + "`" + ` when already decided.
-  """
-  resolveNoShow(input: ResolveNoShowInput!): NoShowDisputePayload! @hasRole(role: SUPPORT)
+"Result of ` + "`" + `proposeSkill` + "`" + `."
+type ProposeSkillPayload {
+  "The pending skill."
+  skill: Skill!
+}
+
+"Result of ` + "`" + `reviewSkillProposal` + "`" + `."
+type ReviewSkillProposalPayload {
+  "The skill with its new status."
+  skill: Skill!
 }
 `, BuiltIn: false},
 }
@@ -13837,467 +13907,6 @@ func (ec *executionContext) fieldContext_Mutation_revokeSession(ctx context.Cont
 	return fc, nil
 }
 
-func (ec *executionContext) _Mutation_updateProfile(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Mutation_updateProfile(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().UpdateProfile(ctx, fc.Args["input"].(model.UpdateProfileInput))
-		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
-
-			directive1 := func(ctx context.Context) (any, error) {
-				if ec.Directives.Auth == nil {
-					var zeroVal *model.UpdateProfilePayload
-					return zeroVal, errors.New("directive auth is not implemented")
-				}
-				return ec.Directives.Auth(ctx, nil, directive0)
-			}
-
-			next = directive1
-			return next
-		},
-		func(ctx context.Context, selections ast.SelectionSet, v *model.UpdateProfilePayload) graphql.Marshaler {
-			return ec.marshalNUpdateProfilePayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐUpdateProfilePayload(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Mutation_updateProfile(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Mutation",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_UpdateProfilePayload(ctx, field)
-		},
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			err = ec.Recover(ctx, r)
-			ec.Error(ctx, err)
-		}
-	}()
-	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_updateProfile_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
-		ec.Error(ctx, err)
-		return fc, err
-	}
-	return fc, nil
-}
-
-func (ec *executionContext) _Mutation_addMemberSkill(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Mutation_addMemberSkill(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().AddMemberSkill(ctx, fc.Args["input"].(model.AddMemberSkillInput))
-		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
-
-			directive1 := func(ctx context.Context) (any, error) {
-				if ec.Directives.Auth == nil {
-					var zeroVal *model.MemberSkillPayload
-					return zeroVal, errors.New("directive auth is not implemented")
-				}
-				return ec.Directives.Auth(ctx, nil, directive0)
-			}
-
-			next = directive1
-			return next
-		},
-		func(ctx context.Context, selections ast.SelectionSet, v *model.MemberSkillPayload) graphql.Marshaler {
-			return ec.marshalNMemberSkillPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐMemberSkillPayload(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Mutation_addMemberSkill(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Mutation",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_MemberSkillPayload(ctx, field)
-		},
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			err = ec.Recover(ctx, r)
-			ec.Error(ctx, err)
-		}
-	}()
-	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_addMemberSkill_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
-		ec.Error(ctx, err)
-		return fc, err
-	}
-	return fc, nil
-}
-
-func (ec *executionContext) _Mutation_updateMemberSkill(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Mutation_updateMemberSkill(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().UpdateMemberSkill(ctx, fc.Args["input"].(model.UpdateMemberSkillInput))
-		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
-
-			directive1 := func(ctx context.Context) (any, error) {
-				if ec.Directives.Auth == nil {
-					var zeroVal *model.MemberSkillPayload
-					return zeroVal, errors.New("directive auth is not implemented")
-				}
-				return ec.Directives.Auth(ctx, nil, directive0)
-			}
-
-			next = directive1
-			return next
-		},
-		func(ctx context.Context, selections ast.SelectionSet, v *model.MemberSkillPayload) graphql.Marshaler {
-			return ec.marshalNMemberSkillPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐMemberSkillPayload(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Mutation_updateMemberSkill(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Mutation",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_MemberSkillPayload(ctx, field)
-		},
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			err = ec.Recover(ctx, r)
-			ec.Error(ctx, err)
-		}
-	}()
-	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_updateMemberSkill_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
-		ec.Error(ctx, err)
-		return fc, err
-	}
-	return fc, nil
-}
-
-func (ec *executionContext) _Mutation_removeMemberSkill(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Mutation_removeMemberSkill(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().RemoveMemberSkill(ctx, fc.Args["input"].(model.RemoveMemberSkillInput))
-		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
-
-			directive1 := func(ctx context.Context) (any, error) {
-				if ec.Directives.Auth == nil {
-					var zeroVal *model.RemoveMemberSkillPayload
-					return zeroVal, errors.New("directive auth is not implemented")
-				}
-				return ec.Directives.Auth(ctx, nil, directive0)
-			}
-
-			next = directive1
-			return next
-		},
-		func(ctx context.Context, selections ast.SelectionSet, v *model.RemoveMemberSkillPayload) graphql.Marshaler {
-			return ec.marshalNRemoveMemberSkillPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐRemoveMemberSkillPayload(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Mutation_removeMemberSkill(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Mutation",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_RemoveMemberSkillPayload(ctx, field)
-		},
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			err = ec.Recover(ctx, r)
-			ec.Error(ctx, err)
-		}
-	}()
-	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_removeMemberSkill_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
-		ec.Error(ctx, err)
-		return fc, err
-	}
-	return fc, nil
-}
-
-func (ec *executionContext) _Mutation_proposeSkill(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Mutation_proposeSkill(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().ProposeSkill(ctx, fc.Args["input"].(model.ProposeSkillInput))
-		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
-
-			directive1 := func(ctx context.Context) (any, error) {
-				if ec.Directives.Auth == nil {
-					var zeroVal *model.ProposeSkillPayload
-					return zeroVal, errors.New("directive auth is not implemented")
-				}
-				return ec.Directives.Auth(ctx, nil, directive0)
-			}
-
-			next = directive1
-			return next
-		},
-		func(ctx context.Context, selections ast.SelectionSet, v *model.ProposeSkillPayload) graphql.Marshaler {
-			return ec.marshalNProposeSkillPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐProposeSkillPayload(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Mutation_proposeSkill(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Mutation",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_ProposeSkillPayload(ctx, field)
-		},
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			err = ec.Recover(ctx, r)
-			ec.Error(ctx, err)
-		}
-	}()
-	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_proposeSkill_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
-		ec.Error(ctx, err)
-		return fc, err
-	}
-	return fc, nil
-}
-
-func (ec *executionContext) _Mutation_reviewSkillProposal(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Mutation_reviewSkillProposal(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().ReviewSkillProposal(ctx, fc.Args["input"].(model.ReviewSkillProposalInput))
-		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
-
-			directive1 := func(ctx context.Context) (any, error) {
-				role, err := ec.unmarshalNRole2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐRole(ctx, "MODERATOR")
-				if err != nil {
-					var zeroVal *model.ReviewSkillProposalPayload
-					return zeroVal, err
-				}
-				if ec.Directives.HasRole == nil {
-					var zeroVal *model.ReviewSkillProposalPayload
-					return zeroVal, errors.New("directive hasRole is not implemented")
-				}
-				return ec.Directives.HasRole(ctx, nil, directive0, role)
-			}
-
-			next = directive1
-			return next
-		},
-		func(ctx context.Context, selections ast.SelectionSet, v *model.ReviewSkillProposalPayload) graphql.Marshaler {
-			return ec.marshalNReviewSkillProposalPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐReviewSkillProposalPayload(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Mutation_reviewSkillProposal(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Mutation",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_ReviewSkillProposalPayload(ctx, field)
-		},
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			err = ec.Recover(ctx, r)
-			ec.Error(ctx, err)
-		}
-	}()
-	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_reviewSkillProposal_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
-		ec.Error(ctx, err)
-		return fc, err
-	}
-	return fc, nil
-}
-
-func (ec *executionContext) _Mutation_blockMember(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Mutation_blockMember(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().BlockMember(ctx, fc.Args["input"].(model.BlockMemberInput))
-		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
-
-			directive1 := func(ctx context.Context) (any, error) {
-				if ec.Directives.Auth == nil {
-					var zeroVal *model.BlockMemberPayload
-					return zeroVal, errors.New("directive auth is not implemented")
-				}
-				return ec.Directives.Auth(ctx, nil, directive0)
-			}
-
-			next = directive1
-			return next
-		},
-		func(ctx context.Context, selections ast.SelectionSet, v *model.BlockMemberPayload) graphql.Marshaler {
-			return ec.marshalNBlockMemberPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐBlockMemberPayload(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Mutation_blockMember(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Mutation",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_BlockMemberPayload(ctx, field)
-		},
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			err = ec.Recover(ctx, r)
-			ec.Error(ctx, err)
-		}
-	}()
-	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_blockMember_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
-		ec.Error(ctx, err)
-		return fc, err
-	}
-	return fc, nil
-}
-
-func (ec *executionContext) _Mutation_unblockMember(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Mutation_unblockMember(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().UnblockMember(ctx, fc.Args["input"].(model.BlockMemberInput))
-		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
-
-			directive1 := func(ctx context.Context) (any, error) {
-				if ec.Directives.Auth == nil {
-					var zeroVal *model.BlockMemberPayload
-					return zeroVal, errors.New("directive auth is not implemented")
-				}
-				return ec.Directives.Auth(ctx, nil, directive0)
-			}
-
-			next = directive1
-			return next
-		},
-		func(ctx context.Context, selections ast.SelectionSet, v *model.BlockMemberPayload) graphql.Marshaler {
-			return ec.marshalNBlockMemberPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐBlockMemberPayload(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Mutation_unblockMember(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Mutation",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_BlockMemberPayload(ctx, field)
-		},
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			err = ec.Recover(ctx, r)
-			ec.Error(ctx, err)
-		}
-	}()
-	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_unblockMember_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
-		ec.Error(ctx, err)
-		return fc, err
-	}
-	return fc, nil
-}
-
 func (ec *executionContext) _Mutation_setUserRoles(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -14356,6 +13965,141 @@ func (ec *executionContext) fieldContext_Mutation_setUserRoles(ctx context.Conte
 	if fc.Args, err = ec.field_Mutation_setUserRoles_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createCalendarFeed(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createCalendarFeed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Mutation().CreateCalendarFeed(ctx)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.CalendarFeedPayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CalendarFeedPayload) graphql.Marshaler {
+			return ec.marshalNCalendarFeedPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐCalendarFeedPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createCalendarFeed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CalendarFeedPayload(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_rotateCalendarFeed(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_rotateCalendarFeed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Mutation().RotateCalendarFeed(ctx)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.CalendarFeedPayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CalendarFeedPayload) graphql.Marshaler {
+			return ec.marshalNCalendarFeedPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐCalendarFeedPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_rotateCalendarFeed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CalendarFeedPayload(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_revokeCalendarFeed(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_revokeCalendarFeed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Mutation().RevokeCalendarFeed(ctx)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.RevokeCalendarFeedPayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RevokeCalendarFeedPayload) graphql.Marshaler {
+			return ec.marshalNRevokeCalendarFeedPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐRevokeCalendarFeedPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_revokeCalendarFeed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RevokeCalendarFeedPayload(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -14873,6 +14617,812 @@ func (ec *executionContext) fieldContext_Mutation_setNotificationPreference(ctx 
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_setSkillPrice(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setSkillPrice(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetSkillPrice(ctx, fc.Args["input"].(model.SetSkillPriceInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐRole(ctx, "MENTOR")
+				if err != nil {
+					var zeroVal *model.SetSkillPricePayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.SetSkillPricePayload
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SetSkillPricePayload) graphql.Marshaler {
+			return ec.marshalNSetSkillPricePayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSetSkillPricePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setSkillPrice(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SetSkillPricePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setSkillPrice_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_startMentorOnboarding(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_startMentorOnboarding(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Mutation().StartMentorOnboarding(ctx)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐRole(ctx, "MENTOR")
+				if err != nil {
+					var zeroVal *model.StartMentorOnboardingPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.StartMentorOnboardingPayload
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.StartMentorOnboardingPayload) graphql.Marshaler {
+			return ec.marshalNStartMentorOnboardingPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐStartMentorOnboardingPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_startMentorOnboarding(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StartMentorOnboardingPayload(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_payForSession(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_payForSession(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().PayForSession(ctx, fc.Args["input"].(model.PayForSessionInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.PayForSessionPayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PayForSessionPayload) graphql.Marshaler {
+			return ec.marshalNPayForSessionPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐPayForSessionPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_payForSession(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PayForSessionPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_payForSession_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_refundPayment(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_refundPayment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RefundPayment(ctx, fc.Args["input"].(model.RefundPaymentInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal *model.RefundPaymentPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.RefundPaymentPayload
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RefundPaymentPayload) graphql.Marshaler {
+			return ec.marshalNRefundPaymentPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐRefundPaymentPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_refundPayment(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RefundPaymentPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_refundPayment_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_contestNoShow(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_contestNoShow(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ContestNoShow(ctx, fc.Args["input"].(model.ContestNoShowInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.NoShowDisputePayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.NoShowDisputePayload) graphql.Marshaler {
+			return ec.marshalNNoShowDisputePayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐNoShowDisputePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_contestNoShow(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_NoShowDisputePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_contestNoShow_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_resolveNoShow(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_resolveNoShow(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ResolveNoShow(ctx, fc.Args["input"].(model.ResolveNoShowInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐRole(ctx, "SUPPORT")
+				if err != nil {
+					var zeroVal *model.NoShowDisputePayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.NoShowDisputePayload
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.NoShowDisputePayload) graphql.Marshaler {
+			return ec.marshalNNoShowDisputePayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐNoShowDisputePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_resolveNoShow(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_NoShowDisputePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_resolveNoShow_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateProfile(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateProfile(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateProfile(ctx, fc.Args["input"].(model.UpdateProfileInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.UpdateProfilePayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.UpdateProfilePayload) graphql.Marshaler {
+			return ec.marshalNUpdateProfilePayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐUpdateProfilePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateProfile(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UpdateProfilePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateProfile_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_addMemberSkill(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_addMemberSkill(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AddMemberSkill(ctx, fc.Args["input"].(model.AddMemberSkillInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.MemberSkillPayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.MemberSkillPayload) graphql.Marshaler {
+			return ec.marshalNMemberSkillPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐMemberSkillPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_addMemberSkill(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MemberSkillPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_addMemberSkill_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateMemberSkill(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateMemberSkill(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateMemberSkill(ctx, fc.Args["input"].(model.UpdateMemberSkillInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.MemberSkillPayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.MemberSkillPayload) graphql.Marshaler {
+			return ec.marshalNMemberSkillPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐMemberSkillPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateMemberSkill(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MemberSkillPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateMemberSkill_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_removeMemberSkill(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_removeMemberSkill(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RemoveMemberSkill(ctx, fc.Args["input"].(model.RemoveMemberSkillInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.RemoveMemberSkillPayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RemoveMemberSkillPayload) graphql.Marshaler {
+			return ec.marshalNRemoveMemberSkillPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐRemoveMemberSkillPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_removeMemberSkill(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RemoveMemberSkillPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_removeMemberSkill_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_blockMember(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_blockMember(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().BlockMember(ctx, fc.Args["input"].(model.BlockMemberInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.BlockMemberPayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.BlockMemberPayload) graphql.Marshaler {
+			return ec.marshalNBlockMemberPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐBlockMemberPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_blockMember(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BlockMemberPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_blockMember_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_unblockMember(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_unblockMember(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UnblockMember(ctx, fc.Args["input"].(model.BlockMemberInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.BlockMemberPayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.BlockMemberPayload) graphql.Marshaler {
+			return ec.marshalNBlockMemberPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐBlockMemberPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_unblockMember(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BlockMemberPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_unblockMember_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_submitReview(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_submitReview(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SubmitReview(ctx, fc.Args["input"].(model.SubmitReviewInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.SubmitReviewPayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SubmitReviewPayload) graphql.Marshaler {
+			return ec.marshalNSubmitReviewPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSubmitReviewPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_submitReview(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SubmitReviewPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_submitReview_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_reportReview(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_reportReview(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ReportReview(ctx, fc.Args["input"].(model.ReportReviewInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.ReportReviewPayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ReportReviewPayload) graphql.Marshaler {
+			return ec.marshalNReportReviewPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐReportReviewPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_reportReview(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReportReviewPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_reportReview_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_proposeSession(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -15329,24 +15879,24 @@ func (ec *executionContext) fieldContext_Mutation_reportSessionProblem(ctx conte
 	return fc, nil
 }
 
-func (ec *executionContext) _Mutation_submitReview(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+func (ec *executionContext) _Mutation_proposeSkill(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Mutation_submitReview(ctx, field)
+			return ec.fieldContext_Mutation_proposeSkill(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().SubmitReview(ctx, fc.Args["input"].(model.SubmitReviewInput))
+			return ec.Resolvers.Mutation().ProposeSkill(ctx, fc.Args["input"].(model.ProposeSkillInput))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
 				if ec.Directives.Auth == nil {
-					var zeroVal *model.SubmitReviewPayload
+					var zeroVal *model.ProposeSkillPayload
 					return zeroVal, errors.New("directive auth is not implemented")
 				}
 				return ec.Directives.Auth(ctx, nil, directive0)
@@ -15355,21 +15905,21 @@ func (ec *executionContext) _Mutation_submitReview(ctx context.Context, field gr
 			next = directive1
 			return next
 		},
-		func(ctx context.Context, selections ast.SelectionSet, v *model.SubmitReviewPayload) graphql.Marshaler {
-			return ec.marshalNSubmitReviewPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSubmitReviewPayload(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ProposeSkillPayload) graphql.Marshaler {
+			return ec.marshalNProposeSkillPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐProposeSkillPayload(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_Mutation_submitReview(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_Mutation_proposeSkill(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "Mutation",
 		Field:      field,
 		IsMethod:   true,
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_SubmitReviewPayload(ctx, field)
+			return ec.childFields_ProposeSkillPayload(ctx, field)
 		},
 	}
 	defer func() {
@@ -15379,228 +15929,36 @@ func (ec *executionContext) fieldContext_Mutation_submitReview(ctx context.Conte
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_submitReview_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.field_Mutation_proposeSkill_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
 	return fc, nil
 }
 
-func (ec *executionContext) _Mutation_reportReview(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+func (ec *executionContext) _Mutation_reviewSkillProposal(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Mutation_reportReview(ctx, field)
+			return ec.fieldContext_Mutation_reviewSkillProposal(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().ReportReview(ctx, fc.Args["input"].(model.ReportReviewInput))
+			return ec.Resolvers.Mutation().ReviewSkillProposal(ctx, fc.Args["input"].(model.ReviewSkillProposalInput))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				if ec.Directives.Auth == nil {
-					var zeroVal *model.ReportReviewPayload
-					return zeroVal, errors.New("directive auth is not implemented")
-				}
-				return ec.Directives.Auth(ctx, nil, directive0)
-			}
-
-			next = directive1
-			return next
-		},
-		func(ctx context.Context, selections ast.SelectionSet, v *model.ReportReviewPayload) graphql.Marshaler {
-			return ec.marshalNReportReviewPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐReportReviewPayload(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Mutation_reportReview(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Mutation",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_ReportReviewPayload(ctx, field)
-		},
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			err = ec.Recover(ctx, r)
-			ec.Error(ctx, err)
-		}
-	}()
-	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_reportReview_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
-		ec.Error(ctx, err)
-		return fc, err
-	}
-	return fc, nil
-}
-
-func (ec *executionContext) _Mutation_createCalendarFeed(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Mutation_createCalendarFeed(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Mutation().CreateCalendarFeed(ctx)
-		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
-
-			directive1 := func(ctx context.Context) (any, error) {
-				if ec.Directives.Auth == nil {
-					var zeroVal *model.CalendarFeedPayload
-					return zeroVal, errors.New("directive auth is not implemented")
-				}
-				return ec.Directives.Auth(ctx, nil, directive0)
-			}
-
-			next = directive1
-			return next
-		},
-		func(ctx context.Context, selections ast.SelectionSet, v *model.CalendarFeedPayload) graphql.Marshaler {
-			return ec.marshalNCalendarFeedPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐCalendarFeedPayload(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Mutation_createCalendarFeed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Mutation",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_CalendarFeedPayload(ctx, field)
-		},
-	}
-	return fc, nil
-}
-
-func (ec *executionContext) _Mutation_rotateCalendarFeed(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Mutation_rotateCalendarFeed(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Mutation().RotateCalendarFeed(ctx)
-		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
-
-			directive1 := func(ctx context.Context) (any, error) {
-				if ec.Directives.Auth == nil {
-					var zeroVal *model.CalendarFeedPayload
-					return zeroVal, errors.New("directive auth is not implemented")
-				}
-				return ec.Directives.Auth(ctx, nil, directive0)
-			}
-
-			next = directive1
-			return next
-		},
-		func(ctx context.Context, selections ast.SelectionSet, v *model.CalendarFeedPayload) graphql.Marshaler {
-			return ec.marshalNCalendarFeedPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐCalendarFeedPayload(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Mutation_rotateCalendarFeed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Mutation",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_CalendarFeedPayload(ctx, field)
-		},
-	}
-	return fc, nil
-}
-
-func (ec *executionContext) _Mutation_revokeCalendarFeed(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Mutation_revokeCalendarFeed(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Mutation().RevokeCalendarFeed(ctx)
-		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
-
-			directive1 := func(ctx context.Context) (any, error) {
-				if ec.Directives.Auth == nil {
-					var zeroVal *model.RevokeCalendarFeedPayload
-					return zeroVal, errors.New("directive auth is not implemented")
-				}
-				return ec.Directives.Auth(ctx, nil, directive0)
-			}
-
-			next = directive1
-			return next
-		},
-		func(ctx context.Context, selections ast.SelectionSet, v *model.RevokeCalendarFeedPayload) graphql.Marshaler {
-			return ec.marshalNRevokeCalendarFeedPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐRevokeCalendarFeedPayload(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Mutation_revokeCalendarFeed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Mutation",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_RevokeCalendarFeedPayload(ctx, field)
-		},
-	}
-	return fc, nil
-}
-
-func (ec *executionContext) _Mutation_setSkillPrice(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Mutation_setSkillPrice(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().SetSkillPrice(ctx, fc.Args["input"].(model.SetSkillPriceInput))
-		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
-
-			directive1 := func(ctx context.Context) (any, error) {
-				role, err := ec.unmarshalNRole2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐRole(ctx, "MENTOR")
+				role, err := ec.unmarshalNRole2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐRole(ctx, "MODERATOR")
 				if err != nil {
-					var zeroVal *model.SetSkillPricePayload
+					var zeroVal *model.ReviewSkillProposalPayload
 					return zeroVal, err
 				}
 				if ec.Directives.HasRole == nil {
-					var zeroVal *model.SetSkillPricePayload
+					var zeroVal *model.ReviewSkillProposalPayload
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
 				return ec.Directives.HasRole(ctx, nil, directive0, role)
@@ -15609,21 +15967,21 @@ func (ec *executionContext) _Mutation_setSkillPrice(ctx context.Context, field g
 			next = directive1
 			return next
 		},
-		func(ctx context.Context, selections ast.SelectionSet, v *model.SetSkillPricePayload) graphql.Marshaler {
-			return ec.marshalNSetSkillPricePayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSetSkillPricePayload(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ReviewSkillProposalPayload) graphql.Marshaler {
+			return ec.marshalNReviewSkillProposalPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐReviewSkillProposalPayload(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_Mutation_setSkillPrice(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_Mutation_reviewSkillProposal(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "Mutation",
 		Field:      field,
 		IsMethod:   true,
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_SetSkillPricePayload(ctx, field)
+			return ec.childFields_ReviewSkillProposalPayload(ctx, field)
 		},
 	}
 	defer func() {
@@ -15633,295 +15991,7 @@ func (ec *executionContext) fieldContext_Mutation_setSkillPrice(ctx context.Cont
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_setSkillPrice_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
-		ec.Error(ctx, err)
-		return fc, err
-	}
-	return fc, nil
-}
-
-func (ec *executionContext) _Mutation_startMentorOnboarding(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Mutation_startMentorOnboarding(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Mutation().StartMentorOnboarding(ctx)
-		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
-
-			directive1 := func(ctx context.Context) (any, error) {
-				role, err := ec.unmarshalNRole2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐRole(ctx, "MENTOR")
-				if err != nil {
-					var zeroVal *model.StartMentorOnboardingPayload
-					return zeroVal, err
-				}
-				if ec.Directives.HasRole == nil {
-					var zeroVal *model.StartMentorOnboardingPayload
-					return zeroVal, errors.New("directive hasRole is not implemented")
-				}
-				return ec.Directives.HasRole(ctx, nil, directive0, role)
-			}
-
-			next = directive1
-			return next
-		},
-		func(ctx context.Context, selections ast.SelectionSet, v *model.StartMentorOnboardingPayload) graphql.Marshaler {
-			return ec.marshalNStartMentorOnboardingPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐStartMentorOnboardingPayload(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Mutation_startMentorOnboarding(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Mutation",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_StartMentorOnboardingPayload(ctx, field)
-		},
-	}
-	return fc, nil
-}
-
-func (ec *executionContext) _Mutation_payForSession(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Mutation_payForSession(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().PayForSession(ctx, fc.Args["input"].(model.PayForSessionInput))
-		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
-
-			directive1 := func(ctx context.Context) (any, error) {
-				if ec.Directives.Auth == nil {
-					var zeroVal *model.PayForSessionPayload
-					return zeroVal, errors.New("directive auth is not implemented")
-				}
-				return ec.Directives.Auth(ctx, nil, directive0)
-			}
-
-			next = directive1
-			return next
-		},
-		func(ctx context.Context, selections ast.SelectionSet, v *model.PayForSessionPayload) graphql.Marshaler {
-			return ec.marshalNPayForSessionPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐPayForSessionPayload(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Mutation_payForSession(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Mutation",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_PayForSessionPayload(ctx, field)
-		},
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			err = ec.Recover(ctx, r)
-			ec.Error(ctx, err)
-		}
-	}()
-	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_payForSession_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
-		ec.Error(ctx, err)
-		return fc, err
-	}
-	return fc, nil
-}
-
-func (ec *executionContext) _Mutation_refundPayment(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Mutation_refundPayment(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().RefundPayment(ctx, fc.Args["input"].(model.RefundPaymentInput))
-		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
-
-			directive1 := func(ctx context.Context) (any, error) {
-				role, err := ec.unmarshalNRole2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐRole(ctx, "ADMIN")
-				if err != nil {
-					var zeroVal *model.RefundPaymentPayload
-					return zeroVal, err
-				}
-				if ec.Directives.HasRole == nil {
-					var zeroVal *model.RefundPaymentPayload
-					return zeroVal, errors.New("directive hasRole is not implemented")
-				}
-				return ec.Directives.HasRole(ctx, nil, directive0, role)
-			}
-
-			next = directive1
-			return next
-		},
-		func(ctx context.Context, selections ast.SelectionSet, v *model.RefundPaymentPayload) graphql.Marshaler {
-			return ec.marshalNRefundPaymentPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐRefundPaymentPayload(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Mutation_refundPayment(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Mutation",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_RefundPaymentPayload(ctx, field)
-		},
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			err = ec.Recover(ctx, r)
-			ec.Error(ctx, err)
-		}
-	}()
-	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_refundPayment_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
-		ec.Error(ctx, err)
-		return fc, err
-	}
-	return fc, nil
-}
-
-func (ec *executionContext) _Mutation_contestNoShow(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Mutation_contestNoShow(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().ContestNoShow(ctx, fc.Args["input"].(model.ContestNoShowInput))
-		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
-
-			directive1 := func(ctx context.Context) (any, error) {
-				if ec.Directives.Auth == nil {
-					var zeroVal *model.NoShowDisputePayload
-					return zeroVal, errors.New("directive auth is not implemented")
-				}
-				return ec.Directives.Auth(ctx, nil, directive0)
-			}
-
-			next = directive1
-			return next
-		},
-		func(ctx context.Context, selections ast.SelectionSet, v *model.NoShowDisputePayload) graphql.Marshaler {
-			return ec.marshalNNoShowDisputePayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐNoShowDisputePayload(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Mutation_contestNoShow(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Mutation",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_NoShowDisputePayload(ctx, field)
-		},
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			err = ec.Recover(ctx, r)
-			ec.Error(ctx, err)
-		}
-	}()
-	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_contestNoShow_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
-		ec.Error(ctx, err)
-		return fc, err
-	}
-	return fc, nil
-}
-
-func (ec *executionContext) _Mutation_resolveNoShow(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Mutation_resolveNoShow(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().ResolveNoShow(ctx, fc.Args["input"].(model.ResolveNoShowInput))
-		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
-
-			directive1 := func(ctx context.Context) (any, error) {
-				role, err := ec.unmarshalNRole2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐRole(ctx, "SUPPORT")
-				if err != nil {
-					var zeroVal *model.NoShowDisputePayload
-					return zeroVal, err
-				}
-				if ec.Directives.HasRole == nil {
-					var zeroVal *model.NoShowDisputePayload
-					return zeroVal, errors.New("directive hasRole is not implemented")
-				}
-				return ec.Directives.HasRole(ctx, nil, directive0, role)
-			}
-
-			next = directive1
-			return next
-		},
-		func(ctx context.Context, selections ast.SelectionSet, v *model.NoShowDisputePayload) graphql.Marshaler {
-			return ec.marshalNNoShowDisputePayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐNoShowDisputePayload(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Mutation_resolveNoShow(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Mutation",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_NoShowDisputePayload(ctx, field)
-		},
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			err = ec.Recover(ctx, r)
-			ec.Error(ctx, err)
-		}
-	}()
-	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_resolveNoShow_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.field_Mutation_reviewSkillProposal_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -17996,144 +18066,6 @@ func (ec *executionContext) fieldContext_ProposeSkillPayload_skill(_ context.Con
 	return fc, nil
 }
 
-func (ec *executionContext) _Query_skillCategories(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Query_skillCategories(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Query().SkillCategories(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []domain.SkillCategory) graphql.Marshaler {
-			return ec.marshalNSkillCategory2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐSkillCategoryᚄ(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Query_skillCategories(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Query",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_SkillCategory(ctx, field)
-		},
-	}
-	return fc, nil
-}
-
-func (ec *executionContext) _Query_skill(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Query_skill(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Skill(ctx, fc.Args["slug"].(string))
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *domain.Skill) graphql.Marshaler {
-			return ec.marshalOSkill2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐSkill(ctx, selections, v)
-		},
-		true,
-		false,
-	)
-}
-func (ec *executionContext) fieldContext_Query_skill(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Query",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_Skill(ctx, field)
-		},
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			err = ec.Recover(ctx, r)
-			ec.Error(ctx, err)
-		}
-	}()
-	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Query_skill_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
-		ec.Error(ctx, err)
-		return fc, err
-	}
-	return fc, nil
-}
-
-func (ec *executionContext) _Query_pendingSkills(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Query_pendingSkills(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().PendingSkills(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string))
-		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
-
-			directive1 := func(ctx context.Context) (any, error) {
-				role, err := ec.unmarshalNRole2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐRole(ctx, "MODERATOR")
-				if err != nil {
-					var zeroVal *model.SkillConnection
-					return zeroVal, err
-				}
-				if ec.Directives.HasRole == nil {
-					var zeroVal *model.SkillConnection
-					return zeroVal, errors.New("directive hasRole is not implemented")
-				}
-				return ec.Directives.HasRole(ctx, nil, directive0, role)
-			}
-
-			next = directive1
-			return next
-		},
-		func(ctx context.Context, selections ast.SelectionSet, v *model.SkillConnection) graphql.Marshaler {
-			return ec.marshalNSkillConnection2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSkillConnection(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Query_pendingSkills(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Query",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_SkillConnection(ctx, field)
-		},
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			err = ec.Recover(ctx, r)
-			ec.Error(ctx, err)
-		}
-	}()
-	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Query_pendingSkills_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
-		ec.Error(ctx, err)
-		return fc, err
-	}
-	return fc, nil
-}
-
 func (ec *executionContext) _Query_node(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -18232,6 +18164,386 @@ func (ec *executionContext) fieldContext_Query_viewer(_ context.Context, field g
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_User(ctx, field)
 		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_users(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_users(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Users(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["filter"].(*model.UserFilter))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐRole(ctx, "SUPPORT")
+				if err != nil {
+					var zeroVal *model.UserConnection
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.UserConnection
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.UserConnection) graphql.Marshaler {
+			return ec.marshalNUserConnection2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐUserConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_users(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_users_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_calendarFeed(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_calendarFeed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().CalendarFeed(ctx)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Auth == nil {
+					var zeroVal *domain.CalendarFeed
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.CalendarFeed) graphql.Marshaler {
+			return ec.marshalOCalendarFeed2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐCalendarFeed(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_calendarFeed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CalendarFeed(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_conversations(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_conversations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Conversations(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.ConversationConnection
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ConversationConnection) graphql.Marshaler {
+			return ec.marshalNConversationConnection2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐConversationConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_conversations(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConversationConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_conversations_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_conversation(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_conversation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Conversation(ctx, fc.Args["id"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Auth == nil {
+					var zeroVal *domain.Conversation
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.Conversation) graphql.Marshaler {
+			return ec.marshalNConversation2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐConversation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_conversation(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Conversation(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_conversation_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_messages(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_messages(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Messages(ctx, fc.Args["conversationId"].(string), fc.Args["first"].(*int), fc.Args["before"].(*string), fc.Args["after"].(*string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.MessageConnection
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.MessageConnection) graphql.Marshaler {
+			return ec.marshalNMessageConnection2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐMessageConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_messages(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MessageConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_messages_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_creditBalance(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_creditBalance(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().CreditBalance(ctx)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Auth == nil {
+					var zeroVal *domain.CreditBalance
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.CreditBalance) graphql.Marshaler {
+			return ec.marshalNCreditBalance2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐCreditBalance(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_creditBalance(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CreditBalance(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_creditTransactions(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_creditTransactions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().CreditTransactions(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.CreditTransactionConnection
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CreditTransactionConnection) graphql.Marshaler {
+			return ec.marshalNCreditTransactionConnection2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐCreditTransactionConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_creditTransactions(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CreditTransactionConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_creditTransactions_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -18438,239 +18750,6 @@ func (ec *executionContext) fieldContext_Query_swapCircles(ctx context.Context, 
 	return fc, nil
 }
 
-func (ec *executionContext) _Query_users(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Query_users(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Users(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["filter"].(*model.UserFilter))
-		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
-
-			directive1 := func(ctx context.Context) (any, error) {
-				role, err := ec.unmarshalNRole2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐRole(ctx, "SUPPORT")
-				if err != nil {
-					var zeroVal *model.UserConnection
-					return zeroVal, err
-				}
-				if ec.Directives.HasRole == nil {
-					var zeroVal *model.UserConnection
-					return zeroVal, errors.New("directive hasRole is not implemented")
-				}
-				return ec.Directives.HasRole(ctx, nil, directive0, role)
-			}
-
-			next = directive1
-			return next
-		},
-		func(ctx context.Context, selections ast.SelectionSet, v *model.UserConnection) graphql.Marshaler {
-			return ec.marshalNUserConnection2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐUserConnection(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Query_users(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Query",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_UserConnection(ctx, field)
-		},
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			err = ec.Recover(ctx, r)
-			ec.Error(ctx, err)
-		}
-	}()
-	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Query_users_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
-		ec.Error(ctx, err)
-		return fc, err
-	}
-	return fc, nil
-}
-
-func (ec *executionContext) _Query_conversations(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Query_conversations(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Conversations(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string))
-		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
-
-			directive1 := func(ctx context.Context) (any, error) {
-				if ec.Directives.Auth == nil {
-					var zeroVal *model.ConversationConnection
-					return zeroVal, errors.New("directive auth is not implemented")
-				}
-				return ec.Directives.Auth(ctx, nil, directive0)
-			}
-
-			next = directive1
-			return next
-		},
-		func(ctx context.Context, selections ast.SelectionSet, v *model.ConversationConnection) graphql.Marshaler {
-			return ec.marshalNConversationConnection2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐConversationConnection(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Query_conversations(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Query",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_ConversationConnection(ctx, field)
-		},
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			err = ec.Recover(ctx, r)
-			ec.Error(ctx, err)
-		}
-	}()
-	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Query_conversations_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
-		ec.Error(ctx, err)
-		return fc, err
-	}
-	return fc, nil
-}
-
-func (ec *executionContext) _Query_conversation(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Query_conversation(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Conversation(ctx, fc.Args["id"].(string))
-		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
-
-			directive1 := func(ctx context.Context) (any, error) {
-				if ec.Directives.Auth == nil {
-					var zeroVal *domain.Conversation
-					return zeroVal, errors.New("directive auth is not implemented")
-				}
-				return ec.Directives.Auth(ctx, nil, directive0)
-			}
-
-			next = directive1
-			return next
-		},
-		func(ctx context.Context, selections ast.SelectionSet, v *domain.Conversation) graphql.Marshaler {
-			return ec.marshalNConversation2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐConversation(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Query_conversation(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Query",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_Conversation(ctx, field)
-		},
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			err = ec.Recover(ctx, r)
-			ec.Error(ctx, err)
-		}
-	}()
-	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Query_conversation_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
-		ec.Error(ctx, err)
-		return fc, err
-	}
-	return fc, nil
-}
-
-func (ec *executionContext) _Query_messages(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Query_messages(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Messages(ctx, fc.Args["conversationId"].(string), fc.Args["first"].(*int), fc.Args["before"].(*string), fc.Args["after"].(*string))
-		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
-
-			directive1 := func(ctx context.Context) (any, error) {
-				if ec.Directives.Auth == nil {
-					var zeroVal *model.MessageConnection
-					return zeroVal, errors.New("directive auth is not implemented")
-				}
-				return ec.Directives.Auth(ctx, nil, directive0)
-			}
-
-			next = directive1
-			return next
-		},
-		func(ctx context.Context, selections ast.SelectionSet, v *model.MessageConnection) graphql.Marshaler {
-			return ec.marshalNMessageConnection2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐMessageConnection(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Query_messages(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Query",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_MessageConnection(ctx, field)
-		},
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			err = ec.Recover(ctx, r)
-			ec.Error(ctx, err)
-		}
-	}()
-	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Query_messages_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
-		ec.Error(ctx, err)
-		return fc, err
-	}
-	return fc, nil
-}
-
 func (ec *executionContext) _Query_notifications(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -18807,6 +18886,187 @@ func (ec *executionContext) _Query_unreadNotificationCount(ctx context.Context, 
 }
 func (ec *executionContext) fieldContext_Query_unreadNotificationCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Query", field, true, true, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _Query_payment(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_payment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Payment(ctx, fc.Args["id"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Auth == nil {
+					var zeroVal *domain.Payment
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.Payment) graphql.Marshaler {
+			return ec.marshalNPayment2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐPayment(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_payment(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Payment(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_payment_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_noShowDisputes(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_noShowDisputes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().NoShowDisputes(ctx, fc.Args["status"].(*domain.NoShowDisputeStatus), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐRole(ctx, "SUPPORT")
+				if err != nil {
+					var zeroVal *model.NoShowDisputeConnection
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.NoShowDisputeConnection
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.NoShowDisputeConnection) graphql.Marshaler {
+			return ec.marshalNNoShowDisputeConnection2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐNoShowDisputeConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_noShowDisputes(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_NoShowDisputeConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_noShowDisputes_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_reviewReports(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_reviewReports(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().ReviewReports(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐRole(ctx, "MODERATOR")
+				if err != nil {
+					var zeroVal *model.ReviewReportConnection
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.ReviewReportConnection
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ReviewReportConnection) graphql.Marshaler {
+			return ec.marshalNReviewReportConnection2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐReviewReportConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_reviewReports(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReviewReportConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_reviewReports_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Query_upcomingSessions(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
@@ -18980,92 +19240,66 @@ func (ec *executionContext) fieldContext_Query_skillSession(ctx context.Context,
 	return fc, nil
 }
 
-func (ec *executionContext) _Query_creditBalance(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+func (ec *executionContext) _Query_skillCategories(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Query_creditBalance(ctx, field)
+			return ec.fieldContext_Query_skillCategories(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Query().CreditBalance(ctx)
+			return ec.Resolvers.Query().SkillCategories(ctx)
 		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
-
-			directive1 := func(ctx context.Context) (any, error) {
-				if ec.Directives.Auth == nil {
-					var zeroVal *domain.CreditBalance
-					return zeroVal, errors.New("directive auth is not implemented")
-				}
-				return ec.Directives.Auth(ctx, nil, directive0)
-			}
-
-			next = directive1
-			return next
-		},
-		func(ctx context.Context, selections ast.SelectionSet, v *domain.CreditBalance) graphql.Marshaler {
-			return ec.marshalNCreditBalance2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐCreditBalance(ctx, selections, v)
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []domain.SkillCategory) graphql.Marshaler {
+			return ec.marshalNSkillCategory2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐSkillCategoryᚄ(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_Query_creditBalance(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_Query_skillCategories(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "Query",
 		Field:      field,
 		IsMethod:   true,
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_CreditBalance(ctx, field)
+			return ec.childFields_SkillCategory(ctx, field)
 		},
 	}
 	return fc, nil
 }
 
-func (ec *executionContext) _Query_creditTransactions(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+func (ec *executionContext) _Query_skill(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Query_creditTransactions(ctx, field)
+			return ec.fieldContext_Query_skill(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().CreditTransactions(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.Query().Skill(ctx, fc.Args["slug"].(string))
 		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
-
-			directive1 := func(ctx context.Context) (any, error) {
-				if ec.Directives.Auth == nil {
-					var zeroVal *model.CreditTransactionConnection
-					return zeroVal, errors.New("directive auth is not implemented")
-				}
-				return ec.Directives.Auth(ctx, nil, directive0)
-			}
-
-			next = directive1
-			return next
-		},
-		func(ctx context.Context, selections ast.SelectionSet, v *model.CreditTransactionConnection) graphql.Marshaler {
-			return ec.marshalNCreditTransactionConnection2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐCreditTransactionConnection(ctx, selections, v)
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.Skill) graphql.Marshaler {
+			return ec.marshalOSkill2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐSkill(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
-func (ec *executionContext) fieldContext_Query_creditTransactions(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_Query_skill(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "Query",
 		Field:      field,
 		IsMethod:   true,
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_CreditTransactionConnection(ctx, field)
+			return ec.childFields_Skill(ctx, field)
 		},
 	}
 	defer func() {
@@ -19075,69 +19309,24 @@ func (ec *executionContext) fieldContext_Query_creditTransactions(ctx context.Co
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Query_creditTransactions_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.field_Query_skill_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
 	return fc, nil
 }
 
-func (ec *executionContext) _Query_calendarFeed(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+func (ec *executionContext) _Query_pendingSkills(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Query_calendarFeed(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Query().CalendarFeed(ctx)
-		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
-
-			directive1 := func(ctx context.Context) (any, error) {
-				if ec.Directives.Auth == nil {
-					var zeroVal *domain.CalendarFeed
-					return zeroVal, errors.New("directive auth is not implemented")
-				}
-				return ec.Directives.Auth(ctx, nil, directive0)
-			}
-
-			next = directive1
-			return next
-		},
-		func(ctx context.Context, selections ast.SelectionSet, v *domain.CalendarFeed) graphql.Marshaler {
-			return ec.marshalOCalendarFeed2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐCalendarFeed(ctx, selections, v)
-		},
-		true,
-		false,
-	)
-}
-func (ec *executionContext) fieldContext_Query_calendarFeed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Query",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_CalendarFeed(ctx, field)
-		},
-	}
-	return fc, nil
-}
-
-func (ec *executionContext) _Query_reviewReports(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Query_reviewReports(ctx, field)
+			return ec.fieldContext_Query_pendingSkills(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().ReviewReports(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.Query().PendingSkills(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -19145,11 +19334,11 @@ func (ec *executionContext) _Query_reviewReports(ctx context.Context, field grap
 			directive1 := func(ctx context.Context) (any, error) {
 				role, err := ec.unmarshalNRole2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐRole(ctx, "MODERATOR")
 				if err != nil {
-					var zeroVal *model.ReviewReportConnection
+					var zeroVal *model.SkillConnection
 					return zeroVal, err
 				}
 				if ec.Directives.HasRole == nil {
-					var zeroVal *model.ReviewReportConnection
+					var zeroVal *model.SkillConnection
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
 				return ec.Directives.HasRole(ctx, nil, directive0, role)
@@ -19158,21 +19347,21 @@ func (ec *executionContext) _Query_reviewReports(ctx context.Context, field grap
 			next = directive1
 			return next
 		},
-		func(ctx context.Context, selections ast.SelectionSet, v *model.ReviewReportConnection) graphql.Marshaler {
-			return ec.marshalNReviewReportConnection2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐReviewReportConnection(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SkillConnection) graphql.Marshaler {
+			return ec.marshalNSkillConnection2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSkillConnection(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_Query_reviewReports(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_Query_pendingSkills(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "Query",
 		Field:      field,
 		IsMethod:   true,
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_ReviewReportConnection(ctx, field)
+			return ec.childFields_SkillConnection(ctx, field)
 		},
 	}
 	defer func() {
@@ -19182,126 +19371,7 @@ func (ec *executionContext) fieldContext_Query_reviewReports(ctx context.Context
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Query_reviewReports_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
-		ec.Error(ctx, err)
-		return fc, err
-	}
-	return fc, nil
-}
-
-func (ec *executionContext) _Query_payment(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Query_payment(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Payment(ctx, fc.Args["id"].(string))
-		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
-
-			directive1 := func(ctx context.Context) (any, error) {
-				if ec.Directives.Auth == nil {
-					var zeroVal *domain.Payment
-					return zeroVal, errors.New("directive auth is not implemented")
-				}
-				return ec.Directives.Auth(ctx, nil, directive0)
-			}
-
-			next = directive1
-			return next
-		},
-		func(ctx context.Context, selections ast.SelectionSet, v *domain.Payment) graphql.Marshaler {
-			return ec.marshalNPayment2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐPayment(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Query_payment(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Query",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_Payment(ctx, field)
-		},
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			err = ec.Recover(ctx, r)
-			ec.Error(ctx, err)
-		}
-	}()
-	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Query_payment_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
-		ec.Error(ctx, err)
-		return fc, err
-	}
-	return fc, nil
-}
-
-func (ec *executionContext) _Query_noShowDisputes(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Query_noShowDisputes(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().NoShowDisputes(ctx, fc.Args["status"].(*domain.NoShowDisputeStatus), fc.Args["first"].(*int), fc.Args["after"].(*string))
-		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
-
-			directive1 := func(ctx context.Context) (any, error) {
-				role, err := ec.unmarshalNRole2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐRole(ctx, "SUPPORT")
-				if err != nil {
-					var zeroVal *model.NoShowDisputeConnection
-					return zeroVal, err
-				}
-				if ec.Directives.HasRole == nil {
-					var zeroVal *model.NoShowDisputeConnection
-					return zeroVal, errors.New("directive hasRole is not implemented")
-				}
-				return ec.Directives.HasRole(ctx, nil, directive0, role)
-			}
-
-			next = directive1
-			return next
-		},
-		func(ctx context.Context, selections ast.SelectionSet, v *model.NoShowDisputeConnection) graphql.Marshaler {
-			return ec.marshalNNoShowDisputeConnection2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐNoShowDisputeConnection(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Query_noShowDisputes(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Query",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_NoShowDisputeConnection(ctx, field)
-		},
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			err = ec.Recover(ctx, r)
-			ec.Error(ctx, err)
-		}
-	}()
-	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Query_noShowDisputes_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.field_Query_pendingSkills_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -30668,65 +30738,30 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
-		case "updateProfile":
-			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
-				return ec._Mutation_updateProfile(ctx, field)
-			})
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
-		case "addMemberSkill":
-			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
-				return ec._Mutation_addMemberSkill(ctx, field)
-			})
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
-		case "updateMemberSkill":
-			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
-				return ec._Mutation_updateMemberSkill(ctx, field)
-			})
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
-		case "removeMemberSkill":
-			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
-				return ec._Mutation_removeMemberSkill(ctx, field)
-			})
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
-		case "proposeSkill":
-			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
-				return ec._Mutation_proposeSkill(ctx, field)
-			})
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
-		case "reviewSkillProposal":
-			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
-				return ec._Mutation_reviewSkillProposal(ctx, field)
-			})
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
-		case "blockMember":
-			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
-				return ec._Mutation_blockMember(ctx, field)
-			})
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
-		case "unblockMember":
-			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
-				return ec._Mutation_unblockMember(ctx, field)
-			})
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
 		case "setUserRoles":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_setUserRoles(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createCalendarFeed":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createCalendarFeed(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rotateCalendarFeed":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_rotateCalendarFeed(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "revokeCalendarFeed":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_revokeCalendarFeed(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -30794,6 +30829,104 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "setSkillPrice":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setSkillPrice(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "startMentorOnboarding":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_startMentorOnboarding(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "payForSession":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_payForSession(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "refundPayment":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_refundPayment(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "contestNoShow":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_contestNoShow(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "resolveNoShow":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_resolveNoShow(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateProfile":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateProfile(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "addMemberSkill":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_addMemberSkill(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateMemberSkill":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateMemberSkill(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "removeMemberSkill":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_removeMemberSkill(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "blockMember":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_blockMember(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "unblockMember":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_unblockMember(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "submitReview":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_submitReview(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reportReview":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_reportReview(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "proposeSession":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_proposeSession(ctx, field)
@@ -30850,79 +30983,16 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
-		case "submitReview":
+		case "proposeSkill":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
-				return ec._Mutation_submitReview(ctx, field)
+				return ec._Mutation_proposeSkill(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
-		case "reportReview":
+		case "reviewSkillProposal":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
-				return ec._Mutation_reportReview(ctx, field)
-			})
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
-		case "createCalendarFeed":
-			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
-				return ec._Mutation_createCalendarFeed(ctx, field)
-			})
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
-		case "rotateCalendarFeed":
-			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
-				return ec._Mutation_rotateCalendarFeed(ctx, field)
-			})
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
-		case "revokeCalendarFeed":
-			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
-				return ec._Mutation_revokeCalendarFeed(ctx, field)
-			})
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
-		case "setSkillPrice":
-			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
-				return ec._Mutation_setSkillPrice(ctx, field)
-			})
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
-		case "startMentorOnboarding":
-			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
-				return ec._Mutation_startMentorOnboarding(ctx, field)
-			})
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
-		case "payForSession":
-			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
-				return ec._Mutation_payForSession(ctx, field)
-			})
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
-		case "refundPayment":
-			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
-				return ec._Mutation_refundPayment(ctx, field)
-			})
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
-		case "contestNoShow":
-			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
-				return ec._Mutation_contestNoShow(ctx, field)
-			})
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
-		case "resolveNoShow":
-			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
-				return ec._Mutation_resolveNoShow(ctx, field)
+				return ec._Mutation_reviewSkillProposal(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -32838,72 +32908,6 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Query")
-		case "skillCategories":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Query_skillCategories(ctx, field)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			rrm := func(ctx context.Context) graphql.Marshaler {
-				return ec.OperationContext.RootResolverMiddleware(ctx,
-					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
-		case "skill":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Query_skill(ctx, field)
-				if res == graphql.RequiredNull {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			rrm := func(ctx context.Context) graphql.Marshaler {
-				return ec.OperationContext.RootResolverMiddleware(ctx,
-					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
-		case "pendingSkills":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Query_pendingSkills(ctx, field)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			rrm := func(ctx context.Context) graphql.Marshaler {
-				return ec.OperationContext.RootResolverMiddleware(ctx,
-					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
 		case "node":
 			field := field
 
@@ -32936,6 +32940,160 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 					}
 				}()
 				res = ec._Query_viewer(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "users":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_users(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "calendarFeed":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_calendarFeed(ctx, field)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "conversations":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_conversations(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "conversation":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_conversation(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "messages":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_messages(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "creditBalance":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_creditBalance(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "creditTransactions":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_creditTransactions(ctx, field)
 				if res == graphql.Null {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
@@ -33036,94 +33194,6 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
-		case "users":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Query_users(ctx, field)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			rrm := func(ctx context.Context) graphql.Marshaler {
-				return ec.OperationContext.RootResolverMiddleware(ctx,
-					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
-		case "conversations":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Query_conversations(ctx, field)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			rrm := func(ctx context.Context) graphql.Marshaler {
-				return ec.OperationContext.RootResolverMiddleware(ctx,
-					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
-		case "conversation":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Query_conversation(ctx, field)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			rrm := func(ctx context.Context) graphql.Marshaler {
-				return ec.OperationContext.RootResolverMiddleware(ctx,
-					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
-		case "messages":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Query_messages(ctx, field)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			rrm := func(ctx context.Context) graphql.Marshaler {
-				return ec.OperationContext.RootResolverMiddleware(ctx,
-					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
 		case "notifications":
 			field := field
 
@@ -33178,6 +33248,72 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 					}
 				}()
 				res = ec._Query_unreadNotificationCount(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "payment":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_payment(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "noShowDisputes":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_noShowDisputes(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "reviewReports":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_reviewReports(ctx, field)
 				if res == graphql.Null {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
@@ -33256,7 +33392,7 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
-		case "creditBalance":
+		case "skillCategories":
 			field := field
 
 			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
@@ -33265,7 +33401,7 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 						ec.Error(ctx, ec.Recover(ctx, r))
 					}
 				}()
-				res = ec._Query_creditBalance(ctx, field)
+				res = ec._Query_skillCategories(ctx, field)
 				if res == graphql.Null {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
@@ -33278,7 +33414,7 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
-		case "creditTransactions":
+		case "skill":
 			field := field
 
 			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
@@ -33287,29 +33423,7 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 						ec.Error(ctx, ec.Recover(ctx, r))
 					}
 				}()
-				res = ec._Query_creditTransactions(ctx, field)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			rrm := func(ctx context.Context) graphql.Marshaler {
-				return ec.OperationContext.RootResolverMiddleware(ctx,
-					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
-		case "calendarFeed":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Query_calendarFeed(ctx, field)
+				res = ec._Query_skill(ctx, field)
 				if res == graphql.RequiredNull {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
@@ -33322,7 +33436,7 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
-		case "reviewReports":
+		case "pendingSkills":
 			field := field
 
 			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
@@ -33331,51 +33445,7 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 						ec.Error(ctx, ec.Recover(ctx, r))
 					}
 				}()
-				res = ec._Query_reviewReports(ctx, field)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			rrm := func(ctx context.Context) graphql.Marshaler {
-				return ec.OperationContext.RootResolverMiddleware(ctx,
-					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
-		case "payment":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Query_payment(ctx, field)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			rrm := func(ctx context.Context) graphql.Marshaler {
-				return ec.OperationContext.RootResolverMiddleware(ctx,
-					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
-		case "noShowDisputes":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Query_noShowDisputes(ctx, field)
+				res = ec._Query_pendingSkills(ctx, field)
 				if res == graphql.Null {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
