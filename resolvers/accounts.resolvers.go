@@ -218,7 +218,22 @@ func (r *userResolver) Sessions(ctx context.Context, obj *domain.User, first *in
 }
 
 func (r *userResolver) Payments(ctx context.Context, obj *domain.User, first *int, after *string) (*model.PaymentConnection, error) {
-	return r.memberPayments(ctx, obj, first, after)
+	page, err := relay.ParsePage[uuid.UUID]("payments", first, after)
+	if err != nil {
+		return nil, err
+	}
+	list, err := r.Resolver.Payments.MemberPayments(ctx, obj.ID, page.Limit(), page.After)
+	if err != nil {
+		return nil, err
+	}
+	edges, info := relay.Slice("payments", page, list, func(p domain.Payment) uuid.UUID { return p.ID })
+	out := &model.PaymentConnection{PageInfo: toPageInfo(info), Edges: make([]model.PaymentEdge, len(edges))}
+	l := dataloaders.For(ctx).Payments.BySession
+	for i := range edges {
+		l.Prime(edges[i].Node.SessionID, edges[i].Node)
+		out.Edges[i] = model.PaymentEdge{Cursor: edges[i].Cursor, Node: &edges[i].Node}
+	}
+	return out, nil
 }
 
 func (r *userResolver) MentorAccount(ctx context.Context, obj *domain.User) (*domain.MentorAccount, error) {

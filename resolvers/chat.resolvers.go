@@ -8,8 +8,11 @@ package resolvers
 import (
 	"context"
 	"fmt"
+	"math"
 	"time"
 
+	"github.com/skillswap/skillswap/auth"
+	"github.com/skillswap/skillswap/chat"
 	"github.com/skillswap/skillswap/dataloaders"
 	"github.com/skillswap/skillswap/domain"
 	"github.com/skillswap/skillswap/graph"
@@ -91,31 +94,136 @@ func (r *messageResolver) Deleted(ctx context.Context, obj *domain.Message) (boo
 }
 
 func (r *mutationResolver) OpenDirectConversation(ctx context.Context, input model.OpenDirectConversationInput) (*model.OpenDirectConversationPayload, error) {
-	return r.openDirectConversation(ctx, input)
+	v, err := auth.RequireViewer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	other, err := relay.ParseID(relay.KindUser, input.UserID, "userId")
+	if err != nil {
+		return nil, err
+	}
+	c, err := r.Chat.OpenDirect(ctx, v.User.ID, other)
+	if err != nil {
+		return nil, blame(err, "userId")
+	}
+	return &model.OpenDirectConversationPayload{Conversation: &c}, nil
 }
 
 func (r *mutationResolver) SendMessage(ctx context.Context, input model.SendMessageInput) (*model.SendMessagePayload, error) {
-	return r.sendMessage(ctx, input)
+	v, err := auth.RequireViewer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cid, err := relay.ParseID(relay.KindConversation, input.ConversationID, "conversationId")
+	if err != nil {
+		return nil, err
+	}
+	m, err := r.Chat.Send(ctx, v.User.ID, cid, input.ClientID, input.Body, input.AttachmentURL)
+	if err != nil {
+		return nil, blame(err, "conversationId")
+	}
+	out := &model.SendMessagePayload{Message: &m}
+	// Sending is the hot path: read the conversation back only when the client asked for it
+	// (and only then make the request's loaders).
+	if selects(ctx, "conversation") {
+		c, err := r.Chat.Conversation(ctx, v.User.ID, cid)
+		if err != nil {
+			return nil, err
+		}
+		dataloaders.For(ctx).Conversations.Prime(c.ID, c)
+		out.Conversation = &c
+	}
+	return out, nil
 }
 
 func (r *mutationResolver) EditMessage(ctx context.Context, input model.EditMessageInput) (*model.EditMessagePayload, error) {
-	return r.editMessage(ctx, input)
+	v, err := auth.RequireViewer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	id, err := relay.ParseID(relay.KindMessage, input.MessageID, "messageId")
+	if err != nil {
+		return nil, err
+	}
+	m, err := r.Chat.Edit(ctx, v.User.ID, id, input.Body)
+	if err != nil {
+		return nil, blame(err, "messageId")
+	}
+	return &model.EditMessagePayload{Message: &m}, nil
 }
 
 func (r *mutationResolver) DeleteMessage(ctx context.Context, input model.DeleteMessageInput) (*model.DeleteMessagePayload, error) {
-	return r.deleteMessage(ctx, input)
+	v, err := auth.RequireViewer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	id, err := relay.ParseID(relay.KindMessage, input.MessageID, "messageId")
+	if err != nil {
+		return nil, err
+	}
+	m, err := r.Chat.Delete(ctx, v.User.ID, id)
+	if err != nil {
+		return nil, blame(err, "messageId")
+	}
+	return &model.DeleteMessagePayload{Message: &m}, nil
 }
 
 func (r *mutationResolver) MarkConversationRead(ctx context.Context, input model.MarkConversationReadInput) (*model.MarkConversationReadPayload, error) {
-	return r.markConversationRead(ctx, input)
+	v, err := auth.RequireViewer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cid, err := relay.ParseID(relay.KindConversation, input.ConversationID, "conversationId")
+	if err != nil {
+		return nil, err
+	}
+	// Omitted: everything; the store caps the position at the last message.
+	seq := int64(math.MaxInt64)
+	if input.Seq != nil {
+		seq = int64(*input.Seq)
+	}
+	if _, err := r.Chat.MarkRead(ctx, v.User.ID, cid, seq); err != nil {
+		return nil, err
+	}
+	return r.conversationPayload(ctx, v.User.ID, cid)
 }
 
 func (r *mutationResolver) MuteConversation(ctx context.Context, input model.MuteConversationInput) (*model.MuteConversationPayload, error) {
-	return r.muteConversation(ctx, input)
+	v, err := auth.RequireViewer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cid, err := relay.ParseID(relay.KindConversation, input.ConversationID, "conversationId")
+	if err != nil {
+		return nil, err
+	}
+	if _, err := r.Chat.Mute(ctx, v.User.ID, cid, input.Muted, input.Until); err != nil {
+		return nil, err
+	}
+	p, err := r.conversationPayload(ctx, v.User.ID, cid)
+	if err != nil {
+		return nil, err
+	}
+	return &model.MuteConversationPayload{Conversation: p.Conversation}, nil
 }
 
 func (r *mutationResolver) SetTyping(ctx context.Context, input model.SetTypingInput) (*model.SetTypingPayload, error) {
-	return r.setTyping(ctx, input)
+	v, err := auth.RequireViewer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cid, err := relay.ParseID(relay.KindConversation, input.ConversationID, "conversationId")
+	if err != nil {
+		return nil, err
+	}
+	if err := r.Chat.Typing(ctx, v.User.ID, cid); err != nil {
+		return nil, err
+	}
+	c, err := dataloaders.Conversation(ctx, cid)
+	if err != nil {
+		return nil, err
+	}
+	return &model.SetTypingPayload{Conversation: &c}, nil
 }
 
 func (r *participantResolver) User(ctx context.Context, obj *domain.Participant) (*domain.User, error) {
@@ -128,27 +236,147 @@ func (r *participantResolver) LastReadSeq(ctx context.Context, obj *domain.Parti
 }
 
 func (r *queryResolver) Conversations(ctx context.Context, first *int, after *string) (*model.ConversationConnection, error) {
-	return r.conversations(ctx, first, after)
+	v, err := auth.RequireViewer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	page, err := relay.ParsePage[domain.ConversationCursor](cursorConversations, first, after)
+	if err != nil {
+		return nil, err
+	}
+	items, err := r.Chat.Conversations(ctx, v.User.ID, page.After, page.Limit())
+	if err != nil {
+		return nil, err
+	}
+	edges, info := relay.Slice(cursorConversations, page, items, func(it domain.ConversationItem) domain.ConversationCursor {
+		return it.Conversation.Cursor()
+	})
+	// The service read unread counts and last messages in batch: prime the loaders so the
+	// fields below resolve without another statement.
+	l := dataloaders.For(ctx)
+	out := &model.ConversationConnection{PageInfo: toPageInfo(info), Edges: make([]model.ConversationEdge, len(edges))}
+	for i, e := range edges {
+		c := e.Node.Conversation
+		l.Conversations.Prime(c.ID, c)
+		l.UnreadCounts.Prime(dataloaders.ViewerKey{Viewer: v.User.ID, ID: c.ID}, e.Node.UnreadCount)
+		if e.Node.LastMessage != nil {
+			l.LastMessages.Prime(c.ID, *e.Node.LastMessage)
+		}
+		out.Edges[i] = model.ConversationEdge{Cursor: e.Cursor, Node: &c}
+	}
+	if err := prefetchConversationUsers(ctx, edges); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 func (r *queryResolver) Conversation(ctx context.Context, id string) (*domain.Conversation, error) {
-	return r.conversation(ctx, id)
+	v, err := auth.RequireViewer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cid, err := relay.ParseID(relay.KindConversation, id, "id")
+	if err != nil {
+		return nil, err
+	}
+	c, err := r.Chat.Conversation(ctx, v.User.ID, cid)
+	if err != nil {
+		return nil, err
+	}
+	return &c, nil
 }
 
 func (r *queryResolver) Messages(ctx context.Context, conversationID string, first *int, before *string, after *string) (*model.MessageConnection, error) {
-	return r.messages(ctx, conversationID, first, before, after)
+	v, err := auth.RequireViewer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cid, err := relay.ParseID(relay.KindConversation, conversationID, "conversationId")
+	if err != nil {
+		return nil, err
+	}
+	n, err := pageSize(first, 30)
+	if err != nil {
+		return nil, err
+	}
+	q := chat.MessageQuery{Limit: n}
+	if q.Before, err = seqCursor(before, "before"); err != nil {
+		return nil, err
+	}
+	if q.After, err = seqCursor(after, "after"); err != nil {
+		return nil, err
+	}
+	page, err := r.Chat.Messages(ctx, v.User.ID, cid, q)
+	if err != nil {
+		return nil, err
+	}
+	out := &model.MessageConnection{Edges: make([]model.MessageEdge, len(page.Messages)), PageInfo: &model.PageInfo{}}
+	for i := range page.Messages {
+		m := &page.Messages[i]
+		dataloaders.For(ctx).Messages.Prime(m.ID, *m)
+		out.Edges[i] = model.MessageEdge{Cursor: relay.Cursor(cursorMessages, m.Seq), Node: m}
+	}
+	if q.After != nil {
+		out.PageInfo.HasNextPage = page.HasMore
+		out.PageInfo.HasPreviousPage = *q.After > 0
+	} else {
+		out.PageInfo.HasPreviousPage = page.HasMore
+		out.PageInfo.HasNextPage = q.Before != nil
+	}
+	if len(out.Edges) > 0 {
+		out.PageInfo.StartCursor = &out.Edges[0].Cursor
+		out.PageInfo.EndCursor = &out.Edges[len(out.Edges)-1].Cursor
+	}
+	return out, nil
 }
 
 func (r *subscriptionResolver) MessageAdded(ctx context.Context, conversationID string, afterSeq *int) (<-chan *domain.Message, error) {
-	return r.messageAdded(ctx, conversationID, afterSeq)
+	v, err := auth.RequireViewer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cid, err := relay.ParseID(relay.KindConversation, conversationID, "conversationId")
+	if err != nil {
+		return nil, err
+	}
+	var after *int64
+	if afterSeq != nil {
+		a := int64(*afterSeq)
+		after = &a
+	}
+	ch, err := r.Chat.Stream(ctx, v.User.ID, cid, after)
+	if err != nil {
+		return nil, err
+	}
+	return ch, nil
 }
 
 func (r *subscriptionResolver) ConversationUpdated(ctx context.Context) (<-chan *domain.ConversationEvent, error) {
-	return r.conversationUpdated(ctx)
+	v, err := auth.RequireViewer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ch, err := r.Chat.ConversationUpdated(ctx, v.User.ID)
+	if err != nil {
+		return nil, err
+	}
+	return ch, nil
 }
 
 func (r *subscriptionResolver) Typing(ctx context.Context, conversationID string) (<-chan *domain.TypingEvent, error) {
-	return r.typing(ctx, conversationID)
+	v, err := auth.RequireViewer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cid, err := relay.ParseID(relay.KindConversation, conversationID, "conversationId")
+	if err != nil {
+		return nil, err
+	}
+	ch, err := r.Chat.TypingStream(ctx, v.User.ID, cid)
+	if err != nil {
+		return nil, err
+	}
+	return ch, nil
 }
 
 func (r *typingEventResolver) Conversation(ctx context.Context, obj *domain.TypingEvent) (*domain.Conversation, error) {

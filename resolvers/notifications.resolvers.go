@@ -7,8 +7,11 @@ package resolvers
 
 import (
 	"context"
+	"fmt"
 
+	"github.com/google/uuid"
 	"github.com/skillswap/skillswap/auth"
+	"github.com/skillswap/skillswap/dataloaders"
 	"github.com/skillswap/skillswap/domain"
 	"github.com/skillswap/skillswap/graph"
 	"github.com/skillswap/skillswap/graph/model"
@@ -16,11 +19,46 @@ import (
 )
 
 func (r *mutationResolver) MarkNotificationsRead(ctx context.Context, input model.MarkNotificationsReadInput) (*model.MarkNotificationsReadPayload, error) {
-	return r.markNotificationsRead(ctx, input)
+	v, err := auth.RequireViewer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var marked int64
+	if input.Ids != nil {
+		ids := make([]uuid.UUID, len(input.Ids))
+		for i, gid := range input.Ids {
+			if ids[i], err = relay.ParseID(relay.KindNotification, gid, fmt.Sprintf("ids.%d", i)); err != nil {
+				return nil, err
+			}
+		}
+		marked, err = r.Notifications.MarkRead(ctx, v.User.ID, ids)
+	} else {
+		var upTo *uuid.UUID
+		if upTo, err = optionalID(relay.KindNotification, input.UpTo, "upTo"); err != nil {
+			return nil, err
+		}
+		marked, err = r.Notifications.MarkAllRead(ctx, v.User.ID, upTo)
+	}
+	if err != nil {
+		return nil, err
+	}
+	unread, err := r.Notifications.UnreadCount(ctx, v.User.ID)
+	if err != nil {
+		return nil, err
+	}
+	return &model.MarkNotificationsReadPayload{MarkedCount: int(marked), UnreadCount: unread}, nil
 }
 
 func (r *mutationResolver) SetNotificationPreference(ctx context.Context, input model.SetNotificationPreferenceInput) (*model.SetNotificationPreferencePayload, error) {
-	return r.setNotificationPreference(ctx, input)
+	v, err := auth.RequireViewer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	p, err := r.Notifications.SetPreference(ctx, v.User.ID, domain.NotificationPreference{Type: input.Type, InApp: input.InApp, Email: input.Email})
+	if err != nil {
+		return nil, err
+	}
+	return &model.SetNotificationPreferencePayload{Preference: &p}, nil
 }
 
 func (r *notificationResolver) ID(ctx context.Context, obj *domain.Notification) (string, error) {
@@ -48,7 +86,31 @@ func (r *notificationResolver) Read(ctx context.Context, obj *domain.Notificatio
 }
 
 func (r *queryResolver) Notifications(ctx context.Context, first *int, after *string, unreadOnly *bool) (*model.NotificationConnection, error) {
-	return r.notifications(ctx, first, after, unreadOnly)
+	v, err := auth.RequireViewer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	page, err := relay.ParsePage[uuid.UUID](cursorNotifications, first, after)
+	if err != nil {
+		return nil, err
+	}
+	list, err := r.Resolver.Notifications.Feed(ctx, v.User.ID, page.After, page.Limit(), unreadOnly != nil && *unreadOnly)
+	if err != nil {
+		return nil, err
+	}
+	edges, info := relay.Slice(cursorNotifications, page, list, func(n domain.Notification) uuid.UUID { return n.ID })
+	out := &model.NotificationConnection{PageInfo: toPageInfo(info), Edges: make([]model.NotificationEdge, len(edges))}
+	for i, e := range edges {
+		dataloaders.For(ctx).Notifications.Prime(e.Node.ID, e.Node)
+		out.Edges[i] = model.NotificationEdge{Cursor: e.Cursor, Node: &edges[i].Node}
+	}
+	// Counted only when asked for: a plain field of the generated model has no resolver of its own.
+	if selects(ctx, "unreadCount") {
+		if out.UnreadCount, err = dataloaders.For(ctx).UnreadNotifications.Load(ctx, v.User.ID); err != nil {
+			return nil, fmt.Errorf("count unread notifications: %w", err)
+		}
+	}
+	return out, nil
 }
 
 func (r *queryResolver) NotificationPreferences(ctx context.Context) ([]domain.NotificationPreference, error) {
@@ -60,11 +122,31 @@ func (r *queryResolver) NotificationPreferences(ctx context.Context) ([]domain.N
 }
 
 func (r *queryResolver) UnreadNotificationCount(ctx context.Context) (int, error) {
-	return r.unreadNotificationCount(ctx)
+	v, err := auth.RequireViewer(ctx)
+	if err != nil {
+		return 0, err
+	}
+	n, err := dataloaders.For(ctx).UnreadNotifications.Load(ctx, v.User.ID)
+	if err != nil {
+		return 0, fmt.Errorf("count unread notifications: %w", err)
+	}
+	return n, nil
 }
 
 func (r *subscriptionResolver) NotificationAdded(ctx context.Context, after *string) (<-chan *domain.Notification, error) {
-	return r.notificationAdded(ctx, after)
+	v, err := auth.RequireViewer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	id, err := optionalID(relay.KindNotification, after, "after")
+	if err != nil {
+		return nil, err
+	}
+	ch, err := r.Notifications.Stream(ctx, v.User.ID, id)
+	if err != nil {
+		return nil, err
+	}
+	return ch, nil
 }
 
 func (r *Resolver) Notification() graph.NotificationResolver { return &notificationResolver{r} }

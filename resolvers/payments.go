@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/99designs/gqlgen/graphql"
 	"github.com/google/uuid"
 
 	"github.com/skillswap/skillswap/auth"
@@ -14,7 +13,6 @@ import (
 	"github.com/skillswap/skillswap/graph/model"
 	"github.com/skillswap/skillswap/payments"
 	"github.com/skillswap/skillswap/relay"
-	"github.com/skillswap/skillswap/sessions"
 )
 
 // Paid mentoring: helpers of the thin resolvers in schema.resolvers.go. Entry points (the
@@ -119,25 +117,6 @@ func paymentRefunds(ctx context.Context, p *domain.Payment) ([]domain.Refund, er
 	return out, nil
 }
 
-func (r *Resolver) memberPayments(ctx context.Context, u *domain.User, first *int, after *string) (*model.PaymentConnection, error) {
-	page, err := relay.ParsePage[uuid.UUID]("payments", first, after)
-	if err != nil {
-		return nil, err
-	}
-	list, err := r.Payments.MemberPayments(ctx, u.ID, page.Limit(), page.After)
-	if err != nil {
-		return nil, err
-	}
-	edges, info := relay.Slice("payments", page, list, func(p domain.Payment) uuid.UUID { return p.ID })
-	out := &model.PaymentConnection{PageInfo: toPageInfo(info), Edges: make([]model.PaymentEdge, len(edges))}
-	l := dataloaders.For(ctx).Payments.BySession
-	for i := range edges {
-		l.Prime(edges[i].Node.SessionID, edges[i].Node)
-		out.Edges[i] = model.PaymentEdge{Cursor: edges[i].Cursor, Node: &edges[i].Node}
-	}
-	return out, nil
-}
-
 // priceField points a price error at the input's nested field (`hourlyPrice.amountMinor`).
 func priceField(err error) error {
 	var de *domain.Error
@@ -145,118 +124,6 @@ func priceField(err error) error {
 		de.Field = "hourlyPrice." + de.Field
 	}
 	return err
-}
-
-func (r *Resolver) setSkillPrice(ctx context.Context, input model.SetSkillPriceInput) (*model.SetSkillPricePayload, error) {
-	skillID, err := relay.ParseID(relay.KindSkill, input.SkillID, "skillId")
-	if err != nil {
-		return nil, err
-	}
-	if input.HourlyPrice == nil {
-		err = r.Payments.RemovePrice(ctx, skillID)
-	} else {
-		_, err = r.Payments.SetPrice(ctx, skillID, int64(input.HourlyPrice.AmountMinor), input.HourlyPrice.Currency)
-	}
-	if err != nil {
-		return nil, priceField(err)
-	}
-	me := viewerID(ctx)
-	skills, err := r.Store.Q().MemberSkillsByUserIDs(ctx, []uuid.UUID{me})
-	if err != nil {
-		return nil, fmt.Errorf("set skill price: %w", err)
-	}
-	for _, ms := range skills[me] {
-		if ms.SkillID == skillID && ms.Kind == domain.Offer {
-			return &model.SetSkillPricePayload{MemberSkill: &ms}, nil
-		}
-	}
-	return nil, domain.NotFound("offered skill")
-}
-
-func (r *Resolver) startMentorOnboarding(ctx context.Context) (*model.StartMentorOnboardingPayload, error) {
-	url, err := r.Payments.StartMentorOnboarding(ctx)
-	if err != nil {
-		return nil, err
-	}
-	acct, ok, err := r.Payments.MentorAccount(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if !ok {
-		return nil, fmt.Errorf("start mentor onboarding: no account after onboarding started")
-	}
-	return &model.StartMentorOnboardingPayload{URL: url, Account: &acct}, nil
-}
-
-// proposeSession proposes a session and, for a paid one the caller learns in, opens its
-// payment. The session is saved even when Stripe cannot be reached: the error is then reported
-// next to the data, and payForSession resumes.
-func (r *Resolver) proposeSession(ctx context.Context, in model.ProposeSessionInput) (*model.ScheduleSessionPayload, error) {
-	skillID, err := relay.ParseID(relay.KindSkill, in.SkillID, "skillId")
-	if err != nil {
-		return nil, err
-	}
-	teacherID, err := relay.ParseID(relay.KindUser, in.TeacherID, "teacherId")
-	if err != nil {
-		return nil, err
-	}
-	learnerID, err := relay.ParseID(relay.KindUser, in.LearnerID, "learnerId")
-	if err != nil {
-		return nil, err
-	}
-	paid := in.Paid != nil && *in.Paid
-	res, err := r.Sessions.Propose(ctx, sessions.ProposeInput{
-		SkillID: skillID, TeacherID: teacherID, LearnerID: learnerID, StartsAt: in.StartsAt,
-		DurationMinutes: in.DurationMinutes, Mode: in.Mode, Link: deref(in.MeetingURL),
-		Place: deref(in.Place), Note: deref(in.Note), Paid: paid,
-	})
-	if err != nil {
-		return nil, renameFields(err)
-	}
-	out := scheduled(res)
-	if paid && viewerID(ctx) == learnerID {
-		ps, err := r.Payments.StartPayment(ctx, res.Session.ID)
-		if err != nil {
-			graphql.AddError(ctx, err)
-			return out, nil
-		}
-		out.ClientSecret = &ps.ClientSecret
-	}
-	return out, nil
-}
-
-func (r *Resolver) payForSession(ctx context.Context, input model.PayForSessionInput) (*model.PayForSessionPayload, error) {
-	id, err := parseSessionID(input.SessionID)
-	if err != nil {
-		return nil, err
-	}
-	ps, err := r.Payments.StartPayment(ctx, id)
-	if err != nil {
-		return nil, withoutField(err)
-	}
-	return &model.PayForSessionPayload{Payment: &ps.Payment, ClientSecret: ps.ClientSecret}, nil
-}
-
-func (r *Resolver) refundPayment(ctx context.Context, input model.RefundPaymentInput) (*model.RefundPaymentPayload, error) {
-	id, err := relay.ParseID(relay.KindPayment, input.PaymentID, "paymentId")
-	if err != nil {
-		return nil, err
-	}
-	requestID, err := uuid.Parse(input.RequestID)
-	if err != nil {
-		return nil, domain.Invalid("requestId", "must be a UUID generated once per refund")
-	}
-	var amount int64
-	if input.AmountMinor != nil {
-		if amount = int64(*input.AmountMinor); amount <= 0 {
-			return nil, domain.Invalid("amountMinor", "must be at least 1 (or null to refund everything left)")
-		}
-	}
-	p, err := r.Payments.RefundPayment(ctx, payments.RefundInput{PaymentID: id, AmountMinor: amount, Reason: input.Reason, RequestID: requestID})
-	if err != nil {
-		return nil, err
-	}
-	return &model.RefundPaymentPayload{Payment: &p}, nil
 }
 
 // paymentNode resolves node(id:) for a payment: nil when the caller may not see it.
@@ -299,28 +166,6 @@ func chargeback(p *domain.Payment) *model.Chargeback {
 		out.OpenedAt = *p.DisputedAt
 	}
 	return out
-}
-
-func (r *Resolver) noShowDisputes(ctx context.Context, status *domain.NoShowDisputeStatus, first *int, after *string) (*model.NoShowDisputeConnection, error) {
-	page, err := relay.ParsePage[uuid.UUID]("noShowDisputes", first, after)
-	if err != nil {
-		return nil, err
-	}
-	var st *string
-	if status != nil {
-		x := string(*status)
-		st = &x
-	}
-	list, err := r.Payments.NoShowDisputes(ctx, st, page.Limit(), page.After)
-	if err != nil {
-		return nil, err
-	}
-	edges, info := relay.Slice("noShowDisputes", page, list, func(d domain.NoShowDispute) uuid.UUID { return d.SessionID })
-	out := &model.NoShowDisputeConnection{PageInfo: toPageInfo(info), Edges: make([]model.NoShowDisputeEdge, len(edges))}
-	for i := range edges {
-		out.Edges[i] = model.NoShowDisputeEdge{Cursor: edges[i].Cursor, Node: &edges[i].Node}
-	}
-	return out, nil
 }
 
 func disputePayload(d domain.NoShowDispute, err error) (*model.NoShowDisputePayload, error) {

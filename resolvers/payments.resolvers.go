@@ -7,28 +7,90 @@ package resolvers
 
 import (
 	"context"
+	"fmt"
 
+	"github.com/google/uuid"
 	"github.com/skillswap/skillswap/dataloaders"
 	"github.com/skillswap/skillswap/domain"
 	"github.com/skillswap/skillswap/graph"
 	"github.com/skillswap/skillswap/graph/model"
+	"github.com/skillswap/skillswap/payments"
 	"github.com/skillswap/skillswap/relay"
 )
 
 func (r *mutationResolver) SetSkillPrice(ctx context.Context, input model.SetSkillPriceInput) (*model.SetSkillPricePayload, error) {
-	return r.setSkillPrice(ctx, input)
+	skillID, err := relay.ParseID(relay.KindSkill, input.SkillID, "skillId")
+	if err != nil {
+		return nil, err
+	}
+	if input.HourlyPrice == nil {
+		err = r.Payments.RemovePrice(ctx, skillID)
+	} else {
+		_, err = r.Payments.SetPrice(ctx, skillID, int64(input.HourlyPrice.AmountMinor), input.HourlyPrice.Currency)
+	}
+	if err != nil {
+		return nil, priceField(err)
+	}
+	me := viewerID(ctx)
+	skills, err := r.Store.Q().MemberSkillsByUserIDs(ctx, []uuid.UUID{me})
+	if err != nil {
+		return nil, fmt.Errorf("set skill price: %w", err)
+	}
+	for _, ms := range skills[me] {
+		if ms.SkillID == skillID && ms.Kind == domain.Offer {
+			return &model.SetSkillPricePayload{MemberSkill: &ms}, nil
+		}
+	}
+	return nil, domain.NotFound("offered skill")
 }
 
 func (r *mutationResolver) StartMentorOnboarding(ctx context.Context) (*model.StartMentorOnboardingPayload, error) {
-	return r.startMentorOnboarding(ctx)
+	url, err := r.Payments.StartMentorOnboarding(ctx)
+	if err != nil {
+		return nil, err
+	}
+	acct, ok, err := r.Payments.MentorAccount(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, fmt.Errorf("start mentor onboarding: no account after onboarding started")
+	}
+	return &model.StartMentorOnboardingPayload{URL: url, Account: &acct}, nil
 }
 
 func (r *mutationResolver) PayForSession(ctx context.Context, input model.PayForSessionInput) (*model.PayForSessionPayload, error) {
-	return r.payForSession(ctx, input)
+	id, err := parseSessionID(input.SessionID)
+	if err != nil {
+		return nil, err
+	}
+	ps, err := r.Payments.StartPayment(ctx, id)
+	if err != nil {
+		return nil, withoutField(err)
+	}
+	return &model.PayForSessionPayload{Payment: &ps.Payment, ClientSecret: ps.ClientSecret}, nil
 }
 
 func (r *mutationResolver) RefundPayment(ctx context.Context, input model.RefundPaymentInput) (*model.RefundPaymentPayload, error) {
-	return r.refundPayment(ctx, input)
+	id, err := relay.ParseID(relay.KindPayment, input.PaymentID, "paymentId")
+	if err != nil {
+		return nil, err
+	}
+	requestID, err := uuid.Parse(input.RequestID)
+	if err != nil {
+		return nil, domain.Invalid("requestId", "must be a UUID generated once per refund")
+	}
+	var amount int64
+	if input.AmountMinor != nil {
+		if amount = int64(*input.AmountMinor); amount <= 0 {
+			return nil, domain.Invalid("amountMinor", "must be at least 1 (or null to refund everything left)")
+		}
+	}
+	p, err := r.Payments.RefundPayment(ctx, payments.RefundInput{PaymentID: id, AmountMinor: amount, Reason: input.Reason, RequestID: requestID})
+	if err != nil {
+		return nil, err
+	}
+	return &model.RefundPaymentPayload{Payment: &p}, nil
 }
 
 func (r *mutationResolver) ContestNoShow(ctx context.Context, input model.ContestNoShowInput) (*model.NoShowDisputePayload, error) {
@@ -136,7 +198,25 @@ func (r *queryResolver) Payment(ctx context.Context, id string) (*domain.Payment
 }
 
 func (r *queryResolver) NoShowDisputes(ctx context.Context, status *domain.NoShowDisputeStatus, first *int, after *string) (*model.NoShowDisputeConnection, error) {
-	return r.noShowDisputes(ctx, status, first, after)
+	page, err := relay.ParsePage[uuid.UUID]("noShowDisputes", first, after)
+	if err != nil {
+		return nil, err
+	}
+	var st *string
+	if status != nil {
+		x := string(*status)
+		st = &x
+	}
+	list, err := r.Payments.NoShowDisputes(ctx, st, page.Limit(), page.After)
+	if err != nil {
+		return nil, err
+	}
+	edges, info := relay.Slice("noShowDisputes", page, list, func(d domain.NoShowDispute) uuid.UUID { return d.SessionID })
+	out := &model.NoShowDisputeConnection{PageInfo: toPageInfo(info), Edges: make([]model.NoShowDisputeEdge, len(edges))}
+	for i := range edges {
+		out.Edges[i] = model.NoShowDisputeEdge{Cursor: edges[i].Cursor, Node: &edges[i].Node}
+	}
+	return out, nil
 }
 
 func (r *refundResolver) Amount(ctx context.Context, obj *domain.Refund) (*domain.Money, error) {

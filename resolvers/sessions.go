@@ -203,26 +203,6 @@ func sessionReviews(ctx context.Context, s *domain.Session) (mine, theirs *domai
 	return mine, theirs, nil
 }
 
-func (r *Resolver) reviewState(ctx context.Context, s *domain.Session) (*model.SessionReviewState, error) {
-	out := &model.SessionReviewState{}
-	if s.CompletedAt != nil {
-		closes := domain.ReviewRevealAt(*s.CompletedAt)
-		out.WindowClosesAt = &closes
-	}
-	me, ok := participant(ctx, s)
-	if !ok {
-		return out, nil
-	}
-	st, err := dataloaders.For(ctx).Sessions.ReviewStates.Load(ctx, dataloaders.ViewerKey{Viewer: me, ID: s.ID})
-	if err != nil {
-		return nil, fmt.Errorf("load review state: %w", err)
-	}
-	out.ViewerReviewed, out.PartnerReviewed, out.Revealed = st.ViewerReviewed, st.PartnerReviewed, st.Revealed
-	out.CanReview = s.State == domain.SessionCompleted && !st.ViewerReviewed &&
-		out.WindowClosesAt != nil && r.now().Before(*out.WindowClosesAt)
-	return out, nil
-}
-
 // canSeeReview is the read rule of a single review: visible reviews to everyone signed in, a
 // hidden one only to its author (double-blind: not even to the member reviewed) and moderators.
 func canSeeReview(ctx context.Context, rv domain.Review) bool {

@@ -9,6 +9,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/skillswap/skillswap/dataloaders"
 	"github.com/skillswap/skillswap/domain"
 	"github.com/skillswap/skillswap/graph"
@@ -17,8 +18,41 @@ import (
 	"github.com/skillswap/skillswap/sessions"
 )
 
+// ProposeSession proposes a session and, for a paid one the caller learns in, opens its
+// payment. The session is saved even when Stripe cannot be reached: the error is then reported
+// next to the data, and payForSession resumes.
 func (r *mutationResolver) ProposeSession(ctx context.Context, input model.ProposeSessionInput) (*model.ScheduleSessionPayload, error) {
-	return r.proposeSession(ctx, input)
+	skillID, err := relay.ParseID(relay.KindSkill, input.SkillID, "skillId")
+	if err != nil {
+		return nil, err
+	}
+	teacherID, err := relay.ParseID(relay.KindUser, input.TeacherID, "teacherId")
+	if err != nil {
+		return nil, err
+	}
+	learnerID, err := relay.ParseID(relay.KindUser, input.LearnerID, "learnerId")
+	if err != nil {
+		return nil, err
+	}
+	paid := input.Paid != nil && *input.Paid
+	res, err := r.Sessions.Propose(ctx, sessions.ProposeInput{
+		SkillID: skillID, TeacherID: teacherID, LearnerID: learnerID, StartsAt: input.StartsAt,
+		DurationMinutes: input.DurationMinutes, Mode: input.Mode, Link: deref(input.MeetingURL),
+		Place: deref(input.Place), Note: deref(input.Note), Paid: paid,
+	})
+	if err != nil {
+		return nil, renameFields(err)
+	}
+	out := scheduled(res)
+	if paid && viewerID(ctx) == learnerID {
+		ps, err := r.Payments.StartPayment(ctx, res.Session.ID)
+		if err != nil {
+			graphql.AddError(ctx, err)
+			return out, nil
+		}
+		out.ClientSecret = &ps.ClientSecret
+	}
+	return out, nil
 }
 
 func (r *mutationResolver) AcceptSession(ctx context.Context, input model.AcceptSessionInput) (*model.SkillSessionPayload, error) {
@@ -254,7 +288,23 @@ func (r *skillSessionResolver) PartnerReview(ctx context.Context, obj *domain.Se
 }
 
 func (r *skillSessionResolver) ReviewState(ctx context.Context, obj *domain.Session) (*model.SessionReviewState, error) {
-	return r.reviewState(ctx, obj)
+	out := &model.SessionReviewState{}
+	if obj.CompletedAt != nil {
+		closes := domain.ReviewRevealAt(*obj.CompletedAt)
+		out.WindowClosesAt = &closes
+	}
+	me, ok := participant(ctx, obj)
+	if !ok {
+		return out, nil
+	}
+	st, err := dataloaders.For(ctx).Sessions.ReviewStates.Load(ctx, dataloaders.ViewerKey{Viewer: me, ID: obj.ID})
+	if err != nil {
+		return nil, fmt.Errorf("load review state: %w", err)
+	}
+	out.ViewerReviewed, out.PartnerReviewed, out.Revealed = st.ViewerReviewed, st.PartnerReviewed, st.Revealed
+	out.CanReview = obj.State == domain.SessionCompleted && !st.ViewerReviewed &&
+		out.WindowClosesAt != nil && r.now().Before(*out.WindowClosesAt)
+	return out, nil
 }
 
 func (r *skillSessionResolver) Ics(ctx context.Context, obj *domain.Session) (string, error) {
