@@ -81,7 +81,7 @@ staticcheck: ## staticcheck (installed with go install at a pinned version)
 lint: vet staticcheck ## vet + staticcheck + gofmt
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed: $$out"; exit 1; fi
 
-ci: check-generated lint test ## what CI runs
+ci: check-generated lint schema-diff test ## what CI runs
 
 stack-up: ## start the local services (all of them)
 	@$(STACK) up
