@@ -6,7 +6,7 @@ BIN := bin/skillswap
 STACK := scripts/stack.sh
 STATICCHECK_VERSION := v0.8.2
 
-.PHONY: help run test test-go test-typesense ci bench-discovery bench-realtime bench-sessions generate check-generated vet lint staticcheck build stack-up stack-down stack-status bench clean
+.PHONY: help run test test-go test-typesense ci bench-discovery bench-realtime bench-sessions generate check-generated schema-snapshot schema-diff vet lint staticcheck build stack-up stack-down stack-status bench clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -48,7 +48,7 @@ test-typesense: ## the search behaviour suite against Typesense (set TYPESENSE_U
 generate: ## regenerate graph/ from schema.graphqls
 	$(GO) generate ./...
 
-check-generated: ## fail when graph/ (or the resolver stubs) differ from what gqlgen generates now
+check-generated: ## fail when graph/ (or the resolver stubs, or schema.snapshot.graphql) differ from what gqlgen and schema-snapshot generate now
 	@before=$$(find graph resolvers -type f -name '*.go' | sort | xargs sha256sum); \
 	  $(GO) generate ./... && \
 	  after=$$(find graph resolvers -type f -name '*.go' | sort | xargs sha256sum); \
@@ -56,7 +56,19 @@ check-generated: ## fail when graph/ (or the resolver stubs) differ from what gq
 	    echo "graph/ was stale: 'make generate' changed it (now regenerated; commit the result):"; \
 	    diff <(echo "$$before") <(echo "$$after") || true; exit 1; \
 	  fi
+	@before=$$(sha256sum schema.snapshot.graphql 2>/dev/null); \
+	  $(GO) run ./scripts/schemasnapshot -o schema.snapshot.graphql && \
+	  if [ "$$before" != "$$(sha256sum schema.snapshot.graphql)" ]; then \
+	    echo "schema.snapshot.graphql was stale: 'make schema-snapshot' changed it (now rewritten; commit it)"; \
+	    git --no-pager diff --stat -- schema.snapshot.graphql; exit 1; \
+	  fi
 	@echo "generated code is up to date"
+
+schema-snapshot: ## rewrite schema.snapshot.graphql, the sorted SDL of the schema the server executes (commit it)
+	$(GO) run ./scripts/schemasnapshot -o schema.snapshot.graphql
+
+schema-diff: ## fail on a breaking change between committed versions of schema.snapshot.graphql not listed in schema.breaking-changes
+	@bash scripts/schema-diff.sh
 
 vet: ## go vet (also the files behind the typesense build tag)
 	$(GO) vet ./...
@@ -69,7 +81,7 @@ staticcheck: ## staticcheck (installed with go install at a pinned version)
 lint: vet staticcheck ## vet + staticcheck + gofmt
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed: $$out"; exit 1; fi
 
-ci: check-generated lint test ## what CI runs
+ci: check-generated lint schema-diff test ## what CI runs
 
 stack-up: ## start the local services (all of them)
 	@$(STACK) up
