@@ -23,9 +23,9 @@ import (
 	"github.com/skillswap/skillswap/domain"
 	"github.com/skillswap/skillswap/httpapi"
 	"github.com/skillswap/skillswap/jobs"
+	"github.com/skillswap/skillswap/mail"
 	"github.com/skillswap/skillswap/matching"
 	"github.com/skillswap/skillswap/notifications"
-	"github.com/skillswap/skillswap/notify"
 	"github.com/skillswap/skillswap/payments"
 	"github.com/skillswap/skillswap/profiles"
 	"github.com/skillswap/skillswap/realtime"
@@ -202,9 +202,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		return nil, fmt.Errorf("watch auth invalidations: %w", err)
 	}
 
-	var mailer jobs.Mailer = notify.LogMailer{Log: log}
+	var mailer jobs.Mailer = mail.LogMailer{Log: log}
 	if cfg.SMTPAddr != "" {
-		mailer, err = notify.NewSMTPMailer(notify.SMTPConfig{
+		mailer, err = mail.NewSMTPMailer(mail.SMTPConfig{
 			Addr: cfg.SMTPAddr, From: cfg.SMTPFrom, Username: cfg.SMTPUsername, Password: cfg.SMTPPassword, StartTLS: cfg.SMTPStartTLS,
 		})
 		if err != nil {

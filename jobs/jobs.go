@@ -15,7 +15,7 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
 	"github.com/skillswap/skillswap/domain"
-	"github.com/skillswap/skillswap/notify"
+	"github.com/skillswap/skillswap/mail"
 	"github.com/skillswap/skillswap/search"
 	"github.com/skillswap/skillswap/store"
 )
@@ -42,7 +42,7 @@ type UserLoader interface {
 
 // Mailer sends emails.
 type Mailer interface {
-	Send(ctx context.Context, e notify.Email) error
+	Send(ctx context.Context, e mail.Email) error
 }
 
 // Deps are what the workers need.
@@ -116,7 +116,7 @@ func (w *WelcomeEmailWorker) Work(ctx context.Context, job *river.Job[WelcomeEma
 		// The account was erased before the email went out: nothing to do.
 		return nil
 	}
-	return w.deps.Mailer.Send(ctx, notify.Email{
+	return w.deps.Mailer.Send(ctx, mail.Email{
 		To:      u.Email,
 		Subject: "Welcome to " + w.deps.AppName,
 		Body: fmt.Sprintf("Hello %s,\n\nWelcome to %s! Add the skills you offer and the ones you want "+

@@ -9,7 +9,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/skillswap/skillswap/domain"
-	"github.com/skillswap/skillswap/notify"
+	"github.com/skillswap/skillswap/mail"
 	"github.com/skillswap/skillswap/store"
 )
 
@@ -34,9 +34,9 @@ type UserLoader interface {
 	UsersByIDs(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]domain.User, error)
 }
 
-// Mailer sends emails (notify.SMTPMailer implements it).
+// Mailer sends emails (mail.SMTPMailer implements it).
 type Mailer interface {
-	Send(ctx context.Context, e notify.Email) error
+	Send(ctx context.Context, e mail.Email) error
 }
 
 // EmailWorker sends EmailArgs jobs.
@@ -66,7 +66,7 @@ func (w *EmailWorker) Work(ctx context.Context, job *river.Job[EmailArgs]) error
 		return nil
 	}
 	subject, body := EmailText(w.AppName, u.DisplayName, job.Args.Type)
-	if err := w.Mailer.Send(ctx, notify.Email{To: u.Email, Subject: subject, Body: body}); err != nil {
+	if err := w.Mailer.Send(ctx, mail.Email{To: u.Email, Subject: subject, Body: body}); err != nil {
 		return fmt.Errorf("notification email: send: %w", err)
 	}
 	return nil
