@@ -1,4 +1,4 @@
-package jobs_test
+package notifications_test
 
 import (
 	"bytes"
