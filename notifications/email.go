@@ -85,8 +85,9 @@ type WelcomeEmailArgs struct {
 // Kind implements river.JobArgs.
 func (WelcomeEmailArgs) Kind() string { return "welcome_email" }
 
-// InsertOpts puts the job on the email queue, with more attempts than River's default since a
-// member gets this email only once.
+// InsertOpts puts the job on the email queue and gives up after 10 attempts (about four hours of
+// River's backoff, against days for its default 25): a welcome that arrives days late is not worth
+// sending.
 func (WelcomeEmailArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{Queue: jobs.QueueEmail, MaxAttempts: 10}
 }
