@@ -23,9 +23,9 @@ import (
 	"github.com/skillswap/skillswap/domain"
 	"github.com/skillswap/skillswap/httpapi"
 	"github.com/skillswap/skillswap/jobs"
+	"github.com/skillswap/skillswap/mail"
 	"github.com/skillswap/skillswap/matching"
 	"github.com/skillswap/skillswap/notifications"
-	"github.com/skillswap/skillswap/notify"
 	"github.com/skillswap/skillswap/payments"
 	"github.com/skillswap/skillswap/profiles"
 	"github.com/skillswap/skillswap/realtime"
@@ -202,9 +202,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		return nil, fmt.Errorf("watch auth invalidations: %w", err)
 	}
 
-	var mailer jobs.Mailer = notify.LogMailer{Log: log}
+	var mailer notifications.Mailer = mail.LogMailer{Log: log}
 	if cfg.SMTPAddr != "" {
-		mailer, err = notify.NewSMTPMailer(notify.SMTPConfig{
+		mailer, err = mail.NewSMTPMailer(mail.SMTPConfig{
 			Addr: cfg.SMTPAddr, From: cfg.SMTPFrom, Username: cfg.SMTPUsername, Password: cfg.SMTPPassword, StartTLS: cfg.SMTPStartTLS,
 		})
 		if err != nil {
@@ -215,14 +215,14 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		AwayAfter: cfg.ChatAwayAfter, ResyncEvery: cfg.ChatResyncInterval,
 	})
 	if cfg.RunWorkers {
-		a.workers, err = jobs.NewWorkerClient(a.Pool, jobs.Deps{
-			Users: a.Store.Q(), Mailer: mailer, AppName: "SkillSwap", Store: a.Store, Search: a.Search,
-			Register: []func(*river.Workers){
-				notifications.Register(a.Store.Q(), mailer, "SkillSwap"),
-				func(w *river.Workers) { sessions.RegisterWorkers(w, sessionSvc) },
-				func(w *river.Workers) { reviews.RegisterWorkers(w, reviewSvc) },
-				func(w *river.Workers) { payments.RegisterWorkers(w, a.Payments) },
-			},
+		// Every capability with background work, each through its Jobs function: a new one is
+		// added here and nowhere else.
+		a.workers, err = jobs.NewWorkerClient(a.Pool, []jobs.Register{
+			notifications.Jobs(a.Store.Q(), mailer, "SkillSwap"),
+			search.Jobs(a.Store, a.Search),
+			sessions.Jobs(sessionSvc),
+			reviews.Jobs(reviewSvc),
+			payments.Jobs(a.Payments),
 		}, log)
 		if err != nil {
 			return nil, err

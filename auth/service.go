@@ -18,7 +18,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/skillswap/skillswap/domain"
-	"github.com/skillswap/skillswap/jobs"
+	"github.com/skillswap/skillswap/notifications"
 	"github.com/skillswap/skillswap/realtime"
 	"github.com/skillswap/skillswap/store"
 )
@@ -144,7 +144,7 @@ func (s *Service) SignUp(ctx context.Context, in SignUpInput, c Client) (Session
 		if err != nil {
 			return err
 		}
-		if err := q.EnqueueJob(ctx, jobs.WelcomeEmailArgs{UserID: u.ID}, nil); err != nil {
+		if err := q.EnqueueJob(ctx, notifications.WelcomeEmailArgs{UserID: u.ID}, nil); err != nil {
 			return err
 		}
 		for _, hook := range s.cfg.OnSignUp {

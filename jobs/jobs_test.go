@@ -1,74 +1,94 @@
 package jobs_test
 
 import (
-	"bytes"
-	"os"
-	"path/filepath"
+	"context"
+	"log/slog"
 	"testing"
 	"time"
 
-	"github.com/skillswap/skillswap/internal/apitest"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+
+	"github.com/skillswap/skillswap/internal/testdb"
+	"github.com/skillswap/skillswap/jobs"
 )
 
-// smtpSink returns the Maildir the SMTP sink of `make test` writes to.
-func smtpSink(t *testing.T) (addr, dir string) {
-	addr, dir = os.Getenv("SMTP_ADDR"), os.Getenv("SMTP_SINK_DIR")
-	if addr == "" || dir == "" {
-		if os.Getenv("SKILLSWAP_REQUIRE_SERVICES") == "1" {
-			t.Fatal("SMTP_ADDR and SMTP_SINK_DIR must be set (the SMTP sink service)")
-		}
-		t.Skip("SMTP sink service not configured (SMTP_ADDR, SMTP_SINK_DIR); run `make test`")
-	}
-	return addr, dir
+type pingArgs struct {
+	From string `json:"from"`
 }
 
-// findMail waits for a message in the Maildir that contains needle.
-func findMail(t *testing.T, dir string, needle []byte, within time.Duration) []byte {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for time.Now().Before(deadline) {
-		files, _ := filepath.Glob(filepath.Join(dir, "new", "*"))
-		for _, f := range files {
-			b, err := os.ReadFile(f)
-			if err == nil && bytes.Contains(b, needle) {
-				return b
-			}
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	t.Fatalf("no email containing %q arrived in %s", needle, dir)
+func (pingArgs) Kind() string { return "jobs_test_ping" }
+
+type pingWorker struct {
+	river.WorkerDefaults[pingArgs]
+	done chan<- string
+}
+
+func (w *pingWorker) Work(_ context.Context, job *river.Job[pingArgs]) error {
+	w.done <- job.Args.From
 	return nil
 }
 
-func TestWelcomeEmailIsSentAfterSignUp(t *testing.T) {
-	addr, dir := smtpSink(t)
-	cfg := apitest.Config(t)
-	cfg.RunWorkers = true
-	cfg.SMTPAddr = addr
-	srv := apitest.Start(t, cfg)
+type pongArgs struct{}
 
-	email := "welcome-" + time.Now().Format("150405.000000") + "@example.com"
-	srv.SignUpAs(t, email, "Wendy Welcome")
-	mail := findMail(t, dir, []byte(email), 15*time.Second)
-	for _, want := range []string{"Subject: Welcome to SkillSwap", "Hello Wendy Welcome"} {
-		if !bytes.Contains(mail, []byte(want)) {
-			t.Errorf("email lacks %q:\n%s", want, mail)
-		}
-	}
+func (pongArgs) Kind() string { return "jobs_test_pong" }
+
+type pongWorker struct {
+	river.WorkerDefaults[pongArgs]
+	done chan<- string
 }
 
-func TestRefusedSignUpQueuesNoEmail(t *testing.T) {
-	srv := apitest.Start(t, apitest.Config(t)) // workers off: jobs stay in the queue table
-	srv.SignUpAs(t, "dup@example.com", "First")
-	r := srv.Client().Do(t, `mutation { signUp(input: {email: "dup@example.com", password: "`+apitest.StrongPassword+`", displayName: "Second"}) { accessToken } }`, nil)
-	if r.Code() != "CONFLICT" {
-		t.Fatalf("duplicate sign-up: %s", r.Raw)
-	}
-	var n int
-	if err := srv.App.Pool.QueryRow(t.Context(), `SELECT count(*) FROM river_job WHERE kind = 'welcome_email'`).Scan(&n); err != nil {
+func (w *pongWorker) Work(context.Context, *river.Job[pongArgs]) error {
+	w.done <- "pong"
+	return nil
+}
+
+// Two capabilities registered the one way: the worker client works the jobs of both and
+// schedules the periodic jobs each returns.
+func TestWorkerClientRunsEveryRegistration(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	pool, err := pgxpool.New(ctx, testdb.New(t))
+	if err != nil {
 		t.Fatal(err)
 	}
-	if n != 1 {
-		t.Fatalf("%d welcome jobs queued, want 1 (the refused sign-up must roll its job back)", n)
+	t.Cleanup(pool.Close)
+	log := slog.New(slog.DiscardHandler)
+
+	done := make(chan string, 4)
+	periodic := jobs.Register(func(w *river.Workers) []*river.PeriodicJob {
+		river.AddWorker(w, &pingWorker{done: done})
+		return []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
+			func() (river.JobArgs, *river.InsertOpts) { return pingArgs{From: "periodic"}, nil },
+			&river.PeriodicJobOpts{RunOnStart: true})}
+	})
+	plain := jobs.Register(func(w *river.Workers) []*river.PeriodicJob {
+		river.AddWorker(w, &pongWorker{done: done})
+		return nil
+	})
+	client, err := jobs.NewWorkerClient(pool, []jobs.Register{periodic, plain}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := client.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = client.Stop(context.Background()) })
+
+	inserter, err := jobs.NewInserter(pool, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := inserter.Insert(ctx, pongArgs{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]bool{}
+	for len(got) < 2 {
+		select {
+		case from := <-done:
+			got[from] = true
+		case <-ctx.Done():
+			t.Fatalf("worked %v, want the periodic ping and the inserted pong", got)
+		}
 	}
 }

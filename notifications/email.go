@@ -9,7 +9,8 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/skillswap/skillswap/domain"
-	"github.com/skillswap/skillswap/notify"
+	"github.com/skillswap/skillswap/jobs"
+	"github.com/skillswap/skillswap/mail"
 	"github.com/skillswap/skillswap/store"
 )
 
@@ -26,17 +27,18 @@ type EmailArgs struct {
 // Kind implements river.JobArgs.
 func (EmailArgs) Kind() string { return "notification_email" }
 
-// InsertOpts puts the job on the email queue (jobs.QueueEmail), which has its own worker budget.
-func (EmailArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{Queue: "email"} }
+// InsertOpts puts the job on the email queue, which has its own worker budget.
+func (EmailArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{Queue: jobs.QueueEmail} }
 
 // UserLoader loads accounts (store.Queries implements it).
 type UserLoader interface {
 	UsersByIDs(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]domain.User, error)
 }
 
-// Mailer sends emails (notify.SMTPMailer implements it).
+// Mailer sends emails (mail.SMTPMailer and mail.LogMailer implement it). It is declared here only:
+// every email of the app is sent by a worker of this package.
 type Mailer interface {
-	Send(ctx context.Context, e notify.Email) error
+	Send(ctx context.Context, e mail.Email) error
 }
 
 // EmailWorker sends EmailArgs jobs.
@@ -47,10 +49,12 @@ type EmailWorker struct {
 	AppName string
 }
 
-// Register returns the function jobs.Deps.Register takes to add the worker.
-func Register(users UserLoader, mailer Mailer, appName string) func(*river.Workers) {
-	return func(w *river.Workers) {
+// Jobs registers the email workers (notification and welcome emails); appName signs the emails.
+func Jobs(users UserLoader, mailer Mailer, appName string) jobs.Register {
+	return func(w *river.Workers) []*river.PeriodicJob {
 		river.AddWorker(w, &EmailWorker{Users: users, Mailer: mailer, AppName: appName})
+		river.AddWorker(w, &WelcomeEmailWorker{Users: users, Mailer: mailer, AppName: appName})
+		return nil
 	}
 }
 
@@ -66,10 +70,53 @@ func (w *EmailWorker) Work(ctx context.Context, job *river.Job[EmailArgs]) error
 		return nil
 	}
 	subject, body := EmailText(w.AppName, u.DisplayName, job.Args.Type)
-	if err := w.Mailer.Send(ctx, notify.Email{To: u.Email, Subject: subject, Body: body}); err != nil {
+	if err := w.Mailer.Send(ctx, mail.Email{To: u.Email, Subject: subject, Body: body}); err != nil {
 		return fmt.Errorf("notification email: send: %w", err)
 	}
 	return nil
+}
+
+// WelcomeEmailArgs asks for the welcome email of a new account; auth inserts it in the sign-up
+// transaction, so a refused sign-up sends nothing.
+type WelcomeEmailArgs struct {
+	UserID uuid.UUID `json:"user_id"`
+}
+
+// Kind implements river.JobArgs.
+func (WelcomeEmailArgs) Kind() string { return "welcome_email" }
+
+// InsertOpts puts the job on the email queue and gives up after 10 attempts (about four hours of
+// River's backoff, against days for its default 25): a welcome that arrives days late is not worth
+// sending.
+func (WelcomeEmailArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: jobs.QueueEmail, MaxAttempts: 10}
+}
+
+// WelcomeEmailWorker sends WelcomeEmailArgs jobs.
+type WelcomeEmailWorker struct {
+	river.WorkerDefaults[WelcomeEmailArgs]
+	Users   UserLoader
+	Mailer  Mailer
+	AppName string
+}
+
+// Work implements river.Worker; SMTP errors are returned so River retries.
+func (w *WelcomeEmailWorker) Work(ctx context.Context, job *river.Job[WelcomeEmailArgs]) error {
+	users, err := w.Users.UsersByIDs(ctx, []uuid.UUID{job.Args.UserID})
+	if err != nil {
+		return fmt.Errorf("welcome email: load user: %w", err)
+	}
+	u, ok := users[job.Args.UserID]
+	if !ok {
+		// The account was erased before the email went out: nothing to do.
+		return nil
+	}
+	return w.Mailer.Send(ctx, mail.Email{
+		To:      u.Email,
+		Subject: "Welcome to " + w.AppName,
+		Body: fmt.Sprintf("Hello %s,\n\nWelcome to %s! Add the skills you offer and the ones you want "+
+			"to learn, and we will find you partners.\n\nThe %s team\n", u.DisplayName, w.AppName, w.AppName),
+	})
 }
 
 // EmailText renders a notification email. It names what happened but carries no content (no

@@ -14,8 +14,8 @@ import (
 
 	"github.com/skillswap/skillswap/domain"
 	"github.com/skillswap/skillswap/internal/testdb"
+	"github.com/skillswap/skillswap/mail"
 	"github.com/skillswap/skillswap/notifications"
-	"github.com/skillswap/skillswap/notify"
 	"github.com/skillswap/skillswap/realtime"
 	"github.com/skillswap/skillswap/store"
 )
@@ -331,9 +331,9 @@ func TestStreamResumesAfterAnID(t *testing.T) {
 }
 
 // fakeMailer records emails.
-type fakeMailer struct{ sent []notify.Email }
+type fakeMailer struct{ sent []mail.Email }
 
-func (f *fakeMailer) Send(_ context.Context, m notify.Email) error {
+func (f *fakeMailer) Send(_ context.Context, m mail.Email) error {
 	f.sent = append(f.sent, m)
 	return nil
 }

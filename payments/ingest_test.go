@@ -138,7 +138,7 @@ func TestConcurrentWebhooksProcessedOnce(t *testing.T) {
 func BenchmarkWebhookIngestion(b *testing.B) {
 	x := newEnv(b)
 	workers := river.NewWorkers()
-	payments.RegisterWorkers(workers, x.svc)
+	payments.Jobs(x.svc)(workers)
 	client, err := river.NewClient(riverpgxv5.New(x.Store.Pool()), &river.Config{
 		Logger: slog.New(slog.DiscardHandler), Workers: workers,
 		Queues: map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 16}},

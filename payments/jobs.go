@@ -6,6 +6,8 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/riverqueue/river"
+
+	"github.com/skillswap/skillswap/jobs"
 )
 
 // StepArgs asks to run one saga step of a payment (see Service.RunStep).
@@ -132,10 +134,13 @@ func (w *CaptureDeadlineWorker) Timeout(*river.Job[CaptureDeadlineArgs]) time.Du
 	return time.Minute
 }
 
-// RegisterWorkers adds the payment workers to a River worker set (jobs.Deps.Register).
-func RegisterWorkers(workers *river.Workers, svc *Service) {
-	river.AddWorker(workers, &StepWorker{Service: svc})
-	river.AddWorker(workers, &EventWorker{Service: svc})
-	river.AddWorker(workers, &NoShowDeadlineWorker{Service: svc})
-	river.AddWorker(workers, &CaptureDeadlineWorker{Service: svc})
+// Jobs registers the payment workers (saga steps, Stripe events, no-show and capture deadlines).
+func Jobs(svc *Service) jobs.Register {
+	return func(w *river.Workers) []*river.PeriodicJob {
+		river.AddWorker(w, &StepWorker{Service: svc})
+		river.AddWorker(w, &EventWorker{Service: svc})
+		river.AddWorker(w, &NoShowDeadlineWorker{Service: svc})
+		river.AddWorker(w, &CaptureDeadlineWorker{Service: svc})
+		return nil
+	}
 }

@@ -586,7 +586,7 @@ func TestNoShowDeadlineRunsUnderRiver(t *testing.T) {
 		t.Fatal(err)
 	}
 	workers := river.NewWorkers()
-	payments.RegisterWorkers(workers, x.svc)
+	payments.Jobs(x.svc)(workers)
 	client, err := river.NewClient(riverpgxv5.New(x.Store.Pool()), &river.Config{
 		Logger: slog.New(slog.DiscardHandler), Workers: workers, FetchPollInterval: 100 * time.Millisecond,
 		Queues: map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 4}},

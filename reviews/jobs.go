@@ -5,6 +5,8 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/riverqueue/river"
+
+	"github.com/skillswap/skillswap/jobs"
 )
 
 // RevealArgs asks to reveal a session's reviews when its review window closes (scheduled by the
@@ -30,7 +32,10 @@ func (w *RevealWorker) Work(ctx context.Context, job *river.Job[RevealArgs]) err
 	return w.Service.Reveal(ctx, job.Args.SessionID)
 }
 
-// RegisterWorkers adds the review workers to a River worker set (jobs.Deps.Register).
-func RegisterWorkers(workers *river.Workers, svc *Service) {
-	river.AddWorker(workers, &RevealWorker{Service: svc})
+// Jobs registers the review worker (reveal when the window closes).
+func Jobs(svc *Service) jobs.Register {
+	return func(w *river.Workers) []*river.PeriodicJob {
+		river.AddWorker(w, &RevealWorker{Service: svc})
+		return nil
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/riverqueue/river"
 
+	"github.com/skillswap/skillswap/jobs"
 	"github.com/skillswap/skillswap/store"
 )
 
@@ -107,6 +108,15 @@ func (w *ReindexSkillWorker) Work(ctx context.Context, job *river.Job[ReindexSki
 // Timeout gives a skill with many members more time than the default job timeout.
 func (w *ReindexSkillWorker) Timeout(*river.Job[ReindexSkillArgs]) time.Duration {
 	return 10 * time.Minute
+}
+
+// Jobs registers the reindex workers, which write to backend; st holds the pending requests.
+func Jobs(st *store.Store, backend Backend) jobs.Register {
+	return func(w *river.Workers) []*river.PeriodicJob {
+		river.AddWorker(w, &ReindexMemberWorker{Store: st, Backend: backend})
+		river.AddWorker(w, &ReindexSkillWorker{Backend: backend})
+		return nil
+	}
 }
 
 // reindexBatch is how many members one bulk write carries.

@@ -6,6 +6,8 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/riverqueue/river"
+
+	"github.com/skillswap/skillswap/jobs"
 )
 
 // ReminderArgs asks for a reminder of a confirmed session, MinutesBefore its start. BookingSeq
@@ -66,8 +68,11 @@ func (w *AutoCompleteWorker) Timeout(*river.Job[AutoCompleteArgs]) time.Duration
 	return 30 * time.Second
 }
 
-// RegisterWorkers adds the session workers to a River worker set (jobs.Deps.Register).
-func RegisterWorkers(workers *river.Workers, svc *Service) {
-	river.AddWorker(workers, &ReminderWorker{Service: svc})
-	river.AddWorker(workers, &AutoCompleteWorker{Service: svc})
+// Jobs registers the session workers (reminders, auto-completion).
+func Jobs(svc *Service) jobs.Register {
+	return func(w *river.Workers) []*river.PeriodicJob {
+		river.AddWorker(w, &ReminderWorker{Service: svc})
+		river.AddWorker(w, &AutoCompleteWorker{Service: svc})
+		return nil
+	}
 }

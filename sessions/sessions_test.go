@@ -353,7 +353,7 @@ func TestRiverRunsReminders(t *testing.T) {
 		t.Fatal(err)
 	}
 	workers := river.NewWorkers()
-	sessions.RegisterWorkers(workers, e.Sessions)
+	sessions.Jobs(e.Sessions)(workers)
 	client := newWorkerClient(t, e.Store, workers)
 	done, cancel := client.Subscribe(river.EventKindJobCompleted, river.EventKindJobFailed)
 	defer cancel()

@@ -12,6 +12,7 @@ import (
 	"github.com/skillswap/skillswap/domain"
 	"github.com/skillswap/skillswap/internal/testdb"
 	"github.com/skillswap/skillswap/jobs"
+	"github.com/skillswap/skillswap/notifications"
 	"github.com/skillswap/skillswap/store"
 )
 
@@ -57,7 +58,7 @@ func TestInTxCommitsAndRollsBack(t *testing.T) {
 
 	err := st.InTx(ctx, func(q *store.Queries) error {
 		u := newUser(t, q, "rolled-back@example.com")
-		if err := q.EnqueueJob(ctx, jobs.WelcomeEmailArgs{UserID: u.ID}, nil); err != nil {
+		if err := q.EnqueueJob(ctx, notifications.WelcomeEmailArgs{UserID: u.ID}, nil); err != nil {
 			return err
 		}
 		q.AfterCommit(ctx, func(context.Context) { hooks = append(hooks, "rolled back") })
@@ -76,7 +77,7 @@ func TestInTxCommitsAndRollsBack(t *testing.T) {
 		if len(hooks) != 0 {
 			t.Error("after-commit hook ran inside the transaction")
 		}
-		return q.EnqueueJob(ctx, jobs.WelcomeEmailArgs{UserID: u.ID}, nil)
+		return q.EnqueueJob(ctx, notifications.WelcomeEmailArgs{UserID: u.ID}, nil)
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -88,7 +89,7 @@ func TestInTxCommitsAndRollsBack(t *testing.T) {
 	if err := st.Pool().QueryRow(ctx, `SELECT count(*) FROM river_job`).Scan(&jobsQueued); err != nil || jobsQueued != 1 {
 		t.Fatalf("jobs queued = %d (%v), want 1", jobsQueued, err)
 	}
-	if err := st.Q().EnqueueJob(ctx, jobs.WelcomeEmailArgs{}, nil); err == nil {
+	if err := st.Q().EnqueueJob(ctx, notifications.WelcomeEmailArgs{}, nil); err == nil {
 		t.Fatal("EnqueueJob outside a transaction must fail")
 	}
 }

@@ -1,5 +1,5 @@
-// Package notify delivers messages to members outside the app: email over SMTP for now.
-package notify
+// Package mail sends email: over SMTP when a relay is configured, to the log otherwise.
+package mail
 
 import (
 	"context"
@@ -9,7 +9,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/wneessen/go-mail"
+	gomail "github.com/wneessen/go-mail"
 )
 
 // Email is one plain-text message.
@@ -52,7 +52,7 @@ func NewSMTPMailer(cfg SMTPConfig) (*SMTPMailer, error) {
 
 // Send delivers e; a failure is returned so the job retries later.
 func (m *SMTPMailer) Send(ctx context.Context, e Email) error {
-	msg := mail.NewMsg()
+	msg := gomail.NewMsg()
 	if err := msg.From(m.cfg.From); err != nil {
 		return fmt.Errorf("email from: %w", err)
 	}
@@ -62,18 +62,18 @@ func (m *SMTPMailer) Send(ctx context.Context, e Email) error {
 	msg.Subject(e.Subject)
 	msg.SetMessageID()
 	msg.SetDate()
-	msg.SetBodyString(mail.TypeTextPlain, e.Body)
+	msg.SetBodyString(gomail.TypeTextPlain, e.Body)
 
-	opts := []mail.Option{mail.WithPort(m.port), mail.WithTimeout(10 * time.Second)}
+	opts := []gomail.Option{gomail.WithPort(m.port), gomail.WithTimeout(10 * time.Second)}
 	if m.cfg.StartTLS {
-		opts = append(opts, mail.WithTLSPolicy(mail.TLSMandatory))
+		opts = append(opts, gomail.WithTLSPolicy(gomail.TLSMandatory))
 	} else {
-		opts = append(opts, mail.WithTLSPolicy(mail.NoTLS))
+		opts = append(opts, gomail.WithTLSPolicy(gomail.NoTLS))
 	}
 	if m.cfg.Username != "" {
-		opts = append(opts, mail.WithSMTPAuth(mail.SMTPAuthPlain), mail.WithUsername(m.cfg.Username), mail.WithPassword(m.cfg.Password))
+		opts = append(opts, gomail.WithSMTPAuth(gomail.SMTPAuthPlain), gomail.WithUsername(m.cfg.Username), gomail.WithPassword(m.cfg.Password))
 	}
-	client, err := mail.NewClient(m.host, opts...)
+	client, err := gomail.NewClient(m.host, opts...)
 	if err != nil {
 		return fmt.Errorf("smtp client: %w", err)
 	}
