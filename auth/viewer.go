@@ -88,6 +88,27 @@ func RequireViewer(ctx context.Context) (Viewer, error) {
 	return Viewer{}, domain.Unauthenticated("authentication required")
 }
 
+// Actor is the viewer as the services' domain.Actor.
+func (v Viewer) Actor() domain.Actor {
+	return domain.Actor{User: v.User, SessionID: v.SessionID}
+}
+
+// ActorFrom returns the request's actor: the zero domain.Actor when signed out. For the reads
+// that serve signed-out callers too; everything else uses RequireActor.
+func ActorFrom(ctx context.Context) domain.Actor {
+	v, _ := ViewerFrom(ctx)
+	return v.Actor()
+}
+
+// RequireActor returns the request's actor, or UNAUTHENTICATED saying why there is none.
+func RequireActor(ctx context.Context) (domain.Actor, error) {
+	v, err := RequireViewer(ctx)
+	if err != nil {
+		return domain.Actor{}, err
+	}
+	return v.Actor(), nil
+}
+
 // RequireRole returns the viewer when they hold role, FORBIDDEN when they do not.
 func RequireRole(ctx context.Context, role domain.Role) (Viewer, error) {
 	v, err := RequireViewer(ctx)

@@ -85,6 +85,19 @@ type PageInfo struct {
 	EndCursor       *string
 }
 
+// Connection is one page of a list: what every service that pages returns.
+type Connection[T any] struct {
+	Edges    []Edge[T]
+	PageInfo PageInfo
+}
+
+// Paginate turns rows fetched with Page.Limit into a Connection whose cursors are made by key
+// under kind (the same kind the page's cursor was parsed with).
+func Paginate[T, K any](kind string, p Page[K], rows []T, key func(T) K) Connection[T] {
+	edges, info := Slice(kind, p, rows, key)
+	return Connection[T]{Edges: edges, PageInfo: info}
+}
+
 // Slice turns rows fetched with Page.Limit into edges and page info: the extra row, when present,
 // only tells that a next page exists.
 func Slice[T, K any](kind string, p Page[K], rows []T, key func(T) K) ([]Edge[T], PageInfo) {

@@ -1,0 +1,39 @@
+package domain
+
+import "github.com/google/uuid"
+
+// Actor is who performs an operation: the signed-in member a request acts for, as authenticated
+// for that request (their account and roles, and the login session that proved it).
+//
+// Every service method that acts for someone takes the Actor as an explicit argument, right
+// after the context; none reads it from the context. The signature then says which operations
+// act for a member and which act for the system (jobs, webhooks), a job or a test calls a service
+// without faking a request, and a role check reads the roles the caller was authenticated with.
+// The transport keeps the viewer in the context (auth.Viewer); resolvers turn it into an Actor
+// (auth.RequireActor) and hand it over. The zero Actor is a signed-out caller, for the few reads
+// that serve them too.
+type Actor struct {
+	User User
+	// SessionID is the login session (AuthSession) the caller authenticated with.
+	SessionID uuid.UUID
+}
+
+// ID is the acting member's id; uuid.Nil when signed out.
+func (a Actor) ID() uuid.UUID { return a.User.ID }
+
+// SignedIn reports whether a member is acting (false for the zero Actor).
+func (a Actor) SignedIn() bool { return a.User.ID != uuid.Nil }
+
+// HasRole reports whether the actor holds role (ADMIN holds every role).
+func (a Actor) HasRole(role Role) bool { return a.SignedIn() && a.User.HasRole(role) }
+
+// RequireRole is FORBIDDEN unless the actor holds role, UNAUTHENTICATED when signed out.
+func (a Actor) RequireRole(role Role) error {
+	if !a.SignedIn() {
+		return Unauthenticated("authentication required")
+	}
+	if !a.User.HasRole(role) {
+		return Forbidden("requires the " + string(role) + " role")
+	}
+	return nil
+}
