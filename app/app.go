@@ -237,8 +237,6 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		Matching:      matching.NewService(a.Store, sessions.NewReliabilitySource(a.Store), nil),
 		Chat:          a.Chat,
 		Notifications: a.Notifications,
-		Store:         a.Store,
-		Hub:           a.Hub,
 		Log:           log,
 
 		Sessions:  sessionSvc,

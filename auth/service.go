@@ -23,9 +23,11 @@ import (
 	"github.com/skillswap/skillswap/store"
 )
 
-// Publisher sends wake-ups to other instances and open sockets.
-type Publisher interface {
+// Hub sends wake-ups to other instances and open sockets, and delivers them here (realtime.Hub).
+type Hub interface {
 	Publish(ctx context.Context, topic string, payload []byte) error
+	// SubscribeFunc delivers a topic's wake-ups to fn (viewerUpdated).
+	SubscribeFunc(ctx context.Context, topic string, fn func([]byte)) (release func(), err error)
 }
 
 // Config tunes sessions.
@@ -65,7 +67,7 @@ type Service struct {
 	store    *store.Store
 	hasher   *Hasher
 	tokens   *Tokens
-	pub      Publisher
+	pub      Hub
 	limits   *limiters
 	sessions *sessionCache
 	cfg      Config
@@ -74,7 +76,7 @@ type Service struct {
 }
 
 // NewService wires the service.
-func NewService(st *store.Store, hasher *Hasher, tokens *Tokens, pub Publisher, cfg Config, log *slog.Logger) (*Service, error) {
+func NewService(st *store.Store, hasher *Hasher, tokens *Tokens, pub Hub, cfg Config, log *slog.Logger) (*Service, error) {
 	l, err := newLimiters(cfg.Limits)
 	if err != nil {
 		return nil, err
@@ -529,4 +531,20 @@ func (s *Service) SetUserRoles(ctx context.Context, userID uuid.UUID, roles []do
 	}
 	s.log.InfoContext(ctx, "roles changed", "user_id", u.ID, "roles", u.Roles, "by", v.User.ID)
 	return u, nil
+}
+
+// AuthSession returns one login session of the actor's (any member's for an ADMIN); NOT_FOUND
+// for a session they may not see, so its existence is not revealed.
+func (s *Service) AuthSession(ctx context.Context, actor domain.Actor, id uuid.UUID) (domain.AuthSession, error) {
+	if !actor.SignedIn() {
+		return domain.AuthSession{}, domain.Unauthenticated("authentication required")
+	}
+	sess, err := s.store.Q().SessionByID(ctx, id)
+	if err != nil {
+		return domain.AuthSession{}, fmt.Errorf("auth session: %w", err)
+	}
+	if sess.UserID != actor.ID() && !actor.HasRole(domain.RoleAdmin) {
+		return domain.AuthSession{}, domain.NotFound("session")
+	}
+	return sess, nil
 }

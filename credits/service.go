@@ -201,3 +201,15 @@ func (s *Service) Transactions(ctx context.Context, first *int, after *string) (
 	edges, info := relay.Slice(TransactionsKind, p, rows, func(e domain.CreditEntry) int64 { return e.ID })
 	return Connection{Edges: edges, PageInfo: info}, nil
 }
+
+// Transaction returns the actor's line of one ledger transaction; NOT_FOUND when they have none.
+func (s *Service) Transaction(ctx context.Context, actor domain.Actor, transactionID uuid.UUID) (domain.CreditEntry, error) {
+	if !actor.SignedIn() {
+		return domain.CreditEntry{}, domain.Unauthenticated("authentication required")
+	}
+	e, err := s.store.Q().CreditEntryOfTransaction(ctx, actor.ID(), transactionID)
+	if err != nil {
+		return domain.CreditEntry{}, fmt.Errorf("credit transaction: %w", err)
+	}
+	return e, nil
+}

@@ -136,11 +136,11 @@ func (r *queryResolver) Users(ctx context.Context, first *int, after *string, fi
 
 // ViewerUpdated is the resolver for the viewerUpdated field.
 func (r *subscriptionResolver) ViewerUpdated(ctx context.Context) (<-chan *domain.User, error) {
-	v, err := auth.RequireViewer(ctx)
+	actor, err := auth.RequireActor(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return r.watchUser(ctx, v.User.ID)
+	return r.Auth.WatchAccount(ctx, actor)
 }
 
 // ID is the resolver for the id field.

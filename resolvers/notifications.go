@@ -6,10 +6,8 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/skillswap/skillswap/auth"
 	"github.com/skillswap/skillswap/dataloaders"
 	"github.com/skillswap/skillswap/domain"
-	"github.com/skillswap/skillswap/relay"
 )
 
 // cursorNotifications is the cursor kind of the notification feed (keyed by UUIDv7 id, which
@@ -66,37 +64,4 @@ func notificationActor(ctx context.Context, n *domain.Notification) (*domain.Use
 		return nil, err
 	}
 	return &u, nil
-}
-
-// nodeOf resolves the chat and notification kinds of Query.node, with the same access rules as
-// their own queries; nil when the object does not exist or the caller may not see it.
-func (r *queryResolver) nodeOf(ctx context.Context, kind string, id uuid.UUID) (relay.Node, bool, error) {
-	switch kind {
-	case relay.KindConversation:
-		c, err := visibleConversation(ctx, id)
-		if err != nil || c == nil {
-			return nil, true, err
-		}
-		return c, true, nil
-	case relay.KindMessage:
-		m, err := visibleMessage(ctx, id)
-		if err != nil || m == nil {
-			return nil, true, err
-		}
-		return m, true, nil
-	case relay.KindNotification:
-		v, err := auth.RequireViewer(ctx)
-		if err != nil {
-			return nil, true, err
-		}
-		n, err := dataloaders.Notification(ctx, id)
-		if domain.IsKind(err, domain.KindNotFound) || (err == nil && n.UserID != v.User.ID) {
-			return nil, true, nil
-		}
-		if err != nil {
-			return nil, true, err
-		}
-		return &n, true, nil
-	}
-	return nil, false, nil
 }

@@ -5,14 +5,11 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/google/uuid"
-
 	"github.com/skillswap/skillswap/auth"
 	"github.com/skillswap/skillswap/dataloaders"
 	"github.com/skillswap/skillswap/domain"
 	"github.com/skillswap/skillswap/graph/model"
 	"github.com/skillswap/skillswap/payments"
-	"github.com/skillswap/skillswap/relay"
 )
 
 // Paid mentoring: helpers of the thin resolvers in schema.resolvers.go. Entry points (the
@@ -124,18 +121,6 @@ func priceField(err error) error {
 		de.Field = "hourlyPrice." + de.Field
 	}
 	return err
-}
-
-// paymentNode resolves node(id:) for a payment: nil when the caller may not see it.
-func (r *Resolver) paymentNode(ctx context.Context, id uuid.UUID) (relay.Node, error) {
-	p, err := r.Payments.Payment(ctx, id)
-	if domain.IsKind(err, domain.KindNotFound) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	return &p, nil
 }
 
 // sessionDispute returns the no-show dispute of a paid session for its participants and staff;

@@ -32,11 +32,11 @@ func (r *mutationResolver) SetSkillPrice(ctx context.Context, input model.SetSki
 		return nil, priceField(err)
 	}
 	me := viewerID(ctx)
-	skills, err := r.Store.Q().MemberSkillsByUserIDs(ctx, []uuid.UUID{me})
+	skills, err := dataloaders.For(ctx).MemberSkills.Load(ctx, me)
 	if err != nil {
 		return nil, fmt.Errorf("set skill price: %w", err)
 	}
-	for _, ms := range skills[me] {
+	for _, ms := range skills {
 		if ms.SkillID == skillID && ms.Kind == domain.Offer {
 			return &model.SetSkillPricePayload{MemberSkill: &ms}, nil
 		}

@@ -14,12 +14,10 @@ import (
 	"github.com/skillswap/skillswap/notifications"
 	"github.com/skillswap/skillswap/payments"
 	"github.com/skillswap/skillswap/profiles"
-	"github.com/skillswap/skillswap/realtime"
 	"github.com/skillswap/skillswap/reviews"
 	"github.com/skillswap/skillswap/search"
 	"github.com/skillswap/skillswap/sessions"
 	"github.com/skillswap/skillswap/skills"
-	"github.com/skillswap/skillswap/store"
 )
 
 // Resolver is the root resolver; its fields are the services resolvers call.
@@ -34,8 +32,6 @@ type Resolver struct {
 	// Notifications serves the notification feed, preferences and live stream. queryResolver has
 	// a method of that name, so resolvers of Query reach it as r.Resolver.Notifications.
 	Notifications *notifications.Service
-	Store         *store.Store
-	Hub           *realtime.Hub
 	Log           *slog.Logger
 
 	// Skill sessions, reviews, time credits and calendar feeds.
@@ -47,6 +43,8 @@ type Resolver struct {
 	Payments *payments.Service
 	// PublicURL is the API's base URL, to build calendar feed URLs.
 	PublicURL string
+	// nodes is the registry of Query.node (nodeTypes), built by NewSchema.
+	nodes map[string]nodeType
 	// Now is the clock of review windows (tests set it with the services'); nil means time.Now.
 	Now func() time.Time
 }

@@ -7,71 +7,36 @@ package resolvers
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/skillswap/skillswap/auth"
-	"github.com/skillswap/skillswap/dataloaders"
 	"github.com/skillswap/skillswap/domain"
 	"github.com/skillswap/skillswap/graph"
 	"github.com/skillswap/skillswap/relay"
 )
 
-// Node is the resolver for the node field.
+// Node resolves any entity through the registry of node.go. An unknown prefix, a missing entity
+// and one the caller may not see are all null.
 func (r *queryResolver) Node(ctx context.Context, id string) (relay.Node, error) {
 	kind, uid, ok := relay.ParseGlobalID(id)
 	if !ok {
 		return nil, domain.Invalid("id", "is not a valid id")
 	}
-	switch kind {
-	case relay.KindUser:
-		u, err := dataloaders.User(ctx, uid)
-		if domain.IsKind(err, domain.KindNotFound) {
-			return nil, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-		return &u, nil
-	case relay.KindSkill:
-		sk, err := dataloaders.Skill(ctx, uid)
-		if domain.IsKind(err, domain.KindNotFound) || (err == nil && sk.Status != domain.SkillApproved) {
-			return nil, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-		return &sk, nil
-	case relay.KindSkillCategory:
-		c, err := dataloaders.Category(ctx, uid)
-		if domain.IsKind(err, domain.KindNotFound) {
-			return nil, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-		return &c, nil
-	case relay.KindSkillSession, relay.KindReview, relay.KindReviewReport, relay.KindCreditTransaction, relay.KindCalendarFeed:
-		n, _, err := r.sessionNode(ctx, kind, uid)
-		return n, err
-	case relay.KindPayment:
-		return r.paymentNode(ctx, uid)
-	case relay.KindAuthSession:
-		v, err := auth.RequireViewer(ctx)
-		if err != nil {
-			return nil, err
-		}
-		s, err := r.Store.Q().SessionByID(ctx, uid)
-		if domain.IsKind(err, domain.KindNotFound) || (err == nil && s.UserID != v.User.ID && !v.User.HasRole(domain.RoleAdmin)) {
-			return nil, nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("node session: %w", err)
-		}
-		return &s, nil
-	default:
-		n, _, err := r.nodeOf(ctx, kind, uid)
-		return n, err
+	actor, err := auth.RequireActor(ctx)
+	if err != nil {
+		return nil, err
 	}
+	typ, ok := r.nodes[kind]
+	if !ok {
+		return nil, nil
+	}
+	n, err := typ.load(ctx, actor, uid)
+	if domain.IsKind(err, domain.KindNotFound) || domain.IsKind(err, domain.KindForbidden) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return n, nil
 }
 
 // Viewer is the resolver for the viewer field.

@@ -213,63 +213,6 @@ func canSeeReview(ctx context.Context, rv domain.Review) bool {
 	return rv.Visible() || rv.ReviewerID == v.User.ID || v.User.HasRole(domain.RoleModerator)
 }
 
-// sessionNode resolves node(id:) for the session-related kinds; handled reports whether kind
-// is one of them. Whatever the caller may not see is nil, as for a missing id.
-func (r *Resolver) sessionNode(ctx context.Context, kind string, id uuid.UUID) (node relay.Node, handled bool, err error) {
-	v, err := auth.RequireViewer(ctx)
-	if err != nil {
-		return nil, true, err
-	}
-	hide := func(err error) (relay.Node, bool, error) {
-		if domain.IsKind(err, domain.KindNotFound) || domain.IsKind(err, domain.KindForbidden) {
-			return nil, true, nil
-		}
-		return nil, true, err
-	}
-	switch kind {
-	case relay.KindSkillSession:
-		s, err := dataloaders.SkillSession(ctx, id)
-		if err != nil {
-			return hide(err)
-		}
-		if !s.IsParticipant(v.User.ID) && !v.User.IsStaff() {
-			return nil, true, nil
-		}
-		return &s, true, nil
-	case relay.KindReview:
-		rv, err := dataloaders.Review(ctx, id)
-		if err != nil {
-			return hide(err)
-		}
-		if !canSeeReview(ctx, rv) {
-			return nil, true, nil
-		}
-		return &rv, true, nil
-	case relay.KindReviewReport:
-		if !v.User.HasRole(domain.RoleModerator) {
-			return nil, true, nil
-		}
-		rep, err := r.Store.Q().ReviewReportByID(ctx, id)
-		if err != nil {
-			return hide(err)
-		}
-		return &rep, true, nil
-	case relay.KindCreditTransaction:
-		e, err := r.Store.Q().CreditEntryOfTransaction(ctx, v.User.ID, id)
-		if err != nil {
-			return hide(err)
-		}
-		return &e, true, nil
-	case relay.KindCalendarFeed:
-		f, err := r.Calendar.Feed(ctx)
-		if err != nil || f == nil || f.ID != id {
-			return nil, true, err
-		}
-		return f, true, nil
-	}
-	return nil, false, nil
-}
-
 func (r *Resolver) feedPayload(token string, feed domain.CalendarFeed) *model.CalendarFeedPayload {
 	return &model.CalendarFeedPayload{Feed: &feed, URL: r.PublicURL + calendar.FeedPath(token)}
 }

@@ -308,3 +308,15 @@ func (s *Service) OpenReports(ctx context.Context, first *int, after *string) ([
 	edges, info := relay.Slice(OpenReportsKind, p, rows, func(r domain.ReviewReport) uuid.UUID { return r.ID })
 	return edges, info, nil
 }
+
+// ReviewReport returns one report of a review; MODERATOR only.
+func (s *Service) ReviewReport(ctx context.Context, actor domain.Actor, id uuid.UUID) (domain.ReviewReport, error) {
+	if err := actor.RequireRole(domain.RoleModerator); err != nil {
+		return domain.ReviewReport{}, err
+	}
+	rep, err := s.store.Q().ReviewReportByID(ctx, id)
+	if err != nil {
+		return domain.ReviewReport{}, fmt.Errorf("review report: %w", err)
+	}
+	return rep, nil
+}

@@ -1,4 +1,4 @@
-package resolvers
+package auth
 
 import (
 	"context"
@@ -11,10 +11,14 @@ import (
 	"github.com/skillswap/skillswap/realtime"
 )
 
-// watchUser emits the account each time its topic says it changed. The wake-up only says
+// WatchAccount emits the actor's account each time its topic says it changed. The wake-up only says
 // "changed": the truth is read from PostgreSQL, by one read at a time (a burst of wake-ups
 // makes one more read, not one each), and nothing waits in between.
-func (r *subscriptionResolver) watchUser(ctx context.Context, id uuid.UUID) (<-chan *domain.User, error) {
+func (s *Service) WatchAccount(ctx context.Context, actor domain.Actor) (<-chan *domain.User, error) {
+	if !actor.SignedIn() {
+		return nil, domain.Unauthenticated("authentication required")
+	}
+	id := actor.ID()
 	out := realtime.NewOutbox[domain.User](4, nil)
 	var (
 		mu             sync.Mutex
@@ -22,10 +26,10 @@ func (r *subscriptionResolver) watchUser(ctx context.Context, id uuid.UUID) (<-c
 	)
 	reload := func() {
 		for {
-			users, err := r.Store.Q().UsersByIDs(ctx, []uuid.UUID{id})
+			users, err := s.store.Q().UsersByIDs(ctx, []uuid.UUID{id})
 			if err != nil {
 				if ctx.Err() == nil {
-					r.Log.WarnContext(ctx, "viewerUpdated: reload user", "err", err)
+					s.log.WarnContext(ctx, "viewerUpdated: reload user", "err", err)
 				}
 			} else if u, ok := users[id]; ok {
 				out.Offer(&u)
@@ -42,7 +46,7 @@ func (r *subscriptionResolver) watchUser(ctx context.Context, id uuid.UUID) (<-c
 			mu.Unlock()
 		}
 	}
-	release, err := r.Hub.SubscribeFunc(ctx, realtime.UserTopic(id), func([]byte) {
+	release, err := s.pub.SubscribeFunc(ctx, realtime.UserTopic(id), func([]byte) {
 		mu.Lock()
 		defer mu.Unlock()
 		if reading {
