@@ -163,3 +163,20 @@ func (q *Queries) CreditEntries(ctx context.Context, userID uuid.UUID, after *in
 	out, err := pgx.CollectRows(rows, pgx.RowToStructByName[domain.CreditEntry])
 	return out, mapErr(err, "list credit entries", "credit entry", "")
 }
+
+// CreditEntryOfTransaction loads a member's statement line of one ledger transaction: a member
+// has at most one entry per transaction, so (member, transaction) names a line. NOT_FOUND when
+// the transaction did not touch the member's account.
+func (q *Queries) CreditEntryOfTransaction(ctx context.Context, userID, transactionID uuid.UUID) (domain.CreditEntry, error) {
+	rows, err := q.db.Query(ctx, `
+		SELECT e.id, e.transaction_id, t.kind, t.session_id, t.memo, e.amount, e.balance_after, e.created_at
+		FROM credit_entries e
+		JOIN credit_accounts a ON a.id = e.account_id
+		JOIN credit_transactions t ON t.id = e.transaction_id
+		WHERE a.user_id = $1 AND e.transaction_id = $2`, userID, transactionID)
+	if err != nil {
+		return domain.CreditEntry{}, mapErr(err, "select credit entry", "credit transaction", "")
+	}
+	out, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[domain.CreditEntry])
+	return out, mapErr(err, "select credit entry", "credit transaction", "")
+}

@@ -37,6 +37,24 @@ func (q *Queries) ReviewByID(ctx context.Context, id uuid.UUID) (domain.Review, 
 	return out, mapErr(err, "select review", "review", "")
 }
 
+// ReviewsByIDs loads reviews, visible or not (callers apply visibility); missing ids are absent
+// (dataloader source).
+func (q *Queries) ReviewsByIDs(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]domain.Review, error) {
+	rows, err := q.db.Query(ctx, `SELECT `+reviewColumns+` FROM reviews WHERE id = ANY($1)`, uuidArgs(ids))
+	if err != nil {
+		return nil, mapErr(err, "select reviews", "review", "")
+	}
+	list, err := pgx.CollectRows(rows, pgx.RowToStructByName[domain.Review])
+	if err != nil {
+		return nil, mapErr(err, "select reviews", "review", "")
+	}
+	out := make(map[uuid.UUID]domain.Review, len(list))
+	for _, r := range list {
+		out[r.ID] = r
+	}
+	return out, nil
+}
+
 // CountSessionReviews returns how many reviews a session has.
 func (q *Queries) CountSessionReviews(ctx context.Context, sessionID uuid.UUID) (int, error) {
 	var n int
@@ -174,4 +192,15 @@ func (q *Queries) OpenReviewReports(ctx context.Context, after *uuid.UUID, limit
 	}
 	out, err := pgx.CollectRows(rows, pgx.RowToStructByName[domain.ReviewReport])
 	return out, mapErr(err, "list review reports", "review", "")
+}
+
+// ReviewReportByID loads one review report (node lookups by moderators).
+func (q *Queries) ReviewReportByID(ctx context.Context, id uuid.UUID) (domain.ReviewReport, error) {
+	rows, err := q.db.Query(ctx, `
+		SELECT id, review_id, reporter_id, reason, note, status, created_at FROM review_reports WHERE id = $1`, id)
+	if err != nil {
+		return domain.ReviewReport{}, mapErr(err, "select review report", "review report", "")
+	}
+	out, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[domain.ReviewReport])
+	return out, mapErr(err, "select review report", "review report", "")
 }

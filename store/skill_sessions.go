@@ -65,6 +65,26 @@ func (q *Queries) SessionProposals(ctx context.Context, sessionID uuid.UUID) ([]
 	return out, mapErr(err, "select session proposals", "session", "")
 }
 
+// SessionProposalsBySessionIDs loads the proposal histories of sessions, oldest first
+// (dataloader source; callers have checked access to the sessions).
+func (q *Queries) SessionProposalsBySessionIDs(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID][]domain.SessionProposal, error) {
+	rows, err := q.db.Query(ctx, `
+		SELECT id, session_id, proposer_id, starts_at, duration_minutes, created_at
+		FROM session_proposals WHERE session_id = ANY($1) ORDER BY session_id, id`, uuidArgs(ids))
+	if err != nil {
+		return nil, mapErr(err, "select session proposals", "session", "")
+	}
+	list, err := pgx.CollectRows(rows, pgx.RowToStructByName[domain.SessionProposal])
+	if err != nil {
+		return nil, mapErr(err, "select session proposals", "session", "")
+	}
+	out := make(map[uuid.UUID][]domain.SessionProposal, len(ids))
+	for _, p := range list {
+		out[p.SessionID] = append(out[p.SessionID], p)
+	}
+	return out, nil
+}
+
 // LockSkillSession reads a session and locks its row until the transaction ends, so concurrent
 // actions on one session apply one after the other.
 func (q *Queries) LockSkillSession(ctx context.Context, id uuid.UUID) (domain.Session, error) {
