@@ -775,7 +775,7 @@ func (r *queryResolver) Node(ctx context.Context, id string) (relay.Node, error)
 		if err != nil {
 			return nil, err
 		}
-		s, err := r.Store.Q().SessionByID(ctx, uid)
+		s, err := r.Store.Q().AuthSessionByID(ctx, uid)
 		if domain.IsKind(err, domain.KindNotFound) || (err == nil && s.UserID != v.User.ID && !v.User.HasRole(domain.RoleAdmin)) {
 			return nil, nil
 		}
