@@ -49,19 +49,9 @@ func (q *Queries) LockMemberCreditAccount(ctx context.Context, userID uuid.UUID)
 
 // CreditAccountsByUserIDs loads members' accounts; members without one are absent.
 func (q *Queries) CreditAccountsByUserIDs(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]CreditAccount, error) {
-	rows, err := q.db.Query(ctx, `SELECT id, user_id, balance FROM credit_accounts WHERE user_id = ANY($1)`, uuidArgs(ids))
-	if err != nil {
-		return nil, mapErr(err, "select credit accounts", "credit account", "")
-	}
-	list, err := pgx.CollectRows(rows, pgx.RowToStructByName[CreditAccount])
-	if err != nil {
-		return nil, mapErr(err, "select credit accounts", "credit account", "")
-	}
-	out := make(map[uuid.UUID]CreditAccount, len(list))
-	for _, a := range list {
-		out[*a.UserID] = a
-	}
-	return out, nil
+	return keyedRows(ctx, q.db, "select credit accounts", "credit account",
+		func(a CreditAccount) uuid.UUID { return *a.UserID },
+		`SELECT id, user_id, balance FROM credit_accounts WHERE user_id = ANY($1)`, uuidArgs(ids))
 }
 
 // CommittedMinutes sums the durations of a member's unpaid sessions as a learner that are
