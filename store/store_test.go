@@ -113,7 +113,7 @@ func TestStoreMapsConstraintErrors(t *testing.T) {
 		t.Fatalf("unknown role: %v", err)
 	}
 	if _, err := st.Q().AuthSessionByID(ctx, uuid.New()); !domain.IsKind(err, domain.KindNotFound) {
-		t.Fatalf("missing session: %v", err)
+		t.Fatalf("missing auth session: %v", err)
 	}
 }
 
