@@ -225,7 +225,7 @@ func (s *Service) startSession(ctx context.Context, q *store.Queries, u domain.U
 	if len(ua) > 256 {
 		ua = strings.ToValidUTF8(ua[:256], "")
 	}
-	sess, err := q.CreateSession(ctx, store.NewSession{
+	sess, err := q.CreateAuthSession(ctx, store.NewAuthSession{
 		ID: sid, UserID: u.ID, CreatedAt: now, ExpiresAt: now.Add(s.cfg.SessionMaxAge), UserAgent: ua, IP: c.IP,
 	})
 	if err != nil {
@@ -295,7 +295,7 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string, c Client) (S
 			if now.Sub(*tok.UsedAt) <= s.cfg.ReuseGrace {
 				return domain.Conflict("this refresh token was just used by another request; use the tokens it returned")
 			}
-			revoked, err := q.RevokeSession(ctx, tok.SessionID, "TOKEN_REUSE", now)
+			revoked, err := q.RevokeAuthSession(ctx, tok.SessionID, "TOKEN_REUSE", now)
 			if err != nil {
 				return err
 			}
@@ -308,21 +308,21 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string, c Client) (S
 		if !now.Before(tok.ExpiresAt) {
 			return errRefreshInvalid
 		}
-		sess, err := q.SessionByID(ctx, tok.SessionID)
+		sess, err := q.AuthSessionByID(ctx, tok.SessionID)
 		if err != nil {
 			return err
 		}
 		if !sess.Active(now) {
 			return errRefreshInvalid
 		}
-		u, err := q.ActiveSessionUser(ctx, sess.ID, now)
+		u, err := q.ActiveAuthSessionUser(ctx, sess.ID, now)
 		if domain.IsKind(err, domain.KindNotFound) {
 			return errRefreshInvalid
 		}
 		if err != nil {
 			return err
 		}
-		if err := q.TouchSession(ctx, sess.ID, now); err != nil {
+		if err := q.TouchAuthSession(ctx, sess.ID, now); err != nil {
 			return err
 		}
 		sess.LastUsedAt = now
@@ -355,7 +355,7 @@ func (s *Service) LogOut(ctx context.Context, refreshToken *string) (uuid.UUID, 
 				return err
 			}
 			sid = tok.SessionID
-			if _, err := q.RevokeSession(ctx, sid, "LOGOUT", now); err != nil {
+			if _, err := q.RevokeAuthSession(ctx, sid, "LOGOUT", now); err != nil {
 				return err
 			}
 			q.AfterCommit(ctx, func(ctx context.Context) { s.publishSessionRevoked(ctx, sid) })
@@ -370,7 +370,7 @@ func (s *Service) LogOut(ctx context.Context, refreshToken *string) (uuid.UUID, 
 	if err != nil {
 		return uuid.Nil, err
 	}
-	if _, err := s.store.Q().RevokeSession(ctx, v.SessionID, "LOGOUT", now); err != nil {
+	if _, err := s.store.Q().RevokeAuthSession(ctx, v.SessionID, "LOGOUT", now); err != nil {
 		return uuid.Nil, fmt.Errorf("log out: %w", err)
 	}
 	s.publishSessionRevoked(ctx, v.SessionID)
@@ -387,7 +387,7 @@ func (s *Service) LogOutEverywhere(ctx context.Context, keepCurrent bool) (int, 
 	if keepCurrent {
 		keep = &v.SessionID
 	}
-	ids, err := s.store.Q().RevokeUserSessions(ctx, v.User.ID, keep, "LOGOUT_EVERYWHERE", s.now())
+	ids, err := s.store.Q().RevokeUserAuthSessions(ctx, v.User.ID, keep, "LOGOUT_EVERYWHERE", s.now())
 	if err != nil {
 		return 0, fmt.Errorf("log out everywhere: %w", err)
 	}
@@ -404,7 +404,7 @@ func (s *Service) RevokeSession(ctx context.Context, sessionID uuid.UUID) (domai
 		return domain.AuthSession{}, err
 	}
 	q := s.store.Q()
-	sess, err := q.SessionByID(ctx, sessionID)
+	sess, err := q.AuthSessionByID(ctx, sessionID)
 	if err != nil || sess.UserID != v.User.ID {
 		if err == nil || domain.IsKind(err, domain.KindNotFound) {
 			e := domain.NotFound("session")
@@ -413,11 +413,11 @@ func (s *Service) RevokeSession(ctx context.Context, sessionID uuid.UUID) (domai
 		}
 		return domain.AuthSession{}, fmt.Errorf("revoke session: %w", err)
 	}
-	if _, err := q.RevokeSession(ctx, sessionID, "REVOKED", s.now()); err != nil {
+	if _, err := q.RevokeAuthSession(ctx, sessionID, "REVOKED", s.now()); err != nil {
 		return domain.AuthSession{}, fmt.Errorf("revoke session: %w", err)
 	}
 	s.publishSessionRevoked(ctx, sessionID)
-	sess, err = q.SessionByID(ctx, sessionID)
+	sess, err = q.AuthSessionByID(ctx, sessionID)
 	if err != nil {
 		return domain.AuthSession{}, fmt.Errorf("revoke session: reload: %w", err)
 	}
@@ -445,7 +445,7 @@ func (s *Service) Authenticate(ctx context.Context, bearer string) (Viewer, erro
 	now := s.now()
 	u, cached := s.sessions.get(tok.SessionID, now)
 	if !cached {
-		u, err = s.store.Q().ActiveSessionUser(ctx, tok.SessionID, now)
+		u, err = s.store.Q().ActiveAuthSessionUser(ctx, tok.SessionID, now)
 		if err == nil {
 			s.sessions.put(tok.SessionID, u, now)
 		}
@@ -468,7 +468,7 @@ func (s *Service) ListSessions(ctx context.Context, userID uuid.UUID, includeRev
 	if v.User.ID != userID && !v.User.HasRole(domain.RoleAdmin) {
 		return nil, domain.Forbidden("only the member themselves can see their sessions")
 	}
-	out, err := s.store.Q().ListSessions(ctx, userID, includeRevoked, after, limit, s.now())
+	out, err := s.store.Q().ListAuthSessions(ctx, userID, includeRevoked, after, limit, s.now())
 	if err != nil {
 		return nil, fmt.Errorf("list sessions: %w", err)
 	}
@@ -539,7 +539,7 @@ func (s *Service) AuthSession(ctx context.Context, actor domain.Actor, id uuid.U
 	if !actor.SignedIn() {
 		return domain.AuthSession{}, domain.Unauthenticated("authentication required")
 	}
-	sess, err := s.store.Q().SessionByID(ctx, id)
+	sess, err := s.store.Q().AuthSessionByID(ctx, id)
 	if err != nil {
 		return domain.AuthSession{}, fmt.Errorf("auth session: %w", err)
 	}

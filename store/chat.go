@@ -88,39 +88,19 @@ func (q *Queries) AddParticipants(ctx context.Context, ps []domain.Participant) 
 
 // ConversationsByIDs loads conversations; missing ids are absent (dataloader source).
 func (q *Queries) ConversationsByIDs(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]domain.Conversation, error) {
-	rows, err := q.db.Query(ctx, `SELECT `+conversationColumns+` FROM conversations WHERE id = ANY($1)`, ids)
-	if err != nil {
-		return nil, mapErr(err, "select conversations", "conversation", "")
-	}
-	list, err := pgx.CollectRows(rows, pgx.RowToStructByName[domain.Conversation])
-	if err != nil {
-		return nil, mapErr(err, "select conversations", "conversation", "")
-	}
-	out := make(map[uuid.UUID]domain.Conversation, len(list))
-	for _, c := range list {
-		out[c.ID] = c
-	}
-	return out, nil
+	return keyedRows(ctx, q.db, "select conversations", "conversation",
+		func(c domain.Conversation) uuid.UUID { return c.ID },
+		`SELECT `+conversationColumns+` FROM conversations WHERE id = ANY($1)`, ids)
 }
 
 // ParticipantsByConversationIDs loads the current (not departed) participants of conversations,
 // in joining order (dataloader source).
 func (q *Queries) ParticipantsByConversationIDs(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID][]domain.Participant, error) {
-	rows, err := q.db.Query(ctx, `SELECT `+participantColumns+` FROM conversation_participants
+	return groupedRows(ctx, q.db, "select participants", "participant", len(ids),
+		func(p domain.Participant) uuid.UUID { return p.ConversationID },
+		`SELECT `+participantColumns+` FROM conversation_participants
 		WHERE conversation_id = ANY($1) AND left_at IS NULL
 		ORDER BY conversation_id, joined_at, user_id`, ids)
-	if err != nil {
-		return nil, mapErr(err, "select participants", "participant", "")
-	}
-	list, err := pgx.CollectRows(rows, pgx.RowToStructByName[domain.Participant])
-	if err != nil {
-		return nil, mapErr(err, "select participants", "participant", "")
-	}
-	out := make(map[uuid.UUID][]domain.Participant, len(ids))
-	for _, p := range list {
-		out[p.ConversationID] = append(out[p.ConversationID], p)
-	}
-	return out, nil
 }
 
 // ConversationAccess is what deciding whether a member may use a conversation needs.
@@ -217,54 +197,32 @@ func (q *Queries) ConversationsOfMember(ctx context.Context, userID uuid.UUID, a
 // conversation; conversations without messages are absent (dataloader source).
 func (q *Queries) LastMessagesByConversationIDs(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]domain.Message, error) {
 	// LATERAL + LIMIT 1 walks the (conversation_id, seq) index backwards once per conversation.
-	rows, err := q.db.Query(ctx, `
+	return keyedRows(ctx, q.db, "select last messages", "message",
+		func(m domain.Message) uuid.UUID { return m.ConversationID }, `
 		SELECT m.id, m.conversation_id, m.seq, m.sender_id, m.client_id, m.body, m.attachment_url,
 			m.created_at, m.edited_at, m.deleted_at
 		FROM unnest($1::uuid[]) AS c(id)
 		CROSS JOIN LATERAL (
 			SELECT `+messageColumns+` FROM messages WHERE conversation_id = c.id ORDER BY seq DESC LIMIT 1
 		) m`, ids)
-	if err != nil {
-		return nil, mapErr(err, "select last messages", "message", "")
-	}
-	list, err := pgx.CollectRows(rows, pgx.RowToStructByName[domain.Message])
-	if err != nil {
-		return nil, mapErr(err, "select last messages", "message", "")
-	}
-	out := make(map[uuid.UUID]domain.Message, len(list))
-	for _, m := range list {
-		out[m.ConversationID] = m
-	}
-	return out, nil
 }
 
 // UnreadCountsByConversationIDs counts, for viewer, the messages of others (not deleted) after
 // their read position in each conversation; conversations viewer is not in are absent
 // (dataloader source for a request-scoped viewer).
 func (q *Queries) UnreadCountsByConversationIDs(ctx context.Context, viewer uuid.UUID, ids []uuid.UUID) (map[uuid.UUID]int, error) {
-	rows, err := q.db.Query(ctx, `
+	type row struct {
+		ConversationID uuid.UUID `db:"conversation_id"`
+		Unread         int       `db:"unread"`
+	}
+	return keyedValues(ctx, q.db, "count unread", "conversation",
+		func(r row) (uuid.UUID, int) { return r.ConversationID, r.Unread }, `
 		SELECT p.conversation_id, count(m.id)::int AS unread
 		FROM conversation_participants p
 		LEFT JOIN messages m ON m.conversation_id = p.conversation_id AND m.seq > p.last_read_seq
 			AND m.sender_id <> p.user_id AND m.deleted_at IS NULL
 		WHERE p.user_id = $1 AND p.conversation_id = ANY($2)
 		GROUP BY p.conversation_id`, viewer, ids)
-	if err != nil {
-		return nil, mapErr(err, "count unread", "conversation", "")
-	}
-	type row struct {
-		ConversationID uuid.UUID `db:"conversation_id"`
-		Unread         int       `db:"unread"`
-	}
-	list, err := pgx.CollectRows(rows, pgx.RowToStructByName[row])
-	if err != nil {
-		return nil, mapErr(err, "count unread", "conversation", "")
-	}
-	out := make(map[uuid.UUID]int, len(list))
-	for _, r := range list {
-		out[r.ConversationID] = r.Unread
-	}
-	return out, nil
 }
 
 // MessageByClientID finds a sender's message by its client-supplied id (idempotent retries).
@@ -382,19 +340,9 @@ func (q *Queries) TryAppendLive(ctx context.Context, m domain.Message, awaySince
 
 // MessagesByIDs loads messages; missing ids are absent (dataloader source).
 func (q *Queries) MessagesByIDs(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]domain.Message, error) {
-	rows, err := q.db.Query(ctx, `SELECT `+messageColumns+` FROM messages WHERE id = ANY($1)`, ids)
-	if err != nil {
-		return nil, mapErr(err, "select messages", "message", "")
-	}
-	list, err := pgx.CollectRows(rows, pgx.RowToStructByName[domain.Message])
-	if err != nil {
-		return nil, mapErr(err, "select messages", "message", "")
-	}
-	out := make(map[uuid.UUID]domain.Message, len(list))
-	for _, m := range list {
-		out[m.ID] = m
-	}
-	return out, nil
+	return keyedRows(ctx, q.db, "select messages", "message",
+		func(m domain.Message) uuid.UUID { return m.ID },
+		`SELECT `+messageColumns+` FROM messages WHERE id = ANY($1)`, ids)
 }
 
 // LockMessage reads a message and locks its row for the rest of the transaction.

@@ -49,19 +49,9 @@ func (q *Queries) LockMemberCreditAccount(ctx context.Context, userID uuid.UUID)
 
 // CreditAccountsByUserIDs loads members' accounts; members without one are absent.
 func (q *Queries) CreditAccountsByUserIDs(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]CreditAccount, error) {
-	rows, err := q.db.Query(ctx, `SELECT id, user_id, balance FROM credit_accounts WHERE user_id = ANY($1)`, uuidArgs(ids))
-	if err != nil {
-		return nil, mapErr(err, "select credit accounts", "credit account", "")
-	}
-	list, err := pgx.CollectRows(rows, pgx.RowToStructByName[CreditAccount])
-	if err != nil {
-		return nil, mapErr(err, "select credit accounts", "credit account", "")
-	}
-	out := make(map[uuid.UUID]CreditAccount, len(list))
-	for _, a := range list {
-		out[*a.UserID] = a
-	}
-	return out, nil
+	return keyedRows(ctx, q.db, "select credit accounts", "credit account",
+		func(a CreditAccount) uuid.UUID { return *a.UserID },
+		`SELECT id, user_id, balance FROM credit_accounts WHERE user_id = ANY($1)`, uuidArgs(ids))
 }
 
 // CommittedMinutes sums the durations of a member's unpaid sessions as a learner that are
@@ -162,4 +152,21 @@ func (q *Queries) CreditEntries(ctx context.Context, userID uuid.UUID, after *in
 	}
 	out, err := pgx.CollectRows(rows, pgx.RowToStructByName[domain.CreditEntry])
 	return out, mapErr(err, "list credit entries", "credit entry", "")
+}
+
+// CreditEntryOfTransaction loads a member's statement line of one ledger transaction: a member
+// has at most one entry per transaction, so (member, transaction) names a line. NOT_FOUND when
+// the transaction did not touch the member's account.
+func (q *Queries) CreditEntryOfTransaction(ctx context.Context, userID, transactionID uuid.UUID) (domain.CreditEntry, error) {
+	rows, err := q.db.Query(ctx, `
+		SELECT e.id, e.transaction_id, t.kind, t.session_id, t.memo, e.amount, e.balance_after, e.created_at
+		FROM credit_entries e
+		JOIN credit_accounts a ON a.id = e.account_id
+		JOIN credit_transactions t ON t.id = e.transaction_id
+		WHERE a.user_id = $1 AND e.transaction_id = $2`, userID, transactionID)
+	if err != nil {
+		return domain.CreditEntry{}, mapErr(err, "select credit entry", "credit transaction", "")
+	}
+	out, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[domain.CreditEntry])
+	return out, mapErr(err, "select credit entry", "credit transaction", "")
 }

@@ -303,25 +303,14 @@ LIMIT $3::int`
 // their login sessions); members who never signed in are absent. Served by
 // auth_sessions_user_idx.
 func (q *Queries) LastActiveByUserIDs(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]time.Time, error) {
-	rows, err := q.db.Query(ctx, `
-		SELECT user_id, max(last_used_at) AS last_active FROM auth_sessions
-		WHERE user_id = ANY($1) GROUP BY user_id`, uuidArgs(ids))
-	if err != nil {
-		return nil, mapErr(err, "select last activity", "user", "")
-	}
 	type row struct {
 		UserID     uuid.UUID `db:"user_id"`
 		LastActive time.Time `db:"last_active"`
 	}
-	list, err := pgx.CollectRows(rows, pgx.RowToStructByName[row])
-	if err != nil {
-		return nil, mapErr(err, "select last activity", "user", "")
-	}
-	out := make(map[uuid.UUID]time.Time, len(list))
-	for _, r := range list {
-		out[r.UserID] = r.LastActive
-	}
-	return out, nil
+	return keyedValues(ctx, q.db, "select last activity", "user",
+		func(r row) (uuid.UUID, time.Time) { return r.UserID, r.LastActive }, `
+		SELECT user_id, max(last_used_at) AS last_active FROM auth_sessions
+		WHERE user_id = ANY($1) GROUP BY user_id`, uuidArgs(ids))
 }
 
 // SwapCircleQuery parameterises SwapCircleCandidates. Keys are the viewer's exact skills only

@@ -86,17 +86,7 @@ func (q *Queries) NoShowDisputes(ctx context.Context, status *domain.NoShowDispu
 // NoShowDisputesBySessionIDs returns the disputes of the given sessions, by session id
 // (sessions without one are absent).
 func (q *Queries) NoShowDisputesBySessionIDs(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]domain.NoShowDispute, error) {
-	rows, err := q.db.Query(ctx, `SELECT `+noShowDisputeColumns+` FROM no_show_disputes WHERE session_id = ANY($1)`, uuidArgs(ids))
-	if err != nil {
-		return nil, mapErr(err, "select no-show disputes of sessions", "no-show dispute", "")
-	}
-	list, err := pgx.CollectRows(rows, pgx.RowToStructByName[domain.NoShowDispute])
-	if err != nil {
-		return nil, mapErr(err, "select no-show disputes of sessions", "no-show dispute", "")
-	}
-	out := make(map[uuid.UUID]domain.NoShowDispute, len(list))
-	for _, d := range list {
-		out[d.SessionID] = d
-	}
-	return out, nil
+	return keyedRows(ctx, q.db, "select no-show disputes of sessions", "no-show dispute",
+		func(d domain.NoShowDispute) uuid.UUID { return d.SessionID },
+		`SELECT `+noShowDisputeColumns+` FROM no_show_disputes WHERE session_id = ANY($1)`, uuidArgs(ids))
 }

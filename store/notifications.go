@@ -77,19 +77,9 @@ func (q *Queries) NotificationsAfter(ctx context.Context, userID, after uuid.UUI
 
 // NotificationsByIDs loads notifications; missing ids are absent (dataloader source).
 func (q *Queries) NotificationsByIDs(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]domain.Notification, error) {
-	rows, err := q.db.Query(ctx, `SELECT `+notificationColumns+` FROM notifications WHERE id = ANY($1)`, ids)
-	if err != nil {
-		return nil, mapErr(err, "select notifications", "notification", "")
-	}
-	list, err := pgx.CollectRows(rows, pgx.RowToStructByName[domain.Notification])
-	if err != nil {
-		return nil, mapErr(err, "select notifications", "notification", "")
-	}
-	out := make(map[uuid.UUID]domain.Notification, len(list))
-	for _, n := range list {
-		out[n.ID] = n
-	}
-	return out, nil
+	return keyedRows(ctx, q.db, "select notifications", "notification",
+		func(n domain.Notification) uuid.UUID { return n.ID },
+		`SELECT `+notificationColumns+` FROM notifications WHERE id = ANY($1)`, ids)
 }
 
 // MarkNotificationsRead marks the given notifications of userID read (others' ids are ignored)
@@ -127,47 +117,27 @@ func (q *Queries) MarkNotificationGroupRead(ctx context.Context, userID uuid.UUI
 
 // UnreadNotificationCounts counts unread notifications per member (dataloader source).
 func (q *Queries) UnreadNotificationCounts(ctx context.Context, userIDs []uuid.UUID) (map[uuid.UUID]int, error) {
-	rows, err := q.db.Query(ctx, `SELECT user_id, count(*)::int AS unread FROM notifications
-		WHERE user_id = ANY($1) AND read_at IS NULL GROUP BY user_id`, userIDs)
-	if err != nil {
-		return nil, mapErr(err, "count unread notifications", "notification", "")
-	}
 	type row struct {
 		UserID uuid.UUID `db:"user_id"`
 		Unread int       `db:"unread"`
 	}
-	list, err := pgx.CollectRows(rows, pgx.RowToStructByName[row])
-	if err != nil {
-		return nil, mapErr(err, "count unread notifications", "notification", "")
-	}
-	out := make(map[uuid.UUID]int, len(list))
-	for _, r := range list {
-		out[r.UserID] = r.Unread
-	}
-	return out, nil
+	return keyedValues(ctx, q.db, "count unread notifications", "notification",
+		func(r row) (uuid.UUID, int) { return r.UserID, r.Unread },
+		`SELECT user_id, count(*)::int AS unread FROM notifications
+		WHERE user_id = ANY($1) AND read_at IS NULL GROUP BY user_id`, userIDs)
 }
 
 // NotificationPreferencesOf returns the preferences members stored for a type; members who kept
 // the default are absent.
 func (q *Queries) NotificationPreferencesOf(ctx context.Context, userIDs []uuid.UUID, typ domain.NotificationType) (map[uuid.UUID]domain.NotificationPreference, error) {
-	rows, err := q.db.Query(ctx, `SELECT user_id, type, in_app, email FROM notification_preferences
-		WHERE user_id = ANY($1) AND type = $2`, userIDs, typ)
-	if err != nil {
-		return nil, mapErr(err, "select notification preferences", "notification preference", "")
-	}
 	type row struct {
 		UserID uuid.UUID `db:"user_id"`
 		domain.NotificationPreference
 	}
-	list, err := pgx.CollectRows(rows, pgx.RowToStructByName[row])
-	if err != nil {
-		return nil, mapErr(err, "select notification preferences", "notification preference", "")
-	}
-	out := make(map[uuid.UUID]domain.NotificationPreference, len(list))
-	for _, r := range list {
-		out[r.UserID] = r.NotificationPreference
-	}
-	return out, nil
+	return keyedValues(ctx, q.db, "select notification preferences", "notification preference",
+		func(r row) (uuid.UUID, domain.NotificationPreference) { return r.UserID, r.NotificationPreference },
+		`SELECT user_id, type, in_app, email FROM notification_preferences
+		WHERE user_id = ANY($1) AND type = $2`, userIDs, typ)
 }
 
 // StoredNotificationPreferences returns the preferences userID changed from the defaults.

@@ -318,75 +318,33 @@ func (q *Queries) PaymentsOfUser(ctx context.Context, userID uuid.UUID, after *u
 // PaymentsBySessionIDs returns the payments of the given sessions, by session id (unpaid
 // sessions are absent).
 func (q *Queries) PaymentsBySessionIDs(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]domain.Payment, error) {
-	rows, err := q.db.Query(ctx, `SELECT `+paymentColumns+` FROM payments WHERE session_id = ANY($1)`, uuidArgs(ids))
-	if err != nil {
-		return nil, mapErr(err, "select payments of sessions", "payment", "")
-	}
-	list, err := pgx.CollectRows(rows, pgx.RowToStructByName[domain.Payment])
-	if err != nil {
-		return nil, mapErr(err, "select payments of sessions", "payment", "")
-	}
-	out := make(map[uuid.UUID]domain.Payment, len(list))
-	for _, p := range list {
-		out[p.SessionID] = p
-	}
-	return out, nil
+	return keyedRows(ctx, q.db, "select payments of sessions", "payment",
+		func(p domain.Payment) uuid.UUID { return p.SessionID },
+		`SELECT `+paymentColumns+` FROM payments WHERE session_id = ANY($1)`, uuidArgs(ids))
 }
 
 // RefundsByPaymentIDs returns the refunds of the given payments, oldest first, by payment id.
 func (q *Queries) RefundsByPaymentIDs(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID][]domain.Refund, error) {
-	rows, err := q.db.Query(ctx, `
+	return groupedRows(ctx, q.db, "select refunds of payments", "payment", len(ids),
+		func(r domain.Refund) uuid.UUID { return r.PaymentID }, `
 		SELECT id, payment_id, amount_minor, reason, stripe_refund_id, created_by, created_at
 		FROM refunds WHERE payment_id = ANY($1) ORDER BY payment_id, id`, uuidArgs(ids))
-	if err != nil {
-		return nil, mapErr(err, "select refunds of payments", "payment", "")
-	}
-	list, err := pgx.CollectRows(rows, pgx.RowToStructByName[domain.Refund])
-	if err != nil {
-		return nil, mapErr(err, "select refunds of payments", "payment", "")
-	}
-	out := make(map[uuid.UUID][]domain.Refund, len(ids))
-	for _, r := range list {
-		out[r.PaymentID] = append(out[r.PaymentID], r)
-	}
-	return out, nil
 }
 
 // MentorPricesByUserIDs returns the hourly prices of the given members, by member id.
 func (q *Queries) MentorPricesByUserIDs(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID][]domain.MentorPrice, error) {
-	rows, err := q.db.Query(ctx, `
+	return groupedRows(ctx, q.db, "select mentor prices", "price", len(ids),
+		func(p domain.MentorPrice) uuid.UUID { return p.UserID }, `
 		SELECT user_id, skill_id, amount_minor, currency, updated_at
 		FROM mentor_prices WHERE user_id = ANY($1) ORDER BY user_id, skill_id`, uuidArgs(ids))
-	if err != nil {
-		return nil, mapErr(err, "select mentor prices", "price", "")
-	}
-	list, err := pgx.CollectRows(rows, pgx.RowToStructByName[domain.MentorPrice])
-	if err != nil {
-		return nil, mapErr(err, "select mentor prices", "price", "")
-	}
-	out := make(map[uuid.UUID][]domain.MentorPrice, len(ids))
-	for _, p := range list {
-		out[p.UserID] = append(out[p.UserID], p)
-	}
-	return out, nil
 }
 
 // MentorAccountsByUserIDs returns the connected accounts of the given members, by member id
 // (members without one are absent).
 func (q *Queries) MentorAccountsByUserIDs(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]domain.MentorAccount, error) {
-	rows, err := q.db.Query(ctx, `SELECT `+mentorAccountColumns+` FROM mentor_accounts WHERE user_id = ANY($1)`, uuidArgs(ids))
-	if err != nil {
-		return nil, mapErr(err, "select mentor accounts", "mentor account", "")
-	}
-	list, err := pgx.CollectRows(rows, pgx.RowToStructByName[domain.MentorAccount])
-	if err != nil {
-		return nil, mapErr(err, "select mentor accounts", "mentor account", "")
-	}
-	out := make(map[uuid.UUID]domain.MentorAccount, len(list))
-	for _, a := range list {
-		out[a.UserID] = a
-	}
-	return out, nil
+	return keyedRows(ctx, q.db, "select mentor accounts", "mentor account",
+		func(a domain.MentorAccount) uuid.UUID { return a.UserID },
+		`SELECT `+mentorAccountColumns+` FROM mentor_accounts WHERE user_id = ANY($1)`, uuidArgs(ids))
 }
 
 // DeleteMentorPrice removes a member's hourly price for a skill (nothing when there is none).

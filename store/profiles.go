@@ -14,19 +14,9 @@ const profileColumns = `user_id, bio, avatar_url, languages, time_zone, city, co
 
 // ProfilesByUserIDs loads profiles; members without a row are absent (dataloader source).
 func (q *Queries) ProfilesByUserIDs(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]domain.Profile, error) {
-	rows, err := q.db.Query(ctx, `SELECT `+profileColumns+` FROM profiles WHERE user_id = ANY($1)`, ids)
-	if err != nil {
-		return nil, mapErr(err, "select profiles", "profile", "")
-	}
-	list, err := pgx.CollectRows(rows, pgx.RowToStructByName[domain.Profile])
-	if err != nil {
-		return nil, mapErr(err, "select profiles", "profile", "")
-	}
-	out := make(map[uuid.UUID]domain.Profile, len(list))
-	for _, p := range list {
-		out[p.UserID] = p
-	}
-	return out, nil
+	return keyedRows(ctx, q.db, "select profiles", "profile",
+		func(p domain.Profile) uuid.UUID { return p.UserID },
+		`SELECT `+profileColumns+` FROM profiles WHERE user_id = ANY($1)`, ids)
 }
 
 // UpsertProfile writes a whole profile.
@@ -50,21 +40,10 @@ func (q *Queries) UpsertProfile(ctx context.Context, p domain.Profile) (domain.P
 
 // SlotsByUserIDs loads weekly availability (dataloader source).
 func (q *Queries) SlotsByUserIDs(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID][]domain.AvailabilitySlot, error) {
-	rows, err := q.db.Query(ctx, `
+	return groupedRows(ctx, q.db, "select availability", "availability", len(ids),
+		func(s domain.AvailabilitySlot) uuid.UUID { return s.UserID }, `
 		SELECT user_id, weekday, start_minute, end_minute FROM availability_slots
 		WHERE user_id = ANY($1) ORDER BY user_id, weekday, start_minute`, ids)
-	if err != nil {
-		return nil, mapErr(err, "select availability", "availability", "")
-	}
-	list, err := pgx.CollectRows(rows, pgx.RowToStructByName[domain.AvailabilitySlot])
-	if err != nil {
-		return nil, mapErr(err, "select availability", "availability", "")
-	}
-	out := make(map[uuid.UUID][]domain.AvailabilitySlot, len(ids))
-	for _, s := range list {
-		out[s.UserID] = append(out[s.UserID], s)
-	}
-	return out, nil
 }
 
 // ReplaceSlots replaces a member's weekly availability.
@@ -86,23 +65,12 @@ const memberSkillColumns = `user_id, skill_id, kind, level, years_of_practice, d
 
 // MemberSkillsByUserIDs loads members' offers and wants, by kind then skill name (dataloader source).
 func (q *Queries) MemberSkillsByUserIDs(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID][]domain.MemberSkill, error) {
-	rows, err := q.db.Query(ctx, `
+	return groupedRows(ctx, q.db, "select member skills", "member skill", len(ids),
+		func(m domain.MemberSkill) uuid.UUID { return m.UserID }, `
 		SELECT m.user_id, m.skill_id, m.kind, m.level, m.years_of_practice, m.description, m.created_at, m.updated_at
 		FROM member_skills m JOIN skills s ON s.id = m.skill_id
 		WHERE m.user_id = ANY($1)
 		ORDER BY m.user_id, m.kind, s.name_en`, ids)
-	if err != nil {
-		return nil, mapErr(err, "select member skills", "member skill", "")
-	}
-	list, err := pgx.CollectRows(rows, pgx.RowToStructByName[domain.MemberSkill])
-	if err != nil {
-		return nil, mapErr(err, "select member skills", "member skill", "")
-	}
-	out := make(map[uuid.UUID][]domain.MemberSkill, len(ids))
-	for _, m := range list {
-		out[m.UserID] = append(out[m.UserID], m)
-	}
-	return out, nil
 }
 
 // InsertMemberSkill adds an offer or a want; an existing row for the skill is a conflict.

@@ -37,6 +37,14 @@ func (q *Queries) ReviewByID(ctx context.Context, id uuid.UUID) (domain.Review, 
 	return out, mapErr(err, "select review", "review", "")
 }
 
+// ReviewsByIDs loads reviews, visible or not (callers apply visibility); missing ids are absent
+// (dataloader source).
+func (q *Queries) ReviewsByIDs(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]domain.Review, error) {
+	return keyedRows(ctx, q.db, "select reviews", "review",
+		func(r domain.Review) uuid.UUID { return r.ID },
+		`SELECT `+reviewColumns+` FROM reviews WHERE id = ANY($1)`, uuidArgs(ids))
+}
+
 // CountSessionReviews returns how many reviews a session has.
 func (q *Queries) CountSessionReviews(ctx context.Context, sessionID uuid.UUID) (int, error) {
 	var n int
@@ -74,65 +82,32 @@ func (q *Queries) AddRating(ctx context.Context, userID uuid.UUID, rating int, n
 // RatingsByUserIDs loads rating aggregates; members never reviewed are absent (dataloader
 // source; callers use domain.EmptyRating for them).
 func (q *Queries) RatingsByUserIDs(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]domain.MemberRating, error) {
-	rows, err := q.db.Query(ctx, `
+	return keyedRows(ctx, q.db, "select ratings", "rating",
+		func(r domain.MemberRating) uuid.UUID { return r.UserID }, `
 		SELECT user_id, count, sum, mean, bayesian, updated_at FROM member_ratings WHERE user_id = ANY($1)`, uuidArgs(ids))
-	if err != nil {
-		return nil, mapErr(err, "select ratings", "rating", "")
-	}
-	list, err := pgx.CollectRows(rows, pgx.RowToStructByName[domain.MemberRating])
-	if err != nil {
-		return nil, mapErr(err, "select ratings", "rating", "")
-	}
-	out := make(map[uuid.UUID]domain.MemberRating, len(list))
-	for _, r := range list {
-		out[r.UserID] = r
-	}
-	return out, nil
 }
 
 // ReviewsBySessionIDs loads the reviews of sessions that viewer may read: visible ones and
 // viewer's own (dataloader source; a hidden review of the partner never leaves the database).
 func (q *Queries) ReviewsBySessionIDs(ctx context.Context, viewer uuid.UUID, ids []uuid.UUID) (map[uuid.UUID][]domain.Review, error) {
-	rows, err := q.db.Query(ctx, `
+	return groupedRows(ctx, q.db, "select session reviews", "review", len(ids),
+		func(r domain.Review) uuid.UUID { return r.SessionID }, `
 		SELECT `+reviewColumns+` FROM reviews
 		WHERE session_id = ANY($1) AND (visible_at IS NOT NULL OR reviewer_id = $2)
 		ORDER BY session_id, id`, uuidArgs(ids), viewer)
-	if err != nil {
-		return nil, mapErr(err, "select session reviews", "review", "")
-	}
-	list, err := pgx.CollectRows(rows, pgx.RowToStructByName[domain.Review])
-	if err != nil {
-		return nil, mapErr(err, "select session reviews", "review", "")
-	}
-	out := make(map[uuid.UUID][]domain.Review, len(ids))
-	for _, r := range list {
-		out[r.SessionID] = append(out[r.SessionID], r)
-	}
-	return out, nil
 }
 
 // ReviewStatesBySessionIDs tells, per session, whether viewer and their partner reviewed and
 // whether reviews are revealed (dataloader source). Sessions without reviews are absent.
 func (q *Queries) ReviewStatesBySessionIDs(ctx context.Context, viewer uuid.UUID, ids []uuid.UUID) (map[uuid.UUID]domain.SessionReviewState, error) {
-	rows, err := q.db.Query(ctx, `
+	return keyedRows(ctx, q.db, "select review states", "review",
+		func(s domain.SessionReviewState) uuid.UUID { return s.SessionID }, `
 		SELECT session_id,
 			bool_or(reviewer_id = $2) AS viewer_reviewed,
 			bool_or(reviewer_id <> $2) AS partner_reviewed,
 			bool_or(visible_at IS NOT NULL) AS revealed
 		FROM reviews WHERE session_id = ANY($1)
 		GROUP BY session_id`, uuidArgs(ids), viewer)
-	if err != nil {
-		return nil, mapErr(err, "select review states", "review", "")
-	}
-	list, err := pgx.CollectRows(rows, pgx.RowToStructByName[domain.SessionReviewState])
-	if err != nil {
-		return nil, mapErr(err, "select review states", "review", "")
-	}
-	out := make(map[uuid.UUID]domain.SessionReviewState, len(list))
-	for _, s := range list {
-		out[s.SessionID] = s
-	}
-	return out, nil
 }
 
 // ReviewsReceived lists the visible reviews a member received, newest first, strictly older
@@ -174,4 +149,15 @@ func (q *Queries) OpenReviewReports(ctx context.Context, after *uuid.UUID, limit
 	}
 	out, err := pgx.CollectRows(rows, pgx.RowToStructByName[domain.ReviewReport])
 	return out, mapErr(err, "list review reports", "review", "")
+}
+
+// ReviewReportByID loads one review report (node lookups by moderators).
+func (q *Queries) ReviewReportByID(ctx context.Context, id uuid.UUID) (domain.ReviewReport, error) {
+	rows, err := q.db.Query(ctx, `
+		SELECT id, review_id, reporter_id, reason, note, status, created_at FROM review_reports WHERE id = $1`, id)
+	if err != nil {
+		return domain.ReviewReport{}, mapErr(err, "select review report", "review report", "")
+	}
+	out, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[domain.ReviewReport])
+	return out, mapErr(err, "select review report", "review report", "")
 }

@@ -65,6 +65,15 @@ func (q *Queries) SessionProposals(ctx context.Context, sessionID uuid.UUID) ([]
 	return out, mapErr(err, "select session proposals", "session", "")
 }
 
+// SessionProposalsBySessionIDs loads the proposal histories of sessions, oldest first
+// (dataloader source; callers have checked access to the sessions).
+func (q *Queries) SessionProposalsBySessionIDs(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID][]domain.SessionProposal, error) {
+	return groupedRows(ctx, q.db, "select session proposals", "session", len(ids),
+		func(p domain.SessionProposal) uuid.UUID { return p.SessionID }, `
+		SELECT id, session_id, proposer_id, starts_at, duration_minutes, created_at
+		FROM session_proposals WHERE session_id = ANY($1) ORDER BY session_id, id`, uuidArgs(ids))
+}
+
 // LockSkillSession reads a session and locks its row until the transaction ends, so concurrent
 // actions on one session apply one after the other.
 func (q *Queries) LockSkillSession(ctx context.Context, id uuid.UUID) (domain.Session, error) {
@@ -78,19 +87,9 @@ func (q *Queries) LockSkillSession(ctx context.Context, id uuid.UUID) (domain.Se
 
 // SkillSessionsByIDs loads sessions; missing ids are absent (dataloader source).
 func (q *Queries) SkillSessionsByIDs(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]domain.Session, error) {
-	rows, err := q.db.Query(ctx, `SELECT `+skillSessionColumns+` FROM skill_sessions WHERE id = ANY($1)`, uuidArgs(ids))
-	if err != nil {
-		return nil, mapErr(err, "select skill sessions", "session", "")
-	}
-	list, err := pgx.CollectRows(rows, pgx.RowToStructByName[domain.Session])
-	if err != nil {
-		return nil, mapErr(err, "select skill sessions", "session", "")
-	}
-	out := make(map[uuid.UUID]domain.Session, len(list))
-	for _, s := range list {
-		out[s.ID] = s
-	}
-	return out, nil
+	return keyedRows(ctx, q.db, "select skill sessions", "session",
+		func(s domain.Session) uuid.UUID { return s.ID },
+		`SELECT `+skillSessionColumns+` FROM skill_sessions WHERE id = ANY($1)`, uuidArgs(ids))
 }
 
 // UpdateSkillSession writes every mutable field of s and bumps its version.
@@ -292,7 +291,8 @@ type SessionStats struct {
 // one correlated subquery per member and source, which cost 5 index probes per member even
 // when the member has no history (matching asks for 500 members per request).
 func (q *Queries) SessionStatsByUserIDs(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]SessionStats, error) {
-	rows, err := q.db.Query(ctx, `
+	return keyedRows(ctx, q.db, "select session stats", "user",
+		func(s SessionStats) uuid.UUID { return s.UserID }, `
 		WITH ids AS (
 			SELECT DISTINCT user_id FROM unnest($1::uuid[]) AS ids (user_id)
 		),
@@ -325,16 +325,4 @@ func (q *Queries) SessionStatsByUserIDs(ctx context.Context, ids []uuid.UUID) (m
 		LEFT JOIN sessions s ON s.user_id = ids.user_id
 		LEFT JOIN member_ratings r ON r.user_id = ids.user_id
 		LEFT JOIN activity a ON a.user_id = ids.user_id`, uuidArgs(ids))
-	if err != nil {
-		return nil, mapErr(err, "select session stats", "user", "")
-	}
-	list, err := pgx.CollectRows(rows, pgx.RowToStructByName[SessionStats])
-	if err != nil {
-		return nil, mapErr(err, "select session stats", "user", "")
-	}
-	out := make(map[uuid.UUID]SessionStats, len(list))
-	for _, s := range list {
-		out[s.UserID] = s
-	}
-	return out, nil
 }

@@ -24,36 +24,16 @@ func (q *Queries) SkillCategories(ctx context.Context) ([]domain.SkillCategory, 
 
 // SkillCategoriesByIDs loads categories by id (dataloader source).
 func (q *Queries) SkillCategoriesByIDs(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]domain.SkillCategory, error) {
-	rows, err := q.db.Query(ctx, `SELECT id, slug, name_en, name_fr, position FROM skill_categories WHERE id = ANY($1)`, ids)
-	if err != nil {
-		return nil, mapErr(err, "select categories", "category", "")
-	}
-	list, err := pgx.CollectRows(rows, pgx.RowToStructByName[domain.SkillCategory])
-	if err != nil {
-		return nil, mapErr(err, "select categories", "category", "")
-	}
-	out := make(map[uuid.UUID]domain.SkillCategory, len(list))
-	for _, c := range list {
-		out[c.ID] = c
-	}
-	return out, nil
+	return keyedRows(ctx, q.db, "select categories", "category",
+		func(c domain.SkillCategory) uuid.UUID { return c.ID },
+		`SELECT id, slug, name_en, name_fr, position FROM skill_categories WHERE id = ANY($1)`, ids)
 }
 
 // SkillsByIDs loads skills by id, whatever their status (dataloader source).
 func (q *Queries) SkillsByIDs(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]domain.Skill, error) {
-	rows, err := q.db.Query(ctx, `SELECT `+skillColumns+` FROM skills WHERE id = ANY($1)`, ids)
-	if err != nil {
-		return nil, mapErr(err, "select skills", "skill", "")
-	}
-	list, err := pgx.CollectRows(rows, pgx.RowToStructByName[domain.Skill])
-	if err != nil {
-		return nil, mapErr(err, "select skills", "skill", "")
-	}
-	out := make(map[uuid.UUID]domain.Skill, len(list))
-	for _, s := range list {
-		out[s.ID] = s
-	}
-	return out, nil
+	return keyedRows(ctx, q.db, "select skills", "skill",
+		func(s domain.Skill) uuid.UUID { return s.ID },
+		`SELECT `+skillColumns+` FROM skills WHERE id = ANY($1)`, ids)
 }
 
 // SkillBySlug finds a skill by slug.
@@ -69,47 +49,25 @@ func (q *Queries) SkillBySlug(ctx context.Context, slug string) (domain.Skill, e
 // SkillsOfCategories returns the approved skills of each category, by English name (dataloader
 // source for SkillCategory.skills).
 func (q *Queries) SkillsOfCategories(ctx context.Context, categoryIDs []uuid.UUID) (map[uuid.UUID][]domain.Skill, error) {
-	rows, err := q.db.Query(ctx, `
+	return groupedRows(ctx, q.db, "select category skills", "skill", len(categoryIDs),
+		func(s domain.Skill) uuid.UUID { return s.CategoryID }, `
 		SELECT `+skillColumns+` FROM skills
 		WHERE category_id = ANY($1) AND status = 'APPROVED'
 		ORDER BY name_en`, categoryIDs)
-	if err != nil {
-		return nil, mapErr(err, "select category skills", "skill", "")
-	}
-	list, err := pgx.CollectRows(rows, pgx.RowToStructByName[domain.Skill])
-	if err != nil {
-		return nil, mapErr(err, "select category skills", "skill", "")
-	}
-	out := make(map[uuid.UUID][]domain.Skill, len(categoryIDs))
-	for _, s := range list {
-		out[s.CategoryID] = append(out[s.CategoryID], s)
-	}
-	return out, nil
 }
 
 // RelatedSkillIDs returns the approved skills related to each skill (dataloader source).
 func (q *Queries) RelatedSkillIDs(ctx context.Context, skillIDs []uuid.UUID) (map[uuid.UUID][]uuid.UUID, error) {
-	rows, err := q.db.Query(ctx, `
-		SELECT r.skill_id, r.related_id FROM skill_relations r
-		JOIN skills s ON s.id = r.related_id AND s.status = 'APPROVED'
-		WHERE r.skill_id = ANY($1)
-		ORDER BY s.name_en`, skillIDs)
-	if err != nil {
-		return nil, mapErr(err, "select related skills", "skill", "")
-	}
 	type pair struct {
 		SkillID   uuid.UUID `db:"skill_id"`
 		RelatedID uuid.UUID `db:"related_id"`
 	}
-	list, err := pgx.CollectRows(rows, pgx.RowToStructByName[pair])
-	if err != nil {
-		return nil, mapErr(err, "select related skills", "skill", "")
-	}
-	out := make(map[uuid.UUID][]uuid.UUID, len(skillIDs))
-	for _, p := range list {
-		out[p.SkillID] = append(out[p.SkillID], p.RelatedID)
-	}
-	return out, nil
+	return groupedValues(ctx, q.db, "select related skills", "skill", len(skillIDs),
+		func(p pair) (uuid.UUID, uuid.UUID) { return p.SkillID, p.RelatedID }, `
+		SELECT r.skill_id, r.related_id FROM skill_relations r
+		JOIN skills s ON s.id = r.related_id AND s.status = 'APPROVED'
+		WHERE r.skill_id = ANY($1)
+		ORDER BY s.name_en`, skillIDs)
 }
 
 // NewSkill is a member's proposal.

@@ -170,6 +170,13 @@ func mapErr(err error, what, entity, conflictMsg string) error {
 	return fmt.Errorf("%s: %w", what, err)
 }
 
+// isUnique tells a unique violation apart from an exclusion one, for callers that give each
+// its own message.
+func isUnique(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == pgUniqueViolation
+}
+
 // ConstraintName returns the violated constraint's name when err is a PostgreSQL constraint error.
 func ConstraintName(err error) string {
 	var de *domain.Error

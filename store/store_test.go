@@ -113,8 +113,8 @@ func TestStoreMapsConstraintErrors(t *testing.T) {
 	if err == nil || store.ConstraintName(err) != "users_roles_known" {
 		t.Fatalf("unknown role: %v", err)
 	}
-	if _, err := st.Q().SessionByID(ctx, uuid.New()); !domain.IsKind(err, domain.KindNotFound) {
-		t.Fatalf("missing session: %v", err)
+	if _, err := st.Q().AuthSessionByID(ctx, uuid.New()); !domain.IsKind(err, domain.KindNotFound) {
+		t.Fatalf("missing auth session: %v", err)
 	}
 }
 

@@ -46,19 +46,9 @@ func (q *Queries) UserByEmail(ctx context.Context, email string) (domain.User, e
 
 // UsersByIDs loads the accounts with the given ids; missing ids are simply absent from the map.
 func (q *Queries) UsersByIDs(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]domain.User, error) {
-	rows, err := q.db.Query(ctx, `SELECT `+userColumns+` FROM users WHERE id = ANY($1)`, ids)
-	if err != nil {
-		return nil, mapErr(err, "select users by id", "user", "")
-	}
-	users, err := pgx.CollectRows(rows, pgx.RowToStructByName[domain.User])
-	if err != nil {
-		return nil, mapErr(err, "select users by id", "user", "")
-	}
-	out := make(map[uuid.UUID]domain.User, len(users))
-	for _, u := range users {
-		out[u.ID] = u
-	}
-	return out, nil
+	return keyedRows(ctx, q.db, "select users by id", "user",
+		func(u domain.User) uuid.UUID { return u.ID },
+		`SELECT `+userColumns+` FROM users WHERE id = ANY($1)`, ids)
 }
 
 // UserFilter narrows ListUsers.

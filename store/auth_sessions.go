@@ -8,20 +8,17 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/skillswap/skillswap/domain"
 )
 
-func isUnique(err error) bool {
-	var pgErr *pgconn.PgError
-	return errors.As(err, &pgErr) && pgErr.Code == pgUniqueViolation
-}
+// Login sessions (table auth_sessions) and their refresh tokens. Every name here says AuthSession
+// so that it is never taken for a skill session (skill_sessions.go), which shares the word.
 
-const sessionColumns = `id, user_id, created_at, last_used_at, expires_at, revoked_at, user_agent`
+const authSessionColumns = `id, user_id, created_at, last_used_at, expires_at, revoked_at, user_agent`
 
-// NewSession describes a login session to create.
-type NewSession struct {
+// NewAuthSession describes a login session to create.
+type NewAuthSession struct {
 	ID        uuid.UUID
 	UserID    uuid.UUID
 	CreatedAt time.Time
@@ -30,8 +27,8 @@ type NewSession struct {
 	IP        netip.Addr
 }
 
-// CreateSession inserts a login session.
-func (q *Queries) CreateSession(ctx context.Context, s NewSession) (domain.AuthSession, error) {
+// CreateAuthSession inserts a login session.
+func (q *Queries) CreateAuthSession(ctx context.Context, s NewAuthSession) (domain.AuthSession, error) {
 	var ip *netip.Addr
 	if s.IP.IsValid() {
 		ip = &s.IP
@@ -43,7 +40,7 @@ func (q *Queries) CreateSession(ctx context.Context, s NewSession) (domain.AuthS
 	rows, err := q.db.Query(ctx, `
 		INSERT INTO auth_sessions (id, user_id, created_at, last_used_at, expires_at, user_agent, ip)
 		VALUES ($1, $2, $3, $3, $4, $5, $6)
-		RETURNING `+sessionColumns, s.ID, s.UserID, s.CreatedAt, s.ExpiresAt, ua, ip)
+		RETURNING `+authSessionColumns, s.ID, s.UserID, s.CreatedAt, s.ExpiresAt, ua, ip)
 	if err != nil {
 		return domain.AuthSession{}, mapErr(err, "insert session", "session", "")
 	}
@@ -51,9 +48,9 @@ func (q *Queries) CreateSession(ctx context.Context, s NewSession) (domain.AuthS
 	return out, mapErr(err, "insert session", "session", "")
 }
 
-// SessionByID loads a login session, active or not.
-func (q *Queries) SessionByID(ctx context.Context, id uuid.UUID) (domain.AuthSession, error) {
-	rows, err := q.db.Query(ctx, `SELECT `+sessionColumns+` FROM auth_sessions WHERE id = $1`, id)
+// AuthSessionByID loads a login session, active or not.
+func (q *Queries) AuthSessionByID(ctx context.Context, id uuid.UUID) (domain.AuthSession, error) {
+	rows, err := q.db.Query(ctx, `SELECT `+authSessionColumns+` FROM auth_sessions WHERE id = $1`, id)
 	if err != nil {
 		return domain.AuthSession{}, mapErr(err, "select session", "session", "")
 	}
@@ -61,9 +58,9 @@ func (q *Queries) SessionByID(ctx context.Context, id uuid.UUID) (domain.AuthSes
 	return s, mapErr(err, "select session", "session", "")
 }
 
-// ActiveSessionUser returns the account of an unrevoked, unexpired session of an active account,
+// ActiveAuthSessionUser returns the account of an unrevoked, unexpired session of an active account,
 // in one statement: it runs on every authenticated request.
-func (q *Queries) ActiveSessionUser(ctx context.Context, sessionID uuid.UUID, now time.Time) (domain.User, error) {
+func (q *Queries) ActiveAuthSessionUser(ctx context.Context, sessionID uuid.UUID, now time.Time) (domain.User, error) {
 	rows, err := q.db.Query(ctx, `
 		SELECT u.id, u.email::text AS email, u.password_hash, u.display_name, u.roles, u.status,
 		       u.created_at, u.updated_at
@@ -77,10 +74,10 @@ func (q *Queries) ActiveSessionUser(ctx context.Context, sessionID uuid.UUID, no
 	return u, mapErr(err, "select session user", "session", "")
 }
 
-// ListSessions returns up to limit sessions of a user, newest first, strictly older than after.
-func (q *Queries) ListSessions(ctx context.Context, userID uuid.UUID, includeRevoked bool, after *uuid.UUID, limit int, now time.Time) ([]domain.AuthSession, error) {
+// ListAuthSessions returns up to limit login sessions of a user, newest first, strictly older than after.
+func (q *Queries) ListAuthSessions(ctx context.Context, userID uuid.UUID, includeRevoked bool, after *uuid.UUID, limit int, now time.Time) ([]domain.AuthSession, error) {
 	rows, err := q.db.Query(ctx, `
-		SELECT `+sessionColumns+` FROM auth_sessions
+		SELECT `+authSessionColumns+` FROM auth_sessions
 		WHERE user_id = $1
 		  AND ($2 OR (revoked_at IS NULL AND expires_at > $5))
 		  AND ($3::uuid IS NULL OR id < $3)
@@ -93,8 +90,8 @@ func (q *Queries) ListSessions(ctx context.Context, userID uuid.UUID, includeRev
 	return out, mapErr(err, "list sessions", "session", "")
 }
 
-// RevokeSession revokes one session with a reason; it reports whether it was still active.
-func (q *Queries) RevokeSession(ctx context.Context, id uuid.UUID, reason string, now time.Time) (bool, error) {
+// RevokeAuthSession revokes one login session with a reason; it reports whether it was still active.
+func (q *Queries) RevokeAuthSession(ctx context.Context, id uuid.UUID, reason string, now time.Time) (bool, error) {
 	tag, err := q.db.Exec(ctx, `
 		UPDATE auth_sessions SET revoked_at = $2, revoke_reason = $3
 		WHERE id = $1 AND revoked_at IS NULL`, id, now, reason)
@@ -104,9 +101,9 @@ func (q *Queries) RevokeSession(ctx context.Context, id uuid.UUID, reason string
 	return tag.RowsAffected() == 1, nil
 }
 
-// RevokeUserSessions revokes every active session of a user except keep (when not nil) and
+// RevokeUserAuthSessions revokes every active login session of a user except keep (when not nil) and
 // returns the ids it revoked.
-func (q *Queries) RevokeUserSessions(ctx context.Context, userID uuid.UUID, keep *uuid.UUID, reason string, now time.Time) ([]uuid.UUID, error) {
+func (q *Queries) RevokeUserAuthSessions(ctx context.Context, userID uuid.UUID, keep *uuid.UUID, reason string, now time.Time) ([]uuid.UUID, error) {
 	rows, err := q.db.Query(ctx, `
 		UPDATE auth_sessions SET revoked_at = $3, revoke_reason = $4
 		WHERE user_id = $1 AND revoked_at IS NULL AND ($2::uuid IS NULL OR id <> $2)
@@ -118,8 +115,8 @@ func (q *Queries) RevokeUserSessions(ctx context.Context, userID uuid.UUID, keep
 	return ids, mapErr(err, "revoke user sessions", "session", "")
 }
 
-// TouchSession records that the session refreshed its tokens.
-func (q *Queries) TouchSession(ctx context.Context, id uuid.UUID, now time.Time) error {
+// TouchAuthSession records that the login session refreshed its tokens.
+func (q *Queries) TouchAuthSession(ctx context.Context, id uuid.UUID, now time.Time) error {
 	_, err := q.db.Exec(ctx, `UPDATE auth_sessions SET last_used_at = $2 WHERE id = $1`, id, now)
 	return mapErr(err, "touch session", "session", "")
 }
