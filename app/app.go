@@ -32,7 +32,7 @@ import (
 	"github.com/skillswap/skillswap/resolvers"
 	"github.com/skillswap/skillswap/reviews"
 	"github.com/skillswap/skillswap/search"
-	"github.com/skillswap/skillswap/sessions"
+	"github.com/skillswap/skillswap/skillsessions"
 	"github.com/skillswap/skillswap/skills"
 	"github.com/skillswap/skillswap/store"
 )
@@ -141,19 +141,19 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	}
 
 	ledger := credits.NewService(a.Store, credits.Config{StarterMinutes: starter, FloorMinutes: cfg.CreditFloorMinutes, Now: opts.Now}, log)
-	sessionSvc := sessions.NewService(a.Store, ledger, notifications.ByName{Service: notes}, sessions.Config{
-		Policy: domain.SessionPolicy{
+	sessionSvc := skillsessions.NewService(a.Store, ledger, notifications.ByName{Service: notes}, skillsessions.Config{
+		Policy: domain.SkillSessionPolicy{
 			MinNotice: cfg.SessionMinNotice, MaxDuration: cfg.SessionMaxDuration,
 			LateCancelCutoff: cfg.SessionLateCancelCutoff, AutoCompleteAfter: cfg.SessionAutoCompleteAfter,
 		},
 		Buffer: buffer, ReminderOffsets: cfg.SessionReminders, Now: opts.Now,
-		OnChange: func(ctx context.Context, q *store.Queries, s domain.Session) error {
+		OnChange: func(ctx context.Context, q *store.Queries, s domain.SkillSession) error {
 			return a.Payments.OnSessionChanged(ctx, q, s)
 		},
-		BookPaid: func(ctx context.Context, q *store.Queries, s domain.Session) (domain.Session, error) {
+		BookPaid: func(ctx context.Context, q *store.Queries, s domain.SkillSession) (domain.SkillSession, error) {
 			return a.Payments.Book(ctx, q, s)
 		},
-		CheckNewTime: func(ctx context.Context, q *store.Queries, before, after domain.Session) error {
+		CheckNewTime: func(ctx context.Context, q *store.Queries, before, after domain.SkillSession) error {
 			return a.Payments.CheckNewTime(ctx, q, before, after)
 		},
 	}, log)
@@ -220,7 +220,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		a.workers, err = jobs.NewWorkerClient(a.Pool, []jobs.Register{
 			notifications.Jobs(a.Store.Q(), mailer, "SkillSwap"),
 			search.Jobs(a.Store, a.Search),
-			sessions.Jobs(sessionSvc),
+			skillsessions.Jobs(sessionSvc),
 			reviews.Jobs(reviewSvc),
 			payments.Jobs(a.Payments),
 		}, log)
@@ -234,7 +234,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		Skills:        skills.NewService(a.Store, indexQueue, log),
 		Profiles:      profiles.NewService(a.Store, indexQueue, a.Notifications, log),
 		Search:        a.Search,
-		Matching:      matching.NewService(a.Store, sessions.NewReliabilitySource(a.Store), nil),
+		Matching:      matching.NewService(a.Store, skillsessions.NewReliabilitySource(a.Store), nil),
 		Chat:          a.Chat,
 		Notifications: a.Notifications,
 		Log:           log,

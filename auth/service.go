@@ -95,8 +95,8 @@ type Client struct {
 	UserAgent string
 }
 
-// Session is the result of a successful sign-up, log-in or refresh.
-type Session struct {
+// Login is the result of a successful sign-up, log-in or refresh.
+type Login struct {
 	AccessToken      string
 	AccessExpiresAt  time.Time
 	RefreshToken     string
@@ -113,31 +113,31 @@ type SignUpInput struct {
 }
 
 // SignUp creates an account, signs it in and queues the welcome email, all in one transaction.
-func (s *Service) SignUp(ctx context.Context, in SignUpInput, c Client) (Session, error) {
+func (s *Service) SignUp(ctx context.Context, in SignUpInput, c Client) (Login, error) {
 	now := s.now()
 	if err := take(ctx, s.limits.signUpIP, c.IP.String(), now); err != nil {
-		return Session{}, err
+		return Login{}, err
 	}
 	email, err := NormalizeEmail(in.Email)
 	if err != nil {
-		return Session{}, err
+		return Login{}, err
 	}
 	name, err := NormalizeDisplayName(in.DisplayName)
 	if err != nil {
-		return Session{}, err
+		return Login{}, err
 	}
 	if err := CheckPassword(in.Password, email, name); err != nil {
-		return Session{}, err
+		return Login{}, err
 	}
 	hash, err := s.hasher.Hash(ctx, in.Password)
 	if err != nil {
-		return Session{}, fmt.Errorf("sign up: %w", err)
+		return Login{}, fmt.Errorf("sign up: %w", err)
 	}
 	id, err := uuid.NewV7()
 	if err != nil {
-		return Session{}, fmt.Errorf("sign up: new id: %w", err)
+		return Login{}, fmt.Errorf("sign up: new id: %w", err)
 	}
-	var out Session
+	var out Login
 	err = s.store.InTx(ctx, func(q *store.Queries) error {
 		u, err := q.CreateUser(ctx, domain.User{
 			ID: id, Email: email, PasswordHash: hash, DisplayName: name,
@@ -158,7 +158,7 @@ func (s *Service) SignUp(ctx context.Context, in SignUpInput, c Client) (Session
 		return err
 	})
 	if err != nil {
-		return Session{}, fmt.Errorf("sign up: %w", err)
+		return Login{}, fmt.Errorf("sign up: %w", err)
 	}
 	return out, nil
 }
@@ -168,20 +168,20 @@ var errBadCredentials = domain.Unauthenticated("invalid email or password")
 
 // LogIn checks credentials and opens a session. Unknown email and wrong password get the same
 // error after the same work (a password verification), so neither tells that an account exists.
-func (s *Service) LogIn(ctx context.Context, email, password string, c Client) (Session, error) {
+func (s *Service) LogIn(ctx context.Context, email, password string, c Client) (Login, error) {
 	now := s.now()
 	if err := take(ctx, s.limits.logInIP, c.IP.String(), now); err != nil {
-		return Session{}, err
+		return Login{}, err
 	}
 	key := strings.ToLower(strings.TrimSpace(email))
 	if err := check(ctx, s.limits.logInAccount, s.cfg.Limits.LogInPerAccount, key); err != nil {
-		return Session{}, err
+		return Login{}, err
 	}
-	failed := func() (Session, error) {
+	failed := func() (Login, error) {
 		if err := take(ctx, s.limits.logInAccount, key, now); err != nil && !domain.IsKind(err, domain.KindRateLimited) {
-			return Session{}, err
+			return Login{}, err
 		}
-		return Session{}, errBadCredentials
+		return Login{}, errBadCredentials
 	}
 	if len(password) > 4*MaxPasswordLength {
 		// Hashing a megabyte "password" would be a cheap denial of service.
@@ -193,33 +193,33 @@ func (s *Service) LogIn(ctx context.Context, email, password string, c Client) (
 		return failed()
 	}
 	if err != nil {
-		return Session{}, fmt.Errorf("log in: %w", err)
+		return Login{}, fmt.Errorf("log in: %w", err)
 	}
 	ok, err := s.hasher.Verify(ctx, password, u.PasswordHash)
 	if err != nil {
-		return Session{}, fmt.Errorf("log in: verify password: %w", err)
+		return Login{}, fmt.Errorf("log in: verify password: %w", err)
 	}
 	if !ok {
 		return failed()
 	}
 	if u.Status != domain.UserActive {
-		return Session{}, domain.Forbidden("this account is suspended")
+		return Login{}, domain.Forbidden("this account is suspended")
 	}
-	var out Session
+	var out Login
 	err = s.store.InTx(ctx, func(q *store.Queries) error {
 		out, err = s.startSession(ctx, q, u, c, now)
 		return err
 	})
 	if err != nil {
-		return Session{}, fmt.Errorf("log in: %w", err)
+		return Login{}, fmt.Errorf("log in: %w", err)
 	}
 	return out, nil
 }
 
-func (s *Service) startSession(ctx context.Context, q *store.Queries, u domain.User, c Client, now time.Time) (Session, error) {
+func (s *Service) startSession(ctx context.Context, q *store.Queries, u domain.User, c Client, now time.Time) (Login, error) {
 	sid, err := uuid.NewV7()
 	if err != nil {
-		return Session{}, fmt.Errorf("new session id: %w", err)
+		return Login{}, fmt.Errorf("new session id: %w", err)
 	}
 	ua := c.UserAgent
 	if len(ua) > 256 {
@@ -229,16 +229,16 @@ func (s *Service) startSession(ctx context.Context, q *store.Queries, u domain.U
 		ID: sid, UserID: u.ID, CreatedAt: now, ExpiresAt: now.Add(s.cfg.SessionMaxAge), UserAgent: ua, IP: c.IP,
 	})
 	if err != nil {
-		return Session{}, err
+		return Login{}, err
 	}
 	return s.issue(ctx, q, u, sess, now)
 }
 
 // issue mints an access token and a new refresh token for an active session.
-func (s *Service) issue(ctx context.Context, q *store.Queries, u domain.User, sess domain.AuthSession, now time.Time) (Session, error) {
+func (s *Service) issue(ctx context.Context, q *store.Queries, u domain.User, sess domain.AuthSession, now time.Time) (Login, error) {
 	raw := make([]byte, 32)
 	if _, err := rand.Read(raw); err != nil {
-		return Session{}, fmt.Errorf("refresh token: %w", err)
+		return Login{}, fmt.Errorf("refresh token: %w", err)
 	}
 	refresh := base64.RawURLEncoding.EncodeToString(raw)
 	refreshExp := now.Add(s.cfg.RefreshTTL)
@@ -248,13 +248,13 @@ func (s *Service) issue(ctx context.Context, q *store.Queries, u domain.User, se
 	if err := q.InsertRefreshToken(ctx, store.RefreshToken{
 		TokenHash: hashToken(refresh), SessionID: sess.ID, IssuedAt: now, ExpiresAt: refreshExp,
 	}); err != nil {
-		return Session{}, err
+		return Login{}, err
 	}
 	access, accessExp, err := s.tokens.Issue(u.ID, sess.ID, now)
 	if err != nil {
-		return Session{}, err
+		return Login{}, err
 	}
-	return Session{
+	return Login{
 		AccessToken: access, AccessExpiresAt: accessExp,
 		RefreshToken: refresh, RefreshExpiresAt: refreshExp,
 		User: u, Session: sess,
@@ -271,16 +271,16 @@ var errRefreshInvalid = domain.Unauthenticated("refresh token is invalid, expire
 // Refresh rotates a refresh token: the presented token is spent and a new pair is issued. Two
 // concurrent refreshes with one token: exactly one wins, the other gets CONFLICT. A token spent
 // longer ago than the grace period is presumed stolen: its whole session is revoked.
-func (s *Service) Refresh(ctx context.Context, refreshToken string, c Client) (Session, error) {
+func (s *Service) Refresh(ctx context.Context, refreshToken string, c Client) (Login, error) {
 	now := s.now()
 	if err := take(ctx, s.limits.refreshIP, c.IP.String(), now); err != nil {
-		return Session{}, err
+		return Login{}, err
 	}
 	if refreshToken == "" || len(refreshToken) > 128 {
-		return Session{}, errRefreshInvalid
+		return Login{}, errRefreshInvalid
 	}
 	var (
-		out          Session
+		out          Login
 		reuseSession uuid.UUID
 	)
 	err := s.store.InTx(ctx, func(q *store.Queries) error {
@@ -330,13 +330,13 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string, c Client) (S
 		return err
 	})
 	if err != nil {
-		return Session{}, fmt.Errorf("refresh session: %w", err)
+		return Login{}, fmt.Errorf("refresh session: %w", err)
 	}
 	if reuseSession != uuid.Nil {
 		s.log.WarnContext(ctx, "refresh token reuse: session revoked", "session_id", reuseSession)
 	}
 	if out.AccessToken == "" {
-		return Session{}, errRefreshInvalid
+		return Login{}, errRefreshInvalid
 	}
 	return out, nil
 }

@@ -9,14 +9,14 @@ import (
 
 	"github.com/skillswap/skillswap/app"
 	"github.com/skillswap/skillswap/internal/apitest"
-	"github.com/skillswap/skillswap/internal/sessiontest"
+	"github.com/skillswap/skillswap/internal/skillsessiontest"
 )
 
 // TestCalendarFeedOverHTTP: createCalendarFeed returns a secret URL whose GET is a text/calendar
 // that parses and lists the member's sessions; rotating or revoking it makes the old URL 404.
 // A session's `ics` field is a calendar too.
 func TestCalendarFeedOverHTTP(t *testing.T) {
-	api := sessiontest.StartAPI(t, apitest.Config(t), app.Options{})
+	api := skillsessiontest.StartAPI(t, apitest.Config(t), app.Options{})
 	teacher, learner := api.Member(t), api.Member(t)
 	start := api.Clock.Now().Add(48 * time.Hour).Truncate(time.Minute)
 	s := api.Confirmed(t, teacher, learner, start, 45)

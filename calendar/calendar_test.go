@@ -17,7 +17,7 @@ import (
 
 	"github.com/skillswap/skillswap/calendar"
 	"github.com/skillswap/skillswap/domain"
-	"github.com/skillswap/skillswap/internal/sessiontest"
+	"github.com/skillswap/skillswap/internal/skillsessiontest"
 )
 
 // component is a parsed BEGIN/END block.
@@ -173,11 +173,11 @@ func TestEncodeFoldsAndEscapes(t *testing.T) {
 }
 
 func TestFeedAndSessionICS(t *testing.T) {
-	e := sessiontest.New(t)
+	e := skillsessiontest.New(t)
 	log := slog.New(slog.DiscardHandler)
 	svc := calendar.NewService(e.Store, calendar.Config{Now: e.Clock.Now}, log)
 	teacher, learner, stranger := e.User(t, "Zoë, the teacher"), e.User(t, "Léo"), e.User(t, "S")
-	start := sessiontest.Start.Add(72 * time.Hour)
+	start := skillsessiontest.Start.Add(72 * time.Hour)
 	confirmed := e.Confirmed(t, teacher, learner, start, 60)
 	proposed := e.Propose(t, teacher, learner, start.Add(4*time.Hour), 30)
 	cancelled := e.Confirmed(t, teacher, learner, start.Add(8*time.Hour), 30)
@@ -262,7 +262,7 @@ func TestFeedAndSessionICS(t *testing.T) {
 	}
 	c1 := parseICS(t, one1)
 	if len(c1.subs) != 1 || !strings.HasPrefix(unescape(t, one(t, c1.subs[0], "SUMMARY")), "Teaching ") ||
-		one(t, c1.subs[0], "DTSTART") != start.UTC().Format("20060102T150405Z") || one(t, c1.subs[0], "URL") != sessiontest.Online {
+		one(t, c1.subs[0], "DTSTART") != start.UTC().Format("20060102T150405Z") || one(t, c1.subs[0], "URL") != skillsessiontest.Online {
 		t.Fatalf("session ics %s", one1)
 	}
 	if _, err := svc.SessionICS(as(stranger), confirmed.ID); !domain.IsKind(err, domain.KindNotFound) {
@@ -270,9 +270,9 @@ func TestFeedAndSessionICS(t *testing.T) {
 	}
 }
 
-var as = sessiontest.As
+var as = skillsessiontest.As
 
-func skillName(t *testing.T, e *sessiontest.Env) string {
+func skillName(t *testing.T, e *skillsessiontest.Env) string {
 	t.Helper()
 	skills, err := e.Store.Q().SkillsByIDs(context.Background(), []uuid.UUID{e.SkillID})
 	if err != nil {

@@ -10,12 +10,12 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/skillswap/skillswap/domain"
-	"github.com/skillswap/skillswap/internal/sessiontest"
+	"github.com/skillswap/skillswap/internal/skillsessiontest"
 	"github.com/skillswap/skillswap/store"
 )
 
 func TestOpenAccountGrantsOnce(t *testing.T) {
-	e := sessiontest.New(t)
+	e := skillsessiontest.New(t)
 	ctx := context.Background()
 	u := e.User(t, "New member") // opens the account (as sign-up does)
 	// Opening again, even concurrently, grants nothing more.
@@ -30,11 +30,11 @@ func TestOpenAccountGrantsOnce(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	b, err := e.Credits.Balance(sessiontest.As(u))
+	b, err := e.Credits.Balance(skillsessiontest.As(u))
 	if err != nil || b.Balance != 120 || b.Available != 120 || b.Floor != 0 {
 		t.Fatalf("balance %+v %v", b, err)
 	}
-	page, err := e.Credits.Transactions(sessiontest.As(u), nil, nil)
+	page, err := e.Credits.Transactions(skillsessiontest.As(u), nil, nil)
 	if err != nil || len(page.Edges) != 1 || page.Edges[0].Node.Kind != domain.CreditStarterGrant ||
 		page.Edges[0].Node.Amount != 120 || page.Edges[0].Node.BalanceAfter != 120 {
 		t.Fatalf("statement %+v %v", page, err)
@@ -47,7 +47,7 @@ func TestOpenAccountGrantsOnce(t *testing.T) {
 
 // The database itself refuses an unbalanced transaction at commit and any change to entries.
 func TestLedgerConstraints(t *testing.T) {
-	e := sessiontest.New(t)
+	e := skillsessiontest.New(t)
 	ctx := context.Background()
 	u := e.User(t, "M")
 	accts, err := e.Store.Q().CreditAccountsByUserIDs(ctx, []uuid.UUID{u.ID})
@@ -94,7 +94,7 @@ func TestLedgerConstraints(t *testing.T) {
 }
 
 func TestTransactionsPaging(t *testing.T) {
-	e := sessiontest.New(t)
+	e := skillsessiontest.New(t)
 	ctx := context.Background()
 	teacher, learner := e.User(t, "T"), e.User(t, "L")
 	for i := range 3 {
@@ -104,7 +104,7 @@ func TestTransactionsPaging(t *testing.T) {
 	var after *string
 	for {
 		first := 2
-		page, err := e.Credits.Transactions(sessiontest.As(teacher), &first, after)
+		page, err := e.Credits.Transactions(skillsessiontest.As(teacher), &first, after)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -116,7 +116,7 @@ func (s *Service) EnsureCanCommit(ctx context.Context, q *store.Queries, learner
 // SettleSession pays a completed unpaid session, inside the caller's transaction: its duration
 // in minutes moves from the learner to the teacher. Paid sessions (money) move no credits, and
 // a session is paid once however often this runs.
-func (s *Service) SettleSession(ctx context.Context, q *store.Queries, sess domain.Session) error {
+func (s *Service) SettleSession(ctx context.Context, q *store.Queries, sess domain.SkillSession) error {
 	if sess.Paid() || sess.State != domain.SessionCompleted {
 		return nil
 	}

@@ -12,7 +12,7 @@ import (
 // SessionSource is what the skill-session, review and rating loaders read; *store.Queries
 // implements it.
 type SessionSource interface {
-	SkillSessionsByIDs(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]domain.Session, error)
+	SkillSessionsByIDs(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]domain.SkillSession, error)
 	ReviewsByIDs(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]domain.Review, error)
 	RatingsByUserIDs(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]domain.MemberRating, error)
 	ReviewStatesBySessionIDs(ctx context.Context, viewer uuid.UUID, ids []uuid.UUID) (map[uuid.UUID]domain.SessionReviewState, error)
@@ -23,7 +23,7 @@ type SessionSource interface {
 // SessionLoaders are the request-scoped loaders of skill sessions and reviews.
 type SessionLoaders struct {
 	// SkillSessions loads skill sessions by id (no access check: resolvers apply it).
-	SkillSessions *dataloadgen.Loader[uuid.UUID, domain.Session]
+	SkillSessions *dataloadgen.Loader[uuid.UUID, domain.SkillSession]
 	// Reviews loads reviews by id, visible or not (resolvers apply visibility).
 	Reviews *dataloadgen.Loader[uuid.UUID, domain.Review]
 	// Ratings loads members' rating aggregates; a member never reviewed gets domain.EmptyRating.
@@ -103,10 +103,10 @@ func byViewer[V any](fetch func(ctx context.Context, viewer uuid.UUID, ids []uui
 
 // SkillSession loads one skill session (no access check), mapping the loader's not-found to the
 // domain's.
-func SkillSession(ctx context.Context, id uuid.UUID) (domain.Session, error) {
+func SkillSession(ctx context.Context, id uuid.UUID) (domain.SkillSession, error) {
 	s, err := For(ctx).Sessions.SkillSessions.Load(ctx, id)
 	if isNotFound(err) {
-		return domain.Session{}, domain.NotFound("session")
+		return domain.SkillSession{}, domain.NotFound("session")
 	}
 	return s, err
 }

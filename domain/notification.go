@@ -11,7 +11,7 @@ import (
 // NotificationType says what a notification is about.
 type NotificationType string
 
-// Notification types. The SESSION_* names are those package sessions sends (sessions.Notify*).
+// Notification types. The SESSION_* names are those package skillsessions sends (skillsessions.Notify*).
 const (
 	// NotificationNewMessage: messages arrived in a conversation while the member was away.
 	NotificationNewMessage NotificationType = "NEW_MESSAGE"

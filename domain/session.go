@@ -8,53 +8,53 @@ import (
 	"github.com/google/uuid"
 )
 
-// SessionState is where a skill session stands in its lifecycle.
-type SessionState string
+// SkillSessionState is where a skill session stands in its lifecycle.
+type SkillSessionState string
 
 // Skill session states. PROPOSED waits for the participant who did not make the proposal on the
 // table; a counter-proposal (ActionProposeNewTime) keeps it PROPOSED and hands the answer to the
 // other side. DECLINED, CANCELLED, COMPLETED and NO_SHOW are final.
 const (
-	SessionProposed  SessionState = "PROPOSED"
-	SessionConfirmed SessionState = "CONFIRMED"
-	SessionDeclined  SessionState = "DECLINED"
-	SessionCancelled SessionState = "CANCELLED"
-	SessionCompleted SessionState = "COMPLETED"
-	SessionNoShow    SessionState = "NO_SHOW"
+	SessionProposed  SkillSessionState = "PROPOSED"
+	SessionConfirmed SkillSessionState = "CONFIRMED"
+	SessionDeclined  SkillSessionState = "DECLINED"
+	SessionCancelled SkillSessionState = "CANCELLED"
+	SessionCompleted SkillSessionState = "COMPLETED"
+	SessionNoShow    SkillSessionState = "NO_SHOW"
 )
 
-// AllSessionStates lists every state, in lifecycle order.
-var AllSessionStates = []SessionState{SessionProposed, SessionConfirmed, SessionDeclined, SessionCancelled, SessionCompleted, SessionNoShow}
+// AllSkillSessionStates lists every state, in lifecycle order.
+var AllSkillSessionStates = []SkillSessionState{SessionProposed, SessionConfirmed, SessionDeclined, SessionCancelled, SessionCompleted, SessionNoShow}
 
 // Final reports whether nothing can happen to a session in state s any more.
-func (s SessionState) Final() bool {
+func (s SkillSessionState) Final() bool {
 	return s == SessionDeclined || s == SessionCancelled || s == SessionCompleted || s == SessionNoShow
 }
 
-// SessionAction is something a participant (or the system) does to a session.
-type SessionAction string
+// SkillSessionAction is something a participant (or the system) does to a session.
+type SkillSessionAction string
 
 // Session actions.
 const (
-	ActionAccept           SessionAction = "ACCEPT"
-	ActionDecline          SessionAction = "DECLINE"
-	ActionProposeNewTime   SessionAction = "PROPOSE_NEW_TIME"
-	ActionCancel           SessionAction = "CANCEL"
-	ActionConfirmCompleted SessionAction = "CONFIRM_COMPLETED"
-	ActionAutoComplete     SessionAction = "AUTO_COMPLETE"
-	ActionReportNoShow     SessionAction = "REPORT_NO_SHOW"
-	ActionReportProblem    SessionAction = "REPORT_PROBLEM"
+	ActionAccept           SkillSessionAction = "ACCEPT"
+	ActionDecline          SkillSessionAction = "DECLINE"
+	ActionProposeNewTime   SkillSessionAction = "PROPOSE_NEW_TIME"
+	ActionCancel           SkillSessionAction = "CANCEL"
+	ActionConfirmCompleted SkillSessionAction = "CONFIRM_COMPLETED"
+	ActionAutoComplete     SkillSessionAction = "AUTO_COMPLETE"
+	ActionReportNoShow     SkillSessionAction = "REPORT_NO_SHOW"
+	ActionReportProblem    SkillSessionAction = "REPORT_PROBLEM"
 )
 
-// AllSessionActions lists every action.
-var AllSessionActions = []SessionAction{ActionAccept, ActionDecline, ActionProposeNewTime, ActionCancel,
+// AllSkillSessionActions lists every action.
+var AllSkillSessionActions = []SkillSessionAction{ActionAccept, ActionDecline, ActionProposeNewTime, ActionCancel,
 	ActionConfirmCompleted, ActionAutoComplete, ActionReportNoShow, ActionReportProblem}
 
 // sessionTransitions is the whole state machine: the state an action leads to from each state.
 // A missing pair is a refused transition. ConfirmCompleted leads to COMPLETED once both sides
 // confirmed; the first confirmation is recorded and the session stays CONFIRMED. ProposeNewTime
 // on a CONFIRMED session is a reschedule: it needs a fresh acceptance.
-var sessionTransitions = map[SessionState]map[SessionAction]SessionState{
+var sessionTransitions = map[SkillSessionState]map[SkillSessionAction]SkillSessionState{
 	SessionProposed: {
 		ActionAccept:         SessionConfirmed,
 		ActionDecline:        SessionDeclined,
@@ -71,22 +71,22 @@ var sessionTransitions = map[SessionState]map[SessionAction]SessionState{
 	},
 }
 
-// NextSessionState looks an action up in the transition table. A refused transition is a
+// NextSkillSessionState looks an action up in the transition table. A refused transition is a
 // CONFLICT whose Details carry the current state, so clients can refresh their view.
-func NextSessionState(from SessionState, a SessionAction) (SessionState, error) {
+func NextSkillSessionState(from SkillSessionState, a SkillSessionAction) (SkillSessionState, error) {
 	if to, ok := sessionTransitions[from][a]; ok {
 		return to, nil
 	}
 	return "", stateConflict(from, "cannot %s a session that is %s", actionVerb(a), from)
 }
 
-func stateConflict(state SessionState, format string, args ...any) *Error {
+func stateConflict(state SkillSessionState, format string, args ...any) *Error {
 	e := Conflict(format, args...)
 	e.Details = map[string]any{"state": string(state)}
 	return e
 }
 
-func actionVerb(a SessionAction) string {
+func actionVerb(a SkillSessionAction) string {
 	switch a {
 	case ActionAccept:
 		return "accept"
@@ -108,8 +108,8 @@ func actionVerb(a SessionAction) string {
 	return string(a)
 }
 
-// Session is a skill session: a teacher teaches a skill to a learner at an agreed time.
-type Session struct {
+// SkillSession is a skill session: a teacher teaches a skill to a learner at an agreed time.
+type SkillSession struct {
 	ID                 uuid.UUID    `db:"id"`
 	SkillID            uuid.UUID    `db:"skill_id"`
 	TeacherID          uuid.UUID    `db:"teacher_id"`
@@ -123,7 +123,7 @@ type Session struct {
 	Link               *string      `db:"link"`
 	Place              *string      `db:"place"`
 	Note               string       `db:"note"`
-	State              SessionState `db:"state"`
+	State              SkillSessionState `db:"state"`
 	Version            int          `db:"version"`
 	BookingSeq         int          `db:"booking_seq"`
 	CancelledBy        *uuid.UUID   `db:"cancelled_by"`
@@ -147,15 +147,15 @@ type Session struct {
 }
 
 // Duration is the session's length.
-func (s Session) Duration() time.Duration { return time.Duration(s.DurationMinutes) * time.Minute }
+func (s SkillSession) Duration() time.Duration { return time.Duration(s.DurationMinutes) * time.Minute }
 
 // IsParticipant reports whether user is the teacher or the learner.
-func (s Session) IsParticipant(user uuid.UUID) bool {
+func (s SkillSession) IsParticipant(user uuid.UUID) bool {
 	return user == s.TeacherID || user == s.LearnerID
 }
 
 // Partner returns the other participant of user (who must be a participant).
-func (s Session) Partner(user uuid.UUID) uuid.UUID {
+func (s SkillSession) Partner(user uuid.UUID) uuid.UUID {
 	if user == s.TeacherID {
 		return s.LearnerID
 	}
@@ -163,13 +163,13 @@ func (s Session) Partner(user uuid.UUID) uuid.UUID {
 }
 
 // Paid reports whether the session is paid in money (payments) rather than time credits.
-func (s Session) Paid() bool { return s.PriceAmount != nil }
+func (s SkillSession) Paid() bool { return s.PriceAmount != nil }
 
 // AwaitingAnswerFrom is the participant who must answer the proposal on the table.
-func (s Session) AwaitingAnswerFrom() uuid.UUID { return s.Partner(s.ProposerID) }
+func (s SkillSession) AwaitingAnswerFrom() uuid.UUID { return s.Partner(s.ProposerID) }
 
-// SessionPolicy holds the configurable rules of scheduling.
-type SessionPolicy struct {
+// SkillSessionPolicy holds the configurable rules of scheduling.
+type SkillSessionPolicy struct {
 	// MinNotice is how far ahead a session must start when proposed.
 	MinNotice time.Duration
 	// MaxDuration caps a session's length.
@@ -182,8 +182,8 @@ type SessionPolicy struct {
 	AutoCompleteAfter time.Duration
 }
 
-// DefaultSessionPolicy is the policy used when configuration says nothing.
-var DefaultSessionPolicy = SessionPolicy{
+// DefaultSkillSessionPolicy is the policy used when configuration says nothing.
+var DefaultSkillSessionPolicy = SkillSessionPolicy{
 	MinNotice:         time.Hour,
 	MaxDuration:       4 * time.Hour,
 	LateCancelCutoff:  24 * time.Hour,
@@ -202,7 +202,7 @@ const (
 )
 
 // ValidateSchedule checks a proposed start and duration against now and the policy.
-func (p SessionPolicy) ValidateSchedule(start time.Time, minutes int, now time.Time) error {
+func (p SkillSessionPolicy) ValidateSchedule(start time.Time, minutes int, now time.Time) error {
 	if start.IsZero() {
 		return Invalid(FieldStartsAt, "is required")
 	}
@@ -221,15 +221,15 @@ func (p SessionPolicy) ValidateSchedule(start time.Time, minutes int, now time.T
 	return nil
 }
 
-// SessionPlace is where a session happens: a video link (ONLINE) or a place (IN_PERSON).
-type SessionPlace struct {
+// SkillSessionPlace is where a session happens: a video link (ONLINE) or a place (IN_PERSON).
+type SkillSessionPlace struct {
 	Mode  Mode
 	Link  string
 	Place string
 }
 
 // Validate checks the meeting place and returns the normalised link and place (nil when unused).
-func (sp SessionPlace) Validate() (link, place *string, err error) {
+func (sp SkillSessionPlace) Validate() (link, place *string, err error) {
 	switch sp.Mode {
 	case ModeOnline:
 		l, err := ValidateText(FieldLink, sp.Link, 2048)
@@ -259,8 +259,8 @@ func (sp SessionPlace) Validate() (link, place *string, err error) {
 
 // Accept confirms the proposal on the table. Only the participant it waits for may accept, and
 // only while its start is still ahead.
-func (s *Session) Accept(actor uuid.UUID, now time.Time) error {
-	next, err := NextSessionState(s.State, ActionAccept)
+func (s *SkillSession) Accept(actor uuid.UUID, now time.Time) error {
+	next, err := NextSkillSessionState(s.State, ActionAccept)
 	if err != nil {
 		return err
 	}
@@ -276,8 +276,8 @@ func (s *Session) Accept(actor uuid.UUID, now time.Time) error {
 }
 
 // Decline refuses the proposal on the table (only the participant it waits for).
-func (s *Session) Decline(actor uuid.UUID) error {
-	next, err := NextSessionState(s.State, ActionDecline)
+func (s *SkillSession) Decline(actor uuid.UUID) error {
+	next, err := NextSkillSessionState(s.State, ActionDecline)
 	if err != nil {
 		return err
 	}
@@ -290,8 +290,8 @@ func (s *Session) Decline(actor uuid.UUID) error {
 
 // ProposeNewTime puts a new time on the table: a counter-proposal while PROPOSED, a reschedule
 // (needing a fresh acceptance) while CONFIRMED and not yet started.
-func (s *Session) ProposeNewTime(actor uuid.UUID, start time.Time, minutes int, now time.Time, p SessionPolicy) error {
-	next, err := NextSessionState(s.State, ActionProposeNewTime)
+func (s *SkillSession) ProposeNewTime(actor uuid.UUID, start time.Time, minutes int, now time.Time, p SkillSessionPolicy) error {
+	next, err := NextSkillSessionState(s.State, ActionProposeNewTime)
 	if err != nil {
 		return err
 	}
@@ -312,8 +312,8 @@ func (s *Session) ProposeNewTime(actor uuid.UUID, start time.Time, minutes int, 
 
 // Cancel calls the session off. A confirmed session can be cancelled only before it starts;
 // inside the policy's cut-off the cancellation is late (it counts against reliability).
-func (s *Session) Cancel(actor uuid.UUID, reason string, now time.Time, p SessionPolicy) error {
-	next, err := NextSessionState(s.State, ActionCancel)
+func (s *SkillSession) Cancel(actor uuid.UUID, reason string, now time.Time, p SkillSessionPolicy) error {
+	next, err := NextSkillSessionState(s.State, ActionCancel)
 	if err != nil {
 		return err
 	}
@@ -344,8 +344,8 @@ func IsLateCancellation(start, now time.Time, cutoff time.Duration) bool {
 
 // ConfirmCompleted records that actor confirms the session took place; once both sides did, it
 // is COMPLETED. It reports whether this confirmation completed the session.
-func (s *Session) ConfirmCompleted(actor uuid.UUID, now time.Time) (bool, error) {
-	next, err := NextSessionState(s.State, ActionConfirmCompleted)
+func (s *SkillSession) ConfirmCompleted(actor uuid.UUID, now time.Time) (bool, error) {
+	next, err := NextSkillSessionState(s.State, ActionConfirmCompleted)
 	if err != nil {
 		return false, err
 	}
@@ -370,8 +370,8 @@ func (s *Session) ConfirmCompleted(actor uuid.UUID, now time.Time) (bool, error)
 
 // AutoComplete completes a confirmed session the policy's delay after its end, unless a
 // problem was reported.
-func (s *Session) AutoComplete(now time.Time, p SessionPolicy) error {
-	next, err := NextSessionState(s.State, ActionAutoComplete)
+func (s *SkillSession) AutoComplete(now time.Time, p SkillSessionPolicy) error {
+	next, err := NextSkillSessionState(s.State, ActionAutoComplete)
 	if err != nil {
 		return err
 	}
@@ -389,8 +389,8 @@ func (s *Session) AutoComplete(now time.Time, p SessionPolicy) error {
 
 // ReportNoShow records that actor's partner did not come. It is possible once the session has
 // started, and not after actor confirmed it took place.
-func (s *Session) ReportNoShow(actor uuid.UUID, now time.Time) error {
-	next, err := NextSessionState(s.State, ActionReportNoShow)
+func (s *SkillSession) ReportNoShow(actor uuid.UUID, now time.Time) error {
+	next, err := NextSkillSessionState(s.State, ActionReportNoShow)
 	if err != nil {
 		return err
 	}
@@ -409,8 +409,8 @@ func (s *Session) ReportNoShow(actor uuid.UUID, now time.Time) error {
 }
 
 // ReportProblem flags a started session for support; it stops automatic completion.
-func (s *Session) ReportProblem(actor uuid.UUID, note string, now time.Time) error {
-	next, err := NextSessionState(s.State, ActionReportProblem)
+func (s *SkillSession) ReportProblem(actor uuid.UUID, note string, now time.Time) error {
+	next, err := NextSkillSessionState(s.State, ActionReportProblem)
 	if err != nil {
 		return err
 	}

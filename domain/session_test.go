@@ -11,7 +11,7 @@ import (
 
 // The expected machine, written out independently of sessionTransitions: every pair not listed
 // here must be refused.
-var wantTransitions = map[SessionState]map[SessionAction]SessionState{
+var wantTransitions = map[SkillSessionState]map[SkillSessionAction]SkillSessionState{
 	SessionProposed: {
 		ActionAccept: SessionConfirmed, ActionDecline: SessionDeclined,
 		ActionProposeNewTime: SessionProposed, ActionCancel: SessionCancelled,
@@ -24,10 +24,10 @@ var wantTransitions = map[SessionState]map[SessionAction]SessionState{
 }
 
 func TestTransitionTableEveryPair(t *testing.T) {
-	for _, from := range AllSessionStates {
-		for _, a := range AllSessionActions {
+	for _, from := range AllSkillSessionStates {
+		for _, a := range AllSkillSessionActions {
 			t.Run(fmt.Sprintf("%s/%s", from, a), func(t *testing.T) {
-				got, err := NextSessionState(from, a)
+				got, err := NextSkillSessionState(from, a)
 				want, allowed := wantTransitions[from][a]
 				if allowed {
 					if err != nil || got != want {
@@ -41,7 +41,7 @@ func TestTransitionTableEveryPair(t *testing.T) {
 	}
 }
 
-func assertStateConflict(t *testing.T, err error, state SessionState) {
+func assertStateConflict(t *testing.T, err error, state SkillSessionState) {
 	t.Helper()
 	var de *Error
 	if !errors.As(err, &de) || de.Kind != KindConflict {
@@ -58,9 +58,9 @@ var (
 	t0      = time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
 )
 
-func session(state SessionState) Session {
+func session(state SkillSessionState) SkillSession {
 	start := t0.Add(48 * time.Hour)
-	return Session{
+	return SkillSession{
 		ID: uuid.New(), TeacherID: teacher, LearnerID: learner, CreatedBy: learner, ProposerID: learner,
 		StartsAt: start, DurationMinutes: 60, EndsAt: start.Add(time.Hour), State: state,
 	}
@@ -70,9 +70,9 @@ func session(state SessionState) Session {
 // own time rules allow it: allowed pairs move as the table says, refused ones are a CONFLICT
 // naming the state, and the session is left untouched.
 func TestActionsEveryPair(t *testing.T) {
-	p := DefaultSessionPolicy
-	for _, from := range AllSessionStates {
-		for _, a := range AllSessionActions {
+	p := DefaultSkillSessionPolicy
+	for _, from := range AllSkillSessionStates {
+		for _, a := range AllSkillSessionActions {
 			t.Run(fmt.Sprintf("%s/%s", from, a), func(t *testing.T) {
 				s := session(from)
 				before := s
@@ -114,7 +114,7 @@ func TestActionsEveryPair(t *testing.T) {
 }
 
 func TestActionRules(t *testing.T) {
-	p := DefaultSessionPolicy
+	p := DefaultSkillSessionPolicy
 
 	s := session(SessionProposed)
 	assertStateConflict(t, s.Accept(learner, t0), SessionProposed) // own proposal
@@ -188,7 +188,7 @@ func TestActionRules(t *testing.T) {
 }
 
 func TestValidateSchedule(t *testing.T) {
-	p := DefaultSessionPolicy
+	p := DefaultSkillSessionPolicy
 	cases := []struct {
 		name    string
 		start   time.Time
@@ -222,16 +222,16 @@ func TestValidateSchedule(t *testing.T) {
 
 func TestSessionPlace(t *testing.T) {
 	cases := []struct {
-		in    SessionPlace
+		in    SkillSessionPlace
 		field string
 	}{
-		{SessionPlace{Mode: ModeOnline}, FieldLink},
-		{SessionPlace{Mode: ModeOnline, Link: "javascript:alert(1)"}, FieldLink},
-		{SessionPlace{Mode: ModeOnline, Link: "https://meet.example.com/abc"}, ""},
-		{SessionPlace{Mode: ModeInPerson, Link: "https://x.example"}, FieldPlace},
-		{SessionPlace{Mode: ModeInPerson, Place: "  Café de Flore, Paris "}, ""},
-		{SessionPlace{Mode: ModeBoth, Place: "x"}, FieldMode},
-		{SessionPlace{}, FieldMode},
+		{SkillSessionPlace{Mode: ModeOnline}, FieldLink},
+		{SkillSessionPlace{Mode: ModeOnline, Link: "javascript:alert(1)"}, FieldLink},
+		{SkillSessionPlace{Mode: ModeOnline, Link: "https://meet.example.com/abc"}, ""},
+		{SkillSessionPlace{Mode: ModeInPerson, Link: "https://x.example"}, FieldPlace},
+		{SkillSessionPlace{Mode: ModeInPerson, Place: "  Café de Flore, Paris "}, ""},
+		{SkillSessionPlace{Mode: ModeBoth, Place: "x"}, FieldMode},
+		{SkillSessionPlace{}, FieldMode},
 	}
 	for _, c := range cases {
 		link, place, err := c.in.Validate()

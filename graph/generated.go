@@ -895,7 +895,7 @@ type ConversationEventResolver interface {
 type CreditTransactionResolver interface {
 	ID(ctx context.Context, obj *domain.CreditEntry) (string, error)
 
-	Session(ctx context.Context, obj *domain.CreditEntry) (*domain.Session, error)
+	Session(ctx context.Context, obj *domain.CreditEntry) (*domain.SkillSession, error)
 }
 type MatchResolver interface {
 	User(ctx context.Context, obj *matching.Match) (*domain.User, error)
@@ -967,7 +967,7 @@ type MutationResolver interface {
 	ReviewSkillProposal(ctx context.Context, input model.ReviewSkillProposalInput) (*model.ReviewSkillProposalPayload, error)
 }
 type NoShowDisputeResolver interface {
-	Session(ctx context.Context, obj *domain.NoShowDispute) (*domain.Session, error)
+	Session(ctx context.Context, obj *domain.NoShowDispute) (*domain.SkillSession, error)
 	Absent(ctx context.Context, obj *domain.NoShowDispute) (*domain.User, error)
 	ReportedBy(ctx context.Context, obj *domain.NoShowDispute) (*domain.User, error)
 
@@ -989,7 +989,7 @@ type ParticipantResolver interface {
 }
 type PaymentResolver interface {
 	ID(ctx context.Context, obj *domain.Payment) (string, error)
-	Session(ctx context.Context, obj *domain.Payment) (*domain.Session, error)
+	Session(ctx context.Context, obj *domain.Payment) (*domain.SkillSession, error)
 	Payer(ctx context.Context, obj *domain.Payment) (*domain.User, error)
 	Payee(ctx context.Context, obj *domain.Payment) (*domain.User, error)
 	ViewerRole(ctx context.Context, obj *domain.Payment) (*model.PaymentRole, error)
@@ -1031,7 +1031,7 @@ type QueryResolver interface {
 	ReviewReports(ctx context.Context, first *int, after *string) (*model.ReviewReportConnection, error)
 	UpcomingSessions(ctx context.Context, first *int, after *string) (*model.SkillSessionConnection, error)
 	PastSessions(ctx context.Context, first *int, after *string) (*model.SkillSessionConnection, error)
-	SkillSession(ctx context.Context, id string) (*domain.Session, error)
+	SkillSession(ctx context.Context, id string) (*domain.SkillSession, error)
 	SkillCategories(ctx context.Context) ([]domain.SkillCategory, error)
 	Skill(ctx context.Context, slug string) (*domain.Skill, error)
 	PendingSkills(ctx context.Context, first *int, after *string) (*model.SkillConnection, error)
@@ -1043,7 +1043,7 @@ type RefundResolver interface {
 }
 type ReviewResolver interface {
 	ID(ctx context.Context, obj *domain.Review) (string, error)
-	Session(ctx context.Context, obj *domain.Review) (*domain.Session, error)
+	Session(ctx context.Context, obj *domain.Review) (*domain.SkillSession, error)
 	Skill(ctx context.Context, obj *domain.Review) (*domain.Skill, error)
 	Reviewer(ctx context.Context, obj *domain.Review) (*domain.User, error)
 	Reviewee(ctx context.Context, obj *domain.Review) (*domain.User, error)
@@ -1079,29 +1079,29 @@ type SkillCategoryResolver interface {
 	Skills(ctx context.Context, obj *domain.SkillCategory) ([]domain.Skill, error)
 }
 type SkillSessionResolver interface {
-	ID(ctx context.Context, obj *domain.Session) (string, error)
-	Skill(ctx context.Context, obj *domain.Session) (*domain.Skill, error)
-	Teacher(ctx context.Context, obj *domain.Session) (*domain.User, error)
-	Learner(ctx context.Context, obj *domain.Session) (*domain.User, error)
-	Partner(ctx context.Context, obj *domain.Session) (*domain.User, error)
-	ViewerRole(ctx context.Context, obj *domain.Session) (*model.SessionRole, error)
-	Proposer(ctx context.Context, obj *domain.Session) (*domain.User, error)
-	AwaitingViewerAnswer(ctx context.Context, obj *domain.Session) (bool, error)
+	ID(ctx context.Context, obj *domain.SkillSession) (string, error)
+	Skill(ctx context.Context, obj *domain.SkillSession) (*domain.Skill, error)
+	Teacher(ctx context.Context, obj *domain.SkillSession) (*domain.User, error)
+	Learner(ctx context.Context, obj *domain.SkillSession) (*domain.User, error)
+	Partner(ctx context.Context, obj *domain.SkillSession) (*domain.User, error)
+	ViewerRole(ctx context.Context, obj *domain.SkillSession) (*model.SessionRole, error)
+	Proposer(ctx context.Context, obj *domain.SkillSession) (*domain.User, error)
+	AwaitingViewerAnswer(ctx context.Context, obj *domain.SkillSession) (bool, error)
 
-	MeetingURL(ctx context.Context, obj *domain.Session) (*string, error)
-	Place(ctx context.Context, obj *domain.Session) (*string, error)
+	MeetingURL(ctx context.Context, obj *domain.SkillSession) (*string, error)
+	Place(ctx context.Context, obj *domain.SkillSession) (*string, error)
 
-	Cancellation(ctx context.Context, obj *domain.Session) (*model.SessionCancellation, error)
+	Cancellation(ctx context.Context, obj *domain.SkillSession) (*model.SessionCancellation, error)
 
-	Problem(ctx context.Context, obj *domain.Session) (*model.SessionProblem, error)
-	NoShow(ctx context.Context, obj *domain.Session) (*model.SessionNoShow, error)
-	Proposals(ctx context.Context, obj *domain.Session) ([]domain.SessionProposal, error)
-	MyReview(ctx context.Context, obj *domain.Session) (*domain.Review, error)
-	PartnerReview(ctx context.Context, obj *domain.Session) (*domain.Review, error)
-	ReviewState(ctx context.Context, obj *domain.Session) (*model.SessionReviewState, error)
-	Ics(ctx context.Context, obj *domain.Session) (string, error)
-	Price(ctx context.Context, obj *domain.Session) (*domain.Money, error)
-	Payment(ctx context.Context, obj *domain.Session) (*domain.Payment, error)
+	Problem(ctx context.Context, obj *domain.SkillSession) (*model.SessionProblem, error)
+	NoShow(ctx context.Context, obj *domain.SkillSession) (*model.SessionNoShow, error)
+	Proposals(ctx context.Context, obj *domain.SkillSession) ([]domain.SessionProposal, error)
+	MyReview(ctx context.Context, obj *domain.SkillSession) (*domain.Review, error)
+	PartnerReview(ctx context.Context, obj *domain.SkillSession) (*domain.Review, error)
+	ReviewState(ctx context.Context, obj *domain.SkillSession) (*model.SessionReviewState, error)
+	Ics(ctx context.Context, obj *domain.SkillSession) (string, error)
+	Price(ctx context.Context, obj *domain.SkillSession) (*domain.Money, error)
+	Payment(ctx context.Context, obj *domain.SkillSession) (*domain.Payment, error)
 }
 type SubscriptionResolver interface {
 	ViewerUpdated(ctx context.Context) (<-chan *domain.User, error)
@@ -6482,7 +6482,7 @@ type ReportReviewPayload {
   report: ReviewReport!
 }
 `, BuiltIn: false},
-	{Name: "../schema/sessions.graphqls", Input: `# Skill sessions: proposing, scheduling, cancelling and completing a session between a teacher and a learner.
+	{Name: "../schema/skill_sessions.graphqls", Input: `# Skill sessions: proposing, scheduling, cancelling and completing a session between a teacher and a learner.
 
 extend type Query {
   "The caller's proposed and confirmed skill sessions that have not ended, soonest first."
@@ -10638,8 +10638,8 @@ func (ec *executionContext) _ConfirmSessionCompletedPayload_session(ctx context.
 			return obj.Session, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *domain.Session) graphql.Marshaler {
-			return ec.marshalNSkillSession2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐSession(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.SkillSession) graphql.Marshaler {
+			return ec.marshalNSkillSession2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐSkillSession(ctx, selections, v)
 		},
 		true,
 		true,
@@ -11432,8 +11432,8 @@ func (ec *executionContext) _CreditTransaction_session(ctx context.Context, fiel
 			return ec.Resolvers.CreditTransaction().Session(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *domain.Session) graphql.Marshaler {
-			return ec.marshalOSkillSession2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐSession(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.SkillSession) graphql.Marshaler {
+			return ec.marshalOSkillSession2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐSkillSession(ctx, selections, v)
 		},
 		true,
 		false,
@@ -16042,8 +16042,8 @@ func (ec *executionContext) _NoShowDispute_session(ctx context.Context, field gr
 			return ec.Resolvers.NoShowDispute().Session(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *domain.Session) graphql.Marshaler {
-			return ec.marshalNSkillSession2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐSession(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.SkillSession) graphql.Marshaler {
+			return ec.marshalNSkillSession2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐSkillSession(ctx, selections, v)
 		},
 		true,
 		true,
@@ -17221,8 +17221,8 @@ func (ec *executionContext) _Payment_session(ctx context.Context, field graphql.
 			return ec.Resolvers.Payment().Session(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *domain.Session) graphql.Marshaler {
-			return ec.marshalNSkillSession2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐSession(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.SkillSession) graphql.Marshaler {
+			return ec.marshalNSkillSession2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐSkillSession(ctx, selections, v)
 		},
 		true,
 		true,
@@ -19200,7 +19200,7 @@ func (ec *executionContext) _Query_skillSession(ctx context.Context, field graph
 
 			directive1 := func(ctx context.Context) (any, error) {
 				if ec.Directives.Auth == nil {
-					var zeroVal *domain.Session
+					var zeroVal *domain.SkillSession
 					return zeroVal, errors.New("directive auth is not implemented")
 				}
 				return ec.Directives.Auth(ctx, nil, directive0)
@@ -19209,8 +19209,8 @@ func (ec *executionContext) _Query_skillSession(ctx context.Context, field graph
 			next = directive1
 			return next
 		},
-		func(ctx context.Context, selections ast.SelectionSet, v *domain.Session) graphql.Marshaler {
-			return ec.marshalNSkillSession2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐSession(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.SkillSession) graphql.Marshaler {
+			return ec.marshalNSkillSession2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐSkillSession(ctx, selections, v)
 		},
 		true,
 		true,
@@ -19686,8 +19686,8 @@ func (ec *executionContext) _Review_session(ctx context.Context, field graphql.C
 			return ec.Resolvers.Review().Session(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *domain.Session) graphql.Marshaler {
-			return ec.marshalOSkillSession2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐSession(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.SkillSession) graphql.Marshaler {
+			return ec.marshalOSkillSession2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐSkillSession(ctx, selections, v)
 		},
 		true,
 		false,
@@ -20433,8 +20433,8 @@ func (ec *executionContext) _ScheduleSessionPayload_session(ctx context.Context,
 			return obj.Session, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *domain.Session) graphql.Marshaler {
-			return ec.marshalNSkillSession2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐSession(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.SkillSession) graphql.Marshaler {
+			return ec.marshalNSkillSession2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐSkillSession(ctx, selections, v)
 		},
 		true,
 		true,
@@ -22045,7 +22045,7 @@ func (ec *executionContext) fieldContext_SkillSearchEdge_score(_ context.Context
 	return graphql.NewScalarFieldContext("SkillSearchEdge", field, false, false, errors.New("field of type Float does not have child fields"))
 }
 
-func (ec *executionContext) _SkillSession_id(ctx context.Context, field graphql.CollectedField, obj *domain.Session) (ret graphql.Marshaler) {
+func (ec *executionContext) _SkillSession_id(ctx context.Context, field graphql.CollectedField, obj *domain.SkillSession) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -22068,7 +22068,7 @@ func (ec *executionContext) fieldContext_SkillSession_id(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("SkillSession", field, true, true, errors.New("field of type ID does not have child fields"))
 }
 
-func (ec *executionContext) _SkillSession_skill(ctx context.Context, field graphql.CollectedField, obj *domain.Session) (ret graphql.Marshaler) {
+func (ec *executionContext) _SkillSession_skill(ctx context.Context, field graphql.CollectedField, obj *domain.SkillSession) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -22100,7 +22100,7 @@ func (ec *executionContext) fieldContext_SkillSession_skill(_ context.Context, f
 	return fc, nil
 }
 
-func (ec *executionContext) _SkillSession_teacher(ctx context.Context, field graphql.CollectedField, obj *domain.Session) (ret graphql.Marshaler) {
+func (ec *executionContext) _SkillSession_teacher(ctx context.Context, field graphql.CollectedField, obj *domain.SkillSession) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -22132,7 +22132,7 @@ func (ec *executionContext) fieldContext_SkillSession_teacher(_ context.Context,
 	return fc, nil
 }
 
-func (ec *executionContext) _SkillSession_learner(ctx context.Context, field graphql.CollectedField, obj *domain.Session) (ret graphql.Marshaler) {
+func (ec *executionContext) _SkillSession_learner(ctx context.Context, field graphql.CollectedField, obj *domain.SkillSession) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -22164,7 +22164,7 @@ func (ec *executionContext) fieldContext_SkillSession_learner(_ context.Context,
 	return fc, nil
 }
 
-func (ec *executionContext) _SkillSession_partner(ctx context.Context, field graphql.CollectedField, obj *domain.Session) (ret graphql.Marshaler) {
+func (ec *executionContext) _SkillSession_partner(ctx context.Context, field graphql.CollectedField, obj *domain.SkillSession) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -22196,7 +22196,7 @@ func (ec *executionContext) fieldContext_SkillSession_partner(_ context.Context,
 	return fc, nil
 }
 
-func (ec *executionContext) _SkillSession_viewerRole(ctx context.Context, field graphql.CollectedField, obj *domain.Session) (ret graphql.Marshaler) {
+func (ec *executionContext) _SkillSession_viewerRole(ctx context.Context, field graphql.CollectedField, obj *domain.SkillSession) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -22219,7 +22219,7 @@ func (ec *executionContext) fieldContext_SkillSession_viewerRole(_ context.Conte
 	return graphql.NewScalarFieldContext("SkillSession", field, true, true, errors.New("field of type SessionRole does not have child fields"))
 }
 
-func (ec *executionContext) _SkillSession_proposer(ctx context.Context, field graphql.CollectedField, obj *domain.Session) (ret graphql.Marshaler) {
+func (ec *executionContext) _SkillSession_proposer(ctx context.Context, field graphql.CollectedField, obj *domain.SkillSession) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -22251,7 +22251,7 @@ func (ec *executionContext) fieldContext_SkillSession_proposer(_ context.Context
 	return fc, nil
 }
 
-func (ec *executionContext) _SkillSession_awaitingViewerAnswer(ctx context.Context, field graphql.CollectedField, obj *domain.Session) (ret graphql.Marshaler) {
+func (ec *executionContext) _SkillSession_awaitingViewerAnswer(ctx context.Context, field graphql.CollectedField, obj *domain.SkillSession) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -22274,7 +22274,7 @@ func (ec *executionContext) fieldContext_SkillSession_awaitingViewerAnswer(_ con
 	return graphql.NewScalarFieldContext("SkillSession", field, true, true, errors.New("field of type Boolean does not have child fields"))
 }
 
-func (ec *executionContext) _SkillSession_startsAt(ctx context.Context, field graphql.CollectedField, obj *domain.Session) (ret graphql.Marshaler) {
+func (ec *executionContext) _SkillSession_startsAt(ctx context.Context, field graphql.CollectedField, obj *domain.SkillSession) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -22297,7 +22297,7 @@ func (ec *executionContext) fieldContext_SkillSession_startsAt(_ context.Context
 	return graphql.NewScalarFieldContext("SkillSession", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
-func (ec *executionContext) _SkillSession_endsAt(ctx context.Context, field graphql.CollectedField, obj *domain.Session) (ret graphql.Marshaler) {
+func (ec *executionContext) _SkillSession_endsAt(ctx context.Context, field graphql.CollectedField, obj *domain.SkillSession) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -22320,7 +22320,7 @@ func (ec *executionContext) fieldContext_SkillSession_endsAt(_ context.Context, 
 	return graphql.NewScalarFieldContext("SkillSession", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
-func (ec *executionContext) _SkillSession_durationMinutes(ctx context.Context, field graphql.CollectedField, obj *domain.Session) (ret graphql.Marshaler) {
+func (ec *executionContext) _SkillSession_durationMinutes(ctx context.Context, field graphql.CollectedField, obj *domain.SkillSession) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -22343,7 +22343,7 @@ func (ec *executionContext) fieldContext_SkillSession_durationMinutes(_ context.
 	return graphql.NewScalarFieldContext("SkillSession", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
-func (ec *executionContext) _SkillSession_mode(ctx context.Context, field graphql.CollectedField, obj *domain.Session) (ret graphql.Marshaler) {
+func (ec *executionContext) _SkillSession_mode(ctx context.Context, field graphql.CollectedField, obj *domain.SkillSession) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -22366,7 +22366,7 @@ func (ec *executionContext) fieldContext_SkillSession_mode(_ context.Context, fi
 	return graphql.NewScalarFieldContext("SkillSession", field, false, false, errors.New("field of type SessionMode does not have child fields"))
 }
 
-func (ec *executionContext) _SkillSession_meetingUrl(ctx context.Context, field graphql.CollectedField, obj *domain.Session) (ret graphql.Marshaler) {
+func (ec *executionContext) _SkillSession_meetingUrl(ctx context.Context, field graphql.CollectedField, obj *domain.SkillSession) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -22389,7 +22389,7 @@ func (ec *executionContext) fieldContext_SkillSession_meetingUrl(_ context.Conte
 	return graphql.NewScalarFieldContext("SkillSession", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _SkillSession_place(ctx context.Context, field graphql.CollectedField, obj *domain.Session) (ret graphql.Marshaler) {
+func (ec *executionContext) _SkillSession_place(ctx context.Context, field graphql.CollectedField, obj *domain.SkillSession) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -22412,7 +22412,7 @@ func (ec *executionContext) fieldContext_SkillSession_place(_ context.Context, f
 	return graphql.NewScalarFieldContext("SkillSession", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _SkillSession_note(ctx context.Context, field graphql.CollectedField, obj *domain.Session) (ret graphql.Marshaler) {
+func (ec *executionContext) _SkillSession_note(ctx context.Context, field graphql.CollectedField, obj *domain.SkillSession) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -22435,7 +22435,7 @@ func (ec *executionContext) fieldContext_SkillSession_note(_ context.Context, fi
 	return graphql.NewScalarFieldContext("SkillSession", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _SkillSession_state(ctx context.Context, field graphql.CollectedField, obj *domain.Session) (ret graphql.Marshaler) {
+func (ec *executionContext) _SkillSession_state(ctx context.Context, field graphql.CollectedField, obj *domain.SkillSession) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -22447,8 +22447,8 @@ func (ec *executionContext) _SkillSession_state(ctx context.Context, field graph
 			return obj.State, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v domain.SessionState) graphql.Marshaler {
-			return ec.marshalNSkillSessionState2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐSessionState(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v domain.SkillSessionState) graphql.Marshaler {
+			return ec.marshalNSkillSessionState2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐSkillSessionState(ctx, selections, v)
 		},
 		true,
 		true,
@@ -22458,7 +22458,7 @@ func (ec *executionContext) fieldContext_SkillSession_state(_ context.Context, f
 	return graphql.NewScalarFieldContext("SkillSession", field, false, false, errors.New("field of type SkillSessionState does not have child fields"))
 }
 
-func (ec *executionContext) _SkillSession_cancellation(ctx context.Context, field graphql.CollectedField, obj *domain.Session) (ret graphql.Marshaler) {
+func (ec *executionContext) _SkillSession_cancellation(ctx context.Context, field graphql.CollectedField, obj *domain.SkillSession) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -22490,7 +22490,7 @@ func (ec *executionContext) fieldContext_SkillSession_cancellation(_ context.Con
 	return fc, nil
 }
 
-func (ec *executionContext) _SkillSession_teacherConfirmedAt(ctx context.Context, field graphql.CollectedField, obj *domain.Session) (ret graphql.Marshaler) {
+func (ec *executionContext) _SkillSession_teacherConfirmedAt(ctx context.Context, field graphql.CollectedField, obj *domain.SkillSession) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -22513,7 +22513,7 @@ func (ec *executionContext) fieldContext_SkillSession_teacherConfirmedAt(_ conte
 	return graphql.NewScalarFieldContext("SkillSession", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
-func (ec *executionContext) _SkillSession_learnerConfirmedAt(ctx context.Context, field graphql.CollectedField, obj *domain.Session) (ret graphql.Marshaler) {
+func (ec *executionContext) _SkillSession_learnerConfirmedAt(ctx context.Context, field graphql.CollectedField, obj *domain.SkillSession) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -22536,7 +22536,7 @@ func (ec *executionContext) fieldContext_SkillSession_learnerConfirmedAt(_ conte
 	return graphql.NewScalarFieldContext("SkillSession", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
-func (ec *executionContext) _SkillSession_completedAt(ctx context.Context, field graphql.CollectedField, obj *domain.Session) (ret graphql.Marshaler) {
+func (ec *executionContext) _SkillSession_completedAt(ctx context.Context, field graphql.CollectedField, obj *domain.SkillSession) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -22559,7 +22559,7 @@ func (ec *executionContext) fieldContext_SkillSession_completedAt(_ context.Cont
 	return graphql.NewScalarFieldContext("SkillSession", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
-func (ec *executionContext) _SkillSession_autoCompleted(ctx context.Context, field graphql.CollectedField, obj *domain.Session) (ret graphql.Marshaler) {
+func (ec *executionContext) _SkillSession_autoCompleted(ctx context.Context, field graphql.CollectedField, obj *domain.SkillSession) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -22582,7 +22582,7 @@ func (ec *executionContext) fieldContext_SkillSession_autoCompleted(_ context.Co
 	return graphql.NewScalarFieldContext("SkillSession", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
-func (ec *executionContext) _SkillSession_problem(ctx context.Context, field graphql.CollectedField, obj *domain.Session) (ret graphql.Marshaler) {
+func (ec *executionContext) _SkillSession_problem(ctx context.Context, field graphql.CollectedField, obj *domain.SkillSession) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -22614,7 +22614,7 @@ func (ec *executionContext) fieldContext_SkillSession_problem(_ context.Context,
 	return fc, nil
 }
 
-func (ec *executionContext) _SkillSession_noShow(ctx context.Context, field graphql.CollectedField, obj *domain.Session) (ret graphql.Marshaler) {
+func (ec *executionContext) _SkillSession_noShow(ctx context.Context, field graphql.CollectedField, obj *domain.SkillSession) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -22646,7 +22646,7 @@ func (ec *executionContext) fieldContext_SkillSession_noShow(_ context.Context, 
 	return fc, nil
 }
 
-func (ec *executionContext) _SkillSession_proposals(ctx context.Context, field graphql.CollectedField, obj *domain.Session) (ret graphql.Marshaler) {
+func (ec *executionContext) _SkillSession_proposals(ctx context.Context, field graphql.CollectedField, obj *domain.SkillSession) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -22678,7 +22678,7 @@ func (ec *executionContext) fieldContext_SkillSession_proposals(_ context.Contex
 	return fc, nil
 }
 
-func (ec *executionContext) _SkillSession_myReview(ctx context.Context, field graphql.CollectedField, obj *domain.Session) (ret graphql.Marshaler) {
+func (ec *executionContext) _SkillSession_myReview(ctx context.Context, field graphql.CollectedField, obj *domain.SkillSession) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -22710,7 +22710,7 @@ func (ec *executionContext) fieldContext_SkillSession_myReview(_ context.Context
 	return fc, nil
 }
 
-func (ec *executionContext) _SkillSession_partnerReview(ctx context.Context, field graphql.CollectedField, obj *domain.Session) (ret graphql.Marshaler) {
+func (ec *executionContext) _SkillSession_partnerReview(ctx context.Context, field graphql.CollectedField, obj *domain.SkillSession) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -22742,7 +22742,7 @@ func (ec *executionContext) fieldContext_SkillSession_partnerReview(_ context.Co
 	return fc, nil
 }
 
-func (ec *executionContext) _SkillSession_reviewState(ctx context.Context, field graphql.CollectedField, obj *domain.Session) (ret graphql.Marshaler) {
+func (ec *executionContext) _SkillSession_reviewState(ctx context.Context, field graphql.CollectedField, obj *domain.SkillSession) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -22774,7 +22774,7 @@ func (ec *executionContext) fieldContext_SkillSession_reviewState(_ context.Cont
 	return fc, nil
 }
 
-func (ec *executionContext) _SkillSession_ics(ctx context.Context, field graphql.CollectedField, obj *domain.Session) (ret graphql.Marshaler) {
+func (ec *executionContext) _SkillSession_ics(ctx context.Context, field graphql.CollectedField, obj *domain.SkillSession) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -22797,7 +22797,7 @@ func (ec *executionContext) fieldContext_SkillSession_ics(_ context.Context, fie
 	return graphql.NewScalarFieldContext("SkillSession", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _SkillSession_price(ctx context.Context, field graphql.CollectedField, obj *domain.Session) (ret graphql.Marshaler) {
+func (ec *executionContext) _SkillSession_price(ctx context.Context, field graphql.CollectedField, obj *domain.SkillSession) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -22829,7 +22829,7 @@ func (ec *executionContext) fieldContext_SkillSession_price(_ context.Context, f
 	return fc, nil
 }
 
-func (ec *executionContext) _SkillSession_payment(ctx context.Context, field graphql.CollectedField, obj *domain.Session) (ret graphql.Marshaler) {
+func (ec *executionContext) _SkillSession_payment(ctx context.Context, field graphql.CollectedField, obj *domain.SkillSession) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -22861,7 +22861,7 @@ func (ec *executionContext) fieldContext_SkillSession_payment(_ context.Context,
 	return fc, nil
 }
 
-func (ec *executionContext) _SkillSession_createdAt(ctx context.Context, field graphql.CollectedField, obj *domain.Session) (ret graphql.Marshaler) {
+func (ec *executionContext) _SkillSession_createdAt(ctx context.Context, field graphql.CollectedField, obj *domain.SkillSession) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -22884,7 +22884,7 @@ func (ec *executionContext) fieldContext_SkillSession_createdAt(_ context.Contex
 	return graphql.NewScalarFieldContext("SkillSession", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
-func (ec *executionContext) _SkillSession_updatedAt(ctx context.Context, field graphql.CollectedField, obj *domain.Session) (ret graphql.Marshaler) {
+func (ec *executionContext) _SkillSession_updatedAt(ctx context.Context, field graphql.CollectedField, obj *domain.SkillSession) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -23006,8 +23006,8 @@ func (ec *executionContext) _SkillSessionEdge_node(ctx context.Context, field gr
 			return obj.Node, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *domain.Session) graphql.Marshaler {
-			return ec.marshalNSkillSession2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐSession(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.SkillSession) graphql.Marshaler {
+			return ec.marshalNSkillSession2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐSkillSession(ctx, selections, v)
 		},
 		true,
 		true,
@@ -23038,8 +23038,8 @@ func (ec *executionContext) _SkillSessionPayload_session(ctx context.Context, fi
 			return obj.Session, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *domain.Session) graphql.Marshaler {
-			return ec.marshalNSkillSession2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐSession(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.SkillSession) graphql.Marshaler {
+			return ec.marshalNSkillSession2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐSkillSession(ctx, selections, v)
 		},
 		true,
 		true,
@@ -23157,8 +23157,8 @@ func (ec *executionContext) _SubmitReviewPayload_session(ctx context.Context, fi
 			return obj.Session, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *domain.Session) graphql.Marshaler {
-			return ec.marshalNSkillSession2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐSession(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.SkillSession) graphql.Marshaler {
+			return ec.marshalNSkillSession2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐSkillSession(ctx, selections, v)
 		},
 		true,
 		true,
@@ -27402,9 +27402,9 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._User(ctx, sel, obj)
-	case domain.Session:
+	case domain.SkillSession:
 		return ec._SkillSession(ctx, sel, &obj)
-	case *domain.Session:
+	case *domain.SkillSession:
 		if obj == nil {
 			return graphql.Null
 		}
@@ -35681,7 +35681,7 @@ func (ec *executionContext) _SkillSearchEdge(ctx context.Context, sel ast.Select
 
 var skillSessionImplementors = []string{"SkillSession", "Node"}
 
-func (ec *executionContext) _SkillSession(ctx context.Context, sel ast.SelectionSet, obj *domain.Session) graphql.Marshaler {
+func (ec *executionContext) _SkillSession(ctx context.Context, sel ast.SelectionSet, obj *domain.SkillSession) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, skillSessionImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -39942,7 +39942,7 @@ func (ec *executionContext) marshalNSkillSearchEdge2ᚕgithubᚗcomᚋskillswap�
 	return ret
 }
 
-func (ec *executionContext) marshalNSkillSession2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐSession(ctx context.Context, sel ast.SelectionSet, v *domain.Session) graphql.Marshaler {
+func (ec *executionContext) marshalNSkillSession2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐSkillSession(ctx context.Context, sel ast.SelectionSet, v *domain.SkillSession) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
 			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
@@ -39992,13 +39992,13 @@ func (ec *executionContext) marshalNSkillSessionPayload2ᚖgithubᚗcomᚋskills
 	return ec._SkillSessionPayload(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalNSkillSessionState2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐSessionState(ctx context.Context, v any) (domain.SessionState, error) {
+func (ec *executionContext) unmarshalNSkillSessionState2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐSkillSessionState(ctx context.Context, v any) (domain.SkillSessionState, error) {
 	tmp, err := graphql.UnmarshalString(v)
-	res := domain.SessionState(tmp)
+	res := domain.SkillSessionState(tmp)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNSkillSessionState2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐSessionState(ctx context.Context, sel ast.SelectionSet, v domain.SessionState) graphql.Marshaler {
+func (ec *executionContext) marshalNSkillSessionState2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐSkillSessionState(ctx context.Context, sel ast.SelectionSet, v domain.SkillSessionState) graphql.Marshaler {
 	_ = sel
 	res := graphql.MarshalString(string(v))
 	if res == graphql.Null {
@@ -40882,7 +40882,7 @@ func (ec *executionContext) marshalOSkillLevel2ᚖgithubᚗcomᚋskillswapᚋski
 	return res
 }
 
-func (ec *executionContext) marshalOSkillSession2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐSession(ctx context.Context, sel ast.SelectionSet, v *domain.Session) graphql.Marshaler {
+func (ec *executionContext) marshalOSkillSession2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐSkillSession(ctx context.Context, sel ast.SelectionSet, v *domain.SkillSession) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}

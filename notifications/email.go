@@ -153,7 +153,7 @@ func EmailText(app, name string, t domain.NotificationType) (subject, body strin
 }
 
 // ByName adapts the service to notifiers that name types with plain strings, such as
-// sessions.Notifier: sessions.NewService(..., notifications.ByName{Service: notes}, ...).
+// skillsessions.Notifier: skillsessions.NewService(..., notifications.ByName{Service: notes}, ...).
 type ByName struct{ *Service }
 
 // Notify implements sessions.Notifier; an unknown type is an error (it fails the caller's

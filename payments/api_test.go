@@ -14,7 +14,7 @@ import (
 	"github.com/skillswap/skillswap/config"
 	"github.com/skillswap/skillswap/domain"
 	"github.com/skillswap/skillswap/internal/apitest"
-	"github.com/skillswap/skillswap/internal/sessiontest"
+	"github.com/skillswap/skillswap/internal/skillsessiontest"
 	"github.com/skillswap/skillswap/internal/testdb"
 	"github.com/skillswap/skillswap/relay"
 )
@@ -44,7 +44,7 @@ func paidConfig(t *testing.T) config.Config {
 }
 
 // hook posts a signed Stripe event to the running server.
-func hook(t *testing.T, api *sessiontest.API, id, typ string, object map[string]any) {
+func hook(t *testing.T, api *skillsessiontest.API, id, typ string, object map[string]any) {
 	t.Helper()
 	req := event(t, id, typ, object, time.Now(), webhookSecret)
 	hreq, err := http.NewRequestWithContext(context.Background(), http.MethodPost, api.Srv.URL+"/webhooks/stripe", req.Body)
@@ -105,7 +105,7 @@ const paymentFields = `id state viewerRole amount { amountMinor currency } platf
 	clientSecret failureReason session { id } payer { id } payee { id } refunds { amount { amountMinor currency } reason byStaff }`
 
 // sessionPayment reads a session's price and payment as m.
-func sessionPayment(t *testing.T, m sessiontest.Member, sessionID string) (price *money, p *apiPayment) {
+func sessionPayment(t *testing.T, m skillsessiontest.Member, sessionID string) (price *money, p *apiPayment) {
 	t.Helper()
 	var out struct {
 		SkillSession struct {
@@ -128,7 +128,7 @@ const setPrice = `mutation($in: SetSkillPriceInput!) { setSkillPrice(input: $in)
 const proposePaid = `mutation($in: ProposeSessionInput!) { proposeSession(input: $in) {
 	session { id state price { amountMinor currency } payment { id state clientSecret } } clientSecret } }`
 
-func paidVars(api *sessiontest.API, teacher, learner sessiontest.Member, start time.Time, minutes int) map[string]any {
+func paidVars(api *skillsessiontest.API, teacher, learner skillsessiontest.Member, start time.Time, minutes int) map[string]any {
 	v := api.ProposeVars(teacher, learner, start, minutes)
 	v["in"].(map[string]any)["paid"] = true
 	return v
@@ -137,7 +137,7 @@ func paidVars(api *sessiontest.API, teacher, learner sessiontest.Member, start t
 // TestPaidMentoringAPI follows a paid session from the mentor's approval to an ADMIN's
 // partial refund, through the API and signed webhooks, checking who sees what on the way.
 func TestPaidMentoringAPI(t *testing.T) {
-	api := sessiontest.StartAPI(t, paidConfig(t), app.Options{})
+	api := skillsessiontest.StartAPI(t, paidConfig(t), app.Options{})
 	ctx := context.Background()
 	mentor, learner, outsider, admin := api.Member(t), api.Member(t), api.Member(t), api.Member(t)
 	api.Srv.SetRoles(t, admin.ID, domain.RoleAdmin)
@@ -380,8 +380,8 @@ func TestPaidMentoringAPI(t *testing.T) {
 		}
 	}
 	for _, c := range []struct {
-		who  sessiontest.Member
-		of   sessiontest.Member
+		who  skillsessiontest.Member
+		of   skillsessiontest.Member
 		role *string
 	}{{learner, learner, ptr("PAYER")}, {mentor, mentor, ptr("PAYEE")}, {admin, mentor, nil}} {
 		var l list
@@ -447,7 +447,7 @@ func TestPaidFeaturesWithoutStripeKey(t *testing.T) {
 	cfg := apitest.Config(t)
 	cfg.StripeSecretKey = ""
 	cfg.SessionCacheTTL = 0
-	api := sessiontest.StartAPI(t, cfg, app.Options{})
+	api := skillsessiontest.StartAPI(t, cfg, app.Options{})
 	mentor, learner := api.Member(t), api.Member(t)
 	api.Srv.SetRoles(t, mentor.ID, domain.RoleMentor)
 	if r := mentor.C.Do(t, `mutation { startMentorOnboarding { url } }`, nil); r.Code() != "SERVICE_UNAVAILABLE" {
@@ -474,7 +474,7 @@ func TestPaidFeaturesWithoutStripeKey(t *testing.T) {
 // confirmedPaidSession sets up, on a running server, a mentor (role, offer, price, an enabled
 // account) and a learner, and a 90-minute paid session between them, authorised and confirmed
 // 72 hours ahead. It returns the session's global id.
-func confirmedPaidSession(t *testing.T, api *sessiontest.API, mentor, learner sessiontest.Member) string {
+func confirmedPaidSession(t *testing.T, api *skillsessiontest.API, mentor, learner skillsessiontest.Member) string {
 	t.Helper()
 	ctx := context.Background()
 	api.Srv.SetRoles(t, mentor.ID, domain.RoleMentor)
@@ -522,7 +522,7 @@ const disputeFields = `status decidesAt contestNote decisionNote decidedAt decid
 // contests, support lists the contested reports and rejects this one, and the payment is then
 // captured: one member's word never refunds a payment by itself.
 func TestNoShowDisputeAPI(t *testing.T) {
-	api := sessiontest.StartAPI(t, paidConfig(t), app.Options{})
+	api := skillsessiontest.StartAPI(t, paidConfig(t), app.Options{})
 	mentor, learner, support, outsider := api.Member(t), api.Member(t), api.Member(t), api.Member(t)
 	api.Srv.SetRoles(t, support.ID, domain.RoleSupport)
 	id := confirmedPaidSession(t, api, mentor, learner)
@@ -530,7 +530,7 @@ func TestNoShowDisputeAPI(t *testing.T) {
 	api.Clock.Set(s.StartsAt.Add(20 * time.Minute))
 	api.MustAct(t, learner, "reportNoShow", id, nil)
 
-	readDispute := func(m sessiontest.Member) *apiDispute {
+	readDispute := func(m skillsessiontest.Member) *apiDispute {
 		var out struct {
 			SkillSession struct {
 				State  string
@@ -555,7 +555,7 @@ func TestNoShowDisputeAPI(t *testing.T) {
 
 	contest := `mutation($in: ContestNoShowInput!) { contestNoShow(input: $in) { dispute { ` + disputeFields + ` } } }`
 	for _, c := range []struct {
-		who  sessiontest.Member
+		who  skillsessiontest.Member
 		note string
 		code string
 	}{

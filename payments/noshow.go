@@ -26,7 +26,7 @@ const (
 // openNoShowDispute opens the dispute of a paid session reported as a no-show and schedules
 // its deadline, in the caller's transaction. Nothing moves money yet. A payment that holds no
 // money (never authorised, or released already) has nothing to dispute.
-func (s *Service) openNoShowDispute(ctx context.Context, q *store.Queries, sess domain.Session, p domain.Payment) error {
+func (s *Service) openNoShowDispute(ctx context.Context, q *store.Queries, sess domain.SkillSession, p domain.Payment) error {
 	if sess.NoShowUserID == nil || sess.NoShowReportedBy == nil {
 		return fmt.Errorf("no-show session %s has no absent member or reporter", sess.ID)
 	}

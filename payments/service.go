@@ -73,7 +73,7 @@ type Config struct {
 	// the session.
 	BookingHorizon time.Duration
 	// Sessions cancels a paid session whose authorisation was cancelled or expired
-	// (*sessions.Service implements it); nil leaves sessions alone.
+	// (*skillsessions.Service implements it); nil leaves sessions alone.
 	Sessions SessionCanceller
 	// NoShowContestWindow is how long after a no-show report on a paid session the member
 	// reported absent may contest it (0: DefaultNoShowContestWindow, 48 hours).
@@ -347,20 +347,20 @@ func (s *Service) StartPayment(ctx context.Context, sessionID uuid.UUID) (PaidSt
 // session must end within the booking horizon. It records the price and the payment
 // (awaiting the learner's card) and returns the session with its price; the PaymentIntent is
 // created by StartPayment, outside the transaction.
-func (s *Service) Book(ctx context.Context, q *store.Queries, sess domain.Session) (domain.Session, error) {
+func (s *Service) Book(ctx context.Context, q *store.Queries, sess domain.SkillSession) (domain.SkillSession, error) {
 	if s.stripe == nil {
-		return domain.Session{}, ErrDisabled
+		return domain.SkillSession{}, ErrDisabled
 	}
 	p, _, err := s.prepare(ctx, q, sess)
 	if err != nil {
-		return domain.Session{}, fmt.Errorf("book paid session: %w", err)
+		return domain.SkillSession{}, fmt.Errorf("book paid session: %w", err)
 	}
 	sess.PriceAmount, sess.PriceCurrency = &p.AmountMinor, &p.Currency
 	return sess, nil
 }
 
 // prepare prices a proposed session and records its payment, awaiting the learner's card.
-func (s *Service) prepare(ctx context.Context, q *store.Queries, sess domain.Session) (domain.Payment, domain.MentorAccount, error) {
+func (s *Service) prepare(ctx context.Context, q *store.Queries, sess domain.SkillSession) (domain.Payment, domain.MentorAccount, error) {
 	if sess.State != domain.SessionProposed {
 		return domain.Payment{}, domain.MentorAccount{}, domain.Conflict("only a proposed session can be paid for")
 	}
@@ -417,7 +417,7 @@ func (s *Service) bookableAccount(ctx context.Context, q *store.Queries, teacher
 
 // checkHorizon refuses a paid session that would end after the booking horizon counted from
 // from: its card authorisation would expire before the capture.
-func (s *Service) checkHorizon(sess domain.Session, from time.Time) error {
+func (s *Service) checkHorizon(sess domain.SkillSession, from time.Time) error {
 	if limit := from.Add(s.cfg.BookingHorizon); sess.EndsAt.After(limit) {
 		return domain.Invalid("startsAt", "a paid session must end within %s of its booking (by %s): a card authorisation lasts 7 days",
 			humanDays(s.cfg.BookingHorizon), limit.Format(time.RFC3339))
@@ -435,7 +435,7 @@ func humanDays(d time.Duration) string {
 // CheckNewTime vets, inside the caller's transaction, a new time for a session: a paid one
 // keeps its length (its price was authorised) and must still end within the booking horizon
 // of its payment. Unpaid sessions pass.
-func (s *Service) CheckNewTime(ctx context.Context, q *store.Queries, before, after domain.Session) error {
+func (s *Service) CheckNewTime(ctx context.Context, q *store.Queries, before, after domain.SkillSession) error {
 	if !before.Paid() {
 		return nil
 	}
@@ -455,7 +455,7 @@ func (s *Service) CheckNewTime(ctx context.Context, q *store.Queries, before, af
 // NO_SHOW moves no money: it opens a no-show dispute (PENDING until the contest window ends)
 // and schedules its deadline; the decision enqueues the step. Sessions without a payment are
 // left alone.
-func (s *Service) OnSessionChanged(ctx context.Context, q *store.Queries, sess domain.Session) error {
+func (s *Service) OnSessionChanged(ctx context.Context, q *store.Queries, sess domain.SkillSession) error {
 	p, err := q.PaymentBySession(ctx, sess.ID)
 	if domain.IsKind(err, domain.KindNotFound) {
 		return nil
@@ -488,7 +488,7 @@ func (s *Service) OnSessionChanged(ctx context.Context, q *store.Queries, sess d
 
 // lateCancelFee reports whether a cancelled session costs its learner the late-cancellation
 // fee: they cancelled it, confirmed, inside the cut-off (the mentor kept the slot free).
-func (s *Service) lateCancelFee(sess domain.Session) bool {
+func (s *Service) lateCancelFee(sess domain.SkillSession) bool {
 	return s.cfg.LateCancelFeePercent > 0 && sess.State == domain.SessionCancelled && sess.LateCancellation &&
 		sess.CancelledBy != nil && *sess.CancelledBy == sess.LearnerID
 }

@@ -19,7 +19,7 @@ func (r *creditTransactionResolver) ID(ctx context.Context, obj *domain.CreditEn
 	return relay.GlobalID(relay.KindCreditTransaction, obj.TransactionID), nil
 }
 
-func (r *creditTransactionResolver) Session(ctx context.Context, obj *domain.CreditEntry) (*domain.Session, error) {
+func (r *creditTransactionResolver) Session(ctx context.Context, obj *domain.CreditEntry) (*domain.SkillSession, error) {
 	if obj.SessionID == nil {
 		return nil, nil
 	}

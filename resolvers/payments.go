@@ -66,7 +66,7 @@ func mentorAccountOf(ctx context.Context, u *domain.User) (*domain.MentorAccount
 
 // sessionPayment returns a session's payment for its participants and staff; nil for an
 // unpaid session and for anyone else.
-func sessionPayment(ctx context.Context, s *domain.Session) (*domain.Payment, error) {
+func sessionPayment(ctx context.Context, s *domain.SkillSession) (*domain.Payment, error) {
 	v, ok := auth.ViewerFrom(ctx)
 	if !ok || !s.Paid() || (!s.IsParticipant(v.User.ID) && !v.User.IsStaff()) {
 		return nil, nil
@@ -125,7 +125,7 @@ func priceField(err error) error {
 
 // sessionDispute returns the no-show dispute of a paid session for its participants and staff;
 // nil otherwise.
-func sessionDispute(ctx context.Context, s *domain.Session) (*domain.NoShowDispute, error) {
+func sessionDispute(ctx context.Context, s *domain.SkillSession) (*domain.NoShowDispute, error) {
 	v, ok := auth.ViewerFrom(ctx)
 	if !ok || !s.Paid() || (!s.IsParticipant(v.User.ID) && !v.User.IsStaff()) {
 		return nil, nil

@@ -109,7 +109,7 @@ func (r *mutationResolver) ResolveNoShow(ctx context.Context, input model.Resolv
 	return disputePayload(r.Payments.ResolveNoShow(ctx, id, input.Upheld, input.Note))
 }
 
-func (r *noShowDisputeResolver) Session(ctx context.Context, obj *domain.NoShowDispute) (*domain.Session, error) {
+func (r *noShowDisputeResolver) Session(ctx context.Context, obj *domain.NoShowDispute) (*domain.SkillSession, error) {
 	s, err := dataloaders.SkillSession(ctx, obj.SessionID)
 	if err != nil {
 		return nil, err
@@ -133,7 +133,7 @@ func (r *paymentResolver) ID(ctx context.Context, obj *domain.Payment) (string, 
 	return relay.GlobalID(relay.KindPayment, obj.ID), nil
 }
 
-func (r *paymentResolver) Session(ctx context.Context, obj *domain.Payment) (*domain.Session, error) {
+func (r *paymentResolver) Session(ctx context.Context, obj *domain.Payment) (*domain.SkillSession, error) {
 	s, err := dataloaders.SkillSession(ctx, obj.SessionID)
 	if err != nil {
 		return nil, err

@@ -16,7 +16,7 @@ import (
 	"github.com/skillswap/skillswap/profiles"
 	"github.com/skillswap/skillswap/reviews"
 	"github.com/skillswap/skillswap/search"
-	"github.com/skillswap/skillswap/sessions"
+	"github.com/skillswap/skillswap/skillsessions"
 	"github.com/skillswap/skillswap/skills"
 )
 
@@ -35,7 +35,7 @@ type Resolver struct {
 	Log           *slog.Logger
 
 	// Skill sessions, reviews, time credits and calendar feeds.
-	Sessions *sessions.Service
+	Sessions *skillsessions.Service
 	Reviews  *reviews.Service
 	Credits  *credits.Service
 	Calendar *calendar.Service

@@ -57,7 +57,7 @@ func (r *reviewResolver) ID(ctx context.Context, obj *domain.Review) (string, er
 	return relay.GlobalID(relay.KindReview, obj.ID), nil
 }
 
-func (r *reviewResolver) Session(ctx context.Context, obj *domain.Review) (*domain.Session, error) {
+func (r *reviewResolver) Session(ctx context.Context, obj *domain.Review) (*domain.SkillSession, error) {
 	s, err := dataloaders.SkillSession(ctx, obj.SessionID)
 	if err != nil {
 		return nil, err

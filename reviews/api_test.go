@@ -7,7 +7,7 @@ import (
 	"github.com/skillswap/skillswap/app"
 	"github.com/skillswap/skillswap/domain"
 	"github.com/skillswap/skillswap/internal/apitest"
-	"github.com/skillswap/skillswap/internal/sessiontest"
+	"github.com/skillswap/skillswap/internal/skillsessiontest"
 )
 
 // TestReviewReportsAPI: a hidden review cannot be reported; a visible one can, once, by anyone
@@ -16,7 +16,7 @@ import (
 func TestReviewReportsAPI(t *testing.T) {
 	cfg := apitest.Config(t)
 	cfg.RunWorkers = true
-	api := sessiontest.StartAPI(t, cfg, app.Options{})
+	api := skillsessiontest.StartAPI(t, cfg, app.Options{})
 	teacher, learner, outsider, moderator := api.Member(t), api.Member(t), api.Member(t), api.Member(t)
 	api.Srv.SetRoles(t, moderator.ID, domain.RoleModerator)
 	start := api.Clock.Now().Add(48 * time.Hour).Truncate(time.Minute)
@@ -27,7 +27,7 @@ func TestReviewReportsAPI(t *testing.T) {
 		t.Fatalf("not completed: %+v", got)
 	}
 
-	submit := func(m sessiontest.Member, rating int, comment string) string {
+	submit := func(m skillsessiontest.Member, rating int, comment string) string {
 		t.Helper()
 		var out struct {
 			SubmitReview struct{ Review struct{ ID string } }
@@ -36,7 +36,7 @@ func TestReviewReportsAPI(t *testing.T) {
 			map[string]any{"in": map[string]any{"sessionId": s.ID, "rating": rating, "comment": comment}})).Decode(t, &out)
 		return out.SubmitReview.Review.ID
 	}
-	report := func(m sessiontest.Member, reviewID string) *apitest.Response {
+	report := func(m skillsessiontest.Member, reviewID string) *apitest.Response {
 		t.Helper()
 		return m.C.Do(t, `mutation($in: ReportReviewInput!) { reportReview(input: $in) { report { id reason note status review { id } reporter { id } } } }`,
 			map[string]any{"in": map[string]any{"reviewId": reviewID, "reason": "ABUSIVE", "note": "rude"}})

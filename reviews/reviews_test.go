@@ -13,11 +13,11 @@ import (
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/skillswap/skillswap/domain"
-	"github.com/skillswap/skillswap/internal/sessiontest"
+	"github.com/skillswap/skillswap/internal/skillsessiontest"
 	"github.com/skillswap/skillswap/reviews"
 )
 
-var as = sessiontest.As
+var as = skillsessiontest.As
 
 func wantKind(t *testing.T, err error, k domain.Kind) {
 	t.Helper()
@@ -28,9 +28,9 @@ func wantKind(t *testing.T, err error, k domain.Kind) {
 }
 
 func TestDoubleBlindBothReviewed(t *testing.T) {
-	e := sessiontest.New(t)
+	e := skillsessiontest.New(t)
 	teacher, learner, stranger := e.User(t, "T"), e.User(t, "L"), e.User(t, "S")
-	start := sessiontest.Start.Add(72 * time.Hour)
+	start := skillsessiontest.Start.Add(72 * time.Hour)
 
 	// Not completed yet: CONFLICT.
 	pending := e.Confirmed(t, teacher, learner, start.Add(5*time.Hour), 30)
@@ -123,7 +123,7 @@ func TestDoubleBlindBothReviewed(t *testing.T) {
 	wantKind(t, err, domain.KindForbidden)
 }
 
-func runReveal(t *testing.T, e *sessiontest.Env, j sessiontest.QueuedJob) {
+func runReveal(t *testing.T, e *skillsessiontest.Env, j skillsessiontest.QueuedJob) {
 	t.Helper()
 	var args reviews.RevealArgs
 	if err := json.Unmarshal(j.Args, &args); err != nil {
@@ -136,9 +136,9 @@ func runReveal(t *testing.T, e *sessiontest.Env, j sessiontest.QueuedJob) {
 }
 
 func TestDoubleBlindWindowCloses(t *testing.T) {
-	e := sessiontest.New(t)
+	e := skillsessiontest.New(t)
 	teacher, learner := e.User(t, "T"), e.User(t, "L")
-	s := e.Completed(t, teacher, learner, sessiontest.Start.Add(72*time.Hour), 45)
+	s := e.Completed(t, teacher, learner, skillsessiontest.Start.Add(72*time.Hour), 45)
 	if _, err := e.Reviews.Submit(as(teacher), reviews.SubmitInput{SessionID: s.ID, Rating: 2, Comment: "Came late"}); err != nil {
 		t.Fatal(err)
 	}

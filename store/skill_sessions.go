@@ -24,7 +24,7 @@ const skillSessionColumns = `id, skill_id, teacher_id, learner_id, created_by, p
 const sessionConflictMsg = "this time overlaps another confirmed session of yours or your partner's"
 
 // InsertSkillSession creates a session and records its first proposal.
-func (q *Queries) InsertSkillSession(ctx context.Context, s domain.Session) (domain.Session, error) {
+func (q *Queries) InsertSkillSession(ctx context.Context, s domain.SkillSession) (domain.SkillSession, error) {
 	rows, err := q.db.Query(ctx, `
 		INSERT INTO skill_sessions (id, skill_id, teacher_id, learner_id, created_by, proposer_id, starts_at,
 			duration_minutes, ends_at, mode, link, place, note, state, price_amount, price_currency, created_at, updated_at)
@@ -33,11 +33,11 @@ func (q *Queries) InsertSkillSession(ctx context.Context, s domain.Session) (dom
 		s.ID, s.SkillID, s.TeacherID, s.LearnerID, s.CreatedBy, s.StartsAt, s.DurationMinutes, s.EndsAt,
 		s.Mode, s.Link, s.Place, s.Note, s.State, s.PriceAmount, s.PriceCurrency, s.CreatedAt)
 	if err != nil {
-		return domain.Session{}, mapErr(err, "insert skill session", "session", "")
+		return domain.SkillSession{}, mapErr(err, "insert skill session", "session", "")
 	}
-	out, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[domain.Session])
+	out, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[domain.SkillSession])
 	if err != nil {
-		return domain.Session{}, mapErr(err, "insert skill session", "session", "session already exists")
+		return domain.SkillSession{}, mapErr(err, "insert skill session", "session", "session already exists")
 	}
 	return out, q.InsertSessionProposal(ctx, domain.SessionProposal{
 		ID: uuid.Must(uuid.NewV7()), SessionID: out.ID, ProposerID: out.ProposerID,
@@ -76,24 +76,24 @@ func (q *Queries) SessionProposalsBySessionIDs(ctx context.Context, ids []uuid.U
 
 // LockSkillSession reads a session and locks its row until the transaction ends, so concurrent
 // actions on one session apply one after the other.
-func (q *Queries) LockSkillSession(ctx context.Context, id uuid.UUID) (domain.Session, error) {
+func (q *Queries) LockSkillSession(ctx context.Context, id uuid.UUID) (domain.SkillSession, error) {
 	rows, err := q.db.Query(ctx, `SELECT `+skillSessionColumns+` FROM skill_sessions WHERE id = $1 FOR UPDATE`, id)
 	if err != nil {
-		return domain.Session{}, mapErr(err, "lock skill session", "session", "")
+		return domain.SkillSession{}, mapErr(err, "lock skill session", "session", "")
 	}
-	out, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[domain.Session])
+	out, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[domain.SkillSession])
 	return out, mapErr(err, "lock skill session", "session", "")
 }
 
 // SkillSessionsByIDs loads sessions; missing ids are absent (dataloader source).
-func (q *Queries) SkillSessionsByIDs(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]domain.Session, error) {
+func (q *Queries) SkillSessionsByIDs(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]domain.SkillSession, error) {
 	return keyedRows(ctx, q.db, "select skill sessions", "session",
-		func(s domain.Session) uuid.UUID { return s.ID },
+		func(s domain.SkillSession) uuid.UUID { return s.ID },
 		`SELECT `+skillSessionColumns+` FROM skill_sessions WHERE id = ANY($1)`, uuidArgs(ids))
 }
 
 // UpdateSkillSession writes every mutable field of s and bumps its version.
-func (q *Queries) UpdateSkillSession(ctx context.Context, s domain.Session, now time.Time) (domain.Session, error) {
+func (q *Queries) UpdateSkillSession(ctx context.Context, s domain.SkillSession, now time.Time) (domain.SkillSession, error) {
 	rows, err := q.db.Query(ctx, `
 		UPDATE skill_sessions SET
 			proposer_id = $2, starts_at = $3, duration_minutes = $4, ends_at = $5, state = $6,
@@ -110,9 +110,9 @@ func (q *Queries) UpdateSkillSession(ctx context.Context, s domain.Session, now 
 		s.ProblemReportedBy, s.ProblemReportedAt, s.ProblemNote,
 		s.NoShowUserID, s.NoShowReportedBy, s.NoShowReportedAt, now)
 	if err != nil {
-		return domain.Session{}, mapErr(err, "update skill session", "session", "")
+		return domain.SkillSession{}, mapErr(err, "update skill session", "session", "")
 	}
-	out, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[domain.Session])
+	out, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[domain.SkillSession])
 	return out, mapErr(err, "update skill session", "session", "")
 }
 
@@ -120,7 +120,7 @@ func (q *Queries) UpdateSkillSession(ctx context.Context, s domain.Session, now 
 // plus buffer. An overlap with another booking of either person (the exclusion constraint
 // session_bookings_no_overlap) is a CONFLICT: of concurrent overlapping confirmations, exactly
 // one commits.
-func (q *Queries) BookSession(ctx context.Context, s domain.Session, buffer time.Duration) error {
+func (q *Queries) BookSession(ctx context.Context, s domain.SkillSession, buffer time.Duration) error {
 	_, err := q.db.Exec(ctx, `
 		INSERT INTO session_bookings (session_id, user_id, during)
 		SELECT $1, u, tstzrange($4, $5, '[)') FROM unnest(ARRAY[$2::uuid, $3::uuid]) AS u`,
@@ -166,8 +166,8 @@ func (q *Queries) BookingOverlaps(ctx context.Context, users []uuid.UUID, start,
 	return found, mapErr(err, "check booking overlap", "session", "")
 }
 
-// SessionKey is the keyset position of a session in upcoming/past lists.
-type SessionKey struct {
+// SkillSessionKey is the keyset position of a session in upcoming/past lists.
+type SkillSessionKey struct {
 	StartsAt time.Time `json:"s"`
 	ID       uuid.UUID `json:"i"`
 }
@@ -175,7 +175,7 @@ type SessionKey struct {
 // UpcomingSkillSessions lists a member's proposed and confirmed sessions not yet ended, soonest
 // first, strictly after the key when set. Each side (teacher, learner) is read from its own
 // index and the two are merged.
-func (q *Queries) UpcomingSkillSessions(ctx context.Context, userID uuid.UUID, now time.Time, after *SessionKey, limit int) ([]domain.Session, error) {
+func (q *Queries) UpcomingSkillSessions(ctx context.Context, userID uuid.UUID, now time.Time, after *SkillSessionKey, limit int) ([]domain.SkillSession, error) {
 	var at *time.Time
 	var aid *uuid.UUID
 	if after != nil {
@@ -192,13 +192,13 @@ func (q *Queries) UpcomingSkillSessions(ctx context.Context, userID uuid.UUID, n
 	if err != nil {
 		return nil, mapErr(err, "list upcoming sessions", "session", "")
 	}
-	out, err := pgx.CollectRows(rows, pgx.RowToStructByName[domain.Session])
+	out, err := pgx.CollectRows(rows, pgx.RowToStructByName[domain.SkillSession])
 	return out, mapErr(err, "list upcoming sessions", "session", "")
 }
 
 // PastSkillSessions lists a member's other sessions (ended, or declined, cancelled, completed,
 // no-show), latest start first, strictly before the key when set.
-func (q *Queries) PastSkillSessions(ctx context.Context, userID uuid.UUID, now time.Time, after *SessionKey, limit int) ([]domain.Session, error) {
+func (q *Queries) PastSkillSessions(ctx context.Context, userID uuid.UUID, now time.Time, after *SkillSessionKey, limit int) ([]domain.SkillSession, error) {
 	var at *time.Time
 	var aid *uuid.UUID
 	if after != nil {
@@ -215,13 +215,13 @@ func (q *Queries) PastSkillSessions(ctx context.Context, userID uuid.UUID, now t
 	if err != nil {
 		return nil, mapErr(err, "list past sessions", "session", "")
 	}
-	out, err := pgx.CollectRows(rows, pgx.RowToStructByName[domain.Session])
+	out, err := pgx.CollectRows(rows, pgx.RowToStructByName[domain.SkillSession])
 	return out, mapErr(err, "list past sessions", "session", "")
 }
 
 // CalendarEvent is a session as a member's calendar shows it.
 type CalendarEvent struct {
-	domain.Session
+	domain.SkillSession
 	SkillName   string `db:"skill_name"`
 	PartnerName string `db:"partner_name"`
 }
@@ -269,8 +269,8 @@ func (q *Queries) CalendarEventByID(ctx context.Context, userID, sessionID uuid.
 	return out, mapErr(err, "select calendar event", "session", "")
 }
 
-// SessionStats is a member's session track record for reliability.
-type SessionStats struct {
+// SkillSessionStats is a member's session track record for reliability.
+type SkillSessionStats struct {
 	UserID uuid.UUID `db:"user_id"`
 	// Completed sessions the member took part in.
 	Completed int `db:"completed"`
@@ -290,9 +290,9 @@ type SessionStats struct {
 // and login-session indexes) and aggregated per member, then joined to the ids by hash; not
 // one correlated subquery per member and source, which cost 5 index probes per member even
 // when the member has no history (matching asks for 500 members per request).
-func (q *Queries) SessionStatsByUserIDs(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]SessionStats, error) {
+func (q *Queries) SessionStatsByUserIDs(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]SkillSessionStats, error) {
 	return keyedRows(ctx, q.db, "select session stats", "user",
-		func(s SessionStats) uuid.UUID { return s.UserID }, `
+		func(s SkillSessionStats) uuid.UUID { return s.UserID }, `
 		WITH ids AS (
 			SELECT DISTINCT user_id FROM unnest($1::uuid[]) AS ids (user_id)
 		),

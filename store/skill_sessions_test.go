@@ -11,10 +11,10 @@ import (
 	"github.com/skillswap/skillswap/store"
 )
 
-func newSkillSession(t *testing.T, q *store.Queries, skill uuid.UUID, teacher, learner domain.User, start time.Time, minutes int) domain.Session {
+func newSkillSession(t *testing.T, q *store.Queries, skill uuid.UUID, teacher, learner domain.User, start time.Time, minutes int) domain.SkillSession {
 	t.Helper()
 	link := "https://meet.example.com/x"
-	s, err := q.InsertSkillSession(context.Background(), domain.Session{
+	s, err := q.InsertSkillSession(context.Background(), domain.SkillSession{
 		ID: uuid.Must(uuid.NewV7()), SkillID: skill, TeacherID: teacher.ID, LearnerID: learner.ID, CreatedBy: learner.ID,
 		StartsAt: start, DurationMinutes: minutes, EndsAt: start.Add(time.Duration(minutes) * time.Minute),
 		Mode: domain.ModeOnline, Link: &link, State: domain.SessionProposed, CreatedAt: start.Add(-72 * time.Hour),

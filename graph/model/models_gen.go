@@ -136,7 +136,7 @@ type ConfirmSessionCompletedInput struct {
 // Result of `confirmSessionCompleted`.
 type ConfirmSessionCompletedPayload struct {
 	// The session: still CONFIRMED until both sides confirmed, then COMPLETED.
-	Session *domain.Session `json:"session"`
+	Session *domain.SkillSession `json:"session"`
 	// The caller's time credits after the confirmation (they moved when it completed the session).
 	CreditBalance *domain.CreditBalance `json:"creditBalance"`
 }
@@ -764,7 +764,7 @@ type RevokeSessionPayload struct {
 // Result of `proposeSession` and `proposeNewTime`.
 type ScheduleSessionPayload struct {
 	// The session as saved.
-	Session *domain.Session `json:"session"`
+	Session *domain.SkillSession `json:"session"`
 	// Advice that did not prevent the write (for example a time outside the partner's availability).
 	Warnings []domain.Warning `json:"warnings"`
 	// For a paid session proposed by its learner: the Stripe PaymentIntent client secret to open the
@@ -962,13 +962,13 @@ type SkillSessionEdge struct {
 	// Opaque cursor of this edge.
 	Cursor string `json:"cursor"`
 	// The session.
-	Node *domain.Session `json:"node"`
+	Node *domain.SkillSession `json:"node"`
 }
 
 // Result of a change to a skill session.
 type SkillSessionPayload struct {
 	// The session as saved.
-	Session *domain.Session `json:"session"`
+	Session *domain.SkillSession `json:"session"`
 }
 
 // Result of `startMentorOnboarding`.
@@ -996,7 +996,7 @@ type SubmitReviewPayload struct {
 	// The review as saved (hidden until the partner reviews or the window closes).
 	Review *domain.Review `json:"review"`
 	// The session with its new review state.
-	Session *domain.Session `json:"session"`
+	Session *domain.SkillSession `json:"session"`
 }
 
 type Subscription struct {

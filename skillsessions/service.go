@@ -1,9 +1,9 @@
-// Package sessions runs the lifecycle of skill sessions (teaching sessions between two members):
+// Package skillsessions runs the lifecycle of skill sessions (teaching sessions between two members):
 // proposals and counter-proposals, acceptance with no double booking, cancellation, completion
 // (by both sides, or automatically), no-shows, reminders and the upcoming/past lists. The rules
 // themselves are pure and live in domain (domain.Session); this package loads, locks, applies
 // and persists them, each write in one transaction.
-package sessions
+package skillsessions
 
 import (
 	"context"
@@ -27,7 +27,7 @@ type Ledger interface {
 	// EnsureCanCommit refuses (CONFLICT) when the learner cannot commit minutes more.
 	EnsureCanCommit(ctx context.Context, q *store.Queries, learnerID uuid.UUID, minutes int64, except uuid.UUID) error
 	// SettleSession moves a completed unpaid session's minutes from learner to teacher.
-	SettleSession(ctx context.Context, q *store.Queries, s domain.Session) error
+	SettleSession(ctx context.Context, q *store.Queries, s domain.SkillSession) error
 }
 
 // Notifier turns session events into member notifications, inside the transaction of the
@@ -53,7 +53,7 @@ const (
 // Payload is the data of every session notification.
 type Payload struct {
 	SessionID uuid.UUID           `json:"sessionId"`
-	State     domain.SessionState `json:"state"`
+	State     domain.SkillSessionState `json:"state"`
 	StartsAt  time.Time           `json:"startsAt"`
 	// ActorID is the member whose action caused the notification (absent for reminders and
 	// automatic completion).
@@ -66,7 +66,7 @@ type Payload struct {
 type Config struct {
 	// Policy holds the domain rules (minimum notice, maximum duration, late-cancellation
 	// cut-off, auto-completion delay); zero fields take domain.DefaultSessionPolicy's.
-	Policy domain.SessionPolicy
+	Policy domain.SkillSessionPolicy
 	// Buffer is the minimum gap between two confirmed sessions of one person (default 15 min).
 	Buffer time.Duration
 	// ReminderOffsets are how long before the start reminders go out (default 24 h and 1 h).
@@ -76,14 +76,14 @@ type Config struct {
 	// OnChange, when set, runs inside the transaction of every change of a session made
 	// through an action (accept, cancel, complete, no-show...) and of automatic completion,
 	// with the session as written; the payments saga enqueues its steps there.
-	OnChange func(ctx context.Context, q *store.Queries, sess domain.Session) error
+	OnChange func(ctx context.Context, q *store.Queries, sess domain.SkillSession) error
 	// BookPaid, when set, makes a session just proposed with ProposeInput.Paid a paid one
 	// inside the proposal's transaction and returns it with its price
 	// ((*payments.Service).Book). Without it, paid proposals are refused (UNAVAILABLE).
-	BookPaid func(ctx context.Context, q *store.Queries, sess domain.Session) (domain.Session, error)
+	BookPaid func(ctx context.Context, q *store.Queries, sess domain.SkillSession) (domain.SkillSession, error)
 	// CheckNewTime, when set, vets a new time of a session inside the transaction that puts
 	// it on the table ((*payments.Service).CheckNewTime: a paid session keeps its length).
-	CheckNewTime func(ctx context.Context, q *store.Queries, before, after domain.Session) error
+	CheckNewTime func(ctx context.Context, q *store.Queries, before, after domain.SkillSession) error
 }
 
 // Service implements skill sessions.
@@ -98,7 +98,7 @@ type Service struct {
 // NewService wires the service. ledger may be nil (no time credits: nothing is checked or
 // paid); notifier may be nil.
 func NewService(st *store.Store, ledger Ledger, notifier Notifier, cfg Config, log *slog.Logger) *Service {
-	def := domain.DefaultSessionPolicy
+	def := domain.DefaultSkillSessionPolicy
 	if cfg.Policy.MinNotice == 0 {
 		cfg.Policy.MinNotice = def.MinNotice
 	}
@@ -146,7 +146,7 @@ type ProposeInput struct {
 
 // Result is a written session with advice for the caller.
 type Result struct {
-	Session domain.Session
+	Session domain.SkillSession
 	// Warnings never prevent the write: for example the time is outside the partner's weekly
 	// availability.
 	Warnings []domain.Warning
@@ -174,7 +174,7 @@ func (s *Service) Propose(ctx context.Context, in ProposeInput) (Result, error) 
 	if err := s.cfg.Policy.ValidateSchedule(in.StartsAt, in.DurationMinutes, now); err != nil {
 		return Result{}, err
 	}
-	link, place, err := domain.SessionPlace{Mode: in.Mode, Link: in.Link, Place: in.Place}.Validate()
+	link, place, err := domain.SkillSessionPlace{Mode: in.Mode, Link: in.Link, Place: in.Place}.Validate()
 	if err != nil {
 		return Result{}, err
 	}
@@ -188,7 +188,7 @@ func (s *Service) Propose(ctx context.Context, in ProposeInput) (Result, error) 
 		partner, partnerField = in.LearnerID, "learnerId"
 	}
 	start := in.StartsAt.UTC().Truncate(time.Microsecond)
-	sess := domain.Session{
+	sess := domain.SkillSession{
 		ID: uuid.Must(uuid.NewV7()), SkillID: in.SkillID, TeacherID: in.TeacherID, LearnerID: in.LearnerID,
 		CreatedBy: me, ProposerID: me, StartsAt: start, DurationMinutes: in.DurationMinutes,
 		EndsAt: start.Add(time.Duration(in.DurationMinutes) * time.Minute), Mode: in.Mode, Link: link, Place: place,
@@ -255,7 +255,7 @@ func checkPartner(ctx context.Context, q *store.Queries, me, partner uuid.UUID, 
 	return nil
 }
 
-func (s *Service) checkCredits(ctx context.Context, q *store.Queries, sess domain.Session) error {
+func (s *Service) checkCredits(ctx context.Context, q *store.Queries, sess domain.SkillSession) error {
 	if s.ledger == nil || sess.Paid() {
 		return nil
 	}
@@ -264,7 +264,7 @@ func (s *Service) checkCredits(ctx context.Context, q *store.Queries, sess domai
 
 // checkFree refuses a time at which either participant already has a confirmed session (with
 // the buffer). It is advice at proposal time; the exclusion constraint decides at acceptance.
-func (s *Service) checkFree(ctx context.Context, q *store.Queries, sess domain.Session) error {
+func (s *Service) checkFree(ctx context.Context, q *store.Queries, sess domain.SkillSession) error {
 	busy, err := q.BookingOverlaps(ctx, []uuid.UUID{sess.TeacherID, sess.LearnerID}, sess.StartsAt, sess.EndsAt, s.cfg.Buffer, sess.ID)
 	if err != nil {
 		return err
@@ -278,7 +278,7 @@ func (s *Service) checkFree(ctx context.Context, q *store.Queries, sess domain.S
 	return nil
 }
 
-func (s *Service) availabilityWarnings(ctx context.Context, q *store.Queries, partner uuid.UUID, sess domain.Session) ([]domain.Warning, error) {
+func (s *Service) availabilityWarnings(ctx context.Context, q *store.Queries, partner uuid.UUID, sess domain.SkillSession) ([]domain.Warning, error) {
 	slots, err := q.SlotsByUserIDs(ctx, []uuid.UUID{partner})
 	if err != nil {
 		return nil, err
@@ -299,13 +299,13 @@ func (s *Service) availabilityWarnings(ctx context.Context, q *store.Queries, pa
 
 // act runs one action on a session in a transaction: lock the row, check the viewer takes
 // part, apply fn (domain rules and side effects), persist. It returns the session as saved.
-func (s *Service) act(ctx context.Context, what string, id uuid.UUID, fn func(q *store.Queries, me uuid.UUID, sess *domain.Session, now time.Time) error) (domain.Session, error) {
+func (s *Service) act(ctx context.Context, what string, id uuid.UUID, fn func(q *store.Queries, me uuid.UUID, sess *domain.SkillSession, now time.Time) error) (domain.SkillSession, error) {
 	v, err := auth.RequireViewer(ctx)
 	if err != nil {
-		return domain.Session{}, err
+		return domain.SkillSession{}, err
 	}
 	me := v.User.ID
-	var out domain.Session
+	var out domain.SkillSession
 	err = s.store.InTx(ctx, func(q *store.Queries) error {
 		sess, err := q.LockSkillSession(ctx, id)
 		if err != nil {
@@ -324,13 +324,13 @@ func (s *Service) act(ctx context.Context, what string, id uuid.UUID, fn func(q 
 		return s.changed(ctx, q, out)
 	})
 	if err != nil {
-		return domain.Session{}, fmt.Errorf("%s: %w", what, err)
+		return domain.SkillSession{}, fmt.Errorf("%s: %w", what, err)
 	}
 	return out, nil
 }
 
 // changed runs the OnChange hook, if any.
-func (s *Service) changed(ctx context.Context, q *store.Queries, sess domain.Session) error {
+func (s *Service) changed(ctx context.Context, q *store.Queries, sess domain.SkillSession) error {
 	if s.cfg.OnChange == nil {
 		return nil
 	}
@@ -344,8 +344,8 @@ func (s *Service) changed(ctx context.Context, q *store.Queries, sess domain.Ses
 // booked for both participants: when it overlaps another confirmed session of either (even one
 // confirmed concurrently) the answer is CONFLICT. Reminders and the automatic completion are
 // scheduled in the same transaction.
-func (s *Service) Accept(ctx context.Context, id uuid.UUID) (domain.Session, error) {
-	return s.act(ctx, "accept session", id, func(q *store.Queries, me uuid.UUID, sess *domain.Session, now time.Time) error {
+func (s *Service) Accept(ctx context.Context, id uuid.UUID) (domain.SkillSession, error) {
+	return s.act(ctx, "accept session", id, func(q *store.Queries, me uuid.UUID, sess *domain.SkillSession, now time.Time) error {
 		if err := sess.Accept(me, now); err != nil {
 			return err
 		}
@@ -365,7 +365,7 @@ func (s *Service) Accept(ctx context.Context, id uuid.UUID) (domain.Session, err
 // scheduleJobs queues the reminders still ahead and the automatic completion of a session just
 // confirmed. They carry its booking sequence: once the session is cancelled or rescheduled (and
 // maybe confirmed again), they find the sequence moved on and do nothing.
-func (s *Service) scheduleJobs(ctx context.Context, q *store.Queries, sess domain.Session, now time.Time) error {
+func (s *Service) scheduleJobs(ctx context.Context, q *store.Queries, sess domain.SkillSession, now time.Time) error {
 	for _, off := range s.cfg.ReminderOffsets {
 		at := sess.StartsAt.Add(-off)
 		if !at.After(now) {
@@ -381,8 +381,8 @@ func (s *Service) scheduleJobs(ctx context.Context, q *store.Queries, sess domai
 }
 
 // Decline refuses the proposal on the table (the partner of its proposer only).
-func (s *Service) Decline(ctx context.Context, id uuid.UUID) (domain.Session, error) {
-	return s.act(ctx, "decline session", id, func(q *store.Queries, me uuid.UUID, sess *domain.Session, _ time.Time) error {
+func (s *Service) Decline(ctx context.Context, id uuid.UUID) (domain.SkillSession, error) {
+	return s.act(ctx, "decline session", id, func(q *store.Queries, me uuid.UUID, sess *domain.SkillSession, _ time.Time) error {
 		if err := sess.Decline(me); err != nil {
 			return err
 		}
@@ -402,7 +402,7 @@ type NewTimeInput struct {
 // partner must accept again).
 func (s *Service) ProposeNewTime(ctx context.Context, in NewTimeInput) (Result, error) {
 	var warnings []domain.Warning
-	sess, err := s.act(ctx, "propose new time", in.SessionID, func(q *store.Queries, me uuid.UUID, sess *domain.Session, now time.Time) error {
+	sess, err := s.act(ctx, "propose new time", in.SessionID, func(q *store.Queries, me uuid.UUID, sess *domain.SkillSession, now time.Time) error {
 		wasConfirmed := sess.State == domain.SessionConfirmed
 		before := *sess
 		if err := sess.ProposeNewTime(me, in.StartsAt.UTC().Truncate(time.Microsecond), in.DurationMinutes, now, s.cfg.Policy); err != nil {
@@ -446,8 +446,8 @@ func (s *Service) ProposeNewTime(ctx context.Context, in NewTimeInput) (Result, 
 // Cancel calls a proposed or confirmed session off before it starts. Cancelling a confirmed
 // session inside the late-cancellation cut-off is recorded as late (it counts against the
 // canceller's reliability).
-func (s *Service) Cancel(ctx context.Context, id uuid.UUID, reason string) (domain.Session, error) {
-	return s.act(ctx, "cancel session", id, func(q *store.Queries, me uuid.UUID, sess *domain.Session, now time.Time) error {
+func (s *Service) Cancel(ctx context.Context, id uuid.UUID, reason string) (domain.SkillSession, error) {
+	return s.act(ctx, "cancel session", id, func(q *store.Queries, me uuid.UUID, sess *domain.SkillSession, now time.Time) error {
 		wasConfirmed := sess.State == domain.SessionConfirmed
 		if err := sess.Cancel(me, reason, now, s.cfg.Policy); err != nil {
 			return err
@@ -502,8 +502,8 @@ func (s *Service) CancelUnpaid(ctx context.Context, q *store.Queries, id uuid.UU
 // ConfirmCompleted records that the viewer confirms the session took place; with both sides'
 // confirmations it completes, and an unpaid session's minutes move from learner to teacher in
 // the same transaction.
-func (s *Service) ConfirmCompleted(ctx context.Context, id uuid.UUID) (domain.Session, error) {
-	return s.act(ctx, "confirm session completed", id, func(q *store.Queries, me uuid.UUID, sess *domain.Session, now time.Time) error {
+func (s *Service) ConfirmCompleted(ctx context.Context, id uuid.UUID) (domain.SkillSession, error) {
+	return s.act(ctx, "confirm session completed", id, func(q *store.Queries, me uuid.UUID, sess *domain.SkillSession, now time.Time) error {
 		done, err := sess.ConfirmCompleted(me, now)
 		if err != nil {
 			return err
@@ -515,7 +515,7 @@ func (s *Service) ConfirmCompleted(ctx context.Context, id uuid.UUID) (domain.Se
 	})
 }
 
-func (s *Service) complete(ctx context.Context, q *store.Queries, sess domain.Session, actor *uuid.UUID) error {
+func (s *Service) complete(ctx context.Context, q *store.Queries, sess domain.SkillSession, actor *uuid.UUID) error {
 	if s.ledger != nil {
 		if err := s.ledger.SettleSession(ctx, q, sess); err != nil {
 			return err
@@ -531,8 +531,8 @@ func (s *Service) complete(ctx context.Context, q *store.Queries, sess domain.Se
 
 // ReportNoShow records that the viewer's partner did not come to a confirmed session that has
 // started. It ends the session (no credits move) and counts against the absent member.
-func (s *Service) ReportNoShow(ctx context.Context, id uuid.UUID) (domain.Session, error) {
-	return s.act(ctx, "report no-show", id, func(q *store.Queries, me uuid.UUID, sess *domain.Session, now time.Time) error {
+func (s *Service) ReportNoShow(ctx context.Context, id uuid.UUID) (domain.SkillSession, error) {
+	return s.act(ctx, "report no-show", id, func(q *store.Queries, me uuid.UUID, sess *domain.SkillSession, now time.Time) error {
 		if err := sess.ReportNoShow(me, now); err != nil {
 			return err
 		}
@@ -544,8 +544,8 @@ func (s *Service) ReportNoShow(ctx context.Context, id uuid.UUID) (domain.Sessio
 }
 
 // ReportProblem flags a started session for support; it will not complete automatically.
-func (s *Service) ReportProblem(ctx context.Context, id uuid.UUID, note string) (domain.Session, error) {
-	return s.act(ctx, "report session problem", id, func(q *store.Queries, me uuid.UUID, sess *domain.Session, now time.Time) error {
+func (s *Service) ReportProblem(ctx context.Context, id uuid.UUID, note string) (domain.SkillSession, error) {
+	return s.act(ctx, "report session problem", id, func(q *store.Queries, me uuid.UUID, sess *domain.SkillSession, now time.Time) error {
 		if err := sess.ReportProblem(me, note, now); err != nil {
 			return err
 		}
@@ -618,7 +618,7 @@ func (s *Service) SendReminder(ctx context.Context, id uuid.UUID, bookingSeq, mi
 	return sent, nil
 }
 
-func (s *Service) notify(ctx context.Context, q *store.Queries, to uuid.UUID, typ string, sess domain.Session, actor *uuid.UUID) error {
+func (s *Service) notify(ctx context.Context, q *store.Queries, to uuid.UUID, typ string, sess domain.SkillSession, actor *uuid.UUID) error {
 	return s.notifyPayload(ctx, q, to, typ, Payload{SessionID: sess.ID, State: sess.State, StartsAt: sess.StartsAt, ActorID: actor})
 }
 
@@ -633,18 +633,18 @@ func (s *Service) notifyPayload(ctx context.Context, q *store.Queries, to uuid.U
 }
 
 // Session returns a session its participants (or staff) may see; others get NOT_FOUND.
-func (s *Service) Session(ctx context.Context, id uuid.UUID) (domain.Session, error) {
+func (s *Service) Session(ctx context.Context, id uuid.UUID) (domain.SkillSession, error) {
 	v, err := auth.RequireViewer(ctx)
 	if err != nil {
-		return domain.Session{}, err
+		return domain.SkillSession{}, err
 	}
 	all, err := s.store.Q().SkillSessionsByIDs(ctx, []uuid.UUID{id})
 	if err != nil {
-		return domain.Session{}, fmt.Errorf("session: %w", err)
+		return domain.SkillSession{}, fmt.Errorf("session: %w", err)
 	}
 	sess, ok := all[id]
 	if !ok || !(sess.IsParticipant(v.User.ID) || v.User.IsStaff()) {
-		return domain.Session{}, domain.NotFound("session")
+		return domain.SkillSession{}, domain.NotFound("session")
 	}
 	return sess, nil
 }
@@ -669,12 +669,12 @@ const (
 
 // Connection is a page of sessions.
 type Connection struct {
-	Edges    []relay.Edge[domain.Session]
+	Edges    []relay.Edge[domain.SkillSession]
 	PageInfo relay.PageInfo
 }
 
-func sessionKey(s domain.Session) store.SessionKey {
-	return store.SessionKey{StartsAt: s.StartsAt, ID: s.ID}
+func sessionKey(s domain.SkillSession) store.SkillSessionKey {
+	return store.SkillSessionKey{StartsAt: s.StartsAt, ID: s.ID}
 }
 
 // Upcoming pages through the viewer's proposed and confirmed sessions not yet ended, soonest
@@ -690,12 +690,12 @@ func (s *Service) Past(ctx context.Context, first *int, after *string) (Connecti
 }
 
 func (s *Service) list(ctx context.Context, kind string, first *int, after *string,
-	fetch func(*store.Queries, context.Context, uuid.UUID, time.Time, *store.SessionKey, int) ([]domain.Session, error)) (Connection, error) {
+	fetch func(*store.Queries, context.Context, uuid.UUID, time.Time, *store.SkillSessionKey, int) ([]domain.SkillSession, error)) (Connection, error) {
 	v, err := auth.RequireViewer(ctx)
 	if err != nil {
 		return Connection{}, err
 	}
-	p, err := relay.ParsePage[store.SessionKey](kind, first, after)
+	p, err := relay.ParsePage[store.SkillSessionKey](kind, first, after)
 	if err != nil {
 		return Connection{}, err
 	}

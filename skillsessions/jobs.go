@@ -1,4 +1,4 @@
-package sessions
+package skillsessions
 
 import (
 	"context"

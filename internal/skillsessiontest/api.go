@@ -1,4 +1,4 @@
-package sessiontest
+package skillsessiontest
 
 import (
 	"encoding/json"

@@ -1,4 +1,4 @@
-package sessions_test
+package skillsessions_test
 
 import (
 	"fmt"
@@ -8,7 +8,7 @@ import (
 
 	"github.com/skillswap/skillswap/app"
 	"github.com/skillswap/skillswap/internal/apitest"
-	"github.com/skillswap/skillswap/internal/sessiontest"
+	"github.com/skillswap/skillswap/internal/skillsessiontest"
 	"github.com/skillswap/skillswap/internal/testdb"
 )
 
@@ -16,16 +16,16 @@ import (
 // real server wiring. The services' clock is moved past a session's end where the lifecycle
 // needs it.
 
-func startAPI(t *testing.T) *sessiontest.API {
+func startAPI(t *testing.T) *skillsessiontest.API {
 	t.Helper()
-	return sessiontest.StartAPI(t, apitest.Config(t), app.Options{})
+	return skillsessiontest.StartAPI(t, apitest.Config(t), app.Options{})
 }
 
 const reviewMutation = `mutation($in: SubmitReviewInput!) { submitReview(input: $in) {
 	review { id rating comment tags visibleAt reviewer { id } reviewee { id } skill { slug } }
 	session { reviewState { viewerReviewed partnerReviewed revealed canReview } } } }`
 
-func submitReview(t *testing.T, m sessiontest.Member, sessionID string, rating int, comment string) *apitest.Response {
+func submitReview(t *testing.T, m skillsessiontest.Member, sessionID string, rating int, comment string) *apitest.Response {
 	t.Helper()
 	return m.C.Do(t, reviewMutation, map[string]any{"in": map[string]any{
 		"sessionId": sessionID, "rating": rating, "comment": comment, "tags": []string{" Patient", "patient", "clear"},
@@ -42,11 +42,11 @@ func TestSessionLifecycleAPI(t *testing.T) {
 	// The learner proposes; the teacher has no availability declared, so no warning.
 	var proposed struct {
 		ProposeSession struct {
-			Session  sessiontest.Session
+			Session  skillsessiontest.Session
 			Warnings []struct{ Code string }
 		}
 	}
-	apitest.Must(t, learner.C.Do(t, sessiontest.ProposeMutation, api.ProposeVars(teacher, learner, start, 60))).Decode(t, &proposed)
+	apitest.Must(t, learner.C.Do(t, skillsessiontest.ProposeMutation, api.ProposeVars(teacher, learner, start, 60))).Decode(t, &proposed)
 	s := proposed.ProposeSession.Session
 	if s.State != "PROPOSED" || len(proposed.ProposeSession.Warnings) != 0 || s.Proposer.ID != learner.ID ||
 		s.Partner == nil || s.Partner.ID != teacher.ID || s.ViewerRole == nil || *s.ViewerRole != "LEARNER" ||
@@ -62,7 +62,7 @@ func TestSessionLifecycleAPI(t *testing.T) {
 
 	// The proposer cannot accept their own proposal: CONFLICT with the state.
 	r := api.Act(t, learner, "acceptSession", s.ID, nil)
-	if r.Code() != "CONFLICT" || sessiontest.Ext(r, "state") != "PROPOSED" {
+	if r.Code() != "CONFLICT" || skillsessiontest.Ext(r, "state") != "PROPOSED" {
 		t.Fatalf("accepting one's own proposal: %s", r.Raw)
 	}
 	s = api.MustAct(t, teacher, "acceptSession", s.ID, nil)
@@ -88,17 +88,17 @@ func TestSessionLifecycleAPI(t *testing.T) {
 	// Upcoming for both, with the partner seen from each side.
 	var up struct {
 		UpcomingSessions struct {
-			Edges []struct{ Node sessiontest.Session }
+			Edges []struct{ Node skillsessiontest.Session }
 		}
 	}
-	apitest.Must(t, learner.C.Do(t, `{ upcomingSessions(first: 10) { edges { node { `+sessiontest.SessionFields+` } } } }`, nil)).Decode(t, &up)
+	apitest.Must(t, learner.C.Do(t, `{ upcomingSessions(first: 10) { edges { node { `+skillsessiontest.SessionFields+` } } } }`, nil)).Decode(t, &up)
 	if len(up.UpcomingSessions.Edges) != 1 || up.UpcomingSessions.Edges[0].Node.Partner.ID != teacher.ID ||
 		up.UpcomingSessions.Edges[0].Node.MeetingURL == nil {
 		t.Fatalf("learner's upcoming sessions: %+v", up)
 	}
 
 	// Too early to confirm.
-	if r := api.Act(t, learner, "confirmSessionCompleted", s.ID, nil); r.Code() != "CONFLICT" || sessiontest.Ext(r, "state") != "CONFIRMED" {
+	if r := api.Act(t, learner, "confirmSessionCompleted", s.ID, nil); r.Code() != "CONFLICT" || skillsessiontest.Ext(r, "state") != "CONFIRMED" {
 		t.Fatalf("confirming before the end: %s", r.Raw)
 	}
 	api.Clock.Set(start.Add(90 * time.Minute))
@@ -108,7 +108,7 @@ func TestSessionLifecycleAPI(t *testing.T) {
 	var conf struct {
 		ConfirmSessionCompleted struct {
 			Session       struct{ State string }
-			CreditBalance sessiontest.Balance
+			CreditBalance skillsessiontest.Balance
 		}
 	}
 	apitest.Must(t, learner.C.Do(t, confirm, map[string]any{"in": map[string]any{"sessionId": s.ID}})).Decode(t, &conf)
@@ -236,7 +236,7 @@ func TestSessionLifecycleAPI(t *testing.T) {
 	if len(past.PastSessions.Edges) != 1 || past.PastSessions.Edges[0].Node.State != "COMPLETED" {
 		t.Fatalf("past sessions: %+v", past)
 	}
-	sessiontest.LedgerCheck(t, api.Srv.App.Store)
+	skillsessiontest.LedgerCheck(t, api.Srv.App.Store)
 }
 
 // TestCounterProposalAndCancellationAPI: a counter-proposal hands the answer over; cancelling
@@ -265,7 +265,7 @@ func TestCounterProposalAndCancellationAPI(t *testing.T) {
 		s.Cancellation.Reason == nil || *s.Cancellation.Reason != "I am ill" {
 		t.Fatalf("early cancellation: %+v", s.Cancellation)
 	}
-	if r := api.Act(t, teacher, "acceptSession", s.ID, nil); r.Code() != "CONFLICT" || sessiontest.Ext(r, "state") != "CANCELLED" {
+	if r := api.Act(t, teacher, "acceptSession", s.ID, nil); r.Code() != "CONFLICT" || skillsessiontest.Ext(r, "state") != "CANCELLED" {
 		t.Fatalf("accepting a cancelled session: %s", r.Raw)
 	}
 
@@ -351,7 +351,7 @@ func TestConcurrentOverlappingAcceptsAPI(t *testing.T) {
 		switch {
 		case len(r.Errors) == 0:
 			won++
-		case r.Code() == "CONFLICT" && sessiontest.Ext(r, "reason") == "OVERLAP":
+		case r.Code() == "CONFLICT" && skillsessiontest.Ext(r, "reason") == "OVERLAP":
 		default:
 			t.Errorf("accept %d: %s", i, r.Raw)
 		}
@@ -392,25 +392,25 @@ func TestBadSessionInputsAPI(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			r := learner.C.Do(t, sessiontest.ProposeMutation, vars(c.mut))
+			r := learner.C.Do(t, skillsessiontest.ProposeMutation, vars(c.mut))
 			if r.Code() != c.code || r.Field() != c.field {
 				t.Fatalf("got code %q field %q, want %q %q: %s", r.Code(), r.Field(), c.code, c.field, r.Raw)
 			}
 		})
 	}
-	r := learner.C.Do(t, sessiontest.ProposeMutation, vars(func(in map[string]any) { in["durationMinutes"] = 180 }))
-	if sessiontest.Ext(r, "reason") != "INSUFFICIENT_CREDITS" {
+	r := learner.C.Do(t, skillsessiontest.ProposeMutation, vars(func(in map[string]any) { in["durationMinutes"] = 180 }))
+	if skillsessiontest.Ext(r, "reason") != "INSUFFICIENT_CREDITS" {
 		t.Fatalf("credit refusal without its reason: %s", r.Raw)
 	}
 	// The floor counts what is already committed: 100 + 30 minutes exceed 120.
 	api.Propose(t, learner, teacher, learner, start, 100)
-	r = learner.C.Do(t, sessiontest.ProposeMutation, api.ProposeVars(teacher, learner, start.Add(24*time.Hour), 30))
-	if r.Code() != "CONFLICT" || sessiontest.Ext(r, "reason") != "INSUFFICIENT_CREDITS" {
+	r = learner.C.Do(t, skillsessiontest.ProposeMutation, api.ProposeVars(teacher, learner, start.Add(24*time.Hour), 30))
+	if r.Code() != "CONFLICT" || skillsessiontest.Ext(r, "reason") != "INSUFFICIENT_CREDITS" {
 		t.Fatalf("committing beyond the floor: %s", r.Raw)
 	}
 	// Proposing a session of two other members is FORBIDDEN.
 	other := api.Member(t)
-	r = other.C.Do(t, sessiontest.ProposeMutation, api.ProposeVars(teacher, learner, start, 30))
+	r = other.C.Do(t, skillsessiontest.ProposeMutation, api.ProposeVars(teacher, learner, start, 30))
 	if r.Code() != "FORBIDDEN" {
 		t.Fatalf("proposing for others: %s", r.Raw)
 	}
@@ -426,7 +426,7 @@ func TestBadSessionInputsAPI(t *testing.T) {
 			Warnings []struct{ Code, Field string }
 		}
 	}
-	apitest.Must(t, learner.C.Do(t, sessiontest.ProposeMutation, api.ProposeVars(teacher, learner, start.Add(48*time.Hour), 15))).Decode(t, &out)
+	apitest.Must(t, learner.C.Do(t, skillsessiontest.ProposeMutation, api.ProposeVars(teacher, learner, start.Add(48*time.Hour), 15))).Decode(t, &out)
 	if w := out.ProposeSession.Warnings; len(w) != 1 || w[0].Code != "OUTSIDE_AVAILABILITY" || w[0].Field != "input.startsAt" {
 		t.Fatalf("warnings: %+v", w)
 	}
@@ -438,7 +438,7 @@ func TestUpcomingSessionsStatementCount(t *testing.T) {
 	counter := &testdb.StatementCounter{}
 	cfg := apitest.Config(t)
 	cfg = apitest.ForStatementCounts(cfg)
-	api := sessiontest.StartAPI(t, cfg, app.Options{Tracer: counter})
+	api := skillsessiontest.StartAPI(t, cfg, app.Options{Tracer: counter})
 	teacher := api.Member(t)
 	start := api.Clock.Now().Add(48 * time.Hour).Truncate(time.Hour)
 	for i := range 55 {

@@ -1,7 +1,7 @@
-// Package sessiontest holds the fixtures of the skill-session, review, credit and calendar
+// Package skillsessiontest holds the fixtures of the skill-session, review, credit and calendar
 // tests: a fresh migrated database with a River inserter, members, a skill, a viewer context,
 // a controllable clock, a recording notifier, and the services wired together.
-package sessiontest
+package skillsessiontest
 
 import (
 	"context"
@@ -23,7 +23,7 @@ import (
 	"github.com/skillswap/skillswap/domain"
 	"github.com/skillswap/skillswap/internal/testdb"
 	"github.com/skillswap/skillswap/reviews"
-	"github.com/skillswap/skillswap/sessions"
+	"github.com/skillswap/skillswap/skillsessions"
 	"github.com/skillswap/skillswap/store"
 )
 
@@ -93,7 +93,7 @@ type Env struct {
 	Clock    *Clock
 	Notifier *Notifier
 	Credits  *credits.Service
-	Sessions *sessions.Service
+	Sessions *skillsessions.Service
 	Reviews  *reviews.Service
 	SkillID  uuid.UUID
 	users    atomic.Int64
@@ -119,7 +119,7 @@ func New(t testing.TB) *Env {
 	st := store.New(pool, inserter, log)
 	e := &Env{Store: st, Clock: NewClock(Start), Notifier: &Notifier{}}
 	e.Credits = credits.NewService(st, credits.Config{StarterMinutes: 120, Now: e.Clock.Now}, log)
-	e.Sessions = sessions.NewService(st, e.Credits, e.Notifier, sessions.Config{Now: e.Clock.Now}, log)
+	e.Sessions = skillsessions.NewService(st, e.Credits, e.Notifier, skillsessions.Config{Now: e.Clock.Now}, log)
 	e.Reviews = reviews.NewService(st, e.Notifier, reviews.Config{Now: e.Clock.Now}, log)
 	if err := pool.QueryRow(ctx, `SELECT id FROM skills WHERE status = 'APPROVED' ORDER BY slug LIMIT 1`).Scan(&e.SkillID); err != nil {
 		t.Fatal(err)
@@ -159,9 +159,9 @@ func As(u domain.User) context.Context {
 const Online = "https://meet.example.com/skillswap"
 
 // Propose has learner propose a one-hour online session with teacher at start.
-func (e *Env) Propose(t testing.TB, teacher, learner domain.User, start time.Time, minutes int) domain.Session {
+func (e *Env) Propose(t testing.TB, teacher, learner domain.User, start time.Time, minutes int) domain.SkillSession {
 	t.Helper()
-	res, err := e.Sessions.Propose(As(learner), sessions.ProposeInput{
+	res, err := e.Sessions.Propose(As(learner), skillsessions.ProposeInput{
 		SkillID: e.SkillID, TeacherID: teacher.ID, LearnerID: learner.ID, StartsAt: start,
 		DurationMinutes: minutes, Mode: domain.ModeOnline, Link: Online,
 	})
@@ -172,7 +172,7 @@ func (e *Env) Propose(t testing.TB, teacher, learner domain.User, start time.Tim
 }
 
 // Confirmed proposes and accepts a session.
-func (e *Env) Confirmed(t testing.TB, teacher, learner domain.User, start time.Time, minutes int) domain.Session {
+func (e *Env) Confirmed(t testing.TB, teacher, learner domain.User, start time.Time, minutes int) domain.SkillSession {
 	t.Helper()
 	s := e.Propose(t, teacher, learner, start, minutes)
 	s, err := e.Sessions.Accept(As(teacher), s.ID)
@@ -184,7 +184,7 @@ func (e *Env) Confirmed(t testing.TB, teacher, learner domain.User, start time.T
 
 // Completed runs a session to completion: proposed, accepted, both sides confirm after its
 // end. The clock ends after the session's end.
-func (e *Env) Completed(t testing.TB, teacher, learner domain.User, start time.Time, minutes int) domain.Session {
+func (e *Env) Completed(t testing.TB, teacher, learner domain.User, start time.Time, minutes int) domain.SkillSession {
 	t.Helper()
 	s := e.Confirmed(t, teacher, learner, start, minutes)
 	if e.Clock.Now().Before(s.EndsAt) {

@@ -18,7 +18,7 @@ import (
 	"github.com/skillswap/skillswap/graph/model"
 	"github.com/skillswap/skillswap/relay"
 	"github.com/skillswap/skillswap/reviews"
-	"github.com/skillswap/skillswap/sessions"
+	"github.com/skillswap/skillswap/skillsessions"
 )
 
 // Skill sessions, reviews, time credits and calendar feeds: helpers of the thin resolvers in
@@ -34,7 +34,7 @@ func (r *Resolver) now() time.Time {
 }
 
 // participant reports whether the caller is the session's teacher or learner.
-func participant(ctx context.Context, s *domain.Session) (uuid.UUID, bool) {
+func participant(ctx context.Context, s *domain.SkillSession) (uuid.UUID, bool) {
 	me := viewerID(ctx)
 	return me, me != uuid.Nil && s.IsParticipant(me)
 }
@@ -76,7 +76,7 @@ func userPtr(ctx context.Context, id uuid.UUID) (*domain.User, error) {
 	return &u, nil
 }
 
-func toSessionConnection(ctx context.Context, c sessions.Connection) *model.SkillSessionConnection {
+func toSessionConnection(ctx context.Context, c skillsessions.Connection) *model.SkillSessionConnection {
 	out := &model.SkillSessionConnection{PageInfo: toPageInfo(c.PageInfo), Edges: make([]model.SkillSessionEdge, len(c.Edges))}
 	l := dataloaders.For(ctx).Sessions.SkillSessions
 	for i := range c.Edges {
@@ -92,7 +92,7 @@ func toSessionConnection(ctx context.Context, c sessions.Connection) *model.Skil
 // rating, then the viewer's blocks for profile visibility): each loader still runs one batch,
 // but the batches overlap instead of waiting for each other. Nothing is loaded that the query
 // did not select.
-func prefetchPartners(ctx context.Context, c sessions.Connection) {
+func prefetchPartners(ctx context.Context, c skillsessions.Connection) {
 	partner := selectionPath(ctx, "edges", "node", "partner")
 	v, ok := auth.ViewerFrom(ctx)
 	if partner == nil || !ok || len(c.Edges) == 0 {
@@ -166,7 +166,7 @@ func toReportConnection(edges []relay.Edge[domain.ReviewReport], info relay.Page
 	return out
 }
 
-func scheduled(res sessions.Result) *model.ScheduleSessionPayload {
+func scheduled(res skillsessions.Result) *model.ScheduleSessionPayload {
 	w := res.Warnings
 	if w == nil {
 		w = []domain.Warning{}
@@ -174,7 +174,7 @@ func scheduled(res sessions.Result) *model.ScheduleSessionPayload {
 	return &model.ScheduleSessionPayload{Session: &res.Session, Warnings: w}
 }
 
-func sessionPayload(s domain.Session, err error) (*model.SkillSessionPayload, error) {
+func sessionPayload(s domain.SkillSession, err error) (*model.SkillSessionPayload, error) {
 	if err != nil {
 		return nil, renameFields(err)
 	}
@@ -183,7 +183,7 @@ func sessionPayload(s domain.Session, err error) (*model.SkillSessionPayload, er
 
 // sessionReviews returns the caller's review and their partner's (nil while hidden or not
 // written) of a session.
-func sessionReviews(ctx context.Context, s *domain.Session) (mine, theirs *domain.Review, err error) {
+func sessionReviews(ctx context.Context, s *domain.SkillSession) (mine, theirs *domain.Review, err error) {
 	me, ok := participant(ctx, s)
 	if !ok {
 		return nil, nil, nil

@@ -15,7 +15,7 @@ import (
 	"github.com/skillswap/skillswap/graph"
 	"github.com/skillswap/skillswap/graph/model"
 	"github.com/skillswap/skillswap/relay"
-	"github.com/skillswap/skillswap/sessions"
+	"github.com/skillswap/skillswap/skillsessions"
 )
 
 // ProposeSession proposes a session and, for a paid one the caller learns in, opens its
@@ -35,7 +35,7 @@ func (r *mutationResolver) ProposeSession(ctx context.Context, input model.Propo
 		return nil, err
 	}
 	paid := input.Paid != nil && *input.Paid
-	res, err := r.Sessions.Propose(ctx, sessions.ProposeInput{
+	res, err := r.Sessions.Propose(ctx, skillsessions.ProposeInput{
 		SkillID: skillID, TeacherID: teacherID, LearnerID: learnerID, StartsAt: input.StartsAt,
 		DurationMinutes: input.DurationMinutes, Mode: input.Mode, Link: deref(input.MeetingURL),
 		Place: deref(input.Place), Note: deref(input.Note), Paid: paid,
@@ -77,7 +77,7 @@ func (r *mutationResolver) ProposeNewTime(ctx context.Context, input model.Propo
 	if err != nil {
 		return nil, err
 	}
-	res, err := r.Sessions.ProposeNewTime(ctx, sessions.NewTimeInput{SessionID: id, StartsAt: input.StartsAt, DurationMinutes: input.DurationMinutes})
+	res, err := r.Sessions.ProposeNewTime(ctx, skillsessions.NewTimeInput{SessionID: id, StartsAt: input.StartsAt, DurationMinutes: input.DurationMinutes})
 	if err != nil {
 		return nil, renameFields(err)
 	}
@@ -140,7 +140,7 @@ func (r *queryResolver) PastSessions(ctx context.Context, first *int, after *str
 	return toSessionConnection(ctx, c), nil
 }
 
-func (r *queryResolver) SkillSession(ctx context.Context, id string) (*domain.Session, error) {
+func (r *queryResolver) SkillSession(ctx context.Context, id string) (*domain.SkillSession, error) {
 	sid, err := relay.ParseID(relay.KindSkillSession, id, "id")
 	if err != nil {
 		return nil, err
@@ -168,24 +168,24 @@ func (r *sessionWarningResolver) Field(ctx context.Context, obj *domain.Warning)
 	return &f, nil
 }
 
-func (r *skillSessionResolver) ID(ctx context.Context, obj *domain.Session) (string, error) {
+func (r *skillSessionResolver) ID(ctx context.Context, obj *domain.SkillSession) (string, error) {
 	return relay.GlobalID(relay.KindSkillSession, obj.ID), nil
 }
 
-func (r *skillSessionResolver) Skill(ctx context.Context, obj *domain.Session) (*domain.Skill, error) {
+func (r *skillSessionResolver) Skill(ctx context.Context, obj *domain.SkillSession) (*domain.Skill, error) {
 	sk, err := dataloaders.Skill(ctx, obj.SkillID)
 	return &sk, err
 }
 
-func (r *skillSessionResolver) Teacher(ctx context.Context, obj *domain.Session) (*domain.User, error) {
+func (r *skillSessionResolver) Teacher(ctx context.Context, obj *domain.SkillSession) (*domain.User, error) {
 	return userPtr(ctx, obj.TeacherID)
 }
 
-func (r *skillSessionResolver) Learner(ctx context.Context, obj *domain.Session) (*domain.User, error) {
+func (r *skillSessionResolver) Learner(ctx context.Context, obj *domain.SkillSession) (*domain.User, error) {
 	return userPtr(ctx, obj.LearnerID)
 }
 
-func (r *skillSessionResolver) Partner(ctx context.Context, obj *domain.Session) (*domain.User, error) {
+func (r *skillSessionResolver) Partner(ctx context.Context, obj *domain.SkillSession) (*domain.User, error) {
 	me, ok := participant(ctx, obj)
 	if !ok {
 		return nil, nil
@@ -193,7 +193,7 @@ func (r *skillSessionResolver) Partner(ctx context.Context, obj *domain.Session)
 	return userPtr(ctx, obj.Partner(me))
 }
 
-func (r *skillSessionResolver) ViewerRole(ctx context.Context, obj *domain.Session) (*model.SessionRole, error) {
+func (r *skillSessionResolver) ViewerRole(ctx context.Context, obj *domain.SkillSession) (*model.SessionRole, error) {
 	me, ok := participant(ctx, obj)
 	if !ok {
 		return nil, nil
@@ -205,30 +205,30 @@ func (r *skillSessionResolver) ViewerRole(ctx context.Context, obj *domain.Sessi
 	return &role, nil
 }
 
-func (r *skillSessionResolver) Proposer(ctx context.Context, obj *domain.Session) (*domain.User, error) {
+func (r *skillSessionResolver) Proposer(ctx context.Context, obj *domain.SkillSession) (*domain.User, error) {
 	return userPtr(ctx, obj.ProposerID)
 }
 
-func (r *skillSessionResolver) AwaitingViewerAnswer(ctx context.Context, obj *domain.Session) (bool, error) {
+func (r *skillSessionResolver) AwaitingViewerAnswer(ctx context.Context, obj *domain.SkillSession) (bool, error) {
 	me, ok := participant(ctx, obj)
 	return ok && obj.State == domain.SessionProposed && obj.AwaitingAnswerFrom() == me, nil
 }
 
-func (r *skillSessionResolver) MeetingURL(ctx context.Context, obj *domain.Session) (*string, error) {
+func (r *skillSessionResolver) MeetingURL(ctx context.Context, obj *domain.SkillSession) (*string, error) {
 	if _, ok := participant(ctx, obj); !ok {
 		return nil, nil
 	}
 	return obj.Link, nil
 }
 
-func (r *skillSessionResolver) Place(ctx context.Context, obj *domain.Session) (*string, error) {
+func (r *skillSessionResolver) Place(ctx context.Context, obj *domain.SkillSession) (*string, error) {
 	if _, ok := participant(ctx, obj); !ok {
 		return nil, nil
 	}
 	return obj.Place, nil
 }
 
-func (r *skillSessionResolver) Cancellation(ctx context.Context, obj *domain.Session) (*model.SessionCancellation, error) {
+func (r *skillSessionResolver) Cancellation(ctx context.Context, obj *domain.SkillSession) (*model.SessionCancellation, error) {
 	if obj.CancelledAt == nil || obj.CancelledBy == nil {
 		return nil, nil
 	}
@@ -239,7 +239,7 @@ func (r *skillSessionResolver) Cancellation(ctx context.Context, obj *domain.Ses
 	return &model.SessionCancellation{CancelledBy: by, CancelledAt: *obj.CancelledAt, Reason: obj.CancelReason, Late: obj.LateCancellation}, nil
 }
 
-func (r *skillSessionResolver) Problem(ctx context.Context, obj *domain.Session) (*model.SessionProblem, error) {
+func (r *skillSessionResolver) Problem(ctx context.Context, obj *domain.SkillSession) (*model.SessionProblem, error) {
 	if obj.ProblemReportedAt == nil || obj.ProblemReportedBy == nil {
 		return nil, nil
 	}
@@ -250,7 +250,7 @@ func (r *skillSessionResolver) Problem(ctx context.Context, obj *domain.Session)
 	return &model.SessionProblem{ReportedBy: by, ReportedAt: *obj.ProblemReportedAt, Note: deref(obj.ProblemNote)}, nil
 }
 
-func (r *skillSessionResolver) NoShow(ctx context.Context, obj *domain.Session) (*model.SessionNoShow, error) {
+func (r *skillSessionResolver) NoShow(ctx context.Context, obj *domain.SkillSession) (*model.SessionNoShow, error) {
 	if obj.NoShowUserID == nil || obj.NoShowReportedBy == nil || obj.NoShowReportedAt == nil {
 		return nil, nil
 	}
@@ -269,7 +269,7 @@ func (r *skillSessionResolver) NoShow(ctx context.Context, obj *domain.Session) 
 	return out, nil
 }
 
-func (r *skillSessionResolver) Proposals(ctx context.Context, obj *domain.Session) ([]domain.SessionProposal, error) {
+func (r *skillSessionResolver) Proposals(ctx context.Context, obj *domain.SkillSession) ([]domain.SessionProposal, error) {
 	ps, err := dataloaders.For(ctx).Sessions.Proposals.Load(ctx, obj.ID)
 	if err != nil {
 		return nil, fmt.Errorf("load session proposals: %w", err)
@@ -277,17 +277,17 @@ func (r *skillSessionResolver) Proposals(ctx context.Context, obj *domain.Sessio
 	return ps, nil
 }
 
-func (r *skillSessionResolver) MyReview(ctx context.Context, obj *domain.Session) (*domain.Review, error) {
+func (r *skillSessionResolver) MyReview(ctx context.Context, obj *domain.SkillSession) (*domain.Review, error) {
 	mine, _, err := sessionReviews(ctx, obj)
 	return mine, err
 }
 
-func (r *skillSessionResolver) PartnerReview(ctx context.Context, obj *domain.Session) (*domain.Review, error) {
+func (r *skillSessionResolver) PartnerReview(ctx context.Context, obj *domain.SkillSession) (*domain.Review, error) {
 	_, theirs, err := sessionReviews(ctx, obj)
 	return theirs, err
 }
 
-func (r *skillSessionResolver) ReviewState(ctx context.Context, obj *domain.Session) (*model.SessionReviewState, error) {
+func (r *skillSessionResolver) ReviewState(ctx context.Context, obj *domain.SkillSession) (*model.SessionReviewState, error) {
 	out := &model.SessionReviewState{}
 	if obj.CompletedAt != nil {
 		closes := domain.ReviewRevealAt(*obj.CompletedAt)
@@ -307,7 +307,7 @@ func (r *skillSessionResolver) ReviewState(ctx context.Context, obj *domain.Sess
 	return out, nil
 }
 
-func (r *skillSessionResolver) Ics(ctx context.Context, obj *domain.Session) (string, error) {
+func (r *skillSessionResolver) Ics(ctx context.Context, obj *domain.SkillSession) (string, error) {
 	b, err := r.Calendar.SessionICS(ctx, obj.ID)
 	if err != nil {
 		return "", err
@@ -315,14 +315,14 @@ func (r *skillSessionResolver) Ics(ctx context.Context, obj *domain.Session) (st
 	return string(b), nil
 }
 
-func (r *skillSessionResolver) Price(ctx context.Context, obj *domain.Session) (*domain.Money, error) {
+func (r *skillSessionResolver) Price(ctx context.Context, obj *domain.SkillSession) (*domain.Money, error) {
 	if obj.PriceAmount == nil || obj.PriceCurrency == nil {
 		return nil, nil
 	}
 	return money(*obj.PriceAmount, *obj.PriceCurrency), nil
 }
 
-func (r *skillSessionResolver) Payment(ctx context.Context, obj *domain.Session) (*domain.Payment, error) {
+func (r *skillSessionResolver) Payment(ctx context.Context, obj *domain.SkillSession) (*domain.Payment, error) {
 	return sessionPayment(ctx, obj)
 }
 

@@ -1,4 +1,4 @@
-package sessions_test
+package skillsessions_test
 
 import (
 	"context"
@@ -17,12 +17,12 @@ import (
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/skillswap/skillswap/domain"
-	"github.com/skillswap/skillswap/internal/sessiontest"
-	"github.com/skillswap/skillswap/sessions"
+	"github.com/skillswap/skillswap/internal/skillsessiontest"
+	"github.com/skillswap/skillswap/skillsessions"
 	"github.com/skillswap/skillswap/store"
 )
 
-var as = sessiontest.As
+var as = skillsessiontest.As
 
 func wantKind(t *testing.T, err error, k domain.Kind, field string) *domain.Error {
 	t.Helper()
@@ -37,15 +37,15 @@ func wantKind(t *testing.T, err error, k domain.Kind, field string) *domain.Erro
 }
 
 func TestLifecycleWithCredits(t *testing.T) {
-	e := sessiontest.New(t)
+	e := skillsessiontest.New(t)
 	teacher, learner := e.User(t, "Teacher"), e.User(t, "Learner")
-	start := sessiontest.Start.Add(72 * time.Hour)
+	start := skillsessiontest.Start.Add(72 * time.Hour)
 
 	s := e.Propose(t, teacher, learner, start, 90)
 	if s.State != domain.SessionProposed || s.ProposerID != learner.ID || s.AwaitingAnswerFrom() != teacher.ID {
 		t.Fatalf("proposed: %+v", s)
 	}
-	if n := e.Notifier.Of(sessions.NotifyProposed); len(n) != 1 || n[0].UserID != teacher.ID {
+	if n := e.Notifier.Of(skillsessions.NotifyProposed); len(n) != 1 || n[0].UserID != teacher.ID {
 		t.Fatalf("proposal notifications %+v", n)
 	}
 	// The learner's 90 minutes are committed: 30 of the 120 starter minutes remain available.
@@ -59,11 +59,11 @@ func TestLifecycleWithCredits(t *testing.T) {
 		t.Fatalf("accept: %+v %v", s, err)
 	}
 	// Reminders 24 h and 1 h ahead, and the automatic completion 48 h after the end.
-	rem := e.Jobs(t, sessions.ReminderArgs{}.Kind())
+	rem := e.Jobs(t, skillsessions.ReminderArgs{}.Kind())
 	if len(rem) != 2 || !rem[0].ScheduledAt.Equal(start.Add(-24*time.Hour)) || !rem[1].ScheduledAt.Equal(start.Add(-time.Hour)) {
 		t.Fatalf("reminders %+v", rem)
 	}
-	ac := e.Jobs(t, sessions.AutoCompleteArgs{}.Kind())
+	ac := e.Jobs(t, skillsessions.AutoCompleteArgs{}.Kind())
 	if len(ac) != 1 || !ac[0].ScheduledAt.Equal(s.EndsAt.Add(48*time.Hour)) {
 		t.Fatalf("auto-complete jobs %+v", ac)
 	}
@@ -102,9 +102,9 @@ func TestLifecycleWithCredits(t *testing.T) {
 }
 
 func TestServiceTransitionsAndPermissions(t *testing.T) {
-	e := sessiontest.New(t)
+	e := skillsessiontest.New(t)
 	teacher, learner, stranger := e.User(t, "T"), e.User(t, "L"), e.User(t, "S")
-	start := sessiontest.Start.Add(72 * time.Hour)
+	start := skillsessiontest.Start.Add(72 * time.Hour)
 	s := e.Propose(t, teacher, learner, start, 60)
 
 	_, err := e.Sessions.Accept(as(stranger), s.ID)
@@ -123,7 +123,7 @@ func TestServiceTransitionsAndPermissions(t *testing.T) {
 	wantKind(t, err, domain.KindNotFound, "")
 
 	// Counter-proposal: the teacher proposes another time, now the learner answers.
-	res, err := e.Sessions.ProposeNewTime(as(teacher), sessions.NewTimeInput{SessionID: s.ID, StartsAt: start.Add(time.Hour), DurationMinutes: 60})
+	res, err := e.Sessions.ProposeNewTime(as(teacher), skillsessions.NewTimeInput{SessionID: s.ID, StartsAt: start.Add(time.Hour), DurationMinutes: 60})
 	if err != nil || res.Session.ProposerID != teacher.ID || res.Session.State != domain.SessionProposed {
 		t.Fatalf("counter-proposal %+v %v", res.Session, err)
 	}
@@ -156,35 +156,35 @@ func TestServiceTransitionsAndPermissions(t *testing.T) {
 	if err != nil || s.State != domain.SessionNoShow || *s.NoShowUserID != learner.ID {
 		t.Fatalf("no-show %+v %v", s, err)
 	}
-	rel, err := sessions.NewReliabilitySource(e.Store).Reliability(context.Background(), []uuid.UUID{learner.ID, teacher.ID, stranger.ID})
+	rel, err := skillsessions.NewReliabilitySource(e.Store).Reliability(context.Background(), []uuid.UUID{learner.ID, teacher.ID, stranger.ID})
 	if err != nil || rel[learner.ID].Cancelled != 1 || rel[teacher.ID].Cancelled != 0 || len(rel) != 3 {
 		t.Fatalf("reliability %+v %v", rel, err)
 	}
 }
 
 func TestBadInputs(t *testing.T) {
-	e := sessiontest.New(t)
+	e := skillsessiontest.New(t)
 	teacher, learner := e.User(t, "T"), e.User(t, "L")
-	now := sessiontest.Start
-	base := sessions.ProposeInput{SkillID: e.SkillID, TeacherID: teacher.ID, LearnerID: learner.ID,
-		StartsAt: now.Add(48 * time.Hour), DurationMinutes: 60, Mode: domain.ModeOnline, Link: sessiontest.Online}
+	now := skillsessiontest.Start
+	base := skillsessions.ProposeInput{SkillID: e.SkillID, TeacherID: teacher.ID, LearnerID: learner.ID,
+		StartsAt: now.Add(48 * time.Hour), DurationMinutes: 60, Mode: domain.ModeOnline, Link: skillsessiontest.Online}
 	cases := []struct {
 		name  string
-		edit  func(*sessions.ProposeInput)
+		edit  func(*skillsessions.ProposeInput)
 		kind  domain.Kind
 		field string
 	}{
-		{"past start", func(in *sessions.ProposeInput) { in.StartsAt = now.Add(-time.Hour) }, domain.KindInvalid, "startsAt"},
-		{"inside minimum notice", func(in *sessions.ProposeInput) { in.StartsAt = now.Add(10 * time.Minute) }, domain.KindInvalid, "startsAt"},
-		{"zero duration", func(in *sessions.ProposeInput) { in.DurationMinutes = 0 }, domain.KindInvalid, "durationMinutes"},
-		{"twelve hours", func(in *sessions.ProposeInput) { in.DurationMinutes = 720 }, domain.KindInvalid, "durationMinutes"},
-		{"online without link", func(in *sessions.ProposeInput) { in.Link = "" }, domain.KindInvalid, "link"},
-		{"in person without place", func(in *sessions.ProposeInput) { in.Mode = domain.ModeInPerson }, domain.KindInvalid, "place"},
-		{"unknown skill", func(in *sessions.ProposeInput) { in.SkillID = uuid.New() }, domain.KindNotFound, "skillId"},
-		{"unknown partner", func(in *sessions.ProposeInput) { in.TeacherID = uuid.New() }, domain.KindNotFound, "teacherId"},
-		{"same person", func(in *sessions.ProposeInput) { in.TeacherID = learner.ID }, domain.KindInvalid, "learnerId"},
-		{"not a participant", func(in *sessions.ProposeInput) { in.LearnerID = uuid.New() }, domain.KindForbidden, ""},
-		{"more than the learner's credits", func(in *sessions.ProposeInput) { in.DurationMinutes = 240 }, domain.KindConflict, "durationMinutes"},
+		{"past start", func(in *skillsessions.ProposeInput) { in.StartsAt = now.Add(-time.Hour) }, domain.KindInvalid, "startsAt"},
+		{"inside minimum notice", func(in *skillsessions.ProposeInput) { in.StartsAt = now.Add(10 * time.Minute) }, domain.KindInvalid, "startsAt"},
+		{"zero duration", func(in *skillsessions.ProposeInput) { in.DurationMinutes = 0 }, domain.KindInvalid, "durationMinutes"},
+		{"twelve hours", func(in *skillsessions.ProposeInput) { in.DurationMinutes = 720 }, domain.KindInvalid, "durationMinutes"},
+		{"online without link", func(in *skillsessions.ProposeInput) { in.Link = "" }, domain.KindInvalid, "link"},
+		{"in person without place", func(in *skillsessions.ProposeInput) { in.Mode = domain.ModeInPerson }, domain.KindInvalid, "place"},
+		{"unknown skill", func(in *skillsessions.ProposeInput) { in.SkillID = uuid.New() }, domain.KindNotFound, "skillId"},
+		{"unknown partner", func(in *skillsessions.ProposeInput) { in.TeacherID = uuid.New() }, domain.KindNotFound, "teacherId"},
+		{"same person", func(in *skillsessions.ProposeInput) { in.TeacherID = learner.ID }, domain.KindInvalid, "learnerId"},
+		{"not a participant", func(in *skillsessions.ProposeInput) { in.LearnerID = uuid.New() }, domain.KindForbidden, ""},
+		{"more than the learner's credits", func(in *skillsessions.ProposeInput) { in.DurationMinutes = 240 }, domain.KindConflict, "durationMinutes"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -213,9 +213,9 @@ func TestBadInputs(t *testing.T) {
 // Many overlapping proposals to one teacher, accepted at once: the exclusion constraint lets
 // exactly one confirmation commit, the others get CONFLICT.
 func TestConcurrentOverlappingConfirmations(t *testing.T) {
-	e := sessiontest.New(t)
+	e := skillsessiontest.New(t)
 	teacher := e.User(t, "Busy teacher")
-	start := sessiontest.Start.Add(72 * time.Hour)
+	start := skillsessiontest.Start.Add(72 * time.Hour)
 	const n = 12
 	ids := make([]uuid.UUID, n)
 	for i := range ids {
@@ -254,7 +254,7 @@ func TestConcurrentOverlappingConfirmations(t *testing.T) {
 	}
 	// Buffers: a session starting when the confirmed one ends is too close (15 min buffer);
 	// one starting after the buffer is fine.
-	var won domain.Session
+	var won domain.SkillSession
 	for i, err := range errs {
 		if err == nil {
 			all, _ := e.Store.Q().SkillSessionsByIDs(context.Background(), []uuid.UUID{ids[i]})
@@ -262,43 +262,43 @@ func TestConcurrentOverlappingConfirmations(t *testing.T) {
 		}
 	}
 	other := e.User(t, "Other")
-	_, err := e.Sessions.Propose(as(other), sessions.ProposeInput{SkillID: e.SkillID, TeacherID: teacher.ID, LearnerID: other.ID,
+	_, err := e.Sessions.Propose(as(other), skillsessions.ProposeInput{SkillID: e.SkillID, TeacherID: teacher.ID, LearnerID: other.ID,
 		StartsAt: won.EndsAt.Add(5 * time.Minute), DurationMinutes: 30, Mode: domain.ModeInPerson, Place: "Library"})
 	wantKind(t, err, domain.KindConflict, "startsAt")
 	e.Propose(t, teacher, other, won.EndsAt.Add(15*time.Minute), 30)
 }
 
-func runReminder(t *testing.T, e *sessiontest.Env, j sessiontest.QueuedJob) {
+func runReminder(t *testing.T, e *skillsessiontest.Env, j skillsessiontest.QueuedJob) {
 	t.Helper()
-	var args sessions.ReminderArgs
+	var args skillsessions.ReminderArgs
 	if err := json.Unmarshal(j.Args, &args); err != nil {
 		t.Fatal(err)
 	}
-	w := &sessions.ReminderWorker{Service: e.Sessions}
-	if err := w.Work(context.Background(), &river.Job[sessions.ReminderArgs]{JobRow: &rivertype.JobRow{ID: j.ID, Kind: j.Kind}, Args: args}); err != nil {
+	w := &skillsessions.ReminderWorker{Service: e.Sessions}
+	if err := w.Work(context.Background(), &river.Job[skillsessions.ReminderArgs]{JobRow: &rivertype.JobRow{ID: j.ID, Kind: j.Kind}, Args: args}); err != nil {
 		t.Fatal(err)
 	}
 }
 
 func TestRemindersScheduledAndNeutralised(t *testing.T) {
-	e := sessiontest.New(t)
+	e := skillsessiontest.New(t)
 	teacher, learner := e.User(t, "T"), e.User(t, "L")
-	start := sessiontest.Start.Add(72 * time.Hour)
+	start := skillsessiontest.Start.Add(72 * time.Hour)
 
 	// Confirmed: the reminder notifies both participants.
 	s := e.Confirmed(t, teacher, learner, start, 60)
-	jobs := e.Jobs(t, sessions.ReminderArgs{}.Kind())
+	jobs := e.Jobs(t, skillsessions.ReminderArgs{}.Kind())
 	if len(jobs) != 2 {
 		t.Fatalf("jobs %+v", jobs)
 	}
 	e.Clock.Set(jobs[0].ScheduledAt)
 	runReminder(t, e, jobs[0])
-	if got := e.Notifier.Of(sessions.NotifyReminder); len(got) != 2 || got[0].Payload.(sessions.Payload).MinutesBefore != 24*60 {
+	if got := e.Notifier.Of(skillsessions.NotifyReminder); len(got) != 2 || got[0].Payload.(skillsessions.Payload).MinutesBefore != 24*60 {
 		t.Fatalf("reminders sent %+v", got)
 	}
 
 	// Rescheduled: the old reminders do nothing, even once the new time is confirmed again.
-	res, err := e.Sessions.ProposeNewTime(as(learner), sessions.NewTimeInput{SessionID: s.ID, StartsAt: start.Add(2 * time.Hour), DurationMinutes: 60})
+	res, err := e.Sessions.ProposeNewTime(as(learner), skillsessions.NewTimeInput{SessionID: s.ID, StartsAt: start.Add(2 * time.Hour), DurationMinutes: 60})
 	if err != nil || res.Session.State != domain.SessionProposed {
 		t.Fatalf("reschedule %+v %v", res.Session, err)
 	}
@@ -307,10 +307,10 @@ func TestRemindersScheduledAndNeutralised(t *testing.T) {
 		t.Fatalf("re-accept %+v %v", s, err)
 	}
 	runReminder(t, e, jobs[1])
-	if got := e.Notifier.Of(sessions.NotifyReminder); len(got) != 2 {
+	if got := e.Notifier.Of(skillsessions.NotifyReminder); len(got) != 2 {
 		t.Fatalf("stale reminders notified: %+v", got)
 	}
-	all := e.Jobs(t, sessions.ReminderArgs{}.Kind())
+	all := e.Jobs(t, skillsessions.ReminderArgs{}.Kind())
 	if len(all) != 4 || !all[3].ScheduledAt.Equal(start.Add(time.Hour)) {
 		t.Fatalf("new reminders %+v", all)
 	}
@@ -327,14 +327,14 @@ func TestRemindersScheduledAndNeutralised(t *testing.T) {
 	}
 	runReminder(t, e, all[2])
 	runReminder(t, e, all[3])
-	if got := e.Notifier.Of(sessions.NotifyReminder); len(got) != 2 {
+	if got := e.Notifier.Of(skillsessions.NotifyReminder); len(got) != 2 {
 		t.Fatalf("reminders of a cancelled session notified: %+v", got)
 	}
 	c, _ := e.Sessions.Session(as(teacher), s.ID)
 	if !c.LateCancellation || *c.CancelledBy != teacher.ID {
 		t.Fatalf("a cancellation 23 h ahead is late: %+v", c)
 	}
-	rel, _ := sessions.NewReliabilitySource(e.Store).Reliability(context.Background(), []uuid.UUID{teacher.ID})
+	rel, _ := skillsessions.NewReliabilitySource(e.Store).Reliability(context.Background(), []uuid.UUID{teacher.ID})
 	if rel[teacher.ID].Cancelled != 1 {
 		t.Fatalf("reliability %+v", rel)
 	}
@@ -343,17 +343,17 @@ func TestRemindersScheduledAndNeutralised(t *testing.T) {
 // TestRiverRunsReminders runs a real River client on the test database: a reminder scheduled
 // in the past (the session starts within the hour) is worked and notifies.
 func TestRiverRunsReminders(t *testing.T) {
-	e := sessiontest.New(t)
+	e := skillsessiontest.New(t)
 	teacher, learner := e.User(t, "T"), e.User(t, "L")
 	start := time.Now().UTC().Add(90 * time.Minute).Truncate(time.Second)
 	e.Clock.Set(time.Now().UTC())
 	s := e.Confirmed(t, teacher, learner, start, 30)
 	// Only the 1-hour reminder is ahead; run it now by moving it.
-	if _, err := e.Store.Pool().Exec(context.Background(), `UPDATE river_job SET scheduled_at = now() WHERE kind = $1`, sessions.ReminderArgs{}.Kind()); err != nil {
+	if _, err := e.Store.Pool().Exec(context.Background(), `UPDATE river_job SET scheduled_at = now() WHERE kind = $1`, skillsessions.ReminderArgs{}.Kind()); err != nil {
 		t.Fatal(err)
 	}
 	workers := river.NewWorkers()
-	sessions.Jobs(e.Sessions)(workers)
+	skillsessions.Jobs(e.Sessions)(workers)
 	client := newWorkerClient(t, e.Store, workers)
 	done, cancel := client.Subscribe(river.EventKindJobCompleted, river.EventKindJobFailed)
 	defer cancel()
@@ -365,21 +365,21 @@ func TestRiverRunsReminders(t *testing.T) {
 	defer func() { _ = client.Stop(context.Background()) }()
 	select {
 	case ev := <-done:
-		if ev.Kind != river.EventKindJobCompleted || ev.Job.Kind != (sessions.ReminderArgs{}).Kind() {
+		if ev.Kind != river.EventKindJobCompleted || ev.Job.Kind != (skillsessions.ReminderArgs{}).Kind() {
 			t.Fatalf("event %+v", ev)
 		}
 	case <-ctx.Done():
 		t.Fatal("reminder not worked")
 	}
-	if got := e.Notifier.Of(sessions.NotifyReminder); len(got) != 2 || got[0].Payload.(sessions.Payload).SessionID != s.ID {
+	if got := e.Notifier.Of(skillsessions.NotifyReminder); len(got) != 2 || got[0].Payload.(skillsessions.Payload).SessionID != s.ID {
 		t.Fatalf("notifications %+v", got)
 	}
 }
 
 func TestAutoCompleteAndProblem(t *testing.T) {
-	e := sessiontest.New(t)
+	e := skillsessiontest.New(t)
 	teacher, learner := e.User(t, "T"), e.User(t, "L")
-	start := sessiontest.Start.Add(72 * time.Hour)
+	start := skillsessiontest.Start.Add(72 * time.Hour)
 	a := e.Confirmed(t, teacher, learner, start, 60)
 	b := e.Confirmed(t, teacher, learner, start.Add(3*time.Hour), 30)
 	e.Clock.Set(b.StartsAt.Add(5 * time.Minute))
@@ -391,11 +391,11 @@ func TestAutoCompleteAndProblem(t *testing.T) {
 		t.Fatalf("too early: %v", err)
 	}
 	e.Clock.Set(b.EndsAt.Add(48 * time.Hour))
-	for _, j := range e.Jobs(t, sessions.AutoCompleteArgs{}.Kind()) {
-		var args sessions.AutoCompleteArgs
+	for _, j := range e.Jobs(t, skillsessions.AutoCompleteArgs{}.Kind()) {
+		var args skillsessions.AutoCompleteArgs
 		_ = json.Unmarshal(j.Args, &args)
-		w := &sessions.AutoCompleteWorker{Service: e.Sessions}
-		if err := w.Work(context.Background(), &river.Job[sessions.AutoCompleteArgs]{JobRow: &rivertype.JobRow{ID: j.ID}, Args: args}); err != nil {
+		w := &skillsessions.AutoCompleteWorker{Service: e.Sessions}
+		if err := w.Work(context.Background(), &river.Job[skillsessions.AutoCompleteArgs]{JobRow: &rivertype.JobRow{ID: j.ID}, Args: args}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -413,13 +413,13 @@ func TestAutoCompleteAndProblem(t *testing.T) {
 // Many completions at once, in both directions between the same members: no deadlock, each
 // session paid once, and the ledger still sums to zero with balances equal to their entries.
 func TestLedgerInvariantUnderConcurrentCompletions(t *testing.T) {
-	e := sessiontest.New(t)
+	e := skillsessiontest.New(t)
 	members := make([]domain.User, 6)
 	for i := range members {
 		members[i] = e.User(t, fmt.Sprintf("M%d", i))
 	}
-	start := sessiontest.Start.Add(72 * time.Hour)
-	var list []domain.Session
+	start := skillsessiontest.Start.Add(72 * time.Hour)
+	var list []domain.SkillSession
 	for i := range members {
 		for j := range members {
 			if i == j {
@@ -471,9 +471,9 @@ func TestLedgerInvariantUnderConcurrentCompletions(t *testing.T) {
 }
 
 func TestUpcomingAndPastPages(t *testing.T) {
-	e := sessiontest.New(t)
+	e := skillsessiontest.New(t)
 	teacher, learner := e.User(t, "T"), e.User(t, "L")
-	start := sessiontest.Start.Add(72 * time.Hour)
+	start := skillsessiontest.Start.Add(72 * time.Hour)
 	var ids []uuid.UUID
 	for i := range 5 {
 		// Alternate roles so both sides of the union are exercised.
@@ -520,7 +520,7 @@ func TestUpcomingAndPastPages(t *testing.T) {
 // A member in Paris available on Tuesdays 18:00-20:00: the same wall-clock time is 17:00 UTC
 // before the DST change and 16:00 UTC after it; outside it, proposals succeed with a warning.
 func TestAvailabilityWarningAcrossDST(t *testing.T) {
-	e := sessiontest.New(t)
+	e := skillsessiontest.New(t)
 	teacher, learner := e.User(t, "T"), e.User(t, "L")
 	ctx := context.Background()
 	p := domain.DefaultProfile(teacher.ID)
@@ -532,8 +532,8 @@ func TestAvailabilityWarningAcrossDST(t *testing.T) {
 		t.Fatal(err)
 	}
 	propose := func(start time.Time) []domain.Warning {
-		res, err := e.Sessions.Propose(as(learner), sessions.ProposeInput{SkillID: e.SkillID, TeacherID: teacher.ID, LearnerID: learner.ID,
-			StartsAt: start, DurationMinutes: 30, Mode: domain.ModeOnline, Link: sessiontest.Online})
+		res, err := e.Sessions.Propose(as(learner), skillsessions.ProposeInput{SkillID: e.SkillID, TeacherID: teacher.ID, LearnerID: learner.ID,
+			StartsAt: start, DurationMinutes: 30, Mode: domain.ModeOnline, Link: skillsessiontest.Online})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -551,7 +551,7 @@ func TestAvailabilityWarningAcrossDST(t *testing.T) {
 	}
 }
 
-var _ sessions.Notifier = (*sessiontest.Notifier)(nil)
+var _ skillsessions.Notifier = (*skillsessiontest.Notifier)(nil)
 
 func newWorkerClient(t *testing.T, st *store.Store, workers *river.Workers) *river.Client[pgx.Tx] {
 	t.Helper()
