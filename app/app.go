@@ -32,8 +32,8 @@ import (
 	"github.com/skillswap/skillswap/resolvers"
 	"github.com/skillswap/skillswap/reviews"
 	"github.com/skillswap/skillswap/search"
-	"github.com/skillswap/skillswap/skillsessions"
 	"github.com/skillswap/skillswap/skills"
+	"github.com/skillswap/skillswap/skillsessions"
 	"github.com/skillswap/skillswap/store"
 )
 

@@ -110,40 +110,40 @@ func actionVerb(a SkillSessionAction) string {
 
 // SkillSession is a skill session: a teacher teaches a skill to a learner at an agreed time.
 type SkillSession struct {
-	ID                 uuid.UUID    `db:"id"`
-	SkillID            uuid.UUID    `db:"skill_id"`
-	TeacherID          uuid.UUID    `db:"teacher_id"`
-	LearnerID          uuid.UUID    `db:"learner_id"`
-	CreatedBy          uuid.UUID    `db:"created_by"`
-	ProposerID         uuid.UUID    `db:"proposer_id"`
-	StartsAt           time.Time    `db:"starts_at"`
-	DurationMinutes    int          `db:"duration_minutes"`
-	EndsAt             time.Time    `db:"ends_at"`
-	Mode               Mode         `db:"mode"`
-	Link               *string      `db:"link"`
-	Place              *string      `db:"place"`
-	Note               string       `db:"note"`
+	ID                 uuid.UUID         `db:"id"`
+	SkillID            uuid.UUID         `db:"skill_id"`
+	TeacherID          uuid.UUID         `db:"teacher_id"`
+	LearnerID          uuid.UUID         `db:"learner_id"`
+	CreatedBy          uuid.UUID         `db:"created_by"`
+	ProposerID         uuid.UUID         `db:"proposer_id"`
+	StartsAt           time.Time         `db:"starts_at"`
+	DurationMinutes    int               `db:"duration_minutes"`
+	EndsAt             time.Time         `db:"ends_at"`
+	Mode               Mode              `db:"mode"`
+	Link               *string           `db:"link"`
+	Place              *string           `db:"place"`
+	Note               string            `db:"note"`
 	State              SkillSessionState `db:"state"`
-	Version            int          `db:"version"`
-	BookingSeq         int          `db:"booking_seq"`
-	CancelledBy        *uuid.UUID   `db:"cancelled_by"`
-	CancelledAt        *time.Time   `db:"cancelled_at"`
-	CancelReason       *string      `db:"cancel_reason"`
-	LateCancellation   bool         `db:"late_cancellation"`
-	TeacherConfirmedAt *time.Time   `db:"teacher_confirmed_at"`
-	LearnerConfirmedAt *time.Time   `db:"learner_confirmed_at"`
-	CompletedAt        *time.Time   `db:"completed_at"`
-	AutoCompleted      bool         `db:"auto_completed"`
-	ProblemReportedBy  *uuid.UUID   `db:"problem_reported_by"`
-	ProblemReportedAt  *time.Time   `db:"problem_reported_at"`
-	ProblemNote        *string      `db:"problem_note"`
-	NoShowUserID       *uuid.UUID   `db:"no_show_user_id"`
-	NoShowReportedBy   *uuid.UUID   `db:"no_show_reported_by"`
-	NoShowReportedAt   *time.Time   `db:"no_show_reported_at"`
-	PriceAmount        *int64       `db:"price_amount"`
-	PriceCurrency      *string      `db:"price_currency"`
-	CreatedAt          time.Time    `db:"created_at"`
-	UpdatedAt          time.Time    `db:"updated_at"`
+	Version            int               `db:"version"`
+	BookingSeq         int               `db:"booking_seq"`
+	CancelledBy        *uuid.UUID        `db:"cancelled_by"`
+	CancelledAt        *time.Time        `db:"cancelled_at"`
+	CancelReason       *string           `db:"cancel_reason"`
+	LateCancellation   bool              `db:"late_cancellation"`
+	TeacherConfirmedAt *time.Time        `db:"teacher_confirmed_at"`
+	LearnerConfirmedAt *time.Time        `db:"learner_confirmed_at"`
+	CompletedAt        *time.Time        `db:"completed_at"`
+	AutoCompleted      bool              `db:"auto_completed"`
+	ProblemReportedBy  *uuid.UUID        `db:"problem_reported_by"`
+	ProblemReportedAt  *time.Time        `db:"problem_reported_at"`
+	ProblemNote        *string           `db:"problem_note"`
+	NoShowUserID       *uuid.UUID        `db:"no_show_user_id"`
+	NoShowReportedBy   *uuid.UUID        `db:"no_show_reported_by"`
+	NoShowReportedAt   *time.Time        `db:"no_show_reported_at"`
+	PriceAmount        *int64            `db:"price_amount"`
+	PriceCurrency      *string           `db:"price_currency"`
+	CreatedAt          time.Time         `db:"created_at"`
+	UpdatedAt          time.Time         `db:"updated_at"`
 }
 
 // Duration is the session's length.

@@ -16,8 +16,8 @@ import (
 	"github.com/skillswap/skillswap/profiles"
 	"github.com/skillswap/skillswap/reviews"
 	"github.com/skillswap/skillswap/search"
-	"github.com/skillswap/skillswap/skillsessions"
 	"github.com/skillswap/skillswap/skills"
+	"github.com/skillswap/skillswap/skillsessions"
 )
 
 // Resolver is the root resolver; its fields are the services resolvers call.

@@ -52,9 +52,9 @@ const (
 
 // Payload is the data of every session notification.
 type Payload struct {
-	SessionID uuid.UUID           `json:"sessionId"`
+	SessionID uuid.UUID                `json:"sessionId"`
 	State     domain.SkillSessionState `json:"state"`
-	StartsAt  time.Time           `json:"startsAt"`
+	StartsAt  time.Time                `json:"startsAt"`
 	// ActorID is the member whose action caused the notification (absent for reminders and
 	// automatic completion).
 	ActorID *uuid.UUID `json:"actorId,omitempty"`
