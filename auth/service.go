@@ -34,17 +34,17 @@ type Hub interface {
 type Config struct {
 	// RefreshTTL is how long an unused refresh token stays valid (idle timeout of a session).
 	RefreshTTL time.Duration
-	// SessionMaxAge ends a session this long after sign-in, however active.
-	SessionMaxAge time.Duration
+	// AuthSessionMaxAge ends a session this long after sign-in, however active.
+	AuthSessionMaxAge time.Duration
 	// ReuseGrace is how long after a rotation the old refresh token is answered with CONFLICT
 	// (a concurrent refresh lost the race) instead of being treated as stolen.
 	ReuseGrace time.Duration
 	// Limits throttle credential endpoints.
 	Limits RateLimits
-	// SessionCacheTTL is how long an authenticated session is trusted without asking the
+	// AuthSessionCacheTTL is how long an authenticated session is trusted without asking the
 	// database again (0 disables the cache). Revocations evict at once through the broker; this
 	// bounds the delay when a broker message is lost.
-	SessionCacheTTL time.Duration
+	AuthSessionCacheTTL time.Duration
 	// OnSignUp runs inside the sign-up transaction for every new account (search indexing, the
 	// starter credits of the ledger): a failing hook rolls the account back.
 	OnSignUp []SignUpHook
@@ -55,11 +55,11 @@ type SignUpHook func(ctx context.Context, q *store.Queries, userID uuid.UUID) er
 
 // DefaultConfig is the production configuration.
 var DefaultConfig = Config{
-	RefreshTTL:      30 * 24 * time.Hour,
-	SessionMaxAge:   90 * 24 * time.Hour,
-	ReuseGrace:      10 * time.Second,
-	Limits:          DefaultRateLimits,
-	SessionCacheTTL: 5 * time.Second,
+	RefreshTTL:          30 * 24 * time.Hour,
+	AuthSessionMaxAge:   90 * 24 * time.Hour,
+	ReuseGrace:          10 * time.Second,
+	Limits:              DefaultRateLimits,
+	AuthSessionCacheTTL: 5 * time.Second,
 }
 
 // Service implements accounts and authentication.
@@ -82,7 +82,7 @@ func NewService(st *store.Store, hasher *Hasher, tokens *Tokens, pub Hub, cfg Co
 		return nil, err
 	}
 	return &Service{store: st, hasher: hasher, tokens: tokens, pub: pub, limits: l, cfg: cfg, log: log,
-		sessions: newSessionCache(cfg.SessionCacheTTL, 100_000),
+		sessions: newSessionCache(cfg.AuthSessionCacheTTL, 100_000),
 		now:      func() time.Time { return time.Now().UTC() }}, nil
 }
 
@@ -102,7 +102,7 @@ type Login struct {
 	RefreshToken     string
 	RefreshExpiresAt time.Time
 	User             domain.User
-	Session          domain.AuthSession
+	AuthSession      domain.AuthSession
 }
 
 // SignUpInput is a new account's credentials.
@@ -226,7 +226,7 @@ func (s *Service) startSession(ctx context.Context, q *store.Queries, u domain.U
 		ua = strings.ToValidUTF8(ua[:256], "")
 	}
 	sess, err := q.CreateAuthSession(ctx, store.NewAuthSession{
-		ID: sid, UserID: u.ID, CreatedAt: now, ExpiresAt: now.Add(s.cfg.SessionMaxAge), UserAgent: ua, IP: c.IP,
+		ID: sid, UserID: u.ID, CreatedAt: now, ExpiresAt: now.Add(s.cfg.AuthSessionMaxAge), UserAgent: ua, IP: c.IP,
 	})
 	if err != nil {
 		return Login{}, err
@@ -257,7 +257,7 @@ func (s *Service) issue(ctx context.Context, q *store.Queries, u domain.User, se
 	return Login{
 		AccessToken: access, AccessExpiresAt: accessExp,
 		RefreshToken: refresh, RefreshExpiresAt: refreshExp,
-		User: u, Session: sess,
+		User: u, AuthSession: sess,
 	}, nil
 }
 
@@ -370,11 +370,11 @@ func (s *Service) LogOut(ctx context.Context, refreshToken *string) (uuid.UUID, 
 	if err != nil {
 		return uuid.Nil, err
 	}
-	if _, err := s.store.Q().RevokeAuthSession(ctx, v.SessionID, "LOGOUT", now); err != nil {
+	if _, err := s.store.Q().RevokeAuthSession(ctx, v.AuthSessionID, "LOGOUT", now); err != nil {
 		return uuid.Nil, fmt.Errorf("log out: %w", err)
 	}
-	s.publishSessionRevoked(ctx, v.SessionID)
-	return v.SessionID, nil
+	s.publishSessionRevoked(ctx, v.AuthSessionID)
+	return v.AuthSessionID, nil
 }
 
 // LogOutEverywhere ends every session of the viewer, except the current one when keepCurrent.
@@ -385,7 +385,7 @@ func (s *Service) LogOutEverywhere(ctx context.Context, keepCurrent bool) (int, 
 	}
 	var keep *uuid.UUID
 	if keepCurrent {
-		keep = &v.SessionID
+		keep = &v.AuthSessionID
 	}
 	ids, err := s.store.Q().RevokeUserAuthSessions(ctx, v.User.ID, keep, "LOGOUT_EVERYWHERE", s.now())
 	if err != nil {
@@ -397,8 +397,8 @@ func (s *Service) LogOutEverywhere(ctx context.Context, keepCurrent bool) (int, 
 	return len(ids), nil
 }
 
-// RevokeSession ends one of the viewer's sessions.
-func (s *Service) RevokeSession(ctx context.Context, sessionID uuid.UUID) (domain.AuthSession, error) {
+// RevokeAuthSession ends one of the viewer's sessions.
+func (s *Service) RevokeAuthSession(ctx context.Context, sessionID uuid.UUID) (domain.AuthSession, error) {
 	v, err := RequireViewer(ctx)
 	if err != nil {
 		return domain.AuthSession{}, err
@@ -443,11 +443,11 @@ func (s *Service) Authenticate(ctx context.Context, bearer string) (Viewer, erro
 		return Viewer{}, domain.Unauthenticated("access token invalid")
 	}
 	now := s.now()
-	u, cached := s.sessions.get(tok.SessionID, now)
+	u, cached := s.sessions.get(tok.AuthSessionID, now)
 	if !cached {
-		u, err = s.store.Q().ActiveAuthSessionUser(ctx, tok.SessionID, now)
+		u, err = s.store.Q().ActiveAuthSessionUser(ctx, tok.AuthSessionID, now)
 		if err == nil {
-			s.sessions.put(tok.SessionID, u, now)
+			s.sessions.put(tok.AuthSessionID, u, now)
 		}
 	}
 	if domain.IsKind(err, domain.KindNotFound) || (err == nil && u.ID != tok.UserID) {
@@ -456,11 +456,11 @@ func (s *Service) Authenticate(ctx context.Context, bearer string) (Viewer, erro
 	if err != nil {
 		return Viewer{}, fmt.Errorf("authenticate: %w", err)
 	}
-	return Viewer{User: u, SessionID: tok.SessionID, TokenExpiresAt: tok.ExpiresAt}, nil
+	return Viewer{User: u, AuthSessionID: tok.AuthSessionID, TokenExpiresAt: tok.ExpiresAt}, nil
 }
 
-// ListSessions returns a page of a user's sessions; only the user and ADMINs may list them.
-func (s *Service) ListSessions(ctx context.Context, userID uuid.UUID, includeRevoked bool, after *uuid.UUID, limit int) ([]domain.AuthSession, error) {
+// ListAuthSessions returns a page of a user's sessions; only the user and ADMINs may list them.
+func (s *Service) ListAuthSessions(ctx context.Context, userID uuid.UUID, includeRevoked bool, after *uuid.UUID, limit int) ([]domain.AuthSession, error) {
 	v, err := RequireViewer(ctx)
 	if err != nil {
 		return nil, err

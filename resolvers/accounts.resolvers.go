@@ -27,7 +27,7 @@ func (r *authSessionResolver) ID(ctx context.Context, obj *domain.AuthSession) (
 // Current is the resolver for the current field.
 func (r *authSessionResolver) Current(ctx context.Context, obj *domain.AuthSession) (bool, error) {
 	v, ok := auth.ViewerFrom(ctx)
-	return ok && v.SessionID == obj.ID, nil
+	return ok && v.AuthSessionID == obj.ID, nil
 }
 
 // SignUp is the resolver for the signUp field.
@@ -88,7 +88,7 @@ func (r *mutationResolver) RevokeSession(ctx context.Context, input model.Revoke
 	if err != nil {
 		return nil, err
 	}
-	s, err := r.Auth.RevokeSession(ctx, id)
+	s, err := r.Auth.RevokeAuthSession(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -205,7 +205,7 @@ func (r *userResolver) Sessions(ctx context.Context, obj *domain.User, first *in
 	if err != nil {
 		return nil, err
 	}
-	sessions, err := r.Auth.ListSessions(ctx, obj.ID, includeRevoked != nil && *includeRevoked, page.After, page.Limit())
+	sessions, err := r.Auth.ListAuthSessions(ctx, obj.ID, includeRevoked != nil && *includeRevoked, page.After, page.Limit())
 	if err != nil {
 		return nil, err
 	}
