@@ -179,11 +179,11 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	}
 	rate := func(r config.Rate) auth.Rate { return auth.Rate{Tokens: r.Tokens, Interval: r.Interval} }
 	a.Auth, err = auth.NewService(a.Store, hasher, tokens, a.Hub, auth.Config{
-		RefreshTTL:      cfg.RefreshTokenTTL,
-		SessionMaxAge:   cfg.SessionMaxAge,
-		ReuseGrace:      cfg.RefreshGrace,
-		SessionCacheTTL: cfg.SessionCacheTTL,
-		OnSignUp:        []auth.SignUpHook{indexQueue.QueueReindex, ledger.OpenAccount},
+		RefreshTTL:          cfg.RefreshTokenTTL,
+		AuthSessionMaxAge:   cfg.SessionMaxAge,
+		ReuseGrace:          cfg.RefreshGrace,
+		AuthSessionCacheTTL: cfg.SessionCacheTTL,
+		OnSignUp:            []auth.SignUpHook{indexQueue.QueueReindex, ledger.OpenAccount},
 		Limits: auth.RateLimits{
 			LogInPerAccount: rate(cfg.RateLogInAccount),
 			LogInPerIP:      rate(cfg.RateLogInIP),

@@ -1,5 +1,11 @@
 // Package auth owns accounts and authentication: sign-up, log-in, access tokens (JWT), refresh
 // tokens (opaque, rotated, single-use, reuse-detecting), logout, roles and the viewer in context.
+//
+// A login session is an AuthSession in every name here, never a bare "Session", so it is not
+// taken for a skill session. Methods that act for a member take the domain.Actor right after the
+// context; SignUp, LogIn, Refresh, LogOutByRefreshToken and Authenticate act for nobody (their
+// credential is their argument). The viewer in the context (viewer.go) belongs to the transport:
+// Authenticate yields it, the transport stores it, resolvers turn it into the Actor.
 package auth
 
 import (
@@ -20,6 +26,7 @@ import (
 	"github.com/skillswap/skillswap/domain"
 	"github.com/skillswap/skillswap/notifications"
 	"github.com/skillswap/skillswap/realtime"
+	"github.com/skillswap/skillswap/relay"
 	"github.com/skillswap/skillswap/store"
 )
 
@@ -34,17 +41,17 @@ type Hub interface {
 type Config struct {
 	// RefreshTTL is how long an unused refresh token stays valid (idle timeout of a session).
 	RefreshTTL time.Duration
-	// SessionMaxAge ends a session this long after sign-in, however active.
-	SessionMaxAge time.Duration
+	// AuthSessionMaxAge ends a session this long after sign-in, however active.
+	AuthSessionMaxAge time.Duration
 	// ReuseGrace is how long after a rotation the old refresh token is answered with CONFLICT
 	// (a concurrent refresh lost the race) instead of being treated as stolen.
 	ReuseGrace time.Duration
 	// Limits throttle credential endpoints.
 	Limits RateLimits
-	// SessionCacheTTL is how long an authenticated session is trusted without asking the
+	// AuthSessionCacheTTL is how long an authenticated session is trusted without asking the
 	// database again (0 disables the cache). Revocations evict at once through the broker; this
 	// bounds the delay when a broker message is lost.
-	SessionCacheTTL time.Duration
+	AuthSessionCacheTTL time.Duration
 	// OnSignUp runs inside the sign-up transaction for every new account (search indexing, the
 	// starter credits of the ledger): a failing hook rolls the account back.
 	OnSignUp []SignUpHook
@@ -55,11 +62,11 @@ type SignUpHook func(ctx context.Context, q *store.Queries, userID uuid.UUID) er
 
 // DefaultConfig is the production configuration.
 var DefaultConfig = Config{
-	RefreshTTL:      30 * 24 * time.Hour,
-	SessionMaxAge:   90 * 24 * time.Hour,
-	ReuseGrace:      10 * time.Second,
-	Limits:          DefaultRateLimits,
-	SessionCacheTTL: 5 * time.Second,
+	RefreshTTL:          30 * 24 * time.Hour,
+	AuthSessionMaxAge:   90 * 24 * time.Hour,
+	ReuseGrace:          10 * time.Second,
+	Limits:              DefaultRateLimits,
+	AuthSessionCacheTTL: 5 * time.Second,
 }
 
 // Service implements accounts and authentication.
@@ -82,7 +89,7 @@ func NewService(st *store.Store, hasher *Hasher, tokens *Tokens, pub Hub, cfg Co
 		return nil, err
 	}
 	return &Service{store: st, hasher: hasher, tokens: tokens, pub: pub, limits: l, cfg: cfg, log: log,
-		sessions: newSessionCache(cfg.SessionCacheTTL, 100_000),
+		sessions: newSessionCache(cfg.AuthSessionCacheTTL, 100_000),
 		now:      func() time.Time { return time.Now().UTC() }}, nil
 }
 
@@ -102,7 +109,7 @@ type Login struct {
 	RefreshToken     string
 	RefreshExpiresAt time.Time
 	User             domain.User
-	Session          domain.AuthSession
+	AuthSession      domain.AuthSession
 }
 
 // SignUpInput is a new account's credentials.
@@ -162,6 +169,11 @@ func (s *Service) SignUp(ctx context.Context, in SignUpInput, c Client) (Login, 
 	}
 	return out, nil
 }
+
+// signedOut answers a signed-out actor where a member must act. Resolvers normally stop such a
+// caller first with auth.RequireActor, whose error also says why (an expired token, say). A new
+// error each time: the error presenter may annotate it.
+func signedOut() error { return domain.Unauthenticated("authentication required") }
 
 // errBadCredentials is the one answer to a wrong email or a wrong password.
 var errBadCredentials = domain.Unauthenticated("invalid email or password")
@@ -226,7 +238,7 @@ func (s *Service) startSession(ctx context.Context, q *store.Queries, u domain.U
 		ua = strings.ToValidUTF8(ua[:256], "")
 	}
 	sess, err := q.CreateAuthSession(ctx, store.NewAuthSession{
-		ID: sid, UserID: u.ID, CreatedAt: now, ExpiresAt: now.Add(s.cfg.SessionMaxAge), UserAgent: ua, IP: c.IP,
+		ID: sid, UserID: u.ID, CreatedAt: now, ExpiresAt: now.Add(s.cfg.AuthSessionMaxAge), UserAgent: ua, IP: c.IP,
 	})
 	if err != nil {
 		return Login{}, err
@@ -257,7 +269,7 @@ func (s *Service) issue(ctx context.Context, q *store.Queries, u domain.User, se
 	return Login{
 		AccessToken: access, AccessExpiresAt: accessExp,
 		RefreshToken: refresh, RefreshExpiresAt: refreshExp,
-		User: u, Session: sess,
+		User: u, AuthSession: sess,
 	}, nil
 }
 
@@ -341,53 +353,55 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string, c Client) (L
 	return out, nil
 }
 
-// LogOut ends one session: the one of refreshToken when given, else the viewer's current one.
-func (s *Service) LogOut(ctx context.Context, refreshToken *string) (uuid.UUID, error) {
+// LogOutByRefreshToken ends the session a refresh token belongs to. It acts for nobody: like
+// Refresh, the token is the credential, so a client whose access token expired can still log out.
+func (s *Service) LogOutByRefreshToken(ctx context.Context, refreshToken string) (uuid.UUID, error) {
 	now := s.now()
 	var sid uuid.UUID
-	if refreshToken != nil && *refreshToken != "" {
-		err := s.store.InTx(ctx, func(q *store.Queries) error {
-			tok, _, err := q.ClaimRefreshToken(ctx, hashToken(*refreshToken), now)
-			if domain.IsKind(err, domain.KindNotFound) {
-				return errRefreshInvalid
-			}
-			if err != nil {
-				return err
-			}
-			sid = tok.SessionID
-			if _, err := q.RevokeAuthSession(ctx, sid, "LOGOUT", now); err != nil {
-				return err
-			}
-			q.AfterCommit(ctx, func(ctx context.Context) { s.publishSessionRevoked(ctx, sid) })
-			return nil
-		})
-		if err != nil {
-			return uuid.Nil, fmt.Errorf("log out: %w", err)
+	err := s.store.InTx(ctx, func(q *store.Queries) error {
+		tok, _, err := q.ClaimRefreshToken(ctx, hashToken(refreshToken), now)
+		if domain.IsKind(err, domain.KindNotFound) {
+			return errRefreshInvalid
 		}
-		return sid, nil
-	}
-	v, err := RequireViewer(ctx)
+		if err != nil {
+			return err
+		}
+		sid = tok.SessionID
+		if _, err := q.RevokeAuthSession(ctx, sid, "LOGOUT", now); err != nil {
+			return err
+		}
+		q.AfterCommit(ctx, func(ctx context.Context) { s.publishSessionRevoked(ctx, sid) })
+		return nil
+	})
 	if err != nil {
-		return uuid.Nil, err
-	}
-	if _, err := s.store.Q().RevokeAuthSession(ctx, v.SessionID, "LOGOUT", now); err != nil {
 		return uuid.Nil, fmt.Errorf("log out: %w", err)
 	}
-	s.publishSessionRevoked(ctx, v.SessionID)
-	return v.SessionID, nil
+	return sid, nil
 }
 
-// LogOutEverywhere ends every session of the viewer, except the current one when keepCurrent.
-func (s *Service) LogOutEverywhere(ctx context.Context, keepCurrent bool) (int, error) {
-	v, err := RequireViewer(ctx)
-	if err != nil {
-		return 0, err
+// LogOut ends the login session the actor authenticated with.
+func (s *Service) LogOut(ctx context.Context, actor domain.Actor) (uuid.UUID, error) {
+	if !actor.SignedIn() {
+		return uuid.Nil, signedOut()
+	}
+	if _, err := s.store.Q().RevokeAuthSession(ctx, actor.SessionID, "LOGOUT", s.now()); err != nil {
+		return uuid.Nil, fmt.Errorf("log out: %w", err)
+	}
+	s.publishSessionRevoked(ctx, actor.SessionID)
+	return actor.SessionID, nil
+}
+
+// LogOutEverywhere ends every session of the actor, except the one they authenticated with when
+// keepCurrent.
+func (s *Service) LogOutEverywhere(ctx context.Context, actor domain.Actor, keepCurrent bool) (int, error) {
+	if !actor.SignedIn() {
+		return 0, signedOut()
 	}
 	var keep *uuid.UUID
 	if keepCurrent {
-		keep = &v.SessionID
+		keep = &actor.SessionID
 	}
-	ids, err := s.store.Q().RevokeUserAuthSessions(ctx, v.User.ID, keep, "LOGOUT_EVERYWHERE", s.now())
+	ids, err := s.store.Q().RevokeUserAuthSessions(ctx, actor.ID(), keep, "LOGOUT_EVERYWHERE", s.now())
 	if err != nil {
 		return 0, fmt.Errorf("log out everywhere: %w", err)
 	}
@@ -397,15 +411,15 @@ func (s *Service) LogOutEverywhere(ctx context.Context, keepCurrent bool) (int, 
 	return len(ids), nil
 }
 
-// RevokeSession ends one of the viewer's sessions.
-func (s *Service) RevokeSession(ctx context.Context, sessionID uuid.UUID) (domain.AuthSession, error) {
-	v, err := RequireViewer(ctx)
-	if err != nil {
-		return domain.AuthSession{}, err
+// RevokeAuthSession ends one of the actor's sessions; another member's is NOT_FOUND, so its
+// existence is not revealed.
+func (s *Service) RevokeAuthSession(ctx context.Context, actor domain.Actor, sessionID uuid.UUID) (domain.AuthSession, error) {
+	if !actor.SignedIn() {
+		return domain.AuthSession{}, signedOut()
 	}
 	q := s.store.Q()
 	sess, err := q.AuthSessionByID(ctx, sessionID)
-	if err != nil || sess.UserID != v.User.ID {
+	if err != nil || sess.UserID != actor.ID() {
 		if err == nil || domain.IsKind(err, domain.KindNotFound) {
 			e := domain.NotFound("session")
 			e.Field = "sessionId"
@@ -443,11 +457,11 @@ func (s *Service) Authenticate(ctx context.Context, bearer string) (Viewer, erro
 		return Viewer{}, domain.Unauthenticated("access token invalid")
 	}
 	now := s.now()
-	u, cached := s.sessions.get(tok.SessionID, now)
+	u, cached := s.sessions.get(tok.AuthSessionID, now)
 	if !cached {
-		u, err = s.store.Q().ActiveAuthSessionUser(ctx, tok.SessionID, now)
+		u, err = s.store.Q().ActiveAuthSessionUser(ctx, tok.AuthSessionID, now)
 		if err == nil {
-			s.sessions.put(tok.SessionID, u, now)
+			s.sessions.put(tok.AuthSessionID, u, now)
 		}
 	}
 	if domain.IsKind(err, domain.KindNotFound) || (err == nil && u.ID != tok.UserID) {
@@ -456,46 +470,58 @@ func (s *Service) Authenticate(ctx context.Context, bearer string) (Viewer, erro
 	if err != nil {
 		return Viewer{}, fmt.Errorf("authenticate: %w", err)
 	}
-	return Viewer{User: u, SessionID: tok.SessionID, TokenExpiresAt: tok.ExpiresAt}, nil
+	return Viewer{User: u, AuthSessionID: tok.AuthSessionID, TokenExpiresAt: tok.ExpiresAt}, nil
 }
 
-// ListSessions returns a page of a user's sessions; only the user and ADMINs may list them.
-func (s *Service) ListSessions(ctx context.Context, userID uuid.UUID, includeRevoked bool, after *uuid.UUID, limit int) ([]domain.AuthSession, error) {
-	v, err := RequireViewer(ctx)
+// AuthSessionsCursor is the cursor kind of a member's login sessions (User.sessions); clients
+// hold such cursors, so it never changes.
+const AuthSessionsCursor = "sessions"
+
+// ListAuthSessions returns a page of a user's login sessions, newest first; only the user and
+// ADMINs may list them.
+func (s *Service) ListAuthSessions(ctx context.Context, actor domain.Actor, userID uuid.UUID, includeRevoked bool, page relay.Page[uuid.UUID]) (relay.Connection[domain.AuthSession], error) {
+	if !actor.SignedIn() {
+		return relay.Connection[domain.AuthSession]{}, signedOut()
+	}
+	if actor.ID() != userID && !actor.HasRole(domain.RoleAdmin) {
+		return relay.Connection[domain.AuthSession]{}, domain.Forbidden("only the member themselves can see their sessions")
+	}
+	rows, err := s.store.Q().ListAuthSessions(ctx, userID, includeRevoked, page.After, page.Limit(), s.now())
 	if err != nil {
-		return nil, err
+		return relay.Connection[domain.AuthSession]{}, fmt.Errorf("list sessions: %w", err)
 	}
-	if v.User.ID != userID && !v.User.HasRole(domain.RoleAdmin) {
-		return nil, domain.Forbidden("only the member themselves can see their sessions")
-	}
-	out, err := s.store.Q().ListAuthSessions(ctx, userID, includeRevoked, after, limit, s.now())
-	if err != nil {
-		return nil, fmt.Errorf("list sessions: %w", err)
-	}
-	return out, nil
+	return relay.Paginate(AuthSessionsCursor, page, rows, func(a domain.AuthSession) uuid.UUID { return a.ID }), nil
+}
+
+// UsersCursor is the cursor kind of the staff's list of accounts (Query.users).
+const UsersCursor = "users"
+
+// UserFilter narrows ListUsers. It is auth's own so that callers (resolvers) never depend on the
+// store.
+type UserFilter struct {
+	// Role keeps only users holding it, when set.
+	Role *domain.Role
 }
 
 // ListUsers returns a page of accounts, newest first; staff only.
-func (s *Service) ListUsers(ctx context.Context, f store.UserFilter, after *uuid.UUID, limit int) ([]domain.User, error) {
-	v, err := RequireViewer(ctx)
+func (s *Service) ListUsers(ctx context.Context, actor domain.Actor, f UserFilter, page relay.Page[uuid.UUID]) (relay.Connection[domain.User], error) {
+	if !actor.SignedIn() {
+		return relay.Connection[domain.User]{}, signedOut()
+	}
+	if !actor.User.IsStaff() {
+		return relay.Connection[domain.User]{}, domain.Forbidden("staff only")
+	}
+	rows, err := s.store.Q().ListUsers(ctx, store.UserFilter{Role: f.Role}, page.After, page.Limit())
 	if err != nil {
-		return nil, err
+		return relay.Connection[domain.User]{}, fmt.Errorf("list users: %w", err)
 	}
-	if !v.User.IsStaff() {
-		return nil, domain.Forbidden("staff only")
-	}
-	out, err := s.store.Q().ListUsers(ctx, f, after, limit)
-	if err != nil {
-		return nil, fmt.Errorf("list users: %w", err)
-	}
-	return out, nil
+	return relay.Paginate(UsersCursor, page, rows, func(u domain.User) uuid.UUID { return u.ID }), nil
 }
 
 // SetUserRoles replaces a user's roles. ADMIN only; an ADMIN cannot drop their own ADMIN role
 // (so the platform never loses its last administrator by accident).
-func (s *Service) SetUserRoles(ctx context.Context, userID uuid.UUID, roles []domain.Role) (domain.User, error) {
-	v, err := RequireRole(ctx, domain.RoleAdmin)
-	if err != nil {
+func (s *Service) SetUserRoles(ctx context.Context, actor domain.Actor, userID uuid.UUID, roles []domain.Role) (domain.User, error) {
+	if err := actor.RequireRole(domain.RoleAdmin); err != nil {
 		return domain.User{}, err
 	}
 	for _, r := range roles {
@@ -504,11 +530,12 @@ func (s *Service) SetUserRoles(ctx context.Context, userID uuid.UUID, roles []do
 		}
 	}
 	roles = domain.NormalizeRoles(roles)
-	if userID == v.User.ID && !slices.Contains(roles, domain.RoleAdmin) {
+	if userID == actor.ID() && !slices.Contains(roles, domain.RoleAdmin) {
 		return domain.User{}, domain.Invalid("roles", "you cannot remove your own ADMIN role")
 	}
 	var u domain.User
-	err = s.store.InTx(ctx, func(q *store.Queries) error {
+	err := s.store.InTx(ctx, func(q *store.Queries) error {
+		var err error
 		u, err = q.SetUserRoles(ctx, userID, roles)
 		if domain.IsKind(err, domain.KindNotFound) {
 			e := domain.NotFound("user")
@@ -529,7 +556,7 @@ func (s *Service) SetUserRoles(ctx context.Context, userID uuid.UUID, roles []do
 	if err != nil {
 		return domain.User{}, fmt.Errorf("set user roles: %w", err)
 	}
-	s.log.InfoContext(ctx, "roles changed", "user_id", u.ID, "roles", u.Roles, "by", v.User.ID)
+	s.log.InfoContext(ctx, "roles changed", "user_id", u.ID, "roles", u.Roles, "by", actor.ID())
 	return u, nil
 }
 
@@ -537,7 +564,7 @@ func (s *Service) SetUserRoles(ctx context.Context, userID uuid.UUID, roles []do
 // for a session they may not see, so its existence is not revealed.
 func (s *Service) AuthSession(ctx context.Context, actor domain.Actor, id uuid.UUID) (domain.AuthSession, error) {
 	if !actor.SignedIn() {
-		return domain.AuthSession{}, domain.Unauthenticated("authentication required")
+		return domain.AuthSession{}, signedOut()
 	}
 	sess, err := s.store.Q().AuthSessionByID(ctx, id)
 	if err != nil {

@@ -56,8 +56,8 @@ const leeway = 5 * time.Second
 // AccessClaims are the claims of an access token.
 type AccessClaims struct {
 	jwt.RegisteredClaims
-	// SessionID is the login session (refresh-token family) the token belongs to.
-	SessionID string `json:"sid"`
+	// AuthSessionID is the login session (refresh-token family) the token belongs to.
+	AuthSessionID string `json:"sid"`
 }
 
 // NewTokens validates cfg and returns an issuer/verifier.
@@ -106,7 +106,7 @@ func RandomSigningKey(id string) (SigningKey, error) {
 }
 
 // Issue signs an access token for a user's session; it returns the token and its expiry.
-func (t *Tokens) Issue(userID, sessionID uuid.UUID, now time.Time) (string, time.Time, error) {
+func (t *Tokens) Issue(userID, authSessionID uuid.UUID, now time.Time) (string, time.Time, error) {
 	exp := now.Add(t.cfg.TTL)
 	claims := AccessClaims{
 		RegisteredClaims: jwt.RegisteredClaims{
@@ -118,7 +118,7 @@ func (t *Tokens) Issue(userID, sessionID uuid.UUID, now time.Time) (string, time
 			NotBefore: jwt.NewNumericDate(now),
 			ID:        uuid.NewString(),
 		},
-		SessionID: sessionID.String(),
+		AuthSessionID: authSessionID.String(),
 	}
 	tok := jwt.NewWithClaims(jwt.SigningMethodHS256, claims)
 	tok.Header["kid"] = t.active.ID
@@ -131,9 +131,9 @@ func (t *Tokens) Issue(userID, sessionID uuid.UUID, now time.Time) (string, time
 
 // VerifiedToken is what a valid access token says.
 type VerifiedToken struct {
-	UserID    uuid.UUID
-	SessionID uuid.UUID
-	ExpiresAt time.Time
+	UserID        uuid.UUID
+	AuthSessionID uuid.UUID
+	ExpiresAt     time.Time
 }
 
 // Errors of Verify; their text is safe to show.
@@ -171,11 +171,11 @@ func (t *Tokens) Verify(raw string) (VerifiedToken, error) {
 		return VerifiedToken{}, fmt.Errorf("%w: %w", ErrTokenInvalid, err)
 	}
 	uid, err1 := uuid.Parse(claims.Subject)
-	sid, err2 := uuid.Parse(claims.SessionID)
+	sid, err2 := uuid.Parse(claims.AuthSessionID)
 	if err1 != nil || err2 != nil {
 		return VerifiedToken{}, fmt.Errorf("%w: bad subject or session", ErrTokenInvalid)
 	}
-	v = VerifiedToken{UserID: uid, SessionID: sid, ExpiresAt: claims.ExpiresAt.Time}
+	v = VerifiedToken{UserID: uid, AuthSessionID: sid, ExpiresAt: claims.ExpiresAt.Time}
 	t.mu.Lock()
 	if len(t.verified) >= verifiedCap {
 		clear(t.verified)

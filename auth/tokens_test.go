@@ -28,7 +28,7 @@ func TestVerifyRemembersValidTokensButNotPastTheirExpiry(t *testing.T) {
 
 	for i := range 2 { // the second answer comes from memory
 		v, err := toks.Verify(raw)
-		if err != nil || v.UserID != user || v.SessionID != session || !v.ExpiresAt.Equal(exp.Truncate(time.Second)) {
+		if err != nil || v.UserID != user || v.AuthSessionID != session || !v.ExpiresAt.Equal(exp.Truncate(time.Second)) {
 			t.Fatalf("verify %d: %+v, %v", i, v, err)
 		}
 	}

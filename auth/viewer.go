@@ -12,8 +12,10 @@ import (
 
 // Viewer is the authenticated caller of a request or WebSocket connection.
 type Viewer struct {
-	User      domain.User
-	SessionID uuid.UUID
+	User domain.User
+	// AuthSessionID is the login session the caller authenticated with; named so it is never
+	// taken for a skill session's id.
+	AuthSessionID uuid.UUID
 	// TokenExpiresAt is when the access token that authenticated the caller expires.
 	TokenExpiresAt time.Time
 }
@@ -90,7 +92,7 @@ func RequireViewer(ctx context.Context) (Viewer, error) {
 
 // Actor is the viewer as the services' domain.Actor.
 func (v Viewer) Actor() domain.Actor {
-	return domain.Actor{User: v.User, SessionID: v.SessionID}
+	return domain.Actor{User: v.User, SessionID: v.AuthSessionID}
 }
 
 // ActorFrom returns the request's actor: the zero domain.Actor when signed out. For the reads

@@ -16,7 +16,7 @@ import (
 // makes one more read, not one each), and nothing waits in between.
 func (s *Service) WatchAccount(ctx context.Context, actor domain.Actor) (<-chan *domain.User, error) {
 	if !actor.SignedIn() {
-		return nil, domain.Unauthenticated("authentication required")
+		return nil, signedOut()
 	}
 	id := actor.ID()
 	out := realtime.NewOutbox[domain.User](4, nil)

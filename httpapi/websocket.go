@@ -67,7 +67,7 @@ func wsInit(authn Authenticator, hub *realtime.Hub, log *slog.Logger) func(conte
 			conn.CloseWith(gqlws.CloseForbidden, "Forbidden: access token expired")
 		})
 		conn.OnClose(func() { expiry.Stop() })
-		release, err := hub.SubscribeFunc(ctx, realtime.SessionTopic(v.SessionID), func([]byte) {
+		release, err := hub.SubscribeFunc(ctx, realtime.SessionTopic(v.AuthSessionID), func([]byte) {
 			conn.CloseWith(gqlws.CloseForbidden, "Forbidden: session ended")
 		})
 		if err != nil {

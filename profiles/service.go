@@ -1,5 +1,8 @@
 // Package profiles owns what members say about themselves: profile, weekly availability, the
 // skills they offer and want, and whom they block.
+//
+// Every method acts for the member given as its domain.Actor (right after the context); none reads
+// the viewer from the context.
 package profiles
 
 import (
@@ -10,7 +13,6 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/skillswap/skillswap/auth"
 	"github.com/skillswap/skillswap/domain"
 	"github.com/skillswap/skillswap/store"
 )
@@ -91,25 +93,25 @@ type Coordinates struct {
 	Latitude, Longitude float64
 }
 
-// UpdateProfile validates and applies a change to the viewer's profile, re-indexing them in the
+// UpdateProfile validates and applies a change to the actor's profile, re-indexing them in the
 // same transaction. Every bad field is a BAD_USER_INPUT naming it; nothing is written then.
-func (s *Service) UpdateProfile(ctx context.Context, in ProfileUpdate) (domain.Profile, []domain.AvailabilitySlot, error) {
-	v, err := auth.RequireViewer(ctx)
-	if err != nil {
-		return domain.Profile{}, nil, err
+func (s *Service) UpdateProfile(ctx context.Context, actor domain.Actor, in ProfileUpdate) (domain.Profile, []domain.AvailabilitySlot, error) {
+	if !actor.SignedIn() {
+		return domain.Profile{}, nil, signedOut()
 	}
+	me := actor.ID()
 	var (
 		prof  domain.Profile
 		slots []domain.AvailabilitySlot
 	)
-	err = s.store.InTx(ctx, func(q *store.Queries) error {
-		current, err := q.ProfilesByUserIDs(ctx, []uuid.UUID{v.User.ID})
+	err := s.store.InTx(ctx, func(q *store.Queries) error {
+		current, err := q.ProfilesByUserIDs(ctx, []uuid.UUID{me})
 		if err != nil {
 			return err
 		}
-		p, ok := current[v.User.ID]
+		p, ok := current[me]
 		if !ok {
-			p = domain.DefaultProfile(v.User.ID)
+			p = domain.DefaultProfile(me)
 		}
 		if err := apply(&p, in); err != nil {
 			return err
@@ -122,17 +124,17 @@ func (s *Service) UpdateProfile(ctx context.Context, in ProfileUpdate) (domain.P
 			if slots, err = domain.NormalizeSlots("availability", in.Availability); err != nil {
 				return err
 			}
-			if err := q.ReplaceSlots(ctx, v.User.ID, slots); err != nil {
+			if err := q.ReplaceSlots(ctx, me, slots); err != nil {
 				return err
 			}
 		} else {
-			all, err := q.SlotsByUserIDs(ctx, []uuid.UUID{v.User.ID})
+			all, err := q.SlotsByUserIDs(ctx, []uuid.UUID{me})
 			if err != nil {
 				return err
 			}
-			slots = all[v.User.ID]
+			slots = all[me]
 		}
-		return s.reindex(ctx, q, v.User.ID)
+		return s.reindex(ctx, q, me)
 	})
 	if err != nil {
 		return domain.Profile{}, nil, fmt.Errorf("update profile: %w", err)
@@ -252,11 +254,11 @@ func validateSkillInput(in *SkillInput) error {
 
 // AddSkill adds an offer or a want of an approved skill. Offering and wanting one skill at once is
 // a CONFLICT (the database enforces it too).
-func (s *Service) AddSkill(ctx context.Context, in SkillInput) (domain.MemberSkill, error) {
-	v, err := auth.RequireViewer(ctx)
-	if err != nil {
-		return domain.MemberSkill{}, err
+func (s *Service) AddSkill(ctx context.Context, actor domain.Actor, in SkillInput) (domain.MemberSkill, error) {
+	if !actor.SignedIn() {
+		return domain.MemberSkill{}, signedOut()
 	}
+	me := actor.ID()
 	if in.Kind != domain.Offer && in.Kind != domain.Want {
 		return domain.MemberSkill{}, domain.Invalid("kind", "must be OFFER or WANT")
 	}
@@ -264,7 +266,7 @@ func (s *Service) AddSkill(ctx context.Context, in SkillInput) (domain.MemberSki
 		return domain.MemberSkill{}, err
 	}
 	var out domain.MemberSkill
-	err = s.store.InTx(ctx, func(q *store.Queries) error {
+	err := s.store.InTx(ctx, func(q *store.Queries) error {
 		skills, err := q.SkillsByIDs(ctx, []uuid.UUID{in.SkillID})
 		if err != nil {
 			return err
@@ -275,7 +277,7 @@ func (s *Service) AddSkill(ctx context.Context, in SkillInput) (domain.MemberSki
 			e.Field = "skillId"
 			return e
 		}
-		if existing, err := q.MemberSkill(ctx, v.User.ID, in.SkillID); err == nil {
+		if existing, err := q.MemberSkill(ctx, me, in.SkillID); err == nil {
 			if existing.Kind == in.Kind {
 				e := domain.Conflict("you already %s this skill; update it instead", verb(in.Kind))
 				e.Field = "skillId"
@@ -289,16 +291,16 @@ func (s *Service) AddSkill(ctx context.Context, in SkillInput) (domain.MemberSki
 		}
 		now := s.now()
 		out, err = q.InsertMemberSkill(ctx, domain.MemberSkill{
-			UserID: v.User.ID, SkillID: in.SkillID, Kind: in.Kind, Level: in.Level,
+			UserID: me, SkillID: in.SkillID, Kind: in.Kind, Level: in.Level,
 			YearsOfPractice: in.YearsOfPractice, Description: in.Description, CreatedAt: now,
 		})
 		if err != nil {
 			return err
 		}
-		if err := s.notifyNewMutualMatches(ctx, q, v.User.ID, in.SkillID, in.Kind); err != nil {
+		if err := s.notifyNewMutualMatches(ctx, q, me, in.SkillID, in.Kind); err != nil {
 			return err
 		}
-		return s.reindex(ctx, q, v.User.ID)
+		return s.reindex(ctx, q, me)
 	})
 	if err != nil {
 		return domain.MemberSkill{}, fmt.Errorf("add skill: %w", err)
@@ -320,15 +322,15 @@ func noun(k domain.SkillKind) string {
 	return "wish"
 }
 
-// UpdateSkill changes level, years and description of one of the viewer's skills.
-func (s *Service) UpdateSkill(ctx context.Context, in SkillInput) (domain.MemberSkill, error) {
-	v, err := auth.RequireViewer(ctx)
-	if err != nil {
-		return domain.MemberSkill{}, err
+// UpdateSkill changes level, years and description of one of the actor's skills.
+func (s *Service) UpdateSkill(ctx context.Context, actor domain.Actor, in SkillInput) (domain.MemberSkill, error) {
+	if !actor.SignedIn() {
+		return domain.MemberSkill{}, signedOut()
 	}
+	me := actor.ID()
 	var out domain.MemberSkill
-	err = s.store.InTx(ctx, func(q *store.Queries) error {
-		existing, err := q.MemberSkill(ctx, v.User.ID, in.SkillID)
+	err := s.store.InTx(ctx, func(q *store.Queries) error {
+		existing, err := q.MemberSkill(ctx, me, in.SkillID)
 		if domain.IsKind(err, domain.KindNotFound) {
 			e := domain.NotFound("member skill")
 			e.Field = "skillId"
@@ -345,7 +347,7 @@ func (s *Service) UpdateSkill(ctx context.Context, in SkillInput) (domain.Member
 		if out, err = q.UpdateMemberSkill(ctx, existing, s.now()); err != nil {
 			return err
 		}
-		return s.reindex(ctx, q, v.User.ID)
+		return s.reindex(ctx, q, me)
 	})
 	if err != nil {
 		return domain.MemberSkill{}, fmt.Errorf("update skill: %w", err)
@@ -353,14 +355,14 @@ func (s *Service) UpdateSkill(ctx context.Context, in SkillInput) (domain.Member
 	return out, nil
 }
 
-// RemoveSkill removes one of the viewer's offers or wants.
-func (s *Service) RemoveSkill(ctx context.Context, skillID uuid.UUID) error {
-	v, err := auth.RequireViewer(ctx)
-	if err != nil {
-		return err
+// RemoveSkill removes one of the actor's offers or wants.
+func (s *Service) RemoveSkill(ctx context.Context, actor domain.Actor, skillID uuid.UUID) error {
+	if !actor.SignedIn() {
+		return signedOut()
 	}
-	err = s.store.InTx(ctx, func(q *store.Queries) error {
-		removed, err := q.DeleteMemberSkill(ctx, v.User.ID, skillID)
+	me := actor.ID()
+	err := s.store.InTx(ctx, func(q *store.Queries) error {
+		removed, err := q.DeleteMemberSkill(ctx, me, skillID)
 		if err != nil {
 			return err
 		}
@@ -369,7 +371,7 @@ func (s *Service) RemoveSkill(ctx context.Context, skillID uuid.UUID) error {
 			e.Field = "skillId"
 			return e
 		}
-		return s.reindex(ctx, q, v.User.ID)
+		return s.reindex(ctx, q, me)
 	})
 	if err != nil {
 		return fmt.Errorf("remove skill: %w", err)
@@ -377,13 +379,13 @@ func (s *Service) RemoveSkill(ctx context.Context, skillID uuid.UUID) error {
 	return nil
 }
 
-// Block hides the viewer and the member from each other in search and matches.
-func (s *Service) Block(ctx context.Context, memberID uuid.UUID) error {
-	v, err := auth.RequireViewer(ctx)
-	if err != nil {
-		return err
+// Block hides the actor and the member from each other in search and matches.
+func (s *Service) Block(ctx context.Context, actor domain.Actor, memberID uuid.UUID) error {
+	if !actor.SignedIn() {
+		return signedOut()
 	}
-	if memberID == v.User.ID {
+	me := actor.ID()
+	if memberID == me {
 		return domain.Invalid("memberId", "you cannot block yourself")
 	}
 	q := s.store.Q()
@@ -396,42 +398,43 @@ func (s *Service) Block(ctx context.Context, memberID uuid.UUID) error {
 		e.Field = "memberId"
 		return e
 	}
-	if err := q.Block(ctx, v.User.ID, memberID, s.now()); err != nil {
+	if err := q.Block(ctx, me, memberID, s.now()); err != nil {
 		return fmt.Errorf("block: %w", err)
 	}
 	return nil
 }
 
-// Unblock lifts the viewer's block of a member (idempotent).
-func (s *Service) Unblock(ctx context.Context, memberID uuid.UUID) error {
-	v, err := auth.RequireViewer(ctx)
-	if err != nil {
-		return err
+// Unblock lifts the actor's block of a member (idempotent).
+func (s *Service) Unblock(ctx context.Context, actor domain.Actor, memberID uuid.UUID) error {
+	if !actor.SignedIn() {
+		return signedOut()
 	}
-	if err := s.store.Q().Unblock(ctx, v.User.ID, memberID); err != nil {
+	me := actor.ID()
+	if err := s.store.Q().Unblock(ctx, me, memberID); err != nil {
 		return fmt.Errorf("unblock: %w", err)
 	}
 	return nil
 }
 
-// Blocked returns the members the viewer blocked.
-func (s *Service) Blocked(ctx context.Context) ([]uuid.UUID, error) {
-	v, err := auth.RequireViewer(ctx)
-	if err != nil {
-		return nil, err
+// Blocked returns the members the actor blocked.
+func (s *Service) Blocked(ctx context.Context, actor domain.Actor) ([]uuid.UUID, error) {
+	if !actor.SignedIn() {
+		return nil, signedOut()
 	}
-	ids, err := s.store.Q().BlockedByViewer(ctx, v.User.ID)
+	me := actor.ID()
+	ids, err := s.store.Q().BlockedByViewer(ctx, me)
 	if err != nil {
 		return nil, fmt.Errorf("blocked members: %w", err)
 	}
 	return ids, nil
 }
 
-// CanSeeProfile reports whether the caller may see a member's profile: themselves and staff
-// always; others per visibility, and never across a block.
-func CanSeeProfile(ctx context.Context, p domain.Profile, blocked func() (bool, error)) (bool, error) {
-	v, ok := auth.ViewerFrom(ctx)
-	if ok && (v.User.ID == p.UserID || v.User.IsStaff()) {
+// CanSeeProfile reports whether actor (the zero Actor when signed out) may see a member's profile:
+// themselves and staff always; others per visibility, and never across a block. blocked is asked
+// only for a signed-in actor, so a signed-out read costs no lookup.
+func CanSeeProfile(actor domain.Actor, p domain.Profile, blocked func() (bool, error)) (bool, error) {
+	ok := actor.SignedIn()
+	if ok && (actor.ID() == p.UserID || actor.User.IsStaff()) {
 		return true, nil
 	}
 	switch p.Visibility {
@@ -451,6 +454,10 @@ func CanSeeProfile(ctx context.Context, p domain.Profile, blocked func() (bool, 
 	}
 	return true, nil
 }
+
+// signedOut answers a signed-out actor. Resolvers stop such a caller first with
+// auth.RequireActor, whose error also says why (an expired token, say).
+func signedOut() error { return domain.Unauthenticated("authentication required") }
 
 func (s *Service) reindex(ctx context.Context, q *store.Queries, userID uuid.UUID) error {
 	if s.index == nil {

@@ -16,7 +16,6 @@ import (
 	"github.com/skillswap/skillswap/graph"
 	"github.com/skillswap/skillswap/graph/model"
 	"github.com/skillswap/skillswap/relay"
-	"github.com/skillswap/skillswap/store"
 )
 
 // ID is the resolver for the id field.
@@ -26,8 +25,8 @@ func (r *authSessionResolver) ID(ctx context.Context, obj *domain.AuthSession) (
 
 // Current is the resolver for the current field.
 func (r *authSessionResolver) Current(ctx context.Context, obj *domain.AuthSession) (bool, error) {
-	v, ok := auth.ViewerFrom(ctx)
-	return ok && v.SessionID == obj.ID, nil
+	actor := auth.ActorFrom(ctx)
+	return actor.SignedIn() && actor.SessionID == obj.ID, nil
 }
 
 // SignUp is the resolver for the signUp field.
@@ -61,21 +60,33 @@ func (r *mutationResolver) RefreshSession(ctx context.Context, input model.Refre
 
 // LogOut is the resolver for the logOut field.
 func (r *mutationResolver) LogOut(ctx context.Context, input *model.LogOutInput) (*model.LogOutPayload, error) {
-	var token *string
-	if input != nil {
-		token = input.RefreshToken
-	}
-	sid, err := r.Auth.LogOut(ctx, token)
-	if err != nil {
-		return nil, err
+	var sid uuid.UUID
+	if input != nil && input.RefreshToken != nil && *input.RefreshToken != "" {
+		id, err := r.Auth.LogOutByRefreshToken(ctx, *input.RefreshToken)
+		if err != nil {
+			return nil, err
+		}
+		sid = id
+	} else {
+		actor, err := auth.RequireActor(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if sid, err = r.Auth.LogOut(ctx, actor); err != nil {
+			return nil, err
+		}
 	}
 	return &model.LogOutPayload{SessionID: relay.GlobalID(relay.KindAuthSession, sid)}, nil
 }
 
 // LogOutEverywhere is the resolver for the logOutEverywhere field.
 func (r *mutationResolver) LogOutEverywhere(ctx context.Context, input *model.LogOutEverywhereInput) (*model.LogOutEverywherePayload, error) {
+	actor, err := auth.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
 	keep := input != nil && input.KeepCurrent != nil && *input.KeepCurrent
-	n, err := r.Auth.LogOutEverywhere(ctx, keep)
+	n, err := r.Auth.LogOutEverywhere(ctx, actor, keep)
 	if err != nil {
 		return nil, err
 	}
@@ -88,7 +99,11 @@ func (r *mutationResolver) RevokeSession(ctx context.Context, input model.Revoke
 	if err != nil {
 		return nil, err
 	}
-	s, err := r.Auth.RevokeSession(ctx, id)
+	actor, err := auth.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s, err := r.Auth.RevokeAuthSession(ctx, actor, id)
 	if err != nil {
 		return nil, err
 	}
@@ -101,7 +116,11 @@ func (r *mutationResolver) SetUserRoles(ctx context.Context, input model.SetUser
 	if err != nil {
 		return nil, err
 	}
-	u, err := r.Auth.SetUserRoles(ctx, id, toDomainRoles(input.Roles))
+	actor, err := auth.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	u, err := r.Auth.SetUserRoles(ctx, actor, id, toDomainRoles(input.Roles))
 	if err != nil {
 		return nil, err
 	}
@@ -111,25 +130,28 @@ func (r *mutationResolver) SetUserRoles(ctx context.Context, input model.SetUser
 
 // Users is the resolver for the users field.
 func (r *queryResolver) Users(ctx context.Context, first *int, after *string, filter *model.UserFilter) (*model.UserConnection, error) {
-	page, err := relay.ParsePage[uuid.UUID]("users", first, after)
+	page, err := relay.ParsePage[uuid.UUID](auth.UsersCursor, first, after)
 	if err != nil {
 		return nil, err
 	}
-	var f store.UserFilter
+	actor, err := auth.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var f auth.UserFilter
 	if filter != nil && filter.Role != nil {
 		role := domain.Role(*filter.Role)
 		f.Role = &role
 	}
-	users, err := r.Auth.ListUsers(ctx, f, page.After, page.Limit())
+	c, err := r.Auth.ListUsers(ctx, actor, f, page)
 	if err != nil {
 		return nil, err
 	}
-	edges, info := relay.Slice("users", page, users, func(u domain.User) uuid.UUID { return u.ID })
-	out := &model.UserConnection{PageInfo: toPageInfo(info), Edges: make([]model.UserEdge, len(edges))}
+	out := &model.UserConnection{PageInfo: toPageInfo(c.PageInfo), Edges: make([]model.UserEdge, len(c.Edges))}
 	loaders := dataloaders.For(ctx)
-	for i, e := range edges {
+	for i, e := range c.Edges {
 		loaders.Users.Prime(e.Node.ID, e.Node)
-		out.Edges[i] = model.UserEdge{Cursor: e.Cursor, Node: &edges[i].Node}
+		out.Edges[i] = model.UserEdge{Cursor: e.Cursor, Node: &c.Edges[i].Node}
 	}
 	return out, nil
 }
@@ -150,7 +172,7 @@ func (r *userResolver) ID(ctx context.Context, obj *domain.User) (string, error)
 
 // Email is the resolver for the email field.
 func (r *userResolver) Email(ctx context.Context, obj *domain.User) (*string, error) {
-	if v, ok := auth.ViewerFrom(ctx); ok && v.User.CanSeePrivateDataOf(obj.ID) {
+	if actor := auth.ActorFrom(ctx); actor.SignedIn() && actor.User.CanSeePrivateDataOf(obj.ID) {
 		return &obj.Email, nil
 	}
 	return nil, nil
@@ -158,7 +180,7 @@ func (r *userResolver) Email(ctx context.Context, obj *domain.User) (*string, er
 
 // Roles is the resolver for the roles field.
 func (r *userResolver) Roles(ctx context.Context, obj *domain.User) ([]model.Role, error) {
-	if v, ok := auth.ViewerFrom(ctx); ok && v.User.CanSeePrivateDataOf(obj.ID) {
+	if actor := auth.ActorFrom(ctx); actor.SignedIn() && actor.User.CanSeePrivateDataOf(obj.ID) {
 		return toModelRoles(obj.Roles), nil
 	}
 	return nil, nil
@@ -181,14 +203,14 @@ func (r *userResolver) WantedSkills(ctx context.Context, obj *domain.User) ([]do
 }
 
 func (r *userResolver) BlockedMembers(ctx context.Context, obj *domain.User) ([]domain.User, error) {
-	v, err := auth.RequireViewer(ctx)
+	actor, err := auth.RequireActor(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if v.User.ID != obj.ID {
+	if actor.ID() != obj.ID {
 		return nil, domain.Forbidden("only the member themselves can see whom they block")
 	}
-	ids, err := r.Profiles.Blocked(ctx)
+	ids, err := r.Profiles.Blocked(ctx, actor)
 	if err != nil {
 		return nil, err
 	}
@@ -201,18 +223,21 @@ func (r *userResolver) BlockedMembers(ctx context.Context, obj *domain.User) ([]
 
 // Sessions is the resolver for the sessions field.
 func (r *userResolver) Sessions(ctx context.Context, obj *domain.User, first *int, after *string, includeRevoked *bool) (*model.AuthSessionConnection, error) {
-	page, err := relay.ParsePage[uuid.UUID]("sessions", first, after)
+	page, err := relay.ParsePage[uuid.UUID](auth.AuthSessionsCursor, first, after)
 	if err != nil {
 		return nil, err
 	}
-	sessions, err := r.Auth.ListSessions(ctx, obj.ID, includeRevoked != nil && *includeRevoked, page.After, page.Limit())
+	actor, err := auth.RequireActor(ctx)
 	if err != nil {
 		return nil, err
 	}
-	edges, info := relay.Slice("sessions", page, sessions, func(s domain.AuthSession) uuid.UUID { return s.ID })
-	out := &model.AuthSessionConnection{PageInfo: toPageInfo(info), Edges: make([]model.AuthSessionEdge, len(edges))}
-	for i, e := range edges {
-		out.Edges[i] = model.AuthSessionEdge{Cursor: e.Cursor, Node: &edges[i].Node}
+	c, err := r.Auth.ListAuthSessions(ctx, actor, obj.ID, includeRevoked != nil && *includeRevoked, page)
+	if err != nil {
+		return nil, err
+	}
+	out := &model.AuthSessionConnection{PageInfo: toPageInfo(c.PageInfo), Edges: make([]model.AuthSessionEdge, len(c.Edges))}
+	for i, e := range c.Edges {
+		out.Edges[i] = model.AuthSessionEdge{Cursor: e.Cursor, Node: &c.Edges[i].Node}
 	}
 	return out, nil
 }

@@ -21,9 +21,9 @@ func visibleProfile(ctx context.Context, userID uuid.UUID) (domain.Profile, bool
 	if err != nil {
 		return domain.Profile{}, false, fmt.Errorf("load profile: %w", err)
 	}
-	ok, err := profiles.CanSeeProfile(ctx, p, func() (bool, error) {
-		v, _ := auth.ViewerFrom(ctx)
-		set, err := l.Blocks.Load(ctx, v.User.ID)
+	actor := auth.ActorFrom(ctx)
+	ok, err := profiles.CanSeeProfile(actor, p, func() (bool, error) {
+		set, err := l.Blocks.Load(ctx, actor.ID())
 		return set[userID], err
 	})
 	return p, ok, err
@@ -89,16 +89,6 @@ func toProfileUpdate(in model.UpdateProfileInput) (profiles.ProfileUpdate, error
 	return u, nil
 }
 
-// viewerUser returns the signed-in member (for payloads).
-func viewerUser(ctx context.Context) (*domain.User, error) {
-	v, err := auth.RequireViewer(ctx)
-	if err != nil {
-		return nil, err
-	}
-	u := v.User
-	return &u, nil
-}
-
 func localized(locale *model.Locale, en, fr string) string {
 	if locale != nil && *locale == model.LocaleFr {
 		return fr
@@ -106,12 +96,12 @@ func localized(locale *model.Locale, en, fr string) string {
 	return en
 }
 
-func (r *Resolver) blockPayload(ctx context.Context, memberID uuid.UUID) (*model.BlockMemberPayload, error) {
+func (r *Resolver) blockPayload(ctx context.Context, actor domain.Actor, memberID uuid.UUID) (*model.BlockMemberPayload, error) {
 	member, err := dataloaders.User(ctx, memberID)
 	if err != nil {
 		return nil, err
 	}
-	ids, err := r.Profiles.Blocked(ctx)
+	ids, err := r.Profiles.Blocked(ctx, actor)
 	if err != nil {
 		return nil, err
 	}
@@ -122,11 +112,9 @@ func (r *Resolver) blockPayload(ctx context.Context, memberID uuid.UUID) (*model
 	return &model.BlockMemberPayload{Member: &member, BlockedMembers: blocked}, nil
 }
 
-func memberSkillPayload(ctx context.Context, m domain.MemberSkill) (*model.MemberSkillPayload, error) {
-	viewer, err := viewerUser(ctx)
-	if err != nil {
-		return nil, err
-	}
-	dataloaders.For(ctx).MemberSkills.Clear(viewer.ID)
-	return &model.MemberSkillPayload{MemberSkill: &m, User: viewer}, nil
+// memberSkillPayload answers a change to the actor's skills with the actor's account, whose skill
+// lists must be read again.
+func memberSkillPayload(ctx context.Context, actor domain.Actor, m domain.MemberSkill) *model.MemberSkillPayload {
+	dataloaders.For(ctx).MemberSkills.Clear(actor.ID())
+	return &model.MemberSkillPayload{MemberSkill: &m, User: &actor.User}
 }

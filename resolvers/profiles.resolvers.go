@@ -48,17 +48,17 @@ func (r *mutationResolver) UpdateProfile(ctx context.Context, input model.Update
 	if err != nil {
 		return nil, err
 	}
-	if _, _, err := r.Profiles.UpdateProfile(ctx, u); err != nil {
-		return nil, err
-	}
-	viewer, err := viewerUser(ctx)
+	actor, err := auth.RequireActor(ctx)
 	if err != nil {
 		return nil, err
 	}
+	if _, _, err := r.Profiles.UpdateProfile(ctx, actor, u); err != nil {
+		return nil, err
+	}
 	l := dataloaders.For(ctx)
-	l.Profiles.Clear(viewer.ID)
-	l.Slots.Clear(viewer.ID)
-	return &model.UpdateProfilePayload{User: viewer}, nil
+	l.Profiles.Clear(actor.ID())
+	l.Slots.Clear(actor.ID())
+	return &model.UpdateProfilePayload{User: &actor.User}, nil
 }
 
 func (r *mutationResolver) AddMemberSkill(ctx context.Context, input model.AddMemberSkillInput) (*model.MemberSkillPayload, error) {
@@ -70,13 +70,17 @@ func (r *mutationResolver) AddMemberSkill(ctx context.Context, input model.AddMe
 	if input.Description != nil {
 		desc = *input.Description
 	}
-	m, err := r.Profiles.AddSkill(ctx, profiles.SkillInput{
+	actor, err := auth.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	m, err := r.Profiles.AddSkill(ctx, actor, profiles.SkillInput{
 		SkillID: id, Kind: input.Kind, Level: input.Level, YearsOfPractice: input.YearsOfPractice, Description: desc,
 	})
 	if err != nil {
 		return nil, err
 	}
-	return memberSkillPayload(ctx, m)
+	return memberSkillPayload(ctx, actor, m), nil
 }
 
 func (r *mutationResolver) UpdateMemberSkill(ctx context.Context, input model.UpdateMemberSkillInput) (*model.MemberSkillPayload, error) {
@@ -88,13 +92,17 @@ func (r *mutationResolver) UpdateMemberSkill(ctx context.Context, input model.Up
 	if input.Description != nil {
 		desc = *input.Description
 	}
-	m, err := r.Profiles.UpdateSkill(ctx, profiles.SkillInput{
+	actor, err := auth.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	m, err := r.Profiles.UpdateSkill(ctx, actor, profiles.SkillInput{
 		SkillID: id, Level: input.Level, YearsOfPractice: input.YearsOfPractice, Description: desc,
 	})
 	if err != nil {
 		return nil, err
 	}
-	return memberSkillPayload(ctx, m)
+	return memberSkillPayload(ctx, actor, m), nil
 }
 
 func (r *mutationResolver) RemoveMemberSkill(ctx context.Context, input model.RemoveMemberSkillInput) (*model.RemoveMemberSkillPayload, error) {
@@ -102,15 +110,15 @@ func (r *mutationResolver) RemoveMemberSkill(ctx context.Context, input model.Re
 	if err != nil {
 		return nil, err
 	}
-	if err := r.Profiles.RemoveSkill(ctx, id); err != nil {
-		return nil, err
-	}
-	viewer, err := viewerUser(ctx)
+	actor, err := auth.RequireActor(ctx)
 	if err != nil {
 		return nil, err
 	}
-	dataloaders.For(ctx).MemberSkills.Clear(viewer.ID)
-	return &model.RemoveMemberSkillPayload{User: viewer}, nil
+	if err := r.Profiles.RemoveSkill(ctx, actor, id); err != nil {
+		return nil, err
+	}
+	dataloaders.For(ctx).MemberSkills.Clear(actor.ID())
+	return &model.RemoveMemberSkillPayload{User: &actor.User}, nil
 }
 
 func (r *mutationResolver) BlockMember(ctx context.Context, input model.BlockMemberInput) (*model.BlockMemberPayload, error) {
@@ -118,10 +126,14 @@ func (r *mutationResolver) BlockMember(ctx context.Context, input model.BlockMem
 	if err != nil {
 		return nil, err
 	}
-	if err := r.Profiles.Block(ctx, id); err != nil {
+	actor, err := auth.RequireActor(ctx)
+	if err != nil {
 		return nil, err
 	}
-	return r.blockPayload(ctx, id)
+	if err := r.Profiles.Block(ctx, actor, id); err != nil {
+		return nil, err
+	}
+	return r.blockPayload(ctx, actor, id)
 }
 
 func (r *mutationResolver) UnblockMember(ctx context.Context, input model.BlockMemberInput) (*model.BlockMemberPayload, error) {
@@ -129,15 +141,19 @@ func (r *mutationResolver) UnblockMember(ctx context.Context, input model.BlockM
 	if err != nil {
 		return nil, err
 	}
-	if err := r.Profiles.Unblock(ctx, id); err != nil {
+	actor, err := auth.RequireActor(ctx)
+	if err != nil {
 		return nil, err
 	}
-	return r.blockPayload(ctx, id)
+	if err := r.Profiles.Unblock(ctx, actor, id); err != nil {
+		return nil, err
+	}
+	return r.blockPayload(ctx, actor, id)
 }
 
 func (r *profileResolver) Location(ctx context.Context, obj *domain.Profile) (*model.GeoPoint, error) {
-	v, ok := auth.ViewerFrom(ctx)
-	if !ok || !v.User.CanSeePrivateDataOf(obj.UserID) || obj.Latitude == nil || obj.Longitude == nil {
+	actor := auth.ActorFrom(ctx)
+	if !actor.SignedIn() || !actor.User.CanSeePrivateDataOf(obj.UserID) || obj.Latitude == nil || obj.Longitude == nil {
 		return nil, nil
 	}
 	return &model.GeoPoint{Latitude: *obj.Latitude, Longitude: *obj.Longitude}, nil

@@ -10,6 +10,7 @@ import (
 	"fmt"
 
 	"github.com/google/uuid"
+	"github.com/skillswap/skillswap/auth"
 	"github.com/skillswap/skillswap/dataloaders"
 	"github.com/skillswap/skillswap/domain"
 	"github.com/skillswap/skillswap/graph"
@@ -23,7 +24,11 @@ func (r *mutationResolver) ProposeSkill(ctx context.Context, input model.Propose
 	if err != nil {
 		return nil, err
 	}
-	sk, err := r.Skills.Propose(ctx, skills.Proposal{CategoryID: catID, NameEN: input.NameEn, NameFR: input.NameFr, Synonyms: input.Synonyms})
+	actor, err := auth.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	sk, err := r.Skills.Propose(ctx, actor, skills.Proposal{CategoryID: catID, NameEN: input.NameEn, NameFR: input.NameFr, Synonyms: input.Synonyms})
 	if err != nil {
 		return nil, err
 	}
@@ -43,7 +48,11 @@ func (r *mutationResolver) ReviewSkillProposal(ctx context.Context, input model.
 		}
 		into = &t
 	}
-	sk, err := r.Skills.Review(ctx, id, skills.Decision(input.Decision), into)
+	actor, err := auth.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	sk, err := r.Skills.Review(ctx, actor, id, skills.Decision(input.Decision), into)
 	if err != nil {
 		return nil, err
 	}
@@ -55,7 +64,7 @@ func (r *queryResolver) SkillCategories(ctx context.Context) ([]domain.SkillCate
 }
 
 func (r *queryResolver) Skill(ctx context.Context, slug string) (*domain.Skill, error) {
-	sk, err := r.Skills.BySlug(ctx, slug)
+	sk, err := r.Skills.BySlug(ctx, auth.ActorFrom(ctx), slug)
 	if domain.IsKind(err, domain.KindNotFound) {
 		return nil, nil
 	}
@@ -66,18 +75,21 @@ func (r *queryResolver) Skill(ctx context.Context, slug string) (*domain.Skill, 
 }
 
 func (r *queryResolver) PendingSkills(ctx context.Context, first *int, after *string) (*model.SkillConnection, error) {
-	page, err := relay.ParsePage[uuid.UUID]("pendingSkills", first, after)
+	page, err := relay.ParsePage[uuid.UUID](skills.PendingCursor, first, after)
 	if err != nil {
 		return nil, err
 	}
-	list, err := r.Skills.Pending(ctx, page.After, page.Limit())
+	actor, err := auth.RequireActor(ctx)
 	if err != nil {
 		return nil, err
 	}
-	edges, info := relay.Slice("pendingSkills", page, list, func(s domain.Skill) uuid.UUID { return s.ID })
-	out := &model.SkillConnection{PageInfo: toPageInfo(info), Edges: make([]model.SkillEdge, len(edges))}
-	for i, e := range edges {
-		out.Edges[i] = model.SkillEdge{Cursor: e.Cursor, Node: &edges[i].Node}
+	c, err := r.Skills.Pending(ctx, actor, page)
+	if err != nil {
+		return nil, err
+	}
+	out := &model.SkillConnection{PageInfo: toPageInfo(c.PageInfo), Edges: make([]model.SkillEdge, len(c.Edges))}
+	for i, e := range c.Edges {
+		out.Edges[i] = model.SkillEdge{Cursor: e.Cursor, Node: &c.Edges[i].Node}
 	}
 	return out, nil
 }

@@ -1,5 +1,8 @@
 // Package skills owns the skill taxonomy: categories, skills, their relations, and members'
 // proposals of missing skills with their moderation (approve, merge, reject).
+//
+// Methods that act for, or read on behalf of, a member take the domain.Actor right after the
+// context (the zero Actor for a signed-out reader); none reads the viewer from the context.
 package skills
 
 import (
@@ -16,8 +19,8 @@ import (
 	"golang.org/x/text/transform"
 	"golang.org/x/text/unicode/norm"
 
-	"github.com/skillswap/skillswap/auth"
 	"github.com/skillswap/skillswap/domain"
+	"github.com/skillswap/skillswap/relay"
 	"github.com/skillswap/skillswap/store"
 )
 
@@ -50,26 +53,26 @@ func (s *Service) Categories(ctx context.Context) ([]domain.SkillCategory, error
 	return out, nil
 }
 
-// BySlug returns an approved skill (or, for moderators, any skill) by slug.
-func (s *Service) BySlug(ctx context.Context, slug string) (domain.Skill, error) {
+// BySlug returns an approved skill by slug; moderators, and the member who proposed it, also get
+// a skill that is not approved. actor is the zero Actor for a signed-out reader.
+func (s *Service) BySlug(ctx context.Context, actor domain.Actor, slug string) (domain.Skill, error) {
 	sk, err := s.store.Q().SkillBySlug(ctx, slug)
 	if err != nil {
 		return domain.Skill{}, err
 	}
-	if sk.Status != domain.SkillApproved && !canModerate(ctx, sk) {
+	if sk.Status != domain.SkillApproved && !canModerate(actor, sk) {
 		return domain.Skill{}, domain.NotFound("skill")
 	}
 	return sk, nil
 }
 
-// canModerate reports whether the caller may see a non-approved skill: moderators, and the
-// member who proposed it.
-func canModerate(ctx context.Context, sk domain.Skill) bool {
-	v, ok := auth.ViewerFrom(ctx)
-	if !ok {
+// canModerate reports whether actor may see a non-approved skill: moderators, and the member who
+// proposed it.
+func canModerate(actor domain.Actor, sk domain.Skill) bool {
+	if !actor.SignedIn() {
 		return false
 	}
-	return v.User.HasRole(domain.RoleModerator) || (sk.ProposedBy != nil && *sk.ProposedBy == v.User.ID)
+	return actor.HasRole(domain.RoleModerator) || (sk.ProposedBy != nil && *sk.ProposedBy == actor.ID())
 }
 
 // Proposal is a member's suggestion of a missing skill.
@@ -82,10 +85,9 @@ type Proposal struct {
 
 // Propose records a pending skill. An existing skill with the same name (in either language,
 // ignoring case and accents) is a CONFLICT naming it, so members find it instead of duplicating.
-func (s *Service) Propose(ctx context.Context, p Proposal) (domain.Skill, error) {
-	v, err := auth.RequireViewer(ctx)
-	if err != nil {
-		return domain.Skill{}, err
+func (s *Service) Propose(ctx context.Context, actor domain.Actor, p Proposal) (domain.Skill, error) {
+	if !actor.SignedIn() {
+		return domain.Skill{}, domain.Unauthenticated("authentication required")
 	}
 	nameEN, err := cleanName("nameEn", p.NameEN)
 	if err != nil {
@@ -133,7 +135,7 @@ func (s *Service) Propose(ctx context.Context, p Proposal) (domain.Skill, error)
 	}
 	sk, err := q.InsertPendingSkill(ctx, store.NewSkill{
 		ID: id, Slug: Slugify(nameEN), CategoryID: p.CategoryID, NameEN: nameEN, NameFR: nameFR,
-		Synonyms: synonyms, ProposedBy: v.User.ID, CreatedAt: s.now(),
+		Synonyms: synonyms, ProposedBy: actor.ID(), CreatedAt: s.now(),
 	})
 	if err != nil {
 		if domain.IsKind(err, domain.KindConflict) {
@@ -191,13 +193,12 @@ const (
 
 // Review applies a moderator's decision to a pending skill. MERGE points the proposal at an
 // approved skill and moves every member's offer or want to it.
-func (s *Service) Review(ctx context.Context, skillID uuid.UUID, d Decision, mergeInto *uuid.UUID) (domain.Skill, error) {
-	v, err := auth.RequireRole(ctx, domain.RoleModerator)
-	if err != nil {
+func (s *Service) Review(ctx context.Context, actor domain.Actor, skillID uuid.UUID, d Decision, mergeInto *uuid.UUID) (domain.Skill, error) {
+	if err := actor.RequireRole(domain.RoleModerator); err != nil {
 		return domain.Skill{}, err
 	}
 	var out domain.Skill
-	err = s.store.InTx(ctx, func(q *store.Queries) error {
+	err := s.store.InTx(ctx, func(q *store.Queries) error {
 		sk, err := q.LockSkill(ctx, skillID)
 		if domain.IsKind(err, domain.KindNotFound) {
 			e := domain.NotFound("skill")
@@ -249,7 +250,7 @@ func (s *Service) Review(ctx context.Context, skillID uuid.UUID, d Decision, mer
 	if err != nil {
 		return domain.Skill{}, fmt.Errorf("review skill: %w", err)
 	}
-	s.log.InfoContext(ctx, "skill reviewed", "skill_id", out.ID, "decision", d, "by", v.User.ID)
+	s.log.InfoContext(ctx, "skill reviewed", "skill_id", out.ID, "decision", d, "by", actor.ID())
 	return out, nil
 }
 
@@ -260,14 +261,18 @@ func (s *Service) queueReindex(ctx context.Context, q *store.Queries, skillID uu
 	return s.index.QueueSkillReindex(ctx, q, skillID)
 }
 
+// PendingCursor is the cursor kind of the proposals awaiting review (Query.pendingSkills); clients
+// hold such cursors, so it never changes.
+const PendingCursor = "pendingSkills"
+
 // Pending pages proposals awaiting review, oldest first (moderators).
-func (s *Service) Pending(ctx context.Context, after *uuid.UUID, limit int) ([]domain.Skill, error) {
-	if _, err := auth.RequireRole(ctx, domain.RoleModerator); err != nil {
-		return nil, err
+func (s *Service) Pending(ctx context.Context, actor domain.Actor, page relay.Page[uuid.UUID]) (relay.Connection[domain.Skill], error) {
+	if err := actor.RequireRole(domain.RoleModerator); err != nil {
+		return relay.Connection[domain.Skill]{}, err
 	}
-	out, err := s.store.Q().PendingSkills(ctx, after, limit)
+	rows, err := s.store.Q().PendingSkills(ctx, page.After, page.Limit())
 	if err != nil {
-		return nil, fmt.Errorf("pending skills: %w", err)
+		return relay.Connection[domain.Skill]{}, fmt.Errorf("pending skills: %w", err)
 	}
-	return out, nil
+	return relay.Paginate(PendingCursor, page, rows, func(sk domain.Skill) uuid.UUID { return sk.ID }), nil
 }

@@ -152,7 +152,7 @@ func (e *Env) User(t testing.TB, name string) domain.User {
 
 // As returns a context authenticated as u.
 func As(u domain.User) context.Context {
-	return auth.WithViewer(context.Background(), auth.Viewer{User: u, SessionID: uuid.New()})
+	return auth.WithViewer(context.Background(), auth.Viewer{User: u, AuthSessionID: uuid.New()})
 }
 
 // Online is a valid online meeting for proposals.
