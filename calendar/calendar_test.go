@@ -181,14 +181,14 @@ func TestFeedAndSessionICS(t *testing.T) {
 	confirmed := e.Confirmed(t, teacher, learner, start, 60)
 	proposed := e.Propose(t, teacher, learner, start.Add(4*time.Hour), 30)
 	cancelled := e.Confirmed(t, teacher, learner, start.Add(8*time.Hour), 30)
-	if _, err := e.Sessions.Cancel(as(learner), cancelled.ID, ""); err != nil {
+	if _, err := e.Sessions.Cancel(context.Background(), as(learner), cancelled.ID, ""); err != nil {
 		t.Fatal(err)
 	}
 
-	if f, err := svc.Feed(as(learner)); err != nil || f != nil {
+	if f, err := svc.Feed(context.Background(), as(learner)); err != nil || f != nil {
 		t.Fatalf("feed before creation: %v %v", f, err)
 	}
-	token, feed, err := svc.CreateFeed(as(learner))
+	token, feed, err := svc.CreateFeed(context.Background(), as(learner))
 	if err != nil || len(token) < 40 || feed.UserID != learner.ID {
 		t.Fatalf("create feed %q %+v %v", token, feed, err)
 	}
@@ -227,7 +227,7 @@ func TestFeedAndSessionICS(t *testing.T) {
 	}
 
 	// Rotating kills the old URL at once; revoking kills the new one.
-	newToken, _, err := svc.RotateFeed(as(learner))
+	newToken, _, err := svc.RotateFeed(context.Background(), as(learner))
 	if err != nil || newToken == token {
 		t.Fatalf("rotate %v", err)
 	}
@@ -237,13 +237,13 @@ func TestFeedAndSessionICS(t *testing.T) {
 	if code, _, _ := get(newToken); code != 200 {
 		t.Fatalf("new token: %d", code)
 	}
-	if ok, err := svc.RevokeFeed(as(learner)); !ok || err != nil {
+	if ok, err := svc.RevokeFeed(context.Background(), as(learner)); !ok || err != nil {
 		t.Fatalf("revoke %v %v", ok, err)
 	}
 	if code, _, _ := get(newToken); code != 404 {
 		t.Fatalf("revoked token: %d", code)
 	}
-	if _, _, err := svc.RotateFeed(as(learner)); !domain.IsKind(err, domain.KindNotFound) {
+	if _, _, err := svc.RotateFeed(context.Background(), as(learner)); !domain.IsKind(err, domain.KindNotFound) {
 		t.Fatalf("rotate without feed: %v", err)
 	}
 	if code, _, _ := get("nope"); code != 404 {
@@ -256,7 +256,7 @@ func TestFeedAndSessionICS(t *testing.T) {
 	resp.Body.Close()
 
 	// One session as an attachment, for its participants only.
-	one1, err := svc.SessionICS(as(teacher), confirmed.ID)
+	one1, err := svc.SessionICS(context.Background(), as(teacher), confirmed.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -265,7 +265,7 @@ func TestFeedAndSessionICS(t *testing.T) {
 		one(t, c1.subs[0], "DTSTART") != start.UTC().Format("20060102T150405Z") || one(t, c1.subs[0], "URL") != skillsessiontest.Online {
 		t.Fatalf("session ics %s", one1)
 	}
-	if _, err := svc.SessionICS(as(stranger), confirmed.ID); !domain.IsKind(err, domain.KindNotFound) {
+	if _, err := svc.SessionICS(context.Background(), as(stranger), confirmed.ID); !domain.IsKind(err, domain.KindNotFound) {
 		t.Fatalf("stranger: %v", err)
 	}
 }

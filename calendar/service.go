@@ -1,6 +1,10 @@
 // Package calendar publishes members' skill sessions as RFC 5545 (ICS) calendars: a feed per
 // member behind a secret, revocable URL token (stored only as a SHA-256), and one event as an
 // attachment. Handler serves `/calendar/{token}.ics`.
+//
+// Methods that act for a member take the domain.Actor right after the context (the service
+// never reads the viewer from the context); the feed itself (FeedICS, Handler) acts for nobody:
+// its secret token is the credential.
 package calendar
 
 import (
@@ -18,7 +22,6 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/skillswap/skillswap/auth"
 	"github.com/skillswap/skillswap/domain"
 	"github.com/skillswap/skillswap/store"
 )
@@ -78,21 +81,29 @@ func newToken() (string, error) {
 	return base64.RawURLEncoding.EncodeToString(b), nil
 }
 
-// CreateFeed issues the viewer a new secret feed token, revoking any previous one (a token is
+// CreateFeed issues the actor a new secret feed token, revoking any previous one (a token is
 // shown only once, so asking again means a new one). The token goes in the URL of FeedPath.
-func (s *Service) CreateFeed(ctx context.Context) (string, domain.CalendarFeed, error) {
-	return s.issue(ctx, false)
+func (s *Service) CreateFeed(ctx context.Context, actor domain.Actor) (string, domain.CalendarFeed, error) {
+	return s.issue(ctx, actor, false)
 }
 
-// RotateFeed replaces the viewer's active feed token (NOT_FOUND when they have none): the old
+// RotateFeed replaces the actor's active feed token (NOT_FOUND when they have none): the old
 // URL stops working at once.
-func (s *Service) RotateFeed(ctx context.Context) (string, domain.CalendarFeed, error) {
-	return s.issue(ctx, true)
+func (s *Service) RotateFeed(ctx context.Context, actor domain.Actor) (string, domain.CalendarFeed, error) {
+	return s.issue(ctx, actor, true)
 }
 
-func (s *Service) issue(ctx context.Context, mustExist bool) (string, domain.CalendarFeed, error) {
-	v, err := auth.RequireViewer(ctx)
-	if err != nil {
+// signedIn refuses the zero Actor (a signed-out caller) as UNAUTHENTICATED, the answer members
+// got when the service read the viewer itself.
+func signedIn(actor domain.Actor) error {
+	if !actor.SignedIn() {
+		return domain.Unauthenticated("authentication required")
+	}
+	return nil
+}
+
+func (s *Service) issue(ctx context.Context, actor domain.Actor, mustExist bool) (string, domain.CalendarFeed, error) {
+	if err := signedIn(actor); err != nil {
 		return "", domain.CalendarFeed{}, err
 	}
 	token, err := newToken()
@@ -102,14 +113,14 @@ func (s *Service) issue(ctx context.Context, mustExist bool) (string, domain.Cal
 	var feed domain.CalendarFeed
 	err = s.store.InTx(ctx, func(q *store.Queries) error {
 		now := s.cfg.Now().UTC()
-		revoked, err := q.RevokeCalendarFeeds(ctx, v.User.ID, now)
+		revoked, err := q.RevokeCalendarFeeds(ctx, actor.ID(), now)
 		if err != nil {
 			return err
 		}
 		if mustExist && !revoked {
 			return domain.NotFound("calendar feed")
 		}
-		feed, err = q.InsertCalendarFeed(ctx, domain.CalendarFeed{ID: uuid.Must(uuid.NewV7()), UserID: v.User.ID, CreatedAt: now}, hashToken(token))
+		feed, err = q.InsertCalendarFeed(ctx, domain.CalendarFeed{ID: uuid.Must(uuid.NewV7()), UserID: actor.ID(), CreatedAt: now}, hashToken(token))
 		return err
 	})
 	if err != nil {
@@ -118,26 +129,24 @@ func (s *Service) issue(ctx context.Context, mustExist bool) (string, domain.Cal
 	return token, feed, nil
 }
 
-// RevokeFeed turns the viewer's feed URL off; it reports whether there was one.
-func (s *Service) RevokeFeed(ctx context.Context) (bool, error) {
-	v, err := auth.RequireViewer(ctx)
-	if err != nil {
+// RevokeFeed turns the actor's feed URL off; it reports whether there was one.
+func (s *Service) RevokeFeed(ctx context.Context, actor domain.Actor) (bool, error) {
+	if err := signedIn(actor); err != nil {
 		return false, err
 	}
-	ok, err := s.store.Q().RevokeCalendarFeeds(ctx, v.User.ID, s.cfg.Now().UTC())
+	ok, err := s.store.Q().RevokeCalendarFeeds(ctx, actor.ID(), s.cfg.Now().UTC())
 	if err != nil {
 		return false, fmt.Errorf("revoke calendar feed: %w", err)
 	}
 	return ok, nil
 }
 
-// Feed returns the viewer's active feed (without its token), or nil.
-func (s *Service) Feed(ctx context.Context) (*domain.CalendarFeed, error) {
-	v, err := auth.RequireViewer(ctx)
-	if err != nil {
+// Feed returns the actor's active feed (without its token), or nil.
+func (s *Service) Feed(ctx context.Context, actor domain.Actor) (*domain.CalendarFeed, error) {
+	if err := signedIn(actor); err != nil {
 		return nil, err
 	}
-	f, err := s.store.Q().ActiveCalendarFeed(ctx, v.User.ID)
+	f, err := s.store.Q().ActiveCalendarFeed(ctx, actor.ID())
 	if domain.IsKind(err, domain.KindNotFound) {
 		return nil, nil
 	}
@@ -148,7 +157,7 @@ func (s *Service) Feed(ctx context.Context) (*domain.CalendarFeed, error) {
 }
 
 // FeedICS renders the calendar behind a feed token; an unknown or revoked token is NOT_FOUND.
-// The token is the credential: no viewer is needed.
+// The token is the credential: it acts for nobody.
 func (s *Service) FeedICS(ctx context.Context, token string) ([]byte, error) {
 	if token == "" || len(token) > 100 {
 		return nil, domain.NotFound("calendar feed")
@@ -173,20 +182,19 @@ func (s *Service) FeedICS(ctx context.Context, token string) ([]byte, error) {
 	return Encode(cal), nil
 }
 
-// SessionICS renders one of the viewer's sessions as a calendar attachment.
-func (s *Service) SessionICS(ctx context.Context, sessionID uuid.UUID) ([]byte, error) {
-	v, err := auth.RequireViewer(ctx)
-	if err != nil {
+// SessionICS renders one of the actor's sessions as a calendar attachment.
+func (s *Service) SessionICS(ctx context.Context, actor domain.Actor, sessionID uuid.UUID) ([]byte, error) {
+	if err := signedIn(actor); err != nil {
 		return nil, err
 	}
-	e, err := s.store.Q().CalendarEventByID(ctx, v.User.ID, sessionID)
+	e, err := s.store.Q().CalendarEventByID(ctx, actor.ID(), sessionID)
 	if err != nil {
 		if domain.IsKind(err, domain.KindNotFound) {
 			return nil, domain.NotFound("session")
 		}
 		return nil, fmt.Errorf("session calendar: %w", err)
 	}
-	return Encode(Calendar{Events: []Event{s.event(v.User.ID, e)}}), nil
+	return Encode(Calendar{Events: []Event{s.event(actor.ID(), e)}}), nil
 }
 
 // event describes a session from the point of view of member.

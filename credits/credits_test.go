@@ -9,8 +9,10 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/skillswap/skillswap/credits"
 	"github.com/skillswap/skillswap/domain"
 	"github.com/skillswap/skillswap/internal/skillsessiontest"
+	"github.com/skillswap/skillswap/relay"
 	"github.com/skillswap/skillswap/store"
 )
 
@@ -30,16 +32,16 @@ func TestOpenAccountGrantsOnce(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	b, err := e.Credits.Balance(skillsessiontest.As(u))
+	b, err := e.Credits.Balance(context.Background(), skillsessiontest.As(u))
 	if err != nil || b.Balance != 120 || b.Available != 120 || b.Floor != 0 {
 		t.Fatalf("balance %+v %v", b, err)
 	}
-	page, err := e.Credits.Transactions(skillsessiontest.As(u), nil, nil)
+	page, err := e.Credits.Transactions(context.Background(), skillsessiontest.As(u), relay.Page[int64]{First: 20})
 	if err != nil || len(page.Edges) != 1 || page.Edges[0].Node.Kind != domain.CreditStarterGrant ||
 		page.Edges[0].Node.Amount != 120 || page.Edges[0].Node.BalanceAfter != 120 {
 		t.Fatalf("statement %+v %v", page, err)
 	}
-	if _, err := e.Credits.Balance(context.Background()); !domain.IsKind(err, domain.KindUnauthenticated) {
+	if _, err := e.Credits.Balance(context.Background(), domain.Actor{}); !domain.IsKind(err, domain.KindUnauthenticated) {
 		t.Fatalf("anonymous balance: %v", err)
 	}
 	e.LedgerCheck(t)
@@ -104,7 +106,9 @@ func TestTransactionsPaging(t *testing.T) {
 	var after *string
 	for {
 		first := 2
-		page, err := e.Credits.Transactions(skillsessiontest.As(teacher), &first, after)
+		page, err := skillsessiontest.Paged(credits.TransactionsCursor, &first, after, func(p relay.Page[int64]) (relay.Connection[domain.CreditEntry], error) {
+			return e.Credits.Transactions(ctx, skillsessiontest.As(teacher), p)
+		})
 		if err != nil {
 			t.Fatal(err)
 		}

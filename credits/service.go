@@ -1,6 +1,10 @@
 // Package credits keeps the time-credit ledger: members earn minutes by teaching and spend them
 // by learning. Every movement is a balanced double-entry transaction (see store.PostCreditTransaction
 // and migration 0007), so the ledger always sums to zero.
+//
+// Reads for a member (Balance, Transactions, Transaction) take the domain.Actor right after the
+// context (the service never reads the viewer from the context); the ledger movements other
+// services ask for run inside their transactions and take explicit member ids.
 package credits
 
 import (
@@ -11,7 +15,6 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/skillswap/skillswap/auth"
 	"github.com/skillswap/skillswap/domain"
 	"github.com/skillswap/skillswap/relay"
 	"github.com/skillswap/skillswap/store"
@@ -146,13 +149,12 @@ func (s *Service) SettleSession(ctx context.Context, q *store.Queries, sess doma
 	return nil
 }
 
-// Balance returns the viewer's time-credit position.
-func (s *Service) Balance(ctx context.Context) (domain.CreditBalance, error) {
-	v, err := auth.RequireViewer(ctx)
-	if err != nil {
+// Balance returns the actor's time-credit position.
+func (s *Service) Balance(ctx context.Context, actor domain.Actor) (domain.CreditBalance, error) {
+	if err := signedIn(actor); err != nil {
 		return domain.CreditBalance{}, err
 	}
-	return s.BalanceOf(ctx, v.User.ID)
+	return s.BalanceOf(ctx, actor.ID())
 }
 
 // BalanceOf returns a member's position (for staff tools and tests; no authorization).
@@ -175,37 +177,35 @@ func (s *Service) BalanceOf(ctx context.Context, userID uuid.UUID) (domain.Credi
 	return b, nil
 }
 
-// TransactionsKind is the cursor kind of creditTransactions.
-const TransactionsKind = "credit"
+// TransactionsCursor is the cursor kind of creditTransactions, keyed by ledger entry id (an
+// int64); clients hold cursors made with it, so it never changes.
+const TransactionsCursor = "credit"
 
-// Connection is a page of the viewer's statement.
-type Connection struct {
-	Edges    []relay.Edge[domain.CreditEntry]
-	PageInfo relay.PageInfo
+// Transactions pages through the actor's ledger entries, newest first.
+func (s *Service) Transactions(ctx context.Context, actor domain.Actor, page relay.Page[int64]) (relay.Connection[domain.CreditEntry], error) {
+	if err := signedIn(actor); err != nil {
+		return relay.Connection[domain.CreditEntry]{}, err
+	}
+	rows, err := s.store.Q().CreditEntries(ctx, actor.ID(), page.After, page.Limit())
+	if err != nil {
+		return relay.Connection[domain.CreditEntry]{}, fmt.Errorf("credit transactions: %w", err)
+	}
+	return relay.Paginate(TransactionsCursor, page, rows, func(e domain.CreditEntry) int64 { return e.ID }), nil
 }
 
-// Transactions pages through the viewer's ledger entries, newest first.
-func (s *Service) Transactions(ctx context.Context, first *int, after *string) (Connection, error) {
-	v, err := auth.RequireViewer(ctx)
-	if err != nil {
-		return Connection{}, err
+// signedIn refuses the zero Actor (a signed-out caller) as UNAUTHENTICATED, the answer members
+// got when the service read the viewer itself.
+func signedIn(actor domain.Actor) error {
+	if !actor.SignedIn() {
+		return domain.Unauthenticated("authentication required")
 	}
-	p, err := relay.ParsePage[int64](TransactionsKind, first, after)
-	if err != nil {
-		return Connection{}, err
-	}
-	rows, err := s.store.Q().CreditEntries(ctx, v.User.ID, p.After, p.Limit())
-	if err != nil {
-		return Connection{}, fmt.Errorf("credit transactions: %w", err)
-	}
-	edges, info := relay.Slice(TransactionsKind, p, rows, func(e domain.CreditEntry) int64 { return e.ID })
-	return Connection{Edges: edges, PageInfo: info}, nil
+	return nil
 }
 
 // Transaction returns the actor's line of one ledger transaction; NOT_FOUND when they have none.
 func (s *Service) Transaction(ctx context.Context, actor domain.Actor, transactionID uuid.UUID) (domain.CreditEntry, error) {
-	if !actor.SignedIn() {
-		return domain.CreditEntry{}, domain.Unauthenticated("authentication required")
+	if err := signedIn(actor); err != nil {
+		return domain.CreditEntry{}, err
 	}
 	e, err := s.store.Q().CreditEntryOfTransaction(ctx, actor.ID(), transactionID)
 	if err != nil {

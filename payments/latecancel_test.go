@@ -38,7 +38,7 @@ func TestLateCancellationFee(t *testing.T) {
 			p := ps.Payment
 			x.post(event(t, "evt_auth", "payment_intent.amount_capturable_updated", intentObject(p, "requires_capture"), time.Now(), webhookSecret))
 			x.drain(t)
-			if _, err := x.Sessions.Accept(skillsessiontest.As(x.mentor), s.ID); err != nil {
+			if _, err := x.Sessions.Accept(context.Background(), skillsessiontest.As(x.mentor), s.ID); err != nil {
 				t.Fatal(err)
 			}
 			x.Clock.Set(s.StartsAt.Add(-tc.before))
@@ -46,7 +46,7 @@ func TestLateCancellationFee(t *testing.T) {
 			if tc.byMentor {
 				by = x.mentor
 			}
-			if _, err := x.Sessions.Cancel(skillsessiontest.As(by), s.ID, "something came up"); err != nil {
+			if _, err := x.Sessions.Cancel(context.Background(), skillsessiontest.As(by), s.ID, "something came up"); err != nil {
 				t.Fatal(err)
 			}
 			jobs := x.Jobs(t, "payment_step")

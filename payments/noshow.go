@@ -8,8 +8,8 @@ import (
 	"github.com/google/uuid"
 	"github.com/riverqueue/river"
 
-	"github.com/skillswap/skillswap/auth"
 	"github.com/skillswap/skillswap/domain"
+	"github.com/skillswap/skillswap/relay"
 	"github.com/skillswap/skillswap/store"
 )
 
@@ -51,23 +51,22 @@ func (s *Service) openNoShowDispute(ctx context.Context, q *store.Queries, sess 
 	return q.EnqueueJob(ctx, NoShowDeadlineArgs{SessionID: sess.ID}, &river.InsertOpts{ScheduledAt: d.DecidesAt})
 }
 
-// ContestNoShow records the viewer's contest of a paid session's no-show report: the viewer
+// ContestNoShow records the actor's contest of a paid session's no-show report: the actor
 // must be the member reported absent (FORBIDDEN for the reporter, NOT_FOUND for anyone else
 // and for a session without a dispute), the dispute PENDING and its contest window open
 // (CONFLICT otherwise), and the note 1 to 1000 characters. The reporter is notified
 // (NO_SHOW_CONTESTED); staff then decide with ResolveNoShow.
-func (s *Service) ContestNoShow(ctx context.Context, sessionID uuid.UUID, note string) (domain.NoShowDispute, error) {
-	v, err := auth.RequireViewer(ctx)
-	if err != nil {
+func (s *Service) ContestNoShow(ctx context.Context, actor domain.Actor, sessionID uuid.UUID, note string) (domain.NoShowDispute, error) {
+	if err := signedIn(actor); err != nil {
 		return domain.NoShowDispute{}, err
 	}
 	var out domain.NoShowDispute
-	err = s.store.InTx(ctx, func(q *store.Queries) error {
+	err := s.store.InTx(ctx, func(q *store.Queries) error {
 		d, err := q.LockNoShowDispute(ctx, sessionID)
 		if err != nil {
 			return err
 		}
-		if err := d.Contest(v.User.ID, note, s.now()); err != nil {
+		if err := d.Contest(actor.ID(), note, s.now()); err != nil {
 			return err
 		}
 		if out, err = q.UpdateNoShowDispute(ctx, d); err != nil {
@@ -83,24 +82,23 @@ func (s *Service) ContestNoShow(ctx context.Context, sessionID uuid.UUID, note s
 }
 
 // ResolveNoShow decides an open (PENDING or CONTESTED) no-show dispute: upheld, the report
-// stands; rejected, the session counts as held. The viewer must hold the SUPPORT role (ADMIN
+// stands; rejected, the session counts as held. The actor must hold the SUPPORT role (ADMIN
 // holds every role); the note (1 to 1000 characters) goes to the audit log with the decision.
 // Both participants are notified (NO_SHOW_DECIDED) and the payment step is enqueued in the
 // same transaction: a refund when the mentor was absent, a capture otherwise. Deciding a
 // decided dispute is a CONFLICT.
-func (s *Service) ResolveNoShow(ctx context.Context, sessionID uuid.UUID, upheld bool, note string) (domain.NoShowDispute, error) {
-	v, err := auth.RequireRole(ctx, domain.RoleSupport)
-	if err != nil {
+func (s *Service) ResolveNoShow(ctx context.Context, actor domain.Actor, sessionID uuid.UUID, upheld bool, note string) (domain.NoShowDispute, error) {
+	if err := actor.RequireRole(domain.RoleSupport); err != nil {
 		return domain.NoShowDispute{}, err
 	}
-	actor := v.User.ID
+	decidedBy := actor.ID()
 	var out domain.NoShowDispute
-	err = s.store.InTx(ctx, func(q *store.Queries) error {
+	err := s.store.InTx(ctx, func(q *store.Queries) error {
 		d, err := q.LockNoShowDispute(ctx, sessionID)
 		if err != nil {
 			return err
 		}
-		if err := d.Decide(upheld, &actor, note, s.now()); err != nil {
+		if err := d.Decide(upheld, &decidedBy, note, s.now()); err != nil {
 			return err
 		}
 		out, err = s.decide(ctx, q, d)
@@ -197,46 +195,42 @@ func (s *Service) notify(ctx context.Context, q *store.Queries, userID uuid.UUID
 	return nil
 }
 
-// NoShowDisputes lists no-show disputes for staff (the SUPPORT role), oldest first so that
-// the longest-waiting come first: first of them (default 20, at most MaxPageSize) after the
-// dispute of session after, only those in status when it is set.
-func (s *Service) NoShowDisputes(ctx context.Context, status *string, first int, after *uuid.UUID) ([]domain.NoShowDispute, error) {
-	if _, err := auth.RequireRole(ctx, domain.RoleSupport); err != nil {
-		return nil, err
-	}
-	if first == 0 {
-		first = 20
-	}
-	if first < 0 || first > MaxPageSize {
-		return nil, domain.Invalid("first", "must be between 1 and %d", MaxPageSize)
+// NoShowDisputesCursor is the cursor kind of the staff list of no-show disputes (keyed by
+// session id); clients hold cursors made with it, so it never changes.
+const NoShowDisputesCursor = "noShowDisputes"
+
+// NoShowDisputes pages through no-show disputes for staff (the SUPPORT role), oldest first so
+// that the longest-waiting come first, only those in status when it is set.
+func (s *Service) NoShowDisputes(ctx context.Context, actor domain.Actor, status *string, page relay.Page[uuid.UUID]) (relay.Connection[domain.NoShowDispute], error) {
+	if err := actor.RequireRole(domain.RoleSupport); err != nil {
+		return relay.Connection[domain.NoShowDispute]{}, err
 	}
 	var st *domain.NoShowDisputeStatus
 	if status != nil {
 		x := domain.NoShowDisputeStatus(*status)
 		if !x.Valid() {
-			return nil, domain.Invalid("status", "must be one of PENDING, CONTESTED, UPHELD, REJECTED")
+			return relay.Connection[domain.NoShowDispute]{}, domain.Invalid("status", "must be one of PENDING, CONTESTED, UPHELD, REJECTED")
 		}
 		st = &x
 	}
-	list, err := s.store.Q().NoShowDisputes(ctx, st, after, first)
+	list, err := s.store.Q().NoShowDisputes(ctx, st, page.After, page.Limit())
 	if err != nil {
-		return nil, fmt.Errorf("no-show disputes: %w", err)
+		return relay.Connection[domain.NoShowDispute]{}, fmt.Errorf("no-show disputes: %w", err)
 	}
-	return list, nil
+	return relay.Paginate(NoShowDisputesCursor, page, list, func(d domain.NoShowDispute) uuid.UUID { return d.SessionID }), nil
 }
 
 // NoShowDispute returns a session's no-show dispute to its two participants and staff
 // (NOT_FOUND for anyone else, and for a session without one).
-func (s *Service) NoShowDispute(ctx context.Context, sessionID uuid.UUID) (domain.NoShowDispute, error) {
-	v, err := auth.RequireViewer(ctx)
-	if err != nil {
+func (s *Service) NoShowDispute(ctx context.Context, actor domain.Actor, sessionID uuid.UUID) (domain.NoShowDispute, error) {
+	if err := signedIn(actor); err != nil {
 		return domain.NoShowDispute{}, err
 	}
 	d, err := s.store.Q().NoShowDispute(ctx, sessionID)
 	if err != nil {
 		return domain.NoShowDispute{}, fmt.Errorf("no-show dispute: %w", err)
 	}
-	if !d.IsParticipant(v.User.ID) && !v.User.IsStaff() {
+	if !d.IsParticipant(actor.ID()) && !actor.User.IsStaff() {
 		return domain.NoShowDispute{}, domain.NotFound("no-show dispute")
 	}
 	return d, nil

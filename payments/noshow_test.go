@@ -16,6 +16,7 @@ import (
 	"github.com/skillswap/skillswap/domain"
 	"github.com/skillswap/skillswap/internal/skillsessiontest"
 	"github.com/skillswap/skillswap/payments"
+	"github.com/skillswap/skillswap/relay"
 )
 
 // confirmedPaid proposes a paid session of minutes at start, authorises its payment through
@@ -23,14 +24,14 @@ import (
 func (x *env) confirmedPaid(t *testing.T, learner domain.User, start time.Time, minutes int) (domain.SkillSession, domain.Payment) {
 	t.Helper()
 	s := x.Propose(t, x.mentor, learner, start, minutes)
-	ps, err := x.svc.StartPayment(skillsessiontest.As(learner), s.ID)
+	ps, err := x.svc.StartPayment(context.Background(), skillsessiontest.As(learner), s.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	p := ps.Payment
 	x.post(event(t, "evt_auth_"+p.ID.String(), "payment_intent.amount_capturable_updated", intentObject(p, "requires_capture"), time.Now(), webhookSecret))
 	x.drain(t)
-	if s, err = x.Sessions.Accept(skillsessiontest.As(x.mentor), s.ID); err != nil {
+	if s, err = x.Sessions.Accept(context.Background(), skillsessiontest.As(x.mentor), s.ID); err != nil {
 		t.Fatal(err)
 	}
 	return s, x.payment(t, p.ID)
@@ -40,7 +41,7 @@ func (x *env) confirmedPaid(t *testing.T, learner domain.User, start time.Time, 
 func (x *env) reportNoShow(t *testing.T, s domain.SkillSession, reporter domain.User) {
 	t.Helper()
 	x.Clock.Set(s.StartsAt.Add(15 * time.Minute))
-	if _, err := x.Sessions.ReportNoShow(skillsessiontest.As(reporter), s.ID); err != nil {
+	if _, err := x.Sessions.ReportNoShow(context.Background(), skillsessiontest.As(reporter), s.ID); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -120,7 +121,7 @@ func TestNoShowContestedThenRejectedCaptures(t *testing.T) {
 	s, p := x.confirmedPaid(t, x.learner, skillsessiontest.Start.Add(72*time.Hour), 90)
 	x.reportNoShow(t, s, x.learner)
 	x.Clock.Advance(47 * time.Hour)
-	d, err := x.svc.ContestNoShow(skillsessiontest.As(x.mentor), s.ID, "I waited in the call for 30 minutes")
+	d, err := x.svc.ContestNoShow(context.Background(), skillsessiontest.As(x.mentor), s.ID, "I waited in the call for 30 minutes")
 	if err != nil || d.Status != domain.NoShowContested || d.ContestNote == nil || d.ContestedAt == nil {
 		t.Fatalf("contest: %+v %v", d, err)
 	}
@@ -136,7 +137,7 @@ func TestNoShowContestedThenRejectedCaptures(t *testing.T) {
 		t.Fatalf("deadline decided a contested dispute: %+v", got)
 	}
 	support := x.staff(t, domain.RoleSupport)
-	d, err = x.svc.ResolveNoShow(skillsessiontest.As(support), s.ID, false, "the call log shows the mentor joined")
+	d, err = x.svc.ResolveNoShow(context.Background(), skillsessiontest.As(support), s.ID, false, "the call log shows the mentor joined")
 	if err != nil || d.Status != domain.NoShowRejected || d.DecidedBy == nil || *d.DecidedBy != support.ID {
 		t.Fatalf("resolve: %+v %v", d, err)
 	}
@@ -264,7 +265,7 @@ func TestContestNoShowRules(t *testing.T) {
 		{"without a note", x.learner, s.ID, "  ", domain.KindInvalid, "note"},
 		{"note too long", x.learner, s.ID, strings.Repeat("a", 1001), domain.KindInvalid, "note"},
 	} {
-		_, err := x.svc.ContestNoShow(skillsessiontest.As(tc.as), tc.session, tc.note)
+		_, err := x.svc.ContestNoShow(context.Background(), skillsessiontest.As(tc.as), tc.session, tc.note)
 		var de *domain.Error
 		if !errors.As(err, &de) || de.Kind != tc.kind || de.Field != tc.field {
 			t.Errorf("%s: %v, want kind %v field %q", tc.name, err, tc.kind, tc.field)
@@ -272,7 +273,7 @@ func TestContestNoShowRules(t *testing.T) {
 	}
 	// After the deadline (even before the job ran): CONFLICT.
 	x.Clock.Advance(48 * time.Hour)
-	_, err := x.svc.ContestNoShow(skillsessiontest.As(x.learner), s.ID, "I was there")
+	_, err := x.svc.ContestNoShow(context.Background(), skillsessiontest.As(x.learner), s.ID, "I was there")
 	if !domain.IsKind(err, domain.KindConflict) {
 		t.Fatalf("contest after the deadline: %v", err)
 	}
@@ -291,23 +292,23 @@ func TestResolveNoShowRules(t *testing.T) {
 	x.reportNoShow(t, s, x.learner) // the mentor is reported absent
 	// Moderators moderate content; deciding who gets paid is support's (or an admin's).
 	for _, u := range []domain.User{x.learner, x.mentor, x.staff(t, domain.RoleModerator)} {
-		if _, err := x.svc.ResolveNoShow(skillsessiontest.As(u), s.ID, true, "x"); !domain.IsKind(err, domain.KindForbidden) {
+		if _, err := x.svc.ResolveNoShow(context.Background(), skillsessiontest.As(u), s.ID, true, "x"); !domain.IsKind(err, domain.KindForbidden) {
 			t.Errorf("resolve by %v: %v", u.Roles, err)
 		}
 	}
 	admin := x.staff(t, domain.RoleAdmin)
-	if _, err := x.svc.ResolveNoShow(skillsessiontest.As(admin), s.ID, true, ""); !domain.IsKind(err, domain.KindInvalid) {
+	if _, err := x.svc.ResolveNoShow(context.Background(), skillsessiontest.As(admin), s.ID, true, ""); !domain.IsKind(err, domain.KindInvalid) {
 		t.Fatalf("resolve without a note: %v", err)
 	}
-	if _, err := x.svc.ResolveNoShow(skillsessiontest.As(admin), uuid.New(), true, "x"); !domain.IsKind(err, domain.KindNotFound) {
+	if _, err := x.svc.ResolveNoShow(context.Background(), skillsessiontest.As(admin), uuid.New(), true, "x"); !domain.IsKind(err, domain.KindNotFound) {
 		t.Fatalf("resolve a missing dispute: %v", err)
 	}
 	// Staff may decide a pending dispute before its deadline.
-	d, err := x.svc.ResolveNoShow(skillsessiontest.As(admin), s.ID, true, "the mentor admitted it")
+	d, err := x.svc.ResolveNoShow(context.Background(), skillsessiontest.As(admin), s.ID, true, "the mentor admitted it")
 	if err != nil || d.Status != domain.NoShowUpheld {
 		t.Fatalf("resolve: %+v %v", d, err)
 	}
-	if _, err := x.svc.ResolveNoShow(skillsessiontest.As(admin), s.ID, false, "changed my mind"); !domain.IsKind(err, domain.KindConflict) {
+	if _, err := x.svc.ResolveNoShow(context.Background(), skillsessiontest.As(admin), s.ID, false, "changed my mind"); !domain.IsKind(err, domain.KindConflict) {
 		t.Fatalf("resolve twice: %v", err)
 	}
 	// The deadline job then finds it decided.
@@ -336,17 +337,17 @@ func TestNoShowDisputeVisibilityAndListing(t *testing.T) {
 	stranger := x.User(t, "Stranger")
 	support := x.staff(t, domain.RoleSupport)
 	for _, u := range []domain.User{x.learner, x.mentor, support, x.staff(t, domain.RoleModerator)} {
-		if d, err := x.svc.NoShowDispute(skillsessiontest.As(u), s1.ID); err != nil || d.SessionID != s1.ID {
+		if d, err := x.svc.NoShowDispute(context.Background(), skillsessiontest.As(u), s1.ID); err != nil || d.SessionID != s1.ID {
 			t.Errorf("%v reads the dispute: %+v %v", u.Roles, d, err)
 		}
 	}
-	if _, err := x.svc.NoShowDispute(skillsessiontest.As(stranger), s1.ID); !domain.IsKind(err, domain.KindNotFound) {
+	if _, err := x.svc.NoShowDispute(context.Background(), skillsessiontest.As(stranger), s1.ID); !domain.IsKind(err, domain.KindNotFound) {
 		t.Fatalf("a stranger reads the dispute: %v", err)
 	}
-	if _, err := x.svc.NoShowDisputes(skillsessiontest.As(x.learner), nil, 10, nil); !domain.IsKind(err, domain.KindForbidden) {
+	if _, err := x.svc.NoShowDisputes(context.Background(), skillsessiontest.As(x.learner), nil, relay.Page[uuid.UUID]{First: 10}); !domain.IsKind(err, domain.KindForbidden) {
 		t.Fatalf("a member lists disputes: %v", err)
 	}
-	if _, err := x.svc.ContestNoShow(skillsessiontest.As(x.learner), s2.ID, "I was there"); err != nil {
+	if _, err := x.svc.ContestNoShow(context.Background(), skillsessiontest.As(x.learner), s2.ID, "I was there"); err != nil {
 		t.Fatal(err)
 	}
 	ids := func(list []domain.NoShowDispute) []uuid.UUID {
@@ -371,7 +372,8 @@ func TestNoShowDisputeVisibilityAndListing(t *testing.T) {
 		{"pending", &pending, 10, nil, []uuid.UUID{s1.ID}},
 		{"contested", &contested, 10, nil, []uuid.UUID{s2.ID}},
 	} {
-		list, err := x.svc.NoShowDisputes(skillsessiontest.As(support), tc.status, tc.first, tc.after)
+		c, err := x.svc.NoShowDisputes(context.Background(), skillsessiontest.As(support), tc.status, relay.Page[uuid.UUID]{First: tc.first, After: tc.after})
+		list := nodes(c)
 		if err != nil || len(list) != len(tc.want) {
 			t.Errorf("%s: %v %v, want %v", tc.name, ids(list), err, tc.want)
 			continue
@@ -382,10 +384,13 @@ func TestNoShowDisputeVisibilityAndListing(t *testing.T) {
 			}
 		}
 	}
-	if _, err := x.svc.NoShowDisputes(skillsessiontest.As(support), &bad, 10, nil); !domain.IsKind(err, domain.KindInvalid) {
+	if _, err := x.svc.NoShowDisputes(context.Background(), skillsessiontest.As(support), &bad, relay.Page[uuid.UUID]{First: 10}); !domain.IsKind(err, domain.KindInvalid) {
 		t.Fatalf("unknown status: %v", err)
 	}
-	if _, err := x.svc.NoShowDisputes(skillsessiontest.As(support), nil, 101, nil); !domain.IsKind(err, domain.KindInvalid) {
+	tooMany := 101
+	if _, err := skillsessiontest.Paged(payments.NoShowDisputesCursor, &tooMany, nil, func(p relay.Page[uuid.UUID]) (relay.Connection[domain.NoShowDispute], error) {
+		return x.svc.NoShowDisputes(context.Background(), skillsessiontest.As(support), nil, p)
+	}); !domain.IsKind(err, domain.KindInvalid) {
 		t.Fatalf("page too large: %v", err)
 	}
 }

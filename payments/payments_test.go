@@ -24,6 +24,7 @@ import (
 	"github.com/skillswap/skillswap/internal/skillsessiontest"
 	"github.com/skillswap/skillswap/internal/testdb"
 	"github.com/skillswap/skillswap/payments"
+	"github.com/skillswap/skillswap/relay"
 	"github.com/skillswap/skillswap/skillsessions"
 	"github.com/skillswap/skillswap/store"
 )
@@ -203,7 +204,7 @@ func setup(t testing.TB, e *skillsessiontest.Env, sc payments.Stripe, rec *recor
 		t.Fatal(err)
 	}
 	// 30.00 EUR an hour.
-	if _, err := x.svc.SetPrice(skillsessiontest.As(x.mentor), e.SkillID, 3000, "eur"); err != nil {
+	if _, err := x.svc.SetPrice(context.Background(), skillsessiontest.As(x.mentor), e.SkillID, 3000, "eur"); err != nil {
 		t.Fatal(err)
 	}
 	return x
@@ -213,7 +214,7 @@ func setup(t testing.TB, e *skillsessiontest.Env, sc payments.Stripe, rec *recor
 func (x *env) paid(t *testing.T) (domain.SkillSession, payments.PaidStart) {
 	t.Helper()
 	s := x.Propose(t, x.mentor, x.learner, skillsessiontest.Start.Add(72*time.Hour), 90)
-	ps, err := x.svc.StartPayment(skillsessiontest.As(x.learner), s.ID)
+	ps, err := x.svc.StartPayment(context.Background(), skillsessiontest.As(x.learner), s.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -306,7 +307,7 @@ func (x *env) countRows(t testing.TB, sql string, args ...any) int {
 
 func TestSetPriceRules(t *testing.T) {
 	x := newEnv(t)
-	if _, err := x.svc.SetPrice(skillsessiontest.As(x.learner), x.SkillID, 1000, "EUR"); !domain.IsKind(err, domain.KindForbidden) {
+	if _, err := x.svc.SetPrice(context.Background(), skillsessiontest.As(x.learner), x.SkillID, 1000, "EUR"); !domain.IsKind(err, domain.KindForbidden) {
 		t.Fatalf("member sets a price: %v", err)
 	}
 	for _, c := range []struct {
@@ -314,13 +315,13 @@ func TestSetPriceRules(t *testing.T) {
 		currency string
 		field    string
 	}{{1000, "EURO", "currency"}, {1000, "e1r", "currency"}, {0, "EUR", "amountMinor"}, {-5, "EUR", "amountMinor"}} {
-		_, err := x.svc.SetPrice(skillsessiontest.As(x.mentor), x.SkillID, c.amount, c.currency)
+		_, err := x.svc.SetPrice(context.Background(), skillsessiontest.As(x.mentor), x.SkillID, c.amount, c.currency)
 		var de *domain.Error
 		if !errors.As(err, &de) || de.Kind != domain.KindInvalid || de.Field != c.field {
 			t.Errorf("SetPrice(%d, %q) = %v, want BAD_USER_INPUT on %s", c.amount, c.currency, err, c.field)
 		}
 	}
-	p, err := x.svc.SetPrice(skillsessiontest.As(x.mentor), x.SkillID, 4000, "usd")
+	p, err := x.svc.SetPrice(context.Background(), skillsessiontest.As(x.mentor), x.SkillID, 4000, "usd")
 	if err != nil || p.AmountMinor != 4000 || p.Currency != "USD" {
 		t.Fatalf("SetPrice = %+v, %v", p, err)
 	}
@@ -331,10 +332,10 @@ func TestWithoutStripeKeyPaidFeaturesAreUnavailable(t *testing.T) {
 	svc := payments.NewService(e.Store, nil, nil, payments.Config{}, slog.New(slog.DiscardHandler))
 	mentor := e.User(t, "Mentor")
 	mentor.Roles = []domain.Role{domain.RoleMember, domain.RoleMentor}
-	if _, err := svc.StartMentorOnboarding(skillsessiontest.As(mentor)); !domain.IsKind(err, domain.KindUnavailable) {
+	if _, err := svc.StartMentorOnboarding(context.Background(), skillsessiontest.As(mentor)); !domain.IsKind(err, domain.KindUnavailable) {
 		t.Fatalf("onboarding without key: %v", err)
 	}
-	if _, err := svc.StartPayment(skillsessiontest.As(mentor), uuid.New()); !domain.IsKind(err, domain.KindUnavailable) {
+	if _, err := svc.StartPayment(context.Background(), skillsessiontest.As(mentor), uuid.New()); !domain.IsKind(err, domain.KindUnavailable) {
 		t.Fatalf("payment without key: %v", err)
 	}
 }
@@ -357,14 +358,14 @@ func TestStartPaymentCreatesIntent(t *testing.T) {
 		t.Fatalf("create requests %+v", creates)
 	}
 	// Asking again resumes: same payment, no second intent.
-	again, err := x.svc.StartPayment(skillsessiontest.As(x.learner), s.ID)
+	again, err := x.svc.StartPayment(context.Background(), skillsessiontest.As(x.learner), s.ID)
 	if err != nil || again.Payment.ID != p.ID || again.ClientSecret != ps.ClientSecret || len(x.rec.posts("/v1/payment_intents")) != 1 {
 		t.Fatalf("second start: %+v %v", again, err)
 	}
-	if _, err := x.svc.StartPayment(skillsessiontest.As(x.mentor), s.ID); !domain.IsKind(err, domain.KindForbidden) {
+	if _, err := x.svc.StartPayment(context.Background(), skillsessiontest.As(x.mentor), s.ID); !domain.IsKind(err, domain.KindForbidden) {
 		t.Fatalf("mentor pays: %v", err)
 	}
-	sess, err := x.Sessions.Session(skillsessiontest.As(x.learner), s.ID)
+	sess, err := x.Sessions.Session(context.Background(), skillsessiontest.As(x.learner), s.ID)
 	if err != nil || sess.PriceAmount == nil || *sess.PriceAmount != 4500 || *sess.PriceCurrency != "EUR" {
 		t.Fatalf("session price: %+v %v", sess, err)
 	}
@@ -376,7 +377,7 @@ func TestMentorWithoutPayoutsCannotBeBooked(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := x.Propose(t, x.mentor, x.learner, skillsessiontest.Start.Add(72*time.Hour), 60)
-	if _, err := x.svc.StartPayment(skillsessiontest.As(x.learner), s.ID); !domain.IsKind(err, domain.KindConflict) {
+	if _, err := x.svc.StartPayment(context.Background(), skillsessiontest.As(x.learner), s.ID); !domain.IsKind(err, domain.KindConflict) {
 		t.Fatalf("booking a mentor without payouts: %v", err)
 	}
 }
@@ -574,11 +575,11 @@ func TestCancellationPolicy(t *testing.T) {
 	p := ps.Payment
 	x.post(event(t, "evt_auth", "payment_intent.amount_capturable_updated", intentObject(p, "requires_capture"), time.Now(), webhookSecret))
 	x.drain(t)
-	if _, err := x.Sessions.Cancel(skillsessiontest.As(x.learner), s.ID, "cannot make it"); err != nil {
+	if _, err := x.Sessions.Cancel(context.Background(), skillsessiontest.As(x.learner), s.ID, "cannot make it"); err != nil {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	sess, err := x.Sessions.Session(skillsessiontest.As(x.learner), s.ID)
+	sess, err := x.Sessions.Session(context.Background(), skillsessiontest.As(x.learner), s.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -625,12 +626,12 @@ func TestStartMentorOnboarding(t *testing.T) {
 	e := skillsessiontest.New(t)
 	svc := payments.NewService(e.Store, sc, nil, payments.Config{PublicURL: "http://localhost:8080"}, slog.New(slog.DiscardHandler))
 	m := e.User(t, "Mentor")
-	if _, err := svc.StartMentorOnboarding(skillsessiontest.As(m)); !domain.IsKind(err, domain.KindForbidden) {
+	if _, err := svc.StartMentorOnboarding(context.Background(), skillsessiontest.As(m)); !domain.IsKind(err, domain.KindForbidden) {
 		t.Fatalf("member onboards: %v", err)
 	}
 	m.Roles = []domain.Role{domain.RoleMember, domain.RoleMentor}
 	for range 2 {
-		link, err := svc.StartMentorOnboarding(skillsessiontest.As(m))
+		link, err := svc.StartMentorOnboarding(context.Background(), skillsessiontest.As(m))
 		if err != nil || link == "" {
 			t.Fatalf("onboarding: %q %v", link, err)
 		}
@@ -650,12 +651,12 @@ func TestCompletedPaidSessionQueuesCapture(t *testing.T) {
 	x.wireSessions(t)
 	s, ps := x.paid(t)
 	p := ps.Payment
-	if _, err := x.Sessions.Accept(skillsessiontest.As(x.mentor), s.ID); !domain.IsKind(err, domain.KindConflict) {
+	if _, err := x.Sessions.Accept(context.Background(), skillsessiontest.As(x.mentor), s.ID); !domain.IsKind(err, domain.KindConflict) {
 		t.Fatalf("accepting before the payment is authorised: %v", err)
 	}
 	x.post(event(t, "evt_auth", "payment_intent.amount_capturable_updated", intentObject(p, "requires_capture"), time.Now(), webhookSecret))
 	x.drain(t)
-	if _, err := x.Sessions.Accept(skillsessiontest.As(x.mentor), s.ID); err != nil {
+	if _, err := x.Sessions.Accept(context.Background(), skillsessiontest.As(x.mentor), s.ID); err != nil {
 		t.Fatal(err)
 	}
 	if n := len(x.Jobs(t, "payment_step")); n != 0 {
@@ -663,7 +664,7 @@ func TestCompletedPaidSessionQueuesCapture(t *testing.T) {
 	}
 	x.Clock.Set(s.EndsAt.Add(time.Minute))
 	for _, u := range []domain.User{x.mentor, x.learner} {
-		if _, err := x.Sessions.ConfirmCompleted(skillsessiontest.As(u), s.ID); err != nil {
+		if _, err := x.Sessions.ConfirmCompleted(context.Background(), skillsessiontest.As(u), s.ID); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -692,11 +693,11 @@ func TestAdminRefundIsAuditedAndIdempotent(t *testing.T) {
 	admin := x.User(t, "Admin")
 	admin.Roles = []domain.Role{domain.RoleMember, domain.RoleAdmin}
 	in := payments.RefundInput{PaymentID: p.ID, AmountMinor: 1500, Reason: "session cut short", RequestID: uuid.New()}
-	if _, err := x.svc.RefundPayment(skillsessiontest.As(x.learner), in); !domain.IsKind(err, domain.KindForbidden) {
+	if _, err := x.svc.RefundPayment(context.Background(), skillsessiontest.As(x.learner), in); !domain.IsKind(err, domain.KindForbidden) {
 		t.Fatalf("member refunds: %v", err)
 	}
 	for range 2 {
-		if _, err := x.svc.RefundPayment(skillsessiontest.As(admin), in); err != nil {
+		if _, err := x.svc.RefundPayment(context.Background(), skillsessiontest.As(admin), in); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -707,11 +708,11 @@ func TestAdminRefundIsAuditedAndIdempotent(t *testing.T) {
 	if n := len(x.rec.posts("/v1/refunds")); n != 1 {
 		t.Fatalf("%d refund requests, want 1", n)
 	}
-	if _, err := x.svc.RefundPayment(skillsessiontest.As(admin), payments.RefundInput{PaymentID: p.ID, AmountMinor: 5000, Reason: "x", RequestID: uuid.New()}); !domain.IsKind(err, domain.KindInvalid) {
+	if _, err := x.svc.RefundPayment(context.Background(), skillsessiontest.As(admin), payments.RefundInput{PaymentID: p.ID, AmountMinor: 5000, Reason: "x", RequestID: uuid.New()}); !domain.IsKind(err, domain.KindInvalid) {
 		t.Fatalf("refund above what is left: %v", err)
 	}
 	// The rest.
-	if _, err := x.svc.RefundPayment(skillsessiontest.As(admin), payments.RefundInput{PaymentID: p.ID, Reason: "goodwill", RequestID: uuid.New()}); err != nil {
+	if _, err := x.svc.RefundPayment(context.Background(), skillsessiontest.As(admin), payments.RefundInput{PaymentID: p.ID, Reason: "goodwill", RequestID: uuid.New()}); err != nil {
 		t.Fatal(err)
 	}
 	got = x.payment(t, p.ID)
@@ -746,7 +747,7 @@ func TestExpiredAuthorisationReleasesTheSlot(t *testing.T) {
 	p := ps.Payment
 	x.post(event(t, "evt_auth", "payment_intent.amount_capturable_updated", intentObject(p, "requires_capture"), time.Now(), webhookSecret))
 	x.drain(t)
-	if _, err := x.Sessions.Accept(skillsessiontest.As(x.mentor), s.ID); err != nil {
+	if _, err := x.Sessions.Accept(context.Background(), skillsessiontest.As(x.mentor), s.ID); err != nil {
 		t.Fatal(err)
 	}
 	if n := x.countRows(t, `SELECT count(*) FROM session_bookings WHERE session_id = $1`, s.ID); n != 2 {
@@ -754,7 +755,7 @@ func TestExpiredAuthorisationReleasesTheSlot(t *testing.T) {
 	}
 	x.post(event(t, "evt_cancel", "payment_intent.canceled", intentObject(p, "canceled"), time.Now(), webhookSecret))
 	x.drain(t)
-	sess, err := x.Sessions.Session(skillsessiontest.As(x.learner), s.ID)
+	sess, err := x.Sessions.Session(context.Background(), skillsessiontest.As(x.learner), s.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -772,29 +773,41 @@ func TestExpiredAuthorisationReleasesTheSlot(t *testing.T) {
 func TestPaymentVisibility(t *testing.T) {
 	x := newEnv(t)
 	s, ps := x.paid(t)
-	d, err := x.svc.SessionPayment(skillsessiontest.As(x.learner), s.ID)
+	d, err := x.svc.SessionPayment(context.Background(), skillsessiontest.As(x.learner), s.ID)
 	if err != nil || d.Payment.ID != ps.Payment.ID || d.Payment.ClientSecret == nil {
 		t.Fatalf("payer sees %+v %v", d, err)
 	}
-	d, err = x.svc.SessionPayment(skillsessiontest.As(x.mentor), s.ID)
+	d, err = x.svc.SessionPayment(context.Background(), skillsessiontest.As(x.mentor), s.ID)
 	if err != nil || d.Payment.ClientSecret != nil {
 		t.Fatalf("payee sees %+v %v", d, err)
 	}
 	other := x.User(t, "Other")
-	if _, err := x.svc.SessionPayment(skillsessiontest.As(other), s.ID); !domain.IsKind(err, domain.KindNotFound) {
+	if _, err := x.svc.SessionPayment(context.Background(), skillsessiontest.As(other), s.ID); !domain.IsKind(err, domain.KindNotFound) {
 		t.Fatalf("a stranger sees the payment: %v", err)
 	}
 	for _, u := range []domain.User{x.learner, x.mentor} {
-		list, err := x.svc.ViewerPayments(skillsessiontest.As(u), 10, nil)
+		c, err := x.svc.ViewerPayments(context.Background(), skillsessiontest.As(u), relay.Page[uuid.UUID]{First: 10})
+		list := nodes(c)
 		if err != nil || len(list) != 1 || list[0].ID != ps.Payment.ID {
 			t.Fatalf("payments of %s: %+v %v", u.DisplayName, list, err)
 		}
-		next, err := x.svc.ViewerPayments(skillsessiontest.As(u), 10, &list[0].ID)
+		c, err = x.svc.ViewerPayments(context.Background(), skillsessiontest.As(u), relay.Page[uuid.UUID]{First: 10, After: &list[0].ID})
+		next := nodes(c)
 		if err != nil || len(next) != 0 {
 			t.Fatalf("next page: %+v %v", next, err)
 		}
 	}
-	if list, err := x.svc.ViewerPayments(skillsessiontest.As(other), 10, nil); err != nil || len(list) != 0 {
+	c, err := x.svc.ViewerPayments(context.Background(), skillsessiontest.As(other), relay.Page[uuid.UUID]{First: 10})
+	if list := nodes(c); err != nil || len(list) != 0 {
 		t.Fatalf("stranger's payments: %+v %v", list, err)
 	}
+}
+
+// nodes is the items of a page, in order.
+func nodes[T any](c relay.Connection[T]) []T {
+	out := make([]T, len(c.Edges))
+	for i, e := range c.Edges {
+		out[i] = e.Node
+	}
+	return out
 }

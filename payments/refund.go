@@ -8,7 +8,6 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/skillswap/skillswap/auth"
 	"github.com/skillswap/skillswap/domain"
 	"github.com/skillswap/skillswap/store"
 )
@@ -25,12 +24,11 @@ type RefundInput struct {
 	RequestID uuid.UUID
 }
 
-// RefundPayment refunds (part of) a captured payment; the viewer must be an ADMIN. The request
+// RefundPayment refunds (part of) a captured payment; the actor must be an ADMIN. The request
 // and its outcome go to the admin audit log; the platform fee is refunded and the mentor's
 // transfer reversed in proportion, so the payment still reconciles.
-func (s *Service) RefundPayment(ctx context.Context, in RefundInput) (domain.Payment, error) {
-	v, err := auth.RequireRole(ctx, domain.RoleAdmin)
-	if err != nil {
+func (s *Service) RefundPayment(ctx context.Context, actor domain.Actor, in RefundInput) (domain.Payment, error) {
+	if err := actor.RequireRole(domain.RoleAdmin); err != nil {
 		return domain.Payment{}, err
 	}
 	if s.stripe == nil {
@@ -48,10 +46,11 @@ func (s *Service) RefundPayment(ctx context.Context, in RefundInput) (domain.Pay
 	}
 	step := "admin_refund:" + in.RequestID.String()
 	key := IdempotencyKey(in.PaymentID, step)
-	actor := v.User.ID
+	by := actor.ID()
 	target := "payment:" + in.PaymentID.String()
 	var p domain.Payment
 	var amount int64
+	var err error
 	err = s.store.InTx(ctx, func(q *store.Queries) error {
 		if p, err = q.LockPayment(ctx, in.PaymentID); err != nil {
 			return err
@@ -74,7 +73,7 @@ func (s *Service) RefundPayment(ctx context.Context, in RefundInput) (domain.Pay
 		if amount > left {
 			return domain.Invalid("amountMinor", "at most %d can still be refunded", left)
 		}
-		return q.InsertAuditLog(ctx, &actor, "payment.refund.requested", target,
+		return q.InsertAuditLog(ctx, &by, "payment.refund.requested", target,
 			map[string]any{"amountMinor": amount, "reason": in.Reason, "requestId": in.RequestID})
 	})
 	if errors.Is(err, errStepDone) {
@@ -103,14 +102,14 @@ func (s *Service) RefundPayment(ctx context.Context, in RefundInput) (domain.Pay
 		next := cur.Refund(amount)
 		if err := q.InsertRefund(ctx, domain.Refund{
 			ID: uuid.Must(uuid.NewV7()), PaymentID: cur.ID, AmountMinor: next.RefundedMinor - cur.RefundedMinor,
-			Reason: in.Reason, StripeRefundID: &refundID, CreatedBy: &actor, CreatedAt: s.now(),
+			Reason: in.Reason, StripeRefundID: &refundID, CreatedBy: &by, CreatedAt: s.now(),
 		}); err != nil {
 			return err
 		}
 		if err := s.moveTo(ctx, q, cur, next); err != nil {
 			return err
 		}
-		if err := q.InsertAuditLog(ctx, &actor, "payment.refunded", target,
+		if err := q.InsertAuditLog(ctx, &by, "payment.refunded", target,
 			map[string]any{"amountMinor": next.RefundedMinor - cur.RefundedMinor, "stripeRefundId": refundID, "requestId": in.RequestID}); err != nil {
 			return err
 		}

@@ -34,6 +34,11 @@
 // Refunds made outside the API (the Stripe Dashboard) are recorded from their webhooks so the
 // payment still reconciles; our own refunds carry metadata and are recognised. Chargebacks are
 // recorded on the payment and in the audit log.
+//
+// Methods that act for a member or staff take the domain.Actor right after the context (the
+// service never reads the viewer from the context); the saga (Book, CheckNewTime,
+// OnSessionChanged, RunStep), the deadlines and webhook ingestion act for nobody and take
+// explicit ids. Lists take a relay.Page and return a relay.Connection.
 package payments
 
 import (
@@ -46,8 +51,8 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/skillswap/skillswap/auth"
 	"github.com/skillswap/skillswap/domain"
+	"github.com/skillswap/skillswap/relay"
 	"github.com/skillswap/skillswap/store"
 )
 
@@ -147,10 +152,9 @@ func IdempotencyKey(paymentID uuid.UUID, step string) string {
 	return "skillswap:payment:" + paymentID.String() + ":" + step
 }
 
-// SetPrice sets the viewer's hourly price for a skill they offer. The viewer must be a MENTOR.
-func (s *Service) SetPrice(ctx context.Context, skillID uuid.UUID, amountMinor int64, currency string) (domain.MentorPrice, error) {
-	v, err := auth.RequireRole(ctx, domain.RoleMentor)
-	if err != nil {
+// SetPrice sets the actor's hourly price for a skill they offer. The actor must be a MENTOR.
+func (s *Service) SetPrice(ctx context.Context, actor domain.Actor, skillID uuid.UUID, amountMinor int64, currency string) (domain.MentorPrice, error) {
+	if err := actor.RequireRole(domain.RoleMentor); err != nil {
 		return domain.MentorPrice{}, err
 	}
 	currency = strings.ToUpper(strings.TrimSpace(currency))
@@ -161,13 +165,13 @@ func (s *Service) SetPrice(ctx context.Context, skillID uuid.UUID, amountMinor i
 		return domain.MentorPrice{}, domain.Invalid("amountMinor", "must be between 1 and %d minor units", domain.MaxHourlyPriceMinor)
 	}
 	var out domain.MentorPrice
-	err = s.store.InTx(ctx, func(q *store.Queries) error {
-		if err := requireOffer(ctx, q, v.User.ID, skillID); err != nil {
+	err := s.store.InTx(ctx, func(q *store.Queries) error {
+		if err := requireOffer(ctx, q, actor.ID(), skillID); err != nil {
 			return err
 		}
 		var err error
 		out, err = q.UpsertMentorPrice(ctx, domain.MentorPrice{
-			UserID: v.User.ID, SkillID: skillID, AmountMinor: amountMinor, Currency: currency, UpdatedAt: s.now(),
+			UserID: actor.ID(), SkillID: skillID, AmountMinor: amountMinor, Currency: currency, UpdatedAt: s.now(),
 		})
 		return err
 	})
@@ -189,18 +193,17 @@ func requireOffer(ctx context.Context, q *store.Queries, userID, skillID uuid.UU
 	return nil
 }
 
-// RemovePrice removes the viewer's hourly price for a skill: it can no longer be booked for
-// pay (sessions booked already keep their price). The viewer must be a MENTOR.
-func (s *Service) RemovePrice(ctx context.Context, skillID uuid.UUID) error {
-	v, err := auth.RequireRole(ctx, domain.RoleMentor)
-	if err != nil {
+// RemovePrice removes the actor's hourly price for a skill: it can no longer be booked for
+// pay (sessions booked already keep their price). The actor must be a MENTOR.
+func (s *Service) RemovePrice(ctx context.Context, actor domain.Actor, skillID uuid.UUID) error {
+	if err := actor.RequireRole(domain.RoleMentor); err != nil {
 		return err
 	}
-	err = s.store.InTx(ctx, func(q *store.Queries) error {
-		if err := requireOffer(ctx, q, v.User.ID, skillID); err != nil {
+	err := s.store.InTx(ctx, func(q *store.Queries) error {
+		if err := requireOffer(ctx, q, actor.ID(), skillID); err != nil {
 			return err
 		}
-		return q.DeleteMentorPrice(ctx, v.User.ID, skillID)
+		return q.DeleteMentorPrice(ctx, actor.ID(), skillID)
 	})
 	if err != nil {
 		return fmt.Errorf("remove price: %w", err)
@@ -208,14 +211,13 @@ func (s *Service) RemovePrice(ctx context.Context, skillID uuid.UUID) error {
 	return nil
 }
 
-// MentorAccount returns the viewer's connected account; ok is false when they never started
+// MentorAccount returns the actor's connected account; ok is false when they never started
 // onboarding.
-func (s *Service) MentorAccount(ctx context.Context) (acct domain.MentorAccount, ok bool, err error) {
-	v, err := auth.RequireViewer(ctx)
-	if err != nil {
+func (s *Service) MentorAccount(ctx context.Context, actor domain.Actor) (acct domain.MentorAccount, ok bool, err error) {
+	if err := signedIn(actor); err != nil {
 		return domain.MentorAccount{}, false, err
 	}
-	acct, err = s.store.Q().MentorAccount(ctx, v.User.ID)
+	acct, err = s.store.Q().MentorAccount(ctx, actor.ID())
 	if domain.IsKind(err, domain.KindNotFound) {
 		return domain.MentorAccount{}, false, nil
 	} else if err != nil {
@@ -224,28 +226,27 @@ func (s *Service) MentorAccount(ctx context.Context) (acct domain.MentorAccount,
 	return acct, true, nil
 }
 
-// StartMentorOnboarding creates the viewer's Express connected account on first use (reusing
-// it afterwards) and returns a fresh onboarding link URL. The viewer must be a MENTOR.
-func (s *Service) StartMentorOnboarding(ctx context.Context) (string, error) {
-	v, err := auth.RequireRole(ctx, domain.RoleMentor)
-	if err != nil {
+// StartMentorOnboarding creates the actor's Express connected account on first use (reusing
+// it afterwards) and returns a fresh onboarding link URL. The actor must be a MENTOR.
+func (s *Service) StartMentorOnboarding(ctx context.Context, actor domain.Actor) (string, error) {
+	if err := actor.RequireRole(domain.RoleMentor); err != nil {
 		return "", err
 	}
 	if s.stripe == nil {
 		return "", ErrDisabled
 	}
-	acct, err := s.store.Q().MentorAccount(ctx, v.User.ID)
+	acct, err := s.store.Q().MentorAccount(ctx, actor.ID())
 	if domain.IsKind(err, domain.KindNotFound) {
 		// The key is per mentor: a retry after a crash gets the same account back from Stripe.
-		id, err := s.stripe.CreateAccount(ctx, v.User.Email, "skillswap:mentor:"+v.User.ID.String()+":create_account")
+		id, err := s.stripe.CreateAccount(ctx, actor.User.Email, "skillswap:mentor:"+actor.ID().String()+":create_account")
 		if err != nil {
 			return "", fmt.Errorf("start mentor onboarding: %w", err)
 		}
-		acct = domain.MentorAccount{UserID: v.User.ID, StripeAccountID: id, UpdatedAt: s.now()}
+		acct = domain.MentorAccount{UserID: actor.ID(), StripeAccountID: id, UpdatedAt: s.now()}
 		if err := s.store.Q().InsertMentorAccount(ctx, acct); err != nil && !domain.IsKind(err, domain.KindConflict) {
 			return "", fmt.Errorf("start mentor onboarding: %w", err)
 		}
-		if acct, err = s.store.Q().MentorAccount(ctx, v.User.ID); err != nil {
+		if acct, err = s.store.Q().MentorAccount(ctx, actor.ID()); err != nil {
 			return "", fmt.Errorf("start mentor onboarding: %w", err)
 		}
 	} else if err != nil {
@@ -254,7 +255,7 @@ func (s *Service) StartMentorOnboarding(ctx context.Context) (string, error) {
 	base := strings.TrimSuffix(s.cfg.PublicURL, "/")
 	// Links are single-use and short-lived: each request gets a new one, hence a new key.
 	url, err := s.stripe.CreateAccountLink(ctx, acct.StripeAccountID, base+"/mentor/onboarding/refresh",
-		base+"/mentor/onboarding/return", "skillswap:mentor:"+v.User.ID.String()+":account_link:"+uuid.NewString())
+		base+"/mentor/onboarding/return", "skillswap:mentor:"+actor.ID().String()+":account_link:"+uuid.NewString())
 	if err != nil {
 		return "", fmt.Errorf("start mentor onboarding: %w", err)
 	}
@@ -268,14 +269,13 @@ type PaidStart struct {
 	ClientSecret string
 }
 
-// StartPayment makes a proposed session a paid one: the viewer must be its learner, the
+// StartPayment makes a proposed session a paid one: the actor must be its learner, the
 // teacher a mentor with a price for the skill and payouts enabled. It records the payment,
 // creates the PaymentIntent (amount = hourly price x duration, rounded; the platform fee as
 // application fee; transfer to the mentor) and returns its client secret. Calling it again
 // for the same session resumes: the same PaymentIntent comes back.
-func (s *Service) StartPayment(ctx context.Context, sessionID uuid.UUID) (PaidStart, error) {
-	v, err := auth.RequireViewer(ctx)
-	if err != nil {
+func (s *Service) StartPayment(ctx context.Context, actor domain.Actor, sessionID uuid.UUID) (PaidStart, error) {
+	if err := signedIn(actor); err != nil {
 		return PaidStart{}, err
 	}
 	if s.stripe == nil {
@@ -283,13 +283,13 @@ func (s *Service) StartPayment(ctx context.Context, sessionID uuid.UUID) (PaidSt
 	}
 	var p domain.Payment
 	var acct domain.MentorAccount
-	err = s.store.InTx(ctx, func(q *store.Queries) error {
+	err := s.store.InTx(ctx, func(q *store.Queries) error {
 		sess, err := q.LockSkillSession(ctx, sessionID)
 		if err != nil {
 			return err
 		}
-		if sess.LearnerID != v.User.ID {
-			if sess.TeacherID == v.User.ID {
+		if sess.LearnerID != actor.ID() {
+			if sess.TeacherID == actor.ID() {
 				return domain.Forbidden("only the learner pays for a session")
 			}
 			return domain.NotFound("session")
@@ -312,7 +312,7 @@ func (s *Service) StartPayment(ctx context.Context, sessionID uuid.UUID) (PaidSt
 	if err != nil {
 		return PaidStart{}, fmt.Errorf("start payment: %w", err)
 	}
-	if p.PayerID != v.User.ID {
+	if p.PayerID != actor.ID() {
 		return PaidStart{}, domain.NotFound("session")
 	}
 	if p.StripePaymentIntentID != nil && p.ClientSecret != nil {
@@ -726,9 +726,8 @@ type PaymentDetails struct {
 
 // SessionPayment returns a session's payment and refunds, for its two participants and staff
 // only (NOT_FOUND for anyone else, and for an unpaid session).
-func (s *Service) SessionPayment(ctx context.Context, sessionID uuid.UUID) (PaymentDetails, error) {
-	v, err := auth.RequireViewer(ctx)
-	if err != nil {
+func (s *Service) SessionPayment(ctx context.Context, actor domain.Actor, sessionID uuid.UUID) (PaymentDetails, error) {
+	if err := signedIn(actor); err != nil {
 		return PaymentDetails{}, err
 	}
 	q := s.store.Q()
@@ -736,31 +735,30 @@ func (s *Service) SessionPayment(ctx context.Context, sessionID uuid.UUID) (Paym
 	if err != nil {
 		return PaymentDetails{}, fmt.Errorf("session payment: %w", err)
 	}
-	if !CanSee(v.User, p) {
+	if !CanSee(actor.User, p) {
 		return PaymentDetails{}, domain.NotFound("payment")
 	}
 	refunds, err := q.Refunds(ctx, p.ID)
 	if err != nil {
 		return PaymentDetails{}, fmt.Errorf("session payment: %w", err)
 	}
-	return PaymentDetails{Payment: ForViewer(v.User, p), Refunds: refunds}, nil
+	return PaymentDetails{Payment: ForViewer(actor.User, p), Refunds: refunds}, nil
 }
 
 // Payment returns a payment by id, for its two participants and staff only (NOT_FOUND for
 // anyone else). The client secret is kept for the payer alone.
-func (s *Service) Payment(ctx context.Context, id uuid.UUID) (domain.Payment, error) {
-	v, err := auth.RequireViewer(ctx)
-	if err != nil {
+func (s *Service) Payment(ctx context.Context, actor domain.Actor, id uuid.UUID) (domain.Payment, error) {
+	if err := signedIn(actor); err != nil {
 		return domain.Payment{}, err
 	}
 	p, err := s.store.Q().PaymentByID(ctx, id)
 	if err != nil {
 		return domain.Payment{}, fmt.Errorf("payment: %w", err)
 	}
-	if !CanSee(v.User, p) {
+	if !CanSee(actor.User, p) {
 		return domain.Payment{}, domain.NotFound("payment")
 	}
-	return ForViewer(v.User, p), nil
+	return ForViewer(actor.User, p), nil
 }
 
 // CanSee reports whether u may read payment p: its payer, its payee and staff.
@@ -777,41 +775,42 @@ func ForViewer(u domain.User, p domain.Payment) domain.Payment {
 	return p
 }
 
-// MaxPageSize caps a page of payments.
-const MaxPageSize = 100
+// PaymentsCursor is the cursor kind of a member's payments (keyed by payment id); clients hold
+// cursors made with it, so it never changes.
+const PaymentsCursor = "payments"
 
-// ViewerPayments lists the payments the viewer made or received, newest first: first of them
-// (default 20, at most MaxPageSize) after the payment id after.
-func (s *Service) ViewerPayments(ctx context.Context, first int, after *uuid.UUID) ([]domain.Payment, error) {
-	v, err := auth.RequireViewer(ctx)
-	if err != nil {
-		return nil, err
+// ViewerPayments pages through the payments the actor made or received, newest first.
+func (s *Service) ViewerPayments(ctx context.Context, actor domain.Actor, page relay.Page[uuid.UUID]) (relay.Connection[domain.Payment], error) {
+	if err := signedIn(actor); err != nil {
+		return relay.Connection[domain.Payment]{}, err
 	}
-	if first == 0 {
-		first = 20
-	}
-	if first < 0 || first > MaxPageSize {
-		return nil, domain.Invalid("first", "must be between 1 and %d", MaxPageSize)
-	}
-	return s.MemberPayments(ctx, v.User.ID, first, after)
+	return s.MemberPayments(ctx, actor, actor.ID(), page)
 }
 
-// MemberPayments lists up to limit payments a member made or received, newest first, after
-// the payment id after. Only the member themselves and ADMINs may list them (FORBIDDEN).
-func (s *Service) MemberPayments(ctx context.Context, userID uuid.UUID, limit int, after *uuid.UUID) ([]domain.Payment, error) {
-	v, err := auth.RequireViewer(ctx)
-	if err != nil {
-		return nil, err
+// MemberPayments pages through the payments a member made or received, newest first. Only the
+// member themselves and ADMINs may list them (FORBIDDEN).
+func (s *Service) MemberPayments(ctx context.Context, actor domain.Actor, userID uuid.UUID, page relay.Page[uuid.UUID]) (relay.Connection[domain.Payment], error) {
+	if err := signedIn(actor); err != nil {
+		return relay.Connection[domain.Payment]{}, err
 	}
-	if v.User.ID != userID && !v.User.HasRole(domain.RoleAdmin) {
-		return nil, domain.Forbidden("only the member themselves and ADMINs can see their payments")
+	if actor.ID() != userID && !actor.HasRole(domain.RoleAdmin) {
+		return relay.Connection[domain.Payment]{}, domain.Forbidden("only the member themselves and ADMINs can see their payments")
 	}
-	list, err := s.store.Q().PaymentsOfUser(ctx, userID, after, limit)
+	list, err := s.store.Q().PaymentsOfUser(ctx, userID, page.After, page.Limit())
 	if err != nil {
-		return nil, fmt.Errorf("member payments: %w", err)
+		return relay.Connection[domain.Payment]{}, fmt.Errorf("member payments: %w", err)
 	}
 	for i := range list {
-		list[i] = ForViewer(v.User, list[i])
+		list[i] = ForViewer(actor.User, list[i])
 	}
-	return list, nil
+	return relay.Paginate(PaymentsCursor, page, list, func(p domain.Payment) uuid.UUID { return p.ID }), nil
+}
+
+// signedIn refuses the zero Actor (a signed-out caller) as UNAUTHENTICATED, the answer members
+// got when the service read the viewer itself.
+func signedIn(actor domain.Actor) error {
+	if !actor.SignedIn() {
+		return domain.Unauthenticated("authentication required")
+	}
+	return nil
 }

@@ -15,7 +15,9 @@ import (
 	"github.com/skillswap/skillswap/domain"
 	"github.com/skillswap/skillswap/graph"
 	"github.com/skillswap/skillswap/graph/model"
+	"github.com/skillswap/skillswap/payments"
 	"github.com/skillswap/skillswap/relay"
+	"github.com/skillswap/skillswap/reviews"
 )
 
 // ID is the resolver for the id field.
@@ -243,20 +245,23 @@ func (r *userResolver) Sessions(ctx context.Context, obj *domain.User, first *in
 }
 
 func (r *userResolver) Payments(ctx context.Context, obj *domain.User, first *int, after *string) (*model.PaymentConnection, error) {
-	page, err := relay.ParsePage[uuid.UUID]("payments", first, after)
+	page, err := relay.ParsePage[uuid.UUID](payments.PaymentsCursor, first, after)
 	if err != nil {
 		return nil, err
 	}
-	list, err := r.Resolver.Payments.MemberPayments(ctx, obj.ID, page.Limit(), page.After)
+	actor, err := auth.RequireActor(ctx)
 	if err != nil {
 		return nil, err
 	}
-	edges, info := relay.Slice("payments", page, list, func(p domain.Payment) uuid.UUID { return p.ID })
-	out := &model.PaymentConnection{PageInfo: toPageInfo(info), Edges: make([]model.PaymentEdge, len(edges))}
+	c, err := r.Resolver.Payments.MemberPayments(ctx, actor, obj.ID, page)
+	if err != nil {
+		return nil, err
+	}
+	out := &model.PaymentConnection{PageInfo: toPageInfo(c.PageInfo), Edges: make([]model.PaymentEdge, len(c.Edges))}
 	l := dataloaders.For(ctx).Payments.BySession
-	for i := range edges {
-		l.Prime(edges[i].Node.SessionID, edges[i].Node)
-		out.Edges[i] = model.PaymentEdge{Cursor: edges[i].Cursor, Node: &edges[i].Node}
+	for i := range c.Edges {
+		l.Prime(c.Edges[i].Node.SessionID, c.Edges[i].Node)
+		out.Edges[i] = model.PaymentEdge{Cursor: c.Edges[i].Cursor, Node: &c.Edges[i].Node}
 	}
 	return out, nil
 }
@@ -278,7 +283,15 @@ func (r *userResolver) Rating(ctx context.Context, obj *domain.User) (*domain.Me
 }
 
 func (r *userResolver) Reviews(ctx context.Context, obj *domain.User, first *int, after *string) (*model.ReviewConnection, error) {
-	c, err := r.Resolver.Reviews.Received(ctx, obj.ID, first, after)
+	actor, err := auth.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	page, err := relay.ParsePage[uuid.UUID](reviews.ReceivedCursor, first, after)
+	if err != nil {
+		return nil, err
+	}
+	c, err := r.Resolver.Reviews.Received(ctx, actor, obj.ID, page)
 	if err != nil {
 		return nil, err
 	}

@@ -8,6 +8,7 @@ package resolvers
 import (
 	"context"
 
+	"github.com/skillswap/skillswap/auth"
 	"github.com/skillswap/skillswap/domain"
 	"github.com/skillswap/skillswap/graph"
 	"github.com/skillswap/skillswap/graph/model"
@@ -19,7 +20,11 @@ func (r *calendarFeedResolver) ID(ctx context.Context, obj *domain.CalendarFeed)
 }
 
 func (r *mutationResolver) CreateCalendarFeed(ctx context.Context) (*model.CalendarFeedPayload, error) {
-	token, feed, err := r.Calendar.CreateFeed(ctx)
+	actor, err := auth.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	token, feed, err := r.Calendar.CreateFeed(ctx, actor)
 	if err != nil {
 		return nil, err
 	}
@@ -27,7 +32,11 @@ func (r *mutationResolver) CreateCalendarFeed(ctx context.Context) (*model.Calen
 }
 
 func (r *mutationResolver) RotateCalendarFeed(ctx context.Context) (*model.CalendarFeedPayload, error) {
-	token, feed, err := r.Calendar.RotateFeed(ctx)
+	actor, err := auth.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	token, feed, err := r.Calendar.RotateFeed(ctx, actor)
 	if err != nil {
 		return nil, err
 	}
@@ -35,7 +44,11 @@ func (r *mutationResolver) RotateCalendarFeed(ctx context.Context) (*model.Calen
 }
 
 func (r *mutationResolver) RevokeCalendarFeed(ctx context.Context) (*model.RevokeCalendarFeedPayload, error) {
-	ok, err := r.Calendar.RevokeFeed(ctx)
+	actor, err := auth.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ok, err := r.Calendar.RevokeFeed(ctx, actor)
 	if err != nil {
 		return nil, err
 	}
@@ -43,7 +56,11 @@ func (r *mutationResolver) RevokeCalendarFeed(ctx context.Context) (*model.Revok
 }
 
 func (r *queryResolver) CalendarFeed(ctx context.Context) (*domain.CalendarFeed, error) {
-	return r.Calendar.Feed(ctx)
+	actor, err := auth.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.Calendar.Feed(ctx, actor)
 }
 
 func (r *Resolver) CalendarFeed() graph.CalendarFeedResolver { return &calendarFeedResolver{r} }

@@ -8,6 +8,8 @@ package resolvers
 import (
 	"context"
 
+	"github.com/skillswap/skillswap/auth"
+	"github.com/skillswap/skillswap/credits"
 	"github.com/skillswap/skillswap/dataloaders"
 	"github.com/skillswap/skillswap/domain"
 	"github.com/skillswap/skillswap/graph"
@@ -31,7 +33,11 @@ func (r *creditTransactionResolver) Session(ctx context.Context, obj *domain.Cre
 }
 
 func (r *queryResolver) CreditBalance(ctx context.Context) (*domain.CreditBalance, error) {
-	b, err := r.Credits.Balance(ctx)
+	actor, err := auth.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	b, err := r.Credits.Balance(ctx, actor)
 	if err != nil {
 		return nil, err
 	}
@@ -39,7 +45,15 @@ func (r *queryResolver) CreditBalance(ctx context.Context) (*domain.CreditBalanc
 }
 
 func (r *queryResolver) CreditTransactions(ctx context.Context, first *int, after *string) (*model.CreditTransactionConnection, error) {
-	c, err := r.Credits.Transactions(ctx, first, after)
+	actor, err := auth.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	page, err := relay.ParsePage[int64](credits.TransactionsCursor, first, after)
+	if err != nil {
+		return nil, err
+	}
+	c, err := r.Credits.Transactions(ctx, actor, page)
 	if err != nil {
 		return nil, err
 	}

@@ -75,15 +75,15 @@ func (r *Resolver) nodeTypes() map[string]nodeType {
 		relay.KindCreditTransaction: {"CreditTransaction", func(ctx context.Context, actor domain.Actor, id uuid.UUID) (relay.Node, error) {
 			return ptr(r.Credits.Transaction(ctx, actor, id))
 		}},
-		relay.KindCalendarFeed: {"CalendarFeed", func(ctx context.Context, _ domain.Actor, id uuid.UUID) (relay.Node, error) {
-			f, err := r.Calendar.Feed(ctx)
+		relay.KindCalendarFeed: {"CalendarFeed", func(ctx context.Context, actor domain.Actor, id uuid.UUID) (relay.Node, error) {
+			f, err := r.Calendar.Feed(ctx, actor)
 			if err == nil && (f == nil || f.ID != id) {
 				return nil, domain.NotFound("calendar feed")
 			}
 			return orNil(f, err)
 		}},
-		relay.KindPayment: {"Payment", func(ctx context.Context, _ domain.Actor, id uuid.UUID) (relay.Node, error) {
-			return ptr(r.Payments.Payment(ctx, id))
+		relay.KindPayment: {"Payment", func(ctx context.Context, actor domain.Actor, id uuid.UUID) (relay.Node, error) {
+			return ptr(r.Payments.Payment(ctx, actor, id))
 		}},
 	}
 }

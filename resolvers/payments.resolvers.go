@@ -10,6 +10,7 @@ import (
 	"fmt"
 
 	"github.com/google/uuid"
+	"github.com/skillswap/skillswap/auth"
 	"github.com/skillswap/skillswap/dataloaders"
 	"github.com/skillswap/skillswap/domain"
 	"github.com/skillswap/skillswap/graph"
@@ -23,16 +24,19 @@ func (r *mutationResolver) SetSkillPrice(ctx context.Context, input model.SetSki
 	if err != nil {
 		return nil, err
 	}
+	actor, err := auth.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
 	if input.HourlyPrice == nil {
-		err = r.Payments.RemovePrice(ctx, skillID)
+		err = r.Payments.RemovePrice(ctx, actor, skillID)
 	} else {
-		_, err = r.Payments.SetPrice(ctx, skillID, int64(input.HourlyPrice.AmountMinor), input.HourlyPrice.Currency)
+		_, err = r.Payments.SetPrice(ctx, actor, skillID, int64(input.HourlyPrice.AmountMinor), input.HourlyPrice.Currency)
 	}
 	if err != nil {
 		return nil, priceField(err)
 	}
-	me := viewerID(ctx)
-	skills, err := dataloaders.For(ctx).MemberSkills.Load(ctx, me)
+	skills, err := dataloaders.For(ctx).MemberSkills.Load(ctx, actor.ID())
 	if err != nil {
 		return nil, fmt.Errorf("set skill price: %w", err)
 	}
@@ -45,11 +49,15 @@ func (r *mutationResolver) SetSkillPrice(ctx context.Context, input model.SetSki
 }
 
 func (r *mutationResolver) StartMentorOnboarding(ctx context.Context) (*model.StartMentorOnboardingPayload, error) {
-	url, err := r.Payments.StartMentorOnboarding(ctx)
+	actor, err := auth.RequireActor(ctx)
 	if err != nil {
 		return nil, err
 	}
-	acct, ok, err := r.Payments.MentorAccount(ctx)
+	url, err := r.Payments.StartMentorOnboarding(ctx, actor)
+	if err != nil {
+		return nil, err
+	}
+	acct, ok, err := r.Payments.MentorAccount(ctx, actor)
 	if err != nil {
 		return nil, err
 	}
@@ -64,7 +72,11 @@ func (r *mutationResolver) PayForSession(ctx context.Context, input model.PayFor
 	if err != nil {
 		return nil, err
 	}
-	ps, err := r.Payments.StartPayment(ctx, id)
+	actor, err := auth.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ps, err := r.Payments.StartPayment(ctx, actor, id)
 	if err != nil {
 		return nil, withoutField(err)
 	}
@@ -86,7 +98,11 @@ func (r *mutationResolver) RefundPayment(ctx context.Context, input model.Refund
 			return nil, domain.Invalid("amountMinor", "must be at least 1 (or null to refund everything left)")
 		}
 	}
-	p, err := r.Payments.RefundPayment(ctx, payments.RefundInput{PaymentID: id, AmountMinor: amount, Reason: input.Reason, RequestID: requestID})
+	actor, err := auth.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	p, err := r.Payments.RefundPayment(ctx, actor, payments.RefundInput{PaymentID: id, AmountMinor: amount, Reason: input.Reason, RequestID: requestID})
 	if err != nil {
 		return nil, err
 	}
@@ -98,7 +114,11 @@ func (r *mutationResolver) ContestNoShow(ctx context.Context, input model.Contes
 	if err != nil {
 		return nil, err
 	}
-	return disputePayload(r.Payments.ContestNoShow(ctx, id, input.Note))
+	actor, err := auth.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return disputePayload(r.Payments.ContestNoShow(ctx, actor, id, input.Note))
 }
 
 func (r *mutationResolver) ResolveNoShow(ctx context.Context, input model.ResolveNoShowInput) (*model.NoShowDisputePayload, error) {
@@ -106,7 +126,11 @@ func (r *mutationResolver) ResolveNoShow(ctx context.Context, input model.Resolv
 	if err != nil {
 		return nil, err
 	}
-	return disputePayload(r.Payments.ResolveNoShow(ctx, id, input.Upheld, input.Note))
+	actor, err := auth.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return disputePayload(r.Payments.ResolveNoShow(ctx, actor, id, input.Upheld, input.Note))
 }
 
 func (r *noShowDisputeResolver) Session(ctx context.Context, obj *domain.NoShowDispute) (*domain.SkillSession, error) {
@@ -190,7 +214,11 @@ func (r *queryResolver) Payment(ctx context.Context, id string) (*domain.Payment
 	if err != nil {
 		return nil, err
 	}
-	p, err := r.Payments.Payment(ctx, uid)
+	actor, err := auth.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	p, err := r.Payments.Payment(ctx, actor, uid)
 	if err != nil {
 		return nil, err
 	}
@@ -198,7 +226,11 @@ func (r *queryResolver) Payment(ctx context.Context, id string) (*domain.Payment
 }
 
 func (r *queryResolver) NoShowDisputes(ctx context.Context, status *domain.NoShowDisputeStatus, first *int, after *string) (*model.NoShowDisputeConnection, error) {
-	page, err := relay.ParsePage[uuid.UUID]("noShowDisputes", first, after)
+	page, err := relay.ParsePage[uuid.UUID](payments.NoShowDisputesCursor, first, after)
+	if err != nil {
+		return nil, err
+	}
+	actor, err := auth.RequireActor(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -207,14 +239,13 @@ func (r *queryResolver) NoShowDisputes(ctx context.Context, status *domain.NoSho
 		x := string(*status)
 		st = &x
 	}
-	list, err := r.Payments.NoShowDisputes(ctx, st, page.Limit(), page.After)
+	c, err := r.Payments.NoShowDisputes(ctx, actor, st, page)
 	if err != nil {
 		return nil, err
 	}
-	edges, info := relay.Slice("noShowDisputes", page, list, func(d domain.NoShowDispute) uuid.UUID { return d.SessionID })
-	out := &model.NoShowDisputeConnection{PageInfo: toPageInfo(info), Edges: make([]model.NoShowDisputeEdge, len(edges))}
-	for i := range edges {
-		out.Edges[i] = model.NoShowDisputeEdge{Cursor: edges[i].Cursor, Node: &edges[i].Node}
+	out := &model.NoShowDisputeConnection{PageInfo: toPageInfo(c.PageInfo), Edges: make([]model.NoShowDisputeEdge, len(c.Edges))}
+	for i := range c.Edges {
+		out.Edges[i] = model.NoShowDisputeEdge{Cursor: c.Edges[i].Cursor, Node: &c.Edges[i].Node}
 	}
 	return out, nil
 }

@@ -8,6 +8,7 @@ package resolvers
 import (
 	"context"
 
+	"github.com/google/uuid"
 	"github.com/skillswap/skillswap/auth"
 	"github.com/skillswap/skillswap/dataloaders"
 	"github.com/skillswap/skillswap/domain"
@@ -22,11 +23,15 @@ func (r *mutationResolver) SubmitReview(ctx context.Context, input model.SubmitR
 	if err != nil {
 		return nil, err
 	}
-	rv, err := r.Reviews.Submit(ctx, reviews.SubmitInput{SessionID: id, Rating: input.Rating, Comment: deref(input.Comment), Tags: input.Tags})
+	actor, err := auth.RequireActor(ctx)
 	if err != nil {
 		return nil, err
 	}
-	s, err := r.Sessions.Session(ctx, id)
+	rv, err := r.Reviews.Submit(ctx, actor, reviews.SubmitInput{SessionID: id, Rating: input.Rating, Comment: deref(input.Comment), Tags: input.Tags})
+	if err != nil {
+		return nil, err
+	}
+	s, err := r.Sessions.Session(ctx, actor, id)
 	if err != nil {
 		return nil, err
 	}
@@ -38,7 +43,11 @@ func (r *mutationResolver) ReportReview(ctx context.Context, input model.ReportR
 	if err != nil {
 		return nil, err
 	}
-	rep, err := r.Reviews.Report(ctx, reviews.ReportInput{ReviewID: id, Reason: input.Reason, Note: deref(input.Note)})
+	actor, err := auth.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rep, err := r.Reviews.Report(ctx, actor, reviews.ReportInput{ReviewID: id, Reason: input.Reason, Note: deref(input.Note)})
 	if err != nil {
 		return nil, err
 	}
@@ -46,11 +55,19 @@ func (r *mutationResolver) ReportReview(ctx context.Context, input model.ReportR
 }
 
 func (r *queryResolver) ReviewReports(ctx context.Context, first *int, after *string) (*model.ReviewReportConnection, error) {
-	edges, info, err := r.Reviews.OpenReports(ctx, first, after)
+	actor, err := auth.RequireActor(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return toReportConnection(edges, info), nil
+	page, err := relay.ParsePage[uuid.UUID](reviews.OpenReportsCursor, first, after)
+	if err != nil {
+		return nil, err
+	}
+	c, err := r.Reviews.OpenReports(ctx, actor, page)
+	if err != nil {
+		return nil, err
+	}
+	return toReportConnection(c), nil
 }
 
 func (r *reviewResolver) ID(ctx context.Context, obj *domain.Review) (string, error) {

@@ -12,12 +12,10 @@ import (
 
 	"github.com/skillswap/skillswap/auth"
 	"github.com/skillswap/skillswap/calendar"
-	"github.com/skillswap/skillswap/credits"
 	"github.com/skillswap/skillswap/dataloaders"
 	"github.com/skillswap/skillswap/domain"
 	"github.com/skillswap/skillswap/graph/model"
 	"github.com/skillswap/skillswap/relay"
-	"github.com/skillswap/skillswap/reviews"
 	"github.com/skillswap/skillswap/skillsessions"
 )
 
@@ -76,7 +74,7 @@ func userPtr(ctx context.Context, id uuid.UUID) (*domain.User, error) {
 	return &u, nil
 }
 
-func toSessionConnection(ctx context.Context, c skillsessions.Connection) *model.SkillSessionConnection {
+func toSessionConnection(ctx context.Context, c relay.Connection[domain.SkillSession]) *model.SkillSessionConnection {
 	out := &model.SkillSessionConnection{PageInfo: toPageInfo(c.PageInfo), Edges: make([]model.SkillSessionEdge, len(c.Edges))}
 	l := dataloaders.For(ctx).Sessions.SkillSessions
 	for i := range c.Edges {
@@ -92,7 +90,7 @@ func toSessionConnection(ctx context.Context, c skillsessions.Connection) *model
 // rating, then the viewer's blocks for profile visibility): each loader still runs one batch,
 // but the batches overlap instead of waiting for each other. Nothing is loaded that the query
 // did not select.
-func prefetchPartners(ctx context.Context, c skillsessions.Connection) {
+func prefetchPartners(ctx context.Context, c relay.Connection[domain.SkillSession]) {
 	partner := selectionPath(ctx, "edges", "node", "partner")
 	v, ok := auth.ViewerFrom(ctx)
 	if partner == nil || !ok || len(c.Edges) == 0 {
@@ -142,7 +140,7 @@ func selectionPath(ctx context.Context, path ...string) ast.SelectionSet {
 	return set
 }
 
-func toReviewConnection(c reviews.Connection) *model.ReviewConnection {
+func toReviewConnection(c relay.Connection[domain.Review]) *model.ReviewConnection {
 	out := &model.ReviewConnection{PageInfo: toPageInfo(c.PageInfo), Edges: make([]model.ReviewEdge, len(c.Edges))}
 	for i := range c.Edges {
 		out.Edges[i] = model.ReviewEdge{Cursor: c.Edges[i].Cursor, Node: &c.Edges[i].Node}
@@ -150,7 +148,7 @@ func toReviewConnection(c reviews.Connection) *model.ReviewConnection {
 	return out
 }
 
-func toCreditConnection(c credits.Connection) *model.CreditTransactionConnection {
+func toCreditConnection(c relay.Connection[domain.CreditEntry]) *model.CreditTransactionConnection {
 	out := &model.CreditTransactionConnection{PageInfo: toPageInfo(c.PageInfo), Edges: make([]model.CreditTransactionEdge, len(c.Edges))}
 	for i := range c.Edges {
 		out.Edges[i] = model.CreditTransactionEdge{Cursor: c.Edges[i].Cursor, Node: &c.Edges[i].Node}
@@ -158,10 +156,10 @@ func toCreditConnection(c credits.Connection) *model.CreditTransactionConnection
 	return out
 }
 
-func toReportConnection(edges []relay.Edge[domain.ReviewReport], info relay.PageInfo) *model.ReviewReportConnection {
-	out := &model.ReviewReportConnection{PageInfo: toPageInfo(info), Edges: make([]model.ReviewReportEdge, len(edges))}
-	for i := range edges {
-		out.Edges[i] = model.ReviewReportEdge{Cursor: edges[i].Cursor, Node: &edges[i].Node}
+func toReportConnection(c relay.Connection[domain.ReviewReport]) *model.ReviewReportConnection {
+	out := &model.ReviewReportConnection{PageInfo: toPageInfo(c.PageInfo), Edges: make([]model.ReviewReportEdge, len(c.Edges))}
+	for i := range c.Edges {
+		out.Edges[i] = model.ReviewReportEdge{Cursor: c.Edges[i].Cursor, Node: &c.Edges[i].Node}
 	}
 	return out
 }

@@ -10,6 +10,7 @@ import (
 	"fmt"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/skillswap/skillswap/auth"
 	"github.com/skillswap/skillswap/dataloaders"
 	"github.com/skillswap/skillswap/domain"
 	"github.com/skillswap/skillswap/graph"
@@ -35,7 +36,11 @@ func (r *mutationResolver) ProposeSession(ctx context.Context, input model.Propo
 		return nil, err
 	}
 	paid := input.Paid != nil && *input.Paid
-	res, err := r.Sessions.Propose(ctx, skillsessions.ProposeInput{
+	actor, err := auth.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	res, err := r.Sessions.Propose(ctx, actor, skillsessions.ProposeInput{
 		SkillID: skillID, TeacherID: teacherID, LearnerID: learnerID, StartsAt: input.StartsAt,
 		DurationMinutes: input.DurationMinutes, Mode: input.Mode, Link: deref(input.MeetingURL),
 		Place: deref(input.Place), Note: deref(input.Note), Paid: paid,
@@ -44,8 +49,8 @@ func (r *mutationResolver) ProposeSession(ctx context.Context, input model.Propo
 		return nil, renameFields(err)
 	}
 	out := scheduled(res)
-	if paid && viewerID(ctx) == learnerID {
-		ps, err := r.Payments.StartPayment(ctx, res.Session.ID)
+	if paid && actor.ID() == learnerID {
+		ps, err := r.Payments.StartPayment(ctx, actor, res.Session.ID)
 		if err != nil {
 			graphql.AddError(ctx, err)
 			return out, nil
@@ -60,7 +65,11 @@ func (r *mutationResolver) AcceptSession(ctx context.Context, input model.Accept
 	if err != nil {
 		return nil, err
 	}
-	s, err := r.Sessions.Accept(ctx, id)
+	actor, err := auth.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s, err := r.Sessions.Accept(ctx, actor, id)
 	return sessionPayload(s, withoutField(err))
 }
 
@@ -69,7 +78,11 @@ func (r *mutationResolver) DeclineSession(ctx context.Context, input model.Decli
 	if err != nil {
 		return nil, err
 	}
-	return sessionPayload(r.Sessions.Decline(ctx, id))
+	actor, err := auth.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return sessionPayload(r.Sessions.Decline(ctx, actor, id))
 }
 
 func (r *mutationResolver) ProposeNewTime(ctx context.Context, input model.ProposeNewTimeInput) (*model.ScheduleSessionPayload, error) {
@@ -77,7 +90,11 @@ func (r *mutationResolver) ProposeNewTime(ctx context.Context, input model.Propo
 	if err != nil {
 		return nil, err
 	}
-	res, err := r.Sessions.ProposeNewTime(ctx, skillsessions.NewTimeInput{SessionID: id, StartsAt: input.StartsAt, DurationMinutes: input.DurationMinutes})
+	actor, err := auth.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	res, err := r.Sessions.ProposeNewTime(ctx, actor, skillsessions.NewTimeInput{SessionID: id, StartsAt: input.StartsAt, DurationMinutes: input.DurationMinutes})
 	if err != nil {
 		return nil, renameFields(err)
 	}
@@ -89,7 +106,11 @@ func (r *mutationResolver) CancelSession(ctx context.Context, input model.Cancel
 	if err != nil {
 		return nil, err
 	}
-	return sessionPayload(r.Sessions.Cancel(ctx, id, deref(input.Reason)))
+	actor, err := auth.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return sessionPayload(r.Sessions.Cancel(ctx, actor, id, deref(input.Reason)))
 }
 
 func (r *mutationResolver) ConfirmSessionCompleted(ctx context.Context, input model.ConfirmSessionCompletedInput) (*model.ConfirmSessionCompletedPayload, error) {
@@ -97,11 +118,15 @@ func (r *mutationResolver) ConfirmSessionCompleted(ctx context.Context, input mo
 	if err != nil {
 		return nil, err
 	}
-	s, err := r.Sessions.ConfirmCompleted(ctx, id)
+	actor, err := auth.RequireActor(ctx)
 	if err != nil {
 		return nil, err
 	}
-	b, err := r.Credits.Balance(ctx)
+	s, err := r.Sessions.ConfirmCompleted(ctx, actor, id)
+	if err != nil {
+		return nil, err
+	}
+	b, err := r.Credits.Balance(ctx, actor)
 	if err != nil {
 		return nil, err
 	}
@@ -113,7 +138,11 @@ func (r *mutationResolver) ReportNoShow(ctx context.Context, input model.ReportN
 	if err != nil {
 		return nil, err
 	}
-	return sessionPayload(r.Sessions.ReportNoShow(ctx, id))
+	actor, err := auth.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return sessionPayload(r.Sessions.ReportNoShow(ctx, actor, id))
 }
 
 func (r *mutationResolver) ReportSessionProblem(ctx context.Context, input model.ReportSessionProblemInput) (*model.SkillSessionPayload, error) {
@@ -121,11 +150,23 @@ func (r *mutationResolver) ReportSessionProblem(ctx context.Context, input model
 	if err != nil {
 		return nil, err
 	}
-	return sessionPayload(r.Sessions.ReportProblem(ctx, id, input.Note))
+	actor, err := auth.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return sessionPayload(r.Sessions.ReportProblem(ctx, actor, id, input.Note))
 }
 
 func (r *queryResolver) UpcomingSessions(ctx context.Context, first *int, after *string) (*model.SkillSessionConnection, error) {
-	c, err := r.Sessions.Upcoming(ctx, first, after)
+	actor, err := auth.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	page, err := relay.ParsePage[skillsessions.Key](skillsessions.UpcomingCursor, first, after)
+	if err != nil {
+		return nil, err
+	}
+	c, err := r.Sessions.Upcoming(ctx, actor, page)
 	if err != nil {
 		return nil, err
 	}
@@ -133,7 +174,15 @@ func (r *queryResolver) UpcomingSessions(ctx context.Context, first *int, after 
 }
 
 func (r *queryResolver) PastSessions(ctx context.Context, first *int, after *string) (*model.SkillSessionConnection, error) {
-	c, err := r.Sessions.Past(ctx, first, after)
+	actor, err := auth.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	page, err := relay.ParsePage[skillsessions.Key](skillsessions.PastCursor, first, after)
+	if err != nil {
+		return nil, err
+	}
+	c, err := r.Sessions.Past(ctx, actor, page)
 	if err != nil {
 		return nil, err
 	}
@@ -145,7 +194,11 @@ func (r *queryResolver) SkillSession(ctx context.Context, id string) (*domain.Sk
 	if err != nil {
 		return nil, err
 	}
-	s, err := r.Sessions.Session(ctx, sid)
+	actor, err := auth.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s, err := r.Sessions.Session(ctx, actor, sid)
 	if err != nil {
 		return nil, err
 	}
@@ -308,7 +361,11 @@ func (r *skillSessionResolver) ReviewState(ctx context.Context, obj *domain.Skil
 }
 
 func (r *skillSessionResolver) Ics(ctx context.Context, obj *domain.SkillSession) (string, error) {
-	b, err := r.Calendar.SessionICS(ctx, obj.ID)
+	actor, err := auth.RequireActor(ctx)
+	if err != nil {
+		return "", err
+	}
+	b, err := r.Calendar.SessionICS(ctx, actor, obj.ID)
 	if err != nil {
 		return "", err
 	}

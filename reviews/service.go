@@ -2,6 +2,10 @@
 // double-blind: a review stays hidden until both sides reviewed or the review window
 // (domain.ReviewWindow) after completion closed. Members' rating aggregates move in the same
 // transaction as reviews become visible, so they always match the visible reviews.
+//
+// Methods that act for a member take the domain.Actor right after the context (the service
+// never reads the viewer from the context); the reveal job acts for nobody. Lists take a
+// relay.Page and return a relay.Connection.
 package reviews
 
 import (
@@ -13,7 +17,6 @@ import (
 	"github.com/google/uuid"
 	"github.com/riverqueue/river"
 
-	"github.com/skillswap/skillswap/auth"
 	"github.com/skillswap/skillswap/domain"
 	"github.com/skillswap/skillswap/relay"
 	"github.com/skillswap/skillswap/store"
@@ -60,6 +63,15 @@ func NewService(st *store.Store, notifier Notifier, cfg Config, log *slog.Logger
 	return &Service{store: st, notifier: notifier, now: func() time.Time { return cfg.Now().UTC().Truncate(time.Microsecond) }, log: log}
 }
 
+// signedIn refuses the zero Actor (a signed-out caller) as UNAUTHENTICATED, the answer members
+// got when the service read the viewer itself.
+func signedIn(actor domain.Actor) error {
+	if !actor.SignedIn() {
+		return domain.Unauthenticated("authentication required")
+	}
+	return nil
+}
+
 // SubmitInput is a review to write.
 type SubmitInput struct {
 	SessionID uuid.UUID
@@ -68,16 +80,15 @@ type SubmitInput struct {
 	Tags      []string
 }
 
-// Submit writes the viewer's review of their partner in a completed session, once (a second
+// Submit writes the actor's review of their partner in a completed session, once (a second
 // review is a CONFLICT, enforced by the database). It stays hidden until the partner reviews
 // too, or the review window closes: the second review reveals both, and the first schedules the
 // reveal at the window's end.
-func (s *Service) Submit(ctx context.Context, in SubmitInput) (domain.Review, error) {
-	v, err := auth.RequireViewer(ctx)
-	if err != nil {
+func (s *Service) Submit(ctx context.Context, actor domain.Actor, in SubmitInput) (domain.Review, error) {
+	if err := signedIn(actor); err != nil {
 		return domain.Review{}, err
 	}
-	me := v.User.ID
+	me := actor.ID()
 	comment, tags, err := domain.ValidateReview(in.Rating, in.Comment, in.Tags)
 	if err != nil {
 		return domain.Review{}, err
@@ -194,44 +205,33 @@ func (s *Service) notify(ctx context.Context, q *store.Queries, to uuid.UUID, ty
 	return nil
 }
 
-// ForSession returns the reviews of a session the viewer may read: visible ones, and their own.
-func (s *Service) ForSession(ctx context.Context, sessionID uuid.UUID) ([]domain.Review, error) {
-	v, err := auth.RequireViewer(ctx)
-	if err != nil {
+// ForSession returns the reviews of a session the actor may read: visible ones, and their own.
+func (s *Service) ForSession(ctx context.Context, actor domain.Actor, sessionID uuid.UUID) ([]domain.Review, error) {
+	if err := signedIn(actor); err != nil {
 		return nil, err
 	}
-	all, err := s.store.Q().ReviewsBySessionIDs(ctx, v.User.ID, []uuid.UUID{sessionID})
+	all, err := s.store.Q().ReviewsBySessionIDs(ctx, actor.ID(), []uuid.UUID{sessionID})
 	if err != nil {
 		return nil, fmt.Errorf("session reviews: %w", err)
 	}
 	return all[sessionID], nil
 }
 
-// ReceivedKind is the cursor kind of a member's received reviews.
-const ReceivedKind = "reviewsReceived"
-
-// Connection is a page of reviews.
-type Connection struct {
-	Edges    []relay.Edge[domain.Review]
-	PageInfo relay.PageInfo
-}
+// ReceivedCursor is the cursor kind of a member's received reviews (keyed by review id);
+// clients hold cursors made with it, so it never changes.
+const ReceivedCursor = "reviewsReceived"
 
 // Received pages through the visible reviews a member received, newest first. Visible reviews
 // are public to signed-in members, as the rating they make up.
-func (s *Service) Received(ctx context.Context, userID uuid.UUID, first *int, after *string) (Connection, error) {
-	if _, err := auth.RequireViewer(ctx); err != nil {
-		return Connection{}, err
+func (s *Service) Received(ctx context.Context, actor domain.Actor, userID uuid.UUID, page relay.Page[uuid.UUID]) (relay.Connection[domain.Review], error) {
+	if err := signedIn(actor); err != nil {
+		return relay.Connection[domain.Review]{}, err
 	}
-	p, err := relay.ParsePage[uuid.UUID](ReceivedKind, first, after)
+	rows, err := s.store.Q().ReviewsReceived(ctx, userID, page.After, page.Limit())
 	if err != nil {
-		return Connection{}, err
+		return relay.Connection[domain.Review]{}, fmt.Errorf("reviews received: %w", err)
 	}
-	rows, err := s.store.Q().ReviewsReceived(ctx, userID, p.After, p.Limit())
-	if err != nil {
-		return Connection{}, fmt.Errorf("reviews received: %w", err)
-	}
-	edges, info := relay.Slice(ReceivedKind, p, rows, func(r domain.Review) uuid.UUID { return r.ID })
-	return Connection{Edges: edges, PageInfo: info}, nil
+	return relay.Paginate(ReceivedCursor, page, rows, func(r domain.Review) uuid.UUID { return r.ID }), nil
 }
 
 // Rating returns a member's rating aggregate (the prior for members never reviewed).
@@ -255,9 +255,8 @@ type ReportInput struct {
 
 // Report sends a visible review to moderation (once per member and review). Members cannot
 // report their own reviews, nor reviews they cannot see.
-func (s *Service) Report(ctx context.Context, in ReportInput) (domain.ReviewReport, error) {
-	v, err := auth.RequireViewer(ctx)
-	if err != nil {
+func (s *Service) Report(ctx context.Context, actor domain.Actor, in ReportInput) (domain.ReviewReport, error) {
+	if err := signedIn(actor); err != nil {
 		return domain.ReviewReport{}, err
 	}
 	if !in.Reason.Valid() {
@@ -277,11 +276,11 @@ func (s *Service) Report(ctx context.Context, in ReportInput) (domain.ReviewRepo
 		e.Field = "reviewId"
 		return domain.ReviewReport{}, e
 	}
-	if r.ReviewerID == v.User.ID {
+	if r.ReviewerID == actor.ID() {
 		return domain.ReviewReport{}, domain.Invalid("reviewId", "you cannot report your own review")
 	}
 	out, err := q.InsertReviewReport(ctx, domain.ReviewReport{
-		ID: uuid.Must(uuid.NewV7()), ReviewID: r.ID, ReporterID: v.User.ID, Reason: in.Reason, Note: note, CreatedAt: s.now(),
+		ID: uuid.Must(uuid.NewV7()), ReviewID: r.ID, ReporterID: actor.ID(), Reason: in.Reason, Note: note, CreatedAt: s.now(),
 	})
 	if err != nil {
 		return domain.ReviewReport{}, fmt.Errorf("report review: %w", err)
@@ -289,24 +288,20 @@ func (s *Service) Report(ctx context.Context, in ReportInput) (domain.ReviewRepo
 	return out, nil
 }
 
-// OpenReportsKind is the cursor kind of the moderation queue.
-const OpenReportsKind = "reviewReports"
+// OpenReportsCursor is the cursor kind of the moderation queue (keyed by report id); clients
+// hold cursors made with it, so it never changes.
+const OpenReportsCursor = "reviewReports"
 
 // OpenReports pages through reports awaiting moderation, oldest first (MODERATOR only).
-func (s *Service) OpenReports(ctx context.Context, first *int, after *string) ([]relay.Edge[domain.ReviewReport], relay.PageInfo, error) {
-	if _, err := auth.RequireRole(ctx, domain.RoleModerator); err != nil {
-		return nil, relay.PageInfo{}, err
+func (s *Service) OpenReports(ctx context.Context, actor domain.Actor, page relay.Page[uuid.UUID]) (relay.Connection[domain.ReviewReport], error) {
+	if err := actor.RequireRole(domain.RoleModerator); err != nil {
+		return relay.Connection[domain.ReviewReport]{}, err
 	}
-	p, err := relay.ParsePage[uuid.UUID](OpenReportsKind, first, after)
+	rows, err := s.store.Q().OpenReviewReports(ctx, page.After, page.Limit())
 	if err != nil {
-		return nil, relay.PageInfo{}, err
+		return relay.Connection[domain.ReviewReport]{}, fmt.Errorf("review reports: %w", err)
 	}
-	rows, err := s.store.Q().OpenReviewReports(ctx, p.After, p.Limit())
-	if err != nil {
-		return nil, relay.PageInfo{}, fmt.Errorf("review reports: %w", err)
-	}
-	edges, info := relay.Slice(OpenReportsKind, p, rows, func(r domain.ReviewReport) uuid.UUID { return r.ID })
-	return edges, info, nil
+	return relay.Paginate(OpenReportsCursor, page, rows, func(r domain.ReviewReport) uuid.UUID { return r.ID }), nil
 }
 
 // ReviewReport returns one report of a review; MODERATOR only.

@@ -3,6 +3,11 @@
 // (by both sides, or automatically), no-shows, reminders and the upcoming/past lists. The rules
 // themselves are pure and live in domain (domain.Session); this package loads, locks, applies
 // and persists them, each write in one transaction.
+//
+// Methods that act for a member take the domain.Actor right after the context (the service
+// never reads the viewer from the context); system operations (AutoComplete, SendReminder,
+// CancelUnpaid, the job workers) act for nobody and take explicit ids. Lists take a
+// relay.Page and return a relay.Connection.
 package skillsessions
 
 import (
@@ -15,7 +20,6 @@ import (
 	"github.com/google/uuid"
 	"github.com/riverqueue/river"
 
-	"github.com/skillswap/skillswap/auth"
 	"github.com/skillswap/skillswap/domain"
 	"github.com/skillswap/skillswap/relay"
 	"github.com/skillswap/skillswap/store"
@@ -128,6 +132,15 @@ func NewService(st *store.Store, ledger Ledger, notifier Notifier, cfg Config, l
 
 func (s *Service) now() time.Time { return s.cfg.Now().UTC().Truncate(time.Microsecond) }
 
+// signedIn refuses the zero Actor (a signed-out caller) as UNAUTHENTICATED, the answer members
+// got when the service read the viewer itself.
+func signedIn(actor domain.Actor) error {
+	if !actor.SignedIn() {
+		return domain.Unauthenticated("authentication required")
+	}
+	return nil
+}
+
 // ProposeInput is a new session proposal.
 type ProposeInput struct {
 	SkillID         uuid.UUID
@@ -152,15 +165,14 @@ type Result struct {
 	Warnings []domain.Warning
 }
 
-// Propose puts a session on the table; the viewer must be its teacher or its learner, and the
+// Propose puts a session on the table; the actor must be its teacher or its learner, and the
 // partner answers. The learner must have the time credits (unpaid sessions), neither side may be
 // booked at that time, and a time outside the partner's weekly availability yields a warning.
-func (s *Service) Propose(ctx context.Context, in ProposeInput) (Result, error) {
-	v, err := auth.RequireViewer(ctx)
-	if err != nil {
+func (s *Service) Propose(ctx context.Context, actor domain.Actor, in ProposeInput) (Result, error) {
+	if err := signedIn(actor); err != nil {
 		return Result{}, err
 	}
-	me := v.User.ID
+	me := actor.ID()
 	if me != in.TeacherID && me != in.LearnerID {
 		return Result{}, domain.Forbidden("you can only propose sessions you take part in, as teacher or learner")
 	}
@@ -297,16 +309,15 @@ func (s *Service) availabilityWarnings(ctx context.Context, q *store.Queries, pa
 	return domain.AvailabilityWarnings(slots[partner], zone, sess.StartsAt, sess.Duration()), nil
 }
 
-// act runs one action on a session in a transaction: lock the row, check the viewer takes
+// act runs one action on a session in a transaction: lock the row, check the actor takes
 // part, apply fn (domain rules and side effects), persist. It returns the session as saved.
-func (s *Service) act(ctx context.Context, what string, id uuid.UUID, fn func(q *store.Queries, me uuid.UUID, sess *domain.SkillSession, now time.Time) error) (domain.SkillSession, error) {
-	v, err := auth.RequireViewer(ctx)
-	if err != nil {
+func (s *Service) act(ctx context.Context, actor domain.Actor, what string, id uuid.UUID, fn func(q *store.Queries, me uuid.UUID, sess *domain.SkillSession, now time.Time) error) (domain.SkillSession, error) {
+	if err := signedIn(actor); err != nil {
 		return domain.SkillSession{}, err
 	}
-	me := v.User.ID
+	me := actor.ID()
 	var out domain.SkillSession
-	err = s.store.InTx(ctx, func(q *store.Queries) error {
+	err := s.store.InTx(ctx, func(q *store.Queries) error {
 		sess, err := q.LockSkillSession(ctx, id)
 		if err != nil {
 			return err
@@ -344,8 +355,8 @@ func (s *Service) changed(ctx context.Context, q *store.Queries, sess domain.Ski
 // booked for both participants: when it overlaps another confirmed session of either (even one
 // confirmed concurrently) the answer is CONFLICT. Reminders and the automatic completion are
 // scheduled in the same transaction.
-func (s *Service) Accept(ctx context.Context, id uuid.UUID) (domain.SkillSession, error) {
-	return s.act(ctx, "accept session", id, func(q *store.Queries, me uuid.UUID, sess *domain.SkillSession, now time.Time) error {
+func (s *Service) Accept(ctx context.Context, actor domain.Actor, id uuid.UUID) (domain.SkillSession, error) {
+	return s.act(ctx, actor, "accept session", id, func(q *store.Queries, me uuid.UUID, sess *domain.SkillSession, now time.Time) error {
 		if err := sess.Accept(me, now); err != nil {
 			return err
 		}
@@ -381,8 +392,8 @@ func (s *Service) scheduleJobs(ctx context.Context, q *store.Queries, sess domai
 }
 
 // Decline refuses the proposal on the table (the partner of its proposer only).
-func (s *Service) Decline(ctx context.Context, id uuid.UUID) (domain.SkillSession, error) {
-	return s.act(ctx, "decline session", id, func(q *store.Queries, me uuid.UUID, sess *domain.SkillSession, _ time.Time) error {
+func (s *Service) Decline(ctx context.Context, actor domain.Actor, id uuid.UUID) (domain.SkillSession, error) {
+	return s.act(ctx, actor, "decline session", id, func(q *store.Queries, me uuid.UUID, sess *domain.SkillSession, _ time.Time) error {
 		if err := sess.Decline(me); err != nil {
 			return err
 		}
@@ -400,9 +411,9 @@ type NewTimeInput struct {
 // ProposeNewTime puts a new time on the table: a counter-proposal of a proposed session, or a
 // reschedule of a confirmed one (its booking is released, its reminders become void, and the
 // partner must accept again).
-func (s *Service) ProposeNewTime(ctx context.Context, in NewTimeInput) (Result, error) {
+func (s *Service) ProposeNewTime(ctx context.Context, actor domain.Actor, in NewTimeInput) (Result, error) {
 	var warnings []domain.Warning
-	sess, err := s.act(ctx, "propose new time", in.SessionID, func(q *store.Queries, me uuid.UUID, sess *domain.SkillSession, now time.Time) error {
+	sess, err := s.act(ctx, actor, "propose new time", in.SessionID, func(q *store.Queries, me uuid.UUID, sess *domain.SkillSession, now time.Time) error {
 		wasConfirmed := sess.State == domain.SessionConfirmed
 		before := *sess
 		if err := sess.ProposeNewTime(me, in.StartsAt.UTC().Truncate(time.Microsecond), in.DurationMinutes, now, s.cfg.Policy); err != nil {
@@ -446,8 +457,8 @@ func (s *Service) ProposeNewTime(ctx context.Context, in NewTimeInput) (Result, 
 // Cancel calls a proposed or confirmed session off before it starts. Cancelling a confirmed
 // session inside the late-cancellation cut-off is recorded as late (it counts against the
 // canceller's reliability).
-func (s *Service) Cancel(ctx context.Context, id uuid.UUID, reason string) (domain.SkillSession, error) {
-	return s.act(ctx, "cancel session", id, func(q *store.Queries, me uuid.UUID, sess *domain.SkillSession, now time.Time) error {
+func (s *Service) Cancel(ctx context.Context, actor domain.Actor, id uuid.UUID, reason string) (domain.SkillSession, error) {
+	return s.act(ctx, actor, "cancel session", id, func(q *store.Queries, me uuid.UUID, sess *domain.SkillSession, now time.Time) error {
 		wasConfirmed := sess.State == domain.SessionConfirmed
 		if err := sess.Cancel(me, reason, now, s.cfg.Policy); err != nil {
 			return err
@@ -499,11 +510,11 @@ func (s *Service) CancelUnpaid(ctx context.Context, q *store.Queries, id uuid.UU
 	return true, nil
 }
 
-// ConfirmCompleted records that the viewer confirms the session took place; with both sides'
+// ConfirmCompleted records that the actor confirms the session took place; with both sides'
 // confirmations it completes, and an unpaid session's minutes move from learner to teacher in
 // the same transaction.
-func (s *Service) ConfirmCompleted(ctx context.Context, id uuid.UUID) (domain.SkillSession, error) {
-	return s.act(ctx, "confirm session completed", id, func(q *store.Queries, me uuid.UUID, sess *domain.SkillSession, now time.Time) error {
+func (s *Service) ConfirmCompleted(ctx context.Context, actor domain.Actor, id uuid.UUID) (domain.SkillSession, error) {
+	return s.act(ctx, actor, "confirm session completed", id, func(q *store.Queries, me uuid.UUID, sess *domain.SkillSession, now time.Time) error {
 		done, err := sess.ConfirmCompleted(me, now)
 		if err != nil {
 			return err
@@ -529,10 +540,10 @@ func (s *Service) complete(ctx context.Context, q *store.Queries, sess domain.Sk
 	return nil
 }
 
-// ReportNoShow records that the viewer's partner did not come to a confirmed session that has
+// ReportNoShow records that the actor's partner did not come to a confirmed session that has
 // started. It ends the session (no credits move) and counts against the absent member.
-func (s *Service) ReportNoShow(ctx context.Context, id uuid.UUID) (domain.SkillSession, error) {
-	return s.act(ctx, "report no-show", id, func(q *store.Queries, me uuid.UUID, sess *domain.SkillSession, now time.Time) error {
+func (s *Service) ReportNoShow(ctx context.Context, actor domain.Actor, id uuid.UUID) (domain.SkillSession, error) {
+	return s.act(ctx, actor, "report no-show", id, func(q *store.Queries, me uuid.UUID, sess *domain.SkillSession, now time.Time) error {
 		if err := sess.ReportNoShow(me, now); err != nil {
 			return err
 		}
@@ -544,8 +555,8 @@ func (s *Service) ReportNoShow(ctx context.Context, id uuid.UUID) (domain.SkillS
 }
 
 // ReportProblem flags a started session for support; it will not complete automatically.
-func (s *Service) ReportProblem(ctx context.Context, id uuid.UUID, note string) (domain.SkillSession, error) {
-	return s.act(ctx, "report session problem", id, func(q *store.Queries, me uuid.UUID, sess *domain.SkillSession, now time.Time) error {
+func (s *Service) ReportProblem(ctx context.Context, actor domain.Actor, id uuid.UUID, note string) (domain.SkillSession, error) {
+	return s.act(ctx, actor, "report session problem", id, func(q *store.Queries, me uuid.UUID, sess *domain.SkillSession, now time.Time) error {
 		if err := sess.ReportProblem(me, note, now); err != nil {
 			return err
 		}
@@ -633,9 +644,8 @@ func (s *Service) notifyPayload(ctx context.Context, q *store.Queries, to uuid.U
 }
 
 // Session returns a session its participants (or staff) may see; others get NOT_FOUND.
-func (s *Service) Session(ctx context.Context, id uuid.UUID) (domain.SkillSession, error) {
-	v, err := auth.RequireViewer(ctx)
-	if err != nil {
+func (s *Service) Session(ctx context.Context, actor domain.Actor, id uuid.UUID) (domain.SkillSession, error) {
+	if err := signedIn(actor); err != nil {
 		return domain.SkillSession{}, err
 	}
 	all, err := s.store.Q().SkillSessionsByIDs(ctx, []uuid.UUID{id})
@@ -643,15 +653,15 @@ func (s *Service) Session(ctx context.Context, id uuid.UUID) (domain.SkillSessio
 		return domain.SkillSession{}, fmt.Errorf("session: %w", err)
 	}
 	sess, ok := all[id]
-	if !ok || !(sess.IsParticipant(v.User.ID) || v.User.IsStaff()) {
+	if !ok || !(sess.IsParticipant(actor.ID()) || actor.User.IsStaff()) {
 		return domain.SkillSession{}, domain.NotFound("session")
 	}
 	return sess, nil
 }
 
-// Proposals returns the proposal history of a session the viewer takes part in.
-func (s *Service) Proposals(ctx context.Context, id uuid.UUID) ([]domain.SessionProposal, error) {
-	if _, err := s.Session(ctx, id); err != nil {
+// Proposals returns the proposal history of a session the actor takes part in (or staff).
+func (s *Service) Proposals(ctx context.Context, actor domain.Actor, id uuid.UUID) ([]domain.SessionProposal, error) {
+	if _, err := s.Session(ctx, actor, id); err != nil {
 		return nil, err
 	}
 	out, err := s.store.Q().SessionProposals(ctx, id)
@@ -661,48 +671,39 @@ func (s *Service) Proposals(ctx context.Context, id uuid.UUID) ([]domain.Session
 	return out, nil
 }
 
-// Cursor kinds of the session connections.
+// Cursor kinds of the session lists; clients hold cursors made with them, so they never change.
 const (
-	UpcomingKind = "upcomingSessions"
-	PastKind     = "pastSessions"
+	UpcomingCursor = "upcomingSessions"
+	PastCursor     = "pastSessions"
 )
 
-// Connection is a page of sessions.
-type Connection struct {
-	Edges    []relay.Edge[domain.SkillSession]
-	PageInfo relay.PageInfo
+// Key is the keyset position of the session lists: start time, then id.
+type Key = store.SkillSessionKey
+
+func sessionKey(s domain.SkillSession) Key {
+	return Key{StartsAt: s.StartsAt, ID: s.ID}
 }
 
-func sessionKey(s domain.SkillSession) store.SkillSessionKey {
-	return store.SkillSessionKey{StartsAt: s.StartsAt, ID: s.ID}
+// Upcoming pages through the actor's proposed and confirmed sessions not yet ended, soonest
+// first (cursors of kind UpcomingCursor).
+func (s *Service) Upcoming(ctx context.Context, actor domain.Actor, page relay.Page[Key]) (relay.Connection[domain.SkillSession], error) {
+	return s.list(ctx, actor, UpcomingCursor, page, (*store.Queries).UpcomingSkillSessions)
 }
 
-// Upcoming pages through the viewer's proposed and confirmed sessions not yet ended, soonest
-// first.
-func (s *Service) Upcoming(ctx context.Context, first *int, after *string) (Connection, error) {
-	return s.list(ctx, UpcomingKind, first, after, (*store.Queries).UpcomingSkillSessions)
+// Past pages through the actor's other sessions (ended, declined, cancelled, completed,
+// no-show), latest first (cursors of kind PastCursor).
+func (s *Service) Past(ctx context.Context, actor domain.Actor, page relay.Page[Key]) (relay.Connection[domain.SkillSession], error) {
+	return s.list(ctx, actor, PastCursor, page, (*store.Queries).PastSkillSessions)
 }
 
-// Past pages through the viewer's other sessions (ended, declined, cancelled, completed,
-// no-show), latest first.
-func (s *Service) Past(ctx context.Context, first *int, after *string) (Connection, error) {
-	return s.list(ctx, PastKind, first, after, (*store.Queries).PastSkillSessions)
-}
-
-func (s *Service) list(ctx context.Context, kind string, first *int, after *string,
-	fetch func(*store.Queries, context.Context, uuid.UUID, time.Time, *store.SkillSessionKey, int) ([]domain.SkillSession, error)) (Connection, error) {
-	v, err := auth.RequireViewer(ctx)
-	if err != nil {
-		return Connection{}, err
+func (s *Service) list(ctx context.Context, actor domain.Actor, kind string, page relay.Page[Key],
+	fetch func(*store.Queries, context.Context, uuid.UUID, time.Time, *Key, int) ([]domain.SkillSession, error)) (relay.Connection[domain.SkillSession], error) {
+	if err := signedIn(actor); err != nil {
+		return relay.Connection[domain.SkillSession]{}, err
 	}
-	p, err := relay.ParsePage[store.SkillSessionKey](kind, first, after)
+	rows, err := fetch(s.store.Q(), ctx, actor.ID(), s.now(), page.After, page.Limit())
 	if err != nil {
-		return Connection{}, err
+		return relay.Connection[domain.SkillSession]{}, fmt.Errorf("%s: %w", kind, err)
 	}
-	rows, err := fetch(s.store.Q(), ctx, v.User.ID, s.now(), p.After, p.Limit())
-	if err != nil {
-		return Connection{}, fmt.Errorf("%s: %w", kind, err)
-	}
-	edges, info := relay.Slice(kind, p, rows, sessionKey)
-	return Connection{Edges: edges, PageInfo: info}, nil
+	return relay.Paginate(kind, page, rows, sessionKey), nil
 }

@@ -1,6 +1,7 @@
 // Package skillsessiontest holds the fixtures of the skill-session, review, credit and calendar
-// tests: a fresh migrated database with a River inserter, members, a skill, a viewer context,
-// a controllable clock, a recording notifier, and the services wired together.
+// tests: a fresh migrated database with a River inserter, members (and As, the Actor to call
+// services as one of them), a skill, a controllable clock, a recording notifier, and the
+// services wired together.
 package skillsessiontest
 
 import (
@@ -18,10 +19,10 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
-	"github.com/skillswap/skillswap/auth"
 	"github.com/skillswap/skillswap/credits"
 	"github.com/skillswap/skillswap/domain"
 	"github.com/skillswap/skillswap/internal/testdb"
+	"github.com/skillswap/skillswap/relay"
 	"github.com/skillswap/skillswap/reviews"
 	"github.com/skillswap/skillswap/skillsessions"
 	"github.com/skillswap/skillswap/store"
@@ -150,9 +151,10 @@ func (e *Env) User(t testing.TB, name string) domain.User {
 	return u
 }
 
-// As returns a context authenticated as u.
-func As(u domain.User) context.Context {
-	return auth.WithViewer(context.Background(), auth.Viewer{User: u, AuthSessionID: uuid.New()})
+// As returns u as the Actor of a call, signed in with a fresh login session (services take
+// the actor as an argument; pass domain.Actor{} for a signed-out caller).
+func As(u domain.User) domain.Actor {
+	return domain.Actor{User: u, SessionID: uuid.New()}
 }
 
 // Online is a valid online meeting for proposals.
@@ -161,7 +163,7 @@ const Online = "https://meet.example.com/skillswap"
 // Propose has learner propose a one-hour online session with teacher at start.
 func (e *Env) Propose(t testing.TB, teacher, learner domain.User, start time.Time, minutes int) domain.SkillSession {
 	t.Helper()
-	res, err := e.Sessions.Propose(As(learner), skillsessions.ProposeInput{
+	res, err := e.Sessions.Propose(context.Background(), As(learner), skillsessions.ProposeInput{
 		SkillID: e.SkillID, TeacherID: teacher.ID, LearnerID: learner.ID, StartsAt: start,
 		DurationMinutes: minutes, Mode: domain.ModeOnline, Link: Online,
 	})
@@ -175,7 +177,7 @@ func (e *Env) Propose(t testing.TB, teacher, learner domain.User, start time.Tim
 func (e *Env) Confirmed(t testing.TB, teacher, learner domain.User, start time.Time, minutes int) domain.SkillSession {
 	t.Helper()
 	s := e.Propose(t, teacher, learner, start, minutes)
-	s, err := e.Sessions.Accept(As(teacher), s.ID)
+	s, err := e.Sessions.Accept(context.Background(), As(teacher), s.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -190,10 +192,10 @@ func (e *Env) Completed(t testing.TB, teacher, learner domain.User, start time.T
 	if e.Clock.Now().Before(s.EndsAt) {
 		e.Clock.Set(s.EndsAt.Add(time.Minute))
 	}
-	if _, err := e.Sessions.ConfirmCompleted(As(teacher), s.ID); err != nil {
+	if _, err := e.Sessions.ConfirmCompleted(context.Background(), As(teacher), s.ID); err != nil {
 		t.Fatal(err)
 	}
-	s, err := e.Sessions.ConfirmCompleted(As(learner), s.ID)
+	s, err := e.Sessions.ConfirmCompleted(context.Background(), As(learner), s.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -255,4 +257,15 @@ func LedgerCheck(t testing.TB, st *store.Store) {
 	if total != 0 || badTx != 0 || badAcct != 0 {
 		t.Fatalf("ledger: total %d, unbalanced transactions %d, accounts off their entries %d", total, badTx, badAcct)
 	}
+}
+
+// Paged parses GraphQL page arguments as the resolvers do (relay.ParsePage with the list's
+// cursor kind) and calls list with the page, so tests page through a service with the cursors
+// clients hold.
+func Paged[K, T any](kind string, first *int, after *string, list func(relay.Page[K]) (relay.Connection[T], error)) (relay.Connection[T], error) {
+	p, err := relay.ParsePage[K](kind, first, after)
+	if err != nil {
+		return relay.Connection[T]{}, err
+	}
+	return list(p)
 }
