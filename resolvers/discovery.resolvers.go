@@ -165,7 +165,7 @@ func (r *queryResolver) SearchMembers(ctx context.Context, text *string, filter 
 }
 
 func (r *queryResolver) Matches(ctx context.Context, first *int, after *string, filter *model.MatchFilter) (*model.MatchConnection, error) {
-	v, err := auth.RequireViewer(ctx)
+	actor, err := auth.RequireActor(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -177,31 +177,25 @@ func (r *queryResolver) Matches(ctx context.Context, first *int, after *string, 
 		}
 		f.Mode, f.MaxDistanceKm, f.Language = filter.Mode, filter.MaxDistanceKm, filter.Language
 	}
-	n, err := pageSize(first, 20)
+	page, err := relay.ParsePage[matching.MatchKey](matching.MatchesCursor, first, after)
 	if err != nil {
 		return nil, err
 	}
-	page, err := r.Matching.Matches(ctx, v.User.ID, n, after, f)
+	conn, err := r.Matching.Matches(ctx, actor, f, page)
 	if err != nil {
 		return nil, err
 	}
-	out := &model.MatchConnection{
-		Edges:    make([]model.MatchEdge, len(page.Matches)),
-		PageInfo: &model.PageInfo{HasNextPage: page.HasNextPage, EndCursor: page.EndCursor},
-	}
-	for i := range page.Matches {
-		m := &page.Matches[i]
+	out := &model.MatchConnection{Edges: make([]model.MatchEdge, len(conn.Edges)), PageInfo: forwardPageInfo(conn.PageInfo)}
+	for i := range conn.Edges {
+		m := &conn.Edges[i].Node
 		m.DistanceKm = roundKm(m.DistanceKm)
-		out.Edges[i] = model.MatchEdge{Cursor: m.Cursor(), Node: m}
-	}
-	if len(out.Edges) > 0 {
-		out.PageInfo.StartCursor = &out.Edges[0].Cursor
+		out.Edges[i] = model.MatchEdge{Cursor: conn.Edges[i].Cursor, Node: m}
 	}
 	return out, nil
 }
 
 func (r *queryResolver) SwapCircles(ctx context.Context, first *int) ([]matching.Circle, error) {
-	v, err := auth.RequireViewer(ctx)
+	actor, err := auth.RequireActor(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -209,7 +203,7 @@ func (r *queryResolver) SwapCircles(ctx context.Context, first *int) ([]matching
 	if err != nil {
 		return nil, err
 	}
-	return r.Matching.SwapCircles(ctx, v.User.ID, n)
+	return r.Matching.SwapCircles(ctx, actor, n)
 }
 
 func (r *swapCircleResolver) Members(ctx context.Context, obj *matching.Circle) ([]domain.User, error) {
