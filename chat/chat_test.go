@@ -11,6 +11,7 @@ import (
 
 	"github.com/skillswap/skillswap/chat"
 	"github.com/skillswap/skillswap/domain"
+	"github.com/skillswap/skillswap/relay"
 )
 
 func TestOpenDirectIsIdempotent(t *testing.T) {
@@ -29,7 +30,7 @@ func TestOpenDirectIsIdempotent(t *testing.T) {
 			if i%2 == 1 {
 				a, b = bob, alice
 			}
-			c, err := e.chat.OpenDirect(ctx, a, b)
+			c, err := e.chat.OpenDirect(ctx, as(a), b)
 			ids[i], errs[i] = c.ID, err
 		})
 	}
@@ -50,9 +51,9 @@ func TestOpenDirectIsIdempotent(t *testing.T) {
 		t.Fatalf("%d participants, want 2", len(parts[ids[0]]))
 	}
 
-	_, err = e.chat.OpenDirect(ctx, alice, alice)
+	_, err = e.chat.OpenDirect(ctx, as(alice), alice)
 	wantKind(t, err, domain.KindInvalid)
-	_, err = e.chat.OpenDirect(ctx, alice, uuid.Must(uuid.NewV7()))
+	_, err = e.chat.OpenDirect(ctx, as(alice), uuid.Must(uuid.NewV7()))
 	wantKind(t, err, domain.KindNotFound)
 }
 
@@ -62,11 +63,11 @@ func TestSendIsIdempotentOnClientID(t *testing.T) {
 	alice, bob := e.user(t), e.user(t)
 	conv := e.direct(t, alice, bob)
 
-	first, err := e.chat.Send(ctx, alice, conv.ID, "client-1", "hello", nil)
+	first, err := e.chat.Send(ctx, as(alice), conv.ID, "client-1", "hello", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	retry, err := e.chat.Send(ctx, alice, conv.ID, "client-1", "hello", nil)
+	retry, err := e.chat.Send(ctx, as(alice), conv.ID, "client-1", "hello", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +75,7 @@ func TestSendIsIdempotentOnClientID(t *testing.T) {
 		t.Fatalf("sequential retry made %+v, want the original %+v", retry, first)
 	}
 	// The same client id from another sender is another message.
-	if m, err := e.chat.Send(ctx, bob, conv.ID, "client-1", "hi", nil); err != nil || m.Seq != 2 {
+	if m, err := e.chat.Send(ctx, as(bob), conv.ID, "client-1", "hi", nil); err != nil || m.Seq != 2 {
 		t.Fatalf("bob's message: %+v, %v", m, err)
 	}
 
@@ -93,7 +94,7 @@ func TestSendIsIdempotentOnClientID(t *testing.T) {
 	errs := make([]error, n)
 	var wg sync.WaitGroup
 	for i := range n {
-		wg.Go(func() { got[i], errs[i] = e.chat.Send(ctx, alice, conv.ID, "client-2", "again", nil) })
+		wg.Go(func() { got[i], errs[i] = e.chat.Send(ctx, as(alice), conv.ID, "client-2", "again", nil) })
 	}
 	deadline := time.Now().Add(10 * time.Second)
 	for {
@@ -122,11 +123,11 @@ func TestSendIsIdempotentOnClientID(t *testing.T) {
 			t.Fatalf("concurrent retry %d returned message %s, retry 0 returned %s", i, got[i].ID, got[0].ID)
 		}
 	}
-	page, err := e.chat.Messages(ctx, alice, conv.ID, chat.MessageQuery{Limit: 100})
+	page, err := nodes(e.chat.Messages(ctx, as(alice), conv.ID, pageOf[int64](100)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantSeqs(t, page.Messages, 1, 3)
+	wantSeqs(t, page, 1, 3)
 	convs, _ := e.st.Q().ConversationsByIDs(ctx, []uuid.UUID{conv.ID})
 	if convs[conv.ID].LastSeq != 3 {
 		t.Fatalf("last_seq = %d after rolled-back duplicates, want 3", convs[conv.ID].LastSeq)
@@ -138,7 +139,7 @@ func TestSeqIsContiguousUnderConcurrentSends(t *testing.T) {
 	ctx := context.Background()
 	owner := e.user(t)
 	members := []uuid.UUID{e.user(t), e.user(t), e.user(t)}
-	conv, err := e.chat.CreateGroup(ctx, owner, "Guitar club", members)
+	conv, err := e.chat.CreateGroup(ctx, as(owner), "Guitar club", members)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,7 +150,7 @@ func TestSeqIsContiguousUnderConcurrentSends(t *testing.T) {
 	for _, s := range senders {
 		wg.Go(func() {
 			for range each {
-				if _, err := e.chat.Send(ctx, s, conv.ID, uuid.NewString(), "note", nil); err != nil {
+				if _, err := e.chat.Send(ctx, as(s), conv.ID, uuid.NewString(), "note", nil); err != nil {
 					errs <- err
 				}
 			}
@@ -160,11 +161,11 @@ func TestSeqIsContiguousUnderConcurrentSends(t *testing.T) {
 	for err := range errs {
 		t.Fatal(err)
 	}
-	page, err := e.chat.Messages(ctx, owner, conv.ID, chat.MessageQuery{Limit: 100})
+	page, err := nodes(e.chat.Messages(ctx, as(owner), conv.ID, pageOf[int64](100)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantSeqs(t, page.Messages, 1, int64(len(senders)*each))
+	wantSeqs(t, page, 1, int64(len(senders)*each))
 }
 
 func TestOnlyParticipantsMayUseAConversation(t *testing.T) {
@@ -179,17 +180,17 @@ func TestOnlyParticipantsMayUseAConversation(t *testing.T) {
 		name string
 		call func(viewer, convID uuid.UUID) error
 	}{
-		{"send", func(v, c uuid.UUID) error { _, err := e.chat.Send(ctx, v, c, "x", "hi", nil); return err }},
+		{"send", func(v, c uuid.UUID) error { _, err := e.chat.Send(ctx, as(v), c, "x", "hi", nil); return err }},
 		{"messages", func(v, c uuid.UUID) error {
-			_, err := e.chat.Messages(ctx, v, c, chat.MessageQuery{Limit: 10})
+			_, err := nodes(e.chat.Messages(ctx, as(v), c, pageOf[int64](10)))
 			return err
 		}},
-		{"conversation", func(v, c uuid.UUID) error { _, err := e.chat.Conversation(ctx, v, c); return err }},
-		{"stream", func(v, c uuid.UUID) error { _, err := e.chat.Stream(ctx, v, c, &zero); return err }},
-		{"typing", func(v, c uuid.UUID) error { return e.chat.Typing(ctx, v, c) }},
-		{"typing stream", func(v, c uuid.UUID) error { _, err := e.chat.TypingStream(ctx, v, c); return err }},
-		{"mark read", func(v, c uuid.UUID) error { _, err := e.chat.MarkRead(ctx, v, c, 1); return err }},
-		{"mute", func(v, c uuid.UUID) error { _, err := e.chat.Mute(ctx, v, c, true, nil); return err }},
+		{"conversation", func(v, c uuid.UUID) error { _, err := e.chat.Conversation(ctx, as(v), c); return err }},
+		{"stream", func(v, c uuid.UUID) error { _, err := e.chat.Stream(ctx, as(v), c, &zero); return err }},
+		{"typing", func(v, c uuid.UUID) error { return e.chat.Typing(ctx, as(v), c) }},
+		{"typing stream", func(v, c uuid.UUID) error { _, err := e.chat.TypingStream(ctx, as(v), c); return err }},
+		{"mark read", func(v, c uuid.UUID) error { _, err := e.chat.MarkRead(ctx, as(v), c, 1); return err }},
+		{"mute", func(v, c uuid.UUID) error { _, err := e.chat.Mute(ctx, as(v), c, true, nil); return err }},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -197,11 +198,11 @@ func TestOnlyParticipantsMayUseAConversation(t *testing.T) {
 			wantKind(t, tc.call(mallory, uuid.Must(uuid.NewV7())), domain.KindNotFound)
 		})
 	}
-	_, err := e.chat.Edit(ctx, mallory, m.ID, "changed")
+	_, err := e.chat.Edit(ctx, as(mallory), m.ID, "changed")
 	wantKind(t, err, domain.KindForbidden)
-	_, err = e.chat.Delete(ctx, mallory, m.ID)
+	_, err = e.chat.Delete(ctx, as(mallory), m.ID)
 	wantKind(t, err, domain.KindForbidden)
-	if list, err := e.chat.Conversations(ctx, mallory, nil, 10); err != nil || len(list) != 0 {
+	if list, err := nodes(e.chat.Conversations(ctx, as(mallory), pageOf[chat.ConversationKey](10))); err != nil || len(list) != 0 {
 		t.Fatalf("mallory lists %d conversations (%v)", len(list), err)
 	}
 }
@@ -216,20 +217,20 @@ func TestBlockedMembersCannotMessageEachOther(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, from := range []uuid.UUID{alice, bob} {
-		_, err := e.chat.Send(ctx, from, conv.ID, uuid.NewString(), "after", nil)
+		_, err := e.chat.Send(ctx, as(from), conv.ID, uuid.NewString(), "after", nil)
 		wantKind(t, err, domain.KindForbidden)
-		wantKind(t, e.chat.Typing(ctx, from, conv.ID), domain.KindForbidden)
+		wantKind(t, e.chat.Typing(ctx, as(from), conv.ID), domain.KindForbidden)
 	}
 	// History stays readable.
-	if page, err := e.chat.Messages(ctx, alice, conv.ID, chat.MessageQuery{Limit: 10}); err != nil || len(page.Messages) != 1 {
-		t.Fatalf("history: %d messages, %v", len(page.Messages), err)
+	if page, err := nodes(e.chat.Messages(ctx, as(alice), conv.ID, pageOf[int64](10))); err != nil || len(page) != 1 {
+		t.Fatalf("history: %d messages, %v", len(page), err)
 	}
 	if err := e.st.Q().Block(ctx, carol, alice, time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	_, err := e.chat.OpenDirect(ctx, alice, carol)
+	_, err := e.chat.OpenDirect(ctx, as(alice), carol)
 	wantKind(t, err, domain.KindForbidden)
-	_, err = e.chat.CreateGroup(ctx, alice, "group", []uuid.UUID{carol})
+	_, err = e.chat.CreateGroup(ctx, as(alice), "group", []uuid.UUID{carol})
 	wantKind(t, err, domain.KindForbidden)
 }
 
@@ -256,7 +257,7 @@ func TestEditWindowAndTombstone(t *testing.T) {
 	}
 	for _, tc := range cases {
 		e.clock.Advance(tc.advance)
-		got, err := e.chat.Edit(ctx, tc.editor, m.ID, tc.body)
+		got, err := e.chat.Edit(ctx, as(tc.editor), m.ID, tc.body)
 		if tc.want == 0 {
 			if err != nil || got.Body != tc.body || got.EditedAt == nil {
 				t.Fatalf("%s: %+v, %v", tc.name, got, err)
@@ -269,27 +270,27 @@ func TestEditWindowAndTombstone(t *testing.T) {
 	}
 
 	// Delete: sender only, tombstone keeps the seq, idempotent.
-	_, err := e.chat.Delete(ctx, bob, m.ID)
+	_, err := e.chat.Delete(ctx, as(bob), m.ID)
 	wantKind(t, err, domain.KindForbidden)
-	d, err := e.chat.Delete(ctx, alice, m.ID)
+	d, err := e.chat.Delete(ctx, as(alice), m.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !d.Deleted() || d.Body != "" || d.Seq != m.Seq {
 		t.Fatalf("tombstone = %+v", d)
 	}
-	if again, err := e.chat.Delete(ctx, alice, m.ID); err != nil || !again.DeletedAt.Equal(*d.DeletedAt) {
+	if again, err := e.chat.Delete(ctx, as(alice), m.ID); err != nil || !again.DeletedAt.Equal(*d.DeletedAt) {
 		t.Fatalf("second delete: %+v, %v", again, err)
 	}
 	e.clock.Advance(-20 * time.Minute)
-	_, err = e.chat.Edit(ctx, alice, m.ID, "resurrect")
+	_, err = e.chat.Edit(ctx, as(alice), m.ID, "resurrect")
 	wantKind(t, err, domain.KindConflict)
-	page, err := e.chat.Messages(ctx, bob, conv.ID, chat.MessageQuery{Limit: 10})
-	if err != nil || len(page.Messages) != 1 || !page.Messages[0].Deleted() {
-		t.Fatalf("history after delete: %+v, %v", page.Messages, err)
+	page, err := nodes(e.chat.Messages(ctx, as(bob), conv.ID, pageOf[int64](10)))
+	if err != nil || len(page) != 1 || !page[0].Deleted() {
+		t.Fatalf("history after delete: %+v, %v", page, err)
 	}
 	// A tombstone is not unread.
-	items, err := e.chat.Conversations(ctx, bob, nil, 10)
+	items, err := nodes(e.chat.Conversations(ctx, as(bob), pageOf[chat.ConversationKey](10)))
 	if err != nil || items[0].UnreadCount != 0 || items[0].LastMessage == nil || !items[0].LastMessage.Deleted() {
 		t.Fatalf("bob's list: %+v, %v", items, err)
 	}
@@ -306,32 +307,38 @@ func TestMessagesKeysetPages(t *testing.T) {
 	seq := func(n int64) *int64 { return &n }
 	cases := []struct {
 		name     string
-		q        chat.MessageQuery
+		q        relay.Page[int64]
 		from, to int64
 		more     bool
 	}{
-		{"newest", chat.MessageQuery{Limit: 10}, 16, 25, true},
-		{"before 16", chat.MessageQuery{Before: seq(16), Limit: 10}, 6, 15, true},
-		{"before 6", chat.MessageQuery{Before: seq(6), Limit: 10}, 1, 5, false},
-		{"after 0", chat.MessageQuery{After: seq(0), Limit: 10}, 1, 10, true},
-		{"after 20", chat.MessageQuery{After: seq(20), Limit: 10}, 21, 25, false},
-		{"exact fit", chat.MessageQuery{After: seq(15), Limit: 10}, 16, 25, false},
+		{"newest", relay.Page[int64]{First: 10}, 16, 25, true},
+		{"before 16", relay.Page[int64]{Before: seq(16), First: 10}, 6, 15, true},
+		{"before 6", relay.Page[int64]{Before: seq(6), First: 10}, 1, 5, false},
+		{"after 0", relay.Page[int64]{After: seq(0), First: 10}, 1, 10, true},
+		{"after 20", relay.Page[int64]{After: seq(20), First: 10}, 21, 25, false},
+		{"exact fit", relay.Page[int64]{After: seq(15), First: 10}, 16, 25, false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			page, err := e.chat.Messages(ctx, bob, conv.ID, tc.q)
+			conn, err := e.chat.Messages(ctx, as(bob), conv.ID, tc.q)
 			if err != nil {
 				t.Fatal(err)
 			}
-			wantSeqs(t, page.Messages, tc.from, tc.to)
-			if page.HasMore != tc.more {
-				t.Fatalf("HasMore = %v, want %v", page.HasMore, tc.more)
+			page, _ := nodes(conn, nil)
+			wantSeqs(t, page, tc.from, tc.to)
+			// More in the paging direction: older before a cursor (and on the newest page), newer after one.
+			hasMore := conn.PageInfo.HasPreviousPage
+			if tc.q.After != nil {
+				hasMore = conn.PageInfo.HasNextPage
+			}
+			if hasMore != tc.more {
+				t.Fatalf("HasMore = %v, want %v", hasMore, tc.more)
 			}
 		})
 	}
-	_, err := e.chat.Messages(ctx, bob, conv.ID, chat.MessageQuery{Before: seq(5), After: seq(1), Limit: 10})
+	_, err := e.chat.Messages(ctx, as(bob), conv.ID, relay.Page[int64]{Before: seq(5), After: seq(1), First: 10})
 	wantKind(t, err, domain.KindInvalid)
-	_, err = e.chat.Messages(ctx, bob, conv.ID, chat.MessageQuery{Limit: 101})
+	_, err = e.chat.Messages(ctx, as(bob), conv.ID, relay.Page[int64]{First: 101})
 	wantKind(t, err, domain.KindInvalid)
 }
 
@@ -349,7 +356,7 @@ func TestConversationListUnreadCountsAndMarkRead(t *testing.T) {
 	e.clock.Advance(time.Second)
 	e.send(t, carol, withCarol.ID, "hey")
 
-	items, err := e.chat.Conversations(ctx, alice, nil, 10)
+	items, err := nodes(e.chat.Conversations(ctx, as(alice), pageOf[chat.ConversationKey](10)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -363,38 +370,38 @@ func TestConversationListUnreadCountsAndMarkRead(t *testing.T) {
 	if items[0].LastMessage == nil || items[0].LastMessage.Body != "hey" {
 		t.Fatalf("last message: %+v", items[0].LastMessage)
 	}
-	bobItems, _ := e.chat.Conversations(ctx, bob, nil, 10)
+	bobItems, _ := nodes(e.chat.Conversations(ctx, as(bob), pageOf[chat.ConversationKey](10)))
 	if bobItems[0].UnreadCount != 1 {
 		t.Fatalf("bob unread = %d, want 1", bobItems[0].UnreadCount)
 	}
 
 	// Keyset: one per page.
-	page1, err := e.chat.Conversations(ctx, alice, nil, 1)
+	page1, err := nodes(e.chat.Conversations(ctx, as(alice), pageOf[chat.ConversationKey](1)))
 	if err != nil || len(page1) != 1 {
 		t.Fatal(err)
 	}
-	cur := page1[0].Conversation.Cursor()
-	page2, err := e.chat.Conversations(ctx, alice, &cur, 1)
+	cur := chat.ConversationKey{ActivityAt: page1[0].Conversation.ActivityAt, ID: page1[0].Conversation.ID}
+	page2, err := nodes(e.chat.Conversations(ctx, as(alice), relay.Page[chat.ConversationKey]{First: 1, After: &cur}))
 	if err != nil || len(page2) != 1 || page2[0].Conversation.ID != withBob.ID {
 		t.Fatalf("page 2: %+v, %v", page2, err)
 	}
 
-	p, err := e.chat.MarkRead(ctx, alice, withCarol.ID, 99)
+	p, err := e.chat.MarkRead(ctx, as(alice), withCarol.ID, 99)
 	if err != nil || p.LastReadSeq != 1 {
 		t.Fatalf("mark read past the end: %+v, %v", p, err)
 	}
-	if p, err = e.chat.MarkRead(ctx, alice, withCarol.ID, 0); err != nil || p.LastReadSeq != 1 {
+	if p, err = e.chat.MarkRead(ctx, as(alice), withCarol.ID, 0); err != nil || p.LastReadSeq != 1 {
 		t.Fatalf("read position moved back: %+v, %v", p, err)
 	}
 	unread, _ := e.st.Q().UnreadCountsByConversationIDs(ctx, alice, []uuid.UUID{withCarol.ID, withBob.ID})
 	if unread[withCarol.ID] != 0 || unread[withBob.ID] != 0 {
 		t.Fatalf("unread after mark read: %v", unread)
 	}
-	if p, err := e.chat.Mute(ctx, alice, withCarol.ID, true, nil); err != nil || !p.IsMuted(time.Now()) {
+	if p, err := e.chat.Mute(ctx, as(alice), withCarol.ID, true, nil); err != nil || !p.IsMuted(time.Now()) {
 		t.Fatalf("mute: %+v, %v", p, err)
 	}
 	past := time.Now().Add(-time.Hour)
-	_, err = e.chat.Mute(ctx, alice, withCarol.ID, true, &past)
+	_, err = e.chat.Mute(ctx, as(alice), withCarol.ID, true, &past)
 	wantKind(t, err, domain.KindInvalid)
 }
 
@@ -418,18 +425,18 @@ func TestSendValidation(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := e.chat.Send(ctx, alice, conv.ID, tc.clientID, tc.body, tc.att)
+			_, err := e.chat.Send(ctx, as(alice), conv.ID, tc.clientID, tc.body, tc.att)
 			var de *domain.Error
 			if !domain.IsKind(err, domain.KindInvalid) || !asDomain(err, &de) || de.Field != tc.field {
 				t.Fatalf("error %v, want BAD_USER_INPUT on %s", err, tc.field)
 			}
 		})
 	}
-	m, err := e.chat.Send(ctx, alice, conv.ID, "c4", "", &good)
+	m, err := e.chat.Send(ctx, as(alice), conv.ID, "c4", "", &good)
 	if err != nil || m.AttachmentURL == nil || *m.AttachmentURL != good {
 		t.Fatalf("attachment only: %+v, %v", m, err)
 	}
-	if m, err := e.chat.Send(ctx, alice, conv.ID, "c5", strings.Repeat("é", 4000), nil); err != nil || len([]rune(m.Body)) != 4000 {
+	if m, err := e.chat.Send(ctx, as(alice), conv.ID, "c5", strings.Repeat("é", 4000), nil); err != nil || len([]rune(m.Body)) != 4000 {
 		t.Fatalf("4000 characters: %v", err)
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/skillswap/skillswap/internal/testdb"
 	"github.com/skillswap/skillswap/notifications"
 	"github.com/skillswap/skillswap/realtime"
+	"github.com/skillswap/skillswap/relay"
 	"github.com/skillswap/skillswap/store"
 )
 
@@ -118,7 +119,7 @@ func (e *env) user(t *testing.T) uuid.UUID {
 
 func (e *env) direct(t *testing.T, a, b uuid.UUID) domain.Conversation {
 	t.Helper()
-	c, err := e.chat.OpenDirect(context.Background(), a, b)
+	c, err := e.chat.OpenDirect(context.Background(), as(a), b)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,11 +128,26 @@ func (e *env) direct(t *testing.T, a, b uuid.UUID) domain.Conversation {
 
 func (e *env) send(t *testing.T, from, conv uuid.UUID, body string) domain.Message {
 	t.Helper()
-	m, err := e.chat.Send(context.Background(), from, conv, uuid.NewString(), body, nil)
+	m, err := e.chat.Send(context.Background(), as(from), conv, uuid.NewString(), body, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return m
+}
+
+// as is the member id acting, as the resolvers hand it over once signed in.
+func as(id uuid.UUID) domain.Actor { return domain.Actor{User: domain.User{ID: id}} }
+
+// pageOf is a page of at most n items from the start of a list.
+func pageOf[K any](n int) relay.Page[K] { return relay.Page[K]{First: n} }
+
+// nodes are the items of a connection's page, in order.
+func nodes[T any](c relay.Connection[T], err error) ([]T, error) {
+	out := make([]T, len(c.Edges))
+	for i, e := range c.Edges {
+		out[i] = e.Node
+	}
+	return out, err
 }
 
 func wantKind(t *testing.T, err error, k domain.Kind) {

@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/skillswap/skillswap/domain"
+	"github.com/skillswap/skillswap/relay"
 )
 
 func TestNewMessageWhileAwayNotifiesInTheSameTransaction(t *testing.T) {
@@ -17,7 +18,7 @@ func TestNewMessageWhileAwayNotifiesInTheSameTransaction(t *testing.T) {
 	defer cancel()
 	alice, bob := e.user(t), e.user(t)
 	conv := e.direct(t, alice, bob)
-	live, err := e.notes.Stream(ctx, bob, nil)
+	live, err := e.notes.Stream(ctx, as(bob), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,24 +38,24 @@ func TestNewMessageWhileAwayNotifiesInTheSameTransaction(t *testing.T) {
 		t.Fatalf("payload %s (%v)", pushed.Payload, err)
 	}
 	// The sender is present (they just wrote): nothing for them.
-	if feed, _ := e.notes.Feed(ctx, alice, nil, 10, false); len(feed) != 0 {
+	if feed, _ := nodes(e.notes.Feed(ctx, as(alice), false, relay.Page[uuid.UUID]{First: 10})); len(feed) != 0 {
 		t.Fatalf("the sender got %d notifications", len(feed))
 	}
 
 	// More messages while Bob is still away coalesce into the one unread notification.
 	e.send(t, alice, conv.ID, "hello?")
 	e.send(t, alice, conv.ID, "hello??")
-	feed, err := e.notes.Feed(ctx, bob, nil, 10, true)
+	feed, err := nodes(e.notes.Feed(ctx, as(bob), true, relay.Page[uuid.UUID]{First: 10}))
 	if err != nil || len(feed) != 1 || feed[0].ID != pushed.ID {
 		t.Fatalf("bob's unread feed: %+v, %v", feed, err)
 	}
 	noMore(t, live)
 
 	// Reading the conversation reads its notification, and makes Bob present.
-	if _, err := e.chat.MarkRead(ctx, bob, conv.ID, 3); err != nil {
+	if _, err := e.chat.MarkRead(ctx, as(bob), conv.ID, 3); err != nil {
 		t.Fatal(err)
 	}
-	if n, _ := e.notes.UnreadCount(ctx, bob); n != 0 {
+	if n, _ := e.notes.UnreadCount(ctx, as(bob)); n != 0 {
 		t.Fatalf("unread notifications after reading the conversation: %d", n)
 	}
 	e.send(t, alice, conv.ID, "while bob reads")
@@ -80,27 +81,27 @@ func TestNewMessageNotificationHonoursMuteAndPreferences(t *testing.T) {
 	withBob := e.direct(t, alice, bob)
 	withCarol := e.direct(t, alice, carol)
 
-	if _, err := e.chat.Mute(ctx, bob, withBob.ID, true, nil); err != nil {
+	if _, err := e.chat.Mute(ctx, as(bob), withBob.ID, true, nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.notes.SetPreference(ctx, carol, domain.NotificationPreference{Type: domain.NotificationNewMessage, InApp: false}); err != nil {
+	if _, err := e.notes.SetPreference(ctx, as(carol), domain.NotificationPreference{Type: domain.NotificationNewMessage, InApp: false}); err != nil {
 		t.Fatal(err)
 	}
 	e.send(t, alice, withBob.ID, "muted")
 	e.send(t, alice, withCarol.ID, "opted out")
 	for _, u := range []uuid.UUID{bob, carol} {
-		if n, err := e.notes.UnreadCount(ctx, u); err != nil || n != 0 {
+		if n, err := e.notes.UnreadCount(ctx, as(u)); err != nil || n != 0 {
 			t.Fatalf("member notified despite mute/preference: %d (%v)", n, err)
 		}
 	}
 	// A mute that ended notifies again.
 	until := e.clock.Now().Add(time.Minute)
-	if _, err := e.chat.Mute(ctx, bob, withBob.ID, true, &until); err != nil {
+	if _, err := e.chat.Mute(ctx, as(bob), withBob.ID, true, &until); err != nil {
 		t.Fatal(err)
 	}
 	e.clock.Advance(2 * time.Minute)
 	e.send(t, alice, withBob.ID, "unmuted by time")
-	if n, _ := e.notes.UnreadCount(ctx, bob); n != 1 {
+	if n, _ := e.notes.UnreadCount(ctx, as(bob)); n != 1 {
 		t.Fatalf("bob has %d notifications after his mute ended, want 1", n)
 	}
 }

@@ -4,6 +4,11 @@
 // PostgreSQL is the source of truth: a message gets its per-conversation seq in the sending
 // transaction, is committed, and only then is a wake-up carrying the seq published on the broker.
 // Streams listen first, replay from PostgreSQL, then go live, so they never skip or repeat.
+//
+// Every operation a member performs takes their domain.Actor right after the context (the zero
+// Actor is UNAUTHENTICATED: chat serves no signed-out caller); AddParticipant, a system
+// operation its callers authorise, takes plain ids. Lists take a relay.Page and return a
+// relay.Connection whose cursors are of the kinds below.
 package chat
 
 import (
@@ -19,8 +24,29 @@ import (
 
 	"github.com/skillswap/skillswap/domain"
 	"github.com/skillswap/skillswap/realtime"
+	"github.com/skillswap/skillswap/relay"
 	"github.com/skillswap/skillswap/store"
 )
+
+// Cursor kinds of the chat lists. Clients hold cursors: the strings never change.
+const (
+	// ConversationsCursor: Conversations, keyed by ConversationKey.
+	ConversationsCursor = "conversations"
+	// MessagesCursor: Messages, keyed by the message's seq.
+	MessagesCursor = "messages"
+)
+
+// ConversationKey is the keyset position of a conversation in Conversations: latest activity
+// first, then id. The store reads by it, hence the alias.
+type ConversationKey = store.ConversationKey
+
+// signedIn is UNAUTHENTICATED for the zero Actor: every chat operation acts for a member.
+func signedIn(actor domain.Actor) error {
+	if !actor.SignedIn() {
+		return domain.Unauthenticated("authentication required")
+	}
+	return nil
+}
 
 // Notifier creates notifications inside the caller's transaction (notifications.Service).
 type Notifier interface {
@@ -77,9 +103,13 @@ func newID() (uuid.UUID, error) {
 	return id, nil
 }
 
-// OpenDirect returns the DIRECT conversation between viewer and other, creating it the first
+// OpenDirect returns the DIRECT conversation between the actor and other, creating it the first
 // time (idempotent, also when both open it at once). Members who blocked each other cannot.
-func (s *Service) OpenDirect(ctx context.Context, viewer, other uuid.UUID) (domain.Conversation, error) {
+func (s *Service) OpenDirect(ctx context.Context, actor domain.Actor, other uuid.UUID) (domain.Conversation, error) {
+	if err := signedIn(actor); err != nil {
+		return domain.Conversation{}, err
+	}
+	viewer := actor.ID()
 	if other == viewer {
 		return domain.Conversation{}, domain.Invalid("userId", "you cannot open a conversation with yourself")
 	}
@@ -153,9 +183,13 @@ func (s *Service) requireReachable(ctx context.Context, q *store.Queries, viewer
 	return nil
 }
 
-// CreateGroup creates a GROUP conversation owned by owner with the given members (the owner is
-// added if missing; duplicates are ignored).
-func (s *Service) CreateGroup(ctx context.Context, owner uuid.UUID, title string, members []uuid.UUID) (domain.Conversation, error) {
+// CreateGroup creates a GROUP conversation owned by the actor with the given members (the owner
+// is added if missing; duplicates are ignored).
+func (s *Service) CreateGroup(ctx context.Context, actor domain.Actor, title string, members []uuid.UUID) (domain.Conversation, error) {
+	if err := signedIn(actor); err != nil {
+		return domain.Conversation{}, err
+	}
+	owner := actor.ID()
 	t, err := domain.ValidateConversationTitle("title", title)
 	if err != nil {
 		return domain.Conversation{}, err
@@ -175,9 +209,13 @@ func (s *Service) CreateGroup(ctx context.Context, owner uuid.UUID, title string
 	return conv, nil
 }
 
-// CreateSupport creates a SUPPORT conversation between member (its owner) and support agents
+// CreateSupport creates a SUPPORT conversation between the actor (its owner) and support agents
 // (possibly none yet; see AddParticipant). Blocks do not apply: support must stay reachable.
-func (s *Service) CreateSupport(ctx context.Context, member uuid.UUID, subject string, agents []uuid.UUID) (domain.Conversation, error) {
+func (s *Service) CreateSupport(ctx context.Context, actor domain.Actor, subject string, agents []uuid.UUID) (domain.Conversation, error) {
+	if err := signedIn(actor); err != nil {
+		return domain.Conversation{}, err
+	}
+	member := actor.ID()
 	t, err := domain.ValidateConversationTitle("subject", subject)
 	if err != nil {
 		return domain.Conversation{}, err
@@ -287,56 +325,69 @@ func requireParticipant(a store.ConversationAccess) error {
 	return nil
 }
 
-// Conversation returns one conversation viewer takes part in.
-func (s *Service) Conversation(ctx context.Context, viewer, convID uuid.UUID) (domain.Conversation, error) {
-	a, err := access(ctx, s.store.Q(), convID, viewer)
+// Conversation returns one conversation the actor takes part in.
+func (s *Service) Conversation(ctx context.Context, actor domain.Actor, convID uuid.UUID) (domain.Conversation, error) {
+	if err := signedIn(actor); err != nil {
+		return domain.Conversation{}, err
+	}
+	a, err := access(ctx, s.store.Q(), convID, actor.ID())
 	if err != nil {
 		return domain.Conversation{}, fmt.Errorf("conversation: %w", err)
 	}
 	return a.Conversation, nil
 }
 
-// maxPage bounds one page (relay caps `first` at 100; the extra row tells a next page exists).
-const maxPage = 101
-
-// Conversations lists viewer's conversations by latest activity, strictly after the keyset
-// position after when set, each with viewer's unread count and the last message: three
-// statements whatever the page size.
-func (s *Service) Conversations(ctx context.Context, viewer uuid.UUID, after *domain.ConversationCursor, limit int) ([]domain.ConversationItem, error) {
-	if limit < 1 || limit > maxPage {
-		return nil, domain.Invalid("first", "must be between 1 and %d", maxPage-1)
+// validFirst is BAD_USER_INPUT on `first` unless a page's size is within relay's bounds (pages
+// also come from callers other than relay.ParsePage).
+func validFirst(first int) error {
+	if first < 1 || first > relay.MaxPageSize {
+		return domain.Invalid("first", "must be between 1 and %d", relay.MaxPageSize)
 	}
-	q := s.store.Q()
-	convs, err := q.ConversationsOfMember(ctx, viewer, after, limit)
-	if err != nil {
-		return nil, fmt.Errorf("list conversations: %w", err)
-	}
-	if len(convs) == 0 {
-		return []domain.ConversationItem{}, nil
-	}
-	ids := make([]uuid.UUID, len(convs))
-	for i, c := range convs {
-		ids[i] = c.ID
-	}
-	unread, err := q.UnreadCountsByConversationIDs(ctx, viewer, ids)
-	if err != nil {
-		return nil, fmt.Errorf("list conversations: %w", err)
-	}
-	last, err := q.LastMessagesByConversationIDs(ctx, ids)
-	if err != nil {
-		return nil, fmt.Errorf("list conversations: %w", err)
-	}
-	out := make([]domain.ConversationItem, len(convs))
-	for i, c := range convs {
-		out[i] = domain.ConversationItem{Conversation: c, UnreadCount: unread[c.ID]}
-		if m, ok := last[c.ID]; ok {
-			out[i].LastMessage = &m
-		}
-	}
-	return out, nil
+	return nil
 }
 
-// Send posts a message to convID as viewer. clientID makes it idempotent: a retry (sequential or
+// Conversations lists the actor's conversations by latest activity, each with their unread
+// count and the last message: three statements whatever the page size.
+func (s *Service) Conversations(ctx context.Context, actor domain.Actor, page relay.Page[ConversationKey]) (relay.Connection[domain.ConversationItem], error) {
+	if err := signedIn(actor); err != nil {
+		return relay.Connection[domain.ConversationItem]{}, err
+	}
+	if err := validFirst(page.First); err != nil {
+		return relay.Connection[domain.ConversationItem]{}, err
+	}
+	viewer := actor.ID()
+	q := s.store.Q()
+	convs, err := q.ConversationsOfMember(ctx, viewer, page.After, page.Limit())
+	if err != nil {
+		return relay.Connection[domain.ConversationItem]{}, fmt.Errorf("list conversations: %w", err)
+	}
+	out := make([]domain.ConversationItem, len(convs))
+	if len(convs) > 0 {
+		ids := make([]uuid.UUID, len(convs))
+		for i, c := range convs {
+			ids[i] = c.ID
+		}
+		unread, err := q.UnreadCountsByConversationIDs(ctx, viewer, ids)
+		if err != nil {
+			return relay.Connection[domain.ConversationItem]{}, fmt.Errorf("list conversations: %w", err)
+		}
+		last, err := q.LastMessagesByConversationIDs(ctx, ids)
+		if err != nil {
+			return relay.Connection[domain.ConversationItem]{}, fmt.Errorf("list conversations: %w", err)
+		}
+		for i, c := range convs {
+			out[i] = domain.ConversationItem{Conversation: c, UnreadCount: unread[c.ID]}
+			if m, ok := last[c.ID]; ok {
+				out[i].LastMessage = &m
+			}
+		}
+	}
+	return relay.Paginate(ConversationsCursor, page, out, func(it domain.ConversationItem) ConversationKey {
+		return ConversationKey{ActivityAt: it.Conversation.ActivityAt, ID: it.Conversation.ID}
+	}), nil
+}
+
+// Send posts a message to convID as the actor. clientID makes it idempotent: a retry (sequential or
 // concurrent) returns the original message and creates nothing. The message gets the next seq
 // of the conversation; away participants are notified in the same transaction; the wake-up is
 // published after commit. Blocks stop DIRECT messages both ways; in GROUP and SUPPORT
@@ -347,7 +398,11 @@ func (s *Service) Conversations(ctx context.Context, viewer uuid.UUID, after *do
 // batch: the conversation, the sender's access, an earlier message with clientID and the
 // targets) to answer with the right error or the earlier message, and a send that notifies
 // someone runs as a transaction that also creates the notifications.
-func (s *Service) Send(ctx context.Context, viewer, convID uuid.UUID, clientID, body string, attachmentURL *string) (domain.Message, error) {
+func (s *Service) Send(ctx context.Context, actor domain.Actor, convID uuid.UUID, clientID, body string, attachmentURL *string) (domain.Message, error) {
+	if err := signedIn(actor); err != nil {
+		return domain.Message{}, err
+	}
+	viewer := actor.ID()
 	if err := domain.ValidateClientID("clientId", clientID); err != nil {
 		return domain.Message{}, err
 	}
@@ -460,8 +515,12 @@ func (s *Service) announce(ctx context.Context, q *store.Queries, m domain.Messa
 	return nil
 }
 
-// Edit replaces the body of viewer's own message, within domain.EditWindow of sending.
-func (s *Service) Edit(ctx context.Context, viewer, messageID uuid.UUID, body string) (domain.Message, error) {
+// Edit replaces the body of the actor's own message, within domain.EditWindow of sending.
+func (s *Service) Edit(ctx context.Context, actor domain.Actor, messageID uuid.UUID, body string) (domain.Message, error) {
+	if err := signedIn(actor); err != nil {
+		return domain.Message{}, err
+	}
+	viewer := actor.ID()
 	var msg domain.Message
 	err := s.store.InTx(ctx, func(q *store.Queries) error {
 		m, err := q.LockMessage(ctx, messageID)
@@ -490,9 +549,13 @@ func (s *Service) Edit(ctx context.Context, viewer, messageID uuid.UUID, body st
 	return msg, nil
 }
 
-// Delete turns viewer's own message into a tombstone: its seq stays, its content goes.
+// Delete turns the actor's own message into a tombstone: its seq stays, its content goes.
 // Deleting a deleted message returns it unchanged.
-func (s *Service) Delete(ctx context.Context, viewer, messageID uuid.UUID) (domain.Message, error) {
+func (s *Service) Delete(ctx context.Context, actor domain.Actor, messageID uuid.UUID) (domain.Message, error) {
+	if err := signedIn(actor); err != nil {
+		return domain.Message{}, err
+	}
+	viewer := actor.ID()
 	var msg domain.Message
 	err := s.store.InTx(ctx, func(q *store.Queries) error {
 		m, err := q.LockMessage(ctx, messageID)
@@ -529,65 +592,51 @@ func (s *Service) afterCommitParticipants(ctx context.Context, q *store.Queries,
 	return nil
 }
 
-// MessageQuery selects a page of a conversation's messages by seq: Before (older than) or After
-// (newer than), not both; neither gives the newest page.
-type MessageQuery struct {
-	Before *int64
-	After  *int64
-	// Limit is the page size, 1..100.
-	Limit int
-}
-
-// MessagePage is a page of messages, oldest first.
-type MessagePage struct {
-	Messages []domain.Message
-	// HasMore reports more messages in the paging direction: older for Before (and the newest
-	// page), newer for After.
-	HasMore bool
-}
-
-// Messages returns a keyset page of convID's messages (tombstones included) for a participant.
-func (s *Service) Messages(ctx context.Context, viewer, convID uuid.UUID, mq MessageQuery) (MessagePage, error) {
-	if mq.Before != nil && mq.After != nil {
-		return MessagePage{}, domain.Invalid("before", "give before or after, not both")
+// Messages returns a keyset page of convID's messages (tombstones included) for a participant,
+// oldest first, keyed by seq: after page.After (newer messages), or before page.Before (older
+// ones), or the newest page when neither is set.
+func (s *Service) Messages(ctx context.Context, actor domain.Actor, convID uuid.UUID, page relay.Page[int64]) (relay.Connection[domain.Message], error) {
+	if err := signedIn(actor); err != nil {
+		return relay.Connection[domain.Message]{}, err
 	}
-	if mq.Limit < 1 || mq.Limit > maxPage-1 {
-		return MessagePage{}, domain.Invalid("first", "must be between 1 and %d", maxPage-1)
+	if page.Before != nil && page.After != nil {
+		return relay.Connection[domain.Message]{}, domain.Invalid("before", "give before or after, not both")
 	}
-	if (mq.Before != nil && *mq.Before < 1) || (mq.After != nil && *mq.After < 0) {
-		return MessagePage{}, domain.Invalid("before", "is not a valid position")
+	if err := validFirst(page.First); err != nil {
+		return relay.Connection[domain.Message]{}, err
+	}
+	if (page.Before != nil && *page.Before < 1) || (page.After != nil && *page.After < 0) {
+		return relay.Connection[domain.Message]{}, domain.Invalid("before", "is not a valid position")
 	}
 	q := s.store.Q()
-	if _, err := access(ctx, q, convID, viewer); err != nil {
-		return MessagePage{}, fmt.Errorf("messages: %w", err)
+	if _, err := access(ctx, q, convID, actor.ID()); err != nil {
+		return relay.Connection[domain.Message]{}, fmt.Errorf("messages: %w", err)
 	}
-	var page MessagePage
-	if mq.After != nil {
-		list, err := q.MessagesAfter(ctx, convID, *mq.After, mq.Limit+1)
+	seq := func(m domain.Message) int64 { return m.Seq }
+	if page.After != nil {
+		list, err := q.MessagesAfter(ctx, convID, *page.After, page.Limit())
 		if err != nil {
-			return MessagePage{}, fmt.Errorf("messages: %w", err)
+			return relay.Connection[domain.Message]{}, fmt.Errorf("messages: %w", err)
 		}
-		if len(list) > mq.Limit {
-			list, page.HasMore = list[:mq.Limit], true
-		}
-		page.Messages = list
-		return page, nil
+		conn := relay.Paginate(MessagesCursor, page, list, seq)
+		// Seqs start at 1: nothing precedes the position 0.
+		conn.PageInfo.HasPreviousPage = *page.After > 0
+		return conn, nil
 	}
-	list, err := q.MessagesBefore(ctx, convID, mq.Before, mq.Limit+1)
+	list, err := q.MessagesBefore(ctx, convID, page.Before, page.Limit())
 	if err != nil {
-		return MessagePage{}, fmt.Errorf("messages: %w", err)
+		return relay.Connection[domain.Message]{}, fmt.Errorf("messages: %w", err)
 	}
-	if len(list) > mq.Limit {
-		// Oldest first: the extra row is the oldest one.
-		list, page.HasMore = list[1:], true
-	}
-	page.Messages = list
-	return page, nil
+	return relay.PaginateBefore(MessagesCursor, page, list, seq), nil
 }
 
-// MarkRead moves viewer's read position in convID forward to seq (never back), and marks the
+// MarkRead moves the actor's read position in convID forward to seq (never back), and marks the
 // conversation's NEW_MESSAGE notification read.
-func (s *Service) MarkRead(ctx context.Context, viewer, convID uuid.UUID, seq int64) (domain.Participant, error) {
+func (s *Service) MarkRead(ctx context.Context, actor domain.Actor, convID uuid.UUID, seq int64) (domain.Participant, error) {
+	if err := signedIn(actor); err != nil {
+		return domain.Participant{}, err
+	}
+	viewer := actor.ID()
 	if seq < 0 {
 		return domain.Participant{}, domain.Invalid("seq", "must not be negative")
 	}
@@ -615,9 +664,13 @@ func (s *Service) MarkRead(ctx context.Context, viewer, convID uuid.UUID, seq in
 	return p, nil
 }
 
-// Mute mutes convID for viewer (until a time, or indefinitely when until is nil), or unmutes it
-// when muted is false. A muted conversation still delivers messages, but never notifies.
-func (s *Service) Mute(ctx context.Context, viewer, convID uuid.UUID, muted bool, until *time.Time) (domain.Participant, error) {
+// Mute mutes convID for the actor (until a time, or indefinitely when until is nil), or unmutes
+// it when muted is false. A muted conversation still delivers messages, but never notifies.
+func (s *Service) Mute(ctx context.Context, actor domain.Actor, convID uuid.UUID, muted bool, until *time.Time) (domain.Participant, error) {
+	if err := signedIn(actor); err != nil {
+		return domain.Participant{}, err
+	}
+	viewer := actor.ID()
 	if muted && until != nil && !until.After(s.now()) {
 		return domain.Participant{}, domain.Invalid("until", "must be in the future")
 	}

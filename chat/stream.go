@@ -22,8 +22,11 @@ import (
 //
 // A stream holds no goroutine while it waits: wake-ups arrive as hub callbacks, and a goroutine
 // exists only while PostgreSQL is being read (see realtime.Outbox for the consumer side).
-func (s *Service) Stream(ctx context.Context, viewer, convID uuid.UUID, afterSeq *int64) (<-chan *domain.Message, error) {
-	a, err := access(ctx, s.store.Q(), convID, viewer)
+func (s *Service) Stream(ctx context.Context, actor domain.Actor, convID uuid.UUID, afterSeq *int64) (<-chan *domain.Message, error) {
+	if err := signedIn(actor); err != nil {
+		return nil, err
+	}
+	a, err := access(ctx, s.store.Q(), convID, actor.ID())
 	if err != nil {
 		return nil, fmt.Errorf("stream messages: %w", err)
 	}
@@ -274,21 +277,28 @@ func (p *pump) stop() {
 	p.out.Close()
 }
 
-// ConversationUpdated delivers events about viewer's conversations (new ones, messages added,
+// ConversationUpdated delivers events about the actor's conversations (new ones, messages added,
 // edited or deleted, read position and mute changes from their other devices) until ctx ends.
 // Events are hints for refreshing lists: one lost while Redis restarts is repaired by the next
 // or by reloading the list.
-func (s *Service) ConversationUpdated(ctx context.Context, viewer uuid.UUID) (<-chan *domain.ConversationEvent, error) {
-	ch, err := forward(ctx, s.hub, realtime.UserConversationsTopic(viewer), func(ev domain.ConversationEvent) bool { return ev.ConversationID != uuid.Nil })
+func (s *Service) ConversationUpdated(ctx context.Context, actor domain.Actor) (<-chan *domain.ConversationEvent, error) {
+	if err := signedIn(actor); err != nil {
+		return nil, err
+	}
+	ch, err := forward(ctx, s.hub, realtime.UserConversationsTopic(actor.ID()), func(ev domain.ConversationEvent) bool { return ev.ConversationID != uuid.Nil })
 	if err != nil {
 		return nil, fmt.Errorf("subscribe conversation updates: %w", err)
 	}
 	return ch, nil
 }
 
-// Typing tells convID's other participants that viewer is typing. It goes through the broker
+// Typing tells convID's other participants that the actor is typing. It goes through the broker
 // only: nothing is stored.
-func (s *Service) Typing(ctx context.Context, viewer, convID uuid.UUID) error {
+func (s *Service) Typing(ctx context.Context, actor domain.Actor, convID uuid.UUID) error {
+	if err := signedIn(actor); err != nil {
+		return err
+	}
+	viewer := actor.ID()
 	a, err := access(ctx, s.store.Q(), convID, viewer)
 	if err != nil {
 		return fmt.Errorf("typing: %w", err)
@@ -306,8 +316,12 @@ func (s *Service) Typing(ctx context.Context, viewer, convID uuid.UUID) error {
 	return nil
 }
 
-// TypingStream delivers who is typing in convID (never viewer themself) until ctx ends.
-func (s *Service) TypingStream(ctx context.Context, viewer, convID uuid.UUID) (<-chan *domain.TypingEvent, error) {
+// TypingStream delivers who is typing in convID (never the actor themself) until ctx ends.
+func (s *Service) TypingStream(ctx context.Context, actor domain.Actor, convID uuid.UUID) (<-chan *domain.TypingEvent, error) {
+	if err := signedIn(actor); err != nil {
+		return nil, err
+	}
+	viewer := actor.ID()
 	if _, err := access(ctx, s.store.Q(), convID, viewer); err != nil {
 		return nil, fmt.Errorf("typing stream: %w", err)
 	}

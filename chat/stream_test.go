@@ -30,7 +30,7 @@ func TestStreamReplaysThenGoesLiveWithoutGapOrDuplicate(t *testing.T) {
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		for i := range more {
-			if _, err := e.chat.Send(context.Background(), alice, conv.ID, fmt.Sprint("live-", i), "live", nil); err != nil {
+			if _, err := e.chat.Send(context.Background(), as(alice), conv.ID, fmt.Sprint("live-", i), "live", nil); err != nil {
 				t.Error(err)
 				return
 			}
@@ -39,7 +39,7 @@ func TestStreamReplaysThenGoesLiveWithoutGapOrDuplicate(t *testing.T) {
 	time.Sleep(5 * time.Millisecond)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	ch, err := e.chat.Stream(ctx, bob, conv.ID, ptr(int64(2)))
+	ch, err := e.chat.Stream(ctx, as(bob), conv.ID, ptr(int64(2)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,7 +49,7 @@ func TestStreamReplaysThenGoesLiveWithoutGapOrDuplicate(t *testing.T) {
 	noMore(t, ch)
 
 	// Without afterSeq: only what is sent from now on.
-	live, err := e.chat.Stream(ctx, bob, conv.ID, nil)
+	live, err := e.chat.Stream(ctx, as(bob), conv.ID, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +57,7 @@ func TestStreamReplaysThenGoesLiveWithoutGapOrDuplicate(t *testing.T) {
 	if got := collect(t, live, 1, 5*time.Second); got[0].ID != m.ID {
 		t.Fatalf("live stream got %+v, want %+v", got[0], m)
 	}
-	_, err = e.chat.Stream(ctx, bob, conv.ID, ptr(int64(1000)))
+	_, err = e.chat.Stream(ctx, as(bob), conv.ID, ptr(int64(1000)))
 	wantKind(t, err, domain.KindInvalid)
 }
 
@@ -67,7 +67,7 @@ func TestStreamFillsGapsFromPostgres(t *testing.T) {
 	defer cancel()
 	alice, bob := e.user(t), e.user(t)
 	conv := e.direct(t, alice, bob)
-	ch, err := e.chat.Stream(ctx, bob, conv.ID, ptr(int64(0)))
+	ch, err := e.chat.Stream(ctx, as(bob), conv.ID, ptr(int64(0)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +95,7 @@ func TestStreamSurvivesASlowConsumer(t *testing.T) {
 	defer cancel()
 	alice, bob := e.user(t), e.user(t)
 	conv := e.direct(t, alice, bob)
-	ch, err := e.chat.Stream(ctx, bob, conv.ID, ptr(int64(0)))
+	ch, err := e.chat.Stream(ctx, as(bob), conv.ID, ptr(int64(0)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +116,7 @@ func TestStreamAcrossTwoInstancesOverRedis(t *testing.T) {
 	conv := a.direct(t, alice, bob)
 
 	ctx, cancel := context.WithCancel(context.Background())
-	ch, err := b.chat.Stream(ctx, bob, conv.ID, ptr(int64(0)))
+	ch, err := b.chat.Stream(ctx, as(bob), conv.ID, ptr(int64(0)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,7 +136,7 @@ func TestStreamAcrossTwoInstancesOverRedis(t *testing.T) {
 	}
 	ctx2, cancel2 := context.WithCancel(context.Background())
 	defer cancel2()
-	ch2, err := b.chat.Stream(ctx2, bob, conv.ID, ptr(lastSeq(got)))
+	ch2, err := b.chat.Stream(ctx2, as(bob), conv.ID, ptr(lastSeq(got)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,7 +154,7 @@ func TestStreamSubscribeCancelCyclesLeaveNoGoroutines(t *testing.T) {
 	e.send(t, alice, conv.ID, "warm up")
 	// Warm the pool and the hub before the baseline.
 	ctx, cancel := context.WithCancel(context.Background())
-	ch, err := e.chat.Stream(ctx, bob, conv.ID, ptr(int64(0)))
+	ch, err := e.chat.Stream(ctx, as(bob), conv.ID, ptr(int64(0)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -167,7 +167,7 @@ func TestStreamSubscribeCancelCyclesLeaveNoGoroutines(t *testing.T) {
 
 	for i := range 300 {
 		ctx, cancel := context.WithCancel(context.Background())
-		ch, err := e.chat.Stream(ctx, bob, conv.ID, ptr(int64(0)))
+		ch, err := e.chat.Stream(ctx, as(bob), conv.ID, ptr(int64(0)))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -180,10 +180,10 @@ func TestStreamSubscribeCancelCyclesLeaveNoGoroutines(t *testing.T) {
 		}
 		// Also the per-user and typing streams.
 		ctx2, cancel2 := context.WithCancel(context.Background())
-		if _, err := e.chat.ConversationUpdated(ctx2, bob); err != nil {
+		if _, err := e.chat.ConversationUpdated(ctx2, as(bob)); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := e.chat.TypingStream(ctx2, bob, conv.ID); err != nil {
+		if _, err := e.chat.TypingStream(ctx2, as(bob), conv.ID); err != nil {
 			t.Fatal(err)
 		}
 		cancel2()
@@ -206,7 +206,7 @@ func TestConversationUpdatedAndTyping(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	alice, bob := e.user(t), e.user(t)
-	updates, err := e.chat.ConversationUpdated(ctx, bob)
+	updates, err := e.chat.ConversationUpdated(ctx, as(bob))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -228,33 +228,33 @@ func TestConversationUpdatedAndTyping(t *testing.T) {
 	if ev := next(); ev.Kind != domain.ConversationMessageAdded || ev.Message == nil || ev.Message.ID != m.ID || ev.Seq != 1 {
 		t.Fatalf("event %+v", ev)
 	}
-	if _, err := e.chat.Edit(ctx, alice, m.ID, "hello"); err != nil {
+	if _, err := e.chat.Edit(ctx, as(alice), m.ID, "hello"); err != nil {
 		t.Fatal(err)
 	}
 	if ev := next(); ev.Kind != domain.ConversationMessageEdited || ev.Message.Body != "hello" {
 		t.Fatalf("event %+v", ev)
 	}
-	if _, err := e.chat.Delete(ctx, alice, m.ID); err != nil {
+	if _, err := e.chat.Delete(ctx, as(alice), m.ID); err != nil {
 		t.Fatal(err)
 	}
 	if ev := next(); ev.Kind != domain.ConversationMessageDeleted || !ev.Message.Deleted() {
 		t.Fatalf("event %+v", ev)
 	}
-	if _, err := e.chat.MarkRead(ctx, bob, conv.ID, 1); err != nil {
+	if _, err := e.chat.MarkRead(ctx, as(bob), conv.ID, 1); err != nil {
 		t.Fatal(err)
 	}
 	if ev := next(); ev.Kind != domain.ConversationRead {
 		t.Fatalf("event %+v", ev)
 	}
 
-	typing, err := e.chat.TypingStream(ctx, bob, conv.ID)
+	typing, err := e.chat.TypingStream(ctx, as(bob), conv.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := e.chat.Typing(ctx, bob, conv.ID); err != nil { // own typing is not echoed
+	if err := e.chat.Typing(ctx, as(bob), conv.ID); err != nil { // own typing is not echoed
 		t.Fatal(err)
 	}
-	if err := e.chat.Typing(ctx, alice, conv.ID); err != nil {
+	if err := e.chat.Typing(ctx, as(alice), conv.ID); err != nil {
 		t.Fatal(err)
 	}
 	select {

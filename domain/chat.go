@@ -44,17 +44,6 @@ type Conversation struct {
 	ActivityAt time.Time `db:"activity_at" json:"activityAt"`
 }
 
-// ConversationCursor is the keyset position in a conversation list (newest activity first).
-type ConversationCursor struct {
-	ActivityAt time.Time `json:"a"`
-	ID         uuid.UUID `json:"i"`
-}
-
-// Cursor returns the keyset position of c.
-func (c Conversation) Cursor() ConversationCursor {
-	return ConversationCursor{ActivityAt: c.ActivityAt, ID: c.ID}
-}
-
 // Participant is a member's membership of a conversation, with their read position and mute.
 type Participant struct {
 	ConversationID uuid.UUID       `db:"conversation_id" json:"conversationId"`

@@ -37,14 +37,20 @@ const (
 	circleWeightLanguage = 25.0
 )
 
-// SwapCircles returns up to first (1..100) three-member cycles (the viewer teaches B, B teaches
-// C, C teaches the viewer) over exact skills, best first (score desc, then B, then C).
+// SwapCircles returns up to first (1..100) three-member cycles (the actor teaches B, B teaches
+// C, C teaches the actor) over exact skills, best first (score desc, then B, then C). It is a
+// short list of the best, not a connection: there is no next page to ask for, hence a plain
+// size rather than a relay.Page.
 //
 // Rule: circles are offered only to a member who has no direct mutual match (as Matches would
 // return it, after exclusions); a member with at least one gets an empty list, since a direct
 // swap is simpler. B and C pass the exclusions of Matches (active, not HIDDEN, no block with the
 // viewer or with each other, meeting modes compatible pairwise).
-func (s *Service) SwapCircles(ctx context.Context, viewerID uuid.UUID, first int) ([]Circle, error) {
+func (s *Service) SwapCircles(ctx context.Context, actor domain.Actor, first int) ([]Circle, error) {
+	if err := signedIn(actor); err != nil {
+		return nil, err
+	}
+	viewerID := actor.ID()
 	if first < 1 || first > relay.MaxPageSize {
 		return nil, domain.Invalid("first", "must be between 1 and %d", relay.MaxPageSize)
 	}

@@ -26,6 +26,12 @@
 // candidate offers one of the skills the viewer wants and wants one the viewer offers (exact
 // skills); one-way matches are capped at 49.99, so every mutual match ranks ahead. See score.go
 // for each factor, LevelFit for the level-gap rule and Reason for the explanations.
+//
+// # Who asks
+//
+// Matches and SwapCircles are computed for the member acting: they take their domain.Actor
+// right after the context (the zero Actor is UNAUTHENTICATED). Matches takes a relay.Page keyed
+// by MatchKey and returns a relay.Connection whose cursors are of kind MatchesCursor.
 package matching
 
 import (
@@ -139,24 +145,24 @@ type Match struct {
 	DistanceKm *float64
 }
 
-// Cursor is the opaque cursor of m in a Matches page (for connection edges).
-func (m Match) Cursor() string {
-	return relay.Cursor(CursorKind, cursorKey{Score: m.Score, ID: m.UserID})
-}
+// MatchesCursor is the cursor kind of Matches. Clients hold cursors: the string never changes.
+const MatchesCursor = "matches"
 
-// Page is one page of matches.
-type Page struct {
-	Matches     []Match
-	EndCursor   *string
-	HasNextPage bool
-}
-
-// CursorKind tags Matches cursors.
-const CursorKind = "matches"
-
-type cursorKey struct {
+// MatchKey is the position of a match in Matches: score descending, then user id.
+type MatchKey struct {
 	Score float64   `json:"s"`
 	ID    uuid.UUID `json:"id"`
+}
+
+// keyOf is m's position in Matches.
+func keyOf(m Match) MatchKey { return MatchKey{Score: m.Score, ID: m.UserID} }
+
+// signedIn is UNAUTHENTICATED for the zero Actor: matching needs someone to match.
+func signedIn(actor domain.Actor) error {
+	if !actor.SignedIn() {
+		return domain.Unauthenticated("authentication required")
+	}
+	return nil
 }
 
 // Limits of candidate generation.
@@ -357,38 +363,34 @@ func validateFilter(f Filter, viewer domain.Profile) (Filter, error) {
 	return f, nil
 }
 
-// Matches returns the viewer's matches, best first: `first` (1..100) after the cursor `after`
-// (from a previous page's EndCursor or Match.Cursor). Order: score desc, then user id. Scores
-// depend on the clock only by the day (activity, availability week), so paging is stable within
-// a day while the data does not change. At most MaxCandidates matches are reachable.
-func (s *Service) Matches(ctx context.Context, viewerID uuid.UUID, first int, after *string, f Filter) (Page, error) {
-	if first < 1 || first > relay.MaxPageSize {
-		return Page{}, domain.Invalid("first", "must be between 1 and %d", relay.MaxPageSize)
+// Matches returns the actor's matches, best first, a page at a time. Order: score desc, then
+// user id. Scores depend on the clock only by the day (activity, availability week), so paging
+// is stable within a day while the data does not change. At most MaxCandidates matches are
+// reachable.
+func (s *Service) Matches(ctx context.Context, actor domain.Actor, f Filter, page relay.Page[MatchKey]) (relay.Connection[Match], error) {
+	if err := signedIn(actor); err != nil {
+		return relay.Connection[Match]{}, err
 	}
-	var pos *cursorKey
-	if after != nil && *after != "" {
-		k, err := relay.DecodeCursor[cursorKey](CursorKind, *after)
-		if err != nil {
-			return Page{}, err
-		}
-		pos = &k
+	if page.First < 1 || page.First > relay.MaxPageSize {
+		return relay.Connection[Match]{}, domain.Invalid("first", "must be between 1 and %d", relay.MaxPageSize)
 	}
+	viewerID := actor.ID()
 	q := s.store.Q()
 	v, err := s.loadViewer(ctx, q, viewerID)
 	if err != nil {
-		return Page{}, fmt.Errorf("matches: %w", err)
+		return relay.Connection[Match]{}, fmt.Errorf("matches: %w", err)
 	}
 	if f, err = validateFilter(f, v.profile); err != nil {
-		return Page{}, err
+		return relay.Connection[Match]{}, err
 	}
 	all, err := s.rank(ctx, q, viewerID, v, f)
 	if err != nil {
-		return Page{}, fmt.Errorf("matches: %w", err)
+		return relay.Connection[Match]{}, fmt.Errorf("matches: %w", err)
 	}
 
 	start := 0
-	if pos != nil {
-		start, _ = slices.BinarySearchFunc(all, *pos, func(r ranked, k cursorKey) int {
+	if pos := page.After; pos != nil {
+		start, _ = slices.BinarySearchFunc(all, *pos, func(r ranked, k MatchKey) int {
 			if r.Score != k.Score {
 				if r.Score > k.Score {
 					return -1
@@ -401,19 +403,19 @@ func (s *Service) Matches(ctx context.Context, viewerID uuid.UUID, first int, af
 			return -1 // the cursor's own row counts as before it
 		})
 	}
-	end := min(start+first, len(all))
-	page := Page{HasNextPage: end < len(all)}
-	for _, r := range all[start:end] {
-		page.Matches = append(page.Matches, score(r.in, true))
-	}
-	if len(page.Matches) > 0 {
-		c := page.Matches[len(page.Matches)-1].Cursor()
-		page.EndCursor = &c
-		for i := range page.Matches {
-			render(page.Matches[i].Reasons, v.names)
+	end := min(start+page.Limit(), len(all))
+	rows := make([]Match, 0, end-start)
+	for i, r := range all[start:end] {
+		if i == page.First {
+			// The extra row only tells a next page exists: no reasons for it.
+			rows = append(rows, r.Match)
+			break
 		}
+		m := score(r.in, true)
+		render(m.Reasons, v.names)
+		rows = append(rows, m)
 	}
-	return page, nil
+	return relay.Paginate(MatchesCursor, page, rows, keyOf), nil
 }
 
 // rank generates, scores and sorts every candidate.

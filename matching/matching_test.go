@@ -349,7 +349,7 @@ func TestFilters(t *testing.T) {
 		{matching.Filter{MaxDistanceKm: ptr(-1.0)}, "filter.maxDistanceKm"},
 	}
 	for _, b := range bad {
-		_, err := svc.Matches(w.ctx, me, 10, nil, b.f)
+		_, err := w.matches(svc, me, 10, nil, b.f)
 		if de, ok := err.(*domain.Error); !ok || de.Field != b.field {
 			t.Errorf("filter %+v: %v, want invalid %s", b.f, err, b.field)
 		}
@@ -357,7 +357,7 @@ func TestFilters(t *testing.T) {
 	// Distance needs the viewer's location.
 	nowhere := w.member()
 	w.wants(nowhere, guitar, beginner)
-	if _, err := svc.Matches(w.ctx, nowhere, 10, nil, matching.Filter{MaxDistanceKm: &near}); !domain.IsKind(err, domain.KindInvalid) {
+	if _, err := w.matches(svc, nowhere, 10, nil, matching.Filter{MaxDistanceKm: &near}); !domain.IsKind(err, domain.KindInvalid) {
 		t.Errorf("distance filter without a location: %v", err)
 	}
 }
@@ -397,20 +397,20 @@ func TestPaginationReturnsEveryMatchOnce(t *testing.T) {
 		}
 	}
 	// The last page says so; a cursor of another list is refused; first is bounded.
-	p, err := svc.Matches(w.ctx, me, 5, ptr(whole[len(whole)-2].Cursor()), matching.Filter{})
+	p, err := w.matches(svc, me, 5, ptr(cursorOf(whole[len(whole)-2])), matching.Filter{})
 	if err != nil || len(p.Matches) != 1 || p.HasNextPage || p.Matches[0].UserID != whole[len(whole)-1].UserID {
 		t.Fatalf("last page = %+v, %v", p, err)
 	}
-	if _, err := svc.Matches(w.ctx, me, 5, ptr("bm90LWEtY3Vyc29y"), matching.Filter{}); !domain.IsKind(err, domain.KindInvalid) {
+	if _, err := w.matches(svc, me, 5, ptr("bm90LWEtY3Vyc29y"), matching.Filter{}); !domain.IsKind(err, domain.KindInvalid) {
 		t.Fatalf("bad cursor: %v", err)
 	}
 	for _, first := range []int{0, 101} {
-		if _, err := svc.Matches(w.ctx, me, first, nil, matching.Filter{}); !domain.IsKind(err, domain.KindInvalid) {
+		if _, err := w.matches(svc, me, first, nil, matching.Filter{}); !domain.IsKind(err, domain.KindInvalid) {
 			t.Fatalf("first=%d: %v", first, err)
 		}
 	}
 	// A member with no skills has no matches (and no error).
-	if p, err := svc.Matches(w.ctx, w.member(), 5, nil, matching.Filter{}); err != nil || len(p.Matches) != 0 || p.EndCursor != nil {
+	if p, err := w.matches(svc, w.member(), 5, nil, matching.Filter{}); err != nil || len(p.Matches) != 0 || p.EndCursor != nil {
 		t.Fatalf("no skills: %+v, %v", p, err)
 	}
 }
@@ -441,7 +441,7 @@ func TestSwapCircle(t *testing.T) {
 		{b, [3]uuid.UUID{b, c, a}, [3]uuid.UUID{french, photo, cooking}},
 		{c, [3]uuid.UUID{c, a, b}, [3]uuid.UUID{photo, cooking, french}},
 	} {
-		circles, err := svc.SwapCircles(w.ctx, tc.viewer, 10)
+		circles, err := svc.SwapCircles(w.ctx, as(tc.viewer), 10)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -461,7 +461,7 @@ func TestSwapCircle(t *testing.T) {
 
 	// B and C blocking each other breaks the circle.
 	w.block(c, b)
-	if circles, err := svc.SwapCircles(w.ctx, a, 10); err != nil || len(circles) != 0 {
+	if circles, err := svc.SwapCircles(w.ctx, as(a), 10); err != nil || len(circles) != 0 {
 		t.Fatalf("circles through a block: %+v, %v", circles, err)
 	}
 	w.exec(`DELETE FROM blocks`)
@@ -470,13 +470,13 @@ func TestSwapCircle(t *testing.T) {
 	d := w.member()
 	w.offers(d, photo, advanced)
 	w.wants(d, cooking, beginner)
-	if circles, err := svc.SwapCircles(w.ctx, a, 10); err != nil || len(circles) != 0 {
+	if circles, err := svc.SwapCircles(w.ctx, as(a), 10); err != nil || len(circles) != 0 {
 		t.Fatalf("circles of a member with a mutual match: %+v, %v", circles, err)
 	}
-	if circles, err := svc.SwapCircles(w.ctx, b, 10); err != nil || len(circles) == 0 {
+	if circles, err := svc.SwapCircles(w.ctx, as(b), 10); err != nil || len(circles) == 0 {
 		t.Fatalf("circles of B: %+v, %v", circles, err)
 	}
-	if _, err := svc.SwapCircles(w.ctx, a, 0); !domain.IsKind(err, domain.KindInvalid) {
+	if _, err := svc.SwapCircles(w.ctx, as(a), 0); !domain.IsKind(err, domain.KindInvalid) {
 		t.Fatalf("first=0: %v", err)
 	}
 }
@@ -504,7 +504,7 @@ func TestMatchesStatementCountIsConstant(t *testing.T) {
 	count := func(first int) (int64, int) {
 		var n int
 		stmts := w.counter.Measure(func() {
-			p, err := svc.Matches(w.ctx, me, first, nil, matching.Filter{})
+			p, err := w.matches(svc, me, first, nil, matching.Filter{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -569,7 +569,7 @@ func TestReliabilityRanksPartners(t *testing.T) {
 	if _, ok := reason(got[0], matching.ReasonNewMember); ok {
 		t.Error("a member with reviews is not NEW_MEMBER")
 	}
-	if _, err := matching.NewService(w.st, failingReliability{}, nil).Matches(w.ctx, me, 10, nil, matching.Filter{}); err == nil {
+	if _, err := w.matches(matching.NewService(w.st, failingReliability{}, nil), me, 10, nil, matching.Filter{}); err == nil {
 		t.Fatal("a failing reliability source must fail the request")
 	}
 }

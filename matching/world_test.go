@@ -14,6 +14,7 @@ import (
 	"github.com/skillswap/skillswap/domain"
 	"github.com/skillswap/skillswap/internal/testdb"
 	"github.com/skillswap/skillswap/matching"
+	"github.com/skillswap/skillswap/relay"
 	"github.com/skillswap/skillswap/store"
 )
 
@@ -149,13 +150,47 @@ func (w *world) activeAt(user uuid.UUID, when time.Time) {
 		uuid.Must(uuid.NewV7()), user, when, when.Add(30*24*time.Hour))
 }
 
+// as is the member id acting, as the resolvers hand it over once signed in.
+func as(id uuid.UUID) domain.Actor { return domain.Actor{User: domain.User{ID: id}} }
+
+// matchPage is what the tests read of a page of Matches.
+type matchPage struct {
+	Matches     []matching.Match
+	EndCursor   *string
+	HasNextPage bool
+}
+
+// matches asks svc for viewer's page of first matches after the cursor after, decoded as
+// relay.ParsePage decodes the resolver's argument.
+func (w *world) matches(svc *matching.Service, viewer uuid.UUID, first int, after *string, f matching.Filter) (matchPage, error) {
+	page := relay.Page[matching.MatchKey]{First: first}
+	if after != nil {
+		k, err := relay.DecodeCursor[matching.MatchKey](matching.MatchesCursor, *after)
+		if err != nil {
+			return matchPage{}, err
+		}
+		page.After = &k
+	}
+	conn, err := svc.Matches(w.ctx, as(viewer), f, page)
+	p := matchPage{EndCursor: conn.PageInfo.EndCursor, HasNextPage: conn.PageInfo.HasNextPage}
+	for _, e := range conn.Edges {
+		p.Matches = append(p.Matches, e.Node)
+	}
+	return p, err
+}
+
+// cursorOf is m's cursor, as its edge in Matches carries it.
+func cursorOf(m matching.Match) string {
+	return relay.Cursor(matching.MatchesCursor, matching.MatchKey{Score: m.Score, ID: m.UserID})
+}
+
 // all pages through every match with page size n.
 func (w *world) all(svc *matching.Service, viewer uuid.UUID, n int, f matching.Filter) []matching.Match {
 	w.t.Helper()
 	var out []matching.Match
 	var after *string
 	for range 1000 {
-		p, err := svc.Matches(w.ctx, viewer, n, after, f)
+		p, err := w.matches(svc, viewer, n, after, f)
 		if err != nil {
 			w.t.Fatal(err)
 		}

@@ -1,6 +1,11 @@
 // Package notifications owns members' in-app notifications: created inside the transaction of
 // the event that causes them (honouring each member's per-type preferences), listed as a feed,
 // marked read, and pushed live through the broker once that transaction commits.
+//
+// What a member does with their own notifications (Feed, UnreadCount, MarkRead, MarkAllRead,
+// Preferences, SetPreference, Stream) takes their domain.Actor right after the context; the zero
+// Actor is UNAUTHENTICATED. Notify, NotifyOnce and MarkGroupRead are system operations other
+// services call inside their own transactions, for explicit members.
 package notifications
 
 import (
@@ -15,8 +20,21 @@ import (
 
 	"github.com/skillswap/skillswap/domain"
 	"github.com/skillswap/skillswap/realtime"
+	"github.com/skillswap/skillswap/relay"
 	"github.com/skillswap/skillswap/store"
 )
+
+// FeedCursor is the cursor kind of Feed, keyed by notification id (a UUIDv7, which orders by
+// creation). Clients hold cursors: the string never changes.
+const FeedCursor = "notifications"
+
+// signedIn is UNAUTHENTICATED for the zero Actor: a member's notifications are theirs alone.
+func signedIn(actor domain.Actor) error {
+	if !actor.SignedIn() {
+		return domain.Unauthenticated("authentication required")
+	}
+	return nil
+}
 
 // Options tune the service; the zero value is usable.
 type Options struct {
@@ -171,60 +189,72 @@ func (s *Service) MarkGroupRead(ctx context.Context, q *store.Queries, userID uu
 	return nil
 }
 
-// maxPage bounds one feed page (relay caps `first` at 100; the extra row tells a next page exists).
-const maxPage = 101
-
-// Feed returns up to limit of viewer's notifications, newest first, strictly older than after
-// when set; unreadOnly keeps the unread ones.
-func (s *Service) Feed(ctx context.Context, viewer uuid.UUID, after *uuid.UUID, limit int, unreadOnly bool) ([]domain.Notification, error) {
-	if limit < 1 || limit > maxPage {
-		return nil, domain.Invalid("first", "must be between 1 and %d", maxPage-1)
+// Feed returns a page of the actor's notifications, newest first; unreadOnly keeps the unread
+// ones.
+func (s *Service) Feed(ctx context.Context, actor domain.Actor, unreadOnly bool, page relay.Page[uuid.UUID]) (relay.Connection[domain.Notification], error) {
+	if err := signedIn(actor); err != nil {
+		return relay.Connection[domain.Notification]{}, err
 	}
-	out, err := s.store.Q().NotificationFeed(ctx, viewer, after, limit, unreadOnly)
+	if page.First < 1 || page.First > relay.MaxPageSize {
+		return relay.Connection[domain.Notification]{}, domain.Invalid("first", "must be between 1 and %d", relay.MaxPageSize)
+	}
+	out, err := s.store.Q().NotificationFeed(ctx, actor.ID(), page.After, page.Limit(), unreadOnly)
 	if err != nil {
-		return nil, fmt.Errorf("notification feed: %w", err)
+		return relay.Connection[domain.Notification]{}, fmt.Errorf("notification feed: %w", err)
 	}
-	return out, nil
+	return relay.Paginate(FeedCursor, page, out, func(n domain.Notification) uuid.UUID { return n.ID }), nil
 }
 
-// UnreadCount counts viewer's unread notifications (the badge).
-func (s *Service) UnreadCount(ctx context.Context, viewer uuid.UUID) (int, error) {
-	counts, err := s.store.Q().UnreadNotificationCounts(ctx, []uuid.UUID{viewer})
+// UnreadCount counts the actor's unread notifications (the badge).
+func (s *Service) UnreadCount(ctx context.Context, actor domain.Actor) (int, error) {
+	if err := signedIn(actor); err != nil {
+		return 0, err
+	}
+	counts, err := s.store.Q().UnreadNotificationCounts(ctx, []uuid.UUID{actor.ID()})
 	if err != nil {
 		return 0, fmt.Errorf("unread notifications: %w", err)
 	}
-	return counts[viewer], nil
+	return counts[actor.ID()], nil
 }
 
 // maxMarkIDs bounds the ids of one markNotificationsRead.
 const maxMarkIDs = 100
 
-// MarkRead marks the given notifications of viewer read; ids of others' notifications are
+// MarkRead marks the given notifications of the actor read; ids of others' notifications are
 // ignored (never revealed). It returns how many changed.
-func (s *Service) MarkRead(ctx context.Context, viewer uuid.UUID, ids []uuid.UUID) (int64, error) {
+func (s *Service) MarkRead(ctx context.Context, actor domain.Actor, ids []uuid.UUID) (int64, error) {
+	if err := signedIn(actor); err != nil {
+		return 0, err
+	}
 	if len(ids) == 0 || len(ids) > maxMarkIDs {
 		return 0, domain.Invalid("ids", "give 1 to %d ids", maxMarkIDs)
 	}
-	n, err := s.store.Q().MarkNotificationsRead(ctx, viewer, ids, s.now())
+	n, err := s.store.Q().MarkNotificationsRead(ctx, actor.ID(), ids, s.now())
 	if err != nil {
 		return 0, fmt.Errorf("mark notifications read: %w", err)
 	}
 	return n, nil
 }
 
-// MarkAllRead marks every unread notification of viewer read, only up to the notification upTo
-// when set (the newest one the client showed). It returns how many changed.
-func (s *Service) MarkAllRead(ctx context.Context, viewer uuid.UUID, upTo *uuid.UUID) (int64, error) {
-	n, err := s.store.Q().MarkAllNotificationsRead(ctx, viewer, upTo, s.now())
+// MarkAllRead marks every unread notification of the actor read, only up to the notification
+// upTo when set (the newest one the client showed). It returns how many changed.
+func (s *Service) MarkAllRead(ctx context.Context, actor domain.Actor, upTo *uuid.UUID) (int64, error) {
+	if err := signedIn(actor); err != nil {
+		return 0, err
+	}
+	n, err := s.store.Q().MarkAllNotificationsRead(ctx, actor.ID(), upTo, s.now())
 	if err != nil {
 		return 0, fmt.Errorf("mark all notifications read: %w", err)
 	}
 	return n, nil
 }
 
-// Preferences returns viewer's preference for every type, defaults filled in.
-func (s *Service) Preferences(ctx context.Context, viewer uuid.UUID) ([]domain.NotificationPreference, error) {
-	stored, err := s.store.Q().StoredNotificationPreferences(ctx, viewer)
+// Preferences returns the actor's preference for every type, defaults filled in.
+func (s *Service) Preferences(ctx context.Context, actor domain.Actor) ([]domain.NotificationPreference, error) {
+	if err := signedIn(actor); err != nil {
+		return nil, err
+	}
+	stored, err := s.store.Q().StoredNotificationPreferences(ctx, actor.ID())
 	if err != nil {
 		return nil, fmt.Errorf("notification preferences: %w", err)
 	}
@@ -243,12 +273,15 @@ func (s *Service) Preferences(ctx context.Context, viewer uuid.UUID) ([]domain.N
 	return out, nil
 }
 
-// SetPreference stores viewer's channels for one type.
-func (s *Service) SetPreference(ctx context.Context, viewer uuid.UUID, p domain.NotificationPreference) (domain.NotificationPreference, error) {
+// SetPreference stores the actor's channels for one type.
+func (s *Service) SetPreference(ctx context.Context, actor domain.Actor, p domain.NotificationPreference) (domain.NotificationPreference, error) {
+	if err := signedIn(actor); err != nil {
+		return domain.NotificationPreference{}, err
+	}
 	if !p.Type.Valid() {
 		return domain.NotificationPreference{}, domain.Invalid("type", "unknown notification type %q", p.Type)
 	}
-	if err := s.store.Q().UpsertNotificationPreference(ctx, viewer, p, s.now()); err != nil {
+	if err := s.store.Q().UpsertNotificationPreference(ctx, actor.ID(), p, s.now()); err != nil {
 		return domain.NotificationPreference{}, fmt.Errorf("set notification preference: %w", err)
 	}
 	return p, nil
@@ -257,10 +290,14 @@ func (s *Service) SetPreference(ctx context.Context, viewer uuid.UUID, p domain.
 // maxReplay bounds what a resuming Stream replays; a client further behind reloads the feed.
 const maxReplay = 100
 
-// Stream delivers viewer's new notifications live until ctx ends. With after (the id of the
+// Stream delivers the actor's new notifications live until ctx ends. With after (the id of the
 // last notification the client has), it first replays those created since, so a reconnecting
 // client loses nothing: it listens first, then replays, then streams, without duplicates.
-func (s *Service) Stream(ctx context.Context, viewer uuid.UUID, after *uuid.UUID) (<-chan *domain.Notification, error) {
+func (s *Service) Stream(ctx context.Context, actor domain.Actor, after *uuid.UUID) (<-chan *domain.Notification, error) {
+	if err := signedIn(actor); err != nil {
+		return nil, err
+	}
+	viewer := actor.ID()
 	out := realtime.NewOutbox[domain.Notification](maxReplay+liveQueue, nil)
 	var (
 		mu        sync.Mutex

@@ -17,6 +17,7 @@ import (
 	"github.com/skillswap/skillswap/mail"
 	"github.com/skillswap/skillswap/notifications"
 	"github.com/skillswap/skillswap/realtime"
+	"github.com/skillswap/skillswap/relay"
 	"github.com/skillswap/skillswap/store"
 )
 
@@ -52,6 +53,18 @@ func (e *env) user(t *testing.T) uuid.UUID {
 		t.Fatal(err)
 	}
 	return u.ID
+}
+
+// as is the member id acting, as the resolvers hand it over once signed in.
+func as(id uuid.UUID) domain.Actor { return domain.Actor{User: domain.User{ID: id}} }
+
+// nodes are the items of a connection's page, in order.
+func nodes[T any](c relay.Connection[T], err error) ([]T, error) {
+	out := make([]T, len(c.Edges))
+	for i, e := range c.Edges {
+		out[i] = e.Node
+	}
+	return out, err
 }
 
 func (e *env) emailJobs(t *testing.T, userID uuid.UUID) int {
@@ -105,7 +118,7 @@ func TestNotifyIsPartOfTheCallersTransaction(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	u := e.user(t)
-	live, err := e.svc.Stream(ctx, u, nil)
+	live, err := e.svc.Stream(ctx, as(u), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,7 +133,7 @@ func TestNotifyIsPartOfTheCallersTransaction(t *testing.T) {
 		t.Fatal(err)
 	}
 	nothing(t, live)
-	if n, _ := e.svc.UnreadCount(ctx, u); n != 0 || e.emailJobs(t, u) != 0 {
+	if n, _ := e.svc.UnreadCount(ctx, as(u)); n != 0 || e.emailJobs(t, u) != 0 {
 		t.Fatalf("a rolled-back event left %d notifications, %d emails", n, e.emailJobs(t, u))
 	}
 
@@ -171,7 +184,7 @@ func TestPreferencesDecideTheChannels(t *testing.T) {
 			if tc.pref != nil {
 				p := *tc.pref
 				p.Type = tc.typ
-				if _, err := e.svc.SetPreference(ctx, u, p); err != nil {
+				if _, err := e.svc.SetPreference(ctx, as(u), p); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -182,7 +195,7 @@ func TestPreferencesDecideTheChannels(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if n, _ := e.svc.UnreadCount(ctx, u); n != tc.inApp {
+			if n, _ := e.svc.UnreadCount(ctx, as(u)); n != tc.inApp {
 				t.Fatalf("in-app = %d, want %d", n, tc.inApp)
 			}
 			if n := e.emailJobs(t, u); n != tc.emails {
@@ -192,14 +205,14 @@ func TestPreferencesDecideTheChannels(t *testing.T) {
 	}
 
 	u := e.user(t)
-	prefs, err := e.svc.Preferences(ctx, u)
+	prefs, err := e.svc.Preferences(ctx, as(u))
 	if err != nil || len(prefs) != len(domain.AllNotificationTypes) {
 		t.Fatalf("preferences: %+v, %v", prefs, err)
 	}
-	if _, err := e.svc.SetPreference(ctx, u, domain.NotificationPreference{Type: domain.NotificationReviewReceived, InApp: false, Email: true}); err != nil {
+	if _, err := e.svc.SetPreference(ctx, as(u), domain.NotificationPreference{Type: domain.NotificationReviewReceived, InApp: false, Email: true}); err != nil {
 		t.Fatal(err)
 	}
-	prefs, _ = e.svc.Preferences(ctx, u)
+	prefs, _ = e.svc.Preferences(ctx, as(u))
 	for _, p := range prefs {
 		want := domain.DefaultNotificationPreference(p.Type)
 		if p.Type == domain.NotificationReviewReceived {
@@ -209,7 +222,7 @@ func TestPreferencesDecideTheChannels(t *testing.T) {
 			t.Fatalf("preference %+v, want %+v", p, want)
 		}
 	}
-	_, err = e.svc.SetPreference(ctx, u, domain.NotificationPreference{Type: "NOPE"})
+	_, err = e.svc.SetPreference(ctx, as(u), domain.NotificationPreference{Type: "NOPE"})
 	if !domain.IsKind(err, domain.KindInvalid) {
 		t.Fatalf("unknown type: %v", err)
 	}
@@ -259,7 +272,7 @@ func TestFeedPagesAndMarkRead(t *testing.T) {
 	var seen []uuid.UUID
 	var after *uuid.UUID
 	for {
-		page, err := e.svc.Feed(ctx, u, after, 3, false)
+		page, err := nodes(e.svc.Feed(ctx, as(u), false, relay.Page[uuid.UUID]{First: 3, After: after}))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -276,31 +289,31 @@ func TestFeedPagesAndMarkRead(t *testing.T) {
 	}
 
 	// Someone else's id is silently ignored.
-	n, err := e.svc.MarkRead(ctx, u, []uuid.UUID{ids[0], ids[1], theirs.ID})
+	n, err := e.svc.MarkRead(ctx, as(u), []uuid.UUID{ids[0], ids[1], theirs.ID})
 	if err != nil || n != 2 {
 		t.Fatalf("mark read: %d, %v", n, err)
 	}
-	if c, _ := e.svc.UnreadCount(ctx, other); c != 1 {
+	if c, _ := e.svc.UnreadCount(ctx, as(other)); c != 1 {
 		t.Fatal("marked another member's notification read")
 	}
-	unread, _ := e.svc.Feed(ctx, u, nil, 10, true)
+	unread, _ := nodes(e.svc.Feed(ctx, as(u), true, relay.Page[uuid.UUID]{First: 10}))
 	if len(unread) != 5 {
 		t.Fatalf("%d unread, want 5", len(unread))
 	}
 	// Mark all up to the 5th: the two newest stay unread.
-	if n, err := e.svc.MarkAllRead(ctx, u, &ids[4]); err != nil || n != 3 {
+	if n, err := e.svc.MarkAllRead(ctx, as(u), &ids[4]); err != nil || n != 3 {
 		t.Fatalf("mark all up to: %d, %v", n, err)
 	}
-	if c, _ := e.svc.UnreadCount(ctx, u); c != 2 {
+	if c, _ := e.svc.UnreadCount(ctx, as(u)); c != 2 {
 		t.Fatalf("unread = %d, want 2", c)
 	}
-	if n, err := e.svc.MarkAllRead(ctx, u, nil); err != nil || n != 2 {
+	if n, err := e.svc.MarkAllRead(ctx, as(u), nil); err != nil || n != 2 {
 		t.Fatalf("mark all: %d, %v", n, err)
 	}
-	if _, err := e.svc.Feed(ctx, u, nil, 0, false); !domain.IsKind(err, domain.KindInvalid) {
+	if _, err := nodes(e.svc.Feed(ctx, as(u), false, relay.Page[uuid.UUID]{First: 0})); !domain.IsKind(err, domain.KindInvalid) {
 		t.Fatalf("first=0: %v", err)
 	}
-	if _, err := e.svc.MarkRead(ctx, u, nil); !domain.IsKind(err, domain.KindInvalid) {
+	if _, err := e.svc.MarkRead(ctx, as(u), nil); !domain.IsKind(err, domain.KindInvalid) {
 		t.Fatalf("no ids: %v", err)
 	}
 }
@@ -314,7 +327,7 @@ func TestStreamResumesAfterAnID(t *testing.T) {
 	for range 4 {
 		ids = append(ids, e.notify(t, u, domain.NotificationReviewReceived, nil).ID)
 	}
-	live, err := e.svc.Stream(ctx, u, &ids[1])
+	live, err := e.svc.Stream(ctx, as(u), &ids[1])
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,10 +16,14 @@ import (
 // MaxPageSize caps `first` on every connection.
 const MaxPageSize = 100
 
-// Page is validated forward pagination: at most First items after the keyset position After.
+// Page is validated pagination: at most First items after the keyset position After or, on a
+// list that pages both ways (ParsePageBefore, PaginateBefore), before the position Before.
 type Page[K any] struct {
 	First int
 	After *K
+	// Before is only ever set by ParsePageBefore, never together with After: one page is read
+	// from one end.
+	Before *K
 }
 
 // Limit is the number of rows to fetch: one more than First, to learn whether a next page exists.
@@ -45,6 +49,39 @@ func ParsePage[K any](kind string, first *int, after *string) (Page[K], error) {
 	return p, nil
 }
 
+// ParsePageBefore validates `first`/`before`/`after` for a list that pages both ways (a chat's
+// messages: older pages before a cursor, newer ones after it). dflt is the list's default page
+// size, what `first: null` means: lists that page both ways show more than the usual 20 (the
+// schema says it too). Errors are BAD_USER_INPUT naming the argument, `before` when both
+// positions are given.
+func ParsePageBefore[K any](kind string, dflt int, first *int, before, after *string) (Page[K], error) {
+	p := Page[K]{First: dflt}
+	if first != nil {
+		if *first < 1 || *first > MaxPageSize {
+			return p, domain.Invalid("first", "must be between 1 and %d", MaxPageSize)
+		}
+		p.First = *first
+	}
+	for _, arg := range []struct {
+		name   string
+		cursor *string
+		key    **K
+	}{{"before", before, &p.Before}, {"after", after, &p.After}} {
+		if arg.cursor == nil || *arg.cursor == "" {
+			continue
+		}
+		k, err := decodeCursor[K](kind, *arg.cursor, arg.name)
+		if err != nil {
+			return p, err
+		}
+		*arg.key = &k
+	}
+	if p.Before != nil && p.After != nil {
+		return p, domain.Invalid("before", "give before or after, not both")
+	}
+	return p, nil
+}
+
 // cursorEnvelope tags a cursor with its connection kind so a cursor from one list is refused by
 // another instead of silently mis-positioning.
 type cursorEnvelope[K any] struct {
@@ -61,12 +98,18 @@ func Cursor[K any](kind string, key K) string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// DecodeCursor decodes a cursor made by Cursor with the same kind.
+// DecodeCursor decodes a cursor made by Cursor with the same kind, given as `after`.
 func DecodeCursor[K any](kind, cursor string) (K, error) {
+	return decodeCursor[K](kind, cursor, "after")
+}
+
+// decodeCursor decodes a cursor made by Cursor with the same kind; arg names the argument that
+// carried it, for the error.
+func decodeCursor[K any](kind, cursor, arg string) (K, error) {
 	var env cursorEnvelope[K]
 	b, err := base64.RawURLEncoding.DecodeString(cursor)
 	if err != nil || json.Unmarshal(b, &env) != nil || env.Kind != kind {
-		return env.Key, domain.Invalid("after", "is not a valid cursor for this list")
+		return env.Key, domain.Invalid(arg, "is not a valid cursor for this list")
 	}
 	return env.Key, nil
 }
@@ -106,6 +149,26 @@ func Slice[T, K any](kind string, p Page[K], rows []T, key func(T) K) ([]Edge[T]
 		rows = rows[:p.First]
 		info.HasNextPage = true
 	}
+	edges := edgesOf(kind, rows, key, &info)
+	return edges, info
+}
+
+// PaginateBefore is Paginate for the page of a two-way list that ends right before p.Before, or
+// at the end of the list when Before is nil (a chat opens on its newest messages). rows are the
+// Page.Limit rows nearest that end, in list order: the extra row, when present, is the first one
+// and only tells that a previous page exists. A page before a cursor always has a next page: the
+// cursor's own row at least.
+func PaginateBefore[T, K any](kind string, p Page[K], rows []T, key func(T) K) Connection[T] {
+	info := PageInfo{HasNextPage: p.Before != nil}
+	if len(rows) > p.First {
+		rows = rows[len(rows)-p.First:]
+		info.HasPreviousPage = true
+	}
+	return Connection[T]{Edges: edgesOf(kind, rows, key, &info), PageInfo: info}
+}
+
+// edgesOf makes the edges of rows and sets info's start and end cursors.
+func edgesOf[T, K any](kind string, rows []T, key func(T) K, info *PageInfo) []Edge[T] {
 	edges := make([]Edge[T], len(rows))
 	for i, r := range rows {
 		edges[i] = Edge[T]{Cursor: Cursor(kind, key(r)), Node: r}
@@ -114,7 +177,7 @@ func Slice[T, K any](kind string, p Page[K], rows []T, key func(T) K) ([]Edge[T]
 		info.StartCursor = &edges[0].Cursor
 		info.EndCursor = &edges[len(edges)-1].Cursor
 	}
-	return edges, info
+	return edges
 }
 
 // Global id prefixes, one per Node type. Ids look like `usr_0192f0c53c1e7a3b8c4d5e6f7a8b9c0d`:

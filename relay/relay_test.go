@@ -70,6 +70,69 @@ func TestSlice(t *testing.T) {
 	}
 }
 
+func TestParsePageBefore(t *testing.T) {
+	ptr := func(i int) *int { return &i }
+	str := func(s string) *string { return &s }
+	seq := func(n int64) *string { c := Cursor("messages", n); return &c }
+	tests := []struct {
+		name          string
+		first         *int
+		before, after *string
+		want          Page[int64]
+		wantField     string
+	}{
+		{"default is the list's", nil, nil, nil, Page[int64]{First: 30}, ""},
+		{"empty cursors are none", ptr(5), str(""), str(""), Page[int64]{First: 5}, ""},
+		{"before", nil, seq(16), nil, Page[int64]{First: 30, Before: new(int64(16))}, ""},
+		{"after", ptr(10), nil, seq(0), Page[int64]{First: 10, After: new(int64(0))}, ""},
+		{"over max", ptr(101), nil, nil, Page[int64]{}, "first"},
+		{"garbage before", nil, str("%%%"), nil, Page[int64]{}, "before"},
+		{"foreign after", nil, nil, str(Cursor("notifications", int64(3))), Page[int64]{}, "after"},
+		{"both", nil, seq(5), seq(1), Page[int64]{}, "before"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := ParsePageBefore[int64]("messages", 30, tt.first, tt.before, tt.after)
+			if tt.wantField != "" {
+				var de *domain.Error
+				if err == nil || !asDomain(err, &de) || de.Kind != domain.KindInvalid || de.Field != tt.wantField {
+					t.Fatalf("want invalid %s, got %v", tt.wantField, err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			same := func(a, b *int64) bool { return (a == nil) == (b == nil) && (a == nil || *a == *b) }
+			if p.First != tt.want.First || !same(p.Before, tt.want.Before) || !same(p.After, tt.want.After) {
+				t.Fatalf("page = %+v, want %+v", p, tt.want)
+			}
+		})
+	}
+}
+
+func TestPaginateBefore(t *testing.T) {
+	key := func(i int) int { return i }
+	// The newest page: the extra (oldest) row says older ones exist; nothing is newer.
+	c := PaginateBefore("ints", Page[int]{First: 2}, []int{1, 2, 3}, key)
+	if len(c.Edges) != 2 || c.Edges[0].Node != 2 || c.Edges[1].Node != 3 || !c.PageInfo.HasPreviousPage || c.PageInfo.HasNextPage {
+		t.Fatalf("newest page: %+v", c)
+	}
+	if k, err := DecodeCursor[int]("ints", *c.PageInfo.StartCursor); err != nil || k != 2 {
+		t.Fatalf("start cursor decodes to %d, %v", k, err)
+	}
+	// Before a cursor, at the start of the list: its own row follows, nothing precedes.
+	before := 3
+	c = PaginateBefore("ints", Page[int]{First: 5, Before: &before}, []int{1, 2}, key)
+	if len(c.Edges) != 2 || c.PageInfo.HasPreviousPage || !c.PageInfo.HasNextPage || *c.PageInfo.EndCursor != c.Edges[1].Cursor {
+		t.Fatalf("first page: %+v", c)
+	}
+	c = PaginateBefore("ints", Page[int]{First: 5}, []int{}, key)
+	if len(c.Edges) != 0 || c.PageInfo.StartCursor != nil || c.PageInfo.EndCursor != nil {
+		t.Fatalf("empty page: %+v", c)
+	}
+}
+
 func TestGlobalID(t *testing.T) {
 	id := uuid.New()
 	gid := GlobalID(KindUser, id)

@@ -16,12 +16,6 @@ import (
 	"github.com/skillswap/skillswap/relay"
 )
 
-// Cursor kinds of the chat connections.
-const (
-	cursorConversations = "conversations"
-	cursorMessages      = "messages"
-)
-
 // viewerParticipant finds the viewer's participation in a conversation through the loader, so a
 // list of conversations asking for `muted` costs one statement, not one per row.
 func viewerParticipant(ctx context.Context, convID uuid.UUID) (*domain.Participant, error) {
@@ -111,21 +105,9 @@ func prefetchConversationUsers(ctx context.Context, edges []relay.Edge[domain.Co
 	return nil
 }
 
-// seqCursor decodes a message cursor; arg names the argument for the error.
-func seqCursor(s *string, arg string) (*int64, error) {
-	if s == nil || *s == "" {
-		return nil, nil
-	}
-	seq, err := relay.DecodeCursor[int64](cursorMessages, *s)
-	if err != nil {
-		return nil, domain.Invalid(arg, "is not a valid cursor for this list")
-	}
-	return &seq, nil
-}
-
 // conversationPayload reloads a conversation after a change to the viewer's participation.
-func (r *mutationResolver) conversationPayload(ctx context.Context, viewer, cid uuid.UUID) (*model.MarkConversationReadPayload, error) {
-	c, err := r.Chat.Conversation(ctx, viewer, cid)
+func (r *mutationResolver) conversationPayload(ctx context.Context, actor domain.Actor, cid uuid.UUID) (*model.MarkConversationReadPayload, error) {
+	c, err := r.Chat.Conversation(ctx, actor, cid)
 	if err != nil {
 		return nil, err
 	}

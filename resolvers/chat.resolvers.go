@@ -94,7 +94,7 @@ func (r *messageResolver) Deleted(ctx context.Context, obj *domain.Message) (boo
 }
 
 func (r *mutationResolver) OpenDirectConversation(ctx context.Context, input model.OpenDirectConversationInput) (*model.OpenDirectConversationPayload, error) {
-	v, err := auth.RequireViewer(ctx)
+	actor, err := auth.RequireActor(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -102,7 +102,7 @@ func (r *mutationResolver) OpenDirectConversation(ctx context.Context, input mod
 	if err != nil {
 		return nil, err
 	}
-	c, err := r.Chat.OpenDirect(ctx, v.User.ID, other)
+	c, err := r.Chat.OpenDirect(ctx, actor, other)
 	if err != nil {
 		return nil, blame(err, "userId")
 	}
@@ -110,7 +110,7 @@ func (r *mutationResolver) OpenDirectConversation(ctx context.Context, input mod
 }
 
 func (r *mutationResolver) SendMessage(ctx context.Context, input model.SendMessageInput) (*model.SendMessagePayload, error) {
-	v, err := auth.RequireViewer(ctx)
+	actor, err := auth.RequireActor(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -118,7 +118,7 @@ func (r *mutationResolver) SendMessage(ctx context.Context, input model.SendMess
 	if err != nil {
 		return nil, err
 	}
-	m, err := r.Chat.Send(ctx, v.User.ID, cid, input.ClientID, input.Body, input.AttachmentURL)
+	m, err := r.Chat.Send(ctx, actor, cid, input.ClientID, input.Body, input.AttachmentURL)
 	if err != nil {
 		return nil, blame(err, "conversationId")
 	}
@@ -126,7 +126,7 @@ func (r *mutationResolver) SendMessage(ctx context.Context, input model.SendMess
 	// Sending is the hot path: read the conversation back only when the client asked for it
 	// (and only then make the request's loaders).
 	if selects(ctx, "conversation") {
-		c, err := r.Chat.Conversation(ctx, v.User.ID, cid)
+		c, err := r.Chat.Conversation(ctx, actor, cid)
 		if err != nil {
 			return nil, err
 		}
@@ -137,7 +137,7 @@ func (r *mutationResolver) SendMessage(ctx context.Context, input model.SendMess
 }
 
 func (r *mutationResolver) EditMessage(ctx context.Context, input model.EditMessageInput) (*model.EditMessagePayload, error) {
-	v, err := auth.RequireViewer(ctx)
+	actor, err := auth.RequireActor(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -145,7 +145,7 @@ func (r *mutationResolver) EditMessage(ctx context.Context, input model.EditMess
 	if err != nil {
 		return nil, err
 	}
-	m, err := r.Chat.Edit(ctx, v.User.ID, id, input.Body)
+	m, err := r.Chat.Edit(ctx, actor, id, input.Body)
 	if err != nil {
 		return nil, blame(err, "messageId")
 	}
@@ -153,7 +153,7 @@ func (r *mutationResolver) EditMessage(ctx context.Context, input model.EditMess
 }
 
 func (r *mutationResolver) DeleteMessage(ctx context.Context, input model.DeleteMessageInput) (*model.DeleteMessagePayload, error) {
-	v, err := auth.RequireViewer(ctx)
+	actor, err := auth.RequireActor(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -161,7 +161,7 @@ func (r *mutationResolver) DeleteMessage(ctx context.Context, input model.Delete
 	if err != nil {
 		return nil, err
 	}
-	m, err := r.Chat.Delete(ctx, v.User.ID, id)
+	m, err := r.Chat.Delete(ctx, actor, id)
 	if err != nil {
 		return nil, blame(err, "messageId")
 	}
@@ -169,7 +169,7 @@ func (r *mutationResolver) DeleteMessage(ctx context.Context, input model.Delete
 }
 
 func (r *mutationResolver) MarkConversationRead(ctx context.Context, input model.MarkConversationReadInput) (*model.MarkConversationReadPayload, error) {
-	v, err := auth.RequireViewer(ctx)
+	actor, err := auth.RequireActor(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -182,14 +182,14 @@ func (r *mutationResolver) MarkConversationRead(ctx context.Context, input model
 	if input.Seq != nil {
 		seq = int64(*input.Seq)
 	}
-	if _, err := r.Chat.MarkRead(ctx, v.User.ID, cid, seq); err != nil {
+	if _, err := r.Chat.MarkRead(ctx, actor, cid, seq); err != nil {
 		return nil, err
 	}
-	return r.conversationPayload(ctx, v.User.ID, cid)
+	return r.conversationPayload(ctx, actor, cid)
 }
 
 func (r *mutationResolver) MuteConversation(ctx context.Context, input model.MuteConversationInput) (*model.MuteConversationPayload, error) {
-	v, err := auth.RequireViewer(ctx)
+	actor, err := auth.RequireActor(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -197,10 +197,10 @@ func (r *mutationResolver) MuteConversation(ctx context.Context, input model.Mut
 	if err != nil {
 		return nil, err
 	}
-	if _, err := r.Chat.Mute(ctx, v.User.ID, cid, input.Muted, input.Until); err != nil {
+	if _, err := r.Chat.Mute(ctx, actor, cid, input.Muted, input.Until); err != nil {
 		return nil, err
 	}
-	p, err := r.conversationPayload(ctx, v.User.ID, cid)
+	p, err := r.conversationPayload(ctx, actor, cid)
 	if err != nil {
 		return nil, err
 	}
@@ -208,7 +208,7 @@ func (r *mutationResolver) MuteConversation(ctx context.Context, input model.Mut
 }
 
 func (r *mutationResolver) SetTyping(ctx context.Context, input model.SetTypingInput) (*model.SetTypingPayload, error) {
-	v, err := auth.RequireViewer(ctx)
+	actor, err := auth.RequireActor(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -216,7 +216,7 @@ func (r *mutationResolver) SetTyping(ctx context.Context, input model.SetTypingI
 	if err != nil {
 		return nil, err
 	}
-	if err := r.Chat.Typing(ctx, v.User.ID, cid); err != nil {
+	if err := r.Chat.Typing(ctx, actor, cid); err != nil {
 		return nil, err
 	}
 	c, err := dataloaders.Conversation(ctx, cid)
@@ -236,42 +236,39 @@ func (r *participantResolver) LastReadSeq(ctx context.Context, obj *domain.Parti
 }
 
 func (r *queryResolver) Conversations(ctx context.Context, first *int, after *string) (*model.ConversationConnection, error) {
-	v, err := auth.RequireViewer(ctx)
+	actor, err := auth.RequireActor(ctx)
 	if err != nil {
 		return nil, err
 	}
-	page, err := relay.ParsePage[domain.ConversationCursor](cursorConversations, first, after)
+	page, err := relay.ParsePage[chat.ConversationKey](chat.ConversationsCursor, first, after)
 	if err != nil {
 		return nil, err
 	}
-	items, err := r.Chat.Conversations(ctx, v.User.ID, page.After, page.Limit())
+	conn, err := r.Chat.Conversations(ctx, actor, page)
 	if err != nil {
 		return nil, err
 	}
-	edges, info := relay.Slice(cursorConversations, page, items, func(it domain.ConversationItem) domain.ConversationCursor {
-		return it.Conversation.Cursor()
-	})
 	// The service read unread counts and last messages in batch: prime the loaders so the
 	// fields below resolve without another statement.
 	l := dataloaders.For(ctx)
-	out := &model.ConversationConnection{PageInfo: toPageInfo(info), Edges: make([]model.ConversationEdge, len(edges))}
-	for i, e := range edges {
+	out := &model.ConversationConnection{PageInfo: toPageInfo(conn.PageInfo), Edges: make([]model.ConversationEdge, len(conn.Edges))}
+	for i, e := range conn.Edges {
 		c := e.Node.Conversation
 		l.Conversations.Prime(c.ID, c)
-		l.UnreadCounts.Prime(dataloaders.ViewerKey{Viewer: v.User.ID, ID: c.ID}, e.Node.UnreadCount)
+		l.UnreadCounts.Prime(dataloaders.ViewerKey{Viewer: actor.ID(), ID: c.ID}, e.Node.UnreadCount)
 		if e.Node.LastMessage != nil {
 			l.LastMessages.Prime(c.ID, *e.Node.LastMessage)
 		}
 		out.Edges[i] = model.ConversationEdge{Cursor: e.Cursor, Node: &c}
 	}
-	if err := prefetchConversationUsers(ctx, edges); err != nil {
+	if err := prefetchConversationUsers(ctx, conn.Edges); err != nil {
 		return nil, err
 	}
 	return out, nil
 }
 
 func (r *queryResolver) Conversation(ctx context.Context, id string) (*domain.Conversation, error) {
-	v, err := auth.RequireViewer(ctx)
+	actor, err := auth.RequireActor(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -279,7 +276,7 @@ func (r *queryResolver) Conversation(ctx context.Context, id string) (*domain.Co
 	if err != nil {
 		return nil, err
 	}
-	c, err := r.Chat.Conversation(ctx, v.User.ID, cid)
+	c, err := r.Chat.Conversation(ctx, actor, cid)
 	if err != nil {
 		return nil, err
 	}
@@ -287,7 +284,7 @@ func (r *queryResolver) Conversation(ctx context.Context, id string) (*domain.Co
 }
 
 func (r *queryResolver) Messages(ctx context.Context, conversationID string, first *int, before *string, after *string) (*model.MessageConnection, error) {
-	v, err := auth.RequireViewer(ctx)
+	actor, err := auth.RequireActor(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -295,43 +292,26 @@ func (r *queryResolver) Messages(ctx context.Context, conversationID string, fir
 	if err != nil {
 		return nil, err
 	}
-	n, err := pageSize(first, 30)
+	// 30, the schema's default, also when a client sends `first: null`.
+	page, err := relay.ParsePageBefore[int64](chat.MessagesCursor, 30, first, before, after)
 	if err != nil {
 		return nil, err
 	}
-	q := chat.MessageQuery{Limit: n}
-	if q.Before, err = seqCursor(before, "before"); err != nil {
-		return nil, err
-	}
-	if q.After, err = seqCursor(after, "after"); err != nil {
-		return nil, err
-	}
-	page, err := r.Chat.Messages(ctx, v.User.ID, cid, q)
+	conn, err := r.Chat.Messages(ctx, actor, cid, page)
 	if err != nil {
 		return nil, err
 	}
-	out := &model.MessageConnection{Edges: make([]model.MessageEdge, len(page.Messages)), PageInfo: &model.PageInfo{}}
-	for i := range page.Messages {
-		m := &page.Messages[i]
+	out := &model.MessageConnection{Edges: make([]model.MessageEdge, len(conn.Edges)), PageInfo: toPageInfo(conn.PageInfo)}
+	for i := range conn.Edges {
+		m := &conn.Edges[i].Node
 		dataloaders.For(ctx).Messages.Prime(m.ID, *m)
-		out.Edges[i] = model.MessageEdge{Cursor: relay.Cursor(cursorMessages, m.Seq), Node: m}
-	}
-	if q.After != nil {
-		out.PageInfo.HasNextPage = page.HasMore
-		out.PageInfo.HasPreviousPage = *q.After > 0
-	} else {
-		out.PageInfo.HasPreviousPage = page.HasMore
-		out.PageInfo.HasNextPage = q.Before != nil
-	}
-	if len(out.Edges) > 0 {
-		out.PageInfo.StartCursor = &out.Edges[0].Cursor
-		out.PageInfo.EndCursor = &out.Edges[len(out.Edges)-1].Cursor
+		out.Edges[i] = model.MessageEdge{Cursor: conn.Edges[i].Cursor, Node: m}
 	}
 	return out, nil
 }
 
 func (r *subscriptionResolver) MessageAdded(ctx context.Context, conversationID string, afterSeq *int) (<-chan *domain.Message, error) {
-	v, err := auth.RequireViewer(ctx)
+	actor, err := auth.RequireActor(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -344,7 +324,7 @@ func (r *subscriptionResolver) MessageAdded(ctx context.Context, conversationID 
 		a := int64(*afterSeq)
 		after = &a
 	}
-	ch, err := r.Chat.Stream(ctx, v.User.ID, cid, after)
+	ch, err := r.Chat.Stream(ctx, actor, cid, after)
 	if err != nil {
 		return nil, err
 	}
@@ -352,11 +332,11 @@ func (r *subscriptionResolver) MessageAdded(ctx context.Context, conversationID 
 }
 
 func (r *subscriptionResolver) ConversationUpdated(ctx context.Context) (<-chan *domain.ConversationEvent, error) {
-	v, err := auth.RequireViewer(ctx)
+	actor, err := auth.RequireActor(ctx)
 	if err != nil {
 		return nil, err
 	}
-	ch, err := r.Chat.ConversationUpdated(ctx, v.User.ID)
+	ch, err := r.Chat.ConversationUpdated(ctx, actor)
 	if err != nil {
 		return nil, err
 	}
@@ -364,7 +344,7 @@ func (r *subscriptionResolver) ConversationUpdated(ctx context.Context) (<-chan 
 }
 
 func (r *subscriptionResolver) Typing(ctx context.Context, conversationID string) (<-chan *domain.TypingEvent, error) {
-	v, err := auth.RequireViewer(ctx)
+	actor, err := auth.RequireActor(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -372,7 +352,7 @@ func (r *subscriptionResolver) Typing(ctx context.Context, conversationID string
 	if err != nil {
 		return nil, err
 	}
-	ch, err := r.Chat.TypingStream(ctx, v.User.ID, cid)
+	ch, err := r.Chat.TypingStream(ctx, actor, cid)
 	if err != nil {
 		return nil, err
 	}

@@ -18,7 +18,8 @@ import (
 	"github.com/skillswap/skillswap/search"
 )
 
-// pageSize validates a `first` argument (nil: a client sent null over the schema's default).
+// pageSize validates the `first` of a short list that is not a connection (swapCircles); nil: a
+// client sent null over the schema's default.
 func pageSize(first *int, dflt int) (int, error) {
 	if first == nil {
 		return dflt, nil
@@ -27,6 +28,15 @@ func pageSize(first *int, dflt int) (int, error) {
 		return 0, domain.Invalid("first", "must be between 1 and %d", relay.MaxPageSize)
 	}
 	return *first, nil
+}
+
+// forwardPageInfo maps the page info of a forward-only connection whose hasPreviousPage was
+// always false (matches, searches; the schema says so of forward-only connections), where
+// relay.Paginate would set it on every page after the first.
+func forwardPageInfo(p relay.PageInfo) *model.PageInfo {
+	info := toPageInfo(p)
+	info.HasPreviousPage = false
+	return info
 }
 
 // optionalID parses an optional global id argument.

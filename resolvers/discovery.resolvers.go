@@ -50,21 +50,21 @@ func (r *queryResolver) SearchSkills(ctx context.Context, text string, categoryI
 	if err != nil {
 		return nil, err
 	}
-	n, err := pageSize(first, 20)
+	page, err := relay.ParsePage[search.Cursor](r.Search.SkillsCursor(), first, after)
 	if err != nil {
 		return nil, err
 	}
-	q := search.SkillQuery{Text: text, CategoryID: cat, First: n, After: after}
+	q := search.SkillQuery{Text: text, CategoryID: cat}
 	if locale != nil {
 		q.Locale = search.Locale(*locale)
 	}
-	page, err := r.Search.SearchSkills(ctx, q)
+	conn, counts, err := r.Search.SearchSkills(ctx, q, page)
 	if err != nil {
 		return nil, fmt.Errorf("search skills: %w", err)
 	}
-	ids := make([]uuid.UUID, len(page.Hits))
-	for i, h := range page.Hits {
-		ids[i] = h.SkillID
+	ids := make([]uuid.UUID, len(conn.Edges))
+	for i, e := range conn.Edges {
+		ids[i] = e.Node.SkillID
 	}
 	loaders := dataloaders.For(ctx)
 	skills, err := dataloaders.Found(ctx, loaders.Skills, ids)
@@ -73,22 +73,24 @@ func (r *queryResolver) SearchSkills(ctx context.Context, text string, categoryI
 	}
 	out := &model.SkillSearchConnection{
 		Edges:          []model.SkillSearchEdge{},
-		PageInfo:       &model.PageInfo{HasNextPage: page.HasNextPage, EndCursor: page.EndCursor},
-		TotalCount:     page.Total,
+		TotalCount:     counts.Total,
 		CategoryFacets: []model.CategoryFacet{},
 	}
-	for _, h := range page.Hits {
-		sk, ok := skills[h.SkillID]
+	for _, e := range conn.Edges {
+		sk, ok := skills[e.Node.SkillID]
 		if !ok {
 			continue
 		}
-		out.Edges = append(out.Edges, model.SkillSearchEdge{Cursor: h.Cursor, Node: &sk, Score: h.Score})
+		out.Edges = append(out.Edges, model.SkillSearchEdge{Cursor: e.Cursor, Node: &sk, Score: e.Node.Score})
 	}
+	// The page starts at the first hit kept: one whose entity vanished since it was indexed is left out.
+	out.PageInfo = forwardPageInfo(conn.PageInfo)
+	out.PageInfo.StartCursor = nil
 	if len(out.Edges) > 0 {
 		out.PageInfo.StartCursor = &out.Edges[0].Cursor
 	}
 	if selects(ctx, "categoryFacets") {
-		out.CategoryFacets, err = categoryFacets(ctx, page.Facets)
+		out.CategoryFacets, err = categoryFacets(ctx, counts.Facets)
 		if err != nil {
 			return nil, fmt.Errorf("search skills: %w", err)
 		}
@@ -97,11 +99,11 @@ func (r *queryResolver) SearchSkills(ctx context.Context, text string, categoryI
 }
 
 func (r *queryResolver) SearchMembers(ctx context.Context, text *string, filter *model.MemberSearchFilter, first *int, after *string) (*model.MemberSearchConnection, error) {
-	n, err := pageSize(first, 20)
+	page, err := relay.ParsePage[search.Cursor](r.Search.MembersCursor(), first, after)
 	if err != nil {
 		return nil, err
 	}
-	q := search.MemberQuery{ViewerID: viewerID(ctx), First: n, After: after}
+	var q search.MemberQuery
 	if text != nil {
 		q.Text = *text
 	}
@@ -119,13 +121,14 @@ func (r *queryResolver) SearchMembers(ctx context.Context, text *string, filter 
 	}
 	wantFacets := selects(ctx, "facets")
 	q.NoFacets = !wantFacets
-	page, err := r.Search.SearchMembers(ctx, q)
+	// Signed out too: the zero Actor finds PUBLIC profiles only.
+	conn, counts, err := r.Search.SearchMembers(ctx, auth.ActorFrom(ctx), q, page)
 	if err != nil {
 		return nil, prefixField(fmt.Errorf("search members: %w", err), "filter.", memberFilterFields)
 	}
-	ids := make([]uuid.UUID, len(page.Hits))
-	for i, h := range page.Hits {
-		ids[i] = h.UserID
+	ids := make([]uuid.UUID, len(conn.Edges))
+	for i, e := range conn.Edges {
+		ids[i] = e.Node.UserID
 	}
 	users, err := dataloaders.Found(ctx, dataloaders.For(ctx).Users, ids)
 	if err != nil {
@@ -133,31 +136,34 @@ func (r *queryResolver) SearchMembers(ctx context.Context, text *string, filter 
 	}
 	out := &model.MemberSearchConnection{
 		Edges:      []model.MemberSearchEdge{},
-		PageInfo:   &model.PageInfo{HasNextPage: page.HasNextPage, EndCursor: page.EndCursor},
-		TotalCount: page.Total,
+		TotalCount: counts.Total,
 		Facets:     &model.MemberSearchFacets{Categories: []model.CategoryFacet{}, Levels: []model.LevelFacet{}, Languages: []model.LanguageFacet{}, Modes: []model.ModeFacet{}},
 	}
-	for _, h := range page.Hits {
+	for _, e := range conn.Edges {
+		h := e.Node
 		u, ok := users[h.UserID]
 		if !ok {
 			continue
 		}
-		out.Edges = append(out.Edges, model.MemberSearchEdge{Cursor: h.Cursor, Node: &u, Score: h.Score, DistanceKm: roundKm(h.DistanceKm)})
+		out.Edges = append(out.Edges, model.MemberSearchEdge{Cursor: e.Cursor, Node: &u, Score: h.Score, DistanceKm: roundKm(h.DistanceKm)})
 	}
+	// The page starts at the first hit kept: one whose entity vanished since it was indexed is left out.
+	out.PageInfo = forwardPageInfo(conn.PageInfo)
+	out.PageInfo.StartCursor = nil
 	if len(out.Edges) > 0 {
 		out.PageInfo.StartCursor = &out.Edges[0].Cursor
 	}
 	if wantFacets {
-		if out.Facets.Categories, err = categoryFacets(ctx, page.Facets[search.FacetCategory]); err != nil {
+		if out.Facets.Categories, err = categoryFacets(ctx, counts.Facets[search.FacetCategory]); err != nil {
 			return nil, fmt.Errorf("search members: %w", err)
 		}
-		for _, f := range page.Facets[search.FacetLevel] {
+		for _, f := range counts.Facets[search.FacetLevel] {
 			out.Facets.Levels = append(out.Facets.Levels, model.LevelFacet{Level: domain.Level(f.Value), Count: f.Count})
 		}
-		for _, f := range page.Facets[search.FacetLanguage] {
+		for _, f := range counts.Facets[search.FacetLanguage] {
 			out.Facets.Languages = append(out.Facets.Languages, model.LanguageFacet{Language: f.Value, Count: f.Count})
 		}
-		for _, f := range page.Facets[search.FacetMode] {
+		for _, f := range counts.Facets[search.FacetMode] {
 			out.Facets.Modes = append(out.Facets.Modes, model.ModeFacet{Mode: domain.Mode(f.Value), Count: f.Count})
 		}
 	}
@@ -165,7 +171,7 @@ func (r *queryResolver) SearchMembers(ctx context.Context, text *string, filter 
 }
 
 func (r *queryResolver) Matches(ctx context.Context, first *int, after *string, filter *model.MatchFilter) (*model.MatchConnection, error) {
-	v, err := auth.RequireViewer(ctx)
+	actor, err := auth.RequireActor(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -177,31 +183,25 @@ func (r *queryResolver) Matches(ctx context.Context, first *int, after *string, 
 		}
 		f.Mode, f.MaxDistanceKm, f.Language = filter.Mode, filter.MaxDistanceKm, filter.Language
 	}
-	n, err := pageSize(first, 20)
+	page, err := relay.ParsePage[matching.MatchKey](matching.MatchesCursor, first, after)
 	if err != nil {
 		return nil, err
 	}
-	page, err := r.Matching.Matches(ctx, v.User.ID, n, after, f)
+	conn, err := r.Matching.Matches(ctx, actor, f, page)
 	if err != nil {
 		return nil, err
 	}
-	out := &model.MatchConnection{
-		Edges:    make([]model.MatchEdge, len(page.Matches)),
-		PageInfo: &model.PageInfo{HasNextPage: page.HasNextPage, EndCursor: page.EndCursor},
-	}
-	for i := range page.Matches {
-		m := &page.Matches[i]
+	out := &model.MatchConnection{Edges: make([]model.MatchEdge, len(conn.Edges)), PageInfo: forwardPageInfo(conn.PageInfo)}
+	for i := range conn.Edges {
+		m := &conn.Edges[i].Node
 		m.DistanceKm = roundKm(m.DistanceKm)
-		out.Edges[i] = model.MatchEdge{Cursor: m.Cursor(), Node: m}
-	}
-	if len(out.Edges) > 0 {
-		out.PageInfo.StartCursor = &out.Edges[0].Cursor
+		out.Edges[i] = model.MatchEdge{Cursor: conn.Edges[i].Cursor, Node: m}
 	}
 	return out, nil
 }
 
 func (r *queryResolver) SwapCircles(ctx context.Context, first *int) ([]matching.Circle, error) {
-	v, err := auth.RequireViewer(ctx)
+	actor, err := auth.RequireActor(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -209,7 +209,7 @@ func (r *queryResolver) SwapCircles(ctx context.Context, first *int) ([]matching
 	if err != nil {
 		return nil, err
 	}
-	return r.Matching.SwapCircles(ctx, v.User.ID, n)
+	return r.Matching.SwapCircles(ctx, actor, n)
 }
 
 func (r *swapCircleResolver) Members(ctx context.Context, obj *matching.Circle) ([]domain.User, error) {

@@ -10,10 +10,6 @@ import (
 	"github.com/skillswap/skillswap/domain"
 )
 
-// cursorNotifications is the cursor kind of the notification feed (keyed by UUIDv7 id, which
-// orders by creation).
-const cursorNotifications = "notifications"
-
 // notificationRef reads the uuid a notification's payload holds under one of keys (payloads are
 // type-specific JSON objects written by the services).
 func notificationRef(n *domain.Notification, keys ...string) (uuid.UUID, bool) {

@@ -15,11 +15,12 @@ import (
 	"github.com/skillswap/skillswap/domain"
 	"github.com/skillswap/skillswap/graph"
 	"github.com/skillswap/skillswap/graph/model"
+	"github.com/skillswap/skillswap/notifications"
 	"github.com/skillswap/skillswap/relay"
 )
 
 func (r *mutationResolver) MarkNotificationsRead(ctx context.Context, input model.MarkNotificationsReadInput) (*model.MarkNotificationsReadPayload, error) {
-	v, err := auth.RequireViewer(ctx)
+	actor, err := auth.RequireActor(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -31,18 +32,18 @@ func (r *mutationResolver) MarkNotificationsRead(ctx context.Context, input mode
 				return nil, err
 			}
 		}
-		marked, err = r.Notifications.MarkRead(ctx, v.User.ID, ids)
+		marked, err = r.Notifications.MarkRead(ctx, actor, ids)
 	} else {
 		var upTo *uuid.UUID
 		if upTo, err = optionalID(relay.KindNotification, input.UpTo, "upTo"); err != nil {
 			return nil, err
 		}
-		marked, err = r.Notifications.MarkAllRead(ctx, v.User.ID, upTo)
+		marked, err = r.Notifications.MarkAllRead(ctx, actor, upTo)
 	}
 	if err != nil {
 		return nil, err
 	}
-	unread, err := r.Notifications.UnreadCount(ctx, v.User.ID)
+	unread, err := r.Notifications.UnreadCount(ctx, actor)
 	if err != nil {
 		return nil, err
 	}
@@ -50,11 +51,11 @@ func (r *mutationResolver) MarkNotificationsRead(ctx context.Context, input mode
 }
 
 func (r *mutationResolver) SetNotificationPreference(ctx context.Context, input model.SetNotificationPreferenceInput) (*model.SetNotificationPreferencePayload, error) {
-	v, err := auth.RequireViewer(ctx)
+	actor, err := auth.RequireActor(ctx)
 	if err != nil {
 		return nil, err
 	}
-	p, err := r.Notifications.SetPreference(ctx, v.User.ID, domain.NotificationPreference{Type: input.Type, InApp: input.InApp, Email: input.Email})
+	p, err := r.Notifications.SetPreference(ctx, actor, domain.NotificationPreference{Type: input.Type, InApp: input.InApp, Email: input.Email})
 	if err != nil {
 		return nil, err
 	}
@@ -86,27 +87,26 @@ func (r *notificationResolver) Read(ctx context.Context, obj *domain.Notificatio
 }
 
 func (r *queryResolver) Notifications(ctx context.Context, first *int, after *string, unreadOnly *bool) (*model.NotificationConnection, error) {
-	v, err := auth.RequireViewer(ctx)
+	actor, err := auth.RequireActor(ctx)
 	if err != nil {
 		return nil, err
 	}
-	page, err := relay.ParsePage[uuid.UUID](cursorNotifications, first, after)
+	page, err := relay.ParsePage[uuid.UUID](notifications.FeedCursor, first, after)
 	if err != nil {
 		return nil, err
 	}
-	list, err := r.Resolver.Notifications.Feed(ctx, v.User.ID, page.After, page.Limit(), unreadOnly != nil && *unreadOnly)
+	conn, err := r.Resolver.Notifications.Feed(ctx, actor, unreadOnly != nil && *unreadOnly, page)
 	if err != nil {
 		return nil, err
 	}
-	edges, info := relay.Slice(cursorNotifications, page, list, func(n domain.Notification) uuid.UUID { return n.ID })
-	out := &model.NotificationConnection{PageInfo: toPageInfo(info), Edges: make([]model.NotificationEdge, len(edges))}
-	for i, e := range edges {
+	out := &model.NotificationConnection{PageInfo: toPageInfo(conn.PageInfo), Edges: make([]model.NotificationEdge, len(conn.Edges))}
+	for i, e := range conn.Edges {
 		dataloaders.For(ctx).Notifications.Prime(e.Node.ID, e.Node)
-		out.Edges[i] = model.NotificationEdge{Cursor: e.Cursor, Node: &edges[i].Node}
+		out.Edges[i] = model.NotificationEdge{Cursor: e.Cursor, Node: &conn.Edges[i].Node}
 	}
 	// Counted only when asked for: a plain field of the generated model has no resolver of its own.
 	if selects(ctx, "unreadCount") {
-		if out.UnreadCount, err = dataloaders.For(ctx).UnreadNotifications.Load(ctx, v.User.ID); err != nil {
+		if out.UnreadCount, err = dataloaders.For(ctx).UnreadNotifications.Load(ctx, actor.ID()); err != nil {
 			return nil, fmt.Errorf("count unread notifications: %w", err)
 		}
 	}
@@ -114,19 +114,19 @@ func (r *queryResolver) Notifications(ctx context.Context, first *int, after *st
 }
 
 func (r *queryResolver) NotificationPreferences(ctx context.Context) ([]domain.NotificationPreference, error) {
-	v, err := auth.RequireViewer(ctx)
+	actor, err := auth.RequireActor(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return r.Resolver.Notifications.Preferences(ctx, v.User.ID)
+	return r.Resolver.Notifications.Preferences(ctx, actor)
 }
 
 func (r *queryResolver) UnreadNotificationCount(ctx context.Context) (int, error) {
-	v, err := auth.RequireViewer(ctx)
+	actor, err := auth.RequireActor(ctx)
 	if err != nil {
 		return 0, err
 	}
-	n, err := dataloaders.For(ctx).UnreadNotifications.Load(ctx, v.User.ID)
+	n, err := dataloaders.For(ctx).UnreadNotifications.Load(ctx, actor.ID())
 	if err != nil {
 		return 0, fmt.Errorf("count unread notifications: %w", err)
 	}
@@ -134,7 +134,7 @@ func (r *queryResolver) UnreadNotificationCount(ctx context.Context) (int, error
 }
 
 func (r *subscriptionResolver) NotificationAdded(ctx context.Context, after *string) (<-chan *domain.Notification, error) {
-	v, err := auth.RequireViewer(ctx)
+	actor, err := auth.RequireActor(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -142,7 +142,7 @@ func (r *subscriptionResolver) NotificationAdded(ctx context.Context, after *str
 	if err != nil {
 		return nil, err
 	}
-	ch, err := r.Notifications.Stream(ctx, v.User.ID, id)
+	ch, err := r.Notifications.Stream(ctx, actor, id)
 	if err != nil {
 		return nil, err
 	}

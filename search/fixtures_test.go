@@ -310,7 +310,7 @@ func (fx *fixture) ranks(m memberSpec, kind domain.SkillKind) (skills, cats map[
 }
 
 // expectedMembers returns the fixture keys a query must match (any order) and its facets.
-func (fx *fixture) expectedMembers(q search.MemberQuery) ([]string, map[string][]search.Facet) {
+func (fx *fixture) expectedMembers(q memberQuery) ([]string, map[string][]search.Facet) {
 	kind := domain.Offer
 	if q.Kind != nil {
 		kind = *q.Kind

@@ -30,6 +30,12 @@ var _ Backend = (*Postgres)(nil)
 // NewPostgres returns the PostgreSQL backend.
 func NewPostgres(st *store.Store) *Postgres { return &Postgres{st: st} }
 
+// SkillsCursor implements Backend.
+func (p *Postgres) SkillsCursor() string { return cursorSkillsPG }
+
+// MembersCursor implements Backend.
+func (p *Postgres) MembersCursor() string { return cursorMembersPG }
+
 type pgSkillCursor struct {
 	Score float64   `json:"s"`
 	ID    uuid.UUID `json:"id"`
@@ -42,14 +48,15 @@ type pgMemberCursor struct {
 }
 
 // SearchSkills implements Backend.
-func (p *Postgres) SearchSkills(ctx context.Context, q SkillQuery) (SkillPage, error) {
-	v, err := q.validate()
+func (p *Postgres) SearchSkills(ctx context.Context, q SkillQuery, page relay.Page[Cursor]) (relay.Connection[SkillHit], SkillCounts, error) {
+	v, err := q.validate(page)
 	if err != nil {
-		return SkillPage{}, err
+		return relay.Connection[SkillHit]{}, SkillCounts{}, err
 	}
-	after, err := decodeAfter[pgSkillCursor](cursorSkillsPG, q.After)
+	page.First = v.first
+	after, err := keyAfter[pgSkillCursor](page)
 	if err != nil {
-		return SkillPage{}, err
+		return relay.Connection[SkillHit]{}, SkillCounts{}, err
 	}
 	params := store.SkillSearchParams{Text: v.text, Locale: string(v.locale), CategoryID: v.categoryID, Limit: v.first + 1}
 	if after != nil {
@@ -57,23 +64,18 @@ func (p *Postgres) SearchSkills(ctx context.Context, q SkillQuery) (SkillPage, e
 	}
 	res, err := p.st.Q().SearchSkills(ctx, params)
 	if err != nil {
-		return SkillPage{}, fmt.Errorf("search skills: %w", err)
+		return relay.Connection[SkillHit]{}, SkillCounts{}, fmt.Errorf("search skills: %w", err)
 	}
-	page := SkillPage{Total: res.Total, Facets: []Facet{}}
-	hits := res.Hits
-	if len(hits) > v.first {
-		hits, page.HasNextPage = hits[:v.first], true
+	hits := make([]SkillHit, len(res.Hits))
+	for i, h := range res.Hits {
+		hits[i] = SkillHit{SkillID: h.SkillID, Score: h.Score, at: cursorAt(pgSkillCursor{Score: h.Score, ID: h.SkillID})}
 	}
-	for _, h := range hits {
-		c := relay.Cursor(cursorSkillsPG, pgSkillCursor{Score: h.Score, ID: h.SkillID})
-		page.Hits = append(page.Hits, SkillHit{SkillID: h.SkillID, Score: h.Score, Cursor: c})
-		page.EndCursor = &c
-	}
+	counts := SkillCounts{Total: res.Total, Facets: []Facet{}}
 	for _, f := range res.Facets {
-		page.Facets = append(page.Facets, Facet{Value: f.Value, Count: f.Count})
+		counts.Facets = append(counts.Facets, Facet{Value: f.Value, Count: f.Count})
 	}
-	sortFacetList(page.Facets)
-	return page, nil
+	sortFacetList(counts.Facets)
+	return relay.Paginate(cursorSkillsPG, page, hits, skillAt), counts, nil
 }
 
 func sortFacetList(list []Facet) {
@@ -86,19 +88,20 @@ func sortFacetList(list []Facet) {
 }
 
 // SearchMembers implements Backend.
-func (p *Postgres) SearchMembers(ctx context.Context, q MemberQuery) (MemberPage, error) {
-	plan, err := q.plan()
+func (p *Postgres) SearchMembers(ctx context.Context, actor domain.Actor, q MemberQuery, page relay.Page[Cursor]) (relay.Connection[MemberHit], MemberCounts, error) {
+	plan, err := q.plan(actor, page)
 	if err != nil {
-		return MemberPage{}, err
+		return relay.Connection[MemberHit]{}, MemberCounts{}, err
 	}
-	after, err := decodeAfter[pgMemberCursor](cursorMembersPG, q.After)
+	page.First = plan.first
+	after, err := keyAfter[pgMemberCursor](page)
 	if err != nil {
-		return MemberPage{}, err
+		return relay.Connection[MemberHit]{}, MemberCounts{}, err
 	}
 	if plan.availAt != nil {
 		zones, err := p.st.Q().MemberSearchZones(ctx)
 		if err != nil {
-			return MemberPage{}, fmt.Errorf("search members: %w", err)
+			return relay.Connection[MemberHit]{}, MemberCounts{}, fmt.Errorf("search members: %w", err)
 		}
 		plan.withAvailability(zones)
 	}
@@ -120,14 +123,10 @@ func (p *Postgres) SearchMembers(ctx context.Context, q MemberQuery) (MemberPage
 	}
 	res, err := p.st.Q().SearchMembers(ctx, params)
 	if err != nil {
-		return MemberPage{}, fmt.Errorf("search members: %w", err)
+		return relay.Connection[MemberHit]{}, MemberCounts{}, fmt.Errorf("search members: %w", err)
 	}
-	page := MemberPage{Total: res.Total}
-	hits := res.Hits
-	if len(hits) > plan.first {
-		hits, page.HasNextPage = hits[:plan.first], true
-	}
-	for _, h := range hits {
+	hits := make([]MemberHit, len(res.Hits))
+	for i, h := range res.Hits {
 		key := pgMemberCursor{Score: h.Score, ID: h.UserID}
 		hit := MemberHit{UserID: h.UserID, Score: h.Score}
 		if h.DistanceM != nil {
@@ -135,22 +134,22 @@ func (p *Postgres) SearchMembers(ctx context.Context, q MemberQuery) (MemberPage
 			hit.DistanceKm = &km
 			key.Distance = *h.DistanceM
 		}
-		hit.Cursor = relay.Cursor(cursorMembersPG, key)
-		page.Hits = append(page.Hits, hit)
-		page.EndCursor = &hit.Cursor
+		hit.at = cursorAt(key)
+		hits[i] = hit
 	}
+	counts := MemberCounts{Total: res.Total}
 	if plan.facets {
-		page.Facets = emptyMemberFacets()
+		counts.Facets = emptyMemberFacets()
 		for _, f := range res.Facets {
 			value := f.Value
 			if f.Facet == FacetLevel {
 				value = levelNames[value]
 			}
-			page.Facets[f.Facet] = append(page.Facets[f.Facet], Facet{Value: value, Count: f.Count})
+			counts.Facets[f.Facet] = append(counts.Facets[f.Facet], Facet{Value: value, Count: f.Count})
 		}
-		sortFacets(page.Facets)
+		sortFacets(counts.Facets)
 	}
-	return page, nil
+	return relay.Paginate(cursorMembersPG, page, hits, memberAt), counts, nil
 }
 
 func emptyMemberFacets() map[string][]Facet {

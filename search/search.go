@@ -15,14 +15,21 @@
 //     time zone) contains the local time of that instant in their zone: DST-correct by construction
 //     (see keys.go).
 //   - Never returned: the viewer, members they blocked or who blocked them, suspended accounts,
-//     hidden profiles; signed-out viewers (ViewerID uuid.Nil) only see PUBLIC profiles.
+//     hidden profiles; signed-out viewers (the zero domain.Actor) only see PUBLIC profiles.
 //   - Facets count the matches of the whole query (all pages) and are refinement counts: a facet
 //     value's count is what the query would return with that value added as a filter (level L: with
 //     MinLevel L; mode M: with Mode M; category C: with CategoryID C at the query's MinLevel).
+//
+// SearchMembers reads on behalf of the domain.Actor it takes after the context, signed out (the
+// zero Actor) or not; SearchSkills reads the catalogue, the same for everyone, and takes none.
+// Both take a relay.Page[Cursor] parsed with the backend's cursor kinds (SkillsCursor,
+// MembersCursor) and return a relay.Connection, with the counts of the whole result beside it.
 package search
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"math"
 	"slices"
 	"strings"
@@ -50,25 +57,19 @@ type SkillQuery struct {
 	// Locale optionally favours names in that language.
 	Locale     Locale
 	CategoryID *uuid.UUID
-	// First is the page size, 1..100 (0: 20). After is the EndCursor of the previous page.
-	First int
-	After *string
 }
 
 // SkillHit is one matching skill; Score is only comparable within one query and backend.
 type SkillHit struct {
 	SkillID uuid.UUID
 	Score   float64
-	// Cursor resumes the search right after this hit.
-	Cursor string
+	// at resumes the search right after this hit.
+	at Cursor
 }
 
-// SkillPage is one page of skills, best first.
-type SkillPage struct {
-	Hits        []SkillHit
-	EndCursor   *string
-	HasNextPage bool
-	// Total counts every match (all pages).
+// SkillCounts counts a skill search's matches, over all pages.
+type SkillCounts struct {
+	// Total counts every match.
 	Total int
 	// Facets counts matches per category (value: category id), most first.
 	Facets []Facet
@@ -79,10 +80,8 @@ type GeoFilter struct {
 	Latitude, Longitude, RadiusKm float64
 }
 
-// MemberQuery searches members for a viewer.
+// MemberQuery searches members, for the actor SearchMembers is given.
 type MemberQuery struct {
-	// ViewerID is the member searching; uuid.Nil for a signed-out visitor (PUBLIC profiles only).
-	ViewerID uuid.UUID
 	// Text (optional, at most 100 characters) matches display names and the skills of Kind.
 	Text       string
 	SkillID    *uuid.UUID
@@ -98,9 +97,6 @@ type MemberQuery struct {
 	// NoFacets skips facet counting (Total is still counted): set it when the client did not ask
 	// for facets, it is the most expensive part of a broad search.
 	NoFacets bool
-	// First is the page size, 1..100 (0: 20). After is the EndCursor of the previous page.
-	First int
-	After *string
 }
 
 // MemberHit is one matching member. DistanceKm is set when the query has Near.
@@ -108,16 +104,14 @@ type MemberHit struct {
 	UserID     uuid.UUID
 	Score      float64
 	DistanceKm *float64
-	// Cursor resumes the search right after this hit.
-	Cursor string
+	// at resumes the search right after this hit.
+	at Cursor
 }
 
-// MemberPage is one page of members: best text match first, then nearest, then oldest account.
-type MemberPage struct {
-	Hits        []MemberHit
-	EndCursor   *string
-	HasNextPage bool
-	Total       int
+// MemberCounts counts a member search's matches, over all pages.
+type MemberCounts struct {
+	// Total counts every match.
+	Total int
 	// Facets by facet name: "category" (category id), "level" (BEGINNER..EXPERT), "language"
 	// (ISO 639-1), "mode" (ONLINE, IN_PERSON, BOTH). Values with no match are left out.
 	Facets map[string][]Facet
@@ -129,7 +123,7 @@ type Facet struct {
 	Count int
 }
 
-// Facet names of MemberPage.Facets.
+// Facet names of MemberCounts.Facets.
 const (
 	FacetCategory = "category"
 	FacetLevel    = "level"
@@ -139,8 +133,17 @@ const (
 
 // Backend searches skills and members and keeps its index up to date.
 type Backend interface {
-	SearchSkills(ctx context.Context, q SkillQuery) (SkillPage, error)
-	SearchMembers(ctx context.Context, q MemberQuery) (MemberPage, error)
+	// SkillsCursor and MembersCursor are the cursor kinds of this backend's two lists, to parse
+	// pages with (relay.ParsePage[Cursor]). They name the backend too, so a cursor of the other
+	// backend is refused (BAD_USER_INPUT on `after`) rather than misread.
+	SkillsCursor() string
+	MembersCursor() string
+	// SearchSkills returns a page of approved skills, best first, and the counts of all matches.
+	SearchSkills(ctx context.Context, q SkillQuery, page relay.Page[Cursor]) (relay.Connection[SkillHit], SkillCounts, error)
+	// SearchMembers returns a page of the members actor may find (the zero Actor: a signed-out
+	// visitor, PUBLIC profiles only), best text match first, then nearest, then oldest account,
+	// and the counts of all matches (facets unless q.NoFacets).
+	SearchMembers(ctx context.Context, actor domain.Actor, q MemberQuery, page relay.Page[Cursor]) (relay.Connection[MemberHit], MemberCounts, error)
 	// IndexMember (re)builds one member's document from PostgreSQL; it removes it when the member
 	// is gone, suspended or hidden.
 	IndexMember(ctx context.Context, userID uuid.UUID) error
@@ -156,6 +159,8 @@ const (
 	defaultFirst  = 20
 )
 
+// validateFirst checks a page's size; 0, from a caller that built the page itself, means 20 (what
+// relay.ParsePage gives a client that omits it).
 func validateFirst(first int) (int, error) {
 	switch {
 	case first == 0:
@@ -178,7 +183,7 @@ func validateText(field, text string, required bool) (string, error) {
 	return t, nil
 }
 
-// skillQuery is a validated SkillQuery.
+// skillQuery is a validated SkillQuery with its page size.
 type skillQuery struct {
 	text       string
 	locale     Locale
@@ -186,7 +191,7 @@ type skillQuery struct {
 	first      int
 }
 
-func (q SkillQuery) validate() (skillQuery, error) {
+func (q SkillQuery) validate(page relay.Page[Cursor]) (skillQuery, error) {
 	text, err := validateText("text", q.Text, true)
 	if err != nil {
 		return skillQuery{}, err
@@ -196,7 +201,7 @@ func (q SkillQuery) validate() (skillQuery, error) {
 	default:
 		return skillQuery{}, domain.Invalid("locale", "must be EN or FR")
 	}
-	first, err := validateFirst(q.First)
+	first, err := validateFirst(page.First)
 	if err != nil {
 		return skillQuery{}, err
 	}
@@ -222,8 +227,8 @@ type memberPlan struct {
 	availAt *time.Time
 }
 
-func (q MemberQuery) plan() (memberPlan, error) {
-	p := memberPlan{viewer: q.ViewerID, kind: domain.Offer, facets: !q.NoFacets, minRank: 1}
+func (q MemberQuery) plan(actor domain.Actor, page relay.Page[Cursor]) (memberPlan, error) {
+	p := memberPlan{viewer: actor.ID(), kind: domain.Offer, facets: !q.NoFacets, minRank: 1}
 	var err error
 	if p.text, err = validateText("text", q.Text, false); err != nil {
 		return p, err
@@ -246,10 +251,10 @@ func (q MemberQuery) plan() (memberPlan, error) {
 		// With a skill, a category refinement is a plain category filter.
 		p.catRank = 1
 	}
-	if p.first, err = validateFirst(q.First); err != nil {
+	if p.first, err = validateFirst(page.First); err != nil {
 		return p, err
 	}
-	if q.ViewerID == uuid.Nil {
+	if !actor.SignedIn() {
 		p.allKeys = append(p.allKeys, publicKey)
 	}
 	// MinLevel goes with the most specific of skill, category, anything.
@@ -355,7 +360,8 @@ func sortFacets(f map[string][]Facet) {
 	}
 }
 
-// cursor kinds: cursors of one backend are refused by the other.
+// Cursor kinds: cursors of one backend are refused by the other. Clients hold cursors: the
+// strings never change.
 const (
 	cursorSkillsPG  = "search.skills.pg"
 	cursorMembersPG = "search.members.pg"
@@ -364,14 +370,61 @@ const (
 	maxCursorOffset = 10_000
 )
 
-// decodeAfter decodes an optional cursor of the given kind.
-func decodeAfter[K any](kind string, after *string) (*K, error) {
-	if after == nil || *after == "" {
+// Cursor is a position in a search's results. What it holds is the backend's business: the sort
+// key of a hit for PostgreSQL (keyset), the number of hits up to it for Typesense (an offset:
+// relevance order cannot be keyset-paginated there). It carries the backend's own JSON
+// untouched, so cursors read the same as when each backend encoded its key itself; only the
+// backend named by the cursor's kind ever reads it.
+type Cursor struct {
+	raw json.RawMessage
+}
+
+// MarshalJSON writes the backend's key as it encoded it.
+func (c Cursor) MarshalJSON() ([]byte, error) {
+	if len(c.raw) == 0 {
+		return []byte("null"), nil
+	}
+	return c.raw, nil
+}
+
+// UnmarshalJSON keeps the key for the backend to read.
+func (c *Cursor) UnmarshalJSON(b []byte) error {
+	c.raw = append(json.RawMessage(nil), b...)
+	return nil
+}
+
+// cursorAt encodes a backend's key.
+func cursorAt(key any) Cursor {
+	b, err := json.Marshal(key)
+	if err != nil {
+		panic(fmt.Sprintf("search: cursor key %T must marshal: %v", key, err))
+	}
+	return Cursor{raw: b}
+}
+
+// keyAfter reads the backend's key K from a page's After: nil when the page starts at the top,
+// BAD_USER_INPUT on `after` when the cursor does not hold a K.
+func keyAfter[K any](page relay.Page[Cursor]) (*K, error) {
+	var k K
+	if page.After == nil {
 		return nil, nil
 	}
-	k, err := relay.DecodeCursor[K](kind, *after)
-	if err != nil {
-		return nil, err
+	if raw := page.After.raw; len(raw) > 0 && json.Unmarshal(raw, &k) != nil {
+		return nil, domain.Invalid("after", "is not a valid cursor for this list")
 	}
 	return &k, nil
+}
+
+// skillAt and memberAt are the positions of hits, for relay.Paginate.
+func skillAt(h SkillHit) Cursor   { return h.at }
+func memberAt(h MemberHit) Cursor { return h.at }
+
+// dropEdges removes the edges drop picks from c after pagination. The page info keeps where the
+// next page starts (past the dropped hits too); the start cursor moves to the first edge kept.
+func dropEdges[T any](c *relay.Connection[T], drop func(T) bool) {
+	c.Edges = slices.DeleteFunc(c.Edges, func(e relay.Edge[T]) bool { return drop(e.Node) })
+	c.PageInfo.StartCursor = nil
+	if len(c.Edges) > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+	}
 }

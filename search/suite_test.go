@@ -46,19 +46,19 @@ func TestPostgresStatementCount(t *testing.T) {
 	}
 	at := time.Date(2026, 3, 23, 17, 30, 0, 0, time.UTC)
 	cases := []struct {
-		q    search.MemberQuery
+		q    memberQuery
 		want int64
 	}{
-		{search.MemberQuery{First: 1}, 1},
-		{search.MemberQuery{First: 100}, 1},
-		{search.MemberQuery{First: 100, Text: "guitar", CategoryID: ptr(fx.cats["music"]), Language: ptr("en"), Mode: ptr(domain.ModeOnline),
+		{memberQuery{First: 1}, 1},
+		{memberQuery{First: 100}, 1},
+		{memberQuery{First: 100, Text: "guitar", CategoryID: ptr(fx.cats["music"]), Language: ptr("en"), Mode: ptr(domain.ModeOnline),
 			MinLevel: ptr(domain.LevelBeginner), Near: &search.GeoFilter{Latitude: parisLat, Longitude: parisLon, RadiusKm: 100}}, 1},
-		{search.MemberQuery{First: 100, AvailableAt: &at}, 2},
+		{memberQuery{First: 100, AvailableAt: &at}, 2},
 	}
 	for _, c := range cases {
 		c.q.ViewerID = fx.viewer
 		if n := counter.Measure(func() {
-			if _, err := b.SearchMembers(t.Context(), c.q); err != nil {
+			if _, err := searchMembersPage(t.Context(), b, c.q); err != nil {
 				t.Fatal(err)
 			}
 		}); n != c.want {
@@ -67,7 +67,7 @@ func TestPostgresStatementCount(t *testing.T) {
 	}
 	for _, first := range []int{1, 100} {
 		if n := counter.Measure(func() {
-			if _, err := b.SearchSkills(t.Context(), search.SkillQuery{Text: "guit", First: first}); err != nil {
+			if _, err := searchSkillsPage(t.Context(), b, skillQuery{Text: "guit", First: first}); err != nil {
 				t.Fatal(err)
 			}
 		}); n != 1 {
@@ -106,9 +106,9 @@ func (fx *fixture) skillSlugs(hits []search.SkillHit) []string {
 	return out
 }
 
-func searchSkills(t *testing.T, b search.Backend, fx *fixture, q search.SkillQuery) []string {
+func searchSkills(t *testing.T, b search.Backend, fx *fixture, q skillQuery) []string {
 	t.Helper()
-	page, err := b.SearchSkills(t.Context(), q)
+	page, err := searchSkillsPage(t.Context(), b, q)
 	if err != nil {
 		t.Fatalf("SearchSkills(%+v): %v", q, err)
 	}
@@ -147,7 +147,7 @@ func skillCases(t *testing.T, b search.Backend, fx *fixture) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			got := searchSkills(t, b, fx, search.SkillQuery{Text: c.text, Locale: c.locale})
+			got := searchSkills(t, b, fx, skillQuery{Text: c.text, Locale: c.locale})
 			if c.none {
 				if len(got) != 0 {
 					t.Fatalf("%q found %v, want nothing", c.text, got)
@@ -171,17 +171,17 @@ func skillCases(t *testing.T, b search.Backend, fx *fixture) {
 	}
 
 	t.Run("category filter and facets", func(t *testing.T) {
-		page, err := b.SearchSkills(t.Context(), search.SkillQuery{Text: "guit"})
+		page, err := searchSkillsPage(t.Context(), b, skillQuery{Text: "guit"})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if page.Total != 4 || len(page.Facets) != 1 || page.Facets[0] != (search.Facet{Value: fx.cats["music"].String(), Count: 4}) {
 			t.Fatalf("guit: total %d facets %+v, want 4 in music", page.Total, page.Facets)
 		}
-		if got := searchSkills(t, b, fx, search.SkillQuery{Text: "guit", CategoryID: ptr(fx.cats["cooking"])}); len(got) != 0 {
+		if got := searchSkills(t, b, fx, skillQuery{Text: "guit", CategoryID: ptr(fx.cats["cooking"])}); len(got) != 0 {
 			t.Fatalf("guit in cooking found %v", got)
 		}
-		if got := searchSkills(t, b, fx, search.SkillQuery{Text: "guit", CategoryID: ptr(fx.cats["music"])}); len(got) != 4 {
+		if got := searchSkills(t, b, fx, skillQuery{Text: "guit", CategoryID: ptr(fx.cats["music"])}); len(got) != 4 {
 			t.Fatalf("guit in music found %v", got)
 		}
 	})
@@ -189,7 +189,7 @@ func skillCases(t *testing.T, b search.Backend, fx *fixture) {
 
 func skillPagination(t *testing.T, b search.Backend, fx *fixture) {
 	for _, text := range []string{"guit", "guitar", "p"} {
-		all := searchSkills(t, b, fx, search.SkillQuery{Text: text, First: 100})
+		all := searchSkills(t, b, fx, skillQuery{Text: text, First: 100})
 		if len(all) < 2 {
 			t.Fatalf("%q found only %v", text, all)
 		}
@@ -197,7 +197,7 @@ func skillPagination(t *testing.T, b search.Backend, fx *fixture) {
 			var paged []string
 			var after *string
 			for i := 0; ; i++ {
-				page, err := b.SearchSkills(t.Context(), search.SkillQuery{Text: text, First: first, After: after})
+				page, err := searchSkillsPage(t.Context(), b, skillQuery{Text: text, First: first, After: after})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -224,50 +224,50 @@ func validationCases(t *testing.T, b search.Backend, fx *fixture) {
 	ctx := t.Context()
 	bad := ptr("not-a-cursor")
 	skillCases := []struct {
-		q     search.SkillQuery
+		q     skillQuery
 		field string
 	}{
-		{search.SkillQuery{Text: "  "}, "text"},
-		{search.SkillQuery{Text: strings.Repeat("a", 101)}, "text"},
-		{search.SkillQuery{Text: "a", First: 101}, "first"},
-		{search.SkillQuery{Text: "a", First: -1}, "first"},
-		{search.SkillQuery{Text: "a", After: bad}, "after"},
-		{search.SkillQuery{Text: "a", Locale: "DE"}, "locale"},
+		{skillQuery{Text: "  "}, "text"},
+		{skillQuery{Text: strings.Repeat("a", 101)}, "text"},
+		{skillQuery{Text: "a", First: 101}, "first"},
+		{skillQuery{Text: "a", First: -1}, "first"},
+		{skillQuery{Text: "a", After: bad}, "after"},
+		{skillQuery{Text: "a", Locale: "DE"}, "locale"},
 	}
 	for _, c := range skillCases {
-		_, err := b.SearchSkills(ctx, c.q)
+		_, err := searchSkillsPage(ctx, b, c.q)
 		assertInvalid(t, err, c.field)
 	}
 	memberCases := []struct {
-		q     search.MemberQuery
+		q     memberQuery
 		field string
 	}{
-		{search.MemberQuery{First: 101}, "first"},
-		{search.MemberQuery{After: bad}, "after"},
-		{search.MemberQuery{Language: ptr("xx")}, "language"},
-		{search.MemberQuery{Mode: ptr(domain.Mode("TELEPATHY"))}, "mode"},
-		{search.MemberQuery{MinLevel: ptr(domain.Level("GURU"))}, "minLevel"},
-		{search.MemberQuery{Kind: ptr(domain.SkillKind("STEAL"))}, "kind"},
-		{search.MemberQuery{Near: &search.GeoFilter{Latitude: 91, RadiusKm: 1}}, "near.latitude"},
-		{search.MemberQuery{Near: &search.GeoFilter{Longitude: 181, RadiusKm: 1}}, "near.longitude"},
-		{search.MemberQuery{Near: &search.GeoFilter{RadiusKm: 0}}, "near.radiusKm"},
-		{search.MemberQuery{Near: &search.GeoFilter{RadiusKm: 501}}, "near.radiusKm"},
-		{search.MemberQuery{Text: strings.Repeat("é", 101)}, "text"},
+		{memberQuery{First: 101}, "first"},
+		{memberQuery{After: bad}, "after"},
+		{memberQuery{Language: ptr("xx")}, "language"},
+		{memberQuery{Mode: ptr(domain.Mode("TELEPATHY"))}, "mode"},
+		{memberQuery{MinLevel: ptr(domain.Level("GURU"))}, "minLevel"},
+		{memberQuery{Kind: ptr(domain.SkillKind("STEAL"))}, "kind"},
+		{memberQuery{Near: &search.GeoFilter{Latitude: 91, RadiusKm: 1}}, "near.latitude"},
+		{memberQuery{Near: &search.GeoFilter{Longitude: 181, RadiusKm: 1}}, "near.longitude"},
+		{memberQuery{Near: &search.GeoFilter{RadiusKm: 0}}, "near.radiusKm"},
+		{memberQuery{Near: &search.GeoFilter{RadiusKm: 501}}, "near.radiusKm"},
+		{memberQuery{Text: strings.Repeat("é", 101)}, "text"},
 	}
 	for _, c := range memberCases {
 		c.q.ViewerID = fx.viewer
-		_, err := b.SearchMembers(ctx, c.q)
+		_, err := searchMembersPage(ctx, b, c.q)
 		assertInvalid(t, err, c.field)
 	}
 	// A cursor of one list is refused by the other.
-	page, err := b.SearchSkills(ctx, search.SkillQuery{Text: "a", First: 1})
+	page, err := searchSkillsPage(ctx, b, skillQuery{Text: "a", First: 1})
 	if err != nil || page.EndCursor == nil {
 		t.Fatalf("skills page: %v", err)
 	}
-	_, err = b.SearchMembers(ctx, search.MemberQuery{ViewerID: fx.viewer, After: page.EndCursor})
+	_, err = searchMembersPage(ctx, b, memberQuery{ViewerID: fx.viewer, After: page.EndCursor})
 	assertInvalid(t, err, "after")
 	// Empty text and no filter is a valid member search.
-	if _, err := b.SearchMembers(ctx, search.MemberQuery{ViewerID: fx.viewer}); err != nil {
+	if _, err := searchMembersPage(ctx, b, memberQuery{ViewerID: fx.viewer}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -281,12 +281,12 @@ func assertInvalid(t *testing.T, err error, field string) {
 }
 
 // members runs a member query and returns the fixture keys of the hits in order.
-func (fx *fixture) find(t *testing.T, b search.Backend, q search.MemberQuery) (search.MemberPage, []string) {
+func (fx *fixture) find(t *testing.T, b search.Backend, q memberQuery) (memberPage, []string) {
 	t.Helper()
 	if q.ViewerID == uuid.Nil {
 		q.ViewerID = fx.viewer // signed-out searches call the backend directly
 	}
-	page, err := b.SearchMembers(t.Context(), q)
+	page, err := searchMembersPage(t.Context(), b, q)
 	if err != nil {
 		t.Fatalf("SearchMembers(%+v): %v", q, err)
 	}
@@ -297,7 +297,7 @@ func (fx *fixture) find(t *testing.T, b search.Backend, q search.MemberQuery) (s
 	return page, keys
 }
 
-func (fx *fixture) memberSet(t *testing.T, b search.Backend, q search.MemberQuery) []string {
+func (fx *fixture) memberSet(t *testing.T, b search.Backend, q memberQuery) []string {
 	t.Helper()
 	q.First = 100
 	if q.ViewerID == uuid.Nil {
@@ -324,25 +324,25 @@ func memberFilterCases(t *testing.T, b search.Backend, fx *fixture) {
 	music, cooking := fx.cats["music"], fx.cats["cooking"]
 	cases := []struct {
 		name string
-		q    search.MemberQuery
+		q    memberQuery
 		want []string
 	}{
-		{"skill", search.MemberQuery{SkillID: ptr(fx.skills["guitar"])}, []string{"alice"}},
-		{"wanted skill", search.MemberQuery{SkillID: ptr(fx.skills["guitar"]), Kind: ptr(domain.Want)}, []string{"bob"}},
-		{"skill and minimum level", search.MemberQuery{SkillID: ptr(fx.skills["spanish"]), MinLevel: ptr(domain.LevelIntermediate)}, []string{"elodie"}},
-		{"skill below the level", search.MemberQuery{SkillID: ptr(fx.skills["spanish"]), MinLevel: ptr(domain.LevelExpert)}, nil},
-		{"category", search.MemberQuery{CategoryID: ptr(music)}, pianists("alice", "bob", "priya")},
-		{"category and level", search.MemberQuery{CategoryID: ptr(music), MinLevel: ptr(domain.LevelAdvanced)}, []string{"alice"}},
-		{"level alone is the best level", search.MemberQuery{MinLevel: ptr(domain.LevelExpert)}, []string{"alice", "carol"}},
-		{"wanted category", search.MemberQuery{CategoryID: ptr(cooking), Kind: ptr(domain.Want)}, []string{"alice"}},
-		{"language", search.MemberQuery{Language: ptr("en")}, []string{"alice", "bob", "priya"}},
-		{"language in capitals", search.MemberQuery{Language: ptr("HI")}, []string{"priya"}},
-		{"mode ONLINE matches ONLINE and BOTH", search.MemberQuery{Mode: ptr(domain.ModeOnline)}, pianists("alice", "carol", "elodie", "hugo", "priya")},
-		{"mode IN_PERSON matches IN_PERSON and BOTH", search.MemberQuery{Mode: ptr(domain.ModeInPerson)}, []string{"bob", "carol", "hugo"}},
-		{"mode BOTH", search.MemberQuery{Mode: ptr(domain.ModeBoth)}, []string{"carol", "hugo"}},
-		{"two filters", search.MemberQuery{CategoryID: ptr(music), Language: ptr("en")}, []string{"alice", "bob", "priya"}},
-		{"three filters", search.MemberQuery{CategoryID: ptr(music), Language: ptr("en"), Mode: ptr(domain.ModeOnline)}, []string{"alice", "priya"}},
-		{"no filter", search.MemberQuery{}, pianists("alice", "bob", "carol", "elodie", "hugo", "priya")},
+		{"skill", memberQuery{SkillID: ptr(fx.skills["guitar"])}, []string{"alice"}},
+		{"wanted skill", memberQuery{SkillID: ptr(fx.skills["guitar"]), Kind: ptr(domain.Want)}, []string{"bob"}},
+		{"skill and minimum level", memberQuery{SkillID: ptr(fx.skills["spanish"]), MinLevel: ptr(domain.LevelIntermediate)}, []string{"elodie"}},
+		{"skill below the level", memberQuery{SkillID: ptr(fx.skills["spanish"]), MinLevel: ptr(domain.LevelExpert)}, nil},
+		{"category", memberQuery{CategoryID: ptr(music)}, pianists("alice", "bob", "priya")},
+		{"category and level", memberQuery{CategoryID: ptr(music), MinLevel: ptr(domain.LevelAdvanced)}, []string{"alice"}},
+		{"level alone is the best level", memberQuery{MinLevel: ptr(domain.LevelExpert)}, []string{"alice", "carol"}},
+		{"wanted category", memberQuery{CategoryID: ptr(cooking), Kind: ptr(domain.Want)}, []string{"alice"}},
+		{"language", memberQuery{Language: ptr("en")}, []string{"alice", "bob", "priya"}},
+		{"language in capitals", memberQuery{Language: ptr("HI")}, []string{"priya"}},
+		{"mode ONLINE matches ONLINE and BOTH", memberQuery{Mode: ptr(domain.ModeOnline)}, pianists("alice", "carol", "elodie", "hugo", "priya")},
+		{"mode IN_PERSON matches IN_PERSON and BOTH", memberQuery{Mode: ptr(domain.ModeInPerson)}, []string{"bob", "carol", "hugo"}},
+		{"mode BOTH", memberQuery{Mode: ptr(domain.ModeBoth)}, []string{"carol", "hugo"}},
+		{"two filters", memberQuery{CategoryID: ptr(music), Language: ptr("en")}, []string{"alice", "bob", "priya"}},
+		{"three filters", memberQuery{CategoryID: ptr(music), Language: ptr("en"), Mode: ptr(domain.ModeOnline)}, []string{"alice", "priya"}},
+		{"no filter", memberQuery{}, pianists("alice", "bob", "carol", "elodie", "hugo", "priya")},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -359,16 +359,16 @@ func memberFilterCases(t *testing.T, b search.Backend, fx *fixture) {
 func memberTextCases(t *testing.T, b search.Backend, fx *fixture) {
 	cases := []struct {
 		name string
-		q    search.MemberQuery
+		q    memberQuery
 		want []string // in order
 	}{
-		{"skill name, best match first", search.MemberQuery{Text: "guitar"}, []string{"alice", "bob"}},
-		{"skill name with a typo", search.MemberQuery{Text: "guittar"}, []string{"alice", "bob"}},
-		{"French skill name", search.MemberQuery{Text: "boulangerie"}, []string{"carol"}},
-		{"wanted skill by French prefix", search.MemberQuery{Text: "pâtis", Kind: ptr(domain.Want)}, []string{"alice"}},
-		{"display name without accents", search.MemberQuery{Text: "elodie"}, []string{"elodie"}},
-		{"display name prefix", search.MemberQuery{Text: "tana"}, []string{"carol"}},
-		{"text and filter", search.MemberQuery{Text: "guitar", Mode: ptr(domain.ModeInPerson)}, []string{"bob"}},
+		{"skill name, best match first", memberQuery{Text: "guitar"}, []string{"alice", "bob"}},
+		{"skill name with a typo", memberQuery{Text: "guittar"}, []string{"alice", "bob"}},
+		{"French skill name", memberQuery{Text: "boulangerie"}, []string{"carol"}},
+		{"wanted skill by French prefix", memberQuery{Text: "pâtis", Kind: ptr(domain.Want)}, []string{"alice"}},
+		{"display name without accents", memberQuery{Text: "elodie"}, []string{"elodie"}},
+		{"display name prefix", memberQuery{Text: "tana"}, []string{"carol"}},
+		{"text and filter", memberQuery{Text: "guitar", Mode: ptr(domain.ModeInPerson)}, []string{"bob"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -383,9 +383,9 @@ func memberTextCases(t *testing.T, b search.Backend, fx *fixture) {
 			}
 		})
 	}
-	_, got := fx.find(t, b, search.MemberQuery{Text: "guitar"})
+	_, got := fx.find(t, b, memberQuery{Text: "guitar"})
 	if len(got) == 2 {
-		page, _ := fx.find(t, b, search.MemberQuery{Text: "guitar"})
+		page, _ := fx.find(t, b, memberQuery{Text: "guitar"})
 		if page.Hits[0].Score <= page.Hits[1].Score {
 			t.Errorf("offering Guitar must score above offering Electric guitar: %+v", page.Hits)
 		}
@@ -439,7 +439,7 @@ func availabilityCases(t *testing.T, b search.Backend, fx *fixture) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			q := search.MemberQuery{AvailableAt: at(c.instant)}
+			q := memberQuery{AvailableAt: at(c.instant)}
 			got := fx.memberSet(t, b, q)
 			got = slices.DeleteFunc(got, func(k string) bool { return strings.HasPrefix(k, "pianist") })
 			want := slices.Clone(c.want)
@@ -447,7 +447,7 @@ func availabilityCases(t *testing.T, b search.Backend, fx *fixture) {
 			if !slices.Equal(got, want) {
 				t.Fatalf("available at %s: got %v, want %v", c.instant, got, want)
 			}
-			oracle, _ := fx.expectedMembers(search.MemberQuery{ViewerID: fx.viewer, AvailableAt: q.AvailableAt})
+			oracle, _ := fx.expectedMembers(memberQuery{ViewerID: fx.viewer, AvailableAt: q.AvailableAt})
 			if all := fx.memberSet(t, b, q); !slices.Equal(all, oracle) {
 				t.Fatalf("available at %s: got %v, oracle %v", c.instant, all, oracle)
 			}
@@ -456,7 +456,7 @@ func availabilityCases(t *testing.T, b search.Backend, fx *fixture) {
 }
 
 func distanceCases(t *testing.T, b search.Backend, fx *fixture) {
-	page, got := fx.find(t, b, search.MemberQuery{Near: &search.GeoFilter{Latitude: parisLat, Longitude: parisLon, RadiusKm: 20}})
+	page, got := fx.find(t, b, memberQuery{Near: &search.GeoFilter{Latitude: parisLat, Longitude: parisLon, RadiusKm: 20}})
 	if !slices.Equal(got, []string{"priya", "alice"}) {
 		t.Fatalf("within 20 km: %v, want priya (1 km) then alice (5 km); bob (50 km) out", got)
 	}
@@ -466,22 +466,22 @@ func distanceCases(t *testing.T, b search.Backend, fx *fixture) {
 			t.Errorf("%s distance %v, want %.0f km", got[i], d, want)
 		}
 	}
-	_, got = fx.find(t, b, search.MemberQuery{Near: &search.GeoFilter{Latitude: parisLat, Longitude: parisLon, RadiusKm: 60}})
+	_, got = fx.find(t, b, memberQuery{Near: &search.GeoFilter{Latitude: parisLat, Longitude: parisLon, RadiusKm: 60}})
 	if !slices.Equal(got, []string{"priya", "alice", "bob"}) {
 		t.Fatalf("within 60 km: %v", got)
 	}
-	_, got = fx.find(t, b, search.MemberQuery{Near: &search.GeoFilter{Latitude: parisLat, Longitude: parisLon, RadiusKm: 60}, Text: "guitar"})
+	_, got = fx.find(t, b, memberQuery{Near: &search.GeoFilter{Latitude: parisLat, Longitude: parisLon, RadiusKm: 60}, Text: "guitar"})
 	if !slices.Equal(got, []string{"alice", "bob"}) {
 		t.Fatalf("guitar within 60 km: %v", got)
 	}
-	_, got = fx.find(t, b, search.MemberQuery{Near: &search.GeoFilter{Latitude: -33.87, Longitude: 151.21, RadiusKm: 500}})
+	_, got = fx.find(t, b, memberQuery{Near: &search.GeoFilter{Latitude: -33.87, Longitude: 151.21, RadiusKm: 500}})
 	if len(got) != 0 {
 		t.Fatalf("near Sydney: %v", got)
 	}
 }
 
 func facetCases(t *testing.T, b search.Backend, fx *fixture) {
-	page, _ := fx.find(t, b, search.MemberQuery{Language: ptr("fr")}) // alice, carol, elodie
+	page, _ := fx.find(t, b, memberQuery{Language: ptr("fr")}) // alice, carol, elodie
 	music, cooking, languages := fx.cats["music"].String(), fx.cats["cooking"].String(), fx.cats["languages"].String()
 	want := map[string][]search.Facet{
 		search.FacetLanguage: {{"fr", 3}, {"en", 1}, {"es", 1}},
@@ -502,16 +502,16 @@ func facetCases(t *testing.T, b search.Backend, fx *fixture) {
 		}
 	}
 	// Level facet of one skill; category facet from a minimum level.
-	page, _ = fx.find(t, b, search.MemberQuery{SkillID: ptr(fx.skills["spanish"])}) // alice (BEGINNER), elodie (INTERMEDIATE)
+	page, _ = fx.find(t, b, memberQuery{SkillID: ptr(fx.skills["spanish"])}) // alice (BEGINNER), elodie (INTERMEDIATE)
 	if got := page.Facets[search.FacetLevel]; !slices.Equal(got, []search.Facet{{"BEGINNER", 2}, {"INTERMEDIATE", 1}}) {
 		t.Errorf("level facet of spanish = %v", got)
 	}
-	page, _ = fx.find(t, b, search.MemberQuery{MinLevel: ptr(domain.LevelAdvanced)}) // alice (guitar 4), carol (pastry 3, bread 4)
+	page, _ = fx.find(t, b, memberQuery{MinLevel: ptr(domain.LevelAdvanced)}) // alice (guitar 4), carol (pastry 3, bread 4)
 	if got := sortedFacets(page.Facets[search.FacetCategory]); !slices.Equal(got, sortedFacets([]search.Facet{{music, 1}, {cooking, 1}})) {
 		t.Errorf("category facet from ADVANCED = %v", got)
 	}
 	// NoFacets still counts.
-	page, _ = fx.find(t, b, search.MemberQuery{Language: ptr("fr"), NoFacets: true})
+	page, _ = fx.find(t, b, memberQuery{Language: ptr("fr"), NoFacets: true})
 	if page.Total != 3 || page.Facets != nil {
 		t.Errorf("NoFacets: total %d facets %v", page.Total, page.Facets)
 	}
@@ -524,23 +524,23 @@ func sortedFacets(list []search.Facet) []search.Facet {
 }
 
 func exclusionCases(t *testing.T, b search.Backend, fx *fixture) {
-	all := fx.memberSet(t, b, search.MemberQuery{})
+	all := fx.memberSet(t, b, memberQuery{})
 	for _, never := range []string{"vera", "dan", "erin", "frank", "gina"} {
 		if slices.Contains(all, never) {
 			t.Errorf("%s appears in vera's results", never)
 		}
 	}
 	// Blocks hide the two members from each other only.
-	frankSees := fx.memberSet(t, b, search.MemberQuery{ViewerID: fx.members["frank"]})
+	frankSees := fx.memberSet(t, b, memberQuery{ViewerID: fx.members["frank"]})
 	if slices.Contains(frankSees, "vera") || !slices.Contains(frankSees, "gina") || !slices.Contains(frankSees, "alice") {
 		t.Errorf("frank sees %v: want alice and gina, not vera (who blocked him)", frankSees)
 	}
-	ginaSees := fx.memberSet(t, b, search.MemberQuery{ViewerID: fx.members["gina"], SkillID: ptr(fx.skills["guitar"])})
+	ginaSees := fx.memberSet(t, b, memberQuery{ViewerID: fx.members["gina"], SkillID: ptr(fx.skills["guitar"])})
 	if !slices.Equal(ginaSees, []string{"alice", "frank"}) {
 		t.Errorf("gina sees guitar players %v, want alice and frank", ginaSees)
 	}
 	// Signed-out visitors only see public profiles.
-	page, err := b.SearchMembers(t.Context(), search.MemberQuery{First: 100})
+	page, err := searchMembersPage(t.Context(), b, memberQuery{First: 100})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -555,7 +555,7 @@ func exclusionCases(t *testing.T, b search.Backend, fx *fixture) {
 }
 
 // paginate collects every hit of q page by page and checks each page.
-func (fx *fixture) paginate(t *testing.T, b search.Backend, q search.MemberQuery, first int) []string {
+func (fx *fixture) paginate(t *testing.T, b search.Backend, q memberQuery, first int) []string {
 	t.Helper()
 	var out []string
 	q.First, q.After = first, nil
@@ -586,7 +586,7 @@ func (fx *fixture) paginate(t *testing.T, b search.Backend, q search.MemberQuery
 }
 
 func memberPagination(t *testing.T, b search.Backend, fx *fixture) {
-	queries := map[string]search.MemberQuery{
+	queries := map[string]memberQuery{
 		"no text (ties everywhere)": {},
 		"text with equal scores":    {Text: "piano"},
 		"by distance":               {Near: &search.GeoFilter{Latitude: parisLat, Longitude: parisLon, RadiusKm: 100}},
@@ -610,7 +610,7 @@ func memberPagination(t *testing.T, b search.Backend, fx *fixture) {
 				if !slices.Equal(got, want) {
 					t.Fatalf("first=%d: pages gave %v, want %v", first, got, want)
 				}
-				_, one := fx.find(t, b, search.MemberQuery{ViewerID: q.ViewerID, Text: q.Text, CategoryID: q.CategoryID, Near: q.Near, First: 100})
+				_, one := fx.find(t, b, memberQuery{ViewerID: q.ViewerID, Text: q.Text, CategoryID: q.CategoryID, Near: q.Near, First: 100})
 				if !slices.Equal(paged, one) {
 					t.Fatalf("first=%d: order differs from one page:\n%v\n%v", first, paged, one)
 				}
@@ -632,13 +632,13 @@ func oracleCases(t *testing.T, b search.Backend, fx *fixture) {
 	instants := []*time.Time{nil, nil, ptr(time.Date(2026, 3, 30, 17, 0, 0, 0, time.UTC)), ptr(time.Date(2026, 3, 23, 8, 30, 0, 0, time.UTC)), ptr(time.Date(2026, 10, 26, 7, 45, 0, 0, time.UTC))}
 	viewers := []uuid.UUID{fx.viewer, fx.viewer, fx.members["frank"], uuid.Nil}
 	for i := range 150 {
-		q := search.MemberQuery{
+		q := memberQuery{
 			ViewerID: viewers[pick(len(viewers))], SkillID: skills[pick(len(skills))], CategoryID: cats[pick(len(cats))],
 			MinLevel: levels[pick(len(levels))], Kind: kinds[pick(len(kinds))], Language: langs[pick(len(langs))],
 			Mode: modes[pick(len(modes))], Near: nears[pick(len(nears))], AvailableAt: instants[pick(len(instants))], First: 100,
 		}
 		want, facets := fx.expectedMembers(q)
-		page, err := b.SearchMembers(t.Context(), q)
+		page, err := searchMembersPage(t.Context(), b, q)
 		if err != nil {
 			t.Fatalf("query %d %s: %v", i, describe(q), err)
 		}
@@ -658,7 +658,7 @@ func oracleCases(t *testing.T, b search.Backend, fx *fixture) {
 	}
 }
 
-func describe(q search.MemberQuery) string {
+func describe(q memberQuery) string {
 	var parts []string
 	add := func(name string, v any) { parts = append(parts, fmt.Sprintf("%s=%v", name, v)) }
 	if q.SkillID != nil {
@@ -759,7 +759,7 @@ func syncCases(t *testing.T, b search.Backend, fx *fixture) {
 	ctx := t.Context()
 	var queue search.Queue
 	alice, bob, carol, priya := fx.members["alice"], fx.members["bob"], fx.members["carol"], fx.members["priya"]
-	speaks := func(lang string) []string { return fx.memberSet(t, b, search.MemberQuery{Language: ptr(lang)}) }
+	speaks := func(lang string) []string { return fx.memberSet(t, b, memberQuery{Language: ptr(lang)}) }
 
 	t.Run("profile change", func(t *testing.T) {
 		err := fx.st.InTx(ctx, func(q *store.Queries) error {
@@ -787,7 +787,7 @@ func syncCases(t *testing.T, b search.Backend, fx *fixture) {
 	})
 
 	t.Run("skill change", func(t *testing.T) {
-		if got := fx.memberSet(t, b, search.MemberQuery{SkillID: ptr(fx.skills["bread"])}); slices.Contains(got, "bob") {
+		if got := fx.memberSet(t, b, memberQuery{SkillID: ptr(fx.skills["bread"])}); slices.Contains(got, "bob") {
 			t.Fatal("bob already offers bread")
 		}
 		err := fx.st.InTx(ctx, func(q *store.Queries) error {
@@ -800,10 +800,10 @@ func syncCases(t *testing.T, b search.Backend, fx *fixture) {
 			t.Fatal(err)
 		}
 		runJobs(t, b, fx)
-		if got := fx.memberSet(t, b, search.MemberQuery{SkillID: ptr(fx.skills["bread"]), MinLevel: ptr(domain.LevelExpert)}); !slices.Equal(got, []string{"bob", "carol"}) {
+		if got := fx.memberSet(t, b, memberQuery{SkillID: ptr(fx.skills["bread"]), MinLevel: ptr(domain.LevelExpert)}); !slices.Equal(got, []string{"bob", "carol"}) {
 			t.Fatalf("expert bakers after the job: %v", got)
 		}
-		if _, got := fx.find(t, b, search.MemberQuery{Text: "sourdough"}); !slices.Contains(got, "bob") {
+		if _, got := fx.find(t, b, memberQuery{Text: "sourdough"}); !slices.Contains(got, "bob") {
 			t.Fatalf("text search for the new skill's synonym: %v", got)
 		}
 	})
@@ -909,11 +909,11 @@ func syncCases(t *testing.T, b search.Backend, fx *fixture) {
 			t.Fatal(err)
 		}
 		// The page never shows a suspended member, even before the job ran.
-		if _, got := fx.find(t, b, search.MemberQuery{SkillID: ptr(fx.skills["piano"]), First: 100}); slices.Contains(got, "priya") {
+		if _, got := fx.find(t, b, memberQuery{SkillID: ptr(fx.skills["piano"]), First: 100}); slices.Contains(got, "priya") {
 			t.Fatal("a suspended member is shown before the reindex job ran")
 		}
 		runJobs(t, b, fx)
-		if got := fx.memberSet(t, b, search.MemberQuery{Language: ptr("hi")}); len(got) != 0 {
+		if got := fx.memberSet(t, b, memberQuery{Language: ptr("hi")}); len(got) != 0 {
 			t.Fatalf("suspended priya still found: %v", got)
 		}
 		// Hiding alice's profile.
@@ -932,7 +932,7 @@ func syncCases(t *testing.T, b search.Backend, fx *fixture) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, got := fx.find(t, b, search.MemberQuery{Language: ptr("it"), First: 100}); slices.Contains(got, "alice") {
+		if _, got := fx.find(t, b, memberQuery{Language: ptr("it"), First: 100}); slices.Contains(got, "alice") {
 			t.Fatal("a hidden profile is shown before the reindex job ran")
 		}
 		runJobs(t, b, fx)
@@ -950,11 +950,11 @@ func syncCases(t *testing.T, b search.Backend, fx *fixture) {
 			t.Fatal(err)
 		}
 		runJobs(t, b, fx)
-		got := fx.memberSet(t, b, search.MemberQuery{CategoryID: ptr(fx.cats["languages"]), MinLevel: ptr(domain.LevelExpert)})
+		got := fx.memberSet(t, b, memberQuery{CategoryID: ptr(fx.cats["languages"]), MinLevel: ptr(domain.LevelExpert)})
 		if !slices.Equal(got, []string{"bob", "carol"}) {
 			t.Fatalf("expert members in languages after moving bread there: %v", got)
 		}
-		if hits := searchSkills(t, b, fx, search.SkillQuery{Text: "bread", CategoryID: ptr(fx.cats["languages"])}); !slices.Equal(hits, []string{"bread"}) {
+		if hits := searchSkills(t, b, fx, skillQuery{Text: "bread", CategoryID: ptr(fx.cats["languages"])}); !slices.Equal(hits, []string{"bread"}) {
 			t.Fatalf("bread in its new category: %v", hits)
 		}
 	})

@@ -165,9 +165,18 @@ func (t *Typesense) DropCollections(ctx context.Context) error {
 	return nil
 }
 
+// SkillsCursor implements Backend.
+func (t *Typesense) SkillsCursor() string { return cursorSkillsTS }
+
+// MembersCursor implements Backend.
+func (t *Typesense) MembersCursor() string { return cursorMembersTS }
+
 type tsCursor struct {
 	Offset int `json:"o"`
 }
+
+// tsAt is the cursor of the hit at offset (0-based) in the results: the next page starts after it.
+func tsAt(offset int) Cursor { return cursorAt(tsCursor{Offset: offset + 1}) }
 
 // quote makes a filter_by value literal.
 func quote(s string) string { return "`" + strings.ReplaceAll(s, "`", "") + "`" }
@@ -180,8 +189,9 @@ func quoteAll(list []string) string {
 	return "[" + strings.Join(q, ",") + "]"
 }
 
-func offsetOf(kind string, after *string) (int, error) {
-	c, err := decodeAfter[tsCursor](kind, after)
+// offsetOf is where a page starts in the results.
+func offsetOf(page relay.Page[Cursor]) (int, error) {
+	c, err := keyAfter[tsCursor](page)
 	if err != nil || c == nil {
 		return 0, err
 	}
@@ -192,14 +202,15 @@ func offsetOf(kind string, after *string) (int, error) {
 }
 
 // SearchSkills implements Backend.
-func (t *Typesense) SearchSkills(ctx context.Context, q SkillQuery) (SkillPage, error) {
-	v, err := q.validate()
+func (t *Typesense) SearchSkills(ctx context.Context, q SkillQuery, page relay.Page[Cursor]) (relay.Connection[SkillHit], SkillCounts, error) {
+	v, err := q.validate(page)
 	if err != nil {
-		return SkillPage{}, err
+		return relay.Connection[SkillHit]{}, SkillCounts{}, err
 	}
-	offset, err := offsetOf(cursorSkillsTS, q.After)
+	page.First = v.first
+	offset, err := offsetOf(page)
 	if err != nil {
-		return SkillPage{}, err
+		return relay.Connection[SkillHit]{}, SkillCounts{}, err
 	}
 	weights := "2,2,1"
 	switch v.locale {
@@ -228,38 +239,29 @@ func (t *Typesense) SearchSkills(ctx context.Context, q SkillQuery) (SkillPage, 
 	}
 	res, err := t.client.Collection(t.skills).Documents().Search(ctx, params)
 	if err != nil {
-		return SkillPage{}, fmt.Errorf("typesense: search skills: %w", err)
+		return relay.Connection[SkillHit]{}, SkillCounts{}, fmt.Errorf("typesense: search skills: %w", err)
 	}
-	page := SkillPage{Facets: []Facet{}}
+	counts := SkillCounts{Facets: []Facet{}}
 	if res.Found != nil {
-		page.Total = *res.Found
+		counts.Total = *res.Found
 	}
-	var hits []api.SearchResultHit
+	var hits []SkillHit
 	if res.Hits != nil {
-		hits = *res.Hits
-	}
-	if len(hits) > v.first {
-		hits, page.HasNextPage = hits[:v.first], true
-	}
-	for i, h := range hits {
-		id, ok := docID(h)
-		if !ok {
-			continue
+		for i, h := range *res.Hits {
+			// A document without a usable id keeps its place (and so the offsets) until paginated.
+			id, _ := docID(h)
+			hits = append(hits, SkillHit{SkillID: id, Score: textMatch(h), at: tsAt(offset + i)})
 		}
-		c := relay.Cursor(cursorSkillsTS, tsCursor{Offset: offset + i + 1})
-		page.Hits = append(page.Hits, SkillHit{SkillID: id, Score: textMatch(h), Cursor: c})
 	}
-	if len(hits) > 0 {
-		c := relay.Cursor(cursorSkillsTS, tsCursor{Offset: offset + len(hits)})
-		page.EndCursor = &c
-	}
+	conn := relay.Paginate(cursorSkillsTS, page, hits, skillAt)
+	dropEdges(&conn, func(h SkillHit) bool { return h.SkillID == uuid.Nil })
 	for _, fc := range facetCounts(res.FacetCounts) {
 		if fc.field == "category_id" {
-			page.Facets = append(page.Facets, Facet{Value: fc.value, Count: fc.count})
+			counts.Facets = append(counts.Facets, Facet{Value: fc.value, Count: fc.count})
 		}
 	}
-	sortFacetList(page.Facets)
-	return page, nil
+	sortFacetList(counts.Facets)
+	return conn, counts, nil
 }
 
 func docID(h api.SearchResultHit) (uuid.UUID, bool) {
@@ -302,19 +304,20 @@ func facetCounts(list *[]api.FacetCounts) []facetValue {
 }
 
 // SearchMembers implements Backend.
-func (t *Typesense) SearchMembers(ctx context.Context, q MemberQuery) (MemberPage, error) {
-	plan, err := q.plan()
+func (t *Typesense) SearchMembers(ctx context.Context, actor domain.Actor, q MemberQuery, page relay.Page[Cursor]) (relay.Connection[MemberHit], MemberCounts, error) {
+	plan, err := q.plan(actor, page)
 	if err != nil {
-		return MemberPage{}, err
+		return relay.Connection[MemberHit]{}, MemberCounts{}, err
 	}
-	offset, err := offsetOf(cursorMembersTS, q.After)
+	page.First = plan.first
+	offset, err := offsetOf(page)
 	if err != nil {
-		return MemberPage{}, err
+		return relay.Connection[MemberHit]{}, MemberCounts{}, err
 	}
 	if plan.availAt != nil {
 		zones, err := t.st.Q().MemberSearchZones(ctx)
 		if err != nil {
-			return MemberPage{}, fmt.Errorf("search members: %w", err)
+			return relay.Connection[MemberHit]{}, MemberCounts{}, fmt.Errorf("search members: %w", err)
 		}
 		plan.withAvailability(zones)
 	}
@@ -325,7 +328,7 @@ func (t *Typesense) SearchMembers(ctx context.Context, q MemberQuery) (MemberPag
 	for _, g := range plan.anyKeys {
 		if len(g) == 0 {
 			// Nothing can match (no member has a zone yet).
-			return emptyMemberPage(plan), nil
+			return relay.Paginate(cursorMembersTS, page, nil, memberAt), emptyMemberCounts(plan), nil
 		}
 		filters = append(filters, "keys:="+quoteAll(g))
 	}
@@ -333,7 +336,7 @@ func (t *Typesense) SearchMembers(ctx context.Context, q MemberQuery) (MemberPag
 		exclude := []string{plan.viewer.String()}
 		blocked, err := t.st.Q().BlockedIDs(ctx, plan.viewer)
 		if err != nil {
-			return MemberPage{}, fmt.Errorf("search members: %w", err)
+			return relay.Connection[MemberHit]{}, MemberCounts{}, fmt.Errorf("search members: %w", err)
 		}
 		for _, id := range blocked {
 			exclude = append(exclude, id.String())
@@ -396,100 +399,92 @@ func (t *Typesense) SearchMembers(ctx context.Context, q MemberQuery) (MemberPag
 	}
 	res, err := t.client.MultiSearch.Perform(ctx, &api.MultiSearchParams{}, api.MultiSearchSearchesParameter{Searches: searches})
 	if err != nil {
-		return MemberPage{}, fmt.Errorf("typesense: search members: %w", err)
+		return relay.Connection[MemberHit]{}, MemberCounts{}, fmt.Errorf("typesense: search members: %w", err)
 	}
 	if len(res.Results) != len(searches) {
-		return MemberPage{}, fmt.Errorf("typesense: search members: %d results for %d searches", len(res.Results), len(searches))
+		return relay.Connection[MemberHit]{}, MemberCounts{}, fmt.Errorf("typesense: search members: %d results for %d searches", len(res.Results), len(searches))
 	}
 	for _, r := range res.Results {
 		if r.Error != nil {
-			return MemberPage{}, fmt.Errorf("typesense: search members: %s", *r.Error)
+			return relay.Connection[MemberHit]{}, MemberCounts{}, fmt.Errorf("typesense: search members: %s", *r.Error)
 		}
 	}
 	r := res.Results[0]
-	page := MemberPage{}
+	counts := MemberCounts{}
 	if r.Found != nil {
-		page.Total = *r.Found
+		counts.Total = *r.Found
 	}
-	var hits []api.SearchResultHit
+	var hits []MemberHit
 	if r.Hits != nil {
-		hits = *r.Hits
+		for i, h := range *r.Hits {
+			// A document without a usable id keeps its place (and so the offsets) until paginated.
+			id, _ := docID(h)
+			hit := MemberHit{UserID: id, at: tsAt(offset + i)}
+			if plan.text != "" {
+				hit.Score = textMatch(h)
+			}
+			if plan.near != nil && h.GeoDistanceMeters != nil {
+				if m, ok := (*h.GeoDistanceMeters)["location"]; ok {
+					km := float64(m) / 1000
+					hit.DistanceKm = &km
+				}
+			}
+			hits = append(hits, hit)
+		}
 	}
-	if len(hits) > plan.first {
-		hits, page.HasNextPage = hits[:plan.first], true
-	}
-	if len(hits) > 0 {
-		c := relay.Cursor(cursorMembersTS, tsCursor{Offset: offset + len(hits)})
-		page.EndCursor = &c
-	}
-	ids := make([]uuid.UUID, 0, len(hits))
-	for _, h := range hits {
-		if id, ok := docID(h); ok {
-			ids = append(ids, id)
+	conn := relay.Paginate(cursorMembersTS, page, hits, memberAt)
+	ids := make([]uuid.UUID, 0, len(conn.Edges))
+	for _, e := range conn.Edges {
+		if e.Node.UserID != uuid.Nil {
+			ids = append(ids, e.Node.UserID)
 		}
 	}
 	hidden, err := t.st.Q().UnsearchableMembers(ctx, ids)
 	if err != nil {
-		return MemberPage{}, fmt.Errorf("search members: %w", err)
+		return relay.Connection[MemberHit]{}, MemberCounts{}, fmt.Errorf("search members: %w", err)
 	}
-	for i, h := range hits {
-		id, ok := docID(h)
-		if !ok || slices.Contains(hidden, id) {
-			continue
-		}
-		hit := MemberHit{UserID: id, Cursor: relay.Cursor(cursorMembersTS, tsCursor{Offset: offset + i + 1})}
-		if plan.text != "" {
-			hit.Score = textMatch(h)
-		}
-		if plan.near != nil && h.GeoDistanceMeters != nil {
-			if m, ok := (*h.GeoDistanceMeters)["location"]; ok {
-				km := float64(m) / 1000
-				hit.DistanceKm = &km
-			}
-		}
-		page.Hits = append(page.Hits, hit)
-	}
+	dropEdges(&conn, func(h MemberHit) bool { return h.UserID == uuid.Nil || slices.Contains(hidden, h.UserID) })
 	if plan.facets {
-		page.Facets = emptyMemberFacets()
+		counts.Facets = emptyMemberFacets()
 		catSuffix := ":" + strconv.Itoa(plan.catRank)
 		for _, fc := range facetCounts(r.FacetCounts) {
 			switch fc.field {
 			case "languages":
-				page.Facets[FacetLanguage] = append(page.Facets[FacetLanguage], Facet{Value: fc.value, Count: fc.count})
+				counts.Facets[FacetLanguage] = append(counts.Facets[FacetLanguage], Facet{Value: fc.value, Count: fc.count})
 			case "modes":
-				page.Facets[FacetMode] = append(page.Facets[FacetMode], Facet{Value: fc.value, Count: fc.count})
+				counts.Facets[FacetMode] = append(counts.Facets[FacetMode], Facet{Value: fc.value, Count: fc.count})
 			case kind + "_categories":
 				cat, rank, _ := strings.Cut(fc.value, ":")
 				if strings.HasSuffix(fc.value, catSuffix) {
-					page.Facets[FacetCategory] = append(page.Facets[FacetCategory], Facet{Value: cat, Count: fc.count})
+					counts.Facets[FacetCategory] = append(counts.Facets[FacetCategory], Facet{Value: cat, Count: fc.count})
 				}
 				if plan.skillID == nil && plan.catID != nil && cat == plan.catID.String() {
-					page.Facets[FacetLevel] = append(page.Facets[FacetLevel], Facet{Value: levelNames[rank], Count: fc.count})
+					counts.Facets[FacetLevel] = append(counts.Facets[FacetLevel], Facet{Value: levelNames[rank], Count: fc.count})
 				}
 			case kind + "_levels":
 				if plan.skillID == nil && plan.catID == nil {
-					page.Facets[FacetLevel] = append(page.Facets[FacetLevel], Facet{Value: levelNames[fc.value], Count: fc.count})
+					counts.Facets[FacetLevel] = append(counts.Facets[FacetLevel], Facet{Value: levelNames[fc.value], Count: fc.count})
 				}
 			}
 		}
 		if plan.skillID != nil {
 			for i, r := range res.Results[1:] {
 				if r.Found != nil && *r.Found > 0 {
-					page.Facets[FacetLevel] = append(page.Facets[FacetLevel], Facet{Value: levelNames[strconv.Itoa(i+1)], Count: *r.Found})
+					counts.Facets[FacetLevel] = append(counts.Facets[FacetLevel], Facet{Value: levelNames[strconv.Itoa(i+1)], Count: *r.Found})
 				}
 			}
 		}
-		sortFacets(page.Facets)
+		sortFacets(counts.Facets)
 	}
-	return page, nil
+	return conn, counts, nil
 }
 
-func emptyMemberPage(plan memberPlan) MemberPage {
-	p := MemberPage{}
+func emptyMemberCounts(plan memberPlan) MemberCounts {
+	c := MemberCounts{}
 	if plan.facets {
-		p.Facets = emptyMemberFacets()
+		c.Facets = emptyMemberFacets()
 	}
-	return p
+	return c
 }
 
 // IndexMember implements Backend.

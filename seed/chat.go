@@ -12,8 +12,8 @@ import (
 
 // Messenger opens conversations and sends messages (chat.Service implements it).
 type Messenger interface {
-	OpenDirect(ctx context.Context, viewer, other uuid.UUID) (domain.Conversation, error)
-	Send(ctx context.Context, viewer, convID uuid.UUID, clientID, body string, attachmentURL *string) (domain.Message, error)
+	OpenDirect(ctx context.Context, actor domain.Actor, other uuid.UUID) (domain.Conversation, error)
+	Send(ctx context.Context, actor domain.Actor, convID uuid.UUID, clientID, body string, attachmentURL *string) (domain.Message, error)
 }
 
 // demoChat is the conversation the playground shows first: Camille and Kenji, each other's
@@ -27,20 +27,21 @@ var demoChat = []struct{ from, body string }{
 // Chat writes the demo conversation. Sends carry fixed client ids, so running it again changes
 // nothing (sends are idempotent on them).
 func Chat(ctx context.Context, st *store.Store, chat Messenger) error {
-	ids := map[string]uuid.UUID{}
+	// The demo members write as themselves, as if signed in.
+	members := map[string]domain.Actor{}
 	for _, email := range []string{"camille@demo.skillswap.local", "kenji@demo.skillswap.local"} {
 		u, err := st.Q().UserByEmail(ctx, email)
 		if err != nil {
 			return fmt.Errorf("seed chat: %s: %w", email, err)
 		}
-		ids[email] = u.ID
+		members[email] = domain.Actor{User: u}
 	}
-	conv, err := chat.OpenDirect(ctx, ids["camille@demo.skillswap.local"], ids["kenji@demo.skillswap.local"])
+	conv, err := chat.OpenDirect(ctx, members["camille@demo.skillswap.local"], members["kenji@demo.skillswap.local"].ID())
 	if err != nil {
 		return fmt.Errorf("seed chat: open: %w", err)
 	}
 	for i, m := range demoChat {
-		if _, err := chat.Send(ctx, ids[m.from], conv.ID, fmt.Sprintf("demo-%d", i+1), m.body, nil); err != nil {
+		if _, err := chat.Send(ctx, members[m.from], conv.ID, fmt.Sprintf("demo-%d", i+1), m.body, nil); err != nil {
 			return fmt.Errorf("seed chat: send: %w", err)
 		}
 	}

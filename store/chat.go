@@ -171,9 +171,16 @@ func (q *Queries) ConversationAccessOf(ctx context.Context, convID, userID uuid.
 	return a, mapErr(err, "select conversation access", "conversation", "")
 }
 
+// ConversationKey is the keyset position of a conversation in a member's list (latest activity
+// first). Its JSON names are those of the cursors clients hold.
+type ConversationKey struct {
+	ActivityAt time.Time `json:"a"`
+	ID         uuid.UUID `json:"i"`
+}
+
 // ConversationsOfMember lists the conversations userID takes part in, most recent activity first,
 // strictly after the keyset position after when set.
-func (q *Queries) ConversationsOfMember(ctx context.Context, userID uuid.UUID, after *domain.ConversationCursor, limit int) ([]domain.Conversation, error) {
+func (q *Queries) ConversationsOfMember(ctx context.Context, userID uuid.UUID, after *ConversationKey, limit int) ([]domain.Conversation, error) {
 	var afterAt *time.Time
 	var afterID *uuid.UUID
 	if after != nil {
