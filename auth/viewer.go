@@ -60,8 +60,8 @@ func Adopt(ctx context.Context, v Viewer) {
 	}
 }
 
-// ViewerFrom returns the authenticated viewer, if any.
-func ViewerFrom(ctx context.Context) (Viewer, bool) {
+// viewerFrom returns the authenticated viewer, if any. Callers outside the transport use ActorFrom.
+func viewerFrom(ctx context.Context) (Viewer, bool) {
 	b := box(ctx)
 	if b == nil {
 		return Viewer{}, false
@@ -74,9 +74,9 @@ func ViewerFrom(ctx context.Context) (Viewer, bool) {
 	return *b.viewer, true
 }
 
-// RequireViewer returns the viewer or an UNAUTHENTICATED error saying why there is none.
-func RequireViewer(ctx context.Context) (Viewer, error) {
-	if v, ok := ViewerFrom(ctx); ok {
+// requireViewer returns the viewer or an UNAUTHENTICATED error saying why there is none.
+func requireViewer(ctx context.Context) (Viewer, error) {
+	if v, ok := viewerFrom(ctx); ok {
 		return v, nil
 	}
 	if b := box(ctx); b != nil {
@@ -98,29 +98,17 @@ func (v Viewer) Actor() domain.Actor {
 // ActorFrom returns the request's actor: the zero domain.Actor when signed out. For the reads
 // that serve signed-out callers too; everything else uses RequireActor.
 func ActorFrom(ctx context.Context) domain.Actor {
-	v, _ := ViewerFrom(ctx)
+	v, _ := viewerFrom(ctx)
 	return v.Actor()
 }
 
 // RequireActor returns the request's actor, or UNAUTHENTICATED saying why there is none.
 func RequireActor(ctx context.Context) (domain.Actor, error) {
-	v, err := RequireViewer(ctx)
+	v, err := requireViewer(ctx)
 	if err != nil {
 		return domain.Actor{}, err
 	}
 	return v.Actor(), nil
-}
-
-// RequireRole returns the viewer when they hold role, FORBIDDEN when they do not.
-func RequireRole(ctx context.Context, role domain.Role) (Viewer, error) {
-	v, err := RequireViewer(ctx)
-	if err != nil {
-		return v, err
-	}
-	if !v.User.HasRole(role) {
-		return v, domain.Forbidden("requires the " + string(role) + " role")
-	}
-	return v, nil
 }
 
 type clientKey struct{}

@@ -19,7 +19,7 @@ import (
 // viewerParticipant finds the viewer's participation in a conversation through the loader, so a
 // list of conversations asking for `muted` costs one statement, not one per row.
 func viewerParticipant(ctx context.Context, convID uuid.UUID) (*domain.Participant, error) {
-	v, err := auth.RequireViewer(ctx)
+	actor, err := auth.RequireActor(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -28,7 +28,7 @@ func viewerParticipant(ctx context.Context, convID uuid.UUID) (*domain.Participa
 		return nil, fmt.Errorf("load participants: %w", err)
 	}
 	for i := range ps {
-		if ps[i].UserID == v.User.ID {
+		if ps[i].UserID == actor.ID() {
 			return &ps[i], nil
 		}
 	}

@@ -41,7 +41,7 @@ func (r *conversationResolver) LastMessage(ctx context.Context, obj *domain.Conv
 }
 
 func (r *conversationResolver) UnreadCount(ctx context.Context, obj *domain.Conversation) (int, error) {
-	return dataloaders.For(ctx).UnreadCounts.Load(ctx, dataloaders.ViewerKey{Viewer: viewerID(ctx), ID: obj.ID})
+	return dataloaders.For(ctx).UnreadCounts.Load(ctx, dataloaders.ViewerKey{Viewer: auth.ActorFrom(ctx).ID(), ID: obj.ID})
 }
 
 func (r *conversationResolver) ViewerLastReadSeq(ctx context.Context, obj *domain.Conversation) (int, error) {

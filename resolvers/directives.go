@@ -16,13 +16,17 @@ import (
 func Directives() graph.DirectiveRoot {
 	return graph.DirectiveRoot{
 		Auth: func(ctx context.Context, _ any, next graphql.Resolver) (any, error) {
-			if _, err := auth.RequireViewer(ctx); err != nil {
+			if _, err := auth.RequireActor(ctx); err != nil {
 				return nil, err
 			}
 			return next(ctx)
 		},
 		HasRole: func(ctx context.Context, _ any, next graphql.Resolver, role model.Role) (any, error) {
-			if _, err := auth.RequireRole(ctx, domain.Role(role)); err != nil {
+			actor, err := auth.RequireActor(ctx)
+			if err != nil {
+				return nil, err
+			}
+			if err := actor.RequireRole(domain.Role(role)); err != nil {
 				return nil, err
 			}
 			return next(ctx)

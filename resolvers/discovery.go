@@ -10,7 +10,6 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/google/uuid"
 
-	"github.com/skillswap/skillswap/auth"
 	"github.com/skillswap/skillswap/dataloaders"
 	"github.com/skillswap/skillswap/domain"
 	"github.com/skillswap/skillswap/graph/model"
@@ -55,14 +54,6 @@ func optionalID(kind string, gid *string, field string) (*uuid.UUID, error) {
 // parts (facet counts) are computed only when wanted.
 func selects(ctx context.Context, name string) bool {
 	return slices.Contains(graphql.CollectAllFields(ctx), name)
-}
-
-// viewerID is the caller's user id, uuid.Nil when signed out.
-func viewerID(ctx context.Context) uuid.UUID {
-	if v, ok := auth.ViewerFrom(ctx); ok {
-		return v.User.ID
-	}
-	return uuid.Nil
 }
 
 // categoryFacets turns facet values (category ids) into categories, in one batch.

@@ -53,8 +53,8 @@ func acceptsPaidSessions(ctx context.Context, u *domain.User) (bool, error) {
 // mentorAccountOf returns a member's connected account for the member themselves and staff;
 // nil for anyone else and when there is none.
 func mentorAccountOf(ctx context.Context, u *domain.User) (*domain.MentorAccount, error) {
-	v, ok := auth.ViewerFrom(ctx)
-	if !ok || (v.User.ID != u.ID && !v.User.IsStaff()) {
+	actor := auth.ActorFrom(ctx)
+	if !actor.SignedIn() || (actor.ID() != u.ID && !actor.User.IsStaff()) {
 		return nil, nil
 	}
 	acct, found, err := dataloaders.MentorAccount(ctx, u.ID)
@@ -67,29 +67,29 @@ func mentorAccountOf(ctx context.Context, u *domain.User) (*domain.MentorAccount
 // sessionPayment returns a session's payment for its participants and staff; nil for an
 // unpaid session and for anyone else.
 func sessionPayment(ctx context.Context, s *domain.SkillSession) (*domain.Payment, error) {
-	v, ok := auth.ViewerFrom(ctx)
-	if !ok || !s.Paid() || (!s.IsParticipant(v.User.ID) && !v.User.IsStaff()) {
+	actor := auth.ActorFrom(ctx)
+	if !actor.SignedIn() || !s.Paid() || (!s.IsParticipant(actor.ID()) && !actor.User.IsStaff()) {
 		return nil, nil
 	}
 	p, found, err := dataloaders.SessionPayment(ctx, s.ID)
 	if err != nil || !found {
 		return nil, err
 	}
-	p = payments.ForViewer(v.User, p)
+	p = payments.ForViewer(actor.User, p)
 	return &p, nil
 }
 
 // paymentClientSecret re-applies the payer-only rule at the field, whatever the entry point.
 func paymentClientSecret(ctx context.Context, p *domain.Payment) *string {
-	v, ok := auth.ViewerFrom(ctx)
-	if !ok {
+	actor := auth.ActorFrom(ctx)
+	if !actor.SignedIn() {
 		return nil
 	}
-	return payments.ForViewer(v.User, *p).ClientSecret
+	return payments.ForViewer(actor.User, *p).ClientSecret
 }
 
 func paymentViewerRole(ctx context.Context, p *domain.Payment) *model.PaymentRole {
-	me := viewerID(ctx)
+	me := auth.ActorFrom(ctx).ID()
 	role := model.PaymentRolePayer
 	switch me {
 	case p.PayerID:
@@ -126,8 +126,8 @@ func priceField(err error) error {
 // sessionDispute returns the no-show dispute of a paid session for its participants and staff;
 // nil otherwise.
 func sessionDispute(ctx context.Context, s *domain.SkillSession) (*domain.NoShowDispute, error) {
-	v, ok := auth.ViewerFrom(ctx)
-	if !ok || !s.Paid() || (!s.IsParticipant(v.User.ID) && !v.User.IsStaff()) {
+	actor := auth.ActorFrom(ctx)
+	if !actor.SignedIn() || !s.Paid() || (!s.IsParticipant(actor.ID()) && !actor.User.IsStaff()) {
 		return nil, nil
 	}
 	d, found, err := dataloaders.NoShowDispute(ctx, s.ID)

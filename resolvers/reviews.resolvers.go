@@ -79,8 +79,8 @@ func (r *reviewResolver) Session(ctx context.Context, obj *domain.Review) (*doma
 	if err != nil {
 		return nil, err
 	}
-	v, _ := auth.ViewerFrom(ctx)
-	if !s.IsParticipant(v.User.ID) && !v.User.IsStaff() {
+	actor := auth.ActorFrom(ctx)
+	if !s.IsParticipant(actor.ID()) && !actor.User.IsStaff() {
 		return nil, nil
 	}
 	return &s, nil

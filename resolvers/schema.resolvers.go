@@ -41,11 +41,11 @@ func (r *queryResolver) Node(ctx context.Context, id string) (relay.Node, error)
 
 // Viewer is the resolver for the viewer field.
 func (r *queryResolver) Viewer(ctx context.Context) (*domain.User, error) {
-	v, err := auth.RequireViewer(ctx)
+	actor, err := auth.RequireActor(ctx)
 	if err != nil {
 		return nil, err
 	}
-	u := v.User
+	u := actor.User
 	return &u, nil
 }
 

@@ -33,7 +33,7 @@ func (r *Resolver) now() time.Time {
 
 // participant reports whether the caller is the session's teacher or learner.
 func participant(ctx context.Context, s *domain.SkillSession) (uuid.UUID, bool) {
-	me := viewerID(ctx)
+	me := auth.ActorFrom(ctx).ID()
 	return me, me != uuid.Nil && s.IsParticipant(me)
 }
 
@@ -92,14 +92,14 @@ func toSessionConnection(ctx context.Context, c relay.Connection[domain.SkillSes
 // did not select.
 func prefetchPartners(ctx context.Context, c relay.Connection[domain.SkillSession]) {
 	partner := selectionPath(ctx, "edges", "node", "partner")
-	v, ok := auth.ViewerFrom(ctx)
-	if partner == nil || !ok || len(c.Edges) == 0 {
+	actor := auth.ActorFrom(ctx)
+	if partner == nil || !actor.SignedIn() || len(c.Edges) == 0 {
 		return
 	}
 	ids := make([]uuid.UUID, 0, len(c.Edges))
 	for _, e := range c.Edges {
-		if e.Node.IsParticipant(v.User.ID) {
-			ids = append(ids, e.Node.Partner(v.User.ID))
+		if e.Node.IsParticipant(actor.ID()) {
+			ids = append(ids, e.Node.Partner(actor.ID()))
 		}
 	}
 	l := dataloaders.For(ctx)
@@ -109,7 +109,7 @@ func prefetchPartners(ctx context.Context, c relay.Connection[domain.SkillSessio
 		switch f.Name {
 		case "profile", "offeredSkills", "wantedSkills":
 			l.Profiles.LoadAllThunk(ctx, ids)
-			l.Blocks.LoadThunk(ctx, v.User.ID)
+			l.Blocks.LoadThunk(ctx, actor.ID())
 		case "rating":
 			l.Sessions.Ratings.LoadAllThunk(ctx, ids)
 		}
@@ -204,11 +204,11 @@ func sessionReviews(ctx context.Context, s *domain.SkillSession) (mine, theirs *
 // canSeeReview is the read rule of a single review: visible reviews to everyone signed in, a
 // hidden one only to its author (double-blind: not even to the member reviewed) and moderators.
 func canSeeReview(ctx context.Context, rv domain.Review) bool {
-	v, ok := auth.ViewerFrom(ctx)
-	if !ok {
+	actor := auth.ActorFrom(ctx)
+	if !actor.SignedIn() {
 		return false
 	}
-	return rv.Visible() || rv.ReviewerID == v.User.ID || v.User.HasRole(domain.RoleModerator)
+	return rv.Visible() || rv.ReviewerID == actor.ID() || actor.HasRole(domain.RoleModerator)
 }
 
 func (r *Resolver) feedPayload(token string, feed domain.CalendarFeed) *model.CalendarFeedPayload {
