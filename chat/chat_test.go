@@ -14,6 +14,7 @@ import (
 )
 
 func TestOpenDirectIsIdempotent(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	alice, bob := e.user(t), e.user(t)
@@ -57,6 +58,7 @@ func TestOpenDirectIsIdempotent(t *testing.T) {
 }
 
 func TestSendIsIdempotentOnClientID(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	alice, bob := e.user(t), e.user(t)
@@ -134,6 +136,7 @@ func TestSendIsIdempotentOnClientID(t *testing.T) {
 }
 
 func TestSeqIsContiguousUnderConcurrentSends(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	owner := e.user(t)
@@ -168,6 +171,7 @@ func TestSeqIsContiguousUnderConcurrentSends(t *testing.T) {
 }
 
 func TestOnlyParticipantsMayUseAConversation(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	alice, bob, mallory := e.user(t), e.user(t), e.user(t)
@@ -207,6 +211,7 @@ func TestOnlyParticipantsMayUseAConversation(t *testing.T) {
 }
 
 func TestBlockedMembersCannotMessageEachOther(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	alice, bob, carol := e.user(t), e.user(t), e.user(t)
@@ -234,6 +239,7 @@ func TestBlockedMembersCannotMessageEachOther(t *testing.T) {
 }
 
 func TestEditWindowAndTombstone(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	alice, bob := e.user(t), e.user(t)
@@ -296,6 +302,7 @@ func TestEditWindowAndTombstone(t *testing.T) {
 }
 
 func TestMessagesKeysetPages(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	alice, bob := e.user(t), e.user(t)
@@ -336,6 +343,7 @@ func TestMessagesKeysetPages(t *testing.T) {
 }
 
 func TestConversationListUnreadCountsAndMarkRead(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	alice, bob, carol := e.user(t), e.user(t), e.user(t)
@@ -399,6 +407,7 @@ func TestConversationListUnreadCountsAndMarkRead(t *testing.T) {
 }
 
 func TestSendValidation(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	alice, bob := e.user(t), e.user(t)
