@@ -90,6 +90,7 @@ func stripeMock(t testing.TB) (payments.Stripe, *recorder) {
 }
 
 func TestStripeClientRequestShapes(t *testing.T) {
+	t.Parallel()
 	sc, rec := stripeMock(t)
 	ctx := context.Background()
 	pid := uuid.New()
@@ -305,6 +306,7 @@ func (x *env) countRows(t testing.TB, sql string, args ...any) int {
 }
 
 func TestSetPriceRules(t *testing.T) {
+	t.Parallel()
 	x := newEnv(t)
 	if _, err := x.svc.SetPrice(skillsessiontest.As(x.learner), x.SkillID, 1000, "EUR"); !domain.IsKind(err, domain.KindForbidden) {
 		t.Fatalf("member sets a price: %v", err)
@@ -327,6 +329,7 @@ func TestSetPriceRules(t *testing.T) {
 }
 
 func TestWithoutStripeKeyPaidFeaturesAreUnavailable(t *testing.T) {
+	t.Parallel()
 	e := skillsessiontest.New(t)
 	svc := payments.NewService(e.Store, nil, nil, payments.Config{}, slog.New(slog.DiscardHandler))
 	mentor := e.User(t, "Mentor")
@@ -340,6 +343,7 @@ func TestWithoutStripeKeyPaidFeaturesAreUnavailable(t *testing.T) {
 }
 
 func TestStartPaymentCreatesIntent(t *testing.T) {
+	t.Parallel()
 	x := newEnv(t)
 	s, ps := x.paid(t)
 	if ps.ClientSecret == "" {
@@ -371,6 +375,7 @@ func TestStartPaymentCreatesIntent(t *testing.T) {
 }
 
 func TestMentorWithoutPayoutsCannotBeBooked(t *testing.T) {
+	t.Parallel()
 	x := newEnv(t)
 	if _, err := x.Store.Pool().Exec(context.Background(), `UPDATE mentor_accounts SET payouts_enabled = false`); err != nil {
 		t.Fatal(err)
@@ -382,6 +387,7 @@ func TestMentorWithoutPayoutsCannotBeBooked(t *testing.T) {
 }
 
 func TestWebhookAuthorisedThenCaptured(t *testing.T) {
+	t.Parallel()
 	x := newEnv(t)
 	_, ps := x.paid(t)
 	p := ps.Payment
@@ -431,6 +437,7 @@ func TestWebhookAuthorisedThenCaptured(t *testing.T) {
 }
 
 func TestWebhookFailedAndCanceled(t *testing.T) {
+	t.Parallel()
 	x := newEnv(t)
 	_, ps := x.paid(t)
 	p := ps.Payment
@@ -457,6 +464,7 @@ func TestWebhookFailedAndCanceled(t *testing.T) {
 }
 
 func TestWebhookReversedOrderNeverMovesBackwards(t *testing.T) {
+	t.Parallel()
 	x := newEnv(t)
 	_, ps := x.paid(t)
 	p := ps.Payment
@@ -473,6 +481,7 @@ func TestWebhookReversedOrderNeverMovesBackwards(t *testing.T) {
 }
 
 func TestWebhookBadOrStaleSignatureChangesNothing(t *testing.T) {
+	t.Parallel()
 	x := newEnv(t)
 	_, ps := x.paid(t)
 	p := ps.Payment
@@ -521,6 +530,7 @@ func (c *crashAfterCall) Refund(ctx context.Context, intentID string, amount int
 }
 
 func TestCrashBetweenStepsResumesWithoutDoubleEffect(t *testing.T) {
+	t.Parallel()
 	sc, rec := stripeMock(t)
 	crash := &crashAfterCall{Stripe: sc, crashes: 1}
 	x := setup(t, skillsessiontest.New(t), crash, rec)
@@ -569,6 +579,7 @@ func TestCrashBetweenStepsResumesWithoutDoubleEffect(t *testing.T) {
 }
 
 func TestCancellationPolicy(t *testing.T) {
+	t.Parallel()
 	x := newEnv(t)
 	s, ps := x.paid(t)
 	p := ps.Payment
@@ -603,6 +614,7 @@ func TestCancellationPolicy(t *testing.T) {
 }
 
 func TestAccountUpdatedFollowsNewestEvent(t *testing.T) {
+	t.Parallel()
 	x := newEnv(t)
 	now := time.Now()
 	acct := func(enabled bool) map[string]any {
@@ -621,6 +633,7 @@ func TestAccountUpdatedFollowsNewestEvent(t *testing.T) {
 }
 
 func TestStartMentorOnboarding(t *testing.T) {
+	t.Parallel()
 	sc, rec := stripeMock(t)
 	e := skillsessiontest.New(t)
 	svc := payments.NewService(e.Store, sc, nil, payments.Config{PublicURL: "http://localhost:8080"}, slog.New(slog.DiscardHandler))
@@ -646,6 +659,7 @@ func TestStartMentorOnboarding(t *testing.T) {
 // Wired through sessions.Config.OnChange, a paid session is confirmed only once authorised, a
 // paid session that completes queues its capture, and the capture job runs.
 func TestCompletedPaidSessionQueuesCapture(t *testing.T) {
+	t.Parallel()
 	x := newEnv(t)
 	x.wireSessions(t)
 	s, ps := x.paid(t)
@@ -684,6 +698,7 @@ func TestCompletedPaidSessionQueuesCapture(t *testing.T) {
 }
 
 func TestAdminRefundIsAuditedAndIdempotent(t *testing.T) {
+	t.Parallel()
 	x := newEnv(t)
 	_, ps := x.paid(t)
 	p := ps.Payment
@@ -740,6 +755,7 @@ func (x *env) wireSessions(t *testing.T) {
 // An authorisation Stripe cancels (it expired) cancels the confirmed session and releases its
 // booking.
 func TestExpiredAuthorisationReleasesTheSlot(t *testing.T) {
+	t.Parallel()
 	x := newEnv(t)
 	x.wireSessions(t)
 	s, ps := x.paid(t)
@@ -770,6 +786,7 @@ func TestExpiredAuthorisationReleasesTheSlot(t *testing.T) {
 }
 
 func TestPaymentVisibility(t *testing.T) {
+	t.Parallel()
 	x := newEnv(t)
 	s, ps := x.paid(t)
 	d, err := x.svc.SessionPayment(skillsessiontest.As(x.learner), s.ID)
