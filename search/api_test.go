@@ -51,6 +51,7 @@ func (r skillSearchResult) slugs() []string {
 }
 
 func TestSearchSkillsAPI(t *testing.T) {
+	t.Parallel()
 	srv := apitest.Start(t, apitest.Config(t))
 	anon := srv.Client()
 	search := func(vars map[string]any) skillSearchResult {
@@ -216,6 +217,7 @@ func eventually(t *testing.T, what string, check func() (bool, string)) {
 }
 
 func TestSearchMembersAPI(t *testing.T) {
+	t.Parallel()
 	cfg := apitest.Config(t)
 	cfg.RunWorkers = true
 	srv := apitest.Start(t, cfg)
