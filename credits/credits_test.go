@@ -15,6 +15,7 @@ import (
 )
 
 func TestOpenAccountGrantsOnce(t *testing.T) {
+	t.Parallel()
 	e := skillsessiontest.New(t)
 	ctx := context.Background()
 	u := e.User(t, "New member") // opens the account (as sign-up does)
@@ -47,6 +48,7 @@ func TestOpenAccountGrantsOnce(t *testing.T) {
 
 // The database itself refuses an unbalanced transaction at commit and any change to entries.
 func TestLedgerConstraints(t *testing.T) {
+	t.Parallel()
 	e := skillsessiontest.New(t)
 	ctx := context.Background()
 	u := e.User(t, "M")
@@ -94,6 +96,7 @@ func TestLedgerConstraints(t *testing.T) {
 }
 
 func TestTransactionsPaging(t *testing.T) {
+	t.Parallel()
 	e := skillsessiontest.New(t)
 	ctx := context.Background()
 	teacher, learner := e.User(t, "T"), e.User(t, "L")
