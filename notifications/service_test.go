@@ -101,6 +101,7 @@ func nothing(t *testing.T, ch <-chan *domain.Notification) {
 }
 
 func TestNotifyIsPartOfTheCallersTransaction(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -151,6 +152,7 @@ func TestNotifyIsPartOfTheCallersTransaction(t *testing.T) {
 }
 
 func TestPreferencesDecideTheChannels(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	cases := []struct {
@@ -216,6 +218,7 @@ func TestPreferencesDecideTheChannels(t *testing.T) {
 }
 
 func TestGroupKeyCoalescesUnreadNotifications(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	a, b := e.user(t), e.user(t)
@@ -246,6 +249,7 @@ func TestGroupKeyCoalescesUnreadNotifications(t *testing.T) {
 }
 
 func TestFeedPagesAndMarkRead(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	u, other := e.user(t), e.user(t)
@@ -306,6 +310,7 @@ func TestFeedPagesAndMarkRead(t *testing.T) {
 }
 
 func TestStreamResumesAfterAnID(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -339,6 +344,7 @@ func (f *fakeMailer) Send(_ context.Context, m mail.Email) error {
 }
 
 func TestEmailWorkerSendsToActiveMembers(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	u := e.user(t)
