@@ -261,6 +261,11 @@ func TestSearchMembersAPI(t *testing.T) {
 		got := find(viewer, nil, map[string]any{"skillId": guitar}).names()
 		return slices.Equal(got, []string{"Yann Leroux", "Zoé Dupont"}), "got " + join(got)
 	})
+	// Yann's piano came after his guitar: the guitar being indexed does not mean the piano is.
+	eventually(t, "Yann's piano indexed", func() (bool, string) {
+		got := find(viewer, "piano", nil).names()
+		return slices.Equal(got, []string{"Yann Leroux"}), "got " + join(got)
+	})
 
 	t.Run("filters", func(t *testing.T) {
 		for _, tc := range []struct {
