@@ -25,6 +25,7 @@ func signUpVars(email, password, name string) map[string]any {
 }
 
 func TestSignUpLogInViewer(t *testing.T) {
+	t.Parallel()
 	srv := apitest.Start(t, apitest.Config(t))
 	c := srv.Client()
 
@@ -80,6 +81,7 @@ func TestSignUpLogInViewer(t *testing.T) {
 }
 
 func TestSignUpRejectsBadInput(t *testing.T) {
+	t.Parallel()
 	srv := apitest.Start(t, apitest.Config(t))
 	c := srv.Client()
 	apitest.Must(t, c.Do(t, signUpMutation, signUpVars("taken@example.com", apitest.StrongPassword, "First")))
@@ -120,6 +122,7 @@ func TestSignUpRejectsBadInput(t *testing.T) {
 }
 
 func TestLogInFailuresLookAlike(t *testing.T) {
+	t.Parallel()
 	srv := apitest.Start(t, apitest.Config(t))
 	tok, _ := srv.SignUp(t)
 	c := srv.Client()
@@ -139,6 +142,7 @@ func TestLogInFailuresLookAlike(t *testing.T) {
 }
 
 func TestLogInRateLimitedPerAccount(t *testing.T) {
+	t.Parallel()
 	cfg := apitest.Config(t)
 	cfg.RateLogInAccount.Tokens, cfg.RateLogInAccount.Interval = 3, time.Hour
 	srv := apitest.Start(t, cfg)
@@ -169,6 +173,7 @@ func TestLogInRateLimitedPerAccount(t *testing.T) {
 }
 
 func TestSignUpRateLimitedPerIP(t *testing.T) {
+	t.Parallel()
 	cfg := apitest.Config(t)
 	cfg.RateSignUpIP.Tokens, cfg.RateSignUpIP.Interval = 2, time.Hour
 	srv := apitest.Start(t, cfg)
@@ -186,6 +191,7 @@ func refresh(t *testing.T, c *apitest.Client, token string) *apitest.Response {
 }
 
 func TestRefreshRotates(t *testing.T) {
+	t.Parallel()
 	srv := apitest.Start(t, apitest.Config(t))
 	tok, _ := srv.SignUp(t)
 	c := srv.Client()
@@ -212,6 +218,7 @@ func TestRefreshRotates(t *testing.T) {
 }
 
 func TestConcurrentRefreshOneWins(t *testing.T) {
+	t.Parallel()
 	srv := apitest.Start(t, apitest.Config(t))
 	tok, _ := srv.SignUp(t)
 	c := srv.Client()
@@ -252,6 +259,7 @@ func TestConcurrentRefreshOneWins(t *testing.T) {
 }
 
 func TestRefreshTokenReuseRevokesFamily(t *testing.T) {
+	t.Parallel()
 	cfg := apitest.Config(t)
 	cfg.RefreshGrace = 0
 	srv := apitest.Start(t, cfg)
@@ -281,6 +289,7 @@ func TestRefreshTokenReuseRevokesFamily(t *testing.T) {
 }
 
 func TestLogOut(t *testing.T) {
+	t.Parallel()
 	srv := apitest.Start(t, apitest.Config(t))
 	tok, member := srv.SignUp(t)
 
@@ -310,6 +319,7 @@ func TestLogOut(t *testing.T) {
 }
 
 func TestLogOutEverywhere(t *testing.T) {
+	t.Parallel()
 	srv := apitest.Start(t, apitest.Config(t))
 	tok, first := srv.SignUp(t)
 	var li struct{ LogIn apitest.Tokens }
@@ -341,6 +351,7 @@ func TestLogOutEverywhere(t *testing.T) {
 }
 
 func TestRevokeSessionOnlyOwn(t *testing.T) {
+	t.Parallel()
 	srv := apitest.Start(t, apitest.Config(t))
 	mine, me := srv.SignUp(t)
 	theirs, _ := srv.SignUp(t)
@@ -373,6 +384,7 @@ func forge(t *testing.T, method jwt.SigningMethod, kid string, key any, claims j
 }
 
 func TestAccessTokenValidation(t *testing.T) {
+	t.Parallel()
 	srv := apitest.Start(t, apitest.Config(t))
 	tok, _ := srv.SignUp(t)
 	// Claims of a real, active session, so only the property under test is wrong.
@@ -435,6 +447,7 @@ func TestAccessTokenValidation(t *testing.T) {
 }
 
 func TestKeyRotation(t *testing.T) {
+	t.Parallel()
 	cfg := apitest.Config(t)
 	srv := apitest.Start(t, cfg)
 	tok, _ := srv.SignUp(t)
@@ -459,6 +472,7 @@ func TestKeyRotation(t *testing.T) {
 }
 
 func TestRolesAndPrivacy(t *testing.T) {
+	t.Parallel()
 	srv := apitest.Start(t, apitest.Config(t))
 	admin, adminClient := srv.SignUp(t)
 	srv.SetRoles(t, admin.User.ID, domain.RoleAdmin)
@@ -538,6 +552,7 @@ func TestRolesAndPrivacy(t *testing.T) {
 // on one must stop the session's access token on the other at once, although the other had the
 // session in its cache.
 func TestRevocationReachesOtherInstances(t *testing.T) {
+	t.Parallel()
 	cfg := apitest.Config(t)
 	cfg.RedisURL = apitest.RedisURL(t)
 	cfg.SessionCacheTTL = time.Hour // only the broker message can evict it in time

@@ -16,6 +16,7 @@ import (
 // that parses and lists the member's sessions; rotating or revoking it makes the old URL 404.
 // A session's `ics` field is a calendar too.
 func TestCalendarFeedOverHTTP(t *testing.T) {
+	t.Parallel()
 	api := skillsessiontest.StartAPI(t, apitest.Config(t), app.Options{})
 	teacher, learner := api.Member(t), api.Member(t)
 	start := api.Clock.Now().Add(48 * time.Hour).Truncate(time.Minute)

@@ -146,6 +146,7 @@ func unescape(t *testing.T, s string) string {
 }
 
 func TestEncodeFoldsAndEscapes(t *testing.T) {
+	t.Parallel()
 	desc := strings.Repeat("Apprendre la guitare, ça se fait pas à pas; 🎸 \\ ", 8) + "\nLine two\r\nLine three"
 	start := time.Date(2026, 3, 29, 0, 30, 0, 0, time.FixedZone("CET", 3600))
 	body := calendar.Encode(calendar.Calendar{Name: "Mes sessions, SkillSwap", Events: []calendar.Event{{
@@ -173,6 +174,7 @@ func TestEncodeFoldsAndEscapes(t *testing.T) {
 }
 
 func TestFeedAndSessionICS(t *testing.T) {
+	t.Parallel()
 	e := skillsessiontest.New(t)
 	log := slog.New(slog.DiscardHandler)
 	svc := calendar.NewService(e.Store, calendar.Config{Now: e.Clock.Now}, log)

@@ -150,6 +150,7 @@ func nothingMore(t *testing.T, ws *apitest.WS) {
 }
 
 func TestAPIMessagesReachAnotherInstanceAndSurviveRedisRestart(t *testing.T) {
+	t.Parallel()
 	redis := apitest.StartRedis(t)
 	cfg := apitest.Config(t)
 	cfg.RedisURL = redis.URL()
@@ -219,6 +220,7 @@ func TestAPIMessagesReachAnotherInstanceAndSurviveRedisRestart(t *testing.T) {
 }
 
 func TestAPIRetriedSendCreatesOneMessage(t *testing.T) {
+	t.Parallel()
 	srv := apitest.Start(t, apitest.Config(t))
 	alice, bob := signUp(t, srv), signUp(t, srv)
 	conv := openDirect(t, alice.client, bob)
@@ -265,6 +267,7 @@ func TestAPIRetriedSendCreatesOneMessage(t *testing.T) {
 }
 
 func TestAPINonParticipantCannotSubscribeOrRead(t *testing.T) {
+	t.Parallel()
 	srv := apitest.Start(t, apitest.Config(t))
 	alice, bob, carol := signUp(t, srv), signUp(t, srv), signUp(t, srv)
 	conv := openDirect(t, alice.client, bob)
@@ -334,6 +337,7 @@ func expectRefused(t *testing.T, ws *apitest.WS, id string) {
 }
 
 func TestAPIBadInputsNameTheirField(t *testing.T) {
+	t.Parallel()
 	srv := apitest.Start(t, apitest.Config(t))
 	alice, bob, carol := signUp(t, srv), signUp(t, srv), signUp(t, srv)
 	conv := openDirect(t, alice.client, bob)
@@ -411,6 +415,7 @@ func TestAPIBadInputsNameTheirField(t *testing.T) {
 }
 
 func TestAPIConversationListAndReadPosition(t *testing.T) {
+	t.Parallel()
 	srv := apitest.Start(t, apitest.Config(t))
 	alice, bob, carol := signUp(t, srv), signUp(t, srv), signUp(t, srv)
 	withBob := openDirect(t, alice.client, bob)

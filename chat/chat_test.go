@@ -15,6 +15,7 @@ import (
 )
 
 func TestOpenDirectIsIdempotent(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	alice, bob := e.user(t), e.user(t)
@@ -58,6 +59,7 @@ func TestOpenDirectIsIdempotent(t *testing.T) {
 }
 
 func TestSendIsIdempotentOnClientID(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	alice, bob := e.user(t), e.user(t)
@@ -135,6 +137,7 @@ func TestSendIsIdempotentOnClientID(t *testing.T) {
 }
 
 func TestSeqIsContiguousUnderConcurrentSends(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	owner := e.user(t)
@@ -169,6 +172,7 @@ func TestSeqIsContiguousUnderConcurrentSends(t *testing.T) {
 }
 
 func TestOnlyParticipantsMayUseAConversation(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	alice, bob, mallory := e.user(t), e.user(t), e.user(t)
@@ -208,6 +212,7 @@ func TestOnlyParticipantsMayUseAConversation(t *testing.T) {
 }
 
 func TestBlockedMembersCannotMessageEachOther(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	alice, bob, carol := e.user(t), e.user(t), e.user(t)
@@ -235,6 +240,7 @@ func TestBlockedMembersCannotMessageEachOther(t *testing.T) {
 }
 
 func TestEditWindowAndTombstone(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	alice, bob := e.user(t), e.user(t)
@@ -297,6 +303,7 @@ func TestEditWindowAndTombstone(t *testing.T) {
 }
 
 func TestMessagesKeysetPages(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	alice, bob := e.user(t), e.user(t)
@@ -343,6 +350,7 @@ func TestMessagesKeysetPages(t *testing.T) {
 }
 
 func TestConversationListUnreadCountsAndMarkRead(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	alice, bob, carol := e.user(t), e.user(t), e.user(t)
@@ -406,6 +414,7 @@ func TestConversationListUnreadCountsAndMarkRead(t *testing.T) {
 }
 
 func TestSendValidation(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	alice, bob := e.user(t), e.user(t)

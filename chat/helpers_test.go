@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -101,14 +102,14 @@ func redisBroker(t *testing.T) realtime.Broker {
 	return b
 }
 
-var userSeq int
+var userSeq atomic.Int64 // tests run in parallel
 
 func (e *env) user(t *testing.T) uuid.UUID {
 	t.Helper()
-	userSeq++
+	n := userSeq.Add(1)
 	u, err := e.st.Q().CreateUser(context.Background(), domain.User{
-		ID: uuid.Must(uuid.NewV7()), Email: fmt.Sprintf("u%d-%s@example.com", userSeq, uuid.NewString()[:8]),
-		PasswordHash: "$argon2id$x", DisplayName: fmt.Sprintf("User %d", userSeq),
+		ID: uuid.Must(uuid.NewV7()), Email: fmt.Sprintf("u%d-%s@example.com", n, uuid.NewString()[:8]),
+		PasswordHash: "$argon2id$x", DisplayName: fmt.Sprintf("User %d", n),
 		Roles: []domain.Role{domain.RoleMember}, Status: domain.UserActive, CreatedAt: time.Now().UTC(),
 	})
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 )
 
 func TestNewMessageWhileAwayNotifiesInTheSameTransaction(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -75,6 +76,7 @@ func TestNewMessageWhileAwayNotifiesInTheSameTransaction(t *testing.T) {
 }
 
 func TestNewMessageNotificationHonoursMuteAndPreferences(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	alice, bob, carol := e.user(t), e.user(t), e.user(t)

@@ -18,6 +18,7 @@ import (
 func ptr[T any](v T) *T { return &v }
 
 func TestStreamReplaysThenGoesLiveWithoutGapOrDuplicate(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	alice, bob := e.user(t), e.user(t)
 	conv := e.direct(t, alice, bob)
@@ -62,6 +63,7 @@ func TestStreamReplaysThenGoesLiveWithoutGapOrDuplicate(t *testing.T) {
 }
 
 func TestStreamFillsGapsFromPostgres(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -90,6 +92,7 @@ func TestStreamFillsGapsFromPostgres(t *testing.T) {
 }
 
 func TestStreamSurvivesASlowConsumer(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -109,6 +112,7 @@ func TestStreamSurvivesASlowConsumer(t *testing.T) {
 }
 
 func TestStreamAcrossTwoInstancesOverRedis(t *testing.T) {
+	t.Parallel()
 	url := testdb.New(t)
 	a := newEnvOn(t, url, redisBroker(t), chat.Options{})
 	b := newEnvOn(t, url, redisBroker(t), chat.Options{})
@@ -202,6 +206,7 @@ func TestStreamSubscribeCancelCyclesLeaveNoGoroutines(t *testing.T) {
 }
 
 func TestConversationUpdatedAndTyping(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

@@ -17,6 +17,7 @@ import (
 )
 
 func TestOpenAccountGrantsOnce(t *testing.T) {
+	t.Parallel()
 	e := skillsessiontest.New(t)
 	ctx := context.Background()
 	u := e.User(t, "New member") // opens the account (as sign-up does)
@@ -49,6 +50,7 @@ func TestOpenAccountGrantsOnce(t *testing.T) {
 
 // The database itself refuses an unbalanced transaction at commit and any change to entries.
 func TestLedgerConstraints(t *testing.T) {
+	t.Parallel()
 	e := skillsessiontest.New(t)
 	ctx := context.Background()
 	u := e.User(t, "M")
@@ -96,6 +98,7 @@ func TestLedgerConstraints(t *testing.T) {
 }
 
 func TestTransactionsPaging(t *testing.T) {
+	t.Parallel()
 	e := skillsessiontest.New(t)
 	ctx := context.Background()
 	teacher, learner := e.User(t, "T"), e.User(t, "L")

@@ -35,6 +35,7 @@ func (f *fakeSource) UsersByIDs(_ context.Context, ids []uuid.UUID) (map[uuid.UU
 }
 
 func TestUserLoaderBatchesAndReportsMissing(t *testing.T) {
+	t.Parallel()
 	src := &fakeSource{users: map[uuid.UUID]domain.User{}}
 	var ids []uuid.UUID
 	for i := range 30 {

@@ -46,6 +46,7 @@ const (
 
 // TestGraphQLOverHTTP checks the GraphQL-over-HTTP specification's rules, SHOULDs included.
 func TestGraphQLOverHTTP(t *testing.T) {
+	t.Parallel()
 	srv := apitest.Start(t, apitest.Config(t))
 	typename := `{"query":"{ __typename }"}`
 	tests := []struct {
@@ -121,6 +122,7 @@ func TestGraphQLOverHTTP(t *testing.T) {
 }
 
 func TestRequestLimits(t *testing.T) {
+	t.Parallel()
 	cfg := apitest.Config(t)
 	cfg.MaxBodyBytes = 4096
 	cfg.MaxAliases = 5
@@ -164,6 +166,7 @@ func TestRequestLimits(t *testing.T) {
 }
 
 func TestComplexityLimit(t *testing.T) {
+	t.Parallel()
 	cfg := apitest.Config(t)
 	cfg.MaxComplexity = 100
 	srv := apitest.Start(t, cfg)
@@ -177,6 +180,7 @@ func TestComplexityLimit(t *testing.T) {
 }
 
 func TestTokenLimit(t *testing.T) {
+	t.Parallel()
 	cfg := apitest.Config(t)
 	cfg.MaxTokens = 50
 	srv := apitest.Start(t, cfg)
@@ -189,6 +193,7 @@ func TestTokenLimit(t *testing.T) {
 }
 
 func TestHeadersCORSAndRequestID(t *testing.T) {
+	t.Parallel()
 	srv := apitest.Start(t, apitest.Config(t))
 
 	r := post(t, srv, `{"query":"{ __typename }"}`, appJSON, gqlResponse)
@@ -227,6 +232,7 @@ func TestHeadersCORSAndRequestID(t *testing.T) {
 }
 
 func TestInternalErrorsDoNotLeak(t *testing.T) {
+	t.Parallel()
 	srv := apitest.Start(t, apitest.Config(t))
 	tok, member := srv.SignUp(t)
 	// Break the database under the server: the client must get a generic error with a request id.
@@ -251,6 +257,7 @@ func TestInternalErrorsDoNotLeak(t *testing.T) {
 }
 
 func TestHealthReadyMetrics(t *testing.T) {
+	t.Parallel()
 	cfg := apitest.Config(t)
 	cfg.DatabaseMaxConns = 13
 	srv := apitest.Start(t, cfg)
@@ -296,6 +303,7 @@ func TestHealthReadyMetrics(t *testing.T) {
 }
 
 func TestPlayground(t *testing.T) {
+	t.Parallel()
 	srv := apitest.Start(t, apitest.Config(t))
 	resp, err := http.Get(srv.URL + "/")
 	if err != nil {

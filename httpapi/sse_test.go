@@ -13,6 +13,7 @@ import (
 )
 
 func TestSubscriptionOverServerSentEvents(t *testing.T) {
+	t.Parallel()
 	srv := apitest.Start(t, apitest.Config(t))
 	admin, adminClient := srv.SignUp(t)
 	srv.SetRoles(t, admin.User.ID, domain.RoleAdmin)

@@ -18,6 +18,7 @@ func wsServer(t *testing.T) *apitest.Server {
 }
 
 func TestWebSocketProtocolCloseCodes(t *testing.T) {
+	t.Parallel()
 	srv := wsServer(t)
 	tok, _ := srv.SignUp(t)
 
@@ -60,8 +61,10 @@ func TestWebSocketProtocolCloseCodes(t *testing.T) {
 }
 
 func TestWebSocketSubscriptionDeliversUpdates(t *testing.T) {
+	t.Parallel()
 	for _, proto := range []string{transportWS, "graphql-ws"} {
 		t.Run(proto, func(t *testing.T) {
+			t.Parallel()
 			srv := wsServer(t)
 			admin, adminClient := srv.SignUp(t)
 			srv.SetRoles(t, admin.User.ID, domain.RoleAdmin)
@@ -110,6 +113,7 @@ func TestWebSocketSubscriptionDeliversUpdates(t *testing.T) {
 }
 
 func TestWebSocketClosesWhenSessionEnds(t *testing.T) {
+	t.Parallel()
 	srv := wsServer(t)
 	_, member := srv.SignUp(t)
 	ws := srv.Connect(t, transportWS, member.Token)
@@ -120,6 +124,7 @@ func TestWebSocketClosesWhenSessionEnds(t *testing.T) {
 }
 
 func TestWebSocketClosesWhenTokenExpires(t *testing.T) {
+	t.Parallel()
 	cfg := apitest.Config(t)
 	cfg.AccessTokenTTL = 1500 * time.Millisecond
 	srv := apitest.Start(t, cfg)
@@ -129,6 +134,7 @@ func TestWebSocketClosesWhenTokenExpires(t *testing.T) {
 }
 
 func TestWebSocketDrainingClosesWithGoingAway(t *testing.T) {
+	t.Parallel()
 	srv := wsServer(t)
 	tok, _ := srv.SignUp(t)
 	ws := srv.Connect(t, transportWS, tok.AccessToken)
@@ -137,6 +143,7 @@ func TestWebSocketDrainingClosesWithGoingAway(t *testing.T) {
 }
 
 func TestWebSocketRefusesForeignOrigin(t *testing.T) {
+	t.Parallel()
 	srv := wsServer(t)
 	if got := srv.UpgradeStatus(t, "https://evil.example"); got != 403 {
 		t.Fatalf("foreign origin upgrade status %d, want 403", got)

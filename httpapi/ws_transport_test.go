@@ -26,6 +26,7 @@ func errorCode(t *testing.T, m apitest.Message) string {
 }
 
 func TestWebSocketLimits(t *testing.T) {
+	t.Parallel()
 	cfg := apitest.Config(t)
 	cfg.WSReadLimitBytes = 1024
 	cfg.WSMaxSubsPerConn = 1
@@ -75,6 +76,7 @@ func TestWebSocketLimits(t *testing.T) {
 }
 
 func TestWebSocketOperations(t *testing.T) {
+	t.Parallel()
 	srv := wsServer(t)
 	tok, _ := srv.SignUp(t)
 	ws := srv.Connect(t, transportWS, tok.AccessToken)
@@ -105,6 +107,7 @@ func TestWebSocketOperations(t *testing.T) {
 }
 
 func TestWebSocketServerPingsAndDropsSilentClients(t *testing.T) {
+	t.Parallel()
 	cfg := apitest.Config(t)
 	cfg.WSPingInterval = 200 * time.Millisecond
 	srv := apitest.Start(t, cfg)
@@ -135,6 +138,7 @@ func TestWebSocketServerPingsAndDropsSilentClients(t *testing.T) {
 }
 
 func TestWebSocketLegacyProtocol(t *testing.T) {
+	t.Parallel()
 	srv := wsServer(t)
 	tok, _ := srv.SignUp(t)
 

@@ -46,6 +46,7 @@ func (w *pongWorker) Work(context.Context, *river.Job[pongArgs]) error {
 // Two capabilities registered the one way: the worker client works the jobs of both and
 // schedules the periodic jobs each returns.
 func TestWorkerClientRunsEveryRegistration(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	pool, err := pgxpool.New(ctx, testdb.New(t))

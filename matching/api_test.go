@@ -97,6 +97,7 @@ func (r matchesResult) names() []string {
 }
 
 func TestMatchesAPI(t *testing.T) {
+	t.Parallel()
 	w := apiWorld{t: t, srv: apitest.Start(t, apitest.Config(t))}
 	guitar, spanish := w.skill("guitar"), w.skill("spanish")
 	weekday := []map[string]any{{"weekday": 2, "start": "18:00", "end": "21:00"}}
@@ -197,6 +198,7 @@ func TestMatchesAPI(t *testing.T) {
 }
 
 func TestSwapCirclesAPI(t *testing.T) {
+	t.Parallel()
 	w := apiWorld{t: t, srv: apitest.Start(t, apitest.Config(t))}
 	pottery, chess, knitting := w.skill("pottery"), w.skill("chess"), w.skill("knitting")
 	// X teaches pottery to Y, Y teaches chess to Z, Z teaches knitting to X; nobody has a direct
@@ -242,6 +244,7 @@ func TestSwapCirclesAPI(t *testing.T) {
 // TestMatchesStatementCount: a page of matches with each partner's profile, availability and
 // skills runs the same number of SQL statements for 5 partners as for 50.
 func TestMatchesStatementCount(t *testing.T) {
+	t.Parallel()
 	counter := &testdb.StatementCounter{}
 	cfg := apitest.Config(t)
 	cfg = apitest.ForStatementCounts(cfg)

@@ -40,6 +40,7 @@ func wantOrder(t *testing.T, got []matching.Match, want []uuid.UUID, names map[u
 func formatScore(s float64) string { return time.Duration(s * float64(time.Second)).String() }
 
 func TestMutualBeforeOneWay(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, winter)
 	guitar, spanish := w.skill("Guitar"), w.skill("Spanish")
 	me := w.member(langs("fr", "en"), zone("Europe/Paris"), at(48.85, 2.35))
@@ -111,6 +112,7 @@ func TestMutualBeforeOneWay(t *testing.T) {
 }
 
 func TestLevelGapRanksMutualMatches(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, winter)
 	guitar, spanish := w.skill("Guitar"), w.skill("Spanish")
 	me := w.member()
@@ -144,6 +146,7 @@ func TestLevelGapRanksMutualMatches(t *testing.T) {
 }
 
 func TestRelatedSkillCountsLessThanExact(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, winter)
 	guitar, bass, drums, spanish := w.skill("Guitar"), w.skill("Bass guitar"), w.skill("Drums"), w.skill("Spanish")
 	w.relate(guitar, bass)
@@ -182,6 +185,7 @@ func TestRelatedSkillCountsLessThanExact(t *testing.T) {
 }
 
 func TestSharedLanguageBoosts(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, winter)
 	guitar := w.skill("Guitar")
 	me := w.member(langs("fr", "es"))
@@ -209,6 +213,7 @@ func TestSharedLanguageBoosts(t *testing.T) {
 // until 8 March, UTC−4 after. So New York overlaps 120 min, then 60, then 120 again, while the
 // UTC member overlaps 90 min, then 90, then 60: the ranking flips twice.
 func TestAvailabilityOverlapAcrossDST(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name         string
 		now          time.Time
@@ -221,6 +226,7 @@ func TestAvailabilityOverlapAcrossDST(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			w := newWorld(t, tc.now)
 			guitar := w.skill("Guitar")
 			me := w.member(zone("Europe/Paris"))
@@ -253,6 +259,7 @@ func TestAvailabilityOverlapAcrossDST(t *testing.T) {
 }
 
 func TestExclusions(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, winter)
 	guitar, spanish := w.skill("Guitar"), w.skill("Spanish")
 	me := w.member(mode(domain.ModeInPerson))
@@ -298,6 +305,7 @@ func sameSet(a, b []uuid.UUID) bool {
 }
 
 func TestFilters(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, winter)
 	guitar, piano, spanish := w.skill("Guitar"), w.skill("Piano"), w.skill("Spanish")
 	me := w.member(langs("fr", "en"), at(48.85, 2.35)) // Paris
@@ -365,6 +373,7 @@ func TestFilters(t *testing.T) {
 func ptr[T any](v T) *T { return &v }
 
 func TestPaginationReturnsEveryMatchOnce(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, winter)
 	guitar, spanish := w.skill("Guitar"), w.skill("Spanish")
 	me := w.member()
@@ -416,6 +425,7 @@ func TestPaginationReturnsEveryMatchOnce(t *testing.T) {
 }
 
 func TestSwapCircle(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, winter)
 	cooking, french, photo := w.skill("Cooking"), w.skill("French"), w.skill("Photography")
 	// A teaches B cooking, B teaches C French, C teaches A photography; no pair is mutual.
@@ -484,6 +494,7 @@ func TestSwapCircle(t *testing.T) {
 // The service runs the same number of statements whatever the page size (the GraphQL layer
 // batches partners' skills and profiles with dataloaders on top).
 func TestMatchesStatementCountIsConstant(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, winter)
 	guitar, bass, spanish, chess := w.skill("Guitar"), w.skill("Bass"), w.skill("Spanish"), w.skill("Chess")
 	w.relate(guitar, bass)
@@ -543,6 +554,7 @@ func (failingReliability) Reliability(context.Context, []uuid.UUID) (map[uuid.UU
 }
 
 func TestReliabilityRanksPartners(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, winter)
 	guitar := w.skill("Guitar")
 	me := w.member()
@@ -576,6 +588,7 @@ func TestReliabilityRanksPartners(t *testing.T) {
 
 // Today's source: recent activity from login sessions, everything else neutral.
 func TestRecentActivityFromLoginSessions(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, winter)
 	guitar := w.skill("Guitar")
 	me := w.member()
@@ -601,6 +614,7 @@ func TestRecentActivityFromLoginSessions(t *testing.T) {
 // Beyond MaxCandidates members, the best by skill pre-score are kept: every mutual candidate,
 // then the best one-way ones; excluded members do not take places.
 func TestCandidateCap(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, winter)
 	guitar, spanish := w.skill("Guitar"), w.skill("Spanish")
 	me := w.member()
@@ -656,6 +670,7 @@ func TestCandidateCap(t *testing.T) {
 // profile fields, visibility, account status, blocks and weekly availability. Candidate
 // generation reads a denormalised copy of profiles (migration 0010), which must never lag.
 func TestMatchesFollowChanges(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, winter)
 	guitar, spanish := w.skill("Guitar"), w.skill("Spanish")
 	me := w.member(langs("fr"), at(48.85, 2.35))

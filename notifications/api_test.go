@@ -44,6 +44,7 @@ func unreadCount(t *testing.T, c *apitest.Client) int {
 }
 
 func TestAPINotificationsForAnAwayMember(t *testing.T) {
+	t.Parallel()
 	srv := apitest.Start(t, apitest.Config(t))
 	aliceTok, alice := srv.SignUp(t)
 	bobTok, bob := srv.SignUp(t)
@@ -155,6 +156,7 @@ func TestAPINotificationsForAnAwayMember(t *testing.T) {
 }
 
 func TestAPINotificationPreferences(t *testing.T) {
+	t.Parallel()
 	srv := apitest.Start(t, apitest.Config(t))
 	_, c := srv.SignUp(t)
 	type pref struct {

@@ -114,6 +114,7 @@ func nothing(t *testing.T, ch <-chan *domain.Notification) {
 }
 
 func TestNotifyIsPartOfTheCallersTransaction(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -164,6 +165,7 @@ func TestNotifyIsPartOfTheCallersTransaction(t *testing.T) {
 }
 
 func TestPreferencesDecideTheChannels(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	cases := []struct {
@@ -229,6 +231,7 @@ func TestPreferencesDecideTheChannels(t *testing.T) {
 }
 
 func TestGroupKeyCoalescesUnreadNotifications(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	a, b := e.user(t), e.user(t)
@@ -259,6 +262,7 @@ func TestGroupKeyCoalescesUnreadNotifications(t *testing.T) {
 }
 
 func TestFeedPagesAndMarkRead(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	u, other := e.user(t), e.user(t)
@@ -319,6 +323,7 @@ func TestFeedPagesAndMarkRead(t *testing.T) {
 }
 
 func TestStreamResumesAfterAnID(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -352,6 +357,7 @@ func (f *fakeMailer) Send(_ context.Context, m mail.Email) error {
 }
 
 func TestEmailWorkerSendsToActiveMembers(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	u := e.user(t)

@@ -13,6 +13,7 @@ import (
 var _ skillsessions.Notifier = notifications.ByName{}
 
 func TestSessionNotificationTypesAreKnown(t *testing.T) {
+	t.Parallel()
 	for _, typ := range []string{
 		skillsessions.NotifyProposed, skillsessions.NotifyNewTimeProposed, skillsessions.NotifyConfirmed,
 		skillsessions.NotifyDeclined, skillsessions.NotifyCancelled, skillsessions.NotifyCompletionAwaited,

@@ -41,6 +41,7 @@ func findMail(t *testing.T, dir string, needle []byte, within time.Duration) []b
 }
 
 func TestWelcomeEmailIsSentAfterSignUp(t *testing.T) {
+	t.Parallel()
 	addr, dir := smtpSink(t)
 	cfg := apitest.Config(t)
 	cfg.RunWorkers = true
@@ -58,6 +59,7 @@ func TestWelcomeEmailIsSentAfterSignUp(t *testing.T) {
 }
 
 func TestRefusedSignUpQueuesNoEmail(t *testing.T) {
+	t.Parallel()
 	srv := apitest.Start(t, apitest.Config(t)) // workers off: jobs stay in the queue table
 	srv.SignUpAs(t, "dup@example.com", "First")
 	r := srv.Client().Do(t, `mutation { signUp(input: {email: "dup@example.com", password: "`+apitest.StrongPassword+`", displayName: "Second"}) { accessToken } }`, nil)

@@ -137,6 +137,7 @@ func paidVars(api *skillsessiontest.API, teacher, learner skillsessiontest.Membe
 // TestPaidMentoringAPI follows a paid session from the mentor's approval to an ADMIN's
 // partial refund, through the API and signed webhooks, checking who sees what on the way.
 func TestPaidMentoringAPI(t *testing.T) {
+	t.Parallel()
 	api := skillsessiontest.StartAPI(t, paidConfig(t), app.Options{})
 	ctx := context.Background()
 	mentor, learner, outsider, admin := api.Member(t), api.Member(t), api.Member(t), api.Member(t)
@@ -444,6 +445,7 @@ func ptr[T any](v T) *T { return &v }
 // TestPaidFeaturesWithoutStripeKey: without STRIPE_SECRET_KEY paid features answer
 // SERVICE_UNAVAILABLE and nothing is written; unpaid sessions still work.
 func TestPaidFeaturesWithoutStripeKey(t *testing.T) {
+	t.Parallel()
 	cfg := apitest.Config(t)
 	cfg.StripeSecretKey = ""
 	cfg.SessionCacheTTL = 0
@@ -522,6 +524,7 @@ const disputeFields = `status decidesAt contestNote decisionNote decidedAt decid
 // contests, support lists the contested reports and rejects this one, and the payment is then
 // captured: one member's word never refunds a payment by itself.
 func TestNoShowDisputeAPI(t *testing.T) {
+	t.Parallel()
 	api := skillsessiontest.StartAPI(t, paidConfig(t), app.Options{})
 	mentor, learner, support, outsider := api.Member(t), api.Member(t), api.Member(t), api.Member(t)
 	api.Srv.SetRoles(t, support.ID, domain.RoleSupport)

@@ -12,6 +12,7 @@ import (
 // The server mounts POST /webhooks/stripe: signed events are accepted, bad signatures refused,
 // and without a webhook secret it answers 503.
 func TestWebhookMountedInServer(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		secret   string
 		sign     string

@@ -115,6 +115,7 @@ func applyQueued(t testing.TB, x *env) {
 // 20% duplicates posted concurrently: every distinct event is recorded, queued and processed
 // exactly once, and the account ends in the state of the newest event.
 func TestConcurrentWebhooksProcessedOnce(t *testing.T) {
+	t.Parallel()
 	x := newEnv(t)
 	distinct := ingest(t, x, 200)
 	if n := len(x.Jobs(t, "stripe_event")); n != distinct {

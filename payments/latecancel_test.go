@@ -16,6 +16,7 @@ import (
 // inside the late cut-off (24 h) pays 50% of its price to the mentor (the platform keeps its
 // fee in proportion, Stripe releases the rest); any other cancellation releases everything.
 func TestLateCancellationFee(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name        string
 		byMentor    bool
@@ -29,6 +30,7 @@ func TestLateCancellationFee(t *testing.T) {
 		{"mentor, late", true, 2 * time.Hour, payments.StepCancel, domain.PaymentCanceled, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			x := newEnv(t)
 			x.wireSessions(t)
 			x.svc = payments.NewService(x.Store, x.svc.Stripe(), x.Notifier, payments.Config{
@@ -98,6 +100,7 @@ func TestLateCancellationFee(t *testing.T) {
 // for a partial capture is applied before the saga records the capture, the books take the
 // amount Stripe received, not the full price.
 func TestSucceededEventBeforeOurRecordUsesAmountReceived(t *testing.T) {
+	t.Parallel()
 	x := newEnv(t)
 	_, ps := x.paid(t)
 	p := ps.Payment

@@ -88,6 +88,7 @@ func (x *env) staff(t *testing.T, role domain.Role) domain.User {
 // A no-show report on a paid session opens a dispute and schedules its deadline; no money
 // moves.
 func TestNoShowReportOpensDisputeWithoutMovingMoney(t *testing.T) {
+	t.Parallel()
 	x := newEnv(t)
 	x.wireSessions(t)
 	s, p := x.confirmedPaid(t, x.learner, skillsessiontest.Start.Add(72*time.Hour), 90)
@@ -116,6 +117,7 @@ func TestNoShowReportOpensDisputeWithoutMovingMoney(t *testing.T) {
 // The mentor reported absent contests within the window; staff reject the report; the
 // payment is captured.
 func TestNoShowContestedThenRejectedCaptures(t *testing.T) {
+	t.Parallel()
 	x := newEnv(t)
 	x.wireSessions(t)
 	s, p := x.confirmedPaid(t, x.learner, skillsessiontest.Start.Add(72*time.Hour), 90)
@@ -158,6 +160,7 @@ func TestNoShowContestedThenRejectedCaptures(t *testing.T) {
 
 // Nobody contests: at the deadline the report is upheld (by nobody) and the money follows.
 func TestNoShowDeadlineUpholdsUncontested(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name string
 		// learnerReports: the learner reports the mentor absent (else the reverse).
@@ -172,6 +175,7 @@ func TestNoShowDeadlineUpholdsUncontested(t *testing.T) {
 		{"learner absent: captured", false, false, payments.StepCapture, domain.PaymentCaptured},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			x := newEnv(t)
 			x.wireSessions(t)
 			ctx := context.Background()
@@ -244,6 +248,7 @@ func TestNoShowDeadlineUpholdsUncontested(t *testing.T) {
 }
 
 func TestContestNoShowRules(t *testing.T) {
+	t.Parallel()
 	x := newEnv(t)
 	x.wireSessions(t)
 	s, _ := x.confirmedPaid(t, x.learner, skillsessiontest.Start.Add(72*time.Hour), 90)
@@ -286,6 +291,7 @@ func TestContestNoShowRules(t *testing.T) {
 }
 
 func TestResolveNoShowRules(t *testing.T) {
+	t.Parallel()
 	x := newEnv(t)
 	x.wireSessions(t)
 	s, p := x.confirmedPaid(t, x.learner, skillsessiontest.Start.Add(72*time.Hour), 90)
@@ -328,6 +334,7 @@ func TestResolveNoShowRules(t *testing.T) {
 }
 
 func TestNoShowDisputeVisibilityAndListing(t *testing.T) {
+	t.Parallel()
 	x := newEnv(t)
 	x.wireSessions(t)
 	s1, _ := x.confirmedPaid(t, x.learner, skillsessiontest.Start.Add(72*time.Hour), 60)
@@ -398,6 +405,7 @@ func TestNoShowDisputeVisibilityAndListing(t *testing.T) {
 // An authorisation schedules the capture deadline; at the deadline an ended session's payment
 // is captured and a future session's is left alone.
 func TestCaptureDeadline(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name  string
 		ended bool
@@ -407,6 +415,7 @@ func TestCaptureDeadline(t *testing.T) {
 		{"future session: left alone", false, domain.PaymentAuthorized},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			x := newEnv(t)
 			x.wireSessions(t)
 			before := time.Now().Truncate(time.Second)
@@ -454,6 +463,7 @@ func refundObject(p domain.Payment, id string, amount int64, status string, meta
 // A refund made in the Stripe Dashboard is recorded once and the payment reconciles; our own
 // refunds' events are recognised by their metadata and never counted twice.
 func TestDashboardRefundWebhook(t *testing.T) {
+	t.Parallel()
 	x := newEnv(t)
 	ctx := context.Background()
 	_, ps := x.paid(t)
@@ -507,6 +517,7 @@ func TestDashboardRefundWebhook(t *testing.T) {
 
 // A dashboard refund whose event arrives before the capture's: the refund implies the capture.
 func TestDashboardRefundBeforeCaptureEvent(t *testing.T) {
+	t.Parallel()
 	x := newEnv(t)
 	_, ps := x.paid(t)
 	p := ps.Payment
@@ -530,11 +541,13 @@ func disputeObject(p domain.Payment, status string, created time.Time) map[strin
 // Chargeback events are recorded on the payment and audited; delivered in reverse order, the
 // closed status is kept.
 func TestChargebackEvents(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name    string
 		reverse bool
 	}{{"in order", false}, {"reverse order", true}} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			x := newEnv(t)
 			_, ps := x.paid(t)
 			p := ps.Payment
@@ -580,6 +593,7 @@ func TestChargebackEvents(t *testing.T) {
 // Under a running River client with the payment workers, the deadline job upholds an
 // uncontested dispute and the refund step it enqueues releases the authorisation.
 func TestNoShowDeadlineRunsUnderRiver(t *testing.T) {
+	t.Parallel()
 	x := newEnv(t)
 	x.wireSessions(t)
 	ctx := context.Background()

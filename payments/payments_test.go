@@ -91,6 +91,7 @@ func stripeMock(t testing.TB) (payments.Stripe, *recorder) {
 }
 
 func TestStripeClientRequestShapes(t *testing.T) {
+	t.Parallel()
 	sc, rec := stripeMock(t)
 	ctx := context.Background()
 	pid := uuid.New()
@@ -306,6 +307,7 @@ func (x *env) countRows(t testing.TB, sql string, args ...any) int {
 }
 
 func TestSetPriceRules(t *testing.T) {
+	t.Parallel()
 	x := newEnv(t)
 	if _, err := x.svc.SetPrice(context.Background(), skillsessiontest.As(x.learner), x.SkillID, 1000, "EUR"); !domain.IsKind(err, domain.KindForbidden) {
 		t.Fatalf("member sets a price: %v", err)
@@ -328,6 +330,7 @@ func TestSetPriceRules(t *testing.T) {
 }
 
 func TestWithoutStripeKeyPaidFeaturesAreUnavailable(t *testing.T) {
+	t.Parallel()
 	e := skillsessiontest.New(t)
 	svc := payments.NewService(e.Store, nil, nil, payments.Config{}, slog.New(slog.DiscardHandler))
 	mentor := e.User(t, "Mentor")
@@ -341,6 +344,7 @@ func TestWithoutStripeKeyPaidFeaturesAreUnavailable(t *testing.T) {
 }
 
 func TestStartPaymentCreatesIntent(t *testing.T) {
+	t.Parallel()
 	x := newEnv(t)
 	s, ps := x.paid(t)
 	if ps.ClientSecret == "" {
@@ -372,6 +376,7 @@ func TestStartPaymentCreatesIntent(t *testing.T) {
 }
 
 func TestMentorWithoutPayoutsCannotBeBooked(t *testing.T) {
+	t.Parallel()
 	x := newEnv(t)
 	if _, err := x.Store.Pool().Exec(context.Background(), `UPDATE mentor_accounts SET payouts_enabled = false`); err != nil {
 		t.Fatal(err)
@@ -383,6 +388,7 @@ func TestMentorWithoutPayoutsCannotBeBooked(t *testing.T) {
 }
 
 func TestWebhookAuthorisedThenCaptured(t *testing.T) {
+	t.Parallel()
 	x := newEnv(t)
 	_, ps := x.paid(t)
 	p := ps.Payment
@@ -432,6 +438,7 @@ func TestWebhookAuthorisedThenCaptured(t *testing.T) {
 }
 
 func TestWebhookFailedAndCanceled(t *testing.T) {
+	t.Parallel()
 	x := newEnv(t)
 	_, ps := x.paid(t)
 	p := ps.Payment
@@ -458,6 +465,7 @@ func TestWebhookFailedAndCanceled(t *testing.T) {
 }
 
 func TestWebhookReversedOrderNeverMovesBackwards(t *testing.T) {
+	t.Parallel()
 	x := newEnv(t)
 	_, ps := x.paid(t)
 	p := ps.Payment
@@ -474,6 +482,7 @@ func TestWebhookReversedOrderNeverMovesBackwards(t *testing.T) {
 }
 
 func TestWebhookBadOrStaleSignatureChangesNothing(t *testing.T) {
+	t.Parallel()
 	x := newEnv(t)
 	_, ps := x.paid(t)
 	p := ps.Payment
@@ -522,6 +531,7 @@ func (c *crashAfterCall) Refund(ctx context.Context, intentID string, amount int
 }
 
 func TestCrashBetweenStepsResumesWithoutDoubleEffect(t *testing.T) {
+	t.Parallel()
 	sc, rec := stripeMock(t)
 	crash := &crashAfterCall{Stripe: sc, crashes: 1}
 	x := setup(t, skillsessiontest.New(t), crash, rec)
@@ -570,6 +580,7 @@ func TestCrashBetweenStepsResumesWithoutDoubleEffect(t *testing.T) {
 }
 
 func TestCancellationPolicy(t *testing.T) {
+	t.Parallel()
 	x := newEnv(t)
 	s, ps := x.paid(t)
 	p := ps.Payment
@@ -604,6 +615,7 @@ func TestCancellationPolicy(t *testing.T) {
 }
 
 func TestAccountUpdatedFollowsNewestEvent(t *testing.T) {
+	t.Parallel()
 	x := newEnv(t)
 	now := time.Now()
 	acct := func(enabled bool) map[string]any {
@@ -622,6 +634,7 @@ func TestAccountUpdatedFollowsNewestEvent(t *testing.T) {
 }
 
 func TestStartMentorOnboarding(t *testing.T) {
+	t.Parallel()
 	sc, rec := stripeMock(t)
 	e := skillsessiontest.New(t)
 	svc := payments.NewService(e.Store, sc, nil, payments.Config{PublicURL: "http://localhost:8080"}, slog.New(slog.DiscardHandler))
@@ -647,6 +660,7 @@ func TestStartMentorOnboarding(t *testing.T) {
 // Wired through sessions.Config.OnChange, a paid session is confirmed only once authorised, a
 // paid session that completes queues its capture, and the capture job runs.
 func TestCompletedPaidSessionQueuesCapture(t *testing.T) {
+	t.Parallel()
 	x := newEnv(t)
 	x.wireSessions(t)
 	s, ps := x.paid(t)
@@ -685,6 +699,7 @@ func TestCompletedPaidSessionQueuesCapture(t *testing.T) {
 }
 
 func TestAdminRefundIsAuditedAndIdempotent(t *testing.T) {
+	t.Parallel()
 	x := newEnv(t)
 	_, ps := x.paid(t)
 	p := ps.Payment
@@ -741,6 +756,7 @@ func (x *env) wireSessions(t *testing.T) {
 // An authorisation Stripe cancels (it expired) cancels the confirmed session and releases its
 // booking.
 func TestExpiredAuthorisationReleasesTheSlot(t *testing.T) {
+	t.Parallel()
 	x := newEnv(t)
 	x.wireSessions(t)
 	s, ps := x.paid(t)
@@ -771,6 +787,7 @@ func TestExpiredAuthorisationReleasesTheSlot(t *testing.T) {
 }
 
 func TestPaymentVisibility(t *testing.T) {
+	t.Parallel()
 	x := newEnv(t)
 	s, ps := x.paid(t)
 	d, err := x.svc.SessionPayment(context.Background(), skillsessiontest.As(x.learner), s.ID)

@@ -29,6 +29,7 @@ type profile struct {
 }
 
 func TestUpdateProfile(t *testing.T) {
+	t.Parallel()
 	srv := apitest.Start(t, apitest.Config(t))
 	_, me := srv.SignUp(t)
 
@@ -64,6 +65,7 @@ func TestUpdateProfile(t *testing.T) {
 }
 
 func TestUpdateProfileRejectsBadInput(t *testing.T) {
+	t.Parallel()
 	srv := apitest.Start(t, apitest.Config(t))
 	_, me := srv.SignUp(t)
 	me.Do(t, updateProfile, map[string]any{"in": map[string]any{"bio": "Original", "timeZone": "Europe/Paris"}})
@@ -106,6 +108,7 @@ func TestUpdateProfileRejectsBadInput(t *testing.T) {
 }
 
 func TestProfilePrivacy(t *testing.T) {
+	t.Parallel()
 	srv := apitest.Start(t, apitest.Config(t))
 	owner, ownerClient := srv.SignUp(t)
 	_, other := srv.SignUp(t)
@@ -154,6 +157,7 @@ func TestProfilePrivacy(t *testing.T) {
 const addSkill = `mutation($in: AddMemberSkillInput!) { addMemberSkill(input: $in) { memberSkill { id kind level yearsOfPractice description skill { slug name(locale: FR) } } user { offeredSkills { skill { slug } } wantedSkills { skill { slug } } } } }`
 
 func TestMemberSkills(t *testing.T) {
+	t.Parallel()
 	srv := apitest.Start(t, apitest.Config(t))
 	music := srv.Category(t, "music", "Music", "Musique")
 	guitar := srv.Skill(t, music, "guitar", "Guitar", "Guitare")
@@ -223,6 +227,7 @@ func TestMemberSkills(t *testing.T) {
 }
 
 func TestBlocking(t *testing.T) {
+	t.Parallel()
 	srv := apitest.Start(t, apitest.Config(t))
 	alice, aliceClient := srv.SignUp(t)
 	bob, bobClient := srv.SignUp(t)

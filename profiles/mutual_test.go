@@ -10,6 +10,7 @@ import (
 // the transaction that adds it; a skill that adds nothing new (already mutual), or a pair with a
 // block, notifies no one.
 func TestNewMutualMatchNotifies(t *testing.T) {
+	t.Parallel()
 	srv := apitest.Start(t, apitest.Config(t))
 	skill := func(slug string) string {
 		var out struct{ Skill struct{ ID string } }

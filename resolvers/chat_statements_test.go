@@ -13,6 +13,7 @@ import (
 // with participants, last messages, unread counts, senders and the viewer's mute, run the same
 // number of SQL statements (the service batches, the loaders are primed or batched).
 func TestConversationListStatementCountDoesNotGrow(t *testing.T) {
+	t.Parallel()
 	counter := &testdb.StatementCounter{}
 	cfg := apitest.Config(t)
 	cfg = apitest.ForStatementCounts(cfg)
@@ -46,6 +47,7 @@ func TestConversationListStatementCountDoesNotGrow(t *testing.T) {
 // to notify) a send is one statement, one round trip, with no BEGIN or COMMIT. A send that
 // notifies someone is a transaction that also creates the notification.
 func TestSendMessageRoundTrips(t *testing.T) {
+	t.Parallel()
 	counter := &testdb.StatementCounter{}
 	cfg := apitest.ForStatementCounts(apitest.Config(t))
 	srv := apitest.Start(t, cfg, app.Options{Tracer: counter})

@@ -14,6 +14,7 @@ import (
 // 25 members, with their profiles, availability, skills, categories and related skills, run the
 // same number of SQL statements.
 func TestStatementCountDoesNotGrowWithPageSize(t *testing.T) {
+	t.Parallel()
 	counter := &testdb.StatementCounter{}
 	cfg := apitest.Config(t)
 	cfg = apitest.ForStatementCounts(cfg)

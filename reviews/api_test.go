@@ -14,6 +14,7 @@ import (
 // but its author; moderators see the queue, members are FORBIDDEN. Workers run, so the jobs the
 // lifecycle queues (notification emails) are worked alongside.
 func TestReviewReportsAPI(t *testing.T) {
+	t.Parallel()
 	cfg := apitest.Config(t)
 	cfg.RunWorkers = true
 	api := skillsessiontest.StartAPI(t, cfg, app.Options{})

@@ -29,6 +29,7 @@ func wantKind(t *testing.T, err error, k domain.Kind) {
 }
 
 func TestDoubleBlindBothReviewed(t *testing.T) {
+	t.Parallel()
 	e := skillsessiontest.New(t)
 	teacher, learner, stranger := e.User(t, "T"), e.User(t, "L"), e.User(t, "S")
 	start := skillsessiontest.Start.Add(72 * time.Hour)
@@ -138,6 +139,7 @@ func runReveal(t *testing.T, e *skillsessiontest.Env, j skillsessiontest.QueuedJ
 }
 
 func TestDoubleBlindWindowCloses(t *testing.T) {
+	t.Parallel()
 	e := skillsessiontest.New(t)
 	teacher, learner := e.User(t, "T"), e.User(t, "L")
 	s := e.Completed(t, teacher, learner, skillsessiontest.Start.Add(72*time.Hour), 45)

@@ -15,6 +15,7 @@ import (
 // The block cover of weekly slots is exact: a minute's keys meet a member's keys if and only if
 // one of the member's slots contains that minute, for every minute of the week.
 func TestAvailabilityKeysCoverSlotsExactly(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewPCG(7, 11))
 	cases := [][]store.MemberSearchSlot{
 		nil,
@@ -64,6 +65,7 @@ func TestAvailabilityKeysCoverSlotsExactly(t *testing.T) {
 }
 
 func TestMinuteOfWeekFollowsTheZoneRules(t *testing.T) {
+	t.Parallel()
 	paris, err := time.LoadLocation("Europe/Paris")
 	if err != nil {
 		t.Fatal(err)
@@ -93,6 +95,7 @@ func TestMinuteOfWeekFollowsTheZoneRules(t *testing.T) {
 }
 
 func TestMemberDocument(t *testing.T) {
+	t.Parallel()
 	guitar, music := uuid.MustParse("01900000-0000-7000-8000-000000000001"), uuid.MustParse("01900000-0000-7000-8000-0000000000c1")
 	piano := uuid.MustParse("01900000-0000-7000-8000-000000000002")
 	lat, lon := 48.85, 2.35
@@ -127,6 +130,7 @@ func TestMemberDocument(t *testing.T) {
 }
 
 func TestFold(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]string{"Pâtisserie": "patisserie", "GUITARE ÉLECTRIQUE": "guitare electrique", "Español": "espanol", "日本語": "日本語"} {
 		if got := fold(in); got != want {
 			t.Errorf("fold(%q) = %q, want %q", in, got, want)

@@ -27,6 +27,7 @@ var _ profiles.Indexer = search.Queue{}
 
 // TestPostgresBackend runs the behaviour suite against the PostgreSQL backend (always).
 func TestPostgresBackend(t *testing.T) {
+	t.Parallel()
 	fx := loadFixture(t, nil)
 	backend := search.NewPostgres(fx.st)
 	if err := search.ReindexAll(t.Context(), fx.st, backend); err != nil {
@@ -38,6 +39,7 @@ func TestPostgresBackend(t *testing.T) {
 // Every PostgreSQL search is one statement (two with AvailableAt, which reads the zones in use),
 // whatever the page size and the filters.
 func TestPostgresStatementCount(t *testing.T) {
+	t.Parallel()
 	counter := &testdb.StatementCounter{}
 	fx := loadFixture(t, counter)
 	b := search.NewPostgres(fx.st)

@@ -18,6 +18,7 @@ import (
 // `typesense` build tag (`make test-typesense`, with TYPESENSE_URL and TYPESENSE_API_KEY set);
 // under that tag a missing server is a failure, never a skip.
 func TestTypesenseBackend(t *testing.T) {
+	t.Parallel()
 	url := os.Getenv("TYPESENSE_URL")
 	if url == "" {
 		t.Fatal("TYPESENSE_URL is not set: point it (and TYPESENSE_API_KEY) at a Typesense server")

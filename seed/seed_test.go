@@ -11,6 +11,7 @@ import (
 )
 
 func TestSeedIsIdempotentAndLogsIn(t *testing.T) {
+	t.Parallel()
 	srv := apitest.Start(t, apitest.Config(t))
 	hasher, err := auth.NewHasher(auth.Argon2Params{MemoryKiB: 1024, Iterations: 1, Parallelism: 1})
 	if err != nil {

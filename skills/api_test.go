@@ -9,6 +9,7 @@ import (
 )
 
 func TestSeededTaxonomy(t *testing.T) {
+	t.Parallel()
 	srv := apitest.Start(t, apitest.Config(t))
 	var out struct {
 		SkillCategories []struct {
@@ -65,6 +66,7 @@ const propose = `mutation($in: ProposeSkillInput!) { proposeSkill(input: $in) { 
 const review = `mutation($in: ReviewSkillProposalInput!) { reviewSkillProposal(input: $in) { skill { slug status mergedInto { slug } } } }`
 
 func TestProposeAndModerate(t *testing.T) {
+	t.Parallel()
 	srv := apitest.Start(t, apitest.Config(t))
 	cat := srv.Category(t, "test-crafts", "Test crafts", "Artisanat test")
 	target := srv.Skill(t, cat, "t-knitting", "Test knitting", "Tricot test")
@@ -152,6 +154,7 @@ func TestProposeAndModerate(t *testing.T) {
 }
 
 func TestSlugify(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]string{
 		"Guitare électrique": "guitare-electrique",
 		"C++":                "c",

@@ -35,6 +35,7 @@ func submitReview(t *testing.T, m skillsessiontest.Member, sessionID string, rat
 // TestSessionLifecycleAPI: propose, accept, both confirm, credits move, both review (hidden
 // until the second), ratings and received reviews appear, and outsiders see nothing private.
 func TestSessionLifecycleAPI(t *testing.T) {
+	t.Parallel()
 	api := startAPI(t)
 	teacher, learner, outsider := api.Member(t), api.Member(t), api.Member(t)
 	start := api.Clock.Now().Add(48 * time.Hour).Truncate(time.Minute)
@@ -242,6 +243,7 @@ func TestSessionLifecycleAPI(t *testing.T) {
 // TestCounterProposalAndCancellationAPI: a counter-proposal hands the answer over; cancelling
 // long before the start is not late, inside the cut-off it is.
 func TestCounterProposalAndCancellationAPI(t *testing.T) {
+	t.Parallel()
 	api := startAPI(t)
 	teacher, learner := api.Member(t), api.Member(t)
 	start := api.Clock.Now().Add(72 * time.Hour).Truncate(time.Minute)
@@ -289,6 +291,7 @@ func TestCounterProposalAndCancellationAPI(t *testing.T) {
 // TestNoShowAndProblemAPI: a no-show ends the session without moving credits; a problem stops
 // automatic completion and is shown to both.
 func TestNoShowAndProblemAPI(t *testing.T) {
+	t.Parallel()
 	api := startAPI(t)
 	teacher, learner := api.Member(t), api.Member(t)
 	start := api.Clock.Now().Add(48 * time.Hour).Truncate(time.Minute)
@@ -330,6 +333,7 @@ func TestNoShowAndProblemAPI(t *testing.T) {
 // TestConcurrentOverlappingAcceptsAPI: a teacher accepts eight overlapping proposals at once;
 // exactly one books, the others are CONFLICT with reason OVERLAP.
 func TestConcurrentOverlappingAcceptsAPI(t *testing.T) {
+	t.Parallel()
 	api := startAPI(t)
 	teacher := api.Member(t)
 	start := api.Clock.Now().Add(48 * time.Hour).Truncate(time.Minute)
@@ -364,6 +368,7 @@ func TestConcurrentOverlappingAcceptsAPI(t *testing.T) {
 // TestBadSessionInputsAPI: each bad input gets BAD_USER_INPUT (or the documented code) and the
 // field it is about.
 func TestBadSessionInputsAPI(t *testing.T) {
+	t.Parallel()
 	api := startAPI(t)
 	teacher, learner := api.Member(t), api.Member(t)
 	now := api.Clock.Now()
@@ -435,6 +440,7 @@ func TestBadSessionInputsAPI(t *testing.T) {
 // TestUpcomingSessionsStatementCount: the upcoming list with partner, profile, rating, skill and
 // review state runs the same number of SQL statements for 5 and 50 sessions.
 func TestUpcomingSessionsStatementCount(t *testing.T) {
+	t.Parallel()
 	counter := &testdb.StatementCounter{}
 	cfg := apitest.Config(t)
 	cfg = apitest.ForStatementCounts(cfg)

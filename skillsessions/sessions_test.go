@@ -38,6 +38,7 @@ func wantKind(t *testing.T, err error, k domain.Kind, field string) *domain.Erro
 }
 
 func TestLifecycleWithCredits(t *testing.T) {
+	t.Parallel()
 	e := skillsessiontest.New(t)
 	teacher, learner := e.User(t, "Teacher"), e.User(t, "Learner")
 	start := skillsessiontest.Start.Add(72 * time.Hour)
@@ -103,6 +104,7 @@ func TestLifecycleWithCredits(t *testing.T) {
 }
 
 func TestServiceTransitionsAndPermissions(t *testing.T) {
+	t.Parallel()
 	e := skillsessiontest.New(t)
 	teacher, learner, stranger := e.User(t, "T"), e.User(t, "L"), e.User(t, "S")
 	start := skillsessiontest.Start.Add(72 * time.Hour)
@@ -164,6 +166,7 @@ func TestServiceTransitionsAndPermissions(t *testing.T) {
 }
 
 func TestBadInputs(t *testing.T) {
+	t.Parallel()
 	e := skillsessiontest.New(t)
 	teacher, learner := e.User(t, "T"), e.User(t, "L")
 	now := skillsessiontest.Start
@@ -214,6 +217,7 @@ func TestBadInputs(t *testing.T) {
 // Many overlapping proposals to one teacher, accepted at once: the exclusion constraint lets
 // exactly one confirmation commit, the others get CONFLICT.
 func TestConcurrentOverlappingConfirmations(t *testing.T) {
+	t.Parallel()
 	e := skillsessiontest.New(t)
 	teacher := e.User(t, "Busy teacher")
 	start := skillsessiontest.Start.Add(72 * time.Hour)
@@ -282,6 +286,7 @@ func runReminder(t *testing.T, e *skillsessiontest.Env, j skillsessiontest.Queue
 }
 
 func TestRemindersScheduledAndNeutralised(t *testing.T) {
+	t.Parallel()
 	e := skillsessiontest.New(t)
 	teacher, learner := e.User(t, "T"), e.User(t, "L")
 	start := skillsessiontest.Start.Add(72 * time.Hour)
@@ -344,6 +349,7 @@ func TestRemindersScheduledAndNeutralised(t *testing.T) {
 // TestRiverRunsReminders runs a real River client on the test database: a reminder scheduled
 // in the past (the session starts within the hour) is worked and notifies.
 func TestRiverRunsReminders(t *testing.T) {
+	t.Parallel()
 	e := skillsessiontest.New(t)
 	teacher, learner := e.User(t, "T"), e.User(t, "L")
 	start := time.Now().UTC().Add(90 * time.Minute).Truncate(time.Second)
@@ -378,6 +384,7 @@ func TestRiverRunsReminders(t *testing.T) {
 }
 
 func TestAutoCompleteAndProblem(t *testing.T) {
+	t.Parallel()
 	e := skillsessiontest.New(t)
 	teacher, learner := e.User(t, "T"), e.User(t, "L")
 	start := skillsessiontest.Start.Add(72 * time.Hour)
@@ -414,6 +421,7 @@ func TestAutoCompleteAndProblem(t *testing.T) {
 // Many completions at once, in both directions between the same members: no deadlock, each
 // session paid once, and the ledger still sums to zero with balances equal to their entries.
 func TestLedgerInvariantUnderConcurrentCompletions(t *testing.T) {
+	t.Parallel()
 	e := skillsessiontest.New(t)
 	members := make([]domain.User, 6)
 	for i := range members {
@@ -472,6 +480,7 @@ func TestLedgerInvariantUnderConcurrentCompletions(t *testing.T) {
 }
 
 func TestUpcomingAndPastPages(t *testing.T) {
+	t.Parallel()
 	e := skillsessiontest.New(t)
 	teacher, learner := e.User(t, "T"), e.User(t, "L")
 	start := skillsessiontest.Start.Add(72 * time.Hour)
@@ -528,6 +537,7 @@ func TestUpcomingAndPastPages(t *testing.T) {
 // A member in Paris available on Tuesdays 18:00-20:00: the same wall-clock time is 17:00 UTC
 // before the DST change and 16:00 UTC after it; outside it, proposals succeed with a warning.
 func TestAvailabilityWarningAcrossDST(t *testing.T) {
+	t.Parallel()
 	e := skillsessiontest.New(t)
 	teacher, learner := e.User(t, "T"), e.User(t, "L")
 	ctx := context.Background()

@@ -17,6 +17,7 @@ import (
 
 // The database enforces the chat invariants itself, not only the Go code.
 func TestChatConstraints(t *testing.T) {
+	t.Parallel()
 	st := newStore(t)
 	ctx := context.Background()
 	q := st.Q()
@@ -116,6 +117,7 @@ func TestChatConstraints(t *testing.T) {
 }
 
 func TestChatBatchLoaders(t *testing.T) {
+	t.Parallel()
 	st := newStore(t)
 	ctx := context.Background()
 	q := st.Q()
@@ -168,6 +170,7 @@ func TestChatBatchLoaders(t *testing.T) {
 // participant sends, no block stops a DIRECT message, nobody is to be notified and the client id
 // is new. In every other case it writes nothing, takes no seq, and reports ok false.
 func TestTryAppendLive(t *testing.T) {
+	t.Parallel()
 	st := newStore(t)
 	ctx := context.Background()
 	q := st.Q()

@@ -17,6 +17,7 @@ import (
 // (proposal histories, participants in joining order), and a failing statement must name the
 // load it came from.
 func TestKeyedBatchLoadHelpers(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	pool, err := store.OpenPool(ctx, testdb.New(t), store.PoolConfig{MaxConns: 1, StatementTimeout: 2 * time.Second})
 	if err != nil {

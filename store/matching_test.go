@@ -17,6 +17,7 @@ import (
 // Posting lists: per key and level, in user id order, the viewer left out; related keys only
 // while the exact keys hold fewer distinct members than RelatedBelow; the excluded members.
 func TestMatchPostings(t *testing.T) {
+	t.Parallel()
 	st := newStore(t)
 	ctx := context.Background()
 	q := st.Q()
@@ -111,6 +112,7 @@ func TestMatchPostings(t *testing.T) {
 // MatchProfiles keeps the ranked order and returns the first members that pass, skipping the
 // ones that cannot match (checked again) or fail a filter.
 func TestMatchProfilesKeepsTheOrder(t *testing.T) {
+	t.Parallel()
 	st := newStore(t)
 	ctx := context.Background()
 	q := st.Q()
@@ -190,6 +192,7 @@ func matchProfilesDrift(t *testing.T, st *store.Store) int {
 // match_profiles follows every kind of change to its sources, through the store and through
 // plain SQL, single rows and bulk statements.
 func TestMatchProfilesFollowTheirSources(t *testing.T) {
+	t.Parallel()
 	st := newStore(t)
 	ctx := context.Background()
 	q := st.Q()
@@ -250,6 +253,7 @@ func TestMatchProfilesFollowTheirSources(t *testing.T) {
 // Two transactions changing one member's slots at once: the one that commits last sees the
 // other's rows when it rebuilds the list, so nothing is lost.
 func TestMatchProfilesConcurrentSlots(t *testing.T) {
+	t.Parallel()
 	st := newStore(t)
 	ctx := context.Background()
 	a := newUser(t, st.Q(), "a@example.com")

@@ -14,6 +14,7 @@ import (
 // The database itself refuses amounts that do not reconcile, a second payment for a session,
 // a backwards refund and a second insertion of a Stripe event.
 func TestPaymentConstraints(t *testing.T) {
+	t.Parallel()
 	st := newStore(t)
 	ctx := context.Background()
 	q := st.Q()

@@ -28,6 +28,7 @@ func newSkillSession(t *testing.T, q *store.Queries, skill uuid.UUID, teacher, l
 // An overlapping booking of the same person, teacher or learner, is a CONFLICT mapped from the
 // exclusion violation (23P01); the buffer counts.
 func TestSessionBookingsExclusion(t *testing.T) {
+	t.Parallel()
 	st := newStore(t)
 	ctx := context.Background()
 	q := st.Q()

@@ -43,6 +43,7 @@ func newUser(t *testing.T, q *store.Queries, email string) domain.User {
 }
 
 func TestMigrateIsIdempotent(t *testing.T) {
+	t.Parallel()
 	st := newStore(t)
 	applied, err := store.Migrate(context.Background(), st.Pool(), slog.New(slog.DiscardHandler))
 	if err != nil || len(applied) != 0 {
@@ -51,6 +52,7 @@ func TestMigrateIsIdempotent(t *testing.T) {
 }
 
 func TestInTxCommitsAndRollsBack(t *testing.T) {
+	t.Parallel()
 	st := newStore(t)
 	ctx := context.Background()
 	var hooks []string
@@ -95,6 +97,7 @@ func TestInTxCommitsAndRollsBack(t *testing.T) {
 }
 
 func TestStoreMapsConstraintErrors(t *testing.T) {
+	t.Parallel()
 	st := newStore(t)
 	ctx := context.Background()
 	newUser(t, st.Q(), "same@example.com")
@@ -119,6 +122,7 @@ func TestStoreMapsConstraintErrors(t *testing.T) {
 }
 
 func TestStatementTimeout(t *testing.T) {
+	t.Parallel()
 	pool, err := store.OpenPool(context.Background(), testdb.New(t), store.PoolConfig{StatementTimeout: 100 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)

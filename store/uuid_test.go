@@ -17,6 +17,7 @@ import (
 // uuid.UUID values travel as binary uuids, as parameters and results, alone, nullable and in
 // arrays, and never through the text detour pgx takes for a driver.Valuer.
 func TestPoolEncodesAndScansUUIDsAsBinary(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	pool, err := store.OpenPool(ctx, testdb.New(t), store.PoolConfig{MaxConns: 1, StatementTimeout: 2 * time.Second})
 	if err != nil {
