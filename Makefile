@@ -45,7 +45,7 @@ test-typesense: ## the search behaviour suite against Typesense (set TYPESENSE_U
 	  export TEST_DATABASE_URL="$$DATABASE_URL" SKILLSWAP_REQUIRE_SERVICES=1; \
 	  $(GO) test -tags typesense -count=1 -run TestTypesenseBackend ./search/
 
-generate: ## regenerate graph/ from schema.graphqls
+generate: ## regenerate graph/ and the resolver files from schema.graphqls and schema/*.graphqls
 	$(GO) generate ./...
 
 check-generated: ## fail when graph/ (or the resolver stubs, or schema.snapshot.graphql) differ from what gqlgen and schema-snapshot generate now
