@@ -170,11 +170,6 @@ func (s *Service) SignUp(ctx context.Context, in SignUpInput, c Client) (Login, 
 	return out, nil
 }
 
-// signedOut answers a signed-out actor where a member must act. Resolvers normally stop such a
-// caller first with auth.RequireActor, whose error also says why (an expired token, say). A new
-// error each time: the error presenter may annotate it.
-func signedOut() error { return domain.Unauthenticated("authentication required") }
-
 // errBadCredentials is the one answer to a wrong email or a wrong password.
 var errBadCredentials = domain.Unauthenticated("invalid email or password")
 
@@ -381,8 +376,8 @@ func (s *Service) LogOutByRefreshToken(ctx context.Context, refreshToken string)
 
 // LogOut ends the login session the actor authenticated with.
 func (s *Service) LogOut(ctx context.Context, actor domain.Actor) (uuid.UUID, error) {
-	if !actor.SignedIn() {
-		return uuid.Nil, signedOut()
+	if err := actor.RequireSignedIn(); err != nil {
+		return uuid.Nil, err
 	}
 	if _, err := s.store.Q().RevokeAuthSession(ctx, actor.SessionID, "LOGOUT", s.now()); err != nil {
 		return uuid.Nil, fmt.Errorf("log out: %w", err)
@@ -394,8 +389,8 @@ func (s *Service) LogOut(ctx context.Context, actor domain.Actor) (uuid.UUID, er
 // LogOutEverywhere ends every session of the actor, except the one they authenticated with when
 // keepCurrent.
 func (s *Service) LogOutEverywhere(ctx context.Context, actor domain.Actor, keepCurrent bool) (int, error) {
-	if !actor.SignedIn() {
-		return 0, signedOut()
+	if err := actor.RequireSignedIn(); err != nil {
+		return 0, err
 	}
 	var keep *uuid.UUID
 	if keepCurrent {
@@ -414,8 +409,8 @@ func (s *Service) LogOutEverywhere(ctx context.Context, actor domain.Actor, keep
 // RevokeAuthSession ends one of the actor's sessions; another member's is NOT_FOUND, so its
 // existence is not revealed.
 func (s *Service) RevokeAuthSession(ctx context.Context, actor domain.Actor, sessionID uuid.UUID) (domain.AuthSession, error) {
-	if !actor.SignedIn() {
-		return domain.AuthSession{}, signedOut()
+	if err := actor.RequireSignedIn(); err != nil {
+		return domain.AuthSession{}, err
 	}
 	q := s.store.Q()
 	sess, err := q.AuthSessionByID(ctx, sessionID)
@@ -480,8 +475,8 @@ const AuthSessionsCursor = "sessions"
 // ListAuthSessions returns a page of a user's login sessions, newest first; only the user and
 // ADMINs may list them.
 func (s *Service) ListAuthSessions(ctx context.Context, actor domain.Actor, userID uuid.UUID, includeRevoked bool, page relay.Page[uuid.UUID]) (relay.Connection[domain.AuthSession], error) {
-	if !actor.SignedIn() {
-		return relay.Connection[domain.AuthSession]{}, signedOut()
+	if err := actor.RequireSignedIn(); err != nil {
+		return relay.Connection[domain.AuthSession]{}, err
 	}
 	if actor.ID() != userID && !actor.HasRole(domain.RoleAdmin) {
 		return relay.Connection[domain.AuthSession]{}, domain.Forbidden("only the member themselves can see their sessions")
@@ -505,8 +500,8 @@ type UserFilter struct {
 
 // ListUsers returns a page of accounts, newest first; staff only.
 func (s *Service) ListUsers(ctx context.Context, actor domain.Actor, f UserFilter, page relay.Page[uuid.UUID]) (relay.Connection[domain.User], error) {
-	if !actor.SignedIn() {
-		return relay.Connection[domain.User]{}, signedOut()
+	if err := actor.RequireSignedIn(); err != nil {
+		return relay.Connection[domain.User]{}, err
 	}
 	if !actor.User.IsStaff() {
 		return relay.Connection[domain.User]{}, domain.Forbidden("staff only")
@@ -563,8 +558,8 @@ func (s *Service) SetUserRoles(ctx context.Context, actor domain.Actor, userID u
 // AuthSession returns one login session of the actor's (any member's for an ADMIN); NOT_FOUND
 // for a session they may not see, so its existence is not revealed.
 func (s *Service) AuthSession(ctx context.Context, actor domain.Actor, id uuid.UUID) (domain.AuthSession, error) {
-	if !actor.SignedIn() {
-		return domain.AuthSession{}, signedOut()
+	if err := actor.RequireSignedIn(); err != nil {
+		return domain.AuthSession{}, err
 	}
 	sess, err := s.store.Q().AuthSessionByID(ctx, id)
 	if err != nil {

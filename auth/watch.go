@@ -15,8 +15,8 @@ import (
 // "changed": the truth is read from PostgreSQL, by one read at a time (a burst of wake-ups
 // makes one more read, not one each), and nothing waits in between.
 func (s *Service) WatchAccount(ctx context.Context, actor domain.Actor) (<-chan *domain.User, error) {
-	if !actor.SignedIn() {
-		return nil, signedOut()
+	if err := actor.RequireSignedIn(); err != nil {
+		return nil, err
 	}
 	id := actor.ID()
 	out := realtime.NewOutbox[domain.User](4, nil)

@@ -93,17 +93,8 @@ func (s *Service) RotateFeed(ctx context.Context, actor domain.Actor) (string, d
 	return s.issue(ctx, actor, true)
 }
 
-// signedIn refuses the zero Actor (a signed-out caller) as UNAUTHENTICATED, the answer members
-// got when the service read the viewer itself.
-func signedIn(actor domain.Actor) error {
-	if !actor.SignedIn() {
-		return domain.Unauthenticated("authentication required")
-	}
-	return nil
-}
-
 func (s *Service) issue(ctx context.Context, actor domain.Actor, mustExist bool) (string, domain.CalendarFeed, error) {
-	if err := signedIn(actor); err != nil {
+	if err := actor.RequireSignedIn(); err != nil {
 		return "", domain.CalendarFeed{}, err
 	}
 	token, err := newToken()
@@ -131,7 +122,7 @@ func (s *Service) issue(ctx context.Context, actor domain.Actor, mustExist bool)
 
 // RevokeFeed turns the actor's feed URL off; it reports whether there was one.
 func (s *Service) RevokeFeed(ctx context.Context, actor domain.Actor) (bool, error) {
-	if err := signedIn(actor); err != nil {
+	if err := actor.RequireSignedIn(); err != nil {
 		return false, err
 	}
 	ok, err := s.store.Q().RevokeCalendarFeeds(ctx, actor.ID(), s.cfg.Now().UTC())
@@ -143,7 +134,7 @@ func (s *Service) RevokeFeed(ctx context.Context, actor domain.Actor) (bool, err
 
 // Feed returns the actor's active feed (without its token), or nil.
 func (s *Service) Feed(ctx context.Context, actor domain.Actor) (*domain.CalendarFeed, error) {
-	if err := signedIn(actor); err != nil {
+	if err := actor.RequireSignedIn(); err != nil {
 		return nil, err
 	}
 	f, err := s.store.Q().ActiveCalendarFeed(ctx, actor.ID())
@@ -184,7 +175,7 @@ func (s *Service) FeedICS(ctx context.Context, token string) ([]byte, error) {
 
 // SessionICS renders one of the actor's sessions as a calendar attachment.
 func (s *Service) SessionICS(ctx context.Context, actor domain.Actor, sessionID uuid.UUID) ([]byte, error) {
-	if err := signedIn(actor); err != nil {
+	if err := actor.RequireSignedIn(); err != nil {
 		return nil, err
 	}
 	e, err := s.store.Q().CalendarEventByID(ctx, actor.ID(), sessionID)

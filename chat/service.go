@@ -40,14 +40,6 @@ const (
 // first, then id. The store reads by it, hence the alias.
 type ConversationKey = store.ConversationKey
 
-// signedIn is UNAUTHENTICATED for the zero Actor: every chat operation acts for a member.
-func signedIn(actor domain.Actor) error {
-	if !actor.SignedIn() {
-		return domain.Unauthenticated("authentication required")
-	}
-	return nil
-}
-
 // Notifier creates notifications inside the caller's transaction (notifications.Service).
 type Notifier interface {
 	// NotifyOnce notifies userIDs, at most one unread notification per member and groupKey.
@@ -106,7 +98,7 @@ func newID() (uuid.UUID, error) {
 // OpenDirect returns the DIRECT conversation between the actor and other, creating it the first
 // time (idempotent, also when both open it at once). Members who blocked each other cannot.
 func (s *Service) OpenDirect(ctx context.Context, actor domain.Actor, other uuid.UUID) (domain.Conversation, error) {
-	if err := signedIn(actor); err != nil {
+	if err := actor.RequireSignedIn(); err != nil {
 		return domain.Conversation{}, err
 	}
 	viewer := actor.ID()
@@ -186,7 +178,7 @@ func (s *Service) requireReachable(ctx context.Context, q *store.Queries, viewer
 // CreateGroup creates a GROUP conversation owned by the actor with the given members (the owner
 // is added if missing; duplicates are ignored).
 func (s *Service) CreateGroup(ctx context.Context, actor domain.Actor, title string, members []uuid.UUID) (domain.Conversation, error) {
-	if err := signedIn(actor); err != nil {
+	if err := actor.RequireSignedIn(); err != nil {
 		return domain.Conversation{}, err
 	}
 	owner := actor.ID()
@@ -212,7 +204,7 @@ func (s *Service) CreateGroup(ctx context.Context, actor domain.Actor, title str
 // CreateSupport creates a SUPPORT conversation between the actor (its owner) and support agents
 // (possibly none yet; see AddParticipant). Blocks do not apply: support must stay reachable.
 func (s *Service) CreateSupport(ctx context.Context, actor domain.Actor, subject string, agents []uuid.UUID) (domain.Conversation, error) {
-	if err := signedIn(actor); err != nil {
+	if err := actor.RequireSignedIn(); err != nil {
 		return domain.Conversation{}, err
 	}
 	member := actor.ID()
@@ -327,7 +319,7 @@ func requireParticipant(a store.ConversationAccess) error {
 
 // Conversation returns one conversation the actor takes part in.
 func (s *Service) Conversation(ctx context.Context, actor domain.Actor, convID uuid.UUID) (domain.Conversation, error) {
-	if err := signedIn(actor); err != nil {
+	if err := actor.RequireSignedIn(); err != nil {
 		return domain.Conversation{}, err
 	}
 	a, err := access(ctx, s.store.Q(), convID, actor.ID())
@@ -349,7 +341,7 @@ func validFirst(first int) error {
 // Conversations lists the actor's conversations by latest activity, each with their unread
 // count and the last message: three statements whatever the page size.
 func (s *Service) Conversations(ctx context.Context, actor domain.Actor, page relay.Page[ConversationKey]) (relay.Connection[domain.ConversationItem], error) {
-	if err := signedIn(actor); err != nil {
+	if err := actor.RequireSignedIn(); err != nil {
 		return relay.Connection[domain.ConversationItem]{}, err
 	}
 	if err := validFirst(page.First); err != nil {
@@ -399,7 +391,7 @@ func (s *Service) Conversations(ctx context.Context, actor domain.Actor, page re
 // targets) to answer with the right error or the earlier message, and a send that notifies
 // someone runs as a transaction that also creates the notifications.
 func (s *Service) Send(ctx context.Context, actor domain.Actor, convID uuid.UUID, clientID, body string, attachmentURL *string) (domain.Message, error) {
-	if err := signedIn(actor); err != nil {
+	if err := actor.RequireSignedIn(); err != nil {
 		return domain.Message{}, err
 	}
 	viewer := actor.ID()
@@ -517,7 +509,7 @@ func (s *Service) announce(ctx context.Context, q *store.Queries, m domain.Messa
 
 // Edit replaces the body of the actor's own message, within domain.EditWindow of sending.
 func (s *Service) Edit(ctx context.Context, actor domain.Actor, messageID uuid.UUID, body string) (domain.Message, error) {
-	if err := signedIn(actor); err != nil {
+	if err := actor.RequireSignedIn(); err != nil {
 		return domain.Message{}, err
 	}
 	viewer := actor.ID()
@@ -552,7 +544,7 @@ func (s *Service) Edit(ctx context.Context, actor domain.Actor, messageID uuid.U
 // Delete turns the actor's own message into a tombstone: its seq stays, its content goes.
 // Deleting a deleted message returns it unchanged.
 func (s *Service) Delete(ctx context.Context, actor domain.Actor, messageID uuid.UUID) (domain.Message, error) {
-	if err := signedIn(actor); err != nil {
+	if err := actor.RequireSignedIn(); err != nil {
 		return domain.Message{}, err
 	}
 	viewer := actor.ID()
@@ -596,7 +588,7 @@ func (s *Service) afterCommitParticipants(ctx context.Context, q *store.Queries,
 // oldest first, keyed by seq: after page.After (newer messages), or before page.Before (older
 // ones), or the newest page when neither is set.
 func (s *Service) Messages(ctx context.Context, actor domain.Actor, convID uuid.UUID, page relay.Page[int64]) (relay.Connection[domain.Message], error) {
-	if err := signedIn(actor); err != nil {
+	if err := actor.RequireSignedIn(); err != nil {
 		return relay.Connection[domain.Message]{}, err
 	}
 	if page.Before != nil && page.After != nil {
@@ -633,7 +625,7 @@ func (s *Service) Messages(ctx context.Context, actor domain.Actor, convID uuid.
 // MarkRead moves the actor's read position in convID forward to seq (never back), and marks the
 // conversation's NEW_MESSAGE notification read.
 func (s *Service) MarkRead(ctx context.Context, actor domain.Actor, convID uuid.UUID, seq int64) (domain.Participant, error) {
-	if err := signedIn(actor); err != nil {
+	if err := actor.RequireSignedIn(); err != nil {
 		return domain.Participant{}, err
 	}
 	viewer := actor.ID()
@@ -667,7 +659,7 @@ func (s *Service) MarkRead(ctx context.Context, actor domain.Actor, convID uuid.
 // Mute mutes convID for the actor (until a time, or indefinitely when until is nil), or unmutes
 // it when muted is false. A muted conversation still delivers messages, but never notifies.
 func (s *Service) Mute(ctx context.Context, actor domain.Actor, convID uuid.UUID, muted bool, until *time.Time) (domain.Participant, error) {
-	if err := signedIn(actor); err != nil {
+	if err := actor.RequireSignedIn(); err != nil {
 		return domain.Participant{}, err
 	}
 	viewer := actor.ID()

@@ -23,7 +23,7 @@ import (
 // A stream holds no goroutine while it waits: wake-ups arrive as hub callbacks, and a goroutine
 // exists only while PostgreSQL is being read (see realtime.Outbox for the consumer side).
 func (s *Service) Stream(ctx context.Context, actor domain.Actor, convID uuid.UUID, afterSeq *int64) (<-chan *domain.Message, error) {
-	if err := signedIn(actor); err != nil {
+	if err := actor.RequireSignedIn(); err != nil {
 		return nil, err
 	}
 	a, err := access(ctx, s.store.Q(), convID, actor.ID())
@@ -282,7 +282,7 @@ func (p *pump) stop() {
 // Events are hints for refreshing lists: one lost while Redis restarts is repaired by the next
 // or by reloading the list.
 func (s *Service) ConversationUpdated(ctx context.Context, actor domain.Actor) (<-chan *domain.ConversationEvent, error) {
-	if err := signedIn(actor); err != nil {
+	if err := actor.RequireSignedIn(); err != nil {
 		return nil, err
 	}
 	ch, err := forward(ctx, s.hub, realtime.UserConversationsTopic(actor.ID()), func(ev domain.ConversationEvent) bool { return ev.ConversationID != uuid.Nil })
@@ -295,7 +295,7 @@ func (s *Service) ConversationUpdated(ctx context.Context, actor domain.Actor) (
 // Typing tells convID's other participants that the actor is typing. It goes through the broker
 // only: nothing is stored.
 func (s *Service) Typing(ctx context.Context, actor domain.Actor, convID uuid.UUID) error {
-	if err := signedIn(actor); err != nil {
+	if err := actor.RequireSignedIn(); err != nil {
 		return err
 	}
 	viewer := actor.ID()
@@ -318,7 +318,7 @@ func (s *Service) Typing(ctx context.Context, actor domain.Actor, convID uuid.UU
 
 // TypingStream delivers who is typing in convID (never the actor themself) until ctx ends.
 func (s *Service) TypingStream(ctx context.Context, actor domain.Actor, convID uuid.UUID) (<-chan *domain.TypingEvent, error) {
-	if err := signedIn(actor); err != nil {
+	if err := actor.RequireSignedIn(); err != nil {
 		return nil, err
 	}
 	viewer := actor.ID()

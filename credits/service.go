@@ -151,7 +151,7 @@ func (s *Service) SettleSession(ctx context.Context, q *store.Queries, sess doma
 
 // Balance returns the actor's time-credit position.
 func (s *Service) Balance(ctx context.Context, actor domain.Actor) (domain.CreditBalance, error) {
-	if err := signedIn(actor); err != nil {
+	if err := actor.RequireSignedIn(); err != nil {
 		return domain.CreditBalance{}, err
 	}
 	return s.BalanceOf(ctx, actor.ID())
@@ -183,7 +183,7 @@ const TransactionsCursor = "credit"
 
 // Transactions pages through the actor's ledger entries, newest first.
 func (s *Service) Transactions(ctx context.Context, actor domain.Actor, page relay.Page[int64]) (relay.Connection[domain.CreditEntry], error) {
-	if err := signedIn(actor); err != nil {
+	if err := actor.RequireSignedIn(); err != nil {
 		return relay.Connection[domain.CreditEntry]{}, err
 	}
 	rows, err := s.store.Q().CreditEntries(ctx, actor.ID(), page.After, page.Limit())
@@ -193,18 +193,9 @@ func (s *Service) Transactions(ctx context.Context, actor domain.Actor, page rel
 	return relay.Paginate(TransactionsCursor, page, rows, func(e domain.CreditEntry) int64 { return e.ID }), nil
 }
 
-// signedIn refuses the zero Actor (a signed-out caller) as UNAUTHENTICATED, the answer members
-// got when the service read the viewer itself.
-func signedIn(actor domain.Actor) error {
-	if !actor.SignedIn() {
-		return domain.Unauthenticated("authentication required")
-	}
-	return nil
-}
-
 // Transaction returns the actor's line of one ledger transaction; NOT_FOUND when they have none.
 func (s *Service) Transaction(ctx context.Context, actor domain.Actor, transactionID uuid.UUID) (domain.CreditEntry, error) {
-	if err := signedIn(actor); err != nil {
+	if err := actor.RequireSignedIn(); err != nil {
 		return domain.CreditEntry{}, err
 	}
 	e, err := s.store.Q().CreditEntryOfTransaction(ctx, actor.ID(), transactionID)

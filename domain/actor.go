@@ -24,6 +24,17 @@ func (a Actor) ID() uuid.UUID { return a.User.ID }
 // SignedIn reports whether a member is acting (false for the zero Actor).
 func (a Actor) SignedIn() bool { return a.User.ID != uuid.Nil }
 
+// RequireSignedIn is UNAUTHENTICATED for the zero Actor. Resolvers stop such a caller first with
+// auth.RequireActor, whose error also says why (an expired token, say); services check again
+// because a job, a tool or a test may call them directly. A new error each time: the error
+// presenter may annotate it.
+func (a Actor) RequireSignedIn() error {
+	if !a.SignedIn() {
+		return Unauthenticated("authentication required")
+	}
+	return nil
+}
+
 // HasRole reports whether the actor holds role (ADMIN holds every role).
 func (a Actor) HasRole(role Role) bool { return a.SignedIn() && a.User.HasRole(role) }
 

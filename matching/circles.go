@@ -47,7 +47,7 @@ const (
 // swap is simpler. B and C pass the exclusions of Matches (active, not HIDDEN, no block with the
 // viewer or with each other, meeting modes compatible pairwise).
 func (s *Service) SwapCircles(ctx context.Context, actor domain.Actor, first int) ([]Circle, error) {
-	if err := signedIn(actor); err != nil {
+	if err := actor.RequireSignedIn(); err != nil {
 		return nil, err
 	}
 	viewerID := actor.ID()

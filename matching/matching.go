@@ -157,14 +157,6 @@ type MatchKey struct {
 // keyOf is m's position in Matches.
 func keyOf(m Match) MatchKey { return MatchKey{Score: m.Score, ID: m.UserID} }
 
-// signedIn is UNAUTHENTICATED for the zero Actor: matching needs someone to match.
-func signedIn(actor domain.Actor) error {
-	if !actor.SignedIn() {
-		return domain.Unauthenticated("authentication required")
-	}
-	return nil
-}
-
 // Limits of candidate generation.
 const (
 	// MaxCandidates caps the matches a viewer can page through: the best by skill pre-score
@@ -368,7 +360,7 @@ func validateFilter(f Filter, viewer domain.Profile) (Filter, error) {
 // is stable within a day while the data does not change. At most MaxCandidates matches are
 // reachable.
 func (s *Service) Matches(ctx context.Context, actor domain.Actor, f Filter, page relay.Page[MatchKey]) (relay.Connection[Match], error) {
-	if err := signedIn(actor); err != nil {
+	if err := actor.RequireSignedIn(); err != nil {
 		return relay.Connection[Match]{}, err
 	}
 	if page.First < 1 || page.First > relay.MaxPageSize {

@@ -28,14 +28,6 @@ import (
 // creation). Clients hold cursors: the string never changes.
 const FeedCursor = "notifications"
 
-// signedIn is UNAUTHENTICATED for the zero Actor: a member's notifications are theirs alone.
-func signedIn(actor domain.Actor) error {
-	if !actor.SignedIn() {
-		return domain.Unauthenticated("authentication required")
-	}
-	return nil
-}
-
 // Options tune the service; the zero value is usable.
 type Options struct {
 	// Email makes Notify enqueue an EmailArgs job (worked by EmailWorker) for members whose
@@ -192,7 +184,7 @@ func (s *Service) MarkGroupRead(ctx context.Context, q *store.Queries, userID uu
 // Feed returns a page of the actor's notifications, newest first; unreadOnly keeps the unread
 // ones.
 func (s *Service) Feed(ctx context.Context, actor domain.Actor, unreadOnly bool, page relay.Page[uuid.UUID]) (relay.Connection[domain.Notification], error) {
-	if err := signedIn(actor); err != nil {
+	if err := actor.RequireSignedIn(); err != nil {
 		return relay.Connection[domain.Notification]{}, err
 	}
 	if page.First < 1 || page.First > relay.MaxPageSize {
@@ -207,7 +199,7 @@ func (s *Service) Feed(ctx context.Context, actor domain.Actor, unreadOnly bool,
 
 // UnreadCount counts the actor's unread notifications (the badge).
 func (s *Service) UnreadCount(ctx context.Context, actor domain.Actor) (int, error) {
-	if err := signedIn(actor); err != nil {
+	if err := actor.RequireSignedIn(); err != nil {
 		return 0, err
 	}
 	counts, err := s.store.Q().UnreadNotificationCounts(ctx, []uuid.UUID{actor.ID()})
@@ -223,7 +215,7 @@ const maxMarkIDs = 100
 // MarkRead marks the given notifications of the actor read; ids of others' notifications are
 // ignored (never revealed). It returns how many changed.
 func (s *Service) MarkRead(ctx context.Context, actor domain.Actor, ids []uuid.UUID) (int64, error) {
-	if err := signedIn(actor); err != nil {
+	if err := actor.RequireSignedIn(); err != nil {
 		return 0, err
 	}
 	if len(ids) == 0 || len(ids) > maxMarkIDs {
@@ -239,7 +231,7 @@ func (s *Service) MarkRead(ctx context.Context, actor domain.Actor, ids []uuid.U
 // MarkAllRead marks every unread notification of the actor read, only up to the notification
 // upTo when set (the newest one the client showed). It returns how many changed.
 func (s *Service) MarkAllRead(ctx context.Context, actor domain.Actor, upTo *uuid.UUID) (int64, error) {
-	if err := signedIn(actor); err != nil {
+	if err := actor.RequireSignedIn(); err != nil {
 		return 0, err
 	}
 	n, err := s.store.Q().MarkAllNotificationsRead(ctx, actor.ID(), upTo, s.now())
@@ -251,7 +243,7 @@ func (s *Service) MarkAllRead(ctx context.Context, actor domain.Actor, upTo *uui
 
 // Preferences returns the actor's preference for every type, defaults filled in.
 func (s *Service) Preferences(ctx context.Context, actor domain.Actor) ([]domain.NotificationPreference, error) {
-	if err := signedIn(actor); err != nil {
+	if err := actor.RequireSignedIn(); err != nil {
 		return nil, err
 	}
 	stored, err := s.store.Q().StoredNotificationPreferences(ctx, actor.ID())
@@ -275,7 +267,7 @@ func (s *Service) Preferences(ctx context.Context, actor domain.Actor) ([]domain
 
 // SetPreference stores the actor's channels for one type.
 func (s *Service) SetPreference(ctx context.Context, actor domain.Actor, p domain.NotificationPreference) (domain.NotificationPreference, error) {
-	if err := signedIn(actor); err != nil {
+	if err := actor.RequireSignedIn(); err != nil {
 		return domain.NotificationPreference{}, err
 	}
 	if !p.Type.Valid() {
@@ -294,7 +286,7 @@ const maxReplay = 100
 // last notification the client has), it first replays those created since, so a reconnecting
 // client loses nothing: it listens first, then replays, then streams, without duplicates.
 func (s *Service) Stream(ctx context.Context, actor domain.Actor, after *uuid.UUID) (<-chan *domain.Notification, error) {
-	if err := signedIn(actor); err != nil {
+	if err := actor.RequireSignedIn(); err != nil {
 		return nil, err
 	}
 	viewer := actor.ID()

@@ -57,7 +57,7 @@ func (s *Service) openNoShowDispute(ctx context.Context, q *store.Queries, sess 
 // (CONFLICT otherwise), and the note 1 to 1000 characters. The reporter is notified
 // (NO_SHOW_CONTESTED); staff then decide with ResolveNoShow.
 func (s *Service) ContestNoShow(ctx context.Context, actor domain.Actor, sessionID uuid.UUID, note string) (domain.NoShowDispute, error) {
-	if err := signedIn(actor); err != nil {
+	if err := actor.RequireSignedIn(); err != nil {
 		return domain.NoShowDispute{}, err
 	}
 	var out domain.NoShowDispute
@@ -223,7 +223,7 @@ func (s *Service) NoShowDisputes(ctx context.Context, actor domain.Actor, status
 // NoShowDispute returns a session's no-show dispute to its two participants and staff
 // (NOT_FOUND for anyone else, and for a session without one).
 func (s *Service) NoShowDispute(ctx context.Context, actor domain.Actor, sessionID uuid.UUID) (domain.NoShowDispute, error) {
-	if err := signedIn(actor); err != nil {
+	if err := actor.RequireSignedIn(); err != nil {
 		return domain.NoShowDispute{}, err
 	}
 	d, err := s.store.Q().NoShowDispute(ctx, sessionID)

@@ -214,7 +214,7 @@ func (s *Service) RemovePrice(ctx context.Context, actor domain.Actor, skillID u
 // MentorAccount returns the actor's connected account; ok is false when they never started
 // onboarding.
 func (s *Service) MentorAccount(ctx context.Context, actor domain.Actor) (acct domain.MentorAccount, ok bool, err error) {
-	if err := signedIn(actor); err != nil {
+	if err := actor.RequireSignedIn(); err != nil {
 		return domain.MentorAccount{}, false, err
 	}
 	acct, err = s.store.Q().MentorAccount(ctx, actor.ID())
@@ -275,7 +275,7 @@ type PaidStart struct {
 // application fee; transfer to the mentor) and returns its client secret. Calling it again
 // for the same session resumes: the same PaymentIntent comes back.
 func (s *Service) StartPayment(ctx context.Context, actor domain.Actor, sessionID uuid.UUID) (PaidStart, error) {
-	if err := signedIn(actor); err != nil {
+	if err := actor.RequireSignedIn(); err != nil {
 		return PaidStart{}, err
 	}
 	if s.stripe == nil {
@@ -727,7 +727,7 @@ type PaymentDetails struct {
 // SessionPayment returns a session's payment and refunds, for its two participants and staff
 // only (NOT_FOUND for anyone else, and for an unpaid session).
 func (s *Service) SessionPayment(ctx context.Context, actor domain.Actor, sessionID uuid.UUID) (PaymentDetails, error) {
-	if err := signedIn(actor); err != nil {
+	if err := actor.RequireSignedIn(); err != nil {
 		return PaymentDetails{}, err
 	}
 	q := s.store.Q()
@@ -748,7 +748,7 @@ func (s *Service) SessionPayment(ctx context.Context, actor domain.Actor, sessio
 // Payment returns a payment by id, for its two participants and staff only (NOT_FOUND for
 // anyone else). The client secret is kept for the payer alone.
 func (s *Service) Payment(ctx context.Context, actor domain.Actor, id uuid.UUID) (domain.Payment, error) {
-	if err := signedIn(actor); err != nil {
+	if err := actor.RequireSignedIn(); err != nil {
 		return domain.Payment{}, err
 	}
 	p, err := s.store.Q().PaymentByID(ctx, id)
@@ -781,7 +781,7 @@ const PaymentsCursor = "payments"
 
 // ViewerPayments pages through the payments the actor made or received, newest first.
 func (s *Service) ViewerPayments(ctx context.Context, actor domain.Actor, page relay.Page[uuid.UUID]) (relay.Connection[domain.Payment], error) {
-	if err := signedIn(actor); err != nil {
+	if err := actor.RequireSignedIn(); err != nil {
 		return relay.Connection[domain.Payment]{}, err
 	}
 	return s.MemberPayments(ctx, actor, actor.ID(), page)
@@ -790,7 +790,7 @@ func (s *Service) ViewerPayments(ctx context.Context, actor domain.Actor, page r
 // MemberPayments pages through the payments a member made or received, newest first. Only the
 // member themselves and ADMINs may list them (FORBIDDEN).
 func (s *Service) MemberPayments(ctx context.Context, actor domain.Actor, userID uuid.UUID, page relay.Page[uuid.UUID]) (relay.Connection[domain.Payment], error) {
-	if err := signedIn(actor); err != nil {
+	if err := actor.RequireSignedIn(); err != nil {
 		return relay.Connection[domain.Payment]{}, err
 	}
 	if actor.ID() != userID && !actor.HasRole(domain.RoleAdmin) {
@@ -804,13 +804,4 @@ func (s *Service) MemberPayments(ctx context.Context, actor domain.Actor, userID
 		list[i] = ForViewer(actor.User, list[i])
 	}
 	return relay.Paginate(PaymentsCursor, page, list, func(p domain.Payment) uuid.UUID { return p.ID }), nil
-}
-
-// signedIn refuses the zero Actor (a signed-out caller) as UNAUTHENTICATED, the answer members
-// got when the service read the viewer itself.
-func signedIn(actor domain.Actor) error {
-	if !actor.SignedIn() {
-		return domain.Unauthenticated("authentication required")
-	}
-	return nil
 }

@@ -96,8 +96,8 @@ type Coordinates struct {
 // UpdateProfile validates and applies a change to the actor's profile, re-indexing them in the
 // same transaction. Every bad field is a BAD_USER_INPUT naming it; nothing is written then.
 func (s *Service) UpdateProfile(ctx context.Context, actor domain.Actor, in ProfileUpdate) (domain.Profile, []domain.AvailabilitySlot, error) {
-	if !actor.SignedIn() {
-		return domain.Profile{}, nil, signedOut()
+	if err := actor.RequireSignedIn(); err != nil {
+		return domain.Profile{}, nil, err
 	}
 	me := actor.ID()
 	var (
@@ -255,8 +255,8 @@ func validateSkillInput(in *SkillInput) error {
 // AddSkill adds an offer or a want of an approved skill. Offering and wanting one skill at once is
 // a CONFLICT (the database enforces it too).
 func (s *Service) AddSkill(ctx context.Context, actor domain.Actor, in SkillInput) (domain.MemberSkill, error) {
-	if !actor.SignedIn() {
-		return domain.MemberSkill{}, signedOut()
+	if err := actor.RequireSignedIn(); err != nil {
+		return domain.MemberSkill{}, err
 	}
 	me := actor.ID()
 	if in.Kind != domain.Offer && in.Kind != domain.Want {
@@ -324,8 +324,8 @@ func noun(k domain.SkillKind) string {
 
 // UpdateSkill changes level, years and description of one of the actor's skills.
 func (s *Service) UpdateSkill(ctx context.Context, actor domain.Actor, in SkillInput) (domain.MemberSkill, error) {
-	if !actor.SignedIn() {
-		return domain.MemberSkill{}, signedOut()
+	if err := actor.RequireSignedIn(); err != nil {
+		return domain.MemberSkill{}, err
 	}
 	me := actor.ID()
 	var out domain.MemberSkill
@@ -357,8 +357,8 @@ func (s *Service) UpdateSkill(ctx context.Context, actor domain.Actor, in SkillI
 
 // RemoveSkill removes one of the actor's offers or wants.
 func (s *Service) RemoveSkill(ctx context.Context, actor domain.Actor, skillID uuid.UUID) error {
-	if !actor.SignedIn() {
-		return signedOut()
+	if err := actor.RequireSignedIn(); err != nil {
+		return err
 	}
 	me := actor.ID()
 	err := s.store.InTx(ctx, func(q *store.Queries) error {
@@ -381,8 +381,8 @@ func (s *Service) RemoveSkill(ctx context.Context, actor domain.Actor, skillID u
 
 // Block hides the actor and the member from each other in search and matches.
 func (s *Service) Block(ctx context.Context, actor domain.Actor, memberID uuid.UUID) error {
-	if !actor.SignedIn() {
-		return signedOut()
+	if err := actor.RequireSignedIn(); err != nil {
+		return err
 	}
 	me := actor.ID()
 	if memberID == me {
@@ -406,8 +406,8 @@ func (s *Service) Block(ctx context.Context, actor domain.Actor, memberID uuid.U
 
 // Unblock lifts the actor's block of a member (idempotent).
 func (s *Service) Unblock(ctx context.Context, actor domain.Actor, memberID uuid.UUID) error {
-	if !actor.SignedIn() {
-		return signedOut()
+	if err := actor.RequireSignedIn(); err != nil {
+		return err
 	}
 	me := actor.ID()
 	if err := s.store.Q().Unblock(ctx, me, memberID); err != nil {
@@ -418,8 +418,8 @@ func (s *Service) Unblock(ctx context.Context, actor domain.Actor, memberID uuid
 
 // Blocked returns the members the actor blocked.
 func (s *Service) Blocked(ctx context.Context, actor domain.Actor) ([]uuid.UUID, error) {
-	if !actor.SignedIn() {
-		return nil, signedOut()
+	if err := actor.RequireSignedIn(); err != nil {
+		return nil, err
 	}
 	me := actor.ID()
 	ids, err := s.store.Q().BlockedByViewer(ctx, me)
@@ -454,10 +454,6 @@ func CanSeeProfile(actor domain.Actor, p domain.Profile, blocked func() (bool, e
 	}
 	return true, nil
 }
-
-// signedOut answers a signed-out actor. Resolvers stop such a caller first with
-// auth.RequireActor, whose error also says why (an expired token, say).
-func signedOut() error { return domain.Unauthenticated("authentication required") }
 
 func (s *Service) reindex(ctx context.Context, q *store.Queries, userID uuid.UUID) error {
 	if s.index == nil {

@@ -32,9 +32,9 @@ func toPageInfo(p relay.PageInfo) *model.PageInfo {
 	}
 }
 
-// signedIn adopts the new session's member as the request's viewer, so the payload's private
+// loginPayload adopts the new session's member as the request's viewer, so the payload's private
 // fields resolve for them, and maps the result.
-func signedIn(ctx context.Context, s auth.Login) *model.AuthPayload {
+func loginPayload(ctx context.Context, s auth.Login) *model.AuthPayload {
 	auth.Adopt(ctx, auth.Viewer{User: s.User, AuthSessionID: s.AuthSession.ID, TokenExpiresAt: s.AccessExpiresAt})
 	u, sess := s.User, s.AuthSession
 	return &model.AuthPayload{

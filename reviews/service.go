@@ -63,15 +63,6 @@ func NewService(st *store.Store, notifier Notifier, cfg Config, log *slog.Logger
 	return &Service{store: st, notifier: notifier, now: func() time.Time { return cfg.Now().UTC().Truncate(time.Microsecond) }, log: log}
 }
 
-// signedIn refuses the zero Actor (a signed-out caller) as UNAUTHENTICATED, the answer members
-// got when the service read the viewer itself.
-func signedIn(actor domain.Actor) error {
-	if !actor.SignedIn() {
-		return domain.Unauthenticated("authentication required")
-	}
-	return nil
-}
-
 // SubmitInput is a review to write.
 type SubmitInput struct {
 	SessionID uuid.UUID
@@ -85,7 +76,7 @@ type SubmitInput struct {
 // too, or the review window closes: the second review reveals both, and the first schedules the
 // reveal at the window's end.
 func (s *Service) Submit(ctx context.Context, actor domain.Actor, in SubmitInput) (domain.Review, error) {
-	if err := signedIn(actor); err != nil {
+	if err := actor.RequireSignedIn(); err != nil {
 		return domain.Review{}, err
 	}
 	me := actor.ID()
@@ -207,7 +198,7 @@ func (s *Service) notify(ctx context.Context, q *store.Queries, to uuid.UUID, ty
 
 // ForSession returns the reviews of a session the actor may read: visible ones, and their own.
 func (s *Service) ForSession(ctx context.Context, actor domain.Actor, sessionID uuid.UUID) ([]domain.Review, error) {
-	if err := signedIn(actor); err != nil {
+	if err := actor.RequireSignedIn(); err != nil {
 		return nil, err
 	}
 	all, err := s.store.Q().ReviewsBySessionIDs(ctx, actor.ID(), []uuid.UUID{sessionID})
@@ -224,7 +215,7 @@ const ReceivedCursor = "reviewsReceived"
 // Received pages through the visible reviews a member received, newest first. Visible reviews
 // are public to signed-in members, as the rating they make up.
 func (s *Service) Received(ctx context.Context, actor domain.Actor, userID uuid.UUID, page relay.Page[uuid.UUID]) (relay.Connection[domain.Review], error) {
-	if err := signedIn(actor); err != nil {
+	if err := actor.RequireSignedIn(); err != nil {
 		return relay.Connection[domain.Review]{}, err
 	}
 	rows, err := s.store.Q().ReviewsReceived(ctx, userID, page.After, page.Limit())
@@ -256,7 +247,7 @@ type ReportInput struct {
 // Report sends a visible review to moderation (once per member and review). Members cannot
 // report their own reviews, nor reviews they cannot see.
 func (s *Service) Report(ctx context.Context, actor domain.Actor, in ReportInput) (domain.ReviewReport, error) {
-	if err := signedIn(actor); err != nil {
+	if err := actor.RequireSignedIn(); err != nil {
 		return domain.ReviewReport{}, err
 	}
 	if !in.Reason.Valid() {

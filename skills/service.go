@@ -86,8 +86,8 @@ type Proposal struct {
 // Propose records a pending skill. An existing skill with the same name (in either language,
 // ignoring case and accents) is a CONFLICT naming it, so members find it instead of duplicating.
 func (s *Service) Propose(ctx context.Context, actor domain.Actor, p Proposal) (domain.Skill, error) {
-	if !actor.SignedIn() {
-		return domain.Skill{}, domain.Unauthenticated("authentication required")
+	if err := actor.RequireSignedIn(); err != nil {
+		return domain.Skill{}, err
 	}
 	nameEN, err := cleanName("nameEn", p.NameEN)
 	if err != nil {

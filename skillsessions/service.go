@@ -132,15 +132,6 @@ func NewService(st *store.Store, ledger Ledger, notifier Notifier, cfg Config, l
 
 func (s *Service) now() time.Time { return s.cfg.Now().UTC().Truncate(time.Microsecond) }
 
-// signedIn refuses the zero Actor (a signed-out caller) as UNAUTHENTICATED, the answer members
-// got when the service read the viewer itself.
-func signedIn(actor domain.Actor) error {
-	if !actor.SignedIn() {
-		return domain.Unauthenticated("authentication required")
-	}
-	return nil
-}
-
 // ProposeInput is a new session proposal.
 type ProposeInput struct {
 	SkillID         uuid.UUID
@@ -169,7 +160,7 @@ type Result struct {
 // partner answers. The learner must have the time credits (unpaid sessions), neither side may be
 // booked at that time, and a time outside the partner's weekly availability yields a warning.
 func (s *Service) Propose(ctx context.Context, actor domain.Actor, in ProposeInput) (Result, error) {
-	if err := signedIn(actor); err != nil {
+	if err := actor.RequireSignedIn(); err != nil {
 		return Result{}, err
 	}
 	me := actor.ID()
@@ -312,7 +303,7 @@ func (s *Service) availabilityWarnings(ctx context.Context, q *store.Queries, pa
 // act runs one action on a session in a transaction: lock the row, check the actor takes
 // part, apply fn (domain rules and side effects), persist. It returns the session as saved.
 func (s *Service) act(ctx context.Context, actor domain.Actor, what string, id uuid.UUID, fn func(q *store.Queries, me uuid.UUID, sess *domain.SkillSession, now time.Time) error) (domain.SkillSession, error) {
-	if err := signedIn(actor); err != nil {
+	if err := actor.RequireSignedIn(); err != nil {
 		return domain.SkillSession{}, err
 	}
 	me := actor.ID()
@@ -645,7 +636,7 @@ func (s *Service) notifyPayload(ctx context.Context, q *store.Queries, to uuid.U
 
 // Session returns a session its participants (or staff) may see; others get NOT_FOUND.
 func (s *Service) Session(ctx context.Context, actor domain.Actor, id uuid.UUID) (domain.SkillSession, error) {
-	if err := signedIn(actor); err != nil {
+	if err := actor.RequireSignedIn(); err != nil {
 		return domain.SkillSession{}, err
 	}
 	all, err := s.store.Q().SkillSessionsByIDs(ctx, []uuid.UUID{id})
@@ -698,7 +689,7 @@ func (s *Service) Past(ctx context.Context, actor domain.Actor, page relay.Page[
 
 func (s *Service) list(ctx context.Context, actor domain.Actor, kind string, page relay.Page[Key],
 	fetch func(*store.Queries, context.Context, uuid.UUID, time.Time, *Key, int) ([]domain.SkillSession, error)) (relay.Connection[domain.SkillSession], error) {
-	if err := signedIn(actor); err != nil {
+	if err := actor.RequireSignedIn(); err != nil {
 		return relay.Connection[domain.SkillSession]{}, err
 	}
 	rows, err := fetch(s.store.Q(), ctx, actor.ID(), s.now(), page.After, page.Limit())
