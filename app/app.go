@@ -159,7 +159,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	}, log)
 	a.Payments = payments.NewService(a.Store, stripeClient, notifications.ByName{Service: notes}, payments.Config{
 		FeePercent: cfg.PlatformFeePercent, LateCancelFeePercent: cfg.LateCancelFeePercent,
-		PublicURL: cfg.PublicURL, Now: opts.Now, Sessions: sessionSvc,
+		PublicURL: cfg.PublicURL, Now: opts.Now, SkillSessions: sessionSvc,
 		NoShowContestWindow: cfg.NoShowContestWindow,
 	}, log)
 	reviewSvc := reviews.NewService(a.Store, notifications.ByName{Service: notes}, reviews.Config{Now: opts.Now}, log)
@@ -239,13 +239,13 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		Notifications: a.Notifications,
 		Log:           log,
 
-		Sessions:  sessionSvc,
-		Reviews:   reviewSvc,
-		Credits:   ledger,
-		Calendar:  calendarSvc,
-		Payments:  a.Payments,
-		PublicURL: strings.TrimSuffix(cfg.PublicURL, "/"),
-		Now:       opts.Now,
+		SkillSessions: sessionSvc,
+		Reviews:       reviewSvc,
+		Credits:       ledger,
+		Calendar:      calendarSvc,
+		Payments:      a.Payments,
+		PublicURL:     strings.TrimSuffix(cfg.PublicURL, "/"),
+		Now:           opts.Now,
 	})
 	a.HTTP = httpapi.New(httpapi.Config{
 		MaxBodyBytes:     cfg.MaxBodyBytes,

@@ -183,7 +183,7 @@ func TestFeedAndSessionICS(t *testing.T) {
 	confirmed := e.Confirmed(t, teacher, learner, start, 60)
 	proposed := e.Propose(t, teacher, learner, start.Add(4*time.Hour), 30)
 	cancelled := e.Confirmed(t, teacher, learner, start.Add(8*time.Hour), 30)
-	if _, err := e.Sessions.Cancel(context.Background(), as(learner), cancelled.ID, ""); err != nil {
+	if _, err := e.SkillSessions.Cancel(context.Background(), as(learner), cancelled.ID, ""); err != nil {
 		t.Fatal(err)
 	}
 

@@ -34,13 +34,13 @@ func TestLateCancellationFee(t *testing.T) {
 			x := newEnv(t)
 			x.wireSessions(t)
 			x.svc = payments.NewService(x.Store, x.svc.Stripe(), x.Notifier, payments.Config{
-				FeePercent: 10, LateCancelFeePercent: 50, Now: x.Clock.Now, Sessions: x.Sessions,
+				FeePercent: 10, LateCancelFeePercent: 50, Now: x.Clock.Now, SkillSessions: x.SkillSessions,
 			}, slog.New(slog.DiscardHandler))
 			s, ps := x.paid(t)
 			p := ps.Payment
 			x.post(event(t, "evt_auth", "payment_intent.amount_capturable_updated", intentObject(p, "requires_capture"), time.Now(), webhookSecret))
 			x.drain(t)
-			if _, err := x.Sessions.Accept(context.Background(), skillsessiontest.As(x.mentor), s.ID); err != nil {
+			if _, err := x.SkillSessions.Accept(context.Background(), skillsessiontest.As(x.mentor), s.ID); err != nil {
 				t.Fatal(err)
 			}
 			x.Clock.Set(s.StartsAt.Add(-tc.before))
@@ -48,7 +48,7 @@ func TestLateCancellationFee(t *testing.T) {
 			if tc.byMentor {
 				by = x.mentor
 			}
-			if _, err := x.Sessions.Cancel(context.Background(), skillsessiontest.As(by), s.ID, "something came up"); err != nil {
+			if _, err := x.SkillSessions.Cancel(context.Background(), skillsessiontest.As(by), s.ID, "something came up"); err != nil {
 				t.Fatal(err)
 			}
 			jobs := x.Jobs(t, "payment_step")

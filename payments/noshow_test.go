@@ -31,7 +31,7 @@ func (x *env) confirmedPaid(t *testing.T, learner domain.User, start time.Time, 
 	p := ps.Payment
 	x.post(event(t, "evt_auth_"+p.ID.String(), "payment_intent.amount_capturable_updated", intentObject(p, "requires_capture"), time.Now(), webhookSecret))
 	x.drain(t)
-	if s, err = x.Sessions.Accept(context.Background(), skillsessiontest.As(x.mentor), s.ID); err != nil {
+	if s, err = x.SkillSessions.Accept(context.Background(), skillsessiontest.As(x.mentor), s.ID); err != nil {
 		t.Fatal(err)
 	}
 	return s, x.payment(t, p.ID)
@@ -41,7 +41,7 @@ func (x *env) confirmedPaid(t *testing.T, learner domain.User, start time.Time, 
 func (x *env) reportNoShow(t *testing.T, s domain.SkillSession, reporter domain.User) {
 	t.Helper()
 	x.Clock.Set(s.StartsAt.Add(15 * time.Minute))
-	if _, err := x.Sessions.ReportNoShow(context.Background(), skillsessiontest.As(reporter), s.ID); err != nil {
+	if _, err := x.SkillSessions.ReportNoShow(context.Background(), skillsessiontest.As(reporter), s.ID); err != nil {
 		t.Fatal(err)
 	}
 }

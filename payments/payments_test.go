@@ -369,7 +369,7 @@ func TestStartPaymentCreatesIntent(t *testing.T) {
 	if _, err := x.svc.StartPayment(context.Background(), skillsessiontest.As(x.mentor), s.ID); !domain.IsKind(err, domain.KindForbidden) {
 		t.Fatalf("mentor pays: %v", err)
 	}
-	sess, err := x.Sessions.Session(context.Background(), skillsessiontest.As(x.learner), s.ID)
+	sess, err := x.SkillSessions.Session(context.Background(), skillsessiontest.As(x.learner), s.ID)
 	if err != nil || sess.PriceAmount == nil || *sess.PriceAmount != 4500 || *sess.PriceCurrency != "EUR" {
 		t.Fatalf("session price: %+v %v", sess, err)
 	}
@@ -586,11 +586,11 @@ func TestCancellationPolicy(t *testing.T) {
 	p := ps.Payment
 	x.post(event(t, "evt_auth", "payment_intent.amount_capturable_updated", intentObject(p, "requires_capture"), time.Now(), webhookSecret))
 	x.drain(t)
-	if _, err := x.Sessions.Cancel(context.Background(), skillsessiontest.As(x.learner), s.ID, "cannot make it"); err != nil {
+	if _, err := x.SkillSessions.Cancel(context.Background(), skillsessiontest.As(x.learner), s.ID, "cannot make it"); err != nil {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	sess, err := x.Sessions.Session(context.Background(), skillsessiontest.As(x.learner), s.ID)
+	sess, err := x.SkillSessions.Session(context.Background(), skillsessiontest.As(x.learner), s.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -665,12 +665,12 @@ func TestCompletedPaidSessionQueuesCapture(t *testing.T) {
 	x.wireSessions(t)
 	s, ps := x.paid(t)
 	p := ps.Payment
-	if _, err := x.Sessions.Accept(context.Background(), skillsessiontest.As(x.mentor), s.ID); !domain.IsKind(err, domain.KindConflict) {
+	if _, err := x.SkillSessions.Accept(context.Background(), skillsessiontest.As(x.mentor), s.ID); !domain.IsKind(err, domain.KindConflict) {
 		t.Fatalf("accepting before the payment is authorised: %v", err)
 	}
 	x.post(event(t, "evt_auth", "payment_intent.amount_capturable_updated", intentObject(p, "requires_capture"), time.Now(), webhookSecret))
 	x.drain(t)
-	if _, err := x.Sessions.Accept(context.Background(), skillsessiontest.As(x.mentor), s.ID); err != nil {
+	if _, err := x.SkillSessions.Accept(context.Background(), skillsessiontest.As(x.mentor), s.ID); err != nil {
 		t.Fatal(err)
 	}
 	if n := len(x.Jobs(t, "payment_step")); n != 0 {
@@ -678,7 +678,7 @@ func TestCompletedPaidSessionQueuesCapture(t *testing.T) {
 	}
 	x.Clock.Set(s.EndsAt.Add(time.Minute))
 	for _, u := range []domain.User{x.mentor, x.learner} {
-		if _, err := x.Sessions.ConfirmCompleted(context.Background(), skillsessiontest.As(u), s.ID); err != nil {
+		if _, err := x.SkillSessions.ConfirmCompleted(context.Background(), skillsessiontest.As(u), s.ID); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -746,11 +746,11 @@ func TestAdminRefundIsAuditedAndIdempotent(t *testing.T) {
 func (x *env) wireSessions(t *testing.T) {
 	t.Helper()
 	log := slog.New(slog.DiscardHandler)
-	x.Sessions = skillsessions.NewService(x.Store, x.Credits, x.Notifier, skillsessions.Config{Now: x.Clock.Now,
+	x.SkillSessions = skillsessions.NewService(x.Store, x.Credits, x.Notifier, skillsessions.Config{Now: x.Clock.Now,
 		OnChange: func(ctx context.Context, q *store.Queries, s domain.SkillSession) error {
 			return x.svc.OnSessionChanged(ctx, q, s)
 		}}, log)
-	x.svc = payments.NewService(x.Store, x.svc.Stripe(), x.Notifier, payments.Config{FeePercent: 10, Now: x.Clock.Now, Sessions: x.Sessions}, log)
+	x.svc = payments.NewService(x.Store, x.svc.Stripe(), x.Notifier, payments.Config{FeePercent: 10, Now: x.Clock.Now, SkillSessions: x.SkillSessions}, log)
 }
 
 // An authorisation Stripe cancels (it expired) cancels the confirmed session and releases its
@@ -763,7 +763,7 @@ func TestExpiredAuthorisationReleasesTheSlot(t *testing.T) {
 	p := ps.Payment
 	x.post(event(t, "evt_auth", "payment_intent.amount_capturable_updated", intentObject(p, "requires_capture"), time.Now(), webhookSecret))
 	x.drain(t)
-	if _, err := x.Sessions.Accept(context.Background(), skillsessiontest.As(x.mentor), s.ID); err != nil {
+	if _, err := x.SkillSessions.Accept(context.Background(), skillsessiontest.As(x.mentor), s.ID); err != nil {
 		t.Fatal(err)
 	}
 	if n := x.countRows(t, `SELECT count(*) FROM session_bookings WHERE session_id = $1`, s.ID); n != 2 {
@@ -771,7 +771,7 @@ func TestExpiredAuthorisationReleasesTheSlot(t *testing.T) {
 	}
 	x.post(event(t, "evt_cancel", "payment_intent.canceled", intentObject(p, "canceled"), time.Now(), webhookSecret))
 	x.drain(t)
-	sess, err := x.Sessions.Session(context.Background(), skillsessiontest.As(x.learner), s.ID)
+	sess, err := x.SkillSessions.Session(context.Background(), skillsessiontest.As(x.learner), s.ID)
 	if err != nil {
 		t.Fatal(err)
 	}

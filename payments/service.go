@@ -77,9 +77,9 @@ type Config struct {
 	// (default 6 days): a card authorisation lasts 7 days, and the payment is captured after
 	// the session.
 	BookingHorizon time.Duration
-	// Sessions cancels a paid session whose authorisation was cancelled or expired
+	// SkillSessions cancels a paid session whose authorisation was cancelled or expired
 	// (*skillsessions.Service implements it); nil leaves sessions alone.
-	Sessions SessionCanceller
+	SkillSessions SessionCanceller
 	// NoShowContestWindow is how long after a no-show report on a paid session the member
 	// reported absent may contest it (0: DefaultNoShowContestWindow, 48 hours).
 	NoShowContestWindow time.Duration

@@ -174,8 +174,8 @@ func (s *Service) applyIntentEvent(ctx context.Context, q *store.Queries, typ st
 			"payment", cur.ID, "state", cur.State, "event_state", target)
 		return nil
 	}
-	if target == domain.PaymentCanceled && s.cfg.Sessions != nil {
-		if _, err := s.cfg.Sessions.CancelUnpaid(ctx, q, cur.SessionID, "the payment authorisation expired or was cancelled"); err != nil {
+	if target == domain.PaymentCanceled && s.cfg.SkillSessions != nil {
+		if _, err := s.cfg.SkillSessions.CancelUnpaid(ctx, q, cur.SessionID, "the payment authorisation expired or was cancelled"); err != nil {
 			return err
 		}
 	}

@@ -35,10 +35,10 @@ type Resolver struct {
 	Log           *slog.Logger
 
 	// Skill sessions, reviews, time credits and calendar feeds.
-	Sessions *skillsessions.Service
-	Reviews  *reviews.Service
-	Credits  *credits.Service
-	Calendar *calendar.Service
+	SkillSessions *skillsessions.Service
+	Reviews       *reviews.Service
+	Credits       *credits.Service
+	Calendar      *calendar.Service
 	// Payments serves paid mentoring: prices, mentor onboarding, payments and refunds.
 	Payments *payments.Service
 	// PublicURL is the API's base URL, to build calendar feed URLs.

@@ -31,7 +31,7 @@ func (r *mutationResolver) SubmitReview(ctx context.Context, input model.SubmitR
 	if err != nil {
 		return nil, err
 	}
-	s, err := r.Sessions.Session(ctx, actor, id)
+	s, err := r.SkillSessions.Session(ctx, actor, id)
 	if err != nil {
 		return nil, err
 	}

@@ -40,7 +40,7 @@ func (r *mutationResolver) ProposeSession(ctx context.Context, input model.Propo
 	if err != nil {
 		return nil, err
 	}
-	res, err := r.Sessions.Propose(ctx, actor, skillsessions.ProposeInput{
+	res, err := r.SkillSessions.Propose(ctx, actor, skillsessions.ProposeInput{
 		SkillID: skillID, TeacherID: teacherID, LearnerID: learnerID, StartsAt: input.StartsAt,
 		DurationMinutes: input.DurationMinutes, Mode: input.Mode, Link: deref(input.MeetingURL),
 		Place: deref(input.Place), Note: deref(input.Note), Paid: paid,
@@ -69,7 +69,7 @@ func (r *mutationResolver) AcceptSession(ctx context.Context, input model.Accept
 	if err != nil {
 		return nil, err
 	}
-	s, err := r.Sessions.Accept(ctx, actor, id)
+	s, err := r.SkillSessions.Accept(ctx, actor, id)
 	return sessionPayload(s, withoutField(err))
 }
 
@@ -82,7 +82,7 @@ func (r *mutationResolver) DeclineSession(ctx context.Context, input model.Decli
 	if err != nil {
 		return nil, err
 	}
-	return sessionPayload(r.Sessions.Decline(ctx, actor, id))
+	return sessionPayload(r.SkillSessions.Decline(ctx, actor, id))
 }
 
 func (r *mutationResolver) ProposeNewTime(ctx context.Context, input model.ProposeNewTimeInput) (*model.ScheduleSessionPayload, error) {
@@ -94,7 +94,7 @@ func (r *mutationResolver) ProposeNewTime(ctx context.Context, input model.Propo
 	if err != nil {
 		return nil, err
 	}
-	res, err := r.Sessions.ProposeNewTime(ctx, actor, skillsessions.NewTimeInput{SessionID: id, StartsAt: input.StartsAt, DurationMinutes: input.DurationMinutes})
+	res, err := r.SkillSessions.ProposeNewTime(ctx, actor, skillsessions.NewTimeInput{SessionID: id, StartsAt: input.StartsAt, DurationMinutes: input.DurationMinutes})
 	if err != nil {
 		return nil, renameFields(err)
 	}
@@ -110,7 +110,7 @@ func (r *mutationResolver) CancelSession(ctx context.Context, input model.Cancel
 	if err != nil {
 		return nil, err
 	}
-	return sessionPayload(r.Sessions.Cancel(ctx, actor, id, deref(input.Reason)))
+	return sessionPayload(r.SkillSessions.Cancel(ctx, actor, id, deref(input.Reason)))
 }
 
 func (r *mutationResolver) ConfirmSessionCompleted(ctx context.Context, input model.ConfirmSessionCompletedInput) (*model.ConfirmSessionCompletedPayload, error) {
@@ -122,7 +122,7 @@ func (r *mutationResolver) ConfirmSessionCompleted(ctx context.Context, input mo
 	if err != nil {
 		return nil, err
 	}
-	s, err := r.Sessions.ConfirmCompleted(ctx, actor, id)
+	s, err := r.SkillSessions.ConfirmCompleted(ctx, actor, id)
 	if err != nil {
 		return nil, err
 	}
@@ -142,7 +142,7 @@ func (r *mutationResolver) ReportNoShow(ctx context.Context, input model.ReportN
 	if err != nil {
 		return nil, err
 	}
-	return sessionPayload(r.Sessions.ReportNoShow(ctx, actor, id))
+	return sessionPayload(r.SkillSessions.ReportNoShow(ctx, actor, id))
 }
 
 func (r *mutationResolver) ReportSessionProblem(ctx context.Context, input model.ReportSessionProblemInput) (*model.SkillSessionPayload, error) {
@@ -154,7 +154,7 @@ func (r *mutationResolver) ReportSessionProblem(ctx context.Context, input model
 	if err != nil {
 		return nil, err
 	}
-	return sessionPayload(r.Sessions.ReportProblem(ctx, actor, id, input.Note))
+	return sessionPayload(r.SkillSessions.ReportProblem(ctx, actor, id, input.Note))
 }
 
 func (r *queryResolver) UpcomingSessions(ctx context.Context, first *int, after *string) (*model.SkillSessionConnection, error) {
@@ -166,7 +166,7 @@ func (r *queryResolver) UpcomingSessions(ctx context.Context, first *int, after 
 	if err != nil {
 		return nil, err
 	}
-	c, err := r.Sessions.Upcoming(ctx, actor, page)
+	c, err := r.SkillSessions.Upcoming(ctx, actor, page)
 	if err != nil {
 		return nil, err
 	}
@@ -182,7 +182,7 @@ func (r *queryResolver) PastSessions(ctx context.Context, first *int, after *str
 	if err != nil {
 		return nil, err
 	}
-	c, err := r.Sessions.Past(ctx, actor, page)
+	c, err := r.SkillSessions.Past(ctx, actor, page)
 	if err != nil {
 		return nil, err
 	}
@@ -198,7 +198,7 @@ func (r *queryResolver) SkillSession(ctx context.Context, id string) (*domain.Sk
 	if err != nil {
 		return nil, err
 	}
-	s, err := r.Sessions.Session(ctx, actor, sid)
+	s, err := r.SkillSessions.Session(ctx, actor, sid)
 	if err != nil {
 		return nil, err
 	}

@@ -1,7 +1,7 @@
 // Package skillsessions runs the lifecycle of skill sessions (teaching sessions between two members):
 // proposals and counter-proposals, acceptance with no double booking, cancellation, completion
 // (by both sides, or automatically), no-shows, reminders and the upcoming/past lists. The rules
-// themselves are pure and live in domain (domain.Session); this package loads, locks, applies
+// themselves are pure and live in domain (domain.SkillSession); this package loads, locks, applies
 // and persists them, each write in one transaction.
 //
 // Methods that act for a member take the domain.Actor right after the context (the service

@@ -56,7 +56,7 @@ func TestLifecycleWithCredits(t *testing.T) {
 		t.Fatalf("balance %+v %v", b, err)
 	}
 
-	s, err = e.Sessions.Accept(context.Background(), as(teacher), s.ID)
+	s, err = e.SkillSessions.Accept(context.Background(), as(teacher), s.ID)
 	if err != nil || s.State != domain.SessionConfirmed || s.BookingSeq != 1 {
 		t.Fatalf("accept: %+v %v", s, err)
 	}
@@ -71,14 +71,14 @@ func TestLifecycleWithCredits(t *testing.T) {
 	}
 
 	// Confirming before the end is refused; after it, both sides are needed.
-	_, err = e.Sessions.ConfirmCompleted(context.Background(), as(teacher), s.ID)
+	_, err = e.SkillSessions.ConfirmCompleted(context.Background(), as(teacher), s.ID)
 	wantKind(t, err, domain.KindConflict, "")
 	e.Clock.Set(s.EndsAt.Add(time.Minute))
-	s, err = e.Sessions.ConfirmCompleted(context.Background(), as(teacher), s.ID)
+	s, err = e.SkillSessions.ConfirmCompleted(context.Background(), as(teacher), s.ID)
 	if err != nil || s.State != domain.SessionConfirmed || s.TeacherConfirmedAt == nil {
 		t.Fatalf("first confirmation: %+v %v", s, err)
 	}
-	s, err = e.Sessions.ConfirmCompleted(context.Background(), as(learner), s.ID)
+	s, err = e.SkillSessions.ConfirmCompleted(context.Background(), as(learner), s.ID)
 	if err != nil || s.State != domain.SessionCompleted {
 		t.Fatalf("second confirmation: %+v %v", s, err)
 	}
@@ -90,14 +90,14 @@ func TestLifecycleWithCredits(t *testing.T) {
 	e.LedgerCheck(t)
 
 	// Completed is final: every action is a CONFLICT naming the state.
-	_, err = e.Sessions.Cancel(context.Background(), as(teacher), s.ID, "")
+	_, err = e.SkillSessions.Cancel(context.Background(), as(teacher), s.ID, "")
 	de := wantKind(t, err, domain.KindConflict, "")
 	if de.Details["state"] != "COMPLETED" {
 		t.Fatalf("details %v", de.Details)
 	}
 	// The automatic completion that was scheduled finds nothing to do.
 	e.Clock.Set(s.EndsAt.Add(49 * time.Hour))
-	if done, err := e.Sessions.AutoComplete(context.Background(), s.ID, 1); done || err != nil {
+	if done, err := e.SkillSessions.AutoComplete(context.Background(), s.ID, 1); done || err != nil {
 		t.Fatalf("auto-complete of a completed session: %v %v", done, err)
 	}
 	e.LedgerCheck(t)
@@ -110,52 +110,52 @@ func TestServiceTransitionsAndPermissions(t *testing.T) {
 	start := skillsessiontest.Start.Add(72 * time.Hour)
 	s := e.Propose(t, teacher, learner, start, 60)
 
-	_, err := e.Sessions.Accept(context.Background(), as(stranger), s.ID)
+	_, err := e.SkillSessions.Accept(context.Background(), as(stranger), s.ID)
 	wantKind(t, err, domain.KindForbidden, "")
-	_, err = e.Sessions.Cancel(context.Background(), as(stranger), s.ID, "")
+	_, err = e.SkillSessions.Cancel(context.Background(), as(stranger), s.ID, "")
 	wantKind(t, err, domain.KindForbidden, "")
-	_, err = e.Sessions.Session(context.Background(), as(stranger), s.ID)
+	_, err = e.SkillSessions.Session(context.Background(), as(stranger), s.ID)
 	wantKind(t, err, domain.KindNotFound, "")
-	_, err = e.Sessions.Accept(context.Background(), as(learner), s.ID) // own proposal
+	_, err = e.SkillSessions.Accept(context.Background(), as(learner), s.ID) // own proposal
 	wantKind(t, err, domain.KindConflict, "")
-	_, err = e.Sessions.ConfirmCompleted(context.Background(), as(teacher), s.ID)
+	_, err = e.SkillSessions.ConfirmCompleted(context.Background(), as(teacher), s.ID)
 	if de := wantKind(t, err, domain.KindConflict, ""); de.Details["state"] != "PROPOSED" {
 		t.Fatalf("details %v", de.Details)
 	}
-	_, err = e.Sessions.Accept(context.Background(), as(teacher), uuid.New())
+	_, err = e.SkillSessions.Accept(context.Background(), as(teacher), uuid.New())
 	wantKind(t, err, domain.KindNotFound, "")
 
 	// Counter-proposal: the teacher proposes another time, now the learner answers.
-	res, err := e.Sessions.ProposeNewTime(context.Background(), as(teacher), skillsessions.NewTimeInput{SessionID: s.ID, StartsAt: start.Add(time.Hour), DurationMinutes: 60})
+	res, err := e.SkillSessions.ProposeNewTime(context.Background(), as(teacher), skillsessions.NewTimeInput{SessionID: s.ID, StartsAt: start.Add(time.Hour), DurationMinutes: 60})
 	if err != nil || res.Session.ProposerID != teacher.ID || res.Session.State != domain.SessionProposed {
 		t.Fatalf("counter-proposal %+v %v", res.Session, err)
 	}
-	_, err = e.Sessions.Accept(context.Background(), as(teacher), s.ID)
+	_, err = e.SkillSessions.Accept(context.Background(), as(teacher), s.ID)
 	wantKind(t, err, domain.KindConflict, "")
-	s, err = e.Sessions.Accept(context.Background(), as(learner), s.ID)
+	s, err = e.SkillSessions.Accept(context.Background(), as(learner), s.ID)
 	if err != nil || !s.StartsAt.Equal(start.Add(time.Hour)) {
 		t.Fatalf("accept counter-proposal %+v %v", s, err)
 	}
-	hist, err := e.Sessions.Proposals(context.Background(), as(learner), s.ID)
+	hist, err := e.SkillSessions.Proposals(context.Background(), as(learner), s.ID)
 	if err != nil || len(hist) != 2 || hist[0].ProposerID != learner.ID || hist[1].ProposerID != teacher.ID {
 		t.Fatalf("history %+v %v", hist, err)
 	}
-	_, err = e.Sessions.Decline(context.Background(), as(teacher), s.ID)
+	_, err = e.SkillSessions.Decline(context.Background(), as(teacher), s.ID)
 	if de := wantKind(t, err, domain.KindConflict, ""); de.Details["state"] != "CONFIRMED" {
 		t.Fatalf("details %v", de.Details)
 	}
 
 	// Decline is final.
 	s2 := e.Propose(t, teacher, learner, start.Add(24*time.Hour), 30)
-	if s2, err = e.Sessions.Decline(context.Background(), as(teacher), s2.ID); err != nil || s2.State != domain.SessionDeclined {
+	if s2, err = e.SkillSessions.Decline(context.Background(), as(teacher), s2.ID); err != nil || s2.State != domain.SessionDeclined {
 		t.Fatalf("decline %v %v", s2.State, err)
 	}
-	_, err = e.Sessions.Accept(context.Background(), as(teacher), s2.ID)
+	_, err = e.SkillSessions.Accept(context.Background(), as(teacher), s2.ID)
 	wantKind(t, err, domain.KindConflict, "")
 
 	// A no-show ends the session, counts against the absent member and releases the time.
 	e.Clock.Set(s.StartsAt.Add(20 * time.Minute))
-	s, err = e.Sessions.ReportNoShow(context.Background(), as(teacher), s.ID)
+	s, err = e.SkillSessions.ReportNoShow(context.Background(), as(teacher), s.ID)
 	if err != nil || s.State != domain.SessionNoShow || *s.NoShowUserID != learner.ID {
 		t.Fatalf("no-show %+v %v", s, err)
 	}
@@ -194,7 +194,7 @@ func TestBadInputs(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			in := base
 			c.edit(&in)
-			_, err := e.Sessions.Propose(context.Background(), as(learner), in)
+			_, err := e.SkillSessions.Propose(context.Background(), as(learner), in)
 			wantKind(t, err, c.kind, c.field)
 		})
 	}
@@ -203,13 +203,13 @@ func TestBadInputs(t *testing.T) {
 	e.Propose(t, teacher, learner, now.Add(50*time.Hour), 60)
 	in := base
 	in.StartsAt, in.DurationMinutes = now.Add(52*time.Hour), 15
-	_, err := e.Sessions.Propose(context.Background(), as(learner), in)
+	_, err := e.SkillSessions.Propose(context.Background(), as(learner), in)
 	if de := wantKind(t, err, domain.KindConflict, "durationMinutes"); de.Details["reason"] != "INSUFFICIENT_CREDITS" {
 		t.Fatalf("details %v", de.Details)
 	}
 	// The teacher may still learn: credits are checked on the learner's side only.
 	in.TeacherID, in.LearnerID = learner.ID, teacher.ID
-	if _, err := e.Sessions.Propose(context.Background(), as(learner), in); err != nil {
+	if _, err := e.SkillSessions.Propose(context.Background(), as(learner), in); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -235,7 +235,7 @@ func TestConcurrentOverlappingConfirmations(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			<-ready
-			_, errs[i] = e.Sessions.Accept(context.Background(), as(teacher), id)
+			_, errs[i] = e.SkillSessions.Accept(context.Background(), as(teacher), id)
 		}()
 	}
 	close(ready)
@@ -267,7 +267,7 @@ func TestConcurrentOverlappingConfirmations(t *testing.T) {
 		}
 	}
 	other := e.User(t, "Other")
-	_, err := e.Sessions.Propose(context.Background(), as(other), skillsessions.ProposeInput{SkillID: e.SkillID, TeacherID: teacher.ID, LearnerID: other.ID,
+	_, err := e.SkillSessions.Propose(context.Background(), as(other), skillsessions.ProposeInput{SkillID: e.SkillID, TeacherID: teacher.ID, LearnerID: other.ID,
 		StartsAt: won.EndsAt.Add(5 * time.Minute), DurationMinutes: 30, Mode: domain.ModeInPerson, Place: "Library"})
 	wantKind(t, err, domain.KindConflict, "startsAt")
 	e.Propose(t, teacher, other, won.EndsAt.Add(15*time.Minute), 30)
@@ -279,7 +279,7 @@ func runReminder(t *testing.T, e *skillsessiontest.Env, j skillsessiontest.Queue
 	if err := json.Unmarshal(j.Args, &args); err != nil {
 		t.Fatal(err)
 	}
-	w := &skillsessions.ReminderWorker{Service: e.Sessions}
+	w := &skillsessions.ReminderWorker{Service: e.SkillSessions}
 	if err := w.Work(context.Background(), &river.Job[skillsessions.ReminderArgs]{JobRow: &rivertype.JobRow{ID: j.ID, Kind: j.Kind}, Args: args}); err != nil {
 		t.Fatal(err)
 	}
@@ -304,12 +304,12 @@ func TestRemindersScheduledAndNeutralised(t *testing.T) {
 	}
 
 	// Rescheduled: the old reminders do nothing, even once the new time is confirmed again.
-	res, err := e.Sessions.ProposeNewTime(context.Background(), as(learner), skillsessions.NewTimeInput{SessionID: s.ID, StartsAt: start.Add(2 * time.Hour), DurationMinutes: 60})
+	res, err := e.SkillSessions.ProposeNewTime(context.Background(), as(learner), skillsessions.NewTimeInput{SessionID: s.ID, StartsAt: start.Add(2 * time.Hour), DurationMinutes: 60})
 	if err != nil || res.Session.State != domain.SessionProposed {
 		t.Fatalf("reschedule %+v %v", res.Session, err)
 	}
 	runReminder(t, e, jobs[1])
-	if s, err = e.Sessions.Accept(context.Background(), as(teacher), s.ID); err != nil || s.BookingSeq != 2 {
+	if s, err = e.SkillSessions.Accept(context.Background(), as(teacher), s.ID); err != nil || s.BookingSeq != 2 {
 		t.Fatalf("re-accept %+v %v", s, err)
 	}
 	runReminder(t, e, jobs[1])
@@ -322,13 +322,13 @@ func TestRemindersScheduledAndNeutralised(t *testing.T) {
 	}
 	// The old automatic completion is stale too.
 	e.Clock.Set(start.Add(60 * time.Hour))
-	if done, err := e.Sessions.AutoComplete(context.Background(), s.ID, 1); done || err != nil {
+	if done, err := e.SkillSessions.AutoComplete(context.Background(), s.ID, 1); done || err != nil {
 		t.Fatalf("stale auto-complete %v %v", done, err)
 	}
 
 	// Cancelled: the current reminders do nothing.
 	e.Clock.Set(all[2].ScheduledAt.Add(time.Hour))
-	if _, err := e.Sessions.Cancel(context.Background(), as(teacher), s.ID, "something came up"); err != nil {
+	if _, err := e.SkillSessions.Cancel(context.Background(), as(teacher), s.ID, "something came up"); err != nil {
 		t.Fatal(err)
 	}
 	runReminder(t, e, all[2])
@@ -336,7 +336,7 @@ func TestRemindersScheduledAndNeutralised(t *testing.T) {
 	if got := e.Notifier.Of(skillsessions.NotifyReminder); len(got) != 2 {
 		t.Fatalf("reminders of a cancelled session notified: %+v", got)
 	}
-	c, _ := e.Sessions.Session(context.Background(), as(teacher), s.ID)
+	c, _ := e.SkillSessions.Session(context.Background(), as(teacher), s.ID)
 	if !c.LateCancellation || *c.CancelledBy != teacher.ID {
 		t.Fatalf("a cancellation 23 h ahead is late: %+v", c)
 	}
@@ -360,7 +360,7 @@ func TestRiverRunsReminders(t *testing.T) {
 		t.Fatal(err)
 	}
 	workers := river.NewWorkers()
-	skillsessions.Jobs(e.Sessions)(workers)
+	skillsessions.Jobs(e.SkillSessions)(workers)
 	client := newWorkerClient(t, e.Store, workers)
 	done, cancel := client.Subscribe(river.EventKindJobCompleted, river.EventKindJobFailed)
 	defer cancel()
@@ -391,18 +391,18 @@ func TestAutoCompleteAndProblem(t *testing.T) {
 	a := e.Confirmed(t, teacher, learner, start, 60)
 	b := e.Confirmed(t, teacher, learner, start.Add(3*time.Hour), 30)
 	e.Clock.Set(b.StartsAt.Add(5 * time.Minute))
-	if _, err := e.Sessions.ReportProblem(context.Background(), as(learner), b.ID, "the teacher's camera did not work"); err != nil {
+	if _, err := e.SkillSessions.ReportProblem(context.Background(), as(learner), b.ID, "the teacher's camera did not work"); err != nil {
 		t.Fatal(err)
 	}
 	e.Clock.Set(a.EndsAt.Add(48*time.Hour - time.Minute))
-	if _, err := e.Sessions.AutoComplete(context.Background(), a.ID, a.BookingSeq); !domain.IsKind(err, domain.KindConflict) {
+	if _, err := e.SkillSessions.AutoComplete(context.Background(), a.ID, a.BookingSeq); !domain.IsKind(err, domain.KindConflict) {
 		t.Fatalf("too early: %v", err)
 	}
 	e.Clock.Set(b.EndsAt.Add(48 * time.Hour))
 	for _, j := range e.Jobs(t, skillsessions.AutoCompleteArgs{}.Kind()) {
 		var args skillsessions.AutoCompleteArgs
 		_ = json.Unmarshal(j.Args, &args)
-		w := &skillsessions.AutoCompleteWorker{Service: e.Sessions}
+		w := &skillsessions.AutoCompleteWorker{Service: e.SkillSessions}
 		if err := w.Work(context.Background(), &river.Job[skillsessions.AutoCompleteArgs]{JobRow: &rivertype.JobRow{ID: j.ID}, Args: args}); err != nil {
 			t.Fatal(err)
 		}
@@ -454,7 +454,7 @@ func TestLedgerInvariantUnderConcurrentCompletions(t *testing.T) {
 						who = m
 					}
 				}
-				if _, err := e.Sessions.ConfirmCompleted(context.Background(), as(who), s.ID); err != nil {
+				if _, err := e.SkillSessions.ConfirmCompleted(context.Background(), as(who), s.ID); err != nil {
 					errs <- err
 				}
 			}()
@@ -493,7 +493,7 @@ func TestUpcomingAndPastPages(t *testing.T) {
 		}
 		ids = append(ids, e.Propose(t, tt, ll, start.Add(time.Duration(i)*2*time.Hour), 20).ID)
 	}
-	if _, err := e.Sessions.Decline(context.Background(), as(teacher), ids[2]); err != nil {
+	if _, err := e.SkillSessions.Decline(context.Background(), as(teacher), ids[2]); err != nil {
 		t.Fatal(err)
 	}
 	var seen []uuid.UUID
@@ -501,7 +501,7 @@ func TestUpcomingAndPastPages(t *testing.T) {
 	for {
 		first := 2
 		page, err := skillsessiontest.Paged(skillsessions.UpcomingCursor, &first, after, func(p relay.Page[skillsessions.Key]) (relay.Connection[domain.SkillSession], error) {
-			return e.Sessions.Upcoming(context.Background(), as(learner), p)
+			return e.SkillSessions.Upcoming(context.Background(), as(learner), p)
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -520,7 +520,7 @@ func TestUpcomingAndPastPages(t *testing.T) {
 	}
 	pastOf := func(first *int, after *string) (relay.Connection[domain.SkillSession], error) {
 		return skillsessiontest.Paged(skillsessions.PastCursor, first, after, func(p relay.Page[skillsessions.Key]) (relay.Connection[domain.SkillSession], error) {
-			return e.Sessions.Past(context.Background(), as(teacher), p)
+			return e.SkillSessions.Past(context.Background(), as(teacher), p)
 		})
 	}
 	past, err := pastOf(nil, nil)
@@ -550,7 +550,7 @@ func TestAvailabilityWarningAcrossDST(t *testing.T) {
 		t.Fatal(err)
 	}
 	propose := func(start time.Time) []domain.Warning {
-		res, err := e.Sessions.Propose(context.Background(), as(learner), skillsessions.ProposeInput{SkillID: e.SkillID, TeacherID: teacher.ID, LearnerID: learner.ID,
+		res, err := e.SkillSessions.Propose(context.Background(), as(learner), skillsessions.ProposeInput{SkillID: e.SkillID, TeacherID: teacher.ID, LearnerID: learner.ID,
 			StartsAt: start, DurationMinutes: 30, Mode: domain.ModeOnline, Link: skillsessiontest.Online})
 		if err != nil {
 			t.Fatal(err)

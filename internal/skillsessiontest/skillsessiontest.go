@@ -90,14 +90,14 @@ func (n *Notifier) Of(typ string) []Notification {
 
 // Env is a test environment: one fresh database and the services over it.
 type Env struct {
-	Store    *store.Store
-	Clock    *Clock
-	Notifier *Notifier
-	Credits  *credits.Service
-	Sessions *skillsessions.Service
-	Reviews  *reviews.Service
-	SkillID  uuid.UUID
-	users    atomic.Int64
+	Store         *store.Store
+	Clock         *Clock
+	Notifier      *Notifier
+	Credits       *credits.Service
+	SkillSessions *skillsessions.Service
+	Reviews       *reviews.Service
+	SkillID       uuid.UUID
+	users         atomic.Int64
 }
 
 // Start is the clock's initial time in every Env: a Monday, in winter.
@@ -120,7 +120,7 @@ func New(t testing.TB) *Env {
 	st := store.New(pool, inserter, log)
 	e := &Env{Store: st, Clock: NewClock(Start), Notifier: &Notifier{}}
 	e.Credits = credits.NewService(st, credits.Config{StarterMinutes: 120, Now: e.Clock.Now}, log)
-	e.Sessions = skillsessions.NewService(st, e.Credits, e.Notifier, skillsessions.Config{Now: e.Clock.Now}, log)
+	e.SkillSessions = skillsessions.NewService(st, e.Credits, e.Notifier, skillsessions.Config{Now: e.Clock.Now}, log)
 	e.Reviews = reviews.NewService(st, e.Notifier, reviews.Config{Now: e.Clock.Now}, log)
 	if err := pool.QueryRow(ctx, `SELECT id FROM skills WHERE status = 'APPROVED' ORDER BY slug LIMIT 1`).Scan(&e.SkillID); err != nil {
 		t.Fatal(err)
@@ -163,7 +163,7 @@ const Online = "https://meet.example.com/skillswap"
 // Propose has learner propose a one-hour online session with teacher at start.
 func (e *Env) Propose(t testing.TB, teacher, learner domain.User, start time.Time, minutes int) domain.SkillSession {
 	t.Helper()
-	res, err := e.Sessions.Propose(context.Background(), As(learner), skillsessions.ProposeInput{
+	res, err := e.SkillSessions.Propose(context.Background(), As(learner), skillsessions.ProposeInput{
 		SkillID: e.SkillID, TeacherID: teacher.ID, LearnerID: learner.ID, StartsAt: start,
 		DurationMinutes: minutes, Mode: domain.ModeOnline, Link: Online,
 	})
@@ -177,7 +177,7 @@ func (e *Env) Propose(t testing.TB, teacher, learner domain.User, start time.Tim
 func (e *Env) Confirmed(t testing.TB, teacher, learner domain.User, start time.Time, minutes int) domain.SkillSession {
 	t.Helper()
 	s := e.Propose(t, teacher, learner, start, minutes)
-	s, err := e.Sessions.Accept(context.Background(), As(teacher), s.ID)
+	s, err := e.SkillSessions.Accept(context.Background(), As(teacher), s.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,10 +192,10 @@ func (e *Env) Completed(t testing.TB, teacher, learner domain.User, start time.T
 	if e.Clock.Now().Before(s.EndsAt) {
 		e.Clock.Set(s.EndsAt.Add(time.Minute))
 	}
-	if _, err := e.Sessions.ConfirmCompleted(context.Background(), As(teacher), s.ID); err != nil {
+	if _, err := e.SkillSessions.ConfirmCompleted(context.Background(), As(teacher), s.ID); err != nil {
 		t.Fatal(err)
 	}
-	s, err := e.Sessions.ConfirmCompleted(context.Background(), As(learner), s.ID)
+	s, err := e.SkillSessions.ConfirmCompleted(context.Background(), As(learner), s.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
