@@ -137,13 +137,13 @@ type Connection[T any] struct {
 // Paginate turns rows fetched with Page.Limit into a Connection whose cursors are made by key
 // under kind (the same kind the page's cursor was parsed with).
 func Paginate[T, K any](kind string, p Page[K], rows []T, key func(T) K) Connection[T] {
-	edges, info := Slice(kind, p, rows, key)
+	edges, info := slice(kind, p, rows, key)
 	return Connection[T]{Edges: edges, PageInfo: info}
 }
 
-// Slice turns rows fetched with Page.Limit into edges and page info: the extra row, when present,
+// slice turns rows fetched with Page.Limit into edges and page info: the extra row, when present,
 // only tells that a next page exists.
-func Slice[T, K any](kind string, p Page[K], rows []T, key func(T) K) ([]Edge[T], PageInfo) {
+func slice[T, K any](kind string, p Page[K], rows []T, key func(T) K) ([]Edge[T], PageInfo) {
 	info := PageInfo{HasPreviousPage: p.After != nil}
 	if len(rows) > p.First {
 		rows = rows[:p.First]

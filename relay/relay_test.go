@@ -56,7 +56,7 @@ func asDomain(err error, de **domain.Error) bool {
 
 func TestSlice(t *testing.T) {
 	rows := []int{1, 2, 3}
-	edges, info := Slice("ints", Page[int]{First: 2}, rows, func(i int) int { return i })
+	edges, info := slice("ints", Page[int]{First: 2}, rows, func(i int) int { return i })
 	if len(edges) != 2 || !info.HasNextPage || info.HasPreviousPage {
 		t.Fatalf("got %d edges, info %+v", len(edges), info)
 	}
@@ -64,7 +64,7 @@ func TestSlice(t *testing.T) {
 	if err != nil || k != 2 {
 		t.Fatalf("end cursor decodes to %d, %v", k, err)
 	}
-	edges, info = Slice("ints", Page[int]{First: 5, After: &k}, rows[2:], func(i int) int { return i })
+	edges, info = slice("ints", Page[int]{First: 5, After: &k}, rows[2:], func(i int) int { return i })
 	if len(edges) != 1 || info.HasNextPage || !info.HasPreviousPage {
 		t.Fatalf("last page: %d edges, info %+v", len(edges), info)
 	}
