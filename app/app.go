@@ -94,10 +94,13 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	a.Store = store.New(a.Pool, inserter, log)
 
 	if cfg.RedisURL != "" {
-		a.Broker, err = realtime.NewRedis(ctx, cfg.RedisURL)
+		// Through a local first: a nil *Redis stored in the interface would not be nil, and
+		// Close on the way out of a failed start would call it.
+		broker, err := realtime.NewRedis(ctx, cfg.RedisURL)
 		if err != nil {
 			return nil, err
 		}
+		a.Broker = broker
 	} else {
 		a.Broker = realtime.NewMemory()
 	}

@@ -38430,14 +38430,14 @@ func (ec *executionContext) marshalNConversationEvent2ᚖgithubᚗcomᚋskillswa
 }
 
 func (ec *executionContext) unmarshalNConversationEventKind2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐConversationEventKind(ctx context.Context, v any) (domain.ConversationEventKind, error) {
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := gqlscalar.UnmarshalString(v)
 	res := domain.ConversationEventKind(tmp)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNConversationEventKind2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐConversationEventKind(ctx context.Context, sel ast.SelectionSet, v domain.ConversationEventKind) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(string(v))
+	res := gqlscalar.MarshalString(string(v))
 	if res == graphql.Null {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
 			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
@@ -38447,14 +38447,14 @@ func (ec *executionContext) marshalNConversationEventKind2githubᚗcomᚋskillsw
 }
 
 func (ec *executionContext) unmarshalNConversationKind2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐConversationKind(ctx context.Context, v any) (domain.ConversationKind, error) {
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := gqlscalar.UnmarshalString(v)
 	res := domain.ConversationKind(tmp)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNConversationKind2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐConversationKind(ctx context.Context, sel ast.SelectionSet, v domain.ConversationKind) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(string(v))
+	res := gqlscalar.MarshalString(string(v))
 	if res == graphql.Null {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
 			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
@@ -38514,14 +38514,14 @@ func (ec *executionContext) marshalNCreditTransactionEdge2ᚕgithubᚗcomᚋskil
 }
 
 func (ec *executionContext) unmarshalNCreditTransactionKind2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐCreditTransactionKind(ctx context.Context, v any) (domain.CreditTransactionKind, error) {
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := gqlscalar.UnmarshalString(v)
 	res := domain.CreditTransactionKind(tmp)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNCreditTransactionKind2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐCreditTransactionKind(ctx context.Context, sel ast.SelectionSet, v domain.CreditTransactionKind) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(string(v))
+	res := gqlscalar.MarshalString(string(v))
 	if res == graphql.Null {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
 			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
@@ -38801,14 +38801,14 @@ func (ec *executionContext) marshalNMatchReason2ᚕgithubᚗcomᚋskillswapᚋsk
 }
 
 func (ec *executionContext) unmarshalNMatchReasonCode2githubᚗcomᚋskillswapᚋskillswapᚋmatchingᚐReasonCode(ctx context.Context, v any) (matching.ReasonCode, error) {
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := gqlscalar.UnmarshalString(v)
 	res := matching.ReasonCode(tmp)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNMatchReasonCode2githubᚗcomᚋskillswapᚋskillswapᚋmatchingᚐReasonCode(ctx context.Context, sel ast.SelectionSet, v matching.ReasonCode) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(string(v))
+	res := gqlscalar.MarshalString(string(v))
 	if res == graphql.Null {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
 			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
@@ -38818,14 +38818,14 @@ func (ec *executionContext) marshalNMatchReasonCode2githubᚗcomᚋskillswapᚋs
 }
 
 func (ec *executionContext) unmarshalNMeetingMode2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐMode(ctx context.Context, v any) (domain.Mode, error) {
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := gqlscalar.UnmarshalString(v)
 	res := domain.Mode(tmp)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNMeetingMode2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐMode(ctx context.Context, sel ast.SelectionSet, v domain.Mode) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(string(v))
+	res := gqlscalar.MarshalString(string(v))
 	if res == graphql.Null {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
 			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
@@ -39070,14 +39070,14 @@ func (ec *executionContext) marshalNNoShowDisputePayload2ᚖgithubᚗcomᚋskill
 }
 
 func (ec *executionContext) unmarshalNNoShowDisputeStatus2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐNoShowDisputeStatus(ctx context.Context, v any) (domain.NoShowDisputeStatus, error) {
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := gqlscalar.UnmarshalString(v)
 	res := domain.NoShowDisputeStatus(tmp)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNNoShowDisputeStatus2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐNoShowDisputeStatus(ctx context.Context, sel ast.SelectionSet, v domain.NoShowDisputeStatus) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(string(v))
+	res := gqlscalar.MarshalString(string(v))
 	if res == graphql.Null {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
 			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
@@ -39157,14 +39157,14 @@ func (ec *executionContext) marshalNNotificationPreference2ᚖgithubᚗcomᚋski
 }
 
 func (ec *executionContext) unmarshalNNotificationType2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐNotificationType(ctx context.Context, v any) (domain.NotificationType, error) {
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := gqlscalar.UnmarshalString(v)
 	res := domain.NotificationType(tmp)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNNotificationType2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐNotificationType(ctx context.Context, sel ast.SelectionSet, v domain.NotificationType) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(string(v))
+	res := gqlscalar.MarshalString(string(v))
 	if res == graphql.Null {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
 			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
@@ -39219,14 +39219,14 @@ func (ec *executionContext) marshalNParticipant2ᚕgithubᚗcomᚋskillswapᚋsk
 }
 
 func (ec *executionContext) unmarshalNParticipantRole2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐParticipantRole(ctx context.Context, v any) (domain.ParticipantRole, error) {
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := gqlscalar.UnmarshalString(v)
 	res := domain.ParticipantRole(tmp)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNParticipantRole2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐParticipantRole(ctx context.Context, sel ast.SelectionSet, v domain.ParticipantRole) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(string(v))
+	res := gqlscalar.MarshalString(string(v))
 	if res == graphql.Null {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
 			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
@@ -39291,14 +39291,14 @@ func (ec *executionContext) marshalNPaymentEdge2ᚕgithubᚗcomᚋskillswapᚋsk
 }
 
 func (ec *executionContext) unmarshalNPaymentState2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐPaymentState(ctx context.Context, v any) (domain.PaymentState, error) {
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := gqlscalar.UnmarshalString(v)
 	res := domain.PaymentState(tmp)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNPaymentState2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐPaymentState(ctx context.Context, sel ast.SelectionSet, v domain.PaymentState) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(string(v))
+	res := gqlscalar.MarshalString(string(v))
 	if res == graphql.Null {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
 			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
@@ -39308,14 +39308,14 @@ func (ec *executionContext) marshalNPaymentState2githubᚗcomᚋskillswapᚋskil
 }
 
 func (ec *executionContext) unmarshalNProfileVisibility2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐVisibility(ctx context.Context, v any) (domain.Visibility, error) {
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := gqlscalar.UnmarshalString(v)
 	res := domain.Visibility(tmp)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNProfileVisibility2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐVisibility(ctx context.Context, sel ast.SelectionSet, v domain.Visibility) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(string(v))
+	res := gqlscalar.MarshalString(string(v))
 	if res == graphql.Null {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
 			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
@@ -39515,14 +39515,14 @@ func (ec *executionContext) marshalNReviewReportEdge2ᚕgithubᚗcomᚋskillswap
 }
 
 func (ec *executionContext) unmarshalNReviewReportReason2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐReviewReportReason(ctx context.Context, v any) (domain.ReviewReportReason, error) {
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := gqlscalar.UnmarshalString(v)
 	res := domain.ReviewReportReason(tmp)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNReviewReportReason2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐReviewReportReason(ctx context.Context, sel ast.SelectionSet, v domain.ReviewReportReason) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(string(v))
+	res := gqlscalar.MarshalString(string(v))
 	if res == graphql.Null {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
 			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
@@ -39637,14 +39637,14 @@ func (ec *executionContext) marshalNSendMessagePayload2ᚖgithubᚗcomᚋskillsw
 }
 
 func (ec *executionContext) unmarshalNSessionMode2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐMode(ctx context.Context, v any) (domain.Mode, error) {
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := gqlscalar.UnmarshalString(v)
 	res := domain.Mode(tmp)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNSessionMode2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐMode(ctx context.Context, sel ast.SelectionSet, v domain.Mode) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(string(v))
+	res := gqlscalar.MarshalString(string(v))
 	if res == graphql.Null {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
 			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
@@ -39879,14 +39879,14 @@ func (ec *executionContext) marshalNSkillEdge2ᚕgithubᚗcomᚋskillswapᚋskil
 }
 
 func (ec *executionContext) unmarshalNSkillKind2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐSkillKind(ctx context.Context, v any) (domain.SkillKind, error) {
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := gqlscalar.UnmarshalString(v)
 	res := domain.SkillKind(tmp)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNSkillKind2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐSkillKind(ctx context.Context, sel ast.SelectionSet, v domain.SkillKind) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(string(v))
+	res := gqlscalar.MarshalString(string(v))
 	if res == graphql.Null {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
 			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
@@ -39896,14 +39896,14 @@ func (ec *executionContext) marshalNSkillKind2githubᚗcomᚋskillswapᚋskillsw
 }
 
 func (ec *executionContext) unmarshalNSkillLevel2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐLevel(ctx context.Context, v any) (domain.Level, error) {
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := gqlscalar.UnmarshalString(v)
 	res := domain.Level(tmp)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNSkillLevel2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐLevel(ctx context.Context, sel ast.SelectionSet, v domain.Level) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(string(v))
+	res := gqlscalar.MarshalString(string(v))
 	if res == graphql.Null {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
 			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
@@ -39993,14 +39993,14 @@ func (ec *executionContext) marshalNSkillSessionPayload2ᚖgithubᚗcomᚋskills
 }
 
 func (ec *executionContext) unmarshalNSkillSessionState2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐSkillSessionState(ctx context.Context, v any) (domain.SkillSessionState, error) {
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := gqlscalar.UnmarshalString(v)
 	res := domain.SkillSessionState(tmp)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNSkillSessionState2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐSkillSessionState(ctx context.Context, sel ast.SelectionSet, v domain.SkillSessionState) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(string(v))
+	res := gqlscalar.MarshalString(string(v))
 	if res == graphql.Null {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
 			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
@@ -40010,14 +40010,14 @@ func (ec *executionContext) marshalNSkillSessionState2githubᚗcomᚋskillswap�
 }
 
 func (ec *executionContext) unmarshalNSkillStatus2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐSkillStatus(ctx context.Context, v any) (domain.SkillStatus, error) {
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := gqlscalar.UnmarshalString(v)
 	res := domain.SkillStatus(tmp)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNSkillStatus2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐSkillStatus(ctx context.Context, sel ast.SelectionSet, v domain.SkillStatus) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(string(v))
+	res := gqlscalar.MarshalString(string(v))
 	if res == graphql.Null {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
 			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
@@ -40037,13 +40037,13 @@ func (ec *executionContext) marshalNStartMentorOnboardingPayload2ᚖgithubᚗcom
 }
 
 func (ec *executionContext) unmarshalNString2string(ctx context.Context, v any) (string, error) {
-	res, err := graphql.UnmarshalString(v)
+	res, err := gqlscalar.UnmarshalString(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNString2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(v)
+	res := gqlscalar.MarshalString(v)
 	if res == graphql.Null {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
 			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
@@ -40599,7 +40599,7 @@ func (ec *executionContext) unmarshalOMeetingMode2ᚖgithubᚗcomᚋskillswapᚋ
 	if v == nil {
 		return nil, nil
 	}
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := gqlscalar.UnmarshalString(v)
 	res := domain.Mode(tmp)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
@@ -40610,7 +40610,7 @@ func (ec *executionContext) marshalOMeetingMode2ᚖgithubᚗcomᚋskillswapᚋsk
 	}
 	_ = sel
 	_ = ctx
-	res := graphql.MarshalString(string(*v))
+	res := gqlscalar.MarshalString(string(*v))
 	return res
 }
 
@@ -40670,7 +40670,7 @@ func (ec *executionContext) unmarshalONoShowDisputeStatus2ᚖgithubᚗcomᚋskil
 	if v == nil {
 		return nil, nil
 	}
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := gqlscalar.UnmarshalString(v)
 	res := domain.NoShowDisputeStatus(tmp)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
@@ -40681,7 +40681,7 @@ func (ec *executionContext) marshalONoShowDisputeStatus2ᚖgithubᚗcomᚋskills
 	}
 	_ = sel
 	_ = ctx
-	res := graphql.MarshalString(string(*v))
+	res := gqlscalar.MarshalString(string(*v))
 	return res
 }
 
@@ -40726,7 +40726,7 @@ func (ec *executionContext) unmarshalOProfileVisibility2ᚖgithubᚗcomᚋskills
 	if v == nil {
 		return nil, nil
 	}
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := gqlscalar.UnmarshalString(v)
 	res := domain.Visibility(tmp)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
@@ -40737,7 +40737,7 @@ func (ec *executionContext) marshalOProfileVisibility2ᚖgithubᚗcomᚋskillswa
 	}
 	_ = sel
 	_ = ctx
-	res := graphql.MarshalString(string(*v))
+	res := gqlscalar.MarshalString(string(*v))
 	return res
 }
 
@@ -40848,7 +40848,7 @@ func (ec *executionContext) unmarshalOSkillKind2ᚖgithubᚗcomᚋskillswapᚋsk
 	if v == nil {
 		return nil, nil
 	}
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := gqlscalar.UnmarshalString(v)
 	res := domain.SkillKind(tmp)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
@@ -40859,7 +40859,7 @@ func (ec *executionContext) marshalOSkillKind2ᚖgithubᚗcomᚋskillswapᚋskil
 	}
 	_ = sel
 	_ = ctx
-	res := graphql.MarshalString(string(*v))
+	res := gqlscalar.MarshalString(string(*v))
 	return res
 }
 
@@ -40867,7 +40867,7 @@ func (ec *executionContext) unmarshalOSkillLevel2ᚖgithubᚗcomᚋskillswapᚋs
 	if v == nil {
 		return nil, nil
 	}
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := gqlscalar.UnmarshalString(v)
 	res := domain.Level(tmp)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
@@ -40878,7 +40878,7 @@ func (ec *executionContext) marshalOSkillLevel2ᚖgithubᚗcomᚋskillswapᚋski
 	}
 	_ = sel
 	_ = ctx
-	res := graphql.MarshalString(string(*v))
+	res := gqlscalar.MarshalString(string(*v))
 	return res
 }
 
@@ -40928,7 +40928,7 @@ func (ec *executionContext) unmarshalOString2ᚖstring(ctx context.Context, v an
 	if v == nil {
 		return nil, nil
 	}
-	res, err := graphql.UnmarshalString(v)
+	res, err := gqlscalar.UnmarshalString(v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -40938,7 +40938,7 @@ func (ec *executionContext) marshalOString2ᚖstring(ctx context.Context, sel as
 	}
 	_ = sel
 	_ = ctx
-	res := graphql.MarshalString(*v)
+	res := gqlscalar.MarshalString(*v)
 	return res
 }
 

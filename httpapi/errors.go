@@ -6,9 +6,12 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"strconv"
+	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
+	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/skillswap/skillswap/domain"
@@ -62,6 +65,8 @@ func errorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 			ext["code"] = kindCodes[de.Kind]
 			if de.Field != "" {
 				ext["field"] = inputFieldPath(ctx, de.Field)
+			} else if f := argumentPath(ctx, gqlErr.Path); f != "" {
+				ext["field"] = f
 			}
 			if de.Kind == domain.KindRateLimited {
 				ext["retryAfterSeconds"] = int(math.Ceil(de.RetryAfter.Seconds()))
@@ -109,6 +114,35 @@ func inputFieldPath(ctx context.Context, field string) string {
 		}
 	}
 	return field
+}
+
+// argumentPath names the argument an input-coercion error is about (a scalar refused a value,
+// e.g. `input.startsAt` or `input.skills.2.note`): the part of the error's path below the field
+// being resolved. Empty for an error of the field itself.
+func argumentPath(ctx context.Context, path ast.Path) string {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return ""
+	}
+	fieldPath := fc.Path()
+	if len(path) <= len(fieldPath) {
+		return ""
+	}
+	for i, el := range fieldPath {
+		if path[i] != el {
+			return ""
+		}
+	}
+	parts := make([]string, 0, len(path)-len(fieldPath))
+	for _, el := range path[len(fieldPath):] {
+		switch el := el.(type) {
+		case ast.PathName:
+			parts = append(parts, string(el))
+		case ast.PathIndex:
+			parts = append(parts, strconv.Itoa(int(el)))
+		}
+	}
+	return strings.Join(parts, ".")
 }
 
 // recoverFunc turns a resolver panic into an internal error and logs the stack's value.
