@@ -49,7 +49,9 @@ func TestTextInputsRefuseWhatCannotBeStored(t *testing.T) {
 	}
 
 	var out struct {
-		UpdateProfile struct{ User struct{ Profile struct{ Bio string } } }
+		UpdateProfile struct {
+			User struct{ Profile struct{ Bio string } }
+		}
 	}
 	apitest.Must(t, me.Do(t, setBio, map[string]any{"in": map[string]any{"bio": "Tab\tand line\nfeed, é ✓"}})).Decode(t, &out)
 	if got := out.UpdateProfile.User.Profile.Bio; got != "Tab\tand line\nfeed, é ✓" {
