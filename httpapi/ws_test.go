@@ -78,35 +78,48 @@ func TestWebSocketSubscriptionDeliversUpdates(t *testing.T) {
 			payload, _ := json.Marshal(map[string]any{"query": `subscription { viewerUpdated { id roles } }`})
 			ws.Send(apitest.Message{ID: "s1", Type: start, Payload: payload})
 
-			// The subscription registers asynchronously; retry the change until it is seen.
+			// The subscription registers asynchronously; repeat the change until it is seen. One
+			// read waits the whole time: a read that times out closes the socket.
+			type read struct {
+				m   apitest.Message
+				err error
+			}
+			got := make(chan read, 1)
+			go func() {
+				m, err := ws.Read(10 * time.Second)
+				got <- read{m, err}
+			}()
 			const setRoles = `mutation($id: ID!) { setUserRoles(input: {userId: $id, roles: [MENTOR]}) { user { id } } }`
-			deadline := time.Now().Add(5 * time.Second)
+			var r read
+		wait:
 			for {
 				apitest.Must(t, adminClient.Do(t, setRoles, map[string]any{"id": member.User.ID}))
-				m, err := ws.Read(300 * time.Millisecond)
-				if err == nil {
-					if m.Type != data || m.ID != "s1" {
-						t.Fatalf("got %s %s", m.Type, m.Payload)
-					}
-					var p struct {
-						Data struct {
-							ViewerUpdated struct {
-								ID    string
-								Roles []string
-							}
-						}
-					}
-					if err := json.Unmarshal(m.Payload, &p); err != nil {
-						t.Fatal(err)
-					}
-					if p.Data.ViewerUpdated.ID != member.User.ID || len(p.Data.ViewerUpdated.Roles) != 2 {
-						t.Fatalf("payload %s", m.Payload)
-					}
-					return
+				select {
+				case r = <-got:
+					break wait
+				case <-time.After(300 * time.Millisecond):
 				}
-				if time.Now().After(deadline) {
-					t.Fatalf("no update received: %v", err)
+			}
+			if r.err != nil {
+				t.Fatalf("no update received: %v", r.err)
+			}
+			m := r.m
+			if m.Type != data || m.ID != "s1" {
+				t.Fatalf("got %s %s", m.Type, m.Payload)
+			}
+			var p struct {
+				Data struct {
+					ViewerUpdated struct {
+						ID    string
+						Roles []string
+					}
 				}
+			}
+			if err := json.Unmarshal(m.Payload, &p); err != nil {
+				t.Fatal(err)
+			}
+			if p.Data.ViewerUpdated.ID != member.User.ID || len(p.Data.ViewerUpdated.Roles) != 2 {
+				t.Fatalf("payload %s", m.Payload)
 			}
 		})
 	}
