@@ -29,10 +29,11 @@ func UnmarshalString(v any) (string, error) {
 
 // CheckText is BAD_USER_INPUT when s holds what UnmarshalString refuses.
 func CheckText(s string) error {
-	for i, r := range s {
+	if !utf8.ValidString(s) {
+		return domain.Invalid("", "is not valid UTF-8 text")
+	}
+	for _, r := range s {
 		switch {
-		case r == utf8.RuneError && !validRuneAt(s, i):
-			return domain.Invalid("", "is not valid UTF-8 text")
 		case r == 0:
 			return domain.Invalid("", "must not contain NUL characters")
 		case (r < 0x20 && r != '\t' && r != '\n' && r != '\r') || (r >= 0x7f && r <= 0x9f):
@@ -42,10 +43,4 @@ func CheckText(s string) error {
 		}
 	}
 	return nil
-}
-
-// validRuneAt tells a real U+FFFD in s from the RuneError that ranging over invalid bytes yields.
-func validRuneAt(s string, i int) bool {
-	_, size := utf8.DecodeRuneInString(s[i:])
-	return size == 3
 }
