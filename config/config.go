@@ -187,7 +187,7 @@ func LoadFrom(environ map[string]string) (Config, error) {
 	}
 	if c.Production() {
 		if problems := c.unsafeForProduction(); len(problems) > 0 {
-			return c, fmt.Errorf("config: APP_ENV=production refuses to start with unsafe settings:\n  - %s", strings.Join(problems, "\n  - "))
+			return c, fmt.Errorf("config: APP_ENV=production refuses to start with unsafe settings: %s", strings.Join(problems, "; "))
 		}
 	}
 	return c, nil
