@@ -14,6 +14,7 @@ import (
 	"fmt"
 	stdlog "log"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/pprof"
 	"os"
@@ -104,9 +105,27 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if cfg.PprofAddr != "" {
 		servePprof(cfg.PprofAddr, log)
 	}
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
+	var metricsSrv *http.Server
+	if cfg.MetricsAddr != "" {
+		// Listen before serving the API, so a taken port fails the start instead of a scrape.
+		ml, err := net.Listen("tcp", cfg.MetricsAddr)
+		if err != nil {
+			a.Close(context.Background())
+			return fmt.Errorf("metrics listener: %w", err)
+		}
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", a.HTTP.MetricsHandler())
+		metricsSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+		go func() {
+			log.Info("metrics listening", "addr", ml.Addr().String())
+			if err := metricsSrv.Serve(ml); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				errc <- fmt.Errorf("metrics server: %w", err)
+			}
+		}()
+	}
 	go func() {
-		log.Info("listening", "addr", cfg.HTTPAddr, "graphql", cfg.PublicURL+"/graphql", "playground", cfg.PublicURL+"/")
+		log.Info("listening", "addr", cfg.HTTPAddr, "graphql", cfg.PublicURL+"/graphql", "playground", cfg.Playground, "introspection", cfg.Introspection)
 		errc <- srv.ListenAndServe()
 	}()
 	select {
@@ -116,14 +135,28 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	case <-ctx.Done():
 	}
 
-	// Drain: fail readiness, close sockets with 1001 so clients reconnect elsewhere, stop
-	// accepting and let in-flight requests finish, then stop workers and close connections.
+	// Drain, the way a load balancer needs it: first only fail readiness, for
+	// SHUTDOWN_DRAIN_DELAY, while the listener still serves everything (WebSockets included) so
+	// that requests routed here before the balancer noticed still succeed. Then close sockets
+	// with 1001 so clients reconnect elsewhere, stop accepting and let in-flight requests finish,
+	// stop workers and close connections.
+	a.HTTP.StopReadiness()
+	if cfg.ShutdownDrainDelay > 0 {
+		log.Info("draining: /readyz now answers 503", "delay", cfg.ShutdownDrainDelay)
+		time.Sleep(cfg.ShutdownDrainDelay)
+	}
 	log.Info("shutting down", "timeout", cfg.ShutdownTimeout)
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
 	a.HTTP.StartDraining()
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		log.Warn("http shutdown", "err", err)
+	}
+	if metricsSrv != nil {
+		// After the API: the last scrapes still see the drain.
+		if err := metricsSrv.Shutdown(shutdownCtx); err != nil {
+			log.Warn("metrics shutdown", "err", err)
+		}
 	}
 	a.Close(shutdownCtx)
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {

@@ -108,3 +108,105 @@ func waitReady(t *testing.T, base string) {
 	}
 	t.Fatal("server never became ready")
 }
+
+// TestDrainServesWhileNotReady runs serve and stops it as SIGTERM does, with a drain delay: for
+// SHUTDOWN_DRAIN_DELAY /readyz answers 503 while new connections, GraphQL requests and open
+// WebSockets are still served normally; only then do sockets close with 1001 and serve return.
+// /metrics is on its own listener (METRICS_ADDR), not the API's.
+func TestDrainServesWhileNotReady(t *testing.T) {
+	cfg := apitest.Config(t)
+	cfg.HTTPAddr = freeAddr(t)
+	cfg.MetricsAddr = freeAddr(t)
+	// Long enough for the checks below on a loaded machine; the test lasts about this long.
+	cfg.ShutdownDrainDelay = 8 * time.Second
+	base := "http://" + cfg.HTTPAddr
+	// Fresh connections each time: a load balancer's new connections must still be accepted.
+	fresh := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: 10 * time.Second}
+
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	done := make(chan error, 1)
+	go func() { done <- serve(ctx, cfg, slog.New(slog.DiscardHandler)) }()
+	waitReady(t, base)
+
+	status := func(url string) int {
+		t.Helper()
+		resp, err := fresh.Get(url)
+		if err != nil {
+			t.Fatalf("GET %s: %v", url, err)
+		}
+		_ = resp.Body.Close()
+		return resp.StatusCode
+	}
+	if got := status("http://" + cfg.MetricsAddr + "/metrics"); got != 200 {
+		t.Fatalf("/metrics on METRICS_ADDR = %d", got)
+	}
+	if got := status(base + "/metrics"); got != http.StatusNotFound {
+		t.Fatalf("/metrics on the API's address = %d", got)
+	}
+
+	srv := &apitest.Server{URL: base, Config: cfg}
+	tok, _ := srv.SignUp(t)
+	ws := srv.Connect(t, "graphql-transport-ws", tok.AccessToken)
+
+	stoppedAt := time.Now()
+	stop()
+
+	// Readiness fails at once...
+	deadline := time.Now().Add(5 * time.Second)
+	for status(base+"/readyz") != http.StatusServiceUnavailable {
+		if time.Now().After(deadline) {
+			t.Fatal("/readyz still ready after SIGTERM")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	// ...while everything else is served as before.
+	if got := status(base + "/healthz"); got != 200 {
+		t.Fatalf("/healthz while draining = %d", got)
+	}
+	resp, err := fresh.Post(base+"/graphql", "application/json", strings.NewReader(`{"query":"{ viewer { id } }"}`))
+	if err != nil {
+		t.Fatalf("a request while draining: %v", err)
+	}
+	var out struct {
+		Data   struct{ Viewer *struct{ ID string } }
+		Errors []any
+	}
+	_ = json.NewDecoder(resp.Body).Decode(&out)
+	_ = resp.Body.Close()
+	if resp.StatusCode != 200 || len(out.Errors) != 1 { // anonymous: UNAUTHENTICATED, from a working server
+		t.Fatalf("a request while draining: status %d %+v", resp.StatusCode, out)
+	}
+	client := srv.Client().WithToken(tok.AccessToken)
+	if r := client.Do(t, `{ viewer { id } }`, nil); len(r.Errors) > 0 {
+		t.Fatalf("a signed-in request while draining: %s", r.Raw)
+	}
+	// The open socket still runs operations, and a new one is accepted.
+	for _, s := range []*apitest.WS{ws, srv.Connect(t, "graphql-transport-ws", tok.AccessToken)} {
+		s.Subscribe("q", `{ __typename }`, nil)
+		s.Expect("next")
+		s.Expect("complete")
+	}
+	if time.Since(stoppedAt) >= cfg.ShutdownDrainDelay {
+		t.Fatal("the checks took longer than the drain delay; they prove nothing: raise it")
+	}
+
+	// Then the graceful shutdown: sockets close with 1001, serve returns, nothing listens.
+	ws.ExpectClose(1001, 30*time.Second)
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("serve returned %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not return after the drain")
+	}
+	if elapsed := time.Since(stoppedAt); elapsed < cfg.ShutdownDrainDelay {
+		t.Fatalf("serve returned %s after SIGTERM, before the drain delay (%s)", elapsed, cfg.ShutdownDrainDelay)
+	}
+	for _, addr := range []string{base + "/healthz", "http://" + cfg.MetricsAddr + "/metrics"} {
+		if _, err := fresh.Get(addr); err == nil {
+			t.Fatalf("%s still accepts connections after shutdown", addr)
+		}
+	}
+}

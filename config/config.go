@@ -6,6 +6,9 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"net"
+	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -15,14 +18,22 @@ import (
 
 // Config is the whole server configuration.
 type Config struct {
-	Env                string        `env:"APP_ENV" envDefault:"development"`
-	HTTPAddr           string        `env:"HTTP_ADDR" envDefault:":8080"`
-	PublicURL          string        `env:"PUBLIC_URL" envDefault:"http://localhost:8080"`
-	ShutdownTimeout    time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"25s"`
+	Env             string        `env:"APP_ENV" envDefault:"development"`
+	HTTPAddr        string        `env:"HTTP_ADDR" envDefault:":8080"`
+	PublicURL       string        `env:"PUBLIC_URL" envDefault:"http://localhost:8080"`
+	ShutdownTimeout time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"25s"`
+	// ShutdownDrainDelay is how long, after SIGTERM, /readyz answers 503 while everything is
+	// still served, before the graceful shutdown starts: the time load balancers need to stop
+	// routing here (default: 5s in production, 0 otherwise).
+	ShutdownDrainDelay time.Duration `env:"SHUTDOWN_DRAIN_DELAY"`
 	LogLevel           string        `env:"LOG_LEVEL" envDefault:"info"`
 	PprofAddr          string        `env:"PPROF_ADDR"`
-	TrustProxyHeaders  bool          `env:"TRUST_PROXY_HEADERS" envDefault:"false"`
-	CORSAllowedOrigins []string      `env:"CORS_ALLOWED_ORIGINS" envSeparator:"," envDefault:"http://localhost:8080,http://127.0.0.1:8080"`
+	// MetricsAddr serves /metrics on this separate address instead of the API's.
+	MetricsAddr string `env:"METRICS_ADDR"`
+	// MetricsToken makes /metrics require `Authorization: Bearer <token>`.
+	MetricsToken       string   `env:"METRICS_TOKEN"`
+	TrustProxyHeaders  bool     `env:"TRUST_PROXY_HEADERS" envDefault:"false"`
+	CORSAllowedOrigins []string `env:"CORS_ALLOWED_ORIGINS" envSeparator:"," envDefault:"http://localhost:8080,http://127.0.0.1:8080"`
 
 	DatabaseURL      string        `env:"DATABASE_URL"`
 	DatabaseMaxConns int32         `env:"DATABASE_MAX_CONNS" envDefault:"8"`
@@ -59,7 +70,11 @@ type Config struct {
 	MaxAliases       int           `env:"MAX_ALIASES" envDefault:"30"`
 	MaxTokens        int           `env:"MAX_QUERY_TOKENS" envDefault:"5000"`
 	MaxComplexity    int           `env:"MAX_COMPLEXITY" envDefault:"2000"`
-	Introspection    bool          `env:"INTROSPECTION" envDefault:"true"`
+	// Introspection, Playground and FieldSuggestions default to on in development and off in
+	// production (see profileDefaults); setting the variable wins either way.
+	Introspection    bool          `env:"INTROSPECTION"`
+	Playground       bool          `env:"PLAYGROUND"`
+	FieldSuggestions bool          `env:"FIELD_SUGGESTIONS"`
 	DataloaderWait   time.Duration `env:"DATALOADER_WAIT" envDefault:"2ms"`
 
 	WSInitTimeout     time.Duration `env:"WS_INIT_TIMEOUT" envDefault:"3s"`
@@ -138,10 +153,17 @@ func (r *Rate) UnmarshalText(b []byte) error {
 func (c Config) Production() bool { return c.Env == "production" }
 
 // Load reads the environment and validates the result.
-func Load() (Config, error) {
-	c, err := env.ParseAs[Config]()
+func Load() (Config, error) { return LoadFrom(env.ToMap(os.Environ())) }
+
+// LoadFrom reads the configuration from environ (variable name to value) and validates it.
+func LoadFrom(environ map[string]string) (Config, error) {
+	c, err := env.ParseAsWithOptions[Config](env.Options{Environment: environ})
 	if err != nil {
 		return c, fmt.Errorf("config: %w", err)
+	}
+	c.profileDefaults(environ)
+	if len(c.CORSAllowedOrigins) == 1 && strings.EqualFold(strings.TrimSpace(c.CORSAllowedOrigins[0]), "none") {
+		c.CORSAllowedOrigins = nil // an API without browser clients
 	}
 	if c.PlatformFeePercent < 0 || c.PlatformFeePercent > 100 {
 		return c, errors.New("config: PLATFORM_FEE_PERCENT must be between 0 and 100")
@@ -160,10 +182,132 @@ func Load() (Config, error) {
 		// The database caps a session at 12 hours; the others would make the rules meaningless.
 		return c, errors.New("config: SESSION_* durations must be positive (SESSION_MAX_DURATION at most 12h) and CREDIT_STARTER_MINUTES not negative")
 	}
-	if c.Production() && c.JWTKeys == "" {
-		return c, errors.New("config: JWT_KEYS is required when APP_ENV=production")
+	if c.ShutdownDrainDelay < 0 || c.ShutdownTimeout <= 0 {
+		return c, errors.New("config: SHUTDOWN_DRAIN_DELAY must not be negative and SHUTDOWN_TIMEOUT must be positive")
+	}
+	if c.Production() {
+		if problems := c.unsafeForProduction(); len(problems) > 0 {
+			return c, fmt.Errorf("config: APP_ENV=production refuses to start with unsafe settings: %s", strings.Join(problems, "; "))
+		}
 	}
 	return c, nil
+}
+
+// profileDefaults fills the settings whose default depends on APP_ENV, when their variable is
+// unset (or empty): production is closed unless opened explicitly.
+func (c *Config) profileDefaults(environ map[string]string) {
+	unset := func(name string) bool { return strings.TrimSpace(environ[name]) == "" }
+	dev := !c.Production()
+	if unset("INTROSPECTION") {
+		c.Introspection = dev
+	}
+	if unset("PLAYGROUND") {
+		c.Playground = dev
+	}
+	if unset("FIELD_SUGGESTIONS") {
+		c.FieldSuggestions = dev
+	}
+	if unset("SHUTDOWN_DRAIN_DELAY") {
+		c.ShutdownDrainDelay = 0
+		if !dev {
+			c.ShutdownDrainDelay = ProductionDrainDelay
+		}
+	}
+}
+
+// ProductionDrainDelay is SHUTDOWN_DRAIN_DELAY's default in production: a few periods of a
+// typical readiness probe (Kubernetes probes every 10 s by default but endpoints controllers
+// and cloud load balancers react within seconds of the first failure).
+const ProductionDrainDelay = 5 * time.Second
+
+// MinJWTSecretBytes is the shortest HS256 secret production accepts (RFC 7518 §3.2: a key of at
+// least the hash's size, 256 bits).
+const MinJWTSecretBytes = 32
+
+// unsafeForProduction lists, each with what to set instead, the settings a production
+// deployment must not run with.
+func (c Config) unsafeForProduction() []string {
+	var problems []string
+	add := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
+
+	keys, err := ParseJWTKeys(c.JWTKeys)
+	switch {
+	case err != nil:
+		add("JWT_KEYS: %v", err)
+	case len(keys) == 0:
+		add("JWT_KEYS is not set: set it to kid:base64secret with at least %d random bytes (e.g. prod-1:$(head -c 32 /dev/urandom | base64))", MinJWTSecretBytes)
+	default:
+		for _, k := range keys {
+			if len(k.Secret) < MinJWTSecretBytes {
+				add("JWT_KEYS: key %q has %d bytes: use at least %d random bytes (head -c 32 /dev/urandom | base64)", k.ID, len(k.Secret), MinJWTSecretBytes)
+			}
+			if developmentKeyID(k.ID) {
+				add("JWT_KEYS: key %q is a development or test key (make run writes kid \"dev\"): generate a production key with its own id, e.g. prod-1", k.ID)
+			}
+		}
+	}
+
+	if u, err := url.Parse(c.PublicURL); err != nil || u.Scheme != "https" || u.Host == "" {
+		add("PUBLIC_URL is %q: set it to the public https:// URL of the API (it is in calendar feed links)", c.PublicURL)
+	} else if localHost(u.Hostname()) {
+		add("PUBLIC_URL is %q: set it to the public https:// URL of the API, not a local one", c.PublicURL)
+	}
+
+	if len(c.CORSAllowedOrigins) > 0 {
+		local := true
+		for _, o := range c.CORSAllowedOrigins {
+			u, err := url.Parse(strings.TrimSpace(o))
+			switch {
+			case o == "*" || strings.Contains(o, "*"):
+				add("CORS_ALLOWED_ORIGINS contains a wildcard (%q): list the https origins of your web apps", o)
+				local = false
+			case err != nil || u.Host == "":
+				add("CORS_ALLOWED_ORIGINS: %q is not an origin such as https://app.example.com", o)
+			case !localHost(u.Hostname()):
+				local = false
+				if u.Scheme != "https" {
+					add("CORS_ALLOWED_ORIGINS: %q is not https: list https origins only", o)
+				}
+			}
+		}
+		if local {
+			add("CORS_ALLOWED_ORIGINS allows only local origins (%s, the development default): set it to the https origins of your web apps, comma-separated, or to none for an API without browser clients",
+				strings.Join(c.CORSAllowedOrigins, ","))
+		}
+	}
+
+	if c.StripeSecretKey != "" && c.StripeWebhookSecret == "" {
+		add("STRIPE_SECRET_KEY is set but STRIPE_WEBHOOK_SECRET is not: set it to the endpoint's signing secret (whsec_...) from the Stripe dashboard, or payments never settle")
+	}
+	if c.MetricsAddr == "" && c.MetricsToken == "" {
+		add("/metrics would be public: set METRICS_ADDR to a private address (e.g. :9090, not exposed by the load balancer) or METRICS_TOKEN to a bearer token the scraper sends")
+	}
+	if c.PprofAddr != "" {
+		if host, _, err := net.SplitHostPort(c.PprofAddr); err != nil || !loopback(host) {
+			add("PPROF_ADDR is %q: bind the profiler to loopback only (e.g. 127.0.0.1:6060) or unset it", c.PprofAddr)
+		}
+	}
+	return problems
+}
+
+// developmentKeyID reports the key ids development and tests sign with: "dev" (make run's key in
+// .data/jwt-dev.key), "dev-ephemeral" (the random key used without JWT_KEYS) and test keys.
+func developmentKeyID(kid string) bool {
+	k := strings.ToLower(kid)
+	return k == "dev" || k == "test" || strings.HasPrefix(k, "dev-") || strings.HasPrefix(k, "test-")
+}
+
+// localHost reports host names that only reach the machine itself.
+func localHost(host string) bool {
+	return strings.EqualFold(host, "localhost") || strings.HasSuffix(strings.ToLower(host), ".localhost") || loopback(host)
+}
+
+func loopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // SigningKey is one parsed entry of JWT_KEYS.
@@ -202,5 +346,6 @@ func Defaults() Config {
 	if err != nil {
 		panic(fmt.Sprintf("config defaults must parse: %v", err))
 	}
+	c.profileDefaults(map[string]string{})
 	return c
 }

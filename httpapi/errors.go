@@ -31,6 +31,11 @@ const (
 	CodeValidation      = errcode.ValidationFailed
 	CodeBadRequest      = "BAD_REQUEST"
 	CodeQueryTooComplex = "QUERY_TOO_COMPLEX"
+	// CodeMethodNotAllowed answers an HTTP method /graphql does not serve (405).
+	CodeMethodNotAllowed = "METHOD_NOT_ALLOWED"
+	// CodeClientClosed marks an operation stopped because its client went away (nginx's 499);
+	// no connected client ever reads it.
+	CodeClientClosed = "CLIENT_CLOSED_REQUEST"
 )
 
 var kindCodes = map[domain.Kind]string{
@@ -44,8 +49,10 @@ var kindCodes = map[domain.Kind]string{
 }
 
 // errorPresenter is the one place where errors become API errors: domain errors keep their safe
-// message and get their code; gqlgen's own parse/validation errors keep theirs; anything else is
-// logged with the request id and replaced by a generic INTERNAL_SERVER_ERROR.
+// message and get their code; gqlgen's own parse/validation errors keep theirs; an operation
+// whose client went away is logged at debug level only; an unreachable PostgreSQL or Redis is
+// SERVICE_UNAVAILABLE with retryAfterSeconds; anything else is logged with the request id and
+// replaced by a generic INTERNAL_SERVER_ERROR.
 func errorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 	return func(ctx context.Context, err error) *gqlerror.Error {
 		gqlErr := graphql.DefaultErrorPresenter(ctx, err)
@@ -86,6 +93,23 @@ func errorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 		var ge *gqlerror.Error
 		if errors.As(err, &ge) && ge.Err == nil && ge.Rule != "" {
 			ext["code"] = CodeValidation
+			return gqlErr
+		}
+		if errors.Is(err, context.Canceled) && ctx.Err() != nil {
+			// The client went away (closed the connection, stopped the subscription): nobody
+			// reads this answer and nothing is wrong with the server.
+			log.DebugContext(ctx, "operation canceled by the client", "request_id", reqID, "path", gqlErr.Path.String())
+			gqlErr.Message = "the request was canceled"
+			gqlErr.Extensions = map[string]any{"code": CodeClientClosed, "requestId": reqID}
+			return gqlErr
+		}
+		if dependencyDown(err) {
+			log.WarnContext(ctx, "dependency unavailable", "request_id", reqID, "path", gqlErr.Path.String(), "err", err)
+			gqlErr.Message = "a service this operation needs is temporarily unavailable; retry later"
+			gqlErr.Extensions = map[string]any{
+				"code": CodeUnavailable, "requestId": reqID,
+				"retryAfterSeconds": int(math.Ceil(dependencyRetryAfter.Seconds())),
+			}
 			return gqlErr
 		}
 		if errors.Is(err, context.DeadlineExceeded) {

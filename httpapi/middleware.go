@@ -130,7 +130,13 @@ func authenticate(authn Authenticator, log *slog.Logger, next http.Handler) http
 		if !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
 			ctx = auth.WithAuthError(ctx, authError("Authorization must be `Bearer <access token>`"))
 		} else if v, err := authn.Authenticate(ctx, strings.TrimSpace(token)); err != nil {
-			if !isDomain(err) {
+			switch {
+			case isDomain(err):
+			case errors.Is(err, context.Canceled) && ctx.Err() != nil:
+				log.DebugContext(ctx, "authenticate: canceled by the client", "request_id", RequestIDFrom(ctx))
+			case dependencyDown(err):
+				log.WarnContext(ctx, "authenticate: dependency unavailable", "request_id", RequestIDFrom(ctx), "err", err)
+			default:
 				log.ErrorContext(ctx, "authenticate", "request_id", RequestIDFrom(ctx), "err", err)
 			}
 			ctx = auth.WithAuthError(ctx, err)

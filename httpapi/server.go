@@ -5,6 +5,7 @@ package httpapi
 
 import (
 	"context"
+	"crypto/subtle"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -36,6 +37,15 @@ type Config struct {
 	MaxTokens        int
 	MaxComplexity    int
 	Introspection    bool
+	// FieldSuggestions keeps gqlparser's "Did you mean ...?" hints in validation messages.
+	FieldSuggestions bool
+	// Playground serves GraphiQL at /.
+	Playground bool
+	// MetricsToken, when set, is the bearer token /metrics requires.
+	MetricsToken string
+	// MetricsElsewhere leaves /metrics off the API's mux: the caller serves MetricsHandler on
+	// its own (private) listener.
+	MetricsElsewhere bool
 	AllowedOrigins   []string
 	TrustProxy       bool
 	WSInitTimeout    time.Duration
@@ -65,6 +75,7 @@ type Deps struct {
 type Server struct {
 	handler  http.Handler
 	sockets  *gqlws.Server
+	metrics  http.Handler
 	draining atomic.Bool
 	Metrics  *Metrics
 }
@@ -84,16 +95,23 @@ func New(cfg Config, d Deps) *Server {
 	gql.SetParserTokenLimit(cfg.MaxTokens)
 	if cfg.Introspection {
 		gql.Use(extension.Introspection{})
+	} else {
+		gql.Use(noIntrospection{})
 	}
+	gql.SetDisableSuggestion(!cfg.FieldSuggestions)
 	gql.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
 	gql.Use(extension.FixedComplexityLimit(cfg.MaxComplexity))
 	gql.Use(queryShapeLimit{MaxDepth: cfg.MaxDepth, MaxAliases: cfg.MaxAliases})
-	gql.SetErrorPresenter(errorPresenter(d.Log))
+	presenter := errorPresenter(d.Log)
+	if !cfg.FieldSuggestions {
+		presenter = stripSuggestions(presenter)
+	}
+	gql.SetErrorPresenter(presenter)
 	gql.SetRecoverFunc(recoverFunc(d.Log))
 	gql.AroundResponses(dataloaders.Middleware(d.Loaders, cfg.LoaderWait))
 	gql.AroundResponses(s.Metrics.responseMiddleware)
 
-	var api http.Handler = gql
+	var api http.Handler = allowMethods(gql)
 	api = limitBody(cfg.MaxBodyBytes, api)
 	api = csrfGuard(api)
 	api = withDeadline(cfg.OperationTimeout, api)
@@ -110,13 +128,18 @@ func New(cfg Config, d Deps) *Server {
 
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", api)
-	mux.Handle("GET /{$}", playground.Handler("SkillSwap API", "/graphql"))
+	if cfg.Playground {
+		mux.Handle("GET /{$}", playground.Handler("SkillSwap API", "/graphql"))
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))
 	})
 	mux.HandleFunc("GET /readyz", s.ready(d.Pool, d.Broker, d.Log))
-	mux.Handle("GET /metrics", promhttp.HandlerFor(s.Metrics.Registry, promhttp.HandlerOpts{}))
+	s.metrics = requireToken(cfg.MetricsToken, promhttp.HandlerFor(s.Metrics.Registry, promhttp.HandlerOpts{}))
+	if !cfg.MetricsElsewhere {
+		mux.Handle("GET /metrics", s.metrics)
+	}
 	for pattern, h := range d.Extra {
 		mux.Handle(pattern, h)
 	}
@@ -132,8 +155,17 @@ func New(cfg Config, d Deps) *Server {
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
 
-// StartDraining makes /readyz fail so load balancers stop sending traffic, and closes every
-// WebSocket with 1001 Going Away so clients reconnect to another instance.
+// MetricsHandler serves the Prometheus metrics (behind MetricsToken when set), for a listener of
+// its own when MetricsElsewhere.
+func (s *Server) MetricsHandler() http.Handler { return s.metrics }
+
+// StopReadiness makes /readyz answer 503 while everything else keeps serving: the first step of
+// a drain, so load balancers (a Kubernetes Service's endpoints) stop sending new traffic before
+// the listener closes. Requests and WebSockets keep working meanwhile.
+func (s *Server) StopReadiness() { s.draining.Store(true) }
+
+// StartDraining makes /readyz fail (if StopReadiness has not already) and closes every WebSocket
+// with 1001 Going Away so clients reconnect to another instance.
 func (s *Server) StartDraining() {
 	s.draining.Store(true)
 	s.sockets.CloseAll(gqlws.CloseGoingAway, "server shutting down")
@@ -180,4 +212,20 @@ func originHosts(origins []string) []string {
 		}
 	}
 	return out
+}
+
+// requireToken guards h with a static bearer token (none: h as is), compared in constant time.
+func requireToken(token string, h http.Handler) http.Handler {
+	if token == "" {
+		return h
+	}
+	want := []byte("Bearer " + token)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), want) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="metrics"`)
+			http.Error(w, "unauthorized", http.StatusUnauthorized)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }

@@ -151,6 +151,11 @@ func (t overHTTP) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphE
 	}
 	responses, ctx := exec.DispatchOperation(ctx, rc)
 	resp := responses(ctx)
+	if resp == nil {
+		// gqlgen's end of stream: the request's context ended (its client went away) before
+		// the operation ran. Nobody reads an answer.
+		return
+	}
 	data := resp.Data
 	if data == nil {
 		data = json.RawMessage("null")
@@ -230,4 +235,20 @@ func writeResponse(w http.ResponseWriter, status int, resp *response) {
 	}
 	w.WriteHeader(status)
 	_, _ = w.Write(b)
+}
+
+// allowMethods answers methods /graphql does not serve (PUT, DELETE, PATCH, ...) with a coded
+// GraphQL error, 405 and an Allow header, instead of gqlgen's uncoded "transport not supported".
+// CORS preflights (OPTIONS) are answered before this by the CORS handler.
+func allowMethods(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodPost {
+			w.Header().Set("Allow", "GET, POST")
+			w.Header().Set("Content-Type", mediaJSON)
+			writeRequestError(w, http.StatusMethodNotAllowed,
+				"method "+r.Method+" is not allowed: send GraphQL operations with POST (or queries with GET)", CodeMethodNotAllowed)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }

@@ -60,12 +60,18 @@ func Config(t testing.TB) config.Config {
 // Start runs the server with cfg until the test ends.
 func Start(t testing.TB, cfg config.Config, opts ...app.Options) *Server {
 	t.Helper()
-	ctx := context.Background()
 	level := slog.LevelWarn
 	if os.Getenv("TEST_LOG") != "" {
 		level = slog.LevelDebug
 	}
 	log := slog.New(slog.NewJSONHandler(testWriter{t}, &slog.HandlerOptions{Level: level}))
+	return StartLogged(t, cfg, log, opts...)
+}
+
+// StartLogged is Start with the server logging to log (tests that assert what is logged).
+func StartLogged(t testing.TB, cfg config.Config, log *slog.Logger, opts ...app.Options) *Server {
+	t.Helper()
+	ctx := context.Background()
 	var o app.Options
 	if len(opts) > 0 {
 		o = opts[0]

@@ -1,0 +1,141 @@
+package config_test
+
+import (
+	"encoding/base64"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/skillswap/skillswap/config"
+)
+
+// prodKey is a well-formed production key: 32 random-looking bytes under a non-development id.
+var prodKey = "prod-1:" + base64.StdEncoding.EncodeToString([]byte("0123456789abcdef0123456789abcdef"))
+
+// safeProduction is the smallest environment production accepts.
+func safeProduction() map[string]string {
+	return map[string]string{
+		"APP_ENV":              "production",
+		"DATABASE_URL":         "postgres://app@db.internal:5432/skillswap",
+		"JWT_KEYS":             prodKey,
+		"PUBLIC_URL":           "https://api.skillswap.example",
+		"CORS_ALLOWED_ORIGINS": "https://app.skillswap.example",
+		"METRICS_ADDR":         ":9090",
+	}
+}
+
+func with(env map[string]string, kv ...string) map[string]string {
+	out := map[string]string{}
+	for k, v := range env {
+		out[k] = v
+	}
+	for i := 0; i+1 < len(kv); i += 2 {
+		if kv[i+1] == "<unset>" {
+			delete(out, kv[i])
+			continue
+		}
+		out[kv[i]] = kv[i+1]
+	}
+	return out
+}
+
+// TestProductionRefusesUnsafeSettings: each unsafe setting stops the start with a message naming
+// the variable to set; the safe baseline starts.
+func TestProductionRefusesUnsafeSettings(t *testing.T) {
+	t.Parallel()
+	base := safeProduction()
+	tests := []struct {
+		name string
+		env  map[string]string
+		want []string // substrings of the error; none: Load succeeds
+	}{
+		{"safe baseline", base, nil},
+		{"no JWT keys", with(base, "JWT_KEYS", "<unset>"), []string{"JWT_KEYS is not set", "head -c 32 /dev/urandom"}},
+		{"short JWT key", with(base, "JWT_KEYS", "prod-1:"+base64.StdEncoding.EncodeToString([]byte("short-secret"))), []string{`key "prod-1" has 12 bytes`, "at least 32"}},
+		{"make run's dev key", with(base, "JWT_KEYS", "dev:"+base64.StdEncoding.EncodeToString([]byte("0123456789abcdef0123456789abcdef"))), []string{`key "dev" is a development or test key`}},
+		{"a test key among others", with(base, "JWT_KEYS", prodKey+",test-1:"+base64.StdEncoding.EncodeToString([]byte("test-signing-key-0123456789abcdef-0123456789"))), []string{`key "test-1"`}},
+		{"unparsable JWT keys", with(base, "JWT_KEYS", "nokid"), []string{"JWT_KEYS"}},
+		{"CORS default (localhost only)", with(base, "CORS_ALLOWED_ORIGINS", "<unset>"), []string{"CORS_ALLOWED_ORIGINS allows only local origins", "or to none"}},
+		{"CORS localhost only", with(base, "CORS_ALLOWED_ORIGINS", "http://localhost:3000,http://127.0.0.1:3000,http://[::1]:3000"), []string{"CORS_ALLOWED_ORIGINS allows only local origins"}},
+		{"CORS wildcard", with(base, "CORS_ALLOWED_ORIGINS", "*"), []string{"wildcard"}},
+		{"CORS plain http", with(base, "CORS_ALLOWED_ORIGINS", "http://app.skillswap.example"), []string{"is not https"}},
+		{"CORS none", with(base, "CORS_ALLOWED_ORIGINS", "none"), nil},
+		{"CORS local beside a real origin", with(base, "CORS_ALLOWED_ORIGINS", "https://app.skillswap.example,http://localhost:3000"), nil},
+		{"Stripe without webhook secret", with(base, "STRIPE_SECRET_KEY", "sk_live_x"), []string{"STRIPE_WEBHOOK_SECRET", "whsec_"}},
+		{"Stripe with webhook secret", with(base, "STRIPE_SECRET_KEY", "sk_live_x", "STRIPE_WEBHOOK_SECRET", "whsec_x"), nil},
+		{"PUBLIC_URL default", with(base, "PUBLIC_URL", "<unset>"), []string{"PUBLIC_URL", "https://"}},
+		{"PUBLIC_URL http", with(base, "PUBLIC_URL", "http://api.skillswap.example"), []string{"PUBLIC_URL"}},
+		{"PUBLIC_URL https localhost", with(base, "PUBLIC_URL", "https://localhost:8443"), []string{"not a local one"}},
+		{"metrics public", with(base, "METRICS_ADDR", "<unset>"), []string{"METRICS_ADDR", "METRICS_TOKEN"}},
+		{"metrics behind a token", with(base, "METRICS_ADDR", "<unset>", "METRICS_TOKEN", "s3cret"), nil},
+		{"pprof on all interfaces", with(base, "PPROF_ADDR", ":6060"), []string{"PPROF_ADDR", "127.0.0.1:6060"}},
+		{"pprof on loopback", with(base, "PPROF_ADDR", "127.0.0.1:6060"), nil},
+		{"several problems at once", with(base, "JWT_KEYS", "<unset>", "METRICS_ADDR", "<unset>"), []string{"JWT_KEYS", "METRICS_ADDR"}},
+		{"development accepts the defaults", map[string]string{"DATABASE_URL": "postgres://localhost/x"}, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := config.LoadFrom(tc.env)
+			if len(tc.want) == 0 {
+				if err != nil {
+					t.Fatalf("unexpected error: %v", err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("started; want an error mentioning %q", tc.want)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error lacks %q:\n%v", w, err)
+				}
+			}
+		})
+	}
+}
+
+// TestProfileDefaults: introspection, the playground, field suggestions and the drain delay
+// follow APP_ENV unless their variable is set, which wins either way.
+func TestProfileDefaults(t *testing.T) {
+	t.Parallel()
+	type want struct {
+		introspection, playground, suggestions bool
+		drain                                  time.Duration
+	}
+	dev := map[string]string{"DATABASE_URL": "postgres://localhost/x"}
+	tests := []struct {
+		name string
+		env  map[string]string
+		want want
+	}{
+		{"development", dev, want{true, true, true, 0}},
+		{"production", safeProduction(), want{false, false, false, config.ProductionDrainDelay}},
+		{"production, enabled explicitly", with(safeProduction(), "INTROSPECTION", "true", "PLAYGROUND", "true", "FIELD_SUGGESTIONS", "true", "SHUTDOWN_DRAIN_DELAY", "0s"),
+			want{true, true, true, 0}},
+		{"development, disabled explicitly", with(dev, "INTROSPECTION", "false", "PLAYGROUND", "false", "FIELD_SUGGESTIONS", "false", "SHUTDOWN_DRAIN_DELAY", "2s"),
+			want{false, false, false, 2 * time.Second}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c, err := config.LoadFrom(tc.env)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := want{c.Introspection, c.Playground, c.FieldSuggestions, c.ShutdownDrainDelay}
+			if got != tc.want {
+				t.Fatalf("got %+v, want %+v", got, tc.want)
+			}
+		})
+	}
+	if d := config.Defaults(); !d.Introspection || !d.Playground || !d.FieldSuggestions || d.ShutdownDrainDelay != 0 {
+		t.Fatalf("Defaults() is not the development profile: %+v", d)
+	}
+	if c, err := config.LoadFrom(with(safeProduction(), "CORS_ALLOWED_ORIGINS", "none")); err != nil || len(c.CORSAllowedOrigins) != 0 {
+		t.Fatalf("CORS_ALLOWED_ORIGINS=none: %v %v", c.CORSAllowedOrigins, err)
+	}
+	if _, err := config.LoadFrom(with(dev, "SHUTDOWN_DRAIN_DELAY", "-1s")); err == nil {
+		t.Fatal("a negative SHUTDOWN_DRAIN_DELAY was accepted")
+	}
+}
