@@ -4518,6 +4518,12 @@ Authentication: send ` + "`" + `Authorization: Bearer <accessToken>` + "`" + ` o
 Errors carry ` + "`" + `extensions.code` + "`" + ` (` + "`" + `UNAUTHENTICATED` + "`" + `, ` + "`" + `FORBIDDEN` + "`" + `, ` + "`" + `NOT_FOUND` + "`" + `, ` + "`" + `BAD_USER_INPUT` + "`" + `,
 ` + "`" + `CONFLICT` + "`" + `, ` + "`" + `RATE_LIMITED` + "`" + `, ` + "`" + `INTERNAL_SERVER_ERROR` + "`" + `), ` + "`" + `extensions.field` + "`" + ` for input errors and
 ` + "`" + `extensions.requestId` + "`" + ` to quote to support.
+
+Another member's private object (a conversation, a session, a payment, a login session...)
+answers exactly as one that does not exist: the same ` + "`" + `NOT_FOUND` + "`" + `, message and extensions, so an
+error never tells that an id exists. ` + "`" + `FORBIDDEN` + "`" + ` is for an object the caller can already see
+but may not act on that way (editing a partner's message, a participant the rule excludes), and
+for a missing role.
 """
 schema {
   query: Query
@@ -4532,8 +4538,9 @@ Fails with ` + "`" + `UNAUTHENTICATED` + "`" + ` otherwise.
 directive @auth on FIELD_DEFINITION
 
 """
-The field requires an authenticated caller holding ` + "`" + `role` + "`" + ` (ADMIN holds every role).
-Fails with ` + "`" + `UNAUTHENTICATED` + "`" + ` without a token and ` + "`" + `FORBIDDEN` + "`" + ` without the role.
+The field requires an authenticated caller holding ` + "`" + `role` + "`" + `, themselves or through a role that
+includes it (see ` + "`" + `Role` + "`" + `: ADMIN includes every role, MODERATOR includes SUPPORT). Fails with
+` + "`" + `UNAUTHENTICATED` + "`" + ` without a token and ` + "`" + `FORBIDDEN` + "`" + ` without the role.
 """
 directive @hasRole(
   "The role the caller must hold."
@@ -4549,17 +4556,23 @@ interface Node {
   id: ID!
 }
 
-"What a member may do. Every account holds MEMBER; staff roles are granted by an ADMIN."
+"""
+What a member may do. Every account holds MEMBER; the other roles are granted by an ADMIN.
+Roles include others: ADMIN includes every role; MODERATOR includes SUPPORT; every role includes
+MEMBER. Staff are the members holding SUPPORT (so SUPPORT, MODERATOR and ADMIN): they may read
+any member's private fields (` + "`" + `email` + "`" + `, ` + "`" + `roles` + "`" + `, mentor account), any skill session and payment.
+` + "`" + `User.roles` + "`" + ` lists the roles granted, not the ones they include.
+"""
 enum Role {
   "An ordinary member: publishes skills, matches, chats, books sessions."
   MEMBER
-  "A member whose paid mentoring was approved by an ADMIN."
+  "A member whose paid mentoring was approved by an ADMIN: prices skills (` + "`" + `setSkillPrice` + "`" + `) and onboards for payouts (` + "`" + `startMentorOnboarding` + "`" + `)."
   MENTOR
-  "Staff who answer support tickets and may look members up."
+  "Staff who answer members and look them up: ` + "`" + `users` + "`" + `, ` + "`" + `noShowDisputes` + "`" + `, ` + "`" + `resolveNoShow` + "`" + `."
   SUPPORT
-  "Staff who moderate content and members."
+  "Staff who moderate content and members: everything SUPPORT does, plus ` + "`" + `pendingSkills` + "`" + `, ` + "`" + `reviewSkillProposal` + "`" + `, ` + "`" + `reviewReports` + "`" + ` and reading hidden reviews."
   MODERATOR
-  "Staff with every permission, including granting roles."
+  "Staff with every permission: everything every other role does, plus ` + "`" + `setUserRoles` + "`" + `, ` + "`" + `refundPayment` + "`" + `, and listing another member's login sessions and payments."
   ADMIN
 }
 
@@ -4768,7 +4781,7 @@ type AuthSessionEdge {
 
 "Filters for ` + "`" + `Query.users` + "`" + `."
 input UserFilter {
-  "Only users holding this role."
+  "Only users granted this role explicitly (listed in their ` + "`" + `roles` + "`" + `; an ADMIN is not listed under MODERATOR)."
   role: Role
 }
 
@@ -4924,11 +4937,11 @@ extend type Query {
     "Cursor after which to start (an ` + "`" + `endCursor` + "`" + ` from a previous page)."
     after: String
   ): ConversationConnection! @auth
-  "One of the viewer's conversations. ` + "`" + `NOT_FOUND` + "`" + ` when it does not exist, ` + "`" + `FORBIDDEN` + "`" + ` when the viewer is not a participant."
+  "One of the viewer's conversations. ` + "`" + `NOT_FOUND` + "`" + ` when it does not exist or the viewer never took part (the same error), ` + "`" + `FORBIDDEN` + "`" + ` when the viewer has left it."
   conversation("Global id of the conversation." id: ID!): Conversation! @auth
   """
   A page of a conversation's messages (deleted ones included, as tombstones), oldest first.
-  Without ` + "`" + `before` + "`" + ` and ` + "`" + `after` + "`" + `: the newest messages. Participants only (` + "`" + `FORBIDDEN` + "`" + ` otherwise).
+  Without ` + "`" + `before` + "`" + ` and ` + "`" + `after` + "`" + `: the newest messages. Participants only (` + "`" + `NOT_FOUND` + "`" + ` for others, as for an unknown id).
   """
   messages(
     "Global id of the conversation."
@@ -4950,13 +4963,13 @@ extend type Mutation {
   openDirectConversation(input: OpenDirectConversationInput!): OpenDirectConversationPayload! @auth
   """
   Sends a message. Idempotent on ` + "`" + `clientId` + "`" + `. Errors: ` + "`" + `BAD_USER_INPUT` + "`" + ` (field ` + "`" + `input.body` + "`" + `,
-  ` + "`" + `input.clientId` + "`" + ` or ` + "`" + `input.attachmentUrl` + "`" + `), ` + "`" + `FORBIDDEN` + "`" + ` for non-participants and between
+  ` + "`" + `input.clientId` + "`" + ` or ` + "`" + `input.attachmentUrl` + "`" + `), ` + "`" + `NOT_FOUND` + "`" + ` for non-participants (as for an unknown id), ` + "`" + `FORBIDDEN` + "`" + ` between
   members who blocked each other in a direct conversation.
   """
   sendMessage(input: SendMessageInput!): SendMessagePayload! @auth
   """
   Changes the text of one of the viewer's messages, within 15 minutes of sending (` + "`" + `CONFLICT` + "`" + `
-  with ` + "`" + `extensions.editableUntil` + "`" + ` afterwards). ` + "`" + `FORBIDDEN` + "`" + ` for someone else's message.
+  with ` + "`" + `extensions.editableUntil` + "`" + ` afterwards). ` + "`" + `FORBIDDEN` + "`" + ` for someone else's message in a conversation of the viewer; ` + "`" + `NOT_FOUND` + "`" + ` for one in a conversation the viewer never took part in (as for an unknown id).
   """
   editMessage(input: EditMessageInput!): EditMessagePayload! @auth
   "Deletes one of the viewer's messages: it stays as a tombstone without content. Idempotent."
@@ -4973,7 +4986,8 @@ extend type Subscription {
   """
   Emits a conversation's new messages in order, each once. With ` + "`" + `afterSeq` + "`" + ` (the ` + "`" + `seq` + "`" + ` of the
   last message the client has), first replays those sent since, then goes live without gap or
-  duplicate: resubscribe with it after a disconnection. Participants only (` + "`" + `FORBIDDEN` + "`" + `).
+  duplicate: resubscribe with it after a disconnection. Participants only (` + "`" + `NOT_FOUND` + "`" + ` for others,
+  as for an unknown id).
   """
   messageAdded(
     "Global id of the conversation."
@@ -4983,7 +4997,7 @@ extend type Subscription {
   ): Message! @auth
   "Emits changes in any of the viewer's conversations (new conversation, messages, read positions, mute), for lists and badges."
   conversationUpdated: ConversationEvent! @auth
-  "Emits who is typing in a conversation (never the viewer). Participants only (` + "`" + `FORBIDDEN` + "`" + `)."
+  "Emits who is typing in a conversation (never the viewer). Participants only (` + "`" + `NOT_FOUND` + "`" + ` for others, as for an unknown id)."
   typing("Global id of the conversation." conversationId: ID!): TypingEvent! @auth
 }
 
@@ -5783,7 +5797,7 @@ type SetNotificationPreferencePayload {
 extend type Query {
   "A payment by global id; participants and staff only (` + "`" + `NOT_FOUND` + "`" + ` for anyone else)."
   payment("Global id of the payment." id: ID!): Payment! @auth
-  "No-show disputes of paid sessions, oldest first; ` + "`" + `status` + "`" + ` filters. SUPPORT (and ADMIN) only."
+  "No-show disputes of paid sessions, oldest first; ` + "`" + `status` + "`" + ` filters. Staff only (SUPPORT, and MODERATOR and ADMIN which include it)."
   noShowDisputes(
     "Only disputes in this status (for example CONTESTED: those waiting for staff)."
     status: NoShowDisputeStatus
@@ -5822,12 +5836,13 @@ extend type Mutation {
   refundPayment(input: RefundPaymentInput!): RefundPaymentPayload! @hasRole(role: ADMIN)
   """
   Contests a no-show report about a paid session; the caller must be the member reported absent,
-  before ` + "`" + `decidesAt` + "`" + `. ` + "`" + `FORBIDDEN` + "`" + ` for the reporter, ` + "`" + `CONFLICT` + "`" + ` (with the status) when it is no
+  before ` + "`" + `decidesAt` + "`" + `. ` + "`" + `FORBIDDEN` + "`" + ` for the reporter, ` + "`" + `NOT_FOUND` + "`" + ` for anyone else (as for an unknown session), ` + "`" + `CONFLICT` + "`" + ` (with the status) when it is no
   longer PENDING or the window closed, ` + "`" + `BAD_USER_INPUT` + "`" + ` on ` + "`" + `input.note` + "`" + `.
   """
   contestNoShow(input: ContestNoShowInput!): NoShowDisputePayload! @auth
   """
-  Decides a PENDING or CONTESTED no-show report. SUPPORT (and ADMIN) only; recorded in the audit
+  Decides a PENDING or CONTESTED no-show report. Staff only (SUPPORT, and MODERATOR and ADMIN which include
+  it); recorded in the audit
   log. An upheld absence of the mentor refunds the learner; every other outcome pays the mentor.
   ` + "`" + `CONFLICT` + "`" + ` when already decided.
   """
@@ -6338,8 +6353,9 @@ extend type Query {
 extend type Mutation {
   """
   Reviews the partner of a completed session, once (` + "`" + `CONFLICT` + "`" + ` the second time). Double-blind: the
-  review is revealed when both sides reviewed or 14 days after completion. ` + "`" + `FORBIDDEN` + "`" + ` for a
-  session the caller did not take part in.
+  review is revealed when both sides reviewed or 14 days after completion. ` + "`" + `NOT_FOUND` + "`" + ` (field
+  ` + "`" + `input.sessionId` + "`" + `) for a session the caller did not take part in, exactly as for an unknown id;
+  ` + "`" + `FORBIDDEN` + "`" + ` for staff, who may read the session but not review it.
   """
   submitReview(input: SubmitReviewInput!): SubmitReviewPayload! @auth
   "Reports a visible review to moderators, once per review (` + "`" + `CONFLICT` + "`" + ` the second time)."
