@@ -26,15 +26,15 @@ var AllRoles = []Role{RoleMember, RoleMentor, RoleSupport, RoleModerator, RoleAd
 func (r Role) Valid() bool { return slices.Contains(AllRoles, r) }
 
 // roleGrants is the one statement of role inheritance: what holding each role grants, itself
-// included. Staff roles form a chain, ADMIN ⊃ MODERATOR ⊃ SUPPORT ⊃ MEMBER (a moderator also
-// answers support and looks members up); MENTOR is a member's, outside the chain, and only ADMIN
-// (which grants every role) holds it without being granted it. schema.graphqls (`enum Role`)
+// included. Every role grants MEMBER and ADMIN grants every role; MENTOR, SUPPORT and MODERATOR
+// grant nothing else: moderators moderate content but do not decide who gets paid (no-show
+// disputes are SUPPORT's), and support agents do not moderate. schema.graphqls (`enum Role`)
 // documents the same table, and TestRoleInheritance pins it.
 var roleGrants = map[Role][]Role{
 	RoleMember:    {RoleMember},
 	RoleMentor:    {RoleMentor, RoleMember},
 	RoleSupport:   {RoleSupport, RoleMember},
-	RoleModerator: {RoleModerator, RoleSupport, RoleMember},
+	RoleModerator: {RoleModerator, RoleMember},
 	RoleAdmin:     AllRoles,
 }
 
@@ -69,11 +69,12 @@ type User struct {
 }
 
 // HasRole reports whether the user holds role, themselves or through a role that grants it
-// (see RolesGrant: ADMIN holds every role, MODERATOR holds SUPPORT).
+// (see RolesGrant: ADMIN holds every role).
 func (u User) HasRole(role Role) bool { return RolesGrant(u.Roles, role) }
 
-// IsStaff reports whether the user is staff: holds SUPPORT, which MODERATOR and ADMIN grant.
-func (u User) IsStaff() bool { return u.HasRole(RoleSupport) }
+// IsStaff reports whether the user is staff: holds SUPPORT or MODERATOR (ADMIN grants both).
+// Staff read what members keep private from each other (email, roles, sessions, payments).
+func (u User) IsStaff() bool { return u.HasRole(RoleSupport) || u.HasRole(RoleModerator) }
 
 // CanSeePrivateDataOf reports whether u may read the private fields (email, roles) of other.
 func (u User) CanSeePrivateDataOf(other uuid.UUID) bool {

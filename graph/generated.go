@@ -4539,8 +4539,8 @@ directive @auth on FIELD_DEFINITION
 
 """
 The field requires an authenticated caller holding ` + "`" + `role` + "`" + `, themselves or through a role that
-includes it (see ` + "`" + `Role` + "`" + `: ADMIN includes every role, MODERATOR includes SUPPORT). Fails with
-` + "`" + `UNAUTHENTICATED` + "`" + ` without a token and ` + "`" + `FORBIDDEN` + "`" + ` without the role.
+includes it (see ` + "`" + `Role` + "`" + `: ADMIN includes every role). Fails with ` + "`" + `UNAUTHENTICATED` + "`" + ` without a
+token and ` + "`" + `FORBIDDEN` + "`" + ` without the role.
 """
 directive @hasRole(
   "The role the caller must hold."
@@ -4558,10 +4558,11 @@ interface Node {
 
 """
 What a member may do. Every account holds MEMBER; the other roles are granted by an ADMIN.
-Roles include others: ADMIN includes every role; MODERATOR includes SUPPORT; every role includes
-MEMBER. Staff are the members holding SUPPORT (so SUPPORT, MODERATOR and ADMIN): they may read
-any member's private fields (` + "`" + `email` + "`" + `, ` + "`" + `roles` + "`" + `, mentor account), any skill session and payment.
-` + "`" + `User.roles` + "`" + ` lists the roles granted, not the ones they include.
+Inheritance: ADMIN includes every role and every role includes MEMBER; no other role includes
+another (a MODERATOR does not decide no-show disputes, SUPPORT does not moderate). Staff are
+SUPPORT, MODERATOR and ADMIN: they may read any member's private fields (` + "`" + `email` + "`" + `, ` + "`" + `roles` + "`" + `,
+private profiles, mentor account), any skill session and payment. ` + "`" + `User.roles` + "`" + ` lists the roles
+granted, not the ones they include.
 """
 enum Role {
   "An ordinary member: publishes skills, matches, chats, books sessions."
@@ -4570,7 +4571,7 @@ enum Role {
   MENTOR
   "Staff who answer members and look them up: ` + "`" + `users` + "`" + `, ` + "`" + `noShowDisputes` + "`" + `, ` + "`" + `resolveNoShow` + "`" + `."
   SUPPORT
-  "Staff who moderate content and members: everything SUPPORT does, plus ` + "`" + `pendingSkills` + "`" + `, ` + "`" + `reviewSkillProposal` + "`" + `, ` + "`" + `reviewReports` + "`" + ` and reading hidden reviews."
+  "Staff who moderate content and members: ` + "`" + `pendingSkills` + "`" + `, ` + "`" + `reviewSkillProposal` + "`" + `, ` + "`" + `reviewReports` + "`" + `, reading reviews still hidden."
   MODERATOR
   "Staff with every permission: everything every other role does, plus ` + "`" + `setUserRoles` + "`" + `, ` + "`" + `refundPayment` + "`" + `, and listing another member's login sessions and payments."
   ADMIN
@@ -4623,7 +4624,7 @@ type Subscription
 	{Name: "../schema/accounts.graphqls", Input: `# Accounts: members' accounts, sign-up and sign-in, login sessions and staff roles.
 
 extend type Query {
-  "All members, newest first. Staff only (SUPPORT, MODERATOR or ADMIN)."
+  "All members, newest first. SUPPORT (and ADMIN) only."
   users(
     "Number of items to return, 1 to 100."
     first: Int = 20
@@ -5797,7 +5798,7 @@ type SetNotificationPreferencePayload {
 extend type Query {
   "A payment by global id; participants and staff only (` + "`" + `NOT_FOUND` + "`" + ` for anyone else)."
   payment("Global id of the payment." id: ID!): Payment! @auth
-  "No-show disputes of paid sessions, oldest first; ` + "`" + `status` + "`" + ` filters. Staff only (SUPPORT, and MODERATOR and ADMIN which include it)."
+  "No-show disputes of paid sessions, oldest first; ` + "`" + `status` + "`" + ` filters. SUPPORT (and ADMIN) only."
   noShowDisputes(
     "Only disputes in this status (for example CONTESTED: those waiting for staff)."
     status: NoShowDisputeStatus
@@ -5841,8 +5842,7 @@ extend type Mutation {
   """
   contestNoShow(input: ContestNoShowInput!): NoShowDisputePayload! @auth
   """
-  Decides a PENDING or CONTESTED no-show report. Staff only (SUPPORT, and MODERATOR and ADMIN which include
-  it); recorded in the audit
+  Decides a PENDING or CONTESTED no-show report. SUPPORT (and ADMIN) only; recorded in the audit
   log. An upheld absence of the mentor refunds the learner; every other outcome pays the mentor.
   ` + "`" + `CONFLICT` + "`" + ` when already decided.
   """

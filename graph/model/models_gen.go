@@ -1185,10 +1185,11 @@ func (e PaymentRole) MarshalJSON() ([]byte, error) {
 }
 
 // What a member may do. Every account holds MEMBER; the other roles are granted by an ADMIN.
-// Roles include others: ADMIN includes every role; MODERATOR includes SUPPORT; every role includes
-// MEMBER. Staff are the members holding SUPPORT (so SUPPORT, MODERATOR and ADMIN): they may read
-// any member's private fields (`email`, `roles`, mentor account), any skill session and payment.
-// `User.roles` lists the roles granted, not the ones they include.
+// Inheritance: ADMIN includes every role and every role includes MEMBER; no other role includes
+// another (a MODERATOR does not decide no-show disputes, SUPPORT does not moderate). Staff are
+// SUPPORT, MODERATOR and ADMIN: they may read any member's private fields (`email`, `roles`,
+// private profiles, mentor account), any skill session and payment. `User.roles` lists the roles
+// granted, not the ones they include.
 type Role string
 
 const (
@@ -1198,7 +1199,7 @@ const (
 	RoleMentor Role = "MENTOR"
 	// Staff who answer members and look them up: `users`, `noShowDisputes`, `resolveNoShow`.
 	RoleSupport Role = "SUPPORT"
-	// Staff who moderate content and members: everything SUPPORT does, plus `pendingSkills`, `reviewSkillProposal`, `reviewReports` and reading hidden reviews.
+	// Staff who moderate content and members: `pendingSkills`, `reviewSkillProposal`, `reviewReports`, reading reviews still hidden.
 	RoleModerator Role = "MODERATOR"
 	// Staff with every permission: everything every other role does, plus `setUserRoles`, `refundPayment`, and listing another member's login sessions and payments.
 	RoleAdmin Role = "ADMIN"
