@@ -240,6 +240,7 @@ type ComplexityRoot struct {
 
 	Match struct {
 		DistanceKm            func(childComplexity int) int
+		ID                    func(childComplexity int) int
 		Mutual                func(childComplexity int) int
 		OverlapMinutesPerWeek func(childComplexity int) int
 		Reasons               func(childComplexity int) int
@@ -898,6 +899,7 @@ type CreditTransactionResolver interface {
 	Session(ctx context.Context, obj *domain.CreditEntry) (*domain.SkillSession, error)
 }
 type MatchResolver interface {
+	ID(ctx context.Context, obj *matching.Match) (string, error)
 	User(ctx context.Context, obj *matching.Match) (*domain.User, error)
 
 	Reasons(ctx context.Context, obj *matching.Match) ([]matching.Reason, error)
@@ -1691,6 +1693,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Match.DistanceKm(childComplexity), true
+	case "Match.id":
+		if e.ComplexityRoot.Match.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Match.ID(childComplexity), true
 	case "Match.mutual":
 		if e.ComplexityRoot.Match.Mutual == nil {
 			break
@@ -5576,7 +5584,13 @@ type MatchReason {
 }
 
 "A potential swap partner for the caller."
-type Match {
+type Match implements Node {
+  """
+  Stable id of the match between the viewer and this partner: the same on every page, every
+  load and every day, whatever the score (cache a Match by it), and fetchable with ` + "`" + `node(id:)` + "`" + `
+  by either of the two members (each sees their own side; for anyone else it is null).
+  """
+  id: ID!
   "The partner."
   user: User!
   "0 to 100; mutual matches score 50 or more, one-way matches less."
@@ -7357,6 +7371,8 @@ func (ec *executionContext) childFields_MarkNotificationsReadPayload(ctx context
 
 func (ec *executionContext) childFields_Match(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
+	case "id":
+		return ec.fieldContext_Match_id(ctx, field)
 	case "user":
 		return ec.fieldContext_Match_user(ctx, field)
 	case "score":
@@ -11934,6 +11950,29 @@ func (ec *executionContext) _MarkNotificationsReadPayload_unreadCount(ctx contex
 }
 func (ec *executionContext) fieldContext_MarkNotificationsReadPayload_unreadCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("MarkNotificationsReadPayload", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _Match_id(ctx context.Context, field graphql.CollectedField, obj *matching.Match) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Match_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Match().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Match_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Match", field, true, true, errors.New("field of type ID does not have child fields"))
 }
 
 func (ec *executionContext) _Match_user(ctx context.Context, field graphql.CollectedField, obj *matching.Match) (ret graphql.Marshaler) {
@@ -27474,6 +27513,13 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Message(ctx, sel, obj)
+	case matching.Match:
+		return ec._Match(ctx, sel, &obj)
+	case *matching.Match:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Match(ctx, sel, obj)
 	case domain.CreditEntry:
 		return ec._CreditTransaction(ctx, sel, &obj)
 	case *domain.CreditEntry:
@@ -29415,7 +29461,7 @@ func (ec *executionContext) _MarkNotificationsReadPayload(ctx context.Context, s
 	return out
 }
 
-var matchImplementors = []string{"Match"}
+var matchImplementors = []string{"Match", "Node"}
 
 func (ec *executionContext) _Match(ctx context.Context, sel ast.SelectionSet, obj *matching.Match) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, matchImplementors)
@@ -29427,6 +29473,44 @@ func (ec *executionContext) _Match(ctx context.Context, sel ast.SelectionSet, ob
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Match")
+		case "id":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Match_id(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "user":
 			field := field
 
