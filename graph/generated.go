@@ -5383,6 +5383,13 @@ extend type Query {
   """
   The caller's swap partners, best first: mutual matches (they teach what you want and want what
   you teach) ahead of one-way ones. Each match explains its score. At most 500 are reachable.
+
+  Paging: ` + "`" + `after` + "`" + ` is a keyset position (the last match's score and partner), not an offset, so a
+  page starts right after the match that ended the previous one even when other matches appeared,
+  went or moved meanwhile. Scores change with members' data (and the day), so between two loads a
+  partner whose score crossed that position may show again on a later page (with the same ` + "`" + `id` + "`" + `:
+  a normalised cache merges it) or be passed over until the list is loaded again from the start
+  (pull to refresh). Cursors are opaque: never build or parse one.
   """
   matches(
     "Number of items to return, 1 to 100."
