@@ -498,13 +498,14 @@ type UserFilter struct {
 	Role *domain.Role
 }
 
-// ListUsers returns a page of accounts, newest first; staff only.
+// ListUsers returns a page of accounts, newest first; SUPPORT (and ADMIN) only.
 func (s *Service) ListUsers(ctx context.Context, actor domain.Actor, f UserFilter, page relay.Page[uuid.UUID]) (relay.Connection[domain.User], error) {
 	if err := actor.RequireSignedIn(); err != nil {
 		return relay.Connection[domain.User]{}, err
 	}
-	if !actor.User.IsStaff() {
-		return relay.Connection[domain.User]{}, domain.Forbidden("staff only")
+	// The same check as the field's @hasRole(role: SUPPORT), for callers other than the API.
+	if err := actor.RequireRole(domain.RoleSupport); err != nil {
+		return relay.Connection[domain.User]{}, err
 	}
 	rows, err := s.store.Q().ListUsers(ctx, store.UserFilter{Role: f.Role}, page.After, page.Limit())
 	if err != nil {

@@ -286,7 +286,7 @@ func TestAPINonParticipantCannotSubscribeOrRead(t *testing.T) {
 		{`query($c: ID!) { messages(conversationId: $c) { edges { node { id } } } }`, map[string]any{"c": conv}},
 		{`query($c: ID!) { conversation(id: $c) { id } }`, map[string]any{"c": conv}},
 	} {
-		if r := carol.client.Do(t, q.query, q.vars); r.Code() != "FORBIDDEN" {
+		if r := carol.client.Do(t, q.query, q.vars); r.Code() != "NOT_FOUND" {
 			t.Fatalf("%s: %s", q.query, r.Raw)
 		}
 	}
@@ -331,8 +331,8 @@ func expectRefused(t *testing.T, ws *apitest.WS, id string) {
 	default:
 		t.Fatalf("got %s %s", m.Type, m.Payload)
 	}
-	if m.ID != id || len(errs) == 0 || errs[0].Extensions["code"] != "FORBIDDEN" {
-		t.Fatalf("want FORBIDDEN for %s, got %s %s", id, m.Type, m.Payload)
+	if m.ID != id || len(errs) == 0 || errs[0].Extensions["code"] != "NOT_FOUND" {
+		t.Fatalf("want NOT_FOUND for %s, got %s %s", id, m.Type, m.Payload)
 	}
 }
 
@@ -378,7 +378,7 @@ func TestAPIBadInputsNameTheirField(t *testing.T) {
 		{"deleting someone else's message", func() *apitest.Response {
 			return bob.client.Do(t, `mutation($m: ID!) { deleteMessage(input: {messageId: $m}) { message { id } } }`, map[string]any{"m": mine.ID})
 		}, "FORBIDDEN", "input.messageId"},
-		{"non-participant sends", func() *apitest.Response { return send(carol.client, "k6", "hi", nil) }, "FORBIDDEN", "input.conversationId"},
+		{"non-participant sends", func() *apitest.Response { return send(carol.client, "k6", "hi", nil) }, "NOT_FOUND", "input.conversationId"},
 		{"messages page too large", func() *apitest.Response {
 			return alice.client.Do(t, `query($c: ID!) { messages(conversationId: $c, first: 101) { edges { cursor } } }`, map[string]any{"c": conv})
 		}, "BAD_USER_INPUT", "first"},

@@ -198,14 +198,19 @@ func TestOnlyParticipantsMayUseAConversation(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			wantKind(t, tc.call(mallory, conv.ID), domain.KindForbidden)
-			wantKind(t, tc.call(mallory, uuid.Must(uuid.NewV7())), domain.KindNotFound)
+			// A stranger's conversation answers exactly as one that does not exist.
+			hidden, missing := tc.call(mallory, conv.ID), tc.call(mallory, uuid.Must(uuid.NewV7()))
+			wantKind(t, hidden, domain.KindNotFound)
+			wantKind(t, missing, domain.KindNotFound)
+			if he, me := domainErr(hidden), domainErr(missing); he.Message != me.Message || he.Field != me.Field {
+				t.Fatalf("stranger's conversation %+v, missing one %+v", he, me)
+			}
 		})
 	}
 	_, err := e.chat.Edit(ctx, as(mallory), m.ID, "changed")
-	wantKind(t, err, domain.KindForbidden)
+	wantKind(t, err, domain.KindNotFound)
 	_, err = e.chat.Delete(ctx, as(mallory), m.ID)
-	wantKind(t, err, domain.KindForbidden)
+	wantKind(t, err, domain.KindNotFound)
 	if list, err := nodes(e.chat.Conversations(ctx, as(mallory), pageOf[chat.ConversationKey](10))); err != nil || len(list) != 0 {
 		t.Fatalf("mallory lists %d conversations (%v)", len(list), err)
 	}

@@ -210,3 +210,12 @@ func noMore[T any](t *testing.T, ch <-chan T) {
 }
 
 func asDomain(err error, target **domain.Error) bool { return errors.As(err, target) }
+
+// domainErr is err's domain error (the zero one when it has none).
+func domainErr(err error) domain.Error {
+	var de *domain.Error
+	if errors.As(err, &de) {
+		return *de
+	}
+	return domain.Error{}
+}

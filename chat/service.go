@@ -300,7 +300,8 @@ func uniqueWithout(ids []uuid.UUID, drop uuid.UUID) []uuid.UUID {
 }
 
 // access reads convID for viewer and requires a current participation: NOT_FOUND when the
-// conversation does not exist, FORBIDDEN when viewer is not (or no longer) in it.
+// conversation does not exist or viewer never took part in it (a stranger cannot tell the two
+// apart), FORBIDDEN when viewer has left it (they know it exists).
 func access(ctx context.Context, q *store.Queries, convID, viewer uuid.UUID) (store.ConversationAccess, error) {
 	a, err := q.ConversationAccessOf(ctx, convID, viewer)
 	if err != nil {
@@ -309,12 +310,26 @@ func access(ctx context.Context, q *store.Queries, convID, viewer uuid.UUID) (st
 	return a, requireParticipant(a)
 }
 
-// requireParticipant is FORBIDDEN unless a's member currently takes part in the conversation.
+// requireParticipant is nil when a's member currently takes part in the conversation,
+// FORBIDDEN when they have left it, and for a member who never took part exactly the NOT_FOUND
+// of a conversation that does not exist, so that its existence is not revealed.
 func requireParticipant(a store.ConversationAccess) error {
-	if a.Participant == nil || !a.Participant.Active() {
+	if a.Participant == nil {
+		return domain.NotFound("conversation")
+	}
+	if !a.Participant.Active() {
 		return domain.Forbidden("you are not a participant of this conversation")
 	}
 	return nil
+}
+
+// hiddenMessage turns the NOT_FOUND of a message's conversation into the message's own, as for
+// a message that does not exist.
+func hiddenMessage(err error) error {
+	if domain.IsKind(err, domain.KindNotFound) {
+		return domain.NotFound("message")
+	}
+	return err
 }
 
 // Conversation returns one conversation the actor takes part in.
@@ -520,7 +535,7 @@ func (s *Service) Edit(ctx context.Context, actor domain.Actor, messageID uuid.U
 			return err
 		}
 		if _, err := access(ctx, q, m.ConversationID, viewer); err != nil {
-			return err
+			return hiddenMessage(err)
 		}
 		now := s.now()
 		if err := domain.CanEditMessage(m, viewer, now); err != nil {
@@ -555,7 +570,7 @@ func (s *Service) Delete(ctx context.Context, actor domain.Actor, messageID uuid
 			return err
 		}
 		if _, err := access(ctx, q, m.ConversationID, viewer); err != nil {
-			return err
+			return hiddenMessage(err)
 		}
 		if err := domain.CanDeleteMessage(m, viewer); err != nil {
 			return err

@@ -35,10 +35,12 @@ func (a Actor) RequireSignedIn() error {
 	return nil
 }
 
-// HasRole reports whether the actor holds role (ADMIN holds every role).
+// HasRole reports whether the actor holds role, themselves or through a role that grants it
+// (User.HasRole).
 func (a Actor) HasRole(role Role) bool { return a.SignedIn() && a.User.HasRole(role) }
 
-// RequireRole is FORBIDDEN unless the actor holds role, UNAUTHENTICATED when signed out.
+// RequireRole is FORBIDDEN unless the actor holds role (HasRole), UNAUTHENTICATED when signed
+// out. The @hasRole directive calls it, so the schema's checks and the services' agree.
 func (a Actor) RequireRole(role Role) error {
 	if !a.SignedIn() {
 		return Unauthenticated("authentication required")

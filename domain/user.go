@@ -25,6 +25,28 @@ var AllRoles = []Role{RoleMember, RoleMentor, RoleSupport, RoleModerator, RoleAd
 // Valid reports whether r is a known role.
 func (r Role) Valid() bool { return slices.Contains(AllRoles, r) }
 
+// roleGrants is the one statement of role inheritance: what holding each role grants, itself
+// included. Every role grants MEMBER and ADMIN grants every role; MENTOR, SUPPORT and MODERATOR
+// grant nothing else: moderators moderate content but do not decide who gets paid (no-show
+// disputes are SUPPORT's), and support agents do not moderate. schema.graphqls (`enum Role`)
+// documents the same table, and TestRoleInheritance pins it.
+var roleGrants = map[Role][]Role{
+	RoleMember:    {RoleMember},
+	RoleMentor:    {RoleMentor, RoleMember},
+	RoleSupport:   {RoleSupport, RoleMember},
+	RoleModerator: {RoleModerator, RoleMember},
+	RoleAdmin:     AllRoles,
+}
+
+// Grants reports whether holding r grants role (r itself, or a role below it).
+func (r Role) Grants(role Role) bool { return slices.Contains(roleGrants[r], role) }
+
+// RolesGrant reports whether holding the roles held grants role: every role check (HasRole,
+// IsStaff, the @hasRole directive) goes through it.
+func RolesGrant(held []Role, role Role) bool {
+	return slices.ContainsFunc(held, func(r Role) bool { return r.Grants(role) })
+}
+
 // UserStatus is an account's lifecycle state.
 type UserStatus string
 
@@ -46,17 +68,13 @@ type User struct {
 	UpdatedAt    time.Time  `db:"updated_at"`
 }
 
-// HasRole reports whether the user holds role; ADMIN holds every role.
-func (u User) HasRole(role Role) bool {
-	return slices.Contains(u.Roles, role) || slices.Contains(u.Roles, RoleAdmin)
-}
+// HasRole reports whether the user holds role, themselves or through a role that grants it
+// (see RolesGrant: ADMIN holds every role).
+func (u User) HasRole(role Role) bool { return RolesGrant(u.Roles, role) }
 
-// IsStaff reports whether the user holds a staff role (SUPPORT, MODERATOR or ADMIN).
-func (u User) IsStaff() bool {
-	return slices.ContainsFunc(u.Roles, func(r Role) bool {
-		return r == RoleSupport || r == RoleModerator || r == RoleAdmin
-	})
-}
+// IsStaff reports whether the user is staff: holds SUPPORT or MODERATOR (ADMIN grants both).
+// Staff read what members keep private from each other (email, roles, sessions, payments).
+func (u User) IsStaff() bool { return u.HasRole(RoleSupport) || u.HasRole(RoleModerator) }
 
 // CanSeePrivateDataOf reports whether u may read the private fields (email, roles) of other.
 func (u User) CanSeePrivateDataOf(other uuid.UUID) bool {

@@ -55,3 +55,42 @@ func TestUserPermissions(t *testing.T) {
 		})
 	}
 }
+
+// TestRoleInheritance pins the one table of role inheritance against the schema's `enum Role`
+// documentation: ADMIN includes every role, every role includes MEMBER, no other role includes
+// another (a MODERATOR is not SUPPORT), and staff are SUPPORT, MODERATOR and ADMIN.
+func TestRoleInheritance(t *testing.T) {
+	t.Parallel()
+	// want[held] lists every role that holding `held` (alone, with MEMBER) grants.
+	want := map[Role][]Role{
+		RoleMember:    {RoleMember},
+		RoleMentor:    {RoleMember, RoleMentor},
+		RoleSupport:   {RoleMember, RoleSupport},
+		RoleModerator: {RoleMember, RoleModerator},
+		RoleAdmin:     {RoleMember, RoleMentor, RoleSupport, RoleModerator, RoleAdmin},
+	}
+	staff := map[Role]bool{RoleSupport: true, RoleModerator: true, RoleAdmin: true}
+	for _, held := range AllRoles {
+		u := User{ID: uuid.New(), Roles: NormalizeRoles([]Role{held})}
+		for _, role := range AllRoles {
+			if got, w := u.HasRole(role), slices.Contains(want[held], role); got != w {
+				t.Errorf("a %s: HasRole(%s) = %v, want %v", held, role, got, w)
+			}
+			if got := (Actor{User: u}).RequireRole(role) == nil; got != slices.Contains(want[held], role) {
+				t.Errorf("a %s: RequireRole(%s) allowed = %v", held, role, got)
+			}
+		}
+		if got := u.IsStaff(); got != staff[held] {
+			t.Errorf("a %s: IsStaff = %v, want %v", held, got, staff[held])
+		}
+	}
+	if (Actor{}).HasRole(RoleMember) {
+		t.Error("a signed-out caller holds no role")
+	}
+	if err := (Actor{}).RequireRole(RoleMember); !IsKind(err, KindUnauthenticated) {
+		t.Errorf("RequireRole signed out = %v, want UNAUTHENTICATED", err)
+	}
+	if err := (Actor{User: User{ID: uuid.New(), Roles: []Role{RoleMember}}}).RequireRole(RoleSupport); !IsKind(err, KindForbidden) {
+		t.Errorf("RequireRole without the role = %v, want FORBIDDEN", err)
+	}
+}

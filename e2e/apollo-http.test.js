@@ -1,11 +1,14 @@
-// Apollo Client 3 over HTTP (HttpLink + InMemoryCache, Node's fetch): authentication flows, cache
-// normalisation and how the API's errors surface in ApolloError.
+// Apollo Client 4 over HTTP (HttpLink + InMemoryCache, Node's fetch): authentication flows, cache
+// normalisation and how the API's errors surface: GraphQL errors as CombinedGraphQLErrors, HTTP
+// failures as ServerError.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { createPersistedQueryLink } from '@apollo/client/link/persisted-queries/index.js';
+import { CombinedGraphQLErrors, ServerError } from '@apollo/client/errors';
+import { createPersistedQueryLink } from '@apollo/client/link/persisted-queries';
 import {
   apolloHttpClient,
+  GRAPHQL_URL,
   authedClient,
   gql,
   LOG_IN,
@@ -23,9 +26,17 @@ import {
 
 const T = { timeout: 15_000 };
 
-// Apollo Client 4 (and clients that follow the GraphQL-over-HTTP spec) ask for this; Apollo
-// Client 3's HttpLink sends `Accept: */*` unless told otherwise.
+// Apollo Client 4's HttpLink asks for this by default (the GraphQL-over-HTTP spec's media type).
 const SPEC_ACCEPT = 'application/graphql-response+json,application/json;q=0.9';
+// What apps still on Apollo Client 3 send (its HttpLink's default), so older builds keep working.
+const LEGACY_ACCEPT = '*/*';
+
+/** The GraphQL errors of what an Apollo Client 4 operation threw (fails unless it is one). */
+function graphQLErrorsOf(err) {
+  assert.ok(CombinedGraphQLErrors.is(err), `expected CombinedGraphQLErrors, got ${err?.name}: ${err?.message}`);
+  assert.ok(err.errors.length > 0, 'at least one GraphQL error');
+  return err.errors;
+}
 
 test('signUp, then viewer with a Bearer token; the cache normalises User and AuthSession', T, async () => {
   let token = null;
@@ -73,38 +84,40 @@ test('signUp, then viewer with a Bearer token; the cache normalises User and Aut
   assert.equal(cached.data.viewer.id, p.user.id);
   assert.equal(client.exchanges.length, before, 'no HTTP request for a cached query');
 
-  // What went over the wire: Apollo 3's default Accept, JSON back, a request id on every response.
+  // What went over the wire: Apollo 4's default Accept (the spec's media type, which the server
+  // answers with), a request id on every response.
   for (const x of client.exchanges) {
     assert.equal(x.method, 'POST');
     assert.equal(x.status, 200);
-    assert.equal(x.accept, '*/*');
-    assert.match(x.contentType, /^application\/json/);
+    assert.equal(x.accept, SPEC_ACCEPT);
+    assert.match(x.contentType, /^application\/graphql-response\+json/);
     assert.match(x.requestId ?? '', /^[0-9a-f]{24}$/);
   }
 });
 
-test('viewer without a token fails with UNAUTHENTICATED in graphQLErrors', T, async () => {
+test('viewer without a token fails with UNAUTHENTICATED in CombinedGraphQLErrors', T, async () => {
   const client = apolloHttpClient();
   const err = await rejectionOf(() => client.query({ query: VIEWER }));
-  assert.equal(err.name, 'ApolloError');
-  assert.equal(err.networkError, null);
-  assert.equal(err.graphQLErrors.length, 1);
-  const [e] = err.graphQLErrors;
+  assert.equal(err.name, 'CombinedGraphQLErrors');
+  const errors = graphQLErrorsOf(err);
+  assert.equal(errors.length, 1);
+  const [e] = errors;
   assert.equal(e.extensions.code, 'UNAUTHENTICATED');
   assert.deepEqual(e.path, ['viewer']);
   assert.match(e.extensions.requestId, /^[0-9a-f]{24}$/);
+  assert.equal(err.data, null, 'the server answered data: null');
+  assert.equal(client.exchanges.at(-1).status, 200, 'a field error is no request error');
 
-  // errorPolicy "all" keeps the error next to (null) data instead of throwing.
+  // errorPolicy "all" hands the error back next to the (empty) data instead of throwing.
   const res = await client.query({ query: VIEWER, errorPolicy: 'all', fetchPolicy: 'network-only' });
-  assert.equal(res.data, null);
-  assert.equal(res.errors[0].extensions.code, 'UNAUTHENTICATED');
+  assert.equal(res.data?.viewer ?? null, null);
+  assert.equal(graphQLErrorsOf(res.error)[0].extensions.code, 'UNAUTHENTICATED');
 });
 
 test('a garbage Bearer token is UNAUTHENTICATED as well (not an HTTP 401)', T, async () => {
   const client = apolloHttpClient({ getToken: () => 'not-a-jwt' });
   const err = await rejectionOf(() => client.query({ query: VIEWER }));
-  assert.equal(err.networkError, null);
-  assert.equal(err.graphQLErrors[0].extensions.code, 'UNAUTHENTICATED');
+  assert.equal(graphQLErrorsOf(err)[0].extensions.code, 'UNAUTHENTICATED');
   assert.equal(client.exchanges.at(-1).status, 200);
 });
 
@@ -116,9 +129,7 @@ test('an invalid email gives BAD_USER_INPUT with field input.email', T, async ()
       variables: { in: { email: 'not-an-email', password: STRONG_PASSWORD, displayName: 'X' } },
     }),
   );
-  assert.equal(err.name, 'ApolloError');
-  assert.equal(err.networkError, null);
-  const [e] = err.graphQLErrors;
+  const [e] = graphQLErrorsOf(err);
   assert.equal(e.extensions.code, 'BAD_USER_INPUT');
   assert.equal(e.extensions.field, 'input.email');
   assert.deepEqual(e.path, ['signUp']);
@@ -132,7 +143,7 @@ test('a weak password gives BAD_USER_INPUT with field input.password', T, async 
       variables: { in: { email: uniqueEmail('weak'), password: 'password123', displayName: 'X' } },
     }),
   );
-  const [e] = err.graphQLErrors;
+  const [e] = graphQLErrorsOf(err);
   assert.equal(e.extensions.code, 'BAD_USER_INPUT');
   assert.equal(e.extensions.field, 'input.password');
 });
@@ -144,8 +155,7 @@ test('a duplicate signUp gives CONFLICT (case-insensitive email)', T, async () =
   await client.mutate({ mutation: SIGN_UP, variables: vars(email) });
   for (const again of [email, email.toUpperCase()]) {
     const err = await rejectionOf(() => client.mutate({ mutation: SIGN_UP, variables: vars(again) }));
-    assert.equal(err.networkError, null);
-    assert.equal(err.graphQLErrors[0].extensions.code, 'CONFLICT', `duplicate ${again}`);
+    assert.equal(graphQLErrorsOf(err)[0].extensions.code, 'CONFLICT', `duplicate ${again}`);
   }
 });
 
@@ -155,51 +165,52 @@ test('a wrong password at logIn gives UNAUTHENTICATED', T, async () => {
   const err = await rejectionOf(() =>
     client.mutate({ mutation: LOG_IN, variables: { in: { email: member.user.email, password: 'wrong-password-123456' } } }),
   );
-  assert.equal(err.graphQLErrors[0].extensions.code, 'UNAUTHENTICATED');
+  assert.equal(graphQLErrorsOf(err).at(0).extensions.code, 'UNAUTHENTICATED');
 });
 
-test('validation error with Apollo 3 defaults (Accept: */*): HTTP 200 and graphQLErrors', T, async () => {
+test('validation error with Apollo 4 defaults (spec Accept): HTTP 400, still CombinedGraphQLErrors', T, async () => {
   const client = apolloHttpClient();
   const err = await rejectionOf(() => client.query({ query: gql`query Bad { viewer { noSuchField } }` }));
-  assert.equal(err.networkError, null);
-  assert.equal(err.graphQLErrors[0].extensions.code, 'GRAPHQL_VALIDATION_FAILED');
+  // Under the spec media type a request error is a 4xx; Apollo 4 still reads its body as a
+  // GraphQL response, so the app sees the coded errors, not a bare HTTP failure.
+  assert.equal(graphQLErrorsOf(err)[0].extensions.code, 'GRAPHQL_VALIDATION_FAILED');
+  assert.equal(err.data, undefined, 'no data key on a request error');
   const x = client.exchanges.at(-1);
-  assert.equal(x.accept, '*/*');
+  assert.equal(x.accept, SPEC_ACCEPT);
+  assert.equal(x.status, 400);
+  assert.match(x.contentType, /^application\/graphql-response\+json/);
+  assert.equal('data' in JSON.parse(x.body), false, 'no data key on a request error');
+});
+
+test('validation error for an Apollo 3 app (Accept: */*): HTTP 200 and the same coded errors', T, async () => {
+  const client = apolloHttpClient({ headers: { accept: LEGACY_ACCEPT } });
+  const err = await rejectionOf(() => client.query({ query: gql`query Bad { viewer { noSuchField } }` }));
+  assert.equal(graphQLErrorsOf(err)[0].extensions.code, 'GRAPHQL_VALIDATION_FAILED');
+  const x = client.exchanges.at(-1);
+  assert.equal(x.accept, LEGACY_ACCEPT);
   assert.equal(x.status, 200);
   assert.match(x.contentType, /^application\/json/);
 });
 
-test('validation error with the spec Accept header: HTTP 400, a ServerError in networkError', T, async () => {
-  const client = apolloHttpClient({ headers: { accept: SPEC_ACCEPT } });
-  const err = await rejectionOf(() => client.query({ query: gql`query Bad { viewer { noSuchField } }` }));
-  // Apollo 3 turns any status >= 300 into a network error; because the spec forbids `data` on a
-  // request error, it does not copy the body's errors into graphQLErrors.
-  assert.deepEqual(err.graphQLErrors, []);
-  assert.ok(err.networkError, 'networkError is set');
-  assert.equal(err.networkError.name, 'ServerError');
-  assert.equal(err.networkError.statusCode, 400);
-  assert.equal(err.networkError.result.errors[0].extensions.code, 'GRAPHQL_VALIDATION_FAILED');
-  assert.equal('data' in err.networkError.result, false, 'no data key on a request error');
-  const x = client.exchanges.at(-1);
-  assert.equal(x.accept, SPEC_ACCEPT);
-  assert.match(x.contentType, /^application\/graphql-response\+json/);
+test('an HTTP failure without a GraphQL body is a ServerError', T, async () => {
+  const client = apolloHttpClient({ uri: GRAPHQL_URL.replace(/\/graphql$/, '/no-such-endpoint') });
+  const err = await rejectionOf(() => client.query({ query: VIEWER }));
+  assert.ok(ServerError.is(err), `expected ServerError, got ${err?.name}: ${err?.message}`);
+  assert.equal(err.statusCode, 404);
 });
 
-test('parse error: 400 ServerError with the spec Accept, 200 graphQLErrors with Apollo 3 defaults', T, async () => {
+test('parse error: 400 with the spec Accept, 200 for an Apollo 3 app; GRAPHQL_PARSE_FAILED both times', T, async () => {
   // Apollo parses documents on the client, so a syntax error can only reach the server through a
   // custom `print` (as with a hand-written or truncated query string).
   const broken = () => '{ viewer { id ';
-  const strict = apolloHttpClient({ headers: { accept: SPEC_ACCEPT }, print: broken });
+  const strict = apolloHttpClient({ print: broken });
   const err = await rejectionOf(() => strict.query({ query: VIEWER }));
-  assert.deepEqual(err.graphQLErrors, []);
-  assert.equal(err.networkError?.name, 'ServerError');
-  assert.equal(err.networkError.statusCode, 400);
-  assert.equal(err.networkError.result.errors[0].extensions.code, 'GRAPHQL_PARSE_FAILED');
+  assert.equal(graphQLErrorsOf(err)[0].extensions.code, 'GRAPHQL_PARSE_FAILED');
+  assert.equal(strict.exchanges.at(-1).status, 400);
 
-  const legacy = apolloHttpClient({ print: broken });
+  const legacy = apolloHttpClient({ headers: { accept: LEGACY_ACCEPT }, print: broken });
   const err2 = await rejectionOf(() => legacy.query({ query: VIEWER }));
-  assert.equal(err2.networkError, null);
-  assert.equal(err2.graphQLErrors[0].extensions.code, 'GRAPHQL_PARSE_FAILED');
+  assert.equal(graphQLErrorsOf(err2)[0].extensions.code, 'GRAPHQL_PARSE_FAILED');
   assert.equal(legacy.exchanges.at(-1).status, 200);
 });
 
@@ -220,13 +231,13 @@ test('refreshSession rotates tokens; a replayed refresh token gives CONFLICT ins
   const err = await rejectionOf(() =>
     client.mutate({ mutation: REFRESH, variables: { in: { refreshToken: member.refreshToken } } }),
   );
-  assert.equal(err.graphQLErrors[0].extensions.code, 'CONFLICT');
+  assert.equal(graphQLErrorsOf(err).at(0).extensions.code, 'CONFLICT');
 
   // A token that never existed is UNAUTHENTICATED.
   const err2 = await rejectionOf(() =>
     client.mutate({ mutation: REFRESH, variables: { in: { refreshToken: 'x'.repeat(43) } } }),
   );
-  assert.equal(err2.graphQLErrors[0].extensions.code, 'UNAUTHENTICATED');
+  assert.equal(graphQLErrorsOf(err2).at(0).extensions.code, 'UNAUTHENTICATED');
 });
 
 test('logOut ends the session: its access and refresh tokens stop working at once', T, async () => {
@@ -236,12 +247,12 @@ test('logOut ends the session: its access and refresh tokens stop working at onc
   assert.equal(data.logOut.sessionId, member.session.id);
 
   const err = await rejectionOf(() => client.query({ query: VIEWER, fetchPolicy: 'network-only' }));
-  assert.equal(err.graphQLErrors[0].extensions.code, 'UNAUTHENTICATED');
+  assert.equal(graphQLErrorsOf(err).at(0).extensions.code, 'UNAUTHENTICATED');
 
   const err2 = await rejectionOf(() =>
     apolloHttpClient().mutate({ mutation: REFRESH, variables: { in: { refreshToken: member.refreshToken } } }),
   );
-  assert.equal(err2.graphQLErrors[0].extensions.code, 'UNAUTHENTICATED');
+  assert.equal(graphQLErrorsOf(err2).at(0).extensions.code, 'UNAUTHENTICATED');
 });
 
 test('setUserRoles: FORBIDDEN for a member, allowed for the admin', T, async () => {
@@ -250,7 +261,7 @@ test('setUserRoles: FORBIDDEN for a member, allowed for the admin', T, async () 
   const err = await rejectionOf(() =>
     asMember.mutate({ mutation: SET_USER_ROLES, variables: { id: member.user.id, roles: ['MEMBER', 'ADMIN'] } }),
   );
-  assert.equal(err.graphQLErrors[0].extensions.code, 'FORBIDDEN');
+  assert.equal(graphQLErrorsOf(err).at(0).extensions.code, 'FORBIDDEN');
 
   const admin = await logInAdmin();
   assert.ok(admin.user.roles.includes('ADMIN'));
@@ -271,8 +282,8 @@ test('setUserRoles: FORBIDDEN for a member, allowed for the admin', T, async () 
 });
 
 for (const [label, accept, notFoundStatus] of [
-  ['Apollo 3 default Accept', undefined, 200],
-  ['spec Accept', SPEC_ACCEPT, 400],
+  ['Apollo 4 default Accept', undefined, 400],
+  ['Apollo 3 app, Accept: */*', LEGACY_ACCEPT, 200],
 ]) {
   test(`automatic persisted queries through Apollo, GET for hashed queries (${label})`, T, async () => {
     const member = await signUpMember('apq');

@@ -2,9 +2,10 @@
 // Queries and mutations go over HTTP, `client.subscribe` over graphql-ws, one InMemoryCache.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { ApolloClient, ApolloLink, HttpLink, InMemoryCache, split } from '@apollo/client/core/index.js';
-import { GraphQLWsLink } from '@apollo/client/link/subscriptions/index.js';
-import { getMainDefinition } from '@apollo/client/utilities/index.js';
+import { ApolloClient, ApolloLink, HttpLink, InMemoryCache, split } from '@apollo/client';
+import { CombinedGraphQLErrors } from '@apollo/client/errors';
+import { GraphQLWsLink } from '@apollo/client/link/subscriptions';
+import { getMainDefinition } from '@apollo/client/utilities';
 import {
   authedClient,
   GRAPHQL_URL,
@@ -114,13 +115,18 @@ test('a bad token surfaces through Apollo as an error mentioning the 4403 close'
     await ws.client.dispose().catch(() => {});
   });
   const sub = subscribe(client, VIEWER_UPDATED);
-  const res = await withTimeout(sub.done, 5000, 'subscription error');
-  assert.ok(res.error, `expected an error, got ${JSON.stringify(res)}`);
-  // GraphQLWsLink turns the CloseEvent into a plain `Error("Socket closed with event 4403
-  // Forbidden: …")` and client.subscribe passes it on unwrapped (no ApolloError, no
-  // networkError, no extensions.code): the close code is only in the message.
-  assert.equal(res.error.name, 'Error');
-  assert.equal(res.error.networkError, undefined);
-  assert.match(res.error.message, /^Socket closed with event 4403 Forbidden/);
+  const res = await withTimeout(sub.done, 5000, 'subscription end');
+  // Apollo Client 4's client.subscribe never errors the observable: a failure is one result
+  // carrying `error` (no data), then `complete`. GraphQLWsLink turns the CloseEvent into a plain
+  // `Error("Socket closed with event 4403 Forbidden: …")` (not a CombinedGraphQLErrors: no
+  // extensions.code), so the close code is only in the message.
+  assert.deepEqual(res, { complete: true });
+  assert.equal(sub.values.length, 1, JSON.stringify(sub.values));
+  const [failed] = sub.values;
+  assert.equal(failed.data, undefined);
+  assert.ok(failed.error, `expected an error, got ${JSON.stringify(failed)}`);
+  assert.equal(failed.error.name, 'Error');
+  assert.equal(CombinedGraphQLErrors.is(failed.error), false);
+  assert.match(failed.error.message, /^Socket closed with event 4403 Forbidden/);
   assert.equal(ws.events.find((e) => e.type === 'closed')?.code, 4403);
 });

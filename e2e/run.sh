@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# e2e/run.sh - end-to-end tests of the API with the clients the mobile apps use (Apollo Client 3
+# e2e/run.sh - end-to-end tests of the API with the clients the mobile apps use (Apollo Client 4
 # over HTTP, graphql-ws over WebSocket), run by Node's built-in test runner.
 #
 #   bash e2e/run.sh

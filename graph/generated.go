@@ -240,6 +240,7 @@ type ComplexityRoot struct {
 
 	Match struct {
 		DistanceKm            func(childComplexity int) int
+		ID                    func(childComplexity int) int
 		Mutual                func(childComplexity int) int
 		OverlapMinutesPerWeek func(childComplexity int) int
 		Reasons               func(childComplexity int) int
@@ -898,6 +899,7 @@ type CreditTransactionResolver interface {
 	Session(ctx context.Context, obj *domain.CreditEntry) (*domain.SkillSession, error)
 }
 type MatchResolver interface {
+	ID(ctx context.Context, obj *matching.Match) (string, error)
 	User(ctx context.Context, obj *matching.Match) (*domain.User, error)
 
 	Reasons(ctx context.Context, obj *matching.Match) ([]matching.Reason, error)
@@ -1691,6 +1693,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Match.DistanceKm(childComplexity), true
+	case "Match.id":
+		if e.ComplexityRoot.Match.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Match.ID(childComplexity), true
 	case "Match.mutual":
 		if e.ComplexityRoot.Match.Mutual == nil {
 			break
@@ -4518,6 +4526,12 @@ Authentication: send ` + "`" + `Authorization: Bearer <accessToken>` + "`" + ` o
 Errors carry ` + "`" + `extensions.code` + "`" + ` (` + "`" + `UNAUTHENTICATED` + "`" + `, ` + "`" + `FORBIDDEN` + "`" + `, ` + "`" + `NOT_FOUND` + "`" + `, ` + "`" + `BAD_USER_INPUT` + "`" + `,
 ` + "`" + `CONFLICT` + "`" + `, ` + "`" + `RATE_LIMITED` + "`" + `, ` + "`" + `INTERNAL_SERVER_ERROR` + "`" + `), ` + "`" + `extensions.field` + "`" + ` for input errors and
 ` + "`" + `extensions.requestId` + "`" + ` to quote to support.
+
+Another member's private object (a conversation, a session, a payment, a login session...)
+answers exactly as one that does not exist: the same ` + "`" + `NOT_FOUND` + "`" + `, message and extensions, so an
+error never tells that an id exists. ` + "`" + `FORBIDDEN` + "`" + ` is for an object the caller can already see
+but may not act on that way (editing a partner's message, a participant the rule excludes), and
+for a missing role.
 """
 schema {
   query: Query
@@ -4532,8 +4546,9 @@ Fails with ` + "`" + `UNAUTHENTICATED` + "`" + ` otherwise.
 directive @auth on FIELD_DEFINITION
 
 """
-The field requires an authenticated caller holding ` + "`" + `role` + "`" + ` (ADMIN holds every role).
-Fails with ` + "`" + `UNAUTHENTICATED` + "`" + ` without a token and ` + "`" + `FORBIDDEN` + "`" + ` without the role.
+The field requires an authenticated caller holding ` + "`" + `role` + "`" + `, themselves or through a role that
+includes it (see ` + "`" + `Role` + "`" + `: ADMIN includes every role). Fails with ` + "`" + `UNAUTHENTICATED` + "`" + ` without a
+token and ` + "`" + `FORBIDDEN` + "`" + ` without the role.
 """
 directive @hasRole(
   "The role the caller must hold."
@@ -4549,17 +4564,24 @@ interface Node {
   id: ID!
 }
 
-"What a member may do. Every account holds MEMBER; staff roles are granted by an ADMIN."
+"""
+What a member may do. Every account holds MEMBER; the other roles are granted by an ADMIN.
+Inheritance: ADMIN includes every role and every role includes MEMBER; no other role includes
+another (a MODERATOR does not decide no-show disputes, SUPPORT does not moderate). Staff are
+SUPPORT, MODERATOR and ADMIN: they may read any member's private fields (` + "`" + `email` + "`" + `, ` + "`" + `roles` + "`" + `,
+private profiles, mentor account), any skill session and payment. ` + "`" + `User.roles` + "`" + ` lists the roles
+granted, not the ones they include.
+"""
 enum Role {
   "An ordinary member: publishes skills, matches, chats, books sessions."
   MEMBER
-  "A member whose paid mentoring was approved by an ADMIN."
+  "A member whose paid mentoring was approved by an ADMIN: prices skills (` + "`" + `setSkillPrice` + "`" + `) and onboards for payouts (` + "`" + `startMentorOnboarding` + "`" + `)."
   MENTOR
-  "Staff who answer support tickets and may look members up."
+  "Staff who answer members and look them up: ` + "`" + `users` + "`" + `, ` + "`" + `noShowDisputes` + "`" + `, ` + "`" + `resolveNoShow` + "`" + `."
   SUPPORT
-  "Staff who moderate content and members."
+  "Staff who moderate content and members: ` + "`" + `pendingSkills` + "`" + `, ` + "`" + `reviewSkillProposal` + "`" + `, ` + "`" + `reviewReports` + "`" + `, reading reviews still hidden."
   MODERATOR
-  "Staff with every permission, including granting roles."
+  "Staff with every permission: everything every other role does, plus ` + "`" + `setUserRoles` + "`" + `, ` + "`" + `refundPayment` + "`" + `, and listing another member's login sessions and payments."
   ADMIN
 }
 
@@ -4610,7 +4632,7 @@ type Subscription
 	{Name: "../schema/accounts.graphqls", Input: `# Accounts: members' accounts, sign-up and sign-in, login sessions and staff roles.
 
 extend type Query {
-  "All members, newest first. Staff only (SUPPORT, MODERATOR or ADMIN)."
+  "All members, newest first. SUPPORT (and ADMIN) only."
   users(
     "Number of items to return, 1 to 100."
     first: Int = 20
@@ -4768,7 +4790,7 @@ type AuthSessionEdge {
 
 "Filters for ` + "`" + `Query.users` + "`" + `."
 input UserFilter {
-  "Only users holding this role."
+  "Only users granted this role explicitly (listed in their ` + "`" + `roles` + "`" + `; an ADMIN is not listed under MODERATOR)."
   role: Role
 }
 
@@ -4924,11 +4946,11 @@ extend type Query {
     "Cursor after which to start (an ` + "`" + `endCursor` + "`" + ` from a previous page)."
     after: String
   ): ConversationConnection! @auth
-  "One of the viewer's conversations. ` + "`" + `NOT_FOUND` + "`" + ` when it does not exist, ` + "`" + `FORBIDDEN` + "`" + ` when the viewer is not a participant."
+  "One of the viewer's conversations. ` + "`" + `NOT_FOUND` + "`" + ` when it does not exist or the viewer never took part (the same error), ` + "`" + `FORBIDDEN` + "`" + ` when the viewer has left it."
   conversation("Global id of the conversation." id: ID!): Conversation! @auth
   """
   A page of a conversation's messages (deleted ones included, as tombstones), oldest first.
-  Without ` + "`" + `before` + "`" + ` and ` + "`" + `after` + "`" + `: the newest messages. Participants only (` + "`" + `FORBIDDEN` + "`" + ` otherwise).
+  Without ` + "`" + `before` + "`" + ` and ` + "`" + `after` + "`" + `: the newest messages. Participants only (` + "`" + `NOT_FOUND` + "`" + ` for others, as for an unknown id).
   """
   messages(
     "Global id of the conversation."
@@ -4950,13 +4972,13 @@ extend type Mutation {
   openDirectConversation(input: OpenDirectConversationInput!): OpenDirectConversationPayload! @auth
   """
   Sends a message. Idempotent on ` + "`" + `clientId` + "`" + `. Errors: ` + "`" + `BAD_USER_INPUT` + "`" + ` (field ` + "`" + `input.body` + "`" + `,
-  ` + "`" + `input.clientId` + "`" + ` or ` + "`" + `input.attachmentUrl` + "`" + `), ` + "`" + `FORBIDDEN` + "`" + ` for non-participants and between
+  ` + "`" + `input.clientId` + "`" + ` or ` + "`" + `input.attachmentUrl` + "`" + `), ` + "`" + `NOT_FOUND` + "`" + ` for non-participants (as for an unknown id), ` + "`" + `FORBIDDEN` + "`" + ` between
   members who blocked each other in a direct conversation.
   """
   sendMessage(input: SendMessageInput!): SendMessagePayload! @auth
   """
   Changes the text of one of the viewer's messages, within 15 minutes of sending (` + "`" + `CONFLICT` + "`" + `
-  with ` + "`" + `extensions.editableUntil` + "`" + ` afterwards). ` + "`" + `FORBIDDEN` + "`" + ` for someone else's message.
+  with ` + "`" + `extensions.editableUntil` + "`" + ` afterwards). ` + "`" + `FORBIDDEN` + "`" + ` for someone else's message in a conversation of the viewer; ` + "`" + `NOT_FOUND` + "`" + ` for one in a conversation the viewer never took part in (as for an unknown id).
   """
   editMessage(input: EditMessageInput!): EditMessagePayload! @auth
   "Deletes one of the viewer's messages: it stays as a tombstone without content. Idempotent."
@@ -4973,7 +4995,8 @@ extend type Subscription {
   """
   Emits a conversation's new messages in order, each once. With ` + "`" + `afterSeq` + "`" + ` (the ` + "`" + `seq` + "`" + ` of the
   last message the client has), first replays those sent since, then goes live without gap or
-  duplicate: resubscribe with it after a disconnection. Participants only (` + "`" + `FORBIDDEN` + "`" + `).
+  duplicate: resubscribe with it after a disconnection. Participants only (` + "`" + `NOT_FOUND` + "`" + ` for others,
+  as for an unknown id).
   """
   messageAdded(
     "Global id of the conversation."
@@ -4983,7 +5006,7 @@ extend type Subscription {
   ): Message! @auth
   "Emits changes in any of the viewer's conversations (new conversation, messages, read positions, mute), for lists and badges."
   conversationUpdated: ConversationEvent! @auth
-  "Emits who is typing in a conversation (never the viewer). Participants only (` + "`" + `FORBIDDEN` + "`" + `)."
+  "Emits who is typing in a conversation (never the viewer). Participants only (` + "`" + `NOT_FOUND` + "`" + ` for others, as for an unknown id)."
   typing("Global id of the conversation." conversationId: ID!): TypingEvent! @auth
 }
 
@@ -5360,6 +5383,13 @@ extend type Query {
   """
   The caller's swap partners, best first: mutual matches (they teach what you want and want what
   you teach) ahead of one-way ones. Each match explains its score. At most 500 are reachable.
+
+  Paging: ` + "`" + `after` + "`" + ` is a keyset position (the last match's score and partner), not an offset, so a
+  page starts right after the match that ended the previous one even when other matches appeared,
+  went or moved meanwhile. Scores change with members' data (and the day), so between two loads a
+  partner whose score crossed that position may show again on a later page (with the same ` + "`" + `id` + "`" + `:
+  a normalised cache merges it) or be passed over until the list is loaded again from the start
+  (pull to refresh). Cursors are opaque: never build or parse one.
   """
   matches(
     "Number of items to return, 1 to 100."
@@ -5561,7 +5591,13 @@ type MatchReason {
 }
 
 "A potential swap partner for the caller."
-type Match {
+type Match implements Node {
+  """
+  Stable id of the match between the viewer and this partner: the same on every page, every
+  load and every day, whatever the score (cache a Match by it), and fetchable with ` + "`" + `node(id:)` + "`" + `
+  by either of the two members (each sees their own side; for anyone else it is null).
+  """
+  id: ID!
   "The partner."
   user: User!
   "0 to 100; mutual matches score 50 or more, one-way matches less."
@@ -5822,7 +5858,7 @@ extend type Mutation {
   refundPayment(input: RefundPaymentInput!): RefundPaymentPayload! @hasRole(role: ADMIN)
   """
   Contests a no-show report about a paid session; the caller must be the member reported absent,
-  before ` + "`" + `decidesAt` + "`" + `. ` + "`" + `FORBIDDEN` + "`" + ` for the reporter, ` + "`" + `CONFLICT` + "`" + ` (with the status) when it is no
+  before ` + "`" + `decidesAt` + "`" + `. ` + "`" + `FORBIDDEN` + "`" + ` for the reporter, ` + "`" + `NOT_FOUND` + "`" + ` for anyone else (as for an unknown session), ` + "`" + `CONFLICT` + "`" + ` (with the status) when it is no
   longer PENDING or the window closed, ` + "`" + `BAD_USER_INPUT` + "`" + ` on ` + "`" + `input.note` + "`" + `.
   """
   contestNoShow(input: ContestNoShowInput!): NoShowDisputePayload! @auth
@@ -6338,8 +6374,9 @@ extend type Query {
 extend type Mutation {
   """
   Reviews the partner of a completed session, once (` + "`" + `CONFLICT` + "`" + ` the second time). Double-blind: the
-  review is revealed when both sides reviewed or 14 days after completion. ` + "`" + `FORBIDDEN` + "`" + ` for a
-  session the caller did not take part in.
+  review is revealed when both sides reviewed or 14 days after completion. ` + "`" + `NOT_FOUND` + "`" + ` (field
+  ` + "`" + `input.sessionId` + "`" + `) for a session the caller did not take part in, exactly as for an unknown id;
+  ` + "`" + `FORBIDDEN` + "`" + ` for staff, who may read the session but not review it.
   """
   submitReview(input: SubmitReviewInput!): SubmitReviewPayload! @auth
   "Reports a visible review to moderators, once per review (` + "`" + `CONFLICT` + "`" + ` the second time)."
@@ -7341,6 +7378,8 @@ func (ec *executionContext) childFields_MarkNotificationsReadPayload(ctx context
 
 func (ec *executionContext) childFields_Match(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
+	case "id":
+		return ec.fieldContext_Match_id(ctx, field)
 	case "user":
 		return ec.fieldContext_Match_user(ctx, field)
 	case "score":
@@ -11918,6 +11957,29 @@ func (ec *executionContext) _MarkNotificationsReadPayload_unreadCount(ctx contex
 }
 func (ec *executionContext) fieldContext_MarkNotificationsReadPayload_unreadCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("MarkNotificationsReadPayload", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _Match_id(ctx context.Context, field graphql.CollectedField, obj *matching.Match) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Match_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Match().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Match_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Match", field, true, true, errors.New("field of type ID does not have child fields"))
 }
 
 func (ec *executionContext) _Match_user(ctx context.Context, field graphql.CollectedField, obj *matching.Match) (ret graphql.Marshaler) {
@@ -27458,6 +27520,13 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Message(ctx, sel, obj)
+	case matching.Match:
+		return ec._Match(ctx, sel, &obj)
+	case *matching.Match:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Match(ctx, sel, obj)
 	case domain.CreditEntry:
 		return ec._CreditTransaction(ctx, sel, &obj)
 	case *domain.CreditEntry:
@@ -29399,7 +29468,7 @@ func (ec *executionContext) _MarkNotificationsReadPayload(ctx context.Context, s
 	return out
 }
 
-var matchImplementors = []string{"Match"}
+var matchImplementors = []string{"Match", "Node"}
 
 func (ec *executionContext) _Match(ctx context.Context, sel ast.SelectionSet, obj *matching.Match) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, matchImplementors)
@@ -29411,6 +29480,44 @@ func (ec *executionContext) _Match(ctx context.Context, sel ast.SelectionSet, ob
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Match")
+		case "id":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Match_id(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "user":
 			field := field
 

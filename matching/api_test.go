@@ -3,6 +3,7 @@ package matching_test
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -276,5 +277,109 @@ func TestMatchesStatementCount(t *testing.T) {
 	}
 	if small != large {
 		t.Fatalf("matches(first: 5) ran %d statements, matches(first: 50) ran %d", small, large)
+	}
+}
+
+// TestMatchIDs: a Match has a stable Node id for the pair of members: the same on every load,
+// distinct among a viewer's matches, fetchable with node(id:) by either member (each reading
+// their own side) and null for anyone else; the cursor is a keyset position, so the next page
+// starts right after the last match seen.
+func TestMatchIDs(t *testing.T) {
+	t.Parallel()
+	w := apiWorld{t: t, srv: apitest.Start(t, apitest.Config(t))}
+	guitar, spanish := w.skill("guitar"), w.skill("spanish")
+	fr := map[string]any{"languages": []string{"fr"}}
+	vera, viewer := w.member("Vera", map[string]any{"languages": []string{"fr"}},
+		map[string]string{guitar: "EXPERT"}, map[string]string{spanish: "INTERMEDIATE"})
+	mia, asMia := w.member("Mutual Mia", fr, map[string]string{spanish: "ADVANCED"}, map[string]string{guitar: "BEGINNER"})
+	w.member("Teacher Tom", fr, map[string]string{spanish: "ADVANCED"}, nil)
+	w.member("Learner Lea", fr, nil, map[string]string{guitar: "BEGINNER"})
+	_, stranger := w.member("Unrelated Ugo", fr, map[string]string{w.skill("chess"): "EXPERT"}, nil)
+
+	const q = `query($first: Int, $after: String) { matches(first: $first, after: $after) {
+		edges { cursor node { id user { id } } } pageInfo { hasNextPage endCursor } } }`
+	type page struct {
+		Matches struct {
+			Edges []struct {
+				Cursor string
+				Node   struct {
+					ID   string
+					User struct{ ID string }
+				}
+			}
+			PageInfo struct {
+				HasNextPage bool
+				EndCursor   string
+			}
+		}
+	}
+	load := func(c *apitest.Client, vars map[string]any) page {
+		var p page
+		apitest.Must(t, c.Do(t, q, vars)).Decode(t, &p)
+		return p
+	}
+	all := load(viewer, nil)
+	if len(all.Matches.Edges) != 3 {
+		t.Fatalf("want 3 matches, got %+v", all.Matches.Edges)
+	}
+	ids := map[string]string{}
+	for _, e := range all.Matches.Edges {
+		if !strings.HasPrefix(e.Node.ID, "mch_") || ids[e.Node.ID] != "" {
+			t.Fatalf("match id %q (duplicate or malformed) in %+v", e.Node.ID, all.Matches.Edges)
+		}
+		ids[e.Node.ID] = e.Node.User.ID
+	}
+	// Stable across loads, and pages of one continue exactly after the previous page's last.
+	var paged []string
+	var after any
+	for range 4 {
+		p := load(viewer, map[string]any{"first": 1, "after": after})
+		for _, e := range p.Matches.Edges {
+			paged = append(paged, e.Node.ID)
+		}
+		if !p.Matches.PageInfo.HasNextPage {
+			break
+		}
+		after = p.Matches.PageInfo.EndCursor
+	}
+	var whole []string
+	for _, e := range all.Matches.Edges {
+		whole = append(whole, e.Node.ID)
+	}
+	if !slices.Equal(paged, whole) {
+		t.Fatalf("paged ids %v, all at once %v", paged, whole)
+	}
+
+	const node = `query($id: ID!) { node(id: $id) { id ... on Match { user { id } score } } }`
+	var miaMatch string
+	for id, user := range ids {
+		if user == mia.User.ID {
+			miaMatch = id
+		}
+		var n struct {
+			Node *struct {
+				ID   string
+				User struct{ ID string }
+			}
+		}
+		apitest.Must(t, viewer.Do(t, node, map[string]any{"id": id})).Decode(t, &n)
+		if n.Node == nil || n.Node.ID != id || n.Node.User.ID != user {
+			t.Fatalf("node(%s) for the viewer: %+v, want the match with %s", id, n.Node, user)
+		}
+		apitest.Must(t, stranger.Do(t, node, map[string]any{"id": id})).Decode(t, &n)
+		if n.Node != nil {
+			t.Fatalf("node(%s) for a stranger: %+v", id, n.Node)
+		}
+	}
+	// Mia (a mutual match) reads the same pair from her side: same id, Vera as the partner.
+	var fromMia struct {
+		Node *struct {
+			ID   string
+			User struct{ ID string }
+		}
+	}
+	apitest.Must(t, asMia.Do(t, node, map[string]any{"id": miaMatch})).Decode(t, &fromMia)
+	if fromMia.Node == nil || fromMia.Node.ID != miaMatch || fromMia.Node.User.ID != vera.User.ID {
+		t.Fatalf("node(%s) for Mia: %+v", miaMatch, fromMia.Node)
 	}
 }

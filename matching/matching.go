@@ -128,7 +128,9 @@ type Reason struct {
 
 // Match is a candidate partner for the viewer.
 type Match struct {
-	UserID uuid.UUID
+	// ViewerID is the member the match was computed for; UserID is the partner.
+	ViewerID uuid.UUID
+	UserID   uuid.UUID
 	// Score ranks matches, 0..100: mutual matches 50..100, one-way 0..49.99.
 	Score  float64
 	Mutual bool
@@ -144,6 +146,24 @@ type Match struct {
 	// set a location; nil otherwise. Exact coordinates are never exposed.
 	DistanceKm *float64
 }
+
+// PairID is the id of the match between two members: the same whichever of them asks and
+// whatever the scores, days or pages (clients cache a Match under it), and turned back into the
+// partner only by one of the two (PartnerOf). It is the bytewise XOR of their user ids: a
+// viewer's matches have distinct ids, and it reveals nothing the Match does not (its user id).
+func PairID(a, b uuid.UUID) uuid.UUID {
+	var out uuid.UUID
+	for i := range out {
+		out[i] = a[i] ^ b[i]
+	}
+	return out
+}
+
+// PartnerOf is the partner of viewer in the match pairID (see PairID).
+func PartnerOf(viewer, pairID uuid.UUID) uuid.UUID { return PairID(viewer, pairID) }
+
+// ID is the match's pair id (PairID of viewer and partner).
+func (m Match) ID() uuid.UUID { return PairID(m.ViewerID, m.UserID) }
 
 // MatchesCursor is the cursor kind of Matches. Clients hold cursors: the string never changes.
 const MatchesCursor = "matches"
@@ -407,7 +427,37 @@ func (s *Service) Matches(ctx context.Context, actor domain.Actor, f Filter, pag
 		render(m.Reasons, v.names)
 		rows = append(rows, m)
 	}
+	for i := range rows {
+		rows[i].ViewerID = viewerID
+	}
 	return relay.Paginate(MatchesCursor, page, rows, keyOf), nil
+}
+
+// Match returns the actor's match with partner as Matches would list it (any filter aside),
+// for node(id:); NOT_FOUND when the partner is not among the actor's matches (or is the actor).
+func (s *Service) Match(ctx context.Context, actor domain.Actor, partner uuid.UUID) (Match, error) {
+	if err := actor.RequireSignedIn(); err != nil {
+		return Match{}, err
+	}
+	viewerID := actor.ID()
+	q := s.store.Q()
+	v, err := s.loadViewer(ctx, q, viewerID)
+	if err != nil {
+		return Match{}, fmt.Errorf("match: %w", err)
+	}
+	all, err := s.rank(ctx, q, viewerID, v, Filter{})
+	if err != nil {
+		return Match{}, fmt.Errorf("match: %w", err)
+	}
+	for _, r := range all {
+		if r.UserID == partner {
+			m := score(r.in, true)
+			render(m.Reasons, v.names)
+			m.ViewerID = viewerID
+			return m, nil
+		}
+	}
+	return Match{}, domain.NotFound("match")
 }
 
 // rank generates, scores and sorts every candidate.

@@ -206,6 +206,10 @@ const (
 // KindPayment is the global id prefix of payments.
 const KindPayment = "pay"
 
+// KindMatch is the global id prefix of matches: the pair of members (matching.PairID), read
+// from the side of the member asking.
+const KindMatch = "mch"
+
 // GlobalID encodes an entity id of the given kind.
 func GlobalID(kind string, id uuid.UUID) string {
 	return kind + "_" + strings.ReplaceAll(id.String(), "-", "")

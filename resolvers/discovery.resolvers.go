@@ -20,6 +20,10 @@ import (
 	"github.com/skillswap/skillswap/search"
 )
 
+func (r *matchResolver) ID(ctx context.Context, obj *matching.Match) (string, error) {
+	return relay.GlobalID(relay.KindMatch, obj.ID()), nil
+}
+
 func (r *matchResolver) User(ctx context.Context, obj *matching.Match) (*domain.User, error) {
 	u, err := dataloaders.User(ctx, obj.UserID)
 	return &u, err

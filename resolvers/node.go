@@ -7,6 +7,7 @@ import (
 
 	"github.com/skillswap/skillswap/dataloaders"
 	"github.com/skillswap/skillswap/domain"
+	"github.com/skillswap/skillswap/matching"
 	"github.com/skillswap/skillswap/relay"
 )
 
@@ -84,6 +85,13 @@ func (r *Resolver) nodeTypes() map[string]nodeType {
 		}},
 		relay.KindPayment: {"Payment", func(ctx context.Context, actor domain.Actor, id uuid.UUID) (relay.Node, error) {
 			return ptr(r.Payments.Payment(ctx, actor, id))
+		}},
+		relay.KindMatch: {"Match", func(ctx context.Context, actor domain.Actor, id uuid.UUID) (relay.Node, error) {
+			m, err := r.Matching.Match(ctx, actor, matching.PartnerOf(actor.ID(), id))
+			if err == nil {
+				m.DistanceKm = roundKm(m.DistanceKm)
+			}
+			return ptr(m, err)
 		}},
 	}
 }

@@ -41,7 +41,7 @@ func TestDoubleBlindBothReviewed(t *testing.T) {
 
 	s := e.Completed(t, teacher, learner, start, 60)
 	_, err = e.Reviews.Submit(context.Background(), as(stranger), reviews.SubmitInput{SessionID: s.ID, Rating: 1})
-	wantKind(t, err, domain.KindForbidden)
+	wantKind(t, err, domain.KindNotFound)
 	_, err = e.Reviews.Submit(context.Background(), as(learner), reviews.SubmitInput{SessionID: s.ID, Rating: 6})
 	wantKind(t, err, domain.KindInvalid)
 	_, err = e.Reviews.Submit(context.Background(), as(learner), reviews.SubmitInput{SessionID: uuid.New(), Rating: 4})

@@ -98,7 +98,14 @@ func (s *Service) Submit(ctx context.Context, actor domain.Actor, in SubmitInput
 			return err
 		}
 		if !sess.IsParticipant(me) {
-			return domain.Forbidden("only the session's participants can review it")
+			// Staff may see the session but not review it; to anyone else it does not exist,
+			// exactly as an unknown id.
+			if actor.User.IsStaff() {
+				return domain.Forbidden("only the session's participants can review it")
+			}
+			e := domain.NotFound("session")
+			e.Field = "sessionId"
+			return e
 		}
 		if sess.State != domain.SessionCompleted || sess.CompletedAt == nil {
 			e := domain.Conflict("only completed sessions can be reviewed; this one is %s", sess.State)

@@ -152,7 +152,7 @@ func TestSessionLifecycleAPI(t *testing.T) {
 	}
 
 	// Reviews: an outsider cannot review; the first review stays hidden.
-	if r := submitReview(t, outsider, s.ID, 1, "never met them"); r.Code() != "FORBIDDEN" {
+	if r := submitReview(t, outsider, s.ID, 1, "never met them"); r.Code() != "NOT_FOUND" {
 		t.Fatalf("outsider reviewing: %s", r.Raw)
 	}
 	var rev struct {

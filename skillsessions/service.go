@@ -314,7 +314,12 @@ func (s *Service) act(ctx context.Context, actor domain.Actor, what string, id u
 			return err
 		}
 		if !sess.IsParticipant(me) {
-			return domain.Forbidden("only the session's teacher and learner can do this")
+			// Staff may see the session (Session) but not act on it; to anyone else it does not
+			// exist, exactly as an unknown id.
+			if actor.User.IsStaff() {
+				return domain.Forbidden("only the session's teacher and learner can do this")
+			}
+			return domain.NotFound("session")
 		}
 		now := s.now()
 		if err := fn(q, me, &sess, now); err != nil {

@@ -110,10 +110,11 @@ func TestServiceTransitionsAndPermissions(t *testing.T) {
 	start := skillsessiontest.Start.Add(72 * time.Hour)
 	s := e.Propose(t, teacher, learner, start, 60)
 
+	// A stranger's session is NOT_FOUND, as an unknown one.
 	_, err := e.SkillSessions.Accept(context.Background(), as(stranger), s.ID)
-	wantKind(t, err, domain.KindForbidden, "")
+	wantKind(t, err, domain.KindNotFound, "")
 	_, err = e.SkillSessions.Cancel(context.Background(), as(stranger), s.ID, "")
-	wantKind(t, err, domain.KindForbidden, "")
+	wantKind(t, err, domain.KindNotFound, "")
 	_, err = e.SkillSessions.Session(context.Background(), as(stranger), s.ID)
 	wantKind(t, err, domain.KindNotFound, "")
 	_, err = e.SkillSessions.Accept(context.Background(), as(learner), s.ID) // own proposal

@@ -1,4 +1,4 @@
-// Shared helpers of the e2e tests: the server's addresses, Apollo Client and graphql-ws factories
+// Shared helpers of the e2e tests: the server's addresses, Apollo Client 4 and graphql-ws factories
 // set up as the mobile apps set them up, and small async utilities with timeouts so that a hang
 // fails a test instead of blocking the run.
 import { randomUUID } from 'node:crypto';
@@ -8,7 +8,7 @@ import {
   HttpLink,
   InMemoryCache,
   gql,
-} from '@apollo/client/core/index.js';
+} from '@apollo/client';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 
@@ -33,7 +33,7 @@ export function uniqueEmail(tag = 'member') {
  * Every HTTP exchange is recorded in `client.exchanges`
  * ({ method, url, accept, status, contentType, requestId, body }).
  */
-export function apolloHttpClient({ uri = GRAPHQL_URL, getToken = () => null, headers = {}, print, link } = {}) {
+export function apolloHttpClient({ uri = GRAPHQL_URL, getToken = () => null, headers = {}, print, link, cache } = {}) {
   const exchanges = [];
   const recordingFetch = async (url, init) => {
     const res = await fetch(url, init);
@@ -60,7 +60,7 @@ export function apolloHttpClient({ uri = GRAPHQL_URL, getToken = () => null, hea
   const httpLink = new HttpLink({ uri, fetch: recordingFetch, headers, ...(print ? { print } : {}) });
   const client = new ApolloClient({
     link: ApolloLink.from([authLink, ...(link ? [link] : []), httpLink]),
-    cache: new InMemoryCache(),
+    cache: cache ?? new InMemoryCache(),
   });
   client.exchanges = exchanges;
   return client;
@@ -184,9 +184,9 @@ export async function logInAdmin() {
   return data.logIn;
 }
 
-/** An Apollo Client authenticated with a fixed access token. */
-export function authedClient(accessToken) {
-  return apolloHttpClient({ getToken: () => accessToken });
+/** An Apollo Client authenticated with a fixed access token (options as apolloHttpClient's). */
+export function authedClient(accessToken, options = {}) {
+  return apolloHttpClient({ ...options, getToken: () => accessToken });
 }
 
 // --- graphql-ws ------------------------------------------------------------------------------

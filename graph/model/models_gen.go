@@ -1064,7 +1064,7 @@ type UserEdge struct {
 
 // Filters for `Query.users`.
 type UserFilter struct {
-	// Only users holding this role.
+	// Only users granted this role explicitly (listed in their `roles`; an ADMIN is not listed under MODERATOR).
 	Role *Role `json:"role,omitempty"`
 }
 
@@ -1184,19 +1184,24 @@ func (e PaymentRole) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// What a member may do. Every account holds MEMBER; staff roles are granted by an ADMIN.
+// What a member may do. Every account holds MEMBER; the other roles are granted by an ADMIN.
+// Inheritance: ADMIN includes every role and every role includes MEMBER; no other role includes
+// another (a MODERATOR does not decide no-show disputes, SUPPORT does not moderate). Staff are
+// SUPPORT, MODERATOR and ADMIN: they may read any member's private fields (`email`, `roles`,
+// private profiles, mentor account), any skill session and payment. `User.roles` lists the roles
+// granted, not the ones they include.
 type Role string
 
 const (
 	// An ordinary member: publishes skills, matches, chats, books sessions.
 	RoleMember Role = "MEMBER"
-	// A member whose paid mentoring was approved by an ADMIN.
+	// A member whose paid mentoring was approved by an ADMIN: prices skills (`setSkillPrice`) and onboards for payouts (`startMentorOnboarding`).
 	RoleMentor Role = "MENTOR"
-	// Staff who answer support tickets and may look members up.
+	// Staff who answer members and look them up: `users`, `noShowDisputes`, `resolveNoShow`.
 	RoleSupport Role = "SUPPORT"
-	// Staff who moderate content and members.
+	// Staff who moderate content and members: `pendingSkills`, `reviewSkillProposal`, `reviewReports`, reading reviews still hidden.
 	RoleModerator Role = "MODERATOR"
-	// Staff with every permission, including granting roles.
+	// Staff with every permission: everything every other role does, plus `setUserRoles`, `refundPayment`, and listing another member's login sessions and payments.
 	RoleAdmin Role = "ADMIN"
 )
 
