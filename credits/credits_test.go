@@ -2,6 +2,8 @@ package credits_test
 
 import (
 	"context"
+	"encoding/base64"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -37,7 +39,7 @@ func TestOpenAccountGrantsOnce(t *testing.T) {
 	if err != nil || b.Balance != 120 || b.Available != 120 || b.Floor != 0 {
 		t.Fatalf("balance %+v %v", b, err)
 	}
-	page, err := e.Credits.Transactions(context.Background(), skillsessiontest.As(u), relay.Page[int64]{First: 20})
+	page, err := e.Credits.Transactions(context.Background(), skillsessiontest.As(u), relay.Page[domain.CreditPosition]{First: 20})
 	if err != nil || len(page.Edges) != 1 || page.Edges[0].Node.Kind != domain.CreditStarterGrant ||
 		page.Edges[0].Node.Amount != 120 || page.Edges[0].Node.BalanceAfter != 120 {
 		t.Fatalf("statement %+v %v", page, err)
@@ -109,7 +111,7 @@ func TestTransactionsPaging(t *testing.T) {
 	var after *string
 	for {
 		first := 2
-		page, err := skillsessiontest.Paged(credits.TransactionsCursor, &first, after, func(p relay.Page[int64]) (relay.Connection[domain.CreditEntry], error) {
+		page, err := skillsessiontest.Paged(credits.TransactionsCursor, &first, after, func(p relay.Page[domain.CreditPosition]) (relay.Connection[domain.CreditEntry], error) {
 			return e.Credits.Transactions(ctx, skillsessiontest.As(teacher), p)
 		})
 		if err != nil {
@@ -122,6 +124,34 @@ func TestTransactionsPaging(t *testing.T) {
 			break
 		}
 		after = page.PageInfo.EndCursor
+	}
+	// A cursor names the public transaction, not the ledger's sequential entry id; one made
+	// before that (a bare entry id) still positions the page at the same line.
+	first := 1
+	page, err := skillsessiontest.Paged(credits.TransactionsCursor, &first, nil, func(p relay.Page[domain.CreditPosition]) (relay.Connection[domain.CreditEntry], error) {
+		return e.Credits.Transactions(ctx, skillsessiontest.As(teacher), p)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(*page.PageInfo.EndCursor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := fmt.Sprintf(`{"k":%q,"v":%q}`, credits.TransactionsCursor, got[0].TransactionID); string(raw) != want {
+		t.Fatalf("cursor %s, want %s", raw, want)
+	}
+	legacy := relay.Cursor(credits.TransactionsCursor, got[0].ID)
+	for _, after := range []*string{page.PageInfo.EndCursor, &legacy} {
+		next, err := skillsessiontest.Paged(credits.TransactionsCursor, &first, after, func(p relay.Page[domain.CreditPosition]) (relay.Connection[domain.CreditEntry], error) {
+			return e.Credits.Transactions(ctx, skillsessiontest.As(teacher), p)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(next.Edges) != 1 || next.Edges[0].Node.TransactionID != got[1].TransactionID {
+			t.Fatalf("page after %s: %+v, want the line of %s", *after, next.Edges, got[1].TransactionID)
+		}
 	}
 	if len(got) != 4 || got[0].Kind != domain.CreditSessionPayment || got[0].Amount != 10 || got[0].BalanceAfter != 150 ||
 		got[3].Kind != domain.CreditStarterGrant || got[0].SessionID == nil {

@@ -177,12 +177,12 @@ func (s *Service) BalanceOf(ctx context.Context, userID uuid.UUID) (domain.Credi
 	return b, nil
 }
 
-// TransactionsCursor is the cursor kind of creditTransactions, keyed by ledger entry id (an
-// int64); clients hold cursors made with it, so it never changes.
+// TransactionsCursor is the cursor kind of creditTransactions, keyed by domain.CreditPosition
+// (the transaction's public id); clients hold cursors made with it, so it never changes.
 const TransactionsCursor = "credit"
 
 // Transactions pages through the actor's ledger entries, newest first.
-func (s *Service) Transactions(ctx context.Context, actor domain.Actor, page relay.Page[int64]) (relay.Connection[domain.CreditEntry], error) {
+func (s *Service) Transactions(ctx context.Context, actor domain.Actor, page relay.Page[domain.CreditPosition]) (relay.Connection[domain.CreditEntry], error) {
 	if err := actor.RequireSignedIn(); err != nil {
 		return relay.Connection[domain.CreditEntry]{}, err
 	}
@@ -190,7 +190,9 @@ func (s *Service) Transactions(ctx context.Context, actor domain.Actor, page rel
 	if err != nil {
 		return relay.Connection[domain.CreditEntry]{}, fmt.Errorf("credit transactions: %w", err)
 	}
-	return relay.Paginate(TransactionsCursor, page, rows, func(e domain.CreditEntry) int64 { return e.ID }), nil
+	return relay.Paginate(TransactionsCursor, page, rows, func(e domain.CreditEntry) domain.CreditPosition {
+		return domain.CreditPosition{TransactionID: e.TransactionID}
+	}), nil
 }
 
 // Transaction returns the actor's line of one ledger transaction; NOT_FOUND when they have none.

@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"encoding/json"
 	"time"
 
 	"github.com/google/uuid"
@@ -49,6 +50,31 @@ type CreditEntry struct {
 	Amount       int64     `db:"amount"`
 	BalanceAfter int64     `db:"balance_after"`
 	CreatedAt    time.Time `db:"created_at"`
+}
+
+// CreditPosition is where a page of a member's statement starts: after the line of transaction
+// TransactionID. Cursors name the public transaction id, never the ledger's sequential entry
+// id, which would tell how many entries the whole platform writes.
+type CreditPosition struct {
+	TransactionID uuid.UUID
+	// LegacyEntryID is set when the cursor was made before cursors named transactions (a
+	// bare entry id): still honoured so a client paging across that deploy is not refused.
+	// Drop after 2027-03-01, when no such cursor can still be held.
+	LegacyEntryID *int64
+}
+
+// MarshalJSON writes the position as its transaction id.
+func (p CreditPosition) MarshalJSON() ([]byte, error) { return json.Marshal(p.TransactionID) }
+
+// UnmarshalJSON reads a transaction id or, from a cursor made before, an entry id.
+func (p *CreditPosition) UnmarshalJSON(b []byte) error {
+	var id int64
+	if json.Unmarshal(b, &id) == nil {
+		*p = CreditPosition{LegacyEntryID: &id}
+		return nil
+	}
+	*p = CreditPosition{}
+	return json.Unmarshal(b, &p.TransactionID)
 }
 
 // CreditPosting is one leg of a transaction: amount minutes into (positive) or out of

@@ -49,7 +49,7 @@ func (r *queryResolver) CreditTransactions(ctx context.Context, first *int, afte
 	if err != nil {
 		return nil, err
 	}
-	page, err := relay.ParsePage[int64](credits.TransactionsCursor, first, after)
+	page, err := relay.ParsePage[domain.CreditPosition](credits.TransactionsCursor, first, after)
 	if err != nil {
 		return nil, err
 	}

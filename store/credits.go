@@ -138,15 +138,28 @@ func compareUUID(a, b uuid.UUID) int {
 	return 0
 }
 
-// CreditEntries lists a member's ledger entries, newest first, strictly older than after.
-func (q *Queries) CreditEntries(ctx context.Context, userID uuid.UUID, after *int64, limit int) ([]domain.CreditEntry, error) {
+// CreditEntries lists a member's ledger entries, newest first, strictly older than the member's
+// line of after's transaction (none when the member has no such line).
+func (q *Queries) CreditEntries(ctx context.Context, userID uuid.UUID, after *domain.CreditPosition, limit int) ([]domain.CreditEntry, error) {
+	var afterTx *uuid.UUID
+	var afterEntry *int64
+	if after != nil {
+		if after.LegacyEntryID != nil {
+			afterEntry = after.LegacyEntryID
+		} else {
+			afterTx = &after.TransactionID
+		}
+	}
 	rows, err := q.db.Query(ctx, `
 		SELECT e.id, e.transaction_id, t.kind, t.session_id, t.memo, e.amount, e.balance_after, e.created_at
 		FROM credit_entries e
 		JOIN credit_accounts a ON a.id = e.account_id
 		JOIN credit_transactions t ON t.id = e.transaction_id
-		WHERE a.user_id = $1 AND ($2::bigint IS NULL OR e.id < $2)
-		ORDER BY e.id DESC LIMIT $3`, userID, after, limit)
+		WHERE a.user_id = $1
+		  AND ($2::bigint IS NULL OR e.id < $2)
+		  AND ($3::uuid IS NULL OR e.id < (
+		        SELECT p.id FROM credit_entries p WHERE p.account_id = a.id AND p.transaction_id = $3))
+		ORDER BY e.id DESC LIMIT $4`, userID, afterEntry, afterTx, limit)
 	if err != nil {
 		return nil, mapErr(err, "list credit entries", "credit entry", "")
 	}
