@@ -18,7 +18,6 @@ require (
 	github.com/riverqueue/river/riverdriver/riverpgxv5 v0.51.1
 	github.com/riverqueue/river/rivertype v0.51.1
 	github.com/rs/cors v1.11.1
-	github.com/sethvargo/go-limiter v0.7.1
 	github.com/stripe/stripe-go/v76 v76.25.0
 	github.com/typesense/typesense-go/v3 v3.2.0
 	github.com/vektah/gqlparser/v2 v2.5.64
