@@ -7,12 +7,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/redis/go-redis/v9"
 	"github.com/riverqueue/river"
 
 	"github.com/skillswap/skillswap/auth"
@@ -28,6 +30,7 @@ import (
 	"github.com/skillswap/skillswap/notifications"
 	"github.com/skillswap/skillswap/payments"
 	"github.com/skillswap/skillswap/profiles"
+	"github.com/skillswap/skillswap/ratelimit"
 	"github.com/skillswap/skillswap/realtime"
 	"github.com/skillswap/skillswap/resolvers"
 	"github.com/skillswap/skillswap/reviews"
@@ -52,6 +55,11 @@ type App struct {
 	// Payments runs paid mentoring (prices, onboarding, the payment saga).
 	Payments *payments.Service
 	HTTP     *httpapi.Server
+	// Limiter and Slots hold every rate limit and connection cap: in Redis when REDIS_URL is set.
+	Limiter  ratelimit.Limiter
+	Slots    ratelimit.Slots
+	limitsDB *redis.Client
+	slotsDB  *ratelimit.RedisSlots
 	workers  *river.Client[pgx.Tx]
 	log      *slog.Logger
 	stop     context.CancelFunc
@@ -105,6 +113,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		a.Broker = realtime.NewMemory()
 	}
 	a.Hub = realtime.NewHub(a.Broker)
+	if err := a.openLimits(ctx); err != nil {
+		return nil, err
+	}
 
 	if cfg.TypesenseURL != "" {
 		a.Search, err = search.NewTypesense(ctx, search.TypesenseConfig{
@@ -180,7 +191,6 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	if err != nil {
 		return nil, err
 	}
-	rate := func(r config.Rate) auth.Rate { return auth.Rate{Tokens: r.Tokens, Interval: r.Interval} }
 	a.Auth, err = auth.NewService(a.Store, hasher, tokens, a.Hub, auth.Config{
 		RefreshTTL:          cfg.RefreshTokenTTL,
 		AuthSessionMaxAge:   cfg.SessionMaxAge,
@@ -188,11 +198,14 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		AuthSessionCacheTTL: cfg.SessionCacheTTL,
 		OnSignUp:            []auth.SignUpHook{indexQueue.QueueReindex, ledger.OpenAccount},
 		Limits: auth.RateLimits{
-			LogInPerAccount: rate(cfg.RateLogInAccount),
-			LogInPerIP:      rate(cfg.RateLogInIP),
-			SignUpPerIP:     rate(cfg.RateSignUpIP),
-			RefreshPerIP:    rate(cfg.RateRefreshIP),
+			LogInPerIP:                rate(cfg.RateLogInIP),
+			LogInFailuresPerAccountIP: rate(cfg.RateLogInAccountIP),
+			LogInFailuresPerAccount:   rate(cfg.RateLogInAccount),
+			KnownNetworkAge:           auth.DefaultRateLimits.KnownNetworkAge,
+			SignUpPerIP:               rate(cfg.RateSignUpIP),
+			RefreshPerIP:              rate(cfg.RateRefreshIP),
 		},
+		Limiter: a.Limiter,
 	}, log)
 	if err != nil {
 		return nil, err
@@ -216,6 +229,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	}
 	a.Chat = chat.NewService(a.Store, a.Hub, a.Notifications, log, chat.Options{
 		AwayAfter: cfg.ChatAwayAfter, ResyncEvery: cfg.ChatResyncInterval,
+		Limiter: a.Limiter, MessageRate: rate(cfg.RateMessagesUser),
 	})
 	if cfg.RunWorkers {
 		// Every capability with background work, each through its Jobs function: a new one is
@@ -269,15 +283,48 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		WSReadLimit:      cfg.WSReadLimitBytes,
 		WSMaxSubs:        cfg.WSMaxSubsPerConn,
 		WSMaxMsgsPerMin:  cfg.WSMaxMsgPerMinute,
+		WSMaxConnsUser:   cfg.WSMaxConnsPerUser,
+		WSMaxConnsIP:     cfg.WSMaxConnsPerIP,
+		ComplexityUser:   rate(cfg.RateComplexityUser),
+		ComplexityIP:     rate(cfg.RateComplexityIP),
 		LoaderWait:       cfg.DataloaderWait,
 	}, httpapi.Deps{
 		Schema: schema, Authn: a.Auth, Loaders: a.Store.Q(), Hub: a.Hub, Broker: a.Broker, Pool: a.Pool, Log: log,
+		Limiter: a.Limiter, Slots: a.Slots,
 		Extra: map[string]http.Handler{
 			"GET /calendar/":        calendarSvc.Handler(),
 			"POST /webhooks/stripe": payments.NewWebhookHandler(a.Store, cfg.StripeWebhookSecret, log),
 		},
 	})
 	return a, nil
+}
+
+// openLimits builds the rate limiter and the connection caps: in Redis, shared by every
+// instance, when REDIS_URL is set (on a client of their own, so limiting never queues behind
+// pub/sub traffic), in memory otherwise.
+func (a *App) openLimits(ctx context.Context) error {
+	if a.Config.RedisURL == "" {
+		a.Limiter, a.Slots = ratelimit.NewMemory(nil), ratelimit.NewMemorySlots()
+		return nil
+	}
+	opts, err := redis.ParseURL(a.Config.RedisURL)
+	if err != nil {
+		return fmt.Errorf("parse redis url: %w", err)
+	}
+	a.limitsDB = redis.NewClient(opts)
+	if err := a.limitsDB.Ping(ctx).Err(); err != nil {
+		return fmt.Errorf("ping redis (limits): %w", err)
+	}
+	prefix := a.Config.RateLimitKeyPrefix
+	a.Limiter = ratelimit.NewRedis(a.limitsDB, prefix, a.log)
+	a.slotsDB = ratelimit.NewRedisSlots(a.limitsDB, prefix+"slots:", time.Minute, a.log)
+	a.Slots = a.slotsDB
+	return nil
+}
+
+// rate converts a configured rate.
+func rate(r config.Rate) ratelimit.Rate {
+	return ratelimit.Rate{Events: int(min(r.Tokens, math.MaxInt32)), Period: r.Interval}
 }
 
 func newTokens(cfg config.Config, log *slog.Logger) (*auth.Tokens, error) {
@@ -329,6 +376,12 @@ func (a *App) Close(ctx context.Context) {
 	}
 	if a.Auth != nil {
 		a.Auth.Close(ctx)
+	}
+	if a.slotsDB != nil {
+		a.slotsDB.Close()
+	}
+	if a.limitsDB != nil {
+		_ = a.limitsDB.Close()
 	}
 	if a.Broker != nil {
 		_ = a.Broker.Close()

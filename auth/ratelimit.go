@@ -2,98 +2,79 @@ package auth
 
 import (
 	"context"
-	"fmt"
+	"crypto/sha256"
+	"encoding/hex"
+	"net/netip"
+	"strings"
 	"time"
 
-	"github.com/sethvargo/go-limiter"
-	"github.com/sethvargo/go-limiter/memorystore"
-
-	"github.com/skillswap/skillswap/domain"
+	"github.com/skillswap/skillswap/ratelimit"
 )
 
-// Rate is a token bucket: Tokens attempts per Interval.
-type Rate struct {
-	Tokens   uint64
-	Interval time.Duration
-}
-
-// RateLimits configures throttling of credential endpoints.
+// RateLimits configures throttling of credential endpoints. Every limit is enforced through
+// Config.Limiter, so with Redis it holds across instances.
+//
+// Failed log-ins are limited twice, so that knowing an email is not enough to keep its owner
+// out: per (email, client network), tightly, which stops one attacker; and per email over all
+// networks, loosely, which stops a distributed one, and then refuses only networks the account
+// has not signed in from in KnownNetworkAge, so the owner at home or on their phone still gets
+// in while strangers are refused.
 type RateLimits struct {
-	LogInPerAccount Rate
-	LogInPerIP      Rate
-	SignUpPerIP     Rate
-	RefreshPerIP    Rate
+	// LogInPerIP bounds log-in attempts, failed or not, per client network.
+	LogInPerIP ratelimit.Rate
+	// LogInFailuresPerAccountIP bounds failed log-ins per email and client network.
+	LogInFailuresPerAccountIP ratelimit.Rate
+	// LogInFailuresPerAccount bounds failed log-ins per email from all networks; past it, only
+	// networks the account recently signed in from may keep trying.
+	LogInFailuresPerAccount ratelimit.Rate
+	// KnownNetworkAge is how recently a login session must have been used from a network for
+	// that network to count as the account's own.
+	KnownNetworkAge time.Duration
+	SignUpPerIP     ratelimit.Rate
+	RefreshPerIP    ratelimit.Rate
 }
 
 // DefaultRateLimits are the production defaults.
 var DefaultRateLimits = RateLimits{
-	LogInPerAccount: Rate{Tokens: 10, Interval: 15 * time.Minute},
-	LogInPerIP:      Rate{Tokens: 100, Interval: 15 * time.Minute},
-	SignUpPerIP:     Rate{Tokens: 20, Interval: time.Hour},
-	RefreshPerIP:    Rate{Tokens: 600, Interval: time.Hour},
+	LogInPerIP:                ratelimit.Rate{Events: 100, Period: 15 * time.Minute},
+	LogInFailuresPerAccountIP: ratelimit.Rate{Events: 10, Period: 15 * time.Minute},
+	LogInFailuresPerAccount:   ratelimit.Rate{Events: 50, Period: 15 * time.Minute},
+	KnownNetworkAge:           90 * 24 * time.Hour,
+	SignUpPerIP:               ratelimit.Rate{Events: 20, Period: time.Hour},
+	RefreshPerIP:              ratelimit.Rate{Events: 600, Period: time.Hour},
 }
 
-// limiters holds one keyed token-bucket store per limit. The buckets live in this instance's
-// memory: with N instances behind a balancer the effective limit is up to N times higher.
-type limiters struct {
-	logInAccount, logInIP, signUpIP, refreshIP limiter.Store
+// Rate-limit keys. The email is hashed: it is the caller's text, of any length.
+func keyLogInIP(c Client) string   { return "login:ip:" + ratelimit.IPKey(c.IP) }
+func keySignUpIP(c Client) string  { return "signup:ip:" + ratelimit.IPKey(c.IP) }
+func keyRefreshIP(c Client) string { return "refresh:ip:" + ratelimit.IPKey(c.IP) }
+func keyLogInAccount(email string) string {
+	return "login:fail:acct:" + emailKey(email)
+}
+func keyLogInAccountIP(email string, c Client) string {
+	return "login:fail:acct-ip:" + emailKey(email) + ":" + ratelimit.IPKey(c.IP)
 }
 
-func newLimiters(r RateLimits) (*limiters, error) {
-	mk := func(rate Rate) (limiter.Store, error) {
-		return memorystore.New(&memorystore.Config{Tokens: rate.Tokens, Interval: rate.Interval})
-	}
-	var l limiters
-	var err error
-	if l.logInAccount, err = mk(r.LogInPerAccount); err != nil {
-		return nil, fmt.Errorf("login account limiter: %w", err)
-	}
-	if l.logInIP, err = mk(r.LogInPerIP); err != nil {
-		return nil, fmt.Errorf("login ip limiter: %w", err)
-	}
-	if l.signUpIP, err = mk(r.SignUpPerIP); err != nil {
-		return nil, fmt.Errorf("signup ip limiter: %w", err)
-	}
-	if l.refreshIP, err = mk(r.RefreshPerIP); err != nil {
-		return nil, fmt.Errorf("refresh ip limiter: %w", err)
-	}
-	return &l, nil
+func emailKey(email string) string {
+	sum := sha256.Sum256([]byte(strings.ToLower(strings.TrimSpace(email))))
+	return hex.EncodeToString(sum[:16])
 }
 
-func (l *limiters) close(ctx context.Context) {
-	for _, s := range []limiter.Store{l.logInAccount, l.logInIP, l.signUpIP, l.refreshIP} {
-		_ = s.Close(ctx)
+// clientNetwork is the network IPKey names: the address for IPv4, its /64 for IPv6.
+func clientNetwork(ip netip.Addr) (netip.Prefix, bool) {
+	if !ip.IsValid() {
+		return netip.Prefix{}, false
 	}
+	ip = ip.Unmap()
+	bits := 32
+	if ip.Is6() {
+		bits = 64
+	}
+	p, err := ip.Prefix(bits)
+	return p, err == nil
 }
 
-// take spends one token of key in s, or returns RATE_LIMITED with the time to wait.
-func take(ctx context.Context, s limiter.Store, key string, now time.Time) error {
-	_, _, reset, ok, err := s.Take(ctx, key)
-	if err != nil {
-		return fmt.Errorf("rate limiter: %w", err)
-	}
-	if ok {
-		return nil
-	}
-	wait := time.Unix(0, int64(reset)).Sub(now)
-	if wait < time.Second {
-		wait = time.Second
-	}
-	return domain.RateLimited(wait)
-}
-
-// check returns RATE_LIMITED when key has no token left in s, without spending one; failures are
-// then charged with take. Per-account log-in limits count failed attempts only, so a member who
-// logs in on many devices is never locked out by their own successes.
-func check(ctx context.Context, s limiter.Store, rate Rate, key string) error {
-	tokens, remaining, err := s.Get(ctx, key)
-	if err != nil {
-		return fmt.Errorf("rate limiter: %w", err)
-	}
-	if tokens == 0 || remaining > 0 { // no bucket yet, or tokens left
-		return nil
-	}
-	// Time for one token to refill.
-	wait := max(rate.Interval/time.Duration(rate.Tokens), time.Second)
-	return domain.RateLimited(wait)
+// take spends one event of key under rate, or returns RATE_LIMITED.
+func (s *Service) take(ctx context.Context, key string, rate ratelimit.Rate) error {
+	return ratelimit.Take(ctx, s.limiter, key, rate, 1)
 }

@@ -25,6 +25,7 @@ import (
 
 	"github.com/skillswap/skillswap/domain"
 	"github.com/skillswap/skillswap/notifications"
+	"github.com/skillswap/skillswap/ratelimit"
 	"github.com/skillswap/skillswap/realtime"
 	"github.com/skillswap/skillswap/relay"
 	"github.com/skillswap/skillswap/store"
@@ -48,6 +49,9 @@ type Config struct {
 	ReuseGrace time.Duration
 	// Limits throttle credential endpoints.
 	Limits RateLimits
+	// Limiter enforces Limits: ratelimit.Redis to share them across instances; nil keeps them
+	// in this process's memory.
+	Limiter ratelimit.Limiter
 	// AuthSessionCacheTTL is how long an authenticated session is trusted without asking the
 	// database again (0 disables the cache). Revocations evict at once through the broker; this
 	// bounds the delay when a broker message is lost.
@@ -75,7 +79,7 @@ type Service struct {
 	hasher   *Hasher
 	tokens   *Tokens
 	pub      Hub
-	limits   *limiters
+	limiter  ratelimit.Limiter
 	sessions *sessionCache
 	cfg      Config
 	log      *slog.Logger
@@ -84,17 +88,17 @@ type Service struct {
 
 // NewService wires the service.
 func NewService(st *store.Store, hasher *Hasher, tokens *Tokens, pub Hub, cfg Config, log *slog.Logger) (*Service, error) {
-	l, err := newLimiters(cfg.Limits)
-	if err != nil {
-		return nil, err
+	l := cfg.Limiter
+	if l == nil {
+		l = ratelimit.NewMemory(nil)
 	}
-	return &Service{store: st, hasher: hasher, tokens: tokens, pub: pub, limits: l, cfg: cfg, log: log,
+	return &Service{store: st, hasher: hasher, tokens: tokens, pub: pub, limiter: l, cfg: cfg, log: log,
 		sessions: newSessionCache(cfg.AuthSessionCacheTTL, 100_000),
 		now:      func() time.Time { return time.Now().UTC() }}, nil
 }
 
-// Close releases the rate limiters.
-func (s *Service) Close(ctx context.Context) { s.limits.close(ctx) }
+// Close releases what the service holds (nothing today: the limiter belongs to the caller).
+func (s *Service) Close(context.Context) {}
 
 // Client describes where a credential request comes from.
 type Client struct {
@@ -122,7 +126,7 @@ type SignUpInput struct {
 // SignUp creates an account, signs it in and queues the welcome email, all in one transaction.
 func (s *Service) SignUp(ctx context.Context, in SignUpInput, c Client) (Login, error) {
 	now := s.now()
-	if err := take(ctx, s.limits.signUpIP, c.IP.String(), now); err != nil {
+	if err := s.take(ctx, keySignUpIP(c), s.cfg.Limits.SignUpPerIP); err != nil {
 		return Login{}, err
 	}
 	email, err := NormalizeEmail(in.Email)
@@ -174,41 +178,72 @@ func (s *Service) SignUp(ctx context.Context, in SignUpInput, c Client) (Login, 
 var errBadCredentials = domain.Unauthenticated("invalid email or password")
 
 // LogIn checks credentials and opens a session. Unknown email and wrong password get the same
-// error after the same work (a password verification), so neither tells that an account exists.
+// error after the same work (a password verification), so neither tells that an account exists;
+// the throttling treats both alike too (see RateLimits for why failures are counted twice).
+//
+// A failure is reserved before the password is checked and given back when it was right: the
+// limits then also hold against attempts made in parallel.
 func (s *Service) LogIn(ctx context.Context, email, password string, c Client) (Login, error) {
 	now := s.now()
-	if err := take(ctx, s.limits.logInIP, c.IP.String(), now); err != nil {
+	lim := s.cfg.Limits
+	if err := s.take(ctx, keyLogInIP(c), lim.LogInPerIP); err != nil {
 		return Login{}, err
 	}
-	key := strings.ToLower(strings.TrimSpace(email))
-	if err := check(ctx, s.limits.logInAccount, s.cfg.Limits.LogInPerAccount, key); err != nil {
+	pairKey := keyLogInAccountIP(email, c)
+	if err := s.take(ctx, pairKey, lim.LogInFailuresPerAccountIP); err != nil {
 		return Login{}, err
 	}
-	failed := func() (Login, error) {
-		if err := take(ctx, s.limits.logInAccount, key, now); err != nil && !domain.IsKind(err, domain.KindRateLimited) {
-			return Login{}, err
+	reserved := []reservation{{pairKey, lim.LogInFailuresPerAccountIP}}
+	giveBack := func() {
+		for _, r := range reserved {
+			ratelimit.Give(context.WithoutCancel(ctx), s.limiter, r.key, r.rate, 1)
 		}
-		return Login{}, errBadCredentials
 	}
 	if len(password) > 4*MaxPasswordLength {
 		// Hashing a megabyte "password" would be a cheap denial of service.
-		return failed()
+		return Login{}, errBadCredentials
 	}
 	u, err := s.store.Q().UserByEmail(ctx, strings.TrimSpace(email))
-	if domain.IsKind(err, domain.KindNotFound) {
-		s.hasher.VerifyDummy(ctx, password)
-		return failed()
-	}
-	if err != nil {
+	found := err == nil
+	if err != nil && !domain.IsKind(err, domain.KindNotFound) {
+		giveBack()
 		return Login{}, fmt.Errorf("log in: %w", err)
+	}
+	acctKey := keyLogInAccount(email)
+	switch limitErr := s.take(ctx, acctKey, lim.LogInFailuresPerAccount); {
+	case limitErr == nil:
+		reserved = append(reserved, reservation{acctKey, lim.LogInFailuresPerAccount})
+	case domain.IsKind(limitErr, domain.KindRateLimited):
+		// Many failures from everywhere: the account is under attack. Only a network it has
+		// signed in from lately may go on (an unknown email has none, like a stranger's).
+		known := false
+		if found {
+			if known, err = s.knownNetwork(ctx, u.ID, c.IP, now); err != nil {
+				giveBack()
+				return Login{}, err
+			}
+		}
+		if !known {
+			giveBack() // refused, not failed: the pair's budget is for passwords tried
+			return Login{}, limitErr
+		}
+	default:
+		giveBack()
+		return Login{}, limitErr
+	}
+	if !found {
+		s.hasher.VerifyDummy(ctx, password)
+		return Login{}, errBadCredentials
 	}
 	ok, err := s.hasher.Verify(ctx, password, u.PasswordHash)
 	if err != nil {
+		giveBack()
 		return Login{}, fmt.Errorf("log in: verify password: %w", err)
 	}
 	if !ok {
-		return failed()
+		return Login{}, errBadCredentials
 	}
+	giveBack() // the right password is no failure
 	if u.Status != domain.UserActive {
 		return Login{}, domain.Forbidden("this account is suspended")
 	}
@@ -221,6 +256,25 @@ func (s *Service) LogIn(ctx context.Context, email, password string, c Client) (
 		return Login{}, fmt.Errorf("log in: %w", err)
 	}
 	return out, nil
+}
+
+// reservation is one event taken from a limit that may have to be given back.
+type reservation struct {
+	key  string
+	rate ratelimit.Rate
+}
+
+// knownNetwork reports whether the user signed in from ip's network within KnownNetworkAge.
+func (s *Service) knownNetwork(ctx context.Context, userID uuid.UUID, ip netip.Addr, now time.Time) (bool, error) {
+	network, ok := clientNetwork(ip)
+	if !ok {
+		return false, nil
+	}
+	known, err := s.store.Q().SignedInFromNetwork(ctx, userID, network, now.Add(-s.cfg.Limits.KnownNetworkAge))
+	if err != nil {
+		return false, fmt.Errorf("log in: %w", err)
+	}
+	return known, nil
 }
 
 func (s *Service) startSession(ctx context.Context, q *store.Queries, u domain.User, c Client, now time.Time) (Login, error) {
@@ -280,7 +334,7 @@ var errRefreshInvalid = domain.Unauthenticated("refresh token is invalid, expire
 // longer ago than the grace period is presumed stolen: its whole session is revoked.
 func (s *Service) Refresh(ctx context.Context, refreshToken string, c Client) (Login, error) {
 	now := s.now()
-	if err := take(ctx, s.limits.refreshIP, c.IP.String(), now); err != nil {
+	if err := s.take(ctx, keyRefreshIP(c), s.cfg.Limits.RefreshPerIP); err != nil {
 		return Login{}, err
 	}
 	if refreshToken == "" || len(refreshToken) > 128 {

@@ -38,9 +38,11 @@ ADMIN_URL="$(with_db postgres)"
 
 say "building the server ($OUT/skillswap)"
 go build -o "$OUT/skillswap" .
+# Every per-caller limit out of the way: the load comes from one address and few members.
 server_env() {
 	printf '%s\n' "DATABASE_URL=$1" "HTTP_ADDR=$BENCH_ADDR" "LOG_LEVEL=warn" \
 		"RATE_LOGIN_PER_ACCOUNT=100000/1m" "RATE_LOGIN_PER_IP=100000/1m" "ACCESS_TOKEN_TTL=2h" \
+		"RATE_LOGIN_PER_ACCOUNT_IP=100000/1m" "RATE_SIGNUP_PER_IP=100000/1m" "RATE_REFRESH_PER_IP=100000/1m" "RATE_MESSAGES_PER_USER=100000000/1m" "RATE_COMPLEXITY_PER_USER=1000000000/1m" "RATE_COMPLEXITY_PER_IP=1000000000/1m" "WS_MAX_CONNECTIONS_PER_USER=0" "WS_MAX_CONNECTIONS_PER_IP=0" \
 		"PATH=$PATH" "HOME=${HOME:-/tmp}"
 }
 

@@ -23,6 +23,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/skillswap/skillswap/domain"
+	"github.com/skillswap/skillswap/ratelimit"
 	"github.com/skillswap/skillswap/realtime"
 	"github.com/skillswap/skillswap/relay"
 	"github.com/skillswap/skillswap/store"
@@ -60,6 +61,10 @@ type Options struct {
 	ResyncEvery time.Duration
 	// Now is the clock (tests); UTC time.Now when nil.
 	Now func() time.Time
+	// Limiter and MessageRate bound how many messages a member sends (per member, over every
+	// conversation); a nil Limiter or zero rate sends without limit.
+	Limiter     ratelimit.Limiter
+	MessageRate ratelimit.Rate
 }
 
 // Service implements chat.
@@ -72,12 +77,15 @@ type Service struct {
 	away     time.Duration
 	resync   time.Duration
 	wakes    wakeDecoder
+	limiter  ratelimit.Limiter
+	msgRate  ratelimit.Rate
 }
 
 // NewService wires the service: st for the data, hub to publish and subscribe to wake-ups,
 // notifier (may be nil) for "new message while away" notifications.
 func NewService(st *store.Store, hub *realtime.Hub, notifier Notifier, log *slog.Logger, opts Options) *Service {
-	s := &Service{store: st, hub: hub, notifier: notifier, log: log, now: opts.Now, away: opts.AwayAfter, resync: opts.ResyncEvery}
+	s := &Service{store: st, hub: hub, notifier: notifier, log: log, now: opts.Now, away: opts.AwayAfter, resync: opts.ResyncEvery,
+		limiter: opts.Limiter, msgRate: opts.MessageRate}
 	if s.now == nil {
 		s.now = func() time.Time { return time.Now().UTC() }
 	}
@@ -419,6 +427,9 @@ func (s *Service) Send(ctx context.Context, actor domain.Actor, convID uuid.UUID
 	}
 	body, err = domain.ValidateMessageBody("body", body, att != nil)
 	if err != nil {
+		return domain.Message{}, err
+	}
+	if err := ratelimit.Take(ctx, s.limiter, "message:user:"+viewer.String(), s.msgRate, 1); err != nil {
 		return domain.Message{}, err
 	}
 	id, err := newID()

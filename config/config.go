@@ -42,6 +42,9 @@ type Config struct {
 	RunWorkers       bool          `env:"RUN_WORKERS" envDefault:"true"`
 
 	RedisURL string `env:"REDIS_URL"`
+	// RateLimitKeyPrefix starts the Redis keys of rate limits and connection caps, so
+	// deployments (or tests) sharing a Redis keep separate budgets.
+	RateLimitKeyPrefix string `env:"RATE_LIMIT_KEY_PREFIX" envDefault:"skillswap:"`
 
 	TypesenseURL              string `env:"TYPESENSE_URL"`
 	TypesenseAPIKey           string `env:"TYPESENSE_API_KEY"`
@@ -59,10 +62,19 @@ type Config struct {
 	PasswordMemKiB  uint32        `env:"PASSWORD_HASH_MEMORY_KIB" envDefault:"19456"`
 	PasswordIters   uint32        `env:"PASSWORD_HASH_ITERATIONS" envDefault:"2"`
 
-	RateLogInAccount Rate `env:"RATE_LOGIN_PER_ACCOUNT" envDefault:"10/15m"`
-	RateLogInIP      Rate `env:"RATE_LOGIN_PER_IP" envDefault:"100/15m"`
-	RateSignUpIP     Rate `env:"RATE_SIGNUP_PER_IP" envDefault:"20/1h"`
-	RateRefreshIP    Rate `env:"RATE_REFRESH_PER_IP" envDefault:"600/1h"`
+	// Rate limits: held in Redis (shared by every instance) when REDIS_URL is set, in memory
+	// otherwise. Failed log-ins count per email and network (tight) and per email over all
+	// networks (loose; past it only networks the account signed in from may try).
+	RateLogInAccount   Rate `env:"RATE_LOGIN_PER_ACCOUNT" envDefault:"50/15m"`
+	RateLogInAccountIP Rate `env:"RATE_LOGIN_PER_ACCOUNT_IP" envDefault:"10/15m"`
+	RateLogInIP        Rate `env:"RATE_LOGIN_PER_IP" envDefault:"100/15m"`
+	RateSignUpIP       Rate `env:"RATE_SIGNUP_PER_IP" envDefault:"20/1h"`
+	RateRefreshIP      Rate `env:"RATE_REFRESH_PER_IP" envDefault:"600/1h"`
+	RateMessagesUser   Rate `env:"RATE_MESSAGES_PER_USER" envDefault:"120/1m"`
+	// Complexity points (as MAX_COMPLEXITY counts them) a member, or a signed-out client
+	// network, may spend on operations.
+	RateComplexityUser Rate `env:"RATE_COMPLEXITY_PER_USER" envDefault:"20000/1m"`
+	RateComplexityIP   Rate `env:"RATE_COMPLEXITY_PER_IP" envDefault:"10000/1m"`
 
 	OperationTimeout time.Duration `env:"OPERATION_TIMEOUT" envDefault:"10s"`
 	MaxBodyBytes     int64         `env:"MAX_BODY_BYTES" envDefault:"1048576"`
@@ -82,6 +94,10 @@ type Config struct {
 	WSReadLimitBytes  int64         `env:"WS_READ_LIMIT_BYTES" envDefault:"65536"`
 	WSMaxSubsPerConn  int           `env:"WS_MAX_SUBSCRIPTIONS_PER_CONNECTION" envDefault:"100"`
 	WSMaxMsgPerMinute int           `env:"WS_MAX_MESSAGES_PER_MINUTE" envDefault:"600"`
+	// Open WebSocket connections per member and per client network, over all instances when
+	// REDIS_URL is set (0: no cap).
+	WSMaxConnsPerUser int `env:"WS_MAX_CONNECTIONS_PER_USER" envDefault:"10"`
+	WSMaxConnsPerIP   int `env:"WS_MAX_CONNECTIONS_PER_IP" envDefault:"50"`
 
 	// ChatAwayAfter: a participant who has not read a conversation for this long is notified of
 	// new messages there (NEW_MESSAGE).
@@ -138,8 +154,8 @@ func (r *Rate) UnmarshalText(b []byte) error {
 		return fmt.Errorf("rate %q: want N/duration such as 10/15m", b)
 	}
 	tokens, err := strconv.ParseUint(n, 10, 64)
-	if err != nil || tokens == 0 {
-		return fmt.Errorf("rate %q: N must be a positive integer", b)
+	if err != nil || tokens == 0 || tokens > 1<<31-1 {
+		return fmt.Errorf("rate %q: N must be a positive integer below 2^31", b)
 	}
 	interval, err := time.ParseDuration(d)
 	if err != nil || interval <= 0 {
@@ -173,6 +189,13 @@ func LoadFrom(environ map[string]string) (Config, error) {
 	}
 	if c.NoShowContestWindow < time.Hour {
 		return c, errors.New("config: NO_SHOW_CONTEST_WINDOW must be at least 1h")
+	}
+	if c.RateComplexityUser.Tokens < uint64(max(c.MaxComplexity, 0)) || c.RateComplexityIP.Tokens < uint64(max(c.MaxComplexity, 0)) {
+		// An operation the complexity limit accepts must fit in a whole budget.
+		return c, errors.New("config: RATE_COMPLEXITY_PER_USER and RATE_COMPLEXITY_PER_IP must allow at least MAX_COMPLEXITY points per period")
+	}
+	if c.WSMaxConnsPerUser < 0 || c.WSMaxConnsPerIP < 0 {
+		return c, errors.New("config: WS_MAX_CONNECTIONS_PER_USER and WS_MAX_CONNECTIONS_PER_IP must not be negative (0: no cap)")
 	}
 	if c.DatabaseURL == "" {
 		return c, errors.New("config: DATABASE_URL is required (make run sets it for the local cluster)")

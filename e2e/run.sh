@@ -100,6 +100,9 @@ export LOG_LEVEL=warn
 export CORS_ALLOWED_ORIGINS="http://localhost:$PORT"
 export RATE_SIGNUP_PER_IP=1000/1m
 export RATE_LOGIN_PER_IP=1000/1m
+# Every client of the suite comes from one address.
+export RATE_COMPLEXITY_PER_IP=10000000/1m
+export WS_MAX_CONNECTIONS_PER_IP=1000
 unset REDIS_URL
 
 mkdir -p "$LOG_DIR"

@@ -371,11 +371,15 @@ func (c *conn) init(raw json.RawMessage) {
 		var err error
 		ctx, err = c.s.cfg.Init(c.base, c, payload)
 		if err != nil {
-			reason := "Forbidden: " + err.Error()
+			code, reason := CloseForbidden, "Forbidden: "+err.Error()
+			var ce *CloseError
+			if errors.As(err, &ce) {
+				code, reason = ce.Code, ce.Reason
+			}
 			if !c.strict {
 				c.sendConnectionError(err.Error())
 			}
-			c.closeNow(CloseForbidden, reason)
+			c.closeNow(code, reason)
 			return
 		}
 	}

@@ -49,7 +49,22 @@ const (
 	CloseInitTimeout        = 4408
 	CloseSubscriberExists   = 4409
 	CloseTooManyInitRequest = 4429
+	// CloseTooManyConnections refuses a connection_init when its member or client network
+	// already holds as many connections as allowed. The protocol defines no code for it: 4008
+	// mirrors 1008 (policy violation) in the private range, and, unlike 4429 (a second
+	// connection_init, which graphql-ws clients treat as fatal), it is one graphql-ws clients
+	// retry with their back-off, which is right: a slot frees when another connection ends.
+	CloseTooManyConnections = 4008
 )
+
+// CloseError is an error Init may return to refuse a connection with a close code other than
+// 4403; Reason (fit for clients) is sent with it.
+type CloseError struct {
+	Code   int
+	Reason string
+}
+
+func (e *CloseError) Error() string { return e.Reason }
 
 // Error codes sent in extensions.code of the errors the transport itself produces.
 const (
@@ -81,7 +96,7 @@ type Config struct {
 	Context func(r *http.Request) context.Context
 	// Init authenticates connection_init's payload and returns the context every operation of
 	// the connection runs with. An error refuses the connection with 4403 and its text (which
-	// therefore must be fit for clients) as reason.
+	// therefore must be fit for clients) as reason; a *CloseError with its own code and reason.
 	Init func(ctx context.Context, conn Conn, payload map[string]any) (context.Context, error)
 	// Log receives what cannot be told to the client.
 	Log *slog.Logger

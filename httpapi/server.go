@@ -25,6 +25,7 @@ import (
 
 	"github.com/skillswap/skillswap/dataloaders"
 	"github.com/skillswap/skillswap/gqlws"
+	"github.com/skillswap/skillswap/ratelimit"
 	"github.com/skillswap/skillswap/realtime"
 )
 
@@ -53,7 +54,15 @@ type Config struct {
 	WSReadLimit      int64
 	WSMaxSubs        int
 	WSMaxMsgsPerMin  int
-	LoaderWait       time.Duration
+	// WSMaxConnsUser and WSMaxConnsIP cap open WebSocket connections per member and per
+	// client network (0: no cap), through Deps.Slots.
+	WSMaxConnsUser int
+	WSMaxConnsIP   int
+	// ComplexityUser and ComplexityIP are the complexity points a member, or a signed-out
+	// client network, may spend per period (see complexityBudget).
+	ComplexityUser ratelimit.Rate
+	ComplexityIP   ratelimit.Rate
+	LoaderWait     time.Duration
 }
 
 // Deps are the server's collaborators.
@@ -65,6 +74,10 @@ type Deps struct {
 	Broker  realtime.Broker
 	Pool    *pgxpool.Pool
 	Log     *slog.Logger
+	// Limiter holds the complexity budgets and Slots the WebSocket connection caps (in Redis
+	// when configured); nil disables them.
+	Limiter ratelimit.Limiter
+	Slots   ratelimit.Slots
 	// Extra mounts other handlers on the mux by ServeMux pattern (for example "GET /calendar/"),
 	// so capabilities serving plain HTTP stay out of this package's imports. They get the
 	// request id, access log, metrics and security headers, not GraphQL's CORS or authentication.
@@ -102,6 +115,9 @@ func New(cfg Config, d Deps) *Server {
 	gql.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
 	gql.Use(extension.FixedComplexityLimit(cfg.MaxComplexity))
 	gql.Use(queryShapeLimit{MaxDepth: cfg.MaxDepth, MaxAliases: cfg.MaxAliases})
+	// After every refusal above, so a document refused anyway spends nothing, and after the
+	// complexity limit, whose count it charges.
+	gql.Use(complexityBudget{limiter: d.Limiter, perUser: cfg.ComplexityUser, perIP: cfg.ComplexityIP, log: d.Log})
 	presenter := errorPresenter(d.Log)
 	if !cfg.FieldSuggestions {
 		presenter = stripSuggestions(presenter)

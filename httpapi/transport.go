@@ -134,6 +134,11 @@ func (t overHTTP) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphE
 		if strict {
 			status = http.StatusBadRequest
 		}
+		if retry, limited := rateLimited(opErr); limited {
+			// A spent complexity budget: the request was fine, the client must wait.
+			status = http.StatusTooManyRequests
+			w.Header().Set("Retry-After", strconv.Itoa(retry))
+		}
 		resp := exec.DispatchError(graphql.WithOperationContext(ctx, rc), opErr)
 		writeResponse(w, status, &response{Errors: resp.Errors, Extensions: resp.Extensions})
 		return
@@ -161,6 +166,17 @@ func (t overHTTP) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphE
 		data = json.RawMessage("null")
 	}
 	writeResponse(w, http.StatusOK, &response{Errors: resp.Errors, Data: data, Extensions: resp.Extensions})
+}
+
+// rateLimited reports whether a request error is RATE_LIMITED, and its retryAfterSeconds.
+func rateLimited(errs gqlerror.List) (int, bool) {
+	for _, e := range errs {
+		if e.Extensions["code"] == CodeRateLimited {
+			retry, _ := e.Extensions["retryAfterSeconds"].(int)
+			return max(retry, 1), true
+		}
+	}
+	return 0, false
 }
 
 func decodeQueryParams(q url.Values, req *rawRequest) error {

@@ -165,3 +165,16 @@ func (q *Queries) ClaimRefreshToken(ctx context.Context, hash []byte, now time.T
 	tok, err = pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[RefreshToken])
 	return tok, false, mapErr(err, "select refresh token", "refresh token", "")
 }
+
+// SignedInFromNetwork reports whether the user has a login session opened from an address in
+// network and used since since: log-in throttling lets the networks an account really uses
+// through while strangers hammering its email are refused.
+func (q *Queries) SignedInFromNetwork(ctx context.Context, userID uuid.UUID, network netip.Prefix, since time.Time) (bool, error) {
+	var known bool
+	err := q.db.QueryRow(ctx, `
+		SELECT EXISTS (
+			SELECT 1 FROM auth_sessions
+			WHERE user_id = $1 AND ip <<= $2::inet AND last_used_at > $3)`,
+		userID, network.Masked(), since).Scan(&known)
+	return known, mapErr(err, "select session networks", "session", "")
+}

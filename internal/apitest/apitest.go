@@ -18,6 +18,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/skillswap/skillswap/app"
 	"github.com/skillswap/skillswap/auth"
 	"github.com/skillswap/skillswap/config"
@@ -46,7 +48,13 @@ func Config(t testing.TB) config.Config {
 	c.JWTKeys = TestSigningKey.ID + ":" + base64.StdEncoding.EncodeToString(TestSigningKey.Secret)
 	c.JWTActiveKeyID = TestSigningKey.ID
 	big := config.Rate{Tokens: 100000, Interval: time.Minute}
-	c.RateLogInAccount, c.RateLogInIP, c.RateSignUpIP, c.RateRefreshIP = big, big, big, big
+	c.RateLogInAccount, c.RateLogInAccountIP, c.RateLogInIP, c.RateSignUpIP, c.RateRefreshIP = big, big, big, big, big
+	c.RateMessagesUser = big
+	huge := config.Rate{Tokens: 1 << 30, Interval: time.Minute}
+	c.RateComplexityUser, c.RateComplexityIP = huge, huge
+	c.WSMaxConnsPerUser, c.WSMaxConnsPerIP = 0, 0 // tests open many sockets from one address
+	// Servers of one test share limits through Redis (as instances do); other tests do not.
+	c.RateLimitKeyPrefix = "test:" + uuid.NewString() + ":"
 	c.PasswordMemKiB, c.PasswordIters = 1024, 1
 	c.RunWorkers = false
 	c.SMTPAddr = os.Getenv("SMTP_ADDR")

@@ -28,12 +28,23 @@ type Message struct {
 // DialWS opens a WebSocket to /graphql with the given subprotocol.
 func (s *Server) DialWS(t testing.TB, subprotocol string) *WS {
 	t.Helper()
+	return s.DialWSHeader(t, subprotocol, nil)
+}
+
+// DialWSHeader is DialWS sending header too (X-Forwarded-For, to come from another address).
+func (s *Server) DialWSHeader(t testing.TB, subprotocol string, header http.Header) *WS {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	url := "ws" + strings.TrimPrefix(s.URL, "http") + "/graphql"
+	h := header.Clone()
+	if h == nil {
+		h = http.Header{}
+	}
+	h.Set("Origin", "http://localhost:8080")
 	conn, resp, err := websocket.Dial(ctx, url, &websocket.DialOptions{
 		Subprotocols: []string{subprotocol},
-		HTTPHeader:   http.Header{"Origin": []string{"http://localhost:8080"}},
+		HTTPHeader:   h,
 	})
 	if err != nil {
 		t.Fatalf("dial websocket: %v", err)
