@@ -59,6 +59,9 @@ type Config struct {
 	MaxAliases       int           `env:"MAX_ALIASES" envDefault:"30"`
 	MaxTokens        int           `env:"MAX_QUERY_TOKENS" envDefault:"5000"`
 	MaxComplexity    int           `env:"MAX_COMPLEXITY" envDefault:"2000"`
+	// MaxResponseBytes bounds one GraphQL response (one subscription event): a bigger one is
+	// stopped while it is built and answered with RESPONSE_TOO_LARGE. 0 disables the bound.
+	MaxResponseBytes int64         `env:"MAX_RESPONSE_BYTES" envDefault:"4194304"`
 	Introspection    bool          `env:"INTROSPECTION" envDefault:"true"`
 	DataloaderWait   time.Duration `env:"DATALOADER_WAIT" envDefault:"2ms"`
 

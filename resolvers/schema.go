@@ -3,6 +3,7 @@ package resolvers
 import (
 	"github.com/99designs/gqlgen/graphql"
 
+	"github.com/skillswap/skillswap/domain"
 	"github.com/skillswap/skillswap/graph"
 	"github.com/skillswap/skillswap/graph/model"
 	"github.com/skillswap/skillswap/relay"
@@ -43,8 +44,17 @@ func NewSchema(r *Resolver) graphql.ExecutableSchema {
 		}
 		return 1 + n*child
 	}
+	cfg.Complexity.Query.PendingSkills = func(child int, first *int, _ *string) int {
+		return listCost(child, first)
+	}
+	cfg.Complexity.Query.NoShowDisputes = func(child int, _ *domain.NoShowDisputeStatus, first *int, _ *string) int {
+		return listCost(child, first)
+	}
+	cfg.Complexity.User.Payments = func(child int, first *int, _ *string) int {
+		return listCost(child, first)
+	}
 	sessionComplexity(&cfg)
-	return graph.NewExecutableSchema(cfg)
+	return pricedSchema{graph.NewExecutableSchema(cfg)}
 }
 
 // listCost charges a connection for every item it may return, so nested lists multiply: the
