@@ -58,7 +58,8 @@ type Config struct {
 	MaxQueryDepth    int           `env:"MAX_QUERY_DEPTH" envDefault:"15"`
 	MaxAliases       int           `env:"MAX_ALIASES" envDefault:"30"`
 	MaxTokens        int           `env:"MAX_QUERY_TOKENS" envDefault:"5000"`
-	MaxComplexity    int           `env:"MAX_COMPLEXITY" envDefault:"2000"`
+	// MaxComplexity: about one point per field of every item a list may return (resolvers/complexity.go).
+	MaxComplexity int `env:"MAX_COMPLEXITY" envDefault:"10000"`
 	// MaxResponseBytes bounds one GraphQL response (one subscription event): a bigger one is
 	// stopped while it is built and answered with RESPONSE_TOO_LARGE. 0 disables the bound.
 	MaxResponseBytes int64         `env:"MAX_RESPONSE_BYTES" envDefault:"4194304"`

@@ -91,7 +91,7 @@ func New(cfg Config, d Deps) *Server {
 	// gqlgen parses and validates it, the complexity limit runs after validation.
 	gql.Use(extension.AutomaticPersistedQuery{Cache: newPersistedQueryCache()})
 	gql.Use(newPreflight(defaultShapeLimits(cfg.MaxDepth, cfg.MaxAliases), cfg.MaxTokens, docs))
-	gql.Use(extension.FixedComplexityLimit(cfg.MaxComplexity))
+	gql.Use(&complexityLimit{limit: cfg.MaxComplexity})
 	gql.Use(responseLimit{maxBytes: cfg.MaxResponseBytes, timeout: cfg.OperationTimeout})
 	gql.SetErrorPresenter(errorPresenter(d.Log))
 	gql.SetRecoverFunc(recoverFunc(d.Log))

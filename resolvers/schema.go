@@ -42,7 +42,7 @@ func NewSchema(r *Resolver) graphql.ExecutableSchema {
 		if first != nil && *first > 0 {
 			n = min(*first, relay.MaxPageSize)
 		}
-		return 1 + n*child
+		return itemsCost(n, child)
 	}
 	cfg.Complexity.Query.PendingSkills = func(child int, first *int, _ *string) int {
 		return listCost(child, first)
@@ -64,7 +64,7 @@ func listCost(child int, first *int) int {
 	if first != nil && *first > 0 {
 		n = min(*first, relay.MaxPageSize)
 	}
-	return 1 + n*child
+	return itemsCost(n, child)
 }
 
 // sessionComplexity prices the skill-session, review and credit lists. A session's ICS is
@@ -78,5 +78,5 @@ func sessionComplexity(cfg *graph.Config) {
 	cfg.Complexity.Query.ReviewReports = page
 	cfg.Complexity.User.Reviews = page
 	cfg.Complexity.SkillSession.Ics = func(int) int { return 20 }
-	cfg.Complexity.SkillSession.Proposals = func(child int) int { return 1 + 5*child }
+	cfg.Complexity.SkillSession.Proposals = func(child int) int { return itemsCost(5, child) }
 }
