@@ -35,7 +35,6 @@ const (
 // Each event of a subscription is bounded on its own.
 type responseLimit struct {
 	maxBytes int64
-	timeout  time.Duration
 }
 
 var (
@@ -76,12 +75,22 @@ func (l responseLimit) InterceptResponse(ctx context.Context, next graphql.Respo
 	case errors.Is(context.Cause(ctx), errResponseTooLarge) || encodedSize(resp) > l.maxBytes:
 		return l.tooLarge(ctx)
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):
-		return &graphql.Response{Errors: gqlerror.List{{
-			Message:    "the operation ran longer than " + l.timeout.String() + " and was stopped",
-			Extensions: map[string]any{"code": CodeOperationTimeout, "requestId": RequestIDFrom(ctx)},
-		}}}
+		return stoppedResponse(ctx)
 	}
 	return resp
+}
+
+// stoppedResponse answers an operation whose context ended before it did: OPERATION_TIMEOUT
+// past the deadline, SERVICE_UNAVAILABLE otherwise (the client went away: nobody reads it).
+func stoppedResponse(ctx context.Context) *graphql.Response {
+	msg, code := "the operation ran past its deadline (OPERATION_TIMEOUT) and was stopped", CodeOperationTimeout
+	if !errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		msg, code = "the operation was cancelled", CodeUnavailable
+	}
+	return &graphql.Response{Errors: gqlerror.List{{
+		Message:    msg,
+		Extensions: map[string]any{"code": code, "requestId": RequestIDFrom(ctx)},
+	}}}
 }
 
 func (l responseLimit) tooLarge(ctx context.Context) *graphql.Response {

@@ -92,7 +92,7 @@ func New(cfg Config, d Deps) *Server {
 	gql.Use(extension.AutomaticPersistedQuery{Cache: newPersistedQueryCache()})
 	gql.Use(newPreflight(defaultShapeLimits(cfg.MaxDepth, cfg.MaxAliases), cfg.MaxTokens, docs))
 	gql.Use(&complexityLimit{limit: cfg.MaxComplexity})
-	gql.Use(responseLimit{maxBytes: cfg.MaxResponseBytes, timeout: cfg.OperationTimeout})
+	gql.Use(responseLimit{maxBytes: cfg.MaxResponseBytes})
 	gql.SetErrorPresenter(errorPresenter(d.Log))
 	gql.SetRecoverFunc(recoverFunc(d.Log))
 	gql.AroundResponses(dataloaders.Middleware(d.Loaders, cfg.LoaderWait))

@@ -151,6 +151,10 @@ func (t overHTTP) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphE
 	}
 	responses, ctx := exec.DispatchOperation(ctx, rc)
 	resp := responses(ctx)
+	if resp == nil {
+		// gqlgen's executor answers nothing once the context is done (deadline or client gone).
+		resp = stoppedResponse(ctx)
+	}
 	data := resp.Data
 	if data == nil {
 		data = json.RawMessage("null")
