@@ -45,7 +45,7 @@ func defaultShapeLimits(maxDepth, maxAliases int) shapeLimits {
 		MaxDepth:            maxDepth,
 		MaxAliases:          maxAliases,
 		MaxFields:           1000,
-		MaxSelectionsPerSet: 150,
+		MaxSelectionsPerSet: 100,
 		MaxFragments:        100,
 		MaxDirectives:       50,
 		MaxVariables:        100,
