@@ -271,6 +271,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		MaxAliases:       cfg.MaxAliases,
 		MaxTokens:        cfg.MaxTokens,
 		MaxComplexity:    cfg.MaxComplexity,
+		MaxResponseBytes: cfg.MaxResponseBytes,
 		Introspection:    cfg.Introspection,
 		FieldSuggestions: cfg.FieldSuggestions,
 		Playground:       cfg.Playground,

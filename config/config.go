@@ -73,15 +73,19 @@ type Config struct {
 	RateMessagesUser   Rate `env:"RATE_MESSAGES_PER_USER" envDefault:"120/1m"`
 	// Complexity points (as MAX_COMPLEXITY counts them) a member, or a signed-out client
 	// network, may spend on operations.
-	RateComplexityUser Rate `env:"RATE_COMPLEXITY_PER_USER" envDefault:"20000/1m"`
-	RateComplexityIP   Rate `env:"RATE_COMPLEXITY_PER_IP" envDefault:"10000/1m"`
+	RateComplexityUser Rate `env:"RATE_COMPLEXITY_PER_USER" envDefault:"120000/1m"`
+	RateComplexityIP   Rate `env:"RATE_COMPLEXITY_PER_IP" envDefault:"60000/1m"`
 
 	OperationTimeout time.Duration `env:"OPERATION_TIMEOUT" envDefault:"10s"`
 	MaxBodyBytes     int64         `env:"MAX_BODY_BYTES" envDefault:"1048576"`
 	MaxQueryDepth    int           `env:"MAX_QUERY_DEPTH" envDefault:"15"`
 	MaxAliases       int           `env:"MAX_ALIASES" envDefault:"30"`
 	MaxTokens        int           `env:"MAX_QUERY_TOKENS" envDefault:"5000"`
-	MaxComplexity    int           `env:"MAX_COMPLEXITY" envDefault:"2000"`
+	// MaxComplexity: about one point per field of every item a list may return (resolvers/complexity.go).
+	MaxComplexity int `env:"MAX_COMPLEXITY" envDefault:"10000"`
+	// MaxResponseBytes bounds one GraphQL response (one subscription event): a bigger one is
+	// stopped while it is built and answered with RESPONSE_TOO_LARGE. 0 disables the bound.
+	MaxResponseBytes int64 `env:"MAX_RESPONSE_BYTES" envDefault:"4194304"`
 	// Introspection, Playground and FieldSuggestions default to on in development and off in
 	// production (see profileDefaults); setting the variable wins either way.
 	Introspection    bool          `env:"INTROSPECTION"`

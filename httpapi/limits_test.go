@@ -1,189 +1,102 @@
-package httpapi_test
+package httpapi
 
 import (
-	"encoding/json"
-	"fmt"
-	"net/http"
-	"strconv"
+	"context"
+	"strings"
 	"testing"
-	"time"
 
-	"github.com/skillswap/skillswap/config"
-	"github.com/skillswap/skillswap/internal/apitest"
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
 )
 
-// budgetQuery is a cheap public query; its complexity is whatever the complexity limit counts.
-const budgetQuery = `{ __typename a: __typename }`
-
-// spend sends budgetQuery as c until the budget refuses it, and returns how many operations
-// passed and the refusal. It fails past 1000 operations.
-func spend(t *testing.T, c *apitest.Client) (int, *apitest.Response) {
-	t.Helper()
-	for n := 0; n < 1000; n++ {
-		r := c.Do(t, budgetQuery, nil)
-		if r.Code() == "RATE_LIMITED" {
-			return n, r
+// TestPreflightRefusesHostileShapes: every hostile shape at the default token limit is refused
+// by the preflight check, or is within every shape limit (and then cheap to validate: see
+// BenchmarkHostileShapes and bench/README.md).
+func TestPreflightRefusesHostileShapes(t *testing.T) {
+	t.Parallel()
+	limits := defaultShapeLimits(15, 30)
+	refused := map[string]bool{ // the shapes that validation would spend > 10 ms on
+		"repeated scalar field":                   true,
+		"repeated object field":                   true,
+		"repeated field with differing arguments": true,
+		"same fragment spread many times":         true,
+		"many fragments on one field":             true,
+		"fragments doubling per level":            true,
+		"deep selection":                          true,
+		"many variables":                          true,
+		"many directives":                         true,
+		"many directives on many fields":          true,
+	}
+	for _, shape := range hostileShapes {
+		p := newPreflight(limits, 5000, newDocumentCache())
+		err := p.check(shape.build(5000))
+		if refused[shape.name] && err == nil {
+			t.Errorf("%s: accepted", shape.name)
 		}
-		apitest.Must(t, r)
-	}
-	t.Fatal("1000 operations and the budget never refused one")
-	return 0, nil
-}
-
-// checkRefusal checks the refusal's shape (429, Retry-After, retryAfterSeconds) and that the
-// operations that passed were all the budget allowed: n of them fit, one more would not.
-func checkRefusal(t *testing.T, who string, n int, r *apitest.Response, budget int) {
-	t.Helper()
-	if r.Status != http.StatusTooManyRequests {
-		t.Errorf("%s: HTTP %d, want 429", who, r.Status)
-	}
-	if s, err := strconv.Atoi(r.Header.Get("Retry-After")); err != nil || s < 1 {
-		t.Errorf("%s: Retry-After %q", who, r.Header.Get("Retry-After"))
-	}
-	ext := r.Errors[0].Extensions
-	if s, ok := ext["retryAfterSeconds"].(float64); !ok || s < 1 {
-		t.Errorf("%s: retryAfterSeconds missing: %s", who, r.Raw)
-	}
-	cost, ok := ext["complexity"].(float64)
-	if !ok || cost < 1 {
-		t.Fatalf("%s: complexity missing: %s", who, r.Raw)
-	}
-	if c := int(cost); n*c > budget || (n+1)*c <= budget {
-		t.Errorf("%s: %d operations of complexity %d passed under a budget of %d", who, n, c, budget)
-	}
-}
-
-// TestComplexityBudgetAcrossInstances: complexity points are charged per client network when
-// signed out and per member when signed in, and two instances sharing Redis draw on one budget.
-func TestComplexityBudgetAcrossInstances(t *testing.T) {
-	t.Parallel()
-	cfg := apitest.Config(t)
-	cfg.RedisURL = apitest.RedisURL(t)
-	cfg.TrustProxyHeaders = true
-	cfg.RateComplexityIP = config.Rate{Tokens: 20, Interval: time.Hour}
-	cfg.RateComplexityUser = config.Rate{Tokens: 30, Interval: time.Hour}
-	a := apitest.Start(t, cfg)
-	cfgB := a.Config
-	cfgB.MigrateOnStart = false
-	b := apitest.Start(t, cfgB)
-	tok, _ := a.SignUp(t) // sign-up itself costs points of the test client's network, not these
-	from := func(s *apitest.Server, ip, token string) *apitest.Client {
-		c := s.Client().WithToken(token)
-		c.Header.Set("X-Forwarded-For", ip)
-		return c
-	}
-
-	// Signed out: the network's budget, spent on A, is spent on B too.
-	n, r := spend(t, from(a, "203.0.113.20", ""))
-	checkRefusal(t, "signed out", n, r, 20)
-	if r := from(b, "203.0.113.20", "").Do(t, budgetQuery, nil); r.Code() != "RATE_LIMITED" {
-		t.Fatalf("instance B after A spent the network's budget: %s", r.Raw)
-	}
-	// Another network has its own budget; so does a member on the spent network.
-	apitest.Must(t, from(b, "203.0.113.21", "").Do(t, budgetQuery, nil))
-	apitest.Must(t, from(b, "203.0.113.20", tok.AccessToken).Do(t, budgetQuery, nil))
-
-	// Signed in: the member's budget follows them across networks and instances.
-	n, r = spend(t, from(b, "203.0.113.22", tok.AccessToken))
-	checkRefusal(t, "signed in", n+1, r, 30) // +1: the operation sent above
-	if r := from(a, "203.0.113.23", tok.AccessToken).Do(t, budgetQuery, nil); r.Code() != "RATE_LIMITED" {
-		t.Fatalf("the member on another network and instance: %s", r.Raw)
-	}
-}
-
-// TestComplexityBudgetInMemory: without Redis one instance enforces the budget alone, and a
-// member whose budget is spent over HTTP gets RATE_LIMITED for a WebSocket subscribe.
-func TestComplexityBudgetInMemory(t *testing.T) {
-	t.Parallel()
-	cfg := apitest.Config(t)
-	cfg.RateComplexityIP = config.Rate{Tokens: 10, Interval: time.Hour}
-	cfg.RateComplexityUser = config.Rate{Tokens: 10, Interval: time.Hour}
-	cfg.TrustProxyHeaders = true
-	srv := apitest.Start(t, cfg)
-	tok, member := srv.SignUp(t)
-	stranger := srv.Client()
-	stranger.Header.Set("X-Forwarded-For", "203.0.113.30") // not the sign-up's network
-	n, r := spend(t, stranger)
-	checkRefusal(t, "signed out", n, r, 10)
-	n, r = spend(t, member)
-	checkRefusal(t, "signed in", n, r, 10)
-
-	ws := srv.Connect(t, transportWS, tok.AccessToken)
-	ws.Subscribe("1", `subscription { viewerUpdated { id } }`, nil)
-	// A request error, as for a validation error: one result with the error, then complete.
-	m := ws.Expect("next")
-	var res struct {
-		Errors []struct {
-			Extensions map[string]any `json:"extensions"`
-		} `json:"errors"`
-	}
-	if err := json.Unmarshal(m.Payload, &res); err != nil || len(res.Errors) == 0 || res.Errors[0].Extensions["code"] != "RATE_LIMITED" {
-		t.Fatalf("subscribe with a spent budget: %s", m.Payload)
-	}
-	ws.Expect("complete")
-}
-
-// wsFrom dials s as if from ip (the server trusts X-Forwarded-For) and sends connection_init.
-func wsFrom(t *testing.T, s *apitest.Server, ip, token string) *apitest.WS {
-	t.Helper()
-	ws := s.DialWSHeader(t, transportWS, http.Header{"X-Forwarded-For": []string{ip}})
-	ws.Init(token)
-	return ws
-}
-
-// TestWebSocketConnectionCaps: open connections are capped per member and per client network,
-// over every instance when Redis is configured and per instance in memory otherwise; a refused
-// connection_init closes with 4008, and a closed connection frees its slot.
-func TestWebSocketConnectionCaps(t *testing.T) {
-	t.Parallel()
-	for _, withRedis := range []bool{true, false} {
-		t.Run(fmt.Sprintf("redis=%v", withRedis), func(t *testing.T) {
-			t.Parallel()
-			cfg := apitest.Config(t)
-			if withRedis {
-				cfg.RedisURL = apitest.RedisURL(t)
+		if err != nil {
+			code, _ := err.Extensions["code"].(string)
+			if code != CodeQueryTooComplex && code != "GRAPHQL_PARSE_FAILED" {
+				t.Errorf("%s: code %q: %v", shape.name, code, err)
 			}
-			cfg.TrustProxyHeaders = true
-			cfg.WSMaxConnsPerUser, cfg.WSMaxConnsPerIP = 2, 3
-			a := apitest.Start(t, cfg)
-			instances := []*apitest.Server{a, a}
-			if withRedis {
-				cfgB := a.Config
-				cfgB.MigrateOnStart = false
-				instances[1] = apitest.Start(t, cfgB)
-			}
-			alice, _ := a.SignUp(t)
-			bob, _ := a.SignUp(t)
-			carol, _ := a.SignUp(t)
-			const office = "203.0.113.40"
+		}
+	}
+}
 
-			first := wsFrom(t, instances[0], office, alice.AccessToken)
-			first.Expect("connection_ack")
-			wsFrom(t, instances[1], office, alice.AccessToken).Expect("connection_ack")
-			// Alice holds 2 of 2, whichever instance she tries.
-			for _, s := range instances {
-				wsFrom(t, s, "198.51.100.40", alice.AccessToken).ExpectClose(4008, 5*time.Second)
-			}
-			// The office holds 3 of 3 once Bob connects: Carol is refused there, not elsewhere.
-			wsFrom(t, instances[1], office, bob.AccessToken).Expect("connection_ack")
-			wsFrom(t, instances[0], office, carol.AccessToken).ExpectClose(4008, 5*time.Second)
-			wsFrom(t, instances[0], "198.51.100.41", carol.AccessToken).Expect("connection_ack")
+func TestPreflightCachesRefusals(t *testing.T) {
+	t.Parallel()
+	docs := newDocumentCache()
+	p := newPreflight(defaultShapeLimits(15, 30), 5000, docs)
+	q := "{" + strings.Repeat(" __typename", 200) + " }"
+	ctx := context.Background()
+	for range 3 {
+		if err := p.MutateOperationParameters(ctx, paramsFor(q)); err == nil || err.Extensions["code"] != CodeQueryTooComplex {
+			t.Fatalf("got %v", err)
+		}
+	}
+	if n, _ := p.refused.Len(); n != 1 {
+		t.Fatalf("%d refusals cached, want 1", n)
+	}
+	// A cached (valid) document is not checked again.
+	docs.Add(ctx, "{ __typename }", &ast.QueryDocument{})
+	if err := p.MutateOperationParameters(ctx, paramsFor("{ __typename }")); err != nil {
+		t.Fatal(err)
+	}
+}
 
-			// Alice closes one connection: its slot comes back (the release runs as the
-			// connection ends, so poll with a generous deadline).
-			_ = first.Conn.CloseNow()
-			deadline := time.Now().Add(30 * time.Second)
-			for {
-				ws := wsFrom(t, instances[1], "198.51.100.42", alice.AccessToken)
-				m, err := ws.Read(5 * time.Second)
-				if err == nil && m.Type == "connection_ack" {
-					break
+func TestShapeLimits(t *testing.T) {
+	t.Parallel()
+	l := shapeLimits{MaxDepth: 3, MaxAliases: 2, MaxFields: 10, MaxSelectionsPerSet: 4, MaxFragments: 3, MaxDirectives: 2, MaxVariables: 2}
+	tests := []struct {
+		name, query, key string
+	}{
+		{"fits", "query($a: Int) { a { b { c } } ...F } fragment F on Query { d }", ""},
+		{"depth through a fragment", "{ a { ...F } } fragment F on A { b { c { d } } }", "depth"},
+		{"fields counted per spread", "{ a { ...F } b { ...F } c { ...F } d { ...F } } fragment F on A { x y }", "fields"},
+		{"fields doubling through fragments", "{ ...F1 } fragment F1 on Q { a { ...F2 } b { ...F2 } } fragment F2 on Q { a { ...F3 } b { ...F3 } } fragment F3 on Q { a b }", "fields"},
+		{"selections through spreads", "{ a ...F ...F } fragment F on Q { b c }", "selections"},
+		{"aliases through spreads", "{ ...F ...F } fragment F on Q { x: a y: b }", "aliases"},
+		{"fragments", "{ a } fragment A on Q { a } fragment B on Q { a } fragment C on Q { a } fragment D on Q { a }", "fragments"},
+		{"directives", "{ a @skip(if: true) b @skip(if: true) c @skip(if: true) }", "directives"},
+		{"variables", "query($a: Int, $b: Int, $c: Int) { a }", "variables"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := newPreflight(l, 1000, newDocumentCache())
+			err := p.check(tt.query)
+			if tt.key == "" {
+				if err != nil {
+					t.Fatal(err)
 				}
-				if time.Now().After(deadline) {
-					t.Fatalf("alice's closed connection never freed its slot: %v %v", m, err)
-				}
-				time.Sleep(50 * time.Millisecond)
+				return
+			}
+			if err == nil || err.Extensions["code"] != CodeQueryTooComplex || err.Extensions[tt.key] == nil {
+				t.Fatalf("got %v, want a refusal about %s", err, tt.key)
 			}
 		})
 	}
+	if err := newPreflight(l, 1000, newDocumentCache()).check("{ ...F } fragment F on Q { ...F }"); err == nil || err.Extensions["code"] != "GRAPHQL_VALIDATION_FAILED" {
+		t.Fatalf("fragment cycle: %v", err)
+	}
 }
+
+func paramsFor(q string) *graphql.RawParams { return &graphql.RawParams{Query: q} }

@@ -15,13 +15,11 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
-	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/rs/cors"
-	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/skillswap/skillswap/dataloaders"
 	"github.com/skillswap/skillswap/gqlws"
@@ -37,6 +35,9 @@ type Config struct {
 	MaxAliases       int
 	MaxTokens        int
 	MaxComplexity    int
+	// MaxResponseBytes bounds one response (one event of a subscription); a bigger one is
+	// replaced by a RESPONSE_TOO_LARGE error.
+	MaxResponseBytes int64
 	Introspection    bool
 	// FieldSuggestions keeps gqlparser's "Did you mean ...?" hints in validation messages.
 	FieldSuggestions bool
@@ -104,7 +105,8 @@ func New(cfg Config, d Deps) *Server {
 	gql.AddTransport(overHTTP{maxBodyBytes: cfg.MaxBodyBytes})
 	gql.AddTransport(transport.MultipartForm{MaxUploadSize: 10 << 20, MaxMemory: 1 << 20})
 
-	gql.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	docs := newDocumentCache()
+	gql.SetQueryCache(docs)
 	gql.SetParserTokenLimit(cfg.MaxTokens)
 	if cfg.Introspection {
 		gql.Use(extension.Introspection{})
@@ -112,12 +114,14 @@ func New(cfg Config, d Deps) *Server {
 		gql.Use(noIntrospection{})
 	}
 	gql.SetDisableSuggestion(!cfg.FieldSuggestions)
-	gql.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
-	gql.Use(extension.FixedComplexityLimit(cfg.MaxComplexity))
-	gql.Use(queryShapeLimit{MaxDepth: cfg.MaxDepth, MaxAliases: cfg.MaxAliases})
-	// After every refusal above, so a document refused anyway spends nothing, and after the
-	// complexity limit, whose count it charges.
+	// Order matters: persisted queries resolve the text, the preflight checks its shape before
+	// gqlgen parses and validates it, the complexity limit runs after validation, and the budget
+	// after every refusal (a document refused anyway spends nothing) charging the limit's count.
+	gql.Use(extension.AutomaticPersistedQuery{Cache: newPersistedQueryCache()})
+	gql.Use(newPreflight(defaultShapeLimits(cfg.MaxDepth, cfg.MaxAliases), cfg.MaxTokens, docs))
+	gql.Use(&complexityLimit{limit: cfg.MaxComplexity})
 	gql.Use(complexityBudget{limiter: d.Limiter, perUser: cfg.ComplexityUser, perIP: cfg.ComplexityIP, log: d.Log})
+	gql.Use(responseLimit{maxBytes: cfg.MaxResponseBytes})
 	presenter := errorPresenter(d.Log)
 	if !cfg.FieldSuggestions {
 		presenter = stripSuggestions(presenter)

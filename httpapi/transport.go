@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -157,9 +158,12 @@ func (t overHTTP) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphE
 	responses, ctx := exec.DispatchOperation(ctx, rc)
 	resp := responses(ctx)
 	if resp == nil {
-		// gqlgen's end of stream: the request's context ended (its client went away) before
-		// the operation ran. Nobody reads an answer.
-		return
+		// gqlgen's executor answers nothing once the context is done. A client that went away
+		// reads no answer; one whose deadline passed is told so.
+		if errors.Is(ctx.Err(), context.Canceled) {
+			return
+		}
+		resp = stoppedResponse(ctx)
 	}
 	data := resp.Data
 	if data == nil {

@@ -3,6 +3,7 @@ package resolvers
 import (
 	"github.com/99designs/gqlgen/graphql"
 
+	"github.com/skillswap/skillswap/domain"
 	"github.com/skillswap/skillswap/graph"
 	"github.com/skillswap/skillswap/graph/model"
 	"github.com/skillswap/skillswap/relay"
@@ -41,10 +42,19 @@ func NewSchema(r *Resolver) graphql.ExecutableSchema {
 		if first != nil && *first > 0 {
 			n = min(*first, relay.MaxPageSize)
 		}
-		return 1 + n*child
+		return itemsCost(n, child)
+	}
+	cfg.Complexity.Query.PendingSkills = func(child int, first *int, _ *string) int {
+		return listCost(child, first)
+	}
+	cfg.Complexity.Query.NoShowDisputes = func(child int, _ *domain.NoShowDisputeStatus, first *int, _ *string) int {
+		return listCost(child, first)
+	}
+	cfg.Complexity.User.Payments = func(child int, first *int, _ *string) int {
+		return listCost(child, first)
 	}
 	sessionComplexity(&cfg)
-	return graph.NewExecutableSchema(cfg)
+	return pricedSchema{graph.NewExecutableSchema(cfg)}
 }
 
 // listCost charges a connection for every item it may return, so nested lists multiply: the
@@ -54,7 +64,7 @@ func listCost(child int, first *int) int {
 	if first != nil && *first > 0 {
 		n = min(*first, relay.MaxPageSize)
 	}
-	return 1 + n*child
+	return itemsCost(n, child)
 }
 
 // sessionComplexity prices the skill-session, review and credit lists. A session's ICS is
@@ -68,5 +78,5 @@ func sessionComplexity(cfg *graph.Config) {
 	cfg.Complexity.Query.ReviewReports = page
 	cfg.Complexity.User.Reviews = page
 	cfg.Complexity.SkillSession.Ics = func(int) int { return 20 }
-	cfg.Complexity.SkillSession.Proposals = func(child int) int { return 1 + 5*child }
+	cfg.Complexity.SkillSession.Proposals = func(child int) int { return itemsCost(5, child) }
 }
