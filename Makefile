@@ -6,7 +6,7 @@ BIN := bin/skillswap
 STACK := scripts/stack.sh
 STATICCHECK_VERSION := v0.8.2
 
-.PHONY: help run test test-go test-typesense ci bench-discovery bench-realtime bench-sessions bench-hostile generate check-generated schema-snapshot schema-diff vet lint staticcheck build stack-up stack-down stack-status bench clean
+.PHONY: help run test test-go test-typesense fuzz ci bench-discovery bench-realtime bench-sessions bench-hostile generate check-generated schema-snapshot schema-diff vet lint staticcheck build stack-up stack-down stack-status bench clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -81,7 +81,15 @@ staticcheck: ## staticcheck (installed with go install at a pinned version)
 lint: vet staticcheck ## vet + staticcheck + gofmt
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed: $$out"; exit 1; fi
 
-ci: check-generated lint schema-diff test ## what CI runs
+FUZZTIME ?= 60s
+
+fuzz: ## fuzz the GraphQL endpoint for FUZZTIME (default 60s) against a throwaway database: never INTERNAL_SERVER_ERROR, a 5xx or raw error text (failures land in internal/fuzzapi/testdata/fuzz: commit them with the fix)
+	@$(STACK) up postgres
+	@eval "$$($(STACK) env)"; \
+	  export TEST_DATABASE_URL="$$DATABASE_URL" SKILLSWAP_REQUIRE_SERVICES=1; \
+	  $(GO) test -run '^$$' -fuzz '^FuzzGraphQL$$' -fuzztime $(FUZZTIME) ./internal/fuzzapi/
+
+ci: check-generated lint schema-diff test fuzz ## what CI runs
 
 stack-up: ## start the local services (all of them)
 	@$(STACK) up

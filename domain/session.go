@@ -174,6 +174,10 @@ type SkillSessionPolicy struct {
 	MinNotice time.Duration
 	// MaxDuration caps a session's length.
 	MaxDuration time.Duration
+	// MaxAdvance is how far ahead a session may start: no one plans a lesson years ahead, and it
+	// keeps every time computed from a start (its end, reminders, deadlines) far inside the
+	// range Go, JSON and PostgreSQL share.
+	MaxAdvance time.Duration
 	// LateCancelCutoff: cancelling a confirmed session less than this before its start counts
 	// against the canceller's reliability.
 	LateCancelCutoff time.Duration
@@ -186,6 +190,7 @@ type SkillSessionPolicy struct {
 var DefaultSkillSessionPolicy = SkillSessionPolicy{
 	MinNotice:         time.Hour,
 	MaxDuration:       4 * time.Hour,
+	MaxAdvance:        366 * 24 * time.Hour,
 	LateCancelCutoff:  24 * time.Hour,
 	AutoCompleteAfter: 48 * time.Hour,
 }
@@ -212,10 +217,15 @@ func (p SkillSessionPolicy) ValidateSchedule(start time.Time, minutes int, now t
 	if start.Before(now.Add(p.MinNotice)) {
 		return Invalid(FieldStartsAt, "must be at least %s from now", humanDuration(p.MinNotice))
 	}
+	if p.MaxAdvance > 0 && start.After(now.Add(p.MaxAdvance)) {
+		return Invalid(FieldStartsAt, "must be at most %d days from now", int(p.MaxAdvance/(24*time.Hour)))
+	}
 	if minutes <= 0 {
 		return Invalid(FieldDurationMinutes, "must be positive")
 	}
-	if time.Duration(minutes)*time.Minute > p.MaxDuration {
+	// Compared in minutes: minutes*time.Minute wraps around int64 from 2^31 minutes on, and a
+	// huge duration then passed this check.
+	if minutes > int(p.MaxDuration/time.Minute) {
 		return Invalid(FieldDurationMinutes, "must be at most %d minutes", int(p.MaxDuration/time.Minute))
 	}
 	return nil

@@ -4532,6 +4532,10 @@ answers exactly as one that does not exist: the same ` + "`" + `NOT_FOUND` + "`"
 error never tells that an id exists. ` + "`" + `FORBIDDEN` + "`" + ` is for an object the caller can already see
 but may not act on that way (editing a partner's message, a participant the rule excludes), and
 for a missing role.
+
+Every ` + "`" + `Int` + "`" + ` input is a signed 32-bit integer and every ` + "`" + `Float` + "`" + ` input a finite number (magnitudes
+below 1e-12 read as 0); other values are ` + "`" + `BAD_USER_INPUT` + "`" + ` naming the argument (a literal in the
+document that is no Int at all fails validation, ` + "`" + `GRAPHQL_VALIDATION_FAILED` + "`" + `).
 """
 schema {
   query: Query
@@ -4555,7 +4559,11 @@ directive @hasRole(
   role: Role!
 ) on FIELD_DEFINITION
 
-"An RFC 3339 date-time with offset, always returned in UTC, e.g. ` + "`" + `2026-11-21T09:30:00Z` + "`" + `."
+"""
+An RFC 3339 date-time with offset, always returned in UTC, e.g. ` + "`" + `2026-11-21T09:30:00Z` + "`" + `. As an
+input it must lie between 1970-01-01T00:00:00Z and 9999-12-31T23:59:59Z once in UTC
+(` + "`" + `BAD_USER_INPUT` + "`" + ` otherwise).
+"""
 scalar DateTime
 
 "An object with a globally unique, opaque ` + "`" + `id` + "`" + `, fetchable with ` + "`" + `Query.node` + "`" + `."
@@ -6785,7 +6793,7 @@ input ProposeSessionInput {
   teacherId: ID!
   "Global id of the member who learns (the caller or the partner)."
   learnerId: ID!
-  "Start, at least the minimum notice (1 hour by default) ahead."
+  "Start, at least the minimum notice (1 hour by default) ahead and at most 366 days ahead."
   startsAt: DateTime!
   "Length in minutes, 1 to the maximum (240 by default)."
   durationMinutes: Int!
@@ -6823,9 +6831,9 @@ input DeclineSessionInput {
 input ProposeNewTimeInput {
   "Global id of a PROPOSED or CONFIRMED (not started) session."
   sessionId: ID!
-  "New start, at least the minimum notice ahead."
+  "New start, at least the minimum notice ahead and at most 366 days ahead."
   startsAt: DateTime!
-  "New length in minutes."
+  "New length in minutes, 1 to the maximum (240 by default)."
   durationMinutes: Int!
 }
 
@@ -38689,13 +38697,13 @@ func (ec *executionContext) marshalNEditMessagePayload2ᚖgithubᚗcomᚋskillsw
 }
 
 func (ec *executionContext) unmarshalNFloat2float64(ctx context.Context, v any) (float64, error) {
-	res, err := graphql.UnmarshalFloatContext(ctx, v)
+	res, err := gqlscalar.UnmarshalFloatContext(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNFloat2float64(ctx context.Context, sel ast.SelectionSet, v float64) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalFloatContext(v)
+	res := gqlscalar.MarshalFloatContext(v)
 	if res == graphql.Null {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
 			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
@@ -38721,13 +38729,13 @@ func (ec *executionContext) marshalNID2string(ctx context.Context, sel ast.Selec
 }
 
 func (ec *executionContext) unmarshalNInt2int(ctx context.Context, v any) (int, error) {
-	res, err := graphql.UnmarshalInt(v)
+	res, err := gqlscalar.UnmarshalInt(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNInt2int(ctx context.Context, sel ast.SelectionSet, v int) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalInt(v)
+	res := gqlscalar.MarshalInt(v)
 	if res == graphql.Null {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
 			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
@@ -38737,13 +38745,13 @@ func (ec *executionContext) marshalNInt2int(ctx context.Context, sel ast.Selecti
 }
 
 func (ec *executionContext) unmarshalNInt2int64(ctx context.Context, v any) (int64, error) {
-	res, err := graphql.UnmarshalInt64(v)
+	res, err := gqlscalar.UnmarshalInt64(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNInt2int64(ctx context.Context, sel ast.SelectionSet, v int64) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalInt64(v)
+	res := gqlscalar.MarshalInt64(v)
 	if res == graphql.Null {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
 			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
@@ -40563,7 +40571,7 @@ func (ec *executionContext) unmarshalOFloat2ᚖfloat64(ctx context.Context, v an
 	if v == nil {
 		return nil, nil
 	}
-	res, err := graphql.UnmarshalFloatContext(ctx, v)
+	res, err := gqlscalar.UnmarshalFloatContext(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -40572,7 +40580,7 @@ func (ec *executionContext) marshalOFloat2ᚖfloat64(ctx context.Context, sel as
 		return graphql.Null
 	}
 	_ = sel
-	res := graphql.MarshalFloatContext(*v)
+	res := gqlscalar.MarshalFloatContext(*v)
 	return graphql.WrapContextMarshaler(ctx, res)
 }
 
@@ -40648,7 +40656,7 @@ func (ec *executionContext) unmarshalOInt2ᚖint(ctx context.Context, v any) (*i
 	if v == nil {
 		return nil, nil
 	}
-	res, err := graphql.UnmarshalInt(v)
+	res, err := gqlscalar.UnmarshalInt(v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -40658,7 +40666,7 @@ func (ec *executionContext) marshalOInt2ᚖint(ctx context.Context, sel ast.Sele
 	}
 	_ = sel
 	_ = ctx
-	res := graphql.MarshalInt(*v)
+	res := gqlscalar.MarshalInt(*v)
 	return res
 }
 

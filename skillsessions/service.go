@@ -109,6 +109,9 @@ func NewService(st *store.Store, ledger Ledger, notifier Notifier, cfg Config, l
 	if cfg.Policy.MaxDuration == 0 {
 		cfg.Policy.MaxDuration = def.MaxDuration
 	}
+	if cfg.Policy.MaxAdvance == 0 {
+		cfg.Policy.MaxAdvance = def.MaxAdvance
+	}
 	if cfg.Policy.LateCancelCutoff == 0 {
 		cfg.Policy.LateCancelCutoff = def.LateCancelCutoff
 	}

@@ -563,9 +563,9 @@ type PaymentEdge struct {
 type ProposeNewTimeInput struct {
 	// Global id of a PROPOSED or CONFIRMED (not started) session.
 	SessionID string `json:"sessionId"`
-	// New start, at least the minimum notice ahead.
+	// New start, at least the minimum notice ahead and at most 366 days ahead.
 	StartsAt time.Time `json:"startsAt"`
-	// New length in minutes.
+	// New length in minutes, 1 to the maximum (240 by default).
 	DurationMinutes int `json:"durationMinutes"`
 }
 
@@ -577,7 +577,7 @@ type ProposeSessionInput struct {
 	TeacherID string `json:"teacherId"`
 	// Global id of the member who learns (the caller or the partner).
 	LearnerID string `json:"learnerId"`
-	// Start, at least the minimum notice (1 hour by default) ahead.
+	// Start, at least the minimum notice (1 hour by default) ahead and at most 366 days ahead.
 	StartsAt time.Time `json:"startsAt"`
 	// Length in minutes, 1 to the maximum (240 by default).
 	DurationMinutes int `json:"durationMinutes"`

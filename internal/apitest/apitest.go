@@ -72,7 +72,13 @@ func Start(t testing.TB, cfg config.Config, opts ...app.Options) *Server {
 	if os.Getenv("TEST_LOG") != "" {
 		level = slog.LevelDebug
 	}
-	log := slog.New(slog.NewJSONHandler(testWriter{t}, &slog.HandlerOptions{Level: level}))
+	var out io.Writer = testWriter{t}
+	if _, fuzz := t.(*testing.F); fuzz {
+		// A fuzz target may not call f.Log, and the server logs from its handlers while the
+		// target runs: a fuzzing server logs to stderr.
+		out = os.Stderr
+	}
+	log := slog.New(slog.NewJSONHandler(out, &slog.HandlerOptions{Level: level}))
 	return StartLogged(t, cfg, log, opts...)
 }
 
