@@ -3,12 +3,14 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"math"
 	"net/http"
+	"runtime"
 	"strings"
 	"time"
 
@@ -272,6 +274,13 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		MaxTokens:        cfg.MaxTokens,
 		MaxComplexity:    cfg.MaxComplexity,
 		MaxResponseBytes: cfg.MaxResponseBytes,
+		MaxQueryBytes:    cfg.MaxQueryBytes,
+		Admission: httpapi.AdmissionConfig{
+			Slots:           cmp.Or(cfg.HeavyOperationSlots, max(runtime.GOMAXPROCS(0)/2, 1)),
+			MaxWaiting:      cfg.HeavyOperationQueue,
+			MaxWait:         cfg.HeavyOperationWait,
+			HeavyComplexity: cfg.HeavyOperationComplexity,
+		},
 		Introspection:    cfg.Introspection,
 		FieldSuggestions: cfg.FieldSuggestions,
 		Playground:       cfg.Playground,

@@ -24,7 +24,10 @@ go build -o "$OUT/skillswap" .
 go build -o "$OUT/hostile" ./bench/hostile
 psql -X -q "$ADMIN_URL" -c "DROP DATABASE IF EXISTS \"$BENCH_DB\" WITH (FORCE)" -c "CREATE DATABASE \"$BENCH_DB\""
 env_run=("DATABASE_URL=$DATABASE_URL" "HTTP_ADDR=$BENCH_ADDR" "LOG_LEVEL=error" "RUN_WORKERS=false"
-	"RATE_LOGIN_PER_ACCOUNT=100000/1m" "RATE_LOGIN_PER_IP=100000/1m" "ACCESS_TOKEN_TTL=2h" "PATH=$PATH" "HOME=${HOME:-/tmp}")
+	"RATE_LOGIN_PER_ACCOUNT=100000/1m" "RATE_LOGIN_PER_IP=100000/1m" "ACCESS_TOKEN_TTL=2h" "PATH=$PATH" "HOME=${HOME:-/tmp}"
+	# The hostile clients stand for many members on many networks (what a botnet is): the
+	# per-member and per-network budgets would otherwise refuse nearly all of them.
+	"RATE_COMPLEXITY_PER_USER=1000000000/1m" "RATE_COMPLEXITY_PER_IP=1000000000/1m" "RATE_LOGIN_PER_ACCOUNT_IP=100000/1m")
 say "seeding demo data"
 env -i "${env_run[@]}" "$OUT/skillswap" seed >"$OUT/seed.log" 2>&1 || { tail -20 "$OUT/seed.log" >&2; exit 1; }
 say "serving on $BENCH_ADDR"

@@ -77,15 +77,24 @@ type Config struct {
 	RateComplexityIP   Rate `env:"RATE_COMPLEXITY_PER_IP" envDefault:"60000/1m"`
 
 	OperationTimeout time.Duration `env:"OPERATION_TIMEOUT" envDefault:"10s"`
-	MaxBodyBytes     int64         `env:"MAX_BODY_BYTES" envDefault:"1048576"`
+	MaxBodyBytes     int64         `env:"MAX_BODY_BYTES" envDefault:"262144"`
 	MaxQueryDepth    int           `env:"MAX_QUERY_DEPTH" envDefault:"15"`
 	MaxAliases       int           `env:"MAX_ALIASES" envDefault:"30"`
 	MaxTokens        int           `env:"MAX_QUERY_TOKENS" envDefault:"5000"`
+	MaxQueryBytes    int           `env:"MAX_QUERY_BYTES" envDefault:"131072"`
 	// MaxComplexity: about one point per field of every item a list may return (resolvers/complexity.go).
 	MaxComplexity int `env:"MAX_COMPLEXITY" envDefault:"10000"`
 	// MaxResponseBytes bounds one GraphQL response (one subscription event): a bigger one is
 	// stopped while it is built and answered with RESPONSE_TOO_LARGE. 0 disables the bound.
 	MaxResponseBytes int64 `env:"MAX_RESPONSE_BYTES" envDefault:"4194304"`
+	// Expensive work (a document not seen before, an operation of HEAVY_OPERATION_COMPLEXITY or
+	// more, introspection) runs in a lane of HEAVY_OPERATION_SLOTS at once (0: half the CPUs, at
+	// least 1), so it never takes every core from cheap operations; at most HEAVY_OPERATION_QUEUE
+	// wait, each at most HEAVY_OPERATION_WAIT, before SERVICE_UNAVAILABLE.
+	HeavyOperationSlots      int           `env:"HEAVY_OPERATION_SLOTS" envDefault:"0"`
+	HeavyOperationQueue      int           `env:"HEAVY_OPERATION_QUEUE" envDefault:"64"`
+	HeavyOperationWait       time.Duration `env:"HEAVY_OPERATION_WAIT" envDefault:"2s"`
+	HeavyOperationComplexity int           `env:"HEAVY_OPERATION_COMPLEXITY" envDefault:"1000"`
 	// Introspection, Playground and FieldSuggestions default to on in development and off in
 	// production (see profileDefaults); setting the variable wins either way.
 	Introspection    bool          `env:"INTROSPECTION"`

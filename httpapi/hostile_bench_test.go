@@ -22,7 +22,7 @@ func BenchmarkHostileShapes(b *testing.B) {
 	for _, shape := range hostileShapes {
 		q := shape.build(5000)
 		b.Run(shape.name+"/parse+preflight", func(b *testing.B) {
-			p := newPreflight(limits, 5000, newDocumentCache())
+			p := newPreflight(limits, 5000, 131072, newDocumentCache())
 			for b.Loop() {
 				_ = p.check(q)
 			}
@@ -31,7 +31,7 @@ func BenchmarkHostileShapes(b *testing.B) {
 		lo, hi := 0, 5000
 		for lo < hi {
 			mid := (lo + hi + 1) / 2
-			if newPreflight(limits, 5000, newDocumentCache()).check(shape.build(mid)) == nil {
+			if newPreflight(limits, 5000, 131072, newDocumentCache()).check(shape.build(mid)) == nil {
 				lo = mid
 			} else {
 				hi = mid - 1

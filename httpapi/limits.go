@@ -66,6 +66,10 @@ func defaultShapeLimits(maxDepth, maxAliases int) shapeLimits {
 type preflight struct {
 	limits     shapeLimits
 	tokenLimit int
+	// maxBytes bounds the document's text before anything reads it: the token limit bounds
+	// what a document says, not how much padding (comments, whitespace, long string literals)
+	// surrounds it, and each byte of a document is copied, scanned and, once valid, cached.
+	maxBytes int
 	docs       graphql.Cache[*ast.QueryDocument]
 	refused    *sizedLRU[*gqlerror.Error]
 }
@@ -75,10 +79,11 @@ var (
 	_ graphql.OperationParameterMutator = (*preflight)(nil)
 )
 
-func newPreflight(limits shapeLimits, tokenLimit int, docs graphql.Cache[*ast.QueryDocument]) *preflight {
+func newPreflight(limits shapeLimits, tokenLimit, maxBytes int, docs graphql.Cache[*ast.QueryDocument]) *preflight {
 	return &preflight{
 		limits:     limits,
 		tokenLimit: tokenLimit,
+		maxBytes:   maxBytes,
 		docs:       docs,
 		// 4096 refusals of 32-byte keys: a few hundred KiB whatever the documents' sizes.
 		refused: newSizedLRU[*gqlerror.Error](4096, 4096*512, func(string, *gqlerror.Error) int64 { return 512 }),
@@ -95,6 +100,9 @@ func (*preflight) Validate(graphql.ExecutableSchema) error { return nil }
 func (p *preflight) MutateOperationParameters(ctx context.Context, params *graphql.RawParams) *gqlerror.Error {
 	if params.Query == "" {
 		return nil // gqlgen answers "no operation provided"
+	}
+	if p.maxBytes > 0 && len(params.Query) > p.maxBytes {
+		return tooComplex("the document is too long: send variables instead of long literals, without padding", "bytes", len(params.Query), "maxBytes", p.maxBytes)
 	}
 	if _, ok := p.docs.Get(ctx, params.Query); ok {
 		return nil

@@ -28,7 +28,7 @@ func TestPreflightRefusesHostileShapes(t *testing.T) {
 		"many directives on many fields":          true,
 	}
 	for _, shape := range hostileShapes {
-		p := newPreflight(limits, 5000, newDocumentCache())
+		p := newPreflight(limits, 5000, 131072, newDocumentCache())
 		err := p.check(shape.build(5000))
 		if refused[shape.name] && err == nil {
 			t.Errorf("%s: accepted", shape.name)
@@ -45,7 +45,7 @@ func TestPreflightRefusesHostileShapes(t *testing.T) {
 func TestPreflightCachesRefusals(t *testing.T) {
 	t.Parallel()
 	docs := newDocumentCache()
-	p := newPreflight(defaultShapeLimits(15, 30), 5000, docs)
+	p := newPreflight(defaultShapeLimits(15, 30), 5000, 131072, docs)
 	q := "{" + strings.Repeat(" __typename", 200) + " }"
 	ctx := context.Background()
 	for range 3 {
@@ -81,7 +81,7 @@ func TestShapeLimits(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p := newPreflight(l, 1000, newDocumentCache())
+			p := newPreflight(l, 1000, 131072, newDocumentCache())
 			err := p.check(tt.query)
 			if tt.key == "" {
 				if err != nil {
@@ -94,7 +94,7 @@ func TestShapeLimits(t *testing.T) {
 			}
 		})
 	}
-	if err := newPreflight(l, 1000, newDocumentCache()).check("{ ...F } fragment F on Q { ...F }"); err == nil || err.Extensions["code"] != "GRAPHQL_VALIDATION_FAILED" {
+	if err := newPreflight(l, 1000, 131072, newDocumentCache()).check("{ ...F } fragment F on Q { ...F }"); err == nil || err.Extensions["code"] != "GRAPHQL_VALIDATION_FAILED" {
 		t.Fatalf("fragment cycle: %v", err)
 	}
 }

@@ -34,11 +34,15 @@ type Config struct {
 	MaxDepth         int
 	MaxAliases       int
 	MaxTokens        int
-	MaxComplexity    int
+	// MaxQueryBytes bounds a document's text (0: no bound but MaxBodyBytes).
+	MaxQueryBytes int
+	MaxComplexity int
 	// MaxResponseBytes bounds one response (one event of a subscription); a bigger one is
 	// replaced by a RESPONSE_TOO_LARGE error.
 	MaxResponseBytes int64
-	Introspection    bool
+	// Admission sizes the lane in which expensive documents and operations run.
+	Admission     AdmissionConfig
+	Introspection bool
 	// FieldSuggestions keeps gqlparser's "Did you mean ...?" hints in validation messages.
 	FieldSuggestions bool
 	// Playground serves GraphiQL at /.
@@ -89,6 +93,7 @@ type Deps struct {
 type Server struct {
 	handler  http.Handler
 	sockets  *gqlws.Server
+	lane     *admission
 	metrics  http.Handler
 	draining atomic.Bool
 	Metrics  *Metrics
@@ -100,13 +105,17 @@ func New(cfg Config, d Deps) *Server {
 	s.Metrics = NewMetrics(d.Pool, s.sockets.Count)
 
 	gql := handler.New(d.Schema)
-	gql.AddTransport(s.sockets)
-	gql.AddTransport(transport.SSE{KeepAlivePingInterval: cfg.WSPingInterval})
-	gql.AddTransport(overHTTP{maxBodyBytes: cfg.MaxBodyBytes})
-	gql.AddTransport(transport.MultipartForm{MaxUploadSize: 10 << 20, MaxMemory: 1 << 20})
-
 	docs := newDocumentCache()
 	gql.SetQueryCache(docs)
+	s.lane = newAdmission(cfg.Admission, cfg.MaxQueryBytes, docs)
+	for _, t := range []graphql.Transport{
+		s.sockets,
+		transport.SSE{KeepAlivePingInterval: cfg.WSPingInterval},
+		overHTTP{maxBodyBytes: cfg.MaxBodyBytes},
+		transport.MultipartForm{MaxUploadSize: 10 << 20, MaxMemory: 1 << 20},
+	} {
+		gql.AddTransport(admitted{Transport: t, lane: s.lane})
+	}
 	gql.SetParserTokenLimit(cfg.MaxTokens)
 	if cfg.Introspection {
 		gql.Use(extension.Introspection{})
@@ -118,7 +127,7 @@ func New(cfg Config, d Deps) *Server {
 	// gqlgen parses and validates it, the complexity limit runs after validation, and the budget
 	// after every refusal (a document refused anyway spends nothing) charging the limit's count.
 	gql.Use(extension.AutomaticPersistedQuery{Cache: newPersistedQueryCache()})
-	gql.Use(newPreflight(defaultShapeLimits(cfg.MaxDepth, cfg.MaxAliases), cfg.MaxTokens, docs))
+	gql.Use(newPreflight(defaultShapeLimits(cfg.MaxDepth, cfg.MaxAliases), cfg.MaxTokens, cfg.MaxQueryBytes, docs))
 	gql.Use(&complexityLimit{limit: cfg.MaxComplexity})
 	gql.Use(complexityBudget{limiter: d.Limiter, perUser: cfg.ComplexityUser, perIP: cfg.ComplexityIP, log: d.Log})
 	gql.Use(responseLimit{maxBytes: cfg.MaxResponseBytes})

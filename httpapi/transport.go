@@ -92,7 +92,7 @@ func (t overHTTP) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphE
 			writeRequestError(w, http.StatusUnsupportedMediaType, "Content-Type must be application/json", CodeBadRequest)
 			return
 		}
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, t.maxBodyBytes))
+		body, err := readBody(w, r, t.maxBodyBytes)
 		if err != nil {
 			var tooBig *http.MaxBytesError
 			if errors.As(err, &tooBig) {
@@ -135,9 +135,13 @@ func (t overHTTP) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphE
 		if strict {
 			status = http.StatusBadRequest
 		}
-		if retry, limited := rateLimited(opErr); limited {
+		if retry, limited := retryable(opErr, CodeRateLimited); limited {
 			// A spent complexity budget: the request was fine, the client must wait.
 			status = http.StatusTooManyRequests
+			w.Header().Set("Retry-After", strconv.Itoa(retry))
+		} else if retry, busy := retryable(opErr, CodeUnavailable); busy {
+			// The lane of expensive work is full: nothing ran, the same request will work later.
+			status = http.StatusServiceUnavailable
 			w.Header().Set("Retry-After", strconv.Itoa(retry))
 		}
 		resp := exec.DispatchError(graphql.WithOperationContext(ctx, rc), opErr)
@@ -172,10 +176,22 @@ func (t overHTTP) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphE
 	writeResponse(w, http.StatusOK, &response{Errors: resp.Errors, Data: data, Extensions: resp.Extensions})
 }
 
-// rateLimited reports whether a request error is RATE_LIMITED, and its retryAfterSeconds.
-func rateLimited(errs gqlerror.List) (int, bool) {
+// readBody reads at most limit bytes of r's body into a buffer sized by Content-Length when
+// given (io.ReadAll doubles its way up: twice the garbage for a large body).
+func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
+	body := http.MaxBytesReader(w, r.Body, limit)
+	if r.ContentLength <= 0 {
+		return io.ReadAll(body)
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, min(r.ContentLength, limit)+1))
+	_, err := buf.ReadFrom(body)
+	return buf.Bytes(), err
+}
+
+// retryable reports whether a request error has code and a retryAfterSeconds, and returns it.
+func retryable(errs gqlerror.List, code string) (int, bool) {
 	for _, e := range errs {
-		if e.Extensions["code"] == CodeRateLimited {
+		if _, ok := e.Extensions["retryAfterSeconds"]; ok && e.Extensions["code"] == code {
 			retry, _ := e.Extensions["retryAfterSeconds"].(int)
 			return max(retry, 1), true
 		}

@@ -1,0 +1,110 @@
+package httpapi_test
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/skillswap/skillswap/internal/apitest"
+)
+
+// TestExpensiveWorkHasItsOwnLane fills the lane of expensive work with one operation held in
+// PostgreSQL, then checks what waits for the lane (a document not seen before, a heavy operation)
+// and what does not (a cheap operation whose document is cached).
+func TestExpensiveWorkHasItsOwnLane(t *testing.T) {
+	t.Parallel()
+	cfg := apitest.Config(t)
+	cfg.HeavyOperationSlots = 1
+	cfg.HeavyOperationQueue = 0 // no waiting: a full lane refuses at once
+	cfg.HeavyOperationWait = time.Second
+	cfg.HeavyOperationComplexity = 2 // `{ __typename }` (1) is cheap, any search is heavy
+	srv := apitest.Start(t, cfg)
+	c := srv.Client()
+
+	const heavy = `{ searchSkills(text: "guitar") { edges { cursor } } }`
+	const cheap = `{ __typename }`
+	apitest.Must(t, c.Do(t, heavy, nil)) // both documents are cached from now on
+	apitest.Must(t, c.Do(t, cheap, nil))
+
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, cfg.DatabaseURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = tx.Rollback(ctx) }()
+	if _, err := tx.Exec(ctx, "LOCK TABLE skills IN ACCESS EXCLUSIVE MODE"); err != nil {
+		t.Fatal(err)
+	}
+	held := make(chan *apitest.Response, 1)
+	go func() { held <- c.Do(t, heavy, nil) }()
+	waitFor(t, "the heavy operation to wait for the lock, holding the lane", func() bool {
+		var n int
+		err := tx.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
+			WHERE datname = current_database() AND wait_event_type = 'Lock' AND application_name = 'skillswap'`).Scan(&n)
+		return err == nil && n > 0
+	})
+
+	for _, tc := range []struct {
+		name, query string
+		busy        bool
+	}{
+		{"cheap operation, cached document", cheap, false},
+		{"heavy operation, cached document", heavy, true},
+		{"new document (parsed and validated in the lane)", `{ a: __typename }`, true},
+		{"new heavy document", `{ searchSkills(text: "piano") { edges { cursor } } }`, true},
+	} {
+		r := c.Do(t, tc.query, nil)
+		if !tc.busy {
+			if r.Status != http.StatusOK || len(r.Errors) > 0 {
+				t.Errorf("%s: %d %s, want an answer while the lane is full", tc.name, r.Status, r.Raw)
+			}
+			continue
+		}
+		if r.Status != http.StatusServiceUnavailable || r.Header.Get("Retry-After") != "1" || r.Code() != "SERVICE_UNAVAILABLE" ||
+			r.Errors[0].Extensions["retryAfterSeconds"] != float64(1) || r.HasData {
+			t.Errorf("%s: %d Retry-After=%q %s, want 503, Retry-After 1, SERVICE_UNAVAILABLE with retryAfterSeconds and no data",
+				tc.name, r.Status, r.Header.Get("Retry-After"), r.Raw)
+		}
+	}
+
+	if err := tx.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if r := <-held; r.Status != http.StatusOK || len(r.Errors) > 0 {
+		t.Fatalf("the operation holding the lane: %d %s", r.Status, r.Raw)
+	}
+	// Its slot came back with its response: the next heavy operation runs.
+	apitest.Must(t, c.Do(t, `{ searchSkills(text: "piano") { edges { cursor } } }`, nil))
+}
+
+// TestDocumentAndBodySizeLimits: a document longer than MAX_QUERY_BYTES is refused before it is
+// parsed, a body over MAX_BODY_BYTES before it is kept; a document just under both is served.
+func TestDocumentAndBodySizeLimits(t *testing.T) {
+	t.Parallel()
+	cfg := apitest.Config(t)
+	cfg.MaxQueryBytes = 4096
+	cfg.MaxBodyBytes = 8192
+	srv := apitest.Start(t, cfg)
+	c := srv.Client()
+	padded := func(n int) string { return "# " + strings.Repeat("x", n) + "\n{ __typename }" }
+
+	apitest.Must(t, c.Do(t, padded(4000), nil))
+
+	r := c.Do(t, padded(5000), nil)
+	if r.Code() != "QUERY_TOO_COMPLEX" || r.Errors[0].Extensions["maxBytes"] != float64(4096) {
+		t.Errorf("document over MAX_QUERY_BYTES: %d %s", r.Status, r.Raw)
+	}
+	r = c.Do(t, padded(9000), nil)
+	if r.Status != http.StatusRequestEntityTooLarge {
+		t.Errorf("body over MAX_BODY_BYTES: %d %s", r.Status, r.Raw)
+	}
+}
