@@ -38,7 +38,8 @@ const (
 	// declared type (then with extensions.field, e.g. `$input.startsAt`).
 	CodeValidation = errcode.ValidationFailed
 	// CodeBadRequest: a request the transport refuses (a mutation over GET or WebSocket, a
-	// subscription over plain HTTP, a malformed body). gqlws sends it under the same name.
+	// subscription over plain HTTP, a malformed body, bad persisted-query extension data). gqlws
+	// sends it under the same name.
 	CodeBadRequest = "BAD_REQUEST"
 	// CodeQueryTooComplex: the document's shape (depth, aliases, tokens, fragments) is over a
 	// limit, refused before validation (limits.go).
@@ -51,6 +52,9 @@ const (
 	// CodeOperationTimeout: the operation ran past OPERATION_TIMEOUT, or one of its SQL
 	// statements past DB_STATEMENT_TIMEOUT, and was stopped.
 	CodeOperationTimeout = "OPERATION_TIMEOUT"
+	// CodePersistedQueryNotFound is gqlgen's (and Apollo's) answer to an automatic persisted
+	// query sent by hash only that this instance does not hold: the client resends it with its text.
+	CodePersistedQueryNotFound = "PERSISTED_QUERY_NOT_FOUND"
 	// CodeMethodNotAllowed answers an HTTP method /graphql does not serve (405).
 	CodeMethodNotAllowed = "METHOD_NOT_ALLOWED"
 	// CodeClientClosed marks an operation stopped because its client went away (nginx's 499).
@@ -123,6 +127,13 @@ func errorPresenter(log *slog.Logger, schema *ast.Schema) graphql.ErrorPresenter
 		var ge *gqlerror.Error
 		if errors.As(err, &ge) && ge.Err == nil && ge.Rule != "" {
 			ext["code"] = CodeValidation
+			return gqlErr
+		}
+		if errors.As(err, &ge) && ge.Err == nil && len(ge.Path) == 0 && graphql.GetFieldContext(ctx) == nil {
+			// An uncoded request error gqlgen's handler extensions write for the client before
+			// anything runs (automatic persisted queries: "unsupported APQ version", "provided
+			// APQ hash does not match query"): the request is wrong, not the server.
+			ext["code"] = CodeBadRequest
 			return gqlErr
 		}
 		if clientGone(ctx, err) {

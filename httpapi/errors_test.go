@@ -150,3 +150,23 @@ func TestStatementTimeoutIsOperationTimeout(t *testing.T) {
 		t.Error("no warning logged with the request id")
 	}
 }
+
+// TestPersistedQueryRequestErrors: a malformed automatic-persisted-query extension is the
+// client's mistake: BAD_REQUEST (HTTP 400 under the spec's media type), not an internal error.
+func TestPersistedQueryRequestErrors(t *testing.T) {
+	t.Parallel()
+	srv := apitest.Start(t, apitest.Config(t))
+	for name, ext := range map[string]any{
+		"unsupported version": map[string]any{"version": 2, "sha256Hash": "00"},
+		"invalid data":        map[string]any{"version": "one", "sha256Hash": []int{1}},
+		"hash mismatch":       map[string]any{"version": 1, "sha256Hash": "00"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			b, _ := json.Marshal(map[string]any{"query": "{ __typename }", "extensions": map[string]any{"persistedQuery": ext}})
+			r := post(t, srv, string(b), appJSON, gqlResponse)
+			if r.Status != http.StatusBadRequest || r.Code() != "BAD_REQUEST" || r.HasData {
+				t.Fatalf("status %d: %s", r.Status, r.Raw)
+			}
+		})
+	}
+}
