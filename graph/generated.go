@@ -4523,8 +4523,14 @@ SkillSwap GraphQL API.
 
 Authentication: send ` + "`" + `Authorization: Bearer <accessToken>` + "`" + ` over HTTP, or
 ` + "`" + `{"authorization": "Bearer <accessToken>"}` + "`" + ` as the ` + "`" + `connection_init` + "`" + ` payload over WebSocket.
-Errors carry ` + "`" + `extensions.code` + "`" + ` (` + "`" + `UNAUTHENTICATED` + "`" + `, ` + "`" + `FORBIDDEN` + "`" + `, ` + "`" + `NOT_FOUND` + "`" + `, ` + "`" + `BAD_USER_INPUT` + "`" + `,
-` + "`" + `CONFLICT` + "`" + `, ` + "`" + `RATE_LIMITED` + "`" + `, ` + "`" + `INTERNAL_SERVER_ERROR` + "`" + `), ` + "`" + `extensions.field` + "`" + ` for input errors and
+Errors carry ` + "`" + `extensions.code` + "`" + `: ` + "`" + `UNAUTHENTICATED` + "`" + `, ` + "`" + `FORBIDDEN` + "`" + `, ` + "`" + `NOT_FOUND` + "`" + `, ` + "`" + `BAD_USER_INPUT` + "`" + `,
+` + "`" + `CONFLICT` + "`" + `, ` + "`" + `RATE_LIMITED` + "`" + ` (with ` + "`" + `retryAfterSeconds` + "`" + `), ` + "`" + `QUERY_TOO_COMPLEX` + "`" + `,
+` + "`" + `COMPLEXITY_LIMIT_EXCEEDED` + "`" + `, ` + "`" + `GRAPHQL_PARSE_FAILED` + "`" + `, ` + "`" + `GRAPHQL_VALIDATION_FAILED` + "`" + `, ` + "`" + `BAD_REQUEST` + "`" + `,
+` + "`" + `PERSISTED_QUERY_NOT_FOUND` + "`" + `, ` + "`" + `SERVICE_UNAVAILABLE` + "`" + ` (with ` + "`" + `retryAfterSeconds` + "`" + ` when retrying will
+help), ` + "`" + `RESPONSE_TOO_LARGE` + "`" + `, ` + "`" + `OPERATION_TIMEOUT` + "`" + `, ` + "`" + `METHOD_NOT_ALLOWED` + "`" + ` or
+` + "`" + `INTERNAL_SERVER_ERROR` + "`" + `; ` + "`" + `extensions.field` + "`" + ` for input errors (an argument's path, e.g.
+` + "`" + `input.startsAt` + "`" + `, or, for a variable whose value does not fit its declared type, a
+` + "`" + `GRAPHQL_VALIDATION_FAILED` + "`" + `, the variable's, e.g. ` + "`" + `$input.startsAt` + "`" + `), and
 ` + "`" + `extensions.requestId` + "`" + ` to quote to support.
 
 Another member's private object (a conversation, a session, a payment, a login session...)

@@ -12,9 +12,6 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 )
 
-// CodeComplexityLimit is gqlgen's code for an operation over MAX_COMPLEXITY.
-const CodeComplexityLimit = "COMPLEXITY_LIMIT_EXCEEDED"
-
 // complexityLimit refuses an operation whose complexity exceeds limit. It replaces gqlgen's
 // extension.ComplexityLimit for one reason: gqlgen hands a connection field the complexity of
 // its whole selection, so `totalCount` or the facets of a search were multiplied by the page

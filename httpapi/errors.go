@@ -17,26 +17,53 @@ import (
 	"github.com/skillswap/skillswap/domain"
 )
 
-// API error codes (Apollo's), set in errors[].extensions.code.
+// API error codes, set in errors[].extensions.code: every code the API answers with is here (and
+// in README.md's "Errors" bullet and schema.graphqls' root description). Most are Apollo's.
 const (
 	CodeUnauthenticated = "UNAUTHENTICATED"
 	CodeForbidden       = "FORBIDDEN"
 	CodeNotFound        = "NOT_FOUND"
-	CodeBadUserInput    = "BAD_USER_INPUT"
-	CodeConflict        = "CONFLICT"
-	CodeRateLimited     = "RATE_LIMITED"
-	CodeUnavailable     = "SERVICE_UNAVAILABLE"
-	CodeInternal        = "INTERNAL_SERVER_ERROR"
-	CodeParseFailed     = errcode.ParseFailed
-	CodeValidation      = errcode.ValidationFailed
-	CodeBadRequest      = "BAD_REQUEST"
+	// CodeBadUserInput: an argument or input field refused, named in extensions.field.
+	CodeBadUserInput = "BAD_USER_INPUT"
+	CodeConflict     = "CONFLICT"
+	// CodeRateLimited comes with extensions.retryAfterSeconds (and HTTP 429 for a spent budget).
+	CodeRateLimited = "RATE_LIMITED"
+	// CodeUnavailable: a feature whose service is not configured, or (with retryAfterSeconds)
+	// PostgreSQL or Redis unreachable for the moment.
+	CodeUnavailable = "SERVICE_UNAVAILABLE"
+	// CodeInternal: a bug; the cause is logged, never sent.
+	CodeInternal    = "INTERNAL_SERVER_ERROR"
+	CodeParseFailed = errcode.ParseFailed
+	// CodeValidation: the document fails validation, or a variable's value does not fit its
+	// declared type (then with extensions.field, e.g. `$input.startsAt`).
+	CodeValidation = errcode.ValidationFailed
+	// CodeBadRequest: a request the transport refuses (a mutation over GET or WebSocket, a
+	// subscription over plain HTTP, a malformed body, bad persisted-query extension data). gqlws
+	// sends it under the same name.
+	CodeBadRequest = "BAD_REQUEST"
+	// CodeQueryTooComplex: the document's shape (depth, aliases, tokens, fragments) is over a
+	// limit, refused before validation (limits.go).
 	CodeQueryTooComplex = "QUERY_TOO_COMPLEX"
+	// CodeComplexityLimit is gqlgen's code for an operation over MAX_COMPLEXITY (complexity.go).
+	CodeComplexityLimit = "COMPLEXITY_LIMIT_EXCEEDED"
+	// CodeResponseTooLarge: the response would exceed MAX_RESPONSE_BYTES; nothing of it is sent
+	// (response_limit.go).
+	CodeResponseTooLarge = "RESPONSE_TOO_LARGE"
+	// CodeOperationTimeout: the operation ran past OPERATION_TIMEOUT, or one of its SQL
+	// statements past DB_STATEMENT_TIMEOUT, and was stopped.
+	CodeOperationTimeout = "OPERATION_TIMEOUT"
+	// CodePersistedQueryNotFound is gqlgen's (and Apollo's) answer to an automatic persisted
+	// query sent by hash only that this instance does not hold: the client resends it with its text.
+	CodePersistedQueryNotFound = "PERSISTED_QUERY_NOT_FOUND"
 	// CodeMethodNotAllowed answers an HTTP method /graphql does not serve (405).
 	CodeMethodNotAllowed = "METHOD_NOT_ALLOWED"
-	// CodeClientClosed marks an operation stopped because its client went away (nginx's 499);
-	// no connected client ever reads it.
+	// CodeClientClosed marks an operation stopped because its client went away (nginx's 499).
+	// It is log-only: no connected client ever reads it, so it is not documented to clients.
 	CodeClientClosed = "CLIENT_CLOSED_REQUEST"
 )
+
+// msgOperationTimeout is the message of every OPERATION_TIMEOUT, whichever deadline stopped it.
+const msgOperationTimeout = "the operation took too long and was stopped; ask for less (fewer fields, smaller pages) or retry later"
 
 var kindCodes = map[domain.Kind]string{
 	domain.KindInvalid:         CodeBadUserInput,
@@ -49,11 +76,14 @@ var kindCodes = map[domain.Kind]string{
 }
 
 // errorPresenter is the one place where errors become API errors: domain errors keep their safe
-// message and get their code; gqlgen's own parse/validation errors keep theirs; an operation
-// whose client went away is logged at debug level only; an unreachable PostgreSQL or Redis is
-// SERVICE_UNAVAILABLE with retryAfterSeconds; anything else is logged with the request id and
-// replaced by a generic INTERNAL_SERVER_ERROR.
-func errorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
+// message and get their code; gqlgen's own parse/validation errors keep theirs, a variable whose
+// value does not fit its type gets a clear message and extensions.field; an operation whose
+// client went away is logged at debug level only; a deadline (the operation's, or PostgreSQL's
+// statement_timeout) is OPERATION_TIMEOUT, logged as a warning; an unreachable PostgreSQL or
+// Redis is SERVICE_UNAVAILABLE with retryAfterSeconds; anything else is logged with the request
+// id and replaced by a generic INTERNAL_SERVER_ERROR. schema is the API's schema (the types of
+// variables).
+func errorPresenter(log *slog.Logger, schema *ast.Schema) graphql.ErrorPresenterFunc {
 	return func(ctx context.Context, err error) *gqlerror.Error {
 		gqlErr := graphql.DefaultErrorPresenter(ctx, err)
 		ext := gqlErr.Extensions
@@ -86,6 +116,10 @@ func errorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 			}
 			return gqlErr
 		}
+		if isVariableError(ctx, gqlErr) {
+			presentVariableError(ctx, schema, gqlErr)
+			return gqlErr
+		}
 		if _, ok := ext["code"]; ok {
 			// gqlgen's parse, validation and complexity errors: safe and already coded.
 			return gqlErr
@@ -95,12 +129,27 @@ func errorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 			ext["code"] = CodeValidation
 			return gqlErr
 		}
-		if errors.Is(err, context.Canceled) && ctx.Err() != nil {
+		if errors.As(err, &ge) && ge.Err == nil && len(ge.Path) == 0 && graphql.GetFieldContext(ctx) == nil {
+			// An uncoded request error gqlgen's handler extensions write for the client before
+			// anything runs (automatic persisted queries: "unsupported APQ version", "provided
+			// APQ hash does not match query"): the request is wrong, not the server.
+			ext["code"] = CodeBadRequest
+			return gqlErr
+		}
+		if clientGone(ctx, err) {
 			// The client went away (closed the connection, stopped the subscription): nobody
 			// reads this answer and nothing is wrong with the server.
 			log.DebugContext(ctx, "operation canceled by the client", "request_id", reqID, "path", gqlErr.Path.String())
 			gqlErr.Message = "the request was canceled"
 			gqlErr.Extensions = map[string]any{"code": CodeClientClosed, "requestId": reqID}
+			return gqlErr
+		}
+		if timedOut(ctx, err) {
+			// Too much work for the time allowed, not a bug: the same answer as an operation
+			// stopped at its deadline as a whole (stoppedResponse).
+			log.WarnContext(ctx, "operation timed out", "request_id", reqID, "path", gqlErr.Path.String(), "err", err)
+			gqlErr.Message = msgOperationTimeout
+			gqlErr.Extensions = map[string]any{"code": CodeOperationTimeout, "requestId": reqID}
 			return gqlErr
 		}
 		if dependencyDown(err) {
@@ -110,12 +159,6 @@ func errorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 				"code": CodeUnavailable, "requestId": reqID,
 				"retryAfterSeconds": int(math.Ceil(dependencyRetryAfter.Seconds())),
 			}
-			return gqlErr
-		}
-		if errors.Is(err, context.DeadlineExceeded) {
-			log.WarnContext(ctx, "operation deadline exceeded", "request_id", reqID, "path", gqlErr.Path.String())
-			gqlErr.Message = "the operation took too long and was stopped"
-			ext["code"] = CodeUnavailable
 			return gqlErr
 		}
 		log.ErrorContext(ctx, "internal error", "request_id", reqID, "path", gqlErr.Path.String(), "err", err)

@@ -12,14 +12,6 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 )
 
-// Codes of the operation-wide limits (see errors.go for the others).
-const (
-	// CodeResponseTooLarge: the response would exceed MAX_RESPONSE_BYTES; nothing of it is sent.
-	CodeResponseTooLarge = "RESPONSE_TOO_LARGE"
-	// CodeOperationTimeout: the operation ran past OPERATION_TIMEOUT and was stopped.
-	CodeOperationTimeout = "OPERATION_TIMEOUT"
-)
-
 // responseLimit bounds what one operation may produce and how long it may run, while it runs:
 //
 //   - every resolved field adds a lower bound of its share of the JSON (its key and, for
@@ -81,11 +73,12 @@ func (l responseLimit) InterceptResponse(ctx context.Context, next graphql.Respo
 }
 
 // stoppedResponse answers an operation whose context ended before it did: OPERATION_TIMEOUT
-// past the deadline, SERVICE_UNAVAILABLE otherwise (the client went away: nobody reads it).
+// past the deadline (the same answer as a field stopped by a deadline, see errorPresenter),
+// CLIENT_CLOSED_REQUEST otherwise (the client went away: nobody reads it).
 func stoppedResponse(ctx context.Context) *graphql.Response {
-	msg, code := "the operation ran past its deadline (OPERATION_TIMEOUT) and was stopped", CodeOperationTimeout
+	msg, code := msgOperationTimeout, CodeOperationTimeout
 	if !errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		msg, code = "the operation was cancelled", CodeUnavailable
+		msg, code = "the request was canceled", CodeClientClosed
 	}
 	return &graphql.Response{Errors: gqlerror.List{{
 		Message:    msg,

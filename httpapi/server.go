@@ -131,7 +131,7 @@ func New(cfg Config, d Deps) *Server {
 	gql.Use(&complexityLimit{limit: cfg.MaxComplexity})
 	gql.Use(complexityBudget{limiter: d.Limiter, perUser: cfg.ComplexityUser, perIP: cfg.ComplexityIP, log: d.Log})
 	gql.Use(responseLimit{maxBytes: cfg.MaxResponseBytes})
-	presenter := errorPresenter(d.Log)
+	presenter := errorPresenter(d.Log, d.Schema.Schema())
 	if !cfg.FieldSuggestions {
 		presenter = stripSuggestions(presenter)
 	}

@@ -61,3 +61,32 @@ func dependencyDown(err error) bool {
 	return errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) ||
 		errors.Is(err, syscall.EPIPE) || errors.Is(err, net.ErrClosed)
 }
+
+// sqlQueryCanceled is PostgreSQL's SQLSTATE query_canceled: a statement stopped by
+// statement_timeout (DB_STATEMENT_TIMEOUT), or by the cancel request pgx sends when the
+// operation's context ends while a statement runs.
+const sqlQueryCanceled = "57014"
+
+func queryCanceled(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == sqlQueryCanceled
+}
+
+// clientGone reports whether err ended an operation because its client went away: the
+// operation's context was cancelled (not past its deadline) and the error says so.
+func clientGone(ctx context.Context, err error) bool {
+	if ctx.Err() == nil || errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return false
+	}
+	return errors.Is(err, context.Canceled) || queryCanceled(err)
+}
+
+// timedOut reports whether err means the operation ran out of time rather than failed: a
+// resolver reached a deadline (its own or the operation's, e.g. waiting for a pooled
+// connection), PostgreSQL cancelled a statement (statement_timeout), or the operation's
+// deadline had already passed when the error came (a connection attempt cut short by it). The
+// presenter answers all of them as OPERATION_TIMEOUT, like an operation stopped as a whole.
+func timedOut(ctx context.Context, err error) bool {
+	return errors.Is(err, context.DeadlineExceeded) || queryCanceled(err) ||
+		errors.Is(ctx.Err(), context.DeadlineExceeded)
+}

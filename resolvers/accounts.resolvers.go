@@ -39,7 +39,7 @@ func (r *mutationResolver) SignUp(ctx context.Context, input model.SignUpInput) 
 	if err != nil {
 		return nil, err
 	}
-	return loginPayload(ctx, s), nil
+	return loginPayload(ctx, s)
 }
 
 // LogIn is the resolver for the logIn field.
@@ -48,7 +48,7 @@ func (r *mutationResolver) LogIn(ctx context.Context, input model.LogInInput) (*
 	if err != nil {
 		return nil, err
 	}
-	return loginPayload(ctx, s), nil
+	return loginPayload(ctx, s)
 }
 
 // RefreshSession is the resolver for the refreshSession field.
@@ -57,7 +57,7 @@ func (r *mutationResolver) RefreshSession(ctx context.Context, input model.Refre
 	if err != nil {
 		return nil, err
 	}
-	return loginPayload(ctx, s), nil
+	return loginPayload(ctx, s)
 }
 
 // LogOut is the resolver for the logOut field.

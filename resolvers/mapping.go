@@ -2,6 +2,9 @@ package resolvers
 
 import (
 	"context"
+	"errors"
+
+	"github.com/google/uuid"
 
 	"github.com/skillswap/skillswap/auth"
 	"github.com/skillswap/skillswap/domain"
@@ -33,8 +36,13 @@ func toPageInfo(p relay.PageInfo) *model.PageInfo {
 }
 
 // loginPayload adopts the new session's member as the request's viewer, so the payload's private
-// fields resolve for them, and maps the result.
-func loginPayload(ctx context.Context, s auth.Login) *model.AuthPayload {
+// fields resolve for them, and maps the result. A result without a token, a user or a session
+// (a service returning a zero Login with a nil error) is a bug: it fails as an internal error
+// rather than answering an all-empty "success" a client would store as its credentials.
+func loginPayload(ctx context.Context, s auth.Login) (*model.AuthPayload, error) {
+	if s.AccessToken == "" || s.RefreshToken == "" || s.User.ID == uuid.Nil || s.AuthSession.ID == uuid.Nil {
+		return nil, errors.New("resolvers: the auth service returned an empty login without an error")
+	}
 	auth.Adopt(ctx, auth.Viewer{User: s.User, AuthSessionID: s.AuthSession.ID, TokenExpiresAt: s.AccessExpiresAt})
 	u, sess := s.User, s.AuthSession
 	return &model.AuthPayload{
@@ -45,5 +53,5 @@ func loginPayload(ctx context.Context, s auth.Login) *model.AuthPayload {
 		TokenType:             "Bearer",
 		User:                  &u,
 		Session:               &sess,
-	}
+	}, nil
 }
