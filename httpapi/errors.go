@@ -29,7 +29,8 @@ const (
 	// CodeRateLimited comes with extensions.retryAfterSeconds (and HTTP 429 for a spent budget).
 	CodeRateLimited = "RATE_LIMITED"
 	// CodeUnavailable: a feature whose service is not configured, or (with retryAfterSeconds)
-	// PostgreSQL or Redis unreachable for the moment.
+	// PostgreSQL or Redis unreachable for the moment, or the lane of expensive work full
+	// (admission.go).
 	CodeUnavailable = "SERVICE_UNAVAILABLE"
 	// CodeInternal: a bug; the cause is logged, never sent.
 	CodeInternal    = "INTERNAL_SERVER_ERROR"
