@@ -1,6 +1,9 @@
 package resolvers
 
 import (
+	"os"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -95,5 +98,31 @@ func TestEveryObjectTypeHasAnIDOrAReason(t *testing.T) {
 		if def := schema.Types[name]; def == nil || def.Kind != ast.Object {
 			t.Errorf("idLess names %s, which is not an object type of the schema", name)
 		}
+	}
+}
+
+// TestAppTypePoliciesListTheIDLessTypes keeps the typePolicies recommended to the apps
+// (e2e/lib/typepolicies.js, shown in e2e/README.md) in step with idLess: a type without an id
+// that Apollo is not told about would be cached without a merge rule.
+func TestAppTypePoliciesListTheIDLessTypes(t *testing.T) {
+	t.Parallel()
+	src, err := os.ReadFile("../e2e/lib/typepolicies.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var listed []string
+	for _, m := range regexp.MustCompile(`(?s)export const (?:PART|VALUE)_TYPES = \[(.*?)\];`).FindAllSubmatch(src, -1) {
+		for _, n := range regexp.MustCompile(`'(\w+)'`).FindAllSubmatch(m[1], -1) {
+			listed = append(listed, string(n[1]))
+		}
+	}
+	var want []string
+	for name := range idLess {
+		want = append(want, name)
+	}
+	slices.Sort(listed)
+	slices.Sort(want)
+	if !slices.Equal(listed, want) {
+		t.Fatalf("e2e/lib/typepolicies.js lists %v, idLess %v: update both (and e2e/README.md)", listed, want)
 	}
 }
