@@ -38,14 +38,17 @@ type ResolverRoot interface {
 	CalendarFeed() CalendarFeedResolver
 	Conversation() ConversationResolver
 	ConversationEvent() ConversationEventResolver
+	CreditBalance() CreditBalanceResolver
 	CreditTransaction() CreditTransactionResolver
 	Match() MatchResolver
 	MatchReason() MatchReasonResolver
 	MemberSkill() MemberSkillResolver
+	MentorAccount() MentorAccountResolver
 	Message() MessageResolver
 	Mutation() MutationResolver
 	NoShowDispute() NoShowDisputeResolver
 	Notification() NotificationResolver
+	NotificationPreference() NotificationPreferenceResolver
 	Participant() ParticipantResolver
 	Payment() PaymentResolver
 	Profile() ProfileResolver
@@ -130,6 +133,7 @@ type ComplexityRoot struct {
 	Chargeback struct {
 		Amount   func(childComplexity int) int
 		Closed   func(childComplexity int) int
+		ID       func(childComplexity int) int
 		OpenedAt func(childComplexity int) int
 		Status   func(childComplexity int) int
 	}
@@ -176,6 +180,7 @@ type ComplexityRoot struct {
 		Balance   func(childComplexity int) int
 		Committed func(childComplexity int) int
 		Floor     func(childComplexity int) int
+		ID        func(childComplexity int) int
 	}
 
 	CreditTransaction struct {
@@ -313,6 +318,7 @@ type ComplexityRoot struct {
 	MentorAccount struct {
 		ChargesEnabled   func(childComplexity int) int
 		DetailsSubmitted func(childComplexity int) int
+		ID               func(childComplexity int) int
 		PayoutsEnabled   func(childComplexity int) int
 		UpdatedAt        func(childComplexity int) int
 	}
@@ -410,6 +416,7 @@ type ComplexityRoot struct {
 		DecidedByStaff func(childComplexity int) int
 		DecidesAt      func(childComplexity int) int
 		DecisionNote   func(childComplexity int) int
+		ID             func(childComplexity int) int
 		ReportedBy     func(childComplexity int) int
 		Session        func(childComplexity int) int
 		Status         func(childComplexity int) int
@@ -454,6 +461,7 @@ type ComplexityRoot struct {
 
 	NotificationPreference struct {
 		Email func(childComplexity int) int
+		ID    func(childComplexity int) int
 		InApp func(childComplexity int) int
 		Type  func(childComplexity int) int
 	}
@@ -470,6 +478,7 @@ type ComplexityRoot struct {
 	}
 
 	Participant struct {
+		ID          func(childComplexity int) int
 		JoinedAt    func(childComplexity int) int
 		LastReadSeq func(childComplexity int) int
 		Role        func(childComplexity int) int
@@ -560,6 +569,7 @@ type ComplexityRoot struct {
 		Amount    func(childComplexity int) int
 		ByStaff   func(childComplexity int) int
 		CreatedAt func(childComplexity int) int
+		ID        func(childComplexity int) int
 		Reason    func(childComplexity int) int
 	}
 
@@ -664,6 +674,7 @@ type ComplexityRoot struct {
 	SessionProposal struct {
 		CreatedAt       func(childComplexity int) int
 		DurationMinutes func(childComplexity int) int
+		ID              func(childComplexity int) int
 		Proposer        func(childComplexity int) int
 		StartsAt        func(childComplexity int) int
 	}
@@ -893,6 +904,9 @@ type ConversationEventResolver interface {
 
 	Seq(ctx context.Context, obj *domain.ConversationEvent) (int, error)
 }
+type CreditBalanceResolver interface {
+	ID(ctx context.Context, obj *domain.CreditBalance) (string, error)
+}
 type CreditTransactionResolver interface {
 	ID(ctx context.Context, obj *domain.CreditEntry) (string, error)
 
@@ -914,6 +928,9 @@ type MemberSkillResolver interface {
 	Skill(ctx context.Context, obj *domain.MemberSkill) (*domain.Skill, error)
 
 	HourlyPrice(ctx context.Context, obj *domain.MemberSkill) (*domain.Money, error)
+}
+type MentorAccountResolver interface {
+	ID(ctx context.Context, obj *domain.MentorAccount) (string, error)
 }
 type MessageResolver interface {
 	ID(ctx context.Context, obj *domain.Message) (string, error)
@@ -969,6 +986,7 @@ type MutationResolver interface {
 	ReviewSkillProposal(ctx context.Context, input model.ReviewSkillProposalInput) (*model.ReviewSkillProposalPayload, error)
 }
 type NoShowDisputeResolver interface {
+	ID(ctx context.Context, obj *domain.NoShowDispute) (string, error)
 	Session(ctx context.Context, obj *domain.NoShowDispute) (*domain.SkillSession, error)
 	Absent(ctx context.Context, obj *domain.NoShowDispute) (*domain.User, error)
 	ReportedBy(ctx context.Context, obj *domain.NoShowDispute) (*domain.User, error)
@@ -984,7 +1002,11 @@ type NotificationResolver interface {
 	Actor(ctx context.Context, obj *domain.Notification) (*domain.User, error)
 	Read(ctx context.Context, obj *domain.Notification) (bool, error)
 }
+type NotificationPreferenceResolver interface {
+	ID(ctx context.Context, obj *domain.NotificationPreference) (string, error)
+}
 type ParticipantResolver interface {
+	ID(ctx context.Context, obj *domain.Participant) (string, error)
 	User(ctx context.Context, obj *domain.Participant) (*domain.User, error)
 
 	LastReadSeq(ctx context.Context, obj *domain.Participant) (int, error)
@@ -1039,6 +1061,7 @@ type QueryResolver interface {
 	PendingSkills(ctx context.Context, first *int, after *string) (*model.SkillConnection, error)
 }
 type RefundResolver interface {
+	ID(ctx context.Context, obj *domain.Refund) (string, error)
 	Amount(ctx context.Context, obj *domain.Refund) (*domain.Money, error)
 
 	ByStaff(ctx context.Context, obj *domain.Refund) (bool, error)
@@ -1056,6 +1079,7 @@ type ReviewReportResolver interface {
 	Reporter(ctx context.Context, obj *domain.ReviewReport) (*domain.User, error)
 }
 type SessionProposalResolver interface {
+	ID(ctx context.Context, obj *domain.SessionProposal) (string, error)
 	Proposer(ctx context.Context, obj *domain.SessionProposal) (*domain.User, error)
 }
 type SessionWarningResolver interface {
@@ -1356,6 +1380,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Chargeback.Closed(childComplexity), true
+	case "Chargeback.id":
+		if e.ComplexityRoot.Chargeback.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Chargeback.ID(childComplexity), true
 	case "Chargeback.openedAt":
 		if e.ComplexityRoot.Chargeback.OpenedAt == nil {
 			break
@@ -1530,6 +1560,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CreditBalance.Floor(childComplexity), true
+	case "CreditBalance.id":
+		if e.ComplexityRoot.CreditBalance.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditBalance.ID(childComplexity), true
 
 	case "CreditTransaction.amount":
 		if e.ComplexityRoot.CreditTransaction.Amount == nil {
@@ -1961,6 +1997,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.MentorAccount.DetailsSubmitted(childComplexity), true
+	case "MentorAccount.id":
+		if e.ComplexityRoot.MentorAccount.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MentorAccount.ID(childComplexity), true
 	case "MentorAccount.payoutsEnabled":
 		if e.ComplexityRoot.MentorAccount.PayoutsEnabled == nil {
 			break
@@ -2602,6 +2644,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.NoShowDispute.DecisionNote(childComplexity), true
+	case "NoShowDispute.id":
+		if e.ComplexityRoot.NoShowDispute.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NoShowDispute.ID(childComplexity), true
 	case "NoShowDispute.reportedBy":
 		if e.ComplexityRoot.NoShowDispute.ReportedBy == nil {
 			break
@@ -2747,6 +2795,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.NotificationPreference.Email(childComplexity), true
+	case "NotificationPreference.id":
+		if e.ComplexityRoot.NotificationPreference.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationPreference.ID(childComplexity), true
 	case "NotificationPreference.inApp":
 		if e.ComplexityRoot.NotificationPreference.InApp == nil {
 			break
@@ -2792,6 +2846,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PageInfo.StartCursor(childComplexity), true
 
+	case "Participant.id":
+		if e.ComplexityRoot.Participant.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Participant.ID(childComplexity), true
 	case "Participant.joinedAt":
 		if e.ComplexityRoot.Participant.JoinedAt == nil {
 			break
@@ -3292,6 +3352,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Refund.CreatedAt(childComplexity), true
+	case "Refund.id":
+		if e.ComplexityRoot.Refund.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Refund.ID(childComplexity), true
 	case "Refund.reason":
 		if e.ComplexityRoot.Refund.Reason == nil {
 			break
@@ -3610,6 +3676,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SessionProposal.DurationMinutes(childComplexity), true
+	case "SessionProposal.id":
+		if e.ComplexityRoot.SessionProposal.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SessionProposal.ID(childComplexity), true
 	case "SessionProposal.proposer":
 		if e.ComplexityRoot.SessionProposal.Proposer == nil {
 			break
@@ -4599,7 +4671,9 @@ enum Role {
   ADMIN
 }
 
-"Relay pagination information for a connection."
+"""
+Relay pagination information for a connection. Part of its connection: has no id; Apollo caches it inside its parent (` + "`" + `typePolicies` + "`" + `: ` + "`" + `keyFields: false` + "`" + `).
+"""
 type PageInfo {
   "True when more items follow ` + "`" + `endCursor` + "`" + ` (forward pagination)."
   hasNextPage: Boolean!
@@ -4621,7 +4695,7 @@ enum Locale {
 
 """
 An amount of money: an integer number of the currency's minor units (cents for EUR) and an
-ISO 4217 currency code. Never a float.
+ISO 4217 currency code. Never a float. A value: has no id; Apollo caches it inside its parent (` + "`" + `typePolicies` + "`" + `: ` + "`" + `keyFields: false` + "`" + `).
 """
 type Money {
   "Minor units: 1250 with EUR is 12.50 EUR."
@@ -5074,6 +5148,12 @@ type Conversation implements Node {
 
 "A member taking part in a conversation."
 type Participant {
+  """
+  Stable, opaque identifier of this member's place in this conversation, for caching: its read
+  position (` + "`" + `lastReadSeq` + "`" + `) changes in place. Read it through its Conversation (not fetchable with
+  ` + "`" + `node(id:)` + "`" + `).
+  """
+  id: ID!
   "The member."
   user: User!
   "Their part in the conversation."
@@ -5164,7 +5244,11 @@ enum ConversationEventKind {
   PARTICIPANTS_CHANGED
 }
 
-"A change in one of the viewer's conversations, to refresh conversation lists and badges."
+"""
+A change in one of the viewer's conversations, to refresh conversation lists and badges. An
+event, never stored: it has no id (` + "`" + `typePolicies` + "`" + `: ` + "`" + `keyFields: false` + "`" + `); its ` + "`" + `conversation` + "`" + ` and
+` + "`" + `message` + "`" + ` are normalised by their ids and update the cache.
+"""
 type ConversationEvent {
   "What changed."
   kind: ConversationEventKind!
@@ -5176,7 +5260,10 @@ type ConversationEvent {
   seq: Int!
 }
 
-"Someone is typing in a conversation. Ephemeral: never stored; show it for a few seconds."
+"""
+Someone is typing in a conversation. Ephemeral: never stored; show it for a few seconds. An
+event: it has no id (` + "`" + `typePolicies` + "`" + `: ` + "`" + `keyFields: false` + "`" + `).
+"""
 type TypingEvent {
   "The conversation."
   conversation: Conversation!
@@ -5306,6 +5393,12 @@ extend type Query {
 
 "The caller's time credits, in minutes: learning spends them, teaching earns them."
 type CreditBalance {
+  """
+  Stable, opaque identifier of the member's balance (one per member): the balance a mutation
+  returns (` + "`" + `confirmSessionCompleted` + "`" + `) replaces the cached ` + "`" + `creditBalance` + "`" + `. Not fetchable with
+  ` + "`" + `node(id:)` + "`" + `; read it with ` + "`" + `creditBalance` + "`" + `.
+  """
+  id: ID!
   "Sum of the caller's ledger entries."
   balance: Int!
   "Minutes of the caller's proposed and confirmed sessions as a learner, paid on completion."
@@ -5420,7 +5513,10 @@ extend type Query {
   swapCircles("Number of circles to return, 1 to 100." first: Int = 10): [SwapCircle!]! @auth
 }
 
-"How many results share a category (refinement count: results with that filter added)."
+"""
+How many results share a category (refinement count: results with that filter added). Part of
+its search result: has no id; Apollo caches it inside its parent (` + "`" + `typePolicies` + "`" + `: ` + "`" + `keyFields: false` + "`" + `).
+"""
 type CategoryFacet {
   "The category."
   category: SkillCategory!
@@ -5504,7 +5600,9 @@ type MemberSearchEdge {
   distanceKm: Float
 }
 
-"Facet counts of a member search."
+"""
+Facet counts of a member search. Part of its search result: has no id; Apollo caches it inside its parent (` + "`" + `typePolicies` + "`" + `: ` + "`" + `keyFields: false` + "`" + `).
+"""
 type MemberSearchFacets {
   "Members per skill category (at the search's minimum level)."
   categories: [CategoryFacet!]!
@@ -5516,7 +5614,9 @@ type MemberSearchFacets {
   modes: [ModeFacet!]!
 }
 
-"A level and how many results reach it."
+"""
+A level and how many results reach it. Part of its search result: has no id; Apollo caches it inside its parent (` + "`" + `typePolicies` + "`" + `: ` + "`" + `keyFields: false` + "`" + `).
+"""
 type LevelFacet {
   "The level."
   level: SkillLevel!
@@ -5524,7 +5624,9 @@ type LevelFacet {
   count: Int!
 }
 
-"A language and how many results speak it."
+"""
+A language and how many results speak it. Part of its search result: has no id; Apollo caches it inside its parent (` + "`" + `typePolicies` + "`" + `: ` + "`" + `keyFields: false` + "`" + `).
+"""
 type LanguageFacet {
   "ISO 639-1 code."
   language: String!
@@ -5532,7 +5634,9 @@ type LanguageFacet {
   count: Int!
 }
 
-"A meeting mode and how many results it would keep."
+"""
+A meeting mode and how many results it would keep. Part of its search result: has no id; Apollo caches it inside its parent (` + "`" + `typePolicies` + "`" + `: ` + "`" + `keyFields: false` + "`" + `).
+"""
 type ModeFacet {
   "The mode."
   mode: MeetingMode!
@@ -5592,7 +5696,9 @@ enum MatchReasonCode {
   NEW_MEMBER
 }
 
-"One explanation of a match's score."
+"""
+One explanation of a match's score. Part of its Match: has no id; Apollo caches it inside its parent (` + "`" + `typePolicies` + "`" + `: ` + "`" + `keyFields: false` + "`" + `).
+"""
 type MatchReason {
   "Machine-readable reason."
   code: MatchReasonCode!
@@ -5646,7 +5752,9 @@ type MatchEdge {
   node: Match!
 }
 
-"One teaching link of a swap circle."
+"""
+One teaching link of a swap circle. Part of its SwapCircle: has no id; Apollo caches it inside its parent (` + "`" + `typePolicies` + "`" + `: ` + "`" + `keyFields: false` + "`" + `).
+"""
 type SwapCircleEdge {
   "Who teaches."
   teacher: User!
@@ -5656,7 +5764,10 @@ type SwapCircleEdge {
   skill: Skill!
 }
 
-"A three-member swap: you teach B, B teaches C, C teaches you."
+"""
+A three-member swap: you teach B, B teaches C, C teaches you. Computed afresh for each
+` + "`" + `swapCircles` + "`" + ` request and never changed by a mutation: a value of that list, it has no id; Apollo caches it inside its parent (` + "`" + `typePolicies` + "`" + `: ` + "`" + `keyFields: false` + "`" + `).
+"""
 type SwapCircle {
   "You, B and C."
   members: [User!]!
@@ -5788,6 +5899,12 @@ type NotificationEdge {
 
 "How the viewer wants to be told about one type of notification."
 type NotificationPreference {
+  """
+  Stable, opaque identifier of the viewer's preference for this type: the one
+  ` + "`" + `setNotificationPreference` + "`" + ` returns replaces its entry in ` + "`" + `notificationPreferences` + "`" + `. Not
+  fetchable with ` + "`" + `node(id:)` + "`" + `.
+  """
+  id: ID!
   "The notification type."
   type: NotificationType!
   "Show it in the app (feed and ` + "`" + `notificationAdded` + "`" + `)."
@@ -5964,6 +6081,8 @@ type Payment implements Node {
 
 "Money given back to the learner."
 type Refund {
+  "Stable, opaque identifier of this refund, for caching (read it through its Payment; not fetchable with ` + "`" + `node(id:)` + "`" + `)."
+  id: ID!
   "How much."
   amount: Money!
   "Why: the cancellation policy, a no-show, or the reason an ADMIN wrote."
@@ -5991,7 +6110,13 @@ type PaymentEdge {
 }
 
 "A mentor's Stripe Connect (Express) account, as Stripe last reported it."
-type MentorAccount {
+type MentorAccount implements Node {
+  """
+  Opaque global identifier (one account per member), fetchable with ` + "`" + `node(id:)` + "`" + ` by the member
+  and staff (null for anyone else, as for an unknown id): refetch it after Stripe's onboarding
+  form to see the new state.
+  """
+  id: ID!
   "Stripe lets the account receive charges."
   chargesEnabled: Boolean!
   "Stripe pays the account out. Learners can book the mentor for pay only once this is true."
@@ -6061,6 +6186,11 @@ type RefundPaymentPayload {
 
 "A chargeback (Stripe dispute) of a payment's charge."
 type Chargeback {
+  """
+  Stable, opaque identifier: a payment has at most one chargeback, which keeps this id while
+  Stripe moves its status (read it through its Payment; not fetchable with ` + "`" + `node(id:)` + "`" + `).
+  """
+  id: ID!
   "Stripe's status: ` + "`" + `warning_needs_response` + "`" + `, ` + "`" + `needs_response` + "`" + `, ` + "`" + `under_review` + "`" + `, ` + "`" + `won` + "`" + `, ` + "`" + `lost` + "`" + `, ` + "`" + `warning_closed` + "`" + `..."
   status: String!
   "The amount disputed."
@@ -6088,7 +6218,12 @@ A no-show report about a paid session, on which its money waits. The member repo
 may contest it within 48 hours; an uncontested report is then upheld. Staff (SUPPORT) decide
 contested reports.
 """
-type NoShowDispute {
+type NoShowDispute implements Node {
+  """
+  Opaque global identifier (one dispute per session), fetchable with ` + "`" + `node(id:)` + "`" + ` by the session's
+  two participants and staff (null for anyone else, as for an unknown id).
+  """
+  id: ID!
   "The session."
   session: SkillSession!
   "The participant reported absent."
@@ -6221,7 +6356,9 @@ type MemberSkill {
   updatedAt: DateTime!
 }
 
-"A weekly window of availability, in the member's own time zone."
+"""
+A weekly window of availability, in the member's own time zone. Part of its Profile: has no id; Apollo caches it inside its parent (` + "`" + `typePolicies` + "`" + `: ` + "`" + `keyFields: false` + "`" + `).
+"""
 type AvailabilitySlot {
   "ISO weekday: 1 = Monday ... 7 = Sunday."
   weekday: Int!
@@ -6231,7 +6368,9 @@ type AvailabilitySlot {
   end: String!
 }
 
-"A point on Earth (WGS 84)."
+"""
+A point on Earth (WGS 84). A value: has no id; Apollo caches it inside its parent (` + "`" + `typePolicies` + "`" + `: ` + "`" + `keyFields: false` + "`" + `).
+"""
 type GeoPoint {
   "Degrees north, -90 to 90."
   latitude: Float!
@@ -6239,7 +6378,10 @@ type GeoPoint {
   longitude: Float!
 }
 
-"What a member tells about themselves."
+"""
+What a member tells about themselves. Part of its User (one each, changed only through
+` + "`" + `updateProfile` + "`" + `, which returns the User): has no id; Apollo caches it inside its parent (` + "`" + `typePolicies` + "`" + `: ` + "`" + `keyFields: false` + "`" + `).
+"""
 type Profile {
   "Free text, up to 2,000 characters."
   bio: String!
@@ -6437,7 +6579,10 @@ type ReviewEdge {
   node: Review!
 }
 
-"A member's rating from the visible reviews they received."
+"""
+A member's rating from the visible reviews they received. Part of its User (` + "`" + `User.rating` + "`" + `):
+has no id; Apollo caches it inside its parent (` + "`" + `typePolicies` + "`" + `: ` + "`" + `keyFields: false` + "`" + `).
+"""
 type MemberRating {
   "Number of visible reviews."
   count: Int!
@@ -6634,7 +6779,9 @@ enum SessionWarningCode {
   OUTSIDE_AVAILABILITY
 }
 
-"Advice about a session write that succeeded anyway."
+"""
+Advice about a session write that succeeded anyway. Part of its payload: has no id; Apollo caches it inside its parent (` + "`" + `typePolicies` + "`" + `: ` + "`" + `keyFields: false` + "`" + `).
+"""
 type SessionWarning {
   "Machine-readable code."
   code: SessionWarningCode!
@@ -6712,7 +6859,9 @@ type SkillSession implements Node {
   updatedAt: DateTime!
 }
 
-"Why and when a skill session was cancelled."
+"""
+Why and when a skill session was cancelled. Part of its SkillSession: has no id; Apollo caches it inside its parent (` + "`" + `typePolicies` + "`" + `: ` + "`" + `keyFields: false` + "`" + `).
+"""
 type SessionCancellation {
   "Who cancelled."
   cancelledBy: User!
@@ -6724,7 +6873,9 @@ type SessionCancellation {
   late: Boolean!
 }
 
-"A problem reported about a skill session that started."
+"""
+A problem reported about a skill session that started. Part of its SkillSession: has no id; Apollo caches it inside its parent (` + "`" + `typePolicies` + "`" + `: ` + "`" + `keyFields: false` + "`" + `).
+"""
 type SessionProblem {
   "Who reported it."
   reportedBy: User!
@@ -6734,7 +6885,10 @@ type SessionProblem {
   note: String!
 }
 
-"A no-show report."
+"""
+A no-show report. Part of its SkillSession: has no id; Apollo caches it inside its parent (` + "`" + `typePolicies` + "`" + `: ` + "`" + `keyFields: false` + "`" + `). (its ` + "`" + `dispute` + "`" + ` has
+an id of its own).
+"""
 type SessionNoShow {
   "The participant who did not come."
   absent: User!
@@ -6751,6 +6905,11 @@ type SessionNoShow {
 
 "One time put on the table for a skill session."
 type SessionProposal {
+  """
+  Stable, opaque identifier of this proposal, for caching (read it through its SkillSession; it
+  is not fetchable with ` + "`" + `node(id:)` + "`" + `).
+  """
+  id: ID!
   "Who proposed it."
   proposer: User!
   "Proposed start."
@@ -6761,7 +6920,9 @@ type SessionProposal {
   createdAt: DateTime!
 }
 
-"Where the reviews of one of the caller's sessions stand."
+"""
+Where the reviews of one of the caller's sessions stand. Part of its SkillSession: has no id; Apollo caches it inside its parent (` + "`" + `typePolicies` + "`" + `: ` + "`" + `keyFields: false` + "`" + `).
+"""
 type SessionReviewState {
   "The caller has written their review."
   viewerReviewed: Boolean!
@@ -7170,6 +7331,8 @@ func (ec *executionContext) childFields_CategoryFacet(ctx context.Context, field
 
 func (ec *executionContext) childFields_Chargeback(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
+	case "id":
+		return ec.fieldContext_Chargeback_id(ctx, field)
 	case "status":
 		return ec.fieldContext_Chargeback_status(ctx, field)
 	case "amount":
@@ -7258,6 +7421,8 @@ func (ec *executionContext) childFields_ConversationEvent(ctx context.Context, f
 
 func (ec *executionContext) childFields_CreditBalance(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
+	case "id":
+		return ec.fieldContext_CreditBalance_id(ctx, field)
 	case "balance":
 		return ec.fieldContext_CreditBalance_balance(ctx, field)
 	case "committed":
@@ -7536,6 +7701,8 @@ func (ec *executionContext) childFields_MemberSkillPayload(ctx context.Context, 
 
 func (ec *executionContext) childFields_MentorAccount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
+	case "id":
+		return ec.fieldContext_MentorAccount_id(ctx, field)
 	case "chargesEnabled":
 		return ec.fieldContext_MentorAccount_chargesEnabled(ctx, field)
 	case "payoutsEnabled":
@@ -7626,6 +7793,8 @@ func (ec *executionContext) childFields_MuteConversationPayload(ctx context.Cont
 
 func (ec *executionContext) childFields_NoShowDispute(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
+	case "id":
+		return ec.fieldContext_NoShowDispute_id(ctx, field)
 	case "session":
 		return ec.fieldContext_NoShowDispute_session(ctx, field)
 	case "absent":
@@ -7728,6 +7897,8 @@ func (ec *executionContext) childFields_NotificationEdge(ctx context.Context, fi
 
 func (ec *executionContext) childFields_NotificationPreference(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
+	case "id":
+		return ec.fieldContext_NotificationPreference_id(ctx, field)
 	case "type":
 		return ec.fieldContext_NotificationPreference_type(ctx, field)
 	case "inApp":
@@ -7762,6 +7933,8 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 
 func (ec *executionContext) childFields_Participant(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
+	case "id":
+		return ec.fieldContext_Participant_id(ctx, field)
 	case "user":
 		return ec.fieldContext_Participant_user(ctx, field)
 	case "role":
@@ -7880,6 +8053,8 @@ func (ec *executionContext) childFields_ProposeSkillPayload(ctx context.Context,
 
 func (ec *executionContext) childFields_Refund(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
+	case "id":
+		return ec.fieldContext_Refund_id(ctx, field)
 	case "amount":
 		return ec.fieldContext_Refund_amount(ctx, field)
 	case "reason":
@@ -8090,6 +8265,8 @@ func (ec *executionContext) childFields_SessionProblem(ctx context.Context, fiel
 
 func (ec *executionContext) childFields_SessionProposal(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
+	case "id":
+		return ec.fieldContext_SessionProposal_id(ctx, field)
 	case "proposer":
 		return ec.fieldContext_SessionProposal_proposer(ctx, field)
 	case "startsAt":
@@ -10578,6 +10755,29 @@ func (ec *executionContext) fieldContext_CategoryFacet_count(_ context.Context, 
 	return graphql.NewScalarFieldContext("CategoryFacet", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
+func (ec *executionContext) _Chargeback_id(ctx context.Context, field graphql.CollectedField, obj *model.Chargeback) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Chargeback_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Chargeback_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Chargeback", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
 func (ec *executionContext) _Chargeback_status(ctx context.Context, field graphql.CollectedField, obj *model.Chargeback) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11264,6 +11464,29 @@ func (ec *executionContext) _ConversationEvent_seq(ctx context.Context, field gr
 }
 func (ec *executionContext) fieldContext_ConversationEvent_seq(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ConversationEvent", field, true, true, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _CreditBalance_id(ctx context.Context, field graphql.CollectedField, obj *domain.CreditBalance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditBalance_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.CreditBalance().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditBalance_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditBalance", field, true, true, errors.New("field of type ID does not have child fields"))
 }
 
 func (ec *executionContext) _CreditBalance_balance(ctx context.Context, field graphql.CollectedField, obj *domain.CreditBalance) (ret graphql.Marshaler) {
@@ -13117,6 +13340,29 @@ func (ec *executionContext) fieldContext_MemberSkillPayload_user(_ context.Conte
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _MentorAccount_id(ctx context.Context, field graphql.CollectedField, obj *domain.MentorAccount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MentorAccount_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.MentorAccount().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MentorAccount_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MentorAccount", field, true, true, errors.New("field of type ID does not have child fields"))
 }
 
 func (ec *executionContext) _MentorAccount_chargesEnabled(ctx context.Context, field graphql.CollectedField, obj *domain.MentorAccount) (ret graphql.Marshaler) {
@@ -16106,6 +16352,29 @@ func (ec *executionContext) fieldContext_MuteConversationPayload_conversation(_ 
 	return fc, nil
 }
 
+func (ec *executionContext) _NoShowDispute_id(ctx context.Context, field graphql.CollectedField, obj *domain.NoShowDispute) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NoShowDispute_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.NoShowDispute().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NoShowDispute_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NoShowDispute", field, true, true, errors.New("field of type ID does not have child fields"))
+}
+
 func (ec *executionContext) _NoShowDispute_session(ctx context.Context, field graphql.CollectedField, obj *domain.NoShowDispute) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -16913,6 +17182,29 @@ func (ec *executionContext) fieldContext_NotificationEdge_node(_ context.Context
 	return fc, nil
 }
 
+func (ec *executionContext) _NotificationPreference_id(ctx context.Context, field graphql.CollectedField, obj *domain.NotificationPreference) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationPreference_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.NotificationPreference().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationPreference_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NotificationPreference", field, true, true, errors.New("field of type ID does not have child fields"))
+}
+
 func (ec *executionContext) _NotificationPreference_type(ctx context.Context, field graphql.CollectedField, obj *domain.NotificationPreference) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -17104,6 +17396,29 @@ func (ec *executionContext) _PageInfo_endCursor(ctx context.Context, field graph
 }
 func (ec *executionContext) fieldContext_PageInfo_endCursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PageInfo", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Participant_id(ctx context.Context, field graphql.CollectedField, obj *domain.Participant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Participant_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Participant().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Participant_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Participant", field, true, true, errors.New("field of type ID does not have child fields"))
 }
 
 func (ec *executionContext) _Participant_user(ctx context.Context, field graphql.CollectedField, obj *domain.Participant) (ret graphql.Marshaler) {
@@ -19530,6 +19845,29 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 	return fc, nil
 }
 
+func (ec *executionContext) _Refund_id(ctx context.Context, field graphql.CollectedField, obj *domain.Refund) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Refund_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Refund().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Refund_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Refund", field, true, true, errors.New("field of type ID does not have child fields"))
+}
+
 func (ec *executionContext) _Refund_amount(ctx context.Context, field graphql.CollectedField, obj *domain.Refund) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -20944,6 +21282,29 @@ func (ec *executionContext) _SessionProblem_note(ctx context.Context, field grap
 }
 func (ec *executionContext) fieldContext_SessionProblem_note(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SessionProblem", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _SessionProposal_id(ctx context.Context, field graphql.CollectedField, obj *domain.SessionProposal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SessionProposal_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.SessionProposal().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SessionProposal_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SessionProposal", field, true, true, errors.New("field of type ID does not have child fields"))
 }
 
 func (ec *executionContext) _SessionProposal_proposer(ctx context.Context, field graphql.CollectedField, obj *domain.SessionProposal) (ret graphql.Marshaler) {
@@ -27527,6 +27888,13 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Notification(ctx, sel, obj)
+	case domain.NoShowDispute:
+		return ec._NoShowDispute(ctx, sel, &obj)
+	case *domain.NoShowDispute:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._NoShowDispute(ctx, sel, obj)
 	case domain.Message:
 		return ec._Message(ctx, sel, &obj)
 	case *domain.Message:
@@ -27534,6 +27902,13 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Message(ctx, sel, obj)
+	case domain.MentorAccount:
+		return ec._MentorAccount(ctx, sel, &obj)
+	case *domain.MentorAccount:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._MentorAccount(ctx, sel, obj)
 	case matching.Match:
 		return ec._Match(ctx, sel, &obj)
 	case *matching.Match:
@@ -28201,6 +28576,11 @@ func (ec *executionContext) _Chargeback(ctx context.Context, sel ast.SelectionSe
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Chargeback")
+		case "id":
+			out.Values[i] = ec._Chargeback_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "status":
 			out.Values[i] = ec._Chargeback_status(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -28859,25 +29239,63 @@ func (ec *executionContext) _CreditBalance(ctx context.Context, sel ast.Selectio
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("CreditBalance")
+		case "id":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._CreditBalance_id(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "balance":
 			out.Values[i] = ec._CreditBalance_balance(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "committed":
 			out.Values[i] = ec._CreditBalance_committed(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "available":
 			out.Values[i] = ec._CreditBalance_available(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "floor":
 			out.Values[i] = ec._CreditBalance_floor(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -30319,7 +30737,7 @@ func (ec *executionContext) _MemberSkillPayload(ctx context.Context, sel ast.Sel
 	return out
 }
 
-var mentorAccountImplementors = []string{"MentorAccount"}
+var mentorAccountImplementors = []string{"MentorAccount", "Node"}
 
 func (ec *executionContext) _MentorAccount(ctx context.Context, sel ast.SelectionSet, obj *domain.MentorAccount) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, mentorAccountImplementors)
@@ -30331,25 +30749,63 @@ func (ec *executionContext) _MentorAccount(ctx context.Context, sel ast.Selectio
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("MentorAccount")
+		case "id":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._MentorAccount_id(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "chargesEnabled":
 			out.Values[i] = ec._MentorAccount_chargesEnabled(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "payoutsEnabled":
 			out.Values[i] = ec._MentorAccount_payoutsEnabled(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "detailsSubmitted":
 			out.Values[i] = ec._MentorAccount_detailsSubmitted(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "updatedAt":
 			out.Values[i] = ec._MentorAccount_updatedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -31177,7 +31633,7 @@ func (ec *executionContext) _MuteConversationPayload(ctx context.Context, sel as
 	return out
 }
 
-var noShowDisputeImplementors = []string{"NoShowDispute"}
+var noShowDisputeImplementors = []string{"NoShowDispute", "Node"}
 
 func (ec *executionContext) _NoShowDispute(ctx context.Context, sel ast.SelectionSet, obj *domain.NoShowDispute) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, noShowDisputeImplementors)
@@ -31189,6 +31645,44 @@ func (ec *executionContext) _NoShowDispute(ctx context.Context, sel ast.Selectio
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("NoShowDispute")
+		case "id":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._NoShowDispute_id(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "session":
 			field := field
 
@@ -31900,20 +32394,58 @@ func (ec *executionContext) _NotificationPreference(ctx context.Context, sel ast
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("NotificationPreference")
+		case "id":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._NotificationPreference_id(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "type":
 			out.Values[i] = ec._NotificationPreference_type(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "inApp":
 			out.Values[i] = ec._NotificationPreference_inApp(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "email":
 			out.Values[i] = ec._NotificationPreference_email(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -32039,6 +32571,44 @@ func (ec *executionContext) _Participant(ctx context.Context, sel ast.SelectionS
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Participant")
+		case "id":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Participant_id(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "user":
 			field := field
 
@@ -33626,6 +34196,44 @@ func (ec *executionContext) _Refund(ctx context.Context, sel ast.SelectionSet, o
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Refund")
+		case "id":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Refund_id(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "amount":
 			field := field
 
@@ -34805,6 +35413,44 @@ func (ec *executionContext) _SessionProposal(ctx context.Context, sel ast.Select
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("SessionProposal")
+		case "id":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SessionProposal_id(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "proposer":
 			field := field
 

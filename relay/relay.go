@@ -210,6 +210,52 @@ const KindPayment = "pay"
 // from the side of the member asking.
 const KindMatch = "mch"
 
+// Global id prefixes of objects that live inside another one but have an identity of their own:
+// they change in place, or appear in more than one list or payload, so clients cache them by id.
+// Only NoShowDispute and MentorAccount are Nodes; the others are read through their parent.
+const (
+	// KindMemberSkill: a member's offer or want, `msk_` + the member's and the skill's uuids
+	// (64 hex digits; published in this shape before GlobalID covered it, kept for stability).
+	KindMemberSkill = "msk"
+	// KindSessionProposal: one time put on the table for a skill session (its row id).
+	KindSessionProposal = "spp"
+	// KindRefund: a refund of a payment (its row id).
+	KindRefund = "rfd"
+	// KindChargeback: the chargeback of a payment, named by the payment's id (a payment's one
+	// charge has at most one dispute).
+	KindChargeback = "chb"
+	// KindNoShowDispute: the no-show dispute of a paid session, named by the session's id (one
+	// per session).
+	KindNoShowDispute = "nsd"
+	// KindMentorAccount: a member's Stripe connected account, named by the member's id.
+	KindMentorAccount = "mac"
+	// KindCreditBalance: a member's time-credit balance, named by the member's id.
+	KindCreditBalance = "crb"
+	// KindParticipant: a member's place in a conversation (DerivedID of both ids).
+	KindParticipant = "cpt"
+	// KindNotificationPreference: a member's channels for one notification type (DerivedID of
+	// the member's id and the type).
+	KindNotificationPreference = "npf"
+)
+
+// derivedNamespace is the RFC 4122 name space of DerivedID. Never change it: every derived id a
+// client has cached would change.
+var derivedNamespace = uuid.MustParse("6f1d1c43-52a4-4b8e-9a55-2f0b1e3c7d90")
+
+// DerivedID is the global id of an object keyed by several values (a membership, a per-type
+// setting): a name-based uuid (RFC 4122 version 5) of kind and parts, so it has the shape of
+// every other id, is the same on every request and instance, and does not give its parts away.
+// It cannot be turned back into them: only for ids that clients cache and never send back.
+func DerivedID(kind string, parts ...string) string {
+	name := kind + "\x00" + strings.Join(parts, "\x00")
+	return GlobalID(kind, uuid.NewSHA1(derivedNamespace, []byte(name)))
+}
+
+// MemberSkillID is the id of userID's offer or want of skillID (see KindMemberSkill).
+func MemberSkillID(userID, skillID uuid.UUID) string {
+	return KindMemberSkill + "_" + strings.ReplaceAll(userID.String(), "-", "") + strings.ReplaceAll(skillID.String(), "-", "")
+}
+
 // GlobalID encodes an entity id of the given kind.
 func GlobalID(kind string, id uuid.UUID) string {
 	return kind + "_" + strings.ReplaceAll(id.String(), "-", "")

@@ -146,3 +146,30 @@ func TestGlobalID(t *testing.T) {
 		}
 	}
 }
+
+// TestDerivedID: a derived id is a function of its kind and parts only (the same on every
+// instance and run: the constant below was computed once and must never change), distinct for
+// other parts or another kind, and shaped like every global id.
+func TestDerivedID(t *testing.T) {
+	a, b := uuid.MustParse("0192f0c5-3c1e-7a3b-8c4d-5e6f7a8b9c0d"), uuid.MustParse("0192f0c5-3c1e-7a3b-8c4d-5e6f7a8b9c0e")
+	id := DerivedID(KindParticipant, a.String(), b.String())
+	if id != DerivedID(KindParticipant, a.String(), b.String()) {
+		t.Fatal("not deterministic")
+	}
+	if id != "cpt_178eda9cb8be5e5a80e0aa7308c17881" {
+		t.Fatalf("DerivedID = %s: ids clients cached would change (derivedNamespace or the name layout moved)", id)
+	}
+	kind, _, ok := ParseGlobalID(id)
+	if !ok || kind != KindParticipant {
+		t.Fatalf("%s does not parse as a %s id", id, KindParticipant)
+	}
+	for _, other := range []string{
+		DerivedID(KindParticipant, b.String(), a.String()),
+		DerivedID(KindParticipant, a.String()+b.String()),
+		DerivedID(KindNotificationPreference, a.String(), b.String()),
+	} {
+		if other == id || other[4:] == id[4:] {
+			t.Errorf("%s collides with %s", other, id)
+		}
+	}
+}

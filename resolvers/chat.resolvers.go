@@ -226,6 +226,10 @@ func (r *mutationResolver) SetTyping(ctx context.Context, input model.SetTypingI
 	return &model.SetTypingPayload{Conversation: &c}, nil
 }
 
+func (r *participantResolver) ID(ctx context.Context, obj *domain.Participant) (string, error) {
+	return relay.DerivedID(relay.KindParticipant, obj.ConversationID.String(), obj.UserID.String()), nil
+}
+
 func (r *participantResolver) User(ctx context.Context, obj *domain.Participant) (*domain.User, error) {
 	u, err := dataloaders.User(ctx, obj.UserID)
 	return &u, err

@@ -17,6 +17,10 @@ import (
 	"github.com/skillswap/skillswap/relay"
 )
 
+func (r *creditBalanceResolver) ID(ctx context.Context, obj *domain.CreditBalance) (string, error) {
+	return relay.GlobalID(relay.KindCreditBalance, obj.UserID), nil
+}
+
 func (r *creditTransactionResolver) ID(ctx context.Context, obj *domain.CreditEntry) (string, error) {
 	return relay.GlobalID(relay.KindCreditTransaction, obj.TransactionID), nil
 }
@@ -60,8 +64,13 @@ func (r *queryResolver) CreditTransactions(ctx context.Context, first *int, afte
 	return toCreditConnection(c), nil
 }
 
+func (r *Resolver) CreditBalance() graph.CreditBalanceResolver { return &creditBalanceResolver{r} }
+
 func (r *Resolver) CreditTransaction() graph.CreditTransactionResolver {
 	return &creditTransactionResolver{r}
 }
 
-type creditTransactionResolver struct{ *Resolver }
+type (
+	creditBalanceResolver     struct{ *Resolver }
+	creditTransactionResolver struct{ *Resolver }
+)

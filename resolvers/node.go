@@ -86,6 +86,12 @@ func (r *Resolver) nodeTypes() map[string]nodeType {
 		relay.KindPayment: {"Payment", func(ctx context.Context, actor domain.Actor, id uuid.UUID) (relay.Node, error) {
 			return ptr(r.Payments.Payment(ctx, actor, id))
 		}},
+		relay.KindNoShowDispute: {"NoShowDispute", func(ctx context.Context, actor domain.Actor, id uuid.UUID) (relay.Node, error) {
+			return ptr(r.Payments.NoShowDispute(ctx, actor, id))
+		}},
+		relay.KindMentorAccount: {"MentorAccount", func(ctx context.Context, _ domain.Actor, id uuid.UUID) (relay.Node, error) {
+			return orNil(mentorAccountOf(ctx, &domain.User{ID: id}))
+		}},
 		relay.KindMatch: {"Match", func(ctx context.Context, actor domain.Actor, id uuid.UUID) (relay.Node, error) {
 			m, err := r.Matching.Match(ctx, actor, matching.PartnerOf(actor.ID(), id))
 			if err == nil {

@@ -6,8 +6,10 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/skillswap/skillswap/auth"
 	"github.com/skillswap/skillswap/dataloaders"
 	"github.com/skillswap/skillswap/domain"
+	"github.com/skillswap/skillswap/relay"
 )
 
 // notificationRef reads the uuid a notification's payload holds under one of keys (payloads are
@@ -60,4 +62,11 @@ func notificationActor(ctx context.Context, n *domain.Notification) (*domain.Use
 		return nil, err
 	}
 	return &u, nil
+}
+
+// notificationPreferenceID is the id of the viewer's preference for one type. A preference is
+// only ever read by its own member (notificationPreferences, setNotificationPreference are
+// @auth and answer the caller's), so the caller names the member.
+func notificationPreferenceID(ctx context.Context, p *domain.NotificationPreference) string {
+	return relay.DerivedID(relay.KindNotificationPreference, auth.ActorFrom(ctx).ID().String(), string(p.Type))
 }

@@ -86,6 +86,10 @@ func (r *notificationResolver) Read(ctx context.Context, obj *domain.Notificatio
 	return obj.ReadAt != nil, nil
 }
 
+func (r *notificationPreferenceResolver) ID(ctx context.Context, obj *domain.NotificationPreference) (string, error) {
+	return notificationPreferenceID(ctx, obj), nil
+}
+
 func (r *queryResolver) Notifications(ctx context.Context, first *int, after *string, unreadOnly *bool) (*model.NotificationConnection, error) {
 	actor, err := auth.RequireActor(ctx)
 	if err != nil {
@@ -151,4 +155,11 @@ func (r *subscriptionResolver) NotificationAdded(ctx context.Context, after *str
 
 func (r *Resolver) Notification() graph.NotificationResolver { return &notificationResolver{r} }
 
-type notificationResolver struct{ *Resolver }
+func (r *Resolver) NotificationPreference() graph.NotificationPreferenceResolver {
+	return &notificationPreferenceResolver{r}
+}
+
+type (
+	notificationResolver           struct{ *Resolver }
+	notificationPreferenceResolver struct{ *Resolver }
+)

@@ -10,6 +10,7 @@ import (
 	"github.com/skillswap/skillswap/domain"
 	"github.com/skillswap/skillswap/graph/model"
 	"github.com/skillswap/skillswap/payments"
+	"github.com/skillswap/skillswap/relay"
 )
 
 // Paid mentoring: helpers of the thin resolvers in schema.resolvers.go. Entry points (the
@@ -141,7 +142,7 @@ func chargeback(p *domain.Payment) *model.Chargeback {
 	if p.StripeDisputeID == nil || p.DisputeStatus == nil {
 		return nil
 	}
-	out := &model.Chargeback{Status: *p.DisputeStatus, Closed: domain.DisputeClosed(*p.DisputeStatus)}
+	out := &model.Chargeback{ID: relay.GlobalID(relay.KindChargeback, p.ID), Status: *p.DisputeStatus, Closed: domain.DisputeClosed(*p.DisputeStatus)}
 	if p.DisputedAmountMinor != nil {
 		out.Amount = money(*p.DisputedAmountMinor, p.Currency)
 	} else {

@@ -19,6 +19,10 @@ import (
 	"github.com/skillswap/skillswap/relay"
 )
 
+func (r *mentorAccountResolver) ID(ctx context.Context, obj *domain.MentorAccount) (string, error) {
+	return relay.GlobalID(relay.KindMentorAccount, obj.UserID), nil
+}
+
 func (r *mutationResolver) SetSkillPrice(ctx context.Context, input model.SetSkillPriceInput) (*model.SetSkillPricePayload, error) {
 	skillID, err := relay.ParseID(relay.KindSkill, input.SkillID, "skillId")
 	if err != nil {
@@ -131,6 +135,10 @@ func (r *mutationResolver) ResolveNoShow(ctx context.Context, input model.Resolv
 		return nil, err
 	}
 	return disputePayload(r.Payments.ResolveNoShow(ctx, actor, id, input.Upheld, input.Note))
+}
+
+func (r *noShowDisputeResolver) ID(ctx context.Context, obj *domain.NoShowDispute) (string, error) {
+	return relay.GlobalID(relay.KindNoShowDispute, obj.SessionID), nil
 }
 
 func (r *noShowDisputeResolver) Session(ctx context.Context, obj *domain.NoShowDispute) (*domain.SkillSession, error) {
@@ -250,6 +258,10 @@ func (r *queryResolver) NoShowDisputes(ctx context.Context, status *domain.NoSho
 	return out, nil
 }
 
+func (r *refundResolver) ID(ctx context.Context, obj *domain.Refund) (string, error) {
+	return relay.GlobalID(relay.KindRefund, obj.ID), nil
+}
+
 func (r *refundResolver) Amount(ctx context.Context, obj *domain.Refund) (*domain.Money, error) {
 	return money(obj.AmountMinor, obj.Currency), nil
 }
@@ -258,6 +270,8 @@ func (r *refundResolver) ByStaff(ctx context.Context, obj *domain.Refund) (bool,
 	return obj.CreatedBy != nil, nil
 }
 
+func (r *Resolver) MentorAccount() graph.MentorAccountResolver { return &mentorAccountResolver{r} }
+
 func (r *Resolver) NoShowDispute() graph.NoShowDisputeResolver { return &noShowDisputeResolver{r} }
 
 func (r *Resolver) Payment() graph.PaymentResolver { return &paymentResolver{r} }
@@ -265,6 +279,7 @@ func (r *Resolver) Payment() graph.PaymentResolver { return &paymentResolver{r} 
 func (r *Resolver) Refund() graph.RefundResolver { return &refundResolver{r} }
 
 type (
+	mentorAccountResolver struct{ *Resolver }
 	noShowDisputeResolver struct{ *Resolver }
 	paymentResolver       struct{ *Resolver }
 	refundResolver        struct{ *Resolver }

@@ -8,7 +8,6 @@ package resolvers
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/skillswap/skillswap/auth"
 	"github.com/skillswap/skillswap/dataloaders"
@@ -28,7 +27,7 @@ func (r *availabilitySlotResolver) End(ctx context.Context, obj *domain.Availabi
 }
 
 func (r *memberSkillResolver) ID(ctx context.Context, obj *domain.MemberSkill) (string, error) {
-	return "msk_" + strings.ReplaceAll(obj.UserID.String(), "-", "") + strings.ReplaceAll(obj.SkillID.String(), "-", ""), nil
+	return relay.MemberSkillID(obj.UserID, obj.SkillID), nil
 }
 
 func (r *memberSkillResolver) Skill(ctx context.Context, obj *domain.MemberSkill) (*domain.Skill, error) {

@@ -205,6 +205,10 @@ func (r *queryResolver) SkillSession(ctx context.Context, id string) (*domain.Sk
 	return &s, nil
 }
 
+func (r *sessionProposalResolver) ID(ctx context.Context, obj *domain.SessionProposal) (string, error) {
+	return relay.GlobalID(relay.KindSessionProposal, obj.ID), nil
+}
+
 func (r *sessionProposalResolver) Proposer(ctx context.Context, obj *domain.SessionProposal) (*domain.User, error) {
 	return userPtr(ctx, obj.ProposerID)
 }

@@ -107,7 +107,8 @@ type CancelSessionInput struct {
 	Reason *string `json:"reason,omitempty"`
 }
 
-// How many results share a category (refinement count: results with that filter added).
+// How many results share a category (refinement count: results with that filter added). Part of
+// its search result: has no id; Apollo caches it inside its parent (`typePolicies`: `keyFields: false`).
 type CategoryFacet struct {
 	// The category.
 	Category *domain.SkillCategory `json:"category"`
@@ -117,6 +118,9 @@ type CategoryFacet struct {
 
 // A chargeback (Stripe dispute) of a payment's charge.
 type Chargeback struct {
+	// Stable, opaque identifier: a payment has at most one chargeback, which keeps this id while
+	// Stripe moves its status (read it through its Payment; not fetchable with `node(id:)`).
+	ID string `json:"id"`
 	// Stripe's status: `warning_needs_response`, `needs_response`, `under_review`, `won`, `lost`, `warning_closed`...
 	Status string `json:"status"`
 	// The amount disputed.
@@ -213,7 +217,7 @@ type EditMessagePayload struct {
 	Message *domain.Message `json:"message"`
 }
 
-// A point on Earth (WGS 84).
+// A point on Earth (WGS 84). A value: has no id; Apollo caches it inside its parent (`typePolicies`: `keyFields: false`).
 type GeoPoint struct {
 	// Degrees north, -90 to 90.
 	Latitude float64 `json:"latitude"`
@@ -229,7 +233,7 @@ type GeoPointInput struct {
 	Longitude float64 `json:"longitude"`
 }
 
-// A language and how many results speak it.
+// A language and how many results speak it. Part of its search result: has no id; Apollo caches it inside its parent (`typePolicies`: `keyFields: false`).
 type LanguageFacet struct {
 	// ISO 639-1 code.
 	Language string `json:"language"`
@@ -237,7 +241,7 @@ type LanguageFacet struct {
 	Count int `json:"count"`
 }
 
-// A level and how many results reach it.
+// A level and how many results reach it. Part of its search result: has no id; Apollo caches it inside its parent (`typePolicies`: `keyFields: false`).
 type LevelFacet struct {
 	// The level.
 	Level domain.Level `json:"level"`
@@ -362,7 +366,7 @@ type MemberSearchEdge struct {
 	DistanceKm *float64 `json:"distanceKm,omitempty"`
 }
 
-// Facet counts of a member search.
+// Facet counts of a member search. Part of its search result: has no id; Apollo caches it inside its parent (`typePolicies`: `keyFields: false`).
 type MemberSearchFacets struct {
 	// Members per skill category (at the search's minimum level).
 	Categories []CategoryFacet `json:"categories"`
@@ -420,7 +424,7 @@ type MessageEdge struct {
 	Node *domain.Message `json:"node"`
 }
 
-// A meeting mode and how many results it would keep.
+// A meeting mode and how many results it would keep. Part of its search result: has no id; Apollo caches it inside its parent (`typePolicies`: `keyFields: false`).
 type ModeFacet struct {
 	// The mode.
 	Mode domain.Mode `json:"mode"`
@@ -517,7 +521,7 @@ type OpenDirectConversationPayload struct {
 	Conversation *domain.Conversation `json:"conversation"`
 }
 
-// Relay pagination information for a connection.
+// Relay pagination information for a connection. Part of its connection: has no id; Apollo caches it inside its parent (`typePolicies`: `keyFields: false`).
 type PageInfo struct {
 	// True when more items follow `endCursor` (forward pagination).
 	HasNextPage bool `json:"hasNextPage"`
@@ -795,7 +799,7 @@ type SendMessagePayload struct {
 	Conversation *domain.Conversation `json:"conversation"`
 }
 
-// Why and when a skill session was cancelled.
+// Why and when a skill session was cancelled. Part of its SkillSession: has no id; Apollo caches it inside its parent (`typePolicies`: `keyFields: false`).
 type SessionCancellation struct {
 	// Who cancelled.
 	CancelledBy *domain.User `json:"cancelledBy"`
@@ -807,7 +811,8 @@ type SessionCancellation struct {
 	Late bool `json:"late"`
 }
 
-// A no-show report.
+// A no-show report. Part of its SkillSession: has no id; Apollo caches it inside its parent (`typePolicies`: `keyFields: false`). (its `dispute` has
+// an id of its own).
 type SessionNoShow struct {
 	// The participant who did not come.
 	Absent *domain.User `json:"absent"`
@@ -820,7 +825,7 @@ type SessionNoShow struct {
 	Dispute *domain.NoShowDispute `json:"dispute,omitempty"`
 }
 
-// A problem reported about a skill session that started.
+// A problem reported about a skill session that started. Part of its SkillSession: has no id; Apollo caches it inside its parent (`typePolicies`: `keyFields: false`).
 type SessionProblem struct {
 	// Who reported it.
 	ReportedBy *domain.User `json:"reportedBy"`
@@ -830,7 +835,7 @@ type SessionProblem struct {
 	Note string `json:"note"`
 }
 
-// Where the reviews of one of the caller's sessions stand.
+// Where the reviews of one of the caller's sessions stand. Part of its SkillSession: has no id; Apollo caches it inside its parent (`typePolicies`: `keyFields: false`).
 type SessionReviewState struct {
 	// The caller has written their review.
 	ViewerReviewed bool `json:"viewerReviewed"`
