@@ -108,3 +108,20 @@ func TestDocumentAndBodySizeLimits(t *testing.T) {
 		t.Errorf("body over MAX_BODY_BYTES: %d %s", r.Status, r.Raw)
 	}
 }
+
+// TestIntrospectionIsPriced: `__schema` costs what its CPU does (5,000 points), not 1, so budgets
+// stop a client that loops on the full introspection query.
+func TestIntrospectionIsPriced(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		maxComplexity int
+		want          string
+	}{{4999, "COMPLEXITY_LIMIT_EXCEEDED"}, {5001, ""}} {
+		cfg := apitest.Config(t)
+		cfg.MaxComplexity = tc.maxComplexity
+		srv := apitest.Start(t, cfg)
+		if r := srv.Client().Do(t, `{ __schema { queryType { name } } }`, nil); r.Code() != tc.want {
+			t.Errorf("MAX_COMPLEXITY %d: %s, want %q", tc.maxComplexity, r.Raw, tc.want)
+		}
+	}
+}

@@ -37,10 +37,14 @@ func (complexityBudget) ExtensionName() string                   { return "Compl
 func (complexityBudget) Validate(graphql.ExecutableSchema) error { return nil }
 
 func (b complexityBudget) MutateOperationContext(ctx context.Context, oc *graphql.OperationContext) *gqlerror.Error {
+	return b.charge(ctx, operationComplexity(oc))
+}
+
+// charge spends cost points of the budget of whoever is asking, or answers RATE_LIMITED.
+func (b complexityBudget) charge(ctx context.Context, cost int) *gqlerror.Error {
 	if b.limiter == nil {
 		return nil
 	}
-	cost := operationComplexity(oc)
 	key, rate := "", b.perIP
 	if actor := auth.ActorFrom(ctx); actor.SignedIn() {
 		key, rate = "complexity:user:"+actor.ID().String(), b.perUser

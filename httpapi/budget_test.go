@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -28,6 +29,16 @@ func spend(t *testing.T, c *apitest.Client) (int, *apitest.Response) {
 	}
 	t.Fatal("1000 operations and the budget never refused one")
 	return 0, nil
+}
+
+// warm sends budgetQuery once from a network of its own, so that the instance has the document
+// cached and the clients under test pay only its complexity (a document an instance has not
+// seen is also charged what reading it costs).
+func warm(t *testing.T, s *apitest.Server) {
+	t.Helper()
+	c := s.Client()
+	c.Header.Set("X-Forwarded-For", "198.51.100.1")
+	apitest.Must(t, c.Do(t, budgetQuery, nil))
 }
 
 // checkRefusal checks the refusal's shape (429, Retry-After, retryAfterSeconds) and that the
@@ -60,12 +71,15 @@ func TestComplexityBudgetAcrossInstances(t *testing.T) {
 	cfg := apitest.Config(t)
 	cfg.RedisURL = apitest.RedisURL(t)
 	cfg.TrustProxyHeaders = true
-	cfg.RateComplexityIP = config.Rate{Tokens: 20, Interval: time.Hour}
+	// 40 per network: the sign-up below (its document read, then run) fits in its network's.
+	cfg.RateComplexityIP = config.Rate{Tokens: 40, Interval: time.Hour}
 	cfg.RateComplexityUser = config.Rate{Tokens: 30, Interval: time.Hour}
 	a := apitest.Start(t, cfg)
 	cfgB := a.Config
 	cfgB.MigrateOnStart = false
 	b := apitest.Start(t, cfgB)
+	warm(t, a)
+	warm(t, b)
 	tok, _ := a.SignUp(t) // sign-up itself costs points of the test client's network, not these
 	from := func(s *apitest.Server, ip, token string) *apitest.Client {
 		c := s.Client().WithToken(token)
@@ -75,7 +89,7 @@ func TestComplexityBudgetAcrossInstances(t *testing.T) {
 
 	// Signed out: the network's budget, spent on A, is spent on B too.
 	n, r := spend(t, from(a, "203.0.113.20", ""))
-	checkRefusal(t, "signed out", n, r, 20)
+	checkRefusal(t, "signed out", n, r, 40)
 	if r := from(b, "203.0.113.20", "").Do(t, budgetQuery, nil); r.Code() != "RATE_LIMITED" {
 		t.Fatalf("instance B after A spent the network's budget: %s", r.Raw)
 	}
@@ -96,15 +110,16 @@ func TestComplexityBudgetAcrossInstances(t *testing.T) {
 func TestComplexityBudgetInMemory(t *testing.T) {
 	t.Parallel()
 	cfg := apitest.Config(t)
-	cfg.RateComplexityIP = config.Rate{Tokens: 10, Interval: time.Hour}
+	cfg.RateComplexityIP = config.Rate{Tokens: 40, Interval: time.Hour}
 	cfg.RateComplexityUser = config.Rate{Tokens: 10, Interval: time.Hour}
 	cfg.TrustProxyHeaders = true
 	srv := apitest.Start(t, cfg)
+	warm(t, srv)
 	tok, member := srv.SignUp(t)
 	stranger := srv.Client()
 	stranger.Header.Set("X-Forwarded-For", "203.0.113.30") // not the sign-up's network
 	n, r := spend(t, stranger)
-	checkRefusal(t, "signed out", n, r, 10)
+	checkRefusal(t, "signed out", n, r, 40)
 	n, r = spend(t, member)
 	checkRefusal(t, "signed in", n, r, 10)
 
@@ -185,5 +200,46 @@ func TestWebSocketConnectionCaps(t *testing.T) {
 				time.Sleep(50 * time.Millisecond)
 			}
 		})
+	}
+}
+
+// TestDocumentsNotSeenBeforePayForTheirReading: a document the instance has not cached is charged
+// what parsing and validating it costs, even when it then fails validation (which charges no
+// complexity), so distinct or invalid documents sent in a loop to defeat the document cache
+// spend the client's budget like any other work.
+func TestDocumentsNotSeenBeforePayForTheirReading(t *testing.T) {
+	t.Parallel()
+	cfg := apitest.Config(t)
+	cfg.TrustProxyHeaders = true
+	cfg.RateComplexityIP = config.Rate{Tokens: 6000, Interval: time.Hour}
+	srv := apitest.Start(t, cfg)
+	c := srv.Client()
+	c.Header.Set("X-Forwarded-For", "203.0.113.40")
+	// 100 fields sharing one response name with differing arguments: the preflight's widest
+	// set, and a validation error (they cannot be merged), about 2,600 points to read.
+	conflicting := func(n int) string {
+		var b strings.Builder
+		b.WriteString("{")
+		for i := range 100 {
+			fmt.Fprintf(&b, ` skill(slug: "s%d-%d") { id }`, n, i)
+		}
+		return b.String() + " }"
+	}
+	for i, doc := range []string{conflicting(1), conflicting(1), conflicting(2)} {
+		r := c.Do(t, doc, nil)
+		want := "GRAPHQL_VALIDATION_FAILED"
+		if i == 2 {
+			want = "RATE_LIMITED" // two readings spent most of the 6,000 points
+		}
+		if r.Code() != want {
+			t.Fatalf("document %d: %s, want %s", i, r.Raw, want)
+		}
+	}
+	// A cached document pays only its complexity: another network reads it first.
+	other := srv.Client()
+	other.Header.Set("X-Forwarded-For", "203.0.113.41")
+	apitest.Must(t, other.Do(t, budgetQuery, nil))
+	if r := c.Do(t, budgetQuery, nil); r.Code() != "" {
+		t.Fatalf("a cached document with the budget almost spent: %s", r.Raw)
 	}
 }

@@ -24,14 +24,14 @@ func BenchmarkHostileShapes(b *testing.B) {
 		b.Run(shape.name+"/parse+preflight", func(b *testing.B) {
 			p := newPreflight(limits, 5000, 131072, newDocumentCache())
 			for b.Loop() {
-				_ = p.check(q)
+				_, _ = p.check(q)
 			}
 		})
 		// The largest accepted variant: binary search on the shape's size.
 		lo, hi := 0, 5000
 		for lo < hi {
 			mid := (lo + hi + 1) / 2
-			if newPreflight(limits, 5000, 131072, newDocumentCache()).check(shape.build(mid)) == nil {
+			if _, err := newPreflight(limits, 5000, 131072, newDocumentCache()).check(shape.build(mid)); err == nil {
 				lo = mid
 			} else {
 				hi = mid - 1

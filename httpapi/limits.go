@@ -70,8 +70,12 @@ type preflight struct {
 	// what a document says, not how much padding (comments, whitespace, long string literals)
 	// surrounds it, and each byte of a document is copied, scanned and, once valid, cached.
 	maxBytes int
-	docs       graphql.Cache[*ast.QueryDocument]
-	refused    *sizedLRU[*gqlerror.Error]
+	docs     graphql.Cache[*ast.QueryDocument]
+	refused  *sizedLRU[*gqlerror.Error]
+	// charge spends points of the client's complexity budget (nil: no budgets). A document
+	// not seen before is charged what reading it costs (readingCost), so that sending
+	// distinct documents to defeat the cache is paid for like any other work.
+	charge func(ctx context.Context, points int) *gqlerror.Error
 }
 
 var (
@@ -112,12 +116,36 @@ func (p *preflight) MutateOperationParameters(ctx context.Context, params *graph
 	if err, ok := p.refused.Get(ctx, key); ok {
 		return copyError(err)
 	}
-	err := p.check(params.Query)
+	validation, err := p.check(params.Query)
 	if err != nil {
 		p.refused.Add(ctx, key, err)
+	}
+	if p.charge != nil {
+		if limited := p.charge(ctx, readingCost(params.Query, validation)); limited != nil {
+			return limited
+		}
+	}
+	if err != nil {
 		return copyError(err)
 	}
 	return nil
+}
+
+// Points charged to the complexity budget for a document not seen before, calibrated on
+// BenchmarkHostileShapes and bench/hostile at about 3 µs of CPU per point, the rate at which
+// the costliest accepted operation (the catalogue, about 7,000 points) executes: parsing costs
+// about a point per parseBytesPerPoint bytes; validation about validationPointsPerField per field
+// plus, for the rule comparing fields that share a selection set (quadratic), half a point per
+// pair of fields in each set.
+const (
+	parseBytesPerPoint       = 32
+	validationPointsPerField = 1
+)
+
+// readingCost is what reading query costs in complexity points, given its validation estimate
+// (0 when it was refused before validation).
+func readingCost(query string, validation int) int {
+	return len(query)/parseBytesPerPoint + validation
 }
 
 // copyError hands out a copy: the error presenter adds the request id to the one it is given.
@@ -130,7 +158,9 @@ func copyError(err *gqlerror.Error) *gqlerror.Error {
 	return &c
 }
 
-func (p *preflight) check(query string) *gqlerror.Error {
+// check parses query and checks its shape; it returns the estimated validation cost of a
+// document within the limits (readingCost).
+func (p *preflight) check(query string) (int, *gqlerror.Error) {
 	doc, err := parser.ParseQueryWithTokenLimit(&ast.Source{Input: query}, p.tokenLimit)
 	if err != nil {
 		var gqlErr *gqlerror.Error
@@ -138,16 +168,17 @@ func (p *preflight) check(query string) *gqlerror.Error {
 			gqlErr = gqlerror.Wrap(err)
 		}
 		errcode.Set(gqlErr, errcode.ParseFailed)
-		return gqlErr
+		return 0, gqlErr
 	}
 	return checkShape(doc, p.limits)
 }
 
 // checkShape measures doc in one pass over its AST, each fragment measured once however often
-// it is spread, and refuses it with QUERY_TOO_COMPLEX when a limit is exceeded.
-func checkShape(doc *ast.QueryDocument, l shapeLimits) *gqlerror.Error {
+// it is spread, and refuses it with QUERY_TOO_COMPLEX when a limit is exceeded; within the
+// limits, it returns the estimated cost of validating doc in complexity points (readingCost).
+func checkShape(doc *ast.QueryDocument, l shapeLimits) (int, *gqlerror.Error) {
 	if len(doc.Fragments) > l.MaxFragments {
-		return tooComplex("the document defines too many fragments", "fragments", len(doc.Fragments), "maxFragments", l.MaxFragments)
+		return 0, tooComplex("the document defines too many fragments", "fragments", len(doc.Fragments), "maxFragments", l.MaxFragments)
 	}
 	m := measurer{doc: doc, limits: l, fragments: map[string]*shape{}}
 	var total shape
@@ -170,21 +201,21 @@ func checkShape(doc *ast.QueryDocument, l shapeLimits) *gqlerror.Error {
 	case m.cycle != "":
 		err := gqlerror.Errorf("fragment %s spreads itself", m.cycle)
 		errcode.Set(err, errcode.ValidationFailed)
-		return err
+		return 0, err
 	case m.widest > l.MaxSelectionsPerSet:
-		return tooComplex("a selection set selects too many fields", "selections", m.widest, "maxSelectionsPerSet", l.MaxSelectionsPerSet)
+		return 0, tooComplex("a selection set selects too many fields", "selections", m.widest, "maxSelectionsPerSet", l.MaxSelectionsPerSet)
 	case total.fields > l.MaxFields:
-		return tooComplex("the operation selects too many fields", "fields", total.fields, "maxFields", l.MaxFields)
+		return 0, tooComplex("the operation selects too many fields", "fields", total.fields, "maxFields", l.MaxFields)
 	case total.depth > l.MaxDepth:
-		return tooComplex("the operation is nested too deeply", "depth", total.depth, "maxDepth", l.MaxDepth)
+		return 0, tooComplex("the operation is nested too deeply", "depth", total.depth, "maxDepth", l.MaxDepth)
 	case total.aliases > l.MaxAliases:
-		return tooComplex("the operation uses too many aliases", "aliases", total.aliases, "maxAliases", l.MaxAliases)
+		return 0, tooComplex("the operation uses too many aliases", "aliases", total.aliases, "maxAliases", l.MaxAliases)
 	case m.directives > l.MaxDirectives:
-		return tooComplex("the document uses too many directives", "directives", m.directives, "maxDirectives", l.MaxDirectives)
+		return 0, tooComplex("the document uses too many directives", "directives", m.directives, "maxDirectives", l.MaxDirectives)
 	case variables > l.MaxVariables:
-		return tooComplex("the document defines too many variables", "variables", variables, "maxVariables", l.MaxVariables)
+		return 0, tooComplex("the document defines too many variables", "variables", variables, "maxVariables", l.MaxVariables)
 	}
-	return nil
+	return min(total.fields*validationPointsPerField+m.pairs/2, saturated), nil
 }
 
 func tooComplex(msg, key string, n int, maxKey string, limit int) *gqlerror.Error {
@@ -216,7 +247,9 @@ type measurer struct {
 	fragments  map[string]*shape // measured; nil while being measured
 	directives int
 	widest     int
-	cycle      string
+	// pairs counts, over selection sets, the pairs of fields each selects at its level.
+	pairs int
+	cycle string
 }
 
 func (m *measurer) fragment(name string) shape {
@@ -264,5 +297,7 @@ func (m *measurer) set(set ast.SelectionSet) shape {
 		}
 	}
 	m.widest = max(m.widest, out.top)
+	n := min(out.top, saturated>>20)
+	m.pairs = min(m.pairs+n*(n-1)/2, saturated)
 	return out
 }

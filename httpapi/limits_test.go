@@ -29,7 +29,7 @@ func TestPreflightRefusesHostileShapes(t *testing.T) {
 	}
 	for _, shape := range hostileShapes {
 		p := newPreflight(limits, 5000, 131072, newDocumentCache())
-		err := p.check(shape.build(5000))
+		_, err := p.check(shape.build(5000))
 		if refused[shape.name] && err == nil {
 			t.Errorf("%s: accepted", shape.name)
 		}
@@ -82,7 +82,7 @@ func TestShapeLimits(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			p := newPreflight(l, 1000, 131072, newDocumentCache())
-			err := p.check(tt.query)
+			_, err := p.check(tt.query)
 			if tt.key == "" {
 				if err != nil {
 					t.Fatal(err)
@@ -94,7 +94,7 @@ func TestShapeLimits(t *testing.T) {
 			}
 		})
 	}
-	if err := newPreflight(l, 1000, 131072, newDocumentCache()).check("{ ...F } fragment F on Q { ...F }"); err == nil || err.Extensions["code"] != "GRAPHQL_VALIDATION_FAILED" {
+	if _, err := newPreflight(l, 1000, 131072, newDocumentCache()).check("{ ...F } fragment F on Q { ...F }"); err == nil || err.Extensions["code"] != "GRAPHQL_VALIDATION_FAILED" {
 		t.Fatalf("fragment cycle: %v", err)
 	}
 }

@@ -127,9 +127,12 @@ func New(cfg Config, d Deps) *Server {
 	// gqlgen parses and validates it, the complexity limit runs after validation, and the budget
 	// after every refusal (a document refused anyway spends nothing) charging the limit's count.
 	gql.Use(extension.AutomaticPersistedQuery{Cache: newPersistedQueryCache()})
-	gql.Use(newPreflight(defaultShapeLimits(cfg.MaxDepth, cfg.MaxAliases), cfg.MaxTokens, cfg.MaxQueryBytes, docs))
+	budget := complexityBudget{limiter: d.Limiter, perUser: cfg.ComplexityUser, perIP: cfg.ComplexityIP, log: d.Log}
+	pre := newPreflight(defaultShapeLimits(cfg.MaxDepth, cfg.MaxAliases), cfg.MaxTokens, cfg.MaxQueryBytes, docs)
+	pre.charge = budget.charge
+	gql.Use(pre)
 	gql.Use(&complexityLimit{limit: cfg.MaxComplexity})
-	gql.Use(complexityBudget{limiter: d.Limiter, perUser: cfg.ComplexityUser, perIP: cfg.ComplexityIP, log: d.Log})
+	gql.Use(budget)
 	gql.Use(responseLimit{maxBytes: cfg.MaxResponseBytes})
 	presenter := errorPresenter(d.Log, d.Schema.Schema())
 	if !cfg.FieldSuggestions {
