@@ -1,13 +1,10 @@
 package httpapi_test
 
 import (
-	"context"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/skillswap/skillswap/internal/apitest"
 )
@@ -30,28 +27,10 @@ func TestExpensiveWorkHasItsOwnLane(t *testing.T) {
 	apitest.Must(t, c.Do(t, heavy, nil)) // both documents are cached from now on
 	apitest.Must(t, c.Do(t, cheap, nil))
 
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, cfg.DatabaseURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	tx, err := conn.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = tx.Rollback(ctx) }()
-	if _, err := tx.Exec(ctx, "LOCK TABLE skills IN ACCESS EXCLUSIVE MODE"); err != nil {
-		t.Fatal(err)
-	}
+	release, waiting := lockTable(t, cfg.DatabaseURL, "skills")
 	held := make(chan *apitest.Response, 1)
 	go func() { held <- c.Do(t, heavy, nil) }()
-	waitFor(t, "the heavy operation to wait for the lock, holding the lane", func() bool {
-		var n int
-		err := tx.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
-			WHERE datname = current_database() AND wait_event_type = 'Lock' AND application_name = 'skillswap'`).Scan(&n)
-		return err == nil && n > 0
-	})
+	waitFor(t, "the heavy operation to wait for the lock, holding the lane", waiting)
 
 	for _, tc := range []struct {
 		name, query string
@@ -76,9 +55,7 @@ func TestExpensiveWorkHasItsOwnLane(t *testing.T) {
 		}
 	}
 
-	if err := tx.Rollback(ctx); err != nil {
-		t.Fatal(err)
-	}
+	release()
 	if r := <-held; r.Status != http.StatusOK || len(r.Errors) > 0 {
 		t.Fatalf("the operation holding the lane: %d %s", r.Status, r.Raw)
 	}

@@ -1,14 +1,11 @@
 package httpapi_test
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/skillswap/skillswap/internal/apitest"
 )
@@ -106,21 +103,9 @@ func TestStatementTimeoutIsOperationTimeout(t *testing.T) {
 	slow := apitest.StartLogged(t, cfg, logs.logger())
 	apitest.Must(t, srv.Client().Do(t, `{ searchSkills(text: "guitar") { edges { cursor } } }`, nil))
 
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, cfg.DatabaseURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
 	// Hold a lock the request's statement waits for: statement_timeout counts the wait.
-	tx, err := conn.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = tx.Rollback(ctx) }()
-	if _, err := tx.Exec(ctx, "LOCK TABLE skills IN ACCESS EXCLUSIVE MODE"); err != nil {
-		t.Fatal(err)
-	}
+	release, _ := lockTable(t, cfg.DatabaseURL, "skills")
+	defer release()
 
 	r := slow.Client().Do(t, `{ searchSkills(text: "guitar") { edges { cursor } } }`, nil)
 	reqID := r.Header.Get("X-Request-ID")

@@ -260,13 +260,7 @@ func TestClientGoneIsNotLoggedAsAnError(t *testing.T) {
 	logs := &logBuffer{}
 	srv := apitest.StartLogged(t, cfg, logs.logger())
 	tok, _ := srv.SignUp(t)
-
 	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, cfg.DatabaseURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
 
 	for _, tc := range []struct {
 		name, table, token, query string
@@ -278,14 +272,8 @@ func TestClientGoneIsNotLoggedAsAnError(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			// Hold a lock the request's statement will wait for, so it is surely waiting on
 			// PostgreSQL when its client goes away.
-			tx, err := conn.Begin(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer func() { _ = tx.Rollback(ctx) }()
-			if _, err := tx.Exec(ctx, "LOCK TABLE "+tc.table+" IN ACCESS EXCLUSIVE MODE"); err != nil {
-				t.Fatal(err)
-			}
+			release, waiting := lockTable(t, cfg.DatabaseURL, tc.table)
+			defer release()
 			reqCtx, cancel := context.WithCancel(ctx)
 			defer cancel()
 			reqID := "gone-" + strings.ReplaceAll(tc.name, " ", "-")
@@ -305,12 +293,7 @@ func TestClientGoneIsNotLoggedAsAnError(t *testing.T) {
 				}
 				done <- err
 			}()
-			waitFor(t, "the request to wait for the lock", func() bool {
-				var n int
-				err := tx.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
-					WHERE datname = current_database() AND wait_event_type = 'Lock' AND application_name = 'skillswap'`).Scan(&n)
-				return err == nil && n > 0
-			})
+			waitFor(t, "the request to wait for the lock", waiting)
 			cancel()
 			if err := <-done; err == nil {
 				t.Fatal("the request completed although its client went away")
@@ -344,6 +327,40 @@ func TestClientGoneIsNotLoggedAsAnError(t *testing.T) {
 }
 
 // waitFor polls cond with a generous deadline (loaded CI machines).
+// lockTable holds an ACCESS EXCLUSIVE lock on table, so that a request's statement on it waits
+// inside PostgreSQL, until release is called (or the test ends). waiting reports whether a
+// statement of a server (application_name skillswap) is waiting for a lock.
+func lockTable(t *testing.T, databaseURL, table string) (release func(), waiting func() bool) {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, databaseURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = conn.Close(ctx) })
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	release = func() { _ = tx.Rollback(ctx) }
+	t.Cleanup(release)
+	if _, err := tx.Exec(ctx, "LOCK TABLE "+pgx.Identifier{table}.Sanitize()+" IN ACCESS EXCLUSIVE MODE"); err != nil {
+		t.Fatal(err)
+	}
+	admin, err := pgx.Connect(ctx, databaseURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = admin.Close(ctx) })
+	waiting = func() bool {
+		var n int
+		err := admin.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
+			WHERE datname = current_database() AND wait_event_type = 'Lock' AND application_name = 'skillswap'`).Scan(&n)
+		return err == nil && n > 0
+	}
+	return release, waiting
+}
+
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
