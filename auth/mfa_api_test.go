@@ -391,6 +391,12 @@ func TestStaffNeedSecondFactor(t *testing.T) {
 		map[string]any{"id": tok.User.ID}); r.Code() != "FORBIDDEN" || r.Errors[0].Extensions["reason"] != "SECOND_FACTOR_REQUIRED" {
 		t.Fatalf("staff mutation without a second factor: %s", r.Raw)
 	}
+	// The viewer still sees the roles held (the app can prompt for two-factor sign-in).
+	var vr struct{ Viewer struct{ Roles []string } }
+	apitest.Must(t, c.Do(t, `{ viewer { roles } }`, nil)).Decode(t, &vr)
+	if len(vr.Viewer.Roles) == 0 || vr.Viewer.Roles[len(vr.Viewer.Roles)-1] != "ADMIN" {
+		t.Fatalf("viewer roles = %v", vr.Viewer.Roles)
+	}
 	// Staff reads outside @hasRole too: another member's email stays private.
 	member, _ := e.srv.SignUp(t)
 	const emailQuery = `query($id: ID!) { node(id: $id) { ... on User { email } } }`
