@@ -32,6 +32,9 @@ type RateLimits struct {
 	KnownNetworkAge time.Duration
 	SignUpPerIP     ratelimit.Rate
 	RefreshPerIP    ratelimit.Rate
+	// MFACodeFailuresPerUser bounds wrong second-factor codes per member (completeMfaLogIn,
+	// confirmTotpEnrollment, reauthenticate); past it, half-finished logins end.
+	MFACodeFailuresPerUser ratelimit.Rate
 }
 
 // DefaultRateLimits are the production defaults.
@@ -42,6 +45,7 @@ var DefaultRateLimits = RateLimits{
 	KnownNetworkAge:           90 * 24 * time.Hour,
 	SignUpPerIP:               ratelimit.Rate{Events: 20, Period: time.Hour},
 	RefreshPerIP:              ratelimit.Rate{Events: 600, Period: time.Hour},
+	MFACodeFailuresPerUser:    ratelimit.Rate{Events: 5, Period: 15 * time.Minute},
 }
 
 // Rate-limit keys. The email is hashed: it is the caller's text, of any length.
