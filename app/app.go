@@ -26,6 +26,7 @@ import (
 	"github.com/skillswap/skillswap/credits"
 	"github.com/skillswap/skillswap/domain"
 	"github.com/skillswap/skillswap/httpapi"
+	"github.com/skillswap/skillswap/identities"
 	"github.com/skillswap/skillswap/jobs"
 	"github.com/skillswap/skillswap/mail"
 	"github.com/skillswap/skillswap/matching"
@@ -248,8 +249,18 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		}
 	}
 
+	providers := make([]identities.Provider, len(cfg.OIDCProviders))
+	for i, p := range cfg.OIDCProviders {
+		providers[i] = identities.Provider{Name: p.Name, Issuer: p.Issuer, ClientIDs: p.ClientIDs,
+			HashedNonce: p.HashedNonce != nil && *p.HashedNonce || p.HashedNonce == nil && p.Issuer == identities.AppleIssuer}
+	}
+	idents := identities.NewService(a.Store, a.Auth, a.Store.Q(), identities.Config{
+		Providers: providers, JWKSMinInterval: cfg.OIDCJWKSMinInterval,
+	}, log)
+
 	schema := resolvers.NewSchema(&resolvers.Resolver{
 		Auth:          a.Auth,
+		Identities:    idents,
 		Skills:        skills.NewService(a.Store, indexQueue, log),
 		Profiles:      profiles.NewService(a.Store, indexQueue, a.Notifications, log),
 		Search:        a.Search,

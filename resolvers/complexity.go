@@ -9,6 +9,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/skillswap/skillswap/domain"
+	"github.com/skillswap/skillswap/identities"
 	"github.com/skillswap/skillswap/relay"
 )
 
@@ -34,6 +35,11 @@ var listBounds = map[string]listBound{
 	"Query.notificationPreferences":   {enum: "NotificationType"},
 	"Match.reasons":                   {enum: "MatchReasonCode"},
 	"ScheduleSessionPayload.warnings": {enum: "SessionWarningCode"},
+	// One per configured provider at most (UNIQUE (user_id, provider); OIDC_PROVIDERS holds at
+	// most identities.MaxProviders).
+	"Query.signInProviders":                 {n: identities.MaxProviders},
+	"LinkProviderPayload.linkedProviders":   {n: identities.MaxProviders},
+	"UnlinkProviderPayload.linkedProviders": {n: identities.MaxProviders},
 
 	// Not enforced: pricing assumptions (the bench population has 6.9 skills per member).
 	"User.offeredSkills":                {n: 50},
