@@ -25,6 +25,13 @@ type ExternalSignUp struct {
 // records the identity): a failing hook rolls the account back.
 type LinkHook func(ctx context.Context, q *store.Queries, u domain.User) error
 
+// TakeLogInAttempt counts a sign-in attempt by other credentials (a provider's ID token) against
+// the client network's log-in budget (RATE_LOGIN_PER_IP), before they are checked: RATE_LIMITED
+// once it is spent.
+func (s *Service) TakeLogInAttempt(ctx context.Context, c Client) error {
+	return s.take(ctx, keyLogInIP(c), s.cfg.Limits.LogInPerIP)
+}
+
 // SignUpExternal creates an account without a password, runs link and the sign-up hooks in the
 // same transaction, queues the welcome email and opens a session. The caller vouches for the
 // identity; sign-ups are throttled per IP like SignUp.

@@ -5900,7 +5900,8 @@ extend type Mutation {
   ` + "`" + `CONFLICT` + "`" + ` with ` + "`" + `extensions.reason` + "`" + ` ` + "`" + `ACCOUNT_EXISTS_LINK_REQUIRED` + "`" + ` when an account has this
   email but linking it is not allowed: sign in to it, then call ` + "`" + `linkProvider` + "`" + `; ` + "`" + `BAD_USER_INPUT` + "`" + `
   (field ` + "`" + `provider` + "`" + ` or ` + "`" + `nonce` + "`" + `, or ` + "`" + `idToken` + "`" + ` with reason ` + "`" + `PROVIDER_EMAIL_MISSING` + "`" + `);
-  ` + "`" + `SERVICE_UNAVAILABLE` + "`" + ` when the provider cannot be reached; ` + "`" + `RATE_LIMITED` + "`" + ` for too many new accounts.
+  ` + "`" + `SERVICE_UNAVAILABLE` + "`" + ` when the provider cannot be reached; ` + "`" + `RATE_LIMITED` + "`" + ` for too many attempts
+  (` + "`" + `RATE_LOGIN_PER_IP` + "`" + `) or new accounts (` + "`" + `RATE_SIGNUP_PER_IP` + "`" + `) from the network.
   """
   signInWithProvider(input: SignInWithProviderInput!): AuthPayload!
   """

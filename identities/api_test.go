@@ -353,3 +353,25 @@ func TestApple(t *testing.T) {
 	r := e.srv.Client().Do(t, signInMutation, signInVars("apple", e.apple.Sign(t, e.apple.Claims(appleClient, "apple-new", hexSHA256(n))), n))
 	expectError(t, r, "BAD_USER_INPUT", "input.idToken", "PROVIDER_EMAIL_MISSING")
 }
+
+func TestSignInAttemptsShareTheLogInBudget(t *testing.T) {
+	t.Parallel()
+	acme := oidctest.Start(t)
+	cfg := apitest.Config(t)
+	cfg.OIDCProviders = config.OIDCProviders{{Name: "acme", Issuer: acme.Issuer, ClientIDs: []string{acmeClient}}}
+	cfg.RateLogInIP = config.Rate{Tokens: 3, Interval: time.Hour}
+	srv := apitest.Start(t, cfg)
+	e := env{srv: srv, acme: acme}
+	// An odd name from the provider (control characters) falls back to the email's local part.
+	n := nonce()
+	c := acme.Claims(acmeClient, "sub-odd", n)
+	email := uniqueEmail("odd")
+	c["email"], c["name"] = email, "\x01\x02"
+	if got := e.signIn(t, "acme", acme.Sign(t, c), n); got.User.DisplayName != email[:len("odd-")+10] {
+		t.Fatalf("display name %q", got.User.DisplayName)
+	}
+	for range 2 {
+		expectError(t, srv.Client().Do(t, signInMutation, signInVars("acme", "not.a.jwt", n)), "UNAUTHENTICATED", "", "")
+	}
+	expectError(t, srv.Client().Do(t, signInMutation, signInVars("acme", "not.a.jwt", n)), "RATE_LIMITED", "", "")
+}

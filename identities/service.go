@@ -38,6 +38,7 @@ import (
 type Accounts interface {
 	SignUpExternal(ctx context.Context, in auth.ExternalSignUp, c auth.Client, link auth.LinkHook) (auth.Login, error)
 	SignInAs(ctx context.Context, userID uuid.UUID, c auth.Client, before func(ctx context.Context, q *store.Queries) error) (auth.Login, error)
+	TakeLogInAttempt(ctx context.Context, c auth.Client) error
 }
 
 // EmailVerification tells whether a member's current email is verified (store.Queries).
@@ -135,6 +136,11 @@ func (s *Service) verify(ctx context.Context, provider, idToken, nonce string) (
 // SignIn signs in with a provider's ID token: into the linked account, into an existing account
 // by email when both sides verified it (linking the identity), or into a new account.
 func (s *Service) SignIn(ctx context.Context, provider, idToken, nonce string, c auth.Client) (auth.Login, error) {
+	// Attempts share the network's log-in budget with passwords, counted before the token is
+	// checked: verification costs a signature check, and maybe a (gated) key-set fetch.
+	if err := s.accounts.TakeLogInAttempt(ctx, c); err != nil {
+		return auth.Login{}, err
+	}
 	p, cl, err := s.verify(ctx, provider, idToken, nonce)
 	if err != nil {
 		return auth.Login{}, err
@@ -148,6 +154,11 @@ func (s *Service) SignIn(ctx context.Context, provider, idToken, nonce string, c
 		})
 	case !domain.IsKind(err, domain.KindNotFound):
 		return auth.Login{}, fmt.Errorf("sign in with provider: %w", err)
+	}
+	if _, err := auth.NormalizeEmail(cl.Email); cl.Email != "" && err != nil {
+		e := domain.Invalid("idToken", "the provider's email address is not one we accept; sign in and link %s from your settings", provider)
+		e.Err = err
+		return auth.Login{}, e
 	}
 	if cl.Email == "" {
 		e := domain.Invalid("idToken", "the provider shared no email address; allow it to share your email, or sign in and link %s from your settings", provider)
@@ -190,19 +201,23 @@ func (s *Service) SignIn(ctx context.Context, provider, idToken, nonce string, c
 		})
 }
 
-// displayName is the token's name, or else the local part of its email.
+// maxDisplayName is auth.NormalizeDisplayName's bound, in characters.
+const maxDisplayName = 60
+
+// displayName is the token's name, or else the local part of its email, whichever the account
+// rules accept (cut to their length), or else "Member": a provider's odd name never blocks a
+// sign-in (members rename themselves in their profile).
 func displayName(cl claims) string {
-	name := cl.Name
-	if name == "" {
-		name, _, _ = strings.Cut(cl.Email, "@")
+	local, _, _ := strings.Cut(cl.Email, "@")
+	for _, name := range []string{cl.Name, local} {
+		if r := []rune(name); len(r) > maxDisplayName {
+			name = string(r[:maxDisplayName])
+		}
+		if n, err := auth.NormalizeDisplayName(name); err == nil {
+			return n
+		}
 	}
-	if r := []rune(name); len(r) > 60 {
-		name = string(r[:60])
-	}
-	if strings.TrimSpace(name) == "" {
-		name = "Member"
-	}
-	return name
+	return "Member"
 }
 
 func optional(s string) *string {
