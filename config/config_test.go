@@ -139,3 +139,32 @@ func TestProfileDefaults(t *testing.T) {
 		t.Fatal("a negative SHUTDOWN_DRAIN_DELAY was accepted")
 	}
 }
+
+func TestOIDCProviders(t *testing.T) {
+	t.Parallel()
+	c, err := config.LoadFrom(map[string]string{"DATABASE_URL": "postgres://localhost/x", "OIDC_PROVIDERS": `[
+		{"name": "google", "issuer": "https://accounts.google.com", "clientIds": ["ios", "web"]},
+		{"name": "apple", "issuer": "https://appleid.apple.com", "clientIds": ["com.example"], "hashedNonce": true}]`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.OIDCProviders) != 2 || c.OIDCProviders[0].ClientIDs[1] != "web" || c.OIDCProviders[1].HashedNonce == nil || !*c.OIDCProviders[1].HashedNonce {
+		t.Fatalf("providers = %+v", c.OIDCProviders)
+	}
+	if c, err := config.LoadFrom(map[string]string{"DATABASE_URL": "postgres://localhost/x"}); err != nil || len(c.OIDCProviders) != 0 {
+		t.Fatalf("default: %+v, %v", c.OIDCProviders, err)
+	}
+	for name, value := range map[string]string{
+		"not JSON":         `google`,
+		"unknown field":    `[{"name":"g","issuer":"https://a.example","clientIds":["x"],"clientId":"y"}]`,
+		"no name":          `[{"issuer":"https://a.example","clientIds":["x"]}]`,
+		"name twice":       `[{"name":"g","issuer":"https://a.example","clientIds":["x"]},{"name":"g","issuer":"https://b.example","clientIds":["x"]}]`,
+		"no issuer":        `[{"name":"g","clientIds":["x"]}]`,
+		"issuer not a URL": `[{"name":"g","issuer":"accounts.google.com","clientIds":["x"]}]`,
+		"no client id":     `[{"name":"g","issuer":"https://a.example","clientIds":[]}]`,
+	} {
+		if _, err := config.LoadFrom(map[string]string{"DATABASE_URL": "postgres://localhost/x", "OIDC_PROVIDERS": value}); err == nil || !strings.Contains(err.Error(), "OIDC_PROVIDERS") {
+			t.Errorf("%s: err = %v, want an OIDC_PROVIDERS error", name, err)
+		}
+	}
+}
