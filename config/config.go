@@ -347,6 +347,13 @@ func (c Config) unsafeForProduction() []string {
 		add("PUBLIC_URL is %q: set it to the public https:// URL of the API, not a local one", c.PublicURL)
 	}
 
+	for _, p := range c.OIDCProviders {
+		// Keys and discovery over plain HTTP could be swapped on the way: anyone could sign in.
+		if !strings.HasPrefix(p.Issuer, "https://") {
+			add("OIDC_PROVIDERS: provider %q has issuer %q: a provider's issuer must be an https:// URL", p.Name, p.Issuer)
+		}
+	}
+
 	if len(c.CORSAllowedOrigins) > 0 {
 		local := true
 		for _, o := range c.CORSAllowedOrigins {

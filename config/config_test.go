@@ -58,6 +58,8 @@ func TestProductionRefusesUnsafeSettings(t *testing.T) {
 		{"CORS default (localhost only)", with(base, "CORS_ALLOWED_ORIGINS", "<unset>"), []string{"CORS_ALLOWED_ORIGINS allows only local origins", "or to none"}},
 		{"CORS localhost only", with(base, "CORS_ALLOWED_ORIGINS", "http://localhost:3000,http://127.0.0.1:3000,http://[::1]:3000"), []string{"CORS_ALLOWED_ORIGINS allows only local origins"}},
 		{"CORS wildcard", with(base, "CORS_ALLOWED_ORIGINS", "*"), []string{"wildcard"}},
+		{"OIDC issuer over http", with(base, "OIDC_PROVIDERS", `[{"name":"kc","issuer":"http://keycloak.internal/realms/x","clientIds":["app"]}]`), []string{`provider "kc"`, "https://"}},
+		{"OIDC issuer over https", with(base, "OIDC_PROVIDERS", `[{"name":"kc","issuer":"https://keycloak.example/realms/x","clientIds":["app"]}]`), nil},
 		{"CORS plain http", with(base, "CORS_ALLOWED_ORIGINS", "http://app.skillswap.example"), []string{"is not https"}},
 		{"CORS none", with(base, "CORS_ALLOWED_ORIGINS", "none"), nil},
 		{"CORS local beside a real origin", with(base, "CORS_ALLOWED_ORIGINS", "https://app.skillswap.example,http://localhost:3000"), nil},
