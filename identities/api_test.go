@@ -375,3 +375,51 @@ func TestSignInAttemptsShareTheLogInBudget(t *testing.T) {
 	}
 	expectError(t, srv.Client().Do(t, signInMutation, signInVars("acme", "not.a.jwt", n)), "RATE_LIMITED", "", "")
 }
+
+// The nonce is the app's, so a stolen token and nonce would be indistinguishable from the app's
+// call: each token is accepted once. A refused sign-in does not spend it.
+func TestTokenReplay(t *testing.T) {
+	t.Parallel()
+	e := start(t)
+	email := uniqueEmail("hana")
+	tok, n := e.acmeToken(t, "sub-hana", email, true)
+	first := e.signIn(t, "acme", tok, n)
+	r := e.srv.Client().Do(t, signInMutation, signInVars("acme", tok, n))
+	expectError(t, r, "UNAUTHENTICATED", "input.idToken", "")
+	// Nor can it be replayed to link the provider account elsewhere.
+	_, other := e.srv.SignUp(t)
+	expectError(t, other.Do(t, linkMutation, signInVars("acme", tok, n)), "UNAUTHENTICATED", "input.idToken", "")
+	// A fresh token works.
+	tok, n = e.acmeToken(t, "sub-hana", email, true)
+	if got := e.signIn(t, "acme", tok, n); got.User.ID != first.User.ID {
+		t.Fatalf("fresh token signed into %s, want %s", got.User.ID, first.User.ID)
+	}
+
+	// Refused for linking (the local email is unverified), then accepted once it is verified.
+	email = uniqueEmail("ivan")
+	ivan, _ := e.srv.SignUpAs(t, email, "Ivan")
+	tok, n = e.acmeToken(t, "sub-ivan", email, true)
+	expectError(t, e.srv.Client().Do(t, signInMutation, signInVars("acme", tok, n)), "CONFLICT", "", "ACCOUNT_EXISTS_LINK_REQUIRED")
+	e.verifyLocalEmail(t, email)
+	if got := e.signIn(t, "acme", tok, n); got.User.ID != ivan.User.ID {
+		t.Fatalf("signed into %s, want %s", got.User.ID, ivan.User.ID)
+	}
+
+	// Uses of expired tokens are purged; the others are kept.
+	ctx := context.Background()
+	if _, err := e.srv.App.Pool.Exec(ctx, `INSERT INTO oidc_token_uses (token_hash, expires_at) VALUES (sha256('old'), now() - interval '1 minute')`); err != nil {
+		t.Fatal(err)
+	}
+	var before int
+	if err := e.srv.App.Pool.QueryRow(ctx, `SELECT count(*) FROM oidc_token_uses`).Scan(&before); err != nil {
+		t.Fatal(err)
+	}
+	purged, err := e.srv.App.Identities.PurgeTokenUses(ctx)
+	if err != nil || purged != 1 {
+		t.Fatalf("purged %d, %v; want 1", purged, err)
+	}
+	var after int
+	if err := e.srv.App.Pool.QueryRow(ctx, `SELECT count(*) FROM oidc_token_uses`).Scan(&after); err != nil || after != before-1 || after == 0 {
+		t.Fatalf("%d uses left of %d (%v)", after, before, err)
+	}
+}

@@ -39,6 +39,9 @@ type claims struct {
 	Email         string
 	EmailVerified bool
 	Name          string
+	// Expiry is the token's exp; TokenHash its SHA-256 (to accept each token once).
+	Expiry    time.Time
+	TokenHash []byte
 }
 
 // rawClaims decodes the claims we use. Apple sends email_verified as a string ("true"), others
@@ -142,9 +145,11 @@ func (p *oidcProvider) verify(ctx context.Context, rawToken, nonce string) (clai
 	if !p.nonceMatches(rc.Nonce, nonce) {
 		return claims{}, errors.New("verify id token: nonce does not match")
 	}
+	sum := sha256.Sum256([]byte(rawToken))
 	return claims{
 		Issuer: tok.Issuer, Subject: tok.Subject,
 		Email: strings.TrimSpace(rc.Email), EmailVerified: bool(rc.EmailVerified), Name: strings.TrimSpace(rc.Name),
+		Expiry: tok.Expiry, TokenHash: sum[:],
 	}, nil
 }
 

@@ -14,8 +14,9 @@
 // SHA-256 (Sign in with Apple, as Apple's documentation shows) to the provider's SDK, and sends
 // the raw nonce here with the token. The claim must equal the raw nonce, or, for providers with
 // HashedNonce (Apple's issuer by default), its hex SHA-256. The nonce is chosen by the app, so
-// it binds a token to the app's request but cannot stop a replay of a stolen token and nonce
-// until the token expires; tokens are short-lived (Google and Apple: minutes to an hour).
+// it binds a token to the app's request but cannot tell a replay of a stolen token and nonce
+// from the app's own call: so each token is accepted once (its hash is kept until it expires,
+// table oidc_token_uses, purged by PurgeWorker), and a retry needs a new token.
 package identities
 
 import (
@@ -107,6 +108,26 @@ var errTokenRefused = func() *domain.Error {
 	return e
 }()
 
+// errTokenReplayed refuses a token accepted before.
+var errTokenReplayed = func() *domain.Error {
+	e := domain.Unauthenticated("this ID token was already used; get a new one from the provider")
+	e.Field = "idToken"
+	return e
+}()
+
+// claimToken records the token's use in the transaction that accepts it (a refused sign-in does
+// not spend it); a token used before is refused.
+func claimToken(ctx context.Context, q *store.Queries, cl claims) error {
+	fresh, err := q.ClaimIDToken(ctx, cl.TokenHash, cl.Expiry)
+	if err != nil {
+		return err
+	}
+	if !fresh {
+		return errTokenReplayed
+	}
+	return nil
+}
+
 // verify checks a token for a configured provider.
 func (s *Service) verify(ctx context.Context, provider, idToken, nonce string) (*oidcProvider, claims, error) {
 	p, ok := s.providers[provider]
@@ -150,6 +171,9 @@ func (s *Service) SignIn(ctx context.Context, provider, idToken, nonce string, c
 	switch {
 	case err == nil:
 		return s.accounts.SignInAs(ctx, ident.UserID, c, func(ctx context.Context, q *store.Queries) error {
+			if err := claimToken(ctx, q, cl); err != nil {
+				return err
+			}
 			return q.TouchIdentity(ctx, ident.ID, optional(cl.Email), cl.EmailVerified, now)
 		})
 	case !domain.IsKind(err, domain.KindNotFound):
@@ -183,6 +207,9 @@ func (s *Service) SignIn(ctx context.Context, provider, idToken, nonce string, c
 			return auth.Login{}, e
 		}
 		return s.accounts.SignInAs(ctx, existing.ID, c, func(ctx context.Context, q *store.Queries) error {
+			if err := claimToken(ctx, q, cl); err != nil {
+				return err
+			}
 			_, err := q.InsertIdentity(ctx, newIdentity(existing.ID))
 			return err
 		})
@@ -191,6 +218,9 @@ func (s *Service) SignIn(ctx context.Context, provider, idToken, nonce string, c
 	}
 	return s.accounts.SignUpExternal(ctx, auth.ExternalSignUp{Email: cl.Email, DisplayName: displayName(cl)}, c,
 		func(ctx context.Context, q *store.Queries, u domain.User) error {
+			if err := claimToken(ctx, q, cl); err != nil {
+				return err
+			}
 			if _, err := q.InsertIdentity(ctx, newIdentity(u.ID)); err != nil {
 				return err
 			}
@@ -239,6 +269,9 @@ func (s *Service) Link(ctx context.Context, actor domain.Actor, provider, idToke
 	}
 	now := s.now()
 	err = s.store.InTx(ctx, func(q *store.Queries) error {
+		if err := claimToken(ctx, q, cl); err != nil {
+			return err
+		}
 		ident, err := q.IdentityBySubject(ctx, cl.Issuer, cl.Subject)
 		if err == nil {
 			if ident.UserID != actor.ID() {
@@ -317,4 +350,13 @@ func (s *Service) List(ctx context.Context, actor domain.Actor) ([]Identity, err
 		out[i] = Identity{Provider: r.Provider, Email: r.Email, LinkedAt: r.CreatedAt, LastUsedAt: r.LastUsedAt}
 	}
 	return out, nil
+}
+
+// PurgeTokenUses forgets the uses of expired ID tokens (they no longer verify anyway).
+func (s *Service) PurgeTokenUses(ctx context.Context) (int64, error) {
+	n, err := s.store.Q().PurgeIDTokenUses(ctx, s.now())
+	if err != nil {
+		return 0, fmt.Errorf("purge id token uses: %w", err)
+	}
+	return n, nil
 }

@@ -25,3 +25,14 @@ CREATE TABLE auth_identities (
     CONSTRAINT auth_identities_subject_length CHECK (char_length(subject) BETWEEN 1 AND 255),
     CONSTRAINT auth_identities_provider_length CHECK (char_length(provider) BETWEEN 1 AND 40)
 );
+
+-- An ID token is accepted once. The nonce is chosen by the app, so the server cannot tell a
+-- replay of a stolen token and nonce from the app's own request; remembering the hash of every
+-- accepted token until it expires can. Expired rows are purged by a periodic job.
+CREATE TABLE oidc_token_uses (
+    token_hash bytea PRIMARY KEY,
+    expires_at timestamptz NOT NULL,
+    CONSTRAINT oidc_token_uses_hash_length CHECK (octet_length(token_hash) = 32)
+);
+
+CREATE INDEX oidc_token_uses_expiry_idx ON oidc_token_uses (expires_at);

@@ -122,3 +122,24 @@ func (q *Queries) UserByID(ctx context.Context, id uuid.UUID) (domain.User, erro
 	u, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[domain.User])
 	return u, mapErr(err, "select user", "user", "")
 }
+
+// ClaimIDToken records the use of an ID token (by the SHA-256 of it) until it expires; it
+// reports false when the token was already used.
+func (q *Queries) ClaimIDToken(ctx context.Context, tokenHash []byte, expiresAt time.Time) (bool, error) {
+	tag, err := q.db.Exec(ctx, `
+		INSERT INTO oidc_token_uses (token_hash, expires_at) VALUES ($1, $2)
+		ON CONFLICT (token_hash) DO NOTHING`, tokenHash, expiresAt)
+	if err != nil {
+		return false, mapErr(err, "claim id token", "id token", "")
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
+// PurgeIDTokenUses forgets the uses of tokens expired before now (they can no longer verify).
+func (q *Queries) PurgeIDTokenUses(ctx context.Context, now time.Time) (int64, error) {
+	tag, err := q.db.Exec(ctx, `DELETE FROM oidc_token_uses WHERE expires_at < $1`, now)
+	if err != nil {
+		return 0, mapErr(err, "purge id token uses", "id token", "")
+	}
+	return tag.RowsAffected(), nil
+}
