@@ -5896,7 +5896,8 @@ extend type Mutation {
   requested with. Signs into the account linked to that provider account; else, when the provider
   asserts a verified email and the account with that email has a verified email too, links it and
   signs in; else, when no account has that email, creates one. Errors: ` + "`" + `UNAUTHENTICATED` + "`" + ` (field
-  ` + "`" + `idToken` + "`" + `) for a token that does not verify (signature, issuer, audience, expiry or nonce);
+  ` + "`" + `idToken` + "`" + `) for a token that does not verify (signature, issuer, audience, expiry or nonce) or
+  was used before (each token is accepted once: a retry needs a new one);
   ` + "`" + `CONFLICT` + "`" + ` with ` + "`" + `extensions.reason` + "`" + ` ` + "`" + `ACCOUNT_EXISTS_LINK_REQUIRED` + "`" + ` when an account has this
   email but linking it is not allowed: sign in to it, then call ` + "`" + `linkProvider` + "`" + `; ` + "`" + `BAD_USER_INPUT` + "`" + `
   (field ` + "`" + `provider` + "`" + ` or ` + "`" + `nonce` + "`" + `, or ` + "`" + `idToken` + "`" + ` with reason ` + "`" + `PROVIDER_EMAIL_MISSING` + "`" + `);
