@@ -26,6 +26,7 @@ import (
 	"github.com/skillswap/skillswap/credits"
 	"github.com/skillswap/skillswap/domain"
 	"github.com/skillswap/skillswap/httpapi"
+	"github.com/skillswap/skillswap/identities"
 	"github.com/skillswap/skillswap/jobs"
 	"github.com/skillswap/skillswap/mail"
 	"github.com/skillswap/skillswap/matching"
@@ -56,7 +57,9 @@ type App struct {
 	Notifications *notifications.Service
 	// Payments runs paid mentoring (prices, onboarding, the payment saga).
 	Payments *payments.Service
-	HTTP     *httpapi.Server
+	// Identities signs in with OpenID Connect providers.
+	Identities *identities.Service
+	HTTP       *httpapi.Server
 	// Limiter and Slots hold every rate limit and connection cap: in Redis when REDIS_URL is set.
 	Limiter  ratelimit.Limiter
 	Slots    ratelimit.Slots
@@ -248,6 +251,15 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		AwayAfter: cfg.ChatAwayAfter, ResyncEvery: cfg.ChatResyncInterval,
 		Limiter: a.Limiter, MessageRate: rate(cfg.RateMessagesUser),
 	})
+	providers := make([]identities.Provider, len(cfg.OIDCProviders))
+	for i, p := range cfg.OIDCProviders {
+		providers[i] = identities.Provider{Name: p.Name, Issuer: p.Issuer, ClientIDs: p.ClientIDs,
+			HashedNonce: p.HashedNonce != nil && *p.HashedNonce || p.HashedNonce == nil && p.Issuer == identities.AppleIssuer}
+	}
+	a.Identities = identities.NewService(a.Store, a.Auth, a.Store.Q(), identities.Config{
+		Providers: providers, JWKSMinInterval: cfg.OIDCJWKSMinInterval,
+	}, log)
+
 	if cfg.RunWorkers {
 		// Every capability with background work, each through its Jobs function: a new one is
 		// added here and nowhere else.
@@ -257,6 +269,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 			skillsessions.Jobs(sessionSvc),
 			reviews.Jobs(reviewSvc),
 			payments.Jobs(a.Payments),
+			identities.Jobs(a.Identities),
 		}, log)
 		if err != nil {
 			return nil, err
@@ -265,6 +278,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 
 	schema := resolvers.NewSchema(&resolvers.Resolver{
 		Auth:          a.Auth,
+		Identities:    a.Identities,
 		Skills:        skills.NewService(a.Store, indexQueue, log),
 		Profiles:      profiles.NewService(a.Store, indexQueue, a.Notifications, log),
 		Search:        a.Search,

@@ -263,7 +263,21 @@ func (s *Service) Security(ctx context.Context, actor domain.Actor) (Security, e
 	if err := actor.RequireSignedIn(); err != nil {
 		return Security{}, err
 	}
-	out := Security{Methods: []string{"PASSWORD"}}
+	var out Security
+	u, err := s.store.Q().UserByID(ctx, actor.ID())
+	if err != nil {
+		return Security{}, fmt.Errorf("security: %w", err)
+	}
+	if u.PasswordHash != "" { // accounts made by a provider sign-in have none
+		out.Methods = append(out.Methods, "PASSWORD")
+	}
+	idents, err := s.store.Q().IdentitiesOfUser(ctx, actor.ID())
+	if err != nil {
+		return Security{}, fmt.Errorf("security: %w", err)
+	}
+	if len(idents) > 0 {
+		out.Methods = append(out.Methods, "PROVIDER")
+	}
 	on, err := s.HasSecondFactor(ctx, actor.ID())
 	if err != nil {
 		return Security{}, err

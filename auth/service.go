@@ -282,7 +282,9 @@ func (s *Service) LogIn(ctx context.Context, email, password string, c Client) (
 		giveBack()
 		return Login{}, limitErr
 	}
-	if !found {
+	if !found || u.PasswordHash == "" {
+		// No account, or one without a password (created by an OpenID provider): the same
+		// answer after the same work as a wrong password.
 		s.hasher.VerifyDummy(ctx, password)
 		return Login{}, errBadCredentials
 	}

@@ -3,7 +3,9 @@
 package config
 
 import (
+	"bytes"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -85,6 +87,13 @@ type Config struct {
 	RateMessagesUser   Rate `env:"RATE_MESSAGES_PER_USER" envDefault:"120/1m"`
 	// Wrong second-factor codes per member; past it, half-finished logins end.
 	RateMFACodesUser Rate `env:"RATE_MFA_CODES_PER_USER" envDefault:"5/15m"`
+	// OIDCProviders are the OpenID Connect providers members may sign in with (JSON list, see
+	// OIDCProvider); none by default.
+	OIDCProviders OIDCProviders `env:"OIDC_PROVIDERS"`
+	// OIDCJWKSMinInterval is the least time between two fetches of one provider's key set: a
+	// token with an unknown key id makes go-oidc refetch it, and a flood of them must not make us
+	// hammer the provider (keys are published well before they sign anything).
+	OIDCJWKSMinInterval time.Duration `env:"OIDC_JWKS_MIN_INTERVAL" envDefault:"30s"`
 	// Complexity points (as MAX_COMPLEXITY counts them) a member, or a signed-out client
 	// network, may spend on operations.
 	RateComplexityUser Rate `env:"RATE_COMPLEXITY_PER_USER" envDefault:"120000/1m"`
@@ -166,6 +175,55 @@ type Config struct {
 	// holidays). The capture deadline is not configurable: Stripe's 7-day authorisation
 	// expiry fixes it.
 	NoShowContestWindow time.Duration `env:"NO_SHOW_CONTEST_WINDOW" envDefault:"48h"`
+}
+
+// OIDCProvider is one OpenID Connect provider members may sign in with (an entry of OIDC_PROVIDERS).
+type OIDCProvider struct {
+	// Name is what the app sends as `provider` (for example "google", "apple").
+	Name string `json:"name"`
+	// Issuer is the provider's issuer URL; its discovery document is at
+	// <issuer>/.well-known/openid-configuration.
+	Issuer string `json:"issuer"`
+	// ClientIDs are the accepted audiences of its ID tokens (the app's client ids: iOS, Android, web).
+	ClientIDs []string `json:"clientIds"`
+	// HashedNonce also accepts an ID token whose nonce claim is the hex SHA-256 of the nonce the
+	// app sends (what Sign in with Apple puts there); nil means true for Apple's issuer only.
+	HashedNonce *bool `json:"hashedNonce,omitempty"`
+}
+
+// OIDCProviders is the JSON list of OIDC_PROVIDERS.
+type OIDCProviders []OIDCProvider
+
+// UnmarshalText parses and checks the JSON list.
+func (p *OIDCProviders) UnmarshalText(b []byte) error {
+	var list []OIDCProvider
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&list); err != nil {
+		return fmt.Errorf("OIDC_PROVIDERS: want a JSON list of {name, issuer, clientIds}: %w", err)
+	}
+	if len(list) > 10 { // identities.MaxProviders: the API prices lists of providers with it
+		return fmt.Errorf("OIDC_PROVIDERS: at most 10 providers")
+	}
+	seen := map[string]bool{}
+	for i, pr := range list {
+		switch {
+		case pr.Name == "" || len(pr.Name) > 40:
+			return fmt.Errorf("OIDC_PROVIDERS[%d]: name is required (at most 40 characters)", i)
+		case seen[pr.Name]:
+			return fmt.Errorf("OIDC_PROVIDERS[%d]: name %q is used twice", i, pr.Name)
+		case pr.Issuer == "":
+			return fmt.Errorf("OIDC_PROVIDERS[%d] (%s): issuer is required", i, pr.Name)
+		case len(pr.ClientIDs) == 0:
+			return fmt.Errorf("OIDC_PROVIDERS[%d] (%s): clientIds must list at least one accepted audience", i, pr.Name)
+		}
+		if u, err := url.Parse(pr.Issuer); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return fmt.Errorf("OIDC_PROVIDERS[%d] (%s): issuer %q is not an http(s) URL", i, pr.Name, pr.Issuer)
+		}
+		seen[pr.Name] = true
+	}
+	*p = list
+	return nil
 }
 
 // Rate is "N/duration", e.g. "10/15m": N attempts per duration.
@@ -310,6 +368,13 @@ func (c Config) unsafeForProduction() []string {
 		add("PUBLIC_URL is %q: set it to the public https:// URL of the API (it is in calendar feed links)", c.PublicURL)
 	} else if localHost(u.Hostname()) {
 		add("PUBLIC_URL is %q: set it to the public https:// URL of the API, not a local one", c.PublicURL)
+	}
+
+	for _, p := range c.OIDCProviders {
+		// Keys and discovery over plain HTTP could be swapped on the way: anyone could sign in.
+		if !strings.HasPrefix(p.Issuer, "https://") {
+			add("OIDC_PROVIDERS: provider %q has issuer %q: a provider's issuer must be an https:// URL", p.Name, p.Issuer)
+		}
 	}
 
 	if len(c.CORSAllowedOrigins) > 0 {

@@ -59,6 +59,8 @@ func TestProductionRefusesUnsafeSettings(t *testing.T) {
 		{"CORS default (localhost only)", with(base, "CORS_ALLOWED_ORIGINS", "<unset>"), []string{"CORS_ALLOWED_ORIGINS allows only local origins", "or to none"}},
 		{"CORS localhost only", with(base, "CORS_ALLOWED_ORIGINS", "http://localhost:3000,http://127.0.0.1:3000,http://[::1]:3000"), []string{"CORS_ALLOWED_ORIGINS allows only local origins"}},
 		{"CORS wildcard", with(base, "CORS_ALLOWED_ORIGINS", "*"), []string{"wildcard"}},
+		{"OIDC issuer over http", with(base, "OIDC_PROVIDERS", `[{"name":"kc","issuer":"http://keycloak.internal/realms/x","clientIds":["app"]}]`), []string{`provider "kc"`, "https://"}},
+		{"OIDC issuer over https", with(base, "OIDC_PROVIDERS", `[{"name":"kc","issuer":"https://keycloak.example/realms/x","clientIds":["app"]}]`), nil},
 		{"CORS plain http", with(base, "CORS_ALLOWED_ORIGINS", "http://app.skillswap.example"), []string{"is not https"}},
 		{"CORS none", with(base, "CORS_ALLOWED_ORIGINS", "none"), nil},
 		{"CORS local beside a real origin", with(base, "CORS_ALLOWED_ORIGINS", "https://app.skillswap.example,http://localhost:3000"), nil},
@@ -141,5 +143,34 @@ func TestProfileDefaults(t *testing.T) {
 	}
 	if _, err := config.LoadFrom(with(dev, "SHUTDOWN_DRAIN_DELAY", "-1s")); err == nil {
 		t.Fatal("a negative SHUTDOWN_DRAIN_DELAY was accepted")
+	}
+}
+
+func TestOIDCProviders(t *testing.T) {
+	t.Parallel()
+	c, err := config.LoadFrom(map[string]string{"DATABASE_URL": "postgres://localhost/x", "OIDC_PROVIDERS": `[
+		{"name": "google", "issuer": "https://accounts.google.com", "clientIds": ["ios", "web"]},
+		{"name": "apple", "issuer": "https://appleid.apple.com", "clientIds": ["com.example"], "hashedNonce": true}]`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.OIDCProviders) != 2 || c.OIDCProviders[0].ClientIDs[1] != "web" || c.OIDCProviders[1].HashedNonce == nil || !*c.OIDCProviders[1].HashedNonce {
+		t.Fatalf("providers = %+v", c.OIDCProviders)
+	}
+	if c, err := config.LoadFrom(map[string]string{"DATABASE_URL": "postgres://localhost/x"}); err != nil || len(c.OIDCProviders) != 0 {
+		t.Fatalf("default: %+v, %v", c.OIDCProviders, err)
+	}
+	for name, value := range map[string]string{
+		"not JSON":         `google`,
+		"unknown field":    `[{"name":"g","issuer":"https://a.example","clientIds":["x"],"clientId":"y"}]`,
+		"no name":          `[{"issuer":"https://a.example","clientIds":["x"]}]`,
+		"name twice":       `[{"name":"g","issuer":"https://a.example","clientIds":["x"]},{"name":"g","issuer":"https://b.example","clientIds":["x"]}]`,
+		"no issuer":        `[{"name":"g","clientIds":["x"]}]`,
+		"issuer not a URL": `[{"name":"g","issuer":"accounts.google.com","clientIds":["x"]}]`,
+		"no client id":     `[{"name":"g","issuer":"https://a.example","clientIds":[]}]`,
+	} {
+		if _, err := config.LoadFrom(map[string]string{"DATABASE_URL": "postgres://localhost/x", "OIDC_PROVIDERS": value}); err == nil || !strings.Contains(err.Error(), "OIDC_PROVIDERS") {
+			t.Errorf("%s: err = %v, want an OIDC_PROVIDERS error", name, err)
+		}
 	}
 }

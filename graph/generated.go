@@ -17,6 +17,7 @@ import (
 	"github.com/skillswap/skillswap/domain"
 	"github.com/skillswap/skillswap/gqlscalar"
 	"github.com/skillswap/skillswap/graph/model"
+	"github.com/skillswap/skillswap/identities"
 	"github.com/skillswap/skillswap/matching"
 	"github.com/skillswap/skillswap/relay"
 	gqlparser "github.com/vektah/gqlparser/v2"
@@ -248,6 +249,17 @@ type ComplexityRoot struct {
 		Level func(childComplexity int) int
 	}
 
+	LinkProviderPayload struct {
+		LinkedProviders func(childComplexity int) int
+	}
+
+	LinkedProvider struct {
+		Email      func(childComplexity int) int
+		LastUsedAt func(childComplexity int) int
+		LinkedAt   func(childComplexity int) int
+		Provider   func(childComplexity int) int
+	}
+
 	LogOutEverywherePayload struct {
 		RevokedSessionCount func(childComplexity int) int
 	}
@@ -394,6 +406,7 @@ type ComplexityRoot struct {
 		DeleteMessage             func(childComplexity int, input model.DeleteMessageInput) int
 		DisableTotp               func(childComplexity int) int
 		EditMessage               func(childComplexity int, input model.EditMessageInput) int
+		LinkProvider              func(childComplexity int, input model.LinkProviderInput) int
 		LogIn                     func(childComplexity int, input model.LogInInput) int
 		LogOut                    func(childComplexity int, input *model.LogOutInput) int
 		LogOutEverywhere          func(childComplexity int, input *model.LogOutEverywhereInput) int
@@ -423,11 +436,13 @@ type ComplexityRoot struct {
 		SetSkillPrice             func(childComplexity int, input model.SetSkillPriceInput) int
 		SetTyping                 func(childComplexity int, input model.SetTypingInput) int
 		SetUserRoles              func(childComplexity int, input model.SetUserRolesInput) int
+		SignInWithProvider        func(childComplexity int, input model.SignInWithProviderInput) int
 		SignUp                    func(childComplexity int, input model.SignUpInput) int
 		StartMentorOnboarding     func(childComplexity int) int
 		StartTotpEnrollment       func(childComplexity int) int
 		SubmitReview              func(childComplexity int, input model.SubmitReviewInput) int
 		UnblockMember             func(childComplexity int, input model.BlockMemberInput) int
+		UnlinkProvider            func(childComplexity int, input model.UnlinkProviderInput) int
 		UpdateMemberSkill         func(childComplexity int, input model.UpdateMemberSkillInput) int
 		UpdateProfile             func(childComplexity int, input model.UpdateProfileInput) int
 	}
@@ -584,6 +599,7 @@ type ComplexityRoot struct {
 		ReviewReports           func(childComplexity int, first *int, after *string) int
 		SearchMembers           func(childComplexity int, text *string, filter *model.MemberSearchFilter, first *int, after *string) int
 		SearchSkills            func(childComplexity int, text string, categoryID *string, locale *model.Locale, first *int, after *string) int
+		SignInProviders         func(childComplexity int) int
 		Skill                   func(childComplexity int, slug string) int
 		SkillCategories         func(childComplexity int) int
 		SkillSession            func(childComplexity int, id string) int
@@ -881,6 +897,10 @@ type ComplexityRoot struct {
 		User         func(childComplexity int) int
 	}
 
+	UnlinkProviderPayload struct {
+		LinkedProviders func(childComplexity int) int
+	}
+
 	UpdateProfilePayload struct {
 		User func(childComplexity int) int
 	}
@@ -1001,6 +1021,9 @@ type MutationResolver interface {
 	MarkConversationRead(ctx context.Context, input model.MarkConversationReadInput) (*model.MarkConversationReadPayload, error)
 	MuteConversation(ctx context.Context, input model.MuteConversationInput) (*model.MuteConversationPayload, error)
 	SetTyping(ctx context.Context, input model.SetTypingInput) (*model.SetTypingPayload, error)
+	SignInWithProvider(ctx context.Context, input model.SignInWithProviderInput) (*model.AuthPayload, error)
+	LinkProvider(ctx context.Context, input model.LinkProviderInput) (*model.LinkProviderPayload, error)
+	UnlinkProvider(ctx context.Context, input model.UnlinkProviderInput) (*model.UnlinkProviderPayload, error)
 	MarkNotificationsRead(ctx context.Context, input model.MarkNotificationsReadInput) (*model.MarkNotificationsReadPayload, error)
 	SetNotificationPreference(ctx context.Context, input model.SetNotificationPreferenceInput) (*model.SetNotificationPreferencePayload, error)
 	SetSkillPrice(ctx context.Context, input model.SetSkillPriceInput) (*model.SetSkillPricePayload, error)
@@ -1097,6 +1120,7 @@ type QueryResolver interface {
 	SearchMembers(ctx context.Context, text *string, filter *model.MemberSearchFilter, first *int, after *string) (*model.MemberSearchConnection, error)
 	Matches(ctx context.Context, first *int, after *string, filter *model.MatchFilter) (*model.MatchConnection, error)
 	SwapCircles(ctx context.Context, first *int) ([]matching.Circle, error)
+	SignInProviders(ctx context.Context) ([]string, error)
 	Notifications(ctx context.Context, first *int, after *string, unreadOnly *bool) (*model.NotificationConnection, error)
 	NotificationPreferences(ctx context.Context) ([]domain.NotificationPreference, error)
 	UnreadNotificationCount(ctx context.Context) (int, error)
@@ -1804,6 +1828,38 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.LevelFacet.Level(childComplexity), true
 
+	case "LinkProviderPayload.linkedProviders":
+		if e.ComplexityRoot.LinkProviderPayload.LinkedProviders == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LinkProviderPayload.LinkedProviders(childComplexity), true
+
+	case "LinkedProvider.email":
+		if e.ComplexityRoot.LinkedProvider.Email == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LinkedProvider.Email(childComplexity), true
+	case "LinkedProvider.lastUsedAt":
+		if e.ComplexityRoot.LinkedProvider.LastUsedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LinkedProvider.LastUsedAt(childComplexity), true
+	case "LinkedProvider.linkedAt":
+		if e.ComplexityRoot.LinkedProvider.LinkedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LinkedProvider.LinkedAt(childComplexity), true
+	case "LinkedProvider.provider":
+		if e.ComplexityRoot.LinkedProvider.Provider == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LinkedProvider.Provider(childComplexity), true
+
 	case "LogOutEverywherePayload.revokedSessionCount":
 		if e.ComplexityRoot.LogOutEverywherePayload.RevokedSessionCount == nil {
 			break
@@ -2394,6 +2450,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.EditMessage(childComplexity, args["input"].(model.EditMessageInput)), true
+	case "Mutation.linkProvider":
+		if e.ComplexityRoot.Mutation.LinkProvider == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_linkProvider_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.LinkProvider(childComplexity, args["input"].(model.LinkProviderInput)), true
 	case "Mutation.logIn":
 		if e.ComplexityRoot.Mutation.LogIn == nil {
 			break
@@ -2698,6 +2765,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SetUserRoles(childComplexity, args["input"].(model.SetUserRolesInput)), true
+	case "Mutation.signInWithProvider":
+		if e.ComplexityRoot.Mutation.SignInWithProvider == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_signInWithProvider_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SignInWithProvider(childComplexity, args["input"].(model.SignInWithProviderInput)), true
 	case "Mutation.signUp":
 		if e.ComplexityRoot.Mutation.SignUp == nil {
 			break
@@ -2743,6 +2821,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UnblockMember(childComplexity, args["input"].(model.BlockMemberInput)), true
+	case "Mutation.unlinkProvider":
+		if e.ComplexityRoot.Mutation.UnlinkProvider == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_unlinkProvider_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UnlinkProvider(childComplexity, args["input"].(model.UnlinkProviderInput)), true
 	case "Mutation.updateMemberSkill":
 		if e.ComplexityRoot.Mutation.UpdateMemberSkill == nil {
 			break
@@ -3437,6 +3526,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.SearchSkills(childComplexity, args["text"].(string), args["categoryId"].(*string), args["locale"].(*model.Locale), args["first"].(*int), args["after"].(*string)), true
+	case "Query.signInProviders":
+		if e.ComplexityRoot.Query.SignInProviders == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.SignInProviders(childComplexity), true
 	case "Query.skill":
 		if e.ComplexityRoot.Query.Skill == nil {
 			break
@@ -4510,6 +4605,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.TypingEvent.User(childComplexity), true
 
+	case "UnlinkProviderPayload.linkedProviders":
+		if e.ComplexityRoot.UnlinkProviderPayload.LinkedProviders == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnlinkProviderPayload.LinkedProviders(childComplexity), true
+
 	case "UpdateProfilePayload.user":
 		if e.ComplexityRoot.UpdateProfilePayload.User == nil {
 			break
@@ -4676,6 +4778,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputDeleteMessageInput,
 		ec.unmarshalInputEditMessageInput,
 		ec.unmarshalInputGeoPointInput,
+		ec.unmarshalInputLinkProviderInput,
 		ec.unmarshalInputLogInInput,
 		ec.unmarshalInputLogOutEverywhereInput,
 		ec.unmarshalInputLogOutInput,
@@ -4706,8 +4809,10 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputSetSkillPriceInput,
 		ec.unmarshalInputSetTypingInput,
 		ec.unmarshalInputSetUserRolesInput,
+		ec.unmarshalInputSignInWithProviderInput,
 		ec.unmarshalInputSignUpInput,
 		ec.unmarshalInputSubmitReviewInput,
+		ec.unmarshalInputUnlinkProviderInput,
 		ec.unmarshalInputUpdateMemberSkillInput,
 		ec.unmarshalInputUpdateProfileInput,
 		ec.unmarshalInputUserFilter,
@@ -5992,6 +6097,101 @@ type SwapCircle {
   score: Float!
 }
 `, BuiltIn: false},
+	{Name: "../schema/identities.graphqls", Input: `# Identities: signing in with an OpenID Connect provider (Google, Apple, Keycloak or any
+# conformant issuer, as configured in OIDC_PROVIDERS) and linking provider accounts to a member.
+
+extend type Query {
+  "Names of the providers this server accepts in ` + "`" + `signInWithProvider` + "`" + ` (for example ` + "`" + `google` + "`" + `, ` + "`" + `apple` + "`" + `)."
+  signInProviders: [String!]!
+}
+
+extend type Mutation {
+  """
+  Signs in with an ID token the app obtained natively from a provider, sent with the nonce it was
+  requested with. Signs into the account linked to that provider account; else, when the provider
+  asserts a verified email and the account with that email has a verified email too, links it and
+  signs in; else, when no account has that email, creates one. Errors: ` + "`" + `UNAUTHENTICATED` + "`" + ` (field
+  ` + "`" + `idToken` + "`" + `) for a token that does not verify (signature, issuer, audience, expiry or nonce) or
+  was used before (each token is accepted once: a retry needs a new one);
+  ` + "`" + `CONFLICT` + "`" + ` with ` + "`" + `extensions.reason` + "`" + ` ` + "`" + `ACCOUNT_EXISTS_LINK_REQUIRED` + "`" + ` when an account has this
+  email but linking it is not allowed: sign in to it, then call ` + "`" + `linkProvider` + "`" + `; ` + "`" + `BAD_USER_INPUT` + "`" + `
+  (field ` + "`" + `provider` + "`" + ` or ` + "`" + `nonce` + "`" + `, or ` + "`" + `idToken` + "`" + ` with reason ` + "`" + `PROVIDER_EMAIL_MISSING` + "`" + `);
+  ` + "`" + `SERVICE_UNAVAILABLE` + "`" + ` when the provider cannot be reached; ` + "`" + `RATE_LIMITED` + "`" + ` for too many attempts
+  (` + "`" + `RATE_LOGIN_PER_IP` + "`" + `) or new accounts (` + "`" + `RATE_SIGNUP_PER_IP` + "`" + `) from the network.
+  """
+  signInWithProvider(input: SignInWithProviderInput!): AuthPayload!
+  """
+  Links a provider account to the viewer, who then may sign in with it. Errors as for
+  ` + "`" + `signInWithProvider` + "`" + `, and ` + "`" + `CONFLICT` + "`" + ` when this provider account is linked to another member or
+  the viewer already has one of this provider linked. Needs a recent sign-in (` + "`" + `FORBIDDEN` + "`" + `, reason
+  ` + "`" + `RECENT_AUTH_REQUIRED` + "`" + `: see ` + "`" + `reauthenticate` + "`" + `).
+  """
+  linkProvider(input: LinkProviderInput!): LinkProviderPayload! @auth
+  """
+  Unlinks the viewer's account of a provider. Refused with ` + "`" + `CONFLICT` + "`" + ` (reason ` + "`" + `LAST_SIGN_IN_METHOD` + "`" + `)
+  when it is the viewer's only way to sign in (no password and no other provider); ` + "`" + `NOT_FOUND` + "`" + `
+  when none of that provider is linked. Needs a recent sign-in, as ` + "`" + `linkProvider` + "`" + ` does.
+  """
+  unlinkProvider(input: UnlinkProviderInput!): UnlinkProviderPayload! @auth
+}
+
+"""
+An ID token from a provider and its nonce. Nonce convention: the app generates a random nonce and
+passes it to the provider's SDK as is (Google, Keycloak) or as its hex SHA-256 (Sign in with Apple);
+here it always sends the raw nonce.
+"""
+input SignInWithProviderInput {
+  "A configured provider name (see ` + "`" + `signInProviders` + "`" + `)."
+  provider: String!
+  "The ID token (a JWT) the provider gave the app."
+  idToken: String!
+  "The raw nonce the ID token was requested with."
+  nonce: String!
+}
+
+"A provider account to link to the viewer, proven by a fresh ID token."
+input LinkProviderInput {
+  "A configured provider name (see ` + "`" + `signInProviders` + "`" + `)."
+  provider: String!
+  "The ID token (a JWT) the provider gave the app."
+  idToken: String!
+  "The raw nonce the ID token was requested with."
+  nonce: String!
+}
+
+"Which provider to unlink."
+input UnlinkProviderInput {
+  "The provider name, as in ` + "`" + `LinkedProvider.provider` + "`" + `."
+  provider: String!
+}
+
+"""
+A provider account linked to the viewer's account: it can sign in to it. Part of its member (one
+per provider): it has no id; Apollo caches it inside its parent (` + "`" + `typePolicies` + "`" + `: ` + "`" + `keyFields: false` + "`" + `).
+"""
+type LinkedProvider {
+  "The provider's configured name."
+  provider: String!
+  "The email the provider shared, if any (Apple shares it at the first sign-in only; it may be a private relay address)."
+  email: String
+  "When it was linked."
+  linkedAt: DateTime!
+  "When it was last used to sign in or link."
+  lastUsedAt: DateTime!
+}
+
+"Result of ` + "`" + `linkProvider` + "`" + `."
+type LinkProviderPayload {
+  "Every provider account now linked to the viewer, oldest first."
+  linkedProviders: [LinkedProvider!]!
+}
+
+"Result of ` + "`" + `unlinkProvider` + "`" + `."
+type UnlinkProviderPayload {
+  "The provider accounts still linked to the viewer, oldest first."
+  linkedProviders: [LinkedProvider!]!
+}
+`, BuiltIn: false},
 	{Name: "../schema/notifications.graphqls", Input: `# Notifications: the in-app feed, its live stream and per-type preferences.
 
 extend type Query {
@@ -6952,6 +7152,8 @@ enum SignInMethod {
   PASSWORD
   "A code from an authenticator app (second factor)."
   TOTP
+  "An OpenID provider account (Google, Apple, ...) linked with ` + "`" + `linkProvider` + "`" + `."
+  PROVIDER
 }
 
 "How a member signs in. Part of its User: has no id; Apollo caches it inside its parent (` + "`" + `typePolicies` + "`" + `: ` + "`" + `keyFields: false` + "`" + `)."
@@ -7919,6 +8121,28 @@ func (ec *executionContext) childFields_LevelFacet(ctx context.Context, field gr
 		return ec.fieldContext_LevelFacet_count(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type LevelFacet", field.Name)
+}
+
+func (ec *executionContext) childFields_LinkProviderPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "linkedProviders":
+		return ec.fieldContext_LinkProviderPayload_linkedProviders(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type LinkProviderPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_LinkedProvider(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "provider":
+		return ec.fieldContext_LinkedProvider_provider(ctx, field)
+	case "email":
+		return ec.fieldContext_LinkedProvider_email(ctx, field)
+	case "linkedAt":
+		return ec.fieldContext_LinkedProvider_linkedAt(ctx, field)
+	case "lastUsedAt":
+		return ec.fieldContext_LinkedProvider_lastUsedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type LinkedProvider", field.Name)
 }
 
 func (ec *executionContext) childFields_LogOutEverywherePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -9009,6 +9233,14 @@ func (ec *executionContext) childFields_TypingEvent(ctx context.Context, field g
 	return nil, fmt.Errorf("no field named %q was found under type TypingEvent", field.Name)
 }
 
+func (ec *executionContext) childFields_UnlinkProviderPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "linkedProviders":
+		return ec.fieldContext_UnlinkProviderPayload_linkedProviders(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UnlinkProviderPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_UpdateProfilePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "user":
@@ -9365,6 +9597,20 @@ func (ec *executionContext) field_Mutation_editMessage_args(ctx context.Context,
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.EditMessageInput, error) {
 			return ec.unmarshalNEditMessageInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐEditMessageInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_linkProvider_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.LinkProviderInput, error) {
+			return ec.unmarshalNLinkProviderInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐLinkProviderInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -9737,6 +9983,20 @@ func (ec *executionContext) field_Mutation_setUserRoles_args(ctx context.Context
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_signInWithProvider_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SignInWithProviderInput, error) {
+			return ec.unmarshalNSignInWithProviderInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSignInWithProviderInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_signUp_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -9771,6 +10031,20 @@ func (ec *executionContext) field_Mutation_unblockMember_args(ctx context.Contex
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.BlockMemberInput, error) {
 			return ec.unmarshalNBlockMemberInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐBlockMemberInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_unlinkProvider_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.UnlinkProviderInput, error) {
+			return ec.unmarshalNUnlinkProviderInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐUnlinkProviderInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -12813,6 +13087,130 @@ func (ec *executionContext) fieldContext_LevelFacet_count(_ context.Context, fie
 	return graphql.NewScalarFieldContext("LevelFacet", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
+func (ec *executionContext) _LinkProviderPayload_linkedProviders(ctx context.Context, field graphql.CollectedField, obj *model.LinkProviderPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LinkProviderPayload_linkedProviders(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LinkedProviders, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []identities.Identity) graphql.Marshaler {
+			return ec.marshalNLinkedProvider2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋidentitiesᚐIdentityᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LinkProviderPayload_linkedProviders(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "LinkProviderPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LinkedProvider(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _LinkedProvider_provider(ctx context.Context, field graphql.CollectedField, obj *identities.Identity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LinkedProvider_provider(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Provider, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LinkedProvider_provider(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LinkedProvider", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _LinkedProvider_email(ctx context.Context, field graphql.CollectedField, obj *identities.Identity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LinkedProvider_email(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Email, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_LinkedProvider_email(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LinkedProvider", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _LinkedProvider_linkedAt(ctx context.Context, field graphql.CollectedField, obj *identities.Identity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LinkedProvider_linkedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LinkedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LinkedProvider_linkedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LinkedProvider", field, false, false, errors.New("field of type DateTime does not have child fields"))
+}
+
+func (ec *executionContext) _LinkedProvider_lastUsedAt(ctx context.Context, field graphql.CollectedField, obj *identities.Identity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LinkedProvider_lastUsedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastUsedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LinkedProvider_lastUsedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LinkedProvider", field, false, false, errors.New("field of type DateTime does not have child fields"))
+}
+
 func (ec *executionContext) _LogOutEverywherePayload_revokedSessionCount(ctx context.Context, field graphql.CollectedField, obj *model.LogOutEverywherePayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -15560,6 +15958,164 @@ func (ec *executionContext) fieldContext_Mutation_setTyping(ctx context.Context,
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_setTyping_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_signInWithProvider(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_signInWithProvider(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SignInWithProvider(ctx, fc.Args["input"].(model.SignInWithProviderInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AuthPayload) graphql.Marshaler {
+			return ec.marshalNAuthPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐAuthPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_signInWithProvider(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuthPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_signInWithProvider_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_linkProvider(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_linkProvider(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().LinkProvider(ctx, fc.Args["input"].(model.LinkProviderInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.LinkProviderPayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.LinkProviderPayload) graphql.Marshaler {
+			return ec.marshalNLinkProviderPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐLinkProviderPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_linkProvider(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LinkProviderPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_linkProvider_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_unlinkProvider(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_unlinkProvider(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UnlinkProvider(ctx, fc.Args["input"].(model.UnlinkProviderInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.UnlinkProviderPayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.UnlinkProviderPayload) graphql.Marshaler {
+			return ec.marshalNUnlinkProviderPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐUnlinkProviderPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_unlinkProvider(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UnlinkProviderPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_unlinkProvider_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -20217,6 +20773,29 @@ func (ec *executionContext) fieldContext_Query_swapCircles(ctx context.Context, 
 		return fc, err
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Query_signInProviders(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_signInProviders(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().SignInProviders(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_signInProviders(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Query", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Query_notifications(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
@@ -25315,6 +25894,38 @@ func (ec *executionContext) fieldContext_TypingEvent_at(_ context.Context, field
 	return graphql.NewScalarFieldContext("TypingEvent", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
+func (ec *executionContext) _UnlinkProviderPayload_linkedProviders(ctx context.Context, field graphql.CollectedField, obj *model.UnlinkProviderPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UnlinkProviderPayload_linkedProviders(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LinkedProviders, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []identities.Identity) graphql.Marshaler {
+			return ec.marshalNLinkedProvider2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋidentitiesᚐIdentityᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UnlinkProviderPayload_linkedProviders(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UnlinkProviderPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LinkedProvider(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _UpdateProfilePayload_user(ctx context.Context, field graphql.CollectedField, obj *model.UpdateProfilePayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -27579,6 +28190,50 @@ func (ec *executionContext) unmarshalInputGeoPointInput(ctx context.Context, obj
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputLinkProviderInput(ctx context.Context, obj any) (model.LinkProviderInput, error) {
+	var it model.LinkProviderInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"provider", "idToken", "nonce"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "provider":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("provider"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Provider = data
+		case "idToken":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idToken"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDToken = data
+		case "nonce":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nonce"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Nonce = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputLogInInput(ctx context.Context, obj any) (model.LogInInput, error) {
 	var it model.LogInInput
 	if obj == nil {
@@ -28863,6 +29518,50 @@ func (ec *executionContext) unmarshalInputSetUserRolesInput(ctx context.Context,
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputSignInWithProviderInput(ctx context.Context, obj any) (model.SignInWithProviderInput, error) {
+	var it model.SignInWithProviderInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"provider", "idToken", "nonce"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "provider":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("provider"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Provider = data
+		case "idToken":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idToken"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDToken = data
+		case "nonce":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nonce"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Nonce = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputSignUpInput(ctx context.Context, obj any) (model.SignUpInput, error) {
 	var it model.SignUpInput
 	if obj == nil {
@@ -28960,6 +29659,36 @@ func (ec *executionContext) unmarshalInputSubmitReviewInput(ctx context.Context,
 				return it, err
 			}
 			it.Tags = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputUnlinkProviderInput(ctx context.Context, obj any) (model.UnlinkProviderInput, error) {
+	var it model.UnlinkProviderInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"provider"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "provider":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("provider"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Provider = data
 		}
 	}
 	return it, nil
@@ -31251,6 +31980,97 @@ func (ec *executionContext) _LevelFacet(ctx context.Context, sel ast.SelectionSe
 	return out
 }
 
+var linkProviderPayloadImplementors = []string{"LinkProviderPayload"}
+
+func (ec *executionContext) _LinkProviderPayload(ctx context.Context, sel ast.SelectionSet, obj *model.LinkProviderPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, linkProviderPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("LinkProviderPayload")
+		case "linkedProviders":
+			out.Values[i] = ec._LinkProviderPayload_linkedProviders(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var linkedProviderImplementors = []string{"LinkedProvider"}
+
+func (ec *executionContext) _LinkedProvider(ctx context.Context, sel ast.SelectionSet, obj *identities.Identity) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, linkedProviderImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("LinkedProvider")
+		case "provider":
+			out.Values[i] = ec._LinkedProvider_provider(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "email":
+			out.Values[i] = ec._LinkedProvider_email(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "linkedAt":
+			out.Values[i] = ec._LinkedProvider_linkedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "lastUsedAt":
+			out.Values[i] = ec._LinkedProvider_lastUsedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var logOutEverywherePayloadImplementors = []string{"LogOutEverywherePayload"}
 
 func (ec *executionContext) _LogOutEverywherePayload(ctx context.Context, sel ast.SelectionSet, obj *model.LogOutEverywherePayload) graphql.Marshaler {
@@ -32896,6 +33716,27 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "setTyping":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_setTyping(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "signInWithProvider":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_signInWithProvider(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "linkProvider":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_linkProvider(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "unlinkProvider":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_unlinkProvider(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -35430,6 +36271,28 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 					}
 				}()
 				res = ec._Query_swapCircles(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "signInProviders":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_signInProviders(ctx, field)
 				if res == graphql.Null {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
@@ -39588,6 +40451,44 @@ func (ec *executionContext) _TypingEvent(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
+var unlinkProviderPayloadImplementors = []string{"UnlinkProviderPayload"}
+
+func (ec *executionContext) _UnlinkProviderPayload(ctx context.Context, sel ast.SelectionSet, obj *model.UnlinkProviderPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, unlinkProviderPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UnlinkProviderPayload")
+		case "linkedProviders":
+			out.Values[i] = ec._UnlinkProviderPayload_linkedProviders(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var updateProfilePayloadImplementors = []string{"UpdateProfilePayload"}
 
 func (ec *executionContext) _UpdateProfilePayload(ctx context.Context, sel ast.SelectionSet, obj *model.UpdateProfilePayload) graphql.Marshaler {
@@ -41216,6 +42117,41 @@ func (ec *executionContext) marshalNLevelFacet2ᚕgithubᚗcomᚋskillswapᚋski
 	return ret
 }
 
+func (ec *executionContext) unmarshalNLinkProviderInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐLinkProviderInput(ctx context.Context, v any) (model.LinkProviderInput, error) {
+	res, err := ec.unmarshalInputLinkProviderInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNLinkProviderPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐLinkProviderPayload(ctx context.Context, sel ast.SelectionSet, v *model.LinkProviderPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._LinkProviderPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNLinkedProvider2githubᚗcomᚋskillswapᚋskillswapᚋidentitiesᚐIdentity(ctx context.Context, sel ast.SelectionSet, v identities.Identity) graphql.Marshaler {
+	return ec._LinkedProvider(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNLinkedProvider2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋidentitiesᚐIdentityᚄ(ctx context.Context, sel ast.SelectionSet, v []identities.Identity) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNLinkedProvider2githubᚗcomᚋskillswapᚋskillswapᚋidentitiesᚐIdentity(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalNLogInInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐLogInInput(ctx context.Context, v any) (model.LogInInput, error) {
 	res, err := ec.unmarshalInputLogInInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -42369,6 +43305,11 @@ func (ec *executionContext) marshalNSignInMethod2ᚕgithubᚗcomᚋskillswapᚋs
 	return ret
 }
 
+func (ec *executionContext) unmarshalNSignInWithProviderInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSignInWithProviderInput(ctx context.Context, v any) (model.SignInWithProviderInput, error) {
+	res, err := ec.unmarshalInputSignInWithProviderInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNSignUpInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSignUpInput(ctx context.Context, v any) (model.SignUpInput, error) {
 	res, err := ec.unmarshalInputSignUpInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -42750,6 +43691,21 @@ func (ec *executionContext) marshalNTypingEvent2ᚖgithubᚗcomᚋskillswapᚋsk
 		return graphql.Null
 	}
 	return ec._TypingEvent(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNUnlinkProviderInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐUnlinkProviderInput(ctx context.Context, v any) (model.UnlinkProviderInput, error) {
+	res, err := ec.unmarshalInputUnlinkProviderInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNUnlinkProviderPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐUnlinkProviderPayload(ctx context.Context, sel ast.SelectionSet, v *model.UnlinkProviderPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._UnlinkProviderPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNUpdateMemberSkillInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐUpdateMemberSkillInput(ctx context.Context, v any) (model.UpdateMemberSkillInput, error) {

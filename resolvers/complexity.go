@@ -10,6 +10,7 @@ import (
 
 	"github.com/skillswap/skillswap/auth"
 	"github.com/skillswap/skillswap/domain"
+	"github.com/skillswap/skillswap/identities"
 	"github.com/skillswap/skillswap/relay"
 )
 
@@ -39,6 +40,11 @@ var listBounds = map[string]listBound{
 	// auth.RecoveryCodeCount codes are made at once.
 	"ConfirmTotpEnrollmentPayload.recoveryCodes":   {n: auth.RecoveryCodeCount},
 	"RegenerateRecoveryCodesPayload.recoveryCodes": {n: auth.RecoveryCodeCount},
+	// One per configured provider at most (UNIQUE (user_id, provider); OIDC_PROVIDERS holds at
+	// most identities.MaxProviders).
+	"Query.signInProviders":                 {n: identities.MaxProviders},
+	"LinkProviderPayload.linkedProviders":   {n: identities.MaxProviders},
+	"UnlinkProviderPayload.linkedProviders": {n: identities.MaxProviders},
 
 	// Not enforced: pricing assumptions (the bench population has 6.9 skills per member).
 	"User.offeredSkills":                {n: 50},

@@ -10,6 +10,7 @@ import (
 	"github.com/skillswap/skillswap/calendar"
 	"github.com/skillswap/skillswap/chat"
 	"github.com/skillswap/skillswap/credits"
+	"github.com/skillswap/skillswap/identities"
 	"github.com/skillswap/skillswap/matching"
 	"github.com/skillswap/skillswap/notifications"
 	"github.com/skillswap/skillswap/payments"
@@ -22,11 +23,13 @@ import (
 
 // Resolver is the root resolver; its fields are the services resolvers call.
 type Resolver struct {
-	Auth     *auth.Service
-	Skills   *skills.Service
-	Profiles *profiles.Service
-	Search   search.Backend
-	Matching *matching.Service
+	Auth *auth.Service
+	// Identities signs in with OpenID Connect providers and links their accounts.
+	Identities *identities.Service
+	Skills     *skills.Service
+	Profiles   *profiles.Service
+	Search     search.Backend
+	Matching   *matching.Service
 	// Chat serves conversations, messages and their live streams.
 	Chat *chat.Service
 	// Notifications serves the notification feed, preferences and live stream. queryResolver has

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/skillswap/skillswap/domain"
+	"github.com/skillswap/skillswap/identities"
 	"github.com/skillswap/skillswap/matching"
 )
 
@@ -299,6 +300,22 @@ type LevelFacet struct {
 	Level domain.Level `json:"level"`
 	// Number of results.
 	Count int `json:"count"`
+}
+
+// A provider account to link to the viewer, proven by a fresh ID token.
+type LinkProviderInput struct {
+	// A configured provider name (see `signInProviders`).
+	Provider string `json:"provider"`
+	// The ID token (a JWT) the provider gave the app.
+	IDToken string `json:"idToken"`
+	// The raw nonce the ID token was requested with.
+	Nonce string `json:"nonce"`
+}
+
+// Result of `linkProvider`.
+type LinkProviderPayload struct {
+	// Every provider account now linked to the viewer, oldest first.
+	LinkedProviders []identities.Identity `json:"linkedProviders"`
 }
 
 // Credentials of an existing account.
@@ -977,6 +994,18 @@ type SetUserRolesPayload struct {
 	User *domain.User `json:"user"`
 }
 
+// An ID token from a provider and its nonce. Nonce convention: the app generates a random nonce and
+// passes it to the provider's SDK as is (Google, Keycloak) or as its hex SHA-256 (Sign in with Apple);
+// here it always sends the raw nonce.
+type SignInWithProviderInput struct {
+	// A configured provider name (see `signInProviders`).
+	Provider string `json:"provider"`
+	// The ID token (a JWT) the provider gave the app.
+	IDToken string `json:"idToken"`
+	// The raw nonce the ID token was requested with.
+	Nonce string `json:"nonce"`
+}
+
 // Credentials for a new account.
 type SignUpInput struct {
 	// Email address, used to log in. Case-insensitive, at most 254 characters.
@@ -1085,6 +1114,18 @@ type SubmitReviewPayload struct {
 }
 
 type Subscription struct {
+}
+
+// Which provider to unlink.
+type UnlinkProviderInput struct {
+	// The provider name, as in `LinkedProvider.provider`.
+	Provider string `json:"provider"`
+}
+
+// Result of `unlinkProvider`.
+type UnlinkProviderPayload struct {
+	// The provider accounts still linked to the viewer, oldest first.
+	LinkedProviders []identities.Identity `json:"linkedProviders"`
 }
 
 // A change to one of the viewer's skills.
@@ -1462,16 +1503,19 @@ const (
 	SignInMethodPassword SignInMethod = "PASSWORD"
 	// A code from an authenticator app (second factor).
 	SignInMethodTotp SignInMethod = "TOTP"
+	// An OpenID provider account (Google, Apple, ...) linked with `linkProvider`.
+	SignInMethodProvider SignInMethod = "PROVIDER"
 )
 
 var AllSignInMethod = []SignInMethod{
 	SignInMethodPassword,
 	SignInMethodTotp,
+	SignInMethodProvider,
 }
 
 func (e SignInMethod) IsValid() bool {
 	switch e {
-	case SignInMethodPassword, SignInMethodTotp:
+	case SignInMethodPassword, SignInMethodTotp, SignInMethodProvider:
 		return true
 	}
 	return false
