@@ -3,6 +3,7 @@ package resolvers
 import (
 	"context"
 	"errors"
+	"strings"
 
 	"github.com/google/uuid"
 
@@ -54,4 +55,12 @@ func loginPayload(ctx context.Context, s auth.Login) (*model.AuthPayload, error)
 		User:                  &u,
 		Session:               &sess,
 	}, nil
+}
+
+// localeTag is the language tag of a schema Locale ("fr"), empty when none was given.
+func localeTag(l *model.Locale) string {
+	if l == nil {
+		return ""
+	}
+	return strings.ToLower(string(*l))
 }
