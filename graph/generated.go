@@ -4743,7 +4743,9 @@ Another member's private object (a conversation, a session, a payment, a login s
 answers exactly as one that does not exist: the same ` + "`" + `NOT_FOUND` + "`" + `, message and extensions, so an
 error never tells that an id exists. ` + "`" + `FORBIDDEN` + "`" + ` is for an object the caller can already see
 but may not act on that way (editing a partner's message, a participant the rule excludes), and
-for a missing role.
+for a missing role. A ` + "`" + `FORBIDDEN` + "`" + ` that the member can lift carries ` + "`" + `extensions.reason` + "`" + `:
+` + "`" + `EMAIL_NOT_VERIFIED` + "`" + ` (confirm the email with ` + "`" + `verifyEmail` + "`" + ` first; what unverified members may do
+is configured by the server's ` + "`" + `UNVERIFIED_MAY` + "`" + `).
 
 Every ` + "`" + `Int` + "`" + ` input is a signed 32-bit integer and every ` + "`" + `Float` + "`" + ` input a finite number (magnitudes
 below 1e-12 read as 0); other values are ` + "`" + `BAD_USER_INPUT` + "`" + ` naming the argument (a literal in the
