@@ -17,9 +17,11 @@ build: ## build the server binary into bin/
 run: build ## serve the API and playground on http://localhost:8080 with demo data (PostgreSQL only)
 	@$(STACK) up postgres
 	@mkdir -p .data && [ -s .data/jwt-dev.key ] || head -c 32 /dev/urandom | base64 > .data/jwt-dev.key
+	@[ -s .data/mfa-dev.key ] || head -c 32 /dev/urandom | base64 > .data/mfa-dev.key
 	@eval "$$($(STACK) env postgres)"; \
 	  export HTTP_ADDR=$${HTTP_ADDR:-127.0.0.1:8080}; \
 	  export JWT_KEYS=$${JWT_KEYS:-dev:$$(cat .data/jwt-dev.key)} JWT_ACTIVE_KEY_ID=$${JWT_ACTIVE_KEY_ID:-dev}; \
+	  export MFA_ENCRYPTION_KEY=$${MFA_ENCRYPTION_KEY:-$$(cat .data/mfa-dev.key)}; \
 	  $(BIN) seed && \
 	  echo "" && \
 	  echo "  SkillSwap API: http://$$HTTP_ADDR/graphql   playground: http://$$HTTP_ADDR/" && \

@@ -76,6 +76,8 @@ type Options struct {
 	// Now is the clock of skill sessions, reviews, credits and calendar feeds (tests move it
 	// to after a session's end); nil means time.Now. Tokens always use the real clock.
 	Now func() time.Time
+	// TOTPNow is the clock of TOTP codes (tests move it to get fresh codes); nil means time.Now.
+	TOTPNow func() time.Time
 }
 
 // New connects and wires everything; it applies migrations when cfg.MigrateOnStart.
@@ -208,7 +210,20 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	authLimits.ResendVerificationPerUser = rate(cfg.RateVerificationEmailUser)
 	authLimits.PasswordResetPerIP = rate(cfg.RatePasswordResetIP)
 	authLimits.PasswordResetPerEmail = rate(cfg.RatePasswordResetEmail)
+	authLimits.MFACodeFailuresPerUser = rate(cfg.RateMFACodesUser)
+	mfaKey, err := config.ParseMFAKey(cfg.MFAEncryptionKey)
+	if err != nil {
+		return nil, fmt.Errorf("config: MFA_ENCRYPTION_KEY: %w", err)
+	}
+	if mfaKey == nil {
+		log.Warn("MFA_ENCRYPTION_KEY not set: using a random key; TOTP secrets enrolled now will not survive a restart")
+	}
 	a.Auth, err = auth.NewService(a.Store, hasher, tokens, a.Hub, auth.Config{
+		RecentAuthMaxAge:    cfg.RecentAuthMaxAge,
+		MFAKey:              mfaKey,
+		MFATicketTTL:        cfg.MFATicketTTL,
+		StaffRequireMFA:     cfg.StaffRequireMFA,
+		TOTPNow:             opts.TOTPNow,
 		RefreshTTL:          cfg.RefreshTokenTTL,
 		AuthSessionMaxAge:   cfg.SessionMaxAge,
 		ReuseGrace:          cfg.RefreshGrace,

@@ -48,6 +48,9 @@ type RateLimits struct {
 	ResetPasswordPerIP ratelimit.Rate
 	// ChangePasswordPerUser bounds changePassword attempts (current password guesses) per member.
 	ChangePasswordPerUser ratelimit.Rate
+	// MFACodeFailuresPerUser bounds wrong second-factor codes per member (completeMfaLogIn,
+	// confirmTotpEnrollment, reauthenticate); past it, half-finished logins end.
+	MFACodeFailuresPerUser ratelimit.Rate
 }
 
 // DefaultRateLimits are the production defaults.
@@ -65,6 +68,7 @@ var DefaultRateLimits = RateLimits{
 	PasswordResetPerEmail:     ratelimit.Rate{Events: 3, Period: time.Hour},
 	ResetPasswordPerIP:        ratelimit.Rate{Events: 30, Period: time.Hour},
 	ChangePasswordPerUser:     ratelimit.Rate{Events: 10, Period: time.Hour},
+	MFACodeFailuresPerUser:    ratelimit.Rate{Events: 5, Period: 15 * time.Minute},
 }
 
 // Rate-limit keys. The email is hashed: it is the caller's text, of any length.

@@ -69,11 +69,6 @@ func (s *Service) link(path, token string) string {
 	return base + path + "?token=" + url.QueryEscape(token)
 }
 
-// hasSecondFactor reports whether the account has a second factor, which lowers the minimum
-// password length (MinPasswordLengthFor). No second factor exists yet: the TOTP and passkey work
-// plugs in here.
-func (s *Service) hasSecondFactor(context.Context, uuid.UUID) (bool, error) { return false, nil }
-
 // ResendVerificationEmail sends the actor a new verification code and link (the previous ones
 // stop working). CONFLICT when the email is already verified; throttled per member.
 func (s *Service) ResendVerificationEmail(ctx context.Context, actor domain.Actor) error {
@@ -220,7 +215,7 @@ func (s *Service) ResetPassword(ctx context.Context, token, newPassword string, 
 	if err != nil {
 		return fmt.Errorf("reset password: %w", err)
 	}
-	second, err := s.hasSecondFactor(ctx, u.ID)
+	second, err := s.HasSecondFactor(ctx, u.ID)
 	if err != nil {
 		return fmt.Errorf("reset password: %w", err)
 	}
@@ -293,7 +288,7 @@ func (s *Service) ChangePassword(ctx context.Context, actor domain.Actor, curren
 	if !ok {
 		return 0, domain.Invalid("currentPassword", "is wrong")
 	}
-	second, err := s.hasSecondFactor(ctx, u.ID)
+	second, err := s.HasSecondFactor(ctx, u.ID)
 	if err != nil {
 		return 0, fmt.Errorf("change password: %w", err)
 	}

@@ -65,6 +65,20 @@ type Config struct {
 	VerificationTTL time.Duration
 	// ResetTokenTTL is how long a password reset link works.
 	ResetTokenTTL time.Duration
+	// RecentAuthMaxAge is how long after a log-in or reauthenticate sensitive operations
+	// (RequireRecentAuth) are allowed.
+	RecentAuthMaxAge time.Duration
+	// MFAKey encrypts TOTP secrets at rest (AES-256: MFAKeySize bytes). Nil: a random key for
+	// this process only (development; secrets do not survive a restart).
+	MFAKey []byte
+	// MFAIssuer names the service in authenticator apps.
+	MFAIssuer string
+	// MFATicketTTL is how long a half-finished login waits for its second factor.
+	MFATicketTTL time.Duration
+	// StaffRequireMFA makes staff roles count only for members with a second factor.
+	StaffRequireMFA bool
+	// TOTPNow is the clock of TOTP codes (tests move it to get a fresh code); nil: time.Now.
+	TOTPNow func() time.Time
 	// OnSignUp runs inside the sign-up transaction for every new account (search indexing, the
 	// starter credits of the ledger): a failing hook rolls the account back.
 	OnSignUp []SignUpHook
@@ -84,6 +98,10 @@ var DefaultConfig = Config{
 	AppName:             "SkillSwap",
 	VerificationTTL:     24 * time.Hour,
 	ResetTokenTTL:       20 * time.Minute,
+	RecentAuthMaxAge:    10 * time.Minute,
+	MFAIssuer:           "SkillSwap",
+	MFATicketTTL:        5 * time.Minute,
+	StaffRequireMFA:     true,
 }
 
 // Service implements accounts and authentication.
@@ -97,6 +115,8 @@ type Service struct {
 	cfg      Config
 	log      *slog.Logger
 	now      func() time.Time
+	totpNow  func() time.Time
+	mfaKey   []byte
 }
 
 // NewService wires the service.
@@ -117,9 +137,35 @@ func NewService(st *store.Store, hasher *Hasher, tokens *Tokens, pub Hub, cfg Co
 	if l == nil {
 		l = ratelimit.NewMemory(nil)
 	}
+	key := cfg.MFAKey
+	if key == nil {
+		key = make([]byte, MFAKeySize)
+		if _, err := rand.Read(key); err != nil {
+			return nil, fmt.Errorf("auth: mfa key: %w", err)
+		}
+	}
+	if len(key) != MFAKeySize {
+		return nil, fmt.Errorf("auth: the MFA key must be %d bytes, not %d", MFAKeySize, len(key))
+	}
+	if cfg.MFATicketTTL <= 0 {
+		cfg.MFATicketTTL = DefaultConfig.MFATicketTTL
+	}
+	if cfg.RecentAuthMaxAge <= 0 {
+		cfg.RecentAuthMaxAge = DefaultConfig.RecentAuthMaxAge
+	}
+	if cfg.MFAIssuer == "" {
+		cfg.MFAIssuer = DefaultConfig.MFAIssuer
+	}
+	if cfg.Limits.MFACodeFailuresPerUser.Events == 0 {
+		cfg.Limits.MFACodeFailuresPerUser = DefaultRateLimits.MFACodeFailuresPerUser
+	}
+	totpNow := cfg.TOTPNow
+	if totpNow == nil {
+		totpNow = time.Now
+	}
 	return &Service{store: st, hasher: hasher, tokens: tokens, pub: pub, limiter: l, cfg: cfg, log: log,
 		sessions: newSessionCache(cfg.AuthSessionCacheTTL, 100_000),
-		now:      func() time.Time { return time.Now().UTC() }}, nil
+		now:      func() time.Time { return time.Now().UTC() }, totpNow: totpNow, mfaKey: key}, nil
 }
 
 // Close releases what the service holds (nothing today: the limiter belongs to the caller).
@@ -142,6 +188,11 @@ type Login struct {
 	RefreshExpiresAt time.Time
 	User             domain.User
 	AuthSession      domain.AuthSession
+	// MFA is set, and nothing else, when the password was right but the account has two-factor
+	// sign-in: CompleteMFALogIn finishes the login.
+	MFA *MFAChallenge
+	// SecondFactorMissing: staff roles do not count for this member yet (see domain.Actor).
+	SecondFactorMissing bool
 }
 
 // SignUpInput is a new account's credentials.
@@ -283,6 +334,17 @@ func (s *Service) LogIn(ctx context.Context, email, password string, c Client) (
 	if u.Status != domain.UserActive {
 		return Login{}, domain.Forbidden("this account is suspended")
 	}
+	mfa, err := s.HasSecondFactor(ctx, u.ID)
+	if err != nil {
+		return Login{}, fmt.Errorf("log in: %w", err)
+	}
+	if mfa {
+		ch, err := s.startMFA(ctx, u.ID, now)
+		if err != nil {
+			return Login{}, err
+		}
+		return Login{MFA: ch}, nil
+	}
 	var out Login
 	err = s.store.InTx(ctx, func(q *store.Queries) error {
 		out, err = s.startSession(ctx, q, u, c, now)
@@ -351,10 +413,18 @@ func (s *Service) issue(ctx context.Context, q *store.Queries, u domain.User, se
 	if err != nil {
 		return Login{}, err
 	}
+	missing := false
+	if s.cfg.StaffRequireMFA && u.IsStaff() {
+		on, err := q.UserHasTOTP(ctx, u.ID)
+		if err != nil {
+			return Login{}, err
+		}
+		missing = !on
+	}
 	return Login{
 		AccessToken: access, AccessExpiresAt: accessExp,
 		RefreshToken: refresh, RefreshExpiresAt: refreshExp,
-		User: u, AuthSession: sess,
+		User: u, AuthSession: sess, SecondFactorMissing: missing,
 	}, nil
 }
 
@@ -542,11 +612,11 @@ func (s *Service) Authenticate(ctx context.Context, bearer string) (Viewer, erro
 		return Viewer{}, domain.Unauthenticated("access token invalid")
 	}
 	now := s.now()
-	u, cached := s.sessions.get(tok.AuthSessionID, now)
+	u, mfa, cached := s.sessions.get(tok.AuthSessionID, now)
 	if !cached {
-		u, err = s.store.Q().ActiveAuthSessionUser(ctx, tok.AuthSessionID, now)
+		u, mfa, err = s.store.Q().ActiveAuthSessionUserMFA(ctx, tok.AuthSessionID, now)
 		if err == nil {
-			s.sessions.put(tok.AuthSessionID, u, now)
+			s.sessions.put(tok.AuthSessionID, u, mfa, now)
 		}
 	}
 	if domain.IsKind(err, domain.KindNotFound) || (err == nil && u.ID != tok.UserID) {
@@ -555,7 +625,8 @@ func (s *Service) Authenticate(ctx context.Context, bearer string) (Viewer, erro
 	if err != nil {
 		return Viewer{}, fmt.Errorf("authenticate: %w", err)
 	}
-	return Viewer{User: u, AuthSessionID: tok.AuthSessionID, TokenExpiresAt: tok.ExpiresAt}, nil
+	return Viewer{User: u, AuthSessionID: tok.AuthSessionID, TokenExpiresAt: tok.ExpiresAt,
+		SecondFactorMissing: s.cfg.StaffRequireMFA && !mfa && u.IsStaff()}, nil
 }
 
 // AuthSessionsCursor is the cursor kind of a member's login sessions (User.sessions); clients

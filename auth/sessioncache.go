@@ -25,6 +25,7 @@ type sessionCache struct {
 
 type cachedSession struct {
 	user    domain.User
+	mfa     bool // the member has a second factor
 	expires time.Time
 }
 
@@ -32,20 +33,20 @@ func newSessionCache(ttl time.Duration, maxEntries int) *sessionCache {
 	return &sessionCache{ttl: ttl, max: maxEntries, entries: map[uuid.UUID]cachedSession{}}
 }
 
-func (c *sessionCache) get(sid uuid.UUID, now time.Time) (domain.User, bool) {
+func (c *sessionCache) get(sid uuid.UUID, now time.Time) (domain.User, bool, bool) {
 	if c == nil || c.ttl <= 0 {
-		return domain.User{}, false
+		return domain.User{}, false, false
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.entries[sid]
 	if !ok || !now.Before(e.expires) {
-		return domain.User{}, false
+		return domain.User{}, false, false
 	}
-	return e.user, true
+	return e.user, e.mfa, true
 }
 
-func (c *sessionCache) put(sid uuid.UUID, u domain.User, now time.Time) {
+func (c *sessionCache) put(sid uuid.UUID, u domain.User, mfa bool, now time.Time) {
 	if c == nil || c.ttl <= 0 {
 		return
 	}
@@ -61,7 +62,7 @@ func (c *sessionCache) put(sid uuid.UUID, u domain.User, now time.Time) {
 			c.entries = map[uuid.UUID]cachedSession{}
 		}
 	}
-	c.entries[sid] = cachedSession{user: u, expires: now.Add(c.ttl)}
+	c.entries[sid] = cachedSession{user: u, mfa: mfa, expires: now.Add(c.ttl)}
 }
 
 func (c *sessionCache) evictSession(sid uuid.UUID) {

@@ -18,6 +18,8 @@ type Viewer struct {
 	AuthSessionID uuid.UUID
 	// TokenExpiresAt is when the access token that authenticated the caller expires.
 	TokenExpiresAt time.Time
+	// SecondFactorMissing: staff roles require a second factor the member does not have.
+	SecondFactorMissing bool
 }
 
 type viewerKey struct{}
@@ -92,7 +94,20 @@ func requireViewer(ctx context.Context) (Viewer, error) {
 
 // Actor is the viewer as the services' domain.Actor.
 func (v Viewer) Actor() domain.Actor {
-	return domain.Actor{User: v.User, SessionID: v.AuthSessionID}
+	a := domain.Actor{User: v.User, SessionID: v.AuthSessionID}
+	if v.SecondFactorMissing {
+		// The staff roles wait for a second factor: every role check sees a plain member.
+		kept := make([]domain.Role, 0, len(v.User.Roles))
+		for _, r := range v.User.Roles {
+			if r.Staff() {
+				a.WithheldRoles = append(a.WithheldRoles, r)
+			} else {
+				kept = append(kept, r)
+			}
+		}
+		a.User.Roles = kept
+	}
+	return a
 }
 
 // ActorFrom returns the request's actor: the zero domain.Actor when signed out. For the reads

@@ -66,6 +66,18 @@ type Config struct {
 	EmailVerificationTTL time.Duration `env:"EMAIL_VERIFICATION_TTL" envDefault:"24h"`
 	ResetTokenTTL        time.Duration `env:"RESET_TOKEN_TTL" envDefault:"20m"`
 	UnverifiedMay        string        `env:"UNVERIFIED_MAY" envDefault:""`
+	// RecentAuthMaxAge: sensitive operations (second factor, and later password, email,
+	// passkeys...) need a log-in or reauthenticate this recent.
+	RecentAuthMaxAge time.Duration `env:"RECENT_AUTH_MAX_AGE" envDefault:"10m"`
+	// MFAEncryptionKey (base64 of 32 random bytes) encrypts TOTP secrets at rest; make run
+	// writes a development one, production requires it, unset elsewhere a random key lives for
+	// the process only.
+	MFAEncryptionKey string `env:"MFA_ENCRYPTION_KEY"`
+	// MFATicketTTL: how long a login waits for its second factor after the password.
+	MFATicketTTL time.Duration `env:"MFA_TICKET_TTL" envDefault:"5m"`
+	// StaffRequireMFA: staff roles count only with a second factor. Default true in
+	// production, false in development (see profileDefaults).
+	StaffRequireMFA bool `env:"STAFF_REQUIRE_MFA"`
 
 	// Rate limits: held in Redis (shared by every instance) when REDIS_URL is set, in memory
 	// otherwise. Failed log-ins count per email and network (tight) and per email over all
@@ -81,6 +93,8 @@ type Config struct {
 	RatePasswordResetIP       Rate `env:"RATE_PASSWORD_RESET_PER_IP" envDefault:"20/1h"`
 	RatePasswordResetEmail    Rate `env:"RATE_PASSWORD_RESET_PER_EMAIL" envDefault:"3/1h"`
 	RateMessagesUser          Rate `env:"RATE_MESSAGES_PER_USER" envDefault:"120/1m"`
+	// Wrong second-factor codes per member; past it, half-finished logins end.
+	RateMFACodesUser Rate `env:"RATE_MFA_CODES_PER_USER" envDefault:"5/15m"`
 	// Complexity points (as MAX_COMPLEXITY counts them) a member, or a signed-out client
 	// network, may spend on operations.
 	RateComplexityUser Rate `env:"RATE_COMPLEXITY_PER_USER" envDefault:"120000/1m"`
@@ -253,6 +267,9 @@ func (c *Config) profileDefaults(environ map[string]string) {
 	if unset("FIELD_SUGGESTIONS") {
 		c.FieldSuggestions = dev
 	}
+	if unset("STAFF_REQUIRE_MFA") {
+		c.StaffRequireMFA = !dev
+	}
 	if unset("SHUTDOWN_DRAIN_DELAY") {
 		c.ShutdownDrainDelay = 0
 		if !dev {
@@ -291,6 +308,12 @@ func (c Config) unsafeForProduction() []string {
 				add("JWT_KEYS: key %q is a development or test key (make run writes kid \"dev\"): generate a production key with its own id, e.g. prod-1", k.ID)
 			}
 		}
+	}
+
+	if key, err := ParseMFAKey(c.MFAEncryptionKey); err != nil {
+		add("MFA_ENCRYPTION_KEY: %v", err)
+	} else if key == nil {
+		add("MFA_ENCRYPTION_KEY is not set: set it to 32 random bytes in base64 (head -c 32 /dev/urandom | base64); TOTP secrets are encrypted with it")
 	}
 
 	if u, err := url.Parse(c.PublicURL); err != nil || u.Scheme != "https" || u.Host == "" {
@@ -360,6 +383,22 @@ func loopback(host string) bool {
 type SigningKey struct {
 	ID     string
 	Secret []byte
+}
+
+// ParseMFAKey parses MFA_ENCRYPTION_KEY; nil when unset.
+func ParseMFAKey(s string) ([]byte, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return nil, nil
+	}
+	key, err := base64.StdEncoding.DecodeString(s)
+	if err != nil {
+		return nil, errors.New("not base64")
+	}
+	if len(key) != 32 {
+		return nil, fmt.Errorf("%d bytes: it must be 32 random bytes in base64", len(key))
+	}
+	return key, nil
 }
 
 // ParseJWTKeys parses JWT_KEYS: comma-separated "kid:base64secret" entries.

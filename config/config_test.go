@@ -21,6 +21,7 @@ func safeProduction() map[string]string {
 		"PUBLIC_URL":           "https://api.skillswap.example",
 		"CORS_ALLOWED_ORIGINS": "https://app.skillswap.example",
 		"METRICS_ADDR":         ":9090",
+		"MFA_ENCRYPTION_KEY":   base64.StdEncoding.EncodeToString([]byte("fedcba9876543210fedcba9876543210")),
 	}
 }
 
@@ -70,6 +71,8 @@ func TestProductionRefusesUnsafeSettings(t *testing.T) {
 		{"metrics behind a token", with(base, "METRICS_ADDR", "<unset>", "METRICS_TOKEN", "s3cret"), nil},
 		{"pprof on all interfaces", with(base, "PPROF_ADDR", ":6060"), []string{"PPROF_ADDR", "127.0.0.1:6060"}},
 		{"pprof on loopback", with(base, "PPROF_ADDR", "127.0.0.1:6060"), nil},
+		{"no MFA key", with(base, "MFA_ENCRYPTION_KEY", "<unset>"), []string{"MFA_ENCRYPTION_KEY is not set"}},
+		{"short MFA key", with(base, "MFA_ENCRYPTION_KEY", base64.StdEncoding.EncodeToString([]byte("short"))), []string{"MFA_ENCRYPTION_KEY: 5 bytes"}},
 		{"several problems at once", with(base, "JWT_KEYS", "<unset>", "METRICS_ADDR", "<unset>"), []string{"JWT_KEYS", "METRICS_ADDR"}},
 		{"development accepts the defaults", map[string]string{"DATABASE_URL": "postgres://localhost/x"}, nil},
 	}
@@ -102,6 +105,7 @@ func TestProfileDefaults(t *testing.T) {
 	type want struct {
 		introspection, playground, suggestions bool
 		drain                                  time.Duration
+		staffMFA                               bool
 	}
 	dev := map[string]string{"DATABASE_URL": "postgres://localhost/x"}
 	tests := []struct {
@@ -109,12 +113,12 @@ func TestProfileDefaults(t *testing.T) {
 		env  map[string]string
 		want want
 	}{
-		{"development", dev, want{true, true, true, 0}},
-		{"production", safeProduction(), want{false, false, false, config.ProductionDrainDelay}},
-		{"production, enabled explicitly", with(safeProduction(), "INTROSPECTION", "true", "PLAYGROUND", "true", "FIELD_SUGGESTIONS", "true", "SHUTDOWN_DRAIN_DELAY", "0s"),
-			want{true, true, true, 0}},
-		{"development, disabled explicitly", with(dev, "INTROSPECTION", "false", "PLAYGROUND", "false", "FIELD_SUGGESTIONS", "false", "SHUTDOWN_DRAIN_DELAY", "2s"),
-			want{false, false, false, 2 * time.Second}},
+		{"development", dev, want{true, true, true, 0, false}},
+		{"production", safeProduction(), want{false, false, false, config.ProductionDrainDelay, true}},
+		{"production, enabled explicitly", with(safeProduction(), "INTROSPECTION", "true", "PLAYGROUND", "true", "FIELD_SUGGESTIONS", "true", "SHUTDOWN_DRAIN_DELAY", "0s", "STAFF_REQUIRE_MFA", "false"),
+			want{true, true, true, 0, false}},
+		{"development, disabled explicitly", with(dev, "INTROSPECTION", "false", "PLAYGROUND", "false", "FIELD_SUGGESTIONS", "false", "SHUTDOWN_DRAIN_DELAY", "2s", "STAFF_REQUIRE_MFA", "true"),
+			want{false, false, false, 2 * time.Second, true}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -123,7 +127,7 @@ func TestProfileDefaults(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got := want{c.Introspection, c.Playground, c.FieldSuggestions, c.ShutdownDrainDelay}
+			got := want{c.Introspection, c.Playground, c.FieldSuggestions, c.ShutdownDrainDelay, c.StaffRequireMFA}
 			if got != tc.want {
 				t.Fatalf("got %+v, want %+v", got, tc.want)
 			}

@@ -16,6 +16,11 @@ type Actor struct {
 	User User
 	// SessionID is the login session (AuthSession) the caller authenticated with.
 	SessionID uuid.UUID
+	// WithheldRoles are staff roles the member holds but that do not count yet: auth moves them
+	// out of User.Roles when staff must have a second factor (STAFF_REQUIRE_MFA) and the member
+	// has none. Every role check (HasRole, User.IsStaff, @hasRole) then sees a plain member, and
+	// RequireRole says why. Actors built outside a request leave it empty.
+	WithheldRoles []Role
 }
 
 // ID is the acting member's id; uuid.Nil when signed out.
@@ -39,6 +44,10 @@ func (a Actor) RequireSignedIn() error {
 // (User.HasRole).
 func (a Actor) HasRole(role Role) bool { return a.SignedIn() && a.User.HasRole(role) }
 
+// ReasonSecondFactorRequired is extensions.reason of the FORBIDDEN answered to staff who must
+// enable a second factor before their staff operations work.
+const ReasonSecondFactorRequired = "SECOND_FACTOR_REQUIRED"
+
 // RequireRole is FORBIDDEN unless the actor holds role (HasRole), UNAUTHENTICATED when signed
 // out. The @hasRole directive calls it, so the schema's checks and the services' agree.
 func (a Actor) RequireRole(role Role) error {
@@ -46,6 +55,11 @@ func (a Actor) RequireRole(role Role) error {
 		return Unauthenticated("authentication required")
 	}
 	if !a.User.HasRole(role) {
+		if RolesGrant(a.WithheldRoles, role) {
+			e := Forbidden("staff operations require two-factor sign-in: enable it first (startTotpEnrollment)")
+			e.Details = map[string]any{"reason": ReasonSecondFactorRequired}
+			return e
+		}
 		return Forbidden("requires the " + string(role) + " role")
 	}
 	return nil

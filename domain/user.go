@@ -25,6 +25,10 @@ var AllRoles = []Role{RoleMember, RoleMentor, RoleSupport, RoleModerator, RoleAd
 // Valid reports whether r is a known role.
 func (r Role) Valid() bool { return slices.Contains(AllRoles, r) }
 
+// Staff reports whether r is a staff role (SUPPORT, MODERATOR, ADMIN): the roles that need a
+// second factor when STAFF_REQUIRE_MFA is on.
+func (r Role) Staff() bool { return r == RoleSupport || r == RoleModerator || r == RoleAdmin }
+
 // roleGrants is the one statement of role inheritance: what holding each role grants, itself
 // included. Every role grants MEMBER and ADMIN grants every role; MENTOR, SUPPORT and MODERATOR
 // grant nothing else: moderators moderate content but do not decide who gets paid (no-show

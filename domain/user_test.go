@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"errors"
 	"slices"
 	"testing"
 
@@ -92,5 +93,28 @@ func TestRoleInheritance(t *testing.T) {
 	}
 	if err := (Actor{User: User{ID: uuid.New(), Roles: []Role{RoleMember}}}).RequireRole(RoleSupport); !IsKind(err, KindForbidden) {
 		t.Errorf("RequireRole without the role = %v, want FORBIDDEN", err)
+	}
+}
+
+// TestWithheldRoles: a staff role waiting for a second factor is refused with its own reason,
+// a role never held with the plain one.
+func TestWithheldRoles(t *testing.T) {
+	t.Parallel()
+	a := Actor{User: User{ID: uuid.New(), Roles: []Role{RoleMember}}, WithheldRoles: []Role{RoleSupport}}
+	reason := func(err error) any {
+		var de *Error
+		if !errors.As(err, &de) || de.Kind != KindForbidden {
+			t.Fatalf("err = %v, want FORBIDDEN", err)
+		}
+		return de.Details["reason"]
+	}
+	if r := reason(a.RequireRole(RoleSupport)); r != ReasonSecondFactorRequired {
+		t.Errorf("withheld SUPPORT: reason %v", r)
+	}
+	if r := reason(a.RequireRole(RoleAdmin)); r != nil {
+		t.Errorf("ADMIN never held: reason %v", r)
+	}
+	if a.HasRole(RoleSupport) || !a.HasRole(RoleMember) || a.RequireRole(RoleMember) != nil {
+		t.Error("a withheld role counted, or the member role did not")
 	}
 }

@@ -74,6 +74,12 @@ type DirectiveRoot struct {
 }
 
 type ComplexityRoot struct {
+	AccountSecurity struct {
+		Methods           func(childComplexity int) int
+		RecoveryCodesLeft func(childComplexity int) int
+		TotpEnabled       func(childComplexity int) int
+	}
+
 	AuthPayload struct {
 		AccessToken           func(childComplexity int) int
 		AccessTokenExpiresAt  func(childComplexity int) int
@@ -108,6 +114,13 @@ type ComplexityRoot struct {
 		End     func(childComplexity int) int
 		Start   func(childComplexity int) int
 		Weekday func(childComplexity int) int
+	}
+
+	BeginLogInPayload struct {
+		Auth               func(childComplexity int) int
+		MfaRequired        func(childComplexity int) int
+		MfaTicket          func(childComplexity int) int
+		MfaTicketExpiresAt func(childComplexity int) int
 	}
 
 	BlockMemberPayload struct {
@@ -145,6 +158,11 @@ type ComplexityRoot struct {
 	ConfirmSessionCompletedPayload struct {
 		CreditBalance func(childComplexity int) int
 		Session       func(childComplexity int) int
+	}
+
+	ConfirmTotpEnrollmentPayload struct {
+		RecoveryCodes func(childComplexity int) int
+		Security      func(childComplexity int) int
 	}
 
 	Conversation struct {
@@ -209,6 +227,10 @@ type ComplexityRoot struct {
 
 	DeleteMessagePayload struct {
 		Message func(childComplexity int) int
+	}
+
+	DisableTotpPayload struct {
+		Security func(childComplexity int) int
 	}
 
 	EditMessagePayload struct {
@@ -364,14 +386,18 @@ type ComplexityRoot struct {
 	Mutation struct {
 		AcceptSession             func(childComplexity int, input model.AcceptSessionInput) int
 		AddMemberSkill            func(childComplexity int, input model.AddMemberSkillInput) int
+		BeginLogIn                func(childComplexity int, input model.LogInInput) int
 		BlockMember               func(childComplexity int, input model.BlockMemberInput) int
 		CancelSession             func(childComplexity int, input model.CancelSessionInput) int
 		ChangePassword            func(childComplexity int, input model.ChangePasswordInput) int
+		CompleteMfaLogIn          func(childComplexity int, input model.CompleteMfaLogInInput) int
 		ConfirmSessionCompleted   func(childComplexity int, input model.ConfirmSessionCompletedInput) int
+		ConfirmTotpEnrollment     func(childComplexity int, input model.ConfirmTotpEnrollmentInput) int
 		ContestNoShow             func(childComplexity int, input model.ContestNoShowInput) int
 		CreateCalendarFeed        func(childComplexity int) int
 		DeclineSession            func(childComplexity int, input model.DeclineSessionInput) int
 		DeleteMessage             func(childComplexity int, input model.DeleteMessageInput) int
+		DisableTotp               func(childComplexity int) int
 		EditMessage               func(childComplexity int, input model.EditMessageInput) int
 		LogIn                     func(childComplexity int, input model.LogInInput) int
 		LogOut                    func(childComplexity int, input *model.LogOutInput) int
@@ -384,8 +410,10 @@ type ComplexityRoot struct {
 		ProposeNewTime            func(childComplexity int, input model.ProposeNewTimeInput) int
 		ProposeSession            func(childComplexity int, input model.ProposeSessionInput) int
 		ProposeSkill              func(childComplexity int, input model.ProposeSkillInput) int
+		Reauthenticate            func(childComplexity int, input model.ReauthenticateInput) int
 		RefreshSession            func(childComplexity int, input model.RefreshSessionInput) int
 		RefundPayment             func(childComplexity int, input model.RefundPaymentInput) int
+		RegenerateRecoveryCodes   func(childComplexity int) int
 		RemoveMemberSkill         func(childComplexity int, input model.RemoveMemberSkillInput) int
 		ReportNoShow              func(childComplexity int, input model.ReportNoShowInput) int
 		ReportReview              func(childComplexity int, input model.ReportReviewInput) int
@@ -405,6 +433,7 @@ type ComplexityRoot struct {
 		SetUserRoles              func(childComplexity int, input model.SetUserRolesInput) int
 		SignUp                    func(childComplexity int, input model.SignUpInput) int
 		StartMentorOnboarding     func(childComplexity int) int
+		StartTotpEnrollment       func(childComplexity int) int
 		SubmitReview              func(childComplexity int, input model.SubmitReviewInput) int
 		UnblockMember             func(childComplexity int, input model.BlockMemberInput) int
 		UpdateMemberSkill         func(childComplexity int, input model.UpdateMemberSkillInput) int
@@ -574,6 +603,10 @@ type ComplexityRoot struct {
 		Viewer                  func(childComplexity int) int
 	}
 
+	ReauthenticatePayload struct {
+		RecentAuthUntil func(childComplexity int) int
+	}
+
 	Refund struct {
 		Amount    func(childComplexity int) int
 		ByStaff   func(childComplexity int) int
@@ -584,6 +617,10 @@ type ComplexityRoot struct {
 
 	RefundPaymentPayload struct {
 		Payment func(childComplexity int) int
+	}
+
+	RegenerateRecoveryCodesPayload struct {
+		RecoveryCodes func(childComplexity int) int
 	}
 
 	RemoveMemberSkillPayload struct {
@@ -829,6 +866,11 @@ type ComplexityRoot struct {
 		URL     func(childComplexity int) int
 	}
 
+	StartTotpEnrollmentPayload struct {
+		OtpauthURI func(childComplexity int) int
+		Secret     func(childComplexity int) int
+	}
+
 	SubmitReviewPayload struct {
 		Review  func(childComplexity int) int
 		Session func(childComplexity int) int
@@ -879,6 +921,7 @@ type ComplexityRoot struct {
 		Rating              func(childComplexity int) int
 		Reviews             func(childComplexity int, first *int, after *string) int
 		Roles               func(childComplexity int) int
+		Security            func(childComplexity int) int
 		Sessions            func(childComplexity int, first *int, after *string, includeRevoked *bool) int
 		WantedSkills        func(childComplexity int) int
 	}
@@ -1006,6 +1049,13 @@ type MutationResolver interface {
 	UnblockMember(ctx context.Context, input model.BlockMemberInput) (*model.BlockMemberPayload, error)
 	SubmitReview(ctx context.Context, input model.SubmitReviewInput) (*model.SubmitReviewPayload, error)
 	ReportReview(ctx context.Context, input model.ReportReviewInput) (*model.ReportReviewPayload, error)
+	BeginLogIn(ctx context.Context, input model.LogInInput) (*model.BeginLogInPayload, error)
+	CompleteMfaLogIn(ctx context.Context, input model.CompleteMfaLogInInput) (*model.AuthPayload, error)
+	Reauthenticate(ctx context.Context, input model.ReauthenticateInput) (*model.ReauthenticatePayload, error)
+	StartTotpEnrollment(ctx context.Context) (*model.StartTotpEnrollmentPayload, error)
+	ConfirmTotpEnrollment(ctx context.Context, input model.ConfirmTotpEnrollmentInput) (*model.ConfirmTotpEnrollmentPayload, error)
+	DisableTotp(ctx context.Context) (*model.DisableTotpPayload, error)
+	RegenerateRecoveryCodes(ctx context.Context) (*model.RegenerateRecoveryCodesPayload, error)
 	ProposeSession(ctx context.Context, input model.ProposeSessionInput) (*model.ScheduleSessionPayload, error)
 	AcceptSession(ctx context.Context, input model.AcceptSessionInput) (*model.SkillSessionPayload, error)
 	DeclineSession(ctx context.Context, input model.DeclineSessionInput) (*model.SkillSessionPayload, error)
@@ -1198,6 +1248,7 @@ type UserResolver interface {
 	AcceptsPaidSessions(ctx context.Context, obj *domain.User) (bool, error)
 	Rating(ctx context.Context, obj *domain.User) (*domain.MemberRating, error)
 	Reviews(ctx context.Context, obj *domain.User, first *int, after *string) (*model.ReviewConnection, error)
+	Security(ctx context.Context, obj *domain.User) (*model.AccountSecurity, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -1217,6 +1268,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 	ec := newExecutionContext(nil, e, nil)
 	_ = ec
 	switch typeName + "." + field {
+
+	case "AccountSecurity.methods":
+		if e.ComplexityRoot.AccountSecurity.Methods == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccountSecurity.Methods(childComplexity), true
+	case "AccountSecurity.recoveryCodesLeft":
+		if e.ComplexityRoot.AccountSecurity.RecoveryCodesLeft == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccountSecurity.RecoveryCodesLeft(childComplexity), true
+	case "AccountSecurity.totpEnabled":
+		if e.ComplexityRoot.AccountSecurity.TotpEnabled == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccountSecurity.TotpEnabled(childComplexity), true
 
 	case "AuthPayload.accessToken":
 		if e.ComplexityRoot.AuthPayload.AccessToken == nil {
@@ -1349,6 +1419,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.AvailabilitySlot.Weekday(childComplexity), true
 
+	case "BeginLogInPayload.auth":
+		if e.ComplexityRoot.BeginLogInPayload.Auth == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BeginLogInPayload.Auth(childComplexity), true
+	case "BeginLogInPayload.mfaRequired":
+		if e.ComplexityRoot.BeginLogInPayload.MfaRequired == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BeginLogInPayload.MfaRequired(childComplexity), true
+	case "BeginLogInPayload.mfaTicket":
+		if e.ComplexityRoot.BeginLogInPayload.MfaTicket == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BeginLogInPayload.MfaTicket(childComplexity), true
+	case "BeginLogInPayload.mfaTicketExpiresAt":
+		if e.ComplexityRoot.BeginLogInPayload.MfaTicketExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BeginLogInPayload.MfaTicketExpiresAt(childComplexity), true
+
 	case "BlockMemberPayload.blockedMembers":
 		if e.ComplexityRoot.BlockMemberPayload.BlockedMembers == nil {
 			break
@@ -1451,6 +1546,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ConfirmSessionCompletedPayload.Session(childComplexity), true
+
+	case "ConfirmTotpEnrollmentPayload.recoveryCodes":
+		if e.ComplexityRoot.ConfirmTotpEnrollmentPayload.RecoveryCodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConfirmTotpEnrollmentPayload.RecoveryCodes(childComplexity), true
+	case "ConfirmTotpEnrollmentPayload.security":
+		if e.ComplexityRoot.ConfirmTotpEnrollmentPayload.Security == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConfirmTotpEnrollmentPayload.Security(childComplexity), true
 
 	case "Conversation.createdAt":
 		if e.ComplexityRoot.Conversation.CreatedAt == nil {
@@ -1682,6 +1790,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.DeleteMessagePayload.Message(childComplexity), true
+
+	case "DisableTotpPayload.security":
+		if e.ComplexityRoot.DisableTotpPayload.Security == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DisableTotpPayload.Security(childComplexity), true
 
 	case "EditMessagePayload.message":
 		if e.ComplexityRoot.EditMessagePayload.Message == nil {
@@ -2197,6 +2312,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.AddMemberSkill(childComplexity, args["input"].(model.AddMemberSkillInput)), true
+	case "Mutation.beginLogIn":
+		if e.ComplexityRoot.Mutation.BeginLogIn == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_beginLogIn_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.BeginLogIn(childComplexity, args["input"].(model.LogInInput)), true
 	case "Mutation.blockMember":
 		if e.ComplexityRoot.Mutation.BlockMember == nil {
 			break
@@ -2230,6 +2356,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ChangePassword(childComplexity, args["input"].(model.ChangePasswordInput)), true
+	case "Mutation.completeMfaLogIn":
+		if e.ComplexityRoot.Mutation.CompleteMfaLogIn == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_completeMfaLogIn_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CompleteMfaLogIn(childComplexity, args["input"].(model.CompleteMfaLogInInput)), true
 	case "Mutation.confirmSessionCompleted":
 		if e.ComplexityRoot.Mutation.ConfirmSessionCompleted == nil {
 			break
@@ -2241,6 +2378,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ConfirmSessionCompleted(childComplexity, args["input"].(model.ConfirmSessionCompletedInput)), true
+	case "Mutation.confirmTotpEnrollment":
+		if e.ComplexityRoot.Mutation.ConfirmTotpEnrollment == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_confirmTotpEnrollment_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ConfirmTotpEnrollment(childComplexity, args["input"].(model.ConfirmTotpEnrollmentInput)), true
 	case "Mutation.contestNoShow":
 		if e.ComplexityRoot.Mutation.ContestNoShow == nil {
 			break
@@ -2280,6 +2428,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteMessage(childComplexity, args["input"].(model.DeleteMessageInput)), true
+	case "Mutation.disableTotp":
+		if e.ComplexityRoot.Mutation.DisableTotp == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Mutation.DisableTotp(childComplexity), true
 	case "Mutation.editMessage":
 		if e.ComplexityRoot.Mutation.EditMessage == nil {
 			break
@@ -2412,6 +2566,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ProposeSkill(childComplexity, args["input"].(model.ProposeSkillInput)), true
+	case "Mutation.reauthenticate":
+		if e.ComplexityRoot.Mutation.Reauthenticate == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_reauthenticate_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.Reauthenticate(childComplexity, args["input"].(model.ReauthenticateInput)), true
 	case "Mutation.refreshSession":
 		if e.ComplexityRoot.Mutation.RefreshSession == nil {
 			break
@@ -2434,6 +2599,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RefundPayment(childComplexity, args["input"].(model.RefundPaymentInput)), true
+	case "Mutation.regenerateRecoveryCodes":
+		if e.ComplexityRoot.Mutation.RegenerateRecoveryCodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Mutation.RegenerateRecoveryCodes(childComplexity), true
 	case "Mutation.removeMemberSkill":
 		if e.ComplexityRoot.Mutation.RemoveMemberSkill == nil {
 			break
@@ -2623,6 +2794,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.StartMentorOnboarding(childComplexity), true
+	case "Mutation.startTotpEnrollment":
+		if e.ComplexityRoot.Mutation.StartTotpEnrollment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Mutation.StartTotpEnrollment(childComplexity), true
 	case "Mutation.submitReview":
 		if e.ComplexityRoot.Mutation.SubmitReview == nil {
 			break
@@ -3424,6 +3601,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Query.Viewer(childComplexity), true
 
+	case "ReauthenticatePayload.recentAuthUntil":
+		if e.ComplexityRoot.ReauthenticatePayload.RecentAuthUntil == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReauthenticatePayload.RecentAuthUntil(childComplexity), true
+
 	case "Refund.amount":
 		if e.ComplexityRoot.Refund.Amount == nil {
 			break
@@ -3461,6 +3645,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RefundPaymentPayload.Payment(childComplexity), true
+
+	case "RegenerateRecoveryCodesPayload.recoveryCodes":
+		if e.ComplexityRoot.RegenerateRecoveryCodesPayload.RecoveryCodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RegenerateRecoveryCodesPayload.RecoveryCodes(childComplexity), true
 
 	case "RemoveMemberSkillPayload.user":
 		if e.ComplexityRoot.RemoveMemberSkillPayload.User == nil {
@@ -4301,6 +4492,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.StartMentorOnboardingPayload.URL(childComplexity), true
 
+	case "StartTotpEnrollmentPayload.otpauthUri":
+		if e.ComplexityRoot.StartTotpEnrollmentPayload.OtpauthURI == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StartTotpEnrollmentPayload.OtpauthURI(childComplexity), true
+	case "StartTotpEnrollmentPayload.secret":
+		if e.ComplexityRoot.StartTotpEnrollmentPayload.Secret == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StartTotpEnrollmentPayload.Secret(childComplexity), true
+
 	case "SubmitReviewPayload.review":
 		if e.ComplexityRoot.SubmitReviewPayload.Review == nil {
 			break
@@ -4518,6 +4722,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.User.Roles(childComplexity), true
+	case "User.security":
+		if e.ComplexityRoot.User.Security == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.Security(childComplexity), true
 	case "User.sessions":
 		if e.ComplexityRoot.User.Sessions == nil {
 			break
@@ -4589,7 +4799,9 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputBlockMemberInput,
 		ec.unmarshalInputCancelSessionInput,
 		ec.unmarshalInputChangePasswordInput,
+		ec.unmarshalInputCompleteMfaLogInInput,
 		ec.unmarshalInputConfirmSessionCompletedInput,
+		ec.unmarshalInputConfirmTotpEnrollmentInput,
 		ec.unmarshalInputContestNoShowInput,
 		ec.unmarshalInputDeclineSessionInput,
 		ec.unmarshalInputDeleteMessageInput,
@@ -4610,6 +4822,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputProposeNewTimeInput,
 		ec.unmarshalInputProposeSessionInput,
 		ec.unmarshalInputProposeSkillInput,
+		ec.unmarshalInputReauthenticateInput,
 		ec.unmarshalInputRefreshSessionInput,
 		ec.unmarshalInputRefundPaymentInput,
 		ec.unmarshalInputRemoveMemberSkillInput,
@@ -4766,7 +4979,9 @@ directive @auth on FIELD_DEFINITION
 """
 The field requires an authenticated caller holding ` + "`" + `role` + "`" + `, themselves or through a role that
 includes it (see ` + "`" + `Role` + "`" + `: ADMIN includes every role). Fails with ` + "`" + `UNAUTHENTICATED` + "`" + ` without a
-token and ` + "`" + `FORBIDDEN` + "`" + ` without the role.
+token and ` + "`" + `FORBIDDEN` + "`" + ` without the role. A staff role (SUPPORT, MODERATOR, ADMIN) counts only with
+two-factor sign-in on when the server requires it (` + "`" + `STAFF_REQUIRE_MFA` + "`" + `): otherwise ` + "`" + `FORBIDDEN` + "`" + `
+with ` + "`" + `extensions.reason: SECOND_FACTOR_REQUIRED` + "`" + `.
 """
 directive @hasRole(
   "The role the caller must hold."
@@ -6922,6 +7137,147 @@ type ReportReviewPayload {
   report: ReviewReport!
 }
 `, BuiltIn: false},
+	{Name: "../schema/security.graphqls", Input: `# Security: two-factor sign-in (TOTP, RFC 6238), recovery codes and recent authentication.
+
+extend type Mutation {
+  """
+  Signs in with email and password, in one or two steps. Without two-factor sign-in the
+  payload's ` + "`" + `auth` + "`" + ` holds the tokens. With it, ` + "`" + `auth` + "`" + ` is null and ` + "`" + `mfaTicket` + "`" + ` must be completed
+  with ` + "`" + `completeMfaLogIn` + "`" + ` within a few minutes. Errors as ` + "`" + `logIn` + "`" + `.
+  (` + "`" + `logIn` + "`" + ` itself answers a two-factor account with ` + "`" + `UNAUTHENTICATED` + "`" + `,
+  ` + "`" + `extensions.reason: MFA_REQUIRED` + "`" + ` and the ticket in ` + "`" + `extensions.mfaTicket` + "`" + `.)
+  """
+  beginLogIn(input: LogInInput!): BeginLogInPayload!
+  """
+  Finishes a two-step sign-in with a code from the authenticator app or an unused recovery code
+  (exactly one). Errors: ` + "`" + `UNAUTHENTICATED` + "`" + ` for an invalid, expired or used ticket;
+  ` + "`" + `BAD_USER_INPUT` + "`" + ` (field ` + "`" + `input.code` + "`" + ` or ` + "`" + `input.recoveryCode` + "`" + `) for a wrong or already used code;
+  ` + "`" + `RATE_LIMITED` + "`" + ` after too many wrong codes, which also ends the sign-in (log in again).
+  """
+  completeMfaLogIn(input: CompleteMfaLogInInput!): AuthPayload!
+  """
+  Confirms the viewer's identity again (password, or a code when two-factor sign-in is on), so
+  sensitive operations work for a while (` + "`" + `RECENT_AUTH_MAX_AGE` + "`" + `). Sensitive operations answer
+  ` + "`" + `FORBIDDEN` + "`" + ` with ` + "`" + `extensions.reason: RECENT_AUTH_REQUIRED` + "`" + ` when it is due.
+  """
+  reauthenticate(input: ReauthenticateInput!): ReauthenticatePayload! @auth
+  """
+  Starts enrolling an authenticator app: show ` + "`" + `otpauthUri` + "`" + ` as a QR code (and ` + "`" + `secret` + "`" + ` for
+  typing), then call ` + "`" + `confirmTotpEnrollment` + "`" + ` with a code. Starting again replaces a pending
+  enrolment. Recent authentication required; ` + "`" + `CONFLICT` + "`" + ` when two-factor sign-in is already on.
+  """
+  startTotpEnrollment: StartTotpEnrollmentPayload! @auth
+  """
+  Turns two-factor sign-in on with a first code and returns recovery codes, shown this once.
+  Recent authentication required; ` + "`" + `BAD_USER_INPUT` + "`" + ` (field ` + "`" + `input.code` + "`" + `) for a wrong code,
+  ` + "`" + `CONFLICT` + "`" + ` without a pending enrolment.
+  """
+  confirmTotpEnrollment(input: ConfirmTotpEnrollmentInput!): ConfirmTotpEnrollmentPayload! @auth
+  "Turns two-factor sign-in off (recovery codes too). Recent authentication required; ` + "`" + `NOT_FOUND` + "`" + ` when it is off."
+  disableTotp: DisableTotpPayload! @auth
+  """
+  Replaces the recovery codes (the old ones stop working) and returns the new ones, shown this
+  once. Recent authentication required; ` + "`" + `CONFLICT` + "`" + ` when two-factor sign-in is off.
+  """
+  regenerateRecoveryCodes: RegenerateRecoveryCodesPayload! @auth
+}
+
+extend type User {
+  """
+  How the member signs in: methods in use and recovery codes left.
+  Only the member themselves may read it (` + "`" + `FORBIDDEN` + "`" + ` otherwise).
+  """
+  security: AccountSecurity! @auth
+}
+
+"A way to sign in."
+enum SignInMethod {
+  "Email and password."
+  PASSWORD
+  "A code from an authenticator app (second factor)."
+  TOTP
+}
+
+"How a member signs in. Part of its User: has no id; Apollo caches it inside its parent (` + "`" + `typePolicies` + "`" + `: ` + "`" + `keyFields: false` + "`" + `)."
+type AccountSecurity {
+  "Methods in use."
+  methods: [SignInMethod!]!
+  "True when sign-in asks for a code from an authenticator app after the password."
+  totpEnabled: Boolean!
+  "Unused recovery codes (0 when two-factor sign-in is off)."
+  recoveryCodesLeft: Int!
+}
+
+"Result of ` + "`" + `beginLogIn` + "`" + `: tokens, or a ticket for the second step."
+type BeginLogInPayload {
+  "The tokens, when the sign-in is complete; null when a second factor is due."
+  auth: AuthPayload
+  "True when a second factor is due: call ` + "`" + `completeMfaLogIn` + "`" + ` with ` + "`" + `mfaTicket` + "`" + `."
+  mfaRequired: Boolean!
+  "Opaque, single-use ticket for ` + "`" + `completeMfaLogIn` + "`" + `; null when ` + "`" + `auth` + "`" + ` is set."
+  mfaTicket: String
+  "When ` + "`" + `mfaTicket` + "`" + ` stops working."
+  mfaTicketExpiresAt: DateTime
+}
+
+"The second step of a sign-in."
+input CompleteMfaLogInInput {
+  "The ` + "`" + `mfaTicket` + "`" + ` from ` + "`" + `beginLogIn` + "`" + ` (or ` + "`" + `logIn` + "`" + `'s error)."
+  ticket: String!
+  "A 6-digit code from the authenticator app."
+  code: String
+  "One of the recovery codes, instead of ` + "`" + `code` + "`" + `; each works once."
+  recoveryCode: String
+}
+
+"Proof of identity for ` + "`" + `reauthenticate` + "`" + `: exactly one of them."
+input ReauthenticateInput {
+  "The account's password."
+  password: String
+  "A code from the authenticator app, or a recovery code (two-factor sign-in only)."
+  code: String
+}
+
+"Result of ` + "`" + `reauthenticate` + "`" + `."
+type ReauthenticatePayload {
+  "Until when sensitive operations are allowed without signing in again."
+  recentAuthUntil: DateTime!
+}
+
+"A pending authenticator enrolment."
+type StartTotpEnrollmentPayload {
+  "The ` + "`" + `otpauth://totp/...` + "`" + ` URI to render as a QR code."
+  otpauthUri: String!
+  "The base32 secret, for typing into the app by hand."
+  secret: String!
+}
+
+"The first code of an authenticator app."
+input ConfirmTotpEnrollmentInput {
+  "A 6-digit code from the app."
+  code: String!
+}
+
+"Result of ` + "`" + `confirmTotpEnrollment` + "`" + `."
+type ConfirmTotpEnrollmentPayload {
+  "Recovery codes, shown this once: the member stores them somewhere safe."
+  recoveryCodes: [String!]!
+  "The member's security settings now."
+  security: AccountSecurity!
+}
+
+"Result of ` + "`" + `disableTotp` + "`" + `."
+type DisableTotpPayload {
+  "The member's security settings now."
+  security: AccountSecurity!
+}
+
+"Result of ` + "`" + `regenerateRecoveryCodes` + "`" + `."
+type RegenerateRecoveryCodesPayload {
+  "The new recovery codes, shown this once."
+  recoveryCodes: [String!]!
+}
+`, BuiltIn: false},
 	{Name: "../schema/skill_sessions.graphqls", Input: `# Skill sessions: proposing, scheduling, cancelling and completing a session between a teacher and a learner.
 
 extend type Query {
@@ -7461,6 +7817,18 @@ var parsedSchema = gqlparser.MustLoadSchema(sources...)
 // Each function is generated once per unique object type, deduplicating the
 // switch statements that were previously inlined in every fieldContext_* function.
 
+func (ec *executionContext) childFields_AccountSecurity(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "methods":
+		return ec.fieldContext_AccountSecurity_methods(ctx, field)
+	case "totpEnabled":
+		return ec.fieldContext_AccountSecurity_totpEnabled(ctx, field)
+	case "recoveryCodesLeft":
+		return ec.fieldContext_AccountSecurity_recoveryCodesLeft(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AccountSecurity", field.Name)
+}
+
 func (ec *executionContext) childFields_AuthPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "accessToken":
@@ -7531,6 +7899,20 @@ func (ec *executionContext) childFields_AvailabilitySlot(ctx context.Context, fi
 		return ec.fieldContext_AvailabilitySlot_end(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AvailabilitySlot", field.Name)
+}
+
+func (ec *executionContext) childFields_BeginLogInPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "auth":
+		return ec.fieldContext_BeginLogInPayload_auth(ctx, field)
+	case "mfaRequired":
+		return ec.fieldContext_BeginLogInPayload_mfaRequired(ctx, field)
+	case "mfaTicket":
+		return ec.fieldContext_BeginLogInPayload_mfaTicket(ctx, field)
+	case "mfaTicketExpiresAt":
+		return ec.fieldContext_BeginLogInPayload_mfaTicketExpiresAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type BeginLogInPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_BlockMemberPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -7605,6 +7987,16 @@ func (ec *executionContext) childFields_ConfirmSessionCompletedPayload(ctx conte
 		return ec.fieldContext_ConfirmSessionCompletedPayload_creditBalance(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ConfirmSessionCompletedPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_ConfirmTotpEnrollmentPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "recoveryCodes":
+		return ec.fieldContext_ConfirmTotpEnrollmentPayload_recoveryCodes(ctx, field)
+	case "security":
+		return ec.fieldContext_ConfirmTotpEnrollmentPayload_security(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ConfirmTotpEnrollmentPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_Conversation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -7733,6 +8125,14 @@ func (ec *executionContext) childFields_DeleteMessagePayload(ctx context.Context
 		return ec.fieldContext_DeleteMessagePayload_message(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type DeleteMessagePayload", field.Name)
+}
+
+func (ec *executionContext) childFields_DisableTotpPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "security":
+		return ec.fieldContext_DisableTotpPayload_security(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DisableTotpPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_EditMessagePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -8303,6 +8703,14 @@ func (ec *executionContext) childFields_ProposeSkillPayload(ctx context.Context,
 	return nil, fmt.Errorf("no field named %q was found under type ProposeSkillPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_ReauthenticatePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "recentAuthUntil":
+		return ec.fieldContext_ReauthenticatePayload_recentAuthUntil(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReauthenticatePayload", field.Name)
+}
+
 func (ec *executionContext) childFields_Refund(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -8325,6 +8733,14 @@ func (ec *executionContext) childFields_RefundPaymentPayload(ctx context.Context
 		return ec.fieldContext_RefundPaymentPayload_payment(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RefundPaymentPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_RegenerateRecoveryCodesPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "recoveryCodes":
+		return ec.fieldContext_RegenerateRecoveryCodesPayload_recoveryCodes(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RegenerateRecoveryCodesPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_RemoveMemberSkillPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -8813,6 +9229,16 @@ func (ec *executionContext) childFields_StartMentorOnboardingPayload(ctx context
 	return nil, fmt.Errorf("no field named %q was found under type StartMentorOnboardingPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_StartTotpEnrollmentPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "otpauthUri":
+		return ec.fieldContext_StartTotpEnrollmentPayload_otpauthUri(ctx, field)
+	case "secret":
+		return ec.fieldContext_StartTotpEnrollmentPayload_secret(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type StartTotpEnrollmentPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_SubmitReviewPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "review":
@@ -8901,6 +9327,8 @@ func (ec *executionContext) childFields_User(ctx context.Context, field graphql.
 		return ec.fieldContext_User_rating(ctx, field)
 	case "reviews":
 		return ec.fieldContext_User_reviews(ctx, field)
+	case "security":
+		return ec.fieldContext_User_security(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type User", field.Name)
 }
@@ -9093,6 +9521,20 @@ func (ec *executionContext) field_Mutation_addMemberSkill_args(ctx context.Conte
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_beginLogIn_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.LogInInput, error) {
+			return ec.unmarshalNLogInInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐLogInInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_blockMember_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -9135,12 +9577,40 @@ func (ec *executionContext) field_Mutation_changePassword_args(ctx context.Conte
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_completeMfaLogIn_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CompleteMfaLogInInput, error) {
+			return ec.unmarshalNCompleteMfaLogInInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐCompleteMfaLogInInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_confirmSessionCompleted_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.ConfirmSessionCompletedInput, error) {
 			return ec.unmarshalNConfirmSessionCompletedInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐConfirmSessionCompletedInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_confirmTotpEnrollment_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ConfirmTotpEnrollmentInput, error) {
+			return ec.unmarshalNConfirmTotpEnrollmentInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐConfirmTotpEnrollmentInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -9351,6 +9821,20 @@ func (ec *executionContext) field_Mutation_proposeSkill_args(ctx context.Context
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.ProposeSkillInput, error) {
 			return ec.unmarshalNProposeSkillInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐProposeSkillInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_reauthenticate_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ReauthenticateInput, error) {
+			return ec.unmarshalNReauthenticateInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐReauthenticateInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -10351,6 +10835,75 @@ func (ec *executionContext) field___Type_fields_args(ctx context.Context, rawArg
 
 // region    **************************** field.gotpl *****************************
 
+func (ec *executionContext) _AccountSecurity_methods(ctx context.Context, field graphql.CollectedField, obj *model.AccountSecurity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AccountSecurity_methods(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Methods, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.SignInMethod) graphql.Marshaler {
+			return ec.marshalNSignInMethod2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSignInMethodᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AccountSecurity_methods(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AccountSecurity", field, false, false, errors.New("field of type SignInMethod does not have child fields"))
+}
+
+func (ec *executionContext) _AccountSecurity_totpEnabled(ctx context.Context, field graphql.CollectedField, obj *model.AccountSecurity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AccountSecurity_totpEnabled(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotpEnabled, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AccountSecurity_totpEnabled(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AccountSecurity", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _AccountSecurity_recoveryCodesLeft(ctx context.Context, field graphql.CollectedField, obj *model.AccountSecurity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AccountSecurity_recoveryCodesLeft(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RecoveryCodesLeft, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AccountSecurity_recoveryCodesLeft(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AccountSecurity", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
 func (ec *executionContext) _AuthPayload_accessToken(ctx context.Context, field graphql.CollectedField, obj *model.AuthPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -10879,6 +11432,107 @@ func (ec *executionContext) fieldContext_AvailabilitySlot_end(_ context.Context,
 	return graphql.NewScalarFieldContext("AvailabilitySlot", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
+func (ec *executionContext) _BeginLogInPayload_auth(ctx context.Context, field graphql.CollectedField, obj *model.BeginLogInPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BeginLogInPayload_auth(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Auth, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AuthPayload) graphql.Marshaler {
+			return ec.marshalOAuthPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐAuthPayload(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_BeginLogInPayload_auth(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "BeginLogInPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuthPayload(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _BeginLogInPayload_mfaRequired(ctx context.Context, field graphql.CollectedField, obj *model.BeginLogInPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BeginLogInPayload_mfaRequired(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MfaRequired, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BeginLogInPayload_mfaRequired(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BeginLogInPayload", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _BeginLogInPayload_mfaTicket(ctx context.Context, field graphql.CollectedField, obj *model.BeginLogInPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BeginLogInPayload_mfaTicket(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MfaTicket, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_BeginLogInPayload_mfaTicket(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BeginLogInPayload", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _BeginLogInPayload_mfaTicketExpiresAt(ctx context.Context, field graphql.CollectedField, obj *model.BeginLogInPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BeginLogInPayload_mfaTicketExpiresAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MfaTicketExpiresAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_BeginLogInPayload_mfaTicketExpiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BeginLogInPayload", field, false, false, errors.New("field of type DateTime does not have child fields"))
+}
+
 func (ec *executionContext) _BlockMemberPayload_member(ctx context.Context, field graphql.CollectedField, obj *model.BlockMemberPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11305,6 +11959,61 @@ func (ec *executionContext) fieldContext_ConfirmSessionCompletedPayload_creditBa
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_CreditBalance(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ConfirmTotpEnrollmentPayload_recoveryCodes(ctx context.Context, field graphql.CollectedField, obj *model.ConfirmTotpEnrollmentPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConfirmTotpEnrollmentPayload_recoveryCodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RecoveryCodes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConfirmTotpEnrollmentPayload_recoveryCodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConfirmTotpEnrollmentPayload", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ConfirmTotpEnrollmentPayload_security(ctx context.Context, field graphql.CollectedField, obj *model.ConfirmTotpEnrollmentPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConfirmTotpEnrollmentPayload_security(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Security, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AccountSecurity) graphql.Marshaler {
+			return ec.marshalNAccountSecurity2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐAccountSecurity(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConfirmTotpEnrollmentPayload_security(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ConfirmTotpEnrollmentPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AccountSecurity(ctx, field)
 		},
 	}
 	return fc, nil
@@ -12264,6 +12973,38 @@ func (ec *executionContext) fieldContext_DeleteMessagePayload_message(_ context.
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Message(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DisableTotpPayload_security(ctx context.Context, field graphql.CollectedField, obj *model.DisableTotpPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DisableTotpPayload_security(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Security, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AccountSecurity) graphql.Marshaler {
+			return ec.marshalNAccountSecurity2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐAccountSecurity(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DisableTotpPayload_security(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DisableTotpPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AccountSecurity(ctx, field)
 		},
 	}
 	return fc, nil
@@ -16342,6 +17083,343 @@ func (ec *executionContext) fieldContext_Mutation_reportReview(ctx context.Conte
 	if fc.Args, err = ec.field_Mutation_reportReview_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_beginLogIn(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_beginLogIn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().BeginLogIn(ctx, fc.Args["input"].(model.LogInInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.BeginLogInPayload) graphql.Marshaler {
+			return ec.marshalNBeginLogInPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐBeginLogInPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_beginLogIn(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BeginLogInPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_beginLogIn_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_completeMfaLogIn(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_completeMfaLogIn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CompleteMfaLogIn(ctx, fc.Args["input"].(model.CompleteMfaLogInInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AuthPayload) graphql.Marshaler {
+			return ec.marshalNAuthPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐAuthPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_completeMfaLogIn(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuthPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_completeMfaLogIn_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_reauthenticate(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_reauthenticate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().Reauthenticate(ctx, fc.Args["input"].(model.ReauthenticateInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.ReauthenticatePayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ReauthenticatePayload) graphql.Marshaler {
+			return ec.marshalNReauthenticatePayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐReauthenticatePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_reauthenticate(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReauthenticatePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_reauthenticate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_startTotpEnrollment(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_startTotpEnrollment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Mutation().StartTotpEnrollment(ctx)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.StartTotpEnrollmentPayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.StartTotpEnrollmentPayload) graphql.Marshaler {
+			return ec.marshalNStartTotpEnrollmentPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐStartTotpEnrollmentPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_startTotpEnrollment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StartTotpEnrollmentPayload(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_confirmTotpEnrollment(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_confirmTotpEnrollment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ConfirmTotpEnrollment(ctx, fc.Args["input"].(model.ConfirmTotpEnrollmentInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.ConfirmTotpEnrollmentPayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ConfirmTotpEnrollmentPayload) graphql.Marshaler {
+			return ec.marshalNConfirmTotpEnrollmentPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐConfirmTotpEnrollmentPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_confirmTotpEnrollment(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConfirmTotpEnrollmentPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_confirmTotpEnrollment_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_disableTotp(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_disableTotp(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Mutation().DisableTotp(ctx)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.DisableTotpPayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DisableTotpPayload) graphql.Marshaler {
+			return ec.marshalNDisableTotpPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐDisableTotpPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_disableTotp(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DisableTotpPayload(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_regenerateRecoveryCodes(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_regenerateRecoveryCodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Mutation().RegenerateRecoveryCodes(ctx)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.RegenerateRecoveryCodesPayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RegenerateRecoveryCodesPayload) graphql.Marshaler {
+			return ec.marshalNRegenerateRecoveryCodesPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐRegenerateRecoveryCodesPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_regenerateRecoveryCodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RegenerateRecoveryCodesPayload(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -20446,6 +21524,29 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 	return fc, nil
 }
 
+func (ec *executionContext) _ReauthenticatePayload_recentAuthUntil(ctx context.Context, field graphql.CollectedField, obj *model.ReauthenticatePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReauthenticatePayload_recentAuthUntil(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RecentAuthUntil, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReauthenticatePayload_recentAuthUntil(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReauthenticatePayload", field, false, false, errors.New("field of type DateTime does not have child fields"))
+}
+
 func (ec *executionContext) _Refund_id(ctx context.Context, field graphql.CollectedField, obj *domain.Refund) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -20600,6 +21701,29 @@ func (ec *executionContext) fieldContext_RefundPaymentPayload_payment(_ context.
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _RegenerateRecoveryCodesPayload_recoveryCodes(ctx context.Context, field graphql.CollectedField, obj *model.RegenerateRecoveryCodesPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RegenerateRecoveryCodesPayload_recoveryCodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RecoveryCodes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RegenerateRecoveryCodesPayload_recoveryCodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RegenerateRecoveryCodesPayload", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _RemoveMemberSkillPayload_user(ctx context.Context, field graphql.CollectedField, obj *model.RemoveMemberSkillPayload) (ret graphql.Marshaler) {
@@ -24220,6 +25344,52 @@ func (ec *executionContext) fieldContext_StartMentorOnboardingPayload_account(_ 
 	return fc, nil
 }
 
+func (ec *executionContext) _StartTotpEnrollmentPayload_otpauthUri(ctx context.Context, field graphql.CollectedField, obj *model.StartTotpEnrollmentPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StartTotpEnrollmentPayload_otpauthUri(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OtpauthURI, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StartTotpEnrollmentPayload_otpauthUri(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StartTotpEnrollmentPayload", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _StartTotpEnrollmentPayload_secret(ctx context.Context, field graphql.CollectedField, obj *model.StartTotpEnrollmentPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StartTotpEnrollmentPayload_secret(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Secret, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StartTotpEnrollmentPayload_secret(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StartTotpEnrollmentPayload", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
 func (ec *executionContext) _SubmitReviewPayload_review(ctx context.Context, field graphql.CollectedField, obj *model.SubmitReviewPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -25393,6 +26563,51 @@ func (ec *executionContext) fieldContext_User_reviews(ctx context.Context, field
 	if fc.Args, err = ec.field_User_reviews_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _User_security(ctx context.Context, field graphql.CollectedField, obj *domain.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_security(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.User().Security(ctx, obj)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.AccountSecurity
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AccountSecurity) graphql.Marshaler {
+			return ec.marshalNAccountSecurity2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐAccountSecurity(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_User_security(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "User",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AccountSecurity(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -26874,6 +28089,50 @@ func (ec *executionContext) unmarshalInputChangePasswordInput(ctx context.Contex
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputCompleteMfaLogInInput(ctx context.Context, obj any) (model.CompleteMfaLogInInput, error) {
+	var it model.CompleteMfaLogInInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"ticket", "code", "recoveryCode"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "ticket":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ticket"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Ticket = data
+		case "code":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("code"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Code = data
+		case "recoveryCode":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("recoveryCode"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RecoveryCode = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputConfirmSessionCompletedInput(ctx context.Context, obj any) (model.ConfirmSessionCompletedInput, error) {
 	var it model.ConfirmSessionCompletedInput
 	if obj == nil {
@@ -26899,6 +28158,36 @@ func (ec *executionContext) unmarshalInputConfirmSessionCompletedInput(ctx conte
 				return it, err
 			}
 			it.SessionID = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputConfirmTotpEnrollmentInput(ctx context.Context, obj any) (model.ConfirmTotpEnrollmentInput, error) {
+	var it model.ConfirmTotpEnrollmentInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"code"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "code":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("code"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Code = data
 		}
 	}
 	return it, nil
@@ -27774,6 +29063,43 @@ func (ec *executionContext) unmarshalInputProposeSkillInput(ctx context.Context,
 				return it, err
 			}
 			it.Synonyms = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputReauthenticateInput(ctx context.Context, obj any) (model.ReauthenticateInput, error) {
+	var it model.ReauthenticateInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"password", "code"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "password":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("password"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Password = data
+		case "code":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("code"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Code = data
 		}
 	}
 	return it, nil
@@ -28853,6 +30179,54 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 
 // region    **************************** object.gotpl ****************************
 
+var accountSecurityImplementors = []string{"AccountSecurity"}
+
+func (ec *executionContext) _AccountSecurity(ctx context.Context, sel ast.SelectionSet, obj *model.AccountSecurity) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, accountSecurityImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AccountSecurity")
+		case "methods":
+			out.Values[i] = ec._AccountSecurity_methods(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totpEnabled":
+			out.Values[i] = ec._AccountSecurity_totpEnabled(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "recoveryCodesLeft":
+			out.Values[i] = ec._AccountSecurity_recoveryCodesLeft(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var authPayloadImplementors = []string{"AuthPayload"}
 
 func (ec *executionContext) _AuthPayload(ctx context.Context, sel ast.SelectionSet, obj *model.AuthPayload) graphql.Marshaler {
@@ -29255,6 +30629,59 @@ func (ec *executionContext) _AvailabilitySlot(ctx context.Context, sel ast.Selec
 	return out
 }
 
+var beginLogInPayloadImplementors = []string{"BeginLogInPayload"}
+
+func (ec *executionContext) _BeginLogInPayload(ctx context.Context, sel ast.SelectionSet, obj *model.BeginLogInPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, beginLogInPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("BeginLogInPayload")
+		case "auth":
+			out.Values[i] = ec._BeginLogInPayload_auth(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "mfaRequired":
+			out.Values[i] = ec._BeginLogInPayload_mfaRequired(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "mfaTicket":
+			out.Values[i] = ec._BeginLogInPayload_mfaTicket(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "mfaTicketExpiresAt":
+			out.Values[i] = ec._BeginLogInPayload_mfaTicketExpiresAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var blockMemberPayloadImplementors = []string{"BlockMemberPayload"}
 
 func (ec *executionContext) _BlockMemberPayload(ctx context.Context, sel ast.SelectionSet, obj *model.BlockMemberPayload) graphql.Marshaler {
@@ -29575,6 +31002,49 @@ func (ec *executionContext) _ConfirmSessionCompletedPayload(ctx context.Context,
 			}
 		case "creditBalance":
 			out.Values[i] = ec._ConfirmSessionCompletedPayload_creditBalance(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var confirmTotpEnrollmentPayloadImplementors = []string{"ConfirmTotpEnrollmentPayload"}
+
+func (ec *executionContext) _ConfirmTotpEnrollmentPayload(ctx context.Context, sel ast.SelectionSet, obj *model.ConfirmTotpEnrollmentPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, confirmTotpEnrollmentPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ConfirmTotpEnrollmentPayload")
+		case "recoveryCodes":
+			out.Values[i] = ec._ConfirmTotpEnrollmentPayload_recoveryCodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "security":
+			out.Values[i] = ec._ConfirmTotpEnrollmentPayload_security(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -30486,6 +31956,44 @@ func (ec *executionContext) _DeleteMessagePayload(ctx context.Context, sel ast.S
 			out.Values[i] = graphql.MarshalString("DeleteMessagePayload")
 		case "message":
 			out.Values[i] = ec._DeleteMessagePayload_message(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var disableTotpPayloadImplementors = []string{"DisableTotpPayload"}
+
+func (ec *executionContext) _DisableTotpPayload(ctx context.Context, sel ast.SelectionSet, obj *model.DisableTotpPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, disableTotpPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DisableTotpPayload")
+		case "security":
+			out.Values[i] = ec._DisableTotpPayload_security(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -32469,6 +33977,55 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "reportReview":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_reportReview(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "beginLogIn":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_beginLogIn(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "completeMfaLogIn":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_completeMfaLogIn(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reauthenticate":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_reauthenticate(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "startTotpEnrollment":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_startTotpEnrollment(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "confirmTotpEnrollment":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_confirmTotpEnrollment(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "disableTotp":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_disableTotp(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "regenerateRecoveryCodes":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_regenerateRecoveryCodes(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -35153,6 +36710,44 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 	return out
 }
 
+var reauthenticatePayloadImplementors = []string{"ReauthenticatePayload"}
+
+func (ec *executionContext) _ReauthenticatePayload(ctx context.Context, sel ast.SelectionSet, obj *model.ReauthenticatePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, reauthenticatePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ReauthenticatePayload")
+		case "recentAuthUntil":
+			out.Values[i] = ec._ReauthenticatePayload_recentAuthUntil(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var refundImplementors = []string{"Refund"}
 
 func (ec *executionContext) _Refund(ctx context.Context, sel ast.SelectionSet, obj *domain.Refund) graphql.Marshaler {
@@ -35324,6 +36919,44 @@ func (ec *executionContext) _RefundPaymentPayload(ctx context.Context, sel ast.S
 			out.Values[i] = graphql.MarshalString("RefundPaymentPayload")
 		case "payment":
 			out.Values[i] = ec._RefundPaymentPayload_payment(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var regenerateRecoveryCodesPayloadImplementors = []string{"RegenerateRecoveryCodesPayload"}
+
+func (ec *executionContext) _RegenerateRecoveryCodesPayload(ctx context.Context, sel ast.SelectionSet, obj *model.RegenerateRecoveryCodesPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, regenerateRecoveryCodesPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RegenerateRecoveryCodesPayload")
+		case "recoveryCodes":
+			out.Values[i] = ec._RegenerateRecoveryCodesPayload_recoveryCodes(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -38549,6 +40182,49 @@ func (ec *executionContext) _StartMentorOnboardingPayload(ctx context.Context, s
 	return out
 }
 
+var startTotpEnrollmentPayloadImplementors = []string{"StartTotpEnrollmentPayload"}
+
+func (ec *executionContext) _StartTotpEnrollmentPayload(ctx context.Context, sel ast.SelectionSet, obj *model.StartTotpEnrollmentPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, startTotpEnrollmentPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("StartTotpEnrollmentPayload")
+		case "otpauthUri":
+			out.Values[i] = ec._StartTotpEnrollmentPayload_otpauthUri(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "secret":
+			out.Values[i] = ec._StartTotpEnrollmentPayload_secret(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var submitReviewPayloadImplementors = []string{"SubmitReviewPayload"}
 
 func (ec *executionContext) _SubmitReviewPayload(ctx context.Context, sel ast.SelectionSet, obj *model.SubmitReviewPayload) graphql.Marshaler {
@@ -39587,6 +41263,44 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "security":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._User_security(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -40134,6 +41848,16 @@ func (ec *executionContext) unmarshalNAcceptSessionInput2githubᚗcomᚋskillswa
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNAccountSecurity2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐAccountSecurity(ctx context.Context, sel ast.SelectionSet, v *model.AccountSecurity) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._AccountSecurity(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNAddMemberSkillInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐAddMemberSkillInput(ctx context.Context, v any) (model.AddMemberSkillInput, error) {
 	res, err := ec.unmarshalInputAddMemberSkillInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -40212,6 +41936,16 @@ func (ec *executionContext) marshalNAvailabilitySlot2ᚕgithubᚗcomᚋskillswap
 func (ec *executionContext) unmarshalNAvailabilitySlotInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐAvailabilitySlotInput(ctx context.Context, v any) (model.AvailabilitySlotInput, error) {
 	res, err := ec.unmarshalInputAvailabilitySlotInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNBeginLogInPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐBeginLogInPayload(ctx context.Context, sel ast.SelectionSet, v *model.BeginLogInPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._BeginLogInPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNBlockMemberInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐBlockMemberInput(ctx context.Context, v any) (model.BlockMemberInput, error) {
@@ -40305,6 +42039,11 @@ func (ec *executionContext) marshalNChangePasswordPayload2ᚖgithubᚗcomᚋskil
 	return ec._ChangePasswordPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNCompleteMfaLogInInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐCompleteMfaLogInInput(ctx context.Context, v any) (model.CompleteMfaLogInInput, error) {
+	res, err := ec.unmarshalInputCompleteMfaLogInInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNConfirmSessionCompletedInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐConfirmSessionCompletedInput(ctx context.Context, v any) (model.ConfirmSessionCompletedInput, error) {
 	res, err := ec.unmarshalInputConfirmSessionCompletedInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -40318,6 +42057,21 @@ func (ec *executionContext) marshalNConfirmSessionCompletedPayload2ᚖgithubᚗc
 		return graphql.Null
 	}
 	return ec._ConfirmSessionCompletedPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNConfirmTotpEnrollmentInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐConfirmTotpEnrollmentInput(ctx context.Context, v any) (model.ConfirmTotpEnrollmentInput, error) {
+	res, err := ec.unmarshalInputConfirmTotpEnrollmentInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNConfirmTotpEnrollmentPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐConfirmTotpEnrollmentPayload(ctx context.Context, sel ast.SelectionSet, v *model.ConfirmTotpEnrollmentPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._ConfirmTotpEnrollmentPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNContestNoShowInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐContestNoShowInput(ctx context.Context, v any) (model.ContestNoShowInput, error) {
@@ -40510,6 +42264,16 @@ func (ec *executionContext) marshalNDeleteMessagePayload2ᚖgithubᚗcomᚋskill
 		return graphql.Null
 	}
 	return ec._DeleteMessagePayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNDisableTotpPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐDisableTotpPayload(ctx context.Context, sel ast.SelectionSet, v *model.DisableTotpPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._DisableTotpPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNEditMessageInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐEditMessageInput(ctx context.Context, v any) (model.EditMessageInput, error) {
@@ -41295,6 +43059,21 @@ func (ec *executionContext) marshalNProposeSkillPayload2ᚖgithubᚗcomᚋskills
 	return ec._ProposeSkillPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNReauthenticateInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐReauthenticateInput(ctx context.Context, v any) (model.ReauthenticateInput, error) {
+	res, err := ec.unmarshalInputReauthenticateInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNReauthenticatePayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐReauthenticatePayload(ctx context.Context, sel ast.SelectionSet, v *model.ReauthenticatePayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._ReauthenticatePayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNRefreshSessionInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐRefreshSessionInput(ctx context.Context, v any) (model.RefreshSessionInput, error) {
 	res, err := ec.unmarshalInputRefreshSessionInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -41333,6 +43112,16 @@ func (ec *executionContext) marshalNRefundPaymentPayload2ᚖgithubᚗcomᚋskill
 		return graphql.Null
 	}
 	return ec._RefundPaymentPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNRegenerateRecoveryCodesPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐRegenerateRecoveryCodesPayload(ctx context.Context, sel ast.SelectionSet, v *model.RegenerateRecoveryCodesPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._RegenerateRecoveryCodesPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNRemoveMemberSkillInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐRemoveMemberSkillInput(ctx context.Context, v any) (model.RemoveMemberSkillInput, error) {
@@ -41759,6 +43548,46 @@ func (ec *executionContext) marshalNSetUserRolesPayload2ᚖgithubᚗcomᚋskills
 	return ec._SetUserRolesPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNSignInMethod2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSignInMethod(ctx context.Context, v any) (model.SignInMethod, error) {
+	var res model.SignInMethod
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSignInMethod2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSignInMethod(ctx context.Context, sel ast.SelectionSet, v model.SignInMethod) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNSignInMethod2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSignInMethodᚄ(ctx context.Context, v any) ([]model.SignInMethod, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]model.SignInMethod, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNSignInMethod2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSignInMethod(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNSignInMethod2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSignInMethodᚄ(ctx context.Context, sel ast.SelectionSet, v []model.SignInMethod) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSignInMethod2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSignInMethod(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalNSignUpInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSignUpInput(ctx context.Context, v any) (model.SignUpInput, error) {
 	res, err := ec.unmarshalInputSignUpInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -42020,6 +43849,16 @@ func (ec *executionContext) marshalNStartMentorOnboardingPayload2ᚖgithubᚗcom
 		return graphql.Null
 	}
 	return ec._StartMentorOnboardingPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNStartTotpEnrollmentPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐStartTotpEnrollmentPayload(ctx context.Context, sel ast.SelectionSet, v *model.StartTotpEnrollmentPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._StartTotpEnrollmentPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNString2string(ctx context.Context, v any) (string, error) {
@@ -42365,6 +44204,13 @@ func (ec *executionContext) marshalN__TypeKind2string(ctx context.Context, sel a
 		}
 	}
 	return res
+}
+
+func (ec *executionContext) marshalOAuthPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐAuthPayload(ctx context.Context, sel ast.SelectionSet, v *model.AuthPayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._AuthPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOAvailabilitySlotInput2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐAvailabilitySlotInputᚄ(ctx context.Context, v any) ([]model.AvailabilitySlotInput, error) {

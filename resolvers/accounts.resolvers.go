@@ -99,6 +99,9 @@ func (r *mutationResolver) LogIn(ctx context.Context, input model.LogInInput) (*
 	if err != nil {
 		return nil, err
 	}
+	if s.MFA != nil {
+		return nil, mfaRequiredError(s.MFA)
+	}
 	return loginPayload(ctx, s)
 }
 

@@ -8,6 +8,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
 
+	"github.com/skillswap/skillswap/auth"
 	"github.com/skillswap/skillswap/domain"
 	"github.com/skillswap/skillswap/relay"
 )
@@ -34,6 +35,10 @@ var listBounds = map[string]listBound{
 	"Query.notificationPreferences":   {enum: "NotificationType"},
 	"Match.reasons":                   {enum: "MatchReasonCode"},
 	"ScheduleSessionPayload.warnings": {enum: "SessionWarningCode"},
+	"AccountSecurity.methods":         {enum: "SignInMethod"},
+	// auth.RecoveryCodeCount codes are made at once.
+	"ConfirmTotpEnrollmentPayload.recoveryCodes":   {n: auth.RecoveryCodeCount},
+	"RegenerateRecoveryCodesPayload.recoveryCodes": {n: auth.RecoveryCodeCount},
 
 	// Not enforced: pricing assumptions (the bench population has 6.9 skills per member).
 	"User.offeredSkills":                {n: 50},

@@ -19,6 +19,7 @@ import (
 // gets an `id: ID!` or a line here (TestEveryObjectTypeHasAnIDOrAReason fails until it does).
 var idLess = map[string]string{
 	"PageInfo":            "part of its connection",
+	"AccountSecurity":     "part of its User (one each), seen by the member only",
 	"Money":               "a value: two equal amounts are interchangeable",
 	"GeoPoint":            "a value: a pair of coordinates",
 	"AvailabilitySlot":    "part of its Profile, replaced as a list by updateProfile",

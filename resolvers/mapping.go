@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -44,7 +45,8 @@ func loginPayload(ctx context.Context, s auth.Login) (*model.AuthPayload, error)
 	if s.AccessToken == "" || s.RefreshToken == "" || s.User.ID == uuid.Nil || s.AuthSession.ID == uuid.Nil {
 		return nil, errors.New("resolvers: the auth service returned an empty login without an error")
 	}
-	auth.Adopt(ctx, auth.Viewer{User: s.User, AuthSessionID: s.AuthSession.ID, TokenExpiresAt: s.AccessExpiresAt})
+	auth.Adopt(ctx, auth.Viewer{User: s.User, AuthSessionID: s.AuthSession.ID, TokenExpiresAt: s.AccessExpiresAt,
+		SecondFactorMissing: s.SecondFactorMissing})
 	u, sess := s.User, s.AuthSession
 	return &model.AuthPayload{
 		AccessToken:           s.AccessToken,
@@ -63,4 +65,33 @@ func localeTag(l *model.Locale) string {
 		return ""
 	}
 	return strings.ToLower(string(*l))
+}
+
+// security maps how the actor signs in (User.security and the second-factor payloads).
+func (r *Resolver) security(ctx context.Context, actor domain.Actor) (*model.AccountSecurity, error) {
+	sec, err := r.Auth.Security(ctx, actor)
+	if err != nil {
+		return nil, err
+	}
+	out := &model.AccountSecurity{RecoveryCodesLeft: sec.RecoveryCodesLeft, Methods: []model.SignInMethod{}}
+	for _, m := range sec.Methods {
+		out.Methods = append(out.Methods, model.SignInMethod(m))
+		if m == "TOTP" {
+			out.TotpEnabled = true
+		}
+	}
+	return out, nil
+}
+
+// mfaRequiredError is logIn's answer for an account with two-factor sign-in: UNAUTHENTICATED
+// (not signed in yet) with the ticket for completeMfaLogIn in the extensions. beginLogIn
+// returns the same ticket as data.
+func mfaRequiredError(ch *auth.MFAChallenge) error {
+	e := domain.Unauthenticated("this account uses two-factor sign-in: complete it with completeMfaLogIn and the ticket in extensions.mfaTicket")
+	e.Details = map[string]any{
+		"reason":             auth.ReasonMFARequired,
+		"mfaTicket":          ch.Ticket,
+		"mfaTicketExpiresAt": ch.ExpiresAt.UTC().Format(time.RFC3339),
+	}
+	return e
 }

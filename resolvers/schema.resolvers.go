@@ -46,6 +46,10 @@ func (r *queryResolver) Viewer(ctx context.Context) (*domain.User, error) {
 		return nil, err
 	}
 	u := actor.User
+	if len(actor.WithheldRoles) > 0 {
+		// The account as stored: staff roles waiting for a second factor are still held.
+		u.Roles = domain.NormalizeRoles(append(append([]domain.Role{}, u.Roles...), actor.WithheldRoles...))
+	}
 	return &u, nil
 }
 

@@ -38,8 +38,8 @@ func (q *Queries) CreateAuthSession(ctx context.Context, s NewAuthSession) (doma
 		ua = &s.UserAgent
 	}
 	rows, err := q.db.Query(ctx, `
-		INSERT INTO auth_sessions (id, user_id, created_at, last_used_at, expires_at, user_agent, ip)
-		VALUES ($1, $2, $3, $3, $4, $5, $6)
+		INSERT INTO auth_sessions (id, user_id, created_at, last_used_at, authenticated_at, expires_at, user_agent, ip)
+		VALUES ($1, $2, $3, $3, $3, $4, $5, $6)
 		RETURNING `+authSessionColumns, s.ID, s.UserID, s.CreatedAt, s.ExpiresAt, ua, ip)
 	if err != nil {
 		return domain.AuthSession{}, mapErr(err, "insert session", "session", "")

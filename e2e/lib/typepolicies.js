@@ -6,7 +6,7 @@
 /** Parts of exactly one parent object (one each): merged field by field into the parent's. */
 export const PART_TYPES = [
   'Profile', 'MemberRating', 'SessionCancellation', 'SessionProblem', 'SessionNoShow',
-  'SessionReviewState', 'MemberSearchFacets', 'PageInfo',
+  'SessionReviewState', 'MemberSearchFacets', 'PageInfo', 'AccountSecurity',
 ];
 
 /** Values and list items without identity: replaced whole when their parent field is written. */

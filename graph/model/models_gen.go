@@ -19,6 +19,16 @@ type AcceptSessionInput struct {
 	SessionID string `json:"sessionId"`
 }
 
+// How a member signs in. Part of its User: has no id; Apollo caches it inside its parent (`typePolicies`: `keyFields: false`).
+type AccountSecurity struct {
+	// Methods in use.
+	Methods []SignInMethod `json:"methods"`
+	// True when sign-in asks for a code from an authenticator app after the password.
+	TotpEnabled bool `json:"totpEnabled"`
+	// Unused recovery codes (0 when two-factor sign-in is off).
+	RecoveryCodesLeft int `json:"recoveryCodesLeft"`
+}
+
 // A skill to offer or want.
 type AddMemberSkillInput struct {
 	// Global id of an approved skill.
@@ -75,6 +85,18 @@ type AvailabilitySlotInput struct {
 	Start string `json:"start"`
 	// Local end time `HH:MM`, after start; `24:00` for midnight.
 	End string `json:"end"`
+}
+
+// Result of `beginLogIn`: tokens, or a ticket for the second step.
+type BeginLogInPayload struct {
+	// The tokens, when the sign-in is complete; null when a second factor is due.
+	Auth *AuthPayload `json:"auth,omitempty"`
+	// True when a second factor is due: call `completeMfaLogIn` with `mfaTicket`.
+	MfaRequired bool `json:"mfaRequired"`
+	// Opaque, single-use ticket for `completeMfaLogIn`; null when `auth` is set.
+	MfaTicket *string `json:"mfaTicket,omitempty"`
+	// When `mfaTicket` stops working.
+	MfaTicketExpiresAt *time.Time `json:"mfaTicketExpiresAt,omitempty"`
 }
 
 // A member to block or unblock.
@@ -145,6 +167,16 @@ type Chargeback struct {
 	Closed bool `json:"closed"`
 }
 
+// The second step of a sign-in.
+type CompleteMfaLogInInput struct {
+	// The `mfaTicket` from `beginLogIn` (or `logIn`'s error).
+	Ticket string `json:"ticket"`
+	// A 6-digit code from the authenticator app.
+	Code *string `json:"code,omitempty"`
+	// One of the recovery codes, instead of `code`; each works once.
+	RecoveryCode *string `json:"recoveryCode,omitempty"`
+}
+
 // A session that took place.
 type ConfirmSessionCompletedInput struct {
 	// Global id of a CONFIRMED session that has ended.
@@ -157,6 +189,20 @@ type ConfirmSessionCompletedPayload struct {
 	Session *domain.SkillSession `json:"session"`
 	// The caller's time credits after the confirmation (they moved when it completed the session).
 	CreditBalance *domain.CreditBalance `json:"creditBalance"`
+}
+
+// The first code of an authenticator app.
+type ConfirmTotpEnrollmentInput struct {
+	// A 6-digit code from the app.
+	Code string `json:"code"`
+}
+
+// Result of `confirmTotpEnrollment`.
+type ConfirmTotpEnrollmentPayload struct {
+	// Recovery codes, shown this once: the member stores them somewhere safe.
+	RecoveryCodes []string `json:"recoveryCodes"`
+	// The member's security settings now.
+	Security *AccountSecurity `json:"security"`
 }
 
 // A no-show report to contest.
@@ -215,6 +261,12 @@ type DeleteMessageInput struct {
 type DeleteMessagePayload struct {
 	// The message, now a tombstone.
 	Message *domain.Message `json:"message"`
+}
+
+// Result of `disableTotp`.
+type DisableTotpPayload struct {
+	// The member's security settings now.
+	Security *AccountSecurity `json:"security"`
 }
 
 // A change to one of the viewer's messages.
@@ -636,6 +688,20 @@ type ProposeSkillPayload struct {
 type Query struct {
 }
 
+// Proof of identity for `reauthenticate`: exactly one of them.
+type ReauthenticateInput struct {
+	// The account's password.
+	Password *string `json:"password,omitempty"`
+	// A code from the authenticator app, or a recovery code (two-factor sign-in only).
+	Code *string `json:"code,omitempty"`
+}
+
+// Result of `reauthenticate`.
+type ReauthenticatePayload struct {
+	// Until when sensitive operations are allowed without signing in again.
+	RecentAuthUntil time.Time `json:"recentAuthUntil"`
+}
+
 // A refresh token to exchange.
 type RefreshSessionInput struct {
 	// The refresh token from the last `AuthPayload`. It is single-use.
@@ -659,6 +725,12 @@ type RefundPaymentInput struct {
 type RefundPaymentPayload struct {
 	// The payment after the refund.
 	Payment *domain.Payment `json:"payment"`
+}
+
+// Result of `regenerateRecoveryCodes`.
+type RegenerateRecoveryCodesPayload struct {
+	// The new recovery codes, shown this once.
+	RecoveryCodes []string `json:"recoveryCodes"`
 }
 
 // Which of the viewer's skills to remove.
@@ -1032,6 +1104,14 @@ type StartMentorOnboardingPayload struct {
 	URL string `json:"url"`
 	// The caller's account as known now; it follows Stripe's `account.updated` events.
 	Account *domain.MentorAccount `json:"account"`
+}
+
+// A pending authenticator enrolment.
+type StartTotpEnrollmentPayload struct {
+	// The `otpauth://totp/...` URI to render as a QR code.
+	OtpauthURI string `json:"otpauthUri"`
+	// The base32 secret, for typing into the app by hand.
+	Secret string `json:"secret"`
 }
 
 // A review of the partner of a completed session.
@@ -1435,6 +1515,64 @@ func (e *SessionWarningCode) UnmarshalJSON(b []byte) error {
 }
 
 func (e SessionWarningCode) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// A way to sign in.
+type SignInMethod string
+
+const (
+	// Email and password.
+	SignInMethodPassword SignInMethod = "PASSWORD"
+	// A code from an authenticator app (second factor).
+	SignInMethodTotp SignInMethod = "TOTP"
+)
+
+var AllSignInMethod = []SignInMethod{
+	SignInMethodPassword,
+	SignInMethodTotp,
+}
+
+func (e SignInMethod) IsValid() bool {
+	switch e {
+	case SignInMethodPassword, SignInMethodTotp:
+		return true
+	}
+	return false
+}
+
+func (e SignInMethod) String() string {
+	return string(e)
+}
+
+func (e *SignInMethod) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = SignInMethod(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid SignInMethod", str)
+	}
+	return nil
+}
+
+func (e SignInMethod) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *SignInMethod) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e SignInMethod) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

@@ -47,6 +47,7 @@ func Config(t testing.TB) config.Config {
 	c.DatabaseURL = testdb.New(t)
 	c.JWTKeys = TestSigningKey.ID + ":" + base64.StdEncoding.EncodeToString(TestSigningKey.Secret)
 	c.JWTActiveKeyID = TestSigningKey.ID
+	c.MFAEncryptionKey = base64.StdEncoding.EncodeToString([]byte("test-mfa-key-0123456789abcdef-01"))
 	big := config.Rate{Tokens: 100000, Interval: time.Minute}
 	c.RateLogInAccount, c.RateLogInAccountIP, c.RateLogInIP, c.RateSignUpIP, c.RateRefreshIP = big, big, big, big, big
 	c.RateMessagesUser = big
