@@ -389,3 +389,15 @@ func TestUnverifiedMayIsConfigurable(t *testing.T) {
 	apitest.Must(t, other.Do(t, `{ viewer { id } }`, nil)).Decode(t, &o)
 	apitest.Must(t, c.Do(t, openDirectMutation, map[string]any{"u": o.Viewer.ID}))
 }
+
+// With a second factor the password is one of two, and 8 characters suffice (NIST 800-63B-4).
+func TestSecondFactorLowersTheMinimumPasswordLength(t *testing.T) {
+	t.Parallel()
+	e := startMFA(t, nil)
+	_, c := e.srv.SignUp(t)
+	expectInvalid(t, c.Do(t, changeMutation, map[string]any{"c": apitest.StrongPassword, "p": "plum-riv"}), "input.newPassword")
+	e.enrol(t, c)
+	expectInvalid(t, c.Do(t, changeMutation, map[string]any{"c": apitest.StrongPassword, "p": "plum-ri"}), "input.newPassword")
+	expectInvalid(t, c.Do(t, changeMutation, map[string]any{"c": apitest.StrongPassword, "p": "baseball"}), "input.newPassword")
+	apitest.Must(t, c.Do(t, changeMutation, map[string]any{"c": apitest.StrongPassword, "p": "plum-riv"}))
+}
