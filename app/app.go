@@ -161,6 +161,11 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		log.Info("STRIPE_SECRET_KEY not set: paid sessions are disabled")
 	}
 
+	// What members whose email is not verified may do (chat, booking).
+	unverified, err := domain.ParseUnverifiedPolicy(cfg.UnverifiedMay)
+	if err != nil {
+		return nil, fmt.Errorf("UNVERIFIED_MAY: %w", err)
+	}
 	ledger := credits.NewService(a.Store, credits.Config{StarterMinutes: starter, FloorMinutes: cfg.CreditFloorMinutes, Now: opts.Now}, log)
 	sessionSvc := skillsessions.NewService(a.Store, ledger, notifications.ByName{Service: notes}, skillsessions.Config{
 		Policy: domain.SkillSessionPolicy{
@@ -177,6 +182,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		CheckNewTime: func(ctx context.Context, q *store.Queries, before, after domain.SkillSession) error {
 			return a.Payments.CheckNewTime(ctx, q, before, after)
 		},
+		Unverified: unverified,
 	}, log)
 	a.Payments = payments.NewService(a.Store, stripeClient, notifications.ByName{Service: notes}, payments.Config{
 		FeePercent: cfg.PlatformFeePercent, LateCancelFeePercent: cfg.LateCancelFeePercent,
@@ -198,6 +204,16 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	if err != nil {
 		return nil, err
 	}
+	authLimits := auth.DefaultRateLimits
+	authLimits.LogInPerIP = rate(cfg.RateLogInIP)
+	authLimits.LogInFailuresPerAccountIP = rate(cfg.RateLogInAccountIP)
+	authLimits.LogInFailuresPerAccount = rate(cfg.RateLogInAccount)
+	authLimits.SignUpPerIP = rate(cfg.RateSignUpIP)
+	authLimits.RefreshPerIP = rate(cfg.RateRefreshIP)
+	authLimits.ResendVerificationPerUser = rate(cfg.RateVerificationEmailUser)
+	authLimits.PasswordResetPerIP = rate(cfg.RatePasswordResetIP)
+	authLimits.PasswordResetPerEmail = rate(cfg.RatePasswordResetEmail)
+	authLimits.MFACodeFailuresPerUser = rate(cfg.RateMFACodesUser)
 	mfaKey, err := config.ParseMFAKey(cfg.MFAEncryptionKey)
 	if err != nil {
 		return nil, fmt.Errorf("config: MFA_ENCRYPTION_KEY: %w", err)
@@ -216,16 +232,12 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		ReuseGrace:          cfg.RefreshGrace,
 		AuthSessionCacheTTL: cfg.SessionCacheTTL,
 		OnSignUp:            []auth.SignUpHook{indexQueue.QueueReindex, ledger.OpenAccount},
-		Limits: auth.RateLimits{
-			LogInPerIP:                rate(cfg.RateLogInIP),
-			LogInFailuresPerAccountIP: rate(cfg.RateLogInAccountIP),
-			LogInFailuresPerAccount:   rate(cfg.RateLogInAccount),
-			KnownNetworkAge:           auth.DefaultRateLimits.KnownNetworkAge,
-			SignUpPerIP:               rate(cfg.RateSignUpIP),
-			RefreshPerIP:              rate(cfg.RateRefreshIP),
-			MFACodeFailuresPerUser:    rate(cfg.RateMFACodesUser),
-		},
-		Limiter: a.Limiter,
+		Limits:              authLimits,
+		Limiter:             a.Limiter,
+		PublicURL:           cfg.PublicURL,
+		AppName:             "SkillSwap",
+		VerificationTTL:     cfg.EmailVerificationTTL,
+		ResetTokenTTL:       cfg.ResetTokenTTL,
 	}, log)
 	if err != nil {
 		return nil, err
@@ -249,7 +261,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	}
 	a.Chat = chat.NewService(a.Store, a.Hub, a.Notifications, log, chat.Options{
 		AwayAfter: cfg.ChatAwayAfter, ResyncEvery: cfg.ChatResyncInterval,
-		Limiter: a.Limiter, MessageRate: rate(cfg.RateMessagesUser),
+		Limiter: a.Limiter, MessageRate: rate(cfg.RateMessagesUser), Unverified: unverified,
 	})
 	providers := make([]identities.Provider, len(cfg.OIDCProviders))
 	for i, p := range cfg.OIDCProviders {
@@ -270,6 +282,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 			reviews.Jobs(reviewSvc),
 			payments.Jobs(a.Payments),
 			identities.Jobs(a.Identities),
+			auth.Jobs(a.Auth, mailer),
 		}, log)
 		if err != nil {
 			return nil, err

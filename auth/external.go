@@ -58,12 +58,24 @@ func (s *Service) SignUpExternal(ctx context.Context, in ExternalSignUp, c Clien
 		u, err := q.CreateUser(ctx, domain.User{
 			ID: id, Email: email, DisplayName: name,
 			Roles: []domain.Role{domain.RoleMember}, Status: domain.UserActive, CreatedAt: now,
+			Locale: domain.NormalizeLocale(c.AcceptLanguage),
 		})
 		if err != nil {
 			return err
 		}
 		if err := link(ctx, q, u); err != nil {
 			return err
+		}
+		// The provider did not vouch for the address (link left it unverified): verify it as a
+		// sign-up with a password does.
+		verified, err := q.UserEmailVerified(ctx, u.ID)
+		if err != nil {
+			return err
+		}
+		if !verified {
+			if err := q.EnqueueJob(ctx, SendVerificationEmailArgs{UserID: u.ID}, nil); err != nil {
+				return err
+			}
 		}
 		if err := q.EnqueueJob(ctx, notifications.WelcomeEmailArgs{UserID: u.ID}, nil); err != nil {
 			return err

@@ -104,7 +104,7 @@ func (s *Service) reauthenticate(ctx context.Context, actor domain.Actor, passwo
 		if err != nil {
 			return fmt.Errorf("reauthenticate: %w", err)
 		}
-		if len(password) > 4*MaxPasswordLength {
+		if len(password) > 4*MaxPasswordBytes {
 			return domain.Invalid("password", "the password is wrong")
 		}
 		ok, err := s.hasher.Verify(ctx, password, u.PasswordHash)

@@ -44,28 +44,43 @@ func TestHasherRoundTrip(t *testing.T) {
 }
 
 func TestCheckPassword(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
-		password string
-		inputs   []string
-		ok       bool
+		name      string
+		password  string
+		secondFac bool
+		inputs    []string
+		ok        bool
 	}{
-		{"correct-horse-battery-staple-42", nil, true},
-		{"Zebra!Quantum#Lamp7Tundra", nil, true},
-		{"short1!", nil, false},
-		{"password123", nil, false},
-		{"1234567890", nil, false},
-		{"qwertyuiopasdf", nil, false},
-		{"dupont.marie1990", []string{"marie.dupont@example.com", "Marie Dupont"}, false},
-		{"tab\there-is-control", nil, false},
-		{strings.Repeat("Ab1!", 33), nil, false},
+		{"passphrase", "correct-horse-battery-staple-42", false, nil, true},
+		{"no composition needed", "plum river jacket lantern", false, nil, true},
+		{"random", "Zebra!Quantum#Lamp7Tundra", false, nil, true},
+		{"64 characters", strings.Repeat("tundra lamp quantum zebra ", 3)[:64], false, nil, true},
+		{"non-Latin, 64 runes", nonLatin64(), false, nil, true},
+		{"14 characters alone", "plum-river-jac", false, nil, false},
+		{"8 characters with a second factor", "plum-riv", true, nil, true},
+		{"7 characters with a second factor", "plum-ri", true, nil, false},
+		{"over 256 bytes", strings.Repeat("plum river ", 24), false, nil, false},
+		{"common, lower-cased", "PASSWORDPASSWORD", false, nil, false},
+		{"common with digits added", "iloveyouiloveyou2024!", false, nil, false},
+		{"common with a second factor", "baseball", true, nil, false},
+		{"common passphrase", "correct horse battery staple", false, nil, false},
+		{"repetition", "abcabcabcabcabcabc", false, nil, false},
+		{"one character", "zzzzzzzzzzzzzzzz", false, nil, false},
+		{"counting", "1234567890123456", false, nil, false},
+		{"keyboard row", "qwertyuiopasdfghj", false, nil, false},
+		{"single dictionary word with a second factor", "elephant", true, nil, false},
+		{"own email and name", "marie.dupont@example.com", false, []string{"marie.dupont@example.com", "Marie Dupont"}, false},
+		{"name and service", "MarieDupont-SkillSwap", false, []string{"marie@example.com", "Marie Dupont"}, false},
+		{"control character", "tab\there-is-control-char", false, nil, false},
 	}
 	for _, tt := range tests {
-		err := CheckPassword(tt.password, tt.inputs...)
+		err := CheckPassword("newPassword", tt.password, tt.secondFac, tt.inputs...)
 		if (err == nil) != tt.ok {
-			t.Errorf("CheckPassword(%q) = %v, want ok=%v", tt.password, err, tt.ok)
+			t.Errorf("%s: CheckPassword(%q) = %v, want ok=%v", tt.name, tt.password, err, tt.ok)
 		}
-		if err != nil && (!domain.IsKind(err, domain.KindInvalid) || err.(*domain.Error).Field != "password") {
-			t.Errorf("CheckPassword(%q) error %v is not an invalid password field", tt.password, err)
+		if err != nil && (!domain.IsKind(err, domain.KindInvalid) || err.(*domain.Error).Field != "newPassword") {
+			t.Errorf("%s: CheckPassword(%q) error %v is not an invalid newPassword field", tt.name, tt.password, err)
 		}
 	}
 }
@@ -94,4 +109,13 @@ func TestNormalizeEmail(t *testing.T) {
 			t.Errorf("NormalizeEmail(%q) = %q, %v, want %q", tt.in, got, err, tt.want)
 		}
 	}
+}
+
+// nonLatin64 is 64 CJK characters (192 bytes), none repeated in a row or in sequence.
+func nonLatin64() string {
+	var b strings.Builder
+	for i := range 64 {
+		b.WriteRune(rune(0x4E00 + i*37))
+	}
+	return b.String()
 }

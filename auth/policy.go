@@ -11,14 +11,31 @@ import (
 	"github.com/skillswap/skillswap/domain"
 )
 
-// Password policy bounds.
+// Password policy bounds (NIST SP 800-63B-4 §3.1.1.2): length is what counts, so there are no
+// composition rules (no "one digit, one symbol"); passphrases of 64 characters and more are
+// accepted; a blocklist of common, breached and context-specific passwords refuses the rest.
 const (
-	MinPasswordLength = 10
-	MaxPasswordLength = 128
-	// minPasswordScore is zxcvbn's "safely unguessable: moderate protection from offline
-	// slow-hash scenario" level.
-	minPasswordScore = 3
+	// MinPasswordLength applies when the password is the only factor.
+	MinPasswordLength = 15
+	// MinPasswordLengthWithSecondFactor applies when the account has a second factor (TOTP,
+	// passkey): the password is then one of two.
+	MinPasswordLengthWithSecondFactor = 8
+	// MaxPasswordBytes bounds what is hashed (UTF-8 bytes): 256 bytes hold 64 characters of any
+	// script and far more in Latin ones, and keep one argon2id input small.
+	MaxPasswordBytes = 256
+	// minPasswordRest is how many characters must remain once the member's name, email and the
+	// service's name are taken out: fewer means the password is built from what an attacker
+	// knows first.
+	minPasswordRest = 6
 )
+
+// MinPasswordLengthFor is the minimum length for an account with or without a second factor.
+func MinPasswordLengthFor(hasSecondFactor bool) int {
+	if hasSecondFactor {
+		return MinPasswordLengthWithSecondFactor
+	}
+	return MinPasswordLength
+}
 
 // NormalizeEmail validates an email address and returns its canonical form (trimmed, lower-case
 // domain). Errors name the field "email".
@@ -42,37 +59,44 @@ func NormalizeEmail(raw string) (string, error) {
 	return local + "@" + strings.ToLower(host), nil
 }
 
-// CheckPassword enforces the password policy: length, no control characters, not common and not
-// easy to guess given the user's own email and name.
-func CheckPassword(password string, userInputs ...string) error {
+// CheckPassword enforces the password policy on a new password given in the input field named
+// field ("password", "newPassword"): its length (MinPasswordLengthFor hasSecondFactor characters
+// at least, MaxPasswordBytes at most), no control characters, and not blocklisted: a common or
+// breached password (the shipped list, case-insensitive, also with a number or symbols added at
+// either end), a single dictionary word or name, a repetition or a keyboard or counting sequence,
+// or a password built from the member's own email and name (userInputs) or the service's name.
+func CheckPassword(field, password string, hasSecondFactor bool, userInputs ...string) error {
+	minLen := MinPasswordLengthFor(hasSecondFactor)
 	n := utf8.RuneCountInString(password)
 	switch {
 	case !utf8.ValidString(password):
-		return domain.Invalid("password", "must be valid UTF-8 text")
-	case n < MinPasswordLength:
-		return domain.Invalid("password", "must be at least %d characters", MinPasswordLength)
-	case n > MaxPasswordLength:
-		return domain.Invalid("password", "must be at most %d characters", MaxPasswordLength)
+		return domain.Invalid(field, "must be valid UTF-8 text")
+	case n < minLen:
+		return domain.Invalid(field, "must be at least %d characters", minLen)
+	case len(password) > MaxPasswordBytes:
+		return domain.Invalid(field, "must be at most %d bytes (64 characters of any script fit)", MaxPasswordBytes)
 	}
 	for _, r := range password {
 		if unicode.IsControl(r) {
-			return domain.Invalid("password", "must not contain control characters")
+			return domain.Invalid(field, "must not contain control characters")
 		}
 	}
-	var inputs []string
-	for _, in := range userInputs {
-		inputs = append(inputs, strings.FieldsFunc(strings.ToLower(in), func(r rune) bool {
-			return !unicode.IsLetter(r) && !unicode.IsDigit(r)
-		})...)
+	if blocklisted(password) {
+		return domain.Invalid(field, "is a commonly used password: choose a longer passphrase of unrelated words")
 	}
-	strength := zxcvbn.PasswordStrength(password, inputs)
-	for _, m := range strength.MatchSequence {
-		if m.I == 0 && m.J == len(password)-1 && m.DictionaryName == "passwords" {
-			return domain.Invalid("password", "is a commonly used password")
+	if repetitive(password) {
+		return domain.Invalid(field, "is a repetition or a sequence: choose a passphrase of unrelated words")
+	}
+	if builtFromContext(password, userInputs) {
+		return domain.Invalid(field, "is built from your name, your email or the service's name")
+	}
+	// A single dictionary word, name or listed password, however long, is among the first guesses.
+	strength := zxcvbn.PasswordStrength(password, nil)
+	if len(strength.MatchSequence) == 1 {
+		m := strength.MatchSequence[0]
+		if m.I == 0 && m.J == len(password)-1 && m.DictionaryName != "" {
+			return domain.Invalid(field, "is a single dictionary word: choose a passphrase of unrelated words")
 		}
-	}
-	if strength.Score < minPasswordScore {
-		return domain.Invalid("password", "is too easy to guess: use a longer passphrase or mix unrelated words")
 	}
 	return nil
 }

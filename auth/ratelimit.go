@@ -32,6 +32,22 @@ type RateLimits struct {
 	KnownNetworkAge time.Duration
 	SignUpPerIP     ratelimit.Rate
 	RefreshPerIP    ratelimit.Rate
+	// ResendVerificationPerUser bounds verification emails a member may ask for.
+	ResendVerificationPerUser ratelimit.Rate
+	// VerifyEmailPerUser bounds verification codes a member may try (a 6-digit code must not
+	// be guessable within its lifetime).
+	VerifyEmailPerUser ratelimit.Rate
+	// VerifyEmailPerIP bounds verification link tokens tried per client network.
+	VerifyEmailPerIP ratelimit.Rate
+	// PasswordResetPerIP bounds requestPasswordReset per client network (RATE_LIMITED).
+	PasswordResetPerIP ratelimit.Rate
+	// PasswordResetPerEmail bounds reset emails sent to one address; past it requests are
+	// answered as usual but send nothing, so the answer never tells.
+	PasswordResetPerEmail ratelimit.Rate
+	// ResetPasswordPerIP bounds resetPassword attempts per client network.
+	ResetPasswordPerIP ratelimit.Rate
+	// ChangePasswordPerUser bounds changePassword attempts (current password guesses) per member.
+	ChangePasswordPerUser ratelimit.Rate
 	// MFACodeFailuresPerUser bounds wrong second-factor codes per member (completeMfaLogIn,
 	// confirmTotpEnrollment, reauthenticate); past it, half-finished logins end.
 	MFACodeFailuresPerUser ratelimit.Rate
@@ -45,6 +61,13 @@ var DefaultRateLimits = RateLimits{
 	KnownNetworkAge:           90 * 24 * time.Hour,
 	SignUpPerIP:               ratelimit.Rate{Events: 20, Period: time.Hour},
 	RefreshPerIP:              ratelimit.Rate{Events: 600, Period: time.Hour},
+	ResendVerificationPerUser: ratelimit.Rate{Events: 5, Period: time.Hour},
+	VerifyEmailPerUser:        ratelimit.Rate{Events: 10, Period: time.Hour},
+	VerifyEmailPerIP:          ratelimit.Rate{Events: 30, Period: time.Hour},
+	PasswordResetPerIP:        ratelimit.Rate{Events: 20, Period: time.Hour},
+	PasswordResetPerEmail:     ratelimit.Rate{Events: 3, Period: time.Hour},
+	ResetPasswordPerIP:        ratelimit.Rate{Events: 30, Period: time.Hour},
+	ChangePasswordPerUser:     ratelimit.Rate{Events: 10, Period: time.Hour},
 	MFACodeFailuresPerUser:    ratelimit.Rate{Events: 5, Period: 15 * time.Minute},
 }
 
@@ -52,6 +75,7 @@ var DefaultRateLimits = RateLimits{
 func keyLogInIP(c Client) string   { return "login:ip:" + ratelimit.IPKey(c.IP) }
 func keySignUpIP(c Client) string  { return "signup:ip:" + ratelimit.IPKey(c.IP) }
 func keyRefreshIP(c Client) string { return "refresh:ip:" + ratelimit.IPKey(c.IP) }
+func keyIP(c Client) string        { return ratelimit.IPKey(c.IP) }
 func keyLogInAccount(email string) string {
 	return "login:fail:acct:" + emailKey(email)
 }

@@ -9,6 +9,7 @@
 package auth
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -56,6 +57,14 @@ type Config struct {
 	// database again (0 disables the cache). Revocations evict at once through the broker; this
 	// bounds the delay when a broker message is lost.
 	AuthSessionCacheTTL time.Duration
+	// PublicURL is the site links in emails point to (PUBLIC_URL); never a request's Host.
+	PublicURL string
+	// AppName signs account emails.
+	AppName string
+	// VerificationTTL is how long an email verification code and link work.
+	VerificationTTL time.Duration
+	// ResetTokenTTL is how long a password reset link works.
+	ResetTokenTTL time.Duration
 	// RecentAuthMaxAge is how long after a log-in or reauthenticate sensitive operations
 	// (RequireRecentAuth) are allowed.
 	RecentAuthMaxAge time.Duration
@@ -85,6 +94,10 @@ var DefaultConfig = Config{
 	ReuseGrace:          10 * time.Second,
 	Limits:              DefaultRateLimits,
 	AuthSessionCacheTTL: 5 * time.Second,
+	PublicURL:           "http://localhost:8080",
+	AppName:             "SkillSwap",
+	VerificationTTL:     24 * time.Hour,
+	ResetTokenTTL:       20 * time.Minute,
 	RecentAuthMaxAge:    10 * time.Minute,
 	MFAIssuer:           "SkillSwap",
 	MFATicketTTL:        5 * time.Minute,
@@ -108,6 +121,18 @@ type Service struct {
 
 // NewService wires the service.
 func NewService(st *store.Store, hasher *Hasher, tokens *Tokens, pub Hub, cfg Config, log *slog.Logger) (*Service, error) {
+	if cfg.VerificationTTL <= 0 {
+		cfg.VerificationTTL = DefaultConfig.VerificationTTL
+	}
+	if cfg.ResetTokenTTL <= 0 {
+		cfg.ResetTokenTTL = DefaultConfig.ResetTokenTTL
+	}
+	if cfg.AppName == "" {
+		cfg.AppName = DefaultConfig.AppName
+	}
+	if cfg.PublicURL == "" {
+		cfg.PublicURL = DefaultConfig.PublicURL
+	}
 	l := cfg.Limiter
 	if l == nil {
 		l = ratelimit.NewMemory(nil)
@@ -150,6 +175,9 @@ func (s *Service) Close(context.Context) {}
 type Client struct {
 	IP        netip.Addr
 	UserAgent string
+	// AcceptLanguage is the request's Accept-Language header: the language of a new account's
+	// emails when the sign-up does not name one.
+	AcceptLanguage string
 }
 
 // Login is the result of a successful sign-up, log-in or refresh.
@@ -172,9 +200,13 @@ type SignUpInput struct {
 	Email       string
 	Password    string
 	DisplayName string
+	// Locale is the language of account emails (a tag such as "fr" or "en-GB": the input's, else
+	// the request's Accept-Language); English when empty or unknown.
+	Locale string
 }
 
-// SignUp creates an account, signs it in and queues the welcome email, all in one transaction.
+// SignUp creates an account, signs it in and queues the welcome and verification emails, all in
+// one transaction. The email stays unverified until verifyEmail.
 func (s *Service) SignUp(ctx context.Context, in SignUpInput, c Client) (Login, error) {
 	now := s.now()
 	if err := s.take(ctx, keySignUpIP(c), s.cfg.Limits.SignUpPerIP); err != nil {
@@ -188,7 +220,7 @@ func (s *Service) SignUp(ctx context.Context, in SignUpInput, c Client) (Login, 
 	if err != nil {
 		return Login{}, err
 	}
-	if err := CheckPassword(in.Password, email, name); err != nil {
+	if err := CheckPassword("password", in.Password, false, email, name); err != nil {
 		return Login{}, err
 	}
 	hash, err := s.hasher.Hash(ctx, in.Password)
@@ -204,11 +236,15 @@ func (s *Service) SignUp(ctx context.Context, in SignUpInput, c Client) (Login, 
 		u, err := q.CreateUser(ctx, domain.User{
 			ID: id, Email: email, PasswordHash: hash, DisplayName: name,
 			Roles: []domain.Role{domain.RoleMember}, Status: domain.UserActive, CreatedAt: now,
+			Locale: domain.NormalizeLocale(cmp.Or(in.Locale, c.AcceptLanguage)),
 		})
 		if err != nil {
 			return err
 		}
 		if err := q.EnqueueJob(ctx, notifications.WelcomeEmailArgs{UserID: u.ID}, nil); err != nil {
+			return err
+		}
+		if err := q.EnqueueJob(ctx, SendVerificationEmailArgs{UserID: u.ID}, nil); err != nil {
 			return err
 		}
 		for _, hook := range s.cfg.OnSignUp {
@@ -250,7 +286,7 @@ func (s *Service) LogIn(ctx context.Context, email, password string, c Client) (
 			ratelimit.Give(context.WithoutCancel(ctx), s.limiter, r.key, r.rate, 1)
 		}
 	}
-	if len(password) > 4*MaxPasswordLength {
+	if len(password) > 4*MaxPasswordBytes {
 		// Hashing a megabyte "password" would be a cheap denial of service.
 		return Login{}, errBadCredentials
 	}

@@ -111,6 +111,7 @@ func (e *env) user(t *testing.T) uuid.UUID {
 		ID: uuid.Must(uuid.NewV7()), Email: fmt.Sprintf("u%d-%s@example.com", n, uuid.NewString()[:8]),
 		PasswordHash: "$argon2id$x", DisplayName: fmt.Sprintf("User %d", n),
 		Roles: []domain.Role{domain.RoleMember}, Status: domain.UserActive, CreatedAt: time.Now().UTC(),
+		EmailVerifiedAt: new(time.Now().UTC()),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -137,7 +138,10 @@ func (e *env) send(t *testing.T, from, conv uuid.UUID, body string) domain.Messa
 }
 
 // as is the member id acting, as the resolvers hand it over once signed in.
-func as(id uuid.UUID) domain.Actor { return domain.Actor{User: domain.User{ID: id}} }
+// as acts for the member id, whose email is verified (as every member of env.user's is).
+func as(id uuid.UUID) domain.Actor {
+	return domain.Actor{User: domain.User{ID: id, EmailVerifiedAt: new(time.Unix(0, 0).UTC())}}
+}
 
 // pageOf is a page of at most n items from the start of a list.
 func pageOf[K any](n int) relay.Page[K] { return relay.Page[K]{First: n} }

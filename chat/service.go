@@ -65,27 +65,31 @@ type Options struct {
 	// conversation); a nil Limiter or zero rate sends without limit.
 	Limiter     ratelimit.Limiter
 	MessageRate ratelimit.Rate
+	// Unverified says whether members whose email is not verified may message (action MESSAGE):
+	// by default they may not open conversations nor send messages, except to support.
+	Unverified domain.UnverifiedPolicy
 }
 
 // Service implements chat.
 type Service struct {
-	store    *store.Store
-	hub      *realtime.Hub
-	notifier Notifier
-	log      *slog.Logger
-	now      func() time.Time
-	away     time.Duration
-	resync   time.Duration
-	wakes    wakeDecoder
-	limiter  ratelimit.Limiter
-	msgRate  ratelimit.Rate
+	unverified domain.UnverifiedPolicy
+	store      *store.Store
+	hub        *realtime.Hub
+	notifier   Notifier
+	log        *slog.Logger
+	now        func() time.Time
+	away       time.Duration
+	resync     time.Duration
+	wakes      wakeDecoder
+	limiter    ratelimit.Limiter
+	msgRate    ratelimit.Rate
 }
 
 // NewService wires the service: st for the data, hub to publish and subscribe to wake-ups,
 // notifier (may be nil) for "new message while away" notifications.
 func NewService(st *store.Store, hub *realtime.Hub, notifier Notifier, log *slog.Logger, opts Options) *Service {
 	s := &Service{store: st, hub: hub, notifier: notifier, log: log, now: opts.Now, away: opts.AwayAfter, resync: opts.ResyncEvery,
-		limiter: opts.Limiter, msgRate: opts.MessageRate}
+		limiter: opts.Limiter, msgRate: opts.MessageRate, unverified: opts.Unverified}
 	if s.now == nil {
 		s.now = func() time.Time { return time.Now().UTC() }
 	}
@@ -107,6 +111,9 @@ func newID() (uuid.UUID, error) {
 // time (idempotent, also when both open it at once). Members who blocked each other cannot.
 func (s *Service) OpenDirect(ctx context.Context, actor domain.Actor, other uuid.UUID) (domain.Conversation, error) {
 	if err := actor.RequireSignedIn(); err != nil {
+		return domain.Conversation{}, err
+	}
+	if err := s.unverified.Require(actor, domain.UnverifiedMessage); err != nil {
 		return domain.Conversation{}, err
 	}
 	viewer := actor.ID()
@@ -187,6 +194,9 @@ func (s *Service) requireReachable(ctx context.Context, q *store.Queries, viewer
 // is added if missing; duplicates are ignored).
 func (s *Service) CreateGroup(ctx context.Context, actor domain.Actor, title string, members []uuid.UUID) (domain.Conversation, error) {
 	if err := actor.RequireSignedIn(); err != nil {
+		return domain.Conversation{}, err
+	}
+	if err := s.unverified.Require(actor, domain.UnverifiedMessage); err != nil {
 		return domain.Conversation{}, err
 	}
 	owner := actor.ID()
@@ -416,6 +426,16 @@ func (s *Service) Conversations(ctx context.Context, actor domain.Actor, page re
 func (s *Service) Send(ctx context.Context, actor domain.Actor, convID uuid.UUID, clientID, body string, attachmentURL *string) (domain.Message, error) {
 	if err := actor.RequireSignedIn(); err != nil {
 		return domain.Message{}, err
+	}
+	if err := s.unverified.Require(actor, domain.UnverifiedMessage); err != nil {
+		// Support stays reachable: it is where a member whose emails do not arrive turns.
+		conv, cerr := s.Conversation(ctx, actor, convID)
+		if cerr != nil {
+			return domain.Message{}, cerr
+		}
+		if conv.Kind != domain.ConversationSupport {
+			return domain.Message{}, err
+		}
 	}
 	viewer := actor.ID()
 	if err := domain.ValidateClientID("clientId", clientID); err != nil {

@@ -63,6 +63,11 @@ type Config struct {
 	SessionCacheTTL time.Duration `env:"SESSION_CACHE_TTL" envDefault:"5s"`
 	PasswordMemKiB  uint32        `env:"PASSWORD_HASH_MEMORY_KIB" envDefault:"19456"`
 	PasswordIters   uint32        `env:"PASSWORD_HASH_ITERATIONS" envDefault:"2"`
+	// Email verification and password recovery: how long an emailed code or link works, and
+	// what members whose email is not verified may do (a list of MESSAGE, BOOK; empty: neither).
+	EmailVerificationTTL time.Duration `env:"EMAIL_VERIFICATION_TTL" envDefault:"24h"`
+	ResetTokenTTL        time.Duration `env:"RESET_TOKEN_TTL" envDefault:"20m"`
+	UnverifiedMay        string        `env:"UNVERIFIED_MAY" envDefault:""`
 	// RecentAuthMaxAge: sensitive operations (second factor, and later password, email,
 	// passkeys...) need a log-in or reauthenticate this recent.
 	RecentAuthMaxAge time.Duration `env:"RECENT_AUTH_MAX_AGE" envDefault:"10m"`
@@ -84,7 +89,12 @@ type Config struct {
 	RateLogInIP        Rate `env:"RATE_LOGIN_PER_IP" envDefault:"100/15m"`
 	RateSignUpIP       Rate `env:"RATE_SIGNUP_PER_IP" envDefault:"20/1h"`
 	RateRefreshIP      Rate `env:"RATE_REFRESH_PER_IP" envDefault:"600/1h"`
-	RateMessagesUser   Rate `env:"RATE_MESSAGES_PER_USER" envDefault:"120/1m"`
+	// Verification emails a member may ask for; password reset requests per client network, and
+	// reset emails per address (past that, requests are answered alike and send nothing).
+	RateVerificationEmailUser Rate `env:"RATE_VERIFICATION_EMAIL_PER_USER" envDefault:"5/1h"`
+	RatePasswordResetIP       Rate `env:"RATE_PASSWORD_RESET_PER_IP" envDefault:"20/1h"`
+	RatePasswordResetEmail    Rate `env:"RATE_PASSWORD_RESET_PER_EMAIL" envDefault:"3/1h"`
+	RateMessagesUser          Rate `env:"RATE_MESSAGES_PER_USER" envDefault:"120/1m"`
 	// Wrong second-factor codes per member; past it, half-finished logins end.
 	RateMFACodesUser Rate `env:"RATE_MFA_CODES_PER_USER" envDefault:"5/15m"`
 	// OIDCProviders are the OpenID Connect providers members may sign in with (JSON list, see

@@ -70,6 +70,29 @@ type User struct {
 	Status       UserStatus `db:"status"`
 	CreatedAt    time.Time  `db:"created_at"`
 	UpdatedAt    time.Time  `db:"updated_at"`
+	// EmailVerifiedAt is when Email was proved to reach the member; nil until then.
+	EmailVerifiedAt *time.Time `db:"email_verified_at"`
+	// Locale is the language of the emails sent to the member (LocaleEN or LocaleFR).
+	Locale string `db:"locale"`
+}
+
+// EmailVerified reports whether the member proved their email address reaches them.
+func (u User) EmailVerified() bool { return u.EmailVerifiedAt != nil }
+
+// Languages of account emails.
+const (
+	LocaleEN = "en"
+	LocaleFR = "fr"
+)
+
+// NormalizeLocale maps a language tag ("fr", "fr-CA", "EN") to LocaleFR or LocaleEN; anything
+// else is LocaleEN.
+func NormalizeLocale(tag string) string {
+	if len(tag) >= 2 && (tag[0] == 'f' || tag[0] == 'F') && (tag[1] == 'r' || tag[1] == 'R') &&
+		(len(tag) == 2 || tag[2] == '-' || tag[2] == '_') {
+		return LocaleFR
+	}
+	return LocaleEN
 }
 
 // HasRole reports whether the user holds role, themselves or through a role that grants it

@@ -103,6 +103,9 @@ export RATE_LOGIN_PER_IP=1000/1m
 # Every client of the suite comes from one address.
 export RATE_COMPLEXITY_PER_IP=10000000/1m
 export WS_MAX_CONNECTIONS_PER_IP=1000
+# The suite's members sign up through the API and never read their verification email: let
+# them message and book (verification itself is tested in Go, auth/recovery_api_test.go).
+export UNVERIFIED_MAY=MESSAGE,BOOK
 unset REDIS_URL
 
 mkdir -p "$LOG_DIR"

@@ -98,7 +98,7 @@ func clientInfo(trustProxy bool, next http.Handler) http.Handler {
 				}
 			}
 		}
-		ctx := auth.WithClient(r.Context(), auth.Client{IP: ip, UserAgent: r.UserAgent()})
+		ctx := auth.WithClient(r.Context(), auth.Client{IP: ip, UserAgent: r.UserAgent(), AcceptLanguage: r.Header.Get("Accept-Language")})
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }

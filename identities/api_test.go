@@ -160,7 +160,7 @@ func TestLinkingToAnExistingAccount(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			email := uniqueEmail("bob")
-			e.srv.SignUpAs(t, email, "Bob")
+			e.srv.SignUpUnverified(t, email, "Bob")
 			if tc.localVerified {
 				e.verifyLocalEmail(t, email)
 			}
@@ -172,7 +172,7 @@ func TestLinkingToAnExistingAccount(t *testing.T) {
 
 	// Both verified: the identity is linked to the existing account.
 	email := uniqueEmail("carol")
-	carol, _ := e.srv.SignUpAs(t, email, "Carol")
+	carol, _ := e.srv.SignUpUnverified(t, email, "Carol")
 	e.verifyLocalEmail(t, email)
 	tok, n := e.acmeToken(t, "sub-carol", email, true)
 	if got := e.signIn(t, "acme", tok, n); got.User.ID != carol.User.ID {
@@ -182,7 +182,7 @@ func TestLinkingToAnExistingAccount(t *testing.T) {
 	// Refused to link by email, the member signs in and links explicitly; then the provider
 	// signs them in.
 	email = uniqueEmail("dave")
-	dave, daveClient := e.srv.SignUpAs(t, email, "Dave")
+	dave, daveClient := e.srv.SignUpUnverified(t, email, "Dave")
 	tok, n = e.acmeToken(t, "sub-dave", email, false)
 	expectError(t, e.srv.Client().Do(t, signInMutation, signInVars("acme", tok, n)), "CONFLICT", "", "ACCOUNT_EXISTS_LINK_REQUIRED")
 	// Anonymous linking is refused.
@@ -397,7 +397,7 @@ func TestTokenReplay(t *testing.T) {
 
 	// Refused for linking (the local email is unverified), then accepted once it is verified.
 	email = uniqueEmail("ivan")
-	ivan, _ := e.srv.SignUpAs(t, email, "Ivan")
+	ivan, _ := e.srv.SignUpUnverified(t, email, "Ivan")
 	tok, n = e.acmeToken(t, "sub-ivan", email, true)
 	expectError(t, e.srv.Client().Do(t, signInMutation, signInVars("acme", tok, n)), "CONFLICT", "", "ACCOUNT_EXISTS_LINK_REQUIRED")
 	e.verifyLocalEmail(t, email)
@@ -458,5 +458,33 @@ func TestLinkingNeedsARecentSignIn(t *testing.T) {
 	c.Do(t, `{ viewer { security { methods } } }`, nil).Decode(t, &sec)
 	if fmt.Sprint(sec.Viewer.Security.Methods) != "[PROVIDER]" {
 		t.Fatalf("methods after linking a second provider: %v", sec.Viewer.Security.Methods)
+	}
+}
+
+// TestUnverifiedProviderEmailIsVerifiedByMail: an account a provider creates without vouching for
+// its email gets the verification email a password sign-up gets; one it vouches for does not.
+func TestUnverifiedProviderEmailIsVerifiedByMail(t *testing.T) {
+	t.Parallel()
+	e := start(t)
+	jobs := func(email string) int {
+		var n int
+		if err := e.srv.App.Pool.QueryRow(context.Background(), `SELECT count(*) FROM river_job
+			WHERE kind = 'verification_email' AND (args->>'user_id')::uuid = (SELECT id FROM users WHERE email = $1)`, email).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	for _, verified := range []bool{false, true} {
+		email := uniqueEmail(fmt.Sprintf("jo-%t", verified))
+		tok, n := e.acmeToken(t, "sub-"+email, email, verified)
+		e.signIn(t, "acme", tok, n)
+		want := 1
+		if verified {
+			want = 0
+		}
+		if got := jobs(email); got != want || e.localEmailVerified(t, email) != verified {
+			t.Errorf("provider verified=%t: %d verification emails queued (want %d), account verified=%t",
+				verified, got, want, e.localEmailVerified(t, email))
+		}
 	}
 }

@@ -228,7 +228,8 @@ func (s *Service) SignIn(ctx context.Context, provider, idToken, nonce string, c
 				return err
 			}
 			if cl.EmailVerified {
-				return q.MarkEmailVerified(ctx, u.ID, now)
+				_, err := q.MarkEmailVerified(ctx, u.ID, u.Email, now)
+				return err
 			}
 			return nil
 		})

@@ -12,11 +12,15 @@ import (
 	gomail "github.com/wneessen/go-mail"
 )
 
-// Email is one plain-text message.
+// Email is one message: plain text, with an HTML alternative when HTML is set.
 type Email struct {
 	To      string
 	Subject string
 	Body    string
+	// HTML is the same message as an HTML document; mail clients that show HTML prefer it.
+	HTML string
+	// Language is the message's language (Content-Language), such as "fr"; empty when unknown.
+	Language string
 }
 
 // SMTPConfig locates the SMTP relay.
@@ -63,6 +67,12 @@ func (m *SMTPMailer) Send(ctx context.Context, e Email) error {
 	msg.SetMessageID()
 	msg.SetDate()
 	msg.SetBodyString(gomail.TypeTextPlain, e.Body)
+	if e.HTML != "" {
+		msg.AddAlternativeString(gomail.TypeTextHTML, e.HTML)
+	}
+	if e.Language != "" {
+		msg.SetGenHeader(gomail.HeaderContentLang, e.Language)
+	}
 
 	opts := []gomail.Option{gomail.WithPort(m.port), gomail.WithTimeout(10 * time.Second)}
 	if m.cfg.StartTLS {

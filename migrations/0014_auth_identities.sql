@@ -1,10 +1,7 @@
 -- Sign-in with an OpenID Connect provider (Google, Apple, Keycloak...): an identity is a
 -- provider's account (issuer + subject, stable for life per OIDC Core §5.7) linked to one of ours.
---
--- Linking to an existing account by email is only allowed when both sides verified that email,
--- so the service needs to know whether a local email is verified. email_verified_at is added here
--- only if the email-verification migration did not already add it (IF NOT EXISTS).
-ALTER TABLE users ADD COLUMN IF NOT EXISTS email_verified_at timestamptz;
+-- Linking to an existing account by email is only allowed when both sides verified that email
+-- (users.email_verified_at, from 0012).
 
 CREATE TABLE auth_identities (
     id             uuid PRIMARY KEY,

@@ -35,8 +35,9 @@ type UserLoader interface {
 	UsersByIDs(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]domain.User, error)
 }
 
-// Mailer sends emails (mail.SMTPMailer and mail.LogMailer implement it). It is declared here only:
-// every email of the app is sent by a worker of this package.
+// Mailer sends emails (mail.SMTPMailer and mail.LogMailer implement it). Notification and
+// welcome emails are sent by workers of this package; account emails (verification, recovery),
+// whose workers make the secrets they carry, by auth's (auth.Mailer).
 type Mailer interface {
 	Send(ctx context.Context, e mail.Email) error
 }

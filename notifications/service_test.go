@@ -48,6 +48,7 @@ func (e *env) user(t *testing.T) uuid.UUID {
 	u, err := e.st.Q().CreateUser(context.Background(), domain.User{
 		ID: uuid.Must(uuid.NewV7()), Email: uuid.NewString()[:12] + "@example.com", PasswordHash: "$argon2id$x",
 		DisplayName: "Member", Roles: []domain.Role{domain.RoleMember}, Status: domain.UserActive, CreatedAt: time.Now().UTC(),
+		EmailVerifiedAt: new(time.Now().UTC()),
 	})
 	if err != nil {
 		t.Fatal(err)

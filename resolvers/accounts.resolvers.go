@@ -35,11 +35,62 @@ func (r *authSessionResolver) Current(ctx context.Context, obj *domain.AuthSessi
 func (r *mutationResolver) SignUp(ctx context.Context, input model.SignUpInput) (*model.AuthPayload, error) {
 	s, err := r.Auth.SignUp(ctx, auth.SignUpInput{
 		Email: input.Email, Password: input.Password, DisplayName: input.DisplayName,
+		Locale: localeTag(input.Locale),
 	}, auth.ClientFrom(ctx))
 	if err != nil {
 		return nil, err
 	}
 	return loginPayload(ctx, s)
+}
+
+// VerifyEmail is the resolver for the verifyEmail field.
+func (r *mutationResolver) VerifyEmail(ctx context.Context, input model.VerifyEmailInput) (*model.VerifyEmailPayload, error) {
+	u, err := r.Auth.VerifyEmail(ctx, auth.ActorFrom(ctx), deref(input.Code), deref(input.Token), auth.ClientFrom(ctx))
+	if err != nil {
+		return nil, err
+	}
+	return &model.VerifyEmailPayload{EmailVerified: true, User: &u}, nil
+}
+
+// ResendVerificationEmail is the resolver for the resendVerificationEmail field.
+func (r *mutationResolver) ResendVerificationEmail(ctx context.Context) (*model.ResendVerificationEmailPayload, error) {
+	actor, err := auth.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.Auth.ResendVerificationEmail(ctx, actor); err != nil {
+		return nil, err
+	}
+	return &model.ResendVerificationEmailPayload{Sent: true}, nil
+}
+
+// RequestPasswordReset is the resolver for the requestPasswordReset field.
+func (r *mutationResolver) RequestPasswordReset(ctx context.Context, input model.RequestPasswordResetInput) (*model.RequestPasswordResetPayload, error) {
+	if err := r.Auth.RequestPasswordReset(ctx, input.Email, auth.ClientFrom(ctx)); err != nil {
+		return nil, err
+	}
+	return &model.RequestPasswordResetPayload{Accepted: true}, nil
+}
+
+// ResetPassword is the resolver for the resetPassword field.
+func (r *mutationResolver) ResetPassword(ctx context.Context, input model.ResetPasswordInput) (*model.ResetPasswordPayload, error) {
+	if err := r.Auth.ResetPassword(ctx, input.Token, input.NewPassword, auth.ClientFrom(ctx)); err != nil {
+		return nil, err
+	}
+	return &model.ResetPasswordPayload{PasswordReset: true}, nil
+}
+
+// ChangePassword is the resolver for the changePassword field.
+func (r *mutationResolver) ChangePassword(ctx context.Context, input model.ChangePasswordInput) (*model.ChangePasswordPayload, error) {
+	actor, err := auth.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	n, err := r.Auth.ChangePassword(ctx, actor, input.CurrentPassword, input.NewPassword)
+	if err != nil {
+		return nil, err
+	}
+	return &model.ChangePasswordPayload{RevokedSessionCount: n}, nil
 }
 
 // LogIn is the resolver for the logIn field.
@@ -187,6 +238,15 @@ func (r *userResolver) Email(ctx context.Context, obj *domain.User) (*string, er
 func (r *userResolver) Roles(ctx context.Context, obj *domain.User) ([]model.Role, error) {
 	if actor := auth.ActorFrom(ctx); actor.SignedIn() && actor.User.CanSeePrivateDataOf(obj.ID) {
 		return toModelRoles(obj.Roles), nil
+	}
+	return nil, nil
+}
+
+// EmailVerified is the resolver for the emailVerified field: private, like email.
+func (r *userResolver) EmailVerified(ctx context.Context, obj *domain.User) (*bool, error) {
+	if actor := auth.ActorFrom(ctx); actor.SignedIn() && actor.User.CanSeePrivateDataOf(obj.ID) {
+		v := obj.EmailVerified()
+		return &v, nil
 	}
 	return nil, nil
 }

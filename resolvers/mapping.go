@@ -3,6 +3,7 @@ package resolvers
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -56,6 +57,14 @@ func loginPayload(ctx context.Context, s auth.Login) (*model.AuthPayload, error)
 		User:                  &u,
 		Session:               &sess,
 	}, nil
+}
+
+// localeTag is the language tag of a schema Locale ("fr"), empty when none was given.
+func localeTag(l *model.Locale) string {
+	if l == nil {
+		return ""
+	}
+	return strings.ToLower(string(*l))
 }
 
 // security maps how the actor signs in (User.security and the second-factor payloads).

@@ -88,6 +88,9 @@ type Config struct {
 	// CheckNewTime, when set, vets a new time of a session inside the transaction that puts
 	// it on the table ((*payments.Service).CheckNewTime: a paid session keeps its length).
 	CheckNewTime func(ctx context.Context, q *store.Queries, before, after domain.SkillSession) error
+	// Unverified says whether members whose email is not verified may propose sessions (action
+	// BOOK); by default they may not.
+	Unverified domain.UnverifiedPolicy
 }
 
 // Service implements skill sessions.
@@ -164,6 +167,9 @@ type Result struct {
 // booked at that time, and a time outside the partner's weekly availability yields a warning.
 func (s *Service) Propose(ctx context.Context, actor domain.Actor, in ProposeInput) (Result, error) {
 	if err := actor.RequireSignedIn(); err != nil {
+		return Result{}, err
+	}
+	if err := s.cfg.Unverified.Require(actor, domain.UnverifiedBook); err != nil {
 		return Result{}, err
 	}
 	me := actor.ID()

@@ -106,13 +106,6 @@ func (q *Queries) UserEmailVerified(ctx context.Context, userID uuid.UUID) (bool
 	return verified, mapErr(err, "select email verified", "user", "")
 }
 
-// MarkEmailVerified records that a member's current email was verified at now (kept if it
-// already was).
-func (q *Queries) MarkEmailVerified(ctx context.Context, userID uuid.UUID, now time.Time) error {
-	_, err := q.db.Exec(ctx, `UPDATE users SET email_verified_at = COALESCE(email_verified_at, $2) WHERE id = $1`, userID, now)
-	return mapErr(err, "mark email verified", "user", "")
-}
-
 // UserByID loads one account.
 func (q *Queries) UserByID(ctx context.Context, id uuid.UUID) (domain.User, error) {
 	rows, err := q.db.Query(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1`, id)

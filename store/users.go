@@ -9,15 +9,17 @@ import (
 	"github.com/skillswap/skillswap/domain"
 )
 
-const userColumns = `id, email::text AS email, password_hash, display_name, roles, status, created_at, updated_at`
+const userColumns = `id, email::text AS email, password_hash, display_name, roles, status, created_at, updated_at,
+	email_verified_at, locale`
 
 // CreateUser inserts a new account; a taken email is a conflict.
 func (q *Queries) CreateUser(ctx context.Context, u domain.User) (domain.User, error) {
 	rows, err := q.db.Query(ctx, `
-		INSERT INTO users (id, email, password_hash, display_name, roles, status, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $7)
+		INSERT INTO users (id, email, password_hash, display_name, roles, status, created_at, updated_at,
+		                   email_verified_at, locale)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8, COALESCE(NULLIF($9, ''), 'en'))
 		RETURNING `+userColumns,
-		u.ID, u.Email, u.PasswordHash, u.DisplayName, u.Roles, u.Status, u.CreatedAt)
+		u.ID, u.Email, u.PasswordHash, u.DisplayName, u.Roles, u.Status, u.CreatedAt, u.EmailVerifiedAt, u.Locale)
 	if err != nil {
 		return domain.User{}, mapErr(err, "insert user", "user", "")
 	}

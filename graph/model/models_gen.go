@@ -139,6 +139,20 @@ type CategoryFacet struct {
 	Count int `json:"count"`
 }
 
+// The current password and the new one.
+type ChangePasswordInput struct {
+	// The password the viewer signs in with today.
+	CurrentPassword string `json:"currentPassword"`
+	// The new password (the same policy as `SignUpInput.password`).
+	NewPassword string `json:"newPassword"`
+}
+
+// Result of `changePassword`.
+type ChangePasswordPayload struct {
+	// How many other sessions were ended.
+	RevokedSessionCount int `json:"revokedSessionCount"`
+}
+
 // A chargeback (Stripe dispute) of a payment's charge.
 type Chargeback struct {
 	// Stable, opaque identifier: a payment has at most one chargeback, which keeps this id while
@@ -778,6 +792,38 @@ type ReportSessionProblemInput struct {
 	Note string `json:"note"`
 }
 
+// Where to send a password reset link.
+type RequestPasswordResetInput struct {
+	// Email address of the account.
+	Email string `json:"email"`
+}
+
+// Result of `requestPasswordReset`.
+type RequestPasswordResetPayload struct {
+	// Always true, whether or not the address has an account.
+	Accepted bool `json:"accepted"`
+}
+
+// Result of `resendVerificationEmail`.
+type ResendVerificationEmailPayload struct {
+	// Always true: a new email is on its way.
+	Sent bool `json:"sent"`
+}
+
+// A new password, with the proof that the member reads the account's mailbox.
+type ResetPasswordInput struct {
+	// The `token` query parameter of the reset email's link.
+	Token string `json:"token"`
+	// The new password (the same policy as `SignUpInput.password`).
+	NewPassword string `json:"newPassword"`
+}
+
+// Result of `resetPassword`.
+type ResetPasswordPayload struct {
+	// Always true: the password was replaced and every session ended. Log in with the new password.
+	PasswordReset bool `json:"passwordReset"`
+}
+
 // A staff decision on a no-show report.
 type ResolveNoShowInput struct {
 	// Global id of the session whose dispute is PENDING or CONTESTED.
@@ -1010,11 +1056,15 @@ type SignInWithProviderInput struct {
 type SignUpInput struct {
 	// Email address, used to log in. Case-insensitive, at most 254 characters.
 	Email string `json:"email"`
-	// At least 10 and at most 128 characters; must not be a commonly used password nor easy to guess
-	// (it is checked with zxcvbn and must score at least 3 of 4).
+	// At least 15 characters (8 once the account has a second factor) and at most 256 bytes, so 64
+	// characters of any script always fit; no composition rules. Refused (`BAD_USER_INPUT`): common
+	// or breached passwords (a shipped list, ignoring case), repetitions and sequences, a single
+	// dictionary word, and passwords built from the email, the name or the service's name.
 	Password string `json:"password"`
 	// Public name, 1 to 60 characters after trimming.
 	DisplayName string `json:"displayName"`
+	// Language of the account's emails; when omitted, the request's `Accept-Language` (English otherwise).
+	Locale *Locale `json:"locale,omitempty"`
 }
 
 // A page of skills.
@@ -1192,6 +1242,22 @@ type UserEdge struct {
 type UserFilter struct {
 	// Only users granted this role explicitly (listed in their `roles`; an ADMIN is not listed under MODERATOR).
 	Role *Role `json:"role,omitempty"`
+}
+
+// A verification code or link token; exactly one of them.
+type VerifyEmailInput struct {
+	// The 6-digit code from the verification email (the request must be signed in as its member).
+	Code *string `json:"code,omitempty"`
+	// The `token` query parameter of the verification email's link.
+	Token *string `json:"token,omitempty"`
+}
+
+// Result of `verifyEmail`.
+type VerifyEmailPayload struct {
+	// Always true: the address is verified (errors say otherwise).
+	EmailVerified bool `json:"emailVerified"`
+	// The member whose address was verified (its private fields show only to them and staff).
+	User *domain.User `json:"user"`
 }
 
 // A language for names in the taxonomy.

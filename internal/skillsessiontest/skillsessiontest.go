@@ -139,6 +139,7 @@ func (e *Env) User(t testing.TB, name string) domain.User {
 		u, err = q.CreateUser(ctx, domain.User{
 			ID: uuid.Must(uuid.NewV7()), Email: fmt.Sprintf("member%d@example.com", n), PasswordHash: "$argon2id$x",
 			DisplayName: name, Roles: []domain.Role{domain.RoleMember}, Status: domain.UserActive, CreatedAt: e.Clock.Now(),
+			EmailVerifiedAt: new(e.Clock.Now()), // members of these tests have verified their email
 		})
 		if err != nil {
 			return err
