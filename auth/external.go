@@ -7,7 +7,6 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/skillswap/skillswap/domain"
-	"github.com/skillswap/skillswap/notifications"
 	"github.com/skillswap/skillswap/store"
 )
 
@@ -55,37 +54,11 @@ func (s *Service) SignUpExternal(ctx context.Context, in ExternalSignUp, c Clien
 	var out Login
 	err = s.store.InTx(ctx, func(q *store.Queries) error {
 		// An empty password hash is "no password": LogIn refuses it like a wrong password.
-		u, err := q.CreateUser(ctx, domain.User{
+		out, err = s.openAccount(ctx, q, domain.User{
 			ID: id, Email: email, DisplayName: name,
 			Roles: []domain.Role{domain.RoleMember}, Status: domain.UserActive, CreatedAt: now,
 			Locale: domain.NormalizeLocale(c.AcceptLanguage),
-		})
-		if err != nil {
-			return err
-		}
-		if err := link(ctx, q, u); err != nil {
-			return err
-		}
-		// The provider did not vouch for the address (link left it unverified): verify it as a
-		// sign-up with a password does.
-		verified, err := q.UserEmailVerified(ctx, u.ID)
-		if err != nil {
-			return err
-		}
-		if !verified {
-			if err := q.EnqueueJob(ctx, SendVerificationEmailArgs{UserID: u.ID}, nil); err != nil {
-				return err
-			}
-		}
-		if err := q.EnqueueJob(ctx, notifications.WelcomeEmailArgs{UserID: u.ID}, nil); err != nil {
-			return err
-		}
-		for _, hook := range s.cfg.OnSignUp {
-			if err := hook(ctx, q, u.ID); err != nil {
-				return err
-			}
-		}
-		out, err = s.startSession(ctx, q, u, c, now)
+		}, link, c, now)
 		return err
 	})
 	if err != nil {

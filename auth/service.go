@@ -233,32 +233,51 @@ func (s *Service) SignUp(ctx context.Context, in SignUpInput, c Client) (Login, 
 	}
 	var out Login
 	err = s.store.InTx(ctx, func(q *store.Queries) error {
-		u, err := q.CreateUser(ctx, domain.User{
+		out, err = s.openAccount(ctx, q, domain.User{
 			ID: id, Email: email, PasswordHash: hash, DisplayName: name,
 			Roles: []domain.Role{domain.RoleMember}, Status: domain.UserActive, CreatedAt: now,
 			Locale: domain.NormalizeLocale(cmp.Or(in.Locale, c.AcceptLanguage)),
-		})
-		if err != nil {
-			return err
-		}
-		if err := q.EnqueueJob(ctx, notifications.WelcomeEmailArgs{UserID: u.ID}, nil); err != nil {
-			return err
-		}
-		if err := q.EnqueueJob(ctx, SendVerificationEmailArgs{UserID: u.ID}, nil); err != nil {
-			return err
-		}
-		for _, hook := range s.cfg.OnSignUp {
-			if err := hook(ctx, q, u.ID); err != nil {
-				return err
-			}
-		}
-		out, err = s.startSession(ctx, q, u, c, now)
+		}, nil, c, now)
 		return err
 	})
 	if err != nil {
 		return Login{}, fmt.Errorf("sign up: %w", err)
 	}
 	return out, nil
+}
+
+// openAccount creates u in q's transaction with what every new account gets, however it signs
+// up: link (a provider identity; nil for a password sign-up), the verification email unless the
+// address is verified by then (a provider may vouch for it), the welcome email, the sign-up
+// hooks and a first session.
+func (s *Service) openAccount(ctx context.Context, q *store.Queries, u domain.User, link LinkHook, c Client, now time.Time) (Login, error) {
+	u, err := q.CreateUser(ctx, u)
+	if err != nil {
+		return Login{}, err
+	}
+	verified := false
+	if link != nil {
+		if err := link(ctx, q, u); err != nil {
+			return Login{}, err
+		}
+		if verified, err = q.UserEmailVerified(ctx, u.ID); err != nil {
+			return Login{}, err
+		}
+	}
+	if !verified {
+		if err := q.EnqueueJob(ctx, SendVerificationEmailArgs{UserID: u.ID}, nil); err != nil {
+			return Login{}, err
+		}
+	}
+	if err := q.EnqueueJob(ctx, notifications.WelcomeEmailArgs{UserID: u.ID}, nil); err != nil {
+		return Login{}, err
+	}
+	for _, hook := range s.cfg.OnSignUp {
+		if err := hook(ctx, q, u.ID); err != nil {
+			return Login{}, err
+		}
+	}
+	return s.startSession(ctx, q, u, c, now)
 }
 
 // errBadCredentials is the one answer to a wrong email or a wrong password.
