@@ -397,6 +397,11 @@ func (s *Service) knownNetwork(ctx context.Context, userID uuid.UUID, ip netip.A
 }
 
 func (s *Service) startSession(ctx context.Context, q *store.Queries, u domain.User, c Client, now time.Time) (Login, error) {
+	// Every sign-in (password, second factor, provider, sign-up) passes here: signing in again
+	// during an account deletion's grace period cancels the deletion.
+	if _, err := q.CancelAccountDeletion(ctx, u.ID); err != nil {
+		return Login{}, err
+	}
 	sid, err := uuid.NewV7()
 	if err != nil {
 		return Login{}, fmt.Errorf("new session id: %w", err)
@@ -612,6 +617,15 @@ func (s *Service) RevokeAuthSession(ctx context.Context, actor domain.Actor, ses
 		return domain.AuthSession{}, fmt.Errorf("revoke session: reload: %w", err)
 	}
 	return sess, nil
+}
+
+// SessionsEnded tells every instance that the given login sessions are gone (their sockets close,
+// cached sessions drop) and that the account changed; the erasure calls it after deleting them.
+func (s *Service) SessionsEnded(ctx context.Context, userID uuid.UUID, ids []uuid.UUID) {
+	for _, id := range ids {
+		s.publishSessionRevoked(ctx, id)
+	}
+	s.publishUserChanged(ctx, userID)
 }
 
 func (s *Service) publishSessionRevoked(ctx context.Context, sid uuid.UUID) {
