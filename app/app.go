@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/go-redis/v9"
@@ -25,6 +26,7 @@ import (
 	"github.com/skillswap/skillswap/config"
 	"github.com/skillswap/skillswap/credits"
 	"github.com/skillswap/skillswap/domain"
+	"github.com/skillswap/skillswap/erasure"
 	"github.com/skillswap/skillswap/httpapi"
 	"github.com/skillswap/skillswap/identities"
 	"github.com/skillswap/skillswap/jobs"
@@ -59,7 +61,9 @@ type App struct {
 	Payments *payments.Service
 	// Identities signs in with OpenID Connect providers.
 	Identities *identities.Service
-	HTTP       *httpapi.Server
+	// Erasure schedules and runs account deletions (and replays them after a restore).
+	Erasure *erasure.Service
+	HTTP    *httpapi.Server
 	// Limiter and Slots hold every rate limit and connection cap: in Redis when REDIS_URL is set.
 	Limiter  ratelimit.Limiter
 	Slots    ratelimit.Slots
@@ -81,6 +85,9 @@ type Options struct {
 	Now func() time.Time
 	// TOTPNow is the clock of TOTP codes (tests move it to get fresh codes); nil means time.Now.
 	TOTPNow func() time.Time
+	// ErasureNow is the clock of account deletions (tests move it past the grace period); nil
+	// means time.Now.
+	ErasureNow func() time.Time
 }
 
 // New connects and wires everything; it applies migrations when cfg.MigrateOnStart.
@@ -272,6 +279,17 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		Providers: providers, JWKSMinInterval: cfg.OIDCJWKSMinInterval,
 	}, log)
 
+	var forget ratelimit.Forgetter
+	if f, ok := a.Limiter.(ratelimit.Forgetter); ok {
+		forget = f
+	}
+	a.Erasure = erasure.NewService(a.Store, a.Auth, a.Search, erasure.Config{
+		Grace: cfg.AccountDeletionGrace, Now: opts.ErasureNow, Limiter: forget,
+		LimitKeys: func(userID uuid.UUID, email string) []string {
+			return append(auth.LimitKeys(userID, email), chat.LimitKeys(userID)...)
+		},
+	}, log)
+
 	if cfg.RunWorkers {
 		// Every capability with background work, each through its Jobs function: a new one is
 		// added here and nowhere else.
@@ -283,6 +301,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 			payments.Jobs(a.Payments),
 			identities.Jobs(a.Identities),
 			auth.Jobs(a.Auth, mailer),
+			erasure.Jobs(a.Erasure, stripeClient),
 		}, log)
 		if err != nil {
 			return nil, err
@@ -292,6 +311,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	schema := resolvers.NewSchema(&resolvers.Resolver{
 		Auth:          a.Auth,
 		Identities:    a.Identities,
+		Erasure:       a.Erasure,
 		Skills:        skills.NewService(a.Store, indexQueue, log),
 		Profiles:      profiles.NewService(a.Store, indexQueue, a.Notifications, log),
 		Search:        a.Search,
