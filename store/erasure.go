@@ -189,14 +189,20 @@ func (q *Queries) EraseAccount(ctx context.Context, userID uuid.UUID, now time.T
 			return ErasedAccount{}, fmt.Errorf("erase account: %s: %w", s.what, err)
 		}
 	}
-	// Their pending jobs (emails, reminders, reindexing) would act for an account that is gone.
-	// Job arguments hold ids; the erasure's own jobs are spared.
-	tag, err := q.db.Exec(ctx, `
-		UPDATE river_job SET state = 'cancelled', finalized_at = now()
-		WHERE state IN `+pendingJobStates+` AND kind <> ALL ($2::text[]) AND args::text LIKE '%' || $1::text || '%'`,
-		userID, []string{EraseAccountJobKind, EraseStripeJobKind})
+	// Their pending jobs (emails, reminders, reindexing) would act for an account that is gone:
+	// cancelled. Jobs are found by the id or the address in their arguments; the erasure's own
+	// are spared. Finished jobs that name them go now rather than at River's cleanup (a day).
+	mention := `kind <> ALL ($2::text[]) AND (args::text LIKE '%' || $1::text || '%'
+		OR ($3 <> '' AND lower(args::text) LIKE '%' || lower($3) || '%'))`
+	ours := []string{EraseAccountJobKind, EraseStripeJobKind}
+	tag, err := q.db.Exec(ctx, `UPDATE river_job SET state = 'cancelled', finalized_at = now()
+		WHERE state IN `+pendingJobStates+` AND `+mention, userID, ours, out.Email)
 	if err != nil {
 		return ErasedAccount{}, fmt.Errorf("erase account: cancel jobs: %w", err)
+	}
+	if _, err := q.db.Exec(ctx, `DELETE FROM river_job WHERE state IN ('completed', 'cancelled', 'discarded') AND `+mention,
+		userID, ours, out.Email); err != nil {
+		return ErasedAccount{}, fmt.Errorf("erase account: finished jobs: %w", err)
 	}
 	out.JobsCancelled = tag.RowsAffected()
 	return out, nil
