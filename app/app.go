@@ -288,6 +288,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		LimitKeys: func(userID uuid.UUID, email string) []string {
 			return append(auth.LimitKeys(userID, email), chat.LimitKeys(userID)...)
 		},
+		BeforeErase: func(ctx context.Context, userID uuid.UUID) error {
+			_, err := sessionSvc.CancelAllFor(ctx, userID, "The member deleted their account.")
+			return err
+		},
 	}, log)
 
 	if cfg.RunWorkers {

@@ -388,6 +388,12 @@ func TestEraseMemberLeavesOnlyPseudonyms(t *testing.T) {
 			}
 		}
 	}
+	// Their upcoming session was cancelled (through the sessions' rules) before the erasure.
+	var open, cancelled int
+	if err := pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE state IN ('PROPOSED', 'CONFIRMED')), count(*) FILTER (WHERE state = 'CANCELLED')
+		FROM skill_sessions WHERE teacher_id = $1`, m.uid).Scan(&open, &cancelled); err != nil || open != 0 || cancelled != 1 {
+		t.Fatalf("sessions after erasure: %d open, %d cancelled (want 0, 1), %v", open, cancelled, err)
+	}
 	var reviews, payments, ledgerEntries, ledger int
 	if err := pool.QueryRow(ctx, `SELECT
 			(SELECT count(*) FROM reviews WHERE (reviewer_id = $1 OR reviewee_id = $1) AND rating = 4 AND comment = '' AND tags = '{patient}'),

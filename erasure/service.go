@@ -51,6 +51,10 @@ type Config struct {
 	Limiter ratelimit.Forgetter
 	// LimitKeys lists the rate-limit keys kept about a member (auth's, chat's).
 	LimitKeys func(userID uuid.UUID, email string) []string
+	// BeforeErase runs before the erasure's transaction, for what must go through another
+	// capability's rules first (cancelling the member's upcoming sessions, with their payments
+	// and the partners' notices). It must be idempotent.
+	BeforeErase func(ctx context.Context, userID uuid.UUID) error
 }
 
 // Service schedules, cancels and runs erasures.
@@ -150,6 +154,11 @@ func (s *Service) EraseIfDue(ctx context.Context, userID uuid.UUID) (bool, error
 // rate-limit keys removed. Safe to run again: every step is idempotent. NOT_FOUND for an unknown
 // account.
 func (s *Service) Erase(ctx context.Context, userID uuid.UUID) (store.ErasedAccount, error) {
+	if s.cfg.BeforeErase != nil {
+		if err := s.cfg.BeforeErase(ctx, userID); err != nil {
+			return store.ErasedAccount{}, fmt.Errorf("erase account: %w", err)
+		}
+	}
 	now := s.cfg.Now().UTC().Truncate(time.Microsecond)
 	var out store.ErasedAccount
 	err := s.store.InTx(ctx, func(q *store.Queries) error {

@@ -174,10 +174,13 @@ var register = map[string]Table{
 		"edited_at":      null(Content, untilGone),
 		"deleted_at":     anon(Content, untilGone, "the erasure time when still null (tombstone)"),
 	}},
-	"notifications": {Rows: "user_id (payloads may name another member: those are deleted too)", Columns: map[string]Column{
+	"notifications": {Rows: "user_id; payloads hold ids and states only (others' notifications may hold the member's id)", Columns: map[string]Column{
 		"id": gone(Content, "read: 90 days"), "user_id": gone(Content, "read: 90 days"), "type": gone(Content, "read: 90 days"),
-		"payload": gone(Content, "read: 90 days"), "group_key": gone(Content, "read: 90 days"),
-		"read_at": gone(Content, "read: 90 days"), "created_at": gone(Content, "read: 90 days"),
+		// Ids and states (NewMessagePayload, PaymentPayload...): in another member's notification
+		// the erased member's id stays as a pseudonym; their own rows are deleted.
+		"payload":   {Class: Pseudonymous, Retention: "read: 90 days", Erasure: DeleteRow},
+		"group_key": gone(Content, "read: 90 days"),
+		"read_at":   gone(Content, "read: 90 days"), "created_at": gone(Content, "read: 90 days"),
 	}},
 	"notification_preferences": {Rows: "user_id", Columns: map[string]Column{
 		"user_id": gone(Identity, lifetime), "type": gone(Identity, lifetime), "in_app": gone(Identity, lifetime),

@@ -145,9 +145,9 @@ func (q *Queries) EraseAccount(ctx context.Context, userID uuid.UUID, now time.T
 		{"search row", `DELETE FROM member_search WHERE user_id = $1`, false},
 		{"reindex requests", `DELETE FROM search_reindex_requests WHERE user_id = $1`, false},
 		{"notification preferences", `DELETE FROM notification_preferences WHERE user_id = $1`, false},
-		// Their own notifications, and the others' that point to them (a message from them, a
-		// dispute about them): those would lead to a member who no longer exists.
-		{"notifications", `DELETE FROM notifications WHERE user_id = $1 OR payload::text LIKE '%' || $1::text || '%'`, false},
+		// Their own notifications. Others' that point to them (a message from them) hold ids and
+		// states only: the id stays there as a pseudonym, shown as a deleted member.
+		{"notifications", `DELETE FROM notifications WHERE user_id = $1`, false},
 		{"proposed skills", `UPDATE skills SET proposed_by = NULL WHERE proposed_by = $1`, false},
 		{"conversations created", `UPDATE conversations SET created_by = NULL WHERE created_by = $1`, false},
 		{"participations", `UPDATE conversation_participants
@@ -251,4 +251,20 @@ func (q *Queries) RecordErasures(ctx context.Context, entries []ErasureEntry) (i
 		return 0, mapErr(err, "record erasures", "erasure", "")
 	}
 	return tag.RowsAffected(), nil
+}
+
+// OpenSkillSessionIDs returns the member's proposed and confirmed sessions that have not started
+// by now: erasing the account cancels them first.
+func (q *Queries) OpenSkillSessionIDs(ctx context.Context, userID uuid.UUID, now time.Time) ([]uuid.UUID, error) {
+	rows, err := q.db.Query(ctx, `
+		SELECT id FROM skill_sessions
+		WHERE teacher_id = $1 AND state IN ('PROPOSED', 'CONFIRMED') AND starts_at > $2
+		UNION
+		SELECT id FROM skill_sessions
+		WHERE learner_id = $1 AND state IN ('PROPOSED', 'CONFIRMED') AND starts_at > $2`, userID, now)
+	if err != nil {
+		return nil, mapErr(err, "select open sessions", "session", "")
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+	return ids, mapErr(err, "select open sessions", "session", "")
 }
