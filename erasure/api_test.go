@@ -492,7 +492,24 @@ func TestDeletionCancelledBySignInOrMutation(t *testing.T) {
 	if erased, err := e.srv.App.Erasure.EraseIfDue(ctx, uid); err != nil || erased {
 		t.Fatalf("cancelled deletion ran: erased=%v err=%v", erased, err)
 	}
+	if n, err := e.srv.App.Erasure.EraseDue(ctx); err != nil || n != 0 {
+		t.Fatalf("sweep erased %d (%v), want none", n, err)
+	}
 	apitest.Must(t, c.Do(t, viewerDeletion, nil))
+
+	// Scheduled again and left alone: the hourly sweep erases it once due, even without its job.
+	schedule(c)
+	exec(t, e.srv.App.Pool, `DELETE FROM river_job WHERE kind = 'erase_account'`)
+	if n, err := e.srv.App.Erasure.EraseDue(ctx); err != nil || n != 0 {
+		t.Fatalf("sweep before due erased %d (%v)", n, err)
+	}
+	e.clock.Advance(337 * time.Hour)
+	if n, err := e.srv.App.Erasure.EraseDue(ctx); err != nil || n != 1 {
+		t.Fatalf("sweep when due erased %d (%v), want 1", n, err)
+	}
+	if r := c.Do(t, viewerDeletion, nil); r.Code() != "UNAUTHENTICATED" {
+		t.Fatalf("after the sweep's erasure: %s", r.Raw)
+	}
 }
 
 func TestDeleteAccountNeedsRecentAuth(t *testing.T) {

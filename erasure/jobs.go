@@ -44,7 +44,9 @@ func Jobs(s *Service, stripe StripeAccounts) jobs.Register {
 	return func(w *river.Workers) []*river.PeriodicJob {
 		river.AddWorker(w, &eraseWorker{s: s})
 		river.AddWorker(w, &stripeWorker{stripe: stripe})
-		return nil
+		river.AddWorker(w, &sweepWorker{s: s})
+		return []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
+			func() (river.JobArgs, *river.InsertOpts) { return EraseDueArgs{}, nil }, nil)}
 	}
 }
 
@@ -74,3 +76,23 @@ func (w *stripeWorker) Work(ctx context.Context, job *river.Job[EraseStripeAccou
 	}
 	return w.stripe.DeleteAccount(ctx, job.Args.AccountID)
 }
+
+// EraseDueArgs asks for every due erasure to run (hourly, behind the job scheduled for each).
+type EraseDueArgs struct{}
+
+// Kind implements river.JobArgs.
+func (EraseDueArgs) Kind() string { return "erase_due_accounts" }
+
+type sweepWorker struct {
+	river.WorkerDefaults[EraseDueArgs]
+	s *Service
+}
+
+// Work runs the due erasures.
+func (w *sweepWorker) Work(ctx context.Context, _ *river.Job[EraseDueArgs]) error {
+	_, err := w.s.EraseDue(ctx)
+	return err
+}
+
+// Timeout leaves room for a batch of erasures.
+func (w *sweepWorker) Timeout(*river.Job[EraseDueArgs]) time.Duration { return 30 * time.Minute }

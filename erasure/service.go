@@ -149,6 +149,30 @@ func (s *Service) EraseIfDue(ctx context.Context, userID uuid.UUID) (bool, error
 	return true, nil
 }
 
+// sweepBatch bounds how many due erasures one sweep runs.
+const sweepBatch = 100
+
+// EraseDue erases every account whose deletion is due and not done: a safety net behind the job
+// scheduled for each (a job discarded after its retries, a queue restored without it). It
+// returns how many it erased.
+func (s *Service) EraseDue(ctx context.Context) (int, error) {
+	ids, err := s.store.Q().DueErasures(ctx, s.cfg.Now(), sweepBatch)
+	if err != nil {
+		return 0, fmt.Errorf("erase due accounts: %w", err)
+	}
+	n := 0
+	for _, id := range ids {
+		erased, err := s.EraseIfDue(ctx, id)
+		if err != nil {
+			return n, err
+		}
+		if erased {
+			n++
+		}
+	}
+	return n, nil
+}
+
 // Erase erases the account now, whatever its schedule: one transaction per the register (with
 // the Stripe job inserted in it), then, after commit, sockets closed, search document and
 // rate-limit keys removed. Safe to run again: every step is idempotent. NOT_FOUND for an unknown

@@ -268,3 +268,16 @@ func (q *Queries) OpenSkillSessionIDs(ctx context.Context, userID uuid.UUID, now
 	ids, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
 	return ids, mapErr(err, "select open sessions", "session", "")
 }
+
+// DueErasures returns up to limit accounts whose scheduled deletion is due at now and not done.
+func (q *Queries) DueErasures(ctx context.Context, now time.Time, limit int) ([]uuid.UUID, error) {
+	rows, err := q.db.Query(ctx, `
+		SELECT id FROM users
+		WHERE deletion_scheduled_at <= $1 AND status <> 'ERASED'
+		ORDER BY deletion_scheduled_at LIMIT $2`, now, limit)
+	if err != nil {
+		return nil, mapErr(err, "select due erasures", "user", "")
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+	return ids, mapErr(err, "select due erasures", "user", "")
+}
