@@ -14,6 +14,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/skillswap/skillswap/accountpages"
+
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/go-redis/v9"
@@ -42,6 +44,9 @@ import (
 	"github.com/skillswap/skillswap/skillsessions"
 	"github.com/skillswap/skillswap/store"
 )
+
+// appName names the platform in emails and on the account pages.
+const appName = "SkillSwap"
 
 // App is a wired server.
 type App struct {
@@ -235,7 +240,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		Limits:              authLimits,
 		Limiter:             a.Limiter,
 		PublicURL:           cfg.PublicURL,
-		AppName:             "SkillSwap",
+		AppName:             appName,
 		VerificationTTL:     cfg.EmailVerificationTTL,
 		ResetTokenTTL:       cfg.ResetTokenTTL,
 	}, log)
@@ -276,7 +281,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		// Every capability with background work, each through its Jobs function: a new one is
 		// added here and nowhere else.
 		a.workers, err = jobs.NewWorkerClient(a.Pool, []jobs.Register{
-			notifications.Jobs(a.Store.Q(), mailer, "SkillSwap"),
+			notifications.Jobs(a.Store.Q(), mailer, appName),
 			search.Jobs(a.Store, a.Search),
 			skillsessions.Jobs(sessionSvc),
 			reviews.Jobs(reviewSvc),
@@ -308,6 +313,17 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		PublicURL:     strings.TrimSuffix(cfg.PublicURL, "/"),
 		Now:           opts.Now,
 	})
+	pages, err := accountpages.Handler(a.Auth, cfg.PublicURL, appName, log)
+	if err != nil {
+		return nil, err
+	}
+	extra := map[string]http.Handler{
+		"GET /calendar/":        calendarSvc.Handler(),
+		"POST /webhooks/stripe": payments.NewWebhookHandler(a.Store, cfg.StripeWebhookSecret, log),
+	}
+	for _, path := range accountpages.Paths {
+		extra[path] = pages
+	}
 	a.HTTP = httpapi.New(httpapi.Config{
 		MaxBodyBytes:     cfg.MaxBodyBytes,
 		OperationTimeout: cfg.OperationTimeout,
@@ -343,10 +359,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	}, httpapi.Deps{
 		Schema: schema, Authn: a.Auth, Loaders: a.Store.Q(), Hub: a.Hub, Broker: a.Broker, Pool: a.Pool, Log: log,
 		Limiter: a.Limiter, Slots: a.Slots,
-		Extra: map[string]http.Handler{
-			"GET /calendar/":        calendarSvc.Handler(),
-			"POST /webhooks/stripe": payments.NewWebhookHandler(a.Store, cfg.StripeWebhookSecret, log),
-		},
+		Extra: extra,
 	})
 	return a, nil
 }
