@@ -14,6 +14,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/skillswap/skillswap/applinks"
+
 	"github.com/skillswap/skillswap/accountpages"
 
 	"github.com/jackc/pgx/v5"
@@ -323,6 +325,21 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	}
 	for _, path := range accountpages.Paths {
 		extra[path] = pages
+	}
+	appleApps, err := applinks.ParseAppleAppIDs(cfg.AppleAppIDs)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	androidApps, err := applinks.ParseAndroidApps(cfg.AndroidApps)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	links, err := applinks.Handler(appleApps, androidApps, accountpages.Paths)
+	if err != nil {
+		return nil, err
+	}
+	for _, path := range applinks.Paths {
+		extra["GET "+path] = links
 	}
 	a.HTTP = httpapi.New(httpapi.Config{
 		MaxBodyBytes:     cfg.MaxBodyBytes,

@@ -23,6 +23,12 @@ type Config struct {
 	Env             string        `env:"APP_ENV" envDefault:"development"`
 	HTTPAddr        string        `env:"HTTP_ADDR" envDefault:":8080"`
 	PublicURL       string        `env:"PUBLIC_URL" envDefault:"http://localhost:8080"`
+	// AppleAppIDs are the iOS apps (<team id>.<bundle id>) that open PUBLIC_URL's account links
+	// and share its passkeys: served in /.well-known/apple-app-site-association.
+	AppleAppIDs []string `env:"APPLE_APP_IDS" envSeparator:","`
+	// AndroidApps are the Android apps (<package>=<SHA-256 signing certificate fingerprint>) that
+	// do the same: served in /.well-known/assetlinks.json.
+	AndroidApps []string `env:"ANDROID_APPS" envSeparator:","`
 	ShutdownTimeout time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"25s"`
 	// ShutdownDrainDelay is how long, after SIGTERM, /readyz answers 503 while everything is
 	// still served, before the graceful shutdown starts: the time load balancers need to stop
