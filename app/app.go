@@ -37,6 +37,7 @@ import (
 	"github.com/skillswap/skillswap/realtime"
 	"github.com/skillswap/skillswap/rekey"
 	"github.com/skillswap/skillswap/resolvers"
+	"github.com/skillswap/skillswap/retention"
 	"github.com/skillswap/skillswap/reviews"
 	"github.com/skillswap/skillswap/sealbox"
 	"github.com/skillswap/skillswap/search"
@@ -285,6 +286,11 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 			identities.Jobs(a.Identities),
 			auth.Jobs(a.Auth, mailer),
 			rekey.Jobs(rekey.New(a.Store, a.Keys, 0, log)),
+			retention.Jobs(retention.New(a.Store, retention.Config{
+				AuthSessions: cfg.AuthSessionRetention, AccountTokens: cfg.AccountTokenRetention,
+				Notifications: cfg.NotificationRetention, WebhookEvents: cfg.WebhookEventRetention,
+				IPAddresses: cfg.IPRetention,
+			}, log), cfg.RetentionInterval),
 		}, log)
 		if err != nil {
 			return nil, err
