@@ -208,6 +208,8 @@ func TestDataKeyring(t *testing.T) {
 		{"not base64", with(dev, "DATA_ENCRYPTION_KEYS", "k1:!!!"), "", nil, "not base64"},
 		{"no kid", with(dev, "DATA_ENCRYPTION_KEYS", "abc"), "", nil, "want kid:base64key"},
 		{"reserved id", with(dev, "DATA_ENCRYPTION_KEYS", dataKey("legacy")), "", nil, "reserved"},
+		{"webhook events forgotten before Stripe stops retrying", with(dev, "WEBHOOK_EVENT_RETENTION", "24h"), "", nil, "at least 72h"},
+		{"negative retention", with(dev, "NOTIFICATION_RETENTION", "-1h"), "", nil, "not negative"},
 		{"duplicate id", with(dev, "DATA_ENCRYPTION_KEYS", dataKey("k1")+","+dataKey("k1")), "", nil, "used twice"},
 	}
 	for _, tc := range tests {

@@ -16,3 +16,5 @@ CREATE INDEX mfa_recovery_codes_used_idx ON mfa_recovery_codes (used_at) WHERE u
 CREATE INDEX user_totp_pending_idx ON user_totp (created_at) WHERE enabled_at IS NULL;
 CREATE INDEX notifications_read_created_idx ON notifications (created_at) WHERE read_at IS NOT NULL;
 CREATE INDEX stripe_events_processed_idx ON stripe_events (received_at) WHERE processed_at IS NOT NULL;
+CREATE INDEX payments_settled_secret_idx ON payments (updated_at)
+    WHERE client_secret IS NOT NULL AND state NOT IN ('REQUIRES_PAYMENT_METHOD', 'FAILED');

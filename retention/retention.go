@@ -139,6 +139,12 @@ func Rules(cfg Config) []Rule {
 			Why:   "a token is remembered only to refuse its replay until it expires",
 		},
 		{
+			Name: "client secrets of settled payments", Table: "payments", Action: Clear, Clear: []string{"client_secret"},
+			Where: "client_secret IS NOT NULL AND state NOT IN ('REQUIRES_PAYMENT_METHOD', 'FAILED') AND updated_at < $1",
+			Why: "a PaymentIntent's client secret lets the payer's app confirm the payment; it is handed out only " +
+				"while the payment awaits a payment method (payments.ForViewer), and a payment only moves forwards",
+		},
+		{
 			Name: "old read notifications", Table: "notifications", Action: Delete,
 			Where: "read_at IS NOT NULL AND created_at < $1",
 			Keep:  cfg.Notifications, Knob: "NOTIFICATION_RETENTION",

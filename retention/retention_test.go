@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/skillswap/skillswap/config"
 	"github.com/skillswap/skillswap/internal/testdb"
 	"github.com/skillswap/skillswap/retention"
 	"github.com/skillswap/skillswap/store"
@@ -92,7 +93,9 @@ func TestEachRuleRemovesExactlyWhatIsDue(t *testing.T) {
 			return e.count(fmt.Sprintf(`SELECT count(*) FROM %s WHERE %s = $1`, table, keyCol), key) == 1
 		}
 	}
-	add := func(name string, due bool, ex func() bool) { fx = append(fx, fixture{name: name, due: due, exists: ex}) }
+	add := func(name string, due bool, ex func() bool) {
+		fx = append(fx, fixture{name: name, due: due, exists: ex})
+	}
 
 	// Login sessions: ended (revoked or expired) past AUTH_SESSION_RETENTION go; live ones and
 	// recently ended ones stay.
@@ -224,6 +227,25 @@ func TestEachRuleRemovesExactlyWhatIsDue(t *testing.T) {
 	add("old unprocessed event", false, exists("stripe_events", "event_id", event(past(keepW), false)))
 	add("recent processed event", false, exists("stripe_events", "event_id", event(inside(keepW), true)))
 
+	// Payments: the client secret goes once the payment no longer awaits a payment method.
+	cat, skill, teacher := uuid.Must(uuid.NewV7()), uuid.Must(uuid.NewV7()), e.user()
+	e.exec(`INSERT INTO skill_categories (id, slug, name_en, name_fr) VALUES ($1, $2, 'Retention', 'Retention')`, cat, "ret-"+cat.String())
+	e.exec(`INSERT INTO skills (id, slug, category_id, name_en, name_fr) VALUES ($1, $2, $3, 'Retention', 'Retention')`, skill, "ret-"+skill.String(), cat)
+	for i, c := range []struct {
+		state string
+		due   bool
+	}{{"CANCELED", true}, {"REQUIRES_PAYMENT_METHOD", false}, {"FAILED", false}} {
+		sess, pay := uuid.Must(uuid.NewV7()), uuid.Must(uuid.NewV7())
+		starts := now.Add(time.Duration(i+1) * 24 * time.Hour)
+		e.exec(`INSERT INTO skill_sessions (id, skill_id, teacher_id, learner_id, created_by, proposer_id, starts_at, duration_minutes, ends_at, mode, link, state)
+			VALUES ($1, $2, $3, $4, $4, $4, $5, 60, $6, 'ONLINE', 'https://meet.example/x', 'PROPOSED')`, sess, skill, teacher, u, starts, starts.Add(time.Hour))
+		e.exec(`INSERT INTO payments (id, session_id, payer_id, payee_id, amount_minor, fee_minor, currency, state, stripe_payment_intent_id, client_secret, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, 4500, 450, 'EUR', $5, $6, 'pi_secret_x', $7, $7)`, pay, sess, u, teacher, c.state, "pi_"+pay.String(), now.Add(-time.Hour))
+		fx = append(fx, fixture{name: "client secret of a " + c.state + " payment", due: c.due, exists: exists("payments", "id", pay), cleared: func() bool {
+			return e.count(`SELECT count(*) FROM payments WHERE id = $1 AND client_secret IS NULL`, pay) == 1
+		}})
+	}
+
 	runner := retention.New(e.st, cfg, slog.New(slog.DiscardHandler))
 	done, err := runner.Run(e.ctx)
 	if err != nil {
@@ -336,5 +358,20 @@ func TestInstancesShareTheWork(t *testing.T) {
 	}
 	if n := e.count(`SELECT count(*) FROM notifications`); n != fresh {
 		t.Fatalf("%d notifications left, want the %d fresh ones", n, fresh)
+	}
+}
+
+// TestDefaultsMatchConfig: DefaultConfig is what the variables default to.
+func TestDefaultsMatchConfig(t *testing.T) {
+	t.Parallel()
+	c := config.Defaults()
+	got := retention.Config{
+		AuthSessions: c.AuthSessionRetention, AccountTokens: c.AccountTokenRetention, Notifications: c.NotificationRetention,
+		WebhookEvents: c.WebhookEventRetention, IPAddresses: c.IPRetention, Interval: c.RetentionInterval,
+	}
+	want := retention.DefaultConfig
+	if got.AuthSessions != want.AuthSessions || got.AccountTokens != want.AccountTokens || got.Notifications != want.Notifications ||
+		got.WebhookEvents != want.WebhookEvents || got.IPAddresses != want.IPAddresses || got.Interval != want.Interval {
+		t.Fatalf("config defaults %+v, retention.DefaultConfig %+v", got, retention.DefaultConfig)
 	}
 }
