@@ -39,8 +39,11 @@ import (
 	"github.com/skillswap/skillswap/profiles"
 	"github.com/skillswap/skillswap/ratelimit"
 	"github.com/skillswap/skillswap/realtime"
+	"github.com/skillswap/skillswap/rekey"
 	"github.com/skillswap/skillswap/resolvers"
+	"github.com/skillswap/skillswap/retention"
 	"github.com/skillswap/skillswap/reviews"
+	"github.com/skillswap/skillswap/sealbox"
 	"github.com/skillswap/skillswap/search"
 	"github.com/skillswap/skillswap/skills"
 	"github.com/skillswap/skillswap/skillsessions"
@@ -67,6 +70,8 @@ type App struct {
 	// Identities signs in with OpenID Connect providers.
 	Identities *identities.Service
 	HTTP       *httpapi.Server
+	// Keys encrypt sensitive columns (TOTP secrets); `skillswap rekey` rotates with them.
+	Keys *sealbox.Keyring
 	// Limiter and Slots hold every rate limit and connection cap: in Redis when REDIS_URL is set.
 	Limiter  ratelimit.Limiter
 	Slots    ratelimit.Slots
@@ -221,16 +226,13 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	authLimits.PasswordResetPerIP = rate(cfg.RatePasswordResetIP)
 	authLimits.PasswordResetPerEmail = rate(cfg.RatePasswordResetEmail)
 	authLimits.MFACodeFailuresPerUser = rate(cfg.RateMFACodesUser)
-	mfaKey, err := config.ParseMFAKey(cfg.MFAEncryptionKey)
+	a.Keys, err = dataKeyring(cfg, log)
 	if err != nil {
-		return nil, fmt.Errorf("config: MFA_ENCRYPTION_KEY: %w", err)
-	}
-	if mfaKey == nil {
-		log.Warn("MFA_ENCRYPTION_KEY not set: using a random key; TOTP secrets enrolled now will not survive a restart")
+		return nil, err
 	}
 	a.Auth, err = auth.NewService(a.Store, hasher, tokens, a.Hub, auth.Config{
 		RecentAuthMaxAge:    cfg.RecentAuthMaxAge,
-		MFAKey:              mfaKey,
+		Keys:                a.Keys,
 		MFATicketTTL:        cfg.MFATicketTTL,
 		StaffRequireMFA:     cfg.StaffRequireMFA,
 		TOTPNow:             opts.TOTPNow,
@@ -290,6 +292,12 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 			payments.Jobs(a.Payments),
 			identities.Jobs(a.Identities),
 			auth.Jobs(a.Auth, mailer),
+			rekey.Jobs(rekey.New(a.Store, a.Keys, 0, log)),
+			retention.Jobs(retention.New(a.Store, retention.Config{
+				AuthSessions: cfg.AuthSessionRetention, AccountTokens: cfg.AccountTokenRetention,
+				Notifications: cfg.NotificationRetention, WebhookEvents: cfg.WebhookEventRetention,
+				IPAddresses: cfg.IPRetention,
+			}, log), cfg.RetentionInterval),
 		}, log)
 		if err != nil {
 			return nil, err
@@ -475,3 +483,17 @@ func (a *App) Close(ctx context.Context) {
 
 // ShutdownGrace is how long Close waits for running jobs by default.
 const ShutdownGrace = 20 * time.Second
+
+// dataKeyring builds the keyring of sensitive columns from DATA_ENCRYPTION_KEYS and
+// MFA_ENCRYPTION_KEY; with neither (development), a random key for this process.
+func dataKeyring(cfg config.Config, log *slog.Logger) (*sealbox.Keyring, error) {
+	primary, keys, err := cfg.DataKeyring()
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	if len(keys) == 0 {
+		log.Warn("DATA_ENCRYPTION_KEYS and MFA_ENCRYPTION_KEY not set: using a random key; TOTP secrets enrolled now will not survive a restart")
+		return sealbox.Ephemeral()
+	}
+	return sealbox.NewKeyring(primary, keys)
+}

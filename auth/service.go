@@ -29,6 +29,7 @@ import (
 	"github.com/skillswap/skillswap/ratelimit"
 	"github.com/skillswap/skillswap/realtime"
 	"github.com/skillswap/skillswap/relay"
+	"github.com/skillswap/skillswap/sealbox"
 	"github.com/skillswap/skillswap/store"
 )
 
@@ -68,9 +69,10 @@ type Config struct {
 	// RecentAuthMaxAge is how long after a log-in or reauthenticate sensitive operations
 	// (RequireRecentAuth) are allowed.
 	RecentAuthMaxAge time.Duration
-	// MFAKey encrypts TOTP secrets at rest (AES-256: MFAKeySize bytes). Nil: a random key for
-	// this process only (development; secrets do not survive a restart).
-	MFAKey []byte
+	// Keys encrypt TOTP secrets at rest (package sealbox: DATA_ENCRYPTION_KEYS, with
+	// MFA_ENCRYPTION_KEY as its "legacy" key). Nil: a random key for this process only
+	// (development; secrets do not survive a restart).
+	Keys *sealbox.Keyring
 	// MFAIssuer names the service in authenticator apps.
 	MFAIssuer string
 	// MFATicketTTL is how long a half-finished login waits for its second factor.
@@ -116,7 +118,7 @@ type Service struct {
 	log      *slog.Logger
 	now      func() time.Time
 	totpNow  func() time.Time
-	mfaKey   []byte
+	keys     *sealbox.Keyring
 }
 
 // NewService wires the service.
@@ -137,15 +139,12 @@ func NewService(st *store.Store, hasher *Hasher, tokens *Tokens, pub Hub, cfg Co
 	if l == nil {
 		l = ratelimit.NewMemory(nil)
 	}
-	key := cfg.MFAKey
-	if key == nil {
-		key = make([]byte, MFAKeySize)
-		if _, err := rand.Read(key); err != nil {
-			return nil, fmt.Errorf("auth: mfa key: %w", err)
+	keys := cfg.Keys
+	if keys == nil {
+		var err error
+		if keys, err = sealbox.Ephemeral(); err != nil {
+			return nil, fmt.Errorf("auth: %w", err)
 		}
-	}
-	if len(key) != MFAKeySize {
-		return nil, fmt.Errorf("auth: the MFA key must be %d bytes, not %d", MFAKeySize, len(key))
 	}
 	if cfg.MFATicketTTL <= 0 {
 		cfg.MFATicketTTL = DefaultConfig.MFATicketTTL
@@ -165,7 +164,7 @@ func NewService(st *store.Store, hasher *Hasher, tokens *Tokens, pub Hub, cfg Co
 	}
 	return &Service{store: st, hasher: hasher, tokens: tokens, pub: pub, limiter: l, cfg: cfg, log: log,
 		sessions: newSessionCache(cfg.AuthSessionCacheTTL, 100_000),
-		now:      func() time.Time { return time.Now().UTC() }, totpNow: totpNow, mfaKey: key}, nil
+		now:      func() time.Time { return time.Now().UTC() }, totpNow: totpNow, keys: keys}, nil
 }
 
 // Close releases what the service holds (nothing today: the limiter belongs to the caller).

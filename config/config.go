@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -75,6 +76,23 @@ type Config struct {
 	// writes a development one, production requires it, unset elsewhere a random key lives for
 	// the process only.
 	MFAEncryptionKey string `env:"MFA_ENCRYPTION_KEY"`
+	// DataEncryptionKeys is the keyring that encrypts sensitive columns (package sealbox):
+	// comma-separated "kid:base64key" entries of 32 bytes each. MFA_ENCRYPTION_KEY, when set,
+	// joins it under the id "legacy" (what TOTP secrets were sealed with before keyrings).
+	DataEncryptionKeys string `env:"DATA_ENCRYPTION_KEYS"`
+	// DataEncryptionPrimary is the key id new values are sealed with (default: the only key of
+	// DATA_ENCRYPTION_KEYS, else "legacy"); `skillswap rekey` and the daily rekey job move the
+	// others to it.
+	DataEncryptionPrimary string `env:"DATA_ENCRYPTION_PRIMARY"`
+
+	// Retention (package retention): how long records past their use are kept before the
+	// hourly job deletes (or, for IP addresses, clears) them.
+	RetentionInterval     time.Duration `env:"RETENTION_INTERVAL" envDefault:"1h"`
+	AuthSessionRetention  time.Duration `env:"AUTH_SESSION_RETENTION" envDefault:"720h"`
+	AccountTokenRetention time.Duration `env:"ACCOUNT_TOKEN_RETENTION" envDefault:"168h"`
+	NotificationRetention time.Duration `env:"NOTIFICATION_RETENTION" envDefault:"4320h"`
+	WebhookEventRetention time.Duration `env:"WEBHOOK_EVENT_RETENTION" envDefault:"720h"`
+	IPRetention           time.Duration `env:"IP_RETENTION" envDefault:"2160h"`
 	// MFATicketTTL: how long a login waits for its second factor after the password.
 	MFATicketTTL time.Duration `env:"MFA_TICKET_TTL" envDefault:"5m"`
 	// StaffRequireMFA: staff roles count only with a second factor. Default true in
@@ -310,6 +328,17 @@ func LoadFrom(environ map[string]string) (Config, error) {
 	if c.ShutdownDrainDelay < 0 || c.ShutdownTimeout <= 0 {
 		return c, errors.New("config: SHUTDOWN_DRAIN_DELAY must not be negative and SHUTDOWN_TIMEOUT must be positive")
 	}
+	if _, _, err := c.DataKeyring(); err != nil {
+		return c, fmt.Errorf("config: %w", err)
+	}
+	if c.RetentionInterval <= 0 || c.AuthSessionRetention < 0 || c.AccountTokenRetention < 0 ||
+		c.NotificationRetention < 0 || c.WebhookEventRetention < 0 || c.IPRetention < 0 {
+		return c, errors.New("config: RETENTION_INTERVAL must be positive and the *_RETENTION durations not negative")
+	}
+	if c.WebhookEventRetention < 72*time.Hour {
+		// Stripe redelivers an event for up to three days: its id must be remembered that long.
+		return c, errors.New("config: WEBHOOK_EVENT_RETENTION must be at least 72h (Stripe retries an event for up to three days)")
+	}
 	if c.Production() {
 		if problems := c.unsafeForProduction(); len(problems) > 0 {
 			return c, fmt.Errorf("config: APP_ENV=production refuses to start with unsafe settings: %s", strings.Join(problems, "; "))
@@ -375,10 +404,16 @@ func (c Config) unsafeForProduction() []string {
 		}
 	}
 
-	if key, err := ParseMFAKey(c.MFAEncryptionKey); err != nil {
+	if _, err := ParseMFAKey(c.MFAEncryptionKey); err != nil {
 		add("MFA_ENCRYPTION_KEY: %v", err)
-	} else if key == nil {
-		add("MFA_ENCRYPTION_KEY is not set: set it to 32 random bytes in base64 (head -c 32 /dev/urandom | base64); TOTP secrets are encrypted with it")
+	} else if _, keys, err := c.DataKeyring(); err == nil && len(keys) == 0 {
+		add("DATA_ENCRYPTION_KEYS is not set: set it to kid:base64key with 32 random bytes (e.g. prod-1:$(head -c 32 /dev/urandom | base64)); TOTP secrets and other sensitive columns are encrypted with it (MFA_ENCRYPTION_KEY alone is accepted too, for deployments older than keyrings)")
+	} else if err == nil {
+		for kid := range keys {
+			if developmentKeyID(kid) {
+				add("DATA_ENCRYPTION_KEYS: key %q is a development or test key: generate a production key with its own id, e.g. prod-1", kid)
+			}
+		}
 	}
 
 	if u, err := url.Parse(c.PublicURL); err != nil || u.Scheme != "https" || u.Host == "" {
@@ -475,6 +510,67 @@ func ParseMFAKey(s string) ([]byte, error) {
 	}
 	return key, nil
 }
+
+// LegacyDataKeyID is the keyring id of MFA_ENCRYPTION_KEY (sealbox.LegacyKeyID).
+const LegacyDataKeyID = "legacy"
+
+// DataKeyring returns the keys of DATA_ENCRYPTION_KEYS plus MFA_ENCRYPTION_KEY (as
+// LegacyDataKeyID), and the primary key id; no keys (and no error) when neither is set.
+func (c Config) DataKeyring() (primary string, keys map[string][]byte, err error) {
+	keys = map[string][]byte{}
+	var ids []string
+	for entry := range strings.SplitSeq(c.DataEncryptionKeys, ",") {
+		entry = strings.TrimSpace(entry)
+		if entry == "" {
+			continue
+		}
+		kid, b64, ok := strings.Cut(entry, ":")
+		switch {
+		case !ok || !dataKeyID.MatchString(kid):
+			return "", nil, fmt.Errorf("DATA_ENCRYPTION_KEYS entry %q: want kid:base64key, the kid of 1 to 32 letters, digits, '.', '_' or '-'", kid)
+		case kid == LegacyDataKeyID || kid == "ephemeral":
+			return "", nil, fmt.Errorf("DATA_ENCRYPTION_KEYS: the key id %q is reserved (MFA_ENCRYPTION_KEY is %q)", kid, LegacyDataKeyID)
+		case keys[kid] != nil:
+			return "", nil, fmt.Errorf("DATA_ENCRYPTION_KEYS: key id %q is used twice", kid)
+		}
+		key, err := base64.StdEncoding.DecodeString(b64)
+		if err != nil {
+			if key, err = base64.RawURLEncoding.DecodeString(b64); err != nil {
+				return "", nil, fmt.Errorf("DATA_ENCRYPTION_KEYS entry %q: key is not base64", kid)
+			}
+		}
+		if len(key) != 32 {
+			return "", nil, fmt.Errorf("DATA_ENCRYPTION_KEYS entry %q: %d bytes, want 32 random bytes (head -c 32 /dev/urandom | base64)", kid, len(key))
+		}
+		keys[kid] = key
+		ids = append(ids, kid)
+	}
+	legacy, err := ParseMFAKey(c.MFAEncryptionKey)
+	if err != nil {
+		return "", nil, fmt.Errorf("MFA_ENCRYPTION_KEY: %w", err)
+	}
+	if legacy != nil {
+		keys[LegacyDataKeyID] = legacy
+	}
+	primary = strings.TrimSpace(c.DataEncryptionPrimary)
+	switch {
+	case primary != "":
+		if keys[primary] == nil {
+			return "", nil, fmt.Errorf("DATA_ENCRYPTION_PRIMARY is %q, which is not a key of DATA_ENCRYPTION_KEYS (nor %q, MFA_ENCRYPTION_KEY)", primary, LegacyDataKeyID)
+		}
+	case len(ids) == 1:
+		primary = ids[0]
+	case len(ids) > 1:
+		return "", nil, errors.New("DATA_ENCRYPTION_KEYS holds several keys: set DATA_ENCRYPTION_PRIMARY to the one that encrypts new values")
+	case legacy != nil:
+		primary = LegacyDataKeyID
+	default:
+		return "", nil, nil
+	}
+	return primary, keys, nil
+}
+
+var dataKeyID = regexp.MustCompile(`^[A-Za-z0-9._-]{1,32}$`)
 
 // ParseJWTKeys parses JWT_KEYS: comma-separated "kid:base64secret" entries.
 func ParseJWTKeys(s string) ([]SigningKey, error) {
