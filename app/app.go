@@ -31,6 +31,7 @@ import (
 	"github.com/skillswap/skillswap/mail"
 	"github.com/skillswap/skillswap/matching"
 	"github.com/skillswap/skillswap/notifications"
+	"github.com/skillswap/skillswap/passkeys"
 	"github.com/skillswap/skillswap/payments"
 	"github.com/skillswap/skillswap/profiles"
 	"github.com/skillswap/skillswap/ratelimit"
@@ -59,7 +60,9 @@ type App struct {
 	Payments *payments.Service
 	// Identities signs in with OpenID Connect providers.
 	Identities *identities.Service
-	HTTP       *httpapi.Server
+	// Passkeys registers passkeys and signs in with them.
+	Passkeys *passkeys.Service
+	HTTP     *httpapi.Server
 	// Limiter and Slots hold every rate limit and connection cap: in Redis when REDIS_URL is set.
 	Limiter  ratelimit.Limiter
 	Slots    ratelimit.Slots
@@ -271,6 +274,12 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	a.Identities = identities.NewService(a.Store, a.Auth, a.Store.Q(), identities.Config{
 		Providers: providers, JWKSMinInterval: cfg.OIDCJWKSMinInterval,
 	}, log)
+	a.Passkeys, err = passkeys.New(a.Store, a.Auth, passkeys.Config{
+		RPID: cfg.WebAuthnRPID, RPName: cfg.WebAuthnRPName, Origins: cfg.WebAuthnOrigins,
+	}, log)
+	if err != nil {
+		return nil, err
+	}
 
 	if cfg.RunWorkers {
 		// Every capability with background work, each through its Jobs function: a new one is
@@ -282,6 +291,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 			reviews.Jobs(reviewSvc),
 			payments.Jobs(a.Payments),
 			identities.Jobs(a.Identities),
+			passkeys.Jobs(a.Passkeys),
 			auth.Jobs(a.Auth, mailer),
 		}, log)
 		if err != nil {
@@ -292,6 +302,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	schema := resolvers.NewSchema(&resolvers.Resolver{
 		Auth:          a.Auth,
 		Identities:    a.Identities,
+		Passkeys:      a.Passkeys,
 		Skills:        skills.NewService(a.Store, indexQueue, log),
 		Profiles:      profiles.NewService(a.Store, indexQueue, a.Notifications, log),
 		Search:        a.Search,
