@@ -188,6 +188,15 @@ func normalizeName(name string) (string, error) {
 	return name, nil
 }
 
+// detail is go-webauthn's explanation of a refusal, for the log (never for the client).
+func detail(err error) string {
+	var pe *protocol.Error
+	if errors.As(err, &pe) {
+		return pe.Details + " " + pe.DevInfo
+	}
+	return ""
+}
+
 // errCeremony answers a ceremony id that is unknown, already finished or of another member.
 func errCeremony() *domain.Error {
 	e := domain.Invalid("ceremonyId", "unknown or already used ceremony: start again")
@@ -316,7 +325,7 @@ func (s *Service) FinishRegistration(ctx context.Context, actor domain.Actor, ce
 		return Passkey{}, errCeremony() // another member's: as if unknown
 	}
 	refused := func(err error) error {
-		s.log.InfoContext(ctx, "passkey registration refused", "user_id", actor.ID(), "err", err)
+		s.log.InfoContext(ctx, "passkey registration refused", "user_id", actor.ID(), "err", err, "detail", detail(err))
 		e := domain.Invalid("credential", "the passkey could not be verified (wrong origin or relying party, or a malformed response): start again")
 		e.Details = map[string]any{"reason": "PASSKEY_REFUSED"}
 		e.Err = err
@@ -406,7 +415,7 @@ func (s *Service) FinishSignIn(ctx context.Context, ceremonyID, credential strin
 		return auth.Login{}, err
 	}
 	refused := func(err error) error {
-		s.log.InfoContext(ctx, "passkey sign-in refused", "err", err)
+		s.log.InfoContext(ctx, "passkey sign-in refused", "err", err, "detail", detail(err))
 		e := domain.Unauthenticated("the passkey could not be verified, or is not registered here: start again or sign in another way")
 		e.Field = "credential"
 		e.Err = err
