@@ -26,6 +26,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -174,6 +175,21 @@ func credentials(rows []store.Passkey) ([]webauthn.Credential, error) {
 		}
 	}
 	return out, nil
+}
+
+// transportNames are the transports of WebAuthn Level 3 (§5.8.4).
+var transportNames = []protocol.AuthenticatorTransport{protocol.USB, protocol.NFC, protocol.BLE, protocol.SmartCard, protocol.Hybrid, protocol.Internal}
+
+// knownTransports keeps the transports a client reported that WebAuthn defines, once each, in
+// the client's order: the client chooses the list, so it is not stored as sent.
+func knownTransports(reported []protocol.AuthenticatorTransport) []string {
+	out := []string{}
+	for _, t := range reported {
+		if slices.Contains(transportNames, t) && !slices.Contains(out, string(t)) {
+			out = append(out, string(t))
+		}
+	}
+	return out
 }
 
 // normalizeName trims a passkey's name and checks its length.
@@ -355,10 +371,7 @@ func (s *Service) FinishRegistration(ctx context.Context, actor domain.Actor, ce
 		if err != nil {
 			return fmt.Errorf("encode credential: %w", err)
 		}
-		transports := make([]string, 0, len(cred.Transport))
-		for _, t := range cred.Transport {
-			transports = append(transports, string(t))
-		}
+		transports := knownTransports(cred.Transport)
 		out, err = q.InsertPasskey(ctx, store.Passkey{
 			ID: uuid.Must(uuid.NewV7()), UserID: actor.ID(), RPID: s.rpID, CredentialID: cred.ID, Credential: record,
 			Name: name, Transports: transports, BackupEligible: cred.Flags.BackupEligible, CreatedAt: s.now(),
