@@ -501,3 +501,18 @@ func TestSignInAttemptsThrottledPerNetwork(t *testing.T) {
 	}
 	expectError(t, srv.Client().Do(t, startSignIn, nil), "RATE_LIMITED", "", "")
 }
+
+func TestAbandonedCeremoniesPurged(t *testing.T) {
+	t.Parallel()
+	srv := apitest.Start(t, apitest.Config(t))
+	old, fresh := startSign(t, srv), startSign(t, srv)
+	exec(t, srv, `UPDATE webauthn_ceremonies SET expires_at = now() - interval '1 minute' WHERE id = $1`, old.CeremonyID)
+	n, err := srv.App.Passkeys.PurgeCeremonies(context.Background())
+	if err != nil || n != 1 {
+		t.Fatalf("purged %d, %v; want the expired one", n, err)
+	}
+	var left int
+	if err := srv.App.Pool.QueryRow(context.Background(), `SELECT count(*) FROM webauthn_ceremonies WHERE id = $1`, fresh.CeremonyID).Scan(&left); err != nil || left != 1 {
+		t.Fatalf("the live ceremony: %d, %v", left, err)
+	}
+}
