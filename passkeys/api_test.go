@@ -323,6 +323,8 @@ func TestWrongOriginOrRelyingParty(t *testing.T) {
 		{"an Android app not configured", webauthntest.Ceremony{Origin: webauthntest.AndroidOrigin(make([]byte, 32))}},
 		{"another relying party id", webauthntest.Ceremony{Origin: webOrigin, RPID: "evil.example"}},
 		{"a sign-in's client data", webauthntest.Ceremony{Origin: webOrigin, Type: "webauthn.get"}},
+		// User verification is required: a passkey then stands for two factors.
+		{"no user verification", webauthntest.Ceremony{Origin: webOrigin, NoUserVerification: true}},
 	}
 	for _, tc := range bad {
 		cer := startReg(t, c)

@@ -68,6 +68,18 @@ type Ceremony struct {
 	RPID string
 	// Type, when set, replaces clientDataJSON.type.
 	Type string
+	// NoUserVerification leaves the UV flag out: the member was present but not verified (no
+	// biometrics or PIN).
+	NoUserVerification bool
+}
+
+// flags are the authenticator data flags of a ceremony: UP, UV unless left out, and extra.
+func (c Ceremony) flags(extra byte) byte {
+	f := FlagUserPresent | extra
+	if !c.NoUserVerification {
+		f |= FlagUserVerified
+	}
+	return f
 }
 
 var b64 = base64.RawURLEncoding
@@ -152,7 +164,7 @@ func (a *Authenticator) Register(t testing.TB, options string, c Ceremony) strin
 	attested = binary.BigEndian.AppendUint16(attested, uint16(len(a.CredentialID)))
 	attested = append(attested, a.CredentialID...)
 	attested = append(attested, a.coseKey(t)...)
-	authData := a.authData(rpID, FlagUserPresent|FlagUserVerified|FlagAttestedData|a.Flags, a.Counter, attested)
+	authData := a.authData(rpID, c.flags(FlagAttestedData|a.Flags), a.Counter, attested)
 	attObj, err := webauthncbor.Marshal(map[string]any{"fmt": "none", "attStmt": map[string]any{}, "authData": authData})
 	if err != nil {
 		t.Fatal(err)
@@ -183,7 +195,7 @@ func (a *Authenticator) SignIn(t testing.TB, options string, c Ceremony) string 
 	if !a.ZeroCounter {
 		a.Counter++
 	}
-	authData := a.authData(rpID, FlagUserPresent|FlagUserVerified|a.Flags, a.Counter, nil)
+	authData := a.authData(rpID, c.flags(a.Flags), a.Counter, nil)
 	cd := clientData(t, "webauthn.get", o.Challenge, c)
 	cdHash := sha256.Sum256(cd)
 	digest := sha256.Sum256(append(append([]byte{}, authData...), cdHash[:]...))
