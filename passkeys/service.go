@@ -484,8 +484,11 @@ func (s *Service) FinishSignIn(ctx context.Context, ceremonyID, credential strin
 // record of the use run in the session's transaction, on the locked passkey row, so two
 // sign-ins with one assertion's counter cannot both pass.
 //
-// It is the one place a passkey sign-in succeeds: a sign-in history records it here (the
-// seam for it: after SignInWithPasskey returns without error).
+// Sign-in history seam: this is the one place a passkey sign-in succeeds. A history that
+// records sign-ins by method records it in the `before` hook below (same transaction as the
+// session; login.AuthSession is not known yet there, row.ID and c are) or right after
+// SignInWithPasskey returns without error (login.AuthSession.ID known). Sessions opened here
+// also carry auth_sessions.passkey_id.
 func (s *Service) completeSignIn(ctx context.Context, row store.Passkey, cred *webauthn.Credential, c auth.Client, refused func(error) error) (auth.Login, error) {
 	login, err := s.accounts.SignInWithPasskey(ctx, row.UserID, row.ID, c, func(ctx context.Context, q *store.Queries) error {
 		locked, err := q.PasskeyByCredentialID(ctx, s.rpID, cred.ID)
