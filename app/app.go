@@ -11,6 +11,7 @@ import (
 	"math"
 	"net/http"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -281,8 +282,21 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	a.Identities = identities.NewService(a.Store, a.Auth, a.Store.Q(), identities.Config{
 		Providers: providers, JWKSMinInterval: cfg.OIDCJWKSMinInterval,
 	}, log)
+	androidApps, err := applinks.ParseAndroidApps(cfg.AndroidApps)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	// The Android apps that share the domain's passkeys (ANDROID_APPS, in assetlinks.json) make
+	// their ceremonies from their apk-key-hash origin: accepted without repeating it in
+	// WEBAUTHN_ORIGINS.
+	passkeyOrigins := slices.Clone(cfg.WebAuthnOrigins)
+	for _, app := range androidApps {
+		if !slices.Contains(passkeyOrigins, app.Origin()) {
+			passkeyOrigins = append(passkeyOrigins, app.Origin())
+		}
+	}
 	a.Passkeys, err = passkeys.New(a.Store, a.Auth, passkeys.Config{
-		RPID: cfg.WebAuthnRPID, RPName: cfg.WebAuthnRPName, Origins: cfg.WebAuthnOrigins,
+		RPID: cfg.WebAuthnRPID, RPName: cfg.WebAuthnRPName, Origins: passkeyOrigins,
 	}, log)
 	if err != nil {
 		return nil, err
@@ -338,10 +352,6 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		extra[path] = pages
 	}
 	appleApps, err := applinks.ParseAppleAppIDs(cfg.AppleAppIDs)
-	if err != nil {
-		return nil, fmt.Errorf("config: %w", err)
-	}
-	androidApps, err := applinks.ParseAndroidApps(cfg.AndroidApps)
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}

@@ -518,3 +518,23 @@ func TestAbandonedCeremoniesPurged(t *testing.T) {
 		t.Fatalf("the live ceremony: %d, %v", left, err)
 	}
 }
+
+// TestAndroidAppsShareOrigin: an app of ANDROID_APPS (served in assetlinks.json) is accepted as a
+// passkey origin without repeating it in WEBAUTHN_ORIGINS.
+func TestAndroidAppsShareOrigin(t *testing.T) {
+	t.Parallel()
+	cert := sha256.Sum256([]byte("the store build's certificate"))
+	hexes := make([]string, len(cert))
+	for i, b := range cert {
+		hexes[i] = fmt.Sprintf("%02X", b)
+	}
+	cfg := apitest.Config(t)
+	cfg.AndroidApps = []string{"com.example.skillswap=" + strings.Join(hexes, ":")}
+	srv := apitest.Start(t, cfg)
+	_, c := srv.SignUp(t)
+	a := webauthntest.New(t)
+	android := webauthntest.Ceremony{Origin: webauthntest.AndroidOrigin(cert[:])}
+	cer := startReg(t, c)
+	apitest.Must(t, c.Do(t, finishRegistration, finishRegVars(cer.CeremonyID, a.Register(t, cer.Options, android), "Android")))
+	signIn(t, srv, a, android)
+}
