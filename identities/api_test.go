@@ -294,7 +294,9 @@ func TestUnlink(t *testing.T) {
 
 	// A passkey counts as a way to sign in: with one, the last provider can go; then the passkey
 	// is the last way and cannot.
-	cer := struct{ StartPasskeyRegistration struct{ CeremonyID, Options string } }{}
+	cer := struct {
+		StartPasskeyRegistration struct{ CeremonyID, Options string }
+	}{}
 	c.Do(t, `mutation { startPasskeyRegistration { ceremonyId options } }`, nil).Decode(t, &cer)
 	key := webauthntest.New(t)
 	var reg struct {
