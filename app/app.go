@@ -11,6 +11,7 @@ import (
 	"math"
 	"net/http"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -35,6 +36,7 @@ import (
 	"github.com/skillswap/skillswap/mail"
 	"github.com/skillswap/skillswap/matching"
 	"github.com/skillswap/skillswap/notifications"
+	"github.com/skillswap/skillswap/passkeys"
 	"github.com/skillswap/skillswap/payments"
 	"github.com/skillswap/skillswap/profiles"
 	"github.com/skillswap/skillswap/ratelimit"
@@ -69,7 +71,9 @@ type App struct {
 	Payments *payments.Service
 	// Identities signs in with OpenID Connect providers.
 	Identities *identities.Service
-	HTTP       *httpapi.Server
+	// Passkeys registers passkeys and signs in with them.
+	Passkeys *passkeys.Service
+	HTTP     *httpapi.Server
 	// Keys encrypt sensitive columns (TOTP secrets); `skillswap rekey` rotates with them.
 	Keys *sealbox.Keyring
 	// Limiter and Slots hold every rate limit and connection cap: in Redis when REDIS_URL is set.
@@ -280,6 +284,25 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	a.Identities = identities.NewService(a.Store, a.Auth, a.Store.Q(), identities.Config{
 		Providers: providers, JWKSMinInterval: cfg.OIDCJWKSMinInterval,
 	}, log)
+	androidApps, err := applinks.ParseAndroidApps(cfg.AndroidApps)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	// The Android apps that share the domain's passkeys (ANDROID_APPS, in assetlinks.json) make
+	// their ceremonies from their apk-key-hash origin: accepted without repeating it in
+	// WEBAUTHN_ORIGINS.
+	passkeyOrigins := slices.Clone(cfg.WebAuthnOrigins)
+	for _, app := range androidApps {
+		if !slices.Contains(passkeyOrigins, app.Origin()) {
+			passkeyOrigins = append(passkeyOrigins, app.Origin())
+		}
+	}
+	a.Passkeys, err = passkeys.New(a.Store, a.Auth, passkeys.Config{
+		RPID: cfg.WebAuthnRPID, RPName: cfg.WebAuthnRPName, Origins: passkeyOrigins,
+	}, log)
+	if err != nil {
+		return nil, err
+	}
 
 	if cfg.RunWorkers {
 		// Every capability with background work, each through its Jobs function: a new one is
@@ -291,6 +314,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 			reviews.Jobs(reviewSvc),
 			payments.Jobs(a.Payments),
 			identities.Jobs(a.Identities),
+			passkeys.Jobs(a.Passkeys),
 			auth.Jobs(a.Auth, mailer),
 			rekey.Jobs(rekey.New(a.Store, a.Keys, 0, log)),
 			retention.Jobs(retention.New(a.Store, retention.Config{
@@ -307,6 +331,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	schema := resolvers.NewSchema(&resolvers.Resolver{
 		Auth:          a.Auth,
 		Identities:    a.Identities,
+		Passkeys:      a.Passkeys,
 		Skills:        skills.NewService(a.Store, indexQueue, log),
 		Profiles:      profiles.NewService(a.Store, indexQueue, a.Notifications, log),
 		Search:        a.Search,
@@ -335,10 +360,6 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		extra[path] = pages
 	}
 	appleApps, err := applinks.ParseAppleAppIDs(cfg.AppleAppIDs)
-	if err != nil {
-		return nil, fmt.Errorf("config: %w", err)
-	}
-	androidApps, err := applinks.ParseAndroidApps(cfg.AndroidApps)
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}

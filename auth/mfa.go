@@ -250,7 +250,7 @@ func (s *Service) RegenerateRecoveryCodes(ctx context.Context, actor domain.Acto
 
 // Security describes how a member signs in (viewer.security).
 type Security struct {
-	// Methods in use: "PASSWORD", "TOTP".
+	// Methods in use: "PASSWORD", "PROVIDER", "PASSKEY", "TOTP".
 	Methods           []string
 	RecoveryCodesLeft int
 }
@@ -274,6 +274,13 @@ func (s *Service) Security(ctx context.Context, actor domain.Actor) (Security, e
 	}
 	if len(idents) > 0 {
 		out.Methods = append(out.Methods, "PROVIDER")
+	}
+	passkeys, err := s.store.Q().UserHasPasskeys(ctx, actor.ID())
+	if err != nil {
+		return Security{}, fmt.Errorf("security: %w", err)
+	}
+	if passkeys {
+		out.Methods = append(out.Methods, "PASSKEY")
 	}
 	on, err := s.HasSecondFactor(ctx, actor.ID())
 	if err != nil {

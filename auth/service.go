@@ -396,6 +396,11 @@ func (s *Service) knownNetwork(ctx context.Context, userID uuid.UUID, ip netip.A
 }
 
 func (s *Service) startSession(ctx context.Context, q *store.Queries, u domain.User, c Client, now time.Time) (Login, error) {
+	return s.startSessionWith(ctx, q, u, c, now, nil)
+}
+
+// startSessionWith opens a session; passkeyID is the passkey the member signed in with, if any.
+func (s *Service) startSessionWith(ctx context.Context, q *store.Queries, u domain.User, c Client, now time.Time, passkeyID *uuid.UUID) (Login, error) {
 	sid, err := uuid.NewV7()
 	if err != nil {
 		return Login{}, fmt.Errorf("new session id: %w", err)
@@ -406,6 +411,7 @@ func (s *Service) startSession(ctx context.Context, q *store.Queries, u domain.U
 	}
 	sess, err := q.CreateAuthSession(ctx, store.NewAuthSession{
 		ID: sid, UserID: u.ID, CreatedAt: now, ExpiresAt: now.Add(s.cfg.AuthSessionMaxAge), UserAgent: ua, IP: c.IP,
+		PasskeyID: passkeyID,
 	})
 	if err != nil {
 		return Login{}, err
@@ -435,7 +441,8 @@ func (s *Service) issue(ctx context.Context, q *store.Queries, u domain.User, se
 	}
 	missing := false
 	if s.cfg.StaffRequireMFA && u.IsStaff() {
-		on, err := q.UserHasTOTP(ctx, u.ID)
+		// TOTP, or a session opened with a passkey (see AuthSessionHasSecondFactor).
+		on, err := q.AuthSessionHasSecondFactor(ctx, sess.ID)
 		if err != nil {
 			return Login{}, err
 		}

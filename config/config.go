@@ -4,6 +4,7 @@ package config
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -122,6 +123,16 @@ type Config struct {
 	// token with an unknown key id makes go-oidc refetch it, and a flood of them must not make us
 	// hammer the provider (keys are published well before they sign anything).
 	OIDCJWKSMinInterval time.Duration `env:"OIDC_JWKS_MIN_INTERVAL" envDefault:"30s"`
+	// WebAuthnRPID is the passkeys' relying-party id: a domain, the host of the origins or a
+	// parent of it (default: PUBLIC_URL's host). Passkeys are bound to it: changing it later
+	// orphans every registered passkey.
+	WebAuthnRPID string `env:"WEBAUTHN_RP_ID"`
+	// WebAuthnRPName is the name authenticators show when a passkey is created.
+	WebAuthnRPName string `env:"WEBAUTHN_RP_NAME" envDefault:"SkillSwap"`
+	// WebAuthnOrigins are the origins passkey ceremonies may come from: web origins
+	// (https://host[:port], under WebAuthnRPID) and Android apps (android:apk-key-hash:<base64url
+	// SHA-256 of the signing certificate>). Default: PUBLIC_URL's origin.
+	WebAuthnOrigins []string `env:"WEBAUTHN_ORIGINS" envSeparator:","`
 	// Complexity points (as MAX_COMPLEXITY counts them) a member, or a signed-out client
 	// network, may spend on operations.
 	RateComplexityUser Rate `env:"RATE_COMPLEXITY_PER_USER" envDefault:"120000/1m"`
@@ -261,6 +272,65 @@ func (p *OIDCProviders) UnmarshalText(b []byte) error {
 	return nil
 }
 
+// AndroidOriginPrefix starts the origin of a passkey ceremony made by an Android app: the rest
+// is the unpadded base64url SHA-256 of the app's signing certificate.
+const AndroidOriginPrefix = "android:apk-key-hash:"
+
+// webauthnSettings fills the passkey settings' defaults from PUBLIC_URL and checks them, so a
+// relying-party id or origin that could never complete a ceremony stops the server at start.
+func (c *Config) webauthnSettings() error {
+	public, err := url.Parse(c.PublicURL)
+	if err != nil || public.Host == "" {
+		return fmt.Errorf("PUBLIC_URL %q is not an absolute URL (it gives WEBAUTHN_RP_ID and WEBAUTHN_ORIGINS their defaults)", c.PublicURL)
+	}
+	c.WebAuthnRPID = strings.ToLower(strings.TrimSpace(c.WebAuthnRPID))
+	explicitRP := c.WebAuthnRPID != ""
+	if !explicitRP {
+		c.WebAuthnRPID = strings.ToLower(public.Hostname())
+	}
+	rpID := c.WebAuthnRPID
+	if strings.ContainsAny(rpID, ":/ ") || strings.HasPrefix(rpID, ".") || strings.HasSuffix(rpID, ".") {
+		return fmt.Errorf("WEBAUTHN_RP_ID %q must be a bare domain such as example.com (no scheme, port or path)", rpID)
+	}
+	if ip := net.ParseIP(rpID); ip != nil && explicitRP {
+		// Derived from a development PUBLIC_URL such as http://192.168.1.5:8080, it is kept:
+		// the server starts, passkeys just do not work there.
+		return fmt.Errorf("WEBAUTHN_RP_ID %q is an IP address: browsers accept only a domain (use localhost for local work)", rpID)
+	}
+	c.WebAuthnRPName = strings.TrimSpace(c.WebAuthnRPName)
+	if c.WebAuthnRPName == "" {
+		return errors.New("WEBAUTHN_RP_NAME must not be empty (authenticators show it)")
+	}
+	var origins []string
+	for _, o := range c.WebAuthnOrigins {
+		if o = strings.TrimSpace(o); o != "" {
+			origins = append(origins, o)
+		}
+	}
+	if len(origins) == 0 {
+		origins = []string{public.Scheme + "://" + public.Host}
+	}
+	for i, o := range origins {
+		if hash, ok := strings.CutPrefix(o, AndroidOriginPrefix); ok {
+			if sum, err := base64.RawURLEncoding.DecodeString(hash); err != nil || len(sum) != sha256.Size {
+				return fmt.Errorf("WEBAUTHN_ORIGINS: %q: an Android origin is %s followed by the unpadded base64url SHA-256 of the app's signing certificate (43 characters)", o, AndroidOriginPrefix)
+			}
+			continue
+		}
+		u, err := url.Parse(o)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+			return fmt.Errorf("WEBAUTHN_ORIGINS: %q is neither an origin such as https://app.example.com nor %s<hash>", o, AndroidOriginPrefix)
+		}
+		host := strings.ToLower(u.Hostname())
+		if host != rpID && !strings.HasSuffix(host, "."+rpID) {
+			return fmt.Errorf("WEBAUTHN_ORIGINS: %q is not on WEBAUTHN_RP_ID %q (its host must be it or a subdomain of it)", o, rpID)
+		}
+		origins[i] = strings.ToLower(u.Scheme) + "://" + strings.ToLower(u.Host)
+	}
+	c.WebAuthnOrigins = origins
+	return nil
+}
+
 // Rate is "N/duration", e.g. "10/15m": N attempts per duration.
 type Rate struct {
 	Tokens   uint64
@@ -338,6 +408,9 @@ func LoadFrom(environ map[string]string) (Config, error) {
 	if c.WebhookEventRetention < 72*time.Hour {
 		// Stripe redelivers an event for up to three days: its id must be remembered that long.
 		return c, errors.New("config: WEBHOOK_EVENT_RETENTION must be at least 72h (Stripe retries an event for up to three days)")
+	}
+	if err := c.webauthnSettings(); err != nil {
+		return c, fmt.Errorf("config: %w", err)
 	}
 	if c.Production() {
 		if problems := c.unsafeForProduction(); len(problems) > 0 {
@@ -422,6 +495,11 @@ func (c Config) unsafeForProduction() []string {
 		add("PUBLIC_URL is %q: set it to the public https:// URL of the API, not a local one", c.PublicURL)
 	}
 
+	for _, o := range c.WebAuthnOrigins {
+		if strings.HasPrefix(o, "http://") {
+			add("WEBAUTHN_ORIGINS has %q: passkey origins must be https:// (browsers allow http on localhost only)", o)
+		}
+	}
 	for _, p := range c.OIDCProviders {
 		// Keys and discovery over plain HTTP could be swapped on the way: anyone could sign in.
 		if !strings.HasPrefix(p.Issuer, "https://") {
@@ -603,5 +681,8 @@ func Defaults() Config {
 		panic(fmt.Sprintf("config defaults must parse: %v", err))
 	}
 	c.profileDefaults(map[string]string{})
+	if err := c.webauthnSettings(); err != nil {
+		panic(fmt.Sprintf("config defaults must be valid: %v", err))
+	}
 	return c
 }

@@ -245,3 +245,50 @@ func TestDataKeyring(t *testing.T) {
 		})
 	}
 }
+
+func TestWebAuthnSettings(t *testing.T) {
+	t.Parallel()
+	db := map[string]string{"DATABASE_URL": "postgres://localhost/x"}
+	apk := config.AndroidOriginPrefix + base64.RawURLEncoding.EncodeToString(make([]byte, 32))
+	c, err := config.LoadFrom(with(db, "PUBLIC_URL", "https://API.skillswap.example:8443/graphql"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.WebAuthnRPID != "api.skillswap.example" || c.WebAuthnRPName != "SkillSwap" ||
+		strings.Join(c.WebAuthnOrigins, ",") != "https://api.skillswap.example:8443" {
+		t.Fatalf("defaults from PUBLIC_URL: rp %q name %q origins %q", c.WebAuthnRPID, c.WebAuthnRPName, c.WebAuthnOrigins)
+	}
+	c, err = config.LoadFrom(with(db, "WEBAUTHN_RP_ID", "skillswap.example", "WEBAUTHN_RP_NAME", "Skill Swap",
+		"WEBAUTHN_ORIGINS", " https://app.skillswap.example, https://skillswap.example ,"+apk))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(c.WebAuthnOrigins, ","); got != "https://app.skillswap.example,https://skillswap.example,"+apk || c.WebAuthnRPName != "Skill Swap" {
+		t.Fatalf("origins %q, name %q", got, c.WebAuthnRPName)
+	}
+	for name, kv := range map[string][]string{
+		"rp id with a scheme":        {"WEBAUTHN_RP_ID", "https://skillswap.example"},
+		"rp id with a port":          {"WEBAUTHN_RP_ID", "skillswap.example:443"},
+		"rp id an IP address":        {"WEBAUTHN_RP_ID", "10.0.0.1", "WEBAUTHN_ORIGINS", "https://10.0.0.1"},
+		"empty rp name":              {"WEBAUTHN_RP_NAME", "  "},
+		"origin off the rp id":       {"WEBAUTHN_RP_ID", "skillswap.example", "WEBAUTHN_ORIGINS", "https://evil.example"},
+		"origin a suffix look-alike": {"WEBAUTHN_RP_ID", "skillswap.example", "WEBAUTHN_ORIGINS", "https://notskillswap.example"},
+		"origin with a path":         {"WEBAUTHN_RP_ID", "skillswap.example", "WEBAUTHN_ORIGINS", "https://skillswap.example/app"},
+		"origin without a scheme":    {"WEBAUTHN_RP_ID", "skillswap.example", "WEBAUTHN_ORIGINS", "skillswap.example"},
+		"android hash not base64url": {"WEBAUTHN_ORIGINS", config.AndroidOriginPrefix + "not base64!"},
+		"android hash too short":     {"WEBAUTHN_ORIGINS", config.AndroidOriginPrefix + base64.RawURLEncoding.EncodeToString(make([]byte, 20))},
+	} {
+		if _, err := config.LoadFrom(with(db, kv...)); err == nil || !strings.Contains(err.Error(), "WEBAUTHN_") {
+			t.Errorf("%s: err = %v, want a WEBAUTHN_ error", name, err)
+		}
+	}
+}
+
+// TestProductionRefusesHTTPPasskeyOrigins: browsers allow passkeys over http on localhost only.
+func TestProductionRefusesHTTPPasskeyOrigins(t *testing.T) {
+	t.Parallel()
+	_, err := config.LoadFrom(with(safeProduction(), "WEBAUTHN_ORIGINS", "https://api.skillswap.example,http://api.skillswap.example"))
+	if err == nil || !strings.Contains(err.Error(), `WEBAUTHN_ORIGINS has "http://api.skillswap.example"`) {
+		t.Fatalf("err = %v", err)
+	}
+}

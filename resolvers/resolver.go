@@ -13,6 +13,7 @@ import (
 	"github.com/skillswap/skillswap/identities"
 	"github.com/skillswap/skillswap/matching"
 	"github.com/skillswap/skillswap/notifications"
+	"github.com/skillswap/skillswap/passkeys"
 	"github.com/skillswap/skillswap/payments"
 	"github.com/skillswap/skillswap/profiles"
 	"github.com/skillswap/skillswap/reviews"
@@ -26,10 +27,12 @@ type Resolver struct {
 	Auth *auth.Service
 	// Identities signs in with OpenID Connect providers and links their accounts.
 	Identities *identities.Service
-	Skills     *skills.Service
-	Profiles   *profiles.Service
-	Search     search.Backend
-	Matching   *matching.Service
+	// Passkeys registers passkeys and signs in with them.
+	Passkeys *passkeys.Service
+	Skills   *skills.Service
+	Profiles *profiles.Service
+	Search   search.Backend
+	Matching *matching.Service
 	// Chat serves conversations, messages and their live streams.
 	Chat *chat.Service
 	// Notifications serves the notification feed, preferences and live stream. queryResolver has
