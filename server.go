@@ -2,6 +2,7 @@
 //
 //	skillswap [serve]   migrate, then serve HTTP (GraphQL, playground, health, metrics) and run workers
 //	skillswap migrate   apply database migrations and exit
+//	skillswap rekey     re-encrypt sensitive columns under DATA_ENCRYPTION_PRIMARY and exit
 //	skillswap seed      apply migrations, load the demo members and rebuild the search index
 //	skillswap reindex   rebuild the search index from PostgreSQL (after a bulk load, a new Typesense cluster)
 //	skillswap erasure export         print the erasure ledger (user id, time), to keep outside the database
@@ -31,6 +32,8 @@ import (
 	"github.com/skillswap/skillswap/auth"
 	"github.com/skillswap/skillswap/config"
 	"github.com/skillswap/skillswap/erasure"
+	"github.com/skillswap/skillswap/rekey"
+	"github.com/skillswap/skillswap/sealbox"
 	"github.com/skillswap/skillswap/search"
 	"github.com/skillswap/skillswap/seed"
 	"github.com/skillswap/skillswap/store"
@@ -58,10 +61,12 @@ func main() {
 		err = seedDemo(ctx, cfg, log)
 	case "reindex":
 		err = reindex(ctx, cfg, log)
+	case "rekey":
+		err = rekeyAll(ctx, cfg, log)
 	case "erasure":
 		err = erasureCmd(ctx, cfg, log, os.Args[2:], os.Stdout)
 	default:
-		err = fmt.Errorf("unknown command %q (want serve, migrate, seed, reindex or erasure)", cmd)
+		err = fmt.Errorf("unknown command %q (want serve, migrate, seed, reindex, rekey or erasure)", cmd)
 	}
 	if err != nil {
 		log.Error(cmd+" failed", "err", err)
@@ -185,6 +190,31 @@ func migrate(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	}
 	log.Info("migrations up to date", "applied_now", len(applied))
 	return nil
+}
+
+// rekeyAll re-encrypts every sealed value not under the primary data key (what the daily rekey
+// job does), for an operator rotating a key who wants it done now; it is safe beside running
+// servers and resumable.
+func rekeyAll(ctx context.Context, cfg config.Config, log *slog.Logger) error {
+	primary, keys, err := cfg.DataKeyring()
+	if err != nil {
+		return err
+	}
+	if len(keys) == 0 {
+		return errors.New("set DATA_ENCRYPTION_KEYS (or MFA_ENCRYPTION_KEY): there is no key to rotate to")
+	}
+	ring, err := sealbox.NewKeyring(primary, keys)
+	if err != nil {
+		return err
+	}
+	pool, err := store.OpenPool(ctx, cfg.DatabaseURL, store.PoolConfig{MaxConns: 2})
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	// Run logs, per column, how many values it re-encrypted and how many it could not open.
+	_, err = rekey.New(store.New(pool, nil, log), ring, 0, log).Run(ctx)
+	return err
 }
 
 func seedDemo(ctx context.Context, cfg config.Config, log *slog.Logger) error {

@@ -11,6 +11,7 @@ import (
 	"math"
 	"net/http"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -20,6 +21,8 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/riverqueue/river"
 
+	"github.com/skillswap/skillswap/accountpages"
+	"github.com/skillswap/skillswap/applinks"
 	"github.com/skillswap/skillswap/auth"
 	"github.com/skillswap/skillswap/calendar"
 	"github.com/skillswap/skillswap/chat"
@@ -33,17 +36,24 @@ import (
 	"github.com/skillswap/skillswap/mail"
 	"github.com/skillswap/skillswap/matching"
 	"github.com/skillswap/skillswap/notifications"
+	"github.com/skillswap/skillswap/passkeys"
 	"github.com/skillswap/skillswap/payments"
 	"github.com/skillswap/skillswap/profiles"
 	"github.com/skillswap/skillswap/ratelimit"
 	"github.com/skillswap/skillswap/realtime"
+	"github.com/skillswap/skillswap/rekey"
 	"github.com/skillswap/skillswap/resolvers"
+	"github.com/skillswap/skillswap/retention"
 	"github.com/skillswap/skillswap/reviews"
+	"github.com/skillswap/skillswap/sealbox"
 	"github.com/skillswap/skillswap/search"
 	"github.com/skillswap/skillswap/skills"
 	"github.com/skillswap/skillswap/skillsessions"
 	"github.com/skillswap/skillswap/store"
 )
+
+// appName names the platform in emails and on the account pages.
+const appName = "SkillSwap"
 
 // App is a wired server.
 type App struct {
@@ -61,9 +71,13 @@ type App struct {
 	Payments *payments.Service
 	// Identities signs in with OpenID Connect providers.
 	Identities *identities.Service
+	// Passkeys registers passkeys and signs in with them.
+	Passkeys *passkeys.Service
 	// Erasure schedules and runs account deletions (and replays them after a restore).
 	Erasure *erasure.Service
 	HTTP    *httpapi.Server
+	// Keys encrypt sensitive columns (TOTP secrets); `skillswap rekey` rotates with them.
+	Keys *sealbox.Keyring
 	// Limiter and Slots hold every rate limit and connection cap: in Redis when REDIS_URL is set.
 	Limiter  ratelimit.Limiter
 	Slots    ratelimit.Slots
@@ -221,16 +235,13 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	authLimits.PasswordResetPerIP = rate(cfg.RatePasswordResetIP)
 	authLimits.PasswordResetPerEmail = rate(cfg.RatePasswordResetEmail)
 	authLimits.MFACodeFailuresPerUser = rate(cfg.RateMFACodesUser)
-	mfaKey, err := config.ParseMFAKey(cfg.MFAEncryptionKey)
+	a.Keys, err = dataKeyring(cfg, log)
 	if err != nil {
-		return nil, fmt.Errorf("config: MFA_ENCRYPTION_KEY: %w", err)
-	}
-	if mfaKey == nil {
-		log.Warn("MFA_ENCRYPTION_KEY not set: using a random key; TOTP secrets enrolled now will not survive a restart")
+		return nil, err
 	}
 	a.Auth, err = auth.NewService(a.Store, hasher, tokens, a.Hub, auth.Config{
 		RecentAuthMaxAge:    cfg.RecentAuthMaxAge,
-		MFAKey:              mfaKey,
+		Keys:                a.Keys,
 		MFATicketTTL:        cfg.MFATicketTTL,
 		StaffRequireMFA:     cfg.StaffRequireMFA,
 		TOTPNow:             opts.TOTPNow,
@@ -242,7 +253,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		Limits:              authLimits,
 		Limiter:             a.Limiter,
 		PublicURL:           cfg.PublicURL,
-		AppName:             "SkillSwap",
+		AppName:             appName,
 		VerificationTTL:     cfg.EmailVerificationTTL,
 		ResetTokenTTL:       cfg.ResetTokenTTL,
 	}, log)
@@ -278,6 +289,25 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	a.Identities = identities.NewService(a.Store, a.Auth, a.Store.Q(), identities.Config{
 		Providers: providers, JWKSMinInterval: cfg.OIDCJWKSMinInterval,
 	}, log)
+	androidApps, err := applinks.ParseAndroidApps(cfg.AndroidApps)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	// The Android apps that share the domain's passkeys (ANDROID_APPS, in assetlinks.json) make
+	// their ceremonies from their apk-key-hash origin: accepted without repeating it in
+	// WEBAUTHN_ORIGINS.
+	passkeyOrigins := slices.Clone(cfg.WebAuthnOrigins)
+	for _, app := range androidApps {
+		if !slices.Contains(passkeyOrigins, app.Origin()) {
+			passkeyOrigins = append(passkeyOrigins, app.Origin())
+		}
+	}
+	a.Passkeys, err = passkeys.New(a.Store, a.Auth, passkeys.Config{
+		RPID: cfg.WebAuthnRPID, RPName: cfg.WebAuthnRPName, Origins: passkeyOrigins,
+	}, log)
+	if err != nil {
+		return nil, err
+	}
 
 	var forget ratelimit.Forgetter
 	if f, ok := a.Limiter.(ratelimit.Forgetter); ok {
@@ -298,14 +328,21 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		// Every capability with background work, each through its Jobs function: a new one is
 		// added here and nowhere else.
 		a.workers, err = jobs.NewWorkerClient(a.Pool, []jobs.Register{
-			notifications.Jobs(a.Store.Q(), mailer, "SkillSwap"),
+			notifications.Jobs(a.Store.Q(), mailer, appName),
 			search.Jobs(a.Store, a.Search),
 			skillsessions.Jobs(sessionSvc),
 			reviews.Jobs(reviewSvc),
 			payments.Jobs(a.Payments),
 			identities.Jobs(a.Identities),
+			passkeys.Jobs(a.Passkeys),
 			auth.Jobs(a.Auth, mailer),
 			erasure.Jobs(a.Erasure, stripeClient),
+			rekey.Jobs(rekey.New(a.Store, a.Keys, 0, log)),
+			retention.Jobs(retention.New(a.Store, retention.Config{
+				AuthSessions: cfg.AuthSessionRetention, AccountTokens: cfg.AccountTokenRetention,
+				Notifications: cfg.NotificationRetention, WebhookEvents: cfg.WebhookEventRetention,
+				IPAddresses: cfg.IPRetention,
+			}, log), cfg.RetentionInterval),
 		}, log)
 		if err != nil {
 			return nil, err
@@ -315,6 +352,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	schema := resolvers.NewSchema(&resolvers.Resolver{
 		Auth:          a.Auth,
 		Identities:    a.Identities,
+		Passkeys:      a.Passkeys,
 		Erasure:       a.Erasure,
 		Skills:        skills.NewService(a.Store, indexQueue, log),
 		Profiles:      profiles.NewService(a.Store, indexQueue, a.Notifications, log),
@@ -332,6 +370,28 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		PublicURL:     strings.TrimSuffix(cfg.PublicURL, "/"),
 		Now:           opts.Now,
 	})
+	pages, err := accountpages.Handler(a.Auth, cfg.PublicURL, appName, log)
+	if err != nil {
+		return nil, err
+	}
+	extra := map[string]http.Handler{
+		"GET /calendar/":        calendarSvc.Handler(),
+		"POST /webhooks/stripe": payments.NewWebhookHandler(a.Store, cfg.StripeWebhookSecret, log),
+	}
+	for _, path := range accountpages.Paths {
+		extra[path] = pages
+	}
+	appleApps, err := applinks.ParseAppleAppIDs(cfg.AppleAppIDs)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	links, err := applinks.Handler(appleApps, androidApps, accountpages.Paths)
+	if err != nil {
+		return nil, err
+	}
+	for _, path := range applinks.Paths {
+		extra["GET "+path] = links
+	}
 	a.HTTP = httpapi.New(httpapi.Config{
 		MaxBodyBytes:     cfg.MaxBodyBytes,
 		OperationTimeout: cfg.OperationTimeout,
@@ -367,10 +427,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	}, httpapi.Deps{
 		Schema: schema, Authn: a.Auth, Loaders: a.Store.Q(), Hub: a.Hub, Broker: a.Broker, Pool: a.Pool, Log: log,
 		Limiter: a.Limiter, Slots: a.Slots,
-		Extra: map[string]http.Handler{
-			"GET /calendar/":        calendarSvc.Handler(),
-			"POST /webhooks/stripe": payments.NewWebhookHandler(a.Store, cfg.StripeWebhookSecret, log),
-		},
+		Extra: extra,
 	})
 	return a, nil
 }
@@ -469,3 +526,17 @@ func (a *App) Close(ctx context.Context) {
 
 // ShutdownGrace is how long Close waits for running jobs by default.
 const ShutdownGrace = 20 * time.Second
+
+// dataKeyring builds the keyring of sensitive columns from DATA_ENCRYPTION_KEYS and
+// MFA_ENCRYPTION_KEY; with neither (development), a random key for this process.
+func dataKeyring(cfg config.Config, log *slog.Logger) (*sealbox.Keyring, error) {
+	primary, keys, err := cfg.DataKeyring()
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	if len(keys) == 0 {
+		log.Warn("DATA_ENCRYPTION_KEYS and MFA_ENCRYPTION_KEY not set: using a random key; TOTP secrets enrolled now will not survive a restart")
+		return sealbox.Ephemeral()
+	}
+	return sealbox.NewKeyring(primary, keys)
+}

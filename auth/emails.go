@@ -19,6 +19,8 @@ const (
 	emailReset           accountEmail = "reset"
 	emailPasswordChanged accountEmail = "password_changed"
 	emailPasswordReset   accountEmail = "password_reset_done"
+	emailPasskeyAdded    accountEmail = "passkey_added"
+	emailPasskeyRemoved  accountEmail = "passkey_removed"
 )
 
 // emailData is what the templates fill in.
@@ -29,6 +31,8 @@ type emailData struct {
 	Link    string
 	Minutes int
 	Hours   int
+	// Passkey is the name of the passkey a notice is about.
+	Passkey string
 }
 
 // emailTexts holds each email's subject and paragraphs per locale; the paragraphs are text
@@ -89,6 +93,30 @@ var emailTexts = map[accountEmail]map[string]struct {
 			"Si ce n'était pas vous, réinitialisez-le à nouveau dès maintenant ({{.Link}}) et contactez notre support.",
 		}},
 	},
+	emailPasskeyAdded: {
+		domain.LocaleEN: {"{{.App}}: a passkey was added to your account", []string{
+			"Hello {{.Name}},",
+			"A passkey named \"{{.Passkey}}\" was just added to your {{.App}} account: it can now sign in without a password.",
+			"If it was not you, remove it from your security settings now, reset your password ({{.Link}}) and contact our support.",
+		}},
+		domain.LocaleFR: {"{{.App}} : une clé d'accès a été ajoutée à votre compte", []string{
+			"Bonjour {{.Name}},",
+			"Une clé d'accès nommée « {{.Passkey}} » vient d'être ajoutée à votre compte {{.App}} : elle permet désormais de se connecter sans mot de passe.",
+			"Si ce n'était pas vous, supprimez-la dès maintenant dans vos paramètres de sécurité, réinitialisez votre mot de passe ({{.Link}}) et contactez notre support.",
+		}},
+	},
+	emailPasskeyRemoved: {
+		domain.LocaleEN: {"{{.App}}: a passkey was removed from your account", []string{
+			"Hello {{.Name}},",
+			"The passkey named \"{{.Passkey}}\" was just removed from your {{.App}} account: it can no longer sign in.",
+			"If it was not you, reset your password now ({{.Link}}) and contact our support.",
+		}},
+		domain.LocaleFR: {"{{.App}} : une clé d'accès a été retirée de votre compte", []string{
+			"Bonjour {{.Name}},",
+			"La clé d'accès nommée « {{.Passkey}} » vient d'être retirée de votre compte {{.App}} : elle ne permet plus de se connecter.",
+			"Si ce n'était pas vous, réinitialisez votre mot de passe dès maintenant ({{.Link}}) et contactez notre support.",
+		}},
+	},
 }
 
 // htmlEmail lays out the paragraphs; the code, when there is one, stands out.
@@ -106,6 +134,8 @@ var buttonLabels = map[accountEmail]map[string]string{
 	emailReset:           {domain.LocaleEN: "Choose a new password", domain.LocaleFR: "Choisir un nouveau mot de passe"},
 	emailPasswordChanged: {domain.LocaleEN: "Reset my password", domain.LocaleFR: "Réinitialiser mon mot de passe"},
 	emailPasswordReset:   {domain.LocaleEN: "Reset my password", domain.LocaleFR: "Réinitialiser mon mot de passe"},
+	emailPasskeyAdded:    {domain.LocaleEN: "Reset my password", domain.LocaleFR: "Réinitialiser mon mot de passe"},
+	emailPasskeyRemoved:  {domain.LocaleEN: "Reset my password", domain.LocaleFR: "Réinitialiser mon mot de passe"},
 }
 
 // renderEmail builds one account email to to in locale (English when unknown).

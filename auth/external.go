@@ -71,6 +71,19 @@ func (s *Service) SignUpExternal(ctx context.Context, in ExternalSignUp, c Clien
 // token); before runs first in the same transaction (recording the sign-in on the identity).
 // A suspended account is refused as by LogIn.
 func (s *Service) SignInAs(ctx context.Context, userID uuid.UUID, c Client, before func(ctx context.Context, q *store.Queries) error) (Login, error) {
+	return s.signInAs(ctx, userID, nil, c, before)
+}
+
+// SignInWithPasskey is SignInAs for a member whose passkey the caller verified (the passkeys
+// package): the session records the passkey and, as a passkey sign-in verifies the member on a
+// phishing-resistant authenticator, counts as having a second factor (staff roles work in it
+// with STAFF_REQUIRE_MFA). A member with TOTP is not asked for a code. The session is freshly
+// authenticated (RequireRecentAuth) like any new one.
+func (s *Service) SignInWithPasskey(ctx context.Context, userID, passkeyID uuid.UUID, c Client, before func(ctx context.Context, q *store.Queries) error) (Login, error) {
+	return s.signInAs(ctx, userID, &passkeyID, c, before)
+}
+
+func (s *Service) signInAs(ctx context.Context, userID uuid.UUID, passkeyID *uuid.UUID, c Client, before func(ctx context.Context, q *store.Queries) error) (Login, error) {
 	now := s.now()
 	var out Login
 	err := s.store.InTx(ctx, func(q *store.Queries) error {
@@ -86,11 +99,18 @@ func (s *Service) SignInAs(ctx context.Context, userID uuid.UUID, c Client, befo
 				return err
 			}
 		}
-		out, err = s.startSession(ctx, q, u, c, now)
+		out, err = s.startSessionWith(ctx, q, u, c, now, passkeyID)
 		return err
 	})
 	if err != nil {
 		return Login{}, fmt.Errorf("sign in: %w", err)
 	}
 	return out, nil
+}
+
+// ForgetCachedAuthSessions drops the member's sessions from the authentication cache of every
+// instance, so a change to what their sessions are worth (a removed passkey no longer counts as
+// their second factor) holds at their next request.
+func (s *Service) ForgetCachedAuthSessions(ctx context.Context, userID uuid.UUID) {
+	s.invalidate(ctx, "user", userID)
 }

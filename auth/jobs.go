@@ -63,12 +63,31 @@ func (PasswordNoticeArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{Queue: jobs.QueueEmail, MaxAttempts: 10}
 }
 
+// PasskeyNoticeArgs asks for the notice that a passkey was added to or removed from an account
+// (inserted by the passkeys package in the transaction that makes the change).
+type PasskeyNoticeArgs struct {
+	UserID uuid.UUID `json:"user_id"`
+	// Name is the passkey's name, as the member knows it.
+	Name string `json:"name"`
+	// Removed is true for a removal, false for an addition.
+	Removed bool `json:"removed,omitzero"`
+}
+
+// Kind implements river.JobArgs.
+func (PasskeyNoticeArgs) Kind() string { return "passkey_notice_email" }
+
+// InsertOpts puts the job on the email queue.
+func (PasskeyNoticeArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: jobs.QueueEmail, MaxAttempts: 10}
+}
+
 // Jobs registers the account email workers.
 func Jobs(s *Service, mailer Mailer) jobs.Register {
 	return func(w *river.Workers) []*river.PeriodicJob {
 		river.AddWorker(w, &verificationWorker{s: s, mailer: mailer})
 		river.AddWorker(w, &resetWorker{s: s, mailer: mailer})
 		river.AddWorker(w, &noticeWorker{s: s, mailer: mailer})
+		river.AddWorker(w, &passkeyNoticeWorker{s: s, mailer: mailer})
 		return nil
 	}
 }
@@ -161,6 +180,34 @@ func (w *noticeWorker) Work(ctx context.Context, job *river.Job[PasswordNoticeAr
 	}
 	e, err := renderEmail(kind, u.Locale, u.Email, emailData{
 		App: w.s.cfg.AppName, Name: u.DisplayName, Link: w.s.link("/forgot-password", ""),
+	})
+	if err != nil {
+		return err
+	}
+	return w.mailer.Send(ctx, e)
+}
+
+type passkeyNoticeWorker struct {
+	river.WorkerDefaults[PasskeyNoticeArgs]
+	s      *Service
+	mailer Mailer
+}
+
+// Work emails the notice of a passkey added or removed.
+func (w *passkeyNoticeWorker) Work(ctx context.Context, job *river.Job[PasskeyNoticeArgs]) error {
+	u, err := w.s.userByID(ctx, job.Args.UserID)
+	if domain.IsKind(err, domain.KindNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("passkey notice: %w", err)
+	}
+	kind := emailPasskeyAdded
+	if job.Args.Removed {
+		kind = emailPasskeyRemoved
+	}
+	e, err := renderEmail(kind, u.Locale, u.Email, emailData{
+		App: w.s.cfg.AppName, Name: u.DisplayName, Link: w.s.link("/forgot-password", ""), Passkey: job.Args.Name,
 	})
 	if err != nil {
 		return err

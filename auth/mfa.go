@@ -2,8 +2,6 @@ package auth
 
 import (
 	"context"
-	"crypto/aes"
-	"crypto/cipher"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base32"
@@ -19,6 +17,7 @@ import (
 
 	"github.com/skillswap/skillswap/domain"
 	"github.com/skillswap/skillswap/ratelimit"
+	"github.com/skillswap/skillswap/sealbox"
 	"github.com/skillswap/skillswap/store"
 )
 
@@ -27,8 +26,8 @@ import (
 // TOTP parameters are the ones every authenticator app supports: SHA-1, 6 digits, 30-second
 // steps; a code of the previous or next step is accepted too (clock drift), and a step is
 // accepted at most once per member (user_totp.last_step), so a code seen over a shoulder or
-// phished cannot be replayed. Secrets are encrypted at rest with AES-256-GCM (Config.MFAKey), the
-// user id as associated data so a ciphertext cannot be moved to another account.
+// phished cannot be replayed. Secrets are encrypted at rest by package sealbox (AES-256-GCM under
+// Config.Keys), bound to the user id so a ciphertext cannot be moved to another account.
 
 const (
 	totpPeriod = 30
@@ -36,8 +35,6 @@ const (
 	totpSkew   = 1
 	// RecoveryCodeCount is how many recovery codes a member gets at once.
 	RecoveryCodeCount = 10
-	// MFAKeySize is the size of Config.MFAKey (AES-256).
-	MFAKeySize = 32
 )
 
 // ReasonRecentAuthRequired is extensions.reason of the FORBIDDEN answered to a sensitive
@@ -253,7 +250,7 @@ func (s *Service) RegenerateRecoveryCodes(ctx context.Context, actor domain.Acto
 
 // Security describes how a member signs in (viewer.security).
 type Security struct {
-	// Methods in use: "PASSWORD", "TOTP".
+	// Methods in use: "PASSWORD", "PROVIDER", "PASSKEY", "TOTP".
 	Methods           []string
 	RecoveryCodesLeft int
 }
@@ -277,6 +274,13 @@ func (s *Service) Security(ctx context.Context, actor domain.Actor) (Security, e
 	}
 	if len(idents) > 0 {
 		out.Methods = append(out.Methods, "PROVIDER")
+	}
+	passkeys, err := s.store.Q().UserHasPasskeys(ctx, actor.ID())
+	if err != nil {
+		return Security{}, fmt.Errorf("security: %w", err)
+	}
+	if passkeys {
+		out.Methods = append(out.Methods, "PASSKEY")
 	}
 	on, err := s.HasSecondFactor(ctx, actor.ID())
 	if err != nil {
@@ -516,43 +520,29 @@ func normalizeRecoveryCode(c string) string {
 	return b.String()
 }
 
-// seal encrypts a TOTP secret for userID: version byte 1, nonce, AES-256-GCM ciphertext.
-func (s *Service) seal(userID uuid.UUID, plain []byte) ([]byte, error) {
-	gcm, err := s.gcm()
-	if err != nil {
-		return nil, err
-	}
-	nonce := make([]byte, gcm.NonceSize())
-	if _, err := rand.Read(nonce); err != nil {
-		return nil, fmt.Errorf("seal: %w", err)
-	}
-	out := append([]byte{1}, nonce...)
-	return gcm.Seal(out, nonce, plain, userID[:]), nil
+// TOTPSecretBinding is where a TOTP secret lives: sealed values are bound to their member, so
+// a secret copied to another account's row does not open. Values sealed before keyrings
+// (format 1, MFA_ENCRYPTION_KEY) are accepted here.
+func TOTPSecretBinding(userID uuid.UUID) sealbox.Binding {
+	return sealbox.Binding{Table: "user_totp", Column: "secret_enc", Row: userID[:], LegacyV1: true}
 }
 
-// open decrypts what seal encrypted.
+// seal encrypts a TOTP secret for userID under the primary data key.
+func (s *Service) seal(userID uuid.UUID, plain []byte) ([]byte, error) {
+	out, err := s.keys.Seal(TOTPSecretBinding(userID), plain)
+	if err != nil {
+		return nil, fmt.Errorf("totp secret: %w", err)
+	}
+	return out, nil
+}
+
+// open decrypts what seal encrypted (under any key of the keyring).
 func (s *Service) open(userID uuid.UUID, sealed []byte) ([]byte, error) {
-	gcm, err := s.gcm()
+	plain, err := s.keys.Open(TOTPSecretBinding(userID), sealed)
 	if err != nil {
-		return nil, err
-	}
-	if len(sealed) < 1+gcm.NonceSize() || sealed[0] != 1 {
-		return nil, errors.New("totp secret: unknown format")
-	}
-	nonce, ct := sealed[1:1+gcm.NonceSize()], sealed[1+gcm.NonceSize():]
-	plain, err := gcm.Open(nil, nonce, ct, userID[:])
-	if err != nil {
-		return nil, fmt.Errorf("totp secret: cannot decrypt (was MFA_ENCRYPTION_KEY changed?): %w", err)
+		return nil, fmt.Errorf("totp secret: %w", err)
 	}
 	return plain, nil
-}
-
-func (s *Service) gcm() (cipher.AEAD, error) {
-	block, err := aes.NewCipher(s.mfaKey)
-	if err != nil {
-		return nil, fmt.Errorf("mfa key: %w", err)
-	}
-	return cipher.NewGCM(block)
 }
 
 // userByID loads one account (NOT_FOUND when it does not exist).

@@ -1,13 +1,13 @@
 package auth
 
 import (
-	"crypto/rand"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/pquerna/otp/totp"
 
+	"github.com/skillswap/skillswap/sealbox"
 	"github.com/skillswap/skillswap/store"
 )
 
@@ -18,12 +18,12 @@ import (
 //
 // Run it with: go test -run '^$' -bench TOTPVerify -benchmem ./auth/
 func BenchmarkTOTPVerify(b *testing.B) {
-	key := make([]byte, MFAKeySize)
-	if _, err := rand.Read(key); err != nil {
+	keys, err := sealbox.Ephemeral()
+	if err != nil {
 		b.Fatal(err)
 	}
 	now := time.Now()
-	s := &Service{mfaKey: key, totpNow: func() time.Time { return now }}
+	s := &Service{keys: keys, totpNow: func() time.Time { return now }}
 	userID := uuid.New()
 	k, err := totp.Generate(totp.GenerateOpts{Issuer: "SkillSwap", AccountName: "bench@example.com", SecretSize: 20})
 	if err != nil {

@@ -29,6 +29,7 @@ import (
 	"github.com/skillswap/skillswap/ratelimit"
 	"github.com/skillswap/skillswap/realtime"
 	"github.com/skillswap/skillswap/relay"
+	"github.com/skillswap/skillswap/sealbox"
 	"github.com/skillswap/skillswap/store"
 )
 
@@ -68,9 +69,10 @@ type Config struct {
 	// RecentAuthMaxAge is how long after a log-in or reauthenticate sensitive operations
 	// (RequireRecentAuth) are allowed.
 	RecentAuthMaxAge time.Duration
-	// MFAKey encrypts TOTP secrets at rest (AES-256: MFAKeySize bytes). Nil: a random key for
-	// this process only (development; secrets do not survive a restart).
-	MFAKey []byte
+	// Keys encrypt TOTP secrets at rest (package sealbox: DATA_ENCRYPTION_KEYS, with
+	// MFA_ENCRYPTION_KEY as its "legacy" key). Nil: a random key for this process only
+	// (development; secrets do not survive a restart).
+	Keys *sealbox.Keyring
 	// MFAIssuer names the service in authenticator apps.
 	MFAIssuer string
 	// MFATicketTTL is how long a half-finished login waits for its second factor.
@@ -116,7 +118,7 @@ type Service struct {
 	log      *slog.Logger
 	now      func() time.Time
 	totpNow  func() time.Time
-	mfaKey   []byte
+	keys     *sealbox.Keyring
 }
 
 // NewService wires the service.
@@ -137,15 +139,12 @@ func NewService(st *store.Store, hasher *Hasher, tokens *Tokens, pub Hub, cfg Co
 	if l == nil {
 		l = ratelimit.NewMemory(nil)
 	}
-	key := cfg.MFAKey
-	if key == nil {
-		key = make([]byte, MFAKeySize)
-		if _, err := rand.Read(key); err != nil {
-			return nil, fmt.Errorf("auth: mfa key: %w", err)
+	keys := cfg.Keys
+	if keys == nil {
+		var err error
+		if keys, err = sealbox.Ephemeral(); err != nil {
+			return nil, fmt.Errorf("auth: %w", err)
 		}
-	}
-	if len(key) != MFAKeySize {
-		return nil, fmt.Errorf("auth: the MFA key must be %d bytes, not %d", MFAKeySize, len(key))
 	}
 	if cfg.MFATicketTTL <= 0 {
 		cfg.MFATicketTTL = DefaultConfig.MFATicketTTL
@@ -165,7 +164,7 @@ func NewService(st *store.Store, hasher *Hasher, tokens *Tokens, pub Hub, cfg Co
 	}
 	return &Service{store: st, hasher: hasher, tokens: tokens, pub: pub, limiter: l, cfg: cfg, log: log,
 		sessions: newSessionCache(cfg.AuthSessionCacheTTL, 100_000),
-		now:      func() time.Time { return time.Now().UTC() }, totpNow: totpNow, mfaKey: key}, nil
+		now:      func() time.Time { return time.Now().UTC() }, totpNow: totpNow, keys: keys}, nil
 }
 
 // Close releases what the service holds (nothing today: the limiter belongs to the caller).
@@ -397,7 +396,12 @@ func (s *Service) knownNetwork(ctx context.Context, userID uuid.UUID, ip netip.A
 }
 
 func (s *Service) startSession(ctx context.Context, q *store.Queries, u domain.User, c Client, now time.Time) (Login, error) {
-	// Every sign-in (password, second factor, provider, sign-up) passes here: signing in again
+	return s.startSessionWith(ctx, q, u, c, now, nil)
+}
+
+// startSessionWith opens a session; passkeyID is the passkey the member signed in with, if any.
+func (s *Service) startSessionWith(ctx context.Context, q *store.Queries, u domain.User, c Client, now time.Time, passkeyID *uuid.UUID) (Login, error) {
+	// Every sign-in (password, second factor, provider, passkey, sign-up) passes here: signing in again
 	// during an account deletion's grace period cancels the deletion.
 	if _, err := q.CancelAccountDeletion(ctx, u.ID); err != nil {
 		return Login{}, err
@@ -412,6 +416,7 @@ func (s *Service) startSession(ctx context.Context, q *store.Queries, u domain.U
 	}
 	sess, err := q.CreateAuthSession(ctx, store.NewAuthSession{
 		ID: sid, UserID: u.ID, CreatedAt: now, ExpiresAt: now.Add(s.cfg.AuthSessionMaxAge), UserAgent: ua, IP: c.IP,
+		PasskeyID: passkeyID,
 	})
 	if err != nil {
 		return Login{}, err
@@ -441,7 +446,8 @@ func (s *Service) issue(ctx context.Context, q *store.Queries, u domain.User, se
 	}
 	missing := false
 	if s.cfg.StaffRequireMFA && u.IsStaff() {
-		on, err := q.UserHasTOTP(ctx, u.ID)
+		// TOTP, or a session opened with a passkey (see AuthSessionHasSecondFactor).
+		on, err := q.AuthSessionHasSecondFactor(ctx, sess.ID)
 		if err != nil {
 			return Login{}, err
 		}

@@ -4,6 +4,7 @@ package config
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -11,6 +12,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -78,6 +80,23 @@ type Config struct {
 	// writes a development one, production requires it, unset elsewhere a random key lives for
 	// the process only.
 	MFAEncryptionKey string `env:"MFA_ENCRYPTION_KEY"`
+	// DataEncryptionKeys is the keyring that encrypts sensitive columns (package sealbox):
+	// comma-separated "kid:base64key" entries of 32 bytes each. MFA_ENCRYPTION_KEY, when set,
+	// joins it under the id "legacy" (what TOTP secrets were sealed with before keyrings).
+	DataEncryptionKeys string `env:"DATA_ENCRYPTION_KEYS"`
+	// DataEncryptionPrimary is the key id new values are sealed with (default: the only key of
+	// DATA_ENCRYPTION_KEYS, else "legacy"); `skillswap rekey` and the daily rekey job move the
+	// others to it.
+	DataEncryptionPrimary string `env:"DATA_ENCRYPTION_PRIMARY"`
+
+	// Retention (package retention): how long records past their use are kept before the
+	// hourly job deletes (or, for IP addresses, clears) them.
+	RetentionInterval     time.Duration `env:"RETENTION_INTERVAL" envDefault:"1h"`
+	AuthSessionRetention  time.Duration `env:"AUTH_SESSION_RETENTION" envDefault:"720h"`
+	AccountTokenRetention time.Duration `env:"ACCOUNT_TOKEN_RETENTION" envDefault:"168h"`
+	NotificationRetention time.Duration `env:"NOTIFICATION_RETENTION" envDefault:"4320h"`
+	WebhookEventRetention time.Duration `env:"WEBHOOK_EVENT_RETENTION" envDefault:"720h"`
+	IPRetention           time.Duration `env:"IP_RETENTION" envDefault:"2160h"`
 	// MFATicketTTL: how long a login waits for its second factor after the password.
 	MFATicketTTL time.Duration `env:"MFA_TICKET_TTL" envDefault:"5m"`
 	// StaffRequireMFA: staff roles count only with a second factor. Default true in
@@ -107,6 +126,16 @@ type Config struct {
 	// token with an unknown key id makes go-oidc refetch it, and a flood of them must not make us
 	// hammer the provider (keys are published well before they sign anything).
 	OIDCJWKSMinInterval time.Duration `env:"OIDC_JWKS_MIN_INTERVAL" envDefault:"30s"`
+	// WebAuthnRPID is the passkeys' relying-party id: a domain, the host of the origins or a
+	// parent of it (default: PUBLIC_URL's host). Passkeys are bound to it: changing it later
+	// orphans every registered passkey.
+	WebAuthnRPID string `env:"WEBAUTHN_RP_ID"`
+	// WebAuthnRPName is the name authenticators show when a passkey is created.
+	WebAuthnRPName string `env:"WEBAUTHN_RP_NAME" envDefault:"SkillSwap"`
+	// WebAuthnOrigins are the origins passkey ceremonies may come from: web origins
+	// (https://host[:port], under WebAuthnRPID) and Android apps (android:apk-key-hash:<base64url
+	// SHA-256 of the signing certificate>). Default: PUBLIC_URL's origin.
+	WebAuthnOrigins []string `env:"WEBAUTHN_ORIGINS" envSeparator:","`
 	// Complexity points (as MAX_COMPLEXITY counts them) a member, or a signed-out client
 	// network, may spend on operations.
 	RateComplexityUser Rate `env:"RATE_COMPLEXITY_PER_USER" envDefault:"120000/1m"`
@@ -188,6 +217,13 @@ type Config struct {
 	// holidays). The capture deadline is not configurable: Stripe's 7-day authorisation
 	// expiry fixes it.
 	NoShowContestWindow time.Duration `env:"NO_SHOW_CONTEST_WINDOW" envDefault:"48h"`
+
+	// AppleAppIDs are the iOS apps (<team id>.<bundle id>) that open PUBLIC_URL's account links
+	// and share its passkeys: served in /.well-known/apple-app-site-association.
+	AppleAppIDs []string `env:"APPLE_APP_IDS" envSeparator:","`
+	// AndroidApps are the Android apps (<package>=<SHA-256 signing certificate fingerprint>) that
+	// do the same: served in /.well-known/assetlinks.json.
+	AndroidApps []string `env:"ANDROID_APPS" envSeparator:","`
 }
 
 // OIDCProvider is one OpenID Connect provider members may sign in with (an entry of OIDC_PROVIDERS).
@@ -236,6 +272,65 @@ func (p *OIDCProviders) UnmarshalText(b []byte) error {
 		seen[pr.Name] = true
 	}
 	*p = list
+	return nil
+}
+
+// AndroidOriginPrefix starts the origin of a passkey ceremony made by an Android app: the rest
+// is the unpadded base64url SHA-256 of the app's signing certificate.
+const AndroidOriginPrefix = "android:apk-key-hash:"
+
+// webauthnSettings fills the passkey settings' defaults from PUBLIC_URL and checks them, so a
+// relying-party id or origin that could never complete a ceremony stops the server at start.
+func (c *Config) webauthnSettings() error {
+	public, err := url.Parse(c.PublicURL)
+	if err != nil || public.Host == "" {
+		return fmt.Errorf("PUBLIC_URL %q is not an absolute URL (it gives WEBAUTHN_RP_ID and WEBAUTHN_ORIGINS their defaults)", c.PublicURL)
+	}
+	c.WebAuthnRPID = strings.ToLower(strings.TrimSpace(c.WebAuthnRPID))
+	explicitRP := c.WebAuthnRPID != ""
+	if !explicitRP {
+		c.WebAuthnRPID = strings.ToLower(public.Hostname())
+	}
+	rpID := c.WebAuthnRPID
+	if strings.ContainsAny(rpID, ":/ ") || strings.HasPrefix(rpID, ".") || strings.HasSuffix(rpID, ".") {
+		return fmt.Errorf("WEBAUTHN_RP_ID %q must be a bare domain such as example.com (no scheme, port or path)", rpID)
+	}
+	if ip := net.ParseIP(rpID); ip != nil && explicitRP {
+		// Derived from a development PUBLIC_URL such as http://192.168.1.5:8080, it is kept:
+		// the server starts, passkeys just do not work there.
+		return fmt.Errorf("WEBAUTHN_RP_ID %q is an IP address: browsers accept only a domain (use localhost for local work)", rpID)
+	}
+	c.WebAuthnRPName = strings.TrimSpace(c.WebAuthnRPName)
+	if c.WebAuthnRPName == "" {
+		return errors.New("WEBAUTHN_RP_NAME must not be empty (authenticators show it)")
+	}
+	var origins []string
+	for _, o := range c.WebAuthnOrigins {
+		if o = strings.TrimSpace(o); o != "" {
+			origins = append(origins, o)
+		}
+	}
+	if len(origins) == 0 {
+		origins = []string{public.Scheme + "://" + public.Host}
+	}
+	for i, o := range origins {
+		if hash, ok := strings.CutPrefix(o, AndroidOriginPrefix); ok {
+			if sum, err := base64.RawURLEncoding.DecodeString(hash); err != nil || len(sum) != sha256.Size {
+				return fmt.Errorf("WEBAUTHN_ORIGINS: %q: an Android origin is %s followed by the unpadded base64url SHA-256 of the app's signing certificate (43 characters)", o, AndroidOriginPrefix)
+			}
+			continue
+		}
+		u, err := url.Parse(o)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+			return fmt.Errorf("WEBAUTHN_ORIGINS: %q is neither an origin such as https://app.example.com nor %s<hash>", o, AndroidOriginPrefix)
+		}
+		host := strings.ToLower(u.Hostname())
+		if host != rpID && !strings.HasSuffix(host, "."+rpID) {
+			return fmt.Errorf("WEBAUTHN_ORIGINS: %q is not on WEBAUTHN_RP_ID %q (its host must be it or a subdomain of it)", o, rpID)
+		}
+		origins[i] = strings.ToLower(u.Scheme) + "://" + strings.ToLower(u.Host)
+	}
+	c.WebAuthnOrigins = origins
 	return nil
 }
 
@@ -306,6 +401,20 @@ func LoadFrom(environ map[string]string) (Config, error) {
 	if c.ShutdownDrainDelay < 0 || c.ShutdownTimeout <= 0 {
 		return c, errors.New("config: SHUTDOWN_DRAIN_DELAY must not be negative and SHUTDOWN_TIMEOUT must be positive")
 	}
+	if _, _, err := c.DataKeyring(); err != nil {
+		return c, fmt.Errorf("config: %w", err)
+	}
+	if c.RetentionInterval <= 0 || c.AuthSessionRetention < 0 || c.AccountTokenRetention < 0 ||
+		c.NotificationRetention < 0 || c.WebhookEventRetention < 0 || c.IPRetention < 0 {
+		return c, errors.New("config: RETENTION_INTERVAL must be positive and the *_RETENTION durations not negative")
+	}
+	if c.WebhookEventRetention < 72*time.Hour {
+		// Stripe redelivers an event for up to three days: its id must be remembered that long.
+		return c, errors.New("config: WEBHOOK_EVENT_RETENTION must be at least 72h (Stripe retries an event for up to three days)")
+	}
+	if err := c.webauthnSettings(); err != nil {
+		return c, fmt.Errorf("config: %w", err)
+	}
 	if c.Production() {
 		if problems := c.unsafeForProduction(); len(problems) > 0 {
 			return c, fmt.Errorf("config: APP_ENV=production refuses to start with unsafe settings: %s", strings.Join(problems, "; "))
@@ -371,10 +480,16 @@ func (c Config) unsafeForProduction() []string {
 		}
 	}
 
-	if key, err := ParseMFAKey(c.MFAEncryptionKey); err != nil {
+	if _, err := ParseMFAKey(c.MFAEncryptionKey); err != nil {
 		add("MFA_ENCRYPTION_KEY: %v", err)
-	} else if key == nil {
-		add("MFA_ENCRYPTION_KEY is not set: set it to 32 random bytes in base64 (head -c 32 /dev/urandom | base64); TOTP secrets are encrypted with it")
+	} else if _, keys, err := c.DataKeyring(); err == nil && len(keys) == 0 {
+		add("DATA_ENCRYPTION_KEYS is not set: set it to kid:base64key with 32 random bytes (e.g. prod-1:$(head -c 32 /dev/urandom | base64)); TOTP secrets and other sensitive columns are encrypted with it (MFA_ENCRYPTION_KEY alone is accepted too, for deployments older than keyrings)")
+	} else if err == nil {
+		for kid := range keys {
+			if developmentKeyID(kid) {
+				add("DATA_ENCRYPTION_KEYS: key %q is a development or test key: generate a production key with its own id, e.g. prod-1", kid)
+			}
+		}
 	}
 
 	if u, err := url.Parse(c.PublicURL); err != nil || u.Scheme != "https" || u.Host == "" {
@@ -383,6 +498,11 @@ func (c Config) unsafeForProduction() []string {
 		add("PUBLIC_URL is %q: set it to the public https:// URL of the API, not a local one", c.PublicURL)
 	}
 
+	for _, o := range c.WebAuthnOrigins {
+		if strings.HasPrefix(o, "http://") {
+			add("WEBAUTHN_ORIGINS has %q: passkey origins must be https:// (browsers allow http on localhost only)", o)
+		}
+	}
 	for _, p := range c.OIDCProviders {
 		// Keys and discovery over plain HTTP could be swapped on the way: anyone could sign in.
 		if !strings.HasPrefix(p.Issuer, "https://") {
@@ -415,6 +535,9 @@ func (c Config) unsafeForProduction() []string {
 
 	if c.StripeSecretKey != "" && c.StripeWebhookSecret == "" {
 		add("STRIPE_SECRET_KEY is set but STRIPE_WEBHOOK_SECRET is not: set it to the endpoint's signing secret (whsec_...) from the Stripe dashboard, or payments never settle")
+	}
+	if c.SMTPAddr == "" {
+		add("SMTP_ADDR is not set: verification codes, password resets and notices would only be logged, never sent; set it to your mail relay (host:port)")
 	}
 	if c.MetricsAddr == "" && c.MetricsToken == "" {
 		add("/metrics would be public: set METRICS_ADDR to a private address (e.g. :9090, not exposed by the load balancer) or METRICS_TOKEN to a bearer token the scraper sends")
@@ -469,6 +592,67 @@ func ParseMFAKey(s string) ([]byte, error) {
 	return key, nil
 }
 
+// LegacyDataKeyID is the keyring id of MFA_ENCRYPTION_KEY (sealbox.LegacyKeyID).
+const LegacyDataKeyID = "legacy"
+
+// DataKeyring returns the keys of DATA_ENCRYPTION_KEYS plus MFA_ENCRYPTION_KEY (as
+// LegacyDataKeyID), and the primary key id; no keys (and no error) when neither is set.
+func (c Config) DataKeyring() (primary string, keys map[string][]byte, err error) {
+	keys = map[string][]byte{}
+	var ids []string
+	for entry := range strings.SplitSeq(c.DataEncryptionKeys, ",") {
+		entry = strings.TrimSpace(entry)
+		if entry == "" {
+			continue
+		}
+		kid, b64, ok := strings.Cut(entry, ":")
+		switch {
+		case !ok || !dataKeyID.MatchString(kid):
+			return "", nil, fmt.Errorf("DATA_ENCRYPTION_KEYS entry %q: want kid:base64key, the kid of 1 to 32 letters, digits, '.', '_' or '-'", kid)
+		case kid == LegacyDataKeyID || kid == "ephemeral":
+			return "", nil, fmt.Errorf("DATA_ENCRYPTION_KEYS: the key id %q is reserved (MFA_ENCRYPTION_KEY is %q)", kid, LegacyDataKeyID)
+		case keys[kid] != nil:
+			return "", nil, fmt.Errorf("DATA_ENCRYPTION_KEYS: key id %q is used twice", kid)
+		}
+		key, err := base64.StdEncoding.DecodeString(b64)
+		if err != nil {
+			if key, err = base64.RawURLEncoding.DecodeString(b64); err != nil {
+				return "", nil, fmt.Errorf("DATA_ENCRYPTION_KEYS entry %q: key is not base64", kid)
+			}
+		}
+		if len(key) != 32 {
+			return "", nil, fmt.Errorf("DATA_ENCRYPTION_KEYS entry %q: %d bytes, want 32 random bytes (head -c 32 /dev/urandom | base64)", kid, len(key))
+		}
+		keys[kid] = key
+		ids = append(ids, kid)
+	}
+	legacy, err := ParseMFAKey(c.MFAEncryptionKey)
+	if err != nil {
+		return "", nil, fmt.Errorf("MFA_ENCRYPTION_KEY: %w", err)
+	}
+	if legacy != nil {
+		keys[LegacyDataKeyID] = legacy
+	}
+	primary = strings.TrimSpace(c.DataEncryptionPrimary)
+	switch {
+	case primary != "":
+		if keys[primary] == nil {
+			return "", nil, fmt.Errorf("DATA_ENCRYPTION_PRIMARY is %q, which is not a key of DATA_ENCRYPTION_KEYS (nor %q, MFA_ENCRYPTION_KEY)", primary, LegacyDataKeyID)
+		}
+	case len(ids) == 1:
+		primary = ids[0]
+	case len(ids) > 1:
+		return "", nil, errors.New("DATA_ENCRYPTION_KEYS holds several keys: set DATA_ENCRYPTION_PRIMARY to the one that encrypts new values")
+	case legacy != nil:
+		primary = LegacyDataKeyID
+	default:
+		return "", nil, nil
+	}
+	return primary, keys, nil
+}
+
+var dataKeyID = regexp.MustCompile(`^[A-Za-z0-9._-]{1,32}$`)
+
 // ParseJWTKeys parses JWT_KEYS: comma-separated "kid:base64secret" entries.
 func ParseJWTKeys(s string) ([]SigningKey, error) {
 	var out []SigningKey
@@ -500,5 +684,8 @@ func Defaults() Config {
 		panic(fmt.Sprintf("config defaults must parse: %v", err))
 	}
 	c.profileDefaults(map[string]string{})
+	if err := c.webauthnSettings(); err != nil {
+		panic(fmt.Sprintf("config defaults must be valid: %v", err))
+	}
 	return c
 }

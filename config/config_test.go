@@ -2,6 +2,7 @@ package config_test
 
 import (
 	"encoding/base64"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -21,8 +22,14 @@ func safeProduction() map[string]string {
 		"PUBLIC_URL":           "https://api.skillswap.example",
 		"CORS_ALLOWED_ORIGINS": "https://app.skillswap.example",
 		"METRICS_ADDR":         ":9090",
+		"SMTP_ADDR":            "smtp.internal:587",
 		"MFA_ENCRYPTION_KEY":   base64.StdEncoding.EncodeToString([]byte("fedcba9876543210fedcba9876543210")),
 	}
+}
+
+// dataKey is a DATA_ENCRYPTION_KEYS entry of 32 random-looking bytes.
+func dataKey(kid string) string {
+	return kid + ":" + base64.StdEncoding.EncodeToString([]byte(kid + "-0123456789abcdef0123456789abcdef")[:32])
 }
 
 func with(env map[string]string, kv ...string) map[string]string {
@@ -73,7 +80,11 @@ func TestProductionRefusesUnsafeSettings(t *testing.T) {
 		{"metrics behind a token", with(base, "METRICS_ADDR", "<unset>", "METRICS_TOKEN", "s3cret"), nil},
 		{"pprof on all interfaces", with(base, "PPROF_ADDR", ":6060"), []string{"PPROF_ADDR", "127.0.0.1:6060"}},
 		{"pprof on loopback", with(base, "PPROF_ADDR", "127.0.0.1:6060"), nil},
-		{"no MFA key", with(base, "MFA_ENCRYPTION_KEY", "<unset>"), []string{"MFA_ENCRYPTION_KEY is not set"}},
+		{"no SMTP relay", with(base, "SMTP_ADDR", "<unset>"), []string{"SMTP_ADDR is not set"}},
+		{"no encryption key", with(base, "MFA_ENCRYPTION_KEY", "<unset>"), []string{"DATA_ENCRYPTION_KEYS is not set", "head -c 32"}},
+		{"a keyring instead of the MFA key", with(base, "MFA_ENCRYPTION_KEY", "<unset>", "DATA_ENCRYPTION_KEYS", dataKey("prod-1")), nil},
+		{"a keyring beside the MFA key", with(base, "DATA_ENCRYPTION_KEYS", dataKey("prod-1")), nil},
+		{"a development data key", with(base, "DATA_ENCRYPTION_KEYS", dataKey("dev")), []string{`DATA_ENCRYPTION_KEYS: key "dev" is a development or test key`}},
 		{"short MFA key", with(base, "MFA_ENCRYPTION_KEY", base64.StdEncoding.EncodeToString([]byte("short"))), []string{"MFA_ENCRYPTION_KEY: 5 bytes"}},
 		{"several problems at once", with(base, "JWT_KEYS", "<unset>", "METRICS_ADDR", "<unset>"), []string{"JWT_KEYS", "METRICS_ADDR"}},
 		{"development accepts the defaults", map[string]string{"DATABASE_URL": "postgres://localhost/x"}, nil},
@@ -172,5 +183,112 @@ func TestOIDCProviders(t *testing.T) {
 		if _, err := config.LoadFrom(map[string]string{"DATABASE_URL": "postgres://localhost/x", "OIDC_PROVIDERS": value}); err == nil || !strings.Contains(err.Error(), "OIDC_PROVIDERS") {
 			t.Errorf("%s: err = %v, want an OIDC_PROVIDERS error", name, err)
 		}
+	}
+}
+
+// TestDataKeyring: DATA_ENCRYPTION_KEYS and MFA_ENCRYPTION_KEY make one keyring; mistakes stop
+// the start in every environment, each with what to fix.
+func TestDataKeyring(t *testing.T) {
+	t.Parallel()
+	mfa := base64.StdEncoding.EncodeToString([]byte("fedcba9876543210fedcba9876543210"))
+	dev := map[string]string{"DATABASE_URL": "postgres://localhost/x"}
+	tests := []struct {
+		name        string
+		env         map[string]string
+		wantPrimary string
+		wantIDs     []string
+		wantErr     string
+	}{
+		{"nothing set", dev, "", nil, ""},
+		{"MFA key alone (make run, older deployments)", with(dev, "MFA_ENCRYPTION_KEY", mfa), "legacy", []string{"legacy"}, ""},
+		{"one key", with(dev, "DATA_ENCRYPTION_KEYS", dataKey("k1")), "k1", []string{"k1"}, ""},
+		{"one key and the MFA key: the new key seals", with(dev, "DATA_ENCRYPTION_KEYS", dataKey("k1"), "MFA_ENCRYPTION_KEY", mfa), "k1", []string{"k1", "legacy"}, ""},
+		{"two keys and a primary", with(dev, "DATA_ENCRYPTION_KEYS", dataKey("k1")+","+dataKey("k2"), "DATA_ENCRYPTION_PRIMARY", "k2"), "k2", []string{"k1", "k2"}, ""},
+		{"two keys, no primary", with(dev, "DATA_ENCRYPTION_KEYS", dataKey("k1")+","+dataKey("k2")), "", nil, "set DATA_ENCRYPTION_PRIMARY"},
+		{"primary not a key", with(dev, "DATA_ENCRYPTION_KEYS", dataKey("k1"), "DATA_ENCRYPTION_PRIMARY", "k9"), "", nil, `DATA_ENCRYPTION_PRIMARY is "k9"`},
+		{"short key", with(dev, "DATA_ENCRYPTION_KEYS", "k1:"+base64.StdEncoding.EncodeToString([]byte("short"))), "", nil, `"k1": 5 bytes`},
+		{"not base64", with(dev, "DATA_ENCRYPTION_KEYS", "k1:!!!"), "", nil, "not base64"},
+		{"no kid", with(dev, "DATA_ENCRYPTION_KEYS", "abc"), "", nil, "want kid:base64key"},
+		{"reserved id", with(dev, "DATA_ENCRYPTION_KEYS", dataKey("legacy")), "", nil, "reserved"},
+		{"webhook events forgotten before Stripe stops retrying", with(dev, "WEBHOOK_EVENT_RETENTION", "24h"), "", nil, "at least 72h"},
+		{"negative retention", with(dev, "NOTIFICATION_RETENTION", "-1h"), "", nil, "not negative"},
+		{"duplicate id", with(dev, "DATA_ENCRYPTION_KEYS", dataKey("k1")+","+dataKey("k1")), "", nil, "used twice"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c, err := config.LoadFrom(tc.env)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("LoadFrom = %v, want an error containing %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			primary, keys, err := c.DataKeyring()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ids []string
+			for id, k := range keys {
+				if len(k) != 32 {
+					t.Errorf("key %q has %d bytes", id, len(k))
+				}
+				ids = append(ids, id)
+			}
+			slices.Sort(ids)
+			if primary != tc.wantPrimary || !slices.Equal(ids, tc.wantIDs) {
+				t.Fatalf("primary %q, ids %v; want %q, %v", primary, ids, tc.wantPrimary, tc.wantIDs)
+			}
+		})
+	}
+}
+
+func TestWebAuthnSettings(t *testing.T) {
+	t.Parallel()
+	db := map[string]string{"DATABASE_URL": "postgres://localhost/x"}
+	apk := config.AndroidOriginPrefix + base64.RawURLEncoding.EncodeToString(make([]byte, 32))
+	c, err := config.LoadFrom(with(db, "PUBLIC_URL", "https://API.skillswap.example:8443/graphql"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.WebAuthnRPID != "api.skillswap.example" || c.WebAuthnRPName != "SkillSwap" ||
+		strings.Join(c.WebAuthnOrigins, ",") != "https://api.skillswap.example:8443" {
+		t.Fatalf("defaults from PUBLIC_URL: rp %q name %q origins %q", c.WebAuthnRPID, c.WebAuthnRPName, c.WebAuthnOrigins)
+	}
+	c, err = config.LoadFrom(with(db, "WEBAUTHN_RP_ID", "skillswap.example", "WEBAUTHN_RP_NAME", "Skill Swap",
+		"WEBAUTHN_ORIGINS", " https://app.skillswap.example, https://skillswap.example ,"+apk))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(c.WebAuthnOrigins, ","); got != "https://app.skillswap.example,https://skillswap.example,"+apk || c.WebAuthnRPName != "Skill Swap" {
+		t.Fatalf("origins %q, name %q", got, c.WebAuthnRPName)
+	}
+	for name, kv := range map[string][]string{
+		"rp id with a scheme":        {"WEBAUTHN_RP_ID", "https://skillswap.example"},
+		"rp id with a port":          {"WEBAUTHN_RP_ID", "skillswap.example:443"},
+		"rp id an IP address":        {"WEBAUTHN_RP_ID", "10.0.0.1", "WEBAUTHN_ORIGINS", "https://10.0.0.1"},
+		"empty rp name":              {"WEBAUTHN_RP_NAME", "  "},
+		"origin off the rp id":       {"WEBAUTHN_RP_ID", "skillswap.example", "WEBAUTHN_ORIGINS", "https://evil.example"},
+		"origin a suffix look-alike": {"WEBAUTHN_RP_ID", "skillswap.example", "WEBAUTHN_ORIGINS", "https://notskillswap.example"},
+		"origin with a path":         {"WEBAUTHN_RP_ID", "skillswap.example", "WEBAUTHN_ORIGINS", "https://skillswap.example/app"},
+		"origin without a scheme":    {"WEBAUTHN_RP_ID", "skillswap.example", "WEBAUTHN_ORIGINS", "skillswap.example"},
+		"android hash not base64url": {"WEBAUTHN_ORIGINS", config.AndroidOriginPrefix + "not base64!"},
+		"android hash too short":     {"WEBAUTHN_ORIGINS", config.AndroidOriginPrefix + base64.RawURLEncoding.EncodeToString(make([]byte, 20))},
+	} {
+		if _, err := config.LoadFrom(with(db, kv...)); err == nil || !strings.Contains(err.Error(), "WEBAUTHN_") {
+			t.Errorf("%s: err = %v, want a WEBAUTHN_ error", name, err)
+		}
+	}
+}
+
+// TestProductionRefusesHTTPPasskeyOrigins: browsers allow passkeys over http on localhost only.
+func TestProductionRefusesHTTPPasskeyOrigins(t *testing.T) {
+	t.Parallel()
+	_, err := config.LoadFrom(with(safeProduction(), "WEBAUTHN_ORIGINS", "https://api.skillswap.example,http://api.skillswap.example"))
+	if err == nil || !strings.Contains(err.Error(), `WEBAUTHN_ORIGINS has "http://api.skillswap.example"`) {
+		t.Fatalf("err = %v", err)
 	}
 }

@@ -105,7 +105,8 @@ func (m member) needles() []string {
 // coordinates), skills, availability, a block, messages and an attachment, two login sessions, a
 // completed session with reviews written and received and a review report, a pending in-person
 // session, time credits, a payout account at Stripe (stripe-mock), a payment, notifications, a
-// provider identity, TOTP and recovery codes, an MFA ticket, account tokens, a calendar feed.
+// provider identity, TOTP and recovery codes, an MFA ticket, a passkey, account tokens, a
+// calendar feed.
 func richMember(t *testing.T, e env) (member, skillsessiontest.Member) {
 	t.Helper()
 	ctx := context.Background()
@@ -193,6 +194,13 @@ func richMember(t *testing.T, e env) (member, skillsessiontest.Member) {
 	exec(t, pool, `INSERT INTO auth_identities (id, user_id, provider, issuer, subject, email, email_verified)
 		VALUES ($1, $2, 'google', 'https://accounts.google.com', 'sub-'||$3, 'g.'||$3||'@gmail.com', true)`, uuid.New(), m.uid, mark)
 	exec(t, pool, `INSERT INTO calendar_feeds (id, user_id, token_hash) VALUES ($1, $2, $3)`, uuid.New(), m.uid, random32())
+	passkey := uuid.New()
+	exec(t, pool, `INSERT INTO webauthn_users (user_id, user_handle) VALUES ($1, $2)`, m.uid, random32())
+	exec(t, pool, `INSERT INTO passkeys (id, user_id, rp_id, credential_id, credential, name, created_at)
+		VALUES ($1, $2, 'skillswap.example', $3, jsonb_build_object('owner', $4::text), 'Phone of '||$4, now())`, passkey, m.uid, random32(), m.Name)
+	exec(t, pool, `INSERT INTO webauthn_ceremonies (id, kind, user_id, session, created_at, expires_at)
+		VALUES ($1, 'REGISTER', $2, jsonb_build_object('user', $3::text), now(), now() + interval '5 minutes')`, uuid.New(), m.uid, m.Name)
+	exec(t, pool, `UPDATE auth_sessions SET passkey_id = $2 WHERE user_id = $1`, m.uid, passkey)
 
 	// The reset email's job issues the token; a job still running at the erasure would leave its
 	// arguments (the address) in River's table until River's cleanup.
@@ -215,6 +223,7 @@ func richMember(t *testing.T, e env) (member, skillsessiontest.Member) {
 	// Everything is there before the erasure (so the scan after it can fail).
 	for _, table := range []string{"profiles", "member_skills", "availability_slots", "auth_sessions", "account_tokens",
 		"user_totp", "mfa_recovery_codes", "mfa_tickets", "auth_identities", "calendar_feeds", "mentor_accounts",
+		"passkeys", "webauthn_users", "webauthn_ceremonies",
 		"mentor_prices", "notifications", "credit_accounts"} {
 		var n int
 		if err := pool.QueryRow(ctx, `SELECT count(*) FROM `+table+` WHERE user_id = $1`, m.uid).Scan(&n); err != nil || n == 0 {

@@ -19,6 +19,7 @@ import (
 	"github.com/skillswap/skillswap/graph/model"
 	"github.com/skillswap/skillswap/identities"
 	"github.com/skillswap/skillswap/matching"
+	"github.com/skillswap/skillswap/passkeys"
 	"github.com/skillswap/skillswap/relay"
 	gqlparser "github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -34,6 +35,7 @@ func NewExecutableSchema(cfg Config) graphql.ExecutableSchema {
 type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
+	AccountSecurity() AccountSecurityResolver
 	AuthSession() AuthSessionResolver
 	AvailabilitySlot() AvailabilitySlotResolver
 	CalendarFeed() CalendarFeedResolver
@@ -51,6 +53,7 @@ type ResolverRoot interface {
 	Notification() NotificationResolver
 	NotificationPreference() NotificationPreferenceResolver
 	Participant() ParticipantResolver
+	Passkey() PasskeyResolver
 	Payment() PaymentResolver
 	Profile() ProfileResolver
 	Query() QueryResolver
@@ -77,6 +80,7 @@ type DirectiveRoot struct {
 type ComplexityRoot struct {
 	AccountSecurity struct {
 		Methods           func(childComplexity int) int
+		Passkeys          func(childComplexity int) int
 		RecoveryCodesLeft func(childComplexity int) int
 		TotpEnabled       func(childComplexity int) int
 	}
@@ -244,6 +248,11 @@ type ComplexityRoot struct {
 
 	EditMessagePayload struct {
 		Message func(childComplexity int) int
+	}
+
+	FinishPasskeyRegistrationPayload struct {
+		Passkey  func(childComplexity int) int
+		Security func(childComplexity int) int
 	}
 
 	GeoPoint struct {
@@ -421,6 +430,8 @@ type ComplexityRoot struct {
 		DeleteMessage             func(childComplexity int, input model.DeleteMessageInput) int
 		DisableTotp               func(childComplexity int) int
 		EditMessage               func(childComplexity int, input model.EditMessageInput) int
+		FinishPasskeyRegistration func(childComplexity int, input model.FinishPasskeyRegistrationInput) int
+		FinishPasskeySignIn       func(childComplexity int, input model.FinishPasskeySignInInput) int
 		LinkProvider              func(childComplexity int, input model.LinkProviderInput) int
 		LogIn                     func(childComplexity int, input model.LogInInput) int
 		LogOut                    func(childComplexity int, input *model.LogOutInput) int
@@ -438,6 +449,8 @@ type ComplexityRoot struct {
 		RefundPayment             func(childComplexity int, input model.RefundPaymentInput) int
 		RegenerateRecoveryCodes   func(childComplexity int) int
 		RemoveMemberSkill         func(childComplexity int, input model.RemoveMemberSkillInput) int
+		RemovePasskey             func(childComplexity int, input model.RemovePasskeyInput) int
+		RenamePasskey             func(childComplexity int, input model.RenamePasskeyInput) int
 		ReportNoShow              func(childComplexity int, input model.ReportNoShowInput) int
 		ReportReview              func(childComplexity int, input model.ReportReviewInput) int
 		ReportSessionProblem      func(childComplexity int, input model.ReportSessionProblemInput) int
@@ -457,6 +470,8 @@ type ComplexityRoot struct {
 		SignInWithProvider        func(childComplexity int, input model.SignInWithProviderInput) int
 		SignUp                    func(childComplexity int, input model.SignUpInput) int
 		StartMentorOnboarding     func(childComplexity int) int
+		StartPasskeyRegistration  func(childComplexity int) int
+		StartPasskeySignIn        func(childComplexity int) int
 		StartTotpEnrollment       func(childComplexity int) int
 		SubmitReview              func(childComplexity int, input model.SubmitReviewInput) int
 		UnblockMember             func(childComplexity int, input model.BlockMemberInput) int
@@ -546,6 +561,15 @@ type ComplexityRoot struct {
 		LastReadSeq func(childComplexity int) int
 		Role        func(childComplexity int) int
 		User        func(childComplexity int) int
+	}
+
+	Passkey struct {
+		CreatedAt  func(childComplexity int) int
+		ID         func(childComplexity int) int
+		LastUsedAt func(childComplexity int) int
+		Name       func(childComplexity int) int
+		Synced     func(childComplexity int) int
+		Transports func(childComplexity int) int
 	}
 
 	PayForSessionPayload struct {
@@ -651,6 +675,15 @@ type ComplexityRoot struct {
 
 	RemoveMemberSkillPayload struct {
 		User func(childComplexity int) int
+	}
+
+	RemovePasskeyPayload struct {
+		RemovedPasskeyID func(childComplexity int) int
+		Security         func(childComplexity int) int
+	}
+
+	RenamePasskeyPayload struct {
+		Passkey func(childComplexity int) int
 	}
 
 	ReportReviewPayload struct {
@@ -892,6 +925,18 @@ type ComplexityRoot struct {
 		URL     func(childComplexity int) int
 	}
 
+	StartPasskeyRegistrationPayload struct {
+		CeremonyID func(childComplexity int) int
+		ExpiresAt  func(childComplexity int) int
+		Options    func(childComplexity int) int
+	}
+
+	StartPasskeySignInPayload struct {
+		CeremonyID func(childComplexity int) int
+		ExpiresAt  func(childComplexity int) int
+		Options    func(childComplexity int) int
+	}
+
 	StartTotpEnrollmentPayload struct {
 		OtpauthURI func(childComplexity int) int
 		Secret     func(childComplexity int) int
@@ -977,6 +1022,9 @@ type ComplexityRoot struct {
 
 // region    ************************** generated!.gotpl **************************
 
+type AccountSecurityResolver interface {
+	Passkeys(ctx context.Context, obj *model.AccountSecurity) ([]passkeys.Passkey, error)
+}
 type AuthSessionResolver interface {
 	ID(ctx context.Context, obj *domain.AuthSession) (string, error)
 
@@ -1071,6 +1119,12 @@ type MutationResolver interface {
 	UnlinkProvider(ctx context.Context, input model.UnlinkProviderInput) (*model.UnlinkProviderPayload, error)
 	MarkNotificationsRead(ctx context.Context, input model.MarkNotificationsReadInput) (*model.MarkNotificationsReadPayload, error)
 	SetNotificationPreference(ctx context.Context, input model.SetNotificationPreferenceInput) (*model.SetNotificationPreferencePayload, error)
+	StartPasskeyRegistration(ctx context.Context) (*model.StartPasskeyRegistrationPayload, error)
+	FinishPasskeyRegistration(ctx context.Context, input model.FinishPasskeyRegistrationInput) (*model.FinishPasskeyRegistrationPayload, error)
+	StartPasskeySignIn(ctx context.Context) (*model.StartPasskeySignInPayload, error)
+	FinishPasskeySignIn(ctx context.Context, input model.FinishPasskeySignInInput) (*model.AuthPayload, error)
+	RenamePasskey(ctx context.Context, input model.RenamePasskeyInput) (*model.RenamePasskeyPayload, error)
+	RemovePasskey(ctx context.Context, input model.RemovePasskeyInput) (*model.RemovePasskeyPayload, error)
 	SetSkillPrice(ctx context.Context, input model.SetSkillPriceInput) (*model.SetSkillPricePayload, error)
 	StartMentorOnboarding(ctx context.Context) (*model.StartMentorOnboardingPayload, error)
 	PayForSession(ctx context.Context, input model.PayForSessionInput) (*model.PayForSessionPayload, error)
@@ -1128,6 +1182,9 @@ type ParticipantResolver interface {
 	User(ctx context.Context, obj *domain.Participant) (*domain.User, error)
 
 	LastReadSeq(ctx context.Context, obj *domain.Participant) (int, error)
+}
+type PasskeyResolver interface {
+	ID(ctx context.Context, obj *passkeys.Passkey) (string, error)
 }
 type PaymentResolver interface {
 	ID(ctx context.Context, obj *domain.Payment) (string, error)
@@ -1313,6 +1370,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AccountSecurity.Methods(childComplexity), true
+	case "AccountSecurity.passkeys":
+		if e.ComplexityRoot.AccountSecurity.Passkeys == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccountSecurity.Passkeys(childComplexity), true
 	case "AccountSecurity.recoveryCodesLeft":
 		if e.ComplexityRoot.AccountSecurity.RecoveryCodesLeft == nil {
 			break
@@ -1856,6 +1919,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.EditMessagePayload.Message(childComplexity), true
+
+	case "FinishPasskeyRegistrationPayload.passkey":
+		if e.ComplexityRoot.FinishPasskeyRegistrationPayload.Passkey == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FinishPasskeyRegistrationPayload.Passkey(childComplexity), true
+	case "FinishPasskeyRegistrationPayload.security":
+		if e.ComplexityRoot.FinishPasskeyRegistrationPayload.Security == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FinishPasskeyRegistrationPayload.Security(childComplexity), true
 
 	case "GeoPoint.latitude":
 		if e.ComplexityRoot.GeoPoint.Latitude == nil {
@@ -2546,6 +2622,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.EditMessage(childComplexity, args["input"].(model.EditMessageInput)), true
+	case "Mutation.finishPasskeyRegistration":
+		if e.ComplexityRoot.Mutation.FinishPasskeyRegistration == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_finishPasskeyRegistration_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.FinishPasskeyRegistration(childComplexity, args["input"].(model.FinishPasskeyRegistrationInput)), true
+	case "Mutation.finishPasskeySignIn":
+		if e.ComplexityRoot.Mutation.FinishPasskeySignIn == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_finishPasskeySignIn_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.FinishPasskeySignIn(childComplexity, args["input"].(model.FinishPasskeySignInInput)), true
 	case "Mutation.linkProvider":
 		if e.ComplexityRoot.Mutation.LinkProvider == nil {
 			break
@@ -2728,6 +2826,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RemoveMemberSkill(childComplexity, args["input"].(model.RemoveMemberSkillInput)), true
+	case "Mutation.removePasskey":
+		if e.ComplexityRoot.Mutation.RemovePasskey == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_removePasskey_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RemovePasskey(childComplexity, args["input"].(model.RemovePasskeyInput)), true
+	case "Mutation.renamePasskey":
+		if e.ComplexityRoot.Mutation.RenamePasskey == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_renamePasskey_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RenamePasskey(childComplexity, args["input"].(model.RenamePasskeyInput)), true
 	case "Mutation.reportNoShow":
 		if e.ComplexityRoot.Mutation.ReportNoShow == nil {
 			break
@@ -2917,6 +3037,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.StartMentorOnboarding(childComplexity), true
+	case "Mutation.startPasskeyRegistration":
+		if e.ComplexityRoot.Mutation.StartPasskeyRegistration == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Mutation.StartPasskeyRegistration(childComplexity), true
+	case "Mutation.startPasskeySignIn":
+		if e.ComplexityRoot.Mutation.StartPasskeySignIn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Mutation.StartPasskeySignIn(childComplexity), true
 	case "Mutation.startTotpEnrollment":
 		if e.ComplexityRoot.Mutation.StartTotpEnrollment == nil {
 			break
@@ -3277,6 +3409,43 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Participant.User(childComplexity), true
+
+	case "Passkey.createdAt":
+		if e.ComplexityRoot.Passkey.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Passkey.CreatedAt(childComplexity), true
+	case "Passkey.id":
+		if e.ComplexityRoot.Passkey.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Passkey.ID(childComplexity), true
+	case "Passkey.lastUsedAt":
+		if e.ComplexityRoot.Passkey.LastUsedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Passkey.LastUsedAt(childComplexity), true
+	case "Passkey.name":
+		if e.ComplexityRoot.Passkey.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Passkey.Name(childComplexity), true
+	case "Passkey.synced":
+		if e.ComplexityRoot.Passkey.Synced == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Passkey.Synced(childComplexity), true
+	case "Passkey.transports":
+		if e.ComplexityRoot.Passkey.Transports == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Passkey.Transports(childComplexity), true
 
 	case "PayForSessionPayload.clientSecret":
 		if e.ComplexityRoot.PayForSessionPayload.ClientSecret == nil {
@@ -3799,6 +3968,26 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RemoveMemberSkillPayload.User(childComplexity), true
+
+	case "RemovePasskeyPayload.removedPasskeyId":
+		if e.ComplexityRoot.RemovePasskeyPayload.RemovedPasskeyID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RemovePasskeyPayload.RemovedPasskeyID(childComplexity), true
+	case "RemovePasskeyPayload.security":
+		if e.ComplexityRoot.RemovePasskeyPayload.Security == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RemovePasskeyPayload.Security(childComplexity), true
+
+	case "RenamePasskeyPayload.passkey":
+		if e.ComplexityRoot.RenamePasskeyPayload.Passkey == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RenamePasskeyPayload.Passkey(childComplexity), true
 
 	case "ReportReviewPayload.report":
 		if e.ComplexityRoot.ReportReviewPayload.Report == nil {
@@ -4632,6 +4821,44 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.StartMentorOnboardingPayload.URL(childComplexity), true
 
+	case "StartPasskeyRegistrationPayload.ceremonyId":
+		if e.ComplexityRoot.StartPasskeyRegistrationPayload.CeremonyID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StartPasskeyRegistrationPayload.CeremonyID(childComplexity), true
+	case "StartPasskeyRegistrationPayload.expiresAt":
+		if e.ComplexityRoot.StartPasskeyRegistrationPayload.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StartPasskeyRegistrationPayload.ExpiresAt(childComplexity), true
+	case "StartPasskeyRegistrationPayload.options":
+		if e.ComplexityRoot.StartPasskeyRegistrationPayload.Options == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StartPasskeyRegistrationPayload.Options(childComplexity), true
+
+	case "StartPasskeySignInPayload.ceremonyId":
+		if e.ComplexityRoot.StartPasskeySignInPayload.CeremonyID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StartPasskeySignInPayload.CeremonyID(childComplexity), true
+	case "StartPasskeySignInPayload.expiresAt":
+		if e.ComplexityRoot.StartPasskeySignInPayload.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StartPasskeySignInPayload.ExpiresAt(childComplexity), true
+	case "StartPasskeySignInPayload.options":
+		if e.ComplexityRoot.StartPasskeySignInPayload.Options == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StartPasskeySignInPayload.Options(childComplexity), true
+
 	case "StartTotpEnrollmentPayload.otpauthUri":
 		if e.ComplexityRoot.StartTotpEnrollmentPayload.OtpauthURI == nil {
 			break
@@ -4960,6 +5187,8 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputDeleteAccountInput,
 		ec.unmarshalInputDeleteMessageInput,
 		ec.unmarshalInputEditMessageInput,
+		ec.unmarshalInputFinishPasskeyRegistrationInput,
+		ec.unmarshalInputFinishPasskeySignInInput,
 		ec.unmarshalInputGeoPointInput,
 		ec.unmarshalInputLinkProviderInput,
 		ec.unmarshalInputLogInInput,
@@ -4981,6 +5210,8 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputRefreshSessionInput,
 		ec.unmarshalInputRefundPaymentInput,
 		ec.unmarshalInputRemoveMemberSkillInput,
+		ec.unmarshalInputRemovePasskeyInput,
+		ec.unmarshalInputRenamePasskeyInput,
 		ec.unmarshalInputReportNoShowInput,
 		ec.unmarshalInputReportReviewInput,
 		ec.unmarshalInputReportSessionProblemInput,
@@ -6403,7 +6634,7 @@ extend type Mutation {
   (` + "`" + `ACCOUNT_DELETION_GRACE` + "`" + `, 14 days by default) and says when it will happen. Signing in again,
   or ` + "`" + `cancelAccountDeletion` + "`" + `, cancels it; asking again keeps the first date. Recent
   authentication required (` + "`" + `FORBIDDEN` + "`" + ` with ` + "`" + `extensions.reason: RECENT_AUTH_REQUIRED` + "`" + `);
-  ` + "`" + `BAD_USER_INPUT` + "`" + ` (field ` + "`" + `reason` + "`" + `) past 500 characters.
+  ` + "`" + `BAD_USER_INPUT` + "`" + ` (field ` + "`" + `input.reason` + "`" + `) past 500 characters.
   """
   deleteAccount(input: DeleteAccountInput): DeleteAccountPayload! @auth
   "Cancels the viewer's scheduled account deletion, if any."
@@ -6468,7 +6699,7 @@ extend type Mutation {
   linkProvider(input: LinkProviderInput!): LinkProviderPayload! @auth
   """
   Unlinks the viewer's account of a provider. Refused with ` + "`" + `CONFLICT` + "`" + ` (reason ` + "`" + `LAST_SIGN_IN_METHOD` + "`" + `)
-  when it is the viewer's only way to sign in (no password and no other provider); ` + "`" + `NOT_FOUND` + "`" + `
+  when it is the viewer's only way to sign in (no password, no other provider and no passkey); ` + "`" + `NOT_FOUND` + "`" + `
   when none of that provider is linked. Needs a recent sign-in, as ` + "`" + `linkProvider` + "`" + ` does.
   """
   unlinkProvider(input: UnlinkProviderInput!): UnlinkProviderPayload! @auth
@@ -6697,6 +6928,161 @@ type MarkNotificationsReadPayload {
 type SetNotificationPreferencePayload {
   "The stored preference."
   preference: NotificationPreference!
+}
+`, BuiltIn: false},
+	{Name: "../schema/passkeys.graphqls", Input: `# Passkeys (WebAuthn): register one, sign in with it without a password or an email
+# (discoverable credentials), list, rename and remove. Relying-party id and origins come from
+# WEBAUTHN_RP_ID and WEBAUTHN_ORIGINS (web origins and Android ` + "`" + `android:apk-key-hash:` + "`" + ` origins).
+
+extend type Mutation {
+  """
+  Starts adding a passkey to the viewer's account. Pass ` + "`" + `options` + "`" + ` (JSON) to
+  ` + "`" + `navigator.credentials.create({publicKey: PublicKeyCredential.parseCreationOptionsFromJSON(JSON.parse(options))})` + "`" + `
+  or to react-native-passkey's ` + "`" + `create` + "`" + `, then send the result with ` + "`" + `ceremonyId` + "`" + ` to
+  ` + "`" + `finishPasskeyRegistration` + "`" + ` before ` + "`" + `expiresAt` + "`" + `. Starting again replaces a pending one. Needs a
+  recent sign-in (` + "`" + `FORBIDDEN` + "`" + `, reason ` + "`" + `RECENT_AUTH_REQUIRED` + "`" + `: see ` + "`" + `reauthenticate` + "`" + `); ` + "`" + `CONFLICT` + "`" + `
+  when the viewer already has the most passkeys an account may have (20).
+  """
+  startPasskeyRegistration: StartPasskeyRegistrationPayload! @auth
+  """
+  Finishes adding a passkey with the authenticator's response. Errors: ` + "`" + `BAD_USER_INPUT` + "`" + ` on
+  ` + "`" + `input.ceremonyId` + "`" + ` for an unknown, already used (each works once, even when it fails) or
+  another member's ceremony (reason ` + "`" + `CEREMONY_INVALID` + "`" + `) or an expired one (reason
+  ` + "`" + `CEREMONY_EXPIRED` + "`" + `); ` + "`" + `BAD_USER_INPUT` + "`" + ` on ` + "`" + `input.credential` + "`" + ` (reason ` + "`" + `PASSKEY_REFUSED` + "`" + `) for a
+  response that does not verify (wrong origin or relying party, challenge, malformed);
+  ` + "`" + `CONFLICT` + "`" + ` on ` + "`" + `input.credential` + "`" + ` for a passkey already registered; ` + "`" + `BAD_USER_INPUT` + "`" + ` on
+  ` + "`" + `input.name` + "`" + ` for a name over 60 characters. The viewer is emailed a notice.
+  """
+  finishPasskeyRegistration(input: FinishPasskeyRegistrationInput!): FinishPasskeyRegistrationPayload! @auth
+  """
+  Starts a sign-in with a passkey; no email is asked (the authenticator offers the passkeys it
+  holds for this site). Pass ` + "`" + `options` + "`" + ` (JSON) to
+  ` + "`" + `navigator.credentials.get({publicKey: PublicKeyCredential.parseRequestOptionsFromJSON(JSON.parse(options))})` + "`" + `
+  or to react-native-passkey's ` + "`" + `get` + "`" + `, then call ` + "`" + `finishPasskeySignIn` + "`" + `. Counts against the
+  network's sign-in budget (` + "`" + `RATE_LOGIN_PER_IP` + "`" + `): ` + "`" + `RATE_LIMITED` + "`" + ` past it.
+  """
+  startPasskeySignIn: StartPasskeySignInPayload!
+  """
+  Finishes a passkey sign-in and returns the tokens, as ` + "`" + `logIn` + "`" + ` does. A passkey verifies the
+  member (biometrics or device PIN) on a phishing-resistant authenticator: no second step is
+  asked even with two-factor sign-in on, and the session counts as having a second factor (staff
+  roles work in it when staff must use one). Errors: ` + "`" + `BAD_USER_INPUT` + "`" + ` on ` + "`" + `input.ceremonyId` + "`" + ` as
+  for ` + "`" + `finishPasskeyRegistration` + "`" + `; ` + "`" + `UNAUTHENTICATED` + "`" + ` on ` + "`" + `input.credential` + "`" + ` for an assertion that
+  does not verify or a passkey not registered here (reason ` + "`" + `PASSKEY_CLONE_SUSPECTED` + "`" + ` when the
+  authenticator's signature counter went backwards: sign in another way); ` + "`" + `FORBIDDEN` + "`" + ` for a
+  suspended account.
+  """
+  finishPasskeySignIn(input: FinishPasskeySignInInput!): AuthPayload!
+  "Renames one of the viewer's passkeys. ` + "`" + `NOT_FOUND` + "`" + ` (field ` + "`" + `input.id` + "`" + `) for anyone else's."
+  renamePasskey(input: RenamePasskeyInput!): RenamePasskeyPayload! @auth
+  """
+  Removes one of the viewer's passkeys: it can no longer sign in, and sessions opened with it no
+  longer count as having a second factor. Refused with ` + "`" + `CONFLICT` + "`" + ` (reason ` + "`" + `LAST_SIGN_IN_METHOD` + "`" + `)
+  when it is the viewer's only way to sign in (no password, provider or other passkey);
+  ` + "`" + `NOT_FOUND` + "`" + ` (field ` + "`" + `input.id` + "`" + `) for anyone else's. Needs a recent sign-in, as
+  ` + "`" + `startPasskeyRegistration` + "`" + ` does. The viewer is emailed a notice.
+  """
+  removePasskey(input: RemovePasskeyInput!): RemovePasskeyPayload! @auth
+}
+
+extend type AccountSecurity {
+  "The member's passkeys, oldest first."
+  passkeys: [Passkey!]!
+}
+
+extend enum SignInMethod {
+  "A passkey (WebAuthn), added with ` + "`" + `startPasskeyRegistration` + "`" + `."
+  PASSKEY
+}
+
+"A passkey of the viewer's: it signs in to their account without a password."
+type Passkey {
+  "Global id (` + "`" + `psk_...` + "`" + `)."
+  id: ID!
+  "The name the member gave it (for example the device), at most 60 characters."
+  name: String!
+  "When it was added."
+  createdAt: DateTime!
+  "When it last signed in; null if never."
+  lastUsedAt: DateTime
+  "How the device reached the authenticator when it was added (` + "`" + `internal` + "`" + `, ` + "`" + `hybrid` + "`" + `, ` + "`" + `usb` + "`" + `, ` + "`" + `nfc` + "`" + `, ` + "`" + `ble` + "`" + `), as the client reported it."
+  transports: [String!]!
+  "True for a passkey the platform may sync between the member's devices; false for one bound to a device or security key."
+  synced: Boolean!
+}
+
+"A started passkey ceremony."
+type StartPasskeyRegistrationPayload {
+  "Opaque id to send to ` + "`" + `finishPasskeyRegistration` + "`" + `."
+  ceremonyId: String!
+  "PublicKeyCredentialCreationOptionsJSON, as a JSON string (binary fields in base64url)."
+  options: String!
+  "When the ceremony stops working."
+  expiresAt: DateTime!
+}
+
+"The authenticator's response to a registration."
+input FinishPasskeyRegistrationInput {
+  "The ` + "`" + `ceremonyId` + "`" + ` from ` + "`" + `startPasskeyRegistration` + "`" + `."
+  ceremonyId: String!
+  "The RegistrationResponseJSON (` + "`" + `PublicKeyCredential.toJSON()` + "`" + `, or react-native-passkey's result), as a JSON string."
+  credential: String!
+  "A name to tell it apart (for example the device's); ` + "`" + `Passkey` + "`" + ` when empty."
+  name: String
+}
+
+"Result of ` + "`" + `finishPasskeyRegistration` + "`" + `."
+type FinishPasskeyRegistrationPayload {
+  "The new passkey."
+  passkey: Passkey!
+  "The member's security settings now."
+  security: AccountSecurity!
+}
+
+"A started passkey sign-in."
+type StartPasskeySignInPayload {
+  "Opaque id to send to ` + "`" + `finishPasskeySignIn` + "`" + `."
+  ceremonyId: String!
+  "PublicKeyCredentialRequestOptionsJSON, as a JSON string (binary fields in base64url)."
+  options: String!
+  "When the ceremony stops working."
+  expiresAt: DateTime!
+}
+
+"The authenticator's response to a sign-in."
+input FinishPasskeySignInInput {
+  "The ` + "`" + `ceremonyId` + "`" + ` from ` + "`" + `startPasskeySignIn` + "`" + `."
+  ceremonyId: String!
+  "The AuthenticationResponseJSON (` + "`" + `PublicKeyCredential.toJSON()` + "`" + `, or react-native-passkey's result), as a JSON string."
+  credential: String!
+}
+
+"Which passkey to rename, and its new name."
+input RenamePasskeyInput {
+  "The passkey's id."
+  id: ID!
+  "Its new name, at most 60 characters; ` + "`" + `Passkey` + "`" + ` when empty."
+  name: String!
+}
+
+"Result of ` + "`" + `renamePasskey` + "`" + `."
+type RenamePasskeyPayload {
+  "The renamed passkey."
+  passkey: Passkey!
+}
+
+"Which passkey to remove."
+input RemovePasskeyInput {
+  "The passkey's id."
+  id: ID!
+}
+
+"Result of ` + "`" + `removePasskey` + "`" + `."
+type RemovePasskeyPayload {
+  "Id of the passkey removed."
+  removedPasskeyId: ID!
+  "The member's security settings now."
+  security: AccountSecurity!
 }
 `, BuiltIn: false},
 	{Name: "../schema/payments.graphqls", Input: `# Paid mentoring: prices, mentor onboarding with Stripe Connect, payments, refunds and no-show disputes.
@@ -8122,6 +8508,8 @@ func (ec *executionContext) childFields_AccountSecurity(ctx context.Context, fie
 		return ec.fieldContext_AccountSecurity_totpEnabled(ctx, field)
 	case "recoveryCodesLeft":
 		return ec.fieldContext_AccountSecurity_recoveryCodesLeft(ctx, field)
+	case "passkeys":
+		return ec.fieldContext_AccountSecurity_passkeys(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AccountSecurity", field.Name)
 }
@@ -8454,6 +8842,16 @@ func (ec *executionContext) childFields_EditMessagePayload(ctx context.Context, 
 		return ec.fieldContext_EditMessagePayload_message(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type EditMessagePayload", field.Name)
+}
+
+func (ec *executionContext) childFields_FinishPasskeyRegistrationPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "passkey":
+		return ec.fieldContext_FinishPasskeyRegistrationPayload_passkey(ctx, field)
+	case "security":
+		return ec.fieldContext_FinishPasskeyRegistrationPayload_security(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FinishPasskeyRegistrationPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_GeoPoint(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -8934,6 +9332,24 @@ func (ec *executionContext) childFields_Participant(ctx context.Context, field g
 	return nil, fmt.Errorf("no field named %q was found under type Participant", field.Name)
 }
 
+func (ec *executionContext) childFields_Passkey(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Passkey_id(ctx, field)
+	case "name":
+		return ec.fieldContext_Passkey_name(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Passkey_createdAt(ctx, field)
+	case "lastUsedAt":
+		return ec.fieldContext_Passkey_lastUsedAt(ctx, field)
+	case "transports":
+		return ec.fieldContext_Passkey_transports(ctx, field)
+	case "synced":
+		return ec.fieldContext_Passkey_synced(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Passkey", field.Name)
+}
+
 func (ec *executionContext) childFields_PayForSessionPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "payment":
@@ -9084,6 +9500,24 @@ func (ec *executionContext) childFields_RemoveMemberSkillPayload(ctx context.Con
 		return ec.fieldContext_RemoveMemberSkillPayload_user(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RemoveMemberSkillPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_RemovePasskeyPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "removedPasskeyId":
+		return ec.fieldContext_RemovePasskeyPayload_removedPasskeyId(ctx, field)
+	case "security":
+		return ec.fieldContext_RemovePasskeyPayload_security(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RemovePasskeyPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_RenamePasskeyPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "passkey":
+		return ec.fieldContext_RenamePasskeyPayload_passkey(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RenamePasskeyPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_ReportReviewPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -9564,6 +9998,30 @@ func (ec *executionContext) childFields_StartMentorOnboardingPayload(ctx context
 	return nil, fmt.Errorf("no field named %q was found under type StartMentorOnboardingPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_StartPasskeyRegistrationPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "ceremonyId":
+		return ec.fieldContext_StartPasskeyRegistrationPayload_ceremonyId(ctx, field)
+	case "options":
+		return ec.fieldContext_StartPasskeyRegistrationPayload_options(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_StartPasskeyRegistrationPayload_expiresAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type StartPasskeyRegistrationPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_StartPasskeySignInPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "ceremonyId":
+		return ec.fieldContext_StartPasskeySignInPayload_ceremonyId(ctx, field)
+	case "options":
+		return ec.fieldContext_StartPasskeySignInPayload_options(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_StartPasskeySignInPayload_expiresAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type StartPasskeySignInPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_StartTotpEnrollmentPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "otpauthUri":
@@ -10034,6 +10492,34 @@ func (ec *executionContext) field_Mutation_editMessage_args(ctx context.Context,
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_finishPasskeyRegistration_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.FinishPasskeyRegistrationInput, error) {
+			return ec.unmarshalNFinishPasskeyRegistrationInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐFinishPasskeyRegistrationInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_finishPasskeySignIn_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.FinishPasskeySignInInput, error) {
+			return ec.unmarshalNFinishPasskeySignInInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐFinishPasskeySignInInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_linkProvider_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -10250,6 +10736,34 @@ func (ec *executionContext) field_Mutation_removeMemberSkill_args(ctx context.Co
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.RemoveMemberSkillInput, error) {
 			return ec.unmarshalNRemoveMemberSkillInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐRemoveMemberSkillInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_removePasskey_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RemovePasskeyInput, error) {
+			return ec.unmarshalNRemovePasskeyInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐRemovePasskeyInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_renamePasskey_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RenamePasskeyInput, error) {
+			return ec.unmarshalNRenamePasskeyInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐRenamePasskeyInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -11303,6 +11817,38 @@ func (ec *executionContext) _AccountSecurity_recoveryCodesLeft(ctx context.Conte
 }
 func (ec *executionContext) fieldContext_AccountSecurity_recoveryCodesLeft(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AccountSecurity", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _AccountSecurity_passkeys(ctx context.Context, field graphql.CollectedField, obj *model.AccountSecurity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AccountSecurity_passkeys(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.AccountSecurity().Passkeys(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []passkeys.Passkey) graphql.Marshaler {
+			return ec.marshalNPasskey2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋpasskeysᚐPasskeyᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AccountSecurity_passkeys(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AccountSecurity",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Passkey(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _AuthPayload_accessToken(ctx context.Context, field graphql.CollectedField, obj *model.AuthPayload) (ret graphql.Marshaler) {
@@ -13484,6 +14030,70 @@ func (ec *executionContext) fieldContext_EditMessagePayload_message(_ context.Co
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Message(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _FinishPasskeyRegistrationPayload_passkey(ctx context.Context, field graphql.CollectedField, obj *model.FinishPasskeyRegistrationPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FinishPasskeyRegistrationPayload_passkey(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Passkey, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *passkeys.Passkey) graphql.Marshaler {
+			return ec.marshalNPasskey2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋpasskeysᚐPasskey(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FinishPasskeyRegistrationPayload_passkey(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "FinishPasskeyRegistrationPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Passkey(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _FinishPasskeyRegistrationPayload_security(ctx context.Context, field graphql.CollectedField, obj *model.FinishPasskeyRegistrationPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FinishPasskeyRegistrationPayload_security(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Security, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AccountSecurity) graphql.Marshaler {
+			return ec.marshalNAccountSecurity2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐAccountSecurity(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FinishPasskeyRegistrationPayload_security(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "FinishPasskeyRegistrationPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AccountSecurity(ctx, field)
 		},
 	}
 	return fc, nil
@@ -17112,6 +17722,298 @@ func (ec *executionContext) fieldContext_Mutation_setNotificationPreference(ctx 
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_startPasskeyRegistration(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_startPasskeyRegistration(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Mutation().StartPasskeyRegistration(ctx)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.StartPasskeyRegistrationPayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.StartPasskeyRegistrationPayload) graphql.Marshaler {
+			return ec.marshalNStartPasskeyRegistrationPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐStartPasskeyRegistrationPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_startPasskeyRegistration(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StartPasskeyRegistrationPayload(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_finishPasskeyRegistration(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_finishPasskeyRegistration(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().FinishPasskeyRegistration(ctx, fc.Args["input"].(model.FinishPasskeyRegistrationInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.FinishPasskeyRegistrationPayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.FinishPasskeyRegistrationPayload) graphql.Marshaler {
+			return ec.marshalNFinishPasskeyRegistrationPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐFinishPasskeyRegistrationPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_finishPasskeyRegistration(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FinishPasskeyRegistrationPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_finishPasskeyRegistration_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_startPasskeySignIn(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_startPasskeySignIn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Mutation().StartPasskeySignIn(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.StartPasskeySignInPayload) graphql.Marshaler {
+			return ec.marshalNStartPasskeySignInPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐStartPasskeySignInPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_startPasskeySignIn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StartPasskeySignInPayload(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_finishPasskeySignIn(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_finishPasskeySignIn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().FinishPasskeySignIn(ctx, fc.Args["input"].(model.FinishPasskeySignInInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AuthPayload) graphql.Marshaler {
+			return ec.marshalNAuthPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐAuthPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_finishPasskeySignIn(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuthPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_finishPasskeySignIn_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_renamePasskey(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_renamePasskey(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RenamePasskey(ctx, fc.Args["input"].(model.RenamePasskeyInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.RenamePasskeyPayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RenamePasskeyPayload) graphql.Marshaler {
+			return ec.marshalNRenamePasskeyPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐRenamePasskeyPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_renamePasskey(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RenamePasskeyPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_renamePasskey_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_removePasskey(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_removePasskey(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RemovePasskey(ctx, fc.Args["input"].(model.RemovePasskeyInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.RemovePasskeyPayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RemovePasskeyPayload) graphql.Marshaler {
+			return ec.marshalNRemovePasskeyPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐRemovePasskeyPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_removePasskey(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RemovePasskeyPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_removePasskey_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_setSkillPrice(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -20032,6 +20934,144 @@ func (ec *executionContext) fieldContext_Participant_lastReadSeq(_ context.Conte
 	return graphql.NewScalarFieldContext("Participant", field, true, true, errors.New("field of type Int does not have child fields"))
 }
 
+func (ec *executionContext) _Passkey_id(ctx context.Context, field graphql.CollectedField, obj *passkeys.Passkey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Passkey_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Passkey().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Passkey_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Passkey", field, true, true, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _Passkey_name(ctx context.Context, field graphql.CollectedField, obj *passkeys.Passkey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Passkey_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Passkey_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Passkey", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Passkey_createdAt(ctx context.Context, field graphql.CollectedField, obj *passkeys.Passkey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Passkey_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Passkey_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Passkey", field, false, false, errors.New("field of type DateTime does not have child fields"))
+}
+
+func (ec *executionContext) _Passkey_lastUsedAt(ctx context.Context, field graphql.CollectedField, obj *passkeys.Passkey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Passkey_lastUsedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastUsedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Passkey_lastUsedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Passkey", field, false, false, errors.New("field of type DateTime does not have child fields"))
+}
+
+func (ec *executionContext) _Passkey_transports(ctx context.Context, field graphql.CollectedField, obj *passkeys.Passkey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Passkey_transports(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Transports, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Passkey_transports(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Passkey", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Passkey_synced(ctx context.Context, field graphql.CollectedField, obj *passkeys.Passkey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Passkey_synced(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Synced, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Passkey_synced(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Passkey", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
 func (ec *executionContext) _PayForSessionPayload_payment(ctx context.Context, field graphql.CollectedField, obj *model.PayForSessionPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -22607,6 +23647,93 @@ func (ec *executionContext) fieldContext_RemoveMemberSkillPayload_user(_ context
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RemovePasskeyPayload_removedPasskeyId(ctx context.Context, field graphql.CollectedField, obj *model.RemovePasskeyPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RemovePasskeyPayload_removedPasskeyId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RemovedPasskeyID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RemovePasskeyPayload_removedPasskeyId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RemovePasskeyPayload", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _RemovePasskeyPayload_security(ctx context.Context, field graphql.CollectedField, obj *model.RemovePasskeyPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RemovePasskeyPayload_security(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Security, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AccountSecurity) graphql.Marshaler {
+			return ec.marshalNAccountSecurity2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐAccountSecurity(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RemovePasskeyPayload_security(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RemovePasskeyPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AccountSecurity(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RenamePasskeyPayload_passkey(ctx context.Context, field graphql.CollectedField, obj *model.RenamePasskeyPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RenamePasskeyPayload_passkey(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Passkey, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *passkeys.Passkey) graphql.Marshaler {
+			return ec.marshalNPasskey2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋpasskeysᚐPasskey(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RenamePasskeyPayload_passkey(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RenamePasskeyPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Passkey(ctx, field)
 		},
 	}
 	return fc, nil
@@ -26198,6 +27325,144 @@ func (ec *executionContext) fieldContext_StartMentorOnboardingPayload_account(_ 
 	return fc, nil
 }
 
+func (ec *executionContext) _StartPasskeyRegistrationPayload_ceremonyId(ctx context.Context, field graphql.CollectedField, obj *model.StartPasskeyRegistrationPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StartPasskeyRegistrationPayload_ceremonyId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CeremonyID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StartPasskeyRegistrationPayload_ceremonyId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StartPasskeyRegistrationPayload", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _StartPasskeyRegistrationPayload_options(ctx context.Context, field graphql.CollectedField, obj *model.StartPasskeyRegistrationPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StartPasskeyRegistrationPayload_options(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Options, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StartPasskeyRegistrationPayload_options(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StartPasskeyRegistrationPayload", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _StartPasskeyRegistrationPayload_expiresAt(ctx context.Context, field graphql.CollectedField, obj *model.StartPasskeyRegistrationPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StartPasskeyRegistrationPayload_expiresAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExpiresAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StartPasskeyRegistrationPayload_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StartPasskeyRegistrationPayload", field, false, false, errors.New("field of type DateTime does not have child fields"))
+}
+
+func (ec *executionContext) _StartPasskeySignInPayload_ceremonyId(ctx context.Context, field graphql.CollectedField, obj *model.StartPasskeySignInPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StartPasskeySignInPayload_ceremonyId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CeremonyID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StartPasskeySignInPayload_ceremonyId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StartPasskeySignInPayload", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _StartPasskeySignInPayload_options(ctx context.Context, field graphql.CollectedField, obj *model.StartPasskeySignInPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StartPasskeySignInPayload_options(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Options, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StartPasskeySignInPayload_options(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StartPasskeySignInPayload", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _StartPasskeySignInPayload_expiresAt(ctx context.Context, field graphql.CollectedField, obj *model.StartPasskeySignInPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StartPasskeySignInPayload_expiresAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExpiresAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StartPasskeySignInPayload_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StartPasskeySignInPayload", field, false, false, errors.New("field of type DateTime does not have child fields"))
+}
+
 func (ec *executionContext) _StartTotpEnrollmentPayload_otpauthUri(ctx context.Context, field graphql.CollectedField, obj *model.StartTotpEnrollmentPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -29266,6 +30531,87 @@ func (ec *executionContext) unmarshalInputEditMessageInput(ctx context.Context, 
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputFinishPasskeyRegistrationInput(ctx context.Context, obj any) (model.FinishPasskeyRegistrationInput, error) {
+	var it model.FinishPasskeyRegistrationInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"ceremonyId", "credential", "name"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "ceremonyId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ceremonyId"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CeremonyID = data
+		case "credential":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("credential"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Credential = data
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputFinishPasskeySignInInput(ctx context.Context, obj any) (model.FinishPasskeySignInInput, error) {
+	var it model.FinishPasskeySignInInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"ceremonyId", "credential"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "ceremonyId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ceremonyId"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CeremonyID = data
+		case "credential":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("credential"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Credential = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputGeoPointInput(ctx context.Context, obj any) (model.GeoPointInput, error) {
 	var it model.GeoPointInput
 	if obj == nil {
@@ -30194,6 +31540,73 @@ func (ec *executionContext) unmarshalInputRemoveMemberSkillInput(ctx context.Con
 				return it, err
 			}
 			it.SkillID = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputRemovePasskeyInput(ctx context.Context, obj any) (model.RemovePasskeyInput, error) {
+	var it model.RemovePasskeyInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputRenamePasskeyInput(ctx context.Context, obj any) (model.RenamePasskeyInput, error) {
+	var it model.RenamePasskeyInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id", "name"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
 		}
 	}
 	return it, nil
@@ -31251,18 +32664,56 @@ func (ec *executionContext) _AccountSecurity(ctx context.Context, sel ast.Select
 		case "methods":
 			out.Values[i] = ec._AccountSecurity_methods(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "totpEnabled":
 			out.Values[i] = ec._AccountSecurity_totpEnabled(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "recoveryCodesLeft":
 			out.Values[i] = ec._AccountSecurity_recoveryCodesLeft(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "passkeys":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._AccountSecurity_passkeys(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -33165,6 +34616,49 @@ func (ec *executionContext) _EditMessagePayload(ctx context.Context, sel ast.Sel
 			out.Values[i] = graphql.MarshalString("EditMessagePayload")
 		case "message":
 			out.Values[i] = ec._EditMessagePayload_message(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var finishPasskeyRegistrationPayloadImplementors = []string{"FinishPasskeyRegistrationPayload"}
+
+func (ec *executionContext) _FinishPasskeyRegistrationPayload(ctx context.Context, sel ast.SelectionSet, obj *model.FinishPasskeyRegistrationPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, finishPasskeyRegistrationPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("FinishPasskeyRegistrationPayload")
+		case "passkey":
+			out.Values[i] = ec._FinishPasskeyRegistrationPayload_passkey(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "security":
+			out.Values[i] = ec._FinishPasskeyRegistrationPayload_security(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -35142,6 +36636,48 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "startPasskeyRegistration":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_startPasskeyRegistration(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "finishPasskeyRegistration":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_finishPasskeyRegistration(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "startPasskeySignIn":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_startPasskeySignIn(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "finishPasskeySignIn":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_finishPasskeySignIn(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "renamePasskey":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_renamePasskey(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "removePasskey":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_removePasskey(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "setSkillPrice":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_setSkillPrice(ctx, field)
@@ -36480,6 +38016,102 @@ func (ec *executionContext) _Participant(ctx context.Context, sel ast.SelectionS
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var passkeyImplementors = []string{"Passkey"}
+
+func (ec *executionContext) _Passkey(ctx context.Context, sel ast.SelectionSet, obj *passkeys.Passkey) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, passkeyImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Passkey")
+		case "id":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Passkey_id(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "name":
+			out.Values[i] = ec._Passkey_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._Passkey_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "lastUsedAt":
+			out.Values[i] = ec._Passkey_lastUsedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "transports":
+			out.Values[i] = ec._Passkey_transports(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "synced":
+			out.Values[i] = ec._Passkey_synced(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -38276,6 +39908,87 @@ func (ec *executionContext) _RemoveMemberSkillPayload(ctx context.Context, sel a
 			out.Values[i] = graphql.MarshalString("RemoveMemberSkillPayload")
 		case "user":
 			out.Values[i] = ec._RemoveMemberSkillPayload_user(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var removePasskeyPayloadImplementors = []string{"RemovePasskeyPayload"}
+
+func (ec *executionContext) _RemovePasskeyPayload(ctx context.Context, sel ast.SelectionSet, obj *model.RemovePasskeyPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, removePasskeyPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RemovePasskeyPayload")
+		case "removedPasskeyId":
+			out.Values[i] = ec._RemovePasskeyPayload_removedPasskeyId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "security":
+			out.Values[i] = ec._RemovePasskeyPayload_security(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var renamePasskeyPayloadImplementors = []string{"RenamePasskeyPayload"}
+
+func (ec *executionContext) _RenamePasskeyPayload(ctx context.Context, sel ast.SelectionSet, obj *model.RenamePasskeyPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, renamePasskeyPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RenamePasskeyPayload")
+		case "passkey":
+			out.Values[i] = ec._RenamePasskeyPayload_passkey(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -41463,6 +43176,102 @@ func (ec *executionContext) _StartMentorOnboardingPayload(ctx context.Context, s
 	return out
 }
 
+var startPasskeyRegistrationPayloadImplementors = []string{"StartPasskeyRegistrationPayload"}
+
+func (ec *executionContext) _StartPasskeyRegistrationPayload(ctx context.Context, sel ast.SelectionSet, obj *model.StartPasskeyRegistrationPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, startPasskeyRegistrationPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("StartPasskeyRegistrationPayload")
+		case "ceremonyId":
+			out.Values[i] = ec._StartPasskeyRegistrationPayload_ceremonyId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "options":
+			out.Values[i] = ec._StartPasskeyRegistrationPayload_options(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "expiresAt":
+			out.Values[i] = ec._StartPasskeyRegistrationPayload_expiresAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var startPasskeySignInPayloadImplementors = []string{"StartPasskeySignInPayload"}
+
+func (ec *executionContext) _StartPasskeySignInPayload(ctx context.Context, sel ast.SelectionSet, obj *model.StartPasskeySignInPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, startPasskeySignInPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("StartPasskeySignInPayload")
+		case "ceremonyId":
+			out.Values[i] = ec._StartPasskeySignInPayload_ceremonyId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "options":
+			out.Values[i] = ec._StartPasskeySignInPayload_options(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "expiresAt":
+			out.Values[i] = ec._StartPasskeySignInPayload_expiresAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var startTotpEnrollmentPayloadImplementors = []string{"StartTotpEnrollmentPayload"}
 
 func (ec *executionContext) _StartTotpEnrollmentPayload(ctx context.Context, sel ast.SelectionSet, obj *model.StartTotpEnrollmentPayload) graphql.Marshaler {
@@ -43668,6 +45477,26 @@ func (ec *executionContext) marshalNEditMessagePayload2ᚖgithubᚗcomᚋskillsw
 	return ec._EditMessagePayload(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNFinishPasskeyRegistrationInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐFinishPasskeyRegistrationInput(ctx context.Context, v any) (model.FinishPasskeyRegistrationInput, error) {
+	res, err := ec.unmarshalInputFinishPasskeyRegistrationInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNFinishPasskeyRegistrationPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐFinishPasskeyRegistrationPayload(ctx context.Context, sel ast.SelectionSet, v *model.FinishPasskeyRegistrationPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._FinishPasskeyRegistrationPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNFinishPasskeySignInInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐFinishPasskeySignInInput(ctx context.Context, v any) (model.FinishPasskeySignInInput, error) {
+	res, err := ec.unmarshalInputFinishPasskeySignInInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNFloat2float64(ctx context.Context, v any) (float64, error) {
 	res, err := gqlscalar.UnmarshalFloatContext(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -44357,6 +46186,36 @@ func (ec *executionContext) marshalNParticipantRole2githubᚗcomᚋskillswapᚋs
 	return res
 }
 
+func (ec *executionContext) marshalNPasskey2githubᚗcomᚋskillswapᚋskillswapᚋpasskeysᚐPasskey(ctx context.Context, sel ast.SelectionSet, v passkeys.Passkey) graphql.Marshaler {
+	return ec._Passkey(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNPasskey2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋpasskeysᚐPasskeyᚄ(ctx context.Context, sel ast.SelectionSet, v []passkeys.Passkey) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPasskey2githubᚗcomᚋskillswapᚋskillswapᚋpasskeysᚐPasskey(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNPasskey2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋpasskeysᚐPasskey(ctx context.Context, sel ast.SelectionSet, v *passkeys.Passkey) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._Passkey(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNPayForSessionInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐPayForSessionInput(ctx context.Context, v any) (model.PayForSessionInput, error) {
 	res, err := ec.unmarshalInputPayForSessionInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -44549,6 +46408,36 @@ func (ec *executionContext) marshalNRemoveMemberSkillPayload2ᚖgithubᚗcomᚋs
 		return graphql.Null
 	}
 	return ec._RemoveMemberSkillPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNRemovePasskeyInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐRemovePasskeyInput(ctx context.Context, v any) (model.RemovePasskeyInput, error) {
+	res, err := ec.unmarshalInputRemovePasskeyInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRemovePasskeyPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐRemovePasskeyPayload(ctx context.Context, sel ast.SelectionSet, v *model.RemovePasskeyPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._RemovePasskeyPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNRenamePasskeyInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐRenamePasskeyInput(ctx context.Context, v any) (model.RenamePasskeyInput, error) {
+	res, err := ec.unmarshalInputRenamePasskeyInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRenamePasskeyPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐRenamePasskeyPayload(ctx context.Context, sel ast.SelectionSet, v *model.RenamePasskeyPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._RenamePasskeyPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNReportNoShowInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐReportNoShowInput(ctx context.Context, v any) (model.ReportNoShowInput, error) {
@@ -45266,6 +47155,26 @@ func (ec *executionContext) marshalNStartMentorOnboardingPayload2ᚖgithubᚗcom
 		return graphql.Null
 	}
 	return ec._StartMentorOnboardingPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNStartPasskeyRegistrationPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐStartPasskeyRegistrationPayload(ctx context.Context, sel ast.SelectionSet, v *model.StartPasskeyRegistrationPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._StartPasskeyRegistrationPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNStartPasskeySignInPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐStartPasskeySignInPayload(ctx context.Context, sel ast.SelectionSet, v *model.StartPasskeySignInPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._StartPasskeySignInPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNStartTotpEnrollmentPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐStartTotpEnrollmentPayload(ctx context.Context, sel ast.SelectionSet, v *model.StartTotpEnrollmentPayload) graphql.Marshaler {

@@ -12,6 +12,7 @@ import (
 	"github.com/skillswap/skillswap/config"
 	"github.com/skillswap/skillswap/internal/apitest"
 	"github.com/skillswap/skillswap/internal/oidctest"
+	"github.com/skillswap/skillswap/internal/webauthntest"
 )
 
 const (
@@ -290,6 +291,26 @@ func TestUnlink(t *testing.T) {
 		t.Fatalf("after unlinking acme: %+v", l)
 	}
 	expectError(t, c.Do(t, unlinkMutation, map[string]any{"p": "apple"}), "CONFLICT", "input.provider", "LAST_SIGN_IN_METHOD")
+
+	// A passkey counts as a way to sign in: with one, the last provider can go; then the passkey
+	// is the last way and cannot.
+	cer := struct {
+		StartPasskeyRegistration struct{ CeremonyID, Options string }
+	}{}
+	c.Do(t, `mutation { startPasskeyRegistration { ceremonyId options } }`, nil).Decode(t, &cer)
+	key := webauthntest.New(t)
+	var reg struct {
+		FinishPasskeyRegistration struct{ Passkey struct{ ID string } }
+	}
+	c.Do(t, `mutation($in: FinishPasskeyRegistrationInput!) { finishPasskeyRegistration(input: $in) { passkey { id } } }`,
+		map[string]any{"in": map[string]any{"ceremonyId": cer.StartPasskeyRegistration.CeremonyID,
+			"credential": key.Register(t, cer.StartPasskeyRegistration.Options, webauthntest.Ceremony{Origin: "http://localhost:8080"})}}).Decode(t, &reg)
+	c.Do(t, unlinkMutation, map[string]any{"p": "apple"}).Decode(t, &out)
+	if len(out.UnlinkProvider.LinkedProviders) != 0 {
+		t.Fatalf("apple still linked: %+v", out.UnlinkProvider.LinkedProviders)
+	}
+	expectError(t, c.Do(t, `mutation($id: ID!) { removePasskey(input: {id: $id}) { removedPasskeyId } }`,
+		map[string]any{"id": reg.FinishPasskeyRegistration.Passkey.ID}), "CONFLICT", "input.id", "LAST_SIGN_IN_METHOD")
 
 	// A member with a password may unlink their only provider.
 	frank, fc := e.srv.SignUp(t)

@@ -300,17 +300,12 @@ func (s *Service) Link(ctx context.Context, actor domain.Actor, provider, idToke
 }
 
 // Unlink removes the member's identity of a provider, unless it is their last way to sign in
-// (no password and no other identity).
+// (no password, no other identity and no passkey).
 func (s *Service) Unlink(ctx context.Context, actor domain.Actor, provider string) ([]Identity, error) {
 	if err := s.accounts.RequireRecentAuth(ctx, actor); err != nil {
 		return nil, err
 	}
 	err := s.store.InTx(ctx, func(q *store.Queries) error {
-		// The lock serialises concurrent unlinks: each must see what the other removed.
-		hasPassword, err := q.LockUserSignInMethods(ctx, actor.ID())
-		if err != nil {
-			return err
-		}
 		idents, err := q.IdentitiesOfUser(ctx, actor.ID())
 		if err != nil {
 			return err
@@ -324,11 +319,9 @@ func (s *Service) Unlink(ctx context.Context, actor domain.Actor, provider strin
 			e.Field = "provider"
 			return e
 		}
-		if !hasPassword && len(idents) == 1 {
-			e := domain.Conflict("this is your only way to sign in: set a password or link another provider first")
-			e.Field = "provider"
-			e.Details = map[string]any{"reason": "LAST_SIGN_IN_METHOD"}
-			return e
+		// Locks the member's sign-in methods: concurrent removals each see what the other removed.
+		if err := auth.RequireAnotherSignInMethod(ctx, q, actor.ID(), "provider"); err != nil {
+			return err
 		}
 		_, err = q.DeleteIdentity(ctx, actor.ID(), provider)
 		return err

@@ -21,6 +21,13 @@ const (
 	QueueEmail = "email"
 )
 
+// How long River keeps finished jobs (and their arguments) before its cleaner deletes them: a
+// day to look at what just ran, a week to investigate a job given up.
+const (
+	CompletedJobRetention = 24 * time.Hour
+	DiscardedJobRetention = 7 * 24 * time.Hour
+)
+
 // Register is the one way a capability hands its background work to the worker client: it adds
 // the capability's workers to w and returns its periodic jobs (nil when it has none). Each
 // capability exports it as `func Jobs(<what its workers need>) jobs.Register`.
@@ -54,6 +61,12 @@ func NewWorkerClient(pool *pgxpool.Pool, regs []Register, log *slog.Logger) (*ri
 		PeriodicJobs:         periodic,
 		JobTimeout:           time.Minute,
 		RescueStuckJobsAfter: 5 * time.Minute,
+		// Finished jobs keep their arguments (raw Stripe event objects, the address of a
+		// password-reset request) until River's cleaner deletes them: said here, not left to
+		// River's defaults, because README's retention table promises these periods.
+		CompletedJobRetentionPeriod: CompletedJobRetention,
+		CancelledJobRetentionPeriod: CompletedJobRetention,
+		DiscardedJobRetentionPeriod: DiscardedJobRetention,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("river worker client: %w", err)

@@ -53,6 +53,7 @@ var register = map[string]Table{
 		"expires_at": gone(Technical, session), "revoked_at": gone(Technical, session),
 		"revoke_reason": gone(Technical, session), "user_agent": gone(Technical, session),
 		"ip": gone(Technical, session), "authenticated_at": gone(Technical, session),
+		"passkey_id": gone(Technical, session),
 	}},
 	"refresh_tokens": {Rows: "session_id (auth_sessions.user_id)", Columns: map[string]Column{
 		"token_hash": gone(Technical, expiry), "session_id": gone(Technical, expiry),
@@ -79,6 +80,19 @@ var register = map[string]Table{
 		"id": gone(Identity, lifetime), "user_id": gone(Identity, lifetime), "provider": gone(Identity, lifetime),
 		"issuer": gone(Identity, lifetime), "subject": gone(Identity, lifetime), "email": gone(Contact, lifetime),
 		"email_verified": gone(Identity, lifetime), "created_at": gone(Identity, lifetime), "last_used_at": gone(Identity, lifetime),
+	}},
+	"passkeys": {Rows: "user_id", Columns: map[string]Column{
+		"id": gone(Identity, lifetime), "user_id": gone(Identity, lifetime), "rp_id": gone(Identity, lifetime),
+		"credential_id": gone(Identity, lifetime), "credential": gone(Identity, lifetime), "name": gone(Identity, lifetime),
+		"transports": gone(Technical, lifetime), "backup_eligible": gone(Technical, lifetime),
+		"clone_warning": gone(Technical, lifetime), "created_at": gone(Identity, lifetime), "last_used_at": gone(Technical, lifetime),
+	}},
+	"webauthn_users": {Rows: "user_id", Columns: map[string]Column{
+		"user_id": gone(Identity, lifetime), "user_handle": gone(Identity, lifetime), "created_at": gone(Identity, lifetime),
+	}},
+	"webauthn_ceremonies": {Rows: "user_id (registrations); sign-in ceremonies belong to nobody yet", Columns: map[string]Column{
+		"id": gone(Identity, expiry), "kind": gone(Identity, expiry), "user_id": gone(Identity, expiry),
+		"session": gone(Identity, expiry), "created_at": gone(Identity, expiry), "expires_at": gone(Identity, expiry),
 	}},
 	"oidc_token_uses": {Rows: "nobody's: hashes of accepted ID tokens", Columns: map[string]Column{
 		"token_hash": np(expiry), "expires_at": np(expiry),

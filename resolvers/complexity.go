@@ -11,6 +11,7 @@ import (
 	"github.com/skillswap/skillswap/auth"
 	"github.com/skillswap/skillswap/domain"
 	"github.com/skillswap/skillswap/identities"
+	"github.com/skillswap/skillswap/passkeys"
 	"github.com/skillswap/skillswap/relay"
 )
 
@@ -45,6 +46,10 @@ var listBounds = map[string]listBound{
 	"Query.signInProviders":                 {n: identities.MaxProviders},
 	"LinkProviderPayload.linkedProviders":   {n: identities.MaxProviders},
 	"UnlinkProviderPayload.linkedProviders": {n: identities.MaxProviders},
+	"AccountSecurity.passkeys":              {n: passkeys.MaxPasskeys},
+	// A passkey's transports: the five of WebAuthn Level 3 (usb, nfc, ble, smart-card, hybrid,
+	// internal), as the client reported them.
+	"Passkey.transports": {n: 6},
 
 	// Not enforced: pricing assumptions (the bench population has 6.9 skills per member).
 	"User.offeredSkills":                {n: 50},

@@ -14,6 +14,7 @@ import (
 	"github.com/skillswap/skillswap/identities"
 	"github.com/skillswap/skillswap/matching"
 	"github.com/skillswap/skillswap/notifications"
+	"github.com/skillswap/skillswap/passkeys"
 	"github.com/skillswap/skillswap/payments"
 	"github.com/skillswap/skillswap/profiles"
 	"github.com/skillswap/skillswap/reviews"
@@ -27,6 +28,8 @@ type Resolver struct {
 	Auth *auth.Service
 	// Identities signs in with OpenID Connect providers and links their accounts.
 	Identities *identities.Service
+	// Passkeys registers passkeys and signs in with them.
+	Passkeys *passkeys.Service
 	// Erasure schedules, cancels and runs account deletions.
 	Erasure  *erasure.Service
 	Skills   *skills.Service

@@ -10,6 +10,7 @@ import (
 
 	"github.com/skillswap/skillswap/auth"
 	"github.com/skillswap/skillswap/domain"
+	"github.com/skillswap/skillswap/graph"
 	"github.com/skillswap/skillswap/graph/model"
 )
 
@@ -113,3 +114,9 @@ func (r *userResolver) Security(ctx context.Context, obj *domain.User) (*model.A
 	}
 	return r.security(ctx, actor)
 }
+
+func (r *Resolver) AccountSecurity() graph.AccountSecurityResolver {
+	return &accountSecurityResolver{r}
+}
+
+type accountSecurityResolver struct{ *Resolver }

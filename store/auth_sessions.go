@@ -25,6 +25,9 @@ type NewAuthSession struct {
 	ExpiresAt time.Time
 	UserAgent string
 	IP        netip.Addr
+	// PasskeyID is the passkey the member signed in with, if any: the session then counts as
+	// having a second factor.
+	PasskeyID *uuid.UUID
 }
 
 // CreateAuthSession inserts a login session.
@@ -38,9 +41,9 @@ func (q *Queries) CreateAuthSession(ctx context.Context, s NewAuthSession) (doma
 		ua = &s.UserAgent
 	}
 	rows, err := q.db.Query(ctx, `
-		INSERT INTO auth_sessions (id, user_id, created_at, last_used_at, authenticated_at, expires_at, user_agent, ip)
-		VALUES ($1, $2, $3, $3, $3, $4, $5, $6)
-		RETURNING `+authSessionColumns, s.ID, s.UserID, s.CreatedAt, s.ExpiresAt, ua, ip)
+		INSERT INTO auth_sessions (id, user_id, created_at, last_used_at, authenticated_at, expires_at, user_agent, ip, passkey_id)
+		VALUES ($1, $2, $3, $3, $3, $4, $5, $6, $7)
+		RETURNING `+authSessionColumns, s.ID, s.UserID, s.CreatedAt, s.ExpiresAt, ua, ip, s.PasskeyID)
 	if err != nil {
 		return domain.AuthSession{}, mapErr(err, "insert session", "session", "")
 	}

@@ -91,12 +91,41 @@ func (q *Queries) DeleteIdentity(ctx context.Context, userID uuid.UUID, provider
 	return tag.RowsAffected() == 1, nil
 }
 
-// LockUserSignInMethods locks a member's row so that concurrent unlinks (or a password removal)
-// cannot each see another method left and together remove the last one. It returns whether the
-// member has a password (an empty password_hash means none: accounts created by a provider).
-func (q *Queries) LockUserSignInMethods(ctx context.Context, userID uuid.UUID) (hasPassword bool, err error) {
-	err = q.db.QueryRow(ctx, `SELECT password_hash <> '' FROM users WHERE id = $1 FOR UPDATE`, userID).Scan(&hasPassword)
-	return hasPassword, mapErr(err, "lock user", "user", "")
+// SignInMethods counts the ways a member can sign in on their own (a second factor such as TOTP
+// is not one).
+type SignInMethods struct {
+	// Password: the member has one (an empty password_hash means none: accounts created by a
+	// provider).
+	Password bool
+	// Providers is how many provider identities are linked.
+	Providers int
+	// Passkeys is how many passkeys are registered.
+	Passkeys int
+}
+
+// Total is how many ways to sign in the member has.
+func (m SignInMethods) Total() int {
+	n := m.Providers + m.Passkeys
+	if m.Password {
+		n++
+	}
+	return n
+}
+
+// LockUserSignInMethods locks a member's row and counts their ways to sign in, so that concurrent
+// removals (unlinking a provider, removing a passkey) cannot each see another method left and
+// together remove the last one: every removal of a sign-in method calls it first in its
+// transaction (see auth.RequireAnotherSignInMethod).
+func (q *Queries) LockUserSignInMethods(ctx context.Context, userID uuid.UUID) (SignInMethods, error) {
+	var m SignInMethods
+	err := q.db.QueryRow(ctx, `SELECT password_hash <> '' FROM users WHERE id = $1 FOR UPDATE`, userID).Scan(&m.Password)
+	if err != nil {
+		return m, mapErr(err, "lock user", "user", "")
+	}
+	err = q.db.QueryRow(ctx, `
+		SELECT (SELECT count(*) FROM auth_identities WHERE user_id = $1),
+		       (SELECT count(*) FROM passkeys WHERE user_id = $1)`, userID).Scan(&m.Providers, &m.Passkeys)
+	return m, mapErr(err, "count sign-in methods", "user", "")
 }
 
 // UserEmailVerified reports whether a member's current email is verified.

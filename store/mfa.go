@@ -55,6 +55,17 @@ func (q *Queries) UserTOTPByUser(ctx context.Context, userID uuid.UUID) (UserTOT
 	return t, mapErr(err, "select totp", "authenticator", "")
 }
 
+// AuthSessionHasSecondFactor reports whether a login session has a second factor: its member has
+// an enabled authenticator (TOTP), or it was opened with a passkey.
+func (q *Queries) AuthSessionHasSecondFactor(ctx context.Context, sessionID uuid.UUID) (bool, error) {
+	var ok bool
+	err := q.db.QueryRow(ctx, `
+		SELECT s.passkey_id IS NOT NULL OR
+		       EXISTS (SELECT 1 FROM user_totp t WHERE t.user_id = s.user_id AND t.enabled_at IS NOT NULL)
+		FROM auth_sessions s WHERE s.id = $1`, sessionID).Scan(&ok)
+	return ok, mapErr(err, "select session second factor", "session", "")
+}
+
 // UserHasTOTP reports whether a member has an enabled authenticator.
 func (q *Queries) UserHasTOTP(ctx context.Context, userID uuid.UUID) (bool, error) {
 	var ok bool
@@ -177,8 +188,9 @@ func (q *Queries) SpendUserMFATickets(ctx context.Context, userID uuid.UUID, now
 	return mapErr(err, "spend mfa tickets", "ticket", "")
 }
 
-// ActiveAuthSessionUserMFA is ActiveAuthSessionUser plus whether the member has an enabled
-// authenticator, in one statement (it runs on every authenticated request the cache misses).
+// ActiveAuthSessionUserMFA is ActiveAuthSessionUser plus whether the session has a second
+// factor (the member has an enabled authenticator, or signed in with a passkey), in one
+// statement (it runs on every authenticated request the cache misses).
 func (q *Queries) ActiveAuthSessionUserMFA(ctx context.Context, sessionID uuid.UUID, now time.Time) (domain.User, bool, error) {
 	type row struct {
 		domain.User
@@ -187,7 +199,8 @@ func (q *Queries) ActiveAuthSessionUserMFA(ctx context.Context, sessionID uuid.U
 	rows, err := q.db.Query(ctx, `
 		SELECT u.id, u.email::text AS email, u.password_hash, u.display_name, u.roles, u.status,
 		       u.created_at, u.updated_at, u.email_verified_at, u.locale,
-		       EXISTS (SELECT 1 FROM user_totp t WHERE t.user_id = u.id AND t.enabled_at IS NOT NULL) AS has_totp
+		       (s.passkey_id IS NOT NULL OR
+		        EXISTS (SELECT 1 FROM user_totp t WHERE t.user_id = u.id AND t.enabled_at IS NOT NULL)) AS has_totp
 		FROM auth_sessions s JOIN users u ON u.id = s.user_id
 		WHERE s.id = $1 AND s.revoked_at IS NULL AND s.expires_at > $2 AND u.status = 'ACTIVE'`,
 		sessionID, now)

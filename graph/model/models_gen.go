@@ -12,6 +12,7 @@ import (
 	"github.com/skillswap/skillswap/domain"
 	"github.com/skillswap/skillswap/identities"
 	"github.com/skillswap/skillswap/matching"
+	"github.com/skillswap/skillswap/passkeys"
 )
 
 // A session to accept.
@@ -28,6 +29,8 @@ type AccountSecurity struct {
 	TotpEnabled bool `json:"totpEnabled"`
 	// Unused recovery codes (0 when two-factor sign-in is off).
 	RecoveryCodesLeft int `json:"recoveryCodesLeft"`
+	// The member's passkeys, oldest first.
+	Passkeys []passkeys.Passkey `json:"passkeys"`
 }
 
 // A skill to offer or want.
@@ -300,6 +303,32 @@ type EditMessageInput struct {
 type EditMessagePayload struct {
 	// The edited message.
 	Message *domain.Message `json:"message"`
+}
+
+// The authenticator's response to a registration.
+type FinishPasskeyRegistrationInput struct {
+	// The `ceremonyId` from `startPasskeyRegistration`.
+	CeremonyID string `json:"ceremonyId"`
+	// The RegistrationResponseJSON (`PublicKeyCredential.toJSON()`, or react-native-passkey's result), as a JSON string.
+	Credential string `json:"credential"`
+	// A name to tell it apart (for example the device's); `Passkey` when empty.
+	Name *string `json:"name,omitempty"`
+}
+
+// Result of `finishPasskeyRegistration`.
+type FinishPasskeyRegistrationPayload struct {
+	// The new passkey.
+	Passkey *passkeys.Passkey `json:"passkey"`
+	// The member's security settings now.
+	Security *AccountSecurity `json:"security"`
+}
+
+// The authenticator's response to a sign-in.
+type FinishPasskeySignInInput struct {
+	// The `ceremonyId` from `startPasskeySignIn`.
+	CeremonyID string `json:"ceremonyId"`
+	// The AuthenticationResponseJSON (`PublicKeyCredential.toJSON()`, or react-native-passkey's result), as a JSON string.
+	Credential string `json:"credential"`
 }
 
 // A point on Earth (WGS 84). A value: has no id; Apollo caches it inside its parent (`typePolicies`: `keyFields: false`).
@@ -780,6 +809,34 @@ type RemoveMemberSkillPayload struct {
 	User *domain.User `json:"user"`
 }
 
+// Which passkey to remove.
+type RemovePasskeyInput struct {
+	// The passkey's id.
+	ID string `json:"id"`
+}
+
+// Result of `removePasskey`.
+type RemovePasskeyPayload struct {
+	// Id of the passkey removed.
+	RemovedPasskeyID string `json:"removedPasskeyId"`
+	// The member's security settings now.
+	Security *AccountSecurity `json:"security"`
+}
+
+// Which passkey to rename, and its new name.
+type RenamePasskeyInput struct {
+	// The passkey's id.
+	ID string `json:"id"`
+	// Its new name, at most 60 characters; `Passkey` when empty.
+	Name string `json:"name"`
+}
+
+// Result of `renamePasskey`.
+type RenamePasskeyPayload struct {
+	// The renamed passkey.
+	Passkey *passkeys.Passkey `json:"passkey"`
+}
+
 // A session the partner did not come to.
 type ReportNoShowInput struct {
 	// Global id of a CONFIRMED session that has started.
@@ -1151,6 +1208,26 @@ type StartMentorOnboardingPayload struct {
 	URL string `json:"url"`
 	// The caller's account as known now; it follows Stripe's `account.updated` events.
 	Account *domain.MentorAccount `json:"account"`
+}
+
+// A started passkey ceremony.
+type StartPasskeyRegistrationPayload struct {
+	// Opaque id to send to `finishPasskeyRegistration`.
+	CeremonyID string `json:"ceremonyId"`
+	// PublicKeyCredentialCreationOptionsJSON, as a JSON string (binary fields in base64url).
+	Options string `json:"options"`
+	// When the ceremony stops working.
+	ExpiresAt time.Time `json:"expiresAt"`
+}
+
+// A started passkey sign-in.
+type StartPasskeySignInPayload struct {
+	// Opaque id to send to `finishPasskeySignIn`.
+	CeremonyID string `json:"ceremonyId"`
+	// PublicKeyCredentialRequestOptionsJSON, as a JSON string (binary fields in base64url).
+	Options string `json:"options"`
+	// When the ceremony stops working.
+	ExpiresAt time.Time `json:"expiresAt"`
 }
 
 // A pending authenticator enrolment.
@@ -1589,17 +1666,20 @@ const (
 	SignInMethodTotp SignInMethod = "TOTP"
 	// An OpenID provider account (Google, Apple, ...) linked with `linkProvider`.
 	SignInMethodProvider SignInMethod = "PROVIDER"
+	// A passkey (WebAuthn), added with `startPasskeyRegistration`.
+	SignInMethodPasskey SignInMethod = "PASSKEY"
 )
 
 var AllSignInMethod = []SignInMethod{
 	SignInMethodPassword,
 	SignInMethodTotp,
 	SignInMethodProvider,
+	SignInMethodPasskey,
 }
 
 func (e SignInMethod) IsValid() bool {
 	switch e {
-	case SignInMethodPassword, SignInMethodTotp, SignInMethodProvider:
+	case SignInMethodPassword, SignInMethodTotp, SignInMethodProvider, SignInMethodPasskey:
 		return true
 	}
 	return false
