@@ -39,15 +39,16 @@ var seenByMembers = map[string]string{
 
 // ownerOnly: fields null (or FORBIDDEN) for any other member; selection is what to ask for.
 var ownerOnly = map[string]string{
-	"User.email":          "email",
-	"User.emailVerified":  "emailVerified",
-	"User.roles":          "roles",
-	"User.blockedMembers": "blockedMembers { id }",
-	"User.security":       "security { totpEnabled }",
-	"User.sessions":       "sessions { edges { node { id } } }",
-	"User.payments":       "payments { edges { node { id } } }",
-	"User.mentorAccount":  "mentorAccount { chargesEnabled }",
-	"Profile.location":    "profile { location { latitude longitude } }",
+	"User.email":               "email",
+	"User.emailVerified":       "emailVerified",
+	"User.roles":               "roles",
+	"User.blockedMembers":      "blockedMembers { id }",
+	"User.security":            "security { totpEnabled }",
+	"User.sessions":            "sessions { edges { node { id } } }",
+	"User.payments":            "payments { edges { node { id } } }",
+	"User.mentorAccount":       "mentorAccount { chargesEnabled }",
+	"User.deletionScheduledAt": "deletionScheduledAt",
+	"Profile.location":         "profile { location { latitude longitude } }",
 }
 
 func TestEveryMemberFieldIsClassified(t *testing.T) {
