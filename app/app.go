@@ -214,6 +214,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	authLimits.PasswordResetPerIP = rate(cfg.RatePasswordResetIP)
 	authLimits.PasswordResetPerEmail = rate(cfg.RatePasswordResetEmail)
 	authLimits.MFACodeFailuresPerUser = rate(cfg.RateMFACodesUser)
+	authLimits.EmailChangePerUser = rate(cfg.RateEmailChangeUser)
+	authLimits.EmailChangePerAddress = rate(cfg.RateEmailChangeAddress)
 	mfaKey, err := config.ParseMFAKey(cfg.MFAEncryptionKey)
 	if err != nil {
 		return nil, fmt.Errorf("config: MFA_ENCRYPTION_KEY: %w", err)
@@ -238,6 +240,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		AppName:             "SkillSwap",
 		VerificationTTL:     cfg.EmailVerificationTTL,
 		ResetTokenTTL:       cfg.ResetTokenTTL,
+		EmailUndoWindow:     cfg.AccountEmailUndoWindow,
 	}, log)
 	if err != nil {
 		return nil, err

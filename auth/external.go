@@ -69,8 +69,25 @@ func (s *Service) SignUpExternal(ctx context.Context, in ExternalSignUp, c Clien
 
 // SignInAs opens a session for an account whose credential the caller checked (a provider's ID
 // token); before runs first in the same transaction (recording the sign-in on the identity).
-// A suspended account is refused as by LogIn.
+// A suspended account is refused as by LogIn. The sign-in history records it as PROVIDER.
 func (s *Service) SignInAs(ctx context.Context, userID uuid.UUID, c Client, before func(ctx context.Context, q *store.Queries) error) (Login, error) {
+	return s.SignInVia(ctx, userID, domain.SignInProvider, c, before)
+}
+
+// SignInVia is SignInAs for any method whose credential the caller checked (PROVIDER,
+// PASSKEY): the sign-in history records it under method, suspended accounts as failures.
+func (s *Service) SignInVia(ctx context.Context, userID uuid.UUID, method domain.SignInEventMethod, c Client, before func(ctx context.Context, q *store.Queries) error) (Login, error) {
+	out, err := s.signInVia(ctx, userID, c, before)
+	switch {
+	case err == nil:
+		s.RecordSignIn(ctx, userID, method, "", c)
+	case domain.IsKind(err, domain.KindForbidden):
+		s.RecordSignIn(ctx, userID, method, domain.SignInSuspended, c)
+	}
+	return out, err
+}
+
+func (s *Service) signInVia(ctx context.Context, userID uuid.UUID, c Client, before func(ctx context.Context, q *store.Queries) error) (Login, error) {
 	now := s.now()
 	var out Login
 	err := s.store.InTx(ctx, func(q *store.Queries) error {
