@@ -88,7 +88,9 @@ func TestEmailChangeConfirmedByCodeThenUndone(t *testing.T) {
 		t.Fatalf("before confirmation: %+v", st)
 	}
 	// The pending address is the member's own business.
-	var pub struct{ Node struct{ PendingEmail *string } }
+	var pub struct {
+		Node struct{ PendingEmail *string }
+	}
 	apitest.Must(t, stranger.Do(t, `query($id: ID!) { node(id: $id) { ... on User { pendingEmail } } }`, map[string]any{"id": tok.User.ID})).Decode(t, &pub)
 	if pub.Node.PendingEmail != nil {
 		t.Fatal("pendingEmail is visible to another member")

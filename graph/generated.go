@@ -7670,7 +7670,7 @@ enum SignInFailureReason {
   SUSPENDED
 }
 
-"One sign-in attempt on the member's account. Part of its AccountSecurity: it has no global id; Apollo caches it inside its parent."
+"One sign-in attempt on the member's account, an entry of its AccountSecurity's history: it has no id; Apollo caches it inside its parent (` + "`" + `typePolicies` + "`" + `: ` + "`" + `keyFields: false` + "`" + `)."
 type SignInEvent {
   "When it happened."
   at: DateTime!

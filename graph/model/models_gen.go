@@ -1071,7 +1071,7 @@ type SetUserRolesPayload struct {
 	User *domain.User `json:"user"`
 }
 
-// One sign-in attempt on the member's account. Part of its AccountSecurity: it has no global id; Apollo caches it inside its parent.
+// One sign-in attempt on the member's account, an entry of its AccountSecurity's history: it has no id; Apollo caches it inside its parent (`typePolicies`: `keyFields: false`).
 type SignInEvent struct {
 	// When it happened.
 	At time.Time `json:"at"`
