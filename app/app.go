@@ -14,6 +14,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/skillswap/skillswap/applinks"
+
+	"github.com/skillswap/skillswap/accountpages"
+
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/go-redis/v9"
@@ -42,6 +46,9 @@ import (
 	"github.com/skillswap/skillswap/skillsessions"
 	"github.com/skillswap/skillswap/store"
 )
+
+// appName names the platform in emails and on the account pages.
+const appName = "SkillSwap"
 
 // App is a wired server.
 type App struct {
@@ -237,7 +244,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		Limits:              authLimits,
 		Limiter:             a.Limiter,
 		PublicURL:           cfg.PublicURL,
-		AppName:             "SkillSwap",
+		AppName:             appName,
 		VerificationTTL:     cfg.EmailVerificationTTL,
 		ResetTokenTTL:       cfg.ResetTokenTTL,
 		EmailUndoWindow:     cfg.AccountEmailUndoWindow,
@@ -279,7 +286,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		// Every capability with background work, each through its Jobs function: a new one is
 		// added here and nowhere else.
 		a.workers, err = jobs.NewWorkerClient(a.Pool, []jobs.Register{
-			notifications.Jobs(a.Store.Q(), mailer, "SkillSwap"),
+			notifications.Jobs(a.Store.Q(), mailer, appName),
 			search.Jobs(a.Store, a.Search),
 			skillsessions.Jobs(sessionSvc),
 			reviews.Jobs(reviewSvc),
@@ -311,6 +318,32 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		PublicURL:     strings.TrimSuffix(cfg.PublicURL, "/"),
 		Now:           opts.Now,
 	})
+	pages, err := accountpages.Handler(a.Auth, cfg.PublicURL, appName, log)
+	if err != nil {
+		return nil, err
+	}
+	extra := map[string]http.Handler{
+		"GET /calendar/":        calendarSvc.Handler(),
+		"POST /webhooks/stripe": payments.NewWebhookHandler(a.Store, cfg.StripeWebhookSecret, log),
+	}
+	for _, path := range accountpages.Paths {
+		extra[path] = pages
+	}
+	appleApps, err := applinks.ParseAppleAppIDs(cfg.AppleAppIDs)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	androidApps, err := applinks.ParseAndroidApps(cfg.AndroidApps)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	links, err := applinks.Handler(appleApps, androidApps, accountpages.Paths)
+	if err != nil {
+		return nil, err
+	}
+	for _, path := range applinks.Paths {
+		extra["GET "+path] = links
+	}
 	a.HTTP = httpapi.New(httpapi.Config{
 		MaxBodyBytes:     cfg.MaxBodyBytes,
 		OperationTimeout: cfg.OperationTimeout,
@@ -346,10 +379,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	}, httpapi.Deps{
 		Schema: schema, Authn: a.Auth, Loaders: a.Store.Q(), Hub: a.Hub, Broker: a.Broker, Pool: a.Pool, Log: log,
 		Limiter: a.Limiter, Slots: a.Slots,
-		Extra: map[string]http.Handler{
-			"GET /calendar/":        calendarSvc.Handler(),
-			"POST /webhooks/stripe": payments.NewWebhookHandler(a.Store, cfg.StripeWebhookSecret, log),
-		},
+		Extra: extra,
 	})
 	return a, nil
 }

@@ -192,6 +192,13 @@ type Config struct {
 	// holidays). The capture deadline is not configurable: Stripe's 7-day authorisation
 	// expiry fixes it.
 	NoShowContestWindow time.Duration `env:"NO_SHOW_CONTEST_WINDOW" envDefault:"48h"`
+
+	// AppleAppIDs are the iOS apps (<team id>.<bundle id>) that open PUBLIC_URL's account links
+	// and share its passkeys: served in /.well-known/apple-app-site-association.
+	AppleAppIDs []string `env:"APPLE_APP_IDS" envSeparator:","`
+	// AndroidApps are the Android apps (<package>=<SHA-256 signing certificate fingerprint>) that
+	// do the same: served in /.well-known/assetlinks.json.
+	AndroidApps []string `env:"ANDROID_APPS" envSeparator:","`
 }
 
 // OIDCProvider is one OpenID Connect provider members may sign in with (an entry of OIDC_PROVIDERS).
@@ -419,6 +426,9 @@ func (c Config) unsafeForProduction() []string {
 
 	if c.StripeSecretKey != "" && c.StripeWebhookSecret == "" {
 		add("STRIPE_SECRET_KEY is set but STRIPE_WEBHOOK_SECRET is not: set it to the endpoint's signing secret (whsec_...) from the Stripe dashboard, or payments never settle")
+	}
+	if c.SMTPAddr == "" {
+		add("SMTP_ADDR is not set: verification codes, password resets and notices would only be logged, never sent; set it to your mail relay (host:port)")
 	}
 	if c.MetricsAddr == "" && c.MetricsToken == "" {
 		add("/metrics would be public: set METRICS_ADDR to a private address (e.g. :9090, not exposed by the load balancer) or METRICS_TOKEN to a bearer token the scraper sends")

@@ -21,6 +21,7 @@ func safeProduction() map[string]string {
 		"PUBLIC_URL":           "https://api.skillswap.example",
 		"CORS_ALLOWED_ORIGINS": "https://app.skillswap.example",
 		"METRICS_ADDR":         ":9090",
+		"SMTP_ADDR":            "smtp.internal:587",
 		"MFA_ENCRYPTION_KEY":   base64.StdEncoding.EncodeToString([]byte("fedcba9876543210fedcba9876543210")),
 	}
 }
@@ -73,6 +74,7 @@ func TestProductionRefusesUnsafeSettings(t *testing.T) {
 		{"metrics behind a token", with(base, "METRICS_ADDR", "<unset>", "METRICS_TOKEN", "s3cret"), nil},
 		{"pprof on all interfaces", with(base, "PPROF_ADDR", ":6060"), []string{"PPROF_ADDR", "127.0.0.1:6060"}},
 		{"pprof on loopback", with(base, "PPROF_ADDR", "127.0.0.1:6060"), nil},
+		{"no SMTP relay", with(base, "SMTP_ADDR", "<unset>"), []string{"SMTP_ADDR is not set"}},
 		{"no MFA key", with(base, "MFA_ENCRYPTION_KEY", "<unset>"), []string{"MFA_ENCRYPTION_KEY is not set"}},
 		{"short MFA key", with(base, "MFA_ENCRYPTION_KEY", base64.StdEncoding.EncodeToString([]byte("short"))), []string{"MFA_ENCRYPTION_KEY: 5 bytes"}},
 		{"several problems at once", with(base, "JWT_KEYS", "<unset>", "METRICS_ADDR", "<unset>"), []string{"JWT_KEYS", "METRICS_ADDR"}},

@@ -173,7 +173,8 @@ func New(cfg Config, d Deps) *Server {
 		mux.Handle("GET /metrics", s.metrics)
 	}
 	for pattern, h := range d.Extra {
-		mux.Handle(pattern, h)
+		// Extra handlers throttle and log per client like the API does (auth.ClientFrom).
+		mux.Handle(pattern, clientInfo(cfg.TrustProxy, h))
 	}
 
 	var root http.Handler = mux

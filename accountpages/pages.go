@@ -1,0 +1,318 @@
+// Package accountpages serves the web pages that account emails link to: confirming an email
+// address, choosing a new password, asking for a reset link. The mobile app opens the same
+// links itself when it is installed (universal links, Android App Links) and calls the GraphQL
+// mutations; these pages are for every other case (a desktop mail client, the app not
+// installed), so no emailed link ends on a 404.
+//
+// Opening a link changes nothing: mail scanners and link previews follow links, so a GET only
+// shows a form, and the secret is spent by the form's POST. The pages run no script, load
+// nothing from elsewhere, are never cached and leak no token through Referer; a POST from
+// another site's page is refused.
+package accountpages
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"html/template"
+	"log/slog"
+	"math"
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/skillswap/skillswap/auth"
+	"github.com/skillswap/skillswap/domain"
+)
+
+// Accounts is what the pages need of the account service.
+type Accounts interface {
+	VerifyEmail(ctx context.Context, actor domain.Actor, code, token string, c auth.Client) (domain.User, error)
+	ResetPassword(ctx context.Context, token, newPassword string, c auth.Client) error
+	RequestPasswordReset(ctx context.Context, email string, c auth.Client) error
+}
+
+// maxFormBytes bounds a posted form: a token, a password of at most a few hundred bytes, an email.
+const maxFormBytes = 8 << 10
+
+// Handler serves the pages under the paths the account emails use. publicURL is the server's
+// public URL (PUBLIC_URL): a POST must come from a page of that origin (or name none); appName
+// titles the pages.
+func Handler(accounts Accounts, publicURL, appName string, log *slog.Logger) (http.Handler, error) {
+	u, err := url.Parse(publicURL)
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return nil, errors.New("account pages: PUBLIC_URL must be an absolute URL")
+	}
+	p := &pages{accounts: accounts, origin: u.Scheme + "://" + u.Host, app: appName, log: log}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /verify-email", p.showVerify)
+	mux.HandleFunc("POST /verify-email", p.verify)
+	mux.HandleFunc("GET /reset-password", p.showReset)
+	mux.HandleFunc("POST /reset-password", p.reset)
+	mux.HandleFunc("GET /forgot-password", p.showForgot)
+	mux.HandleFunc("POST /forgot-password", p.forgot)
+	return mux, nil
+}
+
+// Paths lists the paths Handler serves, for the server's mux.
+var Paths = []string{"/verify-email", "/reset-password", "/forgot-password"}
+
+type pages struct {
+	accounts Accounts
+	origin   string
+	app      string
+	log      *slog.Logger
+}
+
+// view is what the page template fills in.
+type view struct {
+	Lang    string
+	App     string
+	T       texts
+	Page    string // which form or message: verify, verified, reset, resetDone, forgot, forgotSent, failed
+	Token   string
+	Message string // an error to show above the form, or the reason of a failure
+}
+
+func (p *pages) showVerify(w http.ResponseWriter, r *http.Request) {
+	token := r.URL.Query().Get("token")
+	if token == "" {
+		p.render(w, r, http.StatusBadRequest, view{Page: "failed", Message: p.lang(r).NoToken})
+		return
+	}
+	p.render(w, r, http.StatusOK, view{Page: "verify", Token: token})
+}
+
+func (p *pages) verify(w http.ResponseWriter, r *http.Request) {
+	if !p.form(w, r) {
+		return
+	}
+	_, err := p.accounts.VerifyEmail(r.Context(), domain.Actor{}, "", r.PostForm.Get("token"), client(r))
+	if err != nil {
+		p.failed(w, r, err, view{Page: "failed"})
+		return
+	}
+	p.render(w, r, http.StatusOK, view{Page: "verified"})
+}
+
+func (p *pages) showReset(w http.ResponseWriter, r *http.Request) {
+	token := r.URL.Query().Get("token")
+	if token == "" {
+		p.render(w, r, http.StatusBadRequest, view{Page: "failed", Message: p.lang(r).NoToken})
+		return
+	}
+	p.render(w, r, http.StatusOK, view{Page: "reset", Token: token})
+}
+
+func (p *pages) reset(w http.ResponseWriter, r *http.Request) {
+	if !p.form(w, r) {
+		return
+	}
+	token := r.PostForm.Get("token")
+	err := p.accounts.ResetPassword(r.Context(), token, r.PostForm.Get("password"), client(r))
+	var de *domain.Error
+	switch {
+	case err == nil:
+		p.render(w, r, http.StatusOK, view{Page: "resetDone"})
+	case errors.As(err, &de) && de.Kind == domain.KindInvalid && de.Field == "newPassword":
+		// The link still works: show the form again with what is wrong with the password.
+		p.failed(w, r, err, view{Page: "reset", Token: token})
+	default:
+		p.failed(w, r, err, view{Page: "failed"})
+	}
+}
+
+func (p *pages) showForgot(w http.ResponseWriter, r *http.Request) {
+	p.render(w, r, http.StatusOK, view{Page: "forgot"})
+}
+
+func (p *pages) forgot(w http.ResponseWriter, r *http.Request) {
+	if !p.form(w, r) {
+		return
+	}
+	if err := p.accounts.RequestPasswordReset(r.Context(), r.PostForm.Get("email"), client(r)); err != nil {
+		p.failed(w, r, err, view{Page: "forgot"})
+		return
+	}
+	p.render(w, r, http.StatusOK, view{Page: "forgotSent"})
+}
+
+// form checks a POST's origin and parses its bounded body; it answers and returns false when the
+// request is refused.
+func (p *pages) form(w http.ResponseWriter, r *http.Request) bool {
+	// Browsers send Origin on every cross-origin POST: a form on another site cannot spend a link.
+	if o := r.Header.Get("Origin"); o != "" && o != p.origin {
+		p.render(w, r, http.StatusForbidden, view{Page: "failed", Message: p.lang(r).Forbidden})
+		return false
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	if err := r.ParseForm(); err != nil {
+		p.render(w, r, http.StatusBadRequest, view{Page: "failed", Message: p.lang(r).BadForm})
+		return false
+	}
+	return true
+}
+
+// failed shows v with the message of a domain error; anything else is logged and shown as a
+// failure that says nothing of the cause.
+func (p *pages) failed(w http.ResponseWriter, r *http.Request, err error, v view) {
+	t := p.lang(r)
+	var de *domain.Error
+	status := http.StatusBadRequest
+	switch {
+	case errors.As(err, &de) && de.Kind == domain.KindInvalid:
+		v.Message = invalidMessage(t, de)
+	case errors.As(err, &de) && de.Kind == domain.KindRateLimited:
+		status, v.Message = http.StatusTooManyRequests, t.RateLimited
+		if de.RetryAfter > 0 {
+			w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(de.RetryAfter.Seconds()))))
+		}
+	default:
+		p.log.ErrorContext(r.Context(), "account page", "path", r.URL.Path, "err", err)
+		status, v.Message = http.StatusInternalServerError, t.Internal
+	}
+	p.render(w, r, status, v)
+}
+
+// invalidMessage words a refused input for the page: a link's token is wrong, expired or used
+// (the same words for all three, as the API); a password's problem is the policy's own message.
+func invalidMessage(t texts, e *domain.Error) string {
+	switch e.Field {
+	case "token":
+		return t.BadLink
+	case "email":
+		return t.BadEmail
+	}
+	return e.Message
+}
+
+func (p *pages) render(w http.ResponseWriter, r *http.Request, status int, v view) {
+	lang := domain.NormalizeLocale(r.Header.Get("Accept-Language"))
+	v.Lang, v.App, v.T = lang, p.app, allTexts[lang]
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	// The page's one style block is allowed by its hash; nothing else loads, forms post here.
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src '"+styleHash+"'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Referrer-Policy", "no-referrer")
+	w.WriteHeader(status)
+	if err := page.Execute(w, v); err != nil {
+		p.log.WarnContext(r.Context(), "account page: render", "err", err)
+	}
+}
+
+func (p *pages) lang(r *http.Request) texts {
+	return allTexts[domain.NormalizeLocale(r.Header.Get("Accept-Language"))]
+}
+
+// client is the request's client as the account service throttles it: the server's clientInfo
+// middleware put it in the context.
+func client(r *http.Request) auth.Client {
+	return auth.ClientFrom(r.Context())
+}
+
+const style = `body{font-family:system-ui,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem;line-height:1.5;color:#1d1d1f}` +
+	`h1{font-size:1.4rem}label,input,button{display:block;width:100%;box-sizing:border-box;font-size:1rem}` +
+	`input{padding:.6rem;margin:.3rem 0 1rem}button{padding:.7rem;background:#2d6a4f;color:#fff;border:0;border-radius:.4rem}` +
+	`.error{color:#a4161a}`
+
+var styleHash = func() string {
+	sum := sha256.Sum256([]byte(style))
+	return "sha256-" + base64.StdEncoding.EncodeToString(sum[:])
+}()
+
+var page = template.Must(template.New("page").Funcs(template.FuncMap{
+	"style": func() template.CSS { return template.CSS(style) },
+}).Parse(`<!doctype html>
+<html lang="{{.Lang}}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="no-referrer"><meta name="robots" content="noindex">
+<title>{{.App}}</title><style>{{style}}</style></head><body>
+{{- if eq .Page "verify"}}
+<h1>{{.T.VerifyTitle}}</h1><p>{{.T.VerifyBody}}</p>
+<form method="post" action="/verify-email"><input type="hidden" name="token" value="{{.Token}}"><button type="submit">{{.T.VerifyButton}}</button></form>
+{{- else if eq .Page "verified"}}
+<h1>{{.T.VerifiedTitle}}</h1><p>{{.T.BackToApp}}</p>
+{{- else if eq .Page "reset"}}
+<h1>{{.T.ResetTitle}}</h1>{{with .Message}}<p class="error" role="alert">{{.}}</p>{{end}}<p>{{.T.ResetBody}}</p>
+<form method="post" action="/reset-password"><input type="hidden" name="token" value="{{.Token}}">
+<label for="password">{{.T.NewPassword}}</label><input id="password" name="password" type="password" autocomplete="new-password" required maxlength="1024">
+<button type="submit">{{.T.ResetButton}}</button></form>
+{{- else if eq .Page "resetDone"}}
+<h1>{{.T.ResetDoneTitle}}</h1><p>{{.T.ResetDoneBody}}</p>
+{{- else if eq .Page "forgot"}}
+<h1>{{.T.ForgotTitle}}</h1>{{with .Message}}<p class="error" role="alert">{{.}}</p>{{end}}<p>{{.T.ForgotBody}}</p>
+<form method="post" action="/forgot-password"><label for="email">{{.T.Email}}</label><input id="email" name="email" type="email" autocomplete="email" required maxlength="254">
+<button type="submit">{{.T.ForgotButton}}</button></form>
+{{- else if eq .Page "forgotSent"}}
+<h1>{{.T.ForgotSentTitle}}</h1><p>{{.T.ForgotSentBody}}</p>
+{{- else}}
+<h1>{{.T.FailedTitle}}</h1><p class="error" role="alert">{{.Message}}</p>
+{{- end}}
+</body></html>
+`))
+
+// texts are a page's words in one language.
+type texts struct {
+	VerifyTitle, VerifyBody, VerifyButton, VerifiedTitle, BackToApp                    string
+	ResetTitle, ResetBody, NewPassword, ResetButton, ResetDoneTitle, ResetDoneBody     string
+	ForgotTitle, ForgotBody, Email, ForgotButton, ForgotSentTitle, ForgotSentBody      string
+	FailedTitle, NoToken, BadLink, BadEmail, BadForm, Forbidden, RateLimited, Internal string
+}
+
+var allTexts = map[string]texts{
+	domain.LocaleEN: {
+		VerifyTitle:     "Confirm your email address",
+		VerifyBody:      "Press the button to confirm that this address is yours.",
+		VerifyButton:    "Confirm my address",
+		VerifiedTitle:   "Your email address is confirmed",
+		BackToApp:       "You can go back to the app.",
+		ResetTitle:      "Choose a new password",
+		ResetBody:       "At least 15 characters (8 with two-factor sign-in); a phrase of several words is easy to remember. Choosing it signs you out everywhere.",
+		NewPassword:     "New password",
+		ResetButton:     "Change my password",
+		ResetDoneTitle:  "Your password is changed",
+		ResetDoneBody:   "Sign in with it in the app. Every other device was signed out.",
+		ForgotTitle:     "Forgot your password?",
+		ForgotBody:      "Enter the address of your account and we will email you a link to choose a new password.",
+		Email:           "Email address",
+		ForgotButton:    "Send me a link",
+		ForgotSentTitle: "Check your email",
+		ForgotSentBody:  "If an account uses this address, a link is on its way. It works once, for a short time.",
+		FailedTitle:     "This did not work",
+		NoToken:         "This link is incomplete: open the whole link from the email.",
+		BadLink:         "This link is wrong, expired or already used. Ask for a new email from the app.",
+		BadEmail:        "This is not a valid email address.",
+		BadForm:         "The form could not be read. Open the link from the email again.",
+		Forbidden:       "This form must be sent from our own page. Open the link from the email again.",
+		RateLimited:     "Too many attempts. Wait a few minutes and try again.",
+		Internal:        "Something went wrong on our side. Try again in a moment.",
+	},
+	domain.LocaleFR: {
+		VerifyTitle:     "Confirmez votre adresse e-mail",
+		VerifyBody:      "Appuyez sur le bouton pour confirmer que cette adresse est la vôtre.",
+		VerifyButton:    "Confirmer mon adresse",
+		VerifiedTitle:   "Votre adresse est confirmée",
+		BackToApp:       "Vous pouvez revenir à l'application.",
+		ResetTitle:      "Choisissez un nouveau mot de passe",
+		ResetBody:       "Au moins 15 caractères (8 avec la connexion en deux étapes) ; une phrase de plusieurs mots se retient facilement. Le choisir vous déconnecte partout.",
+		NewPassword:     "Nouveau mot de passe",
+		ResetButton:     "Changer mon mot de passe",
+		ResetDoneTitle:  "Votre mot de passe est changé",
+		ResetDoneBody:   "Connectez-vous avec lui dans l'application. Tous vos autres appareils ont été déconnectés.",
+		ForgotTitle:     "Mot de passe oublié ?",
+		ForgotBody:      "Saisissez l'adresse de votre compte : nous vous enverrons un lien pour choisir un nouveau mot de passe.",
+		Email:           "Adresse e-mail",
+		ForgotButton:    "M'envoyer un lien",
+		ForgotSentTitle: "Consultez vos e-mails",
+		ForgotSentBody:  "Si un compte utilise cette adresse, un lien est en route. Il sert une fois, pendant peu de temps.",
+		FailedTitle:     "Cela n'a pas fonctionné",
+		NoToken:         "Ce lien est incomplet : ouvrez le lien entier depuis l'e-mail.",
+		BadLink:         "Ce lien est erroné, expiré ou déjà utilisé. Demandez un nouvel e-mail depuis l'application.",
+		BadEmail:        "Cette adresse e-mail n'est pas valide.",
+		BadForm:         "Le formulaire n'a pas pu être lu. Rouvrez le lien depuis l'e-mail.",
+		Forbidden:       "Ce formulaire doit être envoyé depuis notre propre page. Rouvrez le lien depuis l'e-mail.",
+		RateLimited:     "Trop de tentatives. Attendez quelques minutes et réessayez.",
+		Internal:        "Une erreur s'est produite de notre côté. Réessayez dans un instant.",
+	},
+}
