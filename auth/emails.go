@@ -151,60 +151,60 @@ var emailTexts = map[accountEmail]map[string]struct {
 		domain.LocaleEN: {"{{.App}}: two-factor sign-in was turned on", []string{
 			"Hello {{.Name}},",
 			"Two-factor sign-in was just turned on for your {{.App}} account: signing in now asks for a code from your authenticator app. Keep your recovery codes somewhere safe.",
-			"If it was not you, someone has access to your account: reset your password from the sign-in screen and contact our support. Your security settings: {{.Link}}",
+			"If it was not you, someone has access to your account: reset your password now ({{.Link}}) and contact our support.",
 		}},
 		domain.LocaleFR: {"{{.App}} : la connexion en deux étapes a été activée", []string{
 			"Bonjour {{.Name}},",
 			"La connexion en deux étapes vient d'être activée sur votre compte {{.App}} : la connexion demande désormais un code de votre application d'authentification. Gardez vos codes de secours en lieu sûr.",
-			"Si ce n'était pas vous, quelqu'un a accès à votre compte : réinitialisez votre mot de passe depuis l'écran de connexion et contactez notre support. Vos paramètres de sécurité : {{.Link}}",
+			"Si ce n'était pas vous, quelqu'un a accès à votre compte : réinitialisez votre mot de passe dès maintenant ({{.Link}}) et contactez notre support.",
 		}},
 	},
 	emailTOTPDisabled: {
 		domain.LocaleEN: {"{{.App}}: two-factor sign-in was turned off", []string{
 			"Hello {{.Name}},",
 			"Two-factor sign-in was just turned off for your {{.App}} account, and its recovery codes no longer work.",
-			"If it was not you, someone has access to your account: reset your password from the sign-in screen, turn two-factor sign-in back on and contact our support. Your security settings: {{.Link}}",
+			"If it was not you, someone has access to your account: reset your password now ({{.Link}}), turn two-factor sign-in back on and contact our support.",
 		}},
 		domain.LocaleFR: {"{{.App}} : la connexion en deux étapes a été désactivée", []string{
 			"Bonjour {{.Name}},",
 			"La connexion en deux étapes vient d'être désactivée sur votre compte {{.App}}, et ses codes de secours ne fonctionnent plus.",
-			"Si ce n'était pas vous, quelqu'un a accès à votre compte : réinitialisez votre mot de passe depuis l'écran de connexion, réactivez la connexion en deux étapes et contactez notre support. Vos paramètres de sécurité : {{.Link}}",
+			"Si ce n'était pas vous, quelqu'un a accès à votre compte : réinitialisez votre mot de passe dès maintenant ({{.Link}}), réactivez la connexion en deux étapes et contactez notre support.",
 		}},
 	},
 	emailRecoveryCodesNew: {
 		domain.LocaleEN: {"{{.App}}: new recovery codes were made", []string{
 			"Hello {{.Name}},",
 			"New recovery codes were just made for your {{.App}} account; the previous ones no longer work.",
-			"If it was not you, someone has access to your account: reset your password from the sign-in screen and contact our support. Your security settings: {{.Link}}",
+			"If it was not you, someone has access to your account: reset your password now ({{.Link}}) and contact our support.",
 		}},
 		domain.LocaleFR: {"{{.App}} : de nouveaux codes de secours ont été générés", []string{
 			"Bonjour {{.Name}},",
 			"De nouveaux codes de secours viennent d'être générés pour votre compte {{.App}} ; les précédents ne fonctionnent plus.",
-			"Si ce n'était pas vous, quelqu'un a accès à votre compte : réinitialisez votre mot de passe depuis l'écran de connexion et contactez notre support. Vos paramètres de sécurité : {{.Link}}",
+			"Si ce n'était pas vous, quelqu'un a accès à votre compte : réinitialisez votre mot de passe dès maintenant ({{.Link}}) et contactez notre support.",
 		}},
 	},
 	emailProviderLinked: {
 		domain.LocaleEN: {"{{.App}}: {{.Provider}} was linked to your account", []string{
 			"Hello {{.Name}},",
 			"Your {{.Provider}} account can now be used to sign in to your {{.App}} account.",
-			"If it was not you, unlink it from your security settings ({{.Link}}), reset your password and contact our support.",
+			"If it was not you, reset your password now ({{.Link}}), unlink it in the app's security settings and contact our support.",
 		}},
 		domain.LocaleFR: {"{{.App}} : {{.Provider}} a été associé à votre compte", []string{
 			"Bonjour {{.Name}},",
 			"Votre compte {{.Provider}} permet désormais de vous connecter à votre compte {{.App}}.",
-			"Si ce n'était pas vous, dissociez-le depuis vos paramètres de sécurité ({{.Link}}), réinitialisez votre mot de passe et contactez notre support.",
+			"Si ce n'était pas vous, réinitialisez votre mot de passe dès maintenant ({{.Link}}), dissociez-le dans les paramètres de sécurité de l'application et contactez notre support.",
 		}},
 	},
 	emailProviderUnlinked: {
 		domain.LocaleEN: {"{{.App}}: {{.Provider}} was unlinked from your account", []string{
 			"Hello {{.Name}},",
 			"Your {{.Provider}} account can no longer be used to sign in to your {{.App}} account.",
-			"If it was not you, someone has access to your account: reset your password from the sign-in screen and contact our support. Your security settings: {{.Link}}",
+			"If it was not you, someone has access to your account: reset your password now ({{.Link}}) and contact our support.",
 		}},
 		domain.LocaleFR: {"{{.App}} : {{.Provider}} a été dissocié de votre compte", []string{
 			"Bonjour {{.Name}},",
 			"Votre compte {{.Provider}} ne permet plus de vous connecter à votre compte {{.App}}.",
-			"Si ce n'était pas vous, quelqu'un a accès à votre compte : réinitialisez votre mot de passe depuis l'écran de connexion et contactez notre support. Vos paramètres de sécurité : {{.Link}}",
+			"Si ce n'était pas vous, quelqu'un a accès à votre compte : réinitialisez votre mot de passe dès maintenant ({{.Link}}) et contactez notre support.",
 		}},
 	},
 }
@@ -227,11 +227,11 @@ var buttonLabels = map[accountEmail]map[string]string{
 	emailChangeCode:       {domain.LocaleEN: "Confirm my new address", domain.LocaleFR: "Confirmer ma nouvelle adresse"},
 	emailChangeInUse:      {domain.LocaleEN: "Reset my password", domain.LocaleFR: "Réinitialiser mon mot de passe"},
 	emailChanged:          {domain.LocaleEN: "Undo this change", domain.LocaleFR: "Annuler ce changement"},
-	emailTOTPEnabled:      {domain.LocaleEN: "Review my security settings", domain.LocaleFR: "Voir mes paramètres de sécurité"},
-	emailTOTPDisabled:     {domain.LocaleEN: "Review my security settings", domain.LocaleFR: "Voir mes paramètres de sécurité"},
-	emailRecoveryCodesNew: {domain.LocaleEN: "Review my security settings", domain.LocaleFR: "Voir mes paramètres de sécurité"},
-	emailProviderLinked:   {domain.LocaleEN: "Review my security settings", domain.LocaleFR: "Voir mes paramètres de sécurité"},
-	emailProviderUnlinked: {domain.LocaleEN: "Review my security settings", domain.LocaleFR: "Voir mes paramètres de sécurité"},
+	emailTOTPEnabled:      {domain.LocaleEN: "Reset my password", domain.LocaleFR: "Réinitialiser mon mot de passe"},
+	emailTOTPDisabled:     {domain.LocaleEN: "Reset my password", domain.LocaleFR: "Réinitialiser mon mot de passe"},
+	emailRecoveryCodesNew: {domain.LocaleEN: "Reset my password", domain.LocaleFR: "Réinitialiser mon mot de passe"},
+	emailProviderLinked:   {domain.LocaleEN: "Reset my password", domain.LocaleFR: "Réinitialiser mon mot de passe"},
+	emailProviderUnlinked: {domain.LocaleEN: "Reset my password", domain.LocaleFR: "Réinitialiser mon mot de passe"},
 }
 
 // renderEmail builds one account email to to in locale (English when unknown).

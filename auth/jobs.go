@@ -373,7 +373,7 @@ func (w *securityNoticeWorker) Work(ctx context.Context, job *river.Job[Security
 		return fmt.Errorf("security notice: %w", err)
 	}
 	e, err := renderEmail(kind, u.Locale, u.Email, emailData{
-		App: w.s.cfg.AppName, Name: u.DisplayName, Provider: job.Args.Provider, Link: w.s.link("/settings/security", ""),
+		App: w.s.cfg.AppName, Name: u.DisplayName, Provider: job.Args.Provider, Link: w.s.link("/forgot-password", ""),
 	})
 	if err != nil {
 		return err
