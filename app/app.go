@@ -230,6 +230,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	authLimits.PasswordResetPerIP = rate(cfg.RatePasswordResetIP)
 	authLimits.PasswordResetPerEmail = rate(cfg.RatePasswordResetEmail)
 	authLimits.MFACodeFailuresPerUser = rate(cfg.RateMFACodesUser)
+	authLimits.EmailChangePerUser = rate(cfg.RateEmailChangeUser)
+	authLimits.EmailChangePerAddress = rate(cfg.RateEmailChangeAddress)
 	a.Keys, err = dataKeyring(cfg, log)
 	if err != nil {
 		return nil, err
@@ -251,6 +253,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		AppName:             appName,
 		VerificationTTL:     cfg.EmailVerificationTTL,
 		ResetTokenTTL:       cfg.ResetTokenTTL,
+		EmailUndoWindow:     cfg.AccountEmailUndoWindow,
 	}, log)
 	if err != nil {
 		return nil, err

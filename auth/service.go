@@ -66,6 +66,9 @@ type Config struct {
 	VerificationTTL time.Duration
 	// ResetTokenTTL is how long a password reset link works.
 	ResetTokenTTL time.Duration
+	// EmailUndoWindow is how long the old address of a confirmed email change may undo it
+	// (ACCOUNT_EMAIL_UNDO_WINDOW).
+	EmailUndoWindow time.Duration
 	// RecentAuthMaxAge is how long after a log-in or reauthenticate sensitive operations
 	// (RequireRecentAuth) are allowed.
 	RecentAuthMaxAge time.Duration
@@ -100,6 +103,7 @@ var DefaultConfig = Config{
 	AppName:             "SkillSwap",
 	VerificationTTL:     24 * time.Hour,
 	ResetTokenTTL:       20 * time.Minute,
+	EmailUndoWindow:     72 * time.Hour,
 	RecentAuthMaxAge:    10 * time.Minute,
 	MFAIssuer:           "SkillSwap",
 	MFATicketTTL:        5 * time.Minute,
@@ -129,6 +133,9 @@ func NewService(st *store.Store, hasher *Hasher, tokens *Tokens, pub Hub, cfg Co
 	if cfg.ResetTokenTTL <= 0 {
 		cfg.ResetTokenTTL = DefaultConfig.ResetTokenTTL
 	}
+	if cfg.EmailUndoWindow <= 0 {
+		cfg.EmailUndoWindow = DefaultConfig.EmailUndoWindow
+	}
 	if cfg.AppName == "" {
 		cfg.AppName = DefaultConfig.AppName
 	}
@@ -157,6 +164,12 @@ func NewService(st *store.Store, hasher *Hasher, tokens *Tokens, pub Hub, cfg Co
 	}
 	if cfg.Limits.MFACodeFailuresPerUser.Events == 0 {
 		cfg.Limits.MFACodeFailuresPerUser = DefaultRateLimits.MFACodeFailuresPerUser
+	}
+	if cfg.Limits.EmailChangePerUser.Events == 0 {
+		cfg.Limits.EmailChangePerUser = DefaultRateLimits.EmailChangePerUser
+	}
+	if cfg.Limits.EmailChangePerAddress.Events == 0 {
+		cfg.Limits.EmailChangePerAddress = DefaultRateLimits.EmailChangePerAddress
 	}
 	totpNow := cfg.TOTPNow
 	if totpNow == nil {
@@ -250,6 +263,14 @@ func (s *Service) SignUp(ctx context.Context, in SignUpInput, c Client) (Login, 
 // address is verified by then (a provider may vouch for it), the welcome email, the sign-up
 // hooks and a first session.
 func (s *Service) openAccount(ctx context.Context, q *store.Queries, u domain.User, link LinkHook, c Client, now time.Time) (Login, error) {
+	// The old address of another member's email change stays theirs while it may be undone.
+	if held, err := s.emailHeld(ctx, q, u.Email, uuid.Nil); err != nil {
+		return Login{}, err
+	} else if held {
+		e := domain.Conflict("an account with this email already exists")
+		e.Field = "email"
+		return Login{}, e
+	}
 	u, err := q.CreateUser(ctx, u)
 	if err != nil {
 		return Login{}, err
@@ -330,6 +351,9 @@ func (s *Service) LogIn(ctx context.Context, email, password string, c Client) (
 		}
 		if !known {
 			giveBack() // refused, not failed: the pair's budget is for passwords tried
+			if found {
+				s.RecordSignIn(ctx, u.ID, domain.SignInPassword, domain.SignInLocked, c)
+			}
 			return Login{}, limitErr
 		}
 	default:
@@ -340,6 +364,9 @@ func (s *Service) LogIn(ctx context.Context, email, password string, c Client) (
 		// No account, or one without a password (created by an OpenID provider): the same
 		// answer after the same work as a wrong password.
 		s.hasher.VerifyDummy(ctx, password)
+		if found {
+			s.RecordSignIn(ctx, u.ID, domain.SignInPassword, domain.SignInWrongPassword, c)
+		}
 		return Login{}, errBadCredentials
 	}
 	ok, err := s.hasher.Verify(ctx, password, u.PasswordHash)
@@ -348,10 +375,12 @@ func (s *Service) LogIn(ctx context.Context, email, password string, c Client) (
 		return Login{}, fmt.Errorf("log in: verify password: %w", err)
 	}
 	if !ok {
+		s.RecordSignIn(ctx, u.ID, domain.SignInPassword, domain.SignInWrongPassword, c)
 		return Login{}, errBadCredentials
 	}
 	giveBack() // the right password is no failure
 	if u.Status != domain.UserActive {
+		s.RecordSignIn(ctx, u.ID, domain.SignInPassword, domain.SignInSuspended, c)
 		return Login{}, domain.Forbidden("this account is suspended")
 	}
 	mfa, err := s.HasSecondFactor(ctx, u.ID)
@@ -359,6 +388,7 @@ func (s *Service) LogIn(ctx context.Context, email, password string, c Client) (
 		return Login{}, fmt.Errorf("log in: %w", err)
 	}
 	if mfa {
+		// Recorded when the second step ends (PASSWORD_TOTP or RECOVERY_CODE, right or wrong).
 		ch, err := s.startMFA(ctx, u.ID, now)
 		if err != nil {
 			return Login{}, err
@@ -373,6 +403,7 @@ func (s *Service) LogIn(ctx context.Context, email, password string, c Client) (
 	if err != nil {
 		return Login{}, fmt.Errorf("log in: %w", err)
 	}
+	s.RecordSignIn(ctx, u.ID, domain.SignInPassword, "", c)
 	return out, nil
 }
 

@@ -81,6 +81,7 @@ type ComplexityRoot struct {
 	AccountSecurity struct {
 		Methods           func(childComplexity int) int
 		Passkeys          func(childComplexity int) int
+		RecentSignIns     func(childComplexity int, first *int) int
 		RecoveryCodesLeft func(childComplexity int) int
 		TotpEnabled       func(childComplexity int) int
 	}
@@ -158,6 +159,10 @@ type ComplexityRoot struct {
 		ID       func(childComplexity int) int
 		OpenedAt func(childComplexity int) int
 		Status   func(childComplexity int) int
+	}
+
+	ConfirmEmailChangePayload struct {
+		User func(childComplexity int) int
 	}
 
 	ConfirmSessionCompletedPayload struct {
@@ -412,6 +417,7 @@ type ComplexityRoot struct {
 		CancelSession             func(childComplexity int, input model.CancelSessionInput) int
 		ChangePassword            func(childComplexity int, input model.ChangePasswordInput) int
 		CompleteMfaLogIn          func(childComplexity int, input model.CompleteMfaLogInInput) int
+		ConfirmEmailChange        func(childComplexity int, input model.ConfirmEmailChangeInput) int
 		ConfirmSessionCompleted   func(childComplexity int, input model.ConfirmSessionCompletedInput) int
 		ConfirmTotpEnrollment     func(childComplexity int, input model.ConfirmTotpEnrollmentInput) int
 		ContestNoShow             func(childComplexity int, input model.ContestNoShowInput) int
@@ -444,6 +450,7 @@ type ComplexityRoot struct {
 		ReportNoShow              func(childComplexity int, input model.ReportNoShowInput) int
 		ReportReview              func(childComplexity int, input model.ReportReviewInput) int
 		ReportSessionProblem      func(childComplexity int, input model.ReportSessionProblemInput) int
+		RequestEmailChange        func(childComplexity int, input model.RequestEmailChangeInput) int
 		RequestPasswordReset      func(childComplexity int, input model.RequestPasswordResetInput) int
 		ResendVerificationEmail   func(childComplexity int) int
 		ResetPassword             func(childComplexity int, input model.ResetPasswordInput) int
@@ -465,6 +472,7 @@ type ComplexityRoot struct {
 		StartTotpEnrollment       func(childComplexity int) int
 		SubmitReview              func(childComplexity int, input model.SubmitReviewInput) int
 		UnblockMember             func(childComplexity int, input model.BlockMemberInput) int
+		UndoEmailChange           func(childComplexity int, input model.UndoEmailChangeInput) int
 		UnlinkProvider            func(childComplexity int, input model.UnlinkProviderInput) int
 		UpdateMemberSkill         func(childComplexity int, input model.UpdateMemberSkillInput) int
 		UpdateProfile             func(childComplexity int, input model.UpdateProfileInput) int
@@ -680,6 +688,10 @@ type ComplexityRoot struct {
 		Report func(childComplexity int) int
 	}
 
+	RequestEmailChangePayload struct {
+		PendingEmail func(childComplexity int) int
+	}
+
 	RequestPasswordResetPayload struct {
 		Accepted func(childComplexity int) int
 	}
@@ -814,6 +826,15 @@ type ComplexityRoot struct {
 
 	SetUserRolesPayload struct {
 		User func(childComplexity int) int
+	}
+
+	SignInEvent struct {
+		At            func(childComplexity int) int
+		FailureReason func(childComplexity int) int
+		IPAddress     func(childComplexity int) int
+		Method        func(childComplexity int) int
+		Succeeded     func(childComplexity int) int
+		UserAgent     func(childComplexity int) int
 	}
 
 	Skill struct {
@@ -963,6 +984,10 @@ type ComplexityRoot struct {
 		User         func(childComplexity int) int
 	}
 
+	UndoEmailChangePayload struct {
+		EmailRestored func(childComplexity int) int
+	}
+
 	UnlinkProviderPayload struct {
 		LinkedProviders func(childComplexity int) int
 	}
@@ -982,6 +1007,7 @@ type ComplexityRoot struct {
 		MentorAccount       func(childComplexity int) int
 		OfferedSkills       func(childComplexity int) int
 		Payments            func(childComplexity int, first *int, after *string) int
+		PendingEmail        func(childComplexity int) int
 		Profile             func(childComplexity int) int
 		Rating              func(childComplexity int) int
 		Reviews             func(childComplexity int, first *int, after *string) int
@@ -1012,6 +1038,7 @@ type ComplexityRoot struct {
 // region    ************************** generated!.gotpl **************************
 
 type AccountSecurityResolver interface {
+	RecentSignIns(ctx context.Context, obj *model.AccountSecurity, first *int) ([]model.SignInEvent, error)
 	Passkeys(ctx context.Context, obj *model.AccountSecurity) ([]passkeys.Passkey, error)
 }
 type AuthSessionResolver interface {
@@ -1085,6 +1112,9 @@ type MutationResolver interface {
 	RequestPasswordReset(ctx context.Context, input model.RequestPasswordResetInput) (*model.RequestPasswordResetPayload, error)
 	ResetPassword(ctx context.Context, input model.ResetPasswordInput) (*model.ResetPasswordPayload, error)
 	ChangePassword(ctx context.Context, input model.ChangePasswordInput) (*model.ChangePasswordPayload, error)
+	RequestEmailChange(ctx context.Context, input model.RequestEmailChangeInput) (*model.RequestEmailChangePayload, error)
+	ConfirmEmailChange(ctx context.Context, input model.ConfirmEmailChangeInput) (*model.ConfirmEmailChangePayload, error)
+	UndoEmailChange(ctx context.Context, input model.UndoEmailChangeInput) (*model.UndoEmailChangePayload, error)
 	LogIn(ctx context.Context, input model.LogInInput) (*model.AuthPayload, error)
 	RefreshSession(ctx context.Context, input model.RefreshSessionInput) (*model.AuthPayload, error)
 	LogOut(ctx context.Context, input *model.LogOutInput) (*model.LogOutPayload, error)
@@ -1318,6 +1348,7 @@ type UserResolver interface {
 	Email(ctx context.Context, obj *domain.User) (*string, error)
 	Roles(ctx context.Context, obj *domain.User) ([]model.Role, error)
 	EmailVerified(ctx context.Context, obj *domain.User) (*bool, error)
+	PendingEmail(ctx context.Context, obj *domain.User) (*string, error)
 
 	Profile(ctx context.Context, obj *domain.User) (*domain.Profile, error)
 	OfferedSkills(ctx context.Context, obj *domain.User) ([]domain.MemberSkill, error)
@@ -1362,6 +1393,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AccountSecurity.Passkeys(childComplexity), true
+	case "AccountSecurity.recentSignIns":
+		if e.ComplexityRoot.AccountSecurity.RecentSignIns == nil {
+			break
+		}
+
+		args, err := ec.field_AccountSecurity_recentSignIns_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.AccountSecurity.RecentSignIns(childComplexity, args["first"].(*int)), true
 	case "AccountSecurity.recoveryCodesLeft":
 		if e.ComplexityRoot.AccountSecurity.RecoveryCodesLeft == nil {
 			break
@@ -1620,6 +1662,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Chargeback.Status(childComplexity), true
+
+	case "ConfirmEmailChangePayload.user":
+		if e.ComplexityRoot.ConfirmEmailChangePayload.User == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConfirmEmailChangePayload.User(childComplexity), true
 
 	case "ConfirmSessionCompletedPayload.creditBalance":
 		if e.ComplexityRoot.ConfirmSessionCompletedPayload.CreditBalance == nil {
@@ -2499,6 +2548,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CompleteMfaLogIn(childComplexity, args["input"].(model.CompleteMfaLogInInput)), true
+	case "Mutation.confirmEmailChange":
+		if e.ComplexityRoot.Mutation.ConfirmEmailChange == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_confirmEmailChange_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ConfirmEmailChange(childComplexity, args["input"].(model.ConfirmEmailChangeInput)), true
 	case "Mutation.confirmSessionCompleted":
 		if e.ComplexityRoot.Mutation.ConfirmSessionCompleted == nil {
 			break
@@ -2836,6 +2896,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ReportSessionProblem(childComplexity, args["input"].(model.ReportSessionProblemInput)), true
+	case "Mutation.requestEmailChange":
+		if e.ComplexityRoot.Mutation.RequestEmailChange == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_requestEmailChange_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RequestEmailChange(childComplexity, args["input"].(model.RequestEmailChangeInput)), true
 	case "Mutation.requestPasswordReset":
 		if e.ComplexityRoot.Mutation.RequestPasswordReset == nil {
 			break
@@ -3032,6 +3103,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UnblockMember(childComplexity, args["input"].(model.BlockMemberInput)), true
+	case "Mutation.undoEmailChange":
+		if e.ComplexityRoot.Mutation.UndoEmailChange == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_undoEmailChange_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UndoEmailChange(childComplexity, args["input"].(model.UndoEmailChangeInput)), true
 	case "Mutation.unlinkProvider":
 		if e.ComplexityRoot.Mutation.UnlinkProvider == nil {
 			break
@@ -3951,6 +4033,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ReportReviewPayload.Report(childComplexity), true
 
+	case "RequestEmailChangePayload.pendingEmail":
+		if e.ComplexityRoot.RequestEmailChangePayload.PendingEmail == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RequestEmailChangePayload.PendingEmail(childComplexity), true
+
 	case "RequestPasswordResetPayload.accepted":
 		if e.ComplexityRoot.RequestPasswordResetPayload.Accepted == nil {
 			break
@@ -4358,6 +4447,43 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SetUserRolesPayload.User(childComplexity), true
+
+	case "SignInEvent.at":
+		if e.ComplexityRoot.SignInEvent.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SignInEvent.At(childComplexity), true
+	case "SignInEvent.failureReason":
+		if e.ComplexityRoot.SignInEvent.FailureReason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SignInEvent.FailureReason(childComplexity), true
+	case "SignInEvent.ipAddress":
+		if e.ComplexityRoot.SignInEvent.IPAddress == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SignInEvent.IPAddress(childComplexity), true
+	case "SignInEvent.method":
+		if e.ComplexityRoot.SignInEvent.Method == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SignInEvent.Method(childComplexity), true
+	case "SignInEvent.succeeded":
+		if e.ComplexityRoot.SignInEvent.Succeeded == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SignInEvent.Succeeded(childComplexity), true
+	case "SignInEvent.userAgent":
+		if e.ComplexityRoot.SignInEvent.UserAgent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SignInEvent.UserAgent(childComplexity), true
 
 	case "Skill.category":
 		if e.ComplexityRoot.Skill.Category == nil {
@@ -4943,6 +5069,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.TypingEvent.User(childComplexity), true
 
+	case "UndoEmailChangePayload.emailRestored":
+		if e.ComplexityRoot.UndoEmailChangePayload.EmailRestored == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UndoEmailChangePayload.EmailRestored(childComplexity), true
+
 	case "UnlinkProviderPayload.linkedProviders":
 		if e.ComplexityRoot.UnlinkProviderPayload.LinkedProviders == nil {
 			break
@@ -5022,6 +5155,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.User.Payments(childComplexity, args["first"].(*int), args["after"].(*string)), true
+	case "User.pendingEmail":
+		if e.ComplexityRoot.User.PendingEmail == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.PendingEmail(childComplexity), true
 	case "User.profile":
 		if e.ComplexityRoot.User.Profile == nil {
 			break
@@ -5129,6 +5268,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputCancelSessionInput,
 		ec.unmarshalInputChangePasswordInput,
 		ec.unmarshalInputCompleteMfaLogInInput,
+		ec.unmarshalInputConfirmEmailChangeInput,
 		ec.unmarshalInputConfirmSessionCompletedInput,
 		ec.unmarshalInputConfirmTotpEnrollmentInput,
 		ec.unmarshalInputContestNoShowInput,
@@ -5163,6 +5303,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputReportNoShowInput,
 		ec.unmarshalInputReportReviewInput,
 		ec.unmarshalInputReportSessionProblemInput,
+		ec.unmarshalInputRequestEmailChangeInput,
 		ec.unmarshalInputRequestPasswordResetInput,
 		ec.unmarshalInputResetPasswordInput,
 		ec.unmarshalInputResolveNoShowInput,
@@ -5176,6 +5317,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputSignInWithProviderInput,
 		ec.unmarshalInputSignUpInput,
 		ec.unmarshalInputSubmitReviewInput,
+		ec.unmarshalInputUndoEmailChangeInput,
 		ec.unmarshalInputUnlinkProviderInput,
 		ec.unmarshalInputUpdateMemberSkillInput,
 		ec.unmarshalInputUpdateProfileInput,
@@ -5462,6 +5604,42 @@ extend type Mutation {
   """
   changePassword(input: ChangePasswordInput!): ChangePasswordPayload! @auth
   """
+  Asks to change the viewer's email address. Nothing changes yet: a 6-digit code and a link go to
+  ` + "`" + `newEmail` + "`" + `, and the change takes effect with ` + "`" + `confirmEmailChange` + "`" + ` (until then the address shows
+  as ` + "`" + `User.pendingEmail` + "`" + `; a new request replaces the pending one, and its code and link stop
+  working). So that nobody can learn here which addresses have an account (OWASP), the answer is
+  the same when ` + "`" + `newEmail` + "`" + ` belongs to another account: that address is then sent a "this address
+  already has an account" email instead of a code, and the change can never be confirmed.
+  Needs a recent sign-in (` + "`" + `FORBIDDEN` + "`" + `, reason ` + "`" + `RECENT_AUTH_REQUIRED` + "`" + `: see ` + "`" + `reauthenticate` + "`" + `).
+  Errors: ` + "`" + `BAD_USER_INPUT` + "`" + ` (field ` + "`" + `input.newEmail` + "`" + `: malformed, or the current address),
+  ` + "`" + `RATE_LIMITED` + "`" + ` past a few requests per hour (` + "`" + `RATE_EMAIL_CHANGE_PER_USER` + "`" + `); a few emails per
+  hour at most go to one address, further requests are answered alike and send nothing.
+  """
+  requestEmailChange(input: RequestEmailChangeInput!): RequestEmailChangePayload! @auth
+  """
+  Makes the pending address the account's email, marked verified, with the ` + "`" + `code` + "`" + ` emailed to it
+  (signed in as its member) or the ` + "`" + `token` + "`" + ` of its link (no sign-in needed). Opening the link
+  changes nothing by itself; the page it opens calls this. The viewer's sessions stay signed in
+  (the member proved a recent sign-in and the new address; ending them would sign out the owner
+  of an account taken over through a stolen session, who could then not see the notice). The
+  old address, when it was verified, gets a notice with a link to undo the change
+  (` + "`" + `undoEmailChange` + "`" + `) for ` + "`" + `ACCOUNT_EMAIL_UNDO_WINDOW` + "`" + `, and stays reserved to the member until
+  then. Errors: ` + "`" + `BAD_USER_INPUT` + "`" + ` (field ` + "`" + `input.code` + "`" + ` or ` + "`" + `input.token` + "`" + `: wrong, expired or already
+  used), ` + "`" + `CONFLICT` + "`" + ` when another account took the address meanwhile, ` + "`" + `UNAUTHENTICATED` + "`" + ` for a
+  code without sign-in, ` + "`" + `RATE_LIMITED` + "`" + `.
+  """
+  confirmEmailChange(input: ConfirmEmailChangeInput!): ConfirmEmailChangePayload!
+  """
+  Undoes an email change with the token of the link the notice sent to the old address (no
+  sign-in needed: the account may be in someone else's hands). The old address is put back
+  (verified), every session of the account ends (their sockets close), and a password reset link
+  is emailed to the restored address: choose a new password, since whoever made the change may
+  know it. Errors: ` + "`" + `BAD_USER_INPUT` + "`" + ` (field ` + "`" + `input.token` + "`" + `: wrong, used, or past
+  ` + "`" + `ACCOUNT_EMAIL_UNDO_WINDOW` + "`" + `), ` + "`" + `CONFLICT` + "`" + ` when another account holds the old address by now,
+  ` + "`" + `RATE_LIMITED` + "`" + `.
+  """
+  undoEmailChange(input: UndoEmailChangeInput!): UndoEmailChangePayload!
+  """
   Signs in with email and password. A wrong email or password gives the same ` + "`" + `UNAUTHENTICATED` + "`" + `
   error. Repeated failures give ` + "`" + `RATE_LIMITED` + "`" + ` with ` + "`" + `extensions.retryAfterSeconds` + "`" + `.
   """
@@ -5502,6 +5680,11 @@ type User implements Node {
   themselves and to staff; null for everyone else.
   """
   emailVerified: Boolean
+  """
+  The address the member asked to move to (` + "`" + `requestEmailChange` + "`" + `) and has not confirmed yet; null
+  when there is none or it expired. Visible only to the member themselves; null for everyone else.
+  """
+  pendingEmail: String
   "When the account was created."
   createdAt: DateTime!
   """
@@ -5656,6 +5839,44 @@ input ChangePasswordInput {
   currentPassword: String!
   "The new password (the same policy as ` + "`" + `SignUpInput.password` + "`" + `)."
   newPassword: String!
+}
+
+"The address to move the viewer's account to."
+input RequestEmailChangeInput {
+  "The new email address. Case-insensitive, at most 254 characters."
+  newEmail: String!
+}
+
+"A code or link token of an email change; exactly one of them."
+input ConfirmEmailChangeInput {
+  "The 6-digit code emailed to the new address (the request must be signed in as its member)."
+  code: String
+  "The ` + "`" + `token` + "`" + ` query parameter of the link emailed to the new address."
+  token: String
+}
+
+"The undo link's token."
+input UndoEmailChangeInput {
+  "The ` + "`" + `token` + "`" + ` query parameter of the link in the notice sent to the old address."
+  token: String!
+}
+
+"Result of ` + "`" + `requestEmailChange` + "`" + `."
+type RequestEmailChangePayload {
+  "The address waiting for confirmation (normalised), as ` + "`" + `User.pendingEmail` + "`" + ` shows it."
+  pendingEmail: String!
+}
+
+"Result of ` + "`" + `confirmEmailChange` + "`" + `."
+type ConfirmEmailChangePayload {
+  "The member, with their new address (its private fields show only to them and staff)."
+  user: User!
+}
+
+"Result of ` + "`" + `undoEmailChange` + "`" + `."
+type UndoEmailChangePayload {
+  "Always true: the old address is back and every session ended. Choose a new password with the emailed link."
+  emailRestored: Boolean!
 }
 
 "Credentials of an existing account."
@@ -7794,6 +8015,62 @@ type AccountSecurity {
   totpEnabled: Boolean!
   "Unused recovery codes (0 when two-factor sign-in is off)."
   recoveryCodesLeft: Int!
+  """
+  The newest sign-in attempts on the account, newest first: successful ones and failed ones (wrong
+  password or code, refused by the throttles, suspended account), so the member can spot one that
+  was not theirs. Attempts with an email that has no account are not recorded anywhere. The
+  history keeps the 50 newest attempts, none older than 90 days.
+  """
+  recentSignIns(
+    "How many to return, 1 to 50."
+    first: Int = 10
+  ): [SignInEvent!]!
+}
+
+"How a sign-in was attempted (` + "`" + `SignInEvent.method` + "`" + `)."
+enum SignInEventMethod {
+  "Email and password, on an account without two-factor sign-in."
+  PASSWORD
+  "Email and password, then a code from the authenticator app."
+  PASSWORD_TOTP
+  "Email and password, then a recovery code."
+  RECOVERY_CODE
+  "An OpenID provider (` + "`" + `signInWithProvider` + "`" + `)."
+  PROVIDER
+  "A passkey."
+  PASSKEY
+}
+
+"Why a sign-in attempt failed."
+enum SignInFailureReason {
+  "The password was wrong."
+  WRONG_PASSWORD
+  "The password was right but the second-factor code (or recovery code) was wrong: change your password if it was not you."
+  WRONG_CODE
+  "Refused by the throttles after too many failures, before the credential was checked."
+  LOCKED
+  "The credential was right but the account is suspended."
+  SUSPENDED
+}
+
+"One sign-in attempt on the member's account, an entry of its AccountSecurity's history: it has no id; Apollo caches it inside its parent (` + "`" + `typePolicies` + "`" + `: ` + "`" + `keyFields: false` + "`" + `)."
+type SignInEvent {
+  "When it happened."
+  at: DateTime!
+  "How it was attempted."
+  method: SignInEventMethod!
+  "True when it signed in."
+  succeeded: Boolean!
+  "Why it failed; null when it succeeded."
+  failureReason: SignInFailureReason
+  """
+  The client's network, not its exact address: an IPv4 /24 or IPv6 /48 in CIDR notation (for
+  example ` + "`" + `203.0.113.0/24` + "`" + `), enough to tell a stranger's network from the member's own; null
+  when unknown.
+  """
+  ipAddress: String
+  "The client's User-Agent, truncated to 256 characters; null when it sent none."
+  userAgent: String
 }
 
 "Result of ` + "`" + `beginLogIn` + "`" + `: tokens, or a ticket for the second step."
@@ -8413,6 +8690,8 @@ func (ec *executionContext) childFields_AccountSecurity(ctx context.Context, fie
 		return ec.fieldContext_AccountSecurity_totpEnabled(ctx, field)
 	case "recoveryCodesLeft":
 		return ec.fieldContext_AccountSecurity_recoveryCodesLeft(ctx, field)
+	case "recentSignIns":
+		return ec.fieldContext_AccountSecurity_recentSignIns(ctx, field)
 	case "passkeys":
 		return ec.fieldContext_AccountSecurity_passkeys(ctx, field)
 	}
@@ -8567,6 +8846,14 @@ func (ec *executionContext) childFields_Chargeback(ctx context.Context, field gr
 		return ec.fieldContext_Chargeback_closed(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Chargeback", field.Name)
+}
+
+func (ec *executionContext) childFields_ConfirmEmailChangePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "user":
+		return ec.fieldContext_ConfirmEmailChangePayload_user(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ConfirmEmailChangePayload", field.Name)
 }
 
 func (ec *executionContext) childFields_ConfirmSessionCompletedPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -9417,6 +9704,14 @@ func (ec *executionContext) childFields_ReportReviewPayload(ctx context.Context,
 	return nil, fmt.Errorf("no field named %q was found under type ReportReviewPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_RequestEmailChangePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "pendingEmail":
+		return ec.fieldContext_RequestEmailChangePayload_pendingEmail(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RequestEmailChangePayload", field.Name)
+}
+
 func (ec *executionContext) childFields_RequestPasswordResetPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "accepted":
@@ -9687,6 +9982,24 @@ func (ec *executionContext) childFields_SetUserRolesPayload(ctx context.Context,
 		return ec.fieldContext_SetUserRolesPayload_user(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type SetUserRolesPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_SignInEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "at":
+		return ec.fieldContext_SignInEvent_at(ctx, field)
+	case "method":
+		return ec.fieldContext_SignInEvent_method(ctx, field)
+	case "succeeded":
+		return ec.fieldContext_SignInEvent_succeeded(ctx, field)
+	case "failureReason":
+		return ec.fieldContext_SignInEvent_failureReason(ctx, field)
+	case "ipAddress":
+		return ec.fieldContext_SignInEvent_ipAddress(ctx, field)
+	case "userAgent":
+		return ec.fieldContext_SignInEvent_userAgent(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SignInEvent", field.Name)
 }
 
 func (ec *executionContext) childFields_Skill(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -9967,6 +10280,14 @@ func (ec *executionContext) childFields_TypingEvent(ctx context.Context, field g
 	return nil, fmt.Errorf("no field named %q was found under type TypingEvent", field.Name)
 }
 
+func (ec *executionContext) childFields_UndoEmailChangePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "emailRestored":
+		return ec.fieldContext_UndoEmailChangePayload_emailRestored(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UndoEmailChangePayload", field.Name)
+}
+
 func (ec *executionContext) childFields_UnlinkProviderPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "linkedProviders":
@@ -9995,6 +10316,8 @@ func (ec *executionContext) childFields_User(ctx context.Context, field graphql.
 		return ec.fieldContext_User_roles(ctx, field)
 	case "emailVerified":
 		return ec.fieldContext_User_emailVerified(ctx, field)
+	case "pendingEmail":
+		return ec.fieldContext_User_pendingEmail(ctx, field)
 	case "createdAt":
 		return ec.fieldContext_User_createdAt(ctx, field)
 	case "profile":
@@ -10183,6 +10506,20 @@ func (ec *executionContext) dir_hasRole_args(ctx context.Context, rawArgs map[st
 	return args, nil
 }
 
+func (ec *executionContext) field_AccountSecurity_recentSignIns_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_acceptSession_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -10273,6 +10610,20 @@ func (ec *executionContext) field_Mutation_completeMfaLogIn_args(ctx context.Con
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.CompleteMfaLogInInput, error) {
 			return ec.unmarshalNCompleteMfaLogInInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐCompleteMfaLogInInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_confirmEmailChange_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ConfirmEmailChangeInput, error) {
+			return ec.unmarshalNConfirmEmailChangeInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐConfirmEmailChangeInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -10687,6 +11038,20 @@ func (ec *executionContext) field_Mutation_reportSessionProblem_args(ctx context
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_requestEmailChange_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RequestEmailChangeInput, error) {
+			return ec.unmarshalNRequestEmailChangeInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐRequestEmailChangeInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_requestPasswordReset_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -10875,6 +11240,20 @@ func (ec *executionContext) field_Mutation_unblockMember_args(ctx context.Contex
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.BlockMemberInput, error) {
 			return ec.unmarshalNBlockMemberInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐBlockMemberInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_undoEmailChange_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.UndoEmailChangeInput, error) {
+			return ec.unmarshalNUndoEmailChangeInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐUndoEmailChangeInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -11690,6 +12069,50 @@ func (ec *executionContext) _AccountSecurity_recoveryCodesLeft(ctx context.Conte
 }
 func (ec *executionContext) fieldContext_AccountSecurity_recoveryCodesLeft(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AccountSecurity", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _AccountSecurity_recentSignIns(ctx context.Context, field graphql.CollectedField, obj *model.AccountSecurity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AccountSecurity_recentSignIns(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.AccountSecurity().RecentSignIns(ctx, obj, fc.Args["first"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.SignInEvent) graphql.Marshaler {
+			return ec.marshalNSignInEvent2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSignInEventᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AccountSecurity_recentSignIns(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AccountSecurity",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SignInEvent(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_AccountSecurity_recentSignIns_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _AccountSecurity_passkeys(ctx context.Context, field graphql.CollectedField, obj *model.AccountSecurity) (ret graphql.Marshaler) {
@@ -12718,6 +13141,38 @@ func (ec *executionContext) _Chargeback_closed(ctx context.Context, field graphq
 }
 func (ec *executionContext) fieldContext_Chargeback_closed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Chargeback", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _ConfirmEmailChangePayload_user(ctx context.Context, field graphql.CollectedField, obj *model.ConfirmEmailChangePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConfirmEmailChangePayload_user(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.User, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.User) graphql.Marshaler {
+			return ec.marshalNUser2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐUser(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConfirmEmailChangePayload_user(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ConfirmEmailChangePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _ConfirmSessionCompletedPayload_session(ctx context.Context, field graphql.CollectedField, obj *model.ConfirmSessionCompletedPayload) (ret graphql.Marshaler) {
@@ -16327,6 +16782,151 @@ func (ec *executionContext) fieldContext_Mutation_changePassword(ctx context.Con
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_changePassword_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_requestEmailChange(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_requestEmailChange(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RequestEmailChange(ctx, fc.Args["input"].(model.RequestEmailChangeInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.RequestEmailChangePayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RequestEmailChangePayload) graphql.Marshaler {
+			return ec.marshalNRequestEmailChangePayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐRequestEmailChangePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_requestEmailChange(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RequestEmailChangePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_requestEmailChange_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_confirmEmailChange(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_confirmEmailChange(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ConfirmEmailChange(ctx, fc.Args["input"].(model.ConfirmEmailChangeInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ConfirmEmailChangePayload) graphql.Marshaler {
+			return ec.marshalNConfirmEmailChangePayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐConfirmEmailChangePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_confirmEmailChange(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConfirmEmailChangePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_confirmEmailChange_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_undoEmailChange(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_undoEmailChange(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UndoEmailChange(ctx, fc.Args["input"].(model.UndoEmailChangeInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.UndoEmailChangePayload) graphql.Marshaler {
+			return ec.marshalNUndoEmailChangePayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐUndoEmailChangePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_undoEmailChange(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UndoEmailChangePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_undoEmailChange_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -23496,6 +24096,29 @@ func (ec *executionContext) fieldContext_ReportReviewPayload_report(_ context.Co
 	return fc, nil
 }
 
+func (ec *executionContext) _RequestEmailChangePayload_pendingEmail(ctx context.Context, field graphql.CollectedField, obj *model.RequestEmailChangePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RequestEmailChangePayload_pendingEmail(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PendingEmail, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RequestEmailChangePayload_pendingEmail(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RequestEmailChangePayload", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
 func (ec *executionContext) _RequestPasswordResetPayload_accepted(ctx context.Context, field graphql.CollectedField, obj *model.RequestPasswordResetPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -25218,6 +25841,144 @@ func (ec *executionContext) fieldContext_SetUserRolesPayload_user(_ context.Cont
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _SignInEvent_at(ctx context.Context, field graphql.CollectedField, obj *model.SignInEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SignInEvent_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SignInEvent_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SignInEvent", field, false, false, errors.New("field of type DateTime does not have child fields"))
+}
+
+func (ec *executionContext) _SignInEvent_method(ctx context.Context, field graphql.CollectedField, obj *model.SignInEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SignInEvent_method(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Method, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.SignInEventMethod) graphql.Marshaler {
+			return ec.marshalNSignInEventMethod2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSignInEventMethod(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SignInEvent_method(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SignInEvent", field, false, false, errors.New("field of type SignInEventMethod does not have child fields"))
+}
+
+func (ec *executionContext) _SignInEvent_succeeded(ctx context.Context, field graphql.CollectedField, obj *model.SignInEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SignInEvent_succeeded(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Succeeded, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SignInEvent_succeeded(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SignInEvent", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _SignInEvent_failureReason(ctx context.Context, field graphql.CollectedField, obj *model.SignInEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SignInEvent_failureReason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FailureReason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SignInFailureReason) graphql.Marshaler {
+			return ec.marshalOSignInFailureReason2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSignInFailureReason(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SignInEvent_failureReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SignInEvent", field, false, false, errors.New("field of type SignInFailureReason does not have child fields"))
+}
+
+func (ec *executionContext) _SignInEvent_ipAddress(ctx context.Context, field graphql.CollectedField, obj *model.SignInEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SignInEvent_ipAddress(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IPAddress, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SignInEvent_ipAddress(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SignInEvent", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _SignInEvent_userAgent(ctx context.Context, field graphql.CollectedField, obj *model.SignInEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SignInEvent_userAgent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserAgent, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SignInEvent_userAgent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SignInEvent", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Skill_id(ctx context.Context, field graphql.CollectedField, obj *domain.Skill) (ret graphql.Marshaler) {
@@ -27829,6 +28590,29 @@ func (ec *executionContext) fieldContext_TypingEvent_at(_ context.Context, field
 	return graphql.NewScalarFieldContext("TypingEvent", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
+func (ec *executionContext) _UndoEmailChangePayload_emailRestored(ctx context.Context, field graphql.CollectedField, obj *model.UndoEmailChangePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UndoEmailChangePayload_emailRestored(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EmailRestored, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UndoEmailChangePayload_emailRestored(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UndoEmailChangePayload", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
 func (ec *executionContext) _UnlinkProviderPayload_linkedProviders(ctx context.Context, field graphql.CollectedField, obj *model.UnlinkProviderPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -28006,6 +28790,29 @@ func (ec *executionContext) _User_emailVerified(ctx context.Context, field graph
 }
 func (ec *executionContext) fieldContext_User_emailVerified(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("User", field, true, true, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _User_pendingEmail(ctx context.Context, field graphql.CollectedField, obj *domain.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_pendingEmail(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.User().PendingEmail(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_User_pendingEmail(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("User", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _User_createdAt(ctx context.Context, field graphql.CollectedField, obj *domain.User) (ret graphql.Marshaler) {
@@ -30009,6 +30816,43 @@ func (ec *executionContext) unmarshalInputCompleteMfaLogInInput(ctx context.Cont
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputConfirmEmailChangeInput(ctx context.Context, obj any) (model.ConfirmEmailChangeInput, error) {
+	var it model.ConfirmEmailChangeInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"code", "token"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "code":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("code"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Code = data
+		case "token":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("token"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Token = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputConfirmSessionCompletedInput(ctx context.Context, obj any) (model.ConfirmSessionCompletedInput, error) {
 	var it model.ConfirmSessionCompletedInput
 	if obj == nil {
@@ -31399,6 +32243,36 @@ func (ec *executionContext) unmarshalInputReportSessionProblemInput(ctx context.
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputRequestEmailChangeInput(ctx context.Context, obj any) (model.RequestEmailChangeInput, error) {
+	var it model.RequestEmailChangeInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"newEmail"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "newEmail":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("newEmail"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NewEmail = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputRequestPasswordResetInput(ctx context.Context, obj any) (model.RequestPasswordResetInput, error) {
 	var it model.RequestPasswordResetInput
 	if obj == nil {
@@ -31936,6 +32810,36 @@ func (ec *executionContext) unmarshalInputSubmitReviewInput(ctx context.Context,
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputUndoEmailChangeInput(ctx context.Context, obj any) (model.UndoEmailChangeInput, error) {
+	var it model.UndoEmailChangeInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"token"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "token":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("token"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Token = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputUnlinkProviderInput(ctx context.Context, obj any) (model.UnlinkProviderInput, error) {
 	var it model.UnlinkProviderInput
 	if obj == nil {
@@ -32348,6 +33252,44 @@ func (ec *executionContext) _AccountSecurity(ctx context.Context, sel ast.Select
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "recentSignIns":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._AccountSecurity_recentSignIns(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "passkeys":
 			field := field
 
@@ -33139,6 +34081,44 @@ func (ec *executionContext) _Chargeback(ctx context.Context, sel ast.SelectionSe
 			}
 		case "closed":
 			out.Values[i] = ec._Chargeback_closed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var confirmEmailChangePayloadImplementors = []string{"ConfirmEmailChangePayload"}
+
+func (ec *executionContext) _ConfirmEmailChangePayload(ctx context.Context, sel ast.SelectionSet, obj *model.ConfirmEmailChangePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, confirmEmailChangePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ConfirmEmailChangePayload")
+		case "user":
+			out.Values[i] = ec._ConfirmEmailChangePayload_user(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -36067,6 +37047,27 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "changePassword":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_changePassword(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "requestEmailChange":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_requestEmailChange(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "confirmEmailChange":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_confirmEmailChange(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "undoEmailChange":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_undoEmailChange(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -39633,6 +40634,44 @@ func (ec *executionContext) _ReportReviewPayload(ctx context.Context, sel ast.Se
 	return out
 }
 
+var requestEmailChangePayloadImplementors = []string{"RequestEmailChangePayload"}
+
+func (ec *executionContext) _RequestEmailChangePayload(ctx context.Context, sel ast.SelectionSet, obj *model.RequestEmailChangePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, requestEmailChangePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RequestEmailChangePayload")
+		case "pendingEmail":
+			out.Values[i] = ec._RequestEmailChangePayload_pendingEmail(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var requestPasswordResetPayloadImplementors = []string{"RequestPasswordResetPayload"}
 
 func (ec *executionContext) _RequestPasswordResetPayload(ctx context.Context, sel ast.SelectionSet, obj *model.RequestPasswordResetPayload) graphql.Marshaler {
@@ -41118,6 +42157,69 @@ func (ec *executionContext) _SetUserRolesPayload(ctx context.Context, sel ast.Se
 		case "user":
 			out.Values[i] = ec._SetUserRolesPayload_user(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var signInEventImplementors = []string{"SignInEvent"}
+
+func (ec *executionContext) _SignInEvent(ctx context.Context, sel ast.SelectionSet, obj *model.SignInEvent) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, signInEventImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SignInEvent")
+		case "at":
+			out.Values[i] = ec._SignInEvent_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "method":
+			out.Values[i] = ec._SignInEvent_method(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "succeeded":
+			out.Values[i] = ec._SignInEvent_succeeded(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "failureReason":
+			out.Values[i] = ec._SignInEvent_failureReason(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "ipAddress":
+			out.Values[i] = ec._SignInEvent_ipAddress(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userAgent":
+			out.Values[i] = ec._SignInEvent_userAgent(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -43343,6 +44445,44 @@ func (ec *executionContext) _TypingEvent(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
+var undoEmailChangePayloadImplementors = []string{"UndoEmailChangePayload"}
+
+func (ec *executionContext) _UndoEmailChangePayload(ctx context.Context, sel ast.SelectionSet, obj *model.UndoEmailChangePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, undoEmailChangePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UndoEmailChangePayload")
+		case "emailRestored":
+			out.Values[i] = ec._UndoEmailChangePayload_emailRestored(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var unlinkProviderPayloadImplementors = []string{"UnlinkProviderPayload"}
 
 func (ec *executionContext) _UnlinkProviderPayload(ctx context.Context, sel ast.SelectionSet, obj *model.UnlinkProviderPayload) graphql.Marshaler {
@@ -43560,6 +44700,44 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 					}
 				}()
 				res = ec._User_emailVerified(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "pendingEmail":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._User_pendingEmail(ctx, field, obj)
 				if res == graphql.RequiredNull {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
@@ -44752,6 +45930,21 @@ func (ec *executionContext) marshalNChangePasswordPayload2ᚖgithubᚗcomᚋskil
 func (ec *executionContext) unmarshalNCompleteMfaLogInInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐCompleteMfaLogInInput(ctx context.Context, v any) (model.CompleteMfaLogInInput, error) {
 	res, err := ec.unmarshalInputCompleteMfaLogInInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNConfirmEmailChangeInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐConfirmEmailChangeInput(ctx context.Context, v any) (model.ConfirmEmailChangeInput, error) {
+	res, err := ec.unmarshalInputConfirmEmailChangeInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNConfirmEmailChangePayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐConfirmEmailChangePayload(ctx context.Context, sel ast.SelectionSet, v *model.ConfirmEmailChangePayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._ConfirmEmailChangePayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNConfirmSessionCompletedInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐConfirmSessionCompletedInput(ctx context.Context, v any) (model.ConfirmSessionCompletedInput, error) {
@@ -45989,6 +47182,21 @@ func (ec *executionContext) unmarshalNReportSessionProblemInput2githubᚗcomᚋs
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNRequestEmailChangeInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐRequestEmailChangeInput(ctx context.Context, v any) (model.RequestEmailChangeInput, error) {
+	res, err := ec.unmarshalInputRequestEmailChangeInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRequestEmailChangePayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐRequestEmailChangePayload(ctx context.Context, sel ast.SelectionSet, v *model.RequestEmailChangePayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._RequestEmailChangePayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNRequestPasswordResetInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐRequestPasswordResetInput(ctx context.Context, v any) (model.RequestPasswordResetInput, error) {
 	res, err := ec.unmarshalInputRequestPasswordResetInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -46371,6 +47579,36 @@ func (ec *executionContext) marshalNSetUserRolesPayload2ᚖgithubᚗcomᚋskills
 		return graphql.Null
 	}
 	return ec._SetUserRolesPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNSignInEvent2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSignInEvent(ctx context.Context, sel ast.SelectionSet, v model.SignInEvent) graphql.Marshaler {
+	return ec._SignInEvent(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNSignInEvent2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSignInEventᚄ(ctx context.Context, sel ast.SelectionSet, v []model.SignInEvent) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSignInEvent2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSignInEvent(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNSignInEventMethod2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSignInEventMethod(ctx context.Context, v any) (model.SignInEventMethod, error) {
+	var res model.SignInEventMethod
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSignInEventMethod2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSignInEventMethod(ctx context.Context, sel ast.SelectionSet, v model.SignInEventMethod) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) unmarshalNSignInMethod2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSignInMethod(ctx context.Context, v any) (model.SignInMethod, error) {
@@ -46819,6 +48057,21 @@ func (ec *executionContext) marshalNTypingEvent2ᚖgithubᚗcomᚋskillswapᚋsk
 		return graphql.Null
 	}
 	return ec._TypingEvent(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNUndoEmailChangeInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐUndoEmailChangeInput(ctx context.Context, v any) (model.UndoEmailChangeInput, error) {
+	res, err := ec.unmarshalInputUndoEmailChangeInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNUndoEmailChangePayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐUndoEmailChangePayload(ctx context.Context, sel ast.SelectionSet, v *model.UndoEmailChangePayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._UndoEmailChangePayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNUnlinkProviderInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐUnlinkProviderInput(ctx context.Context, v any) (model.UnlinkProviderInput, error) {
@@ -47543,6 +48796,22 @@ func (ec *executionContext) unmarshalOSessionRole2ᚖgithubᚗcomᚋskillswapᚋ
 }
 
 func (ec *executionContext) marshalOSessionRole2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSessionRole(ctx context.Context, sel ast.SelectionSet, v *model.SessionRole) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalOSignInFailureReason2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSignInFailureReason(ctx context.Context, v any) (*model.SignInFailureReason, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.SignInFailureReason)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOSignInFailureReason2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSignInFailureReason(ctx context.Context, sel ast.SelectionSet, v *model.SignInFailureReason) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}

@@ -213,8 +213,11 @@ func (s *Service) SignIn(ctx context.Context, provider, idToken, nonce string, c
 			if err := claimToken(ctx, q, cl); err != nil {
 				return err
 			}
-			_, err := q.InsertIdentity(ctx, newIdentity(existing.ID))
-			return err
+			if _, err := q.InsertIdentity(ctx, newIdentity(existing.ID)); err != nil {
+				return err
+			}
+			// Linked by email, without the member asking: tell them.
+			return q.EnqueueJob(ctx, auth.SecurityNoticeArgs{UserID: existing.ID, Notice: auth.NoticeProviderLinked, Provider: p.cfg.Name}, nil)
 		})
 	case !domain.IsKind(err, domain.KindNotFound):
 		return auth.Login{}, fmt.Errorf("sign in with provider: %w", err)
@@ -288,9 +291,11 @@ func (s *Service) Link(ctx context.Context, actor domain.Actor, provider, idToke
 		if !domain.IsKind(err, domain.KindNotFound) {
 			return err
 		}
-		_, err = q.InsertIdentity(ctx, store.AuthIdentity{ID: uuid.Must(uuid.NewV7()), UserID: actor.ID(), Provider: p.cfg.Name,
-			Issuer: cl.Issuer, Subject: cl.Subject, Email: optional(cl.Email), EmailVerified: cl.EmailVerified, CreatedAt: now})
-		return err
+		if _, err := q.InsertIdentity(ctx, store.AuthIdentity{ID: uuid.Must(uuid.NewV7()), UserID: actor.ID(), Provider: p.cfg.Name,
+			Issuer: cl.Issuer, Subject: cl.Subject, Email: optional(cl.Email), EmailVerified: cl.EmailVerified, CreatedAt: now}); err != nil {
+			return err
+		}
+		return q.EnqueueJob(ctx, auth.SecurityNoticeArgs{UserID: actor.ID(), Notice: auth.NoticeProviderLinked, Provider: p.cfg.Name}, nil)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("link provider: %w", err)
@@ -323,8 +328,10 @@ func (s *Service) Unlink(ctx context.Context, actor domain.Actor, provider strin
 		if err := auth.RequireAnotherSignInMethod(ctx, q, actor.ID(), "provider"); err != nil {
 			return err
 		}
-		_, err = q.DeleteIdentity(ctx, actor.ID(), provider)
-		return err
+		if _, err := q.DeleteIdentity(ctx, actor.ID(), provider); err != nil {
+			return err
+		}
+		return q.EnqueueJob(ctx, auth.SecurityNoticeArgs{UserID: actor.ID(), Notice: auth.NoticeProviderUnlinked, Provider: provider}, nil)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("unlink provider: %w", err)

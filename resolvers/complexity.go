@@ -41,6 +41,9 @@ var listBounds = map[string]listBound{
 	// auth.RecoveryCodeCount codes are made at once.
 	"ConfirmTotpEnrollmentPayload.recoveryCodes":   {n: auth.RecoveryCodeCount},
 	"RegenerateRecoveryCodesPayload.recoveryCodes": {n: auth.RecoveryCodeCount},
+	// A member keeps auth.MaxSignInEvents sign-in events (the insert deletes older ones), and
+	// `first` is refused above it.
+	"AccountSecurity.recentSignIns": {n: auth.MaxSignInEvents},
 	// One per configured provider at most (UNIQUE (user_id, provider); OIDC_PROVIDERS holds at
 	// most identities.MaxProviders).
 	"Query.signInProviders":                 {n: identities.MaxProviders},

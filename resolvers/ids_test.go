@@ -20,6 +20,7 @@ import (
 var idLess = map[string]string{
 	"PageInfo":            "part of its connection",
 	"AccountSecurity":     "part of its User (one each), seen by the member only",
+	"SignInEvent":         "an entry of its AccountSecurity's history, read whole, never edited or refetched",
 	"Money":               "a value: two equal amounts are interchangeable",
 	"GeoPoint":            "a value: a pair of coordinates",
 	"AvailabilitySlot":    "part of its Profile, replaced as a list by updateProfile",

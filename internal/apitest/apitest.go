@@ -52,6 +52,7 @@ func Config(t testing.TB) config.Config {
 	c.RateLogInAccount, c.RateLogInAccountIP, c.RateLogInIP, c.RateSignUpIP, c.RateRefreshIP = big, big, big, big, big
 	c.RateMessagesUser = big
 	c.RateVerificationEmailUser, c.RatePasswordResetIP, c.RatePasswordResetEmail = big, big, big
+	c.RateEmailChangeUser, c.RateEmailChangeAddress = big, big
 	huge := config.Rate{Tokens: 1 << 30, Interval: time.Minute}
 	c.RateComplexityUser, c.RateComplexityIP = huge, huge
 	c.WSMaxConnsPerUser, c.WSMaxConnsPerIP = 0, 0 // tests open many sockets from one address
