@@ -41,6 +41,7 @@ var seenByMembers = map[string]string{
 var ownerOnly = map[string]string{
 	"User.email":          "email",
 	"User.emailVerified":  "emailVerified",
+	"User.pendingEmail":   "pendingEmail",
 	"User.roles":          "roles",
 	"User.blockedMembers": "blockedMembers { id }",
 	"User.security":       "security { totpEnabled }",
