@@ -5,6 +5,7 @@ package app
 import (
 	"cmp"
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -25,6 +26,7 @@ import (
 	"github.com/skillswap/skillswap/config"
 	"github.com/skillswap/skillswap/credits"
 	"github.com/skillswap/skillswap/domain"
+	"github.com/skillswap/skillswap/exports"
 	"github.com/skillswap/skillswap/httpapi"
 	"github.com/skillswap/skillswap/identities"
 	"github.com/skillswap/skillswap/jobs"
@@ -59,7 +61,9 @@ type App struct {
 	Payments *payments.Service
 	// Identities signs in with OpenID Connect providers.
 	Identities *identities.Service
-	HTTP       *httpapi.Server
+	// Exports builds members' data exports.
+	Exports *exports.Service
+	HTTP    *httpapi.Server
 	// Limiter and Slots hold every rate limit and connection cap: in Redis when REDIS_URL is set.
 	Limiter  ratelimit.Limiter
 	Slots    ratelimit.Slots
@@ -162,10 +166,14 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	}
 
 	// What members whose email is not verified may do (chat, booking).
+	// The same gate refuses them, to every member, until the current terms and privacy policy
+	// are accepted.
 	unverified, err := domain.ParseUnverifiedPolicy(cfg.UnverifiedMay)
 	if err != nil {
 		return nil, fmt.Errorf("UNVERIFIED_MAY: %w", err)
 	}
+	legal := domain.LegalVersions{Terms: strings.TrimSpace(cfg.TermsVersion), PrivacyPolicy: strings.TrimSpace(cfg.PrivacyPolicyVersion)}
+	unverified.Legal = legal
 	ledger := credits.NewService(a.Store, credits.Config{StarterMinutes: starter, FloorMinutes: cfg.CreditFloorMinutes, Now: opts.Now}, log)
 	sessionSvc := skillsessions.NewService(a.Store, ledger, notifications.ByName{Service: notes}, skillsessions.Config{
 		Policy: domain.SkillSessionPolicy{
@@ -238,6 +246,21 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		AppName:             "SkillSwap",
 		VerificationTTL:     cfg.EmailVerificationTTL,
 		ResetTokenTTL:       cfg.ResetTokenTTL,
+		Legal:               legal,
+	}, log)
+	if err != nil {
+		return nil, err
+	}
+	// Download links of data exports are signed with a key derived from the MFA key (a random
+	// one, like the MFA key's, when none is configured).
+	linkKey := make([]byte, 32)
+	if mfaKey != nil {
+		linkKey = exports.DeriveLinkKey(mfaKey)
+	} else if _, err := rand.Read(linkKey); err != nil {
+		return nil, fmt.Errorf("export link key: %w", err)
+	}
+	a.Exports, err = exports.NewService(a.Store, a.Auth, exports.Config{
+		LinkTTL: cfg.ExportLinkTTL, LinkKey: linkKey, PublicURL: cfg.PublicURL, Now: opts.Now,
 	}, log)
 	if err != nil {
 		return nil, err
@@ -283,6 +306,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 			payments.Jobs(a.Payments),
 			identities.Jobs(a.Identities),
 			auth.Jobs(a.Auth, mailer),
+			exports.Jobs(a.Exports, mailer),
 		}, log)
 		if err != nil {
 			return nil, err
@@ -292,6 +316,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	schema := resolvers.NewSchema(&resolvers.Resolver{
 		Auth:          a.Auth,
 		Identities:    a.Identities,
+		Exports:       a.Exports,
 		Skills:        skills.NewService(a.Store, indexQueue, log),
 		Profiles:      profiles.NewService(a.Store, indexQueue, a.Notifications, log),
 		Search:        a.Search,
@@ -345,6 +370,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		Limiter: a.Limiter, Slots: a.Slots,
 		Extra: map[string]http.Handler{
 			"GET /calendar/":        calendarSvc.Handler(),
+			"GET /exports/{id}":     a.Exports.Handler(),
 			"POST /webhooks/stripe": payments.NewWebhookHandler(a.Store, cfg.StripeWebhookSecret, log),
 		},
 	})

@@ -19,6 +19,7 @@ const (
 	emailReset           accountEmail = "reset"
 	emailPasswordChanged accountEmail = "password_changed"
 	emailPasswordReset   accountEmail = "password_reset_done"
+	emailDataExport      accountEmail = "data_export_ready"
 )
 
 // emailData is what the templates fill in.
@@ -89,6 +90,25 @@ var emailTexts = map[accountEmail]map[string]struct {
 			"Si ce n'était pas vous, réinitialisez-le à nouveau dès maintenant ({{.Link}}) et contactez notre support.",
 		}},
 	},
+	emailDataExport: {
+		domain.LocaleEN: {"{{.App}}: your data export is ready", []string{
+			"Hello {{.Name}},",
+			"The copy of your {{.App}} data you asked for is ready: a zip archive of JSON files. Download it with this link: {{.Link}}",
+			"The link works for {{.Hours}} hours, without signing in; then the archive is deleted. Do not share it: it holds your personal data.",
+			"If you did not ask for this export, change your password and contact our support.",
+		}},
+		domain.LocaleFR: {"{{.App}} : l'export de vos données est prêt", []string{
+			"Bonjour {{.Name}},",
+			"La copie de vos données {{.App}} que vous avez demandée est prête : une archive zip de fichiers JSON. Téléchargez-la avec ce lien : {{.Link}}",
+			"Le lien fonctionne pendant {{.Hours}} heures, sans connexion ; l'archive est ensuite supprimée. Ne le partagez pas : il donne accès à vos données personnelles.",
+			"Si vous n'avez pas demandé cet export, changez votre mot de passe et contactez notre support.",
+		}},
+	},
+}
+
+// DataExportEmail renders the email that sends u the link to their data export, valid hours.
+func (s *Service) DataExportEmail(u domain.User, link string, hours int) (mail.Email, error) {
+	return renderEmail(emailDataExport, u.Locale, u.Email, emailData{App: s.cfg.AppName, Name: u.DisplayName, Link: link, Hours: hours})
 }
 
 // htmlEmail lays out the paragraphs; the code, when there is one, stands out.
@@ -106,6 +126,7 @@ var buttonLabels = map[accountEmail]map[string]string{
 	emailReset:           {domain.LocaleEN: "Choose a new password", domain.LocaleFR: "Choisir un nouveau mot de passe"},
 	emailPasswordChanged: {domain.LocaleEN: "Reset my password", domain.LocaleFR: "Réinitialiser mon mot de passe"},
 	emailPasswordReset:   {domain.LocaleEN: "Reset my password", domain.LocaleFR: "Réinitialiser mon mot de passe"},
+	emailDataExport:      {domain.LocaleEN: "Download my data", domain.LocaleFR: "Télécharger mes données"},
 }
 
 // renderEmail builds one account email to to in locale (English when unknown).

@@ -236,6 +236,8 @@ const (
 	// KindNotificationPreference: a member's channels for one notification type (DerivedID of
 	// the member's id and the type).
 	KindNotificationPreference = "npf"
+	// KindDataExport: a member's data export (its row id).
+	KindDataExport = "dex"
 )
 
 // derivedNamespace is the RFC 4122 name space of DerivedID. Never change it: every derived id a

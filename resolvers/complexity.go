@@ -10,6 +10,7 @@ import (
 
 	"github.com/skillswap/skillswap/auth"
 	"github.com/skillswap/skillswap/domain"
+	"github.com/skillswap/skillswap/exports"
 	"github.com/skillswap/skillswap/identities"
 	"github.com/skillswap/skillswap/relay"
 )
@@ -45,6 +46,10 @@ var listBounds = map[string]listBound{
 	"Query.signInProviders":                 {n: identities.MaxProviders},
 	"LinkProviderPayload.linkedProviders":   {n: identities.MaxProviders},
 	"UnlinkProviderPayload.linkedProviders": {n: identities.MaxProviders},
+	// Bounded by their `first` argument's maximum.
+	"User.consentRequired": {enum: "LegalDocument"},
+	"User.consents":        {n: auth.MaxConsentsListed},
+	"User.dataExports":     {n: exports.MaxListed},
 
 	// Not enforced: pricing assumptions (the bench population has 6.9 skills per member).
 	"User.offeredSkills":                {n: 50},

@@ -10,6 +10,7 @@ import (
 	"github.com/skillswap/skillswap/calendar"
 	"github.com/skillswap/skillswap/chat"
 	"github.com/skillswap/skillswap/credits"
+	"github.com/skillswap/skillswap/exports"
 	"github.com/skillswap/skillswap/identities"
 	"github.com/skillswap/skillswap/matching"
 	"github.com/skillswap/skillswap/notifications"
@@ -26,10 +27,12 @@ type Resolver struct {
 	Auth *auth.Service
 	// Identities signs in with OpenID Connect providers and links their accounts.
 	Identities *identities.Service
-	Skills     *skills.Service
-	Profiles   *profiles.Service
-	Search     search.Backend
-	Matching   *matching.Service
+	// Exports serves members' data exports.
+	Exports  *exports.Service
+	Skills   *skills.Service
+	Profiles *profiles.Service
+	Search   search.Backend
+	Matching *matching.Service
 	// Chat serves conversations, messages and their live streams.
 	Chat *chat.Service
 	// Notifications serves the notification feed, preferences and live stream. queryResolver has
