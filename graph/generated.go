@@ -176,6 +176,7 @@ type ComplexityRoot struct {
 		At       func(childComplexity int) int
 		Document func(childComplexity int) int
 		Granted  func(childComplexity int) int
+		ID       func(childComplexity int) int
 		Source   func(childComplexity int) int
 		Version  func(childComplexity int) int
 	}
@@ -1023,6 +1024,8 @@ type CalendarFeedResolver interface {
 	ID(ctx context.Context, obj *domain.CalendarFeed) (string, error)
 }
 type ConsentResolver interface {
+	ID(ctx context.Context, obj *domain.Consent) (string, error)
+
 	Version(ctx context.Context, obj *domain.Consent) (*string, error)
 
 	At(ctx context.Context, obj *domain.Consent) (*time.Time, error)
@@ -1672,6 +1675,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Consent.Granted(childComplexity), true
+	case "Consent.id":
+		if e.ComplexityRoot.Consent.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Consent.ID(childComplexity), true
 	case "Consent.source":
 		if e.ComplexityRoot.Consent.Source == nil {
 			break
@@ -7232,7 +7241,7 @@ extend type Mutation {
   requestDataExport: RequestDataExportPayload! @auth
 }
 
-"The current versions of the legal documents."
+"The current versions of the legal documents. A value (the server's configuration): has no id; Apollo caches it inside its parent (` + "`" + `typePolicies` + "`" + `: ` + "`" + `keyFields: false` + "`" + `)."
 type LegalDocuments {
   "Version of the terms of service members must have accepted; null when none is required."
   termsVersion: String
@@ -7264,6 +7273,8 @@ enum ConsentSource {
 
 "One consent given or withdrawn, as recorded."
 type Consent {
+  "Opaque identifier."
+  id: ID!
   "Which document."
   document: LegalDocument!
   "The version accepted; null for MARKETING."
@@ -8619,6 +8630,8 @@ func (ec *executionContext) childFields_ConfirmTotpEnrollmentPayload(ctx context
 
 func (ec *executionContext) childFields_Consent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
+	case "id":
+		return ec.fieldContext_Consent_id(ctx, field)
 	case "document":
 		return ec.fieldContext_Consent_document(ctx, field)
 	case "version":
@@ -12863,6 +12876,29 @@ func (ec *executionContext) fieldContext_ConfirmTotpEnrollmentPayload_security(_
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Consent_id(ctx context.Context, field graphql.CollectedField, obj *domain.Consent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Consent_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Consent().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Consent_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Consent", field, true, true, errors.New("field of type ID does not have child fields"))
 }
 
 func (ec *executionContext) _Consent_document(ctx context.Context, field graphql.CollectedField, obj *domain.Consent) (ret graphql.Marshaler) {
@@ -33257,6 +33293,44 @@ func (ec *executionContext) _Consent(ctx context.Context, sel ast.SelectionSet, 
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Consent")
+		case "id":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Consent_id(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "document":
 			out.Values[i] = ec._Consent_document(ctx, field, obj)
 			if out.Values[i] == graphql.Null {

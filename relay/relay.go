@@ -238,6 +238,8 @@ const (
 	KindNotificationPreference = "npf"
 	// KindDataExport: a member's data export (its row id).
 	KindDataExport = "dex"
+	// KindConsent: one consent given or withdrawn (its row id).
+	KindConsent = "cns"
 )
 
 // derivedNamespace is the RFC 4122 name space of DerivedID. Never change it: every derived id a

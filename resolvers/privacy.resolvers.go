@@ -16,6 +16,10 @@ import (
 	"github.com/skillswap/skillswap/relay"
 )
 
+func (r *consentResolver) ID(ctx context.Context, obj *domain.Consent) (string, error) {
+	return relay.GlobalID(relay.KindConsent, obj.ID), nil
+}
+
 func (r *consentResolver) Version(ctx context.Context, obj *domain.Consent) (*string, error) {
 	if obj.Version == "" {
 		return nil, nil

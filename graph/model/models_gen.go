@@ -324,7 +324,7 @@ type LanguageFacet struct {
 	Count int `json:"count"`
 }
 
-// The current versions of the legal documents.
+// The current versions of the legal documents. A value (the server's configuration): has no id; Apollo caches it inside its parent (`typePolicies`: `keyFields: false`).
 type LegalDocuments struct {
 	// Version of the terms of service members must have accepted; null when none is required.
 	TermsVersion *string `json:"termsVersion,omitempty"`
