@@ -162,7 +162,7 @@ var ExportFiles = []ExportFile{
 		FROM user_totp t WHERE t.user_id = $1`},
 	{"calendar_feeds.json", `SELECT to_jsonb(f) - 'token_hash' - 'user_id' FROM calendar_feeds f WHERE f.user_id = $1`},
 	{"audit_entries.json", `SELECT jsonb_build_object('action', a.action, 'target', a.target, 'details', a.details, 'created_at', a.created_at)
-		FROM admin_audit_log a WHERE a.target = 'user:' || $1::text
+		FROM admin_audit_log a WHERE a.target = 'user:' || $1::uuid::text
 		   OR a.target IN (SELECT 'payment:' || p.id FROM payments p WHERE p.payer_id = $1 OR p.payee_id = $1)
 		   OR a.target IN (SELECT 'session:' || s.id FROM skill_sessions s WHERE s.teacher_id = $1 OR s.learner_id = $1)
 		ORDER BY a.id`},
