@@ -74,7 +74,9 @@ func TestConsentAtSignUpAndLater(t *testing.T) {
 	if terms == "" || privacy == "" {
 		t.Fatal("the default configuration must require the terms and the privacy policy")
 	}
-	var docs struct{ LegalDocuments struct{ TermsVersion, PrivacyPolicyVersion string } }
+	var docs struct {
+		LegalDocuments struct{ TermsVersion, PrivacyPolicyVersion string }
+	}
 	apitest.Must(t, srv.Client().Do(t, `{ legalDocuments { termsVersion privacyPolicyVersion } }`, nil)).Decode(t, &docs)
 	if docs.LegalDocuments.TermsVersion != terms || docs.LegalDocuments.PrivacyPolicyVersion != privacy {
 		t.Fatalf("legalDocuments = %+v", docs.LegalDocuments)
@@ -125,7 +127,11 @@ func TestConsentAtSignUpAndLater(t *testing.T) {
 		t.Fatalf("claiming a sign-up source: %s", r.Raw)
 	}
 	// One document at a time: still gated until both.
-	var acc struct{ AcceptPolicies struct{ User struct{ ConsentRequired []string } } }
+	var acc struct {
+		AcceptPolicies struct {
+			User struct{ ConsentRequired []string }
+		}
+	}
 	apitest.Must(t, later.Do(t, acceptMut, map[string]any{"in": map[string]any{"termsVersion": terms, "source": "SETTINGS"}})).Decode(t, &acc)
 	if !slices.Equal(acc.AcceptPolicies.User.ConsentRequired, []string{"PRIVACY_POLICY"}) {
 		t.Fatalf("after accepting the terms: %+v", acc)

@@ -43,7 +43,9 @@ type dataExport struct {
 
 func listExports(t *testing.T, c *apitest.Client) []dataExport {
 	t.Helper()
-	var out struct{ Viewer struct{ DataExports []dataExport } }
+	var out struct {
+		Viewer struct{ DataExports []dataExport }
+	}
 	apitest.Must(t, c.Do(t, exportsQ, nil)).Decode(t, &out)
 	return out.Viewer.DataExports
 }
@@ -52,7 +54,9 @@ func mark() string { return strings.ToLower(rand.Text()[:12]) }
 
 func open(t *testing.T, c *apitest.Client, other string) string {
 	t.Helper()
-	var out struct{ OpenDirectConversation struct{ Conversation struct{ ID string } } }
+	var out struct {
+		OpenDirectConversation struct{ Conversation struct{ ID string } }
+	}
 	apitest.Must(t, c.Do(t, openMut, map[string]any{"u": other})).Decode(t, &out)
 	return out.OpenDirectConversation.Conversation.ID
 }
@@ -153,7 +157,9 @@ func TestDataExportEndToEnd(t *testing.T) {
 	}
 
 	// Ask: PENDING, then READY with an email.
-	var req struct{ RequestDataExport struct{ DataExport dataExport } }
+	var req struct {
+		RequestDataExport struct{ DataExport dataExport }
+	}
 	apitest.Must(t, alice.C.Do(t, requestMut, nil)).Decode(t, &req)
 	if e := req.RequestDataExport.DataExport; e.State != "PENDING" || e.ReadyAt != nil || e.SizeBytes != nil {
 		t.Fatalf("requested export = %+v", e)
