@@ -44,7 +44,9 @@ func TestSeedIsIdempotentAndLogsIn(t *testing.T) {
 	}
 
 	// Demo members accepted the current terms and privacy policy: nothing gates them.
-	var v struct{ Viewer struct{ ConsentRequired []string } }
+	var v struct {
+		Viewer struct{ ConsentRequired []string }
+	}
 	srv.Client().WithToken(out.LogIn.AccessToken).Do(t, `{ viewer { consentRequired } }`, nil).Decode(t, &v)
 	if v.Viewer.ConsentRequired == nil || len(v.Viewer.ConsentRequired) != 0 {
 		t.Fatalf("demo member consentRequired = %v, want []", v.Viewer.ConsentRequired)
