@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -18,8 +19,10 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/skillswap/skillswap/app"
+	"github.com/skillswap/skillswap/domain"
 	"github.com/skillswap/skillswap/internal/apitest"
 	"github.com/skillswap/skillswap/internal/skillsessiontest"
+	"github.com/skillswap/skillswap/internal/testdb"
 	"github.com/skillswap/skillswap/relay"
 	"github.com/skillswap/skillswap/store"
 )
@@ -101,6 +104,15 @@ func TestDataExportEndToEnd(t *testing.T) {
 	t.Parallel()
 	cfg := apitest.Config(t)
 	mb := apitest.WithMail(t, &cfg)
+	cfg.StripeAPIBase = os.Getenv("STRIPE_API_BASE")
+	if cfg.StripeAPIBase == "" {
+		if testdb.RequireServices() {
+			t.Fatal("STRIPE_API_BASE is not set (stripe-mock)")
+		}
+		t.Skip("STRIPE_API_BASE is not set (run `make test` to bring stripe-mock up)")
+	}
+	cfg.StripeSecretKey = "sk_test_123"
+	cfg.SessionCacheTTL = 0 // Bob becomes a mentor mid-test
 	api := skillsessiontest.StartAPI(t, cfg, app.Options{})
 	srv := api.Srv
 	alice, bob, carol := api.Member(t), api.Member(t), api.Member(t)
@@ -132,24 +144,36 @@ func TestDataExportEndToEnd(t *testing.T) {
 	}
 	review(alice.C, "alice-review-"+m)
 	review(bob.C, "bob-review-"+m)
-	// A paid session between Bob and Carol (not Alice's) and one Alice pays for, with a refund:
-	// inserted as the payment saga leaves them (the saga is tested in payments/).
-	other := api.Propose(t, carol, bob, carol, start.Add(72*time.Hour), 60)
-	paid := api.Propose(t, alice, bob, alice, start.Add(96*time.Hour), 60)
+	// Paid mentoring through stripe-mock: Bob mentors at a price, Alice books a paid session (a
+	// PaymentIntent is created; its client secret must never be exported), and so does Carol
+	// (not Alice's business). A refund of Alice's payment is inserted as the refund saga leaves it.
+	srv.SetRoles(t, bob.ID, domain.RoleMentor)
+	apitest.Must(t, bob.C.Do(t, `mutation($in: AddMemberSkillInput!) { addMemberSkill(input: $in) { memberSkill { kind } } }`,
+		map[string]any{"in": map[string]any{"skillId": api.Skill, "kind": "OFFER", "level": "EXPERT"}}))
+	apitest.Must(t, bob.C.Do(t, `mutation($in: SetSkillPriceInput!) { setSkillPrice(input: $in) { memberSkill { kind } } }`,
+		map[string]any{"in": map[string]any{"skillId": api.Skill, "hourlyPrice": map[string]any{"amountMinor": 3000, "currency": "EUR"}}}))
 	ctx := context.Background()
-	pay := func(session string, payer string, secret string) uuid.UUID {
-		id := uuid.New()
-		if _, err := srv.App.Pool.Exec(ctx, `INSERT INTO payments (id, session_id, payer_id, payee_id, amount_minor, fee_minor,
-			currency, state, stripe_payment_intent_id, client_secret, captured_minor, transferred_minor)
-			VALUES ($1, $2, $3, $4, 3000, 300, 'EUR', 'CAPTURED', $5, $6, 3000, 2700)`,
-			id, uid(t, relay.KindSkillSession, session), uid(t, relay.KindUser, payer), uid(t, relay.KindUser, bob.ID),
-			"pi_"+id.String()[:8], secret); err != nil {
-			t.Fatal(err)
-		}
-		return id
+	if _, err := srv.App.Pool.Exec(ctx, `INSERT INTO mentor_accounts (user_id, stripe_account_id, charges_enabled, payouts_enabled, details_submitted)
+		VALUES ($1, 'acct_export_mentor', true, true, true)`, uid(t, relay.KindUser, bob.ID)); err != nil {
+		t.Fatal(err)
 	}
-	alicePayment := pay(paid.ID, alice.ID, "secret-alice-"+m)
-	pay(other.ID, carol.ID, "secret-carol-"+m)
+	payFor := func(learner skillsessiontest.Member, at time.Time) (session string, payment uuid.UUID, secret string) {
+		t.Helper()
+		vars := api.ProposeVars(bob, learner, at, 60)
+		vars["in"].(map[string]any)["paid"] = true
+		var out struct {
+			ProposeSession struct{ Session struct{ ID string } }
+		}
+		apitest.Must(t, learner.C.Do(t, `mutation($in: ProposeSessionInput!) { proposeSession(input: $in) { session { id } } }`, vars)).Decode(t, &out)
+		session = out.ProposeSession.Session.ID
+		if err := srv.App.Pool.QueryRow(ctx, `SELECT id, client_secret FROM payments WHERE session_id = $1`,
+			uid(t, relay.KindSkillSession, session)).Scan(&payment, &secret); err != nil || secret == "" {
+			t.Fatalf("paid session's payment: %q, %v", secret, err)
+		}
+		return session, payment, secret
+	}
+	paidSession, alicePayment, aliceSecret := payFor(alice, start.Add(96*time.Hour))
+	_, _, carolSecret := payFor(carol, start.Add(120*time.Hour))
 	refundID := uuid.New()
 	if _, err := srv.App.Pool.Exec(ctx, `INSERT INTO refunds (id, payment_id, amount_minor, reason) VALUES ($1, $2, 500, 'partial')`,
 		refundID, alicePayment); err != nil {
@@ -216,7 +240,7 @@ func TestDataExportEndToEnd(t *testing.T) {
 	has("account.json", aliceEmail, `"has_password": true`)
 	has("messages_sent.json", "alice-says-"+m+"-0", "alice-says-"+m+"-1", "alice-says-"+m+"-2")
 	has("conversations.json", uid(t, relay.KindConversation, conv).String(), uid(t, relay.KindUser, bob.ID).String())
-	has("skill_sessions.json", sid, uid(t, relay.KindSkillSession, paid.ID).String())
+	has("skill_sessions.json", sid, uid(t, relay.KindSkillSession, paidSession).String())
 	has("reviews_written.json", "alice-review-"+m)
 	has("reviews_received.json", "bob-review-"+m)
 	has("credits.json", `"SESSION_PAYMENT"`, `"STARTER_GRANT"`, sid)
@@ -232,8 +256,7 @@ func TestDataExportEndToEnd(t *testing.T) {
 	}
 	has("data_exports.json", uid(t, relay.KindDataExport, req.RequestDataExport.DataExport.ID).String())
 	has("README.txt", "JSON")
-	for _, secret := range []string{"bob-replies-" + m, "carol-private-" + m, bobEmail, carolEmail, "secret-alice-" + m,
-		"secret-carol-" + m, "$argon2", "token_hash", "code_hash", "client_secret", "password_hash"} {
+	for _, secret := range []string{"bob-replies-" + m, "carol-private-" + m, bobEmail, carolEmail, aliceSecret, carolSecret, "$argon2", "token_hash", "code_hash", "client_secret", "password_hash"} {
 		if strings.Contains(all.String(), secret) {
 			t.Errorf("the archive holds %q", secret)
 		}
