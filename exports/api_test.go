@@ -340,7 +340,8 @@ func waitReady(t *testing.T, srv *apitest.Server, id uuid.UUID) {
 	}
 }
 
-// TestDataExportNeedsRecentSignIn: an old sign-in must reauthenticate first.
+// TestDataExportNeedsRecentSignIn: an old sign-in must reauthenticate first; a FAILED export
+// does not count against the weekly limit.
 func TestDataExportNeedsRecentSignIn(t *testing.T) {
 	t.Parallel()
 	srv := apitest.Start(t, apitest.Config(t))
@@ -356,7 +357,19 @@ func TestDataExportNeedsRecentSignIn(t *testing.T) {
 	apitest.Must(t, c.Do(t, `mutation($in: ReauthenticateInput!) { reauthenticate(input: $in) { recentAuthUntil } }`,
 		map[string]any{"in": map[string]any{"password": apitest.StrongPassword}}))
 	apitest.Must(t, c.Do(t, requestMut, nil))
-	if l := listExports(t, c); len(l) != 1 || l[0].State != "PENDING" {
+	l := listExports(t, c)
+	if len(l) != 1 || l[0].State != "PENDING" {
 		t.Fatalf("dataExports = %+v", l) // no workers here: it stays PENDING
+	}
+	if r := c.Do(t, requestMut, nil); r.Code() != "RATE_LIMITED" {
+		t.Fatalf("second request while one is pending: %s", r.Raw)
+	}
+	// A build that gave up (what the job does on its last attempt) does not count: ask again.
+	if err := srv.App.Exports.Fail(context.Background(), uid(t, relay.KindDataExport, l[0].ID)); err != nil {
+		t.Fatal(err)
+	}
+	apitest.Must(t, c.Do(t, requestMut, nil))
+	if l := listExports(t, c); len(l) != 2 || l[0].State != "PENDING" || l[1].State != "FAILED" {
+		t.Fatalf("after a failed export, dataExports = %+v", l)
 	}
 }
