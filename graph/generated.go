@@ -5307,7 +5307,9 @@ error never tells that an id exists. ` + "`" + `FORBIDDEN` + "`" + ` is for an o
 but may not act on that way (editing a partner's message, a participant the rule excludes), and
 for a missing role. A ` + "`" + `FORBIDDEN` + "`" + ` that the member can lift carries ` + "`" + `extensions.reason` + "`" + `:
 ` + "`" + `EMAIL_NOT_VERIFIED` + "`" + ` (confirm the email with ` + "`" + `verifyEmail` + "`" + ` first; what unverified members may do
-is configured by the server's ` + "`" + `UNVERIFIED_MAY` + "`" + `).
+is configured by the server's ` + "`" + `UNVERIFIED_MAY` + "`" + `), ` + "`" + `CONSENT_REQUIRED` + "`" + ` (accept the current terms
+and privacy policy, listed in ` + "`" + `viewer.consentRequired` + "`" + ` and ` + "`" + `extensions.documents` + "`" + `, with
+` + "`" + `acceptPolicies` + "`" + `), ` + "`" + `RECENT_AUTH_REQUIRED` + "`" + ` (` + "`" + `reauthenticate` + "`" + `, then retry).
 
 Every ` + "`" + `Int` + "`" + ` input is a signed 32-bit integer and every ` + "`" + `Float` + "`" + ` input a finite number (magnitudes
 below 1e-12 read as 0); other values are ` + "`" + `BAD_USER_INPUT` + "`" + ` naming the argument (a literal in the
