@@ -30,6 +30,7 @@ import (
 	"github.com/skillswap/skillswap/config"
 	"github.com/skillswap/skillswap/credits"
 	"github.com/skillswap/skillswap/domain"
+	"github.com/skillswap/skillswap/exports"
 	"github.com/skillswap/skillswap/httpapi"
 	"github.com/skillswap/skillswap/identities"
 	"github.com/skillswap/skillswap/jobs"
@@ -73,7 +74,9 @@ type App struct {
 	Identities *identities.Service
 	// Passkeys registers passkeys and signs in with them.
 	Passkeys *passkeys.Service
-	HTTP     *httpapi.Server
+	// Exports builds members' data exports.
+	Exports *exports.Service
+	HTTP    *httpapi.Server
 	// Keys encrypt sensitive columns (TOTP secrets); `skillswap rekey` rotates with them.
 	Keys *sealbox.Keyring
 	// Limiter and Slots hold every rate limit and connection cap: in Redis when REDIS_URL is set.
@@ -178,10 +181,14 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	}
 
 	// What members whose email is not verified may do (chat, booking).
+	// The same gate refuses them, to every member, until the current terms and privacy policy
+	// are accepted.
 	unverified, err := domain.ParseUnverifiedPolicy(cfg.UnverifiedMay)
 	if err != nil {
 		return nil, fmt.Errorf("UNVERIFIED_MAY: %w", err)
 	}
+	legal := domain.LegalVersions{Terms: strings.TrimSpace(cfg.TermsVersion), PrivacyPolicy: strings.TrimSpace(cfg.PrivacyPolicyVersion)}
+	unverified.Legal = legal
 	ledger := credits.NewService(a.Store, credits.Config{StarterMinutes: starter, FloorMinutes: cfg.CreditFloorMinutes, Now: opts.Now}, log)
 	sessionSvc := skillsessions.NewService(a.Store, ledger, notifications.ByName{Service: notes}, skillsessions.Config{
 		Policy: domain.SkillSessionPolicy{
@@ -254,6 +261,15 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		VerificationTTL:     cfg.EmailVerificationTTL,
 		ResetTokenTTL:       cfg.ResetTokenTTL,
 		EmailUndoWindow:     cfg.AccountEmailUndoWindow,
+		Legal:               legal,
+	}, log)
+	if err != nil {
+		return nil, err
+	}
+	// Download links of data exports are signed with a key derived from the data keys'.
+	linkKey := a.Keys.Derive("skillswap data export link key v1")
+	a.Exports, err = exports.NewService(a.Store, a.Auth, exports.Config{
+		LinkTTL: cfg.ExportLinkTTL, LinkKey: linkKey, PublicURL: cfg.PublicURL, Now: opts.Now,
 	}, log)
 	if err != nil {
 		return nil, err
@@ -325,6 +341,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 				Notifications: cfg.NotificationRetention, WebhookEvents: cfg.WebhookEventRetention,
 				IPAddresses: cfg.IPRetention,
 			}, log), cfg.RetentionInterval),
+			exports.Jobs(a.Exports, mailer),
 		}, log)
 		if err != nil {
 			return nil, err
@@ -335,6 +352,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		Auth:          a.Auth,
 		Identities:    a.Identities,
 		Passkeys:      a.Passkeys,
+		Exports:       a.Exports,
 		Skills:        skills.NewService(a.Store, indexQueue, log),
 		Profiles:      profiles.NewService(a.Store, indexQueue, a.Notifications, log),
 		Search:        a.Search,
@@ -357,6 +375,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	}
 	extra := map[string]http.Handler{
 		"GET /calendar/":        calendarSvc.Handler(),
+		"GET /exports/{id}":     a.Exports.Handler(),
 		"POST /webhooks/stripe": payments.NewWebhookHandler(a.Store, cfg.StripeWebhookSecret, log),
 	}
 	for _, path := range accountpages.Paths {

@@ -33,6 +33,7 @@ const (
 	emailProviderUnlinked accountEmail = "provider_unlinked"
 	emailPasskeyAdded     accountEmail = "passkey_added"
 	emailPasskeyRemoved   accountEmail = "passkey_removed"
+	emailDataExport       accountEmail = "data_export_ready"
 )
 
 // emailData is what the templates fill in.
@@ -235,6 +236,25 @@ var emailTexts = map[accountEmail]map[string]struct {
 			"Si ce n'était pas vous, quelqu'un a accès à votre compte : réinitialisez votre mot de passe dès maintenant ({{.Link}}) et contactez notre support.",
 		}},
 	},
+	emailDataExport: {
+		domain.LocaleEN: {"{{.App}}: your data export is ready", []string{
+			"Hello {{.Name}},",
+			"The copy of your {{.App}} data you asked for is ready: a zip archive of JSON files. Download it with this link: {{.Link}}",
+			"The link works for {{.Hours}} hours, without signing in; then the archive is deleted. Do not share it: it holds your personal data.",
+			"If you did not ask for this export, change your password and contact our support.",
+		}},
+		domain.LocaleFR: {"{{.App}} : l'export de vos données est prêt", []string{
+			"Bonjour {{.Name}},",
+			"La copie de vos données {{.App}} que vous avez demandée est prête : une archive zip de fichiers JSON. Téléchargez-la avec ce lien : {{.Link}}",
+			"Le lien fonctionne pendant {{.Hours}} heures, sans connexion ; l'archive est ensuite supprimée. Ne le partagez pas : il donne accès à vos données personnelles.",
+			"Si vous n'avez pas demandé cet export, changez votre mot de passe et contactez notre support.",
+		}},
+	},
+}
+
+// DataExportEmail renders the email that sends u the link to their data export, valid hours.
+func (s *Service) DataExportEmail(u domain.User, link string, hours int) (mail.Email, error) {
+	return renderEmail(emailDataExport, u.Locale, u.Email, emailData{App: s.cfg.AppName, Name: u.DisplayName, Link: link, Hours: hours})
 }
 
 // htmlEmail lays out the paragraphs; the code, when there is one, stands out.
@@ -262,6 +282,7 @@ var buttonLabels = map[accountEmail]map[string]string{
 	emailProviderUnlinked: {domain.LocaleEN: "Reset my password", domain.LocaleFR: "Réinitialiser mon mot de passe"},
 	emailPasskeyAdded:     {domain.LocaleEN: "Reset my password", domain.LocaleFR: "Réinitialiser mon mot de passe"},
 	emailPasskeyRemoved:   {domain.LocaleEN: "Reset my password", domain.LocaleFR: "Réinitialiser mon mot de passe"},
+	emailDataExport:       {domain.LocaleEN: "Download my data", domain.LocaleFR: "Télécharger mes données"},
 }
 
 // renderEmail builds one account email to to in locale (English when unknown).

@@ -18,6 +18,9 @@ import (
 type ExternalSignUp struct {
 	Email       string
 	DisplayName string
+	// Consent is what the member accepted in the app before signing in with the provider
+	// (optional: see consent.go).
+	Consent Consent
 }
 
 // LinkHook runs inside the transaction that creates an account from a provider identity (it
@@ -51,6 +54,10 @@ func (s *Service) SignUpExternal(ctx context.Context, in ExternalSignUp, c Clien
 	if err != nil {
 		return Login{}, fmt.Errorf("sign up external: new id: %w", err)
 	}
+	consents, err := s.consentRows(in.Consent, domain.ConsentProviderSignUp, c.IP, now, "")
+	if err != nil {
+		return Login{}, err
+	}
 	var out Login
 	err = s.store.InTx(ctx, func(q *store.Queries) error {
 		// An empty password hash is "no password": LogIn refuses it like a wrong password.
@@ -58,7 +65,7 @@ func (s *Service) SignUpExternal(ctx context.Context, in ExternalSignUp, c Clien
 			ID: id, Email: email, DisplayName: name,
 			Roles: []domain.Role{domain.RoleMember}, Status: domain.UserActive, CreatedAt: now,
 			Locale: domain.NormalizeLocale(c.AcceptLanguage),
-		}, link, c, now)
+		}, consents, link, c, now)
 		return err
 	})
 	if err != nil {

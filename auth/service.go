@@ -87,6 +87,9 @@ type Config struct {
 	// OnSignUp runs inside the sign-up transaction for every new account (search indexing, the
 	// starter credits of the ledger): a failing hook rolls the account back.
 	OnSignUp []SignUpHook
+	// Legal are the current versions of the terms and of the privacy policy members must accept
+	// (TERMS_VERSION, PRIVACY_POLICY_VERSION; see consent.go).
+	Legal domain.LegalVersions
 }
 
 // SignUpHook is told, inside the sign-up transaction, that an account was created.
@@ -215,6 +218,8 @@ type SignUpInput struct {
 	// Locale is the language of account emails (a tag such as "fr" or "en-GB": the input's, else
 	// the request's Accept-Language); English when empty or unknown.
 	Locale string
+	// Consent is what the member accepted on the sign-up form (optional: see consent.go).
+	Consent Consent
 }
 
 // SignUp creates an account, signs it in and queues the welcome and verification emails, all in
@@ -243,13 +248,17 @@ func (s *Service) SignUp(ctx context.Context, in SignUpInput, c Client) (Login, 
 	if err != nil {
 		return Login{}, fmt.Errorf("sign up: new id: %w", err)
 	}
+	consents, err := s.consentRows(in.Consent, domain.ConsentSignUp, c.IP, now, "")
+	if err != nil {
+		return Login{}, err
+	}
 	var out Login
 	err = s.store.InTx(ctx, func(q *store.Queries) error {
 		out, err = s.openAccount(ctx, q, domain.User{
 			ID: id, Email: email, PasswordHash: hash, DisplayName: name,
 			Roles: []domain.Role{domain.RoleMember}, Status: domain.UserActive, CreatedAt: now,
 			Locale: domain.NormalizeLocale(cmp.Or(in.Locale, c.AcceptLanguage)),
-		}, nil, c, now)
+		}, consents, nil, c, now)
 		return err
 	})
 	if err != nil {
@@ -259,10 +268,10 @@ func (s *Service) SignUp(ctx context.Context, in SignUpInput, c Client) (Login, 
 }
 
 // openAccount creates u in q's transaction with what every new account gets, however it signs
-// up: link (a provider identity; nil for a password sign-up), the verification email unless the
-// address is verified by then (a provider may vouch for it), the welcome email, the sign-up
-// hooks and a first session.
-func (s *Service) openAccount(ctx context.Context, q *store.Queries, u domain.User, link LinkHook, c Client, now time.Time) (Login, error) {
+// up: the consents given (consent.go), link (a provider identity; nil for a password sign-up),
+// the verification email unless the address is verified by then (a provider may vouch for it),
+// the welcome email, the sign-up hooks and a first session.
+func (s *Service) openAccount(ctx context.Context, q *store.Queries, u domain.User, consents []domain.Consent, link LinkHook, c Client, now time.Time) (Login, error) {
 	// The old address of another member's email change stays theirs while it may be undone.
 	if held, err := s.emailHeld(ctx, q, u.Email, uuid.Nil); err != nil {
 		return Login{}, err
@@ -273,6 +282,9 @@ func (s *Service) openAccount(ctx context.Context, q *store.Queries, u domain.Us
 	}
 	u, err := q.CreateUser(ctx, u)
 	if err != nil {
+		return Login{}, err
+	}
+	if u, err = recordConsents(ctx, q, u, consents); err != nil {
 		return Login{}, err
 	}
 	verified := false

@@ -73,6 +73,14 @@ type Config struct {
 	// AccountEmailUndoWindow: how long the old address of a confirmed email change may undo it
 	// with the link of its notice.
 	AccountEmailUndoWindow time.Duration `env:"ACCOUNT_EMAIL_UNDO_WINDOW" envDefault:"72h"`
+	// TermsVersion and PrivacyPolicyVersion are the current versions of the legal documents:
+	// members must accept them (signUp, acceptPolicies) before gated actions (messaging,
+	// booking); publishing a new version asks every member again. Empty: not required.
+	TermsVersion         string `env:"TERMS_VERSION" envDefault:"2026-01-01"`
+	PrivacyPolicyVersion string `env:"PRIVACY_POLICY_VERSION" envDefault:"2026-01-01"`
+	// ExportLinkTTL: how long a data export can be downloaded through its emailed link; the
+	// archive is deleted then.
+	ExportLinkTTL time.Duration `env:"EXPORT_LINK_TTL" envDefault:"72h"`
 	// RecentAuthMaxAge: sensitive operations (second factor, and later password, email,
 	// passkeys...) need a log-in or reauthenticate this recent.
 	RecentAuthMaxAge time.Duration `env:"RECENT_AUTH_MAX_AGE" envDefault:"10m"`

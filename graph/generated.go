@@ -39,10 +39,12 @@ type ResolverRoot interface {
 	AuthSession() AuthSessionResolver
 	AvailabilitySlot() AvailabilitySlotResolver
 	CalendarFeed() CalendarFeedResolver
+	Consent() ConsentResolver
 	Conversation() ConversationResolver
 	ConversationEvent() ConversationEventResolver
 	CreditBalance() CreditBalanceResolver
 	CreditTransaction() CreditTransactionResolver
+	DataExport() DataExportResolver
 	Match() MatchResolver
 	MatchReason() MatchReasonResolver
 	MemberSkill() MemberSkillResolver
@@ -78,6 +80,10 @@ type DirectiveRoot struct {
 }
 
 type ComplexityRoot struct {
+	AcceptPoliciesPayload struct {
+		User func(childComplexity int) int
+	}
+
 	AccountSecurity struct {
 		Methods           func(childComplexity int) int
 		Passkeys          func(childComplexity int) int
@@ -175,6 +181,15 @@ type ComplexityRoot struct {
 		Security      func(childComplexity int) int
 	}
 
+	Consent struct {
+		At       func(childComplexity int) int
+		Document func(childComplexity int) int
+		Granted  func(childComplexity int) int
+		ID       func(childComplexity int) int
+		Source   func(childComplexity int) int
+		Version  func(childComplexity int) int
+	}
+
 	Conversation struct {
 		CreatedAt         func(childComplexity int) int
 		ID                func(childComplexity int) int
@@ -235,6 +250,15 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	DataExport struct {
+		ExpiresAt   func(childComplexity int) int
+		ID          func(childComplexity int) int
+		ReadyAt     func(childComplexity int) int
+		RequestedAt func(childComplexity int) int
+		SizeBytes   func(childComplexity int) int
+		State       func(childComplexity int) int
+	}
+
 	DeleteMessagePayload struct {
 		Message func(childComplexity int) int
 	}
@@ -260,6 +284,11 @@ type ComplexityRoot struct {
 	LanguageFacet struct {
 		Count    func(childComplexity int) int
 		Language func(childComplexity int) int
+	}
+
+	LegalDocuments struct {
+		PrivacyPolicyVersion func(childComplexity int) int
+		TermsVersion         func(childComplexity int) int
 	}
 
 	LevelFacet struct {
@@ -410,6 +439,7 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
+		AcceptPolicies            func(childComplexity int, input model.AcceptPoliciesInput) int
 		AcceptSession             func(childComplexity int, input model.AcceptSessionInput) int
 		AddMemberSkill            func(childComplexity int, input model.AddMemberSkillInput) int
 		BeginLogIn                func(childComplexity int, input model.LogInInput) int
@@ -450,6 +480,7 @@ type ComplexityRoot struct {
 		ReportNoShow              func(childComplexity int, input model.ReportNoShowInput) int
 		ReportReview              func(childComplexity int, input model.ReportReviewInput) int
 		ReportSessionProblem      func(childComplexity int, input model.ReportSessionProblemInput) int
+		RequestDataExport         func(childComplexity int) int
 		RequestEmailChange        func(childComplexity int, input model.RequestEmailChangeInput) int
 		RequestPasswordReset      func(childComplexity int, input model.RequestPasswordResetInput) int
 		ResendVerificationEmail   func(childComplexity int) int
@@ -460,6 +491,7 @@ type ComplexityRoot struct {
 		RevokeSession             func(childComplexity int, input model.RevokeSessionInput) int
 		RotateCalendarFeed        func(childComplexity int) int
 		SendMessage               func(childComplexity int, input model.SendMessageInput) int
+		SetMarketingConsent       func(childComplexity int, input model.SetMarketingConsentInput) int
 		SetNotificationPreference func(childComplexity int, input model.SetNotificationPreferenceInput) int
 		SetSkillPrice             func(childComplexity int, input model.SetSkillPriceInput) int
 		SetTyping                 func(childComplexity int, input model.SetTypingInput) int
@@ -628,6 +660,7 @@ type ComplexityRoot struct {
 		Conversations           func(childComplexity int, first *int, after *string) int
 		CreditBalance           func(childComplexity int) int
 		CreditTransactions      func(childComplexity int, first *int, after *string) int
+		LegalDocuments          func(childComplexity int) int
 		Matches                 func(childComplexity int, first *int, after *string, filter *model.MatchFilter) int
 		Messages                func(childComplexity int, conversationID string, first *int, before *string, after *string) int
 		NoShowDisputes          func(childComplexity int, status *domain.NoShowDisputeStatus, first *int, after *string) int
@@ -686,6 +719,10 @@ type ComplexityRoot struct {
 
 	ReportReviewPayload struct {
 		Report func(childComplexity int) int
+	}
+
+	RequestDataExportPayload struct {
+		DataExport func(childComplexity int) int
 	}
 
 	RequestEmailChangePayload struct {
@@ -810,6 +847,10 @@ type ComplexityRoot struct {
 		Code    func(childComplexity int) int
 		Field   func(childComplexity int) int
 		Message func(childComplexity int) int
+	}
+
+	SetMarketingConsentPayload struct {
+		User func(childComplexity int) int
 	}
 
 	SetNotificationPreferencePayload struct {
@@ -999,11 +1040,15 @@ type ComplexityRoot struct {
 	User struct {
 		AcceptsPaidSessions func(childComplexity int) int
 		BlockedMembers      func(childComplexity int) int
+		ConsentRequired     func(childComplexity int) int
+		Consents            func(childComplexity int, first *int) int
 		CreatedAt           func(childComplexity int) int
+		DataExports         func(childComplexity int, first *int) int
 		DisplayName         func(childComplexity int) int
 		Email               func(childComplexity int) int
 		EmailVerified       func(childComplexity int) int
 		ID                  func(childComplexity int) int
+		MarketingConsent    func(childComplexity int) int
 		MentorAccount       func(childComplexity int) int
 		OfferedSkills       func(childComplexity int) int
 		Payments            func(childComplexity int, first *int, after *string) int
@@ -1053,6 +1098,13 @@ type AvailabilitySlotResolver interface {
 type CalendarFeedResolver interface {
 	ID(ctx context.Context, obj *domain.CalendarFeed) (string, error)
 }
+type ConsentResolver interface {
+	ID(ctx context.Context, obj *domain.Consent) (string, error)
+
+	Version(ctx context.Context, obj *domain.Consent) (*string, error)
+
+	At(ctx context.Context, obj *domain.Consent) (*time.Time, error)
+}
 type ConversationResolver interface {
 	ID(ctx context.Context, obj *domain.Conversation) (string, error)
 
@@ -1076,6 +1128,12 @@ type CreditTransactionResolver interface {
 	ID(ctx context.Context, obj *domain.CreditEntry) (string, error)
 
 	Session(ctx context.Context, obj *domain.CreditEntry) (*domain.SkillSession, error)
+}
+type DataExportResolver interface {
+	ID(ctx context.Context, obj *domain.DataExport) (string, error)
+	State(ctx context.Context, obj *domain.DataExport) (domain.DataExportState, error)
+
+	SizeBytes(ctx context.Context, obj *domain.DataExport) (*int, error)
 }
 type MatchResolver interface {
 	ID(ctx context.Context, obj *matching.Match) (string, error)
@@ -1148,6 +1206,9 @@ type MutationResolver interface {
 	RefundPayment(ctx context.Context, input model.RefundPaymentInput) (*model.RefundPaymentPayload, error)
 	ContestNoShow(ctx context.Context, input model.ContestNoShowInput) (*model.NoShowDisputePayload, error)
 	ResolveNoShow(ctx context.Context, input model.ResolveNoShowInput) (*model.NoShowDisputePayload, error)
+	AcceptPolicies(ctx context.Context, input model.AcceptPoliciesInput) (*model.AcceptPoliciesPayload, error)
+	SetMarketingConsent(ctx context.Context, input model.SetMarketingConsentInput) (*model.SetMarketingConsentPayload, error)
+	RequestDataExport(ctx context.Context) (*model.RequestDataExportPayload, error)
 	UpdateProfile(ctx context.Context, input model.UpdateProfileInput) (*model.UpdateProfilePayload, error)
 	AddMemberSkill(ctx context.Context, input model.AddMemberSkillInput) (*model.MemberSkillPayload, error)
 	UpdateMemberSkill(ctx context.Context, input model.UpdateMemberSkillInput) (*model.MemberSkillPayload, error)
@@ -1245,6 +1306,7 @@ type QueryResolver interface {
 	UnreadNotificationCount(ctx context.Context) (int, error)
 	Payment(ctx context.Context, id string) (*domain.Payment, error)
 	NoShowDisputes(ctx context.Context, status *domain.NoShowDisputeStatus, first *int, after *string) (*model.NoShowDisputeConnection, error)
+	LegalDocuments(ctx context.Context) (*model.LegalDocuments, error)
 	ReviewReports(ctx context.Context, first *int, after *string) (*model.ReviewReportConnection, error)
 	UpcomingSessions(ctx context.Context, first *int, after *string) (*model.SkillSessionConnection, error)
 	PastSessions(ctx context.Context, first *int, after *string) (*model.SkillSessionConnection, error)
@@ -1360,6 +1422,10 @@ type UserResolver interface {
 	AcceptsPaidSessions(ctx context.Context, obj *domain.User) (bool, error)
 	Rating(ctx context.Context, obj *domain.User) (*domain.MemberRating, error)
 	Reviews(ctx context.Context, obj *domain.User, first *int, after *string) (*model.ReviewConnection, error)
+	ConsentRequired(ctx context.Context, obj *domain.User) ([]domain.LegalDocument, error)
+	MarketingConsent(ctx context.Context, obj *domain.User) (*bool, error)
+	Consents(ctx context.Context, obj *domain.User, first *int) ([]domain.Consent, error)
+	DataExports(ctx context.Context, obj *domain.User, first *int) ([]domain.DataExport, error)
 	Security(ctx context.Context, obj *domain.User) (*model.AccountSecurity, error)
 }
 
@@ -1380,6 +1446,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 	ec := newExecutionContext(nil, e, nil)
 	_ = ec
 	switch typeName + "." + field {
+
+	case "AcceptPoliciesPayload.user":
+		if e.ComplexityRoot.AcceptPoliciesPayload.User == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AcceptPoliciesPayload.User(childComplexity), true
 
 	case "AccountSecurity.methods":
 		if e.ComplexityRoot.AccountSecurity.Methods == nil {
@@ -1696,6 +1769,43 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ConfirmTotpEnrollmentPayload.Security(childComplexity), true
 
+	case "Consent.at":
+		if e.ComplexityRoot.Consent.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Consent.At(childComplexity), true
+	case "Consent.document":
+		if e.ComplexityRoot.Consent.Document == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Consent.Document(childComplexity), true
+	case "Consent.granted":
+		if e.ComplexityRoot.Consent.Granted == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Consent.Granted(childComplexity), true
+	case "Consent.id":
+		if e.ComplexityRoot.Consent.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Consent.ID(childComplexity), true
+	case "Consent.source":
+		if e.ComplexityRoot.Consent.Source == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Consent.Source(childComplexity), true
+	case "Consent.version":
+		if e.ComplexityRoot.Consent.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Consent.Version(childComplexity), true
+
 	case "Conversation.createdAt":
 		if e.ComplexityRoot.Conversation.CreatedAt == nil {
 			break
@@ -1920,6 +2030,43 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CreditTransactionEdge.Node(childComplexity), true
 
+	case "DataExport.expiresAt":
+		if e.ComplexityRoot.DataExport.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataExport.ExpiresAt(childComplexity), true
+	case "DataExport.id":
+		if e.ComplexityRoot.DataExport.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataExport.ID(childComplexity), true
+	case "DataExport.readyAt":
+		if e.ComplexityRoot.DataExport.ReadyAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataExport.ReadyAt(childComplexity), true
+	case "DataExport.requestedAt":
+		if e.ComplexityRoot.DataExport.RequestedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataExport.RequestedAt(childComplexity), true
+	case "DataExport.sizeBytes":
+		if e.ComplexityRoot.DataExport.SizeBytes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataExport.SizeBytes(childComplexity), true
+	case "DataExport.state":
+		if e.ComplexityRoot.DataExport.State == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataExport.State(childComplexity), true
+
 	case "DeleteMessagePayload.message":
 		if e.ComplexityRoot.DeleteMessagePayload.Message == nil {
 			break
@@ -1979,6 +2126,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.LanguageFacet.Language(childComplexity), true
+
+	case "LegalDocuments.privacyPolicyVersion":
+		if e.ComplexityRoot.LegalDocuments.PrivacyPolicyVersion == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LegalDocuments.PrivacyPolicyVersion(childComplexity), true
+	case "LegalDocuments.termsVersion":
+		if e.ComplexityRoot.LegalDocuments.TermsVersion == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LegalDocuments.TermsVersion(childComplexity), true
 
 	case "LevelFacet.count":
 		if e.ComplexityRoot.LevelFacet.Count == nil {
@@ -2471,6 +2631,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Money.Currency(childComplexity), true
 
+	case "Mutation.acceptPolicies":
+		if e.ComplexityRoot.Mutation.AcceptPolicies == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_acceptPolicies_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AcceptPolicies(childComplexity, args["input"].(model.AcceptPoliciesInput)), true
 	case "Mutation.acceptSession":
 		if e.ComplexityRoot.Mutation.AcceptSession == nil {
 			break
@@ -2896,6 +3067,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ReportSessionProblem(childComplexity, args["input"].(model.ReportSessionProblemInput)), true
+	case "Mutation.requestDataExport":
+		if e.ComplexityRoot.Mutation.RequestDataExport == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Mutation.RequestDataExport(childComplexity), true
 	case "Mutation.requestEmailChange":
 		if e.ComplexityRoot.Mutation.RequestEmailChange == nil {
 			break
@@ -2991,6 +3168,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SendMessage(childComplexity, args["input"].(model.SendMessageInput)), true
+	case "Mutation.setMarketingConsent":
+		if e.ComplexityRoot.Mutation.SetMarketingConsent == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setMarketingConsent_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetMarketingConsent(childComplexity, args["input"].(model.SetMarketingConsentInput)), true
 	case "Mutation.setNotificationPreference":
 		if e.ComplexityRoot.Mutation.SetNotificationPreference == nil {
 			break
@@ -3740,6 +3928,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Query.CreditTransactions(childComplexity, args["first"].(*int), args["after"].(*string)), true
 
+	case "Query.legalDocuments":
+		if e.ComplexityRoot.Query.LegalDocuments == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.LegalDocuments(childComplexity), true
 	case "Query.matches":
 		if e.ComplexityRoot.Query.Matches == nil {
 			break
@@ -4032,6 +4226,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ReportReviewPayload.Report(childComplexity), true
+
+	case "RequestDataExportPayload.dataExport":
+		if e.ComplexityRoot.RequestDataExportPayload.DataExport == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RequestDataExportPayload.DataExport(childComplexity), true
 
 	case "RequestEmailChangePayload.pendingEmail":
 		if e.ComplexityRoot.RequestEmailChangePayload.PendingEmail == nil {
@@ -4419,6 +4620,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SessionWarning.Message(childComplexity), true
+
+	case "SetMarketingConsentPayload.user":
+		if e.ComplexityRoot.SetMarketingConsentPayload.User == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SetMarketingConsentPayload.User(childComplexity), true
 
 	case "SetNotificationPreferencePayload.preference":
 		if e.ComplexityRoot.SetNotificationPreferencePayload.Preference == nil {
@@ -5102,12 +5310,40 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.User.BlockedMembers(childComplexity), true
+	case "User.consentRequired":
+		if e.ComplexityRoot.User.ConsentRequired == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.ConsentRequired(childComplexity), true
+	case "User.consents":
+		if e.ComplexityRoot.User.Consents == nil {
+			break
+		}
+
+		args, err := ec.field_User_consents_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.User.Consents(childComplexity, args["first"].(*int)), true
 	case "User.createdAt":
 		if e.ComplexityRoot.User.CreatedAt == nil {
 			break
 		}
 
 		return e.ComplexityRoot.User.CreatedAt(childComplexity), true
+	case "User.dataExports":
+		if e.ComplexityRoot.User.DataExports == nil {
+			break
+		}
+
+		args, err := ec.field_User_dataExports_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.User.DataExports(childComplexity, args["first"].(*int)), true
 	case "User.displayName":
 		if e.ComplexityRoot.User.DisplayName == nil {
 			break
@@ -5132,6 +5368,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.User.ID(childComplexity), true
+	case "User.marketingConsent":
+		if e.ComplexityRoot.User.MarketingConsent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.MarketingConsent(childComplexity), true
 	case "User.mentorAccount":
 		if e.ComplexityRoot.User.MentorAccount == nil {
 			break
@@ -5261,6 +5503,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	opCtx := graphql.GetOperationContext(ctx)
 	ec := newExecutionContext(opCtx, e, make(chan graphql.DeferredResult))
 	inputUnmarshalMap := graphql.BuildUnmarshalerMap(
+		ec.unmarshalInputAcceptPoliciesInput,
 		ec.unmarshalInputAcceptSessionInput,
 		ec.unmarshalInputAddMemberSkillInput,
 		ec.unmarshalInputAvailabilitySlotInput,
@@ -5310,6 +5553,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputReviewSkillProposalInput,
 		ec.unmarshalInputRevokeSessionInput,
 		ec.unmarshalInputSendMessageInput,
+		ec.unmarshalInputSetMarketingConsentInput,
 		ec.unmarshalInputSetNotificationPreferenceInput,
 		ec.unmarshalInputSetSkillPriceInput,
 		ec.unmarshalInputSetTypingInput,
@@ -5436,7 +5680,9 @@ error never tells that an id exists. ` + "`" + `FORBIDDEN` + "`" + ` is for an o
 but may not act on that way (editing a partner's message, a participant the rule excludes), and
 for a missing role. A ` + "`" + `FORBIDDEN` + "`" + ` that the member can lift carries ` + "`" + `extensions.reason` + "`" + `:
 ` + "`" + `EMAIL_NOT_VERIFIED` + "`" + ` (confirm the email with ` + "`" + `verifyEmail` + "`" + ` first; what unverified members may do
-is configured by the server's ` + "`" + `UNVERIFIED_MAY` + "`" + `).
+is configured by the server's ` + "`" + `UNVERIFIED_MAY` + "`" + `), ` + "`" + `CONSENT_REQUIRED` + "`" + ` (accept the current terms
+and privacy policy, listed in ` + "`" + `viewer.consentRequired` + "`" + ` and ` + "`" + `extensions.documents` + "`" + `, with
+` + "`" + `acceptPolicies` + "`" + `), ` + "`" + `RECENT_AUTH_REQUIRED` + "`" + ` (` + "`" + `reauthenticate` + "`" + `, then retry).
 
 Every ` + "`" + `Int` + "`" + ` input is a signed 32-bit integer and every ` + "`" + `Float` + "`" + ` input a finite number (magnitudes
 below 1e-12 read as 0); other values are ` + "`" + `BAD_USER_INPUT` + "`" + ` naming the argument (a literal in the
@@ -5566,7 +5812,9 @@ extend type Mutation {
   ` + "`" + `displayName` + "`" + `), ` + "`" + `CONFLICT` + "`" + ` when the email is taken, ` + "`" + `RATE_LIMITED` + "`" + `.
   A verification email (a 6-digit code and a link) goes to the address; until ` + "`" + `verifyEmail` + "`" + `, what
   the member may do is limited by configuration (by default no messaging and no booking:
-  ` + "`" + `FORBIDDEN` + "`" + ` with ` + "`" + `extensions.reason: EMAIL_NOT_VERIFIED` + "`" + `).
+  ` + "`" + `FORBIDDEN` + "`" + ` with ` + "`" + `extensions.reason: EMAIL_NOT_VERIFIED` + "`" + `). The same actions need the current
+  terms and privacy policy accepted (` + "`" + `termsVersion` + "`" + `, ` + "`" + `privacyPolicyVersion` + "`" + `, else later with
+  ` + "`" + `acceptPolicies` + "`" + `; reason ` + "`" + `CONSENT_REQUIRED` + "`" + `).
   """
   signUp(input: SignUpInput!): AuthPayload!
   """
@@ -5809,6 +6057,18 @@ input SignUpInput {
   displayName: String!
   "Language of the account's emails; when omitted, the request's ` + "`" + `Accept-Language` + "`" + ` (English otherwise)."
   locale: Locale
+  """
+  The version of the terms the member accepted on the form: must be the current one
+  (` + "`" + `legalDocuments` + "`" + `; ` + "`" + `BAD_USER_INPUT` + "`" + ` otherwise). Optional so older clients keep working, but an
+  account that has not accepted the current terms and privacy policy has them listed in
+  ` + "`" + `viewer.consentRequired` + "`" + `, and messaging and booking answer ` + "`" + `FORBIDDEN` + "`" + ` with
+  ` + "`" + `extensions.reason: CONSENT_REQUIRED` + "`" + ` until ` + "`" + `acceptPolicies` + "`" + `.
+  """
+  termsVersion: String
+  "The version of the privacy policy the member accepted on the form; as ` + "`" + `termsVersion` + "`" + `."
+  privacyPolicyVersion: String
+  "The member's choice about marketing emails, asked apart from the terms (no choice: none sent)."
+  marketingConsent: Boolean
 }
 
 "A verification code or link token; exactly one of them."
@@ -6843,6 +7103,15 @@ input SignInWithProviderInput {
   idToken: String!
   "The raw nonce the ID token was requested with."
   nonce: String!
+  """
+  When this sign-in creates the account: the version of the terms the member accepted in the app,
+  as ` + "`" + `SignUpInput.termsVersion` + "`" + `. Ignored for an existing account (it uses ` + "`" + `acceptPolicies` + "`" + `).
+  """
+  termsVersion: String
+  "When this sign-in creates the account: the privacy policy version accepted, as ` + "`" + `termsVersion` + "`" + `."
+  privacyPolicyVersion: String
+  "When this sign-in creates the account: the member's choice about marketing emails."
+  marketingConsent: Boolean
 }
 
 "A provider account to link to the viewer, proven by a fresh ID token."
@@ -7552,6 +7821,158 @@ input ResolveNoShowInput {
 type NoShowDisputePayload {
   "The dispute as saved."
   dispute: NoShowDispute!
+}
+`, BuiltIn: false},
+	{Name: "../schema/privacy.graphqls", Input: `# Privacy: consent to the terms and the privacy policy (and to marketing emails), and members'
+# data exports (GDPR arts. 15 and 20).
+
+extend type Query {
+  "The current versions of the legal documents members accept; public."
+  legalDocuments: LegalDocuments!
+}
+
+extend type Mutation {
+  """
+  Records that the viewer accepted the current version of the terms and/or of the privacy policy
+  (at least one; each must be the current one, else ` + "`" + `BAD_USER_INPUT` + "`" + ` with
+  ` + "`" + `extensions.currentVersion` + "`" + `). Lifts ` + "`" + `CONSENT_REQUIRED` + "`" + ` at once.
+  """
+  acceptPolicies(input: AcceptPoliciesInput!): AcceptPoliciesPayload! @auth
+  "Records the viewer's choice about marketing emails (granted or withdrawn)."
+  setMarketingConsent(input: SetMarketingConsentInput!): SetMarketingConsentPayload! @auth
+  """
+  Asks for a copy of all the viewer's data: a zip of JSON files is built in the background and a
+  download link, valid ` + "`" + `EXPORT_LINK_TTL` + "`" + ` (72 hours by default) without signing in, is emailed to
+  them; ` + "`" + `viewer.dataExports` + "`" + ` follows it. Needs a recent sign-in (` + "`" + `FORBIDDEN` + "`" + `, reason
+  ` + "`" + `RECENT_AUTH_REQUIRED` + "`" + `: see ` + "`" + `reauthenticate` + "`" + `). At most one a week: ` + "`" + `RATE_LIMITED` + "`" + ` with
+  ` + "`" + `extensions.retryAfterSeconds` + "`" + ` and ` + "`" + `extensions.retryAt` + "`" + ` otherwise (a FAILED export does not count).
+  """
+  requestDataExport: RequestDataExportPayload! @auth
+}
+
+"The current versions of the legal documents. A value (the server's configuration): has no id; Apollo caches it inside its parent (` + "`" + `typePolicies` + "`" + `: ` + "`" + `keyFields: false` + "`" + `)."
+type LegalDocuments {
+  "Version of the terms of service members must have accepted; null when none is required."
+  termsVersion: String
+  "Version of the privacy policy members must have accepted; null when none is required."
+  privacyPolicyVersion: String
+}
+
+"A document a member consents to."
+enum LegalDocument {
+  "The terms of service (versioned; gates messaging and booking)."
+  TERMS
+  "The privacy policy (versioned; gates messaging and booking)."
+  PRIVACY_POLICY
+  "Marketing emails (optional, no version)."
+  MARKETING
+}
+
+"How a consent was given or withdrawn."
+enum ConsentSource {
+  "On the sign-up form (` + "`" + `signUp` + "`" + `)."
+  SIGN_UP
+  "When signing up with a provider (` + "`" + `signInWithProvider` + "`" + `)."
+  PROVIDER_SIGN_UP
+  "From the app's settings."
+  SETTINGS
+  "Through the API otherwise (the default of the mutations)."
+  API
+}
+
+"One consent given or withdrawn, as recorded."
+type Consent {
+  "Opaque identifier."
+  id: ID!
+  "Which document."
+  document: LegalDocument!
+  "The version accepted; null for MARKETING."
+  version: String
+  "True when given, false when withdrawn."
+  granted: Boolean!
+  "How."
+  source: ConsentSource!
+  "When."
+  at: DateTime!
+}
+
+"Where a data export stands."
+enum DataExportState {
+  "The archive is being built."
+  PENDING
+  "The archive can be downloaded with the emailed link until ` + "`" + `expiresAt` + "`" + `."
+  READY
+  "The link expired and the archive was deleted; ask for a new export."
+  EXPIRED
+  "Building the archive failed; ask again."
+  FAILED
+}
+
+"A copy of a member's data, asked for with ` + "`" + `requestDataExport` + "`" + `."
+type DataExport {
+  "Opaque identifier."
+  id: ID!
+  "Where it stands."
+  state: DataExportState!
+  "When it was asked for."
+  requestedAt: DateTime!
+  "When the archive was ready; null before."
+  readyAt: DateTime
+  "When the link expires and the archive is deleted; null before it is ready."
+  expiresAt: DateTime
+  "Size of the zip archive in bytes; null before it is ready."
+  sizeBytes: Int
+}
+
+extend type User {
+  """
+  Documents whose current version the member has not accepted (empty when none): until then
+  messaging and booking answer ` + "`" + `FORBIDDEN` + "`" + ` with ` + "`" + `extensions.reason: CONSENT_REQUIRED` + "`" + `. Visible only
+  to the member themselves; null for everyone else.
+  """
+  consentRequired: [LegalDocument!]
+  "Whether the member agreed to marketing emails. Visible only to the member themselves; null otherwise."
+  marketingConsent: Boolean
+  "The member's consents, newest first. Only the member themselves may read it (` + "`" + `FORBIDDEN` + "`" + ` otherwise)."
+  consents("Number of items to return, 1 to 100." first: Int = 20): [Consent!]! @auth
+  "The member's data exports, newest first. Only the member themselves may read it (` + "`" + `FORBIDDEN` + "`" + ` otherwise)."
+  dataExports("Number of items to return, 1 to 20." first: Int = 5): [DataExport!]! @auth
+}
+
+"The versions accepted."
+input AcceptPoliciesInput {
+  "The current terms version (` + "`" + `legalDocuments.termsVersion` + "`" + `), when accepting the terms."
+  termsVersion: String
+  "The current privacy policy version, when accepting it."
+  privacyPolicyVersion: String
+  "Where the member accepted (SETTINGS or API; default API)."
+  source: ConsentSource
+}
+
+"Result of ` + "`" + `acceptPolicies` + "`" + `."
+type AcceptPoliciesPayload {
+  "The viewer, with ` + "`" + `consentRequired` + "`" + ` updated."
+  user: User!
+}
+
+"The member's choice about marketing emails."
+input SetMarketingConsentInput {
+  "True to receive marketing emails, false to stop."
+  granted: Boolean!
+  "Where the member chose (SETTINGS or API; default API)."
+  source: ConsentSource
+}
+
+"Result of ` + "`" + `setMarketingConsent` + "`" + `."
+type SetMarketingConsentPayload {
+  "The viewer, with ` + "`" + `marketingConsent` + "`" + ` updated."
+  user: User!
+}
+
+"Result of ` + "`" + `requestDataExport` + "`" + `."
+type RequestDataExportPayload {
+  "The new export, PENDING: an email with the link follows when it is READY."
+  dataExport: DataExport!
 }
 `, BuiltIn: false},
 	{Name: "../schema/profiles.graphqls", Input: `# Profiles: what a member offers and wants, where and when they can meet, and whom they block.
@@ -8682,6 +9103,14 @@ var parsedSchema = gqlparser.MustLoadSchema(sources...)
 // Each function is generated once per unique object type, deduplicating the
 // switch statements that were previously inlined in every fieldContext_* function.
 
+func (ec *executionContext) childFields_AcceptPoliciesPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "user":
+		return ec.fieldContext_AcceptPoliciesPayload_user(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AcceptPoliciesPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_AccountSecurity(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "methods":
@@ -8876,6 +9305,24 @@ func (ec *executionContext) childFields_ConfirmTotpEnrollmentPayload(ctx context
 	return nil, fmt.Errorf("no field named %q was found under type ConfirmTotpEnrollmentPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_Consent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Consent_id(ctx, field)
+	case "document":
+		return ec.fieldContext_Consent_document(ctx, field)
+	case "version":
+		return ec.fieldContext_Consent_version(ctx, field)
+	case "granted":
+		return ec.fieldContext_Consent_granted(ctx, field)
+	case "source":
+		return ec.fieldContext_Consent_source(ctx, field)
+	case "at":
+		return ec.fieldContext_Consent_at(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Consent", field.Name)
+}
+
 func (ec *executionContext) childFields_Conversation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -8996,6 +9443,24 @@ func (ec *executionContext) childFields_CreditTransactionEdge(ctx context.Contex
 	return nil, fmt.Errorf("no field named %q was found under type CreditTransactionEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_DataExport(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_DataExport_id(ctx, field)
+	case "state":
+		return ec.fieldContext_DataExport_state(ctx, field)
+	case "requestedAt":
+		return ec.fieldContext_DataExport_requestedAt(ctx, field)
+	case "readyAt":
+		return ec.fieldContext_DataExport_readyAt(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_DataExport_expiresAt(ctx, field)
+	case "sizeBytes":
+		return ec.fieldContext_DataExport_sizeBytes(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DataExport", field.Name)
+}
+
 func (ec *executionContext) childFields_DeleteMessagePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "message":
@@ -9048,6 +9513,16 @@ func (ec *executionContext) childFields_LanguageFacet(ctx context.Context, field
 		return ec.fieldContext_LanguageFacet_count(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type LanguageFacet", field.Name)
+}
+
+func (ec *executionContext) childFields_LegalDocuments(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "termsVersion":
+		return ec.fieldContext_LegalDocuments_termsVersion(ctx, field)
+	case "privacyPolicyVersion":
+		return ec.fieldContext_LegalDocuments_privacyPolicyVersion(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type LegalDocuments", field.Name)
 }
 
 func (ec *executionContext) childFields_LevelFacet(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -9704,6 +10179,14 @@ func (ec *executionContext) childFields_ReportReviewPayload(ctx context.Context,
 	return nil, fmt.Errorf("no field named %q was found under type ReportReviewPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_RequestDataExportPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "dataExport":
+		return ec.fieldContext_RequestDataExportPayload_dataExport(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RequestDataExportPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_RequestEmailChangePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "pendingEmail":
@@ -9950,6 +10433,14 @@ func (ec *executionContext) childFields_SessionWarning(ctx context.Context, fiel
 		return ec.fieldContext_SessionWarning_field(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type SessionWarning", field.Name)
+}
+
+func (ec *executionContext) childFields_SetMarketingConsentPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "user":
+		return ec.fieldContext_SetMarketingConsentPayload_user(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SetMarketingConsentPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_SetNotificationPreferencePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -10340,6 +10831,14 @@ func (ec *executionContext) childFields_User(ctx context.Context, field graphql.
 		return ec.fieldContext_User_rating(ctx, field)
 	case "reviews":
 		return ec.fieldContext_User_reviews(ctx, field)
+	case "consentRequired":
+		return ec.fieldContext_User_consentRequired(ctx, field)
+	case "marketingConsent":
+		return ec.fieldContext_User_marketingConsent(ctx, field)
+	case "consents":
+		return ec.fieldContext_User_consents(ctx, field)
+	case "dataExports":
+		return ec.fieldContext_User_dataExports(ctx, field)
 	case "security":
 		return ec.fieldContext_User_security(ctx, field)
 	}
@@ -10517,6 +11016,20 @@ func (ec *executionContext) field_AccountSecurity_recentSignIns_args(ctx context
 		return nil, err
 	}
 	args["first"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_acceptPolicies_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.AcceptPoliciesInput, error) {
+			return ec.unmarshalNAcceptPoliciesInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐAcceptPoliciesInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
 	return args, nil
 }
 
@@ -11128,6 +11641,20 @@ func (ec *executionContext) field_Mutation_sendMessage_args(ctx context.Context,
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.SendMessageInput, error) {
 			return ec.unmarshalNSendMessageInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSendMessageInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_setMarketingConsent_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SetMarketingConsentInput, error) {
+			return ec.unmarshalNSetMarketingConsentInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSetMarketingConsentInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -11868,6 +12395,34 @@ func (ec *executionContext) field_Subscription_typing_args(ctx context.Context, 
 	return args, nil
 }
 
+func (ec *executionContext) field_User_consents_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_User_dataExports_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_User_payments_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -12001,6 +12556,38 @@ func (ec *executionContext) field___Type_fields_args(ctx context.Context, rawArg
 // endregion ***************************** args.gotpl *****************************
 
 // region    **************************** field.gotpl *****************************
+
+func (ec *executionContext) _AcceptPoliciesPayload_user(ctx context.Context, field graphql.CollectedField, obj *model.AcceptPoliciesPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AcceptPoliciesPayload_user(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.User, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.User) graphql.Marshaler {
+			return ec.marshalNUser2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐUser(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AcceptPoliciesPayload_user(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AcceptPoliciesPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
 
 func (ec *executionContext) _AccountSecurity_methods(ctx context.Context, field graphql.CollectedField, obj *model.AccountSecurity) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
@@ -13294,6 +13881,144 @@ func (ec *executionContext) fieldContext_ConfirmTotpEnrollmentPayload_security(_
 	return fc, nil
 }
 
+func (ec *executionContext) _Consent_id(ctx context.Context, field graphql.CollectedField, obj *domain.Consent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Consent_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Consent().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Consent_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Consent", field, true, true, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _Consent_document(ctx context.Context, field graphql.CollectedField, obj *domain.Consent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Consent_document(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Document, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v domain.LegalDocument) graphql.Marshaler {
+			return ec.marshalNLegalDocument2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐLegalDocument(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Consent_document(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Consent", field, false, false, errors.New("field of type LegalDocument does not have child fields"))
+}
+
+func (ec *executionContext) _Consent_version(ctx context.Context, field graphql.CollectedField, obj *domain.Consent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Consent_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Consent().Version(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Consent_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Consent", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Consent_granted(ctx context.Context, field graphql.CollectedField, obj *domain.Consent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Consent_granted(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Granted, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Consent_granted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Consent", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _Consent_source(ctx context.Context, field graphql.CollectedField, obj *domain.Consent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Consent_source(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Source, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v domain.ConsentSource) graphql.Marshaler {
+			return ec.marshalNConsentSource2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐConsentSource(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Consent_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Consent", field, false, false, errors.New("field of type ConsentSource does not have child fields"))
+}
+
+func (ec *executionContext) _Consent_at(ctx context.Context, field graphql.CollectedField, obj *domain.Consent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Consent_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Consent().At(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Consent_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Consent", field, true, true, errors.New("field of type DateTime does not have child fields"))
+}
+
 func (ec *executionContext) _Conversation_id(ctx context.Context, field graphql.CollectedField, obj *domain.Conversation) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -14221,6 +14946,144 @@ func (ec *executionContext) fieldContext_CreditTransactionEdge_node(_ context.Co
 	return fc, nil
 }
 
+func (ec *executionContext) _DataExport_id(ctx context.Context, field graphql.CollectedField, obj *domain.DataExport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DataExport_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.DataExport().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DataExport_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DataExport", field, true, true, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _DataExport_state(ctx context.Context, field graphql.CollectedField, obj *domain.DataExport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DataExport_state(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.DataExport().State(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v domain.DataExportState) graphql.Marshaler {
+			return ec.marshalNDataExportState2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐDataExportState(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DataExport_state(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DataExport", field, true, true, errors.New("field of type DataExportState does not have child fields"))
+}
+
+func (ec *executionContext) _DataExport_requestedAt(ctx context.Context, field graphql.CollectedField, obj *domain.DataExport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DataExport_requestedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RequestedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DataExport_requestedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DataExport", field, false, false, errors.New("field of type DateTime does not have child fields"))
+}
+
+func (ec *executionContext) _DataExport_readyAt(ctx context.Context, field graphql.CollectedField, obj *domain.DataExport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DataExport_readyAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReadyAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DataExport_readyAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DataExport", field, false, false, errors.New("field of type DateTime does not have child fields"))
+}
+
+func (ec *executionContext) _DataExport_expiresAt(ctx context.Context, field graphql.CollectedField, obj *domain.DataExport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DataExport_expiresAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExpiresAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DataExport_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DataExport", field, false, false, errors.New("field of type DateTime does not have child fields"))
+}
+
+func (ec *executionContext) _DataExport_sizeBytes(ctx context.Context, field graphql.CollectedField, obj *domain.DataExport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DataExport_sizeBytes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.DataExport().SizeBytes(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DataExport_sizeBytes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DataExport", field, true, true, errors.New("field of type Int does not have child fields"))
+}
+
 func (ec *executionContext) _DeleteMessagePayload_message(ctx context.Context, field graphql.CollectedField, obj *model.DeleteMessagePayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -14471,6 +15334,52 @@ func (ec *executionContext) _LanguageFacet_count(ctx context.Context, field grap
 }
 func (ec *executionContext) fieldContext_LanguageFacet_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("LanguageFacet", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _LegalDocuments_termsVersion(ctx context.Context, field graphql.CollectedField, obj *model.LegalDocuments) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LegalDocuments_termsVersion(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TermsVersion, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_LegalDocuments_termsVersion(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LegalDocuments", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _LegalDocuments_privacyPolicyVersion(ctx context.Context, field graphql.CollectedField, obj *model.LegalDocuments) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LegalDocuments_privacyPolicyVersion(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PrivacyPolicyVersion, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_LegalDocuments_privacyPolicyVersion(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LegalDocuments", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _LevelFacet_level(ctx context.Context, field graphql.CollectedField, obj *model.LevelFacet) (ret graphql.Marshaler) {
@@ -18685,6 +19594,165 @@ func (ec *executionContext) fieldContext_Mutation_resolveNoShow(ctx context.Cont
 	if fc.Args, err = ec.field_Mutation_resolveNoShow_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_acceptPolicies(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_acceptPolicies(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AcceptPolicies(ctx, fc.Args["input"].(model.AcceptPoliciesInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.AcceptPoliciesPayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AcceptPoliciesPayload) graphql.Marshaler {
+			return ec.marshalNAcceptPoliciesPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐAcceptPoliciesPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_acceptPolicies(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AcceptPoliciesPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_acceptPolicies_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_setMarketingConsent(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setMarketingConsent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetMarketingConsent(ctx, fc.Args["input"].(model.SetMarketingConsentInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.SetMarketingConsentPayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SetMarketingConsentPayload) graphql.Marshaler {
+			return ec.marshalNSetMarketingConsentPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSetMarketingConsentPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setMarketingConsent(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SetMarketingConsentPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setMarketingConsent_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_requestDataExport(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_requestDataExport(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Mutation().RequestDataExport(ctx)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.RequestDataExportPayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RequestDataExportPayload) graphql.Marshaler {
+			return ec.marshalNRequestDataExportPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐRequestDataExportPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_requestDataExport(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RequestDataExportPayload(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -23296,6 +24364,38 @@ func (ec *executionContext) fieldContext_Query_noShowDisputes(ctx context.Contex
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_legalDocuments(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_legalDocuments(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().LegalDocuments(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.LegalDocuments) graphql.Marshaler {
+			return ec.marshalNLegalDocuments2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐLegalDocuments(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_legalDocuments(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LegalDocuments(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_reviewReports(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -24091,6 +25191,38 @@ func (ec *executionContext) fieldContext_ReportReviewPayload_report(_ context.Co
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_ReviewReport(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RequestDataExportPayload_dataExport(ctx context.Context, field graphql.CollectedField, obj *model.RequestDataExportPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RequestDataExportPayload_dataExport(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DataExport, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.DataExport) graphql.Marshaler {
+			return ec.marshalNDataExport2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐDataExport(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RequestDataExportPayload_dataExport(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RequestDataExportPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DataExport(ctx, field)
 		},
 	}
 	return fc, nil
@@ -25713,6 +26845,38 @@ func (ec *executionContext) _SessionWarning_field(ctx context.Context, field gra
 }
 func (ec *executionContext) fieldContext_SessionWarning_field(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SessionWarning", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _SetMarketingConsentPayload_user(ctx context.Context, field graphql.CollectedField, obj *model.SetMarketingConsentPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SetMarketingConsentPayload_user(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.User, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.User) graphql.Marshaler {
+			return ec.marshalNUser2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐUser(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SetMarketingConsentPayload_user(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SetMarketingConsentPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _SetNotificationPreferencePayload_preference(ctx context.Context, field graphql.CollectedField, obj *model.SetNotificationPreferencePayload) (ret graphql.Marshaler) {
@@ -29250,6 +30414,166 @@ func (ec *executionContext) fieldContext_User_reviews(ctx context.Context, field
 	return fc, nil
 }
 
+func (ec *executionContext) _User_consentRequired(ctx context.Context, field graphql.CollectedField, obj *domain.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_consentRequired(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.User().ConsentRequired(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []domain.LegalDocument) graphql.Marshaler {
+			return ec.marshalOLegalDocument2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐLegalDocumentᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_User_consentRequired(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("User", field, true, true, errors.New("field of type LegalDocument does not have child fields"))
+}
+
+func (ec *executionContext) _User_marketingConsent(ctx context.Context, field graphql.CollectedField, obj *domain.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_marketingConsent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.User().MarketingConsent(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *bool) graphql.Marshaler {
+			return ec.marshalOBoolean2ᚖbool(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_User_marketingConsent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("User", field, true, true, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _User_consents(ctx context.Context, field graphql.CollectedField, obj *domain.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_consents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.User().Consents(ctx, obj, fc.Args["first"].(*int))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Auth == nil {
+					var zeroVal []domain.Consent
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []domain.Consent) graphql.Marshaler {
+			return ec.marshalNConsent2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐConsentᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_User_consents(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "User",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Consent(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_User_consents_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _User_dataExports(ctx context.Context, field graphql.CollectedField, obj *domain.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_dataExports(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.User().DataExports(ctx, obj, fc.Args["first"].(*int))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Auth == nil {
+					var zeroVal []domain.DataExport
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []domain.DataExport) graphql.Marshaler {
+			return ec.marshalNDataExport2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐDataExportᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_User_dataExports(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "User",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DataExport(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_User_dataExports_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _User_security(ctx context.Context, field graphql.CollectedField, obj *domain.User) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -30527,6 +31851,50 @@ func (ec *executionContext) fieldContext___Type_isOneOf(_ context.Context, field
 // endregion **************************** field.gotpl *****************************
 
 // region    **************************** input.gotpl *****************************
+
+func (ec *executionContext) unmarshalInputAcceptPoliciesInput(ctx context.Context, obj any) (model.AcceptPoliciesInput, error) {
+	var it model.AcceptPoliciesInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"termsVersion", "privacyPolicyVersion", "source"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "termsVersion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("termsVersion"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TermsVersion = data
+		case "privacyPolicyVersion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("privacyPolicyVersion"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PrivacyPolicyVersion = data
+		case "source":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("source"))
+			data, err := ec.unmarshalOConsentSource2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐConsentSource(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Source = data
+		}
+	}
+	return it, nil
+}
 
 func (ec *executionContext) unmarshalInputAcceptSessionInput(ctx context.Context, obj any) (model.AcceptSessionInput, error) {
 	var it model.AcceptSessionInput
@@ -32509,6 +33877,43 @@ func (ec *executionContext) unmarshalInputSendMessageInput(ctx context.Context, 
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputSetMarketingConsentInput(ctx context.Context, obj any) (model.SetMarketingConsentInput, error) {
+	var it model.SetMarketingConsentInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"granted", "source"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "granted":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("granted"))
+			data, err := ec.unmarshalNBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Granted = data
+		case "source":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("source"))
+			data, err := ec.unmarshalOConsentSource2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐConsentSource(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Source = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputSetNotificationPreferenceInput(ctx context.Context, obj any) (model.SetNotificationPreferenceInput, error) {
 	var it model.SetNotificationPreferenceInput
 	if obj == nil {
@@ -32668,7 +34073,7 @@ func (ec *executionContext) unmarshalInputSignInWithProviderInput(ctx context.Co
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"provider", "idToken", "nonce"}
+	fieldsInOrder := [...]string{"provider", "idToken", "nonce", "termsVersion", "privacyPolicyVersion", "marketingConsent"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -32696,6 +34101,27 @@ func (ec *executionContext) unmarshalInputSignInWithProviderInput(ctx context.Co
 				return it, err
 			}
 			it.Nonce = data
+		case "termsVersion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("termsVersion"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TermsVersion = data
+		case "privacyPolicyVersion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("privacyPolicyVersion"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PrivacyPolicyVersion = data
+		case "marketingConsent":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("marketingConsent"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MarketingConsent = data
 		}
 	}
 	return it, nil
@@ -32712,7 +34138,7 @@ func (ec *executionContext) unmarshalInputSignUpInput(ctx context.Context, obj a
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"email", "password", "displayName", "locale"}
+	fieldsInOrder := [...]string{"email", "password", "displayName", "locale", "termsVersion", "privacyPolicyVersion", "marketingConsent"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -32747,6 +34173,27 @@ func (ec *executionContext) unmarshalInputSignUpInput(ctx context.Context, obj a
 				return it, err
 			}
 			it.Locale = data
+		case "termsVersion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("termsVersion"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TermsVersion = data
+		case "privacyPolicyVersion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("privacyPolicyVersion"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PrivacyPolicyVersion = data
+		case "marketingConsent":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("marketingConsent"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MarketingConsent = data
 		}
 	}
 	return it, nil
@@ -33224,6 +34671,44 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 // endregion ************************** interface.gotpl ***************************
 
 // region    **************************** object.gotpl ****************************
+
+var acceptPoliciesPayloadImplementors = []string{"AcceptPoliciesPayload"}
+
+func (ec *executionContext) _AcceptPoliciesPayload(ctx context.Context, sel ast.SelectionSet, obj *model.AcceptPoliciesPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, acceptPoliciesPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AcceptPoliciesPayload")
+		case "user":
+			out.Values[i] = ec._AcceptPoliciesPayload_user(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
 
 var accountSecurityImplementors = []string{"AccountSecurity"}
 
@@ -34229,6 +35714,168 @@ func (ec *executionContext) _ConfirmTotpEnrollmentPayload(ctx context.Context, s
 	return out
 }
 
+var consentImplementors = []string{"Consent"}
+
+func (ec *executionContext) _Consent(ctx context.Context, sel ast.SelectionSet, obj *domain.Consent) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, consentImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Consent")
+		case "id":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Consent_id(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "document":
+			out.Values[i] = ec._Consent_document(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "version":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Consent_version(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "granted":
+			out.Values[i] = ec._Consent_granted(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "source":
+			out.Values[i] = ec._Consent_source(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "at":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Consent_at(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var conversationImplementors = []string{"Conversation", "Node"}
 
 func (ec *executionContext) _Conversation(ctx context.Context, sel ast.SelectionSet, obj *domain.Conversation) graphql.Marshaler {
@@ -35102,6 +36749,168 @@ func (ec *executionContext) _CreditTransactionEdge(ctx context.Context, sel ast.
 	return out
 }
 
+var dataExportImplementors = []string{"DataExport"}
+
+func (ec *executionContext) _DataExport(ctx context.Context, sel ast.SelectionSet, obj *domain.DataExport) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, dataExportImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DataExport")
+		case "id":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._DataExport_id(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "state":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._DataExport_state(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "requestedAt":
+			out.Values[i] = ec._DataExport_requestedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "readyAt":
+			out.Values[i] = ec._DataExport_readyAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "expiresAt":
+			out.Values[i] = ec._DataExport_expiresAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "sizeBytes":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._DataExport_sizeBytes(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var deleteMessagePayloadImplementors = []string{"DeleteMessagePayload"}
 
 func (ec *executionContext) _DeleteMessagePayload(ctx context.Context, sel ast.SelectionSet, obj *model.DeleteMessagePayload) graphql.Marshaler {
@@ -35322,6 +37131,49 @@ func (ec *executionContext) _LanguageFacet(ctx context.Context, sel ast.Selectio
 		case "count":
 			out.Values[i] = ec._LanguageFacet_count(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var legalDocumentsImplementors = []string{"LegalDocuments"}
+
+func (ec *executionContext) _LegalDocuments(ctx context.Context, sel ast.SelectionSet, obj *model.LegalDocuments) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, legalDocumentsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("LegalDocuments")
+		case "termsVersion":
+			out.Values[i] = ec._LegalDocuments_termsVersion(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "privacyPolicyVersion":
+			out.Values[i] = ec._LegalDocuments_privacyPolicyVersion(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -37299,6 +39151,27 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "resolveNoShow":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_resolveNoShow(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "acceptPolicies":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_acceptPolicies(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "setMarketingConsent":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setMarketingConsent(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "requestDataExport":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_requestDataExport(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -40017,6 +41890,28 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "legalDocuments":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_legalDocuments(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
 		case "reviewReports":
 			field := field
 
@@ -40610,6 +42505,44 @@ func (ec *executionContext) _ReportReviewPayload(ctx context.Context, sel ast.Se
 			out.Values[i] = graphql.MarshalString("ReportReviewPayload")
 		case "report":
 			out.Values[i] = ec._ReportReviewPayload_report(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var requestDataExportPayloadImplementors = []string{"RequestDataExportPayload"}
+
+func (ec *executionContext) _RequestDataExportPayload(ctx context.Context, sel ast.SelectionSet, obj *model.RequestDataExportPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, requestDataExportPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RequestDataExportPayload")
+		case "dataExport":
+			out.Values[i] = ec._RequestDataExportPayload_dataExport(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -42007,6 +43940,44 @@ func (ec *executionContext) _SessionWarning(ctx context.Context, sel ast.Selecti
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var setMarketingConsentPayloadImplementors = []string{"SetMarketingConsentPayload"}
+
+func (ec *executionContext) _SetMarketingConsentPayload(ctx context.Context, sel ast.SelectionSet, obj *model.SetMarketingConsentPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, setMarketingConsentPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SetMarketingConsentPayload")
+		case "user":
+			out.Values[i] = ec._SetMarketingConsentPayload_user(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -45151,6 +47122,158 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "consentRequired":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._User_consentRequired(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "marketingConsent":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._User_marketingConsent(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "consents":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._User_consents(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "dataExports":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._User_dataExports(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "security":
 			field := field
 
@@ -45731,6 +47854,21 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 
 // region    ***************************** type.gotpl *****************************
 
+func (ec *executionContext) unmarshalNAcceptPoliciesInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐAcceptPoliciesInput(ctx context.Context, v any) (model.AcceptPoliciesInput, error) {
+	res, err := ec.unmarshalInputAcceptPoliciesInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAcceptPoliciesPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐAcceptPoliciesPayload(ctx context.Context, sel ast.SelectionSet, v *model.AcceptPoliciesPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._AcceptPoliciesPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNAcceptSessionInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐAcceptSessionInput(ctx context.Context, v any) (model.AcceptSessionInput, error) {
 	res, err := ec.unmarshalInputAcceptSessionInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -45977,6 +48115,43 @@ func (ec *executionContext) marshalNConfirmTotpEnrollmentPayload2ᚖgithubᚗcom
 	return ec._ConfirmTotpEnrollmentPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNConsent2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐConsent(ctx context.Context, sel ast.SelectionSet, v domain.Consent) graphql.Marshaler {
+	return ec._Consent(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNConsent2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐConsentᚄ(ctx context.Context, sel ast.SelectionSet, v []domain.Consent) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNConsent2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐConsent(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNConsentSource2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐConsentSource(ctx context.Context, v any) (domain.ConsentSource, error) {
+	tmp, err := gqlscalar.UnmarshalString(v)
+	res := domain.ConsentSource(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNConsentSource2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐConsentSource(ctx context.Context, sel ast.SelectionSet, v domain.ConsentSource) graphql.Marshaler {
+	_ = sel
+	res := gqlscalar.MarshalString(string(v))
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
 func (ec *executionContext) unmarshalNContestNoShowInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐContestNoShowInput(ctx context.Context, v any) (model.ContestNoShowInput, error) {
 	res, err := ec.unmarshalInputContestNoShowInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -46133,6 +48308,53 @@ func (ec *executionContext) marshalNCreditTransactionKind2githubᚗcomᚋskillsw
 	return res
 }
 
+func (ec *executionContext) marshalNDataExport2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐDataExport(ctx context.Context, sel ast.SelectionSet, v domain.DataExport) graphql.Marshaler {
+	return ec._DataExport(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNDataExport2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐDataExportᚄ(ctx context.Context, sel ast.SelectionSet, v []domain.DataExport) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNDataExport2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐDataExport(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNDataExport2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐDataExport(ctx context.Context, sel ast.SelectionSet, v *domain.DataExport) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._DataExport(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNDataExportState2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐDataExportState(ctx context.Context, v any) (domain.DataExportState, error) {
+	tmp, err := gqlscalar.UnmarshalString(v)
+	res := domain.DataExportState(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDataExportState2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐDataExportState(ctx context.Context, sel ast.SelectionSet, v domain.DataExportState) graphql.Marshaler {
+	_ = sel
+	res := gqlscalar.MarshalString(string(v))
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
 func (ec *executionContext) unmarshalNDateTime2timeᚐTime(ctx context.Context, v any) (time.Time, error) {
 	res, err := gqlscalar.UnmarshalDateTime(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -46141,6 +48363,28 @@ func (ec *executionContext) unmarshalNDateTime2timeᚐTime(ctx context.Context, 
 func (ec *executionContext) marshalNDateTime2timeᚐTime(ctx context.Context, sel ast.SelectionSet, v time.Time) graphql.Marshaler {
 	_ = sel
 	res := gqlscalar.MarshalDateTime(v)
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
+func (ec *executionContext) unmarshalNDateTime2ᚖtimeᚐTime(ctx context.Context, v any) (*time.Time, error) {
+	res, err := gqlscalar.UnmarshalDateTime(v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDateTime2ᚖtimeᚐTime(ctx context.Context, sel ast.SelectionSet, v *time.Time) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	_ = sel
+	res := gqlscalar.MarshalDateTime(*v)
 	if res == graphql.Null {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
 			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
@@ -46296,6 +48540,33 @@ func (ec *executionContext) marshalNLanguageFacet2ᚕgithubᚗcomᚋskillswapᚋ
 	}
 
 	return ret
+}
+
+func (ec *executionContext) unmarshalNLegalDocument2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐLegalDocument(ctx context.Context, v any) (domain.LegalDocument, error) {
+	tmp, err := gqlscalar.UnmarshalString(v)
+	res := domain.LegalDocument(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNLegalDocument2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐLegalDocument(ctx context.Context, sel ast.SelectionSet, v domain.LegalDocument) graphql.Marshaler {
+	_ = sel
+	res := gqlscalar.MarshalString(string(v))
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
+func (ec *executionContext) marshalNLegalDocuments2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐLegalDocuments(ctx context.Context, sel ast.SelectionSet, v *model.LegalDocuments) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._LegalDocuments(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNLevelFacet2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐLevelFacet(ctx context.Context, sel ast.SelectionSet, v model.LevelFacet) graphql.Marshaler {
@@ -47182,6 +49453,16 @@ func (ec *executionContext) unmarshalNReportSessionProblemInput2githubᚗcomᚋs
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNRequestDataExportPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐRequestDataExportPayload(ctx context.Context, sel ast.SelectionSet, v *model.RequestDataExportPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._RequestDataExportPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNRequestEmailChangeInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐRequestEmailChangeInput(ctx context.Context, v any) (model.RequestEmailChangeInput, error) {
 	res, err := ec.unmarshalInputRequestEmailChangeInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -47519,6 +49800,21 @@ func (ec *executionContext) unmarshalNSessionWarningCode2githubᚗcomᚋskillswa
 
 func (ec *executionContext) marshalNSessionWarningCode2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSessionWarningCode(ctx context.Context, sel ast.SelectionSet, v model.SessionWarningCode) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) unmarshalNSetMarketingConsentInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSetMarketingConsentInput(ctx context.Context, v any) (model.SetMarketingConsentInput, error) {
+	res, err := ec.unmarshalInputSetMarketingConsentInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSetMarketingConsentPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSetMarketingConsentPayload(ctx context.Context, sel ast.SelectionSet, v *model.SetMarketingConsentPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._SetMarketingConsentPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNSetNotificationPreferenceInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSetNotificationPreferenceInput(ctx context.Context, v any) (model.SetNotificationPreferenceInput, error) {
@@ -48392,6 +50688,25 @@ func (ec *executionContext) marshalOChargeback2ᚖgithubᚗcomᚋskillswapᚋski
 	return ec._Chargeback(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalOConsentSource2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐConsentSource(ctx context.Context, v any) (*domain.ConsentSource, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := gqlscalar.UnmarshalString(v)
+	res := domain.ConsentSource(tmp)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOConsentSource2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐConsentSource(ctx context.Context, sel ast.SelectionSet, v *domain.ConsentSource) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := gqlscalar.MarshalString(string(*v))
+	return res
+}
+
 func (ec *executionContext) marshalOConversation2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐConversation(ctx context.Context, sel ast.SelectionSet, v *domain.Conversation) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -48518,6 +50833,42 @@ func (ec *executionContext) marshalOInt2ᚖint(ctx context.Context, sel ast.Sele
 	_ = ctx
 	res := gqlscalar.MarshalInt(*v)
 	return res
+}
+
+func (ec *executionContext) unmarshalOLegalDocument2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐLegalDocumentᚄ(ctx context.Context, v any) ([]domain.LegalDocument, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]domain.LegalDocument, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNLegalDocument2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐLegalDocument(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOLegalDocument2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐLegalDocumentᚄ(ctx context.Context, sel ast.SelectionSet, v []domain.LegalDocument) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNLegalDocument2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐLegalDocument(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalOLocale2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐLocale(ctx context.Context, v any) (*model.Locale, error) {

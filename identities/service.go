@@ -158,8 +158,10 @@ func (s *Service) verify(ctx context.Context, provider, idToken, nonce string) (
 }
 
 // SignIn signs in with a provider's ID token: into the linked account, into an existing account
-// by email when both sides verified it (linking the identity), or into a new account.
-func (s *Service) SignIn(ctx context.Context, provider, idToken, nonce string, c auth.Client) (auth.Login, error) {
+// by email when both sides verified it (linking the identity), or into a new account, which
+// records consent (what the member accepted in the app before; ignored for existing accounts,
+// which accept new versions with acceptPolicies).
+func (s *Service) SignIn(ctx context.Context, provider, idToken, nonce string, consent auth.Consent, c auth.Client) (auth.Login, error) {
 	// Attempts share the network's log-in budget with passwords, counted before the token is
 	// checked: verification costs a signature check, and maybe a (gated) key-set fetch.
 	if err := s.accounts.TakeLogInAttempt(ctx, c); err != nil {
@@ -222,7 +224,7 @@ func (s *Service) SignIn(ctx context.Context, provider, idToken, nonce string, c
 	case !domain.IsKind(err, domain.KindNotFound):
 		return auth.Login{}, fmt.Errorf("sign in with provider: %w", err)
 	}
-	return s.accounts.SignUpExternal(ctx, auth.ExternalSignUp{Email: cl.Email, DisplayName: displayName(cl)}, c,
+	return s.accounts.SignUpExternal(ctx, auth.ExternalSignUp{Email: cl.Email, DisplayName: displayName(cl), Consent: consent}, c,
 		func(ctx context.Context, q *store.Queries, u domain.User) error {
 			if err := claimToken(ctx, q, cl); err != nil {
 				return err

@@ -36,6 +36,8 @@ func (r *mutationResolver) SignUp(ctx context.Context, input model.SignUpInput) 
 	s, err := r.Auth.SignUp(ctx, auth.SignUpInput{
 		Email: input.Email, Password: input.Password, DisplayName: input.DisplayName,
 		Locale: localeTag(input.Locale),
+		Consent: auth.Consent{TermsVersion: deref(input.TermsVersion), PrivacyPolicyVersion: deref(input.PrivacyPolicyVersion),
+			Marketing: input.MarketingConsent},
 	}, auth.ClientFrom(ctx))
 	if err != nil {
 		return nil, err

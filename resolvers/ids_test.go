@@ -41,6 +41,7 @@ var idLess = map[string]string{
 	"SessionReviewState":  "part of its SkillSession, seen from the caller",
 	"ConversationEvent":   "an event, never stored; its conversation and message have ids",
 	"TypingEvent":         "an ephemeral event, never stored",
+	"LegalDocuments":      "a value: the server's current document versions",
 	"LinkedProvider":      "part of its member (one per provider), returned whole by linkProvider and unlinkProvider",
 }
 

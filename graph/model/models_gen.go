@@ -15,6 +15,22 @@ import (
 	"github.com/skillswap/skillswap/passkeys"
 )
 
+// The versions accepted.
+type AcceptPoliciesInput struct {
+	// The current terms version (`legalDocuments.termsVersion`), when accepting the terms.
+	TermsVersion *string `json:"termsVersion,omitempty"`
+	// The current privacy policy version, when accepting it.
+	PrivacyPolicyVersion *string `json:"privacyPolicyVersion,omitempty"`
+	// Where the member accepted (SETTINGS or API; default API).
+	Source *domain.ConsentSource `json:"source,omitempty"`
+}
+
+// Result of `acceptPolicies`.
+type AcceptPoliciesPayload struct {
+	// The viewer, with `consentRequired` updated.
+	User *domain.User `json:"user"`
+}
+
 // A session to accept.
 type AcceptSessionInput struct {
 	// Global id of a PROPOSED session awaiting the caller's answer.
@@ -354,6 +370,14 @@ type LanguageFacet struct {
 	Language string `json:"language"`
 	// Number of results.
 	Count int `json:"count"`
+}
+
+// The current versions of the legal documents. A value (the server's configuration): has no id; Apollo caches it inside its parent (`typePolicies`: `keyFields: false`).
+type LegalDocuments struct {
+	// Version of the terms of service members must have accepted; null when none is required.
+	TermsVersion *string `json:"termsVersion,omitempty"`
+	// Version of the privacy policy members must have accepted; null when none is required.
+	PrivacyPolicyVersion *string `json:"privacyPolicyVersion,omitempty"`
 }
 
 // A level and how many results reach it. Part of its search result: has no id; Apollo caches it inside its parent (`typePolicies`: `keyFields: false`).
@@ -868,6 +892,12 @@ type ReportSessionProblemInput struct {
 	Note string `json:"note"`
 }
 
+// Result of `requestDataExport`.
+type RequestDataExportPayload struct {
+	// The new export, PENDING: an email with the link follows when it is READY.
+	DataExport *domain.DataExport `json:"dataExport"`
+}
+
 // The address to move the viewer's account to.
 type RequestEmailChangeInput struct {
 	// The new email address. Case-insensitive, at most 254 characters.
@@ -1072,6 +1102,20 @@ type SessionReviewState struct {
 	WindowClosesAt *time.Time `json:"windowClosesAt,omitempty"`
 }
 
+// The member's choice about marketing emails.
+type SetMarketingConsentInput struct {
+	// True to receive marketing emails, false to stop.
+	Granted bool `json:"granted"`
+	// Where the member chose (SETTINGS or API; default API).
+	Source *domain.ConsentSource `json:"source,omitempty"`
+}
+
+// Result of `setMarketingConsent`.
+type SetMarketingConsentPayload struct {
+	// The viewer, with `marketingConsent` updated.
+	User *domain.User `json:"user"`
+}
+
 // The viewer's channels for one notification type.
 type SetNotificationPreferenceInput struct {
 	// The notification type.
@@ -1156,6 +1200,13 @@ type SignInWithProviderInput struct {
 	IDToken string `json:"idToken"`
 	// The raw nonce the ID token was requested with.
 	Nonce string `json:"nonce"`
+	// When this sign-in creates the account: the version of the terms the member accepted in the app,
+	// as `SignUpInput.termsVersion`. Ignored for an existing account (it uses `acceptPolicies`).
+	TermsVersion *string `json:"termsVersion,omitempty"`
+	// When this sign-in creates the account: the privacy policy version accepted, as `termsVersion`.
+	PrivacyPolicyVersion *string `json:"privacyPolicyVersion,omitempty"`
+	// When this sign-in creates the account: the member's choice about marketing emails.
+	MarketingConsent *bool `json:"marketingConsent,omitempty"`
 }
 
 // Credentials for a new account.
@@ -1171,6 +1222,16 @@ type SignUpInput struct {
 	DisplayName string `json:"displayName"`
 	// Language of the account's emails; when omitted, the request's `Accept-Language` (English otherwise).
 	Locale *Locale `json:"locale,omitempty"`
+	// The version of the terms the member accepted on the form: must be the current one
+	// (`legalDocuments`; `BAD_USER_INPUT` otherwise). Optional so older clients keep working, but an
+	// account that has not accepted the current terms and privacy policy has them listed in
+	// `viewer.consentRequired`, and messaging and booking answer `FORBIDDEN` with
+	// `extensions.reason: CONSENT_REQUIRED` until `acceptPolicies`.
+	TermsVersion *string `json:"termsVersion,omitempty"`
+	// The version of the privacy policy the member accepted on the form; as `termsVersion`.
+	PrivacyPolicyVersion *string `json:"privacyPolicyVersion,omitempty"`
+	// The member's choice about marketing emails, asked apart from the terms (no choice: none sent).
+	MarketingConsent *bool `json:"marketingConsent,omitempty"`
 }
 
 // A page of skills.

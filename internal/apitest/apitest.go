@@ -264,7 +264,7 @@ func (s *Server) SignUp(t testing.TB) (Tokens, *Client) {
 func (s *Server) SignUpAs(t testing.TB, email, name string) (Tokens, *Client) {
 	t.Helper()
 	r := s.Client().Do(t, `mutation($in: SignUpInput!) { signUp(input: $in) { `+AuthFields+` } }`,
-		map[string]any{"in": map[string]any{"email": email, "password": StrongPassword, "displayName": name}})
+		map[string]any{"in": s.signUpInput(email, name)})
 	var out struct {
 		SignUp Tokens `json:"signUp"`
 	}
@@ -282,11 +282,24 @@ func (s *Server) SignUpAs(t testing.TB, email, name string) (Tokens, *Client) {
 	return out.SignUp, s.Client().WithToken(out.SignUp.AccessToken)
 }
 
+// signUpInput is a sign-up form that accepts the server's current terms and privacy policy, as
+// the app's does: members of tests may message and book. Tests of consent send their own.
+func (s *Server) signUpInput(email, name string) map[string]any {
+	in := map[string]any{"email": email, "password": StrongPassword, "displayName": name}
+	if v := s.Config.TermsVersion; v != "" {
+		in["termsVersion"] = v
+	}
+	if v := s.Config.PrivacyPolicyVersion; v != "" {
+		in["privacyPolicyVersion"] = v
+	}
+	return in
+}
+
 // SignUpUnverified creates a member with the given email whose address is not verified yet.
 func (s *Server) SignUpUnverified(t testing.TB, email, name string) (Tokens, *Client) {
 	t.Helper()
 	r := s.Client().Do(t, `mutation($in: SignUpInput!) { signUp(input: $in) { `+AuthFields+` } }`,
-		map[string]any{"in": map[string]any{"email": email, "password": StrongPassword, "displayName": name}})
+		map[string]any{"in": s.signUpInput(email, name)})
 	var out struct {
 		SignUp Tokens `json:"signUp"`
 	}
