@@ -228,7 +228,7 @@ func seedDemo(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	if _, err = seed.Run(ctx, a.Store, hasher, log); err != nil {
+	if _, err = seed.Run(ctx, a.Store, hasher, a.Auth.LegalVersions(), log); err != nil {
 		return err
 	}
 	if err := seed.Chat(ctx, a.Store, a.Chat); err != nil {

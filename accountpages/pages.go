@@ -1,5 +1,6 @@
 // Package accountpages serves the web pages that account emails link to: confirming an email
-// address, choosing a new password, asking for a reset link. The mobile app opens the same
+// address, choosing a new password, asking for a reset link, confirming or undoing an email
+// change. The mobile app opens the same
 // links itself when it is installed (universal links, Android App Links) and calls the GraphQL
 // mutations; these pages are for every other case (a desktop mail client, the app not
 // installed), so no emailed link ends on a 404.
@@ -31,6 +32,8 @@ type Accounts interface {
 	VerifyEmail(ctx context.Context, actor domain.Actor, code, token string, c auth.Client) (domain.User, error)
 	ResetPassword(ctx context.Context, token, newPassword string, c auth.Client) error
 	RequestPasswordReset(ctx context.Context, email string, c auth.Client) error
+	ConfirmEmailChange(ctx context.Context, actor domain.Actor, code, token string, c auth.Client) (domain.User, error)
+	UndoEmailChange(ctx context.Context, token string, c auth.Client) error
 }
 
 // maxFormBytes bounds a posted form: a token, a password of at most a few hundred bytes, an email.
@@ -52,11 +55,15 @@ func Handler(accounts Accounts, publicURL, appName string, log *slog.Logger) (ht
 	mux.HandleFunc("POST /reset-password", p.reset)
 	mux.HandleFunc("GET /forgot-password", p.showForgot)
 	mux.HandleFunc("POST /forgot-password", p.forgot)
+	mux.HandleFunc("GET /confirm-email-change", p.showTokenForm("confirmChange"))
+	mux.HandleFunc("POST /confirm-email-change", p.confirmChange)
+	mux.HandleFunc("GET /undo-email-change", p.showTokenForm("undoChange"))
+	mux.HandleFunc("POST /undo-email-change", p.undoChange)
 	return mux, nil
 }
 
 // Paths lists the paths Handler serves, for the server's mux.
-var Paths = []string{"/verify-email", "/reset-password", "/forgot-password"}
+var Paths = []string{"/verify-email", "/reset-password", "/forgot-password", "/confirm-email-change", "/undo-email-change"}
 
 type pages struct {
 	accounts Accounts
@@ -70,7 +77,7 @@ type view struct {
 	Lang    string
 	App     string
 	T       texts
-	Page    string // which form or message: verify, verified, reset, resetDone, forgot, forgotSent, failed
+	Page    string // which form or message: verify, verified, reset, resetDone, forgot, forgotSent, confirmChange, changeConfirmed, undoChange, changeUndone, failed
 	Token   string
 	Message string // an error to show above the form, or the reason of a failure
 }
@@ -94,6 +101,40 @@ func (p *pages) verify(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p.render(w, r, http.StatusOK, view{Page: "verified"})
+}
+
+// showTokenForm shows the form of an emailed link that only needs its token (kind names it).
+func (p *pages) showTokenForm(kind string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		token := r.URL.Query().Get("token")
+		if token == "" {
+			p.render(w, r, http.StatusBadRequest, view{Page: "failed", Message: p.lang(r).NoToken})
+			return
+		}
+		p.render(w, r, http.StatusOK, view{Page: kind, Token: token})
+	}
+}
+
+func (p *pages) confirmChange(w http.ResponseWriter, r *http.Request) {
+	if !p.form(w, r) {
+		return
+	}
+	if _, err := p.accounts.ConfirmEmailChange(r.Context(), domain.Actor{}, "", r.PostForm.Get("token"), client(r)); err != nil {
+		p.failed(w, r, err, view{Page: "failed"})
+		return
+	}
+	p.render(w, r, http.StatusOK, view{Page: "changeConfirmed"})
+}
+
+func (p *pages) undoChange(w http.ResponseWriter, r *http.Request) {
+	if !p.form(w, r) {
+		return
+	}
+	if err := p.accounts.UndoEmailChange(r.Context(), r.PostForm.Get("token"), client(r)); err != nil {
+		p.failed(w, r, err, view{Page: "failed"})
+		return
+	}
+	p.render(w, r, http.StatusOK, view{Page: "changeUndone"})
 }
 
 func (p *pages) showReset(w http.ResponseWriter, r *http.Request) {
@@ -163,6 +204,9 @@ func (p *pages) failed(w http.ResponseWriter, r *http.Request, err error, v view
 	switch {
 	case errors.As(err, &de) && de.Kind == domain.KindInvalid:
 		v.Message = invalidMessage(t, de)
+	case errors.As(err, &de) && de.Kind == domain.KindConflict:
+		// An email change whose address another account took meanwhile.
+		status, v.Message = http.StatusConflict, t.AddressTaken
 	case errors.As(err, &de) && de.Kind == domain.KindRateLimited:
 		status, v.Message = http.StatusTooManyRequests, t.RateLimited
 		if de.RetryAfter > 0 {
@@ -244,6 +288,16 @@ var page = template.Must(template.New("page").Funcs(template.FuncMap{
 <h1>{{.T.ForgotTitle}}</h1>{{with .Message}}<p class="error" role="alert">{{.}}</p>{{end}}<p>{{.T.ForgotBody}}</p>
 <form method="post" action="/forgot-password"><label for="email">{{.T.Email}}</label><input id="email" name="email" type="email" autocomplete="email" required maxlength="254">
 <button type="submit">{{.T.ForgotButton}}</button></form>
+{{- else if eq .Page "confirmChange"}}
+<h1>{{.T.ConfirmChangeTitle}}</h1><p>{{.T.ConfirmChangeBody}}</p>
+<form method="post" action="/confirm-email-change"><input type="hidden" name="token" value="{{.Token}}"><button type="submit">{{.T.ConfirmChangeButton}}</button></form>
+{{- else if eq .Page "changeConfirmed"}}
+<h1>{{.T.ChangeConfirmedTitle}}</h1><p>{{.T.BackToApp}}</p>
+{{- else if eq .Page "undoChange"}}
+<h1>{{.T.UndoChangeTitle}}</h1><p>{{.T.UndoChangeBody}}</p>
+<form method="post" action="/undo-email-change"><input type="hidden" name="token" value="{{.Token}}"><button type="submit">{{.T.UndoChangeButton}}</button></form>
+{{- else if eq .Page "changeUndone"}}
+<h1>{{.T.ChangeUndoneTitle}}</h1><p>{{.T.ChangeUndoneBody}}</p>
 {{- else if eq .Page "forgotSent"}}
 <h1>{{.T.ForgotSentTitle}}</h1><p>{{.T.ForgotSentBody}}</p>
 {{- else}}
@@ -258,6 +312,10 @@ type texts struct {
 	ResetTitle, ResetBody, NewPassword, ResetButton, ResetDoneTitle, ResetDoneBody     string
 	ForgotTitle, ForgotBody, Email, ForgotButton, ForgotSentTitle, ForgotSentBody      string
 	FailedTitle, NoToken, BadLink, BadEmail, BadForm, Forbidden, RateLimited, Internal string
+
+	ConfirmChangeTitle, ConfirmChangeBody, ConfirmChangeButton, ChangeConfirmedTitle       string
+	UndoChangeTitle, UndoChangeBody, UndoChangeButton, ChangeUndoneTitle, ChangeUndoneBody string
+	AddressTaken                                                                           string
 }
 
 var allTexts = map[string]texts{
@@ -287,6 +345,17 @@ var allTexts = map[string]texts{
 		Forbidden:       "This form must be sent from our own page. Open the link from the email again.",
 		RateLimited:     "Too many attempts. Wait a few minutes and try again.",
 		Internal:        "Something went wrong on our side. Try again in a moment.",
+
+		ConfirmChangeTitle:   "Confirm your new email address",
+		ConfirmChangeBody:    "Press the button to make this address the email of your account.",
+		ConfirmChangeButton:  "Use this address",
+		ChangeConfirmedTitle: "Your email address is changed",
+		UndoChangeTitle:      "Undo the change of your email address",
+		UndoChangeBody:       "Press the button to put this address back on your account. Every device will be signed out, and we will email you a link to choose a new password: do choose one, since whoever changed your address may know your password.",
+		UndoChangeButton:     "Undo the change",
+		ChangeUndoneTitle:    "Your email address is back",
+		ChangeUndoneBody:     "Every device was signed out. Check your email for the link to choose a new password.",
+		AddressTaken:         "This address is used by another account. Contact our support if it is yours.",
 	},
 	domain.LocaleFR: {
 		VerifyTitle:     "Confirmez votre adresse e-mail",
@@ -314,5 +383,16 @@ var allTexts = map[string]texts{
 		Forbidden:       "Ce formulaire doit être envoyé depuis notre propre page. Rouvrez le lien depuis l'e-mail.",
 		RateLimited:     "Trop de tentatives. Attendez quelques minutes et réessayez.",
 		Internal:        "Une erreur s'est produite de notre côté. Réessayez dans un instant.",
+
+		ConfirmChangeTitle:   "Confirmez votre nouvelle adresse e-mail",
+		ConfirmChangeBody:    "Appuyez sur le bouton pour faire de cette adresse l'e-mail de votre compte.",
+		ConfirmChangeButton:  "Utiliser cette adresse",
+		ChangeConfirmedTitle: "Votre adresse e-mail est changée",
+		UndoChangeTitle:      "Annuler le changement de votre adresse e-mail",
+		UndoChangeBody:       "Appuyez sur le bouton pour rétablir cette adresse sur votre compte. Tous les appareils seront déconnectés et nous vous enverrons un lien pour choisir un nouveau mot de passe : choisissez-en un, car la personne qui a changé votre adresse connaît peut-être votre mot de passe.",
+		UndoChangeButton:     "Annuler le changement",
+		ChangeUndoneTitle:    "Votre adresse e-mail est rétablie",
+		ChangeUndoneBody:     "Tous les appareils ont été déconnectés. Consultez vos e-mails pour le lien qui permet de choisir un nouveau mot de passe.",
+		AddressTaken:         "Cette adresse est utilisée par un autre compte. Contactez notre support si elle est à vous.",
 	},
 }

@@ -30,6 +30,7 @@ import (
 	"github.com/skillswap/skillswap/credits"
 	"github.com/skillswap/skillswap/domain"
 	"github.com/skillswap/skillswap/erasure"
+	"github.com/skillswap/skillswap/exports"
 	"github.com/skillswap/skillswap/httpapi"
 	"github.com/skillswap/skillswap/identities"
 	"github.com/skillswap/skillswap/jobs"
@@ -75,6 +76,8 @@ type App struct {
 	Passkeys *passkeys.Service
 	// Erasure schedules and runs account deletions (and replays them after a restore).
 	Erasure *erasure.Service
+	// Exports builds members' data exports.
+	Exports *exports.Service
 	HTTP    *httpapi.Server
 	// Keys encrypt sensitive columns (TOTP secrets); `skillswap rekey` rotates with them.
 	Keys *sealbox.Keyring
@@ -183,10 +186,14 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	}
 
 	// What members whose email is not verified may do (chat, booking).
+	// The same gate refuses them, to every member, until the current terms and privacy policy
+	// are accepted.
 	unverified, err := domain.ParseUnverifiedPolicy(cfg.UnverifiedMay)
 	if err != nil {
 		return nil, fmt.Errorf("UNVERIFIED_MAY: %w", err)
 	}
+	legal := domain.LegalVersions{Terms: strings.TrimSpace(cfg.TermsVersion), PrivacyPolicy: strings.TrimSpace(cfg.PrivacyPolicyVersion)}
+	unverified.Legal = legal
 	ledger := credits.NewService(a.Store, credits.Config{StarterMinutes: starter, FloorMinutes: cfg.CreditFloorMinutes, Now: opts.Now}, log)
 	sessionSvc := skillsessions.NewService(a.Store, ledger, notifications.ByName{Service: notes}, skillsessions.Config{
 		Policy: domain.SkillSessionPolicy{
@@ -235,6 +242,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	authLimits.PasswordResetPerIP = rate(cfg.RatePasswordResetIP)
 	authLimits.PasswordResetPerEmail = rate(cfg.RatePasswordResetEmail)
 	authLimits.MFACodeFailuresPerUser = rate(cfg.RateMFACodesUser)
+	authLimits.EmailChangePerUser = rate(cfg.RateEmailChangeUser)
+	authLimits.EmailChangePerAddress = rate(cfg.RateEmailChangeAddress)
 	a.Keys, err = dataKeyring(cfg, log)
 	if err != nil {
 		return nil, err
@@ -256,6 +265,16 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		AppName:             appName,
 		VerificationTTL:     cfg.EmailVerificationTTL,
 		ResetTokenTTL:       cfg.ResetTokenTTL,
+		EmailUndoWindow:     cfg.AccountEmailUndoWindow,
+		Legal:               legal,
+	}, log)
+	if err != nil {
+		return nil, err
+	}
+	// Download links of data exports are signed with a key derived from the data keys'.
+	linkKey := a.Keys.Derive("skillswap data export link key v1")
+	a.Exports, err = exports.NewService(a.Store, a.Auth, exports.Config{
+		LinkTTL: cfg.ExportLinkTTL, LinkKey: linkKey, PublicURL: cfg.PublicURL, Now: opts.Now,
 	}, log)
 	if err != nil {
 		return nil, err
@@ -343,6 +362,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 				Notifications: cfg.NotificationRetention, WebhookEvents: cfg.WebhookEventRetention,
 				IPAddresses: cfg.IPRetention,
 			}, log), cfg.RetentionInterval),
+			exports.Jobs(a.Exports, mailer),
 		}, log)
 		if err != nil {
 			return nil, err
@@ -354,6 +374,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		Identities:    a.Identities,
 		Passkeys:      a.Passkeys,
 		Erasure:       a.Erasure,
+		Exports:       a.Exports,
 		Skills:        skills.NewService(a.Store, indexQueue, log),
 		Profiles:      profiles.NewService(a.Store, indexQueue, a.Notifications, log),
 		Search:        a.Search,
@@ -376,6 +397,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	}
 	extra := map[string]http.Handler{
 		"GET /calendar/":        calendarSvc.Handler(),
+		"GET /exports/{id}":     a.Exports.Handler(),
 		"POST /webhooks/stripe": payments.NewWebhookHandler(a.Store, cfg.StripeWebhookSecret, log),
 	}
 	for _, path := range accountpages.Paths {

@@ -19,8 +19,21 @@ const (
 	emailReset           accountEmail = "reset"
 	emailPasswordChanged accountEmail = "password_changed"
 	emailPasswordReset   accountEmail = "password_reset_done"
-	emailPasskeyAdded    accountEmail = "passkey_added"
-	emailPasskeyRemoved  accountEmail = "passkey_removed"
+	// emailChangeCode goes to the new address of an email change: its code and link.
+	emailChangeCode accountEmail = "change_email"
+	// emailChangeInUse goes to the new address of an email change when an account has it
+	// already, instead of a code (the request's answer must not tell).
+	emailChangeInUse accountEmail = "change_email_in_use"
+	// emailChanged goes to the old address once the change is confirmed, with the undo link.
+	emailChanged          accountEmail = "email_changed"
+	emailTOTPEnabled      accountEmail = "totp_enabled"
+	emailTOTPDisabled     accountEmail = "totp_disabled"
+	emailRecoveryCodesNew accountEmail = "recovery_codes_regenerated"
+	emailProviderLinked   accountEmail = "provider_linked"
+	emailProviderUnlinked accountEmail = "provider_unlinked"
+	emailPasskeyAdded     accountEmail = "passkey_added"
+	emailPasskeyRemoved   accountEmail = "passkey_removed"
+	emailDataExport       accountEmail = "data_export_ready"
 )
 
 // emailData is what the templates fill in.
@@ -33,6 +46,10 @@ type emailData struct {
 	Hours   int
 	// Passkey is the name of the passkey a notice is about.
 	Passkey string
+	// Provider names the sign-in provider of a provider notice.
+	Provider string
+	// NewEmail is the account's new address, in the notice sent to the old one.
+	NewEmail string
 }
 
 // emailTexts holds each email's subject and paragraphs per locale; the paragraphs are text
@@ -117,6 +134,127 @@ var emailTexts = map[accountEmail]map[string]struct {
 			"Si ce n'était pas vous, réinitialisez votre mot de passe dès maintenant ({{.Link}}) et contactez notre support.",
 		}},
 	},
+	emailChangeCode: {
+		domain.LocaleEN: {"{{.App}}: your code to change your email address is {{.Code}}", []string{
+			"Hello {{.Name}},",
+			"To make this address the email of your {{.App}} account, enter this code in the app: {{.Code}}",
+			"Or open this link and confirm there: {{.Link}}",
+			"The code and the link work once, for {{.Hours}} hours. Until you confirm, your account keeps its current address. If you did not ask for this, ignore this email.",
+		}},
+		domain.LocaleFR: {"{{.App}} : votre code pour changer d'adresse e-mail est {{.Code}}", []string{
+			"Bonjour {{.Name}},",
+			"Pour faire de cette adresse l'e-mail de votre compte {{.App}}, saisissez ce code dans l'application : {{.Code}}",
+			"Ou ouvrez ce lien et confirmez sur la page : {{.Link}}",
+			"Le code et le lien servent une fois, pendant {{.Hours}} heures. Tant que vous ne confirmez pas, votre compte garde son adresse actuelle. Si vous n'avez rien demandé, ignorez ce message.",
+		}},
+	},
+	emailChangeInUse: {
+		domain.LocaleEN: {"{{.App}}: this address already has an account", []string{
+			"Hello {{.Name}},",
+			"Someone asked to move another {{.App}} account to this email address. It already belongs to your account, so nothing was changed.",
+			"If you forgot your password, you can choose a new one here: {{.Link}}",
+			"If you did not ask for anything, ignore this email.",
+		}},
+		domain.LocaleFR: {"{{.App}} : cette adresse a déjà un compte", []string{
+			"Bonjour {{.Name}},",
+			"Quelqu'un a demandé à déplacer un autre compte {{.App}} vers cette adresse e-mail. Elle appartient déjà à votre compte : rien n'a été modifié.",
+			"Si vous avez oublié votre mot de passe, vous pouvez en choisir un nouveau ici : {{.Link}}",
+			"Si vous n'avez rien demandé, ignorez ce message.",
+		}},
+	},
+	emailChanged: {
+		domain.LocaleEN: {"{{.App}}: your email address was changed", []string{
+			"Hello {{.Name}},",
+			"The email address of your {{.App}} account was just changed to {{.NewEmail}}. We will write to that address from now on.",
+			"If it was not you, open this link within {{.Hours}} hours to undo the change: {{.Link}}",
+			"Undoing puts this address back, signs every device out and sends you a link to choose a new password: do choose one, since whoever changed your address may know your password. If it was you, there is nothing to do.",
+		}},
+		domain.LocaleFR: {"{{.App}} : votre adresse e-mail a été modifiée", []string{
+			"Bonjour {{.Name}},",
+			"L'adresse e-mail de votre compte {{.App}} vient d'être remplacée par {{.NewEmail}}. Nous vous écrirons désormais à cette adresse.",
+			"Si ce n'était pas vous, ouvrez ce lien dans les {{.Hours}} heures pour annuler le changement : {{.Link}}",
+			"L'annulation rétablit cette adresse, déconnecte tous les appareils et vous envoie un lien pour choisir un nouveau mot de passe : choisissez-en un, car la personne qui a changé votre adresse connaît peut-être votre mot de passe. Si c'était vous, vous n'avez rien à faire.",
+		}},
+	},
+	emailTOTPEnabled: {
+		domain.LocaleEN: {"{{.App}}: two-factor sign-in was turned on", []string{
+			"Hello {{.Name}},",
+			"Two-factor sign-in was just turned on for your {{.App}} account: signing in now asks for a code from your authenticator app. Keep your recovery codes somewhere safe.",
+			"If it was not you, someone has access to your account: reset your password now ({{.Link}}) and contact our support.",
+		}},
+		domain.LocaleFR: {"{{.App}} : la connexion en deux étapes a été activée", []string{
+			"Bonjour {{.Name}},",
+			"La connexion en deux étapes vient d'être activée sur votre compte {{.App}} : la connexion demande désormais un code de votre application d'authentification. Gardez vos codes de secours en lieu sûr.",
+			"Si ce n'était pas vous, quelqu'un a accès à votre compte : réinitialisez votre mot de passe dès maintenant ({{.Link}}) et contactez notre support.",
+		}},
+	},
+	emailTOTPDisabled: {
+		domain.LocaleEN: {"{{.App}}: two-factor sign-in was turned off", []string{
+			"Hello {{.Name}},",
+			"Two-factor sign-in was just turned off for your {{.App}} account, and its recovery codes no longer work.",
+			"If it was not you, someone has access to your account: reset your password now ({{.Link}}), turn two-factor sign-in back on and contact our support.",
+		}},
+		domain.LocaleFR: {"{{.App}} : la connexion en deux étapes a été désactivée", []string{
+			"Bonjour {{.Name}},",
+			"La connexion en deux étapes vient d'être désactivée sur votre compte {{.App}}, et ses codes de secours ne fonctionnent plus.",
+			"Si ce n'était pas vous, quelqu'un a accès à votre compte : réinitialisez votre mot de passe dès maintenant ({{.Link}}), réactivez la connexion en deux étapes et contactez notre support.",
+		}},
+	},
+	emailRecoveryCodesNew: {
+		domain.LocaleEN: {"{{.App}}: new recovery codes were made", []string{
+			"Hello {{.Name}},",
+			"New recovery codes were just made for your {{.App}} account; the previous ones no longer work.",
+			"If it was not you, someone has access to your account: reset your password now ({{.Link}}) and contact our support.",
+		}},
+		domain.LocaleFR: {"{{.App}} : de nouveaux codes de secours ont été générés", []string{
+			"Bonjour {{.Name}},",
+			"De nouveaux codes de secours viennent d'être générés pour votre compte {{.App}} ; les précédents ne fonctionnent plus.",
+			"Si ce n'était pas vous, quelqu'un a accès à votre compte : réinitialisez votre mot de passe dès maintenant ({{.Link}}) et contactez notre support.",
+		}},
+	},
+	emailProviderLinked: {
+		domain.LocaleEN: {"{{.App}}: {{.Provider}} was linked to your account", []string{
+			"Hello {{.Name}},",
+			"Your {{.Provider}} account can now be used to sign in to your {{.App}} account.",
+			"If it was not you, reset your password now ({{.Link}}), unlink it in the app's security settings and contact our support.",
+		}},
+		domain.LocaleFR: {"{{.App}} : {{.Provider}} a été associé à votre compte", []string{
+			"Bonjour {{.Name}},",
+			"Votre compte {{.Provider}} permet désormais de vous connecter à votre compte {{.App}}.",
+			"Si ce n'était pas vous, réinitialisez votre mot de passe dès maintenant ({{.Link}}), dissociez-le dans les paramètres de sécurité de l'application et contactez notre support.",
+		}},
+	},
+	emailProviderUnlinked: {
+		domain.LocaleEN: {"{{.App}}: {{.Provider}} was unlinked from your account", []string{
+			"Hello {{.Name}},",
+			"Your {{.Provider}} account can no longer be used to sign in to your {{.App}} account.",
+			"If it was not you, someone has access to your account: reset your password now ({{.Link}}) and contact our support.",
+		}},
+		domain.LocaleFR: {"{{.App}} : {{.Provider}} a été dissocié de votre compte", []string{
+			"Bonjour {{.Name}},",
+			"Votre compte {{.Provider}} ne permet plus de vous connecter à votre compte {{.App}}.",
+			"Si ce n'était pas vous, quelqu'un a accès à votre compte : réinitialisez votre mot de passe dès maintenant ({{.Link}}) et contactez notre support.",
+		}},
+	},
+	emailDataExport: {
+		domain.LocaleEN: {"{{.App}}: your data export is ready", []string{
+			"Hello {{.Name}},",
+			"The copy of your {{.App}} data you asked for is ready: a zip archive of JSON files. Download it with this link: {{.Link}}",
+			"The link works for {{.Hours}} hours, without signing in; then the archive is deleted. Do not share it: it holds your personal data.",
+			"If you did not ask for this export, change your password and contact our support.",
+		}},
+		domain.LocaleFR: {"{{.App}} : l'export de vos données est prêt", []string{
+			"Bonjour {{.Name}},",
+			"La copie de vos données {{.App}} que vous avez demandée est prête : une archive zip de fichiers JSON. Téléchargez-la avec ce lien : {{.Link}}",
+			"Le lien fonctionne pendant {{.Hours}} heures, sans connexion ; l'archive est ensuite supprimée. Ne le partagez pas : il donne accès à vos données personnelles.",
+			"Si vous n'avez pas demandé cet export, changez votre mot de passe et contactez notre support.",
+		}},
+	},
+}
+
+// DataExportEmail renders the email that sends u the link to their data export, valid hours.
+func (s *Service) DataExportEmail(u domain.User, link string, hours int) (mail.Email, error) {
+	return renderEmail(emailDataExport, u.Locale, u.Email, emailData{App: s.cfg.AppName, Name: u.DisplayName, Link: link, Hours: hours})
 }
 
 // htmlEmail lays out the paragraphs; the code, when there is one, stands out.
@@ -130,12 +268,21 @@ var htmlEmail = template.Must(template.New("email").Parse(`<!DOCTYPE html>
 `))
 
 var buttonLabels = map[accountEmail]map[string]string{
-	emailVerify:          {domain.LocaleEN: "Confirm my email", domain.LocaleFR: "Confirmer mon adresse"},
-	emailReset:           {domain.LocaleEN: "Choose a new password", domain.LocaleFR: "Choisir un nouveau mot de passe"},
-	emailPasswordChanged: {domain.LocaleEN: "Reset my password", domain.LocaleFR: "Réinitialiser mon mot de passe"},
-	emailPasswordReset:   {domain.LocaleEN: "Reset my password", domain.LocaleFR: "Réinitialiser mon mot de passe"},
-	emailPasskeyAdded:    {domain.LocaleEN: "Reset my password", domain.LocaleFR: "Réinitialiser mon mot de passe"},
-	emailPasskeyRemoved:  {domain.LocaleEN: "Reset my password", domain.LocaleFR: "Réinitialiser mon mot de passe"},
+	emailVerify:           {domain.LocaleEN: "Confirm my email", domain.LocaleFR: "Confirmer mon adresse"},
+	emailReset:            {domain.LocaleEN: "Choose a new password", domain.LocaleFR: "Choisir un nouveau mot de passe"},
+	emailPasswordChanged:  {domain.LocaleEN: "Reset my password", domain.LocaleFR: "Réinitialiser mon mot de passe"},
+	emailPasswordReset:    {domain.LocaleEN: "Reset my password", domain.LocaleFR: "Réinitialiser mon mot de passe"},
+	emailChangeCode:       {domain.LocaleEN: "Confirm my new address", domain.LocaleFR: "Confirmer ma nouvelle adresse"},
+	emailChangeInUse:      {domain.LocaleEN: "Reset my password", domain.LocaleFR: "Réinitialiser mon mot de passe"},
+	emailChanged:          {domain.LocaleEN: "Undo this change", domain.LocaleFR: "Annuler ce changement"},
+	emailTOTPEnabled:      {domain.LocaleEN: "Reset my password", domain.LocaleFR: "Réinitialiser mon mot de passe"},
+	emailTOTPDisabled:     {domain.LocaleEN: "Reset my password", domain.LocaleFR: "Réinitialiser mon mot de passe"},
+	emailRecoveryCodesNew: {domain.LocaleEN: "Reset my password", domain.LocaleFR: "Réinitialiser mon mot de passe"},
+	emailProviderLinked:   {domain.LocaleEN: "Reset my password", domain.LocaleFR: "Réinitialiser mon mot de passe"},
+	emailProviderUnlinked: {domain.LocaleEN: "Reset my password", domain.LocaleFR: "Réinitialiser mon mot de passe"},
+	emailPasskeyAdded:     {domain.LocaleEN: "Reset my password", domain.LocaleFR: "Réinitialiser mon mot de passe"},
+	emailPasskeyRemoved:   {domain.LocaleEN: "Reset my password", domain.LocaleFR: "Réinitialiser mon mot de passe"},
+	emailDataExport:       {domain.LocaleEN: "Download my data", domain.LocaleFR: "Télécharger mes données"},
 }
 
 // renderEmail builds one account email to to in locale (English when unknown).

@@ -28,3 +28,33 @@ func TestAccountEmailsRenderInBothLanguages(t *testing.T) {
 		}
 	}
 }
+
+func TestNoticesNameWhatChanged(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		kind accountEmail
+		want string
+	}{
+		{emailProviderLinked, "acme"},
+		{emailProviderUnlinked, "acme"},
+		{emailChanged, "new@example.com"},
+	} {
+		for _, locale := range []string{"en", "fr"} {
+			e, err := renderEmail(tc.kind, locale, "old@example.com", emailData{
+				App: "SkillSwap", Name: "Zoé", Provider: "acme", NewEmail: "new@example.com", Link: "https://app.test/x", Hours: 72,
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(e.Subject+e.Body, tc.want) || !strings.Contains(e.HTML, tc.want) {
+				t.Errorf("%s/%s does not name %q:\n%s\n%s", tc.kind, locale, tc.want, e.Subject, e.Body)
+			}
+		}
+	}
+	// Every notice kind queued by SecurityNoticeArgs has its email.
+	for notice, kind := range noticeEmails {
+		if _, ok := emailTexts[kind]; !ok {
+			t.Errorf("notice %s has no email", notice)
+		}
+	}
+}

@@ -18,6 +18,9 @@ import (
 type ExternalSignUp struct {
 	Email       string
 	DisplayName string
+	// Consent is what the member accepted in the app before signing in with the provider
+	// (optional: see consent.go).
+	Consent Consent
 }
 
 // LinkHook runs inside the transaction that creates an account from a provider identity (it
@@ -51,6 +54,10 @@ func (s *Service) SignUpExternal(ctx context.Context, in ExternalSignUp, c Clien
 	if err != nil {
 		return Login{}, fmt.Errorf("sign up external: new id: %w", err)
 	}
+	consents, err := s.consentRows(in.Consent, domain.ConsentProviderSignUp, c.IP, now, "")
+	if err != nil {
+		return Login{}, err
+	}
 	var out Login
 	err = s.store.InTx(ctx, func(q *store.Queries) error {
 		// An empty password hash is "no password": LogIn refuses it like a wrong password.
@@ -58,7 +65,7 @@ func (s *Service) SignUpExternal(ctx context.Context, in ExternalSignUp, c Clien
 			ID: id, Email: email, DisplayName: name,
 			Roles: []domain.Role{domain.RoleMember}, Status: domain.UserActive, CreatedAt: now,
 			Locale: domain.NormalizeLocale(c.AcceptLanguage),
-		}, link, c, now)
+		}, consents, link, c, now)
 		return err
 	})
 	if err != nil {
@@ -69,21 +76,34 @@ func (s *Service) SignUpExternal(ctx context.Context, in ExternalSignUp, c Clien
 
 // SignInAs opens a session for an account whose credential the caller checked (a provider's ID
 // token); before runs first in the same transaction (recording the sign-in on the identity).
-// A suspended account is refused as by LogIn.
+// A suspended account is refused as by LogIn. The sign-in history records it as PROVIDER.
 func (s *Service) SignInAs(ctx context.Context, userID uuid.UUID, c Client, before func(ctx context.Context, q *store.Queries) error) (Login, error) {
-	return s.signInAs(ctx, userID, nil, c, before)
+	return s.signInVia(ctx, userID, domain.SignInProvider, nil, c, before)
 }
 
 // SignInWithPasskey is SignInAs for a member whose passkey the caller verified (the passkeys
 // package): the session records the passkey and, as a passkey sign-in verifies the member on a
 // phishing-resistant authenticator, counts as having a second factor (staff roles work in it
 // with STAFF_REQUIRE_MFA). A member with TOTP is not asked for a code. The session is freshly
-// authenticated (RequireRecentAuth) like any new one.
+// authenticated (RequireRecentAuth) like any new one. The sign-in history records it as PASSKEY.
 func (s *Service) SignInWithPasskey(ctx context.Context, userID, passkeyID uuid.UUID, c Client, before func(ctx context.Context, q *store.Queries) error) (Login, error) {
-	return s.signInAs(ctx, userID, &passkeyID, c, before)
+	return s.signInVia(ctx, userID, domain.SignInPasskey, &passkeyID, c, before)
 }
 
-func (s *Service) signInAs(ctx context.Context, userID uuid.UUID, passkeyID *uuid.UUID, c Client, before func(ctx context.Context, q *store.Queries) error) (Login, error) {
+// signInVia opens the session of a sign-in whose credential the caller checked and records it in
+// the sign-in history under method (a suspended account as a failure).
+func (s *Service) signInVia(ctx context.Context, userID uuid.UUID, method domain.SignInEventMethod, passkeyID *uuid.UUID, c Client, before func(ctx context.Context, q *store.Queries) error) (Login, error) {
+	out, err := s.openCheckedSession(ctx, userID, passkeyID, c, before)
+	switch {
+	case err == nil:
+		s.RecordSignIn(ctx, userID, method, "", c)
+	case domain.IsKind(err, domain.KindForbidden):
+		s.RecordSignIn(ctx, userID, method, domain.SignInSuspended, c)
+	}
+	return out, err
+}
+
+func (s *Service) openCheckedSession(ctx context.Context, userID uuid.UUID, passkeyID *uuid.UUID, c Client, before func(ctx context.Context, q *store.Queries) error) (Login, error) {
 	now := s.now()
 	var out Login
 	err := s.store.InTx(ctx, func(q *store.Queries) error {

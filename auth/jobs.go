@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/riverqueue/river"
@@ -63,32 +64,97 @@ func (PasswordNoticeArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{Queue: jobs.QueueEmail, MaxAttempts: 10}
 }
 
-// PasskeyNoticeArgs asks for the notice that a passkey was added to or removed from an account
-// (inserted by the passkeys package in the transaction that makes the change).
-type PasskeyNoticeArgs struct {
-	UserID uuid.UUID `json:"user_id"`
-	// Name is the passkey's name, as the member knows it.
-	Name string `json:"name"`
-	// Removed is true for a removal, false for an addition.
-	Removed bool `json:"removed,omitzero"`
+// SendEmailChangeArgs asks for the code and link of an email change to be made and emailed to
+// its new address (or, when an account has that address, the "already has an account" email).
+// The job, not the request, looks the address up, so the request's answer never tells.
+type SendEmailChangeArgs struct {
+	ChangeID uuid.UUID `json:"change_id"`
 }
 
 // Kind implements river.JobArgs.
-func (PasskeyNoticeArgs) Kind() string { return "passkey_notice_email" }
+func (SendEmailChangeArgs) Kind() string { return "email_change_email" }
+
+// InsertOpts puts the job on the email queue, with few attempts like verification emails.
+func (SendEmailChangeArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: jobs.QueueEmail, MaxAttempts: 6}
+}
+
+// EmailChangedNoticeArgs asks for the notice of a confirmed email change, with its undo link, to
+// be emailed to the old address.
+type EmailChangedNoticeArgs struct {
+	ChangeID uuid.UUID `json:"change_id"`
+}
+
+// Kind implements river.JobArgs.
+func (EmailChangedNoticeArgs) Kind() string { return "email_changed_notice_email" }
+
+// InsertOpts puts the job on the email queue; the undo link is what lets a member recover a
+// taken-over account, so it is retried for long.
+func (EmailChangedNoticeArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: jobs.QueueEmail, MaxAttempts: 15}
+}
+
+// Security notices (SecurityNoticeArgs.Notice): a change to how the account signs in.
+const (
+	NoticeTOTPEnabled          = "TOTP_ENABLED"
+	NoticeTOTPDisabled         = "TOTP_DISABLED"
+	NoticeRecoveryCodesRenewed = "RECOVERY_CODES_REGENERATED"
+	NoticeProviderLinked       = "PROVIDER_LINKED"
+	NoticeProviderUnlinked     = "PROVIDER_UNLINKED"
+	NoticePasskeyAdded         = "PASSKEY_ADDED"
+	NoticePasskeyRemoved       = "PASSKEY_REMOVED"
+)
+
+var noticeEmails = map[string]accountEmail{
+	NoticeTOTPEnabled:          emailTOTPEnabled,
+	NoticeTOTPDisabled:         emailTOTPDisabled,
+	NoticeRecoveryCodesRenewed: emailRecoveryCodesNew,
+	NoticeProviderLinked:       emailProviderLinked,
+	NoticeProviderUnlinked:     emailProviderUnlinked,
+	NoticePasskeyAdded:         emailPasskeyAdded,
+	NoticePasskeyRemoved:       emailPasskeyRemoved,
+}
+
+// SecurityNoticeArgs asks for a notice of a change to how the account signs in to be emailed to
+// the member. Inserted in the transaction of the change (identities inserts the provider ones).
+type SecurityNoticeArgs struct {
+	UserID uuid.UUID `json:"user_id"`
+	// Notice is one of the Notice* constants.
+	Notice string `json:"notice"`
+	// Provider names the provider of PROVIDER_LINKED and PROVIDER_UNLINKED.
+	Provider string `json:"provider,omitzero"`
+	// Passkey is the name of the passkey of PASSKEY_ADDED and PASSKEY_REMOVED, as the member knows it.
+	Passkey string `json:"passkey,omitzero"`
+}
+
+// Kind implements river.JobArgs.
+func (SecurityNoticeArgs) Kind() string { return "security_notice_email" }
 
 // InsertOpts puts the job on the email queue.
-func (PasskeyNoticeArgs) InsertOpts() river.InsertOpts {
+func (SecurityNoticeArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{Queue: jobs.QueueEmail, MaxAttempts: 10}
 }
 
-// Jobs registers the account email workers.
+// SecurityPurgeArgs asks to forget sign-in events older than SignInHistoryMaxAge and email
+// changes that can no longer be confirmed nor undone.
+type SecurityPurgeArgs struct{}
+
+// Kind implements river.JobArgs.
+func (SecurityPurgeArgs) Kind() string { return "account_security_purge" }
+
+// Jobs registers the account email workers and the hourly purge of old sign-in events and spent
+// email changes.
 func Jobs(s *Service, mailer Mailer) jobs.Register {
 	return func(w *river.Workers) []*river.PeriodicJob {
 		river.AddWorker(w, &verificationWorker{s: s, mailer: mailer})
 		river.AddWorker(w, &resetWorker{s: s, mailer: mailer})
 		river.AddWorker(w, &noticeWorker{s: s, mailer: mailer})
-		river.AddWorker(w, &passkeyNoticeWorker{s: s, mailer: mailer})
-		return nil
+		river.AddWorker(w, &emailChangeWorker{s: s, mailer: mailer})
+		river.AddWorker(w, &emailChangedWorker{s: s, mailer: mailer})
+		river.AddWorker(w, &securityNoticeWorker{s: s, mailer: mailer})
+		river.AddWorker(w, &securityPurgeWorker{s: s})
+		return []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
+			func() (river.JobArgs, *river.InsertOpts) { return SecurityPurgeArgs{}, nil }, nil)}
 	}
 }
 
@@ -187,30 +253,148 @@ func (w *noticeWorker) Work(ctx context.Context, job *river.Job[PasswordNoticeAr
 	return w.mailer.Send(ctx, e)
 }
 
-type passkeyNoticeWorker struct {
-	river.WorkerDefaults[PasskeyNoticeArgs]
+type emailChangeWorker struct {
+	river.WorkerDefaults[SendEmailChangeArgs]
 	s      *Service
 	mailer Mailer
 }
 
-// Work emails the notice of a passkey added or removed.
-func (w *passkeyNoticeWorker) Work(ctx context.Context, job *river.Job[PasskeyNoticeArgs]) error {
-	u, err := w.s.userByID(ctx, job.Args.UserID)
+// Work emails the new address of a pending change its code and link; when another account has
+// the address, that account's owner is told instead (no code); when the address is held for
+// another member's undo, nothing is sent. A change confirmed, replaced or expired meanwhile gets
+// nothing.
+func (w *emailChangeWorker) Work(ctx context.Context, job *river.Job[SendEmailChangeArgs]) error {
+	q := w.s.store.Q()
+	now := w.s.now()
+	ch, err := q.EmailChangeByID(ctx, job.Args.ChangeID)
 	if domain.IsKind(err, domain.KindNotFound) {
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("passkey notice: %w", err)
+		return fmt.Errorf("email change email: %w", err)
 	}
-	kind := emailPasskeyAdded
-	if job.Args.Removed {
-		kind = emailPasskeyRemoved
+	if ch.ConfirmedAt != nil || !now.Before(ch.ExpiresAt) {
+		return nil
 	}
-	e, err := renderEmail(kind, u.Locale, u.Email, emailData{
-		App: w.s.cfg.AppName, Name: u.DisplayName, Link: w.s.link("/forgot-password", ""), Passkey: job.Args.Name,
+	u, err := w.s.userByID(ctx, ch.UserID)
+	if domain.IsKind(err, domain.KindNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("email change email: %w", err)
+	}
+	if u.Status != domain.UserActive {
+		return nil
+	}
+	owner, err := q.UserByEmail(ctx, ch.NewEmail)
+	switch {
+	case err == nil && owner.ID != u.ID:
+		e, err := renderEmail(emailChangeInUse, owner.Locale, ch.NewEmail, emailData{
+			App: w.s.cfg.AppName, Name: owner.DisplayName, Link: w.s.link("/forgot-password", ""),
+		})
+		if err != nil {
+			return err
+		}
+		return w.mailer.Send(ctx, e)
+	case err != nil && !domain.IsKind(err, domain.KindNotFound):
+		return fmt.Errorf("email change email: %w", err)
+	}
+	if held, err := w.s.emailHeld(ctx, q, ch.NewEmail, u.ID); err != nil {
+		return fmt.Errorf("email change email: %w", err)
+	} else if held {
+		return nil
+	}
+	token, code, err := w.s.issueAccountTokenTo(ctx, u.ID, ch.NewEmail, store.TokenChangeEmail, ch.ExpiresAt, true, false)
+	if err != nil {
+		return fmt.Errorf("email change email: %w", err)
+	}
+	e, err := renderEmail(emailChangeCode, u.Locale, ch.NewEmail, emailData{
+		App: w.s.cfg.AppName, Name: u.DisplayName, Code: code, Link: w.s.link("/confirm-email-change", token),
+		Hours: int(ch.ExpiresAt.Sub(ch.RequestedAt).Round(time.Hour).Hours()),
 	})
 	if err != nil {
 		return err
 	}
 	return w.mailer.Send(ctx, e)
+}
+
+type emailChangedWorker struct {
+	river.WorkerDefaults[EmailChangedNoticeArgs]
+	s      *Service
+	mailer Mailer
+}
+
+// Work makes the undo link of a confirmed change and emails it, with the notice, to the old
+// address; nothing when the change was undone or its window passed meanwhile.
+func (w *emailChangedWorker) Work(ctx context.Context, job *river.Job[EmailChangedNoticeArgs]) error {
+	ch, err := w.s.store.Q().EmailChangeByID(ctx, job.Args.ChangeID)
+	if domain.IsKind(err, domain.KindNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("email changed notice: %w", err)
+	}
+	now := w.s.now()
+	if ch.UndoUntil == nil || ch.UndoneAt != nil || !now.Before(*ch.UndoUntil) {
+		return nil
+	}
+	u, err := w.s.userByID(ctx, ch.UserID)
+	if domain.IsKind(err, domain.KindNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("email changed notice: %w", err)
+	}
+	token, _, err := w.s.issueAccountTokenTo(ctx, u.ID, ch.OldEmail, store.TokenUndoEmailChange, *ch.UndoUntil, false, true)
+	if err != nil {
+		return fmt.Errorf("email changed notice: %w", err)
+	}
+	e, err := renderEmail(emailChanged, u.Locale, ch.OldEmail, emailData{
+		App: w.s.cfg.AppName, Name: u.DisplayName, NewEmail: ch.NewEmail, Link: w.s.link("/undo-email-change", token),
+		Hours: int(ch.UndoUntil.Sub(*ch.ConfirmedAt).Round(time.Hour).Hours()),
+	})
+	if err != nil {
+		return err
+	}
+	return w.mailer.Send(ctx, e)
+}
+
+type securityNoticeWorker struct {
+	river.WorkerDefaults[SecurityNoticeArgs]
+	s      *Service
+	mailer Mailer
+}
+
+// Work emails a security notice to the member's current address.
+func (w *securityNoticeWorker) Work(ctx context.Context, job *river.Job[SecurityNoticeArgs]) error {
+	kind, ok := noticeEmails[job.Args.Notice]
+	if !ok {
+		return river.JobCancel(fmt.Errorf("security notice: unknown notice %q", job.Args.Notice))
+	}
+	u, err := w.s.userByID(ctx, job.Args.UserID)
+	if domain.IsKind(err, domain.KindNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("security notice: %w", err)
+	}
+	e, err := renderEmail(kind, u.Locale, u.Email, emailData{
+		App: w.s.cfg.AppName, Name: u.DisplayName, Provider: job.Args.Provider, Passkey: job.Args.Passkey,
+		Link: w.s.link("/forgot-password", ""),
+	})
+	if err != nil {
+		return err
+	}
+	return w.mailer.Send(ctx, e)
+}
+
+type securityPurgeWorker struct {
+	river.WorkerDefaults[SecurityPurgeArgs]
+	s *Service
+}
+
+// Work implements river.Worker.
+func (w *securityPurgeWorker) Work(ctx context.Context, _ *river.Job[SecurityPurgeArgs]) error {
+	_, _, err := w.s.PurgeSecurityHistory(ctx)
+	return err
 }

@@ -192,8 +192,10 @@ func (s *Service) ConfirmTOTPEnrollment(ctx context.Context, actor domain.Actor,
 			if !used {
 				return errCodeInvalid
 			}
-			codes, err = s.newRecoveryCodes(ctx, q, actor.ID())
-			return err
+			if codes, err = s.newRecoveryCodes(ctx, q, actor.ID()); err != nil {
+				return err
+			}
+			return q.EnqueueJob(ctx, SecurityNoticeArgs{UserID: actor.ID(), Notice: NoticeTOTPEnabled}, nil)
 		})
 	})
 	if err != nil {
@@ -211,8 +213,10 @@ func (s *Service) DisableTOTP(ctx context.Context, actor domain.Actor) error {
 	}
 	var existed bool
 	err := s.store.InTx(ctx, func(q *store.Queries) (err error) {
-		existed, err = q.DeleteUserTOTP(ctx, actor.ID())
-		return err
+		if existed, err = q.DeleteUserTOTP(ctx, actor.ID()); err != nil || !existed {
+			return err
+		}
+		return q.EnqueueJob(ctx, SecurityNoticeArgs{UserID: actor.ID(), Notice: NoticeTOTPDisabled}, nil)
 	})
 	if err != nil {
 		return fmt.Errorf("disable totp: %w", err)
@@ -239,8 +243,10 @@ func (s *Service) RegenerateRecoveryCodes(ctx context.Context, actor domain.Acto
 	}
 	var codes []string
 	err = s.store.InTx(ctx, func(q *store.Queries) (err error) {
-		codes, err = s.newRecoveryCodes(ctx, q, actor.ID())
-		return err
+		if codes, err = s.newRecoveryCodes(ctx, q, actor.ID()); err != nil {
+			return err
+		}
+		return q.EnqueueJob(ctx, SecurityNoticeArgs{UserID: actor.ID(), Notice: NoticeRecoveryCodesRenewed}, nil)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("regenerate recovery codes: %w", err)
@@ -375,12 +381,25 @@ func (s *Service) CompleteMFALogIn(ctx context.Context, ticket, code, recoveryCo
 		})
 		return ok, err
 	})
+	method := domain.SignInPasswordTOTP
+	if recoveryCode != "" {
+		method = domain.SignInRecoveryCode
+	}
 	if err != nil {
-		if de := (*domain.Error)(nil); errors.As(err, &de) && de.Kind == domain.KindInvalid {
+		de := (*domain.Error)(nil)
+		errors.As(err, &de)
+		switch {
+		case de != nil && de.Kind == domain.KindInvalid:
 			de.Field = field
+			s.RecordSignIn(ctx, t.UserID, method, domain.SignInWrongCode, c)
+		case de != nil && de.Kind == domain.KindRateLimited:
+			s.RecordSignIn(ctx, t.UserID, method, domain.SignInLocked, c)
+		case de != nil && de.Kind == domain.KindForbidden:
+			s.RecordSignIn(ctx, t.UserID, method, domain.SignInSuspended, c)
 		}
 		return Login{}, err
 	}
+	s.RecordSignIn(ctx, t.UserID, method, "", c)
 	return out, nil
 }
 

@@ -53,6 +53,12 @@ type RateLimits struct {
 	// MFACodeFailuresPerUser bounds wrong second-factor codes per member (completeMfaLogIn,
 	// confirmTotpEnrollment, reauthenticate); past it, half-finished logins end.
 	MFACodeFailuresPerUser ratelimit.Rate
+	// EmailChangePerUser bounds requestEmailChange per member (RATE_LIMITED).
+	EmailChangePerUser ratelimit.Rate
+	// EmailChangePerAddress bounds the emails sent to one new address by email change requests
+	// of any member; past it requests are answered as usual but send nothing, so nobody floods a
+	// stranger's mailbox and the answer never tells.
+	EmailChangePerAddress ratelimit.Rate
 }
 
 // DefaultRateLimits are the production defaults.
@@ -71,6 +77,8 @@ var DefaultRateLimits = RateLimits{
 	ResetPasswordPerIP:        ratelimit.Rate{Events: 30, Period: time.Hour},
 	ChangePasswordPerUser:     ratelimit.Rate{Events: 10, Period: time.Hour},
 	MFACodeFailuresPerUser:    ratelimit.Rate{Events: 5, Period: 15 * time.Minute},
+	EmailChangePerUser:        ratelimit.Rate{Events: 5, Period: time.Hour},
+	EmailChangePerAddress:     ratelimit.Rate{Events: 3, Period: time.Hour},
 }
 
 // Rate-limit keys. The email is hashed: it is the caller's text, of any length.

@@ -344,26 +344,8 @@ func (s *Service) publishUserChanged(ctx context.Context, id uuid.UUID) {
 	}
 }
 
-// issueAccountToken makes and stores (as digests) the secrets of one email, replacing the
-// user's previous ones of that purpose; withCode adds a typed code.
+// issueAccountToken makes and stores (as digests) the secrets of one email to the user's
+// address, replacing the user's previous ones of that purpose; withCode adds a typed code.
 func (s *Service) issueAccountToken(ctx context.Context, u domain.User, purpose string, ttl time.Duration, withCode bool) (token, code string, err error) {
-	now := s.now()
-	if token, err = newLinkToken(); err != nil {
-		return "", "", err
-	}
-	t := store.AccountToken{
-		TokenHash: hashToken(token), UserID: u.ID, Purpose: purpose, Email: u.Email,
-		CreatedAt: now, ExpiresAt: now.Add(ttl),
-	}
-	if withCode {
-		if code, err = newCode(); err != nil {
-			return "", "", err
-		}
-		t.CodeHash = hashCode(u.ID, code)
-	}
-	err = s.store.InTx(ctx, func(q *store.Queries) error { return q.ReplaceAccountToken(ctx, t) })
-	if err != nil {
-		return "", "", fmt.Errorf("store %s token: %w", purpose, err)
-	}
-	return token, code, nil
+	return s.issueAccountTokenTo(ctx, u.ID, u.Email, purpose, s.now().Add(ttl), withCode, false)
 }

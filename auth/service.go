@@ -66,6 +66,9 @@ type Config struct {
 	VerificationTTL time.Duration
 	// ResetTokenTTL is how long a password reset link works.
 	ResetTokenTTL time.Duration
+	// EmailUndoWindow is how long the old address of a confirmed email change may undo it
+	// (ACCOUNT_EMAIL_UNDO_WINDOW).
+	EmailUndoWindow time.Duration
 	// RecentAuthMaxAge is how long after a log-in or reauthenticate sensitive operations
 	// (RequireRecentAuth) are allowed.
 	RecentAuthMaxAge time.Duration
@@ -84,6 +87,9 @@ type Config struct {
 	// OnSignUp runs inside the sign-up transaction for every new account (search indexing, the
 	// starter credits of the ledger): a failing hook rolls the account back.
 	OnSignUp []SignUpHook
+	// Legal are the current versions of the terms and of the privacy policy members must accept
+	// (TERMS_VERSION, PRIVACY_POLICY_VERSION; see consent.go).
+	Legal domain.LegalVersions
 }
 
 // SignUpHook is told, inside the sign-up transaction, that an account was created.
@@ -100,6 +106,7 @@ var DefaultConfig = Config{
 	AppName:             "SkillSwap",
 	VerificationTTL:     24 * time.Hour,
 	ResetTokenTTL:       20 * time.Minute,
+	EmailUndoWindow:     72 * time.Hour,
 	RecentAuthMaxAge:    10 * time.Minute,
 	MFAIssuer:           "SkillSwap",
 	MFATicketTTL:        5 * time.Minute,
@@ -129,6 +136,9 @@ func NewService(st *store.Store, hasher *Hasher, tokens *Tokens, pub Hub, cfg Co
 	if cfg.ResetTokenTTL <= 0 {
 		cfg.ResetTokenTTL = DefaultConfig.ResetTokenTTL
 	}
+	if cfg.EmailUndoWindow <= 0 {
+		cfg.EmailUndoWindow = DefaultConfig.EmailUndoWindow
+	}
 	if cfg.AppName == "" {
 		cfg.AppName = DefaultConfig.AppName
 	}
@@ -157,6 +167,12 @@ func NewService(st *store.Store, hasher *Hasher, tokens *Tokens, pub Hub, cfg Co
 	}
 	if cfg.Limits.MFACodeFailuresPerUser.Events == 0 {
 		cfg.Limits.MFACodeFailuresPerUser = DefaultRateLimits.MFACodeFailuresPerUser
+	}
+	if cfg.Limits.EmailChangePerUser.Events == 0 {
+		cfg.Limits.EmailChangePerUser = DefaultRateLimits.EmailChangePerUser
+	}
+	if cfg.Limits.EmailChangePerAddress.Events == 0 {
+		cfg.Limits.EmailChangePerAddress = DefaultRateLimits.EmailChangePerAddress
 	}
 	totpNow := cfg.TOTPNow
 	if totpNow == nil {
@@ -202,6 +218,8 @@ type SignUpInput struct {
 	// Locale is the language of account emails (a tag such as "fr" or "en-GB": the input's, else
 	// the request's Accept-Language); English when empty or unknown.
 	Locale string
+	// Consent is what the member accepted on the sign-up form (optional: see consent.go).
+	Consent Consent
 }
 
 // SignUp creates an account, signs it in and queues the welcome and verification emails, all in
@@ -230,13 +248,17 @@ func (s *Service) SignUp(ctx context.Context, in SignUpInput, c Client) (Login, 
 	if err != nil {
 		return Login{}, fmt.Errorf("sign up: new id: %w", err)
 	}
+	consents, err := s.consentRows(in.Consent, domain.ConsentSignUp, c.IP, now, "")
+	if err != nil {
+		return Login{}, err
+	}
 	var out Login
 	err = s.store.InTx(ctx, func(q *store.Queries) error {
 		out, err = s.openAccount(ctx, q, domain.User{
 			ID: id, Email: email, PasswordHash: hash, DisplayName: name,
 			Roles: []domain.Role{domain.RoleMember}, Status: domain.UserActive, CreatedAt: now,
 			Locale: domain.NormalizeLocale(cmp.Or(in.Locale, c.AcceptLanguage)),
-		}, nil, c, now)
+		}, consents, nil, c, now)
 		return err
 	})
 	if err != nil {
@@ -246,12 +268,23 @@ func (s *Service) SignUp(ctx context.Context, in SignUpInput, c Client) (Login, 
 }
 
 // openAccount creates u in q's transaction with what every new account gets, however it signs
-// up: link (a provider identity; nil for a password sign-up), the verification email unless the
-// address is verified by then (a provider may vouch for it), the welcome email, the sign-up
-// hooks and a first session.
-func (s *Service) openAccount(ctx context.Context, q *store.Queries, u domain.User, link LinkHook, c Client, now time.Time) (Login, error) {
+// up: the consents given (consent.go), link (a provider identity; nil for a password sign-up),
+// the verification email unless the address is verified by then (a provider may vouch for it),
+// the welcome email, the sign-up hooks and a first session.
+func (s *Service) openAccount(ctx context.Context, q *store.Queries, u domain.User, consents []domain.Consent, link LinkHook, c Client, now time.Time) (Login, error) {
+	// The old address of another member's email change stays theirs while it may be undone.
+	if held, err := s.emailHeld(ctx, q, u.Email, uuid.Nil); err != nil {
+		return Login{}, err
+	} else if held {
+		e := domain.Conflict("an account with this email already exists")
+		e.Field = "email"
+		return Login{}, e
+	}
 	u, err := q.CreateUser(ctx, u)
 	if err != nil {
+		return Login{}, err
+	}
+	if u, err = recordConsents(ctx, q, u, consents); err != nil {
 		return Login{}, err
 	}
 	verified := false
@@ -330,6 +363,9 @@ func (s *Service) LogIn(ctx context.Context, email, password string, c Client) (
 		}
 		if !known {
 			giveBack() // refused, not failed: the pair's budget is for passwords tried
+			if found {
+				s.RecordSignIn(ctx, u.ID, domain.SignInPassword, domain.SignInLocked, c)
+			}
 			return Login{}, limitErr
 		}
 	default:
@@ -340,6 +376,9 @@ func (s *Service) LogIn(ctx context.Context, email, password string, c Client) (
 		// No account, or one without a password (created by an OpenID provider): the same
 		// answer after the same work as a wrong password.
 		s.hasher.VerifyDummy(ctx, password)
+		if found {
+			s.RecordSignIn(ctx, u.ID, domain.SignInPassword, domain.SignInWrongPassword, c)
+		}
 		return Login{}, errBadCredentials
 	}
 	ok, err := s.hasher.Verify(ctx, password, u.PasswordHash)
@@ -348,10 +387,12 @@ func (s *Service) LogIn(ctx context.Context, email, password string, c Client) (
 		return Login{}, fmt.Errorf("log in: verify password: %w", err)
 	}
 	if !ok {
+		s.RecordSignIn(ctx, u.ID, domain.SignInPassword, domain.SignInWrongPassword, c)
 		return Login{}, errBadCredentials
 	}
 	giveBack() // the right password is no failure
 	if u.Status != domain.UserActive {
+		s.RecordSignIn(ctx, u.ID, domain.SignInPassword, domain.SignInSuspended, c)
 		return Login{}, domain.Forbidden("this account is suspended")
 	}
 	mfa, err := s.HasSecondFactor(ctx, u.ID)
@@ -359,6 +400,7 @@ func (s *Service) LogIn(ctx context.Context, email, password string, c Client) (
 		return Login{}, fmt.Errorf("log in: %w", err)
 	}
 	if mfa {
+		// Recorded when the second step ends (PASSWORD_TOTP or RECOVERY_CODE, right or wrong).
 		ch, err := s.startMFA(ctx, u.ID, now)
 		if err != nil {
 			return Login{}, err
@@ -373,6 +415,7 @@ func (s *Service) LogIn(ctx context.Context, email, password string, c Client) (
 	if err != nil {
 		return Login{}, fmt.Errorf("log in: %w", err)
 	}
+	s.RecordSignIn(ctx, u.ID, domain.SignInPassword, "", c)
 	return out, nil
 }
 

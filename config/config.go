@@ -70,6 +70,17 @@ type Config struct {
 	EmailVerificationTTL time.Duration `env:"EMAIL_VERIFICATION_TTL" envDefault:"24h"`
 	ResetTokenTTL        time.Duration `env:"RESET_TOKEN_TTL" envDefault:"20m"`
 	UnverifiedMay        string        `env:"UNVERIFIED_MAY" envDefault:""`
+	// AccountEmailUndoWindow: how long the old address of a confirmed email change may undo it
+	// with the link of its notice.
+	AccountEmailUndoWindow time.Duration `env:"ACCOUNT_EMAIL_UNDO_WINDOW" envDefault:"72h"`
+	// TermsVersion and PrivacyPolicyVersion are the current versions of the legal documents:
+	// members must accept them (signUp, acceptPolicies) before gated actions (messaging,
+	// booking); publishing a new version asks every member again. Empty: not required.
+	TermsVersion         string `env:"TERMS_VERSION" envDefault:"2026-01-01"`
+	PrivacyPolicyVersion string `env:"PRIVACY_POLICY_VERSION" envDefault:"2026-01-01"`
+	// ExportLinkTTL: how long a data export can be downloaded through its emailed link; the
+	// archive is deleted then.
+	ExportLinkTTL time.Duration `env:"EXPORT_LINK_TTL" envDefault:"72h"`
 	// RecentAuthMaxAge: sensitive operations (second factor, and later password, email,
 	// passkeys...) need a log-in or reauthenticate this recent.
 	RecentAuthMaxAge time.Duration `env:"RECENT_AUTH_MAX_AGE" envDefault:"10m"`
@@ -119,6 +130,10 @@ type Config struct {
 	RateMessagesUser          Rate `env:"RATE_MESSAGES_PER_USER" envDefault:"120/1m"`
 	// Wrong second-factor codes per member; past it, half-finished logins end.
 	RateMFACodesUser Rate `env:"RATE_MFA_CODES_PER_USER" envDefault:"5/15m"`
+	// Email change requests per member, and code emails sent to one new address (past that,
+	// requests are answered alike and send nothing).
+	RateEmailChangeUser    Rate `env:"RATE_EMAIL_CHANGE_PER_USER" envDefault:"5/1h"`
+	RateEmailChangeAddress Rate `env:"RATE_EMAIL_CHANGE_PER_ADDRESS" envDefault:"3/1h"`
 	// OIDCProviders are the OpenID Connect providers members may sign in with (JSON list, see
 	// OIDCProvider); none by default.
 	OIDCProviders OIDCProviders `env:"OIDC_PROVIDERS"`

@@ -76,6 +76,13 @@ type User struct {
 	EmailVerifiedAt *time.Time `db:"email_verified_at"`
 	// Locale is the language of the emails sent to the member (LocaleEN or LocaleFR).
 	Locale string `db:"locale"`
+	// TermsVersion and PrivacyVersion are the versions of the terms and of the privacy policy the
+	// member accepted last (nil: never); the gate of member actions compares them with the
+	// current ones (LegalVersions).
+	TermsVersion   *string `db:"terms_version"`
+	PrivacyVersion *string `db:"privacy_version"`
+	// MarketingConsent: the member agreed to marketing emails.
+	MarketingConsent bool `db:"marketing_consent"`
 }
 
 // EmailVerified reports whether the member proved their email address reaches them.

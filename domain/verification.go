@@ -20,10 +20,15 @@ const (
 // unverified email gets for an action UnverifiedPolicy keeps from them.
 const ReasonEmailNotVerified = "EMAIL_NOT_VERIFIED"
 
-// UnverifiedPolicy says what members whose email is not verified may do (config UNVERIFIED_MAY).
-// The zero policy allows nothing it governs: the default is no messaging and no booking.
+// UnverifiedPolicy is the one gate of the actions it governs (messaging, booking: proposing a
+// session, paid or not): a member must have accepted the current terms and privacy policy
+// (Legal; CONSENT_REQUIRED) and, unless UNVERIFIED_MAY lets them, have verified their email
+// (EMAIL_NOT_VERIFIED). The zero policy requires no consent and allows unverified members
+// nothing it governs: the default is no messaging and no booking.
 type UnverifiedPolicy struct {
 	May []UnverifiedAction
+	// Legal are the current versions of the documents members must have accepted (zero: none).
+	Legal LegalVersions
 }
 
 // ParseUnverifiedPolicy reads a comma-separated list of actions (MESSAGE, BOOK; case-insensitive).
@@ -42,10 +47,19 @@ func ParseUnverifiedPolicy(list string) (UnverifiedPolicy, error) {
 	return p, nil
 }
 
-// Require is FORBIDDEN (extensions.reason EMAIL_NOT_VERIFIED) when the actor's email is not
-// verified and the policy does not let such members do action; nil otherwise.
+// Require is FORBIDDEN with extensions.reason CONSENT_REQUIRED (and extensions.documents) when
+// the actor has not accepted a current legal document, else EMAIL_NOT_VERIFIED when the actor's
+// email is not verified and the policy does not let such members do action; nil otherwise.
 func (p UnverifiedPolicy) Require(actor Actor, action UnverifiedAction) error {
-	if !actor.SignedIn() || actor.User.EmailVerified() {
+	if !actor.SignedIn() {
+		return nil
+	}
+	if missing := p.Legal.Missing(actor.User); len(missing) > 0 {
+		e := Forbidden("accept the current terms and privacy policy first (acceptPolicies)")
+		e.Details = map[string]any{"reason": ReasonConsentRequired, "documents": missing}
+		return e
+	}
+	if actor.User.EmailVerified() {
 		return nil
 	}
 	for _, a := range p.May {

@@ -201,6 +201,10 @@ func richMember(t *testing.T, e env) (member, skillsessiontest.Member) {
 	exec(t, pool, `INSERT INTO webauthn_ceremonies (id, kind, user_id, session, created_at, expires_at)
 		VALUES ($1, 'REGISTER', $2, jsonb_build_object('user', $3::text), now(), now() + interval '5 minutes')`, uuid.New(), m.uid, m.Name)
 	exec(t, pool, `UPDATE auth_sessions SET passkey_id = $2 WHERE user_id = $1`, m.uid, passkey)
+	exec(t, pool, `INSERT INTO email_changes (id, user_id, old_email, old_verified, new_email, requested_at, expires_at)
+		VALUES ($1, $2, $3::text, true, 'new.' || $3::text, now(), now() + interval '1 day')`, uuid.New(), m.uid, m.email)
+	exec(t, pool, `INSERT INTO data_exports (id, user_id, state, requested_at, ready_at, expires_at, size_bytes, archive)
+		VALUES ($1, $2, 'READY', now(), now(), now() + interval '7 days', 10, convert_to($3, 'UTF8'))`, uuid.New(), m.uid, m.Name)
 
 	// The reset email's job issues the token; a job still running at the erasure would leave its
 	// arguments (the address) in River's table until River's cleanup.
@@ -223,7 +227,7 @@ func richMember(t *testing.T, e env) (member, skillsessiontest.Member) {
 	// Everything is there before the erasure (so the scan after it can fail).
 	for _, table := range []string{"profiles", "member_skills", "availability_slots", "auth_sessions", "account_tokens",
 		"user_totp", "mfa_recovery_codes", "mfa_tickets", "auth_identities", "calendar_feeds", "mentor_accounts",
-		"passkeys", "webauthn_users", "webauthn_ceremonies",
+		"passkeys", "webauthn_users", "webauthn_ceremonies", "email_changes", "data_exports", "sign_in_events", "consents",
 		"mentor_prices", "notifications", "credit_accounts"} {
 		var n int
 		if err := pool.QueryRow(ctx, `SELECT count(*) FROM `+table+` WHERE user_id = $1`, m.uid).Scan(&n); err != nil || n == 0 {
@@ -402,6 +406,11 @@ func TestEraseMemberLeavesOnlyPseudonyms(t *testing.T) {
 	if err := pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE state IN ('PROPOSED', 'CONFIRMED')), count(*) FILTER (WHERE state = 'CANCELLED')
 		FROM skill_sessions WHERE teacher_id = $1`, m.uid).Scan(&open, &cancelled); err != nil || open != 0 || cancelled != 1 {
 		t.Fatalf("sessions after erasure: %d open, %d cancelled (want 0, 1), %v", open, cancelled, err)
+	}
+	var consentIPs, consents int
+	if err := pool.QueryRow(ctx, `SELECT count(ip), count(*) FROM consents WHERE user_id = $1`, m.uid).Scan(&consentIPs, &consents); err != nil ||
+		consentIPs != 0 || consents == 0 {
+		t.Fatalf("consents after erasure: %d with an address, %d in all (want 0, some), %v", consentIPs, consents, err)
 	}
 	var reviews, payments, ledgerEntries, ledger int
 	if err := pool.QueryRow(ctx, `SELECT

@@ -39,10 +39,12 @@ type ResolverRoot interface {
 	AuthSession() AuthSessionResolver
 	AvailabilitySlot() AvailabilitySlotResolver
 	CalendarFeed() CalendarFeedResolver
+	Consent() ConsentResolver
 	Conversation() ConversationResolver
 	ConversationEvent() ConversationEventResolver
 	CreditBalance() CreditBalanceResolver
 	CreditTransaction() CreditTransactionResolver
+	DataExport() DataExportResolver
 	Match() MatchResolver
 	MatchReason() MatchReasonResolver
 	MemberSkill() MemberSkillResolver
@@ -78,9 +80,14 @@ type DirectiveRoot struct {
 }
 
 type ComplexityRoot struct {
+	AcceptPoliciesPayload struct {
+		User func(childComplexity int) int
+	}
+
 	AccountSecurity struct {
 		Methods           func(childComplexity int) int
 		Passkeys          func(childComplexity int) int
+		RecentSignIns     func(childComplexity int, first *int) int
 		RecoveryCodesLeft func(childComplexity int) int
 		TotpEnabled       func(childComplexity int) int
 	}
@@ -164,6 +171,10 @@ type ComplexityRoot struct {
 		Status   func(childComplexity int) int
 	}
 
+	ConfirmEmailChangePayload struct {
+		User func(childComplexity int) int
+	}
+
 	ConfirmSessionCompletedPayload struct {
 		CreditBalance func(childComplexity int) int
 		Session       func(childComplexity int) int
@@ -172,6 +183,15 @@ type ComplexityRoot struct {
 	ConfirmTotpEnrollmentPayload struct {
 		RecoveryCodes func(childComplexity int) int
 		Security      func(childComplexity int) int
+	}
+
+	Consent struct {
+		At       func(childComplexity int) int
+		Document func(childComplexity int) int
+		Granted  func(childComplexity int) int
+		ID       func(childComplexity int) int
+		Source   func(childComplexity int) int
+		Version  func(childComplexity int) int
 	}
 
 	Conversation struct {
@@ -234,6 +254,15 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	DataExport struct {
+		ExpiresAt   func(childComplexity int) int
+		ID          func(childComplexity int) int
+		ReadyAt     func(childComplexity int) int
+		RequestedAt func(childComplexity int) int
+		SizeBytes   func(childComplexity int) int
+		State       func(childComplexity int) int
+	}
+
 	DeleteAccountPayload struct {
 		DeletionScheduledAt func(childComplexity int) int
 	}
@@ -263,6 +292,11 @@ type ComplexityRoot struct {
 	LanguageFacet struct {
 		Count    func(childComplexity int) int
 		Language func(childComplexity int) int
+	}
+
+	LegalDocuments struct {
+		PrivacyPolicyVersion func(childComplexity int) int
+		TermsVersion         func(childComplexity int) int
 	}
 
 	LevelFacet struct {
@@ -413,6 +447,7 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
+		AcceptPolicies            func(childComplexity int, input model.AcceptPoliciesInput) int
 		AcceptSession             func(childComplexity int, input model.AcceptSessionInput) int
 		AddMemberSkill            func(childComplexity int, input model.AddMemberSkillInput) int
 		BeginLogIn                func(childComplexity int, input model.LogInInput) int
@@ -421,6 +456,7 @@ type ComplexityRoot struct {
 		CancelSession             func(childComplexity int, input model.CancelSessionInput) int
 		ChangePassword            func(childComplexity int, input model.ChangePasswordInput) int
 		CompleteMfaLogIn          func(childComplexity int, input model.CompleteMfaLogInInput) int
+		ConfirmEmailChange        func(childComplexity int, input model.ConfirmEmailChangeInput) int
 		ConfirmSessionCompleted   func(childComplexity int, input model.ConfirmSessionCompletedInput) int
 		ConfirmTotpEnrollment     func(childComplexity int, input model.ConfirmTotpEnrollmentInput) int
 		ContestNoShow             func(childComplexity int, input model.ContestNoShowInput) int
@@ -454,6 +490,8 @@ type ComplexityRoot struct {
 		ReportNoShow              func(childComplexity int, input model.ReportNoShowInput) int
 		ReportReview              func(childComplexity int, input model.ReportReviewInput) int
 		ReportSessionProblem      func(childComplexity int, input model.ReportSessionProblemInput) int
+		RequestDataExport         func(childComplexity int) int
+		RequestEmailChange        func(childComplexity int, input model.RequestEmailChangeInput) int
 		RequestPasswordReset      func(childComplexity int, input model.RequestPasswordResetInput) int
 		ResendVerificationEmail   func(childComplexity int) int
 		ResetPassword             func(childComplexity int, input model.ResetPasswordInput) int
@@ -463,6 +501,7 @@ type ComplexityRoot struct {
 		RevokeSession             func(childComplexity int, input model.RevokeSessionInput) int
 		RotateCalendarFeed        func(childComplexity int) int
 		SendMessage               func(childComplexity int, input model.SendMessageInput) int
+		SetMarketingConsent       func(childComplexity int, input model.SetMarketingConsentInput) int
 		SetNotificationPreference func(childComplexity int, input model.SetNotificationPreferenceInput) int
 		SetSkillPrice             func(childComplexity int, input model.SetSkillPriceInput) int
 		SetTyping                 func(childComplexity int, input model.SetTypingInput) int
@@ -475,6 +514,7 @@ type ComplexityRoot struct {
 		StartTotpEnrollment       func(childComplexity int) int
 		SubmitReview              func(childComplexity int, input model.SubmitReviewInput) int
 		UnblockMember             func(childComplexity int, input model.BlockMemberInput) int
+		UndoEmailChange           func(childComplexity int, input model.UndoEmailChangeInput) int
 		UnlinkProvider            func(childComplexity int, input model.UnlinkProviderInput) int
 		UpdateMemberSkill         func(childComplexity int, input model.UpdateMemberSkillInput) int
 		UpdateProfile             func(childComplexity int, input model.UpdateProfileInput) int
@@ -630,6 +670,7 @@ type ComplexityRoot struct {
 		Conversations           func(childComplexity int, first *int, after *string) int
 		CreditBalance           func(childComplexity int) int
 		CreditTransactions      func(childComplexity int, first *int, after *string) int
+		LegalDocuments          func(childComplexity int) int
 		Matches                 func(childComplexity int, first *int, after *string, filter *model.MatchFilter) int
 		Messages                func(childComplexity int, conversationID string, first *int, before *string, after *string) int
 		NoShowDisputes          func(childComplexity int, status *domain.NoShowDisputeStatus, first *int, after *string) int
@@ -688,6 +729,14 @@ type ComplexityRoot struct {
 
 	ReportReviewPayload struct {
 		Report func(childComplexity int) int
+	}
+
+	RequestDataExportPayload struct {
+		DataExport func(childComplexity int) int
+	}
+
+	RequestEmailChangePayload struct {
+		PendingEmail func(childComplexity int) int
 	}
 
 	RequestPasswordResetPayload struct {
@@ -810,6 +859,10 @@ type ComplexityRoot struct {
 		Message func(childComplexity int) int
 	}
 
+	SetMarketingConsentPayload struct {
+		User func(childComplexity int) int
+	}
+
 	SetNotificationPreferencePayload struct {
 		Preference func(childComplexity int) int
 	}
@@ -824,6 +877,15 @@ type ComplexityRoot struct {
 
 	SetUserRolesPayload struct {
 		User func(childComplexity int) int
+	}
+
+	SignInEvent struct {
+		At            func(childComplexity int) int
+		FailureReason func(childComplexity int) int
+		IPAddress     func(childComplexity int) int
+		Method        func(childComplexity int) int
+		Succeeded     func(childComplexity int) int
+		UserAgent     func(childComplexity int) int
 	}
 
 	Skill struct {
@@ -973,6 +1035,10 @@ type ComplexityRoot struct {
 		User         func(childComplexity int) int
 	}
 
+	UndoEmailChangePayload struct {
+		EmailRestored func(childComplexity int) int
+	}
+
 	UnlinkProviderPayload struct {
 		LinkedProviders func(childComplexity int) int
 	}
@@ -984,15 +1050,20 @@ type ComplexityRoot struct {
 	User struct {
 		AcceptsPaidSessions func(childComplexity int) int
 		BlockedMembers      func(childComplexity int) int
+		ConsentRequired     func(childComplexity int) int
+		Consents            func(childComplexity int, first *int) int
 		CreatedAt           func(childComplexity int) int
+		DataExports         func(childComplexity int, first *int) int
 		DeletionScheduledAt func(childComplexity int) int
 		DisplayName         func(childComplexity int) int
 		Email               func(childComplexity int) int
 		EmailVerified       func(childComplexity int) int
 		ID                  func(childComplexity int) int
+		MarketingConsent    func(childComplexity int) int
 		MentorAccount       func(childComplexity int) int
 		OfferedSkills       func(childComplexity int) int
 		Payments            func(childComplexity int, first *int, after *string) int
+		PendingEmail        func(childComplexity int) int
 		Profile             func(childComplexity int) int
 		Rating              func(childComplexity int) int
 		Reviews             func(childComplexity int, first *int, after *string) int
@@ -1023,6 +1094,7 @@ type ComplexityRoot struct {
 // region    ************************** generated!.gotpl **************************
 
 type AccountSecurityResolver interface {
+	RecentSignIns(ctx context.Context, obj *model.AccountSecurity, first *int) ([]model.SignInEvent, error)
 	Passkeys(ctx context.Context, obj *model.AccountSecurity) ([]passkeys.Passkey, error)
 }
 type AuthSessionResolver interface {
@@ -1036,6 +1108,13 @@ type AvailabilitySlotResolver interface {
 }
 type CalendarFeedResolver interface {
 	ID(ctx context.Context, obj *domain.CalendarFeed) (string, error)
+}
+type ConsentResolver interface {
+	ID(ctx context.Context, obj *domain.Consent) (string, error)
+
+	Version(ctx context.Context, obj *domain.Consent) (*string, error)
+
+	At(ctx context.Context, obj *domain.Consent) (*time.Time, error)
 }
 type ConversationResolver interface {
 	ID(ctx context.Context, obj *domain.Conversation) (string, error)
@@ -1060,6 +1139,12 @@ type CreditTransactionResolver interface {
 	ID(ctx context.Context, obj *domain.CreditEntry) (string, error)
 
 	Session(ctx context.Context, obj *domain.CreditEntry) (*domain.SkillSession, error)
+}
+type DataExportResolver interface {
+	ID(ctx context.Context, obj *domain.DataExport) (string, error)
+	State(ctx context.Context, obj *domain.DataExport) (domain.DataExportState, error)
+
+	SizeBytes(ctx context.Context, obj *domain.DataExport) (*int, error)
 }
 type MatchResolver interface {
 	ID(ctx context.Context, obj *matching.Match) (string, error)
@@ -1096,6 +1181,9 @@ type MutationResolver interface {
 	RequestPasswordReset(ctx context.Context, input model.RequestPasswordResetInput) (*model.RequestPasswordResetPayload, error)
 	ResetPassword(ctx context.Context, input model.ResetPasswordInput) (*model.ResetPasswordPayload, error)
 	ChangePassword(ctx context.Context, input model.ChangePasswordInput) (*model.ChangePasswordPayload, error)
+	RequestEmailChange(ctx context.Context, input model.RequestEmailChangeInput) (*model.RequestEmailChangePayload, error)
+	ConfirmEmailChange(ctx context.Context, input model.ConfirmEmailChangeInput) (*model.ConfirmEmailChangePayload, error)
+	UndoEmailChange(ctx context.Context, input model.UndoEmailChangeInput) (*model.UndoEmailChangePayload, error)
 	LogIn(ctx context.Context, input model.LogInInput) (*model.AuthPayload, error)
 	RefreshSession(ctx context.Context, input model.RefreshSessionInput) (*model.AuthPayload, error)
 	LogOut(ctx context.Context, input *model.LogOutInput) (*model.LogOutPayload, error)
@@ -1131,6 +1219,9 @@ type MutationResolver interface {
 	RefundPayment(ctx context.Context, input model.RefundPaymentInput) (*model.RefundPaymentPayload, error)
 	ContestNoShow(ctx context.Context, input model.ContestNoShowInput) (*model.NoShowDisputePayload, error)
 	ResolveNoShow(ctx context.Context, input model.ResolveNoShowInput) (*model.NoShowDisputePayload, error)
+	AcceptPolicies(ctx context.Context, input model.AcceptPoliciesInput) (*model.AcceptPoliciesPayload, error)
+	SetMarketingConsent(ctx context.Context, input model.SetMarketingConsentInput) (*model.SetMarketingConsentPayload, error)
+	RequestDataExport(ctx context.Context) (*model.RequestDataExportPayload, error)
 	UpdateProfile(ctx context.Context, input model.UpdateProfileInput) (*model.UpdateProfilePayload, error)
 	AddMemberSkill(ctx context.Context, input model.AddMemberSkillInput) (*model.MemberSkillPayload, error)
 	UpdateMemberSkill(ctx context.Context, input model.UpdateMemberSkillInput) (*model.MemberSkillPayload, error)
@@ -1228,6 +1319,7 @@ type QueryResolver interface {
 	UnreadNotificationCount(ctx context.Context) (int, error)
 	Payment(ctx context.Context, id string) (*domain.Payment, error)
 	NoShowDisputes(ctx context.Context, status *domain.NoShowDisputeStatus, first *int, after *string) (*model.NoShowDisputeConnection, error)
+	LegalDocuments(ctx context.Context) (*model.LegalDocuments, error)
 	ReviewReports(ctx context.Context, first *int, after *string) (*model.ReviewReportConnection, error)
 	UpcomingSessions(ctx context.Context, first *int, after *string) (*model.SkillSessionConnection, error)
 	PastSessions(ctx context.Context, first *int, after *string) (*model.SkillSessionConnection, error)
@@ -1331,6 +1423,7 @@ type UserResolver interface {
 	Email(ctx context.Context, obj *domain.User) (*string, error)
 	Roles(ctx context.Context, obj *domain.User) ([]model.Role, error)
 	EmailVerified(ctx context.Context, obj *domain.User) (*bool, error)
+	PendingEmail(ctx context.Context, obj *domain.User) (*string, error)
 
 	Profile(ctx context.Context, obj *domain.User) (*domain.Profile, error)
 	OfferedSkills(ctx context.Context, obj *domain.User) ([]domain.MemberSkill, error)
@@ -1343,6 +1436,10 @@ type UserResolver interface {
 	Rating(ctx context.Context, obj *domain.User) (*domain.MemberRating, error)
 	Reviews(ctx context.Context, obj *domain.User, first *int, after *string) (*model.ReviewConnection, error)
 	DeletionScheduledAt(ctx context.Context, obj *domain.User) (*time.Time, error)
+	ConsentRequired(ctx context.Context, obj *domain.User) ([]domain.LegalDocument, error)
+	MarketingConsent(ctx context.Context, obj *domain.User) (*bool, error)
+	Consents(ctx context.Context, obj *domain.User, first *int) ([]domain.Consent, error)
+	DataExports(ctx context.Context, obj *domain.User, first *int) ([]domain.DataExport, error)
 	Security(ctx context.Context, obj *domain.User) (*model.AccountSecurity, error)
 }
 
@@ -1364,6 +1461,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 	_ = ec
 	switch typeName + "." + field {
 
+	case "AcceptPoliciesPayload.user":
+		if e.ComplexityRoot.AcceptPoliciesPayload.User == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AcceptPoliciesPayload.User(childComplexity), true
+
 	case "AccountSecurity.methods":
 		if e.ComplexityRoot.AccountSecurity.Methods == nil {
 			break
@@ -1376,6 +1480,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AccountSecurity.Passkeys(childComplexity), true
+	case "AccountSecurity.recentSignIns":
+		if e.ComplexityRoot.AccountSecurity.RecentSignIns == nil {
+			break
+		}
+
+		args, err := ec.field_AccountSecurity_recentSignIns_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.AccountSecurity.RecentSignIns(childComplexity, args["first"].(*int)), true
 	case "AccountSecurity.recoveryCodesLeft":
 		if e.ComplexityRoot.AccountSecurity.RecoveryCodesLeft == nil {
 			break
@@ -1642,6 +1757,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Chargeback.Status(childComplexity), true
 
+	case "ConfirmEmailChangePayload.user":
+		if e.ComplexityRoot.ConfirmEmailChangePayload.User == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConfirmEmailChangePayload.User(childComplexity), true
+
 	case "ConfirmSessionCompletedPayload.creditBalance":
 		if e.ComplexityRoot.ConfirmSessionCompletedPayload.CreditBalance == nil {
 			break
@@ -1667,6 +1789,43 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ConfirmTotpEnrollmentPayload.Security(childComplexity), true
+
+	case "Consent.at":
+		if e.ComplexityRoot.Consent.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Consent.At(childComplexity), true
+	case "Consent.document":
+		if e.ComplexityRoot.Consent.Document == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Consent.Document(childComplexity), true
+	case "Consent.granted":
+		if e.ComplexityRoot.Consent.Granted == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Consent.Granted(childComplexity), true
+	case "Consent.id":
+		if e.ComplexityRoot.Consent.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Consent.ID(childComplexity), true
+	case "Consent.source":
+		if e.ComplexityRoot.Consent.Source == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Consent.Source(childComplexity), true
+	case "Consent.version":
+		if e.ComplexityRoot.Consent.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Consent.Version(childComplexity), true
 
 	case "Conversation.createdAt":
 		if e.ComplexityRoot.Conversation.CreatedAt == nil {
@@ -1892,6 +2051,43 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CreditTransactionEdge.Node(childComplexity), true
 
+	case "DataExport.expiresAt":
+		if e.ComplexityRoot.DataExport.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataExport.ExpiresAt(childComplexity), true
+	case "DataExport.id":
+		if e.ComplexityRoot.DataExport.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataExport.ID(childComplexity), true
+	case "DataExport.readyAt":
+		if e.ComplexityRoot.DataExport.ReadyAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataExport.ReadyAt(childComplexity), true
+	case "DataExport.requestedAt":
+		if e.ComplexityRoot.DataExport.RequestedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataExport.RequestedAt(childComplexity), true
+	case "DataExport.sizeBytes":
+		if e.ComplexityRoot.DataExport.SizeBytes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataExport.SizeBytes(childComplexity), true
+	case "DataExport.state":
+		if e.ComplexityRoot.DataExport.State == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataExport.State(childComplexity), true
+
 	case "DeleteAccountPayload.deletionScheduledAt":
 		if e.ComplexityRoot.DeleteAccountPayload.DeletionScheduledAt == nil {
 			break
@@ -1958,6 +2154,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.LanguageFacet.Language(childComplexity), true
+
+	case "LegalDocuments.privacyPolicyVersion":
+		if e.ComplexityRoot.LegalDocuments.PrivacyPolicyVersion == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LegalDocuments.PrivacyPolicyVersion(childComplexity), true
+	case "LegalDocuments.termsVersion":
+		if e.ComplexityRoot.LegalDocuments.TermsVersion == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LegalDocuments.TermsVersion(childComplexity), true
 
 	case "LevelFacet.count":
 		if e.ComplexityRoot.LevelFacet.Count == nil {
@@ -2450,6 +2659,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Money.Currency(childComplexity), true
 
+	case "Mutation.acceptPolicies":
+		if e.ComplexityRoot.Mutation.AcceptPolicies == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_acceptPolicies_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AcceptPolicies(childComplexity, args["input"].(model.AcceptPoliciesInput)), true
 	case "Mutation.acceptSession":
 		if e.ComplexityRoot.Mutation.AcceptSession == nil {
 			break
@@ -2533,6 +2753,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CompleteMfaLogIn(childComplexity, args["input"].(model.CompleteMfaLogInInput)), true
+	case "Mutation.confirmEmailChange":
+		if e.ComplexityRoot.Mutation.ConfirmEmailChange == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_confirmEmailChange_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ConfirmEmailChange(childComplexity, args["input"].(model.ConfirmEmailChangeInput)), true
 	case "Mutation.confirmSessionCompleted":
 		if e.ComplexityRoot.Mutation.ConfirmSessionCompleted == nil {
 			break
@@ -2881,6 +3112,23 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ReportSessionProblem(childComplexity, args["input"].(model.ReportSessionProblemInput)), true
+	case "Mutation.requestDataExport":
+		if e.ComplexityRoot.Mutation.RequestDataExport == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Mutation.RequestDataExport(childComplexity), true
+	case "Mutation.requestEmailChange":
+		if e.ComplexityRoot.Mutation.RequestEmailChange == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_requestEmailChange_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RequestEmailChange(childComplexity, args["input"].(model.RequestEmailChangeInput)), true
 	case "Mutation.requestPasswordReset":
 		if e.ComplexityRoot.Mutation.RequestPasswordReset == nil {
 			break
@@ -2965,6 +3213,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SendMessage(childComplexity, args["input"].(model.SendMessageInput)), true
+	case "Mutation.setMarketingConsent":
+		if e.ComplexityRoot.Mutation.SetMarketingConsent == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setMarketingConsent_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetMarketingConsent(childComplexity, args["input"].(model.SetMarketingConsentInput)), true
 	case "Mutation.setNotificationPreference":
 		if e.ComplexityRoot.Mutation.SetNotificationPreference == nil {
 			break
@@ -3077,6 +3336,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UnblockMember(childComplexity, args["input"].(model.BlockMemberInput)), true
+	case "Mutation.undoEmailChange":
+		if e.ComplexityRoot.Mutation.UndoEmailChange == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_undoEmailChange_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UndoEmailChange(childComplexity, args["input"].(model.UndoEmailChangeInput)), true
 	case "Mutation.unlinkProvider":
 		if e.ComplexityRoot.Mutation.UnlinkProvider == nil {
 			break
@@ -3703,6 +3973,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Query.CreditTransactions(childComplexity, args["first"].(*int), args["after"].(*string)), true
 
+	case "Query.legalDocuments":
+		if e.ComplexityRoot.Query.LegalDocuments == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.LegalDocuments(childComplexity), true
 	case "Query.matches":
 		if e.ComplexityRoot.Query.Matches == nil {
 			break
@@ -3995,6 +4271,20 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ReportReviewPayload.Report(childComplexity), true
+
+	case "RequestDataExportPayload.dataExport":
+		if e.ComplexityRoot.RequestDataExportPayload.DataExport == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RequestDataExportPayload.DataExport(childComplexity), true
+
+	case "RequestEmailChangePayload.pendingEmail":
+		if e.ComplexityRoot.RequestEmailChangePayload.PendingEmail == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RequestEmailChangePayload.PendingEmail(childComplexity), true
 
 	case "RequestPasswordResetPayload.accepted":
 		if e.ComplexityRoot.RequestPasswordResetPayload.Accepted == nil {
@@ -4376,6 +4666,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.SessionWarning.Message(childComplexity), true
 
+	case "SetMarketingConsentPayload.user":
+		if e.ComplexityRoot.SetMarketingConsentPayload.User == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SetMarketingConsentPayload.User(childComplexity), true
+
 	case "SetNotificationPreferencePayload.preference":
 		if e.ComplexityRoot.SetNotificationPreferencePayload.Preference == nil {
 			break
@@ -4403,6 +4700,43 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SetUserRolesPayload.User(childComplexity), true
+
+	case "SignInEvent.at":
+		if e.ComplexityRoot.SignInEvent.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SignInEvent.At(childComplexity), true
+	case "SignInEvent.failureReason":
+		if e.ComplexityRoot.SignInEvent.FailureReason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SignInEvent.FailureReason(childComplexity), true
+	case "SignInEvent.ipAddress":
+		if e.ComplexityRoot.SignInEvent.IPAddress == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SignInEvent.IPAddress(childComplexity), true
+	case "SignInEvent.method":
+		if e.ComplexityRoot.SignInEvent.Method == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SignInEvent.Method(childComplexity), true
+	case "SignInEvent.succeeded":
+		if e.ComplexityRoot.SignInEvent.Succeeded == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SignInEvent.Succeeded(childComplexity), true
+	case "SignInEvent.userAgent":
+		if e.ComplexityRoot.SignInEvent.UserAgent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SignInEvent.UserAgent(childComplexity), true
 
 	case "Skill.category":
 		if e.ComplexityRoot.Skill.Category == nil {
@@ -4988,6 +5322,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.TypingEvent.User(childComplexity), true
 
+	case "UndoEmailChangePayload.emailRestored":
+		if e.ComplexityRoot.UndoEmailChangePayload.EmailRestored == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UndoEmailChangePayload.EmailRestored(childComplexity), true
+
 	case "UnlinkProviderPayload.linkedProviders":
 		if e.ComplexityRoot.UnlinkProviderPayload.LinkedProviders == nil {
 			break
@@ -5014,12 +5355,40 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.User.BlockedMembers(childComplexity), true
+	case "User.consentRequired":
+		if e.ComplexityRoot.User.ConsentRequired == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.ConsentRequired(childComplexity), true
+	case "User.consents":
+		if e.ComplexityRoot.User.Consents == nil {
+			break
+		}
+
+		args, err := ec.field_User_consents_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.User.Consents(childComplexity, args["first"].(*int)), true
 	case "User.createdAt":
 		if e.ComplexityRoot.User.CreatedAt == nil {
 			break
 		}
 
 		return e.ComplexityRoot.User.CreatedAt(childComplexity), true
+	case "User.dataExports":
+		if e.ComplexityRoot.User.DataExports == nil {
+			break
+		}
+
+		args, err := ec.field_User_dataExports_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.User.DataExports(childComplexity, args["first"].(*int)), true
 	case "User.deletionScheduledAt":
 		if e.ComplexityRoot.User.DeletionScheduledAt == nil {
 			break
@@ -5050,6 +5419,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.User.ID(childComplexity), true
+	case "User.marketingConsent":
+		if e.ComplexityRoot.User.MarketingConsent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.MarketingConsent(childComplexity), true
 	case "User.mentorAccount":
 		if e.ComplexityRoot.User.MentorAccount == nil {
 			break
@@ -5073,6 +5448,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.User.Payments(childComplexity, args["first"].(*int), args["after"].(*string)), true
+	case "User.pendingEmail":
+		if e.ComplexityRoot.User.PendingEmail == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.PendingEmail(childComplexity), true
 	case "User.profile":
 		if e.ComplexityRoot.User.Profile == nil {
 			break
@@ -5173,6 +5554,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	opCtx := graphql.GetOperationContext(ctx)
 	ec := newExecutionContext(opCtx, e, make(chan graphql.DeferredResult))
 	inputUnmarshalMap := graphql.BuildUnmarshalerMap(
+		ec.unmarshalInputAcceptPoliciesInput,
 		ec.unmarshalInputAcceptSessionInput,
 		ec.unmarshalInputAddMemberSkillInput,
 		ec.unmarshalInputAvailabilitySlotInput,
@@ -5180,6 +5562,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputCancelSessionInput,
 		ec.unmarshalInputChangePasswordInput,
 		ec.unmarshalInputCompleteMfaLogInInput,
+		ec.unmarshalInputConfirmEmailChangeInput,
 		ec.unmarshalInputConfirmSessionCompletedInput,
 		ec.unmarshalInputConfirmTotpEnrollmentInput,
 		ec.unmarshalInputContestNoShowInput,
@@ -5215,12 +5598,14 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputReportNoShowInput,
 		ec.unmarshalInputReportReviewInput,
 		ec.unmarshalInputReportSessionProblemInput,
+		ec.unmarshalInputRequestEmailChangeInput,
 		ec.unmarshalInputRequestPasswordResetInput,
 		ec.unmarshalInputResetPasswordInput,
 		ec.unmarshalInputResolveNoShowInput,
 		ec.unmarshalInputReviewSkillProposalInput,
 		ec.unmarshalInputRevokeSessionInput,
 		ec.unmarshalInputSendMessageInput,
+		ec.unmarshalInputSetMarketingConsentInput,
 		ec.unmarshalInputSetNotificationPreferenceInput,
 		ec.unmarshalInputSetSkillPriceInput,
 		ec.unmarshalInputSetTypingInput,
@@ -5228,6 +5613,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputSignInWithProviderInput,
 		ec.unmarshalInputSignUpInput,
 		ec.unmarshalInputSubmitReviewInput,
+		ec.unmarshalInputUndoEmailChangeInput,
 		ec.unmarshalInputUnlinkProviderInput,
 		ec.unmarshalInputUpdateMemberSkillInput,
 		ec.unmarshalInputUpdateProfileInput,
@@ -5346,7 +5732,9 @@ error never tells that an id exists. ` + "`" + `FORBIDDEN` + "`" + ` is for an o
 but may not act on that way (editing a partner's message, a participant the rule excludes), and
 for a missing role. A ` + "`" + `FORBIDDEN` + "`" + ` that the member can lift carries ` + "`" + `extensions.reason` + "`" + `:
 ` + "`" + `EMAIL_NOT_VERIFIED` + "`" + ` (confirm the email with ` + "`" + `verifyEmail` + "`" + ` first; what unverified members may do
-is configured by the server's ` + "`" + `UNVERIFIED_MAY` + "`" + `).
+is configured by the server's ` + "`" + `UNVERIFIED_MAY` + "`" + `), ` + "`" + `CONSENT_REQUIRED` + "`" + ` (accept the current terms
+and privacy policy, listed in ` + "`" + `viewer.consentRequired` + "`" + ` and ` + "`" + `extensions.documents` + "`" + `, with
+` + "`" + `acceptPolicies` + "`" + `), ` + "`" + `RECENT_AUTH_REQUIRED` + "`" + ` (` + "`" + `reauthenticate` + "`" + `, then retry).
 
 Every ` + "`" + `Int` + "`" + ` input is a signed 32-bit integer and every ` + "`" + `Float` + "`" + ` input a finite number (magnitudes
 below 1e-12 read as 0); other values are ` + "`" + `BAD_USER_INPUT` + "`" + ` naming the argument (a literal in the
@@ -5476,7 +5864,9 @@ extend type Mutation {
   ` + "`" + `displayName` + "`" + `), ` + "`" + `CONFLICT` + "`" + ` when the email is taken, ` + "`" + `RATE_LIMITED` + "`" + `.
   A verification email (a 6-digit code and a link) goes to the address; until ` + "`" + `verifyEmail` + "`" + `, what
   the member may do is limited by configuration (by default no messaging and no booking:
-  ` + "`" + `FORBIDDEN` + "`" + ` with ` + "`" + `extensions.reason: EMAIL_NOT_VERIFIED` + "`" + `).
+  ` + "`" + `FORBIDDEN` + "`" + ` with ` + "`" + `extensions.reason: EMAIL_NOT_VERIFIED` + "`" + `). The same actions need the current
+  terms and privacy policy accepted (` + "`" + `termsVersion` + "`" + `, ` + "`" + `privacyPolicyVersion` + "`" + `, else later with
+  ` + "`" + `acceptPolicies` + "`" + `; reason ` + "`" + `CONSENT_REQUIRED` + "`" + `).
   """
   signUp(input: SignUpInput!): AuthPayload!
   """
@@ -5513,6 +5903,42 @@ extend type Mutation {
   wrong; field ` + "`" + `newPassword` + "`" + `: refused by the password policy), ` + "`" + `RATE_LIMITED` + "`" + `.
   """
   changePassword(input: ChangePasswordInput!): ChangePasswordPayload! @auth
+  """
+  Asks to change the viewer's email address. Nothing changes yet: a 6-digit code and a link go to
+  ` + "`" + `newEmail` + "`" + `, and the change takes effect with ` + "`" + `confirmEmailChange` + "`" + ` (until then the address shows
+  as ` + "`" + `User.pendingEmail` + "`" + `; a new request replaces the pending one, and its code and link stop
+  working). So that nobody can learn here which addresses have an account (OWASP), the answer is
+  the same when ` + "`" + `newEmail` + "`" + ` belongs to another account: that address is then sent a "this address
+  already has an account" email instead of a code, and the change can never be confirmed.
+  Needs a recent sign-in (` + "`" + `FORBIDDEN` + "`" + `, reason ` + "`" + `RECENT_AUTH_REQUIRED` + "`" + `: see ` + "`" + `reauthenticate` + "`" + `).
+  Errors: ` + "`" + `BAD_USER_INPUT` + "`" + ` (field ` + "`" + `input.newEmail` + "`" + `: malformed, or the current address),
+  ` + "`" + `RATE_LIMITED` + "`" + ` past a few requests per hour (` + "`" + `RATE_EMAIL_CHANGE_PER_USER` + "`" + `); a few emails per
+  hour at most go to one address, further requests are answered alike and send nothing.
+  """
+  requestEmailChange(input: RequestEmailChangeInput!): RequestEmailChangePayload! @auth
+  """
+  Makes the pending address the account's email, marked verified, with the ` + "`" + `code` + "`" + ` emailed to it
+  (signed in as its member) or the ` + "`" + `token` + "`" + ` of its link (no sign-in needed). Opening the link
+  changes nothing by itself; the page it opens calls this. The viewer's sessions stay signed in
+  (the member proved a recent sign-in and the new address; ending them would sign out the owner
+  of an account taken over through a stolen session, who could then not see the notice). The
+  old address, when it was verified, gets a notice with a link to undo the change
+  (` + "`" + `undoEmailChange` + "`" + `) for ` + "`" + `ACCOUNT_EMAIL_UNDO_WINDOW` + "`" + `, and stays reserved to the member until
+  then. Errors: ` + "`" + `BAD_USER_INPUT` + "`" + ` (field ` + "`" + `input.code` + "`" + ` or ` + "`" + `input.token` + "`" + `: wrong, expired or already
+  used), ` + "`" + `CONFLICT` + "`" + ` when another account took the address meanwhile, ` + "`" + `UNAUTHENTICATED` + "`" + ` for a
+  code without sign-in, ` + "`" + `RATE_LIMITED` + "`" + `.
+  """
+  confirmEmailChange(input: ConfirmEmailChangeInput!): ConfirmEmailChangePayload!
+  """
+  Undoes an email change with the token of the link the notice sent to the old address (no
+  sign-in needed: the account may be in someone else's hands). The old address is put back
+  (verified), every session of the account ends (their sockets close), and a password reset link
+  is emailed to the restored address: choose a new password, since whoever made the change may
+  know it. Errors: ` + "`" + `BAD_USER_INPUT` + "`" + ` (field ` + "`" + `input.token` + "`" + `: wrong, used, or past
+  ` + "`" + `ACCOUNT_EMAIL_UNDO_WINDOW` + "`" + `), ` + "`" + `CONFLICT` + "`" + ` when another account holds the old address by now,
+  ` + "`" + `RATE_LIMITED` + "`" + `.
+  """
+  undoEmailChange(input: UndoEmailChangeInput!): UndoEmailChangePayload!
   """
   Signs in with email and password. A wrong email or password gives the same ` + "`" + `UNAUTHENTICATED` + "`" + `
   error. Repeated failures give ` + "`" + `RATE_LIMITED` + "`" + ` with ` + "`" + `extensions.retryAfterSeconds` + "`" + `.
@@ -5554,6 +5980,11 @@ type User implements Node {
   themselves and to staff; null for everyone else.
   """
   emailVerified: Boolean
+  """
+  The address the member asked to move to (` + "`" + `requestEmailChange` + "`" + `) and has not confirmed yet; null
+  when there is none or it expired. Visible only to the member themselves; null for everyone else.
+  """
+  pendingEmail: String
   "When the account was created."
   createdAt: DateTime!
   """
@@ -5678,6 +6109,18 @@ input SignUpInput {
   displayName: String!
   "Language of the account's emails; when omitted, the request's ` + "`" + `Accept-Language` + "`" + ` (English otherwise)."
   locale: Locale
+  """
+  The version of the terms the member accepted on the form: must be the current one
+  (` + "`" + `legalDocuments` + "`" + `; ` + "`" + `BAD_USER_INPUT` + "`" + ` otherwise). Optional so older clients keep working, but an
+  account that has not accepted the current terms and privacy policy has them listed in
+  ` + "`" + `viewer.consentRequired` + "`" + `, and messaging and booking answer ` + "`" + `FORBIDDEN` + "`" + ` with
+  ` + "`" + `extensions.reason: CONSENT_REQUIRED` + "`" + ` until ` + "`" + `acceptPolicies` + "`" + `.
+  """
+  termsVersion: String
+  "The version of the privacy policy the member accepted on the form; as ` + "`" + `termsVersion` + "`" + `."
+  privacyPolicyVersion: String
+  "The member's choice about marketing emails, asked apart from the terms (no choice: none sent)."
+  marketingConsent: Boolean
 }
 
 "A verification code or link token; exactly one of them."
@@ -5708,6 +6151,44 @@ input ChangePasswordInput {
   currentPassword: String!
   "The new password (the same policy as ` + "`" + `SignUpInput.password` + "`" + `)."
   newPassword: String!
+}
+
+"The address to move the viewer's account to."
+input RequestEmailChangeInput {
+  "The new email address. Case-insensitive, at most 254 characters."
+  newEmail: String!
+}
+
+"A code or link token of an email change; exactly one of them."
+input ConfirmEmailChangeInput {
+  "The 6-digit code emailed to the new address (the request must be signed in as its member)."
+  code: String
+  "The ` + "`" + `token` + "`" + ` query parameter of the link emailed to the new address."
+  token: String
+}
+
+"The undo link's token."
+input UndoEmailChangeInput {
+  "The ` + "`" + `token` + "`" + ` query parameter of the link in the notice sent to the old address."
+  token: String!
+}
+
+"Result of ` + "`" + `requestEmailChange` + "`" + `."
+type RequestEmailChangePayload {
+  "The address waiting for confirmation (normalised), as ` + "`" + `User.pendingEmail` + "`" + ` shows it."
+  pendingEmail: String!
+}
+
+"Result of ` + "`" + `confirmEmailChange` + "`" + `."
+type ConfirmEmailChangePayload {
+  "The member, with their new address (its private fields show only to them and staff)."
+  user: User!
+}
+
+"Result of ` + "`" + `undoEmailChange` + "`" + `."
+type UndoEmailChangePayload {
+  "Always true: the old address is back and every session ended. Choose a new password with the emailed link."
+  emailRestored: Boolean!
 }
 
 "Credentials of an existing account."
@@ -6717,6 +7198,15 @@ input SignInWithProviderInput {
   idToken: String!
   "The raw nonce the ID token was requested with."
   nonce: String!
+  """
+  When this sign-in creates the account: the version of the terms the member accepted in the app,
+  as ` + "`" + `SignUpInput.termsVersion` + "`" + `. Ignored for an existing account (it uses ` + "`" + `acceptPolicies` + "`" + `).
+  """
+  termsVersion: String
+  "When this sign-in creates the account: the privacy policy version accepted, as ` + "`" + `termsVersion` + "`" + `."
+  privacyPolicyVersion: String
+  "When this sign-in creates the account: the member's choice about marketing emails."
+  marketingConsent: Boolean
 }
 
 "A provider account to link to the viewer, proven by a fresh ID token."
@@ -7428,6 +7918,158 @@ type NoShowDisputePayload {
   dispute: NoShowDispute!
 }
 `, BuiltIn: false},
+	{Name: "../schema/privacy.graphqls", Input: `# Privacy: consent to the terms and the privacy policy (and to marketing emails), and members'
+# data exports (GDPR arts. 15 and 20).
+
+extend type Query {
+  "The current versions of the legal documents members accept; public."
+  legalDocuments: LegalDocuments!
+}
+
+extend type Mutation {
+  """
+  Records that the viewer accepted the current version of the terms and/or of the privacy policy
+  (at least one; each must be the current one, else ` + "`" + `BAD_USER_INPUT` + "`" + ` with
+  ` + "`" + `extensions.currentVersion` + "`" + `). Lifts ` + "`" + `CONSENT_REQUIRED` + "`" + ` at once.
+  """
+  acceptPolicies(input: AcceptPoliciesInput!): AcceptPoliciesPayload! @auth
+  "Records the viewer's choice about marketing emails (granted or withdrawn)."
+  setMarketingConsent(input: SetMarketingConsentInput!): SetMarketingConsentPayload! @auth
+  """
+  Asks for a copy of all the viewer's data: a zip of JSON files is built in the background and a
+  download link, valid ` + "`" + `EXPORT_LINK_TTL` + "`" + ` (72 hours by default) without signing in, is emailed to
+  them; ` + "`" + `viewer.dataExports` + "`" + ` follows it. Needs a recent sign-in (` + "`" + `FORBIDDEN` + "`" + `, reason
+  ` + "`" + `RECENT_AUTH_REQUIRED` + "`" + `: see ` + "`" + `reauthenticate` + "`" + `). At most one a week: ` + "`" + `RATE_LIMITED` + "`" + ` with
+  ` + "`" + `extensions.retryAfterSeconds` + "`" + ` and ` + "`" + `extensions.retryAt` + "`" + ` otherwise (a FAILED export does not count).
+  """
+  requestDataExport: RequestDataExportPayload! @auth
+}
+
+"The current versions of the legal documents. A value (the server's configuration): has no id; Apollo caches it inside its parent (` + "`" + `typePolicies` + "`" + `: ` + "`" + `keyFields: false` + "`" + `)."
+type LegalDocuments {
+  "Version of the terms of service members must have accepted; null when none is required."
+  termsVersion: String
+  "Version of the privacy policy members must have accepted; null when none is required."
+  privacyPolicyVersion: String
+}
+
+"A document a member consents to."
+enum LegalDocument {
+  "The terms of service (versioned; gates messaging and booking)."
+  TERMS
+  "The privacy policy (versioned; gates messaging and booking)."
+  PRIVACY_POLICY
+  "Marketing emails (optional, no version)."
+  MARKETING
+}
+
+"How a consent was given or withdrawn."
+enum ConsentSource {
+  "On the sign-up form (` + "`" + `signUp` + "`" + `)."
+  SIGN_UP
+  "When signing up with a provider (` + "`" + `signInWithProvider` + "`" + `)."
+  PROVIDER_SIGN_UP
+  "From the app's settings."
+  SETTINGS
+  "Through the API otherwise (the default of the mutations)."
+  API
+}
+
+"One consent given or withdrawn, as recorded."
+type Consent {
+  "Opaque identifier."
+  id: ID!
+  "Which document."
+  document: LegalDocument!
+  "The version accepted; null for MARKETING."
+  version: String
+  "True when given, false when withdrawn."
+  granted: Boolean!
+  "How."
+  source: ConsentSource!
+  "When."
+  at: DateTime!
+}
+
+"Where a data export stands."
+enum DataExportState {
+  "The archive is being built."
+  PENDING
+  "The archive can be downloaded with the emailed link until ` + "`" + `expiresAt` + "`" + `."
+  READY
+  "The link expired and the archive was deleted; ask for a new export."
+  EXPIRED
+  "Building the archive failed; ask again."
+  FAILED
+}
+
+"A copy of a member's data, asked for with ` + "`" + `requestDataExport` + "`" + `."
+type DataExport {
+  "Opaque identifier."
+  id: ID!
+  "Where it stands."
+  state: DataExportState!
+  "When it was asked for."
+  requestedAt: DateTime!
+  "When the archive was ready; null before."
+  readyAt: DateTime
+  "When the link expires and the archive is deleted; null before it is ready."
+  expiresAt: DateTime
+  "Size of the zip archive in bytes; null before it is ready."
+  sizeBytes: Int
+}
+
+extend type User {
+  """
+  Documents whose current version the member has not accepted (empty when none): until then
+  messaging and booking answer ` + "`" + `FORBIDDEN` + "`" + ` with ` + "`" + `extensions.reason: CONSENT_REQUIRED` + "`" + `. Visible only
+  to the member themselves; null for everyone else.
+  """
+  consentRequired: [LegalDocument!]
+  "Whether the member agreed to marketing emails. Visible only to the member themselves; null otherwise."
+  marketingConsent: Boolean
+  "The member's consents, newest first. Only the member themselves may read it (` + "`" + `FORBIDDEN` + "`" + ` otherwise)."
+  consents("Number of items to return, 1 to 100." first: Int = 20): [Consent!]! @auth
+  "The member's data exports, newest first. Only the member themselves may read it (` + "`" + `FORBIDDEN` + "`" + ` otherwise)."
+  dataExports("Number of items to return, 1 to 20." first: Int = 5): [DataExport!]! @auth
+}
+
+"The versions accepted."
+input AcceptPoliciesInput {
+  "The current terms version (` + "`" + `legalDocuments.termsVersion` + "`" + `), when accepting the terms."
+  termsVersion: String
+  "The current privacy policy version, when accepting it."
+  privacyPolicyVersion: String
+  "Where the member accepted (SETTINGS or API; default API)."
+  source: ConsentSource
+}
+
+"Result of ` + "`" + `acceptPolicies` + "`" + `."
+type AcceptPoliciesPayload {
+  "The viewer, with ` + "`" + `consentRequired` + "`" + ` updated."
+  user: User!
+}
+
+"The member's choice about marketing emails."
+input SetMarketingConsentInput {
+  "True to receive marketing emails, false to stop."
+  granted: Boolean!
+  "Where the member chose (SETTINGS or API; default API)."
+  source: ConsentSource
+}
+
+"Result of ` + "`" + `setMarketingConsent` + "`" + `."
+type SetMarketingConsentPayload {
+  "The viewer, with ` + "`" + `marketingConsent` + "`" + ` updated."
+  user: User!
+}
+
+"Result of ` + "`" + `requestDataExport` + "`" + `."
+type RequestDataExportPayload {
+  "The new export, PENDING: an email with the link follows when it is READY."
+  dataExport: DataExport!
+}
+`, BuiltIn: false},
 	{Name: "../schema/profiles.graphqls", Input: `# Profiles: what a member offers and wants, where and when they can meet, and whom they block.
 
 extend type Mutation {
@@ -7889,6 +8531,62 @@ type AccountSecurity {
   totpEnabled: Boolean!
   "Unused recovery codes (0 when two-factor sign-in is off)."
   recoveryCodesLeft: Int!
+  """
+  The newest sign-in attempts on the account, newest first: successful ones and failed ones (wrong
+  password or code, refused by the throttles, suspended account), so the member can spot one that
+  was not theirs. Attempts with an email that has no account are not recorded anywhere. The
+  history keeps the 50 newest attempts, none older than 90 days.
+  """
+  recentSignIns(
+    "How many to return, 1 to 50."
+    first: Int = 10
+  ): [SignInEvent!]!
+}
+
+"How a sign-in was attempted (` + "`" + `SignInEvent.method` + "`" + `)."
+enum SignInEventMethod {
+  "Email and password, on an account without two-factor sign-in."
+  PASSWORD
+  "Email and password, then a code from the authenticator app."
+  PASSWORD_TOTP
+  "Email and password, then a recovery code."
+  RECOVERY_CODE
+  "An OpenID provider (` + "`" + `signInWithProvider` + "`" + `)."
+  PROVIDER
+  "A passkey."
+  PASSKEY
+}
+
+"Why a sign-in attempt failed."
+enum SignInFailureReason {
+  "The password was wrong."
+  WRONG_PASSWORD
+  "The password was right but the second-factor code (or recovery code) was wrong: change your password if it was not you."
+  WRONG_CODE
+  "Refused by the throttles after too many failures, before the credential was checked."
+  LOCKED
+  "The credential was right but the account is suspended."
+  SUSPENDED
+}
+
+"One sign-in attempt on the member's account, an entry of its AccountSecurity's history: it has no id; Apollo caches it inside its parent (` + "`" + `typePolicies` + "`" + `: ` + "`" + `keyFields: false` + "`" + `)."
+type SignInEvent {
+  "When it happened."
+  at: DateTime!
+  "How it was attempted."
+  method: SignInEventMethod!
+  "True when it signed in."
+  succeeded: Boolean!
+  "Why it failed; null when it succeeded."
+  failureReason: SignInFailureReason
+  """
+  The client's network, not its exact address: an IPv4 /24 or IPv6 /48 in CIDR notation (for
+  example ` + "`" + `203.0.113.0/24` + "`" + `), enough to tell a stranger's network from the member's own; null
+  when unknown.
+  """
+  ipAddress: String
+  "The client's User-Agent, truncated to 256 characters; null when it sent none."
+  userAgent: String
 }
 
 "Result of ` + "`" + `beginLogIn` + "`" + `: tokens, or a ticket for the second step."
@@ -8500,6 +9198,14 @@ var parsedSchema = gqlparser.MustLoadSchema(sources...)
 // Each function is generated once per unique object type, deduplicating the
 // switch statements that were previously inlined in every fieldContext_* function.
 
+func (ec *executionContext) childFields_AcceptPoliciesPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "user":
+		return ec.fieldContext_AcceptPoliciesPayload_user(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AcceptPoliciesPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_AccountSecurity(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "methods":
@@ -8508,6 +9214,8 @@ func (ec *executionContext) childFields_AccountSecurity(ctx context.Context, fie
 		return ec.fieldContext_AccountSecurity_totpEnabled(ctx, field)
 	case "recoveryCodesLeft":
 		return ec.fieldContext_AccountSecurity_recoveryCodesLeft(ctx, field)
+	case "recentSignIns":
+		return ec.fieldContext_AccountSecurity_recentSignIns(ctx, field)
 	case "passkeys":
 		return ec.fieldContext_AccountSecurity_passkeys(ctx, field)
 	}
@@ -8672,6 +9380,14 @@ func (ec *executionContext) childFields_Chargeback(ctx context.Context, field gr
 	return nil, fmt.Errorf("no field named %q was found under type Chargeback", field.Name)
 }
 
+func (ec *executionContext) childFields_ConfirmEmailChangePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "user":
+		return ec.fieldContext_ConfirmEmailChangePayload_user(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ConfirmEmailChangePayload", field.Name)
+}
+
 func (ec *executionContext) childFields_ConfirmSessionCompletedPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "session":
@@ -8690,6 +9406,24 @@ func (ec *executionContext) childFields_ConfirmTotpEnrollmentPayload(ctx context
 		return ec.fieldContext_ConfirmTotpEnrollmentPayload_security(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ConfirmTotpEnrollmentPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_Consent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Consent_id(ctx, field)
+	case "document":
+		return ec.fieldContext_Consent_document(ctx, field)
+	case "version":
+		return ec.fieldContext_Consent_version(ctx, field)
+	case "granted":
+		return ec.fieldContext_Consent_granted(ctx, field)
+	case "source":
+		return ec.fieldContext_Consent_source(ctx, field)
+	case "at":
+		return ec.fieldContext_Consent_at(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Consent", field.Name)
 }
 
 func (ec *executionContext) childFields_Conversation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -8812,6 +9546,24 @@ func (ec *executionContext) childFields_CreditTransactionEdge(ctx context.Contex
 	return nil, fmt.Errorf("no field named %q was found under type CreditTransactionEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_DataExport(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_DataExport_id(ctx, field)
+	case "state":
+		return ec.fieldContext_DataExport_state(ctx, field)
+	case "requestedAt":
+		return ec.fieldContext_DataExport_requestedAt(ctx, field)
+	case "readyAt":
+		return ec.fieldContext_DataExport_readyAt(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_DataExport_expiresAt(ctx, field)
+	case "sizeBytes":
+		return ec.fieldContext_DataExport_sizeBytes(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DataExport", field.Name)
+}
+
 func (ec *executionContext) childFields_DeleteAccountPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "deletionScheduledAt":
@@ -8872,6 +9624,16 @@ func (ec *executionContext) childFields_LanguageFacet(ctx context.Context, field
 		return ec.fieldContext_LanguageFacet_count(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type LanguageFacet", field.Name)
+}
+
+func (ec *executionContext) childFields_LegalDocuments(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "termsVersion":
+		return ec.fieldContext_LegalDocuments_termsVersion(ctx, field)
+	case "privacyPolicyVersion":
+		return ec.fieldContext_LegalDocuments_privacyPolicyVersion(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type LegalDocuments", field.Name)
 }
 
 func (ec *executionContext) childFields_LevelFacet(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -9528,6 +10290,22 @@ func (ec *executionContext) childFields_ReportReviewPayload(ctx context.Context,
 	return nil, fmt.Errorf("no field named %q was found under type ReportReviewPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_RequestDataExportPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "dataExport":
+		return ec.fieldContext_RequestDataExportPayload_dataExport(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RequestDataExportPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_RequestEmailChangePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "pendingEmail":
+		return ec.fieldContext_RequestEmailChangePayload_pendingEmail(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RequestEmailChangePayload", field.Name)
+}
+
 func (ec *executionContext) childFields_RequestPasswordResetPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "accepted":
@@ -9768,6 +10546,14 @@ func (ec *executionContext) childFields_SessionWarning(ctx context.Context, fiel
 	return nil, fmt.Errorf("no field named %q was found under type SessionWarning", field.Name)
 }
 
+func (ec *executionContext) childFields_SetMarketingConsentPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "user":
+		return ec.fieldContext_SetMarketingConsentPayload_user(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SetMarketingConsentPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_SetNotificationPreferencePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "preference":
@@ -9798,6 +10584,24 @@ func (ec *executionContext) childFields_SetUserRolesPayload(ctx context.Context,
 		return ec.fieldContext_SetUserRolesPayload_user(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type SetUserRolesPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_SignInEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "at":
+		return ec.fieldContext_SignInEvent_at(ctx, field)
+	case "method":
+		return ec.fieldContext_SignInEvent_method(ctx, field)
+	case "succeeded":
+		return ec.fieldContext_SignInEvent_succeeded(ctx, field)
+	case "failureReason":
+		return ec.fieldContext_SignInEvent_failureReason(ctx, field)
+	case "ipAddress":
+		return ec.fieldContext_SignInEvent_ipAddress(ctx, field)
+	case "userAgent":
+		return ec.fieldContext_SignInEvent_userAgent(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SignInEvent", field.Name)
 }
 
 func (ec *executionContext) childFields_Skill(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -10078,6 +10882,14 @@ func (ec *executionContext) childFields_TypingEvent(ctx context.Context, field g
 	return nil, fmt.Errorf("no field named %q was found under type TypingEvent", field.Name)
 }
 
+func (ec *executionContext) childFields_UndoEmailChangePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "emailRestored":
+		return ec.fieldContext_UndoEmailChangePayload_emailRestored(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UndoEmailChangePayload", field.Name)
+}
+
 func (ec *executionContext) childFields_UnlinkProviderPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "linkedProviders":
@@ -10106,6 +10918,8 @@ func (ec *executionContext) childFields_User(ctx context.Context, field graphql.
 		return ec.fieldContext_User_roles(ctx, field)
 	case "emailVerified":
 		return ec.fieldContext_User_emailVerified(ctx, field)
+	case "pendingEmail":
+		return ec.fieldContext_User_pendingEmail(ctx, field)
 	case "createdAt":
 		return ec.fieldContext_User_createdAt(ctx, field)
 	case "profile":
@@ -10130,6 +10944,14 @@ func (ec *executionContext) childFields_User(ctx context.Context, field graphql.
 		return ec.fieldContext_User_reviews(ctx, field)
 	case "deletionScheduledAt":
 		return ec.fieldContext_User_deletionScheduledAt(ctx, field)
+	case "consentRequired":
+		return ec.fieldContext_User_consentRequired(ctx, field)
+	case "marketingConsent":
+		return ec.fieldContext_User_marketingConsent(ctx, field)
+	case "consents":
+		return ec.fieldContext_User_consents(ctx, field)
+	case "dataExports":
+		return ec.fieldContext_User_dataExports(ctx, field)
 	case "security":
 		return ec.fieldContext_User_security(ctx, field)
 	}
@@ -10296,6 +11118,34 @@ func (ec *executionContext) dir_hasRole_args(ctx context.Context, rawArgs map[st
 	return args, nil
 }
 
+func (ec *executionContext) field_AccountSecurity_recentSignIns_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_acceptPolicies_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.AcceptPoliciesInput, error) {
+			return ec.unmarshalNAcceptPoliciesInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐAcceptPoliciesInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_acceptSession_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -10386,6 +11236,20 @@ func (ec *executionContext) field_Mutation_completeMfaLogIn_args(ctx context.Con
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.CompleteMfaLogInInput, error) {
 			return ec.unmarshalNCompleteMfaLogInInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐCompleteMfaLogInInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_confirmEmailChange_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ConfirmEmailChangeInput, error) {
+			return ec.unmarshalNConfirmEmailChangeInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐConfirmEmailChangeInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -10814,6 +11678,20 @@ func (ec *executionContext) field_Mutation_reportSessionProblem_args(ctx context
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_requestEmailChange_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RequestEmailChangeInput, error) {
+			return ec.unmarshalNRequestEmailChangeInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐRequestEmailChangeInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_requestPasswordReset_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -10890,6 +11768,20 @@ func (ec *executionContext) field_Mutation_sendMessage_args(ctx context.Context,
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.SendMessageInput, error) {
 			return ec.unmarshalNSendMessageInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSendMessageInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_setMarketingConsent_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SetMarketingConsentInput, error) {
+			return ec.unmarshalNSetMarketingConsentInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSetMarketingConsentInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -11002,6 +11894,20 @@ func (ec *executionContext) field_Mutation_unblockMember_args(ctx context.Contex
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.BlockMemberInput, error) {
 			return ec.unmarshalNBlockMemberInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐBlockMemberInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_undoEmailChange_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.UndoEmailChangeInput, error) {
+			return ec.unmarshalNUndoEmailChangeInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐUndoEmailChangeInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -11616,6 +12522,34 @@ func (ec *executionContext) field_Subscription_typing_args(ctx context.Context, 
 	return args, nil
 }
 
+func (ec *executionContext) field_User_consents_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_User_dataExports_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_User_payments_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -11750,6 +12684,38 @@ func (ec *executionContext) field___Type_fields_args(ctx context.Context, rawArg
 
 // region    **************************** field.gotpl *****************************
 
+func (ec *executionContext) _AcceptPoliciesPayload_user(ctx context.Context, field graphql.CollectedField, obj *model.AcceptPoliciesPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AcceptPoliciesPayload_user(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.User, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.User) graphql.Marshaler {
+			return ec.marshalNUser2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐUser(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AcceptPoliciesPayload_user(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AcceptPoliciesPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _AccountSecurity_methods(ctx context.Context, field graphql.CollectedField, obj *model.AccountSecurity) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11817,6 +12783,50 @@ func (ec *executionContext) _AccountSecurity_recoveryCodesLeft(ctx context.Conte
 }
 func (ec *executionContext) fieldContext_AccountSecurity_recoveryCodesLeft(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AccountSecurity", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _AccountSecurity_recentSignIns(ctx context.Context, field graphql.CollectedField, obj *model.AccountSecurity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AccountSecurity_recentSignIns(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.AccountSecurity().RecentSignIns(ctx, obj, fc.Args["first"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.SignInEvent) graphql.Marshaler {
+			return ec.marshalNSignInEvent2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSignInEventᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AccountSecurity_recentSignIns(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AccountSecurity",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SignInEvent(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_AccountSecurity_recentSignIns_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _AccountSecurity_passkeys(ctx context.Context, field graphql.CollectedField, obj *model.AccountSecurity) (ret graphql.Marshaler) {
@@ -12870,6 +13880,38 @@ func (ec *executionContext) fieldContext_Chargeback_closed(_ context.Context, fi
 	return graphql.NewScalarFieldContext("Chargeback", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
+func (ec *executionContext) _ConfirmEmailChangePayload_user(ctx context.Context, field graphql.CollectedField, obj *model.ConfirmEmailChangePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConfirmEmailChangePayload_user(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.User, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.User) graphql.Marshaler {
+			return ec.marshalNUser2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐUser(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConfirmEmailChangePayload_user(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ConfirmEmailChangePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _ConfirmSessionCompletedPayload_session(ctx context.Context, field graphql.CollectedField, obj *model.ConfirmSessionCompletedPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -12987,6 +14029,144 @@ func (ec *executionContext) fieldContext_ConfirmTotpEnrollmentPayload_security(_
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Consent_id(ctx context.Context, field graphql.CollectedField, obj *domain.Consent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Consent_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Consent().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Consent_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Consent", field, true, true, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _Consent_document(ctx context.Context, field graphql.CollectedField, obj *domain.Consent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Consent_document(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Document, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v domain.LegalDocument) graphql.Marshaler {
+			return ec.marshalNLegalDocument2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐLegalDocument(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Consent_document(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Consent", field, false, false, errors.New("field of type LegalDocument does not have child fields"))
+}
+
+func (ec *executionContext) _Consent_version(ctx context.Context, field graphql.CollectedField, obj *domain.Consent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Consent_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Consent().Version(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Consent_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Consent", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Consent_granted(ctx context.Context, field graphql.CollectedField, obj *domain.Consent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Consent_granted(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Granted, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Consent_granted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Consent", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _Consent_source(ctx context.Context, field graphql.CollectedField, obj *domain.Consent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Consent_source(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Source, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v domain.ConsentSource) graphql.Marshaler {
+			return ec.marshalNConsentSource2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐConsentSource(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Consent_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Consent", field, false, false, errors.New("field of type ConsentSource does not have child fields"))
+}
+
+func (ec *executionContext) _Consent_at(ctx context.Context, field graphql.CollectedField, obj *domain.Consent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Consent_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Consent().At(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Consent_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Consent", field, true, true, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _Conversation_id(ctx context.Context, field graphql.CollectedField, obj *domain.Conversation) (ret graphql.Marshaler) {
@@ -13916,6 +15096,144 @@ func (ec *executionContext) fieldContext_CreditTransactionEdge_node(_ context.Co
 	return fc, nil
 }
 
+func (ec *executionContext) _DataExport_id(ctx context.Context, field graphql.CollectedField, obj *domain.DataExport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DataExport_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.DataExport().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DataExport_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DataExport", field, true, true, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _DataExport_state(ctx context.Context, field graphql.CollectedField, obj *domain.DataExport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DataExport_state(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.DataExport().State(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v domain.DataExportState) graphql.Marshaler {
+			return ec.marshalNDataExportState2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐDataExportState(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DataExport_state(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DataExport", field, true, true, errors.New("field of type DataExportState does not have child fields"))
+}
+
+func (ec *executionContext) _DataExport_requestedAt(ctx context.Context, field graphql.CollectedField, obj *domain.DataExport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DataExport_requestedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RequestedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DataExport_requestedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DataExport", field, false, false, errors.New("field of type DateTime does not have child fields"))
+}
+
+func (ec *executionContext) _DataExport_readyAt(ctx context.Context, field graphql.CollectedField, obj *domain.DataExport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DataExport_readyAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReadyAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DataExport_readyAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DataExport", field, false, false, errors.New("field of type DateTime does not have child fields"))
+}
+
+func (ec *executionContext) _DataExport_expiresAt(ctx context.Context, field graphql.CollectedField, obj *domain.DataExport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DataExport_expiresAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExpiresAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DataExport_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DataExport", field, false, false, errors.New("field of type DateTime does not have child fields"))
+}
+
+func (ec *executionContext) _DataExport_sizeBytes(ctx context.Context, field graphql.CollectedField, obj *domain.DataExport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DataExport_sizeBytes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.DataExport().SizeBytes(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DataExport_sizeBytes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DataExport", field, true, true, errors.New("field of type Int does not have child fields"))
+}
+
 func (ec *executionContext) _DeleteAccountPayload_deletionScheduledAt(ctx context.Context, field graphql.CollectedField, obj *model.DeleteAccountPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -14189,6 +15507,52 @@ func (ec *executionContext) _LanguageFacet_count(ctx context.Context, field grap
 }
 func (ec *executionContext) fieldContext_LanguageFacet_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("LanguageFacet", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _LegalDocuments_termsVersion(ctx context.Context, field graphql.CollectedField, obj *model.LegalDocuments) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LegalDocuments_termsVersion(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TermsVersion, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_LegalDocuments_termsVersion(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LegalDocuments", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _LegalDocuments_privacyPolicyVersion(ctx context.Context, field graphql.CollectedField, obj *model.LegalDocuments) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LegalDocuments_privacyPolicyVersion(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PrivacyPolicyVersion, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_LegalDocuments_privacyPolicyVersion(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LegalDocuments", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _LevelFacet_level(ctx context.Context, field graphql.CollectedField, obj *model.LevelFacet) (ret graphql.Marshaler) {
@@ -16506,6 +17870,151 @@ func (ec *executionContext) fieldContext_Mutation_changePassword(ctx context.Con
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_requestEmailChange(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_requestEmailChange(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RequestEmailChange(ctx, fc.Args["input"].(model.RequestEmailChangeInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.RequestEmailChangePayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RequestEmailChangePayload) graphql.Marshaler {
+			return ec.marshalNRequestEmailChangePayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐRequestEmailChangePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_requestEmailChange(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RequestEmailChangePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_requestEmailChange_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_confirmEmailChange(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_confirmEmailChange(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ConfirmEmailChange(ctx, fc.Args["input"].(model.ConfirmEmailChangeInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ConfirmEmailChangePayload) graphql.Marshaler {
+			return ec.marshalNConfirmEmailChangePayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐConfirmEmailChangePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_confirmEmailChange(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConfirmEmailChangePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_confirmEmailChange_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_undoEmailChange(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_undoEmailChange(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UndoEmailChange(ctx, fc.Args["input"].(model.UndoEmailChangeInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.UndoEmailChangePayload) graphql.Marshaler {
+			return ec.marshalNUndoEmailChangePayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐUndoEmailChangePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_undoEmailChange(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UndoEmailChangePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_undoEmailChange_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_logIn(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -18360,6 +19869,165 @@ func (ec *executionContext) fieldContext_Mutation_resolveNoShow(ctx context.Cont
 	if fc.Args, err = ec.field_Mutation_resolveNoShow_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_acceptPolicies(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_acceptPolicies(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AcceptPolicies(ctx, fc.Args["input"].(model.AcceptPoliciesInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.AcceptPoliciesPayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AcceptPoliciesPayload) graphql.Marshaler {
+			return ec.marshalNAcceptPoliciesPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐAcceptPoliciesPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_acceptPolicies(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AcceptPoliciesPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_acceptPolicies_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_setMarketingConsent(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setMarketingConsent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetMarketingConsent(ctx, fc.Args["input"].(model.SetMarketingConsentInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.SetMarketingConsentPayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SetMarketingConsentPayload) graphql.Marshaler {
+			return ec.marshalNSetMarketingConsentPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSetMarketingConsentPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setMarketingConsent(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SetMarketingConsentPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setMarketingConsent_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_requestDataExport(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_requestDataExport(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Mutation().RequestDataExport(ctx)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.RequestDataExportPayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RequestDataExportPayload) graphql.Marshaler {
+			return ec.marshalNRequestDataExportPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐRequestDataExportPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_requestDataExport(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RequestDataExportPayload(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -22971,6 +24639,38 @@ func (ec *executionContext) fieldContext_Query_noShowDisputes(ctx context.Contex
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_legalDocuments(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_legalDocuments(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().LegalDocuments(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.LegalDocuments) graphql.Marshaler {
+			return ec.marshalNLegalDocuments2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐLegalDocuments(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_legalDocuments(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LegalDocuments(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_reviewReports(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -23769,6 +25469,61 @@ func (ec *executionContext) fieldContext_ReportReviewPayload_report(_ context.Co
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _RequestDataExportPayload_dataExport(ctx context.Context, field graphql.CollectedField, obj *model.RequestDataExportPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RequestDataExportPayload_dataExport(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DataExport, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.DataExport) graphql.Marshaler {
+			return ec.marshalNDataExport2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐDataExport(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RequestDataExportPayload_dataExport(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RequestDataExportPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DataExport(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RequestEmailChangePayload_pendingEmail(ctx context.Context, field graphql.CollectedField, obj *model.RequestEmailChangePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RequestEmailChangePayload_pendingEmail(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PendingEmail, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RequestEmailChangePayload_pendingEmail(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RequestEmailChangePayload", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _RequestPasswordResetPayload_accepted(ctx context.Context, field graphql.CollectedField, obj *model.RequestPasswordResetPayload) (ret graphql.Marshaler) {
@@ -25367,6 +27122,38 @@ func (ec *executionContext) fieldContext_SessionWarning_field(_ context.Context,
 	return graphql.NewScalarFieldContext("SessionWarning", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
+func (ec *executionContext) _SetMarketingConsentPayload_user(ctx context.Context, field graphql.CollectedField, obj *model.SetMarketingConsentPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SetMarketingConsentPayload_user(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.User, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.User) graphql.Marshaler {
+			return ec.marshalNUser2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐUser(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SetMarketingConsentPayload_user(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SetMarketingConsentPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _SetNotificationPreferencePayload_preference(ctx context.Context, field graphql.CollectedField, obj *model.SetNotificationPreferencePayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -25493,6 +27280,144 @@ func (ec *executionContext) fieldContext_SetUserRolesPayload_user(_ context.Cont
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _SignInEvent_at(ctx context.Context, field graphql.CollectedField, obj *model.SignInEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SignInEvent_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SignInEvent_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SignInEvent", field, false, false, errors.New("field of type DateTime does not have child fields"))
+}
+
+func (ec *executionContext) _SignInEvent_method(ctx context.Context, field graphql.CollectedField, obj *model.SignInEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SignInEvent_method(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Method, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.SignInEventMethod) graphql.Marshaler {
+			return ec.marshalNSignInEventMethod2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSignInEventMethod(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SignInEvent_method(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SignInEvent", field, false, false, errors.New("field of type SignInEventMethod does not have child fields"))
+}
+
+func (ec *executionContext) _SignInEvent_succeeded(ctx context.Context, field graphql.CollectedField, obj *model.SignInEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SignInEvent_succeeded(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Succeeded, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SignInEvent_succeeded(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SignInEvent", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _SignInEvent_failureReason(ctx context.Context, field graphql.CollectedField, obj *model.SignInEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SignInEvent_failureReason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FailureReason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SignInFailureReason) graphql.Marshaler {
+			return ec.marshalOSignInFailureReason2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSignInFailureReason(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SignInEvent_failureReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SignInEvent", field, false, false, errors.New("field of type SignInFailureReason does not have child fields"))
+}
+
+func (ec *executionContext) _SignInEvent_ipAddress(ctx context.Context, field graphql.CollectedField, obj *model.SignInEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SignInEvent_ipAddress(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IPAddress, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SignInEvent_ipAddress(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SignInEvent", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _SignInEvent_userAgent(ctx context.Context, field graphql.CollectedField, obj *model.SignInEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SignInEvent_userAgent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserAgent, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SignInEvent_userAgent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SignInEvent", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Skill_id(ctx context.Context, field graphql.CollectedField, obj *domain.Skill) (ret graphql.Marshaler) {
@@ -28104,6 +30029,29 @@ func (ec *executionContext) fieldContext_TypingEvent_at(_ context.Context, field
 	return graphql.NewScalarFieldContext("TypingEvent", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
+func (ec *executionContext) _UndoEmailChangePayload_emailRestored(ctx context.Context, field graphql.CollectedField, obj *model.UndoEmailChangePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UndoEmailChangePayload_emailRestored(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EmailRestored, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UndoEmailChangePayload_emailRestored(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UndoEmailChangePayload", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
 func (ec *executionContext) _UnlinkProviderPayload_linkedProviders(ctx context.Context, field graphql.CollectedField, obj *model.UnlinkProviderPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -28281,6 +30229,29 @@ func (ec *executionContext) _User_emailVerified(ctx context.Context, field graph
 }
 func (ec *executionContext) fieldContext_User_emailVerified(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("User", field, true, true, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _User_pendingEmail(ctx context.Context, field graphql.CollectedField, obj *domain.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_pendingEmail(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.User().PendingEmail(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_User_pendingEmail(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("User", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _User_createdAt(ctx context.Context, field graphql.CollectedField, obj *domain.User) (ret graphql.Marshaler) {
@@ -28739,6 +30710,166 @@ func (ec *executionContext) _User_deletionScheduledAt(ctx context.Context, field
 }
 func (ec *executionContext) fieldContext_User_deletionScheduledAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("User", field, true, true, errors.New("field of type DateTime does not have child fields"))
+}
+
+func (ec *executionContext) _User_consentRequired(ctx context.Context, field graphql.CollectedField, obj *domain.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_consentRequired(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.User().ConsentRequired(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []domain.LegalDocument) graphql.Marshaler {
+			return ec.marshalOLegalDocument2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐLegalDocumentᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_User_consentRequired(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("User", field, true, true, errors.New("field of type LegalDocument does not have child fields"))
+}
+
+func (ec *executionContext) _User_marketingConsent(ctx context.Context, field graphql.CollectedField, obj *domain.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_marketingConsent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.User().MarketingConsent(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *bool) graphql.Marshaler {
+			return ec.marshalOBoolean2ᚖbool(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_User_marketingConsent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("User", field, true, true, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _User_consents(ctx context.Context, field graphql.CollectedField, obj *domain.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_consents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.User().Consents(ctx, obj, fc.Args["first"].(*int))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Auth == nil {
+					var zeroVal []domain.Consent
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []domain.Consent) graphql.Marshaler {
+			return ec.marshalNConsent2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐConsentᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_User_consents(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "User",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Consent(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_User_consents_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _User_dataExports(ctx context.Context, field graphql.CollectedField, obj *domain.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_dataExports(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.User().DataExports(ctx, obj, fc.Args["first"].(*int))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Auth == nil {
+					var zeroVal []domain.DataExport
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []domain.DataExport) graphql.Marshaler {
+			return ec.marshalNDataExport2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐDataExportᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_User_dataExports(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "User",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DataExport(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_User_dataExports_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _User_security(ctx context.Context, field graphql.CollectedField, obj *domain.User) (ret graphql.Marshaler) {
@@ -30019,6 +32150,50 @@ func (ec *executionContext) fieldContext___Type_isOneOf(_ context.Context, field
 
 // region    **************************** input.gotpl *****************************
 
+func (ec *executionContext) unmarshalInputAcceptPoliciesInput(ctx context.Context, obj any) (model.AcceptPoliciesInput, error) {
+	var it model.AcceptPoliciesInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"termsVersion", "privacyPolicyVersion", "source"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "termsVersion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("termsVersion"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TermsVersion = data
+		case "privacyPolicyVersion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("privacyPolicyVersion"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PrivacyPolicyVersion = data
+		case "source":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("source"))
+			data, err := ec.unmarshalOConsentSource2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐConsentSource(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Source = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputAcceptSessionInput(ctx context.Context, obj any) (model.AcceptSessionInput, error) {
 	var it model.AcceptSessionInput
 	if obj == nil {
@@ -30302,6 +32477,43 @@ func (ec *executionContext) unmarshalInputCompleteMfaLogInInput(ctx context.Cont
 				return it, err
 			}
 			it.RecoveryCode = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputConfirmEmailChangeInput(ctx context.Context, obj any) (model.ConfirmEmailChangeInput, error) {
+	var it model.ConfirmEmailChangeInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"code", "token"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "code":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("code"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Code = data
+		case "token":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("token"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Token = data
 		}
 	}
 	return it, nil
@@ -31727,6 +33939,36 @@ func (ec *executionContext) unmarshalInputReportSessionProblemInput(ctx context.
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputRequestEmailChangeInput(ctx context.Context, obj any) (model.RequestEmailChangeInput, error) {
+	var it model.RequestEmailChangeInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"newEmail"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "newEmail":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("newEmail"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NewEmail = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputRequestPasswordResetInput(ctx context.Context, obj any) (model.RequestPasswordResetInput, error) {
 	var it model.RequestPasswordResetInput
 	if obj == nil {
@@ -31963,6 +34205,43 @@ func (ec *executionContext) unmarshalInputSendMessageInput(ctx context.Context, 
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputSetMarketingConsentInput(ctx context.Context, obj any) (model.SetMarketingConsentInput, error) {
+	var it model.SetMarketingConsentInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"granted", "source"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "granted":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("granted"))
+			data, err := ec.unmarshalNBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Granted = data
+		case "source":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("source"))
+			data, err := ec.unmarshalOConsentSource2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐConsentSource(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Source = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputSetNotificationPreferenceInput(ctx context.Context, obj any) (model.SetNotificationPreferenceInput, error) {
 	var it model.SetNotificationPreferenceInput
 	if obj == nil {
@@ -32122,7 +34401,7 @@ func (ec *executionContext) unmarshalInputSignInWithProviderInput(ctx context.Co
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"provider", "idToken", "nonce"}
+	fieldsInOrder := [...]string{"provider", "idToken", "nonce", "termsVersion", "privacyPolicyVersion", "marketingConsent"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -32150,6 +34429,27 @@ func (ec *executionContext) unmarshalInputSignInWithProviderInput(ctx context.Co
 				return it, err
 			}
 			it.Nonce = data
+		case "termsVersion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("termsVersion"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TermsVersion = data
+		case "privacyPolicyVersion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("privacyPolicyVersion"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PrivacyPolicyVersion = data
+		case "marketingConsent":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("marketingConsent"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MarketingConsent = data
 		}
 	}
 	return it, nil
@@ -32166,7 +34466,7 @@ func (ec *executionContext) unmarshalInputSignUpInput(ctx context.Context, obj a
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"email", "password", "displayName", "locale"}
+	fieldsInOrder := [...]string{"email", "password", "displayName", "locale", "termsVersion", "privacyPolicyVersion", "marketingConsent"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -32201,6 +34501,27 @@ func (ec *executionContext) unmarshalInputSignUpInput(ctx context.Context, obj a
 				return it, err
 			}
 			it.Locale = data
+		case "termsVersion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("termsVersion"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TermsVersion = data
+		case "privacyPolicyVersion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("privacyPolicyVersion"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PrivacyPolicyVersion = data
+		case "marketingConsent":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("marketingConsent"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MarketingConsent = data
 		}
 	}
 	return it, nil
@@ -32259,6 +34580,36 @@ func (ec *executionContext) unmarshalInputSubmitReviewInput(ctx context.Context,
 				return it, err
 			}
 			it.Tags = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputUndoEmailChangeInput(ctx context.Context, obj any) (model.UndoEmailChangeInput, error) {
+	var it model.UndoEmailChangeInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"token"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "token":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("token"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Token = data
 		}
 	}
 	return it, nil
@@ -32649,6 +35000,44 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 
 // region    **************************** object.gotpl ****************************
 
+var acceptPoliciesPayloadImplementors = []string{"AcceptPoliciesPayload"}
+
+func (ec *executionContext) _AcceptPoliciesPayload(ctx context.Context, sel ast.SelectionSet, obj *model.AcceptPoliciesPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, acceptPoliciesPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AcceptPoliciesPayload")
+		case "user":
+			out.Values[i] = ec._AcceptPoliciesPayload_user(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var accountSecurityImplementors = []string{"AccountSecurity"}
 
 func (ec *executionContext) _AccountSecurity(ctx context.Context, sel ast.SelectionSet, obj *model.AccountSecurity) graphql.Marshaler {
@@ -32676,6 +35065,44 @@ func (ec *executionContext) _AccountSecurity(ctx context.Context, sel ast.Select
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "recentSignIns":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._AccountSecurity_recentSignIns(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "passkeys":
 			field := field
 
@@ -33529,6 +35956,44 @@ func (ec *executionContext) _Chargeback(ctx context.Context, sel ast.SelectionSe
 	return out
 }
 
+var confirmEmailChangePayloadImplementors = []string{"ConfirmEmailChangePayload"}
+
+func (ec *executionContext) _ConfirmEmailChangePayload(ctx context.Context, sel ast.SelectionSet, obj *model.ConfirmEmailChangePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, confirmEmailChangePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ConfirmEmailChangePayload")
+		case "user":
+			out.Values[i] = ec._ConfirmEmailChangePayload_user(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var confirmSessionCompletedPayloadImplementors = []string{"ConfirmSessionCompletedPayload"}
 
 func (ec *executionContext) _ConfirmSessionCompletedPayload(ctx context.Context, sel ast.SelectionSet, obj *model.ConfirmSessionCompletedPayload) graphql.Marshaler {
@@ -33594,6 +36059,168 @@ func (ec *executionContext) _ConfirmTotpEnrollmentPayload(ctx context.Context, s
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var consentImplementors = []string{"Consent"}
+
+func (ec *executionContext) _Consent(ctx context.Context, sel ast.SelectionSet, obj *domain.Consent) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, consentImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Consent")
+		case "id":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Consent_id(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "document":
+			out.Values[i] = ec._Consent_document(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "version":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Consent_version(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "granted":
+			out.Values[i] = ec._Consent_granted(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "source":
+			out.Values[i] = ec._Consent_source(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "at":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Consent_at(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -34488,6 +37115,168 @@ func (ec *executionContext) _CreditTransactionEdge(ctx context.Context, sel ast.
 	return out
 }
 
+var dataExportImplementors = []string{"DataExport"}
+
+func (ec *executionContext) _DataExport(ctx context.Context, sel ast.SelectionSet, obj *domain.DataExport) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, dataExportImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DataExport")
+		case "id":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._DataExport_id(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "state":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._DataExport_state(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "requestedAt":
+			out.Values[i] = ec._DataExport_requestedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "readyAt":
+			out.Values[i] = ec._DataExport_readyAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "expiresAt":
+			out.Values[i] = ec._DataExport_expiresAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "sizeBytes":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._DataExport_sizeBytes(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var deleteAccountPayloadImplementors = []string{"DeleteAccountPayload"}
 
 func (ec *executionContext) _DeleteAccountPayload(ctx context.Context, sel ast.SelectionSet, obj *model.DeleteAccountPayload) graphql.Marshaler {
@@ -34746,6 +37535,49 @@ func (ec *executionContext) _LanguageFacet(ctx context.Context, sel ast.Selectio
 		case "count":
 			out.Values[i] = ec._LanguageFacet_count(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var legalDocumentsImplementors = []string{"LegalDocuments"}
+
+func (ec *executionContext) _LegalDocuments(ctx context.Context, sel ast.SelectionSet, obj *model.LegalDocuments) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, legalDocumentsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("LegalDocuments")
+		case "termsVersion":
+			out.Values[i] = ec._LegalDocuments_termsVersion(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "privacyPolicyVersion":
+			out.Values[i] = ec._LegalDocuments_privacyPolicyVersion(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -36475,6 +39307,27 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "requestEmailChange":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_requestEmailChange(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "confirmEmailChange":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_confirmEmailChange(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "undoEmailChange":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_undoEmailChange(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "logIn":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_logIn(ctx, field)
@@ -36716,6 +39569,27 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "resolveNoShow":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_resolveNoShow(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "acceptPolicies":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_acceptPolicies(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "setMarketingConsent":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setMarketingConsent(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "requestDataExport":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_requestDataExport(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -39434,6 +42308,28 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "legalDocuments":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_legalDocuments(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
 		case "reviewReports":
 			field := field
 
@@ -40027,6 +42923,82 @@ func (ec *executionContext) _ReportReviewPayload(ctx context.Context, sel ast.Se
 			out.Values[i] = graphql.MarshalString("ReportReviewPayload")
 		case "report":
 			out.Values[i] = ec._ReportReviewPayload_report(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var requestDataExportPayloadImplementors = []string{"RequestDataExportPayload"}
+
+func (ec *executionContext) _RequestDataExportPayload(ctx context.Context, sel ast.SelectionSet, obj *model.RequestDataExportPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, requestDataExportPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RequestDataExportPayload")
+		case "dataExport":
+			out.Values[i] = ec._RequestDataExportPayload_dataExport(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var requestEmailChangePayloadImplementors = []string{"RequestEmailChangePayload"}
+
+func (ec *executionContext) _RequestEmailChangePayload(ctx context.Context, sel ast.SelectionSet, obj *model.RequestEmailChangePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, requestEmailChangePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RequestEmailChangePayload")
+		case "pendingEmail":
+			out.Values[i] = ec._RequestEmailChangePayload_pendingEmail(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -41407,6 +44379,44 @@ func (ec *executionContext) _SessionWarning(ctx context.Context, sel ast.Selecti
 	return out
 }
 
+var setMarketingConsentPayloadImplementors = []string{"SetMarketingConsentPayload"}
+
+func (ec *executionContext) _SetMarketingConsentPayload(ctx context.Context, sel ast.SelectionSet, obj *model.SetMarketingConsentPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, setMarketingConsentPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SetMarketingConsentPayload")
+		case "user":
+			out.Values[i] = ec._SetMarketingConsentPayload_user(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var setNotificationPreferencePayloadImplementors = []string{"SetNotificationPreferencePayload"}
 
 func (ec *executionContext) _SetNotificationPreferencePayload(ctx context.Context, sel ast.SelectionSet, obj *model.SetNotificationPreferencePayload) graphql.Marshaler {
@@ -41536,6 +44546,69 @@ func (ec *executionContext) _SetUserRolesPayload(ctx context.Context, sel ast.Se
 		case "user":
 			out.Values[i] = ec._SetUserRolesPayload_user(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var signInEventImplementors = []string{"SignInEvent"}
+
+func (ec *executionContext) _SignInEvent(ctx context.Context, sel ast.SelectionSet, obj *model.SignInEvent) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, signInEventImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SignInEvent")
+		case "at":
+			out.Values[i] = ec._SignInEvent_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "method":
+			out.Values[i] = ec._SignInEvent_method(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "succeeded":
+			out.Values[i] = ec._SignInEvent_succeeded(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "failureReason":
+			out.Values[i] = ec._SignInEvent_failureReason(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "ipAddress":
+			out.Values[i] = ec._SignInEvent_ipAddress(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userAgent":
+			out.Values[i] = ec._SignInEvent_userAgent(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -43761,6 +46834,44 @@ func (ec *executionContext) _TypingEvent(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
+var undoEmailChangePayloadImplementors = []string{"UndoEmailChangePayload"}
+
+func (ec *executionContext) _UndoEmailChangePayload(ctx context.Context, sel ast.SelectionSet, obj *model.UndoEmailChangePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, undoEmailChangePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UndoEmailChangePayload")
+		case "emailRestored":
+			out.Values[i] = ec._UndoEmailChangePayload_emailRestored(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var unlinkProviderPayloadImplementors = []string{"UnlinkProviderPayload"}
 
 func (ec *executionContext) _UnlinkProviderPayload(ctx context.Context, sel ast.SelectionSet, obj *model.UnlinkProviderPayload) graphql.Marshaler {
@@ -43978,6 +47089,44 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 					}
 				}()
 				res = ec._User_emailVerified(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "pendingEmail":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._User_pendingEmail(ctx, field, obj)
 				if res == graphql.RequiredNull {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
@@ -44402,6 +47551,158 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 				}()
 				res = ec._User_deletionScheduledAt(ctx, field, obj)
 				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "consentRequired":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._User_consentRequired(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "marketingConsent":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._User_marketingConsent(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "consents":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._User_consents(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "dataExports":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._User_dataExports(ctx, field, obj)
+				if res == graphql.Null {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
 				return res
@@ -45009,6 +48310,21 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 
 // region    ***************************** type.gotpl *****************************
 
+func (ec *executionContext) unmarshalNAcceptPoliciesInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐAcceptPoliciesInput(ctx context.Context, v any) (model.AcceptPoliciesInput, error) {
+	res, err := ec.unmarshalInputAcceptPoliciesInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAcceptPoliciesPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐAcceptPoliciesPayload(ctx context.Context, sel ast.SelectionSet, v *model.AcceptPoliciesPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._AcceptPoliciesPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNAcceptSessionInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐAcceptSessionInput(ctx context.Context, v any) (model.AcceptSessionInput, error) {
 	res, err := ec.unmarshalInputAcceptSessionInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -45220,6 +48536,21 @@ func (ec *executionContext) unmarshalNCompleteMfaLogInInput2githubᚗcomᚋskill
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNConfirmEmailChangeInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐConfirmEmailChangeInput(ctx context.Context, v any) (model.ConfirmEmailChangeInput, error) {
+	res, err := ec.unmarshalInputConfirmEmailChangeInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNConfirmEmailChangePayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐConfirmEmailChangePayload(ctx context.Context, sel ast.SelectionSet, v *model.ConfirmEmailChangePayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._ConfirmEmailChangePayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNConfirmSessionCompletedInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐConfirmSessionCompletedInput(ctx context.Context, v any) (model.ConfirmSessionCompletedInput, error) {
 	res, err := ec.unmarshalInputConfirmSessionCompletedInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -45248,6 +48579,43 @@ func (ec *executionContext) marshalNConfirmTotpEnrollmentPayload2ᚖgithubᚗcom
 		return graphql.Null
 	}
 	return ec._ConfirmTotpEnrollmentPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNConsent2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐConsent(ctx context.Context, sel ast.SelectionSet, v domain.Consent) graphql.Marshaler {
+	return ec._Consent(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNConsent2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐConsentᚄ(ctx context.Context, sel ast.SelectionSet, v []domain.Consent) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNConsent2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐConsent(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNConsentSource2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐConsentSource(ctx context.Context, v any) (domain.ConsentSource, error) {
+	tmp, err := gqlscalar.UnmarshalString(v)
+	res := domain.ConsentSource(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNConsentSource2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐConsentSource(ctx context.Context, sel ast.SelectionSet, v domain.ConsentSource) graphql.Marshaler {
+	_ = sel
+	res := gqlscalar.MarshalString(string(v))
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
 }
 
 func (ec *executionContext) unmarshalNContestNoShowInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐContestNoShowInput(ctx context.Context, v any) (model.ContestNoShowInput, error) {
@@ -45406,6 +48774,53 @@ func (ec *executionContext) marshalNCreditTransactionKind2githubᚗcomᚋskillsw
 	return res
 }
 
+func (ec *executionContext) marshalNDataExport2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐDataExport(ctx context.Context, sel ast.SelectionSet, v domain.DataExport) graphql.Marshaler {
+	return ec._DataExport(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNDataExport2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐDataExportᚄ(ctx context.Context, sel ast.SelectionSet, v []domain.DataExport) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNDataExport2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐDataExport(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNDataExport2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐDataExport(ctx context.Context, sel ast.SelectionSet, v *domain.DataExport) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._DataExport(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNDataExportState2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐDataExportState(ctx context.Context, v any) (domain.DataExportState, error) {
+	tmp, err := gqlscalar.UnmarshalString(v)
+	res := domain.DataExportState(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDataExportState2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐDataExportState(ctx context.Context, sel ast.SelectionSet, v domain.DataExportState) graphql.Marshaler {
+	_ = sel
+	res := gqlscalar.MarshalString(string(v))
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
 func (ec *executionContext) unmarshalNDateTime2timeᚐTime(ctx context.Context, v any) (time.Time, error) {
 	res, err := gqlscalar.UnmarshalDateTime(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -45414,6 +48829,28 @@ func (ec *executionContext) unmarshalNDateTime2timeᚐTime(ctx context.Context, 
 func (ec *executionContext) marshalNDateTime2timeᚐTime(ctx context.Context, sel ast.SelectionSet, v time.Time) graphql.Marshaler {
 	_ = sel
 	res := gqlscalar.MarshalDateTime(v)
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
+func (ec *executionContext) unmarshalNDateTime2ᚖtimeᚐTime(ctx context.Context, v any) (*time.Time, error) {
+	res, err := gqlscalar.UnmarshalDateTime(v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDateTime2ᚖtimeᚐTime(ctx context.Context, sel ast.SelectionSet, v *time.Time) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	_ = sel
+	res := gqlscalar.MarshalDateTime(*v)
 	if res == graphql.Null {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
 			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
@@ -45579,6 +49016,33 @@ func (ec *executionContext) marshalNLanguageFacet2ᚕgithubᚗcomᚋskillswapᚋ
 	}
 
 	return ret
+}
+
+func (ec *executionContext) unmarshalNLegalDocument2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐLegalDocument(ctx context.Context, v any) (domain.LegalDocument, error) {
+	tmp, err := gqlscalar.UnmarshalString(v)
+	res := domain.LegalDocument(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNLegalDocument2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐLegalDocument(ctx context.Context, sel ast.SelectionSet, v domain.LegalDocument) graphql.Marshaler {
+	_ = sel
+	res := gqlscalar.MarshalString(string(v))
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
+func (ec *executionContext) marshalNLegalDocuments2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐLegalDocuments(ctx context.Context, sel ast.SelectionSet, v *model.LegalDocuments) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._LegalDocuments(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNLevelFacet2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐLevelFacet(ctx context.Context, sel ast.SelectionSet, v model.LevelFacet) graphql.Marshaler {
@@ -46465,6 +49929,31 @@ func (ec *executionContext) unmarshalNReportSessionProblemInput2githubᚗcomᚋs
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNRequestDataExportPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐRequestDataExportPayload(ctx context.Context, sel ast.SelectionSet, v *model.RequestDataExportPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._RequestDataExportPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNRequestEmailChangeInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐRequestEmailChangeInput(ctx context.Context, v any) (model.RequestEmailChangeInput, error) {
+	res, err := ec.unmarshalInputRequestEmailChangeInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRequestEmailChangePayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐRequestEmailChangePayload(ctx context.Context, sel ast.SelectionSet, v *model.RequestEmailChangePayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._RequestEmailChangePayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNRequestPasswordResetInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐRequestPasswordResetInput(ctx context.Context, v any) (model.RequestPasswordResetInput, error) {
 	res, err := ec.unmarshalInputRequestPasswordResetInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -46789,6 +50278,21 @@ func (ec *executionContext) marshalNSessionWarningCode2githubᚗcomᚋskillswap�
 	return v
 }
 
+func (ec *executionContext) unmarshalNSetMarketingConsentInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSetMarketingConsentInput(ctx context.Context, v any) (model.SetMarketingConsentInput, error) {
+	res, err := ec.unmarshalInputSetMarketingConsentInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSetMarketingConsentPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSetMarketingConsentPayload(ctx context.Context, sel ast.SelectionSet, v *model.SetMarketingConsentPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._SetMarketingConsentPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNSetNotificationPreferenceInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSetNotificationPreferenceInput(ctx context.Context, v any) (model.SetNotificationPreferenceInput, error) {
 	res, err := ec.unmarshalInputSetNotificationPreferenceInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -46847,6 +50351,36 @@ func (ec *executionContext) marshalNSetUserRolesPayload2ᚖgithubᚗcomᚋskills
 		return graphql.Null
 	}
 	return ec._SetUserRolesPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNSignInEvent2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSignInEvent(ctx context.Context, sel ast.SelectionSet, v model.SignInEvent) graphql.Marshaler {
+	return ec._SignInEvent(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNSignInEvent2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSignInEventᚄ(ctx context.Context, sel ast.SelectionSet, v []model.SignInEvent) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSignInEvent2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSignInEvent(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNSignInEventMethod2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSignInEventMethod(ctx context.Context, v any) (model.SignInEventMethod, error) {
+	var res model.SignInEventMethod
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSignInEventMethod2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSignInEventMethod(ctx context.Context, sel ast.SelectionSet, v model.SignInEventMethod) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) unmarshalNSignInMethod2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSignInMethod(ctx context.Context, v any) (model.SignInMethod, error) {
@@ -47297,6 +50831,21 @@ func (ec *executionContext) marshalNTypingEvent2ᚖgithubᚗcomᚋskillswapᚋsk
 	return ec._TypingEvent(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNUndoEmailChangeInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐUndoEmailChangeInput(ctx context.Context, v any) (model.UndoEmailChangeInput, error) {
+	res, err := ec.unmarshalInputUndoEmailChangeInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNUndoEmailChangePayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐUndoEmailChangePayload(ctx context.Context, sel ast.SelectionSet, v *model.UndoEmailChangePayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._UndoEmailChangePayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNUnlinkProviderInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐUnlinkProviderInput(ctx context.Context, v any) (model.UnlinkProviderInput, error) {
 	res, err := ec.unmarshalInputUnlinkProviderInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -47615,6 +51164,25 @@ func (ec *executionContext) marshalOChargeback2ᚖgithubᚗcomᚋskillswapᚋski
 	return ec._Chargeback(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalOConsentSource2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐConsentSource(ctx context.Context, v any) (*domain.ConsentSource, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := gqlscalar.UnmarshalString(v)
+	res := domain.ConsentSource(tmp)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOConsentSource2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐConsentSource(ctx context.Context, sel ast.SelectionSet, v *domain.ConsentSource) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := gqlscalar.MarshalString(string(*v))
+	return res
+}
+
 func (ec *executionContext) marshalOConversation2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐConversation(ctx context.Context, sel ast.SelectionSet, v *domain.Conversation) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -47749,6 +51317,42 @@ func (ec *executionContext) marshalOInt2ᚖint(ctx context.Context, sel ast.Sele
 	_ = ctx
 	res := gqlscalar.MarshalInt(*v)
 	return res
+}
+
+func (ec *executionContext) unmarshalOLegalDocument2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐLegalDocumentᚄ(ctx context.Context, v any) ([]domain.LegalDocument, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]domain.LegalDocument, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNLegalDocument2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐLegalDocument(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOLegalDocument2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐLegalDocumentᚄ(ctx context.Context, sel ast.SelectionSet, v []domain.LegalDocument) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNLegalDocument2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐLegalDocument(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalOLocale2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐLocale(ctx context.Context, v any) (*model.Locale, error) {
@@ -48027,6 +51631,22 @@ func (ec *executionContext) unmarshalOSessionRole2ᚖgithubᚗcomᚋskillswapᚋ
 }
 
 func (ec *executionContext) marshalOSessionRole2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSessionRole(ctx context.Context, sel ast.SelectionSet, v *model.SessionRole) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalOSignInFailureReason2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSignInFailureReason(ctx context.Context, v any) (*model.SignInFailureReason, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.SignInFailureReason)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOSignInFailureReason2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSignInFailureReason(ctx context.Context, sel ast.SelectionSet, v *model.SignInFailureReason) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}

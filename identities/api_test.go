@@ -33,10 +33,13 @@ type env struct {
 	apple *oidctest.Provider
 }
 
-func start(t *testing.T) env {
+func start(t *testing.T, adjust ...func(*config.Config)) env {
 	t.Helper()
 	acme, apple := oidctest.Start(t), oidctest.Start(t)
 	cfg := apitest.Config(t)
+	for _, f := range adjust {
+		f(&cfg)
+	}
 	hashed := true
 	cfg.OIDCProviders = config.OIDCProviders{
 		{Name: "acme", Issuer: acme.Issuer, ClientIDs: []string{"acme-web", acmeClient}},

@@ -158,8 +158,10 @@ func (s *Service) verify(ctx context.Context, provider, idToken, nonce string) (
 }
 
 // SignIn signs in with a provider's ID token: into the linked account, into an existing account
-// by email when both sides verified it (linking the identity), or into a new account.
-func (s *Service) SignIn(ctx context.Context, provider, idToken, nonce string, c auth.Client) (auth.Login, error) {
+// by email when both sides verified it (linking the identity), or into a new account, which
+// records consent (what the member accepted in the app before; ignored for existing accounts,
+// which accept new versions with acceptPolicies).
+func (s *Service) SignIn(ctx context.Context, provider, idToken, nonce string, consent auth.Consent, c auth.Client) (auth.Login, error) {
 	// Attempts share the network's log-in budget with passwords, counted before the token is
 	// checked: verification costs a signature check, and maybe a (gated) key-set fetch.
 	if err := s.accounts.TakeLogInAttempt(ctx, c); err != nil {
@@ -213,13 +215,16 @@ func (s *Service) SignIn(ctx context.Context, provider, idToken, nonce string, c
 			if err := claimToken(ctx, q, cl); err != nil {
 				return err
 			}
-			_, err := q.InsertIdentity(ctx, newIdentity(existing.ID))
-			return err
+			if _, err := q.InsertIdentity(ctx, newIdentity(existing.ID)); err != nil {
+				return err
+			}
+			// Linked by email, without the member asking: tell them.
+			return q.EnqueueJob(ctx, auth.SecurityNoticeArgs{UserID: existing.ID, Notice: auth.NoticeProviderLinked, Provider: p.cfg.Name}, nil)
 		})
 	case !domain.IsKind(err, domain.KindNotFound):
 		return auth.Login{}, fmt.Errorf("sign in with provider: %w", err)
 	}
-	return s.accounts.SignUpExternal(ctx, auth.ExternalSignUp{Email: cl.Email, DisplayName: displayName(cl)}, c,
+	return s.accounts.SignUpExternal(ctx, auth.ExternalSignUp{Email: cl.Email, DisplayName: displayName(cl), Consent: consent}, c,
 		func(ctx context.Context, q *store.Queries, u domain.User) error {
 			if err := claimToken(ctx, q, cl); err != nil {
 				return err
@@ -288,9 +293,11 @@ func (s *Service) Link(ctx context.Context, actor domain.Actor, provider, idToke
 		if !domain.IsKind(err, domain.KindNotFound) {
 			return err
 		}
-		_, err = q.InsertIdentity(ctx, store.AuthIdentity{ID: uuid.Must(uuid.NewV7()), UserID: actor.ID(), Provider: p.cfg.Name,
-			Issuer: cl.Issuer, Subject: cl.Subject, Email: optional(cl.Email), EmailVerified: cl.EmailVerified, CreatedAt: now})
-		return err
+		if _, err := q.InsertIdentity(ctx, store.AuthIdentity{ID: uuid.Must(uuid.NewV7()), UserID: actor.ID(), Provider: p.cfg.Name,
+			Issuer: cl.Issuer, Subject: cl.Subject, Email: optional(cl.Email), EmailVerified: cl.EmailVerified, CreatedAt: now}); err != nil {
+			return err
+		}
+		return q.EnqueueJob(ctx, auth.SecurityNoticeArgs{UserID: actor.ID(), Notice: auth.NoticeProviderLinked, Provider: p.cfg.Name}, nil)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("link provider: %w", err)
@@ -323,8 +330,10 @@ func (s *Service) Unlink(ctx context.Context, actor domain.Actor, provider strin
 		if err := auth.RequireAnotherSignInMethod(ctx, q, actor.ID(), "provider"); err != nil {
 			return err
 		}
-		_, err = q.DeleteIdentity(ctx, actor.ID(), provider)
-		return err
+		if _, err := q.DeleteIdentity(ctx, actor.ID(), provider); err != nil {
+			return err
+		}
+		return q.EnqueueJob(ctx, auth.SecurityNoticeArgs{UserID: actor.ID(), Notice: auth.NoticeProviderUnlinked, Provider: provider}, nil)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("unlink provider: %w", err)

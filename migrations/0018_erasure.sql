@@ -23,7 +23,7 @@ ALTER TABLE auth_sessions DROP CONSTRAINT auth_sessions_revoke_reason_known;
 ALTER TABLE auth_sessions ADD CONSTRAINT auth_sessions_revoke_reason_known CHECK (
     revoke_reason IS NULL
     OR revoke_reason IN ('LOGOUT', 'LOGOUT_EVERYWHERE', 'REVOKED', 'TOKEN_REUSE', 'PASSWORD_RESET',
-                         'PASSWORD_CHANGED', 'ACCOUNT_ERASED'));
+                         'PASSWORD_CHANGED', 'EMAIL_CHANGE_UNDONE', 'ACCOUNT_ERASED'));
 
 -- The erasure ledger: which account was erased and when, nothing else. No foreign key: after a
 -- restore from a backup older than the account, the entry must still be accepted (replay skips

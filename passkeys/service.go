@@ -382,7 +382,7 @@ func (s *Service) FinishRegistration(ctx context.Context, actor domain.Actor, ce
 			}
 			return err
 		}
-		return q.EnqueueJob(ctx, auth.PasskeyNoticeArgs{UserID: actor.ID(), Name: name}, nil)
+		return q.EnqueueJob(ctx, auth.SecurityNoticeArgs{UserID: actor.ID(), Notice: auth.NoticePasskeyAdded, Passkey: name}, nil)
 	})
 	if err != nil {
 		return Passkey{}, fmt.Errorf("finish passkey registration: %w", err)
@@ -599,7 +599,7 @@ func (s *Service) Remove(ctx context.Context, actor domain.Actor, id uuid.UUID) 
 		if err != nil {
 			return err
 		}
-		return q.EnqueueJob(ctx, auth.PasskeyNoticeArgs{UserID: actor.ID(), Name: removed.Name, Removed: true}, nil)
+		return q.EnqueueJob(ctx, auth.SecurityNoticeArgs{UserID: actor.ID(), Notice: auth.NoticePasskeyRemoved, Passkey: removed.Name}, nil)
 	})
 	if err != nil {
 		return Passkey{}, fmt.Errorf("remove passkey: %w", err)

@@ -46,6 +46,35 @@ var register = map[string]Table{
 		"deletion_scheduled_at": null(Identity, "until erased or cancelled"),
 		"deletion_reason":       null(Content, "until erased or cancelled"),
 		"erased_at":             np("kept: when the erasure ran"),
+		// The versions of the terms and privacy policy last accepted: document versions.
+		"terms_version":     np(lifetime),
+		"privacy_version":   np(lifetime),
+		"marketing_consent": anon(Identity, untilGone, "false"),
+	}},
+	"email_changes": {Rows: "user_id", Columns: map[string]Column{
+		"id": gone(Contact, "until the undo window ends"), "user_id": gone(Contact, "until the undo window ends"),
+		"old_email": gone(Contact, "until the undo window ends"), "old_verified": gone(Contact, "until the undo window ends"),
+		"new_email": gone(Contact, "until the undo window ends"), "requested_at": gone(Contact, "until the undo window ends"),
+		"expires_at": gone(Contact, "until the undo window ends"), "confirmed_at": gone(Contact, "until the undo window ends"),
+		"undo_until": gone(Contact, "until the undo window ends"), "undone_at": gone(Contact, "until the undo window ends"),
+	}},
+	"sign_in_events": {Rows: "user_id", Columns: map[string]Column{
+		"id": gone(Technical, "90 days"), "user_id": gone(Technical, "90 days"), "at": gone(Technical, "90 days"),
+		"method": gone(Technical, "90 days"), "succeeded": gone(Technical, "90 days"),
+		"failure_reason": gone(Technical, "90 days"), "ip": gone(Technical, "90 days"), "user_agent": gone(Technical, "90 days"),
+	}},
+	// Proof that processing was consented to: kept under the pseudonym (art. 7(1) asks the
+	// controller to be able to demonstrate consent), the address it came from erased.
+	"consents": {Rows: "user_id", Columns: map[string]Column{
+		"id": np(lifetime), "user_id": pseudo("kept after erasure: proof of consent"),
+		"document": np(lifetime), "version": np(lifetime), "granted": np(lifetime), "source": np(lifetime),
+		"ip": null(Technical, untilGone), "created_at": np(lifetime),
+	}},
+	"data_exports": {Rows: "user_id", Columns: map[string]Column{
+		"id": gone(Content, "until the link expires"), "user_id": gone(Content, "until the link expires"),
+		"state": gone(Content, "until the link expires"), "requested_at": gone(Content, "until the link expires"),
+		"ready_at": gone(Content, "until the link expires"), "expires_at": gone(Content, "until the link expires"),
+		"size_bytes": gone(Content, "until the link expires"), "archive": gone(Content, "until the link expires"),
 	}},
 	"auth_sessions": {Rows: "user_id", Columns: map[string]Column{
 		"id": gone(Technical, session), "user_id": gone(Technical, session),

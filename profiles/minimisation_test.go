@@ -41,6 +41,11 @@ var seenByMembers = map[string]string{
 var ownerOnly = map[string]string{
 	"User.email":               "email",
 	"User.emailVerified":       "emailVerified",
+	"User.pendingEmail":        "pendingEmail",
+	"User.consentRequired":     "consentRequired",
+	"User.consents":            "consents { id }",
+	"User.dataExports":         "dataExports { id }",
+	"User.marketingConsent":    "marketingConsent",
 	"User.roles":               "roles",
 	"User.blockedMembers":      "blockedMembers { id }",
 	"User.security":            "security { totpEnabled }",

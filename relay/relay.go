@@ -238,6 +238,10 @@ const (
 	KindNotificationPreference = "npf"
 	// KindPasskey: a member's passkey (its row id); read through AccountSecurity.passkeys.
 	KindPasskey = "psk"
+	// KindDataExport: a member's data export (its row id).
+	KindDataExport = "dex"
+	// KindConsent: one consent given or withdrawn (its row id).
+	KindConsent = "cns"
 )
 
 // derivedNamespace is the RFC 4122 name space of DerivedID. Never change it: every derived id a

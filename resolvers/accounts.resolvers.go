@@ -36,6 +36,8 @@ func (r *mutationResolver) SignUp(ctx context.Context, input model.SignUpInput) 
 	s, err := r.Auth.SignUp(ctx, auth.SignUpInput{
 		Email: input.Email, Password: input.Password, DisplayName: input.DisplayName,
 		Locale: localeTag(input.Locale),
+		Consent: auth.Consent{TermsVersion: deref(input.TermsVersion), PrivacyPolicyVersion: deref(input.PrivacyPolicyVersion),
+			Marketing: input.MarketingConsent},
 	}, auth.ClientFrom(ctx))
 	if err != nil {
 		return nil, err
@@ -91,6 +93,33 @@ func (r *mutationResolver) ChangePassword(ctx context.Context, input model.Chang
 		return nil, err
 	}
 	return &model.ChangePasswordPayload{RevokedSessionCount: n}, nil
+}
+
+func (r *mutationResolver) RequestEmailChange(ctx context.Context, input model.RequestEmailChangeInput) (*model.RequestEmailChangePayload, error) {
+	actor, err := auth.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	pending, err := r.Auth.RequestEmailChange(ctx, actor, input.NewEmail)
+	if err != nil {
+		return nil, err
+	}
+	return &model.RequestEmailChangePayload{PendingEmail: pending}, nil
+}
+
+func (r *mutationResolver) ConfirmEmailChange(ctx context.Context, input model.ConfirmEmailChangeInput) (*model.ConfirmEmailChangePayload, error) {
+	u, err := r.Auth.ConfirmEmailChange(ctx, auth.ActorFrom(ctx), deref(input.Code), deref(input.Token), auth.ClientFrom(ctx))
+	if err != nil {
+		return nil, err
+	}
+	return &model.ConfirmEmailChangePayload{User: &u}, nil
+}
+
+func (r *mutationResolver) UndoEmailChange(ctx context.Context, input model.UndoEmailChangeInput) (*model.UndoEmailChangePayload, error) {
+	if err := r.Auth.UndoEmailChange(ctx, input.Token, auth.ClientFrom(ctx)); err != nil {
+		return nil, err
+	}
+	return &model.UndoEmailChangePayload{EmailRestored: true}, nil
 }
 
 // LogIn is the resolver for the logIn field.
@@ -247,6 +276,14 @@ func (r *userResolver) EmailVerified(ctx context.Context, obj *domain.User) (*bo
 	if actor := auth.ActorFrom(ctx); actor.SignedIn() && actor.User.CanSeePrivateDataOf(obj.ID) {
 		v := obj.EmailVerified()
 		return &v, nil
+	}
+	return nil, nil
+}
+
+func (r *userResolver) PendingEmail(ctx context.Context, obj *domain.User) (*string, error) {
+	// The member's own only: a staff list of accounts would otherwise cost a query per row.
+	if actor := auth.ActorFrom(ctx); actor.SignedIn() && actor.ID() == obj.ID {
+		return r.Auth.PendingEmail(ctx, actor)
 	}
 	return nil, nil
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/skillswap/skillswap/auth"
 	"github.com/skillswap/skillswap/domain"
+	"github.com/skillswap/skillswap/exports"
 	"github.com/skillswap/skillswap/identities"
 	"github.com/skillswap/skillswap/passkeys"
 	"github.com/skillswap/skillswap/relay"
@@ -41,6 +42,9 @@ var listBounds = map[string]listBound{
 	// auth.RecoveryCodeCount codes are made at once.
 	"ConfirmTotpEnrollmentPayload.recoveryCodes":   {n: auth.RecoveryCodeCount},
 	"RegenerateRecoveryCodesPayload.recoveryCodes": {n: auth.RecoveryCodeCount},
+	// A member keeps auth.MaxSignInEvents sign-in events (the insert deletes older ones), and
+	// `first` is refused above it.
+	"AccountSecurity.recentSignIns": {n: auth.MaxSignInEvents},
 	// One per configured provider at most (UNIQUE (user_id, provider); OIDC_PROVIDERS holds at
 	// most identities.MaxProviders).
 	"Query.signInProviders":                 {n: identities.MaxProviders},
@@ -50,6 +54,10 @@ var listBounds = map[string]listBound{
 	// A passkey's transports: the five of WebAuthn Level 3 (usb, nfc, ble, smart-card, hybrid,
 	// internal), as the client reported them.
 	"Passkey.transports": {n: 6},
+	// Bounded by their `first` argument's maximum.
+	"User.consentRequired": {enum: "LegalDocument"},
+	"User.consents":        {n: auth.MaxConsentsListed},
+	"User.dataExports":     {n: exports.MaxListed},
 
 	// Not enforced: pricing assumptions (the bench population has 6.9 skills per member).
 	"User.offeredSkills":                {n: 50},

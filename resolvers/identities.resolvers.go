@@ -14,7 +14,10 @@ import (
 
 // SignInWithProvider is the resolver for the signInWithProvider field.
 func (r *mutationResolver) SignInWithProvider(ctx context.Context, input model.SignInWithProviderInput) (*model.AuthPayload, error) {
-	s, err := r.Identities.SignIn(ctx, input.Provider, input.IDToken, input.Nonce, auth.ClientFrom(ctx))
+	s, err := r.Identities.SignIn(ctx, input.Provider, input.IDToken, input.Nonce, auth.Consent{
+		TermsVersion: deref(input.TermsVersion), PrivacyPolicyVersion: deref(input.PrivacyPolicyVersion),
+		Marketing: input.MarketingConsent,
+	}, auth.ClientFrom(ctx))
 	if err != nil {
 		return nil, err
 	}

@@ -20,6 +20,7 @@ import (
 var idLess = map[string]string{
 	"PageInfo":            "part of its connection",
 	"AccountSecurity":     "part of its User (one each), seen by the member only",
+	"SignInEvent":         "an entry of its AccountSecurity's history, read whole, never edited or refetched",
 	"Money":               "a value: two equal amounts are interchangeable",
 	"GeoPoint":            "a value: a pair of coordinates",
 	"AvailabilitySlot":    "part of its Profile, replaced as a list by updateProfile",
@@ -40,6 +41,7 @@ var idLess = map[string]string{
 	"SessionReviewState":  "part of its SkillSession, seen from the caller",
 	"ConversationEvent":   "an event, never stored; its conversation and message have ids",
 	"TypingEvent":         "an ephemeral event, never stored",
+	"LegalDocuments":      "a value: the server's current document versions",
 	"LinkedProvider":      "part of its member (one per provider), returned whole by linkProvider and unlinkProvider",
 }
 

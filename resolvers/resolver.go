@@ -11,6 +11,7 @@ import (
 	"github.com/skillswap/skillswap/chat"
 	"github.com/skillswap/skillswap/credits"
 	"github.com/skillswap/skillswap/erasure"
+	"github.com/skillswap/skillswap/exports"
 	"github.com/skillswap/skillswap/identities"
 	"github.com/skillswap/skillswap/matching"
 	"github.com/skillswap/skillswap/notifications"
@@ -31,7 +32,9 @@ type Resolver struct {
 	// Passkeys registers passkeys and signs in with them.
 	Passkeys *passkeys.Service
 	// Erasure schedules, cancels and runs account deletions.
-	Erasure  *erasure.Service
+	Erasure *erasure.Service
+	// Exports serves members' data exports.
+	Exports  *exports.Service
 	Skills   *skills.Service
 	Profiles *profiles.Service
 	Search   search.Backend

@@ -14,6 +14,39 @@ import (
 	"github.com/skillswap/skillswap/graph/model"
 )
 
+func (r *accountSecurityResolver) RecentSignIns(ctx context.Context, obj *model.AccountSecurity, first *int) ([]model.SignInEvent, error) {
+	// AccountSecurity is only ever resolved for the viewer (User.security checks it is theirs).
+	actor, err := auth.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	n := 10
+	if first != nil {
+		n = *first
+	}
+	events, err := r.Auth.RecentSignIns(ctx, actor, n)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]model.SignInEvent, len(events))
+	for i, e := range events {
+		out[i] = model.SignInEvent{At: e.At, Method: model.SignInEventMethod(e.Method), Succeeded: e.Succeeded()}
+		if e.Failure != "" {
+			reason := model.SignInFailureReason(e.Failure)
+			out[i].FailureReason = &reason
+		}
+		if e.Network.IsValid() {
+			network := e.Network.String()
+			out[i].IPAddress = &network
+		}
+		if e.UserAgent != "" {
+			ua := e.UserAgent
+			out[i].UserAgent = &ua
+		}
+	}
+	return out, nil
+}
+
 func (r *mutationResolver) BeginLogIn(ctx context.Context, input model.LogInInput) (*model.BeginLogInPayload, error) {
 	s, err := r.Auth.LogIn(ctx, input.Email, input.Password, auth.ClientFrom(ctx))
 	if err != nil {

@@ -20,7 +20,9 @@ import (
 	"bytes"
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"regexp"
@@ -87,9 +89,10 @@ func (b Binding) aad(header []byte) []byte {
 
 // Keyring holds the keys that may open values, by id, and the primary one that seals.
 type Keyring struct {
-	aeads   map[string]cipher.AEAD
-	primary string
-	header  []byte
+	aeads      map[string]cipher.AEAD
+	primary    string
+	primaryKey []byte
+	header     []byte
 }
 
 // NewKeyring returns a keyring of keys (id to 32-byte key) sealing with primary.
@@ -114,6 +117,9 @@ func NewKeyring(primary string, keys map[string][]byte) (*Keyring, error) {
 			return nil, fmt.Errorf("sealbox: key %q: %w", id, err)
 		}
 		k.aeads[id] = gcm
+		if id == primary {
+			k.primaryKey = bytes.Clone(key)
+		}
 	}
 	if _, ok := k.aeads[primary]; !ok {
 		return nil, fmt.Errorf("sealbox: the primary key %q is not among the keys (%v)", primary, k.KeyIDs())
@@ -130,6 +136,15 @@ func Ephemeral() (*Keyring, error) {
 		return nil, fmt.Errorf("sealbox: ephemeral key: %w", err)
 	}
 	return NewKeyring(EphemeralKeyID, map[string][]byte{EphemeralKeyID: key})
+}
+
+// Derive returns a 32-byte key for another purpose than sealing columns (label names it, so two
+// purposes never share a key): HMAC-SHA256 of label under the primary key, so deployments
+// manage no extra secret. It changes when the primary does: what it signed stops verifying.
+func (k *Keyring) Derive(label string) []byte {
+	h := hmac.New(sha256.New, k.primaryKey)
+	h.Write([]byte(label))
+	return h.Sum(nil)
 }
 
 // Primary is the id of the key that seals.

@@ -86,8 +86,10 @@ var members = []member{
 		[]skill{{"piano", domain.LevelExpert}, {"chess", domain.LevelAdvanced}}, []skill{{"watercolor", domain.LevelIntermediate}}},
 }
 
-// Run creates the demo members that do not exist yet and returns how many it created.
-func Run(ctx context.Context, st *store.Store, hasher *auth.Hasher, log *slog.Logger) (int, error) {
+// Run creates the demo members that do not exist yet and returns how many it created. They have
+// accepted legal, the current versions of the terms and privacy policy, so they can message and
+// book at once (seed.Chat has them talk).
+func Run(ctx context.Context, st *store.Store, hasher *auth.Hasher, legal domain.LegalVersions, log *slog.Logger) (int, error) {
 	hash, err := hasher.Hash(ctx, DemoPassword)
 	if err != nil {
 		return 0, fmt.Errorf("seed: %w", err)
@@ -106,7 +108,7 @@ func Run(ctx context.Context, st *store.Store, hasher *auth.Hasher, log *slog.Lo
 			return created, fmt.Errorf("seed: id: %w", err)
 		}
 		err = st.InTx(ctx, func(q *store.Queries) error {
-			return createMember(ctx, q, id, hash, m, time.Now().UTC().Add(time.Duration(i)*time.Millisecond))
+			return createMember(ctx, q, id, hash, m, legal, time.Now().UTC().Add(time.Duration(i)*time.Millisecond))
 		})
 		if err != nil && !domain.IsKind(err, domain.KindConflict) {
 			return created, fmt.Errorf("seed: create %s: %w", m.email, err)
@@ -121,13 +123,25 @@ func Run(ctx context.Context, st *store.Store, hasher *auth.Hasher, log *slog.Lo
 const demoHourlyPriceMinor = 3500
 
 // createMember writes one demo member with their profile, availability and skills.
-func createMember(ctx context.Context, q *store.Queries, id uuid.UUID, hash string, m member, at time.Time) error {
+func createMember(ctx context.Context, q *store.Queries, id uuid.UUID, hash string, m member, legal domain.LegalVersions, at time.Time) error {
 	if _, err := q.CreateUser(ctx, domain.User{
 		ID: id, Email: m.email, PasswordHash: hash, DisplayName: m.name,
 		Roles: domain.NormalizeRoles(m.roles), Status: domain.UserActive, CreatedAt: at,
 		EmailVerifiedAt: &at, // demo members can message and book at once
 	}); err != nil {
 		return err
+	}
+	var consents []domain.Consent
+	for _, d := range []domain.LegalDocument{domain.DocTerms, domain.DocPrivacyPolicy} {
+		if v := legal.Current(d); v != "" {
+			consents = append(consents, domain.Consent{ID: uuid.Must(uuid.NewV7()), UserID: id, Document: d, Version: v,
+				Granted: true, Source: domain.ConsentSignUp, CreatedAt: at})
+		}
+	}
+	if len(consents) > 0 {
+		if _, err := q.RecordConsents(ctx, id, consents); err != nil {
+			return err
+		}
 	}
 	p := m.profile
 	lat, lon, city, country := p.lat, p.lon, p.city, p.country

@@ -19,11 +19,11 @@ func TestSeedIsIdempotentAndLogsIn(t *testing.T) {
 	}
 	ctx := context.Background()
 	log := slog.New(slog.DiscardHandler)
-	n, err := seed.Run(ctx, srv.App.Store, hasher, log)
+	n, err := seed.Run(ctx, srv.App.Store, hasher, srv.App.Auth.LegalVersions(), log)
 	if err != nil || n != 12 {
 		t.Fatalf("first run created %d (%v), want 12", n, err)
 	}
-	if n, err := seed.Run(ctx, srv.App.Store, hasher, log); err != nil || n != 0 {
+	if n, err := seed.Run(ctx, srv.App.Store, hasher, srv.App.Auth.LegalVersions(), log); err != nil || n != 0 {
 		t.Fatalf("second run created %d (%v), want 0", n, err)
 	}
 	var out struct {
@@ -41,6 +41,15 @@ func TestSeedIsIdempotentAndLogsIn(t *testing.T) {
 	u := out.LogIn.User
 	if len(u.Roles) != 2 || len(u.OfferedSkills) != 2 || u.Profile.TimeZone != "Europe/Paris" {
 		t.Fatalf("demo member = %+v", u)
+	}
+
+	// Demo members accepted the current terms and privacy policy: nothing gates them.
+	var v struct {
+		Viewer struct{ ConsentRequired []string }
+	}
+	srv.Client().WithToken(out.LogIn.AccessToken).Do(t, `{ viewer { consentRequired } }`, nil).Decode(t, &v)
+	if v.Viewer.ConsentRequired == nil || len(v.Viewer.ConsentRequired) != 0 {
+		t.Fatalf("demo member consentRequired = %v, want []", v.Viewer.ConsentRequired)
 	}
 
 	// The README's first steps promise Camille a mutual match with Kenji.

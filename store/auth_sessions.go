@@ -66,7 +66,8 @@ func (q *Queries) AuthSessionByID(ctx context.Context, id uuid.UUID) (domain.Aut
 func (q *Queries) ActiveAuthSessionUser(ctx context.Context, sessionID uuid.UUID, now time.Time) (domain.User, error) {
 	rows, err := q.db.Query(ctx, `
 		SELECT u.id, u.email::text AS email, u.password_hash, u.display_name, u.roles, u.status,
-		       u.created_at, u.updated_at, u.email_verified_at, u.locale
+		       u.created_at, u.updated_at, u.email_verified_at, u.locale,
+		       u.terms_version, u.privacy_version, u.marketing_consent
 		FROM auth_sessions s JOIN users u ON u.id = s.user_id
 		WHERE s.id = $1 AND s.revoked_at IS NULL AND s.expires_at > $2 AND u.status = 'ACTIVE'`,
 		sessionID, now)

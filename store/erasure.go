@@ -137,6 +137,10 @@ func (q *Queries) EraseAccount(ctx context.Context, userID uuid.UUID, now time.T
 		{"recovery codes", `DELETE FROM mfa_recovery_codes WHERE user_id = $1`, false},
 		{"mfa tickets", `DELETE FROM mfa_tickets WHERE user_id = $1`, false},
 		{"identities", `DELETE FROM auth_identities WHERE user_id = $1`, false},
+		{"email changes", `DELETE FROM email_changes WHERE user_id = $1`, false},
+		{"sign-in history", `DELETE FROM sign_in_events WHERE user_id = $1`, false},
+		{"data exports", `DELETE FROM data_exports WHERE user_id = $1`, false},
+		{"consent addresses", `UPDATE consents SET ip = NULL WHERE user_id = $1 AND ip IS NOT NULL`, false},
 		{"passkey ceremonies", `DELETE FROM webauthn_ceremonies WHERE user_id = $1`, false},
 		{"passkeys", `DELETE FROM passkeys WHERE user_id = $1`, false},
 		{"passkey user handle", `DELETE FROM webauthn_users WHERE user_id = $1`, false},
@@ -178,9 +182,10 @@ func (q *Queries) EraseAccount(ctx context.Context, userID uuid.UUID, now time.T
 				email = 'erased-' || replace(gen_random_uuid()::text, '-', '') || '@erased.invalid',
 				password_hash = '', display_name = 'Deleted member', roles = '{MEMBER}', status = 'ERASED',
 				email_verified_at = NULL, locale = 'en', deletion_scheduled_at = NULL, deletion_reason = NULL,
+				marketing_consent = false,
 				erased_at = coalesce(erased_at, $2), updated_at = $2
 			WHERE id = $1 AND (status <> 'ERASED' OR email NOT LIKE 'erased-%@erased.invalid' OR password_hash <> ''
-			                   OR display_name <> 'Deleted member' OR deletion_scheduled_at IS NOT NULL)`, true},
+			                   OR display_name <> 'Deleted member' OR deletion_scheduled_at IS NOT NULL OR marketing_consent)`, true},
 		{"ledger", `INSERT INTO erasures (user_id, erased_at) VALUES ($1, $2) ON CONFLICT (user_id) DO NOTHING`, true},
 	}
 	for _, s := range steps {

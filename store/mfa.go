@@ -199,6 +199,7 @@ func (q *Queries) ActiveAuthSessionUserMFA(ctx context.Context, sessionID uuid.U
 	rows, err := q.db.Query(ctx, `
 		SELECT u.id, u.email::text AS email, u.password_hash, u.display_name, u.roles, u.status,
 		       u.created_at, u.updated_at, u.email_verified_at, u.locale,
+		       u.terms_version, u.privacy_version, u.marketing_consent,
 		       (s.passkey_id IS NOT NULL OR
 		        EXISTS (SELECT 1 FROM user_totp t WHERE t.user_id = u.id AND t.enabled_at IS NOT NULL)) AS has_totp
 		FROM auth_sessions s JOIN users u ON u.id = s.user_id

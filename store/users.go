@@ -10,7 +10,7 @@ import (
 )
 
 const userColumns = `id, email::text AS email, password_hash, display_name, roles, status, created_at, updated_at,
-	email_verified_at, locale`
+	email_verified_at, locale, terms_version, privacy_version, marketing_consent`
 
 // CreateUser inserts a new account; a taken email is a conflict.
 func (q *Queries) CreateUser(ctx context.Context, u domain.User) (domain.User, error) {

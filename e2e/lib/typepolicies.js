@@ -13,7 +13,7 @@ export const PART_TYPES = [
 export const VALUE_TYPES = [
   'Money', 'GeoPoint', 'AvailabilitySlot', 'MatchReason', 'SwapCircle', 'SwapCircleEdge',
   'CategoryFacet', 'LevelFacet', 'LanguageFacet', 'ModeFacet', 'SessionWarning',
-  'ConversationEvent', 'TypingEvent', 'LinkedProvider',
+  'ConversationEvent', 'TypingEvent', 'LinkedProvider', 'SignInEvent', 'LegalDocuments',
 ];
 
 /** typePolicies for `new InMemoryCache({ typePolicies })`. */

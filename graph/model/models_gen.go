@@ -15,6 +15,22 @@ import (
 	"github.com/skillswap/skillswap/passkeys"
 )
 
+// The versions accepted.
+type AcceptPoliciesInput struct {
+	// The current terms version (`legalDocuments.termsVersion`), when accepting the terms.
+	TermsVersion *string `json:"termsVersion,omitempty"`
+	// The current privacy policy version, when accepting it.
+	PrivacyPolicyVersion *string `json:"privacyPolicyVersion,omitempty"`
+	// Where the member accepted (SETTINGS or API; default API).
+	Source *domain.ConsentSource `json:"source,omitempty"`
+}
+
+// Result of `acceptPolicies`.
+type AcceptPoliciesPayload struct {
+	// The viewer, with `consentRequired` updated.
+	User *domain.User `json:"user"`
+}
+
 // A session to accept.
 type AcceptSessionInput struct {
 	// Global id of a PROPOSED session awaiting the caller's answer.
@@ -29,6 +45,11 @@ type AccountSecurity struct {
 	TotpEnabled bool `json:"totpEnabled"`
 	// Unused recovery codes (0 when two-factor sign-in is off).
 	RecoveryCodesLeft int `json:"recoveryCodesLeft"`
+	// The newest sign-in attempts on the account, newest first: successful ones and failed ones (wrong
+	// password or code, refused by the throttles, suspended account), so the member can spot one that
+	// was not theirs. Attempts with an email that has no account are not recorded anywhere. The
+	// history keeps the 50 newest attempts, none older than 90 days.
+	RecentSignIns []SignInEvent `json:"recentSignIns"`
 	// The member's passkeys, oldest first.
 	Passkeys []passkeys.Passkey `json:"passkeys"`
 }
@@ -185,6 +206,20 @@ type CompleteMfaLogInInput struct {
 	Code *string `json:"code,omitempty"`
 	// One of the recovery codes, instead of `code`; each works once.
 	RecoveryCode *string `json:"recoveryCode,omitempty"`
+}
+
+// A code or link token of an email change; exactly one of them.
+type ConfirmEmailChangeInput struct {
+	// The 6-digit code emailed to the new address (the request must be signed in as its member).
+	Code *string `json:"code,omitempty"`
+	// The `token` query parameter of the link emailed to the new address.
+	Token *string `json:"token,omitempty"`
+}
+
+// Result of `confirmEmailChange`.
+type ConfirmEmailChangePayload struct {
+	// The member, with their new address (its private fields show only to them and staff).
+	User *domain.User `json:"user"`
 }
 
 // A session that took place.
@@ -353,6 +388,14 @@ type LanguageFacet struct {
 	Language string `json:"language"`
 	// Number of results.
 	Count int `json:"count"`
+}
+
+// The current versions of the legal documents. A value (the server's configuration): has no id; Apollo caches it inside its parent (`typePolicies`: `keyFields: false`).
+type LegalDocuments struct {
+	// Version of the terms of service members must have accepted; null when none is required.
+	TermsVersion *string `json:"termsVersion,omitempty"`
+	// Version of the privacy policy members must have accepted; null when none is required.
+	PrivacyPolicyVersion *string `json:"privacyPolicyVersion,omitempty"`
 }
 
 // A level and how many results reach it. Part of its search result: has no id; Apollo caches it inside its parent (`typePolicies`: `keyFields: false`).
@@ -867,6 +910,24 @@ type ReportSessionProblemInput struct {
 	Note string `json:"note"`
 }
 
+// Result of `requestDataExport`.
+type RequestDataExportPayload struct {
+	// The new export, PENDING: an email with the link follows when it is READY.
+	DataExport *domain.DataExport `json:"dataExport"`
+}
+
+// The address to move the viewer's account to.
+type RequestEmailChangeInput struct {
+	// The new email address. Case-insensitive, at most 254 characters.
+	NewEmail string `json:"newEmail"`
+}
+
+// Result of `requestEmailChange`.
+type RequestEmailChangePayload struct {
+	// The address waiting for confirmation (normalised), as `User.pendingEmail` shows it.
+	PendingEmail string `json:"pendingEmail"`
+}
+
 // Where to send a password reset link.
 type RequestPasswordResetInput struct {
 	// Email address of the account.
@@ -1059,6 +1120,20 @@ type SessionReviewState struct {
 	WindowClosesAt *time.Time `json:"windowClosesAt,omitempty"`
 }
 
+// The member's choice about marketing emails.
+type SetMarketingConsentInput struct {
+	// True to receive marketing emails, false to stop.
+	Granted bool `json:"granted"`
+	// Where the member chose (SETTINGS or API; default API).
+	Source *domain.ConsentSource `json:"source,omitempty"`
+}
+
+// Result of `setMarketingConsent`.
+type SetMarketingConsentPayload struct {
+	// The viewer, with `marketingConsent` updated.
+	User *domain.User `json:"user"`
+}
+
 // The viewer's channels for one notification type.
 type SetNotificationPreferenceInput struct {
 	// The notification type.
@@ -1115,6 +1190,24 @@ type SetUserRolesPayload struct {
 	User *domain.User `json:"user"`
 }
 
+// One sign-in attempt on the member's account, an entry of its AccountSecurity's history: it has no id; Apollo caches it inside its parent (`typePolicies`: `keyFields: false`).
+type SignInEvent struct {
+	// When it happened.
+	At time.Time `json:"at"`
+	// How it was attempted.
+	Method SignInEventMethod `json:"method"`
+	// True when it signed in.
+	Succeeded bool `json:"succeeded"`
+	// Why it failed; null when it succeeded.
+	FailureReason *SignInFailureReason `json:"failureReason,omitempty"`
+	// The client's network, not its exact address: an IPv4 /24 or IPv6 /48 in CIDR notation (for
+	// example `203.0.113.0/24`), enough to tell a stranger's network from the member's own; null
+	// when unknown.
+	IPAddress *string `json:"ipAddress,omitempty"`
+	// The client's User-Agent, truncated to 256 characters; null when it sent none.
+	UserAgent *string `json:"userAgent,omitempty"`
+}
+
 // An ID token from a provider and its nonce. Nonce convention: the app generates a random nonce and
 // passes it to the provider's SDK as is (Google, Keycloak) or as its hex SHA-256 (Sign in with Apple);
 // here it always sends the raw nonce.
@@ -1125,6 +1218,13 @@ type SignInWithProviderInput struct {
 	IDToken string `json:"idToken"`
 	// The raw nonce the ID token was requested with.
 	Nonce string `json:"nonce"`
+	// When this sign-in creates the account: the version of the terms the member accepted in the app,
+	// as `SignUpInput.termsVersion`. Ignored for an existing account (it uses `acceptPolicies`).
+	TermsVersion *string `json:"termsVersion,omitempty"`
+	// When this sign-in creates the account: the privacy policy version accepted, as `termsVersion`.
+	PrivacyPolicyVersion *string `json:"privacyPolicyVersion,omitempty"`
+	// When this sign-in creates the account: the member's choice about marketing emails.
+	MarketingConsent *bool `json:"marketingConsent,omitempty"`
 }
 
 // Credentials for a new account.
@@ -1140,6 +1240,16 @@ type SignUpInput struct {
 	DisplayName string `json:"displayName"`
 	// Language of the account's emails; when omitted, the request's `Accept-Language` (English otherwise).
 	Locale *Locale `json:"locale,omitempty"`
+	// The version of the terms the member accepted on the form: must be the current one
+	// (`legalDocuments`; `BAD_USER_INPUT` otherwise). Optional so older clients keep working, but an
+	// account that has not accepted the current terms and privacy policy has them listed in
+	// `viewer.consentRequired`, and messaging and booking answer `FORBIDDEN` with
+	// `extensions.reason: CONSENT_REQUIRED` until `acceptPolicies`.
+	TermsVersion *string `json:"termsVersion,omitempty"`
+	// The version of the privacy policy the member accepted on the form; as `termsVersion`.
+	PrivacyPolicyVersion *string `json:"privacyPolicyVersion,omitempty"`
+	// The member's choice about marketing emails, asked apart from the terms (no choice: none sent).
+	MarketingConsent *bool `json:"marketingConsent,omitempty"`
 }
 
 // A page of skills.
@@ -1259,6 +1369,18 @@ type SubmitReviewPayload struct {
 }
 
 type Subscription struct {
+}
+
+// The undo link's token.
+type UndoEmailChangeInput struct {
+	// The `token` query parameter of the link in the notice sent to the old address.
+	Token string `json:"token"`
+}
+
+// Result of `undoEmailChange`.
+type UndoEmailChangePayload struct {
+	// Always true: the old address is back and every session ended. Choose a new password with the emailed link.
+	EmailRestored bool `json:"emailRestored"`
 }
 
 // Which provider to unlink.
@@ -1651,6 +1773,137 @@ func (e *SessionWarningCode) UnmarshalJSON(b []byte) error {
 }
 
 func (e SessionWarningCode) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// How a sign-in was attempted (`SignInEvent.method`).
+type SignInEventMethod string
+
+const (
+	// Email and password, on an account without two-factor sign-in.
+	SignInEventMethodPassword SignInEventMethod = "PASSWORD"
+	// Email and password, then a code from the authenticator app.
+	SignInEventMethodPasswordTotp SignInEventMethod = "PASSWORD_TOTP"
+	// Email and password, then a recovery code.
+	SignInEventMethodRecoveryCode SignInEventMethod = "RECOVERY_CODE"
+	// An OpenID provider (`signInWithProvider`).
+	SignInEventMethodProvider SignInEventMethod = "PROVIDER"
+	// A passkey.
+	SignInEventMethodPasskey SignInEventMethod = "PASSKEY"
+)
+
+var AllSignInEventMethod = []SignInEventMethod{
+	SignInEventMethodPassword,
+	SignInEventMethodPasswordTotp,
+	SignInEventMethodRecoveryCode,
+	SignInEventMethodProvider,
+	SignInEventMethodPasskey,
+}
+
+func (e SignInEventMethod) IsValid() bool {
+	switch e {
+	case SignInEventMethodPassword, SignInEventMethodPasswordTotp, SignInEventMethodRecoveryCode, SignInEventMethodProvider, SignInEventMethodPasskey:
+		return true
+	}
+	return false
+}
+
+func (e SignInEventMethod) String() string {
+	return string(e)
+}
+
+func (e *SignInEventMethod) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = SignInEventMethod(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid SignInEventMethod", str)
+	}
+	return nil
+}
+
+func (e SignInEventMethod) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *SignInEventMethod) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e SignInEventMethod) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// Why a sign-in attempt failed.
+type SignInFailureReason string
+
+const (
+	// The password was wrong.
+	SignInFailureReasonWrongPassword SignInFailureReason = "WRONG_PASSWORD"
+	// The password was right but the second-factor code (or recovery code) was wrong: change your password if it was not you.
+	SignInFailureReasonWrongCode SignInFailureReason = "WRONG_CODE"
+	// Refused by the throttles after too many failures, before the credential was checked.
+	SignInFailureReasonLocked SignInFailureReason = "LOCKED"
+	// The credential was right but the account is suspended.
+	SignInFailureReasonSuspended SignInFailureReason = "SUSPENDED"
+)
+
+var AllSignInFailureReason = []SignInFailureReason{
+	SignInFailureReasonWrongPassword,
+	SignInFailureReasonWrongCode,
+	SignInFailureReasonLocked,
+	SignInFailureReasonSuspended,
+}
+
+func (e SignInFailureReason) IsValid() bool {
+	switch e {
+	case SignInFailureReasonWrongPassword, SignInFailureReasonWrongCode, SignInFailureReasonLocked, SignInFailureReasonSuspended:
+		return true
+	}
+	return false
+}
+
+func (e SignInFailureReason) String() string {
+	return string(e)
+}
+
+func (e *SignInFailureReason) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = SignInFailureReason(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid SignInFailureReason", str)
+	}
+	return nil
+}
+
+func (e SignInFailureReason) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *SignInFailureReason) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e SignInFailureReason) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

@@ -52,6 +52,7 @@ func Config(t testing.TB) config.Config {
 	c.RateLogInAccount, c.RateLogInAccountIP, c.RateLogInIP, c.RateSignUpIP, c.RateRefreshIP = big, big, big, big, big
 	c.RateMessagesUser = big
 	c.RateVerificationEmailUser, c.RatePasswordResetIP, c.RatePasswordResetEmail = big, big, big
+	c.RateEmailChangeUser, c.RateEmailChangeAddress = big, big
 	huge := config.Rate{Tokens: 1 << 30, Interval: time.Minute}
 	c.RateComplexityUser, c.RateComplexityIP = huge, huge
 	c.WSMaxConnsPerUser, c.WSMaxConnsPerIP = 0, 0 // tests open many sockets from one address
@@ -263,7 +264,7 @@ func (s *Server) SignUp(t testing.TB) (Tokens, *Client) {
 func (s *Server) SignUpAs(t testing.TB, email, name string) (Tokens, *Client) {
 	t.Helper()
 	r := s.Client().Do(t, `mutation($in: SignUpInput!) { signUp(input: $in) { `+AuthFields+` } }`,
-		map[string]any{"in": map[string]any{"email": email, "password": StrongPassword, "displayName": name}})
+		map[string]any{"in": s.signUpInput(email, name)})
 	var out struct {
 		SignUp Tokens `json:"signUp"`
 	}
@@ -281,11 +282,24 @@ func (s *Server) SignUpAs(t testing.TB, email, name string) (Tokens, *Client) {
 	return out.SignUp, s.Client().WithToken(out.SignUp.AccessToken)
 }
 
+// signUpInput is a sign-up form that accepts the server's current terms and privacy policy, as
+// the app's does: members of tests may message and book. Tests of consent send their own.
+func (s *Server) signUpInput(email, name string) map[string]any {
+	in := map[string]any{"email": email, "password": StrongPassword, "displayName": name}
+	if v := s.Config.TermsVersion; v != "" {
+		in["termsVersion"] = v
+	}
+	if v := s.Config.PrivacyPolicyVersion; v != "" {
+		in["privacyPolicyVersion"] = v
+	}
+	return in
+}
+
 // SignUpUnverified creates a member with the given email whose address is not verified yet.
 func (s *Server) SignUpUnverified(t testing.TB, email, name string) (Tokens, *Client) {
 	t.Helper()
 	r := s.Client().Do(t, `mutation($in: SignUpInput!) { signUp(input: $in) { `+AuthFields+` } }`,
-		map[string]any{"in": map[string]any{"email": email, "password": StrongPassword, "displayName": name}})
+		map[string]any{"in": s.signUpInput(email, name)})
 	var out struct {
 		SignUp Tokens `json:"signUp"`
 	}
