@@ -5,6 +5,9 @@
 //	skillswap rekey     re-encrypt sensitive columns under DATA_ENCRYPTION_PRIMARY and exit
 //	skillswap seed      apply migrations, load the demo members and rebuild the search index
 //	skillswap reindex   rebuild the search index from PostgreSQL (after a bulk load, a new Typesense cluster)
+//	skillswap erasure export         print the erasure ledger (user id, time), to keep outside the database
+//	skillswap erasure replay [FILE]  after a backup restore: add FILE's ledger lines (from export), then
+//	                                 re-apply every recorded erasure; idempotent
 //
 // Configuration comes from environment variables; see the README.
 package main
@@ -13,6 +16,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	stdlog "log"
 	"log/slog"
 	"net"
@@ -27,6 +31,7 @@ import (
 	"github.com/skillswap/skillswap/app"
 	"github.com/skillswap/skillswap/auth"
 	"github.com/skillswap/skillswap/config"
+	"github.com/skillswap/skillswap/erasure"
 	"github.com/skillswap/skillswap/rekey"
 	"github.com/skillswap/skillswap/sealbox"
 	"github.com/skillswap/skillswap/search"
@@ -58,8 +63,10 @@ func main() {
 		err = reindex(ctx, cfg, log)
 	case "rekey":
 		err = rekeyAll(ctx, cfg, log)
+	case "erasure":
+		err = erasureCmd(ctx, cfg, log, os.Args[2:], os.Stdout)
 	default:
-		err = fmt.Errorf("unknown command %q (want serve, migrate, seed, reindex or rekey)", cmd)
+		err = fmt.Errorf("unknown command %q (want serve, migrate, seed, reindex, rekey or erasure)", cmd)
 	}
 	if err != nil {
 		log.Error(cmd+" failed", "err", err)
@@ -255,4 +262,42 @@ func servePprof(addr string, log *slog.Logger) {
 			log.Warn("pprof server", "err", err)
 		}
 	}()
+}
+
+// erasureCmd runs `skillswap erasure export|replay [FILE]`.
+func erasureCmd(ctx context.Context, cfg config.Config, log *slog.Logger, args []string, out io.Writer) error {
+	if len(args) == 0 || (args[0] != "export" && args[0] != "replay") || len(args) > 2 || (args[0] == "export" && len(args) > 1) {
+		return errors.New("usage: skillswap erasure export | skillswap erasure replay [LEDGER_FILE]")
+	}
+	var saved []store.ErasureEntry
+	if len(args) == 2 {
+		f, err := os.Open(args[1])
+		if err != nil {
+			return err
+		}
+		saved, err = erasure.ParseLedger(f)
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("%s: %w", args[1], err)
+		}
+	}
+	cfg.RunWorkers = false
+	a, err := app.New(ctx, cfg, log, app.Options{})
+	if err != nil {
+		return err
+	}
+	defer a.Close(context.Background())
+	if args[0] == "export" {
+		ledger, err := a.Erasure.Ledger(ctx)
+		if err != nil {
+			return err
+		}
+		return erasure.WriteLedger(out, ledger)
+	}
+	rep, err := a.Erasure.Replay(ctx, saved)
+	if err != nil {
+		return err
+	}
+	log.Info("erasures replayed", "imported", rep.Imported, "erased", rep.Erased, "missing", rep.Missing)
+	return nil
 }

@@ -15,21 +15,21 @@ import (
 	"strings"
 	"time"
 
-	"github.com/skillswap/skillswap/applinks"
-
-	"github.com/skillswap/skillswap/accountpages"
-
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/go-redis/v9"
 	"github.com/riverqueue/river"
 
+	"github.com/skillswap/skillswap/accountpages"
+	"github.com/skillswap/skillswap/applinks"
 	"github.com/skillswap/skillswap/auth"
 	"github.com/skillswap/skillswap/calendar"
 	"github.com/skillswap/skillswap/chat"
 	"github.com/skillswap/skillswap/config"
 	"github.com/skillswap/skillswap/credits"
 	"github.com/skillswap/skillswap/domain"
+	"github.com/skillswap/skillswap/erasure"
 	"github.com/skillswap/skillswap/exports"
 	"github.com/skillswap/skillswap/httpapi"
 	"github.com/skillswap/skillswap/identities"
@@ -74,6 +74,8 @@ type App struct {
 	Identities *identities.Service
 	// Passkeys registers passkeys and signs in with them.
 	Passkeys *passkeys.Service
+	// Erasure schedules and runs account deletions (and replays them after a restore).
+	Erasure *erasure.Service
 	// Exports builds members' data exports.
 	Exports *exports.Service
 	HTTP    *httpapi.Server
@@ -100,6 +102,9 @@ type Options struct {
 	Now func() time.Time
 	// TOTPNow is the clock of TOTP codes (tests move it to get fresh codes); nil means time.Now.
 	TOTPNow func() time.Time
+	// ErasureNow is the clock of account deletions (tests move it past the grace period); nil
+	// means time.Now.
+	ErasureNow func() time.Time
 }
 
 // New connects and wires everything; it applies migrations when cfg.MigrateOnStart.
@@ -323,6 +328,21 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		return nil, err
 	}
 
+	var forget ratelimit.Forgetter
+	if f, ok := a.Limiter.(ratelimit.Forgetter); ok {
+		forget = f
+	}
+	a.Erasure = erasure.NewService(a.Store, a.Auth, a.Search, erasure.Config{
+		Grace: cfg.AccountDeletionGrace, Now: opts.ErasureNow, Limiter: forget,
+		LimitKeys: func(userID uuid.UUID, email string) []string {
+			return append(auth.LimitKeys(userID, email), chat.LimitKeys(userID)...)
+		},
+		BeforeErase: func(ctx context.Context, userID uuid.UUID) error {
+			_, err := sessionSvc.CancelAllFor(ctx, userID, "The member deleted their account.")
+			return err
+		},
+	}, log)
+
 	if cfg.RunWorkers {
 		// Every capability with background work, each through its Jobs function: a new one is
 		// added here and nowhere else.
@@ -335,6 +355,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 			identities.Jobs(a.Identities),
 			passkeys.Jobs(a.Passkeys),
 			auth.Jobs(a.Auth, mailer),
+			erasure.Jobs(a.Erasure, stripeClient),
 			rekey.Jobs(rekey.New(a.Store, a.Keys, 0, log)),
 			retention.Jobs(retention.New(a.Store, retention.Config{
 				AuthSessions: cfg.AuthSessionRetention, AccountTokens: cfg.AccountTokenRetention,
@@ -352,6 +373,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		Auth:          a.Auth,
 		Identities:    a.Identities,
 		Passkeys:      a.Passkeys,
+		Erasure:       a.Erasure,
 		Exports:       a.Exports,
 		Skills:        skills.NewService(a.Store, indexQueue, log),
 		Profiles:      profiles.NewService(a.Store, indexQueue, a.Notifications, log),

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/skillswap/skillswap/ratelimit"
 )
 
@@ -113,4 +115,18 @@ func clientNetwork(ip netip.Addr) (netip.Prefix, bool) {
 // take spends one event of key under rate, or returns RATE_LIMITED.
 func (s *Service) take(ctx context.Context, key string, rate ratelimit.Rate) error {
 	return ratelimit.Take(ctx, s.limiter, key, rate, 1)
+}
+
+// LimitKeys are the rate-limit keys auth keeps about one member (by id and by a digest of their
+// email), for erasure to forget. Keys that also name a client network (failures per account and
+// network) cannot be listed; they expire within LogInFailuresPerAccountIP's period.
+func LimitKeys(userID uuid.UUID, email string) []string {
+	id := userID.String()
+	keys := []string{
+		"verify:resend:user:" + id, "verify:code:user:" + id, "password:change:user:" + id, "mfa:fail:user:" + id,
+	}
+	if email != "" {
+		keys = append(keys, keyLogInAccount(email), "reset:email:"+emailKey(email))
+	}
+	return keys
 }

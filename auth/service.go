@@ -444,6 +444,11 @@ func (s *Service) startSession(ctx context.Context, q *store.Queries, u domain.U
 
 // startSessionWith opens a session; passkeyID is the passkey the member signed in with, if any.
 func (s *Service) startSessionWith(ctx context.Context, q *store.Queries, u domain.User, c Client, now time.Time, passkeyID *uuid.UUID) (Login, error) {
+	// Every sign-in (password, second factor, provider, passkey, sign-up) passes here: signing in again
+	// during an account deletion's grace period cancels the deletion.
+	if _, err := q.CancelAccountDeletion(ctx, u.ID); err != nil {
+		return Login{}, err
+	}
 	sid, err := uuid.NewV7()
 	if err != nil {
 		return Login{}, fmt.Errorf("new session id: %w", err)
@@ -661,6 +666,15 @@ func (s *Service) RevokeAuthSession(ctx context.Context, actor domain.Actor, ses
 		return domain.AuthSession{}, fmt.Errorf("revoke session: reload: %w", err)
 	}
 	return sess, nil
+}
+
+// SessionsEnded tells every instance that the given login sessions are gone (their sockets close,
+// cached sessions drop) and that the account changed; the erasure calls it after deleting them.
+func (s *Service) SessionsEnded(ctx context.Context, userID uuid.UUID, ids []uuid.UUID) {
+	for _, id := range ids {
+		s.publishSessionRevoked(ctx, id)
+	}
+	s.publishUserChanged(ctx, userID)
 }
 
 func (s *Service) publishSessionRevoked(ctx context.Context, sid uuid.UUID) {

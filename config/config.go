@@ -84,6 +84,9 @@ type Config struct {
 	// RecentAuthMaxAge: sensitive operations (second factor, and later password, email,
 	// passkeys...) need a log-in or reauthenticate this recent.
 	RecentAuthMaxAge time.Duration `env:"RECENT_AUTH_MAX_AGE" envDefault:"10m"`
+	// AccountDeletionGrace: the time between deleteAccount and the erasure (14 days); signing in
+	// again within it cancels the deletion.
+	AccountDeletionGrace time.Duration `env:"ACCOUNT_DELETION_GRACE" envDefault:"336h"`
 	// MFAEncryptionKey (base64 of 32 random bytes) encrypts TOTP secrets at rest; make run
 	// writes a development one, production requires it, unset elsewhere a random key lives for
 	// the process only.

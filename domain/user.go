@@ -58,6 +58,8 @@ type UserStatus string
 const (
 	UserActive    UserStatus = "ACTIVE"
 	UserSuspended UserStatus = "SUSPENDED"
+	// UserErased: the account was erased (package erasure); the row stays as a pseudonym.
+	UserErased UserStatus = "ERASED"
 )
 
 // User is a SkillSwap account.

@@ -150,6 +150,10 @@ type ComplexityRoot struct {
 		URL  func(childComplexity int) int
 	}
 
+	CancelAccountDeletionPayload struct {
+		Cancelled func(childComplexity int) int
+	}
+
 	CategoryFacet struct {
 		Category func(childComplexity int) int
 		Count    func(childComplexity int) int
@@ -257,6 +261,10 @@ type ComplexityRoot struct {
 		RequestedAt func(childComplexity int) int
 		SizeBytes   func(childComplexity int) int
 		State       func(childComplexity int) int
+	}
+
+	DeleteAccountPayload struct {
+		DeletionScheduledAt func(childComplexity int) int
 	}
 
 	DeleteMessagePayload struct {
@@ -444,6 +452,7 @@ type ComplexityRoot struct {
 		AddMemberSkill            func(childComplexity int, input model.AddMemberSkillInput) int
 		BeginLogIn                func(childComplexity int, input model.LogInInput) int
 		BlockMember               func(childComplexity int, input model.BlockMemberInput) int
+		CancelAccountDeletion     func(childComplexity int) int
 		CancelSession             func(childComplexity int, input model.CancelSessionInput) int
 		ChangePassword            func(childComplexity int, input model.ChangePasswordInput) int
 		CompleteMfaLogIn          func(childComplexity int, input model.CompleteMfaLogInInput) int
@@ -453,6 +462,7 @@ type ComplexityRoot struct {
 		ContestNoShow             func(childComplexity int, input model.ContestNoShowInput) int
 		CreateCalendarFeed        func(childComplexity int) int
 		DeclineSession            func(childComplexity int, input model.DeclineSessionInput) int
+		DeleteAccount             func(childComplexity int, input *model.DeleteAccountInput) int
 		DeleteMessage             func(childComplexity int, input model.DeleteMessageInput) int
 		DisableTotp               func(childComplexity int) int
 		EditMessage               func(childComplexity int, input model.EditMessageInput) int
@@ -1044,6 +1054,7 @@ type ComplexityRoot struct {
 		Consents            func(childComplexity int, first *int) int
 		CreatedAt           func(childComplexity int) int
 		DataExports         func(childComplexity int, first *int) int
+		DeletionScheduledAt func(childComplexity int) int
 		DisplayName         func(childComplexity int) int
 		Email               func(childComplexity int) int
 		EmailVerified       func(childComplexity int) int
@@ -1189,6 +1200,8 @@ type MutationResolver interface {
 	MarkConversationRead(ctx context.Context, input model.MarkConversationReadInput) (*model.MarkConversationReadPayload, error)
 	MuteConversation(ctx context.Context, input model.MuteConversationInput) (*model.MuteConversationPayload, error)
 	SetTyping(ctx context.Context, input model.SetTypingInput) (*model.SetTypingPayload, error)
+	DeleteAccount(ctx context.Context, input *model.DeleteAccountInput) (*model.DeleteAccountPayload, error)
+	CancelAccountDeletion(ctx context.Context) (*model.CancelAccountDeletionPayload, error)
 	SignInWithProvider(ctx context.Context, input model.SignInWithProviderInput) (*model.AuthPayload, error)
 	LinkProvider(ctx context.Context, input model.LinkProviderInput) (*model.LinkProviderPayload, error)
 	UnlinkProvider(ctx context.Context, input model.UnlinkProviderInput) (*model.UnlinkProviderPayload, error)
@@ -1422,6 +1435,7 @@ type UserResolver interface {
 	AcceptsPaidSessions(ctx context.Context, obj *domain.User) (bool, error)
 	Rating(ctx context.Context, obj *domain.User) (*domain.MemberRating, error)
 	Reviews(ctx context.Context, obj *domain.User, first *int, after *string) (*model.ReviewConnection, error)
+	DeletionScheduledAt(ctx context.Context, obj *domain.User) (*time.Time, error)
 	ConsentRequired(ctx context.Context, obj *domain.User) ([]domain.LegalDocument, error)
 	MarketingConsent(ctx context.Context, obj *domain.User) (*bool, error)
 	Consents(ctx context.Context, obj *domain.User, first *int) ([]domain.Consent, error)
@@ -1684,6 +1698,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CalendarFeedPayload.URL(childComplexity), true
+
+	case "CancelAccountDeletionPayload.cancelled":
+		if e.ComplexityRoot.CancelAccountDeletionPayload.Cancelled == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CancelAccountDeletionPayload.Cancelled(childComplexity), true
 
 	case "CategoryFacet.category":
 		if e.ComplexityRoot.CategoryFacet.Category == nil {
@@ -2066,6 +2087,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.DataExport.State(childComplexity), true
+
+	case "DeleteAccountPayload.deletionScheduledAt":
+		if e.ComplexityRoot.DeleteAccountPayload.DeletionScheduledAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeleteAccountPayload.DeletionScheduledAt(childComplexity), true
 
 	case "DeleteMessagePayload.message":
 		if e.ComplexityRoot.DeleteMessagePayload.Message == nil {
@@ -2686,6 +2714,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.BlockMember(childComplexity, args["input"].(model.BlockMemberInput)), true
+	case "Mutation.cancelAccountDeletion":
+		if e.ComplexityRoot.Mutation.CancelAccountDeletion == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Mutation.CancelAccountDeletion(childComplexity), true
 	case "Mutation.cancelSession":
 		if e.ComplexityRoot.Mutation.CancelSession == nil {
 			break
@@ -2780,6 +2814,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeclineSession(childComplexity, args["input"].(model.DeclineSessionInput)), true
+	case "Mutation.deleteAccount":
+		if e.ComplexityRoot.Mutation.DeleteAccount == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteAccount_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteAccount(childComplexity, args["input"].(*model.DeleteAccountInput)), true
 	case "Mutation.deleteMessage":
 		if e.ComplexityRoot.Mutation.DeleteMessage == nil {
 			break
@@ -5344,6 +5389,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.User.DataExports(childComplexity, args["first"].(*int)), true
+	case "User.deletionScheduledAt":
+		if e.ComplexityRoot.User.DeletionScheduledAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.DeletionScheduledAt(childComplexity), true
 	case "User.displayName":
 		if e.ComplexityRoot.User.DisplayName == nil {
 			break
@@ -5516,6 +5567,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputConfirmTotpEnrollmentInput,
 		ec.unmarshalInputContestNoShowInput,
 		ec.unmarshalInputDeclineSessionInput,
+		ec.unmarshalInputDeleteAccountInput,
 		ec.unmarshalInputDeleteMessageInput,
 		ec.unmarshalInputEditMessageInput,
 		ec.unmarshalInputFinishPasskeyRegistrationInput,
@@ -7051,6 +7103,49 @@ type SwapCircle {
   edges: [SwapCircleEdge!]!
   "0 to 100: how well the three links fit, and whether all three share a language."
   score: Float!
+}
+`, BuiltIn: false},
+	{Name: "../schema/erasure.graphqls", Input: `# Erasure: a member deletes their account (GDPR art. 17). After a grace period their personal
+# data is erased: messages they sent become tombstones, reviews they wrote anonymous ratings, and
+# payments and the credit ledger keep only a pseudonymous reference.
+
+extend type Mutation {
+  """
+  Schedules the erasure of the viewer's account at the end of a grace period
+  (` + "`" + `ACCOUNT_DELETION_GRACE` + "`" + `, 14 days by default) and says when it will happen. Signing in again,
+  or ` + "`" + `cancelAccountDeletion` + "`" + `, cancels it; asking again keeps the first date. Recent
+  authentication required (` + "`" + `FORBIDDEN` + "`" + ` with ` + "`" + `extensions.reason: RECENT_AUTH_REQUIRED` + "`" + `);
+  ` + "`" + `BAD_USER_INPUT` + "`" + ` (field ` + "`" + `input.reason` + "`" + `) past 500 characters.
+  """
+  deleteAccount(input: DeleteAccountInput): DeleteAccountPayload! @auth
+  "Cancels the viewer's scheduled account deletion, if any."
+  cancelAccountDeletion: CancelAccountDeletionPayload! @auth
+}
+
+extend type User {
+  """
+  When the account is due to be erased (` + "`" + `deleteAccount` + "`" + `); null when no deletion is scheduled.
+  Visible only to the member themselves and to staff; null for everyone else.
+  """
+  deletionScheduledAt: DateTime
+}
+
+"Input of ` + "`" + `deleteAccount` + "`" + `."
+input DeleteAccountInput {
+  "Why the member leaves, optional (at most 500 characters); erased with the account."
+  reason: String
+}
+
+"Result of ` + "`" + `deleteAccount` + "`" + `."
+type DeleteAccountPayload {
+  "When the account will be erased, unless the member signs in again or cancels before."
+  deletionScheduledAt: DateTime!
+}
+
+"Result of ` + "`" + `cancelAccountDeletion` + "`" + `."
+type CancelAccountDeletionPayload {
+  "True when a deletion was scheduled and is now cancelled; false when none was."
+  cancelled: Boolean!
 }
 `, BuiltIn: false},
 	{Name: "../schema/identities.graphqls", Input: `# Identities: signing in with an OpenID Connect provider (Google, Apple, Keycloak or any
@@ -9243,6 +9338,14 @@ func (ec *executionContext) childFields_CalendarFeedPayload(ctx context.Context,
 	return nil, fmt.Errorf("no field named %q was found under type CalendarFeedPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_CancelAccountDeletionPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cancelled":
+		return ec.fieldContext_CancelAccountDeletionPayload_cancelled(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CancelAccountDeletionPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_CategoryFacet(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "category":
@@ -9459,6 +9562,14 @@ func (ec *executionContext) childFields_DataExport(ctx context.Context, field gr
 		return ec.fieldContext_DataExport_sizeBytes(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type DataExport", field.Name)
+}
+
+func (ec *executionContext) childFields_DeleteAccountPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "deletionScheduledAt":
+		return ec.fieldContext_DeleteAccountPayload_deletionScheduledAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DeleteAccountPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_DeleteMessagePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -10831,6 +10942,8 @@ func (ec *executionContext) childFields_User(ctx context.Context, field graphql.
 		return ec.fieldContext_User_rating(ctx, field)
 	case "reviews":
 		return ec.fieldContext_User_reviews(ctx, field)
+	case "deletionScheduledAt":
+		return ec.fieldContext_User_deletionScheduledAt(ctx, field)
 	case "consentRequired":
 		return ec.fieldContext_User_consentRequired(ctx, field)
 	case "marketingConsent":
@@ -11193,6 +11306,20 @@ func (ec *executionContext) field_Mutation_declineSession_args(ctx context.Conte
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.DeclineSessionInput, error) {
 			return ec.unmarshalNDeclineSessionInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐDeclineSessionInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_deleteAccount_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (*model.DeleteAccountInput, error) {
+			return ec.unmarshalODeleteAccountInput2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐDeleteAccountInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -13528,6 +13655,29 @@ func (ec *executionContext) fieldContext_CalendarFeedPayload_url(_ context.Conte
 	return graphql.NewScalarFieldContext("CalendarFeedPayload", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
+func (ec *executionContext) _CancelAccountDeletionPayload_cancelled(ctx context.Context, field graphql.CollectedField, obj *model.CancelAccountDeletionPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CancelAccountDeletionPayload_cancelled(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cancelled, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CancelAccountDeletionPayload_cancelled(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CancelAccountDeletionPayload", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
 func (ec *executionContext) _CategoryFacet_category(ctx context.Context, field graphql.CollectedField, obj *model.CategoryFacet) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -15082,6 +15232,29 @@ func (ec *executionContext) _DataExport_sizeBytes(ctx context.Context, field gra
 }
 func (ec *executionContext) fieldContext_DataExport_sizeBytes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("DataExport", field, true, true, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _DeleteAccountPayload_deletionScheduledAt(ctx context.Context, field graphql.CollectedField, obj *model.DeleteAccountPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeleteAccountPayload_deletionScheduledAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DeletionScheduledAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeleteAccountPayload_deletionScheduledAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DeleteAccountPayload", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _DeleteMessagePayload_message(ctx context.Context, field graphql.CollectedField, obj *model.DeleteMessagePayload) (ret graphql.Marshaler) {
@@ -18680,6 +18853,108 @@ func (ec *executionContext) fieldContext_Mutation_setTyping(ctx context.Context,
 	if fc.Args, err = ec.field_Mutation_setTyping_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_deleteAccount(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_deleteAccount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeleteAccount(ctx, fc.Args["input"].(*model.DeleteAccountInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.DeleteAccountPayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DeleteAccountPayload) graphql.Marshaler {
+			return ec.marshalNDeleteAccountPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐDeleteAccountPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_deleteAccount(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DeleteAccountPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_deleteAccount_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_cancelAccountDeletion(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_cancelAccountDeletion(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Mutation().CancelAccountDeletion(ctx)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.CancelAccountDeletionPayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CancelAccountDeletionPayload) graphql.Marshaler {
+			return ec.marshalNCancelAccountDeletionPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐCancelAccountDeletionPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_cancelAccountDeletion(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CancelAccountDeletionPayload(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -30414,6 +30689,29 @@ func (ec *executionContext) fieldContext_User_reviews(ctx context.Context, field
 	return fc, nil
 }
 
+func (ec *executionContext) _User_deletionScheduledAt(ctx context.Context, field graphql.CollectedField, obj *domain.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_deletionScheduledAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.User().DeletionScheduledAt(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_User_deletionScheduledAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("User", field, true, true, errors.New("field of type DateTime does not have child fields"))
+}
+
 func (ec *executionContext) _User_consentRequired(ctx context.Context, field graphql.CollectedField, obj *domain.User) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -32343,6 +32641,36 @@ func (ec *executionContext) unmarshalInputDeclineSessionInput(ctx context.Contex
 				return it, err
 			}
 			it.SessionID = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputDeleteAccountInput(ctx context.Context, obj any) (model.DeleteAccountInput, error) {
+	var it model.DeleteAccountInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"reason"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
 		}
 	}
 	return it, nil
@@ -35451,6 +35779,44 @@ func (ec *executionContext) _CalendarFeedPayload(ctx context.Context, sel ast.Se
 	return out
 }
 
+var cancelAccountDeletionPayloadImplementors = []string{"CancelAccountDeletionPayload"}
+
+func (ec *executionContext) _CancelAccountDeletionPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CancelAccountDeletionPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, cancelAccountDeletionPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CancelAccountDeletionPayload")
+		case "cancelled":
+			out.Values[i] = ec._CancelAccountDeletionPayload_cancelled(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var categoryFacetImplementors = []string{"CategoryFacet"}
 
 func (ec *executionContext) _CategoryFacet(ctx context.Context, sel ast.SelectionSet, obj *model.CategoryFacet) graphql.Marshaler {
@@ -36890,6 +37256,44 @@ func (ec *executionContext) _DataExport(ctx context.Context, sel ast.SelectionSe
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var deleteAccountPayloadImplementors = []string{"DeleteAccountPayload"}
+
+func (ec *executionContext) _DeleteAccountPayload(ctx context.Context, sel ast.SelectionSet, obj *model.DeleteAccountPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, deleteAccountPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DeleteAccountPayload")
+		case "deletionScheduledAt":
+			out.Values[i] = ec._DeleteAccountPayload_deletionScheduledAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -39032,6 +39436,20 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "setTyping":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_setTyping(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deleteAccount":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_deleteAccount(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cancelAccountDeletion":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_cancelAccountDeletion(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -47122,6 +47540,44 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "deletionScheduledAt":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._User_deletionScheduledAt(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "consentRequired":
 			field := field
 
@@ -48025,6 +48481,16 @@ func (ec *executionContext) marshalNCalendarFeedPayload2ᚖgithubᚗcomᚋskills
 	return ec._CalendarFeedPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNCancelAccountDeletionPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐCancelAccountDeletionPayload(ctx context.Context, sel ast.SelectionSet, v *model.CancelAccountDeletionPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._CancelAccountDeletionPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNCancelSessionInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐCancelSessionInput(ctx context.Context, v any) (model.CancelSessionInput, error) {
 	res, err := ec.unmarshalInputCancelSessionInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -48396,6 +48862,16 @@ func (ec *executionContext) marshalNDateTime2ᚖtimeᚐTime(ctx context.Context,
 func (ec *executionContext) unmarshalNDeclineSessionInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐDeclineSessionInput(ctx context.Context, v any) (model.DeclineSessionInput, error) {
 	res, err := ec.unmarshalInputDeclineSessionInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDeleteAccountPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐDeleteAccountPayload(ctx context.Context, sel ast.SelectionSet, v *model.DeleteAccountPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._DeleteAccountPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNDeleteMessageInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐDeleteMessageInput(ctx context.Context, v any) (model.DeleteMessageInput, error) {
@@ -50730,6 +51206,14 @@ func (ec *executionContext) marshalODateTime2ᚖtimeᚐTime(ctx context.Context,
 	_ = ctx
 	res := gqlscalar.MarshalDateTime(*v)
 	return res
+}
+
+func (ec *executionContext) unmarshalODeleteAccountInput2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐDeleteAccountInput(ctx context.Context, v any) (*model.DeleteAccountInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputDeleteAccountInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalOFloat2ᚖfloat64(ctx context.Context, v any) (*float64, error) {

@@ -2,6 +2,7 @@ package payments
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -32,6 +33,9 @@ type Stripe interface {
 	CreateAccount(ctx context.Context, email, key string) (string, error)
 	// CreateAccountLink returns the URL of an onboarding link for a connected account.
 	CreateAccountLink(ctx context.Context, accountID, refreshURL, returnURL, key string) (string, error)
+	// DeleteAccount deletes a connected account (an erased mentor's); one already gone at
+	// Stripe is no error.
+	DeleteAccount(ctx context.Context, accountID string) error
 }
 
 // IntentParams describe a PaymentIntent to create.
@@ -201,4 +205,18 @@ func (s *stripeAPI) CreateAccountLink(ctx context.Context, accountID, refreshURL
 		return "", fmt.Errorf("stripe: create account link: %w", err)
 	}
 	return l.URL, nil
+}
+
+func (s *stripeAPI) DeleteAccount(ctx context.Context, accountID string) error {
+	p := &stripe.AccountParams{}
+	p.Context = ctx
+	_, err := s.api.Accounts.Del(accountID, p)
+	var se *stripe.Error
+	if errors.As(err, &se) && (se.Code == stripe.ErrorCodeResourceMissing || se.HTTPStatusCode == http.StatusNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("stripe: delete account: %w", err)
+	}
+	return nil
 }

@@ -39,20 +39,21 @@ var seenByMembers = map[string]string{
 
 // ownerOnly: fields null (or FORBIDDEN) for any other member; selection is what to ask for.
 var ownerOnly = map[string]string{
-	"User.email":            "email",
-	"User.emailVerified":    "emailVerified",
-	"User.pendingEmail":     "pendingEmail",
-	"User.consentRequired":  "consentRequired",
-	"User.consents":         "consents { id }",
-	"User.dataExports":      "dataExports { id }",
-	"User.marketingConsent": "marketingConsent",
-	"User.roles":            "roles",
-	"User.blockedMembers":   "blockedMembers { id }",
-	"User.security":         "security { totpEnabled }",
-	"User.sessions":         "sessions { edges { node { id } } }",
-	"User.payments":         "payments { edges { node { id } } }",
-	"User.mentorAccount":    "mentorAccount { chargesEnabled }",
-	"Profile.location":      "profile { location { latitude longitude } }",
+	"User.email":               "email",
+	"User.emailVerified":       "emailVerified",
+	"User.pendingEmail":        "pendingEmail",
+	"User.consentRequired":     "consentRequired",
+	"User.consents":            "consents { id }",
+	"User.dataExports":         "dataExports { id }",
+	"User.marketingConsent":    "marketingConsent",
+	"User.roles":               "roles",
+	"User.blockedMembers":      "blockedMembers { id }",
+	"User.security":            "security { totpEnabled }",
+	"User.sessions":            "sessions { edges { node { id } } }",
+	"User.payments":            "payments { edges { node { id } } }",
+	"User.mentorAccount":       "mentorAccount { chargesEnabled }",
+	"User.deletionScheduledAt": "deletionScheduledAt",
+	"Profile.location":         "profile { location { latitude longitude } }",
 }
 
 func TestEveryMemberFieldIsClassified(t *testing.T) {

@@ -79,3 +79,15 @@ func (m *Memory) Len() int {
 	defer m.mu.Unlock()
 	return len(m.tats)
 }
+
+var _ Forgetter = (*Memory)(nil)
+
+// Forget implements Forgetter.
+func (m *Memory) Forget(_ context.Context, keys ...string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, k := range keys {
+		delete(m.tats, k)
+	}
+	return nil
+}

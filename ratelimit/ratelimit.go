@@ -108,3 +108,10 @@ func (w *warner) warn(ctx context.Context, msg string, err error) {
 		w.log.WarnContext(ctx, msg, "err", err)
 	}
 }
+
+// Forgetter drops the state of limited keys, so nothing keyed on an erased member (their id, a
+// digest of their email) outlives their account; the keys would otherwise expire on their own
+// once their budget is whole again.
+type Forgetter interface {
+	Forget(ctx context.Context, keys ...string) error
+}

@@ -337,3 +337,30 @@ func TestIPKey(t *testing.T) {
 		t.Errorf("zero address: %s", got)
 	}
 }
+
+// TestForgetRestoresBudget: both implementations drop a forgotten key's state (an erased
+// member's), leaving other keys alone.
+func TestForgetRestoresBudget(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	rate := Rate{Events: 2, Period: time.Hour}
+	for name, l := range limiters(t) {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			for _, k := range []string{"gone", "kept"} {
+				if ok, _, err := l.Allow(ctx, k, rate, 2); err != nil || !ok {
+					t.Fatalf("%s: ok=%v err=%v", k, ok, err)
+				}
+			}
+			if err := l.(Forgetter).Forget(ctx, "gone", "never-used"); err != nil {
+				t.Fatal(err)
+			}
+			if ok, _, _ := l.Allow(ctx, "gone", rate, 2); !ok {
+				t.Error("a forgotten key still holds its spent budget")
+			}
+			if ok, _, _ := l.Allow(ctx, "kept", rate, 1); ok {
+				t.Error("forgetting one key restored another")
+			}
+		})
+	}
+}

@@ -3,6 +3,7 @@ package ratelimit
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -48,4 +49,17 @@ func (r *Redis) Allow(ctx context.Context, key string, rate Rate, cost int) (boo
 		return false, res.RetryAfter, nil
 	}
 	return true, 0, nil
+}
+
+var _ Forgetter = (*Redis)(nil)
+
+// Forget implements Forgetter: the keys are deleted in Redis and in the outage fallback.
+func (r *Redis) Forget(ctx context.Context, keys ...string) error {
+	_ = r.fallback.Forget(ctx, keys...)
+	for _, k := range keys {
+		if err := r.rl.Reset(ctx, r.prefix+k); err != nil {
+			return fmt.Errorf("forget rate-limit key: %w", err)
+		}
+	}
+	return nil
 }

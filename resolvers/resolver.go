@@ -10,6 +10,7 @@ import (
 	"github.com/skillswap/skillswap/calendar"
 	"github.com/skillswap/skillswap/chat"
 	"github.com/skillswap/skillswap/credits"
+	"github.com/skillswap/skillswap/erasure"
 	"github.com/skillswap/skillswap/exports"
 	"github.com/skillswap/skillswap/identities"
 	"github.com/skillswap/skillswap/matching"
@@ -30,6 +31,8 @@ type Resolver struct {
 	Identities *identities.Service
 	// Passkeys registers passkeys and signs in with them.
 	Passkeys *passkeys.Service
+	// Erasure schedules, cancels and runs account deletions.
+	Erasure *erasure.Service
 	// Exports serves members' data exports.
 	Exports  *exports.Service
 	Skills   *skills.Service

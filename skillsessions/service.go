@@ -477,6 +477,29 @@ func (s *Service) Cancel(ctx context.Context, actor domain.Actor, id uuid.UUID, 
 	})
 }
 
+// CancelAllFor cancels, as the member, every proposed or confirmed session of theirs that has not
+// started: their account is about to be erased (package erasure). Each goes through Cancel, so
+// bookings are released, payments follow (OnChange) and partners are notified. It returns how
+// many it cancelled; a session that changed meanwhile (started, cancelled) is skipped.
+func (s *Service) CancelAllFor(ctx context.Context, userID uuid.UUID, reason string) (int, error) {
+	ids, err := s.store.Q().OpenSkillSessionIDs(ctx, userID, s.now())
+	if err != nil {
+		return 0, fmt.Errorf("cancel sessions of %s: %w", userID, err)
+	}
+	actor := domain.Actor{User: domain.User{ID: userID, Roles: []domain.Role{domain.RoleMember}, Status: domain.UserActive}}
+	n := 0
+	for _, id := range ids {
+		if _, err := s.Cancel(ctx, actor, id, reason); err != nil {
+			if domain.IsKind(err, domain.KindConflict) || domain.IsKind(err, domain.KindInvalid) {
+				continue
+			}
+			return n, err
+		}
+		n++
+	}
+	return n, nil
+}
+
 // CancelUnpaid cancels, inside the caller's transaction, a proposed or confirmed paid session
 // whose payment authorisation was cancelled or expired, releasing its booking; the learner
 // (the payer) is recorded as the canceller, without a late-cancellation mark, and both

@@ -146,6 +146,12 @@ type CalendarFeedPayload struct {
 	URL string `json:"url"`
 }
 
+// Result of `cancelAccountDeletion`.
+type CancelAccountDeletionPayload struct {
+	// True when a deletion was scheduled and is now cancelled; false when none was.
+	Cancelled bool `json:"cancelled"`
+}
+
 // A session to call off.
 type CancelSessionInput struct {
 	// Global id of a PROPOSED or CONFIRMED (not started) session.
@@ -288,6 +294,18 @@ type CreditTransactionEdge struct {
 type DeclineSessionInput struct {
 	// Global id of a PROPOSED session awaiting the caller's answer.
 	SessionID string `json:"sessionId"`
+}
+
+// Input of `deleteAccount`.
+type DeleteAccountInput struct {
+	// Why the member leaves, optional (at most 500 characters); erased with the account.
+	Reason *string `json:"reason,omitempty"`
+}
+
+// Result of `deleteAccount`.
+type DeleteAccountPayload struct {
+	// When the account will be erased, unless the member signs in again or cancels before.
+	DeletionScheduledAt time.Time `json:"deletionScheduledAt"`
 }
 
 // Which of the viewer's messages to delete.
