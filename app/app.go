@@ -79,6 +79,8 @@ type App struct {
 	// Exports builds members' data exports.
 	Exports *exports.Service
 	HTTP    *httpapi.Server
+	// Retention deletes what is no longer needed (an hourly job runs it).
+	Retention *retention.Runner
 	// Keys encrypt sensitive columns (TOTP secrets); `skillswap rekey` rotates with them.
 	Keys *sealbox.Keyring
 	// Limiter and Slots hold every rate limit and connection cap: in Redis when REDIS_URL is set.
@@ -343,6 +345,12 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		},
 	}, log)
 
+	a.Retention = retention.New(a.Store, retention.Config{
+		AuthSessions: cfg.AuthSessionRetention, AccountTokens: cfg.AccountTokenRetention,
+		Notifications: cfg.NotificationRetention, WebhookEvents: cfg.WebhookEventRetention,
+		IPAddresses: cfg.IPRetention, SignInHistory: cfg.SignInHistoryRetention,
+	}, log)
+
 	if cfg.RunWorkers {
 		// Every capability with background work, each through its Jobs function: a new one is
 		// added here and nowhere else.
@@ -352,16 +360,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 			skillsessions.Jobs(sessionSvc),
 			reviews.Jobs(reviewSvc),
 			payments.Jobs(a.Payments),
-			identities.Jobs(a.Identities),
-			passkeys.Jobs(a.Passkeys),
 			auth.Jobs(a.Auth, mailer),
 			erasure.Jobs(a.Erasure, stripeClient),
 			rekey.Jobs(rekey.New(a.Store, a.Keys, 0, log)),
-			retention.Jobs(retention.New(a.Store, retention.Config{
-				AuthSessions: cfg.AuthSessionRetention, AccountTokens: cfg.AccountTokenRetention,
-				Notifications: cfg.NotificationRetention, WebhookEvents: cfg.WebhookEventRetention,
-				IPAddresses: cfg.IPRetention,
-			}, log), cfg.RetentionInterval),
+			retention.Jobs(a.Retention, cfg.RetentionInterval),
 			exports.Jobs(a.Exports, mailer),
 		}, log)
 		if err != nil {

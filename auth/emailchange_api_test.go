@@ -384,7 +384,7 @@ func TestEmailChangeRefusals(t *testing.T) {
 		}
 		// Past the window the old address is free again, and the purge forgets the change.
 		apitest.Must(t, srv.Client().Do(t, signUpMutation, signUpVars(oldAddr, apitest.StrongPassword, "Next Owner")))
-		if _, _, err := srv.App.Auth.PurgeSecurityHistory(ctx); err != nil {
+		if _, err := srv.App.Retention.Run(ctx); err != nil {
 			t.Fatal(err)
 		}
 		var left int

@@ -135,15 +135,8 @@ func (SecurityNoticeArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{Queue: jobs.QueueEmail, MaxAttempts: 10}
 }
 
-// SecurityPurgeArgs asks to forget sign-in events older than SignInHistoryMaxAge and email
-// changes that can no longer be confirmed nor undone.
-type SecurityPurgeArgs struct{}
-
-// Kind implements river.JobArgs.
-func (SecurityPurgeArgs) Kind() string { return "account_security_purge" }
-
-// Jobs registers the account email workers and the hourly purge of old sign-in events and spent
-// email changes.
+// Jobs registers the account email workers (old sign-in events and spent email changes are
+// deleted by the retention rules, package retention).
 func Jobs(s *Service, mailer Mailer) jobs.Register {
 	return func(w *river.Workers) []*river.PeriodicJob {
 		river.AddWorker(w, &verificationWorker{s: s, mailer: mailer})
@@ -152,9 +145,7 @@ func Jobs(s *Service, mailer Mailer) jobs.Register {
 		river.AddWorker(w, &emailChangeWorker{s: s, mailer: mailer})
 		river.AddWorker(w, &emailChangedWorker{s: s, mailer: mailer})
 		river.AddWorker(w, &securityNoticeWorker{s: s, mailer: mailer})
-		river.AddWorker(w, &securityPurgeWorker{s: s})
-		return []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
-			func() (river.JobArgs, *river.InsertOpts) { return SecurityPurgeArgs{}, nil }, nil)}
+		return nil
 	}
 }
 
@@ -386,15 +377,4 @@ func (w *securityNoticeWorker) Work(ctx context.Context, job *river.Job[Security
 		return err
 	}
 	return w.mailer.Send(ctx, e)
-}
-
-type securityPurgeWorker struct {
-	river.WorkerDefaults[SecurityPurgeArgs]
-	s *Service
-}
-
-// Work implements river.Worker.
-func (w *securityPurgeWorker) Work(ctx context.Context, _ *river.Job[SecurityPurgeArgs]) error {
-	_, _, err := w.s.PurgeSecurityHistory(ctx)
-	return err
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
-	"time"
 
 	"github.com/google/uuid"
 
@@ -16,7 +15,8 @@ import (
 // Sign-in history: every sign-in attempt on a known account (an attempt on an unknown email
 // records nothing) is recorded with its method, its outcome, the client's network and
 // User-Agent, so the member can spot one that was not theirs (AccountSecurity.recentSignIns).
-// A member keeps their MaxSignInEvents newest events, none older than SignInHistoryMaxAge.
+// A member keeps their MaxSignInEvents newest events, none older than SIGN_IN_HISTORY_RETENTION
+// (a retention rule, package retention).
 //
 // The network, not the address, is kept (IPv4 /24, IPv6 /48): enough to tell "not my
 // network", while whoever reads the history with a stolen session learns less about where the
@@ -24,9 +24,6 @@ import (
 
 // MaxSignInEvents is how many sign-in events a member keeps (and recentSignIns returns at most).
 const MaxSignInEvents = store.MaxSignInEventsPerUser
-
-// SignInHistoryMaxAge is how long a sign-in event is kept.
-const SignInHistoryMaxAge = 90 * 24 * time.Hour
 
 // RecordSignIn records a sign-in attempt on userID's account: failure is empty for a success.
 // It never fails the sign-in it records (an error is logged). LogIn, CompleteMFALogIn and
@@ -80,17 +77,4 @@ func (s *Service) RecentSignIns(ctx context.Context, actor domain.Actor, first i
 		return nil, fmt.Errorf("recent sign-ins: %w", err)
 	}
 	return events, nil
-}
-
-// PurgeSecurityHistory deletes sign-in events older than SignInHistoryMaxAge and email changes
-// that can no longer be confirmed nor undone; it returns how many of each.
-func (s *Service) PurgeSecurityHistory(ctx context.Context) (events, changes int64, err error) {
-	now := s.now()
-	if events, err = s.store.Q().PurgeSignInEvents(ctx, now.Add(-SignInHistoryMaxAge)); err != nil {
-		return 0, 0, fmt.Errorf("purge security history: %w", err)
-	}
-	if changes, err = s.store.Q().PurgeEmailChanges(ctx, now); err != nil {
-		return events, 0, fmt.Errorf("purge security history: %w", err)
-	}
-	return events, changes, nil
 }

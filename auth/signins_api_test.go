@@ -190,10 +190,11 @@ func TestSignInHistoryIsBounded(t *testing.T) {
 		WHERE id IN (SELECT id FROM sign_in_events WHERE user_id = $1 ORDER BY at LIMIT 20)`, id); err != nil {
 		t.Fatal(err)
 	}
-	events, _, err := srv.App.Auth.PurgeSecurityHistory(ctx)
+	done, err := srv.App.Retention.Run(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
+	events := done["old sign-in history"]
 	if events != 20 || count() != 30 {
 		t.Fatalf("purged %d, %d left; want 20 and 30", events, count())
 	}

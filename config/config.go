@@ -102,12 +102,13 @@ type Config struct {
 
 	// Retention (package retention): how long records past their use are kept before the
 	// hourly job deletes (or, for IP addresses, clears) them.
-	RetentionInterval     time.Duration `env:"RETENTION_INTERVAL" envDefault:"1h"`
-	AuthSessionRetention  time.Duration `env:"AUTH_SESSION_RETENTION" envDefault:"720h"`
-	AccountTokenRetention time.Duration `env:"ACCOUNT_TOKEN_RETENTION" envDefault:"168h"`
-	NotificationRetention time.Duration `env:"NOTIFICATION_RETENTION" envDefault:"4320h"`
-	WebhookEventRetention time.Duration `env:"WEBHOOK_EVENT_RETENTION" envDefault:"720h"`
-	IPRetention           time.Duration `env:"IP_RETENTION" envDefault:"2160h"`
+	RetentionInterval      time.Duration `env:"RETENTION_INTERVAL" envDefault:"1h"`
+	AuthSessionRetention   time.Duration `env:"AUTH_SESSION_RETENTION" envDefault:"720h"`
+	AccountTokenRetention  time.Duration `env:"ACCOUNT_TOKEN_RETENTION" envDefault:"168h"`
+	NotificationRetention  time.Duration `env:"NOTIFICATION_RETENTION" envDefault:"4320h"`
+	WebhookEventRetention  time.Duration `env:"WEBHOOK_EVENT_RETENTION" envDefault:"720h"`
+	IPRetention            time.Duration `env:"IP_RETENTION" envDefault:"2160h"`
+	SignInHistoryRetention time.Duration `env:"SIGN_IN_HISTORY_RETENTION" envDefault:"2160h"`
 	// MFATicketTTL: how long a login waits for its second factor after the password.
 	MFATicketTTL time.Duration `env:"MFA_TICKET_TTL" envDefault:"5m"`
 	// StaffRequireMFA: staff roles count only with a second factor. Default true in
@@ -420,7 +421,7 @@ func LoadFrom(environ map[string]string) (Config, error) {
 		return c, fmt.Errorf("config: %w", err)
 	}
 	if c.RetentionInterval <= 0 || c.AuthSessionRetention < 0 || c.AccountTokenRetention < 0 ||
-		c.NotificationRetention < 0 || c.WebhookEventRetention < 0 || c.IPRetention < 0 {
+		c.NotificationRetention < 0 || c.WebhookEventRetention < 0 || c.IPRetention < 0 || c.SignInHistoryRetention < 0 {
 		return c, errors.New("config: RETENTION_INTERVAL must be positive and the *_RETENTION durations not negative")
 	}
 	if c.WebhookEventRetention < 72*time.Hour {

@@ -338,4 +338,3 @@ func (s *Service) sendEmail(ctx context.Context, mailer Mailer, id uuid.UUID) er
 	}
 	return mailer.Send(ctx, msg)
 }
-

@@ -438,8 +438,8 @@ func TestTokenReplay(t *testing.T) {
 	if err := e.srv.App.Pool.QueryRow(ctx, `SELECT count(*) FROM oidc_token_uses`).Scan(&before); err != nil {
 		t.Fatal(err)
 	}
-	purged, err := e.srv.App.Identities.PurgeTokenUses(ctx)
-	if err != nil || purged != 1 {
+	done, err := e.srv.App.Retention.Run(ctx)
+	if purged := done["used OpenID Connect ID tokens"]; err != nil || purged != 1 {
 		t.Fatalf("purged %d, %v; want 1", purged, err)
 	}
 	var after int

@@ -357,12 +357,3 @@ func (s *Service) List(ctx context.Context, actor domain.Actor) ([]Identity, err
 	}
 	return out, nil
 }
-
-// PurgeTokenUses forgets the uses of expired ID tokens (they no longer verify anyway).
-func (s *Service) PurgeTokenUses(ctx context.Context) (int64, error) {
-	n, err := s.store.Q().PurgeIDTokenUses(ctx, s.now())
-	if err != nil {
-		return 0, fmt.Errorf("purge id token uses: %w", err)
-	}
-	return n, nil
-}

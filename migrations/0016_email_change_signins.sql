@@ -49,7 +49,7 @@ ALTER TABLE auth_sessions ADD CONSTRAINT auth_sessions_revoke_reason_known CHECK
 -- Sign-ins of known accounts, successful or not, shown to the member (AccountSecurity.recentSignIns)
 -- so they can spot one that was not theirs. An attempt on an unknown email records nothing.
 -- Kept small: at most 50 rows per member (older ones are deleted by the insert) and 90 days
--- (the AccountSecurityPurge job).
+-- (a retention rule, package retention).
 CREATE TABLE sign_in_events (
     id             uuid PRIMARY KEY,
     user_id        uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,

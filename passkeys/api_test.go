@@ -509,8 +509,8 @@ func TestAbandonedCeremoniesPurged(t *testing.T) {
 	srv := apitest.Start(t, apitest.Config(t))
 	old, fresh := startSign(t, srv), startSign(t, srv)
 	exec(t, srv, `UPDATE webauthn_ceremonies SET expires_at = now() - interval '1 minute' WHERE id = $1`, old.CeremonyID)
-	n, err := srv.App.Passkeys.PurgeCeremonies(context.Background())
-	if err != nil || n != 1 {
+	done, err := srv.App.Retention.Run(context.Background())
+	if n := done["abandoned passkey ceremonies"]; err != nil || n != 1 {
 		t.Fatalf("purged %d, %v; want the expired one", n, err)
 	}
 	var left int

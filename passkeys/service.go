@@ -608,12 +608,3 @@ func (s *Service) Remove(ctx context.Context, actor domain.Actor, id uuid.UUID) 
 	s.log.InfoContext(ctx, "passkey removed", "user_id", actor.ID(), "passkey_id", id)
 	return toPasskey(removed), nil
 }
-
-// PurgeCeremonies forgets ceremonies that expired unfinished.
-func (s *Service) PurgeCeremonies(ctx context.Context) (int64, error) {
-	n, err := s.store.Q().PurgeWebAuthnCeremonies(ctx, s.now())
-	if err != nil {
-		return 0, fmt.Errorf("purge webauthn ceremonies: %w", err)
-	}
-	return n, nil
-}

@@ -63,6 +63,7 @@ type Config struct {
 	Notifications time.Duration // NOTIFICATION_RETENTION
 	WebhookEvents time.Duration // WEBHOOK_EVENT_RETENTION
 	IPAddresses   time.Duration // IP_RETENTION
+	SignInHistory time.Duration // SIGN_IN_HISTORY_RETENTION
 	// Interval is how often the job runs (RETENTION_INTERVAL; 0: hourly).
 	Interval time.Duration
 	// Batch is the most rows one statement changes (0: DefaultBatch).
@@ -81,6 +82,7 @@ var DefaultConfig = Config{
 	Notifications: 180 * 24 * time.Hour,
 	WebhookEvents: 30 * 24 * time.Hour,
 	IPAddresses:   90 * 24 * time.Hour,
+	SignInHistory: 90 * 24 * time.Hour,
 	Interval:      time.Hour,
 }
 
@@ -143,6 +145,25 @@ func Rules(cfg Config) []Rule {
 			Where: "client_secret IS NOT NULL AND state NOT IN ('REQUIRES_PAYMENT_METHOD', 'FAILED') AND updated_at < $1",
 			Why: "a PaymentIntent's client secret lets the payer's app confirm the payment; it is handed out only " +
 				"while the payment awaits a payment method (payments.ForViewer), and a payment only moves forwards",
+		},
+		{
+			Name: "old sign-in history", Table: "sign_in_events", Action: Delete,
+			Where: "at < $1",
+			Keep:  cfg.SignInHistory, Knob: "SIGN_IN_HISTORY_RETENTION",
+			Why: "the member reads recent sign-ins to spot a stranger (and keeps at most 50); older ones " +
+				"would only tell an intruder where and when the member signs in",
+		},
+		{
+			Name: "finished email changes", Table: "email_changes", Action: Delete,
+			Where: "(confirmed_at IS NULL AND expires_at < $1) OR " +
+				"(confirmed_at IS NOT NULL AND (undo_until IS NULL OR undo_until < $1 OR undone_at IS NOT NULL))",
+			Why: "a change is kept while its new address may be confirmed or the old one may undo it; " +
+				"then neither address is needed",
+		},
+		{
+			Name: "abandoned passkey ceremonies", Table: "webauthn_ceremonies", Action: Delete,
+			Where: "expires_at < $1",
+			Why:   "a ceremony is deleted when finished; one abandoned is useless once expired",
 		},
 		{
 			Name: "old read notifications", Table: "notifications", Action: Delete,

@@ -12,6 +12,7 @@ import (
 
 	"github.com/skillswap/skillswap/config"
 	"github.com/skillswap/skillswap/internal/testdb"
+	"github.com/skillswap/skillswap/privacy"
 	"github.com/skillswap/skillswap/retention"
 	"github.com/skillswap/skillswap/store"
 )
@@ -246,6 +247,42 @@ func TestEachRuleRemovesExactlyWhatIsDue(t *testing.T) {
 		}})
 	}
 
+	// Sign-in history: events past SIGN_IN_HISTORY_RETENTION go.
+	keepH := cfg.SignInHistory
+	signIn := func(at time.Time) uuid.UUID {
+		id := uuid.Must(uuid.NewV7())
+		e.exec(`INSERT INTO sign_in_events (id, user_id, at, method, succeeded) VALUES ($1, $2, $3, 'PASSWORD', true)`, id, u, at)
+		return id
+	}
+	add("old sign-in event", true, exists("sign_in_events", "id", signIn(past(keepH))))
+	add("recent sign-in event", false, exists("sign_in_events", "id", signIn(inside(keepH))))
+
+	// Email changes: kept while they may be confirmed or undone (one pending change per member).
+	change := func(expires time.Time, confirmed, undoUntil, undone *time.Time) uuid.UUID {
+		id := uuid.Must(uuid.NewV7())
+		e.exec(`INSERT INTO email_changes (id, user_id, old_email, old_verified, new_email, requested_at, expires_at, confirmed_at, undo_until, undone_at)
+			VALUES ($1, $2, $3, true, $4, $5, $6, $7, $8, $9)`,
+			id, e.user(), id.String()+"-old@example.com", id.String()+"-new@example.com", expires.Add(-24*time.Hour), expires, confirmed, undoUntil, undone)
+		return id
+	}
+	ago, later := now.Add(-time.Hour), now.Add(time.Hour)
+	add("email change never confirmed, expired", true, exists("email_changes", "id", change(ago, nil, nil, nil)))
+	add("email change awaiting confirmation", false, exists("email_changes", "id", change(later, nil, nil, nil)))
+	add("email change confirmed, undo window over", true, exists("email_changes", "id", change(ago, &ago, &ago, nil)))
+	add("email change confirmed, undo window open", false, exists("email_changes", "id", change(ago, &ago, &later, nil)))
+	add("email change confirmed without undo", true, exists("email_changes", "id", change(ago, &ago, nil, nil)))
+	add("email change undone", true, exists("email_changes", "id", change(ago, &ago, &later, &ago)))
+
+	// Passkey ceremonies: expired unfinished ones go.
+	ceremony := func(expires time.Time) uuid.UUID {
+		id := uuid.Must(uuid.NewV7())
+		e.exec(`INSERT INTO webauthn_ceremonies (id, kind, session, created_at, expires_at) VALUES ($1, 'SIGN_IN', '{}', $2, $3)`,
+			id, expires.Add(-5*time.Minute), expires)
+		return id
+	}
+	add("expired passkey ceremony", true, exists("webauthn_ceremonies", "id", ceremony(ago)))
+	add("live passkey ceremony", false, exists("webauthn_ceremonies", "id", ceremony(later)))
+
 	runner := retention.New(e.st, cfg, slog.New(slog.DiscardHandler))
 	done, err := runner.Run(e.ctx)
 	if err != nil {
@@ -367,11 +404,36 @@ func TestDefaultsMatchConfig(t *testing.T) {
 	c := config.Defaults()
 	got := retention.Config{
 		AuthSessions: c.AuthSessionRetention, AccountTokens: c.AccountTokenRetention, Notifications: c.NotificationRetention,
-		WebhookEvents: c.WebhookEventRetention, IPAddresses: c.IPRetention, Interval: c.RetentionInterval,
+		WebhookEvents: c.WebhookEventRetention, IPAddresses: c.IPRetention, SignInHistory: c.SignInHistoryRetention,
+		Interval: c.RetentionInterval,
 	}
 	want := retention.DefaultConfig
 	if got.AuthSessions != want.AuthSessions || got.AccountTokens != want.AccountTokens || got.Notifications != want.Notifications ||
-		got.WebhookEvents != want.WebhookEvents || got.IPAddresses != want.IPAddresses || got.Interval != want.Interval {
+		got.WebhookEvents != want.WebhookEvents || got.IPAddresses != want.IPAddresses || got.SignInHistory != want.SignInHistory ||
+		got.Interval != want.Interval {
 		t.Fatalf("config defaults %+v, retention.DefaultConfig %+v", got, retention.DefaultConfig)
+	}
+}
+
+// TestRulesMatchTheRegister: every rule works on a table of the personal-data register, and what
+// it clears is a personal column there (a rule must not outlive the register's entry, nor clear
+// what the register says is not personal data).
+func TestRulesMatchTheRegister(t *testing.T) {
+	t.Parallel()
+	tables := privacy.Tables()
+	for _, r := range retention.Rules(retention.DefaultConfig) {
+		if _, ok := tables[r.Table]; !ok {
+			t.Errorf("rule %q: table %s is not in the register (package privacy)", r.Name, r.Table)
+			continue
+		}
+		for _, c := range r.Clear {
+			col, ok := privacy.Lookup(r.Table, c)
+			switch {
+			case !ok:
+				t.Errorf("rule %q: %s.%s is not in the register", r.Name, r.Table, c)
+			case !col.Class.Personal():
+				t.Errorf("rule %q clears %s.%s, which the register classifies %q", r.Name, r.Table, c, col.Class)
+			}
+		}
 	}
 }

@@ -165,14 +165,3 @@ func (q *Queries) ReplaceAccountTokenOfEmail(ctx context.Context, t AccountToken
 		t.TokenHash, t.UserID, t.Purpose, t.CodeHash, t.Email, t.CreatedAt, t.ExpiresAt)
 	return mapErr(err, "insert account token", "token", "token already exists")
 }
-
-// PurgeEmailChanges deletes the changes that can no longer be confirmed nor undone.
-func (q *Queries) PurgeEmailChanges(ctx context.Context, now time.Time) (int64, error) {
-	tag, err := q.db.Exec(ctx, `DELETE FROM email_changes
-		WHERE (confirmed_at IS NULL AND expires_at <= $1)
-		   OR (confirmed_at IS NOT NULL AND (undo_until IS NULL OR undo_until <= $1 OR undone_at IS NOT NULL))`, now)
-	if err != nil {
-		return 0, mapErr(err, "purge email changes", "email change", "")
-	}
-	return tag.RowsAffected(), nil
-}

@@ -156,12 +156,3 @@ func (q *Queries) ClaimIDToken(ctx context.Context, tokenHash []byte, expiresAt 
 	}
 	return tag.RowsAffected() == 1, nil
 }
-
-// PurgeIDTokenUses forgets the uses of tokens expired before now (they can no longer verify).
-func (q *Queries) PurgeIDTokenUses(ctx context.Context, now time.Time) (int64, error) {
-	tag, err := q.db.Exec(ctx, `DELETE FROM oidc_token_uses WHERE expires_at < $1`, now)
-	if err != nil {
-		return 0, mapErr(err, "purge id token uses", "id token", "")
-	}
-	return tag.RowsAffected(), nil
-}

@@ -173,12 +173,3 @@ func (q *Queries) ClaimWebAuthnCeremony(ctx context.Context, id uuid.UUID, kind 
 	out, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[WebAuthnCeremony])
 	return out, mapErr(err, "claim webauthn ceremony", "ceremony", "")
 }
-
-// PurgeWebAuthnCeremonies drops ceremonies expired before now.
-func (q *Queries) PurgeWebAuthnCeremonies(ctx context.Context, now time.Time) (int64, error) {
-	tag, err := q.db.Exec(ctx, `DELETE FROM webauthn_ceremonies WHERE expires_at < $1`, now)
-	if err != nil {
-		return 0, mapErr(err, "purge webauthn ceremonies", "ceremony", "")
-	}
-	return tag.RowsAffected(), nil
-}

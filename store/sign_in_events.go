@@ -76,12 +76,3 @@ func (q *Queries) RecentSignInEvents(ctx context.Context, userID uuid.UUID, limi
 	}
 	return out, nil
 }
-
-// PurgeSignInEvents deletes the sign-in events older than before.
-func (q *Queries) PurgeSignInEvents(ctx context.Context, before time.Time) (int64, error) {
-	tag, err := q.db.Exec(ctx, `DELETE FROM sign_in_events WHERE at < $1`, before)
-	if err != nil {
-		return 0, mapErr(err, "purge sign-in events", "sign-in event", "")
-	}
-	return tag.RowsAffected(), nil
-}
