@@ -167,6 +167,13 @@ var ExportFiles = []ExportFile{
 		   OR a.target IN (SELECT 'session:' || s.id FROM skill_sessions s WHERE s.teacher_id = $1 OR s.learner_id = $1)
 		ORDER BY a.id`},
 	{"data_exports.json", `SELECT to_jsonb(e) - 'archive' - 'user_id' FROM data_exports e WHERE e.user_id = $1 ORDER BY e.requested_at`},
+	{"sign_in_history.json", `SELECT to_jsonb(e) - 'user_id' FROM sign_in_events e WHERE e.user_id = $1 ORDER BY e.at, e.id`},
+	{"email_changes.json", `SELECT to_jsonb(c) - 'user_id' FROM email_changes c WHERE c.user_id = $1 ORDER BY c.requested_at`},
+	// A passkey's public key and counter are the authenticator's, useless to the member; its
+	// name, kind and use are what they know it by.
+	{"passkeys.json", `SELECT jsonb_build_object('id', p.id, 'name', p.name, 'relying_party', p.rp_id, 'transports', p.transports,
+		'synced', p.backup_eligible, 'created_at', p.created_at, 'last_used_at', p.last_used_at)
+		FROM passkeys p WHERE p.user_id = $1 ORDER BY p.created_at`},
 }
 
 // StreamExportFile runs f's query for userID and hands each row's JSON to fn as it arrives from
