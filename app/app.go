@@ -218,6 +218,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		FeePercent: cfg.PlatformFeePercent, LateCancelFeePercent: cfg.LateCancelFeePercent,
 		PublicURL: cfg.PublicURL, Now: opts.Now, SkillSessions: sessionSvc,
 		NoShowContestWindow: cfg.NoShowContestWindow,
+		RequireRecentAuth: func(ctx context.Context, actor domain.Actor) error {
+			return a.Auth.RequireRecentAuth(ctx, actor) // a.Auth is set below, before any request
+		},
 	}, log)
 	reviewSvc := reviews.NewService(a.Store, notifications.ByName{Service: notes}, reviews.Config{Now: opts.Now}, log)
 	calendarSvc := calendar.NewService(a.Store, calendar.Config{Now: opts.Now}, log)

@@ -7600,7 +7600,9 @@ extend type Mutation {
   setSkillPrice(input: SetSkillPriceInput!): SetSkillPricePayload! @hasRole(role: MENTOR)
   """
   Starts (or resumes) the caller's Stripe Connect onboarding and returns the link to Stripe's
-  form. MENTOR only; ` + "`" + `SERVICE_UNAVAILABLE` + "`" + ` when the server has no Stripe key.
+  form. MENTOR only; ` + "`" + `SERVICE_UNAVAILABLE` + "`" + ` when the server has no Stripe key. Where payouts go
+  is sensitive: recent authentication required (` + "`" + `FORBIDDEN` + "`" + `, ` + "`" + `extensions.reason:
+  RECENT_AUTH_REQUIRED` + "`" + `; see ` + "`" + `reauthenticate` + "`" + `).
   """
   startMentorOnboarding: StartMentorOnboardingPayload! @hasRole(role: MENTOR)
   """

@@ -218,6 +218,15 @@ func TestPaidMentoringAPI(t *testing.T) {
 			Account struct{ PayoutsEnabled, ChargesEnabled bool }
 		}
 	}
+	// Payout settings need a recent sign-in, like a password change.
+	mentorUUID, _ := relay.ParseID(relay.KindUser, mentor.ID, "id")
+	if _, err := api.Srv.App.Pool.Exec(ctx, `UPDATE auth_sessions SET authenticated_at = authenticated_at - interval '1 hour' WHERE user_id = $1`, mentorUUID); err != nil {
+		t.Fatal(err)
+	}
+	if r := mentor.C.Do(t, `mutation { startMentorOnboarding { url } }`, nil); r.Code() != "FORBIDDEN" || r.Errors[0].Extensions["reason"] != "RECENT_AUTH_REQUIRED" {
+		t.Fatalf("onboarding with a stale sign-in: %s", r.Raw)
+	}
+	apitest.Must(t, mentor.C.Do(t, `mutation($p: String!) { reauthenticate(input: {password: $p}) { recentAuthUntil } }`, map[string]any{"p": apitest.StrongPassword}))
 	apitest.Must(t, mentor.C.Do(t, `mutation { startMentorOnboarding { url account { payoutsEnabled chargesEnabled } } }`, nil)).Decode(t, &onboard)
 	if onboard.StartMentorOnboarding.URL == "" || onboard.StartMentorOnboarding.Account.PayoutsEnabled {
 		t.Fatalf("onboarding: %+v", onboard)
@@ -225,7 +234,6 @@ func TestPaidMentoringAPI(t *testing.T) {
 	if r := learner.C.Do(t, `mutation { startMentorOnboarding { url } }`, nil); r.Code() != "FORBIDDEN" {
 		t.Fatalf("member onboarding: %s", r.Raw)
 	}
-	mentorUUID, _ := relay.ParseID(relay.KindUser, mentor.ID, "id")
 	acct, err := api.Srv.App.Store.Q().MentorAccount(ctx, mentorUUID)
 	if err != nil {
 		t.Fatal(err)

@@ -83,6 +83,9 @@ type Config struct {
 	// NoShowContestWindow is how long after a no-show report on a paid session the member
 	// reported absent may contest it (0: DefaultNoShowContestWindow, 48 hours).
 	NoShowContestWindow time.Duration
+	// RequireRecentAuth refuses payout settings (onboarding a payout account) unless the mentor
+	// signed in or reauthenticated lately (auth.Service.RequireRecentAuth); nil: not required.
+	RequireRecentAuth func(ctx context.Context, actor domain.Actor) error
 	// CaptureDeadline is how long after its authorisation an ended session's payment is
 	// captured at the latest (0: DefaultCaptureDeadline, 6 days 12 hours); it must stay below
 	// the 7 days after which card authorisations expire.
@@ -234,6 +237,12 @@ func (s *Service) StartMentorOnboarding(ctx context.Context, actor domain.Actor)
 	}
 	if s.stripe == nil {
 		return "", ErrDisabled
+	}
+	// Where the mentor's money goes is as sensitive as their password.
+	if s.cfg.RequireRecentAuth != nil {
+		if err := s.cfg.RequireRecentAuth(ctx, actor); err != nil {
+			return "", err
+		}
 	}
 	acct, err := s.store.Q().MentorAccount(ctx, actor.ID())
 	if domain.IsKind(err, domain.KindNotFound) {
