@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"slices"
 	"time"
 
@@ -143,6 +144,9 @@ func createMember(ctx context.Context, q *store.Queries, id uuid.UUID, hash stri
 			return err
 		}
 	}
+	if err := demoSignIns(ctx, q, id, at); err != nil {
+		return err
+	}
 	p := m.profile
 	lat, lon, city, country := p.lat, p.lon, p.city, p.country
 	if _, err := q.UpsertProfile(ctx, domain.Profile{
@@ -182,4 +186,27 @@ func createMember(ctx context.Context, q *store.Queries, id uuid.UUID, hash stri
 		return err
 	}
 	return add(m.wants, domain.Want)
+}
+
+// demoSignIns gives a demo member a short sign-in history (viewer.security.recentSignIns): their
+// laptop two days ago, their phone yesterday, and a failed password from a network they never use.
+func demoSignIns(ctx context.Context, q *store.Queries, userID uuid.UUID, at time.Time) error {
+	for _, e := range []struct {
+		ago     time.Duration
+		failure domain.SignInFailure
+		network string
+		agent   string
+	}{
+		{48 * time.Hour, "", "192.0.2.0/24", "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 Safari/605.1.15"},
+		{26 * time.Hour, domain.SignInWrongPassword, "198.51.100.0/24", "python-requests/2.32"},
+		{20 * time.Hour, "", "2001:db8:42::/48", "SkillSwap/1.4 (iPhone; iOS 18.1)"},
+	} {
+		if err := q.InsertSignInEvent(ctx, domain.SignInEvent{
+			ID: uuid.Must(uuid.NewV7()), UserID: userID, At: at.Add(-e.ago), Method: domain.SignInPassword,
+			Failure: e.failure, Network: netip.MustParsePrefix(e.network), UserAgent: e.agent,
+		}); err != nil {
+			return fmt.Errorf("demo sign-ins: %w", err)
+		}
+	}
+	return nil
 }

@@ -52,6 +52,25 @@ func TestSeedIsIdempotentAndLogsIn(t *testing.T) {
 		t.Fatalf("demo member consentRequired = %v, want []", v.Viewer.ConsentRequired)
 	}
 
+	// A sign-in history to look at: the demo ones, then this log-in on top.
+	var h struct {
+		Viewer struct {
+			Security struct {
+				RecentSignIns []struct {
+					Method    string
+					Succeeded bool
+					IPAddress *string
+				}
+			}
+		}
+	}
+	apitest.Must(t, srv.Client().WithToken(out.LogIn.AccessToken).Do(t,
+		`{ viewer { security { recentSignIns(first: 10) { method succeeded ipAddress } } } }`, nil)).Decode(t, &h)
+	if got := h.Viewer.Security.RecentSignIns; len(got) != 4 || !got[0].Succeeded || got[2].Succeeded ||
+		got[2].IPAddress == nil || *got[2].IPAddress != "198.51.100.0/24" {
+		t.Fatalf("demo sign-in history = %+v", got)
+	}
+
 	// The README's first steps promise Camille a mutual match with Kenji.
 	var m struct {
 		Matches struct {
