@@ -538,3 +538,20 @@ func TestAndroidAppsShareOrigin(t *testing.T) {
 	apitest.Must(t, c.Do(t, finishRegistration, finishRegVars(cer.CeremonyID, a.Register(t, cer.Options, android), "Android")))
 	signIn(t, srv, a, android)
 }
+
+// TestIPAddressServerRunsWithoutPasskeys: a development server on an IP address (PUBLIC_URL
+// http://127.0.0.1:...) starts; passkey ceremonies answer SERVICE_UNAVAILABLE, since browsers
+// bind passkeys to a domain.
+func TestIPAddressServerRunsWithoutPasskeys(t *testing.T) {
+	t.Parallel()
+	cfg := apitest.Config(t)
+	cfg.WebAuthnRPID, cfg.WebAuthnOrigins = "127.0.0.1", []string{"http://127.0.0.1:8080"}
+	srv := apitest.Start(t, cfg)
+	expectError(t, srv.Client().Do(t, startSignIn, nil), "SERVICE_UNAVAILABLE", "", "")
+	_, c := srv.SignUp(t)
+	expectError(t, c.Do(t, startRegistration, nil), "SERVICE_UNAVAILABLE", "", "")
+	var out struct {
+		Viewer struct{ Security struct{ Passkeys []passkey } }
+	}
+	apitest.Must(t, c.Do(t, `{ viewer { security { passkeys { id } } } }`, nil)).Decode(t, &out)
+}

@@ -26,6 +26,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"slices"
 	"strings"
 	"time"
@@ -102,6 +103,15 @@ func New(st *store.Store, accounts Accounts, cfg Config, log *slog.Logger) (*Ser
 	if ttl <= 0 {
 		ttl = 5 * time.Minute
 	}
+	svc := &Service{store: st, accounts: accounts, rpID: cfg.RPID, ttl: ttl, log: log,
+		now: func() time.Time { return time.Now().UTC() }}
+	if net.ParseIP(cfg.RPID) != nil {
+		// A development PUBLIC_URL such as http://127.0.0.1:8080 (config refuses an IP given as
+		// WEBAUTHN_RP_ID itself): browsers bind passkeys to a domain only, so the server runs
+		// without them rather than not at all.
+		log.Warn("passkeys disabled: the relying party id is an IP address; use a domain (localhost for local work) in PUBLIC_URL or WEBAUTHN_RP_ID", "rp_id", cfg.RPID)
+		return svc, nil
+	}
 	wa, err := webauthn.New(&webauthn.Config{
 		RPID: cfg.RPID, RPDisplayName: cfg.RPName, RPOrigins: web, RPOpaqueOrigins: opaque,
 		AttestationPreference: protocol.PreferNoAttestation,
@@ -118,8 +128,20 @@ func New(st *store.Store, accounts Accounts, cfg Config, log *slog.Logger) (*Ser
 	if err != nil {
 		return nil, fmt.Errorf("passkeys: WEBAUTHN_RP_ID %q / WEBAUTHN_ORIGINS %q: %w", cfg.RPID, cfg.Origins, err)
 	}
-	return &Service{store: st, accounts: accounts, wa: wa, rpID: cfg.RPID, ttl: ttl, log: log,
-		now: func() time.Time { return time.Now().UTC() }}, nil
+	svc.wa = wa
+	return svc, nil
+}
+
+// errDisabled answers passkey ceremonies on a server whose relying party id is an IP address.
+var errDisabled = domain.Unavailable("passkeys are not available on this server: its address is not a domain (WEBAUTHN_RP_ID)")
+
+// ceremoniesWork is errDisabled when passkeys cannot work here; listing, renaming and removing
+// passkeys still work.
+func (s *Service) ceremoniesWork() error {
+	if s.wa == nil {
+		return errDisabled
+	}
+	return nil
 }
 
 // Passkey is one of a member's passkeys, as they see it.
@@ -290,6 +312,9 @@ func (s *Service) member(ctx context.Context, q *store.Queries, actor domain.Act
 // StartRegistration starts adding a passkey to the actor's account (recent authentication
 // required). A new start replaces the actor's pending one.
 func (s *Service) StartRegistration(ctx context.Context, actor domain.Actor) (Ceremony, error) {
+	if err := s.ceremoniesWork(); err != nil {
+		return Ceremony{}, err
+	}
 	if err := s.accounts.RequireRecentAuth(ctx, actor); err != nil {
 		return Ceremony{}, err
 	}
@@ -326,6 +351,9 @@ func (s *Service) StartRegistration(ctx context.Context, actor domain.Actor) (Ce
 // FinishRegistration verifies the authenticator's response to a registration the actor started
 // and stores the passkey under name ("Passkey" when empty); the member is emailed a notice.
 func (s *Service) FinishRegistration(ctx context.Context, actor domain.Actor, ceremonyID, credential, name string) (Passkey, error) {
+	if err := s.ceremoniesWork(); err != nil {
+		return Passkey{}, err
+	}
 	if err := actor.RequireSignedIn(); err != nil {
 		return Passkey{}, err
 	}
@@ -395,6 +423,9 @@ func (s *Service) FinishRegistration(ctx context.Context, actor domain.Actor, ce
 // authenticator offers its passkeys). Attempts count against the client network's log-in budget
 // (RATE_LOGIN_PER_IP) here: each ceremony can be finished once, so this bounds the attempts.
 func (s *Service) StartSignIn(ctx context.Context, c auth.Client) (Ceremony, error) {
+	if err := s.ceremoniesWork(); err != nil {
+		return Ceremony{}, err
+	}
 	if err := s.accounts.TakeLogInAttempt(ctx, c); err != nil {
 		return Ceremony{}, err
 	}
@@ -423,6 +454,9 @@ var errCloned = errors.New("signature counter did not grow")
 // FinishSignIn verifies an assertion for a sign-in ceremony and opens a session for the
 // passkey's member, through auth like every sign-in: a suspended member is refused.
 func (s *Service) FinishSignIn(ctx context.Context, ceremonyID, credential string, c auth.Client) (auth.Login, error) {
+	if err := s.ceremoniesWork(); err != nil {
+		return auth.Login{}, err
+	}
 	_, session, err := s.claim(ctx, ceremonyID, store.CeremonySignIn)
 	if err != nil {
 		return auth.Login{}, err
