@@ -164,12 +164,24 @@ export const VIEWER_UPDATED = gql`
 export const VIEWER_UPDATED_TEXT = 'subscription ViewerUpdated { viewerUpdated { id roles } }';
 
 /** Signs a new member up through Apollo Client; returns the AuthPayload. */
+export const LEGAL_DOCUMENTS = gql`
+  query LegalDocuments {
+    legalDocuments { termsVersion privacyPolicyVersion }
+  }
+`;
+
+/**
+ * Signs a new member up as the app does: it shows the current terms and privacy policy
+ * (`legalDocuments`) and sends the versions accepted, so messaging and booking are not gated.
+ */
 export async function signUpMember(tag = 'member', { uri } = {}) {
   const client = apolloHttpClient({ uri });
   const email = uniqueEmail(tag);
+  const { data: legal } = await client.query({ query: LEGAL_DOCUMENTS });
+  const { termsVersion, privacyPolicyVersion } = legal.legalDocuments;
   const { data } = await client.mutate({
     mutation: SIGN_UP,
-    variables: { in: { email, password: STRONG_PASSWORD, displayName: `E2E ${tag}` } },
+    variables: { in: { email, password: STRONG_PASSWORD, displayName: `E2E ${tag}`, termsVersion, privacyPolicyVersion } },
   });
   return data.signUp;
 }
