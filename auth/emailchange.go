@@ -112,41 +112,13 @@ func (s *Service) PendingEmail(ctx context.Context, actor domain.Actor) (*string
 // (of two accounts confirming one address, one wins). It returns the account.
 func (s *Service) ConfirmEmailChange(ctx context.Context, actor domain.Actor, code, token string, c Client) (domain.User, error) {
 	now := s.now()
-	code, token = strings.TrimSpace(code), strings.TrimSpace(token)
-	var (
-		field             = "token"
-		tokenHash, codeHs []byte
-		userID            uuid.UUID
-	)
-	switch {
-	case code != "" && token != "":
-		return domain.User{}, domain.Invalid("code", "give either the code or the link's token, not both")
-	case code != "":
-		field = "code"
-		if err := actor.RequireSignedIn(); err != nil {
-			return domain.User{}, err
-		}
-		userID = actor.ID()
-		if err := s.take(ctx, "email:confirm:code:user:"+userID.String(), s.cfg.Limits.VerifyEmailPerUser); err != nil {
-			return domain.User{}, err
-		}
-		if len(code) != verificationCodeDigits {
-			return domain.User{}, domain.Invalid(field, "must be the %d digits we emailed to your new address", verificationCodeDigits)
-		}
-		codeHs = hashCode(userID, code)
-	case token != "":
-		if err := s.take(ctx, "email:confirm:token:ip:"+keyIP(c), s.cfg.Limits.VerifyEmailPerIP); err != nil {
-			return domain.User{}, err
-		}
-		if len(token) > maxTokenLen {
-			return domain.User{}, domain.Invalid(field, "is wrong, expired or already used")
-		}
-		tokenHash = hashToken(token)
-	default:
-		return domain.User{}, domain.Invalid("code", "give the code we emailed to your new address or the link's token")
+	sec, err := s.readEmailedSecret(ctx, actor, code, token, c, "email:confirm", "we emailed to your new address")
+	if err != nil {
+		return domain.User{}, err
 	}
+	field, tokenHash, userID, codeHs := sec.field, sec.tokenHash, sec.userID, sec.codeHash
 	var changed uuid.UUID
-	err := s.store.InTx(ctx, func(q *store.Queries) error {
+	err = s.store.InTx(ctx, func(q *store.Queries) error {
 		t, err := q.ClaimAccountToken(ctx, store.TokenChangeEmail, tokenHash, userID, codeHs, now)
 		if domain.IsKind(err, domain.KindNotFound) {
 			return domain.Invalid(field, "is wrong, expired or already used: ask for a new email if needed")

@@ -101,41 +101,13 @@ func (s *Service) ResendVerificationEmail(ctx context.Context, actor domain.Acto
 // for codes and per client network for tokens. It returns the verified account.
 func (s *Service) VerifyEmail(ctx context.Context, actor domain.Actor, code, token string, c Client) (domain.User, error) {
 	now := s.now()
-	code, token = strings.TrimSpace(code), strings.TrimSpace(token)
-	var (
-		field             = "token"
-		tokenHash, codeHs []byte
-		userID            uuid.UUID
-	)
-	switch {
-	case code != "" && token != "":
-		return domain.User{}, domain.Invalid("code", "give either the code or the link's token, not both")
-	case code != "":
-		field = "code"
-		if err := actor.RequireSignedIn(); err != nil {
-			return domain.User{}, err
-		}
-		userID = actor.ID()
-		if err := s.take(ctx, "verify:code:user:"+userID.String(), s.cfg.Limits.VerifyEmailPerUser); err != nil {
-			return domain.User{}, err
-		}
-		if len(code) != verificationCodeDigits {
-			return domain.User{}, domain.Invalid(field, "must be the %d digits we emailed you", verificationCodeDigits)
-		}
-		codeHs = hashCode(userID, code)
-	case token != "":
-		if err := s.take(ctx, "verify:token:ip:"+keyIP(c), s.cfg.Limits.VerifyEmailPerIP); err != nil {
-			return domain.User{}, err
-		}
-		if len(token) > maxTokenLen {
-			return domain.User{}, domain.Invalid(field, "is wrong, expired or already used")
-		}
-		tokenHash = hashToken(token)
-	default:
-		return domain.User{}, domain.Invalid("code", "give the code we emailed you or the link's token")
+	sec, err := s.readEmailedSecret(ctx, actor, code, token, c, "verify", "we emailed you")
+	if err != nil {
+		return domain.User{}, err
 	}
+	field, tokenHash, userID, codeHs := sec.field, sec.tokenHash, sec.userID, sec.codeHash
 	var verified uuid.UUID
-	err := s.store.InTx(ctx, func(q *store.Queries) error {
+	err = s.store.InTx(ctx, func(q *store.Queries) error {
 		t, err := q.ClaimAccountToken(ctx, store.TokenVerifyEmail, tokenHash, userID, codeHs, now)
 		if domain.IsKind(err, domain.KindNotFound) {
 			return domain.Invalid(field, "is wrong, expired or already used: ask for a new email if needed")
@@ -162,6 +134,48 @@ func (s *Service) VerifyEmail(ctx context.Context, actor domain.Actor, code, tok
 		return domain.User{}, fmt.Errorf("verify email: %w", err)
 	}
 	return u, nil
+}
+
+// emailedSecret is a code or link token presented to prove an emailed address, digested.
+type emailedSecret struct {
+	// field is the input field it came in ("code" or "token"), for errors.
+	field               string
+	tokenHash, codeHash []byte
+	// userID is the member a code belongs to (a code is the signed-in actor's); uuid.Nil for a
+	// link token, which names its member itself.
+	userID uuid.UUID
+}
+
+// readEmailedSecret checks that exactly one of code and token is given (a code only by a
+// signed-in actor), throttles guesses (codes per member, tokens per client network, under keys
+// named by purpose) and digests the secret. sentTo words where it was sent, for errors ("we
+// emailed you").
+func (s *Service) readEmailedSecret(ctx context.Context, actor domain.Actor, code, token string, c Client, purpose, sentTo string) (emailedSecret, error) {
+	code, token = strings.TrimSpace(code), strings.TrimSpace(token)
+	switch {
+	case code != "" && token != "":
+		return emailedSecret{}, domain.Invalid("code", "give either the code or the link's token, not both")
+	case code != "":
+		if err := actor.RequireSignedIn(); err != nil {
+			return emailedSecret{}, err
+		}
+		if err := s.take(ctx, purpose+":code:user:"+actor.ID().String(), s.cfg.Limits.VerifyEmailPerUser); err != nil {
+			return emailedSecret{}, err
+		}
+		if len(code) != verificationCodeDigits {
+			return emailedSecret{}, domain.Invalid("code", "must be the %d digits %s", verificationCodeDigits, sentTo)
+		}
+		return emailedSecret{field: "code", codeHash: hashCode(actor.ID(), code), userID: actor.ID()}, nil
+	case token != "":
+		if err := s.take(ctx, purpose+":token:ip:"+keyIP(c), s.cfg.Limits.VerifyEmailPerIP); err != nil {
+			return emailedSecret{}, err
+		}
+		if len(token) > maxTokenLen {
+			return emailedSecret{}, domain.Invalid("token", "is wrong, expired or already used")
+		}
+		return emailedSecret{field: "token", tokenHash: hashToken(token)}, nil
+	}
+	return emailedSecret{}, domain.Invalid("code", "give the code %s or the link's token", sentTo)
 }
 
 // RequestPasswordReset emails a reset link to email if it belongs to an account. The answer and
