@@ -2,6 +2,7 @@ package auth_test
 
 import (
 	"context"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -219,4 +220,37 @@ func TestSecurityNotices(t *testing.T) {
 	box.Next(t, email, "de nouveaux codes de secours ont été générés")
 	apitest.Must(t, member.Do(t, disableTotpQuery, nil))
 	box.Next(t, email, "la connexion en deux étapes a été désactivée")
+}
+
+// A locked account hammered from one network records one LOCKED event per lock window, so the
+// member's real sign-ins stay in their 50 events; another network gets its own.
+func TestRepeatedLockedRefusalsRecordedOnce(t *testing.T) {
+	t.Parallel()
+	srv := apitest.Start(t, apitest.Config(t))
+	tok, _ := srv.SignUp(t)
+	id := mustUserID(t, tok.User.ID)
+	ctx := context.Background()
+	script := auth.Client{IP: netip.MustParseAddr("198.51.100.7"), UserAgent: "script"}
+	for range 30 {
+		srv.App.Auth.RecordSignIn(ctx, id, domain.SignInPassword, domain.SignInLocked, script)
+	}
+	srv.App.Auth.RecordSignIn(ctx, id, domain.SignInPassword, domain.SignInLocked, auth.Client{IP: netip.MustParseAddr("203.0.113.9")})
+	srv.App.Auth.RecordSignIn(ctx, id, domain.SignInPassword, domain.SignInWrongPassword, script)
+	srv.App.Auth.RecordSignIn(ctx, id, domain.SignInPassword, domain.SignInWrongPassword, script)
+	var locked, wrong int
+	if err := srv.App.Pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE failure_reason = 'LOCKED'),
+		count(*) FILTER (WHERE failure_reason = 'WRONG_PASSWORD') FROM sign_in_events WHERE user_id = $1`, id).Scan(&locked, &wrong); err != nil {
+		t.Fatal(err)
+	}
+	if locked != 2 || wrong != 2 {
+		t.Fatalf("LOCKED events %d (want one per network), WRONG_PASSWORD %d (want each)", locked, wrong)
+	}
+	// Once the window has passed, the next refusal is recorded again.
+	if _, err := srv.App.Pool.Exec(ctx, `UPDATE sign_in_events SET at = at - interval '16 minutes' WHERE user_id = $1`, id); err != nil {
+		t.Fatal(err)
+	}
+	srv.App.Auth.RecordSignIn(ctx, id, domain.SignInPassword, domain.SignInLocked, script)
+	if err := srv.App.Pool.QueryRow(ctx, `SELECT count(*) FROM sign_in_events WHERE user_id = $1 AND failure_reason = 'LOCKED'`, id).Scan(&locked); err != nil || locked != 3 {
+		t.Fatalf("after the window: %d LOCKED events (%v), want 3", locked, err)
+	}
 }

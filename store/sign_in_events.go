@@ -15,8 +15,14 @@ import (
 // oldest beyond it.
 const MaxSignInEventsPerUser = 50
 
+// lockedEventWindow is how long one LOCKED event stands for the refusals that follow it from the
+// same network: a script hammering a locked account would otherwise push the member's real
+// sign-ins out of their 50 events.
+const lockedEventWindow = 15 * time.Minute
+
 // InsertSignInEvent records e and deletes the member's oldest events beyond
-// MaxSignInEventsPerUser, in one statement.
+// MaxSignInEventsPerUser, in one statement. A LOCKED refusal is not recorded again while one
+// from the same network is less than lockedEventWindow old.
 func (q *Queries) InsertSignInEvent(ctx context.Context, e domain.SignInEvent) error {
 	var network *netip.Prefix
 	if e.Network.IsValid() {
@@ -35,11 +41,17 @@ func (q *Queries) InsertSignInEvent(ctx context.Context, e domain.SignInEvent) e
 	_, err := q.db.Exec(ctx, `
 		WITH ins AS (
 			INSERT INTO sign_in_events (id, user_id, at, method, succeeded, failure_reason, ip, user_agent)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+			SELECT $1, $2, $3, $4, $5, $6, $7, $8
+			WHERE $6::text IS DISTINCT FROM 'LOCKED' OR NOT EXISTS (
+				SELECT 1 FROM sign_in_events
+				WHERE user_id = $2 AND failure_reason = 'LOCKED' AND ip IS NOT DISTINCT FROM $7::inet
+				  AND at > $3::timestamptz - $10::interval)
+			RETURNING 1
 		)
 		DELETE FROM sign_in_events WHERE id IN (
-			SELECT id FROM sign_in_events WHERE user_id = $2 ORDER BY at DESC, id DESC OFFSET $9)`,
-		e.ID, e.UserID, e.At, string(e.Method), e.Failure == "", reason, network, ua, MaxSignInEventsPerUser-1)
+			SELECT id FROM sign_in_events WHERE user_id = $2 ORDER BY at DESC, id DESC
+			OFFSET $9::int + 1 - (SELECT count(*) FROM ins))`,
+		e.ID, e.UserID, e.At, string(e.Method), e.Failure == "", reason, network, ua, MaxSignInEventsPerUser-1, lockedEventWindow)
 	return mapErr(err, "insert sign-in event", "sign-in event", "")
 }
 
