@@ -776,14 +776,21 @@ func (s *Service) SetUserRoles(ctx context.Context, actor domain.Actor, userID u
 	}
 	var u domain.User
 	err := s.store.InTx(ctx, func(q *store.Queries) error {
-		var err error
-		u, err = q.SetUserRoles(ctx, userID, roles)
+		before, err := q.LockUser(ctx, userID)
 		if domain.IsKind(err, domain.KindNotFound) {
 			e := domain.NotFound("user")
 			e.Field = "userId"
 			return e
 		}
 		if err != nil {
+			return err
+		}
+		if u, err = q.SetUserRoles(ctx, userID, roles); err != nil {
+			return err
+		}
+		by := actor.ID()
+		if err := q.InsertAuditLog(ctx, &by, "user.roles_changed", domain.AuditTargetUser(u.ID),
+			map[string]any{"from": before.Roles, "to": u.Roles}); err != nil {
 			return err
 		}
 		q.AfterCommit(ctx, func(ctx context.Context) {

@@ -90,3 +90,14 @@ func (q *Queries) SetUserRoles(ctx context.Context, id uuid.UUID, roles []domain
 	u, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[domain.User])
 	return u, mapErr(err, "update user roles", "user", "")
 }
+
+// LockUser reads a user and locks the row until the transaction ends (a staff change reads the
+// state it replaces, for the audit log, without racing another change).
+func (q *Queries) LockUser(ctx context.Context, id uuid.UUID) (domain.User, error) {
+	rows, err := q.db.Query(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1 FOR UPDATE`, id)
+	if err != nil {
+		return domain.User{}, mapErr(err, "lock user", "user", "")
+	}
+	u, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[domain.User])
+	return u, mapErr(err, "lock user", "user", "")
+}
