@@ -26,3 +26,10 @@ CREATE INDEX admin_audit_log_created_idx ON admin_audit_log (created_at, id);
 -- Query.users' name filter is a case-insensitive prefix: lower(display_name) LIKE 'abc%'.
 -- (email is citext with a unique index, which serves the exact email filter.)
 CREATE INDEX users_display_name_prefix_idx ON users (lower(display_name) text_pattern_ops);
+
+-- forceLogOut (package admin) ends a member's sessions for staff.
+ALTER TABLE auth_sessions DROP CONSTRAINT auth_sessions_revoke_reason_known;
+ALTER TABLE auth_sessions ADD CONSTRAINT auth_sessions_revoke_reason_known CHECK (
+    revoke_reason IS NULL
+    OR revoke_reason IN ('LOGOUT', 'LOGOUT_EVERYWHERE', 'REVOKED', 'TOKEN_REUSE', 'PASSWORD_RESET',
+                         'PASSWORD_CHANGED', 'EMAIL_CHANGE_UNDONE', 'ACCOUNT_ERASED', 'FORCED_BY_STAFF'));
