@@ -6557,7 +6557,7 @@ input AuditLogFilter {
   to: DateTime
 }
 
-"One staff action (or one change the platform made on its own, with no ` + "`" + `actor` + "`" + `)."
+"One staff action (or one change the platform made on its own, with no ` + "`" + `actor` + "`" + `). A line of the append-only log, never changed: it has no id; Apollo caches it inside its parent (` + "`" + `typePolicies` + "`" + `: ` + "`" + `keyFields: false` + "`" + `)."
 type AuditEntry {
   "The staff member who acted; null for the platform itself (payment webhooks, jobs)."
   actor: User

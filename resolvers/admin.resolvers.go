@@ -10,14 +10,12 @@ import (
 	"strings"
 
 	"github.com/google/uuid"
-
 	"github.com/skillswap/skillswap/admin"
 	"github.com/skillswap/skillswap/auth"
-	"github.com/skillswap/skillswap/relay"
-
 	"github.com/skillswap/skillswap/domain"
 	"github.com/skillswap/skillswap/graph"
 	"github.com/skillswap/skillswap/graph/model"
+	"github.com/skillswap/skillswap/relay"
 )
 
 func (r *auditEntryResolver) Actor(ctx context.Context, obj *domain.AuditEntry) (*domain.User, error) {
