@@ -254,3 +254,53 @@ func TestAuditLogQuery(t *testing.T) {
 		t.Fatalf("bad actor id: %s", r.Raw)
 	}
 }
+
+// Staff find members with Query.users' filter: exact email (any case), name prefix, id.
+func TestFindMembers(t *testing.T) {
+	t.Parallel()
+	srv := apitest.Start(t, apitest.Config(t))
+	support, supportClient := srv.SignUp(t)
+	srv.SetRoles(t, support.User.ID, domain.RoleSupport)
+	email := uniqueEmail("findme")
+	name := "Zq" + uuid.NewString()[:6] + " Finder"
+	member, _ := srv.SignUpAs(t, email, name)
+	srv.SignUpAs(t, uniqueEmail("other"), "Zq"+uuid.NewString()[:6]+" Other")
+
+	const users = `query($f: UserFilter) { users(first: 10, filter: $f) { edges { node { id email } } } }`
+	find := func(f map[string]any) []string {
+		var out struct {
+			Users struct{ Edges []struct{ Node struct{ ID string } } }
+		}
+		apitest.Must(t, supportClient.Do(t, users, map[string]any{"f": f})).Decode(t, &out)
+		var ids []string
+		for _, e := range out.Users.Edges {
+			ids = append(ids, e.Node.ID)
+		}
+		return ids
+	}
+	for _, tt := range []struct {
+		name string
+		f    map[string]any
+		want int
+	}{
+		{"email, other case", map[string]any{"email": strings.ToUpper(email)}, 1},
+		{"name prefix, other case", map[string]any{"namePrefix": strings.ToLower(name[:8])}, 1},
+		{"name prefix is a prefix, not a substring", map[string]any{"namePrefix": name[2:8]}, 0},
+		{"a LIKE wildcard is literal", map[string]any{"namePrefix": "Zq%"}, 0},
+		{"id", map[string]any{"id": member.User.ID}, 1},
+		{"id and another email", map[string]any{"id": member.User.ID, "email": "nobody@example.com"}, 0},
+	} {
+		got := find(tt.f)
+		if len(got) != tt.want || (tt.want == 1 && got[0] != member.User.ID) {
+			t.Errorf("%s: %v", tt.name, got)
+		}
+	}
+	for f, field := range map[string]map[string]any{
+		"filter.namePrefix": {"namePrefix": "  "},
+		"filter.id":         {"id": "nope"},
+	} {
+		if r := supportClient.Do(t, users, map[string]any{"f": field}); r.Code() != "BAD_USER_INPUT" || r.Field() != f {
+			t.Errorf("%s: %s", f, r.Raw)
+		}
+	}
+}

@@ -6039,7 +6039,7 @@ type Subscription
 	{Name: "../schema/accounts.graphqls", Input: `# Accounts: members' accounts, sign-up and sign-in, login sessions and staff roles.
 
 extend type Query {
-  "All members, newest first. SUPPORT (and ADMIN) only."
+  "All members, newest first; ` + "`" + `filter` + "`" + ` finds them by email, name prefix, id or role. SUPPORT (and ADMIN) only."
   users(
     "Number of items to return, 1 to 100."
     first: Int = 20
@@ -6284,6 +6284,12 @@ type AuthSessionEdge {
 input UserFilter {
   "Only users granted this role explicitly (listed in their ` + "`" + `roles` + "`" + `; an ADMIN is not listed under MODERATOR)."
   role: Role
+  "Only the account with exactly this email address, compared case-insensitively (staff finding a member who wrote in)."
+  email: String
+  "Only accounts whose display name starts with this, case-insensitively; 1 to 60 characters (` + "`" + `BAD_USER_INPUT` + "`" + ` on ` + "`" + `filter.namePrefix` + "`" + `)."
+  namePrefix: String
+  "Only the account with this global id (an unknown or malformed id gives an empty page or ` + "`" + `BAD_USER_INPUT` + "`" + ` on ` + "`" + `filter.id` + "`" + `)."
+  id: ID
 }
 
 "Credentials for a new account."
@@ -36103,7 +36109,7 @@ func (ec *executionContext) unmarshalInputUserFilter(ctx context.Context, obj an
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"role"}
+	fieldsInOrder := [...]string{"role", "email", "namePrefix", "id"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -36117,6 +36123,27 @@ func (ec *executionContext) unmarshalInputUserFilter(ctx context.Context, obj an
 				return it, err
 			}
 			it.Role = data
+		case "email":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("email"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Email = data
+		case "namePrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("namePrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NamePrefix = data
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
 		}
 	}
 	return it, nil

@@ -1533,6 +1533,12 @@ type UserEdge struct {
 type UserFilter struct {
 	// Only users granted this role explicitly (listed in their `roles`; an ADMIN is not listed under MODERATOR).
 	Role *Role `json:"role,omitempty"`
+	// Only the account with exactly this email address, compared case-insensitively (staff finding a member who wrote in).
+	Email *string `json:"email,omitempty"`
+	// Only accounts whose display name starts with this, case-insensitively; 1 to 60 characters (`BAD_USER_INPUT` on `filter.namePrefix`).
+	NamePrefix *string `json:"namePrefix,omitempty"`
+	// Only the account with this global id (an unknown or malformed id gives an empty page or `BAD_USER_INPUT` on `filter.id`).
+	ID *string `json:"id,omitempty"`
 }
 
 // A verification code or link token; exactly one of them.
