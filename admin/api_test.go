@@ -8,8 +8,10 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/skillswap/skillswap/app"
 	"github.com/skillswap/skillswap/domain"
 	"github.com/skillswap/skillswap/internal/apitest"
+	"github.com/skillswap/skillswap/internal/testdb"
 )
 
 const (
@@ -302,5 +304,51 @@ func TestFindMembers(t *testing.T) {
 		if r := supportClient.Do(t, users, map[string]any{"f": field}); r.Code() != "BAD_USER_INPUT" || r.Field() != f {
 			t.Errorf("%s: %s", f, r.Raw)
 		}
+	}
+}
+
+// The staff's view of one member's account (sessions, payments, audit entries with their staff)
+// runs the same number of statements however many entries it shows: no N+1. Only ADMIN reads
+// auditEntries; the member themselves cannot.
+func TestMemberAccountViewStatements(t *testing.T) {
+	t.Parallel()
+	counter := &testdb.StatementCounter{}
+	cfg := apitest.ForStatementCounts(apitest.Config(t))
+	srv := apitest.Start(t, cfg, app.Options{Tracer: counter})
+	member, memberClient := srv.SignUp(t)
+	var adminClient *apitest.Client
+	for range 3 {
+		admin, c := srv.SignUp(t)
+		srv.SetRoles(t, admin.User.ID, domain.RoleAdmin)
+		adminClient = c
+		for range 2 {
+			apitest.Must(t, c.Do(t, adjust, map[string]any{"id": member.User.ID, "m": 5, "r": "goodwill"}))
+		}
+	}
+	query := func(n int) string {
+		return fmt.Sprintf(`query($id: ID!) { node(id: $id) { ... on User { email roles
+			sessions(includeRevoked: true) { edges { node { id } } }
+			payments { edges { node { id } } }
+			auditEntries(first: %d) { edges { node { actor { id displayName } targetUser { id } action details createdAt } } pageInfo { hasNextPage } } } } }`, n)
+	}
+	var page struct {
+		Node struct {
+			AuditEntries struct {
+				Edges []struct{ Node struct{ Actor struct{ ID string } } }
+			}
+		}
+	}
+	vars := map[string]any{"id": member.User.ID}
+	small := counter.Measure(func() { apitest.Must(t, adminClient.Do(t, query(1), vars)) })
+	large := counter.Measure(func() { apitest.Must(t, adminClient.Do(t, query(20), vars)).Decode(t, &page) })
+	t.Logf("statements: first 1 -> %d, first 20 -> %d", small, large)
+	if n := len(page.Node.AuditEntries.Edges); n != 6 {
+		t.Fatalf("got %d entries, want 6", n)
+	}
+	if small != large {
+		t.Fatalf("auditEntries(first: 1) ran %d statements, auditEntries(first: 20) ran %d", small, large)
+	}
+	if r := memberClient.Do(t, `query($id: ID!) { node(id: $id) { ... on User { auditEntries { edges { cursor } } } } }`, vars); r.Code() != "FORBIDDEN" {
+		t.Fatalf("the member reading their audit entries: %s", r.Raw)
 	}
 }

@@ -1087,6 +1087,7 @@ type ComplexityRoot struct {
 
 	User struct {
 		AcceptsPaidSessions func(childComplexity int) int
+		AuditEntries        func(childComplexity int, first *int, after *string) int
 		BlockedMembers      func(childComplexity int) int
 		ConsentRequired     func(childComplexity int) int
 		Consents            func(childComplexity int, first *int) int
@@ -1483,6 +1484,7 @@ type UserResolver interface {
 	AcceptsPaidSessions(ctx context.Context, obj *domain.User) (bool, error)
 	Rating(ctx context.Context, obj *domain.User) (*domain.MemberRating, error)
 	Reviews(ctx context.Context, obj *domain.User, first *int, after *string) (*model.ReviewConnection, error)
+	AuditEntries(ctx context.Context, obj *domain.User, first *int, after *string) (*model.AuditEntryConnection, error)
 	DeletionScheduledAt(ctx context.Context, obj *domain.User) (*time.Time, error)
 	ConsentRequired(ctx context.Context, obj *domain.User) ([]domain.LegalDocument, error)
 	MarketingConsent(ctx context.Context, obj *domain.User) (*bool, error)
@@ -5537,6 +5539,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.User.AcceptsPaidSessions(childComplexity), true
+	case "User.auditEntries":
+		if e.ComplexityRoot.User.AuditEntries == nil {
+			break
+		}
+
+		args, err := ec.field_User_auditEntries_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.User.AuditEntries(childComplexity, args["first"].(*int), args["after"].(*string)), true
 	case "User.blockedMembers":
 		if e.ComplexityRoot.User.BlockedMembers == nil {
 			break
@@ -6637,6 +6650,21 @@ input ResendVerificationEmailForInput {
 type ResendVerificationEmailForPayload {
   "The member the email goes to."
   user: User!
+}
+
+extend type User {
+  """
+  Audit log entries about this member's account (target ` + "`" + `user:<id>` + "`" + `), newest first: roles
+  changed, credits adjusted, forced logouts… ADMIN only (` + "`" + `FORBIDDEN` + "`" + ` for anyone else, the member
+  included). With ` + "`" + `sessions` + "`" + ` and ` + "`" + `payments` + "`" + `, the staff's view of a member's whole account; the
+  moderation package adds the member's reports and sanctions beside it.
+  """
+  auditEntries(
+    "Number of items to return, 1 to 100."
+    first: Int = 20
+    "Cursor after which to start (an ` + "`" + `endCursor` + "`" + ` from a previous page)."
+    after: String
+  ): AuditEntryConnection! @auth
 }
 `, BuiltIn: false},
 	{Name: "../schema/calendar.graphqls", Input: `# Calendar: secret ICS feeds of a member's sessions for calendar apps.
@@ -11341,6 +11369,8 @@ func (ec *executionContext) childFields_User(ctx context.Context, field graphql.
 		return ec.fieldContext_User_rating(ctx, field)
 	case "reviews":
 		return ec.fieldContext_User_reviews(ctx, field)
+	case "auditEntries":
+		return ec.fieldContext_User_auditEntries(ctx, field)
 	case "deletionScheduledAt":
 		return ec.fieldContext_User_deletionScheduledAt(ctx, field)
 	case "consentRequired":
@@ -12990,6 +13020,28 @@ func (ec *executionContext) field_Subscription_typing_args(ctx context.Context, 
 		return nil, err
 	}
 	args["conversationId"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_User_auditEntries_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
 	return args, nil
 }
 
@@ -31825,6 +31877,63 @@ func (ec *executionContext) fieldContext_User_reviews(ctx context.Context, field
 	return fc, nil
 }
 
+func (ec *executionContext) _User_auditEntries(ctx context.Context, field graphql.CollectedField, obj *domain.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_auditEntries(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.User().AuditEntries(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.AuditEntryConnection
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AuditEntryConnection) graphql.Marshaler {
+			return ec.marshalNAuditEntryConnection2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐAuditEntryConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_User_auditEntries(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "User",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuditEntryConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_User_auditEntries_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _User_deletionScheduledAt(ctx context.Context, field graphql.CollectedField, obj *domain.User) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -49246,6 +49355,44 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 					}
 				}()
 				res = ec._User_reviews(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "auditEntries":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._User_auditEntries(ctx, field, obj)
 				if res == graphql.Null {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}

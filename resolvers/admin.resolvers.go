@@ -119,11 +119,23 @@ func (r *queryResolver) AuditLog(ctx context.Context, first *int, after *string,
 	if err != nil {
 		return nil, err
 	}
-	out := &model.AuditEntryConnection{PageInfo: toPageInfo(c.PageInfo), Edges: make([]model.AuditEntryEdge, len(c.Edges))}
-	for i := range c.Edges {
-		out.Edges[i] = model.AuditEntryEdge{Cursor: c.Edges[i].Cursor, Node: &c.Edges[i].Node}
+	return toAuditEntryConnection(c), nil
+}
+
+func (r *userResolver) AuditEntries(ctx context.Context, obj *domain.User, first *int, after *string) (*model.AuditEntryConnection, error) {
+	page, err := relay.ParsePage[int64](admin.AuditLogCursor, first, after)
+	if err != nil {
+		return nil, err
 	}
-	return out, nil
+	actor, err := auth.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c, err := r.Admin.AuditLog(ctx, actor, domain.AuditFilter{Target: domain.AuditTargetUser(obj.ID)}, page)
+	if err != nil {
+		return nil, err
+	}
+	return toAuditEntryConnection(c), nil
 }
 
 func (r *Resolver) AuditEntry() graph.AuditEntryResolver { return &auditEntryResolver{r} }
