@@ -6161,7 +6161,7 @@ extend type Mutation {
   logOutEverywhere(input: LogOutEverywhereInput): LogOutEverywherePayload! @auth
   "Ends one of the viewer's sessions, for example a lost phone."
   revokeSession(input: RevokeSessionInput!): RevokeSessionPayload! @auth
-  "Sets a user's roles. ADMIN only; an ADMIN cannot remove their own ADMIN role."
+  "Sets a user's roles (approving a MENTOR is granting the role). ADMIN only; an ADMIN cannot remove their own ADMIN role. Recorded in the audit log (` + "`" + `user.roles_changed` + "`" + `, from and to)."
   setUserRoles(input: SetUserRolesInput!): SetUserRolesPayload! @hasRole(role: ADMIN)
 }
 
@@ -9424,7 +9424,7 @@ extend type Mutation {
   ` + "`" + `CONFLICT` + "`" + ` (with ` + "`" + `extensions.existingSkillSlug` + "`" + `) when a skill with that name exists.
   """
   proposeSkill(input: ProposeSkillInput!): ProposeSkillPayload! @auth
-  "Approves, merges or rejects a pending skill. MODERATOR only; ` + "`" + `CONFLICT` + "`" + ` when it is not pending."
+  "Approves, merges or rejects a pending skill. MODERATOR only; recorded in the audit log (` + "`" + `skill.reviewed` + "`" + `). ` + "`" + `CONFLICT` + "`" + ` when it is not pending."
   reviewSkillProposal(input: ReviewSkillProposalInput!): ReviewSkillProposalPayload! @hasRole(role: MODERATOR)
 }
 
