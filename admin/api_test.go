@@ -271,7 +271,9 @@ func TestFindMembers(t *testing.T) {
 	const users = `query($f: UserFilter) { users(first: 10, filter: $f) { edges { node { id email } } } }`
 	find := func(f map[string]any) []string {
 		var out struct {
-			Users struct{ Edges []struct{ Node struct{ ID string } } }
+			Users struct {
+				Edges []struct{ Node struct{ ID string } }
+			}
 		}
 		apitest.Must(t, supportClient.Do(t, users, map[string]any{"f": f})).Decode(t, &out)
 		var ids []string
@@ -334,7 +336,9 @@ func TestMemberAccountViewStatements(t *testing.T) {
 	var page struct {
 		Node struct {
 			AuditEntries struct {
-				Edges []struct{ Node struct{ Actor struct{ ID string } } }
+				Edges []struct {
+					Node struct{ Actor struct{ ID string } }
+				}
 			}
 		}
 	}
