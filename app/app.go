@@ -22,6 +22,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/skillswap/skillswap/accountpages"
+	"github.com/skillswap/skillswap/admin"
 	"github.com/skillswap/skillswap/applinks"
 	"github.com/skillswap/skillswap/auth"
 	"github.com/skillswap/skillswap/calendar"
@@ -393,6 +394,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		Credits:       ledger,
 		Calendar:      calendarSvc,
 		Payments:      a.Payments,
+		Admin:         admin.NewService(a.Store, a.Auth, ledger, opts.Now, log),
 		PublicURL:     strings.TrimSuffix(cfg.PublicURL, "/"),
 		Now:           opts.Now,
 	})

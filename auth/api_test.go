@@ -502,6 +502,8 @@ func TestRolesAndPrivacy(t *testing.T) {
 	if got := strings.Join(out.SetUserRoles.User.Roles, ","); got != "MEMBER,MENTOR" {
 		t.Fatalf("roles = %s", got)
 	}
+	srv.AssertAudited(t, apitest.AuditTarget(t, "user", member.User.ID), "user.roles_changed", admin.User.ID,
+		`{"from":["MEMBER"],"to":["MEMBER","MENTOR"]}`)
 
 	// Staff see emails; members see only their own.
 	const lookup = `query($id: ID!) { node(id: $id) { ... on User { displayName email roles } } }`

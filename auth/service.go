@@ -21,6 +21,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -741,6 +742,12 @@ const UsersCursor = "users"
 type UserFilter struct {
 	// Role keeps only users holding it, when set.
 	Role *domain.Role
+	// Email keeps the account with exactly this address (case-insensitive), when set.
+	Email *string
+	// NamePrefix keeps accounts whose display name starts with it (case-insensitive), when set.
+	NamePrefix *string
+	// ID keeps only this account, when set.
+	ID *uuid.UUID
 }
 
 // ListUsers returns a page of accounts, newest first; SUPPORT (and ADMIN) only.
@@ -752,7 +759,18 @@ func (s *Service) ListUsers(ctx context.Context, actor domain.Actor, f UserFilte
 	if err := actor.RequireRole(domain.RoleSupport); err != nil {
 		return relay.Connection[domain.User]{}, err
 	}
-	rows, err := s.store.Q().ListUsers(ctx, store.UserFilter{Role: f.Role}, page.After, page.Limit())
+	if f.NamePrefix != nil {
+		p := strings.TrimSpace(*f.NamePrefix)
+		if p == "" || utf8.RuneCountInString(p) > 60 {
+			return relay.Connection[domain.User]{}, domain.Invalid("filter.namePrefix", "must be 1 to 60 characters")
+		}
+		f.NamePrefix = &p
+	}
+	if f.Email != nil {
+		e := strings.TrimSpace(*f.Email)
+		f.Email = &e
+	}
+	rows, err := s.store.Q().ListUsers(ctx, store.UserFilter{Role: f.Role, Email: f.Email, NamePrefix: f.NamePrefix, ID: f.ID}, page.After, page.Limit())
 	if err != nil {
 		return relay.Connection[domain.User]{}, fmt.Errorf("list users: %w", err)
 	}
@@ -776,14 +794,21 @@ func (s *Service) SetUserRoles(ctx context.Context, actor domain.Actor, userID u
 	}
 	var u domain.User
 	err := s.store.InTx(ctx, func(q *store.Queries) error {
-		var err error
-		u, err = q.SetUserRoles(ctx, userID, roles)
+		before, err := q.LockUser(ctx, userID)
 		if domain.IsKind(err, domain.KindNotFound) {
 			e := domain.NotFound("user")
 			e.Field = "userId"
 			return e
 		}
 		if err != nil {
+			return err
+		}
+		if u, err = q.SetUserRoles(ctx, userID, roles); err != nil {
+			return err
+		}
+		by := actor.ID()
+		if err := q.InsertAuditLog(ctx, &by, "user.roles_changed", domain.AuditTargetUser(u.ID),
+			map[string]any{"from": before.Roles, "to": u.Roles}); err != nil {
 			return err
 		}
 		q.AfterCommit(ctx, func(ctx context.Context) {

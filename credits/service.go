@@ -206,3 +206,26 @@ func (s *Service) Transaction(ctx context.Context, actor domain.Actor, transacti
 	}
 	return e, nil
 }
+
+// Adjust posts a staff correction of minutes (positive credits the member, negative debits)
+// against the ADJUSTMENT system account, inside the caller's transaction (the admin package's,
+// which also writes the audit row). memo is the staff's reason, shown on the member's
+// statement. It returns the member's balance after the correction. The floor is not checked:
+// a correction may take a member below it (they then cannot book until it is made good).
+func (s *Service) Adjust(ctx context.Context, q *store.Queries, userID uuid.UUID, minutes int64, memo string) (int64, error) {
+	acct, err := s.lockAccount(ctx, q, userID)
+	if err != nil {
+		return 0, fmt.Errorf("adjust credits: %w", err)
+	}
+	_, err = q.PostCreditTransaction(ctx, store.CreditTransaction{
+		ID: uuid.Must(uuid.NewV7()), Kind: domain.CreditAdjustment, Memo: memo, CreatedAt: s.cfg.Now(),
+		Postings: []domain.CreditPosting{
+			{AccountID: domain.CreditAccountAdjustment, Amount: -minutes},
+			{AccountID: acct.ID, Amount: minutes},
+		},
+	})
+	if err != nil {
+		return 0, fmt.Errorf("adjust credits: %w", err)
+	}
+	return acct.Balance + minutes, nil
+}

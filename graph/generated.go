@@ -36,6 +36,7 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
 	AccountSecurity() AccountSecurityResolver
+	AuditEntry() AuditEntryResolver
 	AuthSession() AuthSessionResolver
 	AvailabilitySlot() AvailabilitySlotResolver
 	CalendarFeed() CalendarFeedResolver
@@ -90,6 +91,30 @@ type ComplexityRoot struct {
 		RecentSignIns     func(childComplexity int, first *int) int
 		RecoveryCodesLeft func(childComplexity int) int
 		TotpEnabled       func(childComplexity int) int
+	}
+
+	AdjustCreditsPayload struct {
+		Balance func(childComplexity int) int
+		User    func(childComplexity int) int
+	}
+
+	AuditEntry struct {
+		Action     func(childComplexity int) int
+		Actor      func(childComplexity int) int
+		CreatedAt  func(childComplexity int) int
+		Details    func(childComplexity int) int
+		Target     func(childComplexity int) int
+		TargetUser func(childComplexity int) int
+	}
+
+	AuditEntryConnection struct {
+		Edges    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	AuditEntryEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
 	}
 
 	AuthPayload struct {
@@ -284,6 +309,11 @@ type ComplexityRoot struct {
 		Security func(childComplexity int) int
 	}
 
+	ForceLogOutPayload struct {
+		SessionsEnded func(childComplexity int) int
+		User          func(childComplexity int) int
+	}
+
 	GeoPoint struct {
 		Latitude  func(childComplexity int) int
 		Longitude func(childComplexity int) int
@@ -447,78 +477,81 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		AcceptPolicies            func(childComplexity int, input model.AcceptPoliciesInput) int
-		AcceptSession             func(childComplexity int, input model.AcceptSessionInput) int
-		AddMemberSkill            func(childComplexity int, input model.AddMemberSkillInput) int
-		BeginLogIn                func(childComplexity int, input model.LogInInput) int
-		BlockMember               func(childComplexity int, input model.BlockMemberInput) int
-		CancelAccountDeletion     func(childComplexity int) int
-		CancelSession             func(childComplexity int, input model.CancelSessionInput) int
-		ChangePassword            func(childComplexity int, input model.ChangePasswordInput) int
-		CompleteMfaLogIn          func(childComplexity int, input model.CompleteMfaLogInInput) int
-		ConfirmEmailChange        func(childComplexity int, input model.ConfirmEmailChangeInput) int
-		ConfirmSessionCompleted   func(childComplexity int, input model.ConfirmSessionCompletedInput) int
-		ConfirmTotpEnrollment     func(childComplexity int, input model.ConfirmTotpEnrollmentInput) int
-		ContestNoShow             func(childComplexity int, input model.ContestNoShowInput) int
-		CreateCalendarFeed        func(childComplexity int) int
-		DeclineSession            func(childComplexity int, input model.DeclineSessionInput) int
-		DeleteAccount             func(childComplexity int, input *model.DeleteAccountInput) int
-		DeleteMessage             func(childComplexity int, input model.DeleteMessageInput) int
-		DisableTotp               func(childComplexity int) int
-		EditMessage               func(childComplexity int, input model.EditMessageInput) int
-		FinishPasskeyRegistration func(childComplexity int, input model.FinishPasskeyRegistrationInput) int
-		FinishPasskeySignIn       func(childComplexity int, input model.FinishPasskeySignInInput) int
-		LinkProvider              func(childComplexity int, input model.LinkProviderInput) int
-		LogIn                     func(childComplexity int, input model.LogInInput) int
-		LogOut                    func(childComplexity int, input *model.LogOutInput) int
-		LogOutEverywhere          func(childComplexity int, input *model.LogOutEverywhereInput) int
-		MarkConversationRead      func(childComplexity int, input model.MarkConversationReadInput) int
-		MarkNotificationsRead     func(childComplexity int, input model.MarkNotificationsReadInput) int
-		MuteConversation          func(childComplexity int, input model.MuteConversationInput) int
-		OpenDirectConversation    func(childComplexity int, input model.OpenDirectConversationInput) int
-		PayForSession             func(childComplexity int, input model.PayForSessionInput) int
-		ProposeNewTime            func(childComplexity int, input model.ProposeNewTimeInput) int
-		ProposeSession            func(childComplexity int, input model.ProposeSessionInput) int
-		ProposeSkill              func(childComplexity int, input model.ProposeSkillInput) int
-		Reauthenticate            func(childComplexity int, input model.ReauthenticateInput) int
-		RefreshSession            func(childComplexity int, input model.RefreshSessionInput) int
-		RefundPayment             func(childComplexity int, input model.RefundPaymentInput) int
-		RegenerateRecoveryCodes   func(childComplexity int) int
-		RemoveMemberSkill         func(childComplexity int, input model.RemoveMemberSkillInput) int
-		RemovePasskey             func(childComplexity int, input model.RemovePasskeyInput) int
-		RenamePasskey             func(childComplexity int, input model.RenamePasskeyInput) int
-		ReportNoShow              func(childComplexity int, input model.ReportNoShowInput) int
-		ReportReview              func(childComplexity int, input model.ReportReviewInput) int
-		ReportSessionProblem      func(childComplexity int, input model.ReportSessionProblemInput) int
-		RequestDataExport         func(childComplexity int) int
-		RequestEmailChange        func(childComplexity int, input model.RequestEmailChangeInput) int
-		RequestPasswordReset      func(childComplexity int, input model.RequestPasswordResetInput) int
-		ResendVerificationEmail   func(childComplexity int) int
-		ResetPassword             func(childComplexity int, input model.ResetPasswordInput) int
-		ResolveNoShow             func(childComplexity int, input model.ResolveNoShowInput) int
-		ReviewSkillProposal       func(childComplexity int, input model.ReviewSkillProposalInput) int
-		RevokeCalendarFeed        func(childComplexity int) int
-		RevokeSession             func(childComplexity int, input model.RevokeSessionInput) int
-		RotateCalendarFeed        func(childComplexity int) int
-		SendMessage               func(childComplexity int, input model.SendMessageInput) int
-		SetMarketingConsent       func(childComplexity int, input model.SetMarketingConsentInput) int
-		SetNotificationPreference func(childComplexity int, input model.SetNotificationPreferenceInput) int
-		SetSkillPrice             func(childComplexity int, input model.SetSkillPriceInput) int
-		SetTyping                 func(childComplexity int, input model.SetTypingInput) int
-		SetUserRoles              func(childComplexity int, input model.SetUserRolesInput) int
-		SignInWithProvider        func(childComplexity int, input model.SignInWithProviderInput) int
-		SignUp                    func(childComplexity int, input model.SignUpInput) int
-		StartMentorOnboarding     func(childComplexity int) int
-		StartPasskeyRegistration  func(childComplexity int) int
-		StartPasskeySignIn        func(childComplexity int) int
-		StartTotpEnrollment       func(childComplexity int) int
-		SubmitReview              func(childComplexity int, input model.SubmitReviewInput) int
-		UnblockMember             func(childComplexity int, input model.BlockMemberInput) int
-		UndoEmailChange           func(childComplexity int, input model.UndoEmailChangeInput) int
-		UnlinkProvider            func(childComplexity int, input model.UnlinkProviderInput) int
-		UpdateMemberSkill         func(childComplexity int, input model.UpdateMemberSkillInput) int
-		UpdateProfile             func(childComplexity int, input model.UpdateProfileInput) int
-		VerifyEmail               func(childComplexity int, input model.VerifyEmailInput) int
+		AcceptPolicies             func(childComplexity int, input model.AcceptPoliciesInput) int
+		AcceptSession              func(childComplexity int, input model.AcceptSessionInput) int
+		AddMemberSkill             func(childComplexity int, input model.AddMemberSkillInput) int
+		AdjustCredits              func(childComplexity int, input model.AdjustCreditsInput) int
+		BeginLogIn                 func(childComplexity int, input model.LogInInput) int
+		BlockMember                func(childComplexity int, input model.BlockMemberInput) int
+		CancelAccountDeletion      func(childComplexity int) int
+		CancelSession              func(childComplexity int, input model.CancelSessionInput) int
+		ChangePassword             func(childComplexity int, input model.ChangePasswordInput) int
+		CompleteMfaLogIn           func(childComplexity int, input model.CompleteMfaLogInInput) int
+		ConfirmEmailChange         func(childComplexity int, input model.ConfirmEmailChangeInput) int
+		ConfirmSessionCompleted    func(childComplexity int, input model.ConfirmSessionCompletedInput) int
+		ConfirmTotpEnrollment      func(childComplexity int, input model.ConfirmTotpEnrollmentInput) int
+		ContestNoShow              func(childComplexity int, input model.ContestNoShowInput) int
+		CreateCalendarFeed         func(childComplexity int) int
+		DeclineSession             func(childComplexity int, input model.DeclineSessionInput) int
+		DeleteAccount              func(childComplexity int, input *model.DeleteAccountInput) int
+		DeleteMessage              func(childComplexity int, input model.DeleteMessageInput) int
+		DisableTotp                func(childComplexity int) int
+		EditMessage                func(childComplexity int, input model.EditMessageInput) int
+		FinishPasskeyRegistration  func(childComplexity int, input model.FinishPasskeyRegistrationInput) int
+		FinishPasskeySignIn        func(childComplexity int, input model.FinishPasskeySignInInput) int
+		ForceLogOut                func(childComplexity int, input model.ForceLogOutInput) int
+		LinkProvider               func(childComplexity int, input model.LinkProviderInput) int
+		LogIn                      func(childComplexity int, input model.LogInInput) int
+		LogOut                     func(childComplexity int, input *model.LogOutInput) int
+		LogOutEverywhere           func(childComplexity int, input *model.LogOutEverywhereInput) int
+		MarkConversationRead       func(childComplexity int, input model.MarkConversationReadInput) int
+		MarkNotificationsRead      func(childComplexity int, input model.MarkNotificationsReadInput) int
+		MuteConversation           func(childComplexity int, input model.MuteConversationInput) int
+		OpenDirectConversation     func(childComplexity int, input model.OpenDirectConversationInput) int
+		PayForSession              func(childComplexity int, input model.PayForSessionInput) int
+		ProposeNewTime             func(childComplexity int, input model.ProposeNewTimeInput) int
+		ProposeSession             func(childComplexity int, input model.ProposeSessionInput) int
+		ProposeSkill               func(childComplexity int, input model.ProposeSkillInput) int
+		Reauthenticate             func(childComplexity int, input model.ReauthenticateInput) int
+		RefreshSession             func(childComplexity int, input model.RefreshSessionInput) int
+		RefundPayment              func(childComplexity int, input model.RefundPaymentInput) int
+		RegenerateRecoveryCodes    func(childComplexity int) int
+		RemoveMemberSkill          func(childComplexity int, input model.RemoveMemberSkillInput) int
+		RemovePasskey              func(childComplexity int, input model.RemovePasskeyInput) int
+		RenamePasskey              func(childComplexity int, input model.RenamePasskeyInput) int
+		ReportNoShow               func(childComplexity int, input model.ReportNoShowInput) int
+		ReportReview               func(childComplexity int, input model.ReportReviewInput) int
+		ReportSessionProblem       func(childComplexity int, input model.ReportSessionProblemInput) int
+		RequestDataExport          func(childComplexity int) int
+		RequestEmailChange         func(childComplexity int, input model.RequestEmailChangeInput) int
+		RequestPasswordReset       func(childComplexity int, input model.RequestPasswordResetInput) int
+		ResendVerificationEmail    func(childComplexity int) int
+		ResendVerificationEmailFor func(childComplexity int, input model.ResendVerificationEmailForInput) int
+		ResetPassword              func(childComplexity int, input model.ResetPasswordInput) int
+		ResolveNoShow              func(childComplexity int, input model.ResolveNoShowInput) int
+		ReviewSkillProposal        func(childComplexity int, input model.ReviewSkillProposalInput) int
+		RevokeCalendarFeed         func(childComplexity int) int
+		RevokeSession              func(childComplexity int, input model.RevokeSessionInput) int
+		RotateCalendarFeed         func(childComplexity int) int
+		SendMessage                func(childComplexity int, input model.SendMessageInput) int
+		SetMarketingConsent        func(childComplexity int, input model.SetMarketingConsentInput) int
+		SetNotificationPreference  func(childComplexity int, input model.SetNotificationPreferenceInput) int
+		SetSkillPrice              func(childComplexity int, input model.SetSkillPriceInput) int
+		SetTyping                  func(childComplexity int, input model.SetTypingInput) int
+		SetUserRoles               func(childComplexity int, input model.SetUserRolesInput) int
+		SignInWithProvider         func(childComplexity int, input model.SignInWithProviderInput) int
+		SignUp                     func(childComplexity int, input model.SignUpInput) int
+		StartMentorOnboarding      func(childComplexity int) int
+		StartPasskeyRegistration   func(childComplexity int) int
+		StartPasskeySignIn         func(childComplexity int) int
+		StartTotpEnrollment        func(childComplexity int) int
+		SubmitReview               func(childComplexity int, input model.SubmitReviewInput) int
+		UnblockMember              func(childComplexity int, input model.BlockMemberInput) int
+		UndoEmailChange            func(childComplexity int, input model.UndoEmailChangeInput) int
+		UnlinkProvider             func(childComplexity int, input model.UnlinkProviderInput) int
+		UpdateMemberSkill          func(childComplexity int, input model.UpdateMemberSkillInput) int
+		UpdateProfile              func(childComplexity int, input model.UpdateProfileInput) int
+		VerifyEmail                func(childComplexity int, input model.VerifyEmailInput) int
 	}
 
 	MuteConversationPayload struct {
@@ -665,6 +698,7 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
+		AuditLog                func(childComplexity int, first *int, after *string, filter *model.AuditLogFilter) int
 		CalendarFeed            func(childComplexity int) int
 		Conversation            func(childComplexity int, id string) int
 		Conversations           func(childComplexity int, first *int, after *string) int
@@ -741,6 +775,10 @@ type ComplexityRoot struct {
 
 	RequestPasswordResetPayload struct {
 		Accepted func(childComplexity int) int
+	}
+
+	ResendVerificationEmailForPayload struct {
+		User func(childComplexity int) int
 	}
 
 	ResendVerificationEmailPayload struct {
@@ -1049,6 +1087,7 @@ type ComplexityRoot struct {
 
 	User struct {
 		AcceptsPaidSessions func(childComplexity int) int
+		AuditEntries        func(childComplexity int, first *int, after *string) int
 		BlockedMembers      func(childComplexity int) int
 		ConsentRequired     func(childComplexity int) int
 		Consents            func(childComplexity int, first *int) int
@@ -1096,6 +1135,12 @@ type ComplexityRoot struct {
 type AccountSecurityResolver interface {
 	RecentSignIns(ctx context.Context, obj *model.AccountSecurity, first *int) ([]model.SignInEvent, error)
 	Passkeys(ctx context.Context, obj *model.AccountSecurity) ([]passkeys.Passkey, error)
+}
+type AuditEntryResolver interface {
+	Actor(ctx context.Context, obj *domain.AuditEntry) (*domain.User, error)
+
+	TargetUser(ctx context.Context, obj *domain.AuditEntry) (*domain.User, error)
+	Details(ctx context.Context, obj *domain.AuditEntry) (string, error)
 }
 type AuthSessionResolver interface {
 	ID(ctx context.Context, obj *domain.AuthSession) (string, error)
@@ -1190,6 +1235,9 @@ type MutationResolver interface {
 	LogOutEverywhere(ctx context.Context, input *model.LogOutEverywhereInput) (*model.LogOutEverywherePayload, error)
 	RevokeSession(ctx context.Context, input model.RevokeSessionInput) (*model.RevokeSessionPayload, error)
 	SetUserRoles(ctx context.Context, input model.SetUserRolesInput) (*model.SetUserRolesPayload, error)
+	ForceLogOut(ctx context.Context, input model.ForceLogOutInput) (*model.ForceLogOutPayload, error)
+	AdjustCredits(ctx context.Context, input model.AdjustCreditsInput) (*model.AdjustCreditsPayload, error)
+	ResendVerificationEmailFor(ctx context.Context, input model.ResendVerificationEmailForInput) (*model.ResendVerificationEmailForPayload, error)
 	CreateCalendarFeed(ctx context.Context) (*model.CalendarFeedPayload, error)
 	RotateCalendarFeed(ctx context.Context) (*model.CalendarFeedPayload, error)
 	RevokeCalendarFeed(ctx context.Context) (*model.RevokeCalendarFeedPayload, error)
@@ -1303,6 +1351,7 @@ type QueryResolver interface {
 	Node(ctx context.Context, id string) (relay.Node, error)
 	Viewer(ctx context.Context) (*domain.User, error)
 	Users(ctx context.Context, first *int, after *string, filter *model.UserFilter) (*model.UserConnection, error)
+	AuditLog(ctx context.Context, first *int, after *string, filter *model.AuditLogFilter) (*model.AuditEntryConnection, error)
 	CalendarFeed(ctx context.Context) (*domain.CalendarFeed, error)
 	Conversations(ctx context.Context, first *int, after *string) (*model.ConversationConnection, error)
 	Conversation(ctx context.Context, id string) (*domain.Conversation, error)
@@ -1435,6 +1484,7 @@ type UserResolver interface {
 	AcceptsPaidSessions(ctx context.Context, obj *domain.User) (bool, error)
 	Rating(ctx context.Context, obj *domain.User) (*domain.MemberRating, error)
 	Reviews(ctx context.Context, obj *domain.User, first *int, after *string) (*model.ReviewConnection, error)
+	AuditEntries(ctx context.Context, obj *domain.User, first *int, after *string) (*model.AuditEntryConnection, error)
 	DeletionScheduledAt(ctx context.Context, obj *domain.User) (*time.Time, error)
 	ConsentRequired(ctx context.Context, obj *domain.User) ([]domain.LegalDocument, error)
 	MarketingConsent(ctx context.Context, obj *domain.User) (*bool, error)
@@ -1503,6 +1553,82 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AccountSecurity.TotpEnabled(childComplexity), true
+
+	case "AdjustCreditsPayload.balance":
+		if e.ComplexityRoot.AdjustCreditsPayload.Balance == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AdjustCreditsPayload.Balance(childComplexity), true
+	case "AdjustCreditsPayload.user":
+		if e.ComplexityRoot.AdjustCreditsPayload.User == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AdjustCreditsPayload.User(childComplexity), true
+
+	case "AuditEntry.action":
+		if e.ComplexityRoot.AuditEntry.Action == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntry.Action(childComplexity), true
+	case "AuditEntry.actor":
+		if e.ComplexityRoot.AuditEntry.Actor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntry.Actor(childComplexity), true
+	case "AuditEntry.createdAt":
+		if e.ComplexityRoot.AuditEntry.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntry.CreatedAt(childComplexity), true
+	case "AuditEntry.details":
+		if e.ComplexityRoot.AuditEntry.Details == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntry.Details(childComplexity), true
+	case "AuditEntry.target":
+		if e.ComplexityRoot.AuditEntry.Target == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntry.Target(childComplexity), true
+	case "AuditEntry.targetUser":
+		if e.ComplexityRoot.AuditEntry.TargetUser == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntry.TargetUser(childComplexity), true
+
+	case "AuditEntryConnection.edges":
+		if e.ComplexityRoot.AuditEntryConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntryConnection.Edges(childComplexity), true
+	case "AuditEntryConnection.pageInfo":
+		if e.ComplexityRoot.AuditEntryConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntryConnection.PageInfo(childComplexity), true
+
+	case "AuditEntryEdge.cursor":
+		if e.ComplexityRoot.AuditEntryEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntryEdge.Cursor(childComplexity), true
+	case "AuditEntryEdge.node":
+		if e.ComplexityRoot.AuditEntryEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntryEdge.Node(childComplexity), true
 
 	case "AuthPayload.accessToken":
 		if e.ComplexityRoot.AuthPayload.AccessToken == nil {
@@ -2129,6 +2255,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.FinishPasskeyRegistrationPayload.Security(childComplexity), true
 
+	case "ForceLogOutPayload.sessionsEnded":
+		if e.ComplexityRoot.ForceLogOutPayload.SessionsEnded == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ForceLogOutPayload.SessionsEnded(childComplexity), true
+	case "ForceLogOutPayload.user":
+		if e.ComplexityRoot.ForceLogOutPayload.User == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ForceLogOutPayload.User(childComplexity), true
+
 	case "GeoPoint.latitude":
 		if e.ComplexityRoot.GeoPoint.Latitude == nil {
 			break
@@ -2692,6 +2831,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.AddMemberSkill(childComplexity, args["input"].(model.AddMemberSkillInput)), true
+	case "Mutation.adjustCredits":
+		if e.ComplexityRoot.Mutation.AdjustCredits == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_adjustCredits_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AdjustCredits(childComplexity, args["input"].(model.AdjustCreditsInput)), true
 	case "Mutation.beginLogIn":
 		if e.ComplexityRoot.Mutation.BeginLogIn == nil {
 			break
@@ -2875,6 +3025,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.FinishPasskeySignIn(childComplexity, args["input"].(model.FinishPasskeySignInInput)), true
+	case "Mutation.forceLogOut":
+		if e.ComplexityRoot.Mutation.ForceLogOut == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_forceLogOut_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ForceLogOut(childComplexity, args["input"].(model.ForceLogOutInput)), true
 	case "Mutation.linkProvider":
 		if e.ComplexityRoot.Mutation.LinkProvider == nil {
 			break
@@ -3146,6 +3307,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ResendVerificationEmail(childComplexity), true
+	case "Mutation.resendVerificationEmailFor":
+		if e.ComplexityRoot.Mutation.ResendVerificationEmailFor == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_resendVerificationEmailFor_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ResendVerificationEmailFor(childComplexity, args["input"].(model.ResendVerificationEmailForInput)), true
 	case "Mutation.resetPassword":
 		if e.ComplexityRoot.Mutation.ResetPassword == nil {
 			break
@@ -3927,6 +4099,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ProposeSkillPayload.Skill(childComplexity), true
 
+	case "Query.auditLog":
+		if e.ComplexityRoot.Query.AuditLog == nil {
+			break
+		}
+
+		args, err := ec.field_Query_auditLog_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.AuditLog(childComplexity, args["first"].(*int), args["after"].(*string), args["filter"].(*model.AuditLogFilter)), true
 	case "Query.calendarFeed":
 		if e.ComplexityRoot.Query.CalendarFeed == nil {
 			break
@@ -4292,6 +4475,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RequestPasswordResetPayload.Accepted(childComplexity), true
+
+	case "ResendVerificationEmailForPayload.user":
+		if e.ComplexityRoot.ResendVerificationEmailForPayload.User == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResendVerificationEmailForPayload.User(childComplexity), true
 
 	case "ResendVerificationEmailPayload.sent":
 		if e.ComplexityRoot.ResendVerificationEmailPayload.Sent == nil {
@@ -5349,6 +5539,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.User.AcceptsPaidSessions(childComplexity), true
+	case "User.auditEntries":
+		if e.ComplexityRoot.User.AuditEntries == nil {
+			break
+		}
+
+		args, err := ec.field_User_auditEntries_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.User.AuditEntries(childComplexity, args["first"].(*int), args["after"].(*string)), true
 	case "User.blockedMembers":
 		if e.ComplexityRoot.User.BlockedMembers == nil {
 			break
@@ -5557,6 +5758,8 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputAcceptPoliciesInput,
 		ec.unmarshalInputAcceptSessionInput,
 		ec.unmarshalInputAddMemberSkillInput,
+		ec.unmarshalInputAdjustCreditsInput,
+		ec.unmarshalInputAuditLogFilter,
 		ec.unmarshalInputAvailabilitySlotInput,
 		ec.unmarshalInputBlockMemberInput,
 		ec.unmarshalInputCancelSessionInput,
@@ -5572,6 +5775,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputEditMessageInput,
 		ec.unmarshalInputFinishPasskeyRegistrationInput,
 		ec.unmarshalInputFinishPasskeySignInInput,
+		ec.unmarshalInputForceLogOutInput,
 		ec.unmarshalInputGeoPointInput,
 		ec.unmarshalInputLinkProviderInput,
 		ec.unmarshalInputLogInInput,
@@ -5600,6 +5804,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputReportSessionProblemInput,
 		ec.unmarshalInputRequestEmailChangeInput,
 		ec.unmarshalInputRequestPasswordResetInput,
+		ec.unmarshalInputResendVerificationEmailForInput,
 		ec.unmarshalInputResetPasswordInput,
 		ec.unmarshalInputResolveNoShowInput,
 		ec.unmarshalInputReviewSkillProposalInput,
@@ -5847,7 +6052,7 @@ type Subscription
 	{Name: "../schema/accounts.graphqls", Input: `# Accounts: members' accounts, sign-up and sign-in, login sessions and staff roles.
 
 extend type Query {
-  "All members, newest first. SUPPORT (and ADMIN) only."
+  "All members, newest first; ` + "`" + `filter` + "`" + ` finds them by email, name prefix, id or role. SUPPORT (and ADMIN) only."
   users(
     "Number of items to return, 1 to 100."
     first: Int = 20
@@ -5956,7 +6161,7 @@ extend type Mutation {
   logOutEverywhere(input: LogOutEverywhereInput): LogOutEverywherePayload! @auth
   "Ends one of the viewer's sessions, for example a lost phone."
   revokeSession(input: RevokeSessionInput!): RevokeSessionPayload! @auth
-  "Sets a user's roles. ADMIN only; an ADMIN cannot remove their own ADMIN role."
+  "Sets a user's roles (approving a MENTOR is granting the role). ADMIN only; an ADMIN cannot remove their own ADMIN role. Recorded in the audit log (` + "`" + `user.roles_changed` + "`" + `, from and to)."
   setUserRoles(input: SetUserRolesInput!): SetUserRolesPayload! @hasRole(role: ADMIN)
 }
 
@@ -6092,6 +6297,12 @@ type AuthSessionEdge {
 input UserFilter {
   "Only users granted this role explicitly (listed in their ` + "`" + `roles` + "`" + `; an ADMIN is not listed under MODERATOR)."
   role: Role
+  "Only the account with exactly this email address, compared case-insensitively (staff finding a member who wrote in)."
+  email: String
+  "Only accounts whose display name starts with this, case-insensitively; 1 to 60 characters (` + "`" + `BAD_USER_INPUT` + "`" + ` on ` + "`" + `filter.namePrefix` + "`" + `)."
+  namePrefix: String
+  "Only the account with this global id (an unknown or malformed id gives an empty page or ` + "`" + `BAD_USER_INPUT` + "`" + ` on ` + "`" + `filter.id` + "`" + `)."
+  id: ID
 }
 
 "Credentials for a new account."
@@ -6306,6 +6517,154 @@ type ResetPasswordPayload {
 type ChangePasswordPayload {
   "How many other sessions were ended."
   revokedSessionCount: Int!
+}
+`, BuiltIn: false},
+	{Name: "../schema/admin.graphqls", Input: `# Staff operations on members' accounts (package admin) and the audit log of staff actions.
+
+extend type Query {
+  """
+  The audit log of staff actions (role changes, refunds, no-show decisions, skill proposal
+  decisions, credit adjustments, forced logouts, resent verification emails…), newest first.
+  ADMIN only. Append-only: entries are never changed or deleted. ` + "`" + `BAD_USER_INPUT` + "`" + ` on ` + "`" + `filter.to` + "`" + `
+  when not after ` + "`" + `filter.from` + "`" + `.
+  """
+  auditLog(
+    "Number of items to return, 1 to 100."
+    first: Int = 20
+    "Cursor after which to start (an ` + "`" + `endCursor` + "`" + ` from a previous page)."
+    after: String
+    "Optional filters, combined with AND."
+    filter: AuditLogFilter
+  ): AuditEntryConnection! @hasRole(role: ADMIN)
+}
+
+extend type Mutation {
+  """
+  Ends every login session of a member: their tokens stop working and their live connections
+  close within a second. SUPPORT (and ADMIN); only an ADMIN may end an ADMIN's sessions
+  (` + "`" + `FORBIDDEN` + "`" + `). Recorded in the audit log. ` + "`" + `NOT_FOUND` + "`" + ` (field ` + "`" + `userId` + "`" + `) for an unknown member.
+  """
+  forceLogOut(input: ForceLogOutInput!): ForceLogOutPayload! @hasRole(role: SUPPORT)
+  """
+  Credits (positive ` + "`" + `minutes` + "`" + `) or debits (negative) a member's time credits through the ledger,
+  as an ADJUSTMENT transaction whose memo is the reason (the member sees it on their statement).
+  ADMIN only: it creates or removes value. The floor is not enforced. Recorded in the audit log
+  with the reason. ` + "`" + `BAD_USER_INPUT` + "`" + ` on ` + "`" + `input.minutes` + "`" + ` (zero, or beyond ±10000) or ` + "`" + `input.reason` + "`" + `
+  (blank or over 500 characters); ` + "`" + `NOT_FOUND` + "`" + ` (field ` + "`" + `userId` + "`" + `).
+  """
+  adjustCredits(input: AdjustCreditsInput!): AdjustCreditsPayload! @hasRole(role: ADMIN)
+  """
+  Emails a member a new verification code and link, for a member who lost theirs (the previous
+  ones stop working). SUPPORT (and ADMIN); only an ADMIN may act on an ADMIN's account.
+  Recorded in the audit log. ` + "`" + `CONFLICT` + "`" + ` when the address is already verified; ` + "`" + `NOT_FOUND` + "`" + `
+  (field ` + "`" + `userId` + "`" + `).
+  """
+  resendVerificationEmailFor(input: ResendVerificationEmailForInput!): ResendVerificationEmailForPayload! @hasRole(role: SUPPORT)
+}
+
+"Filters of the audit log; unset fields do not filter."
+input AuditLogFilter {
+  "Only actions by this staff member (global user id)."
+  actorId: ID
+  "Only actions on this target, as stored: ` + "`" + `user:<uuid>` + "`" + `, ` + "`" + `payment:<uuid>` + "`" + `, ` + "`" + `session:<uuid>` + "`" + `, ` + "`" + `skill:<uuid>` + "`" + `."
+  target: String
+  "Only this action, for example ` + "`" + `user.roles_changed` + "`" + `, ` + "`" + `payment.refunded` + "`" + `, ` + "`" + `no_show.decided` + "`" + `, ` + "`" + `skill.reviewed` + "`" + `, ` + "`" + `user.credits_adjusted` + "`" + `, ` + "`" + `user.forced_log_out` + "`" + `, ` + "`" + `user.verification_email_resent` + "`" + `."
+  action: String
+  "Only entries at or after this time."
+  from: DateTime
+  "Only entries before this time."
+  to: DateTime
+}
+
+"One staff action (or one change the platform made on its own, with no ` + "`" + `actor` + "`" + `). A line of the append-only log, never changed: it has no id; Apollo caches it inside its parent (` + "`" + `typePolicies` + "`" + `: ` + "`" + `keyFields: false` + "`" + `)."
+type AuditEntry {
+  "The staff member who acted; null for the platform itself (payment webhooks, jobs)."
+  actor: User
+  "What was done, ` + "`" + `<object>.<verb>` + "`" + ` (see ` + "`" + `AuditLogFilter.action` + "`" + `)."
+  action: String!
+  "The object acted on, as stored: ` + "`" + `<kind>:<uuid>` + "`" + `."
+  target: String!
+  "The member acted on, when ` + "`" + `target` + "`" + ` is a member's account (` + "`" + `user:<uuid>` + "`" + `)."
+  targetUser: User
+  "What changed, as a JSON object (ids and values; never names or email addresses)."
+  details: String!
+  "When it was done."
+  createdAt: DateTime!
+}
+
+"A page of the audit log."
+type AuditEntryConnection {
+  "The entries of this page."
+  edges: [AuditEntryEdge!]!
+  "Pagination information."
+  pageInfo: PageInfo!
+}
+
+"An audit entry and its cursor."
+type AuditEntryEdge {
+  "Cursor of this entry, for ` + "`" + `after` + "`" + `."
+  cursor: String!
+  "The entry."
+  node: AuditEntry!
+}
+
+"Whose sessions to end."
+input ForceLogOutInput {
+  "Global id of the member."
+  userId: ID!
+}
+
+"Result of ` + "`" + `forceLogOut` + "`" + `."
+type ForceLogOutPayload {
+  "The member whose sessions ended."
+  user: User!
+  "How many sessions were still open and were ended."
+  sessionsEnded: Int!
+}
+
+"A staff correction of a member's time credits."
+input AdjustCreditsInput {
+  "Global id of the member."
+  userId: ID!
+  "Minutes to add (positive) or remove (negative); non-zero, at most 10000 either way."
+  minutes: Int!
+  "Why, shown to the member on their statement and kept in the audit log; 1 to 500 characters."
+  reason: String!
+}
+
+"Result of ` + "`" + `adjustCredits` + "`" + `."
+type AdjustCreditsPayload {
+  "The member credited or debited."
+  user: User!
+  "The member's balance in minutes after the adjustment."
+  balance: Int!
+}
+
+"Whom to send a new verification email."
+input ResendVerificationEmailForInput {
+  "Global id of the member."
+  userId: ID!
+}
+
+"Result of ` + "`" + `resendVerificationEmailFor` + "`" + `."
+type ResendVerificationEmailForPayload {
+  "The member the email goes to."
+  user: User!
+}
+
+extend type User {
+  """
+  Audit log entries about this member's account (target ` + "`" + `user:<id>` + "`" + `), newest first: roles
+  changed, credits adjusted, forced logouts… ADMIN only (` + "`" + `FORBIDDEN` + "`" + ` for anyone else, the member
+  included). With ` + "`" + `sessions` + "`" + ` and ` + "`" + `payments` + "`" + `, the staff's view of a member's whole account; the
+  moderation package adds the member's reports and sanctions beside it.
+  """
+  auditEntries(
+    "Number of items to return, 1 to 100."
+    first: Int = 20
+    "Cursor after which to start (an ` + "`" + `endCursor` + "`" + ` from a previous page)."
+    after: String
+  ): AuditEntryConnection! @auth
 }
 `, BuiltIn: false},
 	{Name: "../schema/calendar.graphqls", Input: `# Calendar: secret ICS feeds of a member's sessions for calendar apps.
@@ -9065,7 +9424,7 @@ extend type Mutation {
   ` + "`" + `CONFLICT` + "`" + ` (with ` + "`" + `extensions.existingSkillSlug` + "`" + `) when a skill with that name exists.
   """
   proposeSkill(input: ProposeSkillInput!): ProposeSkillPayload! @auth
-  "Approves, merges or rejects a pending skill. MODERATOR only; ` + "`" + `CONFLICT` + "`" + ` when it is not pending."
+  "Approves, merges or rejects a pending skill. MODERATOR only; recorded in the audit log (` + "`" + `skill.reviewed` + "`" + `). ` + "`" + `CONFLICT` + "`" + ` when it is not pending."
   reviewSkillProposal(input: ReviewSkillProposalInput!): ReviewSkillProposalPayload! @hasRole(role: MODERATOR)
 }
 
@@ -9222,6 +9581,54 @@ func (ec *executionContext) childFields_AccountSecurity(ctx context.Context, fie
 		return ec.fieldContext_AccountSecurity_passkeys(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AccountSecurity", field.Name)
+}
+
+func (ec *executionContext) childFields_AdjustCreditsPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "user":
+		return ec.fieldContext_AdjustCreditsPayload_user(ctx, field)
+	case "balance":
+		return ec.fieldContext_AdjustCreditsPayload_balance(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AdjustCreditsPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_AuditEntry(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "actor":
+		return ec.fieldContext_AuditEntry_actor(ctx, field)
+	case "action":
+		return ec.fieldContext_AuditEntry_action(ctx, field)
+	case "target":
+		return ec.fieldContext_AuditEntry_target(ctx, field)
+	case "targetUser":
+		return ec.fieldContext_AuditEntry_targetUser(ctx, field)
+	case "details":
+		return ec.fieldContext_AuditEntry_details(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_AuditEntry_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AuditEntry", field.Name)
+}
+
+func (ec *executionContext) childFields_AuditEntryConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_AuditEntryConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_AuditEntryConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AuditEntryConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_AuditEntryEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_AuditEntryEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_AuditEntryEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AuditEntryEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_AuthPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -9606,6 +10013,16 @@ func (ec *executionContext) childFields_FinishPasskeyRegistrationPayload(ctx con
 		return ec.fieldContext_FinishPasskeyRegistrationPayload_security(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type FinishPasskeyRegistrationPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_ForceLogOutPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "user":
+		return ec.fieldContext_ForceLogOutPayload_user(ctx, field)
+	case "sessionsEnded":
+		return ec.fieldContext_ForceLogOutPayload_sessionsEnded(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ForceLogOutPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_GeoPoint(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -10316,6 +10733,14 @@ func (ec *executionContext) childFields_RequestPasswordResetPayload(ctx context.
 	return nil, fmt.Errorf("no field named %q was found under type RequestPasswordResetPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_ResendVerificationEmailForPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "user":
+		return ec.fieldContext_ResendVerificationEmailForPayload_user(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ResendVerificationEmailForPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_ResendVerificationEmailPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "sent":
@@ -10944,6 +11369,8 @@ func (ec *executionContext) childFields_User(ctx context.Context, field graphql.
 		return ec.fieldContext_User_rating(ctx, field)
 	case "reviews":
 		return ec.fieldContext_User_reviews(ctx, field)
+	case "auditEntries":
+		return ec.fieldContext_User_auditEntries(ctx, field)
 	case "deletionScheduledAt":
 		return ec.fieldContext_User_deletionScheduledAt(ctx, field)
 	case "consentRequired":
@@ -11176,6 +11603,20 @@ func (ec *executionContext) field_Mutation_addMemberSkill_args(ctx context.Conte
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_adjustCredits_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.AdjustCreditsInput, error) {
+			return ec.unmarshalNAdjustCreditsInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐAdjustCreditsInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_beginLogIn_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -11378,6 +11819,20 @@ func (ec *executionContext) field_Mutation_finishPasskeySignIn_args(ctx context.
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.FinishPasskeySignInInput, error) {
 			return ec.unmarshalNFinishPasskeySignInInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐFinishPasskeySignInInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_forceLogOut_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ForceLogOutInput, error) {
+			return ec.unmarshalNForceLogOutInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐForceLogOutInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -11708,6 +12163,20 @@ func (ec *executionContext) field_Mutation_requestPasswordReset_args(ctx context
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_resendVerificationEmailFor_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ResendVerificationEmailForInput, error) {
+			return ec.unmarshalNResendVerificationEmailForInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐResendVerificationEmailForInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_resetPassword_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -11985,6 +12454,36 @@ func (ec *executionContext) field_Query___type_args(ctx context.Context, rawArgs
 		return nil, err
 	}
 	args["name"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_auditLog_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*model.AuditLogFilter, error) {
+			return ec.unmarshalOAuditLogFilter2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐAuditLogFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg2
 	return args, nil
 }
 
@@ -12524,6 +13023,28 @@ func (ec *executionContext) field_Subscription_typing_args(ctx context.Context, 
 	return args, nil
 }
 
+func (ec *executionContext) field_User_auditEntries_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_User_consents_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -12858,6 +13379,336 @@ func (ec *executionContext) fieldContext_AccountSecurity_passkeys(_ context.Cont
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Passkey(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AdjustCreditsPayload_user(ctx context.Context, field graphql.CollectedField, obj *model.AdjustCreditsPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AdjustCreditsPayload_user(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.User, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.User) graphql.Marshaler {
+			return ec.marshalNUser2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐUser(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AdjustCreditsPayload_user(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AdjustCreditsPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AdjustCreditsPayload_balance(ctx context.Context, field graphql.CollectedField, obj *model.AdjustCreditsPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AdjustCreditsPayload_balance(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Balance, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AdjustCreditsPayload_balance(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AdjustCreditsPayload", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _AuditEntry_actor(ctx context.Context, field graphql.CollectedField, obj *domain.AuditEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntry_actor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.AuditEntry().Actor(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.User) graphql.Marshaler {
+			return ec.marshalOUser2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐUser(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntry_actor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AuditEntry",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AuditEntry_action(ctx context.Context, field graphql.CollectedField, obj *domain.AuditEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntry_action(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Action, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntry_action(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEntry", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _AuditEntry_target(ctx context.Context, field graphql.CollectedField, obj *domain.AuditEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntry_target(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Target, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntry_target(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEntry", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _AuditEntry_targetUser(ctx context.Context, field graphql.CollectedField, obj *domain.AuditEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntry_targetUser(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.AuditEntry().TargetUser(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.User) graphql.Marshaler {
+			return ec.marshalOUser2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐUser(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntry_targetUser(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AuditEntry",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AuditEntry_details(ctx context.Context, field graphql.CollectedField, obj *domain.AuditEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntry_details(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.AuditEntry().Details(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntry_details(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEntry", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _AuditEntry_createdAt(ctx context.Context, field graphql.CollectedField, obj *domain.AuditEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntry_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntry_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEntry", field, false, false, errors.New("field of type DateTime does not have child fields"))
+}
+
+func (ec *executionContext) _AuditEntryConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.AuditEntryConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntryConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.AuditEntryEdge) graphql.Marshaler {
+			return ec.marshalNAuditEntryEdge2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐAuditEntryEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntryConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AuditEntryConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuditEntryEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AuditEntryConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.AuditEntryConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntryConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntryConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AuditEntryConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AuditEntryEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.AuditEntryEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntryEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntryEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEntryEdge", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _AuditEntryEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.AuditEntryEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntryEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.AuditEntry) graphql.Marshaler {
+			return ec.marshalNAuditEntry2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐAuditEntry(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntryEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AuditEntryEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuditEntry(ctx, field)
 		},
 	}
 	return fc, nil
@@ -15417,6 +16268,61 @@ func (ec *executionContext) fieldContext_FinishPasskeyRegistrationPayload_securi
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _ForceLogOutPayload_user(ctx context.Context, field graphql.CollectedField, obj *model.ForceLogOutPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ForceLogOutPayload_user(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.User, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.User) graphql.Marshaler {
+			return ec.marshalNUser2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐUser(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ForceLogOutPayload_user(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ForceLogOutPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ForceLogOutPayload_sessionsEnded(ctx context.Context, field graphql.CollectedField, obj *model.ForceLogOutPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ForceLogOutPayload_sessionsEnded(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SessionsEnded, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ForceLogOutPayload_sessionsEnded(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ForceLogOutPayload", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _GeoPoint_latitude(ctx context.Context, field graphql.CollectedField, obj *model.GeoPoint) (ret graphql.Marshaler) {
@@ -18319,6 +19225,192 @@ func (ec *executionContext) fieldContext_Mutation_setUserRoles(ctx context.Conte
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_setUserRoles_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_forceLogOut(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_forceLogOut(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ForceLogOut(ctx, fc.Args["input"].(model.ForceLogOutInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐRole(ctx, "SUPPORT")
+				if err != nil {
+					var zeroVal *model.ForceLogOutPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.ForceLogOutPayload
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ForceLogOutPayload) graphql.Marshaler {
+			return ec.marshalNForceLogOutPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐForceLogOutPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_forceLogOut(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ForceLogOutPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_forceLogOut_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_adjustCredits(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_adjustCredits(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AdjustCredits(ctx, fc.Args["input"].(model.AdjustCreditsInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal *model.AdjustCreditsPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.AdjustCreditsPayload
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AdjustCreditsPayload) graphql.Marshaler {
+			return ec.marshalNAdjustCreditsPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐAdjustCreditsPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_adjustCredits(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AdjustCreditsPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_adjustCredits_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_resendVerificationEmailFor(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_resendVerificationEmailFor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ResendVerificationEmailFor(ctx, fc.Args["input"].(model.ResendVerificationEmailForInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐRole(ctx, "SUPPORT")
+				if err != nil {
+					var zeroVal *model.ResendVerificationEmailForPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.ResendVerificationEmailForPayload
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ResendVerificationEmailForPayload) graphql.Marshaler {
+			return ec.marshalNResendVerificationEmailForPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐResendVerificationEmailForPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_resendVerificationEmailFor(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ResendVerificationEmailForPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_resendVerificationEmailFor_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -23841,6 +24933,68 @@ func (ec *executionContext) fieldContext_Query_users(ctx context.Context, field 
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_auditLog(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_auditLog(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().AuditLog(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["filter"].(*model.AuditLogFilter))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal *model.AuditEntryConnection
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.AuditEntryConnection
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AuditEntryConnection) graphql.Marshaler {
+			return ec.marshalNAuditEntryConnection2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐAuditEntryConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_auditLog(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuditEntryConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_auditLog_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_calendarFeed(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -25549,6 +26703,38 @@ func (ec *executionContext) _RequestPasswordResetPayload_accepted(ctx context.Co
 }
 func (ec *executionContext) fieldContext_RequestPasswordResetPayload_accepted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RequestPasswordResetPayload", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _ResendVerificationEmailForPayload_user(ctx context.Context, field graphql.CollectedField, obj *model.ResendVerificationEmailForPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResendVerificationEmailForPayload_user(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.User, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.User) graphql.Marshaler {
+			return ec.marshalNUser2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐUser(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ResendVerificationEmailForPayload_user(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ResendVerificationEmailForPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _ResendVerificationEmailPayload_sent(ctx context.Context, field graphql.CollectedField, obj *model.ResendVerificationEmailPayload) (ret graphql.Marshaler) {
@@ -30691,6 +31877,63 @@ func (ec *executionContext) fieldContext_User_reviews(ctx context.Context, field
 	return fc, nil
 }
 
+func (ec *executionContext) _User_auditEntries(ctx context.Context, field graphql.CollectedField, obj *domain.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_auditEntries(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.User().AuditEntries(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.AuditEntryConnection
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AuditEntryConnection) graphql.Marshaler {
+			return ec.marshalNAuditEntryConnection2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐAuditEntryConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_User_auditEntries(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "User",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuditEntryConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_User_auditEntries_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _User_deletionScheduledAt(ctx context.Context, field graphql.CollectedField, obj *domain.User) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -32288,6 +33531,108 @@ func (ec *executionContext) unmarshalInputAddMemberSkillInput(ctx context.Contex
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputAdjustCreditsInput(ctx context.Context, obj any) (model.AdjustCreditsInput, error) {
+	var it model.AdjustCreditsInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"userId", "minutes", "reason"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "userId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("userId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UserID = data
+		case "minutes":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("minutes"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Minutes = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputAuditLogFilter(ctx context.Context, obj any) (model.AuditLogFilter, error) {
+	var it model.AuditLogFilter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"actorId", "target", "action", "from", "to"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "actorId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActorID = data
+		case "target":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("target"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Target = data
+		case "action":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("action"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Action = data
+		case "from":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("from"))
+			data, err := ec.unmarshalODateTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.From = data
+		case "to":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("to"))
+			data, err := ec.unmarshalODateTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.To = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputAvailabilitySlotInput(ctx context.Context, obj any) (model.AvailabilitySlotInput, error) {
 	var it model.AvailabilitySlotInput
 	if obj == nil {
@@ -32821,6 +34166,36 @@ func (ec *executionContext) unmarshalInputFinishPasskeySignInInput(ctx context.C
 				return it, err
 			}
 			it.Credential = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputForceLogOutInput(ctx context.Context, obj any) (model.ForceLogOutInput, error) {
+	var it model.ForceLogOutInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"userId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "userId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("userId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UserID = data
 		}
 	}
 	return it, nil
@@ -34001,6 +35376,36 @@ func (ec *executionContext) unmarshalInputRequestPasswordResetInput(ctx context.
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputResendVerificationEmailForInput(ctx context.Context, obj any) (model.ResendVerificationEmailForInput, error) {
+	var it model.ResendVerificationEmailForInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"userId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "userId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("userId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UserID = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputResetPasswordInput(ctx context.Context, obj any) (model.ResetPasswordInput, error) {
 	var it model.ResetPasswordInput
 	if obj == nil {
@@ -34813,7 +36218,7 @@ func (ec *executionContext) unmarshalInputUserFilter(ctx context.Context, obj an
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"role"}
+	fieldsInOrder := [...]string{"role", "email", "namePrefix", "id"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -34827,6 +36232,27 @@ func (ec *executionContext) unmarshalInputUserFilter(ctx context.Context, obj an
 				return it, err
 			}
 			it.Role = data
+		case "email":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("email"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Email = data
+		case "namePrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("namePrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NamePrefix = data
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
 		}
 	}
 	return it, nil
@@ -35143,6 +36569,297 @@ func (ec *executionContext) _AccountSecurity(ctx context.Context, sel ast.Select
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var adjustCreditsPayloadImplementors = []string{"AdjustCreditsPayload"}
+
+func (ec *executionContext) _AdjustCreditsPayload(ctx context.Context, sel ast.SelectionSet, obj *model.AdjustCreditsPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, adjustCreditsPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AdjustCreditsPayload")
+		case "user":
+			out.Values[i] = ec._AdjustCreditsPayload_user(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "balance":
+			out.Values[i] = ec._AdjustCreditsPayload_balance(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var auditEntryImplementors = []string{"AuditEntry"}
+
+func (ec *executionContext) _AuditEntry(ctx context.Context, sel ast.SelectionSet, obj *domain.AuditEntry) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, auditEntryImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AuditEntry")
+		case "actor":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._AuditEntry_actor(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "action":
+			out.Values[i] = ec._AuditEntry_action(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "target":
+			out.Values[i] = ec._AuditEntry_target(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "targetUser":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._AuditEntry_targetUser(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "details":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._AuditEntry_details(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "createdAt":
+			out.Values[i] = ec._AuditEntry_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var auditEntryConnectionImplementors = []string{"AuditEntryConnection"}
+
+func (ec *executionContext) _AuditEntryConnection(ctx context.Context, sel ast.SelectionSet, obj *model.AuditEntryConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, auditEntryConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AuditEntryConnection")
+		case "edges":
+			out.Values[i] = ec._AuditEntryConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._AuditEntryConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var auditEntryEdgeImplementors = []string{"AuditEntryEdge"}
+
+func (ec *executionContext) _AuditEntryEdge(ctx context.Context, sel ast.SelectionSet, obj *model.AuditEntryEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, auditEntryEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AuditEntryEdge")
+		case "cursor":
+			out.Values[i] = ec._AuditEntryEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._AuditEntryEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -37474,6 +39191,49 @@ func (ec *executionContext) _FinishPasskeyRegistrationPayload(ctx context.Contex
 	return out
 }
 
+var forceLogOutPayloadImplementors = []string{"ForceLogOutPayload"}
+
+func (ec *executionContext) _ForceLogOutPayload(ctx context.Context, sel ast.SelectionSet, obj *model.ForceLogOutPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, forceLogOutPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ForceLogOutPayload")
+		case "user":
+			out.Values[i] = ec._ForceLogOutPayload_user(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "sessionsEnded":
+			out.Values[i] = ec._ForceLogOutPayload_sessionsEnded(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var geoPointImplementors = []string{"GeoPoint"}
 
 func (ec *executionContext) _GeoPoint(ctx context.Context, sel ast.SelectionSet, obj *model.GeoPoint) graphql.Marshaler {
@@ -39368,6 +41128,27 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "setUserRoles":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_setUserRoles(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "forceLogOut":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_forceLogOut(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "adjustCredits":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_adjustCredits(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "resendVerificationEmailFor":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_resendVerificationEmailFor(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -41958,6 +43739,28 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "auditLog":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_auditLog(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
 		case "calendarFeed":
 			field := field
 
@@ -43039,6 +44842,44 @@ func (ec *executionContext) _RequestPasswordResetPayload(ctx context.Context, se
 			out.Values[i] = graphql.MarshalString("RequestPasswordResetPayload")
 		case "accepted":
 			out.Values[i] = ec._RequestPasswordResetPayload_accepted(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var resendVerificationEmailForPayloadImplementors = []string{"ResendVerificationEmailForPayload"}
+
+func (ec *executionContext) _ResendVerificationEmailForPayload(ctx context.Context, sel ast.SelectionSet, obj *model.ResendVerificationEmailForPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, resendVerificationEmailForPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ResendVerificationEmailForPayload")
+		case "user":
+			out.Values[i] = ec._ResendVerificationEmailForPayload_user(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -47542,6 +49383,44 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "auditEntries":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._User_auditEntries(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "deletionScheduledAt":
 			field := field
 
@@ -48347,6 +50226,61 @@ func (ec *executionContext) unmarshalNAddMemberSkillInput2githubᚗcomᚋskillsw
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNAdjustCreditsInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐAdjustCreditsInput(ctx context.Context, v any) (model.AdjustCreditsInput, error) {
+	res, err := ec.unmarshalInputAdjustCreditsInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAdjustCreditsPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐAdjustCreditsPayload(ctx context.Context, sel ast.SelectionSet, v *model.AdjustCreditsPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._AdjustCreditsPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNAuditEntry2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐAuditEntry(ctx context.Context, sel ast.SelectionSet, v *domain.AuditEntry) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._AuditEntry(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNAuditEntryConnection2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐAuditEntryConnection(ctx context.Context, sel ast.SelectionSet, v *model.AuditEntryConnection) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._AuditEntryConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNAuditEntryEdge2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐAuditEntryEdge(ctx context.Context, sel ast.SelectionSet, v model.AuditEntryEdge) graphql.Marshaler {
+	return ec._AuditEntryEdge(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNAuditEntryEdge2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐAuditEntryEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.AuditEntryEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAuditEntryEdge2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐAuditEntryEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNAuthPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐAuthPayload(ctx context.Context, sel ast.SelectionSet, v *model.AuthPayload) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
@@ -48950,6 +50884,21 @@ func (ec *executionContext) marshalNFloat2float64(ctx context.Context, sel ast.S
 		}
 	}
 	return graphql.WrapContextMarshaler(ctx, res)
+}
+
+func (ec *executionContext) unmarshalNForceLogOutInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐForceLogOutInput(ctx context.Context, v any) (model.ForceLogOutInput, error) {
+	res, err := ec.unmarshalInputForceLogOutInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNForceLogOutPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐForceLogOutPayload(ctx context.Context, sel ast.SelectionSet, v *model.ForceLogOutPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._ForceLogOutPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNID2string(ctx context.Context, v any) (string, error) {
@@ -49969,6 +51918,21 @@ func (ec *executionContext) marshalNRequestPasswordResetPayload2ᚖgithubᚗcom�
 		return graphql.Null
 	}
 	return ec._RequestPasswordResetPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNResendVerificationEmailForInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐResendVerificationEmailForInput(ctx context.Context, v any) (model.ResendVerificationEmailForInput, error) {
+	res, err := ec.unmarshalInputResendVerificationEmailForInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNResendVerificationEmailForPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐResendVerificationEmailForPayload(ctx context.Context, sel ast.SelectionSet, v *model.ResendVerificationEmailForPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._ResendVerificationEmailForPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNResendVerificationEmailPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐResendVerificationEmailPayload(ctx context.Context, sel ast.SelectionSet, v *model.ResendVerificationEmailPayload) graphql.Marshaler {
@@ -51096,6 +53060,14 @@ func (ec *executionContext) marshalN__TypeKind2string(ctx context.Context, sel a
 		}
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalOAuditLogFilter2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐAuditLogFilter(ctx context.Context, v any) (*model.AuditLogFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputAuditLogFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalOAuthPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐAuthPayload(ctx context.Context, sel ast.SelectionSet, v *model.AuthPayload) graphql.Marshaler {

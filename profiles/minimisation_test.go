@@ -51,6 +51,7 @@ var ownerOnly = map[string]string{
 	"User.security":            "security { totpEnabled }",
 	"User.sessions":            "sessions { edges { node { id } } }",
 	"User.payments":            "payments { edges { node { id } } }",
+	"User.auditEntries":        "auditEntries { edges { node { action } } }",
 	"User.mentorAccount":       "mentorAccount { chargesEnabled }",
 	"User.deletionScheduledAt": "deletionScheduledAt",
 	"Profile.location":         "profile { location { latitude longitude } }",

@@ -224,9 +224,19 @@ func (r *queryResolver) Users(ctx context.Context, first *int, after *string, fi
 		return nil, err
 	}
 	var f auth.UserFilter
-	if filter != nil && filter.Role != nil {
-		role := domain.Role(*filter.Role)
-		f.Role = &role
+	if filter != nil {
+		if filter.Role != nil {
+			role := domain.Role(*filter.Role)
+			f.Role = &role
+		}
+		f.Email, f.NamePrefix = filter.Email, filter.NamePrefix
+		if filter.ID != nil {
+			id, err := relay.ParseID(relay.KindUser, *filter.ID, "filter.id")
+			if err != nil {
+				return nil, err
+			}
+			f.ID = &id
+		}
 	}
 	c, err := r.Auth.ListUsers(ctx, actor, f, page)
 	if err != nil {

@@ -43,6 +43,7 @@ var idLess = map[string]string{
 	"TypingEvent":         "an ephemeral event, never stored",
 	"LegalDocuments":      "a value: the server's current document versions",
 	"LinkedProvider":      "part of its member (one per provider), returned whole by linkProvider and unlinkProvider",
+	"AuditEntry":          "a line of the append-only audit log, never changed, read whole by auditLog",
 }
 
 // structural reports whether an object type without an id is one whose shape says what it is:

@@ -95,3 +95,12 @@ func mfaRequiredError(ch *auth.MFAChallenge) error {
 	}
 	return e
 }
+
+// toAuditEntryConnection maps a page of the audit log (Query.auditLog, User.auditEntries).
+func toAuditEntryConnection(c relay.Connection[domain.AuditEntry]) *model.AuditEntryConnection {
+	out := &model.AuditEntryConnection{PageInfo: toPageInfo(c.PageInfo), Edges: make([]model.AuditEntryEdge, len(c.Edges))}
+	for i := range c.Edges {
+		out.Edges[i] = model.AuditEntryEdge{Cursor: c.Edges[i].Cursor, Node: &c.Edges[i].Node}
+	}
+	return out
+}

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/skillswap/skillswap/admin"
 	"github.com/skillswap/skillswap/auth"
 	"github.com/skillswap/skillswap/calendar"
 	"github.com/skillswap/skillswap/chat"
@@ -53,6 +54,8 @@ type Resolver struct {
 	Calendar      *calendar.Service
 	// Payments serves paid mentoring: prices, mentor onboarding, payments and refunds.
 	Payments *payments.Service
+	// Admin runs staff operations on members' accounts and serves the audit log.
+	Admin *admin.Service
 	// PublicURL is the API's base URL, to build calendar feed URLs.
 	PublicURL string
 	// nodes is the registry of Query.node (nodeTypes), built by NewSchema.

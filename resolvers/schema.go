@@ -47,6 +47,12 @@ func NewSchema(r *Resolver) graphql.ExecutableSchema {
 	cfg.Complexity.Query.PendingSkills = func(child int, first *int, _ *string) int {
 		return listCost(child, first)
 	}
+	cfg.Complexity.User.AuditEntries = func(child int, first *int, _ *string) int {
+		return listCost(child, first)
+	}
+	cfg.Complexity.Query.AuditLog = func(child int, first *int, _ *string, _ *model.AuditLogFilter) int {
+		return listCost(child, first)
+	}
 	cfg.Complexity.Query.NoShowDisputes = func(child int, _ *domain.NoShowDisputeStatus, first *int, _ *string) int {
 		return listCost(child, first)
 	}

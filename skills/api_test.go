@@ -1,6 +1,7 @@
 package skills_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/skillswap/skillswap/domain"
@@ -137,6 +138,7 @@ func TestProposeAndModerate(t *testing.T) {
 	if rv.ReviewSkillProposal.Skill.Status != "APPROVED" {
 		t.Fatalf("approve: %+v", rv)
 	}
+	srv.AssertAudited(t, apitest.AuditTarget(t, "skill", kumi.ID), "skill.reviewed", mod.User.ID, `{"decision":"APPROVE","status":"APPROVED"}`)
 	if r := modClient.Do(t, review, map[string]any{"in": map[string]any{"skillId": kumi.ID, "decision": "REJECT"}}); r.Code() != "CONFLICT" || r.Errors[0].Extensions["status"] != "APPROVED" {
 		t.Fatalf("reviewing twice: %s", r.Raw)
 	}
@@ -151,6 +153,8 @@ func TestProposeAndModerate(t *testing.T) {
 	if rv.ReviewSkillProposal.Skill.Status != "MERGED" || rv.ReviewSkillProposal.Skill.MergedInto.Slug != "t-knitting" {
 		t.Fatalf("merge: %+v", rv)
 	}
+	srv.AssertAudited(t, apitest.AuditTarget(t, "skill", p.ProposeSkill.Skill.ID), "skill.reviewed", mod.User.ID,
+		`{"decision":"MERGE","status":"MERGED","mergedInto":"`+strings.TrimPrefix(apitest.AuditTarget(t, "skill", target), "skill:")+`"}`)
 }
 
 func TestSlugify(t *testing.T) {

@@ -245,6 +245,14 @@ func (s *Service) Review(ctx context.Context, actor domain.Actor, skillID uuid.U
 		if err != nil {
 			return err
 		}
+		by := actor.ID()
+		details := map[string]any{"decision": string(d), "status": string(out.Status)}
+		if d == Merge {
+			details["mergedInto"] = mergeInto.String()
+		}
+		if err := q.InsertAuditLog(ctx, &by, "skill.reviewed", "skill:"+sk.ID.String(), details); err != nil {
+			return err
+		}
 		return s.queueReindex(ctx, q, sk.ID)
 	})
 	if err != nil {

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -262,21 +261,6 @@ func (q *Queries) MarkStripeEventProcessed(ctx context.Context, eventID string) 
 		return false, fmt.Errorf("mark stripe event processed: %w", err)
 	}
 	return tag.RowsAffected() == 1, nil
-}
-
-// InsertAuditLog records a staff action.
-func (q *Queries) InsertAuditLog(ctx context.Context, actorID *uuid.UUID, action, target string, details any) error {
-	b, err := json.Marshal(details)
-	if err != nil {
-		return fmt.Errorf("audit log details: %w", err)
-	}
-	if details == nil {
-		b = []byte("{}")
-	}
-	_, err = q.db.Exec(ctx, `
-		INSERT INTO admin_audit_log (actor_id, action, target, details) VALUES ($1, $2, $3, $4)`,
-		actorID, action, target, b)
-	return mapErr(err, "insert audit log", "user", "")
 }
 
 // SetSessionPrice stores a paid session's price (the reserved skill_sessions columns).

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"strings"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -57,21 +58,36 @@ func (q *Queries) UsersByIDs(ctx context.Context, ids []uuid.UUID) (map[uuid.UUI
 type UserFilter struct {
 	// Role keeps only users holding it, when set.
 	Role *domain.Role
+	// Email keeps the user with exactly this address, compared case-insensitively (citext), when set.
+	Email *string
+	// NamePrefix keeps users whose display name starts with it, case-insensitively, when set
+	// (served by users_display_name_prefix_idx).
+	NamePrefix *string
+	// ID keeps only this user, when set.
+	ID *uuid.UUID
 }
 
 // ListUsers returns up to limit users, newest first, strictly older than after when set.
 func (q *Queries) ListUsers(ctx context.Context, f UserFilter, after *uuid.UUID, limit int) ([]domain.User, error) {
-	var role *string
+	var role, prefix *string
 	if f.Role != nil {
 		s := string(*f.Role)
 		role = &s
+	}
+	if f.NamePrefix != nil {
+		// A LIKE pattern: the prefix's own wildcards and escapes are literal.
+		p := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(strings.ToLower(*f.NamePrefix)) + "%"
+		prefix = &p
 	}
 	rows, err := q.db.Query(ctx, `
 		SELECT `+userColumns+` FROM users
 		WHERE ($1::uuid IS NULL OR id < $1)
 		  AND ($2::text IS NULL OR roles @> ARRAY[$2::text])
+		  AND ($3::citext IS NULL OR email = $3::citext)
+		  AND ($4::text IS NULL OR lower(display_name) LIKE $4)
+		  AND ($5::uuid IS NULL OR id = $5)
 		ORDER BY id DESC
-		LIMIT $3`, after, role, limit)
+		LIMIT $6`, after, role, f.Email, prefix, f.ID, limit)
 	if err != nil {
 		return nil, mapErr(err, "list users", "user", "")
 	}
@@ -89,4 +105,15 @@ func (q *Queries) SetUserRoles(ctx context.Context, id uuid.UUID, roles []domain
 	}
 	u, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[domain.User])
 	return u, mapErr(err, "update user roles", "user", "")
+}
+
+// LockUser reads a user and locks the row until the transaction ends (a staff change reads the
+// state it replaces, for the audit log, without racing another change).
+func (q *Queries) LockUser(ctx context.Context, id uuid.UUID) (domain.User, error) {
+	rows, err := q.db.Query(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1 FOR UPDATE`, id)
+	if err != nil {
+		return domain.User{}, mapErr(err, "lock user", "user", "")
+	}
+	u, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[domain.User])
+	return u, mapErr(err, "lock user", "user", "")
 }

@@ -14,6 +14,7 @@ export const VALUE_TYPES = [
   'Money', 'GeoPoint', 'AvailabilitySlot', 'MatchReason', 'SwapCircle', 'SwapCircleEdge',
   'CategoryFacet', 'LevelFacet', 'LanguageFacet', 'ModeFacet', 'SessionWarning',
   'ConversationEvent', 'TypingEvent', 'LinkedProvider', 'SignInEvent', 'LegalDocuments',
+  'AuditEntry',
 ];
 
 /** typePolicies for `new InMemoryCache({ typePolicies })`. */

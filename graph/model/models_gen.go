@@ -68,6 +68,54 @@ type AddMemberSkillInput struct {
 	Description *string `json:"description,omitempty"`
 }
 
+// A staff correction of a member's time credits.
+type AdjustCreditsInput struct {
+	// Global id of the member.
+	UserID string `json:"userId"`
+	// Minutes to add (positive) or remove (negative); non-zero, at most 10000 either way.
+	Minutes int `json:"minutes"`
+	// Why, shown to the member on their statement and kept in the audit log; 1 to 500 characters.
+	Reason string `json:"reason"`
+}
+
+// Result of `adjustCredits`.
+type AdjustCreditsPayload struct {
+	// The member credited or debited.
+	User *domain.User `json:"user"`
+	// The member's balance in minutes after the adjustment.
+	Balance int `json:"balance"`
+}
+
+// A page of the audit log.
+type AuditEntryConnection struct {
+	// The entries of this page.
+	Edges []AuditEntryEdge `json:"edges"`
+	// Pagination information.
+	PageInfo *PageInfo `json:"pageInfo"`
+}
+
+// An audit entry and its cursor.
+type AuditEntryEdge struct {
+	// Cursor of this entry, for `after`.
+	Cursor string `json:"cursor"`
+	// The entry.
+	Node *domain.AuditEntry `json:"node"`
+}
+
+// Filters of the audit log; unset fields do not filter.
+type AuditLogFilter struct {
+	// Only actions by this staff member (global user id).
+	ActorID *string `json:"actorId,omitempty"`
+	// Only actions on this target, as stored: `user:<uuid>`, `payment:<uuid>`, `session:<uuid>`, `skill:<uuid>`.
+	Target *string `json:"target,omitempty"`
+	// Only this action, for example `user.roles_changed`, `payment.refunded`, `no_show.decided`, `skill.reviewed`, `user.credits_adjusted`, `user.forced_log_out`, `user.verification_email_resent`.
+	Action *string `json:"action,omitempty"`
+	// Only entries at or after this time.
+	From *time.Time `json:"from,omitempty"`
+	// Only entries before this time.
+	To *time.Time `json:"to,omitempty"`
+}
+
 // Tokens for an authenticated session.
 type AuthPayload struct {
 	// Short-lived JWT to send as `Authorization: Bearer <accessToken>`.
@@ -364,6 +412,20 @@ type FinishPasskeySignInInput struct {
 	CeremonyID string `json:"ceremonyId"`
 	// The AuthenticationResponseJSON (`PublicKeyCredential.toJSON()`, or react-native-passkey's result), as a JSON string.
 	Credential string `json:"credential"`
+}
+
+// Whose sessions to end.
+type ForceLogOutInput struct {
+	// Global id of the member.
+	UserID string `json:"userId"`
+}
+
+// Result of `forceLogOut`.
+type ForceLogOutPayload struct {
+	// The member whose sessions ended.
+	User *domain.User `json:"user"`
+	// How many sessions were still open and were ended.
+	SessionsEnded int `json:"sessionsEnded"`
 }
 
 // A point on Earth (WGS 84). A value: has no id; Apollo caches it inside its parent (`typePolicies`: `keyFields: false`).
@@ -940,6 +1002,18 @@ type RequestPasswordResetPayload struct {
 	Accepted bool `json:"accepted"`
 }
 
+// Whom to send a new verification email.
+type ResendVerificationEmailForInput struct {
+	// Global id of the member.
+	UserID string `json:"userId"`
+}
+
+// Result of `resendVerificationEmailFor`.
+type ResendVerificationEmailForPayload struct {
+	// The member the email goes to.
+	User *domain.User `json:"user"`
+}
+
 // Result of `resendVerificationEmail`.
 type ResendVerificationEmailPayload struct {
 	// Always true: a new email is on its way.
@@ -1459,6 +1533,12 @@ type UserEdge struct {
 type UserFilter struct {
 	// Only users granted this role explicitly (listed in their `roles`; an ADMIN is not listed under MODERATOR).
 	Role *Role `json:"role,omitempty"`
+	// Only the account with exactly this email address, compared case-insensitively (staff finding a member who wrote in).
+	Email *string `json:"email,omitempty"`
+	// Only accounts whose display name starts with this, case-insensitively; 1 to 60 characters (`BAD_USER_INPUT` on `filter.namePrefix`).
+	NamePrefix *string `json:"namePrefix,omitempty"`
+	// Only the account with this global id (an unknown or malformed id gives an empty page or `BAD_USER_INPUT` on `filter.id`).
+	ID *string `json:"id,omitempty"`
 }
 
 // A verification code or link token; exactly one of them.
