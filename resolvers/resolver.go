@@ -14,6 +14,7 @@ import (
 	"github.com/skillswap/skillswap/exports"
 	"github.com/skillswap/skillswap/identities"
 	"github.com/skillswap/skillswap/matching"
+	"github.com/skillswap/skillswap/moderation"
 	"github.com/skillswap/skillswap/notifications"
 	"github.com/skillswap/skillswap/passkeys"
 	"github.com/skillswap/skillswap/payments"
@@ -53,6 +54,8 @@ type Resolver struct {
 	Calendar      *calendar.Service
 	// Payments serves paid mentoring: prices, mentor onboarding, payments and refunds.
 	Payments *payments.Service
+	// Moderation serves reports, the moderation queue and decisions.
+	Moderation *moderation.Service
 	// PublicURL is the API's base URL, to build calendar feed URLs.
 	PublicURL string
 	// nodes is the registry of Query.node (nodeTypes), built by NewSchema.

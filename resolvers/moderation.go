@@ -1,0 +1,31 @@
+package resolvers
+
+import (
+	"errors"
+	"strings"
+
+	"github.com/skillswap/skillswap/domain"
+	"github.com/skillswap/skillswap/relay"
+)
+
+// targetKinds maps a report target type to the global id kind of its targets.
+var targetKinds = map[domain.ReportTargetType]string{
+	domain.TargetMember:        relay.KindUser,
+	domain.TargetMessage:       relay.KindMessage,
+	domain.TargetReview:        relay.KindReview,
+	domain.TargetSkillProposal: relay.KindSkill,
+}
+
+// targetGlobalID is the global id of a case's target.
+func targetGlobalID(c *domain.ModerationCase) string {
+	return relay.GlobalID(targetKinds[c.TargetType], c.TargetID)
+}
+
+// inputField names a service error's field as the mutation's `input` argument holds it.
+func inputField(err error) error {
+	var de *domain.Error
+	if errors.As(err, &de) && de.Field != "" && !strings.HasPrefix(de.Field, "input.") {
+		de.Field = "input." + de.Field
+	}
+	return err
+}
