@@ -1,9 +1,6 @@
 package resolvers
 
 import (
-	"errors"
-	"strings"
-
 	"github.com/skillswap/skillswap/domain"
 	"github.com/skillswap/skillswap/relay"
 )
@@ -19,13 +16,4 @@ var targetKinds = map[domain.ReportTargetType]string{
 // targetGlobalID is the global id of a case's target.
 func targetGlobalID(c *domain.ModerationCase) string {
 	return relay.GlobalID(targetKinds[c.TargetType], c.TargetID)
-}
-
-// inputField names a service error's field as the mutation's `input` argument holds it.
-func inputField(err error) error {
-	var de *domain.Error
-	if errors.As(err, &de) && de.Field != "" && !strings.HasPrefix(de.Field, "input.") {
-		de.Field = "input." + de.Field
-	}
-	return err
 }

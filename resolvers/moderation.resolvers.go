@@ -120,9 +120,9 @@ func (r *mutationResolver) ReportContent(ctx context.Context, input model.Report
 	}
 	kind, ok := targetKinds[input.TargetType]
 	if !ok {
-		return nil, domain.Invalid("input.targetType", "unknown target type")
+		return nil, domain.Invalid("targetType", "unknown target type")
 	}
-	id, err := relay.ParseID(kind, input.TargetID, "input.targetId")
+	id, err := relay.ParseID(kind, input.TargetID, "targetId")
 	if err != nil {
 		return nil, err
 	}
@@ -130,7 +130,7 @@ func (r *mutationResolver) ReportContent(ctx context.Context, input model.Report
 		TargetType: input.TargetType, TargetID: id, Category: input.Category, Text: deref(input.Text),
 	})
 	if err != nil {
-		return nil, inputField(err)
+		return nil, err
 	}
 	return &model.ReportContentPayload{Report: &rep}, nil
 }
@@ -192,7 +192,7 @@ func (r *mutationResolver) DecideModerationCase(ctx context.Context, input model
 	if err != nil {
 		return nil, err
 	}
-	id, err := relay.ParseID(relay.KindModerationCase, input.CaseID, "input.caseId")
+	id, err := relay.ParseID(relay.KindModerationCase, input.CaseID, "caseId")
 	if err != nil {
 		return nil, err
 	}
@@ -200,7 +200,7 @@ func (r *mutationResolver) DecideModerationCase(ctx context.Context, input model
 		CaseID: id, Decision: input.Decision, StatementOfReasons: deref(input.StatementOfReasons),
 	})
 	if err != nil {
-		return nil, inputField(err)
+		return nil, err
 	}
 	return &model.ModerationCasePayload{Case: &c}, nil
 }
