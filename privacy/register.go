@@ -273,8 +273,9 @@ var register = map[string]Table{
 		"note": anon(Content, untilGone, "''"), "status": np(lifetime), "created_at": np(lifetime),
 	}},
 	// Moderation (migration 0021). A reporter's erasure keeps their reports pseudonymous (the id
-	// stays as the pseudonym, the account row is anonymised) and erases the words they wrote. The
-	// reported member's erasure erases the snapshots of their content; the decision, its statement
+	// stays as the pseudonym, the account row is anonymised) and erases the words they wrote and
+	// the snapshots they took (what they saw was often addressed to them). The reported member's
+	// erasure erases the snapshots of their content; the decision, its statement
 	// of reasons and staff notes stay with the case (staff's reasoning, as no_show_disputes'
 	// decision_note). Keeping snapshots through erasure as evidence (a legal hold, GDPR art.
 	// 17(3)(e)) would need the register to allow it; not decided here.
@@ -293,8 +294,9 @@ var register = map[string]Table{
 		"reporter_id": pseudo("kept pseudonymous: the report still counts as evidence"),
 		"category":    np(moderationEvidence),
 		"text":        anon(Content, untilGone, "'' (the reporter's own words go with them)"),
-		// The reported member's content as it was: erased with them (the case's subject_id).
-		"snapshot":         anon(Content, untilGone, `{"erased": true} when the case's subject is erased`),
+		// The reported content as it was: erased with its author (the case's subject_id), with the
+		// reporter (what they saw was often addressed to them) and with a review's reviewee.
+		"snapshot":         anon(Content, untilGone, `{"erased": true} when the case's subject, the reporter or a review's reviewee is erased`),
 		"review_report_id": np(moderationEvidence), "created_at": np(moderationEvidence),
 	}},
 	"moderation_notes": {Rows: "author_id (staff)", Columns: map[string]Column{

@@ -168,9 +168,11 @@ func (q *Queries) EraseAccount(ctx context.Context, userID uuid.UUID, now time.T
 		{"review reports", `UPDATE review_reports SET note = '' WHERE reporter_id = $1 AND note <> ''`, false},
 		// Reports they filed stay (pseudonymous) as evidence; their own words go.
 		{"moderation reports", `UPDATE moderation_reports SET text = '' WHERE reporter_id = $1 AND text <> ''`, false},
-		// Snapshots of their content in reports against them (see privacy/register.go).
+		// Snapshots that hold them: of their content (cases about them), of what they reported
+		// (content addressed to them), of reviews about them (see privacy/register.go).
 		{"moderation snapshots", `UPDATE moderation_reports SET snapshot = '{"erased": true}'
-			WHERE case_id IN (SELECT id FROM moderation_cases WHERE subject_id = $1) AND snapshot <> '{"erased": true}'`, false},
+			WHERE (case_id IN (SELECT id FROM moderation_cases WHERE subject_id = $1) OR reporter_id = $1
+				OR snapshot->>'revieweeId' = $1::text) AND snapshot <> '{"erased": true}'`, false},
 		{"sessions", `UPDATE skill_sessions SET
 				link = CASE WHEN link IS NULL THEN NULL ELSE '' END,
 				place = CASE WHEN place IS NULL THEN NULL ELSE '' END,
