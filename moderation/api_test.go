@@ -404,3 +404,42 @@ func TestQueueUsesItsIndex(t *testing.T) {
 		t.Errorf("queue plan does not range-scan its index:\n%s", p)
 	}
 }
+
+// TestMemberAndSkillProposalTargets: a hidden profile is reportable only by who knows the member
+// (a shared conversation, a block); a proposed skill only once approved, not by its proposer.
+func TestMemberAndSkillProposalTargets(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	apitest.Must(t, w.learner.C.Do(t, `mutation { updateProfile(input: {visibility: HIDDEN}) { user { id } } }`, nil))
+	if r := report(t, w.outsider, "MEMBER", w.learner.ID, "SPAM"); r.Code() != "NOT_FOUND" || r.Field() != "input.targetId" {
+		t.Errorf("hidden profile reported by a stranger: %s", r.Raw)
+	}
+	apitest.Must(t, report(t, w.teacher, "MEMBER", w.learner.ID, "HARASSMENT")) // they share a conversation
+	apitest.Must(t, w.outsider.C.Do(t, `mutation($id: ID!) { blockMember(input: {memberId: $id}) { blockedMembers { id } } }`, map[string]any{"id": w.learner.ID}))
+	apitest.Must(t, report(t, w.outsider, "MEMBER", w.learner.ID, "HARASSMENT")) // blocking does not stop a report
+
+	cat := w.api.Srv.Category(t, "t-moderation", "Moderation", "Modération")
+	var proposed struct {
+		ProposeSkill struct{ Skill struct{ ID string } }
+	}
+	apitest.Must(t, w.learner.C.Do(t, `mutation($in: ProposeSkillInput!) { proposeSkill(input: $in) { skill { id } } }`,
+		map[string]any{"in": map[string]any{"categoryId": cat, "nameEn": "Buy my course", "nameFr": "Achetez mon cours"}})).Decode(t, &proposed)
+	skill := proposed.ProposeSkill.Skill.ID
+	if r := report(t, w.teacher, "SKILL_PROPOSAL", skill, "SPAM"); r.Code() != "NOT_FOUND" {
+		t.Errorf("pending proposal: %s", r.Raw)
+	}
+	apitest.Must(t, w.mod.C.Do(t, `mutation($in: ReviewSkillProposalInput!) { reviewSkillProposal(input: $in) { skill { id } } }`,
+		map[string]any{"in": map[string]any{"skillId": skill, "decision": "APPROVE"}}))
+	if r := report(t, w.learner, "SKILL_PROPOSAL", skill, "SPAM"); r.Code() != "NOT_FOUND" {
+		t.Errorf("own proposal: %s", r.Raw)
+	}
+	apitest.Must(t, report(t, w.teacher, "SKILL_PROPOSAL", skill, "SPAM"))
+	got, _, _ := queue(t, w.mod, 10, nil, map[string]any{"targetType": "SKILL_PROPOSAL"})
+	if len(got) != 1 || got[0].Subject == nil || got[0].Subject.ID != w.learner.ID {
+		t.Fatalf("skill proposal case: %+v", got)
+	}
+	c := moderationCase(t, w.mod, got[0].ID)
+	if !strings.Contains(c.Reports[0].Snapshot, "Buy my course") {
+		t.Errorf("skill snapshot: %s", c.Reports[0].Snapshot)
+	}
+}
