@@ -37,6 +37,7 @@ import (
 	"github.com/skillswap/skillswap/jobs"
 	"github.com/skillswap/skillswap/mail"
 	"github.com/skillswap/skillswap/matching"
+	"github.com/skillswap/skillswap/moderation"
 	"github.com/skillswap/skillswap/notifications"
 	"github.com/skillswap/skillswap/passkeys"
 	"github.com/skillswap/skillswap/payments"
@@ -223,7 +224,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 			return a.Auth.RequireRecentAuth(ctx, actor) // a.Auth is set below, before any request
 		},
 	}, log)
-	reviewSvc := reviews.NewService(a.Store, notifications.ByName{Service: notes}, reviews.Config{Now: opts.Now}, log)
+	moderationSvc := moderation.NewService(a.Store, notes, moderation.Config{Limiter: a.Limiter, Now: opts.Now}, log)
+	reviewSvc := reviews.NewService(a.Store, notifications.ByName{Service: notes}, reviews.Config{Now: opts.Now, Reports: moderationSvc}, log)
 	calendarSvc := calendar.NewService(a.Store, calendar.Config{Now: opts.Now}, log)
 
 	tokens, err := newTokens(cfg, log)
@@ -391,6 +393,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 
 		SkillSessions: sessionSvc,
 		Reviews:       reviewSvc,
+		Moderation:    moderationSvc,
 		Credits:       ledger,
 		Calendar:      calendarSvc,
 		Payments:      a.Payments,

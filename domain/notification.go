@@ -56,6 +56,12 @@ const (
 	// NotificationNoShowDecided: a paid session's no-show report was upheld or rejected, by
 	// staff or at the end of the contest window (payload domain.NoShowDisputePayload).
 	NotificationNoShowDecided NotificationType = "NO_SHOW_DECIDED"
+	// NotificationModerationReportReceived: moderators received the member's report (payload
+	// domain.CaseReceivedPayload).
+	NotificationModerationReportReceived NotificationType = "MODERATION_REPORT_RECEIVED"
+	// NotificationModerationCaseDecided: a case the member reported was decided (payload
+	// domain.CaseReceivedPayload with its decision).
+	NotificationModerationCaseDecided NotificationType = "MODERATION_CASE_DECIDED"
 )
 
 // AllNotificationTypes lists every notification type, in display order of preference screens.
@@ -68,6 +74,7 @@ var AllNotificationTypes = []NotificationType{
 	NotificationPaymentAuthorized, NotificationPaymentFailed, NotificationPaymentCaptured,
 	NotificationPaymentCanceled, NotificationPaymentRefunded,
 	NotificationNoShowContested, NotificationNoShowDecided,
+	NotificationModerationReportReceived, NotificationModerationCaseDecided,
 }
 
 // Valid reports whether t is a known type.

@@ -41,6 +41,7 @@ type ResolverRoot interface {
 	AvailabilitySlot() AvailabilitySlotResolver
 	CalendarFeed() CalendarFeedResolver
 	Consent() ConsentResolver
+	ContentReport() ContentReportResolver
 	Conversation() ConversationResolver
 	ConversationEvent() ConversationEventResolver
 	CreditBalance() CreditBalanceResolver
@@ -51,6 +52,10 @@ type ResolverRoot interface {
 	MemberSkill() MemberSkillResolver
 	MentorAccount() MentorAccountResolver
 	Message() MessageResolver
+	ModerationCase() ModerationCaseResolver
+	ModerationDecisionNotice() ModerationDecisionNoticeResolver
+	ModerationNote() ModerationNoteResolver
+	ModerationReport() ModerationReportResolver
 	Mutation() MutationResolver
 	NoShowDispute() NoShowDisputeResolver
 	Notification() NotificationResolver
@@ -91,6 +96,10 @@ type ComplexityRoot struct {
 		RecentSignIns     func(childComplexity int, first *int) int
 		RecoveryCodesLeft func(childComplexity int) int
 		TotpEnabled       func(childComplexity int) int
+	}
+
+	AddModerationNotePayload struct {
+		Note func(childComplexity int) int
 	}
 
 	AdjustCreditsPayload struct {
@@ -217,6 +226,14 @@ type ComplexityRoot struct {
 		ID       func(childComplexity int) int
 		Source   func(childComplexity int) int
 		Version  func(childComplexity int) int
+	}
+
+	ContentReport struct {
+		Category   func(childComplexity int) int
+		CreatedAt  func(childComplexity int) int
+		ID         func(childComplexity int) int
+		TargetType func(childComplexity int) int
+		Text       func(childComplexity int) int
 	}
 
 	Conversation struct {
@@ -471,6 +488,72 @@ type ComplexityRoot struct {
 		Mode  func(childComplexity int) int
 	}
 
+	ModerationCase struct {
+		Assignee           func(childComplexity int) int
+		CreatedAt          func(childComplexity int) int
+		DecidedAt          func(childComplexity int) int
+		Decision           func(childComplexity int) int
+		ID                 func(childComplexity int) int
+		Notes              func(childComplexity int) int
+		ReporterCount      func(childComplexity int) int
+		Reports            func(childComplexity int) int
+		State              func(childComplexity int) int
+		StatementOfReasons func(childComplexity int) int
+		Subject            func(childComplexity int) int
+		TargetID           func(childComplexity int) int
+		TargetType         func(childComplexity int) int
+		Urgent             func(childComplexity int) int
+	}
+
+	ModerationCaseConnection struct {
+		Edges    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	ModerationCaseEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	ModerationCasePayload struct {
+		Case func(childComplexity int) int
+	}
+
+	ModerationDecisionConnection struct {
+		Edges    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	ModerationDecisionEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	ModerationDecisionNotice struct {
+		DecidedAt          func(childComplexity int) int
+		Decision           func(childComplexity int) int
+		ID                 func(childComplexity int) int
+		StatementOfReasons func(childComplexity int) int
+		TargetID           func(childComplexity int) int
+		TargetType         func(childComplexity int) int
+	}
+
+	ModerationNote struct {
+		Author    func(childComplexity int) int
+		CreatedAt func(childComplexity int) int
+		ID        func(childComplexity int) int
+		Text      func(childComplexity int) int
+	}
+
+	ModerationReport struct {
+		Category  func(childComplexity int) int
+		CreatedAt func(childComplexity int) int
+		ID        func(childComplexity int) int
+		Reporter  func(childComplexity int) int
+		Snapshot  func(childComplexity int) int
+		Text      func(childComplexity int) int
+	}
+
 	Money struct {
 		AmountMinor func(childComplexity int) int
 		Currency    func(childComplexity int) int
@@ -480,18 +563,22 @@ type ComplexityRoot struct {
 		AcceptPolicies             func(childComplexity int, input model.AcceptPoliciesInput) int
 		AcceptSession              func(childComplexity int, input model.AcceptSessionInput) int
 		AddMemberSkill             func(childComplexity int, input model.AddMemberSkillInput) int
+		AddModerationNote          func(childComplexity int, caseID string, text string) int
 		AdjustCredits              func(childComplexity int, input model.AdjustCreditsInput) int
+		AssignModerationCase       func(childComplexity int, id string, moderatorID string) int
 		BeginLogIn                 func(childComplexity int, input model.LogInInput) int
 		BlockMember                func(childComplexity int, input model.BlockMemberInput) int
 		CancelAccountDeletion      func(childComplexity int) int
 		CancelSession              func(childComplexity int, input model.CancelSessionInput) int
 		ChangePassword             func(childComplexity int, input model.ChangePasswordInput) int
+		ClaimModerationCase        func(childComplexity int, id string) int
 		CompleteMfaLogIn           func(childComplexity int, input model.CompleteMfaLogInInput) int
 		ConfirmEmailChange         func(childComplexity int, input model.ConfirmEmailChangeInput) int
 		ConfirmSessionCompleted    func(childComplexity int, input model.ConfirmSessionCompletedInput) int
 		ConfirmTotpEnrollment      func(childComplexity int, input model.ConfirmTotpEnrollmentInput) int
 		ContestNoShow              func(childComplexity int, input model.ContestNoShowInput) int
 		CreateCalendarFeed         func(childComplexity int) int
+		DecideModerationCase       func(childComplexity int, input model.DecideModerationCaseInput) int
 		DeclineSession             func(childComplexity int, input model.DeclineSessionInput) int
 		DeleteAccount              func(childComplexity int, input *model.DeleteAccountInput) int
 		DeleteMessage              func(childComplexity int, input model.DeleteMessageInput) int
@@ -519,6 +606,7 @@ type ComplexityRoot struct {
 		RemoveMemberSkill          func(childComplexity int, input model.RemoveMemberSkillInput) int
 		RemovePasskey              func(childComplexity int, input model.RemovePasskeyInput) int
 		RenamePasskey              func(childComplexity int, input model.RenamePasskeyInput) int
+		ReportContent              func(childComplexity int, input model.ReportContentInput) int
 		ReportNoShow               func(childComplexity int, input model.ReportNoShowInput) int
 		ReportReview               func(childComplexity int, input model.ReportReviewInput) int
 		ReportSessionProblem       func(childComplexity int, input model.ReportSessionProblemInput) int
@@ -707,6 +795,9 @@ type ComplexityRoot struct {
 		LegalDocuments          func(childComplexity int) int
 		Matches                 func(childComplexity int, first *int, after *string, filter *model.MatchFilter) int
 		Messages                func(childComplexity int, conversationID string, first *int, before *string, after *string) int
+		ModerationCase          func(childComplexity int, id string) int
+		ModerationCases         func(childComplexity int, first *int, after *string, filter *model.ModerationCaseFilter) int
+		MyModerationDecisions   func(childComplexity int, first *int, after *string) int
 		NoShowDisputes          func(childComplexity int, status *domain.NoShowDisputeStatus, first *int, after *string) int
 		Node                    func(childComplexity int, id string) int
 		NotificationPreferences func(childComplexity int) int
@@ -759,6 +850,10 @@ type ComplexityRoot struct {
 
 	RenamePasskeyPayload struct {
 		Passkey func(childComplexity int) int
+	}
+
+	ReportContentPayload struct {
+		Report func(childComplexity int) int
 	}
 
 	ReportReviewPayload struct {
@@ -1161,6 +1256,10 @@ type ConsentResolver interface {
 
 	At(ctx context.Context, obj *domain.Consent) (*time.Time, error)
 }
+type ContentReportResolver interface {
+	ID(ctx context.Context, obj *domain.ModerationReport) (string, error)
+	TargetType(ctx context.Context, obj *domain.ModerationReport) (domain.ReportTargetType, error)
+}
 type ConversationResolver interface {
 	ID(ctx context.Context, obj *domain.Conversation) (string, error)
 
@@ -1219,6 +1318,36 @@ type MessageResolver interface {
 
 	Deleted(ctx context.Context, obj *domain.Message) (bool, error)
 }
+type ModerationCaseResolver interface {
+	ID(ctx context.Context, obj *domain.ModerationCase) (string, error)
+
+	TargetID(ctx context.Context, obj *domain.ModerationCase) (string, error)
+	Subject(ctx context.Context, obj *domain.ModerationCase) (*domain.User, error)
+
+	Assignee(ctx context.Context, obj *domain.ModerationCase) (*domain.User, error)
+
+	Reports(ctx context.Context, obj *domain.ModerationCase) ([]domain.ModerationReport, error)
+	Notes(ctx context.Context, obj *domain.ModerationCase) ([]domain.ModerationNote, error)
+}
+type ModerationDecisionNoticeResolver interface {
+	ID(ctx context.Context, obj *domain.ModerationCase) (string, error)
+
+	TargetID(ctx context.Context, obj *domain.ModerationCase) (string, error)
+	Decision(ctx context.Context, obj *domain.ModerationCase) (domain.CaseDecision, error)
+	StatementOfReasons(ctx context.Context, obj *domain.ModerationCase) (string, error)
+	DecidedAt(ctx context.Context, obj *domain.ModerationCase) (*time.Time, error)
+}
+type ModerationNoteResolver interface {
+	ID(ctx context.Context, obj *domain.ModerationNote) (string, error)
+	Author(ctx context.Context, obj *domain.ModerationNote) (*domain.User, error)
+	Text(ctx context.Context, obj *domain.ModerationNote) (string, error)
+}
+type ModerationReportResolver interface {
+	ID(ctx context.Context, obj *domain.ModerationReport) (string, error)
+	Reporter(ctx context.Context, obj *domain.ModerationReport) (*domain.User, error)
+
+	Snapshot(ctx context.Context, obj *domain.ModerationReport) (string, error)
+}
 type MutationResolver interface {
 	SignUp(ctx context.Context, input model.SignUpInput) (*model.AuthPayload, error)
 	VerifyEmail(ctx context.Context, input model.VerifyEmailInput) (*model.VerifyEmailPayload, error)
@@ -1253,6 +1382,11 @@ type MutationResolver interface {
 	SignInWithProvider(ctx context.Context, input model.SignInWithProviderInput) (*model.AuthPayload, error)
 	LinkProvider(ctx context.Context, input model.LinkProviderInput) (*model.LinkProviderPayload, error)
 	UnlinkProvider(ctx context.Context, input model.UnlinkProviderInput) (*model.UnlinkProviderPayload, error)
+	ReportContent(ctx context.Context, input model.ReportContentInput) (*model.ReportContentPayload, error)
+	ClaimModerationCase(ctx context.Context, id string) (*model.ModerationCasePayload, error)
+	AssignModerationCase(ctx context.Context, id string, moderatorID string) (*model.ModerationCasePayload, error)
+	AddModerationNote(ctx context.Context, caseID string, text string) (*model.AddModerationNotePayload, error)
+	DecideModerationCase(ctx context.Context, input model.DecideModerationCaseInput) (*model.ModerationCasePayload, error)
 	MarkNotificationsRead(ctx context.Context, input model.MarkNotificationsReadInput) (*model.MarkNotificationsReadPayload, error)
 	SetNotificationPreference(ctx context.Context, input model.SetNotificationPreferenceInput) (*model.SetNotificationPreferencePayload, error)
 	StartPasskeyRegistration(ctx context.Context) (*model.StartPasskeyRegistrationPayload, error)
@@ -1363,6 +1497,9 @@ type QueryResolver interface {
 	Matches(ctx context.Context, first *int, after *string, filter *model.MatchFilter) (*model.MatchConnection, error)
 	SwapCircles(ctx context.Context, first *int) ([]matching.Circle, error)
 	SignInProviders(ctx context.Context) ([]string, error)
+	ModerationCases(ctx context.Context, first *int, after *string, filter *model.ModerationCaseFilter) (*model.ModerationCaseConnection, error)
+	ModerationCase(ctx context.Context, id string) (*domain.ModerationCase, error)
+	MyModerationDecisions(ctx context.Context, first *int, after *string) (*model.ModerationDecisionConnection, error)
 	Notifications(ctx context.Context, first *int, after *string, unreadOnly *bool) (*model.NotificationConnection, error)
 	NotificationPreferences(ctx context.Context) ([]domain.NotificationPreference, error)
 	UnreadNotificationCount(ctx context.Context) (int, error)
@@ -1553,6 +1690,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AccountSecurity.TotpEnabled(childComplexity), true
+
+	case "AddModerationNotePayload.note":
+		if e.ComplexityRoot.AddModerationNotePayload.Note == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AddModerationNotePayload.Note(childComplexity), true
 
 	case "AdjustCreditsPayload.balance":
 		if e.ComplexityRoot.AdjustCreditsPayload.Balance == nil {
@@ -1952,6 +2096,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Consent.Version(childComplexity), true
+
+	case "ContentReport.category":
+		if e.ComplexityRoot.ContentReport.Category == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ContentReport.Category(childComplexity), true
+	case "ContentReport.createdAt":
+		if e.ComplexityRoot.ContentReport.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ContentReport.CreatedAt(childComplexity), true
+	case "ContentReport.id":
+		if e.ComplexityRoot.ContentReport.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ContentReport.ID(childComplexity), true
+	case "ContentReport.targetType":
+		if e.ComplexityRoot.ContentReport.TargetType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ContentReport.TargetType(childComplexity), true
+	case "ContentReport.text":
+		if e.ComplexityRoot.ContentReport.Text == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ContentReport.Text(childComplexity), true
 
 	case "Conversation.createdAt":
 		if e.ComplexityRoot.Conversation.CreatedAt == nil {
@@ -2785,6 +2960,249 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ModeFacet.Mode(childComplexity), true
 
+	case "ModerationCase.assignee":
+		if e.ComplexityRoot.ModerationCase.Assignee == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModerationCase.Assignee(childComplexity), true
+	case "ModerationCase.createdAt":
+		if e.ComplexityRoot.ModerationCase.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModerationCase.CreatedAt(childComplexity), true
+	case "ModerationCase.decidedAt":
+		if e.ComplexityRoot.ModerationCase.DecidedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModerationCase.DecidedAt(childComplexity), true
+	case "ModerationCase.decision":
+		if e.ComplexityRoot.ModerationCase.Decision == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModerationCase.Decision(childComplexity), true
+	case "ModerationCase.id":
+		if e.ComplexityRoot.ModerationCase.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModerationCase.ID(childComplexity), true
+	case "ModerationCase.notes":
+		if e.ComplexityRoot.ModerationCase.Notes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModerationCase.Notes(childComplexity), true
+	case "ModerationCase.reporterCount":
+		if e.ComplexityRoot.ModerationCase.ReporterCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModerationCase.ReporterCount(childComplexity), true
+	case "ModerationCase.reports":
+		if e.ComplexityRoot.ModerationCase.Reports == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModerationCase.Reports(childComplexity), true
+	case "ModerationCase.state":
+		if e.ComplexityRoot.ModerationCase.State == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModerationCase.State(childComplexity), true
+	case "ModerationCase.statementOfReasons":
+		if e.ComplexityRoot.ModerationCase.StatementOfReasons == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModerationCase.StatementOfReasons(childComplexity), true
+	case "ModerationCase.subject":
+		if e.ComplexityRoot.ModerationCase.Subject == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModerationCase.Subject(childComplexity), true
+	case "ModerationCase.targetId":
+		if e.ComplexityRoot.ModerationCase.TargetID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModerationCase.TargetID(childComplexity), true
+	case "ModerationCase.targetType":
+		if e.ComplexityRoot.ModerationCase.TargetType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModerationCase.TargetType(childComplexity), true
+	case "ModerationCase.urgent":
+		if e.ComplexityRoot.ModerationCase.Urgent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModerationCase.Urgent(childComplexity), true
+
+	case "ModerationCaseConnection.edges":
+		if e.ComplexityRoot.ModerationCaseConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModerationCaseConnection.Edges(childComplexity), true
+	case "ModerationCaseConnection.pageInfo":
+		if e.ComplexityRoot.ModerationCaseConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModerationCaseConnection.PageInfo(childComplexity), true
+
+	case "ModerationCaseEdge.cursor":
+		if e.ComplexityRoot.ModerationCaseEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModerationCaseEdge.Cursor(childComplexity), true
+	case "ModerationCaseEdge.node":
+		if e.ComplexityRoot.ModerationCaseEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModerationCaseEdge.Node(childComplexity), true
+
+	case "ModerationCasePayload.case":
+		if e.ComplexityRoot.ModerationCasePayload.Case == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModerationCasePayload.Case(childComplexity), true
+
+	case "ModerationDecisionConnection.edges":
+		if e.ComplexityRoot.ModerationDecisionConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModerationDecisionConnection.Edges(childComplexity), true
+	case "ModerationDecisionConnection.pageInfo":
+		if e.ComplexityRoot.ModerationDecisionConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModerationDecisionConnection.PageInfo(childComplexity), true
+
+	case "ModerationDecisionEdge.cursor":
+		if e.ComplexityRoot.ModerationDecisionEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModerationDecisionEdge.Cursor(childComplexity), true
+	case "ModerationDecisionEdge.node":
+		if e.ComplexityRoot.ModerationDecisionEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModerationDecisionEdge.Node(childComplexity), true
+
+	case "ModerationDecisionNotice.decidedAt":
+		if e.ComplexityRoot.ModerationDecisionNotice.DecidedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModerationDecisionNotice.DecidedAt(childComplexity), true
+	case "ModerationDecisionNotice.decision":
+		if e.ComplexityRoot.ModerationDecisionNotice.Decision == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModerationDecisionNotice.Decision(childComplexity), true
+	case "ModerationDecisionNotice.id":
+		if e.ComplexityRoot.ModerationDecisionNotice.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModerationDecisionNotice.ID(childComplexity), true
+	case "ModerationDecisionNotice.statementOfReasons":
+		if e.ComplexityRoot.ModerationDecisionNotice.StatementOfReasons == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModerationDecisionNotice.StatementOfReasons(childComplexity), true
+	case "ModerationDecisionNotice.targetId":
+		if e.ComplexityRoot.ModerationDecisionNotice.TargetID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModerationDecisionNotice.TargetID(childComplexity), true
+	case "ModerationDecisionNotice.targetType":
+		if e.ComplexityRoot.ModerationDecisionNotice.TargetType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModerationDecisionNotice.TargetType(childComplexity), true
+
+	case "ModerationNote.author":
+		if e.ComplexityRoot.ModerationNote.Author == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModerationNote.Author(childComplexity), true
+	case "ModerationNote.createdAt":
+		if e.ComplexityRoot.ModerationNote.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModerationNote.CreatedAt(childComplexity), true
+	case "ModerationNote.id":
+		if e.ComplexityRoot.ModerationNote.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModerationNote.ID(childComplexity), true
+	case "ModerationNote.text":
+		if e.ComplexityRoot.ModerationNote.Text == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModerationNote.Text(childComplexity), true
+
+	case "ModerationReport.category":
+		if e.ComplexityRoot.ModerationReport.Category == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModerationReport.Category(childComplexity), true
+	case "ModerationReport.createdAt":
+		if e.ComplexityRoot.ModerationReport.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModerationReport.CreatedAt(childComplexity), true
+	case "ModerationReport.id":
+		if e.ComplexityRoot.ModerationReport.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModerationReport.ID(childComplexity), true
+	case "ModerationReport.reporter":
+		if e.ComplexityRoot.ModerationReport.Reporter == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModerationReport.Reporter(childComplexity), true
+	case "ModerationReport.snapshot":
+		if e.ComplexityRoot.ModerationReport.Snapshot == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModerationReport.Snapshot(childComplexity), true
+	case "ModerationReport.text":
+		if e.ComplexityRoot.ModerationReport.Text == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModerationReport.Text(childComplexity), true
+
 	case "Money.amountMinor":
 		if e.ComplexityRoot.Money.AmountMinor == nil {
 			break
@@ -2831,6 +3249,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.AddMemberSkill(childComplexity, args["input"].(model.AddMemberSkillInput)), true
+	case "Mutation.addModerationNote":
+		if e.ComplexityRoot.Mutation.AddModerationNote == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_addModerationNote_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AddModerationNote(childComplexity, args["caseId"].(string), args["text"].(string)), true
 	case "Mutation.adjustCredits":
 		if e.ComplexityRoot.Mutation.AdjustCredits == nil {
 			break
@@ -2842,6 +3271,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.AdjustCredits(childComplexity, args["input"].(model.AdjustCreditsInput)), true
+	case "Mutation.assignModerationCase":
+		if e.ComplexityRoot.Mutation.AssignModerationCase == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_assignModerationCase_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AssignModerationCase(childComplexity, args["id"].(string), args["moderatorId"].(string)), true
 	case "Mutation.beginLogIn":
 		if e.ComplexityRoot.Mutation.BeginLogIn == nil {
 			break
@@ -2892,6 +3332,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ChangePassword(childComplexity, args["input"].(model.ChangePasswordInput)), true
+	case "Mutation.claimModerationCase":
+		if e.ComplexityRoot.Mutation.ClaimModerationCase == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_claimModerationCase_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ClaimModerationCase(childComplexity, args["id"].(string)), true
 	case "Mutation.completeMfaLogIn":
 		if e.ComplexityRoot.Mutation.CompleteMfaLogIn == nil {
 			break
@@ -2953,6 +3404,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateCalendarFeed(childComplexity), true
+	case "Mutation.decideModerationCase":
+		if e.ComplexityRoot.Mutation.DecideModerationCase == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_decideModerationCase_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DecideModerationCase(childComplexity, args["input"].(model.DecideModerationCaseInput)), true
 	case "Mutation.declineSession":
 		if e.ComplexityRoot.Mutation.DeclineSession == nil {
 			break
@@ -3240,6 +3702,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RenamePasskey(childComplexity, args["input"].(model.RenamePasskeyInput)), true
+	case "Mutation.reportContent":
+		if e.ComplexityRoot.Mutation.ReportContent == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_reportContent_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ReportContent(childComplexity, args["input"].(model.ReportContentInput)), true
 	case "Mutation.reportNoShow":
 		if e.ComplexityRoot.Mutation.ReportNoShow == nil {
 			break
@@ -4184,6 +4657,39 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Messages(childComplexity, args["conversationId"].(string), args["first"].(*int), args["before"].(*string), args["after"].(*string)), true
+	case "Query.moderationCase":
+		if e.ComplexityRoot.Query.ModerationCase == nil {
+			break
+		}
+
+		args, err := ec.field_Query_moderationCase_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ModerationCase(childComplexity, args["id"].(string)), true
+	case "Query.moderationCases":
+		if e.ComplexityRoot.Query.ModerationCases == nil {
+			break
+		}
+
+		args, err := ec.field_Query_moderationCases_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ModerationCases(childComplexity, args["first"].(*int), args["after"].(*string), args["filter"].(*model.ModerationCaseFilter)), true
+	case "Query.myModerationDecisions":
+		if e.ComplexityRoot.Query.MyModerationDecisions == nil {
+			break
+		}
+
+		args, err := ec.field_Query_myModerationDecisions_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.MyModerationDecisions(childComplexity, args["first"].(*int), args["after"].(*string)), true
 	case "Query.noShowDisputes":
 		if e.ComplexityRoot.Query.NoShowDisputes == nil {
 			break
@@ -4447,6 +4953,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RenamePasskeyPayload.Passkey(childComplexity), true
+
+	case "ReportContentPayload.report":
+		if e.ComplexityRoot.ReportContentPayload.Report == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportContentPayload.Report(childComplexity), true
 
 	case "ReportReviewPayload.report":
 		if e.ComplexityRoot.ReportReviewPayload.Report == nil {
@@ -5769,6 +6282,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputConfirmSessionCompletedInput,
 		ec.unmarshalInputConfirmTotpEnrollmentInput,
 		ec.unmarshalInputContestNoShowInput,
+		ec.unmarshalInputDecideModerationCaseInput,
 		ec.unmarshalInputDeclineSessionInput,
 		ec.unmarshalInputDeleteAccountInput,
 		ec.unmarshalInputDeleteMessageInput,
@@ -5785,6 +6299,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputMarkNotificationsReadInput,
 		ec.unmarshalInputMatchFilter,
 		ec.unmarshalInputMemberSearchFilter,
+		ec.unmarshalInputModerationCaseFilter,
 		ec.unmarshalInputMoneyInput,
 		ec.unmarshalInputMuteConversationInput,
 		ec.unmarshalInputNearInput,
@@ -5799,6 +6314,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputRemoveMemberSkillInput,
 		ec.unmarshalInputRemovePasskeyInput,
 		ec.unmarshalInputRenamePasskeyInput,
+		ec.unmarshalInputReportContentInput,
 		ec.unmarshalInputReportNoShowInput,
 		ec.unmarshalInputReportReviewInput,
 		ec.unmarshalInputReportSessionProblemInput,
@@ -7611,6 +8127,283 @@ type UnlinkProviderPayload {
   linkedProviders: [LinkedProvider!]!
 }
 `, BuiltIn: false},
+	{Name: "../schema/moderation.graphqls", Input: `# Moderation (issue 16 items 1 and 2): members report what they see; reports on one target group
+# into one case; moderators work the cases in a priority queue and decide them with a statement
+# of reasons the affected member can read (EU Digital Services Act, art. 17).
+
+extend type Query {
+  """
+  The moderation queue, MODERATOR only: cases in one state (OPEN by default) in priority order —
+  cases with a SAFETY or ILLEGAL_CONTENT report first, then by number of distinct reporters
+  (most first), then oldest first. The cursor is stable under that order.
+  """
+  moderationCases(
+    "Number of items to return, 1 to 100."
+    first: Int = 20
+    "Cursor after which to start (an ` + "`" + `endCursor` + "`" + ` from a previous page)."
+    after: String
+    "Which cases."
+    filter: ModerationCaseFilter
+  ): ModerationCaseConnection! @hasRole(role: MODERATOR)
+  "One case with its reports (and their snapshots) and notes, MODERATOR only; ` + "`" + `NOT_FOUND` + "`" + ` (field ` + "`" + `id` + "`" + `) for an unknown id."
+  moderationCase(id: ID!): ModerationCase @hasRole(role: MODERATOR)
+  """
+  Decisions about the viewer's own content or account, newest first: the decision and its
+  statement of reasons, never who reported.
+  """
+  myModerationDecisions(
+    "Number of items to return, 1 to 100."
+    first: Int = 20
+    "Cursor after which to start (an ` + "`" + `endCursor` + "`" + ` from a previous page)."
+    after: String
+  ): ModerationDecisionConnection! @auth
+}
+
+extend type Mutation {
+  """
+  Reports a member, a message, a review or a skill proposal to moderators. What is reported is
+  saved as the caller sees it now, so a later edit or delete does not erase it. ` + "`" + `NOT_FOUND` + "`" + `
+  (field ` + "`" + `input.targetId` + "`" + `) for anything the caller cannot see (a message of a conversation they
+  are not in, a hidden review, their own content), exactly as for an unknown id; ` + "`" + `CONFLICT` + "`" + ` when
+  the caller already reported the target and its case is still open; ` + "`" + `RATE_LIMITED` + "`" + ` past 20
+  reports an hour. The caller gets a ` + "`" + `MODERATION_REPORT_RECEIVED` + "`" + ` notification, and a
+  ` + "`" + `MODERATION_CASE_DECIDED` + "`" + ` one when the case is decided.
+  """
+  reportContent(input: ReportContentInput!): ReportContentPayload! @auth
+  "Takes an undecided case for the caller (IN_REVIEW). ` + "`" + `CONFLICT` + "`" + ` once decided."
+  claimModerationCase(id: ID!): ModerationCasePayload! @hasRole(role: MODERATOR)
+  "Gives an undecided case to a moderator (IN_REVIEW); ` + "`" + `BAD_USER_INPUT` + "`" + ` (field ` + "`" + `moderatorId` + "`" + `) for a member who is not one."
+  assignModerationCase(id: ID!, moderatorId: ID!): ModerationCasePayload! @hasRole(role: MODERATOR)
+  "Adds an internal note to a case, read by staff only (1 to 5,000 characters)."
+  addModerationNote(caseId: ID!, text: String!): AddModerationNotePayload! @hasRole(role: MODERATOR)
+  """
+  Decides a case. ` + "`" + `statementOfReasons` + "`" + ` (up to 5,000 characters) is required for ACTION_TAKEN:
+  the affected member reads it in ` + "`" + `myModerationDecisions` + "`" + `. Reporters are told the outcome.
+  ` + "`" + `CONFLICT` + "`" + ` when already decided.
+  """
+  decideModerationCase(input: DecideModerationCaseInput!): ModerationCasePayload! @hasRole(role: MODERATOR)
+}
+
+"What a report is about."
+enum ReportTargetType {
+  "A member (their profile: name, bio, skills)."
+  MEMBER
+  "A chat message."
+  MESSAGE
+  "A review."
+  REVIEW
+  "A skill a member proposed to the catalogue."
+  SKILL_PROPOSAL
+}
+
+"Why something is reported."
+enum ReportCategory {
+  "Unsolicited advertising or repeated junk."
+  SPAM
+  "Abuse, threats or bullying."
+  HARASSMENT
+  "Offensive or off-topic content."
+  INAPPROPRIATE
+  "Fraud or an attempt to take money."
+  SCAM
+  "A risk to someone's physical safety (handled first)."
+  SAFETY
+  "Content that is illegal (handled first)."
+  ILLEGAL_CONTENT
+  "Anything else."
+  OTHER
+}
+
+"Where a case is."
+enum ModerationCaseState {
+  "Waiting for a moderator."
+  OPEN
+  "A moderator is on it."
+  IN_REVIEW
+  "Decided."
+  DECIDED
+}
+
+"The outcome of a case."
+enum ModerationDecision {
+  "Nothing against the rules was found."
+  NO_ACTION
+  "Action was taken; the statement of reasons says which and why."
+  ACTION_TAKEN
+}
+
+"A report to moderators."
+input ReportContentInput {
+  "What kind of thing ` + "`" + `targetId` + "`" + ` is."
+  targetType: ReportTargetType!
+  "Global id of a member, message, review or skill the caller can see."
+  targetId: ID!
+  "Why."
+  category: ReportCategory!
+  "Details, up to 2,000 characters."
+  text: String = ""
+}
+
+"Filter of ` + "`" + `moderationCases` + "`" + `."
+input ModerationCaseFilter {
+  "Cases in this state."
+  state: ModerationCaseState = OPEN
+  "Only cases about this kind of target."
+  targetType: ReportTargetType
+  "Only cases assigned to the caller."
+  assignedToMe: Boolean = false
+}
+
+"A moderator's decision."
+input DecideModerationCaseInput {
+  "Global id of an undecided case."
+  caseId: ID!
+  "The outcome."
+  decision: ModerationDecision!
+  "Why, addressed to the affected member; required for ACTION_TAKEN."
+  statementOfReasons: String = ""
+}
+
+"A member's report, as its reporter sees it."
+type ContentReport {
+  "Opaque global identifier."
+  id: ID!
+  "What is reported."
+  targetType: ReportTargetType!
+  "Why."
+  category: ReportCategory!
+  "The reporter's details."
+  text: String!
+  "When."
+  createdAt: DateTime!
+}
+
+"Result of ` + "`" + `reportContent` + "`" + `."
+type ReportContentPayload {
+  "The report, received."
+  report: ContentReport!
+}
+
+"The reports on one target, from first report to decision. Staff only."
+type ModerationCase {
+  "Opaque global identifier."
+  id: ID!
+  "What is reported."
+  targetType: ReportTargetType!
+  "Global id of the target (a User, Message, Review or Skill); it may since have been deleted."
+  targetId: ID!
+  "The member accountable for the target (reported member, sender, author); null once unknown."
+  subject: User
+  "Where the case is."
+  state: ModerationCaseState!
+  "Whether a report is in a SAFETY or ILLEGAL_CONTENT category."
+  urgent: Boolean!
+  "How many distinct members reported the target in this case."
+  reporterCount: Int!
+  "The moderator on it."
+  assignee: User
+  "The outcome, once decided."
+  decision: ModerationDecision
+  "The statement of reasons, once decided."
+  statementOfReasons: String
+  "When it was decided."
+  decidedAt: DateTime
+  "When the first report came."
+  createdAt: DateTime!
+  "The reports, oldest first, each with its snapshot."
+  reports: [ModerationReport!]!
+  "Internal notes, oldest first."
+  notes: [ModerationNote!]!
+}
+
+"One report in a case, for staff."
+type ModerationReport {
+  "Opaque global identifier."
+  id: ID!
+  "Who reported."
+  reporter: User!
+  "Why."
+  category: ReportCategory!
+  "The reporter's details."
+  text: String!
+  "The target as the reporter saw it when reporting, a JSON object whose fields depend on the target type."
+  snapshot: String!
+  "When."
+  createdAt: DateTime!
+}
+
+"An internal note of staff on a case."
+type ModerationNote {
+  "Opaque global identifier."
+  id: ID!
+  "Who wrote it."
+  author: User!
+  "The note."
+  text: String!
+  "When."
+  createdAt: DateTime!
+}
+
+"A decision about the viewer's content or account, as they may read it."
+type ModerationDecisionNotice {
+  "Opaque global identifier (the case's)."
+  id: ID!
+  "What was reported."
+  targetType: ReportTargetType!
+  "Global id of the target."
+  targetId: ID!
+  "The outcome."
+  decision: ModerationDecision!
+  "Why."
+  statementOfReasons: String!
+  "When."
+  decidedAt: DateTime!
+}
+
+"Result of case mutations."
+type ModerationCasePayload {
+  "The case as changed."
+  case: ModerationCase!
+}
+
+"Result of ` + "`" + `addModerationNote` + "`" + `."
+type AddModerationNotePayload {
+  "The note."
+  note: ModerationNote!
+}
+
+"A page of the moderation queue."
+type ModerationCaseConnection {
+  "The cases of this page."
+  edges: [ModerationCaseEdge!]!
+  "Paging information."
+  pageInfo: PageInfo!
+}
+
+"A case in the queue."
+type ModerationCaseEdge {
+  "Cursor of this case."
+  cursor: String!
+  "The case."
+  node: ModerationCase!
+}
+
+"A page of decisions about the viewer."
+type ModerationDecisionConnection {
+  "The decisions of this page."
+  edges: [ModerationDecisionEdge!]!
+  "Paging information."
+  pageInfo: PageInfo!
+}
+
+"A decision about the viewer."
+type ModerationDecisionEdge {
+  "Cursor of this decision."
+  cursor: String!
+  "The decision."
+  node: ModerationDecisionNotice!
+}
+`, BuiltIn: false},
 	{Name: "../schema/notifications.graphqls", Input: `# Notifications: the in-app feed, its live stream and per-type preferences.
 
 extend type Query {
@@ -7686,6 +8479,10 @@ enum NotificationType {
   NO_SHOW_CONTESTED
   "A no-show report about a paid session was decided (payload ` + "`" + `status` + "`" + `, ` + "`" + `refundsPayer` + "`" + `)."
   NO_SHOW_DECIDED
+  "Moderators received your report (payload ` + "`" + `caseId` + "`" + `, ` + "`" + `reportId` + "`" + `)."
+  MODERATION_REPORT_RECEIVED
+  "A case you reported was decided (payload ` + "`" + `caseId` + "`" + `, ` + "`" + `reportId` + "`" + `, ` + "`" + `decision` + "`" + `)."
+  MODERATION_CASE_DECIDED
 }
 
 "An in-app notification of the viewer."
@@ -8679,7 +9476,7 @@ extend type Mutation {
   """
   submitReview(input: SubmitReviewInput!): SubmitReviewPayload! @auth
   "Reports a visible review to moderators, once per review (` + "`" + `CONFLICT` + "`" + ` the second time)."
-  reportReview(input: ReportReviewInput!): ReportReviewPayload! @auth
+  reportReview(input: ReportReviewInput!): ReportReviewPayload! @auth @deprecated(reason: "Use ` + "`" + `reportContent` + "`" + ` with ` + "`" + `targetType: REVIEW` + "`" + `: it snapshots the review and groups reports into moderation cases. ` + "`" + `reportReview` + "`" + ` still works and files a moderation report too.")
 }
 
 "What one participant of a completed session says about the other."
@@ -9583,6 +10380,14 @@ func (ec *executionContext) childFields_AccountSecurity(ctx context.Context, fie
 	return nil, fmt.Errorf("no field named %q was found under type AccountSecurity", field.Name)
 }
 
+func (ec *executionContext) childFields_AddModerationNotePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "note":
+		return ec.fieldContext_AddModerationNotePayload_note(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AddModerationNotePayload", field.Name)
+}
+
 func (ec *executionContext) childFields_AdjustCreditsPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "user":
@@ -9833,6 +10638,22 @@ func (ec *executionContext) childFields_Consent(ctx context.Context, field graph
 		return ec.fieldContext_Consent_at(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Consent", field.Name)
+}
+
+func (ec *executionContext) childFields_ContentReport(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_ContentReport_id(ctx, field)
+	case "targetType":
+		return ec.fieldContext_ContentReport_targetType(ctx, field)
+	case "category":
+		return ec.fieldContext_ContentReport_category(ctx, field)
+	case "text":
+		return ec.fieldContext_ContentReport_text(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_ContentReport_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ContentReport", field.Name)
 }
 
 func (ec *executionContext) childFields_Conversation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -10339,6 +11160,138 @@ func (ec *executionContext) childFields_ModeFacet(ctx context.Context, field gra
 	return nil, fmt.Errorf("no field named %q was found under type ModeFacet", field.Name)
 }
 
+func (ec *executionContext) childFields_ModerationCase(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_ModerationCase_id(ctx, field)
+	case "targetType":
+		return ec.fieldContext_ModerationCase_targetType(ctx, field)
+	case "targetId":
+		return ec.fieldContext_ModerationCase_targetId(ctx, field)
+	case "subject":
+		return ec.fieldContext_ModerationCase_subject(ctx, field)
+	case "state":
+		return ec.fieldContext_ModerationCase_state(ctx, field)
+	case "urgent":
+		return ec.fieldContext_ModerationCase_urgent(ctx, field)
+	case "reporterCount":
+		return ec.fieldContext_ModerationCase_reporterCount(ctx, field)
+	case "assignee":
+		return ec.fieldContext_ModerationCase_assignee(ctx, field)
+	case "decision":
+		return ec.fieldContext_ModerationCase_decision(ctx, field)
+	case "statementOfReasons":
+		return ec.fieldContext_ModerationCase_statementOfReasons(ctx, field)
+	case "decidedAt":
+		return ec.fieldContext_ModerationCase_decidedAt(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_ModerationCase_createdAt(ctx, field)
+	case "reports":
+		return ec.fieldContext_ModerationCase_reports(ctx, field)
+	case "notes":
+		return ec.fieldContext_ModerationCase_notes(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ModerationCase", field.Name)
+}
+
+func (ec *executionContext) childFields_ModerationCaseConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_ModerationCaseConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_ModerationCaseConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ModerationCaseConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_ModerationCaseEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_ModerationCaseEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_ModerationCaseEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ModerationCaseEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_ModerationCasePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "case":
+		return ec.fieldContext_ModerationCasePayload_case(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ModerationCasePayload", field.Name)
+}
+
+func (ec *executionContext) childFields_ModerationDecisionConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_ModerationDecisionConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_ModerationDecisionConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ModerationDecisionConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_ModerationDecisionEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_ModerationDecisionEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_ModerationDecisionEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ModerationDecisionEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_ModerationDecisionNotice(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_ModerationDecisionNotice_id(ctx, field)
+	case "targetType":
+		return ec.fieldContext_ModerationDecisionNotice_targetType(ctx, field)
+	case "targetId":
+		return ec.fieldContext_ModerationDecisionNotice_targetId(ctx, field)
+	case "decision":
+		return ec.fieldContext_ModerationDecisionNotice_decision(ctx, field)
+	case "statementOfReasons":
+		return ec.fieldContext_ModerationDecisionNotice_statementOfReasons(ctx, field)
+	case "decidedAt":
+		return ec.fieldContext_ModerationDecisionNotice_decidedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ModerationDecisionNotice", field.Name)
+}
+
+func (ec *executionContext) childFields_ModerationNote(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_ModerationNote_id(ctx, field)
+	case "author":
+		return ec.fieldContext_ModerationNote_author(ctx, field)
+	case "text":
+		return ec.fieldContext_ModerationNote_text(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_ModerationNote_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ModerationNote", field.Name)
+}
+
+func (ec *executionContext) childFields_ModerationReport(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_ModerationReport_id(ctx, field)
+	case "reporter":
+		return ec.fieldContext_ModerationReport_reporter(ctx, field)
+	case "category":
+		return ec.fieldContext_ModerationReport_category(ctx, field)
+	case "text":
+		return ec.fieldContext_ModerationReport_text(ctx, field)
+	case "snapshot":
+		return ec.fieldContext_ModerationReport_snapshot(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_ModerationReport_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ModerationReport", field.Name)
+}
+
 func (ec *executionContext) childFields_Money(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "amountMinor":
@@ -10699,6 +11652,14 @@ func (ec *executionContext) childFields_RenamePasskeyPayload(ctx context.Context
 		return ec.fieldContext_RenamePasskeyPayload_passkey(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RenamePasskeyPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_ReportContentPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "report":
+		return ec.fieldContext_ReportContentPayload_report(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReportContentPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_ReportReviewPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -11603,6 +12564,28 @@ func (ec *executionContext) field_Mutation_addMemberSkill_args(ctx context.Conte
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_addModerationNote_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "caseId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["caseId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "text",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["text"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_adjustCredits_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -11614,6 +12597,28 @@ func (ec *executionContext) field_Mutation_adjustCredits_args(ctx context.Contex
 		return nil, err
 	}
 	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_assignModerationCase_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "moderatorId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["moderatorId"] = arg1
 	return args, nil
 }
 
@@ -11670,6 +12675,20 @@ func (ec *executionContext) field_Mutation_changePassword_args(ctx context.Conte
 		return nil, err
 	}
 	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_claimModerationCase_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
 	return args, nil
 }
 
@@ -11735,6 +12754,20 @@ func (ec *executionContext) field_Mutation_contestNoShow_args(ctx context.Contex
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.ContestNoShowInput, error) {
 			return ec.unmarshalNContestNoShowInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐContestNoShowInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_decideModerationCase_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.DecideModerationCaseInput, error) {
+			return ec.unmarshalNDecideModerationCaseInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐDecideModerationCaseInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -12085,6 +13118,20 @@ func (ec *executionContext) field_Mutation_renamePasskey_args(ctx context.Contex
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.RenamePasskeyInput, error) {
 			return ec.unmarshalNRenamePasskeyInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐRenamePasskeyInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_reportContent_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ReportContentInput, error) {
+			return ec.unmarshalNReportContentInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐReportContentInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -12610,6 +13657,72 @@ func (ec *executionContext) field_Query_messages_args(ctx context.Context, rawAr
 		return nil, err
 	}
 	args["after"] = arg3
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_moderationCase_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_moderationCases_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*model.ModerationCaseFilter, error) {
+			return ec.unmarshalOModerationCaseFilter2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐModerationCaseFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_myModerationDecisions_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
 	return args, nil
 }
 
@@ -13379,6 +14492,38 @@ func (ec *executionContext) fieldContext_AccountSecurity_passkeys(_ context.Cont
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Passkey(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AddModerationNotePayload_note(ctx context.Context, field graphql.CollectedField, obj *model.AddModerationNotePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AddModerationNotePayload_note(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Note, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.ModerationNote) graphql.Marshaler {
+			return ec.marshalNModerationNote2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐModerationNote(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AddModerationNotePayload_note(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AddModerationNotePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ModerationNote(ctx, field)
 		},
 	}
 	return fc, nil
@@ -15020,6 +16165,121 @@ func (ec *executionContext) _Consent_at(ctx context.Context, field graphql.Colle
 }
 func (ec *executionContext) fieldContext_Consent_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Consent", field, true, true, errors.New("field of type DateTime does not have child fields"))
+}
+
+func (ec *executionContext) _ContentReport_id(ctx context.Context, field graphql.CollectedField, obj *domain.ModerationReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ContentReport_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ContentReport().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ContentReport_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ContentReport", field, true, true, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _ContentReport_targetType(ctx context.Context, field graphql.CollectedField, obj *domain.ModerationReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ContentReport_targetType(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ContentReport().TargetType(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v domain.ReportTargetType) graphql.Marshaler {
+			return ec.marshalNReportTargetType2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐReportTargetType(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ContentReport_targetType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ContentReport", field, true, true, errors.New("field of type ReportTargetType does not have child fields"))
+}
+
+func (ec *executionContext) _ContentReport_category(ctx context.Context, field graphql.CollectedField, obj *domain.ModerationReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ContentReport_category(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Category, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v domain.ReportCategory) graphql.Marshaler {
+			return ec.marshalNReportCategory2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐReportCategory(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ContentReport_category(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ContentReport", field, false, false, errors.New("field of type ReportCategory does not have child fields"))
+}
+
+func (ec *executionContext) _ContentReport_text(ctx context.Context, field graphql.CollectedField, obj *domain.ModerationReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ContentReport_text(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Text, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ContentReport_text(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ContentReport", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ContentReport_createdAt(ctx context.Context, field graphql.CollectedField, obj *domain.ModerationReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ContentReport_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ContentReport_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ContentReport", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _Conversation_id(ctx context.Context, field graphql.CollectedField, obj *domain.Conversation) (ret graphql.Marshaler) {
@@ -18454,6 +19714,1020 @@ func (ec *executionContext) fieldContext_ModeFacet_count(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("ModeFacet", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
+func (ec *executionContext) _ModerationCase_id(ctx context.Context, field graphql.CollectedField, obj *domain.ModerationCase) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ModerationCase_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ModerationCase().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ModerationCase_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ModerationCase", field, true, true, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _ModerationCase_targetType(ctx context.Context, field graphql.CollectedField, obj *domain.ModerationCase) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ModerationCase_targetType(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TargetType, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v domain.ReportTargetType) graphql.Marshaler {
+			return ec.marshalNReportTargetType2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐReportTargetType(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ModerationCase_targetType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ModerationCase", field, false, false, errors.New("field of type ReportTargetType does not have child fields"))
+}
+
+func (ec *executionContext) _ModerationCase_targetId(ctx context.Context, field graphql.CollectedField, obj *domain.ModerationCase) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ModerationCase_targetId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ModerationCase().TargetID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ModerationCase_targetId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ModerationCase", field, true, true, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _ModerationCase_subject(ctx context.Context, field graphql.CollectedField, obj *domain.ModerationCase) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ModerationCase_subject(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ModerationCase().Subject(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.User) graphql.Marshaler {
+			return ec.marshalOUser2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐUser(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ModerationCase_subject(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ModerationCase",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ModerationCase_state(ctx context.Context, field graphql.CollectedField, obj *domain.ModerationCase) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ModerationCase_state(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.State, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v domain.CaseState) graphql.Marshaler {
+			return ec.marshalNModerationCaseState2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐCaseState(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ModerationCase_state(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ModerationCase", field, false, false, errors.New("field of type ModerationCaseState does not have child fields"))
+}
+
+func (ec *executionContext) _ModerationCase_urgent(ctx context.Context, field graphql.CollectedField, obj *domain.ModerationCase) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ModerationCase_urgent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Urgent, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ModerationCase_urgent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ModerationCase", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _ModerationCase_reporterCount(ctx context.Context, field graphql.CollectedField, obj *domain.ModerationCase) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ModerationCase_reporterCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReporterCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ModerationCase_reporterCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ModerationCase", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _ModerationCase_assignee(ctx context.Context, field graphql.CollectedField, obj *domain.ModerationCase) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ModerationCase_assignee(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ModerationCase().Assignee(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.User) graphql.Marshaler {
+			return ec.marshalOUser2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐUser(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ModerationCase_assignee(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ModerationCase",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ModerationCase_decision(ctx context.Context, field graphql.CollectedField, obj *domain.ModerationCase) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ModerationCase_decision(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Decision, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.CaseDecision) graphql.Marshaler {
+			return ec.marshalOModerationDecision2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐCaseDecision(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ModerationCase_decision(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ModerationCase", field, false, false, errors.New("field of type ModerationDecision does not have child fields"))
+}
+
+func (ec *executionContext) _ModerationCase_statementOfReasons(ctx context.Context, field graphql.CollectedField, obj *domain.ModerationCase) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ModerationCase_statementOfReasons(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StatementOfReasons, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ModerationCase_statementOfReasons(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ModerationCase", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ModerationCase_decidedAt(ctx context.Context, field graphql.CollectedField, obj *domain.ModerationCase) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ModerationCase_decidedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DecidedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ModerationCase_decidedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ModerationCase", field, false, false, errors.New("field of type DateTime does not have child fields"))
+}
+
+func (ec *executionContext) _ModerationCase_createdAt(ctx context.Context, field graphql.CollectedField, obj *domain.ModerationCase) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ModerationCase_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ModerationCase_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ModerationCase", field, false, false, errors.New("field of type DateTime does not have child fields"))
+}
+
+func (ec *executionContext) _ModerationCase_reports(ctx context.Context, field graphql.CollectedField, obj *domain.ModerationCase) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ModerationCase_reports(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ModerationCase().Reports(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []domain.ModerationReport) graphql.Marshaler {
+			return ec.marshalNModerationReport2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐModerationReportᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ModerationCase_reports(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ModerationCase",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ModerationReport(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ModerationCase_notes(ctx context.Context, field graphql.CollectedField, obj *domain.ModerationCase) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ModerationCase_notes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ModerationCase().Notes(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []domain.ModerationNote) graphql.Marshaler {
+			return ec.marshalNModerationNote2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐModerationNoteᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ModerationCase_notes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ModerationCase",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ModerationNote(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ModerationCaseConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.ModerationCaseConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ModerationCaseConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.ModerationCaseEdge) graphql.Marshaler {
+			return ec.marshalNModerationCaseEdge2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐModerationCaseEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ModerationCaseConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ModerationCaseConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ModerationCaseEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ModerationCaseConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.ModerationCaseConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ModerationCaseConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ModerationCaseConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ModerationCaseConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ModerationCaseEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.ModerationCaseEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ModerationCaseEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ModerationCaseEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ModerationCaseEdge", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ModerationCaseEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.ModerationCaseEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ModerationCaseEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.ModerationCase) graphql.Marshaler {
+			return ec.marshalNModerationCase2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐModerationCase(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ModerationCaseEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ModerationCaseEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ModerationCase(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ModerationCasePayload_case(ctx context.Context, field graphql.CollectedField, obj *model.ModerationCasePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ModerationCasePayload_case(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Case, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.ModerationCase) graphql.Marshaler {
+			return ec.marshalNModerationCase2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐModerationCase(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ModerationCasePayload_case(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ModerationCasePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ModerationCase(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ModerationDecisionConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.ModerationDecisionConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ModerationDecisionConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.ModerationDecisionEdge) graphql.Marshaler {
+			return ec.marshalNModerationDecisionEdge2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐModerationDecisionEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ModerationDecisionConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ModerationDecisionConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ModerationDecisionEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ModerationDecisionConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.ModerationDecisionConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ModerationDecisionConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ModerationDecisionConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ModerationDecisionConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ModerationDecisionEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.ModerationDecisionEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ModerationDecisionEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ModerationDecisionEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ModerationDecisionEdge", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ModerationDecisionEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.ModerationDecisionEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ModerationDecisionEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.ModerationCase) graphql.Marshaler {
+			return ec.marshalNModerationDecisionNotice2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐModerationCase(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ModerationDecisionEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ModerationDecisionEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ModerationDecisionNotice(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ModerationDecisionNotice_id(ctx context.Context, field graphql.CollectedField, obj *domain.ModerationCase) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ModerationDecisionNotice_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ModerationDecisionNotice().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ModerationDecisionNotice_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ModerationDecisionNotice", field, true, true, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _ModerationDecisionNotice_targetType(ctx context.Context, field graphql.CollectedField, obj *domain.ModerationCase) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ModerationDecisionNotice_targetType(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TargetType, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v domain.ReportTargetType) graphql.Marshaler {
+			return ec.marshalNReportTargetType2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐReportTargetType(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ModerationDecisionNotice_targetType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ModerationDecisionNotice", field, false, false, errors.New("field of type ReportTargetType does not have child fields"))
+}
+
+func (ec *executionContext) _ModerationDecisionNotice_targetId(ctx context.Context, field graphql.CollectedField, obj *domain.ModerationCase) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ModerationDecisionNotice_targetId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ModerationDecisionNotice().TargetID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ModerationDecisionNotice_targetId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ModerationDecisionNotice", field, true, true, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _ModerationDecisionNotice_decision(ctx context.Context, field graphql.CollectedField, obj *domain.ModerationCase) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ModerationDecisionNotice_decision(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ModerationDecisionNotice().Decision(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v domain.CaseDecision) graphql.Marshaler {
+			return ec.marshalNModerationDecision2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐCaseDecision(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ModerationDecisionNotice_decision(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ModerationDecisionNotice", field, true, true, errors.New("field of type ModerationDecision does not have child fields"))
+}
+
+func (ec *executionContext) _ModerationDecisionNotice_statementOfReasons(ctx context.Context, field graphql.CollectedField, obj *domain.ModerationCase) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ModerationDecisionNotice_statementOfReasons(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ModerationDecisionNotice().StatementOfReasons(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ModerationDecisionNotice_statementOfReasons(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ModerationDecisionNotice", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ModerationDecisionNotice_decidedAt(ctx context.Context, field graphql.CollectedField, obj *domain.ModerationCase) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ModerationDecisionNotice_decidedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ModerationDecisionNotice().DecidedAt(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ModerationDecisionNotice_decidedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ModerationDecisionNotice", field, true, true, errors.New("field of type DateTime does not have child fields"))
+}
+
+func (ec *executionContext) _ModerationNote_id(ctx context.Context, field graphql.CollectedField, obj *domain.ModerationNote) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ModerationNote_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ModerationNote().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ModerationNote_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ModerationNote", field, true, true, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _ModerationNote_author(ctx context.Context, field graphql.CollectedField, obj *domain.ModerationNote) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ModerationNote_author(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ModerationNote().Author(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.User) graphql.Marshaler {
+			return ec.marshalNUser2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐUser(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ModerationNote_author(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ModerationNote",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ModerationNote_text(ctx context.Context, field graphql.CollectedField, obj *domain.ModerationNote) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ModerationNote_text(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ModerationNote().Text(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ModerationNote_text(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ModerationNote", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ModerationNote_createdAt(ctx context.Context, field graphql.CollectedField, obj *domain.ModerationNote) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ModerationNote_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ModerationNote_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ModerationNote", field, false, false, errors.New("field of type DateTime does not have child fields"))
+}
+
+func (ec *executionContext) _ModerationReport_id(ctx context.Context, field graphql.CollectedField, obj *domain.ModerationReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ModerationReport_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ModerationReport().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ModerationReport_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ModerationReport", field, true, true, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _ModerationReport_reporter(ctx context.Context, field graphql.CollectedField, obj *domain.ModerationReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ModerationReport_reporter(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ModerationReport().Reporter(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.User) graphql.Marshaler {
+			return ec.marshalNUser2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐUser(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ModerationReport_reporter(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ModerationReport",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ModerationReport_category(ctx context.Context, field graphql.CollectedField, obj *domain.ModerationReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ModerationReport_category(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Category, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v domain.ReportCategory) graphql.Marshaler {
+			return ec.marshalNReportCategory2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐReportCategory(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ModerationReport_category(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ModerationReport", field, false, false, errors.New("field of type ReportCategory does not have child fields"))
+}
+
+func (ec *executionContext) _ModerationReport_text(ctx context.Context, field graphql.CollectedField, obj *domain.ModerationReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ModerationReport_text(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Text, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ModerationReport_text(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ModerationReport", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ModerationReport_snapshot(ctx context.Context, field graphql.CollectedField, obj *domain.ModerationReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ModerationReport_snapshot(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ModerationReport().Snapshot(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ModerationReport_snapshot(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ModerationReport", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ModerationReport_createdAt(ctx context.Context, field graphql.CollectedField, obj *domain.ModerationReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ModerationReport_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ModerationReport_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ModerationReport", field, false, false, errors.New("field of type DateTime does not have child fields"))
+}
+
 func (ec *executionContext) _Money_amountMinor(ctx context.Context, field graphql.CollectedField, obj *domain.Money) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -20205,6 +22479,311 @@ func (ec *executionContext) fieldContext_Mutation_unlinkProvider(ctx context.Con
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_unlinkProvider_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_reportContent(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_reportContent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ReportContent(ctx, fc.Args["input"].(model.ReportContentInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.ReportContentPayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ReportContentPayload) graphql.Marshaler {
+			return ec.marshalNReportContentPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐReportContentPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_reportContent(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReportContentPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_reportContent_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_claimModerationCase(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_claimModerationCase(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ClaimModerationCase(ctx, fc.Args["id"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐRole(ctx, "MODERATOR")
+				if err != nil {
+					var zeroVal *model.ModerationCasePayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.ModerationCasePayload
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ModerationCasePayload) graphql.Marshaler {
+			return ec.marshalNModerationCasePayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐModerationCasePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_claimModerationCase(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ModerationCasePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_claimModerationCase_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_assignModerationCase(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_assignModerationCase(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AssignModerationCase(ctx, fc.Args["id"].(string), fc.Args["moderatorId"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐRole(ctx, "MODERATOR")
+				if err != nil {
+					var zeroVal *model.ModerationCasePayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.ModerationCasePayload
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ModerationCasePayload) graphql.Marshaler {
+			return ec.marshalNModerationCasePayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐModerationCasePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_assignModerationCase(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ModerationCasePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_assignModerationCase_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_addModerationNote(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_addModerationNote(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AddModerationNote(ctx, fc.Args["caseId"].(string), fc.Args["text"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐRole(ctx, "MODERATOR")
+				if err != nil {
+					var zeroVal *model.AddModerationNotePayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.AddModerationNotePayload
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AddModerationNotePayload) graphql.Marshaler {
+			return ec.marshalNAddModerationNotePayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐAddModerationNotePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_addModerationNote(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AddModerationNotePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_addModerationNote_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_decideModerationCase(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_decideModerationCase(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DecideModerationCase(ctx, fc.Args["input"].(model.DecideModerationCaseInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐRole(ctx, "MODERATOR")
+				if err != nil {
+					var zeroVal *model.ModerationCasePayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.ModerationCasePayload
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ModerationCasePayload) graphql.Marshaler {
+			return ec.marshalNModerationCasePayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐModerationCasePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_decideModerationCase(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ModerationCasePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_decideModerationCase_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -25538,6 +28117,187 @@ func (ec *executionContext) fieldContext_Query_signInProviders(_ context.Context
 	return graphql.NewScalarFieldContext("Query", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
+func (ec *executionContext) _Query_moderationCases(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_moderationCases(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().ModerationCases(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["filter"].(*model.ModerationCaseFilter))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐRole(ctx, "MODERATOR")
+				if err != nil {
+					var zeroVal *model.ModerationCaseConnection
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.ModerationCaseConnection
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ModerationCaseConnection) graphql.Marshaler {
+			return ec.marshalNModerationCaseConnection2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐModerationCaseConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_moderationCases(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ModerationCaseConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_moderationCases_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_moderationCase(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_moderationCase(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().ModerationCase(ctx, fc.Args["id"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐRole(ctx, "MODERATOR")
+				if err != nil {
+					var zeroVal *domain.ModerationCase
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *domain.ModerationCase
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.ModerationCase) graphql.Marshaler {
+			return ec.marshalOModerationCase2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐModerationCase(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_moderationCase(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ModerationCase(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_moderationCase_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_myModerationDecisions(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_myModerationDecisions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().MyModerationDecisions(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.ModerationDecisionConnection
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ModerationDecisionConnection) graphql.Marshaler {
+			return ec.marshalNModerationDecisionConnection2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐModerationDecisionConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_myModerationDecisions(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ModerationDecisionConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_myModerationDecisions_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_notifications(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -26590,6 +29350,38 @@ func (ec *executionContext) fieldContext_RenamePasskeyPayload_passkey(_ context.
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Passkey(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReportContentPayload_report(ctx context.Context, field graphql.CollectedField, obj *model.ReportContentPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportContentPayload_report(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Report, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.ModerationReport) graphql.Marshaler {
+			return ec.marshalNContentReport2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐModerationReport(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportContentPayload_report(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReportContentPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ContentReport(ctx, field)
 		},
 	}
 	return fc, nil
@@ -33963,6 +36755,54 @@ func (ec *executionContext) unmarshalInputContestNoShowInput(ctx context.Context
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputDecideModerationCaseInput(ctx context.Context, obj any) (model.DecideModerationCaseInput, error) {
+	var it model.DecideModerationCaseInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["statementOfReasons"]; !present {
+		asMap["statementOfReasons"] = ""
+	}
+
+	fieldsInOrder := [...]string{"caseId", "decision", "statementOfReasons"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "caseId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("caseId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CaseID = data
+		case "decision":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("decision"))
+			data, err := ec.unmarshalNModerationDecision2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐCaseDecision(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Decision = data
+		case "statementOfReasons":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statementOfReasons"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StatementOfReasons = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputDeclineSessionInput(ctx context.Context, obj any) (model.DeclineSessionInput, error) {
 	var it model.DeclineSessionInput
 	if obj == nil {
@@ -34602,6 +37442,57 @@ func (ec *executionContext) unmarshalInputMemberSearchFilter(ctx context.Context
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputModerationCaseFilter(ctx context.Context, obj any) (model.ModerationCaseFilter, error) {
+	var it model.ModerationCaseFilter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["state"]; !present {
+		asMap["state"] = "OPEN"
+	}
+	if _, present := asMap["assignedToMe"]; !present {
+		asMap["assignedToMe"] = false
+	}
+
+	fieldsInOrder := [...]string{"state", "targetType", "assignedToMe"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "state":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("state"))
+			data, err := ec.unmarshalOModerationCaseState2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐCaseState(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.State = data
+		case "targetType":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("targetType"))
+			data, err := ec.unmarshalOReportTargetType2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐReportTargetType(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TargetType = data
+		case "assignedToMe":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("assignedToMe"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AssignedToMe = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputMoneyInput(ctx context.Context, obj any) (model.MoneyInput, error) {
 	var it model.MoneyInput
 	if obj == nil {
@@ -35196,6 +38087,61 @@ func (ec *executionContext) unmarshalInputRenamePasskeyInput(ctx context.Context
 				return it, err
 			}
 			it.Name = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputReportContentInput(ctx context.Context, obj any) (model.ReportContentInput, error) {
+	var it model.ReportContentInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["text"]; !present {
+		asMap["text"] = ""
+	}
+
+	fieldsInOrder := [...]string{"targetType", "targetId", "category", "text"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "targetType":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("targetType"))
+			data, err := ec.unmarshalNReportTargetType2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐReportTargetType(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TargetType = data
+		case "targetId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("targetId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TargetID = data
+		case "category":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("category"))
+			data, err := ec.unmarshalNReportCategory2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐReportCategory(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Category = data
+		case "text":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("text"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Text = data
 		}
 	}
 	return it, nil
@@ -36590,6 +39536,44 @@ func (ec *executionContext) _AccountSecurity(ctx context.Context, sel ast.Select
 	return out
 }
 
+var addModerationNotePayloadImplementors = []string{"AddModerationNotePayload"}
+
+func (ec *executionContext) _AddModerationNotePayload(ctx context.Context, sel ast.SelectionSet, obj *model.AddModerationNotePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, addModerationNotePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AddModerationNotePayload")
+		case "note":
+			out.Values[i] = ec._AddModerationNotePayload_note(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var adjustCreditsPayloadImplementors = []string{"AdjustCreditsPayload"}
 
 func (ec *executionContext) _AdjustCreditsPayload(ctx context.Context, sel ast.SelectionSet, obj *model.AdjustCreditsPayload) graphql.Marshaler {
@@ -37940,6 +40924,130 @@ func (ec *executionContext) _Consent(ctx context.Context, sel ast.SelectionSet, 
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var contentReportImplementors = []string{"ContentReport"}
+
+func (ec *executionContext) _ContentReport(ctx context.Context, sel ast.SelectionSet, obj *domain.ModerationReport) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, contentReportImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ContentReport")
+		case "id":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._ContentReport_id(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "targetType":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._ContentReport_targetType(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "category":
+			out.Values[i] = ec._ContentReport_category(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "text":
+			out.Values[i] = ec._ContentReport_text(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._ContentReport_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -40964,6 +44072,1059 @@ func (ec *executionContext) _ModeFacet(ctx context.Context, sel ast.SelectionSet
 	return out
 }
 
+var moderationCaseImplementors = []string{"ModerationCase"}
+
+func (ec *executionContext) _ModerationCase(ctx context.Context, sel ast.SelectionSet, obj *domain.ModerationCase) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, moderationCaseImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ModerationCase")
+		case "id":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._ModerationCase_id(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "targetType":
+			out.Values[i] = ec._ModerationCase_targetType(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "targetId":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._ModerationCase_targetId(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "subject":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._ModerationCase_subject(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "state":
+			out.Values[i] = ec._ModerationCase_state(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "urgent":
+			out.Values[i] = ec._ModerationCase_urgent(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "reporterCount":
+			out.Values[i] = ec._ModerationCase_reporterCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "assignee":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._ModerationCase_assignee(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "decision":
+			out.Values[i] = ec._ModerationCase_decision(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "statementOfReasons":
+			out.Values[i] = ec._ModerationCase_statementOfReasons(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "decidedAt":
+			out.Values[i] = ec._ModerationCase_decidedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._ModerationCase_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "reports":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._ModerationCase_reports(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "notes":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._ModerationCase_notes(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var moderationCaseConnectionImplementors = []string{"ModerationCaseConnection"}
+
+func (ec *executionContext) _ModerationCaseConnection(ctx context.Context, sel ast.SelectionSet, obj *model.ModerationCaseConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, moderationCaseConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ModerationCaseConnection")
+		case "edges":
+			out.Values[i] = ec._ModerationCaseConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._ModerationCaseConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var moderationCaseEdgeImplementors = []string{"ModerationCaseEdge"}
+
+func (ec *executionContext) _ModerationCaseEdge(ctx context.Context, sel ast.SelectionSet, obj *model.ModerationCaseEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, moderationCaseEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ModerationCaseEdge")
+		case "cursor":
+			out.Values[i] = ec._ModerationCaseEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._ModerationCaseEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var moderationCasePayloadImplementors = []string{"ModerationCasePayload"}
+
+func (ec *executionContext) _ModerationCasePayload(ctx context.Context, sel ast.SelectionSet, obj *model.ModerationCasePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, moderationCasePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ModerationCasePayload")
+		case "case":
+			out.Values[i] = ec._ModerationCasePayload_case(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var moderationDecisionConnectionImplementors = []string{"ModerationDecisionConnection"}
+
+func (ec *executionContext) _ModerationDecisionConnection(ctx context.Context, sel ast.SelectionSet, obj *model.ModerationDecisionConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, moderationDecisionConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ModerationDecisionConnection")
+		case "edges":
+			out.Values[i] = ec._ModerationDecisionConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._ModerationDecisionConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var moderationDecisionEdgeImplementors = []string{"ModerationDecisionEdge"}
+
+func (ec *executionContext) _ModerationDecisionEdge(ctx context.Context, sel ast.SelectionSet, obj *model.ModerationDecisionEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, moderationDecisionEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ModerationDecisionEdge")
+		case "cursor":
+			out.Values[i] = ec._ModerationDecisionEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._ModerationDecisionEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var moderationDecisionNoticeImplementors = []string{"ModerationDecisionNotice"}
+
+func (ec *executionContext) _ModerationDecisionNotice(ctx context.Context, sel ast.SelectionSet, obj *domain.ModerationCase) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, moderationDecisionNoticeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ModerationDecisionNotice")
+		case "id":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._ModerationDecisionNotice_id(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "targetType":
+			out.Values[i] = ec._ModerationDecisionNotice_targetType(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "targetId":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._ModerationDecisionNotice_targetId(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "decision":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._ModerationDecisionNotice_decision(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "statementOfReasons":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._ModerationDecisionNotice_statementOfReasons(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "decidedAt":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._ModerationDecisionNotice_decidedAt(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var moderationNoteImplementors = []string{"ModerationNote"}
+
+func (ec *executionContext) _ModerationNote(ctx context.Context, sel ast.SelectionSet, obj *domain.ModerationNote) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, moderationNoteImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ModerationNote")
+		case "id":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._ModerationNote_id(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "author":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._ModerationNote_author(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "text":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._ModerationNote_text(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "createdAt":
+			out.Values[i] = ec._ModerationNote_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var moderationReportImplementors = []string{"ModerationReport"}
+
+func (ec *executionContext) _ModerationReport(ctx context.Context, sel ast.SelectionSet, obj *domain.ModerationReport) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, moderationReportImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ModerationReport")
+		case "id":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._ModerationReport_id(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "reporter":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._ModerationReport_reporter(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "category":
+			out.Values[i] = ec._ModerationReport_category(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "text":
+			out.Values[i] = ec._ModerationReport_text(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "snapshot":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._ModerationReport_snapshot(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "createdAt":
+			out.Values[i] = ec._ModerationReport_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var moneyImplementors = []string{"Money"}
 
 func (ec *executionContext) _Money(ctx context.Context, sel ast.SelectionSet, obj *domain.Money) graphql.Marshaler {
@@ -41254,6 +45415,41 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "unlinkProvider":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_unlinkProvider(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reportContent":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_reportContent(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "claimModerationCase":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_claimModerationCase(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "assignModerationCase":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_assignModerationCase(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "addModerationNote":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_addModerationNote(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "decideModerationCase":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_decideModerationCase(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -44003,6 +48199,72 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "moderationCases":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_moderationCases(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "moderationCase":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_moderationCase(ctx, field)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "myModerationDecisions":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_myModerationDecisions(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
 		case "notifications":
 			field := field
 
@@ -44690,6 +48952,44 @@ func (ec *executionContext) _RenamePasskeyPayload(ctx context.Context, sel ast.S
 			out.Values[i] = graphql.MarshalString("RenamePasskeyPayload")
 		case "passkey":
 			out.Values[i] = ec._RenamePasskeyPayload_passkey(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var reportContentPayloadImplementors = []string{"ReportContentPayload"}
+
+func (ec *executionContext) _ReportContentPayload(ctx context.Context, sel ast.SelectionSet, obj *model.ReportContentPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, reportContentPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ReportContentPayload")
+		case "report":
+			out.Values[i] = ec._ReportContentPayload_report(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -50226,6 +54526,16 @@ func (ec *executionContext) unmarshalNAddMemberSkillInput2githubᚗcomᚋskillsw
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNAddModerationNotePayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐAddModerationNotePayload(ctx context.Context, sel ast.SelectionSet, v *model.AddModerationNotePayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._AddModerationNotePayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNAdjustCreditsInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐAdjustCreditsInput(ctx context.Context, v any) (model.AdjustCreditsInput, error) {
 	res, err := ec.unmarshalInputAdjustCreditsInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -50554,6 +54864,16 @@ func (ec *executionContext) marshalNConsentSource2githubᚗcomᚋskillswapᚋski
 	return res
 }
 
+func (ec *executionContext) marshalNContentReport2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐModerationReport(ctx context.Context, sel ast.SelectionSet, v *domain.ModerationReport) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._ContentReport(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNContestNoShowInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐContestNoShowInput(ctx context.Context, v any) (model.ContestNoShowInput, error) {
 	res, err := ec.unmarshalInputContestNoShowInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -50793,6 +55113,11 @@ func (ec *executionContext) marshalNDateTime2ᚖtimeᚐTime(ctx context.Context,
 		}
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalNDecideModerationCaseInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐDecideModerationCaseInput(ctx context.Context, v any) (model.DecideModerationCaseInput, error) {
+	res, err := ec.unmarshalInputDecideModerationCaseInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNDeclineSessionInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐDeclineSessionInput(ctx context.Context, v any) (model.DeclineSessionInput, error) {
@@ -51360,6 +55685,180 @@ func (ec *executionContext) marshalNModeFacet2ᚕgithubᚗcomᚋskillswapᚋskil
 	return ret
 }
 
+func (ec *executionContext) marshalNModerationCase2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐModerationCase(ctx context.Context, sel ast.SelectionSet, v *domain.ModerationCase) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._ModerationCase(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNModerationCaseConnection2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐModerationCaseConnection(ctx context.Context, sel ast.SelectionSet, v *model.ModerationCaseConnection) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._ModerationCaseConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNModerationCaseEdge2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐModerationCaseEdge(ctx context.Context, sel ast.SelectionSet, v model.ModerationCaseEdge) graphql.Marshaler {
+	return ec._ModerationCaseEdge(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNModerationCaseEdge2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐModerationCaseEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.ModerationCaseEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNModerationCaseEdge2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐModerationCaseEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNModerationCasePayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐModerationCasePayload(ctx context.Context, sel ast.SelectionSet, v *model.ModerationCasePayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._ModerationCasePayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNModerationCaseState2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐCaseState(ctx context.Context, v any) (domain.CaseState, error) {
+	tmp, err := gqlscalar.UnmarshalString(v)
+	res := domain.CaseState(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNModerationCaseState2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐCaseState(ctx context.Context, sel ast.SelectionSet, v domain.CaseState) graphql.Marshaler {
+	_ = sel
+	res := gqlscalar.MarshalString(string(v))
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
+func (ec *executionContext) unmarshalNModerationDecision2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐCaseDecision(ctx context.Context, v any) (domain.CaseDecision, error) {
+	tmp, err := gqlscalar.UnmarshalString(v)
+	res := domain.CaseDecision(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNModerationDecision2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐCaseDecision(ctx context.Context, sel ast.SelectionSet, v domain.CaseDecision) graphql.Marshaler {
+	_ = sel
+	res := gqlscalar.MarshalString(string(v))
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
+func (ec *executionContext) marshalNModerationDecisionConnection2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐModerationDecisionConnection(ctx context.Context, sel ast.SelectionSet, v *model.ModerationDecisionConnection) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._ModerationDecisionConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNModerationDecisionEdge2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐModerationDecisionEdge(ctx context.Context, sel ast.SelectionSet, v model.ModerationDecisionEdge) graphql.Marshaler {
+	return ec._ModerationDecisionEdge(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNModerationDecisionEdge2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐModerationDecisionEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.ModerationDecisionEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNModerationDecisionEdge2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐModerationDecisionEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNModerationDecisionNotice2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐModerationCase(ctx context.Context, sel ast.SelectionSet, v *domain.ModerationCase) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._ModerationDecisionNotice(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNModerationNote2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐModerationNote(ctx context.Context, sel ast.SelectionSet, v domain.ModerationNote) graphql.Marshaler {
+	return ec._ModerationNote(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNModerationNote2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐModerationNoteᚄ(ctx context.Context, sel ast.SelectionSet, v []domain.ModerationNote) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNModerationNote2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐModerationNote(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNModerationNote2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐModerationNote(ctx context.Context, sel ast.SelectionSet, v *domain.ModerationNote) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._ModerationNote(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNModerationReport2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐModerationReport(ctx context.Context, sel ast.SelectionSet, v domain.ModerationReport) graphql.Marshaler {
+	return ec._ModerationReport(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNModerationReport2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐModerationReportᚄ(ctx context.Context, sel ast.SelectionSet, v []domain.ModerationReport) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNModerationReport2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐModerationReport(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNMoney2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐMoney(ctx context.Context, sel ast.SelectionSet, v *domain.Money) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
@@ -51855,6 +56354,38 @@ func (ec *executionContext) marshalNRenamePasskeyPayload2ᚖgithubᚗcomᚋskill
 	return ec._RenamePasskeyPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNReportCategory2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐReportCategory(ctx context.Context, v any) (domain.ReportCategory, error) {
+	tmp, err := gqlscalar.UnmarshalString(v)
+	res := domain.ReportCategory(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNReportCategory2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐReportCategory(ctx context.Context, sel ast.SelectionSet, v domain.ReportCategory) graphql.Marshaler {
+	_ = sel
+	res := gqlscalar.MarshalString(string(v))
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
+func (ec *executionContext) unmarshalNReportContentInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐReportContentInput(ctx context.Context, v any) (model.ReportContentInput, error) {
+	res, err := ec.unmarshalInputReportContentInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNReportContentPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐReportContentPayload(ctx context.Context, sel ast.SelectionSet, v *model.ReportContentPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._ReportContentPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNReportNoShowInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐReportNoShowInput(ctx context.Context, v any) (model.ReportNoShowInput, error) {
 	res, err := ec.unmarshalInputReportNoShowInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -51878,6 +56409,23 @@ func (ec *executionContext) marshalNReportReviewPayload2ᚖgithubᚗcomᚋskills
 func (ec *executionContext) unmarshalNReportSessionProblemInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐReportSessionProblemInput(ctx context.Context, v any) (model.ReportSessionProblemInput, error) {
 	res, err := ec.unmarshalInputReportSessionProblemInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNReportTargetType2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐReportTargetType(ctx context.Context, v any) (domain.ReportTargetType, error) {
+	tmp, err := gqlscalar.UnmarshalString(v)
+	res := domain.ReportTargetType(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNReportTargetType2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐReportTargetType(ctx context.Context, sel ast.SelectionSet, v domain.ReportTargetType) graphql.Marshaler {
+	_ = sel
+	res := gqlscalar.MarshalString(string(v))
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
 }
 
 func (ec *executionContext) marshalNRequestDataExportPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐRequestDataExportPayload(ctx context.Context, sel ast.SelectionSet, v *model.RequestDataExportPayload) graphql.Marshaler {
@@ -53410,6 +57958,59 @@ func (ec *executionContext) marshalOMessage2ᚖgithubᚗcomᚋskillswapᚋskills
 	return ec._Message(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalOModerationCase2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐModerationCase(ctx context.Context, sel ast.SelectionSet, v *domain.ModerationCase) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ModerationCase(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOModerationCaseFilter2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐModerationCaseFilter(ctx context.Context, v any) (*model.ModerationCaseFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputModerationCaseFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOModerationCaseState2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐCaseState(ctx context.Context, v any) (*domain.CaseState, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := gqlscalar.UnmarshalString(v)
+	res := domain.CaseState(tmp)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOModerationCaseState2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐCaseState(ctx context.Context, sel ast.SelectionSet, v *domain.CaseState) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := gqlscalar.MarshalString(string(*v))
+	return res
+}
+
+func (ec *executionContext) unmarshalOModerationDecision2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐCaseDecision(ctx context.Context, v any) (*domain.CaseDecision, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := gqlscalar.UnmarshalString(v)
+	res := domain.CaseDecision(tmp)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOModerationDecision2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐCaseDecision(ctx context.Context, sel ast.SelectionSet, v *domain.CaseDecision) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := gqlscalar.MarshalString(string(*v))
+	return res
+}
+
 func (ec *executionContext) marshalOMoney2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐMoney(ctx context.Context, sel ast.SelectionSet, v *domain.Money) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -53506,6 +58107,25 @@ func (ec *executionContext) unmarshalOProfileVisibility2ᚖgithubᚗcomᚋskills
 }
 
 func (ec *executionContext) marshalOProfileVisibility2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐVisibility(ctx context.Context, sel ast.SelectionSet, v *domain.Visibility) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := gqlscalar.MarshalString(string(*v))
+	return res
+}
+
+func (ec *executionContext) unmarshalOReportTargetType2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐReportTargetType(ctx context.Context, v any) (*domain.ReportTargetType, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := gqlscalar.UnmarshalString(v)
+	res := domain.ReportTargetType(tmp)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOReportTargetType2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐReportTargetType(ctx context.Context, sel ast.SelectionSet, v *domain.ReportTargetType) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}

@@ -144,6 +144,8 @@ func EmailText(app, name string, t domain.NotificationType) (subject, body strin
 		domain.NotificationPaymentRefunded:                     "A session payment was refunded",
 		domain.NotificationNoShowContested:                     "A no-show you reported was contested",
 		domain.NotificationNoShowDecided:                       "A no-show report was decided",
+		domain.NotificationModerationReportReceived:            "We received your report",
+		domain.NotificationModerationCaseDecided:               "A report you made was decided",
 	}[t]
 	if what == "" {
 		what = "You have a new notification"

@@ -10,6 +10,9 @@ const (
 	expiry    = "until expiry (purged after)"
 	session   = "login session lifetime (SESSION_MAX_AGE)"
 	derived   = "derived; rebuilt from its sources"
+	// Moderation evidence: the case, its snapshots and decision (no purge job yet: issue 16
+	// remaining work sets the period, proposed 1 year after the decision).
+	moderationEvidence = "moderation evidence: case lifetime and after its decision"
 )
 
 func np(retention string) Column {
@@ -268,6 +271,39 @@ var register = map[string]Table{
 	"review_reports": {Rows: "reporter_id", Columns: map[string]Column{
 		"id": np(lifetime), "review_id": np(lifetime), "reporter_id": pseudo(lifetime), "reason": np(lifetime),
 		"note": anon(Content, untilGone, "''"), "status": np(lifetime), "created_at": np(lifetime),
+	}},
+	// Moderation (migration 0021). A reporter's erasure keeps their reports pseudonymous (the id
+	// stays as the pseudonym, the account row is anonymised) and erases the words they wrote and
+	// the snapshots they took (what they saw was often addressed to them). The reported member's
+	// erasure erases the snapshots of their content; the decision, its statement
+	// of reasons and staff notes stay with the case (staff's reasoning, as no_show_disputes'
+	// decision_note). Keeping snapshots through erasure as evidence (a legal hold, GDPR art.
+	// 17(3)(e)) would need the register to allow it; not decided here.
+	"moderation_cases": {Rows: "subject_id (reported), assignee_id and decided_by (staff)", Columns: map[string]Column{
+		"id": np(moderationEvidence), "target_type": np(moderationEvidence), "target_id": pseudo(moderationEvidence),
+		"subject_id": pseudo(moderationEvidence), "state": np(moderationEvidence), "urgent": np(moderationEvidence),
+		"reporter_count": np(moderationEvidence), "assignee_id": pseudo(moderationEvidence),
+		"decision": np(moderationEvidence),
+		// Staff's reasons addressed to the reported member; the record of the decision.
+		"statement_of_reasons": np(moderationEvidence),
+		"decided_by":           pseudo(moderationEvidence), "decided_at": np(moderationEvidence),
+		"created_at": np(moderationEvidence), "updated_at": np(moderationEvidence),
+	}},
+	"moderation_reports": {Rows: "reporter_id", Columns: map[string]Column{
+		"id": np(moderationEvidence), "case_id": np(moderationEvidence),
+		"reporter_id": pseudo("kept pseudonymous: the report still counts as evidence"),
+		"category":    np(moderationEvidence),
+		"text":        anon(Content, untilGone, "'' (the reporter's own words go with them)"),
+		// The reported content as it was: erased with its author (the case's subject_id), with the
+		// reporter (what they saw was often addressed to them) and with a review's reviewee.
+		"snapshot":         anon(Content, untilGone, `{"erased": true} when the case's subject, the reporter or a review's reviewee is erased`),
+		"review_report_id": np(moderationEvidence), "created_at": np(moderationEvidence),
+	}},
+	"moderation_notes": {Rows: "author_id (staff)", Columns: map[string]Column{
+		"id": np(moderationEvidence), "case_id": np(moderationEvidence), "author_id": pseudo(moderationEvidence),
+		// Staff's reasoning, kept with the case.
+		"body":       np(moderationEvidence),
+		"created_at": np(moderationEvidence),
 	}},
 	"member_ratings": {Rows: "user_id (aggregate of received reviews)", Columns: map[string]Column{
 		"user_id": pseudo(derived), "count": np(derived), "sum": np(derived), "mean": np(derived),

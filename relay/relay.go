@@ -292,3 +292,10 @@ func ParseID(kind, gid, field string) (uuid.UUID, error) {
 // Node is the Go type of the GraphQL Node interface: any entity with a global id. It is empty on
 // purpose so domain types need no GraphQL methods; the resolver of each type encodes its id.
 type Node interface{}
+
+// Kinds of moderation (issue 16): cases, the reports in them and staff notes.
+const (
+	KindModerationCase   = "mcs"
+	KindModerationReport = "mrp"
+	KindModerationNote   = "mnt"
+)

@@ -76,6 +76,10 @@ var listBounds = map[string]listBound{
 	"MemberSearchFacets.languages":         {n: 50},
 	"SkillSearchConnection.categoryFacets": {n: 50},
 	"Payment.refunds":                      {n: 20},
+	// A case's reports (one per distinct reporter) and staff notes: a heavily reported case can
+	// hold more; the price is what a queue page of cases with their reports is expected to cost.
+	"ModerationCase.reports": {n: 50},
+	"ModerationCase.notes":   {n: 50},
 }
 
 // listBound is a list's declared size: n, or the number of values of an enum the list holds at

@@ -15,6 +15,7 @@ import (
 	"github.com/skillswap/skillswap/exports"
 	"github.com/skillswap/skillswap/identities"
 	"github.com/skillswap/skillswap/matching"
+	"github.com/skillswap/skillswap/moderation"
 	"github.com/skillswap/skillswap/notifications"
 	"github.com/skillswap/skillswap/passkeys"
 	"github.com/skillswap/skillswap/payments"
@@ -56,6 +57,8 @@ type Resolver struct {
 	Payments *payments.Service
 	// Admin runs staff operations on members' accounts and serves the audit log.
 	Admin *admin.Service
+	// Moderation serves reports, the moderation queue and decisions.
+	Moderation *moderation.Service
 	// PublicURL is the API's base URL, to build calendar feed URLs.
 	PublicURL string
 	// nodes is the registry of Query.node (nodeTypes), built by NewSchema.

@@ -82,6 +82,11 @@ func sessionComplexity(cfg *graph.Config) {
 	cfg.Complexity.Query.PastSessions = page
 	cfg.Complexity.Query.CreditTransactions = page
 	cfg.Complexity.Query.ReviewReports = page
+	// Moderation: a queue page, and the viewer's decisions.
+	cfg.Complexity.Query.ModerationCases = func(child int, first *int, _ *string, _ *model.ModerationCaseFilter) int {
+		return listCost(child, first)
+	}
+	cfg.Complexity.Query.MyModerationDecisions = page
 	cfg.Complexity.User.Reviews = page
 	cfg.Complexity.SkillSession.Ics = func(int) int { return 20 }
 	cfg.Complexity.SkillSession.Proposals = func(child int) int { return itemsCost(5, child) }

@@ -18,6 +18,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/skillswap/skillswap/domain"
+	"github.com/skillswap/skillswap/moderation"
 	"github.com/skillswap/skillswap/relay"
 	"github.com/skillswap/skillswap/store"
 )
@@ -45,12 +46,21 @@ type Payload struct {
 type Config struct {
 	// Now is the clock (tests set it); nil means time.Now.
 	Now func() time.Time
+	// Reports files the moderation report of each reportReview (moderation.Service); nil: none.
+	Reports Reports
+}
+
+// Reports files a moderation report inside the caller's transaction: the deprecated
+// reportReview keeps its own row and also opens or joins the review's moderation case.
+type Reports interface {
+	ReportInTx(ctx context.Context, q *store.Queries, actor domain.Actor, in moderation.ReportInput) (domain.ModerationReport, error)
 }
 
 // Service implements reviews and reports.
 type Service struct {
 	store    *store.Store
 	notifier Notifier
+	reports  Reports
 	now      func() time.Time
 	log      *slog.Logger
 }
@@ -60,7 +70,7 @@ func NewService(st *store.Store, notifier Notifier, cfg Config, log *slog.Logger
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Service{store: st, notifier: notifier, now: func() time.Time { return cfg.Now().UTC().Truncate(time.Microsecond) }, log: log}
+	return &Service{store: st, notifier: notifier, reports: cfg.Reports, now: func() time.Time { return cfg.Now().UTC().Truncate(time.Microsecond) }, log: log}
 }
 
 // SubmitInput is a review to write.
@@ -277,10 +287,25 @@ func (s *Service) Report(ctx context.Context, actor domain.Actor, in ReportInput
 	if r.ReviewerID == actor.ID() {
 		return domain.ReviewReport{}, domain.Invalid("reviewId", "you cannot report your own review")
 	}
-	out, err := q.InsertReviewReport(ctx, domain.ReviewReport{
-		ID: uuid.Must(uuid.NewV7()), ReviewID: r.ID, ReporterID: actor.ID(), Reason: in.Reason, Note: note, CreatedAt: s.now(),
+	var out domain.ReviewReport
+	err = s.store.InTx(ctx, func(q *store.Queries) error {
+		var err error
+		out, err = q.InsertReviewReport(ctx, domain.ReviewReport{
+			ID: uuid.Must(uuid.NewV7()), ReviewID: r.ID, ReporterID: actor.ID(), Reason: in.Reason, Note: note, CreatedAt: s.now(),
+		})
+		if err != nil || s.reports == nil {
+			return err
+		}
+		_, err = s.reports.ReportInTx(ctx, q, actor, moderation.ReportInput{
+			TargetType: domain.TargetReview, TargetID: r.ID, Category: domain.CategoryOfReviewReason(in.Reason),
+			Text: note, ReviewReportID: &out.ID,
+		})
+		return err
 	})
 	if err != nil {
+		if domain.IsKind(err, domain.KindConflict) {
+			return domain.ReviewReport{}, err
+		}
 		return domain.ReviewReport{}, fmt.Errorf("report review: %w", err)
 	}
 	return out, nil

@@ -166,6 +166,13 @@ func (q *Queries) EraseAccount(ctx context.Context, userID uuid.UUID, now time.T
 			WHERE sender_id = $1 AND client_id <> id::text`, true},
 		{"reviews", `UPDATE reviews SET comment = '' WHERE (reviewer_id = $1 OR reviewee_id = $1) AND comment <> ''`, false},
 		{"review reports", `UPDATE review_reports SET note = '' WHERE reporter_id = $1 AND note <> ''`, false},
+		// Reports they filed stay (pseudonymous) as evidence; their own words go.
+		{"moderation reports", `UPDATE moderation_reports SET text = '' WHERE reporter_id = $1 AND text <> ''`, false},
+		// Snapshots that hold them: of their content (cases about them), of what they reported
+		// (content addressed to them), of reviews about them (see privacy/register.go).
+		{"moderation snapshots", `UPDATE moderation_reports SET snapshot = '{"erased": true}'
+			WHERE (case_id IN (SELECT id FROM moderation_cases WHERE subject_id = $1) OR reporter_id = $1
+				OR snapshot->>'revieweeId' = $1::text) AND snapshot <> '{"erased": true}'`, false},
 		{"sessions", `UPDATE skill_sessions SET
 				link = CASE WHEN link IS NULL THEN NULL ELSE '' END,
 				place = CASE WHEN place IS NULL THEN NULL ELSE '' END,

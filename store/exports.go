@@ -138,6 +138,13 @@ var ExportFiles = []ExportFile{
 	{"reviews_received.json", `SELECT to_jsonb(r) FROM reviews r WHERE r.reviewee_id = $1 AND r.visible_at IS NOT NULL
 		ORDER BY r.created_at, r.id`},
 	{"review_reports_filed.json", `SELECT to_jsonb(rr) - 'reporter_id' FROM review_reports rr WHERE rr.reporter_id = $1`},
+	// Reports they filed, with what they reported as they saw it, never other reporters.
+	{"moderation_reports_filed.json", `SELECT to_jsonb(mr) - 'reporter_id' - 'review_report_id' || jsonb_build_object('targetType', mc.target_type, 'caseState', mc.state, 'decision', mc.decision)
+		FROM moderation_reports mr JOIN moderation_cases mc ON mc.id = mr.case_id WHERE mr.reporter_id = $1`},
+	// Decisions about them, as myModerationDecisions shows them: no reporter, no staff member.
+	{"moderation_decisions.json", `SELECT jsonb_build_object('id', mc.id, 'targetType', mc.target_type, 'targetId', mc.target_id,
+		'decision', mc.decision, 'statementOfReasons', mc.statement_of_reasons, 'decidedAt', mc.decided_at)
+		FROM moderation_cases mc WHERE mc.subject_id = $1 AND mc.state = 'DECIDED'`},
 	{"rating.json", `SELECT to_jsonb(mr) - 'user_id' FROM member_ratings mr WHERE mr.user_id = $1`},
 	{"credits.json", `SELECT jsonb_build_object('entry_id', e.id, 'amount_minutes', e.amount, 'balance_after', e.balance_after,
 		'created_at', e.created_at, 'kind', t.kind, 'session_id', t.session_id, 'memo', t.memo)

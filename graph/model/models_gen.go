@@ -68,6 +68,12 @@ type AddMemberSkillInput struct {
 	Description *string `json:"description,omitempty"`
 }
 
+// Result of `addModerationNote`.
+type AddModerationNotePayload struct {
+	// The note.
+	Note *domain.ModerationNote `json:"note"`
+}
+
 // A staff correction of a member's time credits.
 type AdjustCreditsInput struct {
 	// Global id of the member.
@@ -336,6 +342,16 @@ type CreditTransactionEdge struct {
 	Cursor string `json:"cursor"`
 	// The transaction.
 	Node *domain.CreditEntry `json:"node"`
+}
+
+// A moderator's decision.
+type DecideModerationCaseInput struct {
+	// Global id of an undecided case.
+	CaseID string `json:"caseId"`
+	// The outcome.
+	Decision domain.CaseDecision `json:"decision"`
+	// Why, addressed to the affected member; required for ACTION_TAKEN.
+	StatementOfReasons *string `json:"statementOfReasons,omitempty"`
 }
 
 // A session to decline.
@@ -667,6 +683,54 @@ type ModeFacet struct {
 	Count int `json:"count"`
 }
 
+// A page of the moderation queue.
+type ModerationCaseConnection struct {
+	// The cases of this page.
+	Edges []ModerationCaseEdge `json:"edges"`
+	// Paging information.
+	PageInfo *PageInfo `json:"pageInfo"`
+}
+
+// A case in the queue.
+type ModerationCaseEdge struct {
+	// Cursor of this case.
+	Cursor string `json:"cursor"`
+	// The case.
+	Node *domain.ModerationCase `json:"node"`
+}
+
+// Filter of `moderationCases`.
+type ModerationCaseFilter struct {
+	// Cases in this state.
+	State *domain.CaseState `json:"state,omitempty"`
+	// Only cases about this kind of target.
+	TargetType *domain.ReportTargetType `json:"targetType,omitempty"`
+	// Only cases assigned to the caller.
+	AssignedToMe *bool `json:"assignedToMe,omitempty"`
+}
+
+// Result of case mutations.
+type ModerationCasePayload struct {
+	// The case as changed.
+	Case *domain.ModerationCase `json:"case"`
+}
+
+// A page of decisions about the viewer.
+type ModerationDecisionConnection struct {
+	// The decisions of this page.
+	Edges []ModerationDecisionEdge `json:"edges"`
+	// Paging information.
+	PageInfo *PageInfo `json:"pageInfo"`
+}
+
+// A decision about the viewer.
+type ModerationDecisionEdge struct {
+	// Cursor of this decision.
+	Cursor string `json:"cursor"`
+	// The decision.
+	Node *domain.ModerationCase `json:"node"`
+}
+
 // An amount of money to set.
 type MoneyInput struct {
 	// Minor units, 1 to 1,000,000 (10,000.00 in a two-decimal currency).
@@ -940,6 +1004,24 @@ type RenamePasskeyInput struct {
 type RenamePasskeyPayload struct {
 	// The renamed passkey.
 	Passkey *passkeys.Passkey `json:"passkey"`
+}
+
+// A report to moderators.
+type ReportContentInput struct {
+	// What kind of thing `targetId` is.
+	TargetType domain.ReportTargetType `json:"targetType"`
+	// Global id of a member, message, review or skill the caller can see.
+	TargetID string `json:"targetId"`
+	// Why.
+	Category domain.ReportCategory `json:"category"`
+	// Details, up to 2,000 characters.
+	Text *string `json:"text,omitempty"`
+}
+
+// Result of `reportContent`.
+type ReportContentPayload struct {
+	// The report, received.
+	Report *domain.ModerationReport `json:"report"`
 }
 
 // A session the partner did not come to.
