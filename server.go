@@ -234,6 +234,9 @@ func seedDemo(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if err := seed.Chat(ctx, a.Store, a.Chat); err != nil {
 		return err
 	}
+	if err := seed.Reports(ctx, a.Store, a.Moderation); err != nil {
+		return err
+	}
 	return search.ReindexAll(ctx, a.Store, a.Search)
 }
 

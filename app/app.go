@@ -78,6 +78,8 @@ type App struct {
 	Passkeys *passkeys.Service
 	// Erasure schedules and runs account deletions (and replays them after a restore).
 	Erasure *erasure.Service
+	// Moderation takes reports and runs the moderation queue.
+	Moderation *moderation.Service
 	// Exports builds members' data exports.
 	Exports *exports.Service
 	HTTP    *httpapi.Server
@@ -224,8 +226,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 			return a.Auth.RequireRecentAuth(ctx, actor) // a.Auth is set below, before any request
 		},
 	}, log)
-	moderationSvc := moderation.NewService(a.Store, notes, moderation.Config{Limiter: a.Limiter, Now: opts.Now}, log)
-	reviewSvc := reviews.NewService(a.Store, notifications.ByName{Service: notes}, reviews.Config{Now: opts.Now, Reports: moderationSvc}, log)
+	a.Moderation = moderation.NewService(a.Store, notes, moderation.Config{Limiter: a.Limiter, Now: opts.Now}, log)
+	reviewSvc := reviews.NewService(a.Store, notifications.ByName{Service: notes}, reviews.Config{Now: opts.Now, Reports: a.Moderation}, log)
 	calendarSvc := calendar.NewService(a.Store, calendar.Config{Now: opts.Now}, log)
 
 	tokens, err := newTokens(cfg, log)
@@ -393,7 +395,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 
 		SkillSessions: sessionSvc,
 		Reviews:       reviewSvc,
-		Moderation:    moderationSvc,
+		Moderation:    a.Moderation,
 		Credits:       ledger,
 		Calendar:      calendarSvc,
 		Payments:      a.Payments,

@@ -112,4 +112,31 @@ func TestSeedIsIdempotentAndLogsIn(t *testing.T) {
 	if len(msgs.Messages.Edges) != 3 {
 		t.Fatalf("demo conversation has %d messages, want 3", len(msgs.Messages.Edges))
 	}
+
+	// And the demo reports, filed twice: the moderator sees two cases, the SAFETY one first and
+	// the other with its two reporters.
+	for range 2 {
+		if err := seed.Reports(ctx, srv.App.Store, srv.App.Moderation); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var mod struct {
+		LogIn struct{ AccessToken string }
+	}
+	apitest.Must(t, srv.Client().Do(t, `mutation { logIn(input: {email: "moderator@demo.skillswap.local", password: "`+seed.DemoPassword+`"}) { accessToken } }`, nil)).Decode(t, &mod)
+	var q struct {
+		ModerationCases struct {
+			Edges []struct {
+				Node struct {
+					ReporterCount int
+					Reports       []struct{ Category string }
+				}
+			}
+		}
+	}
+	apitest.Must(t, srv.Client().WithToken(mod.LogIn.AccessToken).Do(t,
+		`{ moderationCases(first: 10) { edges { node { reporterCount reports { category } } } } }`, nil)).Decode(t, &q)
+	if e := q.ModerationCases.Edges; len(e) != 2 || e[0].Node.Reports[0].Category != "SAFETY" || e[1].Node.ReporterCount != 2 {
+		t.Fatalf("demo moderation queue = %+v", e)
+	}
 }
