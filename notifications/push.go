@@ -43,15 +43,22 @@ func (s *Service) pushMessage(typ domain.NotificationType, note *uuid.UUID, payl
 	if spec.Thread != nil {
 		d.ThreadID = spec.Thread(payload)
 	}
-	data, err := json.Marshal(d)
-	if err != nil {
-		return nil, fmt.Errorf("push data: %w", err)
+	for {
+		data, err := json.Marshal(d)
+		if err != nil {
+			return nil, fmt.Errorf("push data: %w", err)
+		}
+		m, err := push.Fit(push.Message{Title: s.app, Body: spec.Text, Data: data, Sound: "default", ChannelID: spec.AndroidChannel}, pushBudget)
+		if err != nil && d.Payload != nil {
+			// A payload too large to travel: the app loads the notification by its id instead.
+			d.Payload = nil
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		return json.Marshal(m)
 	}
-	m, err := push.Fit(push.Message{Title: s.app, Body: spec.Text, Data: data, Sound: "default", ChannelID: spec.AndroidChannel}, pushBudget)
-	if err != nil {
-		return nil, err
-	}
-	return json.Marshal(m)
 }
 
 // pushBudget is what a push may weigh before recipient and badge: Expo's 4 KiB less room for a
