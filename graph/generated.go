@@ -8552,12 +8552,12 @@ extend type Mutation {
   Registers this app install for push notifications (call it at every start: tokens change).
   A token registered by another member moves to the viewer; past the cap of devices per member
   the least recently registered is forgotten. Errors: ` + "`" + `BAD_USER_INPUT` + "`" + ` with ` + "`" + `extensions.field` + "`" + `
-  ` + "`" + `token` + "`" + ` (not an Expo push token), ` + "`" + `locale` + "`" + ` (not a language tag).
+  ` + "`" + `input.token` + "`" + ` (not an Expo push token) or ` + "`" + `input.locale` + "`" + ` (not a language tag).
   """
   registerPushDevice(input: RegisterPushDeviceInput!): RegisterPushDevicePayload! @auth
   """
   Stops push notifications to this app install (signing out). Errors: ` + "`" + `BAD_USER_INPUT` + "`" + ` on
-  ` + "`" + `token` + "`" + ` (not an Expo push token).
+  ` + "`" + `input.token` + "`" + ` (not an Expo push token).
   """
   unregisterPushDevice(input: UnregisterPushDeviceInput!): UnregisterPushDevicePayload! @auth
 }
