@@ -96,12 +96,13 @@ func Spec(t domain.NotificationType) (spec TypeSpec, ok bool) {
 func Registered() []TypeSpec { return append([]TypeSpec(nil), registry...) }
 
 // specOf is Spec with a safe fallback for a type valid in domain but not registered yet (the
-// registry test catches it): in the app only, with a generic text.
+// registry test catches it): the defaults types had before the registry (in the app and by
+// email, no push) and a generic text, so an unregistered type behaves as it always did.
 func specOf(t domain.NotificationType) TypeSpec {
 	if s, ok := specs[t]; ok {
 		return s
 	}
-	return TypeSpec{Type: t, Text: "You have a new notification", Defaults: appOnly}
+	return TypeSpec{Type: t, Text: "You have a new notification", Defaults: appEmail}
 }
 
 // Effective is a member's preference for t: what they stored (nil: never chose), the type's
