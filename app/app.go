@@ -42,6 +42,7 @@ import (
 	"github.com/skillswap/skillswap/passkeys"
 	"github.com/skillswap/skillswap/payments"
 	"github.com/skillswap/skillswap/profiles"
+	"github.com/skillswap/skillswap/push"
 	"github.com/skillswap/skillswap/ratelimit"
 	"github.com/skillswap/skillswap/realtime"
 	"github.com/skillswap/skillswap/rekey"
@@ -169,7 +170,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	// Notifications are created inside the transactions of the events that cause them (messages,
 	// matches, sessions, reviews); their emails are River jobs inserted with them, sent by the
 	// workers of whichever instance runs them, so inserting does not depend on RunWorkers.
-	a.Notifications = notifications.NewService(a.Store, a.Hub, log, notifications.Options{Email: true})
+	// Pushes are written to an outbox with them when Expo is configured (EXPO_PUSH_URL).
+	a.Notifications = notifications.NewService(a.Store, a.Hub, log, notifications.Options{
+		Email: true, Push: cfg.ExpoPushURL != "", AppName: appName, MaxPushDevices: cfg.PushMaxDevices,
+	})
 	notes := a.Notifications
 
 	// Skill sessions, reviews, the time-credit ledger and calendar feeds. The ledger opens each
@@ -373,6 +377,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 			rekey.Jobs(rekey.New(a.Store, a.Keys, 0, log)),
 			retention.Jobs(a.Retention, cfg.RetentionInterval),
 			exports.Jobs(a.Exports, mailer),
+			notifications.PushJobs(notifications.NewPushSender(a.Store,
+				push.NewClient(push.Config{BaseURL: cfg.ExpoPushURL, AccessToken: cfg.ExpoAccessToken}),
+				push.NewPacer(a.Limiter, cfg.PushMaxPerSecond, nil), log, notifications.PushConfig{}), cfg.ExpoPushURL != ""),
 		}, log)
 		if err != nil {
 			return nil, err

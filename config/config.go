@@ -207,6 +207,17 @@ type Config struct {
 	SMTPPassword string `env:"SMTP_PASSWORD"`
 	SMTPStartTLS bool   `env:"SMTP_STARTTLS" envDefault:"false"`
 
+	// Push through Expo's push service. ExpoPushURL empty leaves push off (devices may still
+	// register); production sets https://exp.host. ExpoAccessToken is needed when the Expo
+	// project enables enhanced push security.
+	ExpoPushURL     string `env:"EXPO_PUSH_URL"`
+	ExpoAccessToken string `env:"EXPO_ACCESS_TOKEN"`
+	// PushMaxPerSecond caps the notifications sent to Expo in any one second, across every
+	// instance (shared through Redis when REDIS_URL is set); Expo allows 600 per project.
+	PushMaxPerSecond int `env:"PUSH_MAX_PER_SECOND" envDefault:"600"`
+	// PushMaxDevices caps the devices registered per member.
+	PushMaxDevices int `env:"PUSH_MAX_DEVICES" envDefault:"10"`
+
 	// Skill sessions and time credits (minutes).
 	CreditStarterMinutes     int64           `env:"CREDIT_STARTER_MINUTES" envDefault:"120"`
 	CreditFloorMinutes       int64           `env:"CREDIT_FLOOR_MINUTES" envDefault:"0"`
@@ -423,6 +434,9 @@ func LoadFrom(environ map[string]string) (Config, error) {
 	if c.RetentionInterval <= 0 || c.AuthSessionRetention < 0 || c.AccountTokenRetention < 0 ||
 		c.NotificationRetention < 0 || c.WebhookEventRetention < 0 || c.IPRetention < 0 || c.SignInHistoryRetention < 0 {
 		return c, errors.New("config: RETENTION_INTERVAL must be positive and the *_RETENTION durations not negative")
+	}
+	if c.PushMaxPerSecond < 2 || c.PushMaxPerSecond > 600 || c.PushMaxDevices < 1 || c.PushMaxDevices > 100 {
+		return c, errors.New("config: PUSH_MAX_PER_SECOND must be within 2..600 (Expo's limit) and PUSH_MAX_DEVICES within 1..100")
 	}
 	if c.WebhookEventRetention < 72*time.Hour {
 		// Stripe redelivers an event for up to three days: its id must be remembered that long.

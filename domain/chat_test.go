@@ -121,7 +121,4 @@ func TestNotificationTypes(t *testing.T) {
 	if NotificationType("SESSION_WHATEVER").Valid() {
 		t.Error("unknown type is valid")
 	}
-	if DefaultNotificationPreference(NotificationNewMessage).Email {
-		t.Error("chat messages email by default")
-	}
 }

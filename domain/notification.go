@@ -93,20 +93,19 @@ type Notification struct {
 	CreatedAt time.Time  `db:"created_at" json:"createdAt"`
 }
 
-// NotificationPreference is a member's choice of channels for one notification type.
+// NotificationPreference is a member's choice of channels for one notification type. The
+// defaults of each type, and which types are critical, are registered in package notifications.
 type NotificationPreference struct {
 	Type NotificationType `db:"type" json:"type"`
 	// InApp stores the notification in the feed and pushes it live.
 	InApp bool `db:"in_app" json:"inApp"`
 	// Email also sends it by email.
 	Email bool `db:"email" json:"email"`
-}
-
-// DefaultNotificationPreference is the choice of a member who never changed it: everything in
-// the app; email only for what needs action away from the app (matches and sessions), not chat,
-// which would flood the inbox.
-func DefaultNotificationPreference(t NotificationType) NotificationPreference {
-	return NotificationPreference{Type: t, InApp: true, Email: t != NotificationNewMessage && t != NotificationReviewReceived}
+	// Push also sends it to the member's devices. Stored, nil means "the type's default"; in a
+	// change, nil keeps what was stored; what the service returns always has it.
+	Push *bool `db:"push" json:"push,omitempty"`
+	// Critical types are emailed whatever Email says (computed, never stored).
+	Critical bool `db:"-" json:"critical,omitempty"`
 }
 
 // NewMessagePayload is the payload of NEW_MESSAGE. It carries ids only: a message deleted later

@@ -106,7 +106,7 @@ func (m member) needles() []string {
 // completed session with reviews written and received and a review report, a pending in-person
 // session, time credits, a payout account at Stripe (stripe-mock), a payment, notifications, a
 // provider identity, TOTP and recovery codes, an MFA ticket, a passkey, account tokens, a
-// calendar feed.
+// calendar feed, a device registered for push.
 func richMember(t *testing.T, e env) (member, skillsessiontest.Member) {
 	t.Helper()
 	ctx := context.Background()
@@ -224,11 +224,15 @@ func richMember(t *testing.T, e env) (member, skillsessiontest.Member) {
 		time.Sleep(50 * time.Millisecond)
 	}
 
+	// A phone registered for push, its token carrying the mark (the scan must not find it after).
+	apitest.Must(t, c.Do(t, `mutation($t: String!) { registerPushDevice(input: {token: $t, platform: IOS, locale: "fr"}) { device { id } } }`,
+		map[string]any{"t": "ExponentPushToken[" + mark + "-device]"}))
+
 	// Everything is there before the erasure (so the scan after it can fail).
 	for _, table := range []string{"profiles", "member_skills", "availability_slots", "auth_sessions", "account_tokens",
 		"user_totp", "mfa_recovery_codes", "mfa_tickets", "auth_identities", "calendar_feeds", "mentor_accounts",
 		"passkeys", "webauthn_users", "webauthn_ceremonies", "email_changes", "data_exports", "sign_in_events", "consents",
-		"mentor_prices", "notifications", "credit_accounts"} {
+		"mentor_prices", "notifications", "credit_accounts", "push_devices"} {
 		var n int
 		if err := pool.QueryRow(ctx, `SELECT count(*) FROM `+table+` WHERE user_id = $1`, m.uid).Scan(&n); err != nil || n == 0 {
 			t.Fatalf("fixture: no %s row for the member (%v)", table, err)

@@ -25,6 +25,8 @@ var notExported = map[string]string{
 	"payment_steps":           "the payment saga's internal steps; the payment and its refunds are exported",
 	"stripe_events":           "Stripe event ids, tied to no member",
 	"erasures":                "ids of erased accounts only",
+	"push_outbox":             "pushes waiting to be sent, minutes (a day at most); the notifications are exported",
+	"push_tickets":            "Expo's receipt ids of sent pushes, kept until the receipt is read (two days at most)",
 }
 
 // TestExportCoversTheRegister: every table of the personal-data register with personal columns

@@ -64,6 +64,7 @@ type ResolverRoot interface {
 	Passkey() PasskeyResolver
 	Payment() PaymentResolver
 	Profile() ProfileResolver
+	PushDevice() PushDeviceResolver
 	Query() QueryResolver
 	Refund() RefundResolver
 	Review() ReviewResolver
@@ -603,6 +604,7 @@ type ComplexityRoot struct {
 		RefreshSession             func(childComplexity int, input model.RefreshSessionInput) int
 		RefundPayment              func(childComplexity int, input model.RefundPaymentInput) int
 		RegenerateRecoveryCodes    func(childComplexity int) int
+		RegisterPushDevice         func(childComplexity int, input model.RegisterPushDeviceInput) int
 		RemoveMemberSkill          func(childComplexity int, input model.RemoveMemberSkillInput) int
 		RemovePasskey              func(childComplexity int, input model.RemovePasskeyInput) int
 		RenamePasskey              func(childComplexity int, input model.RenamePasskeyInput) int
@@ -637,6 +639,7 @@ type ComplexityRoot struct {
 		UnblockMember              func(childComplexity int, input model.BlockMemberInput) int
 		UndoEmailChange            func(childComplexity int, input model.UndoEmailChangeInput) int
 		UnlinkProvider             func(childComplexity int, input model.UnlinkProviderInput) int
+		UnregisterPushDevice       func(childComplexity int, input model.UnregisterPushDeviceInput) int
 		UpdateMemberSkill          func(childComplexity int, input model.UpdateMemberSkillInput) int
 		UpdateProfile              func(childComplexity int, input model.UpdateProfileInput) int
 		VerifyEmail                func(childComplexity int, input model.VerifyEmailInput) int
@@ -699,10 +702,12 @@ type ComplexityRoot struct {
 	}
 
 	NotificationPreference struct {
-		Email func(childComplexity int) int
-		ID    func(childComplexity int) int
-		InApp func(childComplexity int) int
-		Type  func(childComplexity int) int
+		Critical func(childComplexity int) int
+		Email    func(childComplexity int) int
+		ID       func(childComplexity int) int
+		InApp    func(childComplexity int) int
+		Push     func(childComplexity int) int
+		Type     func(childComplexity int) int
 	}
 
 	OpenDirectConversationPayload struct {
@@ -785,6 +790,14 @@ type ComplexityRoot struct {
 		Skill func(childComplexity int) int
 	}
 
+	PushDevice struct {
+		CreatedAt        func(childComplexity int) int
+		ID               func(childComplexity int) int
+		LastRegisteredAt func(childComplexity int) int
+		Locale           func(childComplexity int) int
+		Platform         func(childComplexity int) int
+	}
+
 	Query struct {
 		AuditLog                func(childComplexity int, first *int, after *string, filter *model.AuditLogFilter) int
 		CalendarFeed            func(childComplexity int) int
@@ -805,6 +818,7 @@ type ComplexityRoot struct {
 		PastSessions            func(childComplexity int, first *int, after *string) int
 		Payment                 func(childComplexity int, id string) int
 		PendingSkills           func(childComplexity int, first *int, after *string) int
+		PushDevices             func(childComplexity int) int
 		ReviewReports           func(childComplexity int, first *int, after *string) int
 		SearchMembers           func(childComplexity int, text *string, filter *model.MemberSearchFilter, first *int, after *string) int
 		SearchSkills            func(childComplexity int, text string, categoryID *string, locale *model.Locale, first *int, after *string) int
@@ -837,6 +851,10 @@ type ComplexityRoot struct {
 
 	RegenerateRecoveryCodesPayload struct {
 		RecoveryCodes func(childComplexity int) int
+	}
+
+	RegisterPushDevicePayload struct {
+		Device func(childComplexity int) int
 	}
 
 	RemoveMemberSkillPayload struct {
@@ -1176,6 +1194,10 @@ type ComplexityRoot struct {
 		LinkedProviders func(childComplexity int) int
 	}
 
+	UnregisterPushDevicePayload struct {
+		Removed func(childComplexity int) int
+	}
+
 	UpdateProfilePayload struct {
 		User func(childComplexity int) int
 	}
@@ -1389,6 +1411,8 @@ type MutationResolver interface {
 	DecideModerationCase(ctx context.Context, input model.DecideModerationCaseInput) (*model.ModerationCasePayload, error)
 	MarkNotificationsRead(ctx context.Context, input model.MarkNotificationsReadInput) (*model.MarkNotificationsReadPayload, error)
 	SetNotificationPreference(ctx context.Context, input model.SetNotificationPreferenceInput) (*model.SetNotificationPreferencePayload, error)
+	RegisterPushDevice(ctx context.Context, input model.RegisterPushDeviceInput) (*model.RegisterPushDevicePayload, error)
+	UnregisterPushDevice(ctx context.Context, input model.UnregisterPushDeviceInput) (*model.UnregisterPushDevicePayload, error)
 	StartPasskeyRegistration(ctx context.Context) (*model.StartPasskeyRegistrationPayload, error)
 	FinishPasskeyRegistration(ctx context.Context, input model.FinishPasskeyRegistrationInput) (*model.FinishPasskeyRegistrationPayload, error)
 	StartPasskeySignIn(ctx context.Context) (*model.StartPasskeySignInPayload, error)
@@ -1481,6 +1505,9 @@ type ProfileResolver interface {
 
 	Availability(ctx context.Context, obj *domain.Profile) ([]domain.AvailabilitySlot, error)
 }
+type PushDeviceResolver interface {
+	ID(ctx context.Context, obj *domain.PushDevice) (string, error)
+}
 type QueryResolver interface {
 	Node(ctx context.Context, id string) (relay.Node, error)
 	Viewer(ctx context.Context) (*domain.User, error)
@@ -1503,6 +1530,7 @@ type QueryResolver interface {
 	Notifications(ctx context.Context, first *int, after *string, unreadOnly *bool) (*model.NotificationConnection, error)
 	NotificationPreferences(ctx context.Context) ([]domain.NotificationPreference, error)
 	UnreadNotificationCount(ctx context.Context) (int, error)
+	PushDevices(ctx context.Context) ([]domain.PushDevice, error)
 	Payment(ctx context.Context, id string) (*domain.Payment, error)
 	NoShowDisputes(ctx context.Context, status *domain.NoShowDisputeStatus, first *int, after *string) (*model.NoShowDisputeConnection, error)
 	LegalDocuments(ctx context.Context) (*model.LegalDocuments, error)
@@ -3669,6 +3697,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RegenerateRecoveryCodes(childComplexity), true
+	case "Mutation.registerPushDevice":
+		if e.ComplexityRoot.Mutation.RegisterPushDevice == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_registerPushDevice_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RegisterPushDevice(childComplexity, args["input"].(model.RegisterPushDeviceInput)), true
 	case "Mutation.removeMemberSkill":
 		if e.ComplexityRoot.Mutation.RemoveMemberSkill == nil {
 			break
@@ -4003,6 +4042,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UnlinkProvider(childComplexity, args["input"].(model.UnlinkProviderInput)), true
+	case "Mutation.unregisterPushDevice":
+		if e.ComplexityRoot.Mutation.UnregisterPushDevice == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_unregisterPushDevice_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UnregisterPushDevice(childComplexity, args["input"].(model.UnregisterPushDeviceInput)), true
 	case "Mutation.updateMemberSkill":
 		if e.ComplexityRoot.Mutation.UpdateMemberSkill == nil {
 			break
@@ -4237,6 +4287,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.NotificationEdge.Node(childComplexity), true
 
+	case "NotificationPreference.critical":
+		if e.ComplexityRoot.NotificationPreference.Critical == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationPreference.Critical(childComplexity), true
 	case "NotificationPreference.email":
 		if e.ComplexityRoot.NotificationPreference.Email == nil {
 			break
@@ -4255,6 +4311,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.NotificationPreference.InApp(childComplexity), true
+	case "NotificationPreference.push":
+		if e.ComplexityRoot.NotificationPreference.Push == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationPreference.Push(childComplexity), true
 	case "NotificationPreference.type":
 		if e.ComplexityRoot.NotificationPreference.Type == nil {
 			break
@@ -4572,6 +4634,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ProposeSkillPayload.Skill(childComplexity), true
 
+	case "PushDevice.createdAt":
+		if e.ComplexityRoot.PushDevice.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PushDevice.CreatedAt(childComplexity), true
+	case "PushDevice.id":
+		if e.ComplexityRoot.PushDevice.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PushDevice.ID(childComplexity), true
+	case "PushDevice.lastRegisteredAt":
+		if e.ComplexityRoot.PushDevice.LastRegisteredAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PushDevice.LastRegisteredAt(childComplexity), true
+	case "PushDevice.locale":
+		if e.ComplexityRoot.PushDevice.Locale == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PushDevice.Locale(childComplexity), true
+	case "PushDevice.platform":
+		if e.ComplexityRoot.PushDevice.Platform == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PushDevice.Platform(childComplexity), true
+
 	case "Query.auditLog":
 		if e.ComplexityRoot.Query.AuditLog == nil {
 			break
@@ -4762,6 +4855,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.PendingSkills(childComplexity, args["first"].(*int), args["after"].(*string)), true
+	case "Query.pushDevices":
+		if e.ComplexityRoot.Query.PushDevices == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.PushDevices(childComplexity), true
 	case "Query.reviewReports":
 		if e.ComplexityRoot.Query.ReviewReports == nil {
 			break
@@ -4926,6 +5025,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RegenerateRecoveryCodesPayload.RecoveryCodes(childComplexity), true
+
+	case "RegisterPushDevicePayload.device":
+		if e.ComplexityRoot.RegisterPushDevicePayload.Device == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RegisterPushDevicePayload.Device(childComplexity), true
 
 	case "RemoveMemberSkillPayload.user":
 		if e.ComplexityRoot.RemoveMemberSkillPayload.User == nil {
@@ -6039,6 +6145,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.UnlinkProviderPayload.LinkedProviders(childComplexity), true
 
+	case "UnregisterPushDevicePayload.removed":
+		if e.ComplexityRoot.UnregisterPushDevicePayload.Removed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnregisterPushDevicePayload.Removed(childComplexity), true
+
 	case "UpdateProfilePayload.user":
 		if e.ComplexityRoot.UpdateProfilePayload.User == nil {
 			break
@@ -6311,6 +6424,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputReauthenticateInput,
 		ec.unmarshalInputRefreshSessionInput,
 		ec.unmarshalInputRefundPaymentInput,
+		ec.unmarshalInputRegisterPushDeviceInput,
 		ec.unmarshalInputRemoveMemberSkillInput,
 		ec.unmarshalInputRemovePasskeyInput,
 		ec.unmarshalInputRenamePasskeyInput,
@@ -6336,6 +6450,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputSubmitReviewInput,
 		ec.unmarshalInputUndoEmailChangeInput,
 		ec.unmarshalInputUnlinkProviderInput,
+		ec.unmarshalInputUnregisterPushDeviceInput,
 		ec.unmarshalInputUpdateMemberSkillInput,
 		ec.unmarshalInputUpdateProfileInput,
 		ec.unmarshalInputUserFilter,
@@ -8404,7 +8519,8 @@ type ModerationDecisionEdge {
   node: ModerationDecisionNotice!
 }
 `, BuiltIn: false},
-	{Name: "../schema/notifications.graphqls", Input: `# Notifications: the in-app feed, its live stream and per-type preferences.
+	{Name: "../schema/notifications.graphqls", Input: `# Notifications: the in-app feed, its live stream, per-type channels (in the app, email, push)
+# and the devices that receive push.
 
 extend type Query {
   "The viewer's notifications, newest first."
@@ -8420,13 +8536,30 @@ extend type Query {
   notificationPreferences: [NotificationPreference!]! @auth
   "How many of the viewer's notifications are unread (the badge)."
   unreadNotificationCount: Int! @auth
+  "The viewer's devices registered for push, most recently registered first (at most 10 by default)."
+  pushDevices: [PushDevice!]! @auth
 }
 
 extend type Mutation {
   "Marks notifications read: the given ones, or all of them."
   markNotificationsRead(input: MarkNotificationsReadInput!): MarkNotificationsReadPayload! @auth
-  "Chooses the channels of one notification type."
+  """
+  Chooses the channels of one notification type. ` + "`" + `push` + "`" + ` omitted keeps the current push choice.
+  A critical type (` + "`" + `critical: true` + "`" + `) is emailed whatever ` + "`" + `email` + "`" + ` says. Errors: ` + "`" + `UNAUTHENTICATED` + "`" + `.
+  """
   setNotificationPreference(input: SetNotificationPreferenceInput!): SetNotificationPreferencePayload! @auth
+  """
+  Registers this app install for push notifications (call it at every start: tokens change).
+  A token registered by another member moves to the viewer; past the cap of devices per member
+  the least recently registered is forgotten. Errors: ` + "`" + `BAD_USER_INPUT` + "`" + ` with ` + "`" + `extensions.field` + "`" + `
+  ` + "`" + `input.token` + "`" + ` (not an Expo push token) or ` + "`" + `input.locale` + "`" + ` (not a language tag).
+  """
+  registerPushDevice(input: RegisterPushDeviceInput!): RegisterPushDevicePayload! @auth
+  """
+  Stops push notifications to this app install (signing out). Errors: ` + "`" + `BAD_USER_INPUT` + "`" + ` on
+  ` + "`" + `input.token` + "`" + ` (not an Expo push token).
+  """
+  unregisterPushDevice(input: UnregisterPushDeviceInput!): UnregisterPushDevicePayload! @auth
 }
 
 extend type Subscription {
@@ -8540,8 +8673,15 @@ type NotificationPreference {
   type: NotificationType!
   "Show it in the app (feed and ` + "`" + `notificationAdded` + "`" + `)."
   inApp: Boolean!
-  "Also send it by email."
+  "Also send it by email (a critical type is emailed even when false)."
   email: Boolean!
+  "Also send it to the viewer's devices registered with ` + "`" + `registerPushDevice` + "`" + `."
+  push: Boolean!
+  """
+  A critical type (security notices, payment problems) is always emailed, whatever ` + "`" + `email` + "`" + `
+  says; ` + "`" + `email` + "`" + ` keeps the viewer's choice all the same.
+  """
+  critical: Boolean!
 }
 
 "Notifications to mark read."
@@ -8558,8 +8698,60 @@ input SetNotificationPreferenceInput {
   type: NotificationType!
   "Show it in the app."
   inApp: Boolean!
-  "Also send it by email."
+  "Also send it by email (a critical type is emailed anyway)."
   email: Boolean!
+  "Also send it by push to the viewer's devices; omitted: keep the current choice."
+  push: Boolean
+}
+
+"The operating system of a device registered for push."
+enum PushPlatform {
+  "Apple iOS / iPadOS."
+  IOS
+  "Android."
+  ANDROID
+}
+
+"An app install of the viewer that receives push notifications. Its token is never shown back."
+type PushDevice {
+  "Stable, opaque identifier of the device registration. Not fetchable with ` + "`" + `node(id:)` + "`" + `."
+  id: ID!
+  "Its operating system."
+  platform: PushPlatform!
+  "The app's language when it registered (BCP 47), if it said."
+  locale: String
+  "When it first registered."
+  createdAt: DateTime!
+  "When it last registered (apps register at every start)."
+  lastRegisteredAt: DateTime!
+}
+
+"An app install to register for push."
+input RegisterPushDeviceInput {
+  "The Expo push token of the install (` + "`" + `ExponentPushToken[...]` + "`" + `, from ` + "`" + `getExpoPushTokenAsync` + "`" + `)."
+  token: String!
+  "Its operating system."
+  platform: PushPlatform!
+  "The app's language (BCP 47, such as ` + "`" + `en` + "`" + ` or ` + "`" + `fr-FR` + "`" + `)."
+  locale: String
+}
+
+"An app install to stop pushing to."
+input UnregisterPushDeviceInput {
+  "The Expo push token the install registered."
+  token: String!
+}
+
+"Result of ` + "`" + `registerPushDevice` + "`" + `."
+type RegisterPushDevicePayload {
+  "The registered device."
+  device: PushDevice!
+}
+
+"Result of ` + "`" + `unregisterPushDevice` + "`" + `."
+type UnregisterPushDevicePayload {
+  "False when the viewer had no device with this token (nothing changed)."
+  removed: Boolean!
 }
 
 "Result of ` + "`" + `markNotificationsRead` + "`" + `."
@@ -11424,6 +11616,10 @@ func (ec *executionContext) childFields_NotificationPreference(ctx context.Conte
 		return ec.fieldContext_NotificationPreference_inApp(ctx, field)
 	case "email":
 		return ec.fieldContext_NotificationPreference_email(ctx, field)
+	case "push":
+		return ec.fieldContext_NotificationPreference_push(ctx, field)
+	case "critical":
+		return ec.fieldContext_NotificationPreference_critical(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type NotificationPreference", field.Name)
 }
@@ -11588,6 +11784,22 @@ func (ec *executionContext) childFields_ProposeSkillPayload(ctx context.Context,
 	return nil, fmt.Errorf("no field named %q was found under type ProposeSkillPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_PushDevice(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_PushDevice_id(ctx, field)
+	case "platform":
+		return ec.fieldContext_PushDevice_platform(ctx, field)
+	case "locale":
+		return ec.fieldContext_PushDevice_locale(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_PushDevice_createdAt(ctx, field)
+	case "lastRegisteredAt":
+		return ec.fieldContext_PushDevice_lastRegisteredAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PushDevice", field.Name)
+}
+
 func (ec *executionContext) childFields_ReauthenticatePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "recentAuthUntil":
@@ -11626,6 +11838,14 @@ func (ec *executionContext) childFields_RegenerateRecoveryCodesPayload(ctx conte
 		return ec.fieldContext_RegenerateRecoveryCodesPayload_recoveryCodes(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RegenerateRecoveryCodesPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_RegisterPushDevicePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "device":
+		return ec.fieldContext_RegisterPushDevicePayload_device(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RegisterPushDevicePayload", field.Name)
 }
 
 func (ec *executionContext) childFields_RemoveMemberSkillPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -12284,6 +12504,14 @@ func (ec *executionContext) childFields_UnlinkProviderPayload(ctx context.Contex
 		return ec.fieldContext_UnlinkProviderPayload_linkedProviders(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type UnlinkProviderPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_UnregisterPushDevicePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "removed":
+		return ec.fieldContext_UnregisterPushDevicePayload_removed(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UnregisterPushDevicePayload", field.Name)
 }
 
 func (ec *executionContext) childFields_UpdateProfilePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -13084,6 +13312,20 @@ func (ec *executionContext) field_Mutation_refundPayment_args(ctx context.Contex
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_registerPushDevice_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RegisterPushDeviceInput, error) {
+			return ec.unmarshalNRegisterPushDeviceInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐRegisterPushDeviceInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_removeMemberSkill_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -13440,6 +13682,20 @@ func (ec *executionContext) field_Mutation_unlinkProvider_args(ctx context.Conte
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.UnlinkProviderInput, error) {
 			return ec.unmarshalNUnlinkProviderInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐUnlinkProviderInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_unregisterPushDevice_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.UnregisterPushDeviceInput, error) {
+			return ec.unmarshalNUnregisterPushDeviceInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐUnregisterPushDeviceInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -22904,6 +23160,120 @@ func (ec *executionContext) fieldContext_Mutation_setNotificationPreference(ctx 
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_registerPushDevice(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_registerPushDevice(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RegisterPushDevice(ctx, fc.Args["input"].(model.RegisterPushDeviceInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.RegisterPushDevicePayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RegisterPushDevicePayload) graphql.Marshaler {
+			return ec.marshalNRegisterPushDevicePayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐRegisterPushDevicePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_registerPushDevice(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RegisterPushDevicePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_registerPushDevice_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_unregisterPushDevice(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_unregisterPushDevice(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UnregisterPushDevice(ctx, fc.Args["input"].(model.UnregisterPushDeviceInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.UnregisterPushDevicePayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.UnregisterPushDevicePayload) graphql.Marshaler {
+			return ec.marshalNUnregisterPushDevicePayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐUnregisterPushDevicePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_unregisterPushDevice(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UnregisterPushDevicePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_unregisterPushDevice_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_startPasskeyRegistration(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -26027,6 +26397,52 @@ func (ec *executionContext) fieldContext_NotificationPreference_email(_ context.
 	return graphql.NewScalarFieldContext("NotificationPreference", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
+func (ec *executionContext) _NotificationPreference_push(ctx context.Context, field graphql.CollectedField, obj *domain.NotificationPreference) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationPreference_push(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Push, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *bool) graphql.Marshaler {
+			return ec.marshalNBoolean2ᚖbool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationPreference_push(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NotificationPreference", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _NotificationPreference_critical(ctx context.Context, field graphql.CollectedField, obj *domain.NotificationPreference) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationPreference_critical(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Critical, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationPreference_critical(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NotificationPreference", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
 func (ec *executionContext) _OpenDirectConversationPayload_conversation(ctx context.Context, field graphql.CollectedField, obj *model.OpenDirectConversationPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -27348,6 +27764,121 @@ func (ec *executionContext) fieldContext_ProposeSkillPayload_skill(_ context.Con
 	return fc, nil
 }
 
+func (ec *executionContext) _PushDevice_id(ctx context.Context, field graphql.CollectedField, obj *domain.PushDevice) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PushDevice_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.PushDevice().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PushDevice_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PushDevice", field, true, true, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _PushDevice_platform(ctx context.Context, field graphql.CollectedField, obj *domain.PushDevice) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PushDevice_platform(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Platform, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v domain.PushPlatform) graphql.Marshaler {
+			return ec.marshalNPushPlatform2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐPushPlatform(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PushDevice_platform(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PushDevice", field, false, false, errors.New("field of type PushPlatform does not have child fields"))
+}
+
+func (ec *executionContext) _PushDevice_locale(ctx context.Context, field graphql.CollectedField, obj *domain.PushDevice) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PushDevice_locale(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Locale, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PushDevice_locale(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PushDevice", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _PushDevice_createdAt(ctx context.Context, field graphql.CollectedField, obj *domain.PushDevice) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PushDevice_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PushDevice_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PushDevice", field, false, false, errors.New("field of type DateTime does not have child fields"))
+}
+
+func (ec *executionContext) _PushDevice_lastRegisteredAt(ctx context.Context, field graphql.CollectedField, obj *domain.PushDevice) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PushDevice_lastRegisteredAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastRegisteredAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PushDevice_lastRegisteredAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PushDevice", field, false, false, errors.New("field of type DateTime does not have child fields"))
+}
+
 func (ec *executionContext) _Query_node(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -28436,6 +28967,51 @@ func (ec *executionContext) fieldContext_Query_unreadNotificationCount(_ context
 	return graphql.NewScalarFieldContext("Query", field, true, true, errors.New("field of type Int does not have child fields"))
 }
 
+func (ec *executionContext) _Query_pushDevices(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_pushDevices(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().PushDevices(ctx)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Auth == nil {
+					var zeroVal []domain.PushDevice
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []domain.PushDevice) graphql.Marshaler {
+			return ec.marshalNPushDevice2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐPushDeviceᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_pushDevices(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PushDevice(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_payment(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -29234,6 +29810,38 @@ func (ec *executionContext) _RegenerateRecoveryCodesPayload_recoveryCodes(ctx co
 }
 func (ec *executionContext) fieldContext_RegenerateRecoveryCodesPayload_recoveryCodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RegenerateRecoveryCodesPayload", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _RegisterPushDevicePayload_device(ctx context.Context, field graphql.CollectedField, obj *model.RegisterPushDevicePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RegisterPushDevicePayload_device(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Device, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.PushDevice) graphql.Marshaler {
+			return ec.marshalNPushDevice2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐPushDevice(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RegisterPushDevicePayload_device(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RegisterPushDevicePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PushDevice(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _RemoveMemberSkillPayload_user(ctx context.Context, field graphql.CollectedField, obj *model.RemoveMemberSkillPayload) (ret graphql.Marshaler) {
@@ -34064,6 +34672,29 @@ func (ec *executionContext) fieldContext_UnlinkProviderPayload_linkedProviders(_
 	return fc, nil
 }
 
+func (ec *executionContext) _UnregisterPushDevicePayload_removed(ctx context.Context, field graphql.CollectedField, obj *model.UnregisterPushDevicePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UnregisterPushDevicePayload_removed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Removed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UnregisterPushDevicePayload_removed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UnregisterPushDevicePayload", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
 func (ec *executionContext) _UpdateProfilePayload_user(ctx context.Context, field graphql.CollectedField, obj *model.UpdateProfilePayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -37995,6 +38626,50 @@ func (ec *executionContext) unmarshalInputRefundPaymentInput(ctx context.Context
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputRegisterPushDeviceInput(ctx context.Context, obj any) (model.RegisterPushDeviceInput, error) {
+	var it model.RegisterPushDeviceInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"token", "platform", "locale"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "token":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("token"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Token = data
+		case "platform":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("platform"))
+			data, err := ec.unmarshalNPushPlatform2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐPushPlatform(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Platform = data
+		case "locale":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("locale"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Locale = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputRemoveMemberSkillInput(ctx context.Context, obj any) (model.RemoveMemberSkillInput, error) {
 	var it model.RemoveMemberSkillInput
 	if obj == nil {
@@ -38606,7 +39281,7 @@ func (ec *executionContext) unmarshalInputSetNotificationPreferenceInput(ctx con
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"type", "inApp", "email"}
+	fieldsInOrder := [...]string{"type", "inApp", "email", "push"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -38634,6 +39309,13 @@ func (ec *executionContext) unmarshalInputSetNotificationPreferenceInput(ctx con
 				return it, err
 			}
 			it.Email = data
+		case "push":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("push"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Push = data
 		}
 	}
 	return it, nil
@@ -38993,6 +39675,36 @@ func (ec *executionContext) unmarshalInputUnlinkProviderInput(ctx context.Contex
 				return it, err
 			}
 			it.Provider = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputUnregisterPushDeviceInput(ctx context.Context, obj any) (model.UnregisterPushDeviceInput, error) {
+	var it model.UnregisterPushDeviceInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"token"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "token":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("token"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Token = data
 		}
 	}
 	return it, nil
@@ -45468,6 +46180,20 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "registerPushDevice":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_registerPushDevice(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "unregisterPushDevice":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_unregisterPushDevice(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "startPasskeyRegistration":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_startPasskeyRegistration(ctx, field)
@@ -46618,6 +47344,16 @@ func (ec *executionContext) _NotificationPreference(ctx context.Context, sel ast
 			}
 		case "email":
 			out.Values[i] = ec._NotificationPreference_email(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "push":
+			out.Values[i] = ec._NotificationPreference_push(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "critical":
+			out.Values[i] = ec._NotificationPreference_critical(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -47849,6 +48585,97 @@ func (ec *executionContext) _ProposeSkillPayload(ctx context.Context, sel ast.Se
 	return out
 }
 
+var pushDeviceImplementors = []string{"PushDevice"}
+
+func (ec *executionContext) _PushDevice(ctx context.Context, sel ast.SelectionSet, obj *domain.PushDevice) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, pushDeviceImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PushDevice")
+		case "id":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._PushDevice_id(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "platform":
+			out.Values[i] = ec._PushDevice_platform(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "locale":
+			out.Values[i] = ec._PushDevice_locale(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._PushDevice_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "lastRegisteredAt":
+			out.Values[i] = ec._PushDevice_lastRegisteredAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var queryImplementors = []string{"Query"}
 
 func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
@@ -48319,6 +49146,28 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 					}
 				}()
 				res = ec._Query_unreadNotificationCount(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "pushDevices":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_pushDevices(ctx, field)
 				if res == graphql.Null {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
@@ -48833,6 +49682,44 @@ func (ec *executionContext) _RegenerateRecoveryCodesPayload(ctx context.Context,
 			out.Values[i] = graphql.MarshalString("RegenerateRecoveryCodesPayload")
 		case "recoveryCodes":
 			out.Values[i] = ec._RegenerateRecoveryCodesPayload_recoveryCodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var registerPushDevicePayloadImplementors = []string{"RegisterPushDevicePayload"}
+
+func (ec *executionContext) _RegisterPushDevicePayload(ctx context.Context, sel ast.SelectionSet, obj *model.RegisterPushDevicePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, registerPushDevicePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RegisterPushDevicePayload")
+		case "device":
+			out.Values[i] = ec._RegisterPushDevicePayload_device(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -53053,6 +53940,44 @@ func (ec *executionContext) _UnlinkProviderPayload(ctx context.Context, sel ast.
 	return out
 }
 
+var unregisterPushDevicePayloadImplementors = []string{"UnregisterPushDevicePayload"}
+
+func (ec *executionContext) _UnregisterPushDevicePayload(ctx context.Context, sel ast.SelectionSet, obj *model.UnregisterPushDevicePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, unregisterPushDevicePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UnregisterPushDevicePayload")
+		case "removed":
+			out.Values[i] = ec._UnregisterPushDevicePayload_removed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var updateProfilePayloadImplementors = []string{"UpdateProfilePayload"}
 
 func (ec *executionContext) _UpdateProfilePayload(ctx context.Context, sel ast.SelectionSet, obj *model.UpdateProfilePayload) graphql.Marshaler {
@@ -54707,6 +55632,28 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 	return res
 }
 
+func (ec *executionContext) unmarshalNBoolean2ᚖbool(ctx context.Context, v any) (*bool, error) {
+	res, err := graphql.UnmarshalBoolean(v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNBoolean2ᚖbool(ctx context.Context, sel ast.SelectionSet, v *bool) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	_ = sel
+	res := graphql.MarshalBoolean(*v)
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
 func (ec *executionContext) marshalNCalendarFeed2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐCalendarFeed(ctx context.Context, sel ast.SelectionSet, v *domain.CalendarFeed) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
@@ -56244,6 +57191,53 @@ func (ec *executionContext) marshalNProposeSkillPayload2ᚖgithubᚗcomᚋskills
 	return ec._ProposeSkillPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNPushDevice2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐPushDevice(ctx context.Context, sel ast.SelectionSet, v domain.PushDevice) graphql.Marshaler {
+	return ec._PushDevice(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNPushDevice2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐPushDeviceᚄ(ctx context.Context, sel ast.SelectionSet, v []domain.PushDevice) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPushDevice2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐPushDevice(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNPushDevice2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐPushDevice(ctx context.Context, sel ast.SelectionSet, v *domain.PushDevice) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._PushDevice(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNPushPlatform2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐPushPlatform(ctx context.Context, v any) (domain.PushPlatform, error) {
+	tmp, err := gqlscalar.UnmarshalString(v)
+	res := domain.PushPlatform(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNPushPlatform2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐPushPlatform(ctx context.Context, sel ast.SelectionSet, v domain.PushPlatform) graphql.Marshaler {
+	_ = sel
+	res := gqlscalar.MarshalString(string(v))
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
 func (ec *executionContext) unmarshalNReauthenticateInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐReauthenticateInput(ctx context.Context, v any) (model.ReauthenticateInput, error) {
 	res, err := ec.unmarshalInputReauthenticateInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -56307,6 +57301,21 @@ func (ec *executionContext) marshalNRegenerateRecoveryCodesPayload2ᚖgithubᚗc
 		return graphql.Null
 	}
 	return ec._RegenerateRecoveryCodesPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNRegisterPushDeviceInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐRegisterPushDeviceInput(ctx context.Context, v any) (model.RegisterPushDeviceInput, error) {
+	res, err := ec.unmarshalInputRegisterPushDeviceInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRegisterPushDevicePayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐRegisterPushDevicePayload(ctx context.Context, sel ast.SelectionSet, v *model.RegisterPushDevicePayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._RegisterPushDevicePayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNRemoveMemberSkillInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐRemoveMemberSkillInput(ctx context.Context, v any) (model.RemoveMemberSkillInput, error) {
@@ -57373,6 +58382,21 @@ func (ec *executionContext) marshalNUnlinkProviderPayload2ᚖgithubᚗcomᚋskil
 		return graphql.Null
 	}
 	return ec._UnlinkProviderPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNUnregisterPushDeviceInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐUnregisterPushDeviceInput(ctx context.Context, v any) (model.UnregisterPushDeviceInput, error) {
+	res, err := ec.unmarshalInputUnregisterPushDeviceInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNUnregisterPushDevicePayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐUnregisterPushDevicePayload(ctx context.Context, sel ast.SelectionSet, v *model.UnregisterPushDevicePayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._UnregisterPushDevicePayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNUpdateMemberSkillInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐUpdateMemberSkillInput(ctx context.Context, v any) (model.UpdateMemberSkillInput, error) {

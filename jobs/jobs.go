@@ -19,6 +19,9 @@ import (
 const (
 	// QueueEmail has its own worker budget so a slow SMTP relay cannot hold up the other jobs.
 	QueueEmail = "email"
+	// QueuePush sends push notifications through Expo: a slow Expo holds up nothing else, and
+	// the rate is paced across instances anyway.
+	QueuePush = "push"
 )
 
 // How long River keeps finished jobs (and their arguments) before its cleaner deletes them: a
@@ -56,6 +59,7 @@ func NewWorkerClient(pool *pgxpool.Pool, regs []Register, log *slog.Logger) (*ri
 		Queues: map[string]river.QueueConfig{
 			river.QueueDefault: {MaxWorkers: 10},
 			QueueEmail:         {MaxWorkers: 5},
+			QueuePush:          {MaxWorkers: 2},
 		},
 		Workers:              workers,
 		PeriodicJobs:         periodic,

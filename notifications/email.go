@@ -123,33 +123,7 @@ func (w *WelcomeEmailWorker) Work(ctx context.Context, job *river.Job[WelcomeEma
 // EmailText renders a notification email. It names what happened but carries no content (no
 // message text): the app shows it to the signed-in member.
 func EmailText(app, name string, t domain.NotificationType) (subject, body string) {
-	what := map[domain.NotificationType]string{
-		domain.NotificationNewMessage:                          "You have new messages",
-		domain.NotificationNewMutualMatch:                      "You have a new mutual match",
-		domain.NotificationSessionProposed:                     "Someone proposed a session to you",
-		domain.NotificationSessionNewTimeProposed:              "A new time was proposed for your session",
-		domain.NotificationSessionConfirmed:                    "Your session is confirmed",
-		domain.NotificationSessionDeclined:                     "A session proposal was declined",
-		domain.NotificationSessionCancelled:                    "A session was cancelled",
-		domain.NotificationSessionCompletionConfirmedByPartner: "Please confirm your session took place",
-		domain.NotificationSessionCompleted:                    "How was your session? Leave a review",
-		domain.NotificationSessionNoShowReported:               "A no-show was reported for your session",
-		domain.NotificationSessionProblemReported:              "A problem was reported with your session",
-		domain.NotificationSessionReminder:                     "Your session starts soon",
-		domain.NotificationReviewReceived:                      "You received a review",
-		domain.NotificationPaymentAuthorized:                   "A session payment was authorised",
-		domain.NotificationPaymentFailed:                       "A session payment was declined",
-		domain.NotificationPaymentCaptured:                     "A session payment was completed",
-		domain.NotificationPaymentCanceled:                     "A session payment was released",
-		domain.NotificationPaymentRefunded:                     "A session payment was refunded",
-		domain.NotificationNoShowContested:                     "A no-show you reported was contested",
-		domain.NotificationNoShowDecided:                       "A no-show report was decided",
-		domain.NotificationModerationReportReceived:            "We received your report",
-		domain.NotificationModerationCaseDecided:               "A report you made was decided",
-	}[t]
-	if what == "" {
-		what = "You have a new notification"
-	}
+	what := specOf(t).Text
 	subject = fmt.Sprintf("%s: %s", app, what)
 	body = fmt.Sprintf("Hello %s,\n\n%s on %s. Open the app to see it.\n\nYou can choose which emails you get in your notification settings.\n", name, what, app)
 	return subject, body

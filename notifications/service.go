@@ -1,6 +1,9 @@
-// Package notifications owns members' in-app notifications: created inside the transaction of
-// the event that causes them (honouring each member's per-type preferences), listed as a feed,
-// marked read, and pushed live through the broker once that transaction commits.
+// Package notifications owns members' notifications and their channels: in the app (created
+// inside the transaction of the event that causes them, listed as a feed, marked read, and
+// pushed live through the broker once that transaction commits), by email, and by push to the
+// member's devices through Expo (push.go). Each type is registered once, with its text, its
+// default channels and whether it is critical (registry.go); members choose their channels per
+// type, and critical types are emailed whatever they chose.
 //
 // What a member does with their own notifications (Feed, UnreadCount, MarkRead, MarkAllRead,
 // Preferences, SetPreference, Stream) takes their domain.Actor right after the context; the zero
@@ -33,6 +36,14 @@ type Options struct {
 	// Email makes Notify enqueue an EmailArgs job (worked by EmailWorker) for members whose
 	// preference asks for email. Off when no job inserter or mailer is configured.
 	Email bool
+	// Push makes Notify write a push to every device of members whose preference asks for push
+	// (sent by PushWorker). Off when Expo is not configured.
+	Push bool
+	// AppName titles pushes.
+	AppName string
+	// MaxPushDevices caps the devices of one member (0: DefaultMaxPushDevices); registering one
+	// more forgets the least recently registered.
+	MaxPushDevices int
 	// Now is the clock (tests); UTC time.Now when nil.
 	Now func() time.Time
 }
@@ -43,7 +54,11 @@ type Service struct {
 	hub   *realtime.Hub
 	log   *slog.Logger
 	email bool
-	now   func() time.Time
+	push  bool
+	app   string
+	// maxDevices caps the push devices of one member.
+	maxDevices int
+	now        func() time.Time
 }
 
 // NewService wires the service: st for the data, hub to push notifications live.
@@ -52,7 +67,15 @@ func NewService(st *store.Store, hub *realtime.Hub, log *slog.Logger, opts Optio
 	if now == nil {
 		now = func() time.Time { return time.Now().UTC() }
 	}
-	return &Service{store: st, hub: hub, log: log, email: opts.Email, now: now}
+	maxDevices := opts.MaxPushDevices
+	if maxDevices <= 0 {
+		maxDevices = DefaultMaxPushDevices
+	}
+	app := opts.AppName
+	if app == "" {
+		app = "SkillSwap"
+	}
+	return &Service{store: st, hub: hub, log: log, email: opts.Email, push: opts.Push, app: app, maxDevices: maxDevices, now: now}
 }
 
 // Notify creates a notification of type typ for userID inside the caller's transaction q, if the
@@ -91,19 +114,21 @@ func (s *Service) NotifyOnce(ctx context.Context, q *store.Queries, userIDs []uu
 	}
 	now := s.now()
 	var inApp []domain.Notification
-	var emailOnly []uuid.UUID
-	wantsEmail := map[uuid.UUID]bool{}
+	// Members who do not keep this type in the app get its email and push without a feed row;
+	// without a row there is nothing to coalesce on, so a grouped type reaches only members who
+	// keep it in the app.
+	var outOfApp []uuid.UUID
+	chosen := make(map[uuid.UUID]domain.NotificationPreference, len(userIDs))
 	for _, u := range userIDs {
-		p, ok := prefs[u]
-		if !ok {
-			p = domain.DefaultNotificationPreference(typ)
+		var stored *domain.NotificationPreference
+		if p, ok := prefs[u]; ok {
+			stored = &p
 		}
-		wantsEmail[u] = p.Email
+		p := Effective(typ, stored)
+		chosen[u] = p
 		if !p.InApp {
-			// Without an in-app row there is nothing to coalesce on, so a grouped type emails only
-			// members who keep it in the app.
-			if p.Email && key == nil {
-				emailOnly = append(emailOnly, u)
+			if key == nil {
+				outOfApp = append(outOfApp, u)
 			}
 			continue
 		}
@@ -117,19 +142,41 @@ func (s *Service) NotifyOnce(ctx context.Context, q *store.Queries, userIDs []uu
 	if err != nil {
 		return nil, fmt.Errorf("notify %s: %w", typ, err)
 	}
-	if s.email {
-		for _, n := range created {
-			if wantsEmail[n.UserID] {
-				if err := q.EnqueueJob(ctx, EmailArgs{UserID: n.UserID, NotificationID: n.ID, Type: typ, Payload: raw}, nil); err != nil {
-					return nil, fmt.Errorf("notify %s: %w", typ, err)
-				}
+	// Who gets what beyond the feed: each created notification, and each member out of the app.
+	type delivery struct {
+		user uuid.UUID
+		note *uuid.UUID
+	}
+	deliveries := make([]delivery, 0, len(created)+len(outOfApp))
+	for i := range created {
+		deliveries = append(deliveries, delivery{created[i].UserID, &created[i].ID})
+	}
+	for _, u := range outOfApp {
+		deliveries = append(deliveries, delivery{user: u})
+	}
+	var pushes []store.PushRequest
+	for _, d := range deliveries {
+		p := chosen[d.user]
+		// A critical type is emailed whatever the member chose.
+		if s.email && (p.Email || p.Critical) {
+			args := EmailArgs{UserID: d.user, Type: typ, Payload: raw}
+			if d.note != nil {
+				args.NotificationID = *d.note
 			}
-		}
-		for _, u := range emailOnly {
-			if err := q.EnqueueJob(ctx, EmailArgs{UserID: u, Type: typ, Payload: raw}, nil); err != nil {
+			if err := q.EnqueueJob(ctx, args, nil); err != nil {
 				return nil, fmt.Errorf("notify %s: %w", typ, err)
 			}
 		}
+		if s.push && p.Push != nil && *p.Push {
+			msg, err := s.pushMessage(typ, d.note, raw)
+			if err != nil {
+				return nil, fmt.Errorf("notify %s: %w", typ, err)
+			}
+			pushes = append(pushes, store.PushRequest{UserID: d.user, NotificationID: d.note, Message: msg})
+		}
+	}
+	if err := s.enqueuePushes(ctx, q, pushes, now); err != nil {
+		return nil, fmt.Errorf("notify %s: %w", typ, err)
 	}
 	if len(created) > 0 {
 		// Pushed only once the notification is committed: a subscriber that reloads the feed on
@@ -241,7 +288,7 @@ func (s *Service) MarkAllRead(ctx context.Context, actor domain.Actor, upTo *uui
 	return n, nil
 }
 
-// Preferences returns the actor's preference for every type, defaults filled in.
+// Preferences returns the actor's preference for every registered type, defaults filled in.
 func (s *Service) Preferences(ctx context.Context, actor domain.Actor) ([]domain.NotificationPreference, error) {
 	if err := actor.RequireSignedIn(); err != nil {
 		return nil, err
@@ -254,18 +301,19 @@ func (s *Service) Preferences(ctx context.Context, actor domain.Actor) ([]domain
 	for _, p := range stored {
 		byType[p.Type] = p
 	}
-	out := make([]domain.NotificationPreference, len(domain.AllNotificationTypes))
-	for i, t := range domain.AllNotificationTypes {
-		p, ok := byType[t]
-		if !ok {
-			p = domain.DefaultNotificationPreference(t)
+	out := make([]domain.NotificationPreference, 0, len(domain.AllNotificationTypes))
+	for _, t := range domain.AllNotificationTypes {
+		var p *domain.NotificationPreference
+		if sp, ok := byType[t]; ok {
+			p = &sp
 		}
-		out[i] = p
+		out = append(out, Effective(t, p))
 	}
 	return out, nil
 }
 
-// SetPreference stores the actor's channels for one type.
+// SetPreference stores the actor's channels for one type; a nil p.Push keeps the push choice
+// already stored (the type's default when none). It returns the preference now in force.
 func (s *Service) SetPreference(ctx context.Context, actor domain.Actor, p domain.NotificationPreference) (domain.NotificationPreference, error) {
 	if err := actor.RequireSignedIn(); err != nil {
 		return domain.NotificationPreference{}, err
@@ -273,10 +321,11 @@ func (s *Service) SetPreference(ctx context.Context, actor domain.Actor, p domai
 	if !p.Type.Valid() {
 		return domain.NotificationPreference{}, domain.Invalid("type", "unknown notification type %q", p.Type)
 	}
-	if err := s.store.Q().UpsertNotificationPreference(ctx, actor.ID(), p, s.now()); err != nil {
+	stored, err := s.store.Q().UpsertNotificationPreference(ctx, actor.ID(), p, s.now())
+	if err != nil {
 		return domain.NotificationPreference{}, fmt.Errorf("set notification preference: %w", err)
 	}
-	return p, nil
+	return Effective(p.Type, &stored), nil
 }
 
 // maxReplay bounds what a resuming Stream replays; a client further behind reloads the feed.

@@ -217,12 +217,13 @@ func TestPreferencesDecideTheChannels(t *testing.T) {
 	}
 	prefs, _ = e.svc.Preferences(ctx, as(u))
 	for _, p := range prefs {
-		want := domain.DefaultNotificationPreference(p.Type)
+		spec, _ := notifications.Spec(p.Type)
+		want := spec.Defaults
 		if p.Type == domain.NotificationReviewReceived {
-			want = domain.NotificationPreference{Type: p.Type, InApp: false, Email: true}
+			want = notifications.Channels{InApp: false, Email: true, Push: spec.Defaults.Push}
 		}
-		if p != want {
-			t.Fatalf("preference %+v, want %+v", p, want)
+		if got := (notifications.Channels{InApp: p.InApp, Email: p.Email, Push: *p.Push}); got != want || p.Critical != spec.Critical {
+			t.Fatalf("preference %+v, want %+v", got, want)
 		}
 	}
 	_, err = e.svc.SetPreference(ctx, as(u), domain.NotificationPreference{Type: "NOPE"})

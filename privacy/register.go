@@ -13,6 +13,11 @@ const (
 	// Moderation evidence: the case, its snapshots and decision (no purge job yet: issue 16
 	// remaining work sets the period, proposed 1 year after the decision).
 	moderationEvidence = "moderation evidence: case lifetime and after its decision"
+	// Push: a device until unregistered, replaced (PUSH_MAX_DEVICES), reported gone by Expo or
+	// erased; a push until sent (a day at most); a ticket until its receipt is read (two days at most).
+	pushDevice  = "until unregistered, replaced, gone at Expo or erased"
+	pushWaiting = "until sent (a day at most)"
+	pushTicket  = "until its receipt is read (two days at most)"
 )
 
 func np(retention string) Column {
@@ -231,6 +236,23 @@ var register = map[string]Table{
 	"notification_preferences": {Rows: "user_id", Columns: map[string]Column{
 		"user_id": gone(Identity, lifetime), "type": gone(Identity, lifetime), "in_app": gone(Identity, lifetime),
 		"email": gone(Identity, lifetime), "updated_at": gone(Identity, lifetime),
+		"push": gone(Identity, lifetime),
+	}},
+	// Push (issue 17): a token reaches one app install of the member, so it is personal and, as
+	// anyone holding it may push to that install through Expo, left out of exports.
+	"push_devices": {Rows: "user_id", Columns: map[string]Column{
+		"id": gone(Technical, pushDevice), "user_id": gone(Technical, pushDevice), "token": gone(Technical, pushDevice),
+		"platform": gone(Technical, pushDevice), "locale": gone(Technical, pushDevice),
+		"created_at": gone(Technical, pushDevice), "last_registered_at": gone(Technical, pushDevice),
+	}},
+	"push_outbox": {Rows: "user_id (and the member's device)", Columns: map[string]Column{
+		"id": gone(Content, pushWaiting), "device_id": gone(Content, pushWaiting), "user_id": gone(Content, pushWaiting),
+		"notification_id": gone(Content, pushWaiting), "message": gone(Content, pushWaiting),
+		"created_at": gone(Content, pushWaiting), "claimed_until": gone(Content, pushWaiting), "attempts": gone(Content, pushWaiting),
+	}},
+	"push_tickets": {Rows: "device_id (a device of the member)", Columns: map[string]Column{
+		"id": gone(Technical, pushTicket), "device_id": gone(Technical, pushTicket),
+		"created_at": gone(Technical, pushTicket), "check_after": gone(Technical, pushTicket),
 	}},
 
 	// Skill sessions and reviews.

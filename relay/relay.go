@@ -242,6 +242,8 @@ const (
 	KindDataExport = "dex"
 	// KindConsent: one consent given or withdrawn (its row id).
 	KindConsent = "cns"
+	// KindPushDevice: a member's device registered for push (its row id).
+	KindPushDevice = "pdv"
 )
 
 // derivedNamespace is the RFC 4122 name space of DerivedID. Never change it: every derived id a

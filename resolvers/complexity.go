@@ -12,6 +12,7 @@ import (
 	"github.com/skillswap/skillswap/domain"
 	"github.com/skillswap/skillswap/exports"
 	"github.com/skillswap/skillswap/identities"
+	"github.com/skillswap/skillswap/notifications"
 	"github.com/skillswap/skillswap/passkeys"
 	"github.com/skillswap/skillswap/relay"
 )
@@ -51,6 +52,8 @@ var listBounds = map[string]listBound{
 	"LinkProviderPayload.linkedProviders":   {n: identities.MaxProviders},
 	"UnlinkProviderPayload.linkedProviders": {n: identities.MaxProviders},
 	"AccountSecurity.passkeys":              {n: passkeys.MaxPasskeys},
+	// notifications.Service keeps at most PUSH_MAX_DEVICES per member (default 10; priced at 20).
+	"Query.pushDevices": {n: 2 * notifications.DefaultMaxPushDevices},
 	// A passkey's transports: the five of WebAuthn Level 3 (usb, nfc, ble, smart-card, hybrid,
 	// internal), as the client reported them.
 	"Passkey.transports": {n: 6},

@@ -55,11 +55,35 @@ func (r *mutationResolver) SetNotificationPreference(ctx context.Context, input 
 	if err != nil {
 		return nil, err
 	}
-	p, err := r.Notifications.SetPreference(ctx, actor, domain.NotificationPreference{Type: input.Type, InApp: input.InApp, Email: input.Email})
+	p, err := r.Notifications.SetPreference(ctx, actor, domain.NotificationPreference{Type: input.Type, InApp: input.InApp, Email: input.Email, Push: input.Push})
 	if err != nil {
 		return nil, err
 	}
 	return &model.SetNotificationPreferencePayload{Preference: &p}, nil
+}
+
+func (r *mutationResolver) RegisterPushDevice(ctx context.Context, input model.RegisterPushDeviceInput) (*model.RegisterPushDevicePayload, error) {
+	actor, err := auth.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	d, err := r.Notifications.RegisterPushDevice(ctx, actor, notifications.PushDeviceInput{Token: input.Token, Platform: input.Platform, Locale: input.Locale})
+	if err != nil {
+		return nil, err
+	}
+	return &model.RegisterPushDevicePayload{Device: &d}, nil
+}
+
+func (r *mutationResolver) UnregisterPushDevice(ctx context.Context, input model.UnregisterPushDeviceInput) (*model.UnregisterPushDevicePayload, error) {
+	actor, err := auth.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	removed, err := r.Notifications.UnregisterPushDevice(ctx, actor, input.Token)
+	if err != nil {
+		return nil, err
+	}
+	return &model.UnregisterPushDevicePayload{Removed: removed}, nil
 }
 
 func (r *notificationResolver) ID(ctx context.Context, obj *domain.Notification) (string, error) {
@@ -88,6 +112,10 @@ func (r *notificationResolver) Read(ctx context.Context, obj *domain.Notificatio
 
 func (r *notificationPreferenceResolver) ID(ctx context.Context, obj *domain.NotificationPreference) (string, error) {
 	return notificationPreferenceID(ctx, obj), nil
+}
+
+func (r *pushDeviceResolver) ID(ctx context.Context, obj *domain.PushDevice) (string, error) {
+	return relay.GlobalID(relay.KindPushDevice, obj.ID), nil
 }
 
 func (r *queryResolver) Notifications(ctx context.Context, first *int, after *string, unreadOnly *bool) (*model.NotificationConnection, error) {
@@ -137,6 +165,14 @@ func (r *queryResolver) UnreadNotificationCount(ctx context.Context) (int, error
 	return n, nil
 }
 
+func (r *queryResolver) PushDevices(ctx context.Context) ([]domain.PushDevice, error) {
+	actor, err := auth.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.Resolver.Notifications.PushDevices(ctx, actor)
+}
+
 func (r *subscriptionResolver) NotificationAdded(ctx context.Context, after *string) (<-chan *domain.Notification, error) {
 	actor, err := auth.RequireActor(ctx)
 	if err != nil {
@@ -159,7 +195,10 @@ func (r *Resolver) NotificationPreference() graph.NotificationPreferenceResolver
 	return &notificationPreferenceResolver{r}
 }
 
+func (r *Resolver) PushDevice() graph.PushDeviceResolver { return &pushDeviceResolver{r} }
+
 type (
 	notificationResolver           struct{ *Resolver }
 	notificationPreferenceResolver struct{ *Resolver }
+	pushDeviceResolver             struct{ *Resolver }
 )

@@ -172,6 +172,18 @@ func Rules(cfg Config) []Rule {
 			Why: "the in-app feed is for what is recent; unread notifications stay until read",
 		},
 		{
+			Name: "stale push tickets", Table: "push_tickets", Action: Delete,
+			Where: "created_at < $1::timestamptz - interval '2 days'",
+			Why: "a ticket is kept only to read its receipt (from 15 minutes after sending); Expo keeps receipts " +
+				"about a day, so a ticket older than two days can never be answered",
+		},
+		{
+			Name: "undeliverable pushes", Table: "push_outbox", Action: Delete,
+			Where: "created_at < $1::timestamptz - interval '1 day'",
+			Why: "a push still unsent a day later (Expo refused or unreachable all along) is no longer news; " +
+				"the notification stays in the app",
+		},
+		{
 			Name: "processed Stripe webhook events", Table: "stripe_events", Action: Delete,
 			Where: "processed_at IS NOT NULL AND received_at < $1",
 			Keep:  cfg.WebhookEvents, Knob: "WEBHOOK_EVENT_RETENTION",

@@ -283,6 +283,28 @@ func TestEachRuleRemovesExactlyWhatIsDue(t *testing.T) {
 	add("expired passkey ceremony", true, exists("webauthn_ceremonies", "id", ceremony(ago)))
 	add("live passkey ceremony", false, exists("webauthn_ceremonies", "id", ceremony(later)))
 
+	// Push tickets older than two days and pushes unsent after a day go.
+	device := uuid.Must(uuid.NewV7())
+	e.exec(`INSERT INTO push_devices (id, user_id, token, platform, created_at, last_registered_at)
+		VALUES ($1, $2, 'ExponentPushToken[retention-test-0001]', 'IOS', $3, $3)`, device, u, now.Add(-72*time.Hour))
+	pushTicket := func(created time.Time) string {
+		id := uuid.NewString()
+		e.exec(`INSERT INTO push_tickets (id, device_id, created_at, check_after) VALUES ($1, $2, $3, $3)`, id, device, created)
+		return id
+	}
+	add("push ticket three days old", true, exists("push_tickets", "id", pushTicket(now.Add(-49*time.Hour))))
+	add("push ticket of today", false, exists("push_tickets", "id", pushTicket(now.Add(-47*time.Hour))))
+	outbox := func(created time.Time) int64 {
+		var id int64
+		if err := e.st.Pool().QueryRow(e.ctx, `INSERT INTO push_outbox (device_id, user_id, message, created_at)
+			VALUES ($1, $2, '{}', $3) RETURNING id`, device, u, created).Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	add("push unsent for a day", true, exists("push_outbox", "id", outbox(now.Add(-25*time.Hour))))
+	add("push waiting an hour", false, exists("push_outbox", "id", outbox(now.Add(-time.Hour))))
+
 	runner := retention.New(e.st, cfg, slog.New(slog.DiscardHandler))
 	done, err := runner.Run(e.ctx)
 	if err != nil {

@@ -147,6 +147,13 @@ func createMember(ctx context.Context, q *store.Queries, id uuid.UUID, hash stri
 	if err := demoSignIns(ctx, q, id, at); err != nil {
 		return err
 	}
+	// Their phone, registered for push (viewer pushDevices); nothing is sent without EXPO_PUSH_URL.
+	locale := "en"
+	if _, err := q.RegisterPushDevice(ctx, domain.PushDevice{ID: uuid.Must(uuid.NewV7()), UserID: id,
+		Token: "ExponentPushToken[demo-" + id.String() + "]", Platform: domain.PushIOS, Locale: &locale,
+		CreatedAt: at, LastRegisteredAt: at}, 10); err != nil {
+		return fmt.Errorf("demo push device: %w", err)
+	}
 	p := m.profile
 	lat, lon, city, country := p.lat, p.lon, p.city, p.country
 	if _, err := q.UpsertProfile(ctx, domain.Profile{

@@ -136,13 +136,13 @@ func (q *Queries) NotificationPreferencesOf(ctx context.Context, userIDs []uuid.
 	}
 	return keyedValues(ctx, q.db, "select notification preferences", "notification preference",
 		func(r row) (uuid.UUID, domain.NotificationPreference) { return r.UserID, r.NotificationPreference },
-		`SELECT user_id, type, in_app, email FROM notification_preferences
+		`SELECT user_id, type, in_app, email, push FROM notification_preferences
 		WHERE user_id = ANY($1) AND type = $2`, userIDs, typ)
 }
 
 // StoredNotificationPreferences returns the preferences userID changed from the defaults.
 func (q *Queries) StoredNotificationPreferences(ctx context.Context, userID uuid.UUID) ([]domain.NotificationPreference, error) {
-	rows, err := q.db.Query(ctx, `SELECT type, in_app, email FROM notification_preferences
+	rows, err := q.db.Query(ctx, `SELECT type, in_app, email, push FROM notification_preferences
 		WHERE user_id = $1 ORDER BY type`, userID)
 	if err != nil {
 		return nil, mapErr(err, "select notification preferences", "notification preference", "")
@@ -151,13 +151,20 @@ func (q *Queries) StoredNotificationPreferences(ctx context.Context, userID uuid
 	return out, mapErr(err, "select notification preferences", "notification preference", "")
 }
 
-// UpsertNotificationPreference stores userID's choice for one type.
-func (q *Queries) UpsertNotificationPreference(ctx context.Context, userID uuid.UUID, p domain.NotificationPreference, now time.Time) error {
-	_, err := q.db.Exec(ctx, `
-		INSERT INTO notification_preferences (user_id, type, in_app, email, updated_at)
-		VALUES ($1, $2, $3, $4, $5)
+// UpsertNotificationPreference stores userID's choice for one type and returns what is stored; a
+// nil p.Push keeps the stored push choice (NULL, the type's default, when there was none).
+func (q *Queries) UpsertNotificationPreference(ctx context.Context, userID uuid.UUID, p domain.NotificationPreference, now time.Time) (domain.NotificationPreference, error) {
+	rows, err := q.db.Query(ctx, `
+		INSERT INTO notification_preferences (user_id, type, in_app, email, push, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6)
 		ON CONFLICT (user_id, type) DO UPDATE
-			SET in_app = EXCLUDED.in_app, email = EXCLUDED.email, updated_at = EXCLUDED.updated_at`,
-		userID, p.Type, p.InApp, p.Email, now)
-	return mapErr(err, "upsert notification preference", "notification preference", "")
+			SET in_app = EXCLUDED.in_app, email = EXCLUDED.email,
+				push = coalesce(EXCLUDED.push, notification_preferences.push), updated_at = EXCLUDED.updated_at
+		RETURNING type, in_app, email, push`,
+		userID, p.Type, p.InApp, p.Email, p.Push, now)
+	if err != nil {
+		return domain.NotificationPreference{}, mapErr(err, "upsert notification preference", "notification preference", "")
+	}
+	out, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[domain.NotificationPreference])
+	return out, mapErr(err, "upsert notification preference", "notification preference", "")
 }

@@ -966,6 +966,22 @@ type RegenerateRecoveryCodesPayload struct {
 	RecoveryCodes []string `json:"recoveryCodes"`
 }
 
+// An app install to register for push.
+type RegisterPushDeviceInput struct {
+	// The Expo push token of the install (`ExponentPushToken[...]`, from `getExpoPushTokenAsync`).
+	Token string `json:"token"`
+	// Its operating system.
+	Platform domain.PushPlatform `json:"platform"`
+	// The app's language (BCP 47, such as `en` or `fr-FR`).
+	Locale *string `json:"locale,omitempty"`
+}
+
+// Result of `registerPushDevice`.
+type RegisterPushDevicePayload struct {
+	// The registered device.
+	Device *domain.PushDevice `json:"device"`
+}
+
 // Which of the viewer's skills to remove.
 type RemoveMemberSkillInput struct {
 	// Global id of the skill.
@@ -1296,8 +1312,10 @@ type SetNotificationPreferenceInput struct {
 	Type domain.NotificationType `json:"type"`
 	// Show it in the app.
 	InApp bool `json:"inApp"`
-	// Also send it by email.
+	// Also send it by email (a critical type is emailed anyway).
 	Email bool `json:"email"`
+	// Also send it by push to the viewer's devices; omitted: keep the current choice.
+	Push *bool `json:"push,omitempty"`
 }
 
 // Result of `setNotificationPreference`.
@@ -1549,6 +1567,18 @@ type UnlinkProviderInput struct {
 type UnlinkProviderPayload struct {
 	// The provider accounts still linked to the viewer, oldest first.
 	LinkedProviders []identities.Identity `json:"linkedProviders"`
+}
+
+// An app install to stop pushing to.
+type UnregisterPushDeviceInput struct {
+	// The Expo push token the install registered.
+	Token string `json:"token"`
+}
+
+// Result of `unregisterPushDevice`.
+type UnregisterPushDevicePayload struct {
+	// False when the viewer had no device with this token (nothing changed).
+	Removed bool `json:"removed"`
 }
 
 // A change to one of the viewer's skills.
