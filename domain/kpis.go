@@ -87,7 +87,7 @@ type KPICohort struct {
 	RetainedW4 int `db:"retained_w4"`
 	// NPS tallies the responses of the cohort's members.
 	NPS NPSTally
-	// ComputedAt is the "as of" time of the figures; nil when never computed (an empty week).
+	// ComputedAt is the "as of" time of the figures (the last refresh's); nil before the first.
 	ComputedAt *time.Time `db:"computed_at"`
 }
 

@@ -180,3 +180,28 @@ func TestSurveyAndKpisThroughTheAPI(t *testing.T) {
 		}
 	}
 }
+
+// TestRefreshJobRunsAtStart: the periodic refresh is registered with the workers and runs once
+// when they start, so a fresh deployment's admin panel has figures without waiting an interval.
+func TestRefreshJobRunsAtStart(t *testing.T) {
+	t.Parallel()
+	cfg := apitest.Config(t)
+	cfg.RunWorkers = true
+	srv := apitest.Start(t, cfg)
+	atok, admin := srv.SignUp(t)
+	srv.SetRoles(t, atok.User.ID, domain.RoleAdmin)
+	week := time.Now().UTC().Format(time.RFC3339)
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		var out struct{ ProductKpis struct{ ComputedAt *time.Time } }
+		apitest.Must(t, admin.Do(t, `query($w: DateTime!) { productKpis(firstWeek: $w, lastWeek: $w) { computedAt } }`,
+			map[string]any{"w": week})).Decode(t, &out)
+		if out.ProductKpis.ComputedAt != nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the KPI refresh did not run within a minute of the workers' start")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}

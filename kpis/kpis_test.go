@@ -5,16 +5,19 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/skillswap/skillswap/domain"
 	"github.com/skillswap/skillswap/internal/skillsessiontest"
 	"github.com/skillswap/skillswap/kpis"
+	"github.com/skillswap/skillswap/store"
 )
 
 // env is a fresh database with a settable clock; rows are written in SQL so each test states
@@ -289,6 +292,16 @@ func TestCohortRange(t *testing.T) {
 			t.Errorf("%s: computed at %v before any refresh", tc.name, rep.ComputedAt)
 		}
 	}
+	// A refresh that finds no member still says when it ran: the old empty weeks are final.
+	e.Clock.Set(w.Add(100 * day))
+	if _, err := e.svc.Refresh(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := e.svc.Cohorts(e.ctx, admin, w, w)
+	if err != nil || rep.ComputedAt == nil || !rep.ComputedAt.Equal(w.Add(100*day)) || rep.Cohorts[0].RetainedW4Count() == nil ||
+		*rep.Cohorts[0].RetainedW4Count() != 0 || rep.Cohorts[0].RetentionW4Rate() != nil {
+		t.Fatalf("after an empty refresh: %+v (%v)", rep, err)
+	}
 	for _, role := range []domain.Role{domain.RoleMember, domain.RoleSupport, domain.RoleModerator} {
 		actor := domain.Actor{User: domain.User{ID: uuid.New(), Roles: []domain.Role{domain.RoleMember, role}}}
 		if _, err := e.svc.Cohorts(e.ctx, actor, w, w); !domain.IsKind(err, domain.KindForbidden) {
@@ -381,6 +394,20 @@ func TestSurveyEligibility(t *testing.T) {
 	if err := e.Store.Pool().QueryRow(e.ctx, `SELECT count(score), count(*) - count(score), count(comment) FROM nps_responses WHERE user_id = $1`,
 		m.ID).Scan(&answers, &dismissals, &comments); err != nil || answers != 2 || dismissals != 1 || comments != 1 {
 		t.Fatalf("%d answers, %d dismissals, %d comments (%v); want 2, 1, 1 (a blank comment is none)", answers, dismissals, comments, err)
+	}
+	// The member's data export holds their answers and dismissal, without their id.
+	i := slices.IndexFunc(store.ExportFiles, func(f store.ExportFile) bool { return f.Name == "nps_responses.json" })
+	if i < 0 {
+		t.Fatal("no nps_responses.json in store.ExportFiles")
+	}
+	rows, err := e.Store.Pool().Query(e.ctx, store.ExportFiles[i].SQL, m.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	exported, err := pgx.CollectRows(rows, pgx.RowTo[map[string]any])
+	if err != nil || len(exported) != 3 || exported[0]["score"] != float64(10) || exported[0]["comment"] == nil ||
+		exported[1]["score"] != nil || exported[2]["score"] != float64(6) || exported[0]["user_id"] != nil {
+		t.Fatalf("exported %v (%v)", exported, err)
 	}
 	if _, err := e.svc.SurveyDue(e.ctx, domain.Actor{}); !domain.IsKind(err, domain.KindUnauthenticated) {
 		t.Fatalf("signed out: %v", err)

@@ -32,3 +32,8 @@ CREATE TABLE kpi_cohorts (
     detractors    integer NOT NULL CHECK (detractors >= 0 AND promoters + detractors <= nps_responses),
     computed_at   timestamptz NOT NULL
 );
+-- When the last refresh ran (its "as of" time), even when it found no cohort: one row at most.
+CREATE TABLE kpi_refreshes (
+    singleton   boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+    computed_at timestamptz NOT NULL
+);

@@ -383,6 +383,9 @@ var register = map[string]Table{
 		"week_start": np(derived), "members": np(derived), "activated": np(derived), "retained_w4": np(derived),
 		"nps_responses": np(derived), "promoters": np(derived), "detractors": np(derived), "computed_at": np(derived),
 	}},
+	"kpi_refreshes": {Rows: "nobody's: when the KPI summary was last computed", Columns: map[string]Column{
+		"singleton": np(derived), "computed_at": np(derived),
+	}},
 
 	// Staff and operations.
 	"admin_audit_log": {Rows: "actor_id (staff); target names the object acted on", Columns: map[string]Column{

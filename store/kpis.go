@@ -92,6 +92,10 @@ func (s *Store) RefreshKPICohorts(ctx context.Context, asOf time.Time) (int64, e
 			return fmt.Errorf("compute: %w", err)
 		}
 		n = tag.RowsAffected()
+		if _, err := q.db.Exec(ctx, `INSERT INTO kpi_refreshes (singleton, computed_at) VALUES (true, $1)
+			ON CONFLICT (singleton) DO UPDATE SET computed_at = EXCLUDED.computed_at`, asOf); err != nil {
+			return fmt.Errorf("record: %w", err)
+		}
 		return nil
 	})
 	if err != nil {
@@ -114,10 +118,11 @@ type kpiCohortRow struct {
 
 // KPICohorts returns one cohort per week from the week starting at first to the one starting at
 // last (both Mondays 00:00 UTC), oldest first, from the last refresh; a week without members
-// is a zero cohort. Every row carries the last refresh's time (nil before the first).
+// is a zero cohort. Every row carries the last refresh's time (kpi_refreshes; nil before the
+// first).
 func (q *Queries) KPICohorts(ctx context.Context, first, last time.Time) ([]domain.KPICohort, error) {
 	rows, err := q.db.Query(ctx, `
-		WITH computed AS (SELECT max(computed_at) AS at FROM kpi_cohorts)
+		WITH computed AS (SELECT computed_at AS at FROM kpi_refreshes)
 		SELECT w.week_start, coalesce(k.members, 0) AS members, coalesce(k.activated, 0) AS activated,
 		       coalesce(k.retained_w4, 0) AS retained_w4, coalesce(k.nps_responses, 0) AS nps_responses,
 		       coalesce(k.promoters, 0) AS promoters, coalesce(k.detractors, 0) AS detractors,
