@@ -193,7 +193,9 @@ func TestRefreshJobRunsAtStart(t *testing.T) {
 	week := time.Now().UTC().Format(time.RFC3339)
 	deadline := time.Now().Add(60 * time.Second)
 	for {
-		var out struct{ ProductKpis struct{ ComputedAt *time.Time } }
+		var out struct {
+			ProductKpis struct{ ComputedAt *time.Time }
+		}
 		apitest.Must(t, admin.Do(t, `query($w: DateTime!) { productKpis(firstWeek: $w, lastWeek: $w) { computedAt } }`,
 			map[string]any{"w": week})).Decode(t, &out)
 		if out.ProductKpis.ComputedAt != nil {
