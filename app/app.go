@@ -35,6 +35,7 @@ import (
 	"github.com/skillswap/skillswap/httpapi"
 	"github.com/skillswap/skillswap/identities"
 	"github.com/skillswap/skillswap/jobs"
+	"github.com/skillswap/skillswap/kpis"
 	"github.com/skillswap/skillswap/mail"
 	"github.com/skillswap/skillswap/matching"
 	"github.com/skillswap/skillswap/moderation"
@@ -83,7 +84,9 @@ type App struct {
 	Moderation *moderation.Service
 	// Exports builds members' data exports.
 	Exports *exports.Service
-	HTTP    *httpapi.Server
+	// KPIs computes the product KPIs (a periodic job refreshes them) and runs the NPS survey.
+	KPIs *kpis.Service
+	HTTP *httpapi.Server
 	// Retention deletes what is no longer needed (an hourly job runs it).
 	Retention *retention.Runner
 	// Keys encrypt sensitive columns (TOTP secrets); `skillswap rekey` rotates with them.
@@ -361,7 +364,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		AuthSessions: cfg.AuthSessionRetention, AccountTokens: cfg.AccountTokenRetention,
 		Notifications: cfg.NotificationRetention, WebhookEvents: cfg.WebhookEventRetention,
 		IPAddresses: cfg.IPRetention, SignInHistory: cfg.SignInHistoryRetention,
+		NPSResponses: cfg.NPSRetention,
 	}, log)
+	a.KPIs = kpis.NewService(a.Store, kpis.Config{RefreshInterval: cfg.KPIRefreshInterval, Now: opts.Now}, log)
 
 	if cfg.RunWorkers {
 		// Every capability with background work, each through its Jobs function: a new one is
@@ -380,6 +385,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 			notifications.PushJobs(notifications.NewPushSender(a.Store,
 				push.NewClient(push.Config{BaseURL: cfg.ExpoPushURL, AccessToken: cfg.ExpoAccessToken}),
 				push.NewPacer(a.Limiter, cfg.PushMaxPerSecond, nil), log, notifications.PushConfig{}), cfg.ExpoPushURL != ""),
+			kpis.Jobs(a.KPIs),
 		}, log)
 		if err != nil {
 			return nil, err
@@ -403,6 +409,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		SkillSessions: sessionSvc,
 		Reviews:       reviewSvc,
 		Moderation:    a.Moderation,
+		KPIs:          a.KPIs,
 		Credits:       ledger,
 		Calendar:      calendarSvc,
 		Payments:      a.Payments,

@@ -109,6 +109,12 @@ type Config struct {
 	WebhookEventRetention  time.Duration `env:"WEBHOOK_EVENT_RETENTION" envDefault:"720h"`
 	IPRetention            time.Duration `env:"IP_RETENTION" envDefault:"2160h"`
 	SignInHistoryRetention time.Duration `env:"SIGN_IN_HISTORY_RETENTION" envDefault:"2160h"`
+	// NPSRetention: NPS answers and dismissals (with their comments) are deleted this long after
+	// they were given; two years covers the KPI query's longest range (104 weeks).
+	NPSRetention time.Duration `env:"NPS_RETENTION" envDefault:"17520h"`
+	// KPIRefreshInterval: how often the product KPIs by cohort are recomputed (package kpis);
+	// the admin panel's figures are at most this old.
+	KPIRefreshInterval time.Duration `env:"KPI_REFRESH_INTERVAL" envDefault:"1h"`
 	// MFATicketTTL: how long a login waits for its second factor after the password.
 	MFATicketTTL time.Duration `env:"MFA_TICKET_TTL" envDefault:"5m"`
 	// StaffRequireMFA: staff roles count only with a second factor. Default true in
@@ -432,11 +438,15 @@ func LoadFrom(environ map[string]string) (Config, error) {
 		return c, fmt.Errorf("config: %w", err)
 	}
 	if c.RetentionInterval <= 0 || c.AuthSessionRetention < 0 || c.AccountTokenRetention < 0 ||
-		c.NotificationRetention < 0 || c.WebhookEventRetention < 0 || c.IPRetention < 0 || c.SignInHistoryRetention < 0 {
+		c.NotificationRetention < 0 || c.WebhookEventRetention < 0 || c.IPRetention < 0 || c.SignInHistoryRetention < 0 ||
+		c.NPSRetention < 0 {
 		return c, errors.New("config: RETENTION_INTERVAL must be positive and the *_RETENTION durations not negative")
 	}
 	if c.PushMaxPerSecond < 2 || c.PushMaxPerSecond > 600 || c.PushMaxDevices < 1 || c.PushMaxDevices > 100 {
 		return c, errors.New("config: PUSH_MAX_PER_SECOND must be within 2..600 (Expo's limit) and PUSH_MAX_DEVICES within 1..100")
+	}
+	if c.KPIRefreshInterval <= 0 {
+		return c, errors.New("config: KPI_REFRESH_INTERVAL must be positive")
 	}
 	if c.WebhookEventRetention < 72*time.Hour {
 		// Stripe redelivers an event for up to three days: its id must be remembered that long.

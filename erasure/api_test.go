@@ -205,6 +205,9 @@ func richMember(t *testing.T, e env) (member, skillsessiontest.Member) {
 		VALUES ($1, $2, $3::text, true, 'new.' || $3::text, now(), now() + interval '1 day')`, uuid.New(), m.uid, m.email)
 	exec(t, pool, `INSERT INTO data_exports (id, user_id, state, requested_at, ready_at, expires_at, size_bytes, archive)
 		VALUES ($1, $2, 'READY', now(), now(), now() + interval '7 days', 10, convert_to($3, 'UTF8'))`, uuid.New(), m.uid, m.Name)
+	// An NPS answer in their words: the comment goes, the score stays under the pseudonym.
+	exec(t, pool, `INSERT INTO nps_responses (id, user_id, score, comment, created_at) VALUES ($1, $2, 9, 'Loved it, ' || $3::text, now())`,
+		uuid.New(), m.uid, m.mark)
 
 	// The reset email's job issues the token; a job still running at the erasure would leave its
 	// arguments (the address) in River's table until River's cleanup.
@@ -232,7 +235,8 @@ func richMember(t *testing.T, e env) (member, skillsessiontest.Member) {
 	for _, table := range []string{"profiles", "member_skills", "availability_slots", "auth_sessions", "account_tokens",
 		"user_totp", "mfa_recovery_codes", "mfa_tickets", "auth_identities", "calendar_feeds", "mentor_accounts",
 		"passkeys", "webauthn_users", "webauthn_ceremonies", "email_changes", "data_exports", "sign_in_events", "consents",
-		"mentor_prices", "notifications", "credit_accounts", "push_devices"} {
+		"mentor_prices", "notifications", "credit_accounts", "push_devices",
+		"nps_responses"} {
 		var n int
 		if err := pool.QueryRow(ctx, `SELECT count(*) FROM `+table+` WHERE user_id = $1`, m.uid).Scan(&n); err != nil || n == 0 {
 			t.Fatalf("fixture: no %s row for the member (%v)", table, err)

@@ -318,6 +318,10 @@ type ComplexityRoot struct {
 		Security func(childComplexity int) int
 	}
 
+	DismissNpsSurveyPayload struct {
+		User func(childComplexity int) int
+	}
+
 	EditMessagePayload struct {
 		Message func(childComplexity int) int
 	}
@@ -335,6 +339,23 @@ type ComplexityRoot struct {
 	GeoPoint struct {
 		Latitude  func(childComplexity int) int
 		Longitude func(childComplexity int) int
+	}
+
+	KpiCohort struct {
+		Activated       func(childComplexity int) int
+		ActivationRate  func(childComplexity int) int
+		IsoWeek         func(childComplexity int) int
+		Members         func(childComplexity int) int
+		Nps             func(childComplexity int) int
+		RetainedW4      func(childComplexity int) int
+		RetentionW4Rate func(childComplexity int) int
+		WeekStart       func(childComplexity int) int
+	}
+
+	KpiTargets struct {
+		ActivationRate  func(childComplexity int) int
+		NpsScore        func(childComplexity int) int
+		RetentionW4Rate func(childComplexity int) int
 	}
 
 	LanguageFacet struct {
@@ -584,6 +605,7 @@ type ComplexityRoot struct {
 		DeleteAccount              func(childComplexity int, input *model.DeleteAccountInput) int
 		DeleteMessage              func(childComplexity int, input model.DeleteMessageInput) int
 		DisableTotp                func(childComplexity int) int
+		DismissNpsSurvey           func(childComplexity int) int
 		EditMessage                func(childComplexity int, input model.EditMessageInput) int
 		FinishPasskeyRegistration  func(childComplexity int, input model.FinishPasskeyRegistrationInput) int
 		FinishPasskeySignIn        func(childComplexity int, input model.FinishPasskeySignInInput) int
@@ -635,6 +657,7 @@ type ComplexityRoot struct {
 		StartPasskeyRegistration   func(childComplexity int) int
 		StartPasskeySignIn         func(childComplexity int) int
 		StartTotpEnrollment        func(childComplexity int) int
+		SubmitNpsResponse          func(childComplexity int, input model.SubmitNpsResponseInput) int
 		SubmitReview               func(childComplexity int, input model.SubmitReviewInput) int
 		UnblockMember              func(childComplexity int, input model.BlockMemberInput) int
 		UndoEmailChange            func(childComplexity int, input model.UndoEmailChangeInput) int
@@ -710,6 +733,14 @@ type ComplexityRoot struct {
 		Type     func(childComplexity int) int
 	}
 
+	NpsScore struct {
+		Detractors func(childComplexity int) int
+		Passives   func(childComplexity int) int
+		Promoters  func(childComplexity int) int
+		Responses  func(childComplexity int) int
+		Score      func(childComplexity int) int
+	}
+
 	OpenDirectConversationPayload struct {
 		Conversation func(childComplexity int) int
 	}
@@ -773,6 +804,16 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	ProductKpis struct {
+		Cohorts                func(childComplexity int) int
+		ComputedAt             func(childComplexity int) int
+		FirstWeek              func(childComplexity int) int
+		LastWeek               func(childComplexity int) int
+		Nps                    func(childComplexity int) int
+		RefreshIntervalSeconds func(childComplexity int) int
+		Targets                func(childComplexity int) int
+	}
+
 	Profile struct {
 		Availability func(childComplexity int) int
 		AvatarURL    func(childComplexity int) int
@@ -818,6 +859,7 @@ type ComplexityRoot struct {
 		PastSessions            func(childComplexity int, first *int, after *string) int
 		Payment                 func(childComplexity int, id string) int
 		PendingSkills           func(childComplexity int, first *int, after *string) int
+		ProductKpis             func(childComplexity int, firstWeek time.Time, lastWeek time.Time) int
 		PushDevices             func(childComplexity int) int
 		ReviewReports           func(childComplexity int, first *int, after *string) int
 		SearchMembers           func(childComplexity int, text *string, filter *model.MemberSearchFilter, first *int, after *string) int
@@ -1155,6 +1197,10 @@ type ComplexityRoot struct {
 		Secret     func(childComplexity int) int
 	}
 
+	SubmitNpsResponsePayload struct {
+		User func(childComplexity int) int
+	}
+
 	SubmitReviewPayload struct {
 		Review  func(childComplexity int) int
 		Session func(childComplexity int) int
@@ -1217,6 +1263,7 @@ type ComplexityRoot struct {
 		ID                  func(childComplexity int) int
 		MarketingConsent    func(childComplexity int) int
 		MentorAccount       func(childComplexity int) int
+		NpsSurveyDue        func(childComplexity int) int
 		OfferedSkills       func(childComplexity int) int
 		Payments            func(childComplexity int, first *int, after *string) int
 		PendingEmail        func(childComplexity int) int
@@ -1404,6 +1451,8 @@ type MutationResolver interface {
 	SignInWithProvider(ctx context.Context, input model.SignInWithProviderInput) (*model.AuthPayload, error)
 	LinkProvider(ctx context.Context, input model.LinkProviderInput) (*model.LinkProviderPayload, error)
 	UnlinkProvider(ctx context.Context, input model.UnlinkProviderInput) (*model.UnlinkProviderPayload, error)
+	SubmitNpsResponse(ctx context.Context, input model.SubmitNpsResponseInput) (*model.SubmitNpsResponsePayload, error)
+	DismissNpsSurvey(ctx context.Context) (*model.DismissNpsSurveyPayload, error)
 	ReportContent(ctx context.Context, input model.ReportContentInput) (*model.ReportContentPayload, error)
 	ClaimModerationCase(ctx context.Context, id string) (*model.ModerationCasePayload, error)
 	AssignModerationCase(ctx context.Context, id string, moderatorID string) (*model.ModerationCasePayload, error)
@@ -1524,6 +1573,7 @@ type QueryResolver interface {
 	Matches(ctx context.Context, first *int, after *string, filter *model.MatchFilter) (*model.MatchConnection, error)
 	SwapCircles(ctx context.Context, first *int) ([]matching.Circle, error)
 	SignInProviders(ctx context.Context) ([]string, error)
+	ProductKpis(ctx context.Context, firstWeek time.Time, lastWeek time.Time) (*model.ProductKpis, error)
 	ModerationCases(ctx context.Context, first *int, after *string, filter *model.ModerationCaseFilter) (*model.ModerationCaseConnection, error)
 	ModerationCase(ctx context.Context, id string) (*domain.ModerationCase, error)
 	MyModerationDecisions(ctx context.Context, first *int, after *string) (*model.ModerationDecisionConnection, error)
@@ -1651,6 +1701,7 @@ type UserResolver interface {
 	Reviews(ctx context.Context, obj *domain.User, first *int, after *string) (*model.ReviewConnection, error)
 	AuditEntries(ctx context.Context, obj *domain.User, first *int, after *string) (*model.AuditEntryConnection, error)
 	DeletionScheduledAt(ctx context.Context, obj *domain.User) (*time.Time, error)
+	NpsSurveyDue(ctx context.Context, obj *domain.User) (*bool, error)
 	ConsentRequired(ctx context.Context, obj *domain.User) ([]domain.LegalDocument, error)
 	MarketingConsent(ctx context.Context, obj *domain.User) (*bool, error)
 	Consents(ctx context.Context, obj *domain.User, first *int) ([]domain.Consent, error)
@@ -2438,6 +2489,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.DisableTotpPayload.Security(childComplexity), true
 
+	case "DismissNpsSurveyPayload.user":
+		if e.ComplexityRoot.DismissNpsSurveyPayload.User == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DismissNpsSurveyPayload.User(childComplexity), true
+
 	case "EditMessagePayload.message":
 		if e.ComplexityRoot.EditMessagePayload.Message == nil {
 			break
@@ -2483,6 +2541,74 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.GeoPoint.Longitude(childComplexity), true
+
+	case "KpiCohort.activated":
+		if e.ComplexityRoot.KpiCohort.Activated == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KpiCohort.Activated(childComplexity), true
+	case "KpiCohort.activationRate":
+		if e.ComplexityRoot.KpiCohort.ActivationRate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KpiCohort.ActivationRate(childComplexity), true
+	case "KpiCohort.isoWeek":
+		if e.ComplexityRoot.KpiCohort.IsoWeek == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KpiCohort.IsoWeek(childComplexity), true
+	case "KpiCohort.members":
+		if e.ComplexityRoot.KpiCohort.Members == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KpiCohort.Members(childComplexity), true
+	case "KpiCohort.nps":
+		if e.ComplexityRoot.KpiCohort.Nps == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KpiCohort.Nps(childComplexity), true
+	case "KpiCohort.retainedW4":
+		if e.ComplexityRoot.KpiCohort.RetainedW4 == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KpiCohort.RetainedW4(childComplexity), true
+	case "KpiCohort.retentionW4Rate":
+		if e.ComplexityRoot.KpiCohort.RetentionW4Rate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KpiCohort.RetentionW4Rate(childComplexity), true
+	case "KpiCohort.weekStart":
+		if e.ComplexityRoot.KpiCohort.WeekStart == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KpiCohort.WeekStart(childComplexity), true
+
+	case "KpiTargets.activationRate":
+		if e.ComplexityRoot.KpiTargets.ActivationRate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KpiTargets.ActivationRate(childComplexity), true
+	case "KpiTargets.npsScore":
+		if e.ComplexityRoot.KpiTargets.NpsScore == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KpiTargets.NpsScore(childComplexity), true
+	case "KpiTargets.retentionW4Rate":
+		if e.ComplexityRoot.KpiTargets.RetentionW4Rate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KpiTargets.RetentionW4Rate(childComplexity), true
 
 	case "LanguageFacet.count":
 		if e.ComplexityRoot.LanguageFacet.Count == nil {
@@ -3482,6 +3608,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DisableTotp(childComplexity), true
+	case "Mutation.dismissNpsSurvey":
+		if e.ComplexityRoot.Mutation.DismissNpsSurvey == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Mutation.DismissNpsSurvey(childComplexity), true
 	case "Mutation.editMessage":
 		if e.ComplexityRoot.Mutation.EditMessage == nil {
 			break
@@ -3998,6 +4130,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.StartTotpEnrollment(childComplexity), true
+	case "Mutation.submitNpsResponse":
+		if e.ComplexityRoot.Mutation.SubmitNpsResponse == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_submitNpsResponse_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SubmitNpsResponse(childComplexity, args["input"].(model.SubmitNpsResponseInput)), true
 	case "Mutation.submitReview":
 		if e.ComplexityRoot.Mutation.SubmitReview == nil {
 			break
@@ -4324,6 +4467,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.NotificationPreference.Type(childComplexity), true
 
+	case "NpsScore.detractors":
+		if e.ComplexityRoot.NpsScore.Detractors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NpsScore.Detractors(childComplexity), true
+	case "NpsScore.passives":
+		if e.ComplexityRoot.NpsScore.Passives == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NpsScore.Passives(childComplexity), true
+	case "NpsScore.promoters":
+		if e.ComplexityRoot.NpsScore.Promoters == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NpsScore.Promoters(childComplexity), true
+	case "NpsScore.responses":
+		if e.ComplexityRoot.NpsScore.Responses == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NpsScore.Responses(childComplexity), true
+	case "NpsScore.score":
+		if e.ComplexityRoot.NpsScore.Score == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NpsScore.Score(childComplexity), true
+
 	case "OpenDirectConversationPayload.conversation":
 		if e.ComplexityRoot.OpenDirectConversationPayload.Conversation == nil {
 			break
@@ -4565,6 +4739,49 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.PaymentEdge.Node(childComplexity), true
+
+	case "ProductKpis.cohorts":
+		if e.ComplexityRoot.ProductKpis.Cohorts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProductKpis.Cohorts(childComplexity), true
+	case "ProductKpis.computedAt":
+		if e.ComplexityRoot.ProductKpis.ComputedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProductKpis.ComputedAt(childComplexity), true
+	case "ProductKpis.firstWeek":
+		if e.ComplexityRoot.ProductKpis.FirstWeek == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProductKpis.FirstWeek(childComplexity), true
+	case "ProductKpis.lastWeek":
+		if e.ComplexityRoot.ProductKpis.LastWeek == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProductKpis.LastWeek(childComplexity), true
+	case "ProductKpis.nps":
+		if e.ComplexityRoot.ProductKpis.Nps == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProductKpis.Nps(childComplexity), true
+	case "ProductKpis.refreshIntervalSeconds":
+		if e.ComplexityRoot.ProductKpis.RefreshIntervalSeconds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProductKpis.RefreshIntervalSeconds(childComplexity), true
+	case "ProductKpis.targets":
+		if e.ComplexityRoot.ProductKpis.Targets == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProductKpis.Targets(childComplexity), true
 
 	case "Profile.availability":
 		if e.ComplexityRoot.Profile.Availability == nil {
@@ -4855,6 +5072,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.PendingSkills(childComplexity, args["first"].(*int), args["after"].(*string)), true
+	case "Query.productKpis":
+		if e.ComplexityRoot.Query.ProductKpis == nil {
+			break
+		}
+
+		args, err := ec.field_Query_productKpis_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ProductKpis(childComplexity, args["firstWeek"].(time.Time), args["lastWeek"].(time.Time)), true
 	case "Query.pushDevices":
 		if e.ComplexityRoot.Query.PushDevices == nil {
 			break
@@ -6015,6 +6243,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.StartTotpEnrollmentPayload.Secret(childComplexity), true
 
+	case "SubmitNpsResponsePayload.user":
+		if e.ComplexityRoot.SubmitNpsResponsePayload.User == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SubmitNpsResponsePayload.User(childComplexity), true
+
 	case "SubmitReviewPayload.review":
 		if e.ComplexityRoot.SubmitReviewPayload.Review == nil {
 			break
@@ -6258,6 +6493,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.User.MentorAccount(childComplexity), true
+	case "User.npsSurveyDue":
+		if e.ComplexityRoot.User.NpsSurveyDue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.NpsSurveyDue(childComplexity), true
 	case "User.offeredSkills":
 		if e.ComplexityRoot.User.OfferedSkills == nil {
 			break
@@ -6447,6 +6688,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputSetUserRolesInput,
 		ec.unmarshalInputSignInWithProviderInput,
 		ec.unmarshalInputSignUpInput,
+		ec.unmarshalInputSubmitNpsResponseInput,
 		ec.unmarshalInputSubmitReviewInput,
 		ec.unmarshalInputUndoEmailChangeInput,
 		ec.unmarshalInputUnlinkProviderInput,
@@ -8240,6 +8482,177 @@ type LinkProviderPayload {
 type UnlinkProviderPayload {
   "The provider accounts still linked to the viewer, oldest first."
   linkedProviders: [LinkedProvider!]!
+}
+`, BuiltIn: false},
+	{Name: "../schema/kpis.graphqls", Input: `# Product KPIs and the in-app NPS survey (package kpis). Definitions: docs/kpis.md.
+
+extend type Query {
+  """
+  The product's KPIs by sign-up-week cohort, for the admin panel: one ` + "`" + `KpiCohort` + "`" + ` per ISO week
+  (Monday 00:00 UTC to the next Monday) from the week containing ` + "`" + `firstWeek` + "`" + ` to the week
+  containing ` + "`" + `lastWeek` + "`" + `, oldest first, weeks without sign-ups included (with null rates), plus
+  the NPS of every response submitted over those weeks and the targets to colour them by. ADMIN
+  only.
+
+  Cohort figures come from a summary the platform recomputes every ` + "`" + `KPI_REFRESH_INTERVAL` + "`" + `
+  (default 1 hour; ` + "`" + `computedAt` + "`" + ` says when): they can be that old. The overall ` + "`" + `nps` + "`" + ` is live.
+
+  ` + "`" + `BAD_USER_INPUT` + "`" + ` on ` + "`" + `lastWeek` + "`" + ` when its week comes before ` + "`" + `firstWeek` + "`" + `'s, or when the range
+  spans more than 104 weeks.
+  """
+  productKpis(
+    "Any instant of the first cohort's week (UTC)."
+    firstWeek: DateTime!
+    "Any instant of the last cohort's week (UTC); at most 103 weeks after ` + "`" + `firstWeek` + "`" + `'s week."
+    lastWeek: DateTime!
+  ): ProductKpis! @hasRole(role: ADMIN)
+}
+
+extend type Mutation {
+  """
+  Answers the NPS survey ("How likely are you to recommend SkillSwap to a friend?", 0 to 10) with
+  an optional comment. Only while ` + "`" + `viewer.npsSurveyDue` + "`" + ` is true: the survey is offered once the
+  member has completed two skill sessions, and again at the earliest 90 days after their last
+  answer or dismissal. ` + "`" + `BAD_USER_INPUT` + "`" + ` on ` + "`" + `input.score` + "`" + ` (outside 0–10) or ` + "`" + `input.comment` + "`" + ` (over
+  2,000 characters); ` + "`" + `CONFLICT` + "`" + ` with ` + "`" + `extensions.reason: NPS_SURVEY_NOT_DUE` + "`" + ` when the survey is
+  not offered now (already answered or dismissed in the last 90 days, or fewer than two
+  completed sessions).
+  """
+  submitNpsResponse(input: SubmitNpsResponseInput!): SubmitNpsResponsePayload! @auth
+  """
+  Closes the NPS survey without answering: it is not offered again for 90 days (a dismissal
+  counts as an answer for the interval, and is not a response in the score). ` + "`" + `CONFLICT` + "`" + ` with
+  ` + "`" + `extensions.reason: NPS_SURVEY_NOT_DUE` + "`" + ` when the survey is not offered now.
+  """
+  dismissNpsSurvey: DismissNpsSurveyPayload! @auth
+}
+
+extend type User {
+  """
+  Whether the app should show this member the NPS survey now: true once they completed two skill
+  sessions (as teacher or learner) and did not answer or dismiss the survey in the last 90 days
+  (at exactly 90 days it is due again). Visible only to the member themselves; null for
+  everyone else.
+  """
+  npsSurveyDue: Boolean
+}
+
+"An answer to the NPS survey."
+input SubmitNpsResponseInput {
+  "How likely the member is to recommend SkillSwap, 0 (not at all) to 10 (extremely)."
+  score: Int!
+  "Why, in the member's words; optional, at most 2,000 characters (trimmed; blank is none). Staff read it; it is part of the member's data export and erased with their account."
+  comment: String
+}
+
+"Result of ` + "`" + `submitNpsResponse` + "`" + `."
+type SubmitNpsResponsePayload {
+  "The viewer, with ` + "`" + `npsSurveyDue` + "`" + ` now false."
+  user: User!
+}
+
+"Result of ` + "`" + `dismissNpsSurvey` + "`" + `."
+type DismissNpsSurveyPayload {
+  "The viewer, with ` + "`" + `npsSurveyDue` + "`" + ` now false."
+  user: User!
+}
+
+"""
+The KPIs of a range of sign-up weeks, with the targets. A report computed per request: it has
+no id; Apollo caches it inside its parent (` + "`" + `typePolicies` + "`" + `: ` + "`" + `keyFields: false` + "`" + `).
+"""
+type ProductKpis {
+  "The Monday (00:00 UTC) starting the first cohort's week."
+  firstWeek: DateTime!
+  "The Monday (00:00 UTC) starting the last cohort's week."
+  lastWeek: DateTime!
+  "One cohort per week, oldest first; at most 104."
+  cohorts: [KpiCohort!]!
+  """
+  NPS of every response submitted from ` + "`" + `firstWeek` + "`" + ` to the end of ` + "`" + `lastWeek` + "`" + `'s week, whoever
+  answered (staff and members whose account was since erased included: the score stays,
+  pseudonymous). Computed live.
+  """
+  nps: NpsScore!
+  "The product's targets, to colour the figures."
+  targets: KpiTargets!
+  "When the cohort figures were computed (they count what had happened by then); null before the platform's first computation."
+  computedAt: DateTime
+  "How often the cohort figures are recomputed, in seconds (` + "`" + `KPI_REFRESH_INTERVAL` + "`" + `): the most they lag behind."
+  refreshIntervalSeconds: Int!
+}
+
+"""
+The targets the product set (issue 16). A value: it has no id; Apollo caches it inside its
+parent (` + "`" + `typePolicies` + "`" + `: ` + "`" + `keyFields: false` + "`" + `).
+"""
+type KpiTargets {
+  "Activation D+7 meets its target at or above this rate (0.65)."
+  activationRate: Float!
+  "Retention W4 meets its target at or above this rate (0.40)."
+  retentionW4Rate: Float!
+  "NPS meets its target strictly above this score (50)."
+  npsScore: Float!
+}
+
+"""
+The members who signed up in one ISO week (Monday 00:00 UTC to the next Monday, by account
+creation time) and what they did, as of ` + "`" + `ProductKpis.computedAt` + "`" + `. A member counts when their
+email address is verified, they hold no staff role (SUPPORT, MODERATOR, ADMIN) and their account
+is not erased (an erased account no longer says whether it was verified or staff, so erasures
+take members out of past cohorts). A value: it has no id; Apollo caches it inside its parent
+(` + "`" + `typePolicies` + "`" + `: ` + "`" + `keyFields: false` + "`" + `).
+"""
+type KpiCohort {
+  "The Monday (00:00 UTC) starting the week."
+  weekStart: DateTime!
+  "The ISO week, e.g. ` + "`" + `2026-W05` + "`" + `."
+  isoWeek: String!
+  "Members in the cohort."
+  members: Int!
+  """
+  Members activated: within 7×24 hours of signing up (an exchange at exactly 7×24 hours
+  counts), they had a first two-way exchange with another member: they sent a message in a
+  conversation (direct or group, not a support conversation) in which someone else sent one too,
+  both messages within the window. Counts what happened so far while the window is open.
+  """
+  activated: Int!
+  """
+  ` + "`" + `activated / members` + "`" + `, 0 to 1. Null for an empty cohort, and while any member's 7×24-hour
+  window was still open at ` + "`" + `computedAt` + "`" + ` (until the week's end plus 7 days): a partial rate
+  would read as a miss.
+  """
+  activationRate: Float
+  """
+  Members retained in week 4: active between 21×24 and 28×24 hours after signing up (from day
+  21 included to day 28 excluded). Active means one meaningful action: a message sent (not to
+  support), a session proposed or a new time proposed, or a skill session they teach or learn
+  completed. Signing in does not count (sign-ins are kept 90 days only, and opening the app is
+  not using it). Null until every member's fourth week has ended at ` + "`" + `computedAt` + "`" + ` (the week's
+  end plus 28 days).
+  """
+  retainedW4: Int
+  "` + "`" + `retainedW4 / members` + "`" + `, 0 to 1; null for an empty cohort and while ` + "`" + `retainedW4` + "`" + ` is null."
+  retentionW4Rate: Float
+  "NPS of the responses the cohort's members gave (all their responses, whenever they answered)."
+  nps: NpsScore!
+}
+
+"""
+Net Promoter Score of a set of responses to the survey (dismissals are not responses). A value:
+it has no id; Apollo caches it inside its parent (` + "`" + `typePolicies` + "`" + `: ` + "`" + `keyFields: false` + "`" + `).
+"""
+type NpsScore {
+  "Responses counted."
+  responses: Int!
+  "Responses scoring 9 or 10."
+  promoters: Int!
+  "Responses scoring 7 or 8."
+  passives: Int!
+  "Responses scoring 0 to 6."
+  detractors: Int!
+  "100 × (promoters − detractors) / responses, from -100 to 100; null without responses."
+  score: Float
 }
 `, BuiltIn: false},
 	{Name: "../schema/moderation.graphqls", Input: `# Moderation (issue 16 items 1 and 2): members report what they see; reports on one target group
@@ -11010,6 +11423,14 @@ func (ec *executionContext) childFields_DisableTotpPayload(ctx context.Context, 
 	return nil, fmt.Errorf("no field named %q was found under type DisableTotpPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_DismissNpsSurveyPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "user":
+		return ec.fieldContext_DismissNpsSurveyPayload_user(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DismissNpsSurveyPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_EditMessagePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "message":
@@ -11046,6 +11467,40 @@ func (ec *executionContext) childFields_GeoPoint(ctx context.Context, field grap
 		return ec.fieldContext_GeoPoint_longitude(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type GeoPoint", field.Name)
+}
+
+func (ec *executionContext) childFields_KpiCohort(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "weekStart":
+		return ec.fieldContext_KpiCohort_weekStart(ctx, field)
+	case "isoWeek":
+		return ec.fieldContext_KpiCohort_isoWeek(ctx, field)
+	case "members":
+		return ec.fieldContext_KpiCohort_members(ctx, field)
+	case "activated":
+		return ec.fieldContext_KpiCohort_activated(ctx, field)
+	case "activationRate":
+		return ec.fieldContext_KpiCohort_activationRate(ctx, field)
+	case "retainedW4":
+		return ec.fieldContext_KpiCohort_retainedW4(ctx, field)
+	case "retentionW4Rate":
+		return ec.fieldContext_KpiCohort_retentionW4Rate(ctx, field)
+	case "nps":
+		return ec.fieldContext_KpiCohort_nps(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type KpiCohort", field.Name)
+}
+
+func (ec *executionContext) childFields_KpiTargets(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "activationRate":
+		return ec.fieldContext_KpiTargets_activationRate(ctx, field)
+	case "retentionW4Rate":
+		return ec.fieldContext_KpiTargets_retentionW4Rate(ctx, field)
+	case "npsScore":
+		return ec.fieldContext_KpiTargets_npsScore(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type KpiTargets", field.Name)
 }
 
 func (ec *executionContext) childFields_LanguageFacet(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -11624,6 +12079,22 @@ func (ec *executionContext) childFields_NotificationPreference(ctx context.Conte
 	return nil, fmt.Errorf("no field named %q was found under type NotificationPreference", field.Name)
 }
 
+func (ec *executionContext) childFields_NpsScore(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "responses":
+		return ec.fieldContext_NpsScore_responses(ctx, field)
+	case "promoters":
+		return ec.fieldContext_NpsScore_promoters(ctx, field)
+	case "passives":
+		return ec.fieldContext_NpsScore_passives(ctx, field)
+	case "detractors":
+		return ec.fieldContext_NpsScore_detractors(ctx, field)
+	case "score":
+		return ec.fieldContext_NpsScore_score(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type NpsScore", field.Name)
+}
+
 func (ec *executionContext) childFields_OpenDirectConversationPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "conversation":
@@ -11748,6 +12219,26 @@ func (ec *executionContext) childFields_PaymentEdge(ctx context.Context, field g
 		return ec.fieldContext_PaymentEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PaymentEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_ProductKpis(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "firstWeek":
+		return ec.fieldContext_ProductKpis_firstWeek(ctx, field)
+	case "lastWeek":
+		return ec.fieldContext_ProductKpis_lastWeek(ctx, field)
+	case "cohorts":
+		return ec.fieldContext_ProductKpis_cohorts(ctx, field)
+	case "nps":
+		return ec.fieldContext_ProductKpis_nps(ctx, field)
+	case "targets":
+		return ec.fieldContext_ProductKpis_targets(ctx, field)
+	case "computedAt":
+		return ec.fieldContext_ProductKpis_computedAt(ctx, field)
+	case "refreshIntervalSeconds":
+		return ec.fieldContext_ProductKpis_refreshIntervalSeconds(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ProductKpis", field.Name)
 }
 
 func (ec *executionContext) childFields_Profile(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -12444,6 +12935,14 @@ func (ec *executionContext) childFields_StartTotpEnrollmentPayload(ctx context.C
 	return nil, fmt.Errorf("no field named %q was found under type StartTotpEnrollmentPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_SubmitNpsResponsePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "user":
+		return ec.fieldContext_SubmitNpsResponsePayload_user(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SubmitNpsResponsePayload", field.Name)
+}
+
 func (ec *executionContext) childFields_SubmitReviewPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "review":
@@ -12562,6 +13061,8 @@ func (ec *executionContext) childFields_User(ctx context.Context, field graphql.
 		return ec.fieldContext_User_auditEntries(ctx, field)
 	case "deletionScheduledAt":
 		return ec.fieldContext_User_deletionScheduledAt(ctx, field)
+	case "npsSurveyDue":
+		return ec.fieldContext_User_npsSurveyDue(ctx, field)
 	case "consentRequired":
 		return ec.fieldContext_User_consentRequired(ctx, field)
 	case "marketingConsent":
@@ -13634,6 +14135,20 @@ func (ec *executionContext) field_Mutation_signUp_args(ctx context.Context, rawA
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_submitNpsResponse_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SubmitNpsResponseInput, error) {
+			return ec.unmarshalNSubmitNpsResponseInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSubmitNpsResponseInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_submitReview_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -14111,6 +14626,28 @@ func (ec *executionContext) field_Query_pendingSkills_args(ctx context.Context, 
 		return nil, err
 	}
 	args["after"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_productKpis_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "firstWeek",
+		func(ctx context.Context, v any) (time.Time, error) {
+			return ec.unmarshalNDateTime2timeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["firstWeek"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "lastWeek",
+		func(ctx context.Context, v any) (time.Time, error) {
+			return ec.unmarshalNDateTime2timeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["lastWeek"] = arg1
 	return args, nil
 }
 
@@ -17690,6 +18227,38 @@ func (ec *executionContext) fieldContext_DisableTotpPayload_security(_ context.C
 	return fc, nil
 }
 
+func (ec *executionContext) _DismissNpsSurveyPayload_user(ctx context.Context, field graphql.CollectedField, obj *model.DismissNpsSurveyPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DismissNpsSurveyPayload_user(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.User, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.User) graphql.Marshaler {
+			return ec.marshalNUser2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐUser(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DismissNpsSurveyPayload_user(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DismissNpsSurveyPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _EditMessagePayload_message(ctx context.Context, field graphql.CollectedField, obj *model.EditMessagePayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -17885,6 +18454,268 @@ func (ec *executionContext) _GeoPoint_longitude(ctx context.Context, field graph
 }
 func (ec *executionContext) fieldContext_GeoPoint_longitude(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("GeoPoint", field, false, false, errors.New("field of type Float does not have child fields"))
+}
+
+func (ec *executionContext) _KpiCohort_weekStart(ctx context.Context, field graphql.CollectedField, obj *model.KpiCohort) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_KpiCohort_weekStart(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WeekStart, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_KpiCohort_weekStart(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("KpiCohort", field, false, false, errors.New("field of type DateTime does not have child fields"))
+}
+
+func (ec *executionContext) _KpiCohort_isoWeek(ctx context.Context, field graphql.CollectedField, obj *model.KpiCohort) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_KpiCohort_isoWeek(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IsoWeek, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_KpiCohort_isoWeek(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("KpiCohort", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _KpiCohort_members(ctx context.Context, field graphql.CollectedField, obj *model.KpiCohort) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_KpiCohort_members(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Members, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_KpiCohort_members(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("KpiCohort", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _KpiCohort_activated(ctx context.Context, field graphql.CollectedField, obj *model.KpiCohort) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_KpiCohort_activated(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Activated, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_KpiCohort_activated(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("KpiCohort", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _KpiCohort_activationRate(ctx context.Context, field graphql.CollectedField, obj *model.KpiCohort) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_KpiCohort_activationRate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ActivationRate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_KpiCohort_activationRate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("KpiCohort", field, false, false, errors.New("field of type Float does not have child fields"))
+}
+
+func (ec *executionContext) _KpiCohort_retainedW4(ctx context.Context, field graphql.CollectedField, obj *model.KpiCohort) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_KpiCohort_retainedW4(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RetainedW4, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_KpiCohort_retainedW4(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("KpiCohort", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _KpiCohort_retentionW4Rate(ctx context.Context, field graphql.CollectedField, obj *model.KpiCohort) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_KpiCohort_retentionW4Rate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RetentionW4Rate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_KpiCohort_retentionW4Rate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("KpiCohort", field, false, false, errors.New("field of type Float does not have child fields"))
+}
+
+func (ec *executionContext) _KpiCohort_nps(ctx context.Context, field graphql.CollectedField, obj *model.KpiCohort) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_KpiCohort_nps(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nps, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.NpsScore) graphql.Marshaler {
+			return ec.marshalNNpsScore2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐNpsScore(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_KpiCohort_nps(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "KpiCohort",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_NpsScore(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _KpiTargets_activationRate(ctx context.Context, field graphql.CollectedField, obj *model.KpiTargets) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_KpiTargets_activationRate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ActivationRate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_KpiTargets_activationRate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("KpiTargets", field, false, false, errors.New("field of type Float does not have child fields"))
+}
+
+func (ec *executionContext) _KpiTargets_retentionW4Rate(ctx context.Context, field graphql.CollectedField, obj *model.KpiTargets) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_KpiTargets_retentionW4Rate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RetentionW4Rate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_KpiTargets_retentionW4Rate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("KpiTargets", field, false, false, errors.New("field of type Float does not have child fields"))
+}
+
+func (ec *executionContext) _KpiTargets_npsScore(ctx context.Context, field graphql.CollectedField, obj *model.KpiTargets) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_KpiTargets_npsScore(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NpsScore, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_KpiTargets_npsScore(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("KpiTargets", field, false, false, errors.New("field of type Float does not have child fields"))
 }
 
 func (ec *executionContext) _LanguageFacet_language(ctx context.Context, field graphql.CollectedField, obj *model.LanguageFacet) (ret graphql.Marshaler) {
@@ -22741,6 +23572,108 @@ func (ec *executionContext) fieldContext_Mutation_unlinkProvider(ctx context.Con
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_submitNpsResponse(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_submitNpsResponse(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SubmitNpsResponse(ctx, fc.Args["input"].(model.SubmitNpsResponseInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.SubmitNpsResponsePayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SubmitNpsResponsePayload) graphql.Marshaler {
+			return ec.marshalNSubmitNpsResponsePayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSubmitNpsResponsePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_submitNpsResponse(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SubmitNpsResponsePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_submitNpsResponse_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_dismissNpsSurvey(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_dismissNpsSurvey(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Mutation().DismissNpsSurvey(ctx)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.DismissNpsSurveyPayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DismissNpsSurveyPayload) graphql.Marshaler {
+			return ec.marshalNDismissNpsSurveyPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐDismissNpsSurveyPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_dismissNpsSurvey(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DismissNpsSurveyPayload(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_reportContent(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -26443,6 +27376,121 @@ func (ec *executionContext) fieldContext_NotificationPreference_critical(_ conte
 	return graphql.NewScalarFieldContext("NotificationPreference", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
+func (ec *executionContext) _NpsScore_responses(ctx context.Context, field graphql.CollectedField, obj *model.NpsScore) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NpsScore_responses(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Responses, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NpsScore_responses(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NpsScore", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _NpsScore_promoters(ctx context.Context, field graphql.CollectedField, obj *model.NpsScore) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NpsScore_promoters(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Promoters, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NpsScore_promoters(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NpsScore", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _NpsScore_passives(ctx context.Context, field graphql.CollectedField, obj *model.NpsScore) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NpsScore_passives(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Passives, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NpsScore_passives(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NpsScore", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _NpsScore_detractors(ctx context.Context, field graphql.CollectedField, obj *model.NpsScore) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NpsScore_detractors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Detractors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NpsScore_detractors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NpsScore", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _NpsScore_score(ctx context.Context, field graphql.CollectedField, obj *model.NpsScore) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NpsScore_score(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Score, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_NpsScore_score(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NpsScore", field, false, false, errors.New("field of type Float does not have child fields"))
+}
+
 func (ec *executionContext) _OpenDirectConversationPayload_conversation(ctx context.Context, field graphql.CollectedField, obj *model.OpenDirectConversationPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -27482,6 +28530,194 @@ func (ec *executionContext) fieldContext_PaymentEdge_node(_ context.Context, fie
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _ProductKpis_firstWeek(ctx context.Context, field graphql.CollectedField, obj *model.ProductKpis) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProductKpis_firstWeek(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FirstWeek, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProductKpis_firstWeek(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProductKpis", field, false, false, errors.New("field of type DateTime does not have child fields"))
+}
+
+func (ec *executionContext) _ProductKpis_lastWeek(ctx context.Context, field graphql.CollectedField, obj *model.ProductKpis) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProductKpis_lastWeek(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastWeek, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProductKpis_lastWeek(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProductKpis", field, false, false, errors.New("field of type DateTime does not have child fields"))
+}
+
+func (ec *executionContext) _ProductKpis_cohorts(ctx context.Context, field graphql.CollectedField, obj *model.ProductKpis) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProductKpis_cohorts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cohorts, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.KpiCohort) graphql.Marshaler {
+			return ec.marshalNKpiCohort2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐKpiCohortᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProductKpis_cohorts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ProductKpis",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_KpiCohort(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ProductKpis_nps(ctx context.Context, field graphql.CollectedField, obj *model.ProductKpis) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProductKpis_nps(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nps, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.NpsScore) graphql.Marshaler {
+			return ec.marshalNNpsScore2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐNpsScore(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProductKpis_nps(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ProductKpis",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_NpsScore(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ProductKpis_targets(ctx context.Context, field graphql.CollectedField, obj *model.ProductKpis) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProductKpis_targets(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Targets, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.KpiTargets) graphql.Marshaler {
+			return ec.marshalNKpiTargets2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐKpiTargets(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProductKpis_targets(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ProductKpis",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_KpiTargets(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ProductKpis_computedAt(ctx context.Context, field graphql.CollectedField, obj *model.ProductKpis) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProductKpis_computedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ComputedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ProductKpis_computedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProductKpis", field, false, false, errors.New("field of type DateTime does not have child fields"))
+}
+
+func (ec *executionContext) _ProductKpis_refreshIntervalSeconds(ctx context.Context, field graphql.CollectedField, obj *model.ProductKpis) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProductKpis_refreshIntervalSeconds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RefreshIntervalSeconds, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProductKpis_refreshIntervalSeconds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProductKpis", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _Profile_bio(ctx context.Context, field graphql.CollectedField, obj *domain.Profile) (ret graphql.Marshaler) {
@@ -28646,6 +29882,68 @@ func (ec *executionContext) _Query_signInProviders(ctx context.Context, field gr
 }
 func (ec *executionContext) fieldContext_Query_signInProviders(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Query", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Query_productKpis(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_productKpis(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().ProductKpis(ctx, fc.Args["firstWeek"].(time.Time), fc.Args["lastWeek"].(time.Time))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal *model.ProductKpis
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.ProductKpis
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ProductKpis) graphql.Marshaler {
+			return ec.marshalNProductKpis2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐProductKpis(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_productKpis(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProductKpis(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_productKpis_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Query_moderationCases(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
@@ -34022,6 +35320,38 @@ func (ec *executionContext) fieldContext_StartTotpEnrollmentPayload_secret(_ con
 	return graphql.NewScalarFieldContext("StartTotpEnrollmentPayload", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
+func (ec *executionContext) _SubmitNpsResponsePayload_user(ctx context.Context, field graphql.CollectedField, obj *model.SubmitNpsResponsePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SubmitNpsResponsePayload_user(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.User, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.User) graphql.Marshaler {
+			return ec.marshalNUser2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐUser(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SubmitNpsResponsePayload_user(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SubmitNpsResponsePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _SubmitReviewPayload_review(ctx context.Context, field graphql.CollectedField, obj *model.SubmitReviewPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -35378,6 +36708,29 @@ func (ec *executionContext) _User_deletionScheduledAt(ctx context.Context, field
 }
 func (ec *executionContext) fieldContext_User_deletionScheduledAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("User", field, true, true, errors.New("field of type DateTime does not have child fields"))
+}
+
+func (ec *executionContext) _User_npsSurveyDue(ctx context.Context, field graphql.CollectedField, obj *domain.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_npsSurveyDue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.User().NpsSurveyDue(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *bool) graphql.Marshaler {
+			return ec.marshalOBoolean2ᚖbool(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_User_npsSurveyDue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("User", field, true, true, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _User_consentRequired(ctx context.Context, field graphql.CollectedField, obj *domain.User) (ret graphql.Marshaler) {
@@ -39562,6 +40915,43 @@ func (ec *executionContext) unmarshalInputSignUpInput(ctx context.Context, obj a
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputSubmitNpsResponseInput(ctx context.Context, obj any) (model.SubmitNpsResponseInput, error) {
+	var it model.SubmitNpsResponseInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"score", "comment"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "score":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("score"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Score = data
+		case "comment":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("comment"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Comment = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputSubmitReviewInput(ctx context.Context, obj any) (model.SubmitReviewInput, error) {
 	var it model.SubmitReviewInput
 	if obj == nil {
@@ -42930,6 +44320,44 @@ func (ec *executionContext) _DisableTotpPayload(ctx context.Context, sel ast.Sel
 	return out
 }
 
+var dismissNpsSurveyPayloadImplementors = []string{"DismissNpsSurveyPayload"}
+
+func (ec *executionContext) _DismissNpsSurveyPayload(ctx context.Context, sel ast.SelectionSet, obj *model.DismissNpsSurveyPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, dismissNpsSurveyPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DismissNpsSurveyPayload")
+		case "user":
+			out.Values[i] = ec._DismissNpsSurveyPayload_user(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var editMessagePayloadImplementors = []string{"EditMessagePayload"}
 
 func (ec *executionContext) _EditMessagePayload(ctx context.Context, sel ast.SelectionSet, obj *model.EditMessagePayload) graphql.Marshaler {
@@ -43073,6 +44501,127 @@ func (ec *executionContext) _GeoPoint(ctx context.Context, sel ast.SelectionSet,
 			}
 		case "longitude":
 			out.Values[i] = ec._GeoPoint_longitude(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var kpiCohortImplementors = []string{"KpiCohort"}
+
+func (ec *executionContext) _KpiCohort(ctx context.Context, sel ast.SelectionSet, obj *model.KpiCohort) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, kpiCohortImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("KpiCohort")
+		case "weekStart":
+			out.Values[i] = ec._KpiCohort_weekStart(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "isoWeek":
+			out.Values[i] = ec._KpiCohort_isoWeek(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "members":
+			out.Values[i] = ec._KpiCohort_members(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "activated":
+			out.Values[i] = ec._KpiCohort_activated(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "activationRate":
+			out.Values[i] = ec._KpiCohort_activationRate(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "retainedW4":
+			out.Values[i] = ec._KpiCohort_retainedW4(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "retentionW4Rate":
+			out.Values[i] = ec._KpiCohort_retentionW4Rate(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "nps":
+			out.Values[i] = ec._KpiCohort_nps(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var kpiTargetsImplementors = []string{"KpiTargets"}
+
+func (ec *executionContext) _KpiTargets(ctx context.Context, sel ast.SelectionSet, obj *model.KpiTargets) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, kpiTargetsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("KpiTargets")
+		case "activationRate":
+			out.Values[i] = ec._KpiTargets_activationRate(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "retentionW4Rate":
+			out.Values[i] = ec._KpiTargets_retentionW4Rate(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "npsScore":
+			out.Values[i] = ec._KpiTargets_npsScore(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -46131,6 +47680,20 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "submitNpsResponse":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_submitNpsResponse(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "dismissNpsSurvey":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_dismissNpsSurvey(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "reportContent":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_reportContent(ctx, field)
@@ -47378,6 +48941,64 @@ func (ec *executionContext) _NotificationPreference(ctx context.Context, sel ast
 	return out
 }
 
+var npsScoreImplementors = []string{"NpsScore"}
+
+func (ec *executionContext) _NpsScore(ctx context.Context, sel ast.SelectionSet, obj *model.NpsScore) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, npsScoreImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("NpsScore")
+		case "responses":
+			out.Values[i] = ec._NpsScore_responses(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "promoters":
+			out.Values[i] = ec._NpsScore_promoters(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "passives":
+			out.Values[i] = ec._NpsScore_passives(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "detractors":
+			out.Values[i] = ec._NpsScore_detractors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "score":
+			out.Values[i] = ec._NpsScore_score(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var openDirectConversationPayloadImplementors = []string{"OpenDirectConversationPayload"}
 
 func (ec *executionContext) _OpenDirectConversationPayload(ctx context.Context, sel ast.SelectionSet, obj *model.OpenDirectConversationPayload) graphql.Marshaler {
@@ -48398,6 +50019,74 @@ func (ec *executionContext) _PaymentEdge(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
+var productKpisImplementors = []string{"ProductKpis"}
+
+func (ec *executionContext) _ProductKpis(ctx context.Context, sel ast.SelectionSet, obj *model.ProductKpis) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, productKpisImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ProductKpis")
+		case "firstWeek":
+			out.Values[i] = ec._ProductKpis_firstWeek(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "lastWeek":
+			out.Values[i] = ec._ProductKpis_lastWeek(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cohorts":
+			out.Values[i] = ec._ProductKpis_cohorts(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "nps":
+			out.Values[i] = ec._ProductKpis_nps(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "targets":
+			out.Values[i] = ec._ProductKpis_targets(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "computedAt":
+			out.Values[i] = ec._ProductKpis_computedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "refreshIntervalSeconds":
+			out.Values[i] = ec._ProductKpis_refreshIntervalSeconds(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var profileImplementors = []string{"Profile"}
 
 func (ec *executionContext) _Profile(ctx context.Context, sel ast.SelectionSet, obj *domain.Profile) graphql.Marshaler {
@@ -49014,6 +50703,28 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 					}
 				}()
 				res = ec._Query_signInProviders(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "productKpis":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_productKpis(ctx, field)
 				if res == graphql.Null {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
@@ -53418,6 +55129,44 @@ func (ec *executionContext) _StartTotpEnrollmentPayload(ctx context.Context, sel
 	return out
 }
 
+var submitNpsResponsePayloadImplementors = []string{"SubmitNpsResponsePayload"}
+
+func (ec *executionContext) _SubmitNpsResponsePayload(ctx context.Context, sel ast.SelectionSet, obj *model.SubmitNpsResponsePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, submitNpsResponsePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SubmitNpsResponsePayload")
+		case "user":
+			out.Values[i] = ec._SubmitNpsResponsePayload_user(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var submitReviewPayloadImplementors = []string{"SubmitReviewPayload"}
 
 func (ec *executionContext) _SubmitReviewPayload(ctx context.Context, sel ast.SelectionSet, obj *model.SubmitReviewPayload) graphql.Marshaler {
@@ -54656,6 +56405,44 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 					}
 				}()
 				res = ec._User_deletionScheduledAt(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "npsSurveyDue":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._User_npsSurveyDue(ctx, field, obj)
 				if res == graphql.RequiredNull {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
@@ -56107,6 +57894,16 @@ func (ec *executionContext) marshalNDisableTotpPayload2ᚖgithubᚗcomᚋskillsw
 	return ec._DisableTotpPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNDismissNpsSurveyPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐDismissNpsSurveyPayload(ctx context.Context, sel ast.SelectionSet, v *model.DismissNpsSurveyPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._DismissNpsSurveyPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNEditMessageInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐEditMessageInput(ctx context.Context, v any) (model.EditMessageInput, error) {
 	res, err := ec.unmarshalInputEditMessageInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -56219,6 +58016,36 @@ func (ec *executionContext) marshalNInt2int64(ctx context.Context, sel ast.Selec
 		}
 	}
 	return res
+}
+
+func (ec *executionContext) marshalNKpiCohort2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐKpiCohort(ctx context.Context, sel ast.SelectionSet, v model.KpiCohort) graphql.Marshaler {
+	return ec._KpiCohort(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNKpiCohort2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐKpiCohortᚄ(ctx context.Context, sel ast.SelectionSet, v []model.KpiCohort) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNKpiCohort2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐKpiCohort(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNKpiTargets2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐKpiTargets(ctx context.Context, sel ast.SelectionSet, v *model.KpiTargets) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._KpiTargets(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNLanguageFacet2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐLanguageFacet(ctx context.Context, sel ast.SelectionSet, v model.LanguageFacet) graphql.Marshaler {
@@ -56985,6 +58812,16 @@ func (ec *executionContext) marshalNNotificationType2githubᚗcomᚋskillswapᚋ
 	return res
 }
 
+func (ec *executionContext) marshalNNpsScore2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐNpsScore(ctx context.Context, sel ast.SelectionSet, v *model.NpsScore) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._NpsScore(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNOpenDirectConversationInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐOpenDirectConversationInput(ctx context.Context, v any) (model.OpenDirectConversationInput, error) {
 	res, err := ec.unmarshalInputOpenDirectConversationInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -57147,6 +58984,16 @@ func (ec *executionContext) marshalNPaymentState2githubᚗcomᚋskillswapᚋskil
 		}
 	}
 	return res
+}
+
+func (ec *executionContext) marshalNProductKpis2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐProductKpis(ctx context.Context, sel ast.SelectionSet, v *model.ProductKpis) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._ProductKpis(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNProfileVisibility2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐVisibility(ctx context.Context, v any) (domain.Visibility, error) {
@@ -58287,6 +60134,21 @@ func (ec *executionContext) marshalNString2ᚕstringᚄ(ctx context.Context, sel
 	}
 
 	return ret
+}
+
+func (ec *executionContext) unmarshalNSubmitNpsResponseInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSubmitNpsResponseInput(ctx context.Context, v any) (model.SubmitNpsResponseInput, error) {
+	res, err := ec.unmarshalInputSubmitNpsResponseInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSubmitNpsResponsePayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSubmitNpsResponsePayload(ctx context.Context, sel ast.SelectionSet, v *model.SubmitNpsResponsePayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._SubmitNpsResponsePayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNSubmitReviewInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSubmitReviewInput(ctx context.Context, v any) (model.SubmitReviewInput, error) {

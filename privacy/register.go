@@ -18,6 +18,8 @@ const (
 	pushDevice  = "until unregistered, replaced, gone at Expo or erased"
 	pushWaiting = "until sent (a day at most)"
 	pushTicket  = "until its receipt is read (two days at most)"
+	// NPS answers and dismissals: deleted by the retention rule (NPS_RETENTION).
+	npsAnswers = "2 years (NPS_RETENTION)"
 )
 
 func np(retention string) Column {
@@ -389,6 +391,22 @@ var register = map[string]Table{
 	}},
 	"stripe_events": {Rows: "nobody's: ids of applied webhook events (no payload stored)", Columns: map[string]Column{
 		"event_id": np("90 days"), "type": np("90 days"), "received_at": np("90 days"), "processed_at": np("90 days"),
+	}},
+
+	// Product KPIs (package kpis, docs/kpis.md).
+	"nps_responses": {Rows: "user_id", Columns: map[string]Column{
+		"id": np(npsAnswers), "user_id": pseudo("kept pseudonymous after erasure: the score still counts in past NPS"),
+		"score": np(npsAnswers), "created_at": np(npsAnswers),
+		// The member's words about the product; staff read them.
+		"comment": null(Content, npsAnswers+", or until erased"),
+	}},
+	// Aggregates per sign-up week (counts, no member ids), rewritten whole by each refresh.
+	"kpi_cohorts": {Rows: "nobody's: counts per sign-up week", Columns: map[string]Column{
+		"week_start": np(derived), "members": np(derived), "activated": np(derived), "retained_w4": np(derived),
+		"nps_responses": np(derived), "promoters": np(derived), "detractors": np(derived), "computed_at": np(derived),
+	}},
+	"kpi_refreshes": {Rows: "nobody's: when the KPI summary was last computed", Columns: map[string]Column{
+		"singleton": np(derived), "computed_at": np(derived),
 	}},
 
 	// Staff and operations.

@@ -54,6 +54,7 @@ var ownerOnly = map[string]string{
 	"User.auditEntries":        "auditEntries { edges { node { action } } }",
 	"User.mentorAccount":       "mentorAccount { chargesEnabled }",
 	"User.deletionScheduledAt": "deletionScheduledAt",
+	"User.npsSurveyDue":        "npsSurveyDue",
 	"Profile.location":         "profile { location { latitude longitude } }",
 }
 

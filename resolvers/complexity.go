@@ -61,6 +61,8 @@ var listBounds = map[string]listBound{
 	"User.consentRequired": {enum: "LegalDocument"},
 	"User.consents":        {n: auth.MaxConsentsListed},
 	"User.dataExports":     {n: exports.MaxListed},
+	// kpis.Service.Cohorts refuses a longer range of weeks.
+	"ProductKpis.cohorts": {n: domain.MaxKPIWeeks},
 
 	// Not enforced: pricing assumptions (the bench population has 6.9 skills per member).
 	"User.offeredSkills":                {n: 50},

@@ -44,6 +44,10 @@ var idLess = map[string]string{
 	"LegalDocuments":      "a value: the server's current document versions",
 	"LinkedProvider":      "part of its member (one per provider), returned whole by linkProvider and unlinkProvider",
 	"AuditEntry":          "a line of the append-only audit log, never changed, read whole by auditLog",
+	"ProductKpis":         "a report computed per request from its arguments, read whole",
+	"KpiTargets":          "a value: the product's constant targets",
+	"KpiCohort":           "a week's figures inside one report, recomputed by each refresh",
+	"NpsScore":            "a value: counts and the score they make",
 }
 
 // structural reports whether an object type without an id is one whose shape says what it is:

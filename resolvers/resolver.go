@@ -14,6 +14,7 @@ import (
 	"github.com/skillswap/skillswap/erasure"
 	"github.com/skillswap/skillswap/exports"
 	"github.com/skillswap/skillswap/identities"
+	"github.com/skillswap/skillswap/kpis"
 	"github.com/skillswap/skillswap/matching"
 	"github.com/skillswap/skillswap/moderation"
 	"github.com/skillswap/skillswap/notifications"
@@ -59,6 +60,8 @@ type Resolver struct {
 	Admin *admin.Service
 	// Moderation serves reports, the moderation queue and decisions.
 	Moderation *moderation.Service
+	// KPIs serves the product KPIs (ADMIN) and the NPS survey.
+	KPIs *kpis.Service
 	// PublicURL is the API's base URL, to build calendar feed URLs.
 	PublicURL string
 	// nodes is the registry of Query.node (nodeTypes), built by NewSchema.

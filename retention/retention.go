@@ -64,6 +64,7 @@ type Config struct {
 	WebhookEvents time.Duration // WEBHOOK_EVENT_RETENTION
 	IPAddresses   time.Duration // IP_RETENTION
 	SignInHistory time.Duration // SIGN_IN_HISTORY_RETENTION
+	NPSResponses  time.Duration // NPS_RETENTION
 	// Interval is how often the job runs (RETENTION_INTERVAL; 0: hourly).
 	Interval time.Duration
 	// Batch is the most rows one statement changes (0: DefaultBatch).
@@ -83,6 +84,7 @@ var DefaultConfig = Config{
 	WebhookEvents: 30 * 24 * time.Hour,
 	IPAddresses:   90 * 24 * time.Hour,
 	SignInHistory: 90 * 24 * time.Hour,
+	NPSResponses:  730 * 24 * time.Hour,
 	Interval:      time.Hour,
 }
 
@@ -182,6 +184,13 @@ func Rules(cfg Config) []Rule {
 			Where: "created_at < $1::timestamptz - interval '1 day'",
 			Why: "a push still unsent a day later (Expo refused or unreachable all along) is no longer news; " +
 				"the notification stays in the app",
+		},
+		{
+			Name: "old NPS answers", Table: "nps_responses", Action: Delete,
+			Where: "created_at < $1",
+			Keep:  cfg.NPSResponses, Knob: "NPS_RETENTION",
+			Why: "answers feed the NPS of sign-up cohorts, which the admin panel reads for up to 104 weeks; " +
+				"older ones (and their comments) serve no figure, and the survey's 90-day interval needs only the last",
 		},
 		{
 			Name: "processed Stripe webhook events", Table: "stripe_events", Action: Delete,

@@ -257,6 +257,23 @@ func TestEachRuleRemovesExactlyWhatIsDue(t *testing.T) {
 	add("old sign-in event", true, exists("sign_in_events", "id", signIn(past(keepH))))
 	add("recent sign-in event", false, exists("sign_in_events", "id", signIn(inside(keepH))))
 
+	// NPS answers and dismissals past NPS_RETENTION go, comment and all.
+	keepNPS := cfg.NPSResponses
+	nps := func(at time.Time, score *int) uuid.UUID {
+		id := uuid.Must(uuid.NewV7())
+		var comment *string
+		if score != nil {
+			c := "kind words"
+			comment = &c
+		}
+		e.exec(`INSERT INTO nps_responses (id, user_id, score, comment, created_at) VALUES ($1, $2, $3, $4, $5)`, id, u, score, comment, at)
+		return id
+	}
+	nine := 9
+	add("old NPS answer", true, exists("nps_responses", "id", nps(past(keepNPS), &nine)))
+	add("old NPS dismissal", true, exists("nps_responses", "id", nps(past(keepNPS), nil)))
+	add("recent NPS answer", false, exists("nps_responses", "id", nps(inside(keepNPS), &nine)))
+
 	// Email changes: kept while they may be confirmed or undone (one pending change per member).
 	change := func(expires time.Time, confirmed, undoUntil, undone *time.Time) uuid.UUID {
 		id := uuid.Must(uuid.NewV7())

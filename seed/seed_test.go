@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"testing"
+	"time"
 
 	"github.com/skillswap/skillswap/auth"
 	"github.com/skillswap/skillswap/internal/apitest"
@@ -138,5 +139,33 @@ func TestSeedIsIdempotentAndLogsIn(t *testing.T) {
 		`{ moderationCases(first: 10) { edges { node { reporterCount reports { category } } } } }`, nil)).Decode(t, &q)
 	if e := q.ModerationCases.Edges; len(e) != 2 || e[0].Node.Reports[0].Category != "SAFETY" || e[1].Node.ReporterCount != 2 {
 		t.Fatalf("demo moderation queue = %+v", e)
+	}
+
+	// And the demo NPS answers, written twice: the admin's KPIs of this week show six answers.
+	for range 2 {
+		if err := seed.NPS(ctx, srv.App.Store, srv.App.KPIs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var adm struct {
+		LogIn struct{ AccessToken string }
+	}
+	apitest.Must(t, srv.Client().Do(t, `mutation { logIn(input: {email: "admin@demo.skillswap.local", password: "`+seed.DemoPassword+`"}) { accessToken } }`, nil)).Decode(t, &adm)
+	var k struct {
+		ProductKpis struct {
+			ComputedAt *string
+			Nps        struct {
+				Responses int
+				Score     *float64
+			}
+			Cohorts []struct{ Members, Activated int }
+		}
+	}
+	now := time.Now().UTC().Format(time.RFC3339)
+	apitest.Must(t, srv.Client().WithToken(adm.LogIn.AccessToken).Do(t, `query($w: DateTime!) { productKpis(firstWeek: $w, lastWeek: $w) {
+		computedAt nps { responses score } cohorts { members activated } } }`, map[string]any{"w": now})).Decode(t, &k)
+	if p := k.ProductKpis; p.ComputedAt == nil || p.Nps.Responses != 6 || p.Nps.Score == nil || int(*p.Nps.Score) != 33 ||
+		len(p.Cohorts) != 1 || p.Cohorts[0].Members == 0 || p.Cohorts[0].Activated < 2 {
+		t.Fatalf("demo KPIs = %+v", p)
 	}
 }

@@ -186,6 +186,9 @@ func (q *Queries) EraseAccount(ctx context.Context, userID uuid.UUID, now time.T
 			  AND (link <> '' OR place <> '' OR note <> '' OR cancel_reason <> '' OR problem_note <> '')`, false},
 		{"no-show contests", `UPDATE no_show_disputes SET contest_note = '[erased]'
 			WHERE absent_id = $1 AND contest_note IS NOT NULL AND contest_note <> '[erased]'`, false},
+		// NPS answers stay as pseudonymous scores (the NPS of past periods does not move); the
+		// member's own words go.
+		{"nps comments", `UPDATE nps_responses SET comment = NULL WHERE user_id = $1 AND comment IS NOT NULL`, false},
 		{"payment secrets", `UPDATE payments SET client_secret = NULL
 			WHERE (payer_id = $1 OR payee_id = $1) AND client_secret IS NOT NULL`, false},
 		{"account", `UPDATE users SET

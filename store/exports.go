@@ -146,6 +146,8 @@ var ExportFiles = []ExportFile{
 		'decision', mc.decision, 'statementOfReasons', mc.statement_of_reasons, 'decidedAt', mc.decided_at)
 		FROM moderation_cases mc WHERE mc.subject_id = $1 AND mc.state = 'DECIDED'`},
 	{"rating.json", `SELECT to_jsonb(mr) - 'user_id' FROM member_ratings mr WHERE mr.user_id = $1`},
+	// Their NPS answers (score and comment) and dismissals (score null).
+	{"nps_responses.json", `SELECT to_jsonb(n) - 'user_id' FROM nps_responses n WHERE n.user_id = $1 ORDER BY n.created_at, n.id`},
 	{"credits.json", `SELECT jsonb_build_object('entry_id', e.id, 'amount_minutes', e.amount, 'balance_after', e.balance_after,
 		'created_at', e.created_at, 'kind', t.kind, 'session_id', t.session_id, 'memo', t.memo)
 		FROM credit_accounts a JOIN credit_entries e ON e.account_id = a.id JOIN credit_transactions t ON t.id = e.transaction_id

@@ -14,7 +14,7 @@ export const VALUE_TYPES = [
   'Money', 'GeoPoint', 'AvailabilitySlot', 'MatchReason', 'SwapCircle', 'SwapCircleEdge',
   'CategoryFacet', 'LevelFacet', 'LanguageFacet', 'ModeFacet', 'SessionWarning',
   'ConversationEvent', 'TypingEvent', 'LinkedProvider', 'SignInEvent', 'LegalDocuments',
-  'AuditEntry',
+  'AuditEntry', 'ProductKpis', 'KpiTargets', 'KpiCohort', 'NpsScore',
 ];
 
 /** typePolicies for `new InMemoryCache({ typePolicies })`. */

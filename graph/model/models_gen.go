@@ -390,6 +390,12 @@ type DisableTotpPayload struct {
 	Security *AccountSecurity `json:"security"`
 }
 
+// Result of `dismissNpsSurvey`.
+type DismissNpsSurveyPayload struct {
+	// The viewer, with `npsSurveyDue` now false.
+	User *domain.User `json:"user"`
+}
+
 // A change to one of the viewer's messages.
 type EditMessageInput struct {
 	// Global id of the message.
@@ -458,6 +464,52 @@ type GeoPointInput struct {
 	Latitude float64 `json:"latitude"`
 	// Degrees east, -180 to 180.
 	Longitude float64 `json:"longitude"`
+}
+
+// The members who signed up in one ISO week (Monday 00:00 UTC to the next Monday, by account
+// creation time) and what they did, as of `ProductKpis.computedAt`. A member counts when their
+// email address is verified, they hold no staff role (SUPPORT, MODERATOR, ADMIN) and their account
+// is not erased (an erased account no longer says whether it was verified or staff, so erasures
+// take members out of past cohorts). A value: it has no id; Apollo caches it inside its parent
+// (`typePolicies`: `keyFields: false`).
+type KpiCohort struct {
+	// The Monday (00:00 UTC) starting the week.
+	WeekStart time.Time `json:"weekStart"`
+	// The ISO week, e.g. `2026-W05`.
+	IsoWeek string `json:"isoWeek"`
+	// Members in the cohort.
+	Members int `json:"members"`
+	// Members activated: within 7×24 hours of signing up (an exchange at exactly 7×24 hours
+	// counts), they had a first two-way exchange with another member: they sent a message in a
+	// conversation (direct or group, not a support conversation) in which someone else sent one too,
+	// both messages within the window. Counts what happened so far while the window is open.
+	Activated int `json:"activated"`
+	// `activated / members`, 0 to 1. Null for an empty cohort, and while any member's 7×24-hour
+	// window was still open at `computedAt` (until the week's end plus 7 days): a partial rate
+	// would read as a miss.
+	ActivationRate *float64 `json:"activationRate,omitempty"`
+	// Members retained in week 4: active between 21×24 and 28×24 hours after signing up (from day
+	// 21 included to day 28 excluded). Active means one meaningful action: a message sent (not to
+	// support), a session proposed or a new time proposed, or a skill session they teach or learn
+	// completed. Signing in does not count (sign-ins are kept 90 days only, and opening the app is
+	// not using it). Null until every member's fourth week has ended at `computedAt` (the week's
+	// end plus 28 days).
+	RetainedW4 *int `json:"retainedW4,omitempty"`
+	// `retainedW4 / members`, 0 to 1; null for an empty cohort and while `retainedW4` is null.
+	RetentionW4Rate *float64 `json:"retentionW4Rate,omitempty"`
+	// NPS of the responses the cohort's members gave (all their responses, whenever they answered).
+	Nps *NpsScore `json:"nps"`
+}
+
+// The targets the product set (issue 16). A value: it has no id; Apollo caches it inside its
+// parent (`typePolicies`: `keyFields: false`).
+type KpiTargets struct {
+	// Activation D+7 meets its target at or above this rate (0.65).
+	ActivationRate float64 `json:"activationRate"`
+	// Retention W4 meets its target at or above this rate (0.40).
+	RetentionW4Rate float64 `json:"retentionW4Rate"`
+	// NPS meets its target strictly above this score (50).
+	NpsScore float64 `json:"npsScore"`
 }
 
 // A language and how many results speak it. Part of its search result: has no id; Apollo caches it inside its parent (`typePolicies`: `keyFields: false`).
@@ -808,6 +860,21 @@ type NotificationEdge struct {
 	Node *domain.Notification `json:"node"`
 }
 
+// Net Promoter Score of a set of responses to the survey (dismissals are not responses). A value:
+// it has no id; Apollo caches it inside its parent (`typePolicies`: `keyFields: false`).
+type NpsScore struct {
+	// Responses counted.
+	Responses int `json:"responses"`
+	// Responses scoring 9 or 10.
+	Promoters int `json:"promoters"`
+	// Responses scoring 7 or 8.
+	Passives int `json:"passives"`
+	// Responses scoring 0 to 6.
+	Detractors int `json:"detractors"`
+	// 100 × (promoters − detractors) / responses, from -100 to 100; null without responses.
+	Score *float64 `json:"score,omitempty"`
+}
+
 // Whom to talk to.
 type OpenDirectConversationInput struct {
 	// Global id of the other member.
@@ -860,6 +927,27 @@ type PaymentEdge struct {
 	Cursor string `json:"cursor"`
 	// The payment.
 	Node *domain.Payment `json:"node"`
+}
+
+// The KPIs of a range of sign-up weeks, with the targets. A report computed per request: it has
+// no id; Apollo caches it inside its parent (`typePolicies`: `keyFields: false`).
+type ProductKpis struct {
+	// The Monday (00:00 UTC) starting the first cohort's week.
+	FirstWeek time.Time `json:"firstWeek"`
+	// The Monday (00:00 UTC) starting the last cohort's week.
+	LastWeek time.Time `json:"lastWeek"`
+	// One cohort per week, oldest first; at most 104.
+	Cohorts []KpiCohort `json:"cohorts"`
+	// NPS of every response submitted from `firstWeek` to the end of `lastWeek`'s week, whoever
+	// answered (staff and members whose account was since erased included: the score stays,
+	// pseudonymous). Computed live.
+	Nps *NpsScore `json:"nps"`
+	// The product's targets, to colour the figures.
+	Targets *KpiTargets `json:"targets"`
+	// When the cohort figures were computed (they count what had happened by then); null before the platform's first computation.
+	ComputedAt *time.Time `json:"computedAt,omitempty"`
+	// How often the cohort figures are recomputed, in seconds (`KPI_REFRESH_INTERVAL`): the most they lag behind.
+	RefreshIntervalSeconds int `json:"refreshIntervalSeconds"`
 }
 
 // A new time for a session: a counter-proposal, or a reschedule of a confirmed session.
@@ -1520,6 +1608,20 @@ type StartTotpEnrollmentPayload struct {
 	OtpauthURI string `json:"otpauthUri"`
 	// The base32 secret, for typing into the app by hand.
 	Secret string `json:"secret"`
+}
+
+// An answer to the NPS survey.
+type SubmitNpsResponseInput struct {
+	// How likely the member is to recommend SkillSwap, 0 (not at all) to 10 (extremely).
+	Score int `json:"score"`
+	// Why, in the member's words; optional, at most 2,000 characters (trimmed; blank is none). Staff read it; it is part of the member's data export and erased with their account.
+	Comment *string `json:"comment,omitempty"`
+}
+
+// Result of `submitNpsResponse`.
+type SubmitNpsResponsePayload struct {
+	// The viewer, with `npsSurveyDue` now false.
+	User *domain.User `json:"user"`
 }
 
 // A review of the partner of a completed session.
