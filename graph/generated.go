@@ -471,6 +471,7 @@ type ComplexityRoot struct {
 		ID            func(childComplexity int) int
 		Sender        func(childComplexity int) int
 		Seq           func(childComplexity int) int
+		Visibility    func(childComplexity int) int
 	}
 
 	MessageConnection struct {
@@ -1316,7 +1317,11 @@ type MessageResolver interface {
 	Seq(ctx context.Context, obj *domain.Message) (int, error)
 	Sender(ctx context.Context, obj *domain.Message) (*domain.User, error)
 
+	Body(ctx context.Context, obj *domain.Message) (string, error)
+	AttachmentURL(ctx context.Context, obj *domain.Message) (*string, error)
+
 	Deleted(ctx context.Context, obj *domain.Message) (bool, error)
+	Visibility(ctx context.Context, obj *domain.Message) (domain.MessageVisibility, error)
 }
 type ModerationCaseResolver interface {
 	ID(ctx context.Context, obj *domain.ModerationCase) (string, error)
@@ -2920,6 +2925,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Message.Seq(childComplexity), true
+	case "Message.visibility":
+		if e.ComplexityRoot.Message.Visibility == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Message.Visibility(childComplexity), true
 
 	case "MessageConnection.edges":
 		if e.ComplexityRoot.MessageConnection.Edges == nil {
@@ -7395,9 +7406,12 @@ type Message implements Node {
   sender: User!
   "The id the sending client chose (` + "`" + `SendMessageInput.clientId` + "`" + `), to match an optimistic message with the stored one."
   clientId: String!
-  "The text, up to 4,000 characters; empty when deleted."
+  """
+  The text, up to 4,000 characters; empty when deleted, and empty for everyone but its sender
+  and staff while ` + "`" + `visibility` + "`" + ` is HIDDEN_PENDING_REVIEW.
+  """
   body: String!
-  "An https URL of an attachment; null when none or deleted."
+  "An https URL of an attachment; null when none or deleted, and for everyone but its sender and staff while ` + "`" + `visibility` + "`" + ` is HIDDEN_PENDING_REVIEW."
   attachmentUrl: String
   "When it was sent."
   createdAt: DateTime!
@@ -7407,6 +7421,23 @@ type Message implements Node {
   deletedAt: DateTime
   "True for a deleted message (a tombstone)."
   deleted: Boolean!
+  """
+  Whether moderators hid the message while they review it. HIDDEN_PENDING_REVIEW once several
+  distinct members reported it (3 by default): for everyone but its sender and staff, ` + "`" + `body` + "`" + ` is
+  then empty and ` + "`" + `attachmentUrl` + "`" + ` null (show a placeholder such as "Hidden while moderators
+  review it"); its sender still reads it (tell them it is hidden from others). Back to VISIBLE
+  when moderators find nothing against the rules; when they act, the message is deleted.
+  Participants are told of each change by a MESSAGE_EDITED ` + "`" + `conversationUpdated` + "`" + ` event.
+  """
+  visibility: MessageVisibility!
+}
+
+"Whether a message's content is shown to the participants."
+enum MessageVisibility {
+  "Shown to every participant."
+  VISIBLE
+  "Reported by several members and hidden from everyone but its sender and staff until moderators decide."
+  HIDDEN_PENDING_REVIEW
 }
 
 "A page of messages, oldest first, paginated by sequence number."
@@ -7435,7 +7466,7 @@ enum ConversationEventKind {
   CREATED
   "A message was sent (` + "`" + `message` + "`" + ` is set)."
   MESSAGE_ADDED
-  "A message was edited (` + "`" + `message` + "`" + ` is set)."
+  "A message was edited, or hidden or shown again by moderators (its ` + "`" + `visibility` + "`" + ` changed); ` + "`" + `message` + "`" + ` is set."
   MESSAGE_EDITED
   "A message was deleted (` + "`" + `message` + "`" + ` is set)."
   MESSAGE_DELETED
@@ -11126,6 +11157,8 @@ func (ec *executionContext) childFields_Message(ctx context.Context, field graph
 		return ec.fieldContext_Message_deletedAt(ctx, field)
 	case "deleted":
 		return ec.fieldContext_Message_deleted(ctx, field)
+	case "visibility":
+		return ec.fieldContext_Message_visibility(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Message", field.Name)
 }
@@ -19420,7 +19453,7 @@ func (ec *executionContext) _Message_body(ctx context.Context, field graphql.Col
 			return ec.fieldContext_Message_body(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Body, nil
+			return ec.Resolvers.Message().Body(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -19431,7 +19464,7 @@ func (ec *executionContext) _Message_body(ctx context.Context, field graphql.Col
 	)
 }
 func (ec *executionContext) fieldContext_Message_body(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Message", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Message", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Message_attachmentUrl(ctx context.Context, field graphql.CollectedField, obj *domain.Message) (ret graphql.Marshaler) {
@@ -19443,7 +19476,7 @@ func (ec *executionContext) _Message_attachmentUrl(ctx context.Context, field gr
 			return ec.fieldContext_Message_attachmentUrl(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.AttachmentURL, nil
+			return ec.Resolvers.Message().AttachmentURL(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
@@ -19454,7 +19487,7 @@ func (ec *executionContext) _Message_attachmentUrl(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_Message_attachmentUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Message", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Message", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Message_createdAt(ctx context.Context, field graphql.CollectedField, obj *domain.Message) (ret graphql.Marshaler) {
@@ -19547,6 +19580,29 @@ func (ec *executionContext) _Message_deleted(ctx context.Context, field graphql.
 }
 func (ec *executionContext) fieldContext_Message_deleted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Message", field, true, true, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _Message_visibility(ctx context.Context, field graphql.CollectedField, obj *domain.Message) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Message_visibility(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Message().Visibility(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v domain.MessageVisibility) graphql.Marshaler {
+			return ec.marshalNMessageVisibility2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐMessageVisibility(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Message_visibility(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Message", field, true, true, errors.New("field of type MessageVisibility does not have child fields"))
 }
 
 func (ec *executionContext) _MessageConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.MessageConnection) (ret graphql.Marshaler) {
@@ -43860,15 +43916,81 @@ func (ec *executionContext) _Message(ctx context.Context, sel ast.SelectionSet, 
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "body":
-			out.Values[i] = ec._Message_body(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Message_body(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
 			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "attachmentUrl":
-			out.Values[i] = ec._Message_attachmentUrl(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Message_attachmentUrl(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
 			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "createdAt":
 			out.Values[i] = ec._Message_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -43894,6 +44016,44 @@ func (ec *executionContext) _Message(ctx context.Context, sel ast.SelectionSet, 
 					}
 				}()
 				res = ec._Message_deleted(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "visibility":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Message_visibility(ctx, field, obj)
 				if res == graphql.Null {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
@@ -55663,6 +55823,23 @@ func (ec *executionContext) marshalNMessageEdge2ᚕgithubᚗcomᚋskillswapᚋsk
 	}
 
 	return ret
+}
+
+func (ec *executionContext) unmarshalNMessageVisibility2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐMessageVisibility(ctx context.Context, v any) (domain.MessageVisibility, error) {
+	tmp, err := gqlscalar.UnmarshalString(v)
+	res := domain.MessageVisibility(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNMessageVisibility2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐMessageVisibility(ctx context.Context, sel ast.SelectionSet, v domain.MessageVisibility) graphql.Marshaler {
+	_ = sel
+	res := gqlscalar.MarshalString(string(v))
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
 }
 
 func (ec *executionContext) marshalNModeFacet2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐModeFacet(ctx context.Context, sel ast.SelectionSet, v model.ModeFacet) graphql.Marshaler {
