@@ -7269,7 +7269,10 @@ extend type Query {
 extend type Mutation {
   """
   Returns the direct conversation with a member, creating it the first time. ` + "`" + `FORBIDDEN` + "`" + ` when
-  either blocked the other; ` + "`" + `NOT_FOUND` + "`" + ` (field ` + "`" + `input.userId` + "`" + `) for an unknown or suspended member.
+  either blocked the other; ` + "`" + `NOT_FOUND` + "`" + ` (field ` + "`" + `input.userId` + "`" + `) for an unknown or suspended member;
+  ` + "`" + `RATE_LIMITED` + "`" + ` (field ` + "`" + `input.userId` + "`" + `, ` + "`" + `extensions.retryAfterSeconds` + "`" + `) when creating it would
+  exceed the conversations a member may open a day (50 by default, 10 for accounts younger than
+  7 days). Reopening an existing conversation is never limited.
   """
   openDirectConversation(input: OpenDirectConversationInput!): OpenDirectConversationPayload! @auth
   """

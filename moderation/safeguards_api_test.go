@@ -60,7 +60,9 @@ func preview(t *testing.T, m member) shownMessage {
 	t.Helper()
 	var out struct {
 		Conversations struct {
-			Edges []struct{ Node struct{ LastMessage shownMessage } }
+			Edges []struct {
+				Node struct{ LastMessage shownMessage }
+			}
 		}
 	}
 	apitest.Must(t, m.c.Do(t, `{ conversations(first: 1) { edges { node { lastMessage { `+shownFields+` } } } } }`, nil)).Decode(t, &out)
