@@ -23,7 +23,7 @@ type ConversationLimits struct {
 }
 
 // conversationKey is the rate-limit key of the conversations a member opens. One key for both
-// budgets: an account growing out of "new" keeps what it spent.
+// budgets: an account growing out of "new" keeps what it spent. LimitKeys lists it for erasure.
 func conversationKey(actor domain.Actor) string { return "conversation:user:" + actor.ID().String() }
 
 // conversationRate is the budget that applies to actor now.

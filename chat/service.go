@@ -790,4 +790,6 @@ func (s *Service) afterCommitEvents(ctx context.Context, q *store.Queries, userI
 }
 
 // LimitKeys are the rate-limit keys chat keeps about one member, for erasure to forget.
-func LimitKeys(userID uuid.UUID) []string { return []string{"message:user:" + userID.String()} }
+func LimitKeys(userID uuid.UUID) []string {
+	return []string{"message:user:" + userID.String(), "conversation:user:" + userID.String()}
+}
