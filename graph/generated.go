@@ -1196,6 +1196,7 @@ type ComplexityRoot struct {
 		ID                  func(childComplexity int) int
 		MarketingConsent    func(childComplexity int) int
 		MentorAccount       func(childComplexity int) int
+		ModerationCases     func(childComplexity int, first *int, after *string) int
 		OfferedSkills       func(childComplexity int) int
 		Payments            func(childComplexity int, first *int, after *string) int
 		PendingEmail        func(childComplexity int) int
@@ -1628,6 +1629,7 @@ type UserResolver interface {
 	Reviews(ctx context.Context, obj *domain.User, first *int, after *string) (*model.ReviewConnection, error)
 	AuditEntries(ctx context.Context, obj *domain.User, first *int, after *string) (*model.AuditEntryConnection, error)
 	DeletionScheduledAt(ctx context.Context, obj *domain.User) (*time.Time, error)
+	ModerationCases(ctx context.Context, obj *domain.User, first *int, after *string) (*model.ModerationCaseConnection, error)
 	ConsentRequired(ctx context.Context, obj *domain.User) ([]domain.LegalDocument, error)
 	MarketingConsent(ctx context.Context, obj *domain.User) (*bool, error)
 	Consents(ctx context.Context, obj *domain.User, first *int) ([]domain.Consent, error)
@@ -6156,6 +6158,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.User.MentorAccount(childComplexity), true
+	case "User.moderationCases":
+		if e.ComplexityRoot.User.ModerationCases == nil {
+			break
+		}
+
+		args, err := ec.field_User_moderationCases_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.User.ModerationCases(childComplexity, args["first"].(*int), args["after"].(*string)), true
 	case "User.offeredSkills":
 		if e.ComplexityRoot.User.OfferedSkills == nil {
 			break
@@ -8318,8 +8331,11 @@ type ReportContentPayload {
   report: ContentReport!
 }
 
-"The reports on one target, from first report to decision. Staff only."
-type ModerationCase {
+"""
+The reports on one target, from first report to decision. Staff only: ` + "`" + `node(id:)` + "`" + ` resolves it
+for MODERATOR and answers null to anyone else, as for an unknown id.
+"""
+type ModerationCase implements Node {
   "Opaque global identifier."
   id: ID!
   "What is reported."
@@ -8436,6 +8452,20 @@ type ModerationDecisionEdge {
   cursor: String!
   "The decision."
   node: ModerationDecisionNotice!
+}
+
+extend type User {
+  """
+  The moderation cases about this member (as the member reported, or as the sender or author
+  of reported content), in every state, newest first: the reports part of the staff's view of a
+  member's account. MODERATOR only (` + "`" + `FORBIDDEN` + "`" + ` for anyone else, the member included).
+  """
+  moderationCases(
+    "Number of items to return, 1 to 100."
+    first: Int = 20
+    "Cursor after which to start (an ` + "`" + `endCursor` + "`" + ` from a previous page)."
+    after: String
+  ): ModerationCaseConnection! @hasRole(role: MODERATOR)
 }
 `, BuiltIn: false},
 	{Name: "../schema/notifications.graphqls", Input: `# Notifications: the in-app feed, its live stream and per-type preferences.
@@ -12370,6 +12400,8 @@ func (ec *executionContext) childFields_User(ctx context.Context, field graphql.
 		return ec.fieldContext_User_auditEntries(ctx, field)
 	case "deletionScheduledAt":
 		return ec.fieldContext_User_deletionScheduledAt(ctx, field)
+	case "moderationCases":
+		return ec.fieldContext_User_moderationCases(ctx, field)
 	case "consentRequired":
 		return ec.fieldContext_User_consentRequired(ctx, field)
 	case "marketingConsent":
@@ -14219,6 +14251,28 @@ func (ec *executionContext) field_User_dataExports_args(ctx context.Context, raw
 		return nil, err
 	}
 	args["first"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_User_moderationCases_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
 	return args, nil
 }
 
@@ -34808,6 +34862,68 @@ func (ec *executionContext) fieldContext_User_deletionScheduledAt(_ context.Cont
 	return graphql.NewScalarFieldContext("User", field, true, true, errors.New("field of type DateTime does not have child fields"))
 }
 
+func (ec *executionContext) _User_moderationCases(ctx context.Context, field graphql.CollectedField, obj *domain.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_moderationCases(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.User().ModerationCases(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐRole(ctx, "MODERATOR")
+				if err != nil {
+					var zeroVal *model.ModerationCaseConnection
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.ModerationCaseConnection
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, obj, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ModerationCaseConnection) graphql.Marshaler {
+			return ec.marshalNModerationCaseConnection2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐModerationCaseConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_User_moderationCases(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "User",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ModerationCaseConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_User_moderationCases_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _User_consentRequired(ctx context.Context, field graphql.CollectedField, obj *domain.User) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -39371,6 +39487,13 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._NoShowDispute(ctx, sel, obj)
+	case domain.ModerationCase:
+		return ec._ModerationCase(ctx, sel, &obj)
+	case *domain.ModerationCase:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._ModerationCase(ctx, sel, obj)
 	case domain.Message:
 		return ec._Message(ctx, sel, &obj)
 	case *domain.Message:
@@ -44235,7 +44358,7 @@ func (ec *executionContext) _ModeFacet(ctx context.Context, sel ast.SelectionSet
 	return out
 }
 
-var moderationCaseImplementors = []string{"ModerationCase"}
+var moderationCaseImplementors = []string{"ModerationCase", "Node"}
 
 func (ec *executionContext) _ModerationCase(ctx context.Context, sel ast.SelectionSet, obj *domain.ModerationCase) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, moderationCaseImplementors)
@@ -53895,6 +54018,44 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 				}()
 				res = ec._User_deletionScheduledAt(ctx, field, obj)
 				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "moderationCases":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._User_moderationCases(ctx, field, obj)
+				if res == graphql.Null {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
 				return res
