@@ -91,6 +91,10 @@ type Loaders struct {
 	Payments *PaymentLoaders
 	// Moderation are the moderation queue's loaders.
 	Moderation *ModerationLoaders
+
+	// src is what the loaders read, for prefetches that prime them without waiting for a
+	// batching window (PrefetchCases).
+	src Source
 }
 
 // DefaultWait is how long a loader waits to collect keys into one query.
@@ -101,6 +105,7 @@ const DefaultWait = 2 * time.Millisecond
 func New(src Source, batchWait time.Duration) *Loaders {
 	wait := dataloadgen.WithWait(batchWait)
 	return &Loaders{
+		src:            src,
 		Sessions:       newSessionLoaders(src, wait),
 		Payments:       newPaymentLoaders(src, wait),
 		Moderation:     newModerationLoaders(src, wait),

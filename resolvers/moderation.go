@@ -2,6 +2,7 @@ package resolvers
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/google/uuid"
 
@@ -78,6 +79,8 @@ func subjectCases(ctx context.Context, member uuid.UUID, first *int, after *stri
 	for i := range c.Edges {
 		out.Edges[i] = model.ModerationCaseEdge{Cursor: c.Edges[i].Cursor, Node: &c.Edges[i].Node}
 	}
+	// No prefetchCasePage here: this field resolves once per member of a list, and the loaders
+	// batch their reports across members; a prefetch per member would be the N+1 they avoid.
 	return out, nil
 }
 
@@ -87,4 +90,23 @@ func moderationCaseNode(ctx context.Context, actor domain.Actor, id uuid.UUID) (
 		return nil, domain.NotFound("moderation case")
 	}
 	return ptr(dataloaders.ModerationCase(ctx, id))
+}
+
+// prefetchCasePage reads at once what a page of cases asks for (reports, notes, the members
+// they show), so its fields resolve from primed loaders without batching rounds. Only for
+// callers that already required MODERATOR, and that resolve once per request (the queue).
+func prefetchCasePage(ctx context.Context, edges []model.ModerationCaseEdge) error {
+	cases := make([]domain.ModerationCase, len(edges))
+	for i, e := range edges {
+		cases[i] = *e.Node
+	}
+	asked := func(path ...string) bool {
+		return selectionPath(ctx, append([]string{"edges", "node"}, path...)...) != nil
+	}
+	want := dataloaders.CasePrefetch{Reports: asked("reports"), Notes: asked("notes")}
+	want.People = asked("subject") || asked("assignee") || asked("reports", "reporter") || asked("notes", "author")
+	if err := dataloaders.PrefetchCases(ctx, cases, want); err != nil {
+		return fmt.Errorf("prefetch moderation cases: %w", err)
+	}
+	return nil
 }

@@ -227,6 +227,9 @@ func (r *queryResolver) ModerationCases(ctx context.Context, first *int, after *
 	for i := range c.Edges {
 		out.Edges[i] = model.ModerationCaseEdge{Cursor: c.Edges[i].Cursor, Node: &c.Edges[i].Node}
 	}
+	if err := prefetchCasePage(ctx, out.Edges); err != nil {
+		return nil, err
+	}
 	return out, nil
 }
 
