@@ -9522,13 +9522,19 @@ type BlockMemberPayload {
 	{Name: "../schema/reviews.graphqls", Input: `# Reviews: what members say of each other after a session, ratings and reports of reviews.
 
 extend type Query {
-  "Review reports awaiting moderation, oldest first. MODERATOR only."
+  """
+  Review reports made with the deprecated ` + "`" + `reportReview` + "`" + `, oldest first. MODERATOR only. Reports
+  made with ` + "`" + `reportContent` + "`" + ` on a review are not listed here: they are moderation reports (their
+  categories, snapshots and cases have no ReviewReport equivalent, and listing them here would
+  give them ids ` + "`" + `node(id:)` + "`" + ` could not resolve). Every report on a review, made either way, is in
+  its moderation case.
+  """
   reviewReports(
     "Number of items to return, 1 to 100."
     first: Int = 20
     "Cursor after which to start (an ` + "`" + `endCursor` + "`" + ` from a previous page)."
     after: String
-  ): ReviewReportConnection! @hasRole(role: MODERATOR)
+  ): ReviewReportConnection! @hasRole(role: MODERATOR) @deprecated(reason: "Use ` + "`" + `moderationCases(filter: {targetType: REVIEW})` + "`" + `: it holds every report on a review, made with ` + "`" + `reportContent` + "`" + ` or ` + "`" + `reportReview` + "`" + `; this list shows only those made with ` + "`" + `reportReview` + "`" + `, whose ` + "`" + `status` + "`" + ` stays OPEN (decide their case instead).")
 }
 
 extend type Mutation {
