@@ -1,8 +1,12 @@
 package bench
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"slices"
 	"strings"
 	"sync"
@@ -163,10 +167,20 @@ func BenchmarkModerationQueue(b *testing.B) {
 	apitest.Must(b, c.Do(b, moderationQueuePage, nil))
 	explain(b, pool, capture, "page 1")
 
+	// Timed requests are plain HTTP: the body prepared once, the answer read whole and checked
+	// for errors without decoding it (apitest's client decodes every answer twice, which is the
+	// client's time, not the server's).
+	body := func(vars map[string]any) []byte {
+		raw, err := json.Marshal(map[string]any{"query": moderationQueuePage, "variables": vars})
+		if err != nil {
+			b.Fatal(err)
+		}
+		return raw
+	}
 	pages := []struct {
 		name string
-		vars map[string]any
-	}{{"first", nil}, {"deep", map[string]any{"after": after}}}
+		body []byte
+	}{{"first", body(nil)}, {"deep", body(map[string]any{"after": after})}}
 	times := make([][]time.Duration, len(pages))
 	var size int
 	b.ResetTimer()
@@ -174,12 +188,12 @@ func BenchmarkModerationQueue(b *testing.B) {
 	for b.Loop() {
 		p := i % len(pages)
 		t0 := time.Now()
-		r := c.Do(b, moderationQueuePage, pages[p].vars)
+		raw := post(b, srv.URL, mod.AccessToken, pages[p].body)
 		times[p] = append(times[p], time.Since(t0))
-		if len(r.Errors) > 0 {
-			b.Fatalf("queue page: %s", r.Raw)
+		if bytes.Contains(raw[:min(len(raw), 16)], []byte(`"errors"`)) {
+			b.Fatalf("queue page: %s", raw)
 		}
-		size = len(r.Raw)
+		size = len(raw)
 		i++
 	}
 	b.StopTimer()
@@ -196,6 +210,26 @@ func BenchmarkModerationQueue(b *testing.B) {
 		b.ReportMetric(at(0.99), pages[p].name+"-p99-ms")
 	}
 	b.ReportMetric(float64(size), "response-bytes")
+}
+
+// post sends one GraphQL request and returns the answer's bytes.
+func post(b *testing.B, url, token string, body []byte) []byte {
+	req, err := http.NewRequest(http.MethodPost, url+"/graphql", bytes.NewReader(body))
+	if err != nil {
+		b.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		b.Fatalf("queue page: HTTP %d %s (%v)", resp.StatusCode, raw, err)
+	}
+	return raw
 }
 
 // explain runs EXPLAIN ANALYZE of the last queue statement the server ran, with its arguments,
