@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"slices"
@@ -267,6 +266,6 @@ func explain(b *testing.B, pool *pgxpool.Pool, c *queueCapture, label string) {
 	plan := strings.Join(lines, "\n")
 	b.Logf("queue statement plan (%s):\n%s", label, plan)
 	if !strings.Contains(plan, "moderation_cases_queue_idx") || strings.Contains(plan, "Sort") {
-		b.Fatal(fmt.Sprintf("the queue statement (%s) does not range-scan moderation_cases_queue_idx", label))
+		b.Fatalf("the queue statement (%s) does not range-scan moderation_cases_queue_idx", label)
 	}
 }
