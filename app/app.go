@@ -233,7 +233,19 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 			return a.Auth.RequireRecentAuth(ctx, actor) // a.Auth is set below, before any request
 		},
 	}, log)
-	a.Moderation = moderation.NewService(a.Store, notes, moderation.Config{Limiter: a.Limiter, Now: opts.Now}, log)
+	a.Chat = chat.NewService(a.Store, a.Hub, a.Notifications, log, chat.Options{
+		AwayAfter: cfg.ChatAwayAfter, ResyncEvery: cfg.ChatResyncInterval,
+		Limiter: a.Limiter, MessageRate: rate(cfg.RateMessagesUser), Unverified: unverified,
+		Conversations: chat.ConversationLimits{
+			Rate: rate(cfg.RateConversationsUser), NewAccountRate: rate(cfg.RateConversationsNewAccount), NewAccountAge: cfg.NewAccountAge,
+		},
+	})
+	hideAt := cfg.ModerationHideReporters
+	if hideAt <= 0 {
+		hideAt = -1 // 0 in the configuration: never hide
+	}
+	a.Moderation = moderation.NewService(a.Store, notes, moderation.Config{Limiter: a.Limiter, Now: opts.Now,
+		Safeguards: moderation.Safeguards{Messages: a.Chat, HideThreshold: hideAt}}, log)
 	reviewSvc := reviews.NewService(a.Store, notifications.ByName{Service: notes}, reviews.Config{Now: opts.Now, Reports: a.Moderation}, log)
 	calendarSvc := calendar.NewService(a.Store, calendar.Config{Now: opts.Now}, log)
 
@@ -313,10 +325,6 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 			return nil, err
 		}
 	}
-	a.Chat = chat.NewService(a.Store, a.Hub, a.Notifications, log, chat.Options{
-		AwayAfter: cfg.ChatAwayAfter, ResyncEvery: cfg.ChatResyncInterval,
-		Limiter: a.Limiter, MessageRate: rate(cfg.RateMessagesUser), Unverified: unverified,
-	})
 	providers := make([]identities.Provider, len(cfg.OIDCProviders))
 	for i, p := range cfg.OIDCProviders {
 		providers[i] = identities.Provider{Name: p.Name, Issuer: p.Issuer, ClientIDs: p.ClientIDs,

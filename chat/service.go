@@ -68,6 +68,8 @@ type Options struct {
 	// Unverified says whether members whose email is not verified may message (action MESSAGE):
 	// by default they may not open conversations nor send messages, except to support.
 	Unverified domain.UnverifiedPolicy
+	// Conversations bound how many conversations a member opens (with Limiter).
+	Conversations ConversationLimits
 }
 
 // Service implements chat.
@@ -83,13 +85,15 @@ type Service struct {
 	wakes      wakeDecoder
 	limiter    ratelimit.Limiter
 	msgRate    ratelimit.Rate
+	convLimits ConversationLimits
 }
 
 // NewService wires the service: st for the data, hub to publish and subscribe to wake-ups,
 // notifier (may be nil) for "new message while away" notifications.
 func NewService(st *store.Store, hub *realtime.Hub, notifier Notifier, log *slog.Logger, opts Options) *Service {
 	s := &Service{store: st, hub: hub, notifier: notifier, log: log, now: opts.Now, away: opts.AwayAfter, resync: opts.ResyncEvery,
-		limiter: opts.Limiter, msgRate: opts.MessageRate, unverified: opts.Unverified}
+		limiter: opts.Limiter, msgRate: opts.MessageRate, unverified: opts.Unverified,
+		convLimits: opts.Conversations}
 	if s.now == nil {
 		s.now = func() time.Time { return time.Now().UTC() }
 	}
@@ -121,6 +125,15 @@ func (s *Service) OpenDirect(ctx context.Context, actor domain.Actor, other uuid
 		return domain.Conversation{}, domain.Invalid("userId", "you cannot open a conversation with yourself")
 	}
 	low, high := domain.DirectPair(viewer, other)
+	// Only a new conversation spends the budget: reopening one (the usual case) costs a read.
+	giveBack := func() {}
+	if _, err := s.store.Q().DirectConversation(ctx, low, high); domain.IsKind(err, domain.KindNotFound) {
+		if giveBack, err = s.takeConversation(ctx, actor, "userId"); err != nil {
+			return domain.Conversation{}, err
+		}
+	} else if err != nil {
+		return domain.Conversation{}, fmt.Errorf("open direct conversation: %w", err)
+	}
 	var conv domain.Conversation
 	var created bool
 	err := s.store.InTx(ctx, func(q *store.Queries) error {
@@ -160,6 +173,9 @@ func (s *Service) OpenDirect(ctx context.Context, actor domain.Actor, other uuid
 		s.afterCommitEvents(ctx, q, []uuid.UUID{viewer, other}, domain.ConversationEvent{ConversationID: id, Kind: domain.ConversationCreated})
 		return nil
 	})
+	if !created {
+		giveBack() // refused, failed, or the other member created it meanwhile
+	}
 	if err != nil {
 		return domain.Conversation{}, fmt.Errorf("open direct conversation: %w", err)
 	}
@@ -212,8 +228,13 @@ func (s *Service) CreateGroup(ctx context.Context, actor domain.Actor, title str
 	for _, m := range others {
 		roles[m] = domain.ParticipantMember
 	}
+	giveBack, err := s.takeConversation(ctx, actor, "memberIds")
+	if err != nil {
+		return domain.Conversation{}, err
+	}
 	conv, err := s.create(ctx, owner, domain.ConversationGroup, &t, others, roles)
 	if err != nil {
+		giveBack()
 		return domain.Conversation{}, fmt.Errorf("create group: %w", err)
 	}
 	return conv, nil
@@ -769,4 +790,6 @@ func (s *Service) afterCommitEvents(ctx context.Context, q *store.Queries, userI
 }
 
 // LimitKeys are the rate-limit keys chat keeps about one member, for erasure to forget.
-func LimitKeys(userID uuid.UUID) []string { return []string{"message:user:" + userID.String()} }
+func LimitKeys(userID uuid.UUID) []string {
+	return []string{"message:user:" + userID.String(), "conversation:user:" + userID.String()}
+}

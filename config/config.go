@@ -135,6 +135,14 @@ type Config struct {
 	RatePasswordResetIP       Rate `env:"RATE_PASSWORD_RESET_PER_IP" envDefault:"20/1h"`
 	RatePasswordResetEmail    Rate `env:"RATE_PASSWORD_RESET_PER_EMAIL" envDefault:"3/1h"`
 	RateMessagesUser          Rate `env:"RATE_MESSAGES_PER_USER" envDefault:"120/1m"`
+	// Conversations a member opens (new direct conversations and groups), and the stricter
+	// budget of accounts younger than NewAccountAge (spam and scam accounts are new accounts).
+	RateConversationsUser       Rate          `env:"RATE_CONVERSATIONS_PER_USER" envDefault:"50/24h"`
+	RateConversationsNewAccount Rate          `env:"RATE_CONVERSATIONS_NEW_ACCOUNT" envDefault:"10/24h"`
+	NewAccountAge               time.Duration `env:"NEW_ACCOUNT_AGE" envDefault:"168h"`
+	// ModerationHideReporters: distinct members reporting one message that hide it from
+	// everyone but its sender and staff until moderators decide (0: never).
+	ModerationHideReporters int `env:"MODERATION_HIDE_MESSAGE_REPORTERS" envDefault:"3"`
 	// Wrong second-factor codes per member; past it, half-finished logins end.
 	RateMFACodesUser Rate `env:"RATE_MFA_CODES_PER_USER" envDefault:"5/15m"`
 	// Email change requests per member, and code emails sent to one new address (past that,

@@ -37,6 +37,7 @@ type Source interface {
 
 	SessionSource
 	PaymentSource
+	ModerationSource
 }
 
 // ViewerKey keys a loader whose answer depends on who asks (a member's unread count in a
@@ -88,6 +89,12 @@ type Loaders struct {
 	Sessions *SessionLoaders
 	// Payments are the payment, price and mentor-account loaders.
 	Payments *PaymentLoaders
+	// Moderation are the moderation queue's loaders.
+	Moderation *ModerationLoaders
+
+	// src is what the loaders read, for prefetches that prime them without waiting for a
+	// batching window (PrefetchCases).
+	src Source
 }
 
 // DefaultWait is how long a loader waits to collect keys into one query.
@@ -98,8 +105,10 @@ const DefaultWait = 2 * time.Millisecond
 func New(src Source, batchWait time.Duration) *Loaders {
 	wait := dataloadgen.WithWait(batchWait)
 	return &Loaders{
+		src:            src,
 		Sessions:       newSessionLoaders(src, wait),
 		Payments:       newPaymentLoaders(src, wait),
+		Moderation:     newModerationLoaders(src, wait),
 		Users:          dataloadgen.NewMappedLoader(src.UsersByIDs, wait),
 		Skills:         dataloadgen.NewMappedLoader(src.SkillsByIDs, wait),
 		Categories:     dataloadgen.NewMappedLoader(src.SkillCategoriesByIDs, wait),

@@ -77,10 +77,40 @@ type Message struct {
 	CreatedAt      time.Time  `db:"created_at" json:"createdAt"`
 	EditedAt       *time.Time `db:"edited_at" json:"editedAt,omitempty"`
 	DeletedAt      *time.Time `db:"deleted_at" json:"deletedAt,omitempty"`
+	// HiddenAt is set while the message is hidden pending review: reported by several distinct
+	// members and not yet decided by moderators (see HiddenFrom).
+	HiddenAt *time.Time `db:"hidden_at" json:"hiddenAt,omitempty"`
 }
 
 // Deleted reports whether the message is a tombstone.
 func (m Message) Deleted() bool { return m.DeletedAt != nil }
+
+// MessageVisibility says whether a message's content is shown to the participants.
+type MessageVisibility string
+
+// Message visibilities.
+const (
+	// MessageVisible: shown to every participant.
+	MessageVisible MessageVisibility = "VISIBLE"
+	// MessageHiddenPendingReview: reported by several members, hidden from everyone but its
+	// sender and staff until moderators decide.
+	MessageHiddenPendingReview MessageVisibility = "HIDDEN_PENDING_REVIEW"
+)
+
+// Visibility is m's visibility.
+func (m Message) Visibility() MessageVisibility {
+	if m.HiddenAt != nil {
+		return MessageHiddenPendingReview
+	}
+	return MessageVisible
+}
+
+// HiddenFrom reports whether viewer must not read m's content: m is hidden pending review and
+// viewer is neither its sender (who keeps reading what they wrote, and is told it is hidden)
+// nor staff (who review it).
+func (m Message) HiddenFrom(viewer Actor) bool {
+	return m.HiddenAt != nil && viewer.ID() != m.SenderID && !viewer.HasRole(RoleSupport) && !viewer.HasRole(RoleModerator)
+}
 
 // ConversationItem is a row of a member's conversation list: the conversation with what the
 // list shows about it for that member.

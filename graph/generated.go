@@ -493,6 +493,7 @@ type ComplexityRoot struct {
 		ID            func(childComplexity int) int
 		Sender        func(childComplexity int) int
 		Seq           func(childComplexity int) int
+		Visibility    func(childComplexity int) int
 	}
 
 	MessageConnection struct {
@@ -1263,6 +1264,7 @@ type ComplexityRoot struct {
 		ID                  func(childComplexity int) int
 		MarketingConsent    func(childComplexity int) int
 		MentorAccount       func(childComplexity int) int
+		ModerationCases     func(childComplexity int, first *int, after *string) int
 		NpsSurveyDue        func(childComplexity int) int
 		OfferedSkills       func(childComplexity int) int
 		Payments            func(childComplexity int, first *int, after *string) int
@@ -1385,7 +1387,11 @@ type MessageResolver interface {
 	Seq(ctx context.Context, obj *domain.Message) (int, error)
 	Sender(ctx context.Context, obj *domain.Message) (*domain.User, error)
 
+	Body(ctx context.Context, obj *domain.Message) (string, error)
+	AttachmentURL(ctx context.Context, obj *domain.Message) (*string, error)
+
 	Deleted(ctx context.Context, obj *domain.Message) (bool, error)
+	Visibility(ctx context.Context, obj *domain.Message) (domain.MessageVisibility, error)
 }
 type ModerationCaseResolver interface {
 	ID(ctx context.Context, obj *domain.ModerationCase) (string, error)
@@ -1702,6 +1708,7 @@ type UserResolver interface {
 	AuditEntries(ctx context.Context, obj *domain.User, first *int, after *string) (*model.AuditEntryConnection, error)
 	DeletionScheduledAt(ctx context.Context, obj *domain.User) (*time.Time, error)
 	NpsSurveyDue(ctx context.Context, obj *domain.User) (*bool, error)
+	ModerationCases(ctx context.Context, obj *domain.User, first *int, after *string) (*model.ModerationCaseConnection, error)
 	ConsentRequired(ctx context.Context, obj *domain.User) ([]domain.LegalDocument, error)
 	MarketingConsent(ctx context.Context, obj *domain.User) (*bool, error)
 	Consents(ctx context.Context, obj *domain.User, first *int) ([]domain.Consent, error)
@@ -3074,6 +3081,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Message.Seq(childComplexity), true
+	case "Message.visibility":
+		if e.ComplexityRoot.Message.Visibility == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Message.Visibility(childComplexity), true
 
 	case "MessageConnection.edges":
 		if e.ComplexityRoot.MessageConnection.Edges == nil {
@@ -6493,6 +6506,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.User.MentorAccount(childComplexity), true
+	case "User.moderationCases":
+		if e.ComplexityRoot.User.ModerationCases == nil {
+			break
+		}
+
+		args, err := ec.field_User_moderationCases_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.User.ModerationCases(childComplexity, args["first"].(*int), args["after"].(*string)), true
 	case "User.npsSurveyDue":
 		if e.ComplexityRoot.User.NpsSurveyDue == nil {
 			break
@@ -7615,7 +7639,10 @@ extend type Query {
 extend type Mutation {
   """
   Returns the direct conversation with a member, creating it the first time. ` + "`" + `FORBIDDEN` + "`" + ` when
-  either blocked the other; ` + "`" + `NOT_FOUND` + "`" + ` (field ` + "`" + `input.userId` + "`" + `) for an unknown or suspended member.
+  either blocked the other; ` + "`" + `NOT_FOUND` + "`" + ` (field ` + "`" + `input.userId` + "`" + `) for an unknown or suspended member;
+  ` + "`" + `RATE_LIMITED` + "`" + ` (field ` + "`" + `input.userId` + "`" + `, ` + "`" + `extensions.retryAfterSeconds` + "`" + `) when creating it would
+  exceed the conversations a member may open a day (50 by default, 10 for accounts younger than
+  7 days). Reopening an existing conversation is never limited.
   """
   openDirectConversation(input: OpenDirectConversationInput!): OpenDirectConversationPayload! @auth
   """
@@ -7752,9 +7779,12 @@ type Message implements Node {
   sender: User!
   "The id the sending client chose (` + "`" + `SendMessageInput.clientId` + "`" + `), to match an optimistic message with the stored one."
   clientId: String!
-  "The text, up to 4,000 characters; empty when deleted."
+  """
+  The text, up to 4,000 characters; empty when deleted, and empty for everyone but its sender
+  and staff while ` + "`" + `visibility` + "`" + ` is HIDDEN_PENDING_REVIEW.
+  """
   body: String!
-  "An https URL of an attachment; null when none or deleted."
+  "An https URL of an attachment; null when none or deleted, and for everyone but its sender and staff while ` + "`" + `visibility` + "`" + ` is HIDDEN_PENDING_REVIEW."
   attachmentUrl: String
   "When it was sent."
   createdAt: DateTime!
@@ -7764,6 +7794,23 @@ type Message implements Node {
   deletedAt: DateTime
   "True for a deleted message (a tombstone)."
   deleted: Boolean!
+  """
+  Whether moderators hid the message while they review it. HIDDEN_PENDING_REVIEW once several
+  distinct members reported it (3 by default): for everyone but its sender and staff, ` + "`" + `body` + "`" + ` is
+  then empty and ` + "`" + `attachmentUrl` + "`" + ` null (show a placeholder such as "Hidden while moderators
+  review it"); its sender still reads it (tell them it is hidden from others). Back to VISIBLE
+  when moderators find nothing against the rules; when they act, the message is deleted.
+  Participants are told of each change by a MESSAGE_EDITED ` + "`" + `conversationUpdated` + "`" + ` event.
+  """
+  visibility: MessageVisibility!
+}
+
+"Whether a message's content is shown to the participants."
+enum MessageVisibility {
+  "Shown to every participant."
+  VISIBLE
+  "Reported by several members and hidden from everyone but its sender and staff until moderators decide."
+  HIDDEN_PENDING_REVIEW
 }
 
 "A page of messages, oldest first, paginated by sequence number."
@@ -7792,7 +7839,7 @@ enum ConversationEventKind {
   CREATED
   "A message was sent (` + "`" + `message` + "`" + ` is set)."
   MESSAGE_ADDED
-  "A message was edited (` + "`" + `message` + "`" + ` is set)."
+  "A message was edited, or hidden or shown again by moderators (its ` + "`" + `visibility` + "`" + ` changed); ` + "`" + `message` + "`" + ` is set."
   MESSAGE_EDITED
   "A message was deleted (` + "`" + `message` + "`" + ` is set)."
   MESSAGE_DELETED
@@ -8812,8 +8859,11 @@ type ReportContentPayload {
   report: ContentReport!
 }
 
-"The reports on one target, from first report to decision. Staff only."
-type ModerationCase {
+"""
+The reports on one target, from first report to decision. Staff only: ` + "`" + `node(id:)` + "`" + ` resolves it
+for MODERATOR and answers null to anyone else, as for an unknown id.
+"""
+type ModerationCase implements Node {
   "Opaque global identifier."
   id: ID!
   "What is reported."
@@ -8930,6 +8980,20 @@ type ModerationDecisionEdge {
   cursor: String!
   "The decision."
   node: ModerationDecisionNotice!
+}
+
+extend type User {
+  """
+  The moderation cases about this member (as the member reported, or as the sender or author
+  of reported content), in every state, newest first: the reports part of the staff's view of a
+  member's account. MODERATOR only (` + "`" + `FORBIDDEN` + "`" + ` for anyone else, the member included).
+  """
+  moderationCases(
+    "Number of items to return, 1 to 100."
+    first: Int = 20
+    "Cursor after which to start (an ` + "`" + `endCursor` + "`" + ` from a previous page)."
+    after: String
+  ): ModerationCaseConnection! @hasRole(role: MODERATOR)
 }
 `, BuiltIn: false},
 	{Name: "../schema/notifications.graphqls", Input: `# Notifications: the in-app feed, its live stream, per-type channels (in the app, email, push)
@@ -10063,13 +10127,19 @@ type BlockMemberPayload {
 	{Name: "../schema/reviews.graphqls", Input: `# Reviews: what members say of each other after a session, ratings and reports of reviews.
 
 extend type Query {
-  "Review reports awaiting moderation, oldest first. MODERATOR only."
+  """
+  Review reports made with the deprecated ` + "`" + `reportReview` + "`" + `, oldest first. MODERATOR only. Reports
+  made with ` + "`" + `reportContent` + "`" + ` on a review are not listed here: they are moderation reports (their
+  categories, snapshots and cases have no ReviewReport equivalent, and listing them here would
+  give them ids ` + "`" + `node(id:)` + "`" + ` could not resolve). Every report on a review, made either way, is in
+  its moderation case.
+  """
   reviewReports(
     "Number of items to return, 1 to 100."
     first: Int = 20
     "Cursor after which to start (an ` + "`" + `endCursor` + "`" + ` from a previous page)."
     after: String
-  ): ReviewReportConnection! @hasRole(role: MODERATOR)
+  ): ReviewReportConnection! @hasRole(role: MODERATOR) @deprecated(reason: "Use ` + "`" + `moderationCases(filter: {targetType: REVIEW})` + "`" + `: it holds every report on a review, made with ` + "`" + `reportContent` + "`" + ` or ` + "`" + `reportReview` + "`" + `; this list shows only those made with ` + "`" + `reportReview` + "`" + `, whose ` + "`" + `status` + "`" + ` stays OPEN (decide their case instead).")
 }
 
 extend type Mutation {
@@ -11773,6 +11843,8 @@ func (ec *executionContext) childFields_Message(ctx context.Context, field graph
 		return ec.fieldContext_Message_deletedAt(ctx, field)
 	case "deleted":
 		return ec.fieldContext_Message_deleted(ctx, field)
+	case "visibility":
+		return ec.fieldContext_Message_visibility(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Message", field.Name)
 }
@@ -13063,6 +13135,8 @@ func (ec *executionContext) childFields_User(ctx context.Context, field graphql.
 		return ec.fieldContext_User_deletionScheduledAt(ctx, field)
 	case "npsSurveyDue":
 		return ec.fieldContext_User_npsSurveyDue(ctx, field)
+	case "moderationCases":
+		return ec.fieldContext_User_moderationCases(ctx, field)
 	case "consentRequired":
 		return ec.fieldContext_User_consentRequired(ctx, field)
 	case "marketingConsent":
@@ -14976,6 +15050,28 @@ func (ec *executionContext) field_User_dataExports_args(ctx context.Context, raw
 		return nil, err
 	}
 	args["first"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_User_moderationCases_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
 	return args, nil
 }
 
@@ -20507,7 +20603,7 @@ func (ec *executionContext) _Message_body(ctx context.Context, field graphql.Col
 			return ec.fieldContext_Message_body(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Body, nil
+			return ec.Resolvers.Message().Body(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -20518,7 +20614,7 @@ func (ec *executionContext) _Message_body(ctx context.Context, field graphql.Col
 	)
 }
 func (ec *executionContext) fieldContext_Message_body(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Message", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Message", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Message_attachmentUrl(ctx context.Context, field graphql.CollectedField, obj *domain.Message) (ret graphql.Marshaler) {
@@ -20530,7 +20626,7 @@ func (ec *executionContext) _Message_attachmentUrl(ctx context.Context, field gr
 			return ec.fieldContext_Message_attachmentUrl(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.AttachmentURL, nil
+			return ec.Resolvers.Message().AttachmentURL(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
@@ -20541,7 +20637,7 @@ func (ec *executionContext) _Message_attachmentUrl(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_Message_attachmentUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Message", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Message", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Message_createdAt(ctx context.Context, field graphql.CollectedField, obj *domain.Message) (ret graphql.Marshaler) {
@@ -20634,6 +20730,29 @@ func (ec *executionContext) _Message_deleted(ctx context.Context, field graphql.
 }
 func (ec *executionContext) fieldContext_Message_deleted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Message", field, true, true, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _Message_visibility(ctx context.Context, field graphql.CollectedField, obj *domain.Message) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Message_visibility(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Message().Visibility(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v domain.MessageVisibility) graphql.Marshaler {
+			return ec.marshalNMessageVisibility2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐMessageVisibility(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Message_visibility(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Message", field, true, true, errors.New("field of type MessageVisibility does not have child fields"))
 }
 
 func (ec *executionContext) _MessageConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.MessageConnection) (ret graphql.Marshaler) {
@@ -36733,6 +36852,68 @@ func (ec *executionContext) fieldContext_User_npsSurveyDue(_ context.Context, fi
 	return graphql.NewScalarFieldContext("User", field, true, true, errors.New("field of type Boolean does not have child fields"))
 }
 
+func (ec *executionContext) _User_moderationCases(ctx context.Context, field graphql.CollectedField, obj *domain.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_moderationCases(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.User().ModerationCases(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐRole(ctx, "MODERATOR")
+				if err != nil {
+					var zeroVal *model.ModerationCaseConnection
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.ModerationCaseConnection
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, obj, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ModerationCaseConnection) graphql.Marshaler {
+			return ec.marshalNModerationCaseConnection2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐModerationCaseConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_User_moderationCases(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "User",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ModerationCaseConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_User_moderationCases_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _User_consentRequired(ctx context.Context, field graphql.CollectedField, obj *domain.User) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -41414,6 +41595,13 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._NoShowDispute(ctx, sel, obj)
+	case domain.ModerationCase:
+		return ec._ModerationCase(ctx, sel, &obj)
+	case *domain.ModerationCase:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._ModerationCase(ctx, sel, obj)
 	case domain.Message:
 		return ec._Message(ctx, sel, &obj)
 	case *domain.Message:
@@ -46121,15 +46309,81 @@ func (ec *executionContext) _Message(ctx context.Context, sel ast.SelectionSet, 
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "body":
-			out.Values[i] = ec._Message_body(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Message_body(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
 			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "attachmentUrl":
-			out.Values[i] = ec._Message_attachmentUrl(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Message_attachmentUrl(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
 			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "createdAt":
 			out.Values[i] = ec._Message_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -46155,6 +46409,44 @@ func (ec *executionContext) _Message(ctx context.Context, sel ast.SelectionSet, 
 					}
 				}()
 				res = ec._Message_deleted(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "visibility":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Message_visibility(ctx, field, obj)
 				if res == graphql.Null {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
@@ -46333,7 +46625,7 @@ func (ec *executionContext) _ModeFacet(ctx context.Context, sel ast.SelectionSet
 	return out
 }
 
-var moderationCaseImplementors = []string{"ModerationCase"}
+var moderationCaseImplementors = []string{"ModerationCase", "Node"}
 
 func (ec *executionContext) _ModerationCase(ctx context.Context, sel ast.SelectionSet, obj *domain.ModerationCase) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, moderationCaseImplementors)
@@ -56471,6 +56763,44 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "moderationCases":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._User_moderationCases(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "consentRequired":
 			field := field
 
@@ -58437,6 +58767,23 @@ func (ec *executionContext) marshalNMessageEdge2ᚕgithubᚗcomᚋskillswapᚋsk
 	}
 
 	return ret
+}
+
+func (ec *executionContext) unmarshalNMessageVisibility2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐMessageVisibility(ctx context.Context, v any) (domain.MessageVisibility, error) {
+	tmp, err := gqlscalar.UnmarshalString(v)
+	res := domain.MessageVisibility(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNMessageVisibility2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐMessageVisibility(ctx context.Context, sel ast.SelectionSet, v domain.MessageVisibility) graphql.Marshaler {
+	_ = sel
+	res := gqlscalar.MarshalString(string(v))
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
 }
 
 func (ec *executionContext) marshalNModeFacet2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐModeFacet(ctx context.Context, sel ast.SelectionSet, v model.ModeFacet) graphql.Marshaler {

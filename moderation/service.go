@@ -33,6 +33,8 @@ type Config struct {
 	ReportRate ratelimit.Rate
 	// Now is the clock (nil: time.Now).
 	Now func() time.Time
+	// Safeguards act on reported content before a decision (see safeguards.go).
+	Safeguards Safeguards
 }
 
 // Service is the moderation capability.
@@ -43,6 +45,8 @@ type Service struct {
 	rate     ratelimit.Rate
 	now      func() time.Time
 	log      *slog.Logger
+
+	safeguards Safeguards
 }
 
 // NewService wires the service; notifier may be nil (no notices).
@@ -55,7 +59,8 @@ func NewService(st *store.Store, notifier Notifier, cfg Config, log *slog.Logger
 	}
 	now := cfg.Now
 	return &Service{store: st, notifier: notifier, limiter: cfg.Limiter, rate: cfg.ReportRate,
-		now: func() time.Time { return now().UTC().Truncate(time.Microsecond) }, log: log}
+		now: func() time.Time { return now().UTC().Truncate(time.Microsecond) }, log: log,
+		safeguards: cfg.Safeguards.withDefaults()}
 }
 
 // ReportInput is what a member reports.
@@ -138,6 +143,9 @@ func (s *Service) ReportInTx(ctx context.Context, q *store.Queries, actor domain
 		if domain.IsKind(err, domain.KindConflict) {
 			return domain.ModerationReport{}, err
 		}
+		return domain.ModerationReport{}, fmt.Errorf("report: %w", err)
+	}
+	if err := s.afterReport(ctx, q, c); err != nil {
 		return domain.ModerationReport{}, fmt.Errorf("report: %w", err)
 	}
 	if s.notifier != nil {
@@ -343,6 +351,9 @@ func (s *Service) Decide(ctx context.Context, actor domain.Actor, in DecideInput
 			return fmt.Errorf("decide case: %w", err)
 		}
 		if err := s.audit(ctx, q, actor, "moderation.case.decide", c.ID, map[string]any{"decision": in.Decision}); err != nil {
+			return err
+		}
+		if err := s.afterDecision(ctx, q, out); err != nil {
 			return err
 		}
 		return s.NotifyOutcome(ctx, q, out)

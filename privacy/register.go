@@ -226,6 +226,9 @@ var register = map[string]Table{
 		"created_at":     np("conversation lifetime"),
 		"edited_at":      null(Content, untilGone),
 		"deleted_at":     anon(Content, untilGone, "the erasure time when still null (tombstone)"),
+		// A moderation state of the message (hidden pending review), not the sender's content;
+		// the case keeps the evidence.
+		"hidden_at": np("conversation lifetime"),
 	}},
 	"notifications": {Rows: "user_id; payloads hold ids and states only (others' notifications may hold the member's id)", Columns: map[string]Column{
 		"id": gone(Content, "read: 90 days"), "user_id": gone(Content, "read: 90 days"), "type": gone(Content, "read: 90 days"),

@@ -89,8 +89,26 @@ func (r *messageResolver) Sender(ctx context.Context, obj *domain.Message) (*dom
 	return &u, err
 }
 
+func (r *messageResolver) Body(ctx context.Context, obj *domain.Message) (string, error) {
+	if obj.HiddenFrom(auth.ActorFrom(ctx)) {
+		return "", nil
+	}
+	return obj.Body, nil
+}
+
+func (r *messageResolver) AttachmentURL(ctx context.Context, obj *domain.Message) (*string, error) {
+	if obj.HiddenFrom(auth.ActorFrom(ctx)) {
+		return nil, nil
+	}
+	return obj.AttachmentURL, nil
+}
+
 func (r *messageResolver) Deleted(ctx context.Context, obj *domain.Message) (bool, error) {
 	return obj.Deleted(), nil
+}
+
+func (r *messageResolver) Visibility(ctx context.Context, obj *domain.Message) (domain.MessageVisibility, error) {
+	return obj.Visibility(), nil
 }
 
 func (r *mutationResolver) OpenDirectConversation(ctx context.Context, input model.OpenDirectConversationInput) (*model.OpenDirectConversationPayload, error) {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/skillswap/skillswap/auth"
+	"github.com/skillswap/skillswap/dataloaders"
 	"github.com/skillswap/skillswap/domain"
 	"github.com/skillswap/skillswap/graph"
 	"github.com/skillswap/skillswap/graph/model"
@@ -24,7 +25,11 @@ func (r *contentReportResolver) ID(ctx context.Context, obj *domain.ModerationRe
 }
 
 func (r *contentReportResolver) TargetType(ctx context.Context, obj *domain.ModerationReport) (domain.ReportTargetType, error) {
-	return r.Moderation.TargetTypeOfReport(ctx, *obj)
+	c, err := dataloaders.ModerationCase(ctx, obj.CaseID)
+	if err != nil {
+		return "", err
+	}
+	return c.TargetType, nil
 }
 
 func (r *moderationCaseResolver) ID(ctx context.Context, obj *domain.ModerationCase) (string, error) {
@@ -50,19 +55,11 @@ func (r *moderationCaseResolver) Assignee(ctx context.Context, obj *domain.Moder
 }
 
 func (r *moderationCaseResolver) Reports(ctx context.Context, obj *domain.ModerationCase) ([]domain.ModerationReport, error) {
-	actor, err := auth.RequireActor(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return r.Moderation.ReportsOf(ctx, actor, obj.ID)
+	return caseReports(ctx, obj.ID)
 }
 
 func (r *moderationCaseResolver) Notes(ctx context.Context, obj *domain.ModerationCase) ([]domain.ModerationNote, error) {
-	actor, err := auth.RequireActor(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return r.Moderation.NotesOf(ctx, actor, obj.ID)
+	return caseNotes(ctx, obj.ID)
 }
 
 func (r *moderationDecisionNoticeResolver) ID(ctx context.Context, obj *domain.ModerationCase) (string, error) {
@@ -230,6 +227,9 @@ func (r *queryResolver) ModerationCases(ctx context.Context, first *int, after *
 	for i := range c.Edges {
 		out.Edges[i] = model.ModerationCaseEdge{Cursor: c.Edges[i].Cursor, Node: &c.Edges[i].Node}
 	}
+	if err := prefetchCasePage(ctx, out.Edges); err != nil {
+		return nil, err
+	}
 	return out, nil
 }
 
@@ -267,6 +267,10 @@ func (r *queryResolver) MyModerationDecisions(ctx context.Context, first *int, a
 		out.Edges[i] = model.ModerationDecisionEdge{Cursor: c.Edges[i].Cursor, Node: &c.Edges[i].Node}
 	}
 	return out, nil
+}
+
+func (r *userResolver) ModerationCases(ctx context.Context, obj *domain.User, first *int, after *string) (*model.ModerationCaseConnection, error) {
+	return subjectCases(ctx, obj.ID, first, after)
 }
 
 func (r *Resolver) ContentReport() graph.ContentReportResolver { return &contentReportResolver{r} }

@@ -92,6 +92,7 @@ func (r *Resolver) nodeTypes() map[string]nodeType {
 		relay.KindMentorAccount: {"MentorAccount", func(ctx context.Context, _ domain.Actor, id uuid.UUID) (relay.Node, error) {
 			return orNil(mentorAccountOf(ctx, &domain.User{ID: id}))
 		}},
+		relay.KindModerationCase: {"ModerationCase", moderationCaseNode},
 		relay.KindMatch: {"Match", func(ctx context.Context, actor domain.Actor, id uuid.UUID) (relay.Node, error) {
 			m, err := r.Matching.Match(ctx, actor, matching.PartnerOf(actor.ID(), id))
 			if err == nil {

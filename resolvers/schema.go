@@ -47,6 +47,9 @@ func NewSchema(r *Resolver) graphql.ExecutableSchema {
 	cfg.Complexity.Query.PendingSkills = func(child int, first *int, _ *string) int {
 		return listCost(child, first)
 	}
+	cfg.Complexity.User.ModerationCases = func(child int, first *int, _ *string) int {
+		return listCost(child, first)
+	}
 	cfg.Complexity.User.AuditEntries = func(child int, first *int, _ *string) int {
 		return listCost(child, first)
 	}

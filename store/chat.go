@@ -17,7 +17,7 @@ const conversationColumns = `id, kind, title, created_by, created_at, last_seq, 
 
 const participantColumns = `conversation_id, user_id, role, joined_at, left_at, last_read_seq, last_read_at, muted, muted_until`
 
-const messageColumns = `id, conversation_id, seq, sender_id, client_id, body, attachment_url, created_at, edited_at, deleted_at`
+const messageColumns = `id, conversation_id, seq, sender_id, client_id, body, attachment_url, created_at, edited_at, deleted_at, hidden_at`
 
 // NewConversation describes a conversation to create. DirectLow/DirectHigh are set (ordered by
 // domain.DirectPair) for DIRECT conversations only.
@@ -207,7 +207,7 @@ func (q *Queries) LastMessagesByConversationIDs(ctx context.Context, ids []uuid.
 	return keyedRows(ctx, q.db, "select last messages", "message",
 		func(m domain.Message) uuid.UUID { return m.ConversationID }, `
 		SELECT m.id, m.conversation_id, m.seq, m.sender_id, m.client_id, m.body, m.attachment_url,
-			m.created_at, m.edited_at, m.deleted_at
+			m.created_at, m.edited_at, m.deleted_at, m.hidden_at
 		FROM unnest($1::uuid[]) AS c(id)
 		CROSS JOIN LATERAL (
 			SELECT `+messageColumns+` FROM messages WHERE conversation_id = c.id ORDER BY seq DESC LIMIT 1

@@ -50,7 +50,7 @@ func Config(t testing.TB) config.Config {
 	c.MFAEncryptionKey = base64.StdEncoding.EncodeToString([]byte("test-mfa-key-0123456789abcdef-01"))
 	big := config.Rate{Tokens: 100000, Interval: time.Minute}
 	c.RateLogInAccount, c.RateLogInAccountIP, c.RateLogInIP, c.RateSignUpIP, c.RateRefreshIP = big, big, big, big, big
-	c.RateMessagesUser = big
+	c.RateMessagesUser, c.RateConversationsUser, c.RateConversationsNewAccount = big, big, big
 	c.RateVerificationEmailUser, c.RatePasswordResetIP, c.RatePasswordResetEmail = big, big, big
 	c.RateEmailChangeUser, c.RateEmailChangeAddress = big, big
 	huge := config.Rate{Tokens: 1 << 30, Interval: time.Minute}
