@@ -109,8 +109,8 @@ ANALYZE users; ANALYZE moderation_cases; ANALYZE moderation_reports; ANALYZE mod
 const moderationQueuePage = `query($after: String) { moderationCases(first: 20, after: $after) {
 	edges { cursor node { id targetType state urgent reporterCount createdAt
 		subject { id displayName } assignee { displayName }
-		reports { category text createdAt reporter { id displayName } }
-		notes { text author { displayName } } } }
+		reports { id category text snapshot createdAt reporter { id displayName } }
+		notes { id text createdAt author { id displayName } } } }
 	pageInfo { hasNextPage endCursor } } }`
 
 // BenchmarkModerationQueue measures the moderation queue page (moderationQueuePage) over HTTP

@@ -81,10 +81,12 @@ var listBounds = map[string]listBound{
 	"MemberSearchFacets.languages":         {n: 50},
 	"SkillSearchConnection.categoryFacets": {n: 50},
 	"Payment.refunds":                      {n: 20},
-	// A case's reports (one per distinct reporter) and staff notes: a heavily reported case can
-	// hold more; the price is what a queue page of cases with their reports is expected to cost.
-	"ModerationCase.reports": {n: 50},
-	"ModerationCase.notes":   {n: 50},
+	// A case's reports (one per distinct reporter) and staff notes: most cases hold one to three,
+	// a heavily reported one more. Priced at 20 so the admin panel's queue page (20 cases, each
+	// report with its reporter and snapshot, each note with its author, ids included) fits the
+	// complexity limit; at 50 it cost 13,364 points and was refused.
+	"ModerationCase.reports": {n: 20},
+	"ModerationCase.notes":   {n: 20},
 }
 
 // listBound is a list's declared size: n, or the number of values of an enum the list holds at
