@@ -78,8 +78,10 @@ type App struct {
 	Passkeys *passkeys.Service
 	// Erasure schedules and runs account deletions (and replays them after a restore).
 	Erasure *erasure.Service
-	// Moderation takes reports and runs the moderation queue.
+	// Moderation takes reports, runs the moderation queue, sanctions and appeals.
 	Moderation *moderation.Service
+	// SkillSessions runs skill sessions (tests cancel and inspect them directly).
+	SkillSessions *skillsessions.Service
 	// Exports builds members' data exports.
 	Exports *exports.Service
 	HTTP    *httpapi.Server
@@ -200,6 +202,28 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	}
 	legal := domain.LegalVersions{Terms: strings.TrimSpace(cfg.TermsVersion), PrivacyPolicy: strings.TrimSpace(cfg.PrivacyPolicyVersion)}
 	unverified.Legal = legal
+	a.Keys, err = dataKeyring(cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	// Moderation's sanctions act through small seams of services built below (closures, as
+	// payments' RequireRecentAuth); chat and skill sessions ask it whether a member is limited.
+	a.Moderation = moderation.NewService(a.Store, notes, moderation.Config{
+		Limiter: a.Limiter, Now: opts.Now, PublicURL: cfg.PublicURL,
+		AppealLinkKey: a.Keys.Derive("skillswap sanction appeal link key v1"),
+		Seams: moderation.Seams{
+			EndSessions: func(ctx context.Context, userID uuid.UUID, ids []uuid.UUID) {
+				a.Auth.SessionsEnded(ctx, userID, ids)
+			},
+			RemoveMessage: func(ctx context.Context, q *store.Queries, id uuid.UUID) (domain.Message, error) {
+				return a.Chat.RemoveMessage(ctx, q, id)
+			},
+			CancelSessions: func(ctx context.Context, userID uuid.UUID, reason string) (int, error) {
+				return a.SkillSessions.CancelAllFor(ctx, userID, reason)
+			},
+			Reindex: indexQueue.QueueReindex,
+		},
+	}, log)
 	ledger := credits.NewService(a.Store, credits.Config{StarterMinutes: starter, FloorMinutes: cfg.CreditFloorMinutes, Now: opts.Now}, log)
 	sessionSvc := skillsessions.NewService(a.Store, ledger, notifications.ByName{Service: notes}, skillsessions.Config{
 		Policy: domain.SkillSessionPolicy{
@@ -217,7 +241,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 			return a.Payments.CheckNewTime(ctx, q, before, after)
 		},
 		Unverified: unverified,
+		Limits:     a.Moderation,
 	}, log)
+	a.SkillSessions = sessionSvc
 	a.Payments = payments.NewService(a.Store, stripeClient, notifications.ByName{Service: notes}, payments.Config{
 		FeePercent: cfg.PlatformFeePercent, LateCancelFeePercent: cfg.LateCancelFeePercent,
 		PublicURL: cfg.PublicURL, Now: opts.Now, SkillSessions: sessionSvc,
@@ -226,7 +252,6 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 			return a.Auth.RequireRecentAuth(ctx, actor) // a.Auth is set below, before any request
 		},
 	}, log)
-	a.Moderation = moderation.NewService(a.Store, notes, moderation.Config{Limiter: a.Limiter, Now: opts.Now}, log)
 	reviewSvc := reviews.NewService(a.Store, notifications.ByName{Service: notes}, reviews.Config{Now: opts.Now, Reports: a.Moderation}, log)
 	calendarSvc := calendar.NewService(a.Store, calendar.Config{Now: opts.Now}, log)
 
@@ -254,10 +279,6 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	authLimits.MFACodeFailuresPerUser = rate(cfg.RateMFACodesUser)
 	authLimits.EmailChangePerUser = rate(cfg.RateEmailChangeUser)
 	authLimits.EmailChangePerAddress = rate(cfg.RateEmailChangeAddress)
-	a.Keys, err = dataKeyring(cfg, log)
-	if err != nil {
-		return nil, err
-	}
 	a.Auth, err = auth.NewService(a.Store, hasher, tokens, a.Hub, auth.Config{
 		RecentAuthMaxAge:    cfg.RecentAuthMaxAge,
 		Keys:                a.Keys,
@@ -309,6 +330,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	a.Chat = chat.NewService(a.Store, a.Hub, a.Notifications, log, chat.Options{
 		AwayAfter: cfg.ChatAwayAfter, ResyncEvery: cfg.ChatResyncInterval,
 		Limiter: a.Limiter, MessageRate: rate(cfg.RateMessagesUser), Unverified: unverified,
+		Limits: a.Moderation,
 	})
 	providers := make([]identities.Provider, len(cfg.OIDCProviders))
 	for i, p := range cfg.OIDCProviders {
@@ -373,6 +395,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 			rekey.Jobs(rekey.New(a.Store, a.Keys, 0, log)),
 			retention.Jobs(a.Retention, cfg.RetentionInterval),
 			exports.Jobs(a.Exports, mailer),
+			moderation.Jobs(a.Moderation, mailer, appName),
 		}, log)
 		if err != nil {
 			return nil, err

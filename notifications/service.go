@@ -117,7 +117,7 @@ func (s *Service) NotifyOnce(ctx context.Context, q *store.Queries, userIDs []uu
 	if err != nil {
 		return nil, fmt.Errorf("notify %s: %w", typ, err)
 	}
-	if s.email {
+	if s.email && !typ.EmailedByModeration() {
 		for _, n := range created {
 			if wantsEmail[n.UserID] {
 				if err := q.EnqueueJob(ctx, EmailArgs{UserID: n.UserID, NotificationID: n.ID, Type: typ, Payload: raw}, nil); err != nil {

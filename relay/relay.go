@@ -298,4 +298,9 @@ const (
 	KindModerationCase   = "mcs"
 	KindModerationReport = "mrp"
 	KindModerationNote   = "mnt"
+	// KindSanction, KindAppeal and KindAppealMessage: sanctions, their appeals and the appeals'
+	// threads.
+	KindSanction      = "sct"
+	KindAppeal        = "apl"
+	KindAppealMessage = "apm"
 )

@@ -80,6 +80,9 @@ var listBounds = map[string]listBound{
 	// hold more; the price is what a queue page of cases with their reports is expected to cost.
 	"ModerationCase.reports": {n: 50},
 	"ModerationCase.notes":   {n: 50},
+	// User.sanctions is cut at 100 (its resolver); an appeal's thread is a short exchange.
+	"User.sanctions":          {n: 100},
+	"SanctionAppeal.messages": {n: 50},
 }
 
 // listBound is a list's declared size: n, or the number of values of an enum the list holds at
