@@ -38,7 +38,8 @@ CREATE TABLE moderation_appeals (
     -- One appeal per sanction.
     sanction_id      uuid NOT NULL UNIQUE REFERENCES moderation_sanctions (id),
     user_id          uuid NOT NULL REFERENCES users (id),
-    text             text NOT NULL CHECK (char_length(text) BETWEEN 1 AND 5000),
+    -- Not empty when written (the service checks); '' once its member is erased.
+    text             text NOT NULL CHECK (char_length(text) <= 5000),
     state            text NOT NULL DEFAULT 'OPEN' CHECK (state IN ('OPEN', 'UPHELD', 'OVERTURNED')),
     decided_by       uuid REFERENCES users (id),
     decision_reasons text CHECK (char_length(decision_reasons) <= 5000),
@@ -55,7 +56,8 @@ CREATE TABLE moderation_appeal_messages (
     id         uuid PRIMARY KEY,
     appeal_id  uuid NOT NULL REFERENCES moderation_appeals (id),
     author_id  uuid NOT NULL REFERENCES users (id),
-    body       text NOT NULL CHECK (char_length(body) BETWEEN 1 AND 5000),
+    -- Not empty when written (the service checks); '' once its (member) author is erased.
+    body       text NOT NULL CHECK (char_length(body) <= 5000),
     created_at timestamptz NOT NULL
 );
 CREATE INDEX moderation_appeal_messages_appeal_idx ON moderation_appeal_messages (appeal_id, id);

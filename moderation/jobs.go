@@ -47,7 +47,9 @@ type SanctionEmailArgs struct {
 func (SanctionEmailArgs) Kind() string { return "moderation_sanction_email" }
 
 // InsertOpts puts the job on the email queue.
-func (SanctionEmailArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{Queue: jobs.QueueEmail} }
+func (SanctionEmailArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: jobs.QueueEmail}
+}
 
 // Mailer sends emails (mail.SMTPMailer and mail.LogMailer implement it).
 type Mailer interface {

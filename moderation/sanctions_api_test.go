@@ -47,7 +47,9 @@ func impose(t *testing.T, by skillsessiontest.Member, in map[string]any) *apites
 
 func mustImpose(t *testing.T, by skillsessiontest.Member, in map[string]any) sanctionNode {
 	t.Helper()
-	var out struct{ ImposeSanction struct{ Sanction sanctionNode } }
+	var out struct {
+		ImposeSanction struct{ Sanction sanctionNode }
+	}
 	apitest.Must(t, impose(t, by, in)).Decode(t, &out)
 	return out.ImposeSanction.Sanction
 }
@@ -59,7 +61,9 @@ func appeal(t *testing.T, m skillsessiontest.Member, sanctionID string) *apitest
 
 func appealID(t *testing.T, r *apitest.Response) string {
 	t.Helper()
-	var out struct{ AppealSanction struct{ Appeal struct{ ID string } } }
+	var out struct {
+		AppealSanction struct{ Appeal struct{ ID string } }
+	}
 	apitest.Must(t, r).Decode(t, &out)
 	return out.AppealSanction.Appeal.ID
 }
@@ -215,14 +219,20 @@ func TestSuspension(t *testing.T) {
 	upcoming := api.Confirmed(t, teacher, learner, api.Clock.Now().Add(72*time.Hour).Truncate(time.Minute), 60)
 	visible := func() (inMatches, inSearch bool) {
 		var m struct {
-			Matches struct{ Edges []struct{ Node struct{ User struct{ ID string } } } }
+			Matches struct {
+				Edges []struct {
+					Node struct{ User struct{ ID string } }
+				}
+			}
 		}
 		apitest.Must(t, learner.C.Do(t, `{ matches(first: 50) { edges { node { user { id } } } } }`, nil)).Decode(t, &m)
 		for _, e := range m.Matches.Edges {
 			inMatches = inMatches || e.Node.User.ID == teacher.ID
 		}
 		var s struct {
-			SearchMembers struct{ Edges []struct{ Node struct{ ID string } } }
+			SearchMembers struct {
+				Edges []struct{ Node struct{ ID string } }
+			}
 		}
 		apitest.Must(t, learner.C.Do(t, `query($f: MemberSearchFilter) { searchMembers(filter: $f, first: 50) { edges { node { id } } } }`,
 			map[string]any{"f": map[string]any{"skillId": api.Skill, "kind": "OFFER"}})).Decode(t, &s)
@@ -262,7 +272,9 @@ func TestSuspension(t *testing.T) {
 		t.Fatalf("upcoming session: %s", got.State)
 	}
 	var feed struct {
-		Notifications struct{ Edges []struct{ Node struct{ Type string } } }
+		Notifications struct {
+			Edges []struct{ Node struct{ Type string } }
+		}
 	}
 	apitest.Must(t, learner.C.Do(t, `{ notifications(first: 20) { edges { node { type } } } }`, nil)).Decode(t, &feed)
 	if !strings.Contains(fmtTypes(feed.Notifications.Edges), "SESSION_CANCELLED") {
@@ -286,7 +298,11 @@ func TestSuspension(t *testing.T) {
 
 	// The open appeals queue, oldest first.
 	var q struct {
-		ModerationAppeals struct{ Edges []struct{ Node struct{ ID, State, Text string } } }
+		ModerationAppeals struct {
+			Edges []struct {
+				Node struct{ ID, State, Text string }
+			}
+		}
 	}
 	apitest.Must(t, mod2.C.Do(t, `{ moderationAppeals(first: 10) { edges { node { id state text } } } }`, nil)).Decode(t, &q)
 	if len(q.ModerationAppeals.Edges) != 1 || q.ModerationAppeals.Edges[0].Node.ID != apGID {
@@ -442,7 +458,14 @@ func TestContentRemovalAndAppealWindow(t *testing.T) {
 		t.Fatalf("message removal: %+v", msg)
 	}
 	var page struct {
-		Messages struct{ Edges []struct{ Node struct{ ID, Body string; Deleted bool } } }
+		Messages struct {
+			Edges []struct {
+				Node struct {
+					ID, Body string
+					Deleted  bool
+				}
+			}
+		}
 	}
 	apitest.Must(t, w.teacher.C.Do(t, `query($c: ID!) { messages(conversationId: $c, first: 20) { edges { node { id body deleted } } } }`,
 		map[string]any{"c": w.conversation})).Decode(t, &page)
@@ -465,8 +488,10 @@ func TestContentRemovalAndAppealWindow(t *testing.T) {
 	received := func() (int, int) {
 		var out struct {
 			Node struct {
-				Reviews struct{ Edges []struct{ Node struct{ ID string } } }
-				Rating          struct{ Count int }
+				Reviews struct {
+					Edges []struct{ Node struct{ ID string } }
+				}
+				Rating struct{ Count int }
 			}
 		}
 		apitest.Must(t, w.outsider.C.Do(t, `query($id: ID!) { node(id: $id) { ... on User { reviews(first: 20) { edges { node { id } } } rating { count } } } }`,

@@ -52,6 +52,7 @@ var ownerOnly = map[string]string{
 	"User.sessions":            "sessions { edges { node { id } } }",
 	"User.payments":            "payments { edges { node { id } } }",
 	"User.auditEntries":        "auditEntries { edges { node { action } } }",
+	"User.sanctions":           "sanctions { id }",
 	"User.mentorAccount":       "mentorAccount { chargesEnabled }",
 	"User.deletionScheduledAt": "deletionScheduledAt",
 	"Profile.location":         "profile { location { latitude longitude } }",
