@@ -426,7 +426,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		PublicURL:     strings.TrimSuffix(cfg.PublicURL, "/"),
 		Now:           opts.Now,
 	})
-	pages, err := accountpages.Handler(a.Auth, cfg.PublicURL, appName, log)
+	pages, err := accountpages.Handler(a.Auth, a.Moderation, cfg.PublicURL, appName, log)
 	if err != nil {
 		return nil, err
 	}

@@ -287,5 +287,6 @@ func (s *Service) AppealLink(sn domain.Sanction) string {
 	return s.baseURL + AppealPagePath + "?token=" + tok
 }
 
-// AppealPagePath is the path of the appeal page (package accountpages serves it).
+// AppealPagePath is the path of the appeal page (package accountpages serves it as
+// accountpages.AppealPath).
 const AppealPagePath = "/appeal-sanction"

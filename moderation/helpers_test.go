@@ -78,3 +78,12 @@ func assertAuditedWith(t *testing.T, api *skillsessiontest.API, target, action, 
 		t.Fatalf("audit entries %s on %s with %s = %d, want 1", action, target, wantDetails, n)
 	}
 }
+
+func sanctionAppeal(t *testing.T, api *skillsessiontest.API, sanctionGID string) domain.Appeal {
+	t.Helper()
+	got, err := api.Srv.App.Store.Q().AppealsBySanctionIDs(context.Background(), []uuid.UUID{parseUUID(t, sanctionGID)})
+	if err != nil || len(got) != 1 {
+		t.Fatalf("appeal of %s: %v %v", sanctionGID, got, err)
+	}
+	return got[parseUUID(t, sanctionGID)]
+}

@@ -2,6 +2,9 @@ package moderation_test
 
 import (
 	"context"
+	"io"
+	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -287,13 +290,36 @@ func TestSuspension(t *testing.T) {
 	// The suspended member signs in again? Refused. Appeals through the emailed link instead.
 	link := api.Srv.App.Moderation.AppealLink(sanctionOf(t, api, sus.ID))
 	tok := link[strings.Index(link, "token=")+len("token="):]
-	if _, err := api.Srv.App.Moderation.AppealWithLink(context.Background(), tok+"x", "let me back"); !domain.IsKind(err, domain.KindNotFound) {
-		t.Fatalf("tampered link: %v", err)
+	page := func(method, token, text string) (int, string) {
+		var req *http.Request
+		if method == http.MethodGet {
+			req, _ = http.NewRequest(method, api.Srv.URL+"/appeal-sanction?token="+url.QueryEscape(token), nil)
+		} else {
+			form := url.Values{"token": {token}, "text": {text}}
+			req, _ = http.NewRequest(method, api.Srv.URL+"/appeal-sanction", strings.NewReader(form.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res.StatusCode, string(b)
 	}
-	a, err := api.Srv.App.Moderation.AppealWithLink(context.Background(), tok, "I apologise; it will not happen again.")
-	if err != nil {
-		t.Fatal(err)
+	if code, body := page(http.MethodGet, tok, ""); code != http.StatusOK || !strings.Contains(body, "<textarea") {
+		t.Fatalf("appeal page: %d %s", code, body)
 	}
+	if code, _ := page(http.MethodPost, tok[:len(tok)-2]+"AA", "let me back"); code != http.StatusBadRequest {
+		t.Fatalf("tampered link: %d", code)
+	}
+	if code, body := page(http.MethodPost, tok, "I apologise; it will not happen again."); code != http.StatusOK || !strings.Contains(body, "appeal was sent") {
+		t.Fatalf("appeal through the page: %d %s", code, body)
+	}
+	if code, _ := page(http.MethodPost, tok, "again"); code != http.StatusConflict {
+		t.Fatalf("second appeal through the page: %d", code)
+	}
+	a := sanctionAppeal(t, api, sus.ID)
 	apGID := relay.GlobalID(relay.KindAppeal, a.ID)
 
 	// The open appeals queue, oldest first.
