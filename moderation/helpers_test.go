@@ -87,3 +87,12 @@ func sanctionAppeal(t *testing.T, api *skillsessiontest.API, sanctionGID string)
 	}
 	return got[parseUUID(t, sanctionGID)]
 }
+
+func sanctionsOf(t *testing.T, api *skillsessiontest.API, m skillsessiontest.Member) []domain.Sanction {
+	t.Helper()
+	out, err := api.Srv.App.Store.Q().SanctionsOf(context.Background(), parseUUID(t, m.ID), nil, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}

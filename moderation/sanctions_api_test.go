@@ -550,3 +550,54 @@ func TestContentRemovalAndAppealWindow(t *testing.T) {
 		t.Errorf("member's sanctions: %+v", got)
 	}
 }
+
+// TestSanctionEmails: the sanction email reaches a suspended member (whom the generic
+// notification email skips) in their language, with the statement of reasons and the appeal
+// link; the appeal's decision is emailed too.
+func TestSanctionEmails(t *testing.T) {
+	t.Parallel()
+	cfg := apitest.Config(t)
+	box := apitest.WithMail(t, &cfg)
+	api := skillsessiontest.StartAPI(t, cfg, domainOpts())
+	en, fr, mod, mod2 := api.Member(t), api.Member(t), api.Member(t), api.Member(t)
+	api.Srv.SetRoles(t, mod.ID, domain.RoleModerator)
+	api.Srv.SetRoles(t, mod2.ID, domain.RoleModerator)
+	if _, err := api.Srv.App.Pool.Exec(context.Background(), `UPDATE users SET locale = 'fr' WHERE id = $1`, parseUUID(t, fr.ID)); err != nil {
+		t.Fatal(err)
+	}
+	emailOf := func(m skillsessiontest.Member) string {
+		users, err := api.Srv.App.Store.Q().UsersByIDs(context.Background(), []uuidT{parseUUID(t, m.ID)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return users[parseUUID(t, m.ID)].Email
+	}
+	for _, c := range []struct {
+		name          string
+		m             skillsessiontest.Member
+		subject, want string
+	}{
+		{"English", en, "a moderator took a measure", "the suspension of your account"},
+		{"French", fr, "une mesure de modération", "la suspension de votre compte"},
+	} {
+		mustImpose(t, mod, map[string]any{"userId": c.m.ID, "kind": "SUSPENSION", "durationHours": 72,
+			"statementOfReasons": "Threats sent to another member on " + c.name + " day."})
+		e := box.Next(t, emailOf(c.m), c.subject)
+		if !strings.Contains(e.Text, c.want) || !strings.Contains(e.Text, "Threats sent to another member on "+c.name+" day.") ||
+			!strings.Contains(e.Text, "/appeal-sanction?token=") {
+			t.Errorf("%s email: %s", c.name, e.Text)
+		}
+	}
+	// The decision of an appeal is emailed too (the member is still suspended: UPHELD).
+	sns := sanctionsOf(t, api, en)
+	a, err := api.Srv.App.Moderation.AppealWithLink(context.Background(),
+		strings.SplitN(api.Srv.App.Moderation.AppealLink(sns[0]), "token=", 2)[1], "Please reconsider.")
+	if err != nil {
+		t.Fatal(err)
+	}
+	apitest.Must(t, mod2.C.Do(t, decideMutation, map[string]any{"in": map[string]any{"appealId": relay.GlobalID(relay.KindAppeal, a.ID),
+		"decision": "UPHELD", "reasons": "The messages leave no doubt."}}))
+	if e := box.Next(t, emailOf(en), "your appeal was decided"); !strings.Contains(e.Text, "upheld") || !strings.Contains(e.Text, "The messages leave no doubt.") {
+		t.Errorf("decision email: %s", e.Text)
+	}
+}
