@@ -237,6 +237,9 @@ func seedDemo(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if err := seed.Reports(ctx, a.Store, a.Moderation); err != nil {
 		return err
 	}
+	if err := seed.Sanctions(ctx, a.Store, a.Moderation); err != nil {
+		return err
+	}
 	return search.ReindexAll(ctx, a.Store, a.Search)
 }
 

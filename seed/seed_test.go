@@ -139,4 +139,29 @@ func TestSeedIsIdempotentAndLogsIn(t *testing.T) {
 	if e := q.ModerationCases.Edges; len(e) != 2 || e[0].Node.Reports[0].Category != "SAFETY" || e[1].Node.ReporterCount != 2 {
 		t.Fatalf("demo moderation queue = %+v", e)
 	}
+
+	// The demo warning and its appeal, seeded twice: one of each.
+	for range 2 {
+		if err := seed.Sanctions(ctx, srv.App.Store, srv.App.Moderation); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var appeals struct {
+		ModerationAppeals struct {
+			Edges []struct {
+				Node struct {
+					Text     string
+					Sanction struct {
+						Kind   string
+						Member struct{ DisplayName string }
+					}
+				}
+			}
+		}
+	}
+	apitest.Must(t, srv.Client().WithToken(mod.LogIn.AccessToken).Do(t,
+		`{ moderationAppeals { edges { node { text sanction { kind member { displayName } } } } } }`, nil)).Decode(t, &appeals)
+	if e := appeals.ModerationAppeals.Edges; len(e) != 1 || e[0].Node.Sanction.Kind != "WARNING" || e[0].Node.Text == "" {
+		t.Fatalf("demo appeals = %+v", e)
+	}
 }
