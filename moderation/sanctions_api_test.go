@@ -2,6 +2,7 @@ package moderation_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -10,8 +11,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/skillswap/skillswap/app"
 	"github.com/skillswap/skillswap/domain"
 	"github.com/skillswap/skillswap/internal/apitest"
+	"github.com/skillswap/skillswap/internal/testdb"
 	"github.com/skillswap/skillswap/internal/skillsessiontest"
 	"github.com/skillswap/skillswap/relay"
 )
@@ -599,5 +602,53 @@ func TestSanctionEmails(t *testing.T) {
 		"decision": "UPHELD", "reasons": "The messages leave no doubt."}}))
 	if e := box.Next(t, emailOf(en), "your appeal was decided"); !strings.Contains(e.Text, "upheld") || !strings.Contains(e.Text, "The messages leave no doubt.") {
 		t.Errorf("decision email: %s", e.Text)
+	}
+}
+
+// TestUserSanctionsStatements: staff listing members with their sanctions and appeals runs no
+// more statements for 12 members than for 3: User.sanctions and Sanction.appeal are
+// batched.
+func TestUserSanctionsStatements(t *testing.T) {
+	t.Parallel()
+	counter := &testdb.StatementCounter{}
+	cfg := apitest.ForStatementCounts(apitest.Config(t))
+	api := skillsessiontest.StartAPI(t, cfg, app.Options{Tracer: counter})
+	mod, admin := api.Member(t), api.Member(t)
+	api.Srv.SetRoles(t, mod.ID, domain.RoleModerator)
+	api.Srv.SetRoles(t, admin.ID, domain.RoleAdmin)
+	for i := range 10 {
+		m := api.Member(t)
+		s := mustImpose(t, mod, map[string]any{"userId": m.ID, "kind": "WARNING"})
+		if i%2 == 0 {
+			apitest.Must(t, appeal(t, m, s.ID))
+		}
+	}
+	query := func(n int) string {
+		return fmt.Sprintf(`{ users(first: %d) { edges { node { id sanctions { id kind statementOfReasons imposedBy { id }
+			appeal { id state } } } } } }`, n)
+	}
+	var page struct {
+		Users struct {
+			Edges []struct {
+				Node struct{ Sanctions []struct{ ID string } }
+			}
+		}
+	}
+	apitest.Must(t, admin.C.Do(t, query(1), nil)) // warm-up
+	// Both pages hold sanctioned members with appeals; the small one may load the moderator of
+	// imposedBy with one more statement when the page does not list them already.
+	small := counter.Measure(func() { apitest.Must(t, admin.C.Do(t, query(3), nil)) })
+	smallSQL := counter.Last()
+	large := counter.Measure(func() { apitest.Must(t, admin.C.Do(t, query(12), nil)).Decode(t, &page) })
+	t.Logf("statements: 3 members -> %d, 12 members -> %d", small, large)
+	n := 0
+	for _, e := range page.Users.Edges {
+		n += len(e.Node.Sanctions)
+	}
+	if n != 10 {
+		t.Fatalf("got %d sanctions, want 10", n)
+	}
+	if large > small {
+		t.Fatalf("3 members ran %d statements, 12 ran %d:\n%q\n%q", small, large, smallSQL, counter.Last())
 	}
 }
