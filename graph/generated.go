@@ -7694,7 +7694,9 @@ extend type Query {
 extend type Mutation {
   """
   Returns the direct conversation with a member, creating it the first time. ` + "`" + `FORBIDDEN` + "`" + ` when
-  either blocked the other; ` + "`" + `NOT_FOUND` + "`" + ` (field ` + "`" + `input.userId` + "`" + `) for an unknown or suspended member.
+  either blocked the other, or with ` + "`" + `extensions.reason` + "`" + ` ` + "`" + `LIMITED` + "`" + ` and ` + "`" + `extensions.limitedUntil` + "`" + `
+  (RFC 3339) while a moderator limits the caller (see ` + "`" + `imposeSanction` + "`" + `); ` + "`" + `NOT_FOUND` + "`" + ` (field
+  ` + "`" + `input.userId` + "`" + `) for an unknown or suspended member.
   """
   openDirectConversation(input: OpenDirectConversationInput!): OpenDirectConversationPayload! @auth
   """
@@ -10570,7 +10572,9 @@ extend type Mutation {
   Errors: ` + "`" + `BAD_USER_INPUT` + "`" + ` with the field (` + "`" + `input.startsAt` + "`" + ` in the past or too soon,
   ` + "`" + `input.durationMinutes` + "`" + `, ` + "`" + `input.meetingUrl` + "`" + `, ` + "`" + `input.place` + "`" + `); ` + "`" + `NOT_FOUND` + "`" + ` (` + "`" + `input.skillId` + "`" + `,
   or the partner); ` + "`" + `CONFLICT` + "`" + ` with ` + "`" + `extensions.reason` + "`" + ` ` + "`" + `OVERLAP` + "`" + ` (either of you is booked then) or
-  ` + "`" + `INSUFFICIENT_CREDITS` + "`" + `. A time outside the partner's availability gives a warning, not an error.
+  ` + "`" + `INSUFFICIENT_CREDITS` + "`" + `; ` + "`" + `FORBIDDEN` + "`" + ` with ` + "`" + `extensions.reason` + "`" + ` ` + "`" + `LIMITED` + "`" + ` and
+  ` + "`" + `extensions.limitedUntil` + "`" + ` (RFC 3339) while a moderator limits the caller (see ` + "`" + `imposeSanction` + "`" + `).
+  A time outside the partner's availability gives a warning, not an error.
   """
   proposeSession(input: ProposeSessionInput!): ScheduleSessionPayload! @auth
   """
