@@ -43,17 +43,24 @@ func sanctionOf(t *testing.T, api *skillsessiontest.API, gid string) domain.Sanc
 // returns them with the new client; a refusal fails the test.
 func signIn(t *testing.T, api *skillsessiontest.API, m skillsessiontest.Member) skillsessiontest.Member {
 	t.Helper()
+	r := logIn(t, api, m)
+	var out struct {
+		LogIn apitest.Tokens `json:"logIn"`
+	}
+	apitest.Must(t, r).Decode(t, &out)
+	m.C = api.Srv.Client().WithToken(out.LogIn.AccessToken)
+	return m
+}
+
+// logIn tries m's email and password.
+func logIn(t *testing.T, api *skillsessiontest.API, m skillsessiontest.Member) *apitest.Response {
+	t.Helper()
 	users, err := api.Srv.App.Store.Q().UsersByIDs(context.Background(), []uuid.UUID{parseUUID(t, m.ID)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out struct {
-		LogIn apitest.Tokens `json:"logIn"`
-	}
-	apitest.Must(t, api.Srv.Client().Do(t, `mutation($in: LogInInput!) { logIn(input: $in) { `+apitest.AuthFields+` } }`,
-		map[string]any{"in": map[string]any{"email": users[parseUUID(t, m.ID)].Email, "password": apitest.StrongPassword}})).Decode(t, &out)
-	m.C = api.Srv.Client().WithToken(out.LogIn.AccessToken)
-	return m
+	return api.Srv.Client().Do(t, `mutation($in: LogInInput!) { logIn(input: $in) { `+apitest.AuthFields+` } }`,
+		map[string]any{"in": map[string]any{"email": users[parseUUID(t, m.ID)].Email, "password": apitest.StrongPassword}})
 }
 
 // assertAuditedWith is apitest.AssertAudited for a target with several entries of one action

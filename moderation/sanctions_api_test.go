@@ -14,8 +14,8 @@ import (
 	"github.com/skillswap/skillswap/app"
 	"github.com/skillswap/skillswap/domain"
 	"github.com/skillswap/skillswap/internal/apitest"
-	"github.com/skillswap/skillswap/internal/testdb"
 	"github.com/skillswap/skillswap/internal/skillsessiontest"
+	"github.com/skillswap/skillswap/internal/testdb"
 	"github.com/skillswap/skillswap/relay"
 )
 
@@ -290,7 +290,10 @@ func TestSuspension(t *testing.T) {
 	api.Srv.AssertAudited(t, userTarget, "moderation.sanction.impose", mod.ID,
 		`{"sanction":"`+uuidOf(t, sus.ID)+`","kind":"SUSPENSION","endsAt":"`+sus.EndsAt.UTC().Format(time.RFC3339)+`"}`)
 
-	// The suspended member signs in again? Refused. Appeals through the emailed link instead.
+	// The suspended member cannot sign in again; they appeal through the emailed link instead.
+	if r := logIn(t, api, teacher); r.Code() != "FORBIDDEN" {
+		t.Fatalf("log in while suspended: %s", r.Raw)
+	}
 	link := api.Srv.App.Moderation.AppealLink(sanctionOf(t, api, sus.ID))
 	tok := link[strings.Index(link, "token=")+len("token="):]
 	page := func(method, token, text string) (int, string) {
