@@ -17,6 +17,7 @@ import (
 	"github.com/skillswap/skillswap/internal/skillsessiontest"
 	"github.com/skillswap/skillswap/internal/testdb"
 	"github.com/skillswap/skillswap/relay"
+	"github.com/skillswap/skillswap/store"
 )
 
 const (
@@ -653,5 +654,64 @@ func TestUserSanctionsStatements(t *testing.T) {
 	}
 	if large > small {
 		t.Fatalf("3 members ran %d statements, 12 ran %d:\n%q\n%q", small, large, smallSQL, counter.Last())
+	}
+}
+
+// TestSanctionsExportAndErasure: the member's export holds their sanctions and appeals (thread
+// included, no staff ids); their erasure keeps the sanction and the decision, pseudonymous, and
+// erases their appeal text and their own messages in the thread, not the moderator's.
+func TestSanctionsExportAndErasure(t *testing.T) {
+	t.Parallel()
+	cfg := apitest.Config(t)
+	api := skillsessiontest.StartAPI(t, cfg, domainOpts())
+	member, mod, mod2 := api.Member(t), api.Member(t), api.Member(t)
+	api.Srv.SetRoles(t, mod.ID, domain.RoleModerator)
+	api.Srv.SetRoles(t, mod2.ID, domain.RoleModerator)
+	s := mustImpose(t, mod, map[string]any{"userId": member.ID, "kind": "WARNING", "statementOfReasons": "Spam, rule 4."})
+	ap := appealID(t, appeal(t, member, s.ID))
+	apitest.Must(t, mod2.C.Do(t, messageAppeal, map[string]any{"id": ap, "text": "Which members asked you?"}))
+	apitest.Must(t, member.C.Do(t, messageAppeal, map[string]any{"id": ap, "text": "Mia and Leo, by message."}))
+
+	ctx := context.Background()
+	uid := parseUUID(t, member.ID)
+	files := map[string]string{}
+	for _, f := range store.ExportFiles {
+		if f.Name != "moderation_sanctions.json" && f.Name != "moderation_appeals.json" {
+			continue
+		}
+		var rows []string
+		if err := api.Srv.App.Store.Q().StreamExportFile(ctx, f, uid, func(row []byte) error {
+			rows = append(rows, string(row))
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		files[f.Name] = strings.Join(rows, "\n")
+	}
+	if got := files["moderation_sanctions.json"]; !strings.Contains(got, "Spam, rule 4.") || strings.Contains(got, uuidOf(t, mod.ID)) {
+		t.Errorf("moderation_sanctions.json: %s", got)
+	}
+	if got := files["moderation_appeals.json"]; !strings.Contains(got, "It was a joke") || !strings.Contains(got, "Mia and Leo") ||
+		!strings.Contains(got, `"fromModerator": true`) || strings.Contains(got, uuidOf(t, mod2.ID)) {
+		t.Errorf("moderation_appeals.json: %s", got)
+	}
+
+	if _, err := api.Srv.App.Erasure.Erase(ctx, uid); err != nil {
+		t.Fatal(err)
+	}
+	var text string
+	var bodies []string
+	if err := api.Srv.App.Pool.QueryRow(ctx, `SELECT text FROM moderation_appeals WHERE user_id = $1`, uid).Scan(&text); err != nil {
+		t.Fatal(err)
+	}
+	if err := api.Srv.App.Pool.QueryRow(ctx, `SELECT array_agg(body ORDER BY id) FROM moderation_appeal_messages
+		WHERE appeal_id = (SELECT id FROM moderation_appeals WHERE user_id = $1)`, uid).Scan(&bodies); err != nil {
+		t.Fatal(err)
+	}
+	if text != "" || len(bodies) != 2 || bodies[0] != "Which members asked you?" || bodies[1] != "" {
+		t.Errorf("after erasure: appeal %q, thread %q", text, bodies)
+	}
+	if got := sanctionOf(t, api, s.ID); got.StatementOfReasons != "Spam, rule 4." {
+		t.Errorf("the sanction's record after erasure: %+v", got)
 	}
 }
