@@ -39,7 +39,7 @@ type Accounts interface {
 // Appeals is what the appeal page needs of moderation: appealing a sanction with the signed link
 // of its email (a suspended member cannot sign in to appeal in the app).
 type Appeals interface {
-	AppealWithLink(ctx context.Context, token, text string) (domain.Appeal, error)
+	AppealWithLink(ctx context.Context, token, text string) (a domain.Appeal, addedToThread bool, err error)
 }
 
 // maxFormBytes bounds a posted form: a token, a password of at most a few hundred bytes, an email.
@@ -154,17 +154,20 @@ func (p *pages) undoChange(w http.ResponseWriter, r *http.Request) {
 	p.render(w, r, http.StatusOK, view{Page: "changeUndone"})
 }
 
-// appeal files the appeal of the sanction the link names. A refused text shows the form again;
-// a link that is wrong or expired, a second appeal or one past its window end on a message.
+// appeal files the appeal of the sanction the link names, or, once appealed, adds the text to the
+// open appeal's thread. A refused text shows the form again; a link that is wrong or expired, a
+// decided appeal or one past its window end on a message.
 func (p *pages) appeal(w http.ResponseWriter, r *http.Request) {
 	if !p.formOf(w, r, maxAppealFormBytes) {
 		return
 	}
 	token := r.PostForm.Get("token")
-	_, err := p.appeals.AppealWithLink(r.Context(), token, r.PostForm.Get("text"))
+	_, added, err := p.appeals.AppealWithLink(r.Context(), token, r.PostForm.Get("text"))
 	var de *domain.Error
 	t := p.lang(r)
 	switch {
+	case err == nil && added:
+		p.render(w, r, http.StatusOK, view{Page: "appealReplied"})
 	case err == nil:
 		p.render(w, r, http.StatusOK, view{Page: "appealSent"})
 	case errors.As(err, &de) && de.Kind == domain.KindInvalid && de.Field == "text":
@@ -350,6 +353,8 @@ var page = template.Must(template.New("page").Funcs(template.FuncMap{
 <form method="post" action="/appeal-sanction"><input type="hidden" name="token" value="{{.Token}}">
 <label for="text">{{.T.AppealLabel}}</label><textarea id="text" name="text" rows="8" required maxlength="5000"></textarea>
 <button type="submit">{{.T.AppealButton}}</button></form>
+{{- else if eq .Page "appealReplied"}}
+<h1>{{.T.AppealRepliedTitle}}</h1><p>{{.T.AppealSentBody}}</p>
 {{- else if eq .Page "appealSent"}}
 <h1>{{.T.AppealSentTitle}}</h1><p>{{.T.AppealSentBody}}</p>
 {{- else if eq .Page "forgotSent"}}
@@ -372,7 +377,7 @@ type texts struct {
 	AddressTaken                                                                           string
 
 	AppealTitle, AppealBody, AppealLabel, AppealButton, AppealSentTitle, AppealSentBody string
-	AppealText, AlreadyAppealed, AppealClosed                                           string
+	AppealText, AlreadyAppealed, AppealClosed, AppealRepliedTitle                       string
 }
 
 var allTexts = map[string]texts{
@@ -414,13 +419,14 @@ var allTexts = map[string]texts{
 		ChangeUndoneBody:     "Every device was signed out. Check your email for the link to choose a new password.",
 		AddressTaken:         "This address is used by another account. Contact our support if it is yours.",
 		AppealTitle:          "Appeal a moderation decision",
-		AppealBody:           "Tell us why the decision should change. Another moderator than the one who took it will review your appeal and answer by email. You can appeal a decision once.",
+		AppealBody:           "Tell us why the decision should change. Another moderator than the one who took it will review your appeal and answer by email. You can appeal a decision once; once appealed, what you write here is added to your appeal.",
 		AppealLabel:          "Your appeal",
 		AppealButton:         "Send my appeal",
 		AppealSentTitle:      "Your appeal was sent",
 		AppealSentBody:       "Another moderator will review it and answer you by email.",
 		AppealText:           "Write your appeal (at most 5,000 characters).",
-		AlreadyAppealed:      "This decision was already appealed.",
+		AlreadyAppealed:      "Your appeal of this decision was already decided.",
+		AppealRepliedTitle:   "Your message was added to your appeal",
 		AppealClosed:         "The time to appeal this decision (20 days) is over.",
 	},
 	domain.LocaleFR: {
@@ -461,13 +467,14 @@ var allTexts = map[string]texts{
 		ChangeUndoneBody:     "Tous les appareils ont été déconnectés. Consultez vos e-mails pour le lien qui permet de choisir un nouveau mot de passe.",
 		AddressTaken:         "Cette adresse est utilisée par un autre compte. Contactez notre support si elle est à vous.",
 		AppealTitle:          "Contester une décision de modération",
-		AppealBody:           "Dites-nous pourquoi la décision devrait changer. Un autre modérateur que celui qui l'a prise examinera votre recours et vous répondra par e-mail. Une décision se conteste une fois.",
+		AppealBody:           "Dites-nous pourquoi la décision devrait changer. Un autre modérateur que celui qui l'a prise examinera votre recours et vous répondra par e-mail. Une décision se conteste une fois ; ensuite, ce que vous écrivez ici s'ajoute à votre recours.",
 		AppealLabel:          "Votre recours",
 		AppealButton:         "Envoyer mon recours",
 		AppealSentTitle:      "Votre recours est envoyé",
 		AppealSentBody:       "Un autre modérateur l'examinera et vous répondra par e-mail.",
 		AppealText:           "Écrivez votre recours (5 000 caractères au plus).",
-		AlreadyAppealed:      "Cette décision a déjà été contestée.",
+		AlreadyAppealed:      "Votre recours contre cette décision a déjà été examiné.",
+		AppealRepliedTitle:   "Votre message est ajouté à votre recours",
 		AppealClosed:         "Le délai pour contester cette décision (20 jours) est passé.",
 	},
 }

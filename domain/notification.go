@@ -72,7 +72,7 @@ const (
 	// domain.SanctionPayload with its decision). Emailed by package moderation.
 	NotificationModerationAppealDecided NotificationType = "MODERATION_APPEAL_DECIDED"
 	// NotificationModerationAppealMessage: a moderator wrote in the member's appeal (payload
-	// domain.SanctionPayload).
+	// domain.SanctionPayload). Emailed by package moderation, with a link to answer.
 	NotificationModerationAppealMessage NotificationType = "MODERATION_APPEAL_MESSAGE"
 )
 
@@ -81,7 +81,8 @@ const (
 // notification email skips): the notifications service then sends no email of its own.
 func (t NotificationType) EmailedByModeration() bool {
 	switch t {
-	case NotificationModerationSanctionImposed, NotificationModerationSanctionLifted, NotificationModerationAppealDecided:
+	case NotificationModerationSanctionImposed, NotificationModerationSanctionLifted, NotificationModerationAppealDecided,
+		NotificationModerationAppealMessage:
 		return true
 	}
 	return false

@@ -8930,7 +8930,7 @@ enum NotificationType {
   MODERATION_SANCTION_LIFTED
   "The viewer's appeal was decided (payload ` + "`" + `sanctionId` + "`" + `, ` + "`" + `kind` + "`" + `, ` + "`" + `appealId` + "`" + `, ` + "`" + `decision` + "`" + `). Also emailed."
   MODERATION_APPEAL_DECIDED
-  "A moderator wrote in the viewer's appeal (payload ` + "`" + `sanctionId` + "`" + `, ` + "`" + `kind` + "`" + `, ` + "`" + `appealId` + "`" + `)."
+  "A moderator wrote in the viewer's appeal (payload ` + "`" + `sanctionId` + "`" + `, ` + "`" + `kind` + "`" + `, ` + "`" + `appealId` + "`" + `). Also emailed, with a link to answer."
   MODERATION_APPEAL_MESSAGE
 }
 

@@ -28,17 +28,32 @@ func (s *Service) Appeal(ctx context.Context, actor domain.Actor, sanctionID uui
 }
 
 // AppealWithLink is Appeal for a member who cannot sign in (suspended, banned): the signed link
-// of the sanction email stands for them. An invalid or expired link is NOT_FOUND on token.
-func (s *Service) AppealWithLink(ctx context.Context, token, text string) (domain.Appeal, error) {
+// of a sanction email stands for them. Once the sanction is appealed, the same link writes in
+// the open appeal's thread instead (added reports true), so a suspended member can answer the
+// moderator. An invalid or expired link is NOT_FOUND on token; a decided appeal CONFLICT.
+func (s *Service) AppealWithLink(ctx context.Context, token, text string) (a domain.Appeal, added bool, err error) {
 	id, ok := s.parseAppealToken(token)
 	if !ok {
-		return domain.Appeal{}, fieldNotFound("appeal link", "token")
+		return domain.Appeal{}, false, fieldNotFound("appeal link", "token")
 	}
 	sn, err := s.store.Q().SanctionByID(ctx, id, false)
 	if err != nil {
-		return domain.Appeal{}, fieldNotFound("appeal link", "token")
+		return domain.Appeal{}, false, fieldNotFound("appeal link", "token")
 	}
-	return s.appeal(ctx, sn.UserID, id, text)
+	a, err = s.appeal(ctx, sn.UserID, id, text)
+	if !domain.IsKind(err, domain.KindConflict) {
+		return a, false, err
+	}
+	appeals, err := s.store.Q().AppealsBySanctionIDs(ctx, []uuid.UUID{id})
+	if err != nil {
+		return domain.Appeal{}, false, fmt.Errorf("appeal with link: %w", err)
+	}
+	a = appeals[id]
+	member := domain.Actor{User: domain.User{ID: sn.UserID, Roles: []domain.Role{domain.RoleMember}}}
+	if _, err := s.AddAppealMessage(ctx, member, a.ID, text); err != nil {
+		return domain.Appeal{}, false, err
+	}
+	return a, true, nil
 }
 
 func (s *Service) appeal(ctx context.Context, userID, sanctionID uuid.UUID, text string) (domain.Appeal, error) {
@@ -124,7 +139,7 @@ func (s *Service) AddAppealMessage(ctx context.Context, actor domain.Actor, appe
 		if err := s.auditUser(ctx, q, actor, ActionAppealMessage, a.UserID, map[string]any{"appeal": a.ID, "message": out.ID}); err != nil {
 			return err
 		}
-		return s.tell(ctx, q, a.UserID, domain.NotificationModerationAppealMessage, sn, &a, "")
+		return s.tellMessage(ctx, q, sn, a, out)
 	})
 	if err != nil {
 		return domain.AppealMessage{}, fmt.Errorf("appeal message: %w", err)
@@ -241,16 +256,17 @@ func (s *Service) SanctionOfAppeal(ctx context.Context, actor domain.Actor, a do
 // AppealKey is the queue position a cursor of moderationAppeals holds.
 type AppealKey = store.AppealKey
 
-// appealToken is the signed single-purpose link of a sanction email: the sanction id, the end
-// of its appeal window (the link dies with it) and an HMAC-SHA256 of both under the link key.
-// It lets its holder appeal that one sanction, nothing else: no sign-in, no read.
-func (s *Service) appealToken(sn domain.Sanction) string {
+// appealToken is the signed single-purpose link of a sanction email: the sanction id, when the
+// link dies and an HMAC-SHA256 of both under the link key. It lets its holder appeal that one
+// sanction (within its window, checked apart) and write in that appeal's thread while it is
+// open, nothing else: no sign-in, no read.
+func (s *Service) appealToken(sn domain.Sanction, until time.Time) string {
 	if len(s.linkKey) == 0 {
 		return ""
 	}
 	msg := make([]byte, 24)
 	copy(msg, sn.ID[:])
-	binary.BigEndian.PutUint64(msg[16:], uint64(sn.AppealableUntil().Unix()))
+	binary.BigEndian.PutUint64(msg[16:], uint64(until.Unix()))
 	return base64.RawURLEncoding.EncodeToString(append(msg, s.mac(msg)...))
 }
 
@@ -277,10 +293,18 @@ func (s *Service) parseAppealToken(tok string) (uuid.UUID, bool) {
 	return id, err == nil
 }
 
-// AppealLink is the URL of the page where the member of sn appeals it without signing in
-// ("" when no link key is configured).
+// AppealLink is the URL of the page where the member of sn appeals it without signing in, valid
+// for its appeal window ("" when no link key is configured).
 func (s *Service) AppealLink(sn domain.Sanction) string {
-	tok := s.appealToken(sn)
+	return s.appealLink(sn, sn.AppealableUntil())
+}
+
+// ReplyLinkTTL is how long the link of an email telling of a moderator's message in an appeal
+// lets the member answer.
+const ReplyLinkTTL = 14 * 24 * time.Hour
+
+func (s *Service) appealLink(sn domain.Sanction, until time.Time) string {
+	tok := s.appealToken(sn, until)
 	if tok == "" {
 		return ""
 	}

@@ -3,6 +3,7 @@ package moderation
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -31,6 +32,7 @@ const (
 	SanctionEmailImposed       SanctionEmailEvent = "IMPOSED"
 	SanctionEmailLifted        SanctionEmailEvent = "LIFTED"
 	SanctionEmailAppealDecided SanctionEmailEvent = "APPEAL_DECIDED"
+	SanctionEmailAppealMessage SanctionEmailEvent = "APPEAL_MESSAGE"
 )
 
 // SanctionEmailArgs is the River job that emails a member about a sanction of theirs, inserted
@@ -41,6 +43,8 @@ type SanctionEmailArgs struct {
 	SanctionID uuid.UUID          `json:"sanction_id"`
 	Event      SanctionEmailEvent `json:"event"`
 	AppealID   *uuid.UUID         `json:"appeal_id,omitempty"`
+	// MessageID is the moderator's message of an APPEAL_MESSAGE email.
+	MessageID *uuid.UUID `json:"message_id,omitempty"`
 }
 
 // Kind implements river.JobArgs.
@@ -171,6 +175,24 @@ func (s *Service) SanctionEmail(ctx context.Context, app string, args SanctionEm
 				"Un autre modérateur a examiné votre recours et maintenu la mesure ("+kind+")."))
 		}
 		paras = append(paras, t("The reasons:", "Les motifs :"), *a.DecisionReasons)
+	case SanctionEmailAppealMessage:
+		if a == nil || args.MessageID == nil {
+			return mail.Email{}, false, fmt.Errorf("sanction email: appeal message without its appeal")
+		}
+		msgs, err := q.AppealMessages(ctx, a.ID)
+		if err != nil {
+			return mail.Email{}, false, fmt.Errorf("sanction email: %w", err)
+		}
+		i := slices.IndexFunc(msgs, func(m domain.AppealMessage) bool { return m.ID == *args.MessageID })
+		if i < 0 {
+			return mail.Email{}, false, fmt.Errorf("sanction email: message %s not in appeal %s", *args.MessageID, a.ID)
+		}
+		subject = t(app+": a moderator wrote about your appeal", app+" : un modérateur vous écrit au sujet de votre recours")
+		paras = append(paras, t("A moderator reviewing your appeal wrote:", "Un modérateur qui examine votre recours écrit :"), msgs[i].Body)
+		if link := s.appealLink(sn, s.now().Add(ReplyLinkTTL)); link != "" && a.State == domain.AppealOpen {
+			paras = append(paras, t("Answer in the app or on this page (no sign-in needed): "+link,
+				"Répondez dans l'application ou sur cette page (sans connexion) : "+link))
+		}
 	default:
 		return mail.Email{}, false, fmt.Errorf("sanction email: unknown event %q", args.Event)
 	}

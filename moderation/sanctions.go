@@ -403,6 +403,18 @@ func (s *Service) tell(ctx context.Context, q *store.Queries, userID uuid.UUID, 
 	return nil
 }
 
+// tellMessage notifies the member of a moderator's message in their appeal, in the app and by
+// email (with the text and a link to answer without signing in).
+func (s *Service) tellMessage(ctx context.Context, q *store.Queries, sn domain.Sanction, a domain.Appeal, m domain.AppealMessage) error {
+	if err := s.tell(ctx, q, a.UserID, domain.NotificationModerationAppealMessage, sn, &a, ""); err != nil {
+		return err
+	}
+	if err := q.EnqueueJob(ctx, SanctionEmailArgs{SanctionID: sn.ID, Event: SanctionEmailAppealMessage, AppealID: &a.ID, MessageID: &m.ID}, nil); err != nil {
+		return fmt.Errorf("queue appeal message email: %w", err)
+	}
+	return nil
+}
+
 func (s *Service) auditUser(ctx context.Context, q *store.Queries, actor domain.Actor, action string, userID uuid.UUID, details map[string]any) error {
 	id := actor.ID()
 	if err := q.InsertAuditLog(ctx, &id, action, domain.AuditTargetUser(userID), details); err != nil {

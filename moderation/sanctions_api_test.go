@@ -323,8 +323,9 @@ func TestSuspension(t *testing.T) {
 	if code, body := page(http.MethodPost, tok, "I apologise; it will not happen again."); code != http.StatusOK || !strings.Contains(body, "appeal was sent") {
 		t.Fatalf("appeal through the page: %d %s", code, body)
 	}
-	if code, _ := page(http.MethodPost, tok, "again"); code != http.StatusConflict {
-		t.Fatalf("second appeal through the page: %d", code)
+	// Once appealed, the link writes in the appeal's thread (the member cannot sign in to).
+	if code, body := page(http.MethodPost, tok, "I have apologised to the member, too."); code != http.StatusOK || !strings.Contains(body, "message was added") {
+		t.Fatalf("second post through the page: %d %s", code, body)
 	}
 	a := sanctionAppeal(t, api, sus.ID)
 	apGID := relay.GlobalID(relay.KindAppeal, a.ID)
@@ -366,7 +367,8 @@ func TestSuspension(t *testing.T) {
 	waitVisible("after the overturn")
 	got := mySanctions(t, back)
 	if len(got) != 1 || got[0].Active || got[0].Appeal == nil || got[0].Appeal.State != "OVERTURNED" ||
-		got[0].ImposedBy != nil || got[0].Member != nil || len(got[0].Appeal.Messages) != 1 || !got[0].Appeal.Messages[0].FromModerator {
+		got[0].ImposedBy != nil || got[0].Member != nil || len(got[0].Appeal.Messages) != 2 ||
+		got[0].Appeal.Messages[0].FromModerator || !got[0].Appeal.Messages[1].FromModerator {
 		t.Fatalf("member's view: %+v", got)
 	}
 }
@@ -597,10 +599,16 @@ func TestSanctionEmails(t *testing.T) {
 	}
 	// The decision of an appeal is emailed too (the member is still suspended: UPHELD).
 	sns := sanctionsOf(t, api, en)
-	a, err := api.Srv.App.Moderation.AppealWithLink(context.Background(),
+	a, added, err := api.Srv.App.Moderation.AppealWithLink(context.Background(),
 		strings.SplitN(api.Srv.App.Moderation.AppealLink(sns[0]), "token=", 2)[1], "Please reconsider.")
-	if err != nil {
-		t.Fatal(err)
+	if err != nil || added {
+		t.Fatal(added, err)
+	}
+	// A moderator's question reaches the suspended member by email, with a link to answer.
+	apitest.Must(t, mod2.C.Do(t, messageAppeal, map[string]any{"id": relay.GlobalID(relay.KindAppeal, a.ID), "text": "Who else received these messages?"}))
+	if e := box.Next(t, emailOf(en), "a moderator wrote about your appeal"); !strings.Contains(e.Text, "Who else received these messages?") ||
+		!strings.Contains(e.Text, "/appeal-sanction?token=") {
+		t.Errorf("appeal message email: %s", e.Text)
 	}
 	apitest.Must(t, mod2.C.Do(t, decideMutation, map[string]any{"in": map[string]any{"appealId": relay.GlobalID(relay.KindAppeal, a.ID),
 		"decision": "UPHELD", "reasons": "The messages leave no doubt."}}))

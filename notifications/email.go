@@ -146,7 +146,6 @@ func EmailText(app, name string, t domain.NotificationType) (subject, body strin
 		domain.NotificationNoShowDecided:                       "A no-show report was decided",
 		domain.NotificationModerationReportReceived:            "We received your report",
 		domain.NotificationModerationCaseDecided:               "A report you made was decided",
-		domain.NotificationModerationAppealMessage:             "A moderator replied to your appeal",
 	}[t]
 	if what == "" {
 		what = "You have a new notification"
