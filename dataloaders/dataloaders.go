@@ -35,6 +35,8 @@ type Source interface {
 	NotificationsByIDs(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]domain.Notification, error)
 	UnreadNotificationCounts(ctx context.Context, userIDs []uuid.UUID) (map[uuid.UUID]int, error)
 	SanctionsByUserIDs(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID][]domain.Sanction, error)
+	SanctionsByIDs(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]domain.Sanction, error)
+	AppealMessagesByAppealIDs(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID][]domain.AppealMessage, error)
 	AppealsBySanctionIDs(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]domain.Appeal, error)
 
 	SessionSource
@@ -88,6 +90,10 @@ type Loaders struct {
 	UnreadNotifications *dataloadgen.Loader[uuid.UUID, int]
 	// Sanctions loads members' sanctions, newest first (User.sanctions, staff only).
 	Sanctions *dataloadgen.Loader[uuid.UUID, []domain.Sanction]
+	// SanctionsByID loads sanctions by id (an appeal's sanction).
+	SanctionsByID *dataloadgen.Loader[uuid.UUID, domain.Sanction]
+	// AppealMessages loads the threads of appeals, oldest first.
+	AppealMessages *dataloadgen.Loader[uuid.UUID, []domain.AppealMessage]
 	// Appeals loads the appeal of sanctions, keyed by sanction id (missing: not appealed).
 	Appeals *dataloadgen.Loader[uuid.UUID, domain.Appeal]
 	// Sessions are the skill-session, review and rating loaders.
@@ -161,10 +167,12 @@ func New(src Source, batchWait time.Duration) *Loaders {
 			}
 			return out, nil
 		}, wait),
-		Messages:      dataloadgen.NewMappedLoader(src.MessagesByIDs, wait),
-		Notifications: dataloadgen.NewMappedLoader(src.NotificationsByIDs, wait),
-		Sanctions:     dataloadgen.NewMappedLoader(orEmpty(src.SanctionsByUserIDs), wait),
-		Appeals:       dataloadgen.NewMappedLoader(src.AppealsBySanctionIDs, wait),
+		Messages:       dataloadgen.NewMappedLoader(src.MessagesByIDs, wait),
+		Notifications:  dataloadgen.NewMappedLoader(src.NotificationsByIDs, wait),
+		Sanctions:      dataloadgen.NewMappedLoader(orEmpty(src.SanctionsByUserIDs), wait),
+		Appeals:        dataloadgen.NewMappedLoader(src.AppealsBySanctionIDs, wait),
+		SanctionsByID:  dataloadgen.NewMappedLoader(src.SanctionsByIDs, wait),
+		AppealMessages: dataloadgen.NewMappedLoader(orEmpty(src.AppealMessagesByAppealIDs), wait),
 		UnreadNotifications: dataloadgen.NewMappedLoader(func(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]int, error) {
 			found, err := src.UnreadNotificationCounts(ctx, ids)
 			if err != nil {

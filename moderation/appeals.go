@@ -147,20 +147,6 @@ func (s *Service) AddAppealMessage(ctx context.Context, actor domain.Actor, appe
 	return out, nil
 }
 
-// AppealMessages returns an appeal's thread, oldest first, for its member or a MODERATOR.
-func (s *Service) AppealMessages(ctx context.Context, actor domain.Actor, a domain.Appeal) ([]domain.AppealMessage, error) {
-	if a.UserID != actor.ID() {
-		if err := actor.RequireRole(domain.RoleModerator); err != nil {
-			return nil, err
-		}
-	}
-	out, err := s.store.Q().AppealMessages(ctx, a.ID)
-	if err != nil {
-		return nil, fmt.Errorf("appeal messages: %w", err)
-	}
-	return out, nil
-}
-
 // DecideAppealInput is a moderator's decision on an appeal.
 type DecideAppealInput struct {
 	AppealID uuid.UUID
@@ -239,18 +225,13 @@ func (s *Service) OpenAppeals(ctx context.Context, actor domain.Actor, page rela
 	return relay.Paginate(AppealsCursor, page, rows, store.KeyOfAppeal), nil
 }
 
-// SanctionOfAppeal loads an appeal's sanction for its member or a MODERATOR.
-func (s *Service) SanctionOfAppeal(ctx context.Context, actor domain.Actor, a domain.Appeal) (domain.Sanction, error) {
-	if a.UserID != actor.ID() {
-		if err := actor.RequireRole(domain.RoleModerator); err != nil {
-			return domain.Sanction{}, err
-		}
+// CanReadAppeal says whether actor may read an appeal and its sanction: its member or a
+// MODERATOR (FORBIDDEN otherwise).
+func (s *Service) CanReadAppeal(actor domain.Actor, a domain.Appeal) error {
+	if a.UserID == actor.ID() {
+		return nil
 	}
-	sn, err := s.store.Q().SanctionByID(ctx, a.SanctionID, false)
-	if err != nil {
-		return domain.Sanction{}, fmt.Errorf("sanction of appeal: %w", err)
-	}
-	return sn, nil
+	return actor.RequireRole(domain.RoleModerator)
 }
 
 // AppealKey is the queue position a cursor of moderationAppeals holds.

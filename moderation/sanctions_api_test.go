@@ -632,7 +632,8 @@ func TestUserSanctionsStatements(t *testing.T) {
 		m := api.Member(t)
 		s := mustImpose(t, mod, map[string]any{"userId": m.ID, "kind": "WARNING"})
 		if i%2 == 0 {
-			apitest.Must(t, appeal(t, m, s.ID))
+			ap := appealID(t, appeal(t, m, s.ID))
+			apitest.Must(t, admin.C.Do(t, messageAppeal, map[string]any{"id": ap, "text": "Tell me more."}))
 		}
 	}
 	query := func(n int) string {
@@ -662,6 +663,29 @@ func TestUserSanctionsStatements(t *testing.T) {
 	}
 	if large > small {
 		t.Fatalf("3 members ran %d statements, 12 ran %d:\n%q\n%q", small, large, smallSQL, counter.Last())
+	}
+
+	// The queue of open appeals with their sanctions, members and threads: 1 appeal or 5.
+	appeals := func(n int) string {
+		return fmt.Sprintf(`{ moderationAppeals(first: %d) { edges { node { id text sanction { id kind member { id displayName } }
+			messages { text fromModerator } } } } }`, n)
+	}
+	var queue struct {
+		ModerationAppeals struct {
+			Edges []struct {
+				Node struct{ Messages []struct{ Text string } }
+			}
+		}
+	}
+	apitest.Must(t, admin.C.Do(t, appeals(1), nil)) // warm-up
+	one := counter.Measure(func() { apitest.Must(t, admin.C.Do(t, appeals(1), nil)) })
+	five := counter.Measure(func() { apitest.Must(t, admin.C.Do(t, appeals(5), nil)).Decode(t, &queue) })
+	t.Logf("statements: 1 appeal -> %d, 5 appeals -> %d", one, five)
+	if len(queue.ModerationAppeals.Edges) != 5 || len(queue.ModerationAppeals.Edges[4].Node.Messages) != 1 {
+		t.Fatalf("appeals queue: %+v", queue)
+	}
+	if five > one {
+		t.Fatalf("1 appeal ran %d statements, 5 ran %d: %q", one, five, counter.Last())
 	}
 }
 

@@ -223,7 +223,10 @@ func (r *sanctionAppealResolver) Sanction(ctx context.Context, obj *domain.Appea
 	if err != nil {
 		return nil, err
 	}
-	s, err := r.Moderation.SanctionOfAppeal(ctx, actor, *obj)
+	if err := r.Moderation.CanReadAppeal(actor, *obj); err != nil {
+		return nil, err
+	}
+	s, err := dataloaders.For(ctx).SanctionsByID.Load(ctx, obj.SanctionID)
 	if err != nil {
 		return nil, err
 	}
@@ -235,7 +238,10 @@ func (r *sanctionAppealResolver) Messages(ctx context.Context, obj *domain.Appea
 	if err != nil {
 		return nil, err
 	}
-	return r.Moderation.AppealMessages(ctx, actor, *obj)
+	if err := r.Moderation.CanReadAppeal(actor, *obj); err != nil {
+		return nil, err
+	}
+	return dataloaders.For(ctx).AppealMessages.Load(ctx, obj.ID)
 }
 
 func (r *sanctionAppealMessageResolver) ID(ctx context.Context, obj *domain.AppealMessage) (string, error) {

@@ -45,6 +45,14 @@ func (q *Queries) SanctionByID(ctx context.Context, id uuid.UUID, forUpdate bool
 	return out, mapErr(err, "select sanction", "sanction", "")
 }
 
+// SanctionsByIDs loads sanctions by id; missing ids are absent (dataloader source of
+// SanctionAppeal.sanction).
+func (q *Queries) SanctionsByIDs(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]domain.Sanction, error) {
+	return keyedRows(ctx, q.db, "select sanctions by id", "sanction",
+		func(s domain.Sanction) uuid.UUID { return s.ID },
+		`SELECT `+sanctionColumns+` FROM moderation_sanctions WHERE id = ANY($1)`, uuidArgs(ids))
+}
+
 // SanctionsOf pages through a member's sanctions, newest first, strictly older than after.
 func (q *Queries) SanctionsOf(ctx context.Context, userID uuid.UUID, after *uuid.UUID, limit int) ([]domain.Sanction, error) {
 	rows, err := q.db.Query(ctx, `
@@ -211,4 +219,14 @@ func (q *Queries) AppealMessages(ctx context.Context, appealID uuid.UUID) ([]dom
 	}
 	out, err := pgx.CollectRows(rows, pgx.RowToStructByName[domain.AppealMessage])
 	return out, mapErr(err, "list appeal messages", "appeal message", "")
+}
+
+// AppealMessagesByAppealIDs loads the threads of appeals, oldest first each (dataloader source
+// of SanctionAppeal.messages: one statement for a page of appeals).
+func (q *Queries) AppealMessagesByAppealIDs(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID][]domain.AppealMessage, error) {
+	return groupedRows(ctx, q.db, "select appeal messages", "appeal message", len(ids),
+		func(m domain.AppealMessage) uuid.UUID { return m.AppealID }, `
+		SELECT m.id, m.appeal_id, m.author_id, m.body, m.created_at, m.author_id <> a.user_id AS from_moderator
+		FROM moderation_appeal_messages m JOIN moderation_appeals a ON a.id = m.appeal_id
+		WHERE m.appeal_id = ANY($1) ORDER BY m.appeal_id, m.id`, uuidArgs(ids))
 }
