@@ -240,6 +240,9 @@ func seedDemo(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if err := seed.NPS(ctx, a.Store, a.KPIs); err != nil {
 		return err
 	}
+	if err := seed.Sanctions(ctx, a.Store, a.Moderation); err != nil {
+		return err
+	}
 	return search.ReindexAll(ctx, a.Store, a.Search)
 }
 

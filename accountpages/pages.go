@@ -36,18 +36,27 @@ type Accounts interface {
 	UndoEmailChange(ctx context.Context, token string, c auth.Client) error
 }
 
+// Appeals is what the appeal page needs of moderation: appealing a sanction with the signed link
+// of its email (a suspended member cannot sign in to appeal in the app).
+type Appeals interface {
+	AppealWithLink(ctx context.Context, token, text string) (a domain.Appeal, addedToThread bool, err error)
+}
+
 // maxFormBytes bounds a posted form: a token, a password of at most a few hundred bytes, an email.
 const maxFormBytes = 8 << 10
 
+// maxAppealFormBytes bounds the appeal form: 5,000 characters, percent-encoded.
+const maxAppealFormBytes = 64 << 10
+
 // Handler serves the pages under the paths the account emails use. publicURL is the server's
 // public URL (PUBLIC_URL): a POST must come from a page of that origin (or name none); appName
-// titles the pages.
-func Handler(accounts Accounts, publicURL, appName string, log *slog.Logger) (http.Handler, error) {
+// titles the pages. appeals serves the sanction appeal page (nil: not served).
+func Handler(accounts Accounts, appeals Appeals, publicURL, appName string, log *slog.Logger) (http.Handler, error) {
 	u, err := url.Parse(publicURL)
 	if err != nil || u.Scheme == "" || u.Host == "" {
 		return nil, errors.New("account pages: PUBLIC_URL must be an absolute URL")
 	}
-	p := &pages{accounts: accounts, origin: u.Scheme + "://" + u.Host, app: appName, log: log}
+	p := &pages{accounts: accounts, appeals: appeals, origin: u.Scheme + "://" + u.Host, app: appName, log: log}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /verify-email", p.showVerify)
 	mux.HandleFunc("POST /verify-email", p.verify)
@@ -59,14 +68,22 @@ func Handler(accounts Accounts, publicURL, appName string, log *slog.Logger) (ht
 	mux.HandleFunc("POST /confirm-email-change", p.confirmChange)
 	mux.HandleFunc("GET /undo-email-change", p.showTokenForm("undoChange"))
 	mux.HandleFunc("POST /undo-email-change", p.undoChange)
+	if appeals != nil {
+		mux.HandleFunc("GET "+AppealPath, p.showTokenForm("appeal"))
+		mux.HandleFunc("POST "+AppealPath, p.appeal)
+	}
 	return mux, nil
 }
 
+// AppealPath is the page a sanction email links to (moderation.AppealPagePath says the same).
+const AppealPath = "/appeal-sanction"
+
 // Paths lists the paths Handler serves, for the server's mux.
-var Paths = []string{"/verify-email", "/reset-password", "/forgot-password", "/confirm-email-change", "/undo-email-change"}
+var Paths = []string{"/verify-email", "/reset-password", "/forgot-password", "/confirm-email-change", "/undo-email-change", AppealPath}
 
 type pages struct {
 	accounts Accounts
+	appeals  Appeals
 	origin   string
 	app      string
 	log      *slog.Logger
@@ -137,6 +154,35 @@ func (p *pages) undoChange(w http.ResponseWriter, r *http.Request) {
 	p.render(w, r, http.StatusOK, view{Page: "changeUndone"})
 }
 
+// appeal files the appeal of the sanction the link names, or, once appealed, adds the text to the
+// open appeal's thread. A refused text shows the form again; a link that is wrong or expired, a
+// decided appeal or one past its window end on a message.
+func (p *pages) appeal(w http.ResponseWriter, r *http.Request) {
+	if !p.formOf(w, r, maxAppealFormBytes) {
+		return
+	}
+	token := r.PostForm.Get("token")
+	_, added, err := p.appeals.AppealWithLink(r.Context(), token, r.PostForm.Get("text"))
+	var de *domain.Error
+	t := p.lang(r)
+	switch {
+	case err == nil && added:
+		p.render(w, r, http.StatusOK, view{Page: "appealReplied"})
+	case err == nil:
+		p.render(w, r, http.StatusOK, view{Page: "appealSent"})
+	case errors.As(err, &de) && de.Kind == domain.KindInvalid && de.Field == "text":
+		p.render(w, r, http.StatusBadRequest, view{Page: "appeal", Token: token, Message: t.AppealText})
+	case errors.As(err, &de) && de.Kind == domain.KindNotFound:
+		p.render(w, r, http.StatusBadRequest, view{Page: "failed", Message: t.BadLink})
+	case errors.As(err, &de) && de.Kind == domain.KindConflict:
+		p.render(w, r, http.StatusConflict, view{Page: "failed", Message: t.AlreadyAppealed})
+	case errors.As(err, &de) && de.Kind == domain.KindForbidden:
+		p.render(w, r, http.StatusForbidden, view{Page: "failed", Message: t.AppealClosed})
+	default:
+		p.failed(w, r, err, view{Page: "failed"})
+	}
+}
+
 func (p *pages) showReset(w http.ResponseWriter, r *http.Request) {
 	token := r.URL.Query().Get("token")
 	if token == "" {
@@ -182,12 +228,16 @@ func (p *pages) forgot(w http.ResponseWriter, r *http.Request) {
 // form checks a POST's origin and parses its bounded body; it answers and returns false when the
 // request is refused.
 func (p *pages) form(w http.ResponseWriter, r *http.Request) bool {
+	return p.formOf(w, r, maxFormBytes)
+}
+
+func (p *pages) formOf(w http.ResponseWriter, r *http.Request, max int64) bool {
 	// Browsers send Origin on every cross-origin POST: a form on another site cannot spend a link.
 	if o := r.Header.Get("Origin"); o != "" && o != p.origin {
 		p.render(w, r, http.StatusForbidden, view{Page: "failed", Message: p.lang(r).Forbidden})
 		return false
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	r.Body = http.MaxBytesReader(w, r.Body, max)
 	if err := r.ParseForm(); err != nil {
 		p.render(w, r, http.StatusBadRequest, view{Page: "failed", Message: p.lang(r).BadForm})
 		return false
@@ -257,8 +307,8 @@ func client(r *http.Request) auth.Client {
 }
 
 const style = `body{font-family:system-ui,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem;line-height:1.5;color:#1d1d1f}` +
-	`h1{font-size:1.4rem}label,input,button{display:block;width:100%;box-sizing:border-box;font-size:1rem}` +
-	`input{padding:.6rem;margin:.3rem 0 1rem}button{padding:.7rem;background:#2d6a4f;color:#fff;border:0;border-radius:.4rem}` +
+	`h1{font-size:1.4rem}label,input,button,textarea{display:block;width:100%;box-sizing:border-box;font-size:1rem}` +
+	`input,textarea{padding:.6rem;margin:.3rem 0 1rem}button{padding:.7rem;background:#2d6a4f;color:#fff;border:0;border-radius:.4rem}` +
 	`.error{color:#a4161a}`
 
 var styleHash = func() string {
@@ -298,6 +348,15 @@ var page = template.Must(template.New("page").Funcs(template.FuncMap{
 <form method="post" action="/undo-email-change"><input type="hidden" name="token" value="{{.Token}}"><button type="submit">{{.T.UndoChangeButton}}</button></form>
 {{- else if eq .Page "changeUndone"}}
 <h1>{{.T.ChangeUndoneTitle}}</h1><p>{{.T.ChangeUndoneBody}}</p>
+{{- else if eq .Page "appeal"}}
+<h1>{{.T.AppealTitle}}</h1>{{with .Message}}<p class="error" role="alert">{{.}}</p>{{end}}<p>{{.T.AppealBody}}</p>
+<form method="post" action="/appeal-sanction"><input type="hidden" name="token" value="{{.Token}}">
+<label for="text">{{.T.AppealLabel}}</label><textarea id="text" name="text" rows="8" required maxlength="5000"></textarea>
+<button type="submit">{{.T.AppealButton}}</button></form>
+{{- else if eq .Page "appealReplied"}}
+<h1>{{.T.AppealRepliedTitle}}</h1><p>{{.T.AppealSentBody}}</p>
+{{- else if eq .Page "appealSent"}}
+<h1>{{.T.AppealSentTitle}}</h1><p>{{.T.AppealSentBody}}</p>
 {{- else if eq .Page "forgotSent"}}
 <h1>{{.T.ForgotSentTitle}}</h1><p>{{.T.ForgotSentBody}}</p>
 {{- else}}
@@ -316,6 +375,9 @@ type texts struct {
 	ConfirmChangeTitle, ConfirmChangeBody, ConfirmChangeButton, ChangeConfirmedTitle       string
 	UndoChangeTitle, UndoChangeBody, UndoChangeButton, ChangeUndoneTitle, ChangeUndoneBody string
 	AddressTaken                                                                           string
+
+	AppealTitle, AppealBody, AppealLabel, AppealButton, AppealSentTitle, AppealSentBody string
+	AppealText, AlreadyAppealed, AppealClosed, AppealRepliedTitle                       string
 }
 
 var allTexts = map[string]texts{
@@ -356,6 +418,16 @@ var allTexts = map[string]texts{
 		ChangeUndoneTitle:    "Your email address is back",
 		ChangeUndoneBody:     "Every device was signed out. Check your email for the link to choose a new password.",
 		AddressTaken:         "This address is used by another account. Contact our support if it is yours.",
+		AppealTitle:          "Appeal a moderation decision",
+		AppealBody:           "Tell us why the decision should change. Another moderator than the one who took it will review your appeal and answer by email. You can appeal a decision once; once appealed, what you write here is added to your appeal.",
+		AppealLabel:          "Your appeal",
+		AppealButton:         "Send my appeal",
+		AppealSentTitle:      "Your appeal was sent",
+		AppealSentBody:       "Another moderator will review it and answer you by email.",
+		AppealText:           "Write your appeal (at most 5,000 characters).",
+		AlreadyAppealed:      "Your appeal of this decision was already decided.",
+		AppealRepliedTitle:   "Your message was added to your appeal",
+		AppealClosed:         "The time to appeal this decision (20 days) is over.",
 	},
 	domain.LocaleFR: {
 		VerifyTitle:     "Confirmez votre adresse e-mail",
@@ -394,5 +466,15 @@ var allTexts = map[string]texts{
 		ChangeUndoneTitle:    "Votre adresse e-mail est rétablie",
 		ChangeUndoneBody:     "Tous les appareils ont été déconnectés. Consultez vos e-mails pour le lien qui permet de choisir un nouveau mot de passe.",
 		AddressTaken:         "Cette adresse est utilisée par un autre compte. Contactez notre support si elle est à vous.",
+		AppealTitle:          "Contester une décision de modération",
+		AppealBody:           "Dites-nous pourquoi la décision devrait changer. Un autre modérateur que celui qui l'a prise examinera votre recours et vous répondra par e-mail. Une décision se conteste une fois ; ensuite, ce que vous écrivez ici s'ajoute à votre recours.",
+		AppealLabel:          "Votre recours",
+		AppealButton:         "Envoyer mon recours",
+		AppealSentTitle:      "Votre recours est envoyé",
+		AppealSentBody:       "Un autre modérateur l'examinera et vous répondra par e-mail.",
+		AppealText:           "Écrivez votre recours (5 000 caractères au plus).",
+		AlreadyAppealed:      "Votre recours contre cette décision a déjà été examiné.",
+		AppealRepliedTitle:   "Votre message est ajouté à votre recours",
+		AppealClosed:         "Le délai pour contester cette décision (20 jours) est passé.",
 	},
 }

@@ -80,8 +80,10 @@ type App struct {
 	Passkeys *passkeys.Service
 	// Erasure schedules and runs account deletions (and replays them after a restore).
 	Erasure *erasure.Service
-	// Moderation takes reports and runs the moderation queue.
+	// Moderation takes reports, runs the moderation queue, sanctions and appeals.
 	Moderation *moderation.Service
+	// SkillSessions runs skill sessions (tests cancel and inspect them directly).
+	SkillSessions *skillsessions.Service
 	// Exports builds members' data exports.
 	Exports *exports.Service
 	// KPIs computes the product KPIs (a periodic job refreshes them) and runs the NPS survey.
@@ -207,6 +209,33 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	}
 	legal := domain.LegalVersions{Terms: strings.TrimSpace(cfg.TermsVersion), PrivacyPolicy: strings.TrimSpace(cfg.PrivacyPolicyVersion)}
 	unverified.Legal = legal
+	a.Keys, err = dataKeyring(cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	// Moderation's sanctions act through small seams of services built below (closures, as
+	// payments' RequireRecentAuth); chat and skill sessions ask it whether a member is limited.
+	hideAt := cfg.ModerationHideReporters
+	if hideAt <= 0 {
+		hideAt = -1 // 0 in the configuration: never hide
+	}
+	a.Moderation = moderation.NewService(a.Store, notes, moderation.Config{
+		Limiter: a.Limiter, Now: opts.Now, PublicURL: cfg.PublicURL,
+		AppealLinkKey: a.Keys.Derive("skillswap sanction appeal link key v1"),
+		Seams: moderation.Seams{
+			EndSessions: func(ctx context.Context, userID uuid.UUID, ids []uuid.UUID) {
+				a.Auth.SessionsEnded(ctx, userID, ids)
+			},
+			RemoveMessage: func(ctx context.Context, q *store.Queries, id uuid.UUID) (domain.Message, error) {
+				return a.Chat.RemoveMessage(ctx, q, id)
+			},
+			CancelSessions: func(ctx context.Context, userID uuid.UUID, reason string) (int, error) {
+				return a.SkillSessions.CancelAllFor(ctx, userID, reason)
+			},
+			Reindex: indexQueue.QueueReindex,
+		},
+		Safeguards: moderation.Safeguards{Messages: chatVisibility{a}, HideThreshold: hideAt},
+	}, log)
 	ledger := credits.NewService(a.Store, credits.Config{StarterMinutes: starter, FloorMinutes: cfg.CreditFloorMinutes, Now: opts.Now}, log)
 	sessionSvc := skillsessions.NewService(a.Store, ledger, notifications.ByName{Service: notes}, skillsessions.Config{
 		Policy: domain.SkillSessionPolicy{
@@ -224,7 +253,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 			return a.Payments.CheckNewTime(ctx, q, before, after)
 		},
 		Unverified: unverified,
+		Limits:     a.Moderation,
 	}, log)
+	a.SkillSessions = sessionSvc
 	a.Payments = payments.NewService(a.Store, stripeClient, notifications.ByName{Service: notes}, payments.Config{
 		FeePercent: cfg.PlatformFeePercent, LateCancelFeePercent: cfg.LateCancelFeePercent,
 		PublicURL: cfg.PublicURL, Now: opts.Now, SkillSessions: sessionSvc,
@@ -233,19 +264,6 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 			return a.Auth.RequireRecentAuth(ctx, actor) // a.Auth is set below, before any request
 		},
 	}, log)
-	a.Chat = chat.NewService(a.Store, a.Hub, a.Notifications, log, chat.Options{
-		AwayAfter: cfg.ChatAwayAfter, ResyncEvery: cfg.ChatResyncInterval,
-		Limiter: a.Limiter, MessageRate: rate(cfg.RateMessagesUser), Unverified: unverified,
-		Conversations: chat.ConversationLimits{
-			Rate: rate(cfg.RateConversationsUser), NewAccountRate: rate(cfg.RateConversationsNewAccount), NewAccountAge: cfg.NewAccountAge,
-		},
-	})
-	hideAt := cfg.ModerationHideReporters
-	if hideAt <= 0 {
-		hideAt = -1 // 0 in the configuration: never hide
-	}
-	a.Moderation = moderation.NewService(a.Store, notes, moderation.Config{Limiter: a.Limiter, Now: opts.Now,
-		Safeguards: moderation.Safeguards{Messages: a.Chat, HideThreshold: hideAt}}, log)
 	reviewSvc := reviews.NewService(a.Store, notifications.ByName{Service: notes}, reviews.Config{Now: opts.Now, Reports: a.Moderation}, log)
 	calendarSvc := calendar.NewService(a.Store, calendar.Config{Now: opts.Now}, log)
 
@@ -273,10 +291,6 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	authLimits.MFACodeFailuresPerUser = rate(cfg.RateMFACodesUser)
 	authLimits.EmailChangePerUser = rate(cfg.RateEmailChangeUser)
 	authLimits.EmailChangePerAddress = rate(cfg.RateEmailChangeAddress)
-	a.Keys, err = dataKeyring(cfg, log)
-	if err != nil {
-		return nil, err
-	}
 	a.Auth, err = auth.NewService(a.Store, hasher, tokens, a.Hub, auth.Config{
 		RecentAuthMaxAge:    cfg.RecentAuthMaxAge,
 		Keys:                a.Keys,
@@ -325,6 +339,14 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 			return nil, err
 		}
 	}
+	a.Chat = chat.NewService(a.Store, a.Hub, a.Notifications, log, chat.Options{
+		AwayAfter: cfg.ChatAwayAfter, ResyncEvery: cfg.ChatResyncInterval,
+		Limiter: a.Limiter, MessageRate: rate(cfg.RateMessagesUser), Unverified: unverified,
+		Conversations: chat.ConversationLimits{
+			Rate: rate(cfg.RateConversationsUser), NewAccountRate: rate(cfg.RateConversationsNewAccount), NewAccountAge: cfg.NewAccountAge,
+		},
+		Limits: a.Moderation,
+	})
 	providers := make([]identities.Provider, len(cfg.OIDCProviders))
 	for i, p := range cfg.OIDCProviders {
 		providers[i] = identities.Provider{Name: p.Name, Issuer: p.Issuer, ClientIDs: p.ClientIDs,
@@ -394,6 +416,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 				push.NewClient(push.Config{BaseURL: cfg.ExpoPushURL, AccessToken: cfg.ExpoAccessToken}),
 				push.NewPacer(a.Limiter, cfg.PushMaxPerSecond, nil), log, notifications.PushConfig{}), cfg.ExpoPushURL != ""),
 			kpis.Jobs(a.KPIs),
+			moderation.Jobs(a.Moderation, mailer, appName),
 		}, log)
 		if err != nil {
 			return nil, err
@@ -425,7 +448,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		PublicURL:     strings.TrimSuffix(cfg.PublicURL, "/"),
 		Now:           opts.Now,
 	})
-	pages, err := accountpages.Handler(a.Auth, cfg.PublicURL, appName, log)
+	pages, err := accountpages.Handler(a.Auth, a.Moderation, cfg.PublicURL, appName, log)
 	if err != nil {
 		return nil, err
 	}
@@ -595,4 +618,19 @@ func dataKeyring(cfg config.Config, log *slog.Logger) (*sealbox.Keyring, error) 
 		return sealbox.Ephemeral()
 	}
 	return sealbox.NewKeyring(primary, keys)
+}
+
+// chatVisibility hides and reveals reported messages through a.Chat for moderation's
+// safeguards: moderation is built before chat (chat asks it whether a member is limited), so
+// it reaches chat through the App once both exist, as its other seams do.
+type chatVisibility struct{ a *App }
+
+// HidePendingReview implements moderation.MessageVisibility.
+func (v chatVisibility) HidePendingReview(ctx context.Context, q *store.Queries, messageID uuid.UUID) error {
+	return v.a.Chat.HidePendingReview(ctx, q, messageID)
+}
+
+// RevealAfterReview implements moderation.MessageVisibility.
+func (v chatVisibility) RevealAfterReview(ctx context.Context, q *store.Queries, messageID uuid.UUID) error {
+	return v.a.Chat.RevealAfterReview(ctx, q, messageID)
 }

@@ -70,6 +70,15 @@ type Options struct {
 	Unverified domain.UnverifiedPolicy
 	// Conversations bound how many conversations a member opens (with Limiter).
 	Conversations ConversationLimits
+	// Limits, when set, refuses new conversations to a member a moderator limited
+	// (moderation.Service implements it).
+	Limits Limits
+}
+
+// Limits tells whether a member may start conversations (a moderator's LIMIT refuses it).
+type Limits interface {
+	// RequireNotLimited returns a FORBIDDEN domain error while the member is limited.
+	RequireNotLimited(ctx context.Context, userID uuid.UUID) error
 }
 
 // Service implements chat.
@@ -86,6 +95,7 @@ type Service struct {
 	limiter    ratelimit.Limiter
 	msgRate    ratelimit.Rate
 	convLimits ConversationLimits
+	limits     Limits
 }
 
 // NewService wires the service: st for the data, hub to publish and subscribe to wake-ups,
@@ -93,7 +103,7 @@ type Service struct {
 func NewService(st *store.Store, hub *realtime.Hub, notifier Notifier, log *slog.Logger, opts Options) *Service {
 	s := &Service{store: st, hub: hub, notifier: notifier, log: log, now: opts.Now, away: opts.AwayAfter, resync: opts.ResyncEvery,
 		limiter: opts.Limiter, msgRate: opts.MessageRate, unverified: opts.Unverified,
-		convLimits: opts.Conversations}
+		convLimits: opts.Conversations, limits: opts.Limits}
 	if s.now == nil {
 		s.now = func() time.Time { return time.Now().UTC() }
 	}
@@ -118,6 +128,9 @@ func (s *Service) OpenDirect(ctx context.Context, actor domain.Actor, other uuid
 		return domain.Conversation{}, err
 	}
 	if err := s.unverified.Require(actor, domain.UnverifiedMessage); err != nil {
+		return domain.Conversation{}, err
+	}
+	if err := s.requireNotLimited(ctx, actor); err != nil {
 		return domain.Conversation{}, err
 	}
 	viewer := actor.ID()
@@ -182,6 +195,29 @@ func (s *Service) OpenDirect(ctx context.Context, actor domain.Actor, other uuid
 	return conv, nil
 }
 
+// requireNotLimited refuses a new conversation to a member under a moderator's LIMIT (support
+// conversations stay open to them).
+func (s *Service) requireNotLimited(ctx context.Context, actor domain.Actor) error {
+	if s.limits == nil {
+		return nil
+	}
+	return s.limits.RequireNotLimited(ctx, actor.ID())
+}
+
+// RemoveMessage tombstones a message for a moderator inside the caller's transaction q, as
+// Delete does for its sender (body and attachment erased), and tells its conversation after
+// commit. Package moderation calls it for a CONTENT_REMOVAL sanction; it checks nothing.
+func (s *Service) RemoveMessage(ctx context.Context, q *store.Queries, id uuid.UUID) (domain.Message, error) {
+	m, err := q.TombstoneMessage(ctx, id, s.now())
+	if err != nil {
+		return domain.Message{}, fmt.Errorf("remove message: %w", err)
+	}
+	if err := s.afterCommitParticipants(ctx, q, m, domain.ConversationMessageDeleted); err != nil {
+		return domain.Message{}, fmt.Errorf("remove message: %w", err)
+	}
+	return m, nil
+}
+
 // requireReachable checks that every id is an active member and that none blocked viewer or
 // was blocked by them.
 func (s *Service) requireReachable(ctx context.Context, q *store.Queries, viewer uuid.UUID, ids []uuid.UUID, field string) error {
@@ -213,6 +249,9 @@ func (s *Service) CreateGroup(ctx context.Context, actor domain.Actor, title str
 		return domain.Conversation{}, err
 	}
 	if err := s.unverified.Require(actor, domain.UnverifiedMessage); err != nil {
+		return domain.Conversation{}, err
+	}
+	if err := s.requireNotLimited(ctx, actor); err != nil {
 		return domain.Conversation{}, err
 	}
 	owner := actor.ID()

@@ -34,6 +34,10 @@ type Source interface {
 	MessagesByIDs(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]domain.Message, error)
 	NotificationsByIDs(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]domain.Notification, error)
 	UnreadNotificationCounts(ctx context.Context, userIDs []uuid.UUID) (map[uuid.UUID]int, error)
+	SanctionsByUserIDs(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID][]domain.Sanction, error)
+	SanctionsByIDs(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]domain.Sanction, error)
+	AppealMessagesByAppealIDs(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID][]domain.AppealMessage, error)
+	AppealsBySanctionIDs(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]domain.Appeal, error)
 
 	SessionSource
 	PaymentSource
@@ -85,6 +89,14 @@ type Loaders struct {
 	Notifications *dataloadgen.Loader[uuid.UUID, domain.Notification]
 	// UnreadNotifications loads members' unread notification counts (0 for none).
 	UnreadNotifications *dataloadgen.Loader[uuid.UUID, int]
+	// Sanctions loads members' sanctions, newest first (User.sanctions, staff only).
+	Sanctions *dataloadgen.Loader[uuid.UUID, []domain.Sanction]
+	// SanctionsByID loads sanctions by id (an appeal's sanction).
+	SanctionsByID *dataloadgen.Loader[uuid.UUID, domain.Sanction]
+	// AppealMessages loads the threads of appeals, oldest first.
+	AppealMessages *dataloadgen.Loader[uuid.UUID, []domain.AppealMessage]
+	// Appeals loads the appeal of sanctions, keyed by sanction id (missing: not appealed).
+	Appeals *dataloadgen.Loader[uuid.UUID, domain.Appeal]
 	// Sessions are the skill-session, review and rating loaders.
 	Sessions *SessionLoaders
 	// Payments are the payment, price and mentor-account loaders.
@@ -164,8 +176,12 @@ func New(src Source, batchWait time.Duration) *Loaders {
 			}
 			return out, nil
 		}, wait),
-		Messages:      dataloadgen.NewMappedLoader(src.MessagesByIDs, wait),
-		Notifications: dataloadgen.NewMappedLoader(src.NotificationsByIDs, wait),
+		Messages:       dataloadgen.NewMappedLoader(src.MessagesByIDs, wait),
+		Notifications:  dataloadgen.NewMappedLoader(src.NotificationsByIDs, wait),
+		Sanctions:      dataloadgen.NewMappedLoader(orEmpty(src.SanctionsByUserIDs), wait),
+		Appeals:        dataloadgen.NewMappedLoader(src.AppealsBySanctionIDs, wait),
+		SanctionsByID:  dataloadgen.NewMappedLoader(src.SanctionsByIDs, wait),
+		AppealMessages: dataloadgen.NewMappedLoader(orEmpty(src.AppealMessagesByAppealIDs), wait),
 		UnreadNotifications: dataloadgen.NewMappedLoader(func(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]int, error) {
 			found, err := src.UnreadNotificationCounts(ctx, ids)
 			if err != nil {
@@ -245,6 +261,18 @@ func User(ctx context.Context, id uuid.UUID) (domain.User, error) {
 		return domain.User{}, err
 	}
 	return u, nil
+}
+
+// AppealOf loads the appeal of a sanction; nil when it was not appealed.
+func AppealOf(ctx context.Context, sanctionID uuid.UUID) (*domain.Appeal, error) {
+	a, err := For(ctx).Appeals.Load(ctx, sanctionID)
+	if err != nil {
+		if isNotFound(err) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	return &a, nil
 }
 
 // Skill loads one skill.

@@ -62,6 +62,18 @@ const (
 	// NotificationModerationCaseDecided: a case the member reported was decided (payload
 	// domain.CaseReceivedPayload with its decision).
 	NotificationModerationCaseDecided NotificationType = "MODERATION_CASE_DECIDED"
+	// NotificationModerationSanctionImposed: a moderator sanctioned the member (payload
+	// domain.SanctionPayload). Emailed by package moderation, also to a suspended member.
+	NotificationModerationSanctionImposed NotificationType = "MODERATION_SANCTION_IMPOSED"
+	// NotificationModerationSanctionLifted: a sanction of the member was lifted early (payload
+	// domain.SanctionPayload). Emailed by package moderation.
+	NotificationModerationSanctionLifted NotificationType = "MODERATION_SANCTION_LIFTED"
+	// NotificationModerationAppealDecided: the member's appeal was decided (payload
+	// domain.SanctionPayload with its decision). Emailed by package moderation.
+	NotificationModerationAppealDecided NotificationType = "MODERATION_APPEAL_DECIDED"
+	// NotificationModerationAppealMessage: a moderator wrote in the member's appeal (payload
+	// domain.SanctionPayload). Emailed by package moderation, with a link to answer.
+	NotificationModerationAppealMessage NotificationType = "MODERATION_APPEAL_MESSAGE"
 )
 
 // AllNotificationTypes lists every notification type, in display order of preference screens.
@@ -75,6 +87,8 @@ var AllNotificationTypes = []NotificationType{
 	NotificationPaymentCanceled, NotificationPaymentRefunded,
 	NotificationNoShowContested, NotificationNoShowDecided,
 	NotificationModerationReportReceived, NotificationModerationCaseDecided,
+	NotificationModerationSanctionImposed, NotificationModerationSanctionLifted,
+	NotificationModerationAppealDecided, NotificationModerationAppealMessage,
 }
 
 // Valid reports whether t is a known type.

@@ -20,10 +20,14 @@ type Review struct {
 	Tags       []string   `db:"tags"`
 	CreatedAt  time.Time  `db:"created_at"`
 	VisibleAt  *time.Time `db:"visible_at"`
+	// HiddenAt is when a moderator removed the review (a CONTENT_REMOVAL sanction): only its
+	// author still reads it.
+	HiddenAt *time.Time `db:"hidden_at"`
 }
 
-// Visible reports whether the review has been revealed (double-blind rule met).
-func (r Review) Visible() bool { return r.VisibleAt != nil }
+// Visible reports whether the review has been revealed (double-blind rule met) and not removed
+// by a moderator.
+func (r Review) Visible() bool { return r.VisibleAt != nil && r.HiddenAt == nil }
 
 // ReviewWindow is how long after completion reviews may be written; when it closes, whatever
 // was written is revealed even if the other side never reviewed.

@@ -69,6 +69,9 @@ type ResolverRoot interface {
 	Refund() RefundResolver
 	Review() ReviewResolver
 	ReviewReport() ReviewReportResolver
+	Sanction() SanctionResolver
+	SanctionAppeal() SanctionAppealResolver
+	SanctionAppealMessage() SanctionAppealMessageResolver
 	SessionProposal() SessionProposalResolver
 	SessionWarning() SessionWarningResolver
 	Skill() SkillResolver
@@ -97,6 +100,10 @@ type ComplexityRoot struct {
 		RecentSignIns     func(childComplexity int, first *int) int
 		RecoveryCodesLeft func(childComplexity int) int
 		TotpEnabled       func(childComplexity int) int
+	}
+
+	AddAppealMessagePayload struct {
+		Message func(childComplexity int) int
 	}
 
 	AddModerationNotePayload struct {
@@ -585,9 +592,11 @@ type ComplexityRoot struct {
 	Mutation struct {
 		AcceptPolicies             func(childComplexity int, input model.AcceptPoliciesInput) int
 		AcceptSession              func(childComplexity int, input model.AcceptSessionInput) int
+		AddAppealMessage           func(childComplexity int, appealID string, text string) int
 		AddMemberSkill             func(childComplexity int, input model.AddMemberSkillInput) int
 		AddModerationNote          func(childComplexity int, caseID string, text string) int
 		AdjustCredits              func(childComplexity int, input model.AdjustCreditsInput) int
+		AppealSanction             func(childComplexity int, input model.AppealSanctionInput) int
 		AssignModerationCase       func(childComplexity int, id string, moderatorID string) int
 		BeginLogIn                 func(childComplexity int, input model.LogInInput) int
 		BlockMember                func(childComplexity int, input model.BlockMemberInput) int
@@ -601,6 +610,7 @@ type ComplexityRoot struct {
 		ConfirmTotpEnrollment      func(childComplexity int, input model.ConfirmTotpEnrollmentInput) int
 		ContestNoShow              func(childComplexity int, input model.ContestNoShowInput) int
 		CreateCalendarFeed         func(childComplexity int) int
+		DecideAppeal               func(childComplexity int, input model.DecideAppealInput) int
 		DecideModerationCase       func(childComplexity int, input model.DecideModerationCaseInput) int
 		DeclineSession             func(childComplexity int, input model.DeclineSessionInput) int
 		DeleteAccount              func(childComplexity int, input *model.DeleteAccountInput) int
@@ -611,6 +621,8 @@ type ComplexityRoot struct {
 		FinishPasskeyRegistration  func(childComplexity int, input model.FinishPasskeyRegistrationInput) int
 		FinishPasskeySignIn        func(childComplexity int, input model.FinishPasskeySignInInput) int
 		ForceLogOut                func(childComplexity int, input model.ForceLogOutInput) int
+		ImposeSanction             func(childComplexity int, input model.ImposeSanctionInput) int
+		LiftSanction               func(childComplexity int, id string, reason string) int
 		LinkProvider               func(childComplexity int, input model.LinkProviderInput) int
 		LogIn                      func(childComplexity int, input model.LogInInput) int
 		LogOut                     func(childComplexity int, input *model.LogOutInput) int
@@ -850,9 +862,11 @@ type ComplexityRoot struct {
 		LegalDocuments          func(childComplexity int) int
 		Matches                 func(childComplexity int, first *int, after *string, filter *model.MatchFilter) int
 		Messages                func(childComplexity int, conversationID string, first *int, before *string, after *string) int
+		ModerationAppeals       func(childComplexity int, first *int, after *string) int
 		ModerationCase          func(childComplexity int, id string) int
 		ModerationCases         func(childComplexity int, first *int, after *string, filter *model.ModerationCaseFilter) int
 		MyModerationDecisions   func(childComplexity int, first *int, after *string) int
+		MySanctions             func(childComplexity int, first *int, after *string) int
 		NoShowDisputes          func(childComplexity int, status *domain.NoShowDisputeStatus, first *int, after *string) int
 		Node                    func(childComplexity int, id string) int
 		NotificationPreferences func(childComplexity int) int
@@ -998,6 +1012,70 @@ type ComplexityRoot struct {
 
 	RevokeSessionPayload struct {
 		Session func(childComplexity int) int
+	}
+
+	Sanction struct {
+		Active             func(childComplexity int) int
+		Appeal             func(childComplexity int) int
+		AppealableUntil    func(childComplexity int) int
+		CaseID             func(childComplexity int) int
+		ContentID          func(childComplexity int) int
+		ContentType        func(childComplexity int) int
+		EndsAt             func(childComplexity int) int
+		ID                 func(childComplexity int) int
+		ImposedBy          func(childComplexity int) int
+		Kind               func(childComplexity int) int
+		LiftReason         func(childComplexity int) int
+		LiftedAt           func(childComplexity int) int
+		Member             func(childComplexity int) int
+		StartsAt           func(childComplexity int) int
+		StatementOfReasons func(childComplexity int) int
+	}
+
+	SanctionAppeal struct {
+		CreatedAt       func(childComplexity int) int
+		DecidedAt       func(childComplexity int) int
+		DecisionReasons func(childComplexity int) int
+		ID              func(childComplexity int) int
+		Messages        func(childComplexity int) int
+		Sanction        func(childComplexity int) int
+		State           func(childComplexity int) int
+		Text            func(childComplexity int) int
+	}
+
+	SanctionAppealConnection struct {
+		Edges    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	SanctionAppealEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	SanctionAppealMessage struct {
+		CreatedAt     func(childComplexity int) int
+		FromModerator func(childComplexity int) int
+		ID            func(childComplexity int) int
+		Text          func(childComplexity int) int
+	}
+
+	SanctionAppealPayload struct {
+		Appeal func(childComplexity int) int
+	}
+
+	SanctionConnection struct {
+		Edges    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	SanctionEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	SanctionPayload struct {
+		Sanction func(childComplexity int) int
 	}
 
 	ScheduleSessionPayload struct {
@@ -1273,6 +1351,7 @@ type ComplexityRoot struct {
 		Rating              func(childComplexity int) int
 		Reviews             func(childComplexity int, first *int, after *string) int
 		Roles               func(childComplexity int) int
+		Sanctions           func(childComplexity int) int
 		Security            func(childComplexity int) int
 		Sessions            func(childComplexity int, first *int, after *string, includeRevoked *bool) int
 		WantedSkills        func(childComplexity int) int
@@ -1491,6 +1570,11 @@ type MutationResolver interface {
 	UnblockMember(ctx context.Context, input model.BlockMemberInput) (*model.BlockMemberPayload, error)
 	SubmitReview(ctx context.Context, input model.SubmitReviewInput) (*model.SubmitReviewPayload, error)
 	ReportReview(ctx context.Context, input model.ReportReviewInput) (*model.ReportReviewPayload, error)
+	ImposeSanction(ctx context.Context, input model.ImposeSanctionInput) (*model.SanctionPayload, error)
+	LiftSanction(ctx context.Context, id string, reason string) (*model.SanctionPayload, error)
+	AppealSanction(ctx context.Context, input model.AppealSanctionInput) (*model.SanctionAppealPayload, error)
+	AddAppealMessage(ctx context.Context, appealID string, text string) (*model.AddAppealMessagePayload, error)
+	DecideAppeal(ctx context.Context, input model.DecideAppealInput) (*model.SanctionAppealPayload, error)
 	BeginLogIn(ctx context.Context, input model.LogInInput) (*model.BeginLogInPayload, error)
 	CompleteMfaLogIn(ctx context.Context, input model.CompleteMfaLogInInput) (*model.AuthPayload, error)
 	Reauthenticate(ctx context.Context, input model.ReauthenticateInput) (*model.ReauthenticatePayload, error)
@@ -1591,6 +1675,8 @@ type QueryResolver interface {
 	NoShowDisputes(ctx context.Context, status *domain.NoShowDisputeStatus, first *int, after *string) (*model.NoShowDisputeConnection, error)
 	LegalDocuments(ctx context.Context) (*model.LegalDocuments, error)
 	ReviewReports(ctx context.Context, first *int, after *string) (*model.ReviewReportConnection, error)
+	MySanctions(ctx context.Context, first *int, after *string) (*model.SanctionConnection, error)
+	ModerationAppeals(ctx context.Context, first *int, after *string) (*model.SanctionAppealConnection, error)
 	UpcomingSessions(ctx context.Context, first *int, after *string) (*model.SkillSessionConnection, error)
 	PastSessions(ctx context.Context, first *int, after *string) (*model.SkillSessionConnection, error)
 	SkillSession(ctx context.Context, id string) (*domain.SkillSession, error)
@@ -1615,6 +1701,31 @@ type ReviewReportResolver interface {
 	ID(ctx context.Context, obj *domain.ReviewReport) (string, error)
 	Review(ctx context.Context, obj *domain.ReviewReport) (*domain.Review, error)
 	Reporter(ctx context.Context, obj *domain.ReviewReport) (*domain.User, error)
+}
+type SanctionResolver interface {
+	ID(ctx context.Context, obj *domain.Sanction) (string, error)
+
+	CaseID(ctx context.Context, obj *domain.Sanction) (*string, error)
+
+	ContentID(ctx context.Context, obj *domain.Sanction) (*string, error)
+
+	Active(ctx context.Context, obj *domain.Sanction) (bool, error)
+
+	AppealableUntil(ctx context.Context, obj *domain.Sanction) (*time.Time, error)
+	Appeal(ctx context.Context, obj *domain.Sanction) (*domain.Appeal, error)
+	ImposedBy(ctx context.Context, obj *domain.Sanction) (*domain.User, error)
+	Member(ctx context.Context, obj *domain.Sanction) (*domain.User, error)
+}
+type SanctionAppealResolver interface {
+	ID(ctx context.Context, obj *domain.Appeal) (string, error)
+	Sanction(ctx context.Context, obj *domain.Appeal) (*domain.Sanction, error)
+
+	Messages(ctx context.Context, obj *domain.Appeal) ([]domain.AppealMessage, error)
+}
+type SanctionAppealMessageResolver interface {
+	ID(ctx context.Context, obj *domain.AppealMessage) (string, error)
+
+	Text(ctx context.Context, obj *domain.AppealMessage) (string, error)
 }
 type SessionProposalResolver interface {
 	ID(ctx context.Context, obj *domain.SessionProposal) (string, error)
@@ -1713,6 +1824,7 @@ type UserResolver interface {
 	MarketingConsent(ctx context.Context, obj *domain.User) (*bool, error)
 	Consents(ctx context.Context, obj *domain.User, first *int) ([]domain.Consent, error)
 	DataExports(ctx context.Context, obj *domain.User, first *int) ([]domain.DataExport, error)
+	Sanctions(ctx context.Context, obj *domain.User) ([]domain.Sanction, error)
 	Security(ctx context.Context, obj *domain.User) (*model.AccountSecurity, error)
 }
 
@@ -1776,6 +1888,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AccountSecurity.TotpEnabled(childComplexity), true
+
+	case "AddAppealMessagePayload.message":
+		if e.ComplexityRoot.AddAppealMessagePayload.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AddAppealMessagePayload.Message(childComplexity), true
 
 	case "AddModerationNotePayload.note":
 		if e.ComplexityRoot.AddModerationNotePayload.Note == nil {
@@ -3405,6 +3524,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.AcceptSession(childComplexity, args["input"].(model.AcceptSessionInput)), true
+	case "Mutation.addAppealMessage":
+		if e.ComplexityRoot.Mutation.AddAppealMessage == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_addAppealMessage_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AddAppealMessage(childComplexity, args["appealId"].(string), args["text"].(string)), true
 	case "Mutation.addMemberSkill":
 		if e.ComplexityRoot.Mutation.AddMemberSkill == nil {
 			break
@@ -3438,6 +3568,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.AdjustCredits(childComplexity, args["input"].(model.AdjustCreditsInput)), true
+	case "Mutation.appealSanction":
+		if e.ComplexityRoot.Mutation.AppealSanction == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_appealSanction_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AppealSanction(childComplexity, args["input"].(model.AppealSanctionInput)), true
 	case "Mutation.assignModerationCase":
 		if e.ComplexityRoot.Mutation.AssignModerationCase == nil {
 			break
@@ -3571,6 +3712,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateCalendarFeed(childComplexity), true
+	case "Mutation.decideAppeal":
+		if e.ComplexityRoot.Mutation.DecideAppeal == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_decideAppeal_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DecideAppeal(childComplexity, args["input"].(model.DecideAppealInput)), true
 	case "Mutation.decideModerationCase":
 		if e.ComplexityRoot.Mutation.DecideModerationCase == nil {
 			break
@@ -3671,6 +3823,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ForceLogOut(childComplexity, args["input"].(model.ForceLogOutInput)), true
+	case "Mutation.imposeSanction":
+		if e.ComplexityRoot.Mutation.ImposeSanction == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_imposeSanction_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ImposeSanction(childComplexity, args["input"].(model.ImposeSanctionInput)), true
+	case "Mutation.liftSanction":
+		if e.ComplexityRoot.Mutation.LiftSanction == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_liftSanction_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.LiftSanction(childComplexity, args["id"].(string), args["reason"].(string)), true
 	case "Mutation.linkProvider":
 		if e.ComplexityRoot.Mutation.LinkProvider == nil {
 			break
@@ -4980,6 +5154,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Messages(childComplexity, args["conversationId"].(string), args["first"].(*int), args["before"].(*string), args["after"].(*string)), true
+	case "Query.moderationAppeals":
+		if e.ComplexityRoot.Query.ModerationAppeals == nil {
+			break
+		}
+
+		args, err := ec.field_Query_moderationAppeals_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ModerationAppeals(childComplexity, args["first"].(*int), args["after"].(*string)), true
 	case "Query.moderationCase":
 		if e.ComplexityRoot.Query.ModerationCase == nil {
 			break
@@ -5013,6 +5198,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.MyModerationDecisions(childComplexity, args["first"].(*int), args["after"].(*string)), true
+	case "Query.mySanctions":
+		if e.ComplexityRoot.Query.MySanctions == nil {
+			break
+		}
+
+		args, err := ec.field_Query_mySanctions_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.MySanctions(childComplexity, args["first"].(*int), args["after"].(*string)), true
 	case "Query.noShowDisputes":
 		if e.ComplexityRoot.Query.NoShowDisputes == nil {
 			break
@@ -5533,6 +5729,237 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RevokeSessionPayload.Session(childComplexity), true
+
+	case "Sanction.active":
+		if e.ComplexityRoot.Sanction.Active == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Sanction.Active(childComplexity), true
+	case "Sanction.appeal":
+		if e.ComplexityRoot.Sanction.Appeal == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Sanction.Appeal(childComplexity), true
+	case "Sanction.appealableUntil":
+		if e.ComplexityRoot.Sanction.AppealableUntil == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Sanction.AppealableUntil(childComplexity), true
+	case "Sanction.caseId":
+		if e.ComplexityRoot.Sanction.CaseID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Sanction.CaseID(childComplexity), true
+	case "Sanction.contentId":
+		if e.ComplexityRoot.Sanction.ContentID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Sanction.ContentID(childComplexity), true
+	case "Sanction.contentType":
+		if e.ComplexityRoot.Sanction.ContentType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Sanction.ContentType(childComplexity), true
+	case "Sanction.endsAt":
+		if e.ComplexityRoot.Sanction.EndsAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Sanction.EndsAt(childComplexity), true
+	case "Sanction.id":
+		if e.ComplexityRoot.Sanction.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Sanction.ID(childComplexity), true
+	case "Sanction.imposedBy":
+		if e.ComplexityRoot.Sanction.ImposedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Sanction.ImposedBy(childComplexity), true
+	case "Sanction.kind":
+		if e.ComplexityRoot.Sanction.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Sanction.Kind(childComplexity), true
+	case "Sanction.liftReason":
+		if e.ComplexityRoot.Sanction.LiftReason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Sanction.LiftReason(childComplexity), true
+	case "Sanction.liftedAt":
+		if e.ComplexityRoot.Sanction.LiftedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Sanction.LiftedAt(childComplexity), true
+	case "Sanction.member":
+		if e.ComplexityRoot.Sanction.Member == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Sanction.Member(childComplexity), true
+	case "Sanction.startsAt":
+		if e.ComplexityRoot.Sanction.StartsAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Sanction.StartsAt(childComplexity), true
+	case "Sanction.statementOfReasons":
+		if e.ComplexityRoot.Sanction.StatementOfReasons == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Sanction.StatementOfReasons(childComplexity), true
+
+	case "SanctionAppeal.createdAt":
+		if e.ComplexityRoot.SanctionAppeal.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SanctionAppeal.CreatedAt(childComplexity), true
+	case "SanctionAppeal.decidedAt":
+		if e.ComplexityRoot.SanctionAppeal.DecidedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SanctionAppeal.DecidedAt(childComplexity), true
+	case "SanctionAppeal.decisionReasons":
+		if e.ComplexityRoot.SanctionAppeal.DecisionReasons == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SanctionAppeal.DecisionReasons(childComplexity), true
+	case "SanctionAppeal.id":
+		if e.ComplexityRoot.SanctionAppeal.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SanctionAppeal.ID(childComplexity), true
+	case "SanctionAppeal.messages":
+		if e.ComplexityRoot.SanctionAppeal.Messages == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SanctionAppeal.Messages(childComplexity), true
+	case "SanctionAppeal.sanction":
+		if e.ComplexityRoot.SanctionAppeal.Sanction == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SanctionAppeal.Sanction(childComplexity), true
+	case "SanctionAppeal.state":
+		if e.ComplexityRoot.SanctionAppeal.State == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SanctionAppeal.State(childComplexity), true
+	case "SanctionAppeal.text":
+		if e.ComplexityRoot.SanctionAppeal.Text == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SanctionAppeal.Text(childComplexity), true
+
+	case "SanctionAppealConnection.edges":
+		if e.ComplexityRoot.SanctionAppealConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SanctionAppealConnection.Edges(childComplexity), true
+	case "SanctionAppealConnection.pageInfo":
+		if e.ComplexityRoot.SanctionAppealConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SanctionAppealConnection.PageInfo(childComplexity), true
+
+	case "SanctionAppealEdge.cursor":
+		if e.ComplexityRoot.SanctionAppealEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SanctionAppealEdge.Cursor(childComplexity), true
+	case "SanctionAppealEdge.node":
+		if e.ComplexityRoot.SanctionAppealEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SanctionAppealEdge.Node(childComplexity), true
+
+	case "SanctionAppealMessage.createdAt":
+		if e.ComplexityRoot.SanctionAppealMessage.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SanctionAppealMessage.CreatedAt(childComplexity), true
+	case "SanctionAppealMessage.fromModerator":
+		if e.ComplexityRoot.SanctionAppealMessage.FromModerator == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SanctionAppealMessage.FromModerator(childComplexity), true
+	case "SanctionAppealMessage.id":
+		if e.ComplexityRoot.SanctionAppealMessage.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SanctionAppealMessage.ID(childComplexity), true
+	case "SanctionAppealMessage.text":
+		if e.ComplexityRoot.SanctionAppealMessage.Text == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SanctionAppealMessage.Text(childComplexity), true
+
+	case "SanctionAppealPayload.appeal":
+		if e.ComplexityRoot.SanctionAppealPayload.Appeal == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SanctionAppealPayload.Appeal(childComplexity), true
+
+	case "SanctionConnection.edges":
+		if e.ComplexityRoot.SanctionConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SanctionConnection.Edges(childComplexity), true
+	case "SanctionConnection.pageInfo":
+		if e.ComplexityRoot.SanctionConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SanctionConnection.PageInfo(childComplexity), true
+
+	case "SanctionEdge.cursor":
+		if e.ComplexityRoot.SanctionEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SanctionEdge.Cursor(childComplexity), true
+	case "SanctionEdge.node":
+		if e.ComplexityRoot.SanctionEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SanctionEdge.Node(childComplexity), true
+
+	case "SanctionPayload.sanction":
+		if e.ComplexityRoot.SanctionPayload.Sanction == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SanctionPayload.Sanction(childComplexity), true
 
 	case "ScheduleSessionPayload.clientSecret":
 		if e.ComplexityRoot.ScheduleSessionPayload.ClientSecret == nil {
@@ -6575,6 +7002,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.User.Roles(childComplexity), true
+	case "User.sanctions":
+		if e.ComplexityRoot.User.Sanctions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.Sanctions(childComplexity), true
 	case "User.security":
 		if e.ComplexityRoot.User.Security == nil {
 			break
@@ -6650,6 +7083,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputAcceptSessionInput,
 		ec.unmarshalInputAddMemberSkillInput,
 		ec.unmarshalInputAdjustCreditsInput,
+		ec.unmarshalInputAppealSanctionInput,
 		ec.unmarshalInputAuditLogFilter,
 		ec.unmarshalInputAvailabilitySlotInput,
 		ec.unmarshalInputBlockMemberInput,
@@ -6660,6 +7094,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputConfirmSessionCompletedInput,
 		ec.unmarshalInputConfirmTotpEnrollmentInput,
 		ec.unmarshalInputContestNoShowInput,
+		ec.unmarshalInputDecideAppealInput,
 		ec.unmarshalInputDecideModerationCaseInput,
 		ec.unmarshalInputDeclineSessionInput,
 		ec.unmarshalInputDeleteAccountInput,
@@ -6669,6 +7104,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputFinishPasskeySignInInput,
 		ec.unmarshalInputForceLogOutInput,
 		ec.unmarshalInputGeoPointInput,
+		ec.unmarshalInputImposeSanctionInput,
 		ec.unmarshalInputLinkProviderInput,
 		ec.unmarshalInputLogInInput,
 		ec.unmarshalInputLogOutEverywhereInput,
@@ -7639,10 +8075,12 @@ extend type Query {
 extend type Mutation {
   """
   Returns the direct conversation with a member, creating it the first time. ` + "`" + `FORBIDDEN` + "`" + ` when
-  either blocked the other; ` + "`" + `NOT_FOUND` + "`" + ` (field ` + "`" + `input.userId` + "`" + `) for an unknown or suspended member;
-  ` + "`" + `RATE_LIMITED` + "`" + ` (field ` + "`" + `input.userId` + "`" + `, ` + "`" + `extensions.retryAfterSeconds` + "`" + `) when creating it would
-  exceed the conversations a member may open a day (50 by default, 10 for accounts younger than
-  7 days). Reopening an existing conversation is never limited.
+  either blocked the other, or with ` + "`" + `extensions.reason` + "`" + ` ` + "`" + `LIMITED` + "`" + ` and ` + "`" + `extensions.limitedUntil` + "`" + `
+  (RFC 3339) while a moderator limits the caller (see ` + "`" + `imposeSanction` + "`" + `); ` + "`" + `NOT_FOUND` + "`" + ` (field
+  ` + "`" + `input.userId` + "`" + `) for an unknown or suspended member; ` + "`" + `RATE_LIMITED` + "`" + ` (field ` + "`" + `input.userId` + "`" + `,
+  ` + "`" + `extensions.retryAfterSeconds` + "`" + `) when creating it would exceed the conversations a member may
+  open a day (50 by default, 10 for accounts younger than 7 days). Reopening an existing
+  conversation is never limited.
   """
   openDirectConversation(input: OpenDirectConversationInput!): OpenDirectConversationPayload! @auth
   """
@@ -9093,6 +9531,17 @@ enum NotificationType {
   MODERATION_REPORT_RECEIVED
   "A case you reported was decided (payload ` + "`" + `caseId` + "`" + `, ` + "`" + `reportId` + "`" + `, ` + "`" + `decision` + "`" + `)."
   MODERATION_CASE_DECIDED
+  """
+  A moderator sanctioned the viewer (payload ` + "`" + `sanctionId` + "`" + `, ` + "`" + `kind` + "`" + `); the statement of reasons is
+  in ` + "`" + `mySanctions` + "`" + `. Also emailed, whatever the preferences say, with a link to appeal.
+  """
+  MODERATION_SANCTION_IMPOSED
+  "A sanction of the viewer was lifted early (payload ` + "`" + `sanctionId` + "`" + `, ` + "`" + `kind` + "`" + `). Also emailed."
+  MODERATION_SANCTION_LIFTED
+  "The viewer's appeal was decided (payload ` + "`" + `sanctionId` + "`" + `, ` + "`" + `kind` + "`" + `, ` + "`" + `appealId` + "`" + `, ` + "`" + `decision` + "`" + `). Also emailed."
+  MODERATION_APPEAL_DECIDED
+  "A moderator wrote in the viewer's appeal (payload ` + "`" + `sanctionId` + "`" + `, ` + "`" + `kind` + "`" + `, ` + "`" + `appealId` + "`" + `). Also emailed, with a link to answer."
+  MODERATION_APPEAL_MESSAGE
 }
 
 "An in-app notification of the viewer."
@@ -10293,6 +10742,285 @@ type ReportReviewPayload {
   report: ReviewReport!
 }
 `, BuiltIn: false},
+	{Name: "../schema/sanctions.graphqls", Input: `# Sanctions and appeals (issue 16 item 3): moderators sanction members with a statement of
+# reasons the member reads (EU Digital Services Act, art. 17); the member may appeal each sanction
+# once within 20 days, and another moderator decides (art. 20).
+
+extend type Query {
+  """
+  The viewer's sanctions, newest first, each with its statement of reasons and appeal. A
+  suspended member cannot sign in: their sanction email carries a link to appeal without it.
+  """
+  mySanctions(
+    "Number of items to return, 1 to 100."
+    first: Int = 20
+    "Cursor after which to start (an ` + "`" + `endCursor` + "`" + ` from a previous page)."
+    after: String
+  ): SanctionConnection! @auth
+  "The open appeals, oldest first, MODERATOR only."
+  moderationAppeals(
+    "Number of items to return, 1 to 100."
+    first: Int = 20
+    "Cursor after which to start (an ` + "`" + `endCursor` + "`" + ` from a previous page)."
+    after: String
+  ): SanctionAppealConnection! @hasRole(role: MODERATOR)
+}
+
+extend type Mutation {
+  """
+  Sanctions a member, MODERATOR only; audited (` + "`" + `moderation.sanction.impose` + "`" + ` on the member).
+  The member is notified in the app (` + "`" + `MODERATION_SANCTION_IMPOSED` + "`" + `) and by email, also when
+  suspended, with a link to appeal. By kind:
+  WARNING records a warning;
+  CONTENT_REMOVAL tombstones a message they sent or hides a review they wrote (` + "`" + `contentType` + "`" + ` and
+  ` + "`" + `contentId` + "`" + `, or the case's target);
+  LIMIT refuses them new conversations and session proposals for ` + "`" + `durationHours` + "`" + ` (` + "`" + `FORBIDDEN` + "`" + `
+  with ` + "`" + `extensions.reason` + "`" + ` ` + "`" + `LIMITED` + "`" + ` and ` + "`" + `extensions.limitedUntil` + "`" + `);
+  SUSPENSION suspends the account for ` + "`" + `durationHours` + "`" + ` (hidden from search and matching at once,
+  every login session ended and sockets closed within a second, upcoming sessions cancelled with
+  partners notified; it ends by itself);
+  BAN suspends it with no end.
+  Errors: ` + "`" + `NOT_FOUND` + "`" + ` (field ` + "`" + `input.userId` + "`" + `: unknown member; ` + "`" + `input.caseId` + "`" + `: unknown case);
+  ` + "`" + `BAD_USER_INPUT` + "`" + ` on ` + "`" + `input.kind` + "`" + `, ` + "`" + `input.durationHours` + "`" + ` (required, 1 to 8,760, for LIMIT and
+  SUSPENSION only), ` + "`" + `input.statementOfReasons` + "`" + ` (1 to 5,000 characters), ` + "`" + `input.caseId` + "`" + ` (a case
+  about another member), ` + "`" + `input.contentId` + "`" + ` (not the member's message or review, or missing),
+  ` + "`" + `input.userId` + "`" + ` (oneself); ` + "`" + `FORBIDDEN` + "`" + ` when a non-ADMIN sanctions an ADMIN.
+  """
+  imposeSanction(input: ImposeSanctionInput!): SanctionPayload! @hasRole(role: MODERATOR)
+  """
+  Ends a LIMIT, SUSPENSION or BAN early, MODERATOR only; a suspended account becomes ACTIVE again
+  (unless another suspension holds). The member is notified and emailed; audited
+  (` + "`" + `moderation.sanction.lift` + "`" + `). ` + "`" + `NOT_FOUND` + "`" + ` (field ` + "`" + `id` + "`" + `); ` + "`" + `CONFLICT` + "`" + ` when the sanction is not in
+  force; ` + "`" + `BAD_USER_INPUT` + "`" + ` (field ` + "`" + `reason` + "`" + `, 1 to 5,000 characters, read by the member).
+  """
+  liftSanction(id: ID!, reason: String!): SanctionPayload! @hasRole(role: MODERATOR)
+  """
+  Appeals one of the viewer's sanctions, once, within 20 days of it. ` + "`" + `NOT_FOUND` + "`" + ` (field
+  ` + "`" + `input.sanctionId` + "`" + `) for a sanction that is not the viewer's; ` + "`" + `FORBIDDEN` + "`" + ` (field
+  ` + "`" + `input.sanctionId` + "`" + `, ` + "`" + `extensions.reason` + "`" + ` ` + "`" + `APPEAL_WINDOW_CLOSED` + "`" + `, ` + "`" + `extensions.appealableUntil` + "`" + `)
+  after 20 days; ` + "`" + `CONFLICT` + "`" + ` (field ` + "`" + `input.sanctionId` + "`" + `) for a second appeal; ` + "`" + `BAD_USER_INPUT` + "`" + `
+  (field ` + "`" + `input.text` + "`" + `, 1 to 5,000 characters).
+  """
+  appealSanction(input: AppealSanctionInput!): SanctionAppealPayload! @auth
+  """
+  Writes in an open appeal's thread: its member, or a moderator other than the one who imposed
+  the sanction (` + "`" + `FORBIDDEN` + "`" + ` for them). A moderator's message notifies the member
+  (` + "`" + `MODERATION_APPEAL_MESSAGE` + "`" + `) and is audited (` + "`" + `moderation.appeal.message` + "`" + `). ` + "`" + `NOT_FOUND` + "`" + ` (field
+  ` + "`" + `appealId` + "`" + `) for anyone else; ` + "`" + `CONFLICT` + "`" + ` once decided; ` + "`" + `BAD_USER_INPUT` + "`" + ` (field ` + "`" + `text` + "`" + `, 1 to
+  5,000 characters).
+  """
+  addAppealMessage(appealId: ID!, text: String!): AddAppealMessagePayload! @auth
+  """
+  Decides an appeal, MODERATOR only, and never the moderator who imposed the sanction
+  (` + "`" + `FORBIDDEN` + "`" + `). OVERTURNED lifts the sanction if still in force (a suspended account becomes
+  ACTIVE) and shows a removed review again (a removed message's text is gone for good). The
+  member is notified and emailed; audited (` + "`" + `moderation.appeal.decide` + "`" + `). ` + "`" + `NOT_FOUND` + "`" + ` (field
+  ` + "`" + `input.appealId` + "`" + `); ` + "`" + `CONFLICT` + "`" + ` once decided; ` + "`" + `BAD_USER_INPUT` + "`" + ` on ` + "`" + `input.decision` + "`" + ` or
+  ` + "`" + `input.reasons` + "`" + ` (1 to 5,000 characters).
+  """
+  decideAppeal(input: DecideAppealInput!): SanctionAppealPayload! @hasRole(role: MODERATOR)
+}
+
+extend type User {
+  """
+  The member's sanctions, newest first (at most the last 100), MODERATOR only (` + "`" + `FORBIDDEN` + "`" + `
+  otherwise): staff's view of an account. Batched: a list of members costs one query.
+  """
+  sanctions: [Sanction!] @hasRole(role: MODERATOR)
+}
+
+"What a moderator imposes."
+enum SanctionKind {
+  "A warning; nothing else changes."
+  WARNING
+  "A message tombstoned or a review hidden."
+  CONTENT_REMOVAL
+  "No new conversations nor session proposals until it ends."
+  LIMIT
+  "The account suspended until it ends."
+  SUSPENSION
+  "The account suspended with no end."
+  BAN
+}
+
+"What a content removal removes."
+enum SanctionContentType {
+  "A chat message (tombstoned as its sender's delete does)."
+  MESSAGE
+  "A review (hidden from everyone but its author, out of the rating)."
+  REVIEW
+}
+
+"Where an appeal is."
+enum SanctionAppealState {
+  "Waiting for a moderator's decision."
+  OPEN
+  "The sanction stands."
+  UPHELD
+  "The sanction was overturned and lifted."
+  OVERTURNED
+}
+
+"The decision on an appeal."
+enum SanctionAppealDecision {
+  "The sanction stands."
+  UPHELD
+  "The sanction is overturned and lifted."
+  OVERTURNED
+}
+
+"A sanction."
+input ImposeSanctionInput {
+  "Global id of the member."
+  userId: ID!
+  "What."
+  kind: SanctionKind!
+  "Global id of the case about this member that the sanction answers (optional)."
+  caseId: ID
+  "How long a LIMIT or SUSPENSION lasts, in hours (1 to 8,760); not given for other kinds."
+  durationHours: Int
+  "What a CONTENT_REMOVAL removes; defaults to the case's target."
+  contentType: SanctionContentType
+  "Global id of the Message or Review a CONTENT_REMOVAL removes; defaults to the case's target."
+  contentId: ID
+  "Why, addressed to the member (1 to 5,000 characters)."
+  statementOfReasons: String!
+}
+
+"An appeal."
+input AppealSanctionInput {
+  "Global id of one of the viewer's sanctions."
+  sanctionId: ID!
+  "Why the decision should change (1 to 5,000 characters)."
+  text: String!
+}
+
+"A decision on an appeal."
+input DecideAppealInput {
+  "Global id of an open appeal."
+  appealId: ID!
+  "The outcome."
+  decision: SanctionAppealDecision!
+  "Why, addressed to the member (1 to 5,000 characters)."
+  reasons: String!
+}
+
+"A measure a moderator took against a member, as the member and staff read it."
+type Sanction {
+  "Opaque global identifier."
+  id: ID!
+  "What."
+  kind: SanctionKind!
+  "Why, addressed to the member."
+  statementOfReasons: String!
+  "Global id of the case it answers, if any."
+  caseId: ID
+  "What a CONTENT_REMOVAL removed."
+  contentType: SanctionContentType
+  "Global id of the Message or Review a CONTENT_REMOVAL removed."
+  contentId: ID
+  "When it took effect."
+  startsAt: DateTime!
+  "When a LIMIT or SUSPENSION ends; null for the others."
+  endsAt: DateTime
+  "Whether a LIMIT, SUSPENSION or BAN is in force now (false for the others)."
+  active: Boolean!
+  "When it was lifted early or overturned."
+  liftedAt: DateTime
+  "Why it was lifted."
+  liftReason: String
+  "Until when it can be appealed (20 days after it)."
+  appealableUntil: DateTime!
+  "The appeal, once made."
+  appeal: SanctionAppeal
+  "The moderator who imposed it: staff only (null for the member)."
+  imposedBy: User
+  "The member sanctioned: staff only (null for the member)."
+  member: User
+}
+
+"A member's appeal of a sanction."
+type SanctionAppeal {
+  "Opaque global identifier."
+  id: ID!
+  "The sanction appealed."
+  sanction: Sanction!
+  "The member's text."
+  text: String!
+  "Where it is."
+  state: SanctionAppealState!
+  "The decision's reasons, once decided."
+  decisionReasons: String
+  "When it was decided."
+  decidedAt: DateTime
+  "When it was made."
+  createdAt: DateTime!
+  "The thread between the member and moderators, oldest first."
+  messages: [SanctionAppealMessage!]!
+}
+
+"A message in an appeal's thread."
+type SanctionAppealMessage {
+  "Opaque global identifier."
+  id: ID!
+  "Whether a moderator wrote it (their name is not shown to the member)."
+  fromModerator: Boolean!
+  "The text."
+  text: String!
+  "When."
+  createdAt: DateTime!
+}
+
+"Result of ` + "`" + `imposeSanction` + "`" + ` and ` + "`" + `liftSanction` + "`" + `."
+type SanctionPayload {
+  "The sanction as changed."
+  sanction: Sanction!
+}
+
+"Result of ` + "`" + `appealSanction` + "`" + ` and ` + "`" + `decideAppeal` + "`" + `."
+type SanctionAppealPayload {
+  "The appeal as changed."
+  appeal: SanctionAppeal!
+}
+
+"Result of ` + "`" + `addAppealMessage` + "`" + `."
+type AddAppealMessagePayload {
+  "The message."
+  message: SanctionAppealMessage!
+}
+
+"A page of sanctions."
+type SanctionConnection {
+  "The sanctions of this page."
+  edges: [SanctionEdge!]!
+  "Paging information."
+  pageInfo: PageInfo!
+}
+
+"A sanction in a page."
+type SanctionEdge {
+  "Cursor of this sanction."
+  cursor: String!
+  "The sanction."
+  node: Sanction!
+}
+
+"A page of appeals."
+type SanctionAppealConnection {
+  "The appeals of this page."
+  edges: [SanctionAppealEdge!]!
+  "Paging information."
+  pageInfo: PageInfo!
+}
+
+"An appeal in a page."
+type SanctionAppealEdge {
+  "Cursor of this appeal."
+  cursor: String!
+  "The appeal."
+  node: SanctionAppeal!
+}
+`, BuiltIn: false},
 	{Name: "../schema/security.graphqls", Input: `# Security: two-factor sign-in (TOTP, RFC 6238), recovery codes and recent authentication.
 
 extend type Mutation {
@@ -10519,7 +11247,9 @@ extend type Mutation {
   Errors: ` + "`" + `BAD_USER_INPUT` + "`" + ` with the field (` + "`" + `input.startsAt` + "`" + ` in the past or too soon,
   ` + "`" + `input.durationMinutes` + "`" + `, ` + "`" + `input.meetingUrl` + "`" + `, ` + "`" + `input.place` + "`" + `); ` + "`" + `NOT_FOUND` + "`" + ` (` + "`" + `input.skillId` + "`" + `,
   or the partner); ` + "`" + `CONFLICT` + "`" + ` with ` + "`" + `extensions.reason` + "`" + ` ` + "`" + `OVERLAP` + "`" + ` (either of you is booked then) or
-  ` + "`" + `INSUFFICIENT_CREDITS` + "`" + `. A time outside the partner's availability gives a warning, not an error.
+  ` + "`" + `INSUFFICIENT_CREDITS` + "`" + `; ` + "`" + `FORBIDDEN` + "`" + ` with ` + "`" + `extensions.reason` + "`" + ` ` + "`" + `LIMITED` + "`" + ` and
+  ` + "`" + `extensions.limitedUntil` + "`" + ` (RFC 3339) while a moderator limits the caller (see ` + "`" + `imposeSanction` + "`" + `).
+  A time outside the partner's availability gives a warning, not an error.
   """
   proposeSession(input: ProposeSessionInput!): ScheduleSessionPayload! @auth
   """
@@ -11053,6 +11783,14 @@ func (ec *executionContext) childFields_AccountSecurity(ctx context.Context, fie
 		return ec.fieldContext_AccountSecurity_passkeys(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AccountSecurity", field.Name)
+}
+
+func (ec *executionContext) childFields_AddAppealMessagePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "message":
+		return ec.fieldContext_AddAppealMessagePayload_message(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AddAppealMessagePayload", field.Name)
 }
 
 func (ec *executionContext) childFields_AddModerationNotePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -12611,6 +13349,134 @@ func (ec *executionContext) childFields_RevokeSessionPayload(ctx context.Context
 	return nil, fmt.Errorf("no field named %q was found under type RevokeSessionPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_Sanction(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Sanction_id(ctx, field)
+	case "kind":
+		return ec.fieldContext_Sanction_kind(ctx, field)
+	case "statementOfReasons":
+		return ec.fieldContext_Sanction_statementOfReasons(ctx, field)
+	case "caseId":
+		return ec.fieldContext_Sanction_caseId(ctx, field)
+	case "contentType":
+		return ec.fieldContext_Sanction_contentType(ctx, field)
+	case "contentId":
+		return ec.fieldContext_Sanction_contentId(ctx, field)
+	case "startsAt":
+		return ec.fieldContext_Sanction_startsAt(ctx, field)
+	case "endsAt":
+		return ec.fieldContext_Sanction_endsAt(ctx, field)
+	case "active":
+		return ec.fieldContext_Sanction_active(ctx, field)
+	case "liftedAt":
+		return ec.fieldContext_Sanction_liftedAt(ctx, field)
+	case "liftReason":
+		return ec.fieldContext_Sanction_liftReason(ctx, field)
+	case "appealableUntil":
+		return ec.fieldContext_Sanction_appealableUntil(ctx, field)
+	case "appeal":
+		return ec.fieldContext_Sanction_appeal(ctx, field)
+	case "imposedBy":
+		return ec.fieldContext_Sanction_imposedBy(ctx, field)
+	case "member":
+		return ec.fieldContext_Sanction_member(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Sanction", field.Name)
+}
+
+func (ec *executionContext) childFields_SanctionAppeal(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_SanctionAppeal_id(ctx, field)
+	case "sanction":
+		return ec.fieldContext_SanctionAppeal_sanction(ctx, field)
+	case "text":
+		return ec.fieldContext_SanctionAppeal_text(ctx, field)
+	case "state":
+		return ec.fieldContext_SanctionAppeal_state(ctx, field)
+	case "decisionReasons":
+		return ec.fieldContext_SanctionAppeal_decisionReasons(ctx, field)
+	case "decidedAt":
+		return ec.fieldContext_SanctionAppeal_decidedAt(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_SanctionAppeal_createdAt(ctx, field)
+	case "messages":
+		return ec.fieldContext_SanctionAppeal_messages(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SanctionAppeal", field.Name)
+}
+
+func (ec *executionContext) childFields_SanctionAppealConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_SanctionAppealConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_SanctionAppealConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SanctionAppealConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_SanctionAppealEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_SanctionAppealEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_SanctionAppealEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SanctionAppealEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_SanctionAppealMessage(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_SanctionAppealMessage_id(ctx, field)
+	case "fromModerator":
+		return ec.fieldContext_SanctionAppealMessage_fromModerator(ctx, field)
+	case "text":
+		return ec.fieldContext_SanctionAppealMessage_text(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_SanctionAppealMessage_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SanctionAppealMessage", field.Name)
+}
+
+func (ec *executionContext) childFields_SanctionAppealPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "appeal":
+		return ec.fieldContext_SanctionAppealPayload_appeal(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SanctionAppealPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_SanctionConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_SanctionConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_SanctionConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SanctionConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_SanctionEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_SanctionEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_SanctionEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SanctionEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_SanctionPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "sanction":
+		return ec.fieldContext_SanctionPayload_sanction(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SanctionPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_ScheduleSessionPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "session":
@@ -13145,6 +14011,8 @@ func (ec *executionContext) childFields_User(ctx context.Context, field graphql.
 		return ec.fieldContext_User_consents(ctx, field)
 	case "dataExports":
 		return ec.fieldContext_User_dataExports(ctx, field)
+	case "sanctions":
+		return ec.fieldContext_User_sanctions(ctx, field)
 	case "security":
 		return ec.fieldContext_User_security(ctx, field)
 	}
@@ -13353,6 +14221,28 @@ func (ec *executionContext) field_Mutation_acceptSession_args(ctx context.Contex
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_addAppealMessage_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "appealId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["appealId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "text",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["text"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_addMemberSkill_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -13395,6 +14285,20 @@ func (ec *executionContext) field_Mutation_adjustCredits_args(ctx context.Contex
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.AdjustCreditsInput, error) {
 			return ec.unmarshalNAdjustCreditsInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐAdjustCreditsInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_appealSanction_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.AppealSanctionInput, error) {
+			return ec.unmarshalNAppealSanctionInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐAppealSanctionInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -13565,6 +14469,20 @@ func (ec *executionContext) field_Mutation_contestNoShow_args(ctx context.Contex
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_decideAppeal_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.DecideAppealInput, error) {
+			return ec.unmarshalNDecideAppealInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐDecideAppealInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_decideModerationCase_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -13674,6 +14592,42 @@ func (ec *executionContext) field_Mutation_forceLogOut_args(ctx context.Context,
 		return nil, err
 	}
 	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_imposeSanction_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ImposeSanctionInput, error) {
+			return ec.unmarshalNImposeSanctionInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐImposeSanctionInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_liftSanction_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reason"] = arg1
 	return args, nil
 }
 
@@ -14505,6 +15459,28 @@ func (ec *executionContext) field_Query_messages_args(ctx context.Context, rawAr
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_moderationAppeals_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_moderationCase_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -14550,6 +15526,28 @@ func (ec *executionContext) field_Query_moderationCases_args(ctx context.Context
 }
 
 func (ec *executionContext) field_Query_myModerationDecisions_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_mySanctions_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
@@ -15381,6 +16379,38 @@ func (ec *executionContext) fieldContext_AccountSecurity_passkeys(_ context.Cont
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Passkey(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AddAppealMessagePayload_message(ctx context.Context, field graphql.CollectedField, obj *model.AddAppealMessagePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AddAppealMessagePayload_message(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Message, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.AppealMessage) graphql.Marshaler {
+			return ec.marshalNSanctionAppealMessage2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐAppealMessage(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AddAppealMessagePayload_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AddAppealMessagePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SanctionAppealMessage(ctx, field)
 		},
 	}
 	return fc, nil
@@ -25583,6 +26613,306 @@ func (ec *executionContext) fieldContext_Mutation_reportReview(ctx context.Conte
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_imposeSanction(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_imposeSanction(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ImposeSanction(ctx, fc.Args["input"].(model.ImposeSanctionInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐRole(ctx, "MODERATOR")
+				if err != nil {
+					var zeroVal *model.SanctionPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.SanctionPayload
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SanctionPayload) graphql.Marshaler {
+			return ec.marshalNSanctionPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSanctionPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_imposeSanction(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SanctionPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_imposeSanction_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_liftSanction(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_liftSanction(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().LiftSanction(ctx, fc.Args["id"].(string), fc.Args["reason"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐRole(ctx, "MODERATOR")
+				if err != nil {
+					var zeroVal *model.SanctionPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.SanctionPayload
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SanctionPayload) graphql.Marshaler {
+			return ec.marshalNSanctionPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSanctionPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_liftSanction(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SanctionPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_liftSanction_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_appealSanction(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_appealSanction(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AppealSanction(ctx, fc.Args["input"].(model.AppealSanctionInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.SanctionAppealPayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SanctionAppealPayload) graphql.Marshaler {
+			return ec.marshalNSanctionAppealPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSanctionAppealPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_appealSanction(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SanctionAppealPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_appealSanction_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_addAppealMessage(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_addAppealMessage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AddAppealMessage(ctx, fc.Args["appealId"].(string), fc.Args["text"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.AddAppealMessagePayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AddAppealMessagePayload) graphql.Marshaler {
+			return ec.marshalNAddAppealMessagePayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐAddAppealMessagePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_addAppealMessage(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AddAppealMessagePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_addAppealMessage_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_decideAppeal(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_decideAppeal(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DecideAppeal(ctx, fc.Args["input"].(model.DecideAppealInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐRole(ctx, "MODERATOR")
+				if err != nil {
+					var zeroVal *model.SanctionAppealPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.SanctionAppealPayload
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SanctionAppealPayload) graphql.Marshaler {
+			return ec.marshalNSanctionAppealPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSanctionAppealPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_decideAppeal(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SanctionAppealPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_decideAppeal_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_beginLogIn(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -30642,6 +31972,125 @@ func (ec *executionContext) fieldContext_Query_reviewReports(ctx context.Context
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_mySanctions(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_mySanctions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().MySanctions(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.SanctionConnection
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SanctionConnection) graphql.Marshaler {
+			return ec.marshalNSanctionConnection2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSanctionConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_mySanctions(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SanctionConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_mySanctions_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_moderationAppeals(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_moderationAppeals(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().ModerationAppeals(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐRole(ctx, "MODERATOR")
+				if err != nil {
+					var zeroVal *model.SanctionAppealConnection
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.SanctionAppealConnection
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SanctionAppealConnection) graphql.Marshaler {
+			return ec.marshalNSanctionAppealConnection2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSanctionAppealConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_moderationAppeals(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SanctionAppealConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_moderationAppeals_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_upcomingSessions(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -32365,6 +33814,974 @@ func (ec *executionContext) fieldContext_RevokeSessionPayload_session(_ context.
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_AuthSession(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Sanction_id(ctx context.Context, field graphql.CollectedField, obj *domain.Sanction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Sanction_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Sanction().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Sanction_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Sanction", field, true, true, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _Sanction_kind(ctx context.Context, field graphql.CollectedField, obj *domain.Sanction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Sanction_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v domain.SanctionKind) graphql.Marshaler {
+			return ec.marshalNSanctionKind2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐSanctionKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Sanction_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Sanction", field, false, false, errors.New("field of type SanctionKind does not have child fields"))
+}
+
+func (ec *executionContext) _Sanction_statementOfReasons(ctx context.Context, field graphql.CollectedField, obj *domain.Sanction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Sanction_statementOfReasons(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StatementOfReasons, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Sanction_statementOfReasons(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Sanction", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Sanction_caseId(ctx context.Context, field graphql.CollectedField, obj *domain.Sanction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Sanction_caseId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Sanction().CaseID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Sanction_caseId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Sanction", field, true, true, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _Sanction_contentType(ctx context.Context, field graphql.CollectedField, obj *domain.Sanction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Sanction_contentType(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ContentType, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.ReportTargetType) graphql.Marshaler {
+			return ec.marshalOSanctionContentType2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐReportTargetType(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Sanction_contentType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Sanction", field, false, false, errors.New("field of type SanctionContentType does not have child fields"))
+}
+
+func (ec *executionContext) _Sanction_contentId(ctx context.Context, field graphql.CollectedField, obj *domain.Sanction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Sanction_contentId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Sanction().ContentID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Sanction_contentId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Sanction", field, true, true, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _Sanction_startsAt(ctx context.Context, field graphql.CollectedField, obj *domain.Sanction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Sanction_startsAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StartsAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Sanction_startsAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Sanction", field, false, false, errors.New("field of type DateTime does not have child fields"))
+}
+
+func (ec *executionContext) _Sanction_endsAt(ctx context.Context, field graphql.CollectedField, obj *domain.Sanction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Sanction_endsAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EndsAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Sanction_endsAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Sanction", field, false, false, errors.New("field of type DateTime does not have child fields"))
+}
+
+func (ec *executionContext) _Sanction_active(ctx context.Context, field graphql.CollectedField, obj *domain.Sanction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Sanction_active(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Sanction().Active(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Sanction_active(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Sanction", field, true, true, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _Sanction_liftedAt(ctx context.Context, field graphql.CollectedField, obj *domain.Sanction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Sanction_liftedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LiftedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Sanction_liftedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Sanction", field, false, false, errors.New("field of type DateTime does not have child fields"))
+}
+
+func (ec *executionContext) _Sanction_liftReason(ctx context.Context, field graphql.CollectedField, obj *domain.Sanction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Sanction_liftReason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LiftReason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Sanction_liftReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Sanction", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Sanction_appealableUntil(ctx context.Context, field graphql.CollectedField, obj *domain.Sanction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Sanction_appealableUntil(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Sanction().AppealableUntil(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Sanction_appealableUntil(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Sanction", field, true, true, errors.New("field of type DateTime does not have child fields"))
+}
+
+func (ec *executionContext) _Sanction_appeal(ctx context.Context, field graphql.CollectedField, obj *domain.Sanction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Sanction_appeal(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Sanction().Appeal(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.Appeal) graphql.Marshaler {
+			return ec.marshalOSanctionAppeal2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐAppeal(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Sanction_appeal(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Sanction",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SanctionAppeal(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Sanction_imposedBy(ctx context.Context, field graphql.CollectedField, obj *domain.Sanction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Sanction_imposedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Sanction().ImposedBy(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.User) graphql.Marshaler {
+			return ec.marshalOUser2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐUser(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Sanction_imposedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Sanction",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Sanction_member(ctx context.Context, field graphql.CollectedField, obj *domain.Sanction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Sanction_member(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Sanction().Member(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.User) graphql.Marshaler {
+			return ec.marshalOUser2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐUser(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Sanction_member(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Sanction",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SanctionAppeal_id(ctx context.Context, field graphql.CollectedField, obj *domain.Appeal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SanctionAppeal_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.SanctionAppeal().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SanctionAppeal_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SanctionAppeal", field, true, true, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _SanctionAppeal_sanction(ctx context.Context, field graphql.CollectedField, obj *domain.Appeal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SanctionAppeal_sanction(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.SanctionAppeal().Sanction(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.Sanction) graphql.Marshaler {
+			return ec.marshalNSanction2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐSanction(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SanctionAppeal_sanction(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SanctionAppeal",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Sanction(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SanctionAppeal_text(ctx context.Context, field graphql.CollectedField, obj *domain.Appeal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SanctionAppeal_text(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Text, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SanctionAppeal_text(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SanctionAppeal", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _SanctionAppeal_state(ctx context.Context, field graphql.CollectedField, obj *domain.Appeal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SanctionAppeal_state(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.State, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v domain.AppealState) graphql.Marshaler {
+			return ec.marshalNSanctionAppealState2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐAppealState(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SanctionAppeal_state(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SanctionAppeal", field, false, false, errors.New("field of type SanctionAppealState does not have child fields"))
+}
+
+func (ec *executionContext) _SanctionAppeal_decisionReasons(ctx context.Context, field graphql.CollectedField, obj *domain.Appeal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SanctionAppeal_decisionReasons(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DecisionReasons, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SanctionAppeal_decisionReasons(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SanctionAppeal", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _SanctionAppeal_decidedAt(ctx context.Context, field graphql.CollectedField, obj *domain.Appeal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SanctionAppeal_decidedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DecidedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SanctionAppeal_decidedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SanctionAppeal", field, false, false, errors.New("field of type DateTime does not have child fields"))
+}
+
+func (ec *executionContext) _SanctionAppeal_createdAt(ctx context.Context, field graphql.CollectedField, obj *domain.Appeal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SanctionAppeal_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SanctionAppeal_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SanctionAppeal", field, false, false, errors.New("field of type DateTime does not have child fields"))
+}
+
+func (ec *executionContext) _SanctionAppeal_messages(ctx context.Context, field graphql.CollectedField, obj *domain.Appeal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SanctionAppeal_messages(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.SanctionAppeal().Messages(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []domain.AppealMessage) graphql.Marshaler {
+			return ec.marshalNSanctionAppealMessage2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐAppealMessageᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SanctionAppeal_messages(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SanctionAppeal",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SanctionAppealMessage(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SanctionAppealConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.SanctionAppealConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SanctionAppealConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.SanctionAppealEdge) graphql.Marshaler {
+			return ec.marshalNSanctionAppealEdge2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSanctionAppealEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SanctionAppealConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SanctionAppealConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SanctionAppealEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SanctionAppealConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.SanctionAppealConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SanctionAppealConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SanctionAppealConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SanctionAppealConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SanctionAppealEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.SanctionAppealEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SanctionAppealEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SanctionAppealEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SanctionAppealEdge", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _SanctionAppealEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.SanctionAppealEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SanctionAppealEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.Appeal) graphql.Marshaler {
+			return ec.marshalNSanctionAppeal2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐAppeal(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SanctionAppealEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SanctionAppealEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SanctionAppeal(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SanctionAppealMessage_id(ctx context.Context, field graphql.CollectedField, obj *domain.AppealMessage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SanctionAppealMessage_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.SanctionAppealMessage().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SanctionAppealMessage_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SanctionAppealMessage", field, true, true, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _SanctionAppealMessage_fromModerator(ctx context.Context, field graphql.CollectedField, obj *domain.AppealMessage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SanctionAppealMessage_fromModerator(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FromModerator, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SanctionAppealMessage_fromModerator(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SanctionAppealMessage", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _SanctionAppealMessage_text(ctx context.Context, field graphql.CollectedField, obj *domain.AppealMessage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SanctionAppealMessage_text(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.SanctionAppealMessage().Text(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SanctionAppealMessage_text(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SanctionAppealMessage", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _SanctionAppealMessage_createdAt(ctx context.Context, field graphql.CollectedField, obj *domain.AppealMessage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SanctionAppealMessage_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SanctionAppealMessage_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SanctionAppealMessage", field, false, false, errors.New("field of type DateTime does not have child fields"))
+}
+
+func (ec *executionContext) _SanctionAppealPayload_appeal(ctx context.Context, field graphql.CollectedField, obj *model.SanctionAppealPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SanctionAppealPayload_appeal(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Appeal, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.Appeal) graphql.Marshaler {
+			return ec.marshalNSanctionAppeal2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐAppeal(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SanctionAppealPayload_appeal(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SanctionAppealPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SanctionAppeal(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SanctionConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.SanctionConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SanctionConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.SanctionEdge) graphql.Marshaler {
+			return ec.marshalNSanctionEdge2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSanctionEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SanctionConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SanctionConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SanctionEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SanctionConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.SanctionConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SanctionConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SanctionConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SanctionConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SanctionEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.SanctionEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SanctionEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SanctionEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SanctionEdge", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _SanctionEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.SanctionEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SanctionEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.Sanction) graphql.Marshaler {
+			return ec.marshalNSanction2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐSanction(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SanctionEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SanctionEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Sanction(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SanctionPayload_sanction(ctx context.Context, field graphql.CollectedField, obj *model.SanctionPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SanctionPayload_sanction(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Sanction, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.Sanction) graphql.Marshaler {
+			return ec.marshalNSanction2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐSanction(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SanctionPayload_sanction(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SanctionPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Sanction(ctx, field)
 		},
 	}
 	return fc, nil
@@ -37074,6 +39491,56 @@ func (ec *executionContext) fieldContext_User_dataExports(ctx context.Context, f
 	return fc, nil
 }
 
+func (ec *executionContext) _User_sanctions(ctx context.Context, field graphql.CollectedField, obj *domain.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_sanctions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.User().Sanctions(ctx, obj)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐRole(ctx, "MODERATOR")
+				if err != nil {
+					var zeroVal []domain.Sanction
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal []domain.Sanction
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, obj, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []domain.Sanction) graphql.Marshaler {
+			return ec.marshalOSanction2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐSanctionᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_User_sanctions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "User",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Sanction(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _User_security(ctx context.Context, field graphql.CollectedField, obj *domain.User) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -38532,6 +40999,43 @@ func (ec *executionContext) unmarshalInputAdjustCreditsInput(ctx context.Context
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputAppealSanctionInput(ctx context.Context, obj any) (model.AppealSanctionInput, error) {
+	var it model.AppealSanctionInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"sanctionId", "text"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "sanctionId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sanctionId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SanctionID = data
+		case "text":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("text"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Text = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputAuditLogFilter(ctx context.Context, obj any) (model.AuditLogFilter, error) {
 	var it model.AuditLogFilter
 	if obj == nil {
@@ -38920,6 +41424,50 @@ func (ec *executionContext) unmarshalInputContestNoShowInput(ctx context.Context
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputDecideAppealInput(ctx context.Context, obj any) (model.DecideAppealInput, error) {
+	var it model.DecideAppealInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"appealId", "decision", "reasons"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "appealId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("appealId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AppealID = data
+		case "decision":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("decision"))
+			data, err := ec.unmarshalNSanctionAppealDecision2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐAppealState(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Decision = data
+		case "reasons":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reasons"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reasons = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputDecideModerationCaseInput(ctx context.Context, obj any) (model.DecideModerationCaseInput, error) {
 	var it model.DecideModerationCaseInput
 	if obj == nil {
@@ -39238,6 +41786,78 @@ func (ec *executionContext) unmarshalInputGeoPointInput(ctx context.Context, obj
 				return it, err
 			}
 			it.Longitude = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputImposeSanctionInput(ctx context.Context, obj any) (model.ImposeSanctionInput, error) {
+	var it model.ImposeSanctionInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"userId", "kind", "caseId", "durationHours", "contentType", "contentId", "statementOfReasons"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "userId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("userId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UserID = data
+		case "kind":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kind"))
+			data, err := ec.unmarshalNSanctionKind2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐSanctionKind(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Kind = data
+		case "caseId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("caseId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CaseID = data
+		case "durationHours":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("durationHours"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DurationHours = data
+		case "contentType":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("contentType"))
+			data, err := ec.unmarshalOSanctionContentType2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐReportTargetType(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ContentType = data
+		case "contentId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("contentId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ContentID = data
+		case "statementOfReasons":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statementOfReasons"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StatementOfReasons = data
 		}
 	}
 	return it, nil
@@ -41805,6 +44425,44 @@ func (ec *executionContext) _AccountSecurity(ctx context.Context, sel ast.Select
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var addAppealMessagePayloadImplementors = []string{"AddAppealMessagePayload"}
+
+func (ec *executionContext) _AddAppealMessagePayload(ctx context.Context, sel ast.SelectionSet, obj *model.AddAppealMessagePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, addAppealMessagePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AddAppealMessagePayload")
+		case "message":
+			out.Values[i] = ec._AddAppealMessagePayload_message(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -48210,6 +50868,41 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "imposeSanction":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_imposeSanction(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "liftSanction":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_liftSanction(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "appealSanction":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_appealSanction(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "addAppealMessage":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_addAppealMessage(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "decideAppeal":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_decideAppeal(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "beginLogIn":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_beginLogIn(ctx, field)
@@ -51271,6 +53964,50 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "mySanctions":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_mySanctions(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "moderationAppeals":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_moderationAppeals(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
 		case "upcomingSessions":
 			field := field
 
@@ -52847,6 +55584,917 @@ func (ec *executionContext) _RevokeSessionPayload(ctx context.Context, sel ast.S
 			out.Values[i] = graphql.MarshalString("RevokeSessionPayload")
 		case "session":
 			out.Values[i] = ec._RevokeSessionPayload_session(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var sanctionImplementors = []string{"Sanction"}
+
+func (ec *executionContext) _Sanction(ctx context.Context, sel ast.SelectionSet, obj *domain.Sanction) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, sanctionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Sanction")
+		case "id":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Sanction_id(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "kind":
+			out.Values[i] = ec._Sanction_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "statementOfReasons":
+			out.Values[i] = ec._Sanction_statementOfReasons(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "caseId":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Sanction_caseId(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "contentType":
+			out.Values[i] = ec._Sanction_contentType(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "contentId":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Sanction_contentId(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "startsAt":
+			out.Values[i] = ec._Sanction_startsAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "endsAt":
+			out.Values[i] = ec._Sanction_endsAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "active":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Sanction_active(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "liftedAt":
+			out.Values[i] = ec._Sanction_liftedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "liftReason":
+			out.Values[i] = ec._Sanction_liftReason(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "appealableUntil":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Sanction_appealableUntil(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "appeal":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Sanction_appeal(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "imposedBy":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Sanction_imposedBy(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "member":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Sanction_member(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var sanctionAppealImplementors = []string{"SanctionAppeal"}
+
+func (ec *executionContext) _SanctionAppeal(ctx context.Context, sel ast.SelectionSet, obj *domain.Appeal) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, sanctionAppealImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SanctionAppeal")
+		case "id":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SanctionAppeal_id(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "sanction":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SanctionAppeal_sanction(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "text":
+			out.Values[i] = ec._SanctionAppeal_text(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "state":
+			out.Values[i] = ec._SanctionAppeal_state(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "decisionReasons":
+			out.Values[i] = ec._SanctionAppeal_decisionReasons(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "decidedAt":
+			out.Values[i] = ec._SanctionAppeal_decidedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._SanctionAppeal_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "messages":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SanctionAppeal_messages(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var sanctionAppealConnectionImplementors = []string{"SanctionAppealConnection"}
+
+func (ec *executionContext) _SanctionAppealConnection(ctx context.Context, sel ast.SelectionSet, obj *model.SanctionAppealConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, sanctionAppealConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SanctionAppealConnection")
+		case "edges":
+			out.Values[i] = ec._SanctionAppealConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._SanctionAppealConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var sanctionAppealEdgeImplementors = []string{"SanctionAppealEdge"}
+
+func (ec *executionContext) _SanctionAppealEdge(ctx context.Context, sel ast.SelectionSet, obj *model.SanctionAppealEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, sanctionAppealEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SanctionAppealEdge")
+		case "cursor":
+			out.Values[i] = ec._SanctionAppealEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._SanctionAppealEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var sanctionAppealMessageImplementors = []string{"SanctionAppealMessage"}
+
+func (ec *executionContext) _SanctionAppealMessage(ctx context.Context, sel ast.SelectionSet, obj *domain.AppealMessage) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, sanctionAppealMessageImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SanctionAppealMessage")
+		case "id":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SanctionAppealMessage_id(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "fromModerator":
+			out.Values[i] = ec._SanctionAppealMessage_fromModerator(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "text":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SanctionAppealMessage_text(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "createdAt":
+			out.Values[i] = ec._SanctionAppealMessage_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var sanctionAppealPayloadImplementors = []string{"SanctionAppealPayload"}
+
+func (ec *executionContext) _SanctionAppealPayload(ctx context.Context, sel ast.SelectionSet, obj *model.SanctionAppealPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, sanctionAppealPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SanctionAppealPayload")
+		case "appeal":
+			out.Values[i] = ec._SanctionAppealPayload_appeal(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var sanctionConnectionImplementors = []string{"SanctionConnection"}
+
+func (ec *executionContext) _SanctionConnection(ctx context.Context, sel ast.SelectionSet, obj *model.SanctionConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, sanctionConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SanctionConnection")
+		case "edges":
+			out.Values[i] = ec._SanctionConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._SanctionConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var sanctionEdgeImplementors = []string{"SanctionEdge"}
+
+func (ec *executionContext) _SanctionEdge(ctx context.Context, sel ast.SelectionSet, obj *model.SanctionEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, sanctionEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SanctionEdge")
+		case "cursor":
+			out.Values[i] = ec._SanctionEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._SanctionEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var sanctionPayloadImplementors = []string{"SanctionPayload"}
+
+func (ec *executionContext) _SanctionPayload(ctx context.Context, sel ast.SelectionSet, obj *model.SanctionPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, sanctionPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SanctionPayload")
+		case "sanction":
+			out.Values[i] = ec._SanctionPayload_sanction(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -56953,6 +60601,44 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "sanctions":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._User_sanctions(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "security":
 			field := field
 
@@ -57563,6 +61249,16 @@ func (ec *executionContext) marshalNAccountSecurity2ᚖgithubᚗcomᚋskillswap�
 	return ec._AccountSecurity(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNAddAppealMessagePayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐAddAppealMessagePayload(ctx context.Context, sel ast.SelectionSet, v *model.AddAppealMessagePayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._AddAppealMessagePayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNAddMemberSkillInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐAddMemberSkillInput(ctx context.Context, v any) (model.AddMemberSkillInput, error) {
 	res, err := ec.unmarshalInputAddMemberSkillInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -57591,6 +61287,11 @@ func (ec *executionContext) marshalNAdjustCreditsPayload2ᚖgithubᚗcomᚋskill
 		return graphql.Null
 	}
 	return ec._AdjustCreditsPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNAppealSanctionInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐAppealSanctionInput(ctx context.Context, v any) (model.AppealSanctionInput, error) {
+	res, err := ec.unmarshalInputAppealSanctionInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNAuditEntry2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐAuditEntry(ctx context.Context, sel ast.SelectionSet, v *domain.AuditEntry) graphql.Marshaler {
@@ -58179,6 +61880,11 @@ func (ec *executionContext) marshalNDateTime2ᚖtimeᚐTime(ctx context.Context,
 	return res
 }
 
+func (ec *executionContext) unmarshalNDecideAppealInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐDecideAppealInput(ctx context.Context, v any) (model.DecideAppealInput, error) {
+	res, err := ec.unmarshalInputDecideAppealInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNDecideModerationCaseInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐDecideModerationCaseInput(ctx context.Context, v any) (model.DecideModerationCaseInput, error) {
 	res, err := ec.unmarshalInputDecideModerationCaseInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -58314,6 +62020,11 @@ func (ec *executionContext) marshalNID2string(ctx context.Context, sel ast.Selec
 		}
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalNImposeSanctionInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐImposeSanctionInput(ctx context.Context, v any) (model.ImposeSanctionInput, error) {
+	res, err := ec.unmarshalInputImposeSanctionInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNInt2int(ctx context.Context, v any) (int, error) {
@@ -59893,6 +63604,191 @@ func (ec *executionContext) marshalNRole2ᚕgithubᚗcomᚋskillswapᚋskillswap
 	return ret
 }
 
+func (ec *executionContext) marshalNSanction2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐSanction(ctx context.Context, sel ast.SelectionSet, v domain.Sanction) graphql.Marshaler {
+	return ec._Sanction(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNSanction2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐSanction(ctx context.Context, sel ast.SelectionSet, v *domain.Sanction) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._Sanction(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNSanctionAppeal2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐAppeal(ctx context.Context, sel ast.SelectionSet, v *domain.Appeal) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._SanctionAppeal(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNSanctionAppealConnection2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSanctionAppealConnection(ctx context.Context, sel ast.SelectionSet, v *model.SanctionAppealConnection) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._SanctionAppealConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNSanctionAppealDecision2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐAppealState(ctx context.Context, v any) (domain.AppealState, error) {
+	tmp, err := gqlscalar.UnmarshalString(v)
+	res := domain.AppealState(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSanctionAppealDecision2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐAppealState(ctx context.Context, sel ast.SelectionSet, v domain.AppealState) graphql.Marshaler {
+	_ = sel
+	res := gqlscalar.MarshalString(string(v))
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
+func (ec *executionContext) marshalNSanctionAppealEdge2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSanctionAppealEdge(ctx context.Context, sel ast.SelectionSet, v model.SanctionAppealEdge) graphql.Marshaler {
+	return ec._SanctionAppealEdge(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNSanctionAppealEdge2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSanctionAppealEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.SanctionAppealEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSanctionAppealEdge2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSanctionAppealEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNSanctionAppealMessage2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐAppealMessage(ctx context.Context, sel ast.SelectionSet, v domain.AppealMessage) graphql.Marshaler {
+	return ec._SanctionAppealMessage(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNSanctionAppealMessage2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐAppealMessageᚄ(ctx context.Context, sel ast.SelectionSet, v []domain.AppealMessage) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSanctionAppealMessage2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐAppealMessage(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNSanctionAppealMessage2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐAppealMessage(ctx context.Context, sel ast.SelectionSet, v *domain.AppealMessage) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._SanctionAppealMessage(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNSanctionAppealPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSanctionAppealPayload(ctx context.Context, sel ast.SelectionSet, v *model.SanctionAppealPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._SanctionAppealPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNSanctionAppealState2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐAppealState(ctx context.Context, v any) (domain.AppealState, error) {
+	tmp, err := gqlscalar.UnmarshalString(v)
+	res := domain.AppealState(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSanctionAppealState2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐAppealState(ctx context.Context, sel ast.SelectionSet, v domain.AppealState) graphql.Marshaler {
+	_ = sel
+	res := gqlscalar.MarshalString(string(v))
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
+func (ec *executionContext) marshalNSanctionConnection2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSanctionConnection(ctx context.Context, sel ast.SelectionSet, v *model.SanctionConnection) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._SanctionConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNSanctionEdge2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSanctionEdge(ctx context.Context, sel ast.SelectionSet, v model.SanctionEdge) graphql.Marshaler {
+	return ec._SanctionEdge(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNSanctionEdge2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSanctionEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.SanctionEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSanctionEdge2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSanctionEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNSanctionKind2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐSanctionKind(ctx context.Context, v any) (domain.SanctionKind, error) {
+	tmp, err := gqlscalar.UnmarshalString(v)
+	res := domain.SanctionKind(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSanctionKind2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐSanctionKind(ctx context.Context, sel ast.SelectionSet, v domain.SanctionKind) graphql.Marshaler {
+	_ = sel
+	res := gqlscalar.MarshalString(string(v))
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
+func (ec *executionContext) marshalNSanctionPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSanctionPayload(ctx context.Context, sel ast.SelectionSet, v *model.SanctionPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._SanctionPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNScheduleSessionPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐScheduleSessionPayload(ctx context.Context, sel ast.SelectionSet, v *model.ScheduleSessionPayload) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
@@ -61425,6 +65321,51 @@ func (ec *executionContext) marshalORole2ᚖgithubᚗcomᚋskillswapᚋskillswap
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) marshalOSanction2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐSanctionᚄ(ctx context.Context, sel ast.SelectionSet, v []domain.Sanction) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSanction2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐSanction(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalOSanctionAppeal2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐAppeal(ctx context.Context, sel ast.SelectionSet, v *domain.Appeal) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._SanctionAppeal(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOSanctionContentType2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐReportTargetType(ctx context.Context, v any) (*domain.ReportTargetType, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := gqlscalar.UnmarshalString(v)
+	res := domain.ReportTargetType(tmp)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOSanctionContentType2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐReportTargetType(ctx context.Context, sel ast.SelectionSet, v *domain.ReportTargetType) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := gqlscalar.MarshalString(string(*v))
+	return res
 }
 
 func (ec *executionContext) marshalOSessionCancellation2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSessionCancellation(ctx context.Context, sel ast.SelectionSet, v *model.SessionCancellation) graphql.Marshaler {

@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -35,6 +36,13 @@ type Config struct {
 	Now func() time.Time
 	// Safeguards act on reported content before a decision (see safeguards.go).
 	Safeguards Safeguards
+	// Seams are what sanctions do through other capabilities.
+	Seams Seams
+	// AppealLinkKey signs the single-purpose appeal links of sanction emails (a suspended
+	// member cannot sign in to appeal); at least 32 bytes. Empty: emails carry no link.
+	AppealLinkKey []byte
+	// PublicURL is the server's public URL, the base of appeal links.
+	PublicURL string
 }
 
 // Service is the moderation capability.
@@ -47,6 +55,9 @@ type Service struct {
 	log      *slog.Logger
 
 	safeguards Safeguards
+	seams      Seams
+	linkKey    []byte
+	baseURL    string
 }
 
 // NewService wires the service; notifier may be nil (no notices).
@@ -60,7 +71,8 @@ func NewService(st *store.Store, notifier Notifier, cfg Config, log *slog.Logger
 	now := cfg.Now
 	return &Service{store: st, notifier: notifier, limiter: cfg.Limiter, rate: cfg.ReportRate,
 		now: func() time.Time { return now().UTC().Truncate(time.Microsecond) }, log: log,
-		safeguards: cfg.Safeguards.withDefaults()}
+		safeguards: cfg.Safeguards.withDefaults(),
+		seams:      cfg.Seams, linkKey: cfg.AppealLinkKey, baseURL: strings.TrimSuffix(cfg.PublicURL, "/")}
 }
 
 // ReportInput is what a member reports.

@@ -30,6 +30,10 @@ type TypeSpec struct {
 	// Critical types are emailed whatever the member's email choice: security notices and
 	// payment problems, which a member must not miss because of a setting.
 	Critical bool
+	// OwnEmail types are emailed by the capability that raises them, never by this service:
+	// moderation's notices carry the statement of reasons and a signed appeal link, and must
+	// reach a suspended member, whom the generic notification email skips.
+	OwnEmail bool
 	// Thread, when set, names the conversation a notification belongs to from its payload, so
 	// the app shows one thread per conversation (push data "threadId").
 	Thread func(payload json.RawMessage) string
@@ -75,6 +79,15 @@ var registry = []TypeSpec{
 	{Type: domain.NotificationNoShowDecided, Text: "A no-show report was decided", Defaults: appEmail},
 	{Type: domain.NotificationModerationReportReceived, Text: "We received your report", Defaults: appEmail},
 	{Type: domain.NotificationModerationCaseDecided, Text: "A report you made was decided", Defaults: appEmail},
+	// Sanctions and appeals: package moderation emails them itself (OwnEmail), always (Critical).
+	{Type: domain.NotificationModerationSanctionImposed, Text: "A moderator took action on your account",
+		Defaults: appEmailPush, Critical: true, OwnEmail: true},
+	{Type: domain.NotificationModerationSanctionLifted, Text: "A sanction on your account was lifted",
+		Defaults: appEmailPush, Critical: true, OwnEmail: true},
+	{Type: domain.NotificationModerationAppealDecided, Text: "Your appeal was decided",
+		Defaults: appEmailPush, Critical: true, OwnEmail: true},
+	{Type: domain.NotificationModerationAppealMessage, Text: "A moderator wrote in your appeal",
+		Defaults: appEmailPush, Critical: true, OwnEmail: true},
 }
 
 // specs indexes registry by type.

@@ -155,10 +155,12 @@ func (s *Service) NotifyOnce(ctx context.Context, q *store.Queries, userIDs []uu
 		deliveries = append(deliveries, delivery{user: u})
 	}
 	var pushes []store.PushRequest
+	spec := specOf(typ)
 	for _, d := range deliveries {
 		p := chosen[d.user]
-		// A critical type is emailed whatever the member chose.
-		if s.email && (p.Email || p.Critical) {
+		// A critical type is emailed whatever the member chose; a type whose capability sends its
+		// own email (OwnEmail) never gets this one.
+		if s.email && !spec.OwnEmail && (p.Email || p.Critical) {
 			args := EmailArgs{UserID: d.user, Type: typ, Payload: raw}
 			if d.note != nil {
 				args.NotificationID = *d.note

@@ -294,6 +294,8 @@ var register = map[string]Table{
 		"comment":    anon(Content, untilGone, "''"),
 		"tags":       np(lifetime),
 		"created_at": np(lifetime), "visible_at": np(lifetime),
+		// When a moderator removed it (a CONTENT_REMOVAL sanction).
+		"hidden_at": np(lifetime),
 	}},
 	"review_reports": {Rows: "reporter_id", Columns: map[string]Column{
 		"id": np(lifetime), "review_id": np(lifetime), "reporter_id": pseudo(lifetime), "reason": np(lifetime),
@@ -330,6 +332,30 @@ var register = map[string]Table{
 		"id": np(moderationEvidence), "case_id": np(moderationEvidence), "author_id": pseudo(moderationEvidence),
 		// Staff's reasoning, kept with the case.
 		"body":       np(moderationEvidence),
+		"created_at": np(moderationEvidence),
+	}},
+	// Sanctions and appeals (migration 0022): the measure and its statement of reasons are the
+	// record of a moderation decision, kept with the member pseudonymous as the cases are; the
+	// member's own words (appeal text, their messages in the thread) go with them.
+	"moderation_sanctions": {Rows: "user_id (sanctioned), imposed_by and lifted_by (staff)", Columns: map[string]Column{
+		"id": np(moderationEvidence), "user_id": pseudo(moderationEvidence), "case_id": np(moderationEvidence),
+		"kind": np(moderationEvidence), "content_type": np(moderationEvidence), "content_id": pseudo(moderationEvidence),
+		// Staff's reasons addressed to the member, as a case's statement of reasons.
+		"statement_of_reasons": np(moderationEvidence),
+		"imposed_by":           pseudo(moderationEvidence), "starts_at": np(moderationEvidence), "ends_at": np(moderationEvidence),
+		"lifted_at": np(moderationEvidence), "lifted_by": pseudo(moderationEvidence), "lift_reason": np(moderationEvidence),
+		"created_at": np(moderationEvidence),
+	}},
+	"moderation_appeals": {Rows: "user_id (appellant), decided_by (staff)", Columns: map[string]Column{
+		"id": np(moderationEvidence), "sanction_id": np(moderationEvidence), "user_id": pseudo(moderationEvidence),
+		"text":  anon(Content, untilGone, "'' (the appellant's own words go with them)"),
+		"state": np(moderationEvidence), "decided_by": pseudo(moderationEvidence),
+		"decision_reasons": np(moderationEvidence), "decided_at": np(moderationEvidence), "created_at": np(moderationEvidence),
+	}},
+	"moderation_appeal_messages": {Rows: "author_id (appellant or staff)", Columns: map[string]Column{
+		"id": np(moderationEvidence), "appeal_id": np(moderationEvidence), "author_id": pseudo(moderationEvidence),
+		// The erased member's own messages become ''; staff's stay with the appeal.
+		"body":       anon(Content, untilGone, "'' for the messages the erased member wrote"),
 		"created_at": np(moderationEvidence),
 	}},
 	"member_ratings": {Rows: "user_id (aggregate of received reviews)", Columns: map[string]Column{

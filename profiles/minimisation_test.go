@@ -53,6 +53,7 @@ var ownerOnly = map[string]string{
 	"User.payments":            "payments { edges { node { id } } }",
 	"User.auditEntries":        "auditEntries { edges { node { action } } }",
 	"User.moderationCases":     "moderationCases { edges { node { id } } }",
+	"User.sanctions":           "sanctions { id }",
 	"User.mentorAccount":       "mentorAccount { chargesEnabled }",
 	"User.deletionScheduledAt": "deletionScheduledAt",
 	"User.npsSurveyDue":        "npsSurveyDue",

@@ -300,4 +300,9 @@ const (
 	KindModerationCase   = "mcs"
 	KindModerationReport = "mrp"
 	KindModerationNote   = "mnt"
+	// KindSanction, KindAppeal and KindAppealMessage: sanctions, their appeals and the appeals'
+	// threads.
+	KindSanction      = "sct"
+	KindAppeal        = "apl"
+	KindAppealMessage = "apm"
 )

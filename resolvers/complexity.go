@@ -87,6 +87,9 @@ var listBounds = map[string]listBound{
 	// complexity limit; at 50 it cost 13,364 points and was refused.
 	"ModerationCase.reports": {n: 20},
 	"ModerationCase.notes":   {n: 20},
+	// User.sanctions is cut at 100 (its resolver); an appeal's thread is a short exchange.
+	"User.sanctions":          {n: 100},
+	"SanctionAppeal.messages": {n: 50},
 }
 
 // listBound is a list's declared size: n, or the number of values of an enum the list holds at

@@ -90,6 +90,9 @@ func sessionComplexity(cfg *graph.Config) {
 		return listCost(child, first)
 	}
 	cfg.Complexity.Query.MyModerationDecisions = page
+	// Sanctions: the viewer's, and the queue of open appeals.
+	cfg.Complexity.Query.MySanctions = page
+	cfg.Complexity.Query.ModerationAppeals = page
 	cfg.Complexity.User.Reviews = page
 	cfg.Complexity.SkillSession.Ics = func(int) int { return 20 }
 	cfg.Complexity.SkillSession.Proposals = func(child int) int { return itemsCost(5, child) }

@@ -168,4 +168,28 @@ func TestSeedIsIdempotentAndLogsIn(t *testing.T) {
 		len(p.Cohorts) != 1 || p.Cohorts[0].Members == 0 || p.Cohorts[0].Activated < 2 {
 		t.Fatalf("demo KPIs = %+v", p)
 	}
+	// The demo warning and its appeal, seeded twice: one of each.
+	for range 2 {
+		if err := seed.Sanctions(ctx, srv.App.Store, srv.App.Moderation); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var appeals struct {
+		ModerationAppeals struct {
+			Edges []struct {
+				Node struct {
+					Text     string
+					Sanction struct {
+						Kind   string
+						Member struct{ DisplayName string }
+					}
+				}
+			}
+		}
+	}
+	apitest.Must(t, srv.Client().WithToken(mod.LogIn.AccessToken).Do(t,
+		`{ moderationAppeals { edges { node { text sanction { kind member { displayName } } } } } }`, nil)).Decode(t, &appeals)
+	if e := appeals.ModerationAppeals.Edges; len(e) != 1 || e[0].Node.Sanction.Kind != "WARNING" || e[0].Node.Text == "" {
+		t.Fatalf("demo appeals = %+v", e)
+	}
 }

@@ -91,6 +91,15 @@ type Config struct {
 	// Unverified says whether members whose email is not verified may propose sessions (action
 	// BOOK); by default they may not.
 	Unverified domain.UnverifiedPolicy
+	// Limits, when set, refuses proposals from a member a moderator limited
+	// (moderation.Service implements it).
+	Limits Limits
+}
+
+// Limits tells whether a member may propose sessions (a moderator's LIMIT refuses it).
+type Limits interface {
+	// RequireNotLimited returns a FORBIDDEN domain error while the member is limited.
+	RequireNotLimited(ctx context.Context, userID uuid.UUID) error
 }
 
 // Service implements skill sessions.
@@ -171,6 +180,11 @@ func (s *Service) Propose(ctx context.Context, actor domain.Actor, in ProposeInp
 	}
 	if err := s.cfg.Unverified.Require(actor, domain.UnverifiedBook); err != nil {
 		return Result{}, err
+	}
+	if s.cfg.Limits != nil {
+		if err := s.cfg.Limits.RequireNotLimited(ctx, actor.ID()); err != nil {
+			return Result{}, err
+		}
 	}
 	me := actor.ID()
 	if me != in.TeacherID && me != in.LearnerID {

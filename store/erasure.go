@@ -171,6 +171,10 @@ func (q *Queries) EraseAccount(ctx context.Context, userID uuid.UUID, now time.T
 		{"review reports", `UPDATE review_reports SET note = '' WHERE reporter_id = $1 AND note <> ''`, false},
 		// Reports they filed stay (pseudonymous) as evidence; their own words go.
 		{"moderation reports", `UPDATE moderation_reports SET text = '' WHERE reporter_id = $1 AND text <> ''`, false},
+		// Sanctions stay (pseudonymous) as the record of decisions; the member's appeals and
+		// their messages in appeal threads lose their words.
+		{"appeals", `UPDATE moderation_appeals SET text = '' WHERE user_id = $1 AND text <> ''`, false},
+		{"appeal messages", `UPDATE moderation_appeal_messages SET body = '' WHERE author_id = $1 AND body <> ''`, false},
 		// Snapshots that hold them: of their content (cases about them), of what they reported
 		// (content addressed to them), of reviews about them (see privacy/register.go).
 		{"moderation snapshots", `UPDATE moderation_reports SET snapshot = '{"erased": true}'

@@ -145,6 +145,19 @@ var ExportFiles = []ExportFile{
 	{"moderation_decisions.json", `SELECT jsonb_build_object('id', mc.id, 'targetType', mc.target_type, 'targetId', mc.target_id,
 		'decision', mc.decision, 'statementOfReasons', mc.statement_of_reasons, 'decidedAt', mc.decided_at)
 		FROM moderation_cases mc WHERE mc.subject_id = $1 AND mc.state = 'DECIDED'`},
+	// Sanctions about them, as mySanctions shows them (no staff member), with their appeal and
+	// its thread (messages marked as theirs or a moderator's).
+	{"moderation_sanctions.json", `SELECT jsonb_build_object('id', s.id, 'kind', s.kind, 'caseId', s.case_id,
+		'contentType', s.content_type, 'contentId', s.content_id, 'statementOfReasons', s.statement_of_reasons,
+		'startsAt', s.starts_at, 'endsAt', s.ends_at, 'liftedAt', s.lifted_at, 'liftReason', s.lift_reason,
+		'createdAt', s.created_at)
+		FROM moderation_sanctions s WHERE s.user_id = $1 ORDER BY s.id`},
+	{"moderation_appeals.json", `SELECT jsonb_build_object('id', a.id, 'sanctionId', a.sanction_id, 'text', a.text,
+		'state', a.state, 'decisionReasons', a.decision_reasons, 'decidedAt', a.decided_at, 'createdAt', a.created_at,
+		'messages', coalesce((SELECT jsonb_agg(jsonb_build_object('fromModerator', m.author_id <> a.user_id,
+			'text', m.body, 'createdAt', m.created_at) ORDER BY m.id)
+			FROM moderation_appeal_messages m WHERE m.appeal_id = a.id), '[]'::jsonb))
+		FROM moderation_appeals a WHERE a.user_id = $1 ORDER BY a.id`},
 	{"rating.json", `SELECT to_jsonb(mr) - 'user_id' FROM member_ratings mr WHERE mr.user_id = $1`},
 	// Their NPS answers (score and comment) and dismissals (score null).
 	{"nps_responses.json", `SELECT to_jsonb(n) - 'user_id' FROM nps_responses n WHERE n.user_id = $1 ORDER BY n.created_at, n.id`},

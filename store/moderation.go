@@ -49,7 +49,7 @@ var snapshotSQL = map[domain.ReportTargetType]string{
 			'reviewerName', u.display_name, 'revieweeId', r.reviewee_id, 'rating', r.rating,
 			'comment', r.comment, 'tags', r.tags, 'writtenAt', r.created_at)
 		FROM reviews r JOIN users u ON u.id = r.reviewer_id
-		WHERE r.id = $1 AND r.visible_at IS NOT NULL AND r.reviewer_id <> $2`,
+		WHERE r.id = $1 AND r.visible_at IS NOT NULL AND r.hidden_at IS NULL AND r.reviewer_id <> $2`,
 	// A member-proposed skill once approved into the catalogue (pending ones are seen by their
 	// proposer and staff only).
 	domain.TargetSkillProposal: `

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/google/uuid"
@@ -10,7 +11,7 @@ import (
 	"github.com/skillswap/skillswap/domain"
 )
 
-const reviewColumns = `id, session_id, reviewer_id, reviewee_id, rating, comment, tags, created_at, visible_at`
+const reviewColumns = `id, session_id, reviewer_id, reviewee_id, rating, comment, tags, created_at, visible_at, hidden_at`
 
 // InsertReview stores a review; a second review of one session by one reviewer is a CONFLICT
 // (reviews_session_reviewer_key).
@@ -93,7 +94,7 @@ func (q *Queries) ReviewsBySessionIDs(ctx context.Context, viewer uuid.UUID, ids
 	return groupedRows(ctx, q.db, "select session reviews", "review", len(ids),
 		func(r domain.Review) uuid.UUID { return r.SessionID }, `
 		SELECT `+reviewColumns+` FROM reviews
-		WHERE session_id = ANY($1) AND (visible_at IS NOT NULL OR reviewer_id = $2)
+		WHERE session_id = ANY($1) AND (visible_at IS NOT NULL AND hidden_at IS NULL OR reviewer_id = $2)
 		ORDER BY session_id, id`, uuidArgs(ids), viewer)
 }
 
@@ -115,7 +116,7 @@ func (q *Queries) ReviewStatesBySessionIDs(ctx context.Context, viewer uuid.UUID
 func (q *Queries) ReviewsReceived(ctx context.Context, userID uuid.UUID, after *uuid.UUID, limit int) ([]domain.Review, error) {
 	rows, err := q.db.Query(ctx, `
 		SELECT `+reviewColumns+` FROM reviews
-		WHERE reviewee_id = $1 AND visible_at IS NOT NULL AND ($2::uuid IS NULL OR id < $2)
+		WHERE reviewee_id = $1 AND visible_at IS NOT NULL AND hidden_at IS NULL AND ($2::uuid IS NULL OR id < $2)
 		ORDER BY id DESC LIMIT $3`, userID, after, limit)
 	if err != nil {
 		return nil, mapErr(err, "list reviews received", "review", "")
@@ -160,4 +161,41 @@ func (q *Queries) ReviewReportByID(ctx context.Context, id uuid.UUID) (domain.Re
 	}
 	out, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[domain.ReviewReport])
 	return out, mapErr(err, "select review report", "review report", "")
+}
+
+// SetReviewHidden hides (hidden true) or shows again a review for a moderator, inside the
+// caller's transaction, keeping the reviewee's rating aggregate in step: a hidden review no
+// longer counts. It reports whether anything changed (hiding twice changes nothing).
+func (q *Queries) SetReviewHidden(ctx context.Context, id uuid.UUID, hidden bool, now time.Time) (domain.Review, bool, error) {
+	rows, err := q.db.Query(ctx, `
+		UPDATE reviews SET hidden_at = CASE WHEN $2 THEN $3::timestamptz END
+		WHERE id = $1 AND (hidden_at IS NULL) = $2
+		RETURNING `+reviewColumns, id, hidden, now)
+	if err != nil {
+		return domain.Review{}, false, mapErr(err, "hide review", "review", "")
+	}
+	r, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[domain.Review])
+	if errors.Is(err, pgx.ErrNoRows) {
+		r, err := q.ReviewByID(ctx, id)
+		return r, false, err
+	}
+	if err != nil {
+		return domain.Review{}, false, mapErr(err, "hide review", "review", "")
+	}
+	if r.VisibleAt == nil {
+		return r, true, nil // not counted yet: the aggregate is untouched
+	}
+	sign := int64(1)
+	if hidden {
+		sign = -1
+	}
+	_, err = q.db.Exec(ctx, `
+		INSERT INTO member_ratings AS m (user_id, count, sum, bayesian, updated_at)
+		VALUES ($1, 1, $2::bigint, ($3::float8 * $4::float8 + $2::bigint) / ($4::float8 + 1), $5)
+		ON CONFLICT (user_id) DO UPDATE SET
+			count = m.count + $6::int, sum = m.sum + $6::int * $2::bigint,
+			bayesian = ($3::float8 * $4::float8 + m.sum + $6::int * $2::bigint) / ($4::float8 + m.count + $6::int),
+			updated_at = $5`,
+		r.RevieweeID, int64(r.Rating), domain.RatingPriorMean, domain.RatingPriorWeight, now, sign)
+	return r, true, mapErr(err, "update member rating", "rating", "")
 }

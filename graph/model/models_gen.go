@@ -54,6 +54,12 @@ type AccountSecurity struct {
 	Passkeys []passkeys.Passkey `json:"passkeys"`
 }
 
+// Result of `addAppealMessage`.
+type AddAppealMessagePayload struct {
+	// The message.
+	Message *domain.AppealMessage `json:"message"`
+}
+
 // A skill to offer or want.
 type AddMemberSkillInput struct {
 	// Global id of an approved skill.
@@ -90,6 +96,14 @@ type AdjustCreditsPayload struct {
 	User *domain.User `json:"user"`
 	// The member's balance in minutes after the adjustment.
 	Balance int `json:"balance"`
+}
+
+// An appeal.
+type AppealSanctionInput struct {
+	// Global id of one of the viewer's sanctions.
+	SanctionID string `json:"sanctionId"`
+	// Why the decision should change (1 to 5,000 characters).
+	Text string `json:"text"`
 }
 
 // A page of the audit log.
@@ -344,6 +358,16 @@ type CreditTransactionEdge struct {
 	Node *domain.CreditEntry `json:"node"`
 }
 
+// A decision on an appeal.
+type DecideAppealInput struct {
+	// Global id of an open appeal.
+	AppealID string `json:"appealId"`
+	// The outcome.
+	Decision domain.AppealState `json:"decision"`
+	// Why, addressed to the member (1 to 5,000 characters).
+	Reasons string `json:"reasons"`
+}
+
 // A moderator's decision.
 type DecideModerationCaseInput struct {
 	// Global id of an undecided case.
@@ -464,6 +488,24 @@ type GeoPointInput struct {
 	Latitude float64 `json:"latitude"`
 	// Degrees east, -180 to 180.
 	Longitude float64 `json:"longitude"`
+}
+
+// A sanction.
+type ImposeSanctionInput struct {
+	// Global id of the member.
+	UserID string `json:"userId"`
+	// What.
+	Kind domain.SanctionKind `json:"kind"`
+	// Global id of the case about this member that the sanction answers (optional).
+	CaseID *string `json:"caseId,omitempty"`
+	// How long a LIMIT or SUSPENSION lasts, in hours (1 to 8,760); not given for other kinds.
+	DurationHours *int `json:"durationHours,omitempty"`
+	// What a CONTENT_REMOVAL removes; defaults to the case's target.
+	ContentType *domain.ReportTargetType `json:"contentType,omitempty"`
+	// Global id of the Message or Review a CONTENT_REMOVAL removes; defaults to the case's target.
+	ContentID *string `json:"contentId,omitempty"`
+	// Why, addressed to the member (1 to 5,000 characters).
+	StatementOfReasons string `json:"statementOfReasons"`
 }
 
 // The members who signed up in one ISO week (Monday 00:00 UTC to the next Monday, by account
@@ -1294,6 +1336,50 @@ type RevokeSessionInput struct {
 type RevokeSessionPayload struct {
 	// The session, now revoked.
 	Session *domain.AuthSession `json:"session"`
+}
+
+// A page of appeals.
+type SanctionAppealConnection struct {
+	// The appeals of this page.
+	Edges []SanctionAppealEdge `json:"edges"`
+	// Paging information.
+	PageInfo *PageInfo `json:"pageInfo"`
+}
+
+// An appeal in a page.
+type SanctionAppealEdge struct {
+	// Cursor of this appeal.
+	Cursor string `json:"cursor"`
+	// The appeal.
+	Node *domain.Appeal `json:"node"`
+}
+
+// Result of `appealSanction` and `decideAppeal`.
+type SanctionAppealPayload struct {
+	// The appeal as changed.
+	Appeal *domain.Appeal `json:"appeal"`
+}
+
+// A page of sanctions.
+type SanctionConnection struct {
+	// The sanctions of this page.
+	Edges []SanctionEdge `json:"edges"`
+	// Paging information.
+	PageInfo *PageInfo `json:"pageInfo"`
+}
+
+// A sanction in a page.
+type SanctionEdge struct {
+	// Cursor of this sanction.
+	Cursor string `json:"cursor"`
+	// The sanction.
+	Node *domain.Sanction `json:"node"`
+}
+
+// Result of `imposeSanction` and `liftSanction`.
+type SanctionPayload struct {
+	// The sanction as changed.
+	Sanction *domain.Sanction `json:"sanction"`
 }
 
 // Result of `proposeSession` and `proposeNewTime`.
