@@ -24,6 +24,15 @@ type EndSuspensionArgs struct {
 // Kind implements river.JobArgs.
 func (EndSuspensionArgs) Kind() string { return "moderation_end_suspension" }
 
+// CancelSuspendedSessionsArgs is the River job that cancels a suspended member's upcoming
+// sessions; Impose inserts it in the transaction that suspends.
+type CancelSuspendedSessionsArgs struct {
+	SanctionID uuid.UUID `json:"sanction_id"`
+}
+
+// Kind implements river.JobArgs.
+func (CancelSuspendedSessionsArgs) Kind() string { return "moderation_cancel_suspended_sessions" }
+
 // SanctionEmailEvent says which sanction email to send.
 type SanctionEmailEvent string
 
@@ -64,6 +73,7 @@ type Mailer interface {
 func Jobs(s *Service, mailer Mailer, appName string) jobs.Register {
 	return func(w *river.Workers) []*river.PeriodicJob {
 		river.AddWorker(w, &endSuspensionWorker{s: s})
+		river.AddWorker(w, &cancelSuspendedSessionsWorker{s: s})
 		river.AddWorker(w, &sanctionEmailWorker{s: s, mailer: mailer, app: appName})
 		return nil
 	}
@@ -84,6 +94,17 @@ func (w *endSuspensionWorker) Work(ctx context.Context, job *river.Job[EndSuspen
 		return river.JobSnooze(left)
 	}
 	return nil
+}
+
+type cancelSuspendedSessionsWorker struct {
+	river.WorkerDefaults[CancelSuspendedSessionsArgs]
+	s *Service
+}
+
+// Work cancels the sessions; an error makes River retry (cancelled ones are skipped then).
+func (w *cancelSuspendedSessionsWorker) Work(ctx context.Context, job *river.Job[CancelSuspendedSessionsArgs]) error {
+	_, err := w.s.CancelSessionsOfSuspended(ctx, job.Args.SanctionID)
+	return err
 }
 
 type sanctionEmailWorker struct {

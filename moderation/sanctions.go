@@ -136,6 +136,12 @@ func (s *Service) Impose(ctx context.Context, actor domain.Actor, in ImposeInput
 			if err := s.suspend(ctx, q, u.ID, now); err != nil {
 				return err
 			}
+			// The upcoming sessions are cancelled by a job committed with the suspension: each
+			// cancellation is the sessions' own transaction (partners notified, payments by the
+			// cancellation policy), and a failure is retried rather than lost.
+			if err := q.EnqueueJob(ctx, CancelSuspendedSessionsArgs{SanctionID: out.ID}, nil); err != nil {
+				return fmt.Errorf("queue the cancellation of the sessions: %w", err)
+			}
 		}
 		if out.Kind == domain.SanctionSuspension {
 			// Ends by itself: the job runs at the end (or later, if no worker is up then).
@@ -160,13 +166,6 @@ func (s *Service) Impose(ctx context.Context, actor domain.Actor, in ImposeInput
 	})
 	if err != nil {
 		return domain.Sanction{}, fmt.Errorf("impose sanction: %w", err)
-	}
-	if out.Kind.Suspends() && s.seams.CancelSessions != nil {
-		// After commit: each cancellation is the sessions' own transaction (partners notified,
-		// payments by the cancellation policy). The suspension stands if one fails; it is logged.
-		if _, err := s.seams.CancelSessions(ctx, out.UserID, "The member's account was suspended."); err != nil {
-			s.log.ErrorContext(ctx, "cancel the sessions of a suspended member", "user_id", out.UserID, "sanction_id", out.ID, "err", err)
-		}
 	}
 	s.log.InfoContext(ctx, "sanction imposed", "sanction_id", out.ID, "kind", out.Kind, "user_id", out.UserID, "by", actor.ID())
 	return out, nil
@@ -338,6 +337,27 @@ func (s *Service) EndSuspension(ctx context.Context, id uuid.UUID) (time.Duratio
 		return 0, fmt.Errorf("end suspension %s: %w", id, err)
 	}
 	return left, nil
+}
+
+// CancelSessionsOfSuspended cancels the upcoming sessions of the member a SUSPENSION or BAN
+// suspended, through the sessions' rules (CancelSessions seam), unless the sanction was lifted
+// meanwhile. Cancelling twice is harmless: sessions already cancelled are skipped.
+func (s *Service) CancelSessionsOfSuspended(ctx context.Context, sanctionID uuid.UUID) (int, error) {
+	if s.seams.CancelSessions == nil {
+		return 0, nil
+	}
+	sn, err := s.store.Q().SanctionByID(ctx, sanctionID, false)
+	if err != nil {
+		return 0, fmt.Errorf("cancel sessions of sanction %s: %w", sanctionID, err)
+	}
+	if !sn.Kind.Suspends() || sn.LiftedAt != nil {
+		return 0, nil
+	}
+	n, err := s.seams.CancelSessions(ctx, sn.UserID, "The member's account was suspended.")
+	if err != nil {
+		return n, fmt.Errorf("cancel sessions of sanction %s: %w", sanctionID, err)
+	}
+	return n, nil
 }
 
 // RequireNotLimited answers FORBIDDEN while a LIMIT (or a suspension) is in force on the member:
