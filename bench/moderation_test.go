@@ -109,7 +109,7 @@ ANALYZE users; ANALYZE moderation_cases; ANALYZE moderation_reports; ANALYZE mod
 const moderationQueuePage = `query($after: String) { moderationCases(first: 20, after: $after) {
 	edges { cursor node { id targetType state urgent reporterCount createdAt
 		subject { id displayName } assignee { displayName }
-		reports { id category text snapshot createdAt reporter { id displayName } }
+		reports { id category text createdAt reporter { id displayName } }
 		notes { id text createdAt author { id displayName } } } }
 	pageInfo { hasNextPage endCursor } } }`
 
