@@ -309,8 +309,8 @@ func TestFindMembers(t *testing.T) {
 	}
 }
 
-// The staff's view of one member's account (sessions, payments, audit entries with their staff)
-// runs the same number of statements however many entries it shows: no N+1. Only ADMIN reads
+// The staff's view of one member's account in one query (sessions, payments, the cases about
+// them with their reports, their sanctions, audit entries with their staff) runs the same number of statements however many entries it shows: no N+1. Only ADMIN reads
 // auditEntries; the member themselves cannot.
 func TestMemberAccountViewStatements(t *testing.T) {
 	t.Parallel()
@@ -326,15 +326,28 @@ func TestMemberAccountViewStatements(t *testing.T) {
 		for range 2 {
 			apitest.Must(t, c.Do(t, adjust, map[string]any{"id": member.User.ID, "m": 5, "r": "goodwill"}))
 		}
+		// Each admin also reports the member (one case, three reporters) and warns them.
+		apitest.Must(t, c.Do(t, `mutation($id: ID!) { reportContent(input: {targetType: MEMBER, targetId: $id, category: SPAM}) { report { id } } }`,
+			map[string]any{"id": member.User.ID}))
+		apitest.Must(t, c.Do(t, `mutation($id: ID!) { imposeSanction(input: {userId: $id, kind: WARNING, statementOfReasons: "Spam in messages."}) { sanction { id } } }`,
+			map[string]any{"id": member.User.ID}))
 	}
 	query := func(n int) string {
 		return fmt.Sprintf(`query($id: ID!) { node(id: $id) { ... on User { email roles
 			sessions(includeRevoked: true) { edges { node { id } } }
 			payments { edges { node { id } } }
+			moderationCases { edges { node { id state reporterCount reports { reporter { id displayName } category } } } }
+			sanctions { id kind active imposedBy { id displayName } appeal { id messages { id } } }
 			auditEntries(first: %d) { edges { node { actor { id displayName } targetUser { id } action details createdAt } } pageInfo { hasNextPage } } } } }`, n)
 	}
 	var page struct {
 		Node struct {
+			ModerationCases struct {
+				Edges []struct {
+					Node struct{ Reports []struct{ Category string } }
+				}
+			}
+			Sanctions    []struct{ Kind string }
 			AuditEntries struct {
 				Edges []struct {
 					Node struct{ Actor struct{ ID string } }
@@ -346,8 +359,12 @@ func TestMemberAccountViewStatements(t *testing.T) {
 	small := counter.Measure(func() { apitest.Must(t, adminClient.Do(t, query(1), vars)) })
 	large := counter.Measure(func() { apitest.Must(t, adminClient.Do(t, query(20), vars)).Decode(t, &page) })
 	t.Logf("statements: first 1 -> %d, first 20 -> %d", small, large)
-	if n := len(page.Node.AuditEntries.Edges); n != 6 {
-		t.Fatalf("got %d entries, want 6", n)
+	// Six credit adjustments and three warnings.
+	if n := len(page.Node.AuditEntries.Edges); n != 9 {
+		t.Fatalf("got %d entries, want 9", n)
+	}
+	if c := page.Node.ModerationCases.Edges; len(c) != 1 || len(c[0].Node.Reports) != 3 || len(page.Node.Sanctions) != 3 {
+		t.Fatalf("cases %+v, sanctions %+v: want one case with three reports, three warnings", c, page.Node.Sanctions)
 	}
 	if small != large {
 		t.Fatalf("auditEntries(first: 1) ran %d statements, auditEntries(first: 20) ran %d", small, large)

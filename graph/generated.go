@@ -7989,8 +7989,8 @@ extend type User {
   """
   Audit log entries about this member's account (target ` + "`" + `user:<id>` + "`" + `), newest first: roles
   changed, credits adjusted, forced logouts… ADMIN only (` + "`" + `FORBIDDEN` + "`" + ` for anyone else, the member
-  included). With ` + "`" + `sessions` + "`" + ` and ` + "`" + `payments` + "`" + `, the staff's view of a member's whole account; the
-  moderation package adds the member's reports and sanctions beside it.
+  included). With ` + "`" + `sessions` + "`" + `, ` + "`" + `payments` + "`" + `, ` + "`" + `moderationCases` + "`" + ` (the cases about the member) and
+  ` + "`" + `sanctions` + "`" + `, the staff's view of a member's whole account in one query, without N+1.
   """
   auditEntries(
     "Number of items to return, 1 to 100."
