@@ -394,7 +394,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		AuthSessions: cfg.AuthSessionRetention, AccountTokens: cfg.AccountTokenRetention,
 		Notifications: cfg.NotificationRetention, WebhookEvents: cfg.WebhookEventRetention,
 		IPAddresses: cfg.IPRetention, SignInHistory: cfg.SignInHistoryRetention,
-		NPSResponses: cfg.NPSRetention,
+		NPSResponses:       cfg.NPSRetention,
+		ModerationEvidence: cfg.ModerationEvidenceRetention,
 	}, log)
 	a.KPIs = kpis.NewService(a.Store, kpis.Config{RefreshInterval: cfg.KPIRefreshInterval, Now: opts.Now}, log)
 

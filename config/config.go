@@ -112,6 +112,9 @@ type Config struct {
 	// NPSRetention: NPS answers and dismissals (with their comments) are deleted this long after
 	// they were given; two years covers the KPI query's longest range (104 weeks).
 	NPSRetention time.Duration `env:"NPS_RETENTION" envDefault:"17520h"`
+	// ModerationEvidenceRetention: a decided case's reports (with their snapshots) and staff notes
+	// are deleted this long after the decision, then the case itself unless a sanction cites it.
+	ModerationEvidenceRetention time.Duration `env:"MODERATION_EVIDENCE_RETENTION" envDefault:"8760h"`
 	// KPIRefreshInterval: how often the product KPIs by cohort are recomputed (package kpis);
 	// the admin panel's figures are at most this old.
 	KPIRefreshInterval time.Duration `env:"KPI_REFRESH_INTERVAL" envDefault:"1h"`
@@ -447,7 +450,7 @@ func LoadFrom(environ map[string]string) (Config, error) {
 	}
 	if c.RetentionInterval <= 0 || c.AuthSessionRetention < 0 || c.AccountTokenRetention < 0 ||
 		c.NotificationRetention < 0 || c.WebhookEventRetention < 0 || c.IPRetention < 0 || c.SignInHistoryRetention < 0 ||
-		c.NPSRetention < 0 {
+		c.NPSRetention < 0 || c.ModerationEvidenceRetention < 0 {
 		return c, errors.New("config: RETENTION_INTERVAL must be positive and the *_RETENTION durations not negative")
 	}
 	if c.PushMaxPerSecond < 2 || c.PushMaxPerSecond > 600 || c.PushMaxDevices < 1 || c.PushMaxDevices > 100 {

@@ -10,9 +10,12 @@ const (
 	expiry    = "until expiry (purged after)"
 	session   = "login session lifetime (SESSION_MAX_AGE)"
 	derived   = "derived; rebuilt from its sources"
-	// Moderation evidence: the case, its snapshots and decision (no purge job yet: issue 16
-	// remaining work sets the period, proposed 1 year after the decision).
-	moderationEvidence = "moderation evidence: case lifetime and after its decision"
+	// Moderation evidence: the case, its reports with their snapshots, staff notes; deleted a year
+	// after the decision (MODERATION_EVIDENCE_RETENTION), except a case a sanction cites.
+	moderationEvidence = "until 1 year after the decision (MODERATION_EVIDENCE_RETENTION); a case a sanction cites stays with it"
+	// Sanctions and appeals: the record of measures taken against a member (a ban must be
+	// remembered to be enforced); no period is set yet, erasure pseudonymises them.
+	sanctionRecord = "while the account exists and after it, pseudonymous (no period set yet)"
 	// Push: a device until unregistered, replaced (PUSH_MAX_DEVICES), reported gone by Expo or
 	// erased; a push until sent (a day at most); a ticket until its receipt is read (two days at most).
 	pushDevice  = "until unregistered, replaced, gone at Expo or erased"
@@ -338,25 +341,25 @@ var register = map[string]Table{
 	// record of a moderation decision, kept with the member pseudonymous as the cases are; the
 	// member's own words (appeal text, their messages in the thread) go with them.
 	"moderation_sanctions": {Rows: "user_id (sanctioned), imposed_by and lifted_by (staff)", Columns: map[string]Column{
-		"id": np(moderationEvidence), "user_id": pseudo(moderationEvidence), "case_id": np(moderationEvidence),
-		"kind": np(moderationEvidence), "content_type": np(moderationEvidence), "content_id": pseudo(moderationEvidence),
+		"id": np(sanctionRecord), "user_id": pseudo(sanctionRecord), "case_id": np(sanctionRecord),
+		"kind": np(sanctionRecord), "content_type": np(sanctionRecord), "content_id": pseudo(sanctionRecord),
 		// Staff's reasons addressed to the member, as a case's statement of reasons.
-		"statement_of_reasons": np(moderationEvidence),
-		"imposed_by":           pseudo(moderationEvidence), "starts_at": np(moderationEvidence), "ends_at": np(moderationEvidence),
-		"lifted_at": np(moderationEvidence), "lifted_by": pseudo(moderationEvidence), "lift_reason": np(moderationEvidence),
-		"created_at": np(moderationEvidence),
+		"statement_of_reasons": np(sanctionRecord),
+		"imposed_by":           pseudo(sanctionRecord), "starts_at": np(sanctionRecord), "ends_at": np(sanctionRecord),
+		"lifted_at": np(sanctionRecord), "lifted_by": pseudo(sanctionRecord), "lift_reason": np(sanctionRecord),
+		"created_at": np(sanctionRecord),
 	}},
 	"moderation_appeals": {Rows: "user_id (appellant), decided_by (staff)", Columns: map[string]Column{
-		"id": np(moderationEvidence), "sanction_id": np(moderationEvidence), "user_id": pseudo(moderationEvidence),
+		"id": np(sanctionRecord), "sanction_id": np(sanctionRecord), "user_id": pseudo(sanctionRecord),
 		"text":  anon(Content, untilGone, "'' (the appellant's own words go with them)"),
-		"state": np(moderationEvidence), "decided_by": pseudo(moderationEvidence),
-		"decision_reasons": np(moderationEvidence), "decided_at": np(moderationEvidence), "created_at": np(moderationEvidence),
+		"state": np(sanctionRecord), "decided_by": pseudo(sanctionRecord),
+		"decision_reasons": np(sanctionRecord), "decided_at": np(sanctionRecord), "created_at": np(sanctionRecord),
 	}},
 	"moderation_appeal_messages": {Rows: "author_id (appellant or staff)", Columns: map[string]Column{
-		"id": np(moderationEvidence), "appeal_id": np(moderationEvidence), "author_id": pseudo(moderationEvidence),
+		"id": np(sanctionRecord), "appeal_id": np(sanctionRecord), "author_id": pseudo(sanctionRecord),
 		// The erased member's own messages become ''; staff's stay with the appeal.
 		"body":       anon(Content, untilGone, "'' for the messages the erased member wrote"),
-		"created_at": np(moderationEvidence),
+		"created_at": np(sanctionRecord),
 	}},
 	"member_ratings": {Rows: "user_id (aggregate of received reviews)", Columns: map[string]Column{
 		"user_id": pseudo(derived), "count": np(derived), "sum": np(derived), "mean": np(derived),

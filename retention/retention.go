@@ -65,6 +65,8 @@ type Config struct {
 	IPAddresses   time.Duration // IP_RETENTION
 	SignInHistory time.Duration // SIGN_IN_HISTORY_RETENTION
 	NPSResponses  time.Duration // NPS_RETENTION
+	// ModerationEvidence: MODERATION_EVIDENCE_RETENTION.
+	ModerationEvidence time.Duration
 	// Interval is how often the job runs (RETENTION_INTERVAL; 0: hourly).
 	Interval time.Duration
 	// Batch is the most rows one statement changes (0: DefaultBatch).
@@ -78,14 +80,15 @@ const DefaultBatch = 1000
 
 // DefaultConfig is config.Config's defaults.
 var DefaultConfig = Config{
-	AuthSessions:  30 * 24 * time.Hour,
-	AccountTokens: 7 * 24 * time.Hour,
-	Notifications: 180 * 24 * time.Hour,
-	WebhookEvents: 30 * 24 * time.Hour,
-	IPAddresses:   90 * 24 * time.Hour,
-	SignInHistory: 90 * 24 * time.Hour,
-	NPSResponses:  730 * 24 * time.Hour,
-	Interval:      time.Hour,
+	AuthSessions:       30 * 24 * time.Hour,
+	AccountTokens:      7 * 24 * time.Hour,
+	Notifications:      180 * 24 * time.Hour,
+	WebhookEvents:      30 * 24 * time.Hour,
+	IPAddresses:        90 * 24 * time.Hour,
+	SignInHistory:      90 * 24 * time.Hour,
+	NPSResponses:       730 * 24 * time.Hour,
+	ModerationEvidence: 365 * 24 * time.Hour,
+	Interval:           time.Hour,
 }
 
 // Rules is every retention rule with the periods of cfg.
@@ -191,6 +194,32 @@ func Rules(cfg Config) []Rule {
 			Keep:  cfg.NPSResponses, Knob: "NPS_RETENTION",
 			Why: "answers feed the NPS of sign-up cohorts, which the admin panel reads for up to 104 weeks; " +
 				"older ones (and their comments) serve no figure, and the survey's 90-day interval needs only the last",
+		},
+		// Moderation evidence, in this order: a decided case's reports and notes, then the case
+		// (a case a sanction cites stays, with its decision and statement of reasons, as long as
+		// the sanction: a ban is remembered).
+		{
+			Name: "reports of long-decided moderation cases", Table: "moderation_reports", Action: Delete,
+			Where: "case_id IN (SELECT id FROM moderation_cases WHERE state = 'DECIDED' AND decided_at < $1)",
+			Keep:  cfg.ModerationEvidence, Knob: "MODERATION_EVIDENCE_RETENTION",
+			Why: "reports and their snapshots are the evidence of a decision: kept while it may be questioned " +
+				"(an appeal within 20 days, an out-of-court body or a court afterwards, DSA art. 20-21), not for ever",
+		},
+		{
+			Name: "notes of long-decided moderation cases", Table: "moderation_notes", Action: Delete,
+			Where: "case_id IN (SELECT id FROM moderation_cases WHERE state = 'DECIDED' AND decided_at < $1)",
+			Keep:  cfg.ModerationEvidence, Knob: "MODERATION_EVIDENCE_RETENTION",
+			Why: "staff's reasoning on a case serves the same reviews as its evidence, and goes with it",
+		},
+		{
+			Name: "long-decided moderation cases", Table: "moderation_cases", Action: Delete,
+			Where: "state = 'DECIDED' AND decided_at < $1" +
+				" AND NOT EXISTS (SELECT 1 FROM moderation_reports r WHERE r.case_id = moderation_cases.id)" +
+				" AND NOT EXISTS (SELECT 1 FROM moderation_notes n WHERE n.case_id = moderation_cases.id)" +
+				" AND NOT EXISTS (SELECT 1 FROM moderation_sanctions s WHERE s.case_id = moderation_cases.id)",
+			Keep: cfg.ModerationEvidence, Knob: "MODERATION_EVIDENCE_RETENTION",
+			Why: "once its evidence is gone a case only tells who was reported; one a sanction cites stays " +
+				"with the sanction's record",
 		},
 		{
 			Name: "processed Stripe webhook events", Table: "stripe_events", Action: Delete,

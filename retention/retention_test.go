@@ -274,6 +274,47 @@ func TestEachRuleRemovesExactlyWhatIsDue(t *testing.T) {
 	add("old NPS dismissal", true, exists("nps_responses", "id", nps(past(keepNPS), nil)))
 	add("recent NPS answer", false, exists("nps_responses", "id", nps(inside(keepNPS), &nine)))
 
+	// Moderation evidence: a case decided longer ago than MODERATION_EVIDENCE_RETENTION loses its
+	// reports and notes, then goes itself unless a sanction cites it; open and recent ones stay.
+	keepM := cfg.ModerationEvidence
+	modCase := func(decided *time.Time) uuid.UUID {
+		id := uuid.Must(uuid.NewV7())
+		state, decision := "OPEN", (*string)(nil)
+		if decided != nil {
+			d := "NO_ACTION"
+			state, decision = "DECIDED", &d
+		}
+		e.exec(`INSERT INTO moderation_cases (id, target_type, target_id, subject_id, state, reporter_count, decision, decided_at, created_at, updated_at)
+			VALUES ($1, 'MEMBER', $2, $2, $3, 1, $4, $5, $6, $6)`, id, u, state, decision, decided, now.Add(-long))
+		return id
+	}
+	report := func(caseID uuid.UUID) uuid.UUID {
+		id := uuid.Must(uuid.NewV7())
+		e.exec(`INSERT INTO moderation_reports (id, case_id, reporter_id, category, text, snapshot, created_at)
+			VALUES ($1, $2, $3, 'SPAM', 'selling things', '{"displayName": "Retention test"}', $4)`, id, caseID, e.user(), now.Add(-long))
+		return id
+	}
+	modNote := func(caseID uuid.UUID) uuid.UUID {
+		id := uuid.Must(uuid.NewV7())
+		e.exec(`INSERT INTO moderation_notes (id, case_id, author_id, body, created_at) VALUES ($1, $2, $3, 'looked into it', $4)`,
+			id, caseID, u, now.Add(-long))
+		return id
+	}
+	decidedOld, decidedNew := past(keepM), inside(keepM)
+	oldCase, newCase, openCase, citedCase := modCase(&decidedOld), modCase(&decidedNew), modCase(nil), modCase(&decidedOld)
+	e.exec(`INSERT INTO moderation_sanctions (id, user_id, case_id, kind, statement_of_reasons, imposed_by, starts_at, created_at)
+		VALUES ($1, $2, $3, 'WARNING', 'Spam.', $2, $4, $4)`, uuid.Must(uuid.NewV7()), u, citedCase, decidedOld)
+	add("report of a long-decided case", true, exists("moderation_reports", "id", report(oldCase)))
+	add("note of a long-decided case", true, exists("moderation_notes", "id", modNote(oldCase)))
+	add("long-decided case", true, exists("moderation_cases", "id", oldCase))
+	add("report of a long-decided case a sanction cites", true, exists("moderation_reports", "id", report(citedCase)))
+	add("long-decided case a sanction cites", false, exists("moderation_cases", "id", citedCase))
+	add("report of a recently decided case", false, exists("moderation_reports", "id", report(newCase)))
+	add("note of a recently decided case", false, exists("moderation_notes", "id", modNote(newCase)))
+	add("recently decided case", false, exists("moderation_cases", "id", newCase))
+	add("report of an open case", false, exists("moderation_reports", "id", report(openCase)))
+	add("open case", false, exists("moderation_cases", "id", openCase))
+
 	// Email changes: kept while they may be confirmed or undone (one pending change per member).
 	change := func(expires time.Time, confirmed, undoUntil, undone *time.Time) uuid.UUID {
 		id := uuid.Must(uuid.NewV7())
@@ -444,12 +485,12 @@ func TestDefaultsMatchConfig(t *testing.T) {
 	got := retention.Config{
 		AuthSessions: c.AuthSessionRetention, AccountTokens: c.AccountTokenRetention, Notifications: c.NotificationRetention,
 		WebhookEvents: c.WebhookEventRetention, IPAddresses: c.IPRetention, SignInHistory: c.SignInHistoryRetention,
-		Interval: c.RetentionInterval,
+		NPSResponses: c.NPSRetention, ModerationEvidence: c.ModerationEvidenceRetention, Interval: c.RetentionInterval,
 	}
 	want := retention.DefaultConfig
 	if got.AuthSessions != want.AuthSessions || got.AccountTokens != want.AccountTokens || got.Notifications != want.Notifications ||
 		got.WebhookEvents != want.WebhookEvents || got.IPAddresses != want.IPAddresses || got.SignInHistory != want.SignInHistory ||
-		got.Interval != want.Interval {
+		got.NPSResponses != want.NPSResponses || got.ModerationEvidence != want.ModerationEvidence || got.Interval != want.Interval {
 		t.Fatalf("config defaults %+v, retention.DefaultConfig %+v", got, retention.DefaultConfig)
 	}
 }
