@@ -366,7 +366,11 @@ func TestMemberAccountViewStatements(t *testing.T) {
 	if c := page.Node.ModerationCases.Edges; len(c) != 1 || len(c[0].Node.Reports) != 3 || len(page.Node.Sanctions) != 3 {
 		t.Fatalf("cases %+v, sanctions %+v: want one case with three reports, three warnings", c, page.Node.Sanctions)
 	}
-	if small != large {
+	// The users loader serves the entries' actors, the reports' reporters and the sanctions'
+	// moderators, which resolve at different depths: whether they share one batch or take two
+	// depends on goroutine timing (one statement either way), while an N+1 over the nine entries
+	// would add eight.
+	if large > small+1 || small > large+1 {
 		t.Fatalf("auditEntries(first: 1) ran %d statements, auditEntries(first: 20) ran %d", small, large)
 	}
 	if r := memberClient.Do(t, `query($id: ID!) { node(id: $id) { ... on User { auditEntries { edges { cursor } } } } }`, vars); r.Code() != "FORBIDDEN" {
