@@ -896,6 +896,7 @@ type ComplexityRoot struct {
 	QuietHours struct {
 		Enabled func(childComplexity int) int
 		End     func(childComplexity int) int
+		ID      func(childComplexity int) int
 		Start   func(childComplexity int) int
 	}
 
@@ -1700,6 +1701,8 @@ type QueryResolver interface {
 	PendingSkills(ctx context.Context, first *int, after *string) (*model.SkillConnection, error)
 }
 type QuietHoursResolver interface {
+	ID(ctx context.Context, obj *domain.QuietHours) (string, error)
+
 	Start(ctx context.Context, obj *domain.QuietHours) (string, error)
 	End(ctx context.Context, obj *domain.QuietHours) (string, error)
 }
@@ -5459,6 +5462,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.QuietHours.End(childComplexity), true
+	case "QuietHours.id":
+		if e.ComplexityRoot.QuietHours.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QuietHours.ID(childComplexity), true
 	case "QuietHours.start":
 		if e.ComplexityRoot.QuietHours.Start == nil {
 			break
@@ -10661,6 +10670,12 @@ A nightly window, in the viewer's time zone, during which non-critical email and
 Across a change of the clocks it still ends at ` + "`" + `end` + "`" + ` local time.
 """
 type QuietHours {
+  """
+  Stable, opaque identifier of the viewer's quiet hours (one per member): what
+  ` + "`" + `setQuietHours` + "`" + ` returns replaces ` + "`" + `quietHours` + "`" + ` in a client's cache. Not fetchable with
+  ` + "`" + `node(id:)` + "`" + `.
+  """
+  id: ID!
   "Whether quiet hours apply."
   enabled: Boolean!
   "When they begin, local time ` + "`" + `HH:MM` + "`" + `."
@@ -13215,6 +13230,8 @@ func (ec *executionContext) childFields_PushDevice(ctx context.Context, field gr
 
 func (ec *executionContext) childFields_QuietHours(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
+	case "id":
+		return ec.fieldContext_QuietHours_id(ctx, field)
 	case "enabled":
 		return ec.fieldContext_QuietHours_enabled(ctx, field)
 	case "start":
@@ -32722,6 +32739,29 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _QuietHours_id(ctx context.Context, field graphql.CollectedField, obj *domain.QuietHours) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QuietHours_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.QuietHours().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_QuietHours_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("QuietHours", field, true, true, errors.New("field of type ID does not have child fields"))
 }
 
 func (ec *executionContext) _QuietHours_enabled(ctx context.Context, field graphql.CollectedField, obj *domain.QuietHours) (ret graphql.Marshaler) {
@@ -54609,6 +54649,44 @@ func (ec *executionContext) _QuietHours(ctx context.Context, sel ast.SelectionSe
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("QuietHours")
+		case "id":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._QuietHours_id(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "enabled":
 			out.Values[i] = ec._QuietHours_enabled(ctx, field, obj)
 			if out.Values[i] == graphql.Null {

@@ -343,6 +343,22 @@ func TestAPIQuietHours(t *testing.T) {
 			t.Errorf("%s-%s: %s on %q, want BAD_USER_INPUT on %s", bad.start, bad.end, r.Code(), r.Field(), bad.field)
 		}
 	}
+	// One id per member, the same from the query and the mutation (the client's cache entry).
+	var ids struct {
+		QuietHours    struct{ ID string }
+		SetQuietHours struct{ QuietHours struct{ ID string } }
+	}
+	apitest.Must(t, c.Do(t, `{ quietHours { id } }`, nil)).Decode(t, &ids)
+	apitest.Must(t, c.Do(t, `mutation { setQuietHours(input: {start: "22:00", end: "07:00", enabled: false}) { quietHours { id } } }`, nil)).Decode(t, &ids)
+	if ids.QuietHours.ID == "" || ids.SetQuietHours.QuietHours.ID != ids.QuietHours.ID {
+		t.Fatalf("ids %+v", ids)
+	}
+	_, other := srv.SignUp(t)
+	var theirs struct{ QuietHours struct{ ID string } }
+	apitest.Must(t, other.Do(t, `{ quietHours { id } }`, nil)).Decode(t, &theirs)
+	if theirs.QuietHours.ID == ids.QuietHours.ID {
+		t.Fatal("two members share a quiet hours id")
+	}
 	if r := srv.Client().Do(t, `{ quietHours { enabled } }`, nil); r.Code() != "UNAUTHENTICATED" {
 		t.Fatalf("anonymous: %s", r.Code())
 	}

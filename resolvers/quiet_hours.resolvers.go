@@ -13,6 +13,7 @@ import (
 	"github.com/skillswap/skillswap/graph"
 	"github.com/skillswap/skillswap/graph/model"
 	"github.com/skillswap/skillswap/notifications"
+	"github.com/skillswap/skillswap/relay"
 )
 
 func (r *mutationResolver) SetQuietHours(ctx context.Context, input model.SetQuietHoursInput) (*model.SetQuietHoursPayload, error) {
@@ -37,6 +38,10 @@ func (r *queryResolver) QuietHours(ctx context.Context) (*domain.QuietHours, err
 		return nil, err
 	}
 	return &h, nil
+}
+
+func (r *quietHoursResolver) ID(ctx context.Context, obj *domain.QuietHours) (string, error) {
+	return relay.DerivedID(relay.KindQuietHours, auth.ActorFrom(ctx).ID().String()), nil
 }
 
 func (r *quietHoursResolver) Start(ctx context.Context, obj *domain.QuietHours) (string, error) {
