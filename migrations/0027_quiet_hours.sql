@@ -16,3 +16,5 @@ CREATE TABLE notification_quiet_hours (
 -- A push held by quiet hours waits in the outbox until not_before (NULL: send at once); the
 -- sender leases only rows that are due.
 ALTER TABLE push_outbox ADD COLUMN not_before timestamptz;
+-- The sender drops held pushes whose notification was read meanwhile: only held rows are looked at.
+CREATE INDEX push_outbox_held_idx ON push_outbox (not_before) WHERE not_before IS NOT NULL;

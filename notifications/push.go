@@ -163,6 +163,10 @@ func NewPushSender(st *store.Store, expo Expo, pacer *push.Pacer, log *slog.Logg
 // it returns how many messages Expo accepted a ticket for (ok or error) and whether some remain.
 func (ps *PushSender) Flush(ctx context.Context) (sent int, more bool, err error) {
 	start := ps.cfg.Now()
+	// Held pushes the member has seen in the app meanwhile are not sent (quiet.go).
+	if _, err := ps.store.Q().DropReadHeldPushes(ctx, start); err != nil {
+		return 0, false, err
+	}
 	for {
 		n, err := ps.SendBatch(ctx)
 		sent += n

@@ -18,7 +18,10 @@ import (
 // (computed for the actual date in the member's zone, so DST nights end at local End), and a
 // flush job is scheduled for that instant. Critical types ignore quiet hours. A coalesced type
 // (NEW_MESSAGE, one unread notification per conversation) makes no new notification while one
-// is unread, hence one email and one push per conversation when the night ends, not a burst.
+// is unread, hence one email and one push per conversation when the night ends, not a burst;
+// and a held email or push whose notification the member read meanwhile (in the app, or by
+// reading the conversation, which lets the next message make a new notification) is dropped,
+// so a conversation still gets at most one of each at the end.
 
 // DefaultQuietHours is what a member who never set quiet hours sees: off, 22:00 to 07:00.
 var DefaultQuietHours = domain.QuietHours{StartMinute: 22 * 60, EndMinute: 7 * 60}
@@ -123,4 +126,32 @@ func flushTimes(reqs []store.PushRequest) (now bool, later []time.Time) {
 		}
 	}
 	return now, later
+}
+
+// ReadChecker says which of the given notifications their member has read (store.Queries
+// implements it).
+type ReadChecker interface {
+	ReadNotifications(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]bool, error)
+}
+
+// store.Queries is what Jobs receives in production: it must say what was read.
+var _ ReadChecker = (*store.Queries)(nil)
+
+// readCheckerOf is users when it can also say what was read (store.Queries does), else nil.
+func readCheckerOf(users UserLoader) ReadChecker {
+	r, _ := users.(ReadChecker)
+	return r
+}
+
+// readWhileHeld reports whether a held email's notification was read while it waited: the
+// member has seen it, and a newer one of the same group (if any) has its own email.
+func readWhileHeld(ctx context.Context, reads ReadChecker, args EmailArgs) (bool, error) {
+	if reads == nil || args.HeldUntil.IsZero() || args.NotificationID == uuid.Nil {
+		return false, nil
+	}
+	read, err := reads.ReadNotifications(ctx, []uuid.UUID{args.NotificationID})
+	if err != nil {
+		return false, fmt.Errorf("notification email: read state: %w", err)
+	}
+	return read[args.NotificationID], nil
 }

@@ -228,11 +228,29 @@ func TestQuietHoursHoldEmailAndPush(t *testing.T) {
 	}
 }
 
-// TestQuietNightOfMessagesGoesOutOnce: three messages in one conversation during the night make
-// one notification (in the app and live at once), and at 07:00 one push and one email; before
-// 07:00 neither the sender nor River's due jobs send anything.
+// TestQuietNightOfMessagesGoesOutOnce: messages in one conversation during the night make one
+// notification (in the app and live at once), and at 07:00 one push and one email; before 07:00
+// neither the sender nor River's due jobs send anything. When the member reads the conversation
+// in the night, the next message makes a second notification, and only the unread one is
+// pushed and emailed at 07:00.
 func TestQuietNightOfMessagesGoesOutOnce(t *testing.T) {
 	t.Parallel()
+	for _, c := range []struct {
+		name          string
+		readAfter     int // read the conversation after this many messages (0: never)
+		notifications int
+	}{
+		{"unread all night", 0, 1},
+		{"read in the night", 1, 2},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			quietNight(t, c.readAfter, c.notifications)
+		})
+	}
+}
+
+func quietNight(t *testing.T, readAfter, notes int) {
 	paris := mustZone(t, "Europe/Paris")
 	e := newQuietEnv(t, time.Date(2026, 10, 24, 21, 0, 0, 0, paris))
 	ctx := context.Background()
@@ -246,39 +264,54 @@ func TestQuietNightOfMessagesGoesOutOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	conversation := uuid.Must(uuid.NewV7())
+	group := domain.ConversationGroupKey(conversation)
 	for i, at := range []time.Time{
 		time.Date(2026, 10, 24, 23, 0, 0, 0, paris),
 		time.Date(2026, 10, 25, 1, 30, 0, 0, paris),
 		time.Date(2026, 10, 25, 4, 45, 0, 0, paris), // after the clocks went back
 	} {
 		e.clock.now = at.UTC()
+		var created []domain.Notification
 		err := e.st.InTx(ctx, func(q *store.Queries) error {
-			_, err := e.svc.NotifyOnce(ctx, q, []uuid.UUID{u}, domain.NotificationNewMessage, domain.ConversationGroupKey(conversation),
+			var err error
+			created, err = e.svc.NotifyOnce(ctx, q, []uuid.UUID{u}, domain.NotificationNewMessage, group,
 				domain.NewMessagePayload{ConversationID: conversation, MessageID: uuid.Must(uuid.NewV7()), SenderID: uuid.Must(uuid.NewV7()), Seq: int64(i + 1)})
 			return err
 		})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if i == 0 {
-			if got := receive(t, live); got.Type != domain.NotificationNewMessage {
-				t.Fatalf("live %+v", got)
+		// In the app and live at once, at night too.
+		if len(created) == 1 {
+			if got := receive(t, live); got.ID != created[0].ID {
+				t.Fatalf("live %+v, want %s", got, created[0].ID)
+			}
+		}
+		if i+1 == readAfter {
+			if err := e.st.InTx(ctx, func(q *store.Queries) error { return e.svc.MarkGroupRead(ctx, q, u, group) }); err != nil {
+				t.Fatal(err)
 			}
 		}
 	}
-	end := time.Date(2026, 10, 25, 6, 0, 0, 0, time.UTC) // 07:00 CET
-	if jobs := e.emailJobsOf(t, u); len(jobs) != 1 || jobs[0].State != "scheduled" || !jobs[0].ScheduledAt.Equal(end) {
-		t.Fatalf("email jobs %+v, want one scheduled at %s", jobs, end)
+	if n := e.count(t, `SELECT count(*) FROM notifications WHERE user_id = $1`, u); n != notes {
+		t.Fatalf("%d notifications, want %d", n, notes)
 	}
-	if pushes := e.outboxOf(t, u); len(pushes) != 1 || pushes[0] == nil || !pushes[0].Equal(end) {
-		t.Fatalf("pushes %v, want one held until %s", pushes, end)
+	end := time.Date(2026, 10, 25, 6, 0, 0, 0, time.UTC) // 07:00 CET
+	jobs, pushes := e.emailJobsOf(t, u), e.outboxOf(t, u)
+	if len(jobs) != notes || len(pushes) != notes {
+		t.Fatalf("%d email jobs and %d pushes, want %d of each", len(jobs), len(pushes), notes)
+	}
+	for i := range jobs {
+		if jobs[i].State != "scheduled" || !jobs[i].ScheduledAt.Equal(end) || pushes[i] == nil || !pushes[i].Equal(end) {
+			t.Fatalf("email job %+v, push not before %v: want both held until %s", jobs[i], pushes[i], end)
+		}
 	}
 	if n := e.count(t, `SELECT count(*) FROM river_job WHERE kind = 'push_flush'`); n != 1 {
 		t.Fatalf("%d flush jobs, want 1 (at the end)", n)
 	}
 
 	mailer := &fakeMailer{}
-	worker := &notifications.EmailWorker{Users: e.st.Q(), Mailer: mailer, AppName: "SkillSwap"}
+	worker := &notifications.EmailWorker{Users: e.st.Q(), Mailer: mailer, AppName: "SkillSwap", Reads: e.st.Q()}
 	e.clock.now = end.Add(-time.Minute)
 	if sent, _, err := e.sender.Flush(ctx); err != nil || sent != 0 {
 		t.Fatalf("flush at 06:59: %d sent, %v", sent, err)
@@ -289,25 +322,31 @@ func TestQuietNightOfMessagesGoesOutOnce(t *testing.T) {
 
 	e.clock.now = end
 	if sent, _, err := e.sender.Flush(ctx); err != nil || sent != 1 {
-		t.Fatalf("flush at 07:00: %d sent, %v", sent, err)
+		t.Fatalf("flush at 07:00: %d sent, %v; want 1", sent, err)
 	}
-	if n := e.workDueEmails(t, worker); n != 1 || len(mailer.sent) != 1 {
-		t.Fatalf("%d email jobs due at 07:00, %d sent; want 1 and 1", n, len(mailer.sent))
+	if n := e.workDueEmails(t, worker); n != notes || len(mailer.sent) != 1 {
+		t.Fatalf("%d email jobs worked at 07:00, %d sent; want %d and 1", n, len(mailer.sent), notes)
 	}
 	msgs := e.expo.Messages()
 	if len(msgs) != 1 {
 		t.Fatalf("%d pushes, want 1", len(msgs))
 	}
-	var data struct{ ThreadID string }
-	if err := json.Unmarshal(msgs[0].Data, &data); err != nil || data.ThreadID != domain.ConversationGroupKey(conversation) {
+	var data struct {
+		ThreadID       string
+		NotificationID uuid.UUID
+	}
+	if err := json.Unmarshal(msgs[0].Data, &data); err != nil || data.ThreadID != group {
 		t.Fatalf("push data %s (%v)", msgs[0].Data, err)
 	}
+	if n := e.count(t, `SELECT count(*) FROM notifications WHERE id = $1 AND read_at IS NULL`, data.NotificationID); n != 1 {
+		t.Fatalf("pushed notification %s is not the unread one", data.NotificationID)
+	}
 	e.clock.now = end.Add(time.Hour)
-	if sent, _, err := e.sender.Flush(ctx); err != nil || sent != 0 {
+	if sent, _, err := e.sender.Flush(ctx); err != nil || sent != 0 || len(e.outboxOf(t, u)) != 0 {
 		t.Fatalf("flush later: %d sent again, %v", sent, err)
 	}
-	if n := e.workDueEmails(t, worker); n != 0 {
-		t.Fatalf("%d more emails", n)
+	if n := e.workDueEmails(t, worker); n != 0 || len(mailer.sent) != 1 {
+		t.Fatalf("%d more email jobs", n)
 	}
 }
 

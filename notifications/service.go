@@ -174,6 +174,9 @@ func (s *Service) NotifyOnce(ctx context.Context, q *store.Queries, userIDs []uu
 		// own email (OwnEmail) never gets this one.
 		if s.email && !spec.OwnEmail && (p.Email || p.Critical) {
 			args := EmailArgs{UserID: d.user, Type: typ, Payload: raw}
+			if isHeld {
+				args.HeldUntil = until
+			}
 			if d.note != nil {
 				args.NotificationID = *d.note
 			}

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -72,4 +73,35 @@ func (q *Queries) EnabledQuietHours(ctx context.Context, userIDs []uuid.UUID) (m
 		out[h.UserID] = h
 	}
 	return out, nil
+}
+
+// ReadNotifications reports which of the given notifications are read (missing ones are absent).
+func (q *Queries) ReadNotifications(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]bool, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	rows, err := q.db.Query(ctx, `SELECT id FROM notifications WHERE id = ANY($1) AND read_at IS NOT NULL`, ids)
+	if err != nil {
+		return nil, mapErr(err, "read notifications", "notification", "")
+	}
+	read, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+	if err != nil {
+		return nil, mapErr(err, "read notifications", "notification", "")
+	}
+	out := make(map[uuid.UUID]bool, len(read))
+	for _, id := range read {
+		out[id] = true
+	}
+	return out, nil
+}
+
+// DropReadHeldPushes deletes pushes held by quiet hours, due at now, whose notification the
+// member read while they waited (the app showed it already).
+func (q *Queries) DropReadHeldPushes(ctx context.Context, now time.Time) (int64, error) {
+	tag, err := q.db.Exec(ctx, `DELETE FROM push_outbox o USING notifications n
+		WHERE o.not_before IS NOT NULL AND o.not_before <= $1 AND n.id = o.notification_id AND n.read_at IS NOT NULL`, now)
+	if err != nil {
+		return 0, mapErr(err, "drop read held pushes", "push", "")
+	}
+	return tag.RowsAffected(), nil
 }
