@@ -15,6 +15,7 @@ import (
 	"github.com/skillswap/skillswap/internal/apitest"
 	"github.com/skillswap/skillswap/internal/expotest"
 	"github.com/skillswap/skillswap/internal/testdb"
+	riverjobs "github.com/skillswap/skillswap/jobs"
 	"github.com/skillswap/skillswap/notifications"
 	"github.com/skillswap/skillswap/push"
 	"github.com/skillswap/skillswap/ratelimit"
@@ -68,12 +69,13 @@ func (e *pushEnv) quietMember(t *testing.T, zone string, in notifications.QuietH
 type heldJob struct {
 	State       string
 	ScheduledAt time.Time
+	Queue       string
 }
 
 // emailJobsOf lists u's notification email jobs.
 func (e *pushEnv) emailJobsOf(t *testing.T, u uuid.UUID) []heldJob {
 	t.Helper()
-	rows, err := e.st.Pool().Query(context.Background(), `SELECT state::text, scheduled_at FROM river_job
+	rows, err := e.st.Pool().Query(context.Background(), `SELECT state::text, scheduled_at, queue FROM river_job
 		WHERE kind = 'notification_email' AND args->>'user_id' = $1 ORDER BY id`, u.String())
 	if err != nil {
 		t.Fatal(err)
@@ -82,7 +84,7 @@ func (e *pushEnv) emailJobsOf(t *testing.T, u uuid.UUID) []heldJob {
 	var out []heldJob
 	for rows.Next() {
 		var j heldJob
-		if err := rows.Scan(&j.State, &j.ScheduledAt); err != nil {
+		if err := rows.Scan(&j.State, &j.ScheduledAt, &j.Queue); err != nil {
 			t.Fatal(err)
 		}
 		out = append(out, j)
@@ -215,7 +217,8 @@ func TestQuietHoursHoldEmailAndPush(t *testing.T) {
 				}
 				return
 			}
-			if jobs[0].State != "scheduled" || !jobs[0].ScheduledAt.Equal(c.until) {
+			// Held, and still on the email queue (the insert's options add only the time).
+			if jobs[0].State != "scheduled" || !jobs[0].ScheduledAt.Equal(c.until) || jobs[0].Queue != riverjobs.QueueEmail {
 				t.Fatalf("email job %+v, want scheduled at %s", jobs[0], c.until.UTC())
 			}
 			if pushes[0] == nil || !pushes[0].Equal(c.until) {
