@@ -66,6 +66,7 @@ type ResolverRoot interface {
 	Profile() ProfileResolver
 	PushDevice() PushDeviceResolver
 	Query() QueryResolver
+	QuietHours() QuietHoursResolver
 	Refund() RefundResolver
 	Review() ReviewResolver
 	ReviewReport() ReviewReportResolver
@@ -661,6 +662,7 @@ type ComplexityRoot struct {
 		SendMessage                func(childComplexity int, input model.SendMessageInput) int
 		SetMarketingConsent        func(childComplexity int, input model.SetMarketingConsentInput) int
 		SetNotificationPreference  func(childComplexity int, input model.SetNotificationPreferenceInput) int
+		SetQuietHours              func(childComplexity int, input model.SetQuietHoursInput) int
 		SetSkillPrice              func(childComplexity int, input model.SetSkillPriceInput) int
 		SetTyping                  func(childComplexity int, input model.SetTypingInput) int
 		SetUserRoles               func(childComplexity int, input model.SetUserRolesInput) int
@@ -876,6 +878,7 @@ type ComplexityRoot struct {
 		PendingSkills           func(childComplexity int, first *int, after *string) int
 		ProductKpis             func(childComplexity int, firstWeek time.Time, lastWeek time.Time) int
 		PushDevices             func(childComplexity int) int
+		QuietHours              func(childComplexity int) int
 		ReviewReports           func(childComplexity int, first *int, after *string) int
 		SearchMembers           func(childComplexity int, text *string, filter *model.MemberSearchFilter, first *int, after *string) int
 		SearchSkills            func(childComplexity int, text string, categoryID *string, locale *model.Locale, first *int, after *string) int
@@ -888,6 +891,13 @@ type ComplexityRoot struct {
 		UpcomingSessions        func(childComplexity int, first *int, after *string) int
 		Users                   func(childComplexity int, first *int, after *string, filter *model.UserFilter) int
 		Viewer                  func(childComplexity int) int
+	}
+
+	QuietHours struct {
+		Enabled func(childComplexity int) int
+		End     func(childComplexity int) int
+		ID      func(childComplexity int) int
+		Start   func(childComplexity int) int
 	}
 
 	ReauthenticatePayload struct {
@@ -1137,6 +1147,10 @@ type ComplexityRoot struct {
 
 	SetNotificationPreferencePayload struct {
 		Preference func(childComplexity int) int
+	}
+
+	SetQuietHoursPayload struct {
+		QuietHours func(childComplexity int) int
 	}
 
 	SetSkillPricePayload struct {
@@ -1568,6 +1582,7 @@ type MutationResolver interface {
 	RemoveMemberSkill(ctx context.Context, input model.RemoveMemberSkillInput) (*model.RemoveMemberSkillPayload, error)
 	BlockMember(ctx context.Context, input model.BlockMemberInput) (*model.BlockMemberPayload, error)
 	UnblockMember(ctx context.Context, input model.BlockMemberInput) (*model.BlockMemberPayload, error)
+	SetQuietHours(ctx context.Context, input model.SetQuietHoursInput) (*model.SetQuietHoursPayload, error)
 	SubmitReview(ctx context.Context, input model.SubmitReviewInput) (*model.SubmitReviewPayload, error)
 	ReportReview(ctx context.Context, input model.ReportReviewInput) (*model.ReportReviewPayload, error)
 	ImposeSanction(ctx context.Context, input model.ImposeSanctionInput) (*model.SanctionPayload, error)
@@ -1674,6 +1689,7 @@ type QueryResolver interface {
 	Payment(ctx context.Context, id string) (*domain.Payment, error)
 	NoShowDisputes(ctx context.Context, status *domain.NoShowDisputeStatus, first *int, after *string) (*model.NoShowDisputeConnection, error)
 	LegalDocuments(ctx context.Context) (*model.LegalDocuments, error)
+	QuietHours(ctx context.Context) (*domain.QuietHours, error)
 	ReviewReports(ctx context.Context, first *int, after *string) (*model.ReviewReportConnection, error)
 	MySanctions(ctx context.Context, first *int, after *string) (*model.SanctionConnection, error)
 	ModerationAppeals(ctx context.Context, first *int, after *string) (*model.SanctionAppealConnection, error)
@@ -1683,6 +1699,12 @@ type QueryResolver interface {
 	SkillCategories(ctx context.Context) ([]domain.SkillCategory, error)
 	Skill(ctx context.Context, slug string) (*domain.Skill, error)
 	PendingSkills(ctx context.Context, first *int, after *string) (*model.SkillConnection, error)
+}
+type QuietHoursResolver interface {
+	ID(ctx context.Context, obj *domain.QuietHours) (string, error)
+
+	Start(ctx context.Context, obj *domain.QuietHours) (string, error)
+	End(ctx context.Context, obj *domain.QuietHours) (string, error)
 }
 type RefundResolver interface {
 	ID(ctx context.Context, obj *domain.Refund) (string, error)
@@ -4238,6 +4260,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SetNotificationPreference(childComplexity, args["input"].(model.SetNotificationPreferenceInput)), true
+	case "Mutation.setQuietHours":
+		if e.ComplexityRoot.Mutation.SetQuietHours == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setQuietHours_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetQuietHours(childComplexity, args["input"].(model.SetQuietHoursInput)), true
 	case "Mutation.setSkillPrice":
 		if e.ComplexityRoot.Mutation.SetSkillPrice == nil {
 			break
@@ -5298,6 +5331,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.PushDevices(childComplexity), true
+	case "Query.quietHours":
+		if e.ComplexityRoot.Query.QuietHours == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.QuietHours(childComplexity), true
 	case "Query.reviewReports":
 		if e.ComplexityRoot.Query.ReviewReports == nil {
 			break
@@ -5410,6 +5449,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Viewer(childComplexity), true
+
+	case "QuietHours.enabled":
+		if e.ComplexityRoot.QuietHours.Enabled == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QuietHours.Enabled(childComplexity), true
+	case "QuietHours.end":
+		if e.ComplexityRoot.QuietHours.End == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QuietHours.End(childComplexity), true
+	case "QuietHours.id":
+		if e.ComplexityRoot.QuietHours.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QuietHours.ID(childComplexity), true
+	case "QuietHours.start":
+		if e.ComplexityRoot.QuietHours.Start == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QuietHours.Start(childComplexity), true
 
 	case "ReauthenticatePayload.recentAuthUntil":
 		if e.ComplexityRoot.ReauthenticatePayload.RecentAuthUntil == nil {
@@ -6156,6 +6220,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SetNotificationPreferencePayload.Preference(childComplexity), true
+
+	case "SetQuietHoursPayload.quietHours":
+		if e.ComplexityRoot.SetQuietHoursPayload.QuietHours == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SetQuietHoursPayload.QuietHours(childComplexity), true
 
 	case "SetSkillPricePayload.memberSkill":
 		if e.ComplexityRoot.SetSkillPricePayload.MemberSkill == nil {
@@ -7143,6 +7214,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputSendMessageInput,
 		ec.unmarshalInputSetMarketingConsentInput,
 		ec.unmarshalInputSetNotificationPreferenceInput,
+		ec.unmarshalInputSetQuietHoursInput,
 		ec.unmarshalInputSetSkillPriceInput,
 		ec.unmarshalInputSetTypingInput,
 		ec.unmarshalInputSetUserRolesInput,
@@ -10573,6 +10645,61 @@ type BlockMemberPayload {
   blockedMembers: [User!]!
 }
 `, BuiltIn: false},
+	{Name: "../schema/quiet_hours.graphqls", Input: `# Quiet hours (issue 17 item 5): a nightly window in the viewer's time zone during which
+# non-critical email and push wait for its end.
+
+extend type Query {
+  "The viewer's quiet hours (off, 22:00 to 07:00, until they set them)."
+  quietHours: QuietHours! @auth
+}
+
+extend type Mutation {
+  """
+  Sets the viewer's quiet hours, in the time zone of their profile (` + "`" + `Profile.timeZone` + "`" + `; UTC
+  without a profile). During them, email and push of non-critical types wait until the window
+  ends and then go out once (a conversation's new messages make one email and one push);
+  critical types (` + "`" + `NotificationPreference.critical` + "`" + `) go out at once, and the app's feed and
+  ` + "`" + `notificationAdded` + "`" + ` are never delayed. Errors: ` + "`" + `BAD_USER_INPUT` + "`" + ` with ` + "`" + `field` + "`" + ` ` + "`" + `start` + "`" + ` or ` + "`" + `end` + "`" + `
+  (not a time ` + "`" + `HH:MM` + "`" + `), or ` + "`" + `end` + "`" + ` (equal to ` + "`" + `start` + "`" + `).
+  """
+  setQuietHours(input: SetQuietHoursInput!): SetQuietHoursPayload! @auth
+}
+
+"""
+A nightly window, in the viewer's time zone, during which non-critical email and push wait.
+Across a change of the clocks it still ends at ` + "`" + `end` + "`" + ` local time.
+"""
+type QuietHours {
+  """
+  Stable, opaque identifier of the viewer's quiet hours (one per member): what
+  ` + "`" + `setQuietHours` + "`" + ` returns replaces ` + "`" + `quietHours` + "`" + ` in a client's cache. Not fetchable with
+  ` + "`" + `node(id:)` + "`" + `.
+  """
+  id: ID!
+  "Whether quiet hours apply."
+  enabled: Boolean!
+  "When they begin, local time ` + "`" + `HH:MM` + "`" + `."
+  start: String!
+  "When they end, local time ` + "`" + `HH:MM` + "`" + `; before ` + "`" + `start` + "`" + `, the window spans midnight (22:00 to 07:00)."
+  end: String!
+}
+
+"The viewer's quiet hours."
+input SetQuietHoursInput {
+  "When they begin, local time ` + "`" + `HH:MM` + "`" + ` (00:00 to 23:59)."
+  start: String!
+  "When they end, local time ` + "`" + `HH:MM` + "`" + `; different from ` + "`" + `start` + "`" + `, and before it to span midnight."
+  end: String!
+  "Whether they apply."
+  enabled: Boolean!
+}
+
+"Result of ` + "`" + `setQuietHours` + "`" + `."
+type SetQuietHoursPayload {
+  "The quiet hours now in force."
+  quietHours: QuietHours!
+}
+`, BuiltIn: false},
 	{Name: "../schema/reviews.graphqls", Input: `# Reviews: what members say of each other after a session, ratings and reports of reviews.
 
 extend type Query {
@@ -13101,6 +13228,20 @@ func (ec *executionContext) childFields_PushDevice(ctx context.Context, field gr
 	return nil, fmt.Errorf("no field named %q was found under type PushDevice", field.Name)
 }
 
+func (ec *executionContext) childFields_QuietHours(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_QuietHours_id(ctx, field)
+	case "enabled":
+		return ec.fieldContext_QuietHours_enabled(ctx, field)
+	case "start":
+		return ec.fieldContext_QuietHours_start(ctx, field)
+	case "end":
+		return ec.fieldContext_QuietHours_end(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type QuietHours", field.Name)
+}
+
 func (ec *executionContext) childFields_ReauthenticatePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "recentAuthUntil":
@@ -13597,6 +13738,14 @@ func (ec *executionContext) childFields_SetNotificationPreferencePayload(ctx con
 		return ec.fieldContext_SetNotificationPreferencePayload_preference(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type SetNotificationPreferencePayload", field.Name)
+}
+
+func (ec *executionContext) childFields_SetQuietHoursPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "quietHours":
+		return ec.fieldContext_SetQuietHoursPayload_quietHours(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SetQuietHoursPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_SetSkillPricePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -15085,6 +15234,20 @@ func (ec *executionContext) field_Mutation_setNotificationPreference_args(ctx co
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.SetNotificationPreferenceInput, error) {
 			return ec.unmarshalNSetNotificationPreferenceInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSetNotificationPreferenceInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_setQuietHours_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SetQuietHoursInput, error) {
+			return ec.unmarshalNSetQuietHoursInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSetQuietHoursInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -26499,6 +26662,63 @@ func (ec *executionContext) fieldContext_Mutation_unblockMember(ctx context.Cont
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_setQuietHours(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setQuietHours(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetQuietHours(ctx, fc.Args["input"].(model.SetQuietHoursInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.SetQuietHoursPayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SetQuietHoursPayload) graphql.Marshaler {
+			return ec.marshalNSetQuietHoursPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSetQuietHoursPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setQuietHours(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SetQuietHoursPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setQuietHours_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_submitReview(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -31910,6 +32130,51 @@ func (ec *executionContext) fieldContext_Query_legalDocuments(_ context.Context,
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_quietHours(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_quietHours(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().QuietHours(ctx)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Auth == nil {
+					var zeroVal *domain.QuietHours
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.QuietHours) graphql.Marshaler {
+			return ec.marshalNQuietHours2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐQuietHours(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_quietHours(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_QuietHours(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_reviewReports(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -32474,6 +32739,98 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _QuietHours_id(ctx context.Context, field graphql.CollectedField, obj *domain.QuietHours) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QuietHours_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.QuietHours().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_QuietHours_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("QuietHours", field, true, true, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _QuietHours_enabled(ctx context.Context, field graphql.CollectedField, obj *domain.QuietHours) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QuietHours_enabled(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Enabled, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_QuietHours_enabled(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("QuietHours", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _QuietHours_start(ctx context.Context, field graphql.CollectedField, obj *domain.QuietHours) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QuietHours_start(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.QuietHours().Start(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_QuietHours_start(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("QuietHours", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _QuietHours_end(ctx context.Context, field graphql.CollectedField, obj *domain.QuietHours) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QuietHours_end(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.QuietHours().End(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_QuietHours_end(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("QuietHours", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _ReauthenticatePayload_recentAuthUntil(ctx context.Context, field graphql.CollectedField, obj *model.ReauthenticatePayload) (ret graphql.Marshaler) {
@@ -35603,6 +35960,38 @@ func (ec *executionContext) fieldContext_SetNotificationPreferencePayload_prefer
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_NotificationPreference(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SetQuietHoursPayload_quietHours(ctx context.Context, field graphql.CollectedField, obj *model.SetQuietHoursPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SetQuietHoursPayload_quietHours(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.QuietHours, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.QuietHours) graphql.Marshaler {
+			return ec.marshalNQuietHours2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐQuietHours(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SetQuietHoursPayload_quietHours(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SetQuietHoursPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_QuietHours(ctx, field)
 		},
 	}
 	return fc, nil
@@ -43475,6 +43864,50 @@ func (ec *executionContext) unmarshalInputSetNotificationPreferenceInput(ctx con
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputSetQuietHoursInput(ctx context.Context, obj any) (model.SetQuietHoursInput, error) {
+	var it model.SetQuietHoursInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"start", "end", "enabled"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "start":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("start"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Start = data
+		case "end":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("end"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.End = data
+		case "enabled":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("enabled"))
+			data, err := ec.unmarshalNBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Enabled = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputSetSkillPriceInput(ctx context.Context, obj any) (model.SetSkillPriceInput, error) {
 	var it model.SetSkillPriceInput
 	if obj == nil {
@@ -50854,6 +51287,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "setQuietHours":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setQuietHours(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "submitReview":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_submitReview(ctx, field)
@@ -53942,6 +54382,28 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "quietHours":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_quietHours(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
 		case "reviewReports":
 			field := field
 
@@ -54154,6 +54616,158 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var quietHoursImplementors = []string{"QuietHours"}
+
+func (ec *executionContext) _QuietHours(ctx context.Context, sel ast.SelectionSet, obj *domain.QuietHours) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, quietHoursImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("QuietHours")
+		case "id":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._QuietHours_id(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "enabled":
+			out.Values[i] = ec._QuietHours_enabled(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "start":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._QuietHours_start(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "end":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._QuietHours_end(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -57112,6 +57726,44 @@ func (ec *executionContext) _SetNotificationPreferencePayload(ctx context.Contex
 			out.Values[i] = graphql.MarshalString("SetNotificationPreferencePayload")
 		case "preference":
 			out.Values[i] = ec._SetNotificationPreferencePayload_preference(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var setQuietHoursPayloadImplementors = []string{"SetQuietHoursPayload"}
+
+func (ec *executionContext) _SetQuietHoursPayload(ctx context.Context, sel ast.SelectionSet, obj *model.SetQuietHoursPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, setQuietHoursPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SetQuietHoursPayload")
+		case "quietHours":
+			out.Values[i] = ec._SetQuietHoursPayload_quietHours(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -63143,6 +63795,16 @@ func (ec *executionContext) marshalNPushPlatform2githubᚗcomᚋskillswapᚋskil
 	return res
 }
 
+func (ec *executionContext) marshalNQuietHours2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐQuietHours(ctx context.Context, sel ast.SelectionSet, v *domain.QuietHours) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._QuietHours(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNReauthenticateInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐReauthenticateInput(ctx context.Context, v any) (model.ReauthenticateInput, error) {
 	res, err := ec.unmarshalInputReauthenticateInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -63919,6 +64581,21 @@ func (ec *executionContext) marshalNSetNotificationPreferencePayload2ᚖgithub�
 		return graphql.Null
 	}
 	return ec._SetNotificationPreferencePayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNSetQuietHoursInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSetQuietHoursInput(ctx context.Context, v any) (model.SetQuietHoursInput, error) {
+	res, err := ec.unmarshalInputSetQuietHoursInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSetQuietHoursPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSetQuietHoursPayload(ctx context.Context, sel ast.SelectionSet, v *model.SetQuietHoursPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._SetQuietHoursPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNSetSkillPriceInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSetSkillPriceInput(ctx context.Context, v any) (model.SetSkillPriceInput, error) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/riverqueue/river"
@@ -22,6 +23,9 @@ type EmailArgs struct {
 	NotificationID uuid.UUID               `json:"notification_id,omitzero"`
 	Type           domain.NotificationType `json:"type"`
 	Payload        json.RawMessage         `json:"payload"`
+	// HeldUntil is the end of the quiet hours the email waited for (zero: sent at once); a held
+	// email whose notification the member read meanwhile is dropped (quiet.go).
+	HeldUntil time.Time `json:"held_until,omitzero"`
 }
 
 // Kind implements river.JobArgs.
@@ -48,12 +52,15 @@ type EmailWorker struct {
 	Users   UserLoader
 	Mailer  Mailer
 	AppName string
+	// Reads says which notifications were read, to drop held emails already seen (nil: never
+	// dropped).
+	Reads ReadChecker
 }
 
 // Jobs registers the email workers (notification and welcome emails); appName signs the emails.
 func Jobs(users UserLoader, mailer Mailer, appName string) jobs.Register {
 	return func(w *river.Workers) []*river.PeriodicJob {
-		river.AddWorker(w, &EmailWorker{Users: users, Mailer: mailer, AppName: appName})
+		river.AddWorker(w, &EmailWorker{Users: users, Mailer: mailer, AppName: appName, Reads: readCheckerOf(users)})
 		river.AddWorker(w, &WelcomeEmailWorker{Users: users, Mailer: mailer, AppName: appName})
 		return nil
 	}
@@ -69,6 +76,9 @@ func (w *EmailWorker) Work(ctx context.Context, job *river.Job[EmailArgs]) error
 	u, ok := users[job.Args.UserID]
 	if !ok || u.Status != domain.UserActive {
 		return nil
+	}
+	if seen, err := readWhileHeld(ctx, w.Reads, job.Args); err != nil || seen {
+		return err
 	}
 	subject, body := EmailText(w.AppName, u.DisplayName, job.Args.Type)
 	if err := w.Mailer.Send(ctx, mail.Email{To: u.Email, Subject: subject, Body: body}); err != nil {

@@ -65,7 +65,8 @@ func (s *Service) pushMessage(typ domain.NotificationType, note *uuid.UUID, payl
 // badge.
 const pushBudget = push.MaxPayloadBytes - len(`,"badge":2147483647`)
 
-// enqueuePushes writes the pushes to the outbox inside q and makes sure a flush job will run.
+// enqueuePushes writes the pushes to the outbox inside q and makes sure a flush job will run:
+// now, and at the end of each quiet window some of them wait for.
 func (s *Service) enqueuePushes(ctx context.Context, q *store.Queries, reqs []store.PushRequest, now time.Time) error {
 	if len(reqs) == 0 {
 		return nil
@@ -74,7 +75,18 @@ func (s *Service) enqueuePushes(ctx context.Context, q *store.Queries, reqs []st
 	if err != nil || n == 0 {
 		return err
 	}
-	return q.EnqueueJob(ctx, PushFlushArgs{}, nil)
+	atOnce, later := flushTimes(reqs)
+	if atOnce {
+		if err := q.EnqueueJob(ctx, PushFlushArgs{}, nil); err != nil {
+			return err
+		}
+	}
+	for _, at := range later {
+		if err := q.EnqueueJob(ctx, PushFlushArgs{}, &river.InsertOpts{ScheduledAt: at}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // PushFlushArgs asks for the push outbox to be sent. Jobs inserted within the same second are
@@ -151,6 +163,10 @@ func NewPushSender(st *store.Store, expo Expo, pacer *push.Pacer, log *slog.Logg
 // it returns how many messages Expo accepted a ticket for (ok or error) and whether some remain.
 func (ps *PushSender) Flush(ctx context.Context) (sent int, more bool, err error) {
 	start := ps.cfg.Now()
+	// Held pushes the member has seen in the app meanwhile are not sent (quiet.go).
+	if _, err := ps.store.Q().DropReadHeldPushes(ctx, start); err != nil {
+		return 0, false, err
+	}
 	for {
 		n, err := ps.SendBatch(ctx)
 		sent += n

@@ -156,16 +156,31 @@ func (s *Service) NotifyOnce(ctx context.Context, q *store.Queries, userIDs []uu
 	}
 	var pushes []store.PushRequest
 	spec := specOf(typ)
+	// Members in their quiet hours get email and push when the window ends (quiet.go).
+	var held map[uuid.UUID]time.Time
+	if (s.email || s.push) && len(deliveries) > 0 {
+		users := make([]uuid.UUID, len(deliveries))
+		for i, d := range deliveries {
+			users[i] = d.user
+		}
+		if held, err = holds(ctx, q, spec, users, now); err != nil {
+			return nil, fmt.Errorf("notify %s: %w", typ, err)
+		}
+	}
 	for _, d := range deliveries {
 		p := chosen[d.user]
+		until, isHeld := held[d.user]
 		// A critical type is emailed whatever the member chose; a type whose capability sends its
 		// own email (OwnEmail) never gets this one.
 		if s.email && !spec.OwnEmail && (p.Email || p.Critical) {
 			args := EmailArgs{UserID: d.user, Type: typ, Payload: raw}
+			if isHeld {
+				args.HeldUntil = until
+			}
 			if d.note != nil {
 				args.NotificationID = *d.note
 			}
-			if err := q.EnqueueJob(ctx, args, nil); err != nil {
+			if err := q.EnqueueJob(ctx, args, heldEmail(until, isHeld)); err != nil {
 				return nil, fmt.Errorf("notify %s: %w", typ, err)
 			}
 		}
@@ -174,7 +189,7 @@ func (s *Service) NotifyOnce(ctx context.Context, q *store.Queries, userIDs []uu
 			if err != nil {
 				return nil, fmt.Errorf("notify %s: %w", typ, err)
 			}
-			pushes = append(pushes, store.PushRequest{UserID: d.user, NotificationID: d.note, Message: msg})
+			pushes = append(pushes, store.PushRequest{UserID: d.user, NotificationID: d.note, Message: msg, NotBefore: heldPush(until, isHeld)})
 		}
 	}
 	if err := s.enqueuePushes(ctx, q, pushes, now); err != nil {

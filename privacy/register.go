@@ -257,10 +257,19 @@ var register = map[string]Table{
 		"id": gone(Content, pushWaiting), "device_id": gone(Content, pushWaiting), "user_id": gone(Content, pushWaiting),
 		"notification_id": gone(Content, pushWaiting), "message": gone(Content, pushWaiting),
 		"created_at": gone(Content, pushWaiting), "claimed_until": gone(Content, pushWaiting), "attempts": gone(Content, pushWaiting),
+		// When the member's quiet hours end: it says when they sleep, so it goes with the row.
+		"not_before": gone(Content, pushWaiting),
 	}},
 	"push_tickets": {Rows: "device_id (a device of the member)", Columns: map[string]Column{
 		"id": gone(Technical, pushTicket), "device_id": gone(Technical, pushTicket),
 		"created_at": gone(Technical, pushTicket), "check_after": gone(Technical, pushTicket),
+	}},
+	// Quiet hours (issue 17 item 5): when the member does not want to be disturbed, i.e. roughly
+	// when they sleep; a setting of theirs, exported and deleted with the account.
+	"notification_quiet_hours": {Rows: "user_id", Columns: map[string]Column{
+		"user_id": gone(Identity, lifetime), "enabled": gone(Identity, lifetime),
+		"start_minute": gone(Identity, lifetime), "end_minute": gone(Identity, lifetime),
+		"updated_at": gone(Identity, lifetime),
 	}},
 
 	// Skill sessions and reviews.

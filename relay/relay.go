@@ -236,6 +236,8 @@ const (
 	// KindNotificationPreference: a member's channels for one notification type (DerivedID of
 	// the member's id and the type).
 	KindNotificationPreference = "npf"
+	// KindQuietHours: a member's quiet hours (DerivedID of the member's id), one each.
+	KindQuietHours = "qth"
 	// KindPasskey: a member's passkey (its row id); read through AccountSecurity.passkeys.
 	KindPasskey = "psk"
 	// KindDataExport: a member's data export (its row id).

@@ -184,9 +184,9 @@ func Rules(cfg Config) []Rule {
 		},
 		{
 			Name: "undeliverable pushes", Table: "push_outbox", Action: Delete,
-			Where: "created_at < $1::timestamptz - interval '1 day'",
-			Why: "a push still unsent a day later (Expo refused or unreachable all along) is no longer news; " +
-				"the notification stays in the app",
+			Where: "coalesce(not_before, created_at) < $1::timestamptz - interval '1 day'",
+			Why: "a push still unsent a day after it was due (written, or the end of the member's quiet hours) " +
+				"is no longer news (Expo refused or unreachable all along); the notification stays in the app",
 		},
 		{
 			Name: "old NPS answers", Table: "nps_responses", Action: Delete,

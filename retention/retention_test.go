@@ -362,6 +362,17 @@ func TestEachRuleRemovesExactlyWhatIsDue(t *testing.T) {
 	}
 	add("push unsent for a day", true, exists("push_outbox", "id", outbox(now.Add(-25*time.Hour))))
 	add("push waiting an hour", false, exists("push_outbox", "id", outbox(now.Add(-time.Hour))))
+	// A push held by quiet hours counts from the window's end, not from when it was written.
+	held := func(created, notBefore time.Time) int64 {
+		var id int64
+		if err := e.st.Pool().QueryRow(e.ctx, `INSERT INTO push_outbox (device_id, user_id, message, created_at, not_before)
+			VALUES ($1, $2, '{}', $3, $4) RETURNING id`, device, u, created, notBefore).Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	add("push held until 20 hours ago, written 30 hours ago", false, exists("push_outbox", "id", held(now.Add(-30*time.Hour), now.Add(-20*time.Hour))))
+	add("push held until 25 hours ago", true, exists("push_outbox", "id", held(now.Add(-34*time.Hour), now.Add(-25*time.Hour))))
 
 	runner := retention.New(e.st, cfg, slog.New(slog.DiscardHandler))
 	done, err := runner.Run(e.ctx)

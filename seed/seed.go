@@ -154,6 +154,10 @@ func createMember(ctx context.Context, q *store.Queries, id uuid.UUID, hash stri
 		CreatedAt: at, LastRegisteredAt: at}, 10); err != nil {
 		return fmt.Errorf("demo push device: %w", err)
 	}
+	// Quiet hours at night in their zone (viewer quietHours).
+	if _, err := q.SetQuietHours(ctx, id, domain.QuietHours{Enabled: true, StartMinute: 22 * 60, EndMinute: 7 * 60, UpdatedAt: at}); err != nil {
+		return fmt.Errorf("demo quiet hours: %w", err)
+	}
 	p := m.profile
 	lat, lon, city, country := p.lat, p.lon, p.city, p.country
 	if _, err := q.UpsertProfile(ctx, domain.Profile{

@@ -176,6 +176,11 @@ var ExportFiles = []ExportFile{
 	{"notification_preferences.json", `SELECT to_jsonb(n) - 'user_id' FROM notification_preferences n WHERE n.user_id = $1`},
 	// Without the token: anyone holding it could push to the member's phone through Expo.
 	{"push_devices.json", `SELECT to_jsonb(d) - 'user_id' - 'token' FROM push_devices d WHERE d.user_id = $1 ORDER BY d.created_at, d.id`},
+	// Quiet hours as the member set them (HH:MM in their profile's time zone).
+	{"notification_quiet_hours.json", `SELECT jsonb_build_object('enabled', h.enabled,
+		'start', to_char(make_time(h.start_minute / 60, h.start_minute % 60, 0), 'HH24:MI'),
+		'end', to_char(make_time(h.end_minute / 60, h.end_minute % 60, 0), 'HH24:MI'), 'updated_at', h.updated_at)
+		FROM notification_quiet_hours h WHERE h.user_id = $1`},
 	{"consents.json", `SELECT to_jsonb(c) - 'user_id' FROM consents c WHERE c.user_id = $1 ORDER BY c.created_at, c.id`},
 	{"identities.json", `SELECT to_jsonb(i) - 'user_id' FROM auth_identities i WHERE i.user_id = $1`},
 	{"sign_in_sessions.json", `SELECT to_jsonb(s) - 'user_id' FROM auth_sessions s WHERE s.user_id = $1 ORDER BY s.id`},

@@ -82,6 +82,8 @@ type PushRequest struct {
 	NotificationID *uuid.UUID
 	// Message is the Expo message without recipient nor badge (a JSON object).
 	Message json.RawMessage
+	// NotBefore holds the push until then (the end of the member's quiet hours); nil: at once.
+	NotBefore *time.Time
 }
 
 // EnqueuePushes writes one outbox row per request and device of its member, in one statement,
@@ -94,15 +96,17 @@ func (q *Queries) EnqueuePushes(ctx context.Context, reqs []PushRequest, now tim
 	users := make([]uuid.UUID, len(reqs))
 	notes := make([]*uuid.UUID, len(reqs))
 	msgs := make([]string, len(reqs))
+	notBefore := make([]*time.Time, len(reqs))
 	for i, r := range reqs {
-		users[i], notes[i], msgs[i] = r.UserID, r.NotificationID, string(r.Message)
+		users[i], notes[i], msgs[i], notBefore[i] = r.UserID, r.NotificationID, string(r.Message), r.NotBefore
 	}
 	tag, err := q.db.Exec(ctx, `
-		INSERT INTO push_outbox (device_id, user_id, notification_id, message, created_at)
-		SELECT d.id, r.user_id, r.notification_id, r.message::jsonb, $4
-		FROM unnest($1::uuid[], $2::uuid[], $3::text[]) WITH ORDINALITY AS r(user_id, notification_id, message, n)
+		INSERT INTO push_outbox (device_id, user_id, notification_id, message, created_at, not_before)
+		SELECT d.id, r.user_id, r.notification_id, r.message::jsonb, $4, r.not_before
+		FROM unnest($1::uuid[], $2::uuid[], $3::text[], $5::timestamptz[])
+			WITH ORDINALITY AS r(user_id, notification_id, message, not_before, n)
 		JOIN push_devices d ON d.user_id = r.user_id
-		ORDER BY r.n, d.id`, users, notes, msgs, now)
+		ORDER BY r.n, d.id`, users, notes, msgs, now, notBefore)
 	if err != nil {
 		return 0, mapErr(err, "enqueue pushes", "push", "")
 	}
@@ -122,11 +126,13 @@ type ClaimedPush struct {
 
 // ClaimPushes leases up to limit waiting pushes, oldest first, until leaseUntil: rows leased by
 // another worker (and not expired) are skipped, so workers on several instances split the
-// outbox. A worker that dies leaves its lease to expire and the rows are sent again.
+// outbox, and rows held by quiet hours (not_before after now) wait. A worker that dies leaves
+// its lease to expire and the rows are sent again.
 func (q *Queries) ClaimPushes(ctx context.Context, limit int, now, leaseUntil time.Time) ([]ClaimedPush, error) {
 	rows, err := q.db.Query(ctx, `
 		WITH picked AS (
-			SELECT id FROM push_outbox WHERE claimed_until IS NULL OR claimed_until < $1
+			SELECT id FROM push_outbox
+			WHERE (claimed_until IS NULL OR claimed_until < $1) AND (not_before IS NULL OR not_before <= $1)
 			ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED)
 		UPDATE push_outbox o SET claimed_until = $2, attempts = o.attempts + 1
 		FROM picked, push_devices d

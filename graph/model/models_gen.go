@@ -1498,6 +1498,22 @@ type SetNotificationPreferencePayload struct {
 	Preference *domain.NotificationPreference `json:"preference"`
 }
 
+// The viewer's quiet hours.
+type SetQuietHoursInput struct {
+	// When they begin, local time `HH:MM` (00:00 to 23:59).
+	Start string `json:"start"`
+	// When they end, local time `HH:MM`; different from `start`, and before it to span midnight.
+	End string `json:"end"`
+	// Whether they apply.
+	Enabled bool `json:"enabled"`
+}
+
+// Result of `setQuietHours`.
+type SetQuietHoursPayload struct {
+	// The quiet hours now in force.
+	QuietHours *domain.QuietHours `json:"quietHours"`
+}
+
 // A mentor's hourly price for a skill they offer.
 type SetSkillPriceInput struct {
 	// Global id of a skill the caller offers.
