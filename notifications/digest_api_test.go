@@ -23,7 +23,9 @@ func TestAPIDigest(t *testing.T) {
 		t.Fatalf("default %+v", out.DigestSchedule)
 	}
 	const set = `mutation($in: SetDigestScheduleInput!) { setDigestSchedule(input: $in) { digestSchedule { ` + fields + ` } } }`
-	var got struct{ SetDigestSchedule struct{ DigestSchedule schedule } }
+	var got struct {
+		SetDigestSchedule struct{ DigestSchedule schedule }
+	}
 	apitest.Must(t, c.Do(t, set, map[string]any{"in": map[string]any{"frequency": "WEEKLY", "weekday": "FRIDAY", "time": "18:15"}})).Decode(t, &got)
 	apitest.Must(t, c.Do(t, `{ digestSchedule { `+fields+` } }`, nil)).Decode(t, &out)
 	if s := out.DigestSchedule; s.Frequency != "WEEKLY" || s.Weekday == nil || *s.Weekday != "FRIDAY" || s.Time != "18:15" ||
@@ -45,7 +47,9 @@ func TestAPIDigest(t *testing.T) {
 
 	const pref = `mutation($in: SetNotificationPreferenceInput!) { setNotificationPreference(input: $in) { preference { type emailMode } } }`
 	var p struct {
-		SetNotificationPreference struct{ Preference struct{ Type, EmailMode string } }
+		SetNotificationPreference struct {
+			Preference struct{ Type, EmailMode string }
+		}
 	}
 	apitest.Must(t, c.Do(t, pref, map[string]any{"in": map[string]any{"type": "NEW_MUTUAL_MATCH", "inApp": true, "email": true, "emailMode": "DIGEST"}})).Decode(t, &p)
 	if p.SetNotificationPreference.Preference.EmailMode != "DIGEST" {

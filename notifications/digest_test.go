@@ -35,7 +35,7 @@ type syncClock struct {
 	now time.Time
 }
 
-func (c *syncClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *syncClock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
 func (c *syncClock) Set(t time.Time) { c.mu.Lock(); defer c.mu.Unlock(); c.now = t.UTC() }
 
 func newDigestEnv(t *testing.T, start time.Time) *digestEnv {
