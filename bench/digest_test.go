@@ -114,4 +114,3 @@ func BenchmarkDigest100000(b *testing.B) {
 		}
 	}
 }
-
