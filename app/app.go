@@ -229,12 +229,18 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 			RemoveMessage: func(ctx context.Context, q *store.Queries, id uuid.UUID) (domain.Message, error) {
 				return a.Chat.RemoveMessage(ctx, q, id)
 			},
+			HideMessage: func(ctx context.Context, q *store.Queries, id uuid.UUID) error {
+				return a.Chat.HidePendingReview(ctx, q, id)
+			},
+			RevealMessage: func(ctx context.Context, q *store.Queries, id uuid.UUID) error {
+				return a.Chat.RevealAfterReview(ctx, q, id)
+			},
 			CancelSessions: func(ctx context.Context, userID uuid.UUID, reason string) (int, error) {
 				return a.SkillSessions.CancelAllFor(ctx, userID, reason)
 			},
 			Reindex: indexQueue.QueueReindex,
 		},
-		Safeguards: moderation.Safeguards{Messages: chatVisibility{a}, HideThreshold: hideAt},
+		Safeguards: moderation.Safeguards{HideThreshold: hideAt},
 	}, log)
 	ledger := credits.NewService(a.Store, credits.Config{StarterMinutes: starter, FloorMinutes: cfg.CreditFloorMinutes, Now: opts.Now}, log)
 	sessionSvc := skillsessions.NewService(a.Store, ledger, notifications.ByName{Service: notes}, skillsessions.Config{
@@ -619,19 +625,4 @@ func dataKeyring(cfg config.Config, log *slog.Logger) (*sealbox.Keyring, error) 
 		return sealbox.Ephemeral()
 	}
 	return sealbox.NewKeyring(primary, keys)
-}
-
-// chatVisibility hides and reveals reported messages through a.Chat for moderation's
-// safeguards: moderation is built before chat (chat asks it whether a member is limited), so
-// it reaches chat through the App once both exist, as its other seams do.
-type chatVisibility struct{ a *App }
-
-// HidePendingReview implements moderation.MessageVisibility.
-func (v chatVisibility) HidePendingReview(ctx context.Context, q *store.Queries, messageID uuid.UUID) error {
-	return v.a.Chat.HidePendingReview(ctx, q, messageID)
-}
-
-// RevealAfterReview implements moderation.MessageVisibility.
-func (v chatVisibility) RevealAfterReview(ctx context.Context, q *store.Queries, messageID uuid.UUID) error {
-	return v.a.Chat.RevealAfterReview(ctx, q, messageID)
 }
