@@ -436,7 +436,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		Passkeys:      a.Passkeys,
 		Erasure:       a.Erasure,
 		Exports:       a.Exports,
-		Skills:        skills.NewService(a.Store, indexQueue, log),
+		Skills:        skills.NewService(a.Store, indexQueue, a.Moderation, log),
 		Profiles:      profiles.NewService(a.Store, indexQueue, a.Notifications, log),
 		Search:        a.Search,
 		Matching:      matching.NewService(a.Store, skillsessions.NewReliabilitySource(a.Store), nil),

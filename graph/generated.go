@@ -10962,7 +10962,7 @@ enum SanctionKind {
   WARNING
   "A message tombstoned or a review hidden."
   CONTENT_REMOVAL
-  "No new conversations nor session proposals until it ends."
+  "No new conversations, session proposals nor skill proposals until it ends."
   LIMIT
   "The account suspended until it ends."
   SUSPENSION
@@ -11750,7 +11750,9 @@ extend type Query {
 extend type Mutation {
   """
   Proposes a missing skill; it stays PENDING until a MODERATOR approves, merges or rejects it.
-  ` + "`" + `CONFLICT` + "`" + ` (with ` + "`" + `extensions.existingSkillSlug` + "`" + `) when a skill with that name exists.
+  ` + "`" + `CONFLICT` + "`" + ` (with ` + "`" + `extensions.existingSkillSlug` + "`" + `) when a skill with that name exists;
+  ` + "`" + `FORBIDDEN` + "`" + ` with ` + "`" + `extensions.reason` + "`" + ` ` + "`" + `LIMITED` + "`" + ` and ` + "`" + `extensions.limitedUntil` + "`" + ` while a moderator
+  limits the caller (see ` + "`" + `imposeSanction` + "`" + `).
   """
   proposeSkill(input: ProposeSkillInput!): ProposeSkillPayload! @auth
   "Approves, merges or rejects a pending skill. MODERATOR only; recorded in the audit log (` + "`" + `skill.reviewed` + "`" + `). ` + "`" + `CONFLICT` + "`" + ` when it is not pending."
