@@ -116,7 +116,9 @@ type RejectedError struct {
 }
 
 // Error implements error.
-func (e *RejectedError) Error() string { return fmt.Sprintf("recipient refused (%d): %v", e.Code, e.err) }
+func (e *RejectedError) Error() string {
+	return fmt.Sprintf("recipient refused (%d): %v", e.Code, e.err)
+}
 
 // Unwrap returns the SMTP error.
 func (e *RejectedError) Unwrap() error { return e.err }

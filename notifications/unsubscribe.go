@@ -15,7 +15,8 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/skillswap/skillswap/domain")
+	"github.com/skillswap/skillswap/domain"
+)
 
 // UnsubscribePath is where the one-click unsubscribe links of notification emails point.
 const UnsubscribePath = "/unsubscribe"
