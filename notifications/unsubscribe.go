@@ -66,7 +66,8 @@ func (l *UnsubscribeLinks) mac(msg []byte) []byte {
 // malformed, signed with another key, or names a type that has no unsubscribe link (unknown,
 // critical or emailed by its own capability).
 func (l *UnsubscribeLinks) Parse(token string) (userID uuid.UUID, t domain.NotificationType, ok bool) {
-	raw, err := base64.RawURLEncoding.DecodeString(token)
+	// Strict: one token, one spelling (no variants through the unused bits of the last character).
+	raw, err := base64.RawURLEncoding.Strict().DecodeString(token)
 	if l == nil || err != nil || len(raw) < 16+1+macSize || len(raw) > 16+64+macSize {
 		return uuid.Nil, "", false
 	}
