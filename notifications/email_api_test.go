@@ -2,9 +2,11 @@ package notifications_test
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"fmt"
 	"io"
+	"mime/multipart"
 	"net"
 	"net/http"
 	"net/url"
@@ -192,6 +194,29 @@ func TestNotificationEmailsAreLocalisedWithOneClickUnsubscribe(t *testing.T) {
 	// Posting again is harmless.
 	if resp := unsubscribeRequest(t, srv, http.MethodPost, link, strings.NewReader("List-Unsubscribe=One-Click")); resp.StatusCode != http.StatusOK {
 		t.Fatalf("second POST: %d", resp.StatusCode)
+	}
+
+	// The other encoding RFC 8058 allows, multipart/form-data, on the English member's link.
+	notify(t, srv, en, domain.NotificationSessionCancelled)
+	enLink := strings.Trim(box.Next(t, enEmail, "A session was cancelled").Header.Get("List-Unsubscribe"), "<>")
+	var form bytes.Buffer
+	mw := multipart.NewWriter(&form)
+	if err := mw.WriteField("List-Unsubscribe", "One-Click"); err != nil {
+		t.Fatal(err)
+	}
+	mw.Close()
+	eu, _ := url.Parse(enLink)
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, srv.URL+eu.RequestURI(), &form)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	mresp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mresp.Body.Close()
+	var enEmailOn bool
+	if err := srv.App.Pool.QueryRow(t.Context(), `SELECT email FROM notification_preferences WHERE user_id = $1 AND type = $2`,
+		en, domain.NotificationSessionCancelled).Scan(&enEmailOn); mresp.StatusCode != http.StatusOK || err != nil || enEmailOn {
+		t.Fatalf("multipart POST: %d, email %v (%v)", mresp.StatusCode, enEmailOn, err)
 	}
 
 	// Critical types carry no unsubscribe header: they are emailed whatever the member chose.

@@ -186,7 +186,12 @@ func (h *unsubscribeHandler) show(w http.ResponseWriter, r *http.Request) {
 
 func (h *unsubscribeHandler) unsubscribe(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, maxUnsubscribeForm)
-	if err := r.ParseForm(); err != nil {
+	// RFC 8058 lets the provider post multipart/form-data or application/x-www-form-urlencoded.
+	err := r.ParseMultipartForm(maxUnsubscribeForm)
+	if errors.Is(err, http.ErrNotMultipart) {
+		err = nil // parsed as a URL-encoded form
+	}
+	if err != nil {
 		h.render(w, r, http.StatusBadRequest, "bad", "", "")
 		return
 	}
