@@ -68,7 +68,8 @@ type EmailConfig struct {
 	Links *UnsubscribeLinks
 	// Suppressions stores addresses that refused email for good (store.Queries).
 	Suppressions Suppressions
-	Log          *slog.Logger
+	// Log notes the addresses suppressed (by member id).
+	Log *slog.Logger
 }
 
 // Jobs registers the email workers (notification and welcome emails); appName signs the emails.
