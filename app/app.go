@@ -320,6 +320,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	if err != nil {
 		return nil, err
 	}
+	// The one-click unsubscribe links of notification emails (RFC 8058) likewise.
+	unsubscribe := notifications.NewUnsubscribeLinks(a.Keys.Derive("skillswap notification unsubscribe link key v1"), cfg.PublicURL)
 	// Download links of data exports are signed with a key derived from the data keys'.
 	linkKey := a.Keys.Derive("skillswap data export link key v1")
 	a.Exports, err = exports.NewService(a.Store, a.Auth, exports.Config{
@@ -409,7 +411,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		// Every capability with background work, each through its Jobs function: a new one is
 		// added here and nowhere else.
 		a.workers, err = jobs.NewWorkerClient(a.Pool, []jobs.Register{
-			notifications.Jobs(a.Store.Q(), mailer, appName),
+			notifications.Jobs(a.Store.Q(), mailer, appName, notifications.EmailConfig{
+				Links: unsubscribe, Suppressions: a.Store.Q(), Log: log,
+			}),
 			search.Jobs(a.Store, a.Search),
 			skillsessions.Jobs(sessionSvc),
 			reviews.Jobs(reviewSvc),
@@ -467,6 +471,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	for _, path := range accountpages.Paths {
 		extra[path] = pages
 	}
+	extra[notifications.UnsubscribePath] = notifications.UnsubscribeHandler(a.Notifications, unsubscribe, appName, log)
 	appleApps, err := applinks.ParseAppleAppIDs(cfg.AppleAppIDs)
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
