@@ -229,12 +229,18 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 			RemoveMessage: func(ctx context.Context, q *store.Queries, id uuid.UUID) (domain.Message, error) {
 				return a.Chat.RemoveMessage(ctx, q, id)
 			},
+			HideMessage: func(ctx context.Context, q *store.Queries, id uuid.UUID) error {
+				return a.Chat.HidePendingReview(ctx, q, id)
+			},
+			RevealMessage: func(ctx context.Context, q *store.Queries, id uuid.UUID) error {
+				return a.Chat.RevealAfterReview(ctx, q, id)
+			},
 			CancelSessions: func(ctx context.Context, userID uuid.UUID, reason string) (int, error) {
 				return a.SkillSessions.CancelAllFor(ctx, userID, reason)
 			},
 			Reindex: indexQueue.QueueReindex,
 		},
-		Safeguards: moderation.Safeguards{Messages: chatVisibility{a}, HideThreshold: hideAt},
+		Safeguards: moderation.Safeguards{HideThreshold: hideAt},
 	}, log)
 	ledger := credits.NewService(a.Store, credits.Config{StarterMinutes: starter, FloorMinutes: cfg.CreditFloorMinutes, Now: opts.Now}, log)
 	sessionSvc := skillsessions.NewService(a.Store, ledger, notifications.ByName{Service: notes}, skillsessions.Config{
@@ -314,6 +320,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	if err != nil {
 		return nil, err
 	}
+	// The one-click unsubscribe links of notification emails (RFC 8058) likewise.
+	unsubscribe := notifications.NewUnsubscribeLinks(a.Keys.Derive("skillswap notification unsubscribe link key v1"), cfg.PublicURL)
 	// Download links of data exports are signed with a key derived from the data keys'.
 	linkKey := a.Keys.Derive("skillswap data export link key v1")
 	a.Exports, err = exports.NewService(a.Store, a.Auth, exports.Config{
@@ -403,7 +411,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		// Every capability with background work, each through its Jobs function: a new one is
 		// added here and nowhere else.
 		a.workers, err = jobs.NewWorkerClient(a.Pool, []jobs.Register{
-			notifications.Jobs(a.Store.Q(), mailer, appName),
+			notifications.Jobs(a.Store.Q(), mailer, appName, notifications.EmailConfig{
+				Links: unsubscribe, Suppressions: a.Store.Q(), Log: log,
+			}),
 			search.Jobs(a.Store, a.Search),
 			skillsessions.Jobs(sessionSvc),
 			reviews.Jobs(reviewSvc),
@@ -418,7 +428,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 				push.NewPacer(a.Limiter, cfg.PushMaxPerSecond, nil), log, notifications.PushConfig{}), cfg.ExpoPushURL != ""),
 			kpis.Jobs(a.KPIs),
 			moderation.Jobs(a.Moderation, mailer, appName),
-			notifications.DigestJobs(notifications.NewDigestRunner(a.Store, log, nil), a.Store.Q(), mailer, appName, true, cfg.DigestInterval),
+			notifications.DigestJobs(notifications.NewDigestRunner(a.Store, log, nil), a.Store.Q(), mailer, appName, a.Store.Q(), true, cfg.DigestInterval),
 		}, log)
 		if err != nil {
 			return nil, err
@@ -431,7 +441,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		Passkeys:      a.Passkeys,
 		Erasure:       a.Erasure,
 		Exports:       a.Exports,
-		Skills:        skills.NewService(a.Store, indexQueue, log),
+		Skills:        skills.NewService(a.Store, indexQueue, a.Moderation, log),
 		Profiles:      profiles.NewService(a.Store, indexQueue, a.Notifications, log),
 		Search:        a.Search,
 		Matching:      matching.NewService(a.Store, skillsessions.NewReliabilitySource(a.Store), nil),
@@ -462,6 +472,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	for _, path := range accountpages.Paths {
 		extra[path] = pages
 	}
+	extra[notifications.UnsubscribePath] = notifications.UnsubscribeHandler(a.Notifications, unsubscribe, appName, log)
 	appleApps, err := applinks.ParseAppleAppIDs(cfg.AppleAppIDs)
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
@@ -620,19 +631,4 @@ func dataKeyring(cfg config.Config, log *slog.Logger) (*sealbox.Keyring, error) 
 		return sealbox.Ephemeral()
 	}
 	return sealbox.NewKeyring(primary, keys)
-}
-
-// chatVisibility hides and reveals reported messages through a.Chat for moderation's
-// safeguards: moderation is built before chat (chat asks it whether a member is limited), so
-// it reaches chat through the App once both exist, as its other seams do.
-type chatVisibility struct{ a *App }
-
-// HidePendingReview implements moderation.MessageVisibility.
-func (v chatVisibility) HidePendingReview(ctx context.Context, q *store.Queries, messageID uuid.UUID) error {
-	return v.a.Chat.HidePendingReview(ctx, q, messageID)
-}
-
-// RevealAfterReview implements moderation.MessageVisibility.
-func (v chatVisibility) RevealAfterReview(ctx context.Context, q *store.Queries, messageID uuid.UUID) error {
-	return v.a.Chat.RevealAfterReview(ctx, q, messageID)
 }

@@ -201,6 +201,9 @@ func richMember(t *testing.T, e env) (member, skillsessiontest.Member) {
 	exec(t, pool, `INSERT INTO webauthn_ceremonies (id, kind, user_id, session, created_at, expires_at)
 		VALUES ($1, 'REGISTER', $2, jsonb_build_object('user', $3::text), now(), now() + interval '5 minutes')`, uuid.New(), m.uid, m.Name)
 	exec(t, pool, `UPDATE auth_sessions SET passkey_id = $2 WHERE user_id = $1`, m.uid, passkey)
+	// Their address refused a notification email for good (issue 17): the row holds it.
+	exec(t, pool, `INSERT INTO email_suppressions (user_id, address, smtp_code, enhanced_code, suppressed_at)
+		VALUES ($1, $2, 550, '5.1.1', now())`, m.uid, m.email)
 	exec(t, pool, `INSERT INTO email_changes (id, user_id, old_email, old_verified, new_email, requested_at, expires_at)
 		VALUES ($1, $2, $3::text, true, 'new.' || $3::text, now(), now() + interval '1 day')`, uuid.New(), m.uid, m.email)
 	exec(t, pool, `INSERT INTO data_exports (id, user_id, state, requested_at, ready_at, expires_at, size_bytes, archive)
@@ -239,7 +242,7 @@ func richMember(t *testing.T, e env) (member, skillsessiontest.Member) {
 	for _, table := range []string{"profiles", "member_skills", "availability_slots", "auth_sessions", "account_tokens",
 		"user_totp", "mfa_recovery_codes", "mfa_tickets", "auth_identities", "calendar_feeds", "mentor_accounts",
 		"passkeys", "webauthn_users", "webauthn_ceremonies", "email_changes", "data_exports", "sign_in_events", "consents",
-		"mentor_prices", "notifications", "credit_accounts", "push_devices",
+		"mentor_prices", "notifications", "credit_accounts", "push_devices", "email_suppressions",
 		"nps_responses", "notification_quiet_hours", "notification_digest_schedules"} {
 		var n int
 		if err := pool.QueryRow(ctx, `SELECT count(*) FROM `+table+` WHERE user_id = $1`, m.uid).Scan(&n); err != nil || n == 0 {

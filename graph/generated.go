@@ -749,6 +749,12 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	NotificationEmailStatus struct {
+		SMTPCode    func(childComplexity int) int
+		Suspended   func(childComplexity int) int
+		SuspendedAt func(childComplexity int) int
+	}
+
 	NotificationPreference struct {
 		Critical  func(childComplexity int) int
 		Email     func(childComplexity int) int
@@ -883,6 +889,7 @@ type ComplexityRoot struct {
 		MySanctions             func(childComplexity int, first *int, after *string) int
 		NoShowDisputes          func(childComplexity int, status *domain.NoShowDisputeStatus, first *int, after *string) int
 		Node                    func(childComplexity int, id string) int
+		NotificationEmailStatus func(childComplexity int) int
 		NotificationPreferences func(childComplexity int) int
 		Notifications           func(childComplexity int, first *int, after *string, unreadOnly *bool) int
 		PastSessions            func(childComplexity int, first *int, after *string) int
@@ -1708,6 +1715,7 @@ type QueryResolver interface {
 	ModerationCases(ctx context.Context, first *int, after *string, filter *model.ModerationCaseFilter) (*model.ModerationCaseConnection, error)
 	ModerationCase(ctx context.Context, id string) (*domain.ModerationCase, error)
 	MyModerationDecisions(ctx context.Context, first *int, after *string) (*model.ModerationDecisionConnection, error)
+	NotificationEmailStatus(ctx context.Context) (*model.NotificationEmailStatus, error)
 	Notifications(ctx context.Context, first *int, after *string, unreadOnly *bool) (*model.NotificationConnection, error)
 	NotificationPreferences(ctx context.Context) ([]domain.NotificationPreference, error)
 	UnreadNotificationCount(ctx context.Context) (int, error)
@@ -4718,6 +4726,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.NotificationEdge.Node(childComplexity), true
 
+	case "NotificationEmailStatus.smtpCode":
+		if e.ComplexityRoot.NotificationEmailStatus.SMTPCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationEmailStatus.SMTPCode(childComplexity), true
+	case "NotificationEmailStatus.suspended":
+		if e.ComplexityRoot.NotificationEmailStatus.Suspended == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationEmailStatus.Suspended(childComplexity), true
+	case "NotificationEmailStatus.suspendedAt":
+		if e.ComplexityRoot.NotificationEmailStatus.SuspendedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationEmailStatus.SuspendedAt(childComplexity), true
+
 	case "NotificationPreference.critical":
 		if e.ComplexityRoot.NotificationPreference.Critical == nil {
 			break
@@ -5344,6 +5371,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Node(childComplexity, args["id"].(string)), true
+	case "Query.notificationEmailStatus":
+		if e.ComplexityRoot.Query.NotificationEmailStatus == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.NotificationEmailStatus(childComplexity), true
 	case "Query.notificationPreferences":
 		if e.ComplexityRoot.Query.NotificationPreferences == nil {
 			break
@@ -9692,6 +9725,32 @@ extend type User {
   ): ModerationCaseConnection! @hasRole(role: MODERATOR)
 }
 `, BuiltIn: false},
+	{Name: "../schema/notification_email.graphqls", Input: `# Notification emails (issue 17 item 3): whether they still reach the viewer's address.
+
+extend type Query {
+  """
+  Whether the viewer's notification emails reach their address. When ` + "`" + `suspended` + "`" + ` is true, the
+  app should ask the member to change their email address (` + "`" + `requestEmailChange` + "`" + `): no
+  notification email is sent until they do. Errors: ` + "`" + `UNAUTHENTICATED` + "`" + `.
+  """
+  notificationEmailStatus: NotificationEmailStatus! @auth
+}
+
+"Whether notification emails reach the viewer's address. A value: it has no id; Apollo caches it inside the query (` + "`" + `typePolicies` + "`" + `: ` + "`" + `keyFields: false` + "`" + `)."
+type NotificationEmailStatus {
+  """
+  True when the viewer's address refused a notification email for good (the mail server
+  answered that the mailbox does not exist or will not take mail): notification emails to it
+  are suspended until the member changes their email address. Account and security emails are
+  still tried. In-app and push notifications are unaffected.
+  """
+  suspended: Boolean!
+  "When the address refused an email; null unless ` + "`" + `suspended` + "`" + `."
+  suspendedAt: DateTime
+  "The SMTP reply code of the refusal (such as 550); null unless ` + "`" + `suspended` + "`" + `."
+  smtpCode: Int
+}
+`, BuiltIn: false},
 	{Name: "../schema/notifications.graphqls", Input: `# Notifications: the in-app feed, its live stream, per-type channels (in the app, email, push)
 # and the devices that receive push.
 
@@ -11148,7 +11207,7 @@ enum SanctionKind {
   WARNING
   "A message tombstoned or a review hidden."
   CONTENT_REMOVAL
-  "No new conversations nor session proposals until it ends."
+  "No new conversations, session proposals nor skill proposals until it ends."
   LIMIT
   "The account suspended until it ends."
   SUSPENSION
@@ -11936,7 +11995,9 @@ extend type Query {
 extend type Mutation {
   """
   Proposes a missing skill; it stays PENDING until a MODERATOR approves, merges or rejects it.
-  ` + "`" + `CONFLICT` + "`" + ` (with ` + "`" + `extensions.existingSkillSlug` + "`" + `) when a skill with that name exists.
+  ` + "`" + `CONFLICT` + "`" + ` (with ` + "`" + `extensions.existingSkillSlug` + "`" + `) when a skill with that name exists;
+  ` + "`" + `FORBIDDEN` + "`" + ` with ` + "`" + `extensions.reason` + "`" + ` ` + "`" + `LIMITED` + "`" + ` and ` + "`" + `extensions.limitedUntil` + "`" + ` while a moderator
+  limits the caller (see ` + "`" + `imposeSanction` + "`" + `).
   """
   proposeSkill(input: ProposeSkillInput!): ProposeSkillPayload! @auth
   "Approves, merges or rejects a pending skill. MODERATOR only; recorded in the audit log (` + "`" + `skill.reviewed` + "`" + `). ` + "`" + `CONFLICT` + "`" + ` when it is not pending."
@@ -13198,6 +13259,18 @@ func (ec *executionContext) childFields_NotificationEdge(ctx context.Context, fi
 		return ec.fieldContext_NotificationEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type NotificationEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_NotificationEmailStatus(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "suspended":
+		return ec.fieldContext_NotificationEmailStatus_suspended(ctx, field)
+	case "suspendedAt":
+		return ec.fieldContext_NotificationEmailStatus_suspendedAt(ctx, field)
+	case "smtpCode":
+		return ec.fieldContext_NotificationEmailStatus_smtpCode(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type NotificationEmailStatus", field.Name)
 }
 
 func (ec *executionContext) childFields_NotificationPreference(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -29305,6 +29378,75 @@ func (ec *executionContext) fieldContext_NotificationEdge_node(_ context.Context
 	return fc, nil
 }
 
+func (ec *executionContext) _NotificationEmailStatus_suspended(ctx context.Context, field graphql.CollectedField, obj *model.NotificationEmailStatus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationEmailStatus_suspended(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Suspended, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationEmailStatus_suspended(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NotificationEmailStatus", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _NotificationEmailStatus_suspendedAt(ctx context.Context, field graphql.CollectedField, obj *model.NotificationEmailStatus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationEmailStatus_suspendedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SuspendedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationEmailStatus_suspendedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NotificationEmailStatus", field, false, false, errors.New("field of type DateTime does not have child fields"))
+}
+
+func (ec *executionContext) _NotificationEmailStatus_smtpCode(ctx context.Context, field graphql.CollectedField, obj *model.NotificationEmailStatus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationEmailStatus_smtpCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SMTPCode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationEmailStatus_smtpCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NotificationEmailStatus", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
 func (ec *executionContext) _NotificationPreference_id(ctx context.Context, field graphql.CollectedField, obj *domain.NotificationPreference) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -32258,6 +32400,51 @@ func (ec *executionContext) fieldContext_Query_myModerationDecisions(ctx context
 	if fc.Args, err = ec.field_Query_myModerationDecisions_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_notificationEmailStatus(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_notificationEmailStatus(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().NotificationEmailStatus(ctx)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.NotificationEmailStatus
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.NotificationEmailStatus) graphql.Marshaler {
+			return ec.marshalNNotificationEmailStatus2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐNotificationEmailStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_notificationEmailStatus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_NotificationEmailStatus(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -52983,6 +53170,54 @@ func (ec *executionContext) _NotificationEdge(ctx context.Context, sel ast.Selec
 	return out
 }
 
+var notificationEmailStatusImplementors = []string{"NotificationEmailStatus"}
+
+func (ec *executionContext) _NotificationEmailStatus(ctx context.Context, sel ast.SelectionSet, obj *model.NotificationEmailStatus) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, notificationEmailStatusImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("NotificationEmailStatus")
+		case "suspended":
+			out.Values[i] = ec._NotificationEmailStatus_suspended(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "suspendedAt":
+			out.Values[i] = ec._NotificationEmailStatus_suspendedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "smtpCode":
+			out.Values[i] = ec._NotificationEmailStatus_smtpCode(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var notificationPreferenceImplementors = []string{"NotificationPreference"}
 
 func (ec *executionContext) _NotificationPreference(ctx context.Context, sel ast.SelectionSet, obj *domain.NotificationPreference) graphql.Marshaler {
@@ -54989,6 +55224,28 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 					}
 				}()
 				res = ec._Query_myModerationDecisions(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "notificationEmailStatus":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_notificationEmailStatus(ctx, field)
 				if res == graphql.Null {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
@@ -64321,6 +64578,16 @@ func (ec *executionContext) unmarshalNNotificationEmailMode2githubᚗcomᚋskill
 
 func (ec *executionContext) marshalNNotificationEmailMode2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐNotificationEmailMode(ctx context.Context, sel ast.SelectionSet, v model.NotificationEmailMode) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) marshalNNotificationEmailStatus2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐNotificationEmailStatus(ctx context.Context, sel ast.SelectionSet, v *model.NotificationEmailStatus) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._NotificationEmailStatus(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNNotificationPreference2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐNotificationPreference(ctx context.Context, sel ast.SelectionSet, v domain.NotificationPreference) graphql.Marshaler {

@@ -3,6 +3,7 @@ package mail
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -21,6 +22,8 @@ type Email struct {
 	HTML string
 	// Language is the message's language (Content-Language), such as "fr"; empty when unknown.
 	Language string
+	// Headers are extra header fields, such as List-Unsubscribe (RFC 2369, RFC 8058).
+	Headers map[string]string
 }
 
 // SMTPConfig locates the SMTP relay.
@@ -73,6 +76,9 @@ func (m *SMTPMailer) Send(ctx context.Context, e Email) error {
 	if e.Language != "" {
 		msg.SetGenHeader(gomail.HeaderContentLang, e.Language)
 	}
+	for k, v := range e.Headers {
+		msg.SetGenHeader(gomail.Header(k), v)
+	}
 
 	opts := []gomail.Option{gomail.WithPort(m.port), gomail.WithTimeout(10 * time.Second)}
 	if m.cfg.StartTLS {
@@ -88,10 +94,34 @@ func (m *SMTPMailer) Send(ctx context.Context, e Email) error {
 		return fmt.Errorf("smtp client: %w", err)
 	}
 	if err := client.DialAndSendWithContext(ctx, msg); err != nil {
+		var se *gomail.SendError
+		if errors.As(err, &se) && se.Reason == gomail.ErrSMTPRcptTo && se.ErrorCode() >= 500 && se.ErrorCode() <= 599 {
+			return &RejectedError{Code: se.ErrorCode(), EnhancedCode: se.EnhancedStatusCode(), err: err}
+		}
 		return fmt.Errorf("smtp send to %s: %w", m.host, err)
 	}
 	return nil
 }
+
+// RejectedError is a permanent refusal of the recipient: the relay answered RCPT TO with a 5xx
+// reply (such as 550 5.1.1, no such mailbox). Sending again would fail the same way (RFC 5321
+// 4.2.1), so callers stop writing to that address rather than retry. Other 5xx replies (to MAIL
+// FROM or DATA) are about the sender or the message, not the address, and stay ordinary errors.
+type RejectedError struct {
+	// Code is the SMTP reply code (500-599).
+	Code int
+	// EnhancedCode is the RFC 3463 status code (such as "5.1.1"), "" when the relay gave none.
+	EnhancedCode string
+	err          error
+}
+
+// Error implements error.
+func (e *RejectedError) Error() string {
+	return fmt.Sprintf("recipient refused (%d): %v", e.Code, e.err)
+}
+
+// Unwrap returns the SMTP error.
+func (e *RejectedError) Unwrap() error { return e.err }
 
 // LogMailer writes emails to the log instead of sending them (development without SMTP).
 type LogMailer struct {

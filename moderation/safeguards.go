@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/google/uuid"
-
 	"github.com/skillswap/skillswap/domain"
 	"github.com/skillswap/skillswap/store"
 )
@@ -14,18 +12,10 @@ import (
 // pending review: one report can be a grudge, three members agreeing rarely are.
 const DefaultHideThreshold = 3
 
-// MessageVisibility hides and reveals reported messages inside the caller's transaction and
-// tells open chats once it commits; chat.Service implements it.
-type MessageVisibility interface {
-	HidePendingReview(ctx context.Context, q *store.Queries, messageID uuid.UUID) error
-	RevealAfterReview(ctx context.Context, q *store.Queries, messageID uuid.UUID) error
-}
-
 // Safeguards configures what happens to reported content before a moderator decides (issue 16
-// item 4).
+// item 4). Messages are hidden and revealed through Seams.HideMessage and Seams.RevealMessage
+// (nil: messages are never hidden).
 type Safeguards struct {
-	// Messages hides and reveals messages (nil: messages are never hidden).
-	Messages MessageVisibility
 	// HideThreshold is the number of distinct reporters in one open case that hides a message
 	// from everyone but its sender and staff until the case is decided (zero:
 	// DefaultHideThreshold; negative: never hide).
@@ -44,13 +34,13 @@ func (g Safeguards) withDefaults() Safeguards {
 // reporters to the threshold hides it, in the same transaction.
 func (s *Service) afterReport(ctx context.Context, q *store.Queries, c domain.ModerationCase) error {
 	g := s.safeguards
-	if c.TargetType != domain.TargetMessage || g.Messages == nil || g.HideThreshold < 0 {
+	if c.TargetType != domain.TargetMessage || s.seams.HideMessage == nil || g.HideThreshold < 0 {
 		return nil
 	}
 	if c.ReporterCount+1 < g.HideThreshold {
 		return nil
 	}
-	if err := g.Messages.HidePendingReview(ctx, q, c.TargetID); err != nil && !domain.IsKind(err, domain.KindNotFound) {
+	if err := s.seams.HideMessage(ctx, q, c.TargetID); err != nil && !domain.IsKind(err, domain.KindNotFound) {
 		return fmt.Errorf("safeguards: %w", err)
 	}
 	return nil
@@ -59,11 +49,10 @@ func (s *Service) afterReport(ctx context.Context, q *store.Queries, c domain.Mo
 // afterDecision ends the hiding of a message whose case was decided NO_ACTION. ACTION_TAKEN
 // keeps it hidden: the sanction then removes it.
 func (s *Service) afterDecision(ctx context.Context, q *store.Queries, c domain.ModerationCase) error {
-	g := s.safeguards
-	if c.TargetType != domain.TargetMessage || g.Messages == nil || c.Decision == nil || *c.Decision != domain.DecisionNoAction {
+	if c.TargetType != domain.TargetMessage || s.seams.RevealMessage == nil || c.Decision == nil || *c.Decision != domain.DecisionNoAction {
 		return nil
 	}
-	if err := g.Messages.RevealAfterReview(ctx, q, c.TargetID); err != nil && !domain.IsKind(err, domain.KindNotFound) {
+	if err := s.seams.RevealMessage(ctx, q, c.TargetID); err != nil && !domain.IsKind(err, domain.KindNotFound) {
 		return fmt.Errorf("safeguards: %w", err)
 	}
 	return nil

@@ -23,7 +23,7 @@ const (
 	ActionAppealDecide   = "moderation.appeal.decide"
 )
 
-// Seams are the small operations other capabilities expose to sanctions. They are functions so
+// Seams are the small operations other capabilities expose to sanctions and safeguards. They are functions so
 // app can wire services built after this one (as payments' RequireRecentAuth is); any may be
 // nil in tests that do not exercise it.
 type Seams struct {
@@ -33,6 +33,11 @@ type Seams struct {
 	// RemoveMessage tombstones a message inside q's transaction as chat's delete does, and tells
 	// its conversation after commit; chat.Service.RemoveMessage.
 	RemoveMessage func(ctx context.Context, q *store.Queries, id uuid.UUID) (domain.Message, error)
+	// HideMessage hides a reported message pending review inside q's transaction and tells open
+	// chats after commit (safeguards); chat.Service.HidePendingReview.
+	HideMessage func(ctx context.Context, q *store.Queries, id uuid.UUID) error
+	// RevealMessage ends that hiding after a NO_ACTION decision; chat.Service.RevealAfterReview.
+	RevealMessage func(ctx context.Context, q *store.Queries, id uuid.UUID) error
 	// CancelSessions cancels a member's upcoming sessions through the sessions' rules (partners
 	// notified, payments by the cancellation policy); skillsessions.Service.CancelAllFor.
 	CancelSessions func(ctx context.Context, userID uuid.UUID, reason string) (int, error)

@@ -449,13 +449,18 @@ func TestSuspensionEndsAndBan(t *testing.T) {
 	}
 }
 
-// TestLimit: a LIMIT refuses new conversations and session proposals with the end time in the
-// error, then expires with the clock; an existing conversation still works.
+// TestLimit: a LIMIT refuses new conversations, session proposals and skill proposals with the
+// end time in the error, then expires with the clock; an existing conversation still works.
 func TestLimit(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
 	limit := mustImpose(t, w.mod, map[string]any{"userId": w.learner.ID, "kind": "LIMIT", "durationHours": 24})
 	start := w.api.Clock.Now().Add(96 * time.Hour).Truncate(time.Minute)
+	var cats struct{ SkillCategories []struct{ ID string } }
+	apitest.Must(t, w.learner.C.Do(t, `{ skillCategories { id } }`, nil)).Decode(t, &cats)
+	if len(cats.SkillCategories) == 0 {
+		t.Fatal("no skill category")
+	}
 	tries := []struct {
 		name string
 		run  func() *apitest.Response
@@ -467,6 +472,11 @@ func TestLimit(t *testing.T) {
 		{"proposeSession", func() *apitest.Response {
 			return w.learner.C.Do(t, `mutation($in: ProposeSessionInput!) { proposeSession(input: $in) { session { id } } }`,
 				w.api.ProposeVars(w.outsider, w.learner, start, 30))
+		}},
+		{"proposeSkill", func() *apitest.Response {
+			return w.learner.C.Do(t, `mutation($in: ProposeSkillInput!) { proposeSkill(input: $in) { skill { id } } }`,
+				map[string]any{"in": map[string]any{"categoryId": cats.SkillCategories[0].ID,
+					"nameEn": "Limit test " + w.learner.ID[len(w.learner.ID)-8:], "nameFr": "Test de limite " + w.learner.ID[len(w.learner.ID)-8:]}})
 		}},
 	}
 	for _, tr := range tries {

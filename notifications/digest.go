@@ -332,10 +332,12 @@ type DigestEmailWorker struct {
 	Users   UserLoader
 	Mailer  Mailer
 	AppName string
+	// Suppressions skips addresses that refused email for good (nil: every digest is tried).
+	Suppressions Suppressions
 }
 
-// Work implements river.Worker. A member who is gone or suspended gets nothing; SMTP errors are
-// returned so River retries.
+// Work implements river.Worker. A member who is gone or suspended gets nothing, nor does an
+// address that refused an email for good; SMTP errors are returned so River retries.
 func (w *DigestEmailWorker) Work(ctx context.Context, job *river.Job[DigestEmailArgs]) error {
 	if job.Args.empty() {
 		return nil
@@ -347,6 +349,15 @@ func (w *DigestEmailWorker) Work(ctx context.Context, job *river.Job[DigestEmail
 	u, ok := users[job.Args.UserID]
 	if !ok || u.Status != domain.UserActive {
 		return nil
+	}
+	if w.Suppressions != nil {
+		sup, err := w.Suppressions.EmailSuppressionOf(ctx, u.ID)
+		if err != nil {
+			return fmt.Errorf("digest email: suppression: %w", err)
+		}
+		if sup != nil {
+			return nil
+		}
 	}
 	subject, body := DigestText(w.AppName, u.DisplayName, job.Args)
 	if err := w.Mailer.Send(ctx, mail.Email{To: u.Email, Subject: subject, Body: body}); err != nil {
@@ -380,15 +391,15 @@ func DigestText(app, name string, a DigestEmailArgs) (subject, body string) {
 }
 
 // DigestJobs registers the digest workers and, when enabled, the digest run every interval
-// (DefaultDigestInterval when 0). The workers are registered even when disabled, so jobs left
+// (DefaultDigestInterval when 0); sup skips suppressed addresses (store.Queries). The workers are registered even when disabled, so jobs left
 // over are worked.
-func DigestJobs(runner *DigestRunner, users UserLoader, mailer Mailer, appName string, enabled bool, interval time.Duration) jobs.Register {
+func DigestJobs(runner *DigestRunner, users UserLoader, mailer Mailer, appName string, sup Suppressions, enabled bool, interval time.Duration) jobs.Register {
 	if interval <= 0 {
 		interval = DefaultDigestInterval
 	}
 	return func(w *river.Workers) []*river.PeriodicJob {
 		river.AddWorker(w, &DigestRunWorker{Runner: runner})
-		river.AddWorker(w, &DigestEmailWorker{Users: users, Mailer: mailer, AppName: appName})
+		river.AddWorker(w, &DigestEmailWorker{Users: users, Mailer: mailer, AppName: appName, Suppressions: sup})
 		if !enabled {
 			return nil
 		}

@@ -355,3 +355,26 @@ func TestDigestSettingsValidation(t *testing.T) {
 		}
 	}
 }
+
+// The digest email worker sends one email with the counts, and nothing to an address that
+// refused email for good.
+func TestDigestEmailWorker(t *testing.T) {
+	t.Parallel()
+	e := newDigestEnv(t, utc("2026-11-02T12:00:00Z"))
+	ok, suppressed := e.user(t), e.user(t)
+	if _, err := e.st.Pool().Exec(context.Background(), `INSERT INTO email_suppressions (user_id, address, smtp_code, suppressed_at)
+		SELECT id, email, 550, now() FROM users WHERE id = $1`, suppressed); err != nil {
+		t.Fatal(err)
+	}
+	m := &fakeMailer{}
+	w := &notifications.DigestEmailWorker{Users: e.st.Q(), Mailer: m, AppName: "SkillSwap", Suppressions: e.st.Q()}
+	for _, u := range []uuid.UUID{ok, suppressed} {
+		job := &river.Job[notifications.DigestEmailArgs]{Args: notifications.DigestEmailArgs{UserID: u, NewMatches: 2, UpcomingSessions: 1}}
+		if err := w.Work(context.Background(), job); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(m.sent) != 1 || !strings.Contains(m.sent[0].Body, "2 new mutual match") || !strings.Contains(m.sent[0].Body, "1 session(s) in the next 7 days") {
+		t.Fatalf("sent %+v, want one digest with the counts", m.sent)
+	}
+}

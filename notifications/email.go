@@ -3,7 +3,9 @@ package notifications
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/google/uuid"
@@ -55,19 +57,42 @@ type EmailWorker struct {
 	// Reads says which notifications were read, to drop held emails already seen (nil: never
 	// dropped).
 	Reads ReadChecker
+	// Links makes the one-click unsubscribe links of non-critical types (nil: no link).
+	Links *UnsubscribeLinks
+	// Suppressions records addresses that refuse email for good and skips them (nil: every
+	// email is tried).
+	Suppressions Suppressions
+	// Log notes suppressed addresses (nil: slog.Default()).
+	Log *slog.Logger
+	// Now is the clock of suppressions (nil: time.Now).
+	Now func() time.Time
+}
+
+// EmailConfig is what the notification email worker needs beyond its mailer.
+type EmailConfig struct {
+	// Links signs the one-click unsubscribe links (nil: emails carry none).
+	Links *UnsubscribeLinks
+	// Suppressions stores addresses that refused email for good (store.Queries).
+	Suppressions Suppressions
+	// Log notes the addresses suppressed (by member id).
+	Log *slog.Logger
 }
 
 // Jobs registers the email workers (notification and welcome emails); appName signs the emails.
-func Jobs(users UserLoader, mailer Mailer, appName string) jobs.Register {
+func Jobs(users UserLoader, mailer Mailer, appName string, email EmailConfig) jobs.Register {
 	return func(w *river.Workers) []*river.PeriodicJob {
-		river.AddWorker(w, &EmailWorker{Users: users, Mailer: mailer, AppName: appName, Reads: readCheckerOf(users)})
+		river.AddWorker(w, &EmailWorker{Users: users, Mailer: mailer, AppName: appName, Reads: readCheckerOf(users),
+			Links: email.Links, Suppressions: email.Suppressions, Log: email.Log})
 		river.AddWorker(w, &WelcomeEmailWorker{Users: users, Mailer: mailer, AppName: appName})
 		return nil
 	}
 }
 
-// Work implements river.Worker. A member who is gone or suspended gets nothing; SMTP errors are
-// returned so River retries.
+// Work implements river.Worker. A member who is gone or suspended gets nothing, nor does an
+// address that refused an email for good (see Suppressions); the email is in the member's
+// language with an HTML and a text part, and, for a type they may turn off, the one-click
+// unsubscribe headers of RFC 8058. A permanent refusal of the address suppresses it and ends the
+// job; other SMTP errors are returned so River retries.
 func (w *EmailWorker) Work(ctx context.Context, job *river.Job[EmailArgs]) error {
 	users, err := w.Users.UsersByIDs(ctx, []uuid.UUID{job.Args.UserID})
 	if err != nil {
@@ -80,8 +105,34 @@ func (w *EmailWorker) Work(ctx context.Context, job *river.Job[EmailArgs]) error
 	if seen, err := readWhileHeld(ctx, w.Reads, job.Args); err != nil || seen {
 		return err
 	}
-	subject, body := EmailText(w.AppName, u.DisplayName, job.Args.Type)
-	if err := w.Mailer.Send(ctx, mail.Email{To: u.Email, Subject: subject, Body: body}); err != nil {
+	if w.Suppressions != nil {
+		sup, err := w.Suppressions.EmailSuppressionOf(ctx, u.ID)
+		if err != nil {
+			return fmt.Errorf("notification email: suppression: %w", err)
+		}
+		if sup != nil {
+			return nil
+		}
+	}
+	var link string
+	var headers map[string]string
+	if w.Links != nil && Unsubscribable(job.Args.Type) {
+		link = w.Links.URL(u.ID, job.Args.Type)
+		headers = map[string]string{
+			"List-Unsubscribe":      "<" + link + ">",
+			"List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+		}
+	}
+	m, err := RenderEmail(u.Locale, w.AppName, u.DisplayName, job.Args.Type, link)
+	if err != nil {
+		return fmt.Errorf("notification email: %w", err)
+	}
+	err = w.Mailer.Send(ctx, m.asMail(u.Email, headers))
+	var rejected *mail.RejectedError
+	if errors.As(err, &rejected) && w.Suppressions != nil {
+		return w.suppress(ctx, u, rejected)
+	}
+	if err != nil {
 		return fmt.Errorf("notification email: send: %w", err)
 	}
 	return nil
@@ -128,15 +179,6 @@ func (w *WelcomeEmailWorker) Work(ctx context.Context, job *river.Job[WelcomeEma
 		Body: fmt.Sprintf("Hello %s,\n\nWelcome to %s! Add the skills you offer and the ones you want "+
 			"to learn, and we will find you partners.\n\nThe %s team\n", u.DisplayName, w.AppName, w.AppName),
 	})
-}
-
-// EmailText renders a notification email. It names what happened but carries no content (no
-// message text): the app shows it to the signed-in member.
-func EmailText(app, name string, t domain.NotificationType) (subject, body string) {
-	what := specOf(t).Text
-	subject = fmt.Sprintf("%s: %s", app, what)
-	body = fmt.Sprintf("Hello %s,\n\n%s on %s. Open the app to see it.\n\nYou can choose which emails you get in your notification settings.\n", name, what, app)
-	return subject, body
 }
 
 // ByName adapts the service to notifiers that name types with plain strings, such as

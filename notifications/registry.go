@@ -18,8 +18,9 @@ type Channels struct {
 
 // TypeSpec is everything the platform knows about one notification type, in one place: a
 // feature that adds a type (a constant in domain/notification.go, in AllNotificationTypes)
-// registers it here with its text, its default channels and whether it is critical;
-// TestEveryTypeIsRegistered fails until it does.
+// registers it here with its text, its default channels and whether it is critical, and its
+// email's words in each catalogue templates/<locale>.json; TestEveryTypeIsRegistered and
+// TestEveryTypeHasItsEmailInEveryLanguage fail until it does.
 type TypeSpec struct {
 	Type domain.NotificationType
 	// Text says what happened, in a few words and without content: the subject of its email and

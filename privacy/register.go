@@ -21,6 +21,8 @@ const (
 	pushDevice  = "until unregistered, replaced, gone at Expo or erased"
 	pushWaiting = "until sent (a day at most)"
 	pushTicket  = "until its receipt is read (two days at most)"
+	// An address that refused a notification email permanently: until the member changes it.
+	emailSuppressed = "until the member's address changes or the account is erased"
 	// NPS answers and dismissals: deleted by the retention rule (NPS_RETENTION).
 	npsAnswers = "2 years (NPS_RETENTION)"
 )
@@ -247,6 +249,13 @@ var register = map[string]Table{
 		"push": gone(Identity, lifetime),
 		// Digests (issue 17 item 4): the member's choice to get this type in their digest.
 		"email_digest": gone(Identity, lifetime),
+	}},
+	// Email suppression (issue 17): the member's address that refused a notification email for
+	// good, until they change it; an erased member's row goes with the account.
+	"email_suppressions": {Rows: "user_id", Columns: map[string]Column{
+		"user_id": gone(Contact, emailSuppressed), "address": gone(Contact, emailSuppressed),
+		"smtp_code": gone(Technical, emailSuppressed), "enhanced_code": gone(Technical, emailSuppressed),
+		"suppressed_at": gone(Technical, emailSuppressed),
 	}},
 	// Push (issue 17): a token reaches one app install of the member, so it is personal and, as
 	// anyone holding it may push to that install through Expo, left out of exports.

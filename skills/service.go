@@ -31,17 +31,25 @@ type Indexer interface {
 	QueueSkillReindex(ctx context.Context, q *store.Queries, skillID uuid.UUID) error
 }
 
-// Service implements the taxonomy.
-type Service struct {
-	store *store.Store
-	index Indexer
-	log   *slog.Logger
-	now   func() time.Time
+// Limits tells whether a member may propose skills (a moderator's LIMIT refuses it, as it
+// refuses new conversations and session proposals); moderation.Service implements it.
+type Limits interface {
+	// RequireNotLimited returns a FORBIDDEN domain error while the member is limited.
+	RequireNotLimited(ctx context.Context, userID uuid.UUID) error
 }
 
-// NewService wires the service.
-func NewService(st *store.Store, index Indexer, log *slog.Logger) *Service {
-	return &Service{store: st, index: index, log: log, now: func() time.Time { return time.Now().UTC() }}
+// Service implements the taxonomy.
+type Service struct {
+	store  *store.Store
+	index  Indexer
+	limits Limits
+	log    *slog.Logger
+	now    func() time.Time
+}
+
+// NewService wires the service; limits may be nil (no moderation limits).
+func NewService(st *store.Store, index Indexer, limits Limits, log *slog.Logger) *Service {
+	return &Service{store: st, index: index, limits: limits, log: log, now: func() time.Time { return time.Now().UTC() }}
 }
 
 // Categories returns every category in display order.
@@ -88,6 +96,11 @@ type Proposal struct {
 func (s *Service) Propose(ctx context.Context, actor domain.Actor, p Proposal) (domain.Skill, error) {
 	if err := actor.RequireSignedIn(); err != nil {
 		return domain.Skill{}, err
+	}
+	if s.limits != nil {
+		if err := s.limits.RequireNotLimited(ctx, actor.ID()); err != nil {
+			return domain.Skill{}, err
+		}
 	}
 	nameEN, err := cleanName("nameEn", p.NameEN)
 	if err != nil {

@@ -57,7 +57,8 @@ type DueDigest struct {
 	domain.DigestSchedule
 	// TimeZone is the profile's IANA zone ('UTC' without a profile).
 	TimeZone string `db:"time_zone"`
-	// Active is whether the member has at least one type in digest mode (else nothing is sent).
+	// Active is whether the member has at least one type emailed in digest mode (else nothing is
+	// sent): a type unsubscribed from (email off) no longer counts.
 	Active bool `db:"active"`
 }
 
@@ -72,7 +73,7 @@ func (q *Queries) ClaimDueDigests(ctx context.Context, now time.Time, limit int)
 			WHERE next_digest_at <= $1 ORDER BY next_digest_at LIMIT $2 FOR UPDATE SKIP LOCKED)
 		SELECT s.user_id, s.frequency, s.weekday, s.minute, s.next_digest_at, s.last_digest_at, s.updated_at,
 			coalesce(p.time_zone, 'UTC') AS time_zone,
-			EXISTS (SELECT 1 FROM notification_preferences np WHERE np.user_id = s.user_id AND np.email_digest) AS active
+			EXISTS (SELECT 1 FROM notification_preferences np WHERE np.user_id = s.user_id AND np.email AND np.email_digest) AS active
 		FROM due JOIN notification_digest_schedules s USING (user_id)
 		LEFT JOIN profiles p ON p.user_id = s.user_id`, now, limit)
 	if err != nil {

@@ -142,7 +142,8 @@ func (q *Queries) SetUserEmail(ctx context.Context, id uuid.UUID, email string, 
 	if tag.RowsAffected() == 0 {
 		return domain.NotFound("user")
 	}
-	return nil
+	// A new address gets notification emails again, whatever the old one refused.
+	return q.ClearEmailSuppression(ctx, id)
 }
 
 // DeleteAccountTokens drops the member's unspent secrets of the given purposes (those sent to an

@@ -174,6 +174,8 @@ var ExportFiles = []ExportFile{
 	{"mentor_prices.json", `SELECT to_jsonb(m) - 'user_id' FROM mentor_prices m WHERE m.user_id = $1`},
 	{"notifications.json", `SELECT to_jsonb(n) - 'user_id' FROM notifications n WHERE n.user_id = $1 ORDER BY n.id`},
 	{"notification_preferences.json", `SELECT to_jsonb(n) - 'user_id' FROM notification_preferences n WHERE n.user_id = $1`},
+	// Whether notification emails to their address stopped because it refused one (issue 17).
+	{"email_suppression.json", `SELECT to_jsonb(s) - 'user_id' FROM email_suppressions s WHERE s.user_id = $1`},
 	// Without the token: anyone holding it could push to the member's phone through Expo.
 	{"push_devices.json", `SELECT to_jsonb(d) - 'user_id' - 'token' FROM push_devices d WHERE d.user_id = $1 ORDER BY d.created_at, d.id`},
 	// Quiet hours as the member set them (HH:MM in their profile's time zone).

@@ -14,7 +14,7 @@ export const VALUE_TYPES = [
   'Money', 'GeoPoint', 'AvailabilitySlot', 'MatchReason', 'SwapCircle', 'SwapCircleEdge',
   'CategoryFacet', 'LevelFacet', 'LanguageFacet', 'ModeFacet', 'SessionWarning',
   'ConversationEvent', 'TypingEvent', 'LinkedProvider', 'SignInEvent', 'LegalDocuments',
-  'AuditEntry', 'ProductKpis', 'KpiTargets', 'KpiCohort', 'NpsScore',
+  'AuditEntry', 'ProductKpis', 'KpiTargets', 'KpiCohort', 'NpsScore', 'NotificationEmailStatus',
 ];
 
 /** typePolicies for `new InMemoryCache({ typePolicies })`. */

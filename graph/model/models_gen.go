@@ -902,6 +902,19 @@ type NotificationEdge struct {
 	Node *domain.Notification `json:"node"`
 }
 
+// Whether notification emails reach the viewer's address. A value: it has no id; Apollo caches it inside the query (`typePolicies`: `keyFields: false`).
+type NotificationEmailStatus struct {
+	// True when the viewer's address refused a notification email for good (the mail server
+	// answered that the mailbox does not exist or will not take mail): notification emails to it
+	// are suspended until the member changes their email address. Account and security emails are
+	// still tried. In-app and push notifications are unaffected.
+	Suspended bool `json:"suspended"`
+	// When the address refused an email; null unless `suspended`.
+	SuspendedAt *time.Time `json:"suspendedAt,omitempty"`
+	// The SMTP reply code of the refusal (such as 550); null unless `suspended`.
+	SMTPCode *int `json:"smtpCode,omitempty"`
+}
+
 // Net Promoter Score of a set of responses to the survey (dismissals are not responses). A value:
 // it has no id; Apollo caches it inside its parent (`typePolicies`: `keyFields: false`).
 type NpsScore struct {

@@ -23,6 +23,10 @@ type Email struct {
 	To, Subject, Language string
 	// Text and HTML are the decoded plain-text and HTML parts.
 	Text, HTML string
+	// Header is the message's header (List-Unsubscribe...); ContentType its media type, such as
+	// multipart/alternative.
+	Header      mail.Header
+	ContentType string
 }
 
 // Mailbox is the Maildir the SMTP sink of `make test` writes to.
@@ -110,7 +114,8 @@ func parseEmail(raw []byte) (Email, error) {
 	if a, err := mail.ParseAddress(to); err == nil {
 		to = a.Address
 	}
-	e := Email{To: to, Subject: subject, Language: msg.Header.Get("Content-Language")}
+	e := Email{To: to, Subject: subject, Language: msg.Header.Get("Content-Language"), Header: msg.Header}
+	e.ContentType, _, _ = mime.ParseMediaType(msg.Header.Get("Content-Type"))
 	err = readPart(msg.Header, msg.Body, &e)
 	return e, err
 }
