@@ -234,6 +234,9 @@ type Config struct {
 	PushMaxPerSecond int `env:"PUSH_MAX_PER_SECOND" envDefault:"600"`
 	// PushMaxDevices caps the devices registered per member.
 	PushMaxDevices int `env:"PUSH_MAX_DEVICES" envDefault:"10"`
+	// DigestInterval is how often the digest run looks for members whose digest is due: a
+	// digest goes out at most this late after its local time.
+	DigestInterval time.Duration `env:"DIGEST_INTERVAL" envDefault:"1m"`
 
 	// Skill sessions and time credits (minutes).
 	CreditStarterMinutes     int64           `env:"CREDIT_STARTER_MINUTES" envDefault:"120"`
@@ -455,6 +458,9 @@ func LoadFrom(environ map[string]string) (Config, error) {
 	}
 	if c.PushMaxPerSecond < 2 || c.PushMaxPerSecond > 600 || c.PushMaxDevices < 1 || c.PushMaxDevices > 100 {
 		return c, errors.New("config: PUSH_MAX_PER_SECOND must be within 2..600 (Expo's limit) and PUSH_MAX_DEVICES within 1..100")
+	}
+	if c.DigestInterval < time.Second {
+		return c, errors.New("config: DIGEST_INTERVAL must be at least 1s")
 	}
 	if c.KPIRefreshInterval <= 0 {
 		return c, errors.New("config: KPI_REFRESH_INTERVAL must be positive")

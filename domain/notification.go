@@ -120,6 +120,10 @@ type NotificationPreference struct {
 	Push *bool `db:"push" json:"push,omitempty"`
 	// Critical types are emailed whatever Email says (computed, never stored).
 	Critical bool `db:"-" json:"critical,omitempty"`
+	// Digest gathers its emails into the member's digest instead of sending them one by one
+	// (issue 17 item 4). Stored, nil means "at once"; in a change, nil keeps what was stored;
+	// what the service returns always has it. Never true for a critical type.
+	Digest *bool `db:"email_digest" json:"emailDigest,omitempty"`
 }
 
 // NewMessagePayload is the payload of NEW_MESSAGE. It carries ids only: a message deleted later

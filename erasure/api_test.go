@@ -235,13 +235,15 @@ func richMember(t *testing.T, e env) (member, skillsessiontest.Member) {
 		map[string]any{"t": "ExponentPushToken[" + mark + "-device]"}))
 	// Quiet hours (when they sleep).
 	apitest.Must(t, c.Do(t, `mutation { setQuietHours(input: {start: "23:00", end: "06:30", enabled: true}) { quietHours { id } } }`, nil))
+	// A digest schedule (when they read their email).
+	apitest.Must(t, c.Do(t, `mutation { setDigestSchedule(input: {frequency: DAILY, time: "07:15"}) { digestSchedule { id } } }`, nil))
 
 	// Everything is there before the erasure (so the scan after it can fail).
 	for _, table := range []string{"profiles", "member_skills", "availability_slots", "auth_sessions", "account_tokens",
 		"user_totp", "mfa_recovery_codes", "mfa_tickets", "auth_identities", "calendar_feeds", "mentor_accounts",
 		"passkeys", "webauthn_users", "webauthn_ceremonies", "email_changes", "data_exports", "sign_in_events", "consents",
 		"mentor_prices", "notifications", "credit_accounts", "push_devices", "email_suppressions",
-		"nps_responses", "notification_quiet_hours"} {
+		"nps_responses", "notification_quiet_hours", "notification_digest_schedules"} {
 		var n int
 		if err := pool.QueryRow(ctx, `SELECT count(*) FROM `+table+` WHERE user_id = $1`, m.uid).Scan(&n); err != nil || n == 0 {
 			t.Fatalf("fixture: no %s row for the member (%v)", table, err)

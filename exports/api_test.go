@@ -185,6 +185,7 @@ func TestDataExportEndToEnd(t *testing.T) {
 		RequestDataExport struct{ DataExport dataExport }
 	}
 	apitest.Must(t, alice.C.Do(t, `mutation { setQuietHours(input: {start: "22:30", end: "06:15", enabled: true}) { quietHours { id } } }`, nil))
+	apitest.Must(t, alice.C.Do(t, `mutation { setDigestSchedule(input: {frequency: WEEKLY, weekday: MONDAY, time: "07:45"}) { digestSchedule { id } } }`, nil))
 	apitest.Must(t, alice.C.Do(t, requestMut, nil)).Decode(t, &req)
 	if e := req.RequestDataExport.DataExport; e.State != "PENDING" || e.ReadyAt != nil || e.SizeBytes != nil {
 		t.Fatalf("requested export = %+v", e)
@@ -249,6 +250,7 @@ func TestDataExportEndToEnd(t *testing.T) {
 	has("refunds.json", refundID.String())
 	has("notifications.json", `"type"`)
 	has("notification_quiet_hours.json", `"start": "22:30"`, `"end": "06:15"`, `"enabled": true`)
+	has("notification_digest_schedule.json", `"frequency": "WEEKLY"`, `"weekday": 1`, `"time": "07:45"`)
 	has("consents.json", `"TERMS"`, `"PRIVACY_POLICY"`, `"SIGN_UP"`)
 	has("sign_in_sessions.json", `"user_agent"`)
 	for _, f := range store.ExportFiles {

@@ -47,6 +47,7 @@ type ResolverRoot interface {
 	CreditBalance() CreditBalanceResolver
 	CreditTransaction() CreditTransactionResolver
 	DataExport() DataExportResolver
+	DigestSchedule() DigestScheduleResolver
 	Match() MatchResolver
 	MatchReason() MatchReasonResolver
 	MemberSkill() MemberSkillResolver
@@ -320,6 +321,14 @@ type ComplexityRoot struct {
 
 	DeleteMessagePayload struct {
 		Message func(childComplexity int) int
+	}
+
+	DigestSchedule struct {
+		Frequency func(childComplexity int) int
+		ID        func(childComplexity int) int
+		NextAt    func(childComplexity int) int
+		Time      func(childComplexity int) int
+		Weekday   func(childComplexity int) int
 	}
 
 	DisableTotpPayload struct {
@@ -660,6 +669,7 @@ type ComplexityRoot struct {
 		RevokeSession              func(childComplexity int, input model.RevokeSessionInput) int
 		RotateCalendarFeed         func(childComplexity int) int
 		SendMessage                func(childComplexity int, input model.SendMessageInput) int
+		SetDigestSchedule          func(childComplexity int, input model.SetDigestScheduleInput) int
 		SetMarketingConsent        func(childComplexity int, input model.SetMarketingConsentInput) int
 		SetNotificationPreference  func(childComplexity int, input model.SetNotificationPreferenceInput) int
 		SetQuietHours              func(childComplexity int, input model.SetQuietHoursInput) int
@@ -746,12 +756,13 @@ type ComplexityRoot struct {
 	}
 
 	NotificationPreference struct {
-		Critical func(childComplexity int) int
-		Email    func(childComplexity int) int
-		ID       func(childComplexity int) int
-		InApp    func(childComplexity int) int
-		Push     func(childComplexity int) int
-		Type     func(childComplexity int) int
+		Critical  func(childComplexity int) int
+		Email     func(childComplexity int) int
+		EmailMode func(childComplexity int) int
+		ID        func(childComplexity int) int
+		InApp     func(childComplexity int) int
+		Push      func(childComplexity int) int
+		Type      func(childComplexity int) int
 	}
 
 	NpsScore struct {
@@ -867,6 +878,7 @@ type ComplexityRoot struct {
 		Conversations           func(childComplexity int, first *int, after *string) int
 		CreditBalance           func(childComplexity int) int
 		CreditTransactions      func(childComplexity int, first *int, after *string) int
+		DigestSchedule          func(childComplexity int) int
 		LegalDocuments          func(childComplexity int) int
 		Matches                 func(childComplexity int, first *int, after *string, filter *model.MatchFilter) int
 		Messages                func(childComplexity int, conversationID string, first *int, before *string, after *string) int
@@ -1146,6 +1158,10 @@ type ComplexityRoot struct {
 		Code    func(childComplexity int) int
 		Field   func(childComplexity int) int
 		Message func(childComplexity int) int
+	}
+
+	SetDigestSchedulePayload struct {
+		DigestSchedule func(childComplexity int) int
 	}
 
 	SetMarketingConsentPayload struct {
@@ -1461,6 +1477,12 @@ type DataExportResolver interface {
 
 	SizeBytes(ctx context.Context, obj *domain.DataExport) (*int, error)
 }
+type DigestScheduleResolver interface {
+	ID(ctx context.Context, obj *domain.DigestSchedule) (string, error)
+
+	Weekday(ctx context.Context, obj *domain.DigestSchedule) (*model.Weekday, error)
+	Time(ctx context.Context, obj *domain.DigestSchedule) (string, error)
+}
 type MatchResolver interface {
 	ID(ctx context.Context, obj *matching.Match) (string, error)
 	User(ctx context.Context, obj *matching.Match) (*domain.User, error)
@@ -1552,6 +1574,7 @@ type MutationResolver interface {
 	MarkConversationRead(ctx context.Context, input model.MarkConversationReadInput) (*model.MarkConversationReadPayload, error)
 	MuteConversation(ctx context.Context, input model.MuteConversationInput) (*model.MuteConversationPayload, error)
 	SetTyping(ctx context.Context, input model.SetTypingInput) (*model.SetTypingPayload, error)
+	SetDigestSchedule(ctx context.Context, input model.SetDigestScheduleInput) (*model.SetDigestSchedulePayload, error)
 	DeleteAccount(ctx context.Context, input *model.DeleteAccountInput) (*model.DeleteAccountPayload, error)
 	CancelAccountDeletion(ctx context.Context) (*model.CancelAccountDeletionPayload, error)
 	SignInWithProvider(ctx context.Context, input model.SignInWithProviderInput) (*model.AuthPayload, error)
@@ -1634,6 +1657,8 @@ type NotificationResolver interface {
 }
 type NotificationPreferenceResolver interface {
 	ID(ctx context.Context, obj *domain.NotificationPreference) (string, error)
+
+	EmailMode(ctx context.Context, obj *domain.NotificationPreference) (model.NotificationEmailMode, error)
 }
 type ParticipantResolver interface {
 	ID(ctx context.Context, obj *domain.Participant) (string, error)
@@ -1680,6 +1705,7 @@ type QueryResolver interface {
 	Messages(ctx context.Context, conversationID string, first *int, before *string, after *string) (*model.MessageConnection, error)
 	CreditBalance(ctx context.Context) (*domain.CreditBalance, error)
 	CreditTransactions(ctx context.Context, first *int, after *string) (*model.CreditTransactionConnection, error)
+	DigestSchedule(ctx context.Context) (*domain.DigestSchedule, error)
 	SearchSkills(ctx context.Context, text string, categoryID *string, locale *model.Locale, first *int, after *string) (*model.SkillSearchConnection, error)
 	SearchMembers(ctx context.Context, text *string, filter *model.MemberSearchFilter, first *int, after *string) (*model.MemberSearchConnection, error)
 	Matches(ctx context.Context, first *int, after *string, filter *model.MatchFilter) (*model.MatchConnection, error)
@@ -2637,6 +2663,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.DeleteMessagePayload.Message(childComplexity), true
+
+	case "DigestSchedule.frequency":
+		if e.ComplexityRoot.DigestSchedule.Frequency == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DigestSchedule.Frequency(childComplexity), true
+	case "DigestSchedule.id":
+		if e.ComplexityRoot.DigestSchedule.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DigestSchedule.ID(childComplexity), true
+	case "DigestSchedule.nextDigestAt":
+		if e.ComplexityRoot.DigestSchedule.NextAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DigestSchedule.NextAt(childComplexity), true
+	case "DigestSchedule.time":
+		if e.ComplexityRoot.DigestSchedule.Time == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DigestSchedule.Time(childComplexity), true
+	case "DigestSchedule.weekday":
+		if e.ComplexityRoot.DigestSchedule.Weekday == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DigestSchedule.Weekday(childComplexity), true
 
 	case "DisableTotpPayload.security":
 		if e.ComplexityRoot.DisableTotpPayload.Security == nil {
@@ -4246,6 +4303,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SendMessage(childComplexity, args["input"].(model.SendMessageInput)), true
+	case "Mutation.setDigestSchedule":
+		if e.ComplexityRoot.Mutation.SetDigestSchedule == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setDigestSchedule_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetDigestSchedule(childComplexity, args["input"].(model.SetDigestScheduleInput)), true
 	case "Mutation.setMarketingConsent":
 		if e.ComplexityRoot.Mutation.SetMarketingConsent == nil {
 			break
@@ -4689,6 +4757,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.NotificationPreference.Email(childComplexity), true
+	case "NotificationPreference.emailMode":
+		if e.ComplexityRoot.NotificationPreference.EmailMode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationPreference.EmailMode(childComplexity), true
 	case "NotificationPreference.id":
 		if e.ComplexityRoot.NotificationPreference.ID == nil {
 			break
@@ -5185,6 +5259,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.CreditTransactions(childComplexity, args["first"].(*int), args["after"].(*string)), true
+	case "Query.digestSchedule":
+		if e.ComplexityRoot.Query.DigestSchedule == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.DigestSchedule(childComplexity), true
 
 	case "Query.legalDocuments":
 		if e.ComplexityRoot.Query.LegalDocuments == nil {
@@ -6240,6 +6320,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.SessionWarning.Message(childComplexity), true
 
+	case "SetDigestSchedulePayload.digestSchedule":
+		if e.ComplexityRoot.SetDigestSchedulePayload.DigestSchedule == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SetDigestSchedulePayload.DigestSchedule(childComplexity), true
+
 	case "SetMarketingConsentPayload.user":
 		if e.ComplexityRoot.SetMarketingConsentPayload.User == nil {
 			break
@@ -7245,6 +7332,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputReviewSkillProposalInput,
 		ec.unmarshalInputRevokeSessionInput,
 		ec.unmarshalInputSendMessageInput,
+		ec.unmarshalInputSetDigestScheduleInput,
 		ec.unmarshalInputSetMarketingConsentInput,
 		ec.unmarshalInputSetNotificationPreferenceInput,
 		ec.unmarshalInputSetQuietHoursInput,
@@ -8601,6 +8689,104 @@ type CreditTransactionEdge {
   cursor: String!
   "The transaction."
   node: CreditTransaction!
+}
+`, BuiltIn: false},
+	{Name: "../schema/digest.graphqls", Input: `# Digests (issue 17 item 4): types whose emails are gathered into one daily or weekly email at a
+# local time the viewer picks.
+
+extend type Query {
+  "The viewer's digest schedule (daily at 08:00 in their time zone until they set one)."
+  digestSchedule: DigestSchedule! @auth
+}
+
+extend type Mutation {
+  """
+  Sets when the viewer's digest goes out, in the time zone of their profile (` + "`" + `Profile.timeZone` + "`" + `;
+  UTC without a profile): every day, or every week on ` + "`" + `weekday` + "`" + `, at ` + "`" + `time` + "`" + ` local time, also
+  across changes of the clocks. The digest gathers the types whose ` + "`" + `emailMode` + "`" + ` is ` + "`" + `DIGEST` + "`" + `
+  (unread messages per conversation, new mutual matches, sessions in the next 7 days; counts
+  only, no message text); a digest with nothing to say is not sent. Errors: ` + "`" + `BAD_USER_INPUT` + "`" + `
+  with ` + "`" + `field` + "`" + ` ` + "`" + `weekday` + "`" + ` (missing for ` + "`" + `WEEKLY` + "`" + `, given for ` + "`" + `DAILY` + "`" + `) or ` + "`" + `time` + "`" + ` (not ` + "`" + `HH:MM` + "`" + `).
+  """
+  setDigestSchedule(input: SetDigestScheduleInput!): SetDigestSchedulePayload! @auth
+}
+
+"How a notification type's emails reach the viewer."
+enum NotificationEmailMode {
+  "One email per notification, at once (after quiet hours)."
+  IMMEDIATE
+  "Gathered into the viewer's digest (` + "`" + `digestSchedule` + "`" + `)."
+  DIGEST
+}
+
+"How often a digest goes out."
+enum DigestFrequency {
+  "Every day."
+  DAILY
+  "Every week, on the schedule's ` + "`" + `weekday` + "`" + `."
+  WEEKLY
+}
+
+"A day of the week."
+enum Weekday {
+  MONDAY
+  TUESDAY
+  WEDNESDAY
+  THURSDAY
+  FRIDAY
+  SATURDAY
+  SUNDAY
+}
+
+extend type NotificationPreference {
+  """
+  How its emails are sent when ` + "`" + `email` + "`" + ` is true: ` + "`" + `IMMEDIATE` + "`" + ` (the default) or gathered into the
+  digest (` + "`" + `DIGEST` + "`" + `). Always ` + "`" + `IMMEDIATE` + "`" + ` for a critical type.
+  """
+  emailMode: NotificationEmailMode!
+}
+
+extend input SetNotificationPreferenceInput {
+  """
+  ` + "`" + `DIGEST` + "`" + ` gathers its emails into the viewer's digest (the first such type gives the viewer the
+  default schedule, daily at 08:00); omitted: keep the current mode. Errors: ` + "`" + `BAD_USER_INPUT` + "`" + `
+  with ` + "`" + `field` + "`" + ` ` + "`" + `emailMode` + "`" + ` when the type is critical (always emailed at once).
+  """
+  emailMode: NotificationEmailMode
+}
+
+"When the viewer's digest goes out."
+type DigestSchedule {
+  """
+  Stable, opaque identifier of the viewer's digest schedule (one per member): what
+  ` + "`" + `setDigestSchedule` + "`" + ` returns replaces ` + "`" + `digestSchedule` + "`" + ` in a client's cache. Not fetchable with
+  ` + "`" + `node(id:)` + "`" + `.
+  """
+  id: ID!
+  "Daily or weekly."
+  frequency: DigestFrequency!
+  "The day of a weekly digest; null for a daily one."
+  weekday: Weekday
+  "Local time ` + "`" + `HH:MM` + "`" + ` in the viewer's time zone."
+  time: String!
+  "When the next digest is due (an instant; the local time on that date in the viewer's zone)."
+  nextDigestAt: DateTime!
+}
+
+"The viewer's digest schedule."
+input SetDigestScheduleInput {
+  "Daily or weekly."
+  frequency: DigestFrequency!
+  "The day of a weekly digest; omit for a daily one."
+  weekday: Weekday
+  "Local time ` + "`" + `HH:MM` + "`" + ` (00:00 to 23:59)."
+  time: String!
+}
+
+"Result of ` + "`" + `setDigestSchedule` + "`" + `."
+type SetDigestSchedulePayload {
+  "The schedule now in force."
+  digestSchedule: DigestSchedule!
 }
 `, BuiltIn: false},
 	{Name: "../schema/discovery.graphqls", Input: `# Discovery: searching skills and members, and matching swap partners.
@@ -12411,6 +12597,22 @@ func (ec *executionContext) childFields_DeleteMessagePayload(ctx context.Context
 	return nil, fmt.Errorf("no field named %q was found under type DeleteMessagePayload", field.Name)
 }
 
+func (ec *executionContext) childFields_DigestSchedule(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_DigestSchedule_id(ctx, field)
+	case "frequency":
+		return ec.fieldContext_DigestSchedule_frequency(ctx, field)
+	case "weekday":
+		return ec.fieldContext_DigestSchedule_weekday(ctx, field)
+	case "time":
+		return ec.fieldContext_DigestSchedule_time(ctx, field)
+	case "nextDigestAt":
+		return ec.fieldContext_DigestSchedule_nextDigestAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DigestSchedule", field.Name)
+}
+
 func (ec *executionContext) childFields_DisableTotpPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "security":
@@ -13085,6 +13287,8 @@ func (ec *executionContext) childFields_NotificationPreference(ctx context.Conte
 		return ec.fieldContext_NotificationPreference_push(ctx, field)
 	case "critical":
 		return ec.fieldContext_NotificationPreference_critical(ctx, field)
+	case "emailMode":
+		return ec.fieldContext_NotificationPreference_emailMode(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type NotificationPreference", field.Name)
 }
@@ -13795,6 +13999,14 @@ func (ec *executionContext) childFields_SessionWarning(ctx context.Context, fiel
 		return ec.fieldContext_SessionWarning_field(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type SessionWarning", field.Name)
+}
+
+func (ec *executionContext) childFields_SetDigestSchedulePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "digestSchedule":
+		return ec.fieldContext_SetDigestSchedulePayload_digestSchedule(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SetDigestSchedulePayload", field.Name)
 }
 
 func (ec *executionContext) childFields_SetMarketingConsentPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -15279,6 +15491,20 @@ func (ec *executionContext) field_Mutation_sendMessage_args(ctx context.Context,
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.SendMessageInput, error) {
 			return ec.unmarshalNSendMessageInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSendMessageInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_setDigestSchedule_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SetDigestScheduleInput, error) {
+			return ec.unmarshalNSetDigestScheduleInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSetDigestScheduleInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -19555,6 +19781,121 @@ func (ec *executionContext) fieldContext_DeleteMessagePayload_message(_ context.
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _DigestSchedule_id(ctx context.Context, field graphql.CollectedField, obj *domain.DigestSchedule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DigestSchedule_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.DigestSchedule().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DigestSchedule_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DigestSchedule", field, true, true, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _DigestSchedule_frequency(ctx context.Context, field graphql.CollectedField, obj *domain.DigestSchedule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DigestSchedule_frequency(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Frequency, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v domain.DigestFrequency) graphql.Marshaler {
+			return ec.marshalNDigestFrequency2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐDigestFrequency(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DigestSchedule_frequency(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DigestSchedule", field, false, false, errors.New("field of type DigestFrequency does not have child fields"))
+}
+
+func (ec *executionContext) _DigestSchedule_weekday(ctx context.Context, field graphql.CollectedField, obj *domain.DigestSchedule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DigestSchedule_weekday(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.DigestSchedule().Weekday(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Weekday) graphql.Marshaler {
+			return ec.marshalOWeekday2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐWeekday(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DigestSchedule_weekday(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DigestSchedule", field, true, true, errors.New("field of type Weekday does not have child fields"))
+}
+
+func (ec *executionContext) _DigestSchedule_time(ctx context.Context, field graphql.CollectedField, obj *domain.DigestSchedule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DigestSchedule_time(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.DigestSchedule().Time(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DigestSchedule_time(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DigestSchedule", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _DigestSchedule_nextDigestAt(ctx context.Context, field graphql.CollectedField, obj *domain.DigestSchedule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DigestSchedule_nextDigestAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NextAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DigestSchedule_nextDigestAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DigestSchedule", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _DisableTotpPayload_security(ctx context.Context, field graphql.CollectedField, obj *model.DisableTotpPayload) (ret graphql.Marshaler) {
@@ -24697,6 +25038,63 @@ func (ec *executionContext) fieldContext_Mutation_setTyping(ctx context.Context,
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_setDigestSchedule(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setDigestSchedule(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetDigestSchedule(ctx, fc.Args["input"].(model.SetDigestScheduleInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.SetDigestSchedulePayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SetDigestSchedulePayload) graphql.Marshaler {
+			return ec.marshalNSetDigestSchedulePayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSetDigestSchedulePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setDigestSchedule(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SetDigestSchedulePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setDigestSchedule_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_deleteAccount(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -29187,6 +29585,29 @@ func (ec *executionContext) fieldContext_NotificationPreference_critical(_ conte
 	return graphql.NewScalarFieldContext("NotificationPreference", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
+func (ec *executionContext) _NotificationPreference_emailMode(ctx context.Context, field graphql.CollectedField, obj *domain.NotificationPreference) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationPreference_emailMode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.NotificationPreference().EmailMode(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.NotificationEmailMode) graphql.Marshaler {
+			return ec.marshalNNotificationEmailMode2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐNotificationEmailMode(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationPreference_emailMode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NotificationPreference", field, true, true, errors.New("field of type NotificationEmailMode does not have child fields"))
+}
+
 func (ec *executionContext) _NpsScore_responses(ctx context.Context, field graphql.CollectedField, obj *model.NpsScore) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -31466,6 +31887,51 @@ func (ec *executionContext) fieldContext_Query_creditTransactions(ctx context.Co
 	if fc.Args, err = ec.field_Query_creditTransactions_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_digestSchedule(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_digestSchedule(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().DigestSchedule(ctx)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Auth == nil {
+					var zeroVal *domain.DigestSchedule
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.DigestSchedule) graphql.Marshaler {
+			return ec.marshalNDigestSchedule2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐDigestSchedule(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_digestSchedule(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DigestSchedule(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -36086,6 +36552,38 @@ func (ec *executionContext) _SessionWarning_field(ctx context.Context, field gra
 }
 func (ec *executionContext) fieldContext_SessionWarning_field(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SessionWarning", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _SetDigestSchedulePayload_digestSchedule(ctx context.Context, field graphql.CollectedField, obj *model.SetDigestSchedulePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SetDigestSchedulePayload_digestSchedule(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DigestSchedule, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.DigestSchedule) graphql.Marshaler {
+			return ec.marshalNDigestSchedule2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐDigestSchedule(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SetDigestSchedulePayload_digestSchedule(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SetDigestSchedulePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DigestSchedule(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _SetMarketingConsentPayload_user(ctx context.Context, field graphql.CollectedField, obj *model.SetMarketingConsentPayload) (ret graphql.Marshaler) {
@@ -43963,6 +44461,50 @@ func (ec *executionContext) unmarshalInputSendMessageInput(ctx context.Context, 
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputSetDigestScheduleInput(ctx context.Context, obj any) (model.SetDigestScheduleInput, error) {
+	var it model.SetDigestScheduleInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"frequency", "weekday", "time"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "frequency":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("frequency"))
+			data, err := ec.unmarshalNDigestFrequency2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐDigestFrequency(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Frequency = data
+		case "weekday":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("weekday"))
+			data, err := ec.unmarshalOWeekday2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐWeekday(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Weekday = data
+		case "time":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("time"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Time = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputSetMarketingConsentInput(ctx context.Context, obj any) (model.SetMarketingConsentInput, error) {
 	var it model.SetMarketingConsentInput
 	if obj == nil {
@@ -44011,7 +44553,7 @@ func (ec *executionContext) unmarshalInputSetNotificationPreferenceInput(ctx con
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"type", "inApp", "email", "push"}
+	fieldsInOrder := [...]string{"type", "inApp", "email", "push", "emailMode"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -44046,6 +44588,13 @@ func (ec *executionContext) unmarshalInputSetNotificationPreferenceInput(ctx con
 				return it, err
 			}
 			it.Push = data
+		case "emailMode":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("emailMode"))
+			data, err := ec.unmarshalONotificationEmailMode2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐNotificationEmailMode(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EmailMode = data
 		}
 	}
 	return it, nil
@@ -47748,6 +48297,163 @@ func (ec *executionContext) _DeleteMessagePayload(ctx context.Context, sel ast.S
 	return out
 }
 
+var digestScheduleImplementors = []string{"DigestSchedule"}
+
+func (ec *executionContext) _DigestSchedule(ctx context.Context, sel ast.SelectionSet, obj *domain.DigestSchedule) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, digestScheduleImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DigestSchedule")
+		case "id":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._DigestSchedule_id(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "frequency":
+			out.Values[i] = ec._DigestSchedule_frequency(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "weekday":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._DigestSchedule_weekday(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "time":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._DigestSchedule_time(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "nextDigestAt":
+			out.Values[i] = ec._DigestSchedule_nextDigestAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var disableTotpPayloadImplementors = []string{"DisableTotpPayload"}
 
 func (ec *executionContext) _DisableTotpPayload(ctx context.Context, sel ast.SelectionSet, obj *model.DisableTotpPayload) graphql.Marshaler {
@@ -51215,6 +51921,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "setDigestSchedule":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setDigestSchedule(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "deleteAccount":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_deleteAccount(ctx, field)
@@ -52580,6 +53293,44 @@ func (ec *executionContext) _NotificationPreference(ctx context.Context, sel ast
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "emailMode":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._NotificationPreference_emailMode(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -54253,6 +55004,28 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 					}
 				}()
 				res = ec._Query_creditTransactions(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "digestSchedule":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_digestSchedule(ctx, field)
 				if res == graphql.Null {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
@@ -57910,6 +58683,44 @@ func (ec *executionContext) _SessionWarning(ctx context.Context, sel ast.Selecti
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var setDigestSchedulePayloadImplementors = []string{"SetDigestSchedulePayload"}
+
+func (ec *executionContext) _SetDigestSchedulePayload(ctx context.Context, sel ast.SelectionSet, obj *model.SetDigestSchedulePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, setDigestSchedulePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SetDigestSchedulePayload")
+		case "digestSchedule":
+			out.Values[i] = ec._SetDigestSchedulePayload_digestSchedule(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -62829,6 +63640,33 @@ func (ec *executionContext) marshalNDeleteMessagePayload2ᚖgithubᚗcomᚋskill
 	return ec._DeleteMessagePayload(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNDigestFrequency2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐDigestFrequency(ctx context.Context, v any) (domain.DigestFrequency, error) {
+	tmp, err := gqlscalar.UnmarshalString(v)
+	res := domain.DigestFrequency(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDigestFrequency2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐDigestFrequency(ctx context.Context, sel ast.SelectionSet, v domain.DigestFrequency) graphql.Marshaler {
+	_ = sel
+	res := gqlscalar.MarshalString(string(v))
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
+func (ec *executionContext) marshalNDigestSchedule2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐDigestSchedule(ctx context.Context, sel ast.SelectionSet, v *domain.DigestSchedule) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._DigestSchedule(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNDisableTotpPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐDisableTotpPayload(ctx context.Context, sel ast.SelectionSet, v *model.DisableTotpPayload) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
@@ -63730,6 +64568,16 @@ func (ec *executionContext) marshalNNotificationEdge2ᚕgithubᚗcomᚋskillswap
 	}
 
 	return ret
+}
+
+func (ec *executionContext) unmarshalNNotificationEmailMode2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐNotificationEmailMode(ctx context.Context, v any) (model.NotificationEmailMode, error) {
+	var res model.NotificationEmailMode
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNNotificationEmailMode2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐNotificationEmailMode(ctx context.Context, sel ast.SelectionSet, v model.NotificationEmailMode) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) marshalNNotificationEmailStatus2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐNotificationEmailStatus(ctx context.Context, sel ast.SelectionSet, v *model.NotificationEmailStatus) graphql.Marshaler {
@@ -64818,6 +65666,21 @@ func (ec *executionContext) unmarshalNSessionWarningCode2githubᚗcomᚋskillswa
 
 func (ec *executionContext) marshalNSessionWarningCode2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSessionWarningCode(ctx context.Context, sel ast.SelectionSet, v model.SessionWarningCode) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) unmarshalNSetDigestScheduleInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSetDigestScheduleInput(ctx context.Context, v any) (model.SetDigestScheduleInput, error) {
+	res, err := ec.unmarshalInputSetDigestScheduleInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSetDigestSchedulePayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSetDigestSchedulePayload(ctx context.Context, sel ast.SelectionSet, v *model.SetDigestSchedulePayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._SetDigestSchedulePayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNSetMarketingConsentInput2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSetMarketingConsentInput(ctx context.Context, v any) (model.SetMarketingConsentInput, error) {
@@ -66140,6 +67003,22 @@ func (ec *executionContext) marshalONode2githubᚗcomᚋskillswapᚋskillswapᚋ
 	return ec._Node(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalONotificationEmailMode2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐNotificationEmailMode(ctx context.Context, v any) (*model.NotificationEmailMode, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.NotificationEmailMode)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalONotificationEmailMode2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐNotificationEmailMode(ctx context.Context, sel ast.SelectionSet, v *model.NotificationEmailMode) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
 func (ec *executionContext) marshalOPayment2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐPayment(ctx context.Context, sel ast.SelectionSet, v *domain.Payment) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -66483,6 +67362,22 @@ func (ec *executionContext) unmarshalOUserFilter2ᚖgithubᚗcomᚋskillswapᚋs
 	}
 	res, err := ec.unmarshalInputUserFilter(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOWeekday2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐWeekday(ctx context.Context, v any) (*model.Weekday, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.Weekday)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOWeekday2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐWeekday(ctx context.Context, sel ast.SelectionSet, v *model.Weekday) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) marshalO__EnumValue2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐEnumValueᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.EnumValue) graphql.Marshaler {

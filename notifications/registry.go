@@ -136,6 +136,9 @@ func Effective(t domain.NotificationType, stored *domain.NotificationPreference)
 		push := s.Defaults.Push
 		p.Push = &push
 	}
+	// Digest mode (digest.go): what the member stored, never for a critical type.
+	digest := stored != nil && stored.Digest != nil && *stored.Digest && !s.Critical
+	p.Digest = &digest
 	return p
 }
 

@@ -171,8 +171,9 @@ func (s *Service) NotifyOnce(ctx context.Context, q *store.Queries, userIDs []uu
 		p := chosen[d.user]
 		until, isHeld := held[d.user]
 		// A critical type is emailed whatever the member chose; a type whose capability sends its
-		// own email (OwnEmail) never gets this one.
-		if s.email && !spec.OwnEmail && (p.Email || p.Critical) {
+		// own email (OwnEmail) never gets this one, nor does a type the member reads in their
+		// digest (digest.go).
+		if s.email && !spec.OwnEmail && (p.Email || p.Critical) && !digested(p) {
 			args := EmailArgs{UserID: d.user, Type: typ, Payload: raw}
 			if isHeld {
 				args.HeldUntil = until
@@ -330,7 +331,9 @@ func (s *Service) Preferences(ctx context.Context, actor domain.Actor) ([]domain
 }
 
 // SetPreference stores the actor's channels for one type; a nil p.Push keeps the push choice
-// already stored (the type's default when none). It returns the preference now in force.
+// already stored (the type's default when none), a nil p.Digest the digest choice. It returns
+// the preference now in force. Errors: BAD_USER_INPUT on emailMode when a critical type is set
+// to digest.
 func (s *Service) SetPreference(ctx context.Context, actor domain.Actor, p domain.NotificationPreference) (domain.NotificationPreference, error) {
 	if err := actor.RequireSignedIn(); err != nil {
 		return domain.NotificationPreference{}, err
@@ -338,7 +341,21 @@ func (s *Service) SetPreference(ctx context.Context, actor domain.Actor, p domai
 	if !p.Type.Valid() {
 		return domain.NotificationPreference{}, domain.Invalid("type", "unknown notification type %q", p.Type)
 	}
-	stored, err := s.store.Q().UpsertNotificationPreference(ctx, actor.ID(), p, s.now())
+	if p.Digest != nil && *p.Digest && specOf(p.Type).Critical {
+		return domain.NotificationPreference{}, domain.Invalid("emailMode", "a critical type is always emailed at once")
+	}
+	var stored domain.NotificationPreference
+	err := s.store.InTx(ctx, func(q *store.Queries) error {
+		var err error
+		if stored, err = q.UpsertNotificationPreference(ctx, actor.ID(), p, s.now()); err != nil {
+			return err
+		}
+		// The first type set to digest gives the member the default schedule (daily, 08:00).
+		if stored.Digest != nil && *stored.Digest {
+			return s.ensureDigestSchedule(ctx, q, actor.ID())
+		}
+		return nil
+	})
 	if err != nil {
 		return domain.NotificationPreference{}, fmt.Errorf("set notification preference: %w", err)
 	}

@@ -247,6 +247,8 @@ var register = map[string]Table{
 		"user_id": gone(Identity, lifetime), "type": gone(Identity, lifetime), "in_app": gone(Identity, lifetime),
 		"email": gone(Identity, lifetime), "updated_at": gone(Identity, lifetime),
 		"push": gone(Identity, lifetime),
+		// Digests (issue 17 item 4): the member's choice to get this type in their digest.
+		"email_digest": gone(Identity, lifetime),
 	}},
 	// Email suppression (issue 17): the member's address that refused a notification email for
 	// good, until they change it; an erased member's row goes with the account.
@@ -279,6 +281,13 @@ var register = map[string]Table{
 		"user_id": gone(Identity, lifetime), "enabled": gone(Identity, lifetime),
 		"start_minute": gone(Identity, lifetime), "end_minute": gone(Identity, lifetime),
 		"updated_at": gone(Identity, lifetime),
+	}},
+	// Digest schedule (issue 17 item 4): when the member wants their digest (a habit of theirs,
+	// like quiet hours); a setting, exported and deleted with the account.
+	"notification_digest_schedules": {Rows: "user_id", Columns: map[string]Column{
+		"user_id": gone(Identity, lifetime), "frequency": gone(Identity, lifetime), "weekday": gone(Identity, lifetime),
+		"minute": gone(Identity, lifetime), "next_digest_at": gone(Identity, lifetime),
+		"last_digest_at": gone(Identity, lifetime), "updated_at": gone(Identity, lifetime),
 	}},
 
 	// Skill sessions and reviews.

@@ -238,6 +238,8 @@ const (
 	KindNotificationPreference = "npf"
 	// KindQuietHours: a member's quiet hours (DerivedID of the member's id), one each.
 	KindQuietHours = "qth"
+	// KindDigestSchedule: a member's digest schedule (DerivedID of the member's id), one each.
+	KindDigestSchedule = "dgs"
 	// KindPasskey: a member's passkey (its row id); read through AccountSecurity.passkeys.
 	KindPasskey = "psk"
 	// KindDataExport: a member's data export (its row id).

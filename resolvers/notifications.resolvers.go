@@ -55,7 +55,7 @@ func (r *mutationResolver) SetNotificationPreference(ctx context.Context, input 
 	if err != nil {
 		return nil, err
 	}
-	p, err := r.Notifications.SetPreference(ctx, actor, domain.NotificationPreference{Type: input.Type, InApp: input.InApp, Email: input.Email, Push: input.Push})
+	p, err := r.Notifications.SetPreference(ctx, actor, domain.NotificationPreference{Type: input.Type, InApp: input.InApp, Email: input.Email, Push: input.Push, Digest: emailDigest(input.EmailMode)})
 	if err != nil {
 		return nil, err
 	}

@@ -158,6 +158,21 @@ func createMember(ctx context.Context, q *store.Queries, id uuid.UUID, hash stri
 	if _, err := q.SetQuietHours(ctx, id, domain.QuietHours{Enabled: true, StartMinute: 22 * 60, EndMinute: 7 * 60, UpdatedAt: at}); err != nil {
 		return fmt.Errorf("demo quiet hours: %w", err)
 	}
+	// New messages in a weekly digest, Monday 08:00 in their zone (viewer digestSchedule,
+	// notificationPreferences emailMode).
+	digest, monday := true, time.Monday
+	if _, err := q.UpsertNotificationPreference(ctx, id, domain.NotificationPreference{Type: domain.NotificationNewMessage,
+		InApp: true, Email: true, Digest: &digest}, at); err != nil {
+		return fmt.Errorf("demo digest preference: %w", err)
+	}
+	loc, err := time.LoadLocation(m.profile.tz)
+	if err != nil {
+		loc = time.UTC
+	}
+	if _, err := q.SetDigestSchedule(ctx, id, domain.DigestSchedule{Frequency: domain.DigestWeekly, Weekday: &monday, Minute: 8 * 60,
+		NextAt: domain.NextDigest(domain.DigestWeekly, &monday, 8*60, loc, time.Now()), UpdatedAt: at}, false); err != nil {
+		return fmt.Errorf("demo digest schedule: %w", err)
+	}
 	p := m.profile
 	lat, lon, city, country := p.lat, p.lon, p.city, p.country
 	if _, err := q.UpsertProfile(ctx, domain.Profile{

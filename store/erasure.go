@@ -153,6 +153,7 @@ func (q *Queries) EraseAccount(ctx context.Context, userID uuid.UUID, now time.T
 		{"reindex requests", `DELETE FROM search_reindex_requests WHERE user_id = $1`, false},
 		{"notification preferences", `DELETE FROM notification_preferences WHERE user_id = $1`, false},
 		{"quiet hours", `DELETE FROM notification_quiet_hours WHERE user_id = $1`, false},
+		{"digest schedule", `DELETE FROM notification_digest_schedules WHERE user_id = $1`, false},
 		{"email suppression", `DELETE FROM email_suppressions WHERE user_id = $1`, false},
 		// Their push devices, with the pushes waiting for them and their tickets (ON DELETE CASCADE).
 		{"push outbox", `DELETE FROM push_outbox WHERE user_id = $1`, false},

@@ -183,6 +183,11 @@ var ExportFiles = []ExportFile{
 		'start', to_char(make_time(h.start_minute / 60, h.start_minute % 60, 0), 'HH24:MI'),
 		'end', to_char(make_time(h.end_minute / 60, h.end_minute % 60, 0), 'HH24:MI'), 'updated_at', h.updated_at)
 		FROM notification_quiet_hours h WHERE h.user_id = $1`},
+	// The digest schedule as the member set it (HH:MM in their profile's time zone), with its next run.
+	{"notification_digest_schedule.json", `SELECT jsonb_build_object('frequency', d.frequency, 'weekday', d.weekday,
+		'time', to_char(make_time(d.minute / 60, d.minute % 60, 0), 'HH24:MI'), 'next_digest_at', d.next_digest_at,
+		'last_digest_at', d.last_digest_at, 'updated_at', d.updated_at)
+		FROM notification_digest_schedules d WHERE d.user_id = $1`},
 	{"consents.json", `SELECT to_jsonb(c) - 'user_id' FROM consents c WHERE c.user_id = $1 ORDER BY c.created_at, c.id`},
 	{"identities.json", `SELECT to_jsonb(i) - 'user_id' FROM auth_identities i WHERE i.user_id = $1`},
 	{"sign_in_sessions.json", `SELECT to_jsonb(s) - 'user_id' FROM auth_sessions s WHERE s.user_id = $1 ORDER BY s.id`},

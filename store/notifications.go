@@ -136,13 +136,13 @@ func (q *Queries) NotificationPreferencesOf(ctx context.Context, userIDs []uuid.
 	}
 	return keyedValues(ctx, q.db, "select notification preferences", "notification preference",
 		func(r row) (uuid.UUID, domain.NotificationPreference) { return r.UserID, r.NotificationPreference },
-		`SELECT user_id, type, in_app, email, push FROM notification_preferences
+		`SELECT user_id, type, in_app, email, push, email_digest FROM notification_preferences
 		WHERE user_id = ANY($1) AND type = $2`, userIDs, typ)
 }
 
 // StoredNotificationPreferences returns the preferences userID changed from the defaults.
 func (q *Queries) StoredNotificationPreferences(ctx context.Context, userID uuid.UUID) ([]domain.NotificationPreference, error) {
-	rows, err := q.db.Query(ctx, `SELECT type, in_app, email, push FROM notification_preferences
+	rows, err := q.db.Query(ctx, `SELECT type, in_app, email, push, email_digest FROM notification_preferences
 		WHERE user_id = $1 ORDER BY type`, userID)
 	if err != nil {
 		return nil, mapErr(err, "select notification preferences", "notification preference", "")
@@ -152,16 +152,18 @@ func (q *Queries) StoredNotificationPreferences(ctx context.Context, userID uuid
 }
 
 // UpsertNotificationPreference stores userID's choice for one type and returns what is stored; a
-// nil p.Push keeps the stored push choice (NULL, the type's default, when there was none).
+// nil p.Push keeps the stored push choice (NULL, the type's default, when there was none), and
+// a nil p.Digest the stored digest choice (NULL: at once).
 func (q *Queries) UpsertNotificationPreference(ctx context.Context, userID uuid.UUID, p domain.NotificationPreference, now time.Time) (domain.NotificationPreference, error) {
 	rows, err := q.db.Query(ctx, `
-		INSERT INTO notification_preferences (user_id, type, in_app, email, push, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6)
+		INSERT INTO notification_preferences (user_id, type, in_app, email, push, updated_at, email_digest)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)
 		ON CONFLICT (user_id, type) DO UPDATE
 			SET in_app = EXCLUDED.in_app, email = EXCLUDED.email,
-				push = coalesce(EXCLUDED.push, notification_preferences.push), updated_at = EXCLUDED.updated_at
-		RETURNING type, in_app, email, push`,
-		userID, p.Type, p.InApp, p.Email, p.Push, now)
+				push = coalesce(EXCLUDED.push, notification_preferences.push), updated_at = EXCLUDED.updated_at,
+				email_digest = coalesce(EXCLUDED.email_digest, notification_preferences.email_digest)
+		RETURNING type, in_app, email, push, email_digest`,
+		userID, p.Type, p.InApp, p.Email, p.Push, now, p.Digest)
 	if err != nil {
 		return domain.NotificationPreference{}, mapErr(err, "upsert notification preference", "notification preference", "")
 	}

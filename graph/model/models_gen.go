@@ -1479,6 +1479,22 @@ type SessionReviewState struct {
 	WindowClosesAt *time.Time `json:"windowClosesAt,omitempty"`
 }
 
+// The viewer's digest schedule.
+type SetDigestScheduleInput struct {
+	// Daily or weekly.
+	Frequency domain.DigestFrequency `json:"frequency"`
+	// The day of a weekly digest; omit for a daily one.
+	Weekday *Weekday `json:"weekday,omitempty"`
+	// Local time `HH:MM` (00:00 to 23:59).
+	Time string `json:"time"`
+}
+
+// Result of `setDigestSchedule`.
+type SetDigestSchedulePayload struct {
+	// The schedule now in force.
+	DigestSchedule *domain.DigestSchedule `json:"digestSchedule"`
+}
+
 // The member's choice about marketing emails.
 type SetMarketingConsentInput struct {
 	// True to receive marketing emails, false to stop.
@@ -1503,6 +1519,10 @@ type SetNotificationPreferenceInput struct {
 	Email bool `json:"email"`
 	// Also send it by push to the viewer's devices; omitted: keep the current choice.
 	Push *bool `json:"push,omitempty"`
+	// `DIGEST` gathers its emails into the viewer's digest (the first such type gives the viewer the
+	// default schedule, daily at 08:00); omitted: keep the current mode. Errors: `BAD_USER_INPUT`
+	// with `field` `emailMode` when the type is critical (always emailed at once).
+	EmailMode *NotificationEmailMode `json:"emailMode,omitempty"`
 }
 
 // Result of `setNotificationPreference`.
@@ -1939,6 +1959,64 @@ func (e *Locale) UnmarshalJSON(b []byte) error {
 }
 
 func (e Locale) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// How a notification type's emails reach the viewer.
+type NotificationEmailMode string
+
+const (
+	// One email per notification, at once (after quiet hours).
+	NotificationEmailModeImmediate NotificationEmailMode = "IMMEDIATE"
+	// Gathered into the viewer's digest (`digestSchedule`).
+	NotificationEmailModeDigest NotificationEmailMode = "DIGEST"
+)
+
+var AllNotificationEmailMode = []NotificationEmailMode{
+	NotificationEmailModeImmediate,
+	NotificationEmailModeDigest,
+}
+
+func (e NotificationEmailMode) IsValid() bool {
+	switch e {
+	case NotificationEmailModeImmediate, NotificationEmailModeDigest:
+		return true
+	}
+	return false
+}
+
+func (e NotificationEmailMode) String() string {
+	return string(e)
+}
+
+func (e *NotificationEmailMode) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = NotificationEmailMode(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid NotificationEmailMode", str)
+	}
+	return nil
+}
+
+func (e NotificationEmailMode) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *NotificationEmailMode) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e NotificationEmailMode) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil
@@ -2438,6 +2516,72 @@ func (e *SkillDecision) UnmarshalJSON(b []byte) error {
 }
 
 func (e SkillDecision) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// A day of the week.
+type Weekday string
+
+const (
+	WeekdayMonday    Weekday = "MONDAY"
+	WeekdayTuesday   Weekday = "TUESDAY"
+	WeekdayWednesday Weekday = "WEDNESDAY"
+	WeekdayThursday  Weekday = "THURSDAY"
+	WeekdayFriday    Weekday = "FRIDAY"
+	WeekdaySaturday  Weekday = "SATURDAY"
+	WeekdaySunday    Weekday = "SUNDAY"
+)
+
+var AllWeekday = []Weekday{
+	WeekdayMonday,
+	WeekdayTuesday,
+	WeekdayWednesday,
+	WeekdayThursday,
+	WeekdayFriday,
+	WeekdaySaturday,
+	WeekdaySunday,
+}
+
+func (e Weekday) IsValid() bool {
+	switch e {
+	case WeekdayMonday, WeekdayTuesday, WeekdayWednesday, WeekdayThursday, WeekdayFriday, WeekdaySaturday, WeekdaySunday:
+		return true
+	}
+	return false
+}
+
+func (e Weekday) String() string {
+	return string(e)
+}
+
+func (e *Weekday) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = Weekday(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid Weekday", str)
+	}
+	return nil
+}
+
+func (e Weekday) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *Weekday) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e Weekday) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil
