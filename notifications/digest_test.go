@@ -12,10 +12,8 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
 	"github.com/skillswap/skillswap/domain"
-	"github.com/skillswap/skillswap/internal/testdb"
 	"github.com/skillswap/skillswap/notifications"
 	"github.com/skillswap/skillswap/realtime"
 	"github.com/skillswap/skillswap/store"
@@ -25,33 +23,14 @@ import (
 
 type digestEnv struct {
 	*env
-	clock *syncClock
+	clock *clock
 	log   *slog.Logger
 }
 
-// syncClock is a movable clock safe for concurrent runners.
-type syncClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *syncClock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *syncClock) Set(t time.Time) { c.mu.Lock(); defer c.mu.Unlock(); c.now = t.UTC() }
-
 func newDigestEnv(t *testing.T, start time.Time) *digestEnv {
 	t.Helper()
-	pool, err := store.OpenPool(context.Background(), testdb.New(t), store.PoolConfig{MaxConns: 6})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
-	inserter, err := river.NewClient(riverpgxv5.New(pool), &river.Config{Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	log := slog.New(slog.DiscardHandler)
-	st := store.New(pool, inserter, log)
-	c := &syncClock{now: start.UTC()}
+	st, log := newStore(t, 6)
+	c := &clock{now: start.UTC()}
 	svc := notifications.NewService(st, realtime.NewHub(realtime.NewMemory()), log, notifications.Options{Email: true, Now: c.Now})
 	return &digestEnv{env: &env{st: st, svc: svc}, clock: c, log: log}
 }

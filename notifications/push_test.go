@@ -5,18 +5,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
 	"github.com/skillswap/skillswap/domain"
 	"github.com/skillswap/skillswap/internal/expotest"
-	"github.com/skillswap/skillswap/internal/testdb"
 	"github.com/skillswap/skillswap/notifications"
 	"github.com/skillswap/skillswap/push"
 	"github.com/skillswap/skillswap/ratelimit"
@@ -33,27 +30,25 @@ type pushEnv struct {
 	clock  *clock
 }
 
-type clock struct{ now time.Time }
+// clock is the tests' movable clock: services, senders and runners read it (concurrent runners
+// included), sleeping moves it on.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
 
-func (c *clock) Now() time.Time { return c.now }
+func (c *clock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *clock) Set(t time.Time) { c.mu.Lock(); defer c.mu.Unlock(); c.now = t.UTC() }
 func (c *clock) Sleep(_ context.Context, d time.Duration) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	c.now = c.now.Add(d)
 	return nil
 }
 
 func newPushEnv(t *testing.T, opts notifications.Options) *pushEnv {
 	t.Helper()
-	pool, err := store.OpenPool(context.Background(), testdb.New(t), store.PoolConfig{MaxConns: 5})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
-	inserter, err := river.NewClient(riverpgxv5.New(pool), &river.Config{Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	log := slog.New(slog.DiscardHandler)
-	st := store.New(pool, inserter, log)
+	st, log := newStore(t, 5)
 	opts.Email, opts.Push = true, true
 	c := &clock{now: time.Now().UTC()}
 	srv := expotest.New(t)
@@ -219,7 +214,7 @@ func TestDeviceNotRegisteredRemovesTheDevice(t *testing.T) {
 	if n, err := e.sender.CheckReceipts(ctx); err != nil || n != 0 || len(e.expo.ReceiptRequests()) != 0 {
 		t.Fatalf("receipts read before 15 minutes: %d, %v", n, err)
 	}
-	e.clock.now = e.clock.now.Add(15 * time.Minute)
+	e.clock.Set(e.clock.Now().Add(15 * time.Minute))
 	if n, err := e.sender.CheckReceipts(ctx); err != nil || n != 2 {
 		t.Fatalf("receipts: %d, %v", n, err)
 	}
@@ -244,7 +239,7 @@ func TestReceiptsInBatchesOf1000(t *testing.T) {
 	}
 	ts := make([]store.PushTicket, 2500)
 	for i := range ts {
-		ts[i] = store.PushTicket{ID: uuid.NewString(), DeviceID: device, CreatedAt: e.clock.now, CheckAfter: e.clock.now}
+		ts[i] = store.PushTicket{ID: uuid.NewString(), DeviceID: device, CreatedAt: e.clock.Now(), CheckAfter: e.clock.Now()}
 	}
 	if err := e.st.Q().InsertPushTickets(ctx, ts); err != nil {
 		t.Fatal(err)
@@ -257,7 +252,7 @@ func TestReceiptsInBatchesOf1000(t *testing.T) {
 		t.Fatalf("%d receipt requests", len(calls))
 	}
 	// Unknown to the server: not ready, so postponed, not forgotten.
-	if n := e.count(t, `SELECT count(*) FROM push_tickets WHERE check_after > $1`, e.clock.now); n != 2500 {
+	if n := e.count(t, `SELECT count(*) FROM push_tickets WHERE check_after > $1`, e.clock.Now()); n != 2500 {
 		t.Fatalf("%d tickets postponed, want 2500", n)
 	}
 }

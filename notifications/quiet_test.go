@@ -3,18 +3,15 @@ package notifications_test
 import (
 	"context"
 	"encoding/json"
-	"log/slog"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
 	"github.com/skillswap/skillswap/domain"
 	"github.com/skillswap/skillswap/internal/apitest"
 	"github.com/skillswap/skillswap/internal/expotest"
-	"github.com/skillswap/skillswap/internal/testdb"
 	riverjobs "github.com/skillswap/skillswap/jobs"
 	"github.com/skillswap/skillswap/notifications"
 	"github.com/skillswap/skillswap/push"
@@ -30,17 +27,7 @@ import (
 // newQuietEnv is newPushEnv whose service also reads the test's clock.
 func newQuietEnv(t *testing.T, start time.Time) *pushEnv {
 	t.Helper()
-	pool, err := store.OpenPool(context.Background(), testdb.New(t), store.PoolConfig{MaxConns: 5})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
-	inserter, err := river.NewClient(riverpgxv5.New(pool), &river.Config{Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	log := slog.New(slog.DiscardHandler)
-	st := store.New(pool, inserter, log)
+	st, log := newStore(t, 5)
 	c := &clock{now: start.UTC()}
 	srv := expotest.New(t)
 	client := push.NewClient(push.Config{BaseURL: srv.URL, Sleep: c.Sleep})
@@ -121,7 +108,7 @@ func (e *pushEnv) workDueEmails(t *testing.T, w *notifications.EmailWorker) int 
 	ctx := context.Background()
 	rows, err := e.st.Pool().Query(ctx, `UPDATE river_job SET state = 'completed', finalized_at = $1
 		WHERE kind = 'notification_email' AND state IN ('available', 'scheduled') AND scheduled_at <= $1
-		RETURNING args`, e.clock.now)
+		RETURNING args`, e.clock.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -201,7 +188,7 @@ func TestQuietHoursHoldEmailAndPush(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			u := e.quietMember(t, c.zone, c.in)
-			e.clock.now = c.at.UTC()
+			e.clock.Set(c.at.UTC())
 			n := e.env.notify(t, u, c.typ, map[string]string{"sessionId": uuid.NewString()})
 			// In the app at once, whatever the hour.
 			if n == nil || !n.CreatedAt.Equal(c.at) {
@@ -273,7 +260,7 @@ func quietNight(t *testing.T, readAfter, notes int) {
 		time.Date(2026, 10, 25, 1, 30, 0, 0, paris),
 		time.Date(2026, 10, 25, 4, 45, 0, 0, paris), // after the clocks went back
 	} {
-		e.clock.now = at.UTC()
+		e.clock.Set(at.UTC())
 		var created []domain.Notification
 		err := e.st.InTx(ctx, func(q *store.Queries) error {
 			var err error
@@ -315,7 +302,7 @@ func quietNight(t *testing.T, readAfter, notes int) {
 
 	mailer := &fakeMailer{}
 	worker := &notifications.EmailWorker{Users: e.st.Q(), Mailer: mailer, AppName: "SkillSwap", Reads: e.st.Q()}
-	e.clock.now = end.Add(-time.Minute)
+	e.clock.Set(end.Add(-time.Minute))
 	if sent, _, err := e.sender.Flush(ctx); err != nil || sent != 0 {
 		t.Fatalf("flush at 06:59: %d sent, %v", sent, err)
 	}
@@ -323,7 +310,7 @@ func quietNight(t *testing.T, readAfter, notes int) {
 		t.Fatalf("%d email jobs due at 06:59", n)
 	}
 
-	e.clock.now = end
+	e.clock.Set(end)
 	if sent, _, err := e.sender.Flush(ctx); err != nil || sent != 1 {
 		t.Fatalf("flush at 07:00: %d sent, %v; want 1", sent, err)
 	}
@@ -344,7 +331,7 @@ func quietNight(t *testing.T, readAfter, notes int) {
 	if n := e.count(t, `SELECT count(*) FROM notifications WHERE id = $1 AND read_at IS NULL`, data.NotificationID); n != 1 {
 		t.Fatalf("pushed notification %s is not the unread one", data.NotificationID)
 	}
-	e.clock.now = end.Add(time.Hour)
+	e.clock.Set(end.Add(time.Hour))
 	if sent, _, err := e.sender.Flush(ctx); err != nil || sent != 0 || len(e.outboxOf(t, u)) != 0 {
 		t.Fatalf("flush later: %d sent again, %v", sent, err)
 	}

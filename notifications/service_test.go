@@ -26,20 +26,26 @@ type env struct {
 	svc *notifications.Service
 }
 
-// newEnv wires the service over a fresh database, with River inserting email jobs.
-func newEnv(t *testing.T) *env {
+// newStore opens a fresh database (maxConns connections) with River inserting jobs.
+func newStore(t *testing.T, maxConns int32) (*store.Store, *slog.Logger) {
 	t.Helper()
-	pool, err := store.OpenPool(context.Background(), testdb.New(t), store.PoolConfig{MaxConns: 5})
+	pool, err := store.OpenPool(context.Background(), testdb.New(t), store.PoolConfig{MaxConns: maxConns})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(pool.Close)
-	inserter, err := river.NewClient(riverpgxv5.New(pool), &river.Config{Logger: slog.New(slog.DiscardHandler)})
+	log := slog.New(slog.DiscardHandler)
+	inserter, err := river.NewClient(riverpgxv5.New(pool), &river.Config{Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}
-	log := slog.New(slog.DiscardHandler)
-	st := store.New(pool, inserter, log)
+	return store.New(pool, inserter, log), log
+}
+
+// newEnv wires the service over a fresh database, with River inserting email jobs.
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	st, log := newStore(t, 5)
 	return &env{st: st, svc: notifications.NewService(st, realtime.NewHub(realtime.NewMemory()), log, notifications.Options{Email: true})}
 }
 
