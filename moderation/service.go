@@ -399,39 +399,6 @@ func (s *Service) audit(ctx context.Context, q *store.Queries, actor domain.Acto
 	return nil
 }
 
-// ReportsOf lists a case's reports with their snapshots, oldest first (MODERATOR).
-func (s *Service) ReportsOf(ctx context.Context, actor domain.Actor, caseID uuid.UUID) ([]domain.ModerationReport, error) {
-	if err := actor.RequireRole(domain.RoleModerator); err != nil {
-		return nil, err
-	}
-	out, err := s.store.Q().ReportsOfCase(ctx, caseID)
-	if err != nil {
-		return nil, fmt.Errorf("case reports: %w", err)
-	}
-	return out, nil
-}
-
-// NotesOf lists a case's internal notes, oldest first (MODERATOR).
-func (s *Service) NotesOf(ctx context.Context, actor domain.Actor, caseID uuid.UUID) ([]domain.ModerationNote, error) {
-	if err := actor.RequireRole(domain.RoleModerator); err != nil {
-		return nil, err
-	}
-	out, err := s.store.Q().NotesOfCase(ctx, caseID)
-	if err != nil {
-		return nil, fmt.Errorf("case notes: %w", err)
-	}
-	return out, nil
-}
-
-// TargetTypeOfReport returns the target type of a report's case (the reporter's view of it).
-func (s *Service) TargetTypeOfReport(ctx context.Context, r domain.ModerationReport) (domain.ReportTargetType, error) {
-	c, err := s.store.Q().ModerationCaseByID(ctx, r.CaseID, false)
-	if err != nil {
-		return "", fmt.Errorf("report target type: %w", err)
-	}
-	return c.TargetType, nil
-}
-
 // CaseKey is the queue position a cursor of moderationCases holds.
 type CaseKey = store.CaseKey
 
