@@ -139,7 +139,7 @@ say "warm-up ($WARMUP per query, server and connection count)"
 for c in $CONNS; do
 	for q in $QUERIES; do
 		for s in skillswap peers; do
-			BODY="$OUT/bodies/$q.$s.json" wrk -t1 -c"$c" -d"$WARMUP" -s bench/peers.lua "$(url_of "$s")" >/dev/null
+			BODY="$OUT/bodies/$q.$s.json" wrk -t1 -c"$c" -d"$WARMUP" --timeout 10s -s bench/peers.lua "$(url_of "$s")" >/dev/null
 		done
 	done
 done
@@ -155,7 +155,7 @@ for r in $(seq 1 "$ROUNDS"); do
 			for s in $order; do
 				pid="$(pid_of "$s")"
 				s0="$(ticks "$pid")" p0="$(pg_ticks)"
-				out="$(BODY="$OUT/bodies/$q.$s.json" wrk -t1 -c"$c" -d"$DURATION" --latency -s bench/peers.lua "$(url_of "$s")")"
+				out="$(BODY="$OUT/bodies/$q.$s.json" wrk -t1 -c"$c" -d"$DURATION" --timeout 10s --latency -s bench/peers.lua "$(url_of "$s")")"
 				s1="$(ticks "$pid")" p1="$(pg_ticks)"
 				printf '%s\n' "$out" >"$OUT/wrk.$r.$c.$q.$s.txt"
 				reqs="$(awk '/requests in/{print $1}' <<<"$out")"

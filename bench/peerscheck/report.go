@@ -49,6 +49,11 @@ func report(path string) error {
 		r.serverCPU, _ = strconv.ParseFloat(c[8], 64)
 		r.pgCPU, _ = strconv.ParseFloat(c[9], 64)
 		r.non2xx, _ = strconv.Atoi(c[10])
+		if r.requests > 0 {
+			// wrk counts refused answers (503 from the admission lane, say) as requests: the
+			// rate is of 2xx answers only.
+			r.rps *= (r.requests - float64(r.non2xx)) / r.requests
+		}
 		r.load, _ = strconv.ParseFloat(c[11], 64)
 		runs = append(runs, r)
 	}
@@ -87,7 +92,7 @@ func report(path string) error {
 			return cpu(r) / r.requests * 1000
 		}
 	}
-	fmt.Printf("Medians of %d rounds (load average during the runs: %.1f to %.1f, median %.1f); non-2xx answers: %d.\n\n",
+	fmt.Printf("Medians of %d rounds (load average during the runs: %.1f to %.1f, median %.1f); non-2xx answers: %d (req/s counts 2xx answers only; CPU is per answer).\n\n",
 		len(groups[order[0]]), slices.Min(loads), slices.Max(loads), median(loads), non2xx)
 	fmt.Println("| query | conns | SkillSwap req/s | PostGraphile req/s | ratio | SkillSwap p50 / p99 ms | PostGraphile p50 / p99 ms | SkillSwap CPU s/1k req | PostGraphile CPU s/1k req | PostgreSQL CPU s/1k req (SkillSwap / PostGraphile) | ≥ 2x |")
 	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|")
