@@ -6,7 +6,7 @@ BIN := bin/skillswap
 STACK := scripts/stack.sh
 STATICCHECK_VERSION := v0.8.2
 
-.PHONY: help run test test-go test-typesense fuzz ci bench-discovery bench-realtime bench-sessions bench-kpis bench-hostile generate check-generated schema-snapshot schema-diff vet lint staticcheck build stack-up stack-down stack-status bench clean
+.PHONY: help run test test-go test-typesense fuzz ci bench-discovery bench-realtime bench-sessions bench-kpis bench-peers bench-guard bench-hostile generate check-generated schema-snapshot schema-diff vet lint staticcheck build stack-up stack-down stack-status bench clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -91,7 +91,7 @@ fuzz: ## fuzz the GraphQL endpoint for FUZZTIME (default 60s) against a throwawa
 	  export TEST_DATABASE_URL="$$DATABASE_URL" SKILLSWAP_REQUIRE_SERVICES=1; \
 	  $(GO) test -run '^$$' -fuzz '^FuzzGraphQL$$' -fuzztime $(FUZZTIME) ./internal/fuzzapi/
 
-ci: check-generated lint schema-diff test fuzz ## what CI runs
+ci: check-generated lint schema-diff test bench-guard fuzz ## what CI runs
 
 stack-up: ## start the local services (all of them)
 	@$(STACK) up
@@ -116,6 +116,14 @@ bench-sessions: ## upcomingSessions latency and confirmSessionCompleted throughp
 
 bench-kpis: ## productKpis latency (26 weekly cohorts) and the KPI refresh on 100,000 members (see bench/README.md)
 	@bash bench/kpis.sh
+
+bench-guard: ## allocation budget of the nested page: BenchmarkNestedPage for 50 pages, fails over nestedPageMaxAllocs (services must be up; see bench/README.md)
+	@eval "$$($(STACK) env)"; \
+	  export TEST_DATABASE_URL="$$DATABASE_URL" SKILLSWAP_REQUIRE_SERVICES=1; \
+	  $(GO) test -run '^$$' -bench NestedPage -benchtime 50x -count 1 ./bench/
+
+bench-peers: ## SkillSwap and PostGraphile 5 side by side on 100,000 members: four queries, req/s, latency, CPU per request (see bench/README.md)
+	@bash bench/peers.sh
 
 bench-hostile: ## hostile load: viewer p99 while 4 clients send the most expensive accepted documents, RSS under a flood of large documents (bench/hostile.sh)
 	bash bench/hostile.sh

@@ -264,13 +264,50 @@ func writeRequestError(w http.ResponseWriter, status int, msg, code string) {
 }
 
 func writeResponse(w http.ResponseWriter, status int, resp *response) {
-	b, err := json.Marshal(resp)
+	b, err := encodeResponse(resp)
 	if err != nil {
 		status = http.StatusInternalServerError
 		b = []byte(`{"errors":[{"message":"internal server error","extensions":{"code":"INTERNAL_SERVER_ERROR"}}]}`)
 	}
 	w.WriteHeader(status)
 	_, _ = w.Write(b)
+}
+
+// encodeResponse is json.Marshal(resp) (same keys, same order) without encoding data again:
+// gqlgen's data is already compact JSON, and json.Marshal would scan it to validate and compact
+// it and copy it once more (about 5 % of a nested page's CPU, issue 18). Unlike json.Marshal it
+// leaves <, > and & in data's strings as they are, as the WebSocket transport does: the same
+// JSON for any decoder.
+func encodeResponse(resp *response) ([]byte, error) {
+	if resp.Data == nil {
+		return json.Marshal(resp)
+	}
+	var errs, ext []byte
+	var err error
+	if len(resp.Errors) > 0 {
+		if errs, err = json.Marshal(resp.Errors); err != nil {
+			return nil, err
+		}
+	}
+	if len(resp.Extensions) > 0 {
+		if ext, err = json.Marshal(resp.Extensions); err != nil {
+			return nil, err
+		}
+	}
+	b := make([]byte, 0, len(resp.Data)+len(errs)+len(ext)+32)
+	b = append(b, '{')
+	if errs != nil {
+		b = append(b, `"errors":`...)
+		b = append(b, errs...)
+		b = append(b, ',')
+	}
+	b = append(b, `"data":`...)
+	b = append(b, resp.Data...)
+	if ext != nil {
+		b = append(b, `,"extensions":`...)
+		b = append(b, ext...)
+	}
+	return append(b, '}'), nil
 }
 
 // allowMethods answers methods /graphql does not serve (PUT, DELETE, PATCH, ...) with a coded

@@ -429,12 +429,18 @@ func (s *Service) Blocked(ctx context.Context, actor domain.Actor) ([]uuid.UUID,
 	return ids, nil
 }
 
+// SeesProfileOf reports whether actor sees member's profile whatever it holds: the member
+// themselves and staff. Callers that only need the yes or no skip loading the profile then.
+func SeesProfileOf(actor domain.Actor, member uuid.UUID) bool {
+	return actor.SignedIn() && (actor.ID() == member || actor.User.IsStaff())
+}
+
 // CanSeeProfile reports whether actor (the zero Actor when signed out) may see a member's profile:
 // themselves and staff always; others per visibility, and never across a block. blocked is asked
 // only for a signed-in actor, so a signed-out read costs no lookup.
 func CanSeeProfile(actor domain.Actor, p domain.Profile, blocked func() (bool, error)) (bool, error) {
 	ok := actor.SignedIn()
-	if ok && (actor.ID() == p.UserID || actor.User.IsStaff()) {
+	if SeesProfileOf(actor, p.UserID) {
 		return true, nil
 	}
 	switch p.Visibility {

@@ -12,7 +12,7 @@ import (
 // NewSchema returns the executable schema with its directives and complexity rules.
 func NewSchema(r *Resolver) graphql.ExecutableSchema {
 	r.nodes = r.nodeTypes()
-	cfg := graph.Config{Resolvers: r, Directives: Directives()}
+	cfg := graph.Config{Resolvers: newRoot(r), Directives: Directives()}
 	cfg.Complexity.Query.Users = func(child int, first *int, _ *string, _ *model.UserFilter) int {
 		return listCost(child, first)
 	}

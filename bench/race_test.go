@@ -1,0 +1,6 @@
+//go:build race
+
+package bench
+
+// raceEnabled: the race detector changes allocation counts (sync.Pool drops items at random).
+const raceEnabled = true
