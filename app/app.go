@@ -445,7 +445,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		Erasure:       a.Erasure,
 		Exports:       a.Exports,
 		Skills:        skills.NewService(a.Store, indexQueue, a.Moderation, log),
-		Profiles:      profiles.NewService(a.Store, indexQueue, a.Notifications, log),
+		Profiles:      profiles.NewService(a.Store, indexQueue, a.Notifications, a.Notifications, log),
 		Search:        a.Search,
 		Matching:      matching.NewService(a.Store, skillsessions.NewReliabilitySource(a.Store), nil),
 		Chat:          a.Chat,
