@@ -94,8 +94,11 @@ type App struct {
 	// Keys encrypt sensitive columns (TOTP secrets); `skillswap rekey` rotates with them.
 	Keys *sealbox.Keyring
 	// Limiter and Slots hold every rate limit and connection cap: in Redis when REDIS_URL is set.
-	Limiter  ratelimit.Limiter
-	Slots    ratelimit.Slots
+	Limiter ratelimit.Limiter
+	Slots   ratelimit.Slots
+	// Flights paces what is sent to third parties with a cap at their end (Expo's 600 pushes in
+	// any second): in Redis, shared by every instance, when REDIS_URL is set.
+	Flights  ratelimit.Flights
 	limitsDB *redis.Client
 	slotsDB  *ratelimit.RedisSlots
 	workers  *river.Client[pgx.Tx]
@@ -425,7 +428,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 			exports.Jobs(a.Exports, mailer),
 			notifications.PushJobs(notifications.NewPushSender(a.Store,
 				push.NewClient(push.Config{BaseURL: cfg.ExpoPushURL, AccessToken: cfg.ExpoAccessToken}),
-				push.NewPacer(a.Limiter, cfg.PushMaxPerSecond, nil), log, notifications.PushConfig{}), cfg.ExpoPushURL != ""),
+				push.NewPacer(a.Flights, cfg.PushMaxPerSecond, nil), log, notifications.PushConfig{}), cfg.ExpoPushURL != ""),
 			kpis.Jobs(a.KPIs),
 			moderation.Jobs(a.Moderation, mailer, appName),
 			notifications.DigestJobs(notifications.NewDigestRunner(a.Store, log, nil), a.Store.Q(), mailer, appName, a.Store.Q(), true, cfg.DigestInterval),
@@ -442,7 +445,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		Erasure:       a.Erasure,
 		Exports:       a.Exports,
 		Skills:        skills.NewService(a.Store, indexQueue, a.Moderation, log),
-		Profiles:      profiles.NewService(a.Store, indexQueue, a.Notifications, log),
+		Profiles:      profiles.NewService(a.Store, indexQueue, a.Notifications, a.Notifications, log),
 		Search:        a.Search,
 		Matching:      matching.NewService(a.Store, skillsessions.NewReliabilitySource(a.Store), nil),
 		Chat:          a.Chat,
@@ -530,6 +533,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 func (a *App) openLimits(ctx context.Context) error {
 	if a.Config.RedisURL == "" {
 		a.Limiter, a.Slots = ratelimit.NewMemory(nil), ratelimit.NewMemorySlots()
+		a.Flights = ratelimit.NewMemoryFlights(nil)
 		return nil
 	}
 	opts, err := redis.ParseURL(a.Config.RedisURL)
@@ -544,6 +548,7 @@ func (a *App) openLimits(ctx context.Context) error {
 	a.Limiter = ratelimit.NewRedis(a.limitsDB, prefix, a.log)
 	a.slotsDB = ratelimit.NewRedisSlots(a.limitsDB, prefix+"slots:", time.Minute, a.log)
 	a.Slots = a.slotsDB
+	a.Flights = ratelimit.NewRedisFlights(a.limitsDB, prefix+"flights:", a.log)
 	return nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"sort"
 	"testing"
 	"time"
 
@@ -29,14 +30,17 @@ import (
 // BenchmarkPush10000 sends 10,000 push notifications to 10,000 devices through the real path:
 // NotifyOnce writes the outbox and the flush jobs in the events' transactions (20 of 500
 // members), two River worker clients (two instances) work the jobs, their senders pace through
-// one limiter in Redis (REDIS_URL; one shared in-memory limiter without it) at Expo's cap of 600
-// per second, and a local Expo-compatible server (internal/expotest: Expo cannot run here)
-// answers, refusing with 429 whatever would put more than 600 messages in its last second.
+// ratelimit.Flights in Redis (REDIS_URL, one client each; one shared in-memory Flights without
+// it) at Expo's cap of 600 in any second, and a local Expo-compatible server (internal/expotest:
+// Expo cannot run here) answers, refusing with 429 whatever would put more than 600 messages in
+// its last second.
 //
-// It reports the sustained rate (messages over the time from the first to the last arrival at
-// the server), the most messages accepted in any window of one second at the server, 429s
-// received, and the messages lost (a device never reached) or duplicated (reached twice). The
-// issue's target: sustained at the cap without exceeding it, none lost nor duplicated.
+// It reports the sustained rate (the least-squares slope of messages accepted against the
+// server's clock), messages over first-to-last arrival and over the whole run, the most messages
+// that arrived (refused or not) in any window of one second at the server, 429s received, and
+// the messages lost (a device never reached) or duplicated (reached twice); it fails when the cap
+// was exceeded, or anything was refused, lost or duplicated. The issue's target: sustained at the
+// cap without exceeding it, none lost nor duplicated.
 //
 // Run it with: go test -run '^$' -bench Push10000 -benchtime 1x -timeout 10m ./bench/
 func BenchmarkPush10000(b *testing.B) {
@@ -68,19 +72,26 @@ func BenchmarkPush10000(b *testing.B) {
 
 	expo := expotest.New(b)
 	expo.RatePerSecond = push.ProjectRatePerSecond
-	var limiter ratelimit.Limiter = ratelimit.NewMemory(nil)
+	// Two instances: each its own limiter client over one Redis (one in-memory limiter shared
+	// without it).
+	var flights [2]push.Flights
+	shared := ratelimit.NewMemoryFlights(nil)
+	flights[0], flights[1] = shared, shared
 	if url := os.Getenv("REDIS_URL"); url != "" {
 		opts, err := redis.ParseURL(url)
 		if err != nil {
 			b.Fatal(err)
 		}
-		rc := redis.NewClient(opts)
-		defer rc.Close()
-		limiter = ratelimit.NewRedis(rc, fmt.Sprintf("bench:push:%d:", time.Now().UnixNano()), log)
+		prefix := fmt.Sprintf("bench:push:%d:", time.Now().UnixNano())
+		for i := range flights {
+			rc := redis.NewClient(opts)
+			defer rc.Close()
+			flights[i] = ratelimit.NewRedisFlights(rc, prefix, log)
+		}
 	}
-	for range 2 {
+	for i := range 2 {
 		sender := notifications.NewPushSender(st, push.NewClient(push.Config{BaseURL: expo.URL}),
-			push.NewPacer(limiter, push.ProjectRatePerSecond, nil), log, notifications.PushConfig{})
+			push.NewPacer(flights[i], push.ProjectRatePerSecond, nil), log, notifications.PushConfig{})
 		workers, err := jobs.NewWorkerClient(pool, []jobs.Register{notifications.PushJobs(sender, true)}, log)
 		if err != nil {
 			b.Fatal(err)
@@ -129,30 +140,49 @@ func BenchmarkPush10000(b *testing.B) {
 			}
 		}
 		refused := 0
-		var first, last time.Time
+		var ok []expotest.Request
 		for _, r := range expo.Requests() {
-			if r.Status == http.StatusTooManyRequests {
+			switch r.Status {
+			case http.StatusTooManyRequests:
 				refused++
-			}
-			if r.Status == http.StatusOK {
-				if first.IsZero() || r.At.Before(first) {
-					first = r.At
-				}
-				if r.At.After(last) {
-					last = r.At
-				}
+			case http.StatusOK:
+				ok = append(ok, r)
 			}
 		}
+		sort.Slice(ok, func(i, j int) bool { return ok[i].At.Before(ok[j].At) })
+		first, last := ok[0].At, ok[len(ok)-1].At
+		most := expo.MaxArrivedInAnySecond()
 		b.ReportMetric(float64(members)/elapsed.Seconds(), "pushes/s_end_to_end")
-		b.ReportMetric(float64(len(msgs))/last.Sub(first).Seconds(), "pushes/s_at_server")
-		b.ReportMetric(float64(expo.MaxInAnySecond()), "max_in_any_1s")
+		b.ReportMetric(float64(len(msgs))/last.Sub(first).Seconds(), "pushes/s_first_to_last")
+		b.ReportMetric(sustained(ok), "pushes/s_sustained")
+		b.ReportMetric(float64(most), "max_in_any_1s")
 		b.ReportMetric(float64(refused), "429s")
 		b.ReportMetric(float64(lost), "lost")
 		b.ReportMetric(float64(dup), "duplicated")
 		if n := countRows(b, pool, `SELECT count(*) FROM push_outbox`); n != 0 {
 			b.Fatalf("%d pushes left in the outbox", n)
 		}
+		if most > push.ProjectRatePerSecond || refused > 0 || lost > 0 || dup > 0 {
+			b.Fatalf("%d in one second (cap %d), %d refused, %d lost, %d duplicated", most, push.ProjectRatePerSecond, refused, lost, dup)
+		}
 	}
+}
+
+// sustained is the slope of the messages accepted so far against the server's clock (least
+// squares over the requests, in order of arrival): the rate held over the run. Messages over
+// first-to-last time overstates it when the pacer sends its window's worth in bursts (the
+// last burst adds messages but almost no time), and end-to-end time adds the ramp-up.
+func sustained(reqs []expotest.Request) float64 {
+	var n, sx, sy, sxx, sxy float64
+	total := 0
+	for _, r := range reqs {
+		total += len(r.Messages)
+		x := r.At.Sub(reqs[0].At).Seconds()
+		y := float64(total)
+		n++
+		sx, sy, sxx, sxy = sx+x, sy+y, sxx+x*x, sxy+x*y
+	}
+	return (n*sxy - sx*sy) / (n*sxx - sx*sx)
 }
 
 func countRows(b *testing.B, pool *pgxpool.Pool, sql string) int {

@@ -97,19 +97,45 @@ func (s *Service) SetDigestSchedule(ctx context.Context, actor domain.Actor, in 
 	if err != nil {
 		return domain.DigestSchedule{}, err
 	}
-	q := s.store.Q()
-	tz, err := q.MemberTimeZone(ctx, actor.ID())
-	if err != nil {
-		return domain.DigestSchedule{}, fmt.Errorf("set digest schedule: %w", err)
-	}
-	now := s.now()
-	sch := domain.DigestSchedule{Frequency: in.Frequency, Weekday: in.Weekday, Minute: minute, UpdatedAt: now,
-		NextAt: domain.NextDigest(in.Frequency, in.Weekday, minute, location(tz), now)}
-	out, err := q.SetDigestSchedule(ctx, actor.ID(), sch, false)
+	var out domain.DigestSchedule
+	err = s.store.InTx(ctx, func(q *store.Queries) error {
+		tz, err := q.MemberTimeZone(ctx, actor.ID())
+		if err != nil {
+			return err
+		}
+		// Locked, so a digest run cannot send between reading last_digest_at and the new
+		// next_digest_at taking effect.
+		cur, _, err := q.LockDigestSchedule(ctx, actor.ID())
+		if err != nil {
+			return err
+		}
+		now := s.now()
+		sch := domain.DigestSchedule{Frequency: in.Frequency, Weekday: in.Weekday, Minute: minute, UpdatedAt: now,
+			NextAt: domain.RescheduleDigest(in.Frequency, in.Weekday, minute, location(tz), now, cur.LastAt)}
+		out, err = q.SetDigestSchedule(ctx, actor.ID(), sch, false)
+		return err
+	})
 	if err != nil {
 		return domain.DigestSchedule{}, fmt.Errorf("set digest schedule: %w", err)
 	}
 	return out, nil
+}
+
+// TimeZoneChanged recomputes userID's next digest in their new zone, inside q (the transaction
+// changing their profile): at once, not from the next period, and without a second digest in
+// a period or a period skipped (domain.RescheduleDigest). A member without a schedule has
+// nothing to move (their default one is made in the zone of the day they opt in).
+func (s *Service) TimeZoneChanged(ctx context.Context, q *store.Queries, userID uuid.UUID, zone string) error {
+	cur, ok, err := q.LockDigestSchedule(ctx, userID)
+	if err != nil || !ok {
+		return err
+	}
+	now := s.now()
+	next := domain.RescheduleDigest(cur.Frequency, cur.Weekday, cur.Minute, location(zone), now, cur.LastAt)
+	if err := q.SetNextDigest(ctx, userID, next, now); err != nil {
+		return fmt.Errorf("digest after a time zone change: %w", err)
+	}
+	return nil
 }
 
 // ensureDigestSchedule gives userID the default schedule unless they have one, inside q.
@@ -273,16 +299,26 @@ func (r *DigestRunner) batch(ctx context.Context, q *store.Queries, now time.Tim
 			args[s.UserID].UpcomingSessions = s.N
 		}
 	}
-	var params []river.InsertManyParams
+	var sending []uuid.UUID
 	for _, u := range users {
-		a := args[u]
-		if a.empty() {
-			continue
+		if !args[u].empty() {
+			sending = append(sending, u)
 		}
+	}
+	// A digest due in the member's quiet hours waits for their end (its job scheduled then):
+	// the period is still advanced now, so it goes out once. Digests are never critical.
+	held, err := holds(ctx, q, TypeSpec{}, sending, now)
+	if err != nil {
+		return 0, 0, err
+	}
+	params := make([]river.InsertManyParams, 0, len(sending))
+	for _, u := range sending {
+		a := args[u]
 		sort.Slice(a.Conversations, func(i, j int) bool {
 			return a.Conversations[i].ConversationID.String() < a.Conversations[j].ConversationID.String()
 		})
-		params = append(params, river.InsertManyParams{Args: *a})
+		until, ok := held[u]
+		params = append(params, river.InsertManyParams{Args: *a, InsertOpts: heldEmail(until, ok)})
 	}
 	if err := q.EnqueueJobs(ctx, params); err != nil {
 		return 0, 0, err

@@ -21,9 +21,9 @@ import (
 
 // Push delivery: Notify writes one row per device to push_outbox in the transaction of the event
 // and enqueues a PushFlushArgs job; PushSender leases batches of at most 100 rows, paces them to
-// the project's rate (push.Pacer, shared through Redis), sends them to Expo and, in one
-// transaction, stores the tickets, removes devices Expo no longer knows and deletes the rows. A
-// periodic job reads the receipts of tickets about 15 minutes old, 1,000 at a time.
+// the project's cap (push.Pacer over ratelimit.Flights, shared through Redis), sends them to
+// Expo and, in one transaction, stores the tickets, removes devices Expo no longer knows and
+// deletes the rows. A periodic job reads the receipts of tickets about 15 minutes old, 1,000 at a time.
 
 // pushData is the data of a push: what the app needs to open the notification.
 type pushData struct {
@@ -215,12 +215,7 @@ func (ps *PushSender) SendBatch(ctx context.Context) (int, error) {
 		msgs = append(msgs, m)
 		sending = append(sending, r)
 	}
-	if len(msgs) > 0 {
-		if err := ps.pacer.Wait(ctx, len(msgs)); err != nil {
-			return 0, ps.release(ctx, ids, err)
-		}
-	}
-	tickets, err := ps.expo.Send(ctx, msgs)
+	tickets, err := ps.send(ctx, msgs)
 	if err != nil {
 		var re *push.RequestError
 		if errors.As(err, &re) && !re.Retryable() && re.Status != http.StatusUnauthorized && re.Status != http.StatusForbidden {
@@ -260,6 +255,26 @@ func (ps *PushSender) SendBatch(ctx context.Context) (int, error) {
 		return 0, fmt.Errorf("push: record tickets: %w", err)
 	}
 	return len(rows), nil
+}
+
+// send waits for the project's budget, sends msgs before the slot's deadline and lands the
+// slot once Expo answered (or the send gave up), so the batch counts against the cap from
+// before it left until a second after its last answer.
+func (ps *PushSender) send(ctx context.Context, msgs []push.Message) ([]push.Ticket, error) {
+	if len(msgs) == 0 {
+		return nil, nil
+	}
+	slot, err := ps.pacer.Wait(ctx, len(msgs))
+	if err != nil {
+		return nil, err
+	}
+	sendCtx, cancel := context.WithDeadline(ctx, slot.Deadline)
+	tickets, err := ps.expo.Send(sendCtx, msgs)
+	cancel()
+	if lerr := slot.Land(ctx); lerr != nil {
+		ps.log.WarnContext(ctx, "push: pacer landing not recorded (the batch counts until its deadline)", "err", lerr)
+	}
+	return tickets, err
 }
 
 // release ends the lease of rows that were not sent and returns cause.

@@ -53,7 +53,7 @@ func newPushEnv(t *testing.T, opts notifications.Options) *pushEnv {
 	c := &clock{now: time.Now().UTC()}
 	srv := expotest.New(t)
 	client := push.NewClient(push.Config{BaseURL: srv.URL, Sleep: c.Sleep})
-	sender := notifications.NewPushSender(st, client, push.NewPacer(ratelimit.NewMemory(c.Now), push.ProjectRatePerSecond, c.Sleep),
+	sender := notifications.NewPushSender(st, client, push.NewPacer(ratelimit.NewMemoryFlights(c.Now), push.ProjectRatePerSecond, c.Sleep),
 		log, notifications.PushConfig{Now: c.Now})
 	return &pushEnv{
 		env:  &env{st: st, svc: notifications.NewService(st, realtime.NewHub(realtime.NewMemory()), log, opts)},

@@ -31,7 +31,7 @@ func newQuietEnv(t *testing.T, start time.Time) *pushEnv {
 	c := &clock{now: start.UTC()}
 	srv := expotest.New(t)
 	client := push.NewClient(push.Config{BaseURL: srv.URL, Sleep: c.Sleep})
-	sender := notifications.NewPushSender(st, client, push.NewPacer(ratelimit.NewMemory(c.Now), push.ProjectRatePerSecond, c.Sleep),
+	sender := notifications.NewPushSender(st, client, push.NewPacer(ratelimit.NewMemoryFlights(c.Now), push.ProjectRatePerSecond, c.Sleep),
 		log, notifications.PushConfig{Now: c.Now})
 	svc := notifications.NewService(st, realtime.NewHub(realtime.NewMemory()), log,
 		notifications.Options{Email: true, Push: true, Now: c.Now})

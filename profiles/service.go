@@ -29,19 +29,27 @@ type MatchNotifier interface {
 	NotifyOnce(ctx context.Context, q *store.Queries, userIDs []uuid.UUID, typ domain.NotificationType, groupKey string, payload any) ([]domain.Notification, error)
 }
 
+// ZoneFollower is told, inside the transaction of a profile change, that a member's time zone
+// changed, so what is scheduled in local time follows at once (notifications.Service moves
+// their next digest).
+type ZoneFollower interface {
+	TimeZoneChanged(ctx context.Context, q *store.Queries, userID uuid.UUID, zone string) error
+}
+
 // Service implements profiles, member skills and blocks.
 type Service struct {
 	store *store.Store
 	index Indexer
 	notes MatchNotifier
+	zones ZoneFollower
 	log   *slog.Logger
 	now   func() time.Time
 }
 
 // NewService wires the service; index may be nil when no search index is kept, notes nil when
-// no one is told about new mutual matches.
-func NewService(st *store.Store, index Indexer, notes MatchNotifier, log *slog.Logger) *Service {
-	return &Service{store: st, index: index, notes: notes, log: log, now: func() time.Time { return time.Now().UTC() }}
+// no one is told about new mutual matches, zones nil when nothing follows time zone changes.
+func NewService(st *store.Store, index Indexer, notes MatchNotifier, zones ZoneFollower, log *slog.Logger) *Service {
+	return &Service{store: st, index: index, notes: notes, zones: zones, log: log, now: func() time.Time { return time.Now().UTC() }}
 }
 
 // maxMatchNotifications caps the partners told about one new skill: a member who adds a very
@@ -113,12 +121,18 @@ func (s *Service) UpdateProfile(ctx context.Context, actor domain.Actor, in Prof
 		if !ok {
 			p = domain.DefaultProfile(me)
 		}
+		zone := p.TimeZone
 		if err := apply(&p, in); err != nil {
 			return err
 		}
 		p.UpdatedAt = s.now()
 		if prof, err = q.UpsertProfile(ctx, p); err != nil {
 			return err
+		}
+		if s.zones != nil && prof.TimeZone != zone {
+			if err := s.zones.TimeZoneChanged(ctx, q, me, prof.TimeZone); err != nil {
+				return err
+			}
 		}
 		if in.SetSlots {
 			if slots, err = domain.NormalizeSlots("availability", in.Availability); err != nil {

@@ -8,70 +8,89 @@ import (
 	"github.com/skillswap/skillswap/ratelimit"
 )
 
-// Limiter is the rate limiter the pacer spends from (ratelimit.Memory, or ratelimit.Redis
-// shared by every instance).
-type Limiter interface {
-	Allow(ctx context.Context, key string, rate ratelimit.Rate, cost int) (ok bool, retryAfter time.Duration, err error)
+// Flights is the limiter the pacer spends from (ratelimit.MemoryFlights, or
+// ratelimit.RedisFlights shared by every instance).
+type Flights interface {
+	Depart(ctx context.Context, key string, lim ratelimit.FlightLimit, n int) (id string, ok bool, retryAfter time.Duration, err error)
+	Land(ctx context.Context, key string, lim ratelimit.FlightLimit, id string) error
 }
 
 // PacerKey is the limiter key of the project's push budget: one for every instance.
 const PacerKey = "push:expo:project"
 
-// PaceRate turns a cap of perSecond notifications in any one-second window into the GCRA rate the
-// pacer enforces and the largest batch it lets through at once. GCRA lets a full burst go at once
-// and then refills at its rate, so what it admits in any window of one second is at most burst +
-// rate × 1 s: the burst is one batch (at most 100, Expo's batch size) and the rate the rest of
-// the cap. With 600/s: batches of 100 every 200 ms, 500 per second sustained, and never more than
-// 600 in any second however the window is placed (a GCRA of 600/s with a burst of 600 would
-// admit up to 1,200 in one second).
-func PaceRate(perSecond int) (rate ratelimit.Rate, batch int) {
-	if perSecond < 2 {
-		perSecond = 2
-	}
-	batch = min(MaxMessages, perSecond/2)
-	refill := perSecond - batch
-	// batch events per the time the refill takes to earn them.
-	return ratelimit.Rate{Events: batch, Period: time.Duration(batch) * time.Second / time.Duration(refill)}, batch
+// MaxFlight is how long a batch may take, from leaving the pacer to Expo's last answer (four
+// attempts of at most 15 s and 7 s of backoff fit): a batch whose sender died counts as
+// answered then.
+const MaxFlight = 90 * time.Second
+
+// PaceLimit is the limit the pacer keeps for a cap of perSecond notifications in any window of
+// one second at Expo: every batch counts from when it leaves until a second after Expo
+// answered (see ratelimit.Flights for why that holds whatever the latency). A steady sender
+// reaches perSecond per (1 s + round trip) whatever the batch size, so batches stay at Expo's
+// 100 (or the cap when smaller).
+func PaceLimit(perSecond int) (lim ratelimit.FlightLimit, batch int) {
+	perSecond = max(perSecond, 1)
+	return ratelimit.FlightLimit{Max: perSecond, Window: time.Second, Flight: MaxFlight}, min(MaxMessages, perSecond)
 }
 
-// Pacer spends the project's push budget before each batch, waiting for it when spent.
+// Pacer admits batches of pushes so that Expo never receives more than the project's cap in
+// any one-second window, counting across instances when its Flights is shared.
 type Pacer struct {
-	limiter Limiter
-	rate    ratelimit.Rate
+	flights Flights
+	lim     ratelimit.FlightLimit
 	batch   int
 	sleep   func(context.Context, time.Duration) error
+	now     func() time.Time
 }
 
-// NewPacer paces to perSecond notifications per second over limiter; sleep waits (nil: Sleep).
-func NewPacer(limiter Limiter, perSecond int, sleep func(context.Context, time.Duration) error) *Pacer {
-	rate, batch := PaceRate(perSecond)
+// NewPacer paces to perSecond notifications in any second over flights; sleep waits (nil:
+// Sleep).
+func NewPacer(flights Flights, perSecond int, sleep func(context.Context, time.Duration) error) *Pacer {
+	lim, batch := PaceLimit(perSecond)
 	if sleep == nil {
 		sleep = Sleep
 	}
-	return &Pacer{limiter: limiter, rate: rate, batch: batch, sleep: sleep}
+	return &Pacer{flights: flights, lim: lim, batch: batch, sleep: sleep, now: time.Now}
 }
 
 // Batch is the most messages one Wait may cover.
 func (p *Pacer) Batch() int { return p.batch }
 
-// Wait returns once n messages (at most Batch) may be sent, or ctx's error.
-func (p *Pacer) Wait(ctx context.Context, n int) error {
-	if n <= 0 {
-		return nil
-	}
-	if n > p.batch {
-		return fmt.Errorf("push pacer: %d messages at once, at most %d", n, p.batch)
+// Slot is a batch's admission. Its sender sends the batch before Deadline (give up by then:
+// afterwards the batch no longer counts) and then calls Land, once the answer is in.
+type Slot struct {
+	p        *Pacer
+	id       string
+	Deadline time.Time
+}
+
+// Wait returns once n messages (at most Batch) may leave, or ctx's error.
+func (p *Pacer) Wait(ctx context.Context, n int) (*Slot, error) {
+	if n <= 0 || n > p.batch {
+		return nil, fmt.Errorf("push pacer: %d messages at once, 1 to %d", n, p.batch)
 	}
 	for {
-		ok, wait, err := p.limiter.Allow(ctx, PacerKey, p.rate, n)
+		// Taken before asking, so the deadline is never after the one the limiter keeps.
+		asked := p.now()
+		id, ok, wait, err := p.flights.Depart(ctx, PacerKey, p.lim, n)
 		if err != nil {
-			return fmt.Errorf("push pacer: %w", err)
+			return nil, fmt.Errorf("push pacer: %w", err)
 		}
 		if ok {
-			return nil
+			return &Slot{p: p, id: id, Deadline: asked.Add(p.lim.Flight)}, nil
 		}
-		if err := p.sleep(ctx, max(wait, time.Millisecond)); err != nil {
-			return err
+		if err := p.sleep(ctx, max(wait, 100*time.Microsecond)); err != nil {
+			return nil, err
 		}
 	}
+}
+
+// Land records that Expo answered the batch (or that its sender gave up); from then it counts
+// for one more second. Call it after the last attempt, success or not. A landing the limiter
+// could not record leaves the batch counting until its deadline: stricter, never looser.
+func (s *Slot) Land(ctx context.Context) error {
+	if err := s.p.flights.Land(context.WithoutCancel(ctx), PacerKey, s.p.lim, s.id); err != nil {
+		return fmt.Errorf("push pacer: %w", err)
+	}
+	return nil
 }

@@ -1,6 +1,7 @@
 // Package ratelimit is the one way the server limits how often something may happen (log-ins,
-// sign-ups, refreshes, messages, complexity points) and how many of something a caller may hold
-// at once (open WebSocket connections).
+// sign-ups, refreshes, messages, complexity points), how many of something a caller may hold
+// at once (open WebSocket connections), and how much may reach a third party with a cap of its
+// own within any window of its clock (Flights: Expo's pushes per second).
 //
 // Both come in two implementations with the same semantics: Redis-backed, shared by every
 // instance, when REDIS_URL is set (so N instances enforce one limit, not N), and in memory

@@ -33,6 +33,36 @@ func (q *Queries) DigestScheduleOf(ctx context.Context, userID uuid.UUID) (domai
 	return out, true, nil
 }
 
+// LockDigestSchedule returns userID's digest schedule locked (FOR UPDATE) until the end of the
+// transaction, so a change of schedule or zone and a digest run do not interleave: the run
+// claims with SKIP LOCKED and sees the new next_digest_at once the change commits. ok is false
+// when the member has none.
+func (q *Queries) LockDigestSchedule(ctx context.Context, userID uuid.UUID) (sch domain.DigestSchedule, ok bool, err error) {
+	if q.tx == nil {
+		return domain.DigestSchedule{}, false, errors.New("lock digest schedule: must run inside store.InTx")
+	}
+	rows, err := q.db.Query(ctx, `SELECT `+digestScheduleColumns+`
+		FROM notification_digest_schedules WHERE user_id = $1 FOR UPDATE`, userID)
+	if err != nil {
+		return domain.DigestSchedule{}, false, mapErr(err, "lock digest schedule", "digest schedule", "")
+	}
+	out, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[domain.DigestSchedule])
+	if errors.Is(err, pgx.ErrNoRows) {
+		return domain.DigestSchedule{}, false, nil
+	}
+	if err != nil {
+		return domain.DigestSchedule{}, false, mapErr(err, "lock digest schedule", "digest schedule", "")
+	}
+	return out, true, nil
+}
+
+// SetNextDigest moves userID's next digest to next (a change of time zone).
+func (q *Queries) SetNextDigest(ctx context.Context, userID uuid.UUID, next, now time.Time) error {
+	_, err := q.db.Exec(ctx, `UPDATE notification_digest_schedules SET next_digest_at = $2, updated_at = $3 WHERE user_id = $1`,
+		userID, next, now)
+	return mapErr(err, "set next digest", "digest schedule", "")
+}
+
 // SetDigestSchedule stores userID's digest schedule (replacing one there, keeping its
 // last_digest_at) and returns it. With onlyIfAbsent, an existing schedule is kept and returned.
 func (q *Queries) SetDigestSchedule(ctx context.Context, userID uuid.UUID, s domain.DigestSchedule, onlyIfAbsent bool) (domain.DigestSchedule, error) {

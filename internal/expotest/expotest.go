@@ -42,6 +42,9 @@ type Server struct {
 	// RatePerSecond, when set, refuses with 429 a send that would put more than this many
 	// messages in the last second.
 	RatePerSecond int
+	// Delay, when set, is how long each send request is held after its arrival is stamped and
+	// before it is answered (a slow or distant Expo, for tests of pacing under latency).
+	Delay func() time.Duration
 
 	mu           sync.Mutex
 	fail         []int // statuses to answer the next send requests with
@@ -119,6 +122,24 @@ func (s *Server) MaxInAnySecond() int {
 	s.mu.Lock()
 	at := append([]time.Time(nil), s.accepted...)
 	s.mu.Unlock()
+	return maxInAnySecond(at)
+}
+
+// MaxArrivedInAnySecond is MaxInAnySecond counting every message that arrived in a send
+// request, refused (429) or not: what a sender put on the wire.
+func (s *Server) MaxArrivedInAnySecond() int {
+	s.mu.Lock()
+	var at []time.Time
+	for _, r := range s.requests {
+		for range r.Messages {
+			at = append(at, r.At)
+		}
+	}
+	s.mu.Unlock()
+	return maxInAnySecond(at)
+}
+
+func maxInAnySecond(at []time.Time) int {
 	sort.Slice(at, func(i, j int) bool { return at[i].Before(at[j]) })
 	best, lo := 0, 0
 	for hi := range at {
@@ -191,9 +212,14 @@ func (s *Server) send(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if s.RatePerSecond > 0 {
+		// The window MaxInAnySecond measures: one second, both ends included. Arrivals are
+		// appended roughly in order (each request stamps itself before taking the lock), so
+		// the scan goes back a little further than a second.
 		recent := 0
-		for i := len(s.accepted) - 1; i >= 0 && now.Sub(s.accepted[i]) < time.Second; i-- {
-			recent++
+		for i := len(s.accepted) - 1; i >= 0 && now.Sub(s.accepted[i]) <= 2*time.Second; i-- {
+			if d := now.Sub(s.accepted[i]); d <= time.Second && d >= -time.Second {
+				recent++
+			}
 		}
 		if recent+len(msgs) > s.RatePerSecond {
 			s.mu.Unlock()
@@ -224,7 +250,11 @@ func (s *Server) send(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
+	delay := s.Delay
 	s.mu.Unlock()
+	if delay != nil {
+		time.Sleep(delay())
+	}
 	req.Status = http.StatusOK
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(map[string]any{"data": tickets})
