@@ -39,11 +39,24 @@ type Server struct {
 // TestSigningKey is the JWT key tests sign with (id "test-1"), so they can forge tokens.
 var TestSigningKey = auth.SigningKey{ID: "test-1", Secret: []byte("test-signing-key-0123456789abcdef-0123456789")}
 
+// BrokerEnv names the environment variable that, set to "redis", makes Config wire the stack's
+// Redis (REDIS_URL) as the realtime broker, rate limiter and connection caps, as production does,
+// instead of the in-process ones. `make test` runs the chat and notification API tests and the
+// e2e suite once more that way.
+const BrokerEnv = "SKILLSWAP_TEST_BROKER"
+
 // Config returns a configuration for tests: defaults, a fresh database, generous rate limits,
 // cheap (but still argon2id) password hashing and quiet logs. Adjust it before Start.
 func Config(t testing.TB) config.Config {
 	t.Helper()
 	c := config.Defaults()
+	switch b := os.Getenv(BrokerEnv); b {
+	case "", "memory":
+	case "redis":
+		c.RedisURL = RedisURL(t)
+	default:
+		t.Fatalf("%s=%q: want memory or redis", BrokerEnv, b)
+	}
 	c.DatabaseURL = testdb.New(t)
 	c.JWTKeys = TestSigningKey.ID + ":" + base64.StdEncoding.EncodeToString(TestSigningKey.Secret)
 	c.JWTActiveKeyID = TestSigningKey.ID
