@@ -178,11 +178,28 @@ func wsClosed(t *testing.T, ws *apitest.WS, within time.Duration) (int, string) 
 	}
 }
 
-// wsQuery runs a query over the socket and returns its one result's errors' codes.
+// wsQuery runs a query over the socket and returns its one result's errors' codes; messages
+// of other operations (viewerUpdated events) are skipped.
 func wsQuery(t *testing.T, ws *apitest.WS, id, query string) []string {
 	t.Helper()
 	ws.Subscribe(id, query, nil)
-	m := ws.Expect("next")
+	expect := func(typ string) apitest.Message {
+		t.Helper()
+		for {
+			m, err := ws.Read(10 * time.Second)
+			if err != nil {
+				t.Fatalf("waiting for %s of %s: %v", typ, id, err)
+			}
+			if m.ID != id {
+				continue
+			}
+			if m.Type != typ {
+				t.Fatalf("%s of %s (%s), want %s", m.Type, id, m.Payload, typ)
+			}
+			return m
+		}
+	}
+	m := expect("next")
 	var p struct {
 		Errors []struct {
 			Extensions struct{ Code string }
@@ -191,7 +208,7 @@ func wsQuery(t *testing.T, ws *apitest.WS, id, query string) []string {
 	if err := json.Unmarshal(m.Payload, &p); err != nil {
 		t.Fatal(err)
 	}
-	ws.Expect("complete")
+	expect("complete")
 	var codes []string
 	for _, e := range p.Errors {
 		codes = append(codes, e.Extensions.Code)
@@ -218,16 +235,32 @@ func TestRoleRemovedClosesOpenSockets(t *testing.T) {
 		t.Fatalf("SUPPORT listing users over the socket: %v", codes)
 	}
 	ws.Subscribe("v", `subscription { viewerUpdated { roles } }`, nil)
-	uid, err := relay.ParseID(relay.KindUser, staff.User.ID, "id")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv.WaitSubscribed(t, "user:"+uid.String())
 
-	// Granting a role: the account update arrives and the socket stays open.
-	apitest.Must(t, adminClient.Do(t, setRoles, map[string]any{"id": staff.User.ID, "roles": []string{"SUPPORT", "MENTOR"}}))
-	if m := ws.Expect("next"); m.ID != "v" {
-		t.Fatalf("message for %q, want the viewerUpdated event", m.ID)
+	// Granting a role: the account update reaches the socket, which stays open. The
+	// subscription registers asynchronously (and the socket's own watch of the account already
+	// holds the topic), so the grant is repeated until the update is heard; a read that times
+	// out would close the socket, hence one long read on its own goroutine.
+	type read struct {
+		m   apitest.Message
+		err error
+	}
+	got := make(chan read, 1)
+	go func() {
+		m, err := ws.Read(30 * time.Second)
+		got <- read{m, err}
+	}()
+	var r read
+wait:
+	for {
+		apitest.Must(t, adminClient.Do(t, setRoles, map[string]any{"id": staff.User.ID, "roles": []string{"SUPPORT", "MENTOR"}}))
+		select {
+		case r = <-got:
+			break wait
+		case <-time.After(300 * time.Millisecond):
+		}
+	}
+	if r.err != nil || r.m.Type != "next" || r.m.ID != "v" {
+		t.Fatalf("after a role was granted: %+v %v, want the viewerUpdated event on an open socket", r.m, r.err)
 	}
 	if codes := wsQuery(t, ws, "2", users); len(codes) != 0 {
 		t.Fatalf("after a role was granted: %v", codes)
