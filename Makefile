@@ -6,7 +6,7 @@ BIN := bin/skillswap
 STACK := scripts/stack.sh
 STATICCHECK_VERSION := v0.8.2
 
-.PHONY: help run test test-go test-typesense fuzz ci bench-discovery bench-realtime bench-sessions bench-kpis bench-peers bench-guard bench-hostile generate check-generated schema-snapshot schema-diff vet lint staticcheck build stack-up stack-down stack-status bench clean
+.PHONY: help run test test-go test-redis-broker test-typesense fuzz ci bench-discovery bench-realtime bench-sessions bench-kpis bench-peers bench-guard bench-hostile generate check-generated schema-snapshot schema-diff vet lint staticcheck build stack-up stack-down stack-status bench clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -29,17 +29,25 @@ run: build ## serve the API and playground on http://localhost:8080 with demo da
 	  echo "" && \
 	  exec $(BIN) serve
 
-test: ## bring up PostgreSQL, Redis, stripe-mock and the SMTP sink, run every Go test with -race, then the Apollo/graphql-ws e2e suite
+test: ## bring up PostgreSQL, Redis, stripe-mock and the SMTP sink, run every Go test with -race, then the Apollo/graphql-ws e2e suite; chat, notification and e2e tests once more on the Redis broker
 	@$(STACK) up
 	@eval "$$($(STACK) env)"; \
 	  export TEST_DATABASE_URL="$$DATABASE_URL" SKILLSWAP_REQUIRE_SERVICES=1; \
-	  $(GO) test -race -count=1 -timeout 20m ./...
+	  $(GO) test -race -count=1 -timeout 20m ./... && \
+	  $(MAKE) --no-print-directory test-redis-broker
 	@bash e2e/run.sh
+	@E2E_BROKER=redis bash e2e/run.sh
+
+test-redis-broker: ## the chat and notification API tests with REDIS_URL as the broker (production's), not the in-process one
+	@eval "$$($(STACK) env)"; \
+	  export TEST_DATABASE_URL="$$DATABASE_URL" SKILLSWAP_REQUIRE_SERVICES=1 SKILLSWAP_TEST_BROKER=redis; \
+	  $(GO) test -race -count=1 -timeout 10m -run '^TestAPI' ./chat/ ./notifications/
 
 test-go: ## only the Go tests (services must be up: make stack-up)
 	@eval "$$($(STACK) env)"; \
 	  export TEST_DATABASE_URL="$$DATABASE_URL" SKILLSWAP_REQUIRE_SERVICES=1; \
-	  $(GO) test -race -count=1 -timeout 20m ./...
+	  $(GO) test -race -count=1 -timeout 20m ./... && \
+	  $(MAKE) --no-print-directory test-redis-broker
 
 test-typesense: ## the search behaviour suite against Typesense (set TYPESENSE_URL and TYPESENSE_API_KEY; no Typesense server runs on our machines)
 	@$(STACK) up postgres

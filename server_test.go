@@ -3,10 +3,13 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -30,7 +33,7 @@ func TestGracefulShutdown(t *testing.T) {
 	cfg := apitest.Config(t)
 	cfg.HTTPAddr = freeAddr(t)
 	cfg.RunWorkers = true
-	// An expensive password hash makes logIn take long enough to be in flight during shutdown.
+	// An expensive password hash keeps the logIn busy well into the shutdown.
 	cfg.PasswordMemKiB, cfg.PasswordIters = 19*1024, 40
 	base := "http://" + cfg.HTTPAddr
 
@@ -52,11 +55,27 @@ func TestGracefulShutdown(t *testing.T) {
 		err    error
 		at     time.Time
 	}
+	// The logIn is sent with "Expect: 100-continue" and its body held back: the server answers
+	// 100 Continue only once a handler reads the body, so the request is provably in flight
+	// (inside the handler) when shutdown begins, and its body arrives only after that.
+	body := `{"query":"mutation($e: String!, $p: String!) { logIn(input: {email: $e, password: $p}) { accessToken } }","variables":{"e":"` +
+		tok.User.Email + `","p":"` + apitest.StrongPassword + `"}}`
+	bodyR, bodyW := io.Pipe()
+	defer bodyW.Close()
+	continued := make(chan struct{})
+	var once sync.Once
+	trace := &httptrace.ClientTrace{Got100Continue: func() { once.Do(func() { close(continued) }) }}
+	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(context.Background(), trace), http.MethodPost, base+"/graphql", bodyR)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.ContentLength = int64(len(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Expect", "100-continue")
+	client := &http.Client{Transport: &http.Transport{ExpectContinueTimeout: time.Minute}}
 	inflight := make(chan result, 1)
 	go func() {
-		body := `{"query":"mutation($e: String!, $p: String!) { logIn(input: {email: $e, password: $p}) { accessToken } }","variables":{"e":"` +
-			tok.User.Email + `","p":"` + apitest.StrongPassword + `"}}`
-		resp, err := http.Post(base+"/graphql", "application/json", strings.NewReader(body))
+		resp, err := client.Do(req)
 		if err != nil {
 			inflight <- result{err: err}
 			return
@@ -68,11 +87,32 @@ func TestGracefulShutdown(t *testing.T) {
 		err = json.NewDecoder(resp.Body).Decode(&out)
 		inflight <- result{status: resp.StatusCode, token: out.Data.LogIn.AccessToken, err: err, at: time.Now()}
 	}()
-	time.Sleep(150 * time.Millisecond) // the logIn is now hashing
+	select {
+	case <-continued:
+	case r := <-inflight:
+		t.Fatalf("logIn answered before its body was sent: status %d err %v", r.status, r.err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("no 100 Continue within 30 s: the logIn never reached a handler")
+	}
 	stoppedAt := time.Now()
 	stop()
+	// Shutdown has begun once the listener refuses new connections; only then is the body sent.
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		c, err := net.DialTimeout("tcp", cfg.HTTPAddr, time.Second)
+		if err != nil {
+			break
+		}
+		_ = c.Close()
+		if time.Now().After(deadline) {
+			t.Fatal("the listener still accepts connections 30 s after shutdown began")
+		}
+	}
+	if _, err := io.WriteString(bodyW, body); err != nil {
+		t.Fatalf("send the logIn body during shutdown: %v", err)
+	}
+	_ = bodyW.Close()
 
-	ws.ExpectClose(1001, 5*time.Second)
+	ws.ExpectClose(1001, 30*time.Second)
 	r := <-inflight
 	if r.err != nil || r.status != 200 || r.token == "" {
 		t.Fatalf("in-flight logIn during shutdown: status %d token %q err %v", r.status, r.token, r.err)
@@ -85,7 +125,7 @@ func TestGracefulShutdown(t *testing.T) {
 		if err != nil {
 			t.Fatalf("serve returned %v", err)
 		}
-	case <-time.After(15 * time.Second):
+	case <-time.After(60 * time.Second):
 		t.Fatal("serve did not return after shutdown")
 	}
 	if _, err := http.Get(base + "/healthz"); err == nil {
@@ -95,7 +135,8 @@ func TestGracefulShutdown(t *testing.T) {
 
 func waitReady(t *testing.T, base string) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	// Generous: migrations and workers start first, on a loaded two-core machine running -race.
+	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
 		resp, err := http.Get(base + "/readyz")
 		if err == nil {
@@ -170,11 +211,14 @@ func TestDrainServesWhileNotReady(t *testing.T) {
 	}
 	var out struct {
 		Data   struct{ Viewer *struct{ ID string } }
-		Errors []any
+		Errors []struct {
+			Extensions struct{ Code string }
+		}
 	}
 	_ = json.NewDecoder(resp.Body).Decode(&out)
 	_ = resp.Body.Close()
-	if resp.StatusCode != 200 || len(out.Errors) != 1 { // anonymous: UNAUTHENTICATED, from a working server
+	// Anonymous: UNAUTHENTICATED, from a working server (a failing one would say otherwise).
+	if resp.StatusCode != 200 || len(out.Errors) != 1 || out.Errors[0].Extensions.Code != "UNAUTHENTICATED" {
 		t.Fatalf("a request while draining: status %d %+v", resp.StatusCode, out)
 	}
 	client := srv.Client().WithToken(tok.AccessToken)

@@ -117,6 +117,9 @@ type Options struct {
 	Now func() time.Time
 	// TOTPNow is the clock of TOTP codes (tests move it to get fresh codes); nil means time.Now.
 	TOTPNow func() time.Time
+	// AuthNow is the clock of login sessions, refresh tokens and access tokens (tests move it
+	// past REFRESH_TOKEN_TTL or SESSION_MAX_AGE); nil means time.Now.
+	AuthNow func() time.Time
 	// ErasureNow is the clock of account deletions (tests move it past the grace period); nil
 	// means time.Now.
 	ErasureNow func() time.Time
@@ -276,7 +279,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	reviewSvc := reviews.NewService(a.Store, notifications.ByName{Service: notes}, reviews.Config{Now: opts.Now, Reports: a.Moderation}, log)
 	calendarSvc := calendar.NewService(a.Store, calendar.Config{Now: opts.Now}, log)
 
-	tokens, err := newTokens(cfg, log)
+	tokens, err := newTokens(cfg, opts.AuthNow, log)
 	if err != nil {
 		return nil, err
 	}
@@ -306,6 +309,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		MFATicketTTL:        cfg.MFATicketTTL,
 		StaffRequireMFA:     cfg.StaffRequireMFA,
 		TOTPNow:             opts.TOTPNow,
+		Now:                 opts.AuthNow,
 		RefreshTTL:          cfg.RefreshTokenTTL,
 		AuthSessionMaxAge:   cfg.SessionMaxAge,
 		ReuseGrace:          cfg.RefreshGrace,
@@ -557,7 +561,7 @@ func rate(r config.Rate) ratelimit.Rate {
 	return ratelimit.Rate{Events: int(min(r.Tokens, math.MaxInt32)), Period: r.Interval}
 }
 
-func newTokens(cfg config.Config, log *slog.Logger) (*auth.Tokens, error) {
+func newTokens(cfg config.Config, now func() time.Time, log *slog.Logger) (*auth.Tokens, error) {
 	keys, err := config.ParseJWTKeys(cfg.JWTKeys)
 	if err != nil {
 		return nil, err
@@ -579,7 +583,7 @@ func newTokens(cfg config.Config, log *slog.Logger) (*auth.Tokens, error) {
 		active = set[len(set)-1].ID
 	}
 	return auth.NewTokens(auth.TokenConfig{
-		Issuer: cfg.JWTIssuer, Audience: cfg.JWTAudience, TTL: cfg.AccessTokenTTL, Keys: set, ActiveKeyID: active,
+		Issuer: cfg.JWTIssuer, Audience: cfg.JWTAudience, TTL: cfg.AccessTokenTTL, Keys: set, ActiveKeyID: active, Now: now,
 	})
 }
 

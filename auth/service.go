@@ -85,6 +85,10 @@ type Config struct {
 	StaffRequireMFA bool
 	// TOTPNow is the clock of TOTP codes (tests move it to get a fresh code); nil: time.Now.
 	TOTPNow func() time.Time
+	// Now is the clock of sessions, refresh tokens, tickets and every other expiry the service
+	// checks (tests move it past RefreshTTL or AuthSessionMaxAge); nil: time.Now. Give the
+	// Tokens the same clock (TokenConfig.Now) so access tokens agree with it.
+	Now func() time.Time
 	// OnSignUp runs inside the sign-up transaction for every new account (search indexing, the
 	// starter credits of the ledger): a failing hook rolls the account back.
 	OnSignUp []SignUpHook
@@ -179,9 +183,13 @@ func NewService(st *store.Store, hasher *Hasher, tokens *Tokens, pub Hub, cfg Co
 	if totpNow == nil {
 		totpNow = time.Now
 	}
+	clock := cfg.Now
+	if clock == nil {
+		clock = time.Now
+	}
 	return &Service{store: st, hasher: hasher, tokens: tokens, pub: pub, limiter: l, cfg: cfg, log: log,
 		sessions: newSessionCache(cfg.AuthSessionCacheTTL, 100_000),
-		now:      func() time.Time { return time.Now().UTC() }, totpNow: totpNow, keys: keys}, nil
+		now:      func() time.Time { return clock().UTC() }, totpNow: totpNow, keys: keys}, nil
 }
 
 // Close releases what the service holds (nothing today: the limiter belongs to the caller).

@@ -28,6 +28,9 @@ type TokenConfig struct {
 	// make it active, and remove the old one once every token it signed has expired (after TTL).
 	Keys        []SigningKey
 	ActiveKeyID string
+	// Now is the clock of expiry checks (exp, iat, nbf); nil: time.Now. Tests that move the
+	// auth service's clock (Config.Now) give it here too.
+	Now func() time.Time
 }
 
 // Tokens issues and verifies access tokens: HS256 JWTs with a pinned algorithm, required exp,
@@ -68,7 +71,11 @@ func NewTokens(cfg TokenConfig) (*Tokens, error) {
 	if cfg.TTL <= 0 {
 		return nil, errors.New("tokens: TTL must be positive")
 	}
-	t := &Tokens{cfg: cfg, keys: map[string][]byte{}, now: time.Now, verified: map[string]VerifiedToken{}}
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
+	t := &Tokens{cfg: cfg, keys: map[string][]byte{}, now: now, verified: map[string]VerifiedToken{}}
 	for _, k := range cfg.Keys {
 		if k.ID == "" || len(k.Secret) < 32 {
 			return nil, fmt.Errorf("tokens: key %q needs an id and at least 32 bytes of secret", k.ID)

@@ -14,6 +14,8 @@
 #   E2E_DB_NAME      database created for the run              (default skillswap_e2e)
 #   E2E_KEEP_LOG     keep the server log file after a green run (default: deleted)
 #   E2E_TEST_ARGS    extra arguments for `node --test`, e.g. a file name (default none)
+#   E2E_BROKER       memory: no REDIS_URL, the in-process broker (default); redis: REDIS_URL of
+#                    the stack's Redis, the production broker (make test runs both)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
@@ -106,7 +108,20 @@ export WS_MAX_CONNECTIONS_PER_IP=1000
 # The suite's members sign up through the API and never read their verification email: let
 # them message and book (verification itself is tested in Go, auth/recovery_api_test.go).
 export UNVERIFIED_MAY=MESSAGE,BOOK
-unset REDIS_URL
+case "${E2E_BROKER:-memory}" in
+memory) unset REDIS_URL ;;
+redis)
+	say "starting Redis (the production broker, rate limits and connection caps)"
+	bash scripts/stack.sh up redis
+	eval "$(bash scripts/stack.sh env redis)"
+	[[ -n "${REDIS_URL:-}" ]] || die "scripts/stack.sh env did not set REDIS_URL"
+	export REDIS_URL
+	# Limits and caps of this run only, not a previous run's.
+	export RATE_LIMIT_KEY_PREFIX="e2e:$$:$(date +%s):"
+	;;
+*) die "E2E_BROKER must be memory or redis, not ${E2E_BROKER}" ;;
+esac
+say "broker: ${E2E_BROKER:-memory}"
 
 mkdir -p "$LOG_DIR"
 : >"$SERVER_LOG"

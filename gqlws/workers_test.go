@@ -6,14 +6,14 @@ import (
 )
 
 func TestWorkersReuseIdleOnesAndNeverMakeATaskWait(t *testing.T) {
-	w := newWorkers(200 * time.Millisecond)
+	// Long enough that a worker cannot time out between two steps on a loaded machine.
+	w := newWorkers(2 * time.Second)
 	done := make(chan int, 10)
 
 	// A finished worker takes the next task: still one goroutine.
 	w.run(func() { done <- 1 })
 	<-done
-	waitFor(t, "the first worker to wait for work", func() bool { live, idle := w.count(); return live == 1 && idle == 1 })
-	w.run(func() { done <- 2 })
+	handToIdle(t, w, func() { done <- 2 })
 	if got := <-done; got != 2 {
 		t.Fatalf("second task sent %d", got)
 	}
@@ -23,8 +23,7 @@ func TestWorkersReuseIdleOnesAndNeverMakeATaskWait(t *testing.T) {
 
 	// A blocked task does not hold up another one: it gets a worker of its own.
 	release := make(chan struct{})
-	waitFor(t, "the worker to wait again", func() bool { _, idle := w.count(); return idle == 1 })
-	w.run(func() { <-release })
+	handToIdle(t, w, func() { <-release })
 	w.run(func() { done <- 3 })
 	select {
 	case <-done:
@@ -40,15 +39,40 @@ func TestWorkersReuseIdleOnesAndNeverMakeATaskWait(t *testing.T) {
 	waitFor(t, "idle workers to exit", func() bool { live, _ := w.count(); return live == 0 })
 }
 
-// waitFor polls cond, then leaves a moment for a worker counted idle to reach its select.
-func waitFor(t *testing.T, what string, cond func() bool) {
+// handToIdle gives task to the idle worker the way run does (a send that succeeds only when a
+// worker waits for one), retrying until that worker reaches its wait: a worker is counted idle
+// a moment before it waits, and run would start a new goroutine in that moment. It fails when
+// the task would need a new goroutine, or when no worker is waiting after a generous deadline.
+func handToIdle(t *testing.T, w *workers, task func()) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
+	for {
+		live, idle := w.count()
+		if live != 1 {
+			t.Fatalf("%d workers, want the one that finished its task", live)
+		}
+		if idle == 1 {
+			select {
+			case w.tasks <- task:
+				return
+			default:
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the idle worker never waited for a task")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// waitFor polls cond under a generous deadline.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	time.Sleep(20 * time.Millisecond)
 }

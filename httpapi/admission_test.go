@@ -28,8 +28,7 @@ func TestExpensiveWorkHasItsOwnLane(t *testing.T) {
 	apitest.Must(t, c.Do(t, cheap, nil))
 
 	release, waiting := lockTable(t, cfg.DatabaseURL, "skills")
-	held := make(chan *apitest.Response, 1)
-	go func() { held <- c.Do(t, heavy, nil) }()
+	held := c.Go(t, heavy, nil)
 	waitFor(t, "the heavy operation to wait for the lock, holding the lane", waiting)
 
 	for _, tc := range []struct {
@@ -56,7 +55,9 @@ func TestExpensiveWorkHasItsOwnLane(t *testing.T) {
 	}
 
 	release()
-	if r := <-held; r.Status != http.StatusOK || len(r.Errors) > 0 {
+	if r := <-held; r == nil {
+		t.FailNow() // reported by Go
+	} else if r.Status != http.StatusOK || len(r.Errors) > 0 {
 		t.Fatalf("the operation holding the lane: %d %s", r.Status, r.Raw)
 	}
 	// Its slot came back with its response: the next heavy operation runs.

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/skillswap/skillswap/auth"
@@ -75,7 +77,7 @@ func (c connCaps) acquire(ctx context.Context, conn gqlws.Conn, userID string, l
 // wsInit authenticates connection_init: payload.authorization (or Authorization) holds
 // "Bearer <token>". A missing or refused token closes the socket with 4403; a member or client
 // network already holding its cap of connections, with 4008. Once authenticated, the socket
-// closes with 4403 when the token expires or its session is revoked.
+// closes with 4403 when the token expires, its session is revoked, or the account loses a role.
 func wsInit(authn Authenticator, hub *realtime.Hub, caps connCaps, log *slog.Logger) func(context.Context, gqlws.Conn, map[string]any) (context.Context, error) {
 	return func(ctx context.Context, conn gqlws.Conn, payload map[string]any) (context.Context, error) {
 		raw, _ := payload["authorization"].(string)
@@ -109,6 +111,74 @@ func wsInit(authn Authenticator, hub *realtime.Hub, caps connCaps, log *slog.Log
 		} else {
 			conn.OnClose(release)
 		}
+		// The viewer is fixed for the connection's life: when the account loses a role it held
+		// (setUserRoles), the socket closes with 4403 like a revoked session, so staff-only
+		// operations stop; the client reconnects and runs with the roles it has now.
+		watch := &roleWatch{authn: authn, conn: conn, token: token, roles: v.User.Roles, log: log}
+		releaseUser, err := hub.SubscribeFunc(ctx, realtime.UserTopic(v.User.ID), func([]byte) { watch.wake(ctx) })
+		if err != nil {
+			log.WarnContext(ctx, "websocket: watch role changes", "err", err)
+		} else {
+			conn.OnClose(releaseUser)
+		}
 		return auth.WithViewer(ctx, v), nil
+	}
+}
+
+// roleWatch re-authenticates a socket's token when its account changed (the user topic says
+// only "changed") and closes the socket when a role the connection runs with is gone or the
+// token no longer authenticates. One check at a time: wake-ups during one make one more.
+type roleWatch struct {
+	authn Authenticator
+	conn  gqlws.Conn
+	token string
+	roles []domain.Role
+	log   *slog.Logger
+
+	mu              sync.Mutex
+	checking, again bool
+}
+
+// wake runs on the broker's delivery goroutine, so the check (a database read) runs on its own.
+func (w *roleWatch) wake(ctx context.Context) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.checking {
+		w.again = true
+		return
+	}
+	w.checking = true
+	go w.check(ctx)
+}
+
+func (w *roleWatch) check(ctx context.Context) {
+	for {
+		v, err := w.authn.Authenticate(ctx, w.token)
+		switch {
+		case isDomain(err):
+			// Expired, revoked or suspended: the session's own close usually came first.
+			w.conn.CloseWith(gqlws.CloseForbidden, "Forbidden: session ended")
+		case err != nil:
+			if ctx.Err() == nil {
+				// Kept open: the next change, the session's revocation or the token's expiry
+				// still close it.
+				w.log.WarnContext(ctx, "websocket: recheck roles", "err", err)
+			}
+		default:
+			for _, r := range w.roles {
+				if !slices.Contains(v.User.Roles, r) {
+					w.conn.CloseWith(gqlws.CloseForbidden, "Forbidden: roles changed; reconnect")
+					break
+				}
+			}
+		}
+		w.mu.Lock()
+		if !w.again {
+			w.checking = false
+			w.mu.Unlock()
+			return
+		}
+		w.again = false
+		w.mu.Unlock()
 	}
 }

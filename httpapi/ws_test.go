@@ -7,6 +7,8 @@ import (
 
 	"github.com/skillswap/skillswap/domain"
 	"github.com/skillswap/skillswap/internal/apitest"
+	"github.com/skillswap/skillswap/realtime"
+	"github.com/skillswap/skillswap/relay"
 )
 
 const transportWS = "graphql-transport-ws"
@@ -128,10 +130,15 @@ func TestWebSocketSubscriptionDeliversUpdates(t *testing.T) {
 func TestWebSocketClosesWhenSessionEnds(t *testing.T) {
 	t.Parallel()
 	srv := wsServer(t)
-	_, member := srv.SignUp(t)
+	tok, member := srv.SignUp(t)
 	ws := srv.Connect(t, transportWS, member.Token)
 	ws.Subscribe("1", `subscription { viewerUpdated { id } }`, nil)
-	time.Sleep(100 * time.Millisecond)
+	// The socket watches its session from connection_init on; wait for the watch, not a while.
+	sid, err := relay.ParseID(relay.KindAuthSession, tok.Session.ID, "id")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.WaitSubscribed(t, realtime.SessionTopic(sid))
 	apitest.Must(t, member.Do(t, `mutation { logOut { sessionId } }`, nil))
 	ws.ExpectClose(4403, 5*time.Second)
 }

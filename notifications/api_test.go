@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/skillswap/skillswap/internal/apitest"
+	"github.com/skillswap/skillswap/realtime"
+	"github.com/skillswap/skillswap/relay"
 )
 
 // The notification API end to end: a chat message to an away member creates a NEW_MESSAGE
@@ -66,7 +68,11 @@ func TestAPINotificationsForAnAwayMember(t *testing.T) {
 	ws.Init(bobTok.AccessToken)
 	ws.Expect("connection_ack")
 	ws.Subscribe("n", `subscription { notificationAdded { `+notificationFields+` } }`, nil)
-	time.Sleep(200 * time.Millisecond) // the subscription registers asynchronously
+	bobID, err := relay.ParseID(relay.KindUser, bobTok.User.ID, "id")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.WaitSubscribed(t, realtime.NotificationsTopic(bobID))
 
 	// Bob never opened the conversation: he is away, so a message notifies him, live.
 	send("n1", "are you there?")

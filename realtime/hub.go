@@ -163,6 +163,26 @@ func (h *Hub) Topics() int {
 	return len(h.topics)
 }
 
+// Subscribed reports whether topic has a local subscriber whose broker subscription is in
+// effect, so that a message published from now on reaches it. Tests wait for it instead of
+// sleeping before they publish.
+func (h *Hub) Subscribed(topic string) bool {
+	h.mu.Lock()
+	t := h.topics[topic]
+	h.mu.Unlock()
+	if t == nil {
+		return false
+	}
+	select {
+	case <-t.ready:
+	default:
+		return false
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.topics[topic] == t && t.err == nil && len(t.subs) > 0
+}
+
 // Publish sends payload on topic through the broker.
 func (h *Hub) Publish(ctx context.Context, topic string, payload []byte) error {
 	return h.broker.Publish(ctx, topic, payload)

@@ -265,15 +265,38 @@ func TestMatchProfilesConcurrentSlots(t *testing.T) {
 	if _, err := tx1.Exec(ctx, `INSERT INTO availability_slots (user_id, weekday, start_minute, end_minute) VALUES ($1, 1, 60, 120)`, a.ID); err != nil {
 		t.Fatal(err)
 	}
+	conn2, err := st.Pool().Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn2.Release()
+	pid := conn2.Conn().PgConn().PID()
 	done := make(chan error, 1)
 	go func() {
-		done <- pgx.BeginFunc(ctx, st.Pool(), func(tx pgx.Tx) error {
+		done <- pgx.BeginFunc(ctx, conn2, func(tx pgx.Tx) error {
 			_, err := tx.Exec(ctx, `INSERT INTO availability_slots (user_id, weekday, start_minute, end_minute) VALUES ($1, 2, 60, 120)`, a.ID)
 			return err
 		})
 	}()
-	// The second transaction waits for the first one's lock on the member's row.
-	time.Sleep(300 * time.Millisecond)
+	// The second transaction waits for the first one's lock on the member's row: wait until
+	// PostgreSQL shows it waiting on a lock, so the first commits while it provably waits.
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		var waiting bool
+		if err := st.Pool().QueryRow(ctx, `SELECT coalesce(wait_event_type = 'Lock', false) FROM pg_stat_activity WHERE pid = $1`, pid).Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+		if waiting {
+			break
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("the second transaction ended (%v) without waiting for the first one's lock", err)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the second transaction never waited for the first one's lock")
+		}
+	}
 	if err := tx1.Commit(ctx); err != nil {
 		t.Fatal(err)
 	}

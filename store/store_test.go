@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/skillswap/skillswap/domain"
 	"github.com/skillswap/skillswap/internal/testdb"
@@ -129,7 +130,9 @@ func TestStatementTimeout(t *testing.T) {
 	}
 	defer pool.Close()
 	_, err = pool.Exec(context.Background(), "SELECT pg_sleep(1)")
-	if err == nil {
-		t.Fatal("a 1 s statement survived a 100 ms statement_timeout")
+	// Cancelled by statement_timeout (SQLSTATE 57014, query_canceled), not any other failure.
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) || pgErr.Code != "57014" {
+		t.Fatalf("a 1 s statement under a 100 ms statement_timeout: %v, want SQLSTATE 57014", err)
 	}
 }

@@ -39,11 +39,24 @@ type Server struct {
 // TestSigningKey is the JWT key tests sign with (id "test-1"), so they can forge tokens.
 var TestSigningKey = auth.SigningKey{ID: "test-1", Secret: []byte("test-signing-key-0123456789abcdef-0123456789")}
 
+// BrokerEnv names the environment variable that, set to "redis", makes Config wire the stack's
+// Redis (REDIS_URL) as the realtime broker, rate limiter and connection caps, as production does,
+// instead of the in-process ones. `make test` runs the chat and notification API tests and the
+// e2e suite once more that way.
+const BrokerEnv = "SKILLSWAP_TEST_BROKER"
+
 // Config returns a configuration for tests: defaults, a fresh database, generous rate limits,
 // cheap (but still argon2id) password hashing and quiet logs. Adjust it before Start.
 func Config(t testing.TB) config.Config {
 	t.Helper()
 	c := config.Defaults()
+	switch b := os.Getenv(BrokerEnv); b {
+	case "", "memory":
+	case "redis":
+		c.RedisURL = RedisURL(t)
+	default:
+		t.Fatalf("%s=%q: want memory or redis", BrokerEnv, b)
+	}
 	c.DatabaseURL = testdb.New(t)
 	c.JWTKeys = TestSigningKey.ID + ":" + base64.StdEncoding.EncodeToString(TestSigningKey.Secret)
 	c.JWTActiveKeyID = TestSigningKey.ID
@@ -187,22 +200,53 @@ var requestCounter atomic.Int64
 // Do POSTs a query with variables and returns the decoded response.
 func (c *Client) Do(t testing.TB, query string, vars map[string]any) *Response {
 	t.Helper()
-	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
+	r, err := c.do(query, vars)
 	if err != nil {
 		t.Fatal(err)
+	}
+	return r
+}
+
+// Go POSTs a query from a goroutine of its own, for a test that acts while the request is in
+// flight, and delivers the response on the returned channel. t.Fatal must not be called off
+// the test's goroutine, so a failure to send is reported with t.Errorf and delivers nil.
+func (c *Client) Go(t testing.TB, query string, vars map[string]any) <-chan *Response {
+	out := make(chan *Response, 1)
+	go func() {
+		r, err := c.do(query, vars)
+		if err != nil {
+			t.Errorf("in-flight request: %v", err)
+		}
+		out <- r
+	}()
+	return out
+}
+
+func (c *Client) do(query string, vars map[string]any) (*Response, error) {
+	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
+	if err != nil {
+		return nil, err
 	}
 	req, err := http.NewRequest(http.MethodPost, c.Server.URL+"/graphql", bytes.NewReader(body))
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/graphql-response+json, application/json;q=0.9")
-	return c.Send(t, req)
+	return c.send(req)
 }
 
 // Send sends a prepared request (adding the token and headers) and decodes the response.
 func (c *Client) Send(t testing.TB, req *http.Request) *Response {
 	t.Helper()
+	r, err := c.send(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func (c *Client) send(req *http.Request) (*Response, error) {
 	for k, vs := range c.Header {
 		for _, v := range vs {
 			req.Header.Add(k, v)
@@ -214,12 +258,12 @@ func (c *Client) Send(t testing.TB, req *http.Request) *Response {
 	req.Header.Set("X-Request-ID", fmt.Sprintf("test-%d", requestCounter.Add(1)))
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		t.Fatalf("graphql request: %v", err)
+		return nil, fmt.Errorf("graphql request: %w", err)
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(resp.Body)
 	if err != nil {
-		t.Fatal(err)
+		return nil, fmt.Errorf("graphql response: %w", err)
 	}
 	out := &Response{Status: resp.StatusCode, Header: resp.Header, Raw: raw}
 	var probe map[string]json.RawMessage
@@ -227,7 +271,7 @@ func (c *Client) Send(t testing.TB, req *http.Request) *Response {
 		_, out.HasData = probe["data"]
 	}
 	_ = json.Unmarshal(raw, out)
-	return out
+	return out, nil
 }
 
 // Tokens are what signUp and logIn return.

@@ -179,3 +179,17 @@ func (s *Server) UpgradeStatus(t testing.TB, origin string) int {
 	}
 	return resp.StatusCode
 }
+
+// WaitSubscribed waits until a subscription of this server listens on the realtime topic (for
+// example realtime.NotificationsTopic(userID)), so a test publishes only once it will be heard:
+// a subscription registers asynchronously after its subscribe message.
+func (s *Server) WaitSubscribed(t testing.TB, topic string) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for !s.App.Hub.Subscribed(topic) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no subscription on %s after 15 s", topic)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
