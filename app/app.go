@@ -46,6 +46,7 @@ import (
 	"github.com/skillswap/skillswap/push"
 	"github.com/skillswap/skillswap/ratelimit"
 	"github.com/skillswap/skillswap/realtime"
+	"github.com/skillswap/skillswap/redisconn"
 	"github.com/skillswap/skillswap/rekey"
 	"github.com/skillswap/skillswap/resolvers"
 	"github.com/skillswap/skillswap/retention"
@@ -93,10 +94,10 @@ type App struct {
 	Retention *retention.Runner
 	// Keys encrypt sensitive columns (TOTP secrets); `skillswap rekey` rotates with them.
 	Keys *sealbox.Keyring
-	// Limiter and Slots hold every rate limit and connection cap: in Redis when REDIS_URL is set.
+	// Limiter and Slots hold every rate limit and connection cap: in Redis when Redis is configured.
 	Limiter  ratelimit.Limiter
 	Slots    ratelimit.Slots
-	limitsDB *redis.Client
+	limitsDB redis.UniversalClient
 	slotsDB  *ratelimit.RedisSlots
 	workers  *river.Client[pgx.Tx]
 	log      *slog.Logger
@@ -144,10 +145,14 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	}
 	a.Store = store.New(a.Pool, inserter, log)
 
-	if cfg.RedisURL != "" {
+	if cfg.Redis().Enabled() {
 		// Through a local first: a nil *Redis stored in the interface would not be nil, and
 		// Close on the way out of a failed start would call it.
-		broker, err := realtime.NewRedis(ctx, cfg.RedisURL)
+		client, err := redisconn.New(cfg.Redis())
+		if err != nil {
+			return nil, err
+		}
+		broker, err := realtime.NewRedisClient(ctx, client)
 		if err != nil {
 			return nil, err
 		}
@@ -525,21 +530,18 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 }
 
 // openLimits builds the rate limiter and the connection caps: in Redis, shared by every
-// instance, when REDIS_URL is set (on a client of their own, so limiting never queues behind
+// instance, when Redis is configured (on a client of their own, so limiting never queues behind
 // pub/sub traffic), in memory otherwise.
 func (a *App) openLimits(ctx context.Context) error {
-	if a.Config.RedisURL == "" {
+	if !a.Config.Redis().Enabled() {
 		a.Limiter, a.Slots = ratelimit.NewMemory(nil), ratelimit.NewMemorySlots()
 		return nil
 	}
-	opts, err := redis.ParseURL(a.Config.RedisURL)
+	db, err := redisconn.Open(ctx, a.Config.Redis())
 	if err != nil {
-		return fmt.Errorf("parse redis url: %w", err)
+		return fmt.Errorf("redis (limits): %w", err)
 	}
-	a.limitsDB = redis.NewClient(opts)
-	if err := a.limitsDB.Ping(ctx).Err(); err != nil {
-		return fmt.Errorf("ping redis (limits): %w", err)
-	}
+	a.limitsDB = db
 	prefix := a.Config.RateLimitKeyPrefix
 	a.Limiter = ratelimit.NewRedis(a.limitsDB, prefix, a.log)
 	a.slotsDB = ratelimit.NewRedisSlots(a.limitsDB, prefix+"slots:", time.Minute, a.log)
