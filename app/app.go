@@ -45,6 +45,7 @@ import (
 	"github.com/skillswap/skillswap/profiles"
 	"github.com/skillswap/skillswap/push"
 	"github.com/skillswap/skillswap/ratelimit"
+	"github.com/skillswap/skillswap/readmarks"
 	"github.com/skillswap/skillswap/realtime"
 	"github.com/skillswap/skillswap/redisconn"
 	"github.com/skillswap/skillswap/rekey"
@@ -102,6 +103,9 @@ type App struct {
 	workers  *river.Client[pgx.Tx]
 	log      *slog.Logger
 	stop     context.CancelFunc
+
+	// replicaPool reads the replica (DATABASE_REPLICA_URL), nil without one.
+	replicaPool *pgxpool.Pool
 }
 
 // Options adjust wiring for tests and tools.
@@ -163,6 +167,11 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	a.Hub = realtime.NewHub(a.Broker)
 	if err := a.openLimits(ctx); err != nil {
 		return nil, err
+	}
+	if cfg.DatabaseReplicaURL != "" {
+		if err := a.openReplica(ctx, opts); err != nil {
+			return nil, err
+		}
 	}
 
 	if cfg.TypesenseURL != "" {
@@ -549,6 +558,32 @@ func (a *App) openLimits(ctx context.Context) error {
 	return nil
 }
 
+// openReplica routes the read-only heavy queries to DATABASE_REPLICA_URL. Members' write
+// positions (read-your-writes) are kept in Redis when it is configured, so any instance honours
+// them, in process otherwise (one instance). Must run after openLimits (it uses that client).
+func (a *App) openReplica(ctx context.Context, opts Options) error {
+	pool, err := store.OpenPool(ctx, a.Config.DatabaseReplicaURL, store.PoolConfig{
+		MaxConns: a.Config.DatabaseMaxConns, StatementTimeout: a.Config.StatementTimeout, Tracer: opts.Tracer,
+		ApplicationName: "skillswap-replica", Lazy: true,
+	})
+	if err != nil {
+		return fmt.Errorf("replica: %w", err)
+	}
+	a.replicaPool = pool
+	var marks store.WriteMarks
+	if a.limitsDB != nil {
+		marks = readmarks.NewRedis(a.limitsDB, a.Config.RateLimitKeyPrefix+"rw:")
+	}
+	a.Store.UseReplica(store.ReplicaConfig{
+		Pool: pool, MaxLag: a.Config.DatabaseReplicaMaxLag, Marks: marks, Log: a.log,
+		Member: func(ctx context.Context) (uuid.UUID, bool) {
+			actor := auth.ActorFrom(ctx)
+			return actor.ID(), actor.SignedIn()
+		},
+	})
+	return nil
+}
+
 // rate converts a configured rate.
 func rate(r config.Rate) ratelimit.Rate {
 	return ratelimit.Rate{Events: int(min(r.Tokens, math.MaxInt32)), Period: r.Interval}
@@ -612,6 +647,12 @@ func (a *App) Close(ctx context.Context) {
 	}
 	if a.Broker != nil {
 		_ = a.Broker.Close()
+	}
+	if a.Store != nil {
+		a.Store.Close()
+	}
+	if a.replicaPool != nil {
+		a.replicaPool.Close()
 	}
 	if a.Pool != nil {
 		a.Pool.Close()

@@ -47,6 +47,12 @@ type Config struct {
 	MigrateOnStart   bool          `env:"MIGRATE_ON_START" envDefault:"true"`
 	RunWorkers       bool          `env:"RUN_WORKERS" envDefault:"true"`
 
+	// DatabaseReplicaURL is an optional streaming replica for read-only heavy queries (search,
+	// matches, KPIs, exports); DatabaseReplicaMaxLag is how far behind it may be and still be
+	// read (see store.UseReplica).
+	DatabaseReplicaURL    string        `env:"DATABASE_REPLICA_URL"`
+	DatabaseReplicaMaxLag time.Duration `env:"DATABASE_REPLICA_MAX_LAG" envDefault:"5s"`
+
 	RedisURL string `env:"REDIS_URL"`
 	// Redis Sentinel or Cluster instead of REDIS_URL: REDIS_ADDRS lists host:port pairs (the
 	// sentinels with REDIS_SENTINEL_MASTER, cluster nodes otherwise; several addresses without a
@@ -462,6 +468,9 @@ func LoadFrom(environ map[string]string) (Config, error) {
 	}
 	if c.DatabaseURL == "" {
 		return c, errors.New("config: DATABASE_URL is required (make run sets it for the local cluster)")
+	}
+	if c.DatabaseReplicaURL != "" && c.DatabaseReplicaMaxLag <= 0 {
+		return c, errors.New("config: DATABASE_REPLICA_MAX_LAG must be positive")
 	}
 	if err := c.Redis().Validate(); err != nil {
 		return c, fmt.Errorf("config: %w", err)
