@@ -1,6 +1,7 @@
 package matching_test
 
 import (
+	"bytes"
 	"context"
 	"slices"
 	"testing"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/skillswap/skillswap/internal/apitest"
 	"github.com/skillswap/skillswap/internal/testdb"
+	"github.com/skillswap/skillswap/relay"
 )
 
 // TestReadReplicaAPI runs two instances with the stack's streaming replica
@@ -97,6 +99,22 @@ func TestReadReplicaAPI(t *testing.T) {
 		}
 		return r > 0
 	})
+
+	// A data export (a job, acting for no member) is read from the replica once it has replayed
+	// what the primary had when the export started.
+	_, veraID, ok := relay.ParseGlobalID(vera.User.ID)
+	if !ok {
+		t.Fatalf("user id %q", vera.User.ID)
+	}
+	var archive bytes.Buffer
+	r, p := served(a, func() {
+		if err := a.App.Exports.WriteArchive(context.Background(), &archive, veraID); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if r != 1 || p != 0 || archive.Len() == 0 {
+		t.Fatalf("export: replica reads %d, primary %d, %d bytes", r, p, archive.Len())
+	}
 
 	// A replica that does not answer (nothing listens on its port): every read on the primary.
 	cfgDown := a.Config
