@@ -2,8 +2,9 @@
 // sending chat messages and one proposing skill sessions (bookings) through the GraphQL API, each
 // write retried never and counted when acknowledged. When the time is up it checks, on whichever
 // PostgreSQL is the primary then, that every acknowledged write is there, and prints a JSON
-// report: acknowledged writes, failed attempts, writes lost, and the longest time without any
-// acknowledged write (the unavailability the clients saw).
+// report: acknowledged writes, failed attempts, writes lost, the outage (last acknowledged write
+// before the first failure to the first one after the last failure) and the longest time without
+// any acknowledged write over the whole run (which a loaded machine's pauses also set).
 package main
 
 import (
@@ -197,6 +198,22 @@ func run(api, dbURL string, duration time.Duration) error {
 		rep.ErrorsFrom, rep.ErrorsUntil = firstErr.UTC().Format(time.RFC3339Nano), lastErr.UTC().Format(time.RFC3339Nano)
 	}
 	rep.AckedMessages, rep.AckedSessions = len(acked["message"]), len(acked["session"])
+	// The outage: from the last acknowledged write before the first failure to the first one
+	// after the last failure.
+	if !firstErr.IsZero() {
+		before, after := start, time.Time{}
+		for _, w := range writes {
+			if w.err == "" && !w.at.After(firstErr) {
+				before = w.at
+			}
+			if w.err == "" && w.at.After(lastErr) && after.IsZero() {
+				after = w.at
+			}
+		}
+		if !after.IsZero() {
+			rep.OutageSeconds = after.Sub(before).Seconds()
+		}
+	}
 	if !lastErr.IsZero() {
 		for _, w := range writes {
 			if w.err == "" && w.at.After(lastErr) {
@@ -248,6 +265,7 @@ type report struct {
 	ErrorsFrom         string  `json:"errors_from,omitempty"`
 	ErrorsUntil        string  `json:"errors_until,omitempty"`
 	AckedAfterErrors   int     `json:"acknowledged_after_last_error"`
+	OutageSeconds      float64 `json:"outage_seconds"`
 	UnavailableSeconds float64 `json:"longest_gap_seconds"`
 	GapEndedAt         string  `json:"gap_ended_at,omitempty"`
 	Lost               int     `json:"acknowledged_lost"`
