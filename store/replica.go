@@ -181,6 +181,9 @@ func (s *Store) markWrite(ctx context.Context) {
 	if !ok {
 		return
 	}
+	// The write is committed: recording it must not depend on the client still waiting.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
 	lsn, err := currentLSN(ctx, s.pool)
 	if err == nil {
 		// Kept long enough for any replica within MaxLag to pass it; a replica further behind
