@@ -6,7 +6,7 @@ BIN := bin/skillswap
 STACK := scripts/stack.sh
 STATICCHECK_VERSION := v0.8.2
 
-.PHONY: help run test test-go test-redis-broker test-typesense fuzz ci bench-discovery bench-realtime bench-sessions bench-kpis bench-peers bench-guard bench-hostile generate check-generated schema-snapshot schema-diff vet lint staticcheck build stack-up stack-down stack-status bench clean
+.PHONY: help run test test-go test-redis-broker drill test-typesense fuzz ci bench-discovery bench-realtime bench-sessions bench-kpis bench-peers bench-guard bench-hostile generate check-generated schema-snapshot schema-diff vet lint staticcheck build stack-up stack-down stack-status bench clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -48,6 +48,9 @@ test-go: ## only the Go tests (services must be up: make stack-up)
 	  export TEST_DATABASE_URL="$$DATABASE_URL" SKILLSWAP_REQUIRE_SERVICES=1; \
 	  $(GO) test -race -count=1 -timeout 20m ./... && \
 	  $(MAKE) --no-print-directory test-redis-broker
+
+drill: ## PostgreSQL failover drill: primary + synchronous standby on loopback, chat and booking traffic, crash and promote; reports unavailability and lost writes (see docs/operations.md)
+	@bash scripts/drill.sh
 
 test-typesense: ## the search behaviour suite against Typesense (set TYPESENSE_URL and TYPESENSE_API_KEY; no Typesense server runs on our machines)
 	@$(STACK) up postgres

@@ -45,7 +45,9 @@ import (
 	"github.com/skillswap/skillswap/profiles"
 	"github.com/skillswap/skillswap/push"
 	"github.com/skillswap/skillswap/ratelimit"
+	"github.com/skillswap/skillswap/readmarks"
 	"github.com/skillswap/skillswap/realtime"
+	"github.com/skillswap/skillswap/redisconn"
 	"github.com/skillswap/skillswap/rekey"
 	"github.com/skillswap/skillswap/resolvers"
 	"github.com/skillswap/skillswap/retention"
@@ -93,17 +95,20 @@ type App struct {
 	Retention *retention.Runner
 	// Keys encrypt sensitive columns (TOTP secrets); `skillswap rekey` rotates with them.
 	Keys *sealbox.Keyring
-	// Limiter and Slots hold every rate limit and connection cap: in Redis when REDIS_URL is set.
+	// Limiter and Slots hold every rate limit and connection cap: in Redis when Redis is configured.
 	Limiter ratelimit.Limiter
 	Slots   ratelimit.Slots
 	// Flights paces what is sent to third parties with a cap at their end (Expo's 600 pushes in
-	// any second): in Redis, shared by every instance, when REDIS_URL is set.
+	// any second): in Redis, shared by every instance, when Redis is configured.
 	Flights  ratelimit.Flights
-	limitsDB *redis.Client
+	limitsDB redis.UniversalClient
 	slotsDB  *ratelimit.RedisSlots
 	workers  *river.Client[pgx.Tx]
 	log      *slog.Logger
 	stop     context.CancelFunc
+
+	// replicaPool reads the replica (DATABASE_REPLICA_URL), nil without one.
+	replicaPool *pgxpool.Pool
 }
 
 // Options adjust wiring for tests and tools.
@@ -150,10 +155,14 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	}
 	a.Store = store.New(a.Pool, inserter, log)
 
-	if cfg.RedisURL != "" {
+	if cfg.Redis().Enabled() {
 		// Through a local first: a nil *Redis stored in the interface would not be nil, and
 		// Close on the way out of a failed start would call it.
-		broker, err := realtime.NewRedis(ctx, cfg.RedisURL)
+		client, err := redisconn.New(cfg.Redis())
+		if err != nil {
+			return nil, err
+		}
+		broker, err := realtime.NewRedisClient(ctx, client)
 		if err != nil {
 			return nil, err
 		}
@@ -164,6 +173,11 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	a.Hub = realtime.NewHub(a.Broker)
 	if err := a.openLimits(ctx); err != nil {
 		return nil, err
+	}
+	if cfg.DatabaseReplicaURL != "" {
+		if err := a.openReplica(ctx, opts); err != nil {
+			return nil, err
+		}
 	}
 
 	if cfg.TypesenseURL != "" {
@@ -532,27 +546,50 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 }
 
 // openLimits builds the rate limiter and the connection caps: in Redis, shared by every
-// instance, when REDIS_URL is set (on a client of their own, so limiting never queues behind
+// instance, when Redis is configured (on a client of their own, so limiting never queues behind
 // pub/sub traffic), in memory otherwise.
 func (a *App) openLimits(ctx context.Context) error {
-	if a.Config.RedisURL == "" {
+	if !a.Config.Redis().Enabled() {
 		a.Limiter, a.Slots = ratelimit.NewMemory(nil), ratelimit.NewMemorySlots()
 		a.Flights = ratelimit.NewMemoryFlights(nil)
 		return nil
 	}
-	opts, err := redis.ParseURL(a.Config.RedisURL)
+	db, err := redisconn.Open(ctx, a.Config.Redis())
 	if err != nil {
-		return fmt.Errorf("parse redis url: %w", err)
+		return fmt.Errorf("redis (limits): %w", err)
 	}
-	a.limitsDB = redis.NewClient(opts)
-	if err := a.limitsDB.Ping(ctx).Err(); err != nil {
-		return fmt.Errorf("ping redis (limits): %w", err)
-	}
+	a.limitsDB = db
 	prefix := a.Config.RateLimitKeyPrefix
 	a.Limiter = ratelimit.NewRedis(a.limitsDB, prefix, a.log)
 	a.slotsDB = ratelimit.NewRedisSlots(a.limitsDB, prefix+"slots:", time.Minute, a.log)
 	a.Slots = a.slotsDB
 	a.Flights = ratelimit.NewRedisFlights(a.limitsDB, prefix+"flights:", a.log)
+	return nil
+}
+
+// openReplica routes the read-only heavy queries to DATABASE_REPLICA_URL. Members' write
+// positions (read-your-writes) are kept in Redis when it is configured, so any instance honours
+// them, in process otherwise (one instance). Must run after openLimits (it uses that client).
+func (a *App) openReplica(ctx context.Context, opts Options) error {
+	pool, err := store.OpenPool(ctx, a.Config.DatabaseReplicaURL, store.PoolConfig{
+		MaxConns: a.Config.DatabaseMaxConns, StatementTimeout: a.Config.StatementTimeout, Tracer: opts.Tracer,
+		ApplicationName: "skillswap-replica", Lazy: true,
+	})
+	if err != nil {
+		return fmt.Errorf("replica: %w", err)
+	}
+	a.replicaPool = pool
+	var marks store.WriteMarks
+	if a.limitsDB != nil {
+		marks = readmarks.NewRedis(a.limitsDB, a.Config.RateLimitKeyPrefix+"rw:")
+	}
+	a.Store.UseReplica(store.ReplicaConfig{
+		Pool: pool, MaxLag: a.Config.DatabaseReplicaMaxLag, Marks: marks, Log: a.log,
+		Member: func(ctx context.Context) (uuid.UUID, bool) {
+			actor := auth.ActorFrom(ctx)
+			return actor.ID(), actor.SignedIn()
+		},
+	})
 	return nil
 }
 
@@ -619,6 +656,12 @@ func (a *App) Close(ctx context.Context) {
 	}
 	if a.Broker != nil {
 		_ = a.Broker.Close()
+	}
+	if a.Store != nil {
+		a.Store.Close()
+	}
+	if a.replicaPool != nil {
+		a.replicaPool.Close()
 	}
 	if a.Pool != nil {
 		a.Pool.Close()

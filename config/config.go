@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/caarlos0/env/v11"
+
+	"github.com/skillswap/skillswap/redisconn"
 )
 
 // Config is the whole server configuration.
@@ -45,7 +47,24 @@ type Config struct {
 	MigrateOnStart   bool          `env:"MIGRATE_ON_START" envDefault:"true"`
 	RunWorkers       bool          `env:"RUN_WORKERS" envDefault:"true"`
 
+	// DatabaseReplicaURL is an optional streaming replica for read-only heavy queries (search,
+	// matches, KPIs, exports); DatabaseReplicaMaxLag is how far behind it may be and still be
+	// read (see store.UseReplica).
+	DatabaseReplicaURL    string        `env:"DATABASE_REPLICA_URL"`
+	DatabaseReplicaMaxLag time.Duration `env:"DATABASE_REPLICA_MAX_LAG" envDefault:"5s"`
+
 	RedisURL string `env:"REDIS_URL"`
+	// Redis Sentinel or Cluster instead of REDIS_URL: REDIS_ADDRS lists host:port pairs (the
+	// sentinels with REDIS_SENTINEL_MASTER, cluster nodes otherwise; several addresses without a
+	// master name, or REDIS_CLUSTER, mean a cluster). See redisconn.
+	RedisAddrs            []string `env:"REDIS_ADDRS" envSeparator:","`
+	RedisSentinelMaster   string   `env:"REDIS_SENTINEL_MASTER"`
+	RedisCluster          bool     `env:"REDIS_CLUSTER" envDefault:"false"`
+	RedisUsername         string   `env:"REDIS_USERNAME"`
+	RedisPassword         string   `env:"REDIS_PASSWORD"`
+	RedisSentinelUsername string   `env:"REDIS_SENTINEL_USERNAME"`
+	RedisSentinelPassword string   `env:"REDIS_SENTINEL_PASSWORD"`
+	RedisDB               int      `env:"REDIS_DB" envDefault:"0"`
 	// RateLimitKeyPrefix starts the Redis keys of rate limits and connection caps, so
 	// deployments (or tests) sharing a Redis keep separate budgets.
 	RateLimitKeyPrefix string `env:"RATE_LIMIT_KEY_PREFIX" envDefault:"skillswap:"`
@@ -408,6 +427,16 @@ func (r *Rate) UnmarshalText(b []byte) error {
 // Production reports whether APP_ENV is production (stricter checks at start).
 func (c Config) Production() bool { return c.Env == "production" }
 
+// Redis says where Redis is (REDIS_URL, or REDIS_ADDRS for Sentinel and Cluster); its Enabled
+// is false when neither is set, and every Redis user then works in process.
+func (c Config) Redis() redisconn.Config {
+	return redisconn.Config{
+		URL: c.RedisURL, Addrs: c.RedisAddrs, SentinelMaster: c.RedisSentinelMaster, Cluster: c.RedisCluster,
+		Username: c.RedisUsername, Password: c.RedisPassword,
+		SentinelUsername: c.RedisSentinelUsername, SentinelPassword: c.RedisSentinelPassword, DB: c.RedisDB,
+	}
+}
+
 // Load reads the environment and validates the result.
 func Load() (Config, error) { return LoadFrom(env.ToMap(os.Environ())) }
 
@@ -439,6 +468,12 @@ func LoadFrom(environ map[string]string) (Config, error) {
 	}
 	if c.DatabaseURL == "" {
 		return c, errors.New("config: DATABASE_URL is required (make run sets it for the local cluster)")
+	}
+	if c.DatabaseReplicaURL != "" && c.DatabaseReplicaMaxLag <= 0 {
+		return c, errors.New("config: DATABASE_REPLICA_MAX_LAG must be positive")
+	}
+	if err := c.Redis().Validate(); err != nil {
+		return c, fmt.Errorf("config: %w", err)
 	}
 	if c.SessionMinNotice < 0 || c.SessionMaxDuration <= 0 || c.SessionMaxDuration > 12*time.Hour ||
 		c.SessionLateCancelCutoff < 0 || c.SessionAutoCompleteAfter <= 0 || c.SessionBuffer < 0 || c.CreditStarterMinutes < 0 {

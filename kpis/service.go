@@ -81,7 +81,7 @@ func (s *Service) Cohorts(ctx context.Context, actor domain.Actor, first, last t
 	if weeks := int(last.Sub(first)/domain.CohortWeek) + 1; weeks > domain.MaxKPIWeeks {
 		return Report{}, domain.Invalid("lastWeek", "at most %d weeks at once (asked for %d)", domain.MaxKPIWeeks, weeks)
 	}
-	q := s.store.Q()
+	q := s.store.Reader(ctx) // heavy and read-only: the replica when in step
 	cohorts, err := q.KPICohorts(ctx, first, last)
 	if err != nil {
 		return Report{}, fmt.Errorf("kpi cohorts: %w", err)

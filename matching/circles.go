@@ -54,7 +54,7 @@ func (s *Service) SwapCircles(ctx context.Context, actor domain.Actor, first int
 	if first < 1 || first > relay.MaxPageSize {
 		return nil, domain.Invalid("first", "must be between 1 and %d", relay.MaxPageSize)
 	}
-	q := s.store.Q()
+	q := s.store.Reader(ctx) // heavy and read-only: the replica when it has the viewer's writes
 	v, err := s.loadViewer(ctx, q, viewerID)
 	if err != nil {
 		return nil, fmt.Errorf("swap circles: %w", err)

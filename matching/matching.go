@@ -387,7 +387,7 @@ func (s *Service) Matches(ctx context.Context, actor domain.Actor, f Filter, pag
 		return relay.Connection[Match]{}, domain.Invalid("first", "must be between 1 and %d", relay.MaxPageSize)
 	}
 	viewerID := actor.ID()
-	q := s.store.Q()
+	q := s.store.Reader(ctx) // heavy and read-only: the replica when it has the viewer's writes
 	v, err := s.loadViewer(ctx, q, viewerID)
 	if err != nil {
 		return relay.Connection[Match]{}, fmt.Errorf("matches: %w", err)
@@ -440,7 +440,7 @@ func (s *Service) Match(ctx context.Context, actor domain.Actor, partner uuid.UU
 		return Match{}, err
 	}
 	viewerID := actor.ID()
-	q := s.store.Q()
+	q := s.store.Reader(ctx) // heavy and read-only: the replica when it has the viewer's writes
 	v, err := s.loadViewer(ctx, q, viewerID)
 	if err != nil {
 		return Match{}, fmt.Errorf("match: %w", err)

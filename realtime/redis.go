@@ -17,7 +17,7 @@ import (
 // would hold two buffers (about 400 KiB of heap measured) and a few goroutines for every
 // conversation with a local subscriber, and wake a goroutine per message and topic.
 type Redis struct {
-	client *redis.Client
+	client redis.UniversalClient
 	ps     *redis.PubSub
 	done   chan struct{}
 
@@ -58,12 +58,20 @@ func NewRedis(ctx context.Context, url string) (*Redis, error) {
 	if err != nil {
 		return nil, fmt.Errorf("parse redis url: %w", err)
 	}
-	c := redis.NewClient(opts)
-	if err := c.Ping(ctx).Err(); err != nil {
-		_ = c.Close()
+	return NewRedisClient(ctx, redis.NewClient(opts))
+}
+
+// NewRedisClient returns a broker over client, which it owns from now on (Close closes it): one
+// server, a Sentinel group (go-redis's failover client asks the sentinels for the master at
+// every dial, so after a failover the shared connection is re-established on the new master and
+// resubscribes) or a Cluster (plain PUBLISH reaches the subscribers of every node; sharded
+// pub/sub is not used).
+func NewRedisClient(ctx context.Context, client redis.UniversalClient) (*Redis, error) {
+	if err := client.Ping(ctx).Err(); err != nil {
+		_ = client.Close()
 		return nil, fmt.Errorf("ping redis: %w", err)
 	}
-	r := &Redis{client: c, ps: c.Subscribe(context.WithoutCancel(ctx)), done: make(chan struct{}), topics: map[string]*redisTopic{}}
+	r := &Redis{client: client, ps: client.Subscribe(context.WithoutCancel(ctx)), done: make(chan struct{}), topics: map[string]*redisTopic{}}
 	go r.receive(context.WithoutCancel(ctx))
 	return r, nil
 }

@@ -6,11 +6,13 @@
 #   scripts/stack.sh status [SERVICE...] show what runs (exit 0 if all given/known services run, 3 if not)
 #   scripts/stack.sh env [SERVICE...]    print `export VAR='value'` lines: eval "$(scripts/stack.sh env)"
 #
-# SERVICE is any of: postgres redis stripe smtp (default: all of them).
+# SERVICE is any of: postgres replica redis stripe smtp (default: all of them).
 #
 # Everything listens on 127.0.0.1 only, on non-default ports, and keeps its state under
 # $SKILLSWAP_DATA_DIR (default: <repo>/.data):
 #   pg/                 the PostgreSQL cluster (PGDATA)
+#   pg-replica/         a hot standby of it (pg_basebackup -R, streaming, replication slot
+#                       skillswap_replica); made once, when missing: remove it to rebuild it
 #   pgsock/             PostgreSQL's unix socket directory
 #   redis/              redis.conf and Redis's working dir (no persistence)
 #   mail/               Maildir of the SMTP sink: each received message is one file in mail/new/
@@ -20,6 +22,7 @@
 # Environment overrides (the same values must be set for `up`, `down`, `status` and `env`):
 #   SKILLSWAP_DATA_DIR  state directory                       (default <repo>/.data)
 #   PGPORT              PostgreSQL port                        (default 55432)
+#   PG_REPLICA_PORT     port of the PostgreSQL standby         (default 55433)
 #   REDIS_PORT          Redis port                             (default 56379)
 #   STRIPE_PORT         stripe-mock HTTP port                  (default 12111)
 #   STRIPE_HTTPS_PORT   stripe-mock HTTPS port                 (default 12112)
@@ -31,6 +34,7 @@
 # `env` prints the variables of the services named (default: all) whether or not they are
 # running - the values follow from the settings above; `status` tells what runs:
 #   postgres  DATABASE_URL=postgres://skillswap@127.0.0.1:55432/skillswap?sslmode=disable
+#   replica   DATABASE_REPLICA_URL=postgres://skillswap@127.0.0.1:55433/skillswap?sslmode=disable
 #   redis     REDIS_URL=redis://127.0.0.1:56379/0
 #   stripe    STRIPE_API_BASE=http://127.0.0.1:12111  STRIPE_SECRET_KEY=sk_test_123
 #   smtp      SMTP_ADDR=127.0.0.1:2525  SMTP_SINK_DIR=<data dir>/mail (Maildir; messages in new/)
@@ -43,6 +47,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
 DATA_DIR="$(realpath -m -- "${SKILLSWAP_DATA_DIR:-$ROOT/.data}")"
 
 PG_PORT="${PGPORT:-55432}"
+PG_REPLICA_PORT="${PG_REPLICA_PORT:-55433}"
 REDIS_PORT="${REDIS_PORT:-56379}"
 STRIPE_PORT="${STRIPE_PORT:-12111}"
 STRIPE_HTTPS_PORT="${STRIPE_HTTPS_PORT:-12112}"
@@ -54,7 +59,7 @@ HOST=127.0.0.1
 PG_SUPERUSER=skillswap
 PG_DATABASE=skillswap
 STRIPE_KEY=sk_test_123
-ALL_SERVICES=(postgres redis stripe smtp)
+ALL_SERVICES=(postgres replica redis stripe smtp)
 PG_EXTENSIONS=(pg_trgm unaccent btree_gist citext)
 SYSTEM_PYTHON=/usr/bin/python3
 
@@ -365,6 +370,9 @@ synchronous_commit = off
 full_page_writes = off
 max_connections = 200
 shared_buffers = 256MB
+# The standby (service replica) streams from a replication slot: bound what a stopped standby
+# makes the primary keep.
+max_slot_wal_keep_size = 4GB
 EOF
 	if ((IS_ROOT)); then chown postgres:postgres "$conf"; fi
 }
@@ -429,6 +437,123 @@ pg_status() {
 		return 0
 	fi
 	printf '%-9s stopped\n' postgres
+	return 1
+}
+
+# ---------------------------------------------------------------------------------------------
+# replica: a hot standby of the stack's cluster, for the read-replica tests. Made once with
+# pg_basebackup -R (streaming, from the replication slot skillswap_replica), next to the
+# primary's cluster (same owner, same symlinked location when the primary has one). Physical
+# replication copies every database, the tests' template and per-package databases included.
+
+PGREPLICA_DIR=""
+PGREPLICA_LOG=""
+REPLICA_SLOT=skillswap_replica
+
+replica_setup_paths() {
+	pg_setup_paths
+	PGREPLICA_DIR="$PG_BASE/pg-replica"
+	PGREPLICA_LOG="$PG_BASE/logs/postgres-replica.log"
+}
+
+replica_running() {
+	[[ -f "$PGREPLICA_DIR/PG_VERSION" ]] || return 1
+	[[ -n "$PG_BIN" ]] || PG_BIN="$(pg_find_bindir)" || return 1
+	as_pg "$PG_BIN/pg_ctl" status -D "$PGREPLICA_DIR" >/dev/null 2>&1
+}
+
+replica_pid() {
+	head -n 1 "$PGREPLICA_DIR/postmaster.pid" 2>/dev/null || true
+}
+
+replica_write_conf() {
+	# Rewritten at every start, over the primary's copy that pg_basebackup brought along.
+	local conf="$PGREPLICA_DIR/skillswap.conf"
+	cat >"$conf" <<EOF
+# Written by scripts/stack.sh at every start; edits are overwritten.
+# The stack's hot standby: read-only queries, streaming from the primary on port $PG_PORT.
+listen_addresses = '$HOST'
+port = $PG_REPLICA_PORT
+unix_socket_directories = '$PG_SOCK'
+fsync = off
+full_page_writes = off
+max_connections = 200
+shared_buffers = 128MB
+hot_standby = on
+# The primary keeps rows the standby's queries still read, instead of cancelling them.
+hot_standby_feedback = on
+EOF
+	if ((IS_ROOT)); then chown postgres:postgres "$conf"; fi
+}
+
+replica_in_recovery() {
+	[[ "$("$PG_BIN/psql" -X -q -A -t -h "$HOST" -p "$PG_REPLICA_PORT" -U "$PG_SUPERUSER" -d postgres \
+		-c 'select pg_is_in_recovery()' 2>/dev/null)" == t ]]
+}
+
+replica_up() {
+	replica_setup_paths
+	pg_ensure_installed
+	if replica_running; then
+		say "replica: already running (pid $(replica_pid), port $PG_REPLICA_PORT)"
+		return 0
+	fi
+	pg_running || die "replica: the primary (service postgres) must run first"
+	if tcp_open "$PG_REPLICA_PORT"; then
+		die "replica: port $HOST:$PG_REPLICA_PORT is used by another process (set PG_REPLICA_PORT to another port)"
+	fi
+	mkdir -p "$PG_BASE/logs"
+	touch "$PGREPLICA_LOG"
+	if ((IS_ROOT)); then chown postgres:postgres "$PGREPLICA_LOG"; fi
+	if [[ "$PG_BASE" != "$DATA_DIR" && ! -e "$DATA_DIR/pg-replica" ]]; then
+		ln -sfn "$PGREPLICA_DIR" "$DATA_DIR/pg-replica"
+	fi
+	if [[ ! -f "$PGREPLICA_DIR/PG_VERSION" ]]; then
+		if [[ -d "$PGREPLICA_DIR" && -n "$(ls -A "$PGREPLICA_DIR")" ]]; then
+			die "replica: $PGREPLICA_DIR is not empty but holds no cluster; move it away"
+		fi
+		mkdir -p -m 0700 "$PGREPLICA_DIR"
+		if ((IS_ROOT)); then chown postgres:postgres "$PGREPLICA_DIR"; fi
+		# A slot left by an earlier standby would make -C fail: the new copy starts from now.
+		"$PG_BIN/psql" -X -q -A -t -h "$HOST" -p "$PG_PORT" -U "$PG_SUPERUSER" -d postgres -c \
+			"select pg_drop_replication_slot(slot_name) from pg_replication_slots where slot_name = '$REPLICA_SLOT' and not active" >/dev/null
+		say "replica: copying the primary with pg_basebackup into $PGREPLICA_DIR"
+		log_mark "$PGREPLICA_LOG" "pg_basebackup"
+		if ! as_pg "$PG_BIN/pg_basebackup" -h "$HOST" -p "$PG_PORT" -U "$PG_SUPERUSER" -D "$PGREPLICA_DIR" \
+			-R -X stream -C -S "$REPLICA_SLOT" -c fast >>"$PGREPLICA_LOG" 2>&1; then
+			find "$PGREPLICA_DIR" -mindepth 1 -delete 2>/dev/null || true
+			fail_with_log replica "$PGREPLICA_LOG" "pg_basebackup failed"
+		fi
+	fi
+	replica_write_conf
+	say "replica: starting on $HOST:$PG_REPLICA_PORT"
+	log_mark "$PGREPLICA_LOG" "starting the standby"
+	if ! as_pg "$PG_BIN/pg_ctl" start -D "$PGREPLICA_DIR" -l "$PGREPLICA_LOG" -w -t "$TIMEOUT" -s >/dev/null 2>&1; then
+		fail_with_log replica "$PGREPLICA_LOG" "pg_ctl start failed"
+	fi
+	wait_ready replica "$PGREPLICA_LOG" "" "" replica_in_recovery
+	say "replica: ready (pid $(replica_pid))"
+}
+
+replica_down() {
+	replica_setup_paths
+	if ! replica_running; then
+		say "replica: not running"
+		return 0
+	fi
+	local pid
+	pid="$(replica_pid)"
+	as_pg "$PG_BIN/pg_ctl" stop -D "$PGREPLICA_DIR" -m fast -w -t "$TIMEOUT" -s
+	say "replica: stopped (pid $pid)"
+}
+
+replica_status() {
+	replica_setup_paths
+	if replica_running; then
+		printf '%-9s running  pid %-7s %s:%s  data %s\n' replica "$(replica_pid)" "$HOST" "$PG_REPLICA_PORT" "$PGREPLICA_DIR"
+		return 0
+	fi
+	printf '%-9s stopped\n' replica
 	return 1
 }
 
@@ -614,6 +739,9 @@ cmd_env() {
 		postgres)
 			env_line DATABASE_URL "postgres://$PG_SUPERUSER@$HOST:$PG_PORT/$PG_DATABASE?sslmode=disable"
 			;;
+		replica)
+			env_line DATABASE_REPLICA_URL "postgres://$PG_SUPERUSER@$HOST:$PG_REPLICA_PORT/$PG_DATABASE?sslmode=disable"
+			;;
 		redis) env_line REDIS_URL "redis://$HOST:$REDIS_PORT/0" ;;
 		stripe)
 			env_line STRIPE_API_BASE "http://$HOST:$STRIPE_PORT"
@@ -664,6 +792,7 @@ cmd_up() {
 	for s in "${SERVICES[@]}"; do
 		case "$s" in
 		postgres) pg_up ;;
+		replica) replica_up ;;
 		redis) redis_up ;;
 		stripe) stripe_up ;;
 		smtp) smtp_up ;;
@@ -680,6 +809,7 @@ cmd_down() {
 		s="${SERVICES[i]}"
 		case "$s" in
 		postgres) pg_down ;;
+		replica) replica_down ;;
 		redis) redis_down ;;
 		stripe) stripe_down ;;
 		smtp) smtp_down ;;
@@ -693,6 +823,7 @@ cmd_status() {
 	for s in "${SERVICES[@]}"; do
 		case "$s" in
 		postgres) pg_status || rc=3 ;;
+		replica) replica_status || rc=3 ;;
 		redis) redis_status || rc=3 ;;
 		stripe) stripe_status || rc=3 ;;
 		smtp) smtp_status || rc=3 ;;

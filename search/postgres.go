@@ -62,7 +62,7 @@ func (p *Postgres) SearchSkills(ctx context.Context, q SkillQuery, page relay.Pa
 	if after != nil {
 		params.AfterScore, params.AfterID = &after.Score, after.ID
 	}
-	res, err := p.st.Q().SearchSkills(ctx, params)
+	res, err := p.st.Reader(ctx).SearchSkills(ctx, params)
 	if err != nil {
 		return relay.Connection[SkillHit]{}, SkillCounts{}, fmt.Errorf("search skills: %w", err)
 	}
@@ -99,7 +99,7 @@ func (p *Postgres) SearchMembers(ctx context.Context, actor domain.Actor, q Memb
 		return relay.Connection[MemberHit]{}, MemberCounts{}, err
 	}
 	if plan.availAt != nil {
-		zones, err := p.st.Q().MemberSearchZones(ctx)
+		zones, err := p.st.Reader(ctx).MemberSearchZones(ctx)
 		if err != nil {
 			return relay.Connection[MemberHit]{}, MemberCounts{}, fmt.Errorf("search members: %w", err)
 		}
@@ -121,7 +121,7 @@ func (p *Postgres) SearchMembers(ctx context.Context, actor domain.Actor, q Memb
 	if after != nil {
 		params.After = &store.MemberSearchKey{Score: after.Score, DistanceM: after.Distance, UserID: after.ID}
 	}
-	res, err := p.st.Q().SearchMembers(ctx, params)
+	res, err := p.st.Reader(ctx).SearchMembers(ctx, params)
 	if err != nil {
 		return relay.Connection[MemberHit]{}, MemberCounts{}, fmt.Errorf("search members: %w", err)
 	}

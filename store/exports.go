@@ -236,8 +236,12 @@ func (q *Queries) StreamExportFile(ctx context.Context, f ExportFile, userID uui
 }
 
 // InReadOnlySnapshot runs fn in a read-only REPEATABLE READ transaction: every file of an export
-// then sees the same moment.
+// then sees the same moment. With a replica (UseReplica) it runs there once the replica has
+// replayed what the primary had at the call (waiting up to MaxLag), on the primary otherwise.
 func (s *Store) InReadOnlySnapshot(ctx context.Context, fn func(q *Queries) error) error {
-	return pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly},
-		func(tx pgx.Tx) error { return fn(&Queries{db: tx, tx: tx, jobs: s.jobs}) })
+	wait := time.Duration(0)
+	if s.replica != nil {
+		wait = s.replica.cfg.MaxLag
+	}
+	return replicaTx(ctx, s.inSnapshotPool(ctx, wait), s.jobs, fn)
 }

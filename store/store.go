@@ -4,6 +4,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -33,6 +34,11 @@ type PoolConfig struct {
 	StatementTimeout time.Duration
 	// Tracer observes every query (tests count statements with it); nil for none.
 	Tracer pgx.QueryTracer
+	// ApplicationName names the connections in pg_stat_activity (default "skillswap").
+	ApplicationName string
+	// Lazy skips the check that the database answers: a replica that is down at start-up must
+	// not stop the server (reads go to the primary until it answers).
+	Lazy bool
 }
 
 // OpenPool connects to PostgreSQL and checks the connection.
@@ -47,7 +53,7 @@ func OpenPool(ctx context.Context, databaseURL string, cfg PoolConfig) (*pgxpool
 	if cfg.StatementTimeout > 0 {
 		pc.ConnConfig.RuntimeParams["statement_timeout"] = strconv.FormatInt(cfg.StatementTimeout.Milliseconds(), 10)
 	}
-	pc.ConnConfig.RuntimeParams["application_name"] = "skillswap"
+	pc.ConnConfig.RuntimeParams["application_name"] = cmp.Or(cfg.ApplicationName, "skillswap")
 	pc.ConnConfig.RuntimeParams["timezone"] = "UTC"
 	if cfg.Tracer != nil {
 		pc.ConnConfig.Tracer = cfg.Tracer
@@ -59,6 +65,9 @@ func OpenPool(ctx context.Context, databaseURL string, cfg PoolConfig) (*pgxpool
 	pool, err := pgxpool.NewWithConfig(ctx, pc)
 	if err != nil {
 		return nil, fmt.Errorf("create pool: %w", err)
+	}
+	if cfg.Lazy {
+		return pool, nil
 	}
 	if err := pool.Ping(ctx); err != nil {
 		pool.Close()
@@ -81,6 +90,8 @@ type Store struct {
 	pool *pgxpool.Pool
 	jobs JobInserter
 	log  *slog.Logger
+	// replica, when set (UseReplica), serves Reader and InReadOnlySnapshot.
+	replica *replica
 }
 
 // New returns a Store over pool; jobs inserts background jobs in transactions.
@@ -106,6 +117,8 @@ func (s *Store) InTx(ctx context.Context, fn func(q *Queries) error) error {
 	if err != nil {
 		return err
 	}
+	// Before the hooks: a read the member makes once told of the write must find it.
+	s.markWrite(ctx)
 	for _, h := range hooks {
 		h(context.WithoutCancel(ctx))
 	}

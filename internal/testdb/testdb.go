@@ -178,3 +178,63 @@ func redact(rawURL string) string {
 	}
 	return u.Redacted()
 }
+
+// Replica returns the URL of the database of dbURL (a database New made on the primary) on the
+// stack's streaming replica (TEST_DATABASE_REPLICA_URL, else DATABASE_REPLICA_URL: its database
+// name is replaced), once the replica has replayed everything the primary had at the call — the
+// database's creation included. It fails under `make test` and skips a bare `go test` without
+// a replica.
+func Replica(t testing.TB, dbURL string) string {
+	t.Helper()
+	base := os.Getenv("TEST_DATABASE_REPLICA_URL")
+	if base == "" {
+		base = os.Getenv("DATABASE_REPLICA_URL")
+	}
+	if base == "" {
+		requireService(t, "TEST_DATABASE_REPLICA_URL or DATABASE_REPLICA_URL is not set (scripts/stack.sh up replica)")
+	}
+	u, err := url.Parse(dbURL)
+	if err != nil {
+		t.Fatalf("testdb: bad database url: %v", err)
+	}
+	replicaURL := withDatabase(base, strings.TrimPrefix(u.Path, "/"))
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var target string
+	if err := pgxQueryRow(ctx, dbURL, `SELECT pg_current_wal_insert_lsn()::text`, &target); err != nil {
+		t.Fatalf("testdb: read the primary's wal position: %v", err)
+	}
+	WaitReplay(t, replicaURL, target)
+	return replicaURL
+}
+
+// WaitReplay waits (up to two minutes) until the standby at replicaURL has replayed the WAL
+// position lsn (text form), failing the test otherwise.
+func WaitReplay(t testing.TB, replicaURL, lsn string) {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		var ok bool
+		err := pgxQueryRow(ctx, replicaURL,
+			`SELECT pg_is_in_recovery() AND pg_last_wal_replay_lsn() >= $1::text::pg_lsn`, &ok, lsn)
+		cancel()
+		if err == nil && ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			requireService(t, "the replica at %s has not replayed %s within 2 minutes (ok=%v, err=%v)", redact(replicaURL), lsn, ok, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// pgxQueryRow runs one query on a connection of its own.
+func pgxQueryRow(ctx context.Context, dbURL, sql string, dest any, args ...any) error {
+	c, err := pgx.Connect(ctx, dbURL)
+	if err != nil {
+		return err
+	}
+	defer c.Close(context.Background())
+	return c.QueryRow(ctx, sql, args...).Scan(dest)
+}
