@@ -21,10 +21,13 @@ import (
 	"math"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strconv"
+	"strings"
 
 	"github.com/skillswap/skillswap/auth"
 	"github.com/skillswap/skillswap/domain"
+	"github.com/skillswap/skillswap/i18n"
 )
 
 // Accounts is what the pages need of the account service.
@@ -282,7 +285,7 @@ func invalidMessage(t texts, e *domain.Error) string {
 }
 
 func (p *pages) render(w http.ResponseWriter, r *http.Request, status int, v view) {
-	lang := domain.NormalizeLocale(r.Header.Get("Accept-Language"))
+	lang := i18n.FromRequest(r)
 	v.Lang, v.App, v.T = lang, p.app, allTexts[lang]
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
@@ -297,7 +300,7 @@ func (p *pages) render(w http.ResponseWriter, r *http.Request, status int, v vie
 }
 
 func (p *pages) lang(r *http.Request) texts {
-	return allTexts[domain.NormalizeLocale(r.Header.Get("Accept-Language"))]
+	return allTexts[i18n.FromRequest(r)]
 }
 
 // client is the request's client as the account service throttles it: the server's clientInfo
@@ -380,101 +383,34 @@ type texts struct {
 	AppealText, AlreadyAppealed, AppealClosed, AppealRepliedTitle                       string
 }
 
-var allTexts = map[string]texts{
-	domain.LocaleEN: {
-		VerifyTitle:     "Confirm your email address",
-		VerifyBody:      "Press the button to confirm that this address is yours.",
-		VerifyButton:    "Confirm my address",
-		VerifiedTitle:   "Your email address is confirmed",
-		BackToApp:       "You can go back to the app.",
-		ResetTitle:      "Choose a new password",
-		ResetBody:       "At least 15 characters (8 with two-factor sign-in); a phrase of several words is easy to remember. Choosing it signs you out everywhere.",
-		NewPassword:     "New password",
-		ResetButton:     "Change my password",
-		ResetDoneTitle:  "Your password is changed",
-		ResetDoneBody:   "Sign in with it in the app. Every other device was signed out.",
-		ForgotTitle:     "Forgot your password?",
-		ForgotBody:      "Enter the address of your account and we will email you a link to choose a new password.",
-		Email:           "Email address",
-		ForgotButton:    "Send me a link",
-		ForgotSentTitle: "Check your email",
-		ForgotSentBody:  "If an account uses this address, a link is on its way. It works once, for a short time.",
-		FailedTitle:     "This did not work",
-		NoToken:         "This link is incomplete: open the whole link from the email.",
-		BadLink:         "This link is wrong, expired or already used. Ask for a new email from the app.",
-		BadEmail:        "This is not a valid email address.",
-		BadForm:         "The form could not be read. Open the link from the email again.",
-		Forbidden:       "This form must be sent from our own page. Open the link from the email again.",
-		RateLimited:     "Too many attempts. Wait a few minutes and try again.",
-		Internal:        "Something went wrong on our side. Try again in a moment.",
+// textIDs are the message ids of texts' fields, page.account.<field> in package i18n's catalogues
+// (the field's name with a lower-case first letter).
+var textIDs = func() []i18n.ID {
+	t := reflect.TypeFor[texts]()
+	ids := make([]i18n.ID, t.NumField())
+	for i := range ids {
+		name := t.Field(i).Name
+		ids[i] = i18n.Key("page.account." + strings.ToLower(name[:1]) + name[1:])
+	}
+	return ids
+}()
 
-		ConfirmChangeTitle:   "Confirm your new email address",
-		ConfirmChangeBody:    "Press the button to make this address the email of your account.",
-		ConfirmChangeButton:  "Use this address",
-		ChangeConfirmedTitle: "Your email address is changed",
-		UndoChangeTitle:      "Undo the change of your email address",
-		UndoChangeBody:       "Press the button to put this address back on your account. Every device will be signed out, and we will email you a link to choose a new password: do choose one, since whoever changed your address may know your password.",
-		UndoChangeButton:     "Undo the change",
-		ChangeUndoneTitle:    "Your email address is back",
-		ChangeUndoneBody:     "Every device was signed out. Check your email for the link to choose a new password.",
-		AddressTaken:         "This address is used by another account. Contact our support if it is yours.",
-		AppealTitle:          "Appeal a moderation decision",
-		AppealBody:           "Tell us why the decision should change. Another moderator than the one who took it will review your appeal and answer by email. You can appeal a decision once; once appealed, what you write here is added to your appeal.",
-		AppealLabel:          "Your appeal",
-		AppealButton:         "Send my appeal",
-		AppealSentTitle:      "Your appeal was sent",
-		AppealSentBody:       "Another moderator will review it and answer you by email.",
-		AppealText:           "Write your appeal (at most 5,000 characters).",
-		AlreadyAppealed:      "Your appeal of this decision was already decided.",
-		AppealRepliedTitle:   "Your message was added to your appeal",
-		AppealClosed:         "The time to appeal this decision (20 days) is over.",
-	},
-	domain.LocaleFR: {
-		VerifyTitle:     "Confirmez votre adresse e-mail",
-		VerifyBody:      "Appuyez sur le bouton pour confirmer que cette adresse est la vôtre.",
-		VerifyButton:    "Confirmer mon adresse",
-		VerifiedTitle:   "Votre adresse est confirmée",
-		BackToApp:       "Vous pouvez revenir à l'application.",
-		ResetTitle:      "Choisissez un nouveau mot de passe",
-		ResetBody:       "Au moins 15 caractères (8 avec la connexion en deux étapes) ; une phrase de plusieurs mots se retient facilement. Le choisir vous déconnecte partout.",
-		NewPassword:     "Nouveau mot de passe",
-		ResetButton:     "Changer mon mot de passe",
-		ResetDoneTitle:  "Votre mot de passe est changé",
-		ResetDoneBody:   "Connectez-vous avec lui dans l'application. Tous vos autres appareils ont été déconnectés.",
-		ForgotTitle:     "Mot de passe oublié ?",
-		ForgotBody:      "Saisissez l'adresse de votre compte : nous vous enverrons un lien pour choisir un nouveau mot de passe.",
-		Email:           "Adresse e-mail",
-		ForgotButton:    "M'envoyer un lien",
-		ForgotSentTitle: "Consultez vos e-mails",
-		ForgotSentBody:  "Si un compte utilise cette adresse, un lien est en route. Il sert une fois, pendant peu de temps.",
-		FailedTitle:     "Cela n'a pas fonctionné",
-		NoToken:         "Ce lien est incomplet : ouvrez le lien entier depuis l'e-mail.",
-		BadLink:         "Ce lien est erroné, expiré ou déjà utilisé. Demandez un nouvel e-mail depuis l'application.",
-		BadEmail:        "Cette adresse e-mail n'est pas valide.",
-		BadForm:         "Le formulaire n'a pas pu être lu. Rouvrez le lien depuis l'e-mail.",
-		Forbidden:       "Ce formulaire doit être envoyé depuis notre propre page. Rouvrez le lien depuis l'e-mail.",
-		RateLimited:     "Trop de tentatives. Attendez quelques minutes et réessayez.",
-		Internal:        "Une erreur s'est produite de notre côté. Réessayez dans un instant.",
-
-		ConfirmChangeTitle:   "Confirmez votre nouvelle adresse e-mail",
-		ConfirmChangeBody:    "Appuyez sur le bouton pour faire de cette adresse l'e-mail de votre compte.",
-		ConfirmChangeButton:  "Utiliser cette adresse",
-		ChangeConfirmedTitle: "Votre adresse e-mail est changée",
-		UndoChangeTitle:      "Annuler le changement de votre adresse e-mail",
-		UndoChangeBody:       "Appuyez sur le bouton pour rétablir cette adresse sur votre compte. Tous les appareils seront déconnectés et nous vous enverrons un lien pour choisir un nouveau mot de passe : choisissez-en un, car la personne qui a changé votre adresse connaît peut-être votre mot de passe.",
-		UndoChangeButton:     "Annuler le changement",
-		ChangeUndoneTitle:    "Votre adresse e-mail est rétablie",
-		ChangeUndoneBody:     "Tous les appareils ont été déconnectés. Consultez vos e-mails pour le lien qui permet de choisir un nouveau mot de passe.",
-		AddressTaken:         "Cette adresse est utilisée par un autre compte. Contactez notre support si elle est à vous.",
-		AppealTitle:          "Contester une décision de modération",
-		AppealBody:           "Dites-nous pourquoi la décision devrait changer. Un autre modérateur que celui qui l'a prise examinera votre recours et vous répondra par e-mail. Une décision se conteste une fois ; ensuite, ce que vous écrivez ici s'ajoute à votre recours.",
-		AppealLabel:          "Votre recours",
-		AppealButton:         "Envoyer mon recours",
-		AppealSentTitle:      "Votre recours est envoyé",
-		AppealSentBody:       "Un autre modérateur l'examinera et vous répondra par e-mail.",
-		AppealText:           "Écrivez votre recours (5 000 caractères au plus).",
-		AlreadyAppealed:      "Votre recours contre cette décision a déjà été examiné.",
-		AppealRepliedTitle:   "Votre message est ajouté à votre recours",
-		AppealClosed:         "Le délai pour contester cette décision (20 jours) est passé.",
-	},
+// textsIn returns the pages' words in lang.
+func textsIn(lang string) texts {
+	l := i18n.For(lang)
+	var t texts
+	v := reflect.ValueOf(&t).Elem()
+	for i, id := range textIDs {
+		v.Field(i).SetString(l.T(id, nil))
+	}
+	return t
 }
+
+// allTexts are the pages' words per language, filled once from the catalogues.
+var allTexts = func() map[string]texts {
+	m := make(map[string]texts, len(i18n.Languages))
+	for _, l := range i18n.Languages {
+		m[l] = textsIn(l)
+	}
+	return m
+}()

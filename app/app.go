@@ -449,7 +449,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 				push.NewPacer(a.Flights, cfg.PushMaxPerSecond, nil), log, notifications.PushConfig{}), cfg.ExpoPushURL != ""),
 			kpis.Jobs(a.KPIs),
 			moderation.Jobs(a.Moderation, mailer, appName),
-			notifications.DigestJobs(notifications.NewDigestRunner(a.Store, log, nil), a.Store.Q(), mailer, appName, a.Store.Q(), true, cfg.DigestInterval),
+			notifications.DigestJobs(notifications.NewDigestRunner(a.Store, log, nil), a.Store.Q(), mailer, appName, notifications.EmailConfig{
+				Links: unsubscribe, Suppressions: a.Store.Q(), Log: log,
+			}, true, cfg.DigestInterval),
 		}, log)
 		if err != nil {
 			return nil, err

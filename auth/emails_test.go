@@ -7,7 +7,7 @@ import (
 
 func TestAccountEmailsRenderInBothLanguages(t *testing.T) {
 	t.Parallel()
-	for kind := range emailTexts {
+	for _, kind := range accountEmails {
 		for _, locale := range []string{"en", "fr", "de"} {
 			e, err := renderEmail(kind, locale, "a@example.com", emailData{
 				App: "SkillSwap", Name: "<b>Zoé</b>", Code: "012345", Link: "https://app.test/x?token=abc", Minutes: 20, Hours: 24,
@@ -22,6 +22,9 @@ func TestAccountEmailsRenderInBothLanguages(t *testing.T) {
 				t.Errorf("%s/%s: no link in the HTML:\n%s", kind, locale, e.HTML)
 			}
 			want := map[string]string{"en": "en", "fr": "fr", "de": "en"}[locale]
+			if greeting := map[string]string{"en": "Hello", "fr": "Bonjour", "de": "Hello"}[locale]; !strings.HasPrefix(e.Body, greeting) {
+				t.Errorf("%s/%s: body starts %q, want %q", kind, locale, e.Body[:min(len(e.Body), 20)], greeting)
+			}
 			if e.Language != want {
 				t.Errorf("%s/%s: language %q, want %q", kind, locale, e.Language, want)
 			}
@@ -53,7 +56,7 @@ func TestNoticesNameWhatChanged(t *testing.T) {
 	}
 	// Every notice kind queued by SecurityNoticeArgs has its email.
 	for notice, kind := range noticeEmails {
-		if _, ok := emailTexts[kind]; !ok {
+		if _, ok := accountEmailIDs[kind]; !ok {
 			t.Errorf("notice %s has no email", notice)
 		}
 	}

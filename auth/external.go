@@ -7,6 +7,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/skillswap/skillswap/domain"
+	"github.com/skillswap/skillswap/i18n"
 	"github.com/skillswap/skillswap/store"
 )
 
@@ -64,7 +65,7 @@ func (s *Service) SignUpExternal(ctx context.Context, in ExternalSignUp, c Clien
 		out, err = s.openAccount(ctx, q, domain.User{
 			ID: id, Email: email, DisplayName: name,
 			Roles: []domain.Role{domain.RoleMember}, Status: domain.UserActive, CreatedAt: now,
-			Locale: domain.NormalizeLocale(c.AcceptLanguage),
+			Locale: i18n.LocaleFrom(ctx),
 		}, consents, link, c, now)
 		return err
 	})

@@ -26,6 +26,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/skillswap/skillswap/domain"
+	"github.com/skillswap/skillswap/i18n"
 	"github.com/skillswap/skillswap/notifications"
 	"github.com/skillswap/skillswap/ratelimit"
 	"github.com/skillswap/skillswap/realtime"
@@ -199,9 +200,6 @@ func (s *Service) Close(context.Context) {}
 type Client struct {
 	IP        netip.Addr
 	UserAgent string
-	// AcceptLanguage is the request's Accept-Language header: the language of a new account's
-	// emails when the sign-up does not name one.
-	AcceptLanguage string
 }
 
 // Login is the result of a successful sign-up, log-in or refresh.
@@ -225,7 +223,7 @@ type SignUpInput struct {
 	Password    string
 	DisplayName string
 	// Locale is the language of account emails (a tag such as "fr" or "en-GB": the input's, else
-	// the request's Accept-Language); English when empty or unknown.
+	// the request's language, i18n.LocaleFrom); English when empty or not served.
 	Locale string
 	// Consent is what the member accepted on the sign-up form (optional: see consent.go).
 	Consent Consent
@@ -266,7 +264,7 @@ func (s *Service) SignUp(ctx context.Context, in SignUpInput, c Client) (Login, 
 		out, err = s.openAccount(ctx, q, domain.User{
 			ID: id, Email: email, PasswordHash: hash, DisplayName: name,
 			Roles: []domain.Role{domain.RoleMember}, Status: domain.UserActive, CreatedAt: now,
-			Locale: domain.NormalizeLocale(cmp.Or(in.Locale, c.AcceptLanguage)),
+			Locale: i18n.Match(cmp.Or(in.Locale, i18n.LocaleFrom(ctx))),
 		}, consents, nil, c, now)
 		return err
 	})
@@ -322,7 +320,7 @@ func (s *Service) openAccount(ctx context.Context, q *store.Queries, u domain.Us
 }
 
 // errBadCredentials is the one answer to a wrong email or a wrong password.
-var errBadCredentials = domain.Unauthenticated("invalid email or password")
+var errBadCredentials = domain.Unauthenticated("invalid email or password").WithMessage(domain.MsgBadCredentials, nil)
 
 // LogIn checks credentials and opens a session. Unknown email and wrong password get the same
 // error after the same work (a password verification), so neither tells that an account exists;
@@ -517,7 +515,7 @@ func hashToken(token string) []byte {
 	return sum[:]
 }
 
-var errRefreshInvalid = domain.Unauthenticated("refresh token is invalid, expired or revoked; log in again")
+var errRefreshInvalid = domain.Unauthenticated("refresh token is invalid, expired or revoked; log in again").WithMessage(domain.MsgRefreshInvalid, nil)
 
 // Refresh rotates a refresh token: the presented token is spent and a new pair is issued. Two
 // concurrent refreshes with one token: exactly one wins, the other gets CONFLICT. A token spent
@@ -699,10 +697,10 @@ func (s *Service) publishSessionRevoked(ctx context.Context, sid uuid.UUID) {
 func (s *Service) Authenticate(ctx context.Context, bearer string) (Viewer, error) {
 	tok, err := s.tokens.Verify(bearer)
 	if errors.Is(err, ErrTokenExpired) {
-		return Viewer{}, domain.Unauthenticated("access token expired; refresh it")
+		return Viewer{}, domain.Unauthenticated("access token expired; refresh it").WithMessage(domain.MsgAccessTokenExpired, nil)
 	}
 	if err != nil {
-		return Viewer{}, domain.Unauthenticated("access token invalid")
+		return Viewer{}, domain.Unauthenticated("access token invalid").WithMessage(domain.MsgAccessTokenInvalid, nil)
 	}
 	now := s.now()
 	u, mfa, cached := s.sessions.get(tok.AuthSessionID, now)
@@ -713,7 +711,7 @@ func (s *Service) Authenticate(ctx context.Context, bearer string) (Viewer, erro
 		}
 	}
 	if domain.IsKind(err, domain.KindNotFound) || (err == nil && u.ID != tok.UserID) {
-		return Viewer{}, domain.Unauthenticated("session ended; log in again")
+		return Viewer{}, domain.Unauthenticated("session ended; log in again").WithMessage(domain.MsgSessionEnded, nil)
 	}
 	if err != nil {
 		return Viewer{}, fmt.Errorf("authenticate: %w", err)

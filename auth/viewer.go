@@ -89,7 +89,7 @@ func requireViewer(ctx context.Context) (Viewer, error) {
 			return Viewer{}, err
 		}
 	}
-	return Viewer{}, domain.Unauthenticated("authentication required")
+	return Viewer{}, domain.ErrAuthenticationRequired()
 }
 
 // Actor is the viewer as the services' domain.Actor.

@@ -35,7 +35,7 @@ func (a Actor) SignedIn() bool { return a.User.ID != uuid.Nil }
 // presenter may annotate it.
 func (a Actor) RequireSignedIn() error {
 	if !a.SignedIn() {
-		return Unauthenticated("authentication required")
+		return ErrAuthenticationRequired()
 	}
 	return nil
 }
@@ -52,15 +52,15 @@ const ReasonSecondFactorRequired = "SECOND_FACTOR_REQUIRED"
 // out. The @hasRole directive calls it, so the schema's checks and the services' agree.
 func (a Actor) RequireRole(role Role) error {
 	if !a.SignedIn() {
-		return Unauthenticated("authentication required")
+		return ErrAuthenticationRequired()
 	}
 	if !a.User.HasRole(role) {
 		if RolesGrant(a.WithheldRoles, role) {
-			e := Forbidden("staff operations require two-factor sign-in: enable it first (startTotpEnrollment)")
+			e := Forbidden("staff operations require two-factor sign-in: enable it first (startTotpEnrollment)").WithMessage(MsgSecondFactorRequired, nil)
 			e.Details = map[string]any{"reason": ReasonSecondFactorRequired}
 			return e
 		}
-		return Forbidden("requires the " + string(role) + " role")
+		return Forbidden("requires the "+string(role)+" role").WithMessage(MsgRoleRequired, map[string]any{"Role": string(role)})
 	}
 	return nil
 }

@@ -41,6 +41,22 @@ type Error struct {
 	Details map[string]any
 	// Err is the underlying cause, logged but never sent.
 	Err error
+	// MessageID names Message's text in the API's catalogues of French and English (package
+	// i18n, id "error.<MessageID>"), when it has one: the error presenter then answers in the
+	// requester's language. Empty: Message is answered (in English) as it is.
+	MessageID MessageID
+	// MessageData fills the named text's placeholders (such as {{.Entity}}).
+	MessageData map[string]any
+}
+
+// MessageID names the text of an error message in the catalogues (see Error.MessageID). Every
+// one is a constant of messages.go listed in MessageIDs, so the catalogue test sees them all.
+type MessageID string
+
+// WithMessage names e's text in the catalogues (MessageID, MessageData) and returns e.
+func (e *Error) WithMessage(id MessageID, data map[string]any) *Error {
+	e.MessageID, e.MessageData = id, data
+	return e
 }
 
 func (e *Error) Error() string {
@@ -64,7 +80,7 @@ func Invalid(field, format string, args ...any) *Error {
 
 // NotFound reports that an entity of the named kind does not exist (or is hidden from the caller).
 func NotFound(entity string) *Error {
-	return &Error{Kind: KindNotFound, Message: entity + " not found"}
+	return &Error{Kind: KindNotFound, Message: entity + " not found", MessageID: MsgNotFound, MessageData: map[string]any{"Entity": entity}}
 }
 
 // Conflict reports a clash with the current state.
@@ -84,7 +100,7 @@ func Forbidden(message string) *Error {
 
 // RateLimited tells the caller to retry after the given delay.
 func RateLimited(retryAfter time.Duration) *Error {
-	return &Error{Kind: KindRateLimited, Message: "too many attempts, try again later", RetryAfter: retryAfter}
+	return &Error{Kind: KindRateLimited, Message: "too many attempts, try again later", RetryAfter: retryAfter, MessageID: MsgRateLimited}
 }
 
 // Unavailable reports a feature that is disabled or a dependency that is down.
@@ -100,4 +116,4 @@ func IsKind(err error, k Kind) bool {
 
 // ErrNotFound is returned by the store when a row does not exist; callers usually turn it into
 // NotFound with the entity name.
-var ErrNotFound = &Error{Kind: KindNotFound, Message: "not found"}
+var ErrNotFound = &Error{Kind: KindNotFound, Message: "not found", MessageID: MsgNotFoundAny}

@@ -26,7 +26,10 @@ type PushDevice struct {
 	Token    string       `db:"token" json:"-"`
 	Platform PushPlatform `db:"platform" json:"platform"`
 	// Locale is the app's language when it registered (BCP 47), when given.
-	Locale           *string   `db:"locale" json:"locale,omitempty"`
+	Locale *string `db:"locale" json:"locale,omitempty"`
+	// Lang is the catalogue language ("en", "fr") Locale was matched to when it registered, the
+	// language of its pushes; nil without a Locale (the member's profile locale is used).
+	Lang             *string   `db:"lang" json:"-"`
 	CreatedAt        time.Time `db:"created_at" json:"createdAt"`
 	LastRegisteredAt time.Time `db:"last_registered_at" json:"lastRegisteredAt"`
 }

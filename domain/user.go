@@ -74,7 +74,8 @@ type User struct {
 	UpdatedAt    time.Time  `db:"updated_at"`
 	// EmailVerifiedAt is when Email was proved to reach the member; nil until then.
 	EmailVerifiedAt *time.Time `db:"email_verified_at"`
-	// Locale is the language of the emails sent to the member (LocaleEN or LocaleFR).
+	// Locale is the member's language (LocaleEN or LocaleFR, as package i18n matched it): of
+	// their emails, their pushes on devices that report none, and the API's messages to them.
 	Locale string `db:"locale"`
 	// TermsVersion and PrivacyVersion are the versions of the terms and of the privacy policy the
 	// member accepted last (nil: never); the gate of member actions compares them with the
@@ -93,16 +94,6 @@ const (
 	LocaleEN = "en"
 	LocaleFR = "fr"
 )
-
-// NormalizeLocale maps a language tag ("fr", "fr-CA", "EN") to LocaleFR or LocaleEN; anything
-// else is LocaleEN.
-func NormalizeLocale(tag string) string {
-	if len(tag) >= 2 && (tag[0] == 'f' || tag[0] == 'F') && (tag[1] == 'r' || tag[1] == 'R') &&
-		(len(tag) == 2 || tag[2] == '-' || tag[2] == '_') {
-		return LocaleFR
-	}
-	return LocaleEN
-}
 
 // HasRole reports whether the user holds role, themselves or through a role that grants it
 // (see RolesGrant: ADMIN holds every role).

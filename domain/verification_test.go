@@ -45,15 +45,3 @@ func TestUnverifiedPolicy(t *testing.T) {
 		t.Error("an unknown action was accepted")
 	}
 }
-
-func TestNormalizeLocale(t *testing.T) {
-	t.Parallel()
-	for in, want := range map[string]string{
-		"fr": LocaleFR, "FR": LocaleFR, "fr-CA,en;q=0.5": LocaleFR, "fr_BE": LocaleFR,
-		"en-GB": LocaleEN, "": LocaleEN, "de": LocaleEN, "fri": LocaleEN,
-	} {
-		if got := NormalizeLocale(in); got != want {
-			t.Errorf("NormalizeLocale(%q) = %q, want %q", in, got, want)
-		}
-	}
-}

@@ -15,6 +15,7 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/skillswap/skillswap/domain"
+	"github.com/skillswap/skillswap/i18n"
 )
 
 // API error codes, set in errors[].extensions.code: every code the API answers with is here (and
@@ -63,8 +64,47 @@ const (
 	CodeClientClosed = "CLIENT_CLOSED_REQUEST"
 )
 
-// msgOperationTimeout is the message of every OPERATION_TIMEOUT, whichever deadline stopped it.
-const msgOperationTimeout = "the operation took too long and was stopped; ask for less (fewer fields, smaller pages) or retry later"
+// The messages the presenter writes itself, in the requester's language (package i18n). Their
+// English texts are the API's messages before it spoke French, unchanged.
+var (
+	// msgOperationTimeout is the message of every OPERATION_TIMEOUT, whichever deadline stopped it.
+	msgOperationTimeout = i18n.Key("error.operationTimeout")
+	msgCanceled         = i18n.Key("error.canceled")
+	msgDependencyDown   = i18n.Key("error.dependencyUnavailable")
+	msgInternal         = i18n.Key("error.internal")
+	// domainMessages are the texts of the domain errors that name theirs (domain.MessageIDs).
+	domainMessages = func() map[domain.MessageID]i18n.ID {
+		m := make(map[domain.MessageID]i18n.ID, len(domain.MessageIDs))
+		for _, id := range domain.MessageIDs {
+			m[id] = i18n.Key("error." + string(id))
+		}
+		return m
+	}()
+	// untranslated words, per code, a domain error whose message has no text in the catalogues:
+	// what the code means in the requester's language, then the English message as detail
+	// (English requesters get the message alone, as before).
+	untranslated = func() map[string]i18n.ID {
+		m := make(map[string]i18n.ID, len(kindCodes))
+		for _, code := range kindCodes {
+			m[code] = i18n.Key("error.untranslated." + code)
+		}
+		return m
+	}()
+)
+
+// localized is the message of a domain error in the request's language (i18n.LocaleFrom): its
+// catalogue text when it names one, else its English message, introduced in other languages by
+// what its code means.
+func localized(ctx context.Context, de *domain.Error, code string) string {
+	l := i18n.For(i18n.LocaleFrom(ctx))
+	if id, ok := domainMessages[de.MessageID]; ok {
+		return l.T(id, de.MessageData)
+	}
+	if l.Lang() == i18n.English {
+		return de.Message
+	}
+	return l.T(untranslated[code], map[string]any{"Detail": de.Message})
+}
 
 var kindCodes = map[domain.Kind]string{
 	domain.KindInvalid:         CodeBadUserInput,
@@ -76,8 +116,9 @@ var kindCodes = map[domain.Kind]string{
 	domain.KindUnavailable:     CodeUnavailable,
 }
 
-// errorPresenter is the one place where errors become API errors: domain errors keep their safe
-// message and get their code; gqlgen's own parse/validation errors keep theirs, a variable whose
+// errorPresenter is the one place where errors become API errors: domain errors get their code
+// and their safe message in the requester's language (localized; extensions are the same in
+// every language); gqlgen's own parse/validation errors keep theirs, a variable whose
 // value does not fit its type gets a clear message and extensions.field; an operation whose
 // client went away is logged at debug level only; a deadline (the operation's, or PostgreSQL's
 // statement_timeout) is OPERATION_TIMEOUT, logged as a warning; an unreachable PostgreSQL or
@@ -99,8 +140,8 @@ func errorPresenter(log *slog.Logger, schema *ast.Schema) graphql.ErrorPresenter
 
 		var de *domain.Error
 		if errors.As(err, &de) {
-			gqlErr.Message = de.Message
 			ext["code"] = kindCodes[de.Kind]
+			gqlErr.Message = localized(ctx, de, kindCodes[de.Kind])
 			if de.Field != "" {
 				ext["field"] = inputFieldPath(ctx, de.Field)
 			} else if f := argumentPath(ctx, gqlErr.Path); f != "" {
@@ -141,7 +182,7 @@ func errorPresenter(log *slog.Logger, schema *ast.Schema) graphql.ErrorPresenter
 			// The client went away (closed the connection, stopped the subscription): nobody
 			// reads this answer and nothing is wrong with the server.
 			log.DebugContext(ctx, "operation canceled by the client", "request_id", reqID, "path", gqlErr.Path.String())
-			gqlErr.Message = "the request was canceled"
+			gqlErr.Message = i18n.For(i18n.LocaleFrom(ctx)).T(msgCanceled, nil)
 			gqlErr.Extensions = map[string]any{"code": CodeClientClosed, "requestId": reqID}
 			return gqlErr
 		}
@@ -149,13 +190,13 @@ func errorPresenter(log *slog.Logger, schema *ast.Schema) graphql.ErrorPresenter
 			// Too much work for the time allowed, not a bug: the same answer as an operation
 			// stopped at its deadline as a whole (stoppedResponse).
 			log.WarnContext(ctx, "operation timed out", "request_id", reqID, "path", gqlErr.Path.String(), "err", err)
-			gqlErr.Message = msgOperationTimeout
+			gqlErr.Message = i18n.For(i18n.LocaleFrom(ctx)).T(msgOperationTimeout, nil)
 			gqlErr.Extensions = map[string]any{"code": CodeOperationTimeout, "requestId": reqID}
 			return gqlErr
 		}
 		if dependencyDown(err) {
 			log.WarnContext(ctx, "dependency unavailable", "request_id", reqID, "path", gqlErr.Path.String(), "err", err)
-			gqlErr.Message = "a service this operation needs is temporarily unavailable; retry later"
+			gqlErr.Message = i18n.For(i18n.LocaleFrom(ctx)).T(msgDependencyDown, nil)
 			gqlErr.Extensions = map[string]any{
 				"code": CodeUnavailable, "requestId": reqID,
 				"retryAfterSeconds": int(math.Ceil(dependencyRetryAfter.Seconds())),
@@ -163,7 +204,7 @@ func errorPresenter(log *slog.Logger, schema *ast.Schema) graphql.ErrorPresenter
 			return gqlErr
 		}
 		log.ErrorContext(ctx, "internal error", "request_id", reqID, "path", gqlErr.Path.String(), "err", err)
-		gqlErr.Message = "internal server error"
+		gqlErr.Message = i18n.For(i18n.LocaleFrom(ctx)).T(msgInternal, nil)
 		gqlErr.Extensions = map[string]any{"code": CodeInternal, "requestId": reqID}
 		return gqlErr
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/skillswap/skillswap/auth"
 	"github.com/skillswap/skillswap/domain"
+	"github.com/skillswap/skillswap/i18n"
 )
 
 type requestIDKey struct{}
@@ -85,6 +86,17 @@ func csrfGuard(next http.Handler) http.Handler {
 	})
 }
 
+// withLocale puts the request's language on its context (i18n.WithLocale), for the messages
+// written for it (errors, account pages): the signed-in member's profile locale, else the
+// Accept-Language header, else English. It runs after authenticate, which finds the member; a
+// request that signs in (signUp, logIn) is answered in the header's language.
+func withLocale(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		lang := i18n.Resolve(auth.ActorFrom(r.Context()).User.Locale, r.Header.Get("Accept-Language"))
+		next.ServeHTTP(w, r.WithContext(i18n.WithLocale(r.Context(), lang)))
+	})
+}
+
 // clientInfo records the caller's IP and user agent for rate limits and session lists. The
 // X-Forwarded-For header is trusted only when the server runs behind a proxy that sets it.
 func clientInfo(trustProxy bool, next http.Handler) http.Handler {
@@ -98,7 +110,7 @@ func clientInfo(trustProxy bool, next http.Handler) http.Handler {
 				}
 			}
 		}
-		ctx := auth.WithClient(r.Context(), auth.Client{IP: ip, UserAgent: r.UserAgent(), AcceptLanguage: r.Header.Get("Accept-Language")})
+		ctx := auth.WithClient(r.Context(), auth.Client{IP: ip, UserAgent: r.UserAgent()})
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }

@@ -10,6 +10,8 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/skillswap/skillswap/i18n"
 )
 
 // responseLimit bounds what one operation may produce and how long it may run, while it runs:
@@ -76,9 +78,10 @@ func (l responseLimit) InterceptResponse(ctx context.Context, next graphql.Respo
 // past the deadline (the same answer as a field stopped by a deadline, see errorPresenter),
 // CLIENT_CLOSED_REQUEST otherwise (the client went away: nobody reads it).
 func stoppedResponse(ctx context.Context) *graphql.Response {
-	msg, code := msgOperationTimeout, CodeOperationTimeout
+	l := i18n.For(i18n.LocaleFrom(ctx))
+	msg, code := l.T(msgOperationTimeout, nil), CodeOperationTimeout
 	if !errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		msg, code = "the request was canceled", CodeClientClosed
+		msg, code = l.T(msgCanceled, nil), CodeClientClosed
 	}
 	return &graphql.Response{Errors: gqlerror.List{{
 		Message:    msg,

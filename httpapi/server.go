@@ -147,6 +147,7 @@ func New(cfg Config, d Deps) *Server {
 	api = limitBody(cfg.MaxBodyBytes, api)
 	api = csrfGuard(api)
 	api = withDeadline(cfg.OperationTimeout, api)
+	api = withLocale(api)
 	api = authenticate(d.Authn, d.Log, api)
 	api = clientInfo(cfg.TrustProxy, api)
 	api = cors.New(cors.Options{
@@ -173,8 +174,9 @@ func New(cfg Config, d Deps) *Server {
 		mux.Handle("GET /metrics", s.metrics)
 	}
 	for pattern, h := range d.Extra {
-		// Extra handlers throttle and log per client like the API does (auth.ClientFrom).
-		mux.Handle(pattern, clientInfo(cfg.TrustProxy, h))
+		// Extra handlers throttle and log per client like the API does (auth.ClientFrom), and
+		// write in the request's language (i18n.FromRequest).
+		mux.Handle(pattern, clientInfo(cfg.TrustProxy, withLocale(h)))
 	}
 
 	var root http.Handler = mux

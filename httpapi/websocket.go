@@ -13,6 +13,7 @@ import (
 	"github.com/skillswap/skillswap/auth"
 	"github.com/skillswap/skillswap/domain"
 	"github.com/skillswap/skillswap/gqlws"
+	"github.com/skillswap/skillswap/i18n"
 	"github.com/skillswap/skillswap/ratelimit"
 	"github.com/skillswap/skillswap/realtime"
 )
@@ -121,7 +122,7 @@ func wsInit(authn Authenticator, hub *realtime.Hub, caps connCaps, log *slog.Log
 		} else {
 			conn.OnClose(releaseUser)
 		}
-		return auth.WithViewer(ctx, v), nil
+		return i18n.WithLocale(auth.WithViewer(ctx, v), wsLocale(ctx, payload, v.User.Locale)), nil
 	}
 }
 
@@ -181,4 +182,18 @@ func (w *roleWatch) check(ctx context.Context) {
 		w.again = false
 		w.mu.Unlock()
 	}
+}
+
+// wsLocale is the language of a socket's messages: connection_init's payload.locale when the app
+// names one (its explicit choice, as signUp's input.locale), else the member's profile locale,
+// else the handshake's Accept-Language (which withLocale put on ctx), else English: the same
+// order as over HTTP, profile before header.
+func wsLocale(ctx context.Context, payload map[string]any, profile string) string {
+	if l, _ := payload["locale"].(string); strings.TrimSpace(l) != "" {
+		return i18n.Match(l)
+	}
+	if strings.TrimSpace(profile) != "" {
+		return i18n.Match(profile)
+	}
+	return i18n.LocaleFrom(ctx)
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/skillswap/skillswap/domain"
+	"github.com/skillswap/skillswap/i18n"
 	"github.com/skillswap/skillswap/jobs"
 	"github.com/skillswap/skillswap/mail"
 )
@@ -150,36 +151,33 @@ func (s *Service) SanctionEmail(ctx context.Context, app string, args SanctionEm
 		}
 		a = &got
 	}
-	fr := u.Locale == domain.LocaleFR
-	t := func(en, frText string) string {
-		if fr {
-			return frText
+	l := i18n.For(u.Locale)
+	kind := l.T(sanctionKinds[sn.Kind], nil)
+	d := map[string]any{"App": app, "Name": u.DisplayName, "Kind": kind}
+	t := func(id i18n.ID, more ...any) string {
+		for i := 0; i+1 < len(more); i += 2 {
+			d[more[i].(string)] = more[i+1]
 		}
-		return en
-	}
-	kind := sanctionWords[sn.Kind][0]
-	if fr {
-		kind = sanctionWords[sn.Kind][1]
+		return l.T(id, d)
 	}
 	var subject string
-	paras := []string{t("Hello "+u.DisplayName+",", "Bonjour "+u.DisplayName+",")}
+	paras := []string{t(msgGreeting)}
 	switch args.Event {
 	case SanctionEmailImposed:
-		subject = t(app+": a moderator took a measure on your account", app+" : une mesure de modération concerne votre compte")
-		paras = append(paras, t("A moderator of "+app+" decided: "+kind+".", "Un modérateur de "+app+" a décidé : "+kind+"."))
+		subject = t(msgImposedSubject)
+		paras = append(paras, t(msgImposedDecided))
 		if sn.EndsAt != nil {
-			paras = append(paras, t("Until "+stamp(*sn.EndsAt)+".", "Jusqu'au "+stamp(*sn.EndsAt)+"."))
+			paras = append(paras, t(msgUntil, "Until", stamp(*sn.EndsAt)))
 		}
-		paras = append(paras, t("The reasons:", "Les motifs :"), sn.StatementOfReasons)
+		paras = append(paras, t(msgReasons), sn.StatementOfReasons)
 		if link := s.AppealLink(sn); link != "" {
-			paras = append(paras, t("You may appeal this decision once, until "+stamp(sn.AppealableUntil())+", in the app or on this page (no sign-in needed): "+link,
-				"Vous pouvez contester cette décision une fois, jusqu'au "+stamp(sn.AppealableUntil())+", dans l'application ou sur cette page (sans connexion) : "+link))
+			paras = append(paras, t(msgAppealLink, "Until", stamp(sn.AppealableUntil()), "Link", link))
 		} else {
-			paras = append(paras, t("You may appeal this decision once, within 20 days, in the app.", "Vous pouvez contester cette décision une fois, dans les 20 jours, dans l'application."))
+			paras = append(paras, t(msgAppealInApp))
 		}
 	case SanctionEmailLifted:
-		subject = t(app+": a measure on your account was lifted", app+" : une mesure sur votre compte est levée")
-		paras = append(paras, t("A moderator lifted this measure early: "+kind+".", "Un modérateur a levé cette mesure avant son terme : "+kind+"."))
+		subject = t(msgLiftedSubject)
+		paras = append(paras, t(msgLiftedBody))
 		if sn.LiftReason != nil {
 			paras = append(paras, *sn.LiftReason)
 		}
@@ -187,15 +185,13 @@ func (s *Service) SanctionEmail(ctx context.Context, app string, args SanctionEm
 		if a == nil || a.DecisionReasons == nil {
 			return mail.Email{}, false, fmt.Errorf("sanction email: appeal decision without its appeal")
 		}
-		subject = t(app+": your appeal was decided", app+" : votre recours a été examiné")
+		subject = t(msgAppealDecidedSubject)
 		if a.State == domain.AppealOverturned {
-			paras = append(paras, t("Another moderator reviewed your appeal and overturned the measure ("+kind+").",
-				"Un autre modérateur a examiné votre recours et annulé la mesure ("+kind+")."))
+			paras = append(paras, t(msgAppealOverturned))
 		} else {
-			paras = append(paras, t("Another moderator reviewed your appeal and upheld the measure ("+kind+").",
-				"Un autre modérateur a examiné votre recours et maintenu la mesure ("+kind+")."))
+			paras = append(paras, t(msgAppealUpheld))
 		}
-		paras = append(paras, t("The reasons:", "Les motifs :"), *a.DecisionReasons)
+		paras = append(paras, t(msgReasons), *a.DecisionReasons)
 	case SanctionEmailAppealMessage:
 		if a == nil || args.MessageID == nil {
 			return mail.Email{}, false, fmt.Errorf("sanction email: appeal message without its appeal")
@@ -208,26 +204,47 @@ func (s *Service) SanctionEmail(ctx context.Context, app string, args SanctionEm
 		if i < 0 {
 			return mail.Email{}, false, fmt.Errorf("sanction email: message %s not in appeal %s", *args.MessageID, a.ID)
 		}
-		subject = t(app+": a moderator wrote about your appeal", app+" : un modérateur vous écrit au sujet de votre recours")
-		paras = append(paras, t("A moderator reviewing your appeal wrote:", "Un modérateur qui examine votre recours écrit :"), msgs[i].Body)
+		subject = t(msgAppealMessageSubject)
+		paras = append(paras, t(msgAppealMessageWrote), msgs[i].Body)
 		if link := s.appealLink(sn, s.now().Add(ReplyLinkTTL)); link != "" && a.State == domain.AppealOpen {
-			paras = append(paras, t("Answer in the app or on this page (no sign-in needed): "+link,
-				"Répondez dans l'application ou sur cette page (sans connexion) : "+link))
+			paras = append(paras, t(msgAppealMessageAnswer, "Link", link))
 		}
 	default:
 		return mail.Email{}, false, fmt.Errorf("sanction email: unknown event %q", args.Event)
 	}
-	paras = append(paras, t("The "+app+" team", "L'équipe "+app))
-	return mail.Email{To: u.Email, Subject: subject, Body: strings.Join(paras, "\n\n") + "\n", Language: u.Locale}, true, nil
+	paras = append(paras, t(msgSignature))
+	return mail.Email{To: u.Email, Subject: subject, Body: strings.Join(paras, "\n\n") + "\n", Language: l.Lang()}, true, nil
 }
 
 func stamp(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") }
 
-// sanctionWords names each kind in English and French.
-var sanctionWords = map[domain.SanctionKind][2]string{
-	domain.SanctionWarning:        {"a warning", "un avertissement"},
-	domain.SanctionContentRemoval: {"the removal of content you posted", "le retrait d'un contenu que vous avez publié"},
-	domain.SanctionLimit:          {"a limit: no new conversations nor session proposals", "une limitation : ni nouvelle conversation ni proposition de séance"},
-	domain.SanctionSuspension:     {"the suspension of your account", "la suspension de votre compte"},
-	domain.SanctionBan:            {"the closure of your account", "la fermeture définitive de votre compte"},
-}
+// The words of moderation's emails (package i18n's catalogues, email.moderation.*); the
+// statement of reasons and the moderators' messages are sent as written.
+var (
+	msgGreeting             = i18n.Key("email.greeting")
+	msgSignature            = i18n.Key("email.signature")
+	msgReasons              = i18n.Key("email.moderation.reasons")
+	msgUntil                = i18n.Key("email.moderation.until")
+	msgImposedSubject       = i18n.Key("email.moderation.imposed.subject")
+	msgImposedDecided       = i18n.Key("email.moderation.imposed.decided")
+	msgAppealLink           = i18n.Key("email.moderation.imposed.appealLink")
+	msgAppealInApp          = i18n.Key("email.moderation.imposed.appealInApp")
+	msgLiftedSubject        = i18n.Key("email.moderation.lifted.subject")
+	msgLiftedBody           = i18n.Key("email.moderation.lifted.body")
+	msgAppealDecidedSubject = i18n.Key("email.moderation.appealDecided.subject")
+	msgAppealOverturned     = i18n.Key("email.moderation.appealDecided.overturned")
+	msgAppealUpheld         = i18n.Key("email.moderation.appealDecided.upheld")
+	msgAppealMessageSubject = i18n.Key("email.moderation.appealMessage.subject")
+	msgAppealMessageWrote   = i18n.Key("email.moderation.appealMessage.wrote")
+	msgAppealMessageAnswer  = i18n.Key("email.moderation.appealMessage.answer")
+	// sanctionKinds names each kind of sanction (email.moderation.kind.<KIND>).
+	sanctionKinds = func() map[domain.SanctionKind]i18n.ID {
+		kinds := []domain.SanctionKind{domain.SanctionWarning, domain.SanctionContentRemoval, domain.SanctionLimit,
+			domain.SanctionSuspension, domain.SanctionBan}
+		m := make(map[domain.SanctionKind]i18n.ID, len(kinds))
+		for _, k := range kinds {
+			m[k] = i18n.Key("email.moderation.kind." + string(k))
+		}
+		return m
+	}()
+)

@@ -8,6 +8,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/skillswap/skillswap/domain"
+	"github.com/skillswap/skillswap/i18n"
 	"github.com/skillswap/skillswap/push"
 	"github.com/skillswap/skillswap/store"
 )
@@ -53,6 +54,11 @@ func (s *Service) RegisterPushDevice(ctx context.Context, actor domain.Actor, in
 	now := s.now()
 	d := domain.PushDevice{ID: id, UserID: actor.ID(), Token: in.Token, Platform: in.Platform, Locale: in.Locale,
 		CreatedAt: now, LastRegisteredAt: now}
+	if in.Locale != nil {
+		// Matched once here, so the outbox picks the device's text without matching tags.
+		lang := i18n.Match(*in.Locale)
+		d.Lang = &lang
+	}
 	var out domain.PushDevice
 	err = s.store.InTx(ctx, func(q *store.Queries) error {
 		var err error

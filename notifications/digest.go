@@ -2,10 +2,10 @@ package notifications
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -368,12 +368,20 @@ type DigestEmailWorker struct {
 	Users   UserLoader
 	Mailer  Mailer
 	AppName string
-	// Suppressions skips addresses that refused email for good (nil: every digest is tried).
+	// Suppressions skips addresses that refused email for good, and records a new refusal (nil:
+	// every digest is tried).
 	Suppressions Suppressions
+	// Links makes the digest's one-click unsubscribe link (nil: no link).
+	Links *UnsubscribeLinks
+	// Log notes the addresses suppressed (nil: slog.Default()).
+	Log *slog.Logger
 }
 
 // Work implements river.Worker. A member who is gone or suspended gets nothing, nor does an
-// address that refused an email for good; SMTP errors are returned so River retries.
+// address that refused an email for good. The digest is written in the member's language with an
+// HTML and a text part (RenderDigest) and carries RFC 8058's one-click unsubscribe headers for
+// the digest as a whole (DigestScope). A permanent refusal suppresses the address and ends the
+// job, as for per-event emails; other SMTP errors are returned so River retries.
 func (w *DigestEmailWorker) Work(ctx context.Context, job *river.Job[DigestEmailArgs]) error {
 	if job.Args.empty() {
 		return nil
@@ -395,47 +403,42 @@ func (w *DigestEmailWorker) Work(ctx context.Context, job *river.Job[DigestEmail
 			return nil
 		}
 	}
-	subject, body := DigestText(w.AppName, u.DisplayName, job.Args)
-	if err := w.Mailer.Send(ctx, mail.Email{To: u.Email, Subject: subject, Body: body}); err != nil {
+	var link string
+	var headers map[string]string
+	if w.Links != nil {
+		link = w.Links.URL(u.ID, DigestScope)
+		headers = map[string]string{
+			"List-Unsubscribe":      "<" + link + ">",
+			"List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+		}
+	}
+	m, err := RenderDigest(u.Locale, w.AppName, u.DisplayName, job.Args, link)
+	if err != nil {
+		return fmt.Errorf("digest email: %w", err)
+	}
+	err = w.Mailer.Send(ctx, m.asMail(u.Email, headers))
+	var rejected *mail.RejectedError
+	if errors.As(err, &rejected) && w.Suppressions != nil {
+		return (&EmailWorker{Suppressions: w.Suppressions, Log: w.Log}).suppress(ctx, u, rejected)
+	}
+	if err != nil {
 		return fmt.Errorf("digest email: send: %w", err)
 	}
 	return nil
 }
 
-// DigestText renders a digest email: counts only, no message text or names.
-func DigestText(app, name string, a DigestEmailArgs) (subject, body string) {
-	var b strings.Builder
-	fmt.Fprintf(&b, "Hello %s,\n\nHere is what happened on %s.\n\n", name, app)
-	if len(a.Conversations) > 0 {
-		total := 0
-		for _, c := range a.Conversations {
-			total += c.Unread
-		}
-		fmt.Fprintf(&b, "- %d unread message(s) in %d conversation(s):\n", total, len(a.Conversations))
-		for i, c := range a.Conversations {
-			fmt.Fprintf(&b, "    conversation %d: %d unread\n", i+1, c.Unread)
-		}
-	}
-	if a.NewMatches > 0 {
-		fmt.Fprintf(&b, "- %d new mutual match(es)\n", a.NewMatches)
-	}
-	if a.UpcomingSessions > 0 {
-		fmt.Fprintf(&b, "- %d session(s) in the next %d days\n", a.UpcomingSessions, int(DigestUpcomingWindow/(24*time.Hour)))
-	}
-	b.WriteString("\nOpen the app to see them. You can choose which emails you get, and when your digest comes, in your notification settings.\n")
-	return fmt.Sprintf("%s: your digest", app), b.String()
-}
-
 // DigestJobs registers the digest workers and, when enabled, the digest run every interval
-// (DefaultDigestInterval when 0); sup skips suppressed addresses (store.Queries). The workers are registered even when disabled, so jobs left
-// over are worked.
-func DigestJobs(runner *DigestRunner, users UserLoader, mailer Mailer, appName string, sup Suppressions, enabled bool, interval time.Duration) jobs.Register {
+// (DefaultDigestInterval when 0); email carries the unsubscribe links and the suppressions
+// (store.Queries), as for per-event emails. The workers are registered even when disabled, so
+// jobs left over are worked.
+func DigestJobs(runner *DigestRunner, users UserLoader, mailer Mailer, appName string, email EmailConfig, enabled bool, interval time.Duration) jobs.Register {
 	if interval <= 0 {
 		interval = DefaultDigestInterval
 	}
 	return func(w *river.Workers) []*river.PeriodicJob {
 		river.AddWorker(w, &DigestRunWorker{Runner: runner})
-		river.AddWorker(w, &DigestEmailWorker{Users: users, Mailer: mailer, AppName: appName, Suppressions: sup})
+		river.AddWorker(w, &DigestEmailWorker{Users: users, Mailer: mailer, AppName: appName,
+			Suppressions: email.Suppressions, Links: email.Links, Log: email.Log})
 		if !enabled {
 			return nil
 		}

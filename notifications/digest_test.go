@@ -277,10 +277,20 @@ func TestDigestUnreadConversations(t *testing.T) {
 	if !strings.Contains(args, `"unread": 2`) || !strings.Contains(args, conv.String()) || strings.Contains(args, "secret") {
 		t.Fatalf("digest job args = %s, want 2 unread in %s and no message text", args, conv)
 	}
-	subject, body := notifications.DigestText("SkillSwap", "Ada", notifications.DigestEmailArgs{
-		Conversations: []notifications.DigestConversation{{ConversationID: conv, Unread: 2}}, NewMatches: 1})
-	if subject != "SkillSwap: your digest" || !strings.Contains(body, "2 unread message(s) in 1 conversation(s)") || !strings.Contains(body, "1 new mutual match") {
-		t.Fatalf("digest text = %q / %q", subject, body)
+	digest := notifications.DigestEmailArgs{Conversations: []notifications.DigestConversation{{ConversationID: conv, Unread: 2}}, NewMatches: 1}
+	for _, c := range []struct{ locale, subject, messages, matches string }{
+		{"en", "SkillSwap: your digest", "2 unread messages in 1 conversation", "1 new mutual match"},
+		{"fr-FR", "SkillSwap : votre récapitulatif", "2 messages non lus dans 1 conversation", "1 nouvelle correspondance mutuelle"},
+	} {
+		m, err := notifications.RenderDigest(c.locale, "SkillSwap", "Ada", digest, "https://app.test/unsubscribe?t=x")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, part := range []string{m.Text, m.HTML} {
+			if m.Subject != c.subject || !strings.Contains(part, c.messages) || !strings.Contains(part, c.matches) || !strings.Contains(part, "https://app.test/unsubscribe?t=x") {
+				t.Fatalf("%s digest = %q /\n%s", c.locale, m.Subject, part)
+			}
+		}
 	}
 }
 
@@ -353,7 +363,7 @@ func TestDigestEmailWorker(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if len(m.sent) != 1 || !strings.Contains(m.sent[0].Body, "2 new mutual match") || !strings.Contains(m.sent[0].Body, "1 session(s) in the next 7 days") {
+	if len(m.sent) != 1 || !strings.Contains(m.sent[0].Body, "2 new mutual match") || !strings.Contains(m.sent[0].Body, "1 session in the next 7 days") || m.sent[0].HTML == "" {
 		t.Fatalf("sent %+v, want one digest with the counts", m.sent)
 	}
 }

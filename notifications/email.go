@@ -12,6 +12,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/skillswap/skillswap/domain"
+	"github.com/skillswap/skillswap/i18n"
 	"github.com/skillswap/skillswap/jobs"
 	"github.com/skillswap/skillswap/mail"
 	"github.com/skillswap/skillswap/store"
@@ -162,7 +163,8 @@ type WelcomeEmailWorker struct {
 	AppName string
 }
 
-// Work implements river.Worker; SMTP errors are returned so River retries.
+// Work implements river.Worker: the email is in the member's language (their profile locale,
+// which sign-up took from the request); SMTP errors are returned so River retries.
 func (w *WelcomeEmailWorker) Work(ctx context.Context, job *river.Job[WelcomeEmailArgs]) error {
 	users, err := w.Users.UsersByIDs(ctx, []uuid.UUID{job.Args.UserID})
 	if err != nil {
@@ -173,13 +175,21 @@ func (w *WelcomeEmailWorker) Work(ctx context.Context, job *river.Job[WelcomeEma
 		// The account was erased before the email went out: nothing to do.
 		return nil
 	}
+	l := i18n.For(u.Locale)
+	d := map[string]any{"App": w.AppName, "Name": u.DisplayName}
 	return w.Mailer.Send(ctx, mail.Email{
-		To:      u.Email,
-		Subject: "Welcome to " + w.AppName,
-		Body: fmt.Sprintf("Hello %s,\n\nWelcome to %s! Add the skills you offer and the ones you want "+
-			"to learn, and we will find you partners.\n\nThe %s team\n", u.DisplayName, w.AppName, w.AppName),
+		To:       u.Email,
+		Subject:  l.T(msgWelcomeSubject, d),
+		Body:     l.T(msgGreeting, d) + "\n\n" + l.T(msgWelcomeBody, d) + "\n\n" + l.T(msgSignature, d) + "\n",
+		Language: l.Lang(),
 	})
 }
+
+// The welcome email's own words (its greeting and signature are every email's).
+var (
+	msgWelcomeSubject = i18n.Key("email.welcome.subject")
+	msgWelcomeBody    = i18n.Key("email.welcome.body")
+)
 
 // ByName adapts the service to notifiers that name types with plain strings, such as
 // skillsessions.Notifier: skillsessions.NewService(..., notifications.ByName{Service: notes}, ...).

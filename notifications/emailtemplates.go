@@ -1,96 +1,62 @@
 package notifications
 
 import (
-	"bytes"
 	"embed"
-	"encoding/json"
 	"fmt"
 	htmltemplate "html/template"
 	"strings"
 	texttemplate "text/template"
+	"time"
 
 	"github.com/skillswap/skillswap/domain"
+	"github.com/skillswap/skillswap/i18n"
 	"github.com/skillswap/skillswap/mail"
 )
 
-// templateFS holds the notification emails' layouts (HTML and text), the unsubscribe page and one
-// catalogue of words per language (templates/<locale>.json). A type registered in registry.go
-// gets its words in every catalogue (TestEveryTypeHasItsEmailInEveryLanguage).
+// templateFS holds the notification emails' layouts (HTML and text) and the unsubscribe page;
+// their words come from package i18n's catalogues (email.*, notification.type.*, unsubscribe.*),
+// where every registered type has its text in every language (TestEveryMessageInEveryLanguage).
 //
 //go:embed templates
 var templateFS embed.FS
 
-// catalogue is one language's words. Placeholders in braces ({app}, {name}, {what}) are
-// replaced before the layout escapes the result (the HTML one with html/template).
-type catalogue struct {
-	Subject     string `json:"subject"`
-	Greeting    string `json:"greeting"`
-	Happened    string `json:"happened"`
-	Settings    string `json:"settings"`
-	Critical    string `json:"critical"`
-	Unsubscribe string `json:"unsubscribe"`
-	Signature   string `json:"signature"`
-	Page        struct {
-		Title      string `json:"title"`
-		Body       string `json:"body"`
-		Button     string `json:"button"`
-		DoneTitle  string `json:"doneTitle"`
-		DoneBody   string `json:"doneBody"`
-		BadTitle   string `json:"badTitle"`
-		BadBody    string `json:"badBody"`
-		FailedBody string `json:"failedBody"`
-	} `json:"page"`
-	// Types says what happened, per notification type, in a few words and without content.
-	Types map[domain.NotificationType]string `json:"types"`
-}
-
-// emailLocales are the languages emails are written in; the first is the fallback.
-var emailLocales = []string{domain.LocaleEN, domain.LocaleFR}
-
-// The parsed templates and catalogues; a broken embedded file fails every test of the package.
+// The parsed templates; a broken embedded file fails every test of the package.
 var (
-	emailHTML       = htmltemplate.Must(htmltemplate.ParseFS(templateFS, "templates/email.html.tmpl"))
-	emailTextLayout = texttemplate.Must(texttemplate.ParseFS(templateFS, "templates/email.txt.tmpl"))
-	unsubscribePage = htmltemplate.Must(htmltemplate.ParseFS(templateFS, "templates/unsubscribe.html.tmpl"))
-	catalogues      = mustCatalogues()
+	emailHTML        = htmltemplate.Must(htmltemplate.ParseFS(templateFS, "templates/email.html.tmpl"))
+	emailTextLayout  = texttemplate.Must(texttemplate.ParseFS(templateFS, "templates/email.txt.tmpl"))
+	digestHTML       = htmltemplate.Must(htmltemplate.ParseFS(templateFS, "templates/digest.html.tmpl"))
+	digestTextLayout = texttemplate.Must(texttemplate.ParseFS(templateFS, "templates/digest.txt.tmpl"))
+	unsubscribePage  = htmltemplate.Must(htmltemplate.ParseFS(templateFS, "templates/unsubscribe.html.tmpl"))
 )
 
-func mustCatalogues() map[string]catalogue {
-	out := make(map[string]catalogue, len(emailLocales))
-	for _, l := range emailLocales {
-		b, err := templateFS.ReadFile("templates/" + l + ".json")
-		if err != nil {
-			panic(fmt.Sprintf("notifications: catalogue %s: %v", l, err))
+// The message ids of notification emails, pushes and the unsubscribe page.
+var (
+	msgGreeting             = i18n.Key("email.greeting")
+	msgSignature            = i18n.Key("email.signature")
+	msgNotificationSubject  = i18n.Key("email.notification.subject")
+	msgNotificationHappened = i18n.Key("email.notification.happened")
+	msgNotificationSettings = i18n.Key("email.notification.settings")
+	msgNotificationCritical = i18n.Key("email.notification.critical")
+	msgNotificationUnsub    = i18n.Key("email.notification.unsubscribe")
+	msgGenericType          = i18n.Key("notification.generic")
+	// typeTexts says what happened, per registered type, in a few words and without content:
+	// the subject of its email and the body of its push.
+	typeTexts = func() map[domain.NotificationType]i18n.ID {
+		m := make(map[domain.NotificationType]i18n.ID, len(registry))
+		for _, s := range registry {
+			m[s.Type] = i18n.Key("notification.type." + string(s.Type))
 		}
-		var c catalogue
-		dec := json.NewDecoder(bytes.NewReader(b))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&c); err != nil {
-			panic(fmt.Sprintf("notifications: catalogue %s: %v", l, err))
-		}
-		out[l] = c
-	}
-	return out
-}
+		return m
+	}()
+)
 
-// catalogueFor is the catalogue of locale, English when there is none.
-func catalogueFor(locale string) (string, catalogue) {
-	l := domain.NormalizeLocale(locale)
-	if c, ok := catalogues[l]; ok {
-		return l, c
+// whatHappened is t's words in l (a generic text for a type valid in domain but not registered
+// yet, which the registry test catches).
+func whatHappened(l i18n.Localizer, t domain.NotificationType) string {
+	if id, ok := typeTexts[t]; ok {
+		return l.T(id, nil)
 	}
-	return domain.LocaleEN, catalogues[domain.LocaleEN]
-}
-
-// whatHappened is t's words in c, falling back to English and then to the registry's text.
-func whatHappened(c catalogue, t domain.NotificationType) string {
-	if w := c.Types[t]; w != "" {
-		return w
-	}
-	if w := catalogues[domain.LocaleEN].Types[t]; w != "" {
-		return w
-	}
-	return specOf(t).Text
+	return l.T(msgGenericType, nil)
 }
 
 // emailView is what the email layouts fill in.
@@ -113,14 +79,14 @@ type EmailMessage struct {
 // is the one-click link of a non-critical type ("" for none); a critical type's email says why
 // it comes whatever the settings.
 func RenderEmail(locale, app, name string, t domain.NotificationType, unsubscribe string) (EmailMessage, error) {
-	lang, c := catalogueFor(locale)
-	what := whatHappened(c, t)
-	fill := strings.NewReplacer("{app}", app, "{name}", name, "{what}", what).Replace
+	l := i18n.For(locale)
+	d := map[string]any{"App": app, "Name": name, "What": whatHappened(l, t)}
 	spec := specOf(t)
 	v := emailView{
-		Lang: lang, Subject: fill(c.Subject), Greeting: fill(c.Greeting), Happened: fill(c.Happened),
-		Settings: fill(c.Settings), CriticalNote: fill(c.Critical), Unsubscribe: fill(c.Unsubscribe),
-		Signature: fill(c.Signature), Critical: spec.Critical, UnsubscribeURL: unsubscribe,
+		Lang: l.Lang(), Subject: l.T(msgNotificationSubject, d), Greeting: l.T(msgGreeting, d),
+		Happened: l.T(msgNotificationHappened, d), Settings: l.T(msgNotificationSettings, d),
+		CriticalNote: l.T(msgNotificationCritical, d), Unsubscribe: l.T(msgNotificationUnsub, d),
+		Signature: l.T(msgSignature, d), Critical: spec.Critical, UnsubscribeURL: unsubscribe,
 	}
 	var text, html strings.Builder
 	if err := emailTextLayout.Execute(&text, v); err != nil {
@@ -129,10 +95,73 @@ func RenderEmail(locale, app, name string, t domain.NotificationType, unsubscrib
 	if err := emailHTML.Execute(&html, v); err != nil {
 		return EmailMessage{}, fmt.Errorf("notification email %s html: %w", t, err)
 	}
-	return EmailMessage{Subject: v.Subject, Text: text.String(), HTML: html.String(), Lang: lang}, nil
+	return EmailMessage{Subject: v.Subject, Text: text.String(), HTML: html.String(), Lang: l.Lang()}, nil
 }
 
 // asMail is m addressed to to, as package mail sends it.
 func (m EmailMessage) asMail(to string, headers map[string]string) mail.Email {
 	return mail.Email{To: to, Subject: m.Subject, Body: m.Text, HTML: m.HTML, Language: m.Lang, Headers: headers}
+}
+
+// The message ids of the digest email.
+var (
+	msgDigestSubject      = i18n.Key("email.digest.subject")
+	msgDigestIntro        = i18n.Key("email.digest.intro")
+	msgDigestMessages     = i18n.Key("email.digest.messages")
+	msgDigestConversation = i18n.Key("email.digest.conversation")
+	msgDigestMatches      = i18n.Key("email.digest.matches")
+	msgDigestSessions     = i18n.Key("email.digest.sessions")
+	msgDigestOutro        = i18n.Key("email.digest.outro")
+	msgDigestSettings     = i18n.Key("email.digest.settings")
+	msgDigestUnsubscribe  = i18n.Key("email.digest.unsubscribe")
+)
+
+// digestItem is one line of a digest, with its sub-lines (one per conversation).
+type digestItem struct {
+	Text string
+	Sub  []string
+}
+
+// digestView is what the digest layouts fill in.
+type digestView struct {
+	Lang, Subject, Greeting, Intro, Outro, Settings, Unsubscribe, Signature, UnsubscribeURL string
+	Items                                                                                   []digestItem
+}
+
+// RenderDigest writes the digest email of a, in locale, with the same layout and words as the
+// per-event emails: counts only, never message text nor names. unsubscribe is the digest's
+// one-click link ("" for none).
+func RenderDigest(locale, app, name string, a DigestEmailArgs, unsubscribe string) (EmailMessage, error) {
+	l := i18n.For(locale)
+	d := map[string]any{"App": app, "Name": name}
+	v := digestView{
+		Lang: l.Lang(), Subject: l.T(msgDigestSubject, d), Greeting: l.T(msgGreeting, d), Intro: l.T(msgDigestIntro, d),
+		Outro: l.T(msgDigestOutro, d), Settings: l.T(msgDigestSettings, d), Unsubscribe: l.T(msgDigestUnsubscribe, d),
+		Signature: l.T(msgSignature, d), UnsubscribeURL: unsubscribe,
+	}
+	if len(a.Conversations) > 0 {
+		total := 0
+		it := digestItem{}
+		for i, c := range a.Conversations {
+			total += c.Unread
+			it.Sub = append(it.Sub, l.N(msgDigestConversation, c.Unread, map[string]any{"N": i + 1}))
+		}
+		it.Text = l.N(msgDigestMessages, total, map[string]any{"Conversations": len(a.Conversations)})
+		v.Items = append(v.Items, it)
+	}
+	if a.NewMatches > 0 {
+		v.Items = append(v.Items, digestItem{Text: l.N(msgDigestMatches, a.NewMatches, nil)})
+	}
+	if a.UpcomingSessions > 0 {
+		days := int(DigestUpcomingWindow / (24 * time.Hour))
+		v.Items = append(v.Items, digestItem{Text: l.N(msgDigestSessions, a.UpcomingSessions, map[string]any{"Days": days})})
+	}
+	var text, html strings.Builder
+	if err := digestTextLayout.Execute(&text, v); err != nil {
+		return EmailMessage{}, fmt.Errorf("digest email text: %w", err)
+	}
+	if err := digestHTML.Execute(&html, v); err != nil {
+		return EmailMessage{}, fmt.Errorf("digest email html: %w", err)
+	}
+	return EmailMessage{Subject: v.Subject, Text: text.String(), HTML: html.String(), Lang: l.Lang()}, nil
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/skillswap/skillswap/domain"
+	"github.com/skillswap/skillswap/i18n"
 	"github.com/skillswap/skillswap/jobs"
 	"github.com/skillswap/skillswap/push"
 	"github.com/skillswap/skillswap/store"
@@ -35,9 +36,23 @@ type pushData struct {
 	Payload  json.RawMessage `json:"payload,omitempty"`
 }
 
-// pushMessage renders the push of one notification, without recipient nor badge (added when
-// sent). Like emails, it names what happened but carries no content.
-func (s *Service) pushMessage(typ domain.NotificationType, note *uuid.UUID, payload json.RawMessage) (json.RawMessage, error) {
+// pushMessages renders the push of one notification in every catalogue language (the outbox
+// gives each device the one of its language), without recipient nor badge (added when sent).
+// Like emails, it names what happened but carries no content.
+func (s *Service) pushMessages(typ domain.NotificationType, note *uuid.UUID, payload json.RawMessage) (map[string]json.RawMessage, error) {
+	out := make(map[string]json.RawMessage, len(i18n.Languages))
+	for _, lang := range i18n.Languages {
+		m, err := s.pushMessage(i18n.For(lang), typ, note, payload)
+		if err != nil {
+			return nil, err
+		}
+		out[lang] = m
+	}
+	return out, nil
+}
+
+// pushMessage renders the push of one notification in l's language.
+func (s *Service) pushMessage(l i18n.Localizer, typ domain.NotificationType, note *uuid.UUID, payload json.RawMessage) (json.RawMessage, error) {
 	spec := specOf(typ)
 	d := pushData{NotificationID: note, Type: typ, Payload: payload}
 	if spec.Thread != nil {
@@ -48,7 +63,7 @@ func (s *Service) pushMessage(typ domain.NotificationType, note *uuid.UUID, payl
 		if err != nil {
 			return nil, fmt.Errorf("push data: %w", err)
 		}
-		m, err := push.Fit(push.Message{Title: s.app, Body: spec.Text, Data: data, Sound: "default", ChannelID: spec.AndroidChannel}, pushBudget)
+		m, err := push.Fit(push.Message{Title: s.app, Body: whatHappened(l, typ), Data: data, Sound: "default", ChannelID: spec.AndroidChannel}, pushBudget)
 		if err != nil && d.Payload != nil {
 			// A payload too large to travel: the app loads the notification by its id instead.
 			d.Payload = nil

@@ -18,14 +18,12 @@ type Channels struct {
 
 // TypeSpec is everything the platform knows about one notification type, in one place: a
 // feature that adds a type (a constant in domain/notification.go, in AllNotificationTypes)
-// registers it here with its text, its default channels and whether it is critical, and its
-// email's words in each catalogue templates/<locale>.json; TestEveryTypeIsRegistered and
-// TestEveryTypeHasItsEmailInEveryLanguage fail until it does.
+// registers it here with its default channels and whether it is critical, and its text (what
+// happened, in a few words and without content: its email's subject, its push's body) in every
+// catalogue of package i18n as notification.type.<TYPE>; TestEveryTypeIsRegistered and
+// i18n's TestEveryMessageInEveryLanguage fail until it does.
 type TypeSpec struct {
 	Type domain.NotificationType
-	// Text says what happened, in a few words and without content: the subject of its email and
-	// the title of its push (English; the French catalogue is issue 17 item 6).
-	Text string
 	// Defaults are the channels of a member who never chose.
 	Defaults Channels
 	// Critical types are emailed whatever the member's email choice: security notices and
@@ -56,38 +54,38 @@ var (
 
 // registry lists every notification type. Its order is the display order of preference screens.
 var registry = []TypeSpec{
-	{Type: domain.NotificationNewMessage, Text: "You have new messages", Defaults: appPush,
+	{Type: domain.NotificationNewMessage, Defaults: appPush,
 		Thread: conversationThread, AndroidChannel: androidMessage},
-	{Type: domain.NotificationNewMutualMatch, Text: "You have a new mutual match", Defaults: appEmailPush},
-	{Type: domain.NotificationSessionProposed, Text: "Someone proposed a session to you", Defaults: appEmailPush},
-	{Type: domain.NotificationSessionNewTimeProposed, Text: "A new time was proposed for your session", Defaults: appEmailPush},
-	{Type: domain.NotificationSessionConfirmed, Text: "Your session is confirmed", Defaults: appEmailPush},
-	{Type: domain.NotificationSessionDeclined, Text: "A session proposal was declined", Defaults: appEmail},
-	{Type: domain.NotificationSessionCancelled, Text: "A session was cancelled", Defaults: appEmailPush},
-	{Type: domain.NotificationSessionCompletionConfirmedByPartner, Text: "Please confirm your session took place", Defaults: appEmail},
-	{Type: domain.NotificationSessionCompleted, Text: "How was your session? Leave a review", Defaults: appEmail},
-	{Type: domain.NotificationSessionNoShowReported, Text: "A no-show was reported for your session", Defaults: appEmailPush},
-	{Type: domain.NotificationSessionProblemReported, Text: "A problem was reported with your session", Defaults: appEmail},
-	{Type: domain.NotificationSessionReminder, Text: "Your session starts soon", Defaults: appEmailPush},
-	{Type: domain.NotificationReviewReceived, Text: "You received a review", Defaults: appOnly},
-	{Type: domain.NotificationPaymentAuthorized, Text: "A session payment was authorised", Defaults: appEmail},
+	{Type: domain.NotificationNewMutualMatch, Defaults: appEmailPush},
+	{Type: domain.NotificationSessionProposed, Defaults: appEmailPush},
+	{Type: domain.NotificationSessionNewTimeProposed, Defaults: appEmailPush},
+	{Type: domain.NotificationSessionConfirmed, Defaults: appEmailPush},
+	{Type: domain.NotificationSessionDeclined, Defaults: appEmail},
+	{Type: domain.NotificationSessionCancelled, Defaults: appEmailPush},
+	{Type: domain.NotificationSessionCompletionConfirmedByPartner, Defaults: appEmail},
+	{Type: domain.NotificationSessionCompleted, Defaults: appEmail},
+	{Type: domain.NotificationSessionNoShowReported, Defaults: appEmailPush},
+	{Type: domain.NotificationSessionProblemReported, Defaults: appEmail},
+	{Type: domain.NotificationSessionReminder, Defaults: appEmailPush},
+	{Type: domain.NotificationReviewReceived, Defaults: appOnly},
+	{Type: domain.NotificationPaymentAuthorized, Defaults: appEmail},
 	// A declined card stops a booking: always emailed.
-	{Type: domain.NotificationPaymentFailed, Text: "A session payment was declined", Defaults: appEmailPush, Critical: true},
-	{Type: domain.NotificationPaymentCaptured, Text: "A session payment was completed", Defaults: appEmail},
-	{Type: domain.NotificationPaymentCanceled, Text: "A session payment was released", Defaults: appEmail},
-	{Type: domain.NotificationPaymentRefunded, Text: "A session payment was refunded", Defaults: appEmail},
-	{Type: domain.NotificationNoShowContested, Text: "A no-show you reported was contested", Defaults: appEmail},
-	{Type: domain.NotificationNoShowDecided, Text: "A no-show report was decided", Defaults: appEmail},
-	{Type: domain.NotificationModerationReportReceived, Text: "We received your report", Defaults: appEmail},
-	{Type: domain.NotificationModerationCaseDecided, Text: "A report you made was decided", Defaults: appEmail},
+	{Type: domain.NotificationPaymentFailed, Defaults: appEmailPush, Critical: true},
+	{Type: domain.NotificationPaymentCaptured, Defaults: appEmail},
+	{Type: domain.NotificationPaymentCanceled, Defaults: appEmail},
+	{Type: domain.NotificationPaymentRefunded, Defaults: appEmail},
+	{Type: domain.NotificationNoShowContested, Defaults: appEmail},
+	{Type: domain.NotificationNoShowDecided, Defaults: appEmail},
+	{Type: domain.NotificationModerationReportReceived, Defaults: appEmail},
+	{Type: domain.NotificationModerationCaseDecided, Defaults: appEmail},
 	// Sanctions and appeals: package moderation emails them itself (OwnEmail), always (Critical).
-	{Type: domain.NotificationModerationSanctionImposed, Text: "A moderator took action on your account",
+	{Type: domain.NotificationModerationSanctionImposed,
 		Defaults: appEmailPush, Critical: true, OwnEmail: true},
-	{Type: domain.NotificationModerationSanctionLifted, Text: "A sanction on your account was lifted",
+	{Type: domain.NotificationModerationSanctionLifted,
 		Defaults: appEmailPush, Critical: true, OwnEmail: true},
-	{Type: domain.NotificationModerationAppealDecided, Text: "Your appeal was decided",
+	{Type: domain.NotificationModerationAppealDecided,
 		Defaults: appEmailPush, Critical: true, OwnEmail: true},
-	{Type: domain.NotificationModerationAppealMessage, Text: "A moderator wrote in your appeal",
+	{Type: domain.NotificationModerationAppealMessage,
 		Defaults: appEmailPush, Critical: true, OwnEmail: true},
 }
 
@@ -116,7 +114,7 @@ func specOf(t domain.NotificationType) TypeSpec {
 	if s, ok := specs[t]; ok {
 		return s
 	}
-	return TypeSpec{Type: t, Text: "You have a new notification", Defaults: appEmail}
+	return TypeSpec{Type: t, Defaults: appEmail}
 }
 
 // Effective is a member's preference for t: what they stored (nil: never chose), the type's

@@ -186,11 +186,11 @@ func (s *Service) NotifyOnce(ctx context.Context, q *store.Queries, userIDs []uu
 			}
 		}
 		if s.push && p.Push != nil && *p.Push {
-			msg, err := s.pushMessage(typ, d.note, raw)
+			msgs, err := s.pushMessages(typ, d.note, raw)
 			if err != nil {
 				return nil, fmt.Errorf("notify %s: %w", typ, err)
 			}
-			pushes = append(pushes, store.PushRequest{UserID: d.user, NotificationID: d.note, Message: msg, NotBefore: heldPush(until, isHeld)})
+			pushes = append(pushes, store.PushRequest{UserID: d.user, NotificationID: d.note, Messages: msgs, NotBefore: heldPush(until, isHeld)})
 		}
 	}
 	if err := s.enqueuePushes(ctx, q, pushes, now); err != nil {

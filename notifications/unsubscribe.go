@@ -16,6 +16,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/skillswap/skillswap/domain"
+	"github.com/skillswap/skillswap/i18n"
 )
 
 // UnsubscribePath is where the one-click unsubscribe links of notification emails point.
@@ -44,7 +45,13 @@ func NewUnsubscribeLinks(key []byte, publicURL string) *UnsubscribeLinks {
 // and a link short enough for a header line.
 const macSize = 16
 
-// Token is the signed token of userID's email of type t.
+// DigestScope is the scope of the digest email's one-click link: in place of a type, it names
+// the digest, and unsubscribing from it turns off the email of every type the member reads in
+// their digest (what "stop digest emails" means to a member: those types stay in the app). It
+// cannot be taken for a type (types are upper-case names).
+const DigestScope domain.NotificationType = "@digest"
+
+// Token is the signed token of userID's email of type t (or of their digest: DigestScope).
 func (l *UnsubscribeLinks) Token(userID uuid.UUID, t domain.NotificationType) string {
 	msg := append(userID[:len(userID):len(userID)], t...)
 	return base64.RawURLEncoding.EncodeToString(append(msg, l.mac(msg)...))
@@ -62,9 +69,9 @@ func (l *UnsubscribeLinks) mac(msg []byte) []byte {
 	return h.Sum(nil)[:macSize]
 }
 
-// Parse checks token and returns the member and type it names; ok is false for a token that is
-// malformed, signed with another key, or names a type that has no unsubscribe link (unknown,
-// critical or emailed by its own capability).
+// Parse checks token and returns the member and type it names (DigestScope for the digest's);
+// ok is false for a token that is malformed, signed with another key, or names a type that has
+// no unsubscribe link (unknown, critical or emailed by its own capability).
 func (l *UnsubscribeLinks) Parse(token string) (userID uuid.UUID, t domain.NotificationType, ok bool) {
 	// Strict: one token, one spelling (no variants through the unused bits of the last character).
 	raw, err := base64.RawURLEncoding.Strict().DecodeString(token)
@@ -76,7 +83,7 @@ func (l *UnsubscribeLinks) Parse(token string) (userID uuid.UUID, t domain.Notif
 		return uuid.Nil, "", false
 	}
 	t = domain.NotificationType(msg[16:])
-	if !Unsubscribable(t) {
+	if t != DigestScope && !Unsubscribable(t) {
 		return uuid.Nil, "", false
 	}
 	return uuid.UUID(msg[:16]), t, true
@@ -91,10 +98,18 @@ func Unsubscribable(t domain.NotificationType) bool {
 	return ok && !s.Critical && !s.OwnEmail
 }
 
-// UnsubscribeEmail turns off the email of type t for userID: a system operation for the signed
-// link of an unsubscribe request, which proves who and what without a sign-in. The member's
-// other channels of that type stay as they are.
+// UnsubscribeEmail turns off the email of type t for userID (of every digested type for
+// DigestScope): a system operation for the signed link of an unsubscribe request, which proves
+// who and what without a sign-in. The member's other channels of that type stay as they are.
 func (s *Service) UnsubscribeEmail(ctx context.Context, userID uuid.UUID, t domain.NotificationType) error {
+	if t == DigestScope {
+		// The digest's link: every type in digest mode stops being emailed, so the digest run
+		// finds nothing to send (its members need a type emailed in digest mode).
+		if _, err := s.store.Q().DisableDigestEmails(ctx, userID, s.now()); err != nil {
+			return fmt.Errorf("unsubscribe from the digest: %w", err)
+		}
+		return nil
+	}
 	if !Unsubscribable(t) {
 		return domain.Invalid("type", "emails of type %q cannot be unsubscribed from", t)
 	}
@@ -146,7 +161,8 @@ const maxUnsubscribeForm = 4 << 10
 //   - POST with the token in the query (as the List-Unsubscribe header's URI has it) or in the
 //     form, and the body List-Unsubscribe=One-Click: turns the email off and answers 200 with a
 //     small page, never a redirect (mail providers post it from their servers and follow none).
-//   - GET shows the page of the link, in the browser's language (French or English), with a
+//   - GET shows the page of the link, in the browser's language (French or English: package
+//     i18n's resolution), with a
 //     button that posts: a GET changes nothing, since mail scanners and link previews open links.
 //
 // A token that does not verify gets a 400 page and changes nothing. Cross-origin POSTs are
@@ -170,8 +186,8 @@ type unsubscribeHandler struct {
 type pageView struct {
 	Lang, App, Page, Token, Body string
 	Style                        htmltemplate.CSS
-	// T is the page's words (catalogue.Page).
-	T any
+	// T is the page's words.
+	T pageWords
 }
 
 func (h *unsubscribeHandler) show(w http.ResponseWriter, r *http.Request) {
@@ -228,11 +244,32 @@ var unsubscribeStyleHash = func() string {
 	return "sha256-" + base64.StdEncoding.EncodeToString(sum[:])
 }()
 
+// The words of the unsubscribe page.
+var (
+	msgPageTitle      = i18n.Key("unsubscribe.title")
+	msgPageBody       = i18n.Key("unsubscribe.body")
+	msgPageButton     = i18n.Key("unsubscribe.button")
+	msgPageDoneTitle  = i18n.Key("unsubscribe.doneTitle")
+	msgPageDoneBody   = i18n.Key("unsubscribe.doneBody")
+	msgPageBadTitle   = i18n.Key("unsubscribe.badTitle")
+	msgPageBadBody    = i18n.Key("unsubscribe.badBody")
+	msgPageFailedBody = i18n.Key("unsubscribe.failedBody")
+	msgPageDigestWhat = i18n.Key("unsubscribe.digestWhat")
+)
+
+// pageWords are the page's words in one language (what templates/unsubscribe.html.tmpl's .T
+// names).
+type pageWords struct{ Title, Button, DoneTitle, BadTitle string }
+
 func (h *unsubscribeHandler) render(w http.ResponseWriter, r *http.Request, status int, page, token string, t domain.NotificationType) {
-	lang, c := catalogueFor(r.Header.Get("Accept-Language"))
-	fill := strings.NewReplacer("{app}", h.app, "{what}", whatHappened(c, t)).Replace
-	body := map[string]string{
-		"confirm": c.Page.Body, "done": c.Page.DoneBody, "bad": c.Page.BadBody, "failed": c.Page.FailedBody,
+	l := i18n.For(i18n.FromRequest(r))
+	what := whatHappened(l, t)
+	if t == DigestScope {
+		what = l.T(msgPageDigestWhat, nil)
+	}
+	d := map[string]any{"App": h.app, "What": what}
+	body := map[string]i18n.ID{
+		"confirm": msgPageBody, "done": msgPageDoneBody, "bad": msgPageBadBody, "failed": msgPageFailedBody,
 	}[page]
 	hd := w.Header()
 	hd.Set("Content-Type", "text/html; charset=utf-8")
@@ -240,8 +277,9 @@ func (h *unsubscribeHandler) render(w http.ResponseWriter, r *http.Request, stat
 	hd.Set("Cache-Control", "no-store")
 	hd.Set("Referrer-Policy", "no-referrer")
 	w.WriteHeader(status)
-	v := pageView{Lang: lang, App: h.app, Page: page, Token: token, Body: fill(body),
-		Style: htmltemplate.CSS(unsubscribeStyle), T: c.Page}
+	words := pageWords{Title: l.T(msgPageTitle, d), Button: l.T(msgPageButton, d), DoneTitle: l.T(msgPageDoneTitle, d), BadTitle: l.T(msgPageBadTitle, d)}
+	v := pageView{Lang: l.Lang(), App: h.app, Page: page, Token: token, Body: l.T(body, d),
+		Style: htmltemplate.CSS(unsubscribeStyle), T: words}
 	if err := unsubscribePage.Execute(w, v); err != nil {
 		h.log.WarnContext(r.Context(), "unsubscribe page: render", "err", err)
 	}

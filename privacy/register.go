@@ -261,7 +261,7 @@ var register = map[string]Table{
 	// anyone holding it may push to that install through Expo, left out of exports.
 	"push_devices": {Rows: "user_id", Columns: map[string]Column{
 		"id": gone(Technical, pushDevice), "user_id": gone(Technical, pushDevice), "token": gone(Technical, pushDevice),
-		"platform": gone(Technical, pushDevice), "locale": gone(Technical, pushDevice),
+		"platform": gone(Technical, pushDevice), "locale": gone(Technical, pushDevice), "lang": gone(Technical, pushDevice),
 		"created_at": gone(Technical, pushDevice), "last_registered_at": gone(Technical, pushDevice),
 	}},
 	"push_outbox": {Rows: "user_id (and the member's device)", Columns: map[string]Column{

@@ -148,9 +148,10 @@ func createMember(ctx context.Context, q *store.Queries, id uuid.UUID, hash stri
 		return err
 	}
 	// Their phone, registered for push (viewer pushDevices); nothing is sent without EXPO_PUSH_URL.
-	locale := "en"
+	// A French phone: its pushes are written in French (push_devices.lang), whatever the profile.
+	locale, lang := "fr-FR", "fr"
 	if _, err := q.RegisterPushDevice(ctx, domain.PushDevice{ID: uuid.Must(uuid.NewV7()), UserID: id,
-		Token: "ExponentPushToken[demo-" + id.String() + "]", Platform: domain.PushIOS, Locale: &locale,
+		Token: "ExponentPushToken[demo-" + id.String() + "]", Platform: domain.PushIOS, Locale: &locale, Lang: &lang,
 		CreatedAt: at, LastRegisteredAt: at}, 10); err != nil {
 		return fmt.Errorf("demo push device: %w", err)
 	}

@@ -63,3 +63,16 @@ func (q *Queries) DisableNotificationEmail(ctx context.Context, userID uuid.UUID
 		userID, typ, defaultInApp, now)
 	return mapErr(err, "disable notification email", "user", "")
 }
+
+// DisableDigestEmails turns off the email of every type userID reads in their digest (the
+// digest's one-click unsubscribe): the digest run then has nothing of theirs to send. The types
+// stay in digest mode, so turning one's email back on brings its digest back. It returns how
+// many types it turned off.
+func (q *Queries) DisableDigestEmails(ctx context.Context, userID uuid.UUID, now time.Time) (int64, error) {
+	tag, err := q.db.Exec(ctx, `UPDATE notification_preferences SET email = false, updated_at = $2
+		WHERE user_id = $1 AND email AND email_digest`, userID, now)
+	if err != nil {
+		return 0, mapErr(err, "disable digest emails", "user", "")
+	}
+	return tag.RowsAffected(), nil
+}

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"time"
 
@@ -13,7 +14,7 @@ import (
 	"github.com/skillswap/skillswap/domain"
 )
 
-const pushDeviceColumns = `id, user_id, token, platform, locale, created_at, last_registered_at`
+const pushDeviceColumns = `id, user_id, token, platform, locale, lang, created_at, last_registered_at`
 
 // RegisterPushDevice stores d for d.UserID, inside the caller's transaction: a token another
 // member held is theirs no more (deleted with what waits for it, then registered anew), one the
@@ -24,10 +25,10 @@ func (q *Queries) RegisterPushDevice(ctx context.Context, d domain.PushDevice, k
 		return domain.PushDevice{}, mapErr(err, "move push device", "push device", "")
 	}
 	rows, err := q.db.Query(ctx, `
-		INSERT INTO push_devices (`+pushDeviceColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $6)
-		ON CONFLICT (token) DO UPDATE SET platform = EXCLUDED.platform, locale = EXCLUDED.locale,
+		INSERT INTO push_devices (`+pushDeviceColumns+`) VALUES ($1, $2, $3, $4, $5, $7, $6, $6)
+		ON CONFLICT (token) DO UPDATE SET platform = EXCLUDED.platform, locale = EXCLUDED.locale, lang = EXCLUDED.lang,
 			last_registered_at = EXCLUDED.last_registered_at
-		RETURNING `+pushDeviceColumns, d.ID, d.UserID, d.Token, d.Platform, d.Locale, d.CreatedAt)
+		RETURNING `+pushDeviceColumns, d.ID, d.UserID, d.Token, d.Platform, d.Locale, d.CreatedAt, d.Lang)
 	if err != nil {
 		return domain.PushDevice{}, mapErr(err, "register push device", "push device", "")
 	}
@@ -80,8 +81,10 @@ func (q *Queries) DeletePushDevices(ctx context.Context, ids []uuid.UUID) (int64
 type PushRequest struct {
 	UserID         uuid.UUID
 	NotificationID *uuid.UUID
-	// Message is the Expo message without recipient nor badge (a JSON object).
-	Message json.RawMessage
+	// Messages are the Expo message without recipient nor badge (a JSON object), per catalogue
+	// language ("en", "fr"); each device gets the one of its language (push_devices.lang, else
+	// the member's profile locale, else English).
+	Messages map[string]json.RawMessage
 	// NotBefore holds the push until then (the end of the member's quiet hours); nil: at once.
 	NotBefore *time.Time
 }
@@ -98,14 +101,20 @@ func (q *Queries) EnqueuePushes(ctx context.Context, reqs []PushRequest, now tim
 	msgs := make([]string, len(reqs))
 	notBefore := make([]*time.Time, len(reqs))
 	for i, r := range reqs {
-		users[i], notes[i], msgs[i], notBefore[i] = r.UserID, r.NotificationID, string(r.Message), r.NotBefore
+		b, err := json.Marshal(r.Messages)
+		if err != nil {
+			return 0, fmt.Errorf("enqueue pushes: %w", err)
+		}
+		users[i], notes[i], msgs[i], notBefore[i] = r.UserID, r.NotificationID, string(b), r.NotBefore
 	}
 	tag, err := q.db.Exec(ctx, `
 		INSERT INTO push_outbox (device_id, user_id, notification_id, message, created_at, not_before)
-		SELECT d.id, r.user_id, r.notification_id, r.message::jsonb, $4, r.not_before
+		SELECT d.id, r.user_id, r.notification_id,
+			COALESCE(r.messages::jsonb -> COALESCE(d.lang, u.locale), r.messages::jsonb -> 'en'), $4, r.not_before
 		FROM unnest($1::uuid[], $2::uuid[], $3::text[], $5::timestamptz[])
-			WITH ORDINALITY AS r(user_id, notification_id, message, not_before, n)
+			WITH ORDINALITY AS r(user_id, notification_id, messages, not_before, n)
 		JOIN push_devices d ON d.user_id = r.user_id
+		JOIN users u ON u.id = r.user_id
 		ORDER BY r.n, d.id`, users, notes, msgs, now, notBefore)
 	if err != nil {
 		return 0, mapErr(err, "enqueue pushes", "push", "")
