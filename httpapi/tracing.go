@@ -54,13 +54,18 @@ func traceTraffic(p *tracing.Provider, next http.Handler) http.Handler {
 		}
 		// The route, never the path: calendar feeds and export downloads carry secrets in theirs.
 		route := routeOf(r.URL.Path)
-		ctx, span := tracer.Start(ctx, r.Method+" "+route, trace.WithSpanKind(trace.SpanKindServer),
-			trace.WithAttributes(
-				attribute.String("http.request.method", r.Method),
-				attribute.String("http.route", route),
-				attribute.String("url.scheme", scheme(r)),
-			))
+		ctx, span := tracer.Start(ctx, r.Method+" "+route, trace.WithSpanKind(trace.SpanKindServer))
 		defer span.End()
+		if !span.IsRecording() {
+			// Not sampled: the span only carries the trace id (to the logs, to jobs).
+			next.ServeHTTP(w, r.WithContext(ctx))
+			return
+		}
+		span.SetAttributes(
+			attribute.String("http.request.method", r.Method),
+			attribute.String("http.route", route),
+			attribute.String("url.scheme", scheme(r)),
+		)
 		rec := &statusRecorder{ResponseWriter: w}
 		next.ServeHTTP(rec, r.WithContext(ctx))
 		if rec.status == 0 {
@@ -99,6 +104,9 @@ func (operationSpans) Validate(graphql.ExecutableSchema) error { return nil }
 // InterceptOperation implements graphql.OperationInterceptor: the span starts once the operation
 // is parsed, validated and priced, and ends with its (first) response.
 func (o operationSpans) InterceptOperation(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+	if unsampled(ctx) {
+		return next(ctx)
+	}
 	oc := graphql.GetOperationContext(ctx)
 	kind := "unknown"
 	if oc.Operation != nil {
@@ -112,14 +120,16 @@ func (o operationSpans) InterceptOperation(ctx context.Context, next graphql.Ope
 	if opName != "" {
 		name += " " + opName
 	}
-	attrs := []attribute.KeyValue{
-		attribute.String("graphql.operation.type", kind),
-		attribute.String("graphql.operation.name", opName),
+	ctx, span := o.tracer.Start(ctx, name)
+	if span.IsRecording() {
+		span.SetAttributes(
+			attribute.String("graphql.operation.type", kind),
+			attribute.String("graphql.operation.name", opName),
+		)
+		if s := extension.GetComplexityStats(ctx); s != nil {
+			span.SetAttributes(attribute.Int("graphql.operation.complexity", s.Complexity))
+		}
 	}
-	if s := extension.GetComplexityStats(ctx); s != nil {
-		attrs = append(attrs, attribute.Int("graphql.operation.complexity", s.Complexity))
-	}
-	ctx, span := o.tracer.Start(ctx, name, trace.WithAttributes(attrs...))
 	handler := next(ctx)
 	if kind == "subscription" {
 		// The resolver subscribed inside next; events may come for hours.
@@ -141,7 +151,7 @@ func (o operationSpans) InterceptOperation(ctx context.Context, next graphql.Ope
 // resolver and the fields below it.
 func (o operationSpans) InterceptRootField(ctx context.Context, next graphql.RootResolver) graphql.Marshaler {
 	fc := graphql.GetRootFieldContext(ctx)
-	if fc == nil {
+	if fc == nil || unsampled(ctx) {
 		return next(ctx)
 	}
 	parent := "Query"
@@ -157,6 +167,17 @@ func (o operationSpans) InterceptRootField(ctx context.Context, next graphql.Roo
 		attribute.String("graphql.field.parent", parent), attribute.String("graphql.field.name", fc.Field.Name)))
 	defer span.End()
 	return next(ctx)
+}
+
+// unsampled tells whether ctx belongs to a request whose trace is not sampled (its HTTP span is
+// local and not recording): its GraphQL spans would not be recorded either (a parent-based
+// sampler follows the parent; a ratio sampler decides the same for the same trace id), so they
+// are not even started. A remote parent (a WebSocket handshake's traceparent) still lets the
+// sampler decide.
+func unsampled(ctx context.Context) bool {
+	span := trace.SpanFromContext(ctx)
+	sc := span.SpanContext()
+	return sc.IsValid() && !sc.IsRemote() && !span.IsRecording()
 }
 
 // recordErrors puts the response's error codes on the span (never the messages, which may quote
