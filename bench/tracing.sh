@@ -14,7 +14,7 @@
 # production).
 #
 # Settings: ROUNDS (6), DURATION (10s per run), THREADS (1), CONNECTIONS (16), RATIO (0.1),
-# WARMUP (5s), BENCH_DB (skillswap_bench_tracing), BENCH_OUT (directory for binaries, logs and
+# WARMUP (5s), OFF_ADDR, ON_ADDR, SINK_ADDR (127.0.0.1:18791, :18792, :14719), BENCH_DB (skillswap_bench_tracing), BENCH_OUT (directory for binaries, logs and
 # the summary), BENCH_SERVER_ENV (extra server environment, "VAR=value ...").
 set -euo pipefail
 
@@ -27,9 +27,9 @@ THREADS="${THREADS:-1}"
 CONNECTIONS="${CONNECTIONS:-16}"
 RATIO="${RATIO:-0.1}"
 WARMUP="${WARMUP:-5s}"
-OFF=127.0.0.1:18191
-ON=127.0.0.1:18192
-SINK=127.0.0.1:14318
+OFF="${OFF_ADDR:-127.0.0.1:18791}"
+ON="${ON_ADDR:-127.0.0.1:18792}"
+SINK="${SINK_ADDR:-127.0.0.1:14719}"
 EMAIL="admin@demo.skillswap.local"
 PASSWORD="swap-skills-2026!" # the seeded demo members' password (seed package)
 
