@@ -73,16 +73,16 @@ func everything(spans tracetest.SpanStubs) string {
 	for _, s := range spans {
 		fmt.Fprintln(&b, s.Name, s.Status.Description)
 		for _, kv := range s.Attributes {
-			fmt.Fprintln(&b, kv.Key, kv.Value.Emit())
+			fmt.Fprintln(&b, kv.Key, kv.Value.String())
 		}
 		for _, e := range s.Events {
 			fmt.Fprintln(&b, e.Name)
 			for _, kv := range e.Attributes {
-				fmt.Fprintln(&b, kv.Key, kv.Value.Emit())
+				fmt.Fprintln(&b, kv.Key, kv.Value.String())
 			}
 		}
 		for _, kv := range s.Resource.Attributes() {
-			fmt.Fprintln(&b, kv.Key, kv.Value.Emit())
+			fmt.Fprintln(&b, kv.Key, kv.Value.String())
 		}
 	}
 	return b.String()
@@ -100,7 +100,9 @@ const (
 func TestGraphQLRequestSpans(t *testing.T) {
 	t.Parallel()
 	p, exp := inMemory(t)
-	srv := apitest.Start(t, apitest.Config(t), app.Options{Tracing: p})
+	cfg := apitest.Config(t)
+	cfg.RedisURL = apitest.RedisURL(t) // the complexity budget is charged in Redis
+	srv := apitest.Start(t, cfg, app.Options{Tracing: p})
 	tok, _ := srv.SignUp(t)
 
 	viewer := srv.Client().WithToken(tok.AccessToken)
@@ -147,6 +149,18 @@ func TestGraphQLRequestSpans(t *testing.T) {
 	field := byName(spans, "Query.viewer")
 	if field == nil || field.Parent.SpanID() != op.SpanContext.SpanID() {
 		t.Errorf("want a Query.viewer span under the operation span; spans: %v", names(spans))
+	}
+	redisSpans := 0
+	for _, s := range spans {
+		if v, _ := attr(&s, "db.system.name"); v == "redis" {
+			redisSpans++
+			if s.SpanKind != trace.SpanKindClient || len(s.Attributes) != 2 {
+				t.Errorf("Redis span %q: kind %v, attributes %v; want a client span with the system and command only", s.Name, s.SpanKind, s.Attributes)
+			}
+		}
+	}
+	if redisSpans == 0 {
+		t.Errorf("no Redis span (the complexity budget) in the viewer's trace: %v", names(spans))
 	}
 	for _, s := range spans {
 		if s.Name == "id" || s.Name == "displayName" || strings.HasSuffix(s.Name, ".displayName") {
