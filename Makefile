@@ -6,7 +6,7 @@ BIN := bin/skillswap
 STACK := scripts/stack.sh
 STATICCHECK_VERSION := v0.8.2
 
-.PHONY: help run test test-go test-redis-broker drill test-typesense fuzz ci bench-discovery bench-realtime bench-sessions bench-kpis bench-peers bench-guard bench-hostile generate check-generated schema-snapshot schema-diff vet lint staticcheck build stack-up stack-down stack-status bench clean
+.PHONY: help run test test-go test-redis-broker drill test-typesense fuzz ci bench-discovery bench-realtime bench-sessions bench-kpis bench-peers bench-guard bench-hostile bench-tracing generate check-generated schema-snapshot schema-diff vet lint staticcheck build stack-up stack-down stack-status bench clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -135,6 +135,9 @@ bench-guard: ## allocation budget of the nested page: BenchmarkNestedPage for 50
 
 bench-peers: ## SkillSwap and PostGraphile 5 side by side on 100,000 members: four queries, req/s, latency, CPU per request (see bench/README.md)
 	@bash bench/peers.sh
+
+bench-tracing: ## viewer throughput with tracing off vs on at 10 % sampling, interleaved (see bench/README.md)
+	@bash bench/tracing.sh
 
 bench-hostile: ## hostile load: viewer p99 while 4 clients send the most expensive accepted documents, RSS under a flood of large documents (bench/hostile.sh)
 	bash bench/hostile.sh

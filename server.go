@@ -13,6 +13,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -37,6 +38,7 @@ import (
 	"github.com/skillswap/skillswap/search"
 	"github.com/skillswap/skillswap/seed"
 	"github.com/skillswap/skillswap/store"
+	"github.com/skillswap/skillswap/tracing"
 )
 
 func main() {
@@ -79,7 +81,8 @@ func newLogger(level string) *slog.Logger {
 	if err := l.UnmarshalText([]byte(level)); err != nil {
 		l = slog.LevelInfo
 	}
-	h := slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: l})
+	// Lines logged inside a traced request or job carry its trace_id and span_id.
+	h := tracing.LogHandler(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: l}))
 	// Libraries that print with the standard logger (gqlgen's transports, net/http) end up as
 	// JSON warnings too, so every log line can be parsed.
 	stdlog.SetFlags(0)
@@ -98,7 +101,16 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if _, set := os.LookupEnv("GOGC"); !set {
 		debug.SetGCPercent(serveGCPercent)
 	}
-	a, err := app.New(ctx, cfg, log, app.Options{})
+	traces, err := tracing.Setup(ctx, tracingConfig(cfg))
+	if err != nil {
+		return err
+	}
+	if traces.Enabled() {
+		log.Info("tracing on", "sampler", cfg.OTelTracesSampler, "sampler_arg", cfg.OTelTracesSamplerArg)
+	}
+	// Spans still buffered are flushed last, after the workers' final jobs.
+	defer shutdownTracing(traces, cfg.ShutdownTimeout, log)
+	a, err := app.New(ctx, cfg, log, app.Options{Tracing: traces})
 	if err != nil {
 		return err
 	}
@@ -176,6 +188,25 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// tracingConfig is the OTEL_* part of the configuration.
+func tracingConfig(cfg config.Config) tracing.Config {
+	return tracing.Config{
+		Disabled: cfg.OTelSDKDisabled, Exporter: cfg.OTelTracesExporter,
+		Endpoint: cfg.OTelEndpoint, TracesEndpoint: cfg.OTelTracesEndpoint,
+		Protocol: cmp.Or(cfg.OTelTracesProtocol, cfg.OTelProtocol),
+		Sampler:  cfg.OTelTracesSampler, SamplerArg: cfg.OTelTracesSamplerArg, ServiceName: cfg.OTelServiceName,
+	}
+}
+
+// shutdownTracing exports the spans still buffered, within the shutdown timeout.
+func shutdownTracing(p *tracing.Provider, timeout time.Duration, log *slog.Logger) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	if err := p.Shutdown(ctx); err != nil {
+		log.Warn("tracing shutdown", "err", err)
+	}
 }
 
 func migrate(ctx context.Context, cfg config.Config, log *slog.Logger) error {

@@ -17,9 +17,14 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/multitracer"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/go-redis/v9"
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+	"github.com/riverqueue/rivercontrib/otelriver"
+	metricnoop "go.opentelemetry.io/otel/metric/noop"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/skillswap/skillswap/accountpages"
 	"github.com/skillswap/skillswap/admin"
@@ -57,6 +62,7 @@ import (
 	"github.com/skillswap/skillswap/skills"
 	"github.com/skillswap/skillswap/skillsessions"
 	"github.com/skillswap/skillswap/store"
+	"github.com/skillswap/skillswap/tracing"
 )
 
 // appName names the platform in emails and on the account pages.
@@ -104,6 +110,7 @@ type App struct {
 	limitsDB redis.UniversalClient
 	slotsDB  *ratelimit.RedisSlots
 	workers  *river.Client[pgx.Tx]
+	tracing  *tracing.Provider
 	log      *slog.Logger
 	stop     context.CancelFunc
 
@@ -128,18 +135,36 @@ type Options struct {
 	// ErasureNow is the clock of account deletions (tests move it past the grace period); nil
 	// means time.Now.
 	ErasureNow func() time.Time
+	// Tracing instruments the HTTP edge, GraphQL operations, SQL, Redis, River jobs, Stripe and
+	// SMTP calls (serve builds it from the OTEL_* variables); nil or disabled: no tracing.
+	Tracing *tracing.Provider
 }
 
 // New connects and wires everything; it applies migrations when cfg.MigrateOnStart.
 func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options) (_ *App, err error) {
-	a := &App{Config: cfg, log: log}
+	a := &App{Config: cfg, log: log, tracing: opts.Tracing}
+	var riverMiddleware []rivertype.Middleware
+	sqlTracer := opts.Tracer
+	if opts.Tracing.Enabled() {
+		// Work spans link to the trace that enqueued the job (its traceparent rides in the
+		// job's metadata): a job may run hours later, so it starts a trace of its own.
+		riverMiddleware = append(riverMiddleware, otelriver.NewMiddleware(&otelriver.MiddlewareConfig{
+			TracerProvider: opts.Tracing.TracerProvider(), MeterProvider: metricnoop.NewMeterProvider(),
+			EnableTracePropagation: true, EnableWorkSpanJobKindSuffix: true,
+		}))
+		if sqlTracer == nil {
+			sqlTracer = opts.Tracing.PgxTracer()
+		} else {
+			sqlTracer = multitracer.New(sqlTracer, opts.Tracing.PgxTracer())
+		}
+	}
 	defer func() {
 		if err != nil {
 			a.Close(context.WithoutCancel(ctx))
 		}
 	}()
 	a.Pool, err = store.OpenPool(ctx, cfg.DatabaseURL, store.PoolConfig{
-		MaxConns: cfg.DatabaseMaxConns, StatementTimeout: cfg.StatementTimeout, Tracer: opts.Tracer,
+		MaxConns: cfg.DatabaseMaxConns, StatementTimeout: cfg.StatementTimeout, Tracer: sqlTracer,
 	})
 	if err != nil {
 		return nil, err
@@ -149,7 +174,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 			return nil, err
 		}
 	}
-	inserter, err := jobs.NewInserter(a.Pool, log)
+	inserter, err := jobs.NewInserter(a.Pool, log, riverMiddleware...)
 	if err != nil {
 		return nil, err
 	}
@@ -165,6 +190,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		broker, err := realtime.NewRedisClient(ctx, client)
 		if err != nil {
 			return nil, err
+		}
+		if opts.Tracing.Enabled() {
+			broker.AddHook(opts.Tracing.RedisHook())
 		}
 		a.Broker = broker
 	} else {
@@ -215,7 +243,12 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	// the saga steps of paid sessions are enqueued inside the sessions' own transactions.
 	var stripeClient payments.Stripe
 	if cfg.StripeSecretKey != "" {
-		stripeClient = payments.NewStripe(payments.StripeConfig{SecretKey: cfg.StripeSecretKey, APIBase: cfg.StripeAPIBase})
+		sc := payments.StripeConfig{SecretKey: cfg.StripeSecretKey, APIBase: cfg.StripeAPIBase}
+		if opts.Tracing.Enabled() {
+			// stripe-go's default client's timeout, with a span per call.
+			sc.HTTPClient = &http.Client{Timeout: 80 * time.Second, Transport: opts.Tracing.Transport(nil)}
+		}
+		stripeClient = payments.NewStripe(sc)
 	} else {
 		log.Info("STRIPE_SECRET_KEY not set: paid sessions are disabled")
 	}
@@ -363,6 +396,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	if cfg.SMTPAddr != "" {
 		mailer, err = mail.NewSMTPMailer(mail.SMTPConfig{
 			Addr: cfg.SMTPAddr, From: cfg.SMTPFrom, Username: cfg.SMTPUsername, Password: cfg.SMTPPassword, StartTLS: cfg.SMTPStartTLS,
+			Tracer: smtpTracer(opts.Tracing),
 		})
 		if err != nil {
 			return nil, err
@@ -452,7 +486,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 			notifications.DigestJobs(notifications.NewDigestRunner(a.Store, log, nil), a.Store.Q(), mailer, appName, notifications.EmailConfig{
 				Links: unsubscribe, Suppressions: a.Store.Q(), Log: log,
 			}, true, cfg.DigestInterval),
-		}, log)
+		}, log, riverMiddleware...)
 		if err != nil {
 			return nil, err
 		}
@@ -542,7 +576,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	}, httpapi.Deps{
 		Schema: schema, Authn: a.Auth, Loaders: a.Store.Q(), Hub: a.Hub, Broker: a.Broker, Pool: a.Pool, Log: log,
 		Limiter: a.Limiter, Slots: a.Slots,
-		Extra: extra,
+		Extra: extra, Tracing: opts.Tracing,
 	})
 	return a, nil
 }
@@ -559,6 +593,9 @@ func (a *App) openLimits(ctx context.Context) error {
 	db, err := redisconn.Open(ctx, a.Config.Redis())
 	if err != nil {
 		return fmt.Errorf("redis (limits): %w", err)
+	}
+	if a.tracing.Enabled() {
+		db.AddHook(a.tracing.RedisHook())
 	}
 	a.limitsDB = db
 	prefix := a.Config.RateLimitKeyPrefix
@@ -593,6 +630,14 @@ func (a *App) openReplica(ctx context.Context, opts Options) error {
 		},
 	})
 	return nil
+}
+
+// smtpTracer is the tracer of SMTP sends (nil when tracing is off: no span at all).
+func smtpTracer(p *tracing.Provider) trace.Tracer {
+	if !p.Enabled() {
+		return nil
+	}
+	return p.Tracer()
 }
 
 // rate converts a configured rate.

@@ -37,9 +37,22 @@ type Config struct {
 	// MetricsAddr serves /metrics on this separate address instead of the API's.
 	MetricsAddr string `env:"METRICS_ADDR"`
 	// MetricsToken makes /metrics require `Authorization: Bearer <token>`.
-	MetricsToken       string   `env:"METRICS_TOKEN"`
-	TrustProxyHeaders  bool     `env:"TRUST_PROXY_HEADERS" envDefault:"false"`
-	CORSAllowedOrigins []string `env:"CORS_ALLOWED_ORIGINS" envSeparator:"," envDefault:"http://localhost:8080,http://127.0.0.1:8080"`
+	MetricsToken string `env:"METRICS_TOKEN"`
+
+	// OpenTelemetry tracing, by the specification's standard variables (package tracing). Off
+	// unless an OTLP endpoint (or OTEL_TRACES_EXPORTER=otlp) is set; the exporter reads the rest
+	// of OTEL_EXPORTER_OTLP_* (headers, timeout, compression) itself.
+	OTelSDKDisabled      bool     `env:"OTEL_SDK_DISABLED" envDefault:"false"`
+	OTelTracesExporter   string   `env:"OTEL_TRACES_EXPORTER"`
+	OTelEndpoint         string   `env:"OTEL_EXPORTER_OTLP_ENDPOINT"`
+	OTelTracesEndpoint   string   `env:"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"`
+	OTelProtocol         string   `env:"OTEL_EXPORTER_OTLP_PROTOCOL"`
+	OTelTracesProtocol   string   `env:"OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"`
+	OTelTracesSampler    string   `env:"OTEL_TRACES_SAMPLER" envDefault:"parentbased_always_on"`
+	OTelTracesSamplerArg string   `env:"OTEL_TRACES_SAMPLER_ARG"`
+	OTelServiceName      string   `env:"OTEL_SERVICE_NAME" envDefault:"skillswap"`
+	TrustProxyHeaders    bool     `env:"TRUST_PROXY_HEADERS" envDefault:"false"`
+	CORSAllowedOrigins   []string `env:"CORS_ALLOWED_ORIGINS" envSeparator:"," envDefault:"http://localhost:8080,http://127.0.0.1:8080"`
 
 	DatabaseURL      string        `env:"DATABASE_URL"`
 	DatabaseMaxConns int32         `env:"DATABASE_MAX_CONNS" envDefault:"8"`

@@ -25,6 +25,7 @@ import (
 	"github.com/skillswap/skillswap/gqlws"
 	"github.com/skillswap/skillswap/ratelimit"
 	"github.com/skillswap/skillswap/realtime"
+	"github.com/skillswap/skillswap/tracing"
 )
 
 // Config bounds what a request may cost.
@@ -87,6 +88,9 @@ type Deps struct {
 	// so capabilities serving plain HTTP stay out of this package's imports. They get the
 	// request id, access log, metrics and security headers, not GraphQL's CORS or authentication.
 	Extra map[string]http.Handler
+	// Tracing adds HTTP, GraphQL operation and root resolver spans (tracing.go); nil or
+	// disabled: none.
+	Tracing *tracing.Provider
 }
 
 // Server is the HTTP handler of the API.
@@ -134,6 +138,11 @@ func New(cfg Config, d Deps) *Server {
 	gql.Use(&complexityLimit{limit: cfg.MaxComplexity})
 	gql.Use(budget)
 	gql.Use(responseLimit{maxBytes: cfg.MaxResponseBytes})
+	if d.Tracing.Enabled() {
+		// Operation interceptors run after every operation-context mutator: the complexity
+		// limit has priced the operation by then, and the span records it.
+		gql.Use(operationSpans{tracer: d.Tracing.Tracer()})
+	}
 	presenter := errorPresenter(d.Log, d.Schema.Schema())
 	if !cfg.FieldSuggestions {
 		presenter = stripSuggestions(presenter)
@@ -183,6 +192,7 @@ func New(cfg Config, d Deps) *Server {
 	root = securityHeaders(root)
 	root = accessLog(d.Log, s.Metrics, root)
 	root = withRequestID(root)
+	root = traceTraffic(d.Tracing, root) // outermost: the access log line carries the trace id
 	s.handler = root
 	return s
 }

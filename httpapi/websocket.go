@@ -10,6 +10,8 @@ import (
 	"sync"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/skillswap/skillswap/auth"
 	"github.com/skillswap/skillswap/domain"
 	"github.com/skillswap/skillswap/gqlws"
@@ -40,9 +42,13 @@ func newWebsocket(cfg Config, d Deps) *gqlws.Server {
 
 // wsContext is a connection's base context: the request id and client details only. The
 // upgrade request's own context ends with its handler and holds the request, which a
-// connection living for hours must not keep.
+// connection living for hours must not keep. The handshake's traceparent (traceTraffic) is kept:
+// the connection's operations are traced under it.
 func wsContext(r *http.Request) context.Context {
 	ctx := context.WithValue(context.Background(), requestIDKey{}, RequestIDFrom(r.Context()))
+	if sc := trace.SpanContextFromContext(r.Context()); sc.IsValid() {
+		ctx = trace.ContextWithRemoteSpanContext(ctx, sc)
+	}
 	return auth.WithClient(ctx, auth.ClientFrom(r.Context()))
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/rivertype"
 )
 
 // Queue names.
@@ -37,9 +38,10 @@ const (
 type Register func(w *river.Workers) []*river.PeriodicJob
 
 // NewInserter returns an insert-only River client: services enqueue with it inside their
-// transactions, while the worker client (NewWorkerClient) runs the jobs.
-func NewInserter(pool *pgxpool.Pool, log *slog.Logger) (*river.Client[pgx.Tx], error) {
-	c, err := river.NewClient(riverpgxv5.New(pool), &river.Config{Logger: log})
+// transactions, while the worker client (NewWorkerClient) runs the jobs. middleware (tracing's,
+// which writes the enqueuing trace into the job's metadata) wraps every insert.
+func NewInserter(pool *pgxpool.Pool, log *slog.Logger, middleware ...rivertype.Middleware) (*river.Client[pgx.Tx], error) {
+	c, err := river.NewClient(riverpgxv5.New(pool), &river.Config{Logger: log, Middleware: middleware})
 	if err != nil {
 		return nil, fmt.Errorf("river inserter: %w", err)
 	}
@@ -47,15 +49,16 @@ func NewInserter(pool *pgxpool.Pool, log *slog.Logger) (*river.Client[pgx.Tx], e
 }
 
 // NewWorkerClient returns a River client that works the jobs of every capability in regs and
-// schedules their periodic jobs.
-func NewWorkerClient(pool *pgxpool.Pool, regs []Register, log *slog.Logger) (*river.Client[pgx.Tx], error) {
+// schedules their periodic jobs; middleware (tracing's: a span per job) wraps every job worked.
+func NewWorkerClient(pool *pgxpool.Pool, regs []Register, log *slog.Logger, middleware ...rivertype.Middleware) (*river.Client[pgx.Tx], error) {
 	workers := river.NewWorkers()
 	var periodic []*river.PeriodicJob
 	for _, register := range regs {
 		periodic = append(periodic, register(workers)...)
 	}
 	c, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
-		Logger: log,
+		Logger:     log,
+		Middleware: middleware,
 		Queues: map[string]river.QueueConfig{
 			river.QueueDefault: {MaxWorkers: 10},
 			QueueEmail:         {MaxWorkers: 5},

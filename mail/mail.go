@@ -11,6 +11,9 @@ import (
 	"time"
 
 	gomail "github.com/wneessen/go-mail"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Email is one message: plain text, with an HTML alternative when HTML is set.
@@ -35,6 +38,9 @@ type SMTPConfig struct {
 	Password string
 	// StartTLS requires STARTTLS (production relays); off for the local sink.
 	StartTLS bool
+	// Tracer, when set, records a client span around each send (the relay's address, never the
+	// recipient or the subject).
+	Tracer trace.Tracer
 }
 
 // SMTPMailer sends email through an SMTP relay.
@@ -58,7 +64,23 @@ func NewSMTPMailer(cfg SMTPConfig) (*SMTPMailer, error) {
 }
 
 // Send delivers e; a failure is returned so the job retries later.
-func (m *SMTPMailer) Send(ctx context.Context, e Email) error {
+func (m *SMTPMailer) Send(ctx context.Context, e Email) (err error) {
+	if m.cfg.Tracer != nil {
+		var span trace.Span
+		ctx, span = m.cfg.Tracer.Start(ctx, "smtp send", trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(
+			attribute.String("server.address", m.host), attribute.Int("server.port", m.port)))
+		defer func() {
+			var rejected *RejectedError
+			switch {
+			case errors.As(err, &rejected):
+				span.SetAttributes(attribute.Int("smtp.reply_code", rejected.Code))
+				span.SetStatus(codes.Error, "recipient refused")
+			case err != nil:
+				span.SetStatus(codes.Error, "send failed")
+			}
+			span.End()
+		}()
+	}
 	msg := gomail.NewMsg()
 	if err := msg.From(m.cfg.From); err != nil {
 		return fmt.Errorf("email from: %w", err)

@@ -76,6 +76,9 @@ func NewRedisClient(ctx context.Context, client redis.UniversalClient) (*Redis, 
 	return r, nil
 }
 
+// AddHook instruments the broker's Redis client (tracing's hook).
+func (r *Redis) AddHook(h redis.Hook) { r.client.AddHook(h) }
+
 // Publish implements Broker.
 func (r *Redis) Publish(ctx context.Context, topic string, payload []byte) error {
 	if err := r.client.Publish(ctx, topic, payload).Err(); err != nil {
