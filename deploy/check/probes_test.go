@@ -7,10 +7,10 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -201,15 +201,12 @@ func freshDatabase(t *testing.T, admin string) string {
 			t.Logf("drop %s: %v", name, err)
 		}
 	})
-	cfg, err := pgx.ParseConfig(admin)
+	u, err := url.Parse(admin)
 	if err != nil {
 		t.Fatal(err)
 	}
-	u := strings.Replace(admin, "/"+cfg.Database, "/"+name, 1)
-	if !strings.Contains(u, name) {
-		t.Fatalf("cannot name database %s in %s", name, admin)
-	}
-	return u
+	u.Path = "/" + name
+	return u.String()
 }
 
 // freeAddr returns a loopback address with a port nobody listens on right now.
