@@ -6,7 +6,7 @@ BIN := bin/skillswap
 STACK := scripts/stack.sh
 STATICCHECK_VERSION := v0.8.2
 
-.PHONY: help run test test-go test-redis-broker drill test-typesense fuzz ci bench-discovery bench-realtime bench-sessions bench-kpis bench-peers bench-guard bench-hostile bench-tracing generate check-generated schema-snapshot schema-diff vet lint staticcheck build stack-up stack-down stack-status bench clean
+.PHONY: help run test test-go test-redis-broker drill test-typesense fuzz ci deploy-check bench-discovery bench-realtime bench-sessions bench-kpis bench-peers bench-guard bench-hostile bench-tracing generate check-generated schema-snapshot schema-diff vet lint staticcheck build stack-up stack-down stack-status bench clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -102,7 +102,13 @@ fuzz: ## fuzz the GraphQL endpoint for FUZZTIME (default 60s) against a throwawa
 	  export TEST_DATABASE_URL="$$DATABASE_URL" SKILLSWAP_REQUIRE_SERVICES=1; \
 	  $(GO) test -run '^$$' -fuzz '^FuzzGraphQL$$' -fuzztime $(FUZZTIME) ./internal/fuzzapi/
 
-ci: check-generated lint schema-diff test bench-guard fuzz ## what CI runs
+deploy-check: ## validate the Dockerfile, compose.yaml, the Helm chart and the alert rules offline, build the static binary and run the chart's commands and probes against it (deploy/check, a module of its own)
+	@$(STACK) up postgres redis
+	@eval "$$($(STACK) env postgres redis)"; \
+	  export TEST_DATABASE_URL="$$DATABASE_URL" SKILLSWAP_REQUIRE_SERVICES=1; \
+	  cd deploy/check && $(GO) vet ./... && $(GO) test -count=1 -timeout 15m ./...
+
+ci: check-generated lint schema-diff test bench-guard fuzz deploy-check ## what CI runs
 
 stack-up: ## start the local services (all of them)
 	@$(STACK) up

@@ -5,6 +5,7 @@
 //	skillswap rekey     re-encrypt sensitive columns under DATA_ENCRYPTION_PRIMARY and exit
 //	skillswap seed      apply migrations, load the demo members and rebuild the search index
 //	skillswap reindex   rebuild the search index from PostgreSQL (after a bulk load, a new Typesense cluster)
+//	skillswap healthcheck [/healthz|/readyz]  exit 0 when the local server answers 200 (the container's HEALTHCHECK)
 //	skillswap erasure export         print the erasure ledger (user id, time), to keep outside the database
 //	skillswap erasure replay [FILE]  after a backup restore: add FILE's ledger lines (from export), then
 //	                                 re-apply every recorded erasure; idempotent
@@ -45,6 +46,18 @@ func main() {
 	cmd := "serve"
 	if len(os.Args) > 1 {
 		cmd = os.Args[1]
+	}
+	if cmd == "healthcheck" {
+		// Before config.Load: a probe needs only the listen address, not the secrets.
+		addr := os.Getenv("HTTP_ADDR")
+		if addr == "" {
+			addr = config.Defaults().HTTPAddr
+		}
+		if err := healthcheck(context.Background(), addr, os.Args[2:]); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		return
 	}
 	cfg, err := config.Load()
 	log := newLogger(cfg.LogLevel)
