@@ -184,8 +184,8 @@ type Refund struct {
 	// StripeRefundID is Stripe's id of the refund, once Stripe made it.
 	StripeRefundID *string `db:"stripe_refund_id"`
 	// CreatedBy is the ADMIN who refunded by hand; nil for the policy's automatic refunds.
-	CreatedBy *uuid.UUID `db:"created_by"`
-	CreatedAt time.Time  `db:"created_at"`
+	CreatedBy *uuid.UUID   `db:"created_by"`
+	CreatedAt time.Time    `db:"created_at"`
 	Status    RefundStatus `db:"status"`
 	// IdempotencyKey is the key a refund SkillSwap made is sent to Stripe with, on every
 	// attempt; nil for a refund made outside SkillSwap.
