@@ -153,6 +153,8 @@ func setup(t testing.TB, e *skillsessiontest.Env, sc payments.Stripe, rec *recor
 	ctx := context.Background()
 	log := slog.New(slog.DiscardHandler)
 	x := &env{Env: e, rec: rec}
+	// Every payments test ends with the money checks (after the ledger's, registered earlier).
+	t.Cleanup(func() { assertPaymentsReconcile(t, e.Store) })
 	x.svc = payments.NewService(e.Store, sc, e.Notifier, payments.Config{FeePercent: 10, PublicURL: "http://localhost:8080", Now: e.Clock.Now}, log)
 	x.hook = payments.NewWebhookHandler(e.Store, webhookSecret, log)
 	x.mentor = e.User(t, "Mentor")
@@ -174,6 +176,42 @@ func setup(t testing.TB, e *skillsessiontest.Env, sc payments.Stripe, rec *recor
 		t.Fatal(err)
 	}
 	return x
+}
+
+// assertPaymentsReconcile checks every payment in st: captured - refunded - fee = transferred
+// (once money moved), the refunded amount is the sum of its SUCCEEDED refunds, and refunded plus
+// PENDING refunds never exceed what was captured.
+func assertPaymentsReconcile(t testing.TB, st *store.Store) {
+	t.Helper()
+	rows, err := st.Pool().Query(context.Background(), `
+		SELECT p.id::text, p.captured_minor, p.refunded_minor, p.fee_minor, p.transferred_minor,
+			coalesce(sum(r.amount_minor) FILTER (WHERE r.status = 'SUCCEEDED'), 0),
+			coalesce(sum(r.amount_minor) FILTER (WHERE r.status = 'PENDING'), 0)
+		FROM payments p LEFT JOIN refunds r ON r.payment_id = p.id GROUP BY p.id`)
+	if err != nil {
+		t.Fatalf("payments check: %v", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		var captured, refunded, fee, transferred, succeeded, pending int64
+		if err := rows.Scan(&id, &captured, &refunded, &fee, &transferred, &succeeded, &pending); err != nil {
+			t.Fatalf("payments check: %v", err)
+		}
+		moved := captured != 0 || refunded != 0 || transferred != 0
+		if moved && captured-refunded-fee != transferred {
+			t.Errorf("payment %s: captured %d - refunded %d - fee %d != transferred %d", id, captured, refunded, fee, transferred)
+		}
+		if succeeded != refunded {
+			t.Errorf("payment %s: refunded %d, but its succeeded refunds sum to %d", id, refunded, succeeded)
+		}
+		if refunded+pending > captured {
+			t.Errorf("payment %s: refunded %d + pending %d > captured %d", id, refunded, pending, captured)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatalf("payments check: %v", err)
+	}
 }
 
 // paid proposes a 90-minute session and starts its payment.
