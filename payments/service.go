@@ -31,9 +31,11 @@
 // full (or releases the authorisation); every other outcome captures the payment (the session
 // took place, or the learner missed a slot the mentor kept free).
 //
-// Refunds made outside the API (the Stripe Dashboard) are recorded from their webhooks so the
-// payment still reconciles; our own refunds carry metadata and are recognised. Chargebacks are
-// recorded on the payment and in the audit log.
+// Refunds reserve their amount (a PENDING refund counts against what is left) before Stripe is
+// asked, and settle SUCCEEDED or FAILED on its answer (refund.go, docs/payments.md). Refunds made
+// outside the API (the Stripe Dashboard) are recorded from their webhooks so the payment still
+// reconciles; our own refunds carry metadata, and their webhooks settle the pending reservation.
+// Chargebacks are recorded on the payment and in the audit log.
 //
 // Methods that act for a member or staff take the domain.Actor right after the context (the
 // service never reads the viewer from the context); the saga (Book, CheckNewTime,
