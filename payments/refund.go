@@ -72,8 +72,9 @@ const (
 // and the mentor's transfer reversed in proportion, so the payment still reconciles.
 //
 // Stripe refusing the refund is a CONFLICT (the reservation is released; retrying with the same
-// request id gets the same answer). Stripe not answering is SERVICE_UNAVAILABLE: the refund
-// stays reserved and a job retries it; retrying with the same request id is safe too.
+// request id gets the same answer). Stripe not answering (or its answer not being recorded) is
+// SERVICE_UNAVAILABLE: the refund stays reserved and a job retries it; retrying with the same
+// request id is safe too.
 func (s *Service) RefundPayment(ctx context.Context, actor domain.Actor, in RefundInput) (domain.Payment, error) {
 	if err := actor.RequireRole(domain.RoleAdmin); err != nil {
 		return domain.Payment{}, err
@@ -140,10 +141,10 @@ func (s *Service) RefundPayment(ctx context.Context, actor domain.Actor, in Refu
 	p, r, err = s.sendRefund(ctx, p, step, r, &by)
 	switch {
 	case err != nil:
-		s.log.Warn("refund: Stripe did not answer; the refund stays reserved and will be retried",
+		s.log.Warn("refund: no answer from Stripe (or it could not be recorded); the refund stays reserved and will be retried",
 			"payment", p.ID, "step", step, "err", err)
-		return domain.Payment{}, domain.Unavailable("Stripe did not answer: the refund is reserved and will be retried " +
-			"(retrying with the same requestId is safe)")
+		return domain.Payment{}, domain.Unavailable("the refund could not be confirmed with Stripe: it is reserved and will be " +
+			"retried (sending the same requestId again is safe)")
 	case r.Status == domain.RefundFailed:
 		return domain.Payment{}, refusedError(r)
 	}
