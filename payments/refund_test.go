@@ -119,12 +119,14 @@ func TestConcurrentRefundsNeverExceedCapture(t *testing.T) {
 	close(start)
 	wg.Wait()
 
+	// A request is refused when too little is left (BAD_USER_INPUT), or when the no-show refund
+	// took everything first (CONFLICT: the payment is REFUNDED); which depends on the order.
 	var ok, refused int
 	for i, err := range errs[:n] {
 		switch {
 		case err == nil:
 			ok++
-		case domain.IsKind(err, domain.KindInvalid):
+		case domain.IsKind(err, domain.KindInvalid), domain.IsKind(err, domain.KindConflict):
 			refused++
 		default:
 			t.Errorf("refund %d: %v", i, err)
