@@ -3,6 +3,7 @@ package credits_test
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -15,6 +16,7 @@ import (
 	"github.com/skillswap/skillswap/domain"
 	"github.com/skillswap/skillswap/internal/skillsessiontest"
 	"github.com/skillswap/skillswap/relay"
+	"github.com/skillswap/skillswap/skillsessions"
 	"github.com/skillswap/skillswap/store"
 )
 
@@ -162,4 +164,61 @@ func TestTransactionsPaging(t *testing.T) {
 		t.Fatalf("learner %+v", b)
 	}
 	e.LedgerCheck(t)
+}
+
+// Many simultaneous proposals from one learner never commit more minutes than their balance
+// (the lock of their account in EnsureCanCommit serialises the checks), and none is refused
+// that would have fitted: each refused proposal exceeds the balance on top of what was committed.
+func TestConcurrentProposalsNeverOvercommit(t *testing.T) {
+	t.Parallel()
+	e := skillsessiontest.New(t)
+	ctx := context.Background()
+	learner := e.User(t, "Learner") // 120 starter minutes
+	teachers := []domain.User{e.User(t, "T1"), e.User(t, "T2"), e.User(t, "T3")}
+	durations := []int{60, 45, 30, 30, 30, 15, 15, 60, 45, 30, 15, 60, 30, 45, 15, 30}
+	errs := make([]error, len(durations))
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i, minutes := range durations {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			_, errs[i] = e.SkillSessions.Propose(ctx, skillsessiontest.As(learner), skillsessions.ProposeInput{
+				SkillID: e.SkillID, TeacherID: teachers[i%len(teachers)].ID, LearnerID: learner.ID,
+				StartsAt: skillsessiontest.Start.Add(48*time.Hour + time.Duration(i)*2*time.Hour), DurationMinutes: minutes,
+				Mode: domain.ModeOnline, Link: skillsessiontest.Online,
+			})
+		}()
+	}
+	close(start)
+	wg.Wait()
+	var committed int64
+	var refused []int
+	for i, err := range errs {
+		var de *domain.Error
+		switch {
+		case err == nil:
+			committed += int64(durations[i])
+		case errors.As(err, &de) && de.Kind == domain.KindConflict && de.Details["reason"] == "INSUFFICIENT_CREDITS":
+			refused = append(refused, durations[i])
+		default:
+			t.Errorf("proposal %d (%d min): %v", i, durations[i], err)
+		}
+	}
+	b, err := e.Credits.BalanceOf(ctx, learner.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.Balance != 120 || b.Committed != committed || committed > b.Balance || b.Available < 0 {
+		t.Fatalf("balance %+v after proposals committing %d minutes", b, committed)
+	}
+	if len(refused) == 0 {
+		t.Fatalf("all %d proposals (%d minutes) accepted on 120 minutes", len(durations), committed)
+	}
+	for _, d := range refused {
+		if committed+int64(d) <= b.Balance {
+			t.Errorf("a %d-minute proposal was refused though %d of %d minutes were committed", d, committed, b.Balance)
+		}
+	}
 }

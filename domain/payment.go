@@ -160,16 +160,40 @@ func PlatformFee(amount int64, percent float64) int64 {
 	return roundDiv(amount*bp, 10000)
 }
 
-// Refund is money given back on (part of) a captured payment.
+// RefundStatus is where a refund stands. SkillSwap's own refunds reserve their amount before
+// they call Stripe: PENDING counts against what is left to refund but has not moved the
+// payment's amounts; SUCCEEDED is money given back (Stripe accepted it; the payment's refunded,
+// fee and transferred amounts include it); FAILED released the reservation (Stripe refused it).
+// Refunds made outside SkillSwap (the Stripe Dashboard) are recorded SUCCEEDED from their
+// webhooks.
+type RefundStatus string
+
+// Refund statuses.
+const (
+	RefundPending   RefundStatus = "PENDING"
+	RefundSucceeded RefundStatus = "SUCCEEDED"
+	RefundFailed    RefundStatus = "FAILED"
+)
+
+// Refund is money given back on (part of) a captured payment, or reserved to be.
 type Refund struct {
-	ID             uuid.UUID `db:"id"`
-	PaymentID      uuid.UUID `db:"payment_id"`
-	AmountMinor    int64     `db:"amount_minor"`
-	Reason         string    `db:"reason"`
-	StripeRefundID *string   `db:"stripe_refund_id"`
+	ID          uuid.UUID `db:"id"`
+	PaymentID   uuid.UUID `db:"payment_id"`
+	AmountMinor int64     `db:"amount_minor"`
+	Reason      string    `db:"reason"`
+	// StripeRefundID is Stripe's id of the refund, once Stripe made it.
+	StripeRefundID *string `db:"stripe_refund_id"`
 	// CreatedBy is the ADMIN who refunded by hand; nil for the policy's automatic refunds.
-	CreatedBy *uuid.UUID `db:"created_by"`
-	CreatedAt time.Time  `db:"created_at"`
+	CreatedBy *uuid.UUID   `db:"created_by"`
+	CreatedAt time.Time    `db:"created_at"`
+	Status    RefundStatus `db:"status"`
+	// IdempotencyKey is the key a refund SkillSwap made is sent to Stripe with, on every
+	// attempt; nil for a refund made outside SkillSwap.
+	IdempotencyKey *string `db:"idempotency_key"`
+	// FailureReason is Stripe's answer when it refused the refund.
+	FailureReason *string `db:"failure_reason"`
+	// SettledAt is when the refund became SUCCEEDED or FAILED.
+	SettledAt *time.Time `db:"settled_at"`
 	// Currency is the payment's, filled in by readers that have the payment (not stored).
 	Currency string `db:"-"`
 }

@@ -10206,8 +10206,12 @@ extend type Mutation {
   """
   Refunds all or part of a captured payment. ADMIN only; recorded in the audit log with the
   reason. The platform fee is refunded and the mentor's transfer reversed in proportion.
-  ` + "`" + `CONFLICT` + "`" + ` unless CAPTURED or PARTIALLY_REFUNDED; ` + "`" + `BAD_USER_INPUT` + "`" + ` on ` + "`" + `input.amountMinor` + "`" + `
-  above what is left, ` + "`" + `input.reason` + "`" + `, ` + "`" + `input.requestId` + "`" + `.
+  The amount is reserved before Stripe is asked, so concurrent refunds never exceed the capture.
+  ` + "`" + `CONFLICT` + "`" + ` unless CAPTURED or PARTIALLY_REFUNDED, or when Stripe refuses the refund (the
+  reservation is released); ` + "`" + `SERVICE_UNAVAILABLE` + "`" + ` when Stripe does not answer (the refund stays
+  reserved and is retried; sending the same ` + "`" + `requestId` + "`" + ` again is safe); ` + "`" + `BAD_USER_INPUT` + "`" + ` on
+  ` + "`" + `input.amountMinor` + "`" + ` above what is left (refunds pending at Stripe count), ` + "`" + `input.reason` + "`" + `,
+  ` + "`" + `input.requestId` + "`" + `.
   """
   refundPayment(input: RefundPaymentInput!): RefundPaymentPayload! @hasRole(role: ADMIN)
   """

@@ -68,7 +68,7 @@ func TestLateCancellationFee(t *testing.T) {
 			if got.State != tc.wantState || got.CapturedMinor != tc.wantCapture {
 				t.Fatalf("payment after cancellation: %+v", got)
 			}
-			captures := x.rec.posts("/v1/payment_intents/" + *p.StripePaymentIntentID + "/capture")
+			captures := x.rec.Posts("/v1/payment_intents/" + *p.StripePaymentIntentID + "/capture")
 			if tc.wantCapture == 0 {
 				if len(captures) != 0 {
 					t.Fatalf("captured on a free cancellation: %+v", captures)

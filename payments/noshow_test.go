@@ -109,7 +109,7 @@ func TestNoShowReportOpensDisputeWithoutMovingMoney(t *testing.T) {
 	if got := x.payment(t, p.ID); got.State != domain.PaymentAuthorized {
 		t.Fatalf("payment %s after the report", got.State)
 	}
-	if n := len(x.rec.posts("/v1/refunds")) + len(x.rec.posts("/v1/payment_intents/"+*p.StripePaymentIntentID+"/cancel")); n != 0 {
+	if n := len(x.rec.Posts("/v1/refunds")) + len(x.rec.Posts("/v1/payment_intents/"+*p.StripePaymentIntentID+"/cancel")); n != 0 {
 		t.Fatalf("%d Stripe calls moved money on a report", n)
 	}
 }
@@ -234,7 +234,7 @@ func TestNoShowDeadlineUpholdsUncontested(t *testing.T) {
 				if pay.RefundedMinor != 4500 || pay.TransferredMinor != 0 || pay.FeeMinor != 0 {
 					t.Fatalf("refunded payment %+v", pay)
 				}
-				r := x.rec.posts("/v1/refunds")
+				r := x.rec.Posts("/v1/refunds")
 				if len(r) != 1 || r[0].Form.Get("metadata[skillswap_payment_id]") != p.ID.String() ||
 					r[0].Form.Get("metadata[skillswap_step]") != payments.StepRefundNoShow {
 					t.Fatalf("refund requests %+v: want one carrying our metadata", r)
@@ -440,7 +440,7 @@ func TestCaptureDeadline(t *testing.T) {
 			if got.State != tc.want {
 				t.Fatalf("payment %s, want %s", got.State, tc.want)
 			}
-			captures := x.rec.posts("/v1/payment_intents/" + *p.StripePaymentIntentID + "/capture")
+			captures := x.rec.Posts("/v1/payment_intents/" + *p.StripePaymentIntentID + "/capture")
 			if tc.ended && (len(captures) != 1 || captures[0].IdempotencyKey != payments.IdempotencyKey(p.ID, payments.StepCapture)) {
 				t.Fatalf("capture requests %+v", captures)
 			}
@@ -507,7 +507,7 @@ func TestDashboardRefundWebhook(t *testing.T) {
 	if got.State != domain.PaymentRefunded || got.RefundedMinor != 4500 || got.FeeMinor != 0 || got.TransferredMinor != 0 {
 		t.Fatalf("after our refund of the rest %+v", got)
 	}
-	if r := x.rec.posts("/v1/refunds"); len(r) != 1 || r[0].Form.Get("amount") != "3000" {
+	if r := x.rec.Posts("/v1/refunds"); len(r) != 1 || r[0].Form.Get("amount") != "3000" {
 		t.Fatalf("refund requests %+v: want one of what was left", r)
 	}
 	if n := x.countRows(t, `SELECT count(*) FROM refunds WHERE payment_id = $1`, p.ID); n != 2 {

@@ -10,10 +10,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -22,6 +20,7 @@ import (
 
 	"github.com/skillswap/skillswap/domain"
 	"github.com/skillswap/skillswap/internal/skillsessiontest"
+	"github.com/skillswap/skillswap/internal/stripefault"
 	"github.com/skillswap/skillswap/internal/testdb"
 	"github.com/skillswap/skillswap/payments"
 	"github.com/skillswap/skillswap/relay"
@@ -31,44 +30,8 @@ import (
 
 const webhookSecret = "whsec_test_secret"
 
-// recorded is one request sent to Stripe.
-type recorded struct {
-	Method, Path, IdempotencyKey string
-	Form                         url.Values
-}
-
-// recorder wraps the HTTP transport of the Stripe client and keeps every request.
-type recorder struct {
-	mu   sync.Mutex
-	reqs []recorded
-	next http.RoundTripper
-}
-
-func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
-	var body []byte
-	if req.Body != nil {
-		body, _ = io.ReadAll(req.Body)
-		req.Body = io.NopCloser(bytes.NewReader(body))
-	}
-	form, _ := url.ParseQuery(string(body))
-	r.mu.Lock()
-	r.reqs = append(r.reqs, recorded{Method: req.Method, Path: req.URL.Path, IdempotencyKey: req.Header.Get("Idempotency-Key"), Form: form})
-	r.mu.Unlock()
-	return r.next.RoundTrip(req)
-}
-
-// posts returns the POSTs to path, in order.
-func (r *recorder) posts(path string) []recorded {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	var out []recorded
-	for _, x := range r.reqs {
-		if x.Method == http.MethodPost && x.Path == path {
-			out = append(out, x)
-		}
-	}
-	return out
-}
+// recorder is the fault-injecting transport in front of stripe-mock; it records every request.
+type recorder = stripefault.Transport
 
 // stripeMock returns a Stripe client talking to stripe-mock through a recorder.
 func stripeMock(t testing.TB) (payments.Stripe, *recorder) {
@@ -84,9 +47,11 @@ func stripeMock(t testing.TB) (payments.Stripe, *recorder) {
 	if key == "" {
 		key = "sk_test_123"
 	}
-	rec := &recorder{next: http.DefaultTransport}
+	rec := stripefault.New(nil)
+	// No retries inside stripe-go: an injected failure reaches the saga, whose retry (a River
+	// job) must send the same idempotency key.
 	return payments.NewStripe(payments.StripeConfig{
-		SecretKey: key, APIBase: base, HTTPClient: &http.Client{Transport: rec, Timeout: 10 * time.Second},
+		SecretKey: key, APIBase: base, HTTPClient: &http.Client{Transport: rec, Timeout: 10 * time.Second}, MaxNetworkRetries: -1,
 	}), rec
 }
 
@@ -109,7 +74,7 @@ func TestStripeClientRequestShapes(t *testing.T) {
 	if _, err := sc.CreatePaymentIntent(ctx, in, key); err != nil {
 		t.Fatal(err)
 	}
-	creates := rec.posts("/v1/payment_intents")
+	creates := rec.Posts("/v1/payment_intents")
 	if len(creates) != 2 || creates[0].IdempotencyKey != key || creates[1].IdempotencyKey != key {
 		t.Fatalf("create requests %+v, want two with key %s", creates, key)
 	}
@@ -127,21 +92,21 @@ func TestStripeClientRequestShapes(t *testing.T) {
 	if _, err := sc.CapturePaymentIntent(ctx, pi.ID, capKey); err != nil {
 		t.Fatal(err)
 	}
-	if c := rec.posts("/v1/payment_intents/" + pi.ID + "/capture"); len(c) != 1 || c[0].IdempotencyKey != capKey {
+	if c := rec.Posts("/v1/payment_intents/" + pi.ID + "/capture"); len(c) != 1 || c[0].IdempotencyKey != capKey {
 		t.Fatalf("capture requests %+v", c)
 	}
 	cancelKey := payments.IdempotencyKey(pid, payments.StepCancel)
 	if _, err := sc.CancelPaymentIntent(ctx, pi.ID, cancelKey); err != nil {
 		t.Fatal(err)
 	}
-	if c := rec.posts("/v1/payment_intents/" + pi.ID + "/cancel"); len(c) != 1 || c[0].IdempotencyKey != cancelKey {
+	if c := rec.Posts("/v1/payment_intents/" + pi.ID + "/cancel"); len(c) != 1 || c[0].IdempotencyKey != cancelKey {
 		t.Fatalf("cancel requests %+v", c)
 	}
 	refKey := payments.IdempotencyKey(pid, payments.StepRefundNoShow)
 	if _, err := sc.Refund(ctx, pi.ID, 1000, map[string]string{payments.MetaPaymentID: pid.String()}, refKey); err != nil {
 		t.Fatal(err)
 	}
-	r := rec.posts("/v1/refunds")
+	r := rec.Posts("/v1/refunds")
 	if len(r) != 1 || r[0].IdempotencyKey != refKey || r[0].Form.Get("payment_intent") != pi.ID ||
 		r[0].Form.Get("amount") != "1000" || r[0].Form.Get("refund_application_fee") != "true" || r[0].Form.Get("reverse_transfer") != "true" ||
 		r[0].Form.Get("metadata[skillswap_payment_id]") != pid.String() {
@@ -151,7 +116,7 @@ func TestStripeClientRequestShapes(t *testing.T) {
 	if err != nil || acct == "" {
 		t.Fatalf("create account: %q %v", acct, err)
 	}
-	a := rec.posts("/v1/accounts")
+	a := rec.Posts("/v1/accounts")
 	if len(a) != 1 || a[0].Form.Get("type") != "express" || a[0].IdempotencyKey != "acct-key" {
 		t.Fatalf("account requests %+v", a)
 	}
@@ -159,7 +124,7 @@ func TestStripeClientRequestShapes(t *testing.T) {
 	if err != nil || link == "" {
 		t.Fatalf("account link: %q %v", link, err)
 	}
-	l := rec.posts("/v1/account_links")
+	l := rec.Posts("/v1/account_links")
 	if len(l) != 1 || l[0].Form.Get("type") != "account_onboarding" || l[0].Form.Get("account") != acct || l[0].IdempotencyKey != "link-key" {
 		t.Fatalf("account link requests %+v", l)
 	}
@@ -188,6 +153,8 @@ func setup(t testing.TB, e *skillsessiontest.Env, sc payments.Stripe, rec *recor
 	ctx := context.Background()
 	log := slog.New(slog.DiscardHandler)
 	x := &env{Env: e, rec: rec}
+	// Every payments test ends with the money checks (after the ledger's, registered earlier).
+	t.Cleanup(func() { assertPaymentsReconcile(t, e.Store) })
 	x.svc = payments.NewService(e.Store, sc, e.Notifier, payments.Config{FeePercent: 10, PublicURL: "http://localhost:8080", Now: e.Clock.Now}, log)
 	x.hook = payments.NewWebhookHandler(e.Store, webhookSecret, log)
 	x.mentor = e.User(t, "Mentor")
@@ -209,6 +176,42 @@ func setup(t testing.TB, e *skillsessiontest.Env, sc payments.Stripe, rec *recor
 		t.Fatal(err)
 	}
 	return x
+}
+
+// assertPaymentsReconcile checks every payment in st: captured - refunded - fee = transferred
+// (once money moved), the refunded amount is the sum of its SUCCEEDED refunds, and refunded plus
+// PENDING refunds never exceed what was captured.
+func assertPaymentsReconcile(t testing.TB, st *store.Store) {
+	t.Helper()
+	rows, err := st.Pool().Query(context.Background(), `
+		SELECT p.id::text, p.captured_minor, p.refunded_minor, p.fee_minor, p.transferred_minor,
+			coalesce(sum(r.amount_minor) FILTER (WHERE r.status = 'SUCCEEDED'), 0),
+			coalesce(sum(r.amount_minor) FILTER (WHERE r.status = 'PENDING'), 0)
+		FROM payments p LEFT JOIN refunds r ON r.payment_id = p.id GROUP BY p.id`)
+	if err != nil {
+		t.Fatalf("payments check: %v", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		var captured, refunded, fee, transferred, succeeded, pending int64
+		if err := rows.Scan(&id, &captured, &refunded, &fee, &transferred, &succeeded, &pending); err != nil {
+			t.Fatalf("payments check: %v", err)
+		}
+		moved := captured != 0 || refunded != 0 || transferred != 0
+		if moved && captured-refunded-fee != transferred {
+			t.Errorf("payment %s: captured %d - refunded %d - fee %d != transferred %d", id, captured, refunded, fee, transferred)
+		}
+		if succeeded != refunded {
+			t.Errorf("payment %s: refunded %d, but its succeeded refunds sum to %d", id, refunded, succeeded)
+		}
+		if refunded+pending > captured {
+			t.Errorf("payment %s: refunded %d + pending %d > captured %d", id, refunded, pending, captured)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatalf("payments check: %v", err)
+	}
 }
 
 // paid proposes a 90-minute session and starts its payment.
@@ -356,14 +359,14 @@ func TestStartPaymentCreatesIntent(t *testing.T) {
 		p.PayerID != x.learner.ID || p.PayeeID != x.mentor.ID || p.StripePaymentIntentID == nil {
 		t.Fatalf("payment %+v", p)
 	}
-	creates := x.rec.posts("/v1/payment_intents")
+	creates := x.rec.Posts("/v1/payment_intents")
 	if len(creates) != 1 || creates[0].IdempotencyKey != payments.IdempotencyKey(p.ID, payments.StepCreateIntent) ||
 		creates[0].Form.Get("transfer_data[destination]") != "acct_mentor" || creates[0].Form.Get("application_fee_amount") != "450" {
 		t.Fatalf("create requests %+v", creates)
 	}
 	// Asking again resumes: same payment, no second intent.
 	again, err := x.svc.StartPayment(context.Background(), skillsessiontest.As(x.learner), s.ID)
-	if err != nil || again.Payment.ID != p.ID || again.ClientSecret != ps.ClientSecret || len(x.rec.posts("/v1/payment_intents")) != 1 {
+	if err != nil || again.Payment.ID != p.ID || again.ClientSecret != ps.ClientSecret || len(x.rec.Posts("/v1/payment_intents")) != 1 {
 		t.Fatalf("second start: %+v %v", again, err)
 	}
 	if _, err := x.svc.StartPayment(context.Background(), skillsessiontest.As(x.mentor), s.ID); !domain.IsKind(err, domain.KindForbidden) {
@@ -422,7 +425,7 @@ func TestWebhookAuthorisedThenCaptured(t *testing.T) {
 	if got.State != domain.PaymentCaptured || got.CapturedMinor != 4500 || got.TransferredMinor != 4050 || got.FeeMinor != 450 {
 		t.Fatalf("after capture %+v", got)
 	}
-	caps := x.rec.posts("/v1/payment_intents/" + *p.StripePaymentIntentID + "/capture")
+	caps := x.rec.Posts("/v1/payment_intents/" + *p.StripePaymentIntentID + "/capture")
 	if len(caps) != 1 || caps[0].IdempotencyKey != payments.IdempotencyKey(p.ID, payments.StepCapture) {
 		t.Fatalf("capture requests %+v", caps)
 	}
@@ -560,7 +563,7 @@ func TestCrashBetweenStepsResumesWithoutDoubleEffect(t *testing.T) {
 	if got.State != domain.PaymentRefunded || got.RefundedMinor != 4500 || got.FeeMinor != 0 || got.TransferredMinor != 0 {
 		t.Fatalf("after the refund %+v", got)
 	}
-	refunds := rec.posts("/v1/refunds")
+	refunds := rec.Posts("/v1/refunds")
 	key := payments.IdempotencyKey(p.ID, payments.StepRefundNoShow)
 	if len(refunds) != 2 || refunds[0].IdempotencyKey != key || refunds[1].IdempotencyKey != key {
 		t.Fatalf("refund requests %+v: want the crashed call and its retry, with one key", refunds)
@@ -609,7 +612,7 @@ func TestCancellationPolicy(t *testing.T) {
 	if got.State != domain.PaymentCanceled || got.CapturedMinor != 0 {
 		t.Fatalf("after cancellation %+v", got)
 	}
-	if c := x.rec.posts("/v1/payment_intents/" + *p.StripePaymentIntentID + "/cancel"); len(c) != 1 {
+	if c := x.rec.Posts("/v1/payment_intents/" + *p.StripePaymentIntentID + "/cancel"); len(c) != 1 {
 		t.Fatalf("cancel requests %+v", c)
 	}
 }
@@ -649,10 +652,10 @@ func TestStartMentorOnboarding(t *testing.T) {
 			t.Fatalf("onboarding: %q %v", link, err)
 		}
 	}
-	if n := len(rec.posts("/v1/accounts")); n != 1 {
+	if n := len(rec.Posts("/v1/accounts")); n != 1 {
 		t.Fatalf("%d accounts created, want 1 (reused)", n)
 	}
-	if n := len(rec.posts("/v1/account_links")); n != 2 {
+	if n := len(rec.Posts("/v1/account_links")); n != 2 {
 		t.Fatalf("%d account links, want 2", n)
 	}
 }
@@ -720,7 +723,7 @@ func TestAdminRefundIsAuditedAndIdempotent(t *testing.T) {
 	if got.State != domain.PaymentPartiallyRefunded || got.RefundedMinor != 1500 || got.FeeMinor != 300 || got.TransferredMinor != 2700 {
 		t.Fatalf("after a partial refund %+v", got)
 	}
-	if n := len(x.rec.posts("/v1/refunds")); n != 1 {
+	if n := len(x.rec.Posts("/v1/refunds")); n != 1 {
 		t.Fatalf("%d refund requests, want 1", n)
 	}
 	if _, err := x.svc.RefundPayment(context.Background(), skillsessiontest.As(admin), payments.RefundInput{PaymentID: p.ID, AmountMinor: 5000, Reason: "x", RequestID: uuid.New()}); !domain.IsKind(err, domain.KindInvalid) {

@@ -31,9 +31,11 @@
 // full (or releases the authorisation); every other outcome captures the payment (the session
 // took place, or the learner missed a slot the mentor kept free).
 //
-// Refunds made outside the API (the Stripe Dashboard) are recorded from their webhooks so the
-// payment still reconciles; our own refunds carry metadata and are recognised. Chargebacks are
-// recorded on the payment and in the audit log.
+// Refunds reserve their amount (a PENDING refund counts against what is left) before Stripe is
+// asked, and settle SUCCEEDED or FAILED on its answer (refund.go, docs/payments.md). Refunds made
+// outside the API (the Stripe Dashboard) are recorded from their webhooks so the payment still
+// reconciles; our own refunds carry metadata, and their webhooks settle the pending reservation.
+// Chargebacks are recorded on the payment and in the audit log.
 //
 // Methods that act for a member or staff take the domain.Actor right after the context (the
 // service never reads the viewer from the context); the saga (Book, CheckNewTime,
@@ -518,9 +520,14 @@ func (s *Service) RunStep(ctx context.Context, paymentID uuid.UUID, step string)
 	if s.stripe == nil {
 		return ErrDisabled
 	}
+	if strings.HasPrefix(step, adminRefundPrefix) {
+		return s.resumeRefund(ctx, paymentID, step)
+	}
 	key := IdempotencyKey(paymentID, step)
 	var p domain.Payment
 	var action string
+	var refund domain.Refund
+	outcome := refundOpen
 	err := s.store.InTx(ctx, func(q *store.Queries) error {
 		var err error
 		if p, err = q.LockPayment(ctx, paymentID); err != nil {
@@ -534,15 +541,18 @@ func (s *Service) RunStep(ctx context.Context, paymentID uuid.UUID, step string)
 			return errStepDone
 		}
 		action = planStep(step, p)
-		if action == "" {
+		switch action {
+		case "":
 			return q.FinishPaymentStep(ctx, paymentID, step, store.StepSkipped)
-		}
-		if action == actionNone {
+		case actionNone:
 			return q.FinishPaymentStep(ctx, paymentID, step, store.StepDone)
+		case actionRefund:
+			refund, outcome, err = s.reserveSagaRefund(ctx, q, p, step, key)
+			return err
 		}
 		return nil
 	})
-	if errors.Is(err, errStepDone) || (err == nil && (action == "" || action == actionNone)) {
+	if errors.Is(err, errStepDone) || (err == nil && (action == "" || action == actionNone || outcome != refundOpen)) {
 		return nil
 	}
 	if err != nil {
@@ -552,9 +562,15 @@ func (s *Service) RunStep(ctx context.Context, paymentID uuid.UUID, step string)
 		return fmt.Errorf("payment step %s: payment %s has no PaymentIntent", step, p.ID)
 	}
 	intentID := *p.StripePaymentIntentID
+	if action == actionRefund {
+		// Settled in sendRefund's own transaction; refused for good, the step ends FAILED (logged
+		// and audited: staff refund by hand); unanswered, River retries the job.
+		if _, _, err := s.sendRefund(ctx, p, step, refund, nil); err != nil {
+			return fmt.Errorf("payment step %s: %w", step, err)
+		}
+		return nil
+	}
 
-	var refundID string
-	var refundAmount int64
 	switch action {
 	case actionCapture:
 		_, err = s.stripe.CapturePaymentIntent(ctx, intentID, key)
@@ -563,9 +579,6 @@ func (s *Service) RunStep(ctx context.Context, paymentID uuid.UUID, step string)
 		_, err = s.stripe.CapturePaymentIntentPart(ctx, intentID, part.CapturedMinor, part.FeeMinor, key)
 	case actionCancel:
 		_, err = s.stripe.CancelPaymentIntent(ctx, intentID, key)
-	case actionRefund:
-		refundAmount = p.CapturedMinor - p.RefundedMinor
-		refundID, err = s.stripe.Refund(ctx, intentID, refundAmount, refundMetadata(p.ID, step), key)
 	}
 	if err != nil {
 		return fmt.Errorf("payment step %s: %w", step, err)
@@ -597,16 +610,6 @@ func (s *Service) RunStep(ctx context.Context, paymentID uuid.UUID, step string)
 			if cur.State.CanMoveTo(domain.PaymentCanceled) {
 				next.State = domain.PaymentCanceled
 			}
-		case actionRefund:
-			next = cur.Refund(refundAmount)
-			if next.RefundedMinor != cur.RefundedMinor {
-				if err := q.InsertRefund(ctx, domain.Refund{
-					ID: uuid.Must(uuid.NewV7()), PaymentID: cur.ID, AmountMinor: next.RefundedMinor - cur.RefundedMinor,
-					Reason: refundReason(step), StripeRefundID: &refundID, CreatedAt: s.now(),
-				}); err != nil {
-					return err
-				}
-			}
 		}
 		if err := s.moveTo(ctx, q, cur, next); err != nil {
 			return err
@@ -617,6 +620,29 @@ func (s *Service) RunStep(ctx context.Context, paymentID uuid.UUID, step string)
 		return fmt.Errorf("payment step %s: record: %w", step, err)
 	}
 	return nil
+}
+
+// reserveSagaRefund returns the refund of a saga step (cancellation or no-show of a captured
+// payment): the one an earlier attempt reserved under key, or a new reservation of everything
+// left. Everything left is unknown while other refunds are pending at Stripe: the step then
+// waits (an error, so River retries) for them to settle.
+func (s *Service) reserveSagaRefund(ctx context.Context, q *store.Queries, p domain.Payment, step, key string) (domain.Refund, refundOutcome, error) {
+	r, err := q.RefundByKey(ctx, key)
+	switch {
+	case err == nil:
+		return r, settledOutcome(r), finishSettled(ctx, q, p.ID, step, r)
+	case !domain.IsKind(err, domain.KindNotFound):
+		return r, refundOpen, err
+	}
+	left, err := s.refundable(ctx, q, p)
+	if err != nil {
+		return domain.Refund{}, refundOpen, err
+	}
+	if left == 0 {
+		return domain.Refund{}, refundOpen, errRefundsInFlight
+	}
+	r, err = s.reserveRefund(ctx, q, p, key, left, refundReason(step), nil)
+	return r, refundOpen, err
 }
 
 // Metadata keys of the refunds SkillSwap makes: a refund webhook carrying them reports one of

@@ -38,6 +38,28 @@ type Stripe interface {
 	DeleteAccount(ctx context.Context, accountID string) error
 }
 
+// Refused reports whether err is Stripe's definite refusal of a request: an answer in the 4xx
+// range other than 409 (a concurrent request with the same key), 429 (rate limited) and an
+// idempotency error (the key was used with other parameters: the first request may have taken
+// effect). Stripe then did nothing, and retrying with the same key gets the same answer.
+// Everything else (a network error, a timeout, a 5xx) is ambiguous: the call may have taken
+// effect, so it is retried with the same key until Stripe answers one way or the other.
+func Refused(err error) bool {
+	var se *stripe.Error
+	if !errors.As(err, &se) {
+		return false
+	}
+	switch {
+	case se.HTTPStatusCode < 400 || se.HTTPStatusCode >= 500:
+		return false
+	case se.HTTPStatusCode == http.StatusConflict, se.HTTPStatusCode == http.StatusTooManyRequests:
+		return false
+	case se.Type == stripe.ErrorTypeIdempotency:
+		return false
+	}
+	return true
+}
+
 // IntentParams describe a PaymentIntent to create.
 type IntentParams struct {
 	// AmountMinor and Currency (ISO, upper-case) are what the payer is charged.
@@ -69,7 +91,8 @@ type StripeConfig struct {
 	// HTTPClient carries the requests (nil: stripe-go's default with its timeouts).
 	HTTPClient *http.Client
 	// MaxNetworkRetries is how often stripe-go retries a failed request, with the same
-	// idempotency key (default 2).
+	// idempotency key (0: the default, 2; negative: never, as the fault-injection tests want,
+	// so a failure reaches the saga's own retry).
 	MaxNetworkRetries int64
 }
 
@@ -81,6 +104,9 @@ func NewStripe(cfg StripeConfig) Stripe {
 	retries := cfg.MaxNetworkRetries
 	if retries == 0 {
 		retries = 2
+	}
+	if retries < 0 {
+		retries = 0
 	}
 	bc := &stripe.BackendConfig{
 		HTTPClient:        cfg.HTTPClient,

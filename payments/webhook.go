@@ -208,18 +208,14 @@ func (s *Service) applyIntentEvent(ctx context.Context, q *store.Queries, typ st
 // DashboardRefundReason is the reason recorded for a refund made outside the API.
 const DashboardRefundReason = "refunded in the Stripe Dashboard"
 
-// applyRefundEvent records a refund made outside the API (the Stripe Dashboard) so the
-// payment still reconciles. A refund carrying our metadata is one of ours: the step that made
-// it records it (even if this event comes first). A refund id already recorded, a refund that
-// has not succeeded (or is not pending), and one of an unknown PaymentIntent are ignored.
+// applyRefundEvent records what a refund event reports, once per Stripe refund id. A refund
+// carrying our metadata is one of ours: it settles the PENDING refund its step reserved
+// (SUCCEEDED, or FAILED if Stripe reports it failed), whichever of this event and the step's own
+// answer comes first; the other finds it settled. Any other refund was made outside the API (the
+// Stripe Dashboard) and is recorded SUCCEEDED so the payment still reconciles. A refund id
+// already recorded, a refund of an unknown PaymentIntent, and an outside refund that has not
+// succeeded (or is not pending) are ignored.
 func (s *Service) applyRefundEvent(ctx context.Context, q *store.Queries, typ string, r *stripe.Refund) error {
-	if r.Metadata[MetaPaymentID] != "" {
-		return nil
-	}
-	if r.Status != stripe.RefundStatusSucceeded && r.Status != stripe.RefundStatusPending {
-		s.log.Info("stripe refund that does not count: ignored", "refund", r.ID, "status", r.Status, "type", typ)
-		return nil
-	}
 	if r.ID == "" || r.PaymentIntent == nil || r.PaymentIntent.ID == "" || r.Amount <= 0 {
 		s.log.Info("stripe refund without payment intent or amount: ignored", "refund", r.ID, "type", typ)
 		return nil
@@ -231,9 +227,16 @@ func (s *Service) applyRefundEvent(ctx context.Context, q *store.Queries, typ st
 	} else if err != nil {
 		return err
 	}
+	if r.Metadata[MetaPaymentID] != "" {
+		return s.applyOwnRefundEvent(ctx, q, cur, typ, r)
+	}
 	known, err := q.RefundRecorded(ctx, r.ID)
 	if err != nil || known {
 		return err
+	}
+	if r.Status != stripe.RefundStatusSucceeded && r.Status != stripe.RefundStatusPending {
+		s.log.Info("stripe refund that does not count: ignored", "refund", r.ID, "status", r.Status, "type", typ)
+		return nil
 	}
 	base := cur
 	switch cur.State {
@@ -269,6 +272,38 @@ func (s *Service) applyRefundEvent(ctx context.Context, q *store.Queries, typ st
 		return err
 	}
 	return s.moveTo(ctx, q, cur, next)
+}
+
+// applyOwnRefundEvent settles, from its webhook, the PENDING refund a step of the locked payment
+// cur reserved (found by the idempotency key its metadata names). A refund already settled, or
+// one made before refunds were reserved (its step recorded it), changes nothing.
+func (s *Service) applyOwnRefundEvent(ctx context.Context, q *store.Queries, cur domain.Payment, typ string, r *stripe.Refund) error {
+	step := r.Metadata[MetaStep]
+	if r.Metadata[MetaPaymentID] != cur.ID.String() || step == "" {
+		s.log.Warn("stripe refund with metadata of another payment: ignored", "payment", cur.ID, "refund", r.ID, "metadata", r.Metadata)
+		return nil
+	}
+	own, err := q.RefundByKey(ctx, IdempotencyKey(cur.ID, step))
+	if domain.IsKind(err, domain.KindNotFound) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	if own.Status != domain.RefundPending {
+		if own.Status == domain.RefundSucceeded && r.Status != stripe.RefundStatusSucceeded && r.Status != stripe.RefundStatusPending {
+			// A refund Stripe accepted, then reported failed: money came back that the payment
+			// shows as refunded. Rare (the card was closed); staff reconcile by hand.
+			s.log.Error("stripe reports a recorded refund as not succeeded", "payment", cur.ID, "refund", r.ID, "status", r.Status)
+		}
+		return nil
+	}
+	switch r.Status {
+	case stripe.RefundStatusSucceeded, stripe.RefundStatusPending:
+		_, _, err = s.succeedRefund(ctx, q, cur, step, own, r.ID, own.CreatedBy)
+	case stripe.RefundStatusFailed, stripe.RefundStatusCanceled:
+		_, err = s.failRefund(ctx, q, cur, step, own, "Stripe reported the refund "+string(r.Status)+" ("+typ+")")
+	}
+	return err
 }
 
 // applyDisputeEvent records a chargeback on its payment (found by the dispute's

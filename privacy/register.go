@@ -447,6 +447,9 @@ var register = map[string]Table{
 		"id": np(legal10y), "payment_id": np(legal10y), "amount_minor": np(legal10y),
 		// Staff's reason, kept with the refund for the legal period.
 		"reason": np(legal10y), "stripe_refund_id": pseudo(legal10y), "created_by": pseudo(legal10y), "created_at": np(legal10y),
+		// Where the refund stands (issue 20: refunds reserve before they call Stripe); the key
+		// is derived from the payment id and the step, Stripe's refusal is its own wording.
+		"status": np(legal10y), "idempotency_key": np(legal10y), "failure_reason": np(legal10y), "settled_at": np(legal10y),
 	}},
 	"stripe_events": {Rows: "nobody's: ids of applied webhook events (no payload stored)", Columns: map[string]Column{
 		"event_id": np("90 days"), "type": np("90 days"), "received_at": np("90 days"), "processed_at": np("90 days"),

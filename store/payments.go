@@ -170,11 +170,14 @@ const (
 	StepPending = "PENDING"
 	StepDone    = "DONE"
 	StepSkipped = "SKIPPED"
+	// StepFailed: Stripe refused the step's call for good (a refund it would not make); a
+	// retry with the same key would get the same answer.
+	StepFailed = "FAILED"
 )
 
 // BeginPaymentStep records an attempt of a step (creating it PENDING with key on the first
-// attempt) and returns it; a step already DONE or SKIPPED comes back as is, and its key never
-// changes, so every retry sends Stripe the same idempotency key.
+// attempt) and returns it; a step already DONE, SKIPPED or FAILED comes back as is, and its
+// key never changes, so every retry sends Stripe the same idempotency key.
 func (q *Queries) BeginPaymentStep(ctx context.Context, paymentID uuid.UUID, step, key string) (PaymentStep, error) {
 	rows, err := q.db.Query(ctx, `
 		INSERT INTO payment_steps (payment_id, step, idempotency_key, status, attempts)
@@ -190,7 +193,7 @@ func (q *Queries) BeginPaymentStep(ctx context.Context, paymentID uuid.UUID, ste
 	return out, mapErr(err, "begin payment step", "payment", "")
 }
 
-// FinishPaymentStep marks a step DONE or SKIPPED.
+// FinishPaymentStep marks a step DONE, SKIPPED or FAILED.
 func (q *Queries) FinishPaymentStep(ctx context.Context, paymentID uuid.UUID, step, status string) error {
 	_, err := q.db.Exec(ctx, `
 		UPDATE payment_steps SET status = $3, done_at = now() WHERE payment_id = $1 AND step = $2`,
@@ -210,13 +213,59 @@ func (q *Queries) PaymentSteps(ctx context.Context, paymentID uuid.UUID) ([]Paym
 	return out, mapErr(err, "select payment steps", "payment", "")
 }
 
-// InsertRefund records a refund Stripe made.
+const refundColumns = `id, payment_id, amount_minor, reason, stripe_refund_id, created_by, created_at,
+	status, idempotency_key, failure_reason, settled_at`
+
+// InsertRefund records a refund: a PENDING reservation of one SkillSwap is about to ask Stripe
+// for (with its idempotency key), or a SUCCEEDED refund Stripe made.
 func (q *Queries) InsertRefund(ctx context.Context, r domain.Refund) error {
+	if r.Status == "" {
+		r.Status = domain.RefundSucceeded
+	}
 	_, err := q.db.Exec(ctx, `
-		INSERT INTO refunds (id, payment_id, amount_minor, reason, stripe_refund_id, created_by, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-		r.ID, r.PaymentID, r.AmountMinor, r.Reason, r.StripeRefundID, r.CreatedBy, r.CreatedAt)
+		INSERT INTO refunds (id, payment_id, amount_minor, reason, stripe_refund_id, created_by, created_at,
+			status, idempotency_key, failure_reason, settled_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+		r.ID, r.PaymentID, r.AmountMinor, r.Reason, r.StripeRefundID, r.CreatedBy, r.CreatedAt,
+		r.Status, r.IdempotencyKey, r.FailureReason, r.SettledAt)
 	return mapErr(err, "insert refund", "payment", "this refund was already recorded")
+}
+
+// RefundByKey returns the refund SkillSwap reserved under a Stripe idempotency key (NOT_FOUND
+// when there is none). Callers hold the lock of its payment.
+func (q *Queries) RefundByKey(ctx context.Context, key string) (domain.Refund, error) {
+	rows, err := q.db.Query(ctx, `SELECT `+refundColumns+` FROM refunds WHERE idempotency_key = $1`, key)
+	if err != nil {
+		return domain.Refund{}, mapErr(err, "select refund by key", "refund", "")
+	}
+	out, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[domain.Refund])
+	return out, mapErr(err, "select refund by key", "refund", "")
+}
+
+// PendingRefundsMinor sums a payment's PENDING refunds: reserved, not yet answered by Stripe.
+func (q *Queries) PendingRefundsMinor(ctx context.Context, paymentID uuid.UUID) (int64, error) {
+	var n int64
+	err := q.db.QueryRow(ctx, `
+		SELECT coalesce(sum(amount_minor), 0) FROM refunds WHERE payment_id = $1 AND status = 'PENDING'`, paymentID).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("sum pending refunds: %w", err)
+	}
+	return n, nil
+}
+
+// SettleRefund ends a PENDING refund: SUCCEEDED with Stripe's refund id and the amount the
+// payment records, or FAILED with Stripe's reason. It reports false when the refund was no
+// longer PENDING (settled already, by a webhook or a concurrent attempt).
+func (q *Queries) SettleRefund(ctx context.Context, r domain.Refund) (bool, error) {
+	tag, err := q.db.Exec(ctx, `
+		UPDATE refunds SET status = $2, stripe_refund_id = coalesce($3, stripe_refund_id), amount_minor = $4,
+			failure_reason = $5, settled_at = $6
+		WHERE id = $1 AND status = 'PENDING'`,
+		r.ID, r.Status, r.StripeRefundID, r.AmountMinor, r.FailureReason, r.SettledAt)
+	if err != nil {
+		return false, mapErr(err, "settle refund", "refund", "this Stripe refund is recorded already")
+	}
+	return tag.RowsAffected() == 1, nil
 }
 
 // RefundRecorded reports whether a Stripe refund id is recorded already.
@@ -229,11 +278,11 @@ func (q *Queries) RefundRecorded(ctx context.Context, stripeRefundID string) (bo
 	return ok, nil
 }
 
-// Refunds lists a payment's refunds, oldest first.
+// Refunds lists a payment's SUCCEEDED refunds (money given back: their sum is the payment's
+// refunded amount), oldest first.
 func (q *Queries) Refunds(ctx context.Context, paymentID uuid.UUID) ([]domain.Refund, error) {
 	rows, err := q.db.Query(ctx, `
-		SELECT id, payment_id, amount_minor, reason, stripe_refund_id, created_by, created_at
-		FROM refunds WHERE payment_id = $1 ORDER BY id`, paymentID)
+		SELECT `+refundColumns+` FROM refunds WHERE payment_id = $1 AND status = 'SUCCEEDED' ORDER BY id`, paymentID)
 	if err != nil {
 		return nil, mapErr(err, "select refunds", "payment", "")
 	}
@@ -307,12 +356,13 @@ func (q *Queries) PaymentsBySessionIDs(ctx context.Context, ids []uuid.UUID) (ma
 		`SELECT `+paymentColumns+` FROM payments WHERE session_id = ANY($1)`, uuidArgs(ids))
 }
 
-// RefundsByPaymentIDs returns the refunds of the given payments, oldest first, by payment id.
+// RefundsByPaymentIDs returns the SUCCEEDED refunds of the given payments, oldest first, by
+// payment id.
 func (q *Queries) RefundsByPaymentIDs(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID][]domain.Refund, error) {
 	return groupedRows(ctx, q.db, "select refunds of payments", "payment", len(ids),
 		func(r domain.Refund) uuid.UUID { return r.PaymentID }, `
-		SELECT id, payment_id, amount_minor, reason, stripe_refund_id, created_by, created_at
-		FROM refunds WHERE payment_id = ANY($1) ORDER BY payment_id, id`, uuidArgs(ids))
+		SELECT `+refundColumns+`
+		FROM refunds WHERE payment_id = ANY($1) AND status = 'SUCCEEDED' ORDER BY payment_id, id`, uuidArgs(ids))
 }
 
 // MentorPricesByUserIDs returns the hourly prices of the given members, by member id.

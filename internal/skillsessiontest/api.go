@@ -34,6 +34,8 @@ func StartAPI(t testing.TB, cfg config.Config, opts app.Options) *API {
 	clock := NewClock(time.Now().UTC().Truncate(time.Second))
 	opts.Now = clock.Now
 	srv := apitest.Start(t, cfg, opts)
+	// Registered after the server's own cleanups, so it runs while the database is still open.
+	t.Cleanup(func() { LedgerCheck(t, srv.App.Store) })
 	cat := srv.Category(t, "t-sessions", "Sessions", "Séances")
 	return &API{Srv: srv, Clock: clock, Skill: srv.Skill(t, cat, "t-session-skill", "Pottery", "Poterie")}
 }

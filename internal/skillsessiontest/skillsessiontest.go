@@ -118,6 +118,9 @@ func New(t testing.TB) *Env {
 	}
 	log := slog.New(slog.DiscardHandler)
 	st := store.New(pool, inserter, log)
+	// Every test over an Env ends with the ledger check, whatever it did with credits or money
+	// (cleanups run last-in first-out: this one before the pool closes).
+	t.Cleanup(func() { LedgerCheck(t, st) })
 	e := &Env{Store: st, Clock: NewClock(Start), Notifier: &Notifier{}}
 	e.Credits = credits.NewService(st, credits.Config{StarterMinutes: 120, Now: e.Clock.Now}, log)
 	e.SkillSessions = skillsessions.NewService(st, e.Credits, e.Notifier, skillsessions.Config{Now: e.Clock.Now}, log)
@@ -233,30 +236,39 @@ func (e *Env) Jobs(t testing.TB, kind string) []QueuedJob {
 	return out
 }
 
-// LedgerCheck verifies the ledger's invariants: all entries sum to zero, each transaction
-// sums to zero, and each account's balance equals the sum of its entries.
+// LedgerCheck verifies the ledger's invariants (see the package-level LedgerCheck). New
+// registers it as a cleanup of every test, so tests call it only to check mid-way.
 func (e *Env) LedgerCheck(t testing.TB) {
 	t.Helper()
 	LedgerCheck(t, e.Store)
 }
 
-// LedgerCheck verifies the ledger's invariants in st (see Env.LedgerCheck).
+// LedgerCheck verifies the time-credit ledger's invariants in st: all entries sum to zero, each
+// transaction sums to zero, each account's balance equals the sum of its entries, each entry's
+// balance_after is its account's running sum, no member's balance is negative (the tests'
+// floor is 0 and they make no staff corrections), and no session priced in money moved credits.
 func LedgerCheck(t testing.TB, st *store.Store) {
 	t.Helper()
 	ctx := context.Background()
 	var total int64
-	var badTx, badAcct int
+	var badTx, badAcct, badRunning, negative, paidInCredits int
 	err := st.Pool().QueryRow(ctx, `
 		SELECT (SELECT coalesce(sum(amount), 0) FROM credit_entries),
 			(SELECT count(*) FROM (SELECT transaction_id FROM credit_entries GROUP BY transaction_id HAVING sum(amount) <> 0) x),
 			(SELECT count(*) FROM credit_accounts a
-				WHERE a.balance <> (SELECT coalesce(sum(amount), 0) FROM credit_entries e WHERE e.account_id = a.id))`).
-		Scan(&total, &badTx, &badAcct)
+				WHERE a.balance <> (SELECT coalesce(sum(amount), 0) FROM credit_entries e WHERE e.account_id = a.id)),
+			(SELECT count(*) FROM (SELECT balance_after, sum(amount) OVER (PARTITION BY account_id ORDER BY id) AS running
+				FROM credit_entries) r WHERE r.balance_after <> r.running),
+			(SELECT count(*) FROM credit_accounts WHERE user_id IS NOT NULL AND balance < 0),
+			(SELECT count(*) FROM credit_transactions t JOIN skill_sessions s ON s.id = t.session_id
+				WHERE s.price_amount IS NOT NULL)`).
+		Scan(&total, &badTx, &badAcct, &badRunning, &negative, &paidInCredits)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("ledger check: %v", err)
 	}
-	if total != 0 || badTx != 0 || badAcct != 0 {
-		t.Fatalf("ledger: total %d, unbalanced transactions %d, accounts off their entries %d", total, badTx, badAcct)
+	if total != 0 || badTx != 0 || badAcct != 0 || badRunning != 0 || negative != 0 || paidInCredits != 0 {
+		t.Fatalf("ledger: total %d, unbalanced transactions %d, accounts off their entries %d, entries off the running balance %d, "+
+			"negative member balances %d, paid sessions that moved credits %d", total, badTx, badAcct, badRunning, negative, paidInCredits)
 	}
 }
 
