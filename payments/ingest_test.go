@@ -19,22 +19,17 @@ import (
 	"github.com/skillswap/skillswap/payments"
 )
 
-// ingest posts n signed account.updated events, every fifth one a redelivery of the one before,
-// concurrently to the webhook endpoint over HTTP, then runs the queued jobs concurrently (each
-// twice). Events are created one second apart (Stripe's resolution), the newest now. It returns how many distinct events were sent.
-func ingest(t testing.TB, x *env, n int) int {
-	distinct := postEvents(t, x, "evt", n)
-	applyQueued(t, x)
-	return distinct
-}
-
 // postEvents posts the n events (ids prefix_i) concurrently and returns how many are distinct.
 func postEvents(t testing.TB, x *env, prefix string, n int) int {
+	return postEventsAt(t, x, prefix, n, time.Now())
+}
+
+// postEventsAt is postEvents with event i created n-i seconds before base.
+func postEventsAt(t testing.TB, x *env, prefix string, n int, base time.Time) int {
 	srv := httptest.NewServer(x.hook)
 	defer srv.Close()
 	type delivery struct{ body, sig string }
 	var list []delivery
-	base := time.Now()
 	distinct := 0
 	for i := range n {
 		id := i
@@ -117,7 +112,10 @@ func applyQueued(t testing.TB, x *env) {
 func TestConcurrentWebhooksProcessedOnce(t *testing.T) {
 	t.Parallel()
 	x := newEnv(t)
-	distinct := ingest(t, x, 200)
+	const events = 200
+	base := time.Now()
+	distinct := postEventsAt(t, x, "evt", events, base)
+	applyQueued(t, x)
 	if n := len(x.Jobs(t, "stripe_event")); n != distinct {
 		t.Fatalf("%d jobs queued, want %d", n, distinct)
 	}
@@ -128,9 +126,12 @@ func TestConcurrentWebhooksProcessedOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The newest distinct event is evt_198 (even: payouts enabled).
-	if !a.PayoutsEnabled {
-		t.Fatalf("account %+v does not reflect the newest event", a)
+	// The newest distinct event is evt_198 (evt_199 is a redelivery of it): payouts enabled and
+	// created 2 s before base. Checking the creation time, not only the flag, tells it from
+	// evt_196 or any other even event applied last.
+	newest := base.Add(-time.Duration(events-198) * time.Second).Unix()
+	if !a.PayoutsEnabled || a.LastEventCreated == nil || a.LastEventCreated.Unix() != newest {
+		t.Fatalf("account %+v does not reflect the newest event (created %d)", a, newest)
 	}
 }
 
