@@ -29,13 +29,7 @@ type Redis struct {
 // `make test` and skips a bare `go test` when redis-server is missing.
 func StartRedis(t testing.TB) *Redis {
 	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		if testdb.RequireServices() {
-			t.Fatal("redis-server is not installed (scripts/stack.sh up redis installs it)")
-		}
-		t.Skip("redis-server is not installed: run `make test` (service missing)")
-	}
+	bin := redisServer(t)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -88,4 +82,18 @@ func (r *Redis) Stop() {
 	_ = r.cmd.Process.Kill()
 	<-r.done
 	r.cmd = nil
+}
+
+// redisServer is the path of redis-server, for the tests' private Redis processes. It fails under
+// `make test` and skips a bare `go test` when redis-server is missing.
+func redisServer(t testing.TB) string {
+	t.Helper()
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		if testdb.RequireServices() {
+			t.Fatal("redis-server is not installed (scripts/stack.sh up redis installs it)")
+		}
+		t.Skip("redis-server is not installed: run `make test` (service missing)")
+	}
+	return bin
 }

@@ -13,8 +13,6 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
-
-	"github.com/skillswap/skillswap/internal/testdb"
 )
 
 // SentinelMaster is the master name the sentinels of a SentinelGroup monitor.
@@ -45,13 +43,7 @@ func (p *redisProc) addr() string { return net.JoinHostPort("127.0.0.1", strconv
 // redis-server is missing.
 func StartSentinelGroup(t testing.TB) *SentinelGroup {
 	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		if testdb.RequireServices() {
-			t.Fatal("redis-server is not installed (scripts/stack.sh up redis installs it)")
-		}
-		t.Skip("redis-server is not installed: run `make test` (service missing)")
-	}
+	bin := redisServer(t)
 	g := &SentinelGroup{t: t, bin: bin, dir: t.TempDir()}
 	t.Cleanup(g.stopAll)
 	master := g.start("master", nil, "--save", "", "--appendonly", "no")
