@@ -175,14 +175,11 @@ func (w *WelcomeEmailWorker) Work(ctx context.Context, job *river.Job[WelcomeEma
 		// The account was erased before the email went out: nothing to do.
 		return nil
 	}
-	l := i18n.For(u.Locale)
-	d := map[string]any{"App": w.AppName, "Name": u.DisplayName}
-	return w.Mailer.Send(ctx, mail.Email{
-		To:       u.Email,
-		Subject:  l.T(msgWelcomeSubject, d),
-		Body:     l.T(msgGreeting, d) + "\n\n" + l.T(msgWelcomeBody, d) + "\n\n" + l.T(msgSignature, d) + "\n",
-		Language: l.Lang(),
-	})
+	m, err := RenderWelcome(u.Locale, w.AppName, u.DisplayName)
+	if err != nil {
+		return err
+	}
+	return w.Mailer.Send(ctx, m.asMail(u.Email, nil))
 }
 
 // The welcome email's own words (its greeting and signature are every email's).

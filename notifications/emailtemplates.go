@@ -98,6 +98,25 @@ func RenderEmail(locale, app, name string, t domain.NotificationType, unsubscrib
 	return EmailMessage{Subject: v.Subject, Text: text.String(), HTML: html.String(), Lang: l.Lang()}, nil
 }
 
+// RenderWelcome renders the welcome email in locale with the notification emails' layouts, HTML
+// and text: it is sent once, at sign-up, so it has no settings line nor unsubscribe link.
+func RenderWelcome(locale, app, name string) (EmailMessage, error) {
+	l := i18n.For(locale)
+	d := map[string]any{"App": app, "Name": name}
+	v := emailView{
+		Lang: l.Lang(), Subject: l.T(msgWelcomeSubject, d), Greeting: l.T(msgGreeting, d),
+		Happened: l.T(msgWelcomeBody, d), Signature: l.T(msgSignature, d),
+	}
+	var text, html strings.Builder
+	if err := emailTextLayout.Execute(&text, v); err != nil {
+		return EmailMessage{}, fmt.Errorf("welcome email text: %w", err)
+	}
+	if err := emailHTML.Execute(&html, v); err != nil {
+		return EmailMessage{}, fmt.Errorf("welcome email html: %w", err)
+	}
+	return EmailMessage{Subject: v.Subject, Text: text.String(), HTML: html.String(), Lang: l.Lang()}, nil
+}
+
 // asMail is m addressed to to, as package mail sends it.
 func (m EmailMessage) asMail(to string, headers map[string]string) mail.Email {
 	return mail.Email{To: to, Subject: m.Subject, Body: m.Text, HTML: m.HTML, Language: m.Lang, Headers: headers}

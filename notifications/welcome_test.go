@@ -1,60 +1,42 @@
 package notifications_test
 
 import (
-	"bytes"
-	"os"
-	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/skillswap/skillswap/internal/apitest"
 )
 
-// smtpSink returns the Maildir the SMTP sink of `make test` writes to.
-func smtpSink(t *testing.T) (addr, dir string) {
-	addr, dir = os.Getenv("SMTP_ADDR"), os.Getenv("SMTP_SINK_DIR")
-	if addr == "" || dir == "" {
-		if os.Getenv("SKILLSWAP_REQUIRE_SERVICES") == "1" {
-			t.Fatal("SMTP_ADDR and SMTP_SINK_DIR must be set (the SMTP sink service)")
-		}
-		t.Skip("SMTP sink service not configured (SMTP_ADDR, SMTP_SINK_DIR); run `make test`")
-	}
-	return addr, dir
-}
-
-// findMail waits for a message in the Maildir that contains needle.
-func findMail(t *testing.T, dir string, needle []byte, within time.Duration) []byte {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for time.Now().Before(deadline) {
-		files, _ := filepath.Glob(filepath.Join(dir, "new", "*"))
-		for _, f := range files {
-			b, err := os.ReadFile(f)
-			if err == nil && bytes.Contains(b, needle) {
-				return b
-			}
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	t.Fatalf("no email containing %q arrived in %s", needle, dir)
-	return nil
-}
-
+// TestWelcomeEmailIsSentAfterSignUp: sign-up queues the welcome email, which arrives through the
+// real SMTP sink with a plain-text part and an HTML part, without a settings line or an
+// unsubscribe link (it is sent once). The verification email goes to the same address: the
+// mailbox waits for the welcome one by its subject, not for the first to arrive.
 func TestWelcomeEmailIsSentAfterSignUp(t *testing.T) {
 	t.Parallel()
-	addr, dir := smtpSink(t)
 	cfg := apitest.Config(t)
-	cfg.RunWorkers = true
-	cfg.SMTPAddr = addr
+	box := apitest.WithMail(t, &cfg)
 	srv := apitest.Start(t, cfg)
 
 	email := "welcome-" + time.Now().Format("150405.000000") + "@example.com"
 	srv.SignUpAs(t, email, "Wendy Welcome")
-	mail := findMail(t, dir, []byte(email), 15*time.Second)
-	for _, want := range []string{"Subject: Welcome to SkillSwap", "Hello Wendy Welcome"} {
-		if !bytes.Contains(mail, []byte(want)) {
-			t.Errorf("email lacks %q:\n%s", want, mail)
+	m := box.Next(t, email, "Welcome to SkillSwap")
+	if !strings.HasPrefix(m.ContentType, "multipart/alternative") {
+		t.Errorf("content type %q, want multipart/alternative", m.ContentType)
+	}
+	for part, body := range map[string]string{"text": m.Text, "html": m.HTML} {
+		if !strings.Contains(body, "Hello Wendy Welcome") {
+			t.Errorf("%s part lacks the greeting:\n%s", part, body)
 		}
+		if strings.Contains(body, "notification settings") || strings.Contains(body, "unsubscribe") {
+			t.Errorf("%s part has a settings or unsubscribe line:\n%s", part, body)
+		}
+	}
+	if !strings.Contains(m.HTML, "<p>Hello Wendy Welcome,</p>") {
+		t.Errorf("html part is not the HTML layout:\n%s", m.HTML)
+	}
+	if m.Header.Get("List-Unsubscribe") != "" {
+		t.Errorf("welcome email has List-Unsubscribe %q", m.Header.Get("List-Unsubscribe"))
 	}
 }
 
