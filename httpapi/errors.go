@@ -92,9 +92,12 @@ var (
 	}()
 )
 
-// localized is the message of a domain error in the request's language (i18n.LocaleFrom): its
-// catalogue text when it names one, else its English message, introduced in other languages by
-// what its code means.
+// localized is the message of a domain error in the request's language (i18n.LocaleFrom), at
+// two levels: its catalogue text when it names a message id (domain.Error.WithMessage), else the
+// translation of its English source text (its format, or its whole message when the format only
+// passes a text through) from the error catalogue (i18n.ErrorText) filled with its arguments.
+// English requesters get the message as it is. A text the catalogue lacks (one built at run time)
+// is answered in English, introduced by what its code means.
 func localized(ctx context.Context, de *domain.Error, code string) string {
 	l := i18n.For(i18n.LocaleFrom(ctx))
 	if id, ok := domainMessages[de.MessageID]; ok {
@@ -102,6 +105,14 @@ func localized(ctx context.Context, de *domain.Error, code string) string {
 	}
 	if l.Lang() == i18n.English {
 		return de.Message
+	}
+	if de.Format != "" {
+		if text, ok := i18n.ErrorText(l.Lang(), de.Format); ok {
+			return fmt.Sprintf(text, de.Args...)
+		}
+	}
+	if text, ok := i18n.ErrorText(l.Lang(), de.Message); ok && !strings.Contains(text, "%") {
+		return text
 	}
 	return l.T(untranslated[code], map[string]any{"Detail": de.Message})
 }
