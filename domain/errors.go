@@ -43,7 +43,7 @@ type Error struct {
 	Err error
 	// MessageID names Message's text in the API's catalogues of French and English (package
 	// i18n, id "error.<MessageID>"), when it has one: the error presenter then answers in the
-	// requester's language. Empty: Message is answered (in English) as it is.
+	// requester's language. Empty: the presenter translates Format instead (see Format).
 	MessageID MessageID
 	// MessageData fills the named text's placeholders (such as {{.Entity}}).
 	MessageData map[string]any
@@ -63,6 +63,13 @@ type MessageID string
 // WithMessage names e's text in the catalogues (MessageID, MessageData) and returns e.
 func (e *Error) WithMessage(id MessageID, data map[string]any) *Error {
 	e.MessageID, e.MessageData = id, data
+	return e
+}
+
+// WithText replaces e's message with another English text, translated like a constructor's
+// through the error catalogue (it drops a message id the constructor set), and returns e.
+func (e *Error) WithText(message string) *Error {
+	e.Message, e.Format, e.Args, e.MessageID, e.MessageData = message, message, nil, "", nil
 	return e
 }
 

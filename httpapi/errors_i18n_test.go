@@ -12,7 +12,7 @@ import (
 // TestLocalizedDomainErrors: a domain error reaches a French requester through its message id,
 // else through the translation of its English format filled with its arguments, else (a text
 // passed on whole, such as store's conflict messages) through its whole message; English
-// requesters get the English message unchanged; a text the catalogue lacks keeps the fallback.
+// requesters get the English message unchanged; a text the catalogue lacks stays English.
 func TestLocalizedDomainErrors(t *testing.T) {
 	t.Parallel()
 	fr := i18n.WithLocale(context.Background(), "fr")
@@ -31,24 +31,17 @@ func TestLocalizedDomainErrors(t *testing.T) {
 		{"text passed on with %s", domain.Conflict("%s", "this session already has a payment"),
 			"cette séance a déjà un paiement", "this session already has a payment"},
 		{"rate limited", domain.RateLimited(time.Second), "", "too many attempts, try again later"},
-		{"not in the catalogue", domain.Conflict("%s", "something new"),
-			"", "something new"},
+		{"not in the catalogue", domain.Conflict("%s", "something new"), "something new", "something new"},
 	}
 	for _, c := range cases {
-		code := kindCodes[c.err.Kind]
-		if got := localized(en, c.err, code); got != c.en {
+		if got := localized(en, c.err); got != c.en {
 			t.Errorf("%s: English %q, want %q", c.name, got, c.en)
 		}
 		want := c.fr
 		if want == "" {
-			switch {
-			case c.err.MessageID != "":
-				want = i18n.For("fr").T(domainMessages[c.err.MessageID], c.err.MessageData)
-			default:
-				want = i18n.For("fr").T(untranslated[code], map[string]any{"Detail": c.err.Message})
-			}
+			want = i18n.For("fr").T(domainMessages[c.err.MessageID], c.err.MessageData)
 		}
-		if got := localized(fr, c.err, code); got != want || got == c.en {
+		if got := localized(fr, c.err); got != want || (got == c.en) != (c.fr == c.en) {
 			t.Errorf("%s: French %q, want %q (and not the English text)", c.name, got, want)
 		}
 	}
