@@ -112,7 +112,7 @@ func (s *Service) PendingEmail(ctx context.Context, actor domain.Actor) (*string
 // (of two accounts confirming one address, one wins). It returns the account.
 func (s *Service) ConfirmEmailChange(ctx context.Context, actor domain.Actor, code, token string, c Client) (domain.User, error) {
 	now := s.now()
-	sec, err := s.readEmailedSecret(ctx, actor, code, token, c, "email:confirm", "we emailed to your new address")
+	sec, err := s.readEmailedSecret(ctx, actor, code, token, c, "email:confirm", true)
 	if err != nil {
 		return domain.User{}, err
 	}

@@ -101,7 +101,7 @@ func (s *Service) ResendVerificationEmail(ctx context.Context, actor domain.Acto
 // for codes and per client network for tokens. It returns the verified account.
 func (s *Service) VerifyEmail(ctx context.Context, actor domain.Actor, code, token string, c Client) (domain.User, error) {
 	now := s.now()
-	sec, err := s.readEmailedSecret(ctx, actor, code, token, c, "verify", "we emailed you")
+	sec, err := s.readEmailedSecret(ctx, actor, code, token, c, "verify", false)
 	if err != nil {
 		return domain.User{}, err
 	}
@@ -148,9 +148,10 @@ type emailedSecret struct {
 
 // readEmailedSecret checks that exactly one of code and token is given (a code only by a
 // signed-in actor), throttles guesses (codes per member, tokens per client network, under keys
-// named by purpose) and digests the secret. sentTo words where it was sent, for errors ("we
-// emailed you").
-func (s *Service) readEmailedSecret(ctx context.Context, actor domain.Actor, code, token string, c Client, purpose, sentTo string) (emailedSecret, error) {
+// named by purpose) and digests the secret. toNewAddress says where it was sent, for errors (the
+// member's address, or the new address of an email change): one sentence each, so each has its
+// translation.
+func (s *Service) readEmailedSecret(ctx context.Context, actor domain.Actor, code, token string, c Client, purpose string, toNewAddress bool) (emailedSecret, error) {
 	code, token = strings.TrimSpace(code), strings.TrimSpace(token)
 	switch {
 	case code != "" && token != "":
@@ -163,7 +164,10 @@ func (s *Service) readEmailedSecret(ctx context.Context, actor domain.Actor, cod
 			return emailedSecret{}, err
 		}
 		if len(code) != verificationCodeDigits {
-			return emailedSecret{}, domain.Invalid("code", "must be the %d digits %s", verificationCodeDigits, sentTo)
+			if toNewAddress {
+				return emailedSecret{}, domain.Invalid("code", "must be the %d digits we emailed to your new address", verificationCodeDigits)
+			}
+			return emailedSecret{}, domain.Invalid("code", "must be the %d digits we emailed you", verificationCodeDigits)
 		}
 		return emailedSecret{field: "code", codeHash: hashCode(actor.ID(), code), userID: actor.ID()}, nil
 	case token != "":
@@ -175,7 +179,10 @@ func (s *Service) readEmailedSecret(ctx context.Context, actor domain.Actor, cod
 		}
 		return emailedSecret{field: "token", tokenHash: hashToken(token)}, nil
 	}
-	return emailedSecret{}, domain.Invalid("code", "give the code %s or the link's token", sentTo)
+	if toNewAddress {
+		return emailedSecret{}, domain.Invalid("code", "give the code we emailed to your new address or the link's token")
+	}
+	return emailedSecret{}, domain.Invalid("code", "give the code we emailed you or the link's token")
 }
 
 // RequestPasswordReset emails a reset link to email if it belongs to an account. The answer and

@@ -45,7 +45,7 @@ func (s *Service) takeConversation(ctx context.Context, actor domain.Actor, fiel
 		var de *domain.Error
 		if errors.As(err, &de) && de.Kind == domain.KindRateLimited {
 			de.Field = field
-			de.Message = "you opened too many conversations today, try again later"
+			de.WithText("you opened too many conversations today, try again later")
 		}
 		return nil, err
 	}

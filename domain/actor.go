@@ -60,7 +60,7 @@ func (a Actor) RequireRole(role Role) error {
 			e.Details = map[string]any{"reason": ReasonSecondFactorRequired}
 			return e
 		}
-		return Forbidden("requires the "+string(role)+" role").WithMessage(MsgRoleRequired, map[string]any{"Role": string(role)})
+		return Forbidden("requires the %s role", role).WithMessage(MsgRoleRequired, map[string]any{"Role": string(role)})
 	}
 	return nil
 }

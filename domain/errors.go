@@ -43,10 +43,17 @@ type Error struct {
 	Err error
 	// MessageID names Message's text in the API's catalogues of French and English (package
 	// i18n, id "error.<MessageID>"), when it has one: the error presenter then answers in the
-	// requester's language. Empty: Message is answered (in English) as it is.
+	// requester's language. Empty: the presenter translates Format instead (see Format).
 	MessageID MessageID
 	// MessageData fills the named text's placeholders (such as {{.Entity}}).
 	MessageData map[string]any
+	// Format is the English source text Message was made from (the constructor's format or
+	// message), and Args its arguments: without a MessageID, the error presenter looks Format up
+	// in the error catalogue of the requester's language (i18n.ErrorText) and fills the
+	// translation with Args.
+	Format string
+	// Args are Format's arguments.
+	Args []any
 }
 
 // MessageID names the text of an error message in the catalogues (see Error.MessageID). Every
@@ -56,6 +63,13 @@ type MessageID string
 // WithMessage names e's text in the catalogues (MessageID, MessageData) and returns e.
 func (e *Error) WithMessage(id MessageID, data map[string]any) *Error {
 	e.MessageID, e.MessageData = id, data
+	return e
+}
+
+// WithText replaces e's message with another English text, translated like a constructor's
+// through the error catalogue (it drops a message id the constructor set), and returns e.
+func (e *Error) WithText(message string) *Error {
+	e.Message, e.Format, e.Args, e.MessageID, e.MessageData = message, message, nil, "", nil
 	return e
 }
 
@@ -75,7 +89,7 @@ func (e *Error) Unwrap() error { return e.Err }
 
 // Invalid reports bad input in field.
 func Invalid(field, format string, args ...any) *Error {
-	return &Error{Kind: KindInvalid, Field: field, Message: fmt.Sprintf(format, args...)}
+	return &Error{Kind: KindInvalid, Field: field, Message: fmt.Sprintf(format, args...), Format: format, Args: args}
 }
 
 // NotFound reports that an entity of the named kind does not exist (or is hidden from the caller).
@@ -85,17 +99,17 @@ func NotFound(entity string) *Error {
 
 // Conflict reports a clash with the current state.
 func Conflict(format string, args ...any) *Error {
-	return &Error{Kind: KindConflict, Message: fmt.Sprintf(format, args...)}
+	return &Error{Kind: KindConflict, Message: fmt.Sprintf(format, args...), Format: format, Args: args}
 }
 
 // Unauthenticated reports a missing, invalid or expired credential.
 func Unauthenticated(message string) *Error {
-	return &Error{Kind: KindUnauthenticated, Message: message}
+	return &Error{Kind: KindUnauthenticated, Message: message, Format: message}
 }
 
 // Forbidden reports that the caller lacks a permission.
-func Forbidden(message string) *Error {
-	return &Error{Kind: KindForbidden, Message: message}
+func Forbidden(format string, args ...any) *Error {
+	return &Error{Kind: KindForbidden, Message: fmt.Sprintf(format, args...), Format: format, Args: args}
 }
 
 // RateLimited tells the caller to retry after the given delay.
@@ -105,7 +119,7 @@ func RateLimited(retryAfter time.Duration) *Error {
 
 // Unavailable reports a feature that is disabled or a dependency that is down.
 func Unavailable(message string) *Error {
-	return &Error{Kind: KindUnavailable, Message: message}
+	return &Error{Kind: KindUnavailable, Message: message, Format: message}
 }
 
 // IsKind reports whether err is a domain error of kind k.

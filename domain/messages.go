@@ -2,7 +2,8 @@ package domain
 
 // The error messages that have their text in the API's catalogues (package i18n, ids
 // "error.<id>"), in French and English: the error presenter answers them in the requester's
-// language. The others are answered in English, prefixed in French with what their code means.
+// language. The others are translated from their English text (Error.Format, i18n's error
+// catalogue locales/errors.fr.json); see docs/i18n.md for which level to use.
 // Add a constant here, to MessageIDs, and to both catalogues (i18n's catalogue test and
 // TestMessageIDsListsEveryConstant fail otherwise).
 const (

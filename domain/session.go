@@ -77,35 +77,37 @@ func NextSkillSessionState(from SkillSessionState, a SkillSessionAction) (SkillS
 	if to, ok := sessionTransitions[from][a]; ok {
 		return to, nil
 	}
-	return "", stateConflict(from, "cannot %s a session that is %s", actionVerb(a), from)
+	return "", transitionConflict(from, a)
+}
+
+// transitionConflict refuses action a on a session in state from: one sentence per action, so
+// each has its translation in the error catalogue (i18n).
+func transitionConflict(from SkillSessionState, a SkillSessionAction) *Error {
+	switch a {
+	case ActionAccept:
+		return stateConflict(from, "cannot accept a session that is %s", from)
+	case ActionDecline:
+		return stateConflict(from, "cannot decline a session that is %s", from)
+	case ActionProposeNewTime:
+		return stateConflict(from, "cannot propose a new time for a session that is %s", from)
+	case ActionCancel:
+		return stateConflict(from, "cannot cancel a session that is %s", from)
+	case ActionConfirmCompleted:
+		return stateConflict(from, "cannot confirm completion of a session that is %s", from)
+	case ActionAutoComplete:
+		return stateConflict(from, "cannot auto-complete a session that is %s", from)
+	case ActionReportNoShow:
+		return stateConflict(from, "cannot report a no-show for a session that is %s", from)
+	case ActionReportProblem:
+		return stateConflict(from, "cannot report a problem with a session that is %s", from)
+	}
+	return stateConflict(from, "cannot %s a session that is %s", string(a), from)
 }
 
 func stateConflict(state SkillSessionState, format string, args ...any) *Error {
 	e := Conflict(format, args...)
 	e.Details = map[string]any{"state": string(state)}
 	return e
-}
-
-func actionVerb(a SkillSessionAction) string {
-	switch a {
-	case ActionAccept:
-		return "accept"
-	case ActionDecline:
-		return "decline"
-	case ActionProposeNewTime:
-		return "propose a new time for"
-	case ActionCancel:
-		return "cancel"
-	case ActionConfirmCompleted:
-		return "confirm completion of"
-	case ActionAutoComplete:
-		return "auto-complete"
-	case ActionReportNoShow:
-		return "report a no-show for"
-	case ActionReportProblem:
-		return "report a problem with"
-	}
-	return string(a)
 }
 
 // SkillSession is a skill session: a teacher teaches a skill to a learner at an agreed time.

@@ -111,8 +111,7 @@ func (s *Service) Request(ctx context.Context, actor domain.Actor) (domain.DataE
 		switch {
 		case err == nil:
 			if next := last.RequestedAt.Add(s.cfg.MinInterval); now.Before(next) {
-				rl := domain.RateLimited(next.Sub(now))
-				rl.Message = "you can ask for one data export a week; the last one is listed in viewer.dataExports"
+				rl := domain.RateLimited(next.Sub(now)).WithText("you can ask for one data export a week; the last one is listed in viewer.dataExports")
 				rl.Details = map[string]any{"retryAt": next.Format(time.RFC3339)}
 				return rl
 			}

@@ -80,22 +80,16 @@ var (
 		}
 		return m
 	}()
-	// untranslated words, per code, a domain error whose message has no text in the catalogues:
-	// what the code means in the requester's language, then the English message as detail
-	// (English requesters get the message alone, as before).
-	untranslated = func() map[string]i18n.ID {
-		m := make(map[string]i18n.ID, len(kindCodes))
-		for _, code := range kindCodes {
-			m[code] = i18n.Key("error.untranslated." + code)
-		}
-		return m
-	}()
 )
 
-// localized is the message of a domain error in the request's language (i18n.LocaleFrom): its
-// catalogue text when it names one, else its English message, introduced in other languages by
-// what its code means.
-func localized(ctx context.Context, de *domain.Error, code string) string {
+// localized is the message of a domain error in the request's language (i18n.LocaleFrom), at
+// two levels: its catalogue text when it names a message id (domain.Error.WithMessage), else the
+// translation of its English source text (its format, or its whole message when the format only
+// passes a text through) from the error catalogue (i18n.ErrorText) filled with its arguments.
+// English requesters get the message as it is. Every domain error text written in the code has its
+// French (i18n's TestEveryErrorTextInFrench fails otherwise, and on a message built at run time),
+// so the English message is only a last resort.
+func localized(ctx context.Context, de *domain.Error) string {
 	l := i18n.For(i18n.LocaleFrom(ctx))
 	if id, ok := domainMessages[de.MessageID]; ok {
 		return l.T(id, de.MessageData)
@@ -103,7 +97,16 @@ func localized(ctx context.Context, de *domain.Error, code string) string {
 	if l.Lang() == i18n.English {
 		return de.Message
 	}
-	return l.T(untranslated[code], map[string]any{"Detail": de.Message})
+	if de.Format != "" && fmt.Sprintf(de.Format, de.Args...) == de.Message {
+		// (A message changed after its constructor is looked up whole, below.)
+		if text, ok := i18n.ErrorText(l.Lang(), de.Format); ok {
+			return fmt.Sprintf(text, de.Args...)
+		}
+	}
+	if text, ok := i18n.ErrorText(l.Lang(), de.Message); ok && !strings.Contains(text, "%") {
+		return text
+	}
+	return de.Message
 }
 
 var kindCodes = map[domain.Kind]string{
@@ -141,7 +144,7 @@ func errorPresenter(log *slog.Logger, schema *ast.Schema) graphql.ErrorPresenter
 		var de *domain.Error
 		if errors.As(err, &de) {
 			ext["code"] = kindCodes[de.Kind]
-			gqlErr.Message = localized(ctx, de, kindCodes[de.Kind])
+			gqlErr.Message = localized(ctx, de)
 			if de.Field != "" {
 				ext["field"] = inputFieldPath(ctx, de.Field)
 			} else if f := argumentPath(ctx, gqlErr.Path); f != "" {

@@ -72,8 +72,8 @@ func (s *Service) appeal(ctx context.Context, userID, sanctionID uuid.UUID, text
 		}
 		now := s.now()
 		if until := sn.AppealableUntil(); !now.Before(until) {
-			e := domain.Forbidden(fmt.Sprintf("a sanction can be appealed within %d days; this one could be until %s",
-				int(domain.AppealWindow.Hours()/24), until.Format(time.RFC3339)))
+			e := domain.Forbidden("a sanction can be appealed within %d days; this one could be until %s",
+				int(domain.AppealWindow.Hours()/24), until.Format(time.RFC3339))
 			e.Field = "sanctionId"
 			e.Details = map[string]any{"reason": domain.ReasonAppealWindowClosed, "appealableUntil": until.Format(time.RFC3339)}
 			return e

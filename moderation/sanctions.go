@@ -381,7 +381,7 @@ func (s *Service) RequireNotLimited(ctx context.Context, userID uuid.UUID) error
 	var until any
 	if first.EndsAt != nil {
 		until = first.EndsAt.UTC().Format(time.RFC3339)
-		e.Message = fmt.Sprintf("a moderator limited your account: you cannot start conversations or propose sessions until %s", until)
+		e = domain.Forbidden("a moderator limited your account: you cannot start conversations or propose sessions until %s", until)
 	}
 	e.Details = map[string]any{"reason": domain.ReasonLimited, "limitedUntil": until}
 	return e

@@ -62,8 +62,8 @@ func TestErrorMessagesInTheRequestersLanguage(t *testing.T) {
 	}{
 		{"signed out", `{ notificationPreferences { type } }`, anonFR, anonEN, "UNAUTHENTICATED", "connexion requise", "authentication required"},
 		{"staff only (profile beats header)", `{ users(first: 1) { edges { cursor } } }`, frMember, enMember, "FORBIDDEN", "le rôle SUPPORT est requis", "requires the SUPPORT role"},
-		{"refused input, no French text yet", register, frMember, enMember, "BAD_USER_INPUT",
-			"Saisie refusée (détail en anglais : must be an Expo push token (ExponentPushToken[...]))", "must be an Expo push token (ExponentPushToken[...])"},
+		{"refused input, translated from its English text", register, frMember, enMember, "BAD_USER_INPUT",
+			"doit être un jeton de notification Expo (ExponentPushToken[...])", "must be an Expo push token (ExponentPushToken[...])"},
 	}
 	for _, tc := range cases {
 		fr, en := tc.fr.Do(t, tc.query, nil), tc.en.Do(t, tc.query, nil)

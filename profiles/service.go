@@ -293,11 +293,17 @@ func (s *Service) AddSkill(ctx context.Context, actor domain.Actor, in SkillInpu
 		}
 		if existing, err := q.MemberSkill(ctx, me, in.SkillID); err == nil {
 			if existing.Kind == in.Kind {
-				e := domain.Conflict("you already %s this skill; update it instead", verb(in.Kind))
+				e := domain.Conflict("you already want this skill; update it instead")
+				if in.Kind == domain.Offer {
+					e = domain.Conflict("you already offer this skill; update it instead")
+				}
 				e.Field = "skillId"
 				return e
 			}
-			e := domain.Conflict("you cannot offer and want the same skill; remove the %s first", noun(existing.Kind))
+			e := domain.Conflict("you cannot offer and want the same skill; remove the wish first")
+			if existing.Kind == domain.Offer {
+				e = domain.Conflict("you cannot offer and want the same skill; remove the offer first")
+			}
 			e.Field = "skillId"
 			return e
 		} else if !domain.IsKind(err, domain.KindNotFound) {
@@ -320,20 +326,6 @@ func (s *Service) AddSkill(ctx context.Context, actor domain.Actor, in SkillInpu
 		return domain.MemberSkill{}, fmt.Errorf("add skill: %w", err)
 	}
 	return out, nil
-}
-
-func verb(k domain.SkillKind) string {
-	if k == domain.Offer {
-		return "offer"
-	}
-	return "want"
-}
-
-func noun(k domain.SkillKind) string {
-	if k == domain.Offer {
-		return "offer"
-	}
-	return "wish"
 }
 
 // UpdateSkill changes level, years and description of one of the actor's skills.

@@ -48,11 +48,10 @@ func (q *Queries) InsertIdentity(ctx context.Context, in AuthIdentity) (AuthIden
 	}
 	out, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[AuthIdentity])
 	if err != nil && isUnique(err) {
-		msg := "this provider account is already linked to a member"
+		e := domain.Conflict("this provider account is already linked to a member")
 		if ConstraintName(err) == "auth_identities_user_provider_key" {
-			msg = "an account of this provider is already linked; unlink it first"
+			e = domain.Conflict("an account of this provider is already linked; unlink it first")
 		}
-		e := domain.Conflict("%s", msg)
 		e.Field = "provider"
 		e.Err = err
 		return AuthIdentity{}, e

@@ -130,7 +130,7 @@ func (q *Queries) BookSession(ctx context.Context, s domain.SkillSession, buffer
 		// Two transactions inserting overlapping rows each wait on the other's exclusion check
 		// (unlike a unique index, an exclusion constraint has no speculative insertion), and
 		// PostgreSQL aborts one: the same outcome as losing the race.
-		e := domain.Conflict("%s", sessionConflictMsg)
+		e := domain.Conflict(sessionConflictMsg)
 		e.Err = fmt.Errorf("book session: %w", err)
 		e.Field = domain.FieldStartsAt
 		e.Details = map[string]any{"reason": "OVERLAP"}

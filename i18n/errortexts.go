@@ -1,0 +1,48 @@
+package i18n
+
+import (
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"sync"
+)
+
+// The error catalogue: the English messages (or fmt formats) of the domain errors written in the
+// code (domain.Invalid(field, "must be at most %d characters", n), domain.Forbidden("...")),
+// each mapped to its text in another language, gettext-style: the English text is the key, so a
+// call site needs no id, and a French format keeps the English one's verbs (reordered with
+// explicit indexes such as %[2]s when the sentence needs it). The catalogue test scans the code
+// for the constructors' literals and fails when one lacks a translation. English needs no file:
+// the key is its text.
+//
+// Errors that name a message id (domain.Error.WithMessage: go-i18n templates in
+// locales/<language>.json, "error.*") are the other level; they come first.
+
+//go:embed locales/errors.fr.json
+var errorsFR []byte
+
+var errorTexts = sync.OnceValue(func() map[string]map[string]string {
+	fr := map[string]string{}
+	if err := json.Unmarshal(errorsFR, &fr); err != nil {
+		panic(fmt.Errorf("i18n: locales/errors.fr.json: %w", err))
+	}
+	return map[string]map[string]string{French: fr}
+})
+
+// ErrorText is the text in lang of a domain error's English message or format; ok is false when
+// the catalogue of lang lacks it (English has no catalogue: its texts are the keys).
+func ErrorText(lang, english string) (text string, ok bool) {
+	text, ok = errorTexts()[lang][english]
+	return text, ok
+}
+
+// ErrorTexts lists the English texts the error catalogue of lang translates, sorted.
+func ErrorTexts(lang string) []string {
+	out := make([]string, 0, len(errorTexts()[lang]))
+	for k := range errorTexts()[lang] {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
