@@ -256,7 +256,7 @@ func (p *pages) failed(w http.ResponseWriter, r *http.Request, err error, v view
 	status := http.StatusBadRequest
 	switch {
 	case errors.As(err, &de) && de.Kind == domain.KindInvalid:
-		v.Message = invalidMessage(t, de)
+		v.Message = invalidMessage(t, i18n.FromRequest(r), de)
 	case errors.As(err, &de) && de.Kind == domain.KindConflict:
 		// An email change whose address another account took meanwhile.
 		status, v.Message = http.StatusConflict, t.AddressTaken
@@ -274,14 +274,14 @@ func (p *pages) failed(w http.ResponseWriter, r *http.Request, err error, v view
 
 // invalidMessage words a refused input for the page: a link's token is wrong, expired or used
 // (the same words for all three, as the API); a password's problem is the policy's own message.
-func invalidMessage(t texts, e *domain.Error) string {
+func invalidMessage(t texts, lang string, e *domain.Error) string {
 	switch e.Field {
 	case "token":
 		return t.BadLink
 	case "email":
 		return t.BadEmail
 	}
-	return e.Message
+	return i18n.ErrorMessage(lang, e.Format, e.Args, e.Message)
 }
 
 func (p *pages) render(w http.ResponseWriter, r *http.Request, status int, v view) {

@@ -195,7 +195,17 @@ func TestForgotAndResetPasswordPages(t *testing.T) {
 
 	// A password the policy refuses shows the form again, with the link still working.
 	post(t, srv, "/reset-password", publicURL, url.Values{"token": {token}, "password": {"short"}}).
-		expect(t, http.StatusBadRequest, `role="alert"`, `value="`+token+`"`, `action="/reset-password"`)
+		expect(t, http.StatusBadRequest, `role="alert"`, `value="`+token+`"`, `action="/reset-password"`, "must be at least")
+	// In French, the policy's message too (from the error catalogue, as the API's).
+	req, err := http.NewRequest(http.MethodPost, srv.URL+"/reset-password",
+		strings.NewReader(url.Values{"token": {token}, "password": {"short"}}.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", publicURL)
+	req.Header.Set("Accept-Language", "fr-FR")
+	send(t, req).expect(t, http.StatusBadRequest, `role="alert"`, "doit compter au moins")
 
 	const chosen = "lantern meadow copper violin"
 	post(t, srv, "/reset-password", publicURL, url.Values{"token": {token}, "password": {chosen}}).

@@ -94,19 +94,7 @@ func localized(ctx context.Context, de *domain.Error) string {
 	if id, ok := domainMessages[de.MessageID]; ok {
 		return l.T(id, de.MessageData)
 	}
-	if l.Lang() == i18n.English {
-		return de.Message
-	}
-	if de.Format != "" && fmt.Sprintf(de.Format, de.Args...) == de.Message {
-		// (A message changed after its constructor is looked up whole, below.)
-		if text, ok := i18n.ErrorText(l.Lang(), de.Format); ok {
-			return fmt.Sprintf(text, de.Args...)
-		}
-	}
-	if text, ok := i18n.ErrorText(l.Lang(), de.Message); ok && !strings.Contains(text, "%") {
-		return text
-	}
-	return de.Message
+	return i18n.ErrorMessage(l.Lang(), de.Format, de.Args, de.Message)
 }
 
 var kindCodes = map[domain.Kind]string{

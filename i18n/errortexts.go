@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 )
 
@@ -35,6 +36,25 @@ var errorTexts = sync.OnceValue(func() map[string]map[string]string {
 func ErrorText(lang, english string) (text string, ok bool) {
 	text, ok = errorTexts()[lang][english]
 	return text, ok
+}
+
+// ErrorMessage is a domain error's message in lang, from the error catalogue: the text of its
+// format filled with its arguments when the message is still what the format made, else the
+// text of the whole message (a message replaced after it was built, or passed on with "%s");
+// the English message when lang is English or the catalogue lacks it.
+func ErrorMessage(lang, format string, args []any, message string) string {
+	if lang == English {
+		return message
+	}
+	if format != "" && fmt.Sprintf(format, args...) == message {
+		if text, ok := ErrorText(lang, format); ok {
+			return fmt.Sprintf(text, args...)
+		}
+	}
+	if text, ok := ErrorText(lang, message); ok && !strings.Contains(text, "%") {
+		return text
+	}
+	return message
 }
 
 // ErrorTexts lists the English texts the error catalogue of lang translates, sorted.
