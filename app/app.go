@@ -62,6 +62,7 @@ import (
 	"github.com/skillswap/skillswap/skills"
 	"github.com/skillswap/skillswap/skillsessions"
 	"github.com/skillswap/skillswap/store"
+	"github.com/skillswap/skillswap/taxonomy"
 	"github.com/skillswap/skillswap/tracing"
 )
 
@@ -574,7 +575,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		ComplexityIP:     rate(cfg.RateComplexityIP),
 		LoaderWait:       cfg.DataloaderWait,
 	}, httpapi.Deps{
-		Schema: schema, Authn: a.Auth, Loaders: a.Store.Q(), Hub: a.Hub, Broker: a.Broker, Pool: a.Pool, Log: log,
+		Schema: schema, Authn: a.Auth, Loaders: a.Store.Q(), Taxonomy: taxonomy.NewCache(a.Store), Hub: a.Hub, Broker: a.Broker, Pool: a.Pool, Log: log,
 		Limiter: a.Limiter, Slots: a.Slots,
 		Extra: extra, Tracing: opts.Tracing,
 	})

@@ -13,15 +13,12 @@ import (
 	"github.com/vikstrous/dataloadgen"
 
 	"github.com/skillswap/skillswap/domain"
+	"github.com/skillswap/skillswap/taxonomy"
 )
 
 // Source is what the loaders read from; *store.Queries implements it.
 type Source interface {
 	UsersByIDs(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]domain.User, error)
-	SkillsByIDs(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]domain.Skill, error)
-	SkillCategoriesByIDs(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]domain.SkillCategory, error)
-	SkillsOfCategories(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID][]domain.Skill, error)
-	RelatedSkillIDs(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID][]uuid.UUID, error)
 	ProfilesByUserIDs(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]domain.Profile, error)
 	SlotsByUserIDs(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID][]domain.AvailabilitySlot, error)
 	MemberSkillsByUserIDs(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID][]domain.MemberSkill, error)
@@ -57,14 +54,6 @@ type ViewerKey struct {
 type Loaders struct {
 	// Users loads accounts by id; a missing id fails with NOT_FOUND.
 	Users *dataloadgen.Loader[uuid.UUID, domain.User]
-	// Skills loads skills by id.
-	Skills *dataloadgen.Loader[uuid.UUID, domain.Skill]
-	// Categories loads skill categories by id.
-	Categories *dataloadgen.Loader[uuid.UUID, domain.SkillCategory]
-	// CategorySkills loads the approved skills of categories.
-	CategorySkills *dataloadgen.Loader[uuid.UUID, []domain.Skill]
-	// RelatedSkills loads the ids of skills related to a skill.
-	RelatedSkills *dataloadgen.Loader[uuid.UUID, []uuid.UUID]
 	// Profiles loads profiles by user id; a member without one gets the default profile.
 	Profiles *dataloadgen.Loader[uuid.UUID, domain.Profile]
 	// Slots loads weekly availability by user id.
@@ -107,27 +96,36 @@ type Loaders struct {
 	// src is what the loaders read, for prefetches that prime them without waiting for a
 	// batching window (PrefetchCases).
 	src Source
+
+	// taxonomy is the skill taxonomy, checked against the database once per response (the
+	// first field that needs it); see Taxonomy.
+	taxonomy     Taxonomy
+	taxonomyOnce sync.Once
+	snapshot     *taxonomy.Snapshot
+	snapshotErr  error
+}
+
+// Taxonomy is the process's copy of the skill taxonomy; *taxonomy.Cache implements it.
+type Taxonomy interface {
+	Current(ctx context.Context) (*taxonomy.Snapshot, error)
 }
 
 // DefaultWait is how long a loader waits to collect keys into one query.
 const DefaultWait = 2 * time.Millisecond
 
-// New returns fresh loaders over src that batch the keys asked for within wait. Missing keys
-// become domain not-found errors.
-func New(src Source, batchWait time.Duration) *Loaders {
+// New returns fresh loaders over src that batch the keys asked for within wait, and read the
+// skill taxonomy from tax. Missing keys become domain not-found errors.
+func New(src Source, tax Taxonomy, batchWait time.Duration) *Loaders {
 	wait := dataloadgen.WithWait(batchWait)
 	return &Loaders{
-		src:            src,
-		Sessions:       newSessionLoaders(src, wait),
-		Payments:       newPaymentLoaders(src, wait),
-		Moderation:     newModerationLoaders(src, wait),
-		Users:          dataloadgen.NewMappedLoader(src.UsersByIDs, wait),
-		Skills:         dataloadgen.NewMappedLoader(src.SkillsByIDs, wait),
-		Categories:     dataloadgen.NewMappedLoader(src.SkillCategoriesByIDs, wait),
-		CategorySkills: dataloadgen.NewMappedLoader(orEmpty(src.SkillsOfCategories), wait),
-		RelatedSkills:  dataloadgen.NewMappedLoader(orEmpty(src.RelatedSkillIDs), wait),
-		Slots:          dataloadgen.NewMappedLoader(orEmpty(src.SlotsByUserIDs), wait),
-		MemberSkills:   dataloadgen.NewMappedLoader(orEmpty(src.MemberSkillsByUserIDs), wait),
+		src:          src,
+		taxonomy:     tax,
+		Sessions:     newSessionLoaders(src, wait),
+		Payments:     newPaymentLoaders(src, wait),
+		Moderation:   newModerationLoaders(src, wait),
+		Users:        dataloadgen.NewMappedLoader(src.UsersByIDs, wait),
+		Slots:        dataloadgen.NewMappedLoader(orEmpty(src.SlotsByUserIDs), wait),
+		MemberSkills: dataloadgen.NewMappedLoader(orEmpty(src.MemberSkillsByUserIDs), wait),
 		Profiles: dataloadgen.NewMappedLoader(func(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]domain.Profile, error) {
 			found, err := src.ProfilesByUserIDs(ctx, ids)
 			if err != nil {
@@ -218,9 +216,9 @@ type ctxKey struct{}
 // Middleware gives every GraphQL response its own loaders: one set per query or mutation, and a
 // fresh set per subscription event, so a long-lived WebSocket never serves stale cached rows.
 // Install it with handler.Server.AroundResponses.
-func Middleware(src Source, batchWait time.Duration) graphql.ResponseMiddleware {
+func Middleware(src Source, tax Taxonomy, batchWait time.Duration) graphql.ResponseMiddleware {
 	return func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
-		return next(context.WithValue(ctx, ctxKey{}, &lazyLoaders{src: src, wait: batchWait}))
+		return next(context.WithValue(ctx, ctxKey{}, &lazyLoaders{src: src, tax: tax, wait: batchWait}))
 	}
 }
 
@@ -229,6 +227,7 @@ func Middleware(src Source, batchWait time.Duration) graphql.ResponseMiddleware 
 type lazyLoaders struct {
 	once sync.Once
 	src  Source
+	tax  Taxonomy
 	wait time.Duration
 	l    *Loaders
 }
@@ -247,7 +246,7 @@ func For(ctx context.Context) *Loaders {
 	if !ok {
 		panic("dataloaders: no loaders in context; is dataloaders.Middleware installed?")
 	}
-	lz.once.Do(func() { lz.l = New(lz.src, lz.wait) })
+	lz.once.Do(func() { lz.l = New(lz.src, lz.tax, lz.wait) })
 	return lz.l
 }
 
@@ -277,20 +276,36 @@ func AppealOf(ctx context.Context, sanctionID uuid.UUID) (*domain.Appeal, error)
 
 // Skill loads one skill.
 func Skill(ctx context.Context, id uuid.UUID) (domain.Skill, error) {
-	s, err := For(ctx).Skills.Load(ctx, id)
-	if isNotFound(err) {
+	t, err := TaxonomyOf(ctx)
+	if err != nil {
+		return domain.Skill{}, err
+	}
+	s, ok := t.Skill(id)
+	if !ok {
 		return domain.Skill{}, domain.NotFound("skill")
 	}
-	return s, err
+	return s, nil
+}
+
+// TaxonomyOf is the skill taxonomy for this response: read once per response, so every field of
+// it sees the same version, one that includes every change committed before the response began.
+func TaxonomyOf(ctx context.Context) (*taxonomy.Snapshot, error) {
+	l := For(ctx)
+	l.taxonomyOnce.Do(func() { l.snapshot, l.snapshotErr = l.taxonomy.Current(ctx) })
+	return l.snapshot, l.snapshotErr
 }
 
 // Category loads one skill category.
 func Category(ctx context.Context, id uuid.UUID) (domain.SkillCategory, error) {
-	c, err := For(ctx).Categories.Load(ctx, id)
-	if isNotFound(err) {
+	t, err := TaxonomyOf(ctx)
+	if err != nil {
+		return domain.SkillCategory{}, err
+	}
+	c, ok := t.Category(id)
+	if !ok {
 		return domain.SkillCategory{}, domain.NotFound("category")
 	}
-	return c, err
+	return c, nil
 }
 
 // Conversation loads one conversation (no access check: callers check participation).

@@ -46,7 +46,7 @@ func TestUserLoaderBatchesAndReportsMissing(t *testing.T) {
 	missing := uuid.New()
 	// A wide window: the test asserts what batching does, and under -race on a loaded CI
 	// machine 31 LoadThunk calls can take longer than the production 2 ms.
-	ctx := dataloaders.WithLoaders(context.Background(), dataloaders.New(src, 100*time.Millisecond))
+	ctx := dataloaders.WithLoaders(context.Background(), dataloaders.New(src, nil, 100*time.Millisecond))
 
 	// Resolvers ask for keys as gqlgen walks the result; thunks model that without depending
 	// on goroutine scheduling: every key requested within the batch window lands in one query.

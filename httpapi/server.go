@@ -76,10 +76,12 @@ type Deps struct {
 	Schema  graphql.ExecutableSchema
 	Authn   Authenticator
 	Loaders dataloaders.Source
-	Hub     *realtime.Hub
-	Broker  realtime.Broker
-	Pool    *pgxpool.Pool
-	Log     *slog.Logger
+	// Taxonomy is the process's copy of the skill taxonomy, for the loaders.
+	Taxonomy dataloaders.Taxonomy
+	Hub      *realtime.Hub
+	Broker   realtime.Broker
+	Pool     *pgxpool.Pool
+	Log      *slog.Logger
 	// Limiter holds the complexity budgets and Slots the WebSocket connection caps (in Redis
 	// when configured); nil disables them.
 	Limiter ratelimit.Limiter
@@ -149,7 +151,7 @@ func New(cfg Config, d Deps) *Server {
 	}
 	gql.SetErrorPresenter(presenter)
 	gql.SetRecoverFunc(recoverFunc(d.Log))
-	gql.AroundResponses(dataloaders.Middleware(d.Loaders, cfg.LoaderWait))
+	gql.AroundResponses(dataloaders.Middleware(d.Loaders, d.Taxonomy, cfg.LoaderWait))
 	gql.AroundResponses(s.Metrics.responseMiddleware)
 
 	var api http.Handler = allowMethods(gql)

@@ -203,6 +203,9 @@ var register = map[string]Table{
 	"skill_relations": {Rows: "nobody's: taxonomy", Columns: map[string]Column{
 		"skill_id": np(permanent), "related_id": np(permanent),
 	}},
+	"taxonomy_version": {Rows: "nobody's: one row counting changes to the taxonomy", Columns: map[string]Column{
+		"singleton": np(permanent), "version": np(permanent),
+	}},
 
 	// Chat.
 	"conversations": {Rows: "participants (conversation_participants); direct_low/high for one-to-one", Columns: map[string]Column{

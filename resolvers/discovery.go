@@ -56,15 +56,9 @@ func selects(ctx context.Context, name string) bool {
 	return slices.Contains(graphql.CollectAllFields(ctx), name)
 }
 
-// categoryFacets turns facet values (category ids) into categories, in one batch.
+// categoryFacets turns facet values (category ids) into categories.
 func categoryFacets(ctx context.Context, facets []search.Facet) ([]model.CategoryFacet, error) {
-	ids := make([]uuid.UUID, 0, len(facets))
-	for _, f := range facets {
-		if id, err := uuid.Parse(f.Value); err == nil {
-			ids = append(ids, id)
-		}
-	}
-	cats, err := dataloaders.Found(ctx, dataloaders.For(ctx).Categories, ids)
+	t, err := dataloaders.TaxonomyOf(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -74,7 +68,7 @@ func categoryFacets(ctx context.Context, facets []search.Facet) ([]model.Categor
 		if err != nil {
 			continue
 		}
-		if c, ok := cats[id]; ok {
+		if c, ok := t.Category(id); ok {
 			out = append(out, model.CategoryFacet{Category: &c, Count: f.Count})
 		}
 	}
@@ -111,15 +105,15 @@ func roundKm(km *float64) *float64 {
 	return &v
 }
 
-// skillsByID loads skills in one batch, in the order given, leaving out vanished ones.
+// skillsByID returns skills in the order given, leaving out vanished ones.
 func skillsByID(ctx context.Context, ids []uuid.UUID) ([]domain.Skill, error) {
-	found, err := dataloaders.Found(ctx, dataloaders.For(ctx).Skills, ids)
+	t, err := dataloaders.TaxonomyOf(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("load skills: %w", err)
+		return nil, err
 	}
 	out := make([]domain.Skill, 0, len(ids))
 	for _, id := range ids {
-		if s, ok := found[id]; ok {
+		if s, ok := t.Skill(id); ok {
 			out = append(out, s)
 		}
 	}

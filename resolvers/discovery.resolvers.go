@@ -66,12 +66,7 @@ func (r *queryResolver) SearchSkills(ctx context.Context, text string, categoryI
 	if err != nil {
 		return nil, fmt.Errorf("search skills: %w", err)
 	}
-	ids := make([]uuid.UUID, len(conn.Edges))
-	for i, e := range conn.Edges {
-		ids[i] = e.Node.SkillID
-	}
-	loaders := dataloaders.For(ctx)
-	skills, err := dataloaders.Found(ctx, loaders.Skills, ids)
+	t, err := dataloaders.TaxonomyOf(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("search skills: %w", err)
 	}
@@ -81,7 +76,7 @@ func (r *queryResolver) SearchSkills(ctx context.Context, text string, categoryI
 		CategoryFacets: []model.CategoryFacet{},
 	}
 	for _, e := range conn.Edges {
-		sk, ok := skills[e.Node.SkillID]
+		sk, ok := t.Skill(e.Node.SkillID)
 		if !ok {
 			continue
 		}

@@ -7,7 +7,6 @@ package resolvers
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/google/uuid"
 	"github.com/skillswap/skillswap/auth"
@@ -60,7 +59,11 @@ func (r *mutationResolver) ReviewSkillProposal(ctx context.Context, input model.
 }
 
 func (r *queryResolver) SkillCategories(ctx context.Context) ([]domain.SkillCategory, error) {
-	return r.Skills.Categories(ctx)
+	t, err := dataloaders.TaxonomyOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return t.Categories(), nil
 }
 
 func (r *queryResolver) Skill(ctx context.Context, slug string) (*domain.Skill, error) {
@@ -111,15 +114,11 @@ func (r *skillResolver) Category(ctx context.Context, obj *domain.Skill) (*domai
 }
 
 func (r *skillResolver) RelatedSkills(ctx context.Context, obj *domain.Skill) ([]domain.Skill, error) {
-	ids, err := dataloaders.For(ctx).RelatedSkills.Load(ctx, obj.ID)
+	t, err := dataloaders.TaxonomyOf(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("load related skills: %w", err)
+		return nil, err
 	}
-	out, err := dataloaders.For(ctx).Skills.LoadAll(ctx, ids)
-	if err != nil {
-		return nil, fmt.Errorf("load related skills: %w", err)
-	}
-	return out, nil
+	return t.RelatedSkills(obj.ID), nil
 }
 
 func (r *skillResolver) MergedInto(ctx context.Context, obj *domain.Skill) (*domain.Skill, error) {
@@ -142,14 +141,11 @@ func (r *skillCategoryResolver) Name(ctx context.Context, obj *domain.SkillCateg
 }
 
 func (r *skillCategoryResolver) Skills(ctx context.Context, obj *domain.SkillCategory) ([]domain.Skill, error) {
-	out, err := dataloaders.For(ctx).CategorySkills.Load(ctx, obj.ID)
+	t, err := dataloaders.TaxonomyOf(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("load category skills: %w", err)
+		return nil, err
 	}
-	for _, s := range out {
-		dataloaders.For(ctx).Skills.Prime(s.ID, s)
-	}
-	return out, nil
+	return t.CategorySkills(obj.ID), nil
 }
 
 func (r *Resolver) Skill() graph.SkillResolver { return &skillResolver{r} }

@@ -52,15 +52,6 @@ func NewService(st *store.Store, index Indexer, limits Limits, log *slog.Logger)
 	return &Service{store: st, index: index, limits: limits, log: log, now: func() time.Time { return time.Now().UTC() }}
 }
 
-// Categories returns every category in display order.
-func (s *Service) Categories(ctx context.Context) ([]domain.SkillCategory, error) {
-	out, err := s.store.Q().SkillCategories(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("skill categories: %w", err)
-	}
-	return out, nil
-}
-
 // BySlug returns an approved skill by slug; moderators, and the member who proposed it, also get
 // a skill that is not approved. actor is the zero Actor for a signed-out reader.
 func (s *Service) BySlug(ctx context.Context, actor domain.Actor, slug string) (domain.Skill, error) {

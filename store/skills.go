@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/google/uuid"
@@ -12,24 +13,14 @@ import (
 
 const skillColumns = `id, slug, category_id, name_en, name_fr, synonyms, status, merged_into, proposed_by, created_at`
 
-// SkillCategories returns every category in display order.
-func (q *Queries) SkillCategories(ctx context.Context) ([]domain.SkillCategory, error) {
-	rows, err := q.db.Query(ctx, `SELECT id, slug, name_en, name_fr, position FROM skill_categories ORDER BY position, slug`)
-	if err != nil {
-		return nil, mapErr(err, "list skill categories", "category", "")
-	}
-	out, err := pgx.CollectRows(rows, pgx.RowToStructByName[domain.SkillCategory])
-	return out, mapErr(err, "list skill categories", "category", "")
-}
-
-// SkillCategoriesByIDs loads categories by id (dataloader source).
+// SkillCategoriesByIDs loads categories by id.
 func (q *Queries) SkillCategoriesByIDs(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]domain.SkillCategory, error) {
 	return keyedRows(ctx, q.db, "select categories", "category",
 		func(c domain.SkillCategory) uuid.UUID { return c.ID },
 		`SELECT id, slug, name_en, name_fr, position FROM skill_categories WHERE id = ANY($1)`, ids)
 }
 
-// SkillsByIDs loads skills by id, whatever their status (dataloader source).
+// SkillsByIDs loads skills by id, whatever their status.
 func (q *Queries) SkillsByIDs(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]domain.Skill, error) {
 	return keyedRows(ctx, q.db, "select skills", "skill",
 		func(s domain.Skill) uuid.UUID { return s.ID },
@@ -46,28 +37,72 @@ func (q *Queries) SkillBySlug(ctx context.Context, slug string) (domain.Skill, e
 	return s, mapErr(err, "select skill", "skill", "")
 }
 
-// SkillsOfCategories returns the approved skills of each category, by English name (dataloader
-// source for SkillCategory.skills).
-func (q *Queries) SkillsOfCategories(ctx context.Context, categoryIDs []uuid.UUID) (map[uuid.UUID][]domain.Skill, error) {
-	return groupedRows(ctx, q.db, "select category skills", "skill", len(categoryIDs),
-		func(s domain.Skill) uuid.UUID { return s.CategoryID }, `
-		SELECT `+skillColumns+` FROM skills
-		WHERE category_id = ANY($1) AND status = 'APPROVED'
-		ORDER BY name_en`, categoryIDs)
+// TaxonomyVersion is the taxonomy's version: every transaction that changes a category, a skill
+// or a relation changes it (migration 0032's triggers). Read on the primary: a replica's could
+// be older than a change the caller was told of.
+func (s *Store) TaxonomyVersion(ctx context.Context) (int64, error) {
+	var v int64
+	if err := s.pool.QueryRow(ctx, `SELECT version FROM taxonomy_version`).Scan(&v); err != nil {
+		return 0, fmt.Errorf("select taxonomy version: %w", err)
+	}
+	return v, nil
 }
 
-// RelatedSkillIDs returns the approved skills related to each skill (dataloader source).
-func (q *Queries) RelatedSkillIDs(ctx context.Context, skillIDs []uuid.UUID) (map[uuid.UUID][]uuid.UUID, error) {
-	type pair struct {
-		SkillID   uuid.UUID `db:"skill_id"`
-		RelatedID uuid.UUID `db:"related_id"`
+// SkillRelation says that Related is close to Skill (both ways are stored).
+type SkillRelation struct {
+	SkillID   uuid.UUID `db:"skill_id"`
+	RelatedID uuid.UUID `db:"related_id"`
+}
+
+// TaxonomyRows is the whole taxonomy as one transaction saw it.
+type TaxonomyRows struct {
+	// Version is taxonomy_version in the same snapshot as the rows.
+	Version int64
+	// Categories are in display order.
+	Categories []domain.SkillCategory
+	// Skills are every skill whatever its status, by English name in the database's collation
+	// (the order lists of skills are shown in).
+	Skills []domain.Skill
+	// Relations lead to approved skills only, by the related skill's English name.
+	Relations []SkillRelation
+}
+
+// Taxonomy reads the whole taxonomy and its version in one repeatable-read transaction on the
+// primary, so the rows are exactly those of the version.
+func (s *Store) Taxonomy(ctx context.Context) (TaxonomyRows, error) {
+	var out TaxonomyRows
+	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		if err := tx.QueryRow(ctx, `SELECT version FROM taxonomy_version`).Scan(&out.Version); err != nil {
+			return fmt.Errorf("version: %w", err)
+		}
+		rows, err := tx.Query(ctx, `SELECT id, slug, name_en, name_fr, position FROM skill_categories ORDER BY position, slug`)
+		if err == nil {
+			out.Categories, err = pgx.CollectRows(rows, pgx.RowToStructByName[domain.SkillCategory])
+		}
+		if err != nil {
+			return fmt.Errorf("categories: %w", err)
+		}
+		if rows, err = tx.Query(ctx, `SELECT `+skillColumns+` FROM skills ORDER BY name_en, id`); err == nil {
+			out.Skills, err = pgx.CollectRows(rows, pgx.RowToStructByName[domain.Skill])
+		}
+		if err != nil {
+			return fmt.Errorf("skills: %w", err)
+		}
+		if rows, err = tx.Query(ctx, `
+			SELECT r.skill_id, r.related_id FROM skill_relations r
+			JOIN skills s ON s.id = r.related_id AND s.status = 'APPROVED'
+			ORDER BY s.name_en, s.id`); err == nil {
+			out.Relations, err = pgx.CollectRows(rows, pgx.RowToStructByName[SkillRelation])
+		}
+		if err != nil {
+			return fmt.Errorf("relations: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return TaxonomyRows{}, fmt.Errorf("read taxonomy: %w", err)
 	}
-	return groupedValues(ctx, q.db, "select related skills", "skill", len(skillIDs),
-		func(p pair) (uuid.UUID, uuid.UUID) { return p.SkillID, p.RelatedID }, `
-		SELECT r.skill_id, r.related_id FROM skill_relations r
-		JOIN skills s ON s.id = r.related_id AND s.status = 'APPROVED'
-		WHERE r.skill_id = ANY($1)
-		ORDER BY s.name_en`, skillIDs)
+	return out, nil
 }
 
 // NewSkill is a member's proposal.
