@@ -556,6 +556,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 			MaxWaiting:      cfg.HeavyOperationQueue,
 			MaxWait:         cfg.HeavyOperationWait,
 			HeavyComplexity: cfg.HeavyOperationComplexity,
+			HeavyBytes:      cfg.HeavyOperationBytes,
 		},
 		Introspection:    cfg.Introspection,
 		FieldSuggestions: cfg.FieldSuggestions,

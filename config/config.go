@@ -220,11 +220,14 @@ type Config struct {
 	// Expensive work (a document not seen before, an operation of HEAVY_OPERATION_COMPLEXITY or
 	// more, introspection) runs in a lane of HEAVY_OPERATION_SLOTS at once (0: half the CPUs, at
 	// least 1), so it never takes every core from cheap operations; at most HEAVY_OPERATION_QUEUE
-	// wait, each at most HEAVY_OPERATION_WAIT, before SERVICE_UNAVAILABLE.
+	// wait, each at most HEAVY_OPERATION_WAIT, before SERVICE_UNAVAILABLE. An operation over
+	// the complexity whose document was answered before is expensive only if, at the most bytes
+	// per complexity point its answers produced, it promises HEAVY_OPERATION_BYTES or more.
 	HeavyOperationSlots      int           `env:"HEAVY_OPERATION_SLOTS" envDefault:"0"`
 	HeavyOperationQueue      int           `env:"HEAVY_OPERATION_QUEUE" envDefault:"64"`
 	HeavyOperationWait       time.Duration `env:"HEAVY_OPERATION_WAIT" envDefault:"2s"`
 	HeavyOperationComplexity int           `env:"HEAVY_OPERATION_COMPLEXITY" envDefault:"1000"`
+	HeavyOperationBytes      int           `env:"HEAVY_OPERATION_BYTES" envDefault:"65536"`
 	// Introspection, Playground and FieldSuggestions default to on in development and off in
 	// production (see profileDefaults); setting the variable wins either way.
 	Introspection    bool          `env:"INTROSPECTION"`

@@ -2,6 +2,8 @@ package httpapi
 
 import (
 	"context"
+	"hash/maphash"
+	"math"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -19,8 +21,18 @@ import (
 //
 //   - parsing and validating a document that is not in the document cache (every document a
 //     client has not sent before: an app's few documents are cached after their first use);
-//   - executing an operation whose complexity reaches heavyComplexity, or that introspects the
-//     schema.
+//   - executing an operation that introspects the schema, or whose complexity reaches
+//     heavyComplexity, unless its document's earlier answers show it is cheap (below).
+//
+// Complexity is a worst case: every list at its bound. An app's everyday page (20 members, their
+// offered skills and their categories, complexity ~7,000) answers 15 kB, where the catalogue with
+// related skills (complexity ~6,500) answers 90 kB and costs five times the CPU; by complexity
+// alone both ran one at a time, and the page's throughput was that of one slot waiting on its
+// SQL. So the lane remembers, per document, the most bytes of answer one point of complexity has
+// produced (answers measures); an operation over heavyComplexity whose document has been
+// answered before is expensive only when its complexity, at that rate, promises heavyBytes or
+// more. A document never answered is expensive (every distinct document of a flood is); one
+// whose answer was stopped for its size or time stays expensive.
 //
 // At most slots such steps run at once; others wait in line, at most maxWaiting of them and for
 // at most maxWait, and are then refused with SERVICE_UNAVAILABLE and retryAfterSeconds (503 over
@@ -32,6 +44,8 @@ type admission struct {
 	maxWaiting      int64
 	maxWait         time.Duration
 	heavyComplexity int
+	heavyBytes      int
+	answers         *answerSizes
 	docs            graphql.Cache[*ast.QueryDocument]
 	maxQueryBytes   int
 	refused         atomic.Int64 // refusals, for tests and metrics
@@ -44,8 +58,10 @@ type AdmissionConfig struct {
 	// MaxWaiting is how many may wait for a slot; MaxWait how long each may wait.
 	MaxWaiting int
 	MaxWait    time.Duration
-	// HeavyComplexity is the complexity from which an operation's execution is expensive.
+	// HeavyComplexity is the complexity from which an operation's execution is expensive, and
+	// HeavyBytes the answer size from which one whose document was answered before is.
 	HeavyComplexity int
+	HeavyBytes      int
 }
 
 func newAdmission(cfg AdmissionConfig, maxQueryBytes int, docs graphql.Cache[*ast.QueryDocument]) *admission {
@@ -55,6 +71,8 @@ func newAdmission(cfg AdmissionConfig, maxQueryBytes int, docs graphql.Cache[*as
 		maxWaiting:      int64(max(cfg.MaxWaiting, 0)),
 		maxWait:         cfg.MaxWait,
 		heavyComplexity: cfg.HeavyComplexity,
+		heavyBytes:      cfg.HeavyBytes,
+		answers:         newAnswerSizes(maxMeasuredDocuments),
 		docs:            docs,
 	}
 }
@@ -105,10 +123,81 @@ func (a *admission) heavy(rc *graphql.OperationContext) bool {
 	if rc.Operation == nil || rc.Operation.Operation == ast.Subscription {
 		return false
 	}
-	if operationComplexity(rc) >= a.heavyComplexity {
+	if findIntrospection(rc.Doc, rc.Operation.SelectionSet, map[string]bool{}) != nil {
 		return true
 	}
-	return findIntrospection(rc.Doc, rc.Operation.SelectionSet, map[string]bool{}) != nil
+	c := operationComplexity(rc)
+	if c < a.heavyComplexity {
+		return false
+	}
+	perPoint, answered := a.answers.perPoint(rc.RawQuery)
+	return !answered || float64(c)*perPoint >= float64(a.heavyBytes)
+}
+
+// measured tells whether rc's answer teaches the lane something: an operation the complexity
+// alone would call expensive.
+func (a *admission) measured(rc *graphql.OperationContext) bool {
+	return rc.Operation != nil && rc.Operation.Operation != ast.Subscription && operationComplexity(rc) >= a.heavyComplexity
+}
+
+// record learns from resp, the answer to rc: its bytes per point of complexity; an answer
+// stopped for its size or its time makes the document expensive for good; other answers without
+// data teach nothing.
+func (a *admission) record(rc *graphql.OperationContext, resp *graphql.Response) {
+	if resp == nil {
+		return
+	}
+	for _, e := range resp.Errors {
+		if code, _ := e.Extensions["code"].(string); code == CodeResponseTooLarge || code == CodeOperationTimeout {
+			a.answers.observe(rc.RawQuery, math.Inf(1))
+			return
+		}
+	}
+	if len(resp.Data) == 0 || string(resp.Data) == "null" {
+		return
+	}
+	a.answers.observe(rc.RawQuery, float64(len(resp.Data))/float64(operationComplexity(rc)))
+}
+
+// maxMeasuredDocuments bounds what the lane remembers: an app has tens of documents; past the
+// bound an arbitrary one is forgotten (and is expensive again until answered).
+const maxMeasuredDocuments = 4096
+
+// answerSizes remembers, per document (a hash of its text), the most bytes of answer per point
+// of complexity it has produced.
+type answerSizes struct {
+	mu    sync.Mutex
+	seed  maphash.Seed
+	max   int
+	rates map[uint64]float64
+}
+
+func newAnswerSizes(max int) *answerSizes {
+	return &answerSizes{seed: maphash.MakeSeed(), max: max, rates: make(map[uint64]float64)}
+}
+
+func (s *answerSizes) perPoint(doc string) (float64, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, ok := s.rates[maphash.String(s.seed, doc)]
+	return r, ok
+}
+
+func (s *answerSizes) observe(doc string, perPoint float64) {
+	k := maphash.String(s.seed, doc)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if prev, ok := s.rates[k]; ok {
+		s.rates[k] = max(prev, perPoint)
+		return
+	}
+	if len(s.rates) >= s.max {
+		for old := range s.rates {
+			delete(s.rates, old)
+			break
+		}
+	}
+	s.rates[k] = perPoint
 }
 
 // executor wraps exec so that its expensive steps go through the lane. Every transport gets its
@@ -167,17 +256,29 @@ func (e *admittedExecutor) CreateOperationContext(ctx context.Context, params *g
 	return rc, nil
 }
 
-// DispatchOperation gives a heavy operation's slot back with its (first) response.
+// DispatchOperation gives a heavy operation's slot back with its (first) response, and learns
+// from the answer of every operation the complexity alone calls expensive.
 func (e *admittedExecutor) DispatchOperation(ctx context.Context, rc *graphql.OperationContext) (graphql.ResponseHandler, context.Context) {
 	responses, rctx := e.GraphExecutor.DispatchOperation(ctx, rc)
-	held, ok := e.held.LoadAndDelete(rc)
-	if !ok {
+	release := func() {}
+	held, isHeld := e.held.LoadAndDelete(rc)
+	if isHeld {
+		release = held.(func())
+	}
+	if !isHeld && !e.lane.measured(rc) {
 		return responses, rctx
 	}
-	release := held.(func())
+	var first atomic.Bool
 	return func(ctx context.Context) *graphql.Response {
+		if first.Swap(true) {
+			return responses(ctx) // a later part of an incremental answer
+		}
 		defer release()
-		return responses(ctx)
+		resp := responses(ctx)
+		if e.lane.measured(rc) {
+			e.lane.record(rc, resp)
+		}
+		return resp
 	}, rctx
 }
 
