@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"errors"
 	"hash/maphash"
 	"math"
 	"net/http"
@@ -140,18 +141,26 @@ func (a *admission) measured(rc *graphql.OperationContext) bool {
 	return rc.Operation != nil && rc.Operation.Operation != ast.Subscription && operationComplexity(rc) >= a.heavyComplexity
 }
 
-// record learns from resp, the answer to rc: its bytes per point of complexity; an answer
-// stopped for its size or its time makes the document expensive for good; other answers without
-// data teach nothing.
-func (a *admission) record(rc *graphql.OperationContext, resp *graphql.Response) {
+// record learns from resp, the answer to rc for a request whose context is ctx: its bytes per
+// point of complexity. An answer the server stopped for its size or its time makes the document
+// expensive for good; one cut short because the client went away, or without data, teaches
+// nothing (a load balancer's timeout must not make an everyday page expensive).
+func (a *admission) record(ctx context.Context, rc *graphql.OperationContext, resp *graphql.Response) {
 	if resp == nil {
 		return
 	}
+	if err := ctx.Err(); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return
+	}
+	stopped := errors.Is(ctx.Err(), context.DeadlineExceeded)
 	for _, e := range resp.Errors {
-		if code, _ := e.Extensions["code"].(string); code == CodeResponseTooLarge || code == CodeOperationTimeout {
-			a.answers.observe(rc.RawQuery, math.Inf(1))
-			return
+		if code, _ := e.Extensions["code"].(string); code == CodeResponseTooLarge {
+			stopped = true
 		}
+	}
+	if stopped {
+		a.answers.observe(rc.RawQuery, math.Inf(1))
+		return
 	}
 	if len(resp.Data) == 0 || string(resp.Data) == "null" {
 		return
@@ -276,7 +285,7 @@ func (e *admittedExecutor) DispatchOperation(ctx context.Context, rc *graphql.Op
 		defer release()
 		resp := responses(ctx)
 		if e.lane.measured(rc) {
-			e.lane.record(rc, resp)
+			e.lane.record(ctx, rc, resp)
 		}
 		return resp
 	}, rctx
