@@ -4,6 +4,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/skillswap/skillswap/globalid"
 )
 
 // SkillCategory groups skills (Languages, Music, ...).
@@ -13,6 +15,29 @@ type SkillCategory struct {
 	NameEN   string    `db:"name_en"`
 	NameFR   string    `db:"name_fr"`
 	Position int       `db:"position"`
+}
+
+// GlobalID is the category's API id.
+func (c *SkillCategory) GlobalID() string { return globalid.Format(globalid.SkillCategory, c.ID) }
+
+// Name is the category's name in locale (English when nil).
+func (c *SkillCategory) Name(locale *NameLocale) string { return locale.pick(c.NameEN, c.NameFR) }
+
+// NameLocale is a language the taxonomy is named in (the GraphQL enum Locale).
+type NameLocale string
+
+// The taxonomy's languages.
+const (
+	NamesInEnglish NameLocale = "EN"
+	NamesInFrench  NameLocale = "FR"
+)
+
+// pick is the text in l's language of a text given in English and French; English when l is nil.
+func (l *NameLocale) pick(en, fr string) string {
+	if l != nil && *l == NamesInFrench {
+		return fr
+	}
+	return en
 }
 
 // SkillStatus is where a skill stands in moderation.
@@ -39,6 +64,12 @@ type Skill struct {
 	ProposedBy *uuid.UUID  `db:"proposed_by"`
 	CreatedAt  time.Time   `db:"created_at"`
 }
+
+// GlobalID is the skill's API id.
+func (s *Skill) GlobalID() string { return globalid.Format(globalid.Skill, s.ID) }
+
+// Name is the skill's name in locale (English when nil).
+func (s *Skill) Name(locale *NameLocale) string { return locale.pick(s.NameEN, s.NameFR) }
 
 // Level is a proficiency level, ordered.
 type Level string

@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/skillswap/skillswap/globalid"
 )
 
 // Role is what a member may do.
@@ -85,6 +87,9 @@ type User struct {
 	// MarketingConsent: the member agreed to marketing emails.
 	MarketingConsent bool `db:"marketing_consent"`
 }
+
+// GlobalID is the account's API id (the GraphQL User.id).
+func (u *User) GlobalID() string { return globalid.Format(globalid.User, u.ID) }
 
 // EmailVerified reports whether the member proved their email address reaches them.
 func (u User) EmailVerified() bool { return u.EmailVerifiedAt != nil }

@@ -900,7 +900,7 @@ type ComplexityRoot struct {
 		QuietHours              func(childComplexity int) int
 		ReviewReports           func(childComplexity int, first *int, after *string) int
 		SearchMembers           func(childComplexity int, text *string, filter *model.MemberSearchFilter, first *int, after *string) int
-		SearchSkills            func(childComplexity int, text string, categoryID *string, locale *model.Locale, first *int, after *string) int
+		SearchSkills            func(childComplexity int, text string, categoryID *string, locale *domain.NameLocale, first *int, after *string) int
 		SignInProviders         func(childComplexity int) int
 		Skill                   func(childComplexity int, slug string) int
 		SkillCategories         func(childComplexity int) int
@@ -1199,9 +1199,9 @@ type ComplexityRoot struct {
 
 	Skill struct {
 		Category      func(childComplexity int) int
-		ID            func(childComplexity int) int
+		GlobalID      func(childComplexity int) int
 		MergedInto    func(childComplexity int) int
-		Name          func(childComplexity int, locale *model.Locale) int
+		Name          func(childComplexity int, locale *domain.NameLocale) int
 		NameEN        func(childComplexity int) int
 		NameFR        func(childComplexity int) int
 		RelatedSkills func(childComplexity int) int
@@ -1211,12 +1211,12 @@ type ComplexityRoot struct {
 	}
 
 	SkillCategory struct {
-		ID     func(childComplexity int) int
-		Name   func(childComplexity int, locale *model.Locale) int
-		NameEN func(childComplexity int) int
-		NameFR func(childComplexity int) int
-		Skills func(childComplexity int) int
-		Slug   func(childComplexity int) int
+		GlobalID func(childComplexity int) int
+		Name     func(childComplexity int, locale *domain.NameLocale) int
+		NameEN   func(childComplexity int) int
+		NameFR   func(childComplexity int) int
+		Skills   func(childComplexity int) int
+		Slug     func(childComplexity int) int
 	}
 
 	SkillConnection struct {
@@ -1376,7 +1376,7 @@ type ComplexityRoot struct {
 		DisplayName         func(childComplexity int) int
 		Email               func(childComplexity int) int
 		EmailVerified       func(childComplexity int) int
-		ID                  func(childComplexity int) int
+		GlobalID            func(childComplexity int) int
 		MarketingConsent    func(childComplexity int) int
 		MentorAccount       func(childComplexity int) int
 		ModerationCases     func(childComplexity int, first *int, after *string) int
@@ -1706,7 +1706,7 @@ type QueryResolver interface {
 	CreditBalance(ctx context.Context) (*domain.CreditBalance, error)
 	CreditTransactions(ctx context.Context, first *int, after *string) (*model.CreditTransactionConnection, error)
 	DigestSchedule(ctx context.Context) (*domain.DigestSchedule, error)
-	SearchSkills(ctx context.Context, text string, categoryID *string, locale *model.Locale, first *int, after *string) (*model.SkillSearchConnection, error)
+	SearchSkills(ctx context.Context, text string, categoryID *string, locale *domain.NameLocale, first *int, after *string) (*model.SkillSearchConnection, error)
 	SearchMembers(ctx context.Context, text *string, filter *model.MemberSearchFilter, first *int, after *string) (*model.MemberSearchConnection, error)
 	Matches(ctx context.Context, first *int, after *string, filter *model.MatchFilter) (*model.MatchConnection, error)
 	SwapCircles(ctx context.Context, first *int) ([]matching.Circle, error)
@@ -1793,20 +1793,12 @@ type SessionWarningResolver interface {
 	Field(ctx context.Context, obj *domain.Warning) (*string, error)
 }
 type SkillResolver interface {
-	ID(ctx context.Context, obj *domain.Skill) (string, error)
-
-	Name(ctx context.Context, obj *domain.Skill, locale *model.Locale) (string, error)
-
 	Category(ctx context.Context, obj *domain.Skill) (*domain.SkillCategory, error)
 	RelatedSkills(ctx context.Context, obj *domain.Skill) ([]domain.Skill, error)
 
 	MergedInto(ctx context.Context, obj *domain.Skill) (*domain.Skill, error)
 }
 type SkillCategoryResolver interface {
-	ID(ctx context.Context, obj *domain.SkillCategory) (string, error)
-
-	Name(ctx context.Context, obj *domain.SkillCategory, locale *model.Locale) (string, error)
-
 	Skills(ctx context.Context, obj *domain.SkillCategory) ([]domain.Skill, error)
 }
 type SkillSessionResolver interface {
@@ -1855,8 +1847,6 @@ type TypingEventResolver interface {
 	User(ctx context.Context, obj *domain.TypingEvent) (*domain.User, error)
 }
 type UserResolver interface {
-	ID(ctx context.Context, obj *domain.User) (string, error)
-
 	Email(ctx context.Context, obj *domain.User) (*string, error)
 	Roles(ctx context.Context, obj *domain.User) ([]model.Role, error)
 	EmailVerified(ctx context.Context, obj *domain.User) (*bool, error)
@@ -5482,7 +5472,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.SearchSkills(childComplexity, args["text"].(string), args["categoryId"].(*string), args["locale"].(*model.Locale), args["first"].(*int), args["after"].(*string)), true
+		return e.ComplexityRoot.Query.SearchSkills(childComplexity, args["text"].(string), args["categoryId"].(*string), args["locale"].(*domain.NameLocale), args["first"].(*int), args["after"].(*string)), true
 	case "Query.signInProviders":
 		if e.ComplexityRoot.Query.SignInProviders == nil {
 			break
@@ -6413,11 +6403,11 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Skill.Category(childComplexity), true
 	case "Skill.id":
-		if e.ComplexityRoot.Skill.ID == nil {
+		if e.ComplexityRoot.Skill.GlobalID == nil {
 			break
 		}
 
-		return e.ComplexityRoot.Skill.ID(childComplexity), true
+		return e.ComplexityRoot.Skill.GlobalID(childComplexity), true
 	case "Skill.mergedInto":
 		if e.ComplexityRoot.Skill.MergedInto == nil {
 			break
@@ -6434,7 +6424,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Skill.Name(childComplexity, args["locale"].(*model.Locale)), true
+		return e.ComplexityRoot.Skill.Name(childComplexity, args["locale"].(*domain.NameLocale)), true
 	case "Skill.nameEn":
 		if e.ComplexityRoot.Skill.NameEN == nil {
 			break
@@ -6473,11 +6463,11 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		return e.ComplexityRoot.Skill.Synonyms(childComplexity), true
 
 	case "SkillCategory.id":
-		if e.ComplexityRoot.SkillCategory.ID == nil {
+		if e.ComplexityRoot.SkillCategory.GlobalID == nil {
 			break
 		}
 
-		return e.ComplexityRoot.SkillCategory.ID(childComplexity), true
+		return e.ComplexityRoot.SkillCategory.GlobalID(childComplexity), true
 	case "SkillCategory.name":
 		if e.ComplexityRoot.SkillCategory.Name == nil {
 			break
@@ -6488,7 +6478,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.SkillCategory.Name(childComplexity, args["locale"].(*model.Locale)), true
+		return e.ComplexityRoot.SkillCategory.Name(childComplexity, args["locale"].(*domain.NameLocale)), true
 	case "SkillCategory.nameEn":
 		if e.ComplexityRoot.SkillCategory.NameEN == nil {
 			break
@@ -7107,11 +7097,11 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.User.EmailVerified(childComplexity), true
 	case "User.id":
-		if e.ComplexityRoot.User.ID == nil {
+		if e.ComplexityRoot.User.GlobalID == nil {
 			break
 		}
 
-		return e.ComplexityRoot.User.ID(childComplexity), true
+		return e.ComplexityRoot.User.GlobalID(childComplexity), true
 	case "User.marketingConsent":
 		if e.ComplexityRoot.User.MarketingConsent == nil {
 			break
@@ -16269,8 +16259,8 @@ func (ec *executionContext) field_Query_searchSkills_args(ctx context.Context, r
 	}
 	args["categoryId"] = arg1
 	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "locale",
-		func(ctx context.Context, v any) (*model.Locale, error) {
-			return ec.unmarshalOLocale2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐLocale(ctx, v)
+		func(ctx context.Context, v any) (*domain.NameLocale, error) {
+			return ec.unmarshalOLocale2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐNameLocale(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -16393,8 +16383,8 @@ func (ec *executionContext) field_SkillCategory_name_args(ctx context.Context, r
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "locale",
-		func(ctx context.Context, v any) (*model.Locale, error) {
-			return ec.unmarshalOLocale2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐLocale(ctx, v)
+		func(ctx context.Context, v any) (*domain.NameLocale, error) {
+			return ec.unmarshalOLocale2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐNameLocale(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -16407,8 +16397,8 @@ func (ec *executionContext) field_Skill_name_args(ctx context.Context, rawArgs m
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "locale",
-		func(ctx context.Context, v any) (*model.Locale, error) {
-			return ec.unmarshalOLocale2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐLocale(ctx, v)
+		func(ctx context.Context, v any) (*domain.NameLocale, error) {
+			return ec.unmarshalOLocale2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐNameLocale(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -31950,7 +31940,7 @@ func (ec *executionContext) _Query_searchSkills(ctx context.Context, field graph
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().SearchSkills(ctx, fc.Args["text"].(string), fc.Args["categoryId"].(*string), fc.Args["locale"].(*model.Locale), fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.Query().SearchSkills(ctx, fc.Args["text"].(string), fc.Args["categoryId"].(*string), fc.Args["locale"].(*domain.NameLocale), fc.Args["first"].(*int), fc.Args["after"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.SkillSearchConnection) graphql.Marshaler {
@@ -36929,7 +36919,7 @@ func (ec *executionContext) _Skill_id(ctx context.Context, field graphql.Collect
 			return ec.fieldContext_Skill_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Skill().ID(ctx, obj)
+			return obj.GlobalID(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -36940,7 +36930,7 @@ func (ec *executionContext) _Skill_id(ctx context.Context, field graphql.Collect
 	)
 }
 func (ec *executionContext) fieldContext_Skill_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Skill", field, true, true, errors.New("field of type ID does not have child fields"))
+	return graphql.NewScalarFieldContext("Skill", field, true, false, errors.New("field of type ID does not have child fields"))
 }
 
 func (ec *executionContext) _Skill_slug(ctx context.Context, field graphql.CollectedField, obj *domain.Skill) (ret graphql.Marshaler) {
@@ -36976,7 +36966,7 @@ func (ec *executionContext) _Skill_name(ctx context.Context, field graphql.Colle
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Skill().Name(ctx, obj, fc.Args["locale"].(*model.Locale))
+			return obj.Name(fc.Args["locale"].(*domain.NameLocale)), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -36991,7 +36981,7 @@ func (ec *executionContext) fieldContext_Skill_name(ctx context.Context, field g
 		Object:     "Skill",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return nil, errors.New("field of type String does not have child fields")
 		},
@@ -37207,7 +37197,7 @@ func (ec *executionContext) _SkillCategory_id(ctx context.Context, field graphql
 			return ec.fieldContext_SkillCategory_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.SkillCategory().ID(ctx, obj)
+			return obj.GlobalID(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -37218,7 +37208,7 @@ func (ec *executionContext) _SkillCategory_id(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_SkillCategory_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SkillCategory", field, true, true, errors.New("field of type ID does not have child fields"))
+	return graphql.NewScalarFieldContext("SkillCategory", field, true, false, errors.New("field of type ID does not have child fields"))
 }
 
 func (ec *executionContext) _SkillCategory_slug(ctx context.Context, field graphql.CollectedField, obj *domain.SkillCategory) (ret graphql.Marshaler) {
@@ -37254,7 +37244,7 @@ func (ec *executionContext) _SkillCategory_name(ctx context.Context, field graph
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.SkillCategory().Name(ctx, obj, fc.Args["locale"].(*model.Locale))
+			return obj.Name(fc.Args["locale"].(*domain.NameLocale)), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -37269,7 +37259,7 @@ func (ec *executionContext) fieldContext_SkillCategory_name(ctx context.Context,
 		Object:     "SkillCategory",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return nil, errors.New("field of type String does not have child fields")
 		},
@@ -39680,7 +39670,7 @@ func (ec *executionContext) _User_id(ctx context.Context, field graphql.Collecte
 			return ec.fieldContext_User_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.User().ID(ctx, obj)
+			return obj.GlobalID(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -39691,7 +39681,7 @@ func (ec *executionContext) _User_id(ctx context.Context, field graphql.Collecte
 	)
 }
 func (ec *executionContext) fieldContext_User_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("User", field, true, true, errors.New("field of type ID does not have child fields"))
+	return graphql.NewScalarFieldContext("User", field, true, false, errors.New("field of type ID does not have child fields"))
 }
 
 func (ec *executionContext) _User_displayName(ctx context.Context, field graphql.CollectedField, obj *domain.User) (ret graphql.Marshaler) {
@@ -44858,7 +44848,7 @@ func (ec *executionContext) unmarshalInputSignUpInput(ctx context.Context, obj a
 			it.DisplayName = data
 		case "locale":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("locale"))
-			data, err := ec.unmarshalOLocale2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐLocale(ctx, v)
+			data, err := ec.unmarshalOLocale2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐNameLocale(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -59050,86 +59040,20 @@ func (ec *executionContext) _Skill(ctx context.Context, sel ast.SelectionSet, ob
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Skill")
 		case "id":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Skill_id(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
+			out.Values[i] = ec._Skill_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
 			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
-				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "slug":
 			out.Values[i] = ec._Skill_slug(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "name":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Skill_name(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
+			out.Values[i] = ec._Skill_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
 			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
-				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "nameEn":
 			out.Values[i] = ec._Skill_nameEn(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -59298,86 +59222,20 @@ func (ec *executionContext) _SkillCategory(ctx context.Context, sel ast.Selectio
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("SkillCategory")
 		case "id":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._SkillCategory_id(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
+			out.Values[i] = ec._SkillCategory_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
 			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
-				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "slug":
 			out.Values[i] = ec._SkillCategory_slug(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "name":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._SkillCategory_name(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
+			out.Values[i] = ec._SkillCategory_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
 			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
-				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "nameEn":
 			out.Values[i] = ec._SkillCategory_nameEn(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -61442,43 +61300,10 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("User")
 		case "id":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._User_id(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
+			out.Values[i] = ec._User_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
 			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
-				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "displayName":
 			out.Values[i] = ec._User_displayName(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -66817,20 +66642,23 @@ func (ec *executionContext) marshalOLegalDocument2ᚕgithubᚗcomᚋskillswapᚋ
 	return ret
 }
 
-func (ec *executionContext) unmarshalOLocale2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐLocale(ctx context.Context, v any) (*model.Locale, error) {
+func (ec *executionContext) unmarshalOLocale2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐNameLocale(ctx context.Context, v any) (*domain.NameLocale, error) {
 	if v == nil {
 		return nil, nil
 	}
-	var res = new(model.Locale)
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
+	tmp, err := gqlscalar.UnmarshalString(v)
+	res := domain.NameLocale(tmp)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalOLocale2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐLocale(ctx context.Context, sel ast.SelectionSet, v *model.Locale) graphql.Marshaler {
+func (ec *executionContext) marshalOLocale2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐNameLocale(ctx context.Context, sel ast.SelectionSet, v *domain.NameLocale) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
-	return v
+	_ = sel
+	_ = ctx
+	res := gqlscalar.MarshalString(string(*v))
+	return res
 }
 
 func (ec *executionContext) unmarshalOLogOutEverywhereInput2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐLogOutEverywhereInput(ctx context.Context, v any) (*model.LogOutEverywhereInput, error) {

@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/skillswap/skillswap/domain"
+	"github.com/skillswap/skillswap/globalid"
 )
 
 // MaxPageSize caps `first` on every connection.
@@ -183,10 +184,10 @@ func edgesOf[T, K any](kind string, rows []T, key func(T) K, info *PageInfo) []E
 // Global id prefixes, one per Node type. Ids look like `usr_0192f0c53c1e7a3b8c4d5e6f7a8b9c0d`:
 // opaque to clients, readable in logs, and typed so a session id is never taken for a user id.
 const (
-	KindUser          = "usr"
+	KindUser          = globalid.User
 	KindAuthSession   = "ses"
-	KindSkill         = "skl"
-	KindSkillCategory = "cat"
+	KindSkill         = globalid.Skill
+	KindSkillCategory = globalid.SkillCategory
 	KindConversation  = "cnv"
 	KindMessage       = "msg"
 	KindNotification  = "ntf"
@@ -270,7 +271,7 @@ func MemberSkillID(userID, skillID uuid.UUID) string {
 
 // GlobalID encodes an entity id of the given kind.
 func GlobalID(kind string, id uuid.UUID) string {
-	return kind + "_" + strings.ReplaceAll(id.String(), "-", "")
+	return globalid.Format(kind, id)
 }
 
 // ParseGlobalID splits a global id into its kind and uuid.
@@ -296,7 +297,8 @@ func ParseID(kind, gid, field string) (uuid.UUID, error) {
 }
 
 // Node is the Go type of the GraphQL Node interface: any entity with a global id. It is empty on
-// purpose so domain types need no GraphQL methods; the resolver of each type encodes its id.
+// purpose: the resolver of each type encodes its id, or for the most read ones (User, Skill,
+// SkillCategory) the type's GlobalID method.
 type Node interface{}
 
 // Kinds of moderation (issue 16): cases, the reports in them and staff notes.

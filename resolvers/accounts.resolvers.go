@@ -260,11 +260,6 @@ func (r *subscriptionResolver) ViewerUpdated(ctx context.Context) (<-chan *domai
 	return r.Auth.WatchAccount(ctx, actor)
 }
 
-// ID is the resolver for the id field.
-func (r *userResolver) ID(ctx context.Context, obj *domain.User) (string, error) {
-	return relay.GlobalID(relay.KindUser, obj.ID), nil
-}
-
 // Email is the resolver for the email field.
 func (r *userResolver) Email(ctx context.Context, obj *domain.User) (*string, error) {
 	if actor := auth.ActorFrom(ctx); actor.SignedIn() && actor.User.CanSeePrivateDataOf(obj.ID) {

@@ -49,7 +49,7 @@ func (r *matchReasonResolver) Skill(ctx context.Context, obj *matching.Reason) (
 	return &sk, err
 }
 
-func (r *queryResolver) SearchSkills(ctx context.Context, text string, categoryID *string, locale *model.Locale, first *int, after *string) (*model.SkillSearchConnection, error) {
+func (r *queryResolver) SearchSkills(ctx context.Context, text string, categoryID *string, locale *domain.NameLocale, first *int, after *string) (*model.SkillSearchConnection, error) {
 	cat, err := optionalID(relay.KindSkillCategory, categoryID, "categoryId")
 	if err != nil {
 		return nil, err

@@ -60,7 +60,7 @@ func loginPayload(ctx context.Context, s auth.Login) (*model.AuthPayload, error)
 }
 
 // localeTag is the language tag of a schema Locale ("fr"), empty when none was given.
-func localeTag(l *model.Locale) string {
+func localeTag(l *domain.NameLocale) string {
 	if l == nil {
 		return ""
 	}

@@ -93,13 +93,6 @@ func toProfileUpdate(in model.UpdateProfileInput) (profiles.ProfileUpdate, error
 	return u, nil
 }
 
-func localized(locale *model.Locale, en, fr string) string {
-	if locale != nil && *locale == model.LocaleFr {
-		return fr
-	}
-	return en
-}
-
 func (r *Resolver) blockPayload(ctx context.Context, actor domain.Actor, memberID uuid.UUID) (*model.BlockMemberPayload, error) {
 	member, err := dataloaders.User(ctx, memberID)
 	if err != nil {

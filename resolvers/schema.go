@@ -19,7 +19,7 @@ func NewSchema(r *Resolver) graphql.ExecutableSchema {
 	cfg.Complexity.User.Sessions = func(child int, first *int, _ *string, _ *bool) int {
 		return listCost(child, first)
 	}
-	cfg.Complexity.Query.SearchSkills = func(child int, _ string, _ *string, _ *model.Locale, first *int, _ *string) int {
+	cfg.Complexity.Query.SearchSkills = func(child int, _ string, _ *string, _ *domain.NameLocale, first *int, _ *string) int {
 		return listCost(child, first)
 	}
 	cfg.Complexity.Query.SearchMembers = func(child int, _ *string, _ *model.MemberSearchFilter, first *int, _ *string) int {

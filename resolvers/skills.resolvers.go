@@ -97,14 +97,6 @@ func (r *queryResolver) PendingSkills(ctx context.Context, first *int, after *st
 	return out, nil
 }
 
-func (r *skillResolver) ID(ctx context.Context, obj *domain.Skill) (string, error) {
-	return relay.GlobalID(relay.KindSkill, obj.ID), nil
-}
-
-func (r *skillResolver) Name(ctx context.Context, obj *domain.Skill, locale *model.Locale) (string, error) {
-	return localized(locale, obj.NameEN, obj.NameFR), nil
-}
-
 func (r *skillResolver) Category(ctx context.Context, obj *domain.Skill) (*domain.SkillCategory, error) {
 	c, err := dataloaders.Category(ctx, obj.CategoryID)
 	if err != nil {
@@ -130,14 +122,6 @@ func (r *skillResolver) MergedInto(ctx context.Context, obj *domain.Skill) (*dom
 		return nil, err
 	}
 	return &s, nil
-}
-
-func (r *skillCategoryResolver) ID(ctx context.Context, obj *domain.SkillCategory) (string, error) {
-	return relay.GlobalID(relay.KindSkillCategory, obj.ID), nil
-}
-
-func (r *skillCategoryResolver) Name(ctx context.Context, obj *domain.SkillCategory, locale *model.Locale) (string, error) {
-	return localized(locale, obj.NameEN, obj.NameFR), nil
 }
 
 func (r *skillCategoryResolver) Skills(ctx context.Context, obj *domain.SkillCategory) ([]domain.Skill, error) {

@@ -1636,7 +1636,7 @@ type SignUpInput struct {
 	// Public name, 1 to 60 characters after trimming.
 	DisplayName string `json:"displayName"`
 	// Language of the account's emails; when omitted, the request's `Accept-Language` (English otherwise).
-	Locale *Locale `json:"locale,omitempty"`
+	Locale *domain.NameLocale `json:"locale,omitempty"`
 	// The version of the terms the member accepted on the form: must be the current one
 	// (`legalDocuments`; `BAD_USER_INPUT` otherwise). Optional so older clients keep working, but an
 	// account that has not accepted the current terms and privacy policy has them listed in
@@ -1904,64 +1904,6 @@ type VerifyEmailPayload struct {
 	EmailVerified bool `json:"emailVerified"`
 	// The member whose address was verified (its private fields show only to them and staff).
 	User *domain.User `json:"user"`
-}
-
-// A language for names in the taxonomy.
-type Locale string
-
-const (
-	// English
-	LocaleEn Locale = "EN"
-	// French
-	LocaleFr Locale = "FR"
-)
-
-var AllLocale = []Locale{
-	LocaleEn,
-	LocaleFr,
-}
-
-func (e Locale) IsValid() bool {
-	switch e {
-	case LocaleEn, LocaleFr:
-		return true
-	}
-	return false
-}
-
-func (e Locale) String() string {
-	return string(e)
-}
-
-func (e *Locale) UnmarshalGQL(v any) error {
-	str, ok := v.(string)
-	if !ok {
-		return fmt.Errorf("enums must be strings")
-	}
-
-	*e = Locale(str)
-	if !e.IsValid() {
-		return fmt.Errorf("%s is not a valid Locale", str)
-	}
-	return nil
-}
-
-func (e Locale) MarshalGQL(w io.Writer) {
-	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
-}
-
-func (e *Locale) UnmarshalJSON(b []byte) error {
-	s, err := strconv.Unquote(string(b))
-	if err != nil {
-		return err
-	}
-	return e.UnmarshalGQL(s)
-}
-
-func (e Locale) MarshalJSON() ([]byte, error) {
-	var buf bytes.Buffer
-	e.MarshalGQL(&buf)
-	return buf.Bytes(), nil
 }
 
 // How a notification type's emails reach the viewer.
