@@ -98,7 +98,7 @@ type Loaders struct {
 	src Source
 
 	// taxonomy is the skill taxonomy, checked against the database once per response (the
-	// first field that needs it); see Taxonomy.
+	// first field that needs it); see TaxonomyOf.
 	taxonomy     Taxonomy
 	taxonomyOnce sync.Once
 	snapshot     *taxonomy.Snapshot
