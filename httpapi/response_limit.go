@@ -133,8 +133,11 @@ func (l responseLimit) InterceptField(ctx context.Context, next graphql.Resolver
 
 func stoppedError(ctx context.Context) *gqlerror.Error {
 	code := CodeOperationTimeout
-	if errors.Is(context.Cause(ctx), errResponseTooLarge) {
+	switch {
+	case errors.Is(context.Cause(ctx), errResponseTooLarge):
 		code = CodeResponseTooLarge
+	case !errors.Is(ctx.Err(), context.DeadlineExceeded):
+		code = CodeClientClosed // the client went away; nobody reads it, but the code says why
 	}
 	return &gqlerror.Error{Message: "the operation was stopped", Extensions: map[string]any{"code": code}}
 }
