@@ -274,7 +274,8 @@ func (e *admittedExecutor) DispatchOperation(ctx context.Context, rc *graphql.Op
 	if isHeld {
 		release = held.(func())
 	}
-	if !isHeld && !e.lane.measured(rc) {
+	measured := e.lane.measured(rc)
+	if !isHeld && !measured {
 		return responses, rctx
 	}
 	var first atomic.Bool
@@ -284,7 +285,7 @@ func (e *admittedExecutor) DispatchOperation(ctx context.Context, rc *graphql.Op
 		}
 		defer release()
 		resp := responses(ctx)
-		if e.lane.measured(rc) {
+		if measured {
 			e.lane.record(ctx, rc, resp)
 		}
 		return resp
