@@ -7259,88 +7259,90 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	opCtx := graphql.GetOperationContext(ctx)
 	ec := newExecutionContext(opCtx, e, make(chan graphql.DeferredResult))
-	inputUnmarshalMap := graphql.BuildUnmarshalerMap(
-		ec.unmarshalInputAcceptPoliciesInput,
-		ec.unmarshalInputAcceptSessionInput,
-		ec.unmarshalInputAddMemberSkillInput,
-		ec.unmarshalInputAdjustCreditsInput,
-		ec.unmarshalInputAppealSanctionInput,
-		ec.unmarshalInputAuditLogFilter,
-		ec.unmarshalInputAvailabilitySlotInput,
-		ec.unmarshalInputBlockMemberInput,
-		ec.unmarshalInputCancelSessionInput,
-		ec.unmarshalInputChangePasswordInput,
-		ec.unmarshalInputCompleteMfaLogInInput,
-		ec.unmarshalInputConfirmEmailChangeInput,
-		ec.unmarshalInputConfirmSessionCompletedInput,
-		ec.unmarshalInputConfirmTotpEnrollmentInput,
-		ec.unmarshalInputContestNoShowInput,
-		ec.unmarshalInputDecideAppealInput,
-		ec.unmarshalInputDecideModerationCaseInput,
-		ec.unmarshalInputDeclineSessionInput,
-		ec.unmarshalInputDeleteAccountInput,
-		ec.unmarshalInputDeleteMessageInput,
-		ec.unmarshalInputEditMessageInput,
-		ec.unmarshalInputFinishPasskeyRegistrationInput,
-		ec.unmarshalInputFinishPasskeySignInInput,
-		ec.unmarshalInputForceLogOutInput,
-		ec.unmarshalInputGeoPointInput,
-		ec.unmarshalInputImposeSanctionInput,
-		ec.unmarshalInputLinkProviderInput,
-		ec.unmarshalInputLogInInput,
-		ec.unmarshalInputLogOutEverywhereInput,
-		ec.unmarshalInputLogOutInput,
-		ec.unmarshalInputMarkConversationReadInput,
-		ec.unmarshalInputMarkNotificationsReadInput,
-		ec.unmarshalInputMatchFilter,
-		ec.unmarshalInputMemberSearchFilter,
-		ec.unmarshalInputModerationCaseFilter,
-		ec.unmarshalInputMoneyInput,
-		ec.unmarshalInputMuteConversationInput,
-		ec.unmarshalInputNearInput,
-		ec.unmarshalInputOpenDirectConversationInput,
-		ec.unmarshalInputPayForSessionInput,
-		ec.unmarshalInputProposeNewTimeInput,
-		ec.unmarshalInputProposeSessionInput,
-		ec.unmarshalInputProposeSkillInput,
-		ec.unmarshalInputReauthenticateInput,
-		ec.unmarshalInputRefreshSessionInput,
-		ec.unmarshalInputRefundPaymentInput,
-		ec.unmarshalInputRegisterPushDeviceInput,
-		ec.unmarshalInputRemoveMemberSkillInput,
-		ec.unmarshalInputRemovePasskeyInput,
-		ec.unmarshalInputRenamePasskeyInput,
-		ec.unmarshalInputReportContentInput,
-		ec.unmarshalInputReportNoShowInput,
-		ec.unmarshalInputReportReviewInput,
-		ec.unmarshalInputReportSessionProblemInput,
-		ec.unmarshalInputRequestEmailChangeInput,
-		ec.unmarshalInputRequestPasswordResetInput,
-		ec.unmarshalInputResendVerificationEmailForInput,
-		ec.unmarshalInputResetPasswordInput,
-		ec.unmarshalInputResolveNoShowInput,
-		ec.unmarshalInputReviewSkillProposalInput,
-		ec.unmarshalInputRevokeSessionInput,
-		ec.unmarshalInputSendMessageInput,
-		ec.unmarshalInputSetDigestScheduleInput,
-		ec.unmarshalInputSetMarketingConsentInput,
-		ec.unmarshalInputSetNotificationPreferenceInput,
-		ec.unmarshalInputSetQuietHoursInput,
-		ec.unmarshalInputSetSkillPriceInput,
-		ec.unmarshalInputSetTypingInput,
-		ec.unmarshalInputSetUserRolesInput,
-		ec.unmarshalInputSignInWithProviderInput,
-		ec.unmarshalInputSignUpInput,
-		ec.unmarshalInputSubmitNpsResponseInput,
-		ec.unmarshalInputSubmitReviewInput,
-		ec.unmarshalInputUndoEmailChangeInput,
-		ec.unmarshalInputUnlinkProviderInput,
-		ec.unmarshalInputUnregisterPushDeviceInput,
-		ec.unmarshalInputUpdateMemberSkillInput,
-		ec.unmarshalInputUpdateProfileInput,
-		ec.unmarshalInputUserFilter,
-		ec.unmarshalInputVerifyEmailInput,
-	)
+	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
+		return graphql.NewInputUnmarshalerIndex(
+			graphql.NewInputUnmarshaler("AcceptPoliciesInput", ec.unmarshalInputAcceptPoliciesInput),
+			graphql.NewInputUnmarshaler("AcceptSessionInput", ec.unmarshalInputAcceptSessionInput),
+			graphql.NewInputUnmarshaler("AddMemberSkillInput", ec.unmarshalInputAddMemberSkillInput),
+			graphql.NewInputUnmarshaler("AdjustCreditsInput", ec.unmarshalInputAdjustCreditsInput),
+			graphql.NewInputUnmarshaler("AppealSanctionInput", ec.unmarshalInputAppealSanctionInput),
+			graphql.NewInputUnmarshaler("AuditLogFilter", ec.unmarshalInputAuditLogFilter),
+			graphql.NewInputUnmarshaler("AvailabilitySlotInput", ec.unmarshalInputAvailabilitySlotInput),
+			graphql.NewInputUnmarshaler("BlockMemberInput", ec.unmarshalInputBlockMemberInput),
+			graphql.NewInputUnmarshaler("CancelSessionInput", ec.unmarshalInputCancelSessionInput),
+			graphql.NewInputUnmarshaler("ChangePasswordInput", ec.unmarshalInputChangePasswordInput),
+			graphql.NewInputUnmarshaler("CompleteMfaLogInInput", ec.unmarshalInputCompleteMfaLogInInput),
+			graphql.NewInputUnmarshaler("ConfirmEmailChangeInput", ec.unmarshalInputConfirmEmailChangeInput),
+			graphql.NewInputUnmarshaler("ConfirmSessionCompletedInput", ec.unmarshalInputConfirmSessionCompletedInput),
+			graphql.NewInputUnmarshaler("ConfirmTotpEnrollmentInput", ec.unmarshalInputConfirmTotpEnrollmentInput),
+			graphql.NewInputUnmarshaler("ContestNoShowInput", ec.unmarshalInputContestNoShowInput),
+			graphql.NewInputUnmarshaler("DecideAppealInput", ec.unmarshalInputDecideAppealInput),
+			graphql.NewInputUnmarshaler("DecideModerationCaseInput", ec.unmarshalInputDecideModerationCaseInput),
+			graphql.NewInputUnmarshaler("DeclineSessionInput", ec.unmarshalInputDeclineSessionInput),
+			graphql.NewInputUnmarshaler("DeleteAccountInput", ec.unmarshalInputDeleteAccountInput),
+			graphql.NewInputUnmarshaler("DeleteMessageInput", ec.unmarshalInputDeleteMessageInput),
+			graphql.NewInputUnmarshaler("EditMessageInput", ec.unmarshalInputEditMessageInput),
+			graphql.NewInputUnmarshaler("FinishPasskeyRegistrationInput", ec.unmarshalInputFinishPasskeyRegistrationInput),
+			graphql.NewInputUnmarshaler("FinishPasskeySignInInput", ec.unmarshalInputFinishPasskeySignInInput),
+			graphql.NewInputUnmarshaler("ForceLogOutInput", ec.unmarshalInputForceLogOutInput),
+			graphql.NewInputUnmarshaler("GeoPointInput", ec.unmarshalInputGeoPointInput),
+			graphql.NewInputUnmarshaler("ImposeSanctionInput", ec.unmarshalInputImposeSanctionInput),
+			graphql.NewInputUnmarshaler("LinkProviderInput", ec.unmarshalInputLinkProviderInput),
+			graphql.NewInputUnmarshaler("LogInInput", ec.unmarshalInputLogInInput),
+			graphql.NewInputUnmarshaler("LogOutEverywhereInput", ec.unmarshalInputLogOutEverywhereInput),
+			graphql.NewInputUnmarshaler("LogOutInput", ec.unmarshalInputLogOutInput),
+			graphql.NewInputUnmarshaler("MarkConversationReadInput", ec.unmarshalInputMarkConversationReadInput),
+			graphql.NewInputUnmarshaler("MarkNotificationsReadInput", ec.unmarshalInputMarkNotificationsReadInput),
+			graphql.NewInputUnmarshaler("MatchFilter", ec.unmarshalInputMatchFilter),
+			graphql.NewInputUnmarshaler("MemberSearchFilter", ec.unmarshalInputMemberSearchFilter),
+			graphql.NewInputUnmarshaler("ModerationCaseFilter", ec.unmarshalInputModerationCaseFilter),
+			graphql.NewInputUnmarshaler("MoneyInput", ec.unmarshalInputMoneyInput),
+			graphql.NewInputUnmarshaler("MuteConversationInput", ec.unmarshalInputMuteConversationInput),
+			graphql.NewInputUnmarshaler("NearInput", ec.unmarshalInputNearInput),
+			graphql.NewInputUnmarshaler("OpenDirectConversationInput", ec.unmarshalInputOpenDirectConversationInput),
+			graphql.NewInputUnmarshaler("PayForSessionInput", ec.unmarshalInputPayForSessionInput),
+			graphql.NewInputUnmarshaler("ProposeNewTimeInput", ec.unmarshalInputProposeNewTimeInput),
+			graphql.NewInputUnmarshaler("ProposeSessionInput", ec.unmarshalInputProposeSessionInput),
+			graphql.NewInputUnmarshaler("ProposeSkillInput", ec.unmarshalInputProposeSkillInput),
+			graphql.NewInputUnmarshaler("ReauthenticateInput", ec.unmarshalInputReauthenticateInput),
+			graphql.NewInputUnmarshaler("RefreshSessionInput", ec.unmarshalInputRefreshSessionInput),
+			graphql.NewInputUnmarshaler("RefundPaymentInput", ec.unmarshalInputRefundPaymentInput),
+			graphql.NewInputUnmarshaler("RegisterPushDeviceInput", ec.unmarshalInputRegisterPushDeviceInput),
+			graphql.NewInputUnmarshaler("RemoveMemberSkillInput", ec.unmarshalInputRemoveMemberSkillInput),
+			graphql.NewInputUnmarshaler("RemovePasskeyInput", ec.unmarshalInputRemovePasskeyInput),
+			graphql.NewInputUnmarshaler("RenamePasskeyInput", ec.unmarshalInputRenamePasskeyInput),
+			graphql.NewInputUnmarshaler("ReportContentInput", ec.unmarshalInputReportContentInput),
+			graphql.NewInputUnmarshaler("ReportNoShowInput", ec.unmarshalInputReportNoShowInput),
+			graphql.NewInputUnmarshaler("ReportReviewInput", ec.unmarshalInputReportReviewInput),
+			graphql.NewInputUnmarshaler("ReportSessionProblemInput", ec.unmarshalInputReportSessionProblemInput),
+			graphql.NewInputUnmarshaler("RequestEmailChangeInput", ec.unmarshalInputRequestEmailChangeInput),
+			graphql.NewInputUnmarshaler("RequestPasswordResetInput", ec.unmarshalInputRequestPasswordResetInput),
+			graphql.NewInputUnmarshaler("ResendVerificationEmailForInput", ec.unmarshalInputResendVerificationEmailForInput),
+			graphql.NewInputUnmarshaler("ResetPasswordInput", ec.unmarshalInputResetPasswordInput),
+			graphql.NewInputUnmarshaler("ResolveNoShowInput", ec.unmarshalInputResolveNoShowInput),
+			graphql.NewInputUnmarshaler("ReviewSkillProposalInput", ec.unmarshalInputReviewSkillProposalInput),
+			graphql.NewInputUnmarshaler("RevokeSessionInput", ec.unmarshalInputRevokeSessionInput),
+			graphql.NewInputUnmarshaler("SendMessageInput", ec.unmarshalInputSendMessageInput),
+			graphql.NewInputUnmarshaler("SetDigestScheduleInput", ec.unmarshalInputSetDigestScheduleInput),
+			graphql.NewInputUnmarshaler("SetMarketingConsentInput", ec.unmarshalInputSetMarketingConsentInput),
+			graphql.NewInputUnmarshaler("SetNotificationPreferenceInput", ec.unmarshalInputSetNotificationPreferenceInput),
+			graphql.NewInputUnmarshaler("SetQuietHoursInput", ec.unmarshalInputSetQuietHoursInput),
+			graphql.NewInputUnmarshaler("SetSkillPriceInput", ec.unmarshalInputSetSkillPriceInput),
+			graphql.NewInputUnmarshaler("SetTypingInput", ec.unmarshalInputSetTypingInput),
+			graphql.NewInputUnmarshaler("SetUserRolesInput", ec.unmarshalInputSetUserRolesInput),
+			graphql.NewInputUnmarshaler("SignInWithProviderInput", ec.unmarshalInputSignInWithProviderInput),
+			graphql.NewInputUnmarshaler("SignUpInput", ec.unmarshalInputSignUpInput),
+			graphql.NewInputUnmarshaler("SubmitNpsResponseInput", ec.unmarshalInputSubmitNpsResponseInput),
+			graphql.NewInputUnmarshaler("SubmitReviewInput", ec.unmarshalInputSubmitReviewInput),
+			graphql.NewInputUnmarshaler("UndoEmailChangeInput", ec.unmarshalInputUndoEmailChangeInput),
+			graphql.NewInputUnmarshaler("UnlinkProviderInput", ec.unmarshalInputUnlinkProviderInput),
+			graphql.NewInputUnmarshaler("UnregisterPushDeviceInput", ec.unmarshalInputUnregisterPushDeviceInput),
+			graphql.NewInputUnmarshaler("UpdateMemberSkillInput", ec.unmarshalInputUpdateMemberSkillInput),
+			graphql.NewInputUnmarshaler("UpdateProfileInput", ec.unmarshalInputUpdateProfileInput),
+			graphql.NewInputUnmarshaler("UserFilter", ec.unmarshalInputUserFilter),
+			graphql.NewInputUnmarshaler("VerifyEmailInput", ec.unmarshalInputVerifyEmailInput),
+		)
+	}
 	first := true
 
 	switch opCtx.Operation.Operation {
@@ -7350,7 +7352,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			var data graphql.Marshaler
 			if first {
 				first = false
-				ctx = graphql.WithUnmarshalerMap(ctx, inputUnmarshalMap)
+				ctx = graphql.WithLazyInputUnmarshalerIndex(ctx, inputUnmarshalers)
 				data = ec._Query(ctx, opCtx.Operation.SelectionSet)
 			} else {
 				if atomic.LoadInt32(&ec.PendingDeferred) > 0 {
@@ -7380,7 +7382,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 				return nil
 			}
 			first = false
-			ctx = graphql.WithUnmarshalerMap(ctx, inputUnmarshalMap)
+			ctx = graphql.WithLazyInputUnmarshalerIndex(ctx, inputUnmarshalers)
 			data := ec._Mutation(ctx, opCtx.Operation.SelectionSet)
 			var buf bytes.Buffer
 			data.MarshalGQL(&buf)
@@ -16607,8 +16609,8 @@ func (ec *executionContext) field___Directive_args_args(ctx context.Context, raw
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "includeDeprecated",
-		func(ctx context.Context, v any) (*bool, error) {
-			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		func(ctx context.Context, v any) (bool, error) {
+			return ec.unmarshalOBoolean2bool(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -16621,8 +16623,8 @@ func (ec *executionContext) field___Field_args_args(ctx context.Context, rawArgs
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "includeDeprecated",
-		func(ctx context.Context, v any) (*bool, error) {
-			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		func(ctx context.Context, v any) (bool, error) {
+			return ec.unmarshalOBoolean2bool(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -16646,6 +16648,20 @@ func (ec *executionContext) field___Type_enumValues_args(ctx context.Context, ra
 }
 
 func (ec *executionContext) field___Type_fields_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "includeDeprecated",
+		func(ctx context.Context, v any) (bool, error) {
+			return ec.unmarshalOBoolean2bool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["includeDeprecated"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field___Type_inputFields_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "includeDeprecated",
@@ -16715,7 +16731,7 @@ func (ec *executionContext) _AccountSecurity_methods(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_AccountSecurity_methods(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AccountSecurity", field, false, false, errors.New("field of type SignInMethod does not have child fields"))
+	return graphql.NewScalarFieldContext("AccountSecurity", field, false, false, "SignInMethod")
 }
 
 func (ec *executionContext) _AccountSecurity_totpEnabled(ctx context.Context, field graphql.CollectedField, obj *model.AccountSecurity) (ret graphql.Marshaler) {
@@ -16738,7 +16754,7 @@ func (ec *executionContext) _AccountSecurity_totpEnabled(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_AccountSecurity_totpEnabled(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AccountSecurity", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("AccountSecurity", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _AccountSecurity_recoveryCodesLeft(ctx context.Context, field graphql.CollectedField, obj *model.AccountSecurity) (ret graphql.Marshaler) {
@@ -16761,7 +16777,7 @@ func (ec *executionContext) _AccountSecurity_recoveryCodesLeft(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_AccountSecurity_recoveryCodesLeft(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AccountSecurity", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("AccountSecurity", field, false, false, "Int")
 }
 
 func (ec *executionContext) _AccountSecurity_recentSignIns(ctx context.Context, field graphql.CollectedField, obj *model.AccountSecurity) (ret graphql.Marshaler) {
@@ -16956,7 +16972,7 @@ func (ec *executionContext) _AdjustCreditsPayload_balance(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_AdjustCreditsPayload_balance(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AdjustCreditsPayload", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("AdjustCreditsPayload", field, false, false, "Int")
 }
 
 func (ec *executionContext) _AuditEntry_actor(ctx context.Context, field graphql.CollectedField, obj *domain.AuditEntry) (ret graphql.Marshaler) {
@@ -17011,7 +17027,7 @@ func (ec *executionContext) _AuditEntry_action(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_AuditEntry_action(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AuditEntry", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("AuditEntry", field, false, false, "String")
 }
 
 func (ec *executionContext) _AuditEntry_target(ctx context.Context, field graphql.CollectedField, obj *domain.AuditEntry) (ret graphql.Marshaler) {
@@ -17034,7 +17050,7 @@ func (ec *executionContext) _AuditEntry_target(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_AuditEntry_target(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AuditEntry", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("AuditEntry", field, false, false, "String")
 }
 
 func (ec *executionContext) _AuditEntry_targetUser(ctx context.Context, field graphql.CollectedField, obj *domain.AuditEntry) (ret graphql.Marshaler) {
@@ -17089,7 +17105,7 @@ func (ec *executionContext) _AuditEntry_details(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_AuditEntry_details(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AuditEntry", field, true, true, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("AuditEntry", field, true, true, "String")
 }
 
 func (ec *executionContext) _AuditEntry_createdAt(ctx context.Context, field graphql.CollectedField, obj *domain.AuditEntry) (ret graphql.Marshaler) {
@@ -17112,7 +17128,7 @@ func (ec *executionContext) _AuditEntry_createdAt(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_AuditEntry_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AuditEntry", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("AuditEntry", field, false, false, "DateTime")
 }
 
 func (ec *executionContext) _AuditEntryConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.AuditEntryConnection) (ret graphql.Marshaler) {
@@ -17199,7 +17215,7 @@ func (ec *executionContext) _AuditEntryEdge_cursor(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_AuditEntryEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AuditEntryEdge", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("AuditEntryEdge", field, false, false, "String")
 }
 
 func (ec *executionContext) _AuditEntryEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.AuditEntryEdge) (ret graphql.Marshaler) {
@@ -17254,7 +17270,7 @@ func (ec *executionContext) _AuthPayload_accessToken(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_AuthPayload_accessToken(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AuthPayload", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("AuthPayload", field, false, false, "String")
 }
 
 func (ec *executionContext) _AuthPayload_accessTokenExpiresAt(ctx context.Context, field graphql.CollectedField, obj *model.AuthPayload) (ret graphql.Marshaler) {
@@ -17277,7 +17293,7 @@ func (ec *executionContext) _AuthPayload_accessTokenExpiresAt(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_AuthPayload_accessTokenExpiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AuthPayload", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("AuthPayload", field, false, false, "DateTime")
 }
 
 func (ec *executionContext) _AuthPayload_refreshToken(ctx context.Context, field graphql.CollectedField, obj *model.AuthPayload) (ret graphql.Marshaler) {
@@ -17300,7 +17316,7 @@ func (ec *executionContext) _AuthPayload_refreshToken(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_AuthPayload_refreshToken(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AuthPayload", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("AuthPayload", field, false, false, "String")
 }
 
 func (ec *executionContext) _AuthPayload_refreshTokenExpiresAt(ctx context.Context, field graphql.CollectedField, obj *model.AuthPayload) (ret graphql.Marshaler) {
@@ -17323,7 +17339,7 @@ func (ec *executionContext) _AuthPayload_refreshTokenExpiresAt(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_AuthPayload_refreshTokenExpiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AuthPayload", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("AuthPayload", field, false, false, "DateTime")
 }
 
 func (ec *executionContext) _AuthPayload_tokenType(ctx context.Context, field graphql.CollectedField, obj *model.AuthPayload) (ret graphql.Marshaler) {
@@ -17346,7 +17362,7 @@ func (ec *executionContext) _AuthPayload_tokenType(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_AuthPayload_tokenType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AuthPayload", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("AuthPayload", field, false, false, "String")
 }
 
 func (ec *executionContext) _AuthPayload_user(ctx context.Context, field graphql.CollectedField, obj *model.AuthPayload) (ret graphql.Marshaler) {
@@ -17433,7 +17449,7 @@ func (ec *executionContext) _AuthSession_id(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_AuthSession_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AuthSession", field, true, true, errors.New("field of type ID does not have child fields"))
+	return graphql.NewScalarFieldContext("AuthSession", field, true, true, "ID")
 }
 
 func (ec *executionContext) _AuthSession_createdAt(ctx context.Context, field graphql.CollectedField, obj *domain.AuthSession) (ret graphql.Marshaler) {
@@ -17456,7 +17472,7 @@ func (ec *executionContext) _AuthSession_createdAt(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_AuthSession_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AuthSession", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("AuthSession", field, false, false, "DateTime")
 }
 
 func (ec *executionContext) _AuthSession_lastUsedAt(ctx context.Context, field graphql.CollectedField, obj *domain.AuthSession) (ret graphql.Marshaler) {
@@ -17479,7 +17495,7 @@ func (ec *executionContext) _AuthSession_lastUsedAt(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_AuthSession_lastUsedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AuthSession", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("AuthSession", field, false, false, "DateTime")
 }
 
 func (ec *executionContext) _AuthSession_expiresAt(ctx context.Context, field graphql.CollectedField, obj *domain.AuthSession) (ret graphql.Marshaler) {
@@ -17502,7 +17518,7 @@ func (ec *executionContext) _AuthSession_expiresAt(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_AuthSession_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AuthSession", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("AuthSession", field, false, false, "DateTime")
 }
 
 func (ec *executionContext) _AuthSession_revokedAt(ctx context.Context, field graphql.CollectedField, obj *domain.AuthSession) (ret graphql.Marshaler) {
@@ -17525,7 +17541,7 @@ func (ec *executionContext) _AuthSession_revokedAt(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_AuthSession_revokedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AuthSession", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("AuthSession", field, false, false, "DateTime")
 }
 
 func (ec *executionContext) _AuthSession_userAgent(ctx context.Context, field graphql.CollectedField, obj *domain.AuthSession) (ret graphql.Marshaler) {
@@ -17548,7 +17564,7 @@ func (ec *executionContext) _AuthSession_userAgent(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_AuthSession_userAgent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AuthSession", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("AuthSession", field, false, false, "String")
 }
 
 func (ec *executionContext) _AuthSession_current(ctx context.Context, field graphql.CollectedField, obj *domain.AuthSession) (ret graphql.Marshaler) {
@@ -17571,7 +17587,7 @@ func (ec *executionContext) _AuthSession_current(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_AuthSession_current(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AuthSession", field, true, true, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("AuthSession", field, true, true, "Boolean")
 }
 
 func (ec *executionContext) _AuthSessionConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.AuthSessionConnection) (ret graphql.Marshaler) {
@@ -17658,7 +17674,7 @@ func (ec *executionContext) _AuthSessionEdge_cursor(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_AuthSessionEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AuthSessionEdge", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("AuthSessionEdge", field, false, false, "String")
 }
 
 func (ec *executionContext) _AuthSessionEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.AuthSessionEdge) (ret graphql.Marshaler) {
@@ -17713,7 +17729,7 @@ func (ec *executionContext) _AvailabilitySlot_weekday(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_AvailabilitySlot_weekday(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AvailabilitySlot", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("AvailabilitySlot", field, false, false, "Int")
 }
 
 func (ec *executionContext) _AvailabilitySlot_start(ctx context.Context, field graphql.CollectedField, obj *domain.AvailabilitySlot) (ret graphql.Marshaler) {
@@ -17736,7 +17752,7 @@ func (ec *executionContext) _AvailabilitySlot_start(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_AvailabilitySlot_start(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AvailabilitySlot", field, true, true, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("AvailabilitySlot", field, true, true, "String")
 }
 
 func (ec *executionContext) _AvailabilitySlot_end(ctx context.Context, field graphql.CollectedField, obj *domain.AvailabilitySlot) (ret graphql.Marshaler) {
@@ -17759,7 +17775,7 @@ func (ec *executionContext) _AvailabilitySlot_end(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_AvailabilitySlot_end(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AvailabilitySlot", field, true, true, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("AvailabilitySlot", field, true, true, "String")
 }
 
 func (ec *executionContext) _BeginLogInPayload_auth(ctx context.Context, field graphql.CollectedField, obj *model.BeginLogInPayload) (ret graphql.Marshaler) {
@@ -17814,7 +17830,7 @@ func (ec *executionContext) _BeginLogInPayload_mfaRequired(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_BeginLogInPayload_mfaRequired(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("BeginLogInPayload", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("BeginLogInPayload", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _BeginLogInPayload_mfaTicket(ctx context.Context, field graphql.CollectedField, obj *model.BeginLogInPayload) (ret graphql.Marshaler) {
@@ -17837,7 +17853,7 @@ func (ec *executionContext) _BeginLogInPayload_mfaTicket(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_BeginLogInPayload_mfaTicket(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("BeginLogInPayload", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("BeginLogInPayload", field, false, false, "String")
 }
 
 func (ec *executionContext) _BeginLogInPayload_mfaTicketExpiresAt(ctx context.Context, field graphql.CollectedField, obj *model.BeginLogInPayload) (ret graphql.Marshaler) {
@@ -17860,7 +17876,7 @@ func (ec *executionContext) _BeginLogInPayload_mfaTicketExpiresAt(ctx context.Co
 	)
 }
 func (ec *executionContext) fieldContext_BeginLogInPayload_mfaTicketExpiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("BeginLogInPayload", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("BeginLogInPayload", field, false, false, "DateTime")
 }
 
 func (ec *executionContext) _BlockMemberPayload_member(ctx context.Context, field graphql.CollectedField, obj *model.BlockMemberPayload) (ret graphql.Marshaler) {
@@ -17947,7 +17963,7 @@ func (ec *executionContext) _CalendarFeed_id(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_CalendarFeed_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CalendarFeed", field, true, true, errors.New("field of type ID does not have child fields"))
+	return graphql.NewScalarFieldContext("CalendarFeed", field, true, true, "ID")
 }
 
 func (ec *executionContext) _CalendarFeed_createdAt(ctx context.Context, field graphql.CollectedField, obj *domain.CalendarFeed) (ret graphql.Marshaler) {
@@ -17970,7 +17986,7 @@ func (ec *executionContext) _CalendarFeed_createdAt(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_CalendarFeed_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CalendarFeed", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("CalendarFeed", field, false, false, "DateTime")
 }
 
 func (ec *executionContext) _CalendarFeedPayload_feed(ctx context.Context, field graphql.CollectedField, obj *model.CalendarFeedPayload) (ret graphql.Marshaler) {
@@ -18025,7 +18041,7 @@ func (ec *executionContext) _CalendarFeedPayload_url(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_CalendarFeedPayload_url(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CalendarFeedPayload", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("CalendarFeedPayload", field, false, false, "String")
 }
 
 func (ec *executionContext) _CancelAccountDeletionPayload_cancelled(ctx context.Context, field graphql.CollectedField, obj *model.CancelAccountDeletionPayload) (ret graphql.Marshaler) {
@@ -18048,7 +18064,7 @@ func (ec *executionContext) _CancelAccountDeletionPayload_cancelled(ctx context.
 	)
 }
 func (ec *executionContext) fieldContext_CancelAccountDeletionPayload_cancelled(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CancelAccountDeletionPayload", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("CancelAccountDeletionPayload", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _CategoryFacet_category(ctx context.Context, field graphql.CollectedField, obj *model.CategoryFacet) (ret graphql.Marshaler) {
@@ -18103,7 +18119,7 @@ func (ec *executionContext) _CategoryFacet_count(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_CategoryFacet_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CategoryFacet", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("CategoryFacet", field, false, false, "Int")
 }
 
 func (ec *executionContext) _ChangePasswordPayload_revokedSessionCount(ctx context.Context, field graphql.CollectedField, obj *model.ChangePasswordPayload) (ret graphql.Marshaler) {
@@ -18126,7 +18142,7 @@ func (ec *executionContext) _ChangePasswordPayload_revokedSessionCount(ctx conte
 	)
 }
 func (ec *executionContext) fieldContext_ChangePasswordPayload_revokedSessionCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ChangePasswordPayload", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("ChangePasswordPayload", field, false, false, "Int")
 }
 
 func (ec *executionContext) _Chargeback_id(ctx context.Context, field graphql.CollectedField, obj *model.Chargeback) (ret graphql.Marshaler) {
@@ -18149,7 +18165,7 @@ func (ec *executionContext) _Chargeback_id(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_Chargeback_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Chargeback", field, false, false, errors.New("field of type ID does not have child fields"))
+	return graphql.NewScalarFieldContext("Chargeback", field, false, false, "ID")
 }
 
 func (ec *executionContext) _Chargeback_status(ctx context.Context, field graphql.CollectedField, obj *model.Chargeback) (ret graphql.Marshaler) {
@@ -18172,7 +18188,7 @@ func (ec *executionContext) _Chargeback_status(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_Chargeback_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Chargeback", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Chargeback", field, false, false, "String")
 }
 
 func (ec *executionContext) _Chargeback_amount(ctx context.Context, field graphql.CollectedField, obj *model.Chargeback) (ret graphql.Marshaler) {
@@ -18227,7 +18243,7 @@ func (ec *executionContext) _Chargeback_openedAt(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_Chargeback_openedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Chargeback", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("Chargeback", field, false, false, "DateTime")
 }
 
 func (ec *executionContext) _Chargeback_closed(ctx context.Context, field graphql.CollectedField, obj *model.Chargeback) (ret graphql.Marshaler) {
@@ -18250,7 +18266,7 @@ func (ec *executionContext) _Chargeback_closed(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_Chargeback_closed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Chargeback", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("Chargeback", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _ConfirmEmailChangePayload_user(ctx context.Context, field graphql.CollectedField, obj *model.ConfirmEmailChangePayload) (ret graphql.Marshaler) {
@@ -18369,7 +18385,7 @@ func (ec *executionContext) _ConfirmTotpEnrollmentPayload_recoveryCodes(ctx cont
 	)
 }
 func (ec *executionContext) fieldContext_ConfirmTotpEnrollmentPayload_recoveryCodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ConfirmTotpEnrollmentPayload", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("ConfirmTotpEnrollmentPayload", field, false, false, "String")
 }
 
 func (ec *executionContext) _ConfirmTotpEnrollmentPayload_security(ctx context.Context, field graphql.CollectedField, obj *model.ConfirmTotpEnrollmentPayload) (ret graphql.Marshaler) {
@@ -18424,7 +18440,7 @@ func (ec *executionContext) _Consent_id(ctx context.Context, field graphql.Colle
 	)
 }
 func (ec *executionContext) fieldContext_Consent_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Consent", field, true, true, errors.New("field of type ID does not have child fields"))
+	return graphql.NewScalarFieldContext("Consent", field, true, true, "ID")
 }
 
 func (ec *executionContext) _Consent_document(ctx context.Context, field graphql.CollectedField, obj *domain.Consent) (ret graphql.Marshaler) {
@@ -18447,7 +18463,7 @@ func (ec *executionContext) _Consent_document(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_Consent_document(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Consent", field, false, false, errors.New("field of type LegalDocument does not have child fields"))
+	return graphql.NewScalarFieldContext("Consent", field, false, false, "LegalDocument")
 }
 
 func (ec *executionContext) _Consent_version(ctx context.Context, field graphql.CollectedField, obj *domain.Consent) (ret graphql.Marshaler) {
@@ -18470,7 +18486,7 @@ func (ec *executionContext) _Consent_version(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_Consent_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Consent", field, true, true, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Consent", field, true, true, "String")
 }
 
 func (ec *executionContext) _Consent_granted(ctx context.Context, field graphql.CollectedField, obj *domain.Consent) (ret graphql.Marshaler) {
@@ -18493,7 +18509,7 @@ func (ec *executionContext) _Consent_granted(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_Consent_granted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Consent", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("Consent", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _Consent_source(ctx context.Context, field graphql.CollectedField, obj *domain.Consent) (ret graphql.Marshaler) {
@@ -18516,7 +18532,7 @@ func (ec *executionContext) _Consent_source(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_Consent_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Consent", field, false, false, errors.New("field of type ConsentSource does not have child fields"))
+	return graphql.NewScalarFieldContext("Consent", field, false, false, "ConsentSource")
 }
 
 func (ec *executionContext) _Consent_at(ctx context.Context, field graphql.CollectedField, obj *domain.Consent) (ret graphql.Marshaler) {
@@ -18539,7 +18555,7 @@ func (ec *executionContext) _Consent_at(ctx context.Context, field graphql.Colle
 	)
 }
 func (ec *executionContext) fieldContext_Consent_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Consent", field, true, true, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("Consent", field, true, true, "DateTime")
 }
 
 func (ec *executionContext) _ContentReport_id(ctx context.Context, field graphql.CollectedField, obj *domain.ModerationReport) (ret graphql.Marshaler) {
@@ -18562,7 +18578,7 @@ func (ec *executionContext) _ContentReport_id(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_ContentReport_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ContentReport", field, true, true, errors.New("field of type ID does not have child fields"))
+	return graphql.NewScalarFieldContext("ContentReport", field, true, true, "ID")
 }
 
 func (ec *executionContext) _ContentReport_targetType(ctx context.Context, field graphql.CollectedField, obj *domain.ModerationReport) (ret graphql.Marshaler) {
@@ -18585,7 +18601,7 @@ func (ec *executionContext) _ContentReport_targetType(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_ContentReport_targetType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ContentReport", field, true, true, errors.New("field of type ReportTargetType does not have child fields"))
+	return graphql.NewScalarFieldContext("ContentReport", field, true, true, "ReportTargetType")
 }
 
 func (ec *executionContext) _ContentReport_category(ctx context.Context, field graphql.CollectedField, obj *domain.ModerationReport) (ret graphql.Marshaler) {
@@ -18608,7 +18624,7 @@ func (ec *executionContext) _ContentReport_category(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_ContentReport_category(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ContentReport", field, false, false, errors.New("field of type ReportCategory does not have child fields"))
+	return graphql.NewScalarFieldContext("ContentReport", field, false, false, "ReportCategory")
 }
 
 func (ec *executionContext) _ContentReport_text(ctx context.Context, field graphql.CollectedField, obj *domain.ModerationReport) (ret graphql.Marshaler) {
@@ -18631,7 +18647,7 @@ func (ec *executionContext) _ContentReport_text(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_ContentReport_text(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ContentReport", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("ContentReport", field, false, false, "String")
 }
 
 func (ec *executionContext) _ContentReport_createdAt(ctx context.Context, field graphql.CollectedField, obj *domain.ModerationReport) (ret graphql.Marshaler) {
@@ -18654,7 +18670,7 @@ func (ec *executionContext) _ContentReport_createdAt(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_ContentReport_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ContentReport", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("ContentReport", field, false, false, "DateTime")
 }
 
 func (ec *executionContext) _Conversation_id(ctx context.Context, field graphql.CollectedField, obj *domain.Conversation) (ret graphql.Marshaler) {
@@ -18677,7 +18693,7 @@ func (ec *executionContext) _Conversation_id(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_Conversation_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Conversation", field, true, true, errors.New("field of type ID does not have child fields"))
+	return graphql.NewScalarFieldContext("Conversation", field, true, true, "ID")
 }
 
 func (ec *executionContext) _Conversation_kind(ctx context.Context, field graphql.CollectedField, obj *domain.Conversation) (ret graphql.Marshaler) {
@@ -18700,7 +18716,7 @@ func (ec *executionContext) _Conversation_kind(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_Conversation_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Conversation", field, false, false, errors.New("field of type ConversationKind does not have child fields"))
+	return graphql.NewScalarFieldContext("Conversation", field, false, false, "ConversationKind")
 }
 
 func (ec *executionContext) _Conversation_title(ctx context.Context, field graphql.CollectedField, obj *domain.Conversation) (ret graphql.Marshaler) {
@@ -18723,7 +18739,7 @@ func (ec *executionContext) _Conversation_title(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_Conversation_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Conversation", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Conversation", field, false, false, "String")
 }
 
 func (ec *executionContext) _Conversation_createdAt(ctx context.Context, field graphql.CollectedField, obj *domain.Conversation) (ret graphql.Marshaler) {
@@ -18746,7 +18762,7 @@ func (ec *executionContext) _Conversation_createdAt(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_Conversation_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Conversation", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("Conversation", field, false, false, "DateTime")
 }
 
 func (ec *executionContext) _Conversation_lastMessageAt(ctx context.Context, field graphql.CollectedField, obj *domain.Conversation) (ret graphql.Marshaler) {
@@ -18769,7 +18785,7 @@ func (ec *executionContext) _Conversation_lastMessageAt(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_Conversation_lastMessageAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Conversation", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("Conversation", field, false, false, "DateTime")
 }
 
 func (ec *executionContext) _Conversation_lastSeq(ctx context.Context, field graphql.CollectedField, obj *domain.Conversation) (ret graphql.Marshaler) {
@@ -18792,7 +18808,7 @@ func (ec *executionContext) _Conversation_lastSeq(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_Conversation_lastSeq(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Conversation", field, true, true, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("Conversation", field, true, true, "Int")
 }
 
 func (ec *executionContext) _Conversation_participants(ctx context.Context, field graphql.CollectedField, obj *domain.Conversation) (ret graphql.Marshaler) {
@@ -18879,7 +18895,7 @@ func (ec *executionContext) _Conversation_unreadCount(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_Conversation_unreadCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Conversation", field, true, true, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("Conversation", field, true, true, "Int")
 }
 
 func (ec *executionContext) _Conversation_viewerLastReadSeq(ctx context.Context, field graphql.CollectedField, obj *domain.Conversation) (ret graphql.Marshaler) {
@@ -18902,7 +18918,7 @@ func (ec *executionContext) _Conversation_viewerLastReadSeq(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_Conversation_viewerLastReadSeq(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Conversation", field, true, true, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("Conversation", field, true, true, "Int")
 }
 
 func (ec *executionContext) _Conversation_muted(ctx context.Context, field graphql.CollectedField, obj *domain.Conversation) (ret graphql.Marshaler) {
@@ -18925,7 +18941,7 @@ func (ec *executionContext) _Conversation_muted(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_Conversation_muted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Conversation", field, true, true, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("Conversation", field, true, true, "Boolean")
 }
 
 func (ec *executionContext) _Conversation_mutedUntil(ctx context.Context, field graphql.CollectedField, obj *domain.Conversation) (ret graphql.Marshaler) {
@@ -18948,7 +18964,7 @@ func (ec *executionContext) _Conversation_mutedUntil(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_Conversation_mutedUntil(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Conversation", field, true, true, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("Conversation", field, true, true, "DateTime")
 }
 
 func (ec *executionContext) _ConversationConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.ConversationConnection) (ret graphql.Marshaler) {
@@ -19035,7 +19051,7 @@ func (ec *executionContext) _ConversationEdge_cursor(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_ConversationEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ConversationEdge", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("ConversationEdge", field, false, false, "String")
 }
 
 func (ec *executionContext) _ConversationEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.ConversationEdge) (ret graphql.Marshaler) {
@@ -19090,7 +19106,7 @@ func (ec *executionContext) _ConversationEvent_kind(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_ConversationEvent_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ConversationEvent", field, false, false, errors.New("field of type ConversationEventKind does not have child fields"))
+	return graphql.NewScalarFieldContext("ConversationEvent", field, false, false, "ConversationEventKind")
 }
 
 func (ec *executionContext) _ConversationEvent_conversation(ctx context.Context, field graphql.CollectedField, obj *domain.ConversationEvent) (ret graphql.Marshaler) {
@@ -19177,7 +19193,7 @@ func (ec *executionContext) _ConversationEvent_seq(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_ConversationEvent_seq(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ConversationEvent", field, true, true, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("ConversationEvent", field, true, true, "Int")
 }
 
 func (ec *executionContext) _CreditBalance_id(ctx context.Context, field graphql.CollectedField, obj *domain.CreditBalance) (ret graphql.Marshaler) {
@@ -19200,7 +19216,7 @@ func (ec *executionContext) _CreditBalance_id(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_CreditBalance_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CreditBalance", field, true, true, errors.New("field of type ID does not have child fields"))
+	return graphql.NewScalarFieldContext("CreditBalance", field, true, true, "ID")
 }
 
 func (ec *executionContext) _CreditBalance_balance(ctx context.Context, field graphql.CollectedField, obj *domain.CreditBalance) (ret graphql.Marshaler) {
@@ -19223,7 +19239,7 @@ func (ec *executionContext) _CreditBalance_balance(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_CreditBalance_balance(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CreditBalance", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("CreditBalance", field, false, false, "Int")
 }
 
 func (ec *executionContext) _CreditBalance_committed(ctx context.Context, field graphql.CollectedField, obj *domain.CreditBalance) (ret graphql.Marshaler) {
@@ -19246,7 +19262,7 @@ func (ec *executionContext) _CreditBalance_committed(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_CreditBalance_committed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CreditBalance", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("CreditBalance", field, false, false, "Int")
 }
 
 func (ec *executionContext) _CreditBalance_available(ctx context.Context, field graphql.CollectedField, obj *domain.CreditBalance) (ret graphql.Marshaler) {
@@ -19269,7 +19285,7 @@ func (ec *executionContext) _CreditBalance_available(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_CreditBalance_available(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CreditBalance", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("CreditBalance", field, false, false, "Int")
 }
 
 func (ec *executionContext) _CreditBalance_floor(ctx context.Context, field graphql.CollectedField, obj *domain.CreditBalance) (ret graphql.Marshaler) {
@@ -19292,7 +19308,7 @@ func (ec *executionContext) _CreditBalance_floor(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_CreditBalance_floor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CreditBalance", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("CreditBalance", field, false, false, "Int")
 }
 
 func (ec *executionContext) _CreditTransaction_id(ctx context.Context, field graphql.CollectedField, obj *domain.CreditEntry) (ret graphql.Marshaler) {
@@ -19315,7 +19331,7 @@ func (ec *executionContext) _CreditTransaction_id(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_CreditTransaction_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CreditTransaction", field, true, true, errors.New("field of type ID does not have child fields"))
+	return graphql.NewScalarFieldContext("CreditTransaction", field, true, true, "ID")
 }
 
 func (ec *executionContext) _CreditTransaction_kind(ctx context.Context, field graphql.CollectedField, obj *domain.CreditEntry) (ret graphql.Marshaler) {
@@ -19338,7 +19354,7 @@ func (ec *executionContext) _CreditTransaction_kind(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_CreditTransaction_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CreditTransaction", field, false, false, errors.New("field of type CreditTransactionKind does not have child fields"))
+	return graphql.NewScalarFieldContext("CreditTransaction", field, false, false, "CreditTransactionKind")
 }
 
 func (ec *executionContext) _CreditTransaction_amount(ctx context.Context, field graphql.CollectedField, obj *domain.CreditEntry) (ret graphql.Marshaler) {
@@ -19361,7 +19377,7 @@ func (ec *executionContext) _CreditTransaction_amount(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_CreditTransaction_amount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CreditTransaction", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("CreditTransaction", field, false, false, "Int")
 }
 
 func (ec *executionContext) _CreditTransaction_balanceAfter(ctx context.Context, field graphql.CollectedField, obj *domain.CreditEntry) (ret graphql.Marshaler) {
@@ -19384,7 +19400,7 @@ func (ec *executionContext) _CreditTransaction_balanceAfter(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_CreditTransaction_balanceAfter(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CreditTransaction", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("CreditTransaction", field, false, false, "Int")
 }
 
 func (ec *executionContext) _CreditTransaction_memo(ctx context.Context, field graphql.CollectedField, obj *domain.CreditEntry) (ret graphql.Marshaler) {
@@ -19407,7 +19423,7 @@ func (ec *executionContext) _CreditTransaction_memo(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_CreditTransaction_memo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CreditTransaction", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("CreditTransaction", field, false, false, "String")
 }
 
 func (ec *executionContext) _CreditTransaction_session(ctx context.Context, field graphql.CollectedField, obj *domain.CreditEntry) (ret graphql.Marshaler) {
@@ -19462,7 +19478,7 @@ func (ec *executionContext) _CreditTransaction_createdAt(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_CreditTransaction_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CreditTransaction", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("CreditTransaction", field, false, false, "DateTime")
 }
 
 func (ec *executionContext) _CreditTransactionConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.CreditTransactionConnection) (ret graphql.Marshaler) {
@@ -19549,7 +19565,7 @@ func (ec *executionContext) _CreditTransactionEdge_cursor(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_CreditTransactionEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CreditTransactionEdge", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("CreditTransactionEdge", field, false, false, "String")
 }
 
 func (ec *executionContext) _CreditTransactionEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.CreditTransactionEdge) (ret graphql.Marshaler) {
@@ -19604,7 +19620,7 @@ func (ec *executionContext) _DataExport_id(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_DataExport_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("DataExport", field, true, true, errors.New("field of type ID does not have child fields"))
+	return graphql.NewScalarFieldContext("DataExport", field, true, true, "ID")
 }
 
 func (ec *executionContext) _DataExport_state(ctx context.Context, field graphql.CollectedField, obj *domain.DataExport) (ret graphql.Marshaler) {
@@ -19627,7 +19643,7 @@ func (ec *executionContext) _DataExport_state(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_DataExport_state(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("DataExport", field, true, true, errors.New("field of type DataExportState does not have child fields"))
+	return graphql.NewScalarFieldContext("DataExport", field, true, true, "DataExportState")
 }
 
 func (ec *executionContext) _DataExport_requestedAt(ctx context.Context, field graphql.CollectedField, obj *domain.DataExport) (ret graphql.Marshaler) {
@@ -19650,7 +19666,7 @@ func (ec *executionContext) _DataExport_requestedAt(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_DataExport_requestedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("DataExport", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("DataExport", field, false, false, "DateTime")
 }
 
 func (ec *executionContext) _DataExport_readyAt(ctx context.Context, field graphql.CollectedField, obj *domain.DataExport) (ret graphql.Marshaler) {
@@ -19673,7 +19689,7 @@ func (ec *executionContext) _DataExport_readyAt(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_DataExport_readyAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("DataExport", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("DataExport", field, false, false, "DateTime")
 }
 
 func (ec *executionContext) _DataExport_expiresAt(ctx context.Context, field graphql.CollectedField, obj *domain.DataExport) (ret graphql.Marshaler) {
@@ -19696,7 +19712,7 @@ func (ec *executionContext) _DataExport_expiresAt(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_DataExport_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("DataExport", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("DataExport", field, false, false, "DateTime")
 }
 
 func (ec *executionContext) _DataExport_sizeBytes(ctx context.Context, field graphql.CollectedField, obj *domain.DataExport) (ret graphql.Marshaler) {
@@ -19719,7 +19735,7 @@ func (ec *executionContext) _DataExport_sizeBytes(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_DataExport_sizeBytes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("DataExport", field, true, true, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("DataExport", field, true, true, "Int")
 }
 
 func (ec *executionContext) _DeleteAccountPayload_deletionScheduledAt(ctx context.Context, field graphql.CollectedField, obj *model.DeleteAccountPayload) (ret graphql.Marshaler) {
@@ -19742,7 +19758,7 @@ func (ec *executionContext) _DeleteAccountPayload_deletionScheduledAt(ctx contex
 	)
 }
 func (ec *executionContext) fieldContext_DeleteAccountPayload_deletionScheduledAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("DeleteAccountPayload", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("DeleteAccountPayload", field, false, false, "DateTime")
 }
 
 func (ec *executionContext) _DeleteMessagePayload_message(ctx context.Context, field graphql.CollectedField, obj *model.DeleteMessagePayload) (ret graphql.Marshaler) {
@@ -19797,7 +19813,7 @@ func (ec *executionContext) _DigestSchedule_id(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_DigestSchedule_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("DigestSchedule", field, true, true, errors.New("field of type ID does not have child fields"))
+	return graphql.NewScalarFieldContext("DigestSchedule", field, true, true, "ID")
 }
 
 func (ec *executionContext) _DigestSchedule_frequency(ctx context.Context, field graphql.CollectedField, obj *domain.DigestSchedule) (ret graphql.Marshaler) {
@@ -19820,7 +19836,7 @@ func (ec *executionContext) _DigestSchedule_frequency(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_DigestSchedule_frequency(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("DigestSchedule", field, false, false, errors.New("field of type DigestFrequency does not have child fields"))
+	return graphql.NewScalarFieldContext("DigestSchedule", field, false, false, "DigestFrequency")
 }
 
 func (ec *executionContext) _DigestSchedule_weekday(ctx context.Context, field graphql.CollectedField, obj *domain.DigestSchedule) (ret graphql.Marshaler) {
@@ -19843,7 +19859,7 @@ func (ec *executionContext) _DigestSchedule_weekday(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_DigestSchedule_weekday(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("DigestSchedule", field, true, true, errors.New("field of type Weekday does not have child fields"))
+	return graphql.NewScalarFieldContext("DigestSchedule", field, true, true, "Weekday")
 }
 
 func (ec *executionContext) _DigestSchedule_time(ctx context.Context, field graphql.CollectedField, obj *domain.DigestSchedule) (ret graphql.Marshaler) {
@@ -19866,7 +19882,7 @@ func (ec *executionContext) _DigestSchedule_time(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_DigestSchedule_time(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("DigestSchedule", field, true, true, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("DigestSchedule", field, true, true, "String")
 }
 
 func (ec *executionContext) _DigestSchedule_nextDigestAt(ctx context.Context, field graphql.CollectedField, obj *domain.DigestSchedule) (ret graphql.Marshaler) {
@@ -19889,7 +19905,7 @@ func (ec *executionContext) _DigestSchedule_nextDigestAt(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_DigestSchedule_nextDigestAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("DigestSchedule", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("DigestSchedule", field, false, false, "DateTime")
 }
 
 func (ec *executionContext) _DisableTotpPayload_security(ctx context.Context, field graphql.CollectedField, obj *model.DisableTotpPayload) (ret graphql.Marshaler) {
@@ -20104,7 +20120,7 @@ func (ec *executionContext) _ForceLogOutPayload_sessionsEnded(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_ForceLogOutPayload_sessionsEnded(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ForceLogOutPayload", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("ForceLogOutPayload", field, false, false, "Int")
 }
 
 func (ec *executionContext) _GeoPoint_latitude(ctx context.Context, field graphql.CollectedField, obj *model.GeoPoint) (ret graphql.Marshaler) {
@@ -20127,7 +20143,7 @@ func (ec *executionContext) _GeoPoint_latitude(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_GeoPoint_latitude(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("GeoPoint", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("GeoPoint", field, false, false, "Float")
 }
 
 func (ec *executionContext) _GeoPoint_longitude(ctx context.Context, field graphql.CollectedField, obj *model.GeoPoint) (ret graphql.Marshaler) {
@@ -20150,7 +20166,7 @@ func (ec *executionContext) _GeoPoint_longitude(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_GeoPoint_longitude(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("GeoPoint", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("GeoPoint", field, false, false, "Float")
 }
 
 func (ec *executionContext) _KpiCohort_weekStart(ctx context.Context, field graphql.CollectedField, obj *model.KpiCohort) (ret graphql.Marshaler) {
@@ -20173,7 +20189,7 @@ func (ec *executionContext) _KpiCohort_weekStart(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_KpiCohort_weekStart(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("KpiCohort", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("KpiCohort", field, false, false, "DateTime")
 }
 
 func (ec *executionContext) _KpiCohort_isoWeek(ctx context.Context, field graphql.CollectedField, obj *model.KpiCohort) (ret graphql.Marshaler) {
@@ -20196,7 +20212,7 @@ func (ec *executionContext) _KpiCohort_isoWeek(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_KpiCohort_isoWeek(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("KpiCohort", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("KpiCohort", field, false, false, "String")
 }
 
 func (ec *executionContext) _KpiCohort_members(ctx context.Context, field graphql.CollectedField, obj *model.KpiCohort) (ret graphql.Marshaler) {
@@ -20219,7 +20235,7 @@ func (ec *executionContext) _KpiCohort_members(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_KpiCohort_members(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("KpiCohort", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("KpiCohort", field, false, false, "Int")
 }
 
 func (ec *executionContext) _KpiCohort_activated(ctx context.Context, field graphql.CollectedField, obj *model.KpiCohort) (ret graphql.Marshaler) {
@@ -20242,7 +20258,7 @@ func (ec *executionContext) _KpiCohort_activated(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_KpiCohort_activated(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("KpiCohort", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("KpiCohort", field, false, false, "Int")
 }
 
 func (ec *executionContext) _KpiCohort_activationRate(ctx context.Context, field graphql.CollectedField, obj *model.KpiCohort) (ret graphql.Marshaler) {
@@ -20265,7 +20281,7 @@ func (ec *executionContext) _KpiCohort_activationRate(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_KpiCohort_activationRate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("KpiCohort", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("KpiCohort", field, false, false, "Float")
 }
 
 func (ec *executionContext) _KpiCohort_retainedW4(ctx context.Context, field graphql.CollectedField, obj *model.KpiCohort) (ret graphql.Marshaler) {
@@ -20288,7 +20304,7 @@ func (ec *executionContext) _KpiCohort_retainedW4(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_KpiCohort_retainedW4(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("KpiCohort", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("KpiCohort", field, false, false, "Int")
 }
 
 func (ec *executionContext) _KpiCohort_retentionW4Rate(ctx context.Context, field graphql.CollectedField, obj *model.KpiCohort) (ret graphql.Marshaler) {
@@ -20311,7 +20327,7 @@ func (ec *executionContext) _KpiCohort_retentionW4Rate(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_KpiCohort_retentionW4Rate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("KpiCohort", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("KpiCohort", field, false, false, "Float")
 }
 
 func (ec *executionContext) _KpiCohort_nps(ctx context.Context, field graphql.CollectedField, obj *model.KpiCohort) (ret graphql.Marshaler) {
@@ -20366,7 +20382,7 @@ func (ec *executionContext) _KpiTargets_activationRate(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_KpiTargets_activationRate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("KpiTargets", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("KpiTargets", field, false, false, "Float")
 }
 
 func (ec *executionContext) _KpiTargets_retentionW4Rate(ctx context.Context, field graphql.CollectedField, obj *model.KpiTargets) (ret graphql.Marshaler) {
@@ -20389,7 +20405,7 @@ func (ec *executionContext) _KpiTargets_retentionW4Rate(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_KpiTargets_retentionW4Rate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("KpiTargets", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("KpiTargets", field, false, false, "Float")
 }
 
 func (ec *executionContext) _KpiTargets_npsScore(ctx context.Context, field graphql.CollectedField, obj *model.KpiTargets) (ret graphql.Marshaler) {
@@ -20412,7 +20428,7 @@ func (ec *executionContext) _KpiTargets_npsScore(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_KpiTargets_npsScore(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("KpiTargets", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("KpiTargets", field, false, false, "Float")
 }
 
 func (ec *executionContext) _LanguageFacet_language(ctx context.Context, field graphql.CollectedField, obj *model.LanguageFacet) (ret graphql.Marshaler) {
@@ -20435,7 +20451,7 @@ func (ec *executionContext) _LanguageFacet_language(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_LanguageFacet_language(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("LanguageFacet", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("LanguageFacet", field, false, false, "String")
 }
 
 func (ec *executionContext) _LanguageFacet_count(ctx context.Context, field graphql.CollectedField, obj *model.LanguageFacet) (ret graphql.Marshaler) {
@@ -20458,7 +20474,7 @@ func (ec *executionContext) _LanguageFacet_count(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_LanguageFacet_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("LanguageFacet", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("LanguageFacet", field, false, false, "Int")
 }
 
 func (ec *executionContext) _LegalDocuments_termsVersion(ctx context.Context, field graphql.CollectedField, obj *model.LegalDocuments) (ret graphql.Marshaler) {
@@ -20481,7 +20497,7 @@ func (ec *executionContext) _LegalDocuments_termsVersion(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_LegalDocuments_termsVersion(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("LegalDocuments", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("LegalDocuments", field, false, false, "String")
 }
 
 func (ec *executionContext) _LegalDocuments_privacyPolicyVersion(ctx context.Context, field graphql.CollectedField, obj *model.LegalDocuments) (ret graphql.Marshaler) {
@@ -20504,7 +20520,7 @@ func (ec *executionContext) _LegalDocuments_privacyPolicyVersion(ctx context.Con
 	)
 }
 func (ec *executionContext) fieldContext_LegalDocuments_privacyPolicyVersion(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("LegalDocuments", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("LegalDocuments", field, false, false, "String")
 }
 
 func (ec *executionContext) _LevelFacet_level(ctx context.Context, field graphql.CollectedField, obj *model.LevelFacet) (ret graphql.Marshaler) {
@@ -20527,7 +20543,7 @@ func (ec *executionContext) _LevelFacet_level(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_LevelFacet_level(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("LevelFacet", field, false, false, errors.New("field of type SkillLevel does not have child fields"))
+	return graphql.NewScalarFieldContext("LevelFacet", field, false, false, "SkillLevel")
 }
 
 func (ec *executionContext) _LevelFacet_count(ctx context.Context, field graphql.CollectedField, obj *model.LevelFacet) (ret graphql.Marshaler) {
@@ -20550,7 +20566,7 @@ func (ec *executionContext) _LevelFacet_count(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_LevelFacet_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("LevelFacet", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("LevelFacet", field, false, false, "Int")
 }
 
 func (ec *executionContext) _LinkProviderPayload_linkedProviders(ctx context.Context, field graphql.CollectedField, obj *model.LinkProviderPayload) (ret graphql.Marshaler) {
@@ -20605,7 +20621,7 @@ func (ec *executionContext) _LinkedProvider_provider(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_LinkedProvider_provider(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("LinkedProvider", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("LinkedProvider", field, false, false, "String")
 }
 
 func (ec *executionContext) _LinkedProvider_email(ctx context.Context, field graphql.CollectedField, obj *identities.Identity) (ret graphql.Marshaler) {
@@ -20628,7 +20644,7 @@ func (ec *executionContext) _LinkedProvider_email(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_LinkedProvider_email(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("LinkedProvider", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("LinkedProvider", field, false, false, "String")
 }
 
 func (ec *executionContext) _LinkedProvider_linkedAt(ctx context.Context, field graphql.CollectedField, obj *identities.Identity) (ret graphql.Marshaler) {
@@ -20651,7 +20667,7 @@ func (ec *executionContext) _LinkedProvider_linkedAt(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_LinkedProvider_linkedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("LinkedProvider", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("LinkedProvider", field, false, false, "DateTime")
 }
 
 func (ec *executionContext) _LinkedProvider_lastUsedAt(ctx context.Context, field graphql.CollectedField, obj *identities.Identity) (ret graphql.Marshaler) {
@@ -20674,7 +20690,7 @@ func (ec *executionContext) _LinkedProvider_lastUsedAt(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_LinkedProvider_lastUsedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("LinkedProvider", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("LinkedProvider", field, false, false, "DateTime")
 }
 
 func (ec *executionContext) _LogOutEverywherePayload_revokedSessionCount(ctx context.Context, field graphql.CollectedField, obj *model.LogOutEverywherePayload) (ret graphql.Marshaler) {
@@ -20697,7 +20713,7 @@ func (ec *executionContext) _LogOutEverywherePayload_revokedSessionCount(ctx con
 	)
 }
 func (ec *executionContext) fieldContext_LogOutEverywherePayload_revokedSessionCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("LogOutEverywherePayload", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("LogOutEverywherePayload", field, false, false, "Int")
 }
 
 func (ec *executionContext) _LogOutPayload_sessionId(ctx context.Context, field graphql.CollectedField, obj *model.LogOutPayload) (ret graphql.Marshaler) {
@@ -20720,7 +20736,7 @@ func (ec *executionContext) _LogOutPayload_sessionId(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_LogOutPayload_sessionId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("LogOutPayload", field, false, false, errors.New("field of type ID does not have child fields"))
+	return graphql.NewScalarFieldContext("LogOutPayload", field, false, false, "ID")
 }
 
 func (ec *executionContext) _MarkConversationReadPayload_conversation(ctx context.Context, field graphql.CollectedField, obj *model.MarkConversationReadPayload) (ret graphql.Marshaler) {
@@ -20775,7 +20791,7 @@ func (ec *executionContext) _MarkNotificationsReadPayload_markedCount(ctx contex
 	)
 }
 func (ec *executionContext) fieldContext_MarkNotificationsReadPayload_markedCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MarkNotificationsReadPayload", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("MarkNotificationsReadPayload", field, false, false, "Int")
 }
 
 func (ec *executionContext) _MarkNotificationsReadPayload_unreadCount(ctx context.Context, field graphql.CollectedField, obj *model.MarkNotificationsReadPayload) (ret graphql.Marshaler) {
@@ -20798,7 +20814,7 @@ func (ec *executionContext) _MarkNotificationsReadPayload_unreadCount(ctx contex
 	)
 }
 func (ec *executionContext) fieldContext_MarkNotificationsReadPayload_unreadCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MarkNotificationsReadPayload", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("MarkNotificationsReadPayload", field, false, false, "Int")
 }
 
 func (ec *executionContext) _Match_id(ctx context.Context, field graphql.CollectedField, obj *matching.Match) (ret graphql.Marshaler) {
@@ -20821,7 +20837,7 @@ func (ec *executionContext) _Match_id(ctx context.Context, field graphql.Collect
 	)
 }
 func (ec *executionContext) fieldContext_Match_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Match", field, true, true, errors.New("field of type ID does not have child fields"))
+	return graphql.NewScalarFieldContext("Match", field, true, true, "ID")
 }
 
 func (ec *executionContext) _Match_user(ctx context.Context, field graphql.CollectedField, obj *matching.Match) (ret graphql.Marshaler) {
@@ -20876,7 +20892,7 @@ func (ec *executionContext) _Match_score(ctx context.Context, field graphql.Coll
 	)
 }
 func (ec *executionContext) fieldContext_Match_score(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Match", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("Match", field, false, false, "Float")
 }
 
 func (ec *executionContext) _Match_mutual(ctx context.Context, field graphql.CollectedField, obj *matching.Match) (ret graphql.Marshaler) {
@@ -20899,7 +20915,7 @@ func (ec *executionContext) _Match_mutual(ctx context.Context, field graphql.Col
 	)
 }
 func (ec *executionContext) fieldContext_Match_mutual(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Match", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("Match", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _Match_reasons(ctx context.Context, field graphql.CollectedField, obj *matching.Match) (ret graphql.Marshaler) {
@@ -21018,7 +21034,7 @@ func (ec *executionContext) _Match_overlapMinutesPerWeek(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_Match_overlapMinutesPerWeek(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Match", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("Match", field, false, false, "Int")
 }
 
 func (ec *executionContext) _Match_distanceKm(ctx context.Context, field graphql.CollectedField, obj *matching.Match) (ret graphql.Marshaler) {
@@ -21041,7 +21057,7 @@ func (ec *executionContext) _Match_distanceKm(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_Match_distanceKm(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Match", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("Match", field, false, false, "Float")
 }
 
 func (ec *executionContext) _MatchConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.MatchConnection) (ret graphql.Marshaler) {
@@ -21128,7 +21144,7 @@ func (ec *executionContext) _MatchEdge_cursor(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_MatchEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MatchEdge", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("MatchEdge", field, false, false, "String")
 }
 
 func (ec *executionContext) _MatchEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.MatchEdge) (ret graphql.Marshaler) {
@@ -21183,7 +21199,7 @@ func (ec *executionContext) _MatchReason_code(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_MatchReason_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MatchReason", field, false, false, errors.New("field of type MatchReasonCode does not have child fields"))
+	return graphql.NewScalarFieldContext("MatchReason", field, false, false, "MatchReasonCode")
 }
 
 func (ec *executionContext) _MatchReason_text(ctx context.Context, field graphql.CollectedField, obj *matching.Reason) (ret graphql.Marshaler) {
@@ -21206,7 +21222,7 @@ func (ec *executionContext) _MatchReason_text(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_MatchReason_text(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MatchReason", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("MatchReason", field, false, false, "String")
 }
 
 func (ec *executionContext) _MatchReason_skill(ctx context.Context, field graphql.CollectedField, obj *matching.Reason) (ret graphql.Marshaler) {
@@ -21261,7 +21277,7 @@ func (ec *executionContext) _MatchReason_weight(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_MatchReason_weight(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MatchReason", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("MatchReason", field, false, false, "Float")
 }
 
 func (ec *executionContext) _MemberRating_count(ctx context.Context, field graphql.CollectedField, obj *domain.MemberRating) (ret graphql.Marshaler) {
@@ -21284,7 +21300,7 @@ func (ec *executionContext) _MemberRating_count(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_MemberRating_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MemberRating", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("MemberRating", field, false, false, "Int")
 }
 
 func (ec *executionContext) _MemberRating_mean(ctx context.Context, field graphql.CollectedField, obj *domain.MemberRating) (ret graphql.Marshaler) {
@@ -21307,7 +21323,7 @@ func (ec *executionContext) _MemberRating_mean(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_MemberRating_mean(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MemberRating", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("MemberRating", field, false, false, "Float")
 }
 
 func (ec *executionContext) _MemberRating_bayesian(ctx context.Context, field graphql.CollectedField, obj *domain.MemberRating) (ret graphql.Marshaler) {
@@ -21330,7 +21346,7 @@ func (ec *executionContext) _MemberRating_bayesian(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_MemberRating_bayesian(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MemberRating", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("MemberRating", field, false, false, "Float")
 }
 
 func (ec *executionContext) _MemberSearchConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.MemberSearchConnection) (ret graphql.Marshaler) {
@@ -21417,7 +21433,7 @@ func (ec *executionContext) _MemberSearchConnection_totalCount(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_MemberSearchConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MemberSearchConnection", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("MemberSearchConnection", field, false, false, "Int")
 }
 
 func (ec *executionContext) _MemberSearchConnection_facets(ctx context.Context, field graphql.CollectedField, obj *model.MemberSearchConnection) (ret graphql.Marshaler) {
@@ -21472,7 +21488,7 @@ func (ec *executionContext) _MemberSearchEdge_cursor(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_MemberSearchEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MemberSearchEdge", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("MemberSearchEdge", field, false, false, "String")
 }
 
 func (ec *executionContext) _MemberSearchEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.MemberSearchEdge) (ret graphql.Marshaler) {
@@ -21527,7 +21543,7 @@ func (ec *executionContext) _MemberSearchEdge_score(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_MemberSearchEdge_score(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MemberSearchEdge", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("MemberSearchEdge", field, false, false, "Float")
 }
 
 func (ec *executionContext) _MemberSearchEdge_distanceKm(ctx context.Context, field graphql.CollectedField, obj *model.MemberSearchEdge) (ret graphql.Marshaler) {
@@ -21550,7 +21566,7 @@ func (ec *executionContext) _MemberSearchEdge_distanceKm(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_MemberSearchEdge_distanceKm(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MemberSearchEdge", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("MemberSearchEdge", field, false, false, "Float")
 }
 
 func (ec *executionContext) _MemberSearchFacets_categories(ctx context.Context, field graphql.CollectedField, obj *model.MemberSearchFacets) (ret graphql.Marshaler) {
@@ -21701,7 +21717,7 @@ func (ec *executionContext) _MemberSkill_id(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_MemberSkill_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MemberSkill", field, true, true, errors.New("field of type ID does not have child fields"))
+	return graphql.NewScalarFieldContext("MemberSkill", field, true, true, "ID")
 }
 
 func (ec *executionContext) _MemberSkill_skill(ctx context.Context, field graphql.CollectedField, obj *domain.MemberSkill) (ret graphql.Marshaler) {
@@ -21756,7 +21772,7 @@ func (ec *executionContext) _MemberSkill_kind(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_MemberSkill_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MemberSkill", field, false, false, errors.New("field of type SkillKind does not have child fields"))
+	return graphql.NewScalarFieldContext("MemberSkill", field, false, false, "SkillKind")
 }
 
 func (ec *executionContext) _MemberSkill_level(ctx context.Context, field graphql.CollectedField, obj *domain.MemberSkill) (ret graphql.Marshaler) {
@@ -21779,7 +21795,7 @@ func (ec *executionContext) _MemberSkill_level(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_MemberSkill_level(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MemberSkill", field, false, false, errors.New("field of type SkillLevel does not have child fields"))
+	return graphql.NewScalarFieldContext("MemberSkill", field, false, false, "SkillLevel")
 }
 
 func (ec *executionContext) _MemberSkill_yearsOfPractice(ctx context.Context, field graphql.CollectedField, obj *domain.MemberSkill) (ret graphql.Marshaler) {
@@ -21802,7 +21818,7 @@ func (ec *executionContext) _MemberSkill_yearsOfPractice(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_MemberSkill_yearsOfPractice(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MemberSkill", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("MemberSkill", field, false, false, "Int")
 }
 
 func (ec *executionContext) _MemberSkill_description(ctx context.Context, field graphql.CollectedField, obj *domain.MemberSkill) (ret graphql.Marshaler) {
@@ -21825,7 +21841,7 @@ func (ec *executionContext) _MemberSkill_description(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_MemberSkill_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MemberSkill", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("MemberSkill", field, false, false, "String")
 }
 
 func (ec *executionContext) _MemberSkill_hourlyPrice(ctx context.Context, field graphql.CollectedField, obj *domain.MemberSkill) (ret graphql.Marshaler) {
@@ -21880,7 +21896,7 @@ func (ec *executionContext) _MemberSkill_updatedAt(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_MemberSkill_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MemberSkill", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("MemberSkill", field, false, false, "DateTime")
 }
 
 func (ec *executionContext) _MemberSkillPayload_memberSkill(ctx context.Context, field graphql.CollectedField, obj *model.MemberSkillPayload) (ret graphql.Marshaler) {
@@ -21967,7 +21983,7 @@ func (ec *executionContext) _MentorAccount_id(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_MentorAccount_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MentorAccount", field, true, true, errors.New("field of type ID does not have child fields"))
+	return graphql.NewScalarFieldContext("MentorAccount", field, true, true, "ID")
 }
 
 func (ec *executionContext) _MentorAccount_chargesEnabled(ctx context.Context, field graphql.CollectedField, obj *domain.MentorAccount) (ret graphql.Marshaler) {
@@ -21990,7 +22006,7 @@ func (ec *executionContext) _MentorAccount_chargesEnabled(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_MentorAccount_chargesEnabled(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MentorAccount", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("MentorAccount", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _MentorAccount_payoutsEnabled(ctx context.Context, field graphql.CollectedField, obj *domain.MentorAccount) (ret graphql.Marshaler) {
@@ -22013,7 +22029,7 @@ func (ec *executionContext) _MentorAccount_payoutsEnabled(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_MentorAccount_payoutsEnabled(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MentorAccount", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("MentorAccount", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _MentorAccount_detailsSubmitted(ctx context.Context, field graphql.CollectedField, obj *domain.MentorAccount) (ret graphql.Marshaler) {
@@ -22036,7 +22052,7 @@ func (ec *executionContext) _MentorAccount_detailsSubmitted(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_MentorAccount_detailsSubmitted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MentorAccount", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("MentorAccount", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _MentorAccount_updatedAt(ctx context.Context, field graphql.CollectedField, obj *domain.MentorAccount) (ret graphql.Marshaler) {
@@ -22059,7 +22075,7 @@ func (ec *executionContext) _MentorAccount_updatedAt(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_MentorAccount_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MentorAccount", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("MentorAccount", field, false, false, "DateTime")
 }
 
 func (ec *executionContext) _Message_id(ctx context.Context, field graphql.CollectedField, obj *domain.Message) (ret graphql.Marshaler) {
@@ -22082,7 +22098,7 @@ func (ec *executionContext) _Message_id(ctx context.Context, field graphql.Colle
 	)
 }
 func (ec *executionContext) fieldContext_Message_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Message", field, true, true, errors.New("field of type ID does not have child fields"))
+	return graphql.NewScalarFieldContext("Message", field, true, true, "ID")
 }
 
 func (ec *executionContext) _Message_conversation(ctx context.Context, field graphql.CollectedField, obj *domain.Message) (ret graphql.Marshaler) {
@@ -22137,7 +22153,7 @@ func (ec *executionContext) _Message_seq(ctx context.Context, field graphql.Coll
 	)
 }
 func (ec *executionContext) fieldContext_Message_seq(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Message", field, true, true, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("Message", field, true, true, "Int")
 }
 
 func (ec *executionContext) _Message_sender(ctx context.Context, field graphql.CollectedField, obj *domain.Message) (ret graphql.Marshaler) {
@@ -22192,7 +22208,7 @@ func (ec *executionContext) _Message_clientId(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_Message_clientId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Message", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Message", field, false, false, "String")
 }
 
 func (ec *executionContext) _Message_body(ctx context.Context, field graphql.CollectedField, obj *domain.Message) (ret graphql.Marshaler) {
@@ -22215,7 +22231,7 @@ func (ec *executionContext) _Message_body(ctx context.Context, field graphql.Col
 	)
 }
 func (ec *executionContext) fieldContext_Message_body(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Message", field, true, true, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Message", field, true, true, "String")
 }
 
 func (ec *executionContext) _Message_attachmentUrl(ctx context.Context, field graphql.CollectedField, obj *domain.Message) (ret graphql.Marshaler) {
@@ -22238,7 +22254,7 @@ func (ec *executionContext) _Message_attachmentUrl(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_Message_attachmentUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Message", field, true, true, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Message", field, true, true, "String")
 }
 
 func (ec *executionContext) _Message_createdAt(ctx context.Context, field graphql.CollectedField, obj *domain.Message) (ret graphql.Marshaler) {
@@ -22261,7 +22277,7 @@ func (ec *executionContext) _Message_createdAt(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_Message_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Message", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("Message", field, false, false, "DateTime")
 }
 
 func (ec *executionContext) _Message_editedAt(ctx context.Context, field graphql.CollectedField, obj *domain.Message) (ret graphql.Marshaler) {
@@ -22284,7 +22300,7 @@ func (ec *executionContext) _Message_editedAt(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_Message_editedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Message", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("Message", field, false, false, "DateTime")
 }
 
 func (ec *executionContext) _Message_deletedAt(ctx context.Context, field graphql.CollectedField, obj *domain.Message) (ret graphql.Marshaler) {
@@ -22307,7 +22323,7 @@ func (ec *executionContext) _Message_deletedAt(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_Message_deletedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Message", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("Message", field, false, false, "DateTime")
 }
 
 func (ec *executionContext) _Message_deleted(ctx context.Context, field graphql.CollectedField, obj *domain.Message) (ret graphql.Marshaler) {
@@ -22330,7 +22346,7 @@ func (ec *executionContext) _Message_deleted(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_Message_deleted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Message", field, true, true, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("Message", field, true, true, "Boolean")
 }
 
 func (ec *executionContext) _Message_visibility(ctx context.Context, field graphql.CollectedField, obj *domain.Message) (ret graphql.Marshaler) {
@@ -22353,7 +22369,7 @@ func (ec *executionContext) _Message_visibility(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_Message_visibility(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Message", field, true, true, errors.New("field of type MessageVisibility does not have child fields"))
+	return graphql.NewScalarFieldContext("Message", field, true, true, "MessageVisibility")
 }
 
 func (ec *executionContext) _MessageConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.MessageConnection) (ret graphql.Marshaler) {
@@ -22440,7 +22456,7 @@ func (ec *executionContext) _MessageEdge_cursor(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_MessageEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MessageEdge", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("MessageEdge", field, false, false, "String")
 }
 
 func (ec *executionContext) _MessageEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.MessageEdge) (ret graphql.Marshaler) {
@@ -22495,7 +22511,7 @@ func (ec *executionContext) _ModeFacet_mode(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_ModeFacet_mode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ModeFacet", field, false, false, errors.New("field of type MeetingMode does not have child fields"))
+	return graphql.NewScalarFieldContext("ModeFacet", field, false, false, "MeetingMode")
 }
 
 func (ec *executionContext) _ModeFacet_count(ctx context.Context, field graphql.CollectedField, obj *model.ModeFacet) (ret graphql.Marshaler) {
@@ -22518,7 +22534,7 @@ func (ec *executionContext) _ModeFacet_count(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_ModeFacet_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ModeFacet", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("ModeFacet", field, false, false, "Int")
 }
 
 func (ec *executionContext) _ModerationCase_id(ctx context.Context, field graphql.CollectedField, obj *domain.ModerationCase) (ret graphql.Marshaler) {
@@ -22541,7 +22557,7 @@ func (ec *executionContext) _ModerationCase_id(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_ModerationCase_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ModerationCase", field, true, true, errors.New("field of type ID does not have child fields"))
+	return graphql.NewScalarFieldContext("ModerationCase", field, true, true, "ID")
 }
 
 func (ec *executionContext) _ModerationCase_targetType(ctx context.Context, field graphql.CollectedField, obj *domain.ModerationCase) (ret graphql.Marshaler) {
@@ -22564,7 +22580,7 @@ func (ec *executionContext) _ModerationCase_targetType(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_ModerationCase_targetType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ModerationCase", field, false, false, errors.New("field of type ReportTargetType does not have child fields"))
+	return graphql.NewScalarFieldContext("ModerationCase", field, false, false, "ReportTargetType")
 }
 
 func (ec *executionContext) _ModerationCase_targetId(ctx context.Context, field graphql.CollectedField, obj *domain.ModerationCase) (ret graphql.Marshaler) {
@@ -22587,7 +22603,7 @@ func (ec *executionContext) _ModerationCase_targetId(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_ModerationCase_targetId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ModerationCase", field, true, true, errors.New("field of type ID does not have child fields"))
+	return graphql.NewScalarFieldContext("ModerationCase", field, true, true, "ID")
 }
 
 func (ec *executionContext) _ModerationCase_subject(ctx context.Context, field graphql.CollectedField, obj *domain.ModerationCase) (ret graphql.Marshaler) {
@@ -22642,7 +22658,7 @@ func (ec *executionContext) _ModerationCase_state(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_ModerationCase_state(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ModerationCase", field, false, false, errors.New("field of type ModerationCaseState does not have child fields"))
+	return graphql.NewScalarFieldContext("ModerationCase", field, false, false, "ModerationCaseState")
 }
 
 func (ec *executionContext) _ModerationCase_urgent(ctx context.Context, field graphql.CollectedField, obj *domain.ModerationCase) (ret graphql.Marshaler) {
@@ -22665,7 +22681,7 @@ func (ec *executionContext) _ModerationCase_urgent(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_ModerationCase_urgent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ModerationCase", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("ModerationCase", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _ModerationCase_reporterCount(ctx context.Context, field graphql.CollectedField, obj *domain.ModerationCase) (ret graphql.Marshaler) {
@@ -22688,7 +22704,7 @@ func (ec *executionContext) _ModerationCase_reporterCount(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_ModerationCase_reporterCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ModerationCase", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("ModerationCase", field, false, false, "Int")
 }
 
 func (ec *executionContext) _ModerationCase_assignee(ctx context.Context, field graphql.CollectedField, obj *domain.ModerationCase) (ret graphql.Marshaler) {
@@ -22743,7 +22759,7 @@ func (ec *executionContext) _ModerationCase_decision(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_ModerationCase_decision(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ModerationCase", field, false, false, errors.New("field of type ModerationDecision does not have child fields"))
+	return graphql.NewScalarFieldContext("ModerationCase", field, false, false, "ModerationDecision")
 }
 
 func (ec *executionContext) _ModerationCase_statementOfReasons(ctx context.Context, field graphql.CollectedField, obj *domain.ModerationCase) (ret graphql.Marshaler) {
@@ -22766,7 +22782,7 @@ func (ec *executionContext) _ModerationCase_statementOfReasons(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_ModerationCase_statementOfReasons(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ModerationCase", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("ModerationCase", field, false, false, "String")
 }
 
 func (ec *executionContext) _ModerationCase_decidedAt(ctx context.Context, field graphql.CollectedField, obj *domain.ModerationCase) (ret graphql.Marshaler) {
@@ -22789,7 +22805,7 @@ func (ec *executionContext) _ModerationCase_decidedAt(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_ModerationCase_decidedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ModerationCase", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("ModerationCase", field, false, false, "DateTime")
 }
 
 func (ec *executionContext) _ModerationCase_createdAt(ctx context.Context, field graphql.CollectedField, obj *domain.ModerationCase) (ret graphql.Marshaler) {
@@ -22812,7 +22828,7 @@ func (ec *executionContext) _ModerationCase_createdAt(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_ModerationCase_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ModerationCase", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("ModerationCase", field, false, false, "DateTime")
 }
 
 func (ec *executionContext) _ModerationCase_reports(ctx context.Context, field graphql.CollectedField, obj *domain.ModerationCase) (ret graphql.Marshaler) {
@@ -22963,7 +22979,7 @@ func (ec *executionContext) _ModerationCaseEdge_cursor(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_ModerationCaseEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ModerationCaseEdge", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("ModerationCaseEdge", field, false, false, "String")
 }
 
 func (ec *executionContext) _ModerationCaseEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.ModerationCaseEdge) (ret graphql.Marshaler) {
@@ -23114,7 +23130,7 @@ func (ec *executionContext) _ModerationDecisionEdge_cursor(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_ModerationDecisionEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ModerationDecisionEdge", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("ModerationDecisionEdge", field, false, false, "String")
 }
 
 func (ec *executionContext) _ModerationDecisionEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.ModerationDecisionEdge) (ret graphql.Marshaler) {
@@ -23169,7 +23185,7 @@ func (ec *executionContext) _ModerationDecisionNotice_id(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_ModerationDecisionNotice_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ModerationDecisionNotice", field, true, true, errors.New("field of type ID does not have child fields"))
+	return graphql.NewScalarFieldContext("ModerationDecisionNotice", field, true, true, "ID")
 }
 
 func (ec *executionContext) _ModerationDecisionNotice_targetType(ctx context.Context, field graphql.CollectedField, obj *domain.ModerationCase) (ret graphql.Marshaler) {
@@ -23192,7 +23208,7 @@ func (ec *executionContext) _ModerationDecisionNotice_targetType(ctx context.Con
 	)
 }
 func (ec *executionContext) fieldContext_ModerationDecisionNotice_targetType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ModerationDecisionNotice", field, false, false, errors.New("field of type ReportTargetType does not have child fields"))
+	return graphql.NewScalarFieldContext("ModerationDecisionNotice", field, false, false, "ReportTargetType")
 }
 
 func (ec *executionContext) _ModerationDecisionNotice_targetId(ctx context.Context, field graphql.CollectedField, obj *domain.ModerationCase) (ret graphql.Marshaler) {
@@ -23215,7 +23231,7 @@ func (ec *executionContext) _ModerationDecisionNotice_targetId(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_ModerationDecisionNotice_targetId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ModerationDecisionNotice", field, true, true, errors.New("field of type ID does not have child fields"))
+	return graphql.NewScalarFieldContext("ModerationDecisionNotice", field, true, true, "ID")
 }
 
 func (ec *executionContext) _ModerationDecisionNotice_decision(ctx context.Context, field graphql.CollectedField, obj *domain.ModerationCase) (ret graphql.Marshaler) {
@@ -23238,7 +23254,7 @@ func (ec *executionContext) _ModerationDecisionNotice_decision(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_ModerationDecisionNotice_decision(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ModerationDecisionNotice", field, true, true, errors.New("field of type ModerationDecision does not have child fields"))
+	return graphql.NewScalarFieldContext("ModerationDecisionNotice", field, true, true, "ModerationDecision")
 }
 
 func (ec *executionContext) _ModerationDecisionNotice_statementOfReasons(ctx context.Context, field graphql.CollectedField, obj *domain.ModerationCase) (ret graphql.Marshaler) {
@@ -23261,7 +23277,7 @@ func (ec *executionContext) _ModerationDecisionNotice_statementOfReasons(ctx con
 	)
 }
 func (ec *executionContext) fieldContext_ModerationDecisionNotice_statementOfReasons(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ModerationDecisionNotice", field, true, true, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("ModerationDecisionNotice", field, true, true, "String")
 }
 
 func (ec *executionContext) _ModerationDecisionNotice_decidedAt(ctx context.Context, field graphql.CollectedField, obj *domain.ModerationCase) (ret graphql.Marshaler) {
@@ -23284,7 +23300,7 @@ func (ec *executionContext) _ModerationDecisionNotice_decidedAt(ctx context.Cont
 	)
 }
 func (ec *executionContext) fieldContext_ModerationDecisionNotice_decidedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ModerationDecisionNotice", field, true, true, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("ModerationDecisionNotice", field, true, true, "DateTime")
 }
 
 func (ec *executionContext) _ModerationNote_id(ctx context.Context, field graphql.CollectedField, obj *domain.ModerationNote) (ret graphql.Marshaler) {
@@ -23307,7 +23323,7 @@ func (ec *executionContext) _ModerationNote_id(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_ModerationNote_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ModerationNote", field, true, true, errors.New("field of type ID does not have child fields"))
+	return graphql.NewScalarFieldContext("ModerationNote", field, true, true, "ID")
 }
 
 func (ec *executionContext) _ModerationNote_author(ctx context.Context, field graphql.CollectedField, obj *domain.ModerationNote) (ret graphql.Marshaler) {
@@ -23362,7 +23378,7 @@ func (ec *executionContext) _ModerationNote_text(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_ModerationNote_text(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ModerationNote", field, true, true, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("ModerationNote", field, true, true, "String")
 }
 
 func (ec *executionContext) _ModerationNote_createdAt(ctx context.Context, field graphql.CollectedField, obj *domain.ModerationNote) (ret graphql.Marshaler) {
@@ -23385,7 +23401,7 @@ func (ec *executionContext) _ModerationNote_createdAt(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_ModerationNote_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ModerationNote", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("ModerationNote", field, false, false, "DateTime")
 }
 
 func (ec *executionContext) _ModerationReport_id(ctx context.Context, field graphql.CollectedField, obj *domain.ModerationReport) (ret graphql.Marshaler) {
@@ -23408,7 +23424,7 @@ func (ec *executionContext) _ModerationReport_id(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_ModerationReport_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ModerationReport", field, true, true, errors.New("field of type ID does not have child fields"))
+	return graphql.NewScalarFieldContext("ModerationReport", field, true, true, "ID")
 }
 
 func (ec *executionContext) _ModerationReport_reporter(ctx context.Context, field graphql.CollectedField, obj *domain.ModerationReport) (ret graphql.Marshaler) {
@@ -23463,7 +23479,7 @@ func (ec *executionContext) _ModerationReport_category(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_ModerationReport_category(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ModerationReport", field, false, false, errors.New("field of type ReportCategory does not have child fields"))
+	return graphql.NewScalarFieldContext("ModerationReport", field, false, false, "ReportCategory")
 }
 
 func (ec *executionContext) _ModerationReport_text(ctx context.Context, field graphql.CollectedField, obj *domain.ModerationReport) (ret graphql.Marshaler) {
@@ -23486,7 +23502,7 @@ func (ec *executionContext) _ModerationReport_text(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_ModerationReport_text(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ModerationReport", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("ModerationReport", field, false, false, "String")
 }
 
 func (ec *executionContext) _ModerationReport_snapshot(ctx context.Context, field graphql.CollectedField, obj *domain.ModerationReport) (ret graphql.Marshaler) {
@@ -23509,7 +23525,7 @@ func (ec *executionContext) _ModerationReport_snapshot(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_ModerationReport_snapshot(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ModerationReport", field, true, true, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("ModerationReport", field, true, true, "String")
 }
 
 func (ec *executionContext) _ModerationReport_createdAt(ctx context.Context, field graphql.CollectedField, obj *domain.ModerationReport) (ret graphql.Marshaler) {
@@ -23532,7 +23548,7 @@ func (ec *executionContext) _ModerationReport_createdAt(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_ModerationReport_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ModerationReport", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("ModerationReport", field, false, false, "DateTime")
 }
 
 func (ec *executionContext) _Money_amountMinor(ctx context.Context, field graphql.CollectedField, obj *domain.Money) (ret graphql.Marshaler) {
@@ -23555,7 +23571,7 @@ func (ec *executionContext) _Money_amountMinor(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_Money_amountMinor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Money", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("Money", field, false, false, "Int")
 }
 
 func (ec *executionContext) _Money_currency(ctx context.Context, field graphql.CollectedField, obj *domain.Money) (ret graphql.Marshaler) {
@@ -23578,7 +23594,7 @@ func (ec *executionContext) _Money_currency(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_Money_currency(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Money", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Money", field, false, false, "String")
 }
 
 func (ec *executionContext) _Mutation_signUp(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
@@ -28562,7 +28578,7 @@ func (ec *executionContext) _NoShowDispute_id(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_NoShowDispute_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("NoShowDispute", field, true, true, errors.New("field of type ID does not have child fields"))
+	return graphql.NewScalarFieldContext("NoShowDispute", field, true, true, "ID")
 }
 
 func (ec *executionContext) _NoShowDispute_session(ctx context.Context, field graphql.CollectedField, obj *domain.NoShowDispute) (ret graphql.Marshaler) {
@@ -28681,7 +28697,7 @@ func (ec *executionContext) _NoShowDispute_status(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_NoShowDispute_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("NoShowDispute", field, false, false, errors.New("field of type NoShowDisputeStatus does not have child fields"))
+	return graphql.NewScalarFieldContext("NoShowDispute", field, false, false, "NoShowDisputeStatus")
 }
 
 func (ec *executionContext) _NoShowDispute_decidesAt(ctx context.Context, field graphql.CollectedField, obj *domain.NoShowDispute) (ret graphql.Marshaler) {
@@ -28704,7 +28720,7 @@ func (ec *executionContext) _NoShowDispute_decidesAt(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_NoShowDispute_decidesAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("NoShowDispute", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("NoShowDispute", field, false, false, "DateTime")
 }
 
 func (ec *executionContext) _NoShowDispute_contestNote(ctx context.Context, field graphql.CollectedField, obj *domain.NoShowDispute) (ret graphql.Marshaler) {
@@ -28727,7 +28743,7 @@ func (ec *executionContext) _NoShowDispute_contestNote(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_NoShowDispute_contestNote(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("NoShowDispute", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("NoShowDispute", field, false, false, "String")
 }
 
 func (ec *executionContext) _NoShowDispute_contestedAt(ctx context.Context, field graphql.CollectedField, obj *domain.NoShowDispute) (ret graphql.Marshaler) {
@@ -28750,7 +28766,7 @@ func (ec *executionContext) _NoShowDispute_contestedAt(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_NoShowDispute_contestedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("NoShowDispute", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("NoShowDispute", field, false, false, "DateTime")
 }
 
 func (ec *executionContext) _NoShowDispute_decisionNote(ctx context.Context, field graphql.CollectedField, obj *domain.NoShowDispute) (ret graphql.Marshaler) {
@@ -28773,7 +28789,7 @@ func (ec *executionContext) _NoShowDispute_decisionNote(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_NoShowDispute_decisionNote(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("NoShowDispute", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("NoShowDispute", field, false, false, "String")
 }
 
 func (ec *executionContext) _NoShowDispute_decidedAt(ctx context.Context, field graphql.CollectedField, obj *domain.NoShowDispute) (ret graphql.Marshaler) {
@@ -28796,7 +28812,7 @@ func (ec *executionContext) _NoShowDispute_decidedAt(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_NoShowDispute_decidedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("NoShowDispute", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("NoShowDispute", field, false, false, "DateTime")
 }
 
 func (ec *executionContext) _NoShowDispute_decidedByStaff(ctx context.Context, field graphql.CollectedField, obj *domain.NoShowDispute) (ret graphql.Marshaler) {
@@ -28819,7 +28835,7 @@ func (ec *executionContext) _NoShowDispute_decidedByStaff(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_NoShowDispute_decidedByStaff(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("NoShowDispute", field, true, true, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("NoShowDispute", field, true, true, "Boolean")
 }
 
 func (ec *executionContext) _NoShowDispute_createdAt(ctx context.Context, field graphql.CollectedField, obj *domain.NoShowDispute) (ret graphql.Marshaler) {
@@ -28842,7 +28858,7 @@ func (ec *executionContext) _NoShowDispute_createdAt(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_NoShowDispute_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("NoShowDispute", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("NoShowDispute", field, false, false, "DateTime")
 }
 
 func (ec *executionContext) _NoShowDisputeConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.NoShowDisputeConnection) (ret graphql.Marshaler) {
@@ -28929,7 +28945,7 @@ func (ec *executionContext) _NoShowDisputeEdge_cursor(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_NoShowDisputeEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("NoShowDisputeEdge", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("NoShowDisputeEdge", field, false, false, "String")
 }
 
 func (ec *executionContext) _NoShowDisputeEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.NoShowDisputeEdge) (ret graphql.Marshaler) {
@@ -29016,7 +29032,7 @@ func (ec *executionContext) _Notification_id(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_Notification_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Notification", field, true, true, errors.New("field of type ID does not have child fields"))
+	return graphql.NewScalarFieldContext("Notification", field, true, true, "ID")
 }
 
 func (ec *executionContext) _Notification_type(ctx context.Context, field graphql.CollectedField, obj *domain.Notification) (ret graphql.Marshaler) {
@@ -29039,7 +29055,7 @@ func (ec *executionContext) _Notification_type(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_Notification_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Notification", field, false, false, errors.New("field of type NotificationType does not have child fields"))
+	return graphql.NewScalarFieldContext("Notification", field, false, false, "NotificationType")
 }
 
 func (ec *executionContext) _Notification_payload(ctx context.Context, field graphql.CollectedField, obj *domain.Notification) (ret graphql.Marshaler) {
@@ -29062,7 +29078,7 @@ func (ec *executionContext) _Notification_payload(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_Notification_payload(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Notification", field, true, true, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Notification", field, true, true, "String")
 }
 
 func (ec *executionContext) _Notification_conversation(ctx context.Context, field graphql.CollectedField, obj *domain.Notification) (ret graphql.Marshaler) {
@@ -29181,7 +29197,7 @@ func (ec *executionContext) _Notification_read(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_Notification_read(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Notification", field, true, true, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("Notification", field, true, true, "Boolean")
 }
 
 func (ec *executionContext) _Notification_readAt(ctx context.Context, field graphql.CollectedField, obj *domain.Notification) (ret graphql.Marshaler) {
@@ -29204,7 +29220,7 @@ func (ec *executionContext) _Notification_readAt(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_Notification_readAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Notification", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("Notification", field, false, false, "DateTime")
 }
 
 func (ec *executionContext) _Notification_createdAt(ctx context.Context, field graphql.CollectedField, obj *domain.Notification) (ret graphql.Marshaler) {
@@ -29227,7 +29243,7 @@ func (ec *executionContext) _Notification_createdAt(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_Notification_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Notification", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("Notification", field, false, false, "DateTime")
 }
 
 func (ec *executionContext) _NotificationConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.NotificationConnection) (ret graphql.Marshaler) {
@@ -29314,7 +29330,7 @@ func (ec *executionContext) _NotificationConnection_unreadCount(ctx context.Cont
 	)
 }
 func (ec *executionContext) fieldContext_NotificationConnection_unreadCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("NotificationConnection", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("NotificationConnection", field, false, false, "Int")
 }
 
 func (ec *executionContext) _NotificationEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.NotificationEdge) (ret graphql.Marshaler) {
@@ -29337,7 +29353,7 @@ func (ec *executionContext) _NotificationEdge_cursor(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_NotificationEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("NotificationEdge", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("NotificationEdge", field, false, false, "String")
 }
 
 func (ec *executionContext) _NotificationEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.NotificationEdge) (ret graphql.Marshaler) {
@@ -29392,7 +29408,7 @@ func (ec *executionContext) _NotificationEmailStatus_suspended(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_NotificationEmailStatus_suspended(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("NotificationEmailStatus", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("NotificationEmailStatus", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _NotificationEmailStatus_suspendedAt(ctx context.Context, field graphql.CollectedField, obj *model.NotificationEmailStatus) (ret graphql.Marshaler) {
@@ -29415,7 +29431,7 @@ func (ec *executionContext) _NotificationEmailStatus_suspendedAt(ctx context.Con
 	)
 }
 func (ec *executionContext) fieldContext_NotificationEmailStatus_suspendedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("NotificationEmailStatus", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("NotificationEmailStatus", field, false, false, "DateTime")
 }
 
 func (ec *executionContext) _NotificationEmailStatus_smtpCode(ctx context.Context, field graphql.CollectedField, obj *model.NotificationEmailStatus) (ret graphql.Marshaler) {
@@ -29438,7 +29454,7 @@ func (ec *executionContext) _NotificationEmailStatus_smtpCode(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_NotificationEmailStatus_smtpCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("NotificationEmailStatus", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("NotificationEmailStatus", field, false, false, "Int")
 }
 
 func (ec *executionContext) _NotificationPreference_id(ctx context.Context, field graphql.CollectedField, obj *domain.NotificationPreference) (ret graphql.Marshaler) {
@@ -29461,7 +29477,7 @@ func (ec *executionContext) _NotificationPreference_id(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_NotificationPreference_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("NotificationPreference", field, true, true, errors.New("field of type ID does not have child fields"))
+	return graphql.NewScalarFieldContext("NotificationPreference", field, true, true, "ID")
 }
 
 func (ec *executionContext) _NotificationPreference_type(ctx context.Context, field graphql.CollectedField, obj *domain.NotificationPreference) (ret graphql.Marshaler) {
@@ -29484,7 +29500,7 @@ func (ec *executionContext) _NotificationPreference_type(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_NotificationPreference_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("NotificationPreference", field, false, false, errors.New("field of type NotificationType does not have child fields"))
+	return graphql.NewScalarFieldContext("NotificationPreference", field, false, false, "NotificationType")
 }
 
 func (ec *executionContext) _NotificationPreference_inApp(ctx context.Context, field graphql.CollectedField, obj *domain.NotificationPreference) (ret graphql.Marshaler) {
@@ -29507,7 +29523,7 @@ func (ec *executionContext) _NotificationPreference_inApp(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_NotificationPreference_inApp(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("NotificationPreference", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("NotificationPreference", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _NotificationPreference_email(ctx context.Context, field graphql.CollectedField, obj *domain.NotificationPreference) (ret graphql.Marshaler) {
@@ -29530,7 +29546,7 @@ func (ec *executionContext) _NotificationPreference_email(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_NotificationPreference_email(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("NotificationPreference", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("NotificationPreference", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _NotificationPreference_push(ctx context.Context, field graphql.CollectedField, obj *domain.NotificationPreference) (ret graphql.Marshaler) {
@@ -29553,7 +29569,7 @@ func (ec *executionContext) _NotificationPreference_push(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_NotificationPreference_push(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("NotificationPreference", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("NotificationPreference", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _NotificationPreference_critical(ctx context.Context, field graphql.CollectedField, obj *domain.NotificationPreference) (ret graphql.Marshaler) {
@@ -29576,7 +29592,7 @@ func (ec *executionContext) _NotificationPreference_critical(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_NotificationPreference_critical(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("NotificationPreference", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("NotificationPreference", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _NotificationPreference_emailMode(ctx context.Context, field graphql.CollectedField, obj *domain.NotificationPreference) (ret graphql.Marshaler) {
@@ -29599,7 +29615,7 @@ func (ec *executionContext) _NotificationPreference_emailMode(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_NotificationPreference_emailMode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("NotificationPreference", field, true, true, errors.New("field of type NotificationEmailMode does not have child fields"))
+	return graphql.NewScalarFieldContext("NotificationPreference", field, true, true, "NotificationEmailMode")
 }
 
 func (ec *executionContext) _NpsScore_responses(ctx context.Context, field graphql.CollectedField, obj *model.NpsScore) (ret graphql.Marshaler) {
@@ -29622,7 +29638,7 @@ func (ec *executionContext) _NpsScore_responses(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_NpsScore_responses(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("NpsScore", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("NpsScore", field, false, false, "Int")
 }
 
 func (ec *executionContext) _NpsScore_promoters(ctx context.Context, field graphql.CollectedField, obj *model.NpsScore) (ret graphql.Marshaler) {
@@ -29645,7 +29661,7 @@ func (ec *executionContext) _NpsScore_promoters(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_NpsScore_promoters(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("NpsScore", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("NpsScore", field, false, false, "Int")
 }
 
 func (ec *executionContext) _NpsScore_passives(ctx context.Context, field graphql.CollectedField, obj *model.NpsScore) (ret graphql.Marshaler) {
@@ -29668,7 +29684,7 @@ func (ec *executionContext) _NpsScore_passives(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_NpsScore_passives(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("NpsScore", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("NpsScore", field, false, false, "Int")
 }
 
 func (ec *executionContext) _NpsScore_detractors(ctx context.Context, field graphql.CollectedField, obj *model.NpsScore) (ret graphql.Marshaler) {
@@ -29691,7 +29707,7 @@ func (ec *executionContext) _NpsScore_detractors(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_NpsScore_detractors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("NpsScore", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("NpsScore", field, false, false, "Int")
 }
 
 func (ec *executionContext) _NpsScore_score(ctx context.Context, field graphql.CollectedField, obj *model.NpsScore) (ret graphql.Marshaler) {
@@ -29714,7 +29730,7 @@ func (ec *executionContext) _NpsScore_score(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_NpsScore_score(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("NpsScore", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("NpsScore", field, false, false, "Float")
 }
 
 func (ec *executionContext) _OpenDirectConversationPayload_conversation(ctx context.Context, field graphql.CollectedField, obj *model.OpenDirectConversationPayload) (ret graphql.Marshaler) {
@@ -29769,7 +29785,7 @@ func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_PageInfo_hasNextPage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PageInfo", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _PageInfo_hasPreviousPage(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
@@ -29792,7 +29808,7 @@ func (ec *executionContext) _PageInfo_hasPreviousPage(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_PageInfo_hasPreviousPage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PageInfo", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _PageInfo_startCursor(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
@@ -29815,7 +29831,7 @@ func (ec *executionContext) _PageInfo_startCursor(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_PageInfo_startCursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PageInfo", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "String")
 }
 
 func (ec *executionContext) _PageInfo_endCursor(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
@@ -29838,7 +29854,7 @@ func (ec *executionContext) _PageInfo_endCursor(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_PageInfo_endCursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PageInfo", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "String")
 }
 
 func (ec *executionContext) _Participant_id(ctx context.Context, field graphql.CollectedField, obj *domain.Participant) (ret graphql.Marshaler) {
@@ -29861,7 +29877,7 @@ func (ec *executionContext) _Participant_id(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_Participant_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Participant", field, true, true, errors.New("field of type ID does not have child fields"))
+	return graphql.NewScalarFieldContext("Participant", field, true, true, "ID")
 }
 
 func (ec *executionContext) _Participant_user(ctx context.Context, field graphql.CollectedField, obj *domain.Participant) (ret graphql.Marshaler) {
@@ -29916,7 +29932,7 @@ func (ec *executionContext) _Participant_role(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_Participant_role(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Participant", field, false, false, errors.New("field of type ParticipantRole does not have child fields"))
+	return graphql.NewScalarFieldContext("Participant", field, false, false, "ParticipantRole")
 }
 
 func (ec *executionContext) _Participant_joinedAt(ctx context.Context, field graphql.CollectedField, obj *domain.Participant) (ret graphql.Marshaler) {
@@ -29939,7 +29955,7 @@ func (ec *executionContext) _Participant_joinedAt(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_Participant_joinedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Participant", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("Participant", field, false, false, "DateTime")
 }
 
 func (ec *executionContext) _Participant_lastReadSeq(ctx context.Context, field graphql.CollectedField, obj *domain.Participant) (ret graphql.Marshaler) {
@@ -29962,7 +29978,7 @@ func (ec *executionContext) _Participant_lastReadSeq(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_Participant_lastReadSeq(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Participant", field, true, true, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("Participant", field, true, true, "Int")
 }
 
 func (ec *executionContext) _Passkey_id(ctx context.Context, field graphql.CollectedField, obj *passkeys.Passkey) (ret graphql.Marshaler) {
@@ -29985,7 +30001,7 @@ func (ec *executionContext) _Passkey_id(ctx context.Context, field graphql.Colle
 	)
 }
 func (ec *executionContext) fieldContext_Passkey_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Passkey", field, true, true, errors.New("field of type ID does not have child fields"))
+	return graphql.NewScalarFieldContext("Passkey", field, true, true, "ID")
 }
 
 func (ec *executionContext) _Passkey_name(ctx context.Context, field graphql.CollectedField, obj *passkeys.Passkey) (ret graphql.Marshaler) {
@@ -30008,7 +30024,7 @@ func (ec *executionContext) _Passkey_name(ctx context.Context, field graphql.Col
 	)
 }
 func (ec *executionContext) fieldContext_Passkey_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Passkey", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Passkey", field, false, false, "String")
 }
 
 func (ec *executionContext) _Passkey_createdAt(ctx context.Context, field graphql.CollectedField, obj *passkeys.Passkey) (ret graphql.Marshaler) {
@@ -30031,7 +30047,7 @@ func (ec *executionContext) _Passkey_createdAt(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_Passkey_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Passkey", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("Passkey", field, false, false, "DateTime")
 }
 
 func (ec *executionContext) _Passkey_lastUsedAt(ctx context.Context, field graphql.CollectedField, obj *passkeys.Passkey) (ret graphql.Marshaler) {
@@ -30054,7 +30070,7 @@ func (ec *executionContext) _Passkey_lastUsedAt(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_Passkey_lastUsedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Passkey", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("Passkey", field, false, false, "DateTime")
 }
 
 func (ec *executionContext) _Passkey_transports(ctx context.Context, field graphql.CollectedField, obj *passkeys.Passkey) (ret graphql.Marshaler) {
@@ -30077,7 +30093,7 @@ func (ec *executionContext) _Passkey_transports(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_Passkey_transports(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Passkey", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Passkey", field, false, false, "String")
 }
 
 func (ec *executionContext) _Passkey_synced(ctx context.Context, field graphql.CollectedField, obj *passkeys.Passkey) (ret graphql.Marshaler) {
@@ -30100,7 +30116,7 @@ func (ec *executionContext) _Passkey_synced(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_Passkey_synced(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Passkey", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("Passkey", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _PayForSessionPayload_payment(ctx context.Context, field graphql.CollectedField, obj *model.PayForSessionPayload) (ret graphql.Marshaler) {
@@ -30155,7 +30171,7 @@ func (ec *executionContext) _PayForSessionPayload_clientSecret(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_PayForSessionPayload_clientSecret(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PayForSessionPayload", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PayForSessionPayload", field, false, false, "String")
 }
 
 func (ec *executionContext) _Payment_id(ctx context.Context, field graphql.CollectedField, obj *domain.Payment) (ret graphql.Marshaler) {
@@ -30178,7 +30194,7 @@ func (ec *executionContext) _Payment_id(ctx context.Context, field graphql.Colle
 	)
 }
 func (ec *executionContext) fieldContext_Payment_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Payment", field, true, true, errors.New("field of type ID does not have child fields"))
+	return graphql.NewScalarFieldContext("Payment", field, true, true, "ID")
 }
 
 func (ec *executionContext) _Payment_session(ctx context.Context, field graphql.CollectedField, obj *domain.Payment) (ret graphql.Marshaler) {
@@ -30297,7 +30313,7 @@ func (ec *executionContext) _Payment_viewerRole(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_Payment_viewerRole(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Payment", field, true, true, errors.New("field of type PaymentRole does not have child fields"))
+	return graphql.NewScalarFieldContext("Payment", field, true, true, "PaymentRole")
 }
 
 func (ec *executionContext) _Payment_state(ctx context.Context, field graphql.CollectedField, obj *domain.Payment) (ret graphql.Marshaler) {
@@ -30320,7 +30336,7 @@ func (ec *executionContext) _Payment_state(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_Payment_state(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Payment", field, false, false, errors.New("field of type PaymentState does not have child fields"))
+	return graphql.NewScalarFieldContext("Payment", field, false, false, "PaymentState")
 }
 
 func (ec *executionContext) _Payment_amount(ctx context.Context, field graphql.CollectedField, obj *domain.Payment) (ret graphql.Marshaler) {
@@ -30503,7 +30519,7 @@ func (ec *executionContext) _Payment_clientSecret(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_Payment_clientSecret(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Payment", field, true, true, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Payment", field, true, true, "String")
 }
 
 func (ec *executionContext) _Payment_failureReason(ctx context.Context, field graphql.CollectedField, obj *domain.Payment) (ret graphql.Marshaler) {
@@ -30526,7 +30542,7 @@ func (ec *executionContext) _Payment_failureReason(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_Payment_failureReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Payment", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Payment", field, false, false, "String")
 }
 
 func (ec *executionContext) _Payment_refunds(ctx context.Context, field graphql.CollectedField, obj *domain.Payment) (ret graphql.Marshaler) {
@@ -30613,7 +30629,7 @@ func (ec *executionContext) _Payment_createdAt(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_Payment_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Payment", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("Payment", field, false, false, "DateTime")
 }
 
 func (ec *executionContext) _Payment_updatedAt(ctx context.Context, field graphql.CollectedField, obj *domain.Payment) (ret graphql.Marshaler) {
@@ -30636,7 +30652,7 @@ func (ec *executionContext) _Payment_updatedAt(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_Payment_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Payment", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("Payment", field, false, false, "DateTime")
 }
 
 func (ec *executionContext) _PaymentConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.PaymentConnection) (ret graphql.Marshaler) {
@@ -30723,7 +30739,7 @@ func (ec *executionContext) _PaymentEdge_cursor(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_PaymentEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PaymentEdge", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PaymentEdge", field, false, false, "String")
 }
 
 func (ec *executionContext) _PaymentEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.PaymentEdge) (ret graphql.Marshaler) {
@@ -30778,7 +30794,7 @@ func (ec *executionContext) _ProductKpis_firstWeek(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_ProductKpis_firstWeek(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ProductKpis", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("ProductKpis", field, false, false, "DateTime")
 }
 
 func (ec *executionContext) _ProductKpis_lastWeek(ctx context.Context, field graphql.CollectedField, obj *model.ProductKpis) (ret graphql.Marshaler) {
@@ -30801,7 +30817,7 @@ func (ec *executionContext) _ProductKpis_lastWeek(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_ProductKpis_lastWeek(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ProductKpis", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("ProductKpis", field, false, false, "DateTime")
 }
 
 func (ec *executionContext) _ProductKpis_cohorts(ctx context.Context, field graphql.CollectedField, obj *model.ProductKpis) (ret graphql.Marshaler) {
@@ -30920,7 +30936,7 @@ func (ec *executionContext) _ProductKpis_computedAt(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_ProductKpis_computedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ProductKpis", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("ProductKpis", field, false, false, "DateTime")
 }
 
 func (ec *executionContext) _ProductKpis_refreshIntervalSeconds(ctx context.Context, field graphql.CollectedField, obj *model.ProductKpis) (ret graphql.Marshaler) {
@@ -30943,7 +30959,7 @@ func (ec *executionContext) _ProductKpis_refreshIntervalSeconds(ctx context.Cont
 	)
 }
 func (ec *executionContext) fieldContext_ProductKpis_refreshIntervalSeconds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ProductKpis", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("ProductKpis", field, false, false, "Int")
 }
 
 func (ec *executionContext) _Profile_bio(ctx context.Context, field graphql.CollectedField, obj *domain.Profile) (ret graphql.Marshaler) {
@@ -30966,7 +30982,7 @@ func (ec *executionContext) _Profile_bio(ctx context.Context, field graphql.Coll
 	)
 }
 func (ec *executionContext) fieldContext_Profile_bio(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Profile", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Profile", field, false, false, "String")
 }
 
 func (ec *executionContext) _Profile_avatarUrl(ctx context.Context, field graphql.CollectedField, obj *domain.Profile) (ret graphql.Marshaler) {
@@ -30989,7 +31005,7 @@ func (ec *executionContext) _Profile_avatarUrl(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_Profile_avatarUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Profile", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Profile", field, false, false, "String")
 }
 
 func (ec *executionContext) _Profile_languages(ctx context.Context, field graphql.CollectedField, obj *domain.Profile) (ret graphql.Marshaler) {
@@ -31012,7 +31028,7 @@ func (ec *executionContext) _Profile_languages(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_Profile_languages(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Profile", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Profile", field, false, false, "String")
 }
 
 func (ec *executionContext) _Profile_timeZone(ctx context.Context, field graphql.CollectedField, obj *domain.Profile) (ret graphql.Marshaler) {
@@ -31035,7 +31051,7 @@ func (ec *executionContext) _Profile_timeZone(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_Profile_timeZone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Profile", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Profile", field, false, false, "String")
 }
 
 func (ec *executionContext) _Profile_city(ctx context.Context, field graphql.CollectedField, obj *domain.Profile) (ret graphql.Marshaler) {
@@ -31058,7 +31074,7 @@ func (ec *executionContext) _Profile_city(ctx context.Context, field graphql.Col
 	)
 }
 func (ec *executionContext) fieldContext_Profile_city(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Profile", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Profile", field, false, false, "String")
 }
 
 func (ec *executionContext) _Profile_country(ctx context.Context, field graphql.CollectedField, obj *domain.Profile) (ret graphql.Marshaler) {
@@ -31081,7 +31097,7 @@ func (ec *executionContext) _Profile_country(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_Profile_country(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Profile", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Profile", field, false, false, "String")
 }
 
 func (ec *executionContext) _Profile_location(ctx context.Context, field graphql.CollectedField, obj *domain.Profile) (ret graphql.Marshaler) {
@@ -31136,7 +31152,7 @@ func (ec *executionContext) _Profile_mode(ctx context.Context, field graphql.Col
 	)
 }
 func (ec *executionContext) fieldContext_Profile_mode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Profile", field, false, false, errors.New("field of type MeetingMode does not have child fields"))
+	return graphql.NewScalarFieldContext("Profile", field, false, false, "MeetingMode")
 }
 
 func (ec *executionContext) _Profile_visibility(ctx context.Context, field graphql.CollectedField, obj *domain.Profile) (ret graphql.Marshaler) {
@@ -31159,7 +31175,7 @@ func (ec *executionContext) _Profile_visibility(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_Profile_visibility(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Profile", field, false, false, errors.New("field of type ProfileVisibility does not have child fields"))
+	return graphql.NewScalarFieldContext("Profile", field, false, false, "ProfileVisibility")
 }
 
 func (ec *executionContext) _Profile_availability(ctx context.Context, field graphql.CollectedField, obj *domain.Profile) (ret graphql.Marshaler) {
@@ -31246,7 +31262,7 @@ func (ec *executionContext) _PushDevice_id(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_PushDevice_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PushDevice", field, true, true, errors.New("field of type ID does not have child fields"))
+	return graphql.NewScalarFieldContext("PushDevice", field, true, true, "ID")
 }
 
 func (ec *executionContext) _PushDevice_platform(ctx context.Context, field graphql.CollectedField, obj *domain.PushDevice) (ret graphql.Marshaler) {
@@ -31269,7 +31285,7 @@ func (ec *executionContext) _PushDevice_platform(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_PushDevice_platform(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PushDevice", field, false, false, errors.New("field of type PushPlatform does not have child fields"))
+	return graphql.NewScalarFieldContext("PushDevice", field, false, false, "PushPlatform")
 }
 
 func (ec *executionContext) _PushDevice_locale(ctx context.Context, field graphql.CollectedField, obj *domain.PushDevice) (ret graphql.Marshaler) {
@@ -31292,7 +31308,7 @@ func (ec *executionContext) _PushDevice_locale(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_PushDevice_locale(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PushDevice", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PushDevice", field, false, false, "String")
 }
 
 func (ec *executionContext) _PushDevice_createdAt(ctx context.Context, field graphql.CollectedField, obj *domain.PushDevice) (ret graphql.Marshaler) {
@@ -31315,7 +31331,7 @@ func (ec *executionContext) _PushDevice_createdAt(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_PushDevice_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PushDevice", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("PushDevice", field, false, false, "DateTime")
 }
 
 func (ec *executionContext) _PushDevice_lastRegisteredAt(ctx context.Context, field graphql.CollectedField, obj *domain.PushDevice) (ret graphql.Marshaler) {
@@ -31338,7 +31354,7 @@ func (ec *executionContext) _PushDevice_lastRegisteredAt(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_PushDevice_lastRegisteredAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PushDevice", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("PushDevice", field, false, false, "DateTime")
 }
 
 func (ec *executionContext) _Query_node(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
@@ -32152,7 +32168,7 @@ func (ec *executionContext) _Query_signInProviders(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_Query_signInProviders(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Query", field, true, true, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Query", field, true, true, "String")
 }
 
 func (ec *executionContext) _Query_productKpis(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
@@ -32578,7 +32594,7 @@ func (ec *executionContext) _Query_unreadNotificationCount(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_Query_unreadNotificationCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Query", field, true, true, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("Query", field, true, true, "Int")
 }
 
 func (ec *executionContext) _Query_pushDevices(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
@@ -33369,10 +33385,10 @@ func (ec *executionContext) _Query___schema(ctx context.Context, field graphql.C
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *introspection.Schema) graphql.Marshaler {
-			return ec.marshalO__Schema2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐSchema(ctx, selections, v)
+			return ec.marshalN__Schema2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐSchema(ctx, selections, v)
 		},
 		true,
-		false,
+		true,
 	)
 }
 func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -33408,7 +33424,7 @@ func (ec *executionContext) _QuietHours_id(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_QuietHours_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("QuietHours", field, true, true, errors.New("field of type ID does not have child fields"))
+	return graphql.NewScalarFieldContext("QuietHours", field, true, true, "ID")
 }
 
 func (ec *executionContext) _QuietHours_enabled(ctx context.Context, field graphql.CollectedField, obj *domain.QuietHours) (ret graphql.Marshaler) {
@@ -33431,7 +33447,7 @@ func (ec *executionContext) _QuietHours_enabled(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_QuietHours_enabled(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("QuietHours", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("QuietHours", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _QuietHours_start(ctx context.Context, field graphql.CollectedField, obj *domain.QuietHours) (ret graphql.Marshaler) {
@@ -33454,7 +33470,7 @@ func (ec *executionContext) _QuietHours_start(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_QuietHours_start(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("QuietHours", field, true, true, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("QuietHours", field, true, true, "String")
 }
 
 func (ec *executionContext) _QuietHours_end(ctx context.Context, field graphql.CollectedField, obj *domain.QuietHours) (ret graphql.Marshaler) {
@@ -33477,7 +33493,7 @@ func (ec *executionContext) _QuietHours_end(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_QuietHours_end(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("QuietHours", field, true, true, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("QuietHours", field, true, true, "String")
 }
 
 func (ec *executionContext) _ReauthenticatePayload_recentAuthUntil(ctx context.Context, field graphql.CollectedField, obj *model.ReauthenticatePayload) (ret graphql.Marshaler) {
@@ -33500,7 +33516,7 @@ func (ec *executionContext) _ReauthenticatePayload_recentAuthUntil(ctx context.C
 	)
 }
 func (ec *executionContext) fieldContext_ReauthenticatePayload_recentAuthUntil(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ReauthenticatePayload", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("ReauthenticatePayload", field, false, false, "DateTime")
 }
 
 func (ec *executionContext) _Refund_id(ctx context.Context, field graphql.CollectedField, obj *domain.Refund) (ret graphql.Marshaler) {
@@ -33523,7 +33539,7 @@ func (ec *executionContext) _Refund_id(ctx context.Context, field graphql.Collec
 	)
 }
 func (ec *executionContext) fieldContext_Refund_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Refund", field, true, true, errors.New("field of type ID does not have child fields"))
+	return graphql.NewScalarFieldContext("Refund", field, true, true, "ID")
 }
 
 func (ec *executionContext) _Refund_amount(ctx context.Context, field graphql.CollectedField, obj *domain.Refund) (ret graphql.Marshaler) {
@@ -33578,7 +33594,7 @@ func (ec *executionContext) _Refund_reason(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_Refund_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Refund", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Refund", field, false, false, "String")
 }
 
 func (ec *executionContext) _Refund_byStaff(ctx context.Context, field graphql.CollectedField, obj *domain.Refund) (ret graphql.Marshaler) {
@@ -33601,7 +33617,7 @@ func (ec *executionContext) _Refund_byStaff(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_Refund_byStaff(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Refund", field, true, true, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("Refund", field, true, true, "Boolean")
 }
 
 func (ec *executionContext) _Refund_createdAt(ctx context.Context, field graphql.CollectedField, obj *domain.Refund) (ret graphql.Marshaler) {
@@ -33624,7 +33640,7 @@ func (ec *executionContext) _Refund_createdAt(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_Refund_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Refund", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("Refund", field, false, false, "DateTime")
 }
 
 func (ec *executionContext) _RefundPaymentPayload_payment(ctx context.Context, field graphql.CollectedField, obj *model.RefundPaymentPayload) (ret graphql.Marshaler) {
@@ -33679,7 +33695,7 @@ func (ec *executionContext) _RegenerateRecoveryCodesPayload_recoveryCodes(ctx co
 	)
 }
 func (ec *executionContext) fieldContext_RegenerateRecoveryCodesPayload_recoveryCodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("RegenerateRecoveryCodesPayload", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("RegenerateRecoveryCodesPayload", field, false, false, "String")
 }
 
 func (ec *executionContext) _RegisterPushDevicePayload_device(ctx context.Context, field graphql.CollectedField, obj *model.RegisterPushDevicePayload) (ret graphql.Marshaler) {
@@ -33766,7 +33782,7 @@ func (ec *executionContext) _RemovePasskeyPayload_removedPasskeyId(ctx context.C
 	)
 }
 func (ec *executionContext) fieldContext_RemovePasskeyPayload_removedPasskeyId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("RemovePasskeyPayload", field, false, false, errors.New("field of type ID does not have child fields"))
+	return graphql.NewScalarFieldContext("RemovePasskeyPayload", field, false, false, "ID")
 }
 
 func (ec *executionContext) _RemovePasskeyPayload_security(ctx context.Context, field graphql.CollectedField, obj *model.RemovePasskeyPayload) (ret graphql.Marshaler) {
@@ -33949,7 +33965,7 @@ func (ec *executionContext) _RequestEmailChangePayload_pendingEmail(ctx context.
 	)
 }
 func (ec *executionContext) fieldContext_RequestEmailChangePayload_pendingEmail(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("RequestEmailChangePayload", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("RequestEmailChangePayload", field, false, false, "String")
 }
 
 func (ec *executionContext) _RequestPasswordResetPayload_accepted(ctx context.Context, field graphql.CollectedField, obj *model.RequestPasswordResetPayload) (ret graphql.Marshaler) {
@@ -33972,7 +33988,7 @@ func (ec *executionContext) _RequestPasswordResetPayload_accepted(ctx context.Co
 	)
 }
 func (ec *executionContext) fieldContext_RequestPasswordResetPayload_accepted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("RequestPasswordResetPayload", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("RequestPasswordResetPayload", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _ResendVerificationEmailForPayload_user(ctx context.Context, field graphql.CollectedField, obj *model.ResendVerificationEmailForPayload) (ret graphql.Marshaler) {
@@ -34027,7 +34043,7 @@ func (ec *executionContext) _ResendVerificationEmailPayload_sent(ctx context.Con
 	)
 }
 func (ec *executionContext) fieldContext_ResendVerificationEmailPayload_sent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ResendVerificationEmailPayload", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("ResendVerificationEmailPayload", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _ResetPasswordPayload_passwordReset(ctx context.Context, field graphql.CollectedField, obj *model.ResetPasswordPayload) (ret graphql.Marshaler) {
@@ -34050,7 +34066,7 @@ func (ec *executionContext) _ResetPasswordPayload_passwordReset(ctx context.Cont
 	)
 }
 func (ec *executionContext) fieldContext_ResetPasswordPayload_passwordReset(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ResetPasswordPayload", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("ResetPasswordPayload", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _Review_id(ctx context.Context, field graphql.CollectedField, obj *domain.Review) (ret graphql.Marshaler) {
@@ -34073,7 +34089,7 @@ func (ec *executionContext) _Review_id(ctx context.Context, field graphql.Collec
 	)
 }
 func (ec *executionContext) fieldContext_Review_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Review", field, true, true, errors.New("field of type ID does not have child fields"))
+	return graphql.NewScalarFieldContext("Review", field, true, true, "ID")
 }
 
 func (ec *executionContext) _Review_session(ctx context.Context, field graphql.CollectedField, obj *domain.Review) (ret graphql.Marshaler) {
@@ -34224,7 +34240,7 @@ func (ec *executionContext) _Review_rating(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_Review_rating(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Review", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("Review", field, false, false, "Int")
 }
 
 func (ec *executionContext) _Review_comment(ctx context.Context, field graphql.CollectedField, obj *domain.Review) (ret graphql.Marshaler) {
@@ -34247,7 +34263,7 @@ func (ec *executionContext) _Review_comment(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_Review_comment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Review", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Review", field, false, false, "String")
 }
 
 func (ec *executionContext) _Review_tags(ctx context.Context, field graphql.CollectedField, obj *domain.Review) (ret graphql.Marshaler) {
@@ -34270,7 +34286,7 @@ func (ec *executionContext) _Review_tags(ctx context.Context, field graphql.Coll
 	)
 }
 func (ec *executionContext) fieldContext_Review_tags(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Review", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Review", field, false, false, "String")
 }
 
 func (ec *executionContext) _Review_createdAt(ctx context.Context, field graphql.CollectedField, obj *domain.Review) (ret graphql.Marshaler) {
@@ -34293,7 +34309,7 @@ func (ec *executionContext) _Review_createdAt(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_Review_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Review", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("Review", field, false, false, "DateTime")
 }
 
 func (ec *executionContext) _Review_visibleAt(ctx context.Context, field graphql.CollectedField, obj *domain.Review) (ret graphql.Marshaler) {
@@ -34316,7 +34332,7 @@ func (ec *executionContext) _Review_visibleAt(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_Review_visibleAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Review", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("Review", field, false, false, "DateTime")
 }
 
 func (ec *executionContext) _ReviewConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.ReviewConnection) (ret graphql.Marshaler) {
@@ -34403,7 +34419,7 @@ func (ec *executionContext) _ReviewEdge_cursor(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_ReviewEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ReviewEdge", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("ReviewEdge", field, false, false, "String")
 }
 
 func (ec *executionContext) _ReviewEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.ReviewEdge) (ret graphql.Marshaler) {
@@ -34458,7 +34474,7 @@ func (ec *executionContext) _ReviewReport_id(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_ReviewReport_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ReviewReport", field, true, true, errors.New("field of type ID does not have child fields"))
+	return graphql.NewScalarFieldContext("ReviewReport", field, true, true, "ID")
 }
 
 func (ec *executionContext) _ReviewReport_review(ctx context.Context, field graphql.CollectedField, obj *domain.ReviewReport) (ret graphql.Marshaler) {
@@ -34545,7 +34561,7 @@ func (ec *executionContext) _ReviewReport_reason(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_ReviewReport_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ReviewReport", field, false, false, errors.New("field of type ReviewReportReason does not have child fields"))
+	return graphql.NewScalarFieldContext("ReviewReport", field, false, false, "ReviewReportReason")
 }
 
 func (ec *executionContext) _ReviewReport_note(ctx context.Context, field graphql.CollectedField, obj *domain.ReviewReport) (ret graphql.Marshaler) {
@@ -34568,7 +34584,7 @@ func (ec *executionContext) _ReviewReport_note(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_ReviewReport_note(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ReviewReport", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("ReviewReport", field, false, false, "String")
 }
 
 func (ec *executionContext) _ReviewReport_status(ctx context.Context, field graphql.CollectedField, obj *domain.ReviewReport) (ret graphql.Marshaler) {
@@ -34591,7 +34607,7 @@ func (ec *executionContext) _ReviewReport_status(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_ReviewReport_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ReviewReport", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("ReviewReport", field, false, false, "String")
 }
 
 func (ec *executionContext) _ReviewReport_createdAt(ctx context.Context, field graphql.CollectedField, obj *domain.ReviewReport) (ret graphql.Marshaler) {
@@ -34614,7 +34630,7 @@ func (ec *executionContext) _ReviewReport_createdAt(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_ReviewReport_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ReviewReport", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("ReviewReport", field, false, false, "DateTime")
 }
 
 func (ec *executionContext) _ReviewReportConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.ReviewReportConnection) (ret graphql.Marshaler) {
@@ -34701,7 +34717,7 @@ func (ec *executionContext) _ReviewReportEdge_cursor(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_ReviewReportEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ReviewReportEdge", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("ReviewReportEdge", field, false, false, "String")
 }
 
 func (ec *executionContext) _ReviewReportEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.ReviewReportEdge) (ret graphql.Marshaler) {
@@ -34788,7 +34804,7 @@ func (ec *executionContext) _RevokeCalendarFeedPayload_revoked(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_RevokeCalendarFeedPayload_revoked(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("RevokeCalendarFeedPayload", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("RevokeCalendarFeedPayload", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _RevokeSessionPayload_session(ctx context.Context, field graphql.CollectedField, obj *model.RevokeSessionPayload) (ret graphql.Marshaler) {
@@ -34843,7 +34859,7 @@ func (ec *executionContext) _Sanction_id(ctx context.Context, field graphql.Coll
 	)
 }
 func (ec *executionContext) fieldContext_Sanction_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Sanction", field, true, true, errors.New("field of type ID does not have child fields"))
+	return graphql.NewScalarFieldContext("Sanction", field, true, true, "ID")
 }
 
 func (ec *executionContext) _Sanction_kind(ctx context.Context, field graphql.CollectedField, obj *domain.Sanction) (ret graphql.Marshaler) {
@@ -34866,7 +34882,7 @@ func (ec *executionContext) _Sanction_kind(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_Sanction_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Sanction", field, false, false, errors.New("field of type SanctionKind does not have child fields"))
+	return graphql.NewScalarFieldContext("Sanction", field, false, false, "SanctionKind")
 }
 
 func (ec *executionContext) _Sanction_statementOfReasons(ctx context.Context, field graphql.CollectedField, obj *domain.Sanction) (ret graphql.Marshaler) {
@@ -34889,7 +34905,7 @@ func (ec *executionContext) _Sanction_statementOfReasons(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_Sanction_statementOfReasons(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Sanction", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Sanction", field, false, false, "String")
 }
 
 func (ec *executionContext) _Sanction_caseId(ctx context.Context, field graphql.CollectedField, obj *domain.Sanction) (ret graphql.Marshaler) {
@@ -34912,7 +34928,7 @@ func (ec *executionContext) _Sanction_caseId(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_Sanction_caseId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Sanction", field, true, true, errors.New("field of type ID does not have child fields"))
+	return graphql.NewScalarFieldContext("Sanction", field, true, true, "ID")
 }
 
 func (ec *executionContext) _Sanction_contentType(ctx context.Context, field graphql.CollectedField, obj *domain.Sanction) (ret graphql.Marshaler) {
@@ -34935,7 +34951,7 @@ func (ec *executionContext) _Sanction_contentType(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_Sanction_contentType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Sanction", field, false, false, errors.New("field of type SanctionContentType does not have child fields"))
+	return graphql.NewScalarFieldContext("Sanction", field, false, false, "SanctionContentType")
 }
 
 func (ec *executionContext) _Sanction_contentId(ctx context.Context, field graphql.CollectedField, obj *domain.Sanction) (ret graphql.Marshaler) {
@@ -34958,7 +34974,7 @@ func (ec *executionContext) _Sanction_contentId(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_Sanction_contentId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Sanction", field, true, true, errors.New("field of type ID does not have child fields"))
+	return graphql.NewScalarFieldContext("Sanction", field, true, true, "ID")
 }
 
 func (ec *executionContext) _Sanction_startsAt(ctx context.Context, field graphql.CollectedField, obj *domain.Sanction) (ret graphql.Marshaler) {
@@ -34981,7 +34997,7 @@ func (ec *executionContext) _Sanction_startsAt(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_Sanction_startsAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Sanction", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("Sanction", field, false, false, "DateTime")
 }
 
 func (ec *executionContext) _Sanction_endsAt(ctx context.Context, field graphql.CollectedField, obj *domain.Sanction) (ret graphql.Marshaler) {
@@ -35004,7 +35020,7 @@ func (ec *executionContext) _Sanction_endsAt(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_Sanction_endsAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Sanction", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("Sanction", field, false, false, "DateTime")
 }
 
 func (ec *executionContext) _Sanction_active(ctx context.Context, field graphql.CollectedField, obj *domain.Sanction) (ret graphql.Marshaler) {
@@ -35027,7 +35043,7 @@ func (ec *executionContext) _Sanction_active(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_Sanction_active(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Sanction", field, true, true, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("Sanction", field, true, true, "Boolean")
 }
 
 func (ec *executionContext) _Sanction_liftedAt(ctx context.Context, field graphql.CollectedField, obj *domain.Sanction) (ret graphql.Marshaler) {
@@ -35050,7 +35066,7 @@ func (ec *executionContext) _Sanction_liftedAt(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_Sanction_liftedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Sanction", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("Sanction", field, false, false, "DateTime")
 }
 
 func (ec *executionContext) _Sanction_liftReason(ctx context.Context, field graphql.CollectedField, obj *domain.Sanction) (ret graphql.Marshaler) {
@@ -35073,7 +35089,7 @@ func (ec *executionContext) _Sanction_liftReason(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_Sanction_liftReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Sanction", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Sanction", field, false, false, "String")
 }
 
 func (ec *executionContext) _Sanction_appealableUntil(ctx context.Context, field graphql.CollectedField, obj *domain.Sanction) (ret graphql.Marshaler) {
@@ -35096,7 +35112,7 @@ func (ec *executionContext) _Sanction_appealableUntil(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_Sanction_appealableUntil(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Sanction", field, true, true, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("Sanction", field, true, true, "DateTime")
 }
 
 func (ec *executionContext) _Sanction_appeal(ctx context.Context, field graphql.CollectedField, obj *domain.Sanction) (ret graphql.Marshaler) {
@@ -35215,7 +35231,7 @@ func (ec *executionContext) _SanctionAppeal_id(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_SanctionAppeal_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SanctionAppeal", field, true, true, errors.New("field of type ID does not have child fields"))
+	return graphql.NewScalarFieldContext("SanctionAppeal", field, true, true, "ID")
 }
 
 func (ec *executionContext) _SanctionAppeal_sanction(ctx context.Context, field graphql.CollectedField, obj *domain.Appeal) (ret graphql.Marshaler) {
@@ -35270,7 +35286,7 @@ func (ec *executionContext) _SanctionAppeal_text(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_SanctionAppeal_text(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SanctionAppeal", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SanctionAppeal", field, false, false, "String")
 }
 
 func (ec *executionContext) _SanctionAppeal_state(ctx context.Context, field graphql.CollectedField, obj *domain.Appeal) (ret graphql.Marshaler) {
@@ -35293,7 +35309,7 @@ func (ec *executionContext) _SanctionAppeal_state(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_SanctionAppeal_state(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SanctionAppeal", field, false, false, errors.New("field of type SanctionAppealState does not have child fields"))
+	return graphql.NewScalarFieldContext("SanctionAppeal", field, false, false, "SanctionAppealState")
 }
 
 func (ec *executionContext) _SanctionAppeal_decisionReasons(ctx context.Context, field graphql.CollectedField, obj *domain.Appeal) (ret graphql.Marshaler) {
@@ -35316,7 +35332,7 @@ func (ec *executionContext) _SanctionAppeal_decisionReasons(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_SanctionAppeal_decisionReasons(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SanctionAppeal", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SanctionAppeal", field, false, false, "String")
 }
 
 func (ec *executionContext) _SanctionAppeal_decidedAt(ctx context.Context, field graphql.CollectedField, obj *domain.Appeal) (ret graphql.Marshaler) {
@@ -35339,7 +35355,7 @@ func (ec *executionContext) _SanctionAppeal_decidedAt(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_SanctionAppeal_decidedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SanctionAppeal", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("SanctionAppeal", field, false, false, "DateTime")
 }
 
 func (ec *executionContext) _SanctionAppeal_createdAt(ctx context.Context, field graphql.CollectedField, obj *domain.Appeal) (ret graphql.Marshaler) {
@@ -35362,7 +35378,7 @@ func (ec *executionContext) _SanctionAppeal_createdAt(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_SanctionAppeal_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SanctionAppeal", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("SanctionAppeal", field, false, false, "DateTime")
 }
 
 func (ec *executionContext) _SanctionAppeal_messages(ctx context.Context, field graphql.CollectedField, obj *domain.Appeal) (ret graphql.Marshaler) {
@@ -35481,7 +35497,7 @@ func (ec *executionContext) _SanctionAppealEdge_cursor(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_SanctionAppealEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SanctionAppealEdge", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SanctionAppealEdge", field, false, false, "String")
 }
 
 func (ec *executionContext) _SanctionAppealEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.SanctionAppealEdge) (ret graphql.Marshaler) {
@@ -35536,7 +35552,7 @@ func (ec *executionContext) _SanctionAppealMessage_id(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_SanctionAppealMessage_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SanctionAppealMessage", field, true, true, errors.New("field of type ID does not have child fields"))
+	return graphql.NewScalarFieldContext("SanctionAppealMessage", field, true, true, "ID")
 }
 
 func (ec *executionContext) _SanctionAppealMessage_fromModerator(ctx context.Context, field graphql.CollectedField, obj *domain.AppealMessage) (ret graphql.Marshaler) {
@@ -35559,7 +35575,7 @@ func (ec *executionContext) _SanctionAppealMessage_fromModerator(ctx context.Con
 	)
 }
 func (ec *executionContext) fieldContext_SanctionAppealMessage_fromModerator(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SanctionAppealMessage", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("SanctionAppealMessage", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _SanctionAppealMessage_text(ctx context.Context, field graphql.CollectedField, obj *domain.AppealMessage) (ret graphql.Marshaler) {
@@ -35582,7 +35598,7 @@ func (ec *executionContext) _SanctionAppealMessage_text(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_SanctionAppealMessage_text(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SanctionAppealMessage", field, true, true, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SanctionAppealMessage", field, true, true, "String")
 }
 
 func (ec *executionContext) _SanctionAppealMessage_createdAt(ctx context.Context, field graphql.CollectedField, obj *domain.AppealMessage) (ret graphql.Marshaler) {
@@ -35605,7 +35621,7 @@ func (ec *executionContext) _SanctionAppealMessage_createdAt(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_SanctionAppealMessage_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SanctionAppealMessage", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("SanctionAppealMessage", field, false, false, "DateTime")
 }
 
 func (ec *executionContext) _SanctionAppealPayload_appeal(ctx context.Context, field graphql.CollectedField, obj *model.SanctionAppealPayload) (ret graphql.Marshaler) {
@@ -35724,7 +35740,7 @@ func (ec *executionContext) _SanctionEdge_cursor(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_SanctionEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SanctionEdge", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SanctionEdge", field, false, false, "String")
 }
 
 func (ec *executionContext) _SanctionEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.SanctionEdge) (ret graphql.Marshaler) {
@@ -35875,7 +35891,7 @@ func (ec *executionContext) _ScheduleSessionPayload_clientSecret(ctx context.Con
 	)
 }
 func (ec *executionContext) fieldContext_ScheduleSessionPayload_clientSecret(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ScheduleSessionPayload", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("ScheduleSessionPayload", field, false, false, "String")
 }
 
 func (ec *executionContext) _SendMessagePayload_message(ctx context.Context, field graphql.CollectedField, obj *model.SendMessagePayload) (ret graphql.Marshaler) {
@@ -35994,7 +36010,7 @@ func (ec *executionContext) _SessionCancellation_cancelledAt(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_SessionCancellation_cancelledAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SessionCancellation", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("SessionCancellation", field, false, false, "DateTime")
 }
 
 func (ec *executionContext) _SessionCancellation_reason(ctx context.Context, field graphql.CollectedField, obj *model.SessionCancellation) (ret graphql.Marshaler) {
@@ -36017,7 +36033,7 @@ func (ec *executionContext) _SessionCancellation_reason(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_SessionCancellation_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SessionCancellation", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SessionCancellation", field, false, false, "String")
 }
 
 func (ec *executionContext) _SessionCancellation_late(ctx context.Context, field graphql.CollectedField, obj *model.SessionCancellation) (ret graphql.Marshaler) {
@@ -36040,7 +36056,7 @@ func (ec *executionContext) _SessionCancellation_late(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_SessionCancellation_late(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SessionCancellation", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("SessionCancellation", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _SessionNoShow_absent(ctx context.Context, field graphql.CollectedField, obj *model.SessionNoShow) (ret graphql.Marshaler) {
@@ -36127,7 +36143,7 @@ func (ec *executionContext) _SessionNoShow_reportedAt(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_SessionNoShow_reportedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SessionNoShow", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("SessionNoShow", field, false, false, "DateTime")
 }
 
 func (ec *executionContext) _SessionNoShow_dispute(ctx context.Context, field graphql.CollectedField, obj *model.SessionNoShow) (ret graphql.Marshaler) {
@@ -36214,7 +36230,7 @@ func (ec *executionContext) _SessionProblem_reportedAt(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_SessionProblem_reportedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SessionProblem", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("SessionProblem", field, false, false, "DateTime")
 }
 
 func (ec *executionContext) _SessionProblem_note(ctx context.Context, field graphql.CollectedField, obj *model.SessionProblem) (ret graphql.Marshaler) {
@@ -36237,7 +36253,7 @@ func (ec *executionContext) _SessionProblem_note(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_SessionProblem_note(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SessionProblem", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SessionProblem", field, false, false, "String")
 }
 
 func (ec *executionContext) _SessionProposal_id(ctx context.Context, field graphql.CollectedField, obj *domain.SessionProposal) (ret graphql.Marshaler) {
@@ -36260,7 +36276,7 @@ func (ec *executionContext) _SessionProposal_id(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_SessionProposal_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SessionProposal", field, true, true, errors.New("field of type ID does not have child fields"))
+	return graphql.NewScalarFieldContext("SessionProposal", field, true, true, "ID")
 }
 
 func (ec *executionContext) _SessionProposal_proposer(ctx context.Context, field graphql.CollectedField, obj *domain.SessionProposal) (ret graphql.Marshaler) {
@@ -36315,7 +36331,7 @@ func (ec *executionContext) _SessionProposal_startsAt(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_SessionProposal_startsAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SessionProposal", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("SessionProposal", field, false, false, "DateTime")
 }
 
 func (ec *executionContext) _SessionProposal_durationMinutes(ctx context.Context, field graphql.CollectedField, obj *domain.SessionProposal) (ret graphql.Marshaler) {
@@ -36338,7 +36354,7 @@ func (ec *executionContext) _SessionProposal_durationMinutes(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_SessionProposal_durationMinutes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SessionProposal", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("SessionProposal", field, false, false, "Int")
 }
 
 func (ec *executionContext) _SessionProposal_createdAt(ctx context.Context, field graphql.CollectedField, obj *domain.SessionProposal) (ret graphql.Marshaler) {
@@ -36361,7 +36377,7 @@ func (ec *executionContext) _SessionProposal_createdAt(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_SessionProposal_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SessionProposal", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("SessionProposal", field, false, false, "DateTime")
 }
 
 func (ec *executionContext) _SessionReviewState_viewerReviewed(ctx context.Context, field graphql.CollectedField, obj *model.SessionReviewState) (ret graphql.Marshaler) {
@@ -36384,7 +36400,7 @@ func (ec *executionContext) _SessionReviewState_viewerReviewed(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_SessionReviewState_viewerReviewed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SessionReviewState", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("SessionReviewState", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _SessionReviewState_partnerReviewed(ctx context.Context, field graphql.CollectedField, obj *model.SessionReviewState) (ret graphql.Marshaler) {
@@ -36407,7 +36423,7 @@ func (ec *executionContext) _SessionReviewState_partnerReviewed(ctx context.Cont
 	)
 }
 func (ec *executionContext) fieldContext_SessionReviewState_partnerReviewed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SessionReviewState", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("SessionReviewState", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _SessionReviewState_revealed(ctx context.Context, field graphql.CollectedField, obj *model.SessionReviewState) (ret graphql.Marshaler) {
@@ -36430,7 +36446,7 @@ func (ec *executionContext) _SessionReviewState_revealed(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_SessionReviewState_revealed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SessionReviewState", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("SessionReviewState", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _SessionReviewState_canReview(ctx context.Context, field graphql.CollectedField, obj *model.SessionReviewState) (ret graphql.Marshaler) {
@@ -36453,7 +36469,7 @@ func (ec *executionContext) _SessionReviewState_canReview(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_SessionReviewState_canReview(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SessionReviewState", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("SessionReviewState", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _SessionReviewState_windowClosesAt(ctx context.Context, field graphql.CollectedField, obj *model.SessionReviewState) (ret graphql.Marshaler) {
@@ -36476,7 +36492,7 @@ func (ec *executionContext) _SessionReviewState_windowClosesAt(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_SessionReviewState_windowClosesAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SessionReviewState", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("SessionReviewState", field, false, false, "DateTime")
 }
 
 func (ec *executionContext) _SessionWarning_code(ctx context.Context, field graphql.CollectedField, obj *domain.Warning) (ret graphql.Marshaler) {
@@ -36499,7 +36515,7 @@ func (ec *executionContext) _SessionWarning_code(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_SessionWarning_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SessionWarning", field, true, true, errors.New("field of type SessionWarningCode does not have child fields"))
+	return graphql.NewScalarFieldContext("SessionWarning", field, true, true, "SessionWarningCode")
 }
 
 func (ec *executionContext) _SessionWarning_message(ctx context.Context, field graphql.CollectedField, obj *domain.Warning) (ret graphql.Marshaler) {
@@ -36522,7 +36538,7 @@ func (ec *executionContext) _SessionWarning_message(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_SessionWarning_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SessionWarning", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SessionWarning", field, false, false, "String")
 }
 
 func (ec *executionContext) _SessionWarning_field(ctx context.Context, field graphql.CollectedField, obj *domain.Warning) (ret graphql.Marshaler) {
@@ -36545,7 +36561,7 @@ func (ec *executionContext) _SessionWarning_field(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_SessionWarning_field(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SessionWarning", field, true, true, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SessionWarning", field, true, true, "String")
 }
 
 func (ec *executionContext) _SetDigestSchedulePayload_digestSchedule(ctx context.Context, field graphql.CollectedField, obj *model.SetDigestSchedulePayload) (ret graphql.Marshaler) {
@@ -36792,7 +36808,7 @@ func (ec *executionContext) _SignInEvent_at(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_SignInEvent_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SignInEvent", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("SignInEvent", field, false, false, "DateTime")
 }
 
 func (ec *executionContext) _SignInEvent_method(ctx context.Context, field graphql.CollectedField, obj *model.SignInEvent) (ret graphql.Marshaler) {
@@ -36815,7 +36831,7 @@ func (ec *executionContext) _SignInEvent_method(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_SignInEvent_method(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SignInEvent", field, false, false, errors.New("field of type SignInEventMethod does not have child fields"))
+	return graphql.NewScalarFieldContext("SignInEvent", field, false, false, "SignInEventMethod")
 }
 
 func (ec *executionContext) _SignInEvent_succeeded(ctx context.Context, field graphql.CollectedField, obj *model.SignInEvent) (ret graphql.Marshaler) {
@@ -36838,7 +36854,7 @@ func (ec *executionContext) _SignInEvent_succeeded(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_SignInEvent_succeeded(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SignInEvent", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("SignInEvent", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _SignInEvent_failureReason(ctx context.Context, field graphql.CollectedField, obj *model.SignInEvent) (ret graphql.Marshaler) {
@@ -36861,7 +36877,7 @@ func (ec *executionContext) _SignInEvent_failureReason(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_SignInEvent_failureReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SignInEvent", field, false, false, errors.New("field of type SignInFailureReason does not have child fields"))
+	return graphql.NewScalarFieldContext("SignInEvent", field, false, false, "SignInFailureReason")
 }
 
 func (ec *executionContext) _SignInEvent_ipAddress(ctx context.Context, field graphql.CollectedField, obj *model.SignInEvent) (ret graphql.Marshaler) {
@@ -36884,7 +36900,7 @@ func (ec *executionContext) _SignInEvent_ipAddress(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_SignInEvent_ipAddress(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SignInEvent", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SignInEvent", field, false, false, "String")
 }
 
 func (ec *executionContext) _SignInEvent_userAgent(ctx context.Context, field graphql.CollectedField, obj *model.SignInEvent) (ret graphql.Marshaler) {
@@ -36907,7 +36923,7 @@ func (ec *executionContext) _SignInEvent_userAgent(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_SignInEvent_userAgent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SignInEvent", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SignInEvent", field, false, false, "String")
 }
 
 func (ec *executionContext) _Skill_id(ctx context.Context, field graphql.CollectedField, obj *domain.Skill) (ret graphql.Marshaler) {
@@ -36930,7 +36946,7 @@ func (ec *executionContext) _Skill_id(ctx context.Context, field graphql.Collect
 	)
 }
 func (ec *executionContext) fieldContext_Skill_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Skill", field, true, false, errors.New("field of type ID does not have child fields"))
+	return graphql.NewScalarFieldContext("Skill", field, true, false, "ID")
 }
 
 func (ec *executionContext) _Skill_slug(ctx context.Context, field graphql.CollectedField, obj *domain.Skill) (ret graphql.Marshaler) {
@@ -36953,7 +36969,7 @@ func (ec *executionContext) _Skill_slug(ctx context.Context, field graphql.Colle
 	)
 }
 func (ec *executionContext) fieldContext_Skill_slug(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Skill", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Skill", field, false, false, "String")
 }
 
 func (ec *executionContext) _Skill_name(ctx context.Context, field graphql.CollectedField, obj *domain.Skill) (ret graphql.Marshaler) {
@@ -37020,7 +37036,7 @@ func (ec *executionContext) _Skill_nameEn(ctx context.Context, field graphql.Col
 	)
 }
 func (ec *executionContext) fieldContext_Skill_nameEn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Skill", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Skill", field, false, false, "String")
 }
 
 func (ec *executionContext) _Skill_nameFr(ctx context.Context, field graphql.CollectedField, obj *domain.Skill) (ret graphql.Marshaler) {
@@ -37043,7 +37059,7 @@ func (ec *executionContext) _Skill_nameFr(ctx context.Context, field graphql.Col
 	)
 }
 func (ec *executionContext) fieldContext_Skill_nameFr(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Skill", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Skill", field, false, false, "String")
 }
 
 func (ec *executionContext) _Skill_synonyms(ctx context.Context, field graphql.CollectedField, obj *domain.Skill) (ret graphql.Marshaler) {
@@ -37066,7 +37082,7 @@ func (ec *executionContext) _Skill_synonyms(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_Skill_synonyms(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Skill", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Skill", field, false, false, "String")
 }
 
 func (ec *executionContext) _Skill_category(ctx context.Context, field graphql.CollectedField, obj *domain.Skill) (ret graphql.Marshaler) {
@@ -37153,7 +37169,7 @@ func (ec *executionContext) _Skill_status(ctx context.Context, field graphql.Col
 	)
 }
 func (ec *executionContext) fieldContext_Skill_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Skill", field, false, false, errors.New("field of type SkillStatus does not have child fields"))
+	return graphql.NewScalarFieldContext("Skill", field, false, false, "SkillStatus")
 }
 
 func (ec *executionContext) _Skill_mergedInto(ctx context.Context, field graphql.CollectedField, obj *domain.Skill) (ret graphql.Marshaler) {
@@ -37208,7 +37224,7 @@ func (ec *executionContext) _SkillCategory_id(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_SkillCategory_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SkillCategory", field, true, false, errors.New("field of type ID does not have child fields"))
+	return graphql.NewScalarFieldContext("SkillCategory", field, true, false, "ID")
 }
 
 func (ec *executionContext) _SkillCategory_slug(ctx context.Context, field graphql.CollectedField, obj *domain.SkillCategory) (ret graphql.Marshaler) {
@@ -37231,7 +37247,7 @@ func (ec *executionContext) _SkillCategory_slug(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_SkillCategory_slug(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SkillCategory", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SkillCategory", field, false, false, "String")
 }
 
 func (ec *executionContext) _SkillCategory_name(ctx context.Context, field graphql.CollectedField, obj *domain.SkillCategory) (ret graphql.Marshaler) {
@@ -37298,7 +37314,7 @@ func (ec *executionContext) _SkillCategory_nameEn(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_SkillCategory_nameEn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SkillCategory", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SkillCategory", field, false, false, "String")
 }
 
 func (ec *executionContext) _SkillCategory_nameFr(ctx context.Context, field graphql.CollectedField, obj *domain.SkillCategory) (ret graphql.Marshaler) {
@@ -37321,7 +37337,7 @@ func (ec *executionContext) _SkillCategory_nameFr(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_SkillCategory_nameFr(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SkillCategory", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SkillCategory", field, false, false, "String")
 }
 
 func (ec *executionContext) _SkillCategory_skills(ctx context.Context, field graphql.CollectedField, obj *domain.SkillCategory) (ret graphql.Marshaler) {
@@ -37440,7 +37456,7 @@ func (ec *executionContext) _SkillEdge_cursor(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_SkillEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SkillEdge", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SkillEdge", field, false, false, "String")
 }
 
 func (ec *executionContext) _SkillEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.SkillEdge) (ret graphql.Marshaler) {
@@ -37559,7 +37575,7 @@ func (ec *executionContext) _SkillSearchConnection_totalCount(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_SkillSearchConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SkillSearchConnection", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("SkillSearchConnection", field, false, false, "Int")
 }
 
 func (ec *executionContext) _SkillSearchConnection_categoryFacets(ctx context.Context, field graphql.CollectedField, obj *model.SkillSearchConnection) (ret graphql.Marshaler) {
@@ -37614,7 +37630,7 @@ func (ec *executionContext) _SkillSearchEdge_cursor(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_SkillSearchEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SkillSearchEdge", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SkillSearchEdge", field, false, false, "String")
 }
 
 func (ec *executionContext) _SkillSearchEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.SkillSearchEdge) (ret graphql.Marshaler) {
@@ -37669,7 +37685,7 @@ func (ec *executionContext) _SkillSearchEdge_score(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_SkillSearchEdge_score(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SkillSearchEdge", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("SkillSearchEdge", field, false, false, "Float")
 }
 
 func (ec *executionContext) _SkillSession_id(ctx context.Context, field graphql.CollectedField, obj *domain.SkillSession) (ret graphql.Marshaler) {
@@ -37692,7 +37708,7 @@ func (ec *executionContext) _SkillSession_id(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_SkillSession_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SkillSession", field, true, true, errors.New("field of type ID does not have child fields"))
+	return graphql.NewScalarFieldContext("SkillSession", field, true, true, "ID")
 }
 
 func (ec *executionContext) _SkillSession_skill(ctx context.Context, field graphql.CollectedField, obj *domain.SkillSession) (ret graphql.Marshaler) {
@@ -37843,7 +37859,7 @@ func (ec *executionContext) _SkillSession_viewerRole(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_SkillSession_viewerRole(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SkillSession", field, true, true, errors.New("field of type SessionRole does not have child fields"))
+	return graphql.NewScalarFieldContext("SkillSession", field, true, true, "SessionRole")
 }
 
 func (ec *executionContext) _SkillSession_proposer(ctx context.Context, field graphql.CollectedField, obj *domain.SkillSession) (ret graphql.Marshaler) {
@@ -37898,7 +37914,7 @@ func (ec *executionContext) _SkillSession_awaitingViewerAnswer(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_SkillSession_awaitingViewerAnswer(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SkillSession", field, true, true, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("SkillSession", field, true, true, "Boolean")
 }
 
 func (ec *executionContext) _SkillSession_startsAt(ctx context.Context, field graphql.CollectedField, obj *domain.SkillSession) (ret graphql.Marshaler) {
@@ -37921,7 +37937,7 @@ func (ec *executionContext) _SkillSession_startsAt(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_SkillSession_startsAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SkillSession", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("SkillSession", field, false, false, "DateTime")
 }
 
 func (ec *executionContext) _SkillSession_endsAt(ctx context.Context, field graphql.CollectedField, obj *domain.SkillSession) (ret graphql.Marshaler) {
@@ -37944,7 +37960,7 @@ func (ec *executionContext) _SkillSession_endsAt(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_SkillSession_endsAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SkillSession", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("SkillSession", field, false, false, "DateTime")
 }
 
 func (ec *executionContext) _SkillSession_durationMinutes(ctx context.Context, field graphql.CollectedField, obj *domain.SkillSession) (ret graphql.Marshaler) {
@@ -37967,7 +37983,7 @@ func (ec *executionContext) _SkillSession_durationMinutes(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_SkillSession_durationMinutes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SkillSession", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("SkillSession", field, false, false, "Int")
 }
 
 func (ec *executionContext) _SkillSession_mode(ctx context.Context, field graphql.CollectedField, obj *domain.SkillSession) (ret graphql.Marshaler) {
@@ -37990,7 +38006,7 @@ func (ec *executionContext) _SkillSession_mode(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_SkillSession_mode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SkillSession", field, false, false, errors.New("field of type SessionMode does not have child fields"))
+	return graphql.NewScalarFieldContext("SkillSession", field, false, false, "SessionMode")
 }
 
 func (ec *executionContext) _SkillSession_meetingUrl(ctx context.Context, field graphql.CollectedField, obj *domain.SkillSession) (ret graphql.Marshaler) {
@@ -38013,7 +38029,7 @@ func (ec *executionContext) _SkillSession_meetingUrl(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_SkillSession_meetingUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SkillSession", field, true, true, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SkillSession", field, true, true, "String")
 }
 
 func (ec *executionContext) _SkillSession_place(ctx context.Context, field graphql.CollectedField, obj *domain.SkillSession) (ret graphql.Marshaler) {
@@ -38036,7 +38052,7 @@ func (ec *executionContext) _SkillSession_place(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_SkillSession_place(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SkillSession", field, true, true, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SkillSession", field, true, true, "String")
 }
 
 func (ec *executionContext) _SkillSession_note(ctx context.Context, field graphql.CollectedField, obj *domain.SkillSession) (ret graphql.Marshaler) {
@@ -38059,7 +38075,7 @@ func (ec *executionContext) _SkillSession_note(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_SkillSession_note(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SkillSession", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SkillSession", field, false, false, "String")
 }
 
 func (ec *executionContext) _SkillSession_state(ctx context.Context, field graphql.CollectedField, obj *domain.SkillSession) (ret graphql.Marshaler) {
@@ -38082,7 +38098,7 @@ func (ec *executionContext) _SkillSession_state(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_SkillSession_state(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SkillSession", field, false, false, errors.New("field of type SkillSessionState does not have child fields"))
+	return graphql.NewScalarFieldContext("SkillSession", field, false, false, "SkillSessionState")
 }
 
 func (ec *executionContext) _SkillSession_cancellation(ctx context.Context, field graphql.CollectedField, obj *domain.SkillSession) (ret graphql.Marshaler) {
@@ -38137,7 +38153,7 @@ func (ec *executionContext) _SkillSession_teacherConfirmedAt(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_SkillSession_teacherConfirmedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SkillSession", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("SkillSession", field, false, false, "DateTime")
 }
 
 func (ec *executionContext) _SkillSession_learnerConfirmedAt(ctx context.Context, field graphql.CollectedField, obj *domain.SkillSession) (ret graphql.Marshaler) {
@@ -38160,7 +38176,7 @@ func (ec *executionContext) _SkillSession_learnerConfirmedAt(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_SkillSession_learnerConfirmedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SkillSession", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("SkillSession", field, false, false, "DateTime")
 }
 
 func (ec *executionContext) _SkillSession_completedAt(ctx context.Context, field graphql.CollectedField, obj *domain.SkillSession) (ret graphql.Marshaler) {
@@ -38183,7 +38199,7 @@ func (ec *executionContext) _SkillSession_completedAt(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_SkillSession_completedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SkillSession", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("SkillSession", field, false, false, "DateTime")
 }
 
 func (ec *executionContext) _SkillSession_autoCompleted(ctx context.Context, field graphql.CollectedField, obj *domain.SkillSession) (ret graphql.Marshaler) {
@@ -38206,7 +38222,7 @@ func (ec *executionContext) _SkillSession_autoCompleted(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_SkillSession_autoCompleted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SkillSession", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("SkillSession", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _SkillSession_problem(ctx context.Context, field graphql.CollectedField, obj *domain.SkillSession) (ret graphql.Marshaler) {
@@ -38421,7 +38437,7 @@ func (ec *executionContext) _SkillSession_ics(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_SkillSession_ics(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SkillSession", field, true, true, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SkillSession", field, true, true, "String")
 }
 
 func (ec *executionContext) _SkillSession_price(ctx context.Context, field graphql.CollectedField, obj *domain.SkillSession) (ret graphql.Marshaler) {
@@ -38508,7 +38524,7 @@ func (ec *executionContext) _SkillSession_createdAt(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_SkillSession_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SkillSession", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("SkillSession", field, false, false, "DateTime")
 }
 
 func (ec *executionContext) _SkillSession_updatedAt(ctx context.Context, field graphql.CollectedField, obj *domain.SkillSession) (ret graphql.Marshaler) {
@@ -38531,7 +38547,7 @@ func (ec *executionContext) _SkillSession_updatedAt(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_SkillSession_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SkillSession", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("SkillSession", field, false, false, "DateTime")
 }
 
 func (ec *executionContext) _SkillSessionConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.SkillSessionConnection) (ret graphql.Marshaler) {
@@ -38618,7 +38634,7 @@ func (ec *executionContext) _SkillSessionEdge_cursor(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_SkillSessionEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SkillSessionEdge", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SkillSessionEdge", field, false, false, "String")
 }
 
 func (ec *executionContext) _SkillSessionEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.SkillSessionEdge) (ret graphql.Marshaler) {
@@ -38705,7 +38721,7 @@ func (ec *executionContext) _StartMentorOnboardingPayload_url(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_StartMentorOnboardingPayload_url(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("StartMentorOnboardingPayload", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("StartMentorOnboardingPayload", field, false, false, "String")
 }
 
 func (ec *executionContext) _StartMentorOnboardingPayload_account(ctx context.Context, field graphql.CollectedField, obj *model.StartMentorOnboardingPayload) (ret graphql.Marshaler) {
@@ -38760,7 +38776,7 @@ func (ec *executionContext) _StartPasskeyRegistrationPayload_ceremonyId(ctx cont
 	)
 }
 func (ec *executionContext) fieldContext_StartPasskeyRegistrationPayload_ceremonyId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("StartPasskeyRegistrationPayload", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("StartPasskeyRegistrationPayload", field, false, false, "String")
 }
 
 func (ec *executionContext) _StartPasskeyRegistrationPayload_options(ctx context.Context, field graphql.CollectedField, obj *model.StartPasskeyRegistrationPayload) (ret graphql.Marshaler) {
@@ -38783,7 +38799,7 @@ func (ec *executionContext) _StartPasskeyRegistrationPayload_options(ctx context
 	)
 }
 func (ec *executionContext) fieldContext_StartPasskeyRegistrationPayload_options(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("StartPasskeyRegistrationPayload", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("StartPasskeyRegistrationPayload", field, false, false, "String")
 }
 
 func (ec *executionContext) _StartPasskeyRegistrationPayload_expiresAt(ctx context.Context, field graphql.CollectedField, obj *model.StartPasskeyRegistrationPayload) (ret graphql.Marshaler) {
@@ -38806,7 +38822,7 @@ func (ec *executionContext) _StartPasskeyRegistrationPayload_expiresAt(ctx conte
 	)
 }
 func (ec *executionContext) fieldContext_StartPasskeyRegistrationPayload_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("StartPasskeyRegistrationPayload", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("StartPasskeyRegistrationPayload", field, false, false, "DateTime")
 }
 
 func (ec *executionContext) _StartPasskeySignInPayload_ceremonyId(ctx context.Context, field graphql.CollectedField, obj *model.StartPasskeySignInPayload) (ret graphql.Marshaler) {
@@ -38829,7 +38845,7 @@ func (ec *executionContext) _StartPasskeySignInPayload_ceremonyId(ctx context.Co
 	)
 }
 func (ec *executionContext) fieldContext_StartPasskeySignInPayload_ceremonyId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("StartPasskeySignInPayload", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("StartPasskeySignInPayload", field, false, false, "String")
 }
 
 func (ec *executionContext) _StartPasskeySignInPayload_options(ctx context.Context, field graphql.CollectedField, obj *model.StartPasskeySignInPayload) (ret graphql.Marshaler) {
@@ -38852,7 +38868,7 @@ func (ec *executionContext) _StartPasskeySignInPayload_options(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_StartPasskeySignInPayload_options(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("StartPasskeySignInPayload", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("StartPasskeySignInPayload", field, false, false, "String")
 }
 
 func (ec *executionContext) _StartPasskeySignInPayload_expiresAt(ctx context.Context, field graphql.CollectedField, obj *model.StartPasskeySignInPayload) (ret graphql.Marshaler) {
@@ -38875,7 +38891,7 @@ func (ec *executionContext) _StartPasskeySignInPayload_expiresAt(ctx context.Con
 	)
 }
 func (ec *executionContext) fieldContext_StartPasskeySignInPayload_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("StartPasskeySignInPayload", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("StartPasskeySignInPayload", field, false, false, "DateTime")
 }
 
 func (ec *executionContext) _StartTotpEnrollmentPayload_otpauthUri(ctx context.Context, field graphql.CollectedField, obj *model.StartTotpEnrollmentPayload) (ret graphql.Marshaler) {
@@ -38898,7 +38914,7 @@ func (ec *executionContext) _StartTotpEnrollmentPayload_otpauthUri(ctx context.C
 	)
 }
 func (ec *executionContext) fieldContext_StartTotpEnrollmentPayload_otpauthUri(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("StartTotpEnrollmentPayload", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("StartTotpEnrollmentPayload", field, false, false, "String")
 }
 
 func (ec *executionContext) _StartTotpEnrollmentPayload_secret(ctx context.Context, field graphql.CollectedField, obj *model.StartTotpEnrollmentPayload) (ret graphql.Marshaler) {
@@ -38921,7 +38937,7 @@ func (ec *executionContext) _StartTotpEnrollmentPayload_secret(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_StartTotpEnrollmentPayload_secret(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("StartTotpEnrollmentPayload", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("StartTotpEnrollmentPayload", field, false, false, "String")
 }
 
 func (ec *executionContext) _SubmitNpsResponsePayload_user(ctx context.Context, field graphql.CollectedField, obj *model.SubmitNpsResponsePayload) (ret graphql.Marshaler) {
@@ -39365,7 +39381,7 @@ func (ec *executionContext) _SwapCircle_score(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_SwapCircle_score(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SwapCircle", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("SwapCircle", field, false, false, "Float")
 }
 
 func (ec *executionContext) _SwapCircleEdge_teacher(ctx context.Context, field graphql.CollectedField, obj *matching.CircleEdge) (ret graphql.Marshaler) {
@@ -39548,7 +39564,7 @@ func (ec *executionContext) _TypingEvent_at(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_TypingEvent_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("TypingEvent", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("TypingEvent", field, false, false, "DateTime")
 }
 
 func (ec *executionContext) _UndoEmailChangePayload_emailRestored(ctx context.Context, field graphql.CollectedField, obj *model.UndoEmailChangePayload) (ret graphql.Marshaler) {
@@ -39571,7 +39587,7 @@ func (ec *executionContext) _UndoEmailChangePayload_emailRestored(ctx context.Co
 	)
 }
 func (ec *executionContext) fieldContext_UndoEmailChangePayload_emailRestored(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("UndoEmailChangePayload", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("UndoEmailChangePayload", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _UnlinkProviderPayload_linkedProviders(ctx context.Context, field graphql.CollectedField, obj *model.UnlinkProviderPayload) (ret graphql.Marshaler) {
@@ -39626,7 +39642,7 @@ func (ec *executionContext) _UnregisterPushDevicePayload_removed(ctx context.Con
 	)
 }
 func (ec *executionContext) fieldContext_UnregisterPushDevicePayload_removed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("UnregisterPushDevicePayload", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("UnregisterPushDevicePayload", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _UpdateProfilePayload_user(ctx context.Context, field graphql.CollectedField, obj *model.UpdateProfilePayload) (ret graphql.Marshaler) {
@@ -39681,7 +39697,7 @@ func (ec *executionContext) _User_id(ctx context.Context, field graphql.Collecte
 	)
 }
 func (ec *executionContext) fieldContext_User_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("User", field, true, false, errors.New("field of type ID does not have child fields"))
+	return graphql.NewScalarFieldContext("User", field, true, false, "ID")
 }
 
 func (ec *executionContext) _User_displayName(ctx context.Context, field graphql.CollectedField, obj *domain.User) (ret graphql.Marshaler) {
@@ -39704,7 +39720,7 @@ func (ec *executionContext) _User_displayName(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_User_displayName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("User", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("User", field, false, false, "String")
 }
 
 func (ec *executionContext) _User_email(ctx context.Context, field graphql.CollectedField, obj *domain.User) (ret graphql.Marshaler) {
@@ -39727,7 +39743,7 @@ func (ec *executionContext) _User_email(ctx context.Context, field graphql.Colle
 	)
 }
 func (ec *executionContext) fieldContext_User_email(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("User", field, true, true, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("User", field, true, true, "String")
 }
 
 func (ec *executionContext) _User_roles(ctx context.Context, field graphql.CollectedField, obj *domain.User) (ret graphql.Marshaler) {
@@ -39750,7 +39766,7 @@ func (ec *executionContext) _User_roles(ctx context.Context, field graphql.Colle
 	)
 }
 func (ec *executionContext) fieldContext_User_roles(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("User", field, true, true, errors.New("field of type Role does not have child fields"))
+	return graphql.NewScalarFieldContext("User", field, true, true, "Role")
 }
 
 func (ec *executionContext) _User_emailVerified(ctx context.Context, field graphql.CollectedField, obj *domain.User) (ret graphql.Marshaler) {
@@ -39773,7 +39789,7 @@ func (ec *executionContext) _User_emailVerified(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_User_emailVerified(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("User", field, true, true, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("User", field, true, true, "Boolean")
 }
 
 func (ec *executionContext) _User_pendingEmail(ctx context.Context, field graphql.CollectedField, obj *domain.User) (ret graphql.Marshaler) {
@@ -39796,7 +39812,7 @@ func (ec *executionContext) _User_pendingEmail(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_User_pendingEmail(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("User", field, true, true, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("User", field, true, true, "String")
 }
 
 func (ec *executionContext) _User_createdAt(ctx context.Context, field graphql.CollectedField, obj *domain.User) (ret graphql.Marshaler) {
@@ -39819,7 +39835,7 @@ func (ec *executionContext) _User_createdAt(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_User_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("User", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("User", field, false, false, "DateTime")
 }
 
 func (ec *executionContext) _User_profile(ctx context.Context, field graphql.CollectedField, obj *domain.User) (ret graphql.Marshaler) {
@@ -40142,7 +40158,7 @@ func (ec *executionContext) _User_acceptsPaidSessions(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_User_acceptsPaidSessions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("User", field, true, true, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("User", field, true, true, "Boolean")
 }
 
 func (ec *executionContext) _User_rating(ctx context.Context, field graphql.CollectedField, obj *domain.User) (ret graphql.Marshaler) {
@@ -40311,7 +40327,7 @@ func (ec *executionContext) _User_deletionScheduledAt(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_User_deletionScheduledAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("User", field, true, true, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("User", field, true, true, "DateTime")
 }
 
 func (ec *executionContext) _User_npsSurveyDue(ctx context.Context, field graphql.CollectedField, obj *domain.User) (ret graphql.Marshaler) {
@@ -40334,7 +40350,7 @@ func (ec *executionContext) _User_npsSurveyDue(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_User_npsSurveyDue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("User", field, true, true, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("User", field, true, true, "Boolean")
 }
 
 func (ec *executionContext) _User_moderationCases(ctx context.Context, field graphql.CollectedField, obj *domain.User) (ret graphql.Marshaler) {
@@ -40419,7 +40435,7 @@ func (ec *executionContext) _User_consentRequired(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_User_consentRequired(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("User", field, true, true, errors.New("field of type LegalDocument does not have child fields"))
+	return graphql.NewScalarFieldContext("User", field, true, true, "LegalDocument")
 }
 
 func (ec *executionContext) _User_marketingConsent(ctx context.Context, field graphql.CollectedField, obj *domain.User) (ret graphql.Marshaler) {
@@ -40442,7 +40458,7 @@ func (ec *executionContext) _User_marketingConsent(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_User_marketingConsent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("User", field, true, true, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("User", field, true, true, "Boolean")
 }
 
 func (ec *executionContext) _User_consents(ctx context.Context, field graphql.CollectedField, obj *domain.User) (ret graphql.Marshaler) {
@@ -40738,7 +40754,7 @@ func (ec *executionContext) _UserEdge_cursor(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_UserEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("UserEdge", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("UserEdge", field, false, false, "String")
 }
 
 func (ec *executionContext) _UserEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.UserEdge) (ret graphql.Marshaler) {
@@ -40793,7 +40809,7 @@ func (ec *executionContext) _VerifyEmailPayload_emailVerified(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_VerifyEmailPayload_emailVerified(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("VerifyEmailPayload", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("VerifyEmailPayload", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _VerifyEmailPayload_user(ctx context.Context, field graphql.CollectedField, obj *model.VerifyEmailPayload) (ret graphql.Marshaler) {
@@ -40848,7 +40864,7 @@ func (ec *executionContext) ___Directive_name(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext___Directive_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__Directive", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("__Directive", field, false, false, "String")
 }
 
 func (ec *executionContext) ___Directive_description(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
@@ -40871,7 +40887,7 @@ func (ec *executionContext) ___Directive_description(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext___Directive_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__Directive", field, true, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("__Directive", field, true, false, "String")
 }
 
 func (ec *executionContext) ___Directive_isRepeatable(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
@@ -40894,7 +40910,7 @@ func (ec *executionContext) ___Directive_isRepeatable(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext___Directive_isRepeatable(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__Directive", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("__Directive", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) ___Directive_locations(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
@@ -40917,7 +40933,7 @@ func (ec *executionContext) ___Directive_locations(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext___Directive_locations(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__Directive", field, false, false, errors.New("field of type __DirectiveLocation does not have child fields"))
+	return graphql.NewScalarFieldContext("__Directive", field, false, false, "__DirectiveLocation")
 }
 
 func (ec *executionContext) ___Directive_args(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
@@ -40929,7 +40945,8 @@ func (ec *executionContext) ___Directive_args(ctx context.Context, field graphql
 			return ec.fieldContext___Directive_args(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Args, nil
+			fc := graphql.GetFieldContext(ctx)
+			return obj.VisibleArgs(fc.Args["includeDeprecated"].(bool)), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []introspection.InputValue) graphql.Marshaler {
@@ -40943,7 +40960,7 @@ func (ec *executionContext) fieldContext___Directive_args(ctx context.Context, f
 	fc = &graphql.FieldContext{
 		Object:     "__Directive",
 		Field:      field,
-		IsMethod:   false,
+		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields___InputValue(ctx, field)
@@ -40983,7 +41000,7 @@ func (ec *executionContext) ___EnumValue_name(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext___EnumValue_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__EnumValue", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("__EnumValue", field, false, false, "String")
 }
 
 func (ec *executionContext) ___EnumValue_description(ctx context.Context, field graphql.CollectedField, obj *introspection.EnumValue) (ret graphql.Marshaler) {
@@ -41006,7 +41023,7 @@ func (ec *executionContext) ___EnumValue_description(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext___EnumValue_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__EnumValue", field, true, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("__EnumValue", field, true, false, "String")
 }
 
 func (ec *executionContext) ___EnumValue_isDeprecated(ctx context.Context, field graphql.CollectedField, obj *introspection.EnumValue) (ret graphql.Marshaler) {
@@ -41029,7 +41046,7 @@ func (ec *executionContext) ___EnumValue_isDeprecated(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext___EnumValue_isDeprecated(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__EnumValue", field, true, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("__EnumValue", field, true, false, "Boolean")
 }
 
 func (ec *executionContext) ___EnumValue_deprecationReason(ctx context.Context, field graphql.CollectedField, obj *introspection.EnumValue) (ret graphql.Marshaler) {
@@ -41052,7 +41069,7 @@ func (ec *executionContext) ___EnumValue_deprecationReason(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext___EnumValue_deprecationReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__EnumValue", field, true, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("__EnumValue", field, true, false, "String")
 }
 
 func (ec *executionContext) ___Field_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Field) (ret graphql.Marshaler) {
@@ -41075,7 +41092,7 @@ func (ec *executionContext) ___Field_name(ctx context.Context, field graphql.Col
 	)
 }
 func (ec *executionContext) fieldContext___Field_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__Field", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("__Field", field, false, false, "String")
 }
 
 func (ec *executionContext) ___Field_description(ctx context.Context, field graphql.CollectedField, obj *introspection.Field) (ret graphql.Marshaler) {
@@ -41098,7 +41115,7 @@ func (ec *executionContext) ___Field_description(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext___Field_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__Field", field, true, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("__Field", field, true, false, "String")
 }
 
 func (ec *executionContext) ___Field_args(ctx context.Context, field graphql.CollectedField, obj *introspection.Field) (ret graphql.Marshaler) {
@@ -41110,7 +41127,8 @@ func (ec *executionContext) ___Field_args(ctx context.Context, field graphql.Col
 			return ec.fieldContext___Field_args(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Args, nil
+			fc := graphql.GetFieldContext(ctx)
+			return obj.VisibleArgs(fc.Args["includeDeprecated"].(bool)), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []introspection.InputValue) graphql.Marshaler {
@@ -41124,7 +41142,7 @@ func (ec *executionContext) fieldContext___Field_args(ctx context.Context, field
 	fc = &graphql.FieldContext{
 		Object:     "__Field",
 		Field:      field,
-		IsMethod:   false,
+		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields___InputValue(ctx, field)
@@ -41196,7 +41214,7 @@ func (ec *executionContext) ___Field_isDeprecated(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext___Field_isDeprecated(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__Field", field, true, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("__Field", field, true, false, "Boolean")
 }
 
 func (ec *executionContext) ___Field_deprecationReason(ctx context.Context, field graphql.CollectedField, obj *introspection.Field) (ret graphql.Marshaler) {
@@ -41219,7 +41237,7 @@ func (ec *executionContext) ___Field_deprecationReason(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext___Field_deprecationReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__Field", field, true, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("__Field", field, true, false, "String")
 }
 
 func (ec *executionContext) ___InputValue_name(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
@@ -41242,7 +41260,7 @@ func (ec *executionContext) ___InputValue_name(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext___InputValue_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__InputValue", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("__InputValue", field, false, false, "String")
 }
 
 func (ec *executionContext) ___InputValue_description(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
@@ -41265,7 +41283,7 @@ func (ec *executionContext) ___InputValue_description(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext___InputValue_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__InputValue", field, true, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("__InputValue", field, true, false, "String")
 }
 
 func (ec *executionContext) ___InputValue_type(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
@@ -41320,7 +41338,7 @@ func (ec *executionContext) ___InputValue_defaultValue(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext___InputValue_defaultValue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__InputValue", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("__InputValue", field, false, false, "String")
 }
 
 func (ec *executionContext) ___InputValue_isDeprecated(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
@@ -41343,7 +41361,7 @@ func (ec *executionContext) ___InputValue_isDeprecated(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext___InputValue_isDeprecated(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__InputValue", field, true, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("__InputValue", field, true, false, "Boolean")
 }
 
 func (ec *executionContext) ___InputValue_deprecationReason(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
@@ -41366,7 +41384,7 @@ func (ec *executionContext) ___InputValue_deprecationReason(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext___InputValue_deprecationReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__InputValue", field, true, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("__InputValue", field, true, false, "String")
 }
 
 func (ec *executionContext) ___Schema_description(ctx context.Context, field graphql.CollectedField, obj *introspection.Schema) (ret graphql.Marshaler) {
@@ -41389,7 +41407,7 @@ func (ec *executionContext) ___Schema_description(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext___Schema_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__Schema", field, true, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("__Schema", field, true, false, "String")
 }
 
 func (ec *executionContext) ___Schema_types(ctx context.Context, field graphql.CollectedField, obj *introspection.Schema) (ret graphql.Marshaler) {
@@ -41572,7 +41590,7 @@ func (ec *executionContext) ___Type_kind(ctx context.Context, field graphql.Coll
 	)
 }
 func (ec *executionContext) fieldContext___Type_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__Type", field, true, false, errors.New("field of type __TypeKind does not have child fields"))
+	return graphql.NewScalarFieldContext("__Type", field, true, false, "__TypeKind")
 }
 
 func (ec *executionContext) ___Type_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
@@ -41595,7 +41613,7 @@ func (ec *executionContext) ___Type_name(ctx context.Context, field graphql.Coll
 	)
 }
 func (ec *executionContext) fieldContext___Type_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__Type", field, true, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("__Type", field, true, false, "String")
 }
 
 func (ec *executionContext) ___Type_description(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
@@ -41618,7 +41636,7 @@ func (ec *executionContext) ___Type_description(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext___Type_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__Type", field, true, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("__Type", field, true, false, "String")
 }
 
 func (ec *executionContext) ___Type_specifiedByURL(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
@@ -41641,7 +41659,7 @@ func (ec *executionContext) ___Type_specifiedByURL(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext___Type_specifiedByURL(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__Type", field, true, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("__Type", field, true, false, "String")
 }
 
 func (ec *executionContext) ___Type_fields(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
@@ -41805,7 +41823,8 @@ func (ec *executionContext) ___Type_inputFields(ctx context.Context, field graph
 			return ec.fieldContext___Type_inputFields(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.InputFields(), nil
+			fc := graphql.GetFieldContext(ctx)
+			return obj.VisibleInputFields(fc.Args["includeDeprecated"].(bool)), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []introspection.InputValue) graphql.Marshaler {
@@ -41815,7 +41834,7 @@ func (ec *executionContext) ___Type_inputFields(ctx context.Context, field graph
 		false,
 	)
 }
-func (ec *executionContext) fieldContext___Type_inputFields(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext___Type_inputFields(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "__Type",
 		Field:      field,
@@ -41824,6 +41843,17 @@ func (ec *executionContext) fieldContext___Type_inputFields(_ context.Context, f
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields___InputValue(ctx, field)
 		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field___Type_inputFields_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -41880,7 +41910,7 @@ func (ec *executionContext) ___Type_isOneOf(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext___Type_isOneOf(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__Type", field, true, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("__Type", field, true, false, "Boolean")
 }
 
 // endregion **************************** field.gotpl *****************************
@@ -41931,6 +41961,18 @@ func (ec *executionContext) unmarshalInputAcceptPoliciesInput(ctx context.Contex
 	return it, nil
 }
 
+// UnmarshalAcceptPoliciesInput unmarshals raw into the AcceptPoliciesInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalAcceptPoliciesInput(ctx context.Context, raw any) (model.AcceptPoliciesInput, error) {
+	var out model.AcceptPoliciesInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "AcceptPoliciesInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputAcceptSessionInput(ctx context.Context, obj any) (model.AcceptSessionInput, error) {
 	var it model.AcceptSessionInput
 	if obj == nil {
@@ -41959,6 +42001,18 @@ func (ec *executionContext) unmarshalInputAcceptSessionInput(ctx context.Context
 		}
 	}
 	return it, nil
+}
+
+// UnmarshalAcceptSessionInput unmarshals raw into the AcceptSessionInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalAcceptSessionInput(ctx context.Context, raw any) (model.AcceptSessionInput, error) {
+	var out model.AcceptSessionInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "AcceptSessionInput", raw, &out)
+	return out, err
 }
 
 func (ec *executionContext) unmarshalInputAddMemberSkillInput(ctx context.Context, obj any) (model.AddMemberSkillInput, error) {
@@ -42023,6 +42077,18 @@ func (ec *executionContext) unmarshalInputAddMemberSkillInput(ctx context.Contex
 	return it, nil
 }
 
+// UnmarshalAddMemberSkillInput unmarshals raw into the AddMemberSkillInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalAddMemberSkillInput(ctx context.Context, raw any) (model.AddMemberSkillInput, error) {
+	var out model.AddMemberSkillInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "AddMemberSkillInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputAdjustCreditsInput(ctx context.Context, obj any) (model.AdjustCreditsInput, error) {
 	var it model.AdjustCreditsInput
 	if obj == nil {
@@ -42067,6 +42133,18 @@ func (ec *executionContext) unmarshalInputAdjustCreditsInput(ctx context.Context
 	return it, nil
 }
 
+// UnmarshalAdjustCreditsInput unmarshals raw into the AdjustCreditsInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalAdjustCreditsInput(ctx context.Context, raw any) (model.AdjustCreditsInput, error) {
+	var out model.AdjustCreditsInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "AdjustCreditsInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputAppealSanctionInput(ctx context.Context, obj any) (model.AppealSanctionInput, error) {
 	var it model.AppealSanctionInput
 	if obj == nil {
@@ -42102,6 +42180,18 @@ func (ec *executionContext) unmarshalInputAppealSanctionInput(ctx context.Contex
 		}
 	}
 	return it, nil
+}
+
+// UnmarshalAppealSanctionInput unmarshals raw into the AppealSanctionInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalAppealSanctionInput(ctx context.Context, raw any) (model.AppealSanctionInput, error) {
+	var out model.AppealSanctionInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "AppealSanctionInput", raw, &out)
+	return out, err
 }
 
 func (ec *executionContext) unmarshalInputAuditLogFilter(ctx context.Context, obj any) (model.AuditLogFilter, error) {
@@ -42162,6 +42252,18 @@ func (ec *executionContext) unmarshalInputAuditLogFilter(ctx context.Context, ob
 	return it, nil
 }
 
+// UnmarshalAuditLogFilter unmarshals raw into the AuditLogFilter input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalAuditLogFilter(ctx context.Context, raw any) (model.AuditLogFilter, error) {
+	var out model.AuditLogFilter
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "AuditLogFilter", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputAvailabilitySlotInput(ctx context.Context, obj any) (model.AvailabilitySlotInput, error) {
 	var it model.AvailabilitySlotInput
 	if obj == nil {
@@ -42206,6 +42308,18 @@ func (ec *executionContext) unmarshalInputAvailabilitySlotInput(ctx context.Cont
 	return it, nil
 }
 
+// UnmarshalAvailabilitySlotInput unmarshals raw into the AvailabilitySlotInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalAvailabilitySlotInput(ctx context.Context, raw any) (model.AvailabilitySlotInput, error) {
+	var out model.AvailabilitySlotInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "AvailabilitySlotInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputBlockMemberInput(ctx context.Context, obj any) (model.BlockMemberInput, error) {
 	var it model.BlockMemberInput
 	if obj == nil {
@@ -42234,6 +42348,18 @@ func (ec *executionContext) unmarshalInputBlockMemberInput(ctx context.Context, 
 		}
 	}
 	return it, nil
+}
+
+// UnmarshalBlockMemberInput unmarshals raw into the BlockMemberInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalBlockMemberInput(ctx context.Context, raw any) (model.BlockMemberInput, error) {
+	var out model.BlockMemberInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "BlockMemberInput", raw, &out)
+	return out, err
 }
 
 func (ec *executionContext) unmarshalInputCancelSessionInput(ctx context.Context, obj any) (model.CancelSessionInput, error) {
@@ -42277,6 +42403,18 @@ func (ec *executionContext) unmarshalInputCancelSessionInput(ctx context.Context
 	return it, nil
 }
 
+// UnmarshalCancelSessionInput unmarshals raw into the CancelSessionInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCancelSessionInput(ctx context.Context, raw any) (model.CancelSessionInput, error) {
+	var out model.CancelSessionInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CancelSessionInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputChangePasswordInput(ctx context.Context, obj any) (model.ChangePasswordInput, error) {
 	var it model.ChangePasswordInput
 	if obj == nil {
@@ -42312,6 +42450,18 @@ func (ec *executionContext) unmarshalInputChangePasswordInput(ctx context.Contex
 		}
 	}
 	return it, nil
+}
+
+// UnmarshalChangePasswordInput unmarshals raw into the ChangePasswordInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalChangePasswordInput(ctx context.Context, raw any) (model.ChangePasswordInput, error) {
+	var out model.ChangePasswordInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ChangePasswordInput", raw, &out)
+	return out, err
 }
 
 func (ec *executionContext) unmarshalInputCompleteMfaLogInInput(ctx context.Context, obj any) (model.CompleteMfaLogInInput, error) {
@@ -42358,6 +42508,18 @@ func (ec *executionContext) unmarshalInputCompleteMfaLogInInput(ctx context.Cont
 	return it, nil
 }
 
+// UnmarshalCompleteMfaLogInInput unmarshals raw into the CompleteMfaLogInInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCompleteMfaLogInInput(ctx context.Context, raw any) (model.CompleteMfaLogInInput, error) {
+	var out model.CompleteMfaLogInInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CompleteMfaLogInInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputConfirmEmailChangeInput(ctx context.Context, obj any) (model.ConfirmEmailChangeInput, error) {
 	var it model.ConfirmEmailChangeInput
 	if obj == nil {
@@ -42395,6 +42557,18 @@ func (ec *executionContext) unmarshalInputConfirmEmailChangeInput(ctx context.Co
 	return it, nil
 }
 
+// UnmarshalConfirmEmailChangeInput unmarshals raw into the ConfirmEmailChangeInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalConfirmEmailChangeInput(ctx context.Context, raw any) (model.ConfirmEmailChangeInput, error) {
+	var out model.ConfirmEmailChangeInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ConfirmEmailChangeInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputConfirmSessionCompletedInput(ctx context.Context, obj any) (model.ConfirmSessionCompletedInput, error) {
 	var it model.ConfirmSessionCompletedInput
 	if obj == nil {
@@ -42425,6 +42599,18 @@ func (ec *executionContext) unmarshalInputConfirmSessionCompletedInput(ctx conte
 	return it, nil
 }
 
+// UnmarshalConfirmSessionCompletedInput unmarshals raw into the ConfirmSessionCompletedInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalConfirmSessionCompletedInput(ctx context.Context, raw any) (model.ConfirmSessionCompletedInput, error) {
+	var out model.ConfirmSessionCompletedInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ConfirmSessionCompletedInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputConfirmTotpEnrollmentInput(ctx context.Context, obj any) (model.ConfirmTotpEnrollmentInput, error) {
 	var it model.ConfirmTotpEnrollmentInput
 	if obj == nil {
@@ -42453,6 +42639,18 @@ func (ec *executionContext) unmarshalInputConfirmTotpEnrollmentInput(ctx context
 		}
 	}
 	return it, nil
+}
+
+// UnmarshalConfirmTotpEnrollmentInput unmarshals raw into the ConfirmTotpEnrollmentInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalConfirmTotpEnrollmentInput(ctx context.Context, raw any) (model.ConfirmTotpEnrollmentInput, error) {
+	var out model.ConfirmTotpEnrollmentInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ConfirmTotpEnrollmentInput", raw, &out)
+	return out, err
 }
 
 func (ec *executionContext) unmarshalInputContestNoShowInput(ctx context.Context, obj any) (model.ContestNoShowInput, error) {
@@ -42490,6 +42688,18 @@ func (ec *executionContext) unmarshalInputContestNoShowInput(ctx context.Context
 		}
 	}
 	return it, nil
+}
+
+// UnmarshalContestNoShowInput unmarshals raw into the ContestNoShowInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalContestNoShowInput(ctx context.Context, raw any) (model.ContestNoShowInput, error) {
+	var out model.ContestNoShowInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ContestNoShowInput", raw, &out)
+	return out, err
 }
 
 func (ec *executionContext) unmarshalInputDecideAppealInput(ctx context.Context, obj any) (model.DecideAppealInput, error) {
@@ -42534,6 +42744,18 @@ func (ec *executionContext) unmarshalInputDecideAppealInput(ctx context.Context,
 		}
 	}
 	return it, nil
+}
+
+// UnmarshalDecideAppealInput unmarshals raw into the DecideAppealInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalDecideAppealInput(ctx context.Context, raw any) (model.DecideAppealInput, error) {
+	var out model.DecideAppealInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "DecideAppealInput", raw, &out)
+	return out, err
 }
 
 func (ec *executionContext) unmarshalInputDecideModerationCaseInput(ctx context.Context, obj any) (model.DecideModerationCaseInput, error) {
@@ -42584,6 +42806,18 @@ func (ec *executionContext) unmarshalInputDecideModerationCaseInput(ctx context.
 	return it, nil
 }
 
+// UnmarshalDecideModerationCaseInput unmarshals raw into the DecideModerationCaseInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalDecideModerationCaseInput(ctx context.Context, raw any) (model.DecideModerationCaseInput, error) {
+	var out model.DecideModerationCaseInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "DecideModerationCaseInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputDeclineSessionInput(ctx context.Context, obj any) (model.DeclineSessionInput, error) {
 	var it model.DeclineSessionInput
 	if obj == nil {
@@ -42612,6 +42846,18 @@ func (ec *executionContext) unmarshalInputDeclineSessionInput(ctx context.Contex
 		}
 	}
 	return it, nil
+}
+
+// UnmarshalDeclineSessionInput unmarshals raw into the DeclineSessionInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalDeclineSessionInput(ctx context.Context, raw any) (model.DeclineSessionInput, error) {
+	var out model.DeclineSessionInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "DeclineSessionInput", raw, &out)
+	return out, err
 }
 
 func (ec *executionContext) unmarshalInputDeleteAccountInput(ctx context.Context, obj any) (model.DeleteAccountInput, error) {
@@ -42644,6 +42890,18 @@ func (ec *executionContext) unmarshalInputDeleteAccountInput(ctx context.Context
 	return it, nil
 }
 
+// UnmarshalDeleteAccountInput unmarshals raw into the DeleteAccountInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalDeleteAccountInput(ctx context.Context, raw any) (model.DeleteAccountInput, error) {
+	var out model.DeleteAccountInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "DeleteAccountInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputDeleteMessageInput(ctx context.Context, obj any) (model.DeleteMessageInput, error) {
 	var it model.DeleteMessageInput
 	if obj == nil {
@@ -42672,6 +42930,18 @@ func (ec *executionContext) unmarshalInputDeleteMessageInput(ctx context.Context
 		}
 	}
 	return it, nil
+}
+
+// UnmarshalDeleteMessageInput unmarshals raw into the DeleteMessageInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalDeleteMessageInput(ctx context.Context, raw any) (model.DeleteMessageInput, error) {
+	var out model.DeleteMessageInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "DeleteMessageInput", raw, &out)
+	return out, err
 }
 
 func (ec *executionContext) unmarshalInputEditMessageInput(ctx context.Context, obj any) (model.EditMessageInput, error) {
@@ -42709,6 +42979,18 @@ func (ec *executionContext) unmarshalInputEditMessageInput(ctx context.Context, 
 		}
 	}
 	return it, nil
+}
+
+// UnmarshalEditMessageInput unmarshals raw into the EditMessageInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalEditMessageInput(ctx context.Context, raw any) (model.EditMessageInput, error) {
+	var out model.EditMessageInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "EditMessageInput", raw, &out)
+	return out, err
 }
 
 func (ec *executionContext) unmarshalInputFinishPasskeyRegistrationInput(ctx context.Context, obj any) (model.FinishPasskeyRegistrationInput, error) {
@@ -42755,6 +43037,18 @@ func (ec *executionContext) unmarshalInputFinishPasskeyRegistrationInput(ctx con
 	return it, nil
 }
 
+// UnmarshalFinishPasskeyRegistrationInput unmarshals raw into the FinishPasskeyRegistrationInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalFinishPasskeyRegistrationInput(ctx context.Context, raw any) (model.FinishPasskeyRegistrationInput, error) {
+	var out model.FinishPasskeyRegistrationInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "FinishPasskeyRegistrationInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputFinishPasskeySignInInput(ctx context.Context, obj any) (model.FinishPasskeySignInInput, error) {
 	var it model.FinishPasskeySignInInput
 	if obj == nil {
@@ -42792,6 +43086,18 @@ func (ec *executionContext) unmarshalInputFinishPasskeySignInInput(ctx context.C
 	return it, nil
 }
 
+// UnmarshalFinishPasskeySignInInput unmarshals raw into the FinishPasskeySignInInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalFinishPasskeySignInInput(ctx context.Context, raw any) (model.FinishPasskeySignInInput, error) {
+	var out model.FinishPasskeySignInInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "FinishPasskeySignInInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputForceLogOutInput(ctx context.Context, obj any) (model.ForceLogOutInput, error) {
 	var it model.ForceLogOutInput
 	if obj == nil {
@@ -42820,6 +43126,18 @@ func (ec *executionContext) unmarshalInputForceLogOutInput(ctx context.Context, 
 		}
 	}
 	return it, nil
+}
+
+// UnmarshalForceLogOutInput unmarshals raw into the ForceLogOutInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalForceLogOutInput(ctx context.Context, raw any) (model.ForceLogOutInput, error) {
+	var out model.ForceLogOutInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ForceLogOutInput", raw, &out)
+	return out, err
 }
 
 func (ec *executionContext) unmarshalInputGeoPointInput(ctx context.Context, obj any) (model.GeoPointInput, error) {
@@ -42857,6 +43175,18 @@ func (ec *executionContext) unmarshalInputGeoPointInput(ctx context.Context, obj
 		}
 	}
 	return it, nil
+}
+
+// UnmarshalGeoPointInput unmarshals raw into the GeoPointInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalGeoPointInput(ctx context.Context, raw any) (model.GeoPointInput, error) {
+	var out model.GeoPointInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "GeoPointInput", raw, &out)
+	return out, err
 }
 
 func (ec *executionContext) unmarshalInputImposeSanctionInput(ctx context.Context, obj any) (model.ImposeSanctionInput, error) {
@@ -42931,6 +43261,18 @@ func (ec *executionContext) unmarshalInputImposeSanctionInput(ctx context.Contex
 	return it, nil
 }
 
+// UnmarshalImposeSanctionInput unmarshals raw into the ImposeSanctionInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalImposeSanctionInput(ctx context.Context, raw any) (model.ImposeSanctionInput, error) {
+	var out model.ImposeSanctionInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ImposeSanctionInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputLinkProviderInput(ctx context.Context, obj any) (model.LinkProviderInput, error) {
 	var it model.LinkProviderInput
 	if obj == nil {
@@ -42975,6 +43317,18 @@ func (ec *executionContext) unmarshalInputLinkProviderInput(ctx context.Context,
 	return it, nil
 }
 
+// UnmarshalLinkProviderInput unmarshals raw into the LinkProviderInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalLinkProviderInput(ctx context.Context, raw any) (model.LinkProviderInput, error) {
+	var out model.LinkProviderInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "LinkProviderInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputLogInInput(ctx context.Context, obj any) (model.LogInInput, error) {
 	var it model.LogInInput
 	if obj == nil {
@@ -43012,6 +43366,18 @@ func (ec *executionContext) unmarshalInputLogInInput(ctx context.Context, obj an
 	return it, nil
 }
 
+// UnmarshalLogInInput unmarshals raw into the LogInInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalLogInInput(ctx context.Context, raw any) (model.LogInInput, error) {
+	var out model.LogInInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "LogInInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputLogOutEverywhereInput(ctx context.Context, obj any) (model.LogOutEverywhereInput, error) {
 	var it model.LogOutEverywhereInput
 	if obj == nil {
@@ -43046,6 +43412,18 @@ func (ec *executionContext) unmarshalInputLogOutEverywhereInput(ctx context.Cont
 	return it, nil
 }
 
+// UnmarshalLogOutEverywhereInput unmarshals raw into the LogOutEverywhereInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalLogOutEverywhereInput(ctx context.Context, raw any) (model.LogOutEverywhereInput, error) {
+	var out model.LogOutEverywhereInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "LogOutEverywhereInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputLogOutInput(ctx context.Context, obj any) (model.LogOutInput, error) {
 	var it model.LogOutInput
 	if obj == nil {
@@ -43074,6 +43452,18 @@ func (ec *executionContext) unmarshalInputLogOutInput(ctx context.Context, obj a
 		}
 	}
 	return it, nil
+}
+
+// UnmarshalLogOutInput unmarshals raw into the LogOutInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalLogOutInput(ctx context.Context, raw any) (model.LogOutInput, error) {
+	var out model.LogOutInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "LogOutInput", raw, &out)
+	return out, err
 }
 
 func (ec *executionContext) unmarshalInputMarkConversationReadInput(ctx context.Context, obj any) (model.MarkConversationReadInput, error) {
@@ -43113,6 +43503,18 @@ func (ec *executionContext) unmarshalInputMarkConversationReadInput(ctx context.
 	return it, nil
 }
 
+// UnmarshalMarkConversationReadInput unmarshals raw into the MarkConversationReadInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalMarkConversationReadInput(ctx context.Context, raw any) (model.MarkConversationReadInput, error) {
+	var out model.MarkConversationReadInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "MarkConversationReadInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputMarkNotificationsReadInput(ctx context.Context, obj any) (model.MarkNotificationsReadInput, error) {
 	var it model.MarkNotificationsReadInput
 	if obj == nil {
@@ -43148,6 +43550,18 @@ func (ec *executionContext) unmarshalInputMarkNotificationsReadInput(ctx context
 		}
 	}
 	return it, nil
+}
+
+// UnmarshalMarkNotificationsReadInput unmarshals raw into the MarkNotificationsReadInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalMarkNotificationsReadInput(ctx context.Context, raw any) (model.MarkNotificationsReadInput, error) {
+	var out model.MarkNotificationsReadInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "MarkNotificationsReadInput", raw, &out)
+	return out, err
 }
 
 func (ec *executionContext) unmarshalInputMatchFilter(ctx context.Context, obj any) (model.MatchFilter, error) {
@@ -43210,6 +43624,18 @@ func (ec *executionContext) unmarshalInputMatchFilter(ctx context.Context, obj a
 		}
 	}
 	return it, nil
+}
+
+// UnmarshalMatchFilter unmarshals raw into the MatchFilter input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalMatchFilter(ctx context.Context, raw any) (model.MatchFilter, error) {
+	var out model.MatchFilter
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "MatchFilter", raw, &out)
+	return out, err
 }
 
 func (ec *executionContext) unmarshalInputMemberSearchFilter(ctx context.Context, obj any) (model.MemberSearchFilter, error) {
@@ -43295,6 +43721,18 @@ func (ec *executionContext) unmarshalInputMemberSearchFilter(ctx context.Context
 	return it, nil
 }
 
+// UnmarshalMemberSearchFilter unmarshals raw into the MemberSearchFilter input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalMemberSearchFilter(ctx context.Context, raw any) (model.MemberSearchFilter, error) {
+	var out model.MemberSearchFilter
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "MemberSearchFilter", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputModerationCaseFilter(ctx context.Context, obj any) (model.ModerationCaseFilter, error) {
 	var it model.ModerationCaseFilter
 	if obj == nil {
@@ -43346,6 +43784,18 @@ func (ec *executionContext) unmarshalInputModerationCaseFilter(ctx context.Conte
 	return it, nil
 }
 
+// UnmarshalModerationCaseFilter unmarshals raw into the ModerationCaseFilter input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalModerationCaseFilter(ctx context.Context, raw any) (model.ModerationCaseFilter, error) {
+	var out model.ModerationCaseFilter
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ModerationCaseFilter", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputMoneyInput(ctx context.Context, obj any) (model.MoneyInput, error) {
 	var it model.MoneyInput
 	if obj == nil {
@@ -43381,6 +43831,18 @@ func (ec *executionContext) unmarshalInputMoneyInput(ctx context.Context, obj an
 		}
 	}
 	return it, nil
+}
+
+// UnmarshalMoneyInput unmarshals raw into the MoneyInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalMoneyInput(ctx context.Context, raw any) (model.MoneyInput, error) {
+	var out model.MoneyInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "MoneyInput", raw, &out)
+	return out, err
 }
 
 func (ec *executionContext) unmarshalInputMuteConversationInput(ctx context.Context, obj any) (model.MuteConversationInput, error) {
@@ -43427,6 +43889,18 @@ func (ec *executionContext) unmarshalInputMuteConversationInput(ctx context.Cont
 	return it, nil
 }
 
+// UnmarshalMuteConversationInput unmarshals raw into the MuteConversationInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalMuteConversationInput(ctx context.Context, raw any) (model.MuteConversationInput, error) {
+	var out model.MuteConversationInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "MuteConversationInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputNearInput(ctx context.Context, obj any) (model.NearInput, error) {
 	var it model.NearInput
 	if obj == nil {
@@ -43471,6 +43945,18 @@ func (ec *executionContext) unmarshalInputNearInput(ctx context.Context, obj any
 	return it, nil
 }
 
+// UnmarshalNearInput unmarshals raw into the NearInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalNearInput(ctx context.Context, raw any) (model.NearInput, error) {
+	var out model.NearInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "NearInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputOpenDirectConversationInput(ctx context.Context, obj any) (model.OpenDirectConversationInput, error) {
 	var it model.OpenDirectConversationInput
 	if obj == nil {
@@ -43501,6 +43987,18 @@ func (ec *executionContext) unmarshalInputOpenDirectConversationInput(ctx contex
 	return it, nil
 }
 
+// UnmarshalOpenDirectConversationInput unmarshals raw into the OpenDirectConversationInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalOpenDirectConversationInput(ctx context.Context, raw any) (model.OpenDirectConversationInput, error) {
+	var out model.OpenDirectConversationInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "OpenDirectConversationInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputPayForSessionInput(ctx context.Context, obj any) (model.PayForSessionInput, error) {
 	var it model.PayForSessionInput
 	if obj == nil {
@@ -43529,6 +44027,18 @@ func (ec *executionContext) unmarshalInputPayForSessionInput(ctx context.Context
 		}
 	}
 	return it, nil
+}
+
+// UnmarshalPayForSessionInput unmarshals raw into the PayForSessionInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalPayForSessionInput(ctx context.Context, raw any) (model.PayForSessionInput, error) {
+	var out model.PayForSessionInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "PayForSessionInput", raw, &out)
+	return out, err
 }
 
 func (ec *executionContext) unmarshalInputProposeNewTimeInput(ctx context.Context, obj any) (model.ProposeNewTimeInput, error) {
@@ -43573,6 +44083,18 @@ func (ec *executionContext) unmarshalInputProposeNewTimeInput(ctx context.Contex
 		}
 	}
 	return it, nil
+}
+
+// UnmarshalProposeNewTimeInput unmarshals raw into the ProposeNewTimeInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalProposeNewTimeInput(ctx context.Context, raw any) (model.ProposeNewTimeInput, error) {
+	var out model.ProposeNewTimeInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ProposeNewTimeInput", raw, &out)
+	return out, err
 }
 
 func (ec *executionContext) unmarshalInputProposeSessionInput(ctx context.Context, obj any) (model.ProposeSessionInput, error) {
@@ -43675,6 +44197,18 @@ func (ec *executionContext) unmarshalInputProposeSessionInput(ctx context.Contex
 	return it, nil
 }
 
+// UnmarshalProposeSessionInput unmarshals raw into the ProposeSessionInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalProposeSessionInput(ctx context.Context, raw any) (model.ProposeSessionInput, error) {
+	var out model.ProposeSessionInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ProposeSessionInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputProposeSkillInput(ctx context.Context, obj any) (model.ProposeSkillInput, error) {
 	var it model.ProposeSkillInput
 	if obj == nil {
@@ -43730,6 +44264,18 @@ func (ec *executionContext) unmarshalInputProposeSkillInput(ctx context.Context,
 	return it, nil
 }
 
+// UnmarshalProposeSkillInput unmarshals raw into the ProposeSkillInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalProposeSkillInput(ctx context.Context, raw any) (model.ProposeSkillInput, error) {
+	var out model.ProposeSkillInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ProposeSkillInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputReauthenticateInput(ctx context.Context, obj any) (model.ReauthenticateInput, error) {
 	var it model.ReauthenticateInput
 	if obj == nil {
@@ -43767,6 +44313,18 @@ func (ec *executionContext) unmarshalInputReauthenticateInput(ctx context.Contex
 	return it, nil
 }
 
+// UnmarshalReauthenticateInput unmarshals raw into the ReauthenticateInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalReauthenticateInput(ctx context.Context, raw any) (model.ReauthenticateInput, error) {
+	var out model.ReauthenticateInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ReauthenticateInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputRefreshSessionInput(ctx context.Context, obj any) (model.RefreshSessionInput, error) {
 	var it model.RefreshSessionInput
 	if obj == nil {
@@ -43795,6 +44353,18 @@ func (ec *executionContext) unmarshalInputRefreshSessionInput(ctx context.Contex
 		}
 	}
 	return it, nil
+}
+
+// UnmarshalRefreshSessionInput unmarshals raw into the RefreshSessionInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRefreshSessionInput(ctx context.Context, raw any) (model.RefreshSessionInput, error) {
+	var out model.RefreshSessionInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RefreshSessionInput", raw, &out)
+	return out, err
 }
 
 func (ec *executionContext) unmarshalInputRefundPaymentInput(ctx context.Context, obj any) (model.RefundPaymentInput, error) {
@@ -43848,6 +44418,18 @@ func (ec *executionContext) unmarshalInputRefundPaymentInput(ctx context.Context
 	return it, nil
 }
 
+// UnmarshalRefundPaymentInput unmarshals raw into the RefundPaymentInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRefundPaymentInput(ctx context.Context, raw any) (model.RefundPaymentInput, error) {
+	var out model.RefundPaymentInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RefundPaymentInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputRegisterPushDeviceInput(ctx context.Context, obj any) (model.RegisterPushDeviceInput, error) {
 	var it model.RegisterPushDeviceInput
 	if obj == nil {
@@ -43892,6 +44474,18 @@ func (ec *executionContext) unmarshalInputRegisterPushDeviceInput(ctx context.Co
 	return it, nil
 }
 
+// UnmarshalRegisterPushDeviceInput unmarshals raw into the RegisterPushDeviceInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRegisterPushDeviceInput(ctx context.Context, raw any) (model.RegisterPushDeviceInput, error) {
+	var out model.RegisterPushDeviceInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RegisterPushDeviceInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputRemoveMemberSkillInput(ctx context.Context, obj any) (model.RemoveMemberSkillInput, error) {
 	var it model.RemoveMemberSkillInput
 	if obj == nil {
@@ -43922,6 +44516,18 @@ func (ec *executionContext) unmarshalInputRemoveMemberSkillInput(ctx context.Con
 	return it, nil
 }
 
+// UnmarshalRemoveMemberSkillInput unmarshals raw into the RemoveMemberSkillInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRemoveMemberSkillInput(ctx context.Context, raw any) (model.RemoveMemberSkillInput, error) {
+	var out model.RemoveMemberSkillInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RemoveMemberSkillInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputRemovePasskeyInput(ctx context.Context, obj any) (model.RemovePasskeyInput, error) {
 	var it model.RemovePasskeyInput
 	if obj == nil {
@@ -43950,6 +44556,18 @@ func (ec *executionContext) unmarshalInputRemovePasskeyInput(ctx context.Context
 		}
 	}
 	return it, nil
+}
+
+// UnmarshalRemovePasskeyInput unmarshals raw into the RemovePasskeyInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRemovePasskeyInput(ctx context.Context, raw any) (model.RemovePasskeyInput, error) {
+	var out model.RemovePasskeyInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RemovePasskeyInput", raw, &out)
+	return out, err
 }
 
 func (ec *executionContext) unmarshalInputRenamePasskeyInput(ctx context.Context, obj any) (model.RenamePasskeyInput, error) {
@@ -43987,6 +44605,18 @@ func (ec *executionContext) unmarshalInputRenamePasskeyInput(ctx context.Context
 		}
 	}
 	return it, nil
+}
+
+// UnmarshalRenamePasskeyInput unmarshals raw into the RenamePasskeyInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRenamePasskeyInput(ctx context.Context, raw any) (model.RenamePasskeyInput, error) {
+	var out model.RenamePasskeyInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RenamePasskeyInput", raw, &out)
+	return out, err
 }
 
 func (ec *executionContext) unmarshalInputReportContentInput(ctx context.Context, obj any) (model.ReportContentInput, error) {
@@ -44044,6 +44674,18 @@ func (ec *executionContext) unmarshalInputReportContentInput(ctx context.Context
 	return it, nil
 }
 
+// UnmarshalReportContentInput unmarshals raw into the ReportContentInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalReportContentInput(ctx context.Context, raw any) (model.ReportContentInput, error) {
+	var out model.ReportContentInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ReportContentInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputReportNoShowInput(ctx context.Context, obj any) (model.ReportNoShowInput, error) {
 	var it model.ReportNoShowInput
 	if obj == nil {
@@ -44072,6 +44714,18 @@ func (ec *executionContext) unmarshalInputReportNoShowInput(ctx context.Context,
 		}
 	}
 	return it, nil
+}
+
+// UnmarshalReportNoShowInput unmarshals raw into the ReportNoShowInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalReportNoShowInput(ctx context.Context, raw any) (model.ReportNoShowInput, error) {
+	var out model.ReportNoShowInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ReportNoShowInput", raw, &out)
+	return out, err
 }
 
 func (ec *executionContext) unmarshalInputReportReviewInput(ctx context.Context, obj any) (model.ReportReviewInput, error) {
@@ -44122,6 +44776,18 @@ func (ec *executionContext) unmarshalInputReportReviewInput(ctx context.Context,
 	return it, nil
 }
 
+// UnmarshalReportReviewInput unmarshals raw into the ReportReviewInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalReportReviewInput(ctx context.Context, raw any) (model.ReportReviewInput, error) {
+	var out model.ReportReviewInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ReportReviewInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputReportSessionProblemInput(ctx context.Context, obj any) (model.ReportSessionProblemInput, error) {
 	var it model.ReportSessionProblemInput
 	if obj == nil {
@@ -44159,6 +44825,18 @@ func (ec *executionContext) unmarshalInputReportSessionProblemInput(ctx context.
 	return it, nil
 }
 
+// UnmarshalReportSessionProblemInput unmarshals raw into the ReportSessionProblemInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalReportSessionProblemInput(ctx context.Context, raw any) (model.ReportSessionProblemInput, error) {
+	var out model.ReportSessionProblemInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ReportSessionProblemInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputRequestEmailChangeInput(ctx context.Context, obj any) (model.RequestEmailChangeInput, error) {
 	var it model.RequestEmailChangeInput
 	if obj == nil {
@@ -44187,6 +44865,18 @@ func (ec *executionContext) unmarshalInputRequestEmailChangeInput(ctx context.Co
 		}
 	}
 	return it, nil
+}
+
+// UnmarshalRequestEmailChangeInput unmarshals raw into the RequestEmailChangeInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRequestEmailChangeInput(ctx context.Context, raw any) (model.RequestEmailChangeInput, error) {
+	var out model.RequestEmailChangeInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RequestEmailChangeInput", raw, &out)
+	return out, err
 }
 
 func (ec *executionContext) unmarshalInputRequestPasswordResetInput(ctx context.Context, obj any) (model.RequestPasswordResetInput, error) {
@@ -44219,6 +44909,18 @@ func (ec *executionContext) unmarshalInputRequestPasswordResetInput(ctx context.
 	return it, nil
 }
 
+// UnmarshalRequestPasswordResetInput unmarshals raw into the RequestPasswordResetInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRequestPasswordResetInput(ctx context.Context, raw any) (model.RequestPasswordResetInput, error) {
+	var out model.RequestPasswordResetInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RequestPasswordResetInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputResendVerificationEmailForInput(ctx context.Context, obj any) (model.ResendVerificationEmailForInput, error) {
 	var it model.ResendVerificationEmailForInput
 	if obj == nil {
@@ -44247,6 +44949,18 @@ func (ec *executionContext) unmarshalInputResendVerificationEmailForInput(ctx co
 		}
 	}
 	return it, nil
+}
+
+// UnmarshalResendVerificationEmailForInput unmarshals raw into the ResendVerificationEmailForInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalResendVerificationEmailForInput(ctx context.Context, raw any) (model.ResendVerificationEmailForInput, error) {
+	var out model.ResendVerificationEmailForInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ResendVerificationEmailForInput", raw, &out)
+	return out, err
 }
 
 func (ec *executionContext) unmarshalInputResetPasswordInput(ctx context.Context, obj any) (model.ResetPasswordInput, error) {
@@ -44284,6 +44998,18 @@ func (ec *executionContext) unmarshalInputResetPasswordInput(ctx context.Context
 		}
 	}
 	return it, nil
+}
+
+// UnmarshalResetPasswordInput unmarshals raw into the ResetPasswordInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalResetPasswordInput(ctx context.Context, raw any) (model.ResetPasswordInput, error) {
+	var out model.ResetPasswordInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ResetPasswordInput", raw, &out)
+	return out, err
 }
 
 func (ec *executionContext) unmarshalInputResolveNoShowInput(ctx context.Context, obj any) (model.ResolveNoShowInput, error) {
@@ -44330,6 +45056,18 @@ func (ec *executionContext) unmarshalInputResolveNoShowInput(ctx context.Context
 	return it, nil
 }
 
+// UnmarshalResolveNoShowInput unmarshals raw into the ResolveNoShowInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalResolveNoShowInput(ctx context.Context, raw any) (model.ResolveNoShowInput, error) {
+	var out model.ResolveNoShowInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ResolveNoShowInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputReviewSkillProposalInput(ctx context.Context, obj any) (model.ReviewSkillProposalInput, error) {
 	var it model.ReviewSkillProposalInput
 	if obj == nil {
@@ -44374,6 +45112,18 @@ func (ec *executionContext) unmarshalInputReviewSkillProposalInput(ctx context.C
 	return it, nil
 }
 
+// UnmarshalReviewSkillProposalInput unmarshals raw into the ReviewSkillProposalInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalReviewSkillProposalInput(ctx context.Context, raw any) (model.ReviewSkillProposalInput, error) {
+	var out model.ReviewSkillProposalInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ReviewSkillProposalInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputRevokeSessionInput(ctx context.Context, obj any) (model.RevokeSessionInput, error) {
 	var it model.RevokeSessionInput
 	if obj == nil {
@@ -44402,6 +45152,18 @@ func (ec *executionContext) unmarshalInputRevokeSessionInput(ctx context.Context
 		}
 	}
 	return it, nil
+}
+
+// UnmarshalRevokeSessionInput unmarshals raw into the RevokeSessionInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRevokeSessionInput(ctx context.Context, raw any) (model.RevokeSessionInput, error) {
+	var out model.RevokeSessionInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RevokeSessionInput", raw, &out)
+	return out, err
 }
 
 func (ec *executionContext) unmarshalInputSendMessageInput(ctx context.Context, obj any) (model.SendMessageInput, error) {
@@ -44455,6 +45217,18 @@ func (ec *executionContext) unmarshalInputSendMessageInput(ctx context.Context, 
 	return it, nil
 }
 
+// UnmarshalSendMessageInput unmarshals raw into the SendMessageInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSendMessageInput(ctx context.Context, raw any) (model.SendMessageInput, error) {
+	var out model.SendMessageInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SendMessageInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputSetDigestScheduleInput(ctx context.Context, obj any) (model.SetDigestScheduleInput, error) {
 	var it model.SetDigestScheduleInput
 	if obj == nil {
@@ -44499,6 +45273,18 @@ func (ec *executionContext) unmarshalInputSetDigestScheduleInput(ctx context.Con
 	return it, nil
 }
 
+// UnmarshalSetDigestScheduleInput unmarshals raw into the SetDigestScheduleInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSetDigestScheduleInput(ctx context.Context, raw any) (model.SetDigestScheduleInput, error) {
+	var out model.SetDigestScheduleInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SetDigestScheduleInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputSetMarketingConsentInput(ctx context.Context, obj any) (model.SetMarketingConsentInput, error) {
 	var it model.SetMarketingConsentInput
 	if obj == nil {
@@ -44534,6 +45320,18 @@ func (ec *executionContext) unmarshalInputSetMarketingConsentInput(ctx context.C
 		}
 	}
 	return it, nil
+}
+
+// UnmarshalSetMarketingConsentInput unmarshals raw into the SetMarketingConsentInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSetMarketingConsentInput(ctx context.Context, raw any) (model.SetMarketingConsentInput, error) {
+	var out model.SetMarketingConsentInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SetMarketingConsentInput", raw, &out)
+	return out, err
 }
 
 func (ec *executionContext) unmarshalInputSetNotificationPreferenceInput(ctx context.Context, obj any) (model.SetNotificationPreferenceInput, error) {
@@ -44594,6 +45392,18 @@ func (ec *executionContext) unmarshalInputSetNotificationPreferenceInput(ctx con
 	return it, nil
 }
 
+// UnmarshalSetNotificationPreferenceInput unmarshals raw into the SetNotificationPreferenceInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSetNotificationPreferenceInput(ctx context.Context, raw any) (model.SetNotificationPreferenceInput, error) {
+	var out model.SetNotificationPreferenceInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SetNotificationPreferenceInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputSetQuietHoursInput(ctx context.Context, obj any) (model.SetQuietHoursInput, error) {
 	var it model.SetQuietHoursInput
 	if obj == nil {
@@ -44638,6 +45448,18 @@ func (ec *executionContext) unmarshalInputSetQuietHoursInput(ctx context.Context
 	return it, nil
 }
 
+// UnmarshalSetQuietHoursInput unmarshals raw into the SetQuietHoursInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSetQuietHoursInput(ctx context.Context, raw any) (model.SetQuietHoursInput, error) {
+	var out model.SetQuietHoursInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SetQuietHoursInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputSetSkillPriceInput(ctx context.Context, obj any) (model.SetSkillPriceInput, error) {
 	var it model.SetSkillPriceInput
 	if obj == nil {
@@ -44675,6 +45497,18 @@ func (ec *executionContext) unmarshalInputSetSkillPriceInput(ctx context.Context
 	return it, nil
 }
 
+// UnmarshalSetSkillPriceInput unmarshals raw into the SetSkillPriceInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSetSkillPriceInput(ctx context.Context, raw any) (model.SetSkillPriceInput, error) {
+	var out model.SetSkillPriceInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SetSkillPriceInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputSetTypingInput(ctx context.Context, obj any) (model.SetTypingInput, error) {
 	var it model.SetTypingInput
 	if obj == nil {
@@ -44703,6 +45537,18 @@ func (ec *executionContext) unmarshalInputSetTypingInput(ctx context.Context, ob
 		}
 	}
 	return it, nil
+}
+
+// UnmarshalSetTypingInput unmarshals raw into the SetTypingInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSetTypingInput(ctx context.Context, raw any) (model.SetTypingInput, error) {
+	var out model.SetTypingInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SetTypingInput", raw, &out)
+	return out, err
 }
 
 func (ec *executionContext) unmarshalInputSetUserRolesInput(ctx context.Context, obj any) (model.SetUserRolesInput, error) {
@@ -44740,6 +45586,18 @@ func (ec *executionContext) unmarshalInputSetUserRolesInput(ctx context.Context,
 		}
 	}
 	return it, nil
+}
+
+// UnmarshalSetUserRolesInput unmarshals raw into the SetUserRolesInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSetUserRolesInput(ctx context.Context, raw any) (model.SetUserRolesInput, error) {
+	var out model.SetUserRolesInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SetUserRolesInput", raw, &out)
+	return out, err
 }
 
 func (ec *executionContext) unmarshalInputSignInWithProviderInput(ctx context.Context, obj any) (model.SignInWithProviderInput, error) {
@@ -44805,6 +45663,18 @@ func (ec *executionContext) unmarshalInputSignInWithProviderInput(ctx context.Co
 		}
 	}
 	return it, nil
+}
+
+// UnmarshalSignInWithProviderInput unmarshals raw into the SignInWithProviderInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSignInWithProviderInput(ctx context.Context, raw any) (model.SignInWithProviderInput, error) {
+	var out model.SignInWithProviderInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SignInWithProviderInput", raw, &out)
+	return out, err
 }
 
 func (ec *executionContext) unmarshalInputSignUpInput(ctx context.Context, obj any) (model.SignUpInput, error) {
@@ -44879,6 +45749,18 @@ func (ec *executionContext) unmarshalInputSignUpInput(ctx context.Context, obj a
 	return it, nil
 }
 
+// UnmarshalSignUpInput unmarshals raw into the SignUpInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSignUpInput(ctx context.Context, raw any) (model.SignUpInput, error) {
+	var out model.SignUpInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SignUpInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputSubmitNpsResponseInput(ctx context.Context, obj any) (model.SubmitNpsResponseInput, error) {
 	var it model.SubmitNpsResponseInput
 	if obj == nil {
@@ -44914,6 +45796,18 @@ func (ec *executionContext) unmarshalInputSubmitNpsResponseInput(ctx context.Con
 		}
 	}
 	return it, nil
+}
+
+// UnmarshalSubmitNpsResponseInput unmarshals raw into the SubmitNpsResponseInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSubmitNpsResponseInput(ctx context.Context, raw any) (model.SubmitNpsResponseInput, error) {
+	var out model.SubmitNpsResponseInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SubmitNpsResponseInput", raw, &out)
+	return out, err
 }
 
 func (ec *executionContext) unmarshalInputSubmitReviewInput(ctx context.Context, obj any) (model.SubmitReviewInput, error) {
@@ -44974,6 +45868,18 @@ func (ec *executionContext) unmarshalInputSubmitReviewInput(ctx context.Context,
 	return it, nil
 }
 
+// UnmarshalSubmitReviewInput unmarshals raw into the SubmitReviewInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSubmitReviewInput(ctx context.Context, raw any) (model.SubmitReviewInput, error) {
+	var out model.SubmitReviewInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SubmitReviewInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputUndoEmailChangeInput(ctx context.Context, obj any) (model.UndoEmailChangeInput, error) {
 	var it model.UndoEmailChangeInput
 	if obj == nil {
@@ -45002,6 +45908,18 @@ func (ec *executionContext) unmarshalInputUndoEmailChangeInput(ctx context.Conte
 		}
 	}
 	return it, nil
+}
+
+// UnmarshalUndoEmailChangeInput unmarshals raw into the UndoEmailChangeInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUndoEmailChangeInput(ctx context.Context, raw any) (model.UndoEmailChangeInput, error) {
+	var out model.UndoEmailChangeInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UndoEmailChangeInput", raw, &out)
+	return out, err
 }
 
 func (ec *executionContext) unmarshalInputUnlinkProviderInput(ctx context.Context, obj any) (model.UnlinkProviderInput, error) {
@@ -45034,6 +45952,18 @@ func (ec *executionContext) unmarshalInputUnlinkProviderInput(ctx context.Contex
 	return it, nil
 }
 
+// UnmarshalUnlinkProviderInput unmarshals raw into the UnlinkProviderInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUnlinkProviderInput(ctx context.Context, raw any) (model.UnlinkProviderInput, error) {
+	var out model.UnlinkProviderInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UnlinkProviderInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputUnregisterPushDeviceInput(ctx context.Context, obj any) (model.UnregisterPushDeviceInput, error) {
 	var it model.UnregisterPushDeviceInput
 	if obj == nil {
@@ -45062,6 +45992,18 @@ func (ec *executionContext) unmarshalInputUnregisterPushDeviceInput(ctx context.
 		}
 	}
 	return it, nil
+}
+
+// UnmarshalUnregisterPushDeviceInput unmarshals raw into the UnregisterPushDeviceInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUnregisterPushDeviceInput(ctx context.Context, raw any) (model.UnregisterPushDeviceInput, error) {
+	var out model.UnregisterPushDeviceInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UnregisterPushDeviceInput", raw, &out)
+	return out, err
 }
 
 func (ec *executionContext) unmarshalInputUpdateMemberSkillInput(ctx context.Context, obj any) (model.UpdateMemberSkillInput, error) {
@@ -45117,6 +46059,18 @@ func (ec *executionContext) unmarshalInputUpdateMemberSkillInput(ctx context.Con
 		}
 	}
 	return it, nil
+}
+
+// UnmarshalUpdateMemberSkillInput unmarshals raw into the UpdateMemberSkillInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUpdateMemberSkillInput(ctx context.Context, raw any) (model.UpdateMemberSkillInput, error) {
+	var out model.UpdateMemberSkillInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateMemberSkillInput", raw, &out)
+	return out, err
 }
 
 func (ec *executionContext) unmarshalInputUpdateProfileInput(ctx context.Context, obj any) (model.UpdateProfileInput, error) {
@@ -45219,6 +46173,18 @@ func (ec *executionContext) unmarshalInputUpdateProfileInput(ctx context.Context
 	return it, nil
 }
 
+// UnmarshalUpdateProfileInput unmarshals raw into the UpdateProfileInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUpdateProfileInput(ctx context.Context, raw any) (model.UpdateProfileInput, error) {
+	var out model.UpdateProfileInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateProfileInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputUserFilter(ctx context.Context, obj any) (model.UserFilter, error) {
 	var it model.UserFilter
 	if obj == nil {
@@ -45270,6 +46236,18 @@ func (ec *executionContext) unmarshalInputUserFilter(ctx context.Context, obj an
 	return it, nil
 }
 
+// UnmarshalUserFilter unmarshals raw into the UserFilter input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUserFilter(ctx context.Context, raw any) (model.UserFilter, error) {
+	var out model.UserFilter
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UserFilter", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputVerifyEmailInput(ctx context.Context, obj any) (model.VerifyEmailInput, error) {
 	var it model.VerifyEmailInput
 	if obj == nil {
@@ -45305,6 +46283,18 @@ func (ec *executionContext) unmarshalInputVerifyEmailInput(ctx context.Context, 
 		}
 	}
 	return it, nil
+}
+
+// UnmarshalVerifyEmailInput unmarshals raw into the VerifyEmailInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalVerifyEmailInput(ctx context.Context, raw any) (model.VerifyEmailInput, error) {
+	var out model.VerifyEmailInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "VerifyEmailInput", raw, &out)
+	return out, err
 }
 
 // endregion **************************** input.gotpl *****************************
@@ -45453,8 +46443,7 @@ func (ec *executionContext) _AcceptPoliciesPayload(ctx context.Context, sel ast.
 	fields := graphql.CollectFields(ec.OperationContext, sel, acceptPoliciesPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -45473,14 +46462,10 @@ func (ec *executionContext) _AcceptPoliciesPayload(ctx context.Context, sel ast.
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -45491,8 +46476,7 @@ func (ec *executionContext) _AccountSecurity(ctx context.Context, sel ast.Select
 	fields := graphql.CollectFields(ec.OperationContext, sel, accountSecurityImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -45513,81 +46497,17 @@ func (ec *executionContext) _AccountSecurity(ctx context.Context, sel ast.Select
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "recentSignIns":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._AccountSecurity_recentSignIns(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._AccountSecurity_recentSignIns(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "passkeys":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._AccountSecurity_passkeys(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._AccountSecurity_passkeys(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -45597,14 +46517,10 @@ func (ec *executionContext) _AccountSecurity(ctx context.Context, sel ast.Select
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -45615,8 +46531,7 @@ func (ec *executionContext) _AddAppealMessagePayload(ctx context.Context, sel as
 	fields := graphql.CollectFields(ec.OperationContext, sel, addAppealMessagePayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -45635,14 +46550,10 @@ func (ec *executionContext) _AddAppealMessagePayload(ctx context.Context, sel as
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -45653,8 +46564,7 @@ func (ec *executionContext) _AddModerationNotePayload(ctx context.Context, sel a
 	fields := graphql.CollectFields(ec.OperationContext, sel, addModerationNotePayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -45673,14 +46583,10 @@ func (ec *executionContext) _AddModerationNotePayload(ctx context.Context, sel a
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -45691,8 +46597,7 @@ func (ec *executionContext) _AdjustCreditsPayload(ctx context.Context, sel ast.S
 	fields := graphql.CollectFields(ec.OperationContext, sel, adjustCreditsPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -45716,14 +46621,10 @@ func (ec *executionContext) _AdjustCreditsPayload(ctx context.Context, sel ast.S
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -45734,50 +46635,17 @@ func (ec *executionContext) _AuditEntry(ctx context.Context, sel ast.SelectionSe
 	fields := graphql.CollectFields(ec.OperationContext, sel, auditEntryImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("AuditEntry")
 		case "actor":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._AuditEntry_actor(ctx, field, obj)
-				if res == graphql.RequiredNull {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._AuditEntry_actor(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "action":
 			out.Values[i] = ec._AuditEntry_action(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -45789,81 +46657,17 @@ func (ec *executionContext) _AuditEntry(ctx context.Context, sel ast.SelectionSe
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "targetUser":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._AuditEntry_targetUser(ctx, field, obj)
-				if res == graphql.RequiredNull {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._AuditEntry_targetUser(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "details":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._AuditEntry_details(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._AuditEntry_details(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "createdAt":
 			out.Values[i] = ec._AuditEntry_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -45878,14 +46682,10 @@ func (ec *executionContext) _AuditEntry(ctx context.Context, sel ast.SelectionSe
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -45896,8 +46696,7 @@ func (ec *executionContext) _AuditEntryConnection(ctx context.Context, sel ast.S
 	fields := graphql.CollectFields(ec.OperationContext, sel, auditEntryConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -45921,14 +46720,10 @@ func (ec *executionContext) _AuditEntryConnection(ctx context.Context, sel ast.S
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -45939,8 +46734,7 @@ func (ec *executionContext) _AuditEntryEdge(ctx context.Context, sel ast.Selecti
 	fields := graphql.CollectFields(ec.OperationContext, sel, auditEntryEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -45964,14 +46758,10 @@ func (ec *executionContext) _AuditEntryEdge(ctx context.Context, sel ast.Selecti
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -45982,8 +46772,7 @@ func (ec *executionContext) _AuthPayload(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, authPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -46032,14 +46821,10 @@ func (ec *executionContext) _AuthPayload(ctx context.Context, sel ast.SelectionS
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -46050,50 +46835,17 @@ func (ec *executionContext) _AuthSession(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, authSessionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("AuthSession")
 		case "id":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._AuthSession_id(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._AuthSession_id(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "createdAt":
 			out.Values[i] = ec._AuthSession_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -46120,43 +46872,11 @@ func (ec *executionContext) _AuthSession(ctx context.Context, sel ast.SelectionS
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "current":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._AuthSession_current(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._AuthSession_current(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -46166,14 +46886,10 @@ func (ec *executionContext) _AuthSession(ctx context.Context, sel ast.SelectionS
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -46184,8 +46900,7 @@ func (ec *executionContext) _AuthSessionConnection(ctx context.Context, sel ast.
 	fields := graphql.CollectFields(ec.OperationContext, sel, authSessionConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -46209,14 +46924,10 @@ func (ec *executionContext) _AuthSessionConnection(ctx context.Context, sel ast.
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -46227,8 +46938,7 @@ func (ec *executionContext) _AuthSessionEdge(ctx context.Context, sel ast.Select
 	fields := graphql.CollectFields(ec.OperationContext, sel, authSessionEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -46252,14 +46962,10 @@ func (ec *executionContext) _AuthSessionEdge(ctx context.Context, sel ast.Select
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -46270,8 +46976,7 @@ func (ec *executionContext) _AvailabilitySlot(ctx context.Context, sel ast.Selec
 	fields := graphql.CollectFields(ec.OperationContext, sel, availabilitySlotImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -46282,81 +46987,17 @@ func (ec *executionContext) _AvailabilitySlot(ctx context.Context, sel ast.Selec
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "start":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._AvailabilitySlot_start(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._AvailabilitySlot_start(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "end":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._AvailabilitySlot_end(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._AvailabilitySlot_end(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -46366,14 +47007,10 @@ func (ec *executionContext) _AvailabilitySlot(ctx context.Context, sel ast.Selec
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -46384,8 +47021,7 @@ func (ec *executionContext) _BeginLogInPayload(ctx context.Context, sel ast.Sele
 	fields := graphql.CollectFields(ec.OperationContext, sel, beginLogInPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -46419,14 +47055,10 @@ func (ec *executionContext) _BeginLogInPayload(ctx context.Context, sel ast.Sele
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -46437,8 +47069,7 @@ func (ec *executionContext) _BlockMemberPayload(ctx context.Context, sel ast.Sel
 	fields := graphql.CollectFields(ec.OperationContext, sel, blockMemberPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -46462,14 +47093,10 @@ func (ec *executionContext) _BlockMemberPayload(ctx context.Context, sel ast.Sel
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -46480,50 +47107,17 @@ func (ec *executionContext) _CalendarFeed(ctx context.Context, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, calendarFeedImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("CalendarFeed")
 		case "id":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._CalendarFeed_id(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CalendarFeed_id(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "createdAt":
 			out.Values[i] = ec._CalendarFeed_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -46538,14 +47132,10 @@ func (ec *executionContext) _CalendarFeed(ctx context.Context, sel ast.Selection
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -46556,8 +47146,7 @@ func (ec *executionContext) _CalendarFeedPayload(ctx context.Context, sel ast.Se
 	fields := graphql.CollectFields(ec.OperationContext, sel, calendarFeedPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -46581,14 +47170,10 @@ func (ec *executionContext) _CalendarFeedPayload(ctx context.Context, sel ast.Se
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -46599,8 +47184,7 @@ func (ec *executionContext) _CancelAccountDeletionPayload(ctx context.Context, s
 	fields := graphql.CollectFields(ec.OperationContext, sel, cancelAccountDeletionPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -46619,14 +47203,10 @@ func (ec *executionContext) _CancelAccountDeletionPayload(ctx context.Context, s
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -46637,8 +47217,7 @@ func (ec *executionContext) _CategoryFacet(ctx context.Context, sel ast.Selectio
 	fields := graphql.CollectFields(ec.OperationContext, sel, categoryFacetImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -46662,14 +47241,10 @@ func (ec *executionContext) _CategoryFacet(ctx context.Context, sel ast.Selectio
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -46680,8 +47255,7 @@ func (ec *executionContext) _ChangePasswordPayload(ctx context.Context, sel ast.
 	fields := graphql.CollectFields(ec.OperationContext, sel, changePasswordPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -46700,14 +47274,10 @@ func (ec *executionContext) _ChangePasswordPayload(ctx context.Context, sel ast.
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -46718,8 +47288,7 @@ func (ec *executionContext) _Chargeback(ctx context.Context, sel ast.SelectionSe
 	fields := graphql.CollectFields(ec.OperationContext, sel, chargebackImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -46758,14 +47327,10 @@ func (ec *executionContext) _Chargeback(ctx context.Context, sel ast.SelectionSe
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -46776,8 +47341,7 @@ func (ec *executionContext) _ConfirmEmailChangePayload(ctx context.Context, sel 
 	fields := graphql.CollectFields(ec.OperationContext, sel, confirmEmailChangePayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -46796,14 +47360,10 @@ func (ec *executionContext) _ConfirmEmailChangePayload(ctx context.Context, sel 
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -46814,8 +47374,7 @@ func (ec *executionContext) _ConfirmSessionCompletedPayload(ctx context.Context,
 	fields := graphql.CollectFields(ec.OperationContext, sel, confirmSessionCompletedPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -46839,14 +47398,10 @@ func (ec *executionContext) _ConfirmSessionCompletedPayload(ctx context.Context,
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -46857,8 +47412,7 @@ func (ec *executionContext) _ConfirmTotpEnrollmentPayload(ctx context.Context, s
 	fields := graphql.CollectFields(ec.OperationContext, sel, confirmTotpEnrollmentPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -46882,14 +47436,10 @@ func (ec *executionContext) _ConfirmTotpEnrollmentPayload(ctx context.Context, s
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -46900,93 +47450,28 @@ func (ec *executionContext) _Consent(ctx context.Context, sel ast.SelectionSet, 
 	fields := graphql.CollectFields(ec.OperationContext, sel, consentImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Consent")
 		case "id":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Consent_id(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Consent_id(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "document":
 			out.Values[i] = ec._Consent_document(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "version":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Consent_version(ctx, field, obj)
-				if res == graphql.RequiredNull {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Consent_version(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "granted":
 			out.Values[i] = ec._Consent_granted(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -46998,43 +47483,11 @@ func (ec *executionContext) _Consent(ctx context.Context, sel ast.SelectionSet, 
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "at":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Consent_at(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Consent_at(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -47044,14 +47497,10 @@ func (ec *executionContext) _Consent(ctx context.Context, sel ast.SelectionSet, 
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -47062,88 +47511,23 @@ func (ec *executionContext) _ContentReport(ctx context.Context, sel ast.Selectio
 	fields := graphql.CollectFields(ec.OperationContext, sel, contentReportImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("ContentReport")
 		case "id":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._ContentReport_id(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ContentReport_id(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "targetType":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._ContentReport_targetType(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ContentReport_targetType(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "category":
 			out.Values[i] = ec._ContentReport_category(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -47168,14 +47552,10 @@ func (ec *executionContext) _ContentReport(ctx context.Context, sel ast.Selectio
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -47186,50 +47566,17 @@ func (ec *executionContext) _Conversation(ctx context.Context, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, conversationImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Conversation")
 		case "id":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Conversation_id(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Conversation_id(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "kind":
 			out.Values[i] = ec._Conversation_kind(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -47251,271 +47598,47 @@ func (ec *executionContext) _Conversation(ctx context.Context, sel ast.Selection
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "lastSeq":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Conversation_lastSeq(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Conversation_lastSeq(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "participants":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Conversation_participants(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Conversation_participants(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "lastMessage":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Conversation_lastMessage(ctx, field, obj)
-				if res == graphql.RequiredNull {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Conversation_lastMessage(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "unreadCount":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Conversation_unreadCount(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Conversation_unreadCount(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "viewerLastReadSeq":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Conversation_viewerLastReadSeq(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Conversation_viewerLastReadSeq(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "muted":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Conversation_muted(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Conversation_muted(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "mutedUntil":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Conversation_mutedUntil(ctx, field, obj)
-				if res == graphql.RequiredNull {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Conversation_mutedUntil(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -47525,14 +47648,10 @@ func (ec *executionContext) _Conversation(ctx context.Context, sel ast.Selection
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -47543,8 +47662,7 @@ func (ec *executionContext) _ConversationConnection(ctx context.Context, sel ast
 	fields := graphql.CollectFields(ec.OperationContext, sel, conversationConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -47568,14 +47686,10 @@ func (ec *executionContext) _ConversationConnection(ctx context.Context, sel ast
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -47586,8 +47700,7 @@ func (ec *executionContext) _ConversationEdge(ctx context.Context, sel ast.Selec
 	fields := graphql.CollectFields(ec.OperationContext, sel, conversationEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -47611,14 +47724,10 @@ func (ec *executionContext) _ConversationEdge(ctx context.Context, sel ast.Selec
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -47629,8 +47738,7 @@ func (ec *executionContext) _ConversationEvent(ctx context.Context, sel ast.Sele
 	fields := graphql.CollectFields(ec.OperationContext, sel, conversationEventImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -47641,86 +47749,22 @@ func (ec *executionContext) _ConversationEvent(ctx context.Context, sel ast.Sele
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "conversation":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._ConversationEvent_conversation(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ConversationEvent_conversation(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "message":
 			out.Values[i] = ec._ConversationEvent_message(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "seq":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._ConversationEvent_seq(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ConversationEvent_seq(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -47730,14 +47774,10 @@ func (ec *executionContext) _ConversationEvent(ctx context.Context, sel ast.Sele
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -47748,50 +47788,17 @@ func (ec *executionContext) _CreditBalance(ctx context.Context, sel ast.Selectio
 	fields := graphql.CollectFields(ec.OperationContext, sel, creditBalanceImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("CreditBalance")
 		case "id":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._CreditBalance_id(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CreditBalance_id(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "balance":
 			out.Values[i] = ec._CreditBalance_balance(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -47821,14 +47828,10 @@ func (ec *executionContext) _CreditBalance(ctx context.Context, sel ast.Selectio
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -47839,50 +47842,17 @@ func (ec *executionContext) _CreditTransaction(ctx context.Context, sel ast.Sele
 	fields := graphql.CollectFields(ec.OperationContext, sel, creditTransactionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("CreditTransaction")
 		case "id":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._CreditTransaction_id(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CreditTransaction_id(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "kind":
 			out.Values[i] = ec._CreditTransaction_kind(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -47904,43 +47874,11 @@ func (ec *executionContext) _CreditTransaction(ctx context.Context, sel ast.Sele
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "session":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._CreditTransaction_session(ctx, field, obj)
-				if res == graphql.RequiredNull {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CreditTransaction_session(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "createdAt":
 			out.Values[i] = ec._CreditTransaction_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -47955,14 +47893,10 @@ func (ec *executionContext) _CreditTransaction(ctx context.Context, sel ast.Sele
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -47973,8 +47907,7 @@ func (ec *executionContext) _CreditTransactionConnection(ctx context.Context, se
 	fields := graphql.CollectFields(ec.OperationContext, sel, creditTransactionConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -47998,14 +47931,10 @@ func (ec *executionContext) _CreditTransactionConnection(ctx context.Context, se
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -48016,8 +47945,7 @@ func (ec *executionContext) _CreditTransactionEdge(ctx context.Context, sel ast.
 	fields := graphql.CollectFields(ec.OperationContext, sel, creditTransactionEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -48041,14 +47969,10 @@ func (ec *executionContext) _CreditTransactionEdge(ctx context.Context, sel ast.
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -48059,88 +47983,23 @@ func (ec *executionContext) _DataExport(ctx context.Context, sel ast.SelectionSe
 	fields := graphql.CollectFields(ec.OperationContext, sel, dataExportImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("DataExport")
 		case "id":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._DataExport_id(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._DataExport_id(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "state":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._DataExport_state(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._DataExport_state(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "requestedAt":
 			out.Values[i] = ec._DataExport_requestedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -48157,43 +48016,11 @@ func (ec *executionContext) _DataExport(ctx context.Context, sel ast.SelectionSe
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "sizeBytes":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._DataExport_sizeBytes(ctx, field, obj)
-				if res == graphql.RequiredNull {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._DataExport_sizeBytes(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -48203,14 +48030,10 @@ func (ec *executionContext) _DataExport(ctx context.Context, sel ast.SelectionSe
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -48221,8 +48044,7 @@ func (ec *executionContext) _DeleteAccountPayload(ctx context.Context, sel ast.S
 	fields := graphql.CollectFields(ec.OperationContext, sel, deleteAccountPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -48241,14 +48063,10 @@ func (ec *executionContext) _DeleteAccountPayload(ctx context.Context, sel ast.S
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -48259,8 +48077,7 @@ func (ec *executionContext) _DeleteMessagePayload(ctx context.Context, sel ast.S
 	fields := graphql.CollectFields(ec.OperationContext, sel, deleteMessagePayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -48279,14 +48096,10 @@ func (ec *executionContext) _DeleteMessagePayload(ctx context.Context, sel ast.S
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -48297,131 +48110,34 @@ func (ec *executionContext) _DigestSchedule(ctx context.Context, sel ast.Selecti
 	fields := graphql.CollectFields(ec.OperationContext, sel, digestScheduleImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("DigestSchedule")
 		case "id":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._DigestSchedule_id(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._DigestSchedule_id(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "frequency":
 			out.Values[i] = ec._DigestSchedule_frequency(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "weekday":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._DigestSchedule_weekday(ctx, field, obj)
-				if res == graphql.RequiredNull {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._DigestSchedule_weekday(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "time":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._DigestSchedule_time(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._DigestSchedule_time(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "nextDigestAt":
 			out.Values[i] = ec._DigestSchedule_nextDigestAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -48436,14 +48152,10 @@ func (ec *executionContext) _DigestSchedule(ctx context.Context, sel ast.Selecti
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -48454,8 +48166,7 @@ func (ec *executionContext) _DisableTotpPayload(ctx context.Context, sel ast.Sel
 	fields := graphql.CollectFields(ec.OperationContext, sel, disableTotpPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -48474,14 +48185,10 @@ func (ec *executionContext) _DisableTotpPayload(ctx context.Context, sel ast.Sel
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -48492,8 +48199,7 @@ func (ec *executionContext) _DismissNpsSurveyPayload(ctx context.Context, sel as
 	fields := graphql.CollectFields(ec.OperationContext, sel, dismissNpsSurveyPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -48512,14 +48218,10 @@ func (ec *executionContext) _DismissNpsSurveyPayload(ctx context.Context, sel as
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -48530,8 +48232,7 @@ func (ec *executionContext) _EditMessagePayload(ctx context.Context, sel ast.Sel
 	fields := graphql.CollectFields(ec.OperationContext, sel, editMessagePayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -48550,14 +48251,10 @@ func (ec *executionContext) _EditMessagePayload(ctx context.Context, sel ast.Sel
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -48568,8 +48265,7 @@ func (ec *executionContext) _FinishPasskeyRegistrationPayload(ctx context.Contex
 	fields := graphql.CollectFields(ec.OperationContext, sel, finishPasskeyRegistrationPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -48593,14 +48289,10 @@ func (ec *executionContext) _FinishPasskeyRegistrationPayload(ctx context.Contex
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -48611,8 +48303,7 @@ func (ec *executionContext) _ForceLogOutPayload(ctx context.Context, sel ast.Sel
 	fields := graphql.CollectFields(ec.OperationContext, sel, forceLogOutPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -48636,14 +48327,10 @@ func (ec *executionContext) _ForceLogOutPayload(ctx context.Context, sel ast.Sel
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -48654,8 +48341,7 @@ func (ec *executionContext) _GeoPoint(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, geoPointImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -48679,14 +48365,10 @@ func (ec *executionContext) _GeoPoint(ctx context.Context, sel ast.SelectionSet,
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -48697,8 +48379,7 @@ func (ec *executionContext) _KpiCohort(ctx context.Context, sel ast.SelectionSet
 	fields := graphql.CollectFields(ec.OperationContext, sel, kpiCohortImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -48752,14 +48433,10 @@ func (ec *executionContext) _KpiCohort(ctx context.Context, sel ast.SelectionSet
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -48770,8 +48447,7 @@ func (ec *executionContext) _KpiTargets(ctx context.Context, sel ast.SelectionSe
 	fields := graphql.CollectFields(ec.OperationContext, sel, kpiTargetsImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -48800,14 +48476,10 @@ func (ec *executionContext) _KpiTargets(ctx context.Context, sel ast.SelectionSe
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -48818,8 +48490,7 @@ func (ec *executionContext) _LanguageFacet(ctx context.Context, sel ast.Selectio
 	fields := graphql.CollectFields(ec.OperationContext, sel, languageFacetImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -48843,14 +48514,10 @@ func (ec *executionContext) _LanguageFacet(ctx context.Context, sel ast.Selectio
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -48861,8 +48528,7 @@ func (ec *executionContext) _LegalDocuments(ctx context.Context, sel ast.Selecti
 	fields := graphql.CollectFields(ec.OperationContext, sel, legalDocumentsImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -48886,14 +48552,10 @@ func (ec *executionContext) _LegalDocuments(ctx context.Context, sel ast.Selecti
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -48904,8 +48566,7 @@ func (ec *executionContext) _LevelFacet(ctx context.Context, sel ast.SelectionSe
 	fields := graphql.CollectFields(ec.OperationContext, sel, levelFacetImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -48929,14 +48590,10 @@ func (ec *executionContext) _LevelFacet(ctx context.Context, sel ast.SelectionSe
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -48947,8 +48604,7 @@ func (ec *executionContext) _LinkProviderPayload(ctx context.Context, sel ast.Se
 	fields := graphql.CollectFields(ec.OperationContext, sel, linkProviderPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -48967,14 +48623,10 @@ func (ec *executionContext) _LinkProviderPayload(ctx context.Context, sel ast.Se
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -48985,8 +48637,7 @@ func (ec *executionContext) _LinkedProvider(ctx context.Context, sel ast.Selecti
 	fields := graphql.CollectFields(ec.OperationContext, sel, linkedProviderImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -49020,14 +48671,10 @@ func (ec *executionContext) _LinkedProvider(ctx context.Context, sel ast.Selecti
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -49038,8 +48685,7 @@ func (ec *executionContext) _LogOutEverywherePayload(ctx context.Context, sel as
 	fields := graphql.CollectFields(ec.OperationContext, sel, logOutEverywherePayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -49058,14 +48704,10 @@ func (ec *executionContext) _LogOutEverywherePayload(ctx context.Context, sel as
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -49076,8 +48718,7 @@ func (ec *executionContext) _LogOutPayload(ctx context.Context, sel ast.Selectio
 	fields := graphql.CollectFields(ec.OperationContext, sel, logOutPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -49096,14 +48737,10 @@ func (ec *executionContext) _LogOutPayload(ctx context.Context, sel ast.Selectio
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -49114,8 +48751,7 @@ func (ec *executionContext) _MarkConversationReadPayload(ctx context.Context, se
 	fields := graphql.CollectFields(ec.OperationContext, sel, markConversationReadPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -49134,14 +48770,10 @@ func (ec *executionContext) _MarkConversationReadPayload(ctx context.Context, se
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -49152,8 +48784,7 @@ func (ec *executionContext) _MarkNotificationsReadPayload(ctx context.Context, s
 	fields := graphql.CollectFields(ec.OperationContext, sel, markNotificationsReadPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -49177,14 +48808,10 @@ func (ec *executionContext) _MarkNotificationsReadPayload(ctx context.Context, s
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -49195,88 +48822,23 @@ func (ec *executionContext) _Match(ctx context.Context, sel ast.SelectionSet, ob
 	fields := graphql.CollectFields(ec.OperationContext, sel, matchImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Match")
 		case "id":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Match_id(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Match_id(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "user":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Match_user(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Match_user(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "score":
 			out.Values[i] = ec._Match_score(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -49288,119 +48850,23 @@ func (ec *executionContext) _Match(ctx context.Context, sel ast.SelectionSet, ob
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "reasons":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Match_reasons(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Match_reasons(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "theyTeach":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Match_theyTeach(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Match_theyTeach(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "youTeach":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Match_youTeach(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Match_youTeach(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "overlapMinutesPerWeek":
 			out.Values[i] = ec._Match_overlapMinutesPerWeek(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -49420,14 +48886,10 @@ func (ec *executionContext) _Match(ctx context.Context, sel ast.SelectionSet, ob
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -49438,8 +48900,7 @@ func (ec *executionContext) _MatchConnection(ctx context.Context, sel ast.Select
 	fields := graphql.CollectFields(ec.OperationContext, sel, matchConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -49463,14 +48924,10 @@ func (ec *executionContext) _MatchConnection(ctx context.Context, sel ast.Select
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -49481,8 +48938,7 @@ func (ec *executionContext) _MatchEdge(ctx context.Context, sel ast.SelectionSet
 	fields := graphql.CollectFields(ec.OperationContext, sel, matchEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -49506,14 +48962,10 @@ func (ec *executionContext) _MatchEdge(ctx context.Context, sel ast.SelectionSet
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -49524,8 +48976,7 @@ func (ec *executionContext) _MatchReason(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, matchReasonImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -49541,43 +48992,11 @@ func (ec *executionContext) _MatchReason(ctx context.Context, sel ast.SelectionS
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "skill":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._MatchReason_skill(ctx, field, obj)
-				if res == graphql.RequiredNull {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._MatchReason_skill(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "weight":
 			out.Values[i] = ec._MatchReason_weight(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -49592,14 +49011,10 @@ func (ec *executionContext) _MatchReason(ctx context.Context, sel ast.SelectionS
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -49610,8 +49025,7 @@ func (ec *executionContext) _MemberRating(ctx context.Context, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, memberRatingImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -49640,14 +49054,10 @@ func (ec *executionContext) _MemberRating(ctx context.Context, sel ast.Selection
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -49658,8 +49068,7 @@ func (ec *executionContext) _MemberSearchConnection(ctx context.Context, sel ast
 	fields := graphql.CollectFields(ec.OperationContext, sel, memberSearchConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -49693,14 +49102,10 @@ func (ec *executionContext) _MemberSearchConnection(ctx context.Context, sel ast
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -49711,8 +49116,7 @@ func (ec *executionContext) _MemberSearchEdge(ctx context.Context, sel ast.Selec
 	fields := graphql.CollectFields(ec.OperationContext, sel, memberSearchEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -49746,14 +49150,10 @@ func (ec *executionContext) _MemberSearchEdge(ctx context.Context, sel ast.Selec
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -49764,8 +49164,7 @@ func (ec *executionContext) _MemberSearchFacets(ctx context.Context, sel ast.Sel
 	fields := graphql.CollectFields(ec.OperationContext, sel, memberSearchFacetsImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -49799,14 +49198,10 @@ func (ec *executionContext) _MemberSearchFacets(ctx context.Context, sel ast.Sel
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -49817,88 +49212,23 @@ func (ec *executionContext) _MemberSkill(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, memberSkillImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("MemberSkill")
 		case "id":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._MemberSkill_id(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._MemberSkill_id(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "skill":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._MemberSkill_skill(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._MemberSkill_skill(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "kind":
 			out.Values[i] = ec._MemberSkill_kind(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -49920,43 +49250,11 @@ func (ec *executionContext) _MemberSkill(ctx context.Context, sel ast.SelectionS
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "hourlyPrice":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._MemberSkill_hourlyPrice(ctx, field, obj)
-				if res == graphql.RequiredNull {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._MemberSkill_hourlyPrice(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "updatedAt":
 			out.Values[i] = ec._MemberSkill_updatedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -49971,14 +49269,10 @@ func (ec *executionContext) _MemberSkill(ctx context.Context, sel ast.SelectionS
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -49989,8 +49283,7 @@ func (ec *executionContext) _MemberSkillPayload(ctx context.Context, sel ast.Sel
 	fields := graphql.CollectFields(ec.OperationContext, sel, memberSkillPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -50014,14 +49307,10 @@ func (ec *executionContext) _MemberSkillPayload(ctx context.Context, sel ast.Sel
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -50032,50 +49321,17 @@ func (ec *executionContext) _MentorAccount(ctx context.Context, sel ast.Selectio
 	fields := graphql.CollectFields(ec.OperationContext, sel, mentorAccountImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("MentorAccount")
 		case "id":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._MentorAccount_id(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._MentorAccount_id(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "chargesEnabled":
 			out.Values[i] = ec._MentorAccount_chargesEnabled(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -50105,14 +49361,10 @@ func (ec *executionContext) _MentorAccount(ctx context.Context, sel ast.Selectio
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -50123,245 +49375,52 @@ func (ec *executionContext) _Message(ctx context.Context, sel ast.SelectionSet, 
 	fields := graphql.CollectFields(ec.OperationContext, sel, messageImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Message")
 		case "id":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Message_id(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Message_id(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "conversation":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Message_conversation(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Message_conversation(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "seq":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Message_seq(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Message_seq(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "sender":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Message_sender(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Message_sender(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "clientId":
 			out.Values[i] = ec._Message_clientId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "body":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Message_body(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Message_body(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "attachmentUrl":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Message_attachmentUrl(ctx, field, obj)
-				if res == graphql.RequiredNull {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Message_attachmentUrl(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "createdAt":
 			out.Values[i] = ec._Message_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -50378,81 +49437,17 @@ func (ec *executionContext) _Message(ctx context.Context, sel ast.SelectionSet, 
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "deleted":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Message_deleted(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Message_deleted(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "visibility":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Message_visibility(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Message_visibility(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -50462,14 +49457,10 @@ func (ec *executionContext) _Message(ctx context.Context, sel ast.SelectionSet, 
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -50480,8 +49471,7 @@ func (ec *executionContext) _MessageConnection(ctx context.Context, sel ast.Sele
 	fields := graphql.CollectFields(ec.OperationContext, sel, messageConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -50505,14 +49495,10 @@ func (ec *executionContext) _MessageConnection(ctx context.Context, sel ast.Sele
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -50523,8 +49509,7 @@ func (ec *executionContext) _MessageEdge(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, messageEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -50548,14 +49533,10 @@ func (ec *executionContext) _MessageEdge(ctx context.Context, sel ast.SelectionS
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -50566,8 +49547,7 @@ func (ec *executionContext) _ModeFacet(ctx context.Context, sel ast.SelectionSet
 	fields := graphql.CollectFields(ec.OperationContext, sel, modeFacetImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -50591,14 +49571,10 @@ func (ec *executionContext) _ModeFacet(ctx context.Context, sel ast.SelectionSet
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -50609,131 +49585,34 @@ func (ec *executionContext) _ModerationCase(ctx context.Context, sel ast.Selecti
 	fields := graphql.CollectFields(ec.OperationContext, sel, moderationCaseImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("ModerationCase")
 		case "id":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._ModerationCase_id(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ModerationCase_id(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "targetType":
 			out.Values[i] = ec._ModerationCase_targetType(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "targetId":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._ModerationCase_targetId(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ModerationCase_targetId(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "subject":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._ModerationCase_subject(ctx, field, obj)
-				if res == graphql.RequiredNull {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ModerationCase_subject(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "state":
 			out.Values[i] = ec._ModerationCase_state(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -50750,43 +49629,11 @@ func (ec *executionContext) _ModerationCase(ctx context.Context, sel ast.Selecti
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "assignee":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._ModerationCase_assignee(ctx, field, obj)
-				if res == graphql.RequiredNull {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ModerationCase_assignee(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "decision":
 			out.Values[i] = ec._ModerationCase_decision(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -50808,81 +49655,17 @@ func (ec *executionContext) _ModerationCase(ctx context.Context, sel ast.Selecti
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "reports":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._ModerationCase_reports(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ModerationCase_reports(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "notes":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._ModerationCase_notes(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ModerationCase_notes(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -50892,14 +49675,10 @@ func (ec *executionContext) _ModerationCase(ctx context.Context, sel ast.Selecti
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -50910,8 +49689,7 @@ func (ec *executionContext) _ModerationCaseConnection(ctx context.Context, sel a
 	fields := graphql.CollectFields(ec.OperationContext, sel, moderationCaseConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -50935,14 +49713,10 @@ func (ec *executionContext) _ModerationCaseConnection(ctx context.Context, sel a
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -50953,8 +49727,7 @@ func (ec *executionContext) _ModerationCaseEdge(ctx context.Context, sel ast.Sel
 	fields := graphql.CollectFields(ec.OperationContext, sel, moderationCaseEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -50978,14 +49751,10 @@ func (ec *executionContext) _ModerationCaseEdge(ctx context.Context, sel ast.Sel
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -50996,8 +49765,7 @@ func (ec *executionContext) _ModerationCasePayload(ctx context.Context, sel ast.
 	fields := graphql.CollectFields(ec.OperationContext, sel, moderationCasePayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -51016,14 +49784,10 @@ func (ec *executionContext) _ModerationCasePayload(ctx context.Context, sel ast.
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -51034,8 +49798,7 @@ func (ec *executionContext) _ModerationDecisionConnection(ctx context.Context, s
 	fields := graphql.CollectFields(ec.OperationContext, sel, moderationDecisionConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -51059,14 +49822,10 @@ func (ec *executionContext) _ModerationDecisionConnection(ctx context.Context, s
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -51077,8 +49836,7 @@ func (ec *executionContext) _ModerationDecisionEdge(ctx context.Context, sel ast
 	fields := graphql.CollectFields(ec.OperationContext, sel, moderationDecisionEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -51102,14 +49860,10 @@ func (ec *executionContext) _ModerationDecisionEdge(ctx context.Context, sel ast
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -51120,207 +49874,46 @@ func (ec *executionContext) _ModerationDecisionNotice(ctx context.Context, sel a
 	fields := graphql.CollectFields(ec.OperationContext, sel, moderationDecisionNoticeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("ModerationDecisionNotice")
 		case "id":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._ModerationDecisionNotice_id(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ModerationDecisionNotice_id(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "targetType":
 			out.Values[i] = ec._ModerationDecisionNotice_targetType(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "targetId":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._ModerationDecisionNotice_targetId(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ModerationDecisionNotice_targetId(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "decision":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._ModerationDecisionNotice_decision(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ModerationDecisionNotice_decision(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "statementOfReasons":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._ModerationDecisionNotice_statementOfReasons(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ModerationDecisionNotice_statementOfReasons(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "decidedAt":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._ModerationDecisionNotice_decidedAt(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ModerationDecisionNotice_decidedAt(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -51330,14 +49923,10 @@ func (ec *executionContext) _ModerationDecisionNotice(ctx context.Context, sel a
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -51348,126 +49937,29 @@ func (ec *executionContext) _ModerationNote(ctx context.Context, sel ast.Selecti
 	fields := graphql.CollectFields(ec.OperationContext, sel, moderationNoteImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("ModerationNote")
 		case "id":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._ModerationNote_id(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ModerationNote_id(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "author":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._ModerationNote_author(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ModerationNote_author(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "text":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._ModerationNote_text(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ModerationNote_text(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "createdAt":
 			out.Values[i] = ec._ModerationNote_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -51482,14 +49974,10 @@ func (ec *executionContext) _ModerationNote(ctx context.Context, sel ast.Selecti
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -51500,88 +49988,23 @@ func (ec *executionContext) _ModerationReport(ctx context.Context, sel ast.Selec
 	fields := graphql.CollectFields(ec.OperationContext, sel, moderationReportImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("ModerationReport")
 		case "id":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._ModerationReport_id(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ModerationReport_id(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "reporter":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._ModerationReport_reporter(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ModerationReport_reporter(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "category":
 			out.Values[i] = ec._ModerationReport_category(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -51593,43 +50016,11 @@ func (ec *executionContext) _ModerationReport(ctx context.Context, sel ast.Selec
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "snapshot":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._ModerationReport_snapshot(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ModerationReport_snapshot(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "createdAt":
 			out.Values[i] = ec._ModerationReport_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -51644,14 +50035,10 @@ func (ec *executionContext) _ModerationReport(ctx context.Context, sel ast.Selec
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -51662,8 +50049,7 @@ func (ec *executionContext) _Money(ctx context.Context, sel ast.SelectionSet, ob
 	fields := graphql.CollectFields(ec.OperationContext, sel, moneyImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -51687,14 +50073,10 @@ func (ec *executionContext) _Money(ctx context.Context, sel ast.SelectionSet, ob
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -51708,8 +50090,7 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 	})
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		innerCtx := graphql.WithRootFieldContext(ctx, &graphql.RootFieldContext{
 			Object: field.Name,
@@ -52365,14 +50746,10 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -52383,8 +50760,7 @@ func (ec *executionContext) _MuteConversationPayload(ctx context.Context, sel as
 	fields := graphql.CollectFields(ec.OperationContext, sel, muteConversationPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -52403,14 +50779,10 @@ func (ec *executionContext) _MuteConversationPayload(ctx context.Context, sel as
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -52421,164 +50793,35 @@ func (ec *executionContext) _NoShowDispute(ctx context.Context, sel ast.Selectio
 	fields := graphql.CollectFields(ec.OperationContext, sel, noShowDisputeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("NoShowDispute")
 		case "id":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._NoShowDispute_id(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._NoShowDispute_id(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "session":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._NoShowDispute_session(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._NoShowDispute_session(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "absent":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._NoShowDispute_absent(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._NoShowDispute_absent(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "reportedBy":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._NoShowDispute_reportedBy(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._NoShowDispute_reportedBy(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "status":
 			out.Values[i] = ec._NoShowDispute_status(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -52610,43 +50853,11 @@ func (ec *executionContext) _NoShowDispute(ctx context.Context, sel ast.Selectio
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "decidedByStaff":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._NoShowDispute_decidedByStaff(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._NoShowDispute_decidedByStaff(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "createdAt":
 			out.Values[i] = ec._NoShowDispute_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -52661,14 +50872,10 @@ func (ec *executionContext) _NoShowDispute(ctx context.Context, sel ast.Selectio
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -52679,8 +50886,7 @@ func (ec *executionContext) _NoShowDisputeConnection(ctx context.Context, sel as
 	fields := graphql.CollectFields(ec.OperationContext, sel, noShowDisputeConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -52704,14 +50910,10 @@ func (ec *executionContext) _NoShowDisputeConnection(ctx context.Context, sel as
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -52722,8 +50924,7 @@ func (ec *executionContext) _NoShowDisputeEdge(ctx context.Context, sel ast.Sele
 	fields := graphql.CollectFields(ec.OperationContext, sel, noShowDisputeEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -52747,14 +50948,10 @@ func (ec *executionContext) _NoShowDisputeEdge(ctx context.Context, sel ast.Sele
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -52765,8 +50962,7 @@ func (ec *executionContext) _NoShowDisputePayload(ctx context.Context, sel ast.S
 	fields := graphql.CollectFields(ec.OperationContext, sel, noShowDisputePayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -52785,14 +50981,10 @@ func (ec *executionContext) _NoShowDisputePayload(ctx context.Context, sel ast.S
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -52803,245 +50995,52 @@ func (ec *executionContext) _Notification(ctx context.Context, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, notificationImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Notification")
 		case "id":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Notification_id(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Notification_id(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "type":
 			out.Values[i] = ec._Notification_type(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "payload":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Notification_payload(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Notification_payload(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "conversation":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Notification_conversation(ctx, field, obj)
-				if res == graphql.RequiredNull {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Notification_conversation(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "message":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Notification_message(ctx, field, obj)
-				if res == graphql.RequiredNull {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Notification_message(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "actor":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Notification_actor(ctx, field, obj)
-				if res == graphql.RequiredNull {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Notification_actor(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "read":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Notification_read(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Notification_read(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "readAt":
 			out.Values[i] = ec._Notification_readAt(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -53061,14 +51060,10 @@ func (ec *executionContext) _Notification(ctx context.Context, sel ast.Selection
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -53079,8 +51074,7 @@ func (ec *executionContext) _NotificationConnection(ctx context.Context, sel ast
 	fields := graphql.CollectFields(ec.OperationContext, sel, notificationConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -53109,14 +51103,10 @@ func (ec *executionContext) _NotificationConnection(ctx context.Context, sel ast
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -53127,8 +51117,7 @@ func (ec *executionContext) _NotificationEdge(ctx context.Context, sel ast.Selec
 	fields := graphql.CollectFields(ec.OperationContext, sel, notificationEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -53152,14 +51141,10 @@ func (ec *executionContext) _NotificationEdge(ctx context.Context, sel ast.Selec
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -53170,8 +51155,7 @@ func (ec *executionContext) _NotificationEmailStatus(ctx context.Context, sel as
 	fields := graphql.CollectFields(ec.OperationContext, sel, notificationEmailStatusImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -53200,14 +51184,10 @@ func (ec *executionContext) _NotificationEmailStatus(ctx context.Context, sel as
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -53218,50 +51198,17 @@ func (ec *executionContext) _NotificationPreference(ctx context.Context, sel ast
 	fields := graphql.CollectFields(ec.OperationContext, sel, notificationPreferenceImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("NotificationPreference")
 		case "id":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._NotificationPreference_id(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._NotificationPreference_id(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "type":
 			out.Values[i] = ec._NotificationPreference_type(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -53288,43 +51235,11 @@ func (ec *executionContext) _NotificationPreference(ctx context.Context, sel ast
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "emailMode":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._NotificationPreference_emailMode(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._NotificationPreference_emailMode(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -53334,14 +51249,10 @@ func (ec *executionContext) _NotificationPreference(ctx context.Context, sel ast
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -53352,8 +51263,7 @@ func (ec *executionContext) _NpsScore(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, npsScoreImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -53392,14 +51302,10 @@ func (ec *executionContext) _NpsScore(ctx context.Context, sel ast.SelectionSet,
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -53410,8 +51316,7 @@ func (ec *executionContext) _OpenDirectConversationPayload(ctx context.Context, 
 	fields := graphql.CollectFields(ec.OperationContext, sel, openDirectConversationPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -53430,14 +51335,10 @@ func (ec *executionContext) _OpenDirectConversationPayload(ctx context.Context, 
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -53448,8 +51349,7 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, pageInfoImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -53483,14 +51383,10 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -53501,88 +51397,23 @@ func (ec *executionContext) _Participant(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, participantImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Participant")
 		case "id":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Participant_id(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Participant_id(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "user":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Participant_user(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Participant_user(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "role":
 			out.Values[i] = ec._Participant_role(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -53594,43 +51425,11 @@ func (ec *executionContext) _Participant(ctx context.Context, sel ast.SelectionS
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "lastReadSeq":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Participant_lastReadSeq(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Participant_lastReadSeq(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -53640,14 +51439,10 @@ func (ec *executionContext) _Participant(ctx context.Context, sel ast.SelectionS
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -53658,50 +51453,17 @@ func (ec *executionContext) _Passkey(ctx context.Context, sel ast.SelectionSet, 
 	fields := graphql.CollectFields(ec.OperationContext, sel, passkeyImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Passkey")
 		case "id":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Passkey_id(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Passkey_id(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "name":
 			out.Values[i] = ec._Passkey_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -53736,14 +51498,10 @@ func (ec *executionContext) _Passkey(ctx context.Context, sel ast.SelectionSet, 
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -53754,8 +51512,7 @@ func (ec *executionContext) _PayForSessionPayload(ctx context.Context, sel ast.S
 	fields := graphql.CollectFields(ec.OperationContext, sel, payForSessionPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -53779,14 +51536,10 @@ func (ec *executionContext) _PayForSessionPayload(ctx context.Context, sel ast.S
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -53797,516 +51550,99 @@ func (ec *executionContext) _Payment(ctx context.Context, sel ast.SelectionSet, 
 	fields := graphql.CollectFields(ec.OperationContext, sel, paymentImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Payment")
 		case "id":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Payment_id(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Payment_id(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "session":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Payment_session(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Payment_session(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "payer":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Payment_payer(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Payment_payer(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "payee":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Payment_payee(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Payment_payee(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "viewerRole":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Payment_viewerRole(ctx, field, obj)
-				if res == graphql.RequiredNull {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Payment_viewerRole(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "state":
 			out.Values[i] = ec._Payment_state(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "amount":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Payment_amount(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Payment_amount(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "platformFee":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Payment_platformFee(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Payment_platformFee(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "captured":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Payment_captured(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Payment_captured(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "refunded":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Payment_refunded(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Payment_refunded(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "transferred":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Payment_transferred(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Payment_transferred(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "clientSecret":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Payment_clientSecret(ctx, field, obj)
-				if res == graphql.RequiredNull {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Payment_clientSecret(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "failureReason":
 			out.Values[i] = ec._Payment_failureReason(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "refunds":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Payment_refunds(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Payment_refunds(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "chargeback":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Payment_chargeback(ctx, field, obj)
-				if res == graphql.RequiredNull {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Payment_chargeback(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "createdAt":
 			out.Values[i] = ec._Payment_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -54326,14 +51662,10 @@ func (ec *executionContext) _Payment(ctx context.Context, sel ast.SelectionSet, 
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -54344,8 +51676,7 @@ func (ec *executionContext) _PaymentConnection(ctx context.Context, sel ast.Sele
 	fields := graphql.CollectFields(ec.OperationContext, sel, paymentConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -54369,14 +51700,10 @@ func (ec *executionContext) _PaymentConnection(ctx context.Context, sel ast.Sele
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -54387,8 +51714,7 @@ func (ec *executionContext) _PaymentEdge(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, paymentEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -54412,14 +51738,10 @@ func (ec *executionContext) _PaymentEdge(ctx context.Context, sel ast.SelectionS
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -54430,8 +51752,7 @@ func (ec *executionContext) _ProductKpis(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, productKpisImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -54480,14 +51801,10 @@ func (ec *executionContext) _ProductKpis(ctx context.Context, sel ast.SelectionS
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -54498,8 +51815,7 @@ func (ec *executionContext) _Profile(ctx context.Context, sel ast.SelectionSet, 
 	fields := graphql.CollectFields(ec.OperationContext, sel, profileImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -54535,43 +51851,11 @@ func (ec *executionContext) _Profile(ctx context.Context, sel ast.SelectionSet, 
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "location":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Profile_location(ctx, field, obj)
-				if res == graphql.RequiredNull {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Profile_location(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "mode":
 			out.Values[i] = ec._Profile_mode(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -54583,43 +51867,11 @@ func (ec *executionContext) _Profile(ctx context.Context, sel ast.SelectionSet, 
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "availability":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Profile_availability(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Profile_availability(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -54629,14 +51881,10 @@ func (ec *executionContext) _Profile(ctx context.Context, sel ast.SelectionSet, 
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -54647,8 +51895,7 @@ func (ec *executionContext) _ProposeSkillPayload(ctx context.Context, sel ast.Se
 	fields := graphql.CollectFields(ec.OperationContext, sel, proposeSkillPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -54667,14 +51914,10 @@ func (ec *executionContext) _ProposeSkillPayload(ctx context.Context, sel ast.Se
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -54685,50 +51928,17 @@ func (ec *executionContext) _PushDevice(ctx context.Context, sel ast.SelectionSe
 	fields := graphql.CollectFields(ec.OperationContext, sel, pushDeviceImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("PushDevice")
 		case "id":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._PushDevice_id(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._PushDevice_id(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "platform":
 			out.Values[i] = ec._PushDevice_platform(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -54758,14 +51968,10 @@ func (ec *executionContext) _PushDevice(ctx context.Context, sel ast.SelectionSe
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -54779,8 +51985,7 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 	})
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		innerCtx := graphql.WithRootFieldContext(ctx, &graphql.RootFieldContext{
 			Object: field.Name,
@@ -54791,841 +51996,233 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Query")
 		case "node":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Query_node(ctx, field)
-				if res == graphql.RequiredNull {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			rrm := func(ctx context.Context) graphql.Marshaler {
-				return ec.OperationContext.RootResolverMiddleware(ctx,
-					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_node(ctx, field)
+				})
 		case "viewer":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Query_viewer(ctx, field)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			rrm := func(ctx context.Context) graphql.Marshaler {
-				return ec.OperationContext.RootResolverMiddleware(ctx,
-					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_viewer(ctx, field)
+				})
 		case "users":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Query_users(ctx, field)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			rrm := func(ctx context.Context) graphql.Marshaler {
-				return ec.OperationContext.RootResolverMiddleware(ctx,
-					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_users(ctx, field)
+				})
 		case "auditLog":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Query_auditLog(ctx, field)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			rrm := func(ctx context.Context) graphql.Marshaler {
-				return ec.OperationContext.RootResolverMiddleware(ctx,
-					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_auditLog(ctx, field)
+				})
 		case "calendarFeed":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Query_calendarFeed(ctx, field)
-				if res == graphql.RequiredNull {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			rrm := func(ctx context.Context) graphql.Marshaler {
-				return ec.OperationContext.RootResolverMiddleware(ctx,
-					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_calendarFeed(ctx, field)
+				})
 		case "conversations":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Query_conversations(ctx, field)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			rrm := func(ctx context.Context) graphql.Marshaler {
-				return ec.OperationContext.RootResolverMiddleware(ctx,
-					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_conversations(ctx, field)
+				})
 		case "conversation":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Query_conversation(ctx, field)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			rrm := func(ctx context.Context) graphql.Marshaler {
-				return ec.OperationContext.RootResolverMiddleware(ctx,
-					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_conversation(ctx, field)
+				})
 		case "messages":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Query_messages(ctx, field)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			rrm := func(ctx context.Context) graphql.Marshaler {
-				return ec.OperationContext.RootResolverMiddleware(ctx,
-					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_messages(ctx, field)
+				})
 		case "creditBalance":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Query_creditBalance(ctx, field)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			rrm := func(ctx context.Context) graphql.Marshaler {
-				return ec.OperationContext.RootResolverMiddleware(ctx,
-					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_creditBalance(ctx, field)
+				})
 		case "creditTransactions":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Query_creditTransactions(ctx, field)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			rrm := func(ctx context.Context) graphql.Marshaler {
-				return ec.OperationContext.RootResolverMiddleware(ctx,
-					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_creditTransactions(ctx, field)
+				})
 		case "digestSchedule":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Query_digestSchedule(ctx, field)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			rrm := func(ctx context.Context) graphql.Marshaler {
-				return ec.OperationContext.RootResolverMiddleware(ctx,
-					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_digestSchedule(ctx, field)
+				})
 		case "searchSkills":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Query_searchSkills(ctx, field)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			rrm := func(ctx context.Context) graphql.Marshaler {
-				return ec.OperationContext.RootResolverMiddleware(ctx,
-					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_searchSkills(ctx, field)
+				})
 		case "searchMembers":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Query_searchMembers(ctx, field)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			rrm := func(ctx context.Context) graphql.Marshaler {
-				return ec.OperationContext.RootResolverMiddleware(ctx,
-					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_searchMembers(ctx, field)
+				})
 		case "matches":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Query_matches(ctx, field)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			rrm := func(ctx context.Context) graphql.Marshaler {
-				return ec.OperationContext.RootResolverMiddleware(ctx,
-					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_matches(ctx, field)
+				})
 		case "swapCircles":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Query_swapCircles(ctx, field)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			rrm := func(ctx context.Context) graphql.Marshaler {
-				return ec.OperationContext.RootResolverMiddleware(ctx,
-					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_swapCircles(ctx, field)
+				})
 		case "signInProviders":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Query_signInProviders(ctx, field)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			rrm := func(ctx context.Context) graphql.Marshaler {
-				return ec.OperationContext.RootResolverMiddleware(ctx,
-					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_signInProviders(ctx, field)
+				})
 		case "productKpis":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Query_productKpis(ctx, field)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			rrm := func(ctx context.Context) graphql.Marshaler {
-				return ec.OperationContext.RootResolverMiddleware(ctx,
-					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_productKpis(ctx, field)
+				})
 		case "moderationCases":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Query_moderationCases(ctx, field)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			rrm := func(ctx context.Context) graphql.Marshaler {
-				return ec.OperationContext.RootResolverMiddleware(ctx,
-					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_moderationCases(ctx, field)
+				})
 		case "moderationCase":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Query_moderationCase(ctx, field)
-				if res == graphql.RequiredNull {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			rrm := func(ctx context.Context) graphql.Marshaler {
-				return ec.OperationContext.RootResolverMiddleware(ctx,
-					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_moderationCase(ctx, field)
+				})
 		case "myModerationDecisions":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Query_myModerationDecisions(ctx, field)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			rrm := func(ctx context.Context) graphql.Marshaler {
-				return ec.OperationContext.RootResolverMiddleware(ctx,
-					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_myModerationDecisions(ctx, field)
+				})
 		case "notificationEmailStatus":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Query_notificationEmailStatus(ctx, field)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			rrm := func(ctx context.Context) graphql.Marshaler {
-				return ec.OperationContext.RootResolverMiddleware(ctx,
-					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_notificationEmailStatus(ctx, field)
+				})
 		case "notifications":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Query_notifications(ctx, field)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			rrm := func(ctx context.Context) graphql.Marshaler {
-				return ec.OperationContext.RootResolverMiddleware(ctx,
-					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_notifications(ctx, field)
+				})
 		case "notificationPreferences":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Query_notificationPreferences(ctx, field)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			rrm := func(ctx context.Context) graphql.Marshaler {
-				return ec.OperationContext.RootResolverMiddleware(ctx,
-					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_notificationPreferences(ctx, field)
+				})
 		case "unreadNotificationCount":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Query_unreadNotificationCount(ctx, field)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			rrm := func(ctx context.Context) graphql.Marshaler {
-				return ec.OperationContext.RootResolverMiddleware(ctx,
-					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_unreadNotificationCount(ctx, field)
+				})
 		case "pushDevices":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Query_pushDevices(ctx, field)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			rrm := func(ctx context.Context) graphql.Marshaler {
-				return ec.OperationContext.RootResolverMiddleware(ctx,
-					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_pushDevices(ctx, field)
+				})
 		case "payment":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Query_payment(ctx, field)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			rrm := func(ctx context.Context) graphql.Marshaler {
-				return ec.OperationContext.RootResolverMiddleware(ctx,
-					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_payment(ctx, field)
+				})
 		case "noShowDisputes":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Query_noShowDisputes(ctx, field)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			rrm := func(ctx context.Context) graphql.Marshaler {
-				return ec.OperationContext.RootResolverMiddleware(ctx,
-					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_noShowDisputes(ctx, field)
+				})
 		case "legalDocuments":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Query_legalDocuments(ctx, field)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			rrm := func(ctx context.Context) graphql.Marshaler {
-				return ec.OperationContext.RootResolverMiddleware(ctx,
-					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_legalDocuments(ctx, field)
+				})
 		case "quietHours":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Query_quietHours(ctx, field)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			rrm := func(ctx context.Context) graphql.Marshaler {
-				return ec.OperationContext.RootResolverMiddleware(ctx,
-					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_quietHours(ctx, field)
+				})
 		case "reviewReports":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Query_reviewReports(ctx, field)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			rrm := func(ctx context.Context) graphql.Marshaler {
-				return ec.OperationContext.RootResolverMiddleware(ctx,
-					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_reviewReports(ctx, field)
+				})
 		case "mySanctions":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Query_mySanctions(ctx, field)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			rrm := func(ctx context.Context) graphql.Marshaler {
-				return ec.OperationContext.RootResolverMiddleware(ctx,
-					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_mySanctions(ctx, field)
+				})
 		case "moderationAppeals":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Query_moderationAppeals(ctx, field)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			rrm := func(ctx context.Context) graphql.Marshaler {
-				return ec.OperationContext.RootResolverMiddleware(ctx,
-					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_moderationAppeals(ctx, field)
+				})
 		case "upcomingSessions":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Query_upcomingSessions(ctx, field)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			rrm := func(ctx context.Context) graphql.Marshaler {
-				return ec.OperationContext.RootResolverMiddleware(ctx,
-					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_upcomingSessions(ctx, field)
+				})
 		case "pastSessions":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Query_pastSessions(ctx, field)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			rrm := func(ctx context.Context) graphql.Marshaler {
-				return ec.OperationContext.RootResolverMiddleware(ctx,
-					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_pastSessions(ctx, field)
+				})
 		case "skillSession":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Query_skillSession(ctx, field)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			rrm := func(ctx context.Context) graphql.Marshaler {
-				return ec.OperationContext.RootResolverMiddleware(ctx,
-					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_skillSession(ctx, field)
+				})
 		case "skillCategories":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Query_skillCategories(ctx, field)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			rrm := func(ctx context.Context) graphql.Marshaler {
-				return ec.OperationContext.RootResolverMiddleware(ctx,
-					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_skillCategories(ctx, field)
+				})
 		case "skill":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Query_skill(ctx, field)
-				if res == graphql.RequiredNull {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			rrm := func(ctx context.Context) graphql.Marshaler {
-				return ec.OperationContext.RootResolverMiddleware(ctx,
-					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_skill(ctx, field)
+				})
 		case "pendingSkills":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Query_pendingSkills(ctx, field)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			rrm := func(ctx context.Context) graphql.Marshaler {
-				return ec.OperationContext.RootResolverMiddleware(ctx,
-					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_pendingSkills(ctx, field)
+				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -55637,7 +52234,7 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___schema(ctx, field)
 			})
-			if out.Values[i] == graphql.RequiredNull {
+			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
@@ -55649,14 +52246,10 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -55667,131 +52260,34 @@ func (ec *executionContext) _QuietHours(ctx context.Context, sel ast.SelectionSe
 	fields := graphql.CollectFields(ec.OperationContext, sel, quietHoursImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("QuietHours")
 		case "id":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._QuietHours_id(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._QuietHours_id(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "enabled":
 			out.Values[i] = ec._QuietHours_enabled(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "start":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._QuietHours_start(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._QuietHours_start(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "end":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._QuietHours_end(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._QuietHours_end(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -55801,14 +52297,10 @@ func (ec *executionContext) _QuietHours(ctx context.Context, sel ast.SelectionSe
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -55819,8 +52311,7 @@ func (ec *executionContext) _ReauthenticatePayload(ctx context.Context, sel ast.
 	fields := graphql.CollectFields(ec.OperationContext, sel, reauthenticatePayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -55839,14 +52330,10 @@ func (ec *executionContext) _ReauthenticatePayload(ctx context.Context, sel ast.
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -55857,131 +52344,34 @@ func (ec *executionContext) _Refund(ctx context.Context, sel ast.SelectionSet, o
 	fields := graphql.CollectFields(ec.OperationContext, sel, refundImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Refund")
 		case "id":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Refund_id(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Refund_id(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "amount":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Refund_amount(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Refund_amount(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "reason":
 			out.Values[i] = ec._Refund_reason(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "byStaff":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Refund_byStaff(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Refund_byStaff(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "createdAt":
 			out.Values[i] = ec._Refund_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -55996,14 +52386,10 @@ func (ec *executionContext) _Refund(ctx context.Context, sel ast.SelectionSet, o
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -56014,8 +52400,7 @@ func (ec *executionContext) _RefundPaymentPayload(ctx context.Context, sel ast.S
 	fields := graphql.CollectFields(ec.OperationContext, sel, refundPaymentPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -56034,14 +52419,10 @@ func (ec *executionContext) _RefundPaymentPayload(ctx context.Context, sel ast.S
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -56052,8 +52433,7 @@ func (ec *executionContext) _RegenerateRecoveryCodesPayload(ctx context.Context,
 	fields := graphql.CollectFields(ec.OperationContext, sel, regenerateRecoveryCodesPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -56072,14 +52452,10 @@ func (ec *executionContext) _RegenerateRecoveryCodesPayload(ctx context.Context,
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -56090,8 +52466,7 @@ func (ec *executionContext) _RegisterPushDevicePayload(ctx context.Context, sel 
 	fields := graphql.CollectFields(ec.OperationContext, sel, registerPushDevicePayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -56110,14 +52485,10 @@ func (ec *executionContext) _RegisterPushDevicePayload(ctx context.Context, sel 
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -56128,8 +52499,7 @@ func (ec *executionContext) _RemoveMemberSkillPayload(ctx context.Context, sel a
 	fields := graphql.CollectFields(ec.OperationContext, sel, removeMemberSkillPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -56148,14 +52518,10 @@ func (ec *executionContext) _RemoveMemberSkillPayload(ctx context.Context, sel a
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -56166,8 +52532,7 @@ func (ec *executionContext) _RemovePasskeyPayload(ctx context.Context, sel ast.S
 	fields := graphql.CollectFields(ec.OperationContext, sel, removePasskeyPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -56191,14 +52556,10 @@ func (ec *executionContext) _RemovePasskeyPayload(ctx context.Context, sel ast.S
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -56209,8 +52570,7 @@ func (ec *executionContext) _RenamePasskeyPayload(ctx context.Context, sel ast.S
 	fields := graphql.CollectFields(ec.OperationContext, sel, renamePasskeyPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -56229,14 +52589,10 @@ func (ec *executionContext) _RenamePasskeyPayload(ctx context.Context, sel ast.S
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -56247,8 +52603,7 @@ func (ec *executionContext) _ReportContentPayload(ctx context.Context, sel ast.S
 	fields := graphql.CollectFields(ec.OperationContext, sel, reportContentPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -56267,14 +52622,10 @@ func (ec *executionContext) _ReportContentPayload(ctx context.Context, sel ast.S
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -56285,8 +52636,7 @@ func (ec *executionContext) _ReportReviewPayload(ctx context.Context, sel ast.Se
 	fields := graphql.CollectFields(ec.OperationContext, sel, reportReviewPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -56305,14 +52655,10 @@ func (ec *executionContext) _ReportReviewPayload(ctx context.Context, sel ast.Se
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -56323,8 +52669,7 @@ func (ec *executionContext) _RequestDataExportPayload(ctx context.Context, sel a
 	fields := graphql.CollectFields(ec.OperationContext, sel, requestDataExportPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -56343,14 +52688,10 @@ func (ec *executionContext) _RequestDataExportPayload(ctx context.Context, sel a
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -56361,8 +52702,7 @@ func (ec *executionContext) _RequestEmailChangePayload(ctx context.Context, sel 
 	fields := graphql.CollectFields(ec.OperationContext, sel, requestEmailChangePayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -56381,14 +52721,10 @@ func (ec *executionContext) _RequestEmailChangePayload(ctx context.Context, sel 
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -56399,8 +52735,7 @@ func (ec *executionContext) _RequestPasswordResetPayload(ctx context.Context, se
 	fields := graphql.CollectFields(ec.OperationContext, sel, requestPasswordResetPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -56419,14 +52754,10 @@ func (ec *executionContext) _RequestPasswordResetPayload(ctx context.Context, se
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -56437,8 +52768,7 @@ func (ec *executionContext) _ResendVerificationEmailForPayload(ctx context.Conte
 	fields := graphql.CollectFields(ec.OperationContext, sel, resendVerificationEmailForPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -56457,14 +52787,10 @@ func (ec *executionContext) _ResendVerificationEmailForPayload(ctx context.Conte
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -56475,8 +52801,7 @@ func (ec *executionContext) _ResendVerificationEmailPayload(ctx context.Context,
 	fields := graphql.CollectFields(ec.OperationContext, sel, resendVerificationEmailPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -56495,14 +52820,10 @@ func (ec *executionContext) _ResendVerificationEmailPayload(ctx context.Context,
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -56513,8 +52834,7 @@ func (ec *executionContext) _ResetPasswordPayload(ctx context.Context, sel ast.S
 	fields := graphql.CollectFields(ec.OperationContext, sel, resetPasswordPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -56533,14 +52853,10 @@ func (ec *executionContext) _ResetPasswordPayload(ctx context.Context, sel ast.S
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -56551,202 +52867,41 @@ func (ec *executionContext) _Review(ctx context.Context, sel ast.SelectionSet, o
 	fields := graphql.CollectFields(ec.OperationContext, sel, reviewImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Review")
 		case "id":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Review_id(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Review_id(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "session":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Review_session(ctx, field, obj)
-				if res == graphql.RequiredNull {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Review_session(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "skill":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Review_skill(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Review_skill(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "reviewer":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Review_reviewer(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Review_reviewer(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "reviewee":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Review_reviewee(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Review_reviewee(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "rating":
 			out.Values[i] = ec._Review_rating(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -56781,14 +52936,10 @@ func (ec *executionContext) _Review(ctx context.Context, sel ast.SelectionSet, o
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -56799,8 +52950,7 @@ func (ec *executionContext) _ReviewConnection(ctx context.Context, sel ast.Selec
 	fields := graphql.CollectFields(ec.OperationContext, sel, reviewConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -56824,14 +52974,10 @@ func (ec *executionContext) _ReviewConnection(ctx context.Context, sel ast.Selec
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -56842,8 +52988,7 @@ func (ec *executionContext) _ReviewEdge(ctx context.Context, sel ast.SelectionSe
 	fields := graphql.CollectFields(ec.OperationContext, sel, reviewEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -56867,14 +53012,10 @@ func (ec *executionContext) _ReviewEdge(ctx context.Context, sel ast.SelectionSe
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -56885,126 +53026,29 @@ func (ec *executionContext) _ReviewReport(ctx context.Context, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, reviewReportImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("ReviewReport")
 		case "id":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._ReviewReport_id(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ReviewReport_id(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "review":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._ReviewReport_review(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ReviewReport_review(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "reporter":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._ReviewReport_reporter(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ReviewReport_reporter(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "reason":
 			out.Values[i] = ec._ReviewReport_reason(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -57034,14 +53078,10 @@ func (ec *executionContext) _ReviewReport(ctx context.Context, sel ast.Selection
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -57052,8 +53092,7 @@ func (ec *executionContext) _ReviewReportConnection(ctx context.Context, sel ast
 	fields := graphql.CollectFields(ec.OperationContext, sel, reviewReportConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -57077,14 +53116,10 @@ func (ec *executionContext) _ReviewReportConnection(ctx context.Context, sel ast
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -57095,8 +53130,7 @@ func (ec *executionContext) _ReviewReportEdge(ctx context.Context, sel ast.Selec
 	fields := graphql.CollectFields(ec.OperationContext, sel, reviewReportEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -57120,14 +53154,10 @@ func (ec *executionContext) _ReviewReportEdge(ctx context.Context, sel ast.Selec
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -57138,8 +53168,7 @@ func (ec *executionContext) _ReviewSkillProposalPayload(ctx context.Context, sel
 	fields := graphql.CollectFields(ec.OperationContext, sel, reviewSkillProposalPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -57158,14 +53187,10 @@ func (ec *executionContext) _ReviewSkillProposalPayload(ctx context.Context, sel
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -57176,8 +53201,7 @@ func (ec *executionContext) _RevokeCalendarFeedPayload(ctx context.Context, sel 
 	fields := graphql.CollectFields(ec.OperationContext, sel, revokeCalendarFeedPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -57196,14 +53220,10 @@ func (ec *executionContext) _RevokeCalendarFeedPayload(ctx context.Context, sel 
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -57214,8 +53234,7 @@ func (ec *executionContext) _RevokeSessionPayload(ctx context.Context, sel ast.S
 	fields := graphql.CollectFields(ec.OperationContext, sel, revokeSessionPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -57234,14 +53253,10 @@ func (ec *executionContext) _RevokeSessionPayload(ctx context.Context, sel ast.S
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -57252,50 +53267,17 @@ func (ec *executionContext) _Sanction(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, sanctionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Sanction")
 		case "id":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Sanction_id(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Sanction_id(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "kind":
 			out.Values[i] = ec._Sanction_kind(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -57307,86 +53289,22 @@ func (ec *executionContext) _Sanction(ctx context.Context, sel ast.SelectionSet,
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "caseId":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Sanction_caseId(ctx, field, obj)
-				if res == graphql.RequiredNull {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Sanction_caseId(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "contentType":
 			out.Values[i] = ec._Sanction_contentType(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "contentId":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Sanction_contentId(ctx, field, obj)
-				if res == graphql.RequiredNull {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Sanction_contentId(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "startsAt":
 			out.Values[i] = ec._Sanction_startsAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -57398,43 +53316,11 @@ func (ec *executionContext) _Sanction(ctx context.Context, sel ast.SelectionSet,
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "active":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Sanction_active(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Sanction_active(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "liftedAt":
 			out.Values[i] = ec._Sanction_liftedAt(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -57446,157 +53332,29 @@ func (ec *executionContext) _Sanction(ctx context.Context, sel ast.SelectionSet,
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "appealableUntil":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Sanction_appealableUntil(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Sanction_appealableUntil(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "appeal":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Sanction_appeal(ctx, field, obj)
-				if res == graphql.RequiredNull {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Sanction_appeal(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "imposedBy":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Sanction_imposedBy(ctx, field, obj)
-				if res == graphql.RequiredNull {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Sanction_imposedBy(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "member":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Sanction_member(ctx, field, obj)
-				if res == graphql.RequiredNull {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Sanction_member(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -57606,14 +53364,10 @@ func (ec *executionContext) _Sanction(ctx context.Context, sel ast.SelectionSet,
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -57624,88 +53378,23 @@ func (ec *executionContext) _SanctionAppeal(ctx context.Context, sel ast.Selecti
 	fields := graphql.CollectFields(ec.OperationContext, sel, sanctionAppealImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("SanctionAppeal")
 		case "id":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._SanctionAppeal_id(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._SanctionAppeal_id(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "sanction":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._SanctionAppeal_sanction(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._SanctionAppeal_sanction(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "text":
 			out.Values[i] = ec._SanctionAppeal_text(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -57732,43 +53421,11 @@ func (ec *executionContext) _SanctionAppeal(ctx context.Context, sel ast.Selecti
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "messages":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._SanctionAppeal_messages(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._SanctionAppeal_messages(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -57778,14 +53435,10 @@ func (ec *executionContext) _SanctionAppeal(ctx context.Context, sel ast.Selecti
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -57796,8 +53449,7 @@ func (ec *executionContext) _SanctionAppealConnection(ctx context.Context, sel a
 	fields := graphql.CollectFields(ec.OperationContext, sel, sanctionAppealConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -57821,14 +53473,10 @@ func (ec *executionContext) _SanctionAppealConnection(ctx context.Context, sel a
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -57839,8 +53487,7 @@ func (ec *executionContext) _SanctionAppealEdge(ctx context.Context, sel ast.Sel
 	fields := graphql.CollectFields(ec.OperationContext, sel, sanctionAppealEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -57864,14 +53511,10 @@ func (ec *executionContext) _SanctionAppealEdge(ctx context.Context, sel ast.Sel
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -57882,93 +53525,28 @@ func (ec *executionContext) _SanctionAppealMessage(ctx context.Context, sel ast.
 	fields := graphql.CollectFields(ec.OperationContext, sel, sanctionAppealMessageImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("SanctionAppealMessage")
 		case "id":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._SanctionAppealMessage_id(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._SanctionAppealMessage_id(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "fromModerator":
 			out.Values[i] = ec._SanctionAppealMessage_fromModerator(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "text":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._SanctionAppealMessage_text(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._SanctionAppealMessage_text(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "createdAt":
 			out.Values[i] = ec._SanctionAppealMessage_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -57983,14 +53561,10 @@ func (ec *executionContext) _SanctionAppealMessage(ctx context.Context, sel ast.
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -58001,8 +53575,7 @@ func (ec *executionContext) _SanctionAppealPayload(ctx context.Context, sel ast.
 	fields := graphql.CollectFields(ec.OperationContext, sel, sanctionAppealPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -58021,14 +53594,10 @@ func (ec *executionContext) _SanctionAppealPayload(ctx context.Context, sel ast.
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -58039,8 +53608,7 @@ func (ec *executionContext) _SanctionConnection(ctx context.Context, sel ast.Sel
 	fields := graphql.CollectFields(ec.OperationContext, sel, sanctionConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -58064,14 +53632,10 @@ func (ec *executionContext) _SanctionConnection(ctx context.Context, sel ast.Sel
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -58082,8 +53646,7 @@ func (ec *executionContext) _SanctionEdge(ctx context.Context, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, sanctionEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -58107,14 +53670,10 @@ func (ec *executionContext) _SanctionEdge(ctx context.Context, sel ast.Selection
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -58125,8 +53684,7 @@ func (ec *executionContext) _SanctionPayload(ctx context.Context, sel ast.Select
 	fields := graphql.CollectFields(ec.OperationContext, sel, sanctionPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -58145,14 +53703,10 @@ func (ec *executionContext) _SanctionPayload(ctx context.Context, sel ast.Select
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -58163,8 +53717,7 @@ func (ec *executionContext) _ScheduleSessionPayload(ctx context.Context, sel ast
 	fields := graphql.CollectFields(ec.OperationContext, sel, scheduleSessionPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -58193,14 +53746,10 @@ func (ec *executionContext) _ScheduleSessionPayload(ctx context.Context, sel ast
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -58211,8 +53760,7 @@ func (ec *executionContext) _SendMessagePayload(ctx context.Context, sel ast.Sel
 	fields := graphql.CollectFields(ec.OperationContext, sel, sendMessagePayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -58236,14 +53784,10 @@ func (ec *executionContext) _SendMessagePayload(ctx context.Context, sel ast.Sel
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -58254,8 +53798,7 @@ func (ec *executionContext) _SessionCancellation(ctx context.Context, sel ast.Se
 	fields := graphql.CollectFields(ec.OperationContext, sel, sessionCancellationImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -58289,14 +53832,10 @@ func (ec *executionContext) _SessionCancellation(ctx context.Context, sel ast.Se
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -58307,8 +53846,7 @@ func (ec *executionContext) _SessionNoShow(ctx context.Context, sel ast.Selectio
 	fields := graphql.CollectFields(ec.OperationContext, sel, sessionNoShowImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -58342,14 +53880,10 @@ func (ec *executionContext) _SessionNoShow(ctx context.Context, sel ast.Selectio
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -58360,8 +53894,7 @@ func (ec *executionContext) _SessionProblem(ctx context.Context, sel ast.Selecti
 	fields := graphql.CollectFields(ec.OperationContext, sel, sessionProblemImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -58390,14 +53923,10 @@ func (ec *executionContext) _SessionProblem(ctx context.Context, sel ast.Selecti
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -58408,88 +53937,23 @@ func (ec *executionContext) _SessionProposal(ctx context.Context, sel ast.Select
 	fields := graphql.CollectFields(ec.OperationContext, sel, sessionProposalImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("SessionProposal")
 		case "id":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._SessionProposal_id(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._SessionProposal_id(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "proposer":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._SessionProposal_proposer(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._SessionProposal_proposer(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "startsAt":
 			out.Values[i] = ec._SessionProposal_startsAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -58514,14 +53978,10 @@ func (ec *executionContext) _SessionProposal(ctx context.Context, sel ast.Select
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -58532,8 +53992,7 @@ func (ec *executionContext) _SessionReviewState(ctx context.Context, sel ast.Sel
 	fields := graphql.CollectFields(ec.OperationContext, sel, sessionReviewStateImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -58572,14 +54031,10 @@ func (ec *executionContext) _SessionReviewState(ctx context.Context, sel ast.Sel
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -58590,93 +54045,28 @@ func (ec *executionContext) _SessionWarning(ctx context.Context, sel ast.Selecti
 	fields := graphql.CollectFields(ec.OperationContext, sel, sessionWarningImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("SessionWarning")
 		case "code":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._SessionWarning_code(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._SessionWarning_code(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "message":
 			out.Values[i] = ec._SessionWarning_message(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "field":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._SessionWarning_field(ctx, field, obj)
-				if res == graphql.RequiredNull {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._SessionWarning_field(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -58686,14 +54076,10 @@ func (ec *executionContext) _SessionWarning(ctx context.Context, sel ast.Selecti
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -58704,8 +54090,7 @@ func (ec *executionContext) _SetDigestSchedulePayload(ctx context.Context, sel a
 	fields := graphql.CollectFields(ec.OperationContext, sel, setDigestSchedulePayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -58724,14 +54109,10 @@ func (ec *executionContext) _SetDigestSchedulePayload(ctx context.Context, sel a
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -58742,8 +54123,7 @@ func (ec *executionContext) _SetMarketingConsentPayload(ctx context.Context, sel
 	fields := graphql.CollectFields(ec.OperationContext, sel, setMarketingConsentPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -58762,14 +54142,10 @@ func (ec *executionContext) _SetMarketingConsentPayload(ctx context.Context, sel
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -58780,8 +54156,7 @@ func (ec *executionContext) _SetNotificationPreferencePayload(ctx context.Contex
 	fields := graphql.CollectFields(ec.OperationContext, sel, setNotificationPreferencePayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -58800,14 +54175,10 @@ func (ec *executionContext) _SetNotificationPreferencePayload(ctx context.Contex
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -58818,8 +54189,7 @@ func (ec *executionContext) _SetQuietHoursPayload(ctx context.Context, sel ast.S
 	fields := graphql.CollectFields(ec.OperationContext, sel, setQuietHoursPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -58838,14 +54208,10 @@ func (ec *executionContext) _SetQuietHoursPayload(ctx context.Context, sel ast.S
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -58856,8 +54222,7 @@ func (ec *executionContext) _SetSkillPricePayload(ctx context.Context, sel ast.S
 	fields := graphql.CollectFields(ec.OperationContext, sel, setSkillPricePayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -58876,14 +54241,10 @@ func (ec *executionContext) _SetSkillPricePayload(ctx context.Context, sel ast.S
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -58894,8 +54255,7 @@ func (ec *executionContext) _SetTypingPayload(ctx context.Context, sel ast.Selec
 	fields := graphql.CollectFields(ec.OperationContext, sel, setTypingPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -58914,14 +54274,10 @@ func (ec *executionContext) _SetTypingPayload(ctx context.Context, sel ast.Selec
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -58932,8 +54288,7 @@ func (ec *executionContext) _SetUserRolesPayload(ctx context.Context, sel ast.Se
 	fields := graphql.CollectFields(ec.OperationContext, sel, setUserRolesPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -58952,14 +54307,10 @@ func (ec *executionContext) _SetUserRolesPayload(ctx context.Context, sel ast.Se
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -58970,8 +54321,7 @@ func (ec *executionContext) _SignInEvent(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, signInEventImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -59015,14 +54365,10 @@ func (ec *executionContext) _SignInEvent(ctx context.Context, sel ast.SelectionS
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -59033,8 +54379,7 @@ func (ec *executionContext) _Skill(ctx context.Context, sel ast.SelectionSet, ob
 	fields := graphql.CollectFields(ec.OperationContext, sel, skillImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -59070,124 +54415,28 @@ func (ec *executionContext) _Skill(ctx context.Context, sel ast.SelectionSet, ob
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "category":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Skill_category(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Skill_category(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "relatedSkills":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Skill_relatedSkills(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Skill_relatedSkills(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "status":
 			out.Values[i] = ec._Skill_status(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "mergedInto":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Skill_mergedInto(ctx, field, obj)
-				if res == graphql.RequiredNull {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Skill_mergedInto(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -59197,14 +54446,10 @@ func (ec *executionContext) _Skill(ctx context.Context, sel ast.SelectionSet, ob
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -59215,8 +54460,7 @@ func (ec *executionContext) _SkillCategory(ctx context.Context, sel ast.Selectio
 	fields := graphql.CollectFields(ec.OperationContext, sel, skillCategoryImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -59247,43 +54491,11 @@ func (ec *executionContext) _SkillCategory(ctx context.Context, sel ast.Selectio
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "skills":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._SkillCategory_skills(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._SkillCategory_skills(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -59293,14 +54505,10 @@ func (ec *executionContext) _SkillCategory(ctx context.Context, sel ast.Selectio
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -59311,8 +54519,7 @@ func (ec *executionContext) _SkillConnection(ctx context.Context, sel ast.Select
 	fields := graphql.CollectFields(ec.OperationContext, sel, skillConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -59336,14 +54543,10 @@ func (ec *executionContext) _SkillConnection(ctx context.Context, sel ast.Select
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -59354,8 +54557,7 @@ func (ec *executionContext) _SkillEdge(ctx context.Context, sel ast.SelectionSet
 	fields := graphql.CollectFields(ec.OperationContext, sel, skillEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -59379,14 +54581,10 @@ func (ec *executionContext) _SkillEdge(ctx context.Context, sel ast.SelectionSet
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -59397,8 +54595,7 @@ func (ec *executionContext) _SkillSearchConnection(ctx context.Context, sel ast.
 	fields := graphql.CollectFields(ec.OperationContext, sel, skillSearchConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -59432,14 +54629,10 @@ func (ec *executionContext) _SkillSearchConnection(ctx context.Context, sel ast.
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -59450,8 +54643,7 @@ func (ec *executionContext) _SkillSearchEdge(ctx context.Context, sel ast.Select
 	fields := graphql.CollectFields(ec.OperationContext, sel, skillSearchEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -59480,14 +54672,10 @@ func (ec *executionContext) _SkillSearchEdge(ctx context.Context, sel ast.Select
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -59498,316 +54686,59 @@ func (ec *executionContext) _SkillSession(ctx context.Context, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, skillSessionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("SkillSession")
 		case "id":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._SkillSession_id(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._SkillSession_id(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "skill":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._SkillSession_skill(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._SkillSession_skill(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "teacher":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._SkillSession_teacher(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._SkillSession_teacher(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "learner":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._SkillSession_learner(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._SkillSession_learner(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "partner":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._SkillSession_partner(ctx, field, obj)
-				if res == graphql.RequiredNull {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._SkillSession_partner(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "viewerRole":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._SkillSession_viewerRole(ctx, field, obj)
-				if res == graphql.RequiredNull {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._SkillSession_viewerRole(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "proposer":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._SkillSession_proposer(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._SkillSession_proposer(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "awaitingViewerAnswer":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._SkillSession_awaitingViewerAnswer(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._SkillSession_awaitingViewerAnswer(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "startsAt":
 			out.Values[i] = ec._SkillSession_startsAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -59829,81 +54760,17 @@ func (ec *executionContext) _SkillSession(ctx context.Context, sel ast.Selection
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "meetingUrl":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._SkillSession_meetingUrl(ctx, field, obj)
-				if res == graphql.RequiredNull {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._SkillSession_meetingUrl(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "place":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._SkillSession_place(ctx, field, obj)
-				if res == graphql.RequiredNull {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._SkillSession_place(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "note":
 			out.Values[i] = ec._SkillSession_note(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -59915,43 +54782,11 @@ func (ec *executionContext) _SkillSession(ctx context.Context, sel ast.Selection
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "cancellation":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._SkillSession_cancellation(ctx, field, obj)
-				if res == graphql.RequiredNull {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._SkillSession_cancellation(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "teacherConfirmedAt":
 			out.Values[i] = ec._SkillSession_teacherConfirmedAt(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -59973,347 +54808,59 @@ func (ec *executionContext) _SkillSession(ctx context.Context, sel ast.Selection
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "problem":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._SkillSession_problem(ctx, field, obj)
-				if res == graphql.RequiredNull {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._SkillSession_problem(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "noShow":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._SkillSession_noShow(ctx, field, obj)
-				if res == graphql.RequiredNull {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._SkillSession_noShow(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "proposals":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._SkillSession_proposals(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._SkillSession_proposals(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "myReview":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._SkillSession_myReview(ctx, field, obj)
-				if res == graphql.RequiredNull {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._SkillSession_myReview(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "partnerReview":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._SkillSession_partnerReview(ctx, field, obj)
-				if res == graphql.RequiredNull {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._SkillSession_partnerReview(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "reviewState":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._SkillSession_reviewState(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._SkillSession_reviewState(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "ics":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._SkillSession_ics(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._SkillSession_ics(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "price":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._SkillSession_price(ctx, field, obj)
-				if res == graphql.RequiredNull {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._SkillSession_price(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "payment":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._SkillSession_payment(ctx, field, obj)
-				if res == graphql.RequiredNull {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._SkillSession_payment(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "createdAt":
 			out.Values[i] = ec._SkillSession_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -60333,14 +54880,10 @@ func (ec *executionContext) _SkillSession(ctx context.Context, sel ast.Selection
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -60351,8 +54894,7 @@ func (ec *executionContext) _SkillSessionConnection(ctx context.Context, sel ast
 	fields := graphql.CollectFields(ec.OperationContext, sel, skillSessionConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -60376,14 +54918,10 @@ func (ec *executionContext) _SkillSessionConnection(ctx context.Context, sel ast
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -60394,8 +54932,7 @@ func (ec *executionContext) _SkillSessionEdge(ctx context.Context, sel ast.Selec
 	fields := graphql.CollectFields(ec.OperationContext, sel, skillSessionEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -60419,14 +54956,10 @@ func (ec *executionContext) _SkillSessionEdge(ctx context.Context, sel ast.Selec
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -60437,8 +54970,7 @@ func (ec *executionContext) _SkillSessionPayload(ctx context.Context, sel ast.Se
 	fields := graphql.CollectFields(ec.OperationContext, sel, skillSessionPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -60457,14 +54989,10 @@ func (ec *executionContext) _SkillSessionPayload(ctx context.Context, sel ast.Se
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -60475,8 +55003,7 @@ func (ec *executionContext) _StartMentorOnboardingPayload(ctx context.Context, s
 	fields := graphql.CollectFields(ec.OperationContext, sel, startMentorOnboardingPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -60500,14 +55027,10 @@ func (ec *executionContext) _StartMentorOnboardingPayload(ctx context.Context, s
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -60518,8 +55041,7 @@ func (ec *executionContext) _StartPasskeyRegistrationPayload(ctx context.Context
 	fields := graphql.CollectFields(ec.OperationContext, sel, startPasskeyRegistrationPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -60548,14 +55070,10 @@ func (ec *executionContext) _StartPasskeyRegistrationPayload(ctx context.Context
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -60566,8 +55084,7 @@ func (ec *executionContext) _StartPasskeySignInPayload(ctx context.Context, sel 
 	fields := graphql.CollectFields(ec.OperationContext, sel, startPasskeySignInPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -60596,14 +55113,10 @@ func (ec *executionContext) _StartPasskeySignInPayload(ctx context.Context, sel 
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -60614,8 +55127,7 @@ func (ec *executionContext) _StartTotpEnrollmentPayload(ctx context.Context, sel
 	fields := graphql.CollectFields(ec.OperationContext, sel, startTotpEnrollmentPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -60639,14 +55151,10 @@ func (ec *executionContext) _StartTotpEnrollmentPayload(ctx context.Context, sel
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -60657,8 +55165,7 @@ func (ec *executionContext) _SubmitNpsResponsePayload(ctx context.Context, sel a
 	fields := graphql.CollectFields(ec.OperationContext, sel, submitNpsResponsePayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -60677,14 +55184,10 @@ func (ec *executionContext) _SubmitNpsResponsePayload(ctx context.Context, sel a
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -60695,8 +55198,7 @@ func (ec *executionContext) _SubmitReviewPayload(ctx context.Context, sel ast.Se
 	fields := graphql.CollectFields(ec.OperationContext, sel, submitReviewPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -60720,14 +55222,10 @@ func (ec *executionContext) _SubmitReviewPayload(ctx context.Context, sel ast.Se
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -60766,88 +55264,23 @@ func (ec *executionContext) _SwapCircle(ctx context.Context, sel ast.SelectionSe
 	fields := graphql.CollectFields(ec.OperationContext, sel, swapCircleImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("SwapCircle")
 		case "members":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._SwapCircle_members(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._SwapCircle_members(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "edges":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._SwapCircle_edges(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._SwapCircle_edges(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "score":
 			out.Values[i] = ec._SwapCircle_score(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -60862,14 +55295,10 @@ func (ec *executionContext) _SwapCircle(ctx context.Context, sel ast.SelectionSe
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -60880,126 +55309,29 @@ func (ec *executionContext) _SwapCircleEdge(ctx context.Context, sel ast.Selecti
 	fields := graphql.CollectFields(ec.OperationContext, sel, swapCircleEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("SwapCircleEdge")
 		case "teacher":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._SwapCircleEdge_teacher(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._SwapCircleEdge_teacher(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "learner":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._SwapCircleEdge_learner(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._SwapCircleEdge_learner(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "skill":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._SwapCircleEdge_skill(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._SwapCircleEdge_skill(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -61009,14 +55341,10 @@ func (ec *executionContext) _SwapCircleEdge(ctx context.Context, sel ast.Selecti
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -61027,88 +55355,23 @@ func (ec *executionContext) _TypingEvent(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, typingEventImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("TypingEvent")
 		case "conversation":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._TypingEvent_conversation(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._TypingEvent_conversation(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "user":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._TypingEvent_user(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._TypingEvent_user(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "at":
 			out.Values[i] = ec._TypingEvent_at(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -61123,14 +55386,10 @@ func (ec *executionContext) _TypingEvent(ctx context.Context, sel ast.SelectionS
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -61141,8 +55400,7 @@ func (ec *executionContext) _UndoEmailChangePayload(ctx context.Context, sel ast
 	fields := graphql.CollectFields(ec.OperationContext, sel, undoEmailChangePayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -61161,14 +55419,10 @@ func (ec *executionContext) _UndoEmailChangePayload(ctx context.Context, sel ast
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -61179,8 +55433,7 @@ func (ec *executionContext) _UnlinkProviderPayload(ctx context.Context, sel ast.
 	fields := graphql.CollectFields(ec.OperationContext, sel, unlinkProviderPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -61199,14 +55452,10 @@ func (ec *executionContext) _UnlinkProviderPayload(ctx context.Context, sel ast.
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -61217,8 +55466,7 @@ func (ec *executionContext) _UnregisterPushDevicePayload(ctx context.Context, se
 	fields := graphql.CollectFields(ec.OperationContext, sel, unregisterPushDevicePayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -61237,14 +55485,10 @@ func (ec *executionContext) _UnregisterPushDevicePayload(ctx context.Context, se
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -61255,8 +55499,7 @@ func (ec *executionContext) _UpdateProfilePayload(ctx context.Context, sel ast.S
 	fields := graphql.CollectFields(ec.OperationContext, sel, updateProfilePayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -61275,14 +55518,10 @@ func (ec *executionContext) _UpdateProfilePayload(ctx context.Context, sel ast.S
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -61293,8 +55532,7 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 	fields := graphql.CollectFields(ec.OperationContext, sel, userImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -61310,922 +55548,154 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "email":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._User_email(ctx, field, obj)
-				if res == graphql.RequiredNull {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._User_email(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "roles":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._User_roles(ctx, field, obj)
-				if res == graphql.RequiredNull {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._User_roles(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "emailVerified":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._User_emailVerified(ctx, field, obj)
-				if res == graphql.RequiredNull {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._User_emailVerified(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "pendingEmail":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._User_pendingEmail(ctx, field, obj)
-				if res == graphql.RequiredNull {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._User_pendingEmail(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "createdAt":
 			out.Values[i] = ec._User_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "profile":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._User_profile(ctx, field, obj)
-				if res == graphql.RequiredNull {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._User_profile(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "offeredSkills":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._User_offeredSkills(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._User_offeredSkills(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "wantedSkills":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._User_wantedSkills(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._User_wantedSkills(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "blockedMembers":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._User_blockedMembers(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._User_blockedMembers(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "sessions":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._User_sessions(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._User_sessions(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "payments":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._User_payments(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._User_payments(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "mentorAccount":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._User_mentorAccount(ctx, field, obj)
-				if res == graphql.RequiredNull {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._User_mentorAccount(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "acceptsPaidSessions":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._User_acceptsPaidSessions(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._User_acceptsPaidSessions(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "rating":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._User_rating(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._User_rating(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "reviews":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._User_reviews(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._User_reviews(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "auditEntries":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._User_auditEntries(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._User_auditEntries(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "deletionScheduledAt":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._User_deletionScheduledAt(ctx, field, obj)
-				if res == graphql.RequiredNull {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._User_deletionScheduledAt(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "npsSurveyDue":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._User_npsSurveyDue(ctx, field, obj)
-				if res == graphql.RequiredNull {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._User_npsSurveyDue(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "moderationCases":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._User_moderationCases(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._User_moderationCases(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "consentRequired":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._User_consentRequired(ctx, field, obj)
-				if res == graphql.RequiredNull {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._User_consentRequired(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "marketingConsent":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._User_marketingConsent(ctx, field, obj)
-				if res == graphql.RequiredNull {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._User_marketingConsent(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "consents":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._User_consents(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._User_consents(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "dataExports":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._User_dataExports(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._User_dataExports(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "sanctions":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._User_sanctions(ctx, field, obj)
-				if res == graphql.RequiredNull {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._User_sanctions(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "security":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._User_security(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._User_security(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -62235,14 +55705,10 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -62253,8 +55719,7 @@ func (ec *executionContext) _UserConnection(ctx context.Context, sel ast.Selecti
 	fields := graphql.CollectFields(ec.OperationContext, sel, userConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -62278,14 +55743,10 @@ func (ec *executionContext) _UserConnection(ctx context.Context, sel ast.Selecti
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -62296,8 +55757,7 @@ func (ec *executionContext) _UserEdge(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, userEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -62321,14 +55781,10 @@ func (ec *executionContext) _UserEdge(ctx context.Context, sel ast.SelectionSet,
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -62339,8 +55795,7 @@ func (ec *executionContext) _VerifyEmailPayload(ctx context.Context, sel ast.Sel
 	fields := graphql.CollectFields(ec.OperationContext, sel, verifyEmailPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -62364,14 +55819,10 @@ func (ec *executionContext) _VerifyEmailPayload(ctx context.Context, sel ast.Sel
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -62382,8 +55833,7 @@ func (ec *executionContext) ___Directive(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, __DirectiveImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -62422,14 +55872,10 @@ func (ec *executionContext) ___Directive(ctx context.Context, sel ast.SelectionS
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -62440,8 +55886,7 @@ func (ec *executionContext) ___EnumValue(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, __EnumValueImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -62475,14 +55920,10 @@ func (ec *executionContext) ___EnumValue(ctx context.Context, sel ast.SelectionS
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -62493,8 +55934,7 @@ func (ec *executionContext) ___Field(ctx context.Context, sel ast.SelectionSet, 
 	fields := graphql.CollectFields(ec.OperationContext, sel, __FieldImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -62538,14 +55978,10 @@ func (ec *executionContext) ___Field(ctx context.Context, sel ast.SelectionSet, 
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -62556,8 +55992,7 @@ func (ec *executionContext) ___InputValue(ctx context.Context, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, __InputValueImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -62601,14 +56036,10 @@ func (ec *executionContext) ___InputValue(ctx context.Context, sel ast.Selection
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -62619,8 +56050,7 @@ func (ec *executionContext) ___Schema(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, __SchemaImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -62664,14 +56094,10 @@ func (ec *executionContext) ___Schema(ctx context.Context, sel ast.SelectionSet,
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -62682,8 +56108,7 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 	fields := graphql.CollectFields(ec.OperationContext, sel, __TypeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -62752,14 +56177,10 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -62775,9 +56196,7 @@ func (ec *executionContext) unmarshalNAcceptPoliciesInput2githubᚗcomᚋskillsw
 
 func (ec *executionContext) marshalNAcceptPoliciesPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐAcceptPoliciesPayload(ctx context.Context, sel ast.SelectionSet, v *model.AcceptPoliciesPayload) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "AcceptPoliciesPayload!")
 		return graphql.Null
 	}
 	return ec._AcceptPoliciesPayload(ctx, sel, v)
@@ -62790,9 +56209,7 @@ func (ec *executionContext) unmarshalNAcceptSessionInput2githubᚗcomᚋskillswa
 
 func (ec *executionContext) marshalNAccountSecurity2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐAccountSecurity(ctx context.Context, sel ast.SelectionSet, v *model.AccountSecurity) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "AccountSecurity!")
 		return graphql.Null
 	}
 	return ec._AccountSecurity(ctx, sel, v)
@@ -62800,9 +56217,7 @@ func (ec *executionContext) marshalNAccountSecurity2ᚖgithubᚗcomᚋskillswap�
 
 func (ec *executionContext) marshalNAddAppealMessagePayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐAddAppealMessagePayload(ctx context.Context, sel ast.SelectionSet, v *model.AddAppealMessagePayload) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "AddAppealMessagePayload!")
 		return graphql.Null
 	}
 	return ec._AddAppealMessagePayload(ctx, sel, v)
@@ -62815,9 +56230,7 @@ func (ec *executionContext) unmarshalNAddMemberSkillInput2githubᚗcomᚋskillsw
 
 func (ec *executionContext) marshalNAddModerationNotePayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐAddModerationNotePayload(ctx context.Context, sel ast.SelectionSet, v *model.AddModerationNotePayload) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "AddModerationNotePayload!")
 		return graphql.Null
 	}
 	return ec._AddModerationNotePayload(ctx, sel, v)
@@ -62830,9 +56243,7 @@ func (ec *executionContext) unmarshalNAdjustCreditsInput2githubᚗcomᚋskillswa
 
 func (ec *executionContext) marshalNAdjustCreditsPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐAdjustCreditsPayload(ctx context.Context, sel ast.SelectionSet, v *model.AdjustCreditsPayload) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "AdjustCreditsPayload!")
 		return graphql.Null
 	}
 	return ec._AdjustCreditsPayload(ctx, sel, v)
@@ -62845,9 +56256,7 @@ func (ec *executionContext) unmarshalNAppealSanctionInput2githubᚗcomᚋskillsw
 
 func (ec *executionContext) marshalNAuditEntry2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐAuditEntry(ctx context.Context, sel ast.SelectionSet, v *domain.AuditEntry) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "AuditEntry!")
 		return graphql.Null
 	}
 	return ec._AuditEntry(ctx, sel, v)
@@ -62855,9 +56264,7 @@ func (ec *executionContext) marshalNAuditEntry2ᚖgithubᚗcomᚋskillswapᚋski
 
 func (ec *executionContext) marshalNAuditEntryConnection2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐAuditEntryConnection(ctx context.Context, sel ast.SelectionSet, v *model.AuditEntryConnection) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "AuditEntryConnection!")
 		return graphql.Null
 	}
 	return ec._AuditEntryConnection(ctx, sel, v)
@@ -62885,9 +56292,7 @@ func (ec *executionContext) marshalNAuditEntryEdge2ᚕgithubᚗcomᚋskillswap�
 
 func (ec *executionContext) marshalNAuthPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐAuthPayload(ctx context.Context, sel ast.SelectionSet, v *model.AuthPayload) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "AuthPayload!")
 		return graphql.Null
 	}
 	return ec._AuthPayload(ctx, sel, v)
@@ -62895,9 +56300,7 @@ func (ec *executionContext) marshalNAuthPayload2ᚖgithubᚗcomᚋskillswapᚋsk
 
 func (ec *executionContext) marshalNAuthSession2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐAuthSession(ctx context.Context, sel ast.SelectionSet, v *domain.AuthSession) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "AuthSession!")
 		return graphql.Null
 	}
 	return ec._AuthSession(ctx, sel, v)
@@ -62905,9 +56308,7 @@ func (ec *executionContext) marshalNAuthSession2ᚖgithubᚗcomᚋskillswapᚋsk
 
 func (ec *executionContext) marshalNAuthSessionConnection2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐAuthSessionConnection(ctx context.Context, sel ast.SelectionSet, v *model.AuthSessionConnection) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "AuthSessionConnection!")
 		return graphql.Null
 	}
 	return ec._AuthSessionConnection(ctx, sel, v)
@@ -62960,9 +56361,7 @@ func (ec *executionContext) unmarshalNAvailabilitySlotInput2githubᚗcomᚋskill
 
 func (ec *executionContext) marshalNBeginLogInPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐBeginLogInPayload(ctx context.Context, sel ast.SelectionSet, v *model.BeginLogInPayload) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "BeginLogInPayload!")
 		return graphql.Null
 	}
 	return ec._BeginLogInPayload(ctx, sel, v)
@@ -62975,9 +56374,7 @@ func (ec *executionContext) unmarshalNBlockMemberInput2githubᚗcomᚋskillswap�
 
 func (ec *executionContext) marshalNBlockMemberPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐBlockMemberPayload(ctx context.Context, sel ast.SelectionSet, v *model.BlockMemberPayload) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "BlockMemberPayload!")
 		return graphql.Null
 	}
 	return ec._BlockMemberPayload(ctx, sel, v)
@@ -62992,9 +56389,7 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 	_ = sel
 	res := graphql.MarshalBoolean(v)
 	if res == graphql.Null {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullFromMarshaler(ctx, "Boolean!")
 	}
 	return res
 }
@@ -63006,26 +56401,20 @@ func (ec *executionContext) unmarshalNBoolean2ᚖbool(ctx context.Context, v any
 
 func (ec *executionContext) marshalNBoolean2ᚖbool(ctx context.Context, sel ast.SelectionSet, v *bool) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "Boolean!")
 		return graphql.Null
 	}
 	_ = sel
 	res := graphql.MarshalBoolean(*v)
 	if res == graphql.Null {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullFromMarshaler(ctx, "Boolean!")
 	}
 	return res
 }
 
 func (ec *executionContext) marshalNCalendarFeed2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐCalendarFeed(ctx context.Context, sel ast.SelectionSet, v *domain.CalendarFeed) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "CalendarFeed!")
 		return graphql.Null
 	}
 	return ec._CalendarFeed(ctx, sel, v)
@@ -63033,9 +56422,7 @@ func (ec *executionContext) marshalNCalendarFeed2ᚖgithubᚗcomᚋskillswapᚋs
 
 func (ec *executionContext) marshalNCalendarFeedPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐCalendarFeedPayload(ctx context.Context, sel ast.SelectionSet, v *model.CalendarFeedPayload) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "CalendarFeedPayload!")
 		return graphql.Null
 	}
 	return ec._CalendarFeedPayload(ctx, sel, v)
@@ -63043,9 +56430,7 @@ func (ec *executionContext) marshalNCalendarFeedPayload2ᚖgithubᚗcomᚋskills
 
 func (ec *executionContext) marshalNCancelAccountDeletionPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐCancelAccountDeletionPayload(ctx context.Context, sel ast.SelectionSet, v *model.CancelAccountDeletionPayload) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "CancelAccountDeletionPayload!")
 		return graphql.Null
 	}
 	return ec._CancelAccountDeletionPayload(ctx, sel, v)
@@ -63083,9 +56468,7 @@ func (ec *executionContext) unmarshalNChangePasswordInput2githubᚗcomᚋskillsw
 
 func (ec *executionContext) marshalNChangePasswordPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐChangePasswordPayload(ctx context.Context, sel ast.SelectionSet, v *model.ChangePasswordPayload) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "ChangePasswordPayload!")
 		return graphql.Null
 	}
 	return ec._ChangePasswordPayload(ctx, sel, v)
@@ -63103,9 +56486,7 @@ func (ec *executionContext) unmarshalNConfirmEmailChangeInput2githubᚗcomᚋski
 
 func (ec *executionContext) marshalNConfirmEmailChangePayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐConfirmEmailChangePayload(ctx context.Context, sel ast.SelectionSet, v *model.ConfirmEmailChangePayload) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "ConfirmEmailChangePayload!")
 		return graphql.Null
 	}
 	return ec._ConfirmEmailChangePayload(ctx, sel, v)
@@ -63118,9 +56499,7 @@ func (ec *executionContext) unmarshalNConfirmSessionCompletedInput2githubᚗcom�
 
 func (ec *executionContext) marshalNConfirmSessionCompletedPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐConfirmSessionCompletedPayload(ctx context.Context, sel ast.SelectionSet, v *model.ConfirmSessionCompletedPayload) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "ConfirmSessionCompletedPayload!")
 		return graphql.Null
 	}
 	return ec._ConfirmSessionCompletedPayload(ctx, sel, v)
@@ -63133,9 +56512,7 @@ func (ec *executionContext) unmarshalNConfirmTotpEnrollmentInput2githubᚗcomᚋ
 
 func (ec *executionContext) marshalNConfirmTotpEnrollmentPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐConfirmTotpEnrollmentPayload(ctx context.Context, sel ast.SelectionSet, v *model.ConfirmTotpEnrollmentPayload) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "ConfirmTotpEnrollmentPayload!")
 		return graphql.Null
 	}
 	return ec._ConfirmTotpEnrollmentPayload(ctx, sel, v)
@@ -63171,18 +56548,14 @@ func (ec *executionContext) marshalNConsentSource2githubᚗcomᚋskillswapᚋski
 	_ = sel
 	res := gqlscalar.MarshalString(string(v))
 	if res == graphql.Null {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullFromMarshaler(ctx, "ConsentSource!")
 	}
 	return res
 }
 
 func (ec *executionContext) marshalNContentReport2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐModerationReport(ctx context.Context, sel ast.SelectionSet, v *domain.ModerationReport) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "ContentReport!")
 		return graphql.Null
 	}
 	return ec._ContentReport(ctx, sel, v)
@@ -63195,9 +56568,7 @@ func (ec *executionContext) unmarshalNContestNoShowInput2githubᚗcomᚋskillswa
 
 func (ec *executionContext) marshalNConversation2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐConversation(ctx context.Context, sel ast.SelectionSet, v *domain.Conversation) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "Conversation!")
 		return graphql.Null
 	}
 	return ec._Conversation(ctx, sel, v)
@@ -63205,9 +56576,7 @@ func (ec *executionContext) marshalNConversation2ᚖgithubᚗcomᚋskillswapᚋs
 
 func (ec *executionContext) marshalNConversationConnection2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐConversationConnection(ctx context.Context, sel ast.SelectionSet, v *model.ConversationConnection) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "ConversationConnection!")
 		return graphql.Null
 	}
 	return ec._ConversationConnection(ctx, sel, v)
@@ -63235,9 +56604,7 @@ func (ec *executionContext) marshalNConversationEdge2ᚕgithubᚗcomᚋskillswap
 
 func (ec *executionContext) marshalNConversationEvent2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐConversationEvent(ctx context.Context, sel ast.SelectionSet, v *domain.ConversationEvent) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "ConversationEvent!")
 		return graphql.Null
 	}
 	return ec._ConversationEvent(ctx, sel, v)
@@ -63253,9 +56620,7 @@ func (ec *executionContext) marshalNConversationEventKind2githubᚗcomᚋskillsw
 	_ = sel
 	res := gqlscalar.MarshalString(string(v))
 	if res == graphql.Null {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullFromMarshaler(ctx, "ConversationEventKind!")
 	}
 	return res
 }
@@ -63270,18 +56635,14 @@ func (ec *executionContext) marshalNConversationKind2githubᚗcomᚋskillswapᚋ
 	_ = sel
 	res := gqlscalar.MarshalString(string(v))
 	if res == graphql.Null {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullFromMarshaler(ctx, "ConversationKind!")
 	}
 	return res
 }
 
 func (ec *executionContext) marshalNCreditBalance2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐCreditBalance(ctx context.Context, sel ast.SelectionSet, v *domain.CreditBalance) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "CreditBalance!")
 		return graphql.Null
 	}
 	return ec._CreditBalance(ctx, sel, v)
@@ -63289,9 +56650,7 @@ func (ec *executionContext) marshalNCreditBalance2ᚖgithubᚗcomᚋskillswapᚋ
 
 func (ec *executionContext) marshalNCreditTransaction2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐCreditEntry(ctx context.Context, sel ast.SelectionSet, v *domain.CreditEntry) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "CreditTransaction!")
 		return graphql.Null
 	}
 	return ec._CreditTransaction(ctx, sel, v)
@@ -63299,9 +56658,7 @@ func (ec *executionContext) marshalNCreditTransaction2ᚖgithubᚗcomᚋskillswa
 
 func (ec *executionContext) marshalNCreditTransactionConnection2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐCreditTransactionConnection(ctx context.Context, sel ast.SelectionSet, v *model.CreditTransactionConnection) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "CreditTransactionConnection!")
 		return graphql.Null
 	}
 	return ec._CreditTransactionConnection(ctx, sel, v)
@@ -63337,9 +56694,7 @@ func (ec *executionContext) marshalNCreditTransactionKind2githubᚗcomᚋskillsw
 	_ = sel
 	res := gqlscalar.MarshalString(string(v))
 	if res == graphql.Null {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullFromMarshaler(ctx, "CreditTransactionKind!")
 	}
 	return res
 }
@@ -63366,9 +56721,7 @@ func (ec *executionContext) marshalNDataExport2ᚕgithubᚗcomᚋskillswapᚋski
 
 func (ec *executionContext) marshalNDataExport2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐDataExport(ctx context.Context, sel ast.SelectionSet, v *domain.DataExport) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "DataExport!")
 		return graphql.Null
 	}
 	return ec._DataExport(ctx, sel, v)
@@ -63384,9 +56737,7 @@ func (ec *executionContext) marshalNDataExportState2githubᚗcomᚋskillswapᚋs
 	_ = sel
 	res := gqlscalar.MarshalString(string(v))
 	if res == graphql.Null {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullFromMarshaler(ctx, "DataExportState!")
 	}
 	return res
 }
@@ -63400,9 +56751,7 @@ func (ec *executionContext) marshalNDateTime2timeᚐTime(ctx context.Context, se
 	_ = sel
 	res := gqlscalar.MarshalDateTime(v)
 	if res == graphql.Null {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullFromMarshaler(ctx, "DateTime!")
 	}
 	return res
 }
@@ -63414,17 +56763,13 @@ func (ec *executionContext) unmarshalNDateTime2ᚖtimeᚐTime(ctx context.Contex
 
 func (ec *executionContext) marshalNDateTime2ᚖtimeᚐTime(ctx context.Context, sel ast.SelectionSet, v *time.Time) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "DateTime!")
 		return graphql.Null
 	}
 	_ = sel
 	res := gqlscalar.MarshalDateTime(*v)
 	if res == graphql.Null {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullFromMarshaler(ctx, "DateTime!")
 	}
 	return res
 }
@@ -63446,9 +56791,7 @@ func (ec *executionContext) unmarshalNDeclineSessionInput2githubᚗcomᚋskillsw
 
 func (ec *executionContext) marshalNDeleteAccountPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐDeleteAccountPayload(ctx context.Context, sel ast.SelectionSet, v *model.DeleteAccountPayload) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "DeleteAccountPayload!")
 		return graphql.Null
 	}
 	return ec._DeleteAccountPayload(ctx, sel, v)
@@ -63461,9 +56804,7 @@ func (ec *executionContext) unmarshalNDeleteMessageInput2githubᚗcomᚋskillswa
 
 func (ec *executionContext) marshalNDeleteMessagePayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐDeleteMessagePayload(ctx context.Context, sel ast.SelectionSet, v *model.DeleteMessagePayload) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "DeleteMessagePayload!")
 		return graphql.Null
 	}
 	return ec._DeleteMessagePayload(ctx, sel, v)
@@ -63479,18 +56820,14 @@ func (ec *executionContext) marshalNDigestFrequency2githubᚗcomᚋskillswapᚋs
 	_ = sel
 	res := gqlscalar.MarshalString(string(v))
 	if res == graphql.Null {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullFromMarshaler(ctx, "DigestFrequency!")
 	}
 	return res
 }
 
 func (ec *executionContext) marshalNDigestSchedule2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐDigestSchedule(ctx context.Context, sel ast.SelectionSet, v *domain.DigestSchedule) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "DigestSchedule!")
 		return graphql.Null
 	}
 	return ec._DigestSchedule(ctx, sel, v)
@@ -63498,9 +56835,7 @@ func (ec *executionContext) marshalNDigestSchedule2ᚖgithubᚗcomᚋskillswap�
 
 func (ec *executionContext) marshalNDisableTotpPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐDisableTotpPayload(ctx context.Context, sel ast.SelectionSet, v *model.DisableTotpPayload) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "DisableTotpPayload!")
 		return graphql.Null
 	}
 	return ec._DisableTotpPayload(ctx, sel, v)
@@ -63508,9 +56843,7 @@ func (ec *executionContext) marshalNDisableTotpPayload2ᚖgithubᚗcomᚋskillsw
 
 func (ec *executionContext) marshalNDismissNpsSurveyPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐDismissNpsSurveyPayload(ctx context.Context, sel ast.SelectionSet, v *model.DismissNpsSurveyPayload) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "DismissNpsSurveyPayload!")
 		return graphql.Null
 	}
 	return ec._DismissNpsSurveyPayload(ctx, sel, v)
@@ -63523,9 +56856,7 @@ func (ec *executionContext) unmarshalNEditMessageInput2githubᚗcomᚋskillswap�
 
 func (ec *executionContext) marshalNEditMessagePayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐEditMessagePayload(ctx context.Context, sel ast.SelectionSet, v *model.EditMessagePayload) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "EditMessagePayload!")
 		return graphql.Null
 	}
 	return ec._EditMessagePayload(ctx, sel, v)
@@ -63538,9 +56869,7 @@ func (ec *executionContext) unmarshalNFinishPasskeyRegistrationInput2githubᚗco
 
 func (ec *executionContext) marshalNFinishPasskeyRegistrationPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐFinishPasskeyRegistrationPayload(ctx context.Context, sel ast.SelectionSet, v *model.FinishPasskeyRegistrationPayload) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "FinishPasskeyRegistrationPayload!")
 		return graphql.Null
 	}
 	return ec._FinishPasskeyRegistrationPayload(ctx, sel, v)
@@ -63560,9 +56889,7 @@ func (ec *executionContext) marshalNFloat2float64(ctx context.Context, sel ast.S
 	_ = sel
 	res := gqlscalar.MarshalFloatContext(v)
 	if res == graphql.Null {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullFromMarshaler(ctx, "Float!")
 	}
 	return graphql.WrapContextMarshaler(ctx, res)
 }
@@ -63574,9 +56901,7 @@ func (ec *executionContext) unmarshalNForceLogOutInput2githubᚗcomᚋskillswap�
 
 func (ec *executionContext) marshalNForceLogOutPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐForceLogOutPayload(ctx context.Context, sel ast.SelectionSet, v *model.ForceLogOutPayload) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "ForceLogOutPayload!")
 		return graphql.Null
 	}
 	return ec._ForceLogOutPayload(ctx, sel, v)
@@ -63591,9 +56916,7 @@ func (ec *executionContext) marshalNID2string(ctx context.Context, sel ast.Selec
 	_ = sel
 	res := graphql.MarshalID(v)
 	if res == graphql.Null {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullFromMarshaler(ctx, "ID!")
 	}
 	return res
 }
@@ -63612,9 +56935,7 @@ func (ec *executionContext) marshalNInt2int(ctx context.Context, sel ast.Selecti
 	_ = sel
 	res := gqlscalar.MarshalInt(v)
 	if res == graphql.Null {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullFromMarshaler(ctx, "Int!")
 	}
 	return res
 }
@@ -63628,9 +56949,7 @@ func (ec *executionContext) marshalNInt2int64(ctx context.Context, sel ast.Selec
 	_ = sel
 	res := gqlscalar.MarshalInt64(v)
 	if res == graphql.Null {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullFromMarshaler(ctx, "Int!")
 	}
 	return res
 }
@@ -63657,9 +56976,7 @@ func (ec *executionContext) marshalNKpiCohort2ᚕgithubᚗcomᚋskillswapᚋskil
 
 func (ec *executionContext) marshalNKpiTargets2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐKpiTargets(ctx context.Context, sel ast.SelectionSet, v *model.KpiTargets) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "KpiTargets!")
 		return graphql.Null
 	}
 	return ec._KpiTargets(ctx, sel, v)
@@ -63695,18 +57012,14 @@ func (ec *executionContext) marshalNLegalDocument2githubᚗcomᚋskillswapᚋski
 	_ = sel
 	res := gqlscalar.MarshalString(string(v))
 	if res == graphql.Null {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullFromMarshaler(ctx, "LegalDocument!")
 	}
 	return res
 }
 
 func (ec *executionContext) marshalNLegalDocuments2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐLegalDocuments(ctx context.Context, sel ast.SelectionSet, v *model.LegalDocuments) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "LegalDocuments!")
 		return graphql.Null
 	}
 	return ec._LegalDocuments(ctx, sel, v)
@@ -63739,9 +57052,7 @@ func (ec *executionContext) unmarshalNLinkProviderInput2githubᚗcomᚋskillswap
 
 func (ec *executionContext) marshalNLinkProviderPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐLinkProviderPayload(ctx context.Context, sel ast.SelectionSet, v *model.LinkProviderPayload) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "LinkProviderPayload!")
 		return graphql.Null
 	}
 	return ec._LinkProviderPayload(ctx, sel, v)
@@ -63774,9 +57085,7 @@ func (ec *executionContext) unmarshalNLogInInput2githubᚗcomᚋskillswapᚋskil
 
 func (ec *executionContext) marshalNLogOutEverywherePayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐLogOutEverywherePayload(ctx context.Context, sel ast.SelectionSet, v *model.LogOutEverywherePayload) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "LogOutEverywherePayload!")
 		return graphql.Null
 	}
 	return ec._LogOutEverywherePayload(ctx, sel, v)
@@ -63784,9 +57093,7 @@ func (ec *executionContext) marshalNLogOutEverywherePayload2ᚖgithubᚗcomᚋsk
 
 func (ec *executionContext) marshalNLogOutPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐLogOutPayload(ctx context.Context, sel ast.SelectionSet, v *model.LogOutPayload) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "LogOutPayload!")
 		return graphql.Null
 	}
 	return ec._LogOutPayload(ctx, sel, v)
@@ -63799,9 +57106,7 @@ func (ec *executionContext) unmarshalNMarkConversationReadInput2githubᚗcomᚋs
 
 func (ec *executionContext) marshalNMarkConversationReadPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐMarkConversationReadPayload(ctx context.Context, sel ast.SelectionSet, v *model.MarkConversationReadPayload) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "MarkConversationReadPayload!")
 		return graphql.Null
 	}
 	return ec._MarkConversationReadPayload(ctx, sel, v)
@@ -63814,9 +57119,7 @@ func (ec *executionContext) unmarshalNMarkNotificationsReadInput2githubᚗcomᚋ
 
 func (ec *executionContext) marshalNMarkNotificationsReadPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐMarkNotificationsReadPayload(ctx context.Context, sel ast.SelectionSet, v *model.MarkNotificationsReadPayload) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "MarkNotificationsReadPayload!")
 		return graphql.Null
 	}
 	return ec._MarkNotificationsReadPayload(ctx, sel, v)
@@ -63824,9 +57127,7 @@ func (ec *executionContext) marshalNMarkNotificationsReadPayload2ᚖgithubᚗcom
 
 func (ec *executionContext) marshalNMatch2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋmatchingᚐMatch(ctx context.Context, sel ast.SelectionSet, v *matching.Match) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "Match!")
 		return graphql.Null
 	}
 	return ec._Match(ctx, sel, v)
@@ -63834,9 +57135,7 @@ func (ec *executionContext) marshalNMatch2ᚖgithubᚗcomᚋskillswapᚋskillswa
 
 func (ec *executionContext) marshalNMatchConnection2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐMatchConnection(ctx context.Context, sel ast.SelectionSet, v *model.MatchConnection) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "MatchConnection!")
 		return graphql.Null
 	}
 	return ec._MatchConnection(ctx, sel, v)
@@ -63892,9 +57191,7 @@ func (ec *executionContext) marshalNMatchReasonCode2githubᚗcomᚋskillswapᚋs
 	_ = sel
 	res := gqlscalar.MarshalString(string(v))
 	if res == graphql.Null {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullFromMarshaler(ctx, "MatchReasonCode!")
 	}
 	return res
 }
@@ -63909,18 +57206,14 @@ func (ec *executionContext) marshalNMeetingMode2githubᚗcomᚋskillswapᚋskill
 	_ = sel
 	res := gqlscalar.MarshalString(string(v))
 	if res == graphql.Null {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullFromMarshaler(ctx, "MeetingMode!")
 	}
 	return res
 }
 
 func (ec *executionContext) marshalNMemberRating2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐMemberRating(ctx context.Context, sel ast.SelectionSet, v *domain.MemberRating) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "MemberRating!")
 		return graphql.Null
 	}
 	return ec._MemberRating(ctx, sel, v)
@@ -63928,9 +57221,7 @@ func (ec *executionContext) marshalNMemberRating2ᚖgithubᚗcomᚋskillswapᚋs
 
 func (ec *executionContext) marshalNMemberSearchConnection2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐMemberSearchConnection(ctx context.Context, sel ast.SelectionSet, v *model.MemberSearchConnection) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "MemberSearchConnection!")
 		return graphql.Null
 	}
 	return ec._MemberSearchConnection(ctx, sel, v)
@@ -63958,9 +57249,7 @@ func (ec *executionContext) marshalNMemberSearchEdge2ᚕgithubᚗcomᚋskillswap
 
 func (ec *executionContext) marshalNMemberSearchFacets2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐMemberSearchFacets(ctx context.Context, sel ast.SelectionSet, v *model.MemberSearchFacets) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "MemberSearchFacets!")
 		return graphql.Null
 	}
 	return ec._MemberSearchFacets(ctx, sel, v)
@@ -63988,9 +57277,7 @@ func (ec *executionContext) marshalNMemberSkill2ᚕgithubᚗcomᚋskillswapᚋsk
 
 func (ec *executionContext) marshalNMemberSkill2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐMemberSkill(ctx context.Context, sel ast.SelectionSet, v *domain.MemberSkill) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "MemberSkill!")
 		return graphql.Null
 	}
 	return ec._MemberSkill(ctx, sel, v)
@@ -63998,9 +57285,7 @@ func (ec *executionContext) marshalNMemberSkill2ᚖgithubᚗcomᚋskillswapᚋsk
 
 func (ec *executionContext) marshalNMemberSkillPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐMemberSkillPayload(ctx context.Context, sel ast.SelectionSet, v *model.MemberSkillPayload) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "MemberSkillPayload!")
 		return graphql.Null
 	}
 	return ec._MemberSkillPayload(ctx, sel, v)
@@ -64008,9 +57293,7 @@ func (ec *executionContext) marshalNMemberSkillPayload2ᚖgithubᚗcomᚋskillsw
 
 func (ec *executionContext) marshalNMentorAccount2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐMentorAccount(ctx context.Context, sel ast.SelectionSet, v *domain.MentorAccount) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "MentorAccount!")
 		return graphql.Null
 	}
 	return ec._MentorAccount(ctx, sel, v)
@@ -64018,9 +57301,7 @@ func (ec *executionContext) marshalNMentorAccount2ᚖgithubᚗcomᚋskillswapᚋ
 
 func (ec *executionContext) marshalNMessage2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐMessage(ctx context.Context, sel ast.SelectionSet, v *domain.Message) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "Message!")
 		return graphql.Null
 	}
 	return ec._Message(ctx, sel, v)
@@ -64028,9 +57309,7 @@ func (ec *executionContext) marshalNMessage2ᚖgithubᚗcomᚋskillswapᚋskills
 
 func (ec *executionContext) marshalNMessageConnection2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐMessageConnection(ctx context.Context, sel ast.SelectionSet, v *model.MessageConnection) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "MessageConnection!")
 		return graphql.Null
 	}
 	return ec._MessageConnection(ctx, sel, v)
@@ -64066,9 +57345,7 @@ func (ec *executionContext) marshalNMessageVisibility2githubᚗcomᚋskillswap�
 	_ = sel
 	res := gqlscalar.MarshalString(string(v))
 	if res == graphql.Null {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullFromMarshaler(ctx, "MessageVisibility!")
 	}
 	return res
 }
@@ -64095,9 +57372,7 @@ func (ec *executionContext) marshalNModeFacet2ᚕgithubᚗcomᚋskillswapᚋskil
 
 func (ec *executionContext) marshalNModerationCase2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐModerationCase(ctx context.Context, sel ast.SelectionSet, v *domain.ModerationCase) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "ModerationCase!")
 		return graphql.Null
 	}
 	return ec._ModerationCase(ctx, sel, v)
@@ -64105,9 +57380,7 @@ func (ec *executionContext) marshalNModerationCase2ᚖgithubᚗcomᚋskillswap�
 
 func (ec *executionContext) marshalNModerationCaseConnection2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐModerationCaseConnection(ctx context.Context, sel ast.SelectionSet, v *model.ModerationCaseConnection) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "ModerationCaseConnection!")
 		return graphql.Null
 	}
 	return ec._ModerationCaseConnection(ctx, sel, v)
@@ -64135,9 +57408,7 @@ func (ec *executionContext) marshalNModerationCaseEdge2ᚕgithubᚗcomᚋskillsw
 
 func (ec *executionContext) marshalNModerationCasePayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐModerationCasePayload(ctx context.Context, sel ast.SelectionSet, v *model.ModerationCasePayload) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "ModerationCasePayload!")
 		return graphql.Null
 	}
 	return ec._ModerationCasePayload(ctx, sel, v)
@@ -64153,9 +57424,7 @@ func (ec *executionContext) marshalNModerationCaseState2githubᚗcomᚋskillswap
 	_ = sel
 	res := gqlscalar.MarshalString(string(v))
 	if res == graphql.Null {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullFromMarshaler(ctx, "ModerationCaseState!")
 	}
 	return res
 }
@@ -64170,18 +57439,14 @@ func (ec *executionContext) marshalNModerationDecision2githubᚗcomᚋskillswap�
 	_ = sel
 	res := gqlscalar.MarshalString(string(v))
 	if res == graphql.Null {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullFromMarshaler(ctx, "ModerationDecision!")
 	}
 	return res
 }
 
 func (ec *executionContext) marshalNModerationDecisionConnection2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐModerationDecisionConnection(ctx context.Context, sel ast.SelectionSet, v *model.ModerationDecisionConnection) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "ModerationDecisionConnection!")
 		return graphql.Null
 	}
 	return ec._ModerationDecisionConnection(ctx, sel, v)
@@ -64209,9 +57474,7 @@ func (ec *executionContext) marshalNModerationDecisionEdge2ᚕgithubᚗcomᚋski
 
 func (ec *executionContext) marshalNModerationDecisionNotice2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐModerationCase(ctx context.Context, sel ast.SelectionSet, v *domain.ModerationCase) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "ModerationDecisionNotice!")
 		return graphql.Null
 	}
 	return ec._ModerationDecisionNotice(ctx, sel, v)
@@ -64239,9 +57502,7 @@ func (ec *executionContext) marshalNModerationNote2ᚕgithubᚗcomᚋskillswap�
 
 func (ec *executionContext) marshalNModerationNote2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐModerationNote(ctx context.Context, sel ast.SelectionSet, v *domain.ModerationNote) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "ModerationNote!")
 		return graphql.Null
 	}
 	return ec._ModerationNote(ctx, sel, v)
@@ -64269,9 +57530,7 @@ func (ec *executionContext) marshalNModerationReport2ᚕgithubᚗcomᚋskillswap
 
 func (ec *executionContext) marshalNMoney2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐMoney(ctx context.Context, sel ast.SelectionSet, v *domain.Money) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "Money!")
 		return graphql.Null
 	}
 	return ec._Money(ctx, sel, v)
@@ -64284,9 +57543,7 @@ func (ec *executionContext) unmarshalNMuteConversationInput2githubᚗcomᚋskill
 
 func (ec *executionContext) marshalNMuteConversationPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐMuteConversationPayload(ctx context.Context, sel ast.SelectionSet, v *model.MuteConversationPayload) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "MuteConversationPayload!")
 		return graphql.Null
 	}
 	return ec._MuteConversationPayload(ctx, sel, v)
@@ -64294,9 +57551,7 @@ func (ec *executionContext) marshalNMuteConversationPayload2ᚖgithubᚗcomᚋsk
 
 func (ec *executionContext) marshalNNoShowDispute2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐNoShowDispute(ctx context.Context, sel ast.SelectionSet, v *domain.NoShowDispute) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "NoShowDispute!")
 		return graphql.Null
 	}
 	return ec._NoShowDispute(ctx, sel, v)
@@ -64304,9 +57559,7 @@ func (ec *executionContext) marshalNNoShowDispute2ᚖgithubᚗcomᚋskillswapᚋ
 
 func (ec *executionContext) marshalNNoShowDisputeConnection2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐNoShowDisputeConnection(ctx context.Context, sel ast.SelectionSet, v *model.NoShowDisputeConnection) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "NoShowDisputeConnection!")
 		return graphql.Null
 	}
 	return ec._NoShowDisputeConnection(ctx, sel, v)
@@ -64334,9 +57587,7 @@ func (ec *executionContext) marshalNNoShowDisputeEdge2ᚕgithubᚗcomᚋskillswa
 
 func (ec *executionContext) marshalNNoShowDisputePayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐNoShowDisputePayload(ctx context.Context, sel ast.SelectionSet, v *model.NoShowDisputePayload) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "NoShowDisputePayload!")
 		return graphql.Null
 	}
 	return ec._NoShowDisputePayload(ctx, sel, v)
@@ -64352,18 +57603,14 @@ func (ec *executionContext) marshalNNoShowDisputeStatus2githubᚗcomᚋskillswap
 	_ = sel
 	res := gqlscalar.MarshalString(string(v))
 	if res == graphql.Null {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullFromMarshaler(ctx, "NoShowDisputeStatus!")
 	}
 	return res
 }
 
 func (ec *executionContext) marshalNNotification2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐNotification(ctx context.Context, sel ast.SelectionSet, v *domain.Notification) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "Notification!")
 		return graphql.Null
 	}
 	return ec._Notification(ctx, sel, v)
@@ -64371,9 +57618,7 @@ func (ec *executionContext) marshalNNotification2ᚖgithubᚗcomᚋskillswapᚋs
 
 func (ec *executionContext) marshalNNotificationConnection2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐNotificationConnection(ctx context.Context, sel ast.SelectionSet, v *model.NotificationConnection) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "NotificationConnection!")
 		return graphql.Null
 	}
 	return ec._NotificationConnection(ctx, sel, v)
@@ -64411,9 +57656,7 @@ func (ec *executionContext) marshalNNotificationEmailMode2githubᚗcomᚋskillsw
 
 func (ec *executionContext) marshalNNotificationEmailStatus2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐNotificationEmailStatus(ctx context.Context, sel ast.SelectionSet, v *model.NotificationEmailStatus) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "NotificationEmailStatus!")
 		return graphql.Null
 	}
 	return ec._NotificationEmailStatus(ctx, sel, v)
@@ -64441,9 +57684,7 @@ func (ec *executionContext) marshalNNotificationPreference2ᚕgithubᚗcomᚋski
 
 func (ec *executionContext) marshalNNotificationPreference2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐNotificationPreference(ctx context.Context, sel ast.SelectionSet, v *domain.NotificationPreference) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "NotificationPreference!")
 		return graphql.Null
 	}
 	return ec._NotificationPreference(ctx, sel, v)
@@ -64459,18 +57700,14 @@ func (ec *executionContext) marshalNNotificationType2githubᚗcomᚋskillswapᚋ
 	_ = sel
 	res := gqlscalar.MarshalString(string(v))
 	if res == graphql.Null {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullFromMarshaler(ctx, "NotificationType!")
 	}
 	return res
 }
 
 func (ec *executionContext) marshalNNpsScore2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐNpsScore(ctx context.Context, sel ast.SelectionSet, v *model.NpsScore) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "NpsScore!")
 		return graphql.Null
 	}
 	return ec._NpsScore(ctx, sel, v)
@@ -64483,9 +57720,7 @@ func (ec *executionContext) unmarshalNOpenDirectConversationInput2githubᚗcom�
 
 func (ec *executionContext) marshalNOpenDirectConversationPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐOpenDirectConversationPayload(ctx context.Context, sel ast.SelectionSet, v *model.OpenDirectConversationPayload) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "OpenDirectConversationPayload!")
 		return graphql.Null
 	}
 	return ec._OpenDirectConversationPayload(ctx, sel, v)
@@ -64493,9 +57728,7 @@ func (ec *executionContext) marshalNOpenDirectConversationPayload2ᚖgithubᚗco
 
 func (ec *executionContext) marshalNPageInfo2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐPageInfo(ctx context.Context, sel ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "PageInfo!")
 		return graphql.Null
 	}
 	return ec._PageInfo(ctx, sel, v)
@@ -64531,9 +57764,7 @@ func (ec *executionContext) marshalNParticipantRole2githubᚗcomᚋskillswapᚋs
 	_ = sel
 	res := gqlscalar.MarshalString(string(v))
 	if res == graphql.Null {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullFromMarshaler(ctx, "ParticipantRole!")
 	}
 	return res
 }
@@ -64560,9 +57791,7 @@ func (ec *executionContext) marshalNPasskey2ᚕgithubᚗcomᚋskillswapᚋskills
 
 func (ec *executionContext) marshalNPasskey2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋpasskeysᚐPasskey(ctx context.Context, sel ast.SelectionSet, v *passkeys.Passkey) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "Passkey!")
 		return graphql.Null
 	}
 	return ec._Passkey(ctx, sel, v)
@@ -64575,9 +57804,7 @@ func (ec *executionContext) unmarshalNPayForSessionInput2githubᚗcomᚋskillswa
 
 func (ec *executionContext) marshalNPayForSessionPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐPayForSessionPayload(ctx context.Context, sel ast.SelectionSet, v *model.PayForSessionPayload) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "PayForSessionPayload!")
 		return graphql.Null
 	}
 	return ec._PayForSessionPayload(ctx, sel, v)
@@ -64585,9 +57812,7 @@ func (ec *executionContext) marshalNPayForSessionPayload2ᚖgithubᚗcomᚋskill
 
 func (ec *executionContext) marshalNPayment2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐPayment(ctx context.Context, sel ast.SelectionSet, v *domain.Payment) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "Payment!")
 		return graphql.Null
 	}
 	return ec._Payment(ctx, sel, v)
@@ -64595,9 +57820,7 @@ func (ec *executionContext) marshalNPayment2ᚖgithubᚗcomᚋskillswapᚋskills
 
 func (ec *executionContext) marshalNPaymentConnection2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐPaymentConnection(ctx context.Context, sel ast.SelectionSet, v *model.PaymentConnection) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "PaymentConnection!")
 		return graphql.Null
 	}
 	return ec._PaymentConnection(ctx, sel, v)
@@ -64633,18 +57856,14 @@ func (ec *executionContext) marshalNPaymentState2githubᚗcomᚋskillswapᚋskil
 	_ = sel
 	res := gqlscalar.MarshalString(string(v))
 	if res == graphql.Null {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullFromMarshaler(ctx, "PaymentState!")
 	}
 	return res
 }
 
 func (ec *executionContext) marshalNProductKpis2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐProductKpis(ctx context.Context, sel ast.SelectionSet, v *model.ProductKpis) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "ProductKpis!")
 		return graphql.Null
 	}
 	return ec._ProductKpis(ctx, sel, v)
@@ -64660,9 +57879,7 @@ func (ec *executionContext) marshalNProfileVisibility2githubᚗcomᚋskillswap�
 	_ = sel
 	res := gqlscalar.MarshalString(string(v))
 	if res == graphql.Null {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullFromMarshaler(ctx, "ProfileVisibility!")
 	}
 	return res
 }
@@ -64684,9 +57901,7 @@ func (ec *executionContext) unmarshalNProposeSkillInput2githubᚗcomᚋskillswap
 
 func (ec *executionContext) marshalNProposeSkillPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐProposeSkillPayload(ctx context.Context, sel ast.SelectionSet, v *model.ProposeSkillPayload) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "ProposeSkillPayload!")
 		return graphql.Null
 	}
 	return ec._ProposeSkillPayload(ctx, sel, v)
@@ -64714,9 +57929,7 @@ func (ec *executionContext) marshalNPushDevice2ᚕgithubᚗcomᚋskillswapᚋski
 
 func (ec *executionContext) marshalNPushDevice2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐPushDevice(ctx context.Context, sel ast.SelectionSet, v *domain.PushDevice) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "PushDevice!")
 		return graphql.Null
 	}
 	return ec._PushDevice(ctx, sel, v)
@@ -64732,18 +57945,14 @@ func (ec *executionContext) marshalNPushPlatform2githubᚗcomᚋskillswapᚋskil
 	_ = sel
 	res := gqlscalar.MarshalString(string(v))
 	if res == graphql.Null {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullFromMarshaler(ctx, "PushPlatform!")
 	}
 	return res
 }
 
 func (ec *executionContext) marshalNQuietHours2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐQuietHours(ctx context.Context, sel ast.SelectionSet, v *domain.QuietHours) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "QuietHours!")
 		return graphql.Null
 	}
 	return ec._QuietHours(ctx, sel, v)
@@ -64756,9 +57965,7 @@ func (ec *executionContext) unmarshalNReauthenticateInput2githubᚗcomᚋskillsw
 
 func (ec *executionContext) marshalNReauthenticatePayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐReauthenticatePayload(ctx context.Context, sel ast.SelectionSet, v *model.ReauthenticatePayload) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "ReauthenticatePayload!")
 		return graphql.Null
 	}
 	return ec._ReauthenticatePayload(ctx, sel, v)
@@ -64796,9 +58003,7 @@ func (ec *executionContext) unmarshalNRefundPaymentInput2githubᚗcomᚋskillswa
 
 func (ec *executionContext) marshalNRefundPaymentPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐRefundPaymentPayload(ctx context.Context, sel ast.SelectionSet, v *model.RefundPaymentPayload) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "RefundPaymentPayload!")
 		return graphql.Null
 	}
 	return ec._RefundPaymentPayload(ctx, sel, v)
@@ -64806,9 +58011,7 @@ func (ec *executionContext) marshalNRefundPaymentPayload2ᚖgithubᚗcomᚋskill
 
 func (ec *executionContext) marshalNRegenerateRecoveryCodesPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐRegenerateRecoveryCodesPayload(ctx context.Context, sel ast.SelectionSet, v *model.RegenerateRecoveryCodesPayload) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "RegenerateRecoveryCodesPayload!")
 		return graphql.Null
 	}
 	return ec._RegenerateRecoveryCodesPayload(ctx, sel, v)
@@ -64821,9 +58024,7 @@ func (ec *executionContext) unmarshalNRegisterPushDeviceInput2githubᚗcomᚋski
 
 func (ec *executionContext) marshalNRegisterPushDevicePayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐRegisterPushDevicePayload(ctx context.Context, sel ast.SelectionSet, v *model.RegisterPushDevicePayload) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "RegisterPushDevicePayload!")
 		return graphql.Null
 	}
 	return ec._RegisterPushDevicePayload(ctx, sel, v)
@@ -64836,9 +58037,7 @@ func (ec *executionContext) unmarshalNRemoveMemberSkillInput2githubᚗcomᚋskil
 
 func (ec *executionContext) marshalNRemoveMemberSkillPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐRemoveMemberSkillPayload(ctx context.Context, sel ast.SelectionSet, v *model.RemoveMemberSkillPayload) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "RemoveMemberSkillPayload!")
 		return graphql.Null
 	}
 	return ec._RemoveMemberSkillPayload(ctx, sel, v)
@@ -64851,9 +58050,7 @@ func (ec *executionContext) unmarshalNRemovePasskeyInput2githubᚗcomᚋskillswa
 
 func (ec *executionContext) marshalNRemovePasskeyPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐRemovePasskeyPayload(ctx context.Context, sel ast.SelectionSet, v *model.RemovePasskeyPayload) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "RemovePasskeyPayload!")
 		return graphql.Null
 	}
 	return ec._RemovePasskeyPayload(ctx, sel, v)
@@ -64866,9 +58063,7 @@ func (ec *executionContext) unmarshalNRenamePasskeyInput2githubᚗcomᚋskillswa
 
 func (ec *executionContext) marshalNRenamePasskeyPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐRenamePasskeyPayload(ctx context.Context, sel ast.SelectionSet, v *model.RenamePasskeyPayload) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "RenamePasskeyPayload!")
 		return graphql.Null
 	}
 	return ec._RenamePasskeyPayload(ctx, sel, v)
@@ -64884,9 +58079,7 @@ func (ec *executionContext) marshalNReportCategory2githubᚗcomᚋskillswapᚋsk
 	_ = sel
 	res := gqlscalar.MarshalString(string(v))
 	if res == graphql.Null {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullFromMarshaler(ctx, "ReportCategory!")
 	}
 	return res
 }
@@ -64898,9 +58091,7 @@ func (ec *executionContext) unmarshalNReportContentInput2githubᚗcomᚋskillswa
 
 func (ec *executionContext) marshalNReportContentPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐReportContentPayload(ctx context.Context, sel ast.SelectionSet, v *model.ReportContentPayload) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "ReportContentPayload!")
 		return graphql.Null
 	}
 	return ec._ReportContentPayload(ctx, sel, v)
@@ -64918,9 +58109,7 @@ func (ec *executionContext) unmarshalNReportReviewInput2githubᚗcomᚋskillswap
 
 func (ec *executionContext) marshalNReportReviewPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐReportReviewPayload(ctx context.Context, sel ast.SelectionSet, v *model.ReportReviewPayload) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "ReportReviewPayload!")
 		return graphql.Null
 	}
 	return ec._ReportReviewPayload(ctx, sel, v)
@@ -64941,18 +58130,14 @@ func (ec *executionContext) marshalNReportTargetType2githubᚗcomᚋskillswapᚋ
 	_ = sel
 	res := gqlscalar.MarshalString(string(v))
 	if res == graphql.Null {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullFromMarshaler(ctx, "ReportTargetType!")
 	}
 	return res
 }
 
 func (ec *executionContext) marshalNRequestDataExportPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐRequestDataExportPayload(ctx context.Context, sel ast.SelectionSet, v *model.RequestDataExportPayload) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "RequestDataExportPayload!")
 		return graphql.Null
 	}
 	return ec._RequestDataExportPayload(ctx, sel, v)
@@ -64965,9 +58150,7 @@ func (ec *executionContext) unmarshalNRequestEmailChangeInput2githubᚗcomᚋski
 
 func (ec *executionContext) marshalNRequestEmailChangePayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐRequestEmailChangePayload(ctx context.Context, sel ast.SelectionSet, v *model.RequestEmailChangePayload) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "RequestEmailChangePayload!")
 		return graphql.Null
 	}
 	return ec._RequestEmailChangePayload(ctx, sel, v)
@@ -64980,9 +58163,7 @@ func (ec *executionContext) unmarshalNRequestPasswordResetInput2githubᚗcomᚋs
 
 func (ec *executionContext) marshalNRequestPasswordResetPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐRequestPasswordResetPayload(ctx context.Context, sel ast.SelectionSet, v *model.RequestPasswordResetPayload) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "RequestPasswordResetPayload!")
 		return graphql.Null
 	}
 	return ec._RequestPasswordResetPayload(ctx, sel, v)
@@ -64995,9 +58176,7 @@ func (ec *executionContext) unmarshalNResendVerificationEmailForInput2githubᚗc
 
 func (ec *executionContext) marshalNResendVerificationEmailForPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐResendVerificationEmailForPayload(ctx context.Context, sel ast.SelectionSet, v *model.ResendVerificationEmailForPayload) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "ResendVerificationEmailForPayload!")
 		return graphql.Null
 	}
 	return ec._ResendVerificationEmailForPayload(ctx, sel, v)
@@ -65005,9 +58184,7 @@ func (ec *executionContext) marshalNResendVerificationEmailForPayload2ᚖgithub�
 
 func (ec *executionContext) marshalNResendVerificationEmailPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐResendVerificationEmailPayload(ctx context.Context, sel ast.SelectionSet, v *model.ResendVerificationEmailPayload) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "ResendVerificationEmailPayload!")
 		return graphql.Null
 	}
 	return ec._ResendVerificationEmailPayload(ctx, sel, v)
@@ -65020,9 +58197,7 @@ func (ec *executionContext) unmarshalNResetPasswordInput2githubᚗcomᚋskillswa
 
 func (ec *executionContext) marshalNResetPasswordPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐResetPasswordPayload(ctx context.Context, sel ast.SelectionSet, v *model.ResetPasswordPayload) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "ResetPasswordPayload!")
 		return graphql.Null
 	}
 	return ec._ResetPasswordPayload(ctx, sel, v)
@@ -65035,9 +58210,7 @@ func (ec *executionContext) unmarshalNResolveNoShowInput2githubᚗcomᚋskillswa
 
 func (ec *executionContext) marshalNReview2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐReview(ctx context.Context, sel ast.SelectionSet, v *domain.Review) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "Review!")
 		return graphql.Null
 	}
 	return ec._Review(ctx, sel, v)
@@ -65045,9 +58218,7 @@ func (ec *executionContext) marshalNReview2ᚖgithubᚗcomᚋskillswapᚋskillsw
 
 func (ec *executionContext) marshalNReviewConnection2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐReviewConnection(ctx context.Context, sel ast.SelectionSet, v *model.ReviewConnection) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "ReviewConnection!")
 		return graphql.Null
 	}
 	return ec._ReviewConnection(ctx, sel, v)
@@ -65075,9 +58246,7 @@ func (ec *executionContext) marshalNReviewEdge2ᚕgithubᚗcomᚋskillswapᚋski
 
 func (ec *executionContext) marshalNReviewReport2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐReviewReport(ctx context.Context, sel ast.SelectionSet, v *domain.ReviewReport) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "ReviewReport!")
 		return graphql.Null
 	}
 	return ec._ReviewReport(ctx, sel, v)
@@ -65085,9 +58254,7 @@ func (ec *executionContext) marshalNReviewReport2ᚖgithubᚗcomᚋskillswapᚋs
 
 func (ec *executionContext) marshalNReviewReportConnection2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐReviewReportConnection(ctx context.Context, sel ast.SelectionSet, v *model.ReviewReportConnection) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "ReviewReportConnection!")
 		return graphql.Null
 	}
 	return ec._ReviewReportConnection(ctx, sel, v)
@@ -65123,9 +58290,7 @@ func (ec *executionContext) marshalNReviewReportReason2githubᚗcomᚋskillswap�
 	_ = sel
 	res := gqlscalar.MarshalString(string(v))
 	if res == graphql.Null {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullFromMarshaler(ctx, "ReviewReportReason!")
 	}
 	return res
 }
@@ -65137,9 +58302,7 @@ func (ec *executionContext) unmarshalNReviewSkillProposalInput2githubᚗcomᚋsk
 
 func (ec *executionContext) marshalNReviewSkillProposalPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐReviewSkillProposalPayload(ctx context.Context, sel ast.SelectionSet, v *model.ReviewSkillProposalPayload) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "ReviewSkillProposalPayload!")
 		return graphql.Null
 	}
 	return ec._ReviewSkillProposalPayload(ctx, sel, v)
@@ -65147,9 +58310,7 @@ func (ec *executionContext) marshalNReviewSkillProposalPayload2ᚖgithubᚗcom�
 
 func (ec *executionContext) marshalNRevokeCalendarFeedPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐRevokeCalendarFeedPayload(ctx context.Context, sel ast.SelectionSet, v *model.RevokeCalendarFeedPayload) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "RevokeCalendarFeedPayload!")
 		return graphql.Null
 	}
 	return ec._RevokeCalendarFeedPayload(ctx, sel, v)
@@ -65162,9 +58323,7 @@ func (ec *executionContext) unmarshalNRevokeSessionInput2githubᚗcomᚋskillswa
 
 func (ec *executionContext) marshalNRevokeSessionPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐRevokeSessionPayload(ctx context.Context, sel ast.SelectionSet, v *model.RevokeSessionPayload) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "RevokeSessionPayload!")
 		return graphql.Null
 	}
 	return ec._RevokeSessionPayload(ctx, sel, v)
@@ -65216,9 +58375,7 @@ func (ec *executionContext) marshalNSanction2githubᚗcomᚋskillswapᚋskillswa
 
 func (ec *executionContext) marshalNSanction2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐSanction(ctx context.Context, sel ast.SelectionSet, v *domain.Sanction) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "Sanction!")
 		return graphql.Null
 	}
 	return ec._Sanction(ctx, sel, v)
@@ -65226,9 +58383,7 @@ func (ec *executionContext) marshalNSanction2ᚖgithubᚗcomᚋskillswapᚋskill
 
 func (ec *executionContext) marshalNSanctionAppeal2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐAppeal(ctx context.Context, sel ast.SelectionSet, v *domain.Appeal) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "SanctionAppeal!")
 		return graphql.Null
 	}
 	return ec._SanctionAppeal(ctx, sel, v)
@@ -65236,9 +58391,7 @@ func (ec *executionContext) marshalNSanctionAppeal2ᚖgithubᚗcomᚋskillswap�
 
 func (ec *executionContext) marshalNSanctionAppealConnection2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSanctionAppealConnection(ctx context.Context, sel ast.SelectionSet, v *model.SanctionAppealConnection) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "SanctionAppealConnection!")
 		return graphql.Null
 	}
 	return ec._SanctionAppealConnection(ctx, sel, v)
@@ -65254,9 +58407,7 @@ func (ec *executionContext) marshalNSanctionAppealDecision2githubᚗcomᚋskills
 	_ = sel
 	res := gqlscalar.MarshalString(string(v))
 	if res == graphql.Null {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullFromMarshaler(ctx, "SanctionAppealDecision!")
 	}
 	return res
 }
@@ -65303,9 +58454,7 @@ func (ec *executionContext) marshalNSanctionAppealMessage2ᚕgithubᚗcomᚋskil
 
 func (ec *executionContext) marshalNSanctionAppealMessage2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐAppealMessage(ctx context.Context, sel ast.SelectionSet, v *domain.AppealMessage) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "SanctionAppealMessage!")
 		return graphql.Null
 	}
 	return ec._SanctionAppealMessage(ctx, sel, v)
@@ -65313,9 +58462,7 @@ func (ec *executionContext) marshalNSanctionAppealMessage2ᚖgithubᚗcomᚋskil
 
 func (ec *executionContext) marshalNSanctionAppealPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSanctionAppealPayload(ctx context.Context, sel ast.SelectionSet, v *model.SanctionAppealPayload) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "SanctionAppealPayload!")
 		return graphql.Null
 	}
 	return ec._SanctionAppealPayload(ctx, sel, v)
@@ -65331,18 +58478,14 @@ func (ec *executionContext) marshalNSanctionAppealState2githubᚗcomᚋskillswap
 	_ = sel
 	res := gqlscalar.MarshalString(string(v))
 	if res == graphql.Null {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullFromMarshaler(ctx, "SanctionAppealState!")
 	}
 	return res
 }
 
 func (ec *executionContext) marshalNSanctionConnection2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSanctionConnection(ctx context.Context, sel ast.SelectionSet, v *model.SanctionConnection) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "SanctionConnection!")
 		return graphql.Null
 	}
 	return ec._SanctionConnection(ctx, sel, v)
@@ -65378,18 +58521,14 @@ func (ec *executionContext) marshalNSanctionKind2githubᚗcomᚋskillswapᚋskil
 	_ = sel
 	res := gqlscalar.MarshalString(string(v))
 	if res == graphql.Null {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullFromMarshaler(ctx, "SanctionKind!")
 	}
 	return res
 }
 
 func (ec *executionContext) marshalNSanctionPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSanctionPayload(ctx context.Context, sel ast.SelectionSet, v *model.SanctionPayload) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "SanctionPayload!")
 		return graphql.Null
 	}
 	return ec._SanctionPayload(ctx, sel, v)
@@ -65397,9 +58536,7 @@ func (ec *executionContext) marshalNSanctionPayload2ᚖgithubᚗcomᚋskillswap�
 
 func (ec *executionContext) marshalNScheduleSessionPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐScheduleSessionPayload(ctx context.Context, sel ast.SelectionSet, v *model.ScheduleSessionPayload) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "ScheduleSessionPayload!")
 		return graphql.Null
 	}
 	return ec._ScheduleSessionPayload(ctx, sel, v)
@@ -65412,9 +58549,7 @@ func (ec *executionContext) unmarshalNSendMessageInput2githubᚗcomᚋskillswap�
 
 func (ec *executionContext) marshalNSendMessagePayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSendMessagePayload(ctx context.Context, sel ast.SelectionSet, v *model.SendMessagePayload) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "SendMessagePayload!")
 		return graphql.Null
 	}
 	return ec._SendMessagePayload(ctx, sel, v)
@@ -65430,9 +58565,7 @@ func (ec *executionContext) marshalNSessionMode2githubᚗcomᚋskillswapᚋskill
 	_ = sel
 	res := gqlscalar.MarshalString(string(v))
 	if res == graphql.Null {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullFromMarshaler(ctx, "SessionMode!")
 	}
 	return res
 }
@@ -65459,9 +58592,7 @@ func (ec *executionContext) marshalNSessionProposal2ᚕgithubᚗcomᚋskillswap�
 
 func (ec *executionContext) marshalNSessionReviewState2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSessionReviewState(ctx context.Context, sel ast.SelectionSet, v *model.SessionReviewState) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "SessionReviewState!")
 		return graphql.Null
 	}
 	return ec._SessionReviewState(ctx, sel, v)
@@ -65504,9 +58635,7 @@ func (ec *executionContext) unmarshalNSetDigestScheduleInput2githubᚗcomᚋskil
 
 func (ec *executionContext) marshalNSetDigestSchedulePayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSetDigestSchedulePayload(ctx context.Context, sel ast.SelectionSet, v *model.SetDigestSchedulePayload) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "SetDigestSchedulePayload!")
 		return graphql.Null
 	}
 	return ec._SetDigestSchedulePayload(ctx, sel, v)
@@ -65519,9 +58648,7 @@ func (ec *executionContext) unmarshalNSetMarketingConsentInput2githubᚗcomᚋsk
 
 func (ec *executionContext) marshalNSetMarketingConsentPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSetMarketingConsentPayload(ctx context.Context, sel ast.SelectionSet, v *model.SetMarketingConsentPayload) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "SetMarketingConsentPayload!")
 		return graphql.Null
 	}
 	return ec._SetMarketingConsentPayload(ctx, sel, v)
@@ -65534,9 +58661,7 @@ func (ec *executionContext) unmarshalNSetNotificationPreferenceInput2githubᚗco
 
 func (ec *executionContext) marshalNSetNotificationPreferencePayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSetNotificationPreferencePayload(ctx context.Context, sel ast.SelectionSet, v *model.SetNotificationPreferencePayload) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "SetNotificationPreferencePayload!")
 		return graphql.Null
 	}
 	return ec._SetNotificationPreferencePayload(ctx, sel, v)
@@ -65549,9 +58674,7 @@ func (ec *executionContext) unmarshalNSetQuietHoursInput2githubᚗcomᚋskillswa
 
 func (ec *executionContext) marshalNSetQuietHoursPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSetQuietHoursPayload(ctx context.Context, sel ast.SelectionSet, v *model.SetQuietHoursPayload) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "SetQuietHoursPayload!")
 		return graphql.Null
 	}
 	return ec._SetQuietHoursPayload(ctx, sel, v)
@@ -65564,9 +58687,7 @@ func (ec *executionContext) unmarshalNSetSkillPriceInput2githubᚗcomᚋskillswa
 
 func (ec *executionContext) marshalNSetSkillPricePayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSetSkillPricePayload(ctx context.Context, sel ast.SelectionSet, v *model.SetSkillPricePayload) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "SetSkillPricePayload!")
 		return graphql.Null
 	}
 	return ec._SetSkillPricePayload(ctx, sel, v)
@@ -65579,9 +58700,7 @@ func (ec *executionContext) unmarshalNSetTypingInput2githubᚗcomᚋskillswapᚋ
 
 func (ec *executionContext) marshalNSetTypingPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSetTypingPayload(ctx context.Context, sel ast.SelectionSet, v *model.SetTypingPayload) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "SetTypingPayload!")
 		return graphql.Null
 	}
 	return ec._SetTypingPayload(ctx, sel, v)
@@ -65594,9 +58713,7 @@ func (ec *executionContext) unmarshalNSetUserRolesInput2githubᚗcomᚋskillswap
 
 func (ec *executionContext) marshalNSetUserRolesPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSetUserRolesPayload(ctx context.Context, sel ast.SelectionSet, v *model.SetUserRolesPayload) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "SetUserRolesPayload!")
 		return graphql.Null
 	}
 	return ec._SetUserRolesPayload(ctx, sel, v)
@@ -65704,9 +58821,7 @@ func (ec *executionContext) marshalNSkill2ᚕgithubᚗcomᚋskillswapᚋskillswa
 
 func (ec *executionContext) marshalNSkill2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐSkill(ctx context.Context, sel ast.SelectionSet, v *domain.Skill) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "Skill!")
 		return graphql.Null
 	}
 	return ec._Skill(ctx, sel, v)
@@ -65734,9 +58849,7 @@ func (ec *executionContext) marshalNSkillCategory2ᚕgithubᚗcomᚋskillswapᚋ
 
 func (ec *executionContext) marshalNSkillCategory2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐSkillCategory(ctx context.Context, sel ast.SelectionSet, v *domain.SkillCategory) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "SkillCategory!")
 		return graphql.Null
 	}
 	return ec._SkillCategory(ctx, sel, v)
@@ -65744,9 +58857,7 @@ func (ec *executionContext) marshalNSkillCategory2ᚖgithubᚗcomᚋskillswapᚋ
 
 func (ec *executionContext) marshalNSkillConnection2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSkillConnection(ctx context.Context, sel ast.SelectionSet, v *model.SkillConnection) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "SkillConnection!")
 		return graphql.Null
 	}
 	return ec._SkillConnection(ctx, sel, v)
@@ -65792,9 +58903,7 @@ func (ec *executionContext) marshalNSkillKind2githubᚗcomᚋskillswapᚋskillsw
 	_ = sel
 	res := gqlscalar.MarshalString(string(v))
 	if res == graphql.Null {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullFromMarshaler(ctx, "SkillKind!")
 	}
 	return res
 }
@@ -65809,18 +58918,14 @@ func (ec *executionContext) marshalNSkillLevel2githubᚗcomᚋskillswapᚋskills
 	_ = sel
 	res := gqlscalar.MarshalString(string(v))
 	if res == graphql.Null {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullFromMarshaler(ctx, "SkillLevel!")
 	}
 	return res
 }
 
 func (ec *executionContext) marshalNSkillSearchConnection2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSkillSearchConnection(ctx context.Context, sel ast.SelectionSet, v *model.SkillSearchConnection) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "SkillSearchConnection!")
 		return graphql.Null
 	}
 	return ec._SkillSearchConnection(ctx, sel, v)
@@ -65848,9 +58953,7 @@ func (ec *executionContext) marshalNSkillSearchEdge2ᚕgithubᚗcomᚋskillswap�
 
 func (ec *executionContext) marshalNSkillSession2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐSkillSession(ctx context.Context, sel ast.SelectionSet, v *domain.SkillSession) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "SkillSession!")
 		return graphql.Null
 	}
 	return ec._SkillSession(ctx, sel, v)
@@ -65858,9 +58961,7 @@ func (ec *executionContext) marshalNSkillSession2ᚖgithubᚗcomᚋskillswapᚋs
 
 func (ec *executionContext) marshalNSkillSessionConnection2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSkillSessionConnection(ctx context.Context, sel ast.SelectionSet, v *model.SkillSessionConnection) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "SkillSessionConnection!")
 		return graphql.Null
 	}
 	return ec._SkillSessionConnection(ctx, sel, v)
@@ -65888,9 +58989,7 @@ func (ec *executionContext) marshalNSkillSessionEdge2ᚕgithubᚗcomᚋskillswap
 
 func (ec *executionContext) marshalNSkillSessionPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSkillSessionPayload(ctx context.Context, sel ast.SelectionSet, v *model.SkillSessionPayload) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "SkillSessionPayload!")
 		return graphql.Null
 	}
 	return ec._SkillSessionPayload(ctx, sel, v)
@@ -65906,9 +59005,7 @@ func (ec *executionContext) marshalNSkillSessionState2githubᚗcomᚋskillswap�
 	_ = sel
 	res := gqlscalar.MarshalString(string(v))
 	if res == graphql.Null {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullFromMarshaler(ctx, "SkillSessionState!")
 	}
 	return res
 }
@@ -65923,18 +59020,14 @@ func (ec *executionContext) marshalNSkillStatus2githubᚗcomᚋskillswapᚋskill
 	_ = sel
 	res := gqlscalar.MarshalString(string(v))
 	if res == graphql.Null {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullFromMarshaler(ctx, "SkillStatus!")
 	}
 	return res
 }
 
 func (ec *executionContext) marshalNStartMentorOnboardingPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐStartMentorOnboardingPayload(ctx context.Context, sel ast.SelectionSet, v *model.StartMentorOnboardingPayload) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "StartMentorOnboardingPayload!")
 		return graphql.Null
 	}
 	return ec._StartMentorOnboardingPayload(ctx, sel, v)
@@ -65942,9 +59035,7 @@ func (ec *executionContext) marshalNStartMentorOnboardingPayload2ᚖgithubᚗcom
 
 func (ec *executionContext) marshalNStartPasskeyRegistrationPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐStartPasskeyRegistrationPayload(ctx context.Context, sel ast.SelectionSet, v *model.StartPasskeyRegistrationPayload) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "StartPasskeyRegistrationPayload!")
 		return graphql.Null
 	}
 	return ec._StartPasskeyRegistrationPayload(ctx, sel, v)
@@ -65952,9 +59043,7 @@ func (ec *executionContext) marshalNStartPasskeyRegistrationPayload2ᚖgithubᚗ
 
 func (ec *executionContext) marshalNStartPasskeySignInPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐStartPasskeySignInPayload(ctx context.Context, sel ast.SelectionSet, v *model.StartPasskeySignInPayload) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "StartPasskeySignInPayload!")
 		return graphql.Null
 	}
 	return ec._StartPasskeySignInPayload(ctx, sel, v)
@@ -65962,9 +59051,7 @@ func (ec *executionContext) marshalNStartPasskeySignInPayload2ᚖgithubᚗcomᚋ
 
 func (ec *executionContext) marshalNStartTotpEnrollmentPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐStartTotpEnrollmentPayload(ctx context.Context, sel ast.SelectionSet, v *model.StartTotpEnrollmentPayload) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "StartTotpEnrollmentPayload!")
 		return graphql.Null
 	}
 	return ec._StartTotpEnrollmentPayload(ctx, sel, v)
@@ -65979,9 +59066,7 @@ func (ec *executionContext) marshalNString2string(ctx context.Context, sel ast.S
 	_ = sel
 	res := gqlscalar.MarshalString(v)
 	if res == graphql.Null {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullFromMarshaler(ctx, "String!")
 	}
 	return res
 }
@@ -66022,9 +59107,7 @@ func (ec *executionContext) unmarshalNSubmitNpsResponseInput2githubᚗcomᚋskil
 
 func (ec *executionContext) marshalNSubmitNpsResponsePayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSubmitNpsResponsePayload(ctx context.Context, sel ast.SelectionSet, v *model.SubmitNpsResponsePayload) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "SubmitNpsResponsePayload!")
 		return graphql.Null
 	}
 	return ec._SubmitNpsResponsePayload(ctx, sel, v)
@@ -66037,9 +59120,7 @@ func (ec *executionContext) unmarshalNSubmitReviewInput2githubᚗcomᚋskillswap
 
 func (ec *executionContext) marshalNSubmitReviewPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSubmitReviewPayload(ctx context.Context, sel ast.SelectionSet, v *model.SubmitReviewPayload) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "SubmitReviewPayload!")
 		return graphql.Null
 	}
 	return ec._SubmitReviewPayload(ctx, sel, v)
@@ -66087,9 +59168,7 @@ func (ec *executionContext) marshalNSwapCircleEdge2ᚕgithubᚗcomᚋskillswap�
 
 func (ec *executionContext) marshalNTypingEvent2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐTypingEvent(ctx context.Context, sel ast.SelectionSet, v *domain.TypingEvent) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "TypingEvent!")
 		return graphql.Null
 	}
 	return ec._TypingEvent(ctx, sel, v)
@@ -66102,9 +59181,7 @@ func (ec *executionContext) unmarshalNUndoEmailChangeInput2githubᚗcomᚋskills
 
 func (ec *executionContext) marshalNUndoEmailChangePayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐUndoEmailChangePayload(ctx context.Context, sel ast.SelectionSet, v *model.UndoEmailChangePayload) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "UndoEmailChangePayload!")
 		return graphql.Null
 	}
 	return ec._UndoEmailChangePayload(ctx, sel, v)
@@ -66117,9 +59194,7 @@ func (ec *executionContext) unmarshalNUnlinkProviderInput2githubᚗcomᚋskillsw
 
 func (ec *executionContext) marshalNUnlinkProviderPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐUnlinkProviderPayload(ctx context.Context, sel ast.SelectionSet, v *model.UnlinkProviderPayload) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "UnlinkProviderPayload!")
 		return graphql.Null
 	}
 	return ec._UnlinkProviderPayload(ctx, sel, v)
@@ -66132,9 +59207,7 @@ func (ec *executionContext) unmarshalNUnregisterPushDeviceInput2githubᚗcomᚋs
 
 func (ec *executionContext) marshalNUnregisterPushDevicePayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐUnregisterPushDevicePayload(ctx context.Context, sel ast.SelectionSet, v *model.UnregisterPushDevicePayload) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "UnregisterPushDevicePayload!")
 		return graphql.Null
 	}
 	return ec._UnregisterPushDevicePayload(ctx, sel, v)
@@ -66152,9 +59225,7 @@ func (ec *executionContext) unmarshalNUpdateProfileInput2githubᚗcomᚋskillswa
 
 func (ec *executionContext) marshalNUpdateProfilePayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐUpdateProfilePayload(ctx context.Context, sel ast.SelectionSet, v *model.UpdateProfilePayload) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "UpdateProfilePayload!")
 		return graphql.Null
 	}
 	return ec._UpdateProfilePayload(ctx, sel, v)
@@ -66182,9 +59253,7 @@ func (ec *executionContext) marshalNUser2ᚕgithubᚗcomᚋskillswapᚋskillswap
 
 func (ec *executionContext) marshalNUser2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐUser(ctx context.Context, sel ast.SelectionSet, v *domain.User) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "User!")
 		return graphql.Null
 	}
 	return ec._User(ctx, sel, v)
@@ -66192,9 +59261,7 @@ func (ec *executionContext) marshalNUser2ᚖgithubᚗcomᚋskillswapᚋskillswap
 
 func (ec *executionContext) marshalNUserConnection2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐUserConnection(ctx context.Context, sel ast.SelectionSet, v *model.UserConnection) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "UserConnection!")
 		return graphql.Null
 	}
 	return ec._UserConnection(ctx, sel, v)
@@ -66227,9 +59294,7 @@ func (ec *executionContext) unmarshalNVerifyEmailInput2githubᚗcomᚋskillswap�
 
 func (ec *executionContext) marshalNVerifyEmailPayload2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐVerifyEmailPayload(ctx context.Context, sel ast.SelectionSet, v *model.VerifyEmailPayload) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "VerifyEmailPayload!")
 		return graphql.Null
 	}
 	return ec._VerifyEmailPayload(ctx, sel, v)
@@ -66264,9 +59329,7 @@ func (ec *executionContext) marshalN__DirectiveLocation2string(ctx context.Conte
 	_ = sel
 	res := graphql.MarshalString(v)
 	if res == graphql.Null {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullFromMarshaler(ctx, "__DirectiveLocation!")
 	}
 	return res
 }
@@ -66329,6 +59392,14 @@ func (ec *executionContext) marshalN__InputValue2ᚕgithubᚗcomᚋ99designsᚋg
 	return ret
 }
 
+func (ec *executionContext) marshalN__Schema2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐSchema(ctx context.Context, sel ast.SelectionSet, v *introspection.Schema) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "__Schema!")
+		return graphql.Null
+	}
+	return ec.___Schema(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx context.Context, sel ast.SelectionSet, v introspection.Type) graphql.Marshaler {
 	return ec.___Type(ctx, sel, &v)
 }
@@ -66351,9 +59422,7 @@ func (ec *executionContext) marshalN__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgen�
 
 func (ec *executionContext) marshalN__Type2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx context.Context, sel ast.SelectionSet, v *introspection.Type) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "__Type!")
 		return graphql.Null
 	}
 	return ec.___Type(ctx, sel, v)
@@ -66368,9 +59437,7 @@ func (ec *executionContext) marshalN__TypeKind2string(ctx context.Context, sel a
 	_ = sel
 	res := graphql.MarshalString(v)
 	if res == graphql.Null {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullFromMarshaler(ctx, "__TypeKind!")
 	}
 	return res
 }
@@ -67267,13 +60334,6 @@ func (ec *executionContext) marshalO__InputValue2ᚕgithubᚗcomᚋ99designsᚋg
 	}
 
 	return ret
-}
-
-func (ec *executionContext) marshalO__Schema2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐSchema(ctx context.Context, sel ast.SelectionSet, v *introspection.Schema) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	return ec.___Schema(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalO__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐTypeᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.Type) graphql.Marshaler {
