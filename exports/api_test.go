@@ -302,7 +302,10 @@ func TestDataExportEndToEnd(t *testing.T) {
 	if l := listExports(t, alice.C); l[0].State != "EXPIRED" {
 		t.Fatalf("after expiry: %+v", l[0])
 	}
-	if n, err := srv.App.Exports.Expire(ctx); err != nil || n != 1 {
+	// The hourly job runs once whenever a server of this package becomes River's leader (RunOnStart),
+	// so on a busy machine it may delete the archive first, with this test's advanced clock:
+	// Expire then finds nothing left (0). Either way the archive must be gone.
+	if n, err := srv.App.Exports.Expire(ctx); err != nil || n > 1 {
 		t.Fatalf("expire: %d, %v", n, err)
 	}
 	var archived bool
