@@ -516,6 +516,13 @@ func LoadFrom(environ map[string]string) (Config, error) {
 	if c.KPIRefreshInterval <= 0 {
 		return c, errors.New("config: KPI_REFRESH_INTERVAL must be positive")
 	}
+	if c.HeavyOperationSlots < 0 || c.HeavyOperationQueue < 0 || c.HeavyOperationWait <= 0 ||
+		c.HeavyOperationComplexity < 1 || c.HeavyOperationBytes < 0 {
+		// A negative slot count would make a lane that admits nothing; a negative byte bound would
+		// quietly make every operation over the complexity expensive.
+		return c, errors.New("config: HEAVY_OPERATION_SLOTS, HEAVY_OPERATION_QUEUE and HEAVY_OPERATION_BYTES must not be negative, " +
+			"HEAVY_OPERATION_WAIT must be positive and HEAVY_OPERATION_COMPLEXITY at least 1")
+	}
 	if c.WebhookEventRetention < 72*time.Hour {
 		// Stripe redelivers an event for up to three days: its id must be remembered that long.
 		return c, errors.New("config: WEBHOOK_EVENT_RETENTION must be at least 72h (Stripe retries an event for up to three days)")

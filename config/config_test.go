@@ -292,3 +292,31 @@ func TestProductionRefusesHTTPPasskeyOrigins(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// TestHeavyOperationSettings: the admission lane's settings refuse values that would make it
+// admit nothing or call everything expensive, naming the variables; the edges they allow start.
+func TestHeavyOperationSettings(t *testing.T) {
+	for _, tc := range []struct {
+		name, value string
+		ok          bool
+	}{
+		{"HEAVY_OPERATION_SLOTS", "-1", false},
+		{"HEAVY_OPERATION_SLOTS", "0", true}, // half the CPUs
+		{"HEAVY_OPERATION_QUEUE", "-1", false},
+		{"HEAVY_OPERATION_QUEUE", "0", true}, // a full lane refuses at once
+		{"HEAVY_OPERATION_WAIT", "0s", false},
+		{"HEAVY_OPERATION_WAIT", "-1s", false},
+		{"HEAVY_OPERATION_COMPLEXITY", "0", false},
+		{"HEAVY_OPERATION_COMPLEXITY", "1", true},
+		{"HEAVY_OPERATION_BYTES", "-1", false},
+		{"HEAVY_OPERATION_BYTES", "0", true},
+	} {
+		_, err := config.LoadFrom(map[string]string{"DATABASE_URL": "postgres://localhost/skillswap", tc.name: tc.value})
+		switch {
+		case tc.ok && err != nil:
+			t.Errorf("%s=%s refused: %v", tc.name, tc.value, err)
+		case !tc.ok && (err == nil || !strings.Contains(err.Error(), tc.name)):
+			t.Errorf("%s=%s: error %v, want one naming %s", tc.name, tc.value, err, tc.name)
+		}
+	}
+}
