@@ -51,6 +51,11 @@ func dependencyDown(err error) bool {
 	if errors.Is(err, puddle.ErrClosedPool) || errors.Is(err, redis.ErrPoolTimeout) || errors.Is(err, redis.ErrClosed) {
 		return true // the pool is closing (shutdown) or Redis gave no connection in time
 	}
+	if errors.Is(err, pgconn.ErrConnClosed) {
+		// A statement on a connection an earlier failure closed (a failover under a long
+		// transaction): not a net.Error, and it was answered INTERNAL_SERVER_ERROR in the drill.
+		return true
+	}
 	var netErr net.Error
 	if errors.As(err, &netErr) {
 		return true // refused, reset, unreachable, timed out: *net.OpError, DNS errors, url.Error
