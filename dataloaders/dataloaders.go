@@ -126,18 +126,7 @@ func New(src Source, tax Taxonomy, batchWait time.Duration) *Loaders {
 		Users:        dataloadgen.NewMappedLoader(src.UsersByIDs, wait),
 		Slots:        dataloadgen.NewMappedLoader(orEmpty(src.SlotsByUserIDs), wait),
 		MemberSkills: dataloadgen.NewMappedLoader(orEmpty(src.MemberSkillsByUserIDs), wait),
-		Profiles: dataloadgen.NewMappedLoader(func(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]domain.Profile, error) {
-			found, err := src.ProfilesByUserIDs(ctx, ids)
-			if err != nil {
-				return nil, err
-			}
-			for _, id := range ids {
-				if _, ok := found[id]; !ok {
-					found[id] = domain.DefaultProfile(id)
-				}
-			}
-			return found, nil
-		}, wait),
+		Profiles:     dataloadgen.NewMappedLoader(orDefaultProfile(src.ProfilesByUserIDs), wait),
 		Blocks: dataloadgen.NewMappedLoader(func(ctx context.Context, viewers []uuid.UUID) (map[uuid.UUID]map[uuid.UUID]bool, error) {
 			out := make(map[uuid.UUID]map[uuid.UUID]bool, len(viewers))
 			for _, v := range viewers {
@@ -192,6 +181,22 @@ func New(src Source, tax Taxonomy, batchWait time.Duration) *Loaders {
 			}
 			return found, nil
 		}, wait),
+	}
+}
+
+// orDefaultProfile makes the profile fetch answer the default profile for members without a row.
+func orDefaultProfile(fetch func(context.Context, []uuid.UUID) (map[uuid.UUID]domain.Profile, error)) func(context.Context, []uuid.UUID) (map[uuid.UUID]domain.Profile, error) {
+	return func(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]domain.Profile, error) {
+		found, err := fetch(ctx, ids)
+		if err != nil {
+			return nil, err
+		}
+		for _, id := range ids {
+			if _, ok := found[id]; !ok {
+				found[id] = domain.DefaultProfile(id)
+			}
+		}
+		return found, nil
 	}
 }
 

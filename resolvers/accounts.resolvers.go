@@ -244,9 +244,14 @@ func (r *queryResolver) Users(ctx context.Context, first *int, after *string, fi
 	}
 	out := &model.UserConnection{PageInfo: toPageInfo(c.PageInfo), Edges: make([]model.UserEdge, len(c.Edges))}
 	loaders := dataloaders.For(ctx)
+	ids := make([]uuid.UUID, len(c.Edges))
 	for i, e := range c.Edges {
 		loaders.Users.Prime(e.Node.ID, e.Node)
 		out.Edges[i] = model.UserEdge{Cursor: e.Cursor, Node: &c.Edges[i].Node}
+		ids[i] = e.Node.ID
+	}
+	if err := prefetchMembers(ctx, ids, "edges", "node"); err != nil {
+		return nil, err
 	}
 	return out, nil
 }

@@ -51,6 +51,28 @@ func memberSkills(ctx context.Context, userID uuid.UUID, kind domain.SkillKind) 
 	return out, nil
 }
 
+// prefetchMembers primes the profile and skill loaders for the members a field returns, with
+// what the operation asks of them under path (below the field; e.g. "edges", "node" for a
+// connection), so those fields resolve without waiting for a batching window. Profiles are read
+// for the profile field, and for the visibility check before the skills of members the caller
+// does not always see (memberSkills).
+func prefetchMembers(ctx context.Context, ids []uuid.UUID, path ...string) error {
+	asked := func(field string) bool {
+		return selectionPath(ctx, append(append(make([]string, 0, len(path)+1), path...), field)...) != nil
+	}
+	want := dataloaders.MemberPrefetch{Profiles: asked("profile"), Skills: asked("offeredSkills") || asked("wantedSkills")}
+	if want.Skills && !want.Profiles {
+		actor := auth.ActorFrom(ctx)
+		for _, id := range ids {
+			if !profiles.SeesProfileOf(actor, id) {
+				want.Profiles = true
+				break
+			}
+		}
+	}
+	return dataloaders.PrefetchMembers(ctx, ids, want)
+}
+
 func formatMinute(m int) string { return fmt.Sprintf("%02d:%02d", m/60, m%60) }
 
 // parseClock reads "HH:MM" (00:00 to 24:00) into minutes since midnight.

@@ -8,6 +8,7 @@ package resolvers
 import (
 	"context"
 
+	"github.com/google/uuid"
 	"github.com/skillswap/skillswap/auth"
 	"github.com/skillswap/skillswap/domain"
 	"github.com/skillswap/skillswap/graph"
@@ -49,6 +50,9 @@ func (r *queryResolver) Viewer(ctx context.Context) (*domain.User, error) {
 	if len(actor.WithheldRoles) > 0 {
 		// The account as stored: staff roles waiting for a second factor are still held.
 		u.Roles = domain.NormalizeRoles(append(append([]domain.Role{}, u.Roles...), actor.WithheldRoles...))
+	}
+	if err := prefetchMembers(ctx, []uuid.UUID{u.ID}); err != nil {
+		return nil, err
 	}
 	return &u, nil
 }
