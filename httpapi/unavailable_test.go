@@ -6,12 +6,13 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
 	"syscall"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/skillswap/skillswap/internal/testdb"
 )
 
 // TestDependencyDown: errors that mean PostgreSQL or Redis could not be reached (retry later:
@@ -47,15 +48,8 @@ func TestDependencyDown(t *testing.T) {
 // connection that is already closed counts as the dependency being down.
 func TestDependencyDownOnAClosedConnection(t *testing.T) {
 	t.Parallel()
-	url := os.Getenv("TEST_DATABASE_URL")
-	if url == "" {
-		if os.Getenv("SKILLSWAP_REQUIRE_SERVICES") == "1" {
-			t.Fatal("TEST_DATABASE_URL is not set (make test sets it)")
-		}
-		t.Skip("TEST_DATABASE_URL is not set")
-	}
 	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, url)
+	conn, err := pgx.Connect(ctx, testdb.AdminURL(t))
 	if err != nil {
 		t.Fatal(err)
 	}
