@@ -3,6 +3,7 @@ package resolvers
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/google/uuid"
@@ -58,7 +59,7 @@ func memberSkills(ctx context.Context, userID uuid.UUID, kind domain.SkillKind) 
 // does not always see (memberSkills).
 func prefetchMembers(ctx context.Context, ids []uuid.UUID, path ...string) error {
 	asked := func(field string) bool {
-		return selectionPath(ctx, append(append(make([]string, 0, len(path)+1), path...), field)...) != nil
+		return selectionPath(ctx, append(slices.Clip(path), field)...) != nil // Clip: never write into the caller's path
 	}
 	want := dataloaders.MemberPrefetch{Profiles: asked("profile"), Skills: asked("offeredSkills") || asked("wantedSkills")}
 	if want.Skills && !want.Profiles {
