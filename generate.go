@@ -1,3 +1,3 @@
 package main
 
-//go:generate go tool gqlgen generate --config gqlgen.yml
+//go:generate go run ./scripts/gqlgen

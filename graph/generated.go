@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/skillswap/skillswap/listexec"
 	"math"
 	"strconv"
 	"sync/atomic"
@@ -56275,7 +56276,7 @@ func (ec *executionContext) marshalNAuditEntryEdge2githubᚗcomᚋskillswapᚋsk
 }
 
 func (ec *executionContext) marshalNAuditEntryEdge2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐAuditEntryEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.AuditEntryEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listexec.Marshal(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAuditEntryEdge2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐAuditEntryEdge(ctx, sel, v[i])
@@ -56319,7 +56320,7 @@ func (ec *executionContext) marshalNAuthSessionEdge2githubᚗcomᚋskillswapᚋs
 }
 
 func (ec *executionContext) marshalNAuthSessionEdge2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐAuthSessionEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.AuthSessionEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listexec.Marshal(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAuthSessionEdge2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐAuthSessionEdge(ctx, sel, v[i])
@@ -56339,7 +56340,7 @@ func (ec *executionContext) marshalNAvailabilitySlot2githubᚗcomᚋskillswapᚋ
 }
 
 func (ec *executionContext) marshalNAvailabilitySlot2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐAvailabilitySlotᚄ(ctx context.Context, sel ast.SelectionSet, v []domain.AvailabilitySlot) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listexec.Marshal(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAvailabilitySlot2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐAvailabilitySlot(ctx, sel, v[i])
@@ -56446,7 +56447,7 @@ func (ec *executionContext) marshalNCategoryFacet2githubᚗcomᚋskillswapᚋski
 }
 
 func (ec *executionContext) marshalNCategoryFacet2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐCategoryFacetᚄ(ctx context.Context, sel ast.SelectionSet, v []model.CategoryFacet) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listexec.Marshal(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCategoryFacet2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐCategoryFacet(ctx, sel, v[i])
@@ -56523,7 +56524,7 @@ func (ec *executionContext) marshalNConsent2githubᚗcomᚋskillswapᚋskillswap
 }
 
 func (ec *executionContext) marshalNConsent2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐConsentᚄ(ctx context.Context, sel ast.SelectionSet, v []domain.Consent) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listexec.Marshal(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNConsent2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐConsent(ctx, sel, v[i])
@@ -56587,7 +56588,7 @@ func (ec *executionContext) marshalNConversationEdge2githubᚗcomᚋskillswapᚋ
 }
 
 func (ec *executionContext) marshalNConversationEdge2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐConversationEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.ConversationEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listexec.Marshal(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNConversationEdge2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐConversationEdge(ctx, sel, v[i])
@@ -56669,7 +56670,7 @@ func (ec *executionContext) marshalNCreditTransactionEdge2githubᚗcomᚋskillsw
 }
 
 func (ec *executionContext) marshalNCreditTransactionEdge2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐCreditTransactionEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.CreditTransactionEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listexec.Marshal(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCreditTransactionEdge2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐCreditTransactionEdge(ctx, sel, v[i])
@@ -56704,7 +56705,7 @@ func (ec *executionContext) marshalNDataExport2githubᚗcomᚋskillswapᚋskills
 }
 
 func (ec *executionContext) marshalNDataExport2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐDataExportᚄ(ctx context.Context, sel ast.SelectionSet, v []domain.DataExport) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listexec.Marshal(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNDataExport2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐDataExport(ctx, sel, v[i])
@@ -56959,7 +56960,7 @@ func (ec *executionContext) marshalNKpiCohort2githubᚗcomᚋskillswapᚋskillsw
 }
 
 func (ec *executionContext) marshalNKpiCohort2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐKpiCohortᚄ(ctx context.Context, sel ast.SelectionSet, v []model.KpiCohort) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listexec.Marshal(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNKpiCohort2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐKpiCohort(ctx, sel, v[i])
@@ -56987,7 +56988,7 @@ func (ec *executionContext) marshalNLanguageFacet2githubᚗcomᚋskillswapᚋski
 }
 
 func (ec *executionContext) marshalNLanguageFacet2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐLanguageFacetᚄ(ctx context.Context, sel ast.SelectionSet, v []model.LanguageFacet) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listexec.Marshal(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNLanguageFacet2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐLanguageFacet(ctx, sel, v[i])
@@ -57030,7 +57031,7 @@ func (ec *executionContext) marshalNLevelFacet2githubᚗcomᚋskillswapᚋskills
 }
 
 func (ec *executionContext) marshalNLevelFacet2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐLevelFacetᚄ(ctx context.Context, sel ast.SelectionSet, v []model.LevelFacet) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listexec.Marshal(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNLevelFacet2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐLevelFacet(ctx, sel, v[i])
@@ -57063,7 +57064,7 @@ func (ec *executionContext) marshalNLinkedProvider2githubᚗcomᚋskillswapᚋsk
 }
 
 func (ec *executionContext) marshalNLinkedProvider2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋidentitiesᚐIdentityᚄ(ctx context.Context, sel ast.SelectionSet, v []identities.Identity) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listexec.Marshal(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNLinkedProvider2githubᚗcomᚋskillswapᚋskillswapᚋidentitiesᚐIdentity(ctx, sel, v[i])
@@ -57146,7 +57147,7 @@ func (ec *executionContext) marshalNMatchEdge2githubᚗcomᚋskillswapᚋskillsw
 }
 
 func (ec *executionContext) marshalNMatchEdge2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐMatchEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.MatchEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listexec.Marshal(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNMatchEdge2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐMatchEdge(ctx, sel, v[i])
@@ -57166,7 +57167,7 @@ func (ec *executionContext) marshalNMatchReason2githubᚗcomᚋskillswapᚋskill
 }
 
 func (ec *executionContext) marshalNMatchReason2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋmatchingᚐReasonᚄ(ctx context.Context, sel ast.SelectionSet, v []matching.Reason) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listexec.Marshal(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNMatchReason2githubᚗcomᚋskillswapᚋskillswapᚋmatchingᚐReason(ctx, sel, v[i])
@@ -57232,7 +57233,7 @@ func (ec *executionContext) marshalNMemberSearchEdge2githubᚗcomᚋskillswapᚋ
 }
 
 func (ec *executionContext) marshalNMemberSearchEdge2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐMemberSearchEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.MemberSearchEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listexec.Marshal(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNMemberSearchEdge2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐMemberSearchEdge(ctx, sel, v[i])
@@ -57260,7 +57261,7 @@ func (ec *executionContext) marshalNMemberSkill2githubᚗcomᚋskillswapᚋskill
 }
 
 func (ec *executionContext) marshalNMemberSkill2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐMemberSkillᚄ(ctx context.Context, sel ast.SelectionSet, v []domain.MemberSkill) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listexec.Marshal(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNMemberSkill2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐMemberSkill(ctx, sel, v[i])
@@ -57320,7 +57321,7 @@ func (ec *executionContext) marshalNMessageEdge2githubᚗcomᚋskillswapᚋskill
 }
 
 func (ec *executionContext) marshalNMessageEdge2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐMessageEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.MessageEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listexec.Marshal(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNMessageEdge2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐMessageEdge(ctx, sel, v[i])
@@ -57355,7 +57356,7 @@ func (ec *executionContext) marshalNModeFacet2githubᚗcomᚋskillswapᚋskillsw
 }
 
 func (ec *executionContext) marshalNModeFacet2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐModeFacetᚄ(ctx context.Context, sel ast.SelectionSet, v []model.ModeFacet) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listexec.Marshal(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNModeFacet2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐModeFacet(ctx, sel, v[i])
@@ -57391,7 +57392,7 @@ func (ec *executionContext) marshalNModerationCaseEdge2githubᚗcomᚋskillswap�
 }
 
 func (ec *executionContext) marshalNModerationCaseEdge2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐModerationCaseEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.ModerationCaseEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listexec.Marshal(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNModerationCaseEdge2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐModerationCaseEdge(ctx, sel, v[i])
@@ -57457,7 +57458,7 @@ func (ec *executionContext) marshalNModerationDecisionEdge2githubᚗcomᚋskills
 }
 
 func (ec *executionContext) marshalNModerationDecisionEdge2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐModerationDecisionEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.ModerationDecisionEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listexec.Marshal(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNModerationDecisionEdge2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐModerationDecisionEdge(ctx, sel, v[i])
@@ -57485,7 +57486,7 @@ func (ec *executionContext) marshalNModerationNote2githubᚗcomᚋskillswapᚋsk
 }
 
 func (ec *executionContext) marshalNModerationNote2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐModerationNoteᚄ(ctx context.Context, sel ast.SelectionSet, v []domain.ModerationNote) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listexec.Marshal(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNModerationNote2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐModerationNote(ctx, sel, v[i])
@@ -57513,7 +57514,7 @@ func (ec *executionContext) marshalNModerationReport2githubᚗcomᚋskillswapᚋ
 }
 
 func (ec *executionContext) marshalNModerationReport2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐModerationReportᚄ(ctx context.Context, sel ast.SelectionSet, v []domain.ModerationReport) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listexec.Marshal(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNModerationReport2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐModerationReport(ctx, sel, v[i])
@@ -57570,7 +57571,7 @@ func (ec *executionContext) marshalNNoShowDisputeEdge2githubᚗcomᚋskillswap�
 }
 
 func (ec *executionContext) marshalNNoShowDisputeEdge2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐNoShowDisputeEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.NoShowDisputeEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listexec.Marshal(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNNoShowDisputeEdge2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐNoShowDisputeEdge(ctx, sel, v[i])
@@ -57629,7 +57630,7 @@ func (ec *executionContext) marshalNNotificationEdge2githubᚗcomᚋskillswapᚋ
 }
 
 func (ec *executionContext) marshalNNotificationEdge2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐNotificationEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.NotificationEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listexec.Marshal(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNNotificationEdge2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐNotificationEdge(ctx, sel, v[i])
@@ -57667,7 +57668,7 @@ func (ec *executionContext) marshalNNotificationPreference2githubᚗcomᚋskills
 }
 
 func (ec *executionContext) marshalNNotificationPreference2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐNotificationPreferenceᚄ(ctx context.Context, sel ast.SelectionSet, v []domain.NotificationPreference) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listexec.Marshal(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNNotificationPreference2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐNotificationPreference(ctx, sel, v[i])
@@ -57739,7 +57740,7 @@ func (ec *executionContext) marshalNParticipant2githubᚗcomᚋskillswapᚋskill
 }
 
 func (ec *executionContext) marshalNParticipant2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐParticipantᚄ(ctx context.Context, sel ast.SelectionSet, v []domain.Participant) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listexec.Marshal(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNParticipant2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐParticipant(ctx, sel, v[i])
@@ -57774,7 +57775,7 @@ func (ec *executionContext) marshalNPasskey2githubᚗcomᚋskillswapᚋskillswap
 }
 
 func (ec *executionContext) marshalNPasskey2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋpasskeysᚐPasskeyᚄ(ctx context.Context, sel ast.SelectionSet, v []passkeys.Passkey) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listexec.Marshal(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPasskey2githubᚗcomᚋskillswapᚋskillswapᚋpasskeysᚐPasskey(ctx, sel, v[i])
@@ -57831,7 +57832,7 @@ func (ec *executionContext) marshalNPaymentEdge2githubᚗcomᚋskillswapᚋskill
 }
 
 func (ec *executionContext) marshalNPaymentEdge2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐPaymentEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.PaymentEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listexec.Marshal(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPaymentEdge2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐPaymentEdge(ctx, sel, v[i])
@@ -57912,7 +57913,7 @@ func (ec *executionContext) marshalNPushDevice2githubᚗcomᚋskillswapᚋskills
 }
 
 func (ec *executionContext) marshalNPushDevice2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐPushDeviceᚄ(ctx context.Context, sel ast.SelectionSet, v []domain.PushDevice) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listexec.Marshal(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPushDevice2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐPushDevice(ctx, sel, v[i])
@@ -57981,7 +57982,7 @@ func (ec *executionContext) marshalNRefund2githubᚗcomᚋskillswapᚋskillswap�
 }
 
 func (ec *executionContext) marshalNRefund2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐRefundᚄ(ctx context.Context, sel ast.SelectionSet, v []domain.Refund) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listexec.Marshal(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNRefund2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐRefund(ctx, sel, v[i])
@@ -58229,7 +58230,7 @@ func (ec *executionContext) marshalNReviewEdge2githubᚗcomᚋskillswapᚋskills
 }
 
 func (ec *executionContext) marshalNReviewEdge2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐReviewEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.ReviewEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listexec.Marshal(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNReviewEdge2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐReviewEdge(ctx, sel, v[i])
@@ -58265,7 +58266,7 @@ func (ec *executionContext) marshalNReviewReportEdge2githubᚗcomᚋskillswapᚋ
 }
 
 func (ec *executionContext) marshalNReviewReportEdge2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐReviewReportEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.ReviewReportEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listexec.Marshal(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNReviewReportEdge2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐReviewReportEdge(ctx, sel, v[i])
@@ -58354,7 +58355,7 @@ func (ec *executionContext) unmarshalNRole2ᚕgithubᚗcomᚋskillswapᚋskillsw
 }
 
 func (ec *executionContext) marshalNRole2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐRoleᚄ(ctx context.Context, sel ast.SelectionSet, v []model.Role) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listexec.Marshal(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNRole2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐRole(ctx, sel, v[i])
@@ -58417,7 +58418,7 @@ func (ec *executionContext) marshalNSanctionAppealEdge2githubᚗcomᚋskillswap�
 }
 
 func (ec *executionContext) marshalNSanctionAppealEdge2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSanctionAppealEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.SanctionAppealEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listexec.Marshal(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSanctionAppealEdge2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSanctionAppealEdge(ctx, sel, v[i])
@@ -58437,7 +58438,7 @@ func (ec *executionContext) marshalNSanctionAppealMessage2githubᚗcomᚋskillsw
 }
 
 func (ec *executionContext) marshalNSanctionAppealMessage2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐAppealMessageᚄ(ctx context.Context, sel ast.SelectionSet, v []domain.AppealMessage) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listexec.Marshal(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSanctionAppealMessage2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐAppealMessage(ctx, sel, v[i])
@@ -58496,7 +58497,7 @@ func (ec *executionContext) marshalNSanctionEdge2githubᚗcomᚋskillswapᚋskil
 }
 
 func (ec *executionContext) marshalNSanctionEdge2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSanctionEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.SanctionEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listexec.Marshal(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSanctionEdge2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSanctionEdge(ctx, sel, v[i])
@@ -58575,7 +58576,7 @@ func (ec *executionContext) marshalNSessionProposal2githubᚗcomᚋskillswapᚋs
 }
 
 func (ec *executionContext) marshalNSessionProposal2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐSessionProposalᚄ(ctx context.Context, sel ast.SelectionSet, v []domain.SessionProposal) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listexec.Marshal(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSessionProposal2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐSessionProposal(ctx, sel, v[i])
@@ -58603,7 +58604,7 @@ func (ec *executionContext) marshalNSessionWarning2githubᚗcomᚋskillswapᚋsk
 }
 
 func (ec *executionContext) marshalNSessionWarning2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐWarningᚄ(ctx context.Context, sel ast.SelectionSet, v []domain.Warning) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listexec.Marshal(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSessionWarning2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐWarning(ctx, sel, v[i])
@@ -58724,7 +58725,7 @@ func (ec *executionContext) marshalNSignInEvent2githubᚗcomᚋskillswapᚋskill
 }
 
 func (ec *executionContext) marshalNSignInEvent2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSignInEventᚄ(ctx context.Context, sel ast.SelectionSet, v []model.SignInEvent) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listexec.Marshal(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSignInEvent2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSignInEvent(ctx, sel, v[i])
@@ -58774,7 +58775,7 @@ func (ec *executionContext) unmarshalNSignInMethod2ᚕgithubᚗcomᚋskillswap�
 }
 
 func (ec *executionContext) marshalNSignInMethod2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSignInMethodᚄ(ctx context.Context, sel ast.SelectionSet, v []model.SignInMethod) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listexec.Marshal(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSignInMethod2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSignInMethod(ctx, sel, v[i])
@@ -58804,7 +58805,7 @@ func (ec *executionContext) marshalNSkill2githubᚗcomᚋskillswapᚋskillswap�
 }
 
 func (ec *executionContext) marshalNSkill2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐSkillᚄ(ctx context.Context, sel ast.SelectionSet, v []domain.Skill) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listexec.Marshal(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSkill2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐSkill(ctx, sel, v[i])
@@ -58832,7 +58833,7 @@ func (ec *executionContext) marshalNSkillCategory2githubᚗcomᚋskillswapᚋski
 }
 
 func (ec *executionContext) marshalNSkillCategory2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐSkillCategoryᚄ(ctx context.Context, sel ast.SelectionSet, v []domain.SkillCategory) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listexec.Marshal(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSkillCategory2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐSkillCategory(ctx, sel, v[i])
@@ -58878,7 +58879,7 @@ func (ec *executionContext) marshalNSkillEdge2githubᚗcomᚋskillswapᚋskillsw
 }
 
 func (ec *executionContext) marshalNSkillEdge2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSkillEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.SkillEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listexec.Marshal(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSkillEdge2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSkillEdge(ctx, sel, v[i])
@@ -58936,7 +58937,7 @@ func (ec *executionContext) marshalNSkillSearchEdge2githubᚗcomᚋskillswapᚋs
 }
 
 func (ec *executionContext) marshalNSkillSearchEdge2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSkillSearchEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.SkillSearchEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listexec.Marshal(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSkillSearchEdge2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSkillSearchEdge(ctx, sel, v[i])
@@ -58972,7 +58973,7 @@ func (ec *executionContext) marshalNSkillSessionEdge2githubᚗcomᚋskillswapᚋ
 }
 
 func (ec *executionContext) marshalNSkillSessionEdge2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSkillSessionEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.SkillSessionEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listexec.Marshal(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSkillSessionEdge2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSkillSessionEdge(ctx, sel, v[i])
@@ -59131,7 +59132,7 @@ func (ec *executionContext) marshalNSwapCircle2githubᚗcomᚋskillswapᚋskills
 }
 
 func (ec *executionContext) marshalNSwapCircle2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋmatchingᚐCircleᚄ(ctx context.Context, sel ast.SelectionSet, v []matching.Circle) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listexec.Marshal(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSwapCircle2githubᚗcomᚋskillswapᚋskillswapᚋmatchingᚐCircle(ctx, sel, v[i])
@@ -59151,7 +59152,7 @@ func (ec *executionContext) marshalNSwapCircleEdge2githubᚗcomᚋskillswapᚋsk
 }
 
 func (ec *executionContext) marshalNSwapCircleEdge2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋmatchingᚐCircleEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []matching.CircleEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listexec.Marshal(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSwapCircleEdge2githubᚗcomᚋskillswapᚋskillswapᚋmatchingᚐCircleEdge(ctx, sel, v[i])
@@ -59236,7 +59237,7 @@ func (ec *executionContext) marshalNUser2githubᚗcomᚋskillswapᚋskillswapᚋ
 }
 
 func (ec *executionContext) marshalNUser2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐUserᚄ(ctx context.Context, sel ast.SelectionSet, v []domain.User) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listexec.Marshal(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNUser2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐUser(ctx, sel, v[i])
@@ -59272,7 +59273,7 @@ func (ec *executionContext) marshalNUserEdge2githubᚗcomᚋskillswapᚋskillswa
 }
 
 func (ec *executionContext) marshalNUserEdge2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐUserEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.UserEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listexec.Marshal(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNUserEdge2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐUserEdge(ctx, sel, v[i])
@@ -59305,7 +59306,7 @@ func (ec *executionContext) marshalN__Directive2githubᚗcomᚋ99designsᚋgqlge
 }
 
 func (ec *executionContext) marshalN__Directive2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirectiveᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.Directive) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listexec.Marshal(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Directive2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirective(ctx, sel, v[i])
@@ -59349,7 +59350,7 @@ func (ec *executionContext) unmarshalN__DirectiveLocation2ᚕstringᚄ(ctx conte
 }
 
 func (ec *executionContext) marshalN__DirectiveLocation2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listexec.Marshal(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__DirectiveLocation2string(ctx, sel, v[i])
@@ -59377,7 +59378,7 @@ func (ec *executionContext) marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlg
 }
 
 func (ec *executionContext) marshalN__InputValue2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValueᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.InputValue) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listexec.Marshal(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValue(ctx, sel, v[i])
@@ -59405,7 +59406,7 @@ func (ec *executionContext) marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋg
 }
 
 func (ec *executionContext) marshalN__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐTypeᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.Type) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listexec.Marshal(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, sel, v[i])
@@ -59694,7 +59695,7 @@ func (ec *executionContext) marshalOLegalDocument2ᚕgithubᚗcomᚋskillswapᚋ
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listexec.Marshal(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNLegalDocument2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐLegalDocument(ctx, sel, v[i])
@@ -60014,7 +60015,7 @@ func (ec *executionContext) marshalORole2ᚕgithubᚗcomᚋskillswapᚋskillswap
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listexec.Marshal(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNRole2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐRole(ctx, sel, v[i])
@@ -60049,7 +60050,7 @@ func (ec *executionContext) marshalOSanction2ᚕgithubᚗcomᚋskillswapᚋskill
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listexec.Marshal(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSanction2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐSanction(ctx, sel, v[i])
@@ -60283,7 +60284,7 @@ func (ec *executionContext) marshalO__EnumValue2ᚕgithubᚗcomᚋ99designsᚋgq
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listexec.Marshal(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__EnumValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐEnumValue(ctx, sel, v[i])
@@ -60302,7 +60303,7 @@ func (ec *executionContext) marshalO__Field2ᚕgithubᚗcomᚋ99designsᚋgqlgen
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listexec.Marshal(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Field2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐField(ctx, sel, v[i])
@@ -60321,7 +60322,7 @@ func (ec *executionContext) marshalO__InputValue2ᚕgithubᚗcomᚋ99designsᚋg
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listexec.Marshal(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValue(ctx, sel, v[i])
@@ -60340,7 +60341,7 @@ func (ec *executionContext) marshalO__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgen�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listexec.Marshal(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, sel, v[i])

@@ -89,3 +89,86 @@ func TestMembersAreReadWithoutTheBatchingWindow(t *testing.T) {
 		}
 	})
 }
+
+// TestListsOfMemoryFieldsDoNotWait: the resolver fields scripts/gqlgen lists as answered from
+// memory (answeredFromMemory) let a list resolve its elements one after another (listexec). Were
+// one of them to wait for a loader's batch, every element would wait the whole window in turn: with
+// a window of seconds, each list below holds at least two elements selecting all of them and must
+// still answer at once, with the right data.
+func TestListsOfMemoryFieldsDoNotWait(t *testing.T) {
+	t.Parallel()
+	const window = 5 * time.Second
+	cfg := apitest.Config(t)
+	cfg.DataloaderWait = window
+	srv := apitest.Start(t, cfg, app.Options{})
+	cat := srv.Category(t, "t-memory", "Memory", "Mémoire")
+	first := srv.Skill(t, cat, "t-memory-first", "Remembering", "Se souvenir")
+	second := srv.Skill(t, cat, "t-memory-second", "Recalling", "Rappeler")
+	_, c := srv.SignUp(t)
+	for _, id := range []string{first, second} {
+		apitest.Must(t, c.Do(t, `mutation($id: ID!) { addMemberSkill(input: {skillId: $id, kind: OFFER, level: EXPERT}) { user { id } } }`, map[string]any{"id": id}))
+	}
+
+	timed := func(t *testing.T, query string, out any) {
+		t.Helper()
+		start := time.Now()
+		r := c.Do(t, query, nil)
+		if took := time.Since(start); took >= window/2 {
+			t.Fatalf("%s took %v: a list element waited for the batching window (%v)", query, took, window)
+		}
+		apitest.Must(t, r)
+		r.Decode(t, out)
+	}
+	t.Run("member skills", func(t *testing.T) {
+		var got struct {
+			Viewer struct {
+				OfferedSkills []struct {
+					ID    string
+					Skill struct{ ID, Name string }
+				}
+			}
+		}
+		timed(t, `{ viewer { offeredSkills { id skill { id name } } } }`, &got)
+		names := map[string]bool{}
+		for _, ms := range got.Viewer.OfferedSkills {
+			if ms.ID == "" {
+				t.Errorf("member skill without an id: %+v", ms)
+			}
+			names[ms.Skill.Name] = true
+		}
+		if len(got.Viewer.OfferedSkills) != 2 || !names["Remembering"] || !names["Recalling"] {
+			t.Fatalf("offered skills = %+v", got.Viewer.OfferedSkills)
+		}
+	})
+	t.Run("the taxonomy", func(t *testing.T) {
+		var got struct {
+			SkillCategories []struct {
+				ID     string
+				Skills []struct {
+					ID            string
+					Category      struct{ ID string }
+					RelatedSkills []struct{ ID string }
+					MergedInto    *struct{ ID string }
+				}
+			}
+		}
+		timed(t, `{ skillCategories { id skills { id category { id } relatedSkills { id } mergedInto { id } } } }`, &got)
+		if len(got.SkillCategories) < 2 {
+			t.Fatalf("%d categories, want the seeded ones and %s", len(got.SkillCategories), cat)
+		}
+		var found int
+		for _, c := range got.SkillCategories {
+			for _, s := range c.Skills {
+				if s.Category.ID != c.ID {
+					t.Errorf("skill %s of category %s says its category is %s", s.ID, c.ID, s.Category.ID)
+				}
+				if s.ID == first || s.ID == second {
+					found++
+				}
+			}
+		}
+		if found != 2 {
+			t.Fatalf("found %d of the two new skills under their category", found)
+		}
+	})
+}
