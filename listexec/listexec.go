@@ -13,6 +13,8 @@ package listexec
 
 import (
 	"context"
+	"slices"
+	"sync"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -30,10 +32,10 @@ type Field struct {
 type MayWait func(Field) bool
 
 // Marshal resolves n list elements with marshalElement and returns them in order. When any
-// field under sel may wait (Waits), it hands the list to gqlgen's MarshalSliceConcurrently, so
-// siblings still batch their loads; otherwise it resolves them in turn on the calling goroutine.
-// Either way a panic in an element is reported as an error on that element, which resolves to
-// null, as gqlgen does.
+// field under sel may wait (Waits), less those a resolver primed for this list (Prime), it hands
+// the list to gqlgen's MarshalSliceConcurrently, so siblings still batch their loads; otherwise
+// it resolves them in turn on the calling goroutine. Either way a panic in an element is
+// reported as an error on that element, which resolves to null, as gqlgen does.
 func Marshal(
 	ctx context.Context,
 	sel ast.SelectionSet,
@@ -41,7 +43,7 @@ func Marshal(
 	n int,
 	marshalElement func(ctx context.Context, i int) graphql.Marshaler,
 ) graphql.Array {
-	if n > 1 && Waits(sel, mayWait) {
+	if n > 1 && waits(sel, mayWait, primedFor(ctx)) {
 		return graphql.MarshalSliceConcurrently(ctx, n, 0, false, marshalElement)
 	}
 	ret := make(graphql.Array, n)
@@ -68,6 +70,11 @@ func marshalOne(ctx context.Context, i int, marshalElement func(context.Context,
 // answers true when it cannot tell: a field selected on an interface or a union (the concrete
 // type decides which resolver runs), a fragment it cannot see.
 func Waits(sel ast.SelectionSet, mayWait MayWait) bool {
+	return waits(sel, mayWait, nil)
+}
+
+// waits is Waits, but the fields p names, on the object p.at leads to, do not wait.
+func waits(sel ast.SelectionSet, mayWait MayWait, p *primed) bool {
 	for _, s := range sel {
 		switch s := s.(type) {
 		case *ast.Field:
@@ -77,15 +84,23 @@ func Waits(sel ast.SelectionSet, mayWait MayWait) bool {
 			if s.ObjectDefinition == nil || s.ObjectDefinition.Kind != ast.Object {
 				return true
 			}
-			if mayWait(Field{Object: s.ObjectDefinition.Name, Name: s.Name}) || Waits(s.SelectionSet, mayWait) {
+			answers := p != nil && len(p.at) == 0 && slices.Contains(p.fields, s.Name)
+			if !answers && mayWait(Field{Object: s.ObjectDefinition.Name, Name: s.Name}) {
+				return true
+			}
+			var below *primed
+			if p != nil && len(p.at) > 0 && p.at[0] == s.Name {
+				below = &primed{at: p.at[1:], fields: p.fields}
+			}
+			if waits(s.SelectionSet, mayWait, below) {
 				return true
 			}
 		case *ast.InlineFragment:
-			if Waits(s.SelectionSet, mayWait) {
+			if waits(s.SelectionSet, mayWait, p) {
 				return true
 			}
 		case *ast.FragmentSpread:
-			if s.Definition == nil || Waits(s.Definition.SelectionSet, mayWait) {
+			if s.Definition == nil || waits(s.Definition.SelectionSet, mayWait, p) {
 				return true
 			}
 		default:
@@ -93,4 +108,59 @@ func Waits(sel ast.SelectionSet, mayWait MayWait) bool {
 		}
 	}
 	return false
+}
+
+// primed names fields that answer at once below each element of one list: those named fields of
+// the object that the field names in at lead to from the element.
+type primed struct {
+	at     []string
+	fields []string
+}
+
+// primedLists is one response's record of the lists a resolver primed loaders for.
+type primedLists struct {
+	mu    sync.Mutex
+	lists map[*ast.Field]*primed
+}
+
+type primedKey struct{}
+
+// Middleware gives each response (an operation, a subscription's event) its record of primed
+// lists; without it Prime records nothing and every list is judged by its fields alone.
+func Middleware(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+	return next(context.WithValue(ctx, primedKey{}, &primedLists{}))
+}
+
+// Prime records that below each element of list (a field of the operation, as the resolver
+// resolving it or its parent sees it), the fields named fields of the object that the fields
+// named at lead to answer without waiting: the resolver has read what they show for every
+// element at once and primed their loaders (resolvers.prefetchMembers). Those fields then do
+// not keep the list from resolving its elements in turn. Call it only after the loaders are
+// primed, for fields that read nothing else per element.
+func Prime(ctx context.Context, list *ast.Field, at []string, fields ...string) {
+	r, _ := ctx.Value(primedKey{}).(*primedLists)
+	if r == nil || list == nil || len(fields) == 0 {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.lists == nil {
+		r.lists = map[*ast.Field]*primed{}
+	}
+	r.lists[list] = &primed{at: slices.Clone(at), fields: slices.Clone(fields)}
+}
+
+// primedFor returns what was primed for the list whose field ctx is resolving, or nil.
+func primedFor(ctx context.Context) *primed {
+	r, _ := ctx.Value(primedKey{}).(*primedLists)
+	if r == nil {
+		return nil
+	}
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil || fc.Field.Field == nil {
+		return nil
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.lists[fc.Field.Field]
 }

@@ -165,3 +165,73 @@ func TestMarshalTurnsAPanicIntoANullElementAndAnError(t *testing.T) {
 		}
 	}
 }
+
+// listField returns the validated root field of query and its field context, as the executor
+// resolves it.
+func listField(t *testing.T, ctx context.Context, query string) (context.Context, *ast.Field) {
+	t.Helper()
+	schema := gqlparser.MustLoadSchema(&ast.Source{Input: schemaSDL})
+	doc, errs := gqlparser.LoadQueryWithRules(schema, query, nil)
+	if errs != nil {
+		t.Fatalf("query %q: %v", query, errs)
+	}
+	f := doc.Operations[0].SelectionSet[0].(*ast.Field)
+	return graphql.WithFieldContext(ctx, &graphql.FieldContext{Field: graphql.CollectedField{Field: f, Selections: f.SelectionSet}}), f
+}
+
+// inTurn reports whether Marshal resolved n elements of the list in ctx one after another.
+func inTurn(ctx context.Context, sel ast.SelectionSet) bool {
+	var inFlight, most atomic.Int32
+	listexec.Marshal(ctx, sel, mayWait, 3, func(context.Context, int) graphql.Marshaler {
+		n := inFlight.Add(1)
+		defer inFlight.Add(-1)
+		if n > most.Load() {
+			most.Store(n)
+		}
+		time.Sleep(5 * time.Millisecond)
+		return graphql.Null
+	})
+	return most.Load() == 1
+}
+
+func TestPrimedFieldsLetAListResolveInTurn(t *testing.T) {
+	t.Parallel()
+	respond := func(ctx context.Context, f func(ctx context.Context)) {
+		listexec.Middleware(ctx, func(ctx context.Context) *graphql.Response { f(ctx); return nil })
+	}
+	const query = `{ members { id rating skills { name } } }`
+	cases := []struct {
+		name   string
+		prime  func(ctx context.Context, list *ast.Field)
+		inTurn bool
+	}{
+		{"nothing primed", func(context.Context, *ast.Field) {}, false},
+		{"the field that waits primed", func(ctx context.Context, list *ast.Field) { listexec.Prime(ctx, list, nil, "rating") }, true},
+		{"another field primed", func(ctx context.Context, list *ast.Field) { listexec.Prime(ctx, list, nil, "skills") }, false},
+		{"the field primed one level down", func(ctx context.Context, list *ast.Field) { listexec.Prime(ctx, list, []string{"skills"}, "rating") }, false},
+		{"another list primed", func(ctx context.Context, _ *ast.Field) {
+			_, other := listField(t, ctx, query)
+			listexec.Prime(ctx, other, nil, "rating")
+		}, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			respond(operationContext(), func(ctx context.Context) {
+				ctx, list := listField(t, ctx, query)
+				c.prime(ctx, list)
+				if got := inTurn(ctx, list.SelectionSet); got != c.inTurn {
+					t.Errorf("resolved in turn: %v, want %v", got, c.inTurn)
+				}
+			})
+		})
+	}
+	t.Run("without the middleware nothing is recorded", func(t *testing.T) {
+		t.Parallel()
+		ctx, list := listField(t, operationContext(), query)
+		listexec.Prime(ctx, list, nil, "rating")
+		if inTurn(ctx, list.SelectionSet) {
+			t.Error("a list resolved in turn on a record nobody kept")
+		}
+	})
+}

@@ -6,12 +6,14 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/google/uuid"
 
 	"github.com/skillswap/skillswap/auth"
 	"github.com/skillswap/skillswap/dataloaders"
 	"github.com/skillswap/skillswap/domain"
 	"github.com/skillswap/skillswap/graph/model"
+	"github.com/skillswap/skillswap/listexec"
 	"github.com/skillswap/skillswap/profiles"
 )
 
@@ -56,7 +58,9 @@ func memberSkills(ctx context.Context, userID uuid.UUID, kind domain.SkillKind) 
 // what the operation asks of them under path (below the field; e.g. "edges", "node" for a
 // connection), so those fields resolve without waiting for a batching window. Profiles are read
 // for the profile field, and for the visibility check before the skills of members the caller
-// does not always see (memberSkills).
+// does not always see (memberSkills). When path starts with a list (a connection's edges), the
+// list learns that those fields no longer wait (listexec.Prime), so it resolves its members in
+// turn instead of one goroutine each.
 func prefetchMembers(ctx context.Context, ids []uuid.UUID, path ...string) error {
 	asked := func(field string) bool {
 		return selectionPath(ctx, append(slices.Clip(path), field)...) != nil // Clip: never write into the caller's path
@@ -71,7 +75,26 @@ func prefetchMembers(ctx context.Context, ids []uuid.UUID, path ...string) error
 			}
 		}
 	}
-	return dataloaders.PrefetchMembers(ctx, ids, want)
+	if err := dataloaders.PrefetchMembers(ctx, ids, want); err != nil {
+		return err
+	}
+	var primed []string
+	if want.Profiles {
+		primed = append(primed, "profile")
+	}
+	if want.Skills {
+		primed = append(primed, "offeredSkills", "wantedSkills")
+	}
+	if len(path) > 0 && len(primed) > 0 {
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			for _, list := range graphql.CollectFields(graphql.GetOperationContext(ctx), fc.Field.Selections, nil) {
+				if list.Name == path[0] {
+					listexec.Prime(ctx, list.Field, path[1:], primed...)
+				}
+			}
+		}
+	}
+	return nil
 }
 
 func formatMinute(m int) string { return fmt.Sprintf("%02d:%02d", m/60, m%60) }

@@ -2,6 +2,7 @@ package resolvers_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -86,6 +87,27 @@ func TestMembersAreReadWithoutTheBatchingWindow(t *testing.T) {
 		}
 		if !found {
 			t.Fatalf("the member is not on the page: %+v", got.Users.Edges)
+		}
+	})
+	t.Run("a page of several members, resolved in turn", func(t *testing.T) {
+		// The page primes what its members show (listexec.Prime), so its edges resolve one after
+		// another: a field it claims to have primed that still waited would make each wait in turn.
+		prefix := fmt.Sprintf("Primed%d", time.Now().UnixNano())
+		for i := range 3 {
+			_, m := srv.SignUpAs(t, fmt.Sprintf("%s-%d@example.com", strings.ToLower(prefix), i), fmt.Sprintf("%s %d", prefix, i))
+			apitest.Must(t, m.Do(t, `mutation($id: ID!) { addMemberSkill(input: {skillId: $id, kind: OFFER, level: EXPERT}) { user { id } } }`, map[string]any{"id": skill}))
+		}
+		var got struct {
+			Users struct{ Edges []struct{ Node member } }
+		}
+		timed(t, staffClient, fmt.Sprintf(`{ users(first: 10, filter: {namePrefix: %q}) { edges { node { %s } } } }`, prefix, fields), &got)
+		if len(got.Users.Edges) != 3 {
+			t.Fatalf("%d members on the page, want 3", len(got.Users.Edges))
+		}
+		for _, e := range got.Users.Edges {
+			if len(e.Node.OfferedSkills) != 1 || e.Node.OfferedSkills[0].Skill.Name != "Fetching" || e.Node.Profile.TimeZone == "" {
+				t.Fatalf("member on the page = %+v", e.Node)
+			}
 		}
 	})
 }
