@@ -134,7 +134,7 @@ bench-sessions: ## upcomingSessions latency and confirmSessionCompleted throughp
 bench-kpis: ## productKpis latency (26 weekly cohorts) and the KPI refresh on 100,000 members (see bench/README.md)
 	@bash bench/kpis.sh
 
-bench-guard: ## allocation budget of the nested page: BenchmarkNestedPage for 50 pages, fails over nestedPageMaxAllocs (services must be up; see bench/README.md)
+bench-guard: ## allocation and goroutine budgets of the nested page: BenchmarkNestedPage for 50 pages, fails over nestedPageMaxAllocs or nestedPageMaxGoroutines (services must be up; see bench/README.md)
 	@eval "$$($(STACK) env)"; \
 	  export TEST_DATABASE_URL="$$DATABASE_URL" SKILLSWAP_REQUIRE_SERVICES=1; \
 	  $(GO) test -run '^$$' -bench NestedPage -benchtime 50x -count 1 ./bench/

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"runtime"
+	"runtime/metrics"
 	"strings"
 	"testing"
 	"time"
@@ -47,11 +48,18 @@ ANALYZE users; ANALYZE member_skills; ANALYZE profiles;
 // needs more should say why in review. See bench/README.md ("nested page").
 const nestedPageMaxAllocs = 14500
 
+// nestedPageMaxGoroutines is the budget of goroutines started per nested page (the process's
+// own background work included). gqlgen starts one per list element, and per resolver field
+// after an object's first: 77 per page before package listexec, 20 once the skills' lists
+// resolved in turn (answered from memory), none since the members' edges do too (their fields
+// primed). A change that makes one of this page's lists concurrent again fails here.
+const nestedPageMaxGoroutines = 10
+
 // BenchmarkNestedPage executes the nested page (nestedPage) through the server's whole HTTP
 // handler in the test process, without a network (httptest recorder), as a SUPPORT member,
-// with production's dataloader window (2 ms) and session cache. It reports allocations and
-// server CPU per page, and fails when the allocations per page exceed nestedPageMaxAllocs
-// (CI runs it briefly: make bench-guard). It needs the test database (TEST_DATABASE_URL).
+// with production's dataloader window (2 ms) and session cache. It reports allocations,
+// goroutines started and server CPU per page, and fails when the allocations or goroutines per
+// page exceed nestedPageMaxAllocs or nestedPageMaxGoroutines (CI runs it briefly: make bench-guard). It needs the test database (TEST_DATABASE_URL).
 //
 // Run it with: go test -run '^$' -bench NestedPage -benchtime 2000x -count 3 ./bench/
 // Profile it with -cpuprofile cpu.out -memprofile mem.out, then go tool pprof -top.
@@ -90,8 +98,11 @@ func BenchmarkNestedPage(b *testing.B) {
 	}
 
 	var m0, m1 runtime.MemStats
+	goroutines := []metrics.Sample{{Name: "/sched/goroutines-created:goroutines"}}
 	runtime.GC()
 	runtime.ReadMemStats(&m0)
+	metrics.Read(goroutines)
+	started0 := goroutines[0].Value.Uint64()
 	cpu0 := cpuTime(b)
 	b.ResetTimer()
 	for b.Loop() {
@@ -102,13 +113,19 @@ func BenchmarkNestedPage(b *testing.B) {
 	b.StopTimer()
 	cpu := cpuTime(b) - cpu0
 	runtime.ReadMemStats(&m1)
+	metrics.Read(goroutines)
 	allocs := float64(m1.Mallocs-m0.Mallocs) / float64(b.N)
+	started := float64(goroutines[0].Value.Uint64()-started0) / float64(b.N)
 	b.ReportMetric(allocs, "allocs/page")
+	b.ReportMetric(started, "goroutines/page")
 	b.ReportMetric(float64(m1.TotalAlloc-m0.TotalAlloc)/float64(b.N), "B/page")
 	b.ReportMetric(float64(cpu.Microseconds())/1000/float64(b.N), "cpu-ms/page")
 	b.ReportMetric(float64(first.Body.Len()), "bytes/page")
 	if !raceEnabled && allocs > nestedPageMaxAllocs {
 		b.Fatalf("the nested page allocates %.0f times per request, over the budget of %d (nestedPageMaxAllocs)", allocs, nestedPageMaxAllocs)
+	}
+	if started > nestedPageMaxGoroutines {
+		b.Fatalf("the nested page starts %.1f goroutines per request, over the budget of %d (nestedPageMaxGoroutines)", started, nestedPageMaxGoroutines)
 	}
 }
 
