@@ -2,12 +2,12 @@
 
 package graph
 
-import "github.com/skillswap/skillswap/listexec"
+import "github.com/skillswap/skillswap/gqlexec"
 
 // fieldsThatMayWait are the fields gqlgen resolves through a resolver, less those
 // scripts/gqlgen knows answer from memory: a list selecting any of them resolves its
-// elements concurrently (listexec).
-var fieldsThatMayWait = map[listexec.Field]struct{}{
+// elements concurrently (gqlexec).
+var fieldsThatMayWait = map[gqlexec.Field]struct{}{
 	{Object: "AccountSecurity", Name: "passkeys"}:                    {},
 	{Object: "AccountSecurity", Name: "recentSignIns"}:               {},
 	{Object: "AuditEntry", Name: "actor"}:                            {},
@@ -192,7 +192,7 @@ var fieldsThatMayWait = map[listexec.Field]struct{}{
 	{Object: "User", Name: "wantedSkills"}:                           {},
 }
 
-func fieldMayWait(f listexec.Field) bool {
+func fieldMayWait(f gqlexec.Field) bool {
 	_, ok := fieldsThatMayWait[f]
 	return ok
 }

@@ -7,7 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/skillswap/skillswap/listexec"
+	"github.com/skillswap/skillswap/gqlexec"
 	"math"
 	"strconv"
 	"sync/atomic"
@@ -46444,7 +46444,7 @@ func (ec *executionContext) _AcceptPoliciesPayload(ctx context.Context, sel ast.
 	fields := graphql.CollectFields(ec.OperationContext, sel, acceptPoliciesPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -46477,7 +46477,7 @@ func (ec *executionContext) _AccountSecurity(ctx context.Context, sel ast.Select
 	fields := graphql.CollectFields(ec.OperationContext, sel, accountSecurityImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -46532,7 +46532,7 @@ func (ec *executionContext) _AddAppealMessagePayload(ctx context.Context, sel as
 	fields := graphql.CollectFields(ec.OperationContext, sel, addAppealMessagePayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -46565,7 +46565,7 @@ func (ec *executionContext) _AddModerationNotePayload(ctx context.Context, sel a
 	fields := graphql.CollectFields(ec.OperationContext, sel, addModerationNotePayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -46598,7 +46598,7 @@ func (ec *executionContext) _AdjustCreditsPayload(ctx context.Context, sel ast.S
 	fields := graphql.CollectFields(ec.OperationContext, sel, adjustCreditsPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -46636,7 +46636,7 @@ func (ec *executionContext) _AuditEntry(ctx context.Context, sel ast.SelectionSe
 	fields := graphql.CollectFields(ec.OperationContext, sel, auditEntryImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -46697,7 +46697,7 @@ func (ec *executionContext) _AuditEntryConnection(ctx context.Context, sel ast.S
 	fields := graphql.CollectFields(ec.OperationContext, sel, auditEntryConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -46735,7 +46735,7 @@ func (ec *executionContext) _AuditEntryEdge(ctx context.Context, sel ast.Selecti
 	fields := graphql.CollectFields(ec.OperationContext, sel, auditEntryEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -46773,7 +46773,7 @@ func (ec *executionContext) _AuthPayload(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, authPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -46836,7 +46836,7 @@ func (ec *executionContext) _AuthSession(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, authSessionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -46901,7 +46901,7 @@ func (ec *executionContext) _AuthSessionConnection(ctx context.Context, sel ast.
 	fields := graphql.CollectFields(ec.OperationContext, sel, authSessionConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -46939,7 +46939,7 @@ func (ec *executionContext) _AuthSessionEdge(ctx context.Context, sel ast.Select
 	fields := graphql.CollectFields(ec.OperationContext, sel, authSessionEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -46977,7 +46977,7 @@ func (ec *executionContext) _AvailabilitySlot(ctx context.Context, sel ast.Selec
 	fields := graphql.CollectFields(ec.OperationContext, sel, availabilitySlotImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -47022,7 +47022,7 @@ func (ec *executionContext) _BeginLogInPayload(ctx context.Context, sel ast.Sele
 	fields := graphql.CollectFields(ec.OperationContext, sel, beginLogInPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -47070,7 +47070,7 @@ func (ec *executionContext) _BlockMemberPayload(ctx context.Context, sel ast.Sel
 	fields := graphql.CollectFields(ec.OperationContext, sel, blockMemberPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -47108,7 +47108,7 @@ func (ec *executionContext) _CalendarFeed(ctx context.Context, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, calendarFeedImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -47147,7 +47147,7 @@ func (ec *executionContext) _CalendarFeedPayload(ctx context.Context, sel ast.Se
 	fields := graphql.CollectFields(ec.OperationContext, sel, calendarFeedPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -47185,7 +47185,7 @@ func (ec *executionContext) _CancelAccountDeletionPayload(ctx context.Context, s
 	fields := graphql.CollectFields(ec.OperationContext, sel, cancelAccountDeletionPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -47218,7 +47218,7 @@ func (ec *executionContext) _CategoryFacet(ctx context.Context, sel ast.Selectio
 	fields := graphql.CollectFields(ec.OperationContext, sel, categoryFacetImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -47256,7 +47256,7 @@ func (ec *executionContext) _ChangePasswordPayload(ctx context.Context, sel ast.
 	fields := graphql.CollectFields(ec.OperationContext, sel, changePasswordPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -47289,7 +47289,7 @@ func (ec *executionContext) _Chargeback(ctx context.Context, sel ast.SelectionSe
 	fields := graphql.CollectFields(ec.OperationContext, sel, chargebackImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -47342,7 +47342,7 @@ func (ec *executionContext) _ConfirmEmailChangePayload(ctx context.Context, sel 
 	fields := graphql.CollectFields(ec.OperationContext, sel, confirmEmailChangePayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -47375,7 +47375,7 @@ func (ec *executionContext) _ConfirmSessionCompletedPayload(ctx context.Context,
 	fields := graphql.CollectFields(ec.OperationContext, sel, confirmSessionCompletedPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -47413,7 +47413,7 @@ func (ec *executionContext) _ConfirmTotpEnrollmentPayload(ctx context.Context, s
 	fields := graphql.CollectFields(ec.OperationContext, sel, confirmTotpEnrollmentPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -47451,7 +47451,7 @@ func (ec *executionContext) _Consent(ctx context.Context, sel ast.SelectionSet, 
 	fields := graphql.CollectFields(ec.OperationContext, sel, consentImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -47512,7 +47512,7 @@ func (ec *executionContext) _ContentReport(ctx context.Context, sel ast.Selectio
 	fields := graphql.CollectFields(ec.OperationContext, sel, contentReportImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -47567,7 +47567,7 @@ func (ec *executionContext) _Conversation(ctx context.Context, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, conversationImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -47663,7 +47663,7 @@ func (ec *executionContext) _ConversationConnection(ctx context.Context, sel ast
 	fields := graphql.CollectFields(ec.OperationContext, sel, conversationConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -47701,7 +47701,7 @@ func (ec *executionContext) _ConversationEdge(ctx context.Context, sel ast.Selec
 	fields := graphql.CollectFields(ec.OperationContext, sel, conversationEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -47739,7 +47739,7 @@ func (ec *executionContext) _ConversationEvent(ctx context.Context, sel ast.Sele
 	fields := graphql.CollectFields(ec.OperationContext, sel, conversationEventImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -47789,7 +47789,7 @@ func (ec *executionContext) _CreditBalance(ctx context.Context, sel ast.Selectio
 	fields := graphql.CollectFields(ec.OperationContext, sel, creditBalanceImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -47843,7 +47843,7 @@ func (ec *executionContext) _CreditTransaction(ctx context.Context, sel ast.Sele
 	fields := graphql.CollectFields(ec.OperationContext, sel, creditTransactionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -47908,7 +47908,7 @@ func (ec *executionContext) _CreditTransactionConnection(ctx context.Context, se
 	fields := graphql.CollectFields(ec.OperationContext, sel, creditTransactionConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -47946,7 +47946,7 @@ func (ec *executionContext) _CreditTransactionEdge(ctx context.Context, sel ast.
 	fields := graphql.CollectFields(ec.OperationContext, sel, creditTransactionEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -47984,7 +47984,7 @@ func (ec *executionContext) _DataExport(ctx context.Context, sel ast.SelectionSe
 	fields := graphql.CollectFields(ec.OperationContext, sel, dataExportImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -48045,7 +48045,7 @@ func (ec *executionContext) _DeleteAccountPayload(ctx context.Context, sel ast.S
 	fields := graphql.CollectFields(ec.OperationContext, sel, deleteAccountPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -48078,7 +48078,7 @@ func (ec *executionContext) _DeleteMessagePayload(ctx context.Context, sel ast.S
 	fields := graphql.CollectFields(ec.OperationContext, sel, deleteMessagePayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -48111,7 +48111,7 @@ func (ec *executionContext) _DigestSchedule(ctx context.Context, sel ast.Selecti
 	fields := graphql.CollectFields(ec.OperationContext, sel, digestScheduleImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -48167,7 +48167,7 @@ func (ec *executionContext) _DisableTotpPayload(ctx context.Context, sel ast.Sel
 	fields := graphql.CollectFields(ec.OperationContext, sel, disableTotpPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -48200,7 +48200,7 @@ func (ec *executionContext) _DismissNpsSurveyPayload(ctx context.Context, sel as
 	fields := graphql.CollectFields(ec.OperationContext, sel, dismissNpsSurveyPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -48233,7 +48233,7 @@ func (ec *executionContext) _EditMessagePayload(ctx context.Context, sel ast.Sel
 	fields := graphql.CollectFields(ec.OperationContext, sel, editMessagePayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -48266,7 +48266,7 @@ func (ec *executionContext) _FinishPasskeyRegistrationPayload(ctx context.Contex
 	fields := graphql.CollectFields(ec.OperationContext, sel, finishPasskeyRegistrationPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -48304,7 +48304,7 @@ func (ec *executionContext) _ForceLogOutPayload(ctx context.Context, sel ast.Sel
 	fields := graphql.CollectFields(ec.OperationContext, sel, forceLogOutPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -48342,7 +48342,7 @@ func (ec *executionContext) _GeoPoint(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, geoPointImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -48380,7 +48380,7 @@ func (ec *executionContext) _KpiCohort(ctx context.Context, sel ast.SelectionSet
 	fields := graphql.CollectFields(ec.OperationContext, sel, kpiCohortImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -48448,7 +48448,7 @@ func (ec *executionContext) _KpiTargets(ctx context.Context, sel ast.SelectionSe
 	fields := graphql.CollectFields(ec.OperationContext, sel, kpiTargetsImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -48491,7 +48491,7 @@ func (ec *executionContext) _LanguageFacet(ctx context.Context, sel ast.Selectio
 	fields := graphql.CollectFields(ec.OperationContext, sel, languageFacetImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -48529,7 +48529,7 @@ func (ec *executionContext) _LegalDocuments(ctx context.Context, sel ast.Selecti
 	fields := graphql.CollectFields(ec.OperationContext, sel, legalDocumentsImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -48567,7 +48567,7 @@ func (ec *executionContext) _LevelFacet(ctx context.Context, sel ast.SelectionSe
 	fields := graphql.CollectFields(ec.OperationContext, sel, levelFacetImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -48605,7 +48605,7 @@ func (ec *executionContext) _LinkProviderPayload(ctx context.Context, sel ast.Se
 	fields := graphql.CollectFields(ec.OperationContext, sel, linkProviderPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -48638,7 +48638,7 @@ func (ec *executionContext) _LinkedProvider(ctx context.Context, sel ast.Selecti
 	fields := graphql.CollectFields(ec.OperationContext, sel, linkedProviderImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -48686,7 +48686,7 @@ func (ec *executionContext) _LogOutEverywherePayload(ctx context.Context, sel as
 	fields := graphql.CollectFields(ec.OperationContext, sel, logOutEverywherePayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -48719,7 +48719,7 @@ func (ec *executionContext) _LogOutPayload(ctx context.Context, sel ast.Selectio
 	fields := graphql.CollectFields(ec.OperationContext, sel, logOutPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -48752,7 +48752,7 @@ func (ec *executionContext) _MarkConversationReadPayload(ctx context.Context, se
 	fields := graphql.CollectFields(ec.OperationContext, sel, markConversationReadPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -48785,7 +48785,7 @@ func (ec *executionContext) _MarkNotificationsReadPayload(ctx context.Context, s
 	fields := graphql.CollectFields(ec.OperationContext, sel, markNotificationsReadPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -48823,7 +48823,7 @@ func (ec *executionContext) _Match(ctx context.Context, sel ast.SelectionSet, ob
 	fields := graphql.CollectFields(ec.OperationContext, sel, matchImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -48901,7 +48901,7 @@ func (ec *executionContext) _MatchConnection(ctx context.Context, sel ast.Select
 	fields := graphql.CollectFields(ec.OperationContext, sel, matchConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -48939,7 +48939,7 @@ func (ec *executionContext) _MatchEdge(ctx context.Context, sel ast.SelectionSet
 	fields := graphql.CollectFields(ec.OperationContext, sel, matchEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -48977,7 +48977,7 @@ func (ec *executionContext) _MatchReason(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, matchReasonImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -49026,7 +49026,7 @@ func (ec *executionContext) _MemberRating(ctx context.Context, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, memberRatingImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -49069,7 +49069,7 @@ func (ec *executionContext) _MemberSearchConnection(ctx context.Context, sel ast
 	fields := graphql.CollectFields(ec.OperationContext, sel, memberSearchConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -49117,7 +49117,7 @@ func (ec *executionContext) _MemberSearchEdge(ctx context.Context, sel ast.Selec
 	fields := graphql.CollectFields(ec.OperationContext, sel, memberSearchEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -49165,7 +49165,7 @@ func (ec *executionContext) _MemberSearchFacets(ctx context.Context, sel ast.Sel
 	fields := graphql.CollectFields(ec.OperationContext, sel, memberSearchFacetsImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -49213,7 +49213,7 @@ func (ec *executionContext) _MemberSkill(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, memberSkillImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -49284,7 +49284,7 @@ func (ec *executionContext) _MemberSkillPayload(ctx context.Context, sel ast.Sel
 	fields := graphql.CollectFields(ec.OperationContext, sel, memberSkillPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -49322,7 +49322,7 @@ func (ec *executionContext) _MentorAccount(ctx context.Context, sel ast.Selectio
 	fields := graphql.CollectFields(ec.OperationContext, sel, mentorAccountImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -49376,7 +49376,7 @@ func (ec *executionContext) _Message(ctx context.Context, sel ast.SelectionSet, 
 	fields := graphql.CollectFields(ec.OperationContext, sel, messageImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -49472,7 +49472,7 @@ func (ec *executionContext) _MessageConnection(ctx context.Context, sel ast.Sele
 	fields := graphql.CollectFields(ec.OperationContext, sel, messageConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -49510,7 +49510,7 @@ func (ec *executionContext) _MessageEdge(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, messageEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -49548,7 +49548,7 @@ func (ec *executionContext) _ModeFacet(ctx context.Context, sel ast.SelectionSet
 	fields := graphql.CollectFields(ec.OperationContext, sel, modeFacetImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -49586,7 +49586,7 @@ func (ec *executionContext) _ModerationCase(ctx context.Context, sel ast.Selecti
 	fields := graphql.CollectFields(ec.OperationContext, sel, moderationCaseImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -49690,7 +49690,7 @@ func (ec *executionContext) _ModerationCaseConnection(ctx context.Context, sel a
 	fields := graphql.CollectFields(ec.OperationContext, sel, moderationCaseConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -49728,7 +49728,7 @@ func (ec *executionContext) _ModerationCaseEdge(ctx context.Context, sel ast.Sel
 	fields := graphql.CollectFields(ec.OperationContext, sel, moderationCaseEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -49766,7 +49766,7 @@ func (ec *executionContext) _ModerationCasePayload(ctx context.Context, sel ast.
 	fields := graphql.CollectFields(ec.OperationContext, sel, moderationCasePayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -49799,7 +49799,7 @@ func (ec *executionContext) _ModerationDecisionConnection(ctx context.Context, s
 	fields := graphql.CollectFields(ec.OperationContext, sel, moderationDecisionConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -49837,7 +49837,7 @@ func (ec *executionContext) _ModerationDecisionEdge(ctx context.Context, sel ast
 	fields := graphql.CollectFields(ec.OperationContext, sel, moderationDecisionEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -49875,7 +49875,7 @@ func (ec *executionContext) _ModerationDecisionNotice(ctx context.Context, sel a
 	fields := graphql.CollectFields(ec.OperationContext, sel, moderationDecisionNoticeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -49938,7 +49938,7 @@ func (ec *executionContext) _ModerationNote(ctx context.Context, sel ast.Selecti
 	fields := graphql.CollectFields(ec.OperationContext, sel, moderationNoteImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -49989,7 +49989,7 @@ func (ec *executionContext) _ModerationReport(ctx context.Context, sel ast.Selec
 	fields := graphql.CollectFields(ec.OperationContext, sel, moderationReportImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -50050,7 +50050,7 @@ func (ec *executionContext) _Money(ctx context.Context, sel ast.SelectionSet, ob
 	fields := graphql.CollectFields(ec.OperationContext, sel, moneyImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -50091,7 +50091,7 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 	})
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		innerCtx := graphql.WithRootFieldContext(ctx, &graphql.RootFieldContext{
 			Object: field.Name,
@@ -50761,7 +50761,7 @@ func (ec *executionContext) _MuteConversationPayload(ctx context.Context, sel as
 	fields := graphql.CollectFields(ec.OperationContext, sel, muteConversationPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -50794,7 +50794,7 @@ func (ec *executionContext) _NoShowDispute(ctx context.Context, sel ast.Selectio
 	fields := graphql.CollectFields(ec.OperationContext, sel, noShowDisputeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -50887,7 +50887,7 @@ func (ec *executionContext) _NoShowDisputeConnection(ctx context.Context, sel as
 	fields := graphql.CollectFields(ec.OperationContext, sel, noShowDisputeConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -50925,7 +50925,7 @@ func (ec *executionContext) _NoShowDisputeEdge(ctx context.Context, sel ast.Sele
 	fields := graphql.CollectFields(ec.OperationContext, sel, noShowDisputeEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -50963,7 +50963,7 @@ func (ec *executionContext) _NoShowDisputePayload(ctx context.Context, sel ast.S
 	fields := graphql.CollectFields(ec.OperationContext, sel, noShowDisputePayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -50996,7 +50996,7 @@ func (ec *executionContext) _Notification(ctx context.Context, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, notificationImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -51075,7 +51075,7 @@ func (ec *executionContext) _NotificationConnection(ctx context.Context, sel ast
 	fields := graphql.CollectFields(ec.OperationContext, sel, notificationConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -51118,7 +51118,7 @@ func (ec *executionContext) _NotificationEdge(ctx context.Context, sel ast.Selec
 	fields := graphql.CollectFields(ec.OperationContext, sel, notificationEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -51156,7 +51156,7 @@ func (ec *executionContext) _NotificationEmailStatus(ctx context.Context, sel as
 	fields := graphql.CollectFields(ec.OperationContext, sel, notificationEmailStatusImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -51199,7 +51199,7 @@ func (ec *executionContext) _NotificationPreference(ctx context.Context, sel ast
 	fields := graphql.CollectFields(ec.OperationContext, sel, notificationPreferenceImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -51264,7 +51264,7 @@ func (ec *executionContext) _NpsScore(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, npsScoreImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -51317,7 +51317,7 @@ func (ec *executionContext) _OpenDirectConversationPayload(ctx context.Context, 
 	fields := graphql.CollectFields(ec.OperationContext, sel, openDirectConversationPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -51350,7 +51350,7 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, pageInfoImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -51398,7 +51398,7 @@ func (ec *executionContext) _Participant(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, participantImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -51454,7 +51454,7 @@ func (ec *executionContext) _Passkey(ctx context.Context, sel ast.SelectionSet, 
 	fields := graphql.CollectFields(ec.OperationContext, sel, passkeyImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -51513,7 +51513,7 @@ func (ec *executionContext) _PayForSessionPayload(ctx context.Context, sel ast.S
 	fields := graphql.CollectFields(ec.OperationContext, sel, payForSessionPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -51551,7 +51551,7 @@ func (ec *executionContext) _Payment(ctx context.Context, sel ast.SelectionSet, 
 	fields := graphql.CollectFields(ec.OperationContext, sel, paymentImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -51677,7 +51677,7 @@ func (ec *executionContext) _PaymentConnection(ctx context.Context, sel ast.Sele
 	fields := graphql.CollectFields(ec.OperationContext, sel, paymentConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -51715,7 +51715,7 @@ func (ec *executionContext) _PaymentEdge(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, paymentEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -51753,7 +51753,7 @@ func (ec *executionContext) _ProductKpis(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, productKpisImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -51816,7 +51816,7 @@ func (ec *executionContext) _Profile(ctx context.Context, sel ast.SelectionSet, 
 	fields := graphql.CollectFields(ec.OperationContext, sel, profileImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -51896,7 +51896,7 @@ func (ec *executionContext) _ProposeSkillPayload(ctx context.Context, sel ast.Se
 	fields := graphql.CollectFields(ec.OperationContext, sel, proposeSkillPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -51929,7 +51929,7 @@ func (ec *executionContext) _PushDevice(ctx context.Context, sel ast.SelectionSe
 	fields := graphql.CollectFields(ec.OperationContext, sel, pushDeviceImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -51986,7 +51986,7 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 	})
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		innerCtx := graphql.WithRootFieldContext(ctx, &graphql.RootFieldContext{
 			Object: field.Name,
@@ -52261,7 +52261,7 @@ func (ec *executionContext) _QuietHours(ctx context.Context, sel ast.SelectionSe
 	fields := graphql.CollectFields(ec.OperationContext, sel, quietHoursImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -52312,7 +52312,7 @@ func (ec *executionContext) _ReauthenticatePayload(ctx context.Context, sel ast.
 	fields := graphql.CollectFields(ec.OperationContext, sel, reauthenticatePayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -52345,7 +52345,7 @@ func (ec *executionContext) _Refund(ctx context.Context, sel ast.SelectionSet, o
 	fields := graphql.CollectFields(ec.OperationContext, sel, refundImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -52401,7 +52401,7 @@ func (ec *executionContext) _RefundPaymentPayload(ctx context.Context, sel ast.S
 	fields := graphql.CollectFields(ec.OperationContext, sel, refundPaymentPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -52434,7 +52434,7 @@ func (ec *executionContext) _RegenerateRecoveryCodesPayload(ctx context.Context,
 	fields := graphql.CollectFields(ec.OperationContext, sel, regenerateRecoveryCodesPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -52467,7 +52467,7 @@ func (ec *executionContext) _RegisterPushDevicePayload(ctx context.Context, sel 
 	fields := graphql.CollectFields(ec.OperationContext, sel, registerPushDevicePayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -52500,7 +52500,7 @@ func (ec *executionContext) _RemoveMemberSkillPayload(ctx context.Context, sel a
 	fields := graphql.CollectFields(ec.OperationContext, sel, removeMemberSkillPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -52533,7 +52533,7 @@ func (ec *executionContext) _RemovePasskeyPayload(ctx context.Context, sel ast.S
 	fields := graphql.CollectFields(ec.OperationContext, sel, removePasskeyPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -52571,7 +52571,7 @@ func (ec *executionContext) _RenamePasskeyPayload(ctx context.Context, sel ast.S
 	fields := graphql.CollectFields(ec.OperationContext, sel, renamePasskeyPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -52604,7 +52604,7 @@ func (ec *executionContext) _ReportContentPayload(ctx context.Context, sel ast.S
 	fields := graphql.CollectFields(ec.OperationContext, sel, reportContentPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -52637,7 +52637,7 @@ func (ec *executionContext) _ReportReviewPayload(ctx context.Context, sel ast.Se
 	fields := graphql.CollectFields(ec.OperationContext, sel, reportReviewPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -52670,7 +52670,7 @@ func (ec *executionContext) _RequestDataExportPayload(ctx context.Context, sel a
 	fields := graphql.CollectFields(ec.OperationContext, sel, requestDataExportPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -52703,7 +52703,7 @@ func (ec *executionContext) _RequestEmailChangePayload(ctx context.Context, sel 
 	fields := graphql.CollectFields(ec.OperationContext, sel, requestEmailChangePayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -52736,7 +52736,7 @@ func (ec *executionContext) _RequestPasswordResetPayload(ctx context.Context, se
 	fields := graphql.CollectFields(ec.OperationContext, sel, requestPasswordResetPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -52769,7 +52769,7 @@ func (ec *executionContext) _ResendVerificationEmailForPayload(ctx context.Conte
 	fields := graphql.CollectFields(ec.OperationContext, sel, resendVerificationEmailForPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -52802,7 +52802,7 @@ func (ec *executionContext) _ResendVerificationEmailPayload(ctx context.Context,
 	fields := graphql.CollectFields(ec.OperationContext, sel, resendVerificationEmailPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -52835,7 +52835,7 @@ func (ec *executionContext) _ResetPasswordPayload(ctx context.Context, sel ast.S
 	fields := graphql.CollectFields(ec.OperationContext, sel, resetPasswordPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -52868,7 +52868,7 @@ func (ec *executionContext) _Review(ctx context.Context, sel ast.SelectionSet, o
 	fields := graphql.CollectFields(ec.OperationContext, sel, reviewImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -52951,7 +52951,7 @@ func (ec *executionContext) _ReviewConnection(ctx context.Context, sel ast.Selec
 	fields := graphql.CollectFields(ec.OperationContext, sel, reviewConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -52989,7 +52989,7 @@ func (ec *executionContext) _ReviewEdge(ctx context.Context, sel ast.SelectionSe
 	fields := graphql.CollectFields(ec.OperationContext, sel, reviewEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -53027,7 +53027,7 @@ func (ec *executionContext) _ReviewReport(ctx context.Context, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, reviewReportImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -53093,7 +53093,7 @@ func (ec *executionContext) _ReviewReportConnection(ctx context.Context, sel ast
 	fields := graphql.CollectFields(ec.OperationContext, sel, reviewReportConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -53131,7 +53131,7 @@ func (ec *executionContext) _ReviewReportEdge(ctx context.Context, sel ast.Selec
 	fields := graphql.CollectFields(ec.OperationContext, sel, reviewReportEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -53169,7 +53169,7 @@ func (ec *executionContext) _ReviewSkillProposalPayload(ctx context.Context, sel
 	fields := graphql.CollectFields(ec.OperationContext, sel, reviewSkillProposalPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -53202,7 +53202,7 @@ func (ec *executionContext) _RevokeCalendarFeedPayload(ctx context.Context, sel 
 	fields := graphql.CollectFields(ec.OperationContext, sel, revokeCalendarFeedPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -53235,7 +53235,7 @@ func (ec *executionContext) _RevokeSessionPayload(ctx context.Context, sel ast.S
 	fields := graphql.CollectFields(ec.OperationContext, sel, revokeSessionPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -53268,7 +53268,7 @@ func (ec *executionContext) _Sanction(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, sanctionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -53379,7 +53379,7 @@ func (ec *executionContext) _SanctionAppeal(ctx context.Context, sel ast.Selecti
 	fields := graphql.CollectFields(ec.OperationContext, sel, sanctionAppealImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -53450,7 +53450,7 @@ func (ec *executionContext) _SanctionAppealConnection(ctx context.Context, sel a
 	fields := graphql.CollectFields(ec.OperationContext, sel, sanctionAppealConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -53488,7 +53488,7 @@ func (ec *executionContext) _SanctionAppealEdge(ctx context.Context, sel ast.Sel
 	fields := graphql.CollectFields(ec.OperationContext, sel, sanctionAppealEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -53526,7 +53526,7 @@ func (ec *executionContext) _SanctionAppealMessage(ctx context.Context, sel ast.
 	fields := graphql.CollectFields(ec.OperationContext, sel, sanctionAppealMessageImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -53576,7 +53576,7 @@ func (ec *executionContext) _SanctionAppealPayload(ctx context.Context, sel ast.
 	fields := graphql.CollectFields(ec.OperationContext, sel, sanctionAppealPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -53609,7 +53609,7 @@ func (ec *executionContext) _SanctionConnection(ctx context.Context, sel ast.Sel
 	fields := graphql.CollectFields(ec.OperationContext, sel, sanctionConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -53647,7 +53647,7 @@ func (ec *executionContext) _SanctionEdge(ctx context.Context, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, sanctionEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -53685,7 +53685,7 @@ func (ec *executionContext) _SanctionPayload(ctx context.Context, sel ast.Select
 	fields := graphql.CollectFields(ec.OperationContext, sel, sanctionPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -53718,7 +53718,7 @@ func (ec *executionContext) _ScheduleSessionPayload(ctx context.Context, sel ast
 	fields := graphql.CollectFields(ec.OperationContext, sel, scheduleSessionPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -53761,7 +53761,7 @@ func (ec *executionContext) _SendMessagePayload(ctx context.Context, sel ast.Sel
 	fields := graphql.CollectFields(ec.OperationContext, sel, sendMessagePayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -53799,7 +53799,7 @@ func (ec *executionContext) _SessionCancellation(ctx context.Context, sel ast.Se
 	fields := graphql.CollectFields(ec.OperationContext, sel, sessionCancellationImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -53847,7 +53847,7 @@ func (ec *executionContext) _SessionNoShow(ctx context.Context, sel ast.Selectio
 	fields := graphql.CollectFields(ec.OperationContext, sel, sessionNoShowImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -53895,7 +53895,7 @@ func (ec *executionContext) _SessionProblem(ctx context.Context, sel ast.Selecti
 	fields := graphql.CollectFields(ec.OperationContext, sel, sessionProblemImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -53938,7 +53938,7 @@ func (ec *executionContext) _SessionProposal(ctx context.Context, sel ast.Select
 	fields := graphql.CollectFields(ec.OperationContext, sel, sessionProposalImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -53993,7 +53993,7 @@ func (ec *executionContext) _SessionReviewState(ctx context.Context, sel ast.Sel
 	fields := graphql.CollectFields(ec.OperationContext, sel, sessionReviewStateImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -54046,7 +54046,7 @@ func (ec *executionContext) _SessionWarning(ctx context.Context, sel ast.Selecti
 	fields := graphql.CollectFields(ec.OperationContext, sel, sessionWarningImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -54091,7 +54091,7 @@ func (ec *executionContext) _SetDigestSchedulePayload(ctx context.Context, sel a
 	fields := graphql.CollectFields(ec.OperationContext, sel, setDigestSchedulePayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -54124,7 +54124,7 @@ func (ec *executionContext) _SetMarketingConsentPayload(ctx context.Context, sel
 	fields := graphql.CollectFields(ec.OperationContext, sel, setMarketingConsentPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -54157,7 +54157,7 @@ func (ec *executionContext) _SetNotificationPreferencePayload(ctx context.Contex
 	fields := graphql.CollectFields(ec.OperationContext, sel, setNotificationPreferencePayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -54190,7 +54190,7 @@ func (ec *executionContext) _SetQuietHoursPayload(ctx context.Context, sel ast.S
 	fields := graphql.CollectFields(ec.OperationContext, sel, setQuietHoursPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -54223,7 +54223,7 @@ func (ec *executionContext) _SetSkillPricePayload(ctx context.Context, sel ast.S
 	fields := graphql.CollectFields(ec.OperationContext, sel, setSkillPricePayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -54256,7 +54256,7 @@ func (ec *executionContext) _SetTypingPayload(ctx context.Context, sel ast.Selec
 	fields := graphql.CollectFields(ec.OperationContext, sel, setTypingPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -54289,7 +54289,7 @@ func (ec *executionContext) _SetUserRolesPayload(ctx context.Context, sel ast.Se
 	fields := graphql.CollectFields(ec.OperationContext, sel, setUserRolesPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -54322,7 +54322,7 @@ func (ec *executionContext) _SignInEvent(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, signInEventImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -54380,7 +54380,7 @@ func (ec *executionContext) _Skill(ctx context.Context, sel ast.SelectionSet, ob
 	fields := graphql.CollectFields(ec.OperationContext, sel, skillImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -54461,7 +54461,7 @@ func (ec *executionContext) _SkillCategory(ctx context.Context, sel ast.Selectio
 	fields := graphql.CollectFields(ec.OperationContext, sel, skillCategoryImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -54520,7 +54520,7 @@ func (ec *executionContext) _SkillConnection(ctx context.Context, sel ast.Select
 	fields := graphql.CollectFields(ec.OperationContext, sel, skillConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -54558,7 +54558,7 @@ func (ec *executionContext) _SkillEdge(ctx context.Context, sel ast.SelectionSet
 	fields := graphql.CollectFields(ec.OperationContext, sel, skillEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -54596,7 +54596,7 @@ func (ec *executionContext) _SkillSearchConnection(ctx context.Context, sel ast.
 	fields := graphql.CollectFields(ec.OperationContext, sel, skillSearchConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -54644,7 +54644,7 @@ func (ec *executionContext) _SkillSearchEdge(ctx context.Context, sel ast.Select
 	fields := graphql.CollectFields(ec.OperationContext, sel, skillSearchEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -54687,7 +54687,7 @@ func (ec *executionContext) _SkillSession(ctx context.Context, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, skillSessionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -54895,7 +54895,7 @@ func (ec *executionContext) _SkillSessionConnection(ctx context.Context, sel ast
 	fields := graphql.CollectFields(ec.OperationContext, sel, skillSessionConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -54933,7 +54933,7 @@ func (ec *executionContext) _SkillSessionEdge(ctx context.Context, sel ast.Selec
 	fields := graphql.CollectFields(ec.OperationContext, sel, skillSessionEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -54971,7 +54971,7 @@ func (ec *executionContext) _SkillSessionPayload(ctx context.Context, sel ast.Se
 	fields := graphql.CollectFields(ec.OperationContext, sel, skillSessionPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -55004,7 +55004,7 @@ func (ec *executionContext) _StartMentorOnboardingPayload(ctx context.Context, s
 	fields := graphql.CollectFields(ec.OperationContext, sel, startMentorOnboardingPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -55042,7 +55042,7 @@ func (ec *executionContext) _StartPasskeyRegistrationPayload(ctx context.Context
 	fields := graphql.CollectFields(ec.OperationContext, sel, startPasskeyRegistrationPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -55085,7 +55085,7 @@ func (ec *executionContext) _StartPasskeySignInPayload(ctx context.Context, sel 
 	fields := graphql.CollectFields(ec.OperationContext, sel, startPasskeySignInPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -55128,7 +55128,7 @@ func (ec *executionContext) _StartTotpEnrollmentPayload(ctx context.Context, sel
 	fields := graphql.CollectFields(ec.OperationContext, sel, startTotpEnrollmentPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -55166,7 +55166,7 @@ func (ec *executionContext) _SubmitNpsResponsePayload(ctx context.Context, sel a
 	fields := graphql.CollectFields(ec.OperationContext, sel, submitNpsResponsePayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -55199,7 +55199,7 @@ func (ec *executionContext) _SubmitReviewPayload(ctx context.Context, sel ast.Se
 	fields := graphql.CollectFields(ec.OperationContext, sel, submitReviewPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -55265,7 +55265,7 @@ func (ec *executionContext) _SwapCircle(ctx context.Context, sel ast.SelectionSe
 	fields := graphql.CollectFields(ec.OperationContext, sel, swapCircleImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -55310,7 +55310,7 @@ func (ec *executionContext) _SwapCircleEdge(ctx context.Context, sel ast.Selecti
 	fields := graphql.CollectFields(ec.OperationContext, sel, swapCircleEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -55356,7 +55356,7 @@ func (ec *executionContext) _TypingEvent(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, typingEventImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -55401,7 +55401,7 @@ func (ec *executionContext) _UndoEmailChangePayload(ctx context.Context, sel ast
 	fields := graphql.CollectFields(ec.OperationContext, sel, undoEmailChangePayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -55434,7 +55434,7 @@ func (ec *executionContext) _UnlinkProviderPayload(ctx context.Context, sel ast.
 	fields := graphql.CollectFields(ec.OperationContext, sel, unlinkProviderPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -55467,7 +55467,7 @@ func (ec *executionContext) _UnregisterPushDevicePayload(ctx context.Context, se
 	fields := graphql.CollectFields(ec.OperationContext, sel, unregisterPushDevicePayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -55500,7 +55500,7 @@ func (ec *executionContext) _UpdateProfilePayload(ctx context.Context, sel ast.S
 	fields := graphql.CollectFields(ec.OperationContext, sel, updateProfilePayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -55533,7 +55533,7 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 	fields := graphql.CollectFields(ec.OperationContext, sel, userImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -55720,7 +55720,7 @@ func (ec *executionContext) _UserConnection(ctx context.Context, sel ast.Selecti
 	fields := graphql.CollectFields(ec.OperationContext, sel, userConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -55758,7 +55758,7 @@ func (ec *executionContext) _UserEdge(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, userEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -55796,7 +55796,7 @@ func (ec *executionContext) _VerifyEmailPayload(ctx context.Context, sel ast.Sel
 	fields := graphql.CollectFields(ec.OperationContext, sel, verifyEmailPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -55834,7 +55834,7 @@ func (ec *executionContext) ___Directive(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, __DirectiveImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -55887,7 +55887,7 @@ func (ec *executionContext) ___EnumValue(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, __EnumValueImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -55935,7 +55935,7 @@ func (ec *executionContext) ___Field(ctx context.Context, sel ast.SelectionSet, 
 	fields := graphql.CollectFields(ec.OperationContext, sel, __FieldImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -55993,7 +55993,7 @@ func (ec *executionContext) ___InputValue(ctx context.Context, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, __InputValueImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -56051,7 +56051,7 @@ func (ec *executionContext) ___Schema(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, __SchemaImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -56109,7 +56109,7 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 	fields := graphql.CollectFields(ec.OperationContext, sel, __TypeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -56276,7 +56276,7 @@ func (ec *executionContext) marshalNAuditEntryEdge2githubᚗcomᚋskillswapᚋsk
 }
 
 func (ec *executionContext) marshalNAuditEntryEdge2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐAuditEntryEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.AuditEntryEdge) graphql.Marshaler {
-	ret := listexec.Marshal(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqlexec.MarshalList(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAuditEntryEdge2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐAuditEntryEdge(ctx, sel, v[i])
@@ -56320,7 +56320,7 @@ func (ec *executionContext) marshalNAuthSessionEdge2githubᚗcomᚋskillswapᚋs
 }
 
 func (ec *executionContext) marshalNAuthSessionEdge2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐAuthSessionEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.AuthSessionEdge) graphql.Marshaler {
-	ret := listexec.Marshal(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqlexec.MarshalList(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAuthSessionEdge2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐAuthSessionEdge(ctx, sel, v[i])
@@ -56340,7 +56340,7 @@ func (ec *executionContext) marshalNAvailabilitySlot2githubᚗcomᚋskillswapᚋ
 }
 
 func (ec *executionContext) marshalNAvailabilitySlot2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐAvailabilitySlotᚄ(ctx context.Context, sel ast.SelectionSet, v []domain.AvailabilitySlot) graphql.Marshaler {
-	ret := listexec.Marshal(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqlexec.MarshalList(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAvailabilitySlot2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐAvailabilitySlot(ctx, sel, v[i])
@@ -56447,7 +56447,7 @@ func (ec *executionContext) marshalNCategoryFacet2githubᚗcomᚋskillswapᚋski
 }
 
 func (ec *executionContext) marshalNCategoryFacet2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐCategoryFacetᚄ(ctx context.Context, sel ast.SelectionSet, v []model.CategoryFacet) graphql.Marshaler {
-	ret := listexec.Marshal(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqlexec.MarshalList(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCategoryFacet2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐCategoryFacet(ctx, sel, v[i])
@@ -56524,7 +56524,7 @@ func (ec *executionContext) marshalNConsent2githubᚗcomᚋskillswapᚋskillswap
 }
 
 func (ec *executionContext) marshalNConsent2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐConsentᚄ(ctx context.Context, sel ast.SelectionSet, v []domain.Consent) graphql.Marshaler {
-	ret := listexec.Marshal(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqlexec.MarshalList(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNConsent2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐConsent(ctx, sel, v[i])
@@ -56588,7 +56588,7 @@ func (ec *executionContext) marshalNConversationEdge2githubᚗcomᚋskillswapᚋ
 }
 
 func (ec *executionContext) marshalNConversationEdge2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐConversationEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.ConversationEdge) graphql.Marshaler {
-	ret := listexec.Marshal(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqlexec.MarshalList(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNConversationEdge2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐConversationEdge(ctx, sel, v[i])
@@ -56670,7 +56670,7 @@ func (ec *executionContext) marshalNCreditTransactionEdge2githubᚗcomᚋskillsw
 }
 
 func (ec *executionContext) marshalNCreditTransactionEdge2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐCreditTransactionEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.CreditTransactionEdge) graphql.Marshaler {
-	ret := listexec.Marshal(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqlexec.MarshalList(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCreditTransactionEdge2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐCreditTransactionEdge(ctx, sel, v[i])
@@ -56705,7 +56705,7 @@ func (ec *executionContext) marshalNDataExport2githubᚗcomᚋskillswapᚋskills
 }
 
 func (ec *executionContext) marshalNDataExport2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐDataExportᚄ(ctx context.Context, sel ast.SelectionSet, v []domain.DataExport) graphql.Marshaler {
-	ret := listexec.Marshal(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqlexec.MarshalList(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNDataExport2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐDataExport(ctx, sel, v[i])
@@ -56960,7 +56960,7 @@ func (ec *executionContext) marshalNKpiCohort2githubᚗcomᚋskillswapᚋskillsw
 }
 
 func (ec *executionContext) marshalNKpiCohort2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐKpiCohortᚄ(ctx context.Context, sel ast.SelectionSet, v []model.KpiCohort) graphql.Marshaler {
-	ret := listexec.Marshal(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqlexec.MarshalList(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNKpiCohort2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐKpiCohort(ctx, sel, v[i])
@@ -56988,7 +56988,7 @@ func (ec *executionContext) marshalNLanguageFacet2githubᚗcomᚋskillswapᚋski
 }
 
 func (ec *executionContext) marshalNLanguageFacet2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐLanguageFacetᚄ(ctx context.Context, sel ast.SelectionSet, v []model.LanguageFacet) graphql.Marshaler {
-	ret := listexec.Marshal(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqlexec.MarshalList(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNLanguageFacet2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐLanguageFacet(ctx, sel, v[i])
@@ -57031,7 +57031,7 @@ func (ec *executionContext) marshalNLevelFacet2githubᚗcomᚋskillswapᚋskills
 }
 
 func (ec *executionContext) marshalNLevelFacet2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐLevelFacetᚄ(ctx context.Context, sel ast.SelectionSet, v []model.LevelFacet) graphql.Marshaler {
-	ret := listexec.Marshal(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqlexec.MarshalList(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNLevelFacet2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐLevelFacet(ctx, sel, v[i])
@@ -57064,7 +57064,7 @@ func (ec *executionContext) marshalNLinkedProvider2githubᚗcomᚋskillswapᚋsk
 }
 
 func (ec *executionContext) marshalNLinkedProvider2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋidentitiesᚐIdentityᚄ(ctx context.Context, sel ast.SelectionSet, v []identities.Identity) graphql.Marshaler {
-	ret := listexec.Marshal(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqlexec.MarshalList(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNLinkedProvider2githubᚗcomᚋskillswapᚋskillswapᚋidentitiesᚐIdentity(ctx, sel, v[i])
@@ -57147,7 +57147,7 @@ func (ec *executionContext) marshalNMatchEdge2githubᚗcomᚋskillswapᚋskillsw
 }
 
 func (ec *executionContext) marshalNMatchEdge2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐMatchEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.MatchEdge) graphql.Marshaler {
-	ret := listexec.Marshal(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqlexec.MarshalList(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNMatchEdge2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐMatchEdge(ctx, sel, v[i])
@@ -57167,7 +57167,7 @@ func (ec *executionContext) marshalNMatchReason2githubᚗcomᚋskillswapᚋskill
 }
 
 func (ec *executionContext) marshalNMatchReason2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋmatchingᚐReasonᚄ(ctx context.Context, sel ast.SelectionSet, v []matching.Reason) graphql.Marshaler {
-	ret := listexec.Marshal(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqlexec.MarshalList(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNMatchReason2githubᚗcomᚋskillswapᚋskillswapᚋmatchingᚐReason(ctx, sel, v[i])
@@ -57233,7 +57233,7 @@ func (ec *executionContext) marshalNMemberSearchEdge2githubᚗcomᚋskillswapᚋ
 }
 
 func (ec *executionContext) marshalNMemberSearchEdge2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐMemberSearchEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.MemberSearchEdge) graphql.Marshaler {
-	ret := listexec.Marshal(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqlexec.MarshalList(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNMemberSearchEdge2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐMemberSearchEdge(ctx, sel, v[i])
@@ -57261,7 +57261,7 @@ func (ec *executionContext) marshalNMemberSkill2githubᚗcomᚋskillswapᚋskill
 }
 
 func (ec *executionContext) marshalNMemberSkill2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐMemberSkillᚄ(ctx context.Context, sel ast.SelectionSet, v []domain.MemberSkill) graphql.Marshaler {
-	ret := listexec.Marshal(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqlexec.MarshalList(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNMemberSkill2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐMemberSkill(ctx, sel, v[i])
@@ -57321,7 +57321,7 @@ func (ec *executionContext) marshalNMessageEdge2githubᚗcomᚋskillswapᚋskill
 }
 
 func (ec *executionContext) marshalNMessageEdge2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐMessageEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.MessageEdge) graphql.Marshaler {
-	ret := listexec.Marshal(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqlexec.MarshalList(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNMessageEdge2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐMessageEdge(ctx, sel, v[i])
@@ -57356,7 +57356,7 @@ func (ec *executionContext) marshalNModeFacet2githubᚗcomᚋskillswapᚋskillsw
 }
 
 func (ec *executionContext) marshalNModeFacet2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐModeFacetᚄ(ctx context.Context, sel ast.SelectionSet, v []model.ModeFacet) graphql.Marshaler {
-	ret := listexec.Marshal(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqlexec.MarshalList(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNModeFacet2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐModeFacet(ctx, sel, v[i])
@@ -57392,7 +57392,7 @@ func (ec *executionContext) marshalNModerationCaseEdge2githubᚗcomᚋskillswap�
 }
 
 func (ec *executionContext) marshalNModerationCaseEdge2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐModerationCaseEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.ModerationCaseEdge) graphql.Marshaler {
-	ret := listexec.Marshal(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqlexec.MarshalList(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNModerationCaseEdge2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐModerationCaseEdge(ctx, sel, v[i])
@@ -57458,7 +57458,7 @@ func (ec *executionContext) marshalNModerationDecisionEdge2githubᚗcomᚋskills
 }
 
 func (ec *executionContext) marshalNModerationDecisionEdge2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐModerationDecisionEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.ModerationDecisionEdge) graphql.Marshaler {
-	ret := listexec.Marshal(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqlexec.MarshalList(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNModerationDecisionEdge2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐModerationDecisionEdge(ctx, sel, v[i])
@@ -57486,7 +57486,7 @@ func (ec *executionContext) marshalNModerationNote2githubᚗcomᚋskillswapᚋsk
 }
 
 func (ec *executionContext) marshalNModerationNote2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐModerationNoteᚄ(ctx context.Context, sel ast.SelectionSet, v []domain.ModerationNote) graphql.Marshaler {
-	ret := listexec.Marshal(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqlexec.MarshalList(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNModerationNote2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐModerationNote(ctx, sel, v[i])
@@ -57514,7 +57514,7 @@ func (ec *executionContext) marshalNModerationReport2githubᚗcomᚋskillswapᚋ
 }
 
 func (ec *executionContext) marshalNModerationReport2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐModerationReportᚄ(ctx context.Context, sel ast.SelectionSet, v []domain.ModerationReport) graphql.Marshaler {
-	ret := listexec.Marshal(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqlexec.MarshalList(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNModerationReport2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐModerationReport(ctx, sel, v[i])
@@ -57571,7 +57571,7 @@ func (ec *executionContext) marshalNNoShowDisputeEdge2githubᚗcomᚋskillswap�
 }
 
 func (ec *executionContext) marshalNNoShowDisputeEdge2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐNoShowDisputeEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.NoShowDisputeEdge) graphql.Marshaler {
-	ret := listexec.Marshal(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqlexec.MarshalList(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNNoShowDisputeEdge2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐNoShowDisputeEdge(ctx, sel, v[i])
@@ -57630,7 +57630,7 @@ func (ec *executionContext) marshalNNotificationEdge2githubᚗcomᚋskillswapᚋ
 }
 
 func (ec *executionContext) marshalNNotificationEdge2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐNotificationEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.NotificationEdge) graphql.Marshaler {
-	ret := listexec.Marshal(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqlexec.MarshalList(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNNotificationEdge2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐNotificationEdge(ctx, sel, v[i])
@@ -57668,7 +57668,7 @@ func (ec *executionContext) marshalNNotificationPreference2githubᚗcomᚋskills
 }
 
 func (ec *executionContext) marshalNNotificationPreference2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐNotificationPreferenceᚄ(ctx context.Context, sel ast.SelectionSet, v []domain.NotificationPreference) graphql.Marshaler {
-	ret := listexec.Marshal(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqlexec.MarshalList(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNNotificationPreference2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐNotificationPreference(ctx, sel, v[i])
@@ -57740,7 +57740,7 @@ func (ec *executionContext) marshalNParticipant2githubᚗcomᚋskillswapᚋskill
 }
 
 func (ec *executionContext) marshalNParticipant2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐParticipantᚄ(ctx context.Context, sel ast.SelectionSet, v []domain.Participant) graphql.Marshaler {
-	ret := listexec.Marshal(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqlexec.MarshalList(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNParticipant2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐParticipant(ctx, sel, v[i])
@@ -57775,7 +57775,7 @@ func (ec *executionContext) marshalNPasskey2githubᚗcomᚋskillswapᚋskillswap
 }
 
 func (ec *executionContext) marshalNPasskey2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋpasskeysᚐPasskeyᚄ(ctx context.Context, sel ast.SelectionSet, v []passkeys.Passkey) graphql.Marshaler {
-	ret := listexec.Marshal(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqlexec.MarshalList(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPasskey2githubᚗcomᚋskillswapᚋskillswapᚋpasskeysᚐPasskey(ctx, sel, v[i])
@@ -57832,7 +57832,7 @@ func (ec *executionContext) marshalNPaymentEdge2githubᚗcomᚋskillswapᚋskill
 }
 
 func (ec *executionContext) marshalNPaymentEdge2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐPaymentEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.PaymentEdge) graphql.Marshaler {
-	ret := listexec.Marshal(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqlexec.MarshalList(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPaymentEdge2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐPaymentEdge(ctx, sel, v[i])
@@ -57913,7 +57913,7 @@ func (ec *executionContext) marshalNPushDevice2githubᚗcomᚋskillswapᚋskills
 }
 
 func (ec *executionContext) marshalNPushDevice2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐPushDeviceᚄ(ctx context.Context, sel ast.SelectionSet, v []domain.PushDevice) graphql.Marshaler {
-	ret := listexec.Marshal(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqlexec.MarshalList(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPushDevice2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐPushDevice(ctx, sel, v[i])
@@ -57982,7 +57982,7 @@ func (ec *executionContext) marshalNRefund2githubᚗcomᚋskillswapᚋskillswap�
 }
 
 func (ec *executionContext) marshalNRefund2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐRefundᚄ(ctx context.Context, sel ast.SelectionSet, v []domain.Refund) graphql.Marshaler {
-	ret := listexec.Marshal(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqlexec.MarshalList(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNRefund2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐRefund(ctx, sel, v[i])
@@ -58230,7 +58230,7 @@ func (ec *executionContext) marshalNReviewEdge2githubᚗcomᚋskillswapᚋskills
 }
 
 func (ec *executionContext) marshalNReviewEdge2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐReviewEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.ReviewEdge) graphql.Marshaler {
-	ret := listexec.Marshal(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqlexec.MarshalList(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNReviewEdge2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐReviewEdge(ctx, sel, v[i])
@@ -58266,7 +58266,7 @@ func (ec *executionContext) marshalNReviewReportEdge2githubᚗcomᚋskillswapᚋ
 }
 
 func (ec *executionContext) marshalNReviewReportEdge2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐReviewReportEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.ReviewReportEdge) graphql.Marshaler {
-	ret := listexec.Marshal(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqlexec.MarshalList(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNReviewReportEdge2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐReviewReportEdge(ctx, sel, v[i])
@@ -58355,7 +58355,7 @@ func (ec *executionContext) unmarshalNRole2ᚕgithubᚗcomᚋskillswapᚋskillsw
 }
 
 func (ec *executionContext) marshalNRole2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐRoleᚄ(ctx context.Context, sel ast.SelectionSet, v []model.Role) graphql.Marshaler {
-	ret := listexec.Marshal(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqlexec.MarshalList(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNRole2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐRole(ctx, sel, v[i])
@@ -58418,7 +58418,7 @@ func (ec *executionContext) marshalNSanctionAppealEdge2githubᚗcomᚋskillswap�
 }
 
 func (ec *executionContext) marshalNSanctionAppealEdge2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSanctionAppealEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.SanctionAppealEdge) graphql.Marshaler {
-	ret := listexec.Marshal(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqlexec.MarshalList(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSanctionAppealEdge2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSanctionAppealEdge(ctx, sel, v[i])
@@ -58438,7 +58438,7 @@ func (ec *executionContext) marshalNSanctionAppealMessage2githubᚗcomᚋskillsw
 }
 
 func (ec *executionContext) marshalNSanctionAppealMessage2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐAppealMessageᚄ(ctx context.Context, sel ast.SelectionSet, v []domain.AppealMessage) graphql.Marshaler {
-	ret := listexec.Marshal(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqlexec.MarshalList(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSanctionAppealMessage2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐAppealMessage(ctx, sel, v[i])
@@ -58497,7 +58497,7 @@ func (ec *executionContext) marshalNSanctionEdge2githubᚗcomᚋskillswapᚋskil
 }
 
 func (ec *executionContext) marshalNSanctionEdge2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSanctionEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.SanctionEdge) graphql.Marshaler {
-	ret := listexec.Marshal(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqlexec.MarshalList(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSanctionEdge2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSanctionEdge(ctx, sel, v[i])
@@ -58576,7 +58576,7 @@ func (ec *executionContext) marshalNSessionProposal2githubᚗcomᚋskillswapᚋs
 }
 
 func (ec *executionContext) marshalNSessionProposal2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐSessionProposalᚄ(ctx context.Context, sel ast.SelectionSet, v []domain.SessionProposal) graphql.Marshaler {
-	ret := listexec.Marshal(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqlexec.MarshalList(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSessionProposal2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐSessionProposal(ctx, sel, v[i])
@@ -58604,7 +58604,7 @@ func (ec *executionContext) marshalNSessionWarning2githubᚗcomᚋskillswapᚋsk
 }
 
 func (ec *executionContext) marshalNSessionWarning2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐWarningᚄ(ctx context.Context, sel ast.SelectionSet, v []domain.Warning) graphql.Marshaler {
-	ret := listexec.Marshal(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqlexec.MarshalList(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSessionWarning2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐWarning(ctx, sel, v[i])
@@ -58725,7 +58725,7 @@ func (ec *executionContext) marshalNSignInEvent2githubᚗcomᚋskillswapᚋskill
 }
 
 func (ec *executionContext) marshalNSignInEvent2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSignInEventᚄ(ctx context.Context, sel ast.SelectionSet, v []model.SignInEvent) graphql.Marshaler {
-	ret := listexec.Marshal(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqlexec.MarshalList(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSignInEvent2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSignInEvent(ctx, sel, v[i])
@@ -58775,7 +58775,7 @@ func (ec *executionContext) unmarshalNSignInMethod2ᚕgithubᚗcomᚋskillswap�
 }
 
 func (ec *executionContext) marshalNSignInMethod2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSignInMethodᚄ(ctx context.Context, sel ast.SelectionSet, v []model.SignInMethod) graphql.Marshaler {
-	ret := listexec.Marshal(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqlexec.MarshalList(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSignInMethod2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSignInMethod(ctx, sel, v[i])
@@ -58805,7 +58805,7 @@ func (ec *executionContext) marshalNSkill2githubᚗcomᚋskillswapᚋskillswap�
 }
 
 func (ec *executionContext) marshalNSkill2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐSkillᚄ(ctx context.Context, sel ast.SelectionSet, v []domain.Skill) graphql.Marshaler {
-	ret := listexec.Marshal(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqlexec.MarshalList(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSkill2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐSkill(ctx, sel, v[i])
@@ -58833,7 +58833,7 @@ func (ec *executionContext) marshalNSkillCategory2githubᚗcomᚋskillswapᚋski
 }
 
 func (ec *executionContext) marshalNSkillCategory2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐSkillCategoryᚄ(ctx context.Context, sel ast.SelectionSet, v []domain.SkillCategory) graphql.Marshaler {
-	ret := listexec.Marshal(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqlexec.MarshalList(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSkillCategory2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐSkillCategory(ctx, sel, v[i])
@@ -58879,7 +58879,7 @@ func (ec *executionContext) marshalNSkillEdge2githubᚗcomᚋskillswapᚋskillsw
 }
 
 func (ec *executionContext) marshalNSkillEdge2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSkillEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.SkillEdge) graphql.Marshaler {
-	ret := listexec.Marshal(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqlexec.MarshalList(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSkillEdge2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSkillEdge(ctx, sel, v[i])
@@ -58937,7 +58937,7 @@ func (ec *executionContext) marshalNSkillSearchEdge2githubᚗcomᚋskillswapᚋs
 }
 
 func (ec *executionContext) marshalNSkillSearchEdge2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSkillSearchEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.SkillSearchEdge) graphql.Marshaler {
-	ret := listexec.Marshal(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqlexec.MarshalList(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSkillSearchEdge2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSkillSearchEdge(ctx, sel, v[i])
@@ -58973,7 +58973,7 @@ func (ec *executionContext) marshalNSkillSessionEdge2githubᚗcomᚋskillswapᚋ
 }
 
 func (ec *executionContext) marshalNSkillSessionEdge2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSkillSessionEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.SkillSessionEdge) graphql.Marshaler {
-	ret := listexec.Marshal(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqlexec.MarshalList(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSkillSessionEdge2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐSkillSessionEdge(ctx, sel, v[i])
@@ -59132,7 +59132,7 @@ func (ec *executionContext) marshalNSwapCircle2githubᚗcomᚋskillswapᚋskills
 }
 
 func (ec *executionContext) marshalNSwapCircle2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋmatchingᚐCircleᚄ(ctx context.Context, sel ast.SelectionSet, v []matching.Circle) graphql.Marshaler {
-	ret := listexec.Marshal(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqlexec.MarshalList(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSwapCircle2githubᚗcomᚋskillswapᚋskillswapᚋmatchingᚐCircle(ctx, sel, v[i])
@@ -59152,7 +59152,7 @@ func (ec *executionContext) marshalNSwapCircleEdge2githubᚗcomᚋskillswapᚋsk
 }
 
 func (ec *executionContext) marshalNSwapCircleEdge2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋmatchingᚐCircleEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []matching.CircleEdge) graphql.Marshaler {
-	ret := listexec.Marshal(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqlexec.MarshalList(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSwapCircleEdge2githubᚗcomᚋskillswapᚋskillswapᚋmatchingᚐCircleEdge(ctx, sel, v[i])
@@ -59237,7 +59237,7 @@ func (ec *executionContext) marshalNUser2githubᚗcomᚋskillswapᚋskillswapᚋ
 }
 
 func (ec *executionContext) marshalNUser2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐUserᚄ(ctx context.Context, sel ast.SelectionSet, v []domain.User) graphql.Marshaler {
-	ret := listexec.Marshal(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqlexec.MarshalList(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNUser2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐUser(ctx, sel, v[i])
@@ -59273,7 +59273,7 @@ func (ec *executionContext) marshalNUserEdge2githubᚗcomᚋskillswapᚋskillswa
 }
 
 func (ec *executionContext) marshalNUserEdge2ᚕgithubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐUserEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.UserEdge) graphql.Marshaler {
-	ret := listexec.Marshal(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqlexec.MarshalList(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNUserEdge2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐUserEdge(ctx, sel, v[i])
@@ -59306,7 +59306,7 @@ func (ec *executionContext) marshalN__Directive2githubᚗcomᚋ99designsᚋgqlge
 }
 
 func (ec *executionContext) marshalN__Directive2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirectiveᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.Directive) graphql.Marshaler {
-	ret := listexec.Marshal(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqlexec.MarshalList(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Directive2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirective(ctx, sel, v[i])
@@ -59350,7 +59350,7 @@ func (ec *executionContext) unmarshalN__DirectiveLocation2ᚕstringᚄ(ctx conte
 }
 
 func (ec *executionContext) marshalN__DirectiveLocation2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
-	ret := listexec.Marshal(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqlexec.MarshalList(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__DirectiveLocation2string(ctx, sel, v[i])
@@ -59378,7 +59378,7 @@ func (ec *executionContext) marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlg
 }
 
 func (ec *executionContext) marshalN__InputValue2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValueᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.InputValue) graphql.Marshaler {
-	ret := listexec.Marshal(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqlexec.MarshalList(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValue(ctx, sel, v[i])
@@ -59406,7 +59406,7 @@ func (ec *executionContext) marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋg
 }
 
 func (ec *executionContext) marshalN__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐTypeᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.Type) graphql.Marshaler {
-	ret := listexec.Marshal(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqlexec.MarshalList(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, sel, v[i])
@@ -59695,7 +59695,7 @@ func (ec *executionContext) marshalOLegalDocument2ᚕgithubᚗcomᚋskillswapᚋ
 	if v == nil {
 		return graphql.Null
 	}
-	ret := listexec.Marshal(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqlexec.MarshalList(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNLegalDocument2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐLegalDocument(ctx, sel, v[i])
@@ -60015,7 +60015,7 @@ func (ec *executionContext) marshalORole2ᚕgithubᚗcomᚋskillswapᚋskillswap
 	if v == nil {
 		return graphql.Null
 	}
-	ret := listexec.Marshal(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqlexec.MarshalList(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNRole2githubᚗcomᚋskillswapᚋskillswapᚋgraphᚋmodelᚐRole(ctx, sel, v[i])
@@ -60050,7 +60050,7 @@ func (ec *executionContext) marshalOSanction2ᚕgithubᚗcomᚋskillswapᚋskill
 	if v == nil {
 		return graphql.Null
 	}
-	ret := listexec.Marshal(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqlexec.MarshalList(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSanction2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐSanction(ctx, sel, v[i])
@@ -60284,7 +60284,7 @@ func (ec *executionContext) marshalO__EnumValue2ᚕgithubᚗcomᚋ99designsᚋgq
 	if v == nil {
 		return graphql.Null
 	}
-	ret := listexec.Marshal(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqlexec.MarshalList(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__EnumValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐEnumValue(ctx, sel, v[i])
@@ -60303,7 +60303,7 @@ func (ec *executionContext) marshalO__Field2ᚕgithubᚗcomᚋ99designsᚋgqlgen
 	if v == nil {
 		return graphql.Null
 	}
-	ret := listexec.Marshal(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqlexec.MarshalList(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Field2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐField(ctx, sel, v[i])
@@ -60322,7 +60322,7 @@ func (ec *executionContext) marshalO__InputValue2ᚕgithubᚗcomᚋ99designsᚋg
 	if v == nil {
 		return graphql.Null
 	}
-	ret := listexec.Marshal(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqlexec.MarshalList(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValue(ctx, sel, v[i])
@@ -60341,7 +60341,7 @@ func (ec *executionContext) marshalO__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgen�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := listexec.Marshal(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqlexec.MarshalList(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, sel, v[i])

@@ -22,8 +22,8 @@ import (
 	"github.com/rs/cors"
 
 	"github.com/skillswap/skillswap/dataloaders"
+	"github.com/skillswap/skillswap/gqlexec"
 	"github.com/skillswap/skillswap/gqlws"
-	"github.com/skillswap/skillswap/listexec"
 	"github.com/skillswap/skillswap/ratelimit"
 	"github.com/skillswap/skillswap/realtime"
 	"github.com/skillswap/skillswap/tracing"
@@ -153,7 +153,7 @@ func New(cfg Config, d Deps) *Server {
 	gql.SetErrorPresenter(presenter)
 	gql.SetRecoverFunc(recoverFunc(d.Log))
 	gql.AroundResponses(dataloaders.Middleware(d.Loaders, d.Taxonomy, cfg.LoaderWait))
-	gql.AroundResponses(listexec.Middleware)
+	gql.AroundResponses(gqlexec.Middleware)
 	gql.AroundResponses(s.Metrics.responseMiddleware)
 
 	var api http.Handler = allowMethods(gql)

@@ -12,8 +12,8 @@ import (
 	"github.com/skillswap/skillswap/auth"
 	"github.com/skillswap/skillswap/dataloaders"
 	"github.com/skillswap/skillswap/domain"
+	"github.com/skillswap/skillswap/gqlexec"
 	"github.com/skillswap/skillswap/graph/model"
-	"github.com/skillswap/skillswap/listexec"
 	"github.com/skillswap/skillswap/profiles"
 )
 
@@ -59,7 +59,7 @@ func memberSkills(ctx context.Context, userID uuid.UUID, kind domain.SkillKind) 
 // connection), so those fields resolve without waiting for a batching window. Profiles are read
 // for the profile field, and for the visibility check before the skills of members the caller
 // does not always see (memberSkills). When path starts with a list (a connection's edges), the
-// list learns that those fields no longer wait (listexec.Prime), so it resolves its members in
+// list learns that those fields no longer wait (gqlexec.Prime), so it resolves its members in
 // turn instead of one goroutine each.
 func prefetchMembers(ctx context.Context, ids []uuid.UUID, path ...string) error {
 	asked := func(field string) bool {
@@ -89,7 +89,7 @@ func prefetchMembers(ctx context.Context, ids []uuid.UUID, path ...string) error
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			for _, list := range graphql.CollectFields(graphql.GetOperationContext(ctx), fc.Field.Selections, nil) {
 				if list.Name == path[0] {
-					listexec.Prime(ctx, list.Field, path[1:], primed...)
+					gqlexec.Prime(ctx, list.Field, path[1:], primed...)
 				}
 			}
 		}

@@ -90,7 +90,7 @@ func TestMembersAreReadWithoutTheBatchingWindow(t *testing.T) {
 		}
 	})
 	t.Run("a page of several members, resolved in turn", func(t *testing.T) {
-		// The page primes what its members show (listexec.Prime), so its edges resolve one after
+		// The page primes what its members show (gqlexec.Prime), so its edges resolve one after
 		// another: a field it claims to have primed that still waited would make each wait in turn.
 		prefix := fmt.Sprintf("Primed%d", time.Now().UnixNano())
 		for i := range 3 {
@@ -113,7 +113,7 @@ func TestMembersAreReadWithoutTheBatchingWindow(t *testing.T) {
 }
 
 // TestListsOfMemoryFieldsDoNotWait: the resolver fields scripts/gqlgen lists as answered from
-// memory (answeredFromMemory) let a list resolve its elements one after another (listexec). Were
+// memory (answeredFromMemory) let a list resolve its elements one after another (gqlexec). Were
 // one of them to wait for a loader's batch, every element would wait the whole window in turn: with
 // a window of seconds, each list below holds at least two elements selecting all of them and must
 // still answer at once, with the right data.

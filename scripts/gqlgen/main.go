@@ -1,6 +1,7 @@
 // Command gqlgen regenerates graph/ and the resolver stubs from gqlgen.yml (what `go tool gqlgen
-// generate` does), then routes the generated list marshalling through listexec.Marshal and
-// writes the table of fields that may wait (graph/fieldswait.go) that it consults.
+// generate` does), then routes two of the generated executor's calls to package gqlexec: list
+// marshalling to gqlexec.MarshalList, with the table of fields that may wait it consults
+// (graph/fieldswait.go), and each object's @defer group to gqlexec.NewDeferredGroup.
 //
 // Run by `go generate ./...` from the repository root (generate.go); `make check-generated`
 // fails when its output differs from what is committed.
@@ -16,21 +17,22 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/99designs/gqlgen/api"
 	"github.com/99designs/gqlgen/codegen"
 	"github.com/99designs/gqlgen/codegen/config"
 
-	"github.com/skillswap/skillswap/listexec"
+	"github.com/skillswap/skillswap/gqlexec"
 )
 
 // answeredFromMemory are resolver fields that never wait for anything shared with their
 // siblings: they read the taxonomy snapshot (checked once per response, not per element) or
 // compute from their parent. A list whose elements select only these, struct fields and methods
-// resolves its elements in turn (listexec). Add a field here only when its resolver cannot reach
+// resolves its elements in turn (gqlexec). Add a field here only when its resolver cannot reach
 // a dataloader or the database per element; TestListsOfMemoryFieldsDoNotWait (resolvers) runs
 // each of them under lists with a batching window of seconds and fails on the first that waits.
-var answeredFromMemory = []listexec.Field{
+var answeredFromMemory = []gqlexec.Field{
 	{Object: "MemberSkill", Name: "id"},
 	{Object: "MemberSkill", Name: "skill"},
 	{Object: "Skill", Name: "category"},
@@ -39,13 +41,21 @@ var answeredFromMemory = []listexec.Field{
 	{Object: "SkillCategory", Name: "skills"},
 }
 
-// concurrentCall is how gqlgen's template marshals a list of objects, with this configuration's
-// worker limit (none) and panic handler (kept).
-const (
-	concurrentCall = "graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {"
-	listexecCall   = "listexec.Marshal(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {"
-	listexecImport = `"github.com/skillswap/skillswap/listexec"`
-)
+// rewrites are the generated calls routed to gqlexec: gqlgen's template as it marshals a list
+// of objects (with this configuration's worker limit, none, and panic handler, kept), and as it
+// starts an object's @defer group, right after collecting the object's fields.
+var rewrites = []struct{ from, to string }{
+	{
+		"graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {",
+		"gqlexec.MarshalList(ctx, sel, fieldMayWait, len(v), func(ctx context.Context, i int) graphql.Marshaler {",
+	},
+	{
+		"deferred := graphql.NewDeferredGroup(ctx)",
+		"deferred := gqlexec.NewDeferredGroup(ctx, fields)",
+	},
+}
+
+const gqlexecImport = `"github.com/skillswap/skillswap/gqlexec"`
 
 func main() {
 	log.SetFlags(0)
@@ -63,7 +73,7 @@ func run(configFile string) error {
 	if err := api.Generate(cfg, api.AddPlugin(fields)); err != nil {
 		return err
 	}
-	if err := routeLists(cfg.Exec.Filename); err != nil {
+	if err := route(cfg.Exec.Filename); err != nil {
 		return err
 	}
 	table, err := fields.source(cfg.Exec.Package)
@@ -76,15 +86,15 @@ func run(configFile string) error {
 // waitingFields is a gqlgen plugin that reads, from the data gqlgen generates from, which fields
 // it resolves concurrently: those with a resolver or a method that takes a context.
 type waitingFields struct {
-	mayWait []listexec.Field
+	mayWait []gqlexec.Field
 }
 
 // Name names the plugin in gqlgen's errors.
-func (*waitingFields) Name() string { return "listexec" }
+func (*waitingFields) Name() string { return "gqlexec" }
 
 // GenerateCode collects the fields that may wait; gqlgen calls it before it writes graph/.
 func (w *waitingFields) GenerateCode(data *codegen.Data) error {
-	known := map[listexec.Field]bool{}
+	known := map[gqlexec.Field]bool{}
 	for _, f := range answeredFromMemory {
 		known[f] = false
 	}
@@ -93,7 +103,7 @@ func (w *waitingFields) GenerateCode(data *codegen.Data) error {
 			continue
 		}
 		for _, f := range obj.Fields {
-			key := listexec.Field{Object: obj.Name, Name: f.Name}
+			key := gqlexec.Field{Object: obj.Name, Name: f.Name}
 			if _, listed := known[key]; listed {
 				known[key] = true
 				continue
@@ -109,7 +119,7 @@ func (w *waitingFields) GenerateCode(data *codegen.Data) error {
 			missing = append(missing, fmt.Errorf("%s.%s is listed as answered from memory but is not a field of the schema", f.Object, f.Name))
 		}
 	}
-	slices.SortFunc(w.mayWait, func(a, b listexec.Field) int {
+	slices.SortFunc(w.mayWait, func(a, b gqlexec.Field) int {
 		return cmp.Or(cmp.Compare(a.Object, b.Object), cmp.Compare(a.Name, b.Name))
 	})
 	return errors.Join(missing...)
@@ -118,41 +128,45 @@ func (w *waitingFields) GenerateCode(data *codegen.Data) error {
 func (w *waitingFields) source(pkg string) ([]byte, error) {
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "// Code generated by scripts/gqlgen, DO NOT EDIT.\n\npackage %s\n\n", pkg)
-	fmt.Fprintf(&b, "import %s\n\n", listexecImport)
+	fmt.Fprintf(&b, "import %s\n\n", gqlexecImport)
 	b.WriteString("// fieldsThatMayWait are the fields gqlgen resolves through a resolver, less those\n")
 	b.WriteString("// scripts/gqlgen knows answer from memory: a list selecting any of them resolves its\n")
-	b.WriteString("// elements concurrently (listexec).\n")
-	b.WriteString("var fieldsThatMayWait = map[listexec.Field]struct{}{\n")
+	b.WriteString("// elements concurrently (gqlexec).\n")
+	b.WriteString("var fieldsThatMayWait = map[gqlexec.Field]struct{}{\n")
 	for _, f := range w.mayWait {
 		fmt.Fprintf(&b, "\t{Object: %q, Name: %q}: {},\n", f.Object, f.Name)
 	}
 	b.WriteString("}\n\n")
-	b.WriteString("func fieldMayWait(f listexec.Field) bool {\n\t_, ok := fieldsThatMayWait[f]\n\treturn ok\n}\n")
+	b.WriteString("func fieldMayWait(f gqlexec.Field) bool {\n\t_, ok := fieldsThatMayWait[f]\n\treturn ok\n}\n")
 	return format.Source(b.Bytes())
 }
 
-// routeLists rewrites gqlgen's list marshalling in the generated executor to listexec.Marshal.
-// It fails when it finds none: a gqlgen upgrade that changes the template must be looked at.
-func routeLists(file string) error {
+// route rewrites the generated executor's calls listed in rewrites. It fails when one is not
+// found, or when gqlgen makes the same call another way: a gqlgen upgrade that changes its
+// template must be looked at.
+func route(file string) error {
 	src, err := os.ReadFile(file)
 	if err != nil {
 		return fmt.Errorf("read generated code: %w", err)
 	}
-	n := bytes.Count(src, []byte(concurrentCall))
-	if n == 0 {
-		return fmt.Errorf("%s: gqlgen's list marshalling (%s) not found; has its template changed?", file, concurrentCall)
+	for _, r := range rewrites {
+		n := bytes.Count(src, []byte(r.from))
+		if n == 0 {
+			return fmt.Errorf("%s: %q not found; has gqlgen's template changed?", file, r.from)
+		}
+		call := r.from[strings.Index(r.from, "graphql.") : strings.Index(r.from, "(")+1]
+		if all := bytes.Count(src, []byte(call)); all != n {
+			return fmt.Errorf("%s: %d of the %d calls %s are not %q", file, all-n, all, call, r.from)
+		}
+		src = bytes.ReplaceAll(src, []byte(r.from), []byte(r.to))
 	}
-	if bytes.Contains(src, []byte("graphql.MarshalSliceConcurrently(")) && n != bytes.Count(src, []byte("graphql.MarshalSliceConcurrently(")) {
-		return fmt.Errorf("%s: a list is marshalled with other settings than %s", file, concurrentCall)
-	}
-	src = bytes.ReplaceAll(src, []byte(concurrentCall), []byte(listexecCall))
 	importBlock := []byte("import (\n")
 	at := bytes.Index(src, importBlock)
 	if at < 0 {
 		return fmt.Errorf("%s: no import block", file)
 	}
 	at += len(importBlock)
-	src = slices.Concat(src[:at], []byte("\t"+listexecImport+"\n"), src[at:])
+	src = slices.Concat(src[:at], []byte("\t"+gqlexecImport+"\n"), src[at:])
 	out, err := format.Source(src)
 	if err != nil {
 		return fmt.Errorf("format rewritten %s: %w", file, err)

@@ -1,15 +1,11 @@
-// Package listexec decides how the executor resolves the elements of a list: one after another
-// when nothing below them can wait, concurrently otherwise.
-//
-// gqlgen resolves every element of a list of objects in a goroutine of its own, so that fields
-// reading through a dataloader reach the loader together and share one batch. Most lists here
-// never wait: their fields are struct fields, methods, the taxonomy held in memory, or loaders a
-// resolver has already primed. For those the goroutines are pure cost: each starts on a small
-// stack, grows it as it enters the generated executor, and is scheduled and joined, which
-// measured a quarter of the server's CPU on the members pages (bench/README.md). The code
-// generator (scripts/gqlgen) routes gqlgen's list marshalling through Marshal, with the table
-// of fields that may wait that it derives from the schema and the resolvers.
-package listexec
+package gqlexec
+
+// Lists: gqlgen resolves every element of a list of objects in a goroutine of its own, so that
+// fields reading through a dataloader reach the loader together and share one batch. Most lists
+// here never wait: their fields are struct fields, methods, the taxonomy held in memory, or
+// loaders a resolver has already primed. For those the goroutines are pure cost: each starts on
+// a small stack, grows it as it enters the generated executor, and is scheduled and joined,
+// which measured a quarter of the server's CPU on the members pages (bench/README.md).
 
 import (
 	"context"
@@ -31,12 +27,12 @@ type Field struct {
 // resolver and that is not known to answer from memory.
 type MayWait func(Field) bool
 
-// Marshal resolves n list elements with marshalElement and returns them in order. When any
+// MarshalList resolves n list elements with marshalElement and returns them in order. When any
 // field under sel may wait (Waits), less those a resolver primed for this list (Prime), it hands
 // the list to gqlgen's MarshalSliceConcurrently, so siblings still batch their loads; otherwise
 // it resolves them in turn on the calling goroutine. Either way a panic in an element is
 // reported as an error on that element, which resolves to null, as gqlgen does.
-func Marshal(
+func MarshalList(
 	ctx context.Context,
 	sel ast.SelectionSet,
 	mayWait MayWait,

@@ -1,4 +1,4 @@
-package listexec_test
+package gqlexec_test
 
 import (
 	"bytes"
@@ -14,7 +14,7 @@ import (
 	"github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 
-	"github.com/skillswap/skillswap/listexec"
+	"github.com/skillswap/skillswap/gqlexec"
 )
 
 const schemaSDL = `
@@ -27,8 +27,8 @@ type Category { id: ID! name: String! }
 `
 
 // rating and category stand for a loader-backed field and one answered from memory.
-func mayWait(f listexec.Field) bool {
-	return f == listexec.Field{Object: "Member", Name: "rating"}
+func mayWait(f gqlexec.Field) bool {
+	return f == gqlexec.Field{Object: "Member", Name: "rating"}
 }
 
 // selection returns the validated selection of the first root field of query.
@@ -63,7 +63,7 @@ func TestWaits(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			if got := listexec.Waits(selection(t, c.query), mayWait); got != c.want {
+			if got := gqlexec.Waits(selection(t, c.query), mayWait); got != c.want {
 				t.Errorf("Waits(%s) = %v, want %v", c.query, got, c.want)
 			}
 		})
@@ -95,7 +95,7 @@ func TestMarshalResolvesInTurnWhenNothingWaits(t *testing.T) {
 	t.Parallel()
 	var inFlight, most atomic.Int32
 	var indexes []int
-	got := listexec.Marshal(operationContext(), selection(t, `{ members { id skills { name } } }`), mayWait, 5,
+	got := gqlexec.MarshalList(operationContext(), selection(t, `{ members { id skills { name } } }`), mayWait, 5,
 		func(ctx context.Context, i int) graphql.Marshaler {
 			n := inFlight.Add(1)
 			defer inFlight.Add(-1)
@@ -128,7 +128,7 @@ func TestMarshalResolvesConcurrentlyWhenAFieldMayWait(t *testing.T) {
 	started.Add(n)
 	all := make(chan struct{})
 	go func() { started.Wait(); close(all) }()
-	got := listexec.Marshal(operationContext(), selection(t, `{ members { id rating } }`), mayWait, n,
+	got := gqlexec.MarshalList(operationContext(), selection(t, `{ members { id rating } }`), mayWait, n,
 		func(ctx context.Context, i int) graphql.Marshaler {
 			started.Done()
 			select {
@@ -149,7 +149,7 @@ func TestMarshalTurnsAPanicIntoANullElementAndAnError(t *testing.T) {
 	t.Parallel()
 	for _, query := range []string{`{ members { id } }`, `{ members { rating } }`} {
 		ctx := operationContext()
-		got := listexec.Marshal(ctx, selection(t, query), mayWait, 3,
+		got := gqlexec.MarshalList(ctx, selection(t, query), mayWait, 3,
 			func(ctx context.Context, i int) graphql.Marshaler {
 				if i == 1 {
 					panic("boom")
@@ -179,10 +179,10 @@ func listField(t *testing.T, ctx context.Context, query string) (context.Context
 	return graphql.WithFieldContext(ctx, &graphql.FieldContext{Field: graphql.CollectedField{Field: f, Selections: f.SelectionSet}}), f
 }
 
-// inTurn reports whether Marshal resolved n elements of the list in ctx one after another.
+// inTurn reports whether MarshalList resolved n elements of the list in ctx one after another.
 func inTurn(ctx context.Context, sel ast.SelectionSet) bool {
 	var inFlight, most atomic.Int32
-	listexec.Marshal(ctx, sel, mayWait, 3, func(context.Context, int) graphql.Marshaler {
+	gqlexec.MarshalList(ctx, sel, mayWait, 3, func(context.Context, int) graphql.Marshaler {
 		n := inFlight.Add(1)
 		defer inFlight.Add(-1)
 		if n > most.Load() {
@@ -197,7 +197,7 @@ func inTurn(ctx context.Context, sel ast.SelectionSet) bool {
 func TestPrimedFieldsLetAListResolveInTurn(t *testing.T) {
 	t.Parallel()
 	respond := func(ctx context.Context, f func(ctx context.Context)) {
-		listexec.Middleware(ctx, func(ctx context.Context) *graphql.Response { f(ctx); return nil })
+		gqlexec.Middleware(ctx, func(ctx context.Context) *graphql.Response { f(ctx); return nil })
 	}
 	const query = `{ members { id rating skills { name } } }`
 	cases := []struct {
@@ -206,12 +206,12 @@ func TestPrimedFieldsLetAListResolveInTurn(t *testing.T) {
 		inTurn bool
 	}{
 		{"nothing primed", func(context.Context, *ast.Field) {}, false},
-		{"the field that waits primed", func(ctx context.Context, list *ast.Field) { listexec.Prime(ctx, list, nil, "rating") }, true},
-		{"another field primed", func(ctx context.Context, list *ast.Field) { listexec.Prime(ctx, list, nil, "skills") }, false},
-		{"the field primed one level down", func(ctx context.Context, list *ast.Field) { listexec.Prime(ctx, list, []string{"skills"}, "rating") }, false},
+		{"the field that waits primed", func(ctx context.Context, list *ast.Field) { gqlexec.Prime(ctx, list, nil, "rating") }, true},
+		{"another field primed", func(ctx context.Context, list *ast.Field) { gqlexec.Prime(ctx, list, nil, "skills") }, false},
+		{"the field primed one level down", func(ctx context.Context, list *ast.Field) { gqlexec.Prime(ctx, list, []string{"skills"}, "rating") }, false},
 		{"another list primed", func(ctx context.Context, _ *ast.Field) {
 			_, other := listField(t, ctx, query)
-			listexec.Prime(ctx, other, nil, "rating")
+			gqlexec.Prime(ctx, other, nil, "rating")
 		}, false},
 	}
 	for _, c := range cases {
@@ -229,7 +229,7 @@ func TestPrimedFieldsLetAListResolveInTurn(t *testing.T) {
 	t.Run("without the middleware nothing is recorded", func(t *testing.T) {
 		t.Parallel()
 		ctx, list := listField(t, operationContext(), query)
-		listexec.Prime(ctx, list, nil, "rating")
+		gqlexec.Prime(ctx, list, nil, "rating")
 		if inTurn(ctx, list.SelectionSet) {
 			t.Error("a list resolved in turn on a record nobody kept")
 		}
