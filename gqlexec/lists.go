@@ -116,7 +116,15 @@ type primed struct {
 // primedLists is one response's record of the lists a resolver primed loaders for.
 type primedLists struct {
 	mu    sync.Mutex
-	lists map[*ast.Field]*primed
+	lists map[primedList]*primed
+}
+
+// primedList is a list as one resolver returned it: the list's field, selected directly on the
+// value of the field the resolver resolved. The parent matters: a fragment selects the same
+// field (the same *ast.Field) wherever it is spread, below resolvers that primed nothing.
+type primedList struct {
+	parent *graphql.FieldContext
+	list   *ast.Field
 }
 
 type primedKey struct{}
@@ -127,23 +135,24 @@ func Middleware(ctx context.Context, next graphql.ResponseHandler) *graphql.Resp
 	return next(context.WithValue(ctx, primedKey{}, &primedLists{}))
 }
 
-// Prime records that below each element of list (a field of the operation, as the resolver
-// resolving it or its parent sees it), the fields named fields of the object that the fields
-// named at lead to answer without waiting: the resolver has read what they show for every
-// element at once and primed their loaders (resolvers.prefetchMembers). Those fields then do
-// not keep the list from resolving its elements in turn. Call it only after the loaders are
-// primed, for fields that read nothing else per element.
+// Prime records that below each element of list, a field selected directly on the value of the
+// field ctx is resolving, the fields named fields of the object that the fields named at lead to
+// answer without waiting: the resolver has read what they show for every element at once and
+// primed their loaders (resolvers.prefetchMembers). Those fields then do not keep the list from
+// resolving its elements in turn. Call it from the resolver, only after the loaders are primed,
+// for fields that read nothing else per element.
 func Prime(ctx context.Context, list *ast.Field, at []string, fields ...string) {
 	r, _ := ctx.Value(primedKey{}).(*primedLists)
-	if r == nil || list == nil || len(fields) == 0 {
+	parent := graphql.GetFieldContext(ctx)
+	if r == nil || parent == nil || list == nil || len(fields) == 0 {
 		return
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.lists == nil {
-		r.lists = map[*ast.Field]*primed{}
+		r.lists = map[primedList]*primed{}
 	}
-	r.lists[list] = &primed{at: slices.Clone(at), fields: slices.Clone(fields)}
+	r.lists[primedList{parent: parent, list: list}] = &primed{at: slices.Clone(at), fields: slices.Clone(fields)}
 }
 
 // primedFor returns what was primed for the list whose field ctx is resolving, or nil.
@@ -153,10 +162,10 @@ func primedFor(ctx context.Context) *primed {
 		return nil
 	}
 	fc := graphql.GetFieldContext(ctx)
-	if fc == nil || fc.Field.Field == nil {
+	if fc == nil || fc.Field.Field == nil || fc.Parent == nil {
 		return nil
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.lists[fc.Field.Field]
+	return r.lists[primedList{parent: fc.Parent, list: fc.Field.Field}]
 }

@@ -166,17 +166,20 @@ func TestMarshalTurnsAPanicIntoANullElementAndAnError(t *testing.T) {
 	}
 }
 
-// listField returns the validated root field of query and its field context, as the executor
-// resolves it.
-func listField(t *testing.T, ctx context.Context, query string) (context.Context, *ast.Field) {
+// parsedList returns the validated root field of query: the list.
+func parsedList(t *testing.T, query string) *ast.Field {
 	t.Helper()
 	schema := gqlparser.MustLoadSchema(&ast.Source{Input: schemaSDL})
 	doc, errs := gqlparser.LoadQueryWithRules(schema, query, nil)
 	if errs != nil {
 		t.Fatalf("query %q: %v", query, errs)
 	}
-	f := doc.Operations[0].SelectionSet[0].(*ast.Field)
-	return graphql.WithFieldContext(ctx, &graphql.FieldContext{Field: graphql.CollectedField{Field: f, Selections: f.SelectionSet}}), f
+	return doc.Operations[0].SelectionSet[0].(*ast.Field)
+}
+
+// resolving returns ctx as the executor passes it while it resolves f below ctx's field.
+func resolving(ctx context.Context, f *ast.Field) context.Context {
+	return graphql.WithFieldContext(ctx, &graphql.FieldContext{Field: graphql.CollectedField{Field: f, Selections: f.SelectionSet}})
 }
 
 // inTurn reports whether MarshalList resolved n elements of the list in ctx one after another.
@@ -196,41 +199,47 @@ func inTurn(ctx context.Context, sel ast.SelectionSet) bool {
 
 func TestPrimedFieldsLetAListResolveInTurn(t *testing.T) {
 	t.Parallel()
-	respond := func(ctx context.Context, f func(ctx context.Context)) {
-		gqlexec.Middleware(ctx, func(ctx context.Context) *graphql.Response { f(ctx); return nil })
-	}
 	const query = `{ members { id rating skills { name } } }`
+	// The list is selected on the value of a field whose resolver primes it (page); another
+	// resolver (elsewhere) selects the same list, as a fragment spread in two places does.
 	cases := []struct {
 		name   string
-		prime  func(ctx context.Context, list *ast.Field)
+		prime  func(page, elsewhere context.Context, list *ast.Field)
 		inTurn bool
 	}{
-		{"nothing primed", func(context.Context, *ast.Field) {}, false},
-		{"the field that waits primed", func(ctx context.Context, list *ast.Field) { gqlexec.Prime(ctx, list, nil, "rating") }, true},
-		{"another field primed", func(ctx context.Context, list *ast.Field) { gqlexec.Prime(ctx, list, nil, "skills") }, false},
-		{"the field primed one level down", func(ctx context.Context, list *ast.Field) { gqlexec.Prime(ctx, list, []string{"skills"}, "rating") }, false},
-		{"another list primed", func(ctx context.Context, _ *ast.Field) {
-			_, other := listField(t, ctx, query)
-			gqlexec.Prime(ctx, other, nil, "rating")
+		{"nothing primed", func(_, _ context.Context, _ *ast.Field) {}, false},
+		{"the field that waits primed", func(page, _ context.Context, list *ast.Field) { gqlexec.Prime(page, list, nil, "rating") }, true},
+		{"another field primed", func(page, _ context.Context, list *ast.Field) { gqlexec.Prime(page, list, nil, "skills") }, false},
+		{"the field primed one level down", func(page, _ context.Context, list *ast.Field) {
+			gqlexec.Prime(page, list, []string{"skills"}, "rating")
+		}, false},
+		{"another list primed", func(page, _ context.Context, _ *ast.Field) {
+			gqlexec.Prime(page, parsedList(t, query), nil, "rating")
+		}, false},
+		{"the same list primed by another resolver", func(_, elsewhere context.Context, list *ast.Field) {
+			gqlexec.Prime(elsewhere, list, nil, "rating")
 		}, false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			respond(operationContext(), func(ctx context.Context) {
-				ctx, list := listField(t, ctx, query)
-				c.prime(ctx, list)
-				if got := inTurn(ctx, list.SelectionSet); got != c.inTurn {
+			gqlexec.Middleware(operationContext(), func(ctx context.Context) *graphql.Response {
+				page, elsewhere := resolving(ctx, &ast.Field{Name: "page"}), resolving(ctx, &ast.Field{Name: "elsewhere"})
+				list := parsedList(t, query)
+				c.prime(page, elsewhere, list)
+				if got := inTurn(resolving(page, list), list.SelectionSet); got != c.inTurn {
 					t.Errorf("resolved in turn: %v, want %v", got, c.inTurn)
 				}
+				return nil
 			})
 		})
 	}
 	t.Run("without the middleware nothing is recorded", func(t *testing.T) {
 		t.Parallel()
-		ctx, list := listField(t, operationContext(), query)
-		gqlexec.Prime(ctx, list, nil, "rating")
-		if inTurn(ctx, list.SelectionSet) {
+		page := resolving(operationContext(), &ast.Field{Name: "page"})
+		list := parsedList(t, query)
+		gqlexec.Prime(page, list, nil, "rating")
+		if inTurn(resolving(page, list), list.SelectionSet) {
 			t.Error("a list resolved in turn on a record nobody kept")
 		}
 	})
