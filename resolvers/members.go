@@ -75,14 +75,15 @@ func prefetchMembers(ctx context.Context, ids []uuid.UUID, path ...string) error
 			}
 		}
 	}
-	if err := dataloaders.PrefetchMembers(ctx, ids, want); err != nil {
+	done, err := dataloaders.PrefetchMembers(ctx, ids, want)
+	if err != nil {
 		return err
 	}
 	var primed []string
-	if want.Profiles {
+	if done.Profiles {
 		primed = append(primed, "profile")
 	}
-	if want.Skills {
+	if done.Skills {
 		primed = append(primed, "offeredSkills", "wantedSkills")
 	}
 	if len(path) > 0 && len(primed) > 0 {

@@ -1,5 +1,5 @@
-// Command gqlgen regenerates graph/ and the resolver stubs from gqlgen.yml (what `go tool gqlgen
-// generate` does), then routes two of the generated executor's calls to package gqlexec: list
+// Command gqlgen regenerates graph/ and the resolver stubs from gqlgen.yml (what gqlgen's own
+// `gqlgen generate` does), then routes two of the generated executor's calls to package gqlexec: list
 // marshalling to gqlexec.MarshalList, with the table of fields that may wait it consults
 // (graph/fieldswait.go), and each object's @defer group to gqlexec.NewDeferredGroup.
 //
