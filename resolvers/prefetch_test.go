@@ -13,15 +13,37 @@ import (
 	"github.com/skillswap/skillswap/internal/apitest"
 )
 
+// longWindow is a dataloader batching window far longer than any request: a query that answers
+// within half of it read nothing through a loader's batch.
+const longWindow = 5 * time.Second
+
+// startWithLongWindow starts a server whose loaders batch for longWindow.
+func startWithLongWindow(t *testing.T) *apitest.Server {
+	t.Helper()
+	cfg := apitest.Config(t)
+	cfg.DataloaderWait = longWindow
+	return apitest.Start(t, cfg, app.Options{})
+}
+
+// answersAtOnce runs query as c, fails when it took half of longWindow or more (it waited for a
+// loader's batch) or answered with an error, and decodes its data into out.
+func answersAtOnce(t *testing.T, c *apitest.Client, query string, out any) {
+	t.Helper()
+	start := time.Now()
+	r := c.Do(t, query, nil)
+	if took := time.Since(start); took >= longWindow/2 {
+		t.Fatalf("%s took %v: it waited for the batching window (%v)", query, took, longWindow)
+	}
+	apitest.Must(t, r)
+	r.Decode(t, out)
+}
+
 // TestMembersAreReadWithoutTheBatchingWindow: the viewer and a page of members come with their
 // profiles and skills read at once (prefetchMembers), so with a batching window far longer than
 // any request, those pages still answer long before it ends, and with the right data.
 func TestMembersAreReadWithoutTheBatchingWindow(t *testing.T) {
 	t.Parallel()
-	const window = 5 * time.Second
-	cfg := apitest.Config(t)
-	cfg.DataloaderWait = window
-	srv := apitest.Start(t, cfg, app.Options{})
+	srv := startWithLongWindow(t)
 	cat := srv.Category(t, "t-prefetch", "Prefetch", "Préchargement")
 	skill := srv.Skill(t, cat, "t-prefetch-skill", "Fetching", "Rapporter")
 	owner, c := srv.SignUp(t)
@@ -41,22 +63,9 @@ func TestMembersAreReadWithoutTheBatchingWindow(t *testing.T) {
 		WantedSkills []struct{ Level string }
 	}
 	const fields = `id profile { timeZone } offeredSkills { level skill { name } } wantedSkills { level }`
-	timed := func(t *testing.T, c *apitest.Client, query string, out any) time.Duration {
-		t.Helper()
-		start := time.Now()
-		r := c.Do(t, query, nil)
-		took := time.Since(start)
-		apitest.Must(t, r)
-		r.Decode(t, out)
-		if took >= window/2 {
-			t.Fatalf("%s took %v: it waited for the batching window (%v)", query, took, window)
-		}
-		return took
-	}
-
 	t.Run("viewer", func(t *testing.T) {
 		var got struct{ Viewer member }
-		timed(t, c, `{ viewer { `+fields+` } }`, &got)
+		answersAtOnce(t, c, `{ viewer { `+fields+` } }`, &got)
 		v := got.Viewer
 		if v.ID != owner.User.ID || v.Profile.TimeZone != "Europe/Paris" || len(v.OfferedSkills) != 1 ||
 			v.OfferedSkills[0].Level != "EXPERT" || v.OfferedSkills[0].Skill.Name != "Fetching" || len(v.WantedSkills) != 0 {
@@ -65,7 +74,7 @@ func TestMembersAreReadWithoutTheBatchingWindow(t *testing.T) {
 	})
 	t.Run("viewer without a profile or skills", func(t *testing.T) {
 		var got struct{ Viewer member }
-		timed(t, fresh, `{ viewer { `+fields+` } }`, &got)
+		answersAtOnce(t, fresh, `{ viewer { `+fields+` } }`, &got)
 		if got.Viewer.Profile.TimeZone != domain.DefaultProfile(uuid.Nil).TimeZone || len(got.Viewer.OfferedSkills) != 0 {
 			t.Fatalf("viewer = %+v", got.Viewer)
 		}
@@ -75,7 +84,7 @@ func TestMembersAreReadWithoutTheBatchingWindow(t *testing.T) {
 			Users struct{ Edges []struct{ Node member } }
 		}
 		// Parallel tests add members: the page is the member's own (filter by id).
-		timed(t, staffClient, fmt.Sprintf(`{ users(first: 10, filter: {id: %q}) { edges { node { %s } } } }`, owner.User.ID, fields), &got)
+		answersAtOnce(t, staffClient, fmt.Sprintf(`{ users(first: 10, filter: {id: %q}) { edges { node { %s } } } }`, owner.User.ID, fields), &got)
 		var found bool
 		for _, e := range got.Users.Edges {
 			if e.Node.ID == owner.User.ID {
@@ -100,7 +109,7 @@ func TestMembersAreReadWithoutTheBatchingWindow(t *testing.T) {
 		var got struct {
 			Users struct{ Edges []struct{ Node member } }
 		}
-		timed(t, staffClient, fmt.Sprintf(`{ users(first: 10, filter: {namePrefix: %q}) { edges { node { %s } } } }`, prefix, fields), &got)
+		answersAtOnce(t, staffClient, fmt.Sprintf(`{ users(first: 10, filter: {namePrefix: %q}) { edges { node { %s } } } }`, prefix, fields), &got)
 		if len(got.Users.Edges) != 3 {
 			t.Fatalf("%d members on the page, want 3", len(got.Users.Edges))
 		}
@@ -119,10 +128,7 @@ func TestMembersAreReadWithoutTheBatchingWindow(t *testing.T) {
 // still answer at once, with the right data.
 func TestListsOfMemoryFieldsDoNotWait(t *testing.T) {
 	t.Parallel()
-	const window = 5 * time.Second
-	cfg := apitest.Config(t)
-	cfg.DataloaderWait = window
-	srv := apitest.Start(t, cfg, app.Options{})
+	srv := startWithLongWindow(t)
 	cat := srv.Category(t, "t-memory", "Memory", "Mémoire")
 	first := srv.Skill(t, cat, "t-memory-first", "Remembering", "Se souvenir")
 	second := srv.Skill(t, cat, "t-memory-second", "Recalling", "Rappeler")
@@ -131,16 +137,6 @@ func TestListsOfMemoryFieldsDoNotWait(t *testing.T) {
 		apitest.Must(t, c.Do(t, `mutation($id: ID!) { addMemberSkill(input: {skillId: $id, kind: OFFER, level: EXPERT}) { user { id } } }`, map[string]any{"id": id}))
 	}
 
-	timed := func(t *testing.T, query string, out any) {
-		t.Helper()
-		start := time.Now()
-		r := c.Do(t, query, nil)
-		if took := time.Since(start); took >= window/2 {
-			t.Fatalf("%s took %v: a list element waited for the batching window (%v)", query, took, window)
-		}
-		apitest.Must(t, r)
-		r.Decode(t, out)
-	}
 	t.Run("member skills", func(t *testing.T) {
 		var got struct {
 			Viewer struct {
@@ -150,7 +146,7 @@ func TestListsOfMemoryFieldsDoNotWait(t *testing.T) {
 				}
 			}
 		}
-		timed(t, `{ viewer { offeredSkills { id skill { id name } } } }`, &got)
+		answersAtOnce(t, c, `{ viewer { offeredSkills { id skill { id name } } } }`, &got)
 		names := map[string]bool{}
 		for _, ms := range got.Viewer.OfferedSkills {
 			if ms.ID == "" {
@@ -174,7 +170,7 @@ func TestListsOfMemoryFieldsDoNotWait(t *testing.T) {
 				}
 			}
 		}
-		timed(t, `{ skillCategories { id skills { id category { id } relatedSkills { id } mergedInto { id } } } }`, &got)
+		answersAtOnce(t, c, `{ skillCategories { id skills { id category { id } relatedSkills { id } mergedInto { id } } } }`, &got)
 		if len(got.SkillCategories) < 2 {
 			t.Fatalf("%d categories, want the seeded ones and %s", len(got.SkillCategories), cat)
 		}
