@@ -16736,6 +16736,9 @@ func (ec *executionContext) fieldContext_AccountSecurity_methods(_ context.Conte
 }
 
 func (ec *executionContext) _AccountSecurity_totpEnabled(ctx context.Context, field graphql.CollectedField, obj *model.AccountSecurity) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() bool { return obj.TotpEnabled }, ec.marshalNBoolean2bool); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -16759,6 +16762,9 @@ func (ec *executionContext) fieldContext_AccountSecurity_totpEnabled(_ context.C
 }
 
 func (ec *executionContext) _AccountSecurity_recoveryCodesLeft(ctx context.Context, field graphql.CollectedField, obj *model.AccountSecurity) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() int { return obj.RecoveryCodesLeft }, ec.marshalNInt2int); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -16954,6 +16960,9 @@ func (ec *executionContext) fieldContext_AdjustCreditsPayload_user(_ context.Con
 }
 
 func (ec *executionContext) _AdjustCreditsPayload_balance(ctx context.Context, field graphql.CollectedField, obj *model.AdjustCreditsPayload) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() int { return obj.Balance }, ec.marshalNInt2int); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -17009,6 +17018,9 @@ func (ec *executionContext) fieldContext_AuditEntry_actor(_ context.Context, fie
 }
 
 func (ec *executionContext) _AuditEntry_action(ctx context.Context, field graphql.CollectedField, obj *domain.AuditEntry) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() string { return obj.Action }, ec.marshalNString2string); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -17032,6 +17044,9 @@ func (ec *executionContext) fieldContext_AuditEntry_action(_ context.Context, fi
 }
 
 func (ec *executionContext) _AuditEntry_target(ctx context.Context, field graphql.CollectedField, obj *domain.AuditEntry) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() string { return obj.Target }, ec.marshalNString2string); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -17110,6 +17125,9 @@ func (ec *executionContext) fieldContext_AuditEntry_details(_ context.Context, f
 }
 
 func (ec *executionContext) _AuditEntry_createdAt(ctx context.Context, field graphql.CollectedField, obj *domain.AuditEntry) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() time.Time { return obj.CreatedAt }, ec.marshalNDateTime2timeᚐTime); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -17197,6 +17215,9 @@ func (ec *executionContext) fieldContext_AuditEntryConnection_pageInfo(_ context
 }
 
 func (ec *executionContext) _AuditEntryEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.AuditEntryEdge) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() string { return obj.Cursor }, ec.marshalNString2string); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -17252,6 +17273,9 @@ func (ec *executionContext) fieldContext_AuditEntryEdge_node(_ context.Context, 
 }
 
 func (ec *executionContext) _AuthPayload_accessToken(ctx context.Context, field graphql.CollectedField, obj *model.AuthPayload) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() string { return obj.AccessToken }, ec.marshalNString2string); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -17275,6 +17299,9 @@ func (ec *executionContext) fieldContext_AuthPayload_accessToken(_ context.Conte
 }
 
 func (ec *executionContext) _AuthPayload_accessTokenExpiresAt(ctx context.Context, field graphql.CollectedField, obj *model.AuthPayload) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() time.Time { return obj.AccessTokenExpiresAt }, ec.marshalNDateTime2timeᚐTime); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -17298,6 +17325,9 @@ func (ec *executionContext) fieldContext_AuthPayload_accessTokenExpiresAt(_ cont
 }
 
 func (ec *executionContext) _AuthPayload_refreshToken(ctx context.Context, field graphql.CollectedField, obj *model.AuthPayload) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() string { return obj.RefreshToken }, ec.marshalNString2string); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -17321,6 +17351,9 @@ func (ec *executionContext) fieldContext_AuthPayload_refreshToken(_ context.Cont
 }
 
 func (ec *executionContext) _AuthPayload_refreshTokenExpiresAt(ctx context.Context, field graphql.CollectedField, obj *model.AuthPayload) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() time.Time { return obj.RefreshTokenExpiresAt }, ec.marshalNDateTime2timeᚐTime); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -17344,6 +17377,9 @@ func (ec *executionContext) fieldContext_AuthPayload_refreshTokenExpiresAt(_ con
 }
 
 func (ec *executionContext) _AuthPayload_tokenType(ctx context.Context, field graphql.CollectedField, obj *model.AuthPayload) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() string { return obj.TokenType }, ec.marshalNString2string); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -17454,6 +17490,9 @@ func (ec *executionContext) fieldContext_AuthSession_id(_ context.Context, field
 }
 
 func (ec *executionContext) _AuthSession_createdAt(ctx context.Context, field graphql.CollectedField, obj *domain.AuthSession) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() time.Time { return obj.CreatedAt }, ec.marshalNDateTime2timeᚐTime); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -17477,6 +17516,9 @@ func (ec *executionContext) fieldContext_AuthSession_createdAt(_ context.Context
 }
 
 func (ec *executionContext) _AuthSession_lastUsedAt(ctx context.Context, field graphql.CollectedField, obj *domain.AuthSession) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() time.Time { return obj.LastUsedAt }, ec.marshalNDateTime2timeᚐTime); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -17500,6 +17542,9 @@ func (ec *executionContext) fieldContext_AuthSession_lastUsedAt(_ context.Contex
 }
 
 func (ec *executionContext) _AuthSession_expiresAt(ctx context.Context, field graphql.CollectedField, obj *domain.AuthSession) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() time.Time { return obj.ExpiresAt }, ec.marshalNDateTime2timeᚐTime); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -17523,6 +17568,9 @@ func (ec *executionContext) fieldContext_AuthSession_expiresAt(_ context.Context
 }
 
 func (ec *executionContext) _AuthSession_revokedAt(ctx context.Context, field graphql.CollectedField, obj *domain.AuthSession) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() *time.Time { return obj.RevokedAt }, ec.marshalODateTime2ᚖtimeᚐTime); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -17546,6 +17594,9 @@ func (ec *executionContext) fieldContext_AuthSession_revokedAt(_ context.Context
 }
 
 func (ec *executionContext) _AuthSession_userAgent(ctx context.Context, field graphql.CollectedField, obj *domain.AuthSession) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() *string { return obj.UserAgent }, ec.marshalOString2ᚖstring); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -17656,6 +17707,9 @@ func (ec *executionContext) fieldContext_AuthSessionConnection_pageInfo(_ contex
 }
 
 func (ec *executionContext) _AuthSessionEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.AuthSessionEdge) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() string { return obj.Cursor }, ec.marshalNString2string); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -17711,6 +17765,9 @@ func (ec *executionContext) fieldContext_AuthSessionEdge_node(_ context.Context,
 }
 
 func (ec *executionContext) _AvailabilitySlot_weekday(ctx context.Context, field graphql.CollectedField, obj *domain.AvailabilitySlot) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() int { return obj.Weekday }, ec.marshalNInt2int); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -17812,6 +17869,9 @@ func (ec *executionContext) fieldContext_BeginLogInPayload_auth(_ context.Contex
 }
 
 func (ec *executionContext) _BeginLogInPayload_mfaRequired(ctx context.Context, field graphql.CollectedField, obj *model.BeginLogInPayload) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() bool { return obj.MfaRequired }, ec.marshalNBoolean2bool); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -17835,6 +17895,9 @@ func (ec *executionContext) fieldContext_BeginLogInPayload_mfaRequired(_ context
 }
 
 func (ec *executionContext) _BeginLogInPayload_mfaTicket(ctx context.Context, field graphql.CollectedField, obj *model.BeginLogInPayload) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() *string { return obj.MfaTicket }, ec.marshalOString2ᚖstring); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -17858,6 +17921,9 @@ func (ec *executionContext) fieldContext_BeginLogInPayload_mfaTicket(_ context.C
 }
 
 func (ec *executionContext) _BeginLogInPayload_mfaTicketExpiresAt(ctx context.Context, field graphql.CollectedField, obj *model.BeginLogInPayload) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() *time.Time { return obj.MfaTicketExpiresAt }, ec.marshalODateTime2ᚖtimeᚐTime); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -17968,6 +18034,9 @@ func (ec *executionContext) fieldContext_CalendarFeed_id(_ context.Context, fiel
 }
 
 func (ec *executionContext) _CalendarFeed_createdAt(ctx context.Context, field graphql.CollectedField, obj *domain.CalendarFeed) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() time.Time { return obj.CreatedAt }, ec.marshalNDateTime2timeᚐTime); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -18023,6 +18092,9 @@ func (ec *executionContext) fieldContext_CalendarFeedPayload_feed(_ context.Cont
 }
 
 func (ec *executionContext) _CalendarFeedPayload_url(ctx context.Context, field graphql.CollectedField, obj *model.CalendarFeedPayload) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() string { return obj.URL }, ec.marshalNString2string); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -18046,6 +18118,9 @@ func (ec *executionContext) fieldContext_CalendarFeedPayload_url(_ context.Conte
 }
 
 func (ec *executionContext) _CancelAccountDeletionPayload_cancelled(ctx context.Context, field graphql.CollectedField, obj *model.CancelAccountDeletionPayload) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() bool { return obj.Cancelled }, ec.marshalNBoolean2bool); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -18101,6 +18176,9 @@ func (ec *executionContext) fieldContext_CategoryFacet_category(_ context.Contex
 }
 
 func (ec *executionContext) _CategoryFacet_count(ctx context.Context, field graphql.CollectedField, obj *model.CategoryFacet) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() int { return obj.Count }, ec.marshalNInt2int); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -18124,6 +18202,9 @@ func (ec *executionContext) fieldContext_CategoryFacet_count(_ context.Context, 
 }
 
 func (ec *executionContext) _ChangePasswordPayload_revokedSessionCount(ctx context.Context, field graphql.CollectedField, obj *model.ChangePasswordPayload) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() int { return obj.RevokedSessionCount }, ec.marshalNInt2int); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -18147,6 +18228,9 @@ func (ec *executionContext) fieldContext_ChangePasswordPayload_revokedSessionCou
 }
 
 func (ec *executionContext) _Chargeback_id(ctx context.Context, field graphql.CollectedField, obj *model.Chargeback) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() string { return obj.ID }, ec.marshalNID2string); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -18170,6 +18254,9 @@ func (ec *executionContext) fieldContext_Chargeback_id(_ context.Context, field 
 }
 
 func (ec *executionContext) _Chargeback_status(ctx context.Context, field graphql.CollectedField, obj *model.Chargeback) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() string { return obj.Status }, ec.marshalNString2string); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -18225,6 +18312,9 @@ func (ec *executionContext) fieldContext_Chargeback_amount(_ context.Context, fi
 }
 
 func (ec *executionContext) _Chargeback_openedAt(ctx context.Context, field graphql.CollectedField, obj *model.Chargeback) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() time.Time { return obj.OpenedAt }, ec.marshalNDateTime2timeᚐTime); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -18248,6 +18338,9 @@ func (ec *executionContext) fieldContext_Chargeback_openedAt(_ context.Context, 
 }
 
 func (ec *executionContext) _Chargeback_closed(ctx context.Context, field graphql.CollectedField, obj *model.Chargeback) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() bool { return obj.Closed }, ec.marshalNBoolean2bool); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -18445,6 +18538,9 @@ func (ec *executionContext) fieldContext_Consent_id(_ context.Context, field gra
 }
 
 func (ec *executionContext) _Consent_document(ctx context.Context, field graphql.CollectedField, obj *domain.Consent) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() domain.LegalDocument { return obj.Document }, ec.marshalNLegalDocument2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐLegalDocument); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -18491,6 +18587,9 @@ func (ec *executionContext) fieldContext_Consent_version(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Consent_granted(ctx context.Context, field graphql.CollectedField, obj *domain.Consent) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() bool { return obj.Granted }, ec.marshalNBoolean2bool); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -18514,6 +18613,9 @@ func (ec *executionContext) fieldContext_Consent_granted(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Consent_source(ctx context.Context, field graphql.CollectedField, obj *domain.Consent) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() domain.ConsentSource { return obj.Source }, ec.marshalNConsentSource2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐConsentSource); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -18606,6 +18708,9 @@ func (ec *executionContext) fieldContext_ContentReport_targetType(_ context.Cont
 }
 
 func (ec *executionContext) _ContentReport_category(ctx context.Context, field graphql.CollectedField, obj *domain.ModerationReport) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() domain.ReportCategory { return obj.Category }, ec.marshalNReportCategory2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐReportCategory); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -18629,6 +18734,9 @@ func (ec *executionContext) fieldContext_ContentReport_category(_ context.Contex
 }
 
 func (ec *executionContext) _ContentReport_text(ctx context.Context, field graphql.CollectedField, obj *domain.ModerationReport) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() string { return obj.Text }, ec.marshalNString2string); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -18652,6 +18760,9 @@ func (ec *executionContext) fieldContext_ContentReport_text(_ context.Context, f
 }
 
 func (ec *executionContext) _ContentReport_createdAt(ctx context.Context, field graphql.CollectedField, obj *domain.ModerationReport) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() time.Time { return obj.CreatedAt }, ec.marshalNDateTime2timeᚐTime); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -18698,6 +18809,9 @@ func (ec *executionContext) fieldContext_Conversation_id(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Conversation_kind(ctx context.Context, field graphql.CollectedField, obj *domain.Conversation) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() domain.ConversationKind { return obj.Kind }, ec.marshalNConversationKind2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐConversationKind); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -18721,6 +18835,9 @@ func (ec *executionContext) fieldContext_Conversation_kind(_ context.Context, fi
 }
 
 func (ec *executionContext) _Conversation_title(ctx context.Context, field graphql.CollectedField, obj *domain.Conversation) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() *string { return obj.Title }, ec.marshalOString2ᚖstring); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -18744,6 +18861,9 @@ func (ec *executionContext) fieldContext_Conversation_title(_ context.Context, f
 }
 
 func (ec *executionContext) _Conversation_createdAt(ctx context.Context, field graphql.CollectedField, obj *domain.Conversation) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() time.Time { return obj.CreatedAt }, ec.marshalNDateTime2timeᚐTime); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -18767,6 +18887,9 @@ func (ec *executionContext) fieldContext_Conversation_createdAt(_ context.Contex
 }
 
 func (ec *executionContext) _Conversation_lastMessageAt(ctx context.Context, field graphql.CollectedField, obj *domain.Conversation) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() *time.Time { return obj.LastMessageAt }, ec.marshalODateTime2ᚖtimeᚐTime); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19033,6 +19156,9 @@ func (ec *executionContext) fieldContext_ConversationConnection_pageInfo(_ conte
 }
 
 func (ec *executionContext) _ConversationEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.ConversationEdge) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() string { return obj.Cursor }, ec.marshalNString2string); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19088,6 +19214,9 @@ func (ec *executionContext) fieldContext_ConversationEdge_node(_ context.Context
 }
 
 func (ec *executionContext) _ConversationEvent_kind(ctx context.Context, field graphql.CollectedField, obj *domain.ConversationEvent) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() domain.ConversationEventKind { return obj.Kind }, ec.marshalNConversationEventKind2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐConversationEventKind); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19221,6 +19350,9 @@ func (ec *executionContext) fieldContext_CreditBalance_id(_ context.Context, fie
 }
 
 func (ec *executionContext) _CreditBalance_balance(ctx context.Context, field graphql.CollectedField, obj *domain.CreditBalance) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() int64 { return obj.Balance }, ec.marshalNInt2int64); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19244,6 +19376,9 @@ func (ec *executionContext) fieldContext_CreditBalance_balance(_ context.Context
 }
 
 func (ec *executionContext) _CreditBalance_committed(ctx context.Context, field graphql.CollectedField, obj *domain.CreditBalance) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() int64 { return obj.Committed }, ec.marshalNInt2int64); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19267,6 +19402,9 @@ func (ec *executionContext) fieldContext_CreditBalance_committed(_ context.Conte
 }
 
 func (ec *executionContext) _CreditBalance_available(ctx context.Context, field graphql.CollectedField, obj *domain.CreditBalance) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() int64 { return obj.Available }, ec.marshalNInt2int64); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19290,6 +19428,9 @@ func (ec *executionContext) fieldContext_CreditBalance_available(_ context.Conte
 }
 
 func (ec *executionContext) _CreditBalance_floor(ctx context.Context, field graphql.CollectedField, obj *domain.CreditBalance) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() int64 { return obj.Floor }, ec.marshalNInt2int64); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19336,6 +19477,9 @@ func (ec *executionContext) fieldContext_CreditTransaction_id(_ context.Context,
 }
 
 func (ec *executionContext) _CreditTransaction_kind(ctx context.Context, field graphql.CollectedField, obj *domain.CreditEntry) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() domain.CreditTransactionKind { return obj.Kind }, ec.marshalNCreditTransactionKind2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐCreditTransactionKind); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19359,6 +19503,9 @@ func (ec *executionContext) fieldContext_CreditTransaction_kind(_ context.Contex
 }
 
 func (ec *executionContext) _CreditTransaction_amount(ctx context.Context, field graphql.CollectedField, obj *domain.CreditEntry) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() int64 { return obj.Amount }, ec.marshalNInt2int64); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19382,6 +19529,9 @@ func (ec *executionContext) fieldContext_CreditTransaction_amount(_ context.Cont
 }
 
 func (ec *executionContext) _CreditTransaction_balanceAfter(ctx context.Context, field graphql.CollectedField, obj *domain.CreditEntry) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() int64 { return obj.BalanceAfter }, ec.marshalNInt2int64); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19405,6 +19555,9 @@ func (ec *executionContext) fieldContext_CreditTransaction_balanceAfter(_ contex
 }
 
 func (ec *executionContext) _CreditTransaction_memo(ctx context.Context, field graphql.CollectedField, obj *domain.CreditEntry) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() string { return obj.Memo }, ec.marshalNString2string); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19460,6 +19613,9 @@ func (ec *executionContext) fieldContext_CreditTransaction_session(_ context.Con
 }
 
 func (ec *executionContext) _CreditTransaction_createdAt(ctx context.Context, field graphql.CollectedField, obj *domain.CreditEntry) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() time.Time { return obj.CreatedAt }, ec.marshalNDateTime2timeᚐTime); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19547,6 +19703,9 @@ func (ec *executionContext) fieldContext_CreditTransactionConnection_pageInfo(_ 
 }
 
 func (ec *executionContext) _CreditTransactionEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.CreditTransactionEdge) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() string { return obj.Cursor }, ec.marshalNString2string); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19648,6 +19807,9 @@ func (ec *executionContext) fieldContext_DataExport_state(_ context.Context, fie
 }
 
 func (ec *executionContext) _DataExport_requestedAt(ctx context.Context, field graphql.CollectedField, obj *domain.DataExport) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() time.Time { return obj.RequestedAt }, ec.marshalNDateTime2timeᚐTime); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19671,6 +19833,9 @@ func (ec *executionContext) fieldContext_DataExport_requestedAt(_ context.Contex
 }
 
 func (ec *executionContext) _DataExport_readyAt(ctx context.Context, field graphql.CollectedField, obj *domain.DataExport) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() *time.Time { return obj.ReadyAt }, ec.marshalODateTime2ᚖtimeᚐTime); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19694,6 +19859,9 @@ func (ec *executionContext) fieldContext_DataExport_readyAt(_ context.Context, f
 }
 
 func (ec *executionContext) _DataExport_expiresAt(ctx context.Context, field graphql.CollectedField, obj *domain.DataExport) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() *time.Time { return obj.ExpiresAt }, ec.marshalODateTime2ᚖtimeᚐTime); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19740,6 +19908,9 @@ func (ec *executionContext) fieldContext_DataExport_sizeBytes(_ context.Context,
 }
 
 func (ec *executionContext) _DeleteAccountPayload_deletionScheduledAt(ctx context.Context, field graphql.CollectedField, obj *model.DeleteAccountPayload) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() time.Time { return obj.DeletionScheduledAt }, ec.marshalNDateTime2timeᚐTime); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19818,6 +19989,9 @@ func (ec *executionContext) fieldContext_DigestSchedule_id(_ context.Context, fi
 }
 
 func (ec *executionContext) _DigestSchedule_frequency(ctx context.Context, field graphql.CollectedField, obj *domain.DigestSchedule) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() domain.DigestFrequency { return obj.Frequency }, ec.marshalNDigestFrequency2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐDigestFrequency); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19887,6 +20061,9 @@ func (ec *executionContext) fieldContext_DigestSchedule_time(_ context.Context, 
 }
 
 func (ec *executionContext) _DigestSchedule_nextDigestAt(ctx context.Context, field graphql.CollectedField, obj *domain.DigestSchedule) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() time.Time { return obj.NextAt }, ec.marshalNDateTime2timeᚐTime); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -20102,6 +20279,9 @@ func (ec *executionContext) fieldContext_ForceLogOutPayload_user(_ context.Conte
 }
 
 func (ec *executionContext) _ForceLogOutPayload_sessionsEnded(ctx context.Context, field graphql.CollectedField, obj *model.ForceLogOutPayload) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() int { return obj.SessionsEnded }, ec.marshalNInt2int); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -20171,6 +20351,9 @@ func (ec *executionContext) fieldContext_GeoPoint_longitude(_ context.Context, f
 }
 
 func (ec *executionContext) _KpiCohort_weekStart(ctx context.Context, field graphql.CollectedField, obj *model.KpiCohort) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() time.Time { return obj.WeekStart }, ec.marshalNDateTime2timeᚐTime); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -20194,6 +20377,9 @@ func (ec *executionContext) fieldContext_KpiCohort_weekStart(_ context.Context, 
 }
 
 func (ec *executionContext) _KpiCohort_isoWeek(ctx context.Context, field graphql.CollectedField, obj *model.KpiCohort) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() string { return obj.IsoWeek }, ec.marshalNString2string); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -20217,6 +20403,9 @@ func (ec *executionContext) fieldContext_KpiCohort_isoWeek(_ context.Context, fi
 }
 
 func (ec *executionContext) _KpiCohort_members(ctx context.Context, field graphql.CollectedField, obj *model.KpiCohort) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() int { return obj.Members }, ec.marshalNInt2int); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -20240,6 +20429,9 @@ func (ec *executionContext) fieldContext_KpiCohort_members(_ context.Context, fi
 }
 
 func (ec *executionContext) _KpiCohort_activated(ctx context.Context, field graphql.CollectedField, obj *model.KpiCohort) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() int { return obj.Activated }, ec.marshalNInt2int); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -20286,6 +20478,9 @@ func (ec *executionContext) fieldContext_KpiCohort_activationRate(_ context.Cont
 }
 
 func (ec *executionContext) _KpiCohort_retainedW4(ctx context.Context, field graphql.CollectedField, obj *model.KpiCohort) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() *int { return obj.RetainedW4 }, ec.marshalOInt2ᚖint); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -20433,6 +20628,9 @@ func (ec *executionContext) fieldContext_KpiTargets_npsScore(_ context.Context, 
 }
 
 func (ec *executionContext) _LanguageFacet_language(ctx context.Context, field graphql.CollectedField, obj *model.LanguageFacet) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() string { return obj.Language }, ec.marshalNString2string); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -20456,6 +20654,9 @@ func (ec *executionContext) fieldContext_LanguageFacet_language(_ context.Contex
 }
 
 func (ec *executionContext) _LanguageFacet_count(ctx context.Context, field graphql.CollectedField, obj *model.LanguageFacet) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() int { return obj.Count }, ec.marshalNInt2int); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -20479,6 +20680,9 @@ func (ec *executionContext) fieldContext_LanguageFacet_count(_ context.Context, 
 }
 
 func (ec *executionContext) _LegalDocuments_termsVersion(ctx context.Context, field graphql.CollectedField, obj *model.LegalDocuments) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() *string { return obj.TermsVersion }, ec.marshalOString2ᚖstring); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -20502,6 +20706,9 @@ func (ec *executionContext) fieldContext_LegalDocuments_termsVersion(_ context.C
 }
 
 func (ec *executionContext) _LegalDocuments_privacyPolicyVersion(ctx context.Context, field graphql.CollectedField, obj *model.LegalDocuments) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() *string { return obj.PrivacyPolicyVersion }, ec.marshalOString2ᚖstring); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -20525,6 +20732,9 @@ func (ec *executionContext) fieldContext_LegalDocuments_privacyPolicyVersion(_ c
 }
 
 func (ec *executionContext) _LevelFacet_level(ctx context.Context, field graphql.CollectedField, obj *model.LevelFacet) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() domain.Level { return obj.Level }, ec.marshalNSkillLevel2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐLevel); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -20548,6 +20758,9 @@ func (ec *executionContext) fieldContext_LevelFacet_level(_ context.Context, fie
 }
 
 func (ec *executionContext) _LevelFacet_count(ctx context.Context, field graphql.CollectedField, obj *model.LevelFacet) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() int { return obj.Count }, ec.marshalNInt2int); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -20603,6 +20816,9 @@ func (ec *executionContext) fieldContext_LinkProviderPayload_linkedProviders(_ c
 }
 
 func (ec *executionContext) _LinkedProvider_provider(ctx context.Context, field graphql.CollectedField, obj *identities.Identity) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() string { return obj.Provider }, ec.marshalNString2string); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -20626,6 +20842,9 @@ func (ec *executionContext) fieldContext_LinkedProvider_provider(_ context.Conte
 }
 
 func (ec *executionContext) _LinkedProvider_email(ctx context.Context, field graphql.CollectedField, obj *identities.Identity) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() *string { return obj.Email }, ec.marshalOString2ᚖstring); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -20649,6 +20868,9 @@ func (ec *executionContext) fieldContext_LinkedProvider_email(_ context.Context,
 }
 
 func (ec *executionContext) _LinkedProvider_linkedAt(ctx context.Context, field graphql.CollectedField, obj *identities.Identity) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() time.Time { return obj.LinkedAt }, ec.marshalNDateTime2timeᚐTime); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -20672,6 +20894,9 @@ func (ec *executionContext) fieldContext_LinkedProvider_linkedAt(_ context.Conte
 }
 
 func (ec *executionContext) _LinkedProvider_lastUsedAt(ctx context.Context, field graphql.CollectedField, obj *identities.Identity) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() time.Time { return obj.LastUsedAt }, ec.marshalNDateTime2timeᚐTime); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -20695,6 +20920,9 @@ func (ec *executionContext) fieldContext_LinkedProvider_lastUsedAt(_ context.Con
 }
 
 func (ec *executionContext) _LogOutEverywherePayload_revokedSessionCount(ctx context.Context, field graphql.CollectedField, obj *model.LogOutEverywherePayload) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() int { return obj.RevokedSessionCount }, ec.marshalNInt2int); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -20718,6 +20946,9 @@ func (ec *executionContext) fieldContext_LogOutEverywherePayload_revokedSessionC
 }
 
 func (ec *executionContext) _LogOutPayload_sessionId(ctx context.Context, field graphql.CollectedField, obj *model.LogOutPayload) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() string { return obj.SessionID }, ec.marshalNID2string); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -20773,6 +21004,9 @@ func (ec *executionContext) fieldContext_MarkConversationReadPayload_conversatio
 }
 
 func (ec *executionContext) _MarkNotificationsReadPayload_markedCount(ctx context.Context, field graphql.CollectedField, obj *model.MarkNotificationsReadPayload) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() int { return obj.MarkedCount }, ec.marshalNInt2int); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -20796,6 +21030,9 @@ func (ec *executionContext) fieldContext_MarkNotificationsReadPayload_markedCoun
 }
 
 func (ec *executionContext) _MarkNotificationsReadPayload_unreadCount(ctx context.Context, field graphql.CollectedField, obj *model.MarkNotificationsReadPayload) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() int { return obj.UnreadCount }, ec.marshalNInt2int); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -20897,6 +21134,9 @@ func (ec *executionContext) fieldContext_Match_score(_ context.Context, field gr
 }
 
 func (ec *executionContext) _Match_mutual(ctx context.Context, field graphql.CollectedField, obj *matching.Match) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() bool { return obj.Mutual }, ec.marshalNBoolean2bool); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21016,6 +21256,9 @@ func (ec *executionContext) fieldContext_Match_youTeach(_ context.Context, field
 }
 
 func (ec *executionContext) _Match_overlapMinutesPerWeek(ctx context.Context, field graphql.CollectedField, obj *matching.Match) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() int { return obj.OverlapMinutesPerWeek }, ec.marshalNInt2int); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21126,6 +21369,9 @@ func (ec *executionContext) fieldContext_MatchConnection_pageInfo(_ context.Cont
 }
 
 func (ec *executionContext) _MatchEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.MatchEdge) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() string { return obj.Cursor }, ec.marshalNString2string); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21181,6 +21427,9 @@ func (ec *executionContext) fieldContext_MatchEdge_node(_ context.Context, field
 }
 
 func (ec *executionContext) _MatchReason_code(ctx context.Context, field graphql.CollectedField, obj *matching.Reason) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() matching.ReasonCode { return obj.Code }, ec.marshalNMatchReasonCode2githubᚗcomᚋskillswapᚋskillswapᚋmatchingᚐReasonCode); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21204,6 +21453,9 @@ func (ec *executionContext) fieldContext_MatchReason_code(_ context.Context, fie
 }
 
 func (ec *executionContext) _MatchReason_text(ctx context.Context, field graphql.CollectedField, obj *matching.Reason) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() string { return obj.Text }, ec.marshalNString2string); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21282,6 +21534,9 @@ func (ec *executionContext) fieldContext_MatchReason_weight(_ context.Context, f
 }
 
 func (ec *executionContext) _MemberRating_count(ctx context.Context, field graphql.CollectedField, obj *domain.MemberRating) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() int { return obj.Count }, ec.marshalNInt2int); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21415,6 +21670,9 @@ func (ec *executionContext) fieldContext_MemberSearchConnection_pageInfo(_ conte
 }
 
 func (ec *executionContext) _MemberSearchConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.MemberSearchConnection) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() int { return obj.TotalCount }, ec.marshalNInt2int); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21470,6 +21728,9 @@ func (ec *executionContext) fieldContext_MemberSearchConnection_facets(_ context
 }
 
 func (ec *executionContext) _MemberSearchEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.MemberSearchEdge) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() string { return obj.Cursor }, ec.marshalNString2string); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21754,6 +22015,9 @@ func (ec *executionContext) fieldContext_MemberSkill_skill(_ context.Context, fi
 }
 
 func (ec *executionContext) _MemberSkill_kind(ctx context.Context, field graphql.CollectedField, obj *domain.MemberSkill) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() domain.SkillKind { return obj.Kind }, ec.marshalNSkillKind2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐSkillKind); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21777,6 +22041,9 @@ func (ec *executionContext) fieldContext_MemberSkill_kind(_ context.Context, fie
 }
 
 func (ec *executionContext) _MemberSkill_level(ctx context.Context, field graphql.CollectedField, obj *domain.MemberSkill) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() domain.Level { return obj.Level }, ec.marshalNSkillLevel2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐLevel); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21800,6 +22067,9 @@ func (ec *executionContext) fieldContext_MemberSkill_level(_ context.Context, fi
 }
 
 func (ec *executionContext) _MemberSkill_yearsOfPractice(ctx context.Context, field graphql.CollectedField, obj *domain.MemberSkill) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() *int { return obj.YearsOfPractice }, ec.marshalOInt2ᚖint); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21823,6 +22093,9 @@ func (ec *executionContext) fieldContext_MemberSkill_yearsOfPractice(_ context.C
 }
 
 func (ec *executionContext) _MemberSkill_description(ctx context.Context, field graphql.CollectedField, obj *domain.MemberSkill) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() string { return obj.Description }, ec.marshalNString2string); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21878,6 +22151,9 @@ func (ec *executionContext) fieldContext_MemberSkill_hourlyPrice(_ context.Conte
 }
 
 func (ec *executionContext) _MemberSkill_updatedAt(ctx context.Context, field graphql.CollectedField, obj *domain.MemberSkill) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() time.Time { return obj.UpdatedAt }, ec.marshalNDateTime2timeᚐTime); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21988,6 +22264,9 @@ func (ec *executionContext) fieldContext_MentorAccount_id(_ context.Context, fie
 }
 
 func (ec *executionContext) _MentorAccount_chargesEnabled(ctx context.Context, field graphql.CollectedField, obj *domain.MentorAccount) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() bool { return obj.ChargesEnabled }, ec.marshalNBoolean2bool); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -22011,6 +22290,9 @@ func (ec *executionContext) fieldContext_MentorAccount_chargesEnabled(_ context.
 }
 
 func (ec *executionContext) _MentorAccount_payoutsEnabled(ctx context.Context, field graphql.CollectedField, obj *domain.MentorAccount) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() bool { return obj.PayoutsEnabled }, ec.marshalNBoolean2bool); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -22034,6 +22316,9 @@ func (ec *executionContext) fieldContext_MentorAccount_payoutsEnabled(_ context.
 }
 
 func (ec *executionContext) _MentorAccount_detailsSubmitted(ctx context.Context, field graphql.CollectedField, obj *domain.MentorAccount) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() bool { return obj.DetailsSubmitted }, ec.marshalNBoolean2bool); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -22057,6 +22342,9 @@ func (ec *executionContext) fieldContext_MentorAccount_detailsSubmitted(_ contex
 }
 
 func (ec *executionContext) _MentorAccount_updatedAt(ctx context.Context, field graphql.CollectedField, obj *domain.MentorAccount) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() time.Time { return obj.UpdatedAt }, ec.marshalNDateTime2timeᚐTime); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -22190,6 +22478,9 @@ func (ec *executionContext) fieldContext_Message_sender(_ context.Context, field
 }
 
 func (ec *executionContext) _Message_clientId(ctx context.Context, field graphql.CollectedField, obj *domain.Message) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() string { return obj.ClientID }, ec.marshalNString2string); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -22259,6 +22550,9 @@ func (ec *executionContext) fieldContext_Message_attachmentUrl(_ context.Context
 }
 
 func (ec *executionContext) _Message_createdAt(ctx context.Context, field graphql.CollectedField, obj *domain.Message) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() time.Time { return obj.CreatedAt }, ec.marshalNDateTime2timeᚐTime); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -22282,6 +22576,9 @@ func (ec *executionContext) fieldContext_Message_createdAt(_ context.Context, fi
 }
 
 func (ec *executionContext) _Message_editedAt(ctx context.Context, field graphql.CollectedField, obj *domain.Message) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() *time.Time { return obj.EditedAt }, ec.marshalODateTime2ᚖtimeᚐTime); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -22305,6 +22602,9 @@ func (ec *executionContext) fieldContext_Message_editedAt(_ context.Context, fie
 }
 
 func (ec *executionContext) _Message_deletedAt(ctx context.Context, field graphql.CollectedField, obj *domain.Message) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() *time.Time { return obj.DeletedAt }, ec.marshalODateTime2ᚖtimeᚐTime); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -22438,6 +22738,9 @@ func (ec *executionContext) fieldContext_MessageConnection_pageInfo(_ context.Co
 }
 
 func (ec *executionContext) _MessageEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.MessageEdge) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() string { return obj.Cursor }, ec.marshalNString2string); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -22493,6 +22796,9 @@ func (ec *executionContext) fieldContext_MessageEdge_node(_ context.Context, fie
 }
 
 func (ec *executionContext) _ModeFacet_mode(ctx context.Context, field graphql.CollectedField, obj *model.ModeFacet) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() domain.Mode { return obj.Mode }, ec.marshalNMeetingMode2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐMode); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -22516,6 +22822,9 @@ func (ec *executionContext) fieldContext_ModeFacet_mode(_ context.Context, field
 }
 
 func (ec *executionContext) _ModeFacet_count(ctx context.Context, field graphql.CollectedField, obj *model.ModeFacet) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() int { return obj.Count }, ec.marshalNInt2int); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -22562,6 +22871,9 @@ func (ec *executionContext) fieldContext_ModerationCase_id(_ context.Context, fi
 }
 
 func (ec *executionContext) _ModerationCase_targetType(ctx context.Context, field graphql.CollectedField, obj *domain.ModerationCase) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() domain.ReportTargetType { return obj.TargetType }, ec.marshalNReportTargetType2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐReportTargetType); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -22640,6 +22952,9 @@ func (ec *executionContext) fieldContext_ModerationCase_subject(_ context.Contex
 }
 
 func (ec *executionContext) _ModerationCase_state(ctx context.Context, field graphql.CollectedField, obj *domain.ModerationCase) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() domain.CaseState { return obj.State }, ec.marshalNModerationCaseState2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐCaseState); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -22663,6 +22978,9 @@ func (ec *executionContext) fieldContext_ModerationCase_state(_ context.Context,
 }
 
 func (ec *executionContext) _ModerationCase_urgent(ctx context.Context, field graphql.CollectedField, obj *domain.ModerationCase) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() bool { return obj.Urgent }, ec.marshalNBoolean2bool); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -22686,6 +23004,9 @@ func (ec *executionContext) fieldContext_ModerationCase_urgent(_ context.Context
 }
 
 func (ec *executionContext) _ModerationCase_reporterCount(ctx context.Context, field graphql.CollectedField, obj *domain.ModerationCase) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() int { return obj.ReporterCount }, ec.marshalNInt2int); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -22741,6 +23062,9 @@ func (ec *executionContext) fieldContext_ModerationCase_assignee(_ context.Conte
 }
 
 func (ec *executionContext) _ModerationCase_decision(ctx context.Context, field graphql.CollectedField, obj *domain.ModerationCase) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() *domain.CaseDecision { return obj.Decision }, ec.marshalOModerationDecision2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐCaseDecision); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -22764,6 +23088,9 @@ func (ec *executionContext) fieldContext_ModerationCase_decision(_ context.Conte
 }
 
 func (ec *executionContext) _ModerationCase_statementOfReasons(ctx context.Context, field graphql.CollectedField, obj *domain.ModerationCase) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() *string { return obj.StatementOfReasons }, ec.marshalOString2ᚖstring); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -22787,6 +23114,9 @@ func (ec *executionContext) fieldContext_ModerationCase_statementOfReasons(_ con
 }
 
 func (ec *executionContext) _ModerationCase_decidedAt(ctx context.Context, field graphql.CollectedField, obj *domain.ModerationCase) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() *time.Time { return obj.DecidedAt }, ec.marshalODateTime2ᚖtimeᚐTime); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -22810,6 +23140,9 @@ func (ec *executionContext) fieldContext_ModerationCase_decidedAt(_ context.Cont
 }
 
 func (ec *executionContext) _ModerationCase_createdAt(ctx context.Context, field graphql.CollectedField, obj *domain.ModerationCase) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() time.Time { return obj.CreatedAt }, ec.marshalNDateTime2timeᚐTime); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -22961,6 +23294,9 @@ func (ec *executionContext) fieldContext_ModerationCaseConnection_pageInfo(_ con
 }
 
 func (ec *executionContext) _ModerationCaseEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.ModerationCaseEdge) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() string { return obj.Cursor }, ec.marshalNString2string); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -23112,6 +23448,9 @@ func (ec *executionContext) fieldContext_ModerationDecisionConnection_pageInfo(_
 }
 
 func (ec *executionContext) _ModerationDecisionEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.ModerationDecisionEdge) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() string { return obj.Cursor }, ec.marshalNString2string); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -23190,6 +23529,9 @@ func (ec *executionContext) fieldContext_ModerationDecisionNotice_id(_ context.C
 }
 
 func (ec *executionContext) _ModerationDecisionNotice_targetType(ctx context.Context, field graphql.CollectedField, obj *domain.ModerationCase) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() domain.ReportTargetType { return obj.TargetType }, ec.marshalNReportTargetType2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐReportTargetType); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -23383,6 +23725,9 @@ func (ec *executionContext) fieldContext_ModerationNote_text(_ context.Context, 
 }
 
 func (ec *executionContext) _ModerationNote_createdAt(ctx context.Context, field graphql.CollectedField, obj *domain.ModerationNote) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() time.Time { return obj.CreatedAt }, ec.marshalNDateTime2timeᚐTime); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -23461,6 +23806,9 @@ func (ec *executionContext) fieldContext_ModerationReport_reporter(_ context.Con
 }
 
 func (ec *executionContext) _ModerationReport_category(ctx context.Context, field graphql.CollectedField, obj *domain.ModerationReport) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() domain.ReportCategory { return obj.Category }, ec.marshalNReportCategory2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐReportCategory); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -23484,6 +23832,9 @@ func (ec *executionContext) fieldContext_ModerationReport_category(_ context.Con
 }
 
 func (ec *executionContext) _ModerationReport_text(ctx context.Context, field graphql.CollectedField, obj *domain.ModerationReport) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() string { return obj.Text }, ec.marshalNString2string); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -23530,6 +23881,9 @@ func (ec *executionContext) fieldContext_ModerationReport_snapshot(_ context.Con
 }
 
 func (ec *executionContext) _ModerationReport_createdAt(ctx context.Context, field graphql.CollectedField, obj *domain.ModerationReport) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() time.Time { return obj.CreatedAt }, ec.marshalNDateTime2timeᚐTime); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -23553,6 +23907,9 @@ func (ec *executionContext) fieldContext_ModerationReport_createdAt(_ context.Co
 }
 
 func (ec *executionContext) _Money_amountMinor(ctx context.Context, field graphql.CollectedField, obj *domain.Money) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() int64 { return obj.AmountMinor }, ec.marshalNInt2int64); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -23576,6 +23933,9 @@ func (ec *executionContext) fieldContext_Money_amountMinor(_ context.Context, fi
 }
 
 func (ec *executionContext) _Money_currency(ctx context.Context, field graphql.CollectedField, obj *domain.Money) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() string { return obj.Currency }, ec.marshalNString2string); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -28679,6 +29039,9 @@ func (ec *executionContext) fieldContext_NoShowDispute_reportedBy(_ context.Cont
 }
 
 func (ec *executionContext) _NoShowDispute_status(ctx context.Context, field graphql.CollectedField, obj *domain.NoShowDispute) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() domain.NoShowDisputeStatus { return obj.Status }, ec.marshalNNoShowDisputeStatus2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐNoShowDisputeStatus); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -28702,6 +29065,9 @@ func (ec *executionContext) fieldContext_NoShowDispute_status(_ context.Context,
 }
 
 func (ec *executionContext) _NoShowDispute_decidesAt(ctx context.Context, field graphql.CollectedField, obj *domain.NoShowDispute) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() time.Time { return obj.DecidesAt }, ec.marshalNDateTime2timeᚐTime); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -28725,6 +29091,9 @@ func (ec *executionContext) fieldContext_NoShowDispute_decidesAt(_ context.Conte
 }
 
 func (ec *executionContext) _NoShowDispute_contestNote(ctx context.Context, field graphql.CollectedField, obj *domain.NoShowDispute) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() *string { return obj.ContestNote }, ec.marshalOString2ᚖstring); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -28748,6 +29117,9 @@ func (ec *executionContext) fieldContext_NoShowDispute_contestNote(_ context.Con
 }
 
 func (ec *executionContext) _NoShowDispute_contestedAt(ctx context.Context, field graphql.CollectedField, obj *domain.NoShowDispute) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() *time.Time { return obj.ContestedAt }, ec.marshalODateTime2ᚖtimeᚐTime); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -28771,6 +29143,9 @@ func (ec *executionContext) fieldContext_NoShowDispute_contestedAt(_ context.Con
 }
 
 func (ec *executionContext) _NoShowDispute_decisionNote(ctx context.Context, field graphql.CollectedField, obj *domain.NoShowDispute) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() *string { return obj.DecisionNote }, ec.marshalOString2ᚖstring); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -28794,6 +29169,9 @@ func (ec *executionContext) fieldContext_NoShowDispute_decisionNote(_ context.Co
 }
 
 func (ec *executionContext) _NoShowDispute_decidedAt(ctx context.Context, field graphql.CollectedField, obj *domain.NoShowDispute) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() *time.Time { return obj.DecidedAt }, ec.marshalODateTime2ᚖtimeᚐTime); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -28840,6 +29218,9 @@ func (ec *executionContext) fieldContext_NoShowDispute_decidedByStaff(_ context.
 }
 
 func (ec *executionContext) _NoShowDispute_createdAt(ctx context.Context, field graphql.CollectedField, obj *domain.NoShowDispute) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() time.Time { return obj.CreatedAt }, ec.marshalNDateTime2timeᚐTime); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -28927,6 +29308,9 @@ func (ec *executionContext) fieldContext_NoShowDisputeConnection_pageInfo(_ cont
 }
 
 func (ec *executionContext) _NoShowDisputeEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.NoShowDisputeEdge) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() string { return obj.Cursor }, ec.marshalNString2string); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -29037,6 +29421,9 @@ func (ec *executionContext) fieldContext_Notification_id(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Notification_type(ctx context.Context, field graphql.CollectedField, obj *domain.Notification) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() domain.NotificationType { return obj.Type }, ec.marshalNNotificationType2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐNotificationType); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -29202,6 +29589,9 @@ func (ec *executionContext) fieldContext_Notification_read(_ context.Context, fi
 }
 
 func (ec *executionContext) _Notification_readAt(ctx context.Context, field graphql.CollectedField, obj *domain.Notification) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() *time.Time { return obj.ReadAt }, ec.marshalODateTime2ᚖtimeᚐTime); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -29225,6 +29615,9 @@ func (ec *executionContext) fieldContext_Notification_readAt(_ context.Context, 
 }
 
 func (ec *executionContext) _Notification_createdAt(ctx context.Context, field graphql.CollectedField, obj *domain.Notification) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() time.Time { return obj.CreatedAt }, ec.marshalNDateTime2timeᚐTime); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -29312,6 +29705,9 @@ func (ec *executionContext) fieldContext_NotificationConnection_pageInfo(_ conte
 }
 
 func (ec *executionContext) _NotificationConnection_unreadCount(ctx context.Context, field graphql.CollectedField, obj *model.NotificationConnection) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() int { return obj.UnreadCount }, ec.marshalNInt2int); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -29335,6 +29731,9 @@ func (ec *executionContext) fieldContext_NotificationConnection_unreadCount(_ co
 }
 
 func (ec *executionContext) _NotificationEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.NotificationEdge) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() string { return obj.Cursor }, ec.marshalNString2string); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -29390,6 +29789,9 @@ func (ec *executionContext) fieldContext_NotificationEdge_node(_ context.Context
 }
 
 func (ec *executionContext) _NotificationEmailStatus_suspended(ctx context.Context, field graphql.CollectedField, obj *model.NotificationEmailStatus) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() bool { return obj.Suspended }, ec.marshalNBoolean2bool); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -29413,6 +29815,9 @@ func (ec *executionContext) fieldContext_NotificationEmailStatus_suspended(_ con
 }
 
 func (ec *executionContext) _NotificationEmailStatus_suspendedAt(ctx context.Context, field graphql.CollectedField, obj *model.NotificationEmailStatus) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() *time.Time { return obj.SuspendedAt }, ec.marshalODateTime2ᚖtimeᚐTime); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -29436,6 +29841,9 @@ func (ec *executionContext) fieldContext_NotificationEmailStatus_suspendedAt(_ c
 }
 
 func (ec *executionContext) _NotificationEmailStatus_smtpCode(ctx context.Context, field graphql.CollectedField, obj *model.NotificationEmailStatus) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() *int { return obj.SMTPCode }, ec.marshalOInt2ᚖint); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -29482,6 +29890,9 @@ func (ec *executionContext) fieldContext_NotificationPreference_id(_ context.Con
 }
 
 func (ec *executionContext) _NotificationPreference_type(ctx context.Context, field graphql.CollectedField, obj *domain.NotificationPreference) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() domain.NotificationType { return obj.Type }, ec.marshalNNotificationType2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐNotificationType); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -29505,6 +29916,9 @@ func (ec *executionContext) fieldContext_NotificationPreference_type(_ context.C
 }
 
 func (ec *executionContext) _NotificationPreference_inApp(ctx context.Context, field graphql.CollectedField, obj *domain.NotificationPreference) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() bool { return obj.InApp }, ec.marshalNBoolean2bool); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -29528,6 +29942,9 @@ func (ec *executionContext) fieldContext_NotificationPreference_inApp(_ context.
 }
 
 func (ec *executionContext) _NotificationPreference_email(ctx context.Context, field graphql.CollectedField, obj *domain.NotificationPreference) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() bool { return obj.Email }, ec.marshalNBoolean2bool); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -29574,6 +29991,9 @@ func (ec *executionContext) fieldContext_NotificationPreference_push(_ context.C
 }
 
 func (ec *executionContext) _NotificationPreference_critical(ctx context.Context, field graphql.CollectedField, obj *domain.NotificationPreference) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() bool { return obj.Critical }, ec.marshalNBoolean2bool); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -29620,6 +30040,9 @@ func (ec *executionContext) fieldContext_NotificationPreference_emailMode(_ cont
 }
 
 func (ec *executionContext) _NpsScore_responses(ctx context.Context, field graphql.CollectedField, obj *model.NpsScore) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() int { return obj.Responses }, ec.marshalNInt2int); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -29643,6 +30066,9 @@ func (ec *executionContext) fieldContext_NpsScore_responses(_ context.Context, f
 }
 
 func (ec *executionContext) _NpsScore_promoters(ctx context.Context, field graphql.CollectedField, obj *model.NpsScore) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() int { return obj.Promoters }, ec.marshalNInt2int); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -29666,6 +30092,9 @@ func (ec *executionContext) fieldContext_NpsScore_promoters(_ context.Context, f
 }
 
 func (ec *executionContext) _NpsScore_passives(ctx context.Context, field graphql.CollectedField, obj *model.NpsScore) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() int { return obj.Passives }, ec.marshalNInt2int); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -29689,6 +30118,9 @@ func (ec *executionContext) fieldContext_NpsScore_passives(_ context.Context, fi
 }
 
 func (ec *executionContext) _NpsScore_detractors(ctx context.Context, field graphql.CollectedField, obj *model.NpsScore) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() int { return obj.Detractors }, ec.marshalNInt2int); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -29767,6 +30199,9 @@ func (ec *executionContext) fieldContext_OpenDirectConversationPayload_conversat
 }
 
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() bool { return obj.HasNextPage }, ec.marshalNBoolean2bool); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -29790,6 +30225,9 @@ func (ec *executionContext) fieldContext_PageInfo_hasNextPage(_ context.Context,
 }
 
 func (ec *executionContext) _PageInfo_hasPreviousPage(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() bool { return obj.HasPreviousPage }, ec.marshalNBoolean2bool); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -29813,6 +30251,9 @@ func (ec *executionContext) fieldContext_PageInfo_hasPreviousPage(_ context.Cont
 }
 
 func (ec *executionContext) _PageInfo_startCursor(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() *string { return obj.StartCursor }, ec.marshalOString2ᚖstring); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -29836,6 +30277,9 @@ func (ec *executionContext) fieldContext_PageInfo_startCursor(_ context.Context,
 }
 
 func (ec *executionContext) _PageInfo_endCursor(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() *string { return obj.EndCursor }, ec.marshalOString2ᚖstring); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -29914,6 +30358,9 @@ func (ec *executionContext) fieldContext_Participant_user(_ context.Context, fie
 }
 
 func (ec *executionContext) _Participant_role(ctx context.Context, field graphql.CollectedField, obj *domain.Participant) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() domain.ParticipantRole { return obj.Role }, ec.marshalNParticipantRole2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐParticipantRole); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -29937,6 +30384,9 @@ func (ec *executionContext) fieldContext_Participant_role(_ context.Context, fie
 }
 
 func (ec *executionContext) _Participant_joinedAt(ctx context.Context, field graphql.CollectedField, obj *domain.Participant) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() time.Time { return obj.JoinedAt }, ec.marshalNDateTime2timeᚐTime); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -30006,6 +30456,9 @@ func (ec *executionContext) fieldContext_Passkey_id(_ context.Context, field gra
 }
 
 func (ec *executionContext) _Passkey_name(ctx context.Context, field graphql.CollectedField, obj *passkeys.Passkey) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() string { return obj.Name }, ec.marshalNString2string); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -30029,6 +30482,9 @@ func (ec *executionContext) fieldContext_Passkey_name(_ context.Context, field g
 }
 
 func (ec *executionContext) _Passkey_createdAt(ctx context.Context, field graphql.CollectedField, obj *passkeys.Passkey) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() time.Time { return obj.CreatedAt }, ec.marshalNDateTime2timeᚐTime); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -30052,6 +30508,9 @@ func (ec *executionContext) fieldContext_Passkey_createdAt(_ context.Context, fi
 }
 
 func (ec *executionContext) _Passkey_lastUsedAt(ctx context.Context, field graphql.CollectedField, obj *passkeys.Passkey) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() *time.Time { return obj.LastUsedAt }, ec.marshalODateTime2ᚖtimeᚐTime); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -30098,6 +30557,9 @@ func (ec *executionContext) fieldContext_Passkey_transports(_ context.Context, f
 }
 
 func (ec *executionContext) _Passkey_synced(ctx context.Context, field graphql.CollectedField, obj *passkeys.Passkey) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() bool { return obj.Synced }, ec.marshalNBoolean2bool); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -30153,6 +30615,9 @@ func (ec *executionContext) fieldContext_PayForSessionPayload_payment(_ context.
 }
 
 func (ec *executionContext) _PayForSessionPayload_clientSecret(ctx context.Context, field graphql.CollectedField, obj *model.PayForSessionPayload) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() string { return obj.ClientSecret }, ec.marshalNString2string); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -30318,6 +30783,9 @@ func (ec *executionContext) fieldContext_Payment_viewerRole(_ context.Context, f
 }
 
 func (ec *executionContext) _Payment_state(ctx context.Context, field graphql.CollectedField, obj *domain.Payment) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() domain.PaymentState { return obj.State }, ec.marshalNPaymentState2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐPaymentState); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -30524,6 +30992,9 @@ func (ec *executionContext) fieldContext_Payment_clientSecret(_ context.Context,
 }
 
 func (ec *executionContext) _Payment_failureReason(ctx context.Context, field graphql.CollectedField, obj *domain.Payment) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() *string { return obj.FailureReason }, ec.marshalOString2ᚖstring); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -30611,6 +31082,9 @@ func (ec *executionContext) fieldContext_Payment_chargeback(_ context.Context, f
 }
 
 func (ec *executionContext) _Payment_createdAt(ctx context.Context, field graphql.CollectedField, obj *domain.Payment) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() time.Time { return obj.CreatedAt }, ec.marshalNDateTime2timeᚐTime); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -30634,6 +31108,9 @@ func (ec *executionContext) fieldContext_Payment_createdAt(_ context.Context, fi
 }
 
 func (ec *executionContext) _Payment_updatedAt(ctx context.Context, field graphql.CollectedField, obj *domain.Payment) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() time.Time { return obj.UpdatedAt }, ec.marshalNDateTime2timeᚐTime); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -30721,6 +31198,9 @@ func (ec *executionContext) fieldContext_PaymentConnection_pageInfo(_ context.Co
 }
 
 func (ec *executionContext) _PaymentEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.PaymentEdge) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() string { return obj.Cursor }, ec.marshalNString2string); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -30776,6 +31256,9 @@ func (ec *executionContext) fieldContext_PaymentEdge_node(_ context.Context, fie
 }
 
 func (ec *executionContext) _ProductKpis_firstWeek(ctx context.Context, field graphql.CollectedField, obj *model.ProductKpis) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() time.Time { return obj.FirstWeek }, ec.marshalNDateTime2timeᚐTime); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -30799,6 +31282,9 @@ func (ec *executionContext) fieldContext_ProductKpis_firstWeek(_ context.Context
 }
 
 func (ec *executionContext) _ProductKpis_lastWeek(ctx context.Context, field graphql.CollectedField, obj *model.ProductKpis) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() time.Time { return obj.LastWeek }, ec.marshalNDateTime2timeᚐTime); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -30918,6 +31404,9 @@ func (ec *executionContext) fieldContext_ProductKpis_targets(_ context.Context, 
 }
 
 func (ec *executionContext) _ProductKpis_computedAt(ctx context.Context, field graphql.CollectedField, obj *model.ProductKpis) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() *time.Time { return obj.ComputedAt }, ec.marshalODateTime2ᚖtimeᚐTime); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -30941,6 +31430,9 @@ func (ec *executionContext) fieldContext_ProductKpis_computedAt(_ context.Contex
 }
 
 func (ec *executionContext) _ProductKpis_refreshIntervalSeconds(ctx context.Context, field graphql.CollectedField, obj *model.ProductKpis) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() int { return obj.RefreshIntervalSeconds }, ec.marshalNInt2int); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -30964,6 +31456,9 @@ func (ec *executionContext) fieldContext_ProductKpis_refreshIntervalSeconds(_ co
 }
 
 func (ec *executionContext) _Profile_bio(ctx context.Context, field graphql.CollectedField, obj *domain.Profile) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() string { return obj.Bio }, ec.marshalNString2string); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -30987,6 +31482,9 @@ func (ec *executionContext) fieldContext_Profile_bio(_ context.Context, field gr
 }
 
 func (ec *executionContext) _Profile_avatarUrl(ctx context.Context, field graphql.CollectedField, obj *domain.Profile) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() *string { return obj.AvatarURL }, ec.marshalOString2ᚖstring); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -31033,6 +31531,9 @@ func (ec *executionContext) fieldContext_Profile_languages(_ context.Context, fi
 }
 
 func (ec *executionContext) _Profile_timeZone(ctx context.Context, field graphql.CollectedField, obj *domain.Profile) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() string { return obj.TimeZone }, ec.marshalNString2string); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -31056,6 +31557,9 @@ func (ec *executionContext) fieldContext_Profile_timeZone(_ context.Context, fie
 }
 
 func (ec *executionContext) _Profile_city(ctx context.Context, field graphql.CollectedField, obj *domain.Profile) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() *string { return obj.City }, ec.marshalOString2ᚖstring); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -31079,6 +31583,9 @@ func (ec *executionContext) fieldContext_Profile_city(_ context.Context, field g
 }
 
 func (ec *executionContext) _Profile_country(ctx context.Context, field graphql.CollectedField, obj *domain.Profile) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() *string { return obj.Country }, ec.marshalOString2ᚖstring); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -31134,6 +31641,9 @@ func (ec *executionContext) fieldContext_Profile_location(_ context.Context, fie
 }
 
 func (ec *executionContext) _Profile_mode(ctx context.Context, field graphql.CollectedField, obj *domain.Profile) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() domain.Mode { return obj.Mode }, ec.marshalNMeetingMode2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐMode); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -31157,6 +31667,9 @@ func (ec *executionContext) fieldContext_Profile_mode(_ context.Context, field g
 }
 
 func (ec *executionContext) _Profile_visibility(ctx context.Context, field graphql.CollectedField, obj *domain.Profile) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() domain.Visibility { return obj.Visibility }, ec.marshalNProfileVisibility2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐVisibility); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -31267,6 +31780,9 @@ func (ec *executionContext) fieldContext_PushDevice_id(_ context.Context, field 
 }
 
 func (ec *executionContext) _PushDevice_platform(ctx context.Context, field graphql.CollectedField, obj *domain.PushDevice) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() domain.PushPlatform { return obj.Platform }, ec.marshalNPushPlatform2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐPushPlatform); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -31290,6 +31806,9 @@ func (ec *executionContext) fieldContext_PushDevice_platform(_ context.Context, 
 }
 
 func (ec *executionContext) _PushDevice_locale(ctx context.Context, field graphql.CollectedField, obj *domain.PushDevice) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() *string { return obj.Locale }, ec.marshalOString2ᚖstring); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -31313,6 +31832,9 @@ func (ec *executionContext) fieldContext_PushDevice_locale(_ context.Context, fi
 }
 
 func (ec *executionContext) _PushDevice_createdAt(ctx context.Context, field graphql.CollectedField, obj *domain.PushDevice) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() time.Time { return obj.CreatedAt }, ec.marshalNDateTime2timeᚐTime); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -31336,6 +31858,9 @@ func (ec *executionContext) fieldContext_PushDevice_createdAt(_ context.Context,
 }
 
 func (ec *executionContext) _PushDevice_lastRegisteredAt(ctx context.Context, field graphql.CollectedField, obj *domain.PushDevice) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() time.Time { return obj.LastRegisteredAt }, ec.marshalNDateTime2timeᚐTime); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -33429,6 +33954,9 @@ func (ec *executionContext) fieldContext_QuietHours_id(_ context.Context, field 
 }
 
 func (ec *executionContext) _QuietHours_enabled(ctx context.Context, field graphql.CollectedField, obj *domain.QuietHours) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() bool { return obj.Enabled }, ec.marshalNBoolean2bool); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -33498,6 +34026,9 @@ func (ec *executionContext) fieldContext_QuietHours_end(_ context.Context, field
 }
 
 func (ec *executionContext) _ReauthenticatePayload_recentAuthUntil(ctx context.Context, field graphql.CollectedField, obj *model.ReauthenticatePayload) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() time.Time { return obj.RecentAuthUntil }, ec.marshalNDateTime2timeᚐTime); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -33576,6 +34107,9 @@ func (ec *executionContext) fieldContext_Refund_amount(_ context.Context, field 
 }
 
 func (ec *executionContext) _Refund_reason(ctx context.Context, field graphql.CollectedField, obj *domain.Refund) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() string { return obj.Reason }, ec.marshalNString2string); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -33622,6 +34156,9 @@ func (ec *executionContext) fieldContext_Refund_byStaff(_ context.Context, field
 }
 
 func (ec *executionContext) _Refund_createdAt(ctx context.Context, field graphql.CollectedField, obj *domain.Refund) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() time.Time { return obj.CreatedAt }, ec.marshalNDateTime2timeᚐTime); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -33764,6 +34301,9 @@ func (ec *executionContext) fieldContext_RemoveMemberSkillPayload_user(_ context
 }
 
 func (ec *executionContext) _RemovePasskeyPayload_removedPasskeyId(ctx context.Context, field graphql.CollectedField, obj *model.RemovePasskeyPayload) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() string { return obj.RemovedPasskeyID }, ec.marshalNID2string); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -33947,6 +34487,9 @@ func (ec *executionContext) fieldContext_RequestDataExportPayload_dataExport(_ c
 }
 
 func (ec *executionContext) _RequestEmailChangePayload_pendingEmail(ctx context.Context, field graphql.CollectedField, obj *model.RequestEmailChangePayload) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() string { return obj.PendingEmail }, ec.marshalNString2string); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -33970,6 +34513,9 @@ func (ec *executionContext) fieldContext_RequestEmailChangePayload_pendingEmail(
 }
 
 func (ec *executionContext) _RequestPasswordResetPayload_accepted(ctx context.Context, field graphql.CollectedField, obj *model.RequestPasswordResetPayload) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() bool { return obj.Accepted }, ec.marshalNBoolean2bool); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -34025,6 +34571,9 @@ func (ec *executionContext) fieldContext_ResendVerificationEmailForPayload_user(
 }
 
 func (ec *executionContext) _ResendVerificationEmailPayload_sent(ctx context.Context, field graphql.CollectedField, obj *model.ResendVerificationEmailPayload) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() bool { return obj.Sent }, ec.marshalNBoolean2bool); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -34048,6 +34597,9 @@ func (ec *executionContext) fieldContext_ResendVerificationEmailPayload_sent(_ c
 }
 
 func (ec *executionContext) _ResetPasswordPayload_passwordReset(ctx context.Context, field graphql.CollectedField, obj *model.ResetPasswordPayload) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() bool { return obj.PasswordReset }, ec.marshalNBoolean2bool); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -34222,6 +34774,9 @@ func (ec *executionContext) fieldContext_Review_reviewee(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Review_rating(ctx context.Context, field graphql.CollectedField, obj *domain.Review) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() int { return obj.Rating }, ec.marshalNInt2int); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -34245,6 +34800,9 @@ func (ec *executionContext) fieldContext_Review_rating(_ context.Context, field 
 }
 
 func (ec *executionContext) _Review_comment(ctx context.Context, field graphql.CollectedField, obj *domain.Review) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() string { return obj.Comment }, ec.marshalNString2string); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -34291,6 +34849,9 @@ func (ec *executionContext) fieldContext_Review_tags(_ context.Context, field gr
 }
 
 func (ec *executionContext) _Review_createdAt(ctx context.Context, field graphql.CollectedField, obj *domain.Review) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() time.Time { return obj.CreatedAt }, ec.marshalNDateTime2timeᚐTime); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -34314,6 +34875,9 @@ func (ec *executionContext) fieldContext_Review_createdAt(_ context.Context, fie
 }
 
 func (ec *executionContext) _Review_visibleAt(ctx context.Context, field graphql.CollectedField, obj *domain.Review) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() *time.Time { return obj.VisibleAt }, ec.marshalODateTime2ᚖtimeᚐTime); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -34401,6 +34965,9 @@ func (ec *executionContext) fieldContext_ReviewConnection_pageInfo(_ context.Con
 }
 
 func (ec *executionContext) _ReviewEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.ReviewEdge) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() string { return obj.Cursor }, ec.marshalNString2string); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -34543,6 +35110,9 @@ func (ec *executionContext) fieldContext_ReviewReport_reporter(_ context.Context
 }
 
 func (ec *executionContext) _ReviewReport_reason(ctx context.Context, field graphql.CollectedField, obj *domain.ReviewReport) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() domain.ReviewReportReason { return obj.Reason }, ec.marshalNReviewReportReason2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐReviewReportReason); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -34566,6 +35136,9 @@ func (ec *executionContext) fieldContext_ReviewReport_reason(_ context.Context, 
 }
 
 func (ec *executionContext) _ReviewReport_note(ctx context.Context, field graphql.CollectedField, obj *domain.ReviewReport) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() string { return obj.Note }, ec.marshalNString2string); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -34589,6 +35162,9 @@ func (ec *executionContext) fieldContext_ReviewReport_note(_ context.Context, fi
 }
 
 func (ec *executionContext) _ReviewReport_status(ctx context.Context, field graphql.CollectedField, obj *domain.ReviewReport) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() string { return obj.Status }, ec.marshalNString2string); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -34612,6 +35188,9 @@ func (ec *executionContext) fieldContext_ReviewReport_status(_ context.Context, 
 }
 
 func (ec *executionContext) _ReviewReport_createdAt(ctx context.Context, field graphql.CollectedField, obj *domain.ReviewReport) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() time.Time { return obj.CreatedAt }, ec.marshalNDateTime2timeᚐTime); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -34699,6 +35278,9 @@ func (ec *executionContext) fieldContext_ReviewReportConnection_pageInfo(_ conte
 }
 
 func (ec *executionContext) _ReviewReportEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.ReviewReportEdge) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() string { return obj.Cursor }, ec.marshalNString2string); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -34786,6 +35368,9 @@ func (ec *executionContext) fieldContext_ReviewSkillProposalPayload_skill(_ cont
 }
 
 func (ec *executionContext) _RevokeCalendarFeedPayload_revoked(ctx context.Context, field graphql.CollectedField, obj *model.RevokeCalendarFeedPayload) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() bool { return obj.Revoked }, ec.marshalNBoolean2bool); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -34864,6 +35449,9 @@ func (ec *executionContext) fieldContext_Sanction_id(_ context.Context, field gr
 }
 
 func (ec *executionContext) _Sanction_kind(ctx context.Context, field graphql.CollectedField, obj *domain.Sanction) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() domain.SanctionKind { return obj.Kind }, ec.marshalNSanctionKind2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐSanctionKind); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -34887,6 +35475,9 @@ func (ec *executionContext) fieldContext_Sanction_kind(_ context.Context, field 
 }
 
 func (ec *executionContext) _Sanction_statementOfReasons(ctx context.Context, field graphql.CollectedField, obj *domain.Sanction) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() string { return obj.StatementOfReasons }, ec.marshalNString2string); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -34933,6 +35524,9 @@ func (ec *executionContext) fieldContext_Sanction_caseId(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Sanction_contentType(ctx context.Context, field graphql.CollectedField, obj *domain.Sanction) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() *domain.ReportTargetType { return obj.ContentType }, ec.marshalOSanctionContentType2ᚖgithubᚗcomᚋskillswapᚋskillswapᚋdomainᚐReportTargetType); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -34979,6 +35573,9 @@ func (ec *executionContext) fieldContext_Sanction_contentId(_ context.Context, f
 }
 
 func (ec *executionContext) _Sanction_startsAt(ctx context.Context, field graphql.CollectedField, obj *domain.Sanction) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() time.Time { return obj.StartsAt }, ec.marshalNDateTime2timeᚐTime); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -35002,6 +35599,9 @@ func (ec *executionContext) fieldContext_Sanction_startsAt(_ context.Context, fi
 }
 
 func (ec *executionContext) _Sanction_endsAt(ctx context.Context, field graphql.CollectedField, obj *domain.Sanction) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() *time.Time { return obj.EndsAt }, ec.marshalODateTime2ᚖtimeᚐTime); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -35048,6 +35648,9 @@ func (ec *executionContext) fieldContext_Sanction_active(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Sanction_liftedAt(ctx context.Context, field graphql.CollectedField, obj *domain.Sanction) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() *time.Time { return obj.LiftedAt }, ec.marshalODateTime2ᚖtimeᚐTime); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -35071,6 +35674,9 @@ func (ec *executionContext) fieldContext_Sanction_liftedAt(_ context.Context, fi
 }
 
 func (ec *executionContext) _Sanction_liftReason(ctx context.Context, field graphql.CollectedField, obj *domain.Sanction) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() *string { return obj.LiftReason }, ec.marshalOString2ᚖstring); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -35268,6 +35874,9 @@ func (ec *executionContext) fieldContext_SanctionAppeal_sanction(_ context.Conte
 }
 
 func (ec *executionContext) _SanctionAppeal_text(ctx context.Context, field graphql.CollectedField, obj *domain.Appeal) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() string { return obj.Text }, ec.marshalNString2string); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -35291,6 +35900,9 @@ func (ec *executionContext) fieldContext_SanctionAppeal_text(_ context.Context, 
 }
 
 func (ec *executionContext) _SanctionAppeal_state(ctx context.Context, field graphql.CollectedField, obj *domain.Appeal) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() domain.AppealState { return obj.State }, ec.marshalNSanctionAppealState2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐAppealState); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -35314,6 +35926,9 @@ func (ec *executionContext) fieldContext_SanctionAppeal_state(_ context.Context,
 }
 
 func (ec *executionContext) _SanctionAppeal_decisionReasons(ctx context.Context, field graphql.CollectedField, obj *domain.Appeal) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() *string { return obj.DecisionReasons }, ec.marshalOString2ᚖstring); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -35337,6 +35952,9 @@ func (ec *executionContext) fieldContext_SanctionAppeal_decisionReasons(_ contex
 }
 
 func (ec *executionContext) _SanctionAppeal_decidedAt(ctx context.Context, field graphql.CollectedField, obj *domain.Appeal) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() *time.Time { return obj.DecidedAt }, ec.marshalODateTime2ᚖtimeᚐTime); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -35360,6 +35978,9 @@ func (ec *executionContext) fieldContext_SanctionAppeal_decidedAt(_ context.Cont
 }
 
 func (ec *executionContext) _SanctionAppeal_createdAt(ctx context.Context, field graphql.CollectedField, obj *domain.Appeal) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() time.Time { return obj.CreatedAt }, ec.marshalNDateTime2timeᚐTime); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -35479,6 +36100,9 @@ func (ec *executionContext) fieldContext_SanctionAppealConnection_pageInfo(_ con
 }
 
 func (ec *executionContext) _SanctionAppealEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.SanctionAppealEdge) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() string { return obj.Cursor }, ec.marshalNString2string); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -35557,6 +36181,9 @@ func (ec *executionContext) fieldContext_SanctionAppealMessage_id(_ context.Cont
 }
 
 func (ec *executionContext) _SanctionAppealMessage_fromModerator(ctx context.Context, field graphql.CollectedField, obj *domain.AppealMessage) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() bool { return obj.FromModerator }, ec.marshalNBoolean2bool); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -35603,6 +36230,9 @@ func (ec *executionContext) fieldContext_SanctionAppealMessage_text(_ context.Co
 }
 
 func (ec *executionContext) _SanctionAppealMessage_createdAt(ctx context.Context, field graphql.CollectedField, obj *domain.AppealMessage) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() time.Time { return obj.CreatedAt }, ec.marshalNDateTime2timeᚐTime); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -35722,6 +36352,9 @@ func (ec *executionContext) fieldContext_SanctionConnection_pageInfo(_ context.C
 }
 
 func (ec *executionContext) _SanctionEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.SanctionEdge) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() string { return obj.Cursor }, ec.marshalNString2string); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -35873,6 +36506,9 @@ func (ec *executionContext) fieldContext_ScheduleSessionPayload_warnings(_ conte
 }
 
 func (ec *executionContext) _ScheduleSessionPayload_clientSecret(ctx context.Context, field graphql.CollectedField, obj *model.ScheduleSessionPayload) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() *string { return obj.ClientSecret }, ec.marshalOString2ᚖstring); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -35992,6 +36628,9 @@ func (ec *executionContext) fieldContext_SessionCancellation_cancelledBy(_ conte
 }
 
 func (ec *executionContext) _SessionCancellation_cancelledAt(ctx context.Context, field graphql.CollectedField, obj *model.SessionCancellation) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() time.Time { return obj.CancelledAt }, ec.marshalNDateTime2timeᚐTime); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -36015,6 +36654,9 @@ func (ec *executionContext) fieldContext_SessionCancellation_cancelledAt(_ conte
 }
 
 func (ec *executionContext) _SessionCancellation_reason(ctx context.Context, field graphql.CollectedField, obj *model.SessionCancellation) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() *string { return obj.Reason }, ec.marshalOString2ᚖstring); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -36038,6 +36680,9 @@ func (ec *executionContext) fieldContext_SessionCancellation_reason(_ context.Co
 }
 
 func (ec *executionContext) _SessionCancellation_late(ctx context.Context, field graphql.CollectedField, obj *model.SessionCancellation) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() bool { return obj.Late }, ec.marshalNBoolean2bool); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -36125,6 +36770,9 @@ func (ec *executionContext) fieldContext_SessionNoShow_reportedBy(_ context.Cont
 }
 
 func (ec *executionContext) _SessionNoShow_reportedAt(ctx context.Context, field graphql.CollectedField, obj *model.SessionNoShow) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() time.Time { return obj.ReportedAt }, ec.marshalNDateTime2timeᚐTime); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -36212,6 +36860,9 @@ func (ec *executionContext) fieldContext_SessionProblem_reportedBy(_ context.Con
 }
 
 func (ec *executionContext) _SessionProblem_reportedAt(ctx context.Context, field graphql.CollectedField, obj *model.SessionProblem) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() time.Time { return obj.ReportedAt }, ec.marshalNDateTime2timeᚐTime); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -36235,6 +36886,9 @@ func (ec *executionContext) fieldContext_SessionProblem_reportedAt(_ context.Con
 }
 
 func (ec *executionContext) _SessionProblem_note(ctx context.Context, field graphql.CollectedField, obj *model.SessionProblem) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() string { return obj.Note }, ec.marshalNString2string); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -36313,6 +36967,9 @@ func (ec *executionContext) fieldContext_SessionProposal_proposer(_ context.Cont
 }
 
 func (ec *executionContext) _SessionProposal_startsAt(ctx context.Context, field graphql.CollectedField, obj *domain.SessionProposal) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() time.Time { return obj.StartsAt }, ec.marshalNDateTime2timeᚐTime); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -36336,6 +36993,9 @@ func (ec *executionContext) fieldContext_SessionProposal_startsAt(_ context.Cont
 }
 
 func (ec *executionContext) _SessionProposal_durationMinutes(ctx context.Context, field graphql.CollectedField, obj *domain.SessionProposal) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() int { return obj.DurationMinutes }, ec.marshalNInt2int); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -36359,6 +37019,9 @@ func (ec *executionContext) fieldContext_SessionProposal_durationMinutes(_ conte
 }
 
 func (ec *executionContext) _SessionProposal_createdAt(ctx context.Context, field graphql.CollectedField, obj *domain.SessionProposal) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() time.Time { return obj.CreatedAt }, ec.marshalNDateTime2timeᚐTime); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -36382,6 +37045,9 @@ func (ec *executionContext) fieldContext_SessionProposal_createdAt(_ context.Con
 }
 
 func (ec *executionContext) _SessionReviewState_viewerReviewed(ctx context.Context, field graphql.CollectedField, obj *model.SessionReviewState) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() bool { return obj.ViewerReviewed }, ec.marshalNBoolean2bool); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -36405,6 +37071,9 @@ func (ec *executionContext) fieldContext_SessionReviewState_viewerReviewed(_ con
 }
 
 func (ec *executionContext) _SessionReviewState_partnerReviewed(ctx context.Context, field graphql.CollectedField, obj *model.SessionReviewState) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() bool { return obj.PartnerReviewed }, ec.marshalNBoolean2bool); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -36428,6 +37097,9 @@ func (ec *executionContext) fieldContext_SessionReviewState_partnerReviewed(_ co
 }
 
 func (ec *executionContext) _SessionReviewState_revealed(ctx context.Context, field graphql.CollectedField, obj *model.SessionReviewState) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() bool { return obj.Revealed }, ec.marshalNBoolean2bool); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -36451,6 +37123,9 @@ func (ec *executionContext) fieldContext_SessionReviewState_revealed(_ context.C
 }
 
 func (ec *executionContext) _SessionReviewState_canReview(ctx context.Context, field graphql.CollectedField, obj *model.SessionReviewState) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() bool { return obj.CanReview }, ec.marshalNBoolean2bool); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -36474,6 +37149,9 @@ func (ec *executionContext) fieldContext_SessionReviewState_canReview(_ context.
 }
 
 func (ec *executionContext) _SessionReviewState_windowClosesAt(ctx context.Context, field graphql.CollectedField, obj *model.SessionReviewState) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() *time.Time { return obj.WindowClosesAt }, ec.marshalODateTime2ᚖtimeᚐTime); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -36520,6 +37198,9 @@ func (ec *executionContext) fieldContext_SessionWarning_code(_ context.Context, 
 }
 
 func (ec *executionContext) _SessionWarning_message(ctx context.Context, field graphql.CollectedField, obj *domain.Warning) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() string { return obj.Message }, ec.marshalNString2string); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -36790,6 +37471,9 @@ func (ec *executionContext) fieldContext_SetUserRolesPayload_user(_ context.Cont
 }
 
 func (ec *executionContext) _SignInEvent_at(ctx context.Context, field graphql.CollectedField, obj *model.SignInEvent) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() time.Time { return obj.At }, ec.marshalNDateTime2timeᚐTime); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -36836,6 +37520,9 @@ func (ec *executionContext) fieldContext_SignInEvent_method(_ context.Context, f
 }
 
 func (ec *executionContext) _SignInEvent_succeeded(ctx context.Context, field graphql.CollectedField, obj *model.SignInEvent) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() bool { return obj.Succeeded }, ec.marshalNBoolean2bool); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -36882,6 +37569,9 @@ func (ec *executionContext) fieldContext_SignInEvent_failureReason(_ context.Con
 }
 
 func (ec *executionContext) _SignInEvent_ipAddress(ctx context.Context, field graphql.CollectedField, obj *model.SignInEvent) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() *string { return obj.IPAddress }, ec.marshalOString2ᚖstring); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -36905,6 +37595,9 @@ func (ec *executionContext) fieldContext_SignInEvent_ipAddress(_ context.Context
 }
 
 func (ec *executionContext) _SignInEvent_userAgent(ctx context.Context, field graphql.CollectedField, obj *model.SignInEvent) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() *string { return obj.UserAgent }, ec.marshalOString2ᚖstring); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -36928,6 +37621,9 @@ func (ec *executionContext) fieldContext_SignInEvent_userAgent(_ context.Context
 }
 
 func (ec *executionContext) _Skill_id(ctx context.Context, field graphql.CollectedField, obj *domain.Skill) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() string { return obj.GlobalID() }, ec.marshalNID2string); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -36951,6 +37647,9 @@ func (ec *executionContext) fieldContext_Skill_id(_ context.Context, field graph
 }
 
 func (ec *executionContext) _Skill_slug(ctx context.Context, field graphql.CollectedField, obj *domain.Skill) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() string { return obj.Slug }, ec.marshalNString2string); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -37018,6 +37717,9 @@ func (ec *executionContext) fieldContext_Skill_name(ctx context.Context, field g
 }
 
 func (ec *executionContext) _Skill_nameEn(ctx context.Context, field graphql.CollectedField, obj *domain.Skill) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() string { return obj.NameEN }, ec.marshalNString2string); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -37041,6 +37743,9 @@ func (ec *executionContext) fieldContext_Skill_nameEn(_ context.Context, field g
 }
 
 func (ec *executionContext) _Skill_nameFr(ctx context.Context, field graphql.CollectedField, obj *domain.Skill) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() string { return obj.NameFR }, ec.marshalNString2string); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -37151,6 +37856,9 @@ func (ec *executionContext) fieldContext_Skill_relatedSkills(_ context.Context, 
 }
 
 func (ec *executionContext) _Skill_status(ctx context.Context, field graphql.CollectedField, obj *domain.Skill) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() domain.SkillStatus { return obj.Status }, ec.marshalNSkillStatus2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐSkillStatus); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -37206,6 +37914,9 @@ func (ec *executionContext) fieldContext_Skill_mergedInto(_ context.Context, fie
 }
 
 func (ec *executionContext) _SkillCategory_id(ctx context.Context, field graphql.CollectedField, obj *domain.SkillCategory) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() string { return obj.GlobalID() }, ec.marshalNID2string); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -37229,6 +37940,9 @@ func (ec *executionContext) fieldContext_SkillCategory_id(_ context.Context, fie
 }
 
 func (ec *executionContext) _SkillCategory_slug(ctx context.Context, field graphql.CollectedField, obj *domain.SkillCategory) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() string { return obj.Slug }, ec.marshalNString2string); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -37296,6 +38010,9 @@ func (ec *executionContext) fieldContext_SkillCategory_name(ctx context.Context,
 }
 
 func (ec *executionContext) _SkillCategory_nameEn(ctx context.Context, field graphql.CollectedField, obj *domain.SkillCategory) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() string { return obj.NameEN }, ec.marshalNString2string); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -37319,6 +38036,9 @@ func (ec *executionContext) fieldContext_SkillCategory_nameEn(_ context.Context,
 }
 
 func (ec *executionContext) _SkillCategory_nameFr(ctx context.Context, field graphql.CollectedField, obj *domain.SkillCategory) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() string { return obj.NameFR }, ec.marshalNString2string); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -37438,6 +38158,9 @@ func (ec *executionContext) fieldContext_SkillConnection_pageInfo(_ context.Cont
 }
 
 func (ec *executionContext) _SkillEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.SkillEdge) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() string { return obj.Cursor }, ec.marshalNString2string); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -37557,6 +38280,9 @@ func (ec *executionContext) fieldContext_SkillSearchConnection_pageInfo(_ contex
 }
 
 func (ec *executionContext) _SkillSearchConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.SkillSearchConnection) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() int { return obj.TotalCount }, ec.marshalNInt2int); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -37612,6 +38338,9 @@ func (ec *executionContext) fieldContext_SkillSearchConnection_categoryFacets(_ 
 }
 
 func (ec *executionContext) _SkillSearchEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.SkillSearchEdge) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() string { return obj.Cursor }, ec.marshalNString2string); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -37919,6 +38648,9 @@ func (ec *executionContext) fieldContext_SkillSession_awaitingViewerAnswer(_ con
 }
 
 func (ec *executionContext) _SkillSession_startsAt(ctx context.Context, field graphql.CollectedField, obj *domain.SkillSession) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() time.Time { return obj.StartsAt }, ec.marshalNDateTime2timeᚐTime); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -37942,6 +38674,9 @@ func (ec *executionContext) fieldContext_SkillSession_startsAt(_ context.Context
 }
 
 func (ec *executionContext) _SkillSession_endsAt(ctx context.Context, field graphql.CollectedField, obj *domain.SkillSession) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() time.Time { return obj.EndsAt }, ec.marshalNDateTime2timeᚐTime); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -37965,6 +38700,9 @@ func (ec *executionContext) fieldContext_SkillSession_endsAt(_ context.Context, 
 }
 
 func (ec *executionContext) _SkillSession_durationMinutes(ctx context.Context, field graphql.CollectedField, obj *domain.SkillSession) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() int { return obj.DurationMinutes }, ec.marshalNInt2int); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -37988,6 +38726,9 @@ func (ec *executionContext) fieldContext_SkillSession_durationMinutes(_ context.
 }
 
 func (ec *executionContext) _SkillSession_mode(ctx context.Context, field graphql.CollectedField, obj *domain.SkillSession) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() domain.Mode { return obj.Mode }, ec.marshalNSessionMode2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐMode); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -38057,6 +38798,9 @@ func (ec *executionContext) fieldContext_SkillSession_place(_ context.Context, f
 }
 
 func (ec *executionContext) _SkillSession_note(ctx context.Context, field graphql.CollectedField, obj *domain.SkillSession) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() string { return obj.Note }, ec.marshalNString2string); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -38080,6 +38824,9 @@ func (ec *executionContext) fieldContext_SkillSession_note(_ context.Context, fi
 }
 
 func (ec *executionContext) _SkillSession_state(ctx context.Context, field graphql.CollectedField, obj *domain.SkillSession) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() domain.SkillSessionState { return obj.State }, ec.marshalNSkillSessionState2githubᚗcomᚋskillswapᚋskillswapᚋdomainᚐSkillSessionState); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -38135,6 +38882,9 @@ func (ec *executionContext) fieldContext_SkillSession_cancellation(_ context.Con
 }
 
 func (ec *executionContext) _SkillSession_teacherConfirmedAt(ctx context.Context, field graphql.CollectedField, obj *domain.SkillSession) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() *time.Time { return obj.TeacherConfirmedAt }, ec.marshalODateTime2ᚖtimeᚐTime); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -38158,6 +38908,9 @@ func (ec *executionContext) fieldContext_SkillSession_teacherConfirmedAt(_ conte
 }
 
 func (ec *executionContext) _SkillSession_learnerConfirmedAt(ctx context.Context, field graphql.CollectedField, obj *domain.SkillSession) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() *time.Time { return obj.LearnerConfirmedAt }, ec.marshalODateTime2ᚖtimeᚐTime); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -38181,6 +38934,9 @@ func (ec *executionContext) fieldContext_SkillSession_learnerConfirmedAt(_ conte
 }
 
 func (ec *executionContext) _SkillSession_completedAt(ctx context.Context, field graphql.CollectedField, obj *domain.SkillSession) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() *time.Time { return obj.CompletedAt }, ec.marshalODateTime2ᚖtimeᚐTime); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -38204,6 +38960,9 @@ func (ec *executionContext) fieldContext_SkillSession_completedAt(_ context.Cont
 }
 
 func (ec *executionContext) _SkillSession_autoCompleted(ctx context.Context, field graphql.CollectedField, obj *domain.SkillSession) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() bool { return obj.AutoCompleted }, ec.marshalNBoolean2bool); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -38506,6 +39265,9 @@ func (ec *executionContext) fieldContext_SkillSession_payment(_ context.Context,
 }
 
 func (ec *executionContext) _SkillSession_createdAt(ctx context.Context, field graphql.CollectedField, obj *domain.SkillSession) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() time.Time { return obj.CreatedAt }, ec.marshalNDateTime2timeᚐTime); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -38529,6 +39291,9 @@ func (ec *executionContext) fieldContext_SkillSession_createdAt(_ context.Contex
 }
 
 func (ec *executionContext) _SkillSession_updatedAt(ctx context.Context, field graphql.CollectedField, obj *domain.SkillSession) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() time.Time { return obj.UpdatedAt }, ec.marshalNDateTime2timeᚐTime); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -38616,6 +39381,9 @@ func (ec *executionContext) fieldContext_SkillSessionConnection_pageInfo(_ conte
 }
 
 func (ec *executionContext) _SkillSessionEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.SkillSessionEdge) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() string { return obj.Cursor }, ec.marshalNString2string); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -38703,6 +39471,9 @@ func (ec *executionContext) fieldContext_SkillSessionPayload_session(_ context.C
 }
 
 func (ec *executionContext) _StartMentorOnboardingPayload_url(ctx context.Context, field graphql.CollectedField, obj *model.StartMentorOnboardingPayload) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() string { return obj.URL }, ec.marshalNString2string); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -38758,6 +39529,9 @@ func (ec *executionContext) fieldContext_StartMentorOnboardingPayload_account(_ 
 }
 
 func (ec *executionContext) _StartPasskeyRegistrationPayload_ceremonyId(ctx context.Context, field graphql.CollectedField, obj *model.StartPasskeyRegistrationPayload) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() string { return obj.CeremonyID }, ec.marshalNString2string); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -38781,6 +39555,9 @@ func (ec *executionContext) fieldContext_StartPasskeyRegistrationPayload_ceremon
 }
 
 func (ec *executionContext) _StartPasskeyRegistrationPayload_options(ctx context.Context, field graphql.CollectedField, obj *model.StartPasskeyRegistrationPayload) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() string { return obj.Options }, ec.marshalNString2string); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -38804,6 +39581,9 @@ func (ec *executionContext) fieldContext_StartPasskeyRegistrationPayload_options
 }
 
 func (ec *executionContext) _StartPasskeyRegistrationPayload_expiresAt(ctx context.Context, field graphql.CollectedField, obj *model.StartPasskeyRegistrationPayload) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() time.Time { return obj.ExpiresAt }, ec.marshalNDateTime2timeᚐTime); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -38827,6 +39607,9 @@ func (ec *executionContext) fieldContext_StartPasskeyRegistrationPayload_expires
 }
 
 func (ec *executionContext) _StartPasskeySignInPayload_ceremonyId(ctx context.Context, field graphql.CollectedField, obj *model.StartPasskeySignInPayload) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() string { return obj.CeremonyID }, ec.marshalNString2string); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -38850,6 +39633,9 @@ func (ec *executionContext) fieldContext_StartPasskeySignInPayload_ceremonyId(_ 
 }
 
 func (ec *executionContext) _StartPasskeySignInPayload_options(ctx context.Context, field graphql.CollectedField, obj *model.StartPasskeySignInPayload) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() string { return obj.Options }, ec.marshalNString2string); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -38873,6 +39659,9 @@ func (ec *executionContext) fieldContext_StartPasskeySignInPayload_options(_ con
 }
 
 func (ec *executionContext) _StartPasskeySignInPayload_expiresAt(ctx context.Context, field graphql.CollectedField, obj *model.StartPasskeySignInPayload) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() time.Time { return obj.ExpiresAt }, ec.marshalNDateTime2timeᚐTime); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -38896,6 +39685,9 @@ func (ec *executionContext) fieldContext_StartPasskeySignInPayload_expiresAt(_ c
 }
 
 func (ec *executionContext) _StartTotpEnrollmentPayload_otpauthUri(ctx context.Context, field graphql.CollectedField, obj *model.StartTotpEnrollmentPayload) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() string { return obj.OtpauthURI }, ec.marshalNString2string); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -38919,6 +39711,9 @@ func (ec *executionContext) fieldContext_StartTotpEnrollmentPayload_otpauthUri(_
 }
 
 func (ec *executionContext) _StartTotpEnrollmentPayload_secret(ctx context.Context, field graphql.CollectedField, obj *model.StartTotpEnrollmentPayload) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() string { return obj.Secret }, ec.marshalNString2string); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -39546,6 +40341,9 @@ func (ec *executionContext) fieldContext_TypingEvent_user(_ context.Context, fie
 }
 
 func (ec *executionContext) _TypingEvent_at(ctx context.Context, field graphql.CollectedField, obj *domain.TypingEvent) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() time.Time { return obj.At }, ec.marshalNDateTime2timeᚐTime); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -39569,6 +40367,9 @@ func (ec *executionContext) fieldContext_TypingEvent_at(_ context.Context, field
 }
 
 func (ec *executionContext) _UndoEmailChangePayload_emailRestored(ctx context.Context, field graphql.CollectedField, obj *model.UndoEmailChangePayload) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() bool { return obj.EmailRestored }, ec.marshalNBoolean2bool); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -39624,6 +40425,9 @@ func (ec *executionContext) fieldContext_UnlinkProviderPayload_linkedProviders(_
 }
 
 func (ec *executionContext) _UnregisterPushDevicePayload_removed(ctx context.Context, field graphql.CollectedField, obj *model.UnregisterPushDevicePayload) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() bool { return obj.Removed }, ec.marshalNBoolean2bool); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -39679,6 +40483,9 @@ func (ec *executionContext) fieldContext_UpdateProfilePayload_user(_ context.Con
 }
 
 func (ec *executionContext) _User_id(ctx context.Context, field graphql.CollectedField, obj *domain.User) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() string { return obj.GlobalID() }, ec.marshalNID2string); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -39702,6 +40509,9 @@ func (ec *executionContext) fieldContext_User_id(_ context.Context, field graphq
 }
 
 func (ec *executionContext) _User_displayName(ctx context.Context, field graphql.CollectedField, obj *domain.User) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() string { return obj.DisplayName }, ec.marshalNString2string); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -39817,6 +40627,9 @@ func (ec *executionContext) fieldContext_User_pendingEmail(_ context.Context, fi
 }
 
 func (ec *executionContext) _User_createdAt(ctx context.Context, field graphql.CollectedField, obj *domain.User) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() time.Time { return obj.CreatedAt }, ec.marshalNDateTime2timeᚐTime); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -40736,6 +41549,9 @@ func (ec *executionContext) fieldContext_UserConnection_pageInfo(_ context.Conte
 }
 
 func (ec *executionContext) _UserEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.UserEdge) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() string { return obj.Cursor }, ec.marshalNString2string); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -40791,6 +41607,9 @@ func (ec *executionContext) fieldContext_UserEdge_node(_ context.Context, field 
 }
 
 func (ec *executionContext) _VerifyEmailPayload_emailVerified(ctx context.Context, field graphql.CollectedField, obj *model.VerifyEmailPayload) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() bool { return obj.EmailVerified }, ec.marshalNBoolean2bool); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -40846,6 +41665,9 @@ func (ec *executionContext) fieldContext_VerifyEmailPayload_user(_ context.Conte
 }
 
 func (ec *executionContext) ___Directive_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() string { return obj.Name }, ec.marshalNString2string); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -40869,6 +41691,9 @@ func (ec *executionContext) fieldContext___Directive_name(_ context.Context, fie
 }
 
 func (ec *executionContext) ___Directive_description(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() *string { return obj.Description() }, ec.marshalOString2ᚖstring); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -40892,6 +41717,9 @@ func (ec *executionContext) fieldContext___Directive_description(_ context.Conte
 }
 
 func (ec *executionContext) ___Directive_isRepeatable(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() bool { return obj.IsRepeatable }, ec.marshalNBoolean2bool); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -40982,6 +41810,9 @@ func (ec *executionContext) fieldContext___Directive_args(ctx context.Context, f
 }
 
 func (ec *executionContext) ___EnumValue_name(ctx context.Context, field graphql.CollectedField, obj *introspection.EnumValue) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() string { return obj.Name }, ec.marshalNString2string); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -41005,6 +41836,9 @@ func (ec *executionContext) fieldContext___EnumValue_name(_ context.Context, fie
 }
 
 func (ec *executionContext) ___EnumValue_description(ctx context.Context, field graphql.CollectedField, obj *introspection.EnumValue) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() *string { return obj.Description() }, ec.marshalOString2ᚖstring); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -41028,6 +41862,9 @@ func (ec *executionContext) fieldContext___EnumValue_description(_ context.Conte
 }
 
 func (ec *executionContext) ___EnumValue_isDeprecated(ctx context.Context, field graphql.CollectedField, obj *introspection.EnumValue) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() bool { return obj.IsDeprecated() }, ec.marshalNBoolean2bool); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -41051,6 +41888,9 @@ func (ec *executionContext) fieldContext___EnumValue_isDeprecated(_ context.Cont
 }
 
 func (ec *executionContext) ___EnumValue_deprecationReason(ctx context.Context, field graphql.CollectedField, obj *introspection.EnumValue) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() *string { return obj.DeprecationReason() }, ec.marshalOString2ᚖstring); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -41074,6 +41914,9 @@ func (ec *executionContext) fieldContext___EnumValue_deprecationReason(_ context
 }
 
 func (ec *executionContext) ___Field_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Field) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() string { return obj.Name }, ec.marshalNString2string); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -41097,6 +41940,9 @@ func (ec *executionContext) fieldContext___Field_name(_ context.Context, field g
 }
 
 func (ec *executionContext) ___Field_description(ctx context.Context, field graphql.CollectedField, obj *introspection.Field) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() *string { return obj.Description() }, ec.marshalOString2ᚖstring); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -41196,6 +42042,9 @@ func (ec *executionContext) fieldContext___Field_type(_ context.Context, field g
 }
 
 func (ec *executionContext) ___Field_isDeprecated(ctx context.Context, field graphql.CollectedField, obj *introspection.Field) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() bool { return obj.IsDeprecated() }, ec.marshalNBoolean2bool); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -41219,6 +42068,9 @@ func (ec *executionContext) fieldContext___Field_isDeprecated(_ context.Context,
 }
 
 func (ec *executionContext) ___Field_deprecationReason(ctx context.Context, field graphql.CollectedField, obj *introspection.Field) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() *string { return obj.DeprecationReason() }, ec.marshalOString2ᚖstring); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -41242,6 +42094,9 @@ func (ec *executionContext) fieldContext___Field_deprecationReason(_ context.Con
 }
 
 func (ec *executionContext) ___InputValue_name(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() string { return obj.Name }, ec.marshalNString2string); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -41265,6 +42120,9 @@ func (ec *executionContext) fieldContext___InputValue_name(_ context.Context, fi
 }
 
 func (ec *executionContext) ___InputValue_description(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() *string { return obj.Description() }, ec.marshalOString2ᚖstring); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -41320,6 +42178,9 @@ func (ec *executionContext) fieldContext___InputValue_type(_ context.Context, fi
 }
 
 func (ec *executionContext) ___InputValue_defaultValue(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() *string { return obj.DefaultValue }, ec.marshalOString2ᚖstring); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -41343,6 +42204,9 @@ func (ec *executionContext) fieldContext___InputValue_defaultValue(_ context.Con
 }
 
 func (ec *executionContext) ___InputValue_isDeprecated(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() bool { return obj.IsDeprecated() }, ec.marshalNBoolean2bool); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -41366,6 +42230,9 @@ func (ec *executionContext) fieldContext___InputValue_isDeprecated(_ context.Con
 }
 
 func (ec *executionContext) ___InputValue_deprecationReason(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() *string { return obj.DeprecationReason() }, ec.marshalOString2ᚖstring); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -41389,6 +42256,9 @@ func (ec *executionContext) fieldContext___InputValue_deprecationReason(_ contex
 }
 
 func (ec *executionContext) ___Schema_description(ctx context.Context, field graphql.CollectedField, obj *introspection.Schema) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() *string { return obj.Description() }, ec.marshalOString2ᚖstring); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -41595,6 +42465,9 @@ func (ec *executionContext) fieldContext___Type_kind(_ context.Context, field gr
 }
 
 func (ec *executionContext) ___Type_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() *string { return obj.Name() }, ec.marshalOString2ᚖstring); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -41618,6 +42491,9 @@ func (ec *executionContext) fieldContext___Type_name(_ context.Context, field gr
 }
 
 func (ec *executionContext) ___Type_description(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() *string { return obj.Description() }, ec.marshalOString2ᚖstring); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -41641,6 +42517,9 @@ func (ec *executionContext) fieldContext___Type_description(_ context.Context, f
 }
 
 func (ec *executionContext) ___Type_specifiedByURL(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
+	if m, ok := gqlexec.ReadScalar(ctx, field, func() *string { return obj.SpecifiedByURL() }, ec.marshalOString2ᚖstring); ok {
+		return m
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,

@@ -11,6 +11,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
+	"github.com/skillswap/skillswap/gqlexec"
 	"github.com/skillswap/skillswap/i18n"
 )
 
@@ -45,11 +46,19 @@ func (responseLimit) Validate(graphql.ExecutableSchema) error { return nil }
 
 var errResponseTooLarge = errors.New("response too large")
 
-type responseBudgetKey struct{}
-
+// responseBudget is an operation's gqlexec.Budget: what its response may still add.
 type responseBudget struct {
 	left   atomic.Int64
 	cancel context.CancelCauseFunc
+}
+
+// Spend implements gqlexec.Budget: past the budget, it cancels the operation's context.
+func (b *responseBudget) Spend(n int64) bool {
+	if b.left.Add(-n) < 0 {
+		b.cancel(errResponseTooLarge)
+		return false
+	}
+	return true
 }
 
 // InterceptResponse implements graphql.ResponseInterceptor.
@@ -61,7 +70,10 @@ func (l responseLimit) InterceptResponse(ctx context.Context, next graphql.Respo
 	defer cancel(nil)
 	b := &responseBudget{cancel: cancel}
 	b.left.Store(l.maxBytes)
-	resp := next(context.WithValue(ctx, responseBudgetKey{}, b))
+	// The budget also lets gqlexec.ReadScalar answer scalars read from memory without this
+	// middleware (InterceptField): it charges them to the budget, and fails them once ctx is
+	// done, as InterceptField would. httpapi.New checks that no other field middleware exists.
+	resp := next(gqlexec.WithBudget(ctx, b))
 	if resp == nil {
 		return nil
 	}
@@ -109,7 +121,7 @@ func encodedSize(r *graphql.Response) int64 {
 
 // InterceptField implements graphql.FieldInterceptor.
 func (l responseLimit) InterceptField(ctx context.Context, next graphql.Resolver) (any, error) {
-	b, _ := ctx.Value(responseBudgetKey{}).(*responseBudget)
+	b := gqlexec.BudgetFrom(ctx)
 	if b == nil {
 		return next(ctx)
 	}
@@ -124,8 +136,7 @@ func (l responseLimit) InterceptField(ctx context.Context, next graphql.Resolver
 		cost += int64(len(fc.Field.Alias))
 	}
 	cost += valueSize(res)
-	if b.left.Add(-cost) < 0 {
-		b.cancel(errResponseTooLarge)
+	if !b.Spend(cost) {
 		return nil, stoppedError(ctx)
 	}
 	return res, err

@@ -6,6 +6,7 @@ package httpapi
 import (
 	"context"
 	"crypto/subtle"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -106,12 +107,30 @@ type Server struct {
 	Metrics  *Metrics
 }
 
+// usable refuses a field middleware other than responseLimit's: gqlexec.ReadScalar answers the
+// scalars read from memory, most of a page's fields, without field middleware, standing in for
+// responseLimit's (the operation's gqlexec.Budget), so another would silently miss them.
+func usable(ext graphql.HandlerExtension) error {
+	if _, ok := ext.(graphql.FieldInterceptor); ok {
+		if _, ok := ext.(responseLimit); !ok {
+			return fmt.Errorf("httpapi: %T is a field interceptor, which gqlexec.ReadScalar would bypass for scalars", ext)
+		}
+	}
+	return nil
+}
+
 // New builds the handler.
 func New(cfg Config, d Deps) *Server {
 	s := &Server{sockets: newWebsocket(cfg, d)}
 	s.Metrics = NewMetrics(d.Pool, s.sockets.Count)
 
 	gql := handler.New(d.Schema)
+	use := func(ext graphql.HandlerExtension) {
+		if err := usable(ext); err != nil {
+			panic(err)
+		}
+		gql.Use(ext)
+	}
 	docs := newDocumentCache()
 	gql.SetQueryCache(docs)
 	s.lane = newAdmission(cfg.Admission, cfg.MaxQueryBytes, docs)
@@ -125,26 +144,26 @@ func New(cfg Config, d Deps) *Server {
 	}
 	gql.SetParserTokenLimit(cfg.MaxTokens)
 	if cfg.Introspection {
-		gql.Use(extension.Introspection{})
+		use(extension.Introspection{})
 	} else {
-		gql.Use(noIntrospection{})
+		use(noIntrospection{})
 	}
 	gql.SetDisableSuggestion(!cfg.FieldSuggestions)
 	// Order matters: persisted queries resolve the text, the preflight checks its shape before
 	// gqlgen parses and validates it, the complexity limit runs after validation, and the budget
 	// after every refusal (a document refused anyway spends nothing) charging the limit's count.
-	gql.Use(extension.AutomaticPersistedQuery{Cache: newPersistedQueryCache()})
+	use(extension.AutomaticPersistedQuery{Cache: newPersistedQueryCache()})
 	budget := complexityBudget{limiter: d.Limiter, perUser: cfg.ComplexityUser, perIP: cfg.ComplexityIP, log: d.Log}
 	pre := newPreflight(defaultShapeLimits(cfg.MaxDepth, cfg.MaxAliases), cfg.MaxTokens, cfg.MaxQueryBytes, docs)
 	pre.charge = budget.charge
-	gql.Use(pre)
-	gql.Use(&complexityLimit{limit: cfg.MaxComplexity})
-	gql.Use(budget)
-	gql.Use(responseLimit{maxBytes: cfg.MaxResponseBytes})
+	use(pre)
+	use(&complexityLimit{limit: cfg.MaxComplexity})
+	use(budget)
+	use(responseLimit{maxBytes: cfg.MaxResponseBytes})
 	if d.Tracing.Enabled() {
 		// Operation interceptors run after every operation-context mutator: the complexity
 		// limit has priced the operation by then, and the span records it.
-		gql.Use(operationSpans{tracer: d.Tracing.Tracer()})
+		use(operationSpans{tracer: d.Tracing.Tracer()})
 	}
 	presenter := errorPresenter(d.Log, d.Schema.Schema())
 	if !cfg.FieldSuggestions {

@@ -1,7 +1,8 @@
 // Command gqlgen regenerates graph/ and the resolver stubs from gqlgen.yml (what gqlgen's own
-// `gqlgen generate` does), then routes two of the generated executor's calls to package gqlexec: list
+// `gqlgen generate` does), then routes parts of the generated executor to package gqlexec: list
 // marshalling to gqlexec.MarshalList, with the table of fields that may wait it consults
-// (graph/fieldswait.go), and each object's @defer group to gqlexec.NewDeferredGroup.
+// (graph/fieldswait.go), each object's @defer group to gqlexec.NewDeferredGroup, and scalar
+// fields read from memory to gqlexec.ReadScalar (scalars.go).
 //
 // Run by `go generate ./...` from the repository root (generate.go); `make check-generated`
 // fails when its output differs from what is committed.
@@ -74,6 +75,9 @@ func run(configFile string) error {
 		return err
 	}
 	if err := route(cfg.Exec.Filename); err != nil {
+		return err
+	}
+	if err := readScalars(cfg.Exec.Filename); err != nil {
 		return err
 	}
 	table, err := fields.source(cfg.Exec.Package)
