@@ -65,7 +65,9 @@ func readScalars(file string) error {
 			methods[fn.Name.Name] = fn
 		}
 	}
-	text := func(n ast.Node) string { return string(src[fset.Position(n.Pos()).Offset:fset.Position(n.End()).Offset]) }
+	text := func(n ast.Node) string {
+		return string(src[fset.Position(n.Pos()).Offset:fset.Position(n.End()).Offset])
+	}
 	type insert struct {
 		at   int
 		code string
