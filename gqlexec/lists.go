@@ -10,7 +10,6 @@ package gqlexec
 import (
 	"context"
 	"slices"
-	"sync"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -113,26 +112,12 @@ type primed struct {
 	fields []string
 }
 
-// primedLists is one response's record of the lists a resolver primed loaders for.
-type primedLists struct {
-	mu    sync.Mutex
-	lists map[primedList]*primed
-}
-
 // primedList is a list as one resolver returned it: the list's field, selected directly on the
 // value of the field the resolver resolved. The parent matters: a fragment selects the same
 // field (the same *ast.Field) wherever it is spread, below resolvers that primed nothing.
 type primedList struct {
 	parent *graphql.FieldContext
 	list   *ast.Field
-}
-
-type primedKey struct{}
-
-// Middleware gives each response (an operation, a subscription's event) its record of primed
-// lists; without it Prime records nothing and every list is judged by its fields alone.
-func Middleware(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
-	return next(context.WithValue(ctx, primedKey{}, &primedLists{}))
 }
 
 // Prime records that below each element of list, a field selected directly on the value of the
@@ -142,7 +127,7 @@ func Middleware(ctx context.Context, next graphql.ResponseHandler) *graphql.Resp
 // resolving its elements in turn. Call it from the resolver, only after the loaders are primed,
 // for fields that read nothing else per element.
 func Prime(ctx context.Context, list *ast.Field, at []string, fields ...string) {
-	r, _ := ctx.Value(primedKey{}).(*primedLists)
+	r := responseOf(ctx)
 	parent := graphql.GetFieldContext(ctx)
 	if r == nil || parent == nil || list == nil || len(fields) == 0 {
 		return
@@ -157,7 +142,7 @@ func Prime(ctx context.Context, list *ast.Field, at []string, fields ...string) 
 
 // primedFor returns what was primed for the list whose field ctx is resolving, or nil.
 func primedFor(ctx context.Context) *primed {
-	r, _ := ctx.Value(primedKey{}).(*primedLists)
+	r := responseOf(ctx)
 	if r == nil {
 		return nil
 	}

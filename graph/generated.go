@@ -16824,7 +16824,7 @@ func (ec *executionContext) fieldContext_AccountSecurity_recentSignIns(ctx conte
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_AccountSecurity_recentSignIns_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = gqlexec.Args(ctx, field, ec.Variables, ec.field_AccountSecurity_recentSignIns_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -37673,6 +37673,11 @@ func (ec *executionContext) fieldContext_Skill_slug(_ context.Context, field gra
 }
 
 func (ec *executionContext) _Skill_name(ctx context.Context, field graphql.CollectedField, obj *domain.Skill) (ret graphql.Marshaler) {
+	if args, err := gqlexec.Args(ctx, field, ec.Variables, ec.field_Skill_name_args); err == nil {
+		if m, ok := gqlexec.ReadScalar(ctx, field, func() string { return obj.Name(args["locale"].(*domain.NameLocale)) }, ec.marshalNString2string); ok {
+			return m
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -37709,7 +37714,7 @@ func (ec *executionContext) fieldContext_Skill_name(ctx context.Context, field g
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Skill_name_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = gqlexec.Args(ctx, field, ec.Variables, ec.field_Skill_name_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -37966,6 +37971,11 @@ func (ec *executionContext) fieldContext_SkillCategory_slug(_ context.Context, f
 }
 
 func (ec *executionContext) _SkillCategory_name(ctx context.Context, field graphql.CollectedField, obj *domain.SkillCategory) (ret graphql.Marshaler) {
+	if args, err := gqlexec.Args(ctx, field, ec.Variables, ec.field_SkillCategory_name_args); err == nil {
+		if m, ok := gqlexec.ReadScalar(ctx, field, func() string { return obj.Name(args["locale"].(*domain.NameLocale)) }, ec.marshalNString2string); ok {
+			return m
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -38002,7 +38012,7 @@ func (ec *executionContext) fieldContext_SkillCategory_name(ctx context.Context,
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_SkillCategory_name_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = gqlexec.Args(ctx, field, ec.Variables, ec.field_SkillCategory_name_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -40843,7 +40853,7 @@ func (ec *executionContext) fieldContext_User_sessions(ctx context.Context, fiel
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_User_sessions_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = gqlexec.Args(ctx, field, ec.Variables, ec.field_User_sessions_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -40900,7 +40910,7 @@ func (ec *executionContext) fieldContext_User_payments(ctx context.Context, fiel
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_User_payments_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = gqlexec.Args(ctx, field, ec.Variables, ec.field_User_payments_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -41057,7 +41067,7 @@ func (ec *executionContext) fieldContext_User_reviews(ctx context.Context, field
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_User_reviews_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = gqlexec.Args(ctx, field, ec.Variables, ec.field_User_reviews_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -41114,7 +41124,7 @@ func (ec *executionContext) fieldContext_User_auditEntries(ctx context.Context, 
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_User_auditEntries_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = gqlexec.Args(ctx, field, ec.Variables, ec.field_User_auditEntries_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -41222,7 +41232,7 @@ func (ec *executionContext) fieldContext_User_moderationCases(ctx context.Contex
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_User_moderationCases_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = gqlexec.Args(ctx, field, ec.Variables, ec.field_User_moderationCases_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -41325,7 +41335,7 @@ func (ec *executionContext) fieldContext_User_consents(ctx context.Context, fiel
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_User_consents_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = gqlexec.Args(ctx, field, ec.Variables, ec.field_User_consents_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -41382,7 +41392,7 @@ func (ec *executionContext) fieldContext_User_dataExports(ctx context.Context, f
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_User_dataExports_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = gqlexec.Args(ctx, field, ec.Variables, ec.field_User_dataExports_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -41802,7 +41812,7 @@ func (ec *executionContext) fieldContext___Directive_args(ctx context.Context, f
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field___Directive_args_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = gqlexec.Args(ctx, field, ec.Variables, ec.field___Directive_args_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -42002,7 +42012,7 @@ func (ec *executionContext) fieldContext___Field_args(ctx context.Context, field
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field___Field_args_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = gqlexec.Args(ctx, field, ec.Variables, ec.field___Field_args_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -42579,7 +42589,7 @@ func (ec *executionContext) fieldContext___Type_fields(ctx context.Context, fiel
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field___Type_fields_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = gqlexec.Args(ctx, field, ec.Variables, ec.field___Type_fields_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -42687,7 +42697,7 @@ func (ec *executionContext) fieldContext___Type_enumValues(ctx context.Context, 
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field___Type_enumValues_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = gqlexec.Args(ctx, field, ec.Variables, ec.field___Type_enumValues_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -42731,7 +42741,7 @@ func (ec *executionContext) fieldContext___Type_inputFields(ctx context.Context,
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field___Type_inputFields_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = gqlexec.Args(ctx, field, ec.Variables, ec.field___Type_inputFields_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}

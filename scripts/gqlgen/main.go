@@ -23,6 +23,7 @@ import (
 	"github.com/99designs/gqlgen/api"
 	"github.com/99designs/gqlgen/codegen"
 	"github.com/99designs/gqlgen/codegen/config"
+	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/skillswap/skillswap/gqlexec"
 )
@@ -77,7 +78,13 @@ func run(configFile string) error {
 	if err := route(cfg.Exec.Filename); err != nil {
 		return err
 	}
-	if err := readScalars(cfg.Exec.Filename); err != nil {
+	var roots []string
+	for _, root := range []*ast.Definition{cfg.Schema.Query, cfg.Schema.Mutation, cfg.Schema.Subscription} {
+		if root != nil {
+			roots = append(roots, root.Name)
+		}
+	}
+	if err := readScalars(cfg.Exec.Filename, roots); err != nil {
 		return err
 	}
 	table, err := fields.source(cfg.Exec.Package)

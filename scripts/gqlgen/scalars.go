@@ -29,10 +29,17 @@ var safeScalarMarshaler = regexp.MustCompile(`^(?:` +
 const neverNull = `(?:gqlscalar\.MarshalString|gqlscalar\.MarshalInt|gqlscalar\.MarshalInt64|gqlscalar\.MarshalDateTime|` +
 	`graphql\.MarshalString|graphql\.MarshalID|graphql\.MarshalInt|graphql\.MarshalInt64|graphql\.MarshalBoolean)`
 
-// readScalars routes, in the generated executor, every field that reads a scalar from memory (a
-// struct field or a method of the object without context, arguments or error; no directive; a
-// marshaler matched by safeScalarMarshaler) to gqlexec.ReadScalar first, keeping gqlgen's
-// ResolveField after it for what ReadScalar leaves to it. gqlgen generates each field as
+// readScalars rewrites, in the generated executor, the fields below the root (objects not named
+// in roots) in two ways, and fails when it finds no field to rewrite (gqlgen's template has
+// changed and must be looked at):
+//
+//   - a field with arguments parses them with gqlexec.Args, once per response;
+//   - a field that reads a scalar from memory (a struct field, or a method of the object without
+//     context or error, given the field's arguments or none; no directive; a marshaler matched
+//     by safeScalarMarshaler) is answered by gqlexec.ReadScalar first, keeping gqlgen's
+//     ResolveField after it for what ReadScalar leaves to it.
+//
+// gqlgen generates each field as
 //
 //	func (ec *executionContext) _User_displayName(ctx context.Context, field graphql.CollectedField, obj *domain.User) (ret graphql.Marshaler) {
 //		return graphql.ResolveField(ctx, ec.OperationContext, field,
@@ -47,9 +54,10 @@ const neverNull = `(?:gqlscalar\.MarshalString|gqlscalar\.MarshalInt|gqlscalar\.
 //			true, true)
 //	}
 //
-// with a field context made by graphql.NewScalarFieldContext (no arguments). It fails when no
-// field has that shape: gqlgen's template has changed and must be looked at.
-func readScalars(file string) error {
+// with a field context made by graphql.NewScalarFieldContext when the field has no arguments,
+// and otherwise by a function that parses them into fc.Args, which the resolver reads (`fc :=
+// graphql.GetFieldContext(ctx); return obj.Name(fc.Args["locale"].(*domain.NameLocale)), nil`).
+func readScalars(file string, roots []string) error {
 	src, err := os.ReadFile(file)
 	if err != nil {
 		return fmt.Errorf("read generated code: %w", err)
@@ -68,28 +76,50 @@ func readScalars(file string) error {
 	text := func(n ast.Node) string {
 		return string(src[fset.Position(n.Pos()).Offset:fset.Position(n.End()).Offset])
 	}
-	type insert struct {
-		at   int
-		code string
+	type edit struct {
+		from, to int
+		code     string
 	}
-	var inserts []insert
+	var edits []edit
+	// Arguments parsed once per response: parsers[fieldContext] names the routed parse function.
+	parsers := map[string]string{}
+	for name, fn := range methods {
+		call, parse, ok := argumentsParse(fn)
+		if !ok || slices.Contains(roots, fieldContextObject(fn)) {
+			continue
+		}
+		parsers[name] = parse
+		edits = append(edits, edit{
+			from: fset.Position(call.Pos()).Offset, to: fset.Position(call.End()).Offset,
+			code: "gqlexec.Args(ctx, field, ec.Variables, ec." + parse + ")",
+		})
+	}
+	if len(parsers) == 0 {
+		return fmt.Errorf("%s: no field below the root parses arguments as expected; has gqlgen's template changed?", file)
+	}
+	scalars := 0
 	for _, fn := range methods {
-		read, valueType, marshal, ok := scalarField(fn, methods, fset)
+		sf, ok := scalarField(fn, methods, parsers, fset)
 		if !ok {
 			continue
 		}
-		inserts = append(inserts, insert{
-			at: fset.Position(fn.Body.Lbrace).Offset + 1,
-			code: fmt.Sprintf("\n\tif m, ok := gqlexec.ReadScalar(ctx, field, func() %s { return %s }, ec.%s); ok {\n\t\treturn m\n\t}",
-				text(valueType), text(read), marshal),
-		})
+		scalars++
+		at := fset.Position(fn.Body.Lbrace).Offset + 1
+		read := text(sf.read)
+		code := "\n\tif m, ok := gqlexec.ReadScalar(ctx, field, func() %s { return %s }, ec.%s); ok {\n\t\treturn m\n\t}"
+		if sf.parse != "" {
+			read = strings.ReplaceAll(read, "fc.Args", "args")
+			code = "\n\tif args, err := gqlexec.Args(ctx, field, ec.Variables, ec." + sf.parse + "); err == nil {" +
+				strings.ReplaceAll(code, "\n", "\n\t") + "\n\t}"
+		}
+		edits = append(edits, edit{from: at, to: at, code: fmt.Sprintf(code, text(sf.valueType), read, sf.marshal)})
 	}
-	if len(inserts) == 0 {
+	if scalars == 0 {
 		return fmt.Errorf("%s: no scalar field read from memory has the expected shape; has gqlgen's template changed?", file)
 	}
-	slices.SortFunc(inserts, func(a, b insert) int { return b.at - a.at })
-	for _, in := range inserts {
-		src = slices.Concat(src[:in.at], []byte(in.code), src[in.at:])
+	slices.SortFunc(edits, func(a, b edit) int { return b.from - a.from })
+	for _, e := range edits {
+		src = slices.Concat(src[:e.from], []byte(e.code), src[e.to:])
 	}
 	out, err := format.Source(src)
 	if err != nil {
@@ -98,55 +128,140 @@ func readScalars(file string) error {
 	return os.WriteFile(file, out, 0o644)
 }
 
-// scalarField reports whether fn is a generated field function of readScalars' shape, and returns
-// the expression that reads the value, the value's type and the marshaler's name.
-func scalarField(fn *ast.FuncDecl, methods map[string]*ast.FuncDecl, fset *token.FileSet) (read, valueType ast.Expr, marshal string, ok bool) {
+// argumentsParse finds, in a generated field context function, gqlgen's parse of the field's
+// arguments, `if fc.Args, err = ec.field_<Object>_<field>_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {`,
+// and returns the call and the parse function's name.
+func argumentsParse(fn *ast.FuncDecl) (call *ast.CallExpr, parse string, ok bool) {
+	if !strings.HasPrefix(fn.Name.Name, "fieldContext_") || fn.Body == nil {
+		return nil, "", false
+	}
+	for _, st := range fn.Body.List {
+		ifSt, ok := st.(*ast.IfStmt)
+		if !ok {
+			continue
+		}
+		assign, ok := ifSt.Init.(*ast.AssignStmt)
+		if !ok || len(assign.Lhs) != 2 || len(assign.Rhs) != 1 || !isSelector(assign.Lhs[0], "fc", "Args") {
+			continue
+		}
+		call, ok := assign.Rhs[0].(*ast.CallExpr)
+		if !ok || len(call.Args) != 2 || !isIdent(call.Args[0], "ctx") {
+			continue
+		}
+		name, ok := calledMethod(call)
+		if !ok || !strings.HasPrefix(name, "field_") {
+			continue
+		}
+		argMap, ok := call.Args[1].(*ast.CallExpr)
+		if !ok || !isSelector(argMap.Fun, "field", "ArgumentMap") || len(argMap.Args) != 1 || !isSelector(argMap.Args[0], "ec", "Variables") {
+			continue
+		}
+		return call, name, true
+	}
+	return nil, "", false
+}
+
+// fieldContextObject returns the object type a generated field context function makes contexts
+// for: the Object of its `fc = &graphql.FieldContext{Object: "…", …}`, or "" when it has none.
+func fieldContextObject(fn *ast.FuncDecl) string {
+	object := ""
+	ast.Inspect(fn.Body, func(n ast.Node) bool {
+		kv, ok := n.(*ast.KeyValueExpr)
+		if ok && isIdent(kv.Key, "Object") {
+			if lit, ok := kv.Value.(*ast.BasicLit); ok && lit.Kind == token.STRING {
+				object = strings.Trim(lit.Value, `"`)
+			}
+		}
+		return object == ""
+	})
+	return object
+}
+
+// scalarRead is a field readScalars answers with gqlexec.ReadScalar.
+type scalarRead struct {
+	read      ast.Expr // the value, read from obj (and args)
+	valueType ast.Expr
+	marshal   string // the marshaler's name, a method of ec
+	parse     string // the arguments' parse function, when the field has arguments
+}
+
+// scalarField reports whether fn is a generated field function of readScalars' shape, parsers
+// naming the parse function of each field context function whose arguments are routed.
+func scalarField(fn *ast.FuncDecl, methods map[string]*ast.FuncDecl, parsers map[string]string, fset *token.FileSet) (scalarRead, bool) {
+	var sf scalarRead
 	call, ok := onlyReturn(fn.Body).(*ast.CallExpr)
 	if !ok || !isSelector(call.Fun, "graphql", "ResolveField") || len(call.Args) != 9 {
-		return nil, nil, "", false
+		return sf, false
 	}
 	args := call.Args
-	// The field context: gqlgen's for a scalar without arguments.
+	// The field context: gqlgen's for a scalar without arguments, or one whose arguments are
+	// parsed once per response.
 	fieldContext, ok := calledMethod(funcLitReturn(args[3]))
-	if !ok {
-		return nil, nil, "", false
+	if !ok || methods[fieldContext] == nil {
+		return sf, false
 	}
-	if fc := methods[fieldContext]; fc == nil {
-		return nil, nil, "", false
-	} else if c, ok := onlyReturn(fc.Body).(*ast.CallExpr); !ok || !isSelector(c.Fun, "graphql", "NewScalarFieldContext") {
-		return nil, nil, "", false
+	sf.parse = parsers[fieldContext]
+	if c, ok := onlyReturn(methods[fieldContext].Body).(*ast.CallExpr); sf.parse == "" && (!ok || !isSelector(c.Fun, "graphql", "NewScalarFieldContext")) {
+		return sf, false
 	}
-	// The resolver: return <read from obj>, nil.
+	// The resolver: return <read from obj>, nil; with arguments, read from fc.Args after
+	// fc := graphql.GetFieldContext(ctx).
 	resolver, ok := args[4].(*ast.FuncLit)
-	if !ok || len(resolver.Body.List) != 1 {
-		return nil, nil, "", false
+	if !ok {
+		return sf, false
 	}
-	ret, ok := resolver.Body.List[0].(*ast.ReturnStmt)
-	if !ok || len(ret.Results) != 2 || !isIdent(ret.Results[1], "nil") || !readsObject(ret.Results[0]) {
-		return nil, nil, "", false
+	body := resolver.Body.List
+	if sf.parse != "" {
+		if len(body) != 2 || !getsFieldContext(body[0]) {
+			return sf, false
+		}
+		body = body[1:]
+	}
+	if len(body) != 1 {
+		return sf, false
+	}
+	ret, ok := body[0].(*ast.ReturnStmt)
+	if !ok || len(ret.Results) != 2 || !isIdent(ret.Results[1], "nil") || !readsObject(ret.Results[0], sf.parse != "") {
+		return sf, false
 	}
 	// No middleware (directives), panics recovered.
 	if !isIdent(args[5], "nil") || !isIdent(args[7], "true") {
-		return nil, nil, "", false
+		return sf, false
 	}
 	// The marshaler: one that cannot report an error.
 	m, ok := args[6].(*ast.FuncLit)
 	if !ok || len(m.Type.Params.List) != 3 {
-		return nil, nil, "", false
+		return sf, false
 	}
-	marshal, ok = calledMethod(funcLitReturn(m))
-	if !ok || methods[marshal] == nil || !safeScalarMarshaler.MatchString(statements(methods[marshal].Body, fset)) {
-		return nil, nil, "", false
+	sf.marshal, ok = calledMethod(funcLitReturn(m))
+	if !ok || methods[sf.marshal] == nil || !safeScalarMarshaler.MatchString(statements(methods[sf.marshal].Body, fset)) {
+		return sf, false
 	}
-	return ret.Results[0], m.Type.Params.List[2].Type, marshal, true
+	sf.read, sf.valueType = ret.Results[0], m.Type.Params.List[2].Type
+	return sf, true
 }
 
-// readsObject reports whether e reads a field of obj, or calls one of its methods without
-// arguments: obj.A, obj.A.B, obj.M().
-func readsObject(e ast.Expr) bool {
+// getsFieldContext reports whether st is `fc := graphql.GetFieldContext(ctx)`.
+func getsFieldContext(st ast.Stmt) bool {
+	a, ok := st.(*ast.AssignStmt)
+	if !ok || a.Tok != token.DEFINE || len(a.Lhs) != 1 || len(a.Rhs) != 1 || !isIdent(a.Lhs[0], "fc") {
+		return false
+	}
+	c, ok := a.Rhs[0].(*ast.CallExpr)
+	return ok && isSelector(c.Fun, "graphql", "GetFieldContext") && len(c.Args) == 1 && isIdent(c.Args[0], "ctx")
+}
+
+// readsObject reports whether e reads a field of obj, or calls one of its methods: obj.A, obj.A.B,
+// obj.M(), and with withArgs, obj.M(<expressions of fc.Args[…] and constants>).
+func readsObject(e ast.Expr, withArgs bool) bool {
 	if c, ok := e.(*ast.CallExpr); ok {
-		if len(c.Args) != 0 {
+		if len(c.Args) != 0 && !withArgs {
 			return false
+		}
+		for _, a := range c.Args {
+			if !readsArgs(a) {
+				return false
+			}
 		}
 		e = c.Fun
 	}
@@ -157,6 +272,28 @@ func readsObject(e ast.Expr) bool {
 		}
 		e = s.X
 	}
+}
+
+// readsArgs reports whether e uses no variable but fc, and fc only as fc.Args (the resolver's
+// arguments as gqlgen passes them: fc.Args["locale"].(*domain.NameLocale)).
+func readsArgs(e ast.Expr) bool {
+	ok := true
+	ast.Inspect(e, func(n ast.Node) bool {
+		switch n := n.(type) {
+		case *ast.SelectorExpr:
+			if isIdent(n.X, "fc") {
+				ok = ok && n.Sel.Name == "Args"
+				return false
+			}
+		case *ast.FuncLit, *ast.CallExpr:
+			ok = false
+		case *ast.Ident:
+			// Type names and package names in type assertions are fine; values are not.
+			ok = ok && n.Name != "ctx" && n.Name != "obj" && n.Name != "ec"
+		}
+		return ok
+	})
+	return ok
 }
 
 func onlyReturn(body *ast.BlockStmt) ast.Expr {

@@ -80,6 +80,35 @@ func (ec *executionContext) marshalNString2ᚖstring(ctx context.Context, sel as
 
 const scalarFieldContext = `return graphql.NewScalarFieldContext("T", field, false, false, "String")`
 
+// argsFieldContext is a field context function of a field with arguments, on object OBJECT.
+const argsFieldContext = `
+	fc = &graphql.FieldContext{
+		Object:     "OBJECT",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_OBJECT_NAME_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil`
+
+// argsContext is argsFieldContext for the field name of object.
+func argsContext(object string) string {
+	return strings.NewReplacer("OBJECT", object, "NAME", "name").Replace(argsFieldContext)
+}
+
+const readsLocale = `fc := graphql.GetFieldContext(ctx)
+			return obj.Name(fc.Args["locale"].(*domain.NameLocale)), nil`
+
 func TestReadScalarsRoutesOnlyScalarsReadFromMemory(t *testing.T) {
 	t.Parallel()
 	field := func(name, resolve, middleware, typ, marshal, fieldContext string) string {
@@ -104,18 +133,24 @@ func TestReadScalarsRoutesOnlyScalarsReadFromMemory(t *testing.T) {
 		{"a directive", field("name", "return obj.Name, nil", "func(ctx context.Context, next graphql.Resolver) graphql.Resolver { return next }", "string", "marshalNString2string", scalarFieldContext), ""},
 		{"a float, which can fail as it is written", field("rate", "return obj.Rate, nil", "nil", "float64", "marshalNFloat2float64", scalarFieldContext), ""},
 		{"a non-null pointer, which reports nil", field("name", "return obj.Name, nil", "nil", "*string", "marshalNString2ᚖstring", scalarFieldContext), ""},
+		{"a method given the field's arguments", field("name", readsLocale, "nil", "string", "marshalNString2string", argsContext("Skill")),
+			"gqlexec.ReadScalar(ctx, field, func() string { return obj.Name(args[\"locale\"].(*domain.NameLocale)) }, ec.marshalNString2string)"},
+		{"a method given the context", field("name", "fc := graphql.GetFieldContext(ctx)\n\t\t\treturn obj.Name(ctx), nil", "nil", "string", "marshalNString2string", argsContext("Skill")), ""},
+		{"a field of the root", field("name", readsLocale, "nil", "string", "marshalNString2string", argsContext("Query")), ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			file := filepath.Join(t.TempDir(), "generated.go")
-			// One routed field always, so that the file as a whole has the expected shape.
-			anchor := field("anchor", "return obj.Anchor, nil", "nil", "string", "marshalNString2string", scalarFieldContext)
+			// A routed scalar and arguments always, so that the file as a whole has the expected shape.
+			anchor := field("anchor", "return obj.Anchor, nil", "nil", "string", "marshalNString2string", scalarFieldContext) +
+				"func (ec *executionContext) fieldContext_Anchor_list(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {" +
+				strings.NewReplacer("OBJECT", "Anchor", "NAME", "list").Replace(argsFieldContext) + "\n}\n"
 			src := "package graph\n" + anchor + tc.source + marshalers
 			if err := os.WriteFile(file, []byte(src), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			if err := readScalars(file); err != nil {
+			if err := readScalars(file, []string{"Query", "Mutation"}); err != nil {
 				t.Fatal(err)
 			}
 			out, err := os.ReadFile(file)
@@ -125,8 +160,18 @@ func TestReadScalarsRoutesOnlyScalarsReadFromMemory(t *testing.T) {
 			if got := strings.Count(string(out), "gqlexec.ReadScalar("); got != 1+min(len(tc.routed), 1) {
 				t.Fatalf("%d fields routed:\n%s", got, out)
 			}
-			if tc.routed != "" && !strings.Contains(string(out), "if m, ok := "+tc.routed+"; ok {\n\t\treturn m\n\t}\n\treturn graphql.ResolveField(") {
+			want := "if m, ok := " + tc.routed + "; ok {\n\t\treturn m\n\t}\n\treturn graphql.ResolveField("
+			if strings.Contains(tc.source, "field_Skill_name_args") {
+				want = "if args, err := gqlexec.Args(ctx, field, ec.Variables, ec.field_Skill_name_args); err == nil {\n\t\tif m, ok := " +
+					tc.routed + "; ok {\n\t\t\treturn m\n\t\t}\n\t}\n\treturn graphql.ResolveField("
+			}
+			if tc.routed != "" && !strings.Contains(string(out), want) {
 				t.Fatalf("not routed as %s:\n%s", tc.routed, out)
+			}
+			// Arguments below the root are parsed once per response, the root's as before.
+			routedArgs := strings.Contains(string(out), "if fc.Args, err = gqlexec.Args(ctx, field, ec.Variables, ec.field_Skill_name_args); err != nil {")
+			if want := strings.Contains(tc.source, "field_Skill_name_args"); routedArgs != want {
+				t.Fatalf("arguments parsed by gqlexec.Args: %v, want %v:\n%s", routedArgs, want, out)
 			}
 		})
 	}
@@ -138,7 +183,7 @@ func TestReadScalarsFailsWhenNoFieldHasTheShape(t *testing.T) {
 	if err := os.WriteFile(file, []byte("package graph\n"+marshalers), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := readScalars(file); err == nil || !strings.Contains(err.Error(), "template") {
+	if err := readScalars(file, []string{"Query"}); err == nil || !strings.Contains(err.Error(), "template") {
 		t.Fatalf("got %v, want an error about gqlgen's template", err)
 	}
 }
