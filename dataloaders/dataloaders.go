@@ -21,7 +21,7 @@ type Source interface {
 	UsersByIDs(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]domain.User, error)
 	ProfilesByUserIDs(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]domain.Profile, error)
 	SlotsByUserIDs(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID][]domain.AvailabilitySlot, error)
-	MemberSkillsByUserIDs(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID][]domain.MemberSkill, error)
+	MemberSkillsOf(ctx context.Context, lists []domain.MemberSkillsOf) (map[domain.MemberSkillsOf][]domain.MemberSkill, error)
 	BlockedIDs(ctx context.Context, viewer uuid.UUID) ([]uuid.UUID, error)
 
 	ConversationsByIDs(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]domain.Conversation, error)
@@ -58,8 +58,8 @@ type Loaders struct {
 	Profiles *dataloadgen.Loader[uuid.UUID, domain.Profile]
 	// Slots loads weekly availability by user id.
 	Slots *dataloadgen.Loader[uuid.UUID, []domain.AvailabilitySlot]
-	// MemberSkills loads members' offers and wants by user id.
-	MemberSkills *dataloadgen.Loader[uuid.UUID, []domain.MemberSkill]
+	// MemberSkills loads members' offers or wants (forget a member's with ForgetMemberSkills).
+	MemberSkills *dataloadgen.Loader[domain.MemberSkillsOf, []domain.MemberSkill]
 	// Blocks loads, for a viewer, the members on either side of a block with them.
 	Blocks *dataloadgen.Loader[uuid.UUID, map[uuid.UUID]bool]
 
@@ -125,7 +125,7 @@ func New(src Source, tax Taxonomy, batchWait time.Duration) *Loaders {
 		Moderation:   newModerationLoaders(src, wait),
 		Users:        dataloadgen.NewMappedLoader(src.UsersByIDs, wait),
 		Slots:        dataloadgen.NewMappedLoader(orEmpty(src.SlotsByUserIDs), wait),
-		MemberSkills: dataloadgen.NewMappedLoader(orEmpty(src.MemberSkillsByUserIDs), wait),
+		MemberSkills: dataloadgen.NewMappedLoader(orEmpty(src.MemberSkillsOf), wait),
 		Profiles:     dataloadgen.NewMappedLoader(orDefaultProfile(src.ProfilesByUserIDs), wait),
 		Blocks: dataloadgen.NewMappedLoader(func(ctx context.Context, viewers []uuid.UUID) (map[uuid.UUID]map[uuid.UUID]bool, error) {
 			out := make(map[uuid.UUID]map[uuid.UUID]bool, len(viewers))
@@ -201,8 +201,8 @@ func orDefaultProfile(fetch func(context.Context, []uuid.UUID) (map[uuid.UUID]do
 }
 
 // orEmpty makes a one-to-many fetch answer an empty list (not NOT_FOUND) for keys without rows.
-func orEmpty[V any](fetch func(context.Context, []uuid.UUID) (map[uuid.UUID][]V, error)) func(context.Context, []uuid.UUID) (map[uuid.UUID][]V, error) {
-	return func(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID][]V, error) {
+func orEmpty[K comparable, V any](fetch func(context.Context, []K) (map[K][]V, error)) func(context.Context, []K) (map[K][]V, error) {
+	return func(ctx context.Context, ids []K) (map[K][]V, error) {
 		found, err := fetch(ctx, ids)
 		if err != nil {
 			return nil, err

@@ -106,6 +106,12 @@ const (
 	Want  SkillKind = "WANT"
 )
 
+// MemberSkillsOf names one of a member's two lists of skills: their offers or their wants.
+type MemberSkillsOf struct {
+	UserID uuid.UUID
+	Kind   SkillKind
+}
+
 // MemberSkill is a skill a member offers (with their level) or wants (with the level they aim at).
 type MemberSkill struct {
 	UserID          uuid.UUID `db:"user_id"`

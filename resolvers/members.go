@@ -41,17 +41,11 @@ func memberSkills(ctx context.Context, userID uuid.UUID, kind domain.SkillKind) 
 			return []domain.MemberSkill{}, err
 		}
 	}
-	all, err := dataloaders.For(ctx).MemberSkills.Load(ctx, userID)
+	list, err := dataloaders.For(ctx).MemberSkills.Load(ctx, domain.MemberSkillsOf{UserID: userID, Kind: kind})
 	if err != nil {
 		return nil, fmt.Errorf("load member skills: %w", err)
 	}
-	out := []domain.MemberSkill{}
-	for _, m := range all {
-		if m.Kind == kind {
-			out = append(out, m)
-		}
-	}
-	return out, nil
+	return list, nil
 }
 
 // prefetchMembers primes the profile and skill loaders for the members a field returns, with
@@ -65,8 +59,8 @@ func prefetchMembers(ctx context.Context, ids []uuid.UUID, path ...string) error
 	asked := func(field string) bool {
 		return selectionPath(ctx, append(slices.Clip(path), field)...) != nil // Clip: never write into the caller's path
 	}
-	want := dataloaders.MemberPrefetch{Profiles: asked("profile"), Skills: asked("offeredSkills") || asked("wantedSkills")}
-	if want.Skills && !want.Profiles {
+	want := dataloaders.MemberPrefetch{Profiles: asked("profile"), OfferedSkills: asked("offeredSkills"), WantedSkills: asked("wantedSkills")}
+	if (want.OfferedSkills || want.WantedSkills) && !want.Profiles {
 		actor := auth.ActorFrom(ctx)
 		for _, id := range ids {
 			if !profiles.SeesProfileOf(actor, id) {
@@ -83,8 +77,11 @@ func prefetchMembers(ctx context.Context, ids []uuid.UUID, path ...string) error
 	if done.Profiles {
 		primed = append(primed, "profile")
 	}
-	if done.Skills {
-		primed = append(primed, "offeredSkills", "wantedSkills")
+	if done.OfferedSkills {
+		primed = append(primed, "offeredSkills")
+	}
+	if done.WantedSkills {
+		primed = append(primed, "wantedSkills")
 	}
 	if len(path) > 0 && len(primed) > 0 {
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
@@ -159,6 +156,6 @@ func (r *Resolver) blockPayload(ctx context.Context, actor domain.Actor, memberI
 // memberSkillPayload answers a change to the actor's skills with the actor's account, whose skill
 // lists must be read again.
 func memberSkillPayload(ctx context.Context, actor domain.Actor, m domain.MemberSkill) *model.MemberSkillPayload {
-	dataloaders.For(ctx).MemberSkills.Clear(actor.ID())
+	dataloaders.For(ctx).ForgetMemberSkills(actor.ID())
 	return &model.MemberSkillPayload{MemberSkill: &m, User: &actor.User}
 }

@@ -40,12 +40,12 @@ func (r *mutationResolver) SetSkillPrice(ctx context.Context, input model.SetSki
 	if err != nil {
 		return nil, priceField(err)
 	}
-	skills, err := dataloaders.For(ctx).MemberSkills.Load(ctx, actor.ID())
+	offers, err := dataloaders.For(ctx).MemberSkills.Load(ctx, domain.MemberSkillsOf{UserID: actor.ID(), Kind: domain.Offer})
 	if err != nil {
 		return nil, fmt.Errorf("set skill price: %w", err)
 	}
-	for _, ms := range skills {
-		if ms.SkillID == skillID && ms.Kind == domain.Offer {
+	for _, ms := range offers {
+		if ms.SkillID == skillID {
 			return &model.SetSkillPricePayload{MemberSkill: &ms}, nil
 		}
 	}

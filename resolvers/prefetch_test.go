@@ -190,3 +190,56 @@ func TestListsOfMemoryFieldsDoNotWait(t *testing.T) {
 		}
 	})
 }
+
+// TestSkillListsAreReadByKind: a page of members reads only the lists of skills it shows (offers,
+// wants), and a list it did not read is still right when the same document asks it elsewhere:
+// the page's offers primed the loader for offers only.
+func TestSkillListsAreReadByKind(t *testing.T) {
+	t.Parallel()
+	srv := apitest.Start(t, apitest.Config(t), app.Options{})
+	cat := srv.Category(t, "t-kinds", "Kinds", "Genres")
+	teach := srv.Skill(t, cat, "t-kinds-teach", "Teaching", "Enseigner")
+	learn := srv.Skill(t, cat, "t-kinds-learn", "Learning", "Apprendre")
+	staff, staffClient := srv.SignUp(t)
+	srv.SetRoles(t, staff.User.ID, domain.RoleSupport)
+	member, c := srv.SignUp(t)
+	apitest.Must(t, c.Do(t, `mutation($id: ID!) { addMemberSkill(input: {skillId: $id, kind: OFFER, level: EXPERT}) { user { id } } }`, map[string]any{"id": teach}))
+	apitest.Must(t, c.Do(t, `mutation($id: ID!) { addMemberSkill(input: {skillId: $id, kind: WANT, level: BEGINNER}) { user { id } } }`, map[string]any{"id": learn}))
+
+	type skills []struct {
+		Level string
+		Skill struct{ Slug string }
+	}
+	var got struct {
+		Users struct {
+			Edges []struct {
+				Node struct {
+					ID            string
+					OfferedSkills skills
+				}
+			}
+		}
+		Again struct {
+			OfferedSkills, WantedSkills skills
+		}
+	}
+	staffClient.Do(t, `query($id: ID!) {
+		users(first: 1, filter: {id: $id}) { edges { node { id offeredSkills { level skill { slug } } } } }
+		again: node(id: $id) { ... on User { offeredSkills { level skill { slug } } wantedSkills { level skill { slug } } } } }`,
+		map[string]any{"id": member.User.ID}).Decode(t, &got)
+	if n := len(got.Users.Edges); n != 1 || got.Users.Edges[0].Node.ID != member.User.ID {
+		t.Fatalf("page: %+v", got.Users)
+	}
+	for name, tc := range map[string]struct {
+		list        skills
+		level, slug string
+	}{
+		"the page's offers":               {got.Users.Edges[0].Node.OfferedSkills, "EXPERT", "t-kinds-teach"},
+		"the offers asked again":          {got.Again.OfferedSkills, "EXPERT", "t-kinds-teach"},
+		"the wants the page did not read": {got.Again.WantedSkills, "BEGINNER", "t-kinds-learn"},
+	} {
+		if len(tc.list) != 1 || tc.list[0].Level != tc.level || tc.list[0].Skill.Slug != tc.slug {
+			t.Errorf("%s: %+v, want one %s %s", name, tc.list, tc.level, tc.slug)
+		}
+	}
+}

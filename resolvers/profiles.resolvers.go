@@ -116,7 +116,7 @@ func (r *mutationResolver) RemoveMemberSkill(ctx context.Context, input model.Re
 	if err := r.Profiles.RemoveSkill(ctx, actor, id); err != nil {
 		return nil, err
 	}
-	dataloaders.For(ctx).MemberSkills.Clear(actor.ID())
+	dataloaders.For(ctx).ForgetMemberSkills(actor.ID())
 	return &model.RemoveMemberSkillPayload{User: &actor.User}, nil
 }
 

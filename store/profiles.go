@@ -63,14 +63,21 @@ func (q *Queries) ReplaceSlots(ctx context.Context, userID uuid.UUID, slots []do
 
 const memberSkillColumns = `user_id, skill_id, kind, level, years_of_practice, description, created_at, updated_at`
 
-// MemberSkillsByUserIDs loads members' offers and wants, by kind then skill name (dataloader source).
-func (q *Queries) MemberSkillsByUserIDs(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID][]domain.MemberSkill, error) {
-	return groupedRows(ctx, q.db, "select member skills", "member skill", len(ids),
-		func(m domain.MemberSkill) uuid.UUID { return m.UserID }, `
+// MemberSkillsOf loads lists of members' skills (their offers or their wants), each by skill name
+// (dataloader source). A page that shows only offers reads no wants.
+func (q *Queries) MemberSkillsOf(ctx context.Context, lists []domain.MemberSkillsOf) (map[domain.MemberSkillsOf][]domain.MemberSkill, error) {
+	users := make([]uuid.UUID, len(lists))
+	kinds := make([]string, len(lists))
+	for i, l := range lists {
+		users[i], kinds[i] = l.UserID, string(l.Kind)
+	}
+	// user_id = ANY($1) reads the members' rows by the primary key; the pairs keep the lists asked.
+	return groupedRows(ctx, q.db, "select member skills", "member skill", len(lists),
+		func(m domain.MemberSkill) domain.MemberSkillsOf { return domain.MemberSkillsOf{UserID: m.UserID, Kind: m.Kind} }, `
 		SELECT m.user_id, m.skill_id, m.kind, m.level, m.years_of_practice, m.description, m.created_at, m.updated_at
 		FROM member_skills m JOIN skills s ON s.id = m.skill_id
-		WHERE m.user_id = ANY($1)
-		ORDER BY m.user_id, m.kind, s.name_en`, ids)
+		WHERE m.user_id = ANY($1) AND (m.user_id, m.kind) IN (SELECT * FROM unnest($1::uuid[], $2::text[]))
+		ORDER BY m.user_id, m.kind, s.name_en`, users, kinds)
 }
 
 // InsertMemberSkill adds an offer or a want; an existing row for the skill is a conflict.
