@@ -73,7 +73,9 @@ func (q *Queries) MemberSkillsOf(ctx context.Context, lists []domain.MemberSkill
 	}
 	// user_id = ANY($1) reads the members' rows by the primary key; the pairs keep the lists asked.
 	return groupedRows(ctx, q.db, "select member skills", "member skill", len(lists),
-		func(m domain.MemberSkill) domain.MemberSkillsOf { return domain.MemberSkillsOf{UserID: m.UserID, Kind: m.Kind} }, `
+		func(m domain.MemberSkill) domain.MemberSkillsOf {
+			return domain.MemberSkillsOf{UserID: m.UserID, Kind: m.Kind}
+		}, `
 		SELECT m.user_id, m.skill_id, m.kind, m.level, m.years_of_practice, m.description, m.created_at, m.updated_at
 		FROM member_skills m JOIN skills s ON s.id = m.skill_id
 		WHERE m.user_id = ANY($1) AND (m.user_id, m.kind) IN (SELECT * FROM unnest($1::uuid[], $2::text[]))
