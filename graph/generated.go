@@ -47357,7 +47357,7 @@ func (ec *executionContext) _AcceptPoliciesPayload(ctx context.Context, sel ast.
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var accountSecurityImplementors = []string{"AccountSecurity"}
@@ -47412,7 +47412,7 @@ func (ec *executionContext) _AccountSecurity(ctx context.Context, sel ast.Select
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var addAppealMessagePayloadImplementors = []string{"AddAppealMessagePayload"}
@@ -47445,7 +47445,7 @@ func (ec *executionContext) _AddAppealMessagePayload(ctx context.Context, sel as
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var addModerationNotePayloadImplementors = []string{"AddModerationNotePayload"}
@@ -47478,7 +47478,7 @@ func (ec *executionContext) _AddModerationNotePayload(ctx context.Context, sel a
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var adjustCreditsPayloadImplementors = []string{"AdjustCreditsPayload"}
@@ -47516,7 +47516,7 @@ func (ec *executionContext) _AdjustCreditsPayload(ctx context.Context, sel ast.S
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var auditEntryImplementors = []string{"AuditEntry"}
@@ -47577,7 +47577,7 @@ func (ec *executionContext) _AuditEntry(ctx context.Context, sel ast.SelectionSe
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var auditEntryConnectionImplementors = []string{"AuditEntryConnection"}
@@ -47615,7 +47615,7 @@ func (ec *executionContext) _AuditEntryConnection(ctx context.Context, sel ast.S
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var auditEntryEdgeImplementors = []string{"AuditEntryEdge"}
@@ -47653,7 +47653,7 @@ func (ec *executionContext) _AuditEntryEdge(ctx context.Context, sel ast.Selecti
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var authPayloadImplementors = []string{"AuthPayload"}
@@ -47716,7 +47716,7 @@ func (ec *executionContext) _AuthPayload(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var authSessionImplementors = []string{"AuthSession", "Node"}
@@ -47781,7 +47781,7 @@ func (ec *executionContext) _AuthSession(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var authSessionConnectionImplementors = []string{"AuthSessionConnection"}
@@ -47819,7 +47819,7 @@ func (ec *executionContext) _AuthSessionConnection(ctx context.Context, sel ast.
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var authSessionEdgeImplementors = []string{"AuthSessionEdge"}
@@ -47857,7 +47857,7 @@ func (ec *executionContext) _AuthSessionEdge(ctx context.Context, sel ast.Select
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var availabilitySlotImplementors = []string{"AvailabilitySlot"}
@@ -47902,7 +47902,7 @@ func (ec *executionContext) _AvailabilitySlot(ctx context.Context, sel ast.Selec
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var beginLogInPayloadImplementors = []string{"BeginLogInPayload"}
@@ -47950,7 +47950,7 @@ func (ec *executionContext) _BeginLogInPayload(ctx context.Context, sel ast.Sele
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var blockMemberPayloadImplementors = []string{"BlockMemberPayload"}
@@ -47988,7 +47988,7 @@ func (ec *executionContext) _BlockMemberPayload(ctx context.Context, sel ast.Sel
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var calendarFeedImplementors = []string{"CalendarFeed", "Node"}
@@ -48027,7 +48027,7 @@ func (ec *executionContext) _CalendarFeed(ctx context.Context, sel ast.Selection
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var calendarFeedPayloadImplementors = []string{"CalendarFeedPayload"}
@@ -48065,7 +48065,7 @@ func (ec *executionContext) _CalendarFeedPayload(ctx context.Context, sel ast.Se
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var cancelAccountDeletionPayloadImplementors = []string{"CancelAccountDeletionPayload"}
@@ -48098,7 +48098,7 @@ func (ec *executionContext) _CancelAccountDeletionPayload(ctx context.Context, s
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var categoryFacetImplementors = []string{"CategoryFacet"}
@@ -48136,7 +48136,7 @@ func (ec *executionContext) _CategoryFacet(ctx context.Context, sel ast.Selectio
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var changePasswordPayloadImplementors = []string{"ChangePasswordPayload"}
@@ -48169,7 +48169,7 @@ func (ec *executionContext) _ChangePasswordPayload(ctx context.Context, sel ast.
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var chargebackImplementors = []string{"Chargeback"}
@@ -48222,7 +48222,7 @@ func (ec *executionContext) _Chargeback(ctx context.Context, sel ast.SelectionSe
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var confirmEmailChangePayloadImplementors = []string{"ConfirmEmailChangePayload"}
@@ -48255,7 +48255,7 @@ func (ec *executionContext) _ConfirmEmailChangePayload(ctx context.Context, sel 
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var confirmSessionCompletedPayloadImplementors = []string{"ConfirmSessionCompletedPayload"}
@@ -48293,7 +48293,7 @@ func (ec *executionContext) _ConfirmSessionCompletedPayload(ctx context.Context,
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var confirmTotpEnrollmentPayloadImplementors = []string{"ConfirmTotpEnrollmentPayload"}
@@ -48331,7 +48331,7 @@ func (ec *executionContext) _ConfirmTotpEnrollmentPayload(ctx context.Context, s
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var consentImplementors = []string{"Consent"}
@@ -48392,7 +48392,7 @@ func (ec *executionContext) _Consent(ctx context.Context, sel ast.SelectionSet, 
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var contentReportImplementors = []string{"ContentReport"}
@@ -48447,7 +48447,7 @@ func (ec *executionContext) _ContentReport(ctx context.Context, sel ast.Selectio
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var conversationImplementors = []string{"Conversation", "Node"}
@@ -48543,7 +48543,7 @@ func (ec *executionContext) _Conversation(ctx context.Context, sel ast.Selection
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var conversationConnectionImplementors = []string{"ConversationConnection"}
@@ -48581,7 +48581,7 @@ func (ec *executionContext) _ConversationConnection(ctx context.Context, sel ast
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var conversationEdgeImplementors = []string{"ConversationEdge"}
@@ -48619,7 +48619,7 @@ func (ec *executionContext) _ConversationEdge(ctx context.Context, sel ast.Selec
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var conversationEventImplementors = []string{"ConversationEvent"}
@@ -48669,7 +48669,7 @@ func (ec *executionContext) _ConversationEvent(ctx context.Context, sel ast.Sele
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var creditBalanceImplementors = []string{"CreditBalance"}
@@ -48723,7 +48723,7 @@ func (ec *executionContext) _CreditBalance(ctx context.Context, sel ast.Selectio
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var creditTransactionImplementors = []string{"CreditTransaction", "Node"}
@@ -48788,7 +48788,7 @@ func (ec *executionContext) _CreditTransaction(ctx context.Context, sel ast.Sele
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var creditTransactionConnectionImplementors = []string{"CreditTransactionConnection"}
@@ -48826,7 +48826,7 @@ func (ec *executionContext) _CreditTransactionConnection(ctx context.Context, se
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var creditTransactionEdgeImplementors = []string{"CreditTransactionEdge"}
@@ -48864,7 +48864,7 @@ func (ec *executionContext) _CreditTransactionEdge(ctx context.Context, sel ast.
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var dataExportImplementors = []string{"DataExport"}
@@ -48925,7 +48925,7 @@ func (ec *executionContext) _DataExport(ctx context.Context, sel ast.SelectionSe
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var deleteAccountPayloadImplementors = []string{"DeleteAccountPayload"}
@@ -48958,7 +48958,7 @@ func (ec *executionContext) _DeleteAccountPayload(ctx context.Context, sel ast.S
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var deleteMessagePayloadImplementors = []string{"DeleteMessagePayload"}
@@ -48991,7 +48991,7 @@ func (ec *executionContext) _DeleteMessagePayload(ctx context.Context, sel ast.S
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var digestScheduleImplementors = []string{"DigestSchedule"}
@@ -49047,7 +49047,7 @@ func (ec *executionContext) _DigestSchedule(ctx context.Context, sel ast.Selecti
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var disableTotpPayloadImplementors = []string{"DisableTotpPayload"}
@@ -49080,7 +49080,7 @@ func (ec *executionContext) _DisableTotpPayload(ctx context.Context, sel ast.Sel
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var dismissNpsSurveyPayloadImplementors = []string{"DismissNpsSurveyPayload"}
@@ -49113,7 +49113,7 @@ func (ec *executionContext) _DismissNpsSurveyPayload(ctx context.Context, sel as
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var editMessagePayloadImplementors = []string{"EditMessagePayload"}
@@ -49146,7 +49146,7 @@ func (ec *executionContext) _EditMessagePayload(ctx context.Context, sel ast.Sel
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var finishPasskeyRegistrationPayloadImplementors = []string{"FinishPasskeyRegistrationPayload"}
@@ -49184,7 +49184,7 @@ func (ec *executionContext) _FinishPasskeyRegistrationPayload(ctx context.Contex
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var forceLogOutPayloadImplementors = []string{"ForceLogOutPayload"}
@@ -49222,7 +49222,7 @@ func (ec *executionContext) _ForceLogOutPayload(ctx context.Context, sel ast.Sel
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var geoPointImplementors = []string{"GeoPoint"}
@@ -49260,7 +49260,7 @@ func (ec *executionContext) _GeoPoint(ctx context.Context, sel ast.SelectionSet,
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var kpiCohortImplementors = []string{"KpiCohort"}
@@ -49328,7 +49328,7 @@ func (ec *executionContext) _KpiCohort(ctx context.Context, sel ast.SelectionSet
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var kpiTargetsImplementors = []string{"KpiTargets"}
@@ -49371,7 +49371,7 @@ func (ec *executionContext) _KpiTargets(ctx context.Context, sel ast.SelectionSe
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var languageFacetImplementors = []string{"LanguageFacet"}
@@ -49409,7 +49409,7 @@ func (ec *executionContext) _LanguageFacet(ctx context.Context, sel ast.Selectio
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var legalDocumentsImplementors = []string{"LegalDocuments"}
@@ -49447,7 +49447,7 @@ func (ec *executionContext) _LegalDocuments(ctx context.Context, sel ast.Selecti
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var levelFacetImplementors = []string{"LevelFacet"}
@@ -49485,7 +49485,7 @@ func (ec *executionContext) _LevelFacet(ctx context.Context, sel ast.SelectionSe
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var linkProviderPayloadImplementors = []string{"LinkProviderPayload"}
@@ -49518,7 +49518,7 @@ func (ec *executionContext) _LinkProviderPayload(ctx context.Context, sel ast.Se
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var linkedProviderImplementors = []string{"LinkedProvider"}
@@ -49566,7 +49566,7 @@ func (ec *executionContext) _LinkedProvider(ctx context.Context, sel ast.Selecti
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var logOutEverywherePayloadImplementors = []string{"LogOutEverywherePayload"}
@@ -49599,7 +49599,7 @@ func (ec *executionContext) _LogOutEverywherePayload(ctx context.Context, sel as
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var logOutPayloadImplementors = []string{"LogOutPayload"}
@@ -49632,7 +49632,7 @@ func (ec *executionContext) _LogOutPayload(ctx context.Context, sel ast.Selectio
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var markConversationReadPayloadImplementors = []string{"MarkConversationReadPayload"}
@@ -49665,7 +49665,7 @@ func (ec *executionContext) _MarkConversationReadPayload(ctx context.Context, se
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var markNotificationsReadPayloadImplementors = []string{"MarkNotificationsReadPayload"}
@@ -49703,7 +49703,7 @@ func (ec *executionContext) _MarkNotificationsReadPayload(ctx context.Context, s
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var matchImplementors = []string{"Match", "Node"}
@@ -49781,7 +49781,7 @@ func (ec *executionContext) _Match(ctx context.Context, sel ast.SelectionSet, ob
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var matchConnectionImplementors = []string{"MatchConnection"}
@@ -49819,7 +49819,7 @@ func (ec *executionContext) _MatchConnection(ctx context.Context, sel ast.Select
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var matchEdgeImplementors = []string{"MatchEdge"}
@@ -49857,7 +49857,7 @@ func (ec *executionContext) _MatchEdge(ctx context.Context, sel ast.SelectionSet
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var matchReasonImplementors = []string{"MatchReason"}
@@ -49906,7 +49906,7 @@ func (ec *executionContext) _MatchReason(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var memberRatingImplementors = []string{"MemberRating"}
@@ -49949,7 +49949,7 @@ func (ec *executionContext) _MemberRating(ctx context.Context, sel ast.Selection
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var memberSearchConnectionImplementors = []string{"MemberSearchConnection"}
@@ -49997,7 +49997,7 @@ func (ec *executionContext) _MemberSearchConnection(ctx context.Context, sel ast
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var memberSearchEdgeImplementors = []string{"MemberSearchEdge"}
@@ -50045,7 +50045,7 @@ func (ec *executionContext) _MemberSearchEdge(ctx context.Context, sel ast.Selec
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var memberSearchFacetsImplementors = []string{"MemberSearchFacets"}
@@ -50093,7 +50093,7 @@ func (ec *executionContext) _MemberSearchFacets(ctx context.Context, sel ast.Sel
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var memberSkillImplementors = []string{"MemberSkill"}
@@ -50164,7 +50164,7 @@ func (ec *executionContext) _MemberSkill(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var memberSkillPayloadImplementors = []string{"MemberSkillPayload"}
@@ -50202,7 +50202,7 @@ func (ec *executionContext) _MemberSkillPayload(ctx context.Context, sel ast.Sel
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var mentorAccountImplementors = []string{"MentorAccount", "Node"}
@@ -50256,7 +50256,7 @@ func (ec *executionContext) _MentorAccount(ctx context.Context, sel ast.Selectio
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var messageImplementors = []string{"Message", "Node"}
@@ -50352,7 +50352,7 @@ func (ec *executionContext) _Message(ctx context.Context, sel ast.SelectionSet, 
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var messageConnectionImplementors = []string{"MessageConnection"}
@@ -50390,7 +50390,7 @@ func (ec *executionContext) _MessageConnection(ctx context.Context, sel ast.Sele
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var messageEdgeImplementors = []string{"MessageEdge"}
@@ -50428,7 +50428,7 @@ func (ec *executionContext) _MessageEdge(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var modeFacetImplementors = []string{"ModeFacet"}
@@ -50466,7 +50466,7 @@ func (ec *executionContext) _ModeFacet(ctx context.Context, sel ast.SelectionSet
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var moderationCaseImplementors = []string{"ModerationCase", "Node"}
@@ -50570,7 +50570,7 @@ func (ec *executionContext) _ModerationCase(ctx context.Context, sel ast.Selecti
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var moderationCaseConnectionImplementors = []string{"ModerationCaseConnection"}
@@ -50608,7 +50608,7 @@ func (ec *executionContext) _ModerationCaseConnection(ctx context.Context, sel a
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var moderationCaseEdgeImplementors = []string{"ModerationCaseEdge"}
@@ -50646,7 +50646,7 @@ func (ec *executionContext) _ModerationCaseEdge(ctx context.Context, sel ast.Sel
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var moderationCasePayloadImplementors = []string{"ModerationCasePayload"}
@@ -50679,7 +50679,7 @@ func (ec *executionContext) _ModerationCasePayload(ctx context.Context, sel ast.
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var moderationDecisionConnectionImplementors = []string{"ModerationDecisionConnection"}
@@ -50717,7 +50717,7 @@ func (ec *executionContext) _ModerationDecisionConnection(ctx context.Context, s
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var moderationDecisionEdgeImplementors = []string{"ModerationDecisionEdge"}
@@ -50755,7 +50755,7 @@ func (ec *executionContext) _ModerationDecisionEdge(ctx context.Context, sel ast
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var moderationDecisionNoticeImplementors = []string{"ModerationDecisionNotice"}
@@ -50818,7 +50818,7 @@ func (ec *executionContext) _ModerationDecisionNotice(ctx context.Context, sel a
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var moderationNoteImplementors = []string{"ModerationNote"}
@@ -50869,7 +50869,7 @@ func (ec *executionContext) _ModerationNote(ctx context.Context, sel ast.Selecti
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var moderationReportImplementors = []string{"ModerationReport"}
@@ -50930,7 +50930,7 @@ func (ec *executionContext) _ModerationReport(ctx context.Context, sel ast.Selec
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var moneyImplementors = []string{"Money"}
@@ -50968,7 +50968,7 @@ func (ec *executionContext) _Money(ctx context.Context, sel ast.SelectionSet, ob
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var mutationImplementors = []string{"Mutation"}
@@ -51674,7 +51674,7 @@ func (ec *executionContext) _MuteConversationPayload(ctx context.Context, sel as
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var noShowDisputeImplementors = []string{"NoShowDispute", "Node"}
@@ -51767,7 +51767,7 @@ func (ec *executionContext) _NoShowDispute(ctx context.Context, sel ast.Selectio
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var noShowDisputeConnectionImplementors = []string{"NoShowDisputeConnection"}
@@ -51805,7 +51805,7 @@ func (ec *executionContext) _NoShowDisputeConnection(ctx context.Context, sel as
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var noShowDisputeEdgeImplementors = []string{"NoShowDisputeEdge"}
@@ -51843,7 +51843,7 @@ func (ec *executionContext) _NoShowDisputeEdge(ctx context.Context, sel ast.Sele
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var noShowDisputePayloadImplementors = []string{"NoShowDisputePayload"}
@@ -51876,7 +51876,7 @@ func (ec *executionContext) _NoShowDisputePayload(ctx context.Context, sel ast.S
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var notificationImplementors = []string{"Notification", "Node"}
@@ -51955,7 +51955,7 @@ func (ec *executionContext) _Notification(ctx context.Context, sel ast.Selection
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var notificationConnectionImplementors = []string{"NotificationConnection"}
@@ -51998,7 +51998,7 @@ func (ec *executionContext) _NotificationConnection(ctx context.Context, sel ast
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var notificationEdgeImplementors = []string{"NotificationEdge"}
@@ -52036,7 +52036,7 @@ func (ec *executionContext) _NotificationEdge(ctx context.Context, sel ast.Selec
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var notificationEmailStatusImplementors = []string{"NotificationEmailStatus"}
@@ -52079,7 +52079,7 @@ func (ec *executionContext) _NotificationEmailStatus(ctx context.Context, sel as
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var notificationPreferenceImplementors = []string{"NotificationPreference"}
@@ -52144,7 +52144,7 @@ func (ec *executionContext) _NotificationPreference(ctx context.Context, sel ast
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var npsScoreImplementors = []string{"NpsScore"}
@@ -52197,7 +52197,7 @@ func (ec *executionContext) _NpsScore(ctx context.Context, sel ast.SelectionSet,
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var openDirectConversationPayloadImplementors = []string{"OpenDirectConversationPayload"}
@@ -52230,7 +52230,7 @@ func (ec *executionContext) _OpenDirectConversationPayload(ctx context.Context, 
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var pageInfoImplementors = []string{"PageInfo"}
@@ -52278,7 +52278,7 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var participantImplementors = []string{"Participant"}
@@ -52334,7 +52334,7 @@ func (ec *executionContext) _Participant(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var passkeyImplementors = []string{"Passkey"}
@@ -52393,7 +52393,7 @@ func (ec *executionContext) _Passkey(ctx context.Context, sel ast.SelectionSet, 
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var payForSessionPayloadImplementors = []string{"PayForSessionPayload"}
@@ -52431,7 +52431,7 @@ func (ec *executionContext) _PayForSessionPayload(ctx context.Context, sel ast.S
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var paymentImplementors = []string{"Payment", "Node"}
@@ -52557,7 +52557,7 @@ func (ec *executionContext) _Payment(ctx context.Context, sel ast.SelectionSet, 
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var paymentConnectionImplementors = []string{"PaymentConnection"}
@@ -52595,7 +52595,7 @@ func (ec *executionContext) _PaymentConnection(ctx context.Context, sel ast.Sele
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var paymentEdgeImplementors = []string{"PaymentEdge"}
@@ -52633,7 +52633,7 @@ func (ec *executionContext) _PaymentEdge(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var productKpisImplementors = []string{"ProductKpis"}
@@ -52696,7 +52696,7 @@ func (ec *executionContext) _ProductKpis(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var profileImplementors = []string{"Profile"}
@@ -52776,7 +52776,7 @@ func (ec *executionContext) _Profile(ctx context.Context, sel ast.SelectionSet, 
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var proposeSkillPayloadImplementors = []string{"ProposeSkillPayload"}
@@ -52809,7 +52809,7 @@ func (ec *executionContext) _ProposeSkillPayload(ctx context.Context, sel ast.Se
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var pushDeviceImplementors = []string{"PushDevice"}
@@ -52863,7 +52863,7 @@ func (ec *executionContext) _PushDevice(ctx context.Context, sel ast.SelectionSe
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var queryImplementors = []string{"Query"}
@@ -53192,7 +53192,7 @@ func (ec *executionContext) _QuietHours(ctx context.Context, sel ast.SelectionSe
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var reauthenticatePayloadImplementors = []string{"ReauthenticatePayload"}
@@ -53225,7 +53225,7 @@ func (ec *executionContext) _ReauthenticatePayload(ctx context.Context, sel ast.
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var refundImplementors = []string{"Refund"}
@@ -53281,7 +53281,7 @@ func (ec *executionContext) _Refund(ctx context.Context, sel ast.SelectionSet, o
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var refundPaymentPayloadImplementors = []string{"RefundPaymentPayload"}
@@ -53314,7 +53314,7 @@ func (ec *executionContext) _RefundPaymentPayload(ctx context.Context, sel ast.S
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var regenerateRecoveryCodesPayloadImplementors = []string{"RegenerateRecoveryCodesPayload"}
@@ -53347,7 +53347,7 @@ func (ec *executionContext) _RegenerateRecoveryCodesPayload(ctx context.Context,
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var registerPushDevicePayloadImplementors = []string{"RegisterPushDevicePayload"}
@@ -53380,7 +53380,7 @@ func (ec *executionContext) _RegisterPushDevicePayload(ctx context.Context, sel 
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var removeMemberSkillPayloadImplementors = []string{"RemoveMemberSkillPayload"}
@@ -53413,7 +53413,7 @@ func (ec *executionContext) _RemoveMemberSkillPayload(ctx context.Context, sel a
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var removePasskeyPayloadImplementors = []string{"RemovePasskeyPayload"}
@@ -53451,7 +53451,7 @@ func (ec *executionContext) _RemovePasskeyPayload(ctx context.Context, sel ast.S
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var renamePasskeyPayloadImplementors = []string{"RenamePasskeyPayload"}
@@ -53484,7 +53484,7 @@ func (ec *executionContext) _RenamePasskeyPayload(ctx context.Context, sel ast.S
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var reportContentPayloadImplementors = []string{"ReportContentPayload"}
@@ -53517,7 +53517,7 @@ func (ec *executionContext) _ReportContentPayload(ctx context.Context, sel ast.S
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var reportReviewPayloadImplementors = []string{"ReportReviewPayload"}
@@ -53550,7 +53550,7 @@ func (ec *executionContext) _ReportReviewPayload(ctx context.Context, sel ast.Se
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var requestDataExportPayloadImplementors = []string{"RequestDataExportPayload"}
@@ -53583,7 +53583,7 @@ func (ec *executionContext) _RequestDataExportPayload(ctx context.Context, sel a
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var requestEmailChangePayloadImplementors = []string{"RequestEmailChangePayload"}
@@ -53616,7 +53616,7 @@ func (ec *executionContext) _RequestEmailChangePayload(ctx context.Context, sel 
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var requestPasswordResetPayloadImplementors = []string{"RequestPasswordResetPayload"}
@@ -53649,7 +53649,7 @@ func (ec *executionContext) _RequestPasswordResetPayload(ctx context.Context, se
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var resendVerificationEmailForPayloadImplementors = []string{"ResendVerificationEmailForPayload"}
@@ -53682,7 +53682,7 @@ func (ec *executionContext) _ResendVerificationEmailForPayload(ctx context.Conte
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var resendVerificationEmailPayloadImplementors = []string{"ResendVerificationEmailPayload"}
@@ -53715,7 +53715,7 @@ func (ec *executionContext) _ResendVerificationEmailPayload(ctx context.Context,
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var resetPasswordPayloadImplementors = []string{"ResetPasswordPayload"}
@@ -53748,7 +53748,7 @@ func (ec *executionContext) _ResetPasswordPayload(ctx context.Context, sel ast.S
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var reviewImplementors = []string{"Review", "Node"}
@@ -53831,7 +53831,7 @@ func (ec *executionContext) _Review(ctx context.Context, sel ast.SelectionSet, o
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var reviewConnectionImplementors = []string{"ReviewConnection"}
@@ -53869,7 +53869,7 @@ func (ec *executionContext) _ReviewConnection(ctx context.Context, sel ast.Selec
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var reviewEdgeImplementors = []string{"ReviewEdge"}
@@ -53907,7 +53907,7 @@ func (ec *executionContext) _ReviewEdge(ctx context.Context, sel ast.SelectionSe
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var reviewReportImplementors = []string{"ReviewReport", "Node"}
@@ -53973,7 +53973,7 @@ func (ec *executionContext) _ReviewReport(ctx context.Context, sel ast.Selection
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var reviewReportConnectionImplementors = []string{"ReviewReportConnection"}
@@ -54011,7 +54011,7 @@ func (ec *executionContext) _ReviewReportConnection(ctx context.Context, sel ast
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var reviewReportEdgeImplementors = []string{"ReviewReportEdge"}
@@ -54049,7 +54049,7 @@ func (ec *executionContext) _ReviewReportEdge(ctx context.Context, sel ast.Selec
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var reviewSkillProposalPayloadImplementors = []string{"ReviewSkillProposalPayload"}
@@ -54082,7 +54082,7 @@ func (ec *executionContext) _ReviewSkillProposalPayload(ctx context.Context, sel
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var revokeCalendarFeedPayloadImplementors = []string{"RevokeCalendarFeedPayload"}
@@ -54115,7 +54115,7 @@ func (ec *executionContext) _RevokeCalendarFeedPayload(ctx context.Context, sel 
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var revokeSessionPayloadImplementors = []string{"RevokeSessionPayload"}
@@ -54148,7 +54148,7 @@ func (ec *executionContext) _RevokeSessionPayload(ctx context.Context, sel ast.S
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var sanctionImplementors = []string{"Sanction"}
@@ -54259,7 +54259,7 @@ func (ec *executionContext) _Sanction(ctx context.Context, sel ast.SelectionSet,
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var sanctionAppealImplementors = []string{"SanctionAppeal"}
@@ -54330,7 +54330,7 @@ func (ec *executionContext) _SanctionAppeal(ctx context.Context, sel ast.Selecti
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var sanctionAppealConnectionImplementors = []string{"SanctionAppealConnection"}
@@ -54368,7 +54368,7 @@ func (ec *executionContext) _SanctionAppealConnection(ctx context.Context, sel a
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var sanctionAppealEdgeImplementors = []string{"SanctionAppealEdge"}
@@ -54406,7 +54406,7 @@ func (ec *executionContext) _SanctionAppealEdge(ctx context.Context, sel ast.Sel
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var sanctionAppealMessageImplementors = []string{"SanctionAppealMessage"}
@@ -54456,7 +54456,7 @@ func (ec *executionContext) _SanctionAppealMessage(ctx context.Context, sel ast.
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var sanctionAppealPayloadImplementors = []string{"SanctionAppealPayload"}
@@ -54489,7 +54489,7 @@ func (ec *executionContext) _SanctionAppealPayload(ctx context.Context, sel ast.
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var sanctionConnectionImplementors = []string{"SanctionConnection"}
@@ -54527,7 +54527,7 @@ func (ec *executionContext) _SanctionConnection(ctx context.Context, sel ast.Sel
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var sanctionEdgeImplementors = []string{"SanctionEdge"}
@@ -54565,7 +54565,7 @@ func (ec *executionContext) _SanctionEdge(ctx context.Context, sel ast.Selection
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var sanctionPayloadImplementors = []string{"SanctionPayload"}
@@ -54598,7 +54598,7 @@ func (ec *executionContext) _SanctionPayload(ctx context.Context, sel ast.Select
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var scheduleSessionPayloadImplementors = []string{"ScheduleSessionPayload"}
@@ -54641,7 +54641,7 @@ func (ec *executionContext) _ScheduleSessionPayload(ctx context.Context, sel ast
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var sendMessagePayloadImplementors = []string{"SendMessagePayload"}
@@ -54679,7 +54679,7 @@ func (ec *executionContext) _SendMessagePayload(ctx context.Context, sel ast.Sel
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var sessionCancellationImplementors = []string{"SessionCancellation"}
@@ -54727,7 +54727,7 @@ func (ec *executionContext) _SessionCancellation(ctx context.Context, sel ast.Se
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var sessionNoShowImplementors = []string{"SessionNoShow"}
@@ -54775,7 +54775,7 @@ func (ec *executionContext) _SessionNoShow(ctx context.Context, sel ast.Selectio
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var sessionProblemImplementors = []string{"SessionProblem"}
@@ -54818,7 +54818,7 @@ func (ec *executionContext) _SessionProblem(ctx context.Context, sel ast.Selecti
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var sessionProposalImplementors = []string{"SessionProposal"}
@@ -54873,7 +54873,7 @@ func (ec *executionContext) _SessionProposal(ctx context.Context, sel ast.Select
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var sessionReviewStateImplementors = []string{"SessionReviewState"}
@@ -54926,7 +54926,7 @@ func (ec *executionContext) _SessionReviewState(ctx context.Context, sel ast.Sel
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var sessionWarningImplementors = []string{"SessionWarning"}
@@ -54971,7 +54971,7 @@ func (ec *executionContext) _SessionWarning(ctx context.Context, sel ast.Selecti
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var setDigestSchedulePayloadImplementors = []string{"SetDigestSchedulePayload"}
@@ -55004,7 +55004,7 @@ func (ec *executionContext) _SetDigestSchedulePayload(ctx context.Context, sel a
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var setMarketingConsentPayloadImplementors = []string{"SetMarketingConsentPayload"}
@@ -55037,7 +55037,7 @@ func (ec *executionContext) _SetMarketingConsentPayload(ctx context.Context, sel
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var setNotificationPreferencePayloadImplementors = []string{"SetNotificationPreferencePayload"}
@@ -55070,7 +55070,7 @@ func (ec *executionContext) _SetNotificationPreferencePayload(ctx context.Contex
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var setQuietHoursPayloadImplementors = []string{"SetQuietHoursPayload"}
@@ -55103,7 +55103,7 @@ func (ec *executionContext) _SetQuietHoursPayload(ctx context.Context, sel ast.S
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var setSkillPricePayloadImplementors = []string{"SetSkillPricePayload"}
@@ -55136,7 +55136,7 @@ func (ec *executionContext) _SetSkillPricePayload(ctx context.Context, sel ast.S
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var setTypingPayloadImplementors = []string{"SetTypingPayload"}
@@ -55169,7 +55169,7 @@ func (ec *executionContext) _SetTypingPayload(ctx context.Context, sel ast.Selec
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var setUserRolesPayloadImplementors = []string{"SetUserRolesPayload"}
@@ -55202,7 +55202,7 @@ func (ec *executionContext) _SetUserRolesPayload(ctx context.Context, sel ast.Se
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var signInEventImplementors = []string{"SignInEvent"}
@@ -55260,7 +55260,7 @@ func (ec *executionContext) _SignInEvent(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var skillImplementors = []string{"Skill", "Node"}
@@ -55341,7 +55341,7 @@ func (ec *executionContext) _Skill(ctx context.Context, sel ast.SelectionSet, ob
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var skillCategoryImplementors = []string{"SkillCategory", "Node"}
@@ -55400,7 +55400,7 @@ func (ec *executionContext) _SkillCategory(ctx context.Context, sel ast.Selectio
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var skillConnectionImplementors = []string{"SkillConnection"}
@@ -55438,7 +55438,7 @@ func (ec *executionContext) _SkillConnection(ctx context.Context, sel ast.Select
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var skillEdgeImplementors = []string{"SkillEdge"}
@@ -55476,7 +55476,7 @@ func (ec *executionContext) _SkillEdge(ctx context.Context, sel ast.SelectionSet
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var skillSearchConnectionImplementors = []string{"SkillSearchConnection"}
@@ -55524,7 +55524,7 @@ func (ec *executionContext) _SkillSearchConnection(ctx context.Context, sel ast.
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var skillSearchEdgeImplementors = []string{"SkillSearchEdge"}
@@ -55567,7 +55567,7 @@ func (ec *executionContext) _SkillSearchEdge(ctx context.Context, sel ast.Select
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var skillSessionImplementors = []string{"SkillSession", "Node"}
@@ -55775,7 +55775,7 @@ func (ec *executionContext) _SkillSession(ctx context.Context, sel ast.Selection
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var skillSessionConnectionImplementors = []string{"SkillSessionConnection"}
@@ -55813,7 +55813,7 @@ func (ec *executionContext) _SkillSessionConnection(ctx context.Context, sel ast
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var skillSessionEdgeImplementors = []string{"SkillSessionEdge"}
@@ -55851,7 +55851,7 @@ func (ec *executionContext) _SkillSessionEdge(ctx context.Context, sel ast.Selec
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var skillSessionPayloadImplementors = []string{"SkillSessionPayload"}
@@ -55884,7 +55884,7 @@ func (ec *executionContext) _SkillSessionPayload(ctx context.Context, sel ast.Se
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var startMentorOnboardingPayloadImplementors = []string{"StartMentorOnboardingPayload"}
@@ -55922,7 +55922,7 @@ func (ec *executionContext) _StartMentorOnboardingPayload(ctx context.Context, s
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var startPasskeyRegistrationPayloadImplementors = []string{"StartPasskeyRegistrationPayload"}
@@ -55965,7 +55965,7 @@ func (ec *executionContext) _StartPasskeyRegistrationPayload(ctx context.Context
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var startPasskeySignInPayloadImplementors = []string{"StartPasskeySignInPayload"}
@@ -56008,7 +56008,7 @@ func (ec *executionContext) _StartPasskeySignInPayload(ctx context.Context, sel 
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var startTotpEnrollmentPayloadImplementors = []string{"StartTotpEnrollmentPayload"}
@@ -56046,7 +56046,7 @@ func (ec *executionContext) _StartTotpEnrollmentPayload(ctx context.Context, sel
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var submitNpsResponsePayloadImplementors = []string{"SubmitNpsResponsePayload"}
@@ -56079,7 +56079,7 @@ func (ec *executionContext) _SubmitNpsResponsePayload(ctx context.Context, sel a
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var submitReviewPayloadImplementors = []string{"SubmitReviewPayload"}
@@ -56117,7 +56117,7 @@ func (ec *executionContext) _SubmitReviewPayload(ctx context.Context, sel ast.Se
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var subscriptionImplementors = []string{"Subscription"}
@@ -56190,7 +56190,7 @@ func (ec *executionContext) _SwapCircle(ctx context.Context, sel ast.SelectionSe
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var swapCircleEdgeImplementors = []string{"SwapCircleEdge"}
@@ -56236,7 +56236,7 @@ func (ec *executionContext) _SwapCircleEdge(ctx context.Context, sel ast.Selecti
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var typingEventImplementors = []string{"TypingEvent"}
@@ -56281,7 +56281,7 @@ func (ec *executionContext) _TypingEvent(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var undoEmailChangePayloadImplementors = []string{"UndoEmailChangePayload"}
@@ -56314,7 +56314,7 @@ func (ec *executionContext) _UndoEmailChangePayload(ctx context.Context, sel ast
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var unlinkProviderPayloadImplementors = []string{"UnlinkProviderPayload"}
@@ -56347,7 +56347,7 @@ func (ec *executionContext) _UnlinkProviderPayload(ctx context.Context, sel ast.
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var unregisterPushDevicePayloadImplementors = []string{"UnregisterPushDevicePayload"}
@@ -56380,7 +56380,7 @@ func (ec *executionContext) _UnregisterPushDevicePayload(ctx context.Context, se
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var updateProfilePayloadImplementors = []string{"UpdateProfilePayload"}
@@ -56413,7 +56413,7 @@ func (ec *executionContext) _UpdateProfilePayload(ctx context.Context, sel ast.S
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var userImplementors = []string{"User", "Node"}
@@ -56600,7 +56600,7 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var userConnectionImplementors = []string{"UserConnection"}
@@ -56638,7 +56638,7 @@ func (ec *executionContext) _UserConnection(ctx context.Context, sel ast.Selecti
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var userEdgeImplementors = []string{"UserEdge"}
@@ -56676,7 +56676,7 @@ func (ec *executionContext) _UserEdge(ctx context.Context, sel ast.SelectionSet,
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var verifyEmailPayloadImplementors = []string{"VerifyEmailPayload"}
@@ -56714,7 +56714,7 @@ func (ec *executionContext) _VerifyEmailPayload(ctx context.Context, sel ast.Sel
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var __DirectiveImplementors = []string{"__Directive"}
@@ -56767,7 +56767,7 @@ func (ec *executionContext) ___Directive(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var __EnumValueImplementors = []string{"__EnumValue"}
@@ -56815,7 +56815,7 @@ func (ec *executionContext) ___EnumValue(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var __FieldImplementors = []string{"__Field"}
@@ -56873,7 +56873,7 @@ func (ec *executionContext) ___Field(ctx context.Context, sel ast.SelectionSet, 
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var __InputValueImplementors = []string{"__InputValue"}
@@ -56931,7 +56931,7 @@ func (ec *executionContext) ___InputValue(ctx context.Context, sel ast.Selection
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var __SchemaImplementors = []string{"__Schema"}
@@ -56989,7 +56989,7 @@ func (ec *executionContext) ___Schema(ctx context.Context, sel ast.SelectionSet,
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 var __TypeImplementors = []string{"__Type"}
@@ -57072,7 +57072,7 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(out, fields)
 }
 
 // endregion **************************** object.gotpl ****************************

@@ -84,7 +84,7 @@ func run(configFile string) error {
 			roots = append(roots, root.Name)
 		}
 	}
-	if err := readScalars(cfg.Exec.Filename, roots); err != nil {
+	if err := routeExecution(cfg.Exec.Filename, roots); err != nil {
 		return err
 	}
 	table, err := fields.source(cfg.Exec.Package)

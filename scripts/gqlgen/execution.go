@@ -29,15 +29,16 @@ var safeScalarMarshaler = regexp.MustCompile(`^(?:` +
 const neverNull = `(?:gqlscalar\.MarshalString|gqlscalar\.MarshalInt|gqlscalar\.MarshalInt64|gqlscalar\.MarshalDateTime|` +
 	`graphql\.MarshalString|graphql\.MarshalID|graphql\.MarshalInt|graphql\.MarshalInt64|graphql\.MarshalBoolean)`
 
-// readScalars rewrites, in the generated executor, the fields below the root (objects not named
-// in roots) in two ways, and fails when it finds no field to rewrite (gqlgen's template has
-// changed and must be looked at):
+// routeExecution rewrites, in the generated executor, the fields below the root (objects not
+// named in roots) and the objects, and fails when it finds nothing to rewrite in one of these
+// ways (gqlgen's template has changed and must be looked at):
 //
 //   - a field with arguments parses them with gqlexec.Args, once per response;
 //   - a field that reads a scalar from memory (a struct field, or a method of the object without
 //     context or error, given the field's arguments or none; no directive; a marshaler matched
 //     by safeScalarMarshaler) is answered by gqlexec.ReadScalar first, keeping gqlgen's
-//     ResolveField after it for what ReadScalar leaves to it.
+//     ResolveField after it for what ReadScalar leaves to it;
+//   - an object's marshaler returns gqlexec.Object(out, fields) instead of its field set out.
 //
 // gqlgen generates each field as
 //
@@ -57,7 +58,7 @@ const neverNull = `(?:gqlscalar\.MarshalString|gqlscalar\.MarshalInt|gqlscalar\.
 // with a field context made by graphql.NewScalarFieldContext when the field has no arguments,
 // and otherwise by a function that parses them into fc.Args, which the resolver reads (`fc :=
 // graphql.GetFieldContext(ctx); return obj.Name(fc.Args["locale"].(*domain.NameLocale)), nil`).
-func readScalars(file string, roots []string) error {
+func routeExecution(file string, roots []string) error {
 	src, err := os.ReadFile(file)
 	if err != nil {
 		return fmt.Errorf("read generated code: %w", err)
@@ -116,6 +117,21 @@ func readScalars(file string, roots []string) error {
 	}
 	if scalars == 0 {
 		return fmt.Errorf("%s: no scalar field read from memory has the expected shape; has gqlgen's template changed?", file)
+	}
+	objects := 0
+	for _, fn := range methods {
+		ret, ok := objectReturn(fn)
+		if !ok {
+			continue
+		}
+		objects++
+		edits = append(edits, edit{
+			from: fset.Position(ret.Pos()).Offset, to: fset.Position(ret.End()).Offset,
+			code: "gqlexec.Object(out, fields)",
+		})
+	}
+	if objects == 0 {
+		return fmt.Errorf("%s: no object marshaler has the expected shape; has gqlgen's template changed?", file)
 	}
 	slices.SortFunc(edits, func(a, b edit) int { return b.from - a.from })
 	for _, e := range edits {
@@ -177,7 +193,7 @@ func fieldContextObject(fn *ast.FuncDecl) string {
 	return object
 }
 
-// scalarRead is a field readScalars answers with gqlexec.ReadScalar.
+// scalarRead is a field routeExecution answers with gqlexec.ReadScalar.
 type scalarRead struct {
 	read      ast.Expr // the value, read from obj (and args)
 	valueType ast.Expr
@@ -185,7 +201,7 @@ type scalarRead struct {
 	parse     string // the arguments' parse function, when the field has arguments
 }
 
-// scalarField reports whether fn is a generated field function of readScalars' shape, parsers
+// scalarField reports whether fn is a generated field function of routeExecution's shape, parsers
 // naming the parse function of each field context function whose arguments are routed.
 func scalarField(fn *ast.FuncDecl, methods map[string]*ast.FuncDecl, parsers map[string]string, fset *token.FileSet) (scalarRead, bool) {
 	var sf scalarRead
@@ -239,6 +255,34 @@ func scalarField(fn *ast.FuncDecl, methods map[string]*ast.FuncDecl, parsers map
 	}
 	sf.read, sf.valueType = ret.Results[0], m.Type.Params.List[2].Type
 	return sf, true
+}
+
+// objectReturn finds, in a generated object marshaler (`fields := graphql.CollectFields(…)`, then
+// `out := graphql.NewFieldSet(fields)`, …), its final `return out`, and returns out.
+func objectReturn(fn *ast.FuncDecl) (ast.Expr, bool) {
+	if fn.Body == nil || len(fn.Body.List) < 3 {
+		return nil, false
+	}
+	list := fn.Body.List
+	collects, ok := list[0].(*ast.AssignStmt)
+	if !ok || len(collects.Lhs) != 1 || !isIdent(collects.Lhs[0], "fields") || len(collects.Rhs) != 1 {
+		return nil, false
+	}
+	if c, ok := collects.Rhs[0].(*ast.CallExpr); !ok || !isSelector(c.Fun, "graphql", "CollectFields") {
+		return nil, false
+	}
+	makes, ok := list[1].(*ast.AssignStmt)
+	if !ok || len(makes.Lhs) != 1 || !isIdent(makes.Lhs[0], "out") || len(makes.Rhs) != 1 {
+		return nil, false
+	}
+	if c, ok := makes.Rhs[0].(*ast.CallExpr); !ok || !isSelector(c.Fun, "graphql", "NewFieldSet") || len(c.Args) != 1 || !isIdent(c.Args[0], "fields") {
+		return nil, false
+	}
+	ret, ok := list[len(list)-1].(*ast.ReturnStmt)
+	if !ok || len(ret.Results) != 1 || !isIdent(ret.Results[0], "out") {
+		return nil, false
+	}
+	return ret.Results[0], true
 }
 
 // getsFieldContext reports whether st is `fc := graphql.GetFieldContext(ctx)`.

@@ -8,7 +8,7 @@ import (
 )
 
 // generatedField is a field function as gqlgen v0.17.98 generates it; the placeholders vary what
-// readScalars must tell apart.
+// routeExecution must tell apart.
 const generatedField = `
 func (ec *executionContext) _T_NAME(ctx context.Context, field graphql.CollectedField, obj *domain.T) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
@@ -31,6 +31,27 @@ func (ec *executionContext) _T_NAME(ctx context.Context, field graphql.Collected
 }
 func (ec *executionContext) fieldContext_T_NAME(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	FIELDCONTEXT
+}
+`
+
+// anchorObject is an object marshaler as gqlgen generates it.
+const anchorObject = `
+func (ec *executionContext) _Anchor(ctx context.Context, sel ast.SelectionSet, obj *domain.Anchor) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, anchorImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
+	for i, field := range fields {
+		switch field.Name {
+		case "anchor":
+			out.Values[i] = ec._T_anchor(ctx, field, obj)
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+	return out
 }
 `
 
@@ -145,12 +166,12 @@ func TestReadScalarsRoutesOnlyScalarsReadFromMemory(t *testing.T) {
 			// A routed scalar and arguments always, so that the file as a whole has the expected shape.
 			anchor := field("anchor", "return obj.Anchor, nil", "nil", "string", "marshalNString2string", scalarFieldContext) +
 				"func (ec *executionContext) fieldContext_Anchor_list(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {" +
-				strings.NewReplacer("OBJECT", "Anchor", "NAME", "list").Replace(argsFieldContext) + "\n}\n"
+				strings.NewReplacer("OBJECT", "Anchor", "NAME", "list").Replace(argsFieldContext) + "\n}\n" + anchorObject
 			src := "package graph\n" + anchor + tc.source + marshalers
 			if err := os.WriteFile(file, []byte(src), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			if err := readScalars(file, []string{"Query", "Mutation"}); err != nil {
+			if err := routeExecution(file, []string{"Query", "Mutation"}); err != nil {
 				t.Fatal(err)
 			}
 			out, err := os.ReadFile(file)
@@ -168,6 +189,9 @@ func TestReadScalarsRoutesOnlyScalarsReadFromMemory(t *testing.T) {
 			if tc.routed != "" && !strings.Contains(string(out), want) {
 				t.Fatalf("not routed as %s:\n%s", tc.routed, out)
 			}
+			if !strings.Contains(string(out), "return gqlexec.Object(out, fields)\n}") {
+				t.Fatalf("the object's field set is not routed:\n%s", out)
+			}
 			// Arguments below the root are parsed once per response, the root's as before.
 			routedArgs := strings.Contains(string(out), "if fc.Args, err = gqlexec.Args(ctx, field, ec.Variables, ec.field_Skill_name_args); err != nil {")
 			if want := strings.Contains(tc.source, "field_Skill_name_args"); routedArgs != want {
@@ -183,7 +207,7 @@ func TestReadScalarsFailsWhenNoFieldHasTheShape(t *testing.T) {
 	if err := os.WriteFile(file, []byte("package graph\n"+marshalers), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := readScalars(file, []string{"Query"}); err == nil || !strings.Contains(err.Error(), "template") {
+	if err := routeExecution(file, []string{"Query"}); err == nil || !strings.Contains(err.Error(), "template") {
 		t.Fatalf("got %v, want an error about gqlgen's template", err)
 	}
 }
