@@ -8,6 +8,7 @@ package globalid
 
 import (
 	"encoding/hex"
+	"strings"
 
 	"github.com/google/uuid"
 )
@@ -21,9 +22,12 @@ const (
 
 // Format encodes id as a global id of kind.
 func Format(kind string, id uuid.UUID) string {
-	buf := make([]byte, len(kind)+1+32)
-	n := copy(buf, kind)
-	buf[n] = '_'
-	hex.Encode(buf[n+1:], id[:])
-	return string(buf)
+	var hexID [32]byte
+	hex.Encode(hexID[:], id[:])
+	var b strings.Builder // one allocation: ids are written for every object of a page
+	b.Grow(len(kind) + 1 + len(hexID))
+	b.WriteString(kind)
+	b.WriteByte('_')
+	b.Write(hexID[:])
+	return b.String()
 }

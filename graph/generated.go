@@ -47330,7 +47330,7 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 var acceptPoliciesPayloadImplementors = []string{"AcceptPoliciesPayload"}
 
 func (ec *executionContext) _AcceptPoliciesPayload(ctx context.Context, sel ast.SelectionSet, obj *model.AcceptPoliciesPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, acceptPoliciesPayloadImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, acceptPoliciesPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -47363,7 +47363,7 @@ func (ec *executionContext) _AcceptPoliciesPayload(ctx context.Context, sel ast.
 var accountSecurityImplementors = []string{"AccountSecurity"}
 
 func (ec *executionContext) _AccountSecurity(ctx context.Context, sel ast.SelectionSet, obj *model.AccountSecurity) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, accountSecurityImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, accountSecurityImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -47418,7 +47418,7 @@ func (ec *executionContext) _AccountSecurity(ctx context.Context, sel ast.Select
 var addAppealMessagePayloadImplementors = []string{"AddAppealMessagePayload"}
 
 func (ec *executionContext) _AddAppealMessagePayload(ctx context.Context, sel ast.SelectionSet, obj *model.AddAppealMessagePayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, addAppealMessagePayloadImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, addAppealMessagePayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -47451,7 +47451,7 @@ func (ec *executionContext) _AddAppealMessagePayload(ctx context.Context, sel as
 var addModerationNotePayloadImplementors = []string{"AddModerationNotePayload"}
 
 func (ec *executionContext) _AddModerationNotePayload(ctx context.Context, sel ast.SelectionSet, obj *model.AddModerationNotePayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, addModerationNotePayloadImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, addModerationNotePayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -47484,7 +47484,7 @@ func (ec *executionContext) _AddModerationNotePayload(ctx context.Context, sel a
 var adjustCreditsPayloadImplementors = []string{"AdjustCreditsPayload"}
 
 func (ec *executionContext) _AdjustCreditsPayload(ctx context.Context, sel ast.SelectionSet, obj *model.AdjustCreditsPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, adjustCreditsPayloadImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, adjustCreditsPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -47522,7 +47522,7 @@ func (ec *executionContext) _AdjustCreditsPayload(ctx context.Context, sel ast.S
 var auditEntryImplementors = []string{"AuditEntry"}
 
 func (ec *executionContext) _AuditEntry(ctx context.Context, sel ast.SelectionSet, obj *domain.AuditEntry) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, auditEntryImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, auditEntryImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -47583,7 +47583,7 @@ func (ec *executionContext) _AuditEntry(ctx context.Context, sel ast.SelectionSe
 var auditEntryConnectionImplementors = []string{"AuditEntryConnection"}
 
 func (ec *executionContext) _AuditEntryConnection(ctx context.Context, sel ast.SelectionSet, obj *model.AuditEntryConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, auditEntryConnectionImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, auditEntryConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -47621,7 +47621,7 @@ func (ec *executionContext) _AuditEntryConnection(ctx context.Context, sel ast.S
 var auditEntryEdgeImplementors = []string{"AuditEntryEdge"}
 
 func (ec *executionContext) _AuditEntryEdge(ctx context.Context, sel ast.SelectionSet, obj *model.AuditEntryEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, auditEntryEdgeImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, auditEntryEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -47659,7 +47659,7 @@ func (ec *executionContext) _AuditEntryEdge(ctx context.Context, sel ast.Selecti
 var authPayloadImplementors = []string{"AuthPayload"}
 
 func (ec *executionContext) _AuthPayload(ctx context.Context, sel ast.SelectionSet, obj *model.AuthPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, authPayloadImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, authPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -47722,7 +47722,7 @@ func (ec *executionContext) _AuthPayload(ctx context.Context, sel ast.SelectionS
 var authSessionImplementors = []string{"AuthSession", "Node"}
 
 func (ec *executionContext) _AuthSession(ctx context.Context, sel ast.SelectionSet, obj *domain.AuthSession) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, authSessionImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, authSessionImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -47787,7 +47787,7 @@ func (ec *executionContext) _AuthSession(ctx context.Context, sel ast.SelectionS
 var authSessionConnectionImplementors = []string{"AuthSessionConnection"}
 
 func (ec *executionContext) _AuthSessionConnection(ctx context.Context, sel ast.SelectionSet, obj *model.AuthSessionConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, authSessionConnectionImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, authSessionConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -47825,7 +47825,7 @@ func (ec *executionContext) _AuthSessionConnection(ctx context.Context, sel ast.
 var authSessionEdgeImplementors = []string{"AuthSessionEdge"}
 
 func (ec *executionContext) _AuthSessionEdge(ctx context.Context, sel ast.SelectionSet, obj *model.AuthSessionEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, authSessionEdgeImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, authSessionEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -47863,7 +47863,7 @@ func (ec *executionContext) _AuthSessionEdge(ctx context.Context, sel ast.Select
 var availabilitySlotImplementors = []string{"AvailabilitySlot"}
 
 func (ec *executionContext) _AvailabilitySlot(ctx context.Context, sel ast.SelectionSet, obj *domain.AvailabilitySlot) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, availabilitySlotImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, availabilitySlotImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -47908,7 +47908,7 @@ func (ec *executionContext) _AvailabilitySlot(ctx context.Context, sel ast.Selec
 var beginLogInPayloadImplementors = []string{"BeginLogInPayload"}
 
 func (ec *executionContext) _BeginLogInPayload(ctx context.Context, sel ast.SelectionSet, obj *model.BeginLogInPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, beginLogInPayloadImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, beginLogInPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -47956,7 +47956,7 @@ func (ec *executionContext) _BeginLogInPayload(ctx context.Context, sel ast.Sele
 var blockMemberPayloadImplementors = []string{"BlockMemberPayload"}
 
 func (ec *executionContext) _BlockMemberPayload(ctx context.Context, sel ast.SelectionSet, obj *model.BlockMemberPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, blockMemberPayloadImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, blockMemberPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -47994,7 +47994,7 @@ func (ec *executionContext) _BlockMemberPayload(ctx context.Context, sel ast.Sel
 var calendarFeedImplementors = []string{"CalendarFeed", "Node"}
 
 func (ec *executionContext) _CalendarFeed(ctx context.Context, sel ast.SelectionSet, obj *domain.CalendarFeed) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, calendarFeedImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, calendarFeedImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -48033,7 +48033,7 @@ func (ec *executionContext) _CalendarFeed(ctx context.Context, sel ast.Selection
 var calendarFeedPayloadImplementors = []string{"CalendarFeedPayload"}
 
 func (ec *executionContext) _CalendarFeedPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CalendarFeedPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, calendarFeedPayloadImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, calendarFeedPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -48071,7 +48071,7 @@ func (ec *executionContext) _CalendarFeedPayload(ctx context.Context, sel ast.Se
 var cancelAccountDeletionPayloadImplementors = []string{"CancelAccountDeletionPayload"}
 
 func (ec *executionContext) _CancelAccountDeletionPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CancelAccountDeletionPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, cancelAccountDeletionPayloadImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, cancelAccountDeletionPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -48104,7 +48104,7 @@ func (ec *executionContext) _CancelAccountDeletionPayload(ctx context.Context, s
 var categoryFacetImplementors = []string{"CategoryFacet"}
 
 func (ec *executionContext) _CategoryFacet(ctx context.Context, sel ast.SelectionSet, obj *model.CategoryFacet) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, categoryFacetImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, categoryFacetImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -48142,7 +48142,7 @@ func (ec *executionContext) _CategoryFacet(ctx context.Context, sel ast.Selectio
 var changePasswordPayloadImplementors = []string{"ChangePasswordPayload"}
 
 func (ec *executionContext) _ChangePasswordPayload(ctx context.Context, sel ast.SelectionSet, obj *model.ChangePasswordPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, changePasswordPayloadImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, changePasswordPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -48175,7 +48175,7 @@ func (ec *executionContext) _ChangePasswordPayload(ctx context.Context, sel ast.
 var chargebackImplementors = []string{"Chargeback"}
 
 func (ec *executionContext) _Chargeback(ctx context.Context, sel ast.SelectionSet, obj *model.Chargeback) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, chargebackImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, chargebackImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -48228,7 +48228,7 @@ func (ec *executionContext) _Chargeback(ctx context.Context, sel ast.SelectionSe
 var confirmEmailChangePayloadImplementors = []string{"ConfirmEmailChangePayload"}
 
 func (ec *executionContext) _ConfirmEmailChangePayload(ctx context.Context, sel ast.SelectionSet, obj *model.ConfirmEmailChangePayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, confirmEmailChangePayloadImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, confirmEmailChangePayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -48261,7 +48261,7 @@ func (ec *executionContext) _ConfirmEmailChangePayload(ctx context.Context, sel 
 var confirmSessionCompletedPayloadImplementors = []string{"ConfirmSessionCompletedPayload"}
 
 func (ec *executionContext) _ConfirmSessionCompletedPayload(ctx context.Context, sel ast.SelectionSet, obj *model.ConfirmSessionCompletedPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, confirmSessionCompletedPayloadImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, confirmSessionCompletedPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -48299,7 +48299,7 @@ func (ec *executionContext) _ConfirmSessionCompletedPayload(ctx context.Context,
 var confirmTotpEnrollmentPayloadImplementors = []string{"ConfirmTotpEnrollmentPayload"}
 
 func (ec *executionContext) _ConfirmTotpEnrollmentPayload(ctx context.Context, sel ast.SelectionSet, obj *model.ConfirmTotpEnrollmentPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, confirmTotpEnrollmentPayloadImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, confirmTotpEnrollmentPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -48337,7 +48337,7 @@ func (ec *executionContext) _ConfirmTotpEnrollmentPayload(ctx context.Context, s
 var consentImplementors = []string{"Consent"}
 
 func (ec *executionContext) _Consent(ctx context.Context, sel ast.SelectionSet, obj *domain.Consent) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, consentImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, consentImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -48398,7 +48398,7 @@ func (ec *executionContext) _Consent(ctx context.Context, sel ast.SelectionSet, 
 var contentReportImplementors = []string{"ContentReport"}
 
 func (ec *executionContext) _ContentReport(ctx context.Context, sel ast.SelectionSet, obj *domain.ModerationReport) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, contentReportImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, contentReportImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -48453,7 +48453,7 @@ func (ec *executionContext) _ContentReport(ctx context.Context, sel ast.Selectio
 var conversationImplementors = []string{"Conversation", "Node"}
 
 func (ec *executionContext) _Conversation(ctx context.Context, sel ast.SelectionSet, obj *domain.Conversation) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, conversationImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, conversationImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -48549,7 +48549,7 @@ func (ec *executionContext) _Conversation(ctx context.Context, sel ast.Selection
 var conversationConnectionImplementors = []string{"ConversationConnection"}
 
 func (ec *executionContext) _ConversationConnection(ctx context.Context, sel ast.SelectionSet, obj *model.ConversationConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, conversationConnectionImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, conversationConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -48587,7 +48587,7 @@ func (ec *executionContext) _ConversationConnection(ctx context.Context, sel ast
 var conversationEdgeImplementors = []string{"ConversationEdge"}
 
 func (ec *executionContext) _ConversationEdge(ctx context.Context, sel ast.SelectionSet, obj *model.ConversationEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, conversationEdgeImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, conversationEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -48625,7 +48625,7 @@ func (ec *executionContext) _ConversationEdge(ctx context.Context, sel ast.Selec
 var conversationEventImplementors = []string{"ConversationEvent"}
 
 func (ec *executionContext) _ConversationEvent(ctx context.Context, sel ast.SelectionSet, obj *domain.ConversationEvent) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, conversationEventImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, conversationEventImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -48675,7 +48675,7 @@ func (ec *executionContext) _ConversationEvent(ctx context.Context, sel ast.Sele
 var creditBalanceImplementors = []string{"CreditBalance"}
 
 func (ec *executionContext) _CreditBalance(ctx context.Context, sel ast.SelectionSet, obj *domain.CreditBalance) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, creditBalanceImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, creditBalanceImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -48729,7 +48729,7 @@ func (ec *executionContext) _CreditBalance(ctx context.Context, sel ast.Selectio
 var creditTransactionImplementors = []string{"CreditTransaction", "Node"}
 
 func (ec *executionContext) _CreditTransaction(ctx context.Context, sel ast.SelectionSet, obj *domain.CreditEntry) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, creditTransactionImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, creditTransactionImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -48794,7 +48794,7 @@ func (ec *executionContext) _CreditTransaction(ctx context.Context, sel ast.Sele
 var creditTransactionConnectionImplementors = []string{"CreditTransactionConnection"}
 
 func (ec *executionContext) _CreditTransactionConnection(ctx context.Context, sel ast.SelectionSet, obj *model.CreditTransactionConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, creditTransactionConnectionImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, creditTransactionConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -48832,7 +48832,7 @@ func (ec *executionContext) _CreditTransactionConnection(ctx context.Context, se
 var creditTransactionEdgeImplementors = []string{"CreditTransactionEdge"}
 
 func (ec *executionContext) _CreditTransactionEdge(ctx context.Context, sel ast.SelectionSet, obj *model.CreditTransactionEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, creditTransactionEdgeImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, creditTransactionEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -48870,7 +48870,7 @@ func (ec *executionContext) _CreditTransactionEdge(ctx context.Context, sel ast.
 var dataExportImplementors = []string{"DataExport"}
 
 func (ec *executionContext) _DataExport(ctx context.Context, sel ast.SelectionSet, obj *domain.DataExport) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, dataExportImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, dataExportImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -48931,7 +48931,7 @@ func (ec *executionContext) _DataExport(ctx context.Context, sel ast.SelectionSe
 var deleteAccountPayloadImplementors = []string{"DeleteAccountPayload"}
 
 func (ec *executionContext) _DeleteAccountPayload(ctx context.Context, sel ast.SelectionSet, obj *model.DeleteAccountPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, deleteAccountPayloadImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, deleteAccountPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -48964,7 +48964,7 @@ func (ec *executionContext) _DeleteAccountPayload(ctx context.Context, sel ast.S
 var deleteMessagePayloadImplementors = []string{"DeleteMessagePayload"}
 
 func (ec *executionContext) _DeleteMessagePayload(ctx context.Context, sel ast.SelectionSet, obj *model.DeleteMessagePayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, deleteMessagePayloadImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, deleteMessagePayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -48997,7 +48997,7 @@ func (ec *executionContext) _DeleteMessagePayload(ctx context.Context, sel ast.S
 var digestScheduleImplementors = []string{"DigestSchedule"}
 
 func (ec *executionContext) _DigestSchedule(ctx context.Context, sel ast.SelectionSet, obj *domain.DigestSchedule) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, digestScheduleImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, digestScheduleImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -49053,7 +49053,7 @@ func (ec *executionContext) _DigestSchedule(ctx context.Context, sel ast.Selecti
 var disableTotpPayloadImplementors = []string{"DisableTotpPayload"}
 
 func (ec *executionContext) _DisableTotpPayload(ctx context.Context, sel ast.SelectionSet, obj *model.DisableTotpPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, disableTotpPayloadImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, disableTotpPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -49086,7 +49086,7 @@ func (ec *executionContext) _DisableTotpPayload(ctx context.Context, sel ast.Sel
 var dismissNpsSurveyPayloadImplementors = []string{"DismissNpsSurveyPayload"}
 
 func (ec *executionContext) _DismissNpsSurveyPayload(ctx context.Context, sel ast.SelectionSet, obj *model.DismissNpsSurveyPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, dismissNpsSurveyPayloadImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, dismissNpsSurveyPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -49119,7 +49119,7 @@ func (ec *executionContext) _DismissNpsSurveyPayload(ctx context.Context, sel as
 var editMessagePayloadImplementors = []string{"EditMessagePayload"}
 
 func (ec *executionContext) _EditMessagePayload(ctx context.Context, sel ast.SelectionSet, obj *model.EditMessagePayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, editMessagePayloadImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, editMessagePayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -49152,7 +49152,7 @@ func (ec *executionContext) _EditMessagePayload(ctx context.Context, sel ast.Sel
 var finishPasskeyRegistrationPayloadImplementors = []string{"FinishPasskeyRegistrationPayload"}
 
 func (ec *executionContext) _FinishPasskeyRegistrationPayload(ctx context.Context, sel ast.SelectionSet, obj *model.FinishPasskeyRegistrationPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, finishPasskeyRegistrationPayloadImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, finishPasskeyRegistrationPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -49190,7 +49190,7 @@ func (ec *executionContext) _FinishPasskeyRegistrationPayload(ctx context.Contex
 var forceLogOutPayloadImplementors = []string{"ForceLogOutPayload"}
 
 func (ec *executionContext) _ForceLogOutPayload(ctx context.Context, sel ast.SelectionSet, obj *model.ForceLogOutPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, forceLogOutPayloadImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, forceLogOutPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -49228,7 +49228,7 @@ func (ec *executionContext) _ForceLogOutPayload(ctx context.Context, sel ast.Sel
 var geoPointImplementors = []string{"GeoPoint"}
 
 func (ec *executionContext) _GeoPoint(ctx context.Context, sel ast.SelectionSet, obj *model.GeoPoint) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, geoPointImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, geoPointImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -49266,7 +49266,7 @@ func (ec *executionContext) _GeoPoint(ctx context.Context, sel ast.SelectionSet,
 var kpiCohortImplementors = []string{"KpiCohort"}
 
 func (ec *executionContext) _KpiCohort(ctx context.Context, sel ast.SelectionSet, obj *model.KpiCohort) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, kpiCohortImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, kpiCohortImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -49334,7 +49334,7 @@ func (ec *executionContext) _KpiCohort(ctx context.Context, sel ast.SelectionSet
 var kpiTargetsImplementors = []string{"KpiTargets"}
 
 func (ec *executionContext) _KpiTargets(ctx context.Context, sel ast.SelectionSet, obj *model.KpiTargets) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, kpiTargetsImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, kpiTargetsImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -49377,7 +49377,7 @@ func (ec *executionContext) _KpiTargets(ctx context.Context, sel ast.SelectionSe
 var languageFacetImplementors = []string{"LanguageFacet"}
 
 func (ec *executionContext) _LanguageFacet(ctx context.Context, sel ast.SelectionSet, obj *model.LanguageFacet) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, languageFacetImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, languageFacetImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -49415,7 +49415,7 @@ func (ec *executionContext) _LanguageFacet(ctx context.Context, sel ast.Selectio
 var legalDocumentsImplementors = []string{"LegalDocuments"}
 
 func (ec *executionContext) _LegalDocuments(ctx context.Context, sel ast.SelectionSet, obj *model.LegalDocuments) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, legalDocumentsImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, legalDocumentsImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -49453,7 +49453,7 @@ func (ec *executionContext) _LegalDocuments(ctx context.Context, sel ast.Selecti
 var levelFacetImplementors = []string{"LevelFacet"}
 
 func (ec *executionContext) _LevelFacet(ctx context.Context, sel ast.SelectionSet, obj *model.LevelFacet) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, levelFacetImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, levelFacetImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -49491,7 +49491,7 @@ func (ec *executionContext) _LevelFacet(ctx context.Context, sel ast.SelectionSe
 var linkProviderPayloadImplementors = []string{"LinkProviderPayload"}
 
 func (ec *executionContext) _LinkProviderPayload(ctx context.Context, sel ast.SelectionSet, obj *model.LinkProviderPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, linkProviderPayloadImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, linkProviderPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -49524,7 +49524,7 @@ func (ec *executionContext) _LinkProviderPayload(ctx context.Context, sel ast.Se
 var linkedProviderImplementors = []string{"LinkedProvider"}
 
 func (ec *executionContext) _LinkedProvider(ctx context.Context, sel ast.SelectionSet, obj *identities.Identity) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, linkedProviderImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, linkedProviderImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -49572,7 +49572,7 @@ func (ec *executionContext) _LinkedProvider(ctx context.Context, sel ast.Selecti
 var logOutEverywherePayloadImplementors = []string{"LogOutEverywherePayload"}
 
 func (ec *executionContext) _LogOutEverywherePayload(ctx context.Context, sel ast.SelectionSet, obj *model.LogOutEverywherePayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, logOutEverywherePayloadImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, logOutEverywherePayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -49605,7 +49605,7 @@ func (ec *executionContext) _LogOutEverywherePayload(ctx context.Context, sel as
 var logOutPayloadImplementors = []string{"LogOutPayload"}
 
 func (ec *executionContext) _LogOutPayload(ctx context.Context, sel ast.SelectionSet, obj *model.LogOutPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, logOutPayloadImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, logOutPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -49638,7 +49638,7 @@ func (ec *executionContext) _LogOutPayload(ctx context.Context, sel ast.Selectio
 var markConversationReadPayloadImplementors = []string{"MarkConversationReadPayload"}
 
 func (ec *executionContext) _MarkConversationReadPayload(ctx context.Context, sel ast.SelectionSet, obj *model.MarkConversationReadPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, markConversationReadPayloadImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, markConversationReadPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -49671,7 +49671,7 @@ func (ec *executionContext) _MarkConversationReadPayload(ctx context.Context, se
 var markNotificationsReadPayloadImplementors = []string{"MarkNotificationsReadPayload"}
 
 func (ec *executionContext) _MarkNotificationsReadPayload(ctx context.Context, sel ast.SelectionSet, obj *model.MarkNotificationsReadPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, markNotificationsReadPayloadImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, markNotificationsReadPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -49709,7 +49709,7 @@ func (ec *executionContext) _MarkNotificationsReadPayload(ctx context.Context, s
 var matchImplementors = []string{"Match", "Node"}
 
 func (ec *executionContext) _Match(ctx context.Context, sel ast.SelectionSet, obj *matching.Match) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, matchImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, matchImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -49787,7 +49787,7 @@ func (ec *executionContext) _Match(ctx context.Context, sel ast.SelectionSet, ob
 var matchConnectionImplementors = []string{"MatchConnection"}
 
 func (ec *executionContext) _MatchConnection(ctx context.Context, sel ast.SelectionSet, obj *model.MatchConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, matchConnectionImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, matchConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -49825,7 +49825,7 @@ func (ec *executionContext) _MatchConnection(ctx context.Context, sel ast.Select
 var matchEdgeImplementors = []string{"MatchEdge"}
 
 func (ec *executionContext) _MatchEdge(ctx context.Context, sel ast.SelectionSet, obj *model.MatchEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, matchEdgeImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, matchEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -49863,7 +49863,7 @@ func (ec *executionContext) _MatchEdge(ctx context.Context, sel ast.SelectionSet
 var matchReasonImplementors = []string{"MatchReason"}
 
 func (ec *executionContext) _MatchReason(ctx context.Context, sel ast.SelectionSet, obj *matching.Reason) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, matchReasonImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, matchReasonImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -49912,7 +49912,7 @@ func (ec *executionContext) _MatchReason(ctx context.Context, sel ast.SelectionS
 var memberRatingImplementors = []string{"MemberRating"}
 
 func (ec *executionContext) _MemberRating(ctx context.Context, sel ast.SelectionSet, obj *domain.MemberRating) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, memberRatingImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, memberRatingImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -49955,7 +49955,7 @@ func (ec *executionContext) _MemberRating(ctx context.Context, sel ast.Selection
 var memberSearchConnectionImplementors = []string{"MemberSearchConnection"}
 
 func (ec *executionContext) _MemberSearchConnection(ctx context.Context, sel ast.SelectionSet, obj *model.MemberSearchConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, memberSearchConnectionImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, memberSearchConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -50003,7 +50003,7 @@ func (ec *executionContext) _MemberSearchConnection(ctx context.Context, sel ast
 var memberSearchEdgeImplementors = []string{"MemberSearchEdge"}
 
 func (ec *executionContext) _MemberSearchEdge(ctx context.Context, sel ast.SelectionSet, obj *model.MemberSearchEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, memberSearchEdgeImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, memberSearchEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -50051,7 +50051,7 @@ func (ec *executionContext) _MemberSearchEdge(ctx context.Context, sel ast.Selec
 var memberSearchFacetsImplementors = []string{"MemberSearchFacets"}
 
 func (ec *executionContext) _MemberSearchFacets(ctx context.Context, sel ast.SelectionSet, obj *model.MemberSearchFacets) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, memberSearchFacetsImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, memberSearchFacetsImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -50099,7 +50099,7 @@ func (ec *executionContext) _MemberSearchFacets(ctx context.Context, sel ast.Sel
 var memberSkillImplementors = []string{"MemberSkill"}
 
 func (ec *executionContext) _MemberSkill(ctx context.Context, sel ast.SelectionSet, obj *domain.MemberSkill) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, memberSkillImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, memberSkillImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -50170,7 +50170,7 @@ func (ec *executionContext) _MemberSkill(ctx context.Context, sel ast.SelectionS
 var memberSkillPayloadImplementors = []string{"MemberSkillPayload"}
 
 func (ec *executionContext) _MemberSkillPayload(ctx context.Context, sel ast.SelectionSet, obj *model.MemberSkillPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, memberSkillPayloadImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, memberSkillPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -50208,7 +50208,7 @@ func (ec *executionContext) _MemberSkillPayload(ctx context.Context, sel ast.Sel
 var mentorAccountImplementors = []string{"MentorAccount", "Node"}
 
 func (ec *executionContext) _MentorAccount(ctx context.Context, sel ast.SelectionSet, obj *domain.MentorAccount) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, mentorAccountImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, mentorAccountImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -50262,7 +50262,7 @@ func (ec *executionContext) _MentorAccount(ctx context.Context, sel ast.Selectio
 var messageImplementors = []string{"Message", "Node"}
 
 func (ec *executionContext) _Message(ctx context.Context, sel ast.SelectionSet, obj *domain.Message) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, messageImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, messageImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -50358,7 +50358,7 @@ func (ec *executionContext) _Message(ctx context.Context, sel ast.SelectionSet, 
 var messageConnectionImplementors = []string{"MessageConnection"}
 
 func (ec *executionContext) _MessageConnection(ctx context.Context, sel ast.SelectionSet, obj *model.MessageConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, messageConnectionImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, messageConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -50396,7 +50396,7 @@ func (ec *executionContext) _MessageConnection(ctx context.Context, sel ast.Sele
 var messageEdgeImplementors = []string{"MessageEdge"}
 
 func (ec *executionContext) _MessageEdge(ctx context.Context, sel ast.SelectionSet, obj *model.MessageEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, messageEdgeImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, messageEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -50434,7 +50434,7 @@ func (ec *executionContext) _MessageEdge(ctx context.Context, sel ast.SelectionS
 var modeFacetImplementors = []string{"ModeFacet"}
 
 func (ec *executionContext) _ModeFacet(ctx context.Context, sel ast.SelectionSet, obj *model.ModeFacet) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, modeFacetImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, modeFacetImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -50472,7 +50472,7 @@ func (ec *executionContext) _ModeFacet(ctx context.Context, sel ast.SelectionSet
 var moderationCaseImplementors = []string{"ModerationCase", "Node"}
 
 func (ec *executionContext) _ModerationCase(ctx context.Context, sel ast.SelectionSet, obj *domain.ModerationCase) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, moderationCaseImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, moderationCaseImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -50576,7 +50576,7 @@ func (ec *executionContext) _ModerationCase(ctx context.Context, sel ast.Selecti
 var moderationCaseConnectionImplementors = []string{"ModerationCaseConnection"}
 
 func (ec *executionContext) _ModerationCaseConnection(ctx context.Context, sel ast.SelectionSet, obj *model.ModerationCaseConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, moderationCaseConnectionImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, moderationCaseConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -50614,7 +50614,7 @@ func (ec *executionContext) _ModerationCaseConnection(ctx context.Context, sel a
 var moderationCaseEdgeImplementors = []string{"ModerationCaseEdge"}
 
 func (ec *executionContext) _ModerationCaseEdge(ctx context.Context, sel ast.SelectionSet, obj *model.ModerationCaseEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, moderationCaseEdgeImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, moderationCaseEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -50652,7 +50652,7 @@ func (ec *executionContext) _ModerationCaseEdge(ctx context.Context, sel ast.Sel
 var moderationCasePayloadImplementors = []string{"ModerationCasePayload"}
 
 func (ec *executionContext) _ModerationCasePayload(ctx context.Context, sel ast.SelectionSet, obj *model.ModerationCasePayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, moderationCasePayloadImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, moderationCasePayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -50685,7 +50685,7 @@ func (ec *executionContext) _ModerationCasePayload(ctx context.Context, sel ast.
 var moderationDecisionConnectionImplementors = []string{"ModerationDecisionConnection"}
 
 func (ec *executionContext) _ModerationDecisionConnection(ctx context.Context, sel ast.SelectionSet, obj *model.ModerationDecisionConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, moderationDecisionConnectionImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, moderationDecisionConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -50723,7 +50723,7 @@ func (ec *executionContext) _ModerationDecisionConnection(ctx context.Context, s
 var moderationDecisionEdgeImplementors = []string{"ModerationDecisionEdge"}
 
 func (ec *executionContext) _ModerationDecisionEdge(ctx context.Context, sel ast.SelectionSet, obj *model.ModerationDecisionEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, moderationDecisionEdgeImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, moderationDecisionEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -50761,7 +50761,7 @@ func (ec *executionContext) _ModerationDecisionEdge(ctx context.Context, sel ast
 var moderationDecisionNoticeImplementors = []string{"ModerationDecisionNotice"}
 
 func (ec *executionContext) _ModerationDecisionNotice(ctx context.Context, sel ast.SelectionSet, obj *domain.ModerationCase) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, moderationDecisionNoticeImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, moderationDecisionNoticeImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -50824,7 +50824,7 @@ func (ec *executionContext) _ModerationDecisionNotice(ctx context.Context, sel a
 var moderationNoteImplementors = []string{"ModerationNote"}
 
 func (ec *executionContext) _ModerationNote(ctx context.Context, sel ast.SelectionSet, obj *domain.ModerationNote) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, moderationNoteImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, moderationNoteImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -50875,7 +50875,7 @@ func (ec *executionContext) _ModerationNote(ctx context.Context, sel ast.Selecti
 var moderationReportImplementors = []string{"ModerationReport"}
 
 func (ec *executionContext) _ModerationReport(ctx context.Context, sel ast.SelectionSet, obj *domain.ModerationReport) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, moderationReportImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, moderationReportImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -50936,7 +50936,7 @@ func (ec *executionContext) _ModerationReport(ctx context.Context, sel ast.Selec
 var moneyImplementors = []string{"Money"}
 
 func (ec *executionContext) _Money(ctx context.Context, sel ast.SelectionSet, obj *domain.Money) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, moneyImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, moneyImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -50974,7 +50974,7 @@ func (ec *executionContext) _Money(ctx context.Context, sel ast.SelectionSet, ob
 var mutationImplementors = []string{"Mutation"}
 
 func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, mutationImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, mutationImplementors)
 	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
 		Object: "Mutation",
 	})
@@ -51647,7 +51647,7 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 var muteConversationPayloadImplementors = []string{"MuteConversationPayload"}
 
 func (ec *executionContext) _MuteConversationPayload(ctx context.Context, sel ast.SelectionSet, obj *model.MuteConversationPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, muteConversationPayloadImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, muteConversationPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -51680,7 +51680,7 @@ func (ec *executionContext) _MuteConversationPayload(ctx context.Context, sel as
 var noShowDisputeImplementors = []string{"NoShowDispute", "Node"}
 
 func (ec *executionContext) _NoShowDispute(ctx context.Context, sel ast.SelectionSet, obj *domain.NoShowDispute) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, noShowDisputeImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, noShowDisputeImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -51773,7 +51773,7 @@ func (ec *executionContext) _NoShowDispute(ctx context.Context, sel ast.Selectio
 var noShowDisputeConnectionImplementors = []string{"NoShowDisputeConnection"}
 
 func (ec *executionContext) _NoShowDisputeConnection(ctx context.Context, sel ast.SelectionSet, obj *model.NoShowDisputeConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, noShowDisputeConnectionImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, noShowDisputeConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -51811,7 +51811,7 @@ func (ec *executionContext) _NoShowDisputeConnection(ctx context.Context, sel as
 var noShowDisputeEdgeImplementors = []string{"NoShowDisputeEdge"}
 
 func (ec *executionContext) _NoShowDisputeEdge(ctx context.Context, sel ast.SelectionSet, obj *model.NoShowDisputeEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, noShowDisputeEdgeImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, noShowDisputeEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -51849,7 +51849,7 @@ func (ec *executionContext) _NoShowDisputeEdge(ctx context.Context, sel ast.Sele
 var noShowDisputePayloadImplementors = []string{"NoShowDisputePayload"}
 
 func (ec *executionContext) _NoShowDisputePayload(ctx context.Context, sel ast.SelectionSet, obj *model.NoShowDisputePayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, noShowDisputePayloadImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, noShowDisputePayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -51882,7 +51882,7 @@ func (ec *executionContext) _NoShowDisputePayload(ctx context.Context, sel ast.S
 var notificationImplementors = []string{"Notification", "Node"}
 
 func (ec *executionContext) _Notification(ctx context.Context, sel ast.SelectionSet, obj *domain.Notification) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, notificationImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, notificationImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -51961,7 +51961,7 @@ func (ec *executionContext) _Notification(ctx context.Context, sel ast.Selection
 var notificationConnectionImplementors = []string{"NotificationConnection"}
 
 func (ec *executionContext) _NotificationConnection(ctx context.Context, sel ast.SelectionSet, obj *model.NotificationConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, notificationConnectionImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, notificationConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -52004,7 +52004,7 @@ func (ec *executionContext) _NotificationConnection(ctx context.Context, sel ast
 var notificationEdgeImplementors = []string{"NotificationEdge"}
 
 func (ec *executionContext) _NotificationEdge(ctx context.Context, sel ast.SelectionSet, obj *model.NotificationEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, notificationEdgeImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, notificationEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -52042,7 +52042,7 @@ func (ec *executionContext) _NotificationEdge(ctx context.Context, sel ast.Selec
 var notificationEmailStatusImplementors = []string{"NotificationEmailStatus"}
 
 func (ec *executionContext) _NotificationEmailStatus(ctx context.Context, sel ast.SelectionSet, obj *model.NotificationEmailStatus) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, notificationEmailStatusImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, notificationEmailStatusImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -52085,7 +52085,7 @@ func (ec *executionContext) _NotificationEmailStatus(ctx context.Context, sel as
 var notificationPreferenceImplementors = []string{"NotificationPreference"}
 
 func (ec *executionContext) _NotificationPreference(ctx context.Context, sel ast.SelectionSet, obj *domain.NotificationPreference) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, notificationPreferenceImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, notificationPreferenceImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -52150,7 +52150,7 @@ func (ec *executionContext) _NotificationPreference(ctx context.Context, sel ast
 var npsScoreImplementors = []string{"NpsScore"}
 
 func (ec *executionContext) _NpsScore(ctx context.Context, sel ast.SelectionSet, obj *model.NpsScore) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, npsScoreImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, npsScoreImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -52203,7 +52203,7 @@ func (ec *executionContext) _NpsScore(ctx context.Context, sel ast.SelectionSet,
 var openDirectConversationPayloadImplementors = []string{"OpenDirectConversationPayload"}
 
 func (ec *executionContext) _OpenDirectConversationPayload(ctx context.Context, sel ast.SelectionSet, obj *model.OpenDirectConversationPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, openDirectConversationPayloadImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, openDirectConversationPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -52236,7 +52236,7 @@ func (ec *executionContext) _OpenDirectConversationPayload(ctx context.Context, 
 var pageInfoImplementors = []string{"PageInfo"}
 
 func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet, obj *model.PageInfo) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, pageInfoImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, pageInfoImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -52284,7 +52284,7 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 var participantImplementors = []string{"Participant"}
 
 func (ec *executionContext) _Participant(ctx context.Context, sel ast.SelectionSet, obj *domain.Participant) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, participantImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, participantImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -52340,7 +52340,7 @@ func (ec *executionContext) _Participant(ctx context.Context, sel ast.SelectionS
 var passkeyImplementors = []string{"Passkey"}
 
 func (ec *executionContext) _Passkey(ctx context.Context, sel ast.SelectionSet, obj *passkeys.Passkey) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, passkeyImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, passkeyImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -52399,7 +52399,7 @@ func (ec *executionContext) _Passkey(ctx context.Context, sel ast.SelectionSet, 
 var payForSessionPayloadImplementors = []string{"PayForSessionPayload"}
 
 func (ec *executionContext) _PayForSessionPayload(ctx context.Context, sel ast.SelectionSet, obj *model.PayForSessionPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, payForSessionPayloadImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, payForSessionPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -52437,7 +52437,7 @@ func (ec *executionContext) _PayForSessionPayload(ctx context.Context, sel ast.S
 var paymentImplementors = []string{"Payment", "Node"}
 
 func (ec *executionContext) _Payment(ctx context.Context, sel ast.SelectionSet, obj *domain.Payment) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, paymentImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, paymentImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -52563,7 +52563,7 @@ func (ec *executionContext) _Payment(ctx context.Context, sel ast.SelectionSet, 
 var paymentConnectionImplementors = []string{"PaymentConnection"}
 
 func (ec *executionContext) _PaymentConnection(ctx context.Context, sel ast.SelectionSet, obj *model.PaymentConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, paymentConnectionImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, paymentConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -52601,7 +52601,7 @@ func (ec *executionContext) _PaymentConnection(ctx context.Context, sel ast.Sele
 var paymentEdgeImplementors = []string{"PaymentEdge"}
 
 func (ec *executionContext) _PaymentEdge(ctx context.Context, sel ast.SelectionSet, obj *model.PaymentEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, paymentEdgeImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, paymentEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -52639,7 +52639,7 @@ func (ec *executionContext) _PaymentEdge(ctx context.Context, sel ast.SelectionS
 var productKpisImplementors = []string{"ProductKpis"}
 
 func (ec *executionContext) _ProductKpis(ctx context.Context, sel ast.SelectionSet, obj *model.ProductKpis) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, productKpisImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, productKpisImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -52702,7 +52702,7 @@ func (ec *executionContext) _ProductKpis(ctx context.Context, sel ast.SelectionS
 var profileImplementors = []string{"Profile"}
 
 func (ec *executionContext) _Profile(ctx context.Context, sel ast.SelectionSet, obj *domain.Profile) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, profileImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, profileImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -52782,7 +52782,7 @@ func (ec *executionContext) _Profile(ctx context.Context, sel ast.SelectionSet, 
 var proposeSkillPayloadImplementors = []string{"ProposeSkillPayload"}
 
 func (ec *executionContext) _ProposeSkillPayload(ctx context.Context, sel ast.SelectionSet, obj *model.ProposeSkillPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, proposeSkillPayloadImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, proposeSkillPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -52815,7 +52815,7 @@ func (ec *executionContext) _ProposeSkillPayload(ctx context.Context, sel ast.Se
 var pushDeviceImplementors = []string{"PushDevice"}
 
 func (ec *executionContext) _PushDevice(ctx context.Context, sel ast.SelectionSet, obj *domain.PushDevice) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, pushDeviceImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, pushDeviceImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -52869,7 +52869,7 @@ func (ec *executionContext) _PushDevice(ctx context.Context, sel ast.SelectionSe
 var queryImplementors = []string{"Query"}
 
 func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, queryImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, queryImplementors)
 	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
 		Object: "Query",
 	})
@@ -53147,7 +53147,7 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 var quietHoursImplementors = []string{"QuietHours"}
 
 func (ec *executionContext) _QuietHours(ctx context.Context, sel ast.SelectionSet, obj *domain.QuietHours) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, quietHoursImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, quietHoursImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -53198,7 +53198,7 @@ func (ec *executionContext) _QuietHours(ctx context.Context, sel ast.SelectionSe
 var reauthenticatePayloadImplementors = []string{"ReauthenticatePayload"}
 
 func (ec *executionContext) _ReauthenticatePayload(ctx context.Context, sel ast.SelectionSet, obj *model.ReauthenticatePayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, reauthenticatePayloadImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, reauthenticatePayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -53231,7 +53231,7 @@ func (ec *executionContext) _ReauthenticatePayload(ctx context.Context, sel ast.
 var refundImplementors = []string{"Refund"}
 
 func (ec *executionContext) _Refund(ctx context.Context, sel ast.SelectionSet, obj *domain.Refund) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, refundImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, refundImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -53287,7 +53287,7 @@ func (ec *executionContext) _Refund(ctx context.Context, sel ast.SelectionSet, o
 var refundPaymentPayloadImplementors = []string{"RefundPaymentPayload"}
 
 func (ec *executionContext) _RefundPaymentPayload(ctx context.Context, sel ast.SelectionSet, obj *model.RefundPaymentPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, refundPaymentPayloadImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, refundPaymentPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -53320,7 +53320,7 @@ func (ec *executionContext) _RefundPaymentPayload(ctx context.Context, sel ast.S
 var regenerateRecoveryCodesPayloadImplementors = []string{"RegenerateRecoveryCodesPayload"}
 
 func (ec *executionContext) _RegenerateRecoveryCodesPayload(ctx context.Context, sel ast.SelectionSet, obj *model.RegenerateRecoveryCodesPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, regenerateRecoveryCodesPayloadImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, regenerateRecoveryCodesPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -53353,7 +53353,7 @@ func (ec *executionContext) _RegenerateRecoveryCodesPayload(ctx context.Context,
 var registerPushDevicePayloadImplementors = []string{"RegisterPushDevicePayload"}
 
 func (ec *executionContext) _RegisterPushDevicePayload(ctx context.Context, sel ast.SelectionSet, obj *model.RegisterPushDevicePayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, registerPushDevicePayloadImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, registerPushDevicePayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -53386,7 +53386,7 @@ func (ec *executionContext) _RegisterPushDevicePayload(ctx context.Context, sel 
 var removeMemberSkillPayloadImplementors = []string{"RemoveMemberSkillPayload"}
 
 func (ec *executionContext) _RemoveMemberSkillPayload(ctx context.Context, sel ast.SelectionSet, obj *model.RemoveMemberSkillPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, removeMemberSkillPayloadImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, removeMemberSkillPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -53419,7 +53419,7 @@ func (ec *executionContext) _RemoveMemberSkillPayload(ctx context.Context, sel a
 var removePasskeyPayloadImplementors = []string{"RemovePasskeyPayload"}
 
 func (ec *executionContext) _RemovePasskeyPayload(ctx context.Context, sel ast.SelectionSet, obj *model.RemovePasskeyPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, removePasskeyPayloadImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, removePasskeyPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -53457,7 +53457,7 @@ func (ec *executionContext) _RemovePasskeyPayload(ctx context.Context, sel ast.S
 var renamePasskeyPayloadImplementors = []string{"RenamePasskeyPayload"}
 
 func (ec *executionContext) _RenamePasskeyPayload(ctx context.Context, sel ast.SelectionSet, obj *model.RenamePasskeyPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, renamePasskeyPayloadImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, renamePasskeyPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -53490,7 +53490,7 @@ func (ec *executionContext) _RenamePasskeyPayload(ctx context.Context, sel ast.S
 var reportContentPayloadImplementors = []string{"ReportContentPayload"}
 
 func (ec *executionContext) _ReportContentPayload(ctx context.Context, sel ast.SelectionSet, obj *model.ReportContentPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, reportContentPayloadImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, reportContentPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -53523,7 +53523,7 @@ func (ec *executionContext) _ReportContentPayload(ctx context.Context, sel ast.S
 var reportReviewPayloadImplementors = []string{"ReportReviewPayload"}
 
 func (ec *executionContext) _ReportReviewPayload(ctx context.Context, sel ast.SelectionSet, obj *model.ReportReviewPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, reportReviewPayloadImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, reportReviewPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -53556,7 +53556,7 @@ func (ec *executionContext) _ReportReviewPayload(ctx context.Context, sel ast.Se
 var requestDataExportPayloadImplementors = []string{"RequestDataExportPayload"}
 
 func (ec *executionContext) _RequestDataExportPayload(ctx context.Context, sel ast.SelectionSet, obj *model.RequestDataExportPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, requestDataExportPayloadImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, requestDataExportPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -53589,7 +53589,7 @@ func (ec *executionContext) _RequestDataExportPayload(ctx context.Context, sel a
 var requestEmailChangePayloadImplementors = []string{"RequestEmailChangePayload"}
 
 func (ec *executionContext) _RequestEmailChangePayload(ctx context.Context, sel ast.SelectionSet, obj *model.RequestEmailChangePayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, requestEmailChangePayloadImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, requestEmailChangePayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -53622,7 +53622,7 @@ func (ec *executionContext) _RequestEmailChangePayload(ctx context.Context, sel 
 var requestPasswordResetPayloadImplementors = []string{"RequestPasswordResetPayload"}
 
 func (ec *executionContext) _RequestPasswordResetPayload(ctx context.Context, sel ast.SelectionSet, obj *model.RequestPasswordResetPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, requestPasswordResetPayloadImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, requestPasswordResetPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -53655,7 +53655,7 @@ func (ec *executionContext) _RequestPasswordResetPayload(ctx context.Context, se
 var resendVerificationEmailForPayloadImplementors = []string{"ResendVerificationEmailForPayload"}
 
 func (ec *executionContext) _ResendVerificationEmailForPayload(ctx context.Context, sel ast.SelectionSet, obj *model.ResendVerificationEmailForPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, resendVerificationEmailForPayloadImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, resendVerificationEmailForPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -53688,7 +53688,7 @@ func (ec *executionContext) _ResendVerificationEmailForPayload(ctx context.Conte
 var resendVerificationEmailPayloadImplementors = []string{"ResendVerificationEmailPayload"}
 
 func (ec *executionContext) _ResendVerificationEmailPayload(ctx context.Context, sel ast.SelectionSet, obj *model.ResendVerificationEmailPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, resendVerificationEmailPayloadImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, resendVerificationEmailPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -53721,7 +53721,7 @@ func (ec *executionContext) _ResendVerificationEmailPayload(ctx context.Context,
 var resetPasswordPayloadImplementors = []string{"ResetPasswordPayload"}
 
 func (ec *executionContext) _ResetPasswordPayload(ctx context.Context, sel ast.SelectionSet, obj *model.ResetPasswordPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, resetPasswordPayloadImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, resetPasswordPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -53754,7 +53754,7 @@ func (ec *executionContext) _ResetPasswordPayload(ctx context.Context, sel ast.S
 var reviewImplementors = []string{"Review", "Node"}
 
 func (ec *executionContext) _Review(ctx context.Context, sel ast.SelectionSet, obj *domain.Review) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, reviewImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, reviewImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -53837,7 +53837,7 @@ func (ec *executionContext) _Review(ctx context.Context, sel ast.SelectionSet, o
 var reviewConnectionImplementors = []string{"ReviewConnection"}
 
 func (ec *executionContext) _ReviewConnection(ctx context.Context, sel ast.SelectionSet, obj *model.ReviewConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, reviewConnectionImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, reviewConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -53875,7 +53875,7 @@ func (ec *executionContext) _ReviewConnection(ctx context.Context, sel ast.Selec
 var reviewEdgeImplementors = []string{"ReviewEdge"}
 
 func (ec *executionContext) _ReviewEdge(ctx context.Context, sel ast.SelectionSet, obj *model.ReviewEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, reviewEdgeImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, reviewEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -53913,7 +53913,7 @@ func (ec *executionContext) _ReviewEdge(ctx context.Context, sel ast.SelectionSe
 var reviewReportImplementors = []string{"ReviewReport", "Node"}
 
 func (ec *executionContext) _ReviewReport(ctx context.Context, sel ast.SelectionSet, obj *domain.ReviewReport) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, reviewReportImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, reviewReportImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -53979,7 +53979,7 @@ func (ec *executionContext) _ReviewReport(ctx context.Context, sel ast.Selection
 var reviewReportConnectionImplementors = []string{"ReviewReportConnection"}
 
 func (ec *executionContext) _ReviewReportConnection(ctx context.Context, sel ast.SelectionSet, obj *model.ReviewReportConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, reviewReportConnectionImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, reviewReportConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -54017,7 +54017,7 @@ func (ec *executionContext) _ReviewReportConnection(ctx context.Context, sel ast
 var reviewReportEdgeImplementors = []string{"ReviewReportEdge"}
 
 func (ec *executionContext) _ReviewReportEdge(ctx context.Context, sel ast.SelectionSet, obj *model.ReviewReportEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, reviewReportEdgeImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, reviewReportEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -54055,7 +54055,7 @@ func (ec *executionContext) _ReviewReportEdge(ctx context.Context, sel ast.Selec
 var reviewSkillProposalPayloadImplementors = []string{"ReviewSkillProposalPayload"}
 
 func (ec *executionContext) _ReviewSkillProposalPayload(ctx context.Context, sel ast.SelectionSet, obj *model.ReviewSkillProposalPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, reviewSkillProposalPayloadImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, reviewSkillProposalPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -54088,7 +54088,7 @@ func (ec *executionContext) _ReviewSkillProposalPayload(ctx context.Context, sel
 var revokeCalendarFeedPayloadImplementors = []string{"RevokeCalendarFeedPayload"}
 
 func (ec *executionContext) _RevokeCalendarFeedPayload(ctx context.Context, sel ast.SelectionSet, obj *model.RevokeCalendarFeedPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, revokeCalendarFeedPayloadImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, revokeCalendarFeedPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -54121,7 +54121,7 @@ func (ec *executionContext) _RevokeCalendarFeedPayload(ctx context.Context, sel 
 var revokeSessionPayloadImplementors = []string{"RevokeSessionPayload"}
 
 func (ec *executionContext) _RevokeSessionPayload(ctx context.Context, sel ast.SelectionSet, obj *model.RevokeSessionPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, revokeSessionPayloadImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, revokeSessionPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -54154,7 +54154,7 @@ func (ec *executionContext) _RevokeSessionPayload(ctx context.Context, sel ast.S
 var sanctionImplementors = []string{"Sanction"}
 
 func (ec *executionContext) _Sanction(ctx context.Context, sel ast.SelectionSet, obj *domain.Sanction) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, sanctionImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, sanctionImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -54265,7 +54265,7 @@ func (ec *executionContext) _Sanction(ctx context.Context, sel ast.SelectionSet,
 var sanctionAppealImplementors = []string{"SanctionAppeal"}
 
 func (ec *executionContext) _SanctionAppeal(ctx context.Context, sel ast.SelectionSet, obj *domain.Appeal) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, sanctionAppealImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, sanctionAppealImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -54336,7 +54336,7 @@ func (ec *executionContext) _SanctionAppeal(ctx context.Context, sel ast.Selecti
 var sanctionAppealConnectionImplementors = []string{"SanctionAppealConnection"}
 
 func (ec *executionContext) _SanctionAppealConnection(ctx context.Context, sel ast.SelectionSet, obj *model.SanctionAppealConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, sanctionAppealConnectionImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, sanctionAppealConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -54374,7 +54374,7 @@ func (ec *executionContext) _SanctionAppealConnection(ctx context.Context, sel a
 var sanctionAppealEdgeImplementors = []string{"SanctionAppealEdge"}
 
 func (ec *executionContext) _SanctionAppealEdge(ctx context.Context, sel ast.SelectionSet, obj *model.SanctionAppealEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, sanctionAppealEdgeImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, sanctionAppealEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -54412,7 +54412,7 @@ func (ec *executionContext) _SanctionAppealEdge(ctx context.Context, sel ast.Sel
 var sanctionAppealMessageImplementors = []string{"SanctionAppealMessage"}
 
 func (ec *executionContext) _SanctionAppealMessage(ctx context.Context, sel ast.SelectionSet, obj *domain.AppealMessage) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, sanctionAppealMessageImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, sanctionAppealMessageImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -54462,7 +54462,7 @@ func (ec *executionContext) _SanctionAppealMessage(ctx context.Context, sel ast.
 var sanctionAppealPayloadImplementors = []string{"SanctionAppealPayload"}
 
 func (ec *executionContext) _SanctionAppealPayload(ctx context.Context, sel ast.SelectionSet, obj *model.SanctionAppealPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, sanctionAppealPayloadImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, sanctionAppealPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -54495,7 +54495,7 @@ func (ec *executionContext) _SanctionAppealPayload(ctx context.Context, sel ast.
 var sanctionConnectionImplementors = []string{"SanctionConnection"}
 
 func (ec *executionContext) _SanctionConnection(ctx context.Context, sel ast.SelectionSet, obj *model.SanctionConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, sanctionConnectionImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, sanctionConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -54533,7 +54533,7 @@ func (ec *executionContext) _SanctionConnection(ctx context.Context, sel ast.Sel
 var sanctionEdgeImplementors = []string{"SanctionEdge"}
 
 func (ec *executionContext) _SanctionEdge(ctx context.Context, sel ast.SelectionSet, obj *model.SanctionEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, sanctionEdgeImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, sanctionEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -54571,7 +54571,7 @@ func (ec *executionContext) _SanctionEdge(ctx context.Context, sel ast.Selection
 var sanctionPayloadImplementors = []string{"SanctionPayload"}
 
 func (ec *executionContext) _SanctionPayload(ctx context.Context, sel ast.SelectionSet, obj *model.SanctionPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, sanctionPayloadImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, sanctionPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -54604,7 +54604,7 @@ func (ec *executionContext) _SanctionPayload(ctx context.Context, sel ast.Select
 var scheduleSessionPayloadImplementors = []string{"ScheduleSessionPayload"}
 
 func (ec *executionContext) _ScheduleSessionPayload(ctx context.Context, sel ast.SelectionSet, obj *model.ScheduleSessionPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, scheduleSessionPayloadImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, scheduleSessionPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -54647,7 +54647,7 @@ func (ec *executionContext) _ScheduleSessionPayload(ctx context.Context, sel ast
 var sendMessagePayloadImplementors = []string{"SendMessagePayload"}
 
 func (ec *executionContext) _SendMessagePayload(ctx context.Context, sel ast.SelectionSet, obj *model.SendMessagePayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, sendMessagePayloadImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, sendMessagePayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -54685,7 +54685,7 @@ func (ec *executionContext) _SendMessagePayload(ctx context.Context, sel ast.Sel
 var sessionCancellationImplementors = []string{"SessionCancellation"}
 
 func (ec *executionContext) _SessionCancellation(ctx context.Context, sel ast.SelectionSet, obj *model.SessionCancellation) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, sessionCancellationImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, sessionCancellationImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -54733,7 +54733,7 @@ func (ec *executionContext) _SessionCancellation(ctx context.Context, sel ast.Se
 var sessionNoShowImplementors = []string{"SessionNoShow"}
 
 func (ec *executionContext) _SessionNoShow(ctx context.Context, sel ast.SelectionSet, obj *model.SessionNoShow) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, sessionNoShowImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, sessionNoShowImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -54781,7 +54781,7 @@ func (ec *executionContext) _SessionNoShow(ctx context.Context, sel ast.Selectio
 var sessionProblemImplementors = []string{"SessionProblem"}
 
 func (ec *executionContext) _SessionProblem(ctx context.Context, sel ast.SelectionSet, obj *model.SessionProblem) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, sessionProblemImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, sessionProblemImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -54824,7 +54824,7 @@ func (ec *executionContext) _SessionProblem(ctx context.Context, sel ast.Selecti
 var sessionProposalImplementors = []string{"SessionProposal"}
 
 func (ec *executionContext) _SessionProposal(ctx context.Context, sel ast.SelectionSet, obj *domain.SessionProposal) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, sessionProposalImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, sessionProposalImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -54879,7 +54879,7 @@ func (ec *executionContext) _SessionProposal(ctx context.Context, sel ast.Select
 var sessionReviewStateImplementors = []string{"SessionReviewState"}
 
 func (ec *executionContext) _SessionReviewState(ctx context.Context, sel ast.SelectionSet, obj *model.SessionReviewState) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, sessionReviewStateImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, sessionReviewStateImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -54932,7 +54932,7 @@ func (ec *executionContext) _SessionReviewState(ctx context.Context, sel ast.Sel
 var sessionWarningImplementors = []string{"SessionWarning"}
 
 func (ec *executionContext) _SessionWarning(ctx context.Context, sel ast.SelectionSet, obj *domain.Warning) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, sessionWarningImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, sessionWarningImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -54977,7 +54977,7 @@ func (ec *executionContext) _SessionWarning(ctx context.Context, sel ast.Selecti
 var setDigestSchedulePayloadImplementors = []string{"SetDigestSchedulePayload"}
 
 func (ec *executionContext) _SetDigestSchedulePayload(ctx context.Context, sel ast.SelectionSet, obj *model.SetDigestSchedulePayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, setDigestSchedulePayloadImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, setDigestSchedulePayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -55010,7 +55010,7 @@ func (ec *executionContext) _SetDigestSchedulePayload(ctx context.Context, sel a
 var setMarketingConsentPayloadImplementors = []string{"SetMarketingConsentPayload"}
 
 func (ec *executionContext) _SetMarketingConsentPayload(ctx context.Context, sel ast.SelectionSet, obj *model.SetMarketingConsentPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, setMarketingConsentPayloadImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, setMarketingConsentPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -55043,7 +55043,7 @@ func (ec *executionContext) _SetMarketingConsentPayload(ctx context.Context, sel
 var setNotificationPreferencePayloadImplementors = []string{"SetNotificationPreferencePayload"}
 
 func (ec *executionContext) _SetNotificationPreferencePayload(ctx context.Context, sel ast.SelectionSet, obj *model.SetNotificationPreferencePayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, setNotificationPreferencePayloadImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, setNotificationPreferencePayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -55076,7 +55076,7 @@ func (ec *executionContext) _SetNotificationPreferencePayload(ctx context.Contex
 var setQuietHoursPayloadImplementors = []string{"SetQuietHoursPayload"}
 
 func (ec *executionContext) _SetQuietHoursPayload(ctx context.Context, sel ast.SelectionSet, obj *model.SetQuietHoursPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, setQuietHoursPayloadImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, setQuietHoursPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -55109,7 +55109,7 @@ func (ec *executionContext) _SetQuietHoursPayload(ctx context.Context, sel ast.S
 var setSkillPricePayloadImplementors = []string{"SetSkillPricePayload"}
 
 func (ec *executionContext) _SetSkillPricePayload(ctx context.Context, sel ast.SelectionSet, obj *model.SetSkillPricePayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, setSkillPricePayloadImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, setSkillPricePayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -55142,7 +55142,7 @@ func (ec *executionContext) _SetSkillPricePayload(ctx context.Context, sel ast.S
 var setTypingPayloadImplementors = []string{"SetTypingPayload"}
 
 func (ec *executionContext) _SetTypingPayload(ctx context.Context, sel ast.SelectionSet, obj *model.SetTypingPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, setTypingPayloadImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, setTypingPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -55175,7 +55175,7 @@ func (ec *executionContext) _SetTypingPayload(ctx context.Context, sel ast.Selec
 var setUserRolesPayloadImplementors = []string{"SetUserRolesPayload"}
 
 func (ec *executionContext) _SetUserRolesPayload(ctx context.Context, sel ast.SelectionSet, obj *model.SetUserRolesPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, setUserRolesPayloadImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, setUserRolesPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -55208,7 +55208,7 @@ func (ec *executionContext) _SetUserRolesPayload(ctx context.Context, sel ast.Se
 var signInEventImplementors = []string{"SignInEvent"}
 
 func (ec *executionContext) _SignInEvent(ctx context.Context, sel ast.SelectionSet, obj *model.SignInEvent) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, signInEventImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, signInEventImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -55266,7 +55266,7 @@ func (ec *executionContext) _SignInEvent(ctx context.Context, sel ast.SelectionS
 var skillImplementors = []string{"Skill", "Node"}
 
 func (ec *executionContext) _Skill(ctx context.Context, sel ast.SelectionSet, obj *domain.Skill) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, skillImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, skillImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -55347,7 +55347,7 @@ func (ec *executionContext) _Skill(ctx context.Context, sel ast.SelectionSet, ob
 var skillCategoryImplementors = []string{"SkillCategory", "Node"}
 
 func (ec *executionContext) _SkillCategory(ctx context.Context, sel ast.SelectionSet, obj *domain.SkillCategory) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, skillCategoryImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, skillCategoryImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -55406,7 +55406,7 @@ func (ec *executionContext) _SkillCategory(ctx context.Context, sel ast.Selectio
 var skillConnectionImplementors = []string{"SkillConnection"}
 
 func (ec *executionContext) _SkillConnection(ctx context.Context, sel ast.SelectionSet, obj *model.SkillConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, skillConnectionImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, skillConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -55444,7 +55444,7 @@ func (ec *executionContext) _SkillConnection(ctx context.Context, sel ast.Select
 var skillEdgeImplementors = []string{"SkillEdge"}
 
 func (ec *executionContext) _SkillEdge(ctx context.Context, sel ast.SelectionSet, obj *model.SkillEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, skillEdgeImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, skillEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -55482,7 +55482,7 @@ func (ec *executionContext) _SkillEdge(ctx context.Context, sel ast.SelectionSet
 var skillSearchConnectionImplementors = []string{"SkillSearchConnection"}
 
 func (ec *executionContext) _SkillSearchConnection(ctx context.Context, sel ast.SelectionSet, obj *model.SkillSearchConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, skillSearchConnectionImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, skillSearchConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -55530,7 +55530,7 @@ func (ec *executionContext) _SkillSearchConnection(ctx context.Context, sel ast.
 var skillSearchEdgeImplementors = []string{"SkillSearchEdge"}
 
 func (ec *executionContext) _SkillSearchEdge(ctx context.Context, sel ast.SelectionSet, obj *model.SkillSearchEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, skillSearchEdgeImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, skillSearchEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -55573,7 +55573,7 @@ func (ec *executionContext) _SkillSearchEdge(ctx context.Context, sel ast.Select
 var skillSessionImplementors = []string{"SkillSession", "Node"}
 
 func (ec *executionContext) _SkillSession(ctx context.Context, sel ast.SelectionSet, obj *domain.SkillSession) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, skillSessionImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, skillSessionImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -55781,7 +55781,7 @@ func (ec *executionContext) _SkillSession(ctx context.Context, sel ast.Selection
 var skillSessionConnectionImplementors = []string{"SkillSessionConnection"}
 
 func (ec *executionContext) _SkillSessionConnection(ctx context.Context, sel ast.SelectionSet, obj *model.SkillSessionConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, skillSessionConnectionImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, skillSessionConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -55819,7 +55819,7 @@ func (ec *executionContext) _SkillSessionConnection(ctx context.Context, sel ast
 var skillSessionEdgeImplementors = []string{"SkillSessionEdge"}
 
 func (ec *executionContext) _SkillSessionEdge(ctx context.Context, sel ast.SelectionSet, obj *model.SkillSessionEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, skillSessionEdgeImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, skillSessionEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -55857,7 +55857,7 @@ func (ec *executionContext) _SkillSessionEdge(ctx context.Context, sel ast.Selec
 var skillSessionPayloadImplementors = []string{"SkillSessionPayload"}
 
 func (ec *executionContext) _SkillSessionPayload(ctx context.Context, sel ast.SelectionSet, obj *model.SkillSessionPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, skillSessionPayloadImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, skillSessionPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -55890,7 +55890,7 @@ func (ec *executionContext) _SkillSessionPayload(ctx context.Context, sel ast.Se
 var startMentorOnboardingPayloadImplementors = []string{"StartMentorOnboardingPayload"}
 
 func (ec *executionContext) _StartMentorOnboardingPayload(ctx context.Context, sel ast.SelectionSet, obj *model.StartMentorOnboardingPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, startMentorOnboardingPayloadImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, startMentorOnboardingPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -55928,7 +55928,7 @@ func (ec *executionContext) _StartMentorOnboardingPayload(ctx context.Context, s
 var startPasskeyRegistrationPayloadImplementors = []string{"StartPasskeyRegistrationPayload"}
 
 func (ec *executionContext) _StartPasskeyRegistrationPayload(ctx context.Context, sel ast.SelectionSet, obj *model.StartPasskeyRegistrationPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, startPasskeyRegistrationPayloadImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, startPasskeyRegistrationPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -55971,7 +55971,7 @@ func (ec *executionContext) _StartPasskeyRegistrationPayload(ctx context.Context
 var startPasskeySignInPayloadImplementors = []string{"StartPasskeySignInPayload"}
 
 func (ec *executionContext) _StartPasskeySignInPayload(ctx context.Context, sel ast.SelectionSet, obj *model.StartPasskeySignInPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, startPasskeySignInPayloadImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, startPasskeySignInPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -56014,7 +56014,7 @@ func (ec *executionContext) _StartPasskeySignInPayload(ctx context.Context, sel 
 var startTotpEnrollmentPayloadImplementors = []string{"StartTotpEnrollmentPayload"}
 
 func (ec *executionContext) _StartTotpEnrollmentPayload(ctx context.Context, sel ast.SelectionSet, obj *model.StartTotpEnrollmentPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, startTotpEnrollmentPayloadImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, startTotpEnrollmentPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -56052,7 +56052,7 @@ func (ec *executionContext) _StartTotpEnrollmentPayload(ctx context.Context, sel
 var submitNpsResponsePayloadImplementors = []string{"SubmitNpsResponsePayload"}
 
 func (ec *executionContext) _SubmitNpsResponsePayload(ctx context.Context, sel ast.SelectionSet, obj *model.SubmitNpsResponsePayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, submitNpsResponsePayloadImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, submitNpsResponsePayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -56085,7 +56085,7 @@ func (ec *executionContext) _SubmitNpsResponsePayload(ctx context.Context, sel a
 var submitReviewPayloadImplementors = []string{"SubmitReviewPayload"}
 
 func (ec *executionContext) _SubmitReviewPayload(ctx context.Context, sel ast.SelectionSet, obj *model.SubmitReviewPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, submitReviewPayloadImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, submitReviewPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -56123,7 +56123,7 @@ func (ec *executionContext) _SubmitReviewPayload(ctx context.Context, sel ast.Se
 var subscriptionImplementors = []string{"Subscription"}
 
 func (ec *executionContext) _Subscription(ctx context.Context, sel ast.SelectionSet) func(ctx context.Context) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, subscriptionImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, subscriptionImplementors)
 	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
 		Object: "Subscription",
 	})
@@ -56151,7 +56151,7 @@ func (ec *executionContext) _Subscription(ctx context.Context, sel ast.Selection
 var swapCircleImplementors = []string{"SwapCircle"}
 
 func (ec *executionContext) _SwapCircle(ctx context.Context, sel ast.SelectionSet, obj *matching.Circle) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, swapCircleImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, swapCircleImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -56196,7 +56196,7 @@ func (ec *executionContext) _SwapCircle(ctx context.Context, sel ast.SelectionSe
 var swapCircleEdgeImplementors = []string{"SwapCircleEdge"}
 
 func (ec *executionContext) _SwapCircleEdge(ctx context.Context, sel ast.SelectionSet, obj *matching.CircleEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, swapCircleEdgeImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, swapCircleEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -56242,7 +56242,7 @@ func (ec *executionContext) _SwapCircleEdge(ctx context.Context, sel ast.Selecti
 var typingEventImplementors = []string{"TypingEvent"}
 
 func (ec *executionContext) _TypingEvent(ctx context.Context, sel ast.SelectionSet, obj *domain.TypingEvent) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, typingEventImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, typingEventImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -56287,7 +56287,7 @@ func (ec *executionContext) _TypingEvent(ctx context.Context, sel ast.SelectionS
 var undoEmailChangePayloadImplementors = []string{"UndoEmailChangePayload"}
 
 func (ec *executionContext) _UndoEmailChangePayload(ctx context.Context, sel ast.SelectionSet, obj *model.UndoEmailChangePayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, undoEmailChangePayloadImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, undoEmailChangePayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -56320,7 +56320,7 @@ func (ec *executionContext) _UndoEmailChangePayload(ctx context.Context, sel ast
 var unlinkProviderPayloadImplementors = []string{"UnlinkProviderPayload"}
 
 func (ec *executionContext) _UnlinkProviderPayload(ctx context.Context, sel ast.SelectionSet, obj *model.UnlinkProviderPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, unlinkProviderPayloadImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, unlinkProviderPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -56353,7 +56353,7 @@ func (ec *executionContext) _UnlinkProviderPayload(ctx context.Context, sel ast.
 var unregisterPushDevicePayloadImplementors = []string{"UnregisterPushDevicePayload"}
 
 func (ec *executionContext) _UnregisterPushDevicePayload(ctx context.Context, sel ast.SelectionSet, obj *model.UnregisterPushDevicePayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, unregisterPushDevicePayloadImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, unregisterPushDevicePayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -56386,7 +56386,7 @@ func (ec *executionContext) _UnregisterPushDevicePayload(ctx context.Context, se
 var updateProfilePayloadImplementors = []string{"UpdateProfilePayload"}
 
 func (ec *executionContext) _UpdateProfilePayload(ctx context.Context, sel ast.SelectionSet, obj *model.UpdateProfilePayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, updateProfilePayloadImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, updateProfilePayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -56419,7 +56419,7 @@ func (ec *executionContext) _UpdateProfilePayload(ctx context.Context, sel ast.S
 var userImplementors = []string{"User", "Node"}
 
 func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj *domain.User) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, userImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, userImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -56606,7 +56606,7 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 var userConnectionImplementors = []string{"UserConnection"}
 
 func (ec *executionContext) _UserConnection(ctx context.Context, sel ast.SelectionSet, obj *model.UserConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, userConnectionImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, userConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -56644,7 +56644,7 @@ func (ec *executionContext) _UserConnection(ctx context.Context, sel ast.Selecti
 var userEdgeImplementors = []string{"UserEdge"}
 
 func (ec *executionContext) _UserEdge(ctx context.Context, sel ast.SelectionSet, obj *model.UserEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, userEdgeImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, userEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -56682,7 +56682,7 @@ func (ec *executionContext) _UserEdge(ctx context.Context, sel ast.SelectionSet,
 var verifyEmailPayloadImplementors = []string{"VerifyEmailPayload"}
 
 func (ec *executionContext) _VerifyEmailPayload(ctx context.Context, sel ast.SelectionSet, obj *model.VerifyEmailPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, verifyEmailPayloadImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, verifyEmailPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -56720,7 +56720,7 @@ func (ec *executionContext) _VerifyEmailPayload(ctx context.Context, sel ast.Sel
 var __DirectiveImplementors = []string{"__Directive"}
 
 func (ec *executionContext) ___Directive(ctx context.Context, sel ast.SelectionSet, obj *introspection.Directive) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, __DirectiveImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, __DirectiveImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -56773,7 +56773,7 @@ func (ec *executionContext) ___Directive(ctx context.Context, sel ast.SelectionS
 var __EnumValueImplementors = []string{"__EnumValue"}
 
 func (ec *executionContext) ___EnumValue(ctx context.Context, sel ast.SelectionSet, obj *introspection.EnumValue) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, __EnumValueImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, __EnumValueImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -56821,7 +56821,7 @@ func (ec *executionContext) ___EnumValue(ctx context.Context, sel ast.SelectionS
 var __FieldImplementors = []string{"__Field"}
 
 func (ec *executionContext) ___Field(ctx context.Context, sel ast.SelectionSet, obj *introspection.Field) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, __FieldImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, __FieldImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -56879,7 +56879,7 @@ func (ec *executionContext) ___Field(ctx context.Context, sel ast.SelectionSet, 
 var __InputValueImplementors = []string{"__InputValue"}
 
 func (ec *executionContext) ___InputValue(ctx context.Context, sel ast.SelectionSet, obj *introspection.InputValue) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, __InputValueImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, __InputValueImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -56937,7 +56937,7 @@ func (ec *executionContext) ___InputValue(ctx context.Context, sel ast.Selection
 var __SchemaImplementors = []string{"__Schema"}
 
 func (ec *executionContext) ___Schema(ctx context.Context, sel ast.SelectionSet, obj *introspection.Schema) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, __SchemaImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, __SchemaImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -56995,7 +56995,7 @@ func (ec *executionContext) ___Schema(ctx context.Context, sel ast.SelectionSet,
 var __TypeImplementors = []string{"__Type"}
 
 func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, obj *introspection.Type) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, __TypeImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, __TypeImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)

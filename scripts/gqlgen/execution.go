@@ -257,8 +257,9 @@ func scalarField(fn *ast.FuncDecl, methods map[string]*ast.FuncDecl, parsers map
 	return sf, true
 }
 
-// objectReturn finds, in a generated object marshaler (`fields := graphql.CollectFields(…)`, then
-// `out := graphql.NewFieldSet(fields)`, …), its final `return out`, and returns out.
+// objectReturn finds, in a generated object marshaler (`fields := gqlexec.CollectFields(…)`, as
+// route leaves it, then `out := graphql.NewFieldSet(fields)`, …), its final `return out`, and
+// returns out.
 func objectReturn(fn *ast.FuncDecl) (ast.Expr, bool) {
 	if fn.Body == nil || len(fn.Body.List) < 3 {
 		return nil, false
@@ -268,7 +269,7 @@ func objectReturn(fn *ast.FuncDecl) (ast.Expr, bool) {
 	if !ok || len(collects.Lhs) != 1 || !isIdent(collects.Lhs[0], "fields") || len(collects.Rhs) != 1 {
 		return nil, false
 	}
-	if c, ok := collects.Rhs[0].(*ast.CallExpr); !ok || !isSelector(c.Fun, "graphql", "CollectFields") {
+	if c, ok := collects.Rhs[0].(*ast.CallExpr); !ok || !isSelector(c.Fun, "gqlexec", "CollectFields") {
 		return nil, false
 	}
 	makes, ok := list[1].(*ast.AssignStmt)

@@ -37,7 +37,7 @@ func (ec *executionContext) fieldContext_T_NAME(_ context.Context, field graphql
 // anchorObject is an object marshaler as gqlgen generates it.
 const anchorObject = `
 func (ec *executionContext) _Anchor(ctx context.Context, sel ast.SelectionSet, obj *domain.Anchor) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, anchorImplementors)
+	fields := gqlexec.CollectFields(ctx, ec.OperationContext, sel, anchorImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)

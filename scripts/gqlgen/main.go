@@ -1,8 +1,10 @@
 // Command gqlgen regenerates graph/ and the resolver stubs from gqlgen.yml (what gqlgen's own
 // `gqlgen generate` does), then routes parts of the generated executor to package gqlexec: list
 // marshalling to gqlexec.MarshalList, with the table of fields that may wait it consults
-// (graph/fieldswait.go), each object's @defer group to gqlexec.NewDeferredGroup, and scalar
-// fields read from memory to gqlexec.ReadScalar (scalars.go).
+// (graph/fieldswait.go), each object's field collection and @defer group to
+// gqlexec.CollectFields and gqlexec.NewDeferredGroup, and (execution.go) fields' arguments to
+// gqlexec.Args, scalar fields read from memory to gqlexec.ReadScalar and objects' marshalling
+// to gqlexec.Object.
 //
 // Run by `go generate ./...` from the repository root (generate.go); `make check-generated`
 // fails when its output differs from what is committed.
@@ -44,8 +46,9 @@ var answeredFromMemory = []gqlexec.Field{
 }
 
 // rewrites are the generated calls routed to gqlexec: gqlgen's template as it marshals a list
-// of objects (with this configuration's worker limit, none, and panic handler, kept), and as it
-// starts an object's @defer group, right after collecting the object's fields.
+// of objects (with this configuration's worker limit, none, and panic handler, kept), as it
+// starts an object's @defer group, right after collecting the object's fields, and as it collects
+// them (with the type's package-level slice of names).
 var rewrites = []struct{ from, to string }{
 	{
 		"graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {",
@@ -54,6 +57,10 @@ var rewrites = []struct{ from, to string }{
 	{
 		"deferred := graphql.NewDeferredGroup(ctx)",
 		"deferred := gqlexec.NewDeferredGroup(ctx, fields)",
+	},
+	{
+		"graphql.CollectFields(ec.OperationContext, sel, ",
+		"gqlexec.CollectFields(ctx, ec.OperationContext, sel, ",
 	},
 }
 
