@@ -1,6 +1,9 @@
 package relay
 
 import (
+	"encoding/base64"
+	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/google/uuid"
@@ -170,6 +173,28 @@ func TestDerivedID(t *testing.T) {
 	} {
 		if other == id || other[4:] == id[4:] {
 			t.Errorf("%s collides with %s", other, id)
+		}
+	}
+}
+
+// TestUUIDCursorsAreWhatJSONWrites: a uuid key's cursor, made without encoding/json, is the same
+// string as the envelope encoding/json writes (cursors clients hold keep working), and decodes.
+func TestUUIDCursorsAreWhatJSONWrites(t *testing.T) {
+	t.Parallel()
+	for _, kind := range []string{"users", "matches_v2", "ses-1", "a", strings.Repeat("k", 32), strings.Repeat("k", 33), `odd"kind`, "é"} {
+		for range 20 {
+			id := uuid.New()
+			b, err := json.Marshal(map[string]any{"k": kind, "v": id})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := base64.RawURLEncoding.EncodeToString(b)
+			if got := Cursor(kind, id); got != want {
+				t.Fatalf("kind %q, key %s: cursor %s, encoding/json's %s", kind, id, got, want)
+			}
+			if back, err := DecodeCursor[uuid.UUID](kind, want); err != nil || back != id {
+				t.Fatalf("kind %q: decoded %s, %v", kind, back, err)
+			}
 		}
 	}
 }

@@ -60,6 +60,7 @@ func OpenPool(ctx context.Context, databaseURL string, cfg PoolConfig) (*pgxpool
 	}
 	pc.AfterConnect = func(_ context.Context, c *pgx.Conn) error {
 		registerUUID(c.TypeMap())
+		registerRoles(c.TypeMap())
 		return nil
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, pc)
