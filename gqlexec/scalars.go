@@ -26,8 +26,9 @@ type budgetKey struct{}
 
 // WithBudget gives the operation (or the subscription's event) under ctx its budget. It also
 // opts the operation into ReadScalar: the server that sets a budget declares that its field
-// middleware does nothing for a scalar read from memory but charge this budget and fail the
-// field once the context is done, which is what ReadScalar does in its place.
+// middleware does nothing for a scalar read from memory but charge this budget (and fail fields
+// once the operation is stopped, whose response it then replaces), which is what ReadScalar
+// does in its place.
 func WithBudget(ctx context.Context, b Budget) context.Context {
 	return context.WithValue(ctx, budgetKey{}, b)
 }
@@ -44,9 +45,10 @@ func BudgetFrom(ctx context.Context) Budget {
 // report an error for a value read (scripts/gqlgen routes only such fields here).
 //
 // ok is false, and the caller resolves the field gqlgen's way (which reports what there is to
-// report, at the field's path), when the operation has no budget (WithBudget), its context is
-// done (past its deadline, or over budget: the field fails), read panics, or the value
-// marshals to null.
+// report, at the field's path), when the operation has no budget (WithBudget), the budget is
+// spent (the field fails), read panics, or the value marshals to null. It does not look at the
+// context: a value in memory costs nothing to answer, and the server replaces the response of an
+// operation past its deadline or given up by its client anyway.
 func ReadScalar[T any](
 	ctx context.Context,
 	field graphql.CollectedField,
@@ -54,7 +56,7 @@ func ReadScalar[T any](
 	marshal func(ctx context.Context, sel ast.SelectionSet, v T) graphql.Marshaler,
 ) (m graphql.Marshaler, ok bool) {
 	b := BudgetFrom(ctx)
-	if b == nil || ctx.Err() != nil {
+	if b == nil {
 		return nil, false
 	}
 	defer func() {

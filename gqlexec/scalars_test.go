@@ -93,10 +93,19 @@ func TestReadScalar(t *testing.T) {
 			wantSpent: 4 + 5 + 5,
 		},
 		{
-			name: "the operation is over", ctx: done, left: 100,
+			name: "past the deadline, still within the budget", ctx: done, left: 100,
 			answer: func(ctx context.Context) (graphql.Marshaler, bool) {
-				return gqlexec.ReadScalar(ctx, field, func() string { t.Error("read after the operation ended"); return "" }, marshalString)
+				return gqlexec.ReadScalar(ctx, field, func() string { return "Ada" }, marshalString)
 			},
+			// the server replaces the whole response: the value costs nothing to answer
+			wantOK: true, wantJSON: `"Ada"`, wantSpent: 4 + 5 + 5,
+		},
+		{
+			name: "the budget was spent by an earlier field", left: -1 << 20,
+			answer: func(ctx context.Context) (graphql.Marshaler, bool) {
+				return gqlexec.ReadScalar(ctx, field, func() string { return "Ada" }, marshalString)
+			},
+			wantSpent: 4 + 5 + 5,
 		},
 		{
 			name: "no budget: the server did not opt in", ctx: context.Background(), left: -1,
@@ -113,7 +122,7 @@ func TestReadScalar(t *testing.T) {
 			if ctx == nil {
 				ctx = context.Background()
 			}
-			if tc.left >= 0 {
+			if tc.left != -1 {
 				ctx = gqlexec.WithBudget(ctx, b)
 			}
 			m, ok := tc.answer(ctx)

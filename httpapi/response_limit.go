@@ -27,6 +27,8 @@ import (
 //     yet resolved fail at once instead of starting work nobody will read, and the response is
 //     replaced by OPERATION_TIMEOUT.
 //
+// Scalars read from memory skip this middleware (gqlexec.ReadScalar): they charge the same
+// budget, and answer even past the deadline (they start no work; the response is replaced).
 // Each event of a subscription is bounded on its own.
 type responseLimit struct {
 	maxBytes int64
