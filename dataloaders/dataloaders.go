@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -22,6 +23,8 @@ type Source interface {
 	ProfilesByUserIDs(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]domain.Profile, error)
 	SlotsByUserIDs(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID][]domain.AvailabilitySlot, error)
 	MemberSkillsOf(ctx context.Context, lists []domain.MemberSkillsOf) (map[domain.MemberSkillsOf][]domain.MemberSkill, error)
+	PrefetchMembers(ctx context.Context, profilesOf []uuid.UUID, lists []domain.MemberSkillsOf, taxonomy bool) (
+		profiles map[uuid.UUID]domain.Profile, skills map[domain.MemberSkillsOf][]domain.MemberSkill, taxonomyVersion int64, err error)
 	BlockedIDs(ctx context.Context, viewer uuid.UUID) ([]uuid.UUID, error)
 
 	ConversationsByIDs(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]domain.Conversation, error)
@@ -101,6 +104,7 @@ type Loaders struct {
 	// first field that needs it); see TaxonomyOf.
 	taxonomy     Taxonomy
 	taxonomyOnce sync.Once
+	taxonomyRead atomic.Bool // taxonomyOnce has run (PrefetchMembers then reads no version)
 	snapshot     *taxonomy.Snapshot
 	snapshotErr  error
 }
@@ -108,6 +112,8 @@ type Loaders struct {
 // Taxonomy is the process's copy of the skill taxonomy; *taxonomy.Cache implements it.
 type Taxonomy interface {
 	Current(ctx context.Context) (*taxonomy.Snapshot, error)
+	// At is Current given the version, read with other statements (PrefetchMembers).
+	At(ctx context.Context, version int64) (*taxonomy.Snapshot, error)
 }
 
 // DefaultWait is how long a loader waits to collect keys into one query.
@@ -296,8 +302,16 @@ func Skill(ctx context.Context, id uuid.UUID) (domain.Skill, error) {
 // it sees the same version, one that includes every change committed before the response began.
 func TaxonomyOf(ctx context.Context) (*taxonomy.Snapshot, error) {
 	l := For(ctx)
-	l.taxonomyOnce.Do(func() { l.snapshot, l.snapshotErr = l.taxonomy.Current(ctx) })
+	l.readTaxonomy(func() (*taxonomy.Snapshot, error) { return l.taxonomy.Current(ctx) })
 	return l.snapshot, l.snapshotErr
+}
+
+// readTaxonomy reads the response's taxonomy with read, unless it was read already.
+func (l *Loaders) readTaxonomy(read func() (*taxonomy.Snapshot, error)) {
+	l.taxonomyOnce.Do(func() {
+		l.snapshot, l.snapshotErr = read()
+		l.taxonomyRead.Store(true)
+	})
 }
 
 // Category loads one skill category.

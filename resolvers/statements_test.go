@@ -60,3 +60,40 @@ func TestStatementCountDoesNotGrowWithPageSize(t *testing.T) {
 		t.Fatalf("25 node() lookups ran %d statements, want at most 2", byID)
 	}
 }
+
+// TestMembersAndTheirSkillsInFewRoundTrips: what a page of members and the viewer show beyond
+// the list itself (profiles, offers, wants, and the taxonomy's version for the skills' names and
+// categories) is read in one round trip to PostgreSQL (dataloaders.PrefetchMembers).
+func TestMembersAndTheirSkillsInFewRoundTrips(t *testing.T) {
+	t.Parallel()
+	counter := &testdb.StatementCounter{}
+	srv := apitest.Start(t, apitest.ForStatementCounts(apitest.Config(t)), app.Options{Tracer: counter})
+	staff, staffClient := srv.SignUp(t)
+	srv.SetRoles(t, staff.User.ID, domain.RoleSupport)
+	cat := srv.Category(t, "t-trips", "Trips", "Trajets")
+	skill := srv.Skill(t, cat, "t-trips-skill", "Travelling", "Voyager")
+	for range 3 {
+		_, c := srv.SignUp(t)
+		apitest.Must(t, c.Do(t, `mutation($id: ID!) { addMemberSkill(input: {skillId: $id, kind: OFFER, level: EXPERT}) { user { id } } }`, map[string]any{"id": skill}))
+	}
+	apitest.Must(t, staffClient.Do(t, `mutation($id: ID!) { addMemberSkill(input: {skillId: $id, kind: WANT, level: BEGINNER}) { user { id } } }`, map[string]any{"id": skill}))
+
+	roundTrips := func(query string) int64 {
+		counter.Measure(func() { apitest.Must(t, staffClient.Do(t, query, nil)) })
+		return counter.LastRoundTrips()
+	}
+	// The same request's own round trips (authentication, with the session cache off).
+	base := roundTrips(`{ __typename }`)
+	for _, tc := range []struct {
+		name, query string
+		beyond      int64 // round trips beyond base
+	}{
+		{"a page of members with their offers", `{ users(first: 4) { edges { node { id offeredSkills { level skill { name category { name } } } } } } }`, 2},
+		{"the viewer with profile, offers and wants", `{ viewer { profile { timeZone } offeredSkills { skill { name } } wantedSkills { skill { name category { name } } } } }`, 1},
+	} {
+		roundTrips(tc.query) // the first request after the fixtures reloads the server's taxonomy
+		if got := roundTrips(tc.query) - base; got != tc.beyond {
+			t.Errorf("%s: %d round trips beyond the request's own %d, want %d: %q", tc.name, got, base, tc.beyond, counter.Last())
+		}
+	}
+}

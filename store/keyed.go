@@ -45,6 +45,25 @@ func keyedValues[R any, K comparable, V any](ctx context.Context, db dbtx, what,
 	return out, nil
 }
 
+// keyBy indexes rows read otherwise (a batch's) as keyedRows does.
+func keyBy[K comparable, T any](list []T, key func(T) K) map[K]T {
+	out := make(map[K]T, len(list))
+	for _, t := range list {
+		out[key(t)] = t
+	}
+	return out
+}
+
+// groupBy groups rows read otherwise (a batch's) as groupedRows does.
+func groupBy[K comparable, T any](list []T, keys int, key func(T) K) map[K][]T {
+	out := make(map[K][]T, keys)
+	for _, t := range list {
+		k := key(t)
+		out[k] = append(out[k], t)
+	}
+	return out
+}
+
 // groupedRows groups the rows of sql by key (one-to-many), each group in the order the SQL
 // returns it; keys without a row are absent. keys is how many keys were asked for: it sizes
 // the map, since the rows outnumber the keys.

@@ -12,12 +12,14 @@ import (
 
 const profileColumns = `user_id, bio, avatar_url, languages, time_zone, city, country, latitude, longitude, mode, visibility, updated_at`
 
+const profilesByUserIDsSQL = `SELECT ` + profileColumns + ` FROM profiles WHERE user_id = ANY($1)`
+
 // ProfilesByUserIDs loads profiles; members without a row are absent (dataloader source).
 func (q *Queries) ProfilesByUserIDs(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]domain.Profile, error) {
-	return keyedRows(ctx, q.db, "select profiles", "profile",
-		func(p domain.Profile) uuid.UUID { return p.UserID },
-		`SELECT `+profileColumns+` FROM profiles WHERE user_id = ANY($1)`, ids)
+	return keyedRows(ctx, q.db, "select profiles", "profile", profileUser, profilesByUserIDsSQL, ids)
 }
+
+func profileUser(p domain.Profile) uuid.UUID { return p.UserID }
 
 // UpsertProfile writes a whole profile.
 func (q *Queries) UpsertProfile(ctx context.Context, p domain.Profile) (domain.Profile, error) {
@@ -63,23 +65,68 @@ func (q *Queries) ReplaceSlots(ctx context.Context, userID uuid.UUID, slots []do
 
 const memberSkillColumns = `user_id, skill_id, kind, level, years_of_practice, description, created_at, updated_at`
 
-// MemberSkillsOf loads lists of members' skills (their offers or their wants), each by skill name
-// (dataloader source). A page that shows only offers reads no wants.
-func (q *Queries) MemberSkillsOf(ctx context.Context, lists []domain.MemberSkillsOf) (map[domain.MemberSkillsOf][]domain.MemberSkill, error) {
-	users := make([]uuid.UUID, len(lists))
-	kinds := make([]string, len(lists))
+// memberSkillsOfSQL reads lists of members' skills ($1 the members, $2 the kinds, pairwise):
+// user_id = ANY($1) reads the members' rows by the primary key; the pairs keep the lists asked.
+const memberSkillsOfSQL = `
+	SELECT m.user_id, m.skill_id, m.kind, m.level, m.years_of_practice, m.description, m.created_at, m.updated_at
+	FROM member_skills m JOIN skills s ON s.id = m.skill_id
+	WHERE m.user_id = ANY($1) AND (m.user_id, m.kind) IN (SELECT * FROM unnest($1::uuid[], $2::text[]))
+	ORDER BY m.user_id, m.kind, s.name_en`
+
+// memberSkillsOfArgs are memberSkillsOfSQL's arguments for lists.
+func memberSkillsOfArgs(lists []domain.MemberSkillsOf) (users []uuid.UUID, kinds []string) {
+	users = make([]uuid.UUID, len(lists))
+	kinds = make([]string, len(lists))
 	for i, l := range lists {
 		users[i], kinds[i] = l.UserID, string(l.Kind)
 	}
-	// user_id = ANY($1) reads the members' rows by the primary key; the pairs keep the lists asked.
-	return groupedRows(ctx, q.db, "select member skills", "member skill", len(lists),
-		func(m domain.MemberSkill) domain.MemberSkillsOf {
-			return domain.MemberSkillsOf{UserID: m.UserID, Kind: m.Kind}
-		}, `
-		SELECT m.user_id, m.skill_id, m.kind, m.level, m.years_of_practice, m.description, m.created_at, m.updated_at
-		FROM member_skills m JOIN skills s ON s.id = m.skill_id
-		WHERE m.user_id = ANY($1) AND (m.user_id, m.kind) IN (SELECT * FROM unnest($1::uuid[], $2::text[]))
-		ORDER BY m.user_id, m.kind, s.name_en`, users, kinds)
+	return users, kinds
+}
+
+func memberSkillsList(m domain.MemberSkill) domain.MemberSkillsOf {
+	return domain.MemberSkillsOf{UserID: m.UserID, Kind: m.Kind}
+}
+
+// MemberSkillsOf loads lists of members' skills (their offers or their wants), each by skill name
+// (dataloader source). A page that shows only offers reads no wants.
+func (q *Queries) MemberSkillsOf(ctx context.Context, lists []domain.MemberSkillsOf) (map[domain.MemberSkillsOf][]domain.MemberSkill, error) {
+	users, kinds := memberSkillsOfArgs(lists)
+	return groupedRows(ctx, q.db, "select member skills", "member skill", len(lists), memberSkillsList, memberSkillsOfSQL, users, kinds)
+}
+
+// PrefetchMembers reads in one round trip (a pipelined batch) what a page of members shows: the
+// profiles of profilesOf (members without a row absent), the lists of skills lists (lists
+// without a skill absent), and, when taxonomy, the taxonomy's version (the skills' names and
+// categories come from it; else 0). Each part is what ProfilesByUserIDs, MemberSkillsOf and
+// TaxonomyVersion read, with their statements; parts not asked are not read (dataloader source).
+func (q *Queries) PrefetchMembers(ctx context.Context, profilesOf []uuid.UUID, lists []domain.MemberSkillsOf, taxonomy bool) (
+	profiles map[uuid.UUID]domain.Profile, skills map[domain.MemberSkillsOf][]domain.MemberSkill, taxonomyVersion int64, err error,
+) {
+	b := &pgx.Batch{}
+	if len(profilesOf) > 0 {
+		b.Queue(profilesByUserIDsSQL, profilesOf).Query(func(rows pgx.Rows) error {
+			list, err := pgx.CollectRows(rows, pgx.RowToStructByName[domain.Profile])
+			profiles = keyBy(list, profileUser)
+			return err
+		})
+	}
+	if len(lists) > 0 {
+		users, kinds := memberSkillsOfArgs(lists)
+		b.Queue(memberSkillsOfSQL, users, kinds).Query(func(rows pgx.Rows) error {
+			list, err := pgx.CollectRows(rows, pgx.RowToStructByName[domain.MemberSkill])
+			skills = groupBy(list, len(lists), memberSkillsList)
+			return err
+		})
+	}
+	if taxonomy {
+		b.Queue(taxonomyVersionSQL).QueryRow(func(row pgx.Row) error { return row.Scan(&taxonomyVersion) })
+	}
+	if b.Len() > 0 {
+		if err := q.db.SendBatch(ctx, b).Close(); err != nil {
+			return nil, nil, 0, mapErr(err, "prefetch members", "member", "")
+		}
+	}
+	return profiles, skills, taxonomyVersion, nil
 }
 
 // InsertMemberSkill adds an offer or a want; an existing row for the skill is a conflict.

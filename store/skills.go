@@ -42,11 +42,13 @@ func (q *Queries) SkillBySlug(ctx context.Context, slug string) (domain.Skill, e
 // be older than a change the caller was told of.
 func (s *Store) TaxonomyVersion(ctx context.Context) (int64, error) {
 	var v int64
-	if err := s.pool.QueryRow(ctx, `SELECT version FROM taxonomy_version`).Scan(&v); err != nil {
+	if err := s.pool.QueryRow(ctx, taxonomyVersionSQL).Scan(&v); err != nil {
 		return 0, fmt.Errorf("select taxonomy version: %w", err)
 	}
 	return v, nil
 }
+
+const taxonomyVersionSQL = `SELECT version FROM taxonomy_version`
 
 // SkillRelation says that Related is close to Skill (both ways are stored).
 type SkillRelation struct {

@@ -49,6 +49,13 @@ func (c *Cache) Current(ctx context.Context) (*Snapshot, error) {
 	if err != nil {
 		return nil, fmt.Errorf("taxonomy: %w", err)
 	}
+	return c.At(ctx, v)
+}
+
+// At is Current for the version v the caller read from taxonomy_version itself (with other
+// statements, in one round trip): the snapshot in memory when it is of v or newer, else a fresh
+// one.
+func (c *Cache) At(ctx context.Context, v int64) (*Snapshot, error) {
 	if s := c.current.Load(); s != nil && s.version >= v {
 		return s, nil
 	}
