@@ -109,7 +109,8 @@ type Server struct {
 
 // usable refuses a field middleware other than responseLimit's: gqlexec.ReadScalar answers the
 // scalars read from memory, most of a page's fields, without field middleware, standing in for
-// responseLimit's (the operation's gqlexec.Budget), so another would silently miss them.
+// responseLimit's (the operation's gqlexec.Budget), so another would silently miss them. (New
+// adds none through AroundFields either.)
 func usable(ext graphql.HandlerExtension) error {
 	if _, ok := ext.(graphql.FieldInterceptor); ok {
 		if _, ok := ext.(responseLimit); !ok {
