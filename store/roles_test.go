@@ -4,13 +4,10 @@ import (
 	"context"
 	"slices"
 	"testing"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/skillswap/skillswap/domain"
-	"github.com/skillswap/skillswap/internal/testdb"
-	"github.com/skillswap/skillswap/store"
 )
 
 // A text[] scans into []domain.Role as into []string: values in order, NULL as nil, {} as empty,
@@ -18,11 +15,7 @@ import (
 func TestPoolScansRoles(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	pool, err := store.OpenPool(ctx, testdb.New(t), store.PoolConfig{MaxConns: 1, StatementTimeout: 2 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pool.Close()
+	pool := openPool(t)
 	cases := []struct {
 		name string
 		sql  string

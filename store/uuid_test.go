@@ -5,13 +5,9 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgtype"
-
-	"github.com/skillswap/skillswap/internal/testdb"
-	"github.com/skillswap/skillswap/store"
 )
 
 // uuid.UUID values travel as binary uuids, as parameters and results, alone, nullable and in
@@ -19,11 +15,7 @@ import (
 func TestPoolEncodesAndScansUUIDsAsBinary(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	pool, err := store.OpenPool(ctx, testdb.New(t), store.PoolConfig{MaxConns: 1, StatementTimeout: 2 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pool.Close()
+	pool := openPool(t)
 	a, b := uuid.New(), uuid.New()
 
 	var got uuid.UUID
