@@ -130,7 +130,11 @@ func argsContext(object string) string {
 const readsLocale = `fc := graphql.GetFieldContext(ctx)
 			return obj.Name(fc.Args["locale"].(*domain.NameLocale)), nil`
 
-func TestReadScalarsRoutesOnlyScalarsReadFromMemory(t *testing.T) {
+// TestRouteExecutionRewritesOnlyTheShapesItKnows: scalars read from memory go to
+// gqlexec.ReadScalar (with their arguments through gqlexec.Args), anything that could fail,
+// wait or need its field context stays with gqlgen; arguments below the root are parsed once per
+// response, the root's as before; objects are written by gqlexec.Object.
+func TestRouteExecutionRewritesOnlyTheShapesItKnows(t *testing.T) {
 	t.Parallel()
 	field := func(name, resolve, middleware, typ, marshal, fieldContext string) string {
 		return strings.NewReplacer("NAME", name, "RESOLVE", resolve, "MIDDLEWARE", middleware, "TYPE", typ,
@@ -201,7 +205,7 @@ func TestReadScalarsRoutesOnlyScalarsReadFromMemory(t *testing.T) {
 	}
 }
 
-func TestReadScalarsFailsWhenNoFieldHasTheShape(t *testing.T) {
+func TestRouteExecutionFailsWhenNoFieldHasTheShape(t *testing.T) {
 	t.Parallel()
 	file := filepath.Join(t.TempDir(), "generated.go")
 	if err := os.WriteFile(file, []byte("package graph\n"+marshalers), 0o644); err != nil {
