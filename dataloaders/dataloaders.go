@@ -285,15 +285,15 @@ func AppealOf(ctx context.Context, sanctionID uuid.UUID) (*domain.Appeal, error)
 	return &a, nil
 }
 
-// Skill loads one skill.
-func Skill(ctx context.Context, id uuid.UUID) (domain.Skill, error) {
+// Skill loads one skill: the response's taxonomy's own, shared, not to be modified.
+func Skill(ctx context.Context, id uuid.UUID) (*domain.Skill, error) {
 	t, err := TaxonomyOf(ctx)
 	if err != nil {
-		return domain.Skill{}, err
+		return nil, err
 	}
 	s, ok := t.Skill(id)
 	if !ok {
-		return domain.Skill{}, domain.NotFound("skill")
+		return nil, domain.NotFound("skill")
 	}
 	return s, nil
 }
@@ -314,15 +314,15 @@ func (l *Loaders) readTaxonomy(read func() (*taxonomy.Snapshot, error)) {
 	})
 }
 
-// Category loads one skill category.
-func Category(ctx context.Context, id uuid.UUID) (domain.SkillCategory, error) {
+// Category loads one skill category: the response's taxonomy's own, shared, not to be modified.
+func Category(ctx context.Context, id uuid.UUID) (*domain.SkillCategory, error) {
 	t, err := TaxonomyOf(ctx)
 	if err != nil {
-		return domain.SkillCategory{}, err
+		return nil, err
 	}
 	c, ok := t.Category(id)
 	if !ok {
-		return domain.SkillCategory{}, domain.NotFound("category")
+		return nil, domain.NotFound("category")
 	}
 	return c, nil
 }

@@ -69,7 +69,7 @@ func categoryFacets(ctx context.Context, facets []search.Facet) ([]model.Categor
 			continue
 		}
 		if c, ok := t.Category(id); ok {
-			out = append(out, model.CategoryFacet{Category: &c, Count: f.Count})
+			out = append(out, model.CategoryFacet{Category: c, Count: f.Count})
 		}
 	}
 	return out, nil
@@ -114,7 +114,7 @@ func skillsByID(ctx context.Context, ids []uuid.UUID) ([]domain.Skill, error) {
 	out := make([]domain.Skill, 0, len(ids))
 	for _, id := range ids {
 		if s, ok := t.Skill(id); ok {
-			out = append(out, s)
+			out = append(out, *s)
 		}
 	}
 	return out, nil

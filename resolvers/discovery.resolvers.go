@@ -45,8 +45,7 @@ func (r *matchReasonResolver) Skill(ctx context.Context, obj *matching.Reason) (
 	if obj.SkillID == nil {
 		return nil, nil
 	}
-	sk, err := dataloaders.Skill(ctx, *obj.SkillID)
-	return &sk, err
+	return dataloaders.Skill(ctx, *obj.SkillID)
 }
 
 func (r *queryResolver) SearchSkills(ctx context.Context, text string, categoryID *string, locale *domain.NameLocale, first *int, after *string) (*model.SkillSearchConnection, error) {
@@ -80,7 +79,7 @@ func (r *queryResolver) SearchSkills(ctx context.Context, text string, categoryI
 		if !ok {
 			continue
 		}
-		out.Edges = append(out.Edges, model.SkillSearchEdge{Cursor: e.Cursor, Node: &sk, Score: e.Node.Score})
+		out.Edges = append(out.Edges, model.SkillSearchEdge{Cursor: e.Cursor, Node: sk, Score: e.Node.Score})
 	}
 	// The page starts at the first hit kept: one whose entity vanished since it was indexed is left out.
 	out.PageInfo = forwardPageInfo(conn.PageInfo)
@@ -230,8 +229,7 @@ func (r *swapCircleEdgeResolver) Learner(ctx context.Context, obj *matching.Circ
 }
 
 func (r *swapCircleEdgeResolver) Skill(ctx context.Context, obj *matching.CircleEdge) (*domain.Skill, error) {
-	sk, err := dataloaders.Skill(ctx, obj.SkillID)
-	return &sk, err
+	return dataloaders.Skill(ctx, obj.SkillID)
 }
 
 func (r *Resolver) Match() graph.MatchResolver { return &matchResolver{r} }

@@ -35,13 +35,20 @@ func (r *Resolver) nodeTypes() map[string]nodeType {
 		}},
 		relay.KindSkill: {"Skill", func(ctx context.Context, _ domain.Actor, id uuid.UUID) (relay.Node, error) {
 			sk, err := dataloaders.Skill(ctx, id)
-			if err == nil && sk.Status != domain.SkillApproved {
+			if err != nil {
+				return nil, err
+			}
+			if sk.Status != domain.SkillApproved {
 				return nil, domain.NotFound("skill")
 			}
-			return ptr(sk, err)
+			return sk, nil
 		}},
 		relay.KindSkillCategory: {"SkillCategory", func(ctx context.Context, _ domain.Actor, id uuid.UUID) (relay.Node, error) {
-			return ptr(dataloaders.Category(ctx, id))
+			c, err := dataloaders.Category(ctx, id)
+			if err != nil {
+				return nil, err // not a nil *SkillCategory in a non-nil Node
+			}
+			return c, nil
 		}},
 		relay.KindConversation: {"Conversation", func(ctx context.Context, _ domain.Actor, id uuid.UUID) (relay.Node, error) {
 			return orNil(visibleConversation(ctx, id))

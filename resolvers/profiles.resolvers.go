@@ -31,11 +31,7 @@ func (r *memberSkillResolver) ID(ctx context.Context, obj *domain.MemberSkill) (
 }
 
 func (r *memberSkillResolver) Skill(ctx context.Context, obj *domain.MemberSkill) (*domain.Skill, error) {
-	s, err := dataloaders.Skill(ctx, obj.SkillID)
-	if err != nil {
-		return nil, err
-	}
-	return &s, nil
+	return dataloaders.Skill(ctx, obj.SkillID)
 }
 
 func (r *memberSkillResolver) HourlyPrice(ctx context.Context, obj *domain.MemberSkill) (*domain.Money, error) {

@@ -91,8 +91,7 @@ func (r *reviewResolver) Skill(ctx context.Context, obj *domain.Review) (*domain
 	if err != nil {
 		return nil, err
 	}
-	sk, err := dataloaders.Skill(ctx, s.SkillID)
-	return &sk, err
+	return dataloaders.Skill(ctx, s.SkillID)
 }
 
 func (r *reviewResolver) Reviewer(ctx context.Context, obj *domain.Review) (*domain.User, error) {

@@ -230,8 +230,7 @@ func (r *skillSessionResolver) ID(ctx context.Context, obj *domain.SkillSession)
 }
 
 func (r *skillSessionResolver) Skill(ctx context.Context, obj *domain.SkillSession) (*domain.Skill, error) {
-	sk, err := dataloaders.Skill(ctx, obj.SkillID)
-	return &sk, err
+	return dataloaders.Skill(ctx, obj.SkillID)
 }
 
 func (r *skillSessionResolver) Teacher(ctx context.Context, obj *domain.SkillSession) (*domain.User, error) {

@@ -98,11 +98,7 @@ func (r *queryResolver) PendingSkills(ctx context.Context, first *int, after *st
 }
 
 func (r *skillResolver) Category(ctx context.Context, obj *domain.Skill) (*domain.SkillCategory, error) {
-	c, err := dataloaders.Category(ctx, obj.CategoryID)
-	if err != nil {
-		return nil, err
-	}
-	return &c, nil
+	return dataloaders.Category(ctx, obj.CategoryID)
 }
 
 func (r *skillResolver) RelatedSkills(ctx context.Context, obj *domain.Skill) ([]domain.Skill, error) {
@@ -117,11 +113,7 @@ func (r *skillResolver) MergedInto(ctx context.Context, obj *domain.Skill) (*dom
 	if obj.MergedInto == nil {
 		return nil, nil
 	}
-	s, err := dataloaders.Skill(ctx, *obj.MergedInto)
-	if err != nil {
-		return nil, err
-	}
-	return &s, nil
+	return dataloaders.Skill(ctx, *obj.MergedInto)
 }
 
 func (r *skillCategoryResolver) Skills(ctx context.Context, obj *domain.SkillCategory) ([]domain.Skill, error) {

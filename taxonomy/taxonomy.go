@@ -128,22 +128,18 @@ func (s *Snapshot) Version() int64 { return s.version }
 // Categories are every category in display order.
 func (s *Snapshot) Categories() []domain.SkillCategory { return slices.Clip(s.categories) }
 
-// Category is the category with this id, if any.
-func (s *Snapshot) Category(id uuid.UUID) (domain.SkillCategory, bool) {
+// Category is the category with this id, if any: the snapshot's own, shared, not to be modified
+// (no copy: every skill of a page shows its category).
+func (s *Snapshot) Category(id uuid.UUID) (*domain.SkillCategory, bool) {
 	c, ok := s.categoryByID[id]
-	if !ok {
-		return domain.SkillCategory{}, false
-	}
-	return *c, true
+	return c, ok
 }
 
-// Skill is the skill with this id whatever its status, if any.
-func (s *Snapshot) Skill(id uuid.UUID) (domain.Skill, bool) {
+// Skill is the skill with this id whatever its status, if any: the snapshot's own, shared, not to
+// be modified.
+func (s *Snapshot) Skill(id uuid.UUID) (*domain.Skill, bool) {
 	sk, ok := s.skillByID[id]
-	if !ok {
-		return domain.Skill{}, false
-	}
-	return *sk, true
+	return sk, ok
 }
 
 // CategorySkills are the approved skills of a category, by English name.
