@@ -45,8 +45,8 @@ ANALYZE users; ANALYZE member_skills; ANALYZE profiles;
 // authentication, parsing from the document cache, validation, complexity, execution,
 // dataloaders, encoding): 15,800 when it was set (issue 18), 14,550 since the taxonomy is in
 // memory (package taxonomy), 12,783 since gqlgen v0.17.98, 10,574 since objects make their
-// @defer group only when a field is deferred (gqlexec.NewDeferredGroup), 4,607 since scalars,
-// arguments, objects and field collection take gqlexec's ways (the fifth pass), with 15 %
+// @defer group only when a field is deferred (gqlexec.NewDeferredGroup), 4,493 since scalars,
+// arguments, objects and field collection take gqlexec's ways (the fifth pass), with 18 %
 // headroom; a change that needs more should say why in review. See bench/README.md ("nested
 // page").
 const nestedPageMaxAllocs = 5300
