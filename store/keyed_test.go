@@ -6,25 +6,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
-	"github.com/skillswap/skillswap/internal/testdb"
 	"github.com/skillswap/skillswap/store"
 )
-
-// openPool opens a pool of one connection to a fresh test database, as the server opens its own
-// (the codecs it registers included), closed when the test ends.
-func openPool(t *testing.T) *pgxpool.Pool {
-	t.Helper()
-	pool, err := store.OpenPool(context.Background(), testdb.New(t), store.PoolConfig{MaxConns: 1, StatementTimeout: 2 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
-	return pool
-}
 
 // The batch loads of every aggregate rest on these helpers: keys without rows must be absent
 // (dataloaders answer them with zero values), one-to-many groups must keep the SQL's order
@@ -33,7 +17,7 @@ func openPool(t *testing.T) *pgxpool.Pool {
 func TestKeyedBatchLoadHelpers(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	pool := openPool(t)
+	pool := openPool(t, 1)
 	const sql = `SELECT k, v FROM (VALUES ('a', 3), ('b', 2), ('a', 1), ('d', 4)) AS t (k, v)
 		WHERE k = ANY($1) ORDER BY k, v DESC`
 

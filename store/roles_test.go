@@ -15,7 +15,7 @@ import (
 func TestPoolScansRoles(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	pool := openPool(t)
+	pool := openPool(t, 1)
 	cases := []struct {
 		name string
 		sql  string

@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/skillswap/skillswap/domain"
 	"github.com/skillswap/skillswap/internal/testdb"
@@ -17,13 +18,21 @@ import (
 	"github.com/skillswap/skillswap/store"
 )
 
-func newStore(t *testing.T) *store.Store {
+// openPool opens a pool of maxConns connections to a fresh test database, as the server opens
+// its own (the codecs it registers included), closed when the test ends.
+func openPool(t *testing.T, maxConns int32) *pgxpool.Pool {
 	t.Helper()
-	pool, err := store.OpenPool(context.Background(), testdb.New(t), store.PoolConfig{MaxConns: 5, StatementTimeout: 2 * time.Second})
+	pool, err := store.OpenPool(context.Background(), testdb.New(t), store.PoolConfig{MaxConns: maxConns, StatementTimeout: 2 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(pool.Close)
+	return pool
+}
+
+func newStore(t *testing.T) *store.Store {
+	t.Helper()
+	pool := openPool(t, 5)
 	inserter, err := jobs.NewInserter(pool, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)

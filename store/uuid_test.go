@@ -15,7 +15,7 @@ import (
 func TestPoolEncodesAndScansUUIDsAsBinary(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	pool := openPool(t)
+	pool := openPool(t, 1)
 	a, b := uuid.New(), uuid.New()
 
 	var got uuid.UUID
